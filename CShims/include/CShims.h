@@ -1,0 +1,122 @@
+// CShims: the few operating-system interfaces SwiftMPI needs that Swift cannot call well by itself.
+//
+// Policy-free: each function does one system-level job and reports failure by returning 0 or a
+// positive errno value (never by leaving the caller to read `errno`, which Swift may clobber).
+// Symbols carry the `cshims_` prefix so that they can never collide with a user's C code.
+//
+// Why each shim exists:
+//  - process spawning: the child side of fork() must run only async-signal-safe code (the parent may
+//    have threads); it sets the process group, the parent-death signal, the CPU binding and the signal
+//    mask before execve, which posix_spawn cannot all do.
+//  - Cross Memory Attach: process_vm_readv/writev are not exported by Glibc's Swift overlay.
+//  - verbs: libibverbs is loaded with dlopen so that binaries run where rdma-core is absent; the
+//    package builds without its headers (`__has_include`).
+//  - NUMA: libnuma is loaded with dlopen for the same reason; sysfs is the fallback.
+#ifndef CSHIMS_H
+#define CSHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Processes and CPU affinity
+
+/// Starts `path` as a new process with `argv` and `envp` (NULL-terminated arrays).
+/// The child gets `in_fd`, `out_fd` and `err_fd` as its standard streams, becomes the leader of a new
+/// process group, receives `parent_death_signal` (0 = none) when its parent dies, runs with an empty
+/// signal mask and default dispositions, and is bound to CPU `cpu` when `cpu >= 0`.
+/// Returns 0 and the child's pid in `*pid_out`, or the errno of the failed fork or execve (the child
+/// reports an execve failure back through a close-on-exec pipe, so a missing program is an error
+/// here, not an exit status later).
+int cshims_spawn(const char *path, char *const argv[], char *const envp[],
+                 int in_fd, int out_fd, int err_fd, int cpu, int parent_death_signal,
+                 pid_t *pid_out);
+
+/// Writes the CPUs this process may run on (ascending) into `cpus` (up to `capacity`) and their
+/// number into `*count_out`. Returns 0 or an errno.
+int cshims_allowed_cpus(int *cpus, int capacity, int *count_out);
+
+/// Binds the calling thread to `cpu`. Returns 0 or an errno.
+int cshims_bind_to_cpu(int cpu);
+
+// MARK: - Sockets and randomness
+
+/// The process id of the peer of a connected Unix socket (SO_PEERCRED, which needs _GNU_SOURCE and
+/// so is not visible to Swift). Returns 0 or an errno.
+int cshims_socket_peer_pid(int fd, pid_t *pid_out);
+
+/// Creates a pipe whose both ends are close-on-exec (pipe2 needs _GNU_SOURCE). Returns 0 or an errno.
+int cshims_pipe_cloexec(int fds[2]);
+
+/// Accepts one connection on a listening socket; the new descriptor is close-on-exec and nonblocking
+/// (accept4). Returns 0 and the descriptor, or an errno (EAGAIN when none is pending).
+int cshims_accept_nonblocking(int listen_fd, int *fd_out);
+
+/// Blocks `signals` for the calling thread and returns a nonblocking, close-on-exec signalfd that
+/// reports them. Returns 0 or an errno.
+int cshims_signalfd_open(const int *signals, int count, int *fd_out);
+
+/// Reads one pending signal number from a signalfd. Returns 0, EAGAIN when none is pending, or an errno.
+int cshims_signalfd_read(int fd, int *signal_out);
+
+/// Fills `buffer` with `length` bytes from the kernel's random source (getrandom, retrying EINTR and
+/// short reads). Returns 0 or an errno.
+int cshims_random_bytes(void *buffer, size_t length);
+
+// MARK: - Cross Memory Attach
+
+/// Copies `length` bytes from address `remote` in process `pid` to `local` with process_vm_readv,
+/// looping over partial transfers. Returns 0 or an errno (EPERM/ENOSYS where the kernel or a
+/// container forbids Cross Memory Attach, ESRCH when the process is gone, EFAULT on a bad address).
+int cshims_cma_read(pid_t pid, void *local, const void *remote, size_t length);
+
+/// Copies `length` bytes from `local` to address `remote` in process `pid` with process_vm_writev.
+int cshims_cma_write(pid_t pid, void *remote, const void *local, size_t length);
+
+// MARK: - NUMA
+
+/// The number of NUMA nodes (via libnuma when it loads, else /sys/devices/system/node), in `*count_out`.
+/// Returns 0 or an errno. `*source_out` is set to "libnuma" or "sysfs".
+int cshims_numa_node_count(int *count_out, const char **source_out);
+
+// MARK: - RDMA verbs (libibverbs loaded at run time)
+
+/// True when this build saw the libibverbs headers (`infiniband/verbs.h`).
+int cshims_verbs_compiled_in(void);
+
+/// Loads libibverbs.so.1 and looks up the setup symbols, once. Returns 0, or an errno with a
+/// human-readable reason in `reason` (for example the dlopen error, or ENOSYS when the kernel has no
+/// RDMA support).
+int cshims_verbs_load(char *reason, size_t reason_length);
+
+/// One port of an RDMA device, as `swiftmpirun --info` reports it.
+typedef struct cshims_verbs_port {
+    uint8_t port_number;
+    uint8_t state;          ///< enum ibv_port_state: 4 = ACTIVE
+    uint8_t link_layer;     ///< 1 = InfiniBand, 2 = Ethernet (RoCE)
+    uint8_t active_mtu;     ///< enum ibv_mtu: 1 = 256 ... 5 = 4096
+    uint16_t lid;
+    uint16_t gid_count;     ///< entries of the GID table that are valid (non-zero), up to 4 reported
+    uint8_t gids[4][16];
+} cshims_verbs_port;
+
+/// One RDMA device.
+typedef struct cshims_verbs_device {
+    char name[64];
+    uint64_t node_guid;
+    uint8_t port_count;     ///< ports reported in `ports`, at most 4
+    cshims_verbs_port ports[4];
+} cshims_verbs_device;
+
+/// Lists up to `capacity` devices after `cshims_verbs_load` succeeded. Returns 0 or an errno
+/// (ENOSYS: no kernel support) with `*count_out` set.
+int cshims_verbs_list_devices(cshims_verbs_device *devices, int capacity, int *count_out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,327 @@
+import CShims
+import SwiftMPIWireup
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One run of a job on this host: starts the ranks, serves the key-value exchange, relays output and
+/// stdin, and applies the termination policy.
+///
+/// Termination policy: the first rank that fails (nonzero exit, a signal, MPI.abort, or exit without
+/// MPI.finalize after MPI.initialize) ends the job: one line on stderr names it, every other rank's
+/// process group gets SIGTERM and, ``gracePeriod`` later, SIGKILL. The launcher's status is the failed
+/// rank's. Everything runs on one thread around poll(2); signals arrive through a signalfd.
+final class Job {
+    /// Time between SIGTERM and SIGKILL when the job is ended.
+    static let gracePeriod = 0.5
+    /// How long output is still relayed after the last rank exited (grandchildren may hold the pipes).
+    static let drainPeriod = 1.0
+
+    private struct Rank {
+        let pid: pid_t
+        var exited = false
+        var initialized = false
+        var finalized = false
+    }
+
+    private let plan: JobPlan
+    private var ranks: [Rank] = []
+    private var relays: [OutputRelay] = []
+    private var stdinForwarder: StdinForwarder?
+    private var exitStatus: Int32 = 0
+    private var ending = false
+    private var killDeadline: Double?
+    private var interruptCount = 0
+
+    init(plan: JobPlan) { self.plan = plan }
+
+    /// Runs the job to its end and returns the launcher's exit status.
+    func run() throws -> Int32 {
+        let directory = try PrivateDirectory()
+        defer { directory.remove() }
+        let signals = try SignalChannel()
+        defer { signals.close() }
+        let secret = try JobSecret.generate()
+        let socketPath = directory.path + "/kvs.sock"
+        let server = try KeyValueServer(path: socketPath, secret: secret, rankCount: plan.rankCount)
+        let jobID = "\(getpid())-\(secret.hex.prefix(4))"  // the secret's first bytes are not secret enough to matter; see Design.md
+
+        try startRanks(jobID: jobID, socketPath: socketPath, secret: secret)
+        let deadline = plan.timeout.map { now() + $0 }
+        var lastExit: Double?
+
+        while true {
+            let allExited = ranks.allSatisfy(\.exited)
+            if allExited {
+                if relays.isEmpty { break }
+                lastExit = lastExit ?? now()
+                if now() - lastExit! > Self.drainPeriod { break }
+            }
+            if let deadline, !ending, now() >= deadline { timedOut() }
+            if let killDeadline, now() >= killDeadline { killAll(SIGKILL); self.killDeadline = nil }
+
+            var requests: [(fd: Int32, events: Int16)] = [(signals.fd, Int16(POLLIN))]
+            requests += server.pollRequests
+            requests += relays.map { ($0.sourceFD, Int16(POLLIN)) }
+            if let stdinForwarder { requests += stdinForwarder.pollRequests }
+            var fds = requests.map { pollfd(fd: $0.fd, events: $0.events, revents: 0) }
+            let wakeups = [deadline.flatMap { ending ? nil : $0 }, killDeadline, lastExit.map { $0 + Self.drainPeriod }]
+            let timeoutMS = wakeups.compactMap { $0 }.map { max(0, Int32((($0 - now()) * 1000).rounded(.up))) }.min() ?? -1
+            let ready = poll(&fds, nfds_t(fds.count), timeoutMS)
+            if ready < 0 && errno != EINTR { throw LaunchError("poll failed: \(SystemError.text(errno))") }
+            guard ready > 0 else { continue }
+
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == signals.fd {
+                    handle(signals: signals.read())
+                } else if let index = relays.firstIndex(where: { $0.sourceFD == entry.fd }) {
+                    if !relays[index].pump() {
+                        close(relays[index].sourceFD)
+                        relays.remove(at: index)
+                    }
+                } else if stdinForwarder?.owns(entry.fd) == true {
+                    if stdinForwarder?.handle(fd: entry.fd) == false { stdinForwarder = nil }
+                } else {
+                    for event in server.handle(fd: entry.fd, revents: entry.revents) { handle(event) }
+                }
+            }
+        }
+        for var relay in relays { relay.finish(); close(relay.sourceFD) }
+        return exitStatus
+    }
+
+    // MARK: - Starting
+
+    private func startRanks(jobID: String, socketPath: String, secret: JobSecret) throws {
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(devNull) }
+        for rank in 0..<plan.rankCount {
+            var childFDs: [Int32] = []
+            defer { childFDs.forEach { close($0) } }
+            var stdinFD = devNull
+            if rank == 0 {
+                let pipe = try makePipe()
+                stdinFD = pipe.read
+                childFDs.append(pipe.read)
+                stdinForwarder = StdinForwarder(rankStdin: pipe.write)
+            }
+            var outFDs: [Int32] = []
+            for (stream, destination) in [("out", STDOUT_FILENO), ("err", STDERR_FILENO)] {
+                if let directory = plan.outputDirectory {
+                    let fd = open("\(directory)/rank.\(rank).\(stream)", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                    guard fd >= 0 else {
+                        abortStart("cannot create \(directory)/rank.\(rank).\(stream): \(SystemError.text(errno))")
+                        throw LaunchError("could not start the job")
+                    }
+                    childFDs.append(fd)
+                    outFDs.append(fd)
+                } else {
+                    let pipe = try makePipe()
+                    childFDs.append(pipe.write)
+                    outFDs.append(pipe.write)
+                    relays.append(OutputRelay(
+                        sourceFD: pipe.read, destinationFD: destination,
+                        prefix: plan.tagOutput ? "[\(rank)] " : nil))
+                }
+            }
+            let environment = plan.environment(rank: rank, jobID: jobID, socketPath: socketPath, secret: secret)
+            var pid: pid_t = 0
+            let error = withCStrings(plan.arguments) { argv in
+                withCStrings(environment) { envp in
+                    cshims_spawn(plan.programPath, argv, envp, stdinFD, outFDs[0], outFDs[1],
+                                 plan.cpuOfRank[rank] ?? -1, SIGKILL, &pid)
+                }
+            }
+            if error != 0 {
+                abortStart("could not start rank \(rank) (\(plan.programPath)): \(SystemError.text(error))")
+                throw LaunchError("could not start the job")
+            }
+            ranks.append(Rank(pid: pid))
+        }
+    }
+
+    /// A rank could not be started: end those already running and wait for them.
+    private func abortStart(_ line: String) {
+        report("\(line)")
+        killAll(SIGKILL)
+        for rank in ranks where !rank.exited { var status: Int32 = 0; waitpid(rank.pid, &status, 0) }
+    }
+
+    // MARK: - Events
+
+    private func handle(signals: [Int32]) {
+        for signal in signals {
+            switch signal {
+            case SIGCHLD: reapChildren()
+            case SIGINT:
+                interruptCount += 1
+                if interruptCount == 1 {
+                    killAll(SIGINT)
+                } else {
+                    report("second interrupt; killing all ranks")
+                    killAll(SIGKILL)
+                }
+            default:  // SIGTERM, SIGHUP, SIGQUIT: forward, then SIGKILL after the grace period
+                killAll(signal)
+                if killDeadline == nil { killDeadline = now() + Self.gracePeriod }
+            }
+        }
+    }
+
+    private func handle(_ event: KeyValueServer.Event) {
+        switch event {
+        case .hello(let rank, _):
+            ranks[rank].initialized = true
+        case .finalized(let rank):
+            ranks[rank].finalized = true
+        case .abort(let rank, let code, let message):
+            let detail = message.isEmpty ? "" : ": \(message)"
+            end(status: code, line: "rank \(rank) (pid \(ranks[rank].pid)) called MPI.abort(\(code))\(detail); job aborted")
+        }
+    }
+
+    private func reapChildren() {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return }
+            guard let rank = ranks.firstIndex(where: { $0.pid == pid }) else { continue }
+            ranks[rank].exited = true
+            let who = "rank \(rank) (pid \(pid))"
+            let signal = status & 0x7f
+            let code = (status >> 8) & 0xff
+            if signal != 0 {
+                let name = String(cString: strsignal(signal))
+                end(status: 128 + signal, line: "\(who) was killed by signal \(signal) (\(name)); job aborted")
+            } else if code != 0 {
+                end(status: code, line: "\(who) exited with status \(code); job aborted")
+            } else if ranks[rank].initialized && !ranks[rank].finalized {
+                end(status: 1, line: "\(who) exited without calling MPI.finalize(); job aborted")
+            }
+        }
+    }
+
+    private func timedOut() {
+        let running = ranks.indices.filter { !ranks[$0].exited }.map(String.init).joined(separator: ", ")
+        end(status: 124, line: "timed out after \(plan.timeout!) s; ranks still running: \(running); job aborted")
+    }
+
+    /// Ends the job once: prints `line`, records `status`, and terminates every rank still running.
+    private func end(status: Int32, line: String) {
+        guard !ending else { return }
+        ending = true
+        exitStatus = status
+        report("\(line)")
+        killAll(SIGTERM)
+        killDeadline = now() + Self.gracePeriod
+    }
+
+    private func killAll(_ signal: Int32) {
+        for rank in ranks where !rank.exited { kill(-rank.pid, signal) }
+    }
+}
+
+// MARK: - Helpers
+
+private func now() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}
+
+private func makePipe() throws -> (read: Int32, write: Int32) {
+    var fds: [Int32] = [0, 0]
+    let error = cshims_pipe_cloexec(&fds)
+    guard error == 0 else { throw LaunchError("pipe failed: \(SystemError.text(error))") }
+    return (fds[0], fds[1])
+}
+
+/// Calls `body` with a NULL-terminated array of C strings.
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    let pointers = strings.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// The job's private directory (mode 0700) for the key-value socket, removed when the job ends.
+struct PrivateDirectory {
+    let path: String
+
+    init() throws {
+        let base = WireupEnvironment.value("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(base)/swiftmpi.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw LaunchError("cannot create a private directory in \(base): \(SystemError.text(errno))")
+        }
+        path = String(cString: made)
+    }
+
+    func remove() {
+        unlink(path + "/kvs.sock")
+        rmdir(path)
+    }
+}
+
+/// Delivers the launcher's signals as readable events (signalfd), so the poll loop handles them in order.
+struct SignalChannel {
+    static let handled: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+    let fd: Int32
+
+    init() throws {
+        signal(SIGPIPE, SIG_IGN)
+        var fd: Int32 = -1
+        let error = cshims_signalfd_open(Self.handled, Int32(Self.handled.count), &fd)
+        guard error == 0 else { throw LaunchError("signalfd failed: \(SystemError.text(error))") }
+        self.fd = fd
+    }
+
+    /// The signals received since the last read (SIGCHLD at most once per batch: reaping handles all).
+    func read() -> [Int32] {
+        var signals: [Int32] = []
+        var signal: Int32 = 0
+        while cshims_signalfd_read(fd, &signal) == 0 { signals.append(signal) }
+        return signals
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
+
+/// Forwards the launcher's stdin to rank 0; closes rank 0's stdin at end of file.
+final class StdinForwarder {
+    private let rankStdin: Int32
+    private var pending: [UInt8] = []
+    private var inputEnded = false
+
+    init(rankStdin: Int32) {
+        self.rankStdin = rankStdin
+        _ = fcntl(rankStdin, F_SETFL, fcntl(rankStdin, F_GETFL) | O_NONBLOCK)
+    }
+
+    deinit { close(rankStdin) }
+
+    var pollRequests: [(fd: Int32, events: Int16)] {
+        pending.isEmpty ? (inputEnded ? [] : [(STDIN_FILENO, Int16(POLLIN))]) : [(rankStdin, Int16(POLLOUT))]
+    }
+
+    func owns(_ fd: Int32) -> Bool { fd == STDIN_FILENO || fd == rankStdin }
+
+    /// Moves data one step; returns false when forwarding is over.
+    func handle(fd: Int32) -> Bool {
+        if fd == STDIN_FILENO {
+            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+            let n = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress!, $0.count) }
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { return true }
+            if n <= 0 { inputEnded = true; return false }
+            pending = Array(chunk[0..<n])
+        }
+        while !pending.isEmpty {
+            let n = pending.withUnsafeBytes { write(rankStdin, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno == EAGAIN  // EPIPE: rank 0 closed its stdin; stop forwarding
+            }
+            pending.removeFirst(n)
+        }
+        return true
+    }
+}

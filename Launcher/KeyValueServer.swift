@@ -1,0 +1,158 @@
+import CShims
+import SwiftMPIWireup
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The launcher's side of the key-value exchange (put, get, fence, abort, finalize).
+///
+/// Driven by the job's poll loop: it never blocks. Every request must carry the job secret and a
+/// connection must introduce itself (hello) before anything else; a connection that breaks either
+/// rule, or sends anything malformed, is logged on stderr and closed. The server itself never fails
+/// because of what a client sends.
+final class KeyValueServer {
+    /// What the job must act on after a request.
+    enum Event {
+        case hello(rank: Int, pid: Int32)
+        case abort(rank: Int, code: Int32, message: String)
+        case finalized(rank: Int)
+    }
+
+    private final class Connection {
+        let fd: Int32
+        var decoder = KeyValueFrameDecoder()
+        var rank: Int?
+        var output: [UInt8] = []
+        init(fd: Int32) { self.fd = fd }
+    }
+
+    let listenFD: Int32
+    private let secret: JobSecret
+    private let rankCount: Int
+    private var connections: [Int32: Connection] = [:]
+    private var store: [String: [UInt8]] = [:]
+    private var fenceWaiters: [Int: Connection] = [:]
+    private var rankConnected = Set<Int>()
+
+    init(path: String, secret: JobSecret, rankCount: Int) throws(WireupError) {
+        listenFD = try UnixSocket.listen(path: path)
+        self.secret = secret
+        self.rankCount = rankCount
+    }
+
+    deinit {
+        for fd in connections.keys { close(fd) }
+        close(listenFD)
+    }
+
+    /// The descriptors to poll and the events wanted on each.
+    var pollRequests: [(fd: Int32, events: Int16)] {
+        [(listenFD, Int16(POLLIN))] + connections.values.map {
+            ($0.fd, Int16(POLLIN) | ($0.output.isEmpty ? 0 : Int16(POLLOUT)))
+        }
+    }
+
+    /// Handles readiness on `fd` (one of ``pollRequests``); returns the events for the job.
+    func handle(fd: Int32, revents: Int16) -> [Event] {
+        if fd == listenFD {
+            acceptPending()
+            return []
+        }
+        guard let connection = connections[fd] else { return [] }
+        if revents & Int16(POLLOUT) != 0 { flush(connection) }
+        guard revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 else { return [] }
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
+        if n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) {
+            drop(connection, reason: nil)
+            return []
+        }
+        guard n > 0 else { return [] }
+        connection.decoder.append(chunk[0..<n])
+        var events: [Event] = []
+        do {
+            while let request = try connection.decoder.nextRequest(secret: secret) {
+                if let event = try serve(request, on: connection) { events.append(event) }
+            }
+        } catch {
+            drop(connection, reason: "\(error)")
+        }
+        return events
+    }
+
+    private func serve(_ request: KeyValueRequest, on connection: Connection) throws(WireupError) -> Event? {
+        if case .hello(let rank, let pid) = request {
+            guard connection.rank == nil, rank >= 0, rank < rankCount, !rankConnected.contains(rank) else {
+                throw .refused("hello from rank \(rank) is out of range or a duplicate")
+            }
+            connection.rank = rank
+            rankConnected.insert(rank)
+            respond(connection, .ok(value: []))
+            return .hello(rank: rank, pid: pid)
+        }
+        guard let rank = connection.rank else { throw .refused("request before hello") }
+        switch request {
+        case .hello:
+            return nil  // handled above
+        case .put(let key, let value):
+            store[key] = value
+            respond(connection, .ok(value: []))
+        case .get(let key):
+            respond(connection, store[key].map { .ok(value: $0) } ?? .notFound)
+        case .fence:
+            fenceWaiters[rank] = connection
+            if fenceWaiters.count == rankCount {
+                let waiters = fenceWaiters.values
+                fenceWaiters.removeAll()
+                for waiter in waiters { respond(waiter, .ok(value: [])) }
+            }
+        case .abort(let code, let message):
+            respond(connection, .ok(value: []))
+            return .abort(rank: rank, code: code, message: message)
+        case .finalize:
+            respond(connection, .ok(value: []))
+            return .finalized(rank: rank)
+        }
+        return nil
+    }
+
+    private func respond(_ connection: Connection, _ response: KeyValueResponse) {
+        connection.output += response.encoded()
+        flush(connection)
+    }
+
+    private func flush(_ connection: Connection) {
+        while !connection.output.isEmpty {
+            let n = connection.output.withUnsafeBytes {
+                send(connection.fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if n > 0 {
+                connection.output.removeFirst(n)
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                if n < 0 && errno != EAGAIN { drop(connection, reason: nil) }
+                return
+            }
+        }
+    }
+
+    private func acceptPending() {
+        while true {
+            var fd: Int32 = -1
+            if cshims_accept_nonblocking(listenFD, &fd) != 0 { return }
+            connections[fd] = Connection(fd: fd)
+        }
+    }
+
+    private func drop(_ connection: Connection, reason: String?) {
+        if let reason {
+            let who = UnixSocket.peerPID(connection.fd).map { "pid \($0)" } ?? "an unknown process"
+            let rank = connection.rank.map { " (rank \($0))" } ?? ""
+            report("refused key-value connection from \(who)\(rank): \(reason)")
+        }
+        if let rank = connection.rank, fenceWaiters[rank] === connection { fenceWaiters[rank] = nil }
+        connections[connection.fd] = nil
+        close(connection.fd)
+    }
+}

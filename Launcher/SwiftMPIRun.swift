@@ -1,0 +1,106 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `swiftmpirun`: starts the ranks of a SwiftMPI job on this host and supervises them.
+///
+/// Option names follow Open MPI's `mpirun`. Exit status: 0 when every rank succeeded; the failing
+/// rank's status when one failed (128+N for signal N); the code given to `MPI.abort`; 124 on
+/// `--timeout`; 2 for a bad command line, before any rank starts.
+@main
+struct SwiftMPIRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftmpirun",
+        abstract: "Run a SwiftMPI program as a job of N ranks.",
+        discussion: """
+            PROGRAM is looked up on PATH, then relative to the current directory, then beside \
+            swiftmpirun itself. Everything after PROGRAM is passed to it unchanged.
+            """,
+        version: LauncherInfo.version)
+
+    @Option(name: [.short, .customLong("np", withSingleDash: true), .customLong("np")],
+            help: "Number of ranks to start.")
+    var n: Int?
+
+    @Option(name: .customShort("x"), help: ArgumentHelp(
+        "Export NAME (with VALUE) to the ranks; the launcher's environment is passed on anyway.",
+        valueName: "NAME[=VALUE]"))
+    var exports: [String] = []
+
+    @Flag(name: .customLong("tag-output"), help: "Prefix every output line with [rank].")
+    var tagOutput = false
+
+    @Option(name: .customLong("output-dir"), help: "Write each rank's output to DIR/rank.N.out and rank.N.err.")
+    var outputDirectory: String?
+
+    @Option(name: .customLong("bind-to"), help: "core (default when ranks <= CPUs) or none.")
+    var bindTo: Binding?
+
+    @Option(help: "End the job after SECONDS with status 124.")
+    var timeout: Double?
+
+    @Flag(help: "Print what this build and machine support, then exit.")
+    var info = false
+
+    @Argument(parsing: .captureForPassthrough, help: "PROGRAM [ARGS...]")
+    var command: [String] = []
+
+    /// How ranks are bound to CPUs.
+    enum Binding: String, ExpressibleByArgument, CaseIterable {
+        case core, none
+    }
+
+    func validate() throws {
+        if info { return }
+        if let program = command.first, program.hasPrefix("-") { throw ValidationError("unknown option '\(program)'") }
+        guard let n else { throw ValidationError("missing -n N (the number of ranks)") }
+        guard n >= 1 else { throw ValidationError("-n must be at least 1, got \(n)") }
+        guard n <= 4096 else { throw ValidationError("-n \(n) is more ranks than one host can run (at most 4096)") }
+        guard let program = command.first else { throw ValidationError("missing PROGRAM to run") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) {
+            throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)")
+        }
+        for export in exports {
+            let name = export.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            if name.isEmpty || name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
+                throw ValidationError("-x '\(export)': expected NAME or NAME=VALUE")
+            }
+        }
+    }
+
+    mutating func run() throws {
+        if info {
+            LauncherInfo.print()
+            return
+        }
+        let plan = try JobPlan(
+            rankCount: n!, command: command, exports: exports, tagOutput: tagOutput,
+            outputDirectory: outputDirectory, binding: bindTo, timeout: timeout)
+        let status = try Job(plan: plan).run()
+        exitLauncher(status)
+    }
+
+    /// Parses, runs, and turns every command-line error into one line on stderr and exit status 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as LaunchError {
+            report("\(error)")
+            exitLauncher(2)
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }  // --help, --version
+            let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
+            let line = text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text
+            report("\(line) (see swiftmpirun --help)")
+            exitLauncher(2)
+        }
+    }
+}
+
+/// A launch that cannot start: reported as one line, exit status 2, before any rank runs.
+struct LaunchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

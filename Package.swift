@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// SwiftMPI: an MPI-style message-passing runtime for Linux.
+///
+/// Layers (docs/Design.md): `swiftmpirun` (Launcher/) and the runtime (`SwiftMPI`) share only
+/// `SwiftMPIWireup` (environment names and the key-value exchange); both reach the operating system's
+/// special interfaces (shared memory, Cross Memory Attach, dlopen'd verbs, NUMA) through `CShims`.
+let package = Package(
+    name: "SwiftMPI",
+    products: [
+        .library(name: "SwiftMPI", targets: ["SwiftMPI"]),
+        .executable(name: "swiftmpirun", targets: ["swiftmpirun"]),
+        .executable(name: "swiftmpi-bench", targets: ["swiftmpi-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "CShims", path: "CShims"),
+        .target(name: "SwiftMPIWireup", dependencies: ["CShims"], path: "Sources/SwiftMPIWireup"),
+        .target(name: "SwiftMPI", dependencies: ["SwiftMPIWireup", "CShims"], path: "Sources/SwiftMPI"),
+        .executableTarget(
+            name: "swiftmpirun",
+            dependencies: [
+                "SwiftMPIWireup", "CShims",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Launcher"),
+        .executableTarget(name: "swiftmpi-bench", dependencies: ["SwiftMPI"], path: "Benchmarks/Sources"),
+        .executableTarget(name: "swiftmpi-hello", dependencies: ["SwiftMPI"], path: "Examples/Hello"),
+        // Programs that the integration tests run as ranks under swiftmpirun.
+        .executableTarget(
+            name: "swiftmpi-testrank", dependencies: ["SwiftMPI", "SwiftMPIWireup"], path: "Tests/Programs"),
+        .testTarget(
+            name: "SwiftMPITests",
+            dependencies: ["SwiftMPI", "SwiftMPIWireup", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello"],
+            path: "Tests/SwiftMPITests"),
+    ]
+)

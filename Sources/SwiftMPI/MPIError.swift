@@ -1,0 +1,63 @@
+/// An error thrown by a SwiftMPI call.
+///
+/// Switch on ``code`` to react to a kind of failure; ``message`` names the call, the peer and the sizes
+/// involved. Conditions a program can cause with ordinary data (a bad rank or tag, truncation, a dead
+/// peer, an exhausted bsend buffer) throw; SwiftMPI traps only on broken internal invariants.
+public struct MPIError: Error, CustomStringConvertible, Sendable {
+    /// The kind of failure: a closed set that users can switch on.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Wrapped: Hashable, Sendable {
+            case notInitialized, alreadyInitialized, alreadyFinalized
+            case invalidRank, invalidTag, invalidCount, invalidArgument
+            case truncate, bufferExhausted, peerFailed, wireup, transport, cancelled, internalError
+        }
+        private let wrapped: Wrapped
+        private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
+
+        /// A call needed `MPI.initialize()` first.
+        public static let notInitialized = Code(.notInitialized)
+        /// `MPI.initialize()` was called twice.
+        public static let alreadyInitialized = Code(.alreadyInitialized)
+        /// A call came after `MPI.finalize()`.
+        public static let alreadyFinalized = Code(.alreadyFinalized)
+        /// A rank outside the communicator (and not a wildcard or `MPI.procNull` where those are allowed).
+        public static let invalidRank = Code(.invalidRank)
+        /// A negative tag or one above `MPI.tagUpperBound` (and not `MPI.anyTag` where allowed).
+        public static let invalidTag = Code(.invalidTag)
+        /// A negative or impossible element count.
+        public static let invalidCount = Code(.invalidCount)
+        /// Any other argument that the call cannot accept.
+        public static let invalidArgument = Code(.invalidArgument)
+        /// A message was longer than the receive buffer.
+        public static let truncate = Code(.truncate)
+        /// The attached buffered-send buffer has no room for the message.
+        public static let bufferExhausted = Code(.bufferExhausted)
+        /// A peer process failed or its connection was lost.
+        public static let peerFailed = Code(.peerFailed)
+        /// The job's wire-up (key-value exchange with the launcher) failed.
+        public static let wireup = Code(.wireup)
+        /// A transport reported an error.
+        public static let transport = Code(.transport)
+        /// The request was cancelled.
+        public static let cancelled = Code(.cancelled)
+        /// An internal error (a bug in SwiftMPI).
+        public static let internalError = Code(.internalError)
+
+        /// The code's name.
+        public var description: String { "\(wrapped)" }
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// What happened, naming the call, peer and sizes.
+    public let message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// "code: message".
+    public var description: String { "\(code): \(message)" }
+}

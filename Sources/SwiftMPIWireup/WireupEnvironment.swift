@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The environment variables through which `swiftmpirun` hands a rank its place in the job.
+///
+/// This is the whole contract between the launcher and the runtime at start-up; both sides read the
+/// names from here. A program started without these variables runs as a singleton job of one rank.
+public enum WireupEnvironment {
+    /// The rank of this process in the world communicator (0-based).
+    public static let rank = "SWIFTMPI_RANK"
+    /// The number of ranks in the job.
+    public static let size = "SWIFTMPI_SIZE"
+    /// The rank's index among the ranks on its host, and their number.
+    public static let localRank = "SWIFTMPI_LOCAL_RANK"
+    /// The number of ranks on this rank's host.
+    public static let localSize = "SWIFTMPI_LOCAL_SIZE"
+    /// A job identifier, unique on the host, used to name the job's shared-memory segments.
+    public static let jobID = "SWIFTMPI_JOB_ID"
+    /// The path of the launcher's key-value exchange socket.
+    public static let keyValueSocket = "SWIFTMPI_KVS"
+    /// The job's secret (hex). Every key-value request carries it. Never printed.
+    public static let secret = "SWIFTMPI_JOB_SECRET"
+    /// "1" when the host runs more ranks than it has CPUs: ranks then wait by yielding the CPU.
+    public static let oversubscribed = "SWIFTMPI_OVERSUBSCRIBED"
+    /// The CPU the launcher bound this rank to, or "none".
+    public static let boundCPU = "SWIFTMPI_BOUND_CPU"
+
+    /// Variables a user may set to tune the runtime; `swiftmpirun --info` prints them with their values.
+    /// Each is listed here when the runtime starts reading it.
+    public static let userSettings: [(name: String, meaning: String)] = []
+
+    /// The variables the launcher sets for each rank (and removes from what it passes through).
+    public static let launchVariables: [String] =
+        [rank, size, localRank, localSize, jobID, keyValueSocket, secret, oversubscribed, boundCPU]
+
+    /// Reads an environment variable of this process.
+    public static func value(_ name: String) -> String? {
+        guard let raw = getenv(name) else { return nil }
+        return String(cString: raw)
+    }
+}
+
+/// What a rank learns from its environment when `swiftmpirun` started it.
+public struct LaunchParameters: Sendable, Equatable {
+    /// The rank in the world communicator.
+    public var rank: Int
+    /// The number of ranks in the job.
+    public var size: Int
+    /// The rank's index among the ranks of its host.
+    public var localRank: Int
+    /// The number of ranks on this host.
+    public var localSize: Int
+    /// The job identifier (see ``WireupEnvironment/jobID``).
+    public var jobID: String
+    /// The key-value exchange's socket path.
+    public var keyValueSocket: String
+    /// The job secret.
+    public var secret: JobSecret
+    /// True when ranks outnumber CPUs on this host.
+    public var oversubscribed: Bool
+
+    /// Creates parameters from their parts.
+    public init(rank: Int, size: Int, localRank: Int, localSize: Int, jobID: String,
+                keyValueSocket: String, secret: JobSecret, oversubscribed: Bool) {
+        self.rank = rank
+        self.size = size
+        self.localRank = localRank
+        self.localSize = localSize
+        self.jobID = jobID
+        self.keyValueSocket = keyValueSocket
+        self.secret = secret
+        self.oversubscribed = oversubscribed
+    }
+
+    /// Reads the parameters through `lookup` (the process environment by default).
+    /// Returns nil when no launcher variables are present (a singleton); throws
+    /// ``WireupError/badEnvironment(_:)`` when some are present but invalid.
+    public static func fromEnvironment(
+        _ lookup: (String) -> String? = WireupEnvironment.value
+    ) throws(WireupError) -> LaunchParameters? {
+        guard let rankText = lookup(WireupEnvironment.rank) else { return nil }
+        func integer(_ name: String, _ text: String?) throws(WireupError) -> Int {
+            guard let text, let value = Int(text), value >= 0 else {
+                throw .badEnvironment("\(name) must be a non-negative integer, got \(text.map { "'\($0)'" } ?? "nothing")")
+            }
+            return value
+        }
+        let rank = try integer(WireupEnvironment.rank, rankText)
+        let size = try integer(WireupEnvironment.size, lookup(WireupEnvironment.size))
+        guard size >= 1, rank < size else {
+            throw .badEnvironment("\(WireupEnvironment.rank)=\(rank) is outside a job of \(size) ranks")
+        }
+        let localRank = try integer(WireupEnvironment.localRank, lookup(WireupEnvironment.localRank) ?? "\(rank)")
+        let localSize = try integer(WireupEnvironment.localSize, lookup(WireupEnvironment.localSize) ?? "\(size)")
+        guard let socket = lookup(WireupEnvironment.keyValueSocket), !socket.isEmpty else {
+            throw .badEnvironment("\(WireupEnvironment.keyValueSocket) is missing")
+        }
+        guard let secretText = lookup(WireupEnvironment.secret), let secret = JobSecret(hex: secretText) else {
+            throw .badEnvironment("\(WireupEnvironment.secret) is missing or malformed")
+        }
+        return LaunchParameters(
+            rank: rank, size: size, localRank: localRank, localSize: localSize,
+            jobID: lookup(WireupEnvironment.jobID) ?? "singleton",
+            keyValueSocket: socket, secret: secret,
+            oversubscribed: lookup(WireupEnvironment.oversubscribed) == "1")
+    }
+}
