@@ -53,11 +53,11 @@ struct SwiftMPIRun: ParsableCommand {
 
     func validate() throws {
         if info { return }
-        if let program = command.first, program.hasPrefix("-") { throw ValidationError("unknown option '\(program)'") }
+        if let first = command.first, first.hasPrefix("-") { throw ValidationError("unknown option '\(first)'") }
         guard let n else { throw ValidationError("missing -n N (the number of ranks)") }
         guard n >= 1 else { throw ValidationError("-n must be at least 1, got \(n)") }
         guard n <= 4096 else { throw ValidationError("-n \(n) is more ranks than one host can run (at most 4096)") }
-        guard let program = command.first else { throw ValidationError("missing PROGRAM to run") }
+        guard !command.isEmpty else { throw ValidationError("missing PROGRAM to run") }
         if let timeout, !(timeout > 0 && timeout.isFinite) {
             throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)")
         }

@@ -1,0 +1,78 @@
+// swiftmpi-testrank: the rank program that the integration tests launch under swiftmpirun.
+// Its first argument picks a behaviour; each prints what the test checks.
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPI
+import SwiftMPIWireup
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let mode = arguments.first ?? "ranks"
+func argument(_ index: Int, default value: Int) -> Int { arguments.count > index ? Int(arguments[index]) ?? value : value }
+
+/// Writes `text` in several small write(2) calls, to tempt the launcher into interleaving lines.
+func writeInPieces(_ text: String) {
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let piece = min(7, bytes.count - offset)
+        _ = bytes[offset..<(offset + piece)].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress!, piece) }
+        offset += piece
+        if offset % 21 == 0 { sched_yield() }
+    }
+}
+
+let world = try MPI.initialize()
+switch mode {
+case "ranks":
+    print("rank \(world.rank) of \(world.size)")
+case "exit":  // exit <code> <rank>: that rank exits with code; the others wait to be ended
+    if world.rank == argument(2, default: 0) { exit(Int32(argument(1, default: 3))) }
+    sleep(60)
+case "segv":  // segv <rank>
+    if world.rank == argument(1, default: 0) {
+        let invalid = UnsafeMutablePointer<Int>(bitPattern: 16)!  // a real invalid access, as a bug would make
+        invalid.pointee = 1
+    }
+    sleep(60)
+case "abort":  // abort <code> <rank>
+    if world.rank == argument(2, default: 0) { MPI.abort(Int32(argument(1, default: 5)), message: "test abort") }
+    sleep(60)
+case "no-finalize":  // rank 0 returns without MPI.finalize
+    if world.rank == 0 { exit(0) }
+    sleep(60)
+case "sleep":
+    sleep(UInt32(argument(1, default: 60)))
+case "lines":  // lines <count>: long lines written in small pieces
+    let count = argument(1, default: 200)
+    for i in 0..<count {
+        writeInPieces("rank \(world.rank) line \(i) " + String(repeating: Character(UnicodeScalar(UInt8(97 + world.rank % 26))), count: 100) + " end\n")
+    }
+case "stdin":  // rank 0 echoes its stdin, prefixed
+    if world.rank == 0 {
+        while let line = readLine() { print("got: \(line)") }
+    }
+case "env":  // env <NAME>
+    let name = arguments.count > 1 ? arguments[1] : "PATH"
+    print("rank \(world.rank) \(name)=\(WireupEnvironment.value(name) ?? "<unset>")")
+case "binding":
+    print("rank \(world.rank) bound to \(WireupEnvironment.value(WireupEnvironment.boundCPU) ?? "?") oversubscribed \(WireupEnvironment.value(WireupEnvironment.oversubscribed) ?? "?")")
+case "forge":  // rank 0 talks to the key-value exchange without the secret, then with a wrong one
+    if world.rank == 0 {
+        let path = WireupEnvironment.value(WireupEnvironment.keyValueSocket)!
+        let wrong = JobSecret(bytes: [UInt8](repeating: 7, count: JobSecret.byteCount))!
+        for (label, frame) in [("unsigned", Array("GET key please\n".utf8)),
+                               ("forged", KeyValueRequest.hello(rank: 0, pid: getpid()).encoded(secret: wrong))] {
+            let fd = try UnixSocket.connect(path: path)
+            try UnixSocket.sendAll(fd, frame)
+            var byte: UInt8 = 0
+            let n = recv(fd, &byte, 1, 0)  // the launcher closes the connection without a response
+            print("\(label) request: \(n == 0 ? "refused" : "ANSWERED")")
+            close(fd)
+        }
+    }
+default:
+    print("unknown mode \(mode)")
+    exit(64)
+}
+try MPI.finalize()

@@ -1,0 +1,83 @@
+import Foundation
+
+/// Runs `swiftmpirun` (built beside this test bundle) as a real process, for the integration tests.
+struct JobResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+    let seconds: Double
+
+    /// Lines of stdout, sorted (ranks print in any order).
+    var sortedLines: [String] { stdout.split(separator: "\n").map(String.init).sorted() }
+}
+
+enum JobRunner {
+    /// The directory holding the package's built executables (the test bundle sits among them).
+    static let binaryDirectory: URL = {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return executable.deletingLastPathComponent()
+    }()
+
+    static var launcher: String { binaryDirectory.appendingPathComponent("swiftmpirun").path }
+
+    /// Runs `swiftmpirun arguments...` to its end, with `input` on stdin, and captures everything.
+    static func run(_ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+                    directory: URL? = nil) throws -> JobResult {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: launcher)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = directory }
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        let stdinPipe = Pipe()
+        if input != nil { process.standardInput = stdinPipe } else { process.standardInput = FileHandle.nullDevice }
+        let start = Date()
+        try process.run()
+        if let input {
+            stdinPipe.fileHandleForWriting.write(Data(input.utf8))
+            try stdinPipe.fileHandleForWriting.close()
+        }
+        process.waitUntilExit()
+        let seconds = Date().timeIntervalSince(start)
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return JobResult(
+            status: status,
+            stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
+            seconds: seconds)
+    }
+
+    /// Runs the test rank program under swiftmpirun with `n` ranks.
+    static func ranks(_ n: Int, _ mode: [String], launcherOptions: [String] = [], input: String? = nil,
+                      environment: [String: String] = [:]) throws -> JobResult {
+        try run(launcherOptions + ["-n", "\(n)", "swiftmpi-testrank"] + mode, input: input, environment: environment)
+    }
+
+    /// Process ids of live (not zombie) processes whose environment contains `marker`, to prove that
+    /// no rank outlives its job. Tests give each job a unique `SWIFTMPI_TEST_MARK`.
+    static func livePIDs(withEnvironment marker: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            return environment.range(of: Data(marker.utf8)) != nil && !stat.contains(") Z ")
+        }
+    }
+
+    /// Waits up to `seconds` for `condition`, polling; returns whether it became true.
+    static func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import Testing
+
+/// Real jobs through the built `swiftmpirun`: start-up, failure propagation, output and stdin.
+/// Serialized: each job may use both CPUs, and 8 ranks already oversubscribe them.
+@Suite("swiftmpirun runs jobs on one host", .serialized)
+struct LauncherJobTests {
+    @Test("every rank starts, joins the wire-up and finalizes", arguments: [1, 2, 4, 8])
+    func ranksStartAndFinalize(n: Int) throws {
+        let result = try JobRunner.ranks(n, ["ranks"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.sortedLines == (0..<n).map { "rank \($0) of \(n)" }.sorted())
+    }
+
+    @Test("the README's hello example prints every rank")
+    func helloExample() throws {
+        let result = try JobRunner.run(["-n", "4", "swiftmpi-hello"])
+        #expect(result.status == 0)
+        #expect(result.sortedLines.count == 4)
+        for rank in 0..<4 { #expect(result.stdout.contains("Hello from rank \(rank) of 4")) }
+    }
+
+    @Test("a rank exiting with status 3 ends the job with status 3 and one clear line")
+    func nonzeroExitPropagates() throws {
+        let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
+        let result = try JobRunner.ranks(4, ["exit", "3", "2"], environment: ["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19))])
+        #expect(result.status == 3)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(result.stderr)")
+        #expect(result.stderr.range(of: #"^swiftmpirun: rank 2 \(pid \d+\) exited with status 3; job aborted\n$"#, options: .regularExpression) != nil)
+        // The other ranks were sleeping for 60 s: they were ended, not waited for.
+        #expect(result.seconds < 20)
+        #expect(JobRunner.livePIDs(withEnvironment: mark).isEmpty)
+    }
+
+    @Test("a rank killed by SIGSEGV ends the job with 128+11 and names the signal")
+    func segfaultPropagates() throws {
+        let result = try JobRunner.ranks(4, ["segv", "3"])
+        #expect(result.status == 139)
+        #expect(result.stderr.range(of: #"swiftmpirun: rank 3 \(pid \d+\) was killed by signal 11 \(Segmentation fault\); job aborted"#, options: .regularExpression) != nil, "stderr: \(result.stderr)")
+        #expect(result.seconds < 20)
+    }
+
+    @Test("MPI.abort(code) in one rank ends the job with that code")
+    func abortPropagates() throws {
+        let result = try JobRunner.ranks(4, ["abort", "9", "1"])
+        #expect(result.status == 9)
+        #expect(result.stderr.range(of: #"swiftmpirun: rank 1 \(pid \d+\) called MPI.abort\(9\): test abort; job aborted"#, options: .regularExpression) != nil, "stderr: \(result.stderr)")
+        #expect(result.seconds < 20)
+    }
+
+    @Test("SIGTERM to the launcher is forwarded to every rank and the job ends with 128+15")
+    func sigtermForwarded() throws {
+        let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
+        let launcher = try startLauncher(["-n", "3", "swiftmpi-testrank", "sleep", "60"], mark: mark)
+        #expect(JobRunner.eventually(within: 10) { JobRunner.livePIDs(withEnvironment: mark).count == 4 })
+        kill(launcher.processIdentifier, SIGTERM)
+        launcher.waitUntilExit()
+        #expect(launcher.terminationStatus == 128 + SIGTERM)
+        #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
+    }
+
+    @Test("ranks die with their launcher (kill -9 of swiftmpirun leaves no rank behind)")
+    func launcherDeathEndsRanks() throws {
+        let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
+        let launcher = try startLauncher(["-n", "3", "swiftmpi-testrank", "sleep", "60"], mark: mark)
+        #expect(JobRunner.eventually(within: 10) { JobRunner.livePIDs(withEnvironment: mark).count == 4 })
+        kill(launcher.processIdentifier, SIGKILL)
+        launcher.waitUntilExit()
+        #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
+    }
+
+    private func startLauncher(_ arguments: [String], mark: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: JobRunner.launcher)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19))]) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test("a rank that exits 0 without MPI.finalize still aborts the job")
+    func exitWithoutFinalize() throws {
+        let result = try JobRunner.ranks(3, ["no-finalize"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("exited without calling MPI.finalize(); job aborted"))
+    }
+
+    @Test("--timeout ends the job, names the ranks still running, and exits 124")
+    func timeout() throws {
+        let result = try JobRunner.ranks(3, ["sleep", "60"], launcherOptions: ["--timeout", "1"])
+        #expect(result.status == 124)
+        #expect(result.stderr.contains("timed out after 1.0 s; ranks still running: 0, 1, 2; job aborted"), "stderr: \(result.stderr)")
+        #expect(result.seconds < 20)
+    }
+
+    @Test("--tag-output prefixes every line and lines of different ranks never interleave")
+    func taggedOutputStaysWhole() throws {
+        let result = try JobRunner.ranks(4, ["lines", "300"], launcherOptions: ["--tag-output"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count == 4 * 300)
+        for line in lines {
+            let match = line.wholeMatch(of: /\[(\d)\] rank (\d) line (\d+) ([a-z]+) end/)
+            #expect(match != nil, "broken line: \(line)")
+            if let match {
+                #expect(match.1 == match.2)
+                #expect(match.4.count == 100 && Set(match.4).count == 1)
+            }
+        }
+    }
+
+    @Test("--output-dir writes rank.N.out and rank.N.err")
+    func outputDirectory() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-out-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try JobRunner.ranks(2, ["ranks"], launcherOptions: ["--output-dir", directory.path])
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+        for rank in 0..<2 {
+            let text = try String(contentsOf: directory.appendingPathComponent("rank.\(rank).out"), encoding: .utf8)
+            #expect(text == "rank \(rank) of 2\n")
+            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("rank.\(rank).err").path))
+        }
+    }
+
+    @Test("stdin goes to rank 0")
+    func stdinReachesRankZero() throws {
+        let result = try JobRunner.ranks(2, ["stdin"], input: "alpha\nbeta\n")
+        #expect(result.status == 0)
+        #expect(result.stdout == "got: alpha\ngot: beta\n")
+    }
+
+    @Test("-x exports variables and the launcher's environment passes through")
+    func exports() throws {
+        let passed = try JobRunner.ranks(2, ["env", "SWIFTMPI_TEST_PASSED"], environment: ["SWIFTMPI_TEST_PASSED": "yes"])
+        #expect(passed.sortedLines == ["rank 0 SWIFTMPI_TEST_PASSED=yes", "rank 1 SWIFTMPI_TEST_PASSED=yes"])
+        let exported = try JobRunner.ranks(2, ["env", "SWIFTMPI_TEST_X"], launcherOptions: ["-x", "SWIFTMPI_TEST_X=a=b"])
+        #expect(exported.sortedLines == ["rank 0 SWIFTMPI_TEST_X=a=b", "rank 1 SWIFTMPI_TEST_X=a=b"])
+    }
+
+    @Test("ranks are bound to separate CPUs when they fit, unbound and yielding when oversubscribed")
+    func binding() throws {
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        let fitting = try JobRunner.ranks(min(2, cpus), ["binding"])
+        #expect(fitting.status == 0)
+        #expect(fitting.stdout.contains("rank 0 bound to 0 oversubscribed 0") || cpus == 1)
+        let crowded = try JobRunner.ranks(cpus + 2, ["binding"])
+        #expect(crowded.status == 0)
+        #expect(crowded.sortedLines.allSatisfy { $0.hasSuffix("bound to none oversubscribed 1") })
+        let forced = try JobRunner.ranks(cpus + 1, ["binding"], launcherOptions: ["--bind-to", "core"])
+        #expect(forced.stdout.contains("rank \(cpus) bound to 0 oversubscribed 1"))
+    }
+
+    @Test("key-value requests without the job secret are refused and logged; the job goes on")
+    func forgedRequestsRefused() throws {
+        let result = try JobRunner.ranks(2, ["forge"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("unsigned request: refused"))
+        #expect(result.stdout.contains("forged request: refused"))
+        #expect(result.stderr.contains("refused key-value connection from pid"))
+        #expect(result.stderr.contains("malformed key-value message: bad magic"))
+        #expect(result.stderr.contains("key-value request without the job secret"))
+    }
+
+    @Test("the key-value directory is private and removed when the job ends")
+    func privateDirectoryRemoved() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-tmp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let result = try JobRunner.run(["-n", "2", "sh", "-c", "stat -c %a $(dirname $SWIFTMPI_KVS) $SWIFTMPI_KVS"],
+                                       environment: ["TMPDIR": scratch.path])
+        #expect(result.status == 0)
+        #expect(result.sortedLines == ["600", "600", "700", "700"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+        let failed = try JobRunner.run(["-n", "2", "sh", "-c", "exit 4"], environment: ["TMPDIR": scratch.path])
+        #expect(failed.status == 4)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+    }
+}
+
+/// Command-line errors: one line, exit status 2, and no rank started.
+@Suite("swiftmpirun rejects bad command lines")
+struct LauncherCommandLineTests {
+    @Test("bad input gives one line and status 2", arguments: [
+        (["-n", "0", "true"], "-n must be at least 1"),
+        (["-n", "2", "no-such-program-swiftmpi"], "program 'no-such-program-swiftmpi' not found"),
+        (["--bogus", "-n", "2", "true"], "unknown option '--bogus'"),
+        (["true"], "missing -n N"),
+        (["-n", "two", "true"], "two"),
+        (["-n", "2", "--bind-to", "socket", "true"], "socket"),
+        (["-n", "2", "--timeout", "-1", "true"], "--timeout"),
+        (["-n", "2", "-x", "=v", "true"], "expected NAME or NAME=VALUE"),
+        (["-n", "2", "./Package.swift"], "is not executable"),
+    ])
+    func badInput(arguments: [String], expected: String) throws {
+        let result = try JobRunner.run(arguments)
+        #expect(result.status == 2)
+        #expect(result.stderr.split(separator: "\n").count == 1, "stderr: \(result.stderr)")
+        #expect(result.stderr.hasPrefix("swiftmpirun: "))
+        #expect(result.stderr.contains(expected), "stderr: \(result.stderr)")
+    }
+
+    @Test("-np is accepted as in Open MPI")
+    func singleDashNP() throws {
+        let result = try JobRunner.run(["-np", "2", "swiftmpi-testrank", "ranks"])
+        #expect(result.status == 0)
+        #expect(result.sortedLines == ["rank 0 of 2", "rank 1 of 2"])
+    }
+
+    @Test("--info reports the version, transports and runtime variables without any rank")
+    func info() throws {
+        let result = try JobRunner.run(["--info"])
+        #expect(result.status == 0)
+        for expected in ["SwiftMPI ", "shared memory:", "cross memory attach:", "verbs:", "numa:", "SWIFTMPI_RANK"] {
+            #expect(result.stdout.contains(expected), "missing \(expected) in \(result.stdout)")
+        }
+        #expect(!result.stdout.contains(ProcessInfo.processInfo.environment["SWIFTMPI_JOB_SECRET"] ?? "\u{0}"))
+    }
+
+    @Test("a program without the launcher runs as a singleton job")
+    func singleton() throws {
+        let process = Process()
+        process.executableURL = JobRunner.binaryDirectory.appendingPathComponent("swiftmpi-testrank")
+        process.arguments = ["ranks"]
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(output == "rank 0 of 1\n")
+    }
+}
