@@ -19,11 +19,12 @@ let package = Package(
     targets: [
         .target(name: "CShims", path: "CShims"),
         .target(name: "SwiftMPIWireup", dependencies: ["CShims"], path: "Sources/SwiftMPIWireup"),
-        .target(name: "SwiftMPI", dependencies: ["SwiftMPIWireup", "CShims"], path: "Sources/SwiftMPI"),
+        .target(name: "SwiftMPITransport", dependencies: ["CShims"], path: "Sources/SwiftMPITransport"),
+        .target(name: "SwiftMPI", dependencies: ["SwiftMPIWireup", "SwiftMPITransport"], path: "Sources/SwiftMPI"),
         .executableTarget(
             name: "swiftmpirun",
             dependencies: [
-                "SwiftMPIWireup", "CShims",
+                "SwiftMPIWireup", "SwiftMPITransport", "CShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Launcher"),
@@ -32,9 +33,10 @@ let package = Package(
         // Programs that the integration tests run as ranks under swiftmpirun.
         .executableTarget(
             name: "swiftmpi-testrank", dependencies: ["SwiftMPI", "SwiftMPIWireup"], path: "Tests/Programs"),
+        .executableTarget(name: "swiftmpi-p2p-check", dependencies: ["SwiftMPI"], path: "Tests/PointToPointChecks"),
         .testTarget(
             name: "SwiftMPITests",
-            dependencies: ["SwiftMPI", "SwiftMPIWireup", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello"],
+            dependencies: ["SwiftMPI", "SwiftMPIWireup", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello", "swiftmpi-p2p-check"],
             path: "Tests/SwiftMPITests"),
     ]
 )

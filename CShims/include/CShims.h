@@ -67,6 +67,42 @@ int cshims_signalfd_read(int fd, int *signal_out);
 /// short reads). Returns 0 or an errno.
 int cshims_random_bytes(void *buffer, size_t length);
 
+// MARK: - Shared-memory segments and atomics
+
+/// Creates the shared-memory segment `name` ("/swiftmpi-..."; O_EXCL, mode 0600 so only the job's user
+/// can open it), sizes it to `size` bytes, maps it read-write and zero-filled at `*address_out`.
+/// Returns 0 or an errno (EEXIST when the name is taken).
+int cshims_segment_create(const char *name, size_t size, void **address_out);
+
+/// Maps the existing segment `name` of exactly `size` bytes read-write. Returns 0 or an errno
+/// (EINVAL when its size differs from `size`).
+int cshims_segment_attach(const char *name, size_t size, void **address_out);
+
+/// Removes the segment's name; mappings stay valid until unmapped. Returns 0 or an errno.
+int cshims_segment_unlink(const char *name);
+
+/// Unmaps a mapping made by the calls above.
+int cshims_segment_unmap(void *address, size_t size);
+
+/// Acquire load of a 32-bit word that another process stores to.
+static inline uint32_t cshims_load_acquire_u32(const uint32_t *word) {
+    return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+
+/// Release store of a 32-bit word that another process loads.
+static inline void cshims_store_release_u32(uint32_t *word, uint32_t value) {
+    __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
+/// A spin-wait hint to the CPU (PAUSE on x86, YIELD on ARM).
+static inline void cshims_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 // MARK: - Cross Memory Attach
 
 /// Copies `length` bytes from address `remote` in process `pid` to `local` with process_vm_readv,

@@ -51,11 +51,14 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
     public let code: Code
     /// What happened, naming the call, peer and sizes.
     public let message: String
+    /// The status of the message involved, when there is one (for `.truncate`: the sent length).
+    public let status: Status?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, status: Status? = nil) {
         self.code = code
         self.message = message
+        self.status = status
     }
 
     /// "code: message".

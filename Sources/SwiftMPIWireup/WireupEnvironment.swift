@@ -28,7 +28,12 @@ public enum WireupEnvironment {
 
     /// Variables a user may set to tune the runtime; `swiftmpirun --info` prints them with their values.
     /// Each is listed here when the runtime starts reading it.
-    public static let userSettings: [(name: String, meaning: String)] = []
+    public static let userSettings: [(name: String, meaning: String)] = [
+        ("SWIFTMPI_SINGLE_COPY", "cma (default, where the kernel allows it) or none: large shared-memory messages by pipelined copy"),
+        ("SWIFTMPI_SINGLE_COPY_THRESHOLD", "bytes from which shared-memory rendezvous uses Cross Memory Attach (default 262144)"),
+        ("SWIFTMPI_WAIT_MODE", "auto (default: yield when oversubscribed), spin or yield"),
+        ("SWIFTMPI_DEBUG", "1 prints wire-up and transport decisions to stderr"),
+    ]
 
     /// The variables the launcher sets for each rank (and removes from what it passes through).
     public static let launchVariables: [String] =

@@ -1,0 +1,158 @@
+/// Receives, combined send-receive, probes and matched probes.
+///
+/// A receive throws `.truncate` (with the message's status in the error) when the message is longer
+/// than the buffer; the sender is unaffected. A source of `MPI.procNull` completes at once with
+/// `Status.procNull`. Sources may be `MPI.anySource` and tags `MPI.anyTag`: the earliest matching
+/// message is received; messages from one sender arrive in the order they were sent.
+extension Communicator {
+    /// Blocking receive into an array (MPI_Recv): up to `buffer.count` elements; the status tells how
+    /// many arrived.
+    @discardableResult
+    public func recv<T: BitwiseCopyable>(into buffer: inout [T], from source: Int, tag: Int) throws -> Status {
+        try buffer.withUnsafeMutableBytes { try blockingReceive($0, from: source, tag: tag, "recv") }
+    }
+
+    /// Blocking receive into a buffer (MPI_Recv).
+    @discardableResult
+    public func recv<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws -> Status {
+        try blockingReceive(UnsafeMutableRawBufferPointer(buffer), from: source, tag: tag, "recv")
+    }
+
+    /// Nonblocking receive (MPI_Irecv); `buffer` must stay valid until the request completes.
+    public func irecv<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws -> Request {
+        try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: tag, "irecv")
+    }
+
+    /// A persistent receive (MPI_Recv_init): `start()` posts it again each time.
+    public func recvInit<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws -> Request {
+        _ = try checkSource(source, "recvInit")
+        try checkReceiveTag(tag, "recvInit")
+        return Request(runtime: runtime, persistent: .receive(self, UnsafeMutableRawBufferPointer(buffer), source: source, tag: tag))
+    }
+
+    /// Sends `values` and receives into `buffer` at once, so that rings of ranks cannot deadlock
+    /// (MPI_Sendrecv). Returns the receive's status.
+    @discardableResult
+    public func sendrecv<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: [T], to destination: Int, sendTag: Int,
+        into buffer: inout [U], from source: Int, recvTag: Int
+    ) throws -> Status {
+        try values.withUnsafeBytes { sendBytes in
+            try buffer.withUnsafeMutableBytes { receiveBytes in
+                let receive = try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
+                let send = try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
+                try send.wait()
+                return try receive.wait()
+            }
+        }
+    }
+
+    /// Sends `buffer`'s contents and replaces them with the received message (MPI_Sendrecv_replace).
+    @discardableResult
+    public func sendrecvReplace<T: BitwiseCopyable>(_ buffer: inout [T], to destination: Int, sendTag: Int,
+                                                    from source: Int, recvTag: Int) throws -> Status {
+        let outgoing = buffer
+        return try sendrecv(outgoing, to: destination, sendTag: sendTag, into: &buffer, from: source, recvTag: recvTag)
+    }
+
+    /// Waits for a matching message without receiving it and returns its status (MPI_Probe).
+    public func probe(from source: Int, tag: Int) throws -> Status {
+        guard try checkSource(source, "probe") else { return .procNull }
+        try checkReceiveTag(tag, "probe")
+        var status = Status.empty
+        let (context, sourceCode, tagCode) = (self.context, Int32(source), Int32(tag))
+        try runtime.wait("probe") { engine in
+            guard let index = engine.peekUnexpected(context: context, source: sourceCode, tag: tagCode) else { return false }
+            status = engine.unexpected[index].status
+            return true
+        }
+        return status
+    }
+
+    /// The status of a matching message if one has arrived, else nil (MPI_Iprobe).
+    public func iprobe(from source: Int, tag: Int) throws -> Status? {
+        guard try checkSource(source, "iprobe") else { return .procNull }
+        try checkReceiveTag(tag, "iprobe")
+        return try runtime.withEngine("iprobe") { engine in
+            engine.progress()
+            return engine.peekUnexpected(context: context, source: Int32(source), tag: Int32(tag)).map { engine.unexpected[$0].status }
+        }
+    }
+
+    /// Waits for a matching message and takes it out of matching, so that no other receive can get it;
+    /// receive it with ``mrecv(_:into:)`` (MPI_Mprobe).
+    public func mprobe(from source: Int, tag: Int) throws -> Message {
+        guard try checkSource(source, "mprobe") else { return Message(communicator: self, message: nil) }
+        try checkReceiveTag(tag, "mprobe")
+        var taken: UnexpectedMessage?
+        let (context, sourceCode, tagCode) = (self.context, Int32(source), Int32(tag))
+        try runtime.wait("mprobe") { engine in
+            guard let index = engine.peekUnexpected(context: context, source: sourceCode, tag: tagCode) else { return false }
+            taken = engine.unexpected.remove(at: index)
+            return true
+        }
+        return Message(communicator: self, message: taken)
+    }
+
+    /// Like ``mprobe(from:tag:)`` but returns nil at once when no message matches (MPI_Improbe).
+    public func improbe(from source: Int, tag: Int) throws -> Message? {
+        guard try checkSource(source, "improbe") else { return Message(communicator: self, message: nil) }
+        try checkReceiveTag(tag, "improbe")
+        let taken: UnexpectedMessage? = try runtime.withEngine("improbe") { engine in
+            engine.progress()
+            return engine.peekUnexpected(context: context, source: Int32(source), tag: Int32(tag)).map { engine.unexpected.remove(at: $0) }
+        }
+        return taken.map { Message(communicator: self, message: $0) }
+    }
+
+    /// Receives a message taken by ``mprobe(from:tag:)`` (MPI_Mrecv). Throws `.invalidArgument` if the
+    /// message was already received, `.truncate` if it does not fit.
+    @discardableResult
+    public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: inout [T]) throws -> Status {
+        try buffer.withUnsafeMutableBytes { try message.receive(into: $0) }
+    }
+
+    /// Receives a message taken by ``mprobe(from:tag:)`` into a buffer (MPI_Mrecv).
+    @discardableResult
+    public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: UnsafeMutableBufferPointer<T>) throws -> Status {
+        try message.receive(into: UnsafeMutableRawBufferPointer(buffer))
+    }
+}
+
+/// A message taken out of matching by `mprobe`/`improbe`, to be received exactly once with `mrecv`.
+public final class Message: @unchecked Sendable {
+    private let communicator: Communicator
+    private var message: UnexpectedMessage?
+    private let isProcNull: Bool
+    private var received = false
+
+    init(communicator: Communicator, message: UnexpectedMessage?) {
+        self.communicator = communicator
+        self.message = message
+        self.isProcNull = message == nil
+    }
+
+    /// The message's source, tag and length.
+    public var status: Status { message?.status ?? .procNull }
+
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Status {
+        guard !received else { throw MPIError(.invalidArgument, "mrecv: this message was already received") }
+        received = true
+        guard let message else { return .procNull }
+        self.message = nil
+        let runtime = communicator.runtime
+        let operation = try runtime.withEngine("mrecv") { engine in
+            let operation = engine.makeReceive()
+            operation.buffer = buffer
+            engine.consume(message, into: operation)
+            return operation
+        }
+        try runtime.wait("mrecv") { _ in operation.isComplete }
+        return try runtime.withEngine("mrecv") { engine in
+            let (status, error) = (operation.status, operation.error)
+            engine.recycle(operation)
+            if let error { throw error }
+            return status
+        }
+    }
+}

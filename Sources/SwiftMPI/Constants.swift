@@ -1,0 +1,35 @@
+extension MPI {
+    /// Matches a message from any source in a receive or probe (MPI_ANY_SOURCE).
+    public static let anySource = -1
+    /// Matches a message with any tag in a receive or probe (MPI_ANY_TAG).
+    public static let anyTag = -1
+    /// The null process (MPI_PROC_NULL): sends to it and receives from it complete at once.
+    public static let procNull = -2
+    /// The largest valid tag (MPI_TAG_UB); tags are 0...tagUpperBound.
+    public static let tagUpperBound = Int(Int32.max)
+    /// Extra bytes each buffered send takes in the attached buffer (MPI_BSEND_OVERHEAD).
+    public static let bufferedSendOverhead = 64
+
+    static let anySourceCode: Int32 = -1
+    static let anyTagCode: Int32 = -1
+}
+
+/// The thread support a program asks for in `MPI.initialize(threadLevel:)`.
+public enum ThreadLevel: Int, Sendable, Comparable {
+    /// One thread only.
+    case single
+    /// Many threads, but only the one that initialized calls SwiftMPI.
+    case funneled
+    /// Many threads call SwiftMPI, never two at once (the program serializes).
+    case serialized
+    /// Any thread may call SwiftMPI at any time; SwiftMPI serializes internally.
+    case multiple
+
+    /// Orders levels by what they allow.
+    public static func < (a: ThreadLevel, b: ThreadLevel) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// How a send decides it is complete (MPI's send modes).
+enum SendMode {
+    case standard, buffered, synchronous, ready
+}

@@ -1,0 +1,453 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPITransport
+
+/// The point-to-point engine: matching, send protocols and progress, written once for every transport.
+///
+/// Matching lives here and only here. Transports move packets (``WireKind``) and, where they can,
+/// read a peer's memory; the route to each peer is chosen once at start-up and dispatched over the
+/// closed ``Route`` enum. MPI's ordering rules follow from three facts: each route delivers a peer's
+/// packets in order, arrived packets are matched against posted receives in post order, and unmatched
+/// ones are queued in arrival order (``unexpected``), where new receives search first.
+///
+/// Not thread-safe by itself: `Runtime` serializes calls when the thread level is `.multiple`.
+final class Engine {
+    /// How packets reach one peer.
+    enum Route {
+        /// The rank itself: packets are queued in process.
+        case loopback
+        /// A rank on this host, by its local rank.
+        case sharedMemory(localRank: Int)
+    }
+
+    /// Work a peer's ring had no room for, kept in order (backpressure as a value, not a wait).
+    enum Outgoing {
+        /// An eager message or a rendezvous offer.
+        case message(SendOperation)
+        /// A header-only reply (ack, clearToSend).
+        case control(WireKind, MatchHeader)
+        /// Data fragments of a pipelined rendezvous.
+        case stream(SendOperation)
+    }
+
+    let rank: Int
+    let size: Int
+    let routes: [Route]
+    let sharedMemory: SharedMemoryTransport?
+    let peerPIDs: [Int32]
+    /// Messages up to this many bytes go eagerly; larger ones by rendezvous.
+    let eagerLimit: Int
+    /// Rendezvous messages from this many bytes are copied with Cross Memory Attach (when allowed).
+    let singleCopyThreshold: Int
+    /// False once Cross Memory Attach failed with a permission error (or when disabled).
+    var singleCopyAllowed: Bool
+    /// True when waiting ranks must yield the CPU (oversubscribed, or asked to).
+    let yieldWhenIdle: Bool
+
+    var posted: [ReceiveOperation] = []
+    var unexpected: [UnexpectedMessage] = []
+    var waitingSends = OperationTable<SendOperation>()
+    var waitingReceives = OperationTable<ReceiveOperation>()
+    var outboxes: [[Outgoing]]
+    var outboxCount = 0
+    var loopbackQueue: [(kind: WireKind, header: MatchHeader, payload: [UInt8])] = []
+    var sendPool: [SendOperation] = []
+    var receivePool: [ReceiveOperation] = []
+    var bufferedArea: BufferedSendArea?
+    private var warnedAboutReadySend = false
+
+    init(rank: Int, size: Int, routes: [Route], sharedMemory: SharedMemoryTransport?, peerPIDs: [Int32],
+         singleCopyAllowed: Bool, singleCopyThreshold: Int, yieldWhenIdle: Bool) {
+        self.rank = rank
+        self.size = size
+        self.routes = routes
+        self.sharedMemory = sharedMemory
+        self.peerPIDs = peerPIDs
+        self.eagerLimit = sharedMemory?.limits.maxPayload ?? Int.max
+        self.singleCopyThreshold = singleCopyThreshold
+        self.singleCopyAllowed = singleCopyAllowed
+        self.yieldWhenIdle = yieldWhenIdle
+        self.outboxes = Array(repeating: [], count: size)
+        posted.reserveCapacity(64)
+        unexpected.reserveCapacity(64)
+        sendPool.reserveCapacity(16)
+        receivePool.reserveCapacity(16)
+    }
+
+    // MARK: - Pools
+
+    @inline(__always)
+    func makeSend() -> SendOperation {
+        let operation = sendPool.popLast() ?? SendOperation()
+        operation.reset()
+        return operation
+    }
+
+    @inline(__always)
+    func recycle(_ operation: SendOperation) {
+        operation.reset()
+        sendPool.append(operation)
+    }
+
+    @inline(__always)
+    func makeReceive() -> ReceiveOperation {
+        let operation = receivePool.popLast() ?? ReceiveOperation()
+        operation.reset()
+        return operation
+    }
+
+    @inline(__always)
+    func recycle(_ operation: ReceiveOperation) {
+        operation.reset()
+        operation.isComplete = true
+        receivePool.append(operation)
+    }
+
+    // MARK: - Sending
+
+    /// The allocation-free path of a blocking standard send: an eager message straight into the
+    /// peer's ring. False when it does not apply (large, loopback, ring full or older work queued).
+    @inline(__always)
+    func trySendEagerNow(_ bytes: UnsafeRawBufferPointer, to destination: Int, header: MatchHeader) -> Bool {
+        guard bytes.count <= eagerLimit, case .sharedMemory(let local) = routes[destination],
+              outboxes[destination].isEmpty, let sharedMemory else { return false }
+        return sharedMemory.trySend(to: local, kind: WireKind.eager.rawValue, header: header.packet, payload: bytes)
+    }
+
+    /// Starts `operation` (bytes, destination and header set). It completes when its buffer may be
+    /// reused — for synchronous sends, once the receiver has matched it.
+    func startSend(_ operation: SendOperation, synchronous: Bool) {
+        if synchronous { operation.header.flags |= MatchHeader.Flags.synchronous }
+        operation.header.length = UInt64(operation.bytes.count)
+        if case .loopback = routes[operation.destination] {
+            if synchronous {
+                operation.phase = .awaitingReceiver
+                operation.header.senderOperation = waitingSends.insert(operation)
+            }
+            loopbackQueue.append((.eager, operation.header, Array(operation.bytes)))
+            if !synchronous { finishSend(operation) }
+            return
+        }
+        if synchronous || operation.bytes.count > eagerLimit {
+            operation.header.senderOperation = waitingSends.insert(operation)
+        }
+        operation.phase = .queued
+        enqueue(.message(operation), to: operation.destination)
+    }
+
+    /// Marks a send complete and releases what it held.
+    func finishSend(_ operation: SendOperation) {
+        operation.phase = .complete
+        operation.keepAlive = nil
+        if let range = operation.bufferedRange {
+            bufferedArea?.release(range)
+            recycle(operation)  // buffered sends are internal: nobody else holds them
+        }
+    }
+
+    func sendControl(_ kind: WireKind, _ header: MatchHeader, to peer: Int) {
+        if case .loopback = routes[peer] {
+            loopbackQueue.append((kind, header, []))
+        } else {
+            enqueue(.control(kind, header), to: peer)
+        }
+    }
+
+    private func enqueue(_ item: Outgoing, to peer: Int) {
+        if outboxes[peer].isEmpty && transmit(item, to: peer) { return }
+        outboxes[peer].append(item)
+        outboxCount += 1
+    }
+
+    /// Puts one item on the wire; false when the ring is full (the item stays queued).
+    private func transmit(_ item: Outgoing, to peer: Int) -> Bool {
+        guard case .sharedMemory(let local) = routes[peer], let sharedMemory else {
+            preconditionFailure("only shared-memory peers have outboxes")
+        }
+        switch item {
+        case .control(let kind, let header):
+            return sharedMemory.trySend(to: local, kind: kind.rawValue, header: header.packet,
+                                        payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        case .message(let operation):
+            if operation.bytes.count <= eagerLimit {
+                guard sharedMemory.trySend(to: local, kind: WireKind.eager.rawValue,
+                                           header: operation.header.packet, payload: operation.bytes) else { return false }
+                if operation.header.flags & MatchHeader.Flags.synchronous != 0 {
+                    operation.phase = .awaitingReceiver
+                } else {
+                    finishSend(operation)
+                }
+                return true
+            }
+            var offer = RendezvousOffer(pid: getpid(), address: UInt64(UInt(bitPattern: operation.bytes.baseAddress)))
+            let sent = withUnsafeBytes(of: &offer) {
+                sharedMemory.trySend(to: local, kind: WireKind.rendezvous.rawValue, header: operation.header.packet, payload: $0)
+            }
+            if sent { operation.phase = .awaitingReceiver }
+            return sent
+        case .stream(let operation):
+            let fragment = sharedMemory.limits.maxPayload
+            while operation.streamOffset < operation.bytes.count {
+                let length = min(fragment, operation.bytes.count - operation.streamOffset)
+                let header = MatchHeader(length: UInt64(operation.streamOffset), receiverOperation: operation.receiverOperation)
+                let piece = UnsafeRawBufferPointer(rebasing: operation.bytes[operation.streamOffset..<(operation.streamOffset + length)])
+                guard sharedMemory.trySend(to: local, kind: WireKind.data.rawValue, header: header.packet, payload: piece) else {
+                    return false
+                }
+                operation.streamOffset += length
+            }
+            finishSend(operation)
+            return true
+        }
+    }
+
+    private func drainOutboxes() -> Bool {
+        var progressed = false
+        for peer in outboxes.indices where !outboxes[peer].isEmpty {
+            while let first = outboxes[peer].first, transmit(first, to: peer) {
+                outboxes[peer].removeFirst()
+                outboxCount -= 1
+                progressed = true
+            }
+        }
+        return progressed
+    }
+
+    // MARK: - Receiving
+
+    /// Posts `operation`: takes the earliest matching unexpected message, or waits in the posted queue.
+    func postReceive(_ operation: ReceiveOperation) {
+        if let index = unexpected.firstIndex(where: { operation.matches($0.header) }) {
+            consume(unexpected.remove(at: index), into: operation)
+        } else {
+            posted.append(operation)
+        }
+    }
+
+    /// Removes a posted receive that has not matched; false if it already matched.
+    func cancelReceive(_ operation: ReceiveOperation) -> Bool {
+        guard let index = posted.firstIndex(where: { $0 === operation }) else { return false }
+        posted.remove(at: index)
+        return true
+    }
+
+    /// Delivers a message taken from the unexpected queue (by a receive, or by mrecv).
+    func consume(_ message: UnexpectedMessage, into operation: ReceiveOperation) {
+        if let offer = message.offer {
+            acceptRendezvous(operation, message.header, offer, from: message.peer)
+        } else {
+            message.payload.withUnsafeBytes { deliverEager(operation, message.header, $0, from: message.peer) }
+        }
+    }
+
+    /// The earliest unexpected message matching (context, source, tag), without taking it.
+    func peekUnexpected(context: UInt32, source: Int32, tag: Int32) -> Int? {
+        unexpected.firstIndex { message in
+            message.header.context == context
+                && (source == MPI.anySourceCode || source == message.header.source)
+                && (tag == MPI.anyTagCode || tag == message.header.tag)
+        }
+    }
+
+    private func takePostedMatch(_ header: MatchHeader) -> ReceiveOperation? {
+        guard let index = posted.firstIndex(where: { $0.matches(header) }) else { return nil }
+        return posted.remove(at: index)
+    }
+
+    private func deliverEager(_ operation: ReceiveOperation, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
+        let length = payload.count
+        operation.status = Status(source: Int(header.source), tag: Int(header.tag), byteCount: length)
+        if length > operation.buffer.count {
+            operation.error = truncation(header, length: length, capacity: operation.buffer.count)
+        } else if length > 0 {
+            operation.buffer.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: length)
+        }
+        operation.isComplete = true
+        if header.flags & MatchHeader.Flags.synchronous != 0 {
+            sendControl(.ack, MatchHeader(senderOperation: header.senderOperation), to: peer)
+        }
+    }
+
+    private func acceptRendezvous(_ operation: ReceiveOperation, _ header: MatchHeader, _ offer: RendezvousOffer, from peer: Int) {
+        let total = Int(header.length)
+        operation.status = Status(source: Int(header.source), tag: Int(header.tag), byteCount: total)
+        let reply = MatchHeader(senderOperation: header.senderOperation)
+        if total > operation.buffer.count {
+            operation.error = truncation(header, length: total, capacity: operation.buffer.count)
+            operation.isComplete = true
+            sendControl(.ack, reply, to: peer)  // the sender completes normally
+            return
+        }
+        if singleCopyAllowed && total >= singleCopyThreshold, let sharedMemory {
+            let target = UnsafeMutableRawBufferPointer(rebasing: operation.buffer[0..<total])
+            let error = sharedMemory.readPeerMemory(pid: offer.pid, address: offer.address, into: target)
+            if error == 0 {
+                operation.isComplete = true
+                sendControl(.ack, reply, to: peer)
+                return
+            }
+            // Forbidden here (seccomp, Yama, a container): use the pipelined copy from now on.
+            if error == EPERM || error == ENOSYS || error == EACCES { singleCopyAllowed = false }
+        }
+        operation.remaining = total
+        operation.id = waitingReceives.insert(operation)
+        var request = reply
+        request.receiverOperation = operation.id
+        sendControl(.clearToSend, request, to: peer)
+    }
+
+    private func truncation(_ header: MatchHeader, length: Int, capacity: Int) -> MPIError {
+        MPIError(.truncate, "receive: message of \(length) bytes from rank \(header.source) with tag \(header.tag) does not fit the \(capacity)-byte buffer",
+                 status: Status(source: Int(header.source), tag: Int(header.tag), byteCount: length))
+    }
+
+    // MARK: - Progress
+
+    /// Moves everything that can move now: queued sends, loopback packets, arrived packets.
+    /// Returns true when anything happened.
+    @discardableResult
+    func progress() -> Bool {
+        var progressed = false
+        if outboxCount > 0 { progressed = drainOutboxes() }
+        if !loopbackQueue.isEmpty {
+            let packets = loopbackQueue
+            loopbackQueue.removeAll(keepingCapacity: true)
+            for packet in packets {
+                packet.payload.withUnsafeBytes { handle(packet.kind.rawValue, packet.header, $0, from: rank) }
+            }
+            progressed = true
+        }
+        if let sharedMemory {
+            let delivered = sharedMemory.poll { local, kind, header, payload in
+                self.handle(kind, MatchHeader(header), payload, from: local)
+            }
+            if delivered > 0 { progressed = true }
+        }
+        return progressed
+    }
+
+    /// Handles one arrived packet. Packets that make no sense (unknown kind, unknown operation id,
+    /// short payload) are dropped: a peer cannot make this rank crash or write out of bounds.
+    private func handle(_ rawKind: PacketKind, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
+        switch WireKind(rawValue: rawKind) {
+        case .eager:
+            if let operation = takePostedMatch(header) {
+                deliverEager(operation, header, payload, from: peer)
+            } else {
+                if header.flags & MatchHeader.Flags.ready != 0 { warnReadySend(header) }
+                unexpected.append(UnexpectedMessage(header: header, peer: peer, payload: Array(payload), offer: nil))
+            }
+        case .rendezvous:
+            guard payload.count >= MemoryLayout<RendezvousOffer>.size else { return }
+            let offer = payload.loadUnaligned(as: RendezvousOffer.self)
+            if let operation = takePostedMatch(header) {
+                acceptRendezvous(operation, header, offer, from: peer)
+            } else {
+                if header.flags & MatchHeader.Flags.ready != 0 { warnReadySend(header) }
+                unexpected.append(UnexpectedMessage(header: header, peer: peer, payload: [], offer: offer))
+            }
+        case .clearToSend:
+            guard let operation = waitingSends.remove(header.senderOperation) else { return }
+            operation.receiverOperation = header.receiverOperation
+            operation.phase = .streaming
+            operation.streamOffset = 0
+            enqueue(.stream(operation), to: peer)
+        case .data:
+            guard let operation = waitingReceives.lookup(header.receiverOperation) else { return }
+            let offset = Int(clamping: header.length)
+            let length = payload.count
+            guard offset <= operation.buffer.count, length <= operation.buffer.count - offset else { return }
+            if length > 0 { (operation.buffer.baseAddress! + offset).copyMemory(from: payload.baseAddress!, byteCount: length) }
+            operation.remaining -= length
+            if operation.remaining <= 0 {
+                _ = waitingReceives.remove(header.receiverOperation)
+                operation.isComplete = true
+            }
+        case .ack:
+            guard let operation = waitingSends.remove(header.senderOperation) else { return }
+            finishSend(operation)
+        case nil:
+            return
+        }
+    }
+
+    private func warnReadySend(_ header: MatchHeader) {
+        guard !warnedAboutReadySend else { return }
+        warnedAboutReadySend = true
+        let line = "SwiftMPI rank \(rank): rsend from rank \(header.source) with tag \(header.tag) arrived before a matching receive was posted (erroneous in MPI); delivered as a standard send\n"
+        _ = line.utf8CString.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress!, $0.count - 1) }
+    }
+
+    // MARK: - Waiting
+
+    /// Progresses until `done()` is true. Spins while there is something to do; when idle, yields the
+    /// CPU at once if oversubscribed, else after a short spin. Every ~second of idleness it checks that
+    /// the peers are alive and throws `.peerFailed` if one is gone, so a wait never hangs on a dead rank.
+    @inline(__always)
+    func wait(_ call: @autoclosure () -> String, until done: () -> Bool) throws(MPIError) {
+        if done() { return }
+        var idle = 0
+        var idleSince = 0.0
+        while true {
+            if progress() {
+                idle = 0
+            } else {
+                idle += 1
+                if yieldWhenIdle || idle > 1000 { sched_yield() }
+                if idle & 0x3FF == 0 {
+                    let now = MPI.wtime()
+                    if idleSince == 0 { idleSince = now } else if now - idleSince > 1 {
+                        idleSince = now
+                        try checkPeersAlive(call())
+                    }
+                }
+            }
+            if done() { return }
+        }
+    }
+
+    private func checkPeersAlive(_ call: String) throws(MPIError) {
+        for (peer, pid) in peerPIDs.enumerated() where peer != rank && pid > 0 {
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                throw MPIError(.peerFailed, "\(call): rank \(peer) (pid \(pid)) is no longer running")
+            }
+        }
+    }
+}
+
+/// The memory behind `MPI.attachBuffer(bytes:)`: a first-fit allocator for buffered sends.
+final class BufferedSendArea {
+    let storage: UnsafeMutableRawBufferPointer
+    private var used: [Range<Int>] = []   // sorted, disjoint
+
+    init(bytes: Int) {
+        storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
+    }
+
+    deinit { storage.deallocate() }
+
+    var isIdle: Bool { used.isEmpty }
+    var capacity: Int { storage.count }
+    var freeBytes: Int { storage.count - used.reduce(0) { $0 + $1.count } }
+
+    /// Reserves `count` bytes (rounded to 64, plus ``MPI/bufferedSendOverhead``) or returns nil.
+    func allocate(_ count: Int) -> Range<Int>? {
+        let needed = (count + 63) / 64 * 64 + MPI.bufferedSendOverhead
+        var start = 0
+        for (index, range) in used.enumerated() {
+            if range.lowerBound - start >= needed {
+                used.insert(start..<(start + needed), at: index)
+                return start..<(start + needed)
+            }
+            start = range.upperBound
+        }
+        guard storage.count - start >= needed else { return nil }
+        used.append(start..<(start + needed))
+        return start..<(start + needed)
+    }
+
+    func release(_ range: Range<Int>) {
+        if let index = used.firstIndex(of: range) { used.remove(at: index) }
+    }
+}

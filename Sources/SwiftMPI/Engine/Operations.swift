@@ -1,0 +1,109 @@
+/// The engine's state for one send in flight. Pooled and reused: blocking calls allocate none.
+final class SendOperation {
+    enum Phase {
+        /// Created, not yet handed to the wire (waiting in the peer's outbox).
+        case queued
+        /// Rendezvous offered or synchronous eager sent: waiting for clearToSend or ack.
+        case awaitingReceiver
+        /// Streaming data fragments after clearToSend; `offset` bytes are out.
+        case streaming
+        case complete
+    }
+
+    var phase = Phase.complete
+    var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+    var destination = 0          // world rank
+    var header = MatchHeader()
+    var streamOffset = 0
+    var receiverOperation: UInt32 = 0
+    var id: UInt32 = 0
+    var error: MPIError?
+    /// Keeps a caller's array alive while the send is in flight (nonblocking sends of arrays).
+    var keepAlive: AnyObject?
+    /// The part of the attached buffer that a buffered send occupies, released on completion.
+    var bufferedRange: Range<Int>?
+
+    var isComplete: Bool { if case .complete = phase { true } else { false } }
+
+    func reset() {
+        phase = .complete
+        bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        streamOffset = 0
+        error = nil
+        keepAlive = nil
+        bufferedRange = nil
+    }
+}
+
+/// The engine's state for one posted receive. Pooled like ``SendOperation``.
+final class ReceiveOperation {
+    var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    var context: UInt32 = 0
+    var source: Int32 = 0     // rank in the communicator or anySource
+    var tag: Int32 = 0        // or anyTag
+    var isComplete = true
+    var status = Status.empty
+    var error: MPIError?
+    var id: UInt32 = 0
+    /// Bytes still expected from data fragments (pipelined rendezvous).
+    var remaining = 0
+    var keepAlive: AnyObject?
+
+    func reset() {
+        isComplete = false
+        status = .empty
+        error = nil
+        remaining = 0
+        keepAlive = nil
+    }
+
+    @inline(__always)
+    func matches(_ header: MatchHeader) -> Bool {
+        context == header.context
+            && (source == MPI.anySourceCode || source == header.source)
+            && (tag == MPI.anyTagCode || tag == header.tag)
+    }
+}
+
+/// A message that arrived before any matching receive was posted.
+struct UnexpectedMessage {
+    var header: MatchHeader
+    /// The sender's world rank.
+    var peer: Int
+    /// Eager messages: the copied payload. Rendezvous offers: empty.
+    var payload: [UInt8]
+    /// Rendezvous offers: where the message is.
+    var offer: RendezvousOffer?
+
+    var status: Status {
+        Status(source: Int(header.source), tag: Int(header.tag), byteCount: Int(header.length))
+    }
+}
+
+/// Operations waiting for a reply, indexed by id; ids are reused through a free list.
+struct OperationTable<Operation: AnyObject> {
+    private var slots: [Operation?] = []
+    private var free: [UInt32] = []
+
+    mutating func insert(_ operation: Operation) -> UInt32 {
+        if let id = free.popLast() {
+            slots[Int(id)] = operation
+            return id
+        }
+        slots.append(operation)
+        return UInt32(slots.count - 1)
+    }
+
+    /// Removes and returns the operation with `id`, or nil for an unknown id (a corrupted or stale
+    /// packet, which is then ignored rather than trusted).
+    mutating func remove(_ id: UInt32) -> Operation? {
+        guard Int(id) < slots.count, let operation = slots[Int(id)] else { return nil }
+        slots[Int(id)] = nil
+        free.append(id)
+        return operation
+    }
+
+    func lookup(_ id: UInt32) -> Operation? {
+        Int(id) < slots.count ? slots[Int(id)] : nil
+    }
+}

@@ -1,0 +1,68 @@
+import SwiftMPITransport
+
+/// The engine's packet kinds: a closed set; the one place that says what crosses the wire.
+///
+/// ```
+/// eager      sender → receiver   header + the whole message (≤ eager limit)
+/// rendezvous sender → receiver   header + RendezvousOffer (pid, address) for a larger message
+/// clearToSend receiver → sender  the receive matched; stream the data (no single-copy possible)
+/// data       sender → receiver   one fragment, at header.length = offset
+/// ack        receiver → sender   the receive matched (ssend) or finished reading (rendezvous)
+///
+/// eager:       S ──eager──────────────────────────▶ R                    (ssend: R ──ack──▶ S on match)
+/// single-copy: S ──rendezvous(pid,addr)───────────▶ R  match; process_vm_readv; R ──ack──▶ S
+/// pipelined:   S ──rendezvous─▶ R  match; R ──clearToSend─▶ S; S ──data × n──▶ R
+/// ```
+enum WireKind: PacketKind {
+    case eager = 1
+    case rendezvous = 2
+    case clearToSend = 3
+    case data = 4
+    case ack = 5
+}
+
+/// The 32-byte header of every packet, carried opaquely by the transports.
+struct MatchHeader {
+    /// The communicator's context id.
+    var context: UInt32
+    /// The sender's rank in that communicator.
+    var source: Int32
+    var tag: Int32
+    /// ``Flags``.
+    var flags: UInt32
+    /// The message length (eager, rendezvous) or the fragment's offset (data).
+    var length: UInt64
+    /// The sender's operation id (rendezvous, synchronous sends), echoed in clearToSend and ack.
+    var senderOperation: UInt32
+    /// The receiver's operation id, echoed in data fragments.
+    var receiverOperation: UInt32
+
+    struct Flags {
+        static let synchronous: UInt32 = 1
+        static let ready: UInt32 = 2
+    }
+
+    init(context: UInt32 = 0, source: Int32 = 0, tag: Int32 = 0, flags: UInt32 = 0, length: UInt64 = 0,
+         senderOperation: UInt32 = 0, receiverOperation: UInt32 = 0) {
+        self.context = context
+        self.source = source
+        self.tag = tag
+        self.flags = flags
+        self.length = length
+        self.senderOperation = senderOperation
+        self.receiverOperation = receiverOperation
+    }
+
+    @inline(__always)
+    var packet: PacketHeader { unsafeBitCast(self, to: PacketHeader.self) }
+
+    @inline(__always)
+    init(_ packet: PacketHeader) { self = unsafeBitCast(packet, to: MatchHeader.self) }
+}
+
+/// The payload of a rendezvous packet: where the receiver may read the message from.
+struct RendezvousOffer {
+    var pid: Int32
+    var reserved: UInt32 = 0
+    var address: UInt64
+}

@@ -1,0 +1,119 @@
+/// The engine-facing core of point-to-point: raw bytes, argument checks, blocking and nonblocking.
+/// The typed overloads users call (`send`, `recv`, `isend`, …) are in `Communicator+Send.swift` and
+/// `Communicator+Receive.swift`.
+extension Communicator {
+    /// A blocking send of `bytes` in `mode`. Standard and ready sends of small messages write straight
+    /// into the peer's ring and allocate nothing.
+    func blockingSend(_ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int, mode: SendMode,
+                      _ call: StaticString) throws {
+        guard try checkDestination(destination, call) else { return }
+        try checkSendTag(tag, call)
+        if mode == .buffered {
+            _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
+            return
+        }
+        let destinationWorld = worldRank(destination)
+        var header = header(tag: tag, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
+        header.length = UInt64(bytes.count)
+        let operation: SendOperation? = try runtime.withEngine(call) { engine in
+            if mode != .synchronous && engine.trySendEagerNow(bytes, to: destinationWorld, header: header) { return nil }
+            let operation = engine.makeSend()
+            operation.bytes = bytes
+            operation.destination = destinationWorld
+            operation.header = header
+            engine.startSend(operation, synchronous: mode == .synchronous)
+            return operation
+        }
+        guard let operation else { return }
+        try runtime.wait(call) { _ in operation.isComplete }
+        try runtime.withEngine(call) { $0.recycle(operation) }
+    }
+
+    /// Starts a send and returns its request (a new, unpooled operation the request owns).
+    func startSend(_ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
+                   mode: SendMode, _ call: StaticString) throws -> Request {
+        guard try checkDestination(destination, call) else { return Request(completed: .procNull) }
+        try checkSendTag(tag, call)
+        let status = Status(source: destination, tag: tag, byteCount: bytes.count)
+        if mode == .buffered {
+            _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
+            return Request(completed: status)
+        }
+        let operation = SendOperation()
+        operation.bytes = bytes
+        operation.destination = worldRank(destination)
+        operation.header = header(tag: tag, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
+        operation.keepAlive = keepAlive
+        try runtime.withEngine(call) { $0.startSend(operation, synchronous: mode == .synchronous) }
+        return Request(runtime: runtime, send: operation, status: status)
+    }
+
+    /// Copies `bytes` into the attached buffer and starts sending the copy; the caller's buffer is free
+    /// at once. Throws `.bufferExhausted` (sending nothing) when the buffer has no room.
+    private func startBufferedSend(_ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int, _ call: StaticString) throws {
+        let destinationWorld = worldRank(destination)
+        let header = header(tag: tag)
+        try runtime.withEngine(call) { engine in
+            guard let area = engine.bufferedArea else {
+                throw MPIError(.bufferExhausted, "\(call): \(bytes.count) bytes to rank \(destination) but no buffer is attached (MPI.attachBuffer(bytes:))")
+            }
+            guard let range = area.allocate(bytes.count) else {
+                throw MPIError(.bufferExhausted, "\(call): \(bytes.count) bytes (+\(MPI.bufferedSendOverhead) overhead) to rank \(destination) do not fit the attached buffer (\(area.freeBytes) of \(area.capacity) bytes free)")
+            }
+            let copy = UnsafeMutableRawBufferPointer(rebasing: area.storage[range.lowerBound..<(range.lowerBound + bytes.count)])
+            if bytes.count > 0 { copy.copyMemory(from: bytes) }
+            let operation = engine.makeSend()
+            operation.bytes = UnsafeRawBufferPointer(copy)
+            operation.destination = destinationWorld
+            operation.header = header
+            operation.bufferedRange = range
+            engine.startSend(operation, synchronous: false)
+        }
+    }
+
+    /// A blocking receive into `buffer`.
+    func blockingReceive(_ buffer: UnsafeMutableRawBufferPointer, from source: Int, tag: Int, _ call: StaticString) throws -> Status {
+        guard try checkSource(source, call) else { return .procNull }
+        try checkReceiveTag(tag, call)
+        let operation = try runtime.withEngine(call) { engine in
+            let operation = engine.makeReceive()
+            configure(operation, buffer: buffer, source: source, tag: tag)
+            engine.postReceive(operation)
+            return operation
+        }
+        do {
+            try runtime.wait(call) { _ in operation.isComplete }
+        } catch {
+            _ = try? runtime.withEngine(call) { $0.cancelReceive(operation) }
+            throw error
+        }
+        return try runtime.withEngine(call) { engine in
+            let status = operation.status
+            let error = operation.error
+            engine.recycle(operation)
+            if let error { throw error }
+            return status
+        }
+    }
+
+    /// Posts a receive and returns its request.
+    func startReceive(_ buffer: UnsafeMutableRawBufferPointer, keepAlive: AnyObject?, from source: Int, tag: Int,
+                      _ call: StaticString) throws -> Request {
+        guard try checkSource(source, call) else { return Request(completed: .procNull) }
+        try checkReceiveTag(tag, call)
+        let operation = ReceiveOperation()
+        operation.reset()
+        configure(operation, buffer: buffer, source: source, tag: tag)
+        operation.keepAlive = keepAlive
+        try runtime.withEngine(call) { $0.postReceive(operation) }
+        return Request(runtime: runtime, receive: operation)
+    }
+
+    @inline(__always)
+    private func configure(_ operation: ReceiveOperation, buffer: UnsafeMutableRawBufferPointer, source: Int, tag: Int) {
+        operation.buffer = buffer
+        operation.context = context
+        operation.source = Int32(truncatingIfNeeded: source)
+        operation.tag = Int32(truncatingIfNeeded: tag)
+    }
+}

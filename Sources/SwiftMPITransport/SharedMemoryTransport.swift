@@ -1,0 +1,143 @@
+import CShims
+
+/// Moves packets between the ranks of one host through shared memory, and copies large messages
+/// straight from a peer's memory with Cross Memory Attach where the kernel allows it.
+///
+/// Each rank owns one segment, `/dev/shm/swiftmpi-<job>-<local rank>` (mode 0600), holding one
+/// ``SlotRing`` per sending peer: the ring from local rank `s` starts at `s * ringBytes`. Peers attach
+/// to each other's segments during wire-up; then every rank unlinks its own name, so nothing is left in
+/// /dev/shm whichever way the job ends (the launcher also removes stale names of its job).
+///
+/// ```
+///  segment of local rank r
+///  ┌─────────────────────┬─────────────────────┬─────┬──────────────────────────┐
+///  │ ring from rank 0    │ ring from rank 1    │ ... │ ring from rank size-1    │
+///  │ (slotCount slots)   │                     │     │ (own index: unused)      │
+///  └─────────────────────┴─────────────────────┴─────┴──────────────────────────┘
+/// ```
+public final class SharedMemoryTransport {
+    /// Slots per ring and bytes per slot: 64 × (16 KiB + 64 B) ≈ 1 MiB per ordered pair of ranks.
+    public static let defaultSlotCount = 64
+    public static let defaultStride = 16 * 1024 + 64
+
+    public let localRank: Int
+    public let localSize: Int
+    @usableFromInline var inbound: [SlotRing]   // index: sender's local rank
+    @usableFromInline var outbound: [SlotRing]  // index: receiver's local rank
+    @usableFromInline var pollStart = 0
+    private let ownName: String
+    private let segmentBytes: Int
+    private let ownSegment: UnsafeMutableRawPointer
+    private var peerSegments: [UnsafeMutableRawPointer?]
+    private var unlinked = false
+    private let slotCount: Int
+    private let stride: Int
+
+    /// The transport's limits.
+    public var limits: TransportLimits { TransportLimits(maxPayload: stride - SlotRing.slotHeaderLength, canReadPeerMemory: true) }
+
+    /// Creates this rank's segment. Peers attach later with ``attachPeers()``.
+    public init(jobID: String, localRank: Int, localSize: Int,
+                slotCount: Int = defaultSlotCount, stride: Int = defaultStride) throws(TransportError) {
+        self.localRank = localRank
+        self.localSize = localSize
+        self.slotCount = slotCount
+        self.stride = stride
+        let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
+        segmentBytes = ringBytes * localSize
+        ownName = Self.segmentName(jobID: jobID, localRank: localRank)
+        var address: UnsafeMutableRawPointer?
+        let error = cshims_segment_create(ownName, segmentBytes, &address)
+        guard error == 0, let address else {
+            throw TransportError("cannot create shared-memory segment \(ownName) of \(segmentBytes) bytes", errno: error)
+        }
+        ownSegment = address
+        inbound = (0..<localSize).map { SlotRing(base: address + $0 * ringBytes, slotCount: slotCount, stride: stride) }
+        outbound = []
+        peerSegments = Array(repeating: nil, count: localSize)
+        jobPrefix = "swiftmpi-\(jobID)-"
+    }
+
+    private let jobPrefix: String
+
+    /// The segment name of `localRank` in job `jobID`.
+    public static func segmentName(jobID: String, localRank: Int) -> String { "/swiftmpi-\(jobID)-\(localRank)" }
+
+    /// Maps every peer's segment; call once all peers have created theirs (after a fence).
+    public func attachPeers() throws(TransportError) {
+        let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
+        var rings: [SlotRing] = []
+        for peer in 0..<localSize {
+            let base: UnsafeMutableRawPointer
+            if peer == localRank {
+                base = ownSegment
+            } else {
+                let name = ownName.dropLast("\(localRank)".count) + "\(peer)"
+                var address: UnsafeMutableRawPointer?
+                let error = cshims_segment_attach(String(name), segmentBytes, &address)
+                guard error == 0, let address else {
+                    throw TransportError("cannot attach shared-memory segment \(name) of local rank \(peer)", errno: error)
+                }
+                peerSegments[peer] = address
+                base = address
+            }
+            rings.append(SlotRing(base: base + localRank * ringBytes, slotCount: slotCount, stride: stride))
+        }
+        outbound = rings
+    }
+
+    /// Removes this rank's segment name (mappings stay valid); call once all peers have attached.
+    public func unlinkOwnSegment() {
+        guard !unlinked else { return }
+        unlinked = true
+        _ = cshims_segment_unlink(ownName)
+    }
+
+    deinit {
+        unlinkOwnSegment()
+        for case let segment? in peerSegments { _ = cshims_segment_unmap(segment, segmentBytes) }
+        _ = cshims_segment_unmap(ownSegment, segmentBytes)
+    }
+
+    /// Sends one packet to `peer` (a local rank) if its ring has room; false means no resources now:
+    /// the caller keeps the packet and retries after progressing.
+    @inlinable
+    public func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
+        outbound[peer].tryWrite(kind: kind, header: header, payload: payload)
+    }
+
+    /// True when a packet to `peer` would be accepted now.
+    @inlinable
+    public func canSend(to peer: Int) -> Bool { outbound[peer].canWrite() }
+
+    /// Hands arrived packets to `deliver` (sender's local rank, kind, header, payload valid during the
+    /// call), at most `budget` per peer; returns how many were delivered.
+    @inlinable
+    public func poll(budget: Int = 16, _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
+        var delivered = 0
+        let count = localSize
+        var peer = pollStart
+        for _ in 0..<count {
+            if peer != localRank {
+                var taken = 0
+                while taken < budget, inbound[peer].tryRead({ deliver(peer, $0, $1, $2) }) { taken += 1 }
+                delivered += taken
+            }
+            peer = peer + 1 == count ? 0 : peer + 1
+        }
+        pollStart = pollStart + 1 == count ? 0 : pollStart + 1
+        return delivered
+    }
+
+    /// Copies `local.count` bytes from `address` in process `pid` (Cross Memory Attach).
+    /// Returns 0 or the errno (EPERM/ENOSYS where CMA is forbidden).
+    public func readPeerMemory(pid: Int32, address: UInt64, into local: UnsafeMutableRawBufferPointer) -> Int32 {
+        guard local.count > 0 else { return 0 }
+        return cshims_cma_read(pid, local.baseAddress!, UnsafeRawPointer(bitPattern: UInt(address)), local.count)
+    }
+
+    /// Removes every segment name of job `jobID` still in /dev/shm (the launcher's clean-up).
+    public static func removeStaleSegments(jobID: String, localSize: Int) {
+        for rank in 0..<localSize { _ = cshims_segment_unlink(segmentName(jobID: jobID, localRank: rank)) }
+    }
+}

@@ -1,0 +1,87 @@
+import CShims
+
+/// One direction between two ranks of a host: a single-producer, single-consumer ring of fixed-size
+/// slots in shared memory (in the receiver's segment). The producer and the consumer each keep their
+/// own index in private memory; the only shared words are the slots' state flags, so a ping-pong
+/// touches one cache line per message when the payload is small.
+///
+/// ```
+///  slot i, at base + i * stride (stride a multiple of 64 bytes)
+///  0         4        5     8           12    16             48
+///  ┌─────────┬────────┬─────┬───────────┬─────┬──────────────┬───────────────────────────┐
+///  │ state   │ kind   │     │ length    │     │ header (32B) │ payload (length bytes) …  │
+///  │ u32     │ u8     │     │ u32       │     │ engine's     │ the first 16 B share the  │
+///  └─────────┴────────┴─────┴───────────┴─────┴──────────────┴ header's cache line ──────┘
+///  state: 0 = empty (the producer may fill it), 1 = full (the consumer may read it).
+///  The producer writes everything, then stores state = 1 with release; the consumer loads state with
+///  acquire, reads, then stores state = 0 with release.
+/// ```
+@frozen
+public struct SlotRing {
+    /// Bytes before the payload in every slot.
+    public static let slotHeaderLength = 48
+    @usableFromInline let base: UnsafeMutableRawPointer
+    @usableFromInline let slotCount: Int
+    @usableFromInline let stride: Int
+    /// The next slot this side will use (private to this process).
+    @usableFromInline var index = 0
+
+    /// A view of the ring at `base` (shared memory, zero-filled when created).
+    public init(base: UnsafeMutableRawPointer, slotCount: Int, stride: Int) {
+        precondition(stride % 64 == 0 && stride > Self.slotHeaderLength, "slot stride must be a multiple of 64")
+        self.base = base
+        self.slotCount = slotCount
+        self.stride = stride
+    }
+
+    /// The bytes one ring occupies.
+    public static func byteCount(slotCount: Int, stride: Int) -> Int { slotCount * stride }
+
+    /// The largest payload a slot holds.
+    @inlinable public var maxPayload: Int { stride - Self.slotHeaderLength }
+
+    @inlinable
+    var slot: UnsafeMutableRawPointer { base + index * stride }
+
+    @inlinable
+    func state(_ slot: UnsafeMutableRawPointer) -> UnsafeMutablePointer<UInt32> {
+        slot.assumingMemoryBound(to: UInt32.self)
+    }
+
+    /// Producer: writes one packet if the next slot is empty; false when the ring is full.
+    @inlinable
+    public mutating func tryWrite(kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
+        let slot = self.slot
+        guard cshims_load_acquire_u32(state(slot)) == 0 else { return false }
+        slot.storeBytes(of: kind, toByteOffset: 4, as: UInt8.self)
+        slot.storeBytes(of: UInt32(truncatingIfNeeded: payload.count), toByteOffset: 8, as: UInt32.self)
+        slot.storeBytes(of: header, toByteOffset: 16, as: PacketHeader.self)
+        if payload.count > 0 {
+            (slot + Self.slotHeaderLength).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+        }
+        cshims_store_release_u32(state(slot), 1)
+        index = index + 1 == slotCount ? 0 : index + 1
+        return true
+    }
+
+    /// Producer: true when the next slot is free (a write would succeed).
+    @inlinable
+    public func canWrite() -> Bool { cshims_load_acquire_u32(state(slot)) == 0 }
+
+    /// Consumer: hands the next full slot to `body` and frees it; false when the ring is empty.
+    /// The payload pointer is valid only during `body`.
+    @inlinable
+    public mutating func tryRead(_ body: (PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Bool {
+        let slot = self.slot
+        guard cshims_load_acquire_u32(state(slot)) == 1 else { return false }
+        let kind = slot.load(fromByteOffset: 4, as: UInt8.self)
+        let length = Int(slot.load(fromByteOffset: 8, as: UInt32.self))
+        let header = slot.load(fromByteOffset: 16, as: PacketHeader.self)
+        // A length beyond the slot can only come from a corrupted or hostile peer: clamp, never overrun.
+        let payload = UnsafeRawBufferPointer(start: slot + Self.slotHeaderLength, count: min(length, maxPayload))
+        body(kind, header, payload)
+        cshims_store_release_u32(state(slot), 0)
+        index = index + 1 == slotCount ? 0 : index + 1
+        return true
+    }
+}

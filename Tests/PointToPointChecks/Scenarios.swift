@@ -1,0 +1,580 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import SwiftMPI
+
+let barrierTag = 2_000_000_000
+
+extension Communicator {
+    /// A barrier from point-to-point messages (collectives are not part of these checks).
+    func barrierForTests() throws {
+        var token: [UInt8] = [0]
+        if rank == 0 {
+            for _ in 1..<size { try recv(into: &token, from: MPI.anySource, tag: barrierTag) }
+            for peer in 1..<size { try send(token, to: peer, tag: barrierTag) }
+        } else {
+            try send(token, to: 0, tag: barrierTag)
+            try recv(into: &token, from: 0, tag: barrierTag)
+        }
+    }
+}
+
+/// Sizes that cross every protocol boundary: empty, one cache line, eager limit, rendezvous
+/// (pipelined and single-copy), and the 4 MiB top of the OSU range.
+let protocolSizes = [0, 1, 8, 16, 100, 4096, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 100_000, 256 * 1024, 1 << 20, 4 << 20]
+
+let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
+    "pingpong": pingPong,
+    "self": selfMessages,
+    "non-overtaking": nonOvertaking,
+    "wildcards": wildcards,
+    "posted-order": postedOrder,
+    "truncation": truncation,
+    "ssend": synchronousSend,
+    "bsend": bufferedSend,
+    "rsend": readySend,
+    "procnull": procNull,
+    "bad-arguments": badArguments,
+    "requests": requests,
+    "persistent": persistent,
+    "probes": probes,
+    "sendrecv": sendrecvRing,
+    "isend-deadlock": isendThenRecv,
+    "objects": objects,
+    "async": asyncForms,
+    "stress": stress,
+    "threads": threads,
+]
+
+/// Rank 0 and the last rank exchange every protocol size both ways; contents are checked byte by byte.
+func pingPong(_ world: Communicator) throws {
+    let peer = world.size - 1
+    guard world.rank == 0 || world.rank == peer, peer != 0 else { return }
+    for (index, size) in protocolSizes.enumerated() {
+        let outgoing = pattern(source: world.rank, index: index, length: size)
+        var incoming = [UInt8](repeating: 0, count: size)
+        if world.rank == 0 {
+            try world.send(outgoing, to: peer, tag: index)
+            let status = try world.recv(into: &incoming, from: peer, tag: index)
+            require(status.source == peer && status.tag == index && status.byteCount == size, "status \(status)")
+        } else {
+            let status = try world.recv(into: &incoming, from: 0, tag: index)
+            require(status.byteCount == size, "status \(status)")
+            try world.send(outgoing, to: 0, tag: index)
+        }
+        require(same(incoming, pattern(source: world.rank == 0 ? peer : 0, index: index, length: size)), "payload of \(size) bytes corrupted")
+    }
+}
+
+/// A rank sends to itself in every mode and size, receiving after sending (messages to self are
+/// buffered, so this cannot deadlock), and an issend to itself completes once the receive is posted.
+func selfMessages(_ world: Communicator) throws {
+    for (index, size) in protocolSizes.enumerated() {
+        let outgoing = pattern(source: world.rank, index: index, length: size)
+        try world.send(outgoing, to: world.rank, tag: index)
+        var incoming = [UInt8](repeating: 0, count: size)
+        let status = try world.recv(into: &incoming, from: world.rank, tag: index)
+        require(status.source == world.rank && status.byteCount == size && same(incoming, outgoing), "self message of \(size) bytes")
+    }
+    let request = try world.issend([1, 2, 3] as [Int32], to: world.rank, tag: 9)
+    require(try request.test() == nil, "issend to self completed before the receive was posted")
+    var buffer = [Int32](repeating: 0, count: 3)
+    try world.recv(into: &buffer, from: world.rank, tag: 9)
+    try request.wait()
+    require(buffer == [1, 2, 3], "issend to self payload \(buffer)")
+}
+
+/// Messages from one sender with one tag arrive in send order, eager and rendezvous interleaved,
+/// whether the receiver names the source and tag or uses wildcards.
+func nonOvertaking(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let sizes = [8, 200_000, 0, 64, 3 << 20, 16 * 1024 + 1, 1, 70_000, 8]
+    for wildcard in [false, true] {
+        if world.rank == 0 {
+            var requests: [Request] = []
+            for (sequence, size) in sizes.enumerated() {
+                var message = pattern(source: 0, index: sequence, length: size)
+                if size > 0 { message[0] = UInt8(sequence) }
+                requests.append(try world.isend(message, to: 1, tag: 4))
+            }
+            try Request.waitAll(requests)
+        } else {
+            if !wildcard { usleep(20_000) }  // let everything arrive unexpected first in one round
+            for (sequence, size) in sizes.enumerated() {
+                var buffer = [UInt8](repeating: 0, count: 4 << 20)
+                let status = try world.recv(into: &buffer, from: wildcard ? MPI.anySource : 0, tag: wildcard ? MPI.anyTag : 4)
+                require(status.byteCount == size, "message \(sequence): expected \(size) bytes, got \(status.byteCount) (overtaken)")
+                if size > 0 { require(buffer[0] == UInt8(sequence), "message \(sequence) out of order") }
+                require(Array(buffer[1..<max(size, 1)]) == Array(pattern(source: 0, index: sequence, length: size).dropFirst()), "payload \(sequence)")
+            }
+        }
+    }
+}
+
+/// Every rank sends numbered messages with several tags to rank 0, which receives them all with
+/// anySource/anyTag: nothing lost, nothing duplicated, and each sender's messages in order.
+func wildcards(_ world: Communicator) throws {
+    let perSender = 200
+    if world.rank == 0 {
+        var next = [Int](repeating: 0, count: world.size)
+        var buffer = [Int64](repeating: 0, count: 2)
+        for _ in 0..<(perSender * (world.size - 1)) {
+            let status = try world.recv(into: &buffer, from: MPI.anySource, tag: MPI.anyTag)
+            require(Int(buffer[0]) == status.source && status.tag == Int(buffer[1]) % 5, "status \(status) for \(buffer)")
+            require(Int(buffer[1]) == next[status.source], "from rank \(status.source): got #\(buffer[1]), expected #\(next[status.source])")
+            next[status.source] += 1
+        }
+        require(try world.iprobe(from: MPI.anySource, tag: MPI.anyTag) == nil, "a message was duplicated")
+        for peer in 1..<world.size { try world.send([Int64(0), 0], to: peer, tag: 6) }
+    } else {
+        for index in 0..<perSender {
+            try world.send([Int64(world.rank), Int64(index)], to: 0, tag: index % 5)
+        }
+        // Wait for rank 0 to finish its wildcard receives before anything else is sent to it.
+        var release = [Int64](repeating: 0, count: 2)
+        try world.recv(into: &release, from: 0, tag: 6)
+    }
+}
+
+/// Posted receives match in post order: a wildcard receive posted first takes the first message.
+func postedOrder(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    if world.rank == 1 {
+        let first = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 1)
+        let second = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 1)
+        defer { first.deallocate(); second.deallocate() }
+        let a = try world.irecv(into: first, from: MPI.anySource, tag: MPI.anyTag)
+        let b = try world.irecv(into: second, from: 0, tag: 5)
+        try world.send([Int32(0)], to: 0, tag: 1)  // now rank 0 may send
+        try Request.waitAll([a, b])
+        require(first[0] == 100 && second[0] == 200, "post order violated: \(first[0]), \(second[0])")
+    } else {
+        var go: [Int32] = [0]
+        try world.recv(into: &go, from: 1, tag: 1)
+        try world.send([Int32(100)], to: 1, tag: 5)
+        try world.send([Int32(200)], to: 1, tag: 5)
+    }
+}
+
+/// A message longer than the buffer throws .truncate with the message's status, eager and
+/// rendezvous; the sender completes normally and later traffic is intact.
+func truncation(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let sizes = [100, 50_000, 2 << 20]
+    if world.rank == 0 {
+        for size in sizes { try world.send(pattern(source: 0, index: size, length: size), to: 1, tag: 3) }
+        try world.send([7] as [UInt8], to: 1, tag: 4)
+    } else {
+        for size in sizes {
+            var small = [UInt8](repeating: 0, count: 10)
+            let error = requireError(.truncate) { try world.recv(into: &small, from: 0, tag: 3) }
+            require(error?.status?.byteCount == size && error?.status?.source == 0, "truncation status \(String(describing: error?.status))")
+            require(error?.message.contains("\(size) bytes") == true, "message should name the sizes: \(String(describing: error?.message))")
+        }
+        var after: [UInt8] = [0]
+        try world.recv(into: &after, from: 0, tag: 4)
+        require(after == [7], "message after truncation: \(after)")
+    }
+}
+
+/// issend does not complete while the receiver has not posted the receive, and completes after.
+func synchronousSend(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    for size in [8, 1 << 20] {
+        if world.rank == 0 {
+            let request = try world.issend(pattern(source: 0, index: 1, length: size), to: 1, tag: 11)
+            for _ in 0..<200 {
+                require(try request.test() == nil, "issend of \(size) bytes completed before the receive was posted")
+                usleep(100)
+            }
+            try world.send([1] as [UInt8], to: 1, tag: 12)  // tell rank 1 to post its receive
+            try request.wait()
+        } else {
+            var go: [UInt8] = [0]
+            try world.recv(into: &go, from: 0, tag: 12)
+            var buffer = [UInt8](repeating: 0, count: size)
+            try world.recv(into: &buffer, from: 0, tag: 11)
+            require(same(buffer, pattern(source: 0, index: 1, length: size)), "ssend payload")
+        }
+        // Blocking ssend: rank 0 sends, rank 1 receives after a pause; the ssend returns after that.
+        if world.rank == 0 {
+            try world.ssend([Int32(size)], to: 1, tag: 13)
+        } else {
+            usleep(2000)
+            var echo: [Int32] = [0]
+            try world.recv(into: &echo, from: 0, tag: 13)
+            require(echo == [Int32(size)], "ssend payload")
+        }
+    }
+}
+
+/// bsend copies and returns at once (the receiver has not posted yet); a buffer that is too small
+/// throws .bufferExhausted and sends nothing; detachBuffer waits for delivery.
+func bufferedSend(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    if world.rank == 0 {
+        requireError(.bufferExhausted) { try world.bsend([1, 2, 3] as [UInt8], to: 1, tag: 20) }  // nothing attached
+        try MPI.attachBuffer(bytes: 3 * (1000 + MPI.bufferedSendOverhead + 64))
+        requireError(.invalidArgument) { try MPI.attachBuffer(bytes: 10) }
+        var message = pattern(source: 0, index: 0, length: 1000)
+        try world.bsend(message, to: 1, tag: 20)
+        message[0] ^= 0xff  // the buffered copy must not see this
+        try world.bsend(pattern(source: 0, index: 1, length: 1000), to: 1, tag: 20)
+        let request = try world.ibsend(pattern(source: 0, index: 2, length: 1000), to: 1, tag: 20)
+        require(try request.test() != nil, "ibsend must complete at once")
+        requireError(.bufferExhausted) { try world.bsend([UInt8](repeating: 1, count: 4000), to: 1, tag: 20) }
+        try world.send([1] as [UInt8], to: 1, tag: 21)  // only now does rank 1 start receiving
+        try MPI.detachBuffer()
+        try MPI.attachBuffer(bytes: 4 << 20)
+        try world.bsend(pattern(source: 0, index: 3, length: 3 << 20), to: 1, tag: 22)  // rendezvous from the buffer
+        try MPI.detachBuffer()
+    } else {
+        var go: [UInt8] = [0]
+        try world.recv(into: &go, from: 0, tag: 21)
+        for index in 0..<3 {
+            var buffer = [UInt8](repeating: 0, count: 1000)
+            try world.recv(into: &buffer, from: 0, tag: 20)
+            require(same(buffer, pattern(source: 0, index: index, length: 1000)), "bsend message \(index)")
+        }
+        require(try world.iprobe(from: 0, tag: 20) == nil, "the exhausted bsend sent something")
+        var large = [UInt8](repeating: 0, count: 3 << 20)
+        try world.recv(into: &large, from: 0, tag: 22)
+        require(same(large, pattern(source: 0, index: 3, length: 3 << 20)), "large bsend")
+    }
+}
+
+/// rsend after the receiver has posted (the correct use) delivers the data.
+func readySend(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    for size in [16, 300_000] {
+        if world.rank == 1 {
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: size)
+            defer { buffer.deallocate() }
+            let request = try world.irecv(into: buffer, from: 0, tag: 30)
+            try world.send([1] as [UInt8], to: 0, tag: 31)
+            try request.wait()
+            require(same(Array(buffer), pattern(source: 0, index: size, length: size)), "rsend payload")
+        } else {
+            var ready: [UInt8] = [0]
+            try world.recv(into: &ready, from: 1, tag: 31)
+            try world.rsend(pattern(source: 0, index: size, length: size), to: 1, tag: 30)
+        }
+    }
+}
+
+/// Sends to and receives from MPI.procNull complete at once with the MPI-defined status.
+func procNull(_ world: Communicator) throws {
+    try world.send([1, 2] as [Int], to: MPI.procNull, tag: 0)
+    try world.ssend([1, 2] as [Int], to: MPI.procNull, tag: 0)
+    var buffer = [Int](repeating: 7, count: 2)
+    let status = try world.recv(into: &buffer, from: MPI.procNull, tag: 3)
+    require(status == Status.procNull && status.source == MPI.procNull && status.tag == MPI.anyTag && status.byteCount == 0, "\(status)")
+    require(buffer == [7, 7], "a receive from procNull must not touch the buffer")
+    let request = try world.isend([1] as [Int], to: MPI.procNull, tag: 0)
+    require(try request.test() != nil, "isend to procNull must be complete")
+    require(try world.iprobe(from: MPI.procNull, tag: 0) == Status.procNull, "iprobe procNull")
+}
+
+/// Wrong ranks, tags and misuse throw typed errors that name the call; nothing is sent.
+func badArguments(_ world: Communicator) throws {
+    requireError(.invalidRank) { try world.send([1] as [Int], to: world.size, tag: 0) }
+    requireError(.invalidRank) { try world.send([1] as [Int], to: -5, tag: 0) }
+    requireError(.invalidRank) { try world.send([1] as [Int], to: MPI.anySource, tag: 0) }
+    requireError(.invalidTag) { try world.send([1] as [Int], to: 0, tag: -3) }
+    requireError(.invalidTag) { try world.send([1] as [Int], to: 0, tag: MPI.anyTag) }
+    requireError(.invalidTag) { try world.send([1] as [Int], to: 0, tag: MPI.tagUpperBound + 1) }
+    var buffer = [Int](repeating: 0, count: 1)
+    requireError(.invalidRank) { try world.recv(into: &buffer, from: world.size + 3, tag: 0) }
+    requireError(.invalidTag) { try world.recv(into: &buffer, from: 0, tag: -7) }
+    let error = requireError(.invalidRank) { _ = try world.isend([1] as [Int], to: 99, tag: 0) }
+    require(error?.message.contains("isend") == true && error?.message.contains("99") == true, "message names call and rank")
+    requireError(.invalidArgument) { try MPI.detachBuffer() }
+    requireError(.alreadyInitialized) { _ = try MPI.initialize() }
+    // (tag 0 only: ranks that finished already send the barrier's messages to rank 0)
+    if let status = try world.iprobe(from: MPI.anySource, tag: 0) { require(false, "a rejected call sent something: \(status)") }
+}
+
+/// waitAll, waitAny, waitSome, testAny, testAll, cancel, and waiting on a completed request again.
+func requests(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let peer = 1 - world.rank
+    let count = 6
+    let buffers = (0..<count).map { _ in UnsafeMutableBufferPointer<Int64>.allocate(capacity: 4) }
+    defer { buffers.forEach { $0.deallocate() } }
+    let receives = try (0..<count).map { try world.irecv(into: buffers[$0], from: peer, tag: 40 + $0) }
+    let sends = try (0..<count).reversed().map { try world.isend([Int64($0), 1, 2, 3], to: peer, tag: 40 + $0) }
+    let (first, firstStatus) = try Request.waitAny(receives)
+    require(firstStatus.tag == 40 + first && buffers[first][0] == Int64(first), "waitAny \(first) \(firstStatus)")
+    var seen: Set<Int> = [first]
+    while seen.count < count {
+        let some = try Request.waitSome(receives)
+        require(!some.isEmpty, "waitSome returned nothing with active requests")
+        for (index, status) in some {
+            require(!seen.contains(index), "waitSome reported request \(index) twice")
+            require(status.tag == 40 + index && buffers[index][0] == Int64(index), "waitSome \(index)")
+            seen.insert(index)
+        }
+    }
+    require(try Request.waitSome(receives).isEmpty, "waitSome after all were reported")
+    let statuses = try Request.waitAll(sends + receives)
+    require(statuses.count == 2 * count, "waitAll count")
+    require(try receives[2].wait() == receives[2].wait(), "a completed request returns its status again")
+    require(try Request.testAll(receives)?.count == count, "testAll")
+
+    // testAny and cancel
+    let lonely = UnsafeMutableBufferPointer<Int64>.allocate(capacity: 1)
+    defer { lonely.deallocate() }
+    let never = try world.irecv(into: lonely, from: peer, tag: 99)
+    require(try Request.testAny([never]) == nil, "testAny on an unmatched receive")
+    require(try never.test() == nil, "test on an unmatched receive")
+    never.cancel()
+    let cancelled = try never.wait()
+    require(cancelled.isCancelled, "a cancelled receive reports isCancelled")
+    try world.barrierForTests2(peer: peer)
+    require(try world.iprobe(from: peer, tag: 99) == nil, "nothing was sent with tag 99")
+}
+
+extension Communicator {
+    /// A two-rank handshake, for scenarios that run on ranks 0 and 1 only.
+    func barrierForTests2(peer: Int) throws {
+        var token: [UInt8] = [0]
+        _ = try sendrecv([UInt8(1)], to: peer, sendTag: barrierTag - 1, into: &token, from: peer, recvTag: barrierTag - 1)
+    }
+}
+
+/// Persistent requests run again and again, one at a time and with startAll.
+func persistent(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let peer = 1 - world.rank
+    let outgoing = UnsafeMutableBufferPointer<Int>.allocate(capacity: 100_000)
+    let incoming = UnsafeMutableBufferPointer<Int>.allocate(capacity: 100_000)
+    defer { outgoing.deallocate(); incoming.deallocate() }
+    let send = try world.sendInit(UnsafeBufferPointer(outgoing), to: peer, tag: 50)
+    let receive = try world.recvInit(into: incoming, from: peer, tag: 50)
+    require(send.isPersistent && receive.isPersistent, "persistent")
+    require(try send.wait() == receive.wait(), "inactive persistent requests complete at once")
+    for round in 0..<10 {
+        for i in 0..<outgoing.count { outgoing[i] = round * 1_000_000 + i + world.rank }
+        try Request.startAll([receive, send])
+        requireError(.invalidArgument) { try receive.start() }.map { _ in () }
+        try Request.waitAll([send, receive])
+        require(incoming[0] == round * 1_000_000 + peer && incoming[99_999] == round * 1_000_000 + 99_999 + peer, "round \(round)")
+    }
+}
+
+/// probe, iprobe, mprobe and mrecv see a message's size and keep it for the right receive.
+func probes(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    if world.rank == 0 {
+        try world.send([Double](repeating: 2.5, count: 37), to: 1, tag: 3)
+        let large = try world.isend([Double](repeating: 1.5, count: 300_000), to: 1, tag: 4)
+        try world.send([Int32](repeating: 9, count: 5), to: 1, tag: 5)
+        try large.wait()
+    } else {
+        require(try world.improbe(from: 0, tag: 77) == nil, "improbe without a message")
+        let status = try world.probe(from: MPI.anySource, tag: 3)
+        require(status.source == 0 && status.count(of: Double.self) == 37 && status.count(of: Int64.self) == 37, "probe \(status)")
+        require(Status(source: 0, tag: 0, byteCount: 7).count(of: Double.self) == nil, "count of a partial element")
+        var doubles = [Double](repeating: 0, count: 37)
+        try world.recv(into: &doubles, from: 0, tag: 3)
+        require(doubles.allSatisfy { $0 == 2.5 }, "probe then recv")
+        let large = try world.mprobe(from: 0, tag: 4)
+        require(large.status.byteCount == 300_000 * 8, "mprobe status \(large.status)")
+        var bigBuffer = [Double](repeating: 0, count: 300_000)
+        // The matched message is no longer visible to probes or receives.
+        while try world.iprobe(from: 0, tag: 5) == nil {}
+        require(try world.iprobe(from: 0, tag: 4) == nil, "a matched message is still visible")
+        try world.mrecv(large, into: &bigBuffer)
+        require(bigBuffer.allSatisfy { $0 == 1.5 }, "mrecv payload")
+        requireError(.invalidArgument) { try world.mrecv(large, into: &bigBuffer) }
+        var ints = [Int32](repeating: 0, count: 5)
+        let small = require2(try world.improbe(from: 0, tag: 5))
+        try world.mrecv(small, into: &ints)
+        require(ints == [9, 9, 9, 9, 9], "improbe/mrecv")
+    }
+}
+
+func require2<T>(_ value: T?, line: Int = #line) -> T {
+    require(value != nil, "unexpected nil", line: line)
+    return value!
+}
+
+/// Every rank sends to its right and receives from its left at once, at every size (a ring of
+/// blocking sends would deadlock at rendezvous sizes; sendrecv must not).
+func sendrecvRing(_ world: Communicator) throws {
+    let right = (world.rank + 1) % world.size
+    let left = (world.rank + world.size - 1) % world.size
+    for (index, size) in protocolSizes.enumerated() {
+        var incoming = [UInt8](repeating: 0, count: size)
+        let status = try world.sendrecv(pattern(source: world.rank, index: index, length: size), to: right, sendTag: index,
+                                        into: &incoming, from: left, recvTag: index)
+        require(status.source == left && same(incoming, pattern(source: left, index: index, length: size)), "sendrecv \(size)")
+        var replaced = pattern(source: world.rank, index: index + 100, length: size)
+        try world.sendrecvReplace(&replaced, to: right, sendTag: index, from: left, recvTag: index)
+        require(same(replaced, pattern(source: left, index: index + 100, length: size)), "sendrecvReplace \(size)")
+    }
+}
+
+/// The classic: both ranks isend a large message, then recv, then wait. Progress inside recv must
+/// move the rank's own pending send.
+func isendThenRecv(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let peer = 1 - world.rank
+    for size in [100, 1 << 20, 4 << 20] {
+        let request = try world.isend(pattern(source: world.rank, index: 0, length: size), to: peer, tag: 60)
+        var buffer = [UInt8](repeating: 0, count: size)
+        try world.recv(into: &buffer, from: peer, tag: 60)
+        try request.wait()
+        require(same(buffer, pattern(source: peer, index: 0, length: size)), "isend/recv \(size)")
+    }
+}
+
+struct Particle: Codable, Equatable {
+    var name: String
+    var position: [Double]
+    var charge: Int
+}
+
+/// Codable values go through send(object:) and recv(object:), any size.
+func objects(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let particles = (0..<2000).map { Particle(name: "p\($0)", position: [Double($0), 0.5, -1], charge: $0 % 3 - 1) }
+    if world.rank == 0 {
+        try world.send(object: particles, to: 1, tag: 70)
+        try world.send(object: "not a particle", to: 1, tag: 71)
+    } else {
+        let (received, status) = try world.recv(object: [Particle].self, from: 0, tag: 70)
+        require(received == particles && status.source == 0, "objects")
+        requireError(.invalidArgument) { _ = try world.recv(object: Particle.self, from: 0, tag: 71) }
+    }
+}
+
+/// async forms: try await recv and request.value (one task at a time calls SwiftMPI).
+func asyncForms(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let peer = 1 - world.rank
+    let finished = DispatchSemaphore(value: 0)
+    Task.detached {
+        do {
+            let outgoing = [Int64(world.rank)] + [Int64](repeating: 3, count: 50_000)
+            if world.rank == 0 { try await world.send(outgoing, to: peer, tag: 80) }
+            let (values, status) = try await world.recv(count: 50_001, of: Int64.self, from: peer, tag: 80)
+            if world.rank == 1 { try await world.send(outgoing, to: peer, tag: 80) }
+            require(values.count == 50_001 && values[0] == Int64(peer) && values[50_000] == 3 && status.source == peer, "async recv")
+            let request = try world.isend([Int32(5)], to: peer, tag: 81)
+            _ = try await request.value
+            var five: [Int32] = [0]
+            try world.recv(into: &five, from: peer, tag: 81)
+            require(five == [5], "request.value")
+        } catch {
+            require(false, "async: \(error)")
+        }
+        finished.signal()
+    }
+    finished.wait()
+}
+
+/// Random traffic between all pairs: random sizes (0 B to 4 MiB, mostly small), random tags, random
+/// modes, wildcard receives; each payload checksummed and each pair's order checked.
+func stress(_ world: Communicator) throws {
+    let messagesPerPair = getenv("SWIFTMPI_STRESS_MESSAGES").flatMap { Int(String(cString: $0)) } ?? 300
+    var generator = Generator(state: 0x9E37_79B9_7F4A_7C15 &+ UInt64(world.rank))
+    func size(_ g: inout Generator) -> Int {
+        switch g.below(100) {
+        case 0..<3: return g.below((4 << 20) + 1)
+        case 3..<25: return g.below(300_000)
+        default: return g.below(2048)
+        }
+    }
+    // Each message: [sequence u32][sender u32][checksum u64][payload...]
+    var requests: [Request] = []
+    var outstanding = 0
+    let expected = messagesPerPair * (world.size - 1)
+    var nextSequence = [UInt32](repeating: 0, count: world.size)
+    var received = 0
+    var buffer = [UInt8](repeating: 0, count: (4 << 20) + 16)
+    for sequence in 0..<messagesPerPair {
+        for offset in 1..<world.size {
+            let destination = (world.rank + offset) % world.size
+            let length = size(&generator)
+            var message = [UInt8](repeating: 0, count: 16)
+            let payload = pattern(source: world.rank, index: sequence, length: length)
+            withUnsafeBytes(of: UInt32(sequence)) { message.replaceSubrange(0..<4, with: $0) }
+            withUnsafeBytes(of: UInt32(world.rank)) { message.replaceSubrange(4..<8, with: $0) }
+            withUnsafeBytes(of: checksum(payload[...])) { message.replaceSubrange(8..<16, with: $0) }
+            message += payload
+            let tag = generator.below(4)
+            switch generator.below(4) {
+            case 0: requests.append(try world.isend(message, to: destination, tag: tag))
+            case 1: requests.append(try world.issend(message, to: destination, tag: tag))
+            default: requests.append(try world.isend(message, to: destination, tag: tag))
+            }
+            outstanding += 1
+        }
+        // Receive whatever has arrived, with wildcards, to keep memory bounded.
+        while received < expected, let status = try world.iprobe(from: MPI.anySource, tag: MPI.anyTag) {
+            try receiveOne(world, status: status, into: &buffer, nextSequence: &nextSequence)
+            received += 1
+        }
+        if requests.count > 64 {
+            try Request.waitAll(requests)
+            requests.removeAll()
+        }
+    }
+    while received < expected {
+        let status = try world.recv(into: &buffer, from: MPI.anySource, tag: MPI.anyTag)
+        check(buffer, status: status, nextSequence: &nextSequence)
+        received += 1
+    }
+    try Request.waitAll(requests)
+    if world.rank == 0 { print("stress: \(expected) messages received per rank, checksums and order verified") }
+}
+
+private func receiveOne(_ world: Communicator, status probed: Status, into buffer: inout [UInt8], nextSequence: inout [UInt32]) throws {
+    let status = try world.recv(into: &buffer, from: MPI.anySource, tag: MPI.anyTag)
+    check(buffer, status: status, nextSequence: &nextSequence)
+}
+
+private func check(_ buffer: [UInt8], status: Status, nextSequence: inout [UInt32]) {
+    let sequence = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt32.self) }
+    let sender = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) }
+    let sum = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
+    require(Int(sender) == status.source, "sender \(sender) vs status \(status)")
+    require(sequence == nextSequence[status.source], "from rank \(status.source): got #\(sequence), expected #\(nextSequence[status.source])")
+    nextSequence[status.source] += 1
+    require(checksum(buffer[16..<status.byteCount]) == sum, "checksum of #\(sequence) from rank \(status.source) (\(status.byteCount) bytes)")
+}
+
+/// Thread level .multiple: two threads per rank exchange messages with the peer at the same time.
+func threads(_ world: Communicator) throws {
+    guard MPI.threadLevel == .multiple, world.size >= 2, world.rank < 2 else { return }
+    let peer = 1 - world.rank
+    let rounds = 500
+    var threadsDone: [pthread_t] = []
+    final class Context: @unchecked Sendable {
+        let world: Communicator; let peer: Int; let tag: Int; let rounds: Int
+        init(world: Communicator, peer: Int, tag: Int, rounds: Int) { self.world = world; self.peer = peer; self.tag = tag; self.rounds = rounds }
+    }
+    for tag in [90, 91] {
+        let context = Unmanaged.passRetained(Context(world: world, peer: peer, tag: tag, rounds: rounds)).toOpaque()
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { raw in
+            let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
+            do {
+                for round in 0..<context.rounds {
+                    let request = try context.world.isend([Int64(round), Int64(context.tag)], to: context.peer, tag: context.tag)
+                    var buffer = [Int64](repeating: 0, count: 2)
+                    try context.world.recv(into: &buffer, from: context.peer, tag: context.tag)
+                    try request.wait()
+                    require(buffer == [Int64(round), Int64(context.tag)], "thread \(context.tag) round \(round): \(buffer)")
+                }
+            } catch {
+                require(false, "thread \(context.tag): \(error)")
+            }
+            return nil
+        }, context)
+        threadsDone.append(thread)
+    }
+    for thread in threadsDone { pthread_join(thread, nil) }
+}
