@@ -34,9 +34,12 @@ let package = Package(
         .executableTarget(
             name: "swiftmpi-testrank", dependencies: ["SwiftMPI", "SwiftMPIWireup"], path: "Tests/Programs"),
         .executableTarget(name: "swiftmpi-p2p-check", dependencies: ["SwiftMPI"], path: "Tests/PointToPointChecks"),
+        .target(name: "CMallocCounter", path: "Tests/AllocationChecks/CMallocCounter"),
+        .executableTarget(
+            name: "swiftmpi-alloc-check", dependencies: ["SwiftMPI", "CMallocCounter"], path: "Tests/AllocationChecks/Program"),
         .testTarget(
             name: "SwiftMPITests",
-            dependencies: ["SwiftMPI", "SwiftMPIWireup", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello", "swiftmpi-p2p-check"],
+            dependencies: ["SwiftMPI", "SwiftMPIWireup", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check"],
             path: "Tests/SwiftMPITests"),
     ]
 )

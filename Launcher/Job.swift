@@ -1,4 +1,5 @@
 import CShims
+import SwiftMPITransport
 import SwiftMPIWireup
 #if canImport(Glibc)
 import Glibc
@@ -44,7 +45,10 @@ final class Job {
         let secret = try JobSecret.generate()
         let socketPath = directory.path + "/kvs.sock"
         let server = try KeyValueServer(path: socketPath, secret: secret, rankCount: plan.rankCount)
-        let jobID = "\(getpid())-\(secret.hex.prefix(4))"  // the secret's first bytes are not secret enough to matter; see Design.md
+        let jobID = try JobSecret.generate().hex.prefix(12).description  // unique on this host; names the job's segments
+        // Ranks unlink their segments once all are attached; this removes any left by a rank that died
+        // during wire-up.
+        defer { SharedMemoryTransport.removeStaleSegments(jobID: jobID, localSize: plan.rankCount) }
 
         try startRanks(jobID: jobID, socketPath: socketPath, secret: secret)
         let deadline = plan.timeout.map { now() + $0 }

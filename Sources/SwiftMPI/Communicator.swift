@@ -59,3 +59,16 @@ public struct Communicator: Sendable {
         MatchHeader(context: context, source: Int32(truncatingIfNeeded: rank), tag: Int32(truncatingIfNeeded: tag), flags: flags)
     }
 }
+
+extension Communicator {
+    /// A new communicator with the same ranks and a private context (MPI_Comm_dup): messages on it
+    /// never match receives on this one. Collective: every rank must call it, in the same order
+    /// relative to its other communicator creations.
+    ///
+    /// Context ids come from a counter that every rank advances in the same order (creation is
+    /// collective and ordered), so all ranks derive the same id without exchanging messages.
+    public func dup() throws -> Communicator {
+        let context = try runtime.withEngine("dup") { engine in engine.allocateContext() }
+        return Communicator(runtime: runtime, context: context, rank: rank, size: size)
+    }
+}

@@ -22,6 +22,22 @@ func writeInPieces(_ text: String) {
     }
 }
 
+/// The permission bits of the shared-memory file mapped at `name` (deleted or not), via /proc/self/map_files.
+func segmentModeFromMaps(_ name: String) -> String? {
+    guard let maps = fopen("/proc/self/maps", "r") else { return nil }
+    defer { fclose(maps) }
+    var line = [CChar](repeating: 0, count: 4096)
+    while fgets(&line, Int32(line.count), maps) != nil {
+        let text = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        guard text.contains(name) else { continue }
+        let range = text.prefix { $0 != " " }
+        var info = stat()
+        guard stat("/proc/self/map_files/\(range)", &info) == 0 else { return nil }
+        return String(info.st_mode & 0o777, radix: 8)
+    }
+    return nil
+}
+
 let world = try MPI.initialize()
 switch mode {
 case "ranks":
@@ -57,6 +73,15 @@ case "env":  // env <NAME>
     print("rank \(world.rank) \(name)=\(WireupEnvironment.value(name) ?? "<unset>")")
 case "binding":
     print("rank \(world.rank) bound to \(WireupEnvironment.value(WireupEnvironment.boundCPU) ?? "?") oversubscribed \(WireupEnvironment.value(WireupEnvironment.oversubscribed) ?? "?")")
+case "segment-mode":  // the mode of this rank's shared-memory segment, read before wire-up unlinks it
+    let name = "/dev/shm/swiftmpi-\(WireupEnvironment.value(WireupEnvironment.jobID)!)-\(world.rank)"
+    var info = stat()
+    // The name is unlinked once every rank has attached; the mapping in /proc/self/maps keeps the mode.
+    if stat(name, &info) == 0 {
+        print("rank \(world.rank) segment mode \(String(info.st_mode & 0o777, radix: 8)) (still named)")
+    } else if let mode = segmentModeFromMaps(name) {
+        print("rank \(world.rank) segment mode \(mode)")
+    }
 case "forge":  // rank 0 talks to the key-value exchange without the secret, then with a wrong one
     if world.rank == 0 {
         let path = WireupEnvironment.value(WireupEnvironment.keyValueSocket)!

@@ -56,6 +56,8 @@ final class Engine {
     var receivePool: [ReceiveOperation] = []
     var bufferedArea: BufferedSendArea?
     private var warnedAboutReadySend = false
+    /// The last communicator context id handed out (0 is the world communicator).
+    private var lastContext: UInt32 = 0
 
     init(rank: Int, size: Int, routes: [Route], sharedMemory: SharedMemoryTransport?, peerPIDs: [Int32],
          singleCopyAllowed: Bool, singleCopyThreshold: Int, yieldWhenIdle: Bool) {
@@ -73,6 +75,12 @@ final class Engine {
         unexpected.reserveCapacity(64)
         sendPool.reserveCapacity(16)
         receivePool.reserveCapacity(16)
+    }
+
+    /// The next context id for a new communicator.
+    func allocateContext() -> UInt32 {
+        lastContext += 1
+        return lastContext
     }
 
     // MARK: - Pools
@@ -218,11 +226,17 @@ final class Engine {
 
     /// Posts `operation`: takes the earliest matching unexpected message, or waits in the posted queue.
     func postReceive(_ operation: ReceiveOperation) {
-        if let index = unexpected.firstIndex(where: { operation.matches($0.header) }) {
-            consume(unexpected.remove(at: index), into: operation)
-        } else {
-            posted.append(operation)
+        // Plain index loops here and below: the generic `firstIndex(where:)` allocates a context when
+        // it is not specialized (debug builds), and this is the small-message path.
+        var index = 0
+        while index < unexpected.count {
+            if operation.matches(unexpected[index].header) {
+                consume(unexpected.remove(at: index), into: operation)
+                return
+            }
+            index += 1
         }
+        posted.append(operation)
     }
 
     /// Removes a posted receive that has not matched; false if it already matched.
@@ -251,8 +265,12 @@ final class Engine {
     }
 
     private func takePostedMatch(_ header: MatchHeader) -> ReceiveOperation? {
-        guard let index = posted.firstIndex(where: { $0.matches(header) }) else { return nil }
-        return posted.remove(at: index)
+        var index = 0
+        while index < posted.count {
+            if posted[index].matches(header) { return posted.remove(at: index) }
+            index += 1
+        }
+        return nil
     }
 
     private func deliverEager(_ operation: ReceiveOperation, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {

@@ -1,0 +1,12 @@
+// Counts heap allocations of the process it is linked into, for allocation-count tests.
+// Linking this target into an executable interposes malloc, calloc, realloc, the aligned forms and
+// free (the executable's definitions win over glibc's for every library); each forwards to glibc's
+// __libc_* implementation.
+#ifndef CMALLOC_COUNTER_H
+#define CMALLOC_COUNTER_H
+#include <stdint.h>
+
+/// The number of allocation calls (malloc, calloc, realloc, aligned) so far.
+uint64_t malloc_counter_allocations(void);
+
+#endif

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// MPI point-to-point semantics, checked by real jobs: each scenario in `swiftmpi-p2p-check` verifies
+/// one rule between real processes over self and shared memory and fails the job on any violation.
+@Suite("point-to-point over self and shared memory", .serialized)
+struct PointToPointTests {
+    static let scenarios = [
+        "pingpong", "self", "non-overtaking", "wildcards", "posted-order", "truncation", "ssend", "bsend",
+        "rsend", "procnull", "bad-arguments", "requests", "persistent", "probes", "sendrecv",
+        "isend-deadlock", "objects", "async", "stress",
+    ]
+
+    private func check(_ ranks: Int, _ scenarios: [String], environment: [String: String] = [:],
+                       options: [String] = []) throws {
+        let result = try JobRunner.run(options + ["--timeout", "240", "-n", "\(ranks)", "swiftmpi-p2p-check"] + scenarios,
+                                       environment: environment)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        for scenario in scenarios where scenario != "multiple" {
+            #expect(result.stdout.contains("passed \(scenario)\n"), "scenario \(scenario) on \(ranks) ranks: \(result.stdout)\n\(result.stderr)")
+        }
+    }
+
+    @Test("each scenario passes between 2 ranks", arguments: scenarios)
+    func twoRanks(scenario: String) throws {
+        try check(2, [scenario])
+    }
+
+    @Test("every scenario passes between 4 ranks")
+    func fourRanks() throws {
+        try check(4, Self.scenarios)
+    }
+
+    @Test("every scenario passes with 8 ranks on 2 cores (oversubscribed, ranks yield)")
+    func eightRanksOversubscribed() throws {
+        try check(8, Self.scenarios)
+    }
+
+    @Test("large messages also pass by pipelined copy when Cross Memory Attach is off")
+    func pipelinedCopy() throws {
+        try check(3, Self.scenarios, environment: ["SWIFTMPI_SINGLE_COPY": "none"])
+    }
+
+    @Test("every rendezvous message passes by Cross Memory Attach when the threshold is 0")
+    func singleCopyEverywhere() throws {
+        try check(3, Self.scenarios, environment: ["SWIFTMPI_SINGLE_COPY_THRESHOLD": "0"])
+    }
+
+    @Test("thread level .multiple: two threads per rank communicate at once")
+    func multipleThreads() throws {
+        try check(2, ["multiple", "threads", "pingpong", "requests"])
+    }
+
+    @Test("10 000 blocking send/recv pairs of 8 bytes allocate nothing in steady state")
+    func smallMessagesDoNotAllocate() throws {
+        let result = try JobRunner.run(["-n", "2", "swiftmpi-alloc-check"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let counts = result.stdout.matches(of: /rank \d: (\d+) allocations in 10000 send\/recv pairs/).map { Int($0.1)! }
+        #expect(counts.count == 2, "output: \(result.stdout)")
+        #expect(counts.allSatisfy { $0 == 0 }, "allocations: \(counts)")
+    }
+
+    @Test("no shared-memory segment is left in /dev/shm, after success or a crash")
+    func segmentsRemoved() throws {
+        func segments() -> Set<String> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix("swiftmpi-") })
+        }
+        let before = segments()
+        let ok = try JobRunner.run(["-n", "4", "swiftmpi-p2p-check", "pingpong"])
+        #expect(ok.status == 0)
+        let crashed = try JobRunner.run(["-n", "4", "swiftmpi-testrank", "segv", "2"])
+        #expect(crashed.status == 139)
+        #expect(segments().subtracting(before).isEmpty, "left behind: \(segments().subtracting(before))")
+    }
+
+    @Test("shared-memory segments are private to the job's user (mode 0600)")
+    func segmentsArePrivate() throws {
+        let result = try JobRunner.run(["-n", "2", "swiftmpi-testrank", "segment-mode"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.sortedLines == ["rank 0 segment mode 600", "rank 1 segment mode 600"])
+    }
+}
