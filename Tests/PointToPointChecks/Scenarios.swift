@@ -39,6 +39,8 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "ssend": synchronousSend,
     "bsend": bufferedSend,
     "rsend": readySend,
+    "rsend-early": readySendTooEarly,
+    "dup-isolation": dupIsolation,
     "procnull": procNull,
     "bad-arguments": badArguments,
     "requests": requests,
@@ -261,6 +263,38 @@ func readySend(_ world: Communicator) throws {
             try world.recv(into: &ready, from: 1, tag: 31)
             try world.rsend(pattern(source: 0, index: size, length: size), to: 1, tag: 30)
         }
+    }
+}
+
+/// An rsend that arrives before its receive is posted (erroneous in MPI) is detected on arrival:
+/// one warning on stderr, and the data is still delivered intact.
+func readySendTooEarly(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    if world.rank == 0 {
+        try world.rsend(pattern(source: 0, index: 5, length: 64), to: 1, tag: 32)
+        try world.send([1] as [UInt8], to: 1, tag: 33)
+    } else {
+        var go: [UInt8] = [0]
+        try world.recv(into: &go, from: 0, tag: 33)  // the rsend has arrived (same sender, sent first)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        try world.recv(into: &buffer, from: 0, tag: 32)
+        require(same(buffer, pattern(source: 0, index: 5, length: 64)), "early rsend payload")
+    }
+}
+
+/// The same tag on the world and on a duplicate never cross.
+func dupIsolation(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let copy = try world.dup()
+    if world.rank == 0 {
+        try copy.send([Int32(2)], to: 1, tag: 7)
+        try world.send([Int32(1)], to: 1, tag: 7)
+    } else {
+        var value: [Int32] = [0]
+        try world.recv(into: &value, from: MPI.anySource, tag: MPI.anyTag)
+        require(value == [1], "a message sent on the duplicate matched a receive on the world")
+        try copy.recv(into: &value, from: 0, tag: 7)
+        require(value == [2], "duplicate")
     }
 }
 
@@ -494,6 +528,8 @@ func stress(_ world: Communicator) throws {
     var nextSequence = [UInt32](repeating: 0, count: world.size)
     var received = 0
     var buffer = [UInt8](repeating: 0, count: (4 << 20) + 16)
+    try MPI.attachBuffer(bytes: 64 << 20)
+    defer { _ = try? MPI.detachBuffer() }
     for sequence in 0..<messagesPerPair {
         for offset in 1..<world.size {
             let destination = (world.rank + offset) % world.size
@@ -506,8 +542,8 @@ func stress(_ world: Communicator) throws {
             message += payload
             let tag = generator.below(4)
             switch generator.below(4) {
-            case 0: requests.append(try world.isend(message, to: destination, tag: tag))
-            case 1: requests.append(try world.issend(message, to: destination, tag: tag))
+            case 0: requests.append(try world.issend(message, to: destination, tag: tag))
+            case 1 where message.count < 64 * 1024: requests.append(try world.ibsend(message, to: destination, tag: tag))
             default: requests.append(try world.isend(message, to: destination, tag: tag))
             }
             outstanding += 1

@@ -7,7 +7,7 @@ import Testing
 struct PointToPointTests {
     static let scenarios = [
         "pingpong", "self", "non-overtaking", "wildcards", "posted-order", "truncation", "ssend", "bsend",
-        "rsend", "procnull", "bad-arguments", "requests", "persistent", "probes", "sendrecv",
+        "rsend", "rsend-early", "dup-isolation", "procnull", "bad-arguments", "requests", "persistent", "probes", "sendrecv",
         "isend-deadlock", "objects", "async", "stress",
     ]
 
@@ -24,6 +24,13 @@ struct PointToPointTests {
     @Test("each scenario passes between 2 ranks", arguments: scenarios)
     func twoRanks(scenario: String) throws {
         try check(2, [scenario])
+    }
+
+    @Test("an rsend before its receive is posted is reported once on stderr and still delivered")
+    func earlyReadySendWarns() throws {
+        let result = try JobRunner.run(["-n", "2", "swiftmpi-p2p-check", "rsend-early"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("SwiftMPI rank 1: rsend from rank 0 with tag 32 arrived before a matching receive was posted"), "stderr: \(result.stderr)")
     }
 
     @Test("every scenario passes between 4 ranks")
