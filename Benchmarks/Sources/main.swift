@@ -1,14 +1,47 @@
-// swiftmpi-bench: OSU-style micro-benchmarks for SwiftMPI (filled in by the benchmark issue).
+// swiftmpi-bench: OSU-style point-to-point micro-benchmarks for SwiftMPI.
+//
+//     swiftmpirun -n 2 swiftmpi-bench latency [-m MIN:MAX] [-i ITERS] [-x WARMUP] [-W WINDOW] [--json]
+//
+// Methodology and output follow the OSU Micro-Benchmarks (osu_latency, osu_bw, osu_bibw, osu_mbw_mr,
+// osu_multi_lat): sizes in powers of two, warm-up then timed iterations, one-way latency = round trip
+// / 2, MB/s with MB = 10^6, two decimals. Buffers are allocated once and touched before timing.
 #if canImport(Glibc)
 import Glibc
 #endif
+import SwiftMPI
 
 let usage = """
     usage: swiftmpirun -n 2 swiftmpi-bench <benchmark> [options]
 
-    Benchmarks (OSU Micro-Benchmarks methodology): latency, bw, bibw, mbw-mr, multi-lat,
-    barrier, bcast, allreduce, reduce, allgather, alltoall.
-    Not implemented yet in this version: they arrive with the point-to-point and benchmark work.
+    benchmarks: latency, bw, bibw, mbw-mr, multi-lat   (collectives follow with the collectives work)
+    options:
+      -m MIN:MAX   message sizes in bytes (default 0:4194304; bw, bibw and mbw-mr start at 1)
+      -i ITERS     timed iterations (default: OSU's, by size)
+      -x WARMUP    warm-up iterations (default: OSU's, by size)
+      -W WINDOW    window of messages in flight for bw, bibw, mbw-mr (default 64)
+      --json       one JSON object per line instead of the OSU table
     """
-print(usage)
-exit(CommandLine.arguments.count > 1 && CommandLine.arguments[1] != "--help" ? 2 : 0)
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, let benchmark = Benchmark(rawValue: name) else {
+    let asked = CommandLine.arguments.dropFirst().first
+    print(usage)
+    exit(asked == nil || asked == "--help" || asked == "-h" ? 0 : 2)
+}
+let options: BenchOptions
+do {
+    options = try BenchOptions.parse(Array(arguments.dropFirst()), benchmark: benchmark)
+} catch {
+    print("swiftmpi-bench: \(error)\n\(usage)")
+    exit(2)
+}
+
+let world = try MPI.initialize()
+guard world.size >= 2, benchmark != .latency && benchmark != .bw && benchmark != .bibw || world.size == 2 else {
+    if world.rank == 0 { print("swiftmpi-bench \(name): needs exactly 2 ranks (mbw-mr and multi-lat take an even number)") }
+    try MPI.finalize()
+    exit(2)
+}
+let runner = try BenchRunner(world: world, options: options)
+try runner.run(benchmark)
+try MPI.finalize()

@@ -1,0 +1,205 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPI
+
+/// Runs one benchmark over every size and prints OSU-style rows (or JSON lines) on rank 0.
+final class BenchRunner {
+    let world: Communicator
+    let options: BenchOptions
+    /// A private communicator for the barriers between sizes.
+    let control: Communicator
+    let sendBuffer: UnsafeMutableBufferPointer<UInt8>
+    let receiveBuffer: UnsafeMutableBufferPointer<UInt8>
+    let windowBuffers: UnsafeMutableBufferPointer<UInt8>
+
+    init(world: Communicator, options: BenchOptions) throws {
+        self.world = world
+        self.options = options
+        control = try world.dup()
+        let bytes = max(options.maxSize, 1)
+        sendBuffer = .allocate(capacity: bytes)
+        receiveBuffer = .allocate(capacity: bytes)
+        // bw and bibw receive each window message into its own slot when it fits in 64 MiB, as OSU
+        // reuses one buffer; here one buffer is reused too, for the same cache behaviour.
+        windowBuffers = .allocate(capacity: bytes)
+        // Touch every page before timing.
+        sendBuffer.initialize(repeating: 0x61)
+        receiveBuffer.initialize(repeating: 0x62)
+        windowBuffers.initialize(repeating: 0x63)
+    }
+
+    func run(_ benchmark: Benchmark) throws {
+        if world.rank == 0 && !options.json {
+            print("# SwiftMPI OSU-style MPI \(benchmark.title) (swiftmpi-bench)")
+            switch benchmark {
+            case .latency, .multiLatency: print("# Size          Latency (us)")
+            case .bw, .bibw: print("# Size      Bandwidth (MB/s)")
+            case .mbwMR: print("# [ pairs: \(world.size / 2) ] [ window size: \(options.window) ]\n# Size                  MB/s        Messages/s")
+            }
+        }
+        for size in options.sizes {
+            let (iterations, warmup) = options.counts(for: size, benchmark: benchmark)
+            try barrier()
+            let result: (value: Double, rate: Double?)
+            switch benchmark {
+            case .latency, .multiLatency: result = (try latency(size, iterations, warmup), nil)
+            case .bw: result = (try bandwidth(size, iterations, warmup, bidirectional: false), nil)
+            case .bibw: result = (try bandwidth(size, iterations, warmup, bidirectional: true), nil)
+            case .mbwMR: result = try messageRate(size, iterations, warmup)
+            }
+            if world.rank == 0 { report(benchmark, size: size, result: result) }
+            if world.rank == 0 && options.maxSize >= 1 << 20 && size >= 1 << 16 {
+                let line = "swiftmpi-bench \(benchmark.rawValue): \(size) bytes done\n"
+                _ = line.utf8CString.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress!, $0.count - 1) }
+            }
+        }
+    }
+
+    private func report(_ benchmark: Benchmark, size: Int, result: (value: Double, rate: Double?)) {
+        if options.json {
+            let unit = benchmark.isBandwidth ? "MB/s" : "us"
+            let rate = result.rate.map { ", \"messages_per_second\": \(format($0))" } ?? ""
+            print("{\"benchmark\": \"\(benchmark.rawValue)\", \"size\": \(size), \"value\": \(format(result.value)), \"unit\": \"\(unit)\"\(rate), \"ranks\": \(world.size)}")
+        } else if let rate = result.rate {
+            print(pad(size, 10) + padded(format(result.value), 18) + padded(format(rate), 18))
+        } else {
+            print(pad(size, 10) + padded(format(result.value), 18))
+        }
+    }
+
+    // MARK: - Benchmarks
+
+    /// osu_latency / osu_multi_lat: ranks pair up (0↔1, 2↔3 for multi-lat: first half ↔ second half);
+    /// one-way latency in µs, averaged over the pairs for multi-lat.
+    private func latency(_ size: Int, _ iterations: Int, _ warmup: Int) throws -> Double {
+        let half = world.size / 2
+        let partner = world.rank < half ? world.rank + half : world.rank - half
+        let sender = world.rank < half
+        let outgoing = UnsafeBufferPointer(rebasing: sendBuffer[0..<size])
+        let incoming = UnsafeMutableBufferPointer(rebasing: receiveBuffer[0..<size])
+        var start = 0.0
+        for i in 0..<(iterations + warmup) {
+            if i == warmup { start = MPI.wtime() }
+            if sender {
+                try world.send(outgoing, to: partner, tag: 1)
+                try world.recv(into: incoming, from: partner, tag: 1)
+            } else {
+                try world.recv(into: incoming, from: partner, tag: 1)
+                try world.send(outgoing, to: partner, tag: 1)
+            }
+        }
+        let oneWay = (MPI.wtime() - start) * 1e6 / Double(2 * iterations)
+        return try averageOverRanks(oneWay)
+    }
+
+    /// osu_bw / osu_bibw: windows of `-W` nonblocking messages, then a 4-byte acknowledgement.
+    private func bandwidth(_ size: Int, _ iterations: Int, _ warmup: Int, bidirectional: Bool) throws -> Double {
+        let peer = 1 - world.rank
+        let window = options.window
+        var requests: [Request] = []
+        requests.reserveCapacity(2 * window)
+        let outgoing = UnsafeBufferPointer(rebasing: sendBuffer[0..<size])
+        let incoming = UnsafeMutableBufferPointer(rebasing: windowBuffers[0..<size])
+        let ack = UnsafeMutableBufferPointer(rebasing: receiveBuffer[0..<min(4, receiveBuffer.count)])
+        var start = 0.0
+        for i in 0..<(iterations + warmup) {
+            if i == warmup { start = MPI.wtime() }
+            requests.removeAll(keepingCapacity: true)
+            if world.rank == 0 || bidirectional {
+                if bidirectional {
+                    for _ in 0..<window { requests.append(try world.irecv(into: incoming, from: peer, tag: 10)) }
+                }
+                for _ in 0..<window { requests.append(try world.isend(outgoing, to: peer, tag: 10)) }
+                try Request.waitAll(requests)
+                if !bidirectional { try world.recv(into: ack, from: peer, tag: 11) }
+            } else {
+                for _ in 0..<window { requests.append(try world.irecv(into: incoming, from: peer, tag: 10)) }
+                try Request.waitAll(requests)
+                try world.send(UnsafeBufferPointer(ack), to: peer, tag: 11)
+            }
+        }
+        let elapsed = MPI.wtime() - start
+        let bytes = Double(size) * Double(iterations * window) * (bidirectional ? 2 : 1)
+        return bytes / 1e6 / elapsed
+    }
+
+    /// osu_mbw_mr: the first half of the ranks stream windows to the second half; aggregate MB/s and
+    /// messages/s over all pairs.
+    private func messageRate(_ size: Int, _ iterations: Int, _ warmup: Int) throws -> (Double, Double?) {
+        let half = world.size / 2
+        let sender = world.rank < half
+        let partner = sender ? world.rank + half : world.rank - half
+        let window = options.window
+        var requests: [Request] = []
+        requests.reserveCapacity(window)
+        let outgoing = UnsafeBufferPointer(rebasing: sendBuffer[0..<size])
+        let incoming = UnsafeMutableBufferPointer(rebasing: windowBuffers[0..<size])
+        let ack = UnsafeMutableBufferPointer(rebasing: receiveBuffer[0..<min(4, receiveBuffer.count)])
+        var start = 0.0
+        for i in 0..<(iterations + warmup) {
+            if i == warmup { start = MPI.wtime() }
+            requests.removeAll(keepingCapacity: true)
+            if sender {
+                for _ in 0..<window { requests.append(try world.isend(outgoing, to: partner, tag: 20)) }
+                try Request.waitAll(requests)
+                try world.recv(into: ack, from: partner, tag: 21)
+            } else {
+                for _ in 0..<window { requests.append(try world.irecv(into: incoming, from: partner, tag: 20)) }
+                try Request.waitAll(requests)
+                try world.send(UnsafeBufferPointer(ack), to: partner, tag: 21)
+            }
+        }
+        let elapsed = MPI.wtime() - start
+        let pairRate = sender ? Double(iterations * window) / elapsed : 0
+        let totalRate = try sumOverRanks(pairRate)
+        return (totalRate * Double(size) / 1e6, totalRate)
+    }
+
+    // MARK: - Helpers on the private communicator
+
+    private func barrier() throws {
+        var token: [UInt8] = [0]
+        if control.rank == 0 {
+            for _ in 1..<control.size { try control.recv(into: &token, from: MPI.anySource, tag: 0) }
+            for peer in 1..<control.size { try control.send(token, to: peer, tag: 0) }
+        } else {
+            try control.send(token, to: 0, tag: 0)
+            try control.recv(into: &token, from: 0, tag: 0)
+        }
+    }
+
+    private func sumOverRanks(_ value: Double) throws -> Double {
+        var total = value
+        var incoming: [Double] = [0]
+        if control.rank == 0 {
+            for _ in 1..<control.size {
+                try control.recv(into: &incoming, from: MPI.anySource, tag: 1)
+                total += incoming[0]
+            }
+        } else {
+            try control.send([value], to: 0, tag: 1)
+        }
+        return total
+    }
+
+    private func averageOverRanks(_ value: Double) throws -> Double {
+        try sumOverRanks(value) / Double(control.size)
+    }
+}
+
+func format(_ value: Double) -> String {
+    let scaled = (value * 100).rounded()
+    let whole = Int(scaled / 100)
+    let cents = Int(abs(scaled).truncatingRemainder(dividingBy: 100))
+    return "\(whole).\(cents < 10 ? "0" : "")\(cents)"
+}
+
+func pad(_ value: Int, _ width: Int) -> String {
+    let text = "\(value)"
+    return text + String(repeating: " ", count: max(0, width - text.count))
+}
+
+func padded(_ text: String, _ width: Int) -> String {
+    String(repeating: " ", count: max(0, width - text.count)) + text
+}

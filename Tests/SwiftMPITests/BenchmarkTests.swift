@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// `swiftmpi-bench` produces OSU-compatible output (no timing is asserted: these VMs are noisy).
+@Suite("swiftmpi-bench output", .serialized)
+struct BenchmarkTests {
+    @Test("OSU-style tables: header, a row per power-of-two size, values with two decimals",
+          arguments: [("latency", 0), ("bw", 1), ("bibw", 1), ("mbw-mr", 1), ("multi-lat", 0)])
+    func osuTable(benchmark: String, firstSize: Int) throws {
+        let result = try JobRunner.run(["-n", "2", "swiftmpi-bench", benchmark, "-m", "\(firstSize):65536", "-i", "5", "-x", "2", "-W", "4"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("# SwiftMPI OSU-style MPI") == true)
+        #expect(lines.contains { $0.hasPrefix("# Size") })
+        let rows = lines.filter { !$0.hasPrefix("#") }
+        var expectedSizes = firstSize == 0 ? [0] : []
+        var size = 1
+        while size <= 65536 { expectedSizes.append(size); size *= 2 }
+        #expect(rows.count == expectedSizes.count, "rows: \(rows)")
+        for (row, expected) in zip(rows, expectedSizes) {
+            let fields = row.split(separator: " ")
+            #expect(Int(fields[0]) == expected)
+            #expect(fields.dropFirst().allSatisfy { $0.wholeMatch(of: /\d+\.\d\d/) != nil && Double($0)! > 0 }, "row: \(row)")
+        }
+    }
+
+    @Test("--json prints one object per size")
+    func json() throws {
+        let result = try JobRunner.run(["-n", "2", "swiftmpi-bench", "latency", "-m", "0:8", "-i", "5", "-x", "1", "--json"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 5)
+        #expect(lines.allSatisfy { $0.hasPrefix("{\"benchmark\": \"latency\", \"size\": ") && $0.contains("\"unit\": \"us\"") })
+    }
+
+    @Test("bad options give a clear error and status 2", arguments: [["latency", "-m", "9:3"], ["bw", "-i", "0"], ["nosuch"]])
+    func badOptions(arguments: [String]) throws {
+        let result = try JobRunner.run(["-n", "2", "swiftmpi-bench"] + arguments)
+        #expect(result.status == 2)
+    }
+}
