@@ -19,7 +19,7 @@ let package = Package(
     targets: [
         .target(name: "CShims", path: "CShims"),
         .target(name: "SwiftMPIWireup", dependencies: ["CShims"], path: "Sources/SwiftMPIWireup"),
-        .target(name: "SwiftMPITransport", dependencies: ["CShims"], path: "Sources/SwiftMPITransport"),
+        .target(name: "SwiftMPITransport", dependencies: ["CShims", "SwiftMPIWireup"], path: "Sources/SwiftMPITransport"),
         .target(name: "SwiftMPI", dependencies: ["SwiftMPIWireup", "SwiftMPITransport"], path: "Sources/SwiftMPI"),
         .executableTarget(
             name: "swiftmpirun",

@@ -55,6 +55,12 @@ struct JobPlan {
         cpuOfRank = (0..<rankCount).map { bind ? Int32(cpus[$0 % cpus.count]) : nil }
     }
 
+    /// This host's name.
+    static let hostName: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        return gethostname(&name, 255) == 0 ? string(fromCArray: name) : "localhost"
+    }()
+
     /// The CPUs the launcher may run on; ranks are placed on them in order.
     static func allowedCPUs() -> [Int] {
         var cpus = [Int32](repeating: 0, count: 1024)
@@ -88,6 +94,8 @@ struct JobPlan {
             "\(WireupEnvironment.secret)=\(secret.hex)",
             "\(WireupEnvironment.oversubscribed)=\(oversubscribed ? 1 : 0)",
             "\(WireupEnvironment.boundCPU)=\(cpuOfRank[rank].map { "\($0)" } ?? "none")",
+            "\(WireupEnvironment.hostID)=\(Self.hostName)",
+            "\(WireupEnvironment.hostCount)=1",
         ]
         return environment
     }

@@ -37,6 +37,12 @@ struct SwiftMPIRun: ParsableCommand {
     @Option(name: .customLong("bind-to"), help: "core (default when ranks <= CPUs) or none.")
     var bindTo: Binding?
 
+    @Option(help: "Force a transport between ranks: auto (default), shm or tcp (sets SWIFTMPI_TRANSPORT).")
+    var transport: Transport?
+
+    @Option(name: .customLong("tcp-if"), help: "Interface name or IPv4 address for TCP (sets SWIFTMPI_TCP_IF).")
+    var tcpInterface: String?
+
     @Option(help: "End the job after SECONDS with status 124.")
     var timeout: Double?
 
@@ -45,6 +51,11 @@ struct SwiftMPIRun: ParsableCommand {
 
     @Argument(parsing: .captureForPassthrough, help: "PROGRAM [ARGS...]")
     var command: [String] = []
+
+    /// The transports a user may force.
+    enum Transport: String, ExpressibleByArgument, CaseIterable {
+        case auto, shm, tcp
+    }
 
     /// How ranks are bound to CPUs.
     enum Binding: String, ExpressibleByArgument, CaseIterable {
@@ -74,6 +85,9 @@ struct SwiftMPIRun: ParsableCommand {
             LauncherInfo.print()
             return
         }
+        var exports = self.exports
+        if let transport { exports.append("SWIFTMPI_TRANSPORT=\(transport.rawValue)") }
+        if let tcpInterface { exports.append("SWIFTMPI_TCP_IF=\(tcpInterface)") }
         let plan = try JobPlan(
             rankCount: n!, command: command, exports: exports, tagOutput: tagOutput,
             outputDirectory: outputDirectory, binding: bindTo, timeout: timeout)

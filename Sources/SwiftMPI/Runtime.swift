@@ -72,7 +72,7 @@ final class Runtime: @unchecked Sendable {
         if let launch {
             runtime = try join(launch, settings: settings, threadLevel: threadLevel)
         } else {
-            let engine = Engine(rank: 0, size: 1, routes: [.loopback], sharedMemory: nil, peerPIDs: [getpid()],
+            let engine = Engine(rank: 0, size: 1, routes: [.loopback], sharedMemory: nil, tcp: nil, peerPIDs: [getpid()],
                                 singleCopyAllowed: false, singleCopyThreshold: settings.singleCopyThreshold,
                                 yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: false))
             runtime = Runtime(rank: 0, size: 1, threadLevel: threadLevel, keyValue: nil, engine: engine)
@@ -81,55 +81,101 @@ final class Runtime: @unchecked Sendable {
         return Communicator(runtime: runtime, context: 0, rank: runtime.rank, size: runtime.size)
     }
 
-    /// Wire-up of a launched rank: publish this rank's pid and shared-memory segment, fence, attach to
-    /// every peer's segment, probe Cross Memory Attach, fence again, and unlink the segment's name.
+    /// Wire-up of a launched rank. Publish this rank's pid, host, shared-memory segment and TCP
+    /// endpoint; fence; choose each peer's route (same host: shared memory unless TCP is forced; other
+    /// hosts: TCP); attach to the peers' segments and probe Cross Memory Attach; open and authenticate
+    /// the TCP connections; fence again, and unlink the segment's name.
     private static func join(_ launch: LaunchParameters, settings: RuntimeSettings, threadLevel: ThreadLevel) throws(MPIError) -> Runtime {
         let rank = launch.rank
         func wireup<R>(_ step: String, _ body: () throws -> R) throws(MPIError) -> R {
             do { return try body() } catch { throw MPIError(.wireup, "MPI.initialize(): rank \(rank) \(step): \(error)") }
         }
+        guard ["auto", "shm", "tcp"].contains(settings.transport) else {
+            throw MPIError(.wireup, "MPI.initialize(): SWIFTMPI_TRANSPORT=\(settings.transport) is not available in this build (auto, shm, tcp)")
+        }
         let client = try wireup("could not join the job") {
             try KeyValueClient(path: launch.keyValueSocket, secret: launch.secret, rank: rank)
         }
+        let forceTCP = settings.transport == "tcp"
+        let multiHost = launch.hostCount > 1
         var sharedMemory: SharedMemoryTransport?
-        if launch.size > 1 {
+        if launch.localSize > 1 && !forceTCP {
             sharedMemory = try wireup("could not create its shared-memory segment") {
                 try SharedMemoryTransport(jobID: launch.jobID, localRank: launch.localRank, localSize: launch.localSize)
             }
         }
-        var probeWord = UInt64(0x5357_4946_544D_5049) ^ UInt64(UInt32(bitPattern: getpid()))
-        let probeAddress = withUnsafeMutablePointer(to: &probeWord) { UInt64(UInt(bitPattern: $0)) }
-        let peerPIDs: [Int32] = try wireup("could not exchange endpoints") {
-            try client.put("pid/\(rank)", encode(UInt64(UInt32(bitPattern: getpid()))))
-            try client.put("probe/\(rank)", encode(probeAddress))
-            try client.fence()
-            return try (0..<launch.size).map { peer in
-                guard let value = try client.get("pid/\(peer)") else { throw WireupError.refused("rank \(peer) published no pid") }
-                return Int32(truncatingIfNeeded: decode(value))
+        var tcp: TCPTransport?
+        if launch.size > 1 && (forceTCP || multiHost) {
+            tcp = try wireup("could not open its TCP listener") {
+                let address = try InterfaceSelector.select(override: settings.tcpInterface, singleHost: !multiHost)
+                return try TCPTransport(rank: rank, size: launch.size, address: address, secret: launch.secret)
             }
         }
+        var probeWord = UInt64(0x5357_4946_544D_5049) ^ UInt64(UInt32(bitPattern: getpid()))
+        let probeAddress = withUnsafeMutablePointer(to: &probeWord) { UInt64(UInt(bitPattern: $0)) }
+        struct Peer { var pid: Int32; var host: String; var localRank: Int; var endpoint: String? }
+        let peers: [Peer] = try wireup("could not exchange endpoints") {
+            try client.put("pid/\(rank)", encode(UInt64(UInt32(bitPattern: getpid()))))
+            try client.put("probe/\(rank)", encode(probeAddress))
+            try client.put("host/\(rank)", Array("\(launch.localRank) \(launch.hostID)".utf8))
+            if let tcp { try client.put("tcp/\(rank)", Array(tcp.endpoint.utf8)) }
+            try client.fence()
+            return try (0..<launch.size).map { peer in
+                guard let pid = try client.get("pid/\(peer)"), let host = try client.get("host/\(peer)") else {
+                    throw WireupError.refused("rank \(peer) published no endpoints")
+                }
+                let hostText = String(decoding: host, as: UTF8.self)
+                let local = Int(hostText.prefix { $0 != " " }) ?? -1
+                return Peer(pid: Int32(truncatingIfNeeded: decode(pid)), host: String(hostText.drop { $0 != " " }.dropFirst()),
+                            localRank: local, endpoint: try client.get("tcp/\(peer)").map { String(decoding: $0, as: UTF8.self) })
+            }
+        }
+        let routes: [Engine.Route] = peers.enumerated().map { peer, info in
+            if peer == rank { return .loopback }
+            if info.host == launch.hostID && !forceTCP && sharedMemory != nil { return .sharedMemory(localRank: info.localRank) }
+            return .tcp
+        }
+        var worldRankOfLocal = [Int](repeating: -1, count: launch.localSize)
+        for (peer, route) in routes.enumerated() {
+            if case .sharedMemory(let local) = route, local >= 0, local < launch.localSize { worldRankOfLocal[local] = peer }
+        }
+        worldRankOfLocal[min(launch.localRank, launch.localSize - 1)] = rank
         var singleCopyAllowed = false
         if let sharedMemory {
             try wireup("could not attach to its peers' shared memory") { try sharedMemory.attachPeers() }
-            // Probe Cross Memory Attach once: read the next rank's probe word out of its memory.
-            let peer = (rank + 1) % launch.size
-            if settings.singleCopyEnabled, let value = try? client.get("probe/\(peer)") {
+            // Probe Cross Memory Attach once: read a word out of another local rank's memory.
+            if settings.singleCopyEnabled, let peer = worldRankOfLocal.first(where: { $0 != rank && $0 >= 0 }),
+               let value = try? client.get("probe/\(peer)") {
                 var word: UInt64 = 0
                 let error = withUnsafeMutableBytes(of: &word) {
-                    sharedMemory.readPeerMemory(pid: peerPIDs[peer], address: decode(value), into: $0)
+                    sharedMemory.readPeerMemory(pid: peers[peer].pid, address: decode(value), into: $0)
                 }
-                singleCopyAllowed = error == 0 && word == UInt64(0x5357_4946_544D_5049) ^ UInt64(UInt32(bitPattern: peerPIDs[peer]))
+                singleCopyAllowed = error == 0 && word == UInt64(0x5357_4946_544D_5049) ^ UInt64(UInt32(bitPattern: peers[peer].pid))
             }
-            try wireup("could not finish wire-up") { try client.fence() }
-            sharedMemory.unlinkOwnSegment()
         }
+        if let tcp {
+            let tcpPeers = routes.indices.filter { if case .tcp = routes[$0] { true } else { false } }
+            var endpoints: [Int: String] = [:]
+            for peer in tcpPeers { endpoints[peer] = peers[peer].endpoint }
+            try wireup("could not connect to its TCP peers") { try tcp.connect(peers: tcpPeers, endpoints: endpoints) }
+        }
+        try wireup("could not finish wire-up") { try client.fence() }
+        sharedMemory?.unlinkOwnSegment()
         withExtendedLifetime(probeWord) {}
-        let routes: [Engine.Route] = (0..<launch.size).map { $0 == rank ? .loopback : .sharedMemory(localRank: $0) }
-        let engine = Engine(rank: rank, size: launch.size, routes: routes, sharedMemory: sharedMemory, peerPIDs: peerPIDs,
-                            singleCopyAllowed: singleCopyAllowed, singleCopyThreshold: settings.singleCopyThreshold,
+        let engine = Engine(rank: rank, size: launch.size, routes: routes, sharedMemory: sharedMemory, tcp: tcp,
+                            peerPIDs: peers.map(\.pid), singleCopyAllowed: singleCopyAllowed,
+                            singleCopyThreshold: settings.singleCopyThreshold,
                             yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: launch.oversubscribed))
+        engine.worldRankOfLocal = worldRankOfLocal
         if settings.debug {
-            report("rank \(rank): \(launch.size) ranks over shared memory, eager limit \(engine.eagerLimit) B, single copy \(singleCopyAllowed ? "from \(settings.singleCopyThreshold) B" : "off"), waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
+            let described = routes.enumerated().map { peer, route in
+                switch route {
+                case .loopback: "\(peer):self"
+                case .sharedMemory: "\(peer):shm"
+                case .tcp: "\(peer):tcp"
+                }
+            }.joined(separator: " ")
+            report("rank \(rank) on \(launch.hostID): routes \(described); shm eager limit \(sharedMemory?.limits.maxPayload ?? 0) B, single copy \(singleCopyAllowed ? "from \(settings.singleCopyThreshold) B" : "off"), tcp \(tcp?.endpoint ?? "unused"), waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
         }
         return Runtime(rank: rank, size: launch.size, threadLevel: threadLevel, keyValue: client, engine: engine)
     }
@@ -198,6 +244,8 @@ final class EngineLock: @unchecked Sendable {
 
 /// The runtime's documented environment overrides (`swiftmpirun --info` lists them).
 struct RuntimeSettings {
+    var transport = "auto"
+    var tcpInterface: String?
     var singleCopyEnabled = true
     var singleCopyThreshold = 256 * 1024
     var waitMode = "auto"
@@ -205,6 +253,8 @@ struct RuntimeSettings {
 
     static func fromEnvironment() -> RuntimeSettings {
         var settings = RuntimeSettings()
+        if let value = WireupEnvironment.value("SWIFTMPI_TRANSPORT"), !value.isEmpty { settings.transport = value }
+        settings.tcpInterface = WireupEnvironment.value("SWIFTMPI_TCP_IF")
         if let value = WireupEnvironment.value("SWIFTMPI_SINGLE_COPY") { settings.singleCopyEnabled = value != "none" }
         if let value = WireupEnvironment.value("SWIFTMPI_SINGLE_COPY_THRESHOLD"), let bytes = Int(value), bytes >= 0 {
             settings.singleCopyThreshold = bytes

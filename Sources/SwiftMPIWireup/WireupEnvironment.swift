@@ -25,10 +25,16 @@ public enum WireupEnvironment {
     public static let oversubscribed = "SWIFTMPI_OVERSUBSCRIBED"
     /// The CPU the launcher bound this rank to, or "none".
     public static let boundCPU = "SWIFTMPI_BOUND_CPU"
+    /// The name of this rank's host as the launcher knows it (ranks with the same name share memory).
+    public static let hostID = "SWIFTMPI_HOST"
+    /// The number of hosts in the job.
+    public static let hostCount = "SWIFTMPI_HOST_COUNT"
 
     /// Variables a user may set to tune the runtime; `swiftmpirun --info` prints them with their values.
     /// Each is listed here when the runtime starts reading it.
     public static let userSettings: [(name: String, meaning: String)] = [
+        ("SWIFTMPI_TRANSPORT", "auto (default: shared memory on a host, TCP between hosts), shm, or tcp to force TCP everywhere"),
+        ("SWIFTMPI_TCP_IF", "the interface name or IPv4 address TCP listens on (default: loopback on one host, else the first real interface)"),
         ("SWIFTMPI_SINGLE_COPY", "cma (default, where the kernel allows it) or none: large shared-memory messages by pipelined copy"),
         ("SWIFTMPI_SINGLE_COPY_THRESHOLD", "bytes from which shared-memory rendezvous uses Cross Memory Attach (default 262144)"),
         ("SWIFTMPI_WAIT_MODE", "auto (default: yield when oversubscribed), spin or yield"),
@@ -37,7 +43,7 @@ public enum WireupEnvironment {
 
     /// The variables the launcher sets for each rank (and removes from what it passes through).
     public static let launchVariables: [String] =
-        [rank, size, localRank, localSize, jobID, keyValueSocket, secret, oversubscribed, boundCPU]
+        [rank, size, localRank, localSize, jobID, keyValueSocket, secret, oversubscribed, boundCPU, hostID, hostCount]
 
     /// Reads an environment variable of this process.
     public static func value(_ name: String) -> String? {
@@ -64,6 +70,10 @@ public struct LaunchParameters: Sendable, Equatable {
     public var secret: JobSecret
     /// True when ranks outnumber CPUs on this host.
     public var oversubscribed: Bool
+    /// This rank's host as the launcher names it.
+    public var hostID: String = "localhost"
+    /// The number of hosts in the job.
+    public var hostCount: Int = 1
 
     /// Creates parameters from their parts.
     public init(rank: Int, size: Int, localRank: Int, localSize: Int, jobID: String,
@@ -104,10 +114,16 @@ public struct LaunchParameters: Sendable, Equatable {
         guard let secretText = lookup(WireupEnvironment.secret), let secret = JobSecret(hex: secretText) else {
             throw .badEnvironment("\(WireupEnvironment.secret) is missing or malformed")
         }
-        return LaunchParameters(
+        guard localRank < localSize else {
+            throw .badEnvironment("\(WireupEnvironment.localRank)=\(localRank) is outside \(localSize) local ranks")
+        }
+        var parameters = LaunchParameters(
             rank: rank, size: size, localRank: localRank, localSize: localSize,
             jobID: lookup(WireupEnvironment.jobID) ?? "singleton",
             keyValueSocket: socket, secret: secret,
             oversubscribed: lookup(WireupEnvironment.oversubscribed) == "1")
+        parameters.hostID = lookup(WireupEnvironment.hostID) ?? "localhost"
+        parameters.hostCount = try integer(WireupEnvironment.hostCount, lookup(WireupEnvironment.hostCount) ?? "1")
+        return parameters
     }
 }

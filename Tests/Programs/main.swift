@@ -82,6 +82,47 @@ case "segment-mode":  // the mode of this rank's shared-memory segment, read bef
     } else if let mode = segmentModeFromMaps(name) {
         print("rank \(world.rank) segment mode \(mode)")
     }
+case "keep-talking":  // ping-pong between ranks 0 and 1 for <seconds>, then report the count
+    let seconds = Double(argument(1, default: 3))
+    let start = MPI.wtime()
+    var exchanged = 0
+    var value: [Int64] = [0]
+    if world.rank < 2 && world.size >= 2 {
+        var keepGoing: [UInt8] = [1]
+        while keepGoing[0] == 1 {
+            if world.rank == 0 {
+                keepGoing[0] = MPI.wtime() - start < seconds ? 1 : 0
+                try world.send(keepGoing, to: 1, tag: 1)
+                try world.send(value, to: 1, tag: 2)
+                try world.recv(into: &value, from: 1, tag: 3)
+            } else {
+                try world.recv(into: &keepGoing, from: 0, tag: 1)
+                try world.recv(into: &value, from: 0, tag: 2)
+                value[0] += 1
+                try world.send(value, to: 0, tag: 3)
+            }
+            exchanged += 1
+        }
+    }
+    print("rank \(world.rank) exchanged \(exchanged) round trips, value \(value[0])")
+case "peer-dies":  // rank 1 dies; rank 0, ignoring SIGTERM for a moment, sees .peerFailed in recv
+    if world.rank == 1 {
+        usleep(200_000)
+        _exit(9)
+    }
+    if world.rank == 0 {
+        signal(SIGTERM, SIG_IGN)
+        var buffer: [Int32] = [0]
+        do {
+            try world.recv(into: &buffer, from: 1, tag: 5)
+            print("rank 0: recv returned without error")
+        } catch let error as MPIError {
+            print("rank 0 got \(error.code): \(error.message)")
+        }
+        fflush(nil)
+        sleep(5)
+    }
+    sleep(5)
 case "forge":  // rank 0 talks to the key-value exchange without the secret, then with a wrong one
     if world.rank == 0 {
         let path = WireupEnvironment.value(WireupEnvironment.keyValueSocket)!

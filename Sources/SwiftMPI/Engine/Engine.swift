@@ -19,6 +19,8 @@ final class Engine {
         case loopback
         /// A rank on this host, by its local rank.
         case sharedMemory(localRank: Int)
+        /// A rank reached over TCP (another host, or TCP forced).
+        case tcp
     }
 
     /// Work a peer's ring had no room for, kept in order (backpressure as a value, not a wait).
@@ -35,9 +37,16 @@ final class Engine {
     let size: Int
     let routes: [Route]
     let sharedMemory: SharedMemoryTransport?
+    let tcp: TCPTransport?
     let peerPIDs: [Int32]
-    /// Messages up to this many bytes go eagerly; larger ones by rendezvous.
-    let eagerLimit: Int
+    /// Per peer: messages up to this many bytes go eagerly; larger ones by rendezvous.
+    let eagerLimits: [Int]
+    /// Per peer: the largest payload of one packet (data fragments of a pipelined rendezvous).
+    let fragmentSizes: [Int]
+    /// The world rank of each local rank (shared-memory rings are indexed by local rank).
+    var worldRankOfLocal: [Int] = []
+    /// Peers whose connection failed, with the reason; every operation involving them fails.
+    var failedPeers: [Int: String] = [:]
     /// Rendezvous messages from this many bytes are copied with Cross Memory Attach (when allowed).
     let singleCopyThreshold: Int
     /// False once Cross Memory Attach failed with a permission error (or when disabled).
@@ -59,14 +68,28 @@ final class Engine {
     /// The last communicator context id handed out (0 is the world communicator).
     private var lastContext: UInt32 = 0
 
-    init(rank: Int, size: Int, routes: [Route], sharedMemory: SharedMemoryTransport?, peerPIDs: [Int32],
-         singleCopyAllowed: Bool, singleCopyThreshold: Int, yieldWhenIdle: Bool) {
+    init(rank: Int, size: Int, routes: [Route], sharedMemory: SharedMemoryTransport?, tcp: TCPTransport?,
+         peerPIDs: [Int32], singleCopyAllowed: Bool, singleCopyThreshold: Int, yieldWhenIdle: Bool) {
         self.rank = rank
         self.size = size
         self.routes = routes
         self.sharedMemory = sharedMemory
+        self.tcp = tcp
         self.peerPIDs = peerPIDs
-        self.eagerLimit = sharedMemory?.limits.maxPayload ?? Int.max
+        // Limits are data the transports report; the protocol thresholds follow from them, once.
+        let limits: [TransportLimits?] = routes.map { route in
+            switch route {
+            case .loopback: nil
+            case .sharedMemory: sharedMemory?.limits
+            case .tcp: tcp?.limits
+            }
+        }
+        self.fragmentSizes = limits.map { $0?.maxPayload ?? Int.max }
+        // TCP: eager up to 64 KiB (a rendezvous round trip costs more than copying that much twice).
+        self.eagerLimits = zip(routes, limits).map { route, limit in
+            if case .tcp = route { return 64 * 1024 }
+            return limit?.maxPayload ?? Int.max
+        }
         self.singleCopyThreshold = singleCopyThreshold
         self.singleCopyAllowed = singleCopyAllowed
         self.yieldWhenIdle = yieldWhenIdle
@@ -118,9 +141,15 @@ final class Engine {
     /// peer's ring. False when it does not apply (large, loopback, ring full or older work queued).
     @inline(__always)
     func trySendEagerNow(_ bytes: UnsafeRawBufferPointer, to destination: Int, header: MatchHeader) -> Bool {
-        guard bytes.count <= eagerLimit, case .sharedMemory(let local) = routes[destination],
-              outboxes[destination].isEmpty, let sharedMemory else { return false }
-        return sharedMemory.trySend(to: local, kind: WireKind.eager.rawValue, header: header.packet, payload: bytes)
+        guard bytes.count <= eagerLimits[destination], outboxes[destination].isEmpty else { return false }
+        switch routes[destination] {
+        case .sharedMemory(let local):
+            return sharedMemory.unsafelyUnwrapped.trySend(to: local, kind: WireKind.eager.rawValue, header: header.packet, payload: bytes)
+        case .tcp:
+            return failedPeers.isEmpty && tcp.unsafelyUnwrapped.trySend(to: destination, kind: WireKind.eager.rawValue, header: header.packet, payload: bytes)
+        case .loopback:
+            return false
+        }
     }
 
     /// Starts `operation` (bytes, destination and header set). It completes when its buffer may be
@@ -137,7 +166,12 @@ final class Engine {
             if !synchronous { finishSend(operation) }
             return
         }
-        if synchronous || operation.bytes.count > eagerLimit {
+        if let reason = failedPeers[operation.destination] {
+            operation.error = MPIError(.peerFailed, "send to rank \(operation.destination): \(reason)")
+            finishSend(operation)
+            return
+        }
+        if synchronous || operation.bytes.count > eagerLimits[operation.destination] {
             operation.header.senderOperation = waitingSends.insert(operation)
         }
         operation.phase = .queued
@@ -168,19 +202,27 @@ final class Engine {
         outboxCount += 1
     }
 
-    /// Puts one item on the wire; false when the ring is full (the item stays queued).
-    private func transmit(_ item: Outgoing, to peer: Int) -> Bool {
-        guard case .sharedMemory(let local) = routes[peer], let sharedMemory else {
-            preconditionFailure("only shared-memory peers have outboxes")
+    /// Hands one packet to the peer's transport; false when it has no room now.
+    @inline(__always)
+    private func transportSend(_ peer: Int, _ kind: WireKind, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer) -> Bool {
+        switch routes[peer] {
+        case .sharedMemory(let local):
+            return sharedMemory.unsafelyUnwrapped.trySend(to: local, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .tcp:
+            return tcp.unsafelyUnwrapped.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .loopback:
+            preconditionFailure("loopback packets never reach a transport")
         }
+    }
+
+    /// Puts one item on the wire; false when the transport is full (the item stays queued).
+    private func transmit(_ item: Outgoing, to peer: Int) -> Bool {
         switch item {
         case .control(let kind, let header):
-            return sharedMemory.trySend(to: local, kind: kind.rawValue, header: header.packet,
-                                        payload: UnsafeRawBufferPointer(start: nil, count: 0))
+            return transportSend(peer, kind, header, UnsafeRawBufferPointer(start: nil, count: 0))
         case .message(let operation):
-            if operation.bytes.count <= eagerLimit {
-                guard sharedMemory.trySend(to: local, kind: WireKind.eager.rawValue,
-                                           header: operation.header.packet, payload: operation.bytes) else { return false }
+            if operation.bytes.count <= eagerLimits[peer] {
+                guard transportSend(peer, .eager, operation.header, operation.bytes) else { return false }
                 if operation.header.flags & MatchHeader.Flags.synchronous != 0 {
                     operation.phase = .awaitingReceiver
                 } else {
@@ -189,20 +231,16 @@ final class Engine {
                 return true
             }
             var offer = RendezvousOffer(pid: getpid(), address: UInt64(UInt(bitPattern: operation.bytes.baseAddress)))
-            let sent = withUnsafeBytes(of: &offer) {
-                sharedMemory.trySend(to: local, kind: WireKind.rendezvous.rawValue, header: operation.header.packet, payload: $0)
-            }
+            let sent = withUnsafeBytes(of: &offer) { transportSend(peer, .rendezvous, operation.header, $0) }
             if sent { operation.phase = .awaitingReceiver }
             return sent
         case .stream(let operation):
-            let fragment = sharedMemory.limits.maxPayload
+            let fragment = fragmentSizes[peer]
             while operation.streamOffset < operation.bytes.count {
                 let length = min(fragment, operation.bytes.count - operation.streamOffset)
                 let header = MatchHeader(length: UInt64(operation.streamOffset), receiverOperation: operation.receiverOperation)
                 let piece = UnsafeRawBufferPointer(rebasing: operation.bytes[operation.streamOffset..<(operation.streamOffset + length)])
-                guard sharedMemory.trySend(to: local, kind: WireKind.data.rawValue, header: header.packet, payload: piece) else {
-                    return false
-                }
+                guard transportSend(peer, .data, header, piece) else { return false }
                 operation.streamOffset += length
             }
             finishSend(operation)
@@ -297,7 +335,7 @@ final class Engine {
             sendControl(.ack, reply, to: peer)  // the sender completes normally
             return
         }
-        if singleCopyAllowed && total >= singleCopyThreshold, let sharedMemory {
+        if singleCopyAllowed && total >= singleCopyThreshold, case .sharedMemory = routes[peer], let sharedMemory {
             let target = UnsafeMutableRawBufferPointer(rebasing: operation.buffer[0..<total])
             let error = sharedMemory.readPeerMemory(pid: offer.pid, address: offer.address, into: target)
             if error == 0 {
@@ -338,11 +376,65 @@ final class Engine {
         }
         if let sharedMemory {
             let delivered = sharedMemory.poll { local, kind, header, payload in
-                self.handle(kind, MatchHeader(header), payload, from: local)
+                self.handle(kind, MatchHeader(header), payload, from: self.worldRankOfLocal[local])
             }
             if delivered > 0 { progressed = true }
         }
+        if let tcp {
+            let delivered = tcp.poll { peer, kind, header, payload in
+                self.handle(kind, MatchHeader(header), payload, from: peer)
+            }
+            if delivered > 0 { progressed = true }
+            if tcp.hasFailures {
+                for failure in tcp.takeFailures() { failPeer(failure.peer, failure.reason) }
+                progressed = true
+            }
+        }
         return progressed
+    }
+
+    /// A peer is gone: every operation that depends on it completes with `.peerFailed` (sends to it,
+    /// receives naming it, and wildcard receives, which it might have matched), and so will every
+    /// later one.
+    func failPeer(_ peer: Int, _ reason: String) {
+        guard failedPeers[peer] == nil else { return }
+        failedPeers[peer] = reason
+        let error = MPIError(.peerFailed, "rank \(peer) failed: \(reason)")
+        outboxCount -= outboxes[peer].count
+        for item in outboxes[peer] {
+            switch item {
+            case .message(let operation), .stream(let operation):
+                operation.error = error
+                finishSend(operation)
+            case .control:
+                break
+            }
+        }
+        outboxes[peer].removeAll()
+        for id in waitingSends.ids where waitingSends.lookup(id)?.destination == peer {
+            if let operation = waitingSends.remove(id) {
+                operation.error = error
+                finishSend(operation)
+            }
+        }
+        var index = 0
+        while index < posted.count {
+            let operation = posted[index]
+            if operation.source == MPI.anySourceCode || Int(operation.source) == peer {
+                posted.remove(at: index)
+                operation.error = error
+                operation.isComplete = true
+            } else {
+                index += 1
+            }
+        }
+        for id in waitingReceives.ids {
+            if let operation = waitingReceives.lookup(id), operation.status.source == peer {
+                _ = waitingReceives.remove(id)
+                operation.error = error
+                operation.isComplete = true
+            }
+        }
     }
 
     /// Handles one arrived packet. Packets that make no sense (unknown kind, unknown operation id,
@@ -412,7 +504,11 @@ final class Engine {
                 idle = 0
             } else {
                 idle += 1
-                if yieldWhenIdle || idle > 1000 { sched_yield() }
+                if yieldWhenIdle, idle > 100, let tcp {
+                    tcp.waitForInput(milliseconds: 1)  // sleep in the kernel instead of spinning
+                } else if yieldWhenIdle || idle > 1000 {
+                    sched_yield()
+                }
                 if idle & 0x3FF == 0 {
                     let now = MPI.wtime()
                     if idleSince == 0 { idleSince = now } else if now - idleSince > 1 {
@@ -427,6 +523,7 @@ final class Engine {
 
     private func checkPeersAlive(_ call: String) throws(MPIError) {
         for (peer, pid) in peerPIDs.enumerated() where peer != rank && pid > 0 {
+            guard case .sharedMemory = routes[peer] else { continue }  // TCP peers report their own failures
             if kill(pid, 0) != 0 && errno == ESRCH {
                 throw MPIError(.peerFailed, "\(call): rank \(peer) (pid \(pid)) is no longer running")
             }

@@ -106,4 +106,7 @@ struct OperationTable<Operation: AnyObject> {
     func lookup(_ id: UInt32) -> Operation? {
         Int(id) < slots.count ? slots[Int(id)] : nil
     }
+
+    /// The ids in use (for failing every operation of a dead peer; not on any fast path).
+    var ids: [UInt32] { slots.indices.filter { slots[$0] != nil }.map { UInt32($0) } }
 }

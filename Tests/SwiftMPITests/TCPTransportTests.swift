@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// The TCP transport, forced between ranks of one host (`--transport tcp`): the engine is unchanged,
+/// so the whole point-to-point suite must pass over it.
+@Suite("point-to-point over TCP (forced, loopback)", .serialized)
+struct TCPTransportTests {
+    private func check(_ ranks: Int, _ scenarios: [String], options: [String] = []) throws {
+        let result = try JobRunner.run(["--transport", "tcp", "--timeout", "240", "-n", "\(ranks)"] + options
+                                       + ["swiftmpi-p2p-check"] + scenarios)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        for scenario in scenarios where scenario != "multiple" {
+            #expect(result.stdout.contains("passed \(scenario)\n"), "scenario \(scenario): \(result.stdout)\n\(result.stderr)")
+        }
+    }
+
+    @Test("every scenario passes over TCP with 2, 4 and 8 ranks", arguments: [2, 4, 8])
+    func everyScenario(ranks: Int) throws {
+        try check(ranks, PointToPointTests.scenarios)
+    }
+
+    @Test("thread level .multiple over TCP")
+    func multipleThreads() throws {
+        try check(2, ["multiple", "threads", "requests"])
+    }
+
+    @Test("every peer gets the TCP route, on the interface asked for")
+    func routesReported() throws {
+        let result = try JobRunner.run(["--transport", "tcp", "--tcp-if", "lo", "-n", "3", "swiftmpi-testrank", "ranks"],
+                                       environment: ["SWIFTMPI_DEBUG": "1"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("rank 0 on") && result.stderr.contains("routes 0:self 1:tcp 2:tcp"), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("tcp 127.0.0.1:"))
+        let shm = try JobRunner.run(["-n", "2", "swiftmpi-testrank", "ranks"], environment: ["SWIFTMPI_DEBUG": "1"])
+        #expect(shm.stderr.contains("routes 0:self 1:shm"), "stderr: \(shm.stderr)")
+    }
+
+    @Test("a bad --tcp-if fails the start-up with a clear message")
+    func badInterface() throws {
+        let result = try JobRunner.run(["--transport", "tcp", "--tcp-if", "nosuch0", "-n", "2", "swiftmpi-testrank", "ranks"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("SWIFTMPI_TCP_IF=nosuch0 names no IPv4 interface"), "stderr: \(result.stderr)")
+    }
+
+    @Test("a foreign connection to a rank's port without the secret is rejected; the job goes on")
+    func foreignConnectionRejected() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-tcp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let errURL = scratch.appendingPathComponent("err"), outURL = scratch.appendingPathComponent("out")
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: JobRunner.launcher)
+        process.arguments = ["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "keep-talking", "3"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFTMPI_DEBUG": "1"]) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var port: UInt16?
+        #expect(JobRunner.eventually(within: 10) {
+            let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            port = text.firstMatch(of: /rank 1 on .* tcp 127\.0\.0\.1:(\d+)/).flatMap { UInt16($0.1) }
+            return port != nil
+        })
+        if let port {
+            for payload in ["GET / HTTP/1.0\r\n\r\n", "SMTC"] {  // garbage, and a truncated handshake
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = port.bigEndian
+                address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+                let connected = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                #expect(connected == 0)
+                _ = payload.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                var byte: UInt8 = 0
+                var timeout = timeval(tv_sec: 5, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                #expect(recv(fd, &byte, 1, 0) <= 0, "a rank answered a connection without the secret")
+                close(fd)
+            }
+        }
+        process.waitUntilExit()
+        let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 0, "stderr: \(stderr)")
+        #expect(stdout.contains("rank 0 exchanged") && stdout.contains("rank 1 exchanged"))
+        #expect(stderr.contains("rank 1: rejected a TCP connection from 127.0.0.1"), "stderr: \(stderr)")
+    }
+
+    @Test("a peer that dies turns a pending receive into .peerFailed, not a hang")
+    func peerFailure() throws {
+        let result = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "peer-dies"])
+        #expect(result.status == 9)
+        #expect(result.stdout.contains("rank 0 got peerFailed: rank 1 failed: connection closed by rank 1"), "stdout: \(result.stdout)")
+        #expect(result.stderr.contains("rank 1 (pid"))
+    }
+}
