@@ -18,11 +18,9 @@ import SwiftMPIWireup
 ///         │ kind │ 0 0 0 │ length   │ header (32B) │ payload (length B)   │
 ///         │ u8   │       │ u32 LE   │ engine's     │ ≤ maxPayload         │
 ///         └──────┴───────┴──────────┴──────────────┴──────────────────────┘
-/// handshake (connector C, acceptor A; nothing else is read before it succeeds):
-///   C → A  "SMTC" v1 rank_C nonce_C(16)
-///   A → C  "SMTA" v1 rank_A nonce_A(16) HMAC(secret, "accept"  | nonce_C | rank_A | rank_C)
-///   C → A                               HMAC(secret, "connect" | nonce_A | rank_C | rank_A)
 /// ```
+/// Each connection starts with the mutual ``Handshake`` (magic "SMTC", ids = ranks); nothing else is
+/// read before it succeeds.
 /// The secret never crosses the network. A connection that fails the handshake, or any connection
 /// arriving after wire-up, is logged and closed; the job goes on.
 public final class TCPTransport {
@@ -55,6 +53,7 @@ public final class TCPTransport {
     public let endpoint: String
     private let listenFD: Int32
     private let secret: JobSecret
+    private let handshake: Handshake
     var connections: [Connection?]
     /// Peers whose connection broke since the last ``takeFailures()``, with the reason.
     private var failures: [(peer: Int, reason: String)] = []
@@ -69,30 +68,14 @@ public final class TCPTransport {
         self.size = size
         self.secret = secret
         connections = Array(repeating: nil, count: size)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TransportError("socket failed", errno: errno) }
-        var socketAddress = sockaddr_in()
-        socketAddress.sin_family = sa_family_t(AF_INET)
-        guard inet_pton(AF_INET, address, &socketAddress.sin_addr) == 1 else {
-            close(fd)
-            throw TransportError("'\(address)' is not an IPv4 address")
+        do {
+            let (fd, port) = try TCPSocket.listen(address: address)
+            listenFD = fd
+            endpoint = "\(address):\(port)"
+        } catch {
+            throw TransportError("cannot listen for peers: \(error)")
         }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let bound = withUnsafePointer(to: &socketAddress) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 128) == 0 else {
-            let code = errno
-            close(fd)
-            throw TransportError("cannot listen on \(address)", errno: code)
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &socketAddress) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        listenFD = fd
-        endpoint = "\(address):\(UInt16(bigEndian: socketAddress.sin_port))"
+        handshake = Handshake(magic: "SMTC", secret: secret)
     }
 
     deinit { close(listenFD) }
@@ -103,21 +86,27 @@ public final class TCPTransport {
     /// each connection; `peers` are the ranks this transport serves. Throws when a peer cannot be
     /// reached or the handshakes do not complete within `timeout` seconds.
     public func connect(peers: [Int], endpoints: [Int: String], timeout: Double = 30) throws(TransportError) {
-        let deadline = Self.now() + timeout
+        let deadline = Handshake.now() + timeout
         for peer in peers where peer < rank {
             guard let endpoint = endpoints[peer] else { throw TransportError("rank \(peer) published no TCP endpoint") }
-            let fd = try Self.open(endpoint, deadline: deadline)
             do {
-                try handshakeAsConnector(fd, peer: peer, deadline: deadline)
-            } catch {
-                close(fd)
+                let fd = try TCPSocket.connect(endpoint, deadline: deadline)
+                do {
+                    try handshake.connect(fd, id: UInt32(rank), expected: UInt32(peer), deadline: deadline)
+                } catch {
+                    close(fd)
+                    throw error
+                }
+                try adopt(fd, peer: peer)
+            } catch let error as TransportError {
                 throw error
+            } catch {
+                throw TransportError("cannot connect to rank \(peer) at \(endpoint): \(error)")
             }
-            try adopt(fd, peer: peer)
         }
         var missing = Set(peers.filter { $0 > rank })
         while !missing.isEmpty {
-            guard Self.now() < deadline else {
+            guard Handshake.now() < deadline else {
                 throw TransportError("ranks \(missing.sorted()) did not connect within \(Int(timeout)) s")
             }
             var request = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
@@ -126,13 +115,13 @@ public final class TCPTransport {
             guard cshims_accept_nonblocking(listenFD, &fd) == 0 else { continue }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
             do {
-                let peer = try handshakeAsAcceptor(fd, deadline: min(deadline, Self.now() + 5))
-                guard missing.remove(peer) != nil else {
-                    throw TransportError("rank \(peer) connected twice or is not expected")
-                }
+                let peer = Int(try handshake.accept(fd, id: UInt32(rank), deadline: min(deadline, Handshake.now() + 5)) {
+                    missing.contains(Int($0))
+                })
+                missing.remove(peer)
                 try adopt(fd, peer: peer)
             } catch {
-                Self.log("rank \(rank): rejected a TCP connection from \(Self.peerName(fd)): \(error)")
+                Self.log("rank \(rank): rejected a TCP connection from \(TCPSocket.peerName(fd)): \(error)")
                 close(fd)
             }
         }
@@ -149,40 +138,6 @@ public final class TCPTransport {
             throw TransportError("fcntl(O_NONBLOCK) failed", errno: errno)
         }
         connections[peer] = Connection(fd: fd)
-    }
-
-    private func handshakeAsConnector(_ fd: Int32, peer: Int, deadline: Double) throws(TransportError) {
-        let nonce = try Self.nonce()
-        try Self.write(fd, Array("SMTC".utf8) + [1] + Self.bytes(UInt32(rank)) + nonce, deadline: deadline)
-        let reply = try Self.read(fd, count: 4 + 1 + 4 + 16 + 32, deadline: deadline)
-        guard Array(reply[0..<5]) == Array("SMTA".utf8) + [1] else { throw TransportError("bad handshake reply from rank \(peer)") }
-        let acceptor = Self.integer(reply[5..<9])
-        guard acceptor == UInt32(peer) else { throw TransportError("expected rank \(peer), reached rank \(acceptor)") }
-        let acceptorNonce = Array(reply[9..<25])
-        let expected = mac("accept", nonce, acceptor, UInt32(rank))
-        guard HMACSHA256.equal(Array(reply[25..<57]), expected) else {
-            throw TransportError("rank \(peer) at this address does not hold the job secret")
-        }
-        try Self.write(fd, mac("connect", acceptorNonce, UInt32(rank), acceptor), deadline: deadline)
-    }
-
-    private func handshakeAsAcceptor(_ fd: Int32, deadline: Double) throws(TransportError) -> Int {
-        let hello = try Self.read(fd, count: 4 + 1 + 4 + 16, deadline: deadline)
-        guard Array(hello[0..<5]) == Array("SMTC".utf8) + [1] else { throw TransportError("not a SwiftMPI handshake") }
-        let connector = Self.integer(hello[5..<9])
-        guard Int(connector) > rank, Int(connector) < size else { throw TransportError("claims rank \(connector)") }
-        let nonce = try Self.nonce()
-        try Self.write(fd, Array("SMTA".utf8) + [1] + Self.bytes(UInt32(rank)) + nonce
-                       + mac("accept", Array(hello[9..<25]), UInt32(rank), connector), deadline: deadline)
-        let proof = try Self.read(fd, count: 32, deadline: deadline)
-        guard HMACSHA256.equal(proof, mac("connect", nonce, connector, UInt32(rank))) else {
-            throw TransportError("claims rank \(connector) without the job secret")
-        }
-        return Int(connector)
-    }
-
-    private func mac(_ label: String, _ nonce: [UInt8], _ first: UInt32, _ second: UInt32) -> [UInt8] {
-        HMACSHA256.authenticate(Array(label.utf8) + nonce + Self.bytes(first) + Self.bytes(second), key: secret.bytes)
     }
 
     // MARK: - Data path
@@ -322,7 +277,7 @@ public final class TCPTransport {
         while true {
             var fd: Int32 = -1
             if cshims_accept_nonblocking(listenFD, &fd) != 0 { return }
-            Self.log("rank \(rank): rejected a TCP connection from \(Self.peerName(fd)): it arrived after wire-up without a handshake")
+            Self.log("rank \(rank): rejected a TCP connection from \(TCPSocket.peerName(fd)): it arrived after wire-up without a handshake")
             close(fd)
         }
     }
@@ -337,92 +292,9 @@ public final class TCPTransport {
 
     // MARK: - Helpers
 
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-    }
-
     static func log(_ line: String) {
         let bytes = Array("SwiftMPI: \(line)\n".utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress!, $0.count) }
     }
 
-    static func peerName(_ fd: Int32) -> String {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
-        } == 0
-        guard ok else { return "an unknown address" }
-        var text = [CChar](repeating: 0, count: 64)
-        inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count))
-        return text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } + ":\(UInt16(bigEndian: address.sin_port))"
-    }
-
-    static func bytes(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
-
-    static func integer(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        bytes.reversed().reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    static func nonce() throws(TransportError) -> [UInt8] {
-        do { return Array(try JobSecret.generate().bytes.prefix(16)) } catch { throw TransportError("no randomness: \(error)") }
-    }
-
-    /// Opens a blocking TCP connection to "address:port", retrying while the peer is not listening yet.
-    static func open(_ endpoint: String, deadline: Double) throws(TransportError) -> Int32 {
-        let parts = endpoint.split(separator: ":")
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        guard parts.count == 2, let port = UInt16(parts[1]), inet_pton(AF_INET, String(parts[0]), &address.sin_addr) == 1 else {
-            throw TransportError("malformed TCP endpoint '\(endpoint)'")
-        }
-        address.sin_port = port.bigEndian
-        while true {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { throw TransportError("socket failed", errno: errno) }
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            if result == 0 { return fd }
-            let code = errno
-            close(fd)
-            guard now() < deadline, code == ECONNREFUSED || code == EINTR || code == ETIMEDOUT else {
-                throw TransportError("cannot connect to \(endpoint)", errno: code)
-            }
-            usleep(10_000)
-        }
-    }
-
-    static func write(_ fd: Int32, _ bytes: [UInt8], deadline: Double) throws(TransportError) {
-        var offset = 0
-        while offset < bytes.count {
-            var request = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            guard Glibc.poll(&request, 1, Int32(max(0, (deadline - now()) * 1000))) > 0 else { throw TransportError("handshake timed out") }
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw TransportError("handshake send failed", errno: errno)
-            }
-            offset += n
-        }
-    }
-
-    static func read(_ fd: Int32, count: Int, deadline: Double) throws(TransportError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var offset = 0
-        while offset < count {
-            var request = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard Glibc.poll(&request, 1, Int32(max(0, (deadline - now()) * 1000))) > 0 else { throw TransportError("handshake timed out") }
-            let n = bytes.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + offset, count - offset, 0) }
-            if n == 0 { throw TransportError("connection closed during the handshake") }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw TransportError("handshake receive failed", errno: errno)
-            }
-            offset += n
-        }
-        return bytes
-    }
 }

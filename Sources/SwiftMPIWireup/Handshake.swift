@@ -1,0 +1,174 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Mutual authentication of a new stream connection by challenge-response over the job secret.
+///
+/// Used for rank-to-rank TCP connections and for the links between `swiftmpirun` and its per-host
+/// daemons. Neither side sends the secret; each proves it holds it by an HMAC over the other's
+/// fresh nonce and both identities:
+///
+/// ```
+///   C → A  magic(4) v1 id_C(u32) nonce_C(16)
+///   A → C  magic(4) v1 id_A(u32) nonce_A(16) HMAC(secret, "accept"  | nonce_C | id_A | id_C)
+///   C → A                                    HMAC(secret, "connect" | nonce_A | id_C | id_A)
+/// ```
+/// Blocking I/O with a deadline; meant for set-up, not the data path.
+public struct Handshake {
+    /// Four bytes naming the kind of connection (so a rank link can never be mistaken for a daemon link).
+    public let magic: [UInt8]
+    public let secret: JobSecret
+
+    /// A handshake for connections of kind `magic` (4 ASCII characters).
+    public init(magic: String, secret: JobSecret) {
+        self.magic = Array(magic.utf8.prefix(4))
+        self.secret = secret
+    }
+
+    /// The connecting side: introduces itself as `id`, checks the acceptor proves the secret and is
+    /// `expected` (when given); returns the acceptor's id.
+    @discardableResult
+    public func connect(_ fd: Int32, id: UInt32, expected: UInt32?, deadline: Double) throws(WireupError) -> UInt32 {
+        let nonce = try Self.nonce()
+        try Self.write(fd, magic + [1] + Self.bytes(id) + nonce, deadline: deadline)
+        let reply = try Self.read(fd, count: 4 + 1 + 4 + 16 + 32, deadline: deadline)
+        guard Array(reply[0..<5]) == magic + [1] else { throw .malformed("bad handshake reply") }
+        let acceptor = Self.integer(reply[5..<9])
+        if let expected, acceptor != expected { throw .refused("expected peer \(expected), reached \(acceptor)") }
+        guard HMACSHA256.equal(Array(reply[25..<57]), mac("accept", nonce, acceptor, id)) else { throw .unauthenticated }
+        try Self.write(fd, mac("connect", Array(reply[9..<25]), id, acceptor), deadline: deadline)
+        return acceptor
+    }
+
+    /// The accepting side: answers as `id`; `accept(peer)` may refuse a claimed id before any proof.
+    /// Returns the connector's id once it has proved the secret.
+    public func accept(_ fd: Int32, id: UInt32, deadline: Double, allow: (UInt32) -> Bool) throws(WireupError) -> UInt32 {
+        let hello = try Self.read(fd, count: 4 + 1 + 4 + 16, deadline: deadline)
+        guard Array(hello[0..<5]) == magic + [1] else { throw .malformed("not a SwiftMPI handshake") }
+        let connector = Self.integer(hello[5..<9])
+        guard allow(connector) else { throw .refused("unexpected peer id \(connector)") }
+        let nonce = try Self.nonce()
+        try Self.write(fd, magic + [1] + Self.bytes(id) + nonce + mac("accept", Array(hello[9..<25]), id, connector), deadline: deadline)
+        let proof = try Self.read(fd, count: 32, deadline: deadline)
+        guard HMACSHA256.equal(proof, mac("connect", nonce, connector, id)) else { throw .unauthenticated }
+        return connector
+    }
+
+    private func mac(_ label: String, _ nonce: [UInt8], _ first: UInt32, _ second: UInt32) -> [UInt8] {
+        HMACSHA256.authenticate(Array(label.utf8) + nonce + Self.bytes(first) + Self.bytes(second), key: secret.bytes)
+    }
+
+    /// Seconds on a monotonic clock.
+    public static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+
+    static func bytes(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+
+    static func integer(_ bytes: ArraySlice<UInt8>) -> UInt32 { bytes.reversed().reduce(0) { $0 << 8 | UInt32($1) } }
+
+    static func nonce() throws(WireupError) -> [UInt8] { Array(try JobSecret.generate().bytes.prefix(16)) }
+
+    /// Writes all of `bytes` to `fd` before `deadline`.
+    public static func write(_ fd: Int32, _ bytes: [UInt8], deadline: Double) throws(WireupError) {
+        var offset = 0
+        while offset < bytes.count {
+            var request = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            guard poll(&request, 1, Int32(max(0, (deadline - now()) * 1000))) > 0 else { throw .refused("timed out") }
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw .system(call: "send", errno: errno)
+            }
+            offset += n
+        }
+    }
+
+    /// Reads exactly `count` bytes from `fd` before `deadline`.
+    public static func read(_ fd: Int32, count: Int, deadline: Double) throws(WireupError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var offset = 0
+        while offset < count {
+            var request = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&request, 1, Int32(max(0, (deadline - now()) * 1000))) > 0 else { throw .refused("timed out") }
+            let n = bytes.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + offset, count - offset, 0) }
+            if n == 0 { throw .closed }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw .system(call: "recv", errno: errno)
+            }
+            offset += n
+        }
+        return bytes
+    }
+}
+
+/// IPv4 TCP helpers shared by the TCP transport and the launcher's daemon links.
+public enum TCPSocket {
+    /// Listens on `address` ("a.b.c.d"), port chosen by the kernel; returns the descriptor and port.
+    public static func listen(address: String) throws(WireupError) -> (fd: Int32, port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
+        var socketAddress = sockaddr_in()
+        socketAddress.sin_family = sa_family_t(AF_INET)
+        guard inet_pton(AF_INET, address, &socketAddress.sin_addr) == 1 else {
+            close(fd)
+            throw .badEnvironment("'\(address)' is not an IPv4 address")
+        }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &socketAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, Glibc.listen(fd, 128) == 0 else {
+            let code = errno
+            close(fd)
+            throw .system(call: "bind/listen on \(address)", errno: code)
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &socketAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return (fd, UInt16(bigEndian: socketAddress.sin_port))
+    }
+
+    /// Opens a blocking connection to "address:port", retrying refusals until `deadline`.
+    public static func connect(_ endpoint: String, deadline: Double) throws(WireupError) -> Int32 {
+        let parts = endpoint.split(separator: ":")
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        guard parts.count == 2, let port = UInt16(parts[1]), inet_pton(AF_INET, String(parts[0]), &address.sin_addr) == 1 else {
+            throw .badEnvironment("malformed TCP endpoint '\(endpoint)'")
+        }
+        address.sin_port = port.bigEndian
+        while true {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
+            let result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if result == 0 { return fd }
+            let code = errno
+            close(fd)
+            guard Handshake.now() < deadline, code == ECONNREFUSED || code == EINTR || code == ETIMEDOUT else {
+                throw .system(call: "connect to \(endpoint)", errno: code)
+            }
+            usleep(10_000)
+        }
+    }
+
+    /// "a.b.c.d:port" of the peer of `fd`, for log lines.
+    public static func peerName(_ fd: Int32) -> String {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        } == 0
+        guard ok else { return "an unknown address" }
+        var text = [CChar](repeating: 0, count: 64)
+        inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count))
+        return text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } + ":\(UInt16(bigEndian: address.sin_port))"
+    }
+}
