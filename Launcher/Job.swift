@@ -129,18 +129,14 @@ final class Job {
                 }
             }
             let environment = plan.environment(rank: rank, jobID: jobID, socketPath: socketPath, secret: secret)
-            var pid: pid_t = 0
-            let error = withCStrings(plan.arguments) { argv in
-                withCStrings(environment) { envp in
-                    cshims_spawn(plan.programPath, argv, envp, stdinFD, outFDs[0], outFDs[1],
-                                 plan.cpuOfRank[rank] ?? -1, SIGKILL, &pid)
-                }
-            }
-            if error != 0 {
-                abortStart("could not start rank \(rank) (\(plan.programPath)): \(SystemError.text(error))")
+            switch spawnProcess(plan.programPath, arguments: plan.arguments, environment: environment,
+                                stdin: stdinFD, stdout: outFDs[0], stderr: outFDs[1], cpu: plan.cpuOfRank[rank]) {
+            case .success(let pid):
+                ranks.append(Rank(pid: pid))
+            case .failure(let error):
+                abortStart("could not start rank \(rank) (\(plan.programPath)): \(SystemError.text(error.code))")
                 throw LaunchError("could not start the job")
             }
-            ranks.append(Rank(pid: pid))
         }
     }
 
@@ -191,16 +187,9 @@ final class Job {
             if pid <= 0 { return }
             guard let rank = ranks.firstIndex(where: { $0.pid == pid }) else { continue }
             ranks[rank].exited = true
-            let who = "rank \(rank) (pid \(pid))"
-            let signal = status & 0x7f
-            let code = (status >> 8) & 0xff
-            if signal != 0 {
-                let name = String(cString: strsignal(signal))
-                end(status: 128 + signal, line: "\(who) was killed by signal \(signal) (\(name)); job aborted")
-            } else if code != 0 {
-                end(status: code, line: "\(who) exited with status \(code); job aborted")
-            } else if ranks[rank].initialized && !ranks[rank].finalized {
-                end(status: 1, line: "\(who) exited without calling MPI.finalize(); job aborted")
+            if let verdict = failureVerdict(rank: rank, pid: pid, waitStatus: status,
+                                            initialized: ranks[rank].initialized, finalized: ranks[rank].finalized) {
+                end(status: verdict.status, line: verdict.line)
             }
         }
     }
@@ -238,13 +227,6 @@ private func makePipe() throws -> (read: Int32, write: Int32) {
     let error = cshims_pipe_cloexec(&fds)
     guard error == 0 else { throw LaunchError("pipe failed: \(SystemError.text(error))") }
     return (fds[0], fds[1])
-}
-
-/// Calls `body` with a NULL-terminated array of C strings.
-private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    let pointers = strings.map { strdup($0) } + [nil]
-    defer { pointers.forEach { free($0) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
 /// The job's private directory (mode 0700) for the key-value socket, removed when the job ends.

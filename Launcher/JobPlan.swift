@@ -18,6 +18,8 @@ struct JobPlan {
     let cpuOfRank: [Int32?]
     let oversubscribed: Bool
     let timeout: Double?
+    /// The binding asked for: "core", "none", or "auto" (daemons decide per host).
+    let binding: String
 
     init(rankCount: Int, command: [String], exports: [String], tagOutput: Bool,
          outputDirectory: String?, binding: SwiftMPIRun.Binding?, timeout: Double?) throws {
@@ -47,6 +49,7 @@ struct JobPlan {
             }
         }
         self.outputDirectory = outputDirectory
+        self.binding = binding?.rawValue ?? "auto"
         let cpus = Self.allowedCPUs()
         oversubscribed = rankCount > cpus.count
         // Binding policy (Open MPI's): bind to cores when every rank gets its own; leave ranks unbound
@@ -75,13 +78,9 @@ struct JobPlan {
     /// exports and the wire-up variables.
     func environment(rank: Int, jobID: String, socketPath: String, secret: JobSecret) -> [String] {
         let launchNames = Set(WireupEnvironment.launchVariables)
-        var environment: [String] = []
-        var index = 0
-        while let entry = environ[index] {
-            let text = String(cString: entry)
-            let name = String(text.prefix { $0 != "=" })
-            if !launchNames.contains(name) && exports[name] == nil { environment.append(text) }
-            index += 1
+        var environment = currentEnvironment().filter { entry in
+            let name = String(entry.prefix { $0 != "=" })
+            return !launchNames.contains(name) && exports[name] == nil
         }
         for (name, value) in exports.sorted(by: { $0.key < $1.key }) { environment.append("\(name)=\(value)") }
         environment += [
@@ -107,7 +106,7 @@ enum ProgramLocator {
     static func locate(_ program: String) throws -> String {
         if program.contains("/") {
             guard isExecutableFile(program) else { throw LaunchError(notRunnable(program)) }
-            return program
+            return absolute(program)
         }
         var candidates = (WireupEnvironment.value("PATH") ?? "/usr/bin:/bin")
             .split(separator: ":", omittingEmptySubsequences: false)
@@ -117,15 +116,26 @@ enum ProgramLocator {
         guard let found = candidates.first(where: isExecutableFile) else {
             throw LaunchError("program '\(program)' not found on PATH, in the current directory or beside swiftmpirun")
         }
-        return found
+        return absolute(found)
     }
 
-    static func launcherDirectory() -> String? {
+    /// The absolute path of this `swiftmpirun` executable.
+    static func launcherPath() -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard n > 0 else { return nil }
-        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func launcherDirectory() -> String? {
+        launcherPath().map { $0.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") }
+    }
+
+    /// The absolute, symlink-free path (daemons on other hosts start programs by this path).
+    private static func absolute(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     private static func isExecutableFile(_ path: String) -> Bool {

@@ -23,7 +23,12 @@ final class KeyValueServer {
         var decoder = KeyValueFrameDecoder()
         var rank: Int?
         var output: [UInt8] = []
-        init(fd: Int32) { self.fd = fd }
+        /// For a rank on another host: where responses go (its daemon link). Nil for local sockets.
+        let forward: (([UInt8]) -> Void)?
+        init(fd: Int32, forward: (([UInt8]) -> Void)? = nil) {
+            self.fd = fd
+            self.forward = forward
+        }
     }
 
     let listenFD: Int32
@@ -33,21 +38,24 @@ final class KeyValueServer {
     private var store: [String: [UInt8]] = [:]
     private var fenceWaiters: [Int: Connection] = [:]
     private var rankConnected = Set<Int>()
+    /// Ranks on other hosts, whose requests arrive through their daemons (keyed by rank).
+    private var forwarded: [Int: Connection] = [:]
 
-    init(path: String, secret: JobSecret, rankCount: Int) throws(WireupError) {
-        listenFD = try UnixSocket.listen(path: path)
+    /// Serves on the Unix socket at `path` (single host), or only forwarded requests when nil.
+    init(path: String?, secret: JobSecret, rankCount: Int) throws(WireupError) {
+        listenFD = try path.map { (path) throws(WireupError) in try UnixSocket.listen(path: path) } ?? -1
         self.secret = secret
         self.rankCount = rankCount
     }
 
     deinit {
         for fd in connections.keys { close(fd) }
-        close(listenFD)
+        if listenFD >= 0 { close(listenFD) }
     }
 
     /// The descriptors to poll and the events wanted on each.
     var pollRequests: [(fd: Int32, events: Int16)] {
-        [(listenFD, Int16(POLLIN))] + connections.values.map {
+        (listenFD >= 0 ? [(listenFD, Int16(POLLIN))] : []) + connections.values.map {
             ($0.fd, Int16(POLLIN) | ($0.output.isEmpty ? 0 : Int16(POLLOUT)))
         }
     }
@@ -76,6 +84,27 @@ final class KeyValueServer {
             }
         } catch {
             drop(connection, reason: "\(error)")
+        }
+        return events
+    }
+
+    /// Handles request bytes that a daemon forwarded for `rank` over its authenticated link (the
+    /// daemon checked the secret on its host); responses go back through `reply`.
+    func handleForwarded(rank: Int, bytes: [UInt8], reply: @escaping ([UInt8]) -> Void) -> [Event] {
+        let connection = forwarded[rank] ?? Connection(fd: -1, forward: reply)
+        forwarded[rank] = connection
+        connection.decoder.append(bytes)
+        var events: [Event] = []
+        do {
+            while let request = try connection.decoder.nextRequest(secret: nil) {
+                if case .hello(let claimed, _) = request, claimed != rank {
+                    throw WireupError.refused("forwarded hello claims rank \(claimed) on the link of rank \(rank)")
+                }
+                if let event = try serve(request, on: connection) { events.append(event) }
+            }
+        } catch {
+            report("refused key-value request forwarded for rank \(rank): \(error)")
+            forwarded[rank] = nil
         }
         return events
     }
@@ -117,6 +146,10 @@ final class KeyValueServer {
     }
 
     private func respond(_ connection: Connection, _ response: KeyValueResponse) {
+        if let forward = connection.forward {
+            forward(response.encoded())
+            return
+        }
         connection.output += response.encoded()
         flush(connection)
     }

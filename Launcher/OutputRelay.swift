@@ -28,7 +28,14 @@ struct OutputRelay {
             finish()
             return false
         }
-        pending += chunk[0..<n]
+        append(chunk[0..<n])
+        return true
+    }
+
+    /// Adds output bytes (from the pipe, or relayed by a remote host's daemon) and writes every
+    /// complete line.
+    mutating func append<C: Collection<UInt8>>(_ bytes: C) {
+        pending += bytes
         var lineStart = 0
         var output: [UInt8] = []
         while let newline = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -42,7 +49,6 @@ struct OutputRelay {
             pending.removeAll()
         }
         write(output)
-        return true
     }
 
     /// Writes a final unterminated line (tagged output gets its newline).

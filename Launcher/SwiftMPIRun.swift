@@ -43,6 +43,24 @@ struct SwiftMPIRun: ParsableCommand {
     @Option(name: .customLong("tcp-if"), help: "Interface name or IPv4 address for TCP (sets SWIFTMPI_TCP_IF).")
     var tcpInterface: String?
 
+    @Option(name: .customLong("host"), help: "Hosts and slots, NAME[:SLOTS],... (Open MPI's --host).")
+    var hostList: String?
+
+    @Option(help: "A hostfile: one host per line, optional slots=N (Open MPI's format).")
+    var hostfile: String?
+
+    @Option(name: .customLong("map-by"), help: "slot (fill each host's slots, default) or node (round-robin over hosts).")
+    var mapBy: String?
+
+    @Option(name: .customLong("launch-agent"), help: "Command that runs a command on host %h (default: ssh; without %h the host is appended).")
+    var launchAgent = "ssh"
+
+    @Option(name: .customLong("daemon"), help: .hidden)
+    var daemonEndpoint: String?
+
+    @Option(name: .customLong("daemon-host"), help: .hidden)
+    var daemonHost: Int?
+
     @Option(help: "End the job after SECONDS with status 124.")
     var timeout: Double?
 
@@ -64,6 +82,12 @@ struct SwiftMPIRun: ParsableCommand {
 
     func validate() throws {
         if info { return }
+        if daemonEndpoint != nil {
+            guard daemonHost != nil else { throw ValidationError("--daemon needs --daemon-host") }
+            return
+        }
+        if hostList != nil && hostfile != nil { throw ValidationError("give --host or --hostfile, not both") }
+        if let mapBy, HostPlan.Mapping(rawValue: mapBy) == nil { throw ValidationError("--map-by must be slot or node, got '\(mapBy)'") }
         if let first = command.first, first.hasPrefix("-") { throw ValidationError("unknown option '\(first)'") }
         guard let n else { throw ValidationError("missing -n N (the number of ranks)") }
         guard n >= 1 else { throw ValidationError("-n must be at least 1, got \(n)") }
@@ -85,13 +109,23 @@ struct SwiftMPIRun: ParsableCommand {
             LauncherInfo.print()
             return
         }
+        if let daemonEndpoint, let daemonHost {
+            exitLauncher(Daemon(launcherEndpoint: daemonEndpoint, hostIndex: daemonHost).run())
+        }
         var exports = self.exports
         if let transport { exports.append("SWIFTMPI_TRANSPORT=\(transport.rawValue)") }
         if let tcpInterface { exports.append("SWIFTMPI_TCP_IF=\(tcpInterface)") }
         let plan = try JobPlan(
             rankCount: n!, command: command, exports: exports, tagOutput: tagOutput,
             outputDirectory: outputDirectory, binding: bindTo, timeout: timeout)
-        let status = try Job(plan: plan).run()
+        let hosts = try hostList.map(HostPlan.parseHostList) ?? hostfile.map(HostPlan.readHostfile)
+        let status: Int32
+        if let hosts {
+            let hostPlan = HostPlan(hosts: hosts, rankCount: n!, mapping: mapBy.flatMap(HostPlan.Mapping.init) ?? .slot)
+            status = try MultiHostJob(plan: plan, hosts: hostPlan, launchAgent: launchAgent, tcpInterface: tcpInterface).run()
+        } else {
+            status = try Job(plan: plan).run()
+        }
         exitLauncher(status)
     }
 

@@ -162,13 +162,14 @@ public struct KeyValueFrameDecoder: Sendable {
 
     /// The next whole request, nil if more bytes are needed. Verifies magic and version first, then the
     /// secret (before the body is even looked at), then the body.
-    public mutating func nextRequest(secret: JobSecret) throws(WireupError) -> KeyValueRequest? {
+    /// A nil `secret` skips that check: only for requests forwarded over an authenticated daemon link.
+    public mutating func nextRequest(secret: JobSecret?) throws(WireupError) -> KeyValueRequest? {
         let available = buffer.count - start
         try checkPrefix(KeyValueWire.requestMagic, available: available)
         guard available >= KeyValueWire.requestHeaderLength else { return nil }
         let opcode = buffer[start + 5]
         let secretRange = (start + 8)..<(start + 8 + JobSecret.byteCount)
-        guard secret.matches(buffer[secretRange]) else { throw .unauthenticated }
+        if let secret, !secret.matches(buffer[secretRange]) { throw .unauthenticated }
         let length = try bodyLength(at: secretRange.upperBound)
         let total = KeyValueWire.requestHeaderLength + length
         guard available >= total else { return nil }

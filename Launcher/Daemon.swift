@@ -1,0 +1,242 @@
+import CShims
+import SwiftMPITransport
+import SwiftMPIWireup
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `swiftmpirun --daemon ADDRESS:PORT --daemon-host INDEX`: the per-host helper of a multi-host job.
+///
+/// Started on each host by the launch agent (or directly on the launcher's own host), it reads the
+/// job secret from its standard input (never from a command line), connects back to the launcher and
+/// authenticates with the ``Handshake`` (both sides prove the secret), receives its ``LaunchSpec``,
+/// starts the host's ranks, and from then on relays: their output and exit statuses to the launcher,
+/// their key-value requests (checked against the secret on the host's private Unix socket) to the
+/// launcher and the answers back, and the launcher's signals to them. If the link to the launcher
+/// breaks, the daemon kills its ranks and exits: no rank outlives its job.
+final class Daemon {
+    private let launcherEndpoint: String
+    private let hostIndex: Int
+    private var link: Int32 = -1
+    private var linkDecoder = LinkFrameDecoder()
+
+    private struct LocalRank {
+        let rank: Int
+        var pid: pid_t = 0
+        var exited = false
+    }
+
+    private var ranks: [LocalRank] = []
+    private var relays: [(rank: Int, stream: UInt8, fd: Int32)] = []
+    private var keyValueConnections: [Int32: (decoder: KeyValueFrameDecoder, rank: Int?)] = [:]
+    private var connectionOfRank: [Int: Int32] = [:]
+
+    init(launcherEndpoint: String, hostIndex: Int) {
+        self.launcherEndpoint = launcherEndpoint
+        self.hostIndex = hostIndex
+    }
+
+    /// Runs until the host's ranks have ended; returns the daemon's exit status.
+    func run() -> Int32 {
+        do {
+            return try serve()
+        } catch {
+            report("daemon for host \(hostIndex): \(error)")
+            killRanks(SIGKILL)
+            return 1
+        }
+    }
+
+    private func serve() throws -> Int32 {
+        guard let secretLine = readLine(), let secret = JobSecret(hex: secretLine[...].trimmingCharacters(in: " \r")) else {
+            throw LaunchError("no job secret on standard input")
+        }
+        let deadline = Handshake.now() + 30
+        link = try TCPSocket.connect(launcherEndpoint, deadline: deadline)
+        try Handshake(magic: "SMDL", secret: secret).connect(link, id: UInt32(hostIndex), expected: UInt32.max, deadline: deadline)
+        var spec: LaunchSpec?
+        while spec == nil {
+            guard let frame = try receiveFrame(blocking: true) else { throw LaunchError("the launcher closed the link before the launch") }
+            if frame.kind == .launch { spec = try LaunchSpec(decoding: frame.payload) }
+        }
+        let signals = try SignalChannel()
+        defer { signals.close() }
+        let directory = try PrivateDirectory()
+        defer { directory.remove() }
+        let socketPath = directory.path + "/kvs.sock"
+        let listenFD = try UnixSocket.listen(path: socketPath)
+        defer { close(listenFD) }
+        defer { SharedMemoryTransport.removeStaleSegments(jobID: spec!.jobID, localSize: spec!.ranks.count) }
+        try startRanks(spec!, secret: secret, socketPath: socketPath)
+
+        var lastExit: Double?
+        while true {
+            if ranks.allSatisfy(\.exited) {
+                if relays.isEmpty { break }
+                lastExit = lastExit ?? Handshake.now()
+                if Handshake.now() - lastExit! > Job.drainPeriod { break }
+            }
+            var requests: [(Int32, Int16)] = [(signals.fd, Int16(POLLIN)), (link, Int16(POLLIN)), (listenFD, Int16(POLLIN))]
+            requests += keyValueConnections.keys.map { ($0, Int16(POLLIN)) }
+            requests += relays.map { ($0.fd, Int16(POLLIN)) }
+            var fds = requests.map { pollfd(fd: $0.0, events: $0.1, revents: 0) }
+            guard poll(&fds, nfds_t(fds.count), lastExit == nil ? -1 : 100) > 0 else { continue }
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == signals.fd {
+                    for signal in signals.read() {
+                        if signal == SIGCHLD { reapRanks() } else { killRanks(signal) }
+                    }
+                } else if entry.fd == link {
+                    while let frame = try receiveFrame(blocking: false) { try handleLauncher(frame) }
+                } else if entry.fd == listenFD {
+                    var fd: Int32 = -1
+                    if cshims_accept(listenFD, &fd) { keyValueConnections[fd] = (KeyValueFrameDecoder(), nil) }
+                } else if let index = relays.firstIndex(where: { $0.fd == entry.fd }) {
+                    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+                    let n = chunk.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress!, $0.count) }
+                    if n > 0 {
+                        try send(LinkFrame(.output, rank: relays[index].rank, payload: [relays[index].stream] + chunk[0..<n]))
+                    } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                        close(entry.fd)
+                        relays.remove(at: index)
+                    }
+                } else {
+                    try forwardKeyValue(from: entry.fd, secret: secret)
+                }
+            }
+        }
+        return 0
+    }
+
+    private func startRanks(_ spec: LaunchSpec, secret: JobSecret, socketPath: String) throws {
+        let cpus = JobPlan.allowedCPUs()
+        let localSize = spec.ranks.count
+        let bind = spec.binding == "core" || (spec.binding == "auto" && localSize <= cpus.count)
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(devNull) }
+        let launchNames = Set(WireupEnvironment.launchVariables)
+        let base = currentEnvironment().filter { !launchNames.contains(String($0.prefix { $0 != "=" })) } + spec.environment
+        for (localRank, rank) in spec.ranks.enumerated() {
+            let out = try Self.pipe(), err = try Self.pipe()
+            defer { close(out.write); close(err.write) }
+            let cpu = bind ? Int32(cpus[localRank % cpus.count]) : nil
+            let environment = base + [
+                "\(WireupEnvironment.rank)=\(rank)", "\(WireupEnvironment.size)=\(spec.size)",
+                "\(WireupEnvironment.localRank)=\(localRank)", "\(WireupEnvironment.localSize)=\(localSize)",
+                "\(WireupEnvironment.jobID)=\(spec.jobID)", "\(WireupEnvironment.keyValueSocket)=\(socketPath)",
+                "\(WireupEnvironment.secret)=\(secret.hex)",
+                "\(WireupEnvironment.oversubscribed)=\(localSize > cpus.count ? 1 : 0)",
+                "\(WireupEnvironment.boundCPU)=\(cpu.map { "\($0)" } ?? "none")",
+                "\(WireupEnvironment.hostID)=\(spec.hostID)", "\(WireupEnvironment.hostCount)=\(spec.hostCount)",
+            ]
+            switch spawnProcess(spec.program, arguments: spec.arguments, environment: environment,
+                                stdin: devNull, stdout: out.write, stderr: err.write, cpu: cpu) {
+            case .success(let pid):
+                ranks.append(LocalRank(rank: rank, pid: pid))
+                relays += [(rank, 1, out.read), (rank, 2, err.read)]
+                try send(LinkFrame(.started, rank: rank, payload: Array("\(pid)".utf8)))
+            case .failure(let error):
+                close(out.read)
+                close(err.read)
+                try send(LinkFrame(.failed, rank: rank, payload: Array("could not start \(spec.program): \(SystemError.text(error.code))".utf8)))
+                ranks.append(LocalRank(rank: rank, pid: 0, exited: true))
+            }
+        }
+    }
+
+    private func handleLauncher(_ frame: LinkFrame) throws {
+        switch frame.kind {
+        case .signal:
+            killRanks(Int32(frame.rank))
+        case .keyValue:
+            if let fd = connectionOfRank[frame.rank] {
+                try? UnixSocket.sendAll(fd, frame.payload)
+            }
+        default:
+            break
+        }
+    }
+
+    /// Reads a rank's key-value requests, checks the secret, and forwards them without it.
+    private func forwardKeyValue(from fd: Int32, secret: JobSecret) throws {
+        guard var state = keyValueConnections[fd] else { return }
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
+        if n <= 0 {
+            if n == 0 || (errno != EAGAIN && errno != EINTR) { dropConnection(fd) }
+            return
+        }
+        state.decoder.append(chunk[0..<n])
+        let unsigned = JobSecret(bytes: [UInt8](repeating: 0, count: JobSecret.byteCount))!
+        do {
+            while let request = try state.decoder.nextRequest(secret: secret) {
+                if case .hello(let rank, _) = request {
+                    guard state.rank == nil, ranks.contains(where: { $0.rank == rank }), connectionOfRank[rank] == nil else {
+                        throw WireupError.refused("hello from rank \(rank), which this host does not run or already greeted")
+                    }
+                    state.rank = rank
+                    connectionOfRank[rank] = fd
+                }
+                guard let rank = state.rank else { throw WireupError.refused("request before hello") }
+                try send(LinkFrame(.keyValue, rank: rank, payload: request.encoded(secret: unsigned)))
+            }
+            keyValueConnections[fd] = state
+        } catch {
+            report("refused key-value connection from \(UnixSocket.peerPID(fd).map { "pid \($0)" } ?? "an unknown process"): \(error)")
+            dropConnection(fd)
+        }
+    }
+
+    private func dropConnection(_ fd: Int32) {
+        if let rank = keyValueConnections[fd]?.rank, connectionOfRank[rank] == fd { connectionOfRank[rank] = nil }
+        keyValueConnections[fd] = nil
+        close(fd)
+    }
+
+    private func reapRanks() {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return }
+            guard let index = ranks.firstIndex(where: { $0.pid == pid }) else { continue }
+            ranks[index].exited = true
+            try? send(LinkFrame(.exited, rank: ranks[index].rank, payload: Array("\(status)".utf8)))
+        }
+    }
+
+    private func killRanks(_ signal: Int32) {
+        for rank in ranks where !rank.exited && rank.pid > 0 { kill(-rank.pid, signal) }
+    }
+
+    private func send(_ frame: LinkFrame) throws {
+        try UnixSocket.sendAll(link, frame.encoded)
+    }
+
+    /// The next frame from the launcher; nil when none is complete (nonblocking) — and the end of the
+    /// link is an error: the job is over for this host.
+    private func receiveFrame(blocking: Bool) throws -> LinkFrame? {
+        while true {
+            if let frame = try linkDecoder.next() { return frame }
+            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+            let n = chunk.withUnsafeMutableBytes { recv(link, $0.baseAddress!, $0.count, blocking ? 0 : Int32(MSG_DONTWAIT)) }
+            if n == 0 { throw LaunchError("the launcher closed the link") }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN && !blocking { return nil }
+                throw LaunchError("link to the launcher failed: \(SystemError.text(errno))")
+            }
+            linkDecoder.append(chunk[0..<n])
+        }
+    }
+
+    private static func pipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        let error = cshims_pipe_cloexec(&fds)
+        guard error == 0 else { throw LaunchError("pipe failed: \(SystemError.text(error))") }
+        return (fds[0], fds[1])
+    }
+}
+
+private func cshims_accept(_ listenFD: Int32, _ fd: inout Int32) -> Bool {
+    cshims_accept_nonblocking(listenFD, &fd) == 0
+}

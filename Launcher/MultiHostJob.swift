@@ -1,0 +1,331 @@
+import CShims
+import SwiftMPITransport
+import SwiftMPIWireup
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A job across hosts: one daemon per host (started through the launch agent), each linked back to
+/// this launcher over TCP and authenticated with the job secret.
+///
+/// The launcher serves the key-value exchange for every rank (requests arrive through the daemons),
+/// prints the ranks' output (relayed by the daemons, whole lines, tagged as on one host), and applies
+/// the same termination policy as ``Job``: the first failure — a rank's, or a lost daemon's — ends the
+/// job with one line and SIGTERM then SIGKILL to every rank, through the daemons. Ranks on hosts in
+/// multi-host mode get /dev/null as standard input.
+final class MultiHostJob {
+    private struct Rank {
+        var host: Int
+        var pid: pid_t = 0
+        var exited = false
+        var initialized = false
+        var finalized = false
+    }
+
+    private final class HostLink {
+        let name: String
+        var agentPID: pid_t = 0
+        var agentExited = false
+        var fd: Int32 = -1
+        var decoder = LinkFrameDecoder()
+        var closed = false
+        init(name: String) { self.name = name }
+    }
+
+    private let plan: JobPlan
+    private let hosts: HostPlan
+    private let launchAgent: [String]
+    private let tcpInterface: String?
+    private var ranks: [Rank]
+    private var links: [HostLink]
+    private var rankRelays: [Int: OutputRelay] = [:]
+    private var agentRelays: [OutputRelay] = []
+    private var exitStatus: Int32 = 0
+    private var ending = false
+    private var killDeadline: Double?
+    private var interruptCount = 0
+
+    init(plan: JobPlan, hosts: HostPlan, launchAgent: String, tcpInterface: String?) {
+        self.plan = plan
+        self.hosts = hosts
+        self.launchAgent = launchAgent.split(separator: " ").map(String.init)
+        self.tcpInterface = tcpInterface
+        ranks = hosts.hostOfRank.map { Rank(host: $0) }
+        links = hosts.hosts.map { HostLink(name: $0.name) }
+    }
+
+    func run() throws -> Int32 {
+        let signals = try SignalChannel()
+        defer { signals.close() }
+        let secret = try JobSecret.generate()
+        let jobID = try JobSecret.generate().hex.prefix(12).description
+        let server = try KeyValueServer(path: nil, secret: secret, rankCount: plan.rankCount)
+        let address: String
+        do {
+            address = try InterfaceSelectorForLauncher.select(override: tcpInterface)
+        } catch {
+            throw LaunchError("\(error)")
+        }
+        let (listenFD, port) = try TCPSocket.listen(address: address)
+        defer { close(listenFD) }
+        for index in links.indices { try startDaemon(index, endpoint: "\(address):\(port)", secret: secret) }
+        let handshake = Handshake(magic: "SMDL", secret: secret)
+        let connectDeadline = Handshake.now() + 60
+        let deadline = plan.timeout.map { Handshake.now() + $0 }
+        var lastExit: Double?
+
+        while true {
+            let now = Handshake.now()
+            if ranks.allSatisfy(\.exited) {
+                let linksDone = links.allSatisfy { $0.closed || $0.fd < 0 }
+                if linksDone && agentRelays.isEmpty { break }
+                lastExit = lastExit ?? now
+                if now - lastExit! > Job.drainPeriod { break }
+            }
+            if let deadline, !ending, now >= deadline {
+                let running = ranks.indices.filter { !ranks[$0].exited }.map(String.init).joined(separator: ", ")
+                end(status: 124, line: "timed out after \(plan.timeout!) s; ranks still running: \(running); job aborted")
+            }
+            if !ending, now > connectDeadline, let missing = links.first(where: { $0.fd < 0 && !$0.closed }) {
+                end(status: 1, line: "the daemon on host \(missing.name) did not connect within 60 s; job aborted")
+                markExited(host: links.firstIndex { $0 === missing }!)
+            }
+            if let killDeadline, now >= killDeadline { signalAll(SIGKILL); self.killDeadline = nil }
+
+            var requests: [(Int32, Int16)] = [(signals.fd, Int16(POLLIN)), (listenFD, Int16(POLLIN))]
+            requests += links.filter { $0.fd >= 0 && !$0.closed }.map { ($0.fd, Int16(POLLIN)) }
+            requests += agentRelays.map { ($0.sourceFD, Int16(POLLIN)) }
+            var fds = requests.map { pollfd(fd: $0.0, events: $0.1, revents: 0) }
+            _ = poll(&fds, nfds_t(fds.count), 100)
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == signals.fd {
+                    handle(signals: signals.read())
+                } else if entry.fd == listenFD {
+                    accept(listenFD, handshake: handshake, jobID: jobID)
+                } else if let link = links.first(where: { $0.fd == entry.fd }) {
+                    receive(on: link, server: server)
+                } else if let index = agentRelays.firstIndex(where: { $0.sourceFD == entry.fd }) {
+                    if !agentRelays[index].pump() {
+                        close(agentRelays[index].sourceFD)
+                        agentRelays.remove(at: index)
+                    }
+                }
+            }
+        }
+        for var relay in rankRelays.values { relay.finish() }
+        for link in links where link.fd >= 0 { close(link.fd) }
+        reapAgents(wait: true)
+        return exitStatus
+    }
+
+    // MARK: - Daemons
+
+    private func startDaemon(_ index: Int, endpoint: String, secret: JobSecret) throws {
+        let link = links[index]
+        let daemon = [ProgramLocator.launcherPath() ?? CommandLine.arguments[0], "--daemon", endpoint, "--daemon-host", "\(index)"]
+        let command: [String]
+        if Self.isLocal(link.name) {
+            command = daemon
+        } else if launchAgent.contains(where: { $0.contains("%h") }) {
+            command = launchAgent.map { $0.replacing("%h", with: link.name) } + daemon
+        } else {
+            command = launchAgent + [link.name] + daemon
+        }
+        guard let program = try? ProgramLocator.locate(command[0]) else {
+            throw LaunchError("launch agent '\(command[0])' not found")
+        }
+        var stdinFDs: [Int32] = [0, 0], outFDs: [Int32] = [0, 0]
+        guard cshims_pipe_cloexec(&stdinFDs) == 0, cshims_pipe_cloexec(&outFDs) == 0 else {
+            throw LaunchError("pipe failed: \(SystemError.text(errno))")
+        }
+        defer { close(stdinFDs[0]); close(outFDs[1]) }
+        switch spawnProcess(program, arguments: command, environment: currentEnvironment(), stdin: stdinFDs[0],
+                            stdout: outFDs[1], stderr: outFDs[1], cpu: nil) {
+        case .success(let pid):
+            link.agentPID = pid
+        case .failure(let error):
+            close(stdinFDs[1])
+            throw LaunchError("could not start the launch agent for host \(link.name): \(SystemError.text(error.code))")
+        }
+        // The secret goes to the daemon on its standard input, never on a command line.
+        let line = Array("\(secret.hex)\n".utf8)
+        _ = line.withUnsafeBytes { write(stdinFDs[1], $0.baseAddress!, $0.count) }  // 65 bytes: within PIPE_BUF
+        close(stdinFDs[1])
+        agentRelays.append(OutputRelay(sourceFD: outFDs[0], destinationFD: STDERR_FILENO, prefix: "[\(link.name)] "))
+    }
+
+    static func isLocal(_ host: String) -> Bool {
+        host == "localhost" || host == "127.0.0.1" || host == JobPlan.hostName
+    }
+
+    private func accept(_ listenFD: Int32, handshake: Handshake, jobID: String) {
+        var fd: Int32 = -1
+        guard cshims_accept_nonblocking(listenFD, &fd) == 0 else { return }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        do {
+            let index = Int(try handshake.accept(fd, id: UInt32.max, deadline: Handshake.now() + 5) { claimed in
+                Int(claimed) < self.links.count && self.links[Int(claimed)].fd < 0
+            })
+            let link = links[index]
+            link.fd = fd
+            let spec = LaunchSpec(
+                // The job id is made per host: hosts may share /dev/shm (network namespaces on one machine).
+                jobID: "\(jobID)h\(index)", hostID: link.name, hostCount: links.count, size: plan.rankCount,
+                ranks: hosts.ranks(on: index), program: plan.programPath, arguments: plan.arguments,
+                environment: plan.exports.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
+                binding: plan.binding)
+            try UnixSocket.sendAll(fd, LinkFrame(.launch, payload: spec.encoded).encoded)
+            if ending { try? UnixSocket.sendAll(fd, LinkFrame(.signal, rank: Int(SIGKILL)).encoded) }
+        } catch {
+            report("refused a daemon connection from \(TCPSocket.peerName(fd)): \(error)")
+            close(fd)
+        }
+    }
+
+    private func receive(on link: HostLink, server: KeyValueServer) {
+        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        let n = chunk.withUnsafeMutableBytes { recv(link.fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
+        if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+        if n <= 0 {
+            lost(link, reason: n == 0 ? "connection closed" : SystemError.text(errno))
+            return
+        }
+        link.decoder.append(chunk[0..<n])
+        do {
+            while let frame = try link.decoder.next() {
+                guard frame.rank >= 0, frame.rank < ranks.count, links[ranks[frame.rank].host] === link else {
+                    throw WireupError.malformed("message about rank \(frame.rank), which is not on host \(link.name)")
+                }
+                try handle(frame, from: link, server: server)
+            }
+        } catch {
+            report("dropping the link of host \(link.name): \(error)")
+            lost(link, reason: "\(error)")
+        }
+    }
+
+    private func handle(_ frame: LinkFrame, from link: HostLink, server: KeyValueServer) throws {
+        let rank = frame.rank
+        let text = String(decoding: frame.payload, as: UTF8.self)
+        switch frame.kind {
+        case .started:
+            ranks[rank].pid = pid_t(text) ?? 0
+        case .output:
+            guard let stream = frame.payload.first, stream == 1 || stream == 2 else { throw WireupError.malformed("output stream") }
+            let key = rank * 2 + Int(stream) - 1
+            var relay = rankRelays[key] ?? OutputRelay(sourceFD: -1, destinationFD: stream == 1 ? STDOUT_FILENO : STDERR_FILENO,
+                                                       prefix: plan.tagOutput ? "[\(rank)] " : nil)
+            relay.append(frame.payload.dropFirst())
+            rankRelays[key] = relay
+        case .exited:
+            guard let status = Int32(text) else { throw WireupError.malformed("exit status '\(text)'") }
+            ranks[rank].exited = true
+            if let verdict = failureVerdict(rank: rank, pid: ranks[rank].pid, waitStatus: status, initialized: ranks[rank].initialized,
+                                            finalized: ranks[rank].finalized, host: link.name) {
+                end(status: verdict.status, line: verdict.line)
+            }
+        case .failed:
+            ranks[rank].exited = true
+            end(status: 1, line: "rank \(rank) on \(link.name): \(text); job aborted")
+        case .keyValue:
+            let fd = link.fd
+            for event in server.handleForwarded(rank: rank, bytes: frame.payload, reply: { bytes in
+                try? UnixSocket.sendAll(fd, LinkFrame(.keyValue, rank: rank, payload: bytes).encoded)
+            }) {
+                switch event {
+                case .hello(let rank, _): ranks[rank].initialized = true
+                case .finalized(let rank): ranks[rank].finalized = true
+                case .abort(let rank, let code, let message):
+                    let detail = message.isEmpty ? "" : ": \(message)"
+                    end(status: code, line: "rank \(rank) (pid \(ranks[rank].pid) on \(link.name)) called MPI.abort(\(code))\(detail); job aborted")
+                }
+            }
+        case .launch, .signal:
+            throw WireupError.malformed("unexpected \(frame.kind) from a daemon")
+        }
+    }
+
+    private func lost(_ link: HostLink, reason: String) {
+        guard !link.closed else { return }
+        link.closed = true
+        close(link.fd)
+        let index = links.firstIndex { $0 === link }!
+        if hosts.ranks(on: index).contains(where: { !ranks[$0].exited }) {
+            end(status: 1, line: "lost the daemon on host \(link.name) (\(reason)); job aborted")
+        }
+        markExited(host: index)
+    }
+
+    /// The ranks of a host whose daemon is gone are gone too (they die with it: parent-death signal).
+    private func markExited(host index: Int) {
+        for rank in hosts.ranks(on: index) { ranks[rank].exited = true }
+    }
+
+    // MARK: - Termination
+
+    private func handle(signals: [Int32]) {
+        for signal in signals {
+            switch signal {
+            case SIGCHLD:
+                reapAgents(wait: false)
+            case SIGINT:
+                interruptCount += 1
+                if interruptCount == 1 { signalAll(SIGINT) } else {
+                    report("second interrupt; killing all ranks")
+                    signalAll(SIGKILL)
+                }
+            default:
+                signalAll(signal)
+                if killDeadline == nil { killDeadline = Handshake.now() + Job.gracePeriod }
+            }
+        }
+    }
+
+    private func end(status: Int32, line: String) {
+        guard !ending else { return }
+        ending = true
+        exitStatus = status
+        report(line)
+        signalAll(SIGTERM)
+        killDeadline = Handshake.now() + Job.gracePeriod
+    }
+
+    private func signalAll(_ signal: Int32) {
+        for link in links where link.fd >= 0 && !link.closed {
+            try? UnixSocket.sendAll(link.fd, LinkFrame(.signal, rank: Int(signal)).encoded)
+        }
+    }
+
+    private func reapAgents(wait: Bool) {
+        let limit = Handshake.now() + 2
+        for link in links where link.agentPID > 0 && !link.agentExited {
+            var status: Int32 = 0
+            while true {
+                let result = waitpid(link.agentPID, &status, wait ? WNOHANG : WNOHANG)
+                if result == link.agentPID {
+                    link.agentExited = true
+                    if link.fd < 0 && !link.closed {  // the daemon never connected: its host's ranks never started
+                        end(status: 1, line: "could not start the daemon on host \(link.name): the launch agent exited with status \((status >> 8) & 0xff); job aborted")
+                        link.closed = true
+                        markExited(host: links.firstIndex { $0 === link }!)
+                    }
+                    break
+                }
+                if !wait || Handshake.now() > limit {
+                    if wait { kill(-link.agentPID, SIGKILL); kill(link.agentPID, SIGKILL); waitpid(link.agentPID, &status, 0); link.agentExited = true }
+                    break
+                }
+                usleep(10_000)
+            }
+        }
+    }
+}
+
+/// The launcher's own TCP address for daemon links: the `--tcp-if` choice, else the first real
+/// interface (the daemons are on other hosts), else loopback for jobs whose hosts are all local.
+enum InterfaceSelectorForLauncher {
+    static func select(override: String?) throws -> String {
+        if let override { return try InterfaceSelector.select(override: override, singleHost: false) }
+        return (try? InterfaceSelector.select(override: nil, singleHost: false)) ?? "127.0.0.1"
+    }
+}

@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The messages between `swiftmpirun` and its per-host daemons, over an authenticated TCP link.
+///
+/// ```
+/// frame  ┌──────┬───────┬──────────┬────────────┬─────────────────┐
+///        │ kind │ 0 0 0 │ rank u32 │ length u32 │ payload         │   (little endian)
+///        └──────┴───────┴──────────┴────────────┴─────────────────┘
+/// daemon → launcher: started(rank; pid), output(rank; stream byte + bytes), exited(rank; wait status),
+///                    keyValue(rank; request frame, secret zeroed), failed(rank; message)
+/// launcher → daemon: launch(LaunchSpec), signal(signal number), keyValue(rank; response frame)
+/// ```
+/// The link is authenticated once by ``Handshake`` (magic "SMDL", ids = host indices), so forwarded
+/// key-value requests travel without the secret; the daemon checks it on its local socket.
+public enum LinkKind: UInt8, Sendable {
+    case started = 1, output = 2, exited = 3, keyValue = 4, failed = 5
+    case launch = 10, signal = 11
+}
+
+/// One decoded link frame.
+public struct LinkFrame: Sendable, Equatable {
+    public var kind: LinkKind
+    public var rank: Int
+    public var payload: [UInt8]
+
+    /// A frame.
+    public init(_ kind: LinkKind, rank: Int = 0, payload: [UInt8] = []) {
+        self.kind = kind
+        self.rank = rank
+        self.payload = payload
+    }
+
+    /// The largest payload accepted.
+    public static let maxPayload = 4 << 20
+
+    /// The frame's bytes.
+    public var encoded: [UInt8] {
+        var bytes: [UInt8] = [kind.rawValue, 0, 0, 0]
+        appendLittleEndian(UInt32(truncatingIfNeeded: rank), to: &bytes)
+        appendLittleEndian(UInt32(payload.count), to: &bytes)
+        return bytes + payload
+    }
+}
+
+/// Splits a link's byte stream into frames; anything malformed throws (the link is then closed).
+public struct LinkFrameDecoder: Sendable {
+    private var buffer: [UInt8] = []
+
+    /// An empty decoder.
+    public init() {}
+
+    /// Adds received bytes.
+    public mutating func append<C: Collection<UInt8>>(_ bytes: C) { buffer.append(contentsOf: bytes) }
+
+    /// The next whole frame, or nil if more bytes are needed.
+    public mutating func next() throws(WireupError) -> LinkFrame? {
+        guard buffer.count >= 12 else { return nil }
+        guard let kind = LinkKind(rawValue: buffer[0]) else { throw .malformed("unknown link message \(buffer[0])") }
+        let length = Int(readLittleEndianUInt32(buffer, at: 8))
+        guard length <= LinkFrame.maxPayload else { throw .malformed("link message of \(length) bytes") }
+        guard buffer.count >= 12 + length else { return nil }
+        let frame = LinkFrame(kind, rank: Int(readLittleEndianUInt32(buffer, at: 4)), payload: Array(buffer[12..<(12 + length)]))
+        buffer.removeFirst(12 + length)
+        return frame
+    }
+}
+
+/// What a daemon needs to start its host's ranks.
+public struct LaunchSpec: Sendable, Equatable {
+    public var jobID: String
+    public var hostID: String
+    public var hostCount: Int
+    public var size: Int
+    /// The world ranks this host runs, in local-rank order.
+    public var ranks: [Int]
+    public var program: String
+    public var arguments: [String]
+    /// NAME=VALUE pairs added to the daemon's environment for every rank.
+    public var environment: [String]
+    /// "core", "none", or "auto" (core when the host's ranks fit its CPUs).
+    public var binding: String
+
+    /// A spec from its parts.
+    public init(jobID: String, hostID: String, hostCount: Int, size: Int, ranks: [Int], program: String,
+                arguments: [String], environment: [String], binding: String) {
+        self.jobID = jobID
+        self.hostID = hostID
+        self.hostCount = hostCount
+        self.size = size
+        self.ranks = ranks
+        self.program = program
+        self.arguments = arguments
+        self.environment = environment
+        self.binding = binding
+    }
+
+    /// The spec's bytes (length-delimited fields).
+    public var encoded: [UInt8] {
+        var writer = FieldWriter()
+        for text in [jobID, hostID, program, binding] { writer.field(Array(text.utf8)) }
+        for number in [hostCount, size] { writer.integer(UInt32(number)) }
+        for list in [ranks.map(String.init), arguments, environment] {
+            writer.integer(UInt32(list.count))
+            for item in list { writer.field(Array(item.utf8)) }
+        }
+        return writer.bytes
+    }
+
+    /// Decodes a spec; throws on anything malformed.
+    public init(decoding bytes: [UInt8]) throws(WireupError) {
+        var reader = FieldReader(bytes[...])
+        jobID = try reader.string()
+        hostID = try reader.string()
+        program = try reader.string()
+        binding = try reader.string()
+        hostCount = Int(try reader.integer())
+        size = Int(try reader.integer())
+        func list(_ reader: inout FieldReader) throws(WireupError) -> [String] {
+            let count = Int(try reader.integer())
+            guard count <= 1 << 16 else { throw .malformed("list of \(count) items") }
+            var items: [String] = []
+            for _ in 0..<count { items.append(try reader.string()) }
+            return items
+        }
+        let rankTexts = try list(&reader)
+        var ranks: [Int] = []
+        for text in rankTexts {
+            guard let rank = Int(text), rank >= 0, rank < size else { throw .malformed("rank '\(text)' in a job of \(size)") }
+            ranks.append(rank)
+        }
+        self.ranks = ranks
+        arguments = try list(&reader)
+        environment = try list(&reader)
+        try reader.expectEnd()
+    }
+}
