@@ -21,8 +21,9 @@ enum JobRunner {
     static var launcher: String { binaryDirectory.appendingPathComponent("swiftmpirun").path }
 
     /// Runs `swiftmpirun arguments...` to its end, with `input` on stdin, and captures everything.
+    /// `wrapper` runs the launcher through another command (for example `ip netns exec HOST`).
     static func run(_ arguments: [String], input: String? = nil, environment: [String: String] = [:],
-                    directory: URL? = nil) throws -> JobResult {
+                    directory: URL? = nil, wrapper: [String] = []) throws -> JobResult {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -30,8 +31,13 @@ enum JobRunner {
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: launcher)
-        process.arguments = arguments
+        if let tool = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = Array(wrapper.dropFirst()) + [launcher] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: launcher)
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = directory }
         process.standardOutput = try FileHandle(forWritingTo: outURL)
