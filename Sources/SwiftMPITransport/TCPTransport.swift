@@ -24,8 +24,10 @@ import SwiftMPIWireup
 /// The secret never crosses the network. A connection that fails the handshake, or any connection
 /// arriving after wire-up, is logged and closed; the job goes on.
 public final class TCPTransport {
-    /// The largest payload of one frame; larger messages go as several data frames.
-    public static let maxPayload = 256 * 1024
+    /// The largest payload of one frame; larger messages go as several data frames. 64 KiB measured
+    /// best here: 1 MiB osu_bw over loopback ~1.8 GB/s with 256 KiB frames, ~3.9 GB/s with 64 KiB
+    /// (a frame the kernel takes only partly has its rest copied; smaller frames copy less).
+    public static let maxPayload = 64 * 1024
     static let frameHeaderLength = 40
 
     final class Connection {

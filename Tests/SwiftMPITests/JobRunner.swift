@@ -23,41 +23,29 @@ enum JobRunner {
     /// Runs `swiftmpirun arguments...` to its end, with `input` on stdin, and captures everything.
     /// `wrapper` runs the launcher through another command (for example `ip netns exec HOST`).
     static func run(_ arguments: [String], input: String? = nil, environment: [String: String] = [:],
-                    directory: URL? = nil, wrapper: [String] = []) throws -> JobResult {
+                    wrapper: [String] = []) throws -> JobResult {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let process = Process()
-        if let tool = wrapper.first {
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = Array(wrapper.dropFirst()) + [launcher] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: launcher)
-            process.arguments = arguments
-        }
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let directory { process.currentDirectoryURL = directory }
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        let stdinPipe = Pipe()
-        if input != nil { process.standardInput = stdinPipe } else { process.standardInput = FileHandle.nullDevice }
-        let start = Date()
-        try process.run()
+        var stdinPath = "/dev/null"
         if let input {
-            stdinPipe.fileHandleForWriting.write(Data(input.utf8))
-            try stdinPipe.fileHandleForWriting.close()
+            stdinPath = scratch.appendingPathComponent("in").path
+            try Data(input.utf8).write(to: URL(fileURLWithPath: stdinPath))
         }
-        process.waitUntilExit()
-        let seconds = Date().timeIntervalSince(start)
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        // Every job is bounded: a hang fails its test (status 124) instead of stalling the suite.
+        let arguments = arguments.contains("--timeout") || arguments.contains("--info") ? arguments : ["--timeout", "300"] + arguments
+        let command = wrapper.isEmpty ? [launcher] + arguments : wrapper + [launcher] + arguments
+        let start = Date()
+        let child = try ChildProcess(command[0], Array(command.dropFirst()),
+                                     environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                     stdinPath: stdinPath, stdoutPath: outURL.path, stderrPath: errURL.path)
+        let status = child.wait()
         return JobResult(
             status: status,
             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
-            seconds: seconds)
+            seconds: Date().timeIntervalSince(start))
     }
 
     /// Runs the test rank program under swiftmpirun with `n` ranks.

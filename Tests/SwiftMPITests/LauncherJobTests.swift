@@ -54,9 +54,8 @@ struct LauncherJobTests {
         let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
         let launcher = try startLauncher(["-n", "3", "swiftmpi-testrank", "sleep", "60"], mark: mark)
         #expect(JobRunner.eventually(within: 10) { JobRunner.livePIDs(withEnvironment: mark).count == 4 })
-        kill(launcher.processIdentifier, SIGTERM)
-        launcher.waitUntilExit()
-        #expect(launcher.terminationStatus == 128 + SIGTERM)
+        kill(launcher.pid, SIGTERM)
+        #expect(launcher.wait() == 128 + SIGTERM)
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
     }
 
@@ -65,21 +64,14 @@ struct LauncherJobTests {
         let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
         let launcher = try startLauncher(["-n", "3", "swiftmpi-testrank", "sleep", "60"], mark: mark)
         #expect(JobRunner.eventually(within: 10) { JobRunner.livePIDs(withEnvironment: mark).count == 4 })
-        kill(launcher.processIdentifier, SIGKILL)
-        launcher.waitUntilExit()
+        kill(launcher.pid, SIGKILL)
+        launcher.wait()
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
     }
 
-    private func startLauncher(_ arguments: [String], mark: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: JobRunner.launcher)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19))]) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    private func startLauncher(_ arguments: [String], mark: String) throws -> ChildProcess {
+        try ChildProcess(JobRunner.launcher, arguments,
+                         environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19))]) { $1 })
     }
 
     @Test("a rank that exits 0 without MPI.finalize still aborts the job")
@@ -223,16 +215,12 @@ struct LauncherCommandLineTests {
 
     @Test("a program without the launcher runs as a singleton job")
     func singleton() throws {
-        let process = Process()
-        process.executableURL = JobRunner.binaryDirectory.appendingPathComponent("swiftmpi-testrank")
-        process.arguments = ["ranks"]
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        #expect(output == "rank 0 of 1\n")
+        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-singleton-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outPath) }
+        let child = try ChildProcess(JobRunner.binaryDirectory.appendingPathComponent("swiftmpi-testrank").path, ["ranks"],
+                                     environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") },
+                                     stdoutPath: outPath)
+        #expect(child.wait() == 0)
+        #expect((try? String(contentsOfFile: outPath, encoding: .utf8)) == "rank 0 of 1\n")
     }
 }

@@ -12,13 +12,9 @@ enum SimulatedHosts {
         guard ip != nil else { return "needs ip(8) from iproute2 (CI installs it)" }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Scripts/netns-hosts.sh").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, "up", "3"]
-        process.standardOutput = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "could not run \(script)" }
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? nil : "\(script) up failed with status \(process.terminationStatus)"
+        guard let process = try? ChildProcess("/bin/bash", [script, "up", "3"]) else { return "could not run \(script)" }
+        let status = process.wait()
+        return status == 0 ? nil : "\(script) up failed with status \(status)"
     }()
 
     static var available: Bool {
@@ -77,15 +73,11 @@ struct MultiHostTests {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let errURL = scratch.appendingPathComponent("err")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: SimulatedHosts.ip!)
-        process.arguments = ["netns", "exec", "swmh1", JobRunner.launcher, "--launch-agent", "\(SimulatedHosts.ip!) netns exec %h",
-                             "--host", "swmh1:1,swmh2:2", "-n", "3", "swiftmpi-testrank", "sleep", "60"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": mark]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", "swmh1", JobRunner.launcher, "--launch-agent",
+                                                            "\(SimulatedHosts.ip!) netns exec %h", "--host", "swmh1:1,swmh2:2", "-n", "3",
+                                                            "swiftmpi-testrank", "sleep", "60"],
+                                       environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": mark]) { $1 },
+                                       stderrPath: errURL.path)
         // launcher + 2 daemons (one per host) + 3 ranks carry the mark
         #expect(JobRunner.eventually(within: 20) { JobRunner.livePIDs(withEnvironment: mark).count >= 6 })
         let daemon = JobRunner.livePIDs(withEnvironment: mark).first { pid in
@@ -94,9 +86,9 @@ struct MultiHostTests {
         }
         #expect(daemon != nil)
         if let daemon { kill(daemon, SIGKILL) }
-        process.waitUntilExit()
+        let status = process.wait()
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        #expect(process.terminationStatus != 0)
+        #expect(status != 0)
         #expect(stderr.contains("swiftmpirun: lost the daemon on host swmh2 (connection closed); job aborted"), "stderr: \(stderr)")
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
     }
@@ -109,15 +101,11 @@ struct MultiHostTests {
         let errURL = scratch.appendingPathComponent("err"), outURL = scratch.appendingPathComponent("out")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: SimulatedHosts.ip!)
-        process.arguments = ["netns", "exec", "swmh1", JobRunner.launcher, "--launch-agent", "\(SimulatedHosts.ip!) netns exec %h",
-                             "--host", "swmh1:1,swmh2:1", "-n", "2", "swiftmpi-testrank", "keep-talking", "4"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFTMPI_DEBUG": "1"]) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", "swmh1", JobRunner.launcher, "--launch-agent",
+                                                            "\(SimulatedHosts.ip!) netns exec %h", "--host", "swmh1:1,swmh2:1", "-n", "2",
+                                                            "swiftmpi-testrank", "keep-talking", "4"],
+                                       environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_DEBUG": "1"]) { $1 },
+                                       stdoutPath: outURL.path, stderrPath: errURL.path)
         var endpoint: String?
         #expect(JobRunner.eventually(within: 20) {
             let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
@@ -125,19 +113,14 @@ struct MultiHostTests {
             return endpoint != nil
         })
         if let endpoint {  // from host 3, which is not in the job: garbage, then a forged handshake
-            let intruder = Process()
-            intruder.executableURL = URL(fileURLWithPath: SimulatedHosts.ip!)
-            intruder.arguments = ["netns", "exec", "swmh3", "/bin/bash", "-c",
-                                  "exec 3<>/dev/tcp/\(endpoint); printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; timeout 3 cat <&3; exec 3<>/dev/tcp/\(endpoint); printf 'SMTC\\001\\000\\000\\000\\001AAAAAAAAAAAAAAAA' >&3; timeout 3 cat <&3 | head -c 100 | wc -c"]
-            let pipe = Pipe()
-            intruder.standardOutput = pipe
-            try intruder.run()
-            intruder.waitUntilExit()
+            let intruder = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", "swmh3", "/bin/bash", "-c",
+                                  "exec 3<>/dev/tcp/\(endpoint); printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; timeout 3 cat <&3; exec 3<>/dev/tcp/\(endpoint); printf 'SMTC\\001\\000\\000\\000\\001AAAAAAAAAAAAAAAA' >&3; timeout 3 cat <&3 | head -c 100 | wc -c"])
+            intruder.wait()
         }
-        process.waitUntilExit()
+        let status = process.wait()
         let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        #expect(process.terminationStatus == 0, "stderr: \(stderr)")
+        #expect(status == 0, "stderr: \(stderr)")
         #expect(stdout.contains("rank 0 exchanged") && stdout.contains("rank 1 exchanged"))
         #expect(stderr.contains("rank 1: rejected a TCP connection from 10.77.0.3"), "stderr: \(stderr)")
     }

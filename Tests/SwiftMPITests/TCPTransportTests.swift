@@ -50,14 +50,9 @@ struct TCPTransportTests {
         let errURL = scratch.appendingPathComponent("err"), outURL = scratch.appendingPathComponent("out")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: JobRunner.launcher)
-        process.arguments = ["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "keep-talking", "3"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFTMPI_DEBUG": "1"]) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(JobRunner.launcher, ["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "keep-talking", "3"],
+                                       environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_DEBUG": "1"]) { $1 },
+                                       stdoutPath: outURL.path, stderrPath: errURL.path)
         var port: UInt16?
         #expect(JobRunner.eventually(within: 10) {
             let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
@@ -83,10 +78,10 @@ struct TCPTransportTests {
                 close(fd)
             }
         }
-        process.waitUntilExit()
+        let status = process.wait()
         let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        #expect(process.terminationStatus == 0, "stderr: \(stderr)")
+        #expect(status == 0, "stderr: \(stderr)")
         #expect(stdout.contains("rank 0 exchanged") && stdout.contains("rank 1 exchanged"))
         #expect(stderr.contains("rank 1: rejected a TCP connection from 127.0.0.1"), "stderr: \(stderr)")
     }

@@ -85,9 +85,10 @@ final class Engine {
             }
         }
         self.fragmentSizes = limits.map { $0?.maxPayload ?? Int.max }
-        // TCP: eager up to 64 KiB (a rendezvous round trip costs more than copying that much twice).
+        // TCP: eager up to 64 KiB (a rendezvous round trip costs more than copying that much twice),
+        // never above one frame.
         self.eagerLimits = zip(routes, limits).map { route, limit in
-            if case .tcp = route { return 64 * 1024 }
+            if case .tcp = route { return min(64 * 1024, limit?.maxPayload ?? 0) }
             return limit?.maxPayload ?? Int.max
         }
         self.singleCopyThreshold = singleCopyThreshold
@@ -504,8 +505,10 @@ final class Engine {
                 idle = 0
             } else {
                 idle += 1
-                if yieldWhenIdle, idle > 100, let tcp {
-                    tcp.waitForInput(milliseconds: 1)  // sleep in the kernel instead of spinning
+                if let tcp, (yieldWhenIdle && idle > 100) || idle > 200_000 {
+                    // Oversubscribed, or idle for long: sleep in the kernel until a socket has data
+                    // (at most 1 ms, so shared-memory peers and queued sends are still served).
+                    tcp.waitForInput(milliseconds: 1)
                 } else if yieldWhenIdle || idle > 1000 {
                     sched_yield()
                 }
