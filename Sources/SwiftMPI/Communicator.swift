@@ -9,18 +9,28 @@ public struct Communicator: Sendable {
     /// The number of ranks in the communicator.
     public let size: Int
     let runtime: Runtime
+    /// The context id of this communicator's point-to-point traffic; collective traffic uses
+    /// `context + 1` (``collectiveChannel``), so the two can never match each other.
     let context: UInt32
+    let state: CommunicatorState
 
-    init(runtime: Runtime, context: UInt32, rank: Int, size: Int) {
+    init(runtime: Runtime, state: CommunicatorState, context: UInt32? = nil) {
         self.runtime = runtime
-        self.context = context
-        self.rank = rank
-        self.size = size
+        self.state = state
+        self.context = context ?? state.context
+        self.rank = state.group.rank!
+        self.size = state.group.size
     }
 
-    /// The world rank of `rank` in this communicator (identity for the world communicator).
+    /// The world rank of `rank` in this communicator.
     @inline(__always)
-    func worldRank(_ rank: Int) -> Int { rank }
+    func worldRank(_ rank: Int) -> Int { state.worldRanks[rank] }
+
+    /// The same communicator on its private collective context.
+    var collectiveChannel: Communicator { Communicator(runtime: runtime, state: state, context: state.context + 1) }
+
+    /// The communicator's group (MPI_Comm_group).
+    public var group: Group { state.group }
 
     // MARK: - Argument checks shared by every call
 
@@ -60,15 +70,22 @@ public struct Communicator: Sendable {
     }
 }
 
-extension Communicator {
-    /// A new communicator with the same ranks and a private context (MPI_Comm_dup): messages on it
-    /// never match receives on this one. Collective: every rank must call it, in the same order
-    /// relative to its other communicator creations.
-    ///
-    /// Context ids come from a counter that every rank advances in the same order (creation is
-    /// collective and ordered), so all ranks derive the same id without exchanging messages.
-    public func dup() throws -> Communicator {
-        let context = try runtime.withEngine("dup") { engine in engine.allocateContext() }
-        return Communicator(runtime: runtime, context: context, rank: rank, size: size)
+/// What all handles of one communicator share: its context id, group, topology, attributes, and the
+/// sequence number that tags its collectives.
+final class CommunicatorState: @unchecked Sendable {
+    let context: UInt32
+    let group: Group
+    let worldRanks: [Int]
+    var topology: CartesianTopology?
+    var attributes: [ObjectIdentifier: Any] = [:]
+    var isFreed = false
+    /// Incremented by every collective call (all ranks call collectives in the same order).
+    var collectiveSequence = 0
+
+    init(context: UInt32, group: Group, topology: CartesianTopology? = nil) {
+        self.context = context
+        self.group = group
+        self.worldRanks = group.worldRanks
+        self.topology = topology
     }
 }

@@ -17,6 +17,8 @@ public final class Request: @unchecked Sendable {
         case failed(MPIError)
         /// A persistent request that has not been started (or whose last run was consumed).
         case inactive
+        /// A nonblocking collective in progress.
+        case schedule(CollectiveSchedule)
     }
 
     /// What a persistent request does each time it is started.
@@ -48,6 +50,21 @@ public final class Request: @unchecked Sendable {
         state = .receive(operation)
         self.runtime = runtime
         persistent = nil
+    }
+
+    /// A nonblocking collective: starts its first steps now.
+    init(runtime: Runtime, schedule: CollectiveSchedule) throws {
+        state = .schedule(schedule)
+        self.runtime = runtime
+        persistent = nil
+        _ = try runtime.withEngine("collective") { _ in self.settle() }
+    }
+
+    /// True once the operation completed; throws its error. Does not progress. (Used by schedules.)
+    func isComplete() throws -> Bool {
+        guard settle() else { return false }
+        if case .failed(let error) = state { throw error }
+        return true
     }
 
     init(runtime: Runtime, persistent: Persistent) {
@@ -100,7 +117,7 @@ public final class Request: @unchecked Sendable {
     public func start() throws {
         guard let persistent else { throw MPIError(.invalidArgument, "Request.start(): not a persistent request") }
         switch state {
-        case .send, .receive: throw MPIError(.invalidArgument, "Request.start(): the request is still active")
+        case .send, .receive, .schedule: throw MPIError(.invalidArgument, "Request.start(): the request is still active")
         default: break
         }
         let started: Request
@@ -204,14 +221,14 @@ public final class Request: @unchecked Sendable {
     private var isSettled: Bool {
         switch state {
         case .complete, .failed, .inactive: true
-        case .send, .receive: false
+        case .send, .receive, .schedule: false
         }
     }
 
     private var isInactive: Bool { if case .inactive = state { true } else { false } }
 
     /// Moves a finished operation's outcome into the request. Call with the engine locked.
-    private func settle() -> Bool {
+    fileprivate func settle() -> Bool {
         switch state {
         case .send(let operation, let status):
             guard operation.isComplete else { return false }
@@ -219,6 +236,15 @@ public final class Request: @unchecked Sendable {
         case .receive(let operation):
             guard operation.isComplete else { return false }
             state = operation.error.map { .failed($0) } ?? .complete(operation.status)
+        case .schedule(let schedule):
+            do {
+                guard try schedule.advance() else { return false }
+                state = .complete(.empty)
+            } catch let error as MPIError {
+                state = .failed(error)
+            } catch {
+                state = .failed(MPIError(.internalError, "collective: \(error)"))
+            }
         case .complete, .failed, .inactive:
             break
         }
@@ -235,7 +261,7 @@ public final class Request: @unchecked Sendable {
         case .complete(let status): return status
         case .failed(let error): throw error
         case .inactive: return .empty
-        case .send, .receive: preconditionFailure("Request.result() before the request settled")
+        case .send, .receive, .schedule: preconditionFailure("Request.result() before the request settled")
         }
     }
 }

@@ -17,7 +17,7 @@ final class Runtime: @unchecked Sendable {
     let keyValue: KeyValueClient?
     let engine: Engine
     /// Serializes every call at thread level `.multiple`; nil (no cost) at the lower levels.
-    private let lock: EngineLock?
+    private let lock: EngineLock?  // recursive: collective schedules start sends from inside a wait
     private(set) var isActive = true
 
     private init(rank: Int, size: Int, threadLevel: ThreadLevel, keyValue: KeyValueClient?, engine: Engine) {
@@ -78,7 +78,8 @@ final class Runtime: @unchecked Sendable {
             runtime = Runtime(rank: 0, size: 1, threadLevel: threadLevel, keyValue: nil, engine: engine)
         }
         current = runtime
-        return Communicator(runtime: runtime, context: 0, rank: runtime.rank, size: runtime.size)
+        let group = Group(worldRanks: Array(0..<runtime.size), myWorldRank: runtime.rank)
+        return Communicator(runtime: runtime, state: CommunicatorState(context: 0, group: group))
     }
 
     /// Wire-up of a launched rank. Publish this rank's pid, host, shared-memory segment and TCP
@@ -167,6 +168,7 @@ final class Runtime: @unchecked Sendable {
                             singleCopyThreshold: settings.singleCopyThreshold,
                             yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: launch.oversubscribed))
         engine.worldRankOfLocal = worldRankOfLocal
+        engine.hostIndex = peers.firstIndex { $0.host == launch.hostID } ?? 0  // lowest world rank on this host
         if settings.debug {
             let described = routes.enumerated().map { peer, route in
                 switch route {
@@ -236,7 +238,13 @@ func report(_ line: String) {
 /// A mutex for thread level `.multiple`.
 final class EngineLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init() { pthread_mutex_init(mutex, nil) }
+    init() {
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
     deinit { pthread_mutex_destroy(mutex); mutex.deallocate() }
     @inline(__always) func lock() { pthread_mutex_lock(mutex) }
     @inline(__always) func unlock() { pthread_mutex_unlock(mutex) }

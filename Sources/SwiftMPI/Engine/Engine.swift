@@ -43,6 +43,8 @@ final class Engine {
     let eagerLimits: [Int]
     /// Per peer: the largest payload of one packet (data fragments of a pipelined rendezvous).
     let fragmentSizes: [Int]
+    /// A number for this rank's host, equal on ranks that share memory (for `splitType(.shared)`).
+    var hostIndex = 0
     /// The world rank of each local rank (shared-memory rings are indexed by local rank).
     var worldRankOfLocal: [Int] = []
     /// Peers whose connection failed, with the reason; every operation involving them fails.
@@ -65,8 +67,9 @@ final class Engine {
     var receivePool: [ReceiveOperation] = []
     var bufferedArea: BufferedSendArea?
     private var warnedAboutReadySend = false
-    /// The last communicator context id handed out (0 is the world communicator).
-    private var lastContext: UInt32 = 0
+    /// The highest context id in use by this process (the world uses 0 and 1). Communicators take
+    /// ids in pairs: point-to-point, then collective.
+    var highestContext: UInt32 = 1
 
     init(rank: Int, size: Int, routes: [Route], sharedMemory: SharedMemoryTransport?, tcp: TCPTransport?,
          peerPIDs: [Int32], singleCopyAllowed: Bool, singleCopyThreshold: Int, yieldWhenIdle: Bool) {
@@ -99,12 +102,6 @@ final class Engine {
         unexpected.reserveCapacity(64)
         sendPool.reserveCapacity(16)
         receivePool.reserveCapacity(16)
-    }
-
-    /// The next context id for a new communicator.
-    func allocateContext() -> UInt32 {
-        lastContext += 1
-        return lastContext
     }
 
     // MARK: - Pools

@@ -1,0 +1,302 @@
+/// The collective algorithms, as schedules over point-to-point messages on the communicator's private
+/// collective context, tagged with the collective's sequence number.
+///
+/// Choices (docs/Design.md): dissemination barrier; binomial-tree broadcast and reduce; recursive
+/// doubling allreduce with the standard fold for non-powers of two; ring allgather; linear gather and
+/// scatter (root-posted, nonblocking); all-at-once pairwise alltoall; recursive doubling scan. All are
+/// correct for any rank count and for zero-length data; reductions keep rank order for
+/// non-commutative operators.
+extension Communicator {
+    /// The channel and tag for the next collective.
+    func nextCollective() -> (channel: Communicator, tag: Int) {
+        state.collectiveSequence += 1
+        return (collectiveChannel, state.collectiveSequence % MPI.tagUpperBound)
+    }
+
+    func sendBytes(_ bytes: UnsafeRawBufferPointer, to peer: Int, tag: Int) throws -> Request {
+        try startSend(bytes, keepAlive: nil, to: peer, tag: tag, mode: .standard, "collective")
+    }
+
+    func receiveBytes(_ bytes: UnsafeMutableRawBufferPointer, from peer: Int, tag: Int) throws -> Request {
+        try startReceive(bytes, keepAlive: nil, from: peer, tag: tag, "collective")
+    }
+
+    func scheduleBarrier(_ schedule: CollectiveSchedule) {
+        let (channel, tag) = nextCollective()
+        var distance = 1
+        while distance < size {
+            let step = distance
+            schedule.then {
+                [try channel.receiveBytes(UnsafeMutableRawBufferPointer(start: nil, count: 0), from: (self.rank - step + self.size) % self.size, tag: tag),
+                 try channel.sendBytes(UnsafeRawBufferPointer(start: nil, count: 0), to: (self.rank + step) % self.size, tag: tag)]
+            }
+            distance *= 2
+        }
+    }
+
+    /// Binomial tree from `root`.
+    func scheduleBroadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int, _ schedule: CollectiveSchedule) {
+        let (channel, tag) = nextCollective()
+        let relative = (rank - root + size) % size
+        var mask = 1
+        while mask < size {
+            if relative & mask != 0 {
+                let parent = (relative - mask + root) % size
+                schedule.then { [try channel.receiveBytes(buffer, from: parent, tag: tag)] }
+                break
+            }
+            mask <<= 1
+        }
+        var children: [Int] = []
+        mask >>= 1
+        while mask > 0 {
+            if relative + mask < size { children.append((relative + mask + root) % size) }
+            mask >>= 1
+        }
+        if !children.isEmpty {
+            schedule.then { try children.map { try channel.sendBytes(UnsafeRawBufferPointer(buffer), to: $0, tag: tag) } }
+        }
+    }
+
+    /// Binomial tree to `root`; the result lands in `result` at the root. Non-commutative operators
+    /// reduce to rank 0 (where the tree keeps rank order) and then move to the root.
+    func scheduleReduce<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>?, op: ReduceOperation<T>,
+                           root: Int, _ schedule: CollectiveSchedule) {
+        let (channel, tag) = nextCollective()
+        let count = values.count
+        let treeRoot = op.isCommutative ? root : 0
+        let relative = (rank - treeRoot + size) % size
+        let accumulator = schedule.scratch(T.self, count: count)
+        let incoming = schedule.scratch(T.self, count: count)
+        schedule.then {
+            if count > 0 { _ = accumulator.initialize(from: values) }
+            return []
+        }
+        var mask = 1
+        while mask < size {
+            if relative & mask == 0 {
+                let child = relative | mask
+                if child < size {
+                    let peer = (child + treeRoot) % size
+                    schedule.then { [try channel.receiveBytes(UnsafeMutableRawBufferPointer(incoming), from: peer, tag: tag)] }
+                    schedule.then {
+                        if count > 0 { op.apply(accumulator.baseAddress!, incoming.baseAddress!, into: accumulator.baseAddress!, count: count) }
+                        return []
+                    }
+                }
+            } else {
+                let parent = ((relative & ~mask) + treeRoot) % size
+                schedule.then { [try channel.sendBytes(UnsafeRawBufferPointer(accumulator), to: parent, tag: tag)] }
+                break
+            }
+            mask <<= 1
+        }
+        if treeRoot != root {
+            if rank == treeRoot { schedule.then { [try channel.sendBytes(UnsafeRawBufferPointer(accumulator), to: root, tag: tag)] } }
+            if rank == root { schedule.then { [try channel.receiveBytes(UnsafeMutableRawBufferPointer(accumulator), from: treeRoot, tag: tag)] } }
+        }
+        if rank == root, let result {
+            schedule.then {
+                if count > 0 { result.baseAddress!.update(from: accumulator.baseAddress!, count: count) }
+                return []
+            }
+        }
+    }
+
+    /// Recursive doubling; ranks beyond the largest power of two fold into a partner first.
+    func scheduleAllreduce<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>,
+                              _ schedule: CollectiveSchedule) {
+        let (channel, tag) = nextCollective()
+        let count = values.count
+        let incoming = schedule.scratch(T.self, count: count)
+        let combine = { (lowerFirst: Bool) in
+            if count > 0 {
+                if lowerFirst {
+                    op.apply(incoming.baseAddress!, result.baseAddress!, into: result.baseAddress!, count: count)
+                } else {
+                    op.apply(result.baseAddress!, incoming.baseAddress!, into: result.baseAddress!, count: count)
+                }
+            }
+        }
+        schedule.then {
+            if count > 0 && result.baseAddress != UnsafeMutablePointer(mutating: values.baseAddress) {
+                result.baseAddress!.update(from: values.baseAddress!, count: count)
+            }
+            return []
+        }
+        var powerOfTwo = 1
+        while powerOfTwo * 2 <= size { powerOfTwo *= 2 }
+        let remainder = size - powerOfTwo
+        var newRank: Int
+        if rank < 2 * remainder {
+            if rank % 2 == 0 {
+                schedule.then { [try channel.sendBytes(UnsafeRawBufferPointer(result), to: self.rank + 1, tag: tag)] }
+                newRank = -1
+            } else {
+                schedule.then { [try channel.receiveBytes(UnsafeMutableRawBufferPointer(incoming), from: self.rank - 1, tag: tag)] }
+                schedule.then { combine(true); return [] }
+                newRank = rank / 2
+            }
+        } else {
+            newRank = rank - remainder
+        }
+        if newRank >= 0 {
+            var mask = 1
+            while mask < powerOfTwo {
+                let partnerNew = newRank ^ mask
+                let partner = partnerNew < remainder ? partnerNew * 2 + 1 : partnerNew + remainder
+                schedule.then {
+                    [try channel.receiveBytes(UnsafeMutableRawBufferPointer(incoming), from: partner, tag: tag),
+                     try channel.sendBytes(UnsafeRawBufferPointer(result), to: partner, tag: tag)]
+                }
+                schedule.then { combine(partner < self.rank); return [] }
+                mask <<= 1
+            }
+        }
+        if rank < 2 * remainder {
+            if rank % 2 == 0 {
+                schedule.then { [try channel.receiveBytes(UnsafeMutableRawBufferPointer(result), from: self.rank + 1, tag: tag)] }
+            } else {
+                schedule.then { [try channel.sendBytes(UnsafeRawBufferPointer(result), to: self.rank - 1, tag: tag)] }
+            }
+        }
+    }
+
+    /// Root posts a receive per rank; everybody else sends. Byte counts and displacements per rank.
+    func scheduleGather(_ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer?, counts: [Int],
+                        displacements: [Int], root: Int, _ schedule: CollectiveSchedule) {
+        let (channel, tag) = nextCollective()
+        schedule.then {
+            guard self.rank == root, let result else { return [try channel.sendBytes(values, to: root, tag: tag)] }
+            var requests: [Request] = []
+            for peer in 0..<self.size {
+                let target = UnsafeMutableRawBufferPointer(rebasing: result[displacements[peer]..<(displacements[peer] + counts[peer])])
+                if peer == root {
+                    guard values.count <= target.count else {
+                        throw MPIError(.truncate, "gather: root contributes \(values.count) bytes where \(target.count) are expected")
+                    }
+                    if values.count > 0 { target.baseAddress!.copyMemory(from: values.baseAddress!, byteCount: values.count) }
+                } else {
+                    requests.append(try channel.receiveBytes(target, from: peer, tag: tag))
+                }
+            }
+            return requests
+        }
+    }
+
+    /// Root sends each rank its part; everybody else receives.
+    func scheduleScatter(_ values: UnsafeRawBufferPointer?, counts: [Int], displacements: [Int],
+                         into result: UnsafeMutableRawBufferPointer, root: Int, _ schedule: CollectiveSchedule) {
+        let (channel, tag) = nextCollective()
+        schedule.then {
+            guard self.rank == root, let values else { return [try channel.receiveBytes(result, from: root, tag: tag)] }
+            var requests: [Request] = []
+            for peer in 0..<self.size {
+                let part = UnsafeRawBufferPointer(rebasing: values[displacements[peer]..<(displacements[peer] + counts[peer])])
+                if peer == root {
+                    guard part.count <= result.count else {
+                        throw MPIError(.truncate, "scatter: \(part.count) bytes for the root do not fit \(result.count)")
+                    }
+                    if part.count > 0 { result.baseAddress!.copyMemory(from: part.baseAddress!, byteCount: part.count) }
+                } else {
+                    requests.append(try channel.sendBytes(part, to: peer, tag: tag))
+                }
+            }
+            return requests
+        }
+    }
+
+    /// Ring: in step k each rank passes on the block it received in step k-1.
+    func scheduleAllgather(_ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer, counts: [Int],
+                           displacements: [Int], _ schedule: CollectiveSchedule) {
+        let (channel, tag) = nextCollective()
+        let right = (rank + 1) % size, left = (rank - 1 + size) % size
+        func block(_ owner: Int) -> UnsafeMutableRawBufferPointer {
+            UnsafeMutableRawBufferPointer(rebasing: result[displacements[owner]..<(displacements[owner] + counts[owner])])
+        }
+        schedule.then {
+            let own = block(self.rank)
+            guard values.count == own.count else {
+                throw MPIError(.invalidCount, "allgather: rank \(self.rank) contributes \(values.count) bytes where \(own.count) are expected")
+            }
+            if values.count > 0 { own.baseAddress!.copyMemory(from: values.baseAddress!, byteCount: values.count) }
+            return []
+        }
+        for step in 0..<(size - 1) {
+            schedule.then {
+                let sending = (self.rank - step + self.size) % self.size
+                let receiving = (self.rank - step - 1 + self.size) % self.size
+                return [try channel.receiveBytes(block(receiving), from: left, tag: tag),
+                        try channel.sendBytes(UnsafeRawBufferPointer(block(sending)), to: right, tag: tag)]
+            }
+        }
+    }
+
+    /// Every pair exchanges its blocks directly, all messages posted at once.
+    func scheduleAlltoall(_ values: UnsafeRawBufferPointer, sendCounts: [Int], sendDisplacements: [Int],
+                          into result: UnsafeMutableRawBufferPointer, receiveCounts: [Int], receiveDisplacements: [Int],
+                          _ schedule: CollectiveSchedule) {
+        let (channel, tag) = nextCollective()
+        schedule.then {
+            var requests: [Request] = []
+            for offset in 0..<self.size {
+                let to = (self.rank + offset) % self.size, from = (self.rank - offset + self.size) % self.size
+                let outgoing = UnsafeRawBufferPointer(rebasing: values[sendDisplacements[to]..<(sendDisplacements[to] + sendCounts[to])])
+                let incoming = UnsafeMutableRawBufferPointer(rebasing: result[receiveDisplacements[from]..<(receiveDisplacements[from] + receiveCounts[from])])
+                if offset == 0 {
+                    guard outgoing.count == incoming.count else {
+                        throw MPIError(.invalidCount, "alltoall: rank \(self.rank) sends itself \(outgoing.count) bytes but expects \(incoming.count)")
+                    }
+                    if outgoing.count > 0 { incoming.baseAddress!.copyMemory(from: outgoing.baseAddress!, byteCount: outgoing.count) }
+                } else {
+                    requests.append(try channel.receiveBytes(incoming, from: from, tag: tag))
+                    requests.append(try channel.sendBytes(outgoing, to: to, tag: tag))
+                }
+            }
+            return requests
+        }
+    }
+
+    /// Recursive doubling prefix reduction (inclusive, or exclusive: rank 0's result is undefined).
+    func scheduleScan<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>,
+                         exclusive: Bool, _ schedule: CollectiveSchedule) {
+        let (channel, tag) = nextCollective()
+        let count = values.count
+        let partial = schedule.scratch(T.self, count: count)
+        let incoming = schedule.scratch(T.self, count: count)
+        var resultDefined = !exclusive
+        schedule.then {
+            if count > 0 {
+                _ = partial.initialize(from: values)
+                if !exclusive { result.baseAddress!.update(from: values.baseAddress!, count: count) }
+            }
+            return []
+        }
+        var mask = 1
+        while mask < size {
+            let partner = rank ^ mask
+            if partner < size {
+                schedule.then {
+                    [try channel.receiveBytes(UnsafeMutableRawBufferPointer(incoming), from: partner, tag: tag),
+                     try channel.sendBytes(UnsafeRawBufferPointer(partial), to: partner, tag: tag)]
+                }
+                schedule.then {
+                    guard count > 0 else { return [] }
+                    if self.rank > partner {
+                        op.apply(incoming.baseAddress!, partial.baseAddress!, into: partial.baseAddress!, count: count)
+                        if resultDefined {
+                            op.apply(incoming.baseAddress!, result.baseAddress!, into: result.baseAddress!, count: count)
+                        } else {
+                            result.baseAddress!.update(from: incoming.baseAddress!, count: count)
+                            resultDefined = true
+                        }
+                    } else {
+                        op.apply(partial.baseAddress!, incoming.baseAddress!, into: partial.baseAddress!, count: count)
+                    }
+                    return []
+                }
+            }
+            mask <<= 1
+        }
+    }
+}

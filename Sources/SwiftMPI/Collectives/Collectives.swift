@@ -1,0 +1,281 @@
+/// Collective operations (MPI chapter 6): every rank of the communicator calls the same collectives
+/// in the same order. Blocking forms return results as arrays; nonblocking forms (`i…`) take buffers
+/// that must stay valid until their `Request` completes. Contributions whose sizes disagree between
+/// ranks throw (`.truncate` or `.invalidCount`) rather than corrupt memory.
+extension Communicator {
+    /// Runs a schedule to completion.
+    private func run(_ build: (CollectiveSchedule) throws -> Void) throws {
+        let schedule = CollectiveSchedule()
+        try build(schedule)
+        try Request(runtime: runtime, schedule: schedule).wait()
+    }
+
+    /// Starts a schedule and returns its request.
+    private func start(_ build: (CollectiveSchedule) throws -> Void) throws -> Request {
+        let schedule = CollectiveSchedule()
+        try build(schedule)
+        return try Request(runtime: runtime, schedule: schedule)
+    }
+
+    private func checkRoot(_ root: Int, _ call: StaticString) throws {
+        guard root >= 0 && root < size else { throw MPIError(.invalidRank, "\(call): root \(root) is outside 0..<\(size)") }
+    }
+
+    private func byteLayout<T>(_ type: T.Type, counts: [Int], _ call: StaticString) throws -> (counts: [Int], displacements: [Int]) {
+        guard counts.count == size, counts.allSatisfy({ $0 >= 0 }) else {
+            throw MPIError(.invalidCount, "\(call): needs \(size) non-negative counts, got \(counts)")
+        }
+        let stride = MemoryLayout<T>.stride
+        var displacements: [Int] = []
+        var offset = 0
+        for count in counts { displacements.append(offset); offset += count * stride }
+        return (counts.map { $0 * stride }, displacements)
+    }
+
+    // MARK: - Blocking
+
+    /// Returns once every rank has entered the barrier (MPI_Barrier).
+    public func barrier() throws { try run { scheduleBarrier($0) } }
+
+    /// Sends the root's `buffer` to every rank; every rank passes a buffer of the same count (MPI_Bcast).
+    public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], root: Int) throws {
+        try checkRoot(root, "bcast")
+        try buffer.withUnsafeMutableBytes { bytes in try run { scheduleBroadcast(bytes, root: root, $0) } }
+    }
+
+    /// Combines every rank's `values` element-wise with `op`; the result at `root`, nil elsewhere (MPI_Reduce).
+    public func reduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>, root: Int) throws -> [T]? {
+        try checkRoot(root, "reduce")
+        var result = values
+        try values.withUnsafeBufferPointer { input in
+            try result.withUnsafeMutableBufferPointer { output in
+                try run { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
+            }
+        }
+        return rank == root ? result : nil
+    }
+
+    /// In-place reduce (MPI_IN_PLACE): at `root`, `values` becomes the result; elsewhere it is unchanged.
+    public func reduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>, root: Int) throws {
+        if let result = try reduce(values, op: op, root: root) { values = result }
+    }
+
+    /// Combines every rank's `values` element-wise; every rank gets the result (MPI_Allreduce).
+    public func allreduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws -> [T] {
+        var result = values
+        try allreduce(inPlace: &result, op: op)
+        return result
+    }
+
+    /// In-place allreduce (MPI_IN_PLACE).
+    public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) throws {
+        try values.withUnsafeMutableBufferPointer { buffer in
+            try run { scheduleAllreduce(UnsafeBufferPointer(buffer), into: buffer, op: op, $0) }
+        }
+    }
+
+    /// Every rank's `values` (the same count everywhere), concatenated in rank order at `root`; nil
+    /// elsewhere (MPI_Gather).
+    public func gather<T: BitwiseCopyable>(_ values: [T], root: Int) throws -> [T]? {
+        try gatherv(values, counts: [Int](repeating: values.count, count: size), root: root)
+    }
+
+    /// Like ``gather(_:root:)`` with `counts[i]` elements from rank i (used at the root) (MPI_Gatherv).
+    public func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int) throws -> [T]? {
+        try checkRoot(root, "gatherv")
+        let layout = try byteLayout(T.self, counts: counts, "gatherv")
+        var result = [T](zeroedCount: rank == root ? counts.reduce(0, +) : 0)
+        try values.withUnsafeBytes { input in
+            try result.withUnsafeMutableBytes { output in
+                try run { scheduleGather(input, into: rank == root ? output : nil, counts: layout.counts,
+                                         displacements: layout.displacements, root: root, $0) }
+            }
+        }
+        return rank == root ? result : nil
+    }
+
+    /// The root's `values` dealt out in equal parts, part i to rank i (MPI_Scatter). `values` is read
+    /// at the root only; its count must divide by `size`.
+    public func scatter<T: BitwiseCopyable>(_ values: [T], root: Int) throws -> [T] {
+        try checkRoot(root, "scatter")
+        var count = [values.count]
+        try bcast(&count, root: root)
+        guard count[0] % size == 0 else {
+            throw MPIError(.invalidCount, "scatter: \(count[0]) elements at the root do not divide among \(size) ranks")
+        }
+        return try scatterv(values, counts: [Int](repeating: count[0] / size, count: size), root: root)
+    }
+
+    /// The root's `values` dealt out, `counts[i]` elements to rank i (every rank passes the same
+    /// counts) (MPI_Scatterv).
+    public func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int) throws -> [T] {
+        try checkRoot(root, "scatterv")
+        let layout = try byteLayout(T.self, counts: counts, "scatterv")
+        if rank == root, values.count < counts.reduce(0, +) {
+            throw MPIError(.invalidCount, "scatterv: \(values.count) elements at the root, \(counts.reduce(0, +)) to deal out")
+        }
+        var result = [T](zeroedCount: counts[rank])
+        try values.withUnsafeBytes { input in
+            try result.withUnsafeMutableBytes { output in
+                try run { scheduleScatter(rank == root ? input : nil, counts: layout.counts, displacements: layout.displacements,
+                                          into: output, root: root, $0) }
+            }
+        }
+        return result
+    }
+
+    /// Every rank's `values` (the same count everywhere), concatenated in rank order (MPI_Allgather).
+    public func allgather<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
+        try allgatherv(values, counts: [Int](repeating: values.count, count: size))
+    }
+
+    /// Like ``allgather(_:)`` with `counts[i]` elements from rank i (MPI_Allgatherv).
+    public func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int]) throws -> [T] {
+        let layout = try byteLayout(T.self, counts: counts, "allgatherv")
+        var result = [T](zeroedCount: counts.reduce(0, +))
+        try values.withUnsafeBytes { input in
+            try result.withUnsafeMutableBytes { output in
+                try run { scheduleAllgather(input, into: output, counts: layout.counts, displacements: layout.displacements, $0) }
+            }
+        }
+        return result
+    }
+
+    /// Block i of `values` goes to rank i; the result holds block j from rank j (MPI_Alltoall).
+    /// `values.count` must divide by `size`.
+    public func alltoall<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
+        guard values.count % size == 0 else {
+            throw MPIError(.invalidCount, "alltoall: \(values.count) elements do not divide among \(size) ranks")
+        }
+        let block = [Int](repeating: values.count / size, count: size)
+        return try alltoallv(values, sendCounts: block, receiveCounts: block)
+    }
+
+    /// `sendCounts[i]` elements to rank i, `receiveCounts[j]` from rank j, blocks in rank order (MPI_Alltoallv).
+    public func alltoallv<T: BitwiseCopyable>(_ values: [T], sendCounts: [Int], receiveCounts: [Int]) throws -> [T] {
+        let send = try byteLayout(T.self, counts: sendCounts, "alltoallv")
+        let receive = try byteLayout(T.self, counts: receiveCounts, "alltoallv")
+        guard values.count >= sendCounts.reduce(0, +) else {
+            throw MPIError(.invalidCount, "alltoallv: \(values.count) elements, \(sendCounts.reduce(0, +)) to send")
+        }
+        var result = [T](zeroedCount: receiveCounts.reduce(0, +))
+        try values.withUnsafeBytes { input in
+            try result.withUnsafeMutableBytes { output in
+                try run { scheduleAlltoall(input, sendCounts: send.counts, sendDisplacements: send.displacements, into: output,
+                                           receiveCounts: receive.counts, receiveDisplacements: receive.displacements, $0) }
+            }
+        }
+        return result
+    }
+
+    /// Reduces every rank's `values` and deals the result out, `counts[i]` elements to rank i
+    /// (MPI_Reduce_scatter).
+    public func reduceScatter<T: BitwiseCopyable>(_ values: [T], counts: [Int], op: ReduceOperation<T>) throws -> [T] {
+        guard counts.count == size, counts.reduce(0, +) == values.count else {
+            throw MPIError(.invalidCount, "reduceScatter: counts \(counts) must have \(size) entries summing to \(values.count)")
+        }
+        let reduced = try reduce(values, op: op, root: 0) ?? []
+        return try scatterv(reduced, counts: counts, root: 0)
+    }
+
+    /// Inclusive prefix reduction: rank i gets op over ranks 0...i (MPI_Scan).
+    public func scan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws -> [T] {
+        var result = values
+        try values.withUnsafeBufferPointer { input in
+            try result.withUnsafeMutableBufferPointer { output in
+                try run { scheduleScan(input, into: output, op: op, exclusive: false, $0) }
+            }
+        }
+        return result
+    }
+
+    /// Exclusive prefix reduction: rank i gets op over ranks 0..<i; nil at rank 0 (MPI_Exscan).
+    public func exscan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws -> [T]? {
+        var result = values
+        try values.withUnsafeBufferPointer { input in
+            try result.withUnsafeMutableBufferPointer { output in
+                try run { scheduleScan(input, into: output, op: op, exclusive: true, $0) }
+            }
+        }
+        return rank == 0 ? nil : result
+    }
+
+    // MARK: - Nonblocking
+
+    /// Nonblocking barrier (MPI_Ibarrier).
+    public func ibarrier() throws -> Request { try start { scheduleBarrier($0) } }
+
+    /// Nonblocking broadcast of `buffer` from `root` (MPI_Ibcast).
+    public func ibcast<T: BitwiseCopyable>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws -> Request {
+        try checkRoot(root, "ibcast")
+        return try start { scheduleBroadcast(UnsafeMutableRawBufferPointer(buffer), root: root, $0) }
+    }
+
+    /// Nonblocking reduce into `result` (used at the root only) (MPI_Ireduce).
+    public func ireduce<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
+                                            op: ReduceOperation<T>, root: Int) throws -> Request {
+        try checkRoot(root, "ireduce")
+        return try start { scheduleReduce(values, into: rank == root ? result : nil, op: op, root: root, $0) }
+    }
+
+    /// Nonblocking allreduce into `result` (which may be `values`' memory) (MPI_Iallreduce).
+    public func iallreduce<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
+                                               op: ReduceOperation<T>) throws -> Request {
+        guard result.count >= values.count else { throw MPIError(.invalidCount, "iallreduce: result buffer of \(result.count) for \(values.count) elements") }
+        return try start { scheduleAllreduce(values, into: UnsafeMutableBufferPointer(rebasing: result[0..<values.count]), op: op, $0) }
+    }
+
+    /// Nonblocking allgather: `result` holds `size * values.count` elements (MPI_Iallgather).
+    public func iallgather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws -> Request {
+        let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "iallgather")
+        guard result.count >= values.count * size else { throw MPIError(.invalidCount, "iallgather: result buffer too small") }
+        return try start { scheduleAllgather(UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result),
+                                             counts: layout.counts, displacements: layout.displacements, $0) }
+    }
+
+    /// Nonblocking gather into `result` at the root (MPI_Igather).
+    public func igather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int) throws -> Request {
+        try checkRoot(root, "igather")
+        let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "igather")
+        if rank == root, result.count < values.count * size { throw MPIError(.invalidCount, "igather: result buffer too small") }
+        return try start { scheduleGather(UnsafeRawBufferPointer(values), into: rank == root ? UnsafeMutableRawBufferPointer(result) : nil,
+                                          counts: layout.counts, displacements: layout.displacements, root: root, $0) }
+    }
+
+    /// Nonblocking scatter of equal parts of the root's `values` into `result` (MPI_Iscatter).
+    public func iscatter<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int) throws -> Request {
+        try checkRoot(root, "iscatter")
+        let layout = try byteLayout(T.self, counts: [Int](repeating: result.count, count: size), "iscatter")
+        if rank == root, values.count < result.count * size { throw MPIError(.invalidCount, "iscatter: the root's buffer is too small") }
+        return try start { scheduleScatter(rank == root ? UnsafeRawBufferPointer(values) : nil, counts: layout.counts,
+                                           displacements: layout.displacements, into: UnsafeMutableRawBufferPointer(result), root: root, $0) }
+    }
+
+    /// Nonblocking alltoall: block i of `values` to rank i (MPI_Ialltoall).
+    public func ialltoall<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws -> Request {
+        guard values.count % size == 0, result.count >= values.count else {
+            throw MPIError(.invalidCount, "ialltoall: \(values.count) elements for \(size) ranks into \(result.count)")
+        }
+        let layout = try byteLayout(T.self, counts: [Int](repeating: values.count / size, count: size), "ialltoall")
+        return try start { scheduleAlltoall(UnsafeRawBufferPointer(values), sendCounts: layout.counts, sendDisplacements: layout.displacements,
+                                            into: UnsafeMutableRawBufferPointer(result), receiveCounts: layout.counts,
+                                            receiveDisplacements: layout.displacements, $0) }
+    }
+
+    /// Nonblocking inclusive scan into `result` (MPI_Iscan).
+    public func iscan<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
+                                          op: ReduceOperation<T>) throws -> Request {
+        guard result.count >= values.count else { throw MPIError(.invalidCount, "iscan: result buffer too small") }
+        return try start { scheduleScan(values, into: result, op: op, exclusive: false, $0) }
+    }
+}
+
+extension Array where Element: BitwiseCopyable {
+    /// An array of `count` elements whose bytes are all zero.
+    init(zeroedCount count: Int) {
+        self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0)
+            initialized = count
+        }
+    }
+}

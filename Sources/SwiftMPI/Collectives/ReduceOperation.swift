@@ -1,0 +1,90 @@
+/// A reduction operator for `reduce`, `allreduce`, `scan` and friends (MPI_Op), applied element by
+/// element. `combine(a, b)` takes `a` from lower ranks and `b` from higher ones, so non-commutative
+/// operators get MPI's rank order.
+public struct ReduceOperation<T> {
+    let combine: (T, T) -> T
+    /// False for operators whose result depends on the order of operands.
+    public let isCommutative: Bool
+    /// A name for messages.
+    public let name: String
+
+    /// A user operator (MPI_Op_create). Declare `commutative: false` when order matters.
+    public static func custom(_ name: String = "custom", commutative: Bool = true,
+                              _ combine: @escaping (T, T) -> T) -> ReduceOperation {
+        ReduceOperation(combine: combine, isCommutative: commutative, name: name)
+    }
+
+    /// out[i] = combine(left[i], right[i]); `out` may alias either input.
+    func apply(_ left: UnsafePointer<T>, _ right: UnsafePointer<T>, into out: UnsafeMutablePointer<T>, count: Int) {
+        for i in 0..<count { out[i] = combine(left[i], right[i]) }
+    }
+}
+
+extension ReduceOperation where T: AdditiveArithmetic {
+    /// Sum (MPI_SUM).
+    public static var sum: ReduceOperation { .init(combine: { $0 + $1 }, isCommutative: true, name: "sum") }
+}
+
+extension ReduceOperation where T: Numeric {
+    /// Product (MPI_PROD).
+    public static var product: ReduceOperation { .init(combine: { $0 * $1 }, isCommutative: true, name: "product") }
+}
+
+extension ReduceOperation where T: Comparable {
+    /// Minimum (MPI_MIN).
+    public static var min: ReduceOperation { .init(combine: { Swift.min($0, $1) }, isCommutative: true, name: "min") }
+    /// Maximum (MPI_MAX).
+    public static var max: ReduceOperation { .init(combine: { Swift.max($0, $1) }, isCommutative: true, name: "max") }
+}
+
+extension ReduceOperation where T == Bool {
+    /// Logical and (MPI_LAND).
+    public static var logicalAnd: ReduceOperation { .init(combine: { $0 && $1 }, isCommutative: true, name: "logicalAnd") }
+    /// Logical or (MPI_LOR).
+    public static var logicalOr: ReduceOperation { .init(combine: { $0 || $1 }, isCommutative: true, name: "logicalOr") }
+    /// Logical exclusive or (MPI_LXOR).
+    public static var logicalXor: ReduceOperation { .init(combine: { $0 != $1 }, isCommutative: true, name: "logicalXor") }
+}
+
+extension ReduceOperation where T: FixedWidthInteger {
+    /// Sum; integers wrap around on overflow, as in C MPI (a reduction never traps on data).
+    public static var sum: ReduceOperation { .init(combine: { $0 &+ $1 }, isCommutative: true, name: "sum") }
+    /// Product; integers wrap around on overflow, as in C MPI.
+    public static var product: ReduceOperation { .init(combine: { $0 &* $1 }, isCommutative: true, name: "product") }
+}
+
+extension ReduceOperation where T: BinaryInteger {
+    /// Bitwise and (MPI_BAND).
+    public static var bitwiseAnd: ReduceOperation { .init(combine: { $0 & $1 }, isCommutative: true, name: "bitwiseAnd") }
+    /// Bitwise or (MPI_BOR).
+    public static var bitwiseOr: ReduceOperation { .init(combine: { $0 | $1 }, isCommutative: true, name: "bitwiseOr") }
+    /// Bitwise exclusive or (MPI_BXOR).
+    public static var bitwiseXor: ReduceOperation { .init(combine: { $0 ^ $1 }, isCommutative: true, name: "bitwiseXor") }
+}
+
+/// A value with the rank (or any index) it came from, for `minloc` and `maxloc` (MPI_MINLOC,
+/// MPI_MAXLOC). Ties go to the lower index, as in MPI.
+public struct ValueAndIndex<Value: Comparable & BitwiseCopyable & Sendable>: BitwiseCopyable, Equatable, Sendable {
+    public var value: Value
+    public var index: Int
+
+    /// A pair.
+    public init(_ value: Value, _ index: Int) {
+        self.value = value
+        self.index = index
+    }
+}
+
+extension ReduceOperation {
+    /// The smallest value and its index (MPI_MINLOC).
+    public static func minloc<V>() -> ReduceOperation where T == ValueAndIndex<V> {
+        .init(combine: { a, b in a.value < b.value || (a.value == b.value && a.index <= b.index) ? a : b },
+              isCommutative: true, name: "minloc")
+    }
+
+    /// The largest value and its index (MPI_MAXLOC).
+    public static func maxloc<V>() -> ReduceOperation where T == ValueAndIndex<V> {
+        .init(combine: { a, b in a.value > b.value || (a.value == b.value && a.index <= b.index) ? a : b },
+              isCommutative: true, name: "maxloc")
+    }
+}

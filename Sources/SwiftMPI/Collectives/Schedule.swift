@@ -1,0 +1,46 @@
+/// A collective operation as a sequence of steps; each step may compute locally and posts
+/// nonblocking point-to-point operations, and the next step starts when they have all completed.
+///
+/// Blocking collectives run a schedule to completion; nonblocking ones return it inside a `Request`
+/// that advances whenever it is tested or waited on (and so progresses inside any SwiftMPI wait on
+/// it). Temporary buffers live as long as the schedule.
+final class CollectiveSchedule {
+    typealias Step = () throws -> [Request]
+
+    private var steps: [Step] = []
+    private var next = 0
+    private var pending: [Request] = []
+    private var temporaries: [UnsafeMutableRawBufferPointer] = []
+    /// Runs after the last step completed (for copying results out).
+    var completion: (() -> Void)?
+
+    deinit { temporaries.forEach { $0.deallocate() } }
+
+    /// Adds a step.
+    func then(_ step: @escaping Step) { steps.append(step) }
+
+    /// A scratch buffer of `count` elements that lives as long as the schedule.
+    func scratch<T>(_ type: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, count * MemoryLayout<T>.stride),
+                                                         alignment: max(16, MemoryLayout<T>.alignment))
+        temporaries.append(raw)
+        return UnsafeMutableBufferPointer(start: raw.baseAddress!.bindMemory(to: T.self, capacity: max(1, count)), count: count)
+    }
+
+    /// Runs every step whose predecessors completed; true when the whole schedule is done.
+    /// Throws the first error of a step or of one of its operations.
+    func advance() throws -> Bool {
+        while true {
+            for request in pending where !(try request.isComplete()) { return false }
+            pending.removeAll()
+            guard next < steps.count else {
+                completion?()
+                completion = nil
+                return true
+            }
+            let step = steps[next]
+            next += 1
+            pending = try step()
+        }
+    }
+}

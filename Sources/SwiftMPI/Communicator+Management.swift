@@ -1,0 +1,97 @@
+extension MPI {
+    /// The color that leaves a rank out of `split` (MPI_UNDEFINED): `split` then returns nil.
+    public static let undefined = Int.min
+}
+
+/// The kinds of `splitType`.
+public enum SplitType: Sendable {
+    /// The ranks that share memory with the caller: those of its host (MPI_COMM_TYPE_SHARED).
+    case shared
+}
+
+extension Communicator {
+    /// Agrees on a fresh pair of context ids with every rank of this communicator (the maximum of all
+    /// members' next free ids, so it is free in every member's process). Collective.
+    private func agreeOnContext() throws -> UInt32 {
+        let proposal = try runtime.withEngine("communicator creation") { Int($0.highestContext) + 1 }
+        let agreed = try allreduce([proposal], op: .max)[0]
+        try runtime.withEngine("communicator creation") { $0.highestContext = max($0.highestContext, UInt32(agreed + 1)) }
+        return UInt32(agreed)
+    }
+
+    /// A new communicator with the same ranks and a private context (MPI_Comm_dup): messages on it
+    /// never match receives on this one. Collective. Attributes are not copied.
+    public func dup() throws -> Communicator {
+        let context = try agreeOnContext()
+        return Communicator(runtime: runtime, state: CommunicatorState(context: context, group: group, topology: state.topology))
+    }
+
+    /// Splits into one communicator per `color`, ranks ordered by `key` then by rank here
+    /// (MPI_Comm_split). A rank with color `MPI.undefined` gets nil. Collective.
+    public func split(color: Int, key: Int) throws -> Communicator? {
+        guard color >= 0 || color == MPI.undefined else {
+            throw MPIError(.invalidArgument, "split: color \(color) must be non-negative or MPI.undefined")
+        }
+        let context = try agreeOnContext()
+        let everyone = try allgather([color, key])
+        guard color != MPI.undefined else { return nil }
+        var members = (0..<size).filter { everyone[2 * $0] == color }
+        members.sort { a, b in
+            let keyA = everyone[2 * a + 1], keyB = everyone[2 * b + 1]
+            return keyA != keyB ? keyA < keyB : a < b
+        }
+        let group = Group(worldRanks: members.map(worldRank), myWorldRank: self.group.myWorldRank)
+        return Communicator(runtime: runtime, state: CommunicatorState(context: context, group: group))
+    }
+
+    /// The communicator of `group`, a subset of this one (MPI_Comm_create); nil on ranks outside it.
+    /// Collective over this communicator; every rank must pass the same group.
+    public func create(group: Group) throws -> Communicator? {
+        let mine = Set(self.group.worldRanks)
+        guard group.worldRanks.allSatisfy(mine.contains) else {
+            throw MPIError(.invalidArgument, "create: the group has processes outside this communicator")
+        }
+        let context = try agreeOnContext()
+        guard group.rank != nil else { return nil }
+        return Communicator(runtime: runtime, state: CommunicatorState(context: context, group: group))
+    }
+
+    /// Splits by kind; `.shared` gives the ranks of the caller's host (MPI_Comm_split_type).
+    public func splitType(_ type: SplitType, key: Int = 0) throws -> Communicator? {
+        let host = try runtime.withEngine("splitType") { engine in engine.hostIndex }
+        return try split(color: host, key: key)
+    }
+
+    /// How this communicator relates to `other` (MPI_Comm_compare).
+    public func compare(_ other: Communicator) -> Group.Comparison {
+        if state === other.state { return .identical }
+        switch group.compare(other.group) {
+        case .identical: return .congruent
+        case let relation: return relation
+        }
+    }
+
+    /// Releases the communicator (MPI_Comm_free). Later calls on it are erroneous; SwiftMPI keeps no
+    /// per-communicator resources beyond this value, so freeing only marks it.
+    public func free() {
+        state.isFreed = true
+    }
+
+    // MARK: - Attributes
+
+    /// Caches `value` on the communicator under its type (the Swift form of MPI attributes): a library
+    /// stores its per-communicator state here and finds it again with ``attribute(_:)``.
+    public func setAttribute<Value>(_ value: Value) {
+        state.attributes[ObjectIdentifier(Value.self)] = value
+    }
+
+    /// The value cached under `type`, if any.
+    public func attribute<Value>(_ type: Value.Type) -> Value? {
+        state.attributes[ObjectIdentifier(Value.self)] as? Value
+    }
+
+    /// Removes the value cached under `type`.
+    public func removeAttribute<Value>(_ type: Value.Type) {
+        state.attributes[ObjectIdentifier(Value.self)] = nil
+    }
+}

@@ -1,0 +1,107 @@
+/// A Cartesian process grid attached to a communicator (MPI_Cart_create), for stencil codes.
+public struct CartesianTopology: Sendable, Equatable {
+    /// The extent of each dimension.
+    public let dimensions: [Int]
+    /// Whether each dimension wraps around.
+    public let periodic: [Bool]
+
+    /// The coordinates of `rank` (row-major: the last dimension varies fastest).
+    public func coordinates(of rank: Int) -> [Int] {
+        var remainder = rank
+        var coordinates = [Int](repeating: 0, count: dimensions.count)
+        for index in dimensions.indices.reversed() {
+            coordinates[index] = remainder % dimensions[index]
+            remainder /= dimensions[index]
+        }
+        return coordinates
+    }
+
+    /// The rank at `coordinates`, wrapping periodic dimensions; nil outside a non-periodic edge.
+    public func rank(at coordinates: [Int]) -> Int? {
+        var rank = 0
+        for index in dimensions.indices {
+            var coordinate = coordinates[index]
+            if periodic[index] {
+                coordinate = ((coordinate % dimensions[index]) + dimensions[index]) % dimensions[index]
+            } else if coordinate < 0 || coordinate >= dimensions[index] {
+                return nil
+            }
+            rank = rank * dimensions[index] + coordinate
+        }
+        return rank
+    }
+}
+
+extension MPI {
+    /// Balanced dimensions for `nodes` processes in `dimensions` dimensions (MPI_Dims_create): entries
+    /// of `fixed` that are nonzero are kept; the rest are filled as evenly as possible, largest first.
+    /// Throws `.invalidArgument` when the fixed entries do not divide `nodes`.
+    public static func dimsCreate(nodes: Int, dimensions: Int, fixed: [Int]? = nil) throws -> [Int] {
+        var result = fixed ?? [Int](repeating: 0, count: dimensions)
+        guard result.count == dimensions, nodes > 0 else {
+            throw MPIError(.invalidArgument, "dimsCreate: \(dimensions) dimensions with \(result.count) given, \(nodes) nodes")
+        }
+        let fixedProduct = result.filter { $0 > 0 }.reduce(1, *)
+        guard nodes % fixedProduct == 0 else {
+            throw MPIError(.invalidArgument, "dimsCreate: fixed dimensions \(result) do not divide \(nodes)")
+        }
+        var remaining = nodes / fixedProduct
+        let free = result.indices.filter { result[$0] == 0 }
+        var factors: [Int] = []
+        var candidate = 2
+        while remaining > 1 {
+            while remaining % candidate == 0 { factors.append(candidate); remaining /= candidate }
+            candidate += 1
+        }
+        var sizes = [Int](repeating: 1, count: free.count)
+        for factor in factors.sorted(by: >) where !sizes.isEmpty {
+            let smallest = sizes.indices.min { sizes[$0] < sizes[$1] }!
+            sizes[smallest] *= factor
+        }
+        if free.isEmpty && remaining != 1 { throw MPIError(.invalidArgument, "dimsCreate: no free dimension") }
+        for (slot, size) in zip(free, sizes.sorted(by: >)) { result[slot] = size }
+        return result
+    }
+}
+
+extension Communicator {
+    /// A communicator with a Cartesian topology over the first `dims.reduce(1, *)` ranks
+    /// (MPI_Cart_create); nil on the ranks left out. Collective. `reorder` is accepted and ignored
+    /// (ranks keep their order).
+    public func cartCreate(dims: [Int], periods: [Bool], reorder: Bool = false) throws -> Communicator? {
+        guard dims.count == periods.count, dims.allSatisfy({ $0 > 0 }) else {
+            throw MPIError(.invalidArgument, "cartCreate: dims \(dims) and periods \(periods) must match and be positive")
+        }
+        let nodes = dims.reduce(1, *)
+        guard nodes <= size else {
+            throw MPIError(.invalidArgument, "cartCreate: a grid of \(nodes) needs more than the \(size) ranks")
+        }
+        let created = try split(color: rank < nodes ? 0 : MPI.undefined, key: rank)
+        created?.state.topology = CartesianTopology(dimensions: dims, periodic: periods)
+        return created
+    }
+
+    /// The Cartesian topology, if this communicator has one.
+    public var topology: CartesianTopology? { state.topology }
+
+    /// This rank's coordinates (or another rank's) in the Cartesian topology (MPI_Cart_coords).
+    public func cartCoords(_ rank: Int? = nil) throws -> [Int] {
+        guard let topology = state.topology else { throw MPIError(.invalidArgument, "cartCoords: the communicator has no Cartesian topology") }
+        return topology.coordinates(of: rank ?? self.rank)
+    }
+
+    /// The ranks `displacement` steps down and up along `dimension` (MPI_Cart_shift): `MPI.procNull`
+    /// past a non-periodic edge, so halo exchanges need no special cases.
+    public func cartShift(dimension: Int, displacement: Int) throws -> (source: Int, destination: Int) {
+        guard let topology = state.topology, dimension >= 0, dimension < topology.dimensions.count else {
+            throw MPIError(.invalidArgument, "cartShift: no dimension \(dimension) in this communicator's topology")
+        }
+        var coordinates = topology.coordinates(of: rank)
+        let here = coordinates[dimension]
+        coordinates[dimension] = here - displacement
+        let source = topology.rank(at: coordinates) ?? MPI.procNull
+        coordinates[dimension] = here + displacement
+        let destination = topology.rank(at: coordinates) ?? MPI.procNull
+        return (source, destination)
+    }
+}
