@@ -284,8 +284,8 @@ func readySendTooEarly(_ world: Communicator) throws {
 
 /// The same tag on the world and on a duplicate never cross.
 func dupIsolation(_ world: Communicator) throws {
+    let copy = try world.dup()  // collective: every rank takes part
     guard world.size >= 2, world.rank < 2 else { return }
-    let copy = try world.dup()
     if world.rank == 0 {
         try copy.send([Int32(2)], to: 1, tag: 7)
         try world.send([Int32(1)], to: 1, tag: 7)
