@@ -30,6 +30,9 @@ let package = Package(
             path: "Launcher"),
         .executableTarget(name: "swiftmpi-bench", dependencies: ["SwiftMPI"], path: "Benchmarks/Sources"),
         .executableTarget(name: "swiftmpi-hello", dependencies: ["SwiftMPI"], path: "Examples/Hello"),
+        .executableTarget(name: "swiftmpi-heat", dependencies: ["SwiftMPI"], path: "Examples/Heat"),
+        .executableTarget(name: "swiftmpi-cg", dependencies: ["SwiftMPI"], path: "Examples/ConjugateGradient"),
+        .executableTarget(name: "swiftmpi-pi", dependencies: ["SwiftMPI"], path: "Examples/MonteCarloPi"),
         // Programs that the integration tests run as ranks under swiftmpirun.
         .executableTarget(
             name: "swiftmpi-testrank", dependencies: ["SwiftMPI", "SwiftMPIWireup"], path: "Tests/Programs"),
@@ -40,7 +43,7 @@ let package = Package(
             name: "swiftmpi-alloc-check", dependencies: ["SwiftMPI", "CMallocCounter"], path: "Tests/AllocationChecks/Program"),
         .testTarget(
             name: "SwiftMPITests",
-            dependencies: ["SwiftMPI", "SwiftMPIWireup", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check"],
+            dependencies: ["SwiftMPI", "SwiftMPIWireup", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check", "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi"],
             path: "Tests/SwiftMPITests"),
     ]
 )

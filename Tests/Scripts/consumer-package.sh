@@ -18,12 +18,13 @@ SWIFT
 cat > "$work/consumer/Sources/consumer/main.swift" <<'SWIFT'
 import SwiftMPI
 let world = try MPI.initialize()
-print("consumer rank \(world.rank) of \(world.size)")
+let total = try world.allreduce([world.rank + 1], op: .sum)[0]
+print("consumer rank \(world.rank) of \(world.size), sum \(total)")
 try MPI.finalize()
 SWIFT
 swift build --package-path "$work/consumer" 2>&1 | tail -1
 output=$("$root/.build/debug/swiftmpirun" -n 2 "$work/consumer/.build/debug/consumer" | sort)
-expected=$'consumer rank 0 of 2\nconsumer rank 1 of 2'
+expected=$'consumer rank 0 of 2, sum 3\nconsumer rank 1 of 2, sum 3'
 if [ "$output" != "$expected" ]; then
   echo "consumer package: unexpected output: $output" >&2
   exit 1

@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+
+/// The scientific examples in Examples/, each checking itself against a serial run of the same
+/// computation, run as real jobs; and a user's package that depends on SwiftMPI by path.
+@Suite("scientific examples", .serialized)
+struct ExampleTests {
+    @Test("heat diffusion, conjugate gradient and Monte-Carlo π match their serial runs",
+          arguments: [("swiftmpi-heat", [1, 4, 6]), ("swiftmpi-cg", [1, 3, 5]), ("swiftmpi-pi", [1, 2, 7])])
+    func examples(program: String, rankCounts: [Int]) throws {
+        for ranks in rankCounts {
+            let result = try JobRunner.run(["-n", "\(ranks)", program])
+            #expect(result.status == 0, "\(program) on \(ranks) ranks: \(result.stdout) \(result.stderr)")
+            #expect(result.stdout.contains("matches the serial run"), "\(program) on \(ranks) ranks: \(result.stdout)")
+        }
+    }
+
+    @Test("a separate package that depends on SwiftMPI by path builds and runs under swiftmpirun")
+    func consumerPackage() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scripts/consumer-package.sh").path
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-consumer-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let child = try ChildProcess("/bin/bash", [script], stdoutPath: log, stderrPath: log)
+        let status = child.wait()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("consumer package: built against SwiftMPI by path and ran 2 ranks"))
+    }
+}
