@@ -2,7 +2,7 @@
 /// collective context, tagged with the collective's sequence number.
 ///
 /// Choices (docs/Design.md): dissemination barrier; binomial-tree broadcast and reduce; recursive
-/// doubling allreduce with the standard fold for non-powers of two; ring allgather; linear gather and
+/// doubling allreduce with the standard fold for non-powers of two, and the ring for large vectors; ring allgather; linear gather and
 /// scatter (root-posted, nonblocking); all-at-once pairwise alltoall; recursive doubling scan. All are
 /// correct for any rank count and for zero-length data; reductions keep rank order for
 /// non-commutative operators.
@@ -103,9 +103,62 @@ extension Communicator {
         }
     }
 
-    /// Recursive doubling; ranks beyond the largest power of two fold into a partner first.
+    /// Allreduce: the ring (reduce-scatter, then allgather: each rank sends 2(p−1)/p of the data) for
+    /// large vectors and commutative operators; recursive doubling (log p rounds of the whole vector)
+    /// otherwise, which is what latency needs and what keeps non-commutative operators in rank order.
     func scheduleAllreduce<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>,
                               _ schedule: CollectiveSchedule) {
+        if op.isCommutative && size > 2 && values.count >= size && values.count * MemoryLayout<T>.stride >= Self.ringAllreduceThreshold {
+            scheduleRingAllreduce(values, into: result, op: op, schedule)
+        } else {
+            scheduleRecursiveDoublingAllreduce(values, into: result, op: op, schedule)
+        }
+    }
+
+    /// Vectors from this many bytes use the ring allreduce.
+    static let ringAllreduceThreshold = 64 * 1024
+
+    private func scheduleRingAllreduce<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
+                                          op: ReduceOperation<T>, _ schedule: CollectiveSchedule) {
+        let (channel, tag) = nextCollective()
+        let count = values.count, p = size
+        let right = (rank + 1) % p, left = (rank - 1 + p) % p
+        let base = count / p, extra = count % p
+        func range(_ block: Int) -> Range<Int> {
+            let start = block * base + min(block, extra)
+            return start..<(start + base + (block < extra ? 1 : 0))
+        }
+        let incoming = schedule.scratch(T.self, count: base + 1)
+        schedule.then {
+            if result.baseAddress != UnsafeMutablePointer(mutating: values.baseAddress) {
+                result.baseAddress!.update(from: values.baseAddress!, count: count)
+            }
+            return []
+        }
+        for step in 0..<(p - 1) {  // reduce-scatter: afterwards rank r holds block r+1 fully reduced
+            let sending = range((rank - step + p) % p), receiving = range((rank - step - 1 + p) % p)
+            schedule.then {
+                [try channel.receiveBytes(UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(incoming)[0..<(receiving.count * MemoryLayout<T>.stride)]), from: left, tag: tag),
+                 try channel.sendBytes(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: result[sending])), to: right, tag: tag)]
+            }
+            schedule.then {
+                let target = result.baseAddress! + receiving.lowerBound
+                op.apply(target, incoming.baseAddress!, into: target, count: receiving.count)
+                return []
+            }
+        }
+        for step in 0..<(p - 1) {  // allgather of the reduced blocks
+            let sending = range((rank + 1 - step + p) % p), receiving = range((rank - step + p) % p)
+            schedule.then {
+                [try channel.receiveBytes(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: result[receiving])), from: left, tag: tag),
+                 try channel.sendBytes(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: result[sending])), to: right, tag: tag)]
+            }
+        }
+    }
+
+    /// Recursive doubling; ranks beyond the largest power of two fold into a partner first.
+    private func scheduleRecursiveDoublingAllreduce<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
+                                                       op: ReduceOperation<T>, _ schedule: CollectiveSchedule) {
         let (channel, tag) = nextCollective()
         let count = values.count
         let incoming = schedule.scratch(T.self, count: count)
