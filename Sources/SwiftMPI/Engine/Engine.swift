@@ -12,6 +12,12 @@ import SwiftMPITransport
 /// ones are queued in arrival order (``unexpected``), where new receives search first.
 ///
 /// Not thread-safe by itself: `Runtime` serializes calls when the thread level is `.multiple`.
+///
+/// The mutable state is marked `@exclusivity(unchecked)`: the engine is entered by one thread at a
+/// time and never re-enters itself while it holds an access, so Swift's dynamic exclusivity checks
+/// can never fire here, and they cost about a third of a 0-byte shared-memory ping-pong (measured
+/// with perf: swift_beginAccess and its thread-local look-ups). Keep it that way: no callbacks into
+/// user code while an access to this state is open.
 final class Engine {
     /// How packets reach one peer.
     enum Route {
@@ -44,32 +50,32 @@ final class Engine {
     /// Per peer: the largest payload of one packet (data fragments of a pipelined rendezvous).
     let fragmentSizes: [Int]
     /// A number for this rank's host, equal on ranks that share memory (for `splitType(.shared)`).
-    var hostIndex = 0
+    @exclusivity(unchecked) var hostIndex = 0
     /// The world rank of each local rank (shared-memory rings are indexed by local rank).
-    var worldRankOfLocal: [Int] = []
+    @exclusivity(unchecked) var worldRankOfLocal: [Int] = []
     /// Peers whose connection failed, with the reason; every operation involving them fails.
-    var failedPeers: [Int: String] = [:]
+    @exclusivity(unchecked) var failedPeers: [Int: String] = [:]
     /// Rendezvous messages from this many bytes are copied with Cross Memory Attach (when allowed).
     let singleCopyThreshold: Int
     /// False once Cross Memory Attach failed with a permission error (or when disabled).
-    var singleCopyAllowed: Bool
+    @exclusivity(unchecked) var singleCopyAllowed: Bool
     /// True when waiting ranks must yield the CPU (oversubscribed, or asked to).
     let yieldWhenIdle: Bool
 
-    var posted: [ReceiveOperation] = []
-    var unexpected: [UnexpectedMessage] = []
-    var waitingSends = OperationTable<SendOperation>()
-    var waitingReceives = OperationTable<ReceiveOperation>()
-    var outboxes: [[Outgoing]]
-    var outboxCount = 0
-    var loopbackQueue: [(kind: WireKind, header: MatchHeader, payload: [UInt8])] = []
-    var sendPool: [SendOperation] = []
-    var receivePool: [ReceiveOperation] = []
-    var bufferedArea: BufferedSendArea?
-    private var warnedAboutReadySend = false
+    @exclusivity(unchecked) var posted: [ReceiveOperation] = []
+    @exclusivity(unchecked) var unexpected: [UnexpectedMessage] = []
+    @exclusivity(unchecked) var waitingSends = OperationTable<SendOperation>()
+    @exclusivity(unchecked) var waitingReceives = OperationTable<ReceiveOperation>()
+    @exclusivity(unchecked) var outboxes: [[Outgoing]]
+    @exclusivity(unchecked) var outboxCount = 0
+    @exclusivity(unchecked) var loopbackQueue: [(kind: WireKind, header: MatchHeader, payload: [UInt8])] = []
+    @exclusivity(unchecked) var sendPool: [SendOperation] = []
+    @exclusivity(unchecked) var receivePool: [ReceiveOperation] = []
+    @exclusivity(unchecked) var bufferedArea: BufferedSendArea?
+    @exclusivity(unchecked) private var warnedAboutReadySend = false
     /// The highest context id in use by this process (the world uses 0 and 1). Communicators take
     /// ids in pairs: point-to-point, then collective.
-    var highestContext: UInt32 = 1
+    @exclusivity(unchecked) var highestContext: UInt32 = 1
 
     init(rank: Int, size: Int, routes: [Route], sharedMemory: SharedMemoryTransport?, tcp: TCPTransport?,
          peerPIDs: [Int32], singleCopyAllowed: Bool, singleCopyThreshold: Int, yieldWhenIdle: Bool) {

@@ -1,4 +1,5 @@
 /// The engine's state for one send in flight. Pooled and reused: blocking calls allocate none.
+/// (Properties are `@exclusivity(unchecked)` for the reason given on `Engine`.)
 final class SendOperation {
     enum Phase {
         /// Created, not yet handed to the wire (waiting in the peer's outbox).
@@ -10,18 +11,18 @@ final class SendOperation {
         case complete
     }
 
-    var phase = Phase.complete
-    var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-    var destination = 0          // world rank
-    var header = MatchHeader()
-    var streamOffset = 0
-    var receiverOperation: UInt32 = 0
-    var id: UInt32 = 0
-    var error: MPIError?
+    @exclusivity(unchecked) var phase = Phase.complete
+    @exclusivity(unchecked) var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+    @exclusivity(unchecked) var destination = 0          // world rank
+    @exclusivity(unchecked) var header = MatchHeader()
+    @exclusivity(unchecked) var streamOffset = 0
+    @exclusivity(unchecked) var receiverOperation: UInt32 = 0
+    @exclusivity(unchecked) var id: UInt32 = 0
+    @exclusivity(unchecked) var error: MPIError?
     /// Keeps a caller's array alive while the send is in flight (nonblocking sends of arrays).
-    var keepAlive: AnyObject?
+    @exclusivity(unchecked) var keepAlive: AnyObject?
     /// The part of the attached buffer that a buffered send occupies, released on completion.
-    var bufferedRange: Range<Int>?
+    @exclusivity(unchecked) var bufferedRange: Range<Int>?
 
     var isComplete: Bool { if case .complete = phase { true } else { false } }
 
@@ -37,17 +38,17 @@ final class SendOperation {
 
 /// The engine's state for one posted receive. Pooled like ``SendOperation``.
 final class ReceiveOperation {
-    var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    var context: UInt32 = 0
-    var source: Int32 = 0     // rank in the communicator or anySource
-    var tag: Int32 = 0        // or anyTag
-    var isComplete = true
-    var status = Status.empty
-    var error: MPIError?
-    var id: UInt32 = 0
+    @exclusivity(unchecked) var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    @exclusivity(unchecked) var context: UInt32 = 0
+    @exclusivity(unchecked) var source: Int32 = 0     // rank in the communicator or anySource
+    @exclusivity(unchecked) var tag: Int32 = 0        // or anyTag
+    @exclusivity(unchecked) var isComplete = true
+    @exclusivity(unchecked) var status = Status.empty
+    @exclusivity(unchecked) var error: MPIError?
+    @exclusivity(unchecked) var id: UInt32 = 0
     /// Bytes still expected from data fragments (pipelined rendezvous).
-    var remaining = 0
-    var keepAlive: AnyObject?
+    @exclusivity(unchecked) var remaining = 0
+    @exclusivity(unchecked) var keepAlive: AnyObject?
 
     func reset() {
         isComplete = false
