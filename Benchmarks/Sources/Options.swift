@@ -1,6 +1,7 @@
 /// The benchmarks, named as `swiftmpi-bench` subcommands.
 enum Benchmark: String {
     case latency, bw, bibw, mbwMR = "mbw-mr", multiLatency = "multi-lat"
+    case barrier, bcast, allreduce, reduce, allgather, alltoall
 
     /// The OSU title.
     var title: String {
@@ -10,6 +11,20 @@ enum Benchmark: String {
         case .bibw: "Bi-Directional Bandwidth Test"
         case .mbwMR: "Multiple Bandwidth / Message Rate Test"
         case .multiLatency: "Multi Latency Test"
+        case .barrier: "Barrier Latency Test"
+        case .bcast: "Broadcast Latency Test"
+        case .allreduce: "Allreduce Latency Test"
+        case .reduce: "Reduce Latency Test"
+        case .allgather: "Allgather Latency Test"
+        case .alltoall: "All-to-All Latency Test"
+        }
+    }
+
+    /// Collective benchmarks report the average latency per call, averaged over the ranks (OSU).
+    var isCollective: Bool {
+        switch self {
+        case .barrier, .bcast, .allreduce, .reduce, .allgather, .alltoall: true
+        default: false
         }
     }
 
@@ -81,7 +96,8 @@ struct BenchOptions {
     /// (20 + 2 above 8 KiB).
     func counts(for size: Int, benchmark: Benchmark) -> (iterations: Int, warmup: Int) {
         let large = size > Self.largeMessage
-        let defaults = benchmark.isBandwidth ? (large ? (20, 2) : (100, 10)) : (large ? (1000, 10) : (10000, 100))
+        let defaults = benchmark.isCollective ? (large ? (100, 10) : (1000, 100))
+            : benchmark.isBandwidth ? (large ? (20, 2) : (100, 10)) : (large ? (1000, 10) : (10000, 100))
         return (iterations ?? defaults.0, warmup ?? defaults.1)
     }
 }

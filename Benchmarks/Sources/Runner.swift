@@ -36,9 +36,11 @@ final class BenchRunner {
             case .latency, .multiLatency: print("# Size          Latency (us)")
             case .bw, .bibw: print("# Size      Bandwidth (MB/s)")
             case .mbwMR: print("# [ pairs: \(world.size / 2) ] [ window size: \(options.window) ]\n# Size                  MB/s        Messages/s")
+            case .barrier: print("# Avg Latency(us)")
+            default: print("# Size       Avg Latency(us)")
             }
         }
-        for size in options.sizes {
+        for size in benchmark == .barrier ? [0] : options.sizes {
             let (iterations, warmup) = options.counts(for: size, benchmark: benchmark)
             try barrier()
             let result: (value: Double, rate: Double?)
@@ -47,6 +49,7 @@ final class BenchRunner {
             case .bw: result = (try bandwidth(size, iterations, warmup, bidirectional: false), nil)
             case .bibw: result = (try bandwidth(size, iterations, warmup, bidirectional: true), nil)
             case .mbwMR: result = try messageRate(size, iterations, warmup)
+            default: result = (try collective(benchmark, size, iterations, warmup), nil)
             }
             if world.rank == 0 { report(benchmark, size: size, result: result) }
             if world.rank == 0 && options.maxSize >= 1 << 20 && size >= 1 << 16 {
@@ -61,6 +64,8 @@ final class BenchRunner {
             let unit = benchmark.isBandwidth ? "MB/s" : "us"
             let rate = result.rate.map { ", \"messages_per_second\": \(format($0))" } ?? ""
             print("{\"benchmark\": \"\(benchmark.rawValue)\", \"size\": \(size), \"value\": \(format(result.value)), \"unit\": \"\(unit)\"\(rate), \"ranks\": \(world.size)}")
+        } else if benchmark == .barrier {
+            print(padded(format(result.value), 17))
         } else if let rate = result.rate {
             print(pad(size, 10) + padded(format(result.value), 18) + padded(format(rate), 18))
         } else {
@@ -154,6 +159,32 @@ final class BenchRunner {
         let pairRate = sender ? Double(iterations * window) / elapsed : 0
         let totalRate = try sumOverRanks(pairRate)
         return (totalRate * Double(size) / 1e6, totalRate)
+    }
+
+    /// osu_barrier, osu_bcast, osu_allreduce, …: each call timed alone (a barrier on the private
+    /// communicator separates calls), the average per rank, then averaged over ranks. Sizes are bytes
+    /// of Double (reductions) or of UInt8.
+    private func collective(_ benchmark: Benchmark, _ size: Int, _ iterations: Int, _ warmup: Int) throws -> Double {
+        var doubles = [Double](repeating: 1, count: max(size / 8, benchmark == .allreduce || benchmark == .reduce ? 1 : 0))
+        var bytes = [UInt8](repeating: 1, count: size)
+        let perRank = [UInt8](repeating: 2, count: size)
+        let blocks = [UInt8](repeating: 3, count: size * world.size)
+        var total = 0.0
+        for i in 0..<(iterations + warmup) {
+            let start = MPI.wtime()
+            switch benchmark {
+            case .barrier: try world.barrier()
+            case .bcast: try world.bcast(&bytes, root: 0)
+            case .allreduce: try world.allreduce(inPlace: &doubles, op: .sum)
+            case .reduce: try world.reduce(inPlace: &doubles, op: .sum, root: 0)
+            case .allgather: _ = try world.allgather(perRank)
+            case .alltoall: _ = try world.alltoall(blocks)
+            default: break
+            }
+            if i >= warmup { total += MPI.wtime() - start }
+            try barrier()
+        }
+        return try averageOverRanks(total * 1e6 / Double(iterations))
     }
 
     // MARK: - Helpers on the private communicator

@@ -13,7 +13,8 @@ import SwiftMPI
 let usage = """
     usage: swiftmpirun -n 2 swiftmpi-bench <benchmark> [options]
 
-    benchmarks: latency, bw, bibw, mbw-mr, multi-lat   (collectives follow with the collectives work)
+    benchmarks: latency, bw, bibw, mbw-mr, multi-lat (point-to-point, 2 ranks; mbw-mr and multi-lat
+                any even number), barrier, bcast, allreduce, reduce, allgather, alltoall (any number)
     options:
       -m MIN:MAX   message sizes in bytes (default 0:4194304; bw, bibw and mbw-mr start at 1)
       -i ITERS     timed iterations (default: OSU's, by size)
@@ -37,7 +38,7 @@ do {
 }
 
 let world = try MPI.initialize()
-guard world.size >= 2, benchmark != .latency && benchmark != .bw && benchmark != .bibw || world.size == 2 else {
+guard benchmark.isCollective || (world.size >= 2 && (benchmark != .latency && benchmark != .bw && benchmark != .bibw || world.size == 2)) else {
     if world.rank == 0 { print("swiftmpi-bench \(name): needs exactly 2 ranks (mbw-mr and multi-lat take an even number)") }
     try MPI.finalize()
     exit(2)

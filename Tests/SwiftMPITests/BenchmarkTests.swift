@@ -26,6 +26,23 @@ struct BenchmarkTests {
         }
     }
 
+    @Test("collective benchmarks print the average latency per size on any rank count",
+          arguments: [("allreduce", 3), ("bcast", 4), ("reduce", 2), ("allgather", 3), ("alltoall", 2)])
+    func collectives(benchmark: String, ranks: Int) throws {
+        let result = try JobRunner.run(["-n", "\(ranks)", "swiftmpi-bench", benchmark, "-m", "8:4096", "-i", "5", "-x", "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let rows = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(rows.map { Int($0.split(separator: " ")[0]) } == [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096])
+        #expect(rows.allSatisfy { Double($0.split(separator: " ")[1])! > 0 })
+    }
+
+    @Test("the barrier benchmark prints one latency")
+    func barrier() throws {
+        let result = try JobRunner.run(["-n", "3", "swiftmpi-bench", "barrier", "-i", "5", "-x", "1"])
+        #expect(result.status == 0)
+        #expect(result.stdout.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces).wholeMatch(of: /\d+\.\d\d/) != nil } == true)
+    }
+
     @Test("--json prints one object per size")
     func json() throws {
         let result = try JobRunner.run(["-n", "2", "swiftmpi-bench", "latency", "-m", "0:8", "-i", "5", "-x", "1", "--json"])
