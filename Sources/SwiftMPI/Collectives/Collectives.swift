@@ -35,7 +35,23 @@ extension Communicator {
     // MARK: - Blocking
 
     /// Returns once every rank has entered the barrier (MPI_Barrier).
-    public func barrier() throws { try run { scheduleBarrier($0) } }
+    public func barrier() throws {
+        // Dissemination with blocking zero-byte messages: eager, so a send never waits for its
+        // receiver, and nothing is allocated (no schedule, no requests).
+        let (channel, tag) = nextCollective()
+        var distance = 1
+        while distance < size {
+            try channel.blockingSend(UnsafeRawBufferPointer(start: nil, count: 0), to: (rank + distance) % size, tag: tag,
+                                     mode: .standard, "barrier")
+            _ = try channel.blockingReceive(UnsafeMutableRawBufferPointer(start: nil, count: 0), from: (rank - distance + size) % size,
+                                            tag: tag, "barrier")
+            distance *= 2
+        }
+    }
+
+    /// Vectors up to this many bytes take the blocking small-message allreduce (well below every
+    /// transport's eager limit, so blocking sends never wait for their receivers).
+    static let smallAllreduceBytes = 1024
 
     /// Sends the root's `buffer` to every rank; every rank passes a buffer of the same count (MPI_Bcast).
     public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], root: Int) throws {
@@ -69,6 +85,9 @@ extension Communicator {
 
     /// In-place allreduce (MPI_IN_PLACE).
     public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) throws {
+        if values.count * MemoryLayout<T>.stride <= Self.smallAllreduceBytes {
+            return try values.withUnsafeMutableBufferPointer { try smallAllreduce($0, op: op) }
+        }
         try values.withUnsafeMutableBufferPointer { buffer in
             try run { scheduleAllreduce(UnsafeBufferPointer(buffer), into: buffer, op: op, $0) }
         }
@@ -198,6 +217,58 @@ extension Communicator {
             }
         }
         return rank == 0 ? nil : result
+    }
+
+    /// Recursive doubling (with the fold for non-powers of two) over blocking eager messages: the
+    /// same exchanges as the scheduled algorithm, without its per-call allocations.
+    private func smallAllreduce<T>(_ result: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>) throws {
+        let (channel, tag) = nextCollective()
+        let count = result.count
+        guard size > 1 else { return }
+        try withUnsafeTemporaryAllocation(of: T.self, capacity: max(count, 1)) { incoming in
+            let incomingBytes = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: incoming[0..<count]))
+            let resultBytes = UnsafeRawBufferPointer(result)
+            func exchange(with partner: Int) throws {
+                try channel.blockingSend(resultBytes, to: partner, tag: tag, mode: .standard, "allreduce")
+                _ = try channel.blockingReceive(incomingBytes, from: partner, tag: tag, "allreduce")
+                if count > 0 {
+                    if partner < rank {
+                        op.apply(incoming.baseAddress!, result.baseAddress!, into: result.baseAddress!, count: count)
+                    } else {
+                        op.apply(result.baseAddress!, incoming.baseAddress!, into: result.baseAddress!, count: count)
+                    }
+                }
+            }
+            var powerOfTwo = 1
+            while powerOfTwo * 2 <= size { powerOfTwo *= 2 }
+            let remainder = size - powerOfTwo
+            var newRank = rank - remainder
+            if rank < 2 * remainder {
+                if rank % 2 == 0 {
+                    try channel.blockingSend(resultBytes, to: rank + 1, tag: tag, mode: .standard, "allreduce")
+                    newRank = -1
+                } else {
+                    _ = try channel.blockingReceive(incomingBytes, from: rank - 1, tag: tag, "allreduce")
+                    if count > 0 { op.apply(incoming.baseAddress!, result.baseAddress!, into: result.baseAddress!, count: count) }
+                    newRank = rank / 2
+                }
+            }
+            if newRank >= 0 {
+                var mask = 1
+                while mask < powerOfTwo {
+                    let partnerNew = newRank ^ mask
+                    try exchange(with: partnerNew < remainder ? partnerNew * 2 + 1 : partnerNew + remainder)
+                    mask <<= 1
+                }
+            }
+            if rank < 2 * remainder {
+                if rank % 2 == 0 {
+                    _ = try channel.blockingReceive(UnsafeMutableRawBufferPointer(result), from: rank + 1, tag: tag, "allreduce")
+                } else {
+                    try channel.blockingSend(resultBytes, to: rank - 1, tag: tag, mode: .standard, "allreduce")
+                }
+            }
+        }
     }
 
     // MARK: - Nonblocking
