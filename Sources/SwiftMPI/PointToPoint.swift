@@ -114,6 +114,7 @@ extension Communicator {
         operation.buffer = buffer
         operation.context = context
         operation.source = Int32(truncatingIfNeeded: source)
+        operation.peer = source == MPI.anySource ? -1 : worldRank(source)
         operation.tag = Int32(truncatingIfNeeded: tag)
     }
 }

@@ -105,7 +105,10 @@ case "keep-talking":  // ping-pong between ranks 0 and 1 for <seconds>, then rep
         }
     }
     print("rank \(world.rank) exchanged \(exchanged) round trips, value \(value[0])")
-case "peer-dies":  // rank 1 dies; rank 0, ignoring SIGTERM for a moment, sees .peerFailed in recv
+case "peer-dies", "peer-dies-split":
+    // Rank 1 dies; rank 0, ignoring SIGTERM for a moment, sees .peerFailed in its receive. With
+    // "-split" the receive is on a communicator whose ranks are reversed (world rank 1 is rank 0 there).
+    let comm = mode == "peer-dies" ? world : try world.split(color: 0, key: -world.rank)!
     if world.rank == 1 {
         usleep(200_000)
         _exit(9)
@@ -114,7 +117,8 @@ case "peer-dies":  // rank 1 dies; rank 0, ignoring SIGTERM for a moment, sees .
         signal(SIGTERM, SIG_IGN)
         var buffer: [Int32] = [0]
         do {
-            try world.recv(into: &buffer, from: 1, tag: 5)
+            let dyingRank = mode == "peer-dies" ? 1 : 0  // world rank 1, numbered in `comm` (2 ranks)
+            try comm.recv(into: &buffer, from: dyingRank, tag: 5)
             print("rank 0: recv returned without error")
         } catch let error as MPIError {
             print("rank 0 got \(error.code): \(error.message)")

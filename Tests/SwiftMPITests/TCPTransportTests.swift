@@ -86,9 +86,10 @@ struct TCPTransportTests {
         #expect(stderr.contains("rank 1: rejected a TCP connection from 127.0.0.1"), "stderr: \(stderr)")
     }
 
-    @Test("a peer that dies turns a pending receive into .peerFailed, not a hang")
-    func peerFailure() throws {
-        let result = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "peer-dies"])
+    @Test("a peer that dies turns a pending receive into .peerFailed, not a hang (also where ranks are renumbered)",
+          arguments: ["peer-dies", "peer-dies-split"])
+    func peerFailure(mode: String) throws {
+        let result = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-testrank", mode])
         #expect(result.status == 9)
         #expect(result.stdout.contains("rank 0 got peerFailed: rank 1 failed: connection closed by rank 1"), "stdout: \(result.stdout)")
         #expect(result.stderr.contains("rank 1 (pid"))

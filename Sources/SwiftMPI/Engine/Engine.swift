@@ -351,6 +351,7 @@ final class Engine {
             if error == EPERM || error == ENOSYS || error == EACCES { singleCopyAllowed = false }
         }
         operation.remaining = total
+        operation.peer = peer
         operation.id = waitingReceives.insert(operation)
         var request = reply
         request.receiverOperation = operation.id
@@ -424,7 +425,7 @@ final class Engine {
         var index = 0
         while index < posted.count {
             let operation = posted[index]
-            if operation.source == MPI.anySourceCode || Int(operation.source) == peer {
+            if operation.source == MPI.anySourceCode || operation.peer == peer {
                 posted.remove(at: index)
                 operation.error = error
                 operation.isComplete = true
@@ -433,7 +434,7 @@ final class Engine {
             }
         }
         for id in waitingReceives.ids {
-            if let operation = waitingReceives.lookup(id), operation.status.source == peer {
+            if let operation = waitingReceives.lookup(id), operation.peer == peer {
                 _ = waitingReceives.remove(id)
                 operation.error = error
                 operation.isComplete = true

@@ -41,6 +41,9 @@ final class ReceiveOperation {
     @exclusivity(unchecked) var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     @exclusivity(unchecked) var context: UInt32 = 0
     @exclusivity(unchecked) var source: Int32 = 0     // rank in the communicator or anySource
+    /// The world rank the message comes from: the named source, or once a rendezvous has matched, its
+    /// sender; -1 while a wildcard receive is unmatched. Lets a failed peer fail exactly its receives.
+    @exclusivity(unchecked) var peer = -1
     @exclusivity(unchecked) var tag: Int32 = 0        // or anyTag
     @exclusivity(unchecked) var isComplete = true
     @exclusivity(unchecked) var status = Status.empty
@@ -51,6 +54,7 @@ final class ReceiveOperation {
     @exclusivity(unchecked) var keepAlive: AnyObject?
 
     func reset() {
+        peer = -1
         isComplete = false
         status = .empty
         error = nil
