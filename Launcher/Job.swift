@@ -10,11 +10,9 @@ import Glibc
 ///
 /// Termination policy: the first rank that fails (nonzero exit, a signal, MPI.abort, or exit without
 /// MPI.finalize after MPI.initialize) ends the job: one line on stderr names it, every other rank's
-/// process group gets SIGTERM and, ``gracePeriod`` later, SIGKILL. The launcher's status is the failed
+/// process group gets SIGTERM and, half a second later, SIGKILL (``TerminationPolicy``). The launcher's status is the failed
 /// rank's. Everything runs on one thread around poll(2); signals arrive through a signalfd.
 final class Job {
-    /// Time between SIGTERM and SIGKILL when the job is ended.
-    static let gracePeriod = 0.5
     /// How long output is still relayed after the last rank exited (grandchildren may hold the pipes).
     static let drainPeriod = 1.0
 
@@ -29,10 +27,7 @@ final class Job {
     private var ranks: [Rank] = []
     private var relays: [OutputRelay] = []
     private var stdinForwarder: StdinForwarder?
-    private var exitStatus: Int32 = 0
-    private var ending = false
-    private var killDeadline: Double?
-    private var interruptCount = 0
+    private lazy var termination = TerminationPolicy(clock: now) { [unowned self] signal in killAll(signal) }
 
     init(plan: JobPlan) { self.plan = plan }
 
@@ -61,15 +56,15 @@ final class Job {
                 lastExit = lastExit ?? now()
                 if now() - lastExit! > Self.drainPeriod { break }
             }
-            if let deadline, !ending, now() >= deadline { timedOut() }
-            if let killDeadline, now() >= killDeadline { killAll(SIGKILL); self.killDeadline = nil }
+            if let deadline, !termination.ending, now() >= deadline { timedOut() }
+            termination.escalateIfDue(now: now())
 
             var requests: [(fd: Int32, events: Int16)] = [(signals.fd, Int16(POLLIN))]
             requests += server.pollRequests
             requests += relays.map { ($0.sourceFD, Int16(POLLIN)) }
             if let stdinForwarder { requests += stdinForwarder.pollRequests }
             var fds = requests.map { pollfd(fd: $0.fd, events: $0.events, revents: 0) }
-            let wakeups = [deadline.flatMap { ending ? nil : $0 }, killDeadline, lastExit.map { $0 + Self.drainPeriod }]
+            let wakeups = [deadline.flatMap { termination.ending ? nil : $0 }, termination.killDeadline, lastExit.map { $0 + Self.drainPeriod }]
             let timeoutMS = wakeups.compactMap { $0 }.map { max(0, Int32((($0 - now()) * 1000).rounded(.up))) }.min() ?? -1
             let ready = poll(&fds, nfds_t(fds.count), timeoutMS)
             if ready < 0 && errno != EINTR { throw LaunchError("poll failed: \(SystemError.text(errno))") }
@@ -91,7 +86,7 @@ final class Job {
             }
         }
         for var relay in relays { relay.finish(); close(relay.sourceFD) }
-        return exitStatus
+        return termination.exitStatus
     }
 
     // MARK: - Starting
@@ -153,17 +148,7 @@ final class Job {
         for signal in signals {
             switch signal {
             case SIGCHLD: reapChildren()
-            case SIGINT:
-                interruptCount += 1
-                if interruptCount == 1 {
-                    killAll(SIGINT)
-                } else {
-                    report("second interrupt; killing all ranks")
-                    killAll(SIGKILL)
-                }
-            default:  // SIGTERM, SIGHUP, SIGQUIT: forward, then SIGKILL after the grace period
-                killAll(signal)
-                if killDeadline == nil { killDeadline = now() + Self.gracePeriod }
+            default: termination.forward(signal)
             }
         }
     }
@@ -199,15 +184,7 @@ final class Job {
         end(status: 124, line: "timed out after \(plan.timeout!) s; ranks still running: \(running); job aborted")
     }
 
-    /// Ends the job once: prints `line`, records `status`, and terminates every rank still running.
-    private func end(status: Int32, line: String) {
-        guard !ending else { return }
-        ending = true
-        exitStatus = status
-        report("\(line)")
-        killAll(SIGTERM)
-        killDeadline = now() + Self.gracePeriod
-    }
+    private func end(status: Int32, line: String) { termination.end(status: status, line: line) }
 
     private func killAll(_ signal: Int32) {
         for rank in ranks where !rank.exited { kill(-rank.pid, signal) }
@@ -216,7 +193,7 @@ final class Job {
 
 // MARK: - Helpers
 
-private func now() -> Double {
+func now() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9

@@ -40,10 +40,8 @@ final class MultiHostJob {
     private var links: [HostLink]
     private var rankRelays: [Int: OutputRelay] = [:]
     private var agentRelays: [OutputRelay] = []
-    private var exitStatus: Int32 = 0
-    private var ending = false
-    private var killDeadline: Double?
-    private var interruptCount = 0
+    private lazy var termination = TerminationPolicy(clock: Handshake.now) { [unowned self] signal in signalAll(signal) }
+    private var ending: Bool { termination.ending }
 
     init(plan: JobPlan, hosts: HostPlan, launchAgent: String, tcpInterface: String?) {
         self.plan = plan
@@ -90,7 +88,7 @@ final class MultiHostJob {
                 end(status: 1, line: "the daemon on host \(missing.name) did not connect within 60 s; job aborted")
                 markExited(host: links.firstIndex { $0 === missing }!)
             }
-            if let killDeadline, now >= killDeadline { signalAll(SIGKILL); self.killDeadline = nil }
+            termination.escalateIfDue(now: now)
 
             var requests: [(Int32, Int16)] = [(signals.fd, Int16(POLLIN)), (listenFD, Int16(POLLIN))]
             requests += links.filter { $0.fd >= 0 && !$0.closed }.map { ($0.fd, Int16(POLLIN)) }
@@ -115,7 +113,7 @@ final class MultiHostJob {
         for var relay in rankRelays.values { relay.finish() }
         for link in links where link.fd >= 0 { close(link.fd) }
         reapAgents(wait: true)
-        return exitStatus
+        return termination.exitStatus
     }
 
     // MARK: - Daemons
@@ -266,29 +264,13 @@ final class MultiHostJob {
     private func handle(signals: [Int32]) {
         for signal in signals {
             switch signal {
-            case SIGCHLD:
-                reapAgents(wait: false)
-            case SIGINT:
-                interruptCount += 1
-                if interruptCount == 1 { signalAll(SIGINT) } else {
-                    report("second interrupt; killing all ranks")
-                    signalAll(SIGKILL)
-                }
-            default:
-                signalAll(signal)
-                if killDeadline == nil { killDeadline = Handshake.now() + Job.gracePeriod }
+            case SIGCHLD: reapAgents(wait: false)
+            default: termination.forward(signal)
             }
         }
     }
 
-    private func end(status: Int32, line: String) {
-        guard !ending else { return }
-        ending = true
-        exitStatus = status
-        report(line)
-        signalAll(SIGTERM)
-        killDeadline = Handshake.now() + Job.gracePeriod
-    }
+    private func end(status: Int32, line: String) { termination.end(status: status, line: line) }
 
     private func signalAll(_ signal: Int32) {
         for link in links where link.fd >= 0 && !link.closed {
@@ -301,7 +283,7 @@ final class MultiHostJob {
         for link in links where link.agentPID > 0 && !link.agentExited {
             var status: Int32 = 0
             while true {
-                let result = waitpid(link.agentPID, &status, wait ? WNOHANG : WNOHANG)
+                let result = waitpid(link.agentPID, &status, WNOHANG)
                 if result == link.agentPID {
                     link.agentExited = true
                     if link.fd < 0 && !link.closed {  // the daemon never connected: its host's ranks never started

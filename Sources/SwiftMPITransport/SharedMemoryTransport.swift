@@ -61,10 +61,7 @@ public final class SharedMemoryTransport {
         }
         outbound = UnsafeMutableBufferPointer(start: nil, count: 0)
         peerSegments = Array(repeating: nil, count: localSize)
-        jobPrefix = "swiftmpi-\(jobID)-"
     }
-
-    private let jobPrefix: String
 
     /// The segment name of `localRank` in job `jobID`.
     public static func segmentName(jobID: String, localRank: Int) -> String { "/swiftmpi-\(jobID)-\(localRank)" }

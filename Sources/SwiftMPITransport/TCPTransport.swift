@@ -54,7 +54,6 @@ public final class TCPTransport {
     /// "address:port" where this rank accepts its peers, published at wire-up.
     public let endpoint: String
     private let listenFD: Int32
-    private let secret: JobSecret
     private let handshake: Handshake
     var connections: [Connection?]
     /// Peers whose connection broke since the last ``takeFailures()``, with the reason.
@@ -68,7 +67,6 @@ public final class TCPTransport {
     public init(rank: Int, size: Int, address: String, secret: JobSecret) throws(TransportError) {
         self.rank = rank
         self.size = size
-        self.secret = secret
         connections = Array(repeating: nil, count: size)
         do {
             let (fd, port) = try TCPSocket.listen(address: address)
