@@ -81,11 +81,28 @@ final class CommunicatorState: @unchecked Sendable {
     var isFreed = false
     /// Incremented by every collective call (all ranks call collectives in the same order).
     var collectiveSequence = 0
+    @exclusivity(unchecked) private var sharedChannelResolved = false
+    @exclusivity(unchecked) private var sharedChannel: SharedCollectiveChannel?
 
     init(context: UInt32, group: Group, topology: CartesianTopology? = nil) {
         self.context = context
         self.group = group
         self.worldRanks = group.worldRanks
         self.topology = topology
+    }
+
+    /// The intra-host collective fast path, or nil if this communicator does not qualify; looked up
+    /// at the first blocking collective (all ranks decide alike; see ``SharedCollectiveChannel``).
+    @inline(__always)
+    func sharedCollectiveChannel(_ runtime: Runtime) -> SharedCollectiveChannel? {
+        if sharedChannelResolved { return sharedChannel }
+        sharedChannelResolved = true
+        guard runtime.sharedCollectives else { return nil }
+        sharedChannel = SharedCollectiveChannel.make(engine: runtime.engine, context: context, worldRanks: worldRanks,
+                                                     rank: group.rank ?? 0)
+        if runtime.debug {
+            report("rank \(runtime.rank): communicator of context \(context) (\(worldRanks.count) ranks): small collectives \(sharedChannel == nil ? "by messages" : "through shared memory")")
+        }
+        return sharedChannel
     }
 }

@@ -22,28 +22,38 @@ public struct Group: Sendable, Equatable {
     /// The empty group (MPI_GROUP_EMPTY).
     public var empty: Group { Group(worldRanks: [], myWorldRank: myWorldRank) }
 
-    /// The group of `ranks` of this group, in that order (MPI_Group_incl). Traps on a rank outside
-    /// the group or a duplicate: building groups is program logic, not data.
-    public func include(_ ranks: [Int]) -> Group {
-        precondition(Set(ranks).count == ranks.count, "Group.include: duplicate ranks in \(ranks)")
-        return Group(worldRanks: ranks.map { rank in
-            precondition(rank >= 0 && rank < size, "Group.include: rank \(rank) is outside 0..<\(size)")
-            return worldRanks[rank]
-        }, myWorldRank: myWorldRank)
+    /// The group of `ranks` of this group, in that order (MPI_Group_incl).
+    ///
+    /// Throws `.invalidRank` for a rank outside `0..<size` or a rank given twice. (MPI reports these
+    /// as `MPI_ERR_RANK`; the call is therefore spelled `try group.include([0, 2])`.)
+    public func include(_ ranks: [Int]) throws(MPIError) -> Group {
+        try checkRanks(ranks, "include")
+        return Group(worldRanks: ranks.map { worldRanks[$0] }, myWorldRank: myWorldRank)
     }
 
-    /// This group without `ranks`, order kept (MPI_Group_excl).
-    public func exclude(_ ranks: [Int]) -> Group {
-        for rank in ranks { precondition(rank >= 0 && rank < size, "Group.exclude: rank \(rank) is outside 0..<\(size)") }
+    /// This group without `ranks`, order kept (MPI_Group_excl). Throws `.invalidRank` for a rank
+    /// outside `0..<size` or a rank given twice.
+    public func exclude(_ ranks: [Int]) throws(MPIError) -> Group {
+        try checkRanks(ranks, "exclude")
         let excluded = Set(ranks)
         return Group(worldRanks: worldRanks.indices.filter { !excluded.contains($0) }.map { worldRanks[$0] }, myWorldRank: myWorldRank)
     }
 
     /// The group of the ranks in `ranges` (each a strided range, as MPI_Group_range_incl).
-    public func include(ranges: [StrideThrough<Int>]) -> Group { include(ranges.flatMap { Array($0) }) }
+    public func include(ranges: [StrideThrough<Int>]) throws(MPIError) -> Group { try include(ranges.flatMap { Array($0) }) }
 
     /// This group without the ranks in `ranges` (MPI_Group_range_excl).
-    public func exclude(ranges: [StrideThrough<Int>]) -> Group { exclude(ranges.flatMap { Array($0) }) }
+    public func exclude(ranges: [StrideThrough<Int>]) throws(MPIError) -> Group { try exclude(ranges.flatMap { Array($0) }) }
+
+    private func checkRanks(_ ranks: [Int], _ call: String) throws(MPIError) {
+        var seen = Set<Int>()
+        for rank in ranks {
+            guard rank >= 0 && rank < size else {
+                throw MPIError(.invalidRank, "Group.\(call): rank \(rank) is outside 0..<\(size)")
+            }
+            guard seen.insert(rank).inserted else { throw MPIError(.invalidRank, "Group.\(call): rank \(rank) is given twice") }
+        }
+    }
 
     /// All of this group, then the members of `other` not in it (MPI_Group_union).
     public func union(_ other: Group) -> Group {

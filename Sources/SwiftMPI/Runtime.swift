@@ -16,11 +16,17 @@ final class Runtime: @unchecked Sendable {
     let threadLevel: ThreadLevel
     let keyValue: KeyValueClient?
     let engine: Engine
+    /// `SWIFTMPI_DEBUG=1`: describe wire-up and collective paths on stderr.
+    let debug: Bool
+    /// `SWIFTMPI_SHM_COLLECTIVES=0` turns the intra-host collective fast path off.
+    let sharedCollectives: Bool
     /// Serializes every call at thread level `.multiple`; nil (no cost) at the lower levels.
     private let lock: EngineLock?  // recursive: collective schedules start sends from inside a wait
     private(set) var isActive = true
 
-    private init(rank: Int, size: Int, threadLevel: ThreadLevel, keyValue: KeyValueClient?, engine: Engine) {
+    private init(rank: Int, size: Int, threadLevel: ThreadLevel, keyValue: KeyValueClient?, engine: Engine, debug: Bool, sharedCollectives: Bool) {
+        self.debug = debug
+        self.sharedCollectives = sharedCollectives
         self.rank = rank
         self.size = size
         self.threadLevel = threadLevel
@@ -75,7 +81,7 @@ final class Runtime: @unchecked Sendable {
             let engine = Engine(rank: 0, size: 1, routes: [.loopback], sharedMemory: nil, tcp: nil, peerPIDs: [getpid()],
                                 singleCopyAllowed: false, singleCopyThreshold: settings.singleCopyThreshold,
                                 yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: false))
-            runtime = Runtime(rank: 0, size: 1, threadLevel: threadLevel, keyValue: nil, engine: engine)
+            runtime = Runtime(rank: 0, size: 1, threadLevel: threadLevel, keyValue: nil, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives)
         }
         current = runtime
         let group = Group(worldRanks: Array(0..<runtime.size), myWorldRank: runtime.rank)
@@ -179,7 +185,7 @@ final class Runtime: @unchecked Sendable {
             }.joined(separator: " ")
             report("rank \(rank) on \(launch.hostID): routes \(described); shm eager limit \(sharedMemory?.limits.maxPayload ?? 0) B, single copy \(singleCopyAllowed ? "from \(settings.singleCopyThreshold) B" : "off"), tcp \(tcp?.endpoint ?? "unused"), waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
         }
-        return Runtime(rank: rank, size: launch.size, threadLevel: threadLevel, keyValue: client, engine: engine)
+        return Runtime(rank: rank, size: launch.size, threadLevel: threadLevel, keyValue: client, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives)
     }
 
     static func stop() throws(MPIError) {
@@ -258,6 +264,7 @@ struct RuntimeSettings {
     var singleCopyThreshold = 256 * 1024
     var waitMode = "auto"
     var debug = false
+    var sharedCollectives = true
 
     static func fromEnvironment() -> RuntimeSettings {
         var settings = RuntimeSettings()
@@ -271,6 +278,7 @@ struct RuntimeSettings {
             settings.waitMode = value
         }
         settings.debug = WireupEnvironment.value("SWIFTMPI_DEBUG") == "1"
+        settings.sharedCollectives = WireupEnvironment.value("SWIFTMPI_SHM_COLLECTIVES") != "0"
         return settings
     }
 

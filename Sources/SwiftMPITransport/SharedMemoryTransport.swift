@@ -4,21 +4,27 @@ import CShims
 /// straight from a peer's memory with Cross Memory Attach where the kernel allows it.
 ///
 /// Each rank owns one segment, `/dev/shm/swiftmpi-<job>-<local rank>` (mode 0600), holding one
-/// ``SlotRing`` per sending peer: the ring from local rank `s` starts at `s * ringBytes`. Peers attach
+/// ``SlotRing`` per sending peer: the ring from local rank `s` starts at `s * ringBytes`, followed by
+/// the rank's collective channels (``collectiveChannel(_:ofLocalRank:)``). Peers attach
 /// to each other's segments during wire-up; then every rank unlinks its own name, so nothing is left in
 /// /dev/shm whichever way the job ends (the launcher also removes stale names of its job).
 ///
 /// ```
 ///  segment of local rank r
 ///  ┌─────────────────────┬─────────────────────┬─────┬──────────────────────────┐
-///  │ ring from rank 0    │ ring from rank 1    │ ... │ ring from rank size-1    │
-///  │ (slotCount slots)   │                     │     │ (own index: unused)      │
-///  └─────────────────────┴─────────────────────┴─────┴──────────────────────────┘
+///  │ ring from rank 0    │ ring from rank 1    │ ... │ ring from rank size-1    │ collective channels     │
+///  │ (slotCount slots)   │                     │     │ (own index: unused)      │ 64 × 2 × 1152 bytes     │
+///  └─────────────────────┴─────────────────────┴─────┴──────────────────────────┴───────────────────────┘
 /// ```
 public final class SharedMemoryTransport {
     /// Slots per ring and bytes per slot: 64 × (16 KiB + 64 B) ≈ 1 MiB per ordered pair of ranks.
     public static let defaultSlotCount = 64
     public static let defaultStride = 16 * 1024 + 64
+
+    /// Collective channels per segment, and the bytes of one of a channel's two buffers (written only
+    /// by the segment's owner; the layout inside is the collectives' business).
+    public static let collectiveChannelCount = 64
+    public static let collectiveBufferBytes = 1152
 
     public let localRank: Int
     public let localSize: Int
@@ -47,7 +53,7 @@ public final class SharedMemoryTransport {
         self.slotCount = slotCount
         self.stride = stride
         let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
-        segmentBytes = ringBytes * localSize
+        segmentBytes = ringBytes * localSize + Self.collectiveChannelCount * 2 * Self.collectiveBufferBytes
         ownName = Self.segmentName(jobID: jobID, localRank: localRank)
         var address: UnsafeMutableRawPointer?
         let error = cshims_segment_create(ownName, segmentBytes, &address)
@@ -89,6 +95,16 @@ public final class SharedMemoryTransport {
         let storage = UnsafeMutableBufferPointer<SlotRing>.allocate(capacity: rings.count)
         _ = storage.initialize(from: rings)
         outbound = storage
+    }
+
+    /// The two buffers (``collectiveBufferBytes`` each, 64-byte aligned, zero-filled at creation) of
+    /// collective channel `channel` in the segment of local rank `local`, or nil if that is not
+    /// mapped. Each rank writes only its own channels; peers read them.
+    public func collectiveChannel(_ channel: Int, ofLocalRank local: Int) -> UnsafeMutableRawPointer? {
+        guard channel >= 0 && channel < Self.collectiveChannelCount && local >= 0 && local < localSize else { return nil }
+        guard let segment = local == localRank ? ownSegment : peerSegments[local] else { return nil }
+        let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
+        return segment + ringBytes * localSize + channel * 2 * Self.collectiveBufferBytes
     }
 
     /// Removes this rank's segment name (mappings stay valid); call once all peers have attached.

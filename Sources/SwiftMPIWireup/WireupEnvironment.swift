@@ -38,7 +38,8 @@ public enum WireupEnvironment {
         ("SWIFTMPI_SINGLE_COPY", "cma (default, where the kernel allows it) or none: large shared-memory messages by pipelined copy"),
         ("SWIFTMPI_SINGLE_COPY_THRESHOLD", "bytes from which shared-memory rendezvous uses Cross Memory Attach (default 262144)"),
         ("SWIFTMPI_WAIT_MODE", "auto (default: yield when oversubscribed), spin or yield"),
-        ("SWIFTMPI_DEBUG", "1 prints wire-up and transport decisions to stderr"),
+        ("SWIFTMPI_SHM_COLLECTIVES", "1 (default) or 0: small blocking collectives of one host's ranks through shared memory instead of messages"),
+        ("SWIFTMPI_DEBUG", "1 prints wire-up, transport and collective-path decisions to stderr"),
     ]
 
     /// The variables the launcher sets for each rank (and removes from what it passes through).

@@ -29,6 +29,13 @@ for count in [0, 1, 7, 1000, 70_000] {
         try world.bcast(&buffer, root: root)
         require(buffer == (0..<count).map { Int64($0 * 3 + root) }, "bcast count \(count) root \(root)")
     }
+    if count == 70_000 {
+        // Past the scatter-allgather threshold with blocks that do not divide evenly.
+        var odd = [UInt8](repeating: 0, count: 300_001)
+        if r == n - 1 { odd = (0..<300_001).map { UInt8(truncatingIfNeeded: $0 &* 7) } }
+        try world.bcast(&odd, root: n - 1)
+        require(odd == (0..<300_001).map { UInt8(truncatingIfNeeded: $0 &* 7) }, "bcast of 300 001 bytes")
+    }
     let mine = (0..<count).map { Double($0) + Double(r) * 0.5 }
     let expectedSum = (0..<count).map { i in (0..<n).reduce(0.0) { $0 + Double(i) + Double($1) * 0.5 } }
     let total = try world.allreduce(mine, op: .sum)
@@ -123,14 +130,14 @@ require((0..<n).allSatisfy { gatherBuffer[$0] == $0 * $0 }, "iallgather")
 // MARK: Groups
 let everyone = world.group
 require(everyone.size == n && everyone.rank == r, "world group")
-let evens = everyone.include(Array(stride(from: 0, to: n, by: 2)))
-let odds = everyone.exclude(Array(stride(from: 0, to: n, by: 2)))
+let evens = try everyone.include(Array(stride(from: 0, to: n, by: 2)))
+let odds = try everyone.exclude(Array(stride(from: 0, to: n, by: 2)))
 require(evens.size + odds.size == n && evens.intersection(odds).size == 0, "include/exclude")
 require(evens.union(odds).compare(everyone) == (n <= 2 ? .identical : .similar), "union: evens then odds")
 require(everyone.difference(evens).compare(odds) == .identical, "difference")
 require(everyone.translateRanks([0, 1].filter { $0 < n }, to: evens) == [0, 1].filter { $0 < n }.map { $0 % 2 == 0 ? $0 / 2 : nil }, "translate")
 require(evens.rank == (r % 2 == 0 ? r / 2 : nil), "group rank")
-require(everyone.include(ranges: [stride(from: 0, through: n - 1, by: 3)]).size == (n + 2) / 3, "range include")
+require(try everyone.include(ranges: [stride(from: 0, through: n - 1, by: 3)]).size == (n + 2) / 3, "range include")
 
 // MARK: Communicators: split, create, dup, isolation, concurrent use of overlapping communicators
 let halves = try world.split(color: r % 2, key: -r)
@@ -164,6 +171,35 @@ require(evenSum == nil || evenSum! == (0..<n).filter { $0 % 2 == 0 }.reduce(0, +
 let shared = try world.splitType(.shared)
 require(shared != nil && shared!.size >= 1, "splitType")
 
+// Back-to-back small collectives (the shared-memory fast path reuses its two buffers every other
+// step): rotating roots, mixed kinds and communicators, nonblocking ones in flight across them.
+for round in 0..<600 {
+    let root = round % n
+    let comm = round % 3 == 0 ? halves! : (round % 3 == 1 ? world : copy)
+    let count = round % 7 * 20
+    switch round % 5 {
+    case 0:
+        try comm.barrier()
+    case 1:
+        var buffer = comm.rank == root % comm.size ? (0..<count).map { $0 &* round } : [Int](repeating: -1, count: count)
+        try comm.bcast(&buffer, root: root % comm.size)
+        require(buffer == (0..<count).map { $0 &* round }, "round \(round): bcast")
+    case 2:
+        let sums = try comm.allreduce((0..<count).map { Double($0 + comm.rank + round) }, op: .sum)
+        require(sums == (0..<count).map { i in (0..<comm.size).reduce(0.0) { $0 + Double(i + $1 + round) } }, "round \(round): allreduce")
+    case 3:
+        let minima = try comm.reduce((0..<count).map { Int32($0 - comm.rank) }, op: .min, root: root % comm.size)
+        require(comm.rank == root % comm.size ? minima! == (0..<count).map { Int32($0 - comm.size + 1) } : minima == nil,
+                "round \(round): reduce")
+    default:
+        var value = [round, comm.rank]
+        let request = try value.withUnsafeMutableBufferPointer { try world.ibcast($0, root: 0) }
+        try comm.barrier()
+        try request.wait()
+        require(value[0] == round, "round \(round): ibcast across a barrier")
+    }
+}
+
 // MARK: Cartesian topology and attributes
 let dims = try MPI.dimsCreate(nodes: n, dimensions: 2)
 require(dims.reduce(1, *) == n && dims[0] >= dims[1], "dimsCreate \(dims)")
@@ -186,6 +222,16 @@ do {
     require(false, "bad root accepted")
 } catch let error as MPIError {
     require(error.code == .invalidRank, "bad root: \(error)")
+}
+for (name, build) in [("include out of range", { try everyone.include([0, n]) }),
+                      ("include duplicate", { try everyone.include([0, 0]) }),
+                      ("exclude negative", { try everyone.exclude([-1]) })] as [(String, () throws -> Group)] {
+    do {
+        _ = try build()
+        require(false, "\(name) accepted")
+    } catch let error as MPIError {
+        require(error.code == .invalidRank, "\(name): \(error)")
+    }
 }
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }

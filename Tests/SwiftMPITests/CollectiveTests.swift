@@ -15,6 +15,20 @@ struct CollectiveTests {
         #expect(result.stdout.contains("collectives passed on \(ranks) ranks"))
     }
 
+    @Test("small collectives of one host's communicators go through shared memory, over TCP by messages")
+    func sharedMemoryFastPath() throws {
+        let local = try JobRunner.run(["-n", "4", "swiftmpi-coll-check"], environment: ["SWIFTMPI_DEBUG": "1"])
+        #expect(local.status == 0, "stderr: \(local.stderr)")
+        for rank in 0..<4 {
+            #expect(local.stderr.contains("rank \(rank): communicator of context 0 (4 ranks): small collectives through shared memory"))
+        }
+        #expect(!local.stderr.contains("(4 ranks): small collectives by messages"))
+        let tcp = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-coll-check"], environment: ["SWIFTMPI_DEBUG": "1"])
+        #expect(tcp.status == 0, "stderr: \(tcp.stderr)")
+        #expect(tcp.stderr.contains("rank 1: communicator of context 0 (2 ranks): small collectives by messages"))
+        #expect(!tcp.stderr.contains("through shared memory"))
+    }
+
     @Test("collectives pass over TCP and across simulated hosts too")
     func otherTransports() throws {
         let tcp = try JobRunner.run(["--transport", "tcp", "-n", "5", "swiftmpi-coll-check"])

@@ -36,6 +36,7 @@ extension Communicator {
 
     /// Returns once every rank has entered the barrier (MPI_Barrier).
     public func barrier() throws {
+        if let shared = state.sharedCollectiveChannel(runtime) { return try shared.barrier(runtime) }
         // Dissemination with blocking zero-byte messages: eager, so a send never waits for its
         // receiver, and nothing is allocated (no schedule, no requests).
         let (channel, tag) = nextCollective()
@@ -49,6 +50,12 @@ extension Communicator {
         }
     }
 
+    /// True when `count` elements of `T` can take the shared-memory fast path (size and alignment).
+    @inline(__always)
+    private func fitsSharedChannel<T>(_ type: T.Type, count: Int) -> Bool {
+        count * MemoryLayout<T>.stride <= SharedCollectiveChannel.capacity && MemoryLayout<T>.alignment <= 16
+    }
+
     /// Vectors up to this many bytes take the blocking small-message allreduce (well below every
     /// transport's eager limit, so blocking sends never wait for their receivers).
     static let smallAllreduceBytes = 1024
@@ -56,15 +63,24 @@ extension Communicator {
     /// Sends the root's `buffer` to every rank; every rank passes a buffer of the same count (MPI_Bcast).
     public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], root: Int) throws {
         try checkRoot(root, "bcast")
-        try buffer.withUnsafeMutableBytes { bytes in try run { scheduleBroadcast(bytes, root: root, $0) } }
+        try buffer.withUnsafeMutableBytes { bytes in
+            if bytes.count <= SharedCollectiveChannel.capacity, let shared = state.sharedCollectiveChannel(runtime) {
+                return try shared.bcast(bytes, root: root, runtime)
+            }
+            try run { scheduleBroadcast(bytes, root: root, $0) }
+        }
     }
 
     /// Combines every rank's `values` element-wise with `op`; the result at `root`, nil elsewhere (MPI_Reduce).
+    @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
     public func reduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>, root: Int) throws -> [T]? {
         try checkRoot(root, "reduce")
         var result = values
         try values.withUnsafeBufferPointer { input in
             try result.withUnsafeMutableBufferPointer { output in
+                if fitsSharedChannel(T.self, count: input.count), let shared = state.sharedCollectiveChannel(runtime) {
+                    return try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce")
+                }
                 try run { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
             }
         }
@@ -84,7 +100,13 @@ extension Communicator {
     }
 
     /// In-place allreduce (MPI_IN_PLACE).
+    @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
     public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) throws {
+        if fitsSharedChannel(T.self, count: values.count), let shared = state.sharedCollectiveChannel(runtime) {
+            return try values.withUnsafeMutableBufferPointer { buffer in
+                try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce")
+            }
+        }
         if values.count * MemoryLayout<T>.stride <= Self.smallAllreduceBytes {
             return try values.withUnsafeMutableBufferPointer { try smallAllreduce($0, op: op) }
         }
