@@ -88,6 +88,8 @@ struct SwiftMPIRun: ParsableCommand {
         }
         if hostList != nil && hostfile != nil { throw ValidationError("give --host or --hostfile, not both") }
         if let mapBy, HostPlan.Mapping(rawValue: mapBy) == nil { throw ValidationError("--map-by must be slot or node, got '\(mapBy)'") }
+        // Options after the first unknown word reach `command` unparsed (passthrough): catch help here.
+        if let first = command.first, first == "--help" || first == "-h" || first == "-help" { throw CleanExit.helpRequest(self) }
         if let first = command.first, first.hasPrefix("-") { throw ValidationError("unknown option '\(first)'") }
         guard let n else { throw ValidationError("missing -n N (the number of ranks)") }
         guard n >= 1 else { throw ValidationError("-n must be at least 1, got \(n)") }

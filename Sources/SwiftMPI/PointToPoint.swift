@@ -29,7 +29,9 @@ extension Communicator {
         try runtime.withEngine(call) { $0.recycle(operation) }
     }
 
-    /// Starts a send and returns its request (a new, unpooled operation the request owns).
+    /// Starts a send and returns its request. A small standard or ready send that goes straight onto
+    /// the wire returns an already complete request (the data has been copied); otherwise the request
+    /// owns a pooled operation, returned to the pool when the request settles.
     func startSend(_ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
                    mode: SendMode, _ call: StaticString) throws -> Request {
         guard try checkDestination(destination, call) else { return Request(completed: .procNull) }
@@ -39,12 +41,20 @@ extension Communicator {
             _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
             return Request(completed: status)
         }
-        let operation = SendOperation()
-        operation.bytes = bytes
-        operation.destination = worldRank(destination)
-        operation.header = header(tag: tag, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
-        operation.keepAlive = keepAlive
-        try runtime.withEngine(call) { $0.startSend(operation, synchronous: mode == .synchronous) }
+        let destinationWorld = worldRank(destination)
+        var header = header(tag: tag, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
+        header.length = UInt64(bytes.count)
+        let operation: SendOperation? = try runtime.withEngine(call) { engine in
+            if mode != .synchronous && engine.trySendEagerNow(bytes, to: destinationWorld, header: header) { return nil }
+            let operation = engine.makeSend()
+            operation.bytes = bytes
+            operation.destination = destinationWorld
+            operation.header = header
+            operation.keepAlive = keepAlive
+            engine.startSend(operation, synchronous: mode == .synchronous)
+            return operation
+        }
+        guard let operation else { return Request(completed: status) }
         return Request(runtime: runtime, send: operation, status: status)
     }
 
@@ -101,11 +111,13 @@ extension Communicator {
                       _ call: StaticString) throws -> Request {
         guard try checkSource(source, call) else { return Request(completed: .procNull) }
         try checkReceiveTag(tag, call)
-        let operation = ReceiveOperation()
-        operation.reset()
-        configure(operation, buffer: buffer, source: source, tag: tag)
-        operation.keepAlive = keepAlive
-        try runtime.withEngine(call) { $0.postReceive(operation) }
+        let operation = try runtime.withEngine(call) { engine in
+            let operation = engine.makeReceive()
+            configure(operation, buffer: buffer, source: source, tag: tag)
+            operation.keepAlive = keepAlive
+            engine.postReceive(operation)
+            return operation
+        }
         return Request(runtime: runtime, receive: operation)
     }
 

@@ -27,12 +27,14 @@ public final class Request: @unchecked Sendable {
         case receive(Communicator, UnsafeMutableRawBufferPointer, source: Int, tag: Int)
     }
 
-    private var state: State
+    // Dynamic exclusivity checks on these cost more than the rest of a test of a completed request;
+    // the engine lock (or the single calling thread) already serializes every access.
+    @exclusivity(unchecked) private var state: State
     private let runtime: Runtime?
     private let persistent: Persistent?
     /// True once a wait or test returned this request's result: waitAny, waitSome and testAny then skip
     /// it, as MPI skips requests it has set to MPI_REQUEST_NULL.
-    private var reported = false
+    @exclusivity(unchecked) private var reported = false
 
     init(completed status: Status) {
         state = .complete(status)
@@ -227,15 +229,18 @@ public final class Request: @unchecked Sendable {
 
     private var isInactive: Bool { if case .inactive = state { true } else { false } }
 
-    /// Moves a finished operation's outcome into the request. Call with the engine locked.
+    /// Moves a finished operation's outcome into the request and returns the operation to the
+    /// engine's pool (nothing else refers to a completed operation). Call with the engine locked.
     fileprivate func settle() -> Bool {
         switch state {
         case .send(let operation, let status):
             guard operation.isComplete else { return false }
             state = operation.error.map { .failed($0) } ?? .complete(status)
+            runtime.unsafelyUnwrapped.engine.recycle(operation)
         case .receive(let operation):
             guard operation.isComplete else { return false }
             state = operation.error.map { .failed($0) } ?? .complete(operation.status)
+            runtime.unsafelyUnwrapped.engine.recycle(operation)
         case .schedule(let schedule):
             do {
                 guard try schedule.advance() else { return false }

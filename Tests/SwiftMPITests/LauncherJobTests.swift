@@ -196,6 +196,14 @@ struct LauncherCommandLineTests {
         #expect(result.stderr.contains(expected), "stderr: \(result.stderr)")
     }
 
+    @Test("--help and -h print the usage and exit 0", arguments: [["--help"], ["-h"], ["-n", "2", "--help"]])
+    func help(arguments: [String]) throws {
+        let result = try JobRunner.run(arguments)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("USAGE: swiftmpirun"), "stdout: \(result.stdout)")
+        #expect(result.stdout.contains("--transport"))
+    }
+
     @Test("-np is accepted as in Open MPI")
     func singleDashNP() throws {
         let result = try JobRunner.run(["-np", "2", "swiftmpi-testrank", "ranks"])

@@ -1,5 +1,6 @@
-// swiftmpi-alloc-check: counts heap allocations around 10 000 blocking send/recv pairs of 8 bytes
-// between ranks 0 and 1 (after a warm-up) and prints the count; the test suite asserts it.
+// swiftmpi-alloc-check: counts heap allocations (after a warm-up) around 10 000 blocking send/recv
+// pairs of 8 bytes between ranks 0 and 1, 100 windows of 64 nonblocking 8-byte messages, and 10 000
+// small blocking collectives, and prints the counts; the test suite asserts them.
 import CMallocCounter
 import SwiftMPI
 
@@ -27,5 +28,53 @@ if world.rank < 2 {
     let after = malloc_counter_allocations()
     precondition(incoming == [3.25])
     print("rank \(world.rank): \(after - before) allocations in \(iterations) send/recv pairs of 8 bytes")
+
+    // Nonblocking windows, as in osu_bw: each request is one object; the operations are pooled.
+    let window = 64
+    var requests: [Request] = []
+    requests.reserveCapacity(window)
+    let outgoing = UnsafeMutableBufferPointer<Double>.allocate(capacity: 1)
+    let landing = UnsafeMutableBufferPointer<Double>.allocate(capacity: 1)
+    outgoing[0] = 1.5
+    func windows(_ count: Int) throws {
+        for _ in 0..<count {
+            requests.removeAll(keepingCapacity: true)
+            for _ in 0..<window {
+                requests.append(world.rank == 0 ? try world.isend(UnsafeBufferPointer(outgoing), to: peer, tag: 2)
+                                                : try world.irecv(into: landing, from: peer, tag: 2))
+            }
+            try Request.waitAll(requests)
+            if world.rank == 0 {
+                try world.recv(into: landing, from: peer, tag: 3)
+            } else {
+                try world.send(UnsafeBufferPointer(landing), to: peer, tag: 3)
+            }
+        }
+    }
+    try windows(10)
+    let beforeWindows = malloc_counter_allocations()
+    try windows(100)
+    let afterWindows = malloc_counter_allocations()
+    precondition(world.rank == 0 || landing[0] == 1.5)
+    print("rank \(world.rank): \(afterWindows - beforeWindows) allocations in 100 windows of 64 nonblocking messages")
 }
+
+// Small blocking collectives on the world (the shared-memory path on one host).
+// (The operator is made once: in a debug build, where `.sum` is not inlined, making it allocates
+// its two closure contexts.)
+var value: [Double] = [Double(world.rank)]
+let sum: ReduceOperation<Double> = .sum
+func collectives(_ count: Int, _ value: inout [Double], _ sum: ReduceOperation<Double>) throws {
+    for _ in 0..<count {
+        try world.barrier()
+        value[0] = Double(world.rank)
+        try world.allreduce(inPlace: &value, op: sum)
+    }
+}
+try collectives(1_000, &value, sum)
+let beforeCollectives = malloc_counter_allocations()
+try collectives(10_000, &value, sum)
+let afterCollectives = malloc_counter_allocations()
+precondition(value[0] == Double(world.size * (world.size - 1) / 2))
+print("rank \(world.rank): \(afterCollectives - beforeCollectives) allocations in 10000 barriers and 10000 8-byte allreduces")
 try MPI.finalize()

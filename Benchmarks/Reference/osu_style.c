@@ -1,0 +1,391 @@
+/*
+ * osu_style.c -- the C side of Benchmarks/compare.sh: the same benchmarks as swiftmpi-bench,
+ * written against the MPI C API so that Open MPI and MPICH run exactly what SwiftMPI runs.
+ *
+ *     mpirun -n 2 ./osu_style <benchmark> [-m MIN:MAX] [-i ITERS] [-x WARMUP] [-W WINDOW]
+ *     benchmarks: latency, bw, bibw, mbw-mr, barrier, allreduce
+ *
+ * Why a copy of swiftmpi-bench rather than the OSU Micro-Benchmarks themselves: a comparison is only
+ * fair when both sides time the same thing. This file follows Benchmarks/Sources/Runner.swift line by
+ * line (see the comment above each benchmark) and prints the same rows, so one parser reads both:
+ *
+ *     # Size          Latency (us)          <- '#' lines are headers
+ *     0                       0.14          <- size left-aligned in 10 columns, value right-aligned in 18
+ *
+ * What is measured, as in Runner.swift (OSU's methodology with its defaults):
+ *   - sizes MIN, then doubling up to MAX (default 0:4194304; bw, bibw and mbw-mr start at 1);
+ *   - iterations + warm-up: latency 10000+100 (1000+10 above 8 KiB); bw, bibw, mbw-mr 100+10 windows
+ *     (20+2 above 8 KiB); collectives 1000+100 (100+10 above 8 KiB); -i and -x override all sizes;
+ *   - latency = round trip / 2 from blocking send/recv, averaged over both ranks;
+ *   - bw: rank 0 isends a window of 64, rank 1 irecvs 64 into one buffer, then a 4-byte ack;
+ *     bibw: both sides irecv 64 then isend 64, no ack; MB/s with MB = 10^6, rank 0's clock;
+ *   - mbw-mr: rank i streams to rank i + n/2 (bw with an ack), aggregate MB/s and messages/s;
+ *   - collectives: each call timed alone, calls separated by an untimed barrier on a private
+ *     communicator, the mean per rank averaged over the ranks; allreduce is an in-place MPI_SUM on
+ *     max(size / 8, 1) doubles, as SwiftMPI's allreduce(inPlace:) on [Double];
+ *   - one barrier on the private communicator before each size.
+ * The barrier between sizes and the sum over ranks are the same hand-written send/recv exchanges as in
+ * Runner.swift (not MPI_Barrier/MPI_Reduce), so the two programs also agree on what happens between
+ * the timed regions.
+ *
+ * One deliberate difference: buffers here are page-aligned (OSU aligns them); Runner.swift allocates
+ * with Swift's default alignment. Both allocate once and touch every page before timing.
+ *
+ * Build: mpicc -std=c99 -O2 -o osu_style osu_style.c   (compare.sh builds one per MPI library;
+ * it adds -Wno-stringop-overflow because GCC 12 mistakes MPICH's MPI_STATUSES_IGNORE, a pointer
+ * constant, for a zero-length array)
+ */
+#define _POSIX_C_SOURCE 200112L
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum benchmark { LATENCY, BW, BIBW, MBW_MR, BARRIER, ALLREDUCE };
+
+static const struct {
+    const char *name;
+    const char *title;
+} benchmarks[] = {
+    [LATENCY] = {"latency", "Latency Test"},
+    [BW] = {"bw", "Bandwidth Test"},
+    [BIBW] = {"bibw", "Bi-Directional Bandwidth Test"},
+    [MBW_MR] = {"mbw-mr", "Multiple Bandwidth / Message Rate Test"},
+    [BARRIER] = {"barrier", "Barrier Latency Test"},
+    [ALLREDUCE] = {"allreduce", "Allreduce Latency Test"},
+};
+#define BENCHMARK_COUNT ((int)(sizeof benchmarks / sizeof benchmarks[0]))
+
+/* OSU's "large message" threshold: sizes above it get fewer iterations. */
+#define LARGE_MESSAGE 8192
+
+struct options {
+    long min_size, max_size;
+    int iterations, warmup; /* 0: OSU's default for the size */
+    int window;
+};
+
+static int is_collective(enum benchmark b) { return b == BARRIER || b == ALLREDUCE; }
+static int is_bandwidth(enum benchmark b) { return b == BW || b == BIBW || b == MBW_MR; }
+
+/* ---------------------------------------------------------------- state shared by the benchmarks */
+
+static MPI_Comm world, control; /* control: a private duplicate for the untimed exchanges */
+static int rank, nranks;
+static struct options opt;
+static unsigned char *send_buffer, *receive_buffer, *window_buffer;
+static double *doubles;
+static MPI_Request *requests;
+
+static void *page_aligned(size_t bytes, int fill) {
+    void *p = NULL;
+    if (posix_memalign(&p, (size_t)sysconf(_SC_PAGESIZE), bytes) != 0) {
+        fprintf(stderr, "osu_style: cannot allocate %zu bytes\n", bytes);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    memset(p, fill, bytes); /* touch every page before timing */
+    return p;
+}
+
+static void counts(long size, enum benchmark b, int *iterations, int *warmup) {
+    int large = size > LARGE_MESSAGE;
+    if (is_collective(b)) {
+        *iterations = large ? 100 : 1000, *warmup = large ? 10 : 100;
+    } else if (is_bandwidth(b)) {
+        *iterations = large ? 20 : 100, *warmup = large ? 2 : 10;
+    } else {
+        *iterations = large ? 1000 : 10000, *warmup = large ? 10 : 100;
+    }
+    if (opt.iterations) *iterations = opt.iterations;
+    if (opt.warmup) *warmup = opt.warmup;
+}
+
+/* Runner.swift barrier(): everyone reports to rank 0, rank 0 releases everyone. */
+static void control_barrier(void) {
+    unsigned char token = 0;
+    if (rank == 0) {
+        for (int i = 1; i < nranks; i++) MPI_Recv(&token, 1, MPI_BYTE, MPI_ANY_SOURCE, 0, control, MPI_STATUS_IGNORE);
+        for (int peer = 1; peer < nranks; peer++) MPI_Send(&token, 1, MPI_BYTE, peer, 0, control);
+    } else {
+        MPI_Send(&token, 1, MPI_BYTE, 0, 0, control);
+        MPI_Recv(&token, 1, MPI_BYTE, 0, 0, control, MPI_STATUS_IGNORE);
+    }
+}
+
+/* Runner.swift sumOverRanks(): the total is meaningful on rank 0 only. */
+static double sum_over_ranks(double value) {
+    double total = value, incoming;
+    if (rank == 0) {
+        for (int i = 1; i < nranks; i++) {
+            MPI_Recv(&incoming, 1, MPI_DOUBLE, MPI_ANY_SOURCE, 1, control, MPI_STATUS_IGNORE);
+            total += incoming;
+        }
+    } else {
+        MPI_Send(&value, 1, MPI_DOUBLE, 0, 1, control);
+    }
+    return total;
+}
+
+/* ---------------------------------------------------------------- the benchmarks */
+
+/* osu_latency: ping-pong between rank i and rank i + n/2; one-way µs averaged over the ranks. */
+static double latency(long size, int iterations, int warmup) {
+    int half = nranks / 2;
+    int sender = rank < half;
+    int partner = sender ? rank + half : rank - half;
+    double start = 0;
+    for (int i = 0; i < iterations + warmup; i++) {
+        if (i == warmup) start = MPI_Wtime();
+        if (sender) {
+            MPI_Send(send_buffer, (int)size, MPI_BYTE, partner, 1, world);
+            MPI_Recv(receive_buffer, (int)size, MPI_BYTE, partner, 1, world, MPI_STATUS_IGNORE);
+        } else {
+            MPI_Recv(receive_buffer, (int)size, MPI_BYTE, partner, 1, world, MPI_STATUS_IGNORE);
+            MPI_Send(send_buffer, (int)size, MPI_BYTE, partner, 1, world);
+        }
+    }
+    double one_way = (MPI_Wtime() - start) * 1e6 / (2.0 * iterations);
+    return sum_over_ranks(one_way) / nranks;
+}
+
+/* osu_bw / osu_bibw: windows of nonblocking messages, all received into one buffer; bw ends each
+ * window with a 4-byte acknowledgement from the receiver, bibw has none. */
+static double bandwidth(long size, int iterations, int warmup, int bidirectional) {
+    int peer = 1 - rank;
+    int window = opt.window;
+    int ack = opt.max_size < 4 ? (int)(opt.max_size > 0 ? opt.max_size : 1) : 4;
+    double start = 0;
+    for (int i = 0; i < iterations + warmup; i++) {
+        if (i == warmup) start = MPI_Wtime();
+        int n = 0;
+        if (rank == 0 || bidirectional) {
+            if (bidirectional) {
+                for (int w = 0; w < window; w++)
+                    MPI_Irecv(window_buffer, (int)size, MPI_BYTE, peer, 10, world, &requests[n++]);
+            }
+            for (int w = 0; w < window; w++)
+                MPI_Isend(send_buffer, (int)size, MPI_BYTE, peer, 10, world, &requests[n++]);
+            MPI_Waitall(n, requests, MPI_STATUSES_IGNORE);
+            if (!bidirectional) MPI_Recv(receive_buffer, ack, MPI_BYTE, peer, 11, world, MPI_STATUS_IGNORE);
+        } else {
+            for (int w = 0; w < window; w++)
+                MPI_Irecv(window_buffer, (int)size, MPI_BYTE, peer, 10, world, &requests[n++]);
+            MPI_Waitall(n, requests, MPI_STATUSES_IGNORE);
+            MPI_Send(receive_buffer, ack, MPI_BYTE, peer, 11, world);
+        }
+    }
+    double elapsed = MPI_Wtime() - start;
+    double bytes = (double)size * iterations * window * (bidirectional ? 2 : 1);
+    return bytes / 1e6 / elapsed;
+}
+
+/* osu_mbw_mr: the first half streams windows to the second half (with an ack per window);
+ * *rate gets the aggregate messages/s, the result is the aggregate MB/s. */
+static double message_rate(long size, int iterations, int warmup, double *rate) {
+    int half = nranks / 2;
+    int sender = rank < half;
+    int partner = sender ? rank + half : rank - half;
+    int window = opt.window;
+    int ack = opt.max_size < 4 ? (int)(opt.max_size > 0 ? opt.max_size : 1) : 4;
+    double start = 0;
+    for (int i = 0; i < iterations + warmup; i++) {
+        if (i == warmup) start = MPI_Wtime();
+        if (sender) {
+            for (int w = 0; w < window; w++)
+                MPI_Isend(send_buffer, (int)size, MPI_BYTE, partner, 20, world, &requests[w]);
+            MPI_Waitall(window, requests, MPI_STATUSES_IGNORE);
+            MPI_Recv(receive_buffer, ack, MPI_BYTE, partner, 21, world, MPI_STATUS_IGNORE);
+        } else {
+            for (int w = 0; w < window; w++)
+                MPI_Irecv(window_buffer, (int)size, MPI_BYTE, partner, 20, world, &requests[w]);
+            MPI_Waitall(window, requests, MPI_STATUSES_IGNORE);
+            MPI_Send(receive_buffer, ack, MPI_BYTE, partner, 21, world);
+        }
+    }
+    double elapsed = MPI_Wtime() - start;
+    double pair_rate = sender ? (double)iterations * window / elapsed : 0;
+    *rate = sum_over_ranks(pair_rate);
+    return *rate * (double)size / 1e6;
+}
+
+/* osu_barrier / osu_allreduce: each call timed alone; mean per rank, averaged over the ranks. */
+static double collective(enum benchmark b, long size, int iterations, int warmup) {
+    long count = size / 8 > 1 ? size / 8 : 1;
+    if (b == ALLREDUCE) {
+        for (long k = 0; k < count; k++) doubles[k] = 1; /* Runner.swift starts each size from ones */
+    }
+    double total = 0;
+    for (int i = 0; i < iterations + warmup; i++) {
+        double start = MPI_Wtime();
+        if (b == BARRIER) {
+            MPI_Barrier(world);
+        } else {
+            MPI_Allreduce(MPI_IN_PLACE, doubles, (int)count, MPI_DOUBLE, MPI_SUM, world);
+        }
+        if (i >= warmup) total += MPI_Wtime() - start;
+        control_barrier();
+    }
+    return sum_over_ranks(total * 1e6 / iterations) / nranks;
+}
+
+/* ---------------------------------------------------------------- command line and output */
+
+static void usage(FILE *to) {
+    fprintf(to,
+            "usage: mpirun -n 2 osu_style <benchmark> [options]\n\n"
+            "benchmarks: latency, bw, bibw (2 ranks), mbw-mr (an even number), barrier, allreduce (any)\n"
+            "options:\n"
+            "  -m MIN:MAX   message sizes in bytes (default 0:4194304; bw, bibw and mbw-mr start at 1)\n"
+            "  -i ITERS     timed iterations (default: OSU's, by size)\n"
+            "  -x WARMUP    warm-up iterations (default: OSU's, by size)\n"
+            "  -W WINDOW    window of messages in flight for bw, bibw, mbw-mr (default 64)\n");
+}
+
+/* Parses a non-negative decimal number that fits in an int; -1 when TEXT is not one. */
+static long number(const char *text) {
+    char *end;
+    if (*text < '0' || *text > '9') return -1;
+    long value = strtol(text, &end, 10);
+    return *end == '\0' && value <= 0x7fffffff ? value : -1;
+}
+
+/* Returns NULL on success, or a message naming what is wrong. */
+static const char *parse(int argc, char **argv, enum benchmark b, struct options *o) {
+    static char message[256];
+    *o = (struct options){.min_size = is_bandwidth(b) ? 1 : 0, .max_size = 1L << 22, .window = 64};
+    for (int i = 0; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "-m") && strcmp(flag, "-i") && strcmp(flag, "-x") && strcmp(flag, "-W")) {
+            snprintf(message, sizeof message, "unknown option '%s'", flag);
+            return message;
+        }
+        if (++i == argc) {
+            snprintf(message, sizeof message, "%s needs a value", flag);
+            return message;
+        }
+        const char *text = argv[i];
+        if (flag[1] == 'm') {
+            const char *colon = strchr(text, ':');
+            long low = o->min_size, high;
+            if (colon) {
+                char head[32];
+                size_t length = (size_t)(colon - text);
+                if (length >= sizeof head) length = sizeof head - 1;
+                memcpy(head, text, length), head[length] = '\0';
+                low = number(head), high = number(colon + 1);
+            } else {
+                high = number(text);
+            }
+            if (low < 0 || high < 0 || low > high) {
+                snprintf(message, sizeof message, "-m needs MIN:MAX or MAX with 0 <= MIN <= MAX, got '%s'", text);
+                return message;
+            }
+            o->min_size = low, o->max_size = high;
+        } else {
+            long value = number(text);
+            if (value <= 0) {
+                snprintf(message, sizeof message, "%s needs a positive integer, got '%s'", flag, text);
+                return message;
+            }
+            if (flag[1] == 'i') o->iterations = (int)value;
+            if (flag[1] == 'x') o->warmup = (int)value;
+            if (flag[1] == 'W') o->window = (int)value;
+        }
+    }
+    return NULL;
+}
+
+/* The header names the library by its own first line ("Open MPI v4.1.4", "MPICH Version: 4.0.2"). */
+static void print_header(enum benchmark b) {
+    char version[MPI_MAX_LIBRARY_VERSION_STRING];
+    int length;
+    MPI_Get_library_version(version, &length);
+    version[strcspn(version, ",\n")] = '\0';
+    for (char *tab; (tab = strchr(version, '\t'));) *tab = ' ';
+    printf("# Reference OSU-style MPI %s (osu_style.c, %s)\n", benchmarks[b].title, version);
+    switch (b) {
+    case LATENCY: puts("# Size          Latency (us)"); break;
+    case BW:
+    case BIBW: puts("# Size      Bandwidth (MB/s)"); break;
+    case MBW_MR:
+        printf("# [ pairs: %d ] [ window size: %d ]\n", nranks / 2, opt.window);
+        puts("# Size                  MB/s        Messages/s");
+        break;
+    case BARRIER: puts("# Avg Latency(us)"); break;
+    default: puts("# Size       Avg Latency(us)"); break;
+    }
+    fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+    enum benchmark b = BENCHMARK_COUNT;
+    for (int i = 0; argc > 1 && i < BENCHMARK_COUNT; i++) {
+        if (strcmp(argv[1], benchmarks[i].name) == 0) b = (enum benchmark)i;
+    }
+    if (b == BENCHMARK_COUNT) {
+        int asked_for_help = argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help");
+        usage(asked_for_help ? stdout : stderr);
+        return asked_for_help ? 0 : 2;
+    }
+    const char *problem = parse(argc - 2, argv + 2, b, &opt);
+    if (problem) {
+        fprintf(stderr, "osu_style: %s\n", problem);
+        usage(stderr);
+        return 2;
+    }
+
+    MPI_Init(&argc, &argv);
+    world = MPI_COMM_WORLD;
+    MPI_Comm_rank(world, &rank);
+    MPI_Comm_size(world, &nranks);
+    int two_only = b == LATENCY || b == BW || b == BIBW;
+    if (!is_collective(b) && (two_only ? nranks != 2 : nranks < 2 || nranks % 2)) {
+        if (rank == 0) fprintf(stderr, "osu_style %s: needs exactly 2 ranks (mbw-mr an even number)\n", benchmarks[b].name);
+        MPI_Finalize();
+        return 2;
+    }
+    MPI_Comm_dup(world, &control);
+
+    size_t bytes = opt.max_size > 0 ? (size_t)opt.max_size : 1;
+    send_buffer = page_aligned(bytes, 0x61);
+    receive_buffer = page_aligned(bytes, 0x62);
+    window_buffer = page_aligned(bytes, 0x63);
+    doubles = page_aligned((bytes / 8 > 1 ? bytes / 8 : 1) * sizeof(double), 0);
+    requests = malloc(2 * (size_t)opt.window * sizeof *requests);
+    if (!requests) MPI_Abort(world, 1);
+
+    if (rank == 0) print_header(b);
+    for (long size = b == BARRIER ? 0 : opt.min_size; size <= (b == BARRIER ? 0 : opt.max_size);
+         size = size == 0 ? 1 : size * 2) {
+        int iterations, warmup;
+        counts(size, b, &iterations, &warmup);
+        control_barrier();
+        double value, rate = 0;
+        switch (b) {
+        case LATENCY: value = latency(size, iterations, warmup); break;
+        case BW: value = bandwidth(size, iterations, warmup, 0); break;
+        case BIBW: value = bandwidth(size, iterations, warmup, 1); break;
+        case MBW_MR: value = message_rate(size, iterations, warmup, &rate); break;
+        default: value = collective(b, size, iterations, warmup); break;
+        }
+        if (rank == 0) {
+            if (b == BARRIER) printf("%17.2f\n", value);
+            else if (b == MBW_MR) printf("%-10ld%18.2f%18.2f\n", size, value, rate);
+            else printf("%-10ld%18.2f\n", size, value);
+            fflush(stdout);
+            /* the same progress note as swiftmpi-bench, so long runs look alike */
+            if (opt.max_size >= 1L << 20 && size >= 1L << 16)
+                fprintf(stderr, "osu_style %s: %ld bytes done\n", benchmarks[b].name, size);
+        }
+    }
+
+    free(requests);
+    free(doubles);
+    free(window_buffer);
+    free(receive_buffer);
+    free(send_buffer);
+    MPI_Comm_free(&control);
+    MPI_Finalize();
+    return 0;
+}
