@@ -51,6 +51,7 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "objects": objects,
     "async": asyncForms,
     "stress": stress,
+    "soak": soak,
     "threads": threads,
 ]
 
@@ -514,6 +515,58 @@ func asyncForms(_ world: Communicator) throws {
 func stress(_ world: Communicator) throws {
     let messagesPerPair = getenv("SWIFTMPI_STRESS_MESSAGES").flatMap { Int(String(cString: $0)) } ?? 300
     var generator = Generator(state: 0x9E37_79B9_7F4A_7C15 &+ UInt64(world.rank))
+    var buffer = [UInt8](repeating: 0, count: (4 << 20) + 16)
+    try MPI.attachBuffer(bytes: 64 << 20)
+    defer { _ = try? MPI.detachBuffer() }
+    try stressRound(world, messagesPerPair: messagesPerPair, generator: &generator, buffer: &buffer)
+    if world.rank == 0 { print("stress: \(messagesPerPair * (world.size - 1)) messages received per rank, checksums and order verified") }
+}
+
+/// A bounded soak: rounds of ``stress`` traffic plus ready-mode sends, for `SWIFTMPI_SOAK_SECONDS`
+/// (default 30). Rank 0 prints messages/s and RSS every 5 s; every rank checks that its RSS stays
+/// flat (at most 32 MiB above the level reached after the first quarter of the run).
+func soak(_ world: Communicator) throws {
+    let seconds = getenv("SWIFTMPI_SOAK_SECONDS").flatMap { Double(String(cString: $0)) } ?? 30
+    var generator = Generator(state: 0xD1B5_4A32_D192_ED03 &+ UInt64(world.rank))
+    var buffer = [UInt8](repeating: 0, count: (4 << 20) + 16)
+    try MPI.attachBuffer(bytes: 64 << 20)
+    defer { _ = try? MPI.detachBuffer() }
+    let control = try world.dup()
+    let start = MPI.wtime()
+    var lastReport = start
+    var messages = 0
+    var baseline: Int?
+    var highest = 0
+    while true {
+        var proceed = [world.rank == 0 && MPI.wtime() - start < seconds ? 1 : 0]
+        try world.bcast(&proceed, root: 0)
+        if proceed[0] == 0 { break }
+        try stressRound(world, messagesPerPair: 20, generator: &generator, buffer: &buffer)
+        try readyRound(control)
+        try world.barrier()  // the next round's wildcard receives must not take this round's messages
+        messages += 21 * (world.size - 1)
+        let now = MPI.wtime()
+        let rss = residentBytes()
+        if baseline == nil && now - start >= seconds / 4 { baseline = rss }
+        if baseline != nil { highest = max(highest, rss) }
+        if now - lastReport >= 5 {
+            lastReport = now
+            if world.rank == 0 {
+                print("soak: \(Int(now - start)) s, \(Int(Double(messages) / (now - start))) messages/s received per rank, RSS \(rss >> 20) MiB")
+            }
+        }
+    }
+    if let baseline {
+        require(highest - baseline <= 32 << 20, "RSS grew from \(baseline >> 20) MiB to \(highest >> 20) MiB")
+    }
+    if world.rank == 0 {
+        print("soak: \(messages) messages received per rank in \(Int(MPI.wtime() - start)) s, checksums and order verified, RSS flat")
+    }
+}
+
+/// One round of random traffic: `messagesPerPair` messages from every rank to every other.
+/// Each message: [sequence u32][sender u32][checksum u64][payload...]
+private func stressRound(_ world: Communicator, messagesPerPair: Int, generator: inout Generator, buffer: inout [UInt8]) throws {
     func size(_ g: inout Generator) -> Int {
         switch g.below(100) {
         case 0..<3: return g.below((4 << 20) + 1)
@@ -521,15 +574,10 @@ func stress(_ world: Communicator) throws {
         default: return g.below(2048)
         }
     }
-    // Each message: [sequence u32][sender u32][checksum u64][payload...]
     var requests: [Request] = []
-    var outstanding = 0
     let expected = messagesPerPair * (world.size - 1)
     var nextSequence = [UInt32](repeating: 0, count: world.size)
     var received = 0
-    var buffer = [UInt8](repeating: 0, count: (4 << 20) + 16)
-    try MPI.attachBuffer(bytes: 64 << 20)
-    defer { _ = try? MPI.detachBuffer() }
     for sequence in 0..<messagesPerPair {
         for offset in 1..<world.size {
             let destination = (world.rank + offset) % world.size
@@ -546,7 +594,6 @@ func stress(_ world: Communicator) throws {
             case 1 where message.count < 64 * 1024: requests.append(try world.ibsend(message, to: destination, tag: tag))
             default: requests.append(try world.isend(message, to: destination, tag: tag))
             }
-            outstanding += 1
         }
         // Receive whatever has arrived, with wildcards, to keep memory bounded.
         while received < expected, let status = try world.iprobe(from: MPI.anySource, tag: MPI.anyTag) {
@@ -564,7 +611,36 @@ func stress(_ world: Communicator) throws {
         received += 1
     }
     try Request.waitAll(requests)
-    if world.rank == 0 { print("stress: \(expected) messages received per rank, checksums and order verified") }
+}
+
+/// Ready mode in a ring: each rank posts its receive, tells its left neighbour so, and then the
+/// neighbour's `rsend` finds it posted (as MPI requires). Runs on its own communicator, out of reach
+/// of the stress rounds' wildcard receives.
+private func readyRound(_ world: Communicator) throws {
+    let right = (world.rank + 1) % world.size, left = (world.rank - 1 + world.size) % world.size
+    let incoming = UnsafeMutableBufferPointer<Int64>.allocate(capacity: 3)
+    defer { incoming.deallocate() }
+    incoming.initialize(repeating: 0)
+    let receive = try world.irecv(into: incoming, from: left, tag: 7)
+    try world.send([UInt8](), to: left, tag: 8)
+    var token = [UInt8]()
+    try world.recv(into: &token, from: right, tag: 8)
+    try world.rsend([Int64(world.rank), 7, -7], to: right, tag: 7)
+    try receive.wait()
+    require(Array(incoming) == [Int64(left), 7, -7], "ready send from rank \(left): \(Array(incoming))")
+}
+
+/// This process's resident set size in bytes.
+private func residentBytes() -> Int {
+    guard let file = fopen("/proc/self/statm", "r") else { return 0 }
+    defer { fclose(file) }
+    var size = 0, resident = 0
+    withUnsafeMutablePointer(to: &size) { sizePointer in
+        withUnsafeMutablePointer(to: &resident) { residentPointer in
+            _ = withVaList([sizePointer, residentPointer]) { vfscanf(file, "%ld %ld", $0) }
+        }
+    }
+    return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
 private func receiveOne(_ world: Communicator, status probed: Status, into buffer: inout [UInt8], nextSequence: inout [UInt32]) throws {

@@ -43,6 +43,16 @@ struct PointToPointTests {
         try check(8, Self.scenarios)
     }
 
+    @Test("soak: 4 ranks of random traffic in every send mode for 30 s over shared memory and 15 s over TCP, RSS flat",
+          arguments: [("shm", 30), ("tcp", 15)])
+    func soak(transport: String, seconds: Int) throws {
+        let result = try JobRunner.run(["--transport", transport, "--timeout", "\(seconds * 4 + 60)", "-n", "4", "swiftmpi-p2p-check", "soak"],
+                                       environment: ["SWIFTMPI_SOAK_SECONDS": "\(seconds)"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("checksums and order verified, RSS flat"), "stdout: \(result.stdout)")
+        print(result.stdout.split(separator: "\n").filter { $0.hasPrefix("soak:") }.map { "\(transport) \($0)" }.joined(separator: "\n"))
+    }
+
     @Test("large messages also pass by pipelined copy when Cross Memory Attach is off")
     func pipelinedCopy() throws {
         try check(3, Self.scenarios, environment: ["SWIFTMPI_SINGLE_COPY": "none"])

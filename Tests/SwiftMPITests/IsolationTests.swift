@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+/// A throwaway local user, created for the isolation tests and removed afterwards.
+enum Intruder {
+    static let name = "swiftmpi-intruder"
+
+    /// Why the tests cannot run here, or nil when the user exists.
+    static let unavailableReason: String? = {
+        guard getuid() == 0 else { return "needs root to create a throwaway user (CI runs these as root)" }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/useradd"),
+              FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") else { return "needs useradd and runuser" }
+        _ = shell("/usr/sbin/userdel \(name) 2>/dev/null")
+        let status = shell("/usr/sbin/useradd --system --no-create-home --shell /bin/sh \(name)")
+        return status == 0 ? nil : "useradd failed with status \(status)"
+    }()
+
+    static var available: Bool {
+        if let reason = unavailableReason {
+            print("⚠️ SKIPPING isolation tests: \(reason)")
+            return false
+        }
+        return true
+    }
+
+    /// Runs `command` with /bin/sh as the throwaway user; returns the exit status and its output.
+    static func run(_ command: String) -> (status: Int32, output: String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-intruder-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let status = shell("/usr/sbin/runuser -u \(name) -- /bin/bash -c '\(command)' > \(path) 2>&1")
+        return (status, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+    }
+
+    @discardableResult
+    static func shell(_ command: String) -> Int32 {
+        (try? ChildProcess("/bin/sh", ["-c", command]).wait()) ?? -1
+    }
+}
+
+/// A second local user can neither read, attach to, nor inject into another user's job: the
+/// wire-up directory is 0700, the ranks' memory and environment (with the job secret) are closed to
+/// it, shared-memory names are 0600 and unguessable, the secret appears in no command line or output,
+/// and its connections to a rank's TCP port are refused without disturbing the job.
+@Suite("isolation from other local users", .serialized,
+       .enabled(if: Intruder.available, "needs root to create a throwaway user; CI runs it"))
+struct IsolationTests {
+    @Test("another user cannot reach a running job's socket, memory, environment or secret")
+    func privateJob() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-isolation-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = scratch.path
+        let stdout = scratch.appendingPathComponent("job.out").path, stderr = scratch.appendingPathComponent("job.err").path
+        let job = try ChildProcess(JobRunner.launcher, ["--timeout", "60", "--transport", "tcp", "-n", "2", "swiftmpi-testrank",
+                                                        "keep-talking", "6"],
+                                   environment: environment, stdoutPath: stdout, stderrPath: stderr)
+        defer { kill(job.pid, SIGKILL); job.wait() }
+
+        // Wait for both ranks to run (their TCP listeners are up once wire-up is done).
+        var ranks: [String] = []
+        var privateDirectory: String?
+        for _ in 0..<100 where ranks.count < 2 || privateDirectory == nil {
+            usleep(50_000)
+            ranks = ((try? String(contentsOfFile: "/proc/\(job.pid)/task/\(job.pid)/children", encoding: .utf8)) ?? "")
+                .split(separator: " ").map(String.init)
+            privateDirectory = (try? FileManager.default.contentsOfDirectory(atPath: scratch.path))?
+                .first { $0.hasPrefix("swiftmpi.") }.map { scratch.appendingPathComponent($0).path }
+        }
+        #expect(ranks.count == 2, "rank pids: \(ranks)")
+        let directory = try #require(privateDirectory)
+        usleep(300_000)
+
+        // A positive control: the intruder exists and can read what is world-readable.
+        #expect(Intruder.run("id -un").output == "\(Intruder.name)\n")
+        #expect(Intruder.run("head -c 10 /proc/\(ranks[0])/cmdline").status == 0)
+
+        // The wire-up directory and its key-value socket.
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory)
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
+        #expect(Intruder.run("ls \(directory)").status != 0)
+        #expect(Intruder.run("test -e \(directory)/kvs.sock || stat \(directory)/kvs.sock").output.contains("Permission denied"))
+
+        // The ranks' environment (where the secret was), memory and maps.
+        let secretLine = try #require(String(contentsOfFile: "/proc/\(ranks[0])/environ", encoding: .utf8)
+            .split(separator: "\0").first { $0.hasPrefix("SWIFTMPI_JOB_SECRET=") })
+        let secret = String(secretLine.dropFirst("SWIFTMPI_JOB_SECRET=".count))
+        #expect(secret.count == 64)
+        for rank in ranks {
+            for file in ["environ", "mem", "maps"] {
+                let attempt = Intruder.run("head -c 64 /proc/\(rank)/\(file)")
+                #expect(attempt.status != 0 && attempt.output.contains("Permission denied") && !attempt.output.contains(secret),
+                        "/proc/\(rank)/\(file) readable: \(attempt.output)")
+            }
+            // Command lines are world-readable: the secret must not be in them.
+            let commandLine = Intruder.run("tr \"\\\\0\" \" \" < /proc/\(rank)/cmdline")
+            #expect(commandLine.status == 0 && commandLine.output.contains("swiftmpi-testrank") && !commandLine.output.contains(secret))
+        }
+        #expect(!Intruder.run("tr \"\\\\0\" \" \" < /proc/\(job.pid)/cmdline").output.contains(secret))
+
+        // Shared-memory names of the job, if any are still there, are 0600 and closed to the intruder.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm"))?.filter({ $0.hasPrefix("swiftmpi-") }) ?? [] {
+            #expect(Intruder.run("head -c 1 /dev/shm/\(name)").status != 0, "/dev/shm/\(name) readable by another user")
+        }
+
+        // Injection: the intruder writes a forged handshake to every TCP port the ranks listen on.
+        let ports = listeningPorts(of: ranks)
+        #expect(!ports.isEmpty, "no TCP listener found for ranks \(ranks)")
+        for port in ports {
+            _ = Intruder.run("exec 3<>/dev/tcp/127.0.0.1/\(port) && printf \"SMTC\\\\0\\\\0\\\\0\\\\0forged-hello-without-the-secret\" >&3; sleep 0.2")
+        }
+
+        // The job is undisturbed and the secret never reached its output.
+        #expect(job.wait() == 0, "job stderr: \((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "")")
+        let output = ((try? String(contentsOfFile: stdout, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "")
+        #expect(output.contains("rank 1 exchanged"), "output: \(output)")
+        #expect(!output.contains(secret))
+        #expect(!FileManager.default.fileExists(atPath: directory), "the wire-up directory outlived the job")
+    }
+
+    /// The TCP ports the processes listen on, from /proc/net/tcp and their socket inodes.
+    private func listeningPorts(of pids: [String]) -> [Int] {
+        var inodes = Set<String>()
+        for pid in pids {
+            for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                   target.hasPrefix("socket:[") {
+                    inodes.insert(String(target.dropFirst(8).dropLast()))
+                }
+            }
+        }
+        let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+        return table.split(separator: "\n").dropFirst().compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 9, fields[3] == "0A", inodes.contains(String(fields[9])) else { return nil }  // 0A = LISTEN
+            return Int(fields[1].split(separator: ":")[1], radix: 16)
+        }
+    }
+}
