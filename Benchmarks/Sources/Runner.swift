@@ -18,11 +18,15 @@ final class BenchRunner {
         self.options = options
         control = try world.dup()
         let bytes = max(options.maxSize, 1)
-        sendBuffer = .allocate(capacity: bytes)
-        receiveBuffer = .allocate(capacity: bytes)
-        // bw and bibw receive each window message into its own slot when it fits in 64 MiB, as OSU
-        // reuses one buffer; here one buffer is reused too, for the same cache behaviour.
-        windowBuffers = .allocate(capacity: bytes)
+        // Page-aligned, as OSU allocates them (posix_memalign to the page size).
+        func pageAligned() -> UnsafeMutableBufferPointer<UInt8> {
+            UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: Int(sysconf(Int32(_SC_PAGESIZE))))
+                .bindMemory(to: UInt8.self)
+        }
+        sendBuffer = pageAligned()
+        receiveBuffer = pageAligned()
+        // bw and bibw receive every message of a window into one buffer, as OSU does.
+        windowBuffers = pageAligned()
         // Touch every page before timing.
         sendBuffer.initialize(repeating: 0x61)
         receiveBuffer.initialize(repeating: 0x62)
