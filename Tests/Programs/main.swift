@@ -127,6 +127,29 @@ case "peer-dies", "peer-dies-split":
         sleep(5)
     }
     sleep(5)
+case "peer-dies-mid-message":
+    // Rank 1 starts sending 256 MiB, lets part of it flow, then dies with data still in flight; rank 0
+    // (ignoring SIGTERM for a moment) sees .peerFailed in its receive instead of a hang or a short message.
+    let bytes = 256 << 20
+    if world.rank == 1 {
+        let message = [UInt8](repeating: 7, count: bytes)
+        exitIn20Milliseconds()
+        try world.isend(message, to: 0, tag: 6).wait()
+        sleep(5)
+    }
+    if world.rank == 0 {
+        signal(SIGTERM, SIG_IGN)
+        var buffer = [UInt8](repeating: 0, count: bytes)
+        do {
+            let status = try world.recv(into: &buffer, from: 1, tag: 6)
+            print("rank 0: recv returned \(status.byteCount) bytes without error")
+        } catch let error as MPIError {
+            print("rank 0 got \(error.code): \(error.message)")
+        }
+        fflush(nil)
+        sleep(5)
+    }
+    sleep(5)
 case "forge":  // rank 0 talks to the key-value exchange without the secret, then with a wrong one
     if world.rank == 0 {
         let path = WireupEnvironment.value(WireupEnvironment.keyValueSocket)!
@@ -146,3 +169,10 @@ default:
     exit(64)
 }
 try MPI.finalize()
+
+/// Starts a thread that ends the process with status 9 after 20 ms, wherever the main thread is.
+/// (A function, not top-level code: the thread's closure must not be main-actor isolated.)
+nonisolated func exitIn20Milliseconds() {
+    var thread = pthread_t()
+    pthread_create(&thread, nil, { _ in usleep(20_000); _exit(9) }, nil)
+}

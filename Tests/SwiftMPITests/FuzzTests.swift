@@ -3,12 +3,17 @@ import Glibc
 #endif
 import Foundation
 import Testing
+@testable import SwiftMPI
+import SwiftMPITransport
 @testable import SwiftMPIWireup
 @testable import swiftmpirun
 
 /// Generator-based fuzzing of every parser that reads bytes from outside the process: the key-value
 /// exchange's request and response frames, daemon link frames and launch specs, the authentication
-/// handshake, `--host` lists, hostfiles, launcher flags and the launch environment.
+/// handshake, `--host` lists, hostfiles, launcher flags and the launch environment, and the packets
+/// a peer hands the engine (kind, 32-byte header and payload, as read from a shared-memory slot or a
+/// TCP frame; the transports' own framing is bounds-checked before that: a slot's length is clamped,
+/// a TCP frame longer than the maximum fails the connection).
 ///
 /// Each target first replays its saved corpus (`Tests/FuzzCorpus/<target>/`: seeds and every input
 /// that ever failed), then runs `SWIFTMPI_FUZZ_ITERATIONS` (default 20 000) inputs made by mutating
@@ -129,6 +134,67 @@ struct FuzzTests {
             if let parameters = try? LaunchParameters.fromEnvironment({ environment[$0] }) {
                 #expect(parameters.rank < parameters.size && parameters.localRank < parameters.localSize)
             }
+        }
+    }
+
+    @Test("packets from a peer: any kind, header and payload, against posted receives and sends in flight")
+    func enginePackets() throws {
+        // Rank 0's engine with a real shared-memory route to "rank 1", whose end of the segment pair
+        // lives in this process too: what rank 0 sends is drained from rank 1's rings.
+        let job = "fuzz\(getpid())"
+        let local = try SharedMemoryTransport(jobID: job, localRank: 0, localSize: 2)
+        let peer = try SharedMemoryTransport(jobID: job, localRank: 1, localSize: 2)
+        try local.attachPeers()
+        try peer.attachPeers()
+        local.unlinkOwnSegment()
+        peer.unlinkOwnSegment()
+        let engine = Engine(rank: 0, size: 2, routes: [.loopback, .sharedMemory(localRank: 1)], sharedMemory: local, tcp: nil,
+                            peerPIDs: [getpid(), getpid()], singleCopyAllowed: false, singleCopyThreshold: 0, yieldWhenIdle: false)
+        engine.worldRankOfLocal = [0, 1]
+        var buffers: [UnsafeMutableRawBufferPointer] = []
+        defer { buffers.forEach { $0.deallocate() } }
+        func packet(_ kind: UInt8, _ header: MatchHeader, _ payload: [UInt8]) -> [UInt8] {
+            var bytes = [kind]
+            withUnsafeBytes(of: header) { bytes += $0 }
+            return bytes + payload
+        }
+        let seeds = [packet(1, MatchHeader(tag: 3, length: 4), [1, 2, 3, 4]),
+                     packet(2, MatchHeader(tag: 4, length: 1 << 20, senderOperation: 0), [UInt8](repeating: 0, count: 16)),
+                     packet(3, MatchHeader(senderOperation: 0, receiverOperation: 0), []),
+                     packet(4, MatchHeader(length: 8, receiverOperation: 0), [9, 9, 9, 9]),
+                     packet(5, MatchHeader(senderOperation: 1), [])]
+        try Fuzzer.run("engine-packets", seeds: seeds) { input, random in
+            // Sometimes post a receive (a small exact-size buffer) or start a send, so packets find
+            // operations waiting for them.
+            switch random.below(4) {
+            case 0:
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: random.below(64), alignment: 8)
+                buffers.append(buffer)
+                let operation = engine.makeReceive()
+                operation.buffer = buffer
+                operation.context = UInt32(random.below(2))
+                operation.source = random.below(2) == 0 ? MPI.anySourceCode : 0
+                operation.peer = operation.source == MPI.anySourceCode ? -1 : 1
+                operation.tag = random.below(2) == 0 ? MPI.anyTagCode : Int32(random.below(5))
+                engine.postReceive(operation)
+            case 1:
+                let operation = engine.makeSend()
+                operation.bytes = UnsafeRawBufferPointer(buffers.last ?? UnsafeMutableRawBufferPointer(start: nil, count: 0))
+                operation.destination = 1
+                operation.header = MatchHeader(tag: Int32(random.below(5)))
+                engine.startSend(operation, synchronous: random.below(2) == 0)
+            default:
+                break
+            }
+            guard input.count >= 1 + MemoryLayout<MatchHeader>.size else { return }
+            let header = input.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 1, as: MatchHeader.self) }
+            input.dropFirst(1 + MemoryLayout<MatchHeader>.size).withUnsafeBytes { payload in
+                engine.handle(input[0], header, payload, from: 1)
+            }
+            engine.progress()
+            _ = peer.poll(budget: 64) { _, _, _, _ in }
+            for message in engine.unexpected { _ = message.status }   // statuses of hostile headers stay sane
+            if engine.unexpected.count > 1000 { engine.unexpected.removeAll() }
         }
     }
 

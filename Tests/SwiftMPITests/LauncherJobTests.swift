@@ -74,6 +74,37 @@ struct LauncherJobTests {
                          environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19))]) { $1 })
     }
 
+    @Test("kill -9 of a random rank at a random moment of mixed traffic ends the job within a second, with one line",
+          arguments: [0, 1, 2, 3])
+    func rankKilledDuringTraffic(trial: Int) throws {
+        var random = SystemRandomNumberGenerator()
+        let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-kill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let stderrPath = scratch.appendingPathComponent("err").path
+        let launcher = try ChildProcess(JobRunner.launcher, ["--timeout", "120", "-n", "4", "swiftmpi-p2p-check", "soak"],
+                                        environment: ProcessInfo.processInfo.environment.merging(
+                                            ["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19)), "SWIFTMPI_SOAK_SECONDS": "60"]) { $1 },
+                                        stderrPath: stderrPath)
+        #expect(JobRunner.eventually(within: 20) { JobRunner.livePIDs(withEnvironment: mark).count == 5 })
+        usleep(UInt32.random(in: 300_000...2_000_000, using: &random))
+        let ranks = JobRunner.livePIDs(withEnvironment: mark).filter { $0 != launcher.pid }
+        let victim = try #require(ranks.randomElement(using: &random))
+        let killed = Date()
+        kill(victim, SIGKILL)
+        let status = launcher.wait()
+        let seconds = Date().timeIntervalSince(killed)
+        let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        print("rank pid \(victim) killed; the job ended \(String(format: "%.3f", seconds)) s later with status \(status)")
+        #expect(status == 137, "stderr: \(stderr)")
+        #expect(stderr.range(of: #"swiftmpirun: rank \d \(pid \#(victim)\) was killed by signal 9 \(Killed\); job aborted"#,
+                             options: .regularExpression) != nil, "stderr: \(stderr)")
+        #expect(stderr.split(separator: "\n").count == 1, "stderr: \(stderr)")
+        #expect(seconds <= 1.0, "the job took \(seconds) s to end")
+        #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
+    }
+
     @Test("a rank that exits 0 without MPI.finalize still aborts the job")
     func exitWithoutFinalize() throws {
         let result = try JobRunner.ranks(3, ["no-finalize"])

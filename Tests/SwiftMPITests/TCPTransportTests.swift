@@ -94,4 +94,11 @@ struct TCPTransportTests {
         #expect(result.stdout.contains("rank 0 got peerFailed: rank 1 failed: connection closed by rank 1"), "stdout: \(result.stdout)")
         #expect(result.stderr.contains("rank 1 (pid"))
     }
+
+    @Test("a connection that breaks in the middle of a 256 MiB message turns the receive into .peerFailed")
+    func peerFailureMidMessage() throws {
+        let result = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "peer-dies-mid-message"])
+        #expect(result.status == 9)
+        #expect(result.stdout.contains("rank 0 got peerFailed: rank 1 failed:"), "stdout: \(result.stdout)")
+    }
 }

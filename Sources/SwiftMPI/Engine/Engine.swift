@@ -330,7 +330,7 @@ final class Engine {
     }
 
     private func acceptRendezvous(_ operation: ReceiveOperation, _ header: MatchHeader, _ offer: RendezvousOffer, from peer: Int) {
-        let total = Int(header.length)
+        let total = Int(clamping: header.length)
         operation.status = Status(source: Int(header.source), tag: Int(header.tag), byteCount: total)
         let reply = MatchHeader(senderOperation: header.senderOperation)
         if total > operation.buffer.count {
@@ -444,7 +444,8 @@ final class Engine {
 
     /// Handles one arrived packet. Packets that make no sense (unknown kind, unknown operation id,
     /// short payload) are dropped: a peer cannot make this rank crash or write out of bounds.
-    private func handle(_ rawKind: PacketKind, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
+    /// (Internal, not private, for the fuzz tests.)
+    func handle(_ rawKind: PacketKind, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
         switch WireKind(rawValue: rawKind) {
         case .eager:
             if let operation = takePostedMatch(header) {
@@ -463,13 +464,14 @@ final class Engine {
                 unexpected.append(UnexpectedMessage(header: header, peer: peer, payload: [], offer: offer))
             }
         case .clearToSend:
-            guard let operation = waitingSends.remove(header.senderOperation) else { return }
+            guard waitingSends.lookup(header.senderOperation)?.destination == peer,
+                  let operation = waitingSends.remove(header.senderOperation) else { return }
             operation.receiverOperation = header.receiverOperation
             operation.phase = .streaming
             operation.streamOffset = 0
             enqueue(.stream(operation), to: peer)
         case .data:
-            guard let operation = waitingReceives.lookup(header.receiverOperation) else { return }
+            guard let operation = waitingReceives.lookup(header.receiverOperation), operation.peer == peer else { return }
             let offset = Int(clamping: header.length)
             let length = payload.count
             guard offset <= operation.buffer.count, length <= operation.buffer.count - offset else { return }
@@ -480,7 +482,8 @@ final class Engine {
                 operation.isComplete = true
             }
         case .ack:
-            guard let operation = waitingSends.remove(header.senderOperation) else { return }
+            guard waitingSends.lookup(header.senderOperation)?.destination == peer,
+                  let operation = waitingSends.remove(header.senderOperation) else { return }
             finishSend(operation)
         case nil:
             return

@@ -81,7 +81,7 @@ struct UnexpectedMessage {
     var offer: RendezvousOffer?
 
     var status: Status {
-        Status(source: Int(header.source), tag: Int(header.tag), byteCount: Int(header.length))
+        Status(source: Int(header.source), tag: Int(header.tag), byteCount: Int(clamping: header.length))
     }
 }
 

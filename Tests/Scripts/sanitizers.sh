@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# sanitizers.sh -- the whole test suite under AddressSanitizer and ThreadSanitizer. Each sanitizer
+# builds into its own directory (.build-address, .build-thread), so the ranks the tests launch are
+# instrumented too. Prints one summary line per sanitizer; the README records the last run.
+#
+#     Tests/Scripts/sanitizers.sh               # address, then thread
+#     Tests/Scripts/sanitizers.sh address
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+status=0
+for sanitizer in "${@:-address thread}"; do
+  for each in $sanitizer; do
+    log=".build-$each.log"
+    start=$(date +%s)
+    swift build --build-tests --sanitize="$each" --scratch-path ".build-$each" >"$log" 2>&1 \
+      && timeout 3600 swift test --skip-build --sanitize="$each" --scratch-path ".build-$each" >>"$log" 2>&1
+    result=$?
+    summary=$(grep -E "Test run with .* (passed|failed)" "$log" | tail -1)
+    reports=$(grep -cE "ERROR: (AddressSanitizer|ThreadSanitizer)|WARNING: ThreadSanitizer" "$log")
+    echo "$each: exit $result, $reports sanitizer reports, $(( $(date +%s) - start )) s: ${summary:-no test summary} (log: $log)"
+    [[ $result == 0 && $reports == 0 ]] || status=1
+  done
+done
+exit $status
