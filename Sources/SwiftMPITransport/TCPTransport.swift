@@ -154,11 +154,12 @@ public final class TCPTransport {
         var frame = (kind, UInt8(0), UInt16(0), UInt32(truncatingIfNeeded: payload.count), header)
         let total = Self.frameHeaderLength + payload.count
         let written: Int = withUnsafeMutableBytes(of: &frame) { head in
-            var vectors = [iovec(iov_base: head.baseAddress, iov_len: Self.frameHeaderLength),
-                           iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count)]
-            return vectors.withUnsafeMutableBufferPointer { iov in
+            // Header and payload leave in one system call, without copying or allocating.
+            var vectors = (iovec(iov_base: head.baseAddress, iov_len: Self.frameHeaderLength),
+                           iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count))
+            return withUnsafeMutableBytes(of: &vectors) { iov in
                 var message = msghdr()
-                message.msg_iov = iov.baseAddress
+                message.msg_iov = iov.baseAddress!.assumingMemoryBound(to: iovec.self)
                 message.msg_iovlen = payload.count > 0 ? 2 : 1
                 while true {
                     let n = sendmsg(connection.fd, &message, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))

@@ -72,6 +72,10 @@ struct PointToPointTests {
     func smallMessagesDoNotAllocate() throws {
         let result = try JobRunner.run(["-n", "2", "swiftmpi-alloc-check"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
+        if result.stdout.contains("allocation counting unavailable") {
+            print("⚠️ SKIPPING allocation counts: \(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
+            return
+        }
         let counts = result.stdout.matches(of: /rank \d: (\d+) allocations in 10000 send\/recv pairs/).map { Int($0.1)! }
         #expect(counts.count == 2, "output: \(result.stdout)")
         #expect(counts.allSatisfy { $0 == 0 }, "allocations: \(counts)")

@@ -9,6 +9,22 @@ extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 extern void __libc_free(void *);
 
+#if defined(__has_feature)
+#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#    define CMALLOC_COUNTER_SANITIZED 1
+#  endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#  define CMALLOC_COUNTER_SANITIZED 1
+#endif
+
+#ifdef CMALLOC_COUNTER_SANITIZED
+// A sanitizer owns malloc and free: interposing them too would free its memory with glibc.
+int malloc_counter_available(void) { return 0; }
+uint64_t malloc_counter_allocations(void) { return 0; }
+#else
+int malloc_counter_available(void) { return 1; }
+
 static uint64_t allocations;
 
 static inline void count(void) { __atomic_add_fetch(&allocations, 1, __ATOMIC_RELAXED); }
@@ -28,3 +44,4 @@ int posix_memalign(void **out, size_t alignment, size_t size) {
     *out = p;
     return 0;
 }
+#endif

@@ -6,6 +6,9 @@
 #define CMALLOC_COUNTER_H
 #include <stdint.h>
 
+/// 1 when allocations are counted; 0 in a sanitizer build, where the sanitizer owns malloc.
+int malloc_counter_available(void);
+
 /// The number of allocation calls (malloc, calloc, realloc, aligned) so far.
 uint64_t malloc_counter_allocations(void);
 
