@@ -14,7 +14,8 @@ final class Runtime: @unchecked Sendable {
     let rank: Int
     let size: Int
     let threadLevel: ThreadLevel
-    let keyValue: KeyValueClient?
+    /// The process manager this rank wired up through (nil for a singleton).
+    let keyValue: (any WireupExchange)?
     let engine: Engine
     /// `SWIFTMPI_DEBUG=1`: describe wire-up and collective paths on stderr.
     let debug: Bool
@@ -24,7 +25,7 @@ final class Runtime: @unchecked Sendable {
     private let lock: EngineLock?  // recursive: collective schedules start sends from inside a wait
     private(set) var isActive = true
 
-    private init(rank: Int, size: Int, threadLevel: ThreadLevel, keyValue: KeyValueClient?, engine: Engine, debug: Bool, sharedCollectives: Bool) {
+    private init(rank: Int, size: Int, threadLevel: ThreadLevel, keyValue: (any WireupExchange)?, engine: Engine, debug: Bool, sharedCollectives: Bool) {
         self.debug = debug
         self.sharedCollectives = sharedCollectives
         self.rank = rank
@@ -76,7 +77,18 @@ final class Runtime: @unchecked Sendable {
         let settings = RuntimeSettings.fromEnvironment()
         let runtime: Runtime
         if let launch {
-            runtime = try join(launch, settings: settings, threadLevel: threadLevel)
+            let client: KeyValueClient
+            do {
+                client = try KeyValueClient(path: launch.keyValueSocket, secret: launch.secret, rank: launch.rank)
+            } catch {
+                throw MPIError(.wireup, "MPI.initialize(): rank \(launch.rank) could not join the job: \(error)")
+            }
+            runtime = try join(launch, exchange: client, settings: settings, threadLevel: threadLevel)
+        } else if WireupEnvironment.value("PMI_FD") != nil {
+            let (pmiLaunch, pmi) = try ResourceManager.joinPMI2()
+            runtime = try join(pmiLaunch, exchange: pmi, settings: settings, threadLevel: threadLevel)
+        } else if let reason = ResourceManager.unsupportedLaunch() {
+            throw MPIError(.wireup, "MPI.initialize(): \(reason)")
         } else {
             let engine = Engine(rank: 0, size: 1, routes: [.loopback], sharedMemory: nil, tcp: nil, peerPIDs: [getpid()],
                                 singleCopyAllowed: false, singleCopyThreshold: settings.singleCopyThreshold,
@@ -92,16 +104,14 @@ final class Runtime: @unchecked Sendable {
     /// endpoint; fence; choose each peer's route (same host: shared memory unless TCP is forced; other
     /// hosts: TCP); attach to the peers' segments and probe Cross Memory Attach; open and authenticate
     /// the TCP connections; fence again, and unlink the segment's name.
-    private static func join(_ launch: LaunchParameters, settings: RuntimeSettings, threadLevel: ThreadLevel) throws(MPIError) -> Runtime {
+    private static func join(_ launch: LaunchParameters, exchange client: any WireupExchange, settings: RuntimeSettings,
+                             threadLevel: ThreadLevel) throws(MPIError) -> Runtime {
         let rank = launch.rank
         func wireup<R>(_ step: String, _ body: () throws -> R) throws(MPIError) -> R {
             do { return try body() } catch { throw MPIError(.wireup, "MPI.initialize(): rank \(rank) \(step): \(error)") }
         }
         guard ["auto", "shm", "tcp"].contains(settings.transport) else {
             throw MPIError(.wireup, "MPI.initialize(): SWIFTMPI_TRANSPORT=\(settings.transport) is not available in this build (auto, shm, tcp)")
-        }
-        let client = try wireup("could not join the job") {
-            try KeyValueClient(path: launch.keyValueSocket, secret: launch.secret, rank: rank)
         }
         let forceTCP = settings.transport == "tcp"
         let multiHost = launch.hostCount > 1

@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPIWireup
+
+/// Starting under a resource manager's own launcher instead of `swiftmpirun`.
+///
+/// - `srun --mpi=pmi2` (PMI-2, `PMI_FD` in the environment): rank and size come from the manager's
+///   PMI server, the node of every rank from its `PMI_process_mapping` attribute (local rank = the
+///   rank's position among those of its node); the job's TCP secret is made by rank 0 and shared
+///   through the manager's key-value space, which only the job's processes reach.
+/// - Started by a manager whose interface this build does not speak (PMIx variables, or `srun`
+///   with several tasks and no PMI): `MPI.initialize()` throws with the reason and the fix, rather
+///   than letting every task run alone as rank 0 of 1.
+enum ResourceManager {
+    /// Wires up with the PMI-2 server: the launch parameters of this rank and the exchange to use.
+    static func joinPMI2() throws(MPIError) -> (LaunchParameters, PMI2Client) {
+        do {
+            let pmi = try PMI2Client()
+            guard pmi.size >= 1, pmi.rank >= 0, pmi.rank < pmi.size else {
+                throw WireupError.malformed("PMI-2 rank \(pmi.rank) of \(pmi.size)")
+            }
+            let nodes: [Int]
+            if let mapping = try pmi.jobAttribute("PMI_process_mapping") {
+                nodes = try PMI2Client.nodeOfEachRank(mapping: mapping, size: pmi.size)
+            } else {
+                nodes = try nodesByHostname(pmi)
+            }
+            let node = nodes[pmi.rank]
+            let local = nodes.indices.filter { nodes[$0] == node }
+            let secret: JobSecret
+            if pmi.rank == 0 {
+                secret = try JobSecret.generate()
+                try pmi.put("swiftmpi-secret", secret.bytes)
+                try pmi.fence()
+            } else {
+                try pmi.fence()
+                guard let shared = try pmi.get("swiftmpi-secret").flatMap(JobSecret.init(bytes:)) else {
+                    throw WireupError.refused("rank 0 published no job secret")
+                }
+                secret = shared
+            }
+            let processors = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            // Shared-memory names must be the same for the ranks of a node and unique per job step.
+            let job = "pmi" + String(pmi.jobID.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+                .map(Character.init)).prefix(40)
+            var launch = LaunchParameters(rank: pmi.rank, size: pmi.size, localRank: local.firstIndex(of: pmi.rank)!,
+                                          localSize: local.count, jobID: job, keyValueSocket: "", secret: secret,
+                                          oversubscribed: local.count > processors)
+            launch.hostID = "node\(node)"
+            launch.hostCount = Set(nodes).count
+            return (launch, pmi)
+        } catch {
+            throw MPIError(.wireup, "MPI.initialize(): wire-up through PMI-2 (srun --mpi=pmi2) failed: \(error)")
+        }
+    }
+
+    /// Without a process mapping: every rank publishes its host name, and ranks with the same name
+    /// share a node (numbered by first appearance).
+    private static func nodesByHostname(_ pmi: PMI2Client) throws(WireupError) -> [Int] {
+        var name = [UInt8](repeating: 0, count: 256)
+        _ = name.withUnsafeMutableBufferPointer { gethostname(UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 255) }
+        let host = String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
+        try pmi.put("swiftmpi-host-\(pmi.rank)", Array(host.utf8))
+        try pmi.fence()
+        var seen: [String] = []
+        return try (0..<pmi.size).map { rank throws(WireupError) -> Int in
+            guard let bytes = try pmi.get("swiftmpi-host-\(rank)") else { throw .refused("rank \(rank) published no host name") }
+            let other = String(decoding: bytes, as: UTF8.self)
+            if let index = seen.firstIndex(of: other) { return index }
+            seen.append(other)
+            return seen.count - 1
+        }
+    }
+
+    /// Why this process, started by a resource manager, cannot wire up; nil when it was not (then it
+    /// is a singleton).
+    static func unsupportedLaunch() -> String? {
+        if WireupEnvironment.value("PMIX_RANK") != nil || WireupEnvironment.value("PMIX_NAMESPACE") != nil {
+            return "this process was started with PMIx (srun --mpi=pmix, or Open MPI's mpirun), which this build does not speak yet; start it with srun --mpi=pmi2 or swiftmpirun"
+        }
+        if let tasks = WireupEnvironment.value("SLURM_STEP_NUM_TASKS").flatMap({ Int($0) }), tasks > 1,
+           WireupEnvironment.value("SLURM_PROCID") != nil {
+            return "srun started \(tasks) tasks without a process-management interface, so none can find the others; use srun --mpi=pmi2 (or set MpiDefault=pmi2 in slurm.conf)"
+        }
+        return nil
+    }
+}
