@@ -13,7 +13,13 @@ extension Communicator {
     /// Agrees on a fresh pair of context ids with every rank of this communicator (the maximum of all
     /// members' next free ids, so it is free in every member's process). Collective.
     private func agreeOnContext() throws -> UInt32 {
-        let proposal = try runtime.withEngine("communicator creation") { Int($0.highestContext) + 1 }
+        // The proposal is reserved at once, so two threads creating communicators at thread level
+        // .multiple never propose (and so never agree on) the same id.
+        let proposal = try runtime.withEngine("communicator creation") { engine in
+            let next = Int(engine.highestContext) + 1
+            engine.highestContext += 2
+            return next
+        }
         let agreed = try allreduce([proposal], op: .max)[0]
         try runtime.withEngine("communicator creation") { $0.highestContext = max($0.highestContext, UInt32(agreed + 1)) }
         return UInt32(agreed)

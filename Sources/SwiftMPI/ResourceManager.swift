@@ -15,8 +15,10 @@ import SwiftMPIWireup
 enum ResourceManager {
     /// Wires up with the PMI-2 server: the launch parameters of this rank and the exchange to use.
     static func joinPMI2() throws(MPIError) -> (LaunchParameters, PMI2Client) {
+        var client: PMI2Client?
         do {
             let pmi = try PMI2Client()
+            client = pmi
             guard pmi.size >= 1, pmi.rank >= 0, pmi.rank < pmi.size else {
                 throw WireupError.malformed("PMI-2 rank \(pmi.rank) of \(pmi.size)")
             }
@@ -41,9 +43,10 @@ enum ResourceManager {
                 secret = shared
             }
             let processors = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-            // Shared-memory names must be the same for the ranks of a node and unique per job step.
-            let job = "pmi" + String(pmi.jobID.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }
-                .map(Character.init)).prefix(40)
+            // Shared-memory names must be the same for the ranks of a node and unique per job step:
+            // the job id ("job.step", "job+offset.step") hex-encoded, so no two ids collide.
+            let hex = Array("0123456789abcdef")
+            let job = "pmi" + String(pmi.jobID.utf8.prefix(48).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] })
             var launch = LaunchParameters(rank: pmi.rank, size: pmi.size, localRank: local.firstIndex(of: pmi.rank)!,
                                           localSize: local.count, jobID: job, keyValueSocket: "", secret: secret,
                                           oversubscribed: local.count > processors)
@@ -51,7 +54,9 @@ enum ResourceManager {
             launch.hostCount = Set(nodes).count
             return (launch, pmi)
         } catch {
-            throw MPIError(.wireup, "MPI.initialize(): wire-up through PMI-2 (srun --mpi=pmi2) failed: \(error)")
+            let message = "MPI.initialize(): wire-up through PMI-2 (srun --mpi=pmi2) failed: \(error)"
+            client?.abort(code: 1, message: message)  // the other ranks would wait in a fence forever
+            throw MPIError(.wireup, message)
         }
     }
 

@@ -86,7 +86,15 @@ final class Runtime: @unchecked Sendable {
             runtime = try join(launch, exchange: client, settings: settings, threadLevel: threadLevel)
         } else if WireupEnvironment.value("PMI_FD") != nil {
             let (pmiLaunch, pmi) = try ResourceManager.joinPMI2()
-            runtime = try join(pmiLaunch, exchange: pmi, settings: settings, threadLevel: threadLevel)
+            // A rank that fails here ends the step: the others would wait in a fence forever.
+            do {
+                runtime = try join(pmiLaunch, exchange: pmi, settings: settings, threadLevel: threadLevel)
+            } catch {
+                pmi.abort(code: 1, message: "\(error)")
+                throw error
+            }
+            // Programs this rank starts must not try to speak to this rank's PMI socket.
+            for name in ["PMI_FD", "PMI_RANK", "PMI_SIZE", "PMI_JOBID", "PMI_SPAWNED"] { unsetenv(name) }
         } else if let reason = ResourceManager.unsupportedLaunch() {
             throw MPIError(.wireup, "MPI.initialize(): \(reason)")
         } else {
@@ -204,7 +212,11 @@ final class Runtime: @unchecked Sendable {
         }
         do {
             // Deliver what is still queued (buffered sends included) before the final barrier.
-            try runtime.wait("MPI.finalize()") { $0.outboxCount == 0 && ($0.bufferedArea?.isIdle ?? true) }
+            // (A TCP frame the kernel took only in part must be finished too: its receiver waits
+            // for the rest before it can reach the final fence.)
+            try runtime.wait("MPI.finalize()") {
+                $0.outboxCount == 0 && ($0.bufferedArea?.isIdle ?? true) && !($0.tcp?.hasPendingOutput ?? false)
+            }
         } catch let error as MPIError {
             throw error
         } catch {

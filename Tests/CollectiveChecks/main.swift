@@ -223,6 +223,19 @@ do {
 } catch let error as MPIError {
     require(error.code == .invalidRank, "bad root: \(error)")
 }
+// Sizes that differ between ranks, one of them past the shared-memory channel's capacity: on one
+// host every rank learns the sizes from the channel and throws, instead of ranks splitting between
+// two algorithms and waiting forever. (Over TCP such a call is erroneous and may hang, as in MPI.)
+if n > 1 && String(cString: getenv("SWIFTMPI_TRANSPORT") ?? strdup("auto")) != "tcp"
+    && String(cString: getenv("SWIFTMPI_HOST_COUNT") ?? strdup("1")) == "1" {
+    do {
+        _ = try world.allreduce([Double](repeating: 1, count: r == 0 ? 200 : 100), op: .sum)
+        require(false, "allreduce of 1600 bytes on rank 0 and 800 elsewhere accepted")
+    } catch let error as MPIError {
+        require(error.code == .invalidCount, "mismatched allreduce: \(error)")
+    }
+    require(try world.allreduce([1], op: .sum) == [n], "collectives after a mismatched one")
+}
 for (name, build) in [("include out of range", { try everyone.include([0, n]) }),
                       ("include duplicate", { try everyone.include([0, 0]) }),
                       ("exclude negative", { try everyone.exclude([-1]) })] as [(String, () throws -> Group)] {

@@ -50,11 +50,9 @@ extension Communicator {
         }
     }
 
-    /// True when `count` elements of `T` can take the shared-memory fast path (size and alignment).
+    /// True when elements of `T` may be read in place from a shared-memory channel (16-byte aligned data).
     @inline(__always)
-    private func fitsSharedChannel<T>(_ type: T.Type, count: Int) -> Bool {
-        count * MemoryLayout<T>.stride <= SharedCollectiveChannel.capacity && MemoryLayout<T>.alignment <= 16
-    }
+    private func alignsWithSharedChannel<T>(_ type: T.Type) -> Bool { MemoryLayout<T>.alignment <= 16 }
 
     /// Vectors up to this many bytes take the blocking small-message allreduce (well below every
     /// transport's eager limit, so blocking sends never wait for their receivers).
@@ -64,9 +62,7 @@ extension Communicator {
     public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], root: Int) throws {
         try checkRoot(root, "bcast")
         try buffer.withUnsafeMutableBytes { bytes in
-            if bytes.count <= SharedCollectiveChannel.capacity, let shared = state.sharedCollectiveChannel(runtime) {
-                return try shared.bcast(bytes, root: root, runtime)
-            }
+            if let shared = state.sharedCollectiveChannel(runtime), try shared.bcast(bytes, root: root, runtime) { return }
             try run { scheduleBroadcast(bytes, root: root, $0) }
         }
     }
@@ -78,8 +74,9 @@ extension Communicator {
         var result = values
         try values.withUnsafeBufferPointer { input in
             try result.withUnsafeMutableBufferPointer { output in
-                if fitsSharedChannel(T.self, count: input.count), let shared = state.sharedCollectiveChannel(runtime) {
-                    return try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce")
+                if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime),
+                   try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce") {
+                    return
                 }
                 try run { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
             }
@@ -102,10 +99,11 @@ extension Communicator {
     /// In-place allreduce (MPI_IN_PLACE).
     @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
     public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) throws {
-        if fitsSharedChannel(T.self, count: values.count), let shared = state.sharedCollectiveChannel(runtime) {
-            return try values.withUnsafeMutableBufferPointer { buffer in
-                try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce")
-            }
+        if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime),
+           try values.withUnsafeMutableBufferPointer({ buffer in
+               try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce")
+           }) {
+            return
         }
         if values.count * MemoryLayout<T>.stride <= Self.smallAllreduceBytes {
             return try values.withUnsafeMutableBufferPointer { try smallAllreduce($0, op: op) }

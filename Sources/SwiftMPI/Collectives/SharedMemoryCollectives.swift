@@ -2,7 +2,9 @@ import CShims
 import SwiftMPITransport
 
 /// The intra-host fast path of small blocking collectives (barrier, and bcast, reduce and allreduce
-/// of up to ``capacity`` bytes) on a communicator whose ranks all share this host's memory.
+/// of up to ``capacity`` bytes) on a communicator whose ranks all share this host's memory. Larger
+/// bcasts, reduces and allreduces still pass through the channel for one step, in which the ranks
+/// agree on the size (mismatches throw on every rank) before they all switch to messages.
 ///
 /// Instead of messages, every rank writes its contribution into one of its own two buffers of a
 /// *collective channel* in its shared-memory segment, publishes the collective's step number there,
@@ -77,46 +79,57 @@ final class SharedCollectiveChannel {
         try waitForAll(step, runtime, "barrier")
     }
 
-    /// Broadcasts `bytes` (at most ``capacity``) from `root`.
-    func bcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int, _ runtime: Runtime) throws {
+    /// Broadcasts `bytes` from `root` if they fit the channel, and returns true; returns false, on
+    /// every rank alike, when the root's message is larger (the caller then uses messages). The root
+    /// decides: it publishes its length, so a rank whose buffer differs throws `.truncate` instead of
+    /// taking another path than the root and waiting forever.
+    func bcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int, _ runtime: Runtime) throws -> Bool {
         let step = try beginStep(runtime, writes: rank == root)
         if rank == root {
-            write(UnsafeRawBufferPointer(bytes), step)
+            let fits = bytes.count <= Self.capacity
+            if fits { write(UnsafeRawBufferPointer(bytes), step) }
             publish(step, length: bytes.count)
-            return
+            return fits
         }
         publish(step)
         try runtime.wait("bcast") { _ in published(root, step) }
         let length = Int(UnsafeRawPointer(buffer(root, step) + 4).load(as: UInt32.self))
-        guard length == bytes.count else {
+        guard length == min(bytes.count, Int(UInt32.max)) else {
             throw MPIError(.truncate, "bcast: the root sends \(length) bytes, this rank expects \(bytes.count)")
         }
+        guard length <= Self.capacity else { return false }
         if length > 0 { bytes.baseAddress!.copyMemory(from: buffer(root, step) + Self.dataOffset, byteCount: length) }
+        return true
     }
 
-    /// Reduces `values` (at most ``capacity`` bytes) in rank order into `result` at `root` (nil
-    /// elsewhere), or at every rank if `root` is nil.
+    /// Reduces `values` in rank order into `result` at `root` (nil elsewhere), or at every rank if
+    /// `root` is nil, and returns true when they fit the channel; returns false, on every rank alike,
+    /// when they do not (the caller then uses messages). Every rank publishes its byte count first,
+    /// so sizes that differ between ranks throw `.invalidCount` everywhere instead of splitting the
+    /// ranks between two algorithms.
     func reduce<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>?, op: ReduceOperation<T>,
-                   root: Int?, _ runtime: Runtime, _ call: StaticString) throws {
+                   root: Int?, _ runtime: Runtime, _ call: StaticString) throws -> Bool {
         let step = try beginStep(runtime, writes: true)
-        let byteCount = values.count * MemoryLayout<T>.stride
-        write(UnsafeRawBufferPointer(values), step)
+        let byteCount = min(values.count * MemoryLayout<T>.stride, Int(UInt32.max))
+        let fits = byteCount <= Self.capacity
+        if fits { write(UnsafeRawBufferPointer(values), step) }
         publish(step, length: byteCount)
-        guard root == nil || root == rank, let result else { return }
         try waitForAll(step, runtime, call)
         for member in members.indices {
             let length = Int(UnsafeRawPointer(buffer(member, step) + 4).load(as: UInt32.self))
             guard length == byteCount else {
-                throw MPIError(.invalidCount, "\(call): rank \(member) contributes \(length) bytes, this rank \(byteCount)")
+                throw MPIError(.invalidCount, "\(call): rank \(member) contributes \(length) bytes, rank \(rank) \(byteCount)")
             }
         }
-        guard values.count > 0, let output = result.baseAddress else { return }
+        guard fits else { return false }
+        guard root == nil || root == rank, values.count > 0, let output = result?.baseAddress else { return true }
         let first = data(0, step, as: T.self)
-        if members.count == 1 { output.update(from: first, count: values.count); return }
+        if members.count == 1 { output.update(from: first, count: values.count); return true }
         op.apply(first, data(1, step, as: T.self), into: output, count: values.count)
         for member in 2..<members.count {
             op.apply(output, data(member, step, as: T.self), into: output, count: values.count)
         }
+        return true
     }
 
     // MARK: - Steps and buffers
@@ -125,6 +138,7 @@ final class SharedCollectiveChannel {
     /// finished the step that last used it.
     @inline(__always)
     private func beginStep(_ runtime: Runtime, writes: Bool) throws -> UInt32 {
+        guard runtime.isActive else { throw MPIError(.alreadyFinalized, "collective after MPI.finalize()") }
         step &+= 1
         let previous = step &- 1
         if writes && everyoneReached != previous {
