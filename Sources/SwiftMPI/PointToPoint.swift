@@ -12,19 +12,7 @@ extension Communicator {
             _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
             return
         }
-        let destinationWorld = worldRank(destination)
-        var header = header(tag: tag, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
-        header.length = UInt64(bytes.count)
-        let operation: SendOperation? = try runtime.withEngine(call) { engine in
-            if mode != .synchronous && engine.trySendEagerNow(bytes, to: destinationWorld, header: header) { return nil }
-            let operation = engine.makeSend()
-            operation.bytes = bytes
-            operation.destination = destinationWorld
-            operation.header = header
-            engine.startSend(operation, synchronous: mode == .synchronous)
-            return operation
-        }
-        guard let operation else { return }
+        guard let operation = try beginSend(bytes, keepAlive: nil, to: destination, tag: tag, mode: mode, call) else { return }
         try runtime.wait(call) { _ in operation.isComplete }
         try runtime.withEngine(call) { $0.recycle(operation) }
     }
@@ -41,10 +29,22 @@ extension Communicator {
             _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
             return Request(completed: status)
         }
+        guard let operation = try beginSend(bytes, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call) else {
+            return Request(completed: status)
+        }
+        return Request(runtime: runtime, send: operation, status: status)
+    }
+
+    /// Puts a standard, ready or synchronous send on its way: straight into the peer's ring or socket
+    /// when it is small and nothing is queued before it (returns nil: the send is complete, nothing
+    /// allocated), else as a pooled operation the caller waits on and recycles.
+    @inline(__always)
+    private func beginSend(_ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
+                           mode: SendMode, _ call: StaticString) throws -> SendOperation? {
         let destinationWorld = worldRank(destination)
         var header = header(tag: tag, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
         header.length = UInt64(bytes.count)
-        let operation: SendOperation? = try runtime.withEngine(call) { engine in
+        return try runtime.withEngine(call) { engine in
             if mode != .synchronous && engine.trySendEagerNow(bytes, to: destinationWorld, header: header) { return nil }
             let operation = engine.makeSend()
             operation.bytes = bytes
@@ -54,8 +54,6 @@ extension Communicator {
             engine.startSend(operation, synchronous: mode == .synchronous)
             return operation
         }
-        guard let operation else { return Request(completed: status) }
-        return Request(runtime: runtime, send: operation, status: status)
     }
 
     /// Copies `bytes` into the attached buffer and starts sending the copy; the caller's buffer is free
