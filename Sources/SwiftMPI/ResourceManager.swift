@@ -45,8 +45,7 @@ enum ResourceManager {
             let processors = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
             // Shared-memory names must be the same for the ranks of a node and unique per job step:
             // the job id ("job.step", "job+offset.step") hex-encoded, so no two ids collide.
-            let hex = Array("0123456789abcdef")
-            let job = "pmi" + String(pmi.jobID.utf8.prefix(48).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] })
+            let job = "pmi" + Hex.encode(Array(pmi.jobID.utf8.prefix(48)))
             var launch = LaunchParameters(rank: pmi.rank, size: pmi.size, localRank: local.firstIndex(of: pmi.rank)!,
                                           localSize: local.count, jobID: job, keyValueSocket: "", secret: secret,
                                           oversubscribed: local.count > processors)

@@ -98,7 +98,7 @@ public final class PMI2Client {
         }
         var request = PMI2Request("kvs-put")
         request.append("key", key)
-        request.append("value", PMI2Hex.encode(value))
+        request.append("value", Hex.encode(value))
         _ = try exchange(request, expecting: "kvs-put-response")
     }
 
@@ -121,7 +121,7 @@ public final class PMI2Client {
         let response = try exchange(request, expecting: "kvs-get-response")
         guard try response.boolean("found") else { return nil }
         let text = try response.required("value")
-        guard let bytes = PMI2Hex.decode(text) else {
+        guard let bytes = Hex.decode(text) else {
             throw .malformed("the value under \(key) is not hex: \(Self.excerpt(text))")
         }
         return bytes
@@ -451,46 +451,6 @@ struct PMI2Response {
 
     private static func excerpt(_ body: [UInt8]) -> String {
         PMI2Client.excerpt(String(decoding: body, as: UTF8.self))
-    }
-}
-
-/// Lowercase hex for kvs values: PMI-2 values are text, and hex never contains ';'.
-enum PMI2Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    /// Two lowercase hex digits per byte.
-    static func encode(_ bytes: [UInt8]) -> String {
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0xf)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-
-    /// The bytes of an even-length string of hex digits (either case), or nil.
-    static func decode(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
 
