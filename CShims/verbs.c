@@ -10,7 +10,9 @@
 #include "CShims.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if __has_include(<infiniband/verbs.h>) && !defined(CSHIMS_WITHOUT_VERBS_HEADERS)
@@ -29,6 +31,18 @@ static struct {
     int (*query_device)(struct ibv_context *, struct ibv_device_attr *);
     int (*query_port)(struct ibv_context *, uint8_t, struct ibv_port_attr *);
     int (*query_gid)(struct ibv_context *, uint8_t, int, union ibv_gid *);
+    struct ibv_pd *(*alloc_pd)(struct ibv_context *);
+    int (*dealloc_pd)(struct ibv_pd *);
+    struct ibv_cq *(*create_cq)(struct ibv_context *, int, void *, struct ibv_comp_channel *, int);
+    int (*destroy_cq)(struct ibv_cq *);
+    struct ibv_qp *(*create_qp)(struct ibv_pd *, struct ibv_qp_init_attr *);
+    int (*destroy_qp)(struct ibv_qp *);
+    int (*modify_qp)(struct ibv_qp *, struct ibv_qp_attr *, int);
+    struct ibv_mr *(*reg_mr)(struct ibv_pd *, void *, size_t, int);
+    int (*dereg_mr)(struct ibv_mr *);
+    const char *(*wc_status_str)(enum ibv_wc_status);
+    // Optional (rdma-core ≥ 31): tells RoCE v1 from v2 GIDs.
+    int (*query_gid_ex)(struct ibv_context *, uint32_t, uint32_t, struct ibv_gid_entry *, uint32_t, size_t);
     int load_error;
     char load_reason[256];
 } verbs;
@@ -60,7 +74,18 @@ static void verbs_load_once(void) {
     LOOKUP(query_device, "ibv_query_device");
     LOOKUP(query_port, "ibv_query_port");
     LOOKUP(query_gid, "ibv_query_gid");
+    LOOKUP(alloc_pd, "ibv_alloc_pd");
+    LOOKUP(dealloc_pd, "ibv_dealloc_pd");
+    LOOKUP(create_cq, "ibv_create_cq");
+    LOOKUP(destroy_cq, "ibv_destroy_cq");
+    LOOKUP(create_qp, "ibv_create_qp");
+    LOOKUP(destroy_qp, "ibv_destroy_qp");
+    LOOKUP(modify_qp, "ibv_modify_qp");
+    LOOKUP(reg_mr, "ibv_reg_mr");
+    LOOKUP(dereg_mr, "ibv_dereg_mr");
+    LOOKUP(wc_status_str, "ibv_wc_status_str");
 #undef LOOKUP
+    *(void **)&verbs.query_gid_ex = dlsym(verbs.library, "_ibv_query_gid_ex");
 }
 
 int cshims_verbs_compiled_in(void) { return 1; }
@@ -118,6 +143,304 @@ int cshims_verbs_list_devices(cshims_verbs_device *devices, int capacity, int *c
     return 0;
 }
 
+int cshims_malloc_keep_pages(void) {
+    return mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, -1) == 1 ? 0 : EINVAL;
+}
+
+// MARK: - Endpoints, queue pairs, registrations
+
+struct cshims_verbs_endpoint {
+    struct ibv_context *context;
+    struct ibv_pd *pd;
+    struct ibv_cq *cq;
+    uint32_t max_message;
+    int max_qp_rd_atom;
+    int max_qp_init_rd_atom;
+    cshims_verbs_address address;
+};
+
+#define REASON(...) do { if (reason && reason_length) snprintf(reason, reason_length, __VA_ARGS__); } while (0)
+
+static int is_ipv4_mapped(const uint8_t *gid) {
+    static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return memcmp(gid, prefix, 12) == 0;
+}
+
+// The GID to use on an Ethernet port: RoCE v2 with an IPv4-mapped address, else any RoCE v2, else
+// the first valid one. (Only the first 64 entries: rxe has 1024 slots, almost all empty.)
+static int choose_gid(struct ibv_context *context, uint8_t port, int table_length) {
+    int best = -1, best_score = -1;
+    for (int index = 0; index < table_length && index < 64; index++) {
+        union ibv_gid gid;
+        static const uint8_t zero[16];
+        if (verbs.query_gid(context, port, index, &gid) != 0) break;
+        if (memcmp(gid.raw, zero, 16) == 0) continue;
+        int version2 = 1;  // unknown type: rxe (RoCE v2 only) and most current ports
+        if (verbs.query_gid_ex) {
+            struct ibv_gid_entry entry;
+            if (verbs.query_gid_ex(context, port, (uint32_t)index, &entry, 0, sizeof entry) == 0)
+                version2 = entry.gid_type == IBV_GID_TYPE_ROCE_V2;
+        }
+        int score = version2 * 2 + is_ipv4_mapped(gid.raw);
+        if (score > best_score) { best = index; best_score = score; }
+    }
+    return best;
+}
+
+int cshims_verbs_open(const char *device, int port, int gid_index, int cq_depth, cshims_verbs_endpoint **endpoint_out,
+                      cshims_verbs_address *address_out, char *reason, size_t reason_length) {
+    *endpoint_out = NULL;
+    memset(address_out, 0, sizeof *address_out);
+    int err = cshims_verbs_load(reason, reason_length);
+    if (err) return err;
+    int n = 0;
+    errno = 0;
+    struct ibv_device **list = verbs.get_device_list(&n);
+    if (!list) {
+        err = errno ? errno : ENODEV;
+        REASON("no RDMA devices: ibv_get_device_list: %s", strerror(err));
+        return err;
+    }
+    struct ibv_context *chosen = NULL;
+    struct ibv_port_attr chosen_port;
+    uint8_t chosen_port_number = 0;
+    int matched_name = 0;
+    for (int i = 0; i < n && !chosen; i++) {
+        if (device && strcmp(device, verbs.get_device_name(list[i])) != 0) continue;
+        matched_name = 1;
+        struct ibv_context *context = verbs.open_device(list[i]);
+        if (!context) continue;
+        struct ibv_device_attr attributes;
+        if (verbs.query_device(context, &attributes) == 0) {
+            for (int p = 1; p <= attributes.phys_port_cnt && !chosen; p++) {
+                if (port > 0 && p != port) continue;
+                struct ibv_port_attr attr;
+                memset(&attr, 0, sizeof attr);
+                if (verbs.query_port(context, (uint8_t)p, &attr) != 0 || attr.state != IBV_PORT_ACTIVE) continue;
+                chosen = context;
+                chosen_port = attr;
+                chosen_port_number = (uint8_t)p;
+            }
+        }
+        if (!chosen) verbs.close_device(context);
+    }
+    verbs.free_device_list(list);
+    if (!chosen) {
+        if (n == 0) REASON("libibverbs loaded, but there are no RDMA devices");
+        else if (device && !matched_name) REASON("no RDMA device named %s", device);
+        else REASON("no active port on %s%s", device ? device : "any of the RDMA devices", port > 0 ? " at the requested port" : "");
+        return ENODEV;
+    }
+    cshims_verbs_endpoint *endpoint = calloc(1, sizeof *endpoint);
+    endpoint->context = chosen;
+    struct ibv_device_attr attributes;
+    verbs.query_device(chosen, &attributes);
+    endpoint->max_message = chosen_port.max_msg_sz;
+    endpoint->max_qp_rd_atom = attributes.max_qp_rd_atom;
+    endpoint->max_qp_init_rd_atom = attributes.max_qp_init_rd_atom;
+    cshims_verbs_address *address = &endpoint->address;
+    address->port_number = chosen_port_number;
+    address->lid = chosen_port.lid;
+    address->active_mtu = (uint8_t)chosen_port.active_mtu;
+    address->link_layer = chosen_port.link_layer == IBV_LINK_LAYER_ETHERNET ? 2 : 1;
+    int outstanding = attributes.max_qp_rd_atom < 16 ? attributes.max_qp_rd_atom : 16;
+    address->max_rd_atomic = (uint8_t)(outstanding > 0 ? outstanding : 1);
+    union ibv_gid gid0;
+    if (verbs.query_gid(chosen, chosen_port_number, 0, &gid0) == 0) memcpy(&address->subnet_prefix, gid0.raw, 8);
+    if (gid_index < 0) gid_index = address->link_layer == 2 ? choose_gid(chosen, chosen_port_number, chosen_port.gid_tbl_len) : 0;
+    if (gid_index >= 0) {
+        union ibv_gid gid;
+        if (verbs.query_gid(chosen, chosen_port_number, gid_index, &gid) != 0) {
+            REASON("cannot read GID %d of port %d", gid_index, chosen_port_number);
+            cshims_verbs_close(endpoint);
+            return EINVAL;
+        }
+        memcpy(address->gid, gid.raw, 16);
+        address->gid_index = (uint8_t)gid_index;
+    }
+    if (address->link_layer == 2 && gid_index < 0) {
+        REASON("RoCE port %d has no usable GID", chosen_port_number);
+        cshims_verbs_close(endpoint);
+        return ENODEV;
+    }
+    endpoint->pd = verbs.alloc_pd(chosen);
+    if (!endpoint->pd) {
+        err = errno ? errno : ENOMEM;
+        REASON("ibv_alloc_pd: %s", strerror(err));
+        cshims_verbs_close(endpoint);
+        return err;
+    }
+    endpoint->cq = verbs.create_cq(chosen, cq_depth, NULL, NULL, 0);
+    if (!endpoint->cq) {
+        err = errno ? errno : ENOMEM;
+        REASON("ibv_create_cq(%d): %s", cq_depth, strerror(err));
+        cshims_verbs_close(endpoint);
+        return err;
+    }
+    *address_out = *address;
+    *endpoint_out = endpoint;
+    return 0;
+}
+
+void cshims_verbs_close(cshims_verbs_endpoint *endpoint) {
+    if (!endpoint) return;
+    if (endpoint->cq) verbs.destroy_cq(endpoint->cq);
+    if (endpoint->pd) verbs.dealloc_pd(endpoint->pd);
+    if (endpoint->context) verbs.close_device(endpoint->context);
+    free(endpoint);
+}
+
+uint32_t cshims_verbs_max_message(const cshims_verbs_endpoint *endpoint) { return endpoint->max_message; }
+
+int cshims_verbs_create_qp(cshims_verbs_endpoint *endpoint, int send_depth, int receive_depth, int max_inline,
+                           void **qp_out, uint32_t *qp_number_out, uint32_t *max_inline_out) {
+    struct ibv_qp_init_attr init;
+    memset(&init, 0, sizeof init);
+    init.send_cq = endpoint->cq;
+    init.recv_cq = endpoint->cq;
+    init.qp_type = IBV_QPT_RC;
+    init.sq_sig_all = 0;
+    init.cap.max_send_wr = (uint32_t)send_depth;
+    init.cap.max_recv_wr = (uint32_t)receive_depth;
+    init.cap.max_send_sge = 1;
+    init.cap.max_recv_sge = 1;
+    init.cap.max_inline_data = (uint32_t)max_inline;
+    errno = 0;
+    struct ibv_qp *qp = verbs.create_qp(endpoint->pd, &init);
+    if (!qp && max_inline > 0) {  // some providers refuse inline data: do without
+        init.cap.max_inline_data = 0;
+        qp = verbs.create_qp(endpoint->pd, &init);
+    }
+    if (!qp) return errno ? errno : ENOMEM;
+    *qp_out = qp;
+    *qp_number_out = qp->qp_num;
+    *max_inline_out = init.cap.max_inline_data;
+    return 0;
+}
+
+int cshims_verbs_connect_qp(cshims_verbs_endpoint *endpoint, void *opaque_qp, const cshims_verbs_address *remote,
+                            uint32_t remote_qp_number, uint32_t remote_psn, uint32_t local_psn,
+                            char *reason, size_t reason_length) {
+    struct ibv_qp *qp = opaque_qp;
+    const cshims_verbs_address *local = &endpoint->address;
+    struct ibv_qp_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.qp_state = IBV_QPS_INIT;
+    attr.pkey_index = 0;
+    attr.port_num = local->port_number;
+    attr.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE;
+    int err = verbs.modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS);
+    if (err) { REASON("queue pair to INIT: %s", strerror(err)); return err; }
+
+    memset(&attr, 0, sizeof attr);
+    attr.qp_state = IBV_QPS_RTR;
+    attr.path_mtu = (enum ibv_mtu)(local->active_mtu < remote->active_mtu ? local->active_mtu : remote->active_mtu);
+    attr.dest_qp_num = remote_qp_number;
+    attr.rq_psn = remote_psn;
+    attr.max_dest_rd_atomic = local->max_rd_atomic;
+    attr.min_rnr_timer = 12;  // 0.64 ms
+    attr.ah_attr.dlid = remote->lid;
+    attr.ah_attr.port_num = local->port_number;
+    static const uint8_t zero[16];
+    if (local->link_layer == 2 || memcmp(remote->gid, zero, 16) != 0) {
+        attr.ah_attr.is_global = 1;  // RoCE always routes by GID (GRH)
+        memcpy(attr.ah_attr.grh.dgid.raw, remote->gid, 16);
+        attr.ah_attr.grh.sgid_index = local->gid_index;
+        attr.ah_attr.grh.hop_limit = 64;
+    }
+    err = verbs.modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
+                                         IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER);
+    if (err) { REASON("queue pair to RTR (ready to receive): %s", strerror(err)); return err; }
+
+    memset(&attr, 0, sizeof attr);
+    attr.qp_state = IBV_QPS_RTS;
+    attr.timeout = 14;     // 4.096 µs × 2^14 ≈ 67 ms per attempt
+    attr.retry_cnt = 7;
+    attr.rnr_retry = 7;    // infinite: credits keep receivers posted, RNR only slows a sender down
+    attr.sq_psn = local_psn;
+    attr.max_rd_atomic = remote->max_rd_atomic < local->max_rd_atomic ? remote->max_rd_atomic : local->max_rd_atomic;
+    err = verbs.modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
+                                         IBV_QP_MAX_QP_RD_ATOMIC);
+    if (err) { REASON("queue pair to RTS (ready to send): %s", strerror(err)); return err; }
+    return 0;
+}
+
+void cshims_verbs_destroy_qp(void *qp) {
+    if (qp) verbs.destroy_qp(qp);
+}
+
+int cshims_verbs_register(cshims_verbs_endpoint *endpoint, void *address, size_t length, void **mr_out,
+                          uint32_t *lkey_out, uint32_t *rkey_out) {
+    errno = 0;
+    struct ibv_mr *mr = verbs.reg_mr(endpoint->pd, address, length,
+                                     IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE);
+    if (!mr) return errno ? errno : ENOMEM;
+    *mr_out = mr;
+    *lkey_out = mr->lkey;
+    *rkey_out = mr->rkey;
+    return 0;
+}
+
+void cshims_verbs_deregister(void *mr) {
+    if (mr) verbs.dereg_mr(mr);
+}
+
+// MARK: - Data path (the library's inline calls: provider function pointers, no symbol look-up)
+
+int cshims_verbs_post_send(void *qp, uint64_t wr_id, const void *address, uint32_t length, uint32_t lkey, int inline_data) {
+    struct ibv_sge sge = {.addr = (uintptr_t)address, .length = length, .lkey = lkey};
+    struct ibv_send_wr wr, *bad = NULL;
+    memset(&wr, 0, sizeof wr);
+    wr.wr_id = wr_id;
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    wr.opcode = IBV_WR_SEND;
+    wr.send_flags = IBV_SEND_SIGNALED | (inline_data ? IBV_SEND_INLINE : 0);
+    return ibv_post_send(qp, &wr, &bad);
+}
+
+int cshims_verbs_post_read(void *qp, uint64_t wr_id, void *local, uint32_t length, uint32_t lkey, uint64_t remote, uint32_t rkey) {
+    struct ibv_sge sge = {.addr = (uintptr_t)local, .length = length, .lkey = lkey};
+    struct ibv_send_wr wr, *bad = NULL;
+    memset(&wr, 0, sizeof wr);
+    wr.wr_id = wr_id;
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    wr.opcode = IBV_WR_RDMA_READ;
+    wr.send_flags = IBV_SEND_SIGNALED;
+    wr.wr.rdma.remote_addr = remote;
+    wr.wr.rdma.rkey = rkey;
+    return ibv_post_send(qp, &wr, &bad);
+}
+
+int cshims_verbs_post_receive(void *qp, uint64_t wr_id, void *address, uint32_t length, uint32_t lkey) {
+    struct ibv_sge sge = {.addr = (uintptr_t)address, .length = length, .lkey = lkey};
+    struct ibv_recv_wr wr, *bad = NULL;
+    memset(&wr, 0, sizeof wr);
+    wr.wr_id = wr_id;
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    return ibv_post_recv(qp, &wr, &bad);
+}
+
+int cshims_verbs_poll(cshims_verbs_endpoint *endpoint, cshims_verbs_completion *completions, int capacity) {
+    struct ibv_wc wc[16];
+    if (capacity > 16) capacity = 16;
+    int n = ibv_poll_cq(endpoint->cq, capacity, wc);
+    if (n < 0) return -EIO;
+    for (int i = 0; i < n; i++) {
+        completions[i].wr_id = wc[i].wr_id;
+        completions[i].status = (uint32_t)wc[i].status;
+        completions[i].byte_len = wc[i].byte_len;
+    }
+    return n;
+}
+
+const char *cshims_verbs_status_text(uint32_t status) {
+    if (cshims_verbs_load(NULL, 0) != 0) return "unknown status";
+    return verbs.wc_status_str((enum ibv_wc_status)status);
+}
+
 #else  // built without <infiniband/verbs.h>
 
 int cshims_verbs_compiled_in(void) { return 0; }
@@ -134,5 +457,50 @@ int cshims_verbs_list_devices(cshims_verbs_device *devices, int capacity, int *c
     *count_out = 0;
     return ENOTSUP;
 }
+
+int cshims_verbs_open(const char *device, int port, int gid_index, int cq_depth, cshims_verbs_endpoint **endpoint_out,
+                      cshims_verbs_address *address_out, char *reason, size_t reason_length) {
+    (void)device; (void)port; (void)gid_index; (void)cq_depth; (void)address_out;
+    *endpoint_out = NULL;
+    return cshims_verbs_load(reason, reason_length);
+}
+void cshims_verbs_close(cshims_verbs_endpoint *endpoint) { (void)endpoint; }
+uint32_t cshims_verbs_max_message(const cshims_verbs_endpoint *endpoint) { (void)endpoint; return 0; }
+int cshims_verbs_create_qp(cshims_verbs_endpoint *endpoint, int send_depth, int receive_depth, int max_inline,
+                           void **qp_out, uint32_t *qp_number_out, uint32_t *max_inline_out) {
+    (void)endpoint; (void)send_depth; (void)receive_depth; (void)max_inline; (void)qp_out; (void)qp_number_out; (void)max_inline_out;
+    return ENOTSUP;
+}
+int cshims_verbs_connect_qp(cshims_verbs_endpoint *endpoint, void *qp, const cshims_verbs_address *remote,
+                            uint32_t remote_qp_number, uint32_t remote_psn, uint32_t local_psn,
+                            char *reason, size_t reason_length) {
+    (void)endpoint; (void)qp; (void)remote; (void)remote_qp_number; (void)remote_psn; (void)local_psn;
+    return cshims_verbs_load(reason, reason_length);
+}
+void cshims_verbs_destroy_qp(void *qp) { (void)qp; }
+int cshims_verbs_register(cshims_verbs_endpoint *endpoint, void *address, size_t length, void **mr_out,
+                          uint32_t *lkey_out, uint32_t *rkey_out) {
+    (void)endpoint; (void)address; (void)length; (void)mr_out; (void)lkey_out; (void)rkey_out;
+    return ENOTSUP;
+}
+void cshims_verbs_deregister(void *mr) { (void)mr; }
+int cshims_verbs_post_send(void *qp, uint64_t wr_id, const void *address, uint32_t length, uint32_t lkey, int inline_data) {
+    (void)qp; (void)wr_id; (void)address; (void)length; (void)lkey; (void)inline_data;
+    return ENOTSUP;
+}
+int cshims_verbs_post_read(void *qp, uint64_t wr_id, void *local, uint32_t length, uint32_t lkey, uint64_t remote, uint32_t rkey) {
+    (void)qp; (void)wr_id; (void)local; (void)length; (void)lkey; (void)remote; (void)rkey;
+    return ENOTSUP;
+}
+int cshims_verbs_post_receive(void *qp, uint64_t wr_id, void *address, uint32_t length, uint32_t lkey) {
+    (void)qp; (void)wr_id; (void)address; (void)length; (void)lkey;
+    return ENOTSUP;
+}
+int cshims_verbs_poll(cshims_verbs_endpoint *endpoint, cshims_verbs_completion *completions, int capacity) {
+    (void)endpoint; (void)completions; (void)capacity;
+    return 0;
+}
+const char *cshims_verbs_status_text(uint32_t status) { (void)status; return "verbs not built"; }
+int cshims_malloc_keep_pages(void) { return 0; }
 
 #endif

@@ -37,7 +37,7 @@ struct SwiftMPIRun: ParsableCommand {
     @Option(name: .customLong("bind-to"), help: "core (default when ranks <= CPUs) or none.")
     var bindTo: Binding?
 
-    @Option(help: "Force a transport between ranks: auto (default), shm or tcp (sets SWIFTMPI_TRANSPORT).")
+    @Option(help: "Force a transport between ranks: auto (default), shm, tcp or verbs (sets SWIFTMPI_TRANSPORT).")
     var transport: Transport?
 
     @Option(name: .customLong("tcp-if"), help: "Interface name or IPv4 address for TCP (sets SWIFTMPI_TCP_IF).")
@@ -72,7 +72,7 @@ struct SwiftMPIRun: ParsableCommand {
 
     /// The transports a user may force.
     enum Transport: String, ExpressibleByArgument, CaseIterable {
-        case auto, shm, tcp
+        case auto, shm, tcp, verbs
     }
 
     /// How ranks are bound to CPUs.

@@ -152,6 +152,74 @@ typedef struct cshims_verbs_device {
 /// (ENOSYS: no kernel support) with `*count_out` set.
 int cshims_verbs_list_devices(cshims_verbs_device *devices, int capacity, int *count_out);
 
+/// An opened RDMA port: device context, protection domain and one completion queue (opaque).
+typedef struct cshims_verbs_endpoint cshims_verbs_endpoint;
+
+/// What a peer needs to connect a queue pair to this port; published at wire-up.
+typedef struct cshims_verbs_address {
+    uint8_t gid[16];        ///< the chosen GID (all zero on InfiniBand without a GRH)
+    uint16_t lid;           ///< 0 on RoCE
+    uint8_t port_number;
+    uint8_t active_mtu;     ///< enum ibv_mtu
+    uint8_t link_layer;     ///< 1 = InfiniBand, 2 = Ethernet (RoCE)
+    uint8_t gid_index;
+    uint8_t max_rd_atomic;  ///< outstanding RDMA reads this port accepts per queue pair
+    uint8_t reserved;
+    uint64_t subnet_prefix; ///< the first 8 bytes of GID 0: equal on ports of one fabric (IB)
+} cshims_verbs_address;
+
+/// Opens `device` (NULL: the first device with an active port) at `port` (0: its first active
+/// port), chooses a GID (`gid_index` < 0: automatically, preferring RoCE v2 with an IPv4-mapped
+/// address on Ethernet ports) and creates a completion queue of `cq_depth` entries. Returns 0 or an
+/// errno with a reason.
+int cshims_verbs_open(const char *device, int port, int gid_index, int cq_depth, cshims_verbs_endpoint **endpoint_out,
+                      cshims_verbs_address *address_out, char *reason, size_t reason_length);
+/// Releases the completion queue, protection domain and device (queue pairs and registrations first).
+void cshims_verbs_close(cshims_verbs_endpoint *endpoint);
+/// The largest message one work request may carry on this port (`max_msg_sz`).
+uint32_t cshims_verbs_max_message(const cshims_verbs_endpoint *endpoint);
+
+/// Creates a Reliable Connected queue pair on the endpoint's completion queue. `*max_inline_out` is
+/// the inline size the provider granted (0 if none). Returns 0 or an errno.
+int cshims_verbs_create_qp(cshims_verbs_endpoint *endpoint, int send_depth, int receive_depth, int max_inline,
+                           void **qp_out, uint32_t *qp_number_out, uint32_t *max_inline_out);
+/// Moves a queue pair through INIT, RTR and RTS towards `remote`'s queue pair (retries: 7, RNR
+/// retries: infinite). Returns 0 or an errno with a reason naming the failed step.
+int cshims_verbs_connect_qp(cshims_verbs_endpoint *endpoint, void *qp, const cshims_verbs_address *remote,
+                            uint32_t remote_qp_number, uint32_t remote_psn, uint32_t local_psn,
+                            char *reason, size_t reason_length);
+/// Destroys a queue pair.
+void cshims_verbs_destroy_qp(void *qp);
+
+/// Registers `length` bytes at `address` for local writes and remote reads. Returns 0 or an errno.
+int cshims_verbs_register(cshims_verbs_endpoint *endpoint, void *address, size_t length, void **mr_out,
+                          uint32_t *lkey_out, uint32_t *rkey_out);
+/// Tells malloc never to give memory back to the system (no mmap'd chunks, no trimming), so that
+/// freed heap memory keeps its pages and a cached registration of it stays valid. Returns 0 or EINVAL.
+int cshims_malloc_keep_pages(void);
+/// Deregisters memory registered with `cshims_verbs_register`.
+void cshims_verbs_deregister(void *mr);
+
+/// Posts a signaled SEND of `length` bytes (inline when `inline_data`). Returns 0 or an errno.
+int cshims_verbs_post_send(void *qp, uint64_t wr_id, const void *address, uint32_t length, uint32_t lkey, int inline_data);
+/// Posts a signaled RDMA READ of `length` bytes from (`remote`, `rkey`) into `local`. Returns 0 or an errno.
+int cshims_verbs_post_read(void *qp, uint64_t wr_id, void *local, uint32_t length, uint32_t lkey, uint64_t remote, uint32_t rkey);
+/// Posts one receive buffer. Returns 0 or an errno.
+int cshims_verbs_post_receive(void *qp, uint64_t wr_id, void *address, uint32_t length, uint32_t lkey);
+
+/// One work completion, reduced to what the transport uses.
+typedef struct cshims_verbs_completion {
+    uint64_t wr_id;
+    uint32_t status;        ///< enum ibv_wc_status: 0 = success
+    uint32_t byte_len;
+} cshims_verbs_completion;
+
+/// Polls the endpoint's completion queue for up to `capacity` completions. Returns their number, or
+/// a negative errno.
+int cshims_verbs_poll(cshims_verbs_endpoint *endpoint, cshims_verbs_completion *completions, int capacity);
+/// The name of a work-completion status (`ibv_wc_status_str`), e.g. "remote access error".
+const char *cshims_verbs_status_text(uint32_t status);
+
 #ifdef __cplusplus
 }
 #endif

@@ -118,13 +118,28 @@ final class Runtime: @unchecked Sendable {
         func wireup<R>(_ step: String, _ body: () throws -> R) throws(MPIError) -> R {
             do { return try body() } catch { throw MPIError(.wireup, "MPI.initialize(): rank \(rank) \(step): \(error)") }
         }
-        guard ["auto", "shm", "tcp"].contains(settings.transport) else {
-            throw MPIError(.wireup, "MPI.initialize(): SWIFTMPI_TRANSPORT=\(settings.transport) is not available in this build (auto, shm, tcp)")
+        guard ["auto", "shm", "tcp", "verbs"].contains(settings.transport) else {
+            throw MPIError(.wireup, "MPI.initialize(): SWIFTMPI_TRANSPORT=\(settings.transport) is not a transport (auto, shm, tcp, verbs)")
         }
         let forceTCP = settings.transport == "tcp"
+        let forceVerbs = settings.transport == "verbs"
         let multiHost = launch.hostCount > 1
+        var verbs: VerbsTransport?
+        var verbsUnavailable: String?
+        if launch.size > 1 && (forceVerbs || (multiHost && settings.transport == "auto")) {
+            do {
+                verbs = try VerbsTransport(rank: rank, size: launch.size, peerCandidates: Array(0..<launch.size),
+                                           device: settings.verbsDevice, port: settings.verbsPort, gidIndex: settings.verbsGIDIndex,
+                                           registrationCache: settings.verbsRegistrationCache)
+            } catch {
+                if forceVerbs {
+                    throw MPIError(.wireup, "MPI.initialize(): SWIFTMPI_TRANSPORT=verbs, but rank \(rank) on \(launch.hostID) cannot use RDMA verbs: \(error)")
+                }
+                verbsUnavailable = "\(error)"
+            }
+        }
         var sharedMemory: SharedMemoryTransport?
-        if launch.localSize > 1 && !forceTCP {
+        if launch.localSize > 1 && !forceTCP && !forceVerbs {
             sharedMemory = try wireup("could not create its shared-memory segment") {
                 try SharedMemoryTransport(jobID: launch.jobID, localRank: launch.localRank, localSize: launch.localSize)
             }
@@ -144,6 +159,7 @@ final class Runtime: @unchecked Sendable {
             try client.put("probe/\(rank)", encode(probeAddress))
             try client.put("host/\(rank)", Array("\(launch.localRank) \(launch.hostID)".utf8))
             if let tcp { try client.put("tcp/\(rank)", Array(tcp.endpoint.utf8)) }
+            if let verbs { try client.put("verbs/\(rank)", verbs.address.encoded) }
             try client.fence()
             return try (0..<launch.size).map { peer in
                 guard let pid = try client.get("pid/\(peer)"), let host = try client.get("host/\(peer)") else {
@@ -155,9 +171,25 @@ final class Runtime: @unchecked Sendable {
                             localRank: local, endpoint: try client.get("tcp/\(peer)").map { String(decoding: $0, as: UTF8.self) })
             }
         }
+        // Verbs between two ranks when both opened a port and the ports share a fabric (a rank that
+        // could not publishes nothing, so both ends decide alike); forced verbs takes every peer.
+        var verbsAddresses: [Int: VerbsTransport.Address] = [:]
+        if let verbs {
+            for peer in 0..<launch.size where peer != rank {
+                let published = try wireup("could not read rank \(peer)'s verbs address") { try client.get("verbs/\(peer)") }
+                if let published, let address = VerbsTransport.Address(decoding: published, size: launch.size),
+                   verbs.portSummary.sharesFabric(with: address) {
+                    verbsAddresses[peer] = address
+                } else if forceVerbs {
+                    throw MPIError(.wireup, "MPI.initialize(): SWIFTMPI_TRANSPORT=verbs, but rank \(peer) published no RDMA port on this rank's fabric")
+                }
+            }
+        }
         let routes: [Engine.Route] = peers.enumerated().map { peer, info in
             if peer == rank { return .loopback }
+            if forceVerbs { return .verbs }
             if info.host == launch.hostID && !forceTCP && sharedMemory != nil { return .sharedMemory(localRank: info.localRank) }
+            if verbsAddresses[peer] != nil { return .verbs }
             return .tcp
         }
         var worldRankOfLocal = [Int](repeating: -1, count: launch.localSize)
@@ -184,10 +216,18 @@ final class Runtime: @unchecked Sendable {
             for peer in tcpPeers { endpoints[peer] = peers[peer].endpoint }
             try wireup("could not connect to its TCP peers") { try tcp.connect(peers: tcpPeers, endpoints: endpoints) }
         }
+        if let transport = verbs {
+            let verbsPeers = routes.indices.filter { if case .verbs = routes[$0] { true } else { false } }
+            try wireup("could not connect its verbs queue pairs") { try transport.connect(peers: verbsPeers, addresses: verbsAddresses) }
+            if verbsPeers.isEmpty {
+                verbs = nil
+                verbsUnavailable = "no peer on a common RDMA fabric"
+            }
+        }
         try wireup("could not finish wire-up") { try client.fence() }
         sharedMemory?.unlinkOwnSegment()
         withExtendedLifetime(probeWord) {}
-        let engine = Engine(rank: rank, size: launch.size, routes: routes, sharedMemory: sharedMemory, tcp: tcp,
+        let engine = Engine(rank: rank, size: launch.size, routes: routes, sharedMemory: sharedMemory, tcp: tcp, verbs: verbs,
                             peerPIDs: peers.map(\.pid), singleCopyAllowed: singleCopyAllowed,
                             singleCopyThreshold: settings.singleCopyThreshold,
                             yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: launch.oversubscribed))
@@ -199,9 +239,11 @@ final class Runtime: @unchecked Sendable {
                 case .loopback: "\(peer):self"
                 case .sharedMemory: "\(peer):shm"
                 case .tcp: "\(peer):tcp"
+                case .verbs: "\(peer):verbs"
                 }
             }.joined(separator: " ")
-            report("rank \(rank) on \(launch.hostID): routes \(described); shm eager limit \(sharedMemory?.limits.maxPayload ?? 0) B, single copy \(singleCopyAllowed ? "from \(settings.singleCopyThreshold) B" : "off"), tcp \(tcp?.endpoint ?? "unused"), waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
+            let verbsText = verbs.map { "verbs \($0.portSummary.summary)" } ?? "verbs unused\(verbsUnavailable.map { " (\($0))" } ?? "")"
+            report("rank \(rank) on \(launch.hostID): routes \(described); shm eager limit \(sharedMemory?.limits.maxPayload ?? 0) B, single copy \(singleCopyAllowed ? "from \(settings.singleCopyThreshold) B" : "off"), tcp \(tcp?.endpoint ?? "unused"), \(verbsText), waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
         }
         return Runtime(rank: rank, size: launch.size, threadLevel: threadLevel, keyValue: client, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives)
     }
@@ -221,6 +263,10 @@ final class Runtime: @unchecked Sendable {
             throw error
         } catch {
             throw MPIError(.internalError, "MPI.finalize(): \(error)")
+        }
+        if runtime.debug, let verbs = runtime.engine.verbs {
+            let counts = verbs.registrationCounts
+            report("rank \(runtime.rank): verbs memory registrations \(counts.registrations), registration cache hits \(counts.hits)")
         }
         if let client = runtime.keyValue {
             do {
@@ -287,6 +333,13 @@ struct RuntimeSettings {
     var waitMode = "auto"
     var debug = false
     var sharedCollectives = true
+    /// `SWIFTMPI_VERBS_DEVICE=name[:port]`: the RDMA device (default: the first with an active port).
+    var verbsDevice: String?
+    var verbsPort = 0
+    /// `SWIFTMPI_VERBS_GID_INDEX`: the GID to use (default: chosen, RoCE v2 with an IPv4 address first).
+    var verbsGIDIndex = -1
+    /// `SWIFTMPI_VERBS_REGISTRATION_CACHE=0` registers and deregisters every rendezvous buffer.
+    var verbsRegistrationCache = true
 
     static func fromEnvironment() -> RuntimeSettings {
         var settings = RuntimeSettings()
@@ -301,6 +354,13 @@ struct RuntimeSettings {
         }
         settings.debug = WireupEnvironment.value("SWIFTMPI_DEBUG") == "1"
         settings.sharedCollectives = WireupEnvironment.value("SWIFTMPI_SHM_COLLECTIVES") != "0"
+        if let value = WireupEnvironment.value("SWIFTMPI_VERBS_DEVICE"), !value.isEmpty {
+            let parts = value.split(separator: ":", maxSplits: 1)
+            settings.verbsDevice = String(parts[0])
+            if parts.count == 2, let port = Int(parts[1]), port > 0 { settings.verbsPort = port }
+        }
+        if let value = WireupEnvironment.value("SWIFTMPI_VERBS_GID_INDEX"), let index = Int(value), index >= 0 { settings.verbsGIDIndex = index }
+        settings.verbsRegistrationCache = WireupEnvironment.value("SWIFTMPI_VERBS_REGISTRATION_CACHE") != "0"
         return settings
     }
 

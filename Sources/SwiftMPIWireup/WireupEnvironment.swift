@@ -33,7 +33,10 @@ public enum WireupEnvironment {
     /// Variables a user may set to tune the runtime; `swiftmpirun --info` prints them with their values.
     /// Each is listed here when the runtime starts reading it.
     public static let userSettings: [(name: String, meaning: String)] = [
-        ("SWIFTMPI_TRANSPORT", "auto (default: shared memory on a host, TCP between hosts), shm, or tcp to force TCP everywhere"),
+        ("SWIFTMPI_TRANSPORT", "auto (default: shared memory on a host; between hosts RDMA verbs where both have an active port on one fabric, else TCP), shm, tcp or verbs to force TCP or verbs everywhere"),
+        ("SWIFTMPI_VERBS_DEVICE", "the RDMA device, as name or name:port (default: the first device with an active port)"),
+        ("SWIFTMPI_VERBS_GID_INDEX", "the GID index on RoCE ports (default: chosen, RoCE v2 with an IPv4-mapped address first)"),
+        ("SWIFTMPI_VERBS_REGISTRATION_CACHE", "1 (default) keeps rendezvous buffers registered for reuse, 0 registers each time (see docs/Design.md)"),
         ("SWIFTMPI_TCP_IF", "the interface name or IPv4 address TCP listens on (default: loopback on one host, else the first real interface)"),
         ("SWIFTMPI_SINGLE_COPY", "cma (default, where the kernel allows it) or none: large shared-memory messages by pipelined copy"),
         ("SWIFTMPI_SINGLE_COPY_THRESHOLD", "bytes from which shared-memory rendezvous uses Cross Memory Attach (default 262144)"),

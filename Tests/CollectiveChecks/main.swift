@@ -225,8 +225,8 @@ do {
 }
 // Sizes that differ between ranks, one of them past the shared-memory channel's capacity: on one
 // host every rank learns the sizes from the channel and throws, instead of ranks splitting between
-// two algorithms and waiting forever. (Over TCP such a call is erroneous and may hang, as in MPI.)
-if n > 1 && String(cString: getenv("SWIFTMPI_TRANSPORT") ?? strdup("auto")) != "tcp"
+// two algorithms and waiting forever. (Over TCP or verbs such a call is erroneous and may hang, as in MPI.)
+if n > 1 && !["tcp", "verbs"].contains(String(cString: getenv("SWIFTMPI_TRANSPORT") ?? strdup("auto")))
     && String(cString: getenv("SWIFTMPI_HOST_COUNT") ?? strdup("1")) == "1" {
     do {
         _ = try world.allreduce([Double](repeating: 1, count: r == 0 ? 200 : 100), op: .sum)

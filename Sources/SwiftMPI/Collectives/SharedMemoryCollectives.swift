@@ -55,7 +55,7 @@ final class SharedCollectiveChannel {
             switch engine.routes[worldRank] {
             case .sharedMemory(let localRank): local = localRank
             case .loopback: local = sharedMemory.localRank
-            case .tcp: return nil
+            case .tcp, .verbs: return nil
             }
             guard let base = sharedMemory.collectiveChannel(channel, ofLocalRank: local) else { return nil }
             bases.append(base)

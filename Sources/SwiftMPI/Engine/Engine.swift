@@ -27,6 +27,8 @@ final class Engine {
         case sharedMemory(localRank: Int)
         /// A rank reached over TCP (another host, or TCP forced).
         case tcp
+        /// A rank reached with RDMA verbs (another host on a common fabric, or verbs forced).
+        case verbs
     }
 
     /// Work a peer's ring had no room for, kept in order (backpressure as a value, not a wait).
@@ -44,6 +46,7 @@ final class Engine {
     let routes: [Route]
     let sharedMemory: SharedMemoryTransport?
     let tcp: TCPTransport?
+    let verbs: VerbsTransport?
     let peerPIDs: [Int32]
     /// Per peer: messages up to this many bytes go eagerly; larger ones by rendezvous.
     let eagerLimits: [Int]
@@ -77,13 +80,14 @@ final class Engine {
     /// ids in pairs: point-to-point, then collective.
     @exclusivity(unchecked) var highestContext: UInt32 = 1
 
-    init(rank: Int, size: Int, routes: [Route], sharedMemory: SharedMemoryTransport?, tcp: TCPTransport?,
+    init(rank: Int, size: Int, routes: [Route], sharedMemory: SharedMemoryTransport?, tcp: TCPTransport?, verbs: VerbsTransport? = nil,
          peerPIDs: [Int32], singleCopyAllowed: Bool, singleCopyThreshold: Int, yieldWhenIdle: Bool) {
         self.rank = rank
         self.size = size
         self.routes = routes
         self.sharedMemory = sharedMemory
         self.tcp = tcp
+        self.verbs = verbs
         self.peerPIDs = peerPIDs
         // Limits are data the transports report; the protocol thresholds follow from them, once.
         let limits: [TransportLimits?] = routes.map { route in
@@ -91,6 +95,7 @@ final class Engine {
             case .loopback: nil
             case .sharedMemory: sharedMemory?.limits
             case .tcp: tcp?.limits
+            case .verbs: verbs?.limits
             }
         }
         self.fragmentSizes = limits.map { $0?.maxPayload ?? Int.max }
@@ -151,6 +156,8 @@ final class Engine {
             return sharedMemory.unsafelyUnwrapped.trySend(to: local, kind: WireKind.eager.rawValue, header: header.packet, payload: bytes)
         case .tcp:
             return failedPeers.isEmpty && tcp.unsafelyUnwrapped.trySend(to: destination, kind: WireKind.eager.rawValue, header: header.packet, payload: bytes)
+        case .verbs:
+            return failedPeers.isEmpty && verbs.unsafelyUnwrapped.trySend(to: destination, kind: WireKind.eager.rawValue, header: header.packet, payload: bytes)
         case .loopback:
             return false
         }
@@ -186,6 +193,10 @@ final class Engine {
     func finishSend(_ operation: SendOperation) {
         operation.phase = .complete
         operation.keepAlive = nil
+        if let registration = operation.registration {
+            verbs?.release(registration)
+            operation.registration = nil
+        }
         if let range = operation.bufferedRange {
             bufferedArea?.release(range)
             recycle(operation)  // buffered sends are internal: nobody else holds them
@@ -214,6 +225,8 @@ final class Engine {
             return sharedMemory.unsafelyUnwrapped.trySend(to: local, kind: kind.rawValue, header: header.packet, payload: payload)
         case .tcp:
             return tcp.unsafelyUnwrapped.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .verbs:
+            return verbs.unsafelyUnwrapped.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
         case .loopback:
             preconditionFailure("loopback packets never reach a transport")
         }
@@ -235,6 +248,15 @@ final class Engine {
                 return true
             }
             var offer = RendezvousOffer(pid: getpid(), address: UInt64(UInt(bitPattern: operation.bytes.baseAddress)))
+            if case .verbs = routes[peer], let verbs {
+                // Registered once per offer (a cache hit when the buffer was sent before); without a
+                // registration the receiver asks for the data in packets instead.
+                if operation.registration == nil { operation.registration = verbs.register(operation.bytes) }
+                if let registration = operation.registration {
+                    offer.remoteKey = registration.remoteKey
+                    offer.flags |= RendezvousOffer.Flags.remoteKey
+                }
+            }
             let sent = withUnsafeBytes(of: &offer) { transportSend(peer, .rendezvous, operation.header, $0) }
             if sent { operation.phase = .awaitingReceiver }
             return sent
@@ -353,6 +375,12 @@ final class Engine {
         operation.remaining = total
         operation.peer = peer
         operation.id = waitingReceives.insert(operation)
+        if offer.flags & RendezvousOffer.Flags.remoteKey != 0, case .verbs = routes[peer], let verbs, total > 0 {
+            // RDMA READ straight into the receive buffer; the ack follows its completion.
+            operation.senderOperation = header.senderOperation
+            let target = UnsafeMutableRawBufferPointer(rebasing: operation.buffer[0..<total])
+            if verbs.read(from: peer, address: offer.address, key: offer.remoteKey, into: target, token: operation.id) { return }
+        }
         var request = reply
         request.receiverOperation = operation.id
         sendControl(.clearToSend, request, to: peer)
@@ -385,6 +413,19 @@ final class Engine {
             }
             if delivered > 0 { progressed = true }
         }
+        if let verbs {
+            let completed = verbs.poll { peer, kind, header, payload in
+                self.handle(kind, MatchHeader(header), payload, from: peer)
+            }
+            if completed > 0 { progressed = true }
+            if verbs.hasCompletedReads {
+                for read in verbs.takeCompletedReads() { finishRead(read.token) }
+            }
+            if verbs.hasFailures {
+                for failure in verbs.takeFailures() { failPeer(failure.peer, failure.reason) }
+                progressed = true
+            }
+        }
         if let tcp {
             let delivered = tcp.poll { peer, kind, header, payload in
                 self.handle(kind, MatchHeader(header), payload, from: peer)
@@ -396,6 +437,15 @@ final class Engine {
             }
         }
         return progressed
+    }
+
+    /// An RDMA read of a rendezvous message finished: the receive is complete, and the sender may
+    /// reuse its buffer.
+    private func finishRead(_ id: UInt32) {
+        guard let operation = waitingReceives.remove(id) else { return }
+        operation.remaining = 0
+        operation.isComplete = true
+        sendControl(.ack, MatchHeader(senderOperation: operation.senderOperation), to: operation.peer)
     }
 
     /// A peer is gone: every operation that depends on it completes with `.peerFailed` (sends to it,

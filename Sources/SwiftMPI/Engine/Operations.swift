@@ -1,3 +1,5 @@
+import SwiftMPITransport
+
 /// The engine's state for one send in flight. Pooled and reused: blocking calls allocate none.
 /// (Properties are `@exclusivity(unchecked)` for the reason given on `Engine`.)
 final class SendOperation {
@@ -23,6 +25,8 @@ final class SendOperation {
     @exclusivity(unchecked) var keepAlive: AnyObject?
     /// The part of the attached buffer that a buffered send occupies, released on completion.
     @exclusivity(unchecked) var bufferedRange: Range<Int>?
+    /// The verbs registration of `bytes` offered for an RDMA read, released on completion.
+    @exclusivity(unchecked) var registration: VerbsTransport.MemoryHandle?
 
     var isComplete: Bool { if case .complete = phase { true } else { false } }
 
@@ -33,6 +37,7 @@ final class SendOperation {
         error = nil
         keepAlive = nil
         bufferedRange = nil
+        registration = nil
     }
 }
 
@@ -51,6 +56,8 @@ final class ReceiveOperation {
     @exclusivity(unchecked) var id: UInt32 = 0
     /// Bytes still expected from data fragments (pipelined rendezvous).
     @exclusivity(unchecked) var remaining = 0
+    /// The sender's operation id, acknowledged when an RDMA read of the message finishes.
+    @exclusivity(unchecked) var senderOperation: UInt32 = 0
     @exclusivity(unchecked) var keepAlive: AnyObject?
 
     func reset() {

@@ -11,6 +11,7 @@ import SwiftMPITransport
 ///
 /// eager:       S ──eager──────────────────────────▶ R                    (ssend: R ──ack──▶ S on match)
 /// single-copy: S ──rendezvous(pid,addr)───────────▶ R  match; process_vm_readv; R ──ack──▶ S
+/// RDMA read:   S ──rendezvous(addr,rkey)──────────▶ R  match; RDMA READ; on completion R ──ack──▶ S
 /// pipelined:   S ──rendezvous─▶ R  match; R ──clearToSend─▶ S; S ──data × n──▶ R
 /// ```
 enum WireKind: PacketKind {
@@ -60,9 +61,17 @@ struct MatchHeader {
     init(_ packet: PacketHeader) { self = unsafeBitCast(packet, to: MatchHeader.self) }
 }
 
-/// The payload of a rendezvous packet: where the receiver may read the message from.
+/// The payload of a rendezvous packet: where the receiver may read the message from — with Cross
+/// Memory Attach (`pid`, `address`) on one host, or with an RDMA READ (`address`, `remoteKey`) when
+/// `flags` has ``Flags/remoteKey`` (the sender registered its buffer for the verbs route).
 struct RendezvousOffer {
     var pid: Int32
-    var reserved: UInt32 = 0
+    var remoteKey: UInt32 = 0
     var address: UInt64
+    var flags: UInt32 = 0
+    var reserved: UInt32 = 0
+
+    enum Flags {
+        static let remoteKey: UInt32 = 1
+    }
 }
