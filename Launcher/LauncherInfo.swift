@@ -76,7 +76,9 @@ enum LauncherInfo {
                 let layer = port.link_layer == 2 ? "Ethernet (RoCE)" : "InfiniBand"
                 let gids = withUnsafeBytes(of: port.gids) { raw in
                     (0..<Int(port.gid_count)).map { index in
-                        stride(from: 0, to: 16, by: 2).map { String(UInt16(raw[index * 16 + $0]) << 8 | UInt16(raw[index * 16 + $0 + 1]), radix: 16) }.joined(separator: ":")
+                        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+                        _ = inet_ntop(AF_INET6, raw.baseAddress! + index * 16, &text, socklen_t(text.count))
+                        return string(fromCArray: text)
                     }
                 }
                 lines.append("  port \(port.port_number): \(state), \(layer), lid \(port.lid), gids: \(gids.isEmpty ? "none" : gids.joined(separator: ", "))")

@@ -81,15 +81,13 @@ public final class VerbsTransport {
             port.link_layer == other.port.link_layer && (port.link_layer == 2 || port.subnet_prefix == other.port.subnet_prefix)
         }
 
-        /// "rxe-style" description for diagnostics: link layer, GID or LID.
+        /// For diagnostics: "RoCE gid[1] ::ffff:169.254.77.1" or "InfiniBand lid 7".
         public var summary: String {
-            if port.link_layer == 2 {
-                let gid = withUnsafeBytes(of: port.gid) { raw in
-                    stride(from: 0, to: 16, by: 2).map { String(UInt16(raw[$0]) << 8 | UInt16(raw[$0 + 1]), radix: 16) }.joined(separator: ":")
-                }
-                return "RoCE gid[\(port.gid_index)] \(gid)"
-            }
-            return "InfiniBand lid \(port.lid)"
+            guard port.link_layer == 2 else { return "InfiniBand lid \(port.lid)" }
+            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            var gid = port.gid
+            _ = inet_ntop(AF_INET6, &gid, &text, socklen_t(text.count))
+            return "RoCE gid[\(port.gid_index)] \(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"
         }
     }
 

@@ -150,6 +150,37 @@ case "peer-dies-mid-message":
         sleep(5)
     }
     sleep(5)
+case "verbs-link-down":
+    // Run over verbs inside a Soft-RoCE VM (Tests/Scripts/verbs-checks.sh): rank 1 offers a 64 MiB
+    // message; rank 0 takes the network device under rxe0 down, then receives it. The RDMA read must
+    // fail with a verbs status that reaches the receive as .peerFailed, not hang. Rank 0 then exits
+    // with status 3 (rank 1 waits for an acknowledgement that cannot come: the launcher ends it).
+    let bytes = 64 << 20
+    if world.rank == 1 {
+        let message = [UInt8](repeating: 7, count: bytes)
+        try world.send(message, to: 0, tag: 6)
+        print("rank 1: send completed")
+    } else {
+        var buffer = [UInt8](repeating: 0, count: bytes)
+        _ = try world.probe(from: 1, tag: 6)  // the rendezvous offer is here
+        var pid: pid_t = 0
+        let words: [String] = ["/bin/sh", "-c", "ip link set dev eth0 down"]
+        var argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) }
+        argv.append(nil)
+        var exitStatus: Int32 = 0
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0, waitpid(pid, &exitStatus, 0) == pid, exitStatus == 0 else {
+            fatalError("could not take eth0 down")
+        }
+        let start = MPI.wtime()
+        do {
+            let status = try world.recv(into: &buffer, from: 1, tag: 6)
+            print("rank 0: recv returned \(status.byteCount) bytes without error")
+        } catch let error as MPIError {
+            print("rank 0 got \(error.code) after \(Int((MPI.wtime() - start) * 1000)) ms: \(error.message)")
+        }
+        fflush(nil)
+        exit(3)
+    }
 case "forge":  // rank 0 talks to the key-value exchange without the secret, then with a wrong one
     if world.rank == 0 {
         let path = WireupEnvironment.value(WireupEnvironment.keyValueSocket)!

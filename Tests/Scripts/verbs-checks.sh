@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SwiftMPI over RDMA verbs, run inside Soft-RoCE VMs (Tests/Scripts/rdma-vm.sh; the VerbsTests suite
+# starts them). Every job but one forces the verbs transport, and all print their routes
+# (SWIFTMPI_DEBUG=1), so the log shows that the messages went over rxe0. Each section ends with
+# "== <name> status N". (Ranks on vmb get the environment of vmb's agent plus what the launcher exports,
+# as with ssh: the pair jobs force verbs with the launcher's --transport flag, not the environment.)
+#
+#   verbs-checks.sh single BIN     in one VM: 2 and 3 ranks over rxe0 (loopback through the NIC)
+#   verbs-checks.sh pair-a BIN     in vma: jobs across vma and vmb (the launcher runs here), once
+#                                  vmb serves the launch agent (Tests/Scripts/vm-launch-agent.sh)
+#   verbs-checks.sh pair-b BIN     in vmb: runs what the launcher in vma asks for, until it is done
+#
+# BIN is the directory holding swiftmpirun and the check programs (e.g. .build/debug).
+set -u
+mode=${1:?usage: verbs-checks.sh single|pair-a|pair-b BIN}
+BIN=$(cd "${2:?BIN directory}" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+export SWIFTMPI_DEBUG=1
+SCENARIOS=(pingpong self non-overtaking wildcards posted-order truncation ssend bsend rsend rsend-early dup-isolation
+           procnull bad-arguments requests persistent probes sendrecv isend-deadlock objects async stress)
+
+section() {  # section NAME COMMAND...
+  local name=$1
+  shift
+  echo "== $name: $*"
+  timeout 300 "$@" 2>&1
+  echo "== $name status $?"
+}
+
+case $mode in
+single)
+  section info "$BIN/swiftmpirun" --info
+  export SWIFTMPI_TRANSPORT=verbs
+  section p2p-2 "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-p2p-check" "${SCENARIOS[@]}"
+  section p2p-3 "$BIN/swiftmpirun" -n 3 "$BIN/swiftmpi-p2p-check" pingpong wildcards non-overtaking posted-order stress
+  section collectives "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-coll-check"
+  # 1 MiB messages sent 60 times from the same buffer: registered once, then found in the cache.
+  section registration-cache "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-bench" bw -m 1048576:1048576 -i 10 -x 2 -W 4
+  # The NIC under rxe0 goes down during a 64 MiB RDMA read: both ranks get .peerFailed naming the
+  # verbs status (last: the link stays down).
+  section link-down "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-testrank" verbs-link-down
+  ;;
+pair-a)
+  exec "$HERE/vm-launch-agent.sh" run -w vmb "$0" pair-jobs "$BIN"
+  ;;
+pair-jobs)
+  launch=(--launch-agent "$HERE/vm-launch-agent.sh %h")
+  section pair-p2p "$BIN/swiftmpirun" "${launch[@]}" --transport verbs --host vma:1,vmb:1 -n 2 "$BIN/swiftmpi-p2p-check" \
+    pingpong wildcards non-overtaking posted-order ssend probes stress
+  section pair-p2p-3 "$BIN/swiftmpirun" "${launch[@]}" --transport verbs --host vma:2,vmb:1 -n 3 "$BIN/swiftmpi-p2p-check" \
+    pingpong wildcards non-overtaking stress
+  # Without forcing: ranks on one VM share memory, the ranks across the link choose verbs by themselves.
+  section pair-auto "$BIN/swiftmpirun" "${launch[@]}" --host vma:2,vmb:2 --map-by node -n 4 \
+    "$BIN/swiftmpi-p2p-check" pingpong wildcards
+  ;;
+pair-b)
+  exec "$HERE/vm-launch-agent.sh" serve
+  ;;
+*)
+  echo "verbs-checks.sh: unknown mode $mode" >&2
+  exit 2
+  ;;
+esac

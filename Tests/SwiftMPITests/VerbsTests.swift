@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+/// Soft-RoCE VMs (`Tests/Scripts/rdma-vm.sh`): real RDMA verbs (rdma_rxe) on a machine whose kernel
+/// has none, in qemu guests that see this machine's filesystem. The checks run inside them are in
+/// `Tests/Scripts/verbs-checks.sh`.
+enum RDMAVirtualMachines {
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Scripts")
+    static let packageRoot = scripts.deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// Why the VM tests cannot run here, or nil when they can (kernel and initramfs prepared).
+    static let unavailableReason: String? = {
+        guard getuid() == 0 else { return "needs root to install qemu and boot the Soft-RoCE VMs (CI runs these as root)" }
+        guard let process = try? ChildProcess("/bin/bash", [scripts.appendingPathComponent("rdma-vm.sh").path, "prepare"]) else {
+            return "could not run rdma-vm.sh"
+        }
+        let status = process.wait()
+        return status == 0 ? nil : "Tests/Scripts/rdma-vm.sh prepare failed with status \(status) (it installs qemu and rdma-core with apt)"
+    }()
+
+    static var available: Bool {
+        if let reason = unavailableReason {
+            print("⚠️ SKIPPING verbs tests in Soft-RoCE VMs: \(reason)")
+            return false
+        }
+        return true
+    }
+
+    /// Runs `rdma-vm.sh arguments...` from the package root (shared into the guests) and returns its
+    /// status and combined output.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-rdma-vm-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let command = "cd \"$1\" && shift && exec \"$@\" 2>&1"  // one stream: the log keeps the order
+        let child = try ChildProcess("/bin/bash", ["-c", command, "bash", packageRoot, scripts.appendingPathComponent("rdma-vm.sh").path] + arguments,
+                                     environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") },
+                                     stdoutPath: log, stderrPath: "/dev/null")
+        let status = child.wait()
+        return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    /// The lines of one `== NAME` section of verbs-checks.sh output, and the status it ended with.
+    static func section(_ name: String, in output: String) -> (status: Int?, lines: [String]) {
+        var lines: [String] = []
+        var inside = false
+        for line in output.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("== \(name): ") { inside = true; continue }
+            if inside && line.hasPrefix("== \(name) status ") { return (Int(line.dropFirst("== \(name) status ".count)), lines) }
+            if inside { lines.append(line) }
+        }
+        return (nil, lines)
+    }
+
+    /// Prints the lines that show which transport each rank used, so the test log shows verbs at work.
+    static func report(_ name: String, _ lines: [String]) {
+        for line in lines where line.contains(": routes ") || line.contains("verbs memory registrations") || line.contains("got peerFailed") {
+            print("[\(name)] \(line)")
+        }
+    }
+}
+
+/// On a machine without an RDMA device (like these), forcing verbs fails at start with the reason;
+/// on one with a device, forcing verbs works.
+@Suite("verbs transport on this machine")
+struct VerbsHostTests {
+    @Test("--transport verbs fails at start naming why verbs is unavailable, or runs where a device is active")
+    func forcedVerbs() throws {
+        let info = try JobRunner.run(["--info"])
+        let verbsLine = info.stdout.split(separator: "\n").first { $0.contains("verbs: ") }.map(String.init) ?? ""
+        let result = try JobRunner.run(["--transport", "verbs", "-n", "2", "swiftmpi-p2p-check", "pingpong"])
+        if verbsLine.contains("unavailable: ") {
+            let reason = String(verbsLine[verbsLine.range(of: "unavailable: ")!.upperBound...])
+            print("verbs here: unavailable (\(reason))")
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("SWIFTMPI_TRANSPORT=verbs, but rank 0 on "), "stderr: \(result.stderr)")
+            #expect(result.stderr.contains("cannot use RDMA verbs: "), "stderr: \(result.stderr)")
+            #expect(result.stderr.contains("swiftmpirun: rank "), "the launcher's one line: \(result.stderr)")
+            #expect(!result.stdout.contains("passed pingpong"))
+        } else {
+            print("verbs here: \(verbsLine)")
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(result.stdout.contains("passed pingpong"))
+        }
+    }
+}
+
+/// The verbs transport for real, on Soft-RoCE: ranks in one VM (through rxe0's loopback) and in two
+/// VMs joined by a link. Each job forces verbs (except the last, which must choose it by itself).
+@Suite("verbs transport in Soft-RoCE VMs", .serialized,
+       .enabled(if: RDMAVirtualMachines.available, "needs root and qemu for the Soft-RoCE VMs; CI runs it"))
+struct VerbsVMTests {
+    @Test("one VM: every point-to-point scenario, collectives, the registration cache, and a failed RDMA read")
+    func singleVM() throws {
+        let (status, output) = try RDMAVirtualMachines.run(["run", "-p", "2", "-t", "900", "--", "Tests/Scripts/verbs-checks.sh",
+                                                            "single", JobRunner.binaryDirectory.path])
+        #expect(status == 0, "rdma-vm.sh run: \(output)")
+
+        let info = RDMAVirtualMachines.section("info", in: output)
+        #expect(info.status == 0)
+        let devices = info.lines.drop { !$0.contains("verbs: ") }.prefix(3)
+        for line in devices { print("[info] \(line)") }
+        #expect(devices.contains { $0.contains("rxe0: guid ") }, "\(info.lines)")
+        #expect(devices.contains { $0.contains("port 1: ACTIVE, Ethernet (RoCE)") && $0.contains("::ffff:169.254.77.1") }, "\(info.lines)")
+
+        let pairs = RDMAVirtualMachines.section("p2p-2", in: output)
+        RDMAVirtualMachines.report("p2p-2", pairs.lines)
+        #expect(pairs.status == 0, "\(pairs.lines)")
+        #expect(pairs.lines.contains { $0.contains("rank 0 on ") && $0.contains(": routes 0:self 1:verbs;") && $0.contains("verbs RoCE") })
+        for scenario in PointToPointTests.scenarios { #expect(pairs.lines.contains("passed \(scenario)"), "\(scenario)") }
+
+        let three = RDMAVirtualMachines.section("p2p-3", in: output)
+        RDMAVirtualMachines.report("p2p-3", three.lines)
+        #expect(three.status == 0, "\(three.lines)")
+        #expect(three.lines.contains { $0.contains(": routes 0:self 1:verbs 2:verbs;") })
+        for scenario in ["pingpong", "wildcards", "non-overtaking", "posted-order", "stress"] {
+            #expect(three.lines.contains("passed \(scenario)"), "\(scenario)")
+        }
+
+        let collectives = RDMAVirtualMachines.section("collectives", in: output)
+        #expect(collectives.status == 0, "\(collectives.lines)")
+        #expect(collectives.lines.contains("collectives passed on 2 ranks"))
+
+        // 60 sends of one 1 MiB buffer: one registration per rank, every later one from the cache.
+        let cache = RDMAVirtualMachines.section("registration-cache", in: output)
+        RDMAVirtualMachines.report("registration-cache", cache.lines)
+        #expect(cache.status == 0, "\(cache.lines)")
+        for rank in 0..<2 {
+            let line = cache.lines.first { $0.contains("rank \(rank): verbs memory registrations ") } ?? ""
+            #expect(line.contains("registrations 1, registration cache hits "), "rank \(rank): \(line)")
+            let hits = Int(line.split(separator: " ").last ?? "") ?? 0
+            #expect(hits >= 40, "rank \(rank): \(line)")
+        }
+
+        let failure = RDMAVirtualMachines.section("link-down", in: output)
+        RDMAVirtualMachines.report("link-down", failure.lines)
+        #expect(failure.status == 3, "\(failure.lines)")
+        #expect(failure.lines.contains { $0.hasPrefix("rank 0 got peerFailed") && $0.contains("verbs RDMA read from rank 1 failed: ") && $0.contains("(status ") },
+                "\(failure.lines)")
+        #expect(failure.lines.contains { $0.hasPrefix("swiftmpirun: rank 0 ") && $0.contains("exited with status 3; job aborted") })
+    }
+
+    @Test("two VMs joined by a link: ranks in each, over verbs forced and chosen by themselves")
+    func twoVMs() throws {
+        let bin = JobRunner.binaryDirectory.path
+        let (status, output) = try RDMAVirtualMachines.run(["pair", "-t", "900", "--", "Tests/Scripts/verbs-checks.sh", "pair-a", bin,
+                                                            "--", "Tests/Scripts/verbs-checks.sh", "pair-b", bin])
+        #expect(status == 0, "rdma-vm.sh pair: \(output)")
+
+        let two = RDMAVirtualMachines.section("pair-p2p", in: output)
+        RDMAVirtualMachines.report("pair-p2p", two.lines)
+        #expect(two.status == 0, "\(two.lines)")
+        #expect(two.lines.contains { $0.contains("rank 0 on vma: routes 0:self 1:verbs;") })
+        #expect(two.lines.contains { $0.contains("rank 1 on vmb: routes 0:verbs 1:self;") })
+        for scenario in ["pingpong", "wildcards", "non-overtaking", "posted-order", "ssend", "probes", "stress"] {
+            #expect(two.lines.contains("passed \(scenario)"), "\(scenario)")
+        }
+
+        let three = RDMAVirtualMachines.section("pair-p2p-3", in: output)
+        RDMAVirtualMachines.report("pair-p2p-3", three.lines)
+        #expect(three.status == 0, "\(three.lines)")
+        #expect(three.lines.contains { $0.contains("rank 2 on vmb: routes 0:verbs 1:verbs 2:self;") })
+        for scenario in ["pingpong", "wildcards", "non-overtaking", "stress"] { #expect(three.lines.contains("passed \(scenario)"), "\(scenario)") }
+
+        // Not forced: shared memory within a VM, verbs between the VMs (map-by node: 0, 2 on vma).
+        let automatic = RDMAVirtualMachines.section("pair-auto", in: output)
+        RDMAVirtualMachines.report("pair-auto", automatic.lines)
+        #expect(automatic.status == 0, "\(automatic.lines)")
+        #expect(automatic.lines.contains { $0.contains("rank 0 on vma: routes 0:self 1:verbs 2:shm 3:verbs;") }, "\(automatic.lines)")
+        #expect(automatic.lines.contains { $0.contains("rank 3 on vmb: routes 0:verbs 1:shm 2:verbs 3:self;") }, "\(automatic.lines)")
+        for scenario in ["pingpong", "wildcards"] { #expect(automatic.lines.contains("passed \(scenario)"), "\(scenario)") }
+    }
+}
