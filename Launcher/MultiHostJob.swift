@@ -43,7 +43,12 @@ final class MultiHostJob {
     private lazy var termination = TerminationPolicy(clock: Handshake.now) { [unowned self] signal in signalAll(signal) }
     private var ending: Bool { termination.ending }
 
-    init(plan: JobPlan, hosts: HostPlan, launchAgent: String, tcpInterface: String?) {
+    /// True when even this host's daemon starts through the launch agent (inside a Slurm allocation,
+    /// so that every rank runs in a job step: accounted, confined to the step's CPUs, ended by scancel).
+    private let agentForLocalHost: Bool
+
+    init(plan: JobPlan, hosts: HostPlan, launchAgent: String, tcpInterface: String?, agentForLocalHost: Bool = false) {
+        self.agentForLocalHost = agentForLocalHost
         self.plan = plan
         self.hosts = hosts
         self.launchAgent = launchAgent.split(separator: " ").map(String.init)
@@ -122,7 +127,7 @@ final class MultiHostJob {
         let link = links[index]
         let daemon = [ProgramLocator.launcherPath() ?? CommandLine.arguments[0], "--daemon", endpoint, "--daemon-host", "\(index)"]
         let command: [String]
-        if Self.isLocal(link.name) {
+        if Self.isLocal(link.name) && !agentForLocalHost {
             command = daemon
         } else if launchAgent.contains(where: { $0.contains("%h") }) {
             command = launchAgent.map { $0.replacing("%h", with: link.name) } + daemon

@@ -52,8 +52,8 @@ struct SwiftMPIRun: ParsableCommand {
     @Option(name: .customLong("map-by"), help: "slot (fill each host's slots, default) or node (round-robin over hosts).")
     var mapBy: String?
 
-    @Option(name: .customLong("launch-agent"), help: "Command that runs a command on host %h (default: ssh; without %h the host is appended).")
-    var launchAgent = "ssh"
+    @Option(name: .customLong("launch-agent"), help: "Command that runs a command on host %h (default: ssh, or srun inside a Slurm allocation; without %h the host is appended).")
+    var launchAgent: String?
 
     @Option(name: .customLong("daemon"), help: .hidden)
     var daemonEndpoint: String?
@@ -91,7 +91,8 @@ struct SwiftMPIRun: ParsableCommand {
         // Options after the first unknown word reach `command` unparsed (passthrough): catch help here.
         if let first = command.first, first == "--help" || first == "-h" || first == "-help" { throw CleanExit.helpRequest(self) }
         if let first = command.first, first.hasPrefix("-") { throw ValidationError("unknown option '\(first)'") }
-        guard let n else { throw ValidationError("missing -n N (the number of ranks)") }
+        let insideAllocation = hostList == nil && hostfile == nil && getenv("SLURM_JOB_ID") != nil
+        guard let n = n ?? (insideAllocation ? 1 : nil) else { throw ValidationError("missing -n N (the number of ranks)") }
         guard n >= 1 else { throw ValidationError("-n must be at least 1, got \(n)") }
         guard n <= 4096 else { throw ValidationError("-n \(n) is more ranks than one host can run (at most 4096)") }
         guard !command.isEmpty else { throw ValidationError("missing PROGRAM to run") }
@@ -117,14 +118,27 @@ struct SwiftMPIRun: ParsableCommand {
         var exports = self.exports
         if let transport { exports.append("SWIFTMPI_TRANSPORT=\(transport.rawValue)") }
         if let tcpInterface { exports.append("SWIFTMPI_TCP_IF=\(tcpInterface)") }
+        var hosts = try hostList.map(HostPlan.parseHostList) ?? hostfile.map(HostPlan.readHostfile)
+        var agent = launchAgent ?? "ssh"
+        var insideAllocation = false
+        if hosts == nil, let allocation = try SlurmAllocation.hosts() {
+            hosts = allocation
+            insideAllocation = true
+            agent = launchAgent ?? SlurmAllocation.launchAgent
+            if getenv("SWIFTMPI_DEBUG").map({ String(cString: $0) }) == "1" {
+                let listed = allocation.map { "\($0.name):\($0.slots)" }.joined(separator: ",")
+                report("inside Slurm allocation \(String(cString: getenv("SLURM_JOB_ID")!)): hosts \(listed); daemons started with: \(agent)")
+            }
+        }
+        let rankCount = n ?? hosts.map { $0.reduce(0) { $0 + $1.slots } } ?? 1
         let plan = try JobPlan(
-            rankCount: n!, command: command, exports: exports, tagOutput: tagOutput,
+            rankCount: rankCount, command: command, exports: exports, tagOutput: tagOutput,
             outputDirectory: outputDirectory, binding: bindTo, timeout: timeout)
-        let hosts = try hostList.map(HostPlan.parseHostList) ?? hostfile.map(HostPlan.readHostfile)
         let status: Int32
         if let hosts {
-            let hostPlan = HostPlan(hosts: hosts, rankCount: n!, mapping: mapBy.flatMap(HostPlan.Mapping.init) ?? .slot)
-            status = try MultiHostJob(plan: plan, hosts: hostPlan, launchAgent: launchAgent, tcpInterface: tcpInterface).run()
+            let hostPlan = HostPlan(hosts: hosts, rankCount: rankCount, mapping: mapBy.flatMap(HostPlan.Mapping.init) ?? .slot)
+            status = try MultiHostJob(plan: plan, hosts: hostPlan, launchAgent: agent, tcpInterface: tcpInterface,
+                                      agentForLocalHost: insideAllocation).run()
         } else {
             status = try Job(plan: plan).run()
         }

@@ -220,6 +220,26 @@ int cshims_verbs_poll(cshims_verbs_endpoint *endpoint, cshims_verbs_completion *
 /// The name of a work-completion status (`ibv_wc_status_str`), e.g. "remote access error".
 const char *cshims_verbs_status_text(uint32_t status);
 
+// MARK: - PMIx (libpmix loaded at run time)
+
+/// Loads libpmix.so.2 and connects to the PMIx server named by the environment. Returns 0 with this
+/// process's namespace and rank, or a nonzero status with a reason (a negative errno when the
+/// library cannot be loaded, else the PMIx status).
+int cshims_pmix_init(char *nspace_out, size_t nspace_length, uint32_t *rank_out, char *reason, size_t reason_length);
+/// An integer the server knows about this process (`job_level` 0) or its job (`job_level` 1), such
+/// as "pmix.job.size" or "pmix.lrank". Returns 0 or a nonzero status with a reason.
+int cshims_pmix_get_number(int job_level, const char *key, uint64_t *value_out, char *reason, size_t reason_length);
+/// Publishes `length` bytes under `key` for every process of the job (after the next fence).
+int cshims_pmix_put(const char *key, const void *bytes, size_t length, char *reason, size_t reason_length);
+/// Commits what was put and waits for every process of the job to do the same.
+int cshims_pmix_commit_and_fence(char *reason, size_t reason_length);
+/// The bytes `rank` put under `key`, in a malloc'd buffer the caller frees. Returns 0 or a status.
+int cshims_pmix_get_bytes(uint32_t rank, const char *key, void **bytes_out, size_t *length_out, char *reason, size_t reason_length);
+/// Asks the server to end the whole job with `code`.
+void cshims_pmix_abort(int code, const char *message);
+/// Tells the server this process is done with PMIx.
+int cshims_pmix_finalize(char *reason, size_t reason_length);
+
 #ifdef __cplusplus
 }
 #endif

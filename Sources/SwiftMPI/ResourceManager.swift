@@ -9,9 +9,12 @@ import SwiftMPIWireup
 ///   PMI server, the node of every rank from its `PMI_process_mapping` attribute (local rank = the
 ///   rank's position among those of its node); the job's TCP secret is made by rank 0 and shared
 ///   through the manager's key-value space, which only the job's processes reach.
-/// - Started by a manager whose interface this build does not speak (PMIx variables, or `srun`
-///   with several tasks and no PMI): `MPI.initialize()` throws with the reason and the fix, rather
-///   than letting every task run alone as rank 0 of 1.
+/// - PMIx (`srun --mpi=pmix`, Open MPI's `mpirun`: `PMIX_NAMESPACE` in the environment): rank, job
+///   size, local rank and size and node id come from the PMIx server (libpmix loaded at run time);
+///   the secret is shared as with PMI-2.
+/// - Started by a manager whose interface this build does not speak (`srun` with several tasks and
+///   no PMI): `MPI.initialize()` throws with the reason and the fix, rather than letting every task
+///   run alone as rank 0 of 1.
 enum ResourceManager {
     /// Wires up with the PMI-2 server: the launch parameters of this rank and the exchange to use.
     static func joinPMI2() throws(MPIError) -> (LaunchParameters, PMI2Client) {
@@ -59,6 +62,46 @@ enum ResourceManager {
         }
     }
 
+    /// Wires up with the PMIx server: the launch parameters of this rank and the exchange to use.
+    static func joinPMIx() throws(MPIError) -> (LaunchParameters, PMIxClient) {
+        var client: PMIxClient?
+        do {
+            let pmix = try PMIxClient()
+            client = pmix
+            let size = try pmix.number("pmix.job.size", job: true)
+            let localRank = try pmix.number("pmix.lrank", job: false)
+            let localSize = try pmix.number("pmix.local.size", job: true)
+            let node = try pmix.number("pmix.nodeid", job: false)
+            let nodes = (try? pmix.number("pmix.num.nodes", job: true)) ?? 1
+            guard size >= 1, pmix.rank < size, localRank < localSize, localSize <= size else {
+                throw WireupError.malformed("PMIx rank \(pmix.rank) of \(size), local rank \(localRank) of \(localSize)")
+            }
+            let secret: JobSecret
+            if pmix.rank == 0 {
+                secret = try JobSecret.generate()
+                try pmix.put("secret/0", secret.bytes)
+                try pmix.fence()
+            } else {
+                try pmix.fence()
+                guard let shared = try pmix.get("secret/0").flatMap(JobSecret.init(bytes:)) else {
+                    throw WireupError.refused("rank 0 published no job secret")
+                }
+                secret = shared
+            }
+            let processors = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            let job = "pmix" + Hex.encode(Array(pmix.namespace.utf8.prefix(48)))
+            var launch = LaunchParameters(rank: pmix.rank, size: size, localRank: localRank, localSize: localSize,
+                                          jobID: job, keyValueSocket: "", secret: secret, oversubscribed: localSize > processors)
+            launch.hostID = "node\(node)"
+            launch.hostCount = nodes
+            return (launch, pmix)
+        } catch {
+            let message = "MPI.initialize(): wire-up through PMIx (srun --mpi=pmix or mpirun) failed: \(error)"
+            client?.abort(code: 1, message: message)
+            throw MPIError(.wireup, message)
+        }
+    }
+
     /// Without a process mapping: every rank publishes its host name, and ranks with the same name
     /// share a node (numbered by first appearance).
     private static func nodesByHostname(_ pmi: PMI2Client) throws(WireupError) -> [Int] {
@@ -80,9 +123,6 @@ enum ResourceManager {
     /// Why this process, started by a resource manager, cannot wire up; nil when it was not (then it
     /// is a singleton).
     static func unsupportedLaunch() -> String? {
-        if WireupEnvironment.value("PMIX_RANK") != nil || WireupEnvironment.value("PMIX_NAMESPACE") != nil {
-            return "this process was started with PMIx (srun --mpi=pmix, or Open MPI's mpirun), which this build does not speak yet; start it with srun --mpi=pmi2 or swiftmpirun"
-        }
         if let tasks = WireupEnvironment.value("SLURM_STEP_NUM_TASKS").flatMap({ Int($0) }), tasks > 1,
            WireupEnvironment.value("SLURM_PROCID") != nil {
             return "srun started \(tasks) tasks without a process-management interface, so none can find the others; use srun --mpi=pmi2 (or set MpiDefault=pmi2 in slurm.conf)"

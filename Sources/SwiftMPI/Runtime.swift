@@ -95,6 +95,14 @@ final class Runtime: @unchecked Sendable {
             }
             // Programs this rank starts must not try to speak to this rank's PMI socket.
             for name in ["PMI_FD", "PMI_RANK", "PMI_SIZE", "PMI_JOBID", "PMI_SPAWNED"] { unsetenv(name) }
+        } else if WireupEnvironment.value("PMIX_NAMESPACE") != nil {
+            let (pmixLaunch, pmix) = try ResourceManager.joinPMIx()
+            do {
+                runtime = try join(pmixLaunch, exchange: pmix, settings: settings, threadLevel: threadLevel)
+            } catch {
+                pmix.abort(code: 1, message: "\(error)")
+                throw error
+            }
         } else if let reason = ResourceManager.unsupportedLaunch() {
             throw MPIError(.wireup, "MPI.initialize(): \(reason)")
         } else {

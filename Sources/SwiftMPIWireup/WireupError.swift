@@ -12,6 +12,8 @@ public enum WireupError: Error, Equatable, CustomStringConvertible {
     case closed
     /// The server answered a request with an error.
     case refused(String)
+    /// A call into the resource manager's PMIx library failed.
+    case pmix(String)
 
     /// A one-line explanation.
     public var description: String {
@@ -22,6 +24,7 @@ public enum WireupError: Error, Equatable, CustomStringConvertible {
         case .system(let call, let errno): return "\(call) failed: \(SystemError.text(errno)) (errno \(errno))"
         case .closed: return "the key-value exchange closed the connection"
         case .refused(let why): return "the key-value exchange refused the request: \(why)"
+        case .pmix(let why): return "PMIx: \(why)"
         }
     }
 }

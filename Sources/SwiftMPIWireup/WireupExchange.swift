@@ -1,5 +1,6 @@
 /// The process manager a rank wires up through: `swiftmpirun`'s key-value exchange
-/// (``KeyValueClient``) or a resource manager's PMI-2 server (``PMI2Client``, `srun --mpi=pmi2`).
+/// (``KeyValueClient``), or a resource manager's PMI-2 server (``PMI2Client``, `srun --mpi=pmi2`) or
+/// PMIx server (``PMIxClient``, `srun --mpi=pmix`, Open MPI's `mpirun`).
 ///
 /// All ranks put, then fence, then get: after a fence returns, every value put before it by any rank
 /// of the job is visible to every rank. Calls block; the runtime makes them one at a time.
@@ -18,3 +19,4 @@ public protocol WireupExchange: AnyObject {
 
 extension KeyValueClient: WireupExchange {}
 extension PMI2Client: WireupExchange {}
+

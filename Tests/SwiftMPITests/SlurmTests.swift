@@ -25,12 +25,17 @@ enum SlurmCluster {
 
     /// Runs `srun arguments...` (the package's binaries by absolute path) and captures everything.
     static func srun(_ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
+        try run("srun", arguments, environment: environment)
+    }
+
+    /// Runs `tool arguments...` (srun, salloc) against the test cluster and captures everything.
+    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-srun-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let out = scratch.appendingPathComponent("out").path, err = scratch.appendingPathComponent("err").path
         let start = Date()
-        let child = try ChildProcess("/usr/bin/timeout", ["300", "srun", "--time=5"] + arguments,
+        let child = try ChildProcess("/usr/bin/timeout", ["300", tool, "--time=5"] + arguments,
                                      environment: ProcessInfo.processInfo.environment
                                         .filter { !$0.key.hasPrefix("SWIFTMPI_") || $0.key == "SWIFTMPI_SLURM_STATE" }
                                         .merging(["SLURM_CONF": configuration].merging(environment) { $1 }) { $1 },
@@ -43,13 +48,13 @@ enum SlurmCluster {
     static func program(_ name: String) -> String { JobRunner.binaryDirectory.appendingPathComponent(name).path }
 }
 
-/// Jobs started by Slurm's `srun`, wired up through the manager's PMI-2 server (no swiftmpirun).
-@Suite("jobs under Slurm's srun (PMI-2)", .serialized,
+/// Jobs started by Slurm's `srun`, wired up through the manager's PMI-2 or PMIx server (no swiftmpirun).
+@Suite("jobs under Slurm's srun (PMI-2 and PMIx)", .serialized,
        .enabled(if: SlurmCluster.available, "needs root to run a one-machine Slurm cluster; CI runs it"))
 struct SlurmTests {
-    @Test("every point-to-point scenario passes with srun --mpi=pmi2 -n 4")
-    func pointToPoint() throws {
-        let result = try SlurmCluster.srun(["--mpi=pmi2", "-n", "4", SlurmCluster.program("swiftmpi-p2p-check")] + PointToPointTests.scenarios,
+    @Test("every point-to-point scenario passes with srun --mpi=pmi2 -n 4 and srun --mpi=pmix -n 4", arguments: ["pmi2", "pmix"])
+    func pointToPoint(mpi: String) throws {
+        let result = try SlurmCluster.srun(["--mpi=\(mpi)", "-n", "4", SlurmCluster.program("swiftmpi-p2p-check")] + PointToPointTests.scenarios,
                                            environment: ["SWIFTMPI_DEBUG": "1"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for scenario in PointToPointTests.scenarios {
@@ -57,34 +62,106 @@ struct SlurmTests {
         }
         // Rank, size and the node layout came from Slurm: all four ranks share one node, so shared memory.
         #expect(result.stderr.contains("rank 3 on node0: routes 0:shm 1:shm 2:shm 3:self"), "stderr: \(result.stderr)")
-        print("srun --mpi=pmi2 -n 4: \(PointToPointTests.scenarios.count) scenarios passed in \(String(format: "%.1f", result.seconds)) s")
+        print("srun --mpi=\(mpi) -n 4: \(PointToPointTests.scenarios.count) scenarios passed in \(String(format: "%.1f", result.seconds)) s")
     }
 
-    @Test("the collective checks pass with srun --mpi=pmi2 -n 4, over shared memory and over forced TCP")
-    func collectives() throws {
+    @Test("the collective checks pass with srun -n 4 (PMI-2 and PMIx), over shared memory and over forced TCP",
+          arguments: ["pmi2", "pmix"])
+    func collectives(mpi: String) throws {
         for transport in ["auto", "tcp"] {
-            let result = try SlurmCluster.srun(["--mpi=pmi2", "-n", "4", SlurmCluster.program("swiftmpi-coll-check")],
+            let result = try SlurmCluster.srun(["--mpi=\(mpi)", "-n", "4", SlurmCluster.program("swiftmpi-coll-check")],
                                                environment: ["SWIFTMPI_TRANSPORT": transport])
             #expect(result.status == 0, "\(transport): stderr: \(result.stderr)")
             #expect(result.stdout.contains("collectives passed on 4 ranks"), "\(transport): \(result.stdout)")
         }
     }
 
-    @Test("MPI.abort in one rank ends the whole step through the PMI server")
-    func abort() throws {
-        let result = try SlurmCluster.srun(["--mpi=pmi2", "-n", "3", SlurmCluster.program("swiftmpi-testrank"), "abort", "5", "2"])
+    @Test("MPI.abort in one rank ends the whole step through the PMI-2 or PMIx server", arguments: ["pmi2", "pmix"])
+    func abort(mpi: String) throws {
+        let result = try SlurmCluster.srun(["--mpi=\(mpi)", "-n", "3", SlurmCluster.program("swiftmpi-testrank"), "abort", "5", "2"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("task 2: Exited with exit code 5"), "stderr: \(result.stderr)")
         #expect(result.seconds < 60)
     }
 
-    @Test("srun without a PMI, or with PMIx, fails with the reason and the fix instead of running lone ranks",
-          arguments: [("none", "srun started 2 tasks without a process-management interface"),
-                      ("pmix", "started with PMIx (srun --mpi=pmix, or Open MPI's mpirun), which this build does not speak yet")])
-    func unsupportedInterface(mpi: String, expected: String) throws {
-        let result = try SlurmCluster.srun(["--mpi=\(mpi)", "-n", "2", SlurmCluster.program("swiftmpi-testrank"), "ranks"])
+    @Test("swiftmpirun inside an allocation (salloc -n 4) takes its slots and starts its daemon with srun")
+    func launcherInsideAllocation() throws {
+        let result = try SlurmCluster.run("salloc", ["-n", "4", JobRunner.launcher, SlurmCluster.program("swiftmpi-p2p-check"),
+                                                     "pingpong", "wildcards", "non-overtaking"],
+                                          environment: ["SWIFTMPI_DEBUG": "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("swiftmpirun: inside Slurm allocation "), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains(":4; daemons started with: srun --overlap"), "stderr: \(result.stderr)")
+        for scenario in ["pingpong", "wildcards", "non-overtaking"] {
+            #expect(result.stdout.contains("passed \(scenario)\n"), "\(scenario): \(result.stdout)")
+        }
+        // -n defaults to the allocation's slots, and the ranks run inside the daemon's srun step.
+        let ranks = try SlurmCluster.run("salloc", ["-n", "3", JobRunner.launcher, SlurmCluster.program("swiftmpi-testrank"), "env", "SLURM_STEP_ID"])
+        #expect(ranks.status == 0, "stderr: \(ranks.stderr)")
+        let lines = ranks.stdout.split(separator: "\n").filter { $0.contains("SLURM_STEP_ID") }
+        #expect(lines.count == 3, "stdout: \(ranks.stdout)")
+        #expect(lines.allSatisfy { !$0.hasSuffix("=") && !$0.contains("unset") }, "stdout: \(ranks.stdout)")
+    }
+
+    @Test("srun without a PMI fails with the reason and the fix instead of running lone ranks")
+    func withoutInterface() throws {
+        let result = try SlurmCluster.srun(["--mpi=none", "-n", "2", SlurmCluster.program("swiftmpi-testrank"), "ranks"])
         #expect(result.status != 0)
-        #expect(result.stderr.contains(expected), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("srun started 2 tasks without a process-management interface"), "stderr: \(result.stderr)")
         #expect(!result.stdout.contains("rank 0 of 1"))
+    }
+}
+
+/// Jobs started by Open MPI's `mpirun` (Debian's openmpi-bin), which wires its processes up through PMIx.
+enum OpenMPILauncher {
+    static let path = ["/usr/bin/mpirun.openmpi"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    static var available: Bool {
+        guard path != nil else {
+            print("⚠️ SKIPPING jobs under Open MPI's mpirun: /usr/bin/mpirun.openmpi is missing (apt-get install openmpi-bin; CI does)")
+            return false
+        }
+        return true
+    }
+
+    /// Runs `mpirun.openmpi -n ranks program arguments...` and captures everything.
+    static func run(_ ranks: Int, _ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-mpirun-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let out = scratch.appendingPathComponent("out").path, err = scratch.appendingPathComponent("err").path
+        let start = Date()
+        let child = try ChildProcess("/usr/bin/timeout", ["300", path!, "--allow-run-as-root", "--oversubscribe", "-n", "\(ranks)",
+                                                          SlurmCluster.program(program)] + arguments,
+                                     environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") }
+                                        .merging(environment) { $1 },
+                                     stdoutPath: out, stderrPath: err)
+        let status = child.wait()
+        return JobResult(status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                         stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(start))
+    }
+}
+
+@Suite("jobs under Open MPI's mpirun (PMIx)", .serialized, .enabled(if: OpenMPILauncher.available, "needs openmpi-bin; CI installs it"))
+struct OpenMPILauncherTests {
+    @Test("every point-to-point scenario and the collective checks pass under mpirun.openmpi -n 4")
+    func scenarios() throws {
+        let result = try OpenMPILauncher.run(4, "swiftmpi-p2p-check", PointToPointTests.scenarios, environment: ["SWIFTMPI_DEBUG": "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        for scenario in PointToPointTests.scenarios {
+            #expect(result.stdout.contains("passed \(scenario)\n"), "scenario \(scenario): \(result.stdout)")
+        }
+        // Rank, size and node came from mpirun's PMIx server: one node, so shared memory.
+        #expect(result.stderr.contains("rank 3 on node0: routes 0:shm 1:shm 2:shm 3:self"), "stderr: \(result.stderr)")
+        let collectives = try OpenMPILauncher.run(4, "swiftmpi-coll-check", [])
+        #expect(collectives.status == 0, "stderr: \(collectives.stderr)")
+        #expect(collectives.stdout.contains("collectives passed on 4 ranks"), "\(collectives.stdout)")
+    }
+
+    @Test("MPI.abort in one rank ends the whole mpirun job through PMIx")
+    func abort() throws {
+        let result = try OpenMPILauncher.run(3, "swiftmpi-testrank", ["abort", "5", "2"])
+        #expect(result.status == 5, "status \(result.status), stderr: \(result.stderr)")
+        #expect(result.seconds < 60)
     }
 }
