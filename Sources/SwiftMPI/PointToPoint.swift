@@ -12,14 +12,19 @@ extension Communicator {
             _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
             return
         }
-        guard let operation = try beginSend(bytes, keepAlive: nil, to: destination, tag: tag, mode: mode, call) else { return }
+        let destinationWorld = worldRank(destination), header = sendHeader(bytes, tag: tag, mode: mode)
+        let started = try runtime.withEngine(call) { engine in
+            beginSend(engine, bytes, keepAlive: nil, to: destinationWorld, header: header, mode: mode)
+        }
+        guard let operation = started else { return }
         try runtime.wait(call) { _ in operation.isComplete }
         try runtime.withEngine(call) { $0.recycle(operation) }
     }
 
     /// Starts a send and returns its request. A small standard or ready send that goes straight onto
     /// the wire returns an already complete request (the data has been copied); otherwise the request
-    /// owns a pooled operation, returned to the pool when the request settles.
+    /// owns a pooled operation, returned to the pool when the request settles. The request itself is
+    /// reused from the engine's pool when possible (``Request/make(_:_:)``).
     func startSend(_ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
                    mode: SendMode, _ call: StaticString) throws -> Request {
         guard try checkDestination(destination, call) else { return Request(completed: .procNull) }
@@ -29,31 +34,35 @@ extension Communicator {
             _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
             return Request(completed: status)
         }
-        guard let operation = try beginSend(bytes, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call) else {
-            return Request(completed: status)
+        let destinationWorld = worldRank(destination), header = sendHeader(bytes, tag: tag, mode: mode)
+        return try runtime.withEngine(call) { engine in
+            let operation = beginSend(engine, bytes, keepAlive: keepAlive, to: destinationWorld, header: header, mode: mode)
+            return Request.make(engine, operation.map { .send($0, status) } ?? .complete(status))
         }
-        return Request(runtime: runtime, send: operation, status: status)
     }
 
-    /// Puts a standard, ready or synchronous send on its way: straight into the peer's ring or socket
-    /// when it is small and nothing is queued before it (returns nil: the send is complete, nothing
-    /// allocated), else as a pooled operation the caller waits on and recycles.
     @inline(__always)
-    private func beginSend(_ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
-                           mode: SendMode, _ call: StaticString) throws -> SendOperation? {
-        let destinationWorld = worldRank(destination)
+    private func sendHeader(_ bytes: UnsafeRawBufferPointer, tag: Int, mode: SendMode) -> MatchHeader {
         var header = header(tag: tag, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
         header.length = UInt64(bytes.count)
-        return try runtime.withEngine(call) { engine in
-            if mode != .synchronous && engine.trySendEagerNow(bytes, to: destinationWorld, header: header) { return nil }
-            let operation = engine.makeSend()
-            operation.bytes = bytes
-            operation.destination = destinationWorld
-            operation.header = header
-            operation.keepAlive = keepAlive
-            engine.startSend(operation, synchronous: mode == .synchronous)
-            return operation
-        }
+        return header
+    }
+
+    /// Puts a standard, ready or synchronous send on its way (call with the engine locked): straight
+    /// into the peer's ring or socket when it is small and nothing is queued before it (returns nil:
+    /// the send is complete, nothing allocated), else as a pooled operation the caller waits on and
+    /// recycles.
+    @inline(__always)
+    private func beginSend(_ engine: Engine, _ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destinationWorld: Int,
+                           header: MatchHeader, mode: SendMode) -> SendOperation? {
+        if mode != .synchronous && engine.trySendEagerNow(bytes, to: destinationWorld, header: header) { return nil }
+        let operation = engine.makeSend()
+        operation.bytes = bytes
+        operation.destination = destinationWorld
+        operation.header = header
+        operation.keepAlive = keepAlive
+        engine.startSend(operation, synchronous: mode == .synchronous)
+        return operation
     }
 
     /// Copies `bytes` into the attached buffer and starts sending the copy; the caller's buffer is free
@@ -109,14 +118,13 @@ extension Communicator {
                       _ call: StaticString) throws -> Request {
         guard try checkSource(source, call) else { return Request(completed: .procNull) }
         try checkReceiveTag(tag, call)
-        let operation = try runtime.withEngine(call) { engine in
+        return try runtime.withEngine(call) { engine in
             let operation = engine.makeReceive()
             configure(operation, buffer: buffer, source: source, tag: tag)
             operation.keepAlive = keepAlive
             engine.postReceive(operation)
-            return operation
+            return Request.make(engine, .receive(operation))
         }
-        return Request(runtime: runtime, receive: operation)
     }
 
     @inline(__always)

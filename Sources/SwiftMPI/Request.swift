@@ -10,7 +10,7 @@ import Glibc
 /// keeps an array it was given alive until it completes; buffers given as pointers must stay valid
 /// until then. Requests live happily in arrays.
 public final class Request: @unchecked Sendable {
-    private enum State {
+    enum State {
         case send(SendOperation, Status)
         case receive(ReceiveOperation)
         case complete(Status)
@@ -31,6 +31,8 @@ public final class Request: @unchecked Sendable {
     // the engine lock (or the single calling thread) already serializes every access.
     @exclusivity(unchecked) private var state: State
     private let runtime: Runtime?
+    /// How many requests the engine keeps for reuse (a power of two).
+    static let poolSize = 256
     private let persistent: Persistent?
     /// True once a wait or test returned this request's result: waitAny, waitSome and testAny then skip
     /// it, as MPI skips requests it has set to MPI_REQUEST_NULL.
@@ -42,16 +44,30 @@ public final class Request: @unchecked Sendable {
         persistent = nil
     }
 
-    init(runtime: Runtime, send operation: SendOperation, status: Status) {
-        state = .send(operation, status)
+    private init(runtime: Runtime, state: State) {
+        self.state = state
         self.runtime = runtime
         persistent = nil
     }
 
-    init(runtime: Runtime, receive operation: ReceiveOperation) {
-        state = .receive(operation)
-        self.runtime = runtime
-        persistent = nil
+    /// A request in `state` for a send or receive (call with the engine locked). Nonblocking calls
+    /// make one per message, so it comes from the engine's pool when a pooled request is held by
+    /// nobody else any more (`isKnownUniquelyReferenced`): no allocation then. A new request takes
+    /// the pool slot it looked at; the request that was there lives on with whoever holds it.
+    @inline(__always)
+    static func make(_ engine: Engine, _ state: State) -> Request {
+        for _ in 0..<2 {
+            engine.requestCursor = (engine.requestCursor &+ 1) & (poolSize - 1)
+            if isKnownUniquelyReferenced(&engine.requestPool[engine.requestCursor]) {
+                let request = engine.requestPool[engine.requestCursor].unsafelyUnwrapped
+                request.state = state
+                request.reported = false
+                return request
+            }
+        }
+        let request = Request(runtime: engine.runtime.unsafelyUnwrapped, state: state)
+        engine.requestPool[engine.requestCursor] = request
+        return request
     }
 
     /// A nonblocking collective: starts its first steps now.

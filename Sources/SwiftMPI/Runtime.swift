@@ -34,6 +34,7 @@ final class Runtime: @unchecked Sendable {
         self.keyValue = keyValue
         self.engine = engine
         self.lock = threadLevel == .multiple ? EngineLock() : nil
+        engine.runtime = self
     }
 
     /// Runs `body` with exclusive use of the engine; throws if SwiftMPI is not running.
@@ -285,6 +286,8 @@ final class Runtime: @unchecked Sendable {
             }
         }
         runtime.isActive = false
+        // Pooled requests refer to the runtime, which owns the engine and its pool: break the cycle.
+        for index in 0..<Request.poolSize { runtime.engine.requestPool[index] = nil }
         current = nil
         finalized = true
     }

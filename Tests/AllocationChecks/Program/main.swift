@@ -37,7 +37,7 @@ if world.rank < 2 {
     precondition(incoming == [3.25])
     print("rank \(world.rank): \(after - before) allocations in \(iterations) send/recv pairs of 8 bytes")
 
-    // Nonblocking windows, as in osu_bw: each request is one object; the operations are pooled.
+    // Nonblocking windows, as in osu_bw: requests and operations come from the engine's pools.
     let window = 64
     var requests: [Request] = []
     requests.reserveCapacity(window)
