@@ -45,7 +45,7 @@ enum ResourceManager {
                 }
                 secret = shared
             }
-            let processors = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            let processors = nodeProcessors()
             // Shared-memory names must be the same for the ranks of a node and unique per job step:
             // the job id ("job.step", "job+offset.step") hex-encoded, so no two ids collide.
             let job = "pmi" + Hex.encode(Array(pmi.jobID.utf8.prefix(48)))
@@ -88,7 +88,7 @@ enum ResourceManager {
                 }
                 secret = shared
             }
-            let processors = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            let processors = nodeProcessors()
             let job = "pmix" + Hex.encode(Array(pmix.namespace.utf8.prefix(48)))
             var launch = LaunchParameters(rank: pmix.rank, size: size, localRank: localRank, localSize: localSize,
                                           jobID: job, keyValueSocket: "", secret: secret, oversubscribed: localSize > processors)
@@ -100,6 +100,16 @@ enum ResourceManager {
             client?.abort(code: 1, message: message)
             throw MPIError(.wireup, message)
         }
+    }
+
+    /// The CPUs this job may use on this node, to tell oversubscription: Slurm's count for the job on
+    /// the node (`SLURM_CPUS_ON_NODE`: its share, not the whole machine), never more than the CPUs
+    /// online (a node may be declared bigger than it is). Not this process's affinity: srun binds each
+    /// task to its own CPUs, which says nothing about how many the node's ranks share.
+    private static func nodeProcessors() -> Int {
+        let online = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        if let value = WireupEnvironment.value("SLURM_CPUS_ON_NODE"), let cpus = Int(value), cpus > 0 { return min(cpus, online) }
+        return online
     }
 
     /// Without a process mapping: every rank publishes its host name, and ranks with the same name
