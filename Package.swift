@@ -38,6 +38,9 @@ let package = Package(
             name: "swiftmpi-testrank", dependencies: ["SwiftMPI", "SwiftMPIWireup"], path: "Tests/Programs"),
         .executableTarget(name: "swiftmpi-p2p-check", dependencies: ["SwiftMPI"], path: "Tests/PointToPointChecks"),
         .executableTarget(name: "swiftmpi-coll-check", dependencies: ["SwiftMPI"], path: "Tests/CollectiveChecks"),
+        // libFuzzer targets (Tests/Scripts/libfuzzer.sh); in a normal build it replays saved inputs.
+        .executableTarget(
+            name: "swiftmpi-fuzz", dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims"], path: "Tests/LibFuzzer"),
         .target(name: "CMallocCounter", path: "Tests/AllocationChecks/CMallocCounter"),
         .executableTarget(
             name: "swiftmpi-alloc-check", dependencies: ["SwiftMPI", "CMallocCounter"], path: "Tests/AllocationChecks/Program"),

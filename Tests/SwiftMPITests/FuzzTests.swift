@@ -24,9 +24,10 @@ import SwiftMPITransport
 /// signal handler saves it to `.build/fuzz-artifacts/<target>-crash` before the process dies; add it
 /// to the corpus once fixed. `Tests/Scripts/fuzz.sh` runs each target for 1 000 000 inputs.
 ///
-/// (libFuzzer would need every fuzzed module rebuilt by hand with `-sanitize=fuzzer` outside
-/// SwiftPM; these targets run inside the normal test suite instead, and under AddressSanitizer with
-/// `swift test --sanitize=address`.)
+/// The same byte parsers are also libFuzzer targets (`Tests/LibFuzzer`, run by
+/// `Tests/Scripts/libfuzzer.sh` with `-sanitize=fuzzer,address`); the last test here replays the
+/// saved corpus through them. The launcher's parsers (hosts, hostfiles, flags) live in the
+/// `swiftmpirun` executable, which a fuzzer binary cannot link, so they are fuzzed here only.
 @Suite("fuzzing: malformed input never crashes a parser", .serialized)
 struct FuzzTests {
     @Test("key-value requests (with and without the secret check)")
@@ -214,6 +215,27 @@ struct FuzzTests {
                 _ = try handshake.accept(fds[1], id: 0, deadline: Handshake.now() + 0.5, allow: { _ in true })
             }
         }
+    }
+}
+
+/// The libFuzzer targets' normal build replays every saved input of their corpus directories.
+@Suite("fuzzing: the libFuzzer targets replay the saved corpus")
+struct LibFuzzerCorpusTests {
+    @Test("every saved input and seed passes through its libFuzzer target",
+          arguments: ["kv-request", "kv-response", "link-frame", "environment", "engine-packets", "pmi2-mapping", "verbs-address"])
+    func replay(target: String) throws {
+        let seeds = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-seeds-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: seeds, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: seeds) }
+        let program = JobRunner.binaryDirectory.appendingPathComponent("swiftmpi-fuzz").path
+        #expect(try ChildProcess(program, ["--seeds", target, seeds.path]).wait() == 0)
+        let corpus = Fuzzer.packageRoot.appendingPathComponent("Tests/FuzzCorpus/\(target)").path
+        let out = seeds.appendingPathComponent("out").path
+        let status = try ChildProcess(program, [target, seeds.path] + (FileManager.default.fileExists(atPath: corpus) ? [corpus] : []),
+                                      stdoutPath: out, stderrPath: out).wait()
+        let output = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("swiftmpi-fuzz \(target): replayed "), "\(output)")
     }
 }
 

@@ -1,0 +1,272 @@
+// swiftmpi-fuzz: libFuzzer targets for the parsers that read bytes from outside the process.
+//
+// Built by Tests/Scripts/libfuzzer.sh with `-sanitize=fuzzer,address` and SWIFTMPI_LIBFUZZER defined:
+// libFuzzer then provides `main` and calls LLVMFuzzerTestOneInput for the target named by
+// SWIFTMPI_FUZZ_TARGET. In the normal build this is a plain program that replays saved inputs:
+// `swiftmpi-fuzz TARGET FILE|DIR...` (the test suite runs it over Tests/FuzzCorpus/TARGET).
+// Every target states a property; a violation traps, which libFuzzer reports as a crash.
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import SwiftMPI
+import CShims
+@testable import SwiftMPITransport
+@testable import SwiftMPIWireup
+
+/// The targets, by name. Each takes one input; returning means the property held.
+let fuzzTargets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
+    "kv-request": keyValueRequest,
+    "kv-response": keyValueResponse,
+    "link-frame": linkFrame,
+    "environment": environment,
+    "engine-packets": enginePackets,
+    "pmi2-mapping": pmi2Mapping,
+    "verbs-address": verbsAddress,
+]
+
+private let secret = JobSecret(bytes: Array(0..<32))!
+
+/// Key-value requests, checked with and without the secret: whatever decodes re-encodes to a frame
+/// that decodes to the same request.
+func keyValueRequest(_ input: UnsafeRawBufferPointer) {
+    for check in [secret, nil] {
+        var decoder = KeyValueFrameDecoder()
+        decoder.append(Array(input)[...])
+        while let request = try? decoder.nextRequest(secret: check) {
+            var again = KeyValueFrameDecoder()
+            again.append(request.encoded(secret: secret)[...])
+            guard (try? again.nextRequest(secret: secret)) == request else { fatalError("kv request does not round-trip: \(request)") }
+        }
+    }
+}
+
+/// Key-value responses: decode or throw.
+func keyValueResponse(_ input: UnsafeRawBufferPointer) {
+    var decoder = KeyValueFrameDecoder()
+    decoder.append(Array(input)[...])
+    while (try? decoder.nextResponse()) != nil {}
+}
+
+/// Daemon link frames and the launch specs they carry: bounded payloads, specs that round-trip.
+func linkFrame(_ input: UnsafeRawBufferPointer) {
+    var decoder = LinkFrameDecoder()
+    decoder.append(Array(input)[...])
+    while let frame = try? decoder.next() {
+        guard frame.payload.count <= LinkFrame.maxPayload else { fatalError("link frame payload over the maximum") }
+        if let spec = try? LaunchSpec(decoding: frame.payload), (try? LaunchSpec(decoding: spec.encoded)) != spec {
+            fatalError("launch spec does not round-trip")
+        }
+    }
+    _ = try? LaunchSpec(decoding: Array(input))
+}
+
+/// The launch environment a rank reads (values separated by NUL bytes, in the variables' order):
+/// accepted parameters are consistent.
+func environment(_ input: UnsafeRawBufferPointer) {
+    let names = [WireupEnvironment.rank, WireupEnvironment.size, WireupEnvironment.localRank, WireupEnvironment.localSize,
+                 WireupEnvironment.jobID, WireupEnvironment.keyValueSocket, WireupEnvironment.secret,
+                 WireupEnvironment.oversubscribed, WireupEnvironment.boundCPU, WireupEnvironment.hostID, WireupEnvironment.hostCount]
+    let values = input.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+    let environment = Dictionary(uniqueKeysWithValues: zip(names, values))
+    if let parameters = try? LaunchParameters.fromEnvironment({ environment[$0] }),
+       !(parameters.rank >= 0 && parameters.rank < parameters.size && parameters.localRank >= 0 && parameters.localRank < parameters.localSize) {
+        fatalError("inconsistent launch parameters accepted: \(parameters)")
+    }
+}
+
+/// Slurm's PMI_process_mapping: a node for every rank, or a typed error.
+func pmi2Mapping(_ input: UnsafeRawBufferPointer) {
+    let size = input.first.map { Int($0) + 1 } ?? 1
+    let text = String(decoding: input.dropFirst(), as: UTF8.self)
+    if let nodes = try? PMI2Client.nodeOfEachRank(mapping: text, size: size), nodes.count != size || nodes.contains(where: { $0 < 0 }) {
+        fatalError("mapping \(text) gave \(nodes) for \(size) ranks")
+    }
+}
+
+/// A peer's published verbs address (queue pairs for a job whose size is the first byte + 1).
+func verbsAddress(_ input: UnsafeRawBufferPointer) {
+    let size = input.first.map { Int($0) + 1 } ?? 1
+    if let address = VerbsTransport.Address(decoding: Array(input.dropFirst()), size: size) {
+        guard address.pairs.count == size else { fatalError("verbs address with \(address.pairs.count) pairs for \(size) ranks") }
+        _ = address.summary
+    }
+}
+
+/// Packets from a peer (kind byte, 32-byte header, payload: the layout of the generator-based
+/// target, so its saved inputs replay here) handed to an engine with a real shared-memory route.
+/// Depending on the input's length and last byte, a receive is posted or a send started first, so
+/// packets find operations waiting. Statuses of what arrives stay sane; nothing traps.
+func enginePackets(_ input: UnsafeRawBufferPointer) {
+    let state = EngineUnderTest.shared
+    let engine = state.engine
+    let choice = input.last ?? 0
+    switch input.count & 3 {
+    case 0:
+        let operation = engine.makeReceive()
+        operation.buffer = UnsafeMutableRawBufferPointer(rebasing: state.landing[0..<Int(choice & 63)])
+        operation.context = UInt32(choice >> 7)
+        operation.source = choice & 1 == 0 ? MPI.anySourceCode : 0
+        operation.peer = operation.source == MPI.anySourceCode ? -1 : 1
+        operation.tag = choice & 2 == 0 ? MPI.anyTagCode : Int32(choice >> 2 & 3)
+        engine.postReceive(operation)
+    case 1:
+        let operation = engine.makeSend()
+        operation.bytes = UnsafeRawBufferPointer(rebasing: state.landing[0..<Int(choice & 63)])
+        operation.destination = 1
+        operation.header = MatchHeader(tag: Int32(choice >> 2 & 3))
+        engine.startSend(operation, synchronous: choice & 1 != 0)
+    default:
+        break
+    }
+    guard input.count >= 1 + MemoryLayout<MatchHeader>.size else { return }
+    let header = input.loadUnaligned(fromByteOffset: 1, as: MatchHeader.self)
+    engine.handle(input[0], header, UnsafeRawBufferPointer(rebasing: input.dropFirst(1 + MemoryLayout<MatchHeader>.size)), from: 1)
+    engine.progress()
+    _ = state.peer.poll(budget: 64) { _, _, _, _ in }
+    for message in engine.unexpected { _ = message.status }
+    if engine.unexpected.count > 256 { engine.unexpected.removeAll() }
+    if engine.posted.count > 256 { engine.posted.forEach { _ = engine.cancelReceive($0) } }
+}
+
+/// Valid inputs for each target, the starting corpus (`swiftmpi-fuzz --seeds TARGET DIR` writes them).
+func seeds(_ target: String) -> [[UInt8]] {
+    func packet(_ kind: UInt8, _ header: MatchHeader, _ payload: [UInt8]) -> [UInt8] {
+        var bytes = [kind]
+        withUnsafeBytes(of: header) { bytes += $0 }
+        return bytes + payload
+    }
+    switch target {
+    case "kv-request":
+        return [KeyValueRequest.hello(rank: 3, pid: 77), .put(key: "tcp/1", value: [1, 2, 3]), .get(key: "host/0"), .fence, .finalize,
+                .abort(code: 3, message: "x")].map { $0.encoded(secret: secret) }
+    case "kv-response":
+        return [KeyValueResponse.ok(value: [1, 2]), .notFound, .error("no")].map { $0.encoded() }
+    case "link-frame":
+        let spec = LaunchSpec(jobID: "j1", hostID: "h", hostCount: 2, size: 4, ranks: [1, 3], program: "/bin/true",
+                              arguments: ["a", ""], environment: ["X=1"], binding: "core")
+        return [LinkFrame(.launch, payload: spec.encoded).encoded, LinkFrame(.output, rank: 2, payload: [1, 65, 10]).encoded,
+                LinkFrame(.exited, rank: 1, payload: [0, 0, 0, 0]).encoded]
+    case "environment":
+        return [Array(["1", "4", "1", "2", "job", "/tmp/kv", String(repeating: "ab", count: 32), "0", "1", "h", "1"].joined(separator: "\u{0}").utf8)]
+    case "engine-packets":
+        return [packet(1, MatchHeader(tag: 3, length: 4), [1, 2, 3, 4]),
+                packet(2, MatchHeader(tag: 4, length: 1 << 20), [UInt8](repeating: 0, count: 24)),
+                packet(3, MatchHeader(), []), packet(4, MatchHeader(length: 8), [9, 9, 9, 9]), packet(5, MatchHeader(senderOperation: 1), [])]
+    case "pmi2-mapping":
+        return [[3] + Array("(vector,(0,2,2))".utf8), [7] + Array("(vector,(0,1,3),(1,1,5))".utf8), [0] + Array("(vector)".utf8)]
+    case "verbs-address":
+        var port = cshims_verbs_address()
+        port.link_layer = 2
+        return [[1] + VerbsTransport.Address(port: port, pairs: [(0, 0), (0x11, 0x22)]).encoded]
+    default:
+        return []
+    }
+}
+
+/// Rank 0's engine and the other end of its shared-memory route, made once per process.
+final class EngineUnderTest {
+    nonisolated(unsafe) static let shared = EngineUnderTest()
+    let engine: Engine
+    let peer: SharedMemoryTransport
+    let landing = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+
+    private init() {
+        let job = "fuzz\(getpid())"
+        do {
+            let local = try SharedMemoryTransport(jobID: job, localRank: 0, localSize: 2)
+            peer = try SharedMemoryTransport(jobID: job, localRank: 1, localSize: 2)
+            try local.attachPeers()
+            try peer.attachPeers()
+            local.unlinkOwnSegment()
+            peer.unlinkOwnSegment()
+            engine = Engine(rank: 0, size: 2, routes: [.loopback, .sharedMemory(localRank: 1)], sharedMemory: local, tcp: nil,
+                            peerPIDs: [getpid(), getpid()], singleCopyAllowed: false, singleCopyThreshold: 0, yieldWhenIdle: false)
+            engine.worldRankOfLocal = [0, 1]
+        } catch {
+            fatalError("cannot set up the engine under test: \(error)")
+        }
+    }
+}
+
+/// The target chosen by SWIFTMPI_FUZZ_TARGET, looked up once.
+let selectedTarget: @Sendable (UnsafeRawBufferPointer) -> Void = {
+    let name = getenv("SWIFTMPI_FUZZ_TARGET").map { String(cString: $0) } ?? ""
+    guard let target = fuzzTargets[name] else {
+        fatalError("SWIFTMPI_FUZZ_TARGET=\(name): expected one of \(fuzzTargets.keys.sorted().joined(separator: ", "))")
+    }
+    return target
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
+    selectedTarget(UnsafeRawBufferPointer(start: data, count: count))
+    return 0
+}
+
+#if SWIFTMPI_LIBFUZZER
+// SwiftPM links an executable's entry point under the name <module>_main; here it hands control to
+// libFuzzer's driver (whose own `main` is then not linked).
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+@_cdecl("swiftmpi_fuzz_main")
+func fuzzerMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var arguments = argv
+    return runFuzzerDriver(&count, &arguments) { data, size in fuzzOneInput(data, size) }
+}
+#else
+/// Without libFuzzer: replays files (or every file of directories) through a target.
+@main
+enum Replay {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.count == 3, arguments[0] == "--seeds" {
+            for (index, seed) in seeds(arguments[1]).enumerated() {
+                guard let file = fopen("\(arguments[2])/seed-\(index)", "wb") else { exit(1) }
+                _ = seed.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+                fclose(file)
+            }
+            exit(0)
+        }
+        guard let name = arguments.first, let target = fuzzTargets[name], arguments.count > 1 else {
+            print("usage: swiftmpi-fuzz TARGET FILE|DIR...   targets: \(fuzzTargets.keys.sorted().joined(separator: ", "))")
+            exit(2)
+        }
+        var replayed = 0
+        for path in arguments.dropFirst() {
+            for file in files(path) {
+                guard let bytes = read(file) else { print("swiftmpi-fuzz: cannot read \(file)"); exit(1) }
+                bytes.withUnsafeBytes { target($0) }
+                replayed += 1
+            }
+        }
+        print("swiftmpi-fuzz \(name): replayed \(replayed) inputs, no failure")
+    }
+
+    static func files(_ path: String) -> [String] {
+        guard let directory = opendir(path) else { return [path] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if !name.hasPrefix(".") && name != "README.md" { names.append(path + "/" + name) }
+        }
+        return names.sorted()
+    }
+
+    static func read(_ path: String) -> [UInt8]? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, file)
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return bytes
+    }
+}
+#endif
