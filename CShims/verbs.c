@@ -144,6 +144,14 @@ int cshims_verbs_list_devices(cshims_verbs_device *devices, int capacity, int *c
 }
 
 int cshims_malloc_keep_pages(void) {
+    // Only glibc's malloc obeys mallopt. Under another allocator (jemalloc preloaded, or a
+    // sanitizer's, which replace malloc) freed memory may be unmapped and its address reused with
+    // new pages, so the caller must not cache registrations.
+    void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    void *glibc_malloc = libc ? dlsym(libc, "malloc") : NULL;
+    void *active_malloc = dlsym(RTLD_DEFAULT, "malloc");
+    if (libc) dlclose(libc);
+    if (!glibc_malloc || glibc_malloc != active_malloc) return ENOTSUP;
     return mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, -1) == 1 ? 0 : EINVAL;
 }
 
@@ -501,6 +509,6 @@ int cshims_verbs_poll(cshims_verbs_endpoint *endpoint, cshims_verbs_completion *
     return 0;
 }
 const char *cshims_verbs_status_text(uint32_t status) { (void)status; return "verbs not built"; }
-int cshims_malloc_keep_pages(void) { return 0; }
+int cshims_malloc_keep_pages(void) { return ENOTSUP; }
 
 #endif

@@ -195,7 +195,9 @@ void cshims_verbs_destroy_qp(void *qp);
 int cshims_verbs_register(cshims_verbs_endpoint *endpoint, void *address, size_t length, void **mr_out,
                           uint32_t *lkey_out, uint32_t *rkey_out);
 /// Tells malloc never to give memory back to the system (no mmap'd chunks, no trimming), so that
-/// freed heap memory keeps its pages and a cached registration of it stays valid. Returns 0 or EINVAL.
+/// freed heap memory keeps its pages and a cached registration of it stays valid. Returns 0, or
+/// ENOTSUP when the process's malloc is not glibc's (a preloaded allocator, a sanitizer's), which
+/// mallopt cannot govern, or EINVAL.
 int cshims_malloc_keep_pages(void);
 /// Deregisters memory registered with `cshims_verbs_register`.
 void cshims_verbs_deregister(void *mr);

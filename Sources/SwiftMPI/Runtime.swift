@@ -275,7 +275,8 @@ final class Runtime: @unchecked Sendable {
         }
         if runtime.debug, let verbs = runtime.engine.verbs {
             let counts = verbs.registrationCounts
-            report("rank \(runtime.rank): verbs memory registrations \(counts.registrations), registration cache hits \(counts.hits)")
+            report("rank \(runtime.rank): verbs memory registrations \(counts.registrations), registration cache hits \(counts.hits)"
+                   + (verbs.registrationCacheOffReason.map { " (registration cache off: \($0))" } ?? ""))
         }
         if let client = runtime.keyValue {
             do {

@@ -15,9 +15,10 @@ import CShims
 /// pages. Open MPI and UCX prevent this with hooks on munmap; SwiftMPI does what Open MPI does without
 /// them: while the cache is on, malloc is told never to return memory to the system
 /// (`M_MMAP_MAX` 0, `M_TRIM_THRESHOLD` off), so freed heap memory keeps its pages and a later
-/// allocation at the same address is the same memory. Memory a program maps itself with mmap and
-/// unmaps while the job runs is not covered: turn the cache off with
-/// `SWIFTMPI_VERBS_REGISTRATION_CACHE=0` (each transfer then registers and deregisters).
+/// allocation at the same address is the same memory. Only glibc's malloc can be told so: under any
+/// other (a preloaded jemalloc, a sanitizer's) the cache turns itself off (``offReason``). Memory a
+/// program maps itself with mmap and unmaps while the job runs is not covered: turn the cache off
+/// with `SWIFTMPI_VERBS_REGISTRATION_CACHE=0` (each transfer then registers and deregisters).
 final class VerbsRegistrationCache {
     struct Entry {
         var start: UInt
@@ -38,6 +39,8 @@ final class VerbsRegistrationCache {
 
     private let endpoint: OpaquePointer
     private let enabled: Bool
+    /// Why registrations are not kept (asked to, or malloc not glibc's), or nil when they are.
+    let offReason: String?
     let capacity: Int
     private var entries: [Entry?] = []
     private var clock: UInt64 = 0
@@ -45,11 +48,17 @@ final class VerbsRegistrationCache {
     private(set) var registrations = 0
     private(set) var hits = 0
 
-    init(endpoint: OpaquePointer, enabled: Bool, capacity: Int = 64) {
+    init(endpoint: OpaquePointer, enabled requested: Bool, capacity: Int = 64) {
         self.endpoint = endpoint
-        self.enabled = enabled
         self.capacity = capacity
-        if enabled { _ = cshims_malloc_keep_pages() }
+        if !requested {
+            offReason = "SWIFTMPI_VERBS_REGISTRATION_CACHE=0"
+        } else if cshims_malloc_keep_pages() != 0 {
+            offReason = "malloc is not glibc's, so freed memory may change pages"
+        } else {
+            offReason = nil
+        }
+        enabled = offReason == nil
     }
 
     deinit {

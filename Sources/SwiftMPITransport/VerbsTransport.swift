@@ -154,6 +154,9 @@ public final class VerbsTransport {
     /// Registrations made and cache hits, for diagnostics and tests.
     public var registrationCounts: (registrations: Int, hits: Int) { (cache.registrations, cache.hits) }
 
+    /// Why registrations are not cached, or nil when they are.
+    public var registrationCacheOffReason: String? { cache.offReason }
+
     /// Why verbs cannot be used on this machine, or nil when a device with an active port opens.
     /// (`SWIFTMPI_VERBS_DEVICE`, `SWIFTMPI_VERBS_PORT` and `SWIFTMPI_VERBS_GID_INDEX` choose explicitly.)
     public static func unavailableReason(device: String?, port: Int, gidIndex: Int) -> String? {

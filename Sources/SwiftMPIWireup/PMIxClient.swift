@@ -65,7 +65,11 @@ public final class PMIxClient: WireupExchange {
         guard cshims_pmix_finalize(&reason, reason.count) == 0 else { throw .pmix(Self.text(reason)) }
     }
 
+    /// Asks the server to end the job. Slurm then cancels the whole step and srun reports the tasks
+    /// as killed, not the code, so the reason is written to stderr here first, in one line.
     public func abort(code: Int32, message: String) {
+        let line = Array("SwiftMPI: rank \(rank) aborted the job with code \(code): \(message)\n".utf8)
+        _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
         cshims_pmix_abort(code, message)
     }
 

@@ -125,11 +125,16 @@ struct VerbsVMTests {
         let cache = RDMAVirtualMachines.section("registration-cache", in: output)
         RDMAVirtualMachines.report("registration-cache", cache.lines)
         #expect(cache.status == 0, "\(cache.lines)")
+        // (Under a sanitizer, whose malloc may move freed memory to new pages, the cache must be off.)
         for rank in 0..<2 {
             let line = cache.lines.first { $0.contains("rank \(rank): verbs memory registrations ") } ?? ""
-            #expect(line.contains("registrations 1, registration cache hits "), "rank \(rank): \(line)")
-            let hits = Int(line.split(separator: " ").last ?? "") ?? 0
-            #expect(hits >= 40, "rank \(rank): \(line)")
+            let numbers = line.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }
+            if line.contains("registration cache off: malloc is not glibc's") {
+                print("[registration-cache] rank \(rank): cache off under this build's malloc (a sanitizer's): \(line)")
+                #expect(numbers.count >= 3 && numbers[1] >= 40 && numbers[2] == 0, "rank \(rank): \(line)")
+            } else {
+                #expect(numbers.count >= 3 && numbers[1] == 1 && numbers[2] >= 40, "rank \(rank): \(line)")
+            }
         }
 
         let failure = RDMAVirtualMachines.section("link-down", in: output)
