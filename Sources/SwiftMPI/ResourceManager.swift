@@ -33,18 +33,7 @@ enum ResourceManager {
             }
             let node = nodes[pmi.rank]
             let local = nodes.indices.filter { nodes[$0] == node }
-            let secret: JobSecret
-            if pmi.rank == 0 {
-                secret = try JobSecret.generate()
-                try pmi.put("swiftmpi-secret", secret.bytes)
-                try pmi.fence()
-            } else {
-                try pmi.fence()
-                guard let shared = try pmi.get("swiftmpi-secret").flatMap(JobSecret.init(bytes:)) else {
-                    throw WireupError.refused("rank 0 published no job secret")
-                }
-                secret = shared
-            }
+            let secret = try shareSecret(through: pmi, rank: pmi.rank)
             let processors = nodeProcessors()
             // Shared-memory names must be the same for the ranks of a node and unique per job step:
             // the job id ("job.step", "job+offset.step") hex-encoded, so no two ids collide.
@@ -76,18 +65,7 @@ enum ResourceManager {
             guard size >= 1, pmix.rank < size, localRank < localSize, localSize <= size else {
                 throw WireupError.malformed("PMIx rank \(pmix.rank) of \(size), local rank \(localRank) of \(localSize)")
             }
-            let secret: JobSecret
-            if pmix.rank == 0 {
-                secret = try JobSecret.generate()
-                try pmix.put("secret/0", secret.bytes)
-                try pmix.fence()
-            } else {
-                try pmix.fence()
-                guard let shared = try pmix.get("secret/0").flatMap(JobSecret.init(bytes:)) else {
-                    throw WireupError.refused("rank 0 published no job secret")
-                }
-                secret = shared
-            }
+            let secret = try shareSecret(through: pmix, rank: pmix.rank)
             let processors = nodeProcessors()
             let job = "pmix" + Hex.encode(Array(pmix.namespace.utf8.prefix(48)))
             var launch = LaunchParameters(rank: pmix.rank, size: size, localRank: localRank, localSize: localSize,
@@ -100,6 +78,22 @@ enum ResourceManager {
             client?.abort(code: 1, message: message)
             throw MPIError(.wireup, message)
         }
+    }
+
+    /// The job's TCP secret: made by rank 0 and put under `secret/0`; the others read it after the
+    /// fence (only the job's processes reach the manager's key-value space).
+    private static func shareSecret(through exchange: any WireupExchange, rank: Int) throws -> JobSecret {
+        if rank == 0 {
+            let secret = try JobSecret.generate()
+            try exchange.put("secret/0", secret.bytes)
+            try exchange.fence()
+            return secret
+        }
+        try exchange.fence()
+        guard let shared = try exchange.get("secret/0").flatMap(JobSecret.init(bytes:)) else {
+            throw WireupError.refused("rank 0 published no job secret")
+        }
+        return shared
     }
 
     /// The CPUs this job may use on this node, to tell oversubscription: Slurm's count for the job on

@@ -87,23 +87,12 @@ final class Runtime: @unchecked Sendable {
             runtime = try join(launch, exchange: client, settings: settings, threadLevel: threadLevel)
         } else if WireupEnvironment.value("PMI_FD") != nil {
             let (pmiLaunch, pmi) = try ResourceManager.joinPMI2()
-            // A rank that fails here ends the step: the others would wait in a fence forever.
-            do {
-                runtime = try join(pmiLaunch, exchange: pmi, settings: settings, threadLevel: threadLevel)
-            } catch {
-                pmi.abort(code: 1, message: "\(error)")
-                throw error
-            }
+            runtime = try joinOrAbort(pmiLaunch, exchange: pmi, settings: settings, threadLevel: threadLevel)
             // Programs this rank starts must not try to speak to this rank's PMI socket.
             for name in ["PMI_FD", "PMI_RANK", "PMI_SIZE", "PMI_JOBID", "PMI_SPAWNED"] { unsetenv(name) }
         } else if WireupEnvironment.value("PMIX_NAMESPACE") != nil {
             let (pmixLaunch, pmix) = try ResourceManager.joinPMIx()
-            do {
-                runtime = try join(pmixLaunch, exchange: pmix, settings: settings, threadLevel: threadLevel)
-            } catch {
-                pmix.abort(code: 1, message: "\(error)")
-                throw error
-            }
+            runtime = try joinOrAbort(pmixLaunch, exchange: pmix, settings: settings, threadLevel: threadLevel)
         } else if let reason = ResourceManager.unsupportedLaunch() {
             throw MPIError(.wireup, "MPI.initialize(): \(reason)")
         } else {
@@ -115,6 +104,18 @@ final class Runtime: @unchecked Sendable {
         current = runtime
         let group = Group(worldRanks: Array(0..<runtime.size), myWorldRank: runtime.rank)
         return Communicator(runtime: runtime, state: CommunicatorState(context: 0, group: group))
+    }
+
+    /// Wire-up under a resource manager: a rank that fails here ends the whole job through the
+    /// manager, since the others would wait in a fence forever.
+    private static func joinOrAbort(_ launch: LaunchParameters, exchange: any WireupExchange, settings: RuntimeSettings,
+                                    threadLevel: ThreadLevel) throws(MPIError) -> Runtime {
+        do {
+            return try join(launch, exchange: exchange, settings: settings, threadLevel: threadLevel)
+        } catch {
+            exchange.abort(code: 1, message: "\(error)")
+            throw error
+        }
     }
 
     /// Wire-up of a launched rank. Publish this rank's pid, host, shared-memory segment and TCP
