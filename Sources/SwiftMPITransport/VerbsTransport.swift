@@ -100,7 +100,6 @@ public final class VerbsTransport {
 
     private final class Peer {
         let qp: UnsafeMutableRawPointer
-        var connected = false
         var failed = false
         var credits = VerbsTransport.credits
         var creditsToReturn = 0
@@ -113,7 +112,6 @@ public final class VerbsTransport {
     }
 
     private struct ReadJob {
-        var peer: Int
         var token: UInt32
         var local: UnsafeMutableRawBufferPointer
         var remote: UInt64
@@ -144,7 +142,7 @@ public final class VerbsTransport {
     private var sendKey: UInt32 = 0
     private var slotOfPeer: [Int]
     private var readJobs: [ReadJob?] = []
-    private var completedReads: [(token: UInt32, error: String?)] = []
+    private var completedReads: [UInt32] = []
     private var failures: [(peer: Int, reason: String)] = []
     private var creditDebtors: [Int] = []
 
@@ -156,17 +154,6 @@ public final class VerbsTransport {
 
     /// Why registrations are not cached, or nil when they are.
     public var registrationCacheOffReason: String? { cache.offReason }
-
-    /// Why verbs cannot be used on this machine, or nil when a device with an active port opens.
-    /// (`SWIFTMPI_VERBS_DEVICE`, `SWIFTMPI_VERBS_PORT` and `SWIFTMPI_VERBS_GID_INDEX` choose explicitly.)
-    public static func unavailableReason(device: String?, port: Int, gidIndex: Int) -> String? {
-        var endpoint: OpaquePointer?
-        var address = cshims_verbs_address()
-        var reason = [CChar](repeating: 0, count: 256)
-        let error = cshims_verbs_open(device, Int32(port), Int32(gidIndex), 16, &endpoint, &address, &reason, reason.count)
-        cshims_verbs_close(endpoint)
-        return error == 0 ? nil : String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 
     /// Opens the port and creates one queue pair for each peer in `peerCandidates` (unconnected).
     public init(rank: Int, size: Int, peerCandidates: [Int], device: String?, port: Int, gidIndex: Int,
@@ -270,7 +257,6 @@ public final class VerbsTransport {
             for slot in 0..<Self.receivesPerPeer {
                 guard post(receive: slot, peer: peer) else { throw TransportError("ibv_post_recv for rank \(peer) failed") }
             }
-            state.connected = true
         }
     }
 
@@ -349,7 +335,7 @@ public final class VerbsTransport {
         guard let state = peers[peer] else { return false }
         guard case .success(let handle) = cache.acquire(UnsafeRawBufferPointer(buffer)) else { return false }
         let chunks = max(1, (buffer.count + maxReadChunk - 1) / maxReadChunk)
-        let job = ReadJob(peer: peer, token: token, local: buffer, remote: address, key: key, lkey: handle.lkey,
+        let job = ReadJob(token: token, local: buffer, remote: address, key: key, lkey: handle.lkey,
                           handle: handle, chunks: chunks)
         let index = readJobs.firstIndex { $0 == nil } ?? { readJobs.append(nil); return readJobs.count - 1 }()
         readJobs[index] = job
@@ -377,7 +363,7 @@ public final class VerbsTransport {
     }
 
     /// Reads finished since the last call: the token given to ``read(from:address:key:into:token:)``.
-    public func takeCompletedReads() -> [(token: UInt32, error: String?)] {
+    public func takeCompletedReads() -> [UInt32] {
         defer { completedReads.removeAll(keepingCapacity: true) }
         return completedReads
     }
@@ -440,7 +426,7 @@ public final class VerbsTransport {
             if job.completedChunks == job.chunks {
                 cache.release(job.handle)
                 readJobs[index] = nil
-                completedReads.append((job.token, nil))
+                completedReads.append(job.token)
             } else {
                 readJobs[index] = job
             }

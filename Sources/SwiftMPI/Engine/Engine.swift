@@ -435,7 +435,7 @@ final class Engine {
             }
             if completed > 0 { progressed = true }
             if verbs.hasCompletedReads {
-                for read in verbs.takeCompletedReads() { finishRead(read.token) }
+                for token in verbs.takeCompletedReads() { finishRead(token) }
             }
             if verbs.hasFailures {
                 for failure in verbs.takeFailures() { failPeer(failure.peer, failure.reason) }
