@@ -150,6 +150,32 @@ case "peer-dies-mid-message":
         sleep(5)
     }
     sleep(5)
+case "offer-then-peer-dies":
+    // Rank 1 offers a 1 MiB message (rendezvous), then dies. Rank 0 (ignoring SIGTERM for a moment)
+    // first sees the failure, then posts a receive that matches the offer still queued from the dead
+    // rank: it must fail with .peerFailed at once, not wait for data that can never come.
+    if world.rank == 1 {
+        let message = [UInt8](repeating: 7, count: 1 << 20)
+        _ = try world.isend(message, to: 0, tag: 6)
+        usleep(100_000)
+        kill(getpid(), SIGKILL)
+    }
+    if world.rank == 0 {
+        signal(SIGTERM, SIG_IGN)
+        var small = [UInt8](repeating: 0, count: 1)
+        var large = [UInt8](repeating: 0, count: 1 << 20)
+        for (label, tag) in [("first", 99), ("second", 6)] {
+            do {
+                if tag == 99 { _ = try world.recv(into: &small, from: 1, tag: tag) } else { _ = try world.recv(into: &large, from: 1, tag: tag) }
+                print("rank 0 \(label) receive returned without error")
+            } catch let error as MPIError {
+                print("rank 0 \(label) receive got \(error.code): \(error.message)")
+            }
+            fflush(nil)
+        }
+        sleep(5)
+    }
+    sleep(5)
 case "verbs-link-down":
     // Run over verbs inside a Soft-RoCE VM (Tests/Scripts/verbs-checks.sh): rank 1 offers a 64 MiB
     // message; rank 0 takes the network device under rxe0 down, then receives it. The RDMA read must

@@ -101,4 +101,13 @@ struct TCPTransportTests {
         #expect(result.status == 137)
         #expect(result.stdout.contains("rank 0 got peerFailed: rank 1 failed:"), "stdout: \(result.stdout)")
     }
+
+    @Test("a receive matching a rendezvous offer queued from a rank that has died since fails at once instead of waiting")
+    func offerFromFailedPeer() throws {
+        let result = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "offer-then-peer-dies"])
+        #expect(result.status == 137)
+        #expect(result.stdout.contains("rank 0 first receive got peerFailed: rank 1 failed:"), "stdout: \(result.stdout)")
+        #expect(result.stdout.contains("rank 0 second receive got peerFailed: rank 1 failed before its 1048576-byte message could be received"),
+                "stdout: \(result.stdout)")
+    }
 }

@@ -371,6 +371,14 @@ final class Engine {
         let total = Int(clamping: header.length)
         operation.status = Status(source: Int(header.source), tag: Int(header.tag), byteCount: total)
         let reply = MatchHeader(senderOperation: header.senderOperation)
+        // An offer left in the unexpected queue by a peer that has failed since: its data can never
+        // come (every transport drops packets to a failed peer), so the receive fails now.
+        if let reason = failedPeers[peer] {
+            operation.error = MPIError(.peerFailed, "rank \(peer) failed before its \(total)-byte message could be received: \(reason)",
+                                       status: operation.status)
+            operation.isComplete = true
+            return
+        }
         if total > operation.buffer.count {
             operation.error = truncation(header, length: total, capacity: operation.buffer.count)
             operation.isComplete = true
