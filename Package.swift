@@ -13,21 +13,17 @@ let package = Package(
         .executable(name: "swiftmpirun", targets: ["swiftmpirun"]),
         .executable(name: "swiftmpi-bench", targets: ["swiftmpi-bench"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    ],
     targets: [
         .target(name: "CShims", path: "CShims"),
         .target(name: "SwiftMPIWireup", dependencies: ["CShims"], path: "Sources/SwiftMPIWireup"),
         .target(name: "SwiftMPITransport", dependencies: ["CShims", "SwiftMPIWireup"], path: "Sources/SwiftMPITransport"),
         .target(name: "SwiftMPI", dependencies: ["SwiftMPIWireup", "SwiftMPITransport"], path: "Sources/SwiftMPI"),
+        // What swiftmpirun reads from outside (its command line, --host lists, hostfiles, Slurm's
+        // variables): a library, so the fuzz targets link it.
+        .target(name: "SwiftMPILauncherParsing", path: "Launcher/Parsing"),
         .executableTarget(
-            name: "swiftmpirun",
-            dependencies: [
-                "SwiftMPIWireup", "SwiftMPITransport", "CShims",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Launcher"),
+            name: "swiftmpirun", dependencies: ["SwiftMPILauncherParsing", "SwiftMPIWireup", "SwiftMPITransport", "CShims"],
+            path: "Launcher/swiftmpirun"),
         .executableTarget(name: "swiftmpi-bench", dependencies: ["SwiftMPI"], path: "Benchmarks/Sources"),
         .executableTarget(name: "swiftmpi-hello", dependencies: ["SwiftMPI"], path: "Examples/Hello"),
         .executableTarget(name: "swiftmpi-heat", dependencies: ["SwiftMPI"], path: "Examples/Heat"),
@@ -40,13 +36,13 @@ let package = Package(
         .executableTarget(name: "swiftmpi-coll-check", dependencies: ["SwiftMPI"], path: "Tests/CollectiveChecks"),
         // libFuzzer targets (Tests/Scripts/libfuzzer.sh); in a normal build it replays saved inputs.
         .executableTarget(
-            name: "swiftmpi-fuzz", dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims"], path: "Tests/LibFuzzer"),
+            name: "swiftmpi-fuzz", dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing"], path: "Tests/LibFuzzer"),
         .target(name: "CMallocCounter", path: "Tests/AllocationChecks/CMallocCounter"),
         .executableTarget(
             name: "swiftmpi-alloc-check", dependencies: ["SwiftMPI", "CMallocCounter"], path: "Tests/AllocationChecks/Program"),
         .testTarget(
             name: "SwiftMPITests",
-            dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check", "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi"],
+            dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "SwiftMPILauncherParsing", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check", "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi"],
             path: "Tests/SwiftMPITests"),
     ]
 )

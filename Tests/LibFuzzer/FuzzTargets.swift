@@ -12,6 +12,7 @@ import Glibc
 import CShims
 @testable import SwiftMPITransport
 @testable import SwiftMPIWireup
+import SwiftMPILauncherParsing
 
 /// The targets, by name. Each takes one input; returning means the property held.
 let fuzzTargets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
@@ -22,6 +23,10 @@ let fuzzTargets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "engine-packets": enginePackets,
     "pmi2-mapping": pmi2Mapping,
     "verbs-address": verbsAddress,
+    "handshake": handshake,
+    "launcher-flags": launcherFlags,
+    "hosts": hosts,
+    "slurm-counts": slurmCounts,
 ]
 
 private let secret = JobSecret(bytes: Array(0..<32))!
@@ -92,6 +97,65 @@ func verbsAddress(_ input: UnsafeRawBufferPointer) {
     }
 }
 
+/// The authentication handshake, both sides, against whatever a socket delivers: garbage never
+/// passes (a proof needs the secret and a fresh nonce) and never hangs (the peer closed its end).
+func handshake(_ input: UnsafeRawBufferPointer) {
+    let handshake = Handshake(magic: "SMTC", secret: secret)
+    for accepting in [true, false] {
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { fatalError("socketpair: \(errno)") }
+        _ = write(fds[0], input.baseAddress, min(input.count, 65536))
+        close(fds[0])
+        let deadline = Handshake.now() + 5
+        let passed = accepting
+            ? (try? handshake.accept(fds[1], id: 0, deadline: deadline, allow: { _ in true })) != nil
+            : (try? handshake.connect(fds[1], id: 0, expected: nil, deadline: deadline)) != nil
+        close(fds[1])
+        if passed { fatalError("a handshake without the secret passed (\(accepting ? "accept" : "connect"))") }
+    }
+}
+
+/// swiftmpirun's command line (words separated by NUL bytes): parsed options satisfy the checks
+/// the launcher relies on, or parsing throws its typed error.
+func launcherFlags(_ input: UnsafeRawBufferPointer) {
+    let words = input.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+    for allocation in [nil, "1"] as [String?] {
+        guard let options = try? LaunchOptions.parse(words, environment: { $0 == "SLURM_JOB_ID" ? allocation : nil }),
+              options.action == .run else { continue }
+        guard !options.command.isEmpty, options.hostList == nil || options.hostfile == nil,
+              options.rankCount.map({ (1...LaunchOptions.maximumRankCount).contains($0) }) ?? true,
+              options.timeout.map({ $0 > 0 && $0.isFinite }) ?? true,
+              options.exports.allSatisfy({ !$0.hasPrefix("=") && !$0.isEmpty }) else {
+            fatalError("launcher options accepted that break the launcher's assumptions: \(options)")
+        }
+    }
+}
+
+/// --host lists and hostfiles, then both mappings of up to 64 ranks over what parsed.
+func hosts(_ input: UnsafeRawBufferPointer) {
+    let text = String(decoding: input, as: UTF8.self)
+    for hosts in [try? HostPlan.parseHostList(text), try? HostPlan.parseHostfile(text, path: "fuzz")] {
+        guard let hosts else { continue }
+        guard !hosts.isEmpty, hosts.allSatisfy({ !$0.name.isEmpty && $0.slots > 0 }) else { fatalError("hosts accepted: \(hosts)") }
+        let ranks = Int(input.first ?? 0) & 63
+        for mapping in HostPlan.Mapping.allCases {
+            let plan = HostPlan(hosts: hosts, rankCount: ranks, mapping: mapping)
+            guard plan.hostOfRank.count == ranks, plan.hostOfRank.allSatisfy(plan.hosts.indices.contains),
+                  Set(plan.hosts.map(\.name)).count == plan.hosts.count else {
+                fatalError("mapping \(mapping) of \(ranks) ranks over \(hosts) gave \(plan)")
+            }
+        }
+    }
+}
+
+/// Slurm's compressed per-node counts (SLURM_TASKS_PER_NODE): positive counts, or nil.
+func slurmCounts(_ input: UnsafeRawBufferPointer) {
+    let text = String(decoding: input, as: UTF8.self)
+    if let counts = SlurmAllocation.expandCounts(text), counts.isEmpty || counts.contains(where: { $0 <= 0 }) {
+        fatalError("counts \(counts) from '\(text)'")
+    }
+}
+
 /// Packets from a peer (kind byte, 32-byte header, payload: the layout of the generator-based
 /// target, so its saved inputs replay here) handed to an engine with a real shared-memory route.
 /// Depending on the input's length and last byte, a receive is posted or a send started first, so
@@ -154,6 +218,16 @@ func seeds(_ target: String) -> [[UInt8]] {
                 packet(3, MatchHeader(), []), packet(4, MatchHeader(length: 8), [9, 9, 9, 9]), packet(5, MatchHeader(senderOperation: 1), [])]
     case "pmi2-mapping":
         return [[3] + Array("(vector,(0,2,2))".utf8), [7] + Array("(vector,(0,1,3),(1,1,5))".utf8), [0] + Array("(vector)".utf8)]
+    case "handshake":
+        return [Array("SMTC".utf8) + [1] + [UInt8](repeating: 0, count: 20), Array("SMTC".utf8) + [1] + [UInt8](repeating: 7, count: 52)]
+    case "launcher-flags":
+        return ["-n\u{0}2\u{0}true", "--host\u{0}a:2\u{0}-n\u{0}4\u{0}prog", "-x\u{0}A=1\u{0}--timeout\u{0}1e9\u{0}-np\u{0}1\u{0}p",
+                "--map-by\u{0}node\u{0}--bind-to\u{0}none\u{0}-n4\u{0}--\u{0}p\u{0}-n", "--daemon\u{0}x\u{0}--daemon-host=1",
+                "--np=3\u{0}--transport=tcp\u{0}--tag-output\u{0}--output-dir\u{0}/tmp/x\u{0}p"].map { Array($0.utf8) }
+    case "hosts":
+        return ["a:2,b,c:1", "node01 slots=4\n# comment\nnode02 max_slots=2 slots=1\n\n", "x", ":", "a:0"].map { Array($0.utf8) }
+    case "slurm-counts":
+        return ["2(x3),1", "4", "1,1,1", "2(x0)"].map { Array($0.utf8) }
     case "verbs-address":
         var port = cshims_verbs_address()
         port.link_layer = 2

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # libfuzzer.sh -- libFuzzer over the parsers of outside bytes (Tests/LibFuzzer/FuzzTargets.swift: key-value
 # requests and responses, daemon link frames and launch specs, the launch environment, packets a peer
-# hands the engine, Slurm's process mapping, verbs addresses), built with -sanitize=fuzzer,address.
+# hands the engine, Slurm's process mapping, verbs addresses, the authentication handshake over a
+# socket pair, swiftmpirun's command line, --host lists and hostfiles, Slurm's per-node task counts),
+# built with -sanitize=fuzzer,address.
 # Each target starts from its seeds and Tests/FuzzCorpus/<target>/ and runs RUNS inputs.
 #
 #     Tests/Scripts/libfuzzer.sh                 # 1 000 000 inputs per target
@@ -9,14 +11,12 @@
 #
 # A crash stops its target and is saved as .build/fuzz-artifacts/<target>-crash-<sha1>; once the bug
 # is fixed, copy it into Tests/FuzzCorpus/<target>/, which every test run replays.
-# (The launcher's parsers, --host lists, hostfiles and flags, live in the swiftmpirun executable,
-# which a fuzzer binary cannot link: they keep the generator-based targets of FuzzTests.swift.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-1000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(kv-request kv-response link-frame environment engine-packets pmi2-mapping verbs-address)
+[ ${#targets[@]} -gt 0 ] || targets=(kv-request kv-response link-frame environment engine-packets pmi2-mapping verbs-address handshake launcher-flags hosts slurm-counts)
 swift build --product swiftmpi-fuzz >/dev/null    # the plain build writes the seeds
 swift build -c release --product swiftmpi-fuzz --scratch-path .build/libfuzzer \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -DSWIFTMPI_LIBFUZZER -Xswiftc -enable-testing >/dev/null

@@ -6,7 +6,7 @@ import Testing
 @testable import SwiftMPI
 import SwiftMPITransport
 @testable import SwiftMPIWireup
-@testable import swiftmpirun
+import SwiftMPILauncherParsing
 
 /// Generator-based fuzzing of every parser that reads bytes from outside the process: the key-value
 /// exchange's request and response frames, daemon link frames and launch specs, the authentication
@@ -26,8 +26,7 @@ import SwiftMPITransport
 ///
 /// The same byte parsers are also libFuzzer targets (`Tests/LibFuzzer`, run by
 /// `Tests/Scripts/libfuzzer.sh` with `-sanitize=fuzzer,address`); the last test here replays the
-/// saved corpus through them. The launcher's parsers (hosts, hostfiles, flags) live in the
-/// `swiftmpirun` executable, which a fuzzer binary cannot link, so they are fuzzed here only.
+/// saved corpus through them.
 @Suite("fuzzing: malformed input never crashes a parser", .serialized)
 struct FuzzTests {
     @Test("key-value requests (with and without the secret check)")
@@ -117,8 +116,8 @@ struct FuzzTests {
                      "--map-by\u{0}node\u{0}--bind-to\u{0}none\u{0}-n\u{0}3\u{0}p", "--daemon\u{0}x"].map { Array($0.utf8) }
         try Fuzzer.run("launcher-flags", seeds: seeds, iterationShare: 0.25) { input, random in
             let arguments = input.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-            // Parsing includes validation; a parsed command is never run here.
-            _ = try? SwiftMPIRun.parseAsRoot(arguments)
+            // Parsing includes the checks of the whole command line; a parsed command is never run here.
+            _ = try? LaunchOptions.parse(arguments, environment: { _ in random.below(2) == 0 ? "1" : nil })
         }
     }
 
@@ -222,7 +221,8 @@ struct FuzzTests {
 @Suite("fuzzing: the libFuzzer targets replay the saved corpus")
 struct LibFuzzerCorpusTests {
     @Test("every saved input and seed passes through its libFuzzer target",
-          arguments: ["kv-request", "kv-response", "link-frame", "environment", "engine-packets", "pmi2-mapping", "verbs-address"])
+          arguments: ["kv-request", "kv-response", "link-frame", "environment", "engine-packets", "pmi2-mapping", "verbs-address",
+                       "handshake", "launcher-flags", "hosts", "slurm-counts"])
     func replay(target: String) throws {
         let seeds = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-seeds-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: seeds, withIntermediateDirectories: true)

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import swiftmpirun
+import SwiftMPILauncherParsing
 
 /// Simulated hosts: network namespaces with their own network stacks (Tests/Scripts/netns-hosts.sh).
 enum SimulatedHosts {

@@ -1,3 +1,4 @@
+import SwiftMPILauncherParsing
 import CShims
 import SwiftMPITransport
 import SwiftMPIWireup

@@ -8,25 +8,36 @@ import Glibc
 /// optional `slots=N` (default 1), `#` comments and blank lines, as in Open MPI. `--map-by slot`
 /// (default) fills each host's slots in order; `--map-by node` deals ranks round-robin over hosts.
 /// More ranks than slots wrap around (oversubscription is allowed without a flag, as on one host).
-struct HostPlan: Equatable {
-    struct Host: Equatable {
-        var name: String
-        var slots: Int
+package struct HostPlan: Equatable, Sendable {
+    /// A host and its number of slots (ranks it takes before the mapping wraps around).
+    package struct Host: Equatable, Sendable {
+        package var name: String
+        package var slots: Int
+        package init(name: String, slots: Int) {
+            self.name = name
+            self.slots = slots
+        }
     }
 
-    enum Mapping: String {
+    /// How ranks are dealt to hosts (`--map-by`).
+    package enum Mapping: String, CaseIterable, Sendable {
         case slot, node
     }
 
-    let hosts: [Host]
+    /// The hosts, each named once.
+    package let hosts: [Host]
     /// The host index of each world rank.
-    let hostOfRank: [Int]
+    package let hostOfRank: [Int]
 
     /// The world ranks on host `index`, in local-rank order.
-    func ranks(on index: Int) -> [Int] { hostOfRank.indices.filter { hostOfRank[$0] == index } }
+    package func ranks(on index: Int) -> [Int] { hostOfRank.indices.filter { hostOfRank[$0] == index } }
+
+    /// The most slots one host may declare (so slot sums never overflow).
+    package static let maximumSlots = 65536
 
     /// Hosts named more than once are merged (their slots add up), as Open MPI does.
-    init(hosts listed: [Host], rankCount: Int, mapping: Mapping) {
+    /// `listed` is not empty and every host has at least one slot (what the parsers return).
+    package init(hosts listed: [Host], rankCount: Int, mapping: Mapping) {
         var hosts: [Host] = []
         for host in listed {
             if let index = hosts.firstIndex(where: { $0.name == host.name }) { hosts[index].slots += host.slots } else { hosts.append(host) }
@@ -36,9 +47,14 @@ struct HostPlan: Equatable {
         switch mapping {
         case .slot:
             let total = hosts.reduce(0) { $0 + $1.slots }
-            var order: [Int] = []
-            for (index, host) in hosts.enumerated() { order += Array(repeating: index, count: host.slots) }
-            assignment = (0..<rankCount).map { order[$0 % total] }
+            assignment = (0..<rankCount).map { rank in
+                var position = rank % total
+                return hosts.firstIndex { host in
+                    if position < host.slots { return true }
+                    position -= host.slots
+                    return false
+                }!
+            }
         case .node:
             var used = Array(repeating: 0, count: hosts.count)
             var host = 0
@@ -56,21 +72,21 @@ struct HostPlan: Equatable {
     }
 
     /// Parses `--host` text: comma-separated NAME[:SLOTS].
-    static func parseHostList(_ text: String) throws -> [Host] {
+    package static func parseHostList(_ text: String) throws -> [Host] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
             let parts = item.split(separator: ":", omittingEmptySubsequences: false)
             guard let name = parts.first, !name.isEmpty, parts.count <= 2 else {
                 throw LaunchError("--host '\(text)': expected NAME[:SLOTS],...")
             }
-            guard parts.count == 1 || Int(parts[1]).map({ $0 > 0 }) == true else {
-                throw LaunchError("--host '\(text)': slots for \(name) must be a positive integer")
+            guard parts.count == 1 || Int(parts[1]).map({ (1...maximumSlots).contains($0) }) == true else {
+                throw LaunchError("--host '\(text)': slots for \(name) must be an integer from 1 to \(maximumSlots)")
             }
             return Host(name: String(name), slots: parts.count == 2 ? Int(parts[1])! : 1)
         }
     }
 
     /// Parses a hostfile's text (Open MPI format).
-    static func parseHostfile(_ text: String, path: String) throws -> [Host] {
+    package static func parseHostfile(_ text: String, path: String) throws -> [Host] {
         var hosts: [Host] = []
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.prefix { $0 != "#" }.trimmingCharacters(in: " \t\r")
@@ -79,8 +95,8 @@ struct HostPlan: Equatable {
             var host = Host(name: String(words[0]), slots: 1)
             for word in words.dropFirst() {
                 let pair = word.split(separator: "=", maxSplits: 1)
-                guard pair.count == 2, ["slots", "max_slots", "max-slots"].contains(pair[0]), let value = Int(pair[1]), value > 0 else {
-                    throw LaunchError("\(path):\(number + 1): expected 'HOST [slots=N]', got '\(line)'")
+                guard pair.count == 2, ["slots", "max_slots", "max-slots"].contains(pair[0]), let value = Int(pair[1]), (1...maximumSlots).contains(value) else {
+                    throw LaunchError("\(path):\(number + 1): expected 'HOST [slots=N]' with N from 1 to \(maximumSlots), got '\(line)'")
                 }
                 if pair[0] == "slots" { host.slots = value }
             }
@@ -91,7 +107,7 @@ struct HostPlan: Equatable {
     }
 
     /// Reads and parses a hostfile.
-    static func readHostfile(_ path: String) throws -> [Host] {
+    package static func readHostfile(_ path: String) throws -> [Host] {
         guard let file = fopen(path, "r") else { throw LaunchError("--hostfile \(path): \(String(cString: strerror(errno)))") }
         defer { fclose(file) }
         var text = ""
@@ -104,7 +120,8 @@ struct HostPlan: Equatable {
 }
 
 extension Substring {
-    func trimmingCharacters(in set: String) -> String {
+    /// This text without leading and trailing characters from `set`.
+    package func trimmingCharacters(in set: String) -> String {
         String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
     }
 }

@@ -7,13 +7,13 @@ import Glibc
 /// and starts its per-node daemons with `srun`, as Open MPI's and MPICH's launchers do — this node's
 /// too (as MPICH's Hydra does), so every rank runs inside a job step: accounted, confined to the
 /// step's resources, and ended by `scancel`. `-n` may be left out: it defaults to all the slots.
-enum SlurmAllocation {
+package enum SlurmAllocation {
     /// How a daemon is started on node %h: one task of a step that shares the allocation's resources
     /// with the ranks (`--overlap`) and gets no PMI of its own (the job wires up through swiftmpirun).
-    static let launchAgent = "srun --overlap --mpi=none --nodes=1 --ntasks=1 --nodelist=%h"
+    package static let launchAgent = "srun --overlap --mpi=none --nodes=1 --ntasks=1 --nodelist=%h"
 
     /// The allocation's nodes and slots, or nil outside an allocation.
-    static func hosts(lookup: (String) -> String? = { getenv($0).map { String(cString: $0) } }) throws -> [HostPlan.Host]? {
+    package static func hosts(lookup: (String) -> String? = { getenv($0).map { String(cString: $0) } }) throws -> [HostPlan.Host]? {
         guard lookup("SLURM_JOB_ID") != nil, let nodeList = lookup("SLURM_JOB_NODELIST") else { return nil }
         let names = try expandNodeList(nodeList)
         guard let counts = (lookup("SLURM_TASKS_PER_NODE") ?? lookup("SLURM_JOB_CPUS_PER_NODE")).flatMap(expandCounts),
@@ -23,17 +23,18 @@ enum SlurmAllocation {
         return zip(names, counts).map { HostPlan.Host(name: $0, slots: $1) }
     }
 
-    /// "2(x3),1" → [2, 2, 2, 1] (Slurm's compressed per-node counts); nil when malformed.
-    static func expandCounts(_ text: String) -> [Int]? {
+    /// "2(x3),1" → [2, 2, 2, 1] (Slurm's compressed per-node counts); nil when malformed or a count
+    /// is over ``HostPlan/maximumSlots``.
+    package static func expandCounts(_ text: String) -> [Int]? {
         var counts: [Int] = []
         for item in text.split(separator: ",") {
             if let open = item.firstIndex(of: "(") {
-                guard item.hasSuffix(")"), let count = Int(item[..<open]), count > 0,
+                guard item.hasSuffix(")"), let count = Int(item[..<open]), (1...HostPlan.maximumSlots).contains(count),
                       item[item.index(after: open)...].hasPrefix("x"),
                       let repeats = Int(item.dropLast()[item.index(open, offsetBy: 2)...]), repeats > 0, repeats <= 65536 else { return nil }
                 counts += Array(repeating: count, count: repeats)
             } else {
-                guard let count = Int(item), count > 0 else { return nil }
+                guard let count = Int(item), (1...HostPlan.maximumSlots).contains(count) else { return nil }
                 counts.append(count)
             }
         }
@@ -42,7 +43,7 @@ enum SlurmAllocation {
 
     /// Slurm's compressed node list ("node[01-03,7],gpu1") as names, through `scontrol show hostnames`
     /// (Slurm's own parser, so every form Slurm writes is understood).
-    static func expandNodeList(_ nodeList: String) throws -> [String] {
+    package static func expandNodeList(_ nodeList: String) throws -> [String] {
         guard !nodeList.isEmpty, nodeList.allSatisfy({ $0.isLetter || $0.isNumber || "[],-._".contains($0) }) else {
             throw LaunchError("SLURM_JOB_NODELIST '\(nodeList)' is not a Slurm node list")
         }

@@ -1,3 +1,4 @@
+import SwiftMPILauncherParsing
 import CShims
 import SwiftMPIWireup
 #if canImport(Glibc)
@@ -22,7 +23,7 @@ struct JobPlan {
     let binding: String
 
     init(rankCount: Int, command: [String], exports: [String], tagOutput: Bool,
-         outputDirectory: String?, binding: SwiftMPIRun.Binding?, timeout: Double?) throws {
+         outputDirectory: String?, binding: LaunchOptions.Binding?, timeout: Double?) throws {
         self.rankCount = rankCount
         self.programPath = try ProgramLocator.locate(command[0])
         self.arguments = command

@@ -1,0 +1,92 @@
+import SwiftMPILauncherParsing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `swiftmpirun`: starts the ranks of a SwiftMPI job on this host (or on the hosts of `--host`,
+/// `--hostfile` or a Slurm allocation) and supervises them. The command line is
+/// ``LaunchOptions``; `swiftmpirun --help` prints it.
+///
+/// Exit status: 0 when every rank succeeded; the failing rank's status when one failed (128+N for
+/// signal N); the code given to `MPI.abort`; 124 on `--timeout`; 2 for a bad command line, before
+/// any rank starts.
+@main
+enum SwiftMPIRun {
+    /// Parses, runs, and turns every command-line error into one line on stderr and exit status 2.
+    static func main() {
+        let options: LaunchOptions
+        do {
+            options = try LaunchOptions.parse(Array(CommandLine.arguments.dropFirst()),
+                                              environment: { getenv($0).map { String(cString: $0) } })
+        } catch {
+            report("\(error) (see swiftmpirun --help)")
+            exitLauncher(2)
+        }
+        do {
+            exitLauncher(try run(options))
+        } catch {
+            report("\(error)")
+            exitLauncher(2)
+        }
+    }
+
+    /// Does what `options` ask for and returns the launcher's exit status.
+    static func run(_ options: LaunchOptions) throws(LaunchError) -> Int32 {
+        switch options.action {
+        case .help:
+            print(LaunchOptions.helpText)
+            return 0
+        case .version:
+            print("swiftmpirun (SwiftMPI) \(LauncherInfo.version)")
+            return 0
+        case .info:
+            LauncherInfo.print()
+            return 0
+        case .daemon(let endpoint, let hostIndex):
+            return Daemon(launcherEndpoint: endpoint, hostIndex: hostIndex).run()
+        case .run:
+            break
+        }
+        var exports = options.exports
+        if let transport = options.transport { exports.append("SWIFTMPI_TRANSPORT=\(transport.rawValue)") }
+        if let tcpInterface = options.tcpInterface { exports.append("SWIFTMPI_TCP_IF=\(tcpInterface)") }
+        var hosts = try rethrowing { try options.hostList.map(HostPlan.parseHostList) ?? options.hostfile.map(HostPlan.readHostfile) }
+        var agent = options.launchAgent ?? "ssh"
+        var insideAllocation = false
+        if hosts == nil, let allocation = try rethrowing({ try SlurmAllocation.hosts() }) {
+            hosts = allocation
+            insideAllocation = true
+            agent = options.launchAgent ?? SlurmAllocation.launchAgent
+            if getenv("SWIFTMPI_DEBUG").map({ String(cString: $0) }) == "1" {
+                let listed = allocation.map { "\($0.name):\($0.slots)" }.joined(separator: ",")
+                report("inside Slurm allocation \(String(cString: getenv("SLURM_JOB_ID")!)): hosts \(listed); daemons started with: \(agent)")
+            }
+        }
+        let rankCount = options.rankCount ?? hosts.map { $0.reduce(0) { $0 + $1.slots } } ?? 1
+        guard rankCount <= LaunchOptions.maximumRankCount else {
+            throw LaunchError("the hosts' \(rankCount) slots are more ranks than one launch can start (at most \(LaunchOptions.maximumRankCount)); give -n")
+        }
+        return try rethrowing {
+            let plan = try JobPlan(
+                rankCount: rankCount, command: options.command, exports: exports, tagOutput: options.tagOutput,
+                outputDirectory: options.outputDirectory, binding: options.binding, timeout: options.timeout)
+            if let hosts {
+                let hostPlan = HostPlan(hosts: hosts, rankCount: rankCount, mapping: options.mapping)
+                return try MultiHostJob(plan: plan, hosts: hostPlan, launchAgent: agent, tcpInterface: options.tcpInterface,
+                                        agentForLocalHost: insideAllocation).run()
+            }
+            return try Job(plan: plan).run()
+        }
+    }
+
+    /// Runs `body`, turning any error that is not already a ``LaunchError`` into one.
+    private static func rethrowing<T>(_ body: () throws -> T) throws(LaunchError) -> T {
+        do {
+            return try body()
+        } catch let error as LaunchError {
+            throw error
+        } catch {
+            throw LaunchError("\(error)")
+        }
+    }
+}
