@@ -125,15 +125,15 @@ for product in swiftmpirun swiftmpi-bench swiftmpi-hello; do
 done
 if ((${#need_swift[@]})); then
     [[ $SWIFT_BIN == "$ROOT/.build/release" ]] || die "missing in SWIFT_BIN=$SWIFT_BIN: ${need_swift[*]}"
-    echo "== building ${need_swift[*]} (swift build -c release)"
+    echo "== building ${need_swift[*]} (swift build -c release --static-swift-stdlib)"
     for product in "${need_swift[@]}"; do
-        (cd "$ROOT" && swift build -c release --product "$product")
+        (cd "$ROOT" && swift build -c release --static-swift-stdlib --product "$product")
     done
 fi
 stale=$(find "$ROOT/Sources" "$ROOT/Launcher" "$ROOT/CShims" "$BENCH_DIR/Sources" -newer "$SWIFT_BIN/swiftmpi-bench" \
     -type f 2> /dev/null | head -3 || true)
 [[ -z $stale ]] || warn "sources are newer than $SWIFT_BIN/swiftmpi-bench (e.g. ${stale//$'\n'/, });" \
-    "run 'swift build -c release' first to measure the current code"
+    "run 'swift build -c release --static-swift-stdlib' first to measure the current code"
 
 # Peers: build the reference programs with each library's compiler wrapper, or skip the library.
 mkdir -p "$REF_BIN"

@@ -7,6 +7,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,63 +21,74 @@ static int dup_to(int fd, int target) {
     return dup2(fd, target) < 0 ? -1 : 0;
 }
 
-// The child side: only async-signal-safe calls until execve.
-static void child_after_fork(const char *path, char *const argv[], char *const envp[],
-                             int in_fd, int out_fd, int err_fd, int cpu, int parent_death_signal,
-                             pid_t parent, int report_fd) {
+// What the parent hands the child, and where the child leaves the errno of a failed set-up or
+// execve (the child shares the parent's memory until it execs).
+struct spawn_request {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    int in_fd, out_fd, err_fd, cpu, parent_death_signal;
+    pid_t parent;
+    int error;
+};
+
+// The child side: only async-signal-safe system calls until execve, on its own small stack, while
+// the parent waits (CLONE_VFORK). Signal dispositions are per process (no CLONE_SIGHAND), so
+// resetting them here leaves the parent's alone.
+static int child_after_clone(void *argument) {
+    struct spawn_request *request = argument;
     int err = 0;
-    if (setpgid(0, 0) != 0) { err = errno; goto fail; }
-    if (parent_death_signal > 0) {
-        if (prctl(PR_SET_PDEATHSIG, parent_death_signal) != 0) { err = errno; goto fail; }
-        if (getppid() != parent) { _exit(127); }  // the parent died before prctl took effect
-    }
-    if (dup_to(in_fd, 0) || dup_to(out_fd, 1) || dup_to(err_fd, 2)) { err = errno; goto fail; }
-    if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        if (sched_setaffinity(0, sizeof set, &set) != 0) { err = errno; goto fail; }
-    }
     for (int sig = 1; sig < NSIG; sig++) {
         if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    }
+    if (setpgid(0, 0) != 0) { err = errno; goto fail; }
+    if (request->parent_death_signal > 0) {
+        if (prctl(PR_SET_PDEATHSIG, request->parent_death_signal) != 0) { err = errno; goto fail; }
+        if (getppid() != request->parent) { _exit(127); }  // the parent died before prctl took effect
+    }
+    if (dup_to(request->in_fd, 0) || dup_to(request->out_fd, 1) || dup_to(request->err_fd, 2)) { err = errno; goto fail; }
+    if (request->cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(request->cpu, &set);
+        if (sched_setaffinity(0, sizeof set, &set) != 0) { err = errno; goto fail; }
     }
     sigset_t empty;
     sigemptyset(&empty);
     sigprocmask(SIG_SETMASK, &empty, NULL);
-    execve(path, argv, envp);
+    execve(request->path, request->argv, request->envp);
     err = errno;
 fail:
-    (void)!write(report_fd, &err, sizeof err);
+    request->error = err ? err : ECHILD;
     _exit(127);
 }
 
+// clone(CLONE_VM | CLONE_VFORK), as glibc's posix_spawn does: no copy of the launcher's page tables
+// (fork's cost grows with the parent's mappings), and the parent resumes once the child has exec'd
+// or failed — a failure's errno is then already in the request. All signals stay blocked around the
+// clone so no handler of the parent ever runs on the child's stack.
 int cshims_spawn(const char *path, char *const argv[], char *const envp[],
                  int in_fd, int out_fd, int err_fd, int cpu, int parent_death_signal,
                  pid_t *pid_out) {
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) != 0) return errno;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        int err = errno;
-        close(report[0]);
-        close(report[1]);
-        return err;
-    }
-    if (pid == 0) {
-        close(report[0]);
-        child_after_fork(path, argv, envp, in_fd, out_fd, err_fd, cpu, parent_death_signal, parent,
-                         report[1]);
-    }
-    close(report[1]);
-    int child_err = 0;
-    ssize_t n;
-    do { n = read(report[0], &child_err, sizeof child_err); } while (n < 0 && errno == EINTR);
-    close(report[0]);
-    if (n == (ssize_t)sizeof child_err) {  // execve failed: reap the child, report its errno
+    enum { stack_size = 64 * 1024 };
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return errno;
+    struct spawn_request request = {
+        .path = path, .argv = argv, .envp = envp, .in_fd = in_fd, .out_fd = out_fd, .err_fd = err_fd,
+        .cpu = cpu, .parent_death_signal = parent_death_signal, .parent = getpid(), .error = 0,
+    };
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    pid_t pid = clone(child_after_clone, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &request);
+    int clone_error = pid < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    munmap(stack, stack_size);
+    if (pid < 0) return clone_error;
+    if (request.error != 0) {  // set-up or execve failed: reap the child, report its errno
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-        return child_err ? child_err : ECHILD;
+        return request.error;
     }
     *pid_out = pid;
     return 0;
