@@ -24,7 +24,7 @@ extension Communicator {
     /// Starts a send and returns its request. A small standard or ready send that goes straight onto
     /// the wire returns an already complete request (the data has been copied); otherwise the request
     /// owns a pooled operation, returned to the pool when the request settles. The request itself is
-    /// reused from the engine's pool when possible (``Request/make(_:_:)``).
+    /// reused from the engine's pool when possible (``Request/make(_:send:status:)``).
     func startSend(_ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
                    mode: SendMode, _ call: StaticString) throws -> Request {
         guard try checkDestination(destination, call) else { return Request(completed: .procNull) }
@@ -37,7 +37,7 @@ extension Communicator {
         let destinationWorld = worldRank(destination), header = sendHeader(bytes, tag: tag, mode: mode)
         return try runtime.withEngine(call) { engine in
             let operation = beginSend(engine, bytes, keepAlive: keepAlive, to: destinationWorld, header: header, mode: mode)
-            return Request.make(engine, operation.map { .send($0, status) } ?? .complete(status))
+            return Request.make(engine, send: operation, status: status)
         }
     }
 
@@ -123,7 +123,7 @@ extension Communicator {
             configure(operation, buffer: buffer, source: source, tag: tag)
             operation.keepAlive = keepAlive
             engine.postReceive(operation)
-            return Request.make(engine, .receive(operation))
+            return Request.make(engine, receive: operation)
         }
     }
 

@@ -10,15 +10,22 @@ import Glibc
 /// keeps an array it was given alive until it completes; buffers given as pointers must stay valid
 /// until then. Requests live happily in arrays.
 public final class Request: @unchecked Sendable {
-    enum State {
-        case send(SendOperation, Status)
-        case receive(ReceiveOperation)
-        case complete(Status)
-        case failed(MPIError)
+    /// What the request is doing. The operation, status and error it refers to are separate stored
+    /// properties rather than an enum's payloads: copying a multi-payload enum costs an outlined
+    /// copy and destroy per access, on the path of every nonblocking message.
+    enum Phase: UInt8 {
+        /// A send in flight: `sendOperation` is set, `status` is what completion reports.
+        case send
+        /// A receive in flight: `receiveOperation` is set.
+        case receive
+        /// Done: `status` holds the result.
+        case complete
+        /// Done with `error`.
+        case failed
         /// A persistent request that has not been started (or whose last run was consumed).
         case inactive
-        /// A nonblocking collective in progress.
-        case schedule(CollectiveSchedule)
+        /// A nonblocking collective in progress: `schedule` is set.
+        case schedule
     }
 
     /// What a persistent request does each time it is started.
@@ -29,7 +36,12 @@ public final class Request: @unchecked Sendable {
 
     // Dynamic exclusivity checks on these cost more than the rest of a test of a completed request;
     // the engine lock (or the single calling thread) already serializes every access.
-    @exclusivity(unchecked) private var state: State
+    @exclusivity(unchecked) private var phase: Phase
+    @exclusivity(unchecked) private var status = Status.empty
+    @exclusivity(unchecked) private var sendOperation: SendOperation?
+    @exclusivity(unchecked) private var receiveOperation: ReceiveOperation?
+    @exclusivity(unchecked) private var error: MPIError?
+    @exclusivity(unchecked) private var schedule: CollectiveSchedule?
     private let runtime: Runtime?
     /// How many requests the engine keeps for reuse (a power of two).
     static let poolSize = 256
@@ -39,40 +51,64 @@ public final class Request: @unchecked Sendable {
     @exclusivity(unchecked) private var reported = false
 
     init(completed status: Status) {
-        state = .complete(status)
+        phase = .complete
+        self.status = status
         runtime = nil
         persistent = nil
     }
 
-    private init(runtime: Runtime, state: State) {
-        self.state = state
+    private init(runtime: Runtime) {
+        phase = .complete
         self.runtime = runtime
         persistent = nil
     }
 
-    /// A request in `state` for a send or receive (call with the engine locked). Nonblocking calls
-    /// make one per message, so it comes from the engine's pool when a pooled request is held by
-    /// nobody else any more (`isKnownUniquelyReferenced`): no allocation then. A new request takes
-    /// the pool slot it looked at; the request that was there lives on with whoever holds it.
+    /// A request for a send (`operation` in flight, or nil when the send already completed) that
+    /// reports `status`. Call with the engine locked.
     @inline(__always)
-    static func make(_ engine: Engine, _ state: State) -> Request {
+    static func make(_ engine: Engine, send operation: SendOperation?, status: Status) -> Request {
+        let request = make(engine)
+        request.phase = operation == nil ? .complete : .send
+        request.sendOperation = operation
+        if request.receiveOperation != nil { request.receiveOperation = nil }  // a dropped, unsettled request's
+        request.status = status
+        return request
+    }
+
+    /// A request for a posted receive. Call with the engine locked.
+    @inline(__always)
+    static func make(_ engine: Engine, receive operation: ReceiveOperation) -> Request {
+        let request = make(engine)
+        request.phase = .receive
+        request.receiveOperation = operation
+        if request.sendOperation != nil { request.sendOperation = nil }  // a dropped, unsettled request's
+        return request
+    }
+
+    /// Nonblocking calls make one request per message, so it comes from the engine's pool when a
+    /// pooled request is held by nobody else any more (`isKnownUniquelyReferenced`): no allocation
+    /// then. A new request takes the pool slot it looked at; the request that was there lives on with
+    /// whoever holds it. A reused request has no operation, schedule or error left (settling cleared them).
+    @inline(__always)
+    private static func make(_ engine: Engine) -> Request {
         for _ in 0..<2 {
             engine.requestCursor = (engine.requestCursor &+ 1) & (poolSize - 1)
             if isKnownUniquelyReferenced(&engine.requestPool[engine.requestCursor]) {
                 let request = engine.requestPool[engine.requestCursor].unsafelyUnwrapped
-                request.state = state
                 request.reported = false
+                if request.error != nil { request.error = nil }
                 return request
             }
         }
-        let request = Request(runtime: engine.runtime.unsafelyUnwrapped, state: state)
+        let request = Request(runtime: engine.runtime.unsafelyUnwrapped)
         engine.requestPool[engine.requestCursor] = request
         return request
     }
 
     /// A nonblocking collective: starts its first steps now.
     init(runtime: Runtime, schedule: CollectiveSchedule) throws {
-        state = .schedule(schedule)
+        phase = .schedule
+        self.schedule = schedule
         self.runtime = runtime
         persistent = nil
         _ = try runtime.withEngine("collective") { _ in self.settle() }
@@ -81,12 +117,12 @@ public final class Request: @unchecked Sendable {
     /// True once the operation completed; throws its error. Does not progress. (Used by schedules.)
     func isComplete() throws -> Bool {
         guard settle() else { return false }
-        if case .failed(let error) = state { throw error }
+        if phase == .failed, let error { throw error }
         return true
     }
 
     init(runtime: Runtime, persistent: Persistent) {
-        state = .inactive
+        phase = .inactive
         self.runtime = runtime
         self.persistent = persistent
     }
@@ -123,10 +159,12 @@ public final class Request: @unchecked Sendable {
     /// (MPI_Cancel). A send cannot be cancelled once started (MPI 4.1 deprecates that), and a receive
     /// that already matched completes normally: then this call has no effect.
     public func cancel() {
-        guard case .receive(let operation) = state, let runtime else { return }
+        guard phase == .receive, let operation = receiveOperation, let runtime else { return }
         let cancelled = (try? runtime.withEngine("Request.cancel()") { $0.cancelReceive(operation) }) ?? false
         if cancelled {
-            state = .complete(Status(source: MPI.anySource, tag: MPI.anyTag, byteCount: 0, isCancelled: true))
+            phase = .complete
+            status = Status(source: MPI.anySource, tag: MPI.anyTag, byteCount: 0, isCancelled: true)
+            receiveOperation = nil
         }
     }
 
@@ -134,9 +172,9 @@ public final class Request: @unchecked Sendable {
     /// not persistent or still active.
     public func start() throws {
         guard let persistent else { throw MPIError(.invalidArgument, "Request.start(): not a persistent request") }
-        switch state {
+        switch phase {
         case .send, .receive, .schedule: throw MPIError(.invalidArgument, "Request.start(): the request is still active")
-        default: break
+        case .complete, .failed, .inactive: break
         }
         let started: Request
         switch persistent {
@@ -145,7 +183,14 @@ public final class Request: @unchecked Sendable {
         case .receive(let communicator, let buffer, let source, let tag):
             started = try communicator.startReceive(buffer, keepAlive: nil, from: source, tag: tag, "Request.start()")
         }
-        state = started.state
+        // Take over the started request's state (it came from the pool and goes back to it empty).
+        phase = started.phase
+        status = started.status
+        error = started.error
+        swap(&sendOperation, &started.sendOperation)
+        swap(&receiveOperation, &started.receiveOperation)
+        started.phase = .complete
+        started.error = nil
         reported = false
     }
 
@@ -161,9 +206,9 @@ public final class Request: @unchecked Sendable {
         var statuses: [Status] = []
         statuses.reserveCapacity(requests.count)
         var firstError: Error?
-        for request in requests {
+        for index in requests.indices {
             do {
-                statuses.append(try request.wait())
+                statuses.append(try requests[index].wait())
             } catch {
                 firstError = firstError ?? error
                 statuses.append(.empty)
@@ -237,39 +282,53 @@ public final class Request: @unchecked Sendable {
     // MARK: - Completion bookkeeping
 
     private var isSettled: Bool {
-        switch state {
+        switch phase {
         case .complete, .failed, .inactive: true
         case .send, .receive, .schedule: false
         }
     }
 
-    private var isInactive: Bool { if case .inactive = state { true } else { false } }
+    private var isInactive: Bool { phase == .inactive }
 
     /// Moves a finished operation's outcome into the request and returns the operation to the
     /// engine's pool (nothing else refers to a completed operation). Call with the engine locked.
     fileprivate func settle() -> Bool {
-        switch state {
-        case .send(let operation, let status):
-            guard operation.isComplete else { return false }
-            state = operation.error.map { .failed($0) } ?? .complete(status)
+        switch phase {
+        case .send:
+            guard sendOperation.unsafelyUnwrapped.isComplete else { return false }
+            let operation = sendOperation.take().unsafelyUnwrapped  // moved out: no retain, no release
+            finish(operation.error)
             runtime.unsafelyUnwrapped.engine.recycle(operation)
-        case .receive(let operation):
-            guard operation.isComplete else { return false }
-            state = operation.error.map { .failed($0) } ?? .complete(operation.status)
+        case .receive:
+            guard receiveOperation.unsafelyUnwrapped.isComplete else { return false }
+            let operation = receiveOperation.take().unsafelyUnwrapped
+            status = operation.status
+            finish(operation.error)
             runtime.unsafelyUnwrapped.engine.recycle(operation)
-        case .schedule(let schedule):
+        case .schedule:
             do {
-                guard try schedule.advance() else { return false }
-                state = .complete(.empty)
+                guard try schedule.unsafelyUnwrapped.advance() else { return false }
+                finish(nil)
             } catch let error as MPIError {
-                state = .failed(error)
+                finish(error)
             } catch {
-                state = .failed(MPIError(.internalError, "collective: \(error)"))
+                finish(MPIError(.internalError, "collective: \(error)"))
             }
+            schedule = nil
         case .complete, .failed, .inactive:
             break
         }
         return true
+    }
+
+    @inline(__always)
+    private func finish(_ error: MPIError?) {
+        if let error {
+            self.error = error
+            phase = .failed
+        } else {
+            phase = .complete
+        }
     }
 
     private func settleLocked() -> Bool {
@@ -278,9 +337,9 @@ public final class Request: @unchecked Sendable {
     }
 
     private func result() throws -> Status {
-        switch state {
-        case .complete(let status): return status
-        case .failed(let error): throw error
+        switch phase {
+        case .complete: return status
+        case .failed: throw error.unsafelyUnwrapped
         case .inactive: return .empty
         case .send, .receive, .schedule: preconditionFailure("Request.result() before the request settled")
         }

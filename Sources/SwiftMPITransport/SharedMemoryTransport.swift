@@ -32,8 +32,8 @@ public final class SharedMemoryTransport {
     // access to an array property of a class stays open across the `deliver` callback and so costs a
     // dynamic exclusivity check per message (measured: about a third of a 0-byte ping-pong).
     @usableFromInline let inbound: UnsafeMutableBufferPointer<SlotRing>   // index: sender's local rank
-    @usableFromInline var outbound: UnsafeMutableBufferPointer<SlotRing>  // index: receiver's local rank
-    @usableFromInline var pollStart = 0
+    @exclusivity(unchecked) @usableFromInline var outbound: UnsafeMutableBufferPointer<SlotRing>  // index: receiver's local rank
+    @exclusivity(unchecked) @usableFromInline var pollStart = 0
     private let ownName: String
     private let segmentBytes: Int
     private let ownSegment: UnsafeMutableRawPointer

@@ -75,7 +75,7 @@ final class Engine {
     @exclusivity(unchecked) var sendPool: [SendOperation] = []
     @exclusivity(unchecked) var receivePool: [ReceiveOperation] = []
     @exclusivity(unchecked) var bufferedArea: BufferedSendArea?
-    /// Recently made requests, reused once nobody else holds them (``Request/make(_:_:)``).
+    /// Recently made requests, reused once nobody else holds them (``Request/make(_:send:status:)``).
     /// (A raw buffer, not an array: an array's copy-on-write check on every store cost ~7% of 8-byte
     /// message rate.)
     let requestPool: UnsafeMutablePointer<Request?> = {
@@ -141,7 +141,7 @@ final class Engine {
     }
 
     @inline(__always)
-    func recycle(_ operation: SendOperation) {
+    func recycle(_ operation: consuming SendOperation) {
         operation.reset()
         sendPool.append(operation)
     }
@@ -154,7 +154,7 @@ final class Engine {
     }
 
     @inline(__always)
-    func recycle(_ operation: ReceiveOperation) {
+    func recycle(_ operation: consuming ReceiveOperation) {
         operation.reset()
         operation.isComplete = true
         receivePool.append(operation)
