@@ -43,6 +43,9 @@ public final class Request: @unchecked Sendable {
     @exclusivity(unchecked) private var error: MPIError?
     @exclusivity(unchecked) private var schedule: CollectiveSchedule?
     private let runtime: Runtime?
+    /// `runtime`'s engine, without reference counting (the runtime keeps it alive while this request
+    /// keeps the runtime).
+    private unowned(unsafe) let engine: Engine?
     /// How many requests the engine keeps for reuse (a power of two).
     static let poolSize = 256
     private let persistent: Persistent?
@@ -54,12 +57,14 @@ public final class Request: @unchecked Sendable {
         phase = .complete
         self.status = status
         runtime = nil
+        engine = nil
         persistent = nil
     }
 
     private init(runtime: Runtime) {
         phase = .complete
         self.runtime = runtime
+        engine = runtime.engine
         persistent = nil
     }
 
@@ -110,6 +115,7 @@ public final class Request: @unchecked Sendable {
         phase = .schedule
         self.schedule = schedule
         self.runtime = runtime
+        engine = runtime.engine
         persistent = nil
         _ = try runtime.withEngine("collective") { _ in self.settle() }
     }
@@ -124,6 +130,7 @@ public final class Request: @unchecked Sendable {
     init(runtime: Runtime, persistent: Persistent) {
         phase = .inactive
         self.runtime = runtime
+        engine = runtime.engine
         self.persistent = persistent
     }
 
@@ -298,13 +305,13 @@ public final class Request: @unchecked Sendable {
             guard sendOperation.unsafelyUnwrapped.isComplete else { return false }
             let operation = sendOperation.take().unsafelyUnwrapped  // moved out: no retain, no release
             finish(operation.error)
-            runtime.unsafelyUnwrapped.engine.recycle(operation)
+            engine.unsafelyUnwrapped.recycle(operation)
         case .receive:
             guard receiveOperation.unsafelyUnwrapped.isComplete else { return false }
             let operation = receiveOperation.take().unsafelyUnwrapped
             status = operation.status
             finish(operation.error)
-            runtime.unsafelyUnwrapped.engine.recycle(operation)
+            engine.unsafelyUnwrapped.recycle(operation)
         case .schedule:
             do {
                 guard try schedule.unsafelyUnwrapped.advance() else { return false }

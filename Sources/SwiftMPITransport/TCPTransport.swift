@@ -10,7 +10,8 @@ import SwiftMPIWireup
 /// One connection per pair of ranks, opened at wire-up (so a job either starts fully connected or
 /// fails at start, and no first message pays for a handshake): each rank connects to every lower
 /// rank and accepts every higher one. Sockets are nonblocking with TCP_NODELAY; a frame's header
-/// and payload leave in one `sendmsg` (gather), partial writes are kept and finished by progress,
+/// and payload leave in one `sendmsg` (gather), partial writes are kept (copied, or borrowed from a
+/// large message's buffer: see `trySend(to:kind:header:payload:borrowing:)`) and finished by progress,
 /// partial reads are reassembled. Progress polls the sockets while a rank waits.
 ///
 /// ```
@@ -24,23 +25,31 @@ import SwiftMPIWireup
 /// The secret never crosses the network. A connection that fails the handshake, or any connection
 /// arriving after wire-up, is logged and closed; the job goes on.
 public final class TCPTransport {
-    /// The largest payload of one frame; larger messages go as several data frames. 64 KiB measured
-    /// best here: 1 MiB osu_bw over loopback ~1.8 GB/s with 256 KiB frames, ~3.9 GB/s with 64 KiB
-    /// (a frame the kernel takes only partly has its rest copied; smaller frames copy less).
-    public static let maxPayload = 64 * 1024
+    /// The largest payload of one frame; larger messages go as several data frames. 1 MiB measured
+    /// best on loopback (1 MiB osu_bw: 64 KiB frames ~4.0 GB/s, 256 KiB ~5.0–5.9, 1 MiB ~7.4; Open MPI
+    /// 5.4 in the same runs), once the unsent rest of a large fragment is sent from the user's buffer
+    /// instead of being copied (`borrowing`).
+    public static let maxPayload = 1024 * 1024
     static let frameHeaderLength = 40
 
     final class Connection {
         let fd: Int32
+        /// The unsent rest of a frame the kernel took only partly, copied (header bytes, and the
+        /// payload of frames whose sender may reuse its buffer at once) ...
         var pending: [UInt8] = []
         var pendingStart = 0
-        let input: UnsafeMutableRawBufferPointer
+        /// ... followed by the unsent rest of a borrowed payload, still in the sender's buffer.
+        var borrowed = UnsafeRawBufferPointer(start: nil, count: 0)
+        var hasUnsent: Bool { pendingStart < pending.count || !borrowed.isEmpty }
+        /// Received bytes not yet delivered: small at first, grown once to hold the largest frame when
+        /// the peer sends one (so a job of many ranks keeps 128 KiB, not 1 MiB, per quiet connection).
+        var input: UnsafeMutableRawBufferPointer
         var inputStart = 0
         var inputEnd = 0
 
         init(fd: Int32) {
             self.fd = fd
-            input = .allocate(byteCount: TCPTransport.frameHeaderLength + TCPTransport.maxPayload + 64 * 1024, alignment: 64)
+            input = .allocate(byteCount: TCPTransport.frameHeaderLength + 128 * 1024, alignment: 64)
         }
 
         deinit {
@@ -143,13 +152,16 @@ public final class TCPTransport {
     // MARK: - Data path
 
     /// Sends one frame to `peer` if nothing of an earlier frame is still waiting; false means no
-    /// resources now. A frame the kernel takes only partly is finished by later progress (its rest
-    /// is copied, so the caller's buffer is free when this returns true).
-    public func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
+    /// resources now. A frame the kernel takes only partly is finished by later progress: its rest is
+    /// copied, so the caller's buffer is free when this returns true — unless `borrowing`, when the
+    /// payload's rest is sent from the caller's buffer, which must then stay untouched until
+    /// ``isBorrowing(_:)`` turns false (large messages: no copy of what the kernel did not take).
+    public func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer,
+                        borrowing: Bool = false) -> Bool {
         guard let connection = connections[peer] else { return true }  // failed peer: dropped, reported by poll
-        if connection.pendingStart < connection.pending.count {
+        if connection.hasUnsent {
             flush(connection, peer: peer)
-            if connection.pendingStart < connection.pending.count { return false }
+            if connection.hasUnsent { return false }
         }
         var frame = (kind, UInt8(0), UInt16(0), UInt32(truncatingIfNeeded: payload.count), header)
         let total = Self.frameHeaderLength + payload.count
@@ -180,9 +192,22 @@ public final class TCPTransport {
                 if written < Self.frameHeaderLength { connection.pending += head[written..<Self.frameHeaderLength] }
             }
             let payloadSent = max(0, written - Self.frameHeaderLength)
-            if payload.count > payloadSent { connection.pending += payload[payloadSent...] }
+            if payload.count > payloadSent {
+                if borrowing {
+                    connection.borrowed = UnsafeRawBufferPointer(rebasing: payload[payloadSent...])
+                } else {
+                    connection.pending += payload[payloadSent...]
+                }
+            }
         }
         return true
+    }
+
+    /// True while part of a borrowed payload sent to `peer` is still in its sender's buffer.
+    public func isBorrowing(_ peer: Int) -> Bool {
+        guard let connection = connections[peer] else { return false }
+        if !connection.borrowed.isEmpty { flush(connection, peer: peer) }
+        return !connection.borrowed.isEmpty
     }
 
     private func flush(_ connection: Connection, peer: Int) {
@@ -201,11 +226,25 @@ public final class TCPTransport {
         }
         connection.pending.removeAll(keepingCapacity: true)
         connection.pendingStart = 0
+        while !connection.borrowed.isEmpty {
+            let n = send(connection.fd, connection.borrowed.baseAddress!, connection.borrowed.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            if n > 0 {
+                connection.borrowed = UnsafeRawBufferPointer(rebasing: connection.borrowed[n...])
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                if n < 0 && errno != EAGAIN {
+                    connection.borrowed = UnsafeRawBufferPointer(start: nil, count: 0)
+                    fail(peer, "send failed: \(SystemError.text(errno))")
+                }
+                return
+            }
+        }
     }
 
     /// True while some frame has bytes the kernel has not taken yet.
     public var hasPendingOutput: Bool {
-        connections.contains { $0.map { $0.pendingStart < $0.pending.count } ?? false }
+        connections.contains { $0?.hasUnsent ?? false }
     }
 
     /// Reads what has arrived and hands each whole frame to `deliver` (sender's rank, kind, header,
@@ -214,7 +253,7 @@ public final class TCPTransport {
         var delivered = 0
         for peer in 0..<size {
             guard let connection = connections[peer] else { continue }
-            if connection.pendingStart < connection.pending.count { flush(connection, peer: peer) }
+            if connection.hasUnsent { flush(connection, peer: peer) }
             delivered += receive(connection, peer: peer, deliver)
         }
         strayCheck &+= 1
@@ -223,13 +262,8 @@ public final class TCPTransport {
     }
 
     private func receive(_ connection: Connection, peer: Int, _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
+        makeRoom(connection)
         let input = connection.input
-        if connection.inputStart > 0 && input.count - connection.inputEnd < 64 * 1024 {
-            let remaining = connection.inputEnd - connection.inputStart
-            if remaining > 0 { input.baseAddress!.copyMemory(from: input.baseAddress! + connection.inputStart, byteCount: remaining) }
-            connection.inputStart = 0
-            connection.inputEnd = remaining
-        }
         let n = recv(connection.fd, input.baseAddress! + connection.inputEnd, input.count - connection.inputEnd, Int32(MSG_DONTWAIT))
         if n == 0 {
             fail(peer, "connection closed by rank \(peer)")
@@ -257,6 +291,32 @@ public final class TCPTransport {
         }
         if connection.inputStart == connection.inputEnd { connection.inputStart = 0; connection.inputEnd = 0 }
         return delivered
+    }
+
+    /// Moves undelivered bytes to the buffer's start when little room is left after them, and grows
+    /// the buffer when the frame they begin is larger than it: afterwards the frame fits whole and at
+    /// least 64 KiB are free for the next read.
+    private func makeRoom(_ connection: Connection) {
+        var needed = 0
+        if connection.inputEnd - connection.inputStart >= Self.frameHeaderLength {
+            let length = Int((connection.input.baseAddress! + connection.inputStart).loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            if length <= Self.maxPayload { needed = Self.frameHeaderLength + length }  // else refused on delivery
+        }
+        let free = connection.input.count - connection.inputEnd
+        if connection.inputStart > 0 && (free < 64 * 1024 || connection.inputStart + needed > connection.input.count) {
+            let remaining = connection.inputEnd - connection.inputStart
+            if remaining > 0 {
+                connection.input.baseAddress!.copyMemory(from: connection.input.baseAddress! + connection.inputStart, byteCount: remaining)
+            }
+            connection.inputStart = 0
+            connection.inputEnd = remaining
+        }
+        if needed + 64 * 1024 > connection.input.count {
+            let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.frameHeaderLength + Self.maxPayload + 64 * 1024, alignment: 64)
+            grown.baseAddress!.copyMemory(from: connection.input.baseAddress!, byteCount: connection.inputEnd)
+            connection.input.deallocate()
+            connection.input = grown
+        }
     }
 
     /// Peers whose connections broke since the last call, with the reasons.

@@ -282,9 +282,18 @@ final class Engine {
                 let length = min(fragment, operation.bytes.count - operation.streamOffset)
                 let header = MatchHeader(length: UInt64(operation.streamOffset), receiverOperation: operation.receiverOperation)
                 let piece = UnsafeRawBufferPointer(rebasing: operation.bytes[operation.streamOffset..<(operation.streamOffset + length)])
-                guard transportSend(peer, .data, header, piece) else { return false }
+                if case .tcp = routes[peer] {
+                    // The user's buffer stays busy until this send completes, so TCP may send the rest of
+                    // a fragment the kernel took only partly straight from it, instead of copying it.
+                    guard tcp.unsafelyUnwrapped.trySend(to: peer, kind: WireKind.data.rawValue, header: header.packet,
+                                                        payload: piece, borrowing: true) else { return false }
+                } else {
+                    guard transportSend(peer, .data, header, piece) else { return false }
+                }
                 operation.streamOffset += length
             }
+            // Complete only once TCP has no part of the buffer left to send (the item stays queued).
+            if case .tcp = routes[peer], tcp.unsafelyUnwrapped.isBorrowing(peer) { return false }
             finishSend(operation)
             return true
         }
