@@ -13,7 +13,7 @@ import CShims
 ///  segment of local rank r
 ///  ┌─────────────────────┬─────────────────────┬─────┬──────────────────────────┐
 ///  │ ring from rank 0    │ ring from rank 1    │ ... │ ring from rank size-1    │ collective channels     │
-///  │ (slotCount slots)   │                     │     │ (own index: unused)      │ 64 × 2 × 1152 bytes     │
+///  │ (slotCount slots)   │                     │     │ (own index: unused)      │ 64 × 2 × 8320 bytes     │
 ///  └─────────────────────┴─────────────────────┴─────┴──────────────────────────┴───────────────────────┘
 /// ```
 public final class SharedMemoryTransport {
@@ -24,7 +24,7 @@ public final class SharedMemoryTransport {
     /// Collective channels per segment, and the bytes of one of a channel's two buffers (written only
     /// by the segment's owner; the layout inside is the collectives' business).
     public static let collectiveChannelCount = 64
-    public static let collectiveBufferBytes = 1152
+    public static let collectiveBufferBytes = 8 * 1024 + 128
 
     public let localRank: Int
     public let localSize: Int

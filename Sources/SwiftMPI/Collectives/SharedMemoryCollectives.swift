@@ -13,10 +13,10 @@ import SwiftMPITransport
 /// order, so every rank gets bitwise the same result.
 ///
 /// ```
-///  buffer (step & 1) of a channel, 1152 bytes, 64-byte aligned
-///  0        4          8      16                                             1152
+///  buffer (step & 1) of a channel, 8320 bytes, 64-byte aligned
+///  0        4          8      16                                             8320
 ///  ┌────────┬──────────┬──────┬──────────────────────────────────────────────┐
-///  │ step   │ length   │      │ data (up to 1136 bytes; 48 share line 0)     │
+///  │ step   │ length   │      │ data (up to 8192 bytes; 48 share line 0)     │
 ///  │ u32    │ u32      │      │                                              │
 ///  └────────┴──────────┴──────┴──────────────────────────────────────────────┘
 /// ```
@@ -30,8 +30,9 @@ import SwiftMPITransport
 /// two live communicators of a rank share a channel). Others take the message-based algorithms.
 /// Every rank decides the same way, from the communicator's group and context alone.
 final class SharedCollectiveChannel {
-    /// The largest contribution the fast path carries.
-    static let capacity = 1024
+    /// The largest contribution the fast path carries. (8 KiB: a 2-rank allreduce of 2–8 KiB took
+    /// 1.7–3.0 µs by messages, 2.5 × Open MPI at 2–4 KiB; each member's contribution is read once here.)
+    static let capacity = 8 * 1024
     private static let dataOffset = 16
 
     /// Channel base (both buffers) of each member, by communicator rank.
