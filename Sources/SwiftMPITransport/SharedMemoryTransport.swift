@@ -24,6 +24,10 @@ public final class SharedMemoryTransport {
     /// Collective channels per segment, and the bytes of one of a channel's two buffers (written only
     /// by the segment's owner; the layout inside is the collectives' business).
     public static let collectiveChannelCount = 64
+    /// Up to this many ranks on a host, every ring's slot headers are mapped at start (one page per
+    /// slot: 64 × 4 KiB per ring, 2 × (ranks − 1) rings per rank) instead of at their first message;
+    /// beyond it that memory would grow with the square of the ranks, so slots fault in when used.
+    public static let prefaultLimit = 32
     public static let collectiveBufferBytes = 8 * 1024 + 128
 
     public let localRank: Int
@@ -64,6 +68,7 @@ public final class SharedMemoryTransport {
         inbound = .allocate(capacity: localSize)
         for index in 0..<localSize {
             (inbound.baseAddress! + index).initialize(to: SlotRing(base: address + index * ringBytes, slotCount: slotCount, stride: stride))
+            if index != localRank && localSize <= Self.prefaultLimit { inbound[index].prefault() }
         }
         outbound = UnsafeMutableBufferPointer(start: nil, count: 0)
         peerSegments = Array(repeating: nil, count: localSize)
@@ -91,6 +96,7 @@ public final class SharedMemoryTransport {
                 base = address
             }
             rings.append(SlotRing(base: base + localRank * ringBytes, slotCount: slotCount, stride: stride))
+            if peer != localRank && localSize <= Self.prefaultLimit { rings[peer].prefault() }
         }
         let storage = UnsafeMutableBufferPointer<SlotRing>.allocate(capacity: rings.count)
         _ = storage.initialize(from: rings)

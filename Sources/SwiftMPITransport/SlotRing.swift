@@ -43,6 +43,16 @@ public struct SlotRing {
         self.stride = stride
     }
 
+    /// Maps each slot's first page (its header and a small message) into this process, so the first
+    /// message through a slot pays no page fault — measured: a benchmark's first 64 window
+    /// acknowledgements each took ~1.6 µs instead of 0.07, one fault per new slot, and 8-byte
+    /// message rates of the first size measured were ~30 % low. Call before messages use the ring.
+    public func prefault() {
+        for slot in 0..<slotCount {
+            cshims_touch_for_write((base + slot * stride).assumingMemoryBound(to: UInt32.self))
+        }
+    }
+
     /// The bytes one ring occupies.
     public static func byteCount(slotCount: Int, stride: Int) -> Int { slotCount * stride }
 
@@ -94,3 +104,4 @@ public struct SlotRing {
         return true
     }
 }
+
