@@ -189,7 +189,7 @@ func enginePackets(_ input: UnsafeRawBufferPointer) {
     _ = state.peer.poll(budget: 64) { _, _, _, _ in }
     for message in engine.unexpected { _ = message.status }
     if engine.unexpected.count > 256 { engine.unexpected.removeAll() }
-    if engine.posted.count > 256 { engine.posted.forEach { _ = engine.cancelReceive($0) } }
+    if engine.posted.count > 256 { engine.posted.elements.forEach { _ = engine.cancelReceive($0) } }
 }
 
 /// Valid inputs for each target, the starting corpus (`swiftmpi-fuzz --seeds TARGET DIR` writes them).

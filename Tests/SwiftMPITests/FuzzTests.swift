@@ -196,7 +196,7 @@ struct FuzzTests {
             for message in engine.unexpected { _ = message.status }   // statuses of hostile headers stay sane
             // Keep the queues short, so a long run stays linear (matching scans them).
             if engine.unexpected.count > 256 { engine.unexpected.removeAll() }
-            if engine.posted.count > 256 { engine.posted.forEach { _ = engine.cancelReceive($0) } }
+            if engine.posted.count > 256 { engine.posted.elements.forEach { _ = engine.cancelReceive($0) } }
         }
     }
 

@@ -65,15 +65,15 @@ final class Engine {
     /// True when waiting ranks must yield the CPU (oversubscribed, or asked to).
     let yieldWhenIdle: Bool
 
-    @exclusivity(unchecked) var posted: [ReceiveOperation] = []
+    @exclusivity(unchecked) var posted = ReceiveQueue(capacity: 64)
     @exclusivity(unchecked) var unexpected: [UnexpectedMessage] = []
     @exclusivity(unchecked) var waitingSends = OperationTable<SendOperation>()
     @exclusivity(unchecked) var waitingReceives = OperationTable<ReceiveOperation>()
     @exclusivity(unchecked) var outboxes: [[Outgoing]]
     @exclusivity(unchecked) var outboxCount = 0
     @exclusivity(unchecked) var loopbackQueue: [(kind: WireKind, header: MatchHeader, payload: [UInt8])] = []
-    @exclusivity(unchecked) var sendPool: [SendOperation] = []
-    @exclusivity(unchecked) var receivePool: [ReceiveOperation] = []
+    @exclusivity(unchecked) var sendPool = ReferenceStack<SendOperation>(capacity: 16)
+    @exclusivity(unchecked) var receivePool = ReferenceStack<ReceiveOperation>(capacity: 16)
     @exclusivity(unchecked) var bufferedArea: BufferedSendArea?
     /// Recently made requests, reused once nobody else holds them (``Request/make(_:send:status:)``).
     /// (A raw buffer, not an array: an array's copy-on-write check on every store cost ~7% of 8-byte
@@ -92,6 +92,9 @@ final class Engine {
     @exclusivity(unchecked) var highestContext: UInt32 = 1
 
     deinit {
+        posted.release()
+        sendPool.release()
+        receivePool.release()
         requestPool.deinitialize(count: Request.poolSize)
         requestPool.deallocate()
     }
@@ -125,17 +128,14 @@ final class Engine {
         self.singleCopyAllowed = singleCopyAllowed
         self.yieldWhenIdle = yieldWhenIdle
         self.outboxes = Array(repeating: [], count: size)
-        posted.reserveCapacity(64)
         unexpected.reserveCapacity(64)
-        sendPool.reserveCapacity(16)
-        receivePool.reserveCapacity(16)
     }
 
     // MARK: - Pools
 
     @inline(__always)
     func makeSend() -> SendOperation {
-        let operation = sendPool.popLast() ?? SendOperation()
+        let operation = sendPool.pop() ?? SendOperation()
         operation.reset()
         return operation
     }
@@ -143,12 +143,12 @@ final class Engine {
     @inline(__always)
     func recycle(_ operation: consuming SendOperation) {
         operation.reset()
-        sendPool.append(operation)
+        sendPool.push(operation)
     }
 
     @inline(__always)
     func makeReceive() -> ReceiveOperation {
-        let operation = receivePool.popLast() ?? ReceiveOperation()
+        let operation = receivePool.pop() ?? ReceiveOperation()
         operation.reset()
         return operation
     }
@@ -157,7 +157,7 @@ final class Engine {
     func recycle(_ operation: consuming ReceiveOperation) {
         operation.reset()
         operation.isComplete = true
-        receivePool.append(operation)
+        receivePool.push(operation)
     }
 
     // MARK: - Sending
@@ -330,8 +330,8 @@ final class Engine {
 
     /// Removes a posted receive that has not matched; false if it already matched.
     func cancelReceive(_ operation: ReceiveOperation) -> Bool {
-        guard let index = posted.firstIndex(where: { $0 === operation }) else { return false }
-        posted.remove(at: index)
+        guard let index = posted.firstIndex(of: operation) else { return false }
+        _ = posted.remove(at: index)
         return true
     }
 
@@ -509,7 +509,7 @@ final class Engine {
         while index < posted.count {
             let operation = posted[index]
             if operation.source == MPI.anySourceCode || operation.peer == peer {
-                posted.remove(at: index)
+                _ = posted.remove(at: index)
                 operation.error = error
                 operation.isComplete = true
             } else {

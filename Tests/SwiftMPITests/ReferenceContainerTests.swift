@@ -1,0 +1,52 @@
+import Testing
+@testable import SwiftMPI
+
+/// The engine's hand-managed containers against a plain array model, through wrap-around, growth
+/// and removal from every position.
+@Suite("engine containers")
+struct ReferenceContainerTests {
+    @Test("ReceiveQueue keeps first-in, first-out order like an array under random appends and removals")
+    func receiveQueueMatchesArray() {
+        var queue = ReceiveQueue(capacity: 4)
+        defer { queue.release() }
+        var model: [ReceiveOperation] = []
+        var generator = SystemRandomNumberGenerator()
+        for step in 0..<20_000 {
+            if model.isEmpty || Int.random(in: 0..<3, using: &generator) > 0 && model.count < 300 {
+                let operation = ReceiveOperation()
+                operation.tag = Int32(truncatingIfNeeded: step)
+                queue.append(operation)
+                model.append(operation)
+            } else {
+                // Mostly the oldest (the usual match), sometimes anywhere.
+                let index = Bool.random(using: &generator) ? 0 : Int.random(in: 0..<model.count, using: &generator)
+                #expect(queue.remove(at: index) === model.remove(at: index))
+            }
+            #expect(queue.count == model.count)
+            if step % 97 == 0 {
+                #expect(queue.elements.map(ObjectIdentifier.init) == model.map(ObjectIdentifier.init))
+                if let last = model.last { #expect(queue.firstIndex(of: last) == model.count - 1) }
+            }
+        }
+    }
+
+    @Test("ReferenceStack pops in reverse push order, grows, and holds its elements alive")
+    func referenceStack() {
+        var stack = ReferenceStack<SendOperation>(capacity: 1)
+        weak var first: SendOperation?
+        do {
+            let operations = (0..<100).map { _ in SendOperation() }
+            first = operations[0]
+            for operation in operations { stack.push(operation) }
+            #expect(stack.count == 100)
+        }
+        #expect(first != nil, "the stack keeps what it holds alive")
+        var popped = 0
+        while let operation = stack.pop() {
+            popped += 1
+            if stack.count == 0 { #expect(operation === first) }
+        }
+        #expect(popped == 100 && first == nil)
+        stack.release()
+    }
+}
