@@ -30,6 +30,14 @@ public final class TCPTransport {
     /// 5.4 in the same runs), once the unsent rest of a large fragment is sent from the user's buffer
     /// instead of being copied (`borrowing`).
     public static let maxPayload = 1024 * 1024
+    /// Frames from this payload size up may be read straight to where the engine wants them.
+    static let directThreshold = 32 * 1024
+
+    /// Where the payload of a large frame may be read to instead of the staging buffer: given the
+    /// sender's rank, kind, header and payload length, the engine names memory of that many bytes
+    /// (the posted receive's buffer, bounds checked), or nil. The frame is then delivered with its
+    /// payload already there (`payload.baseAddress` is the named memory).
+    public typealias Placement = (Int, PacketKind, PacketHeader, Int) -> UnsafeMutableRawPointer?
     static let frameHeaderLength = 40
 
     final class Connection {
@@ -46,6 +54,12 @@ public final class TCPTransport {
         var input: UnsafeMutableRawBufferPointer
         var inputStart = 0
         var inputEnd = 0
+        /// A large frame being read straight to its destination (``Placement``): the rest of its
+        /// payload goes to `directNext`, then the frame is delivered from `directStart`.
+        var directNext: UnsafeMutableRawPointer?
+        var directRemaining = 0
+        var directStart: UnsafeMutableRawPointer?
+        var directFrame: (kind: PacketKind, header: PacketHeader, length: Int) = (0, PacketHeader(), 0)
 
         init(fd: Int32) {
             self.fd = fd
@@ -249,30 +263,26 @@ public final class TCPTransport {
 
     /// Reads what has arrived and hands each whole frame to `deliver` (sender's rank, kind, header,
     /// payload valid during the call). Returns the number of frames delivered.
-    public func poll(_ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
+    public func poll(place: Placement = { _, _, _, _ in nil },
+                     _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
         var delivered = 0
         for peer in 0..<size {
             guard let connection = connections[peer] else { continue }
             if connection.hasUnsent { flush(connection, peer: peer) }
-            delivered += receive(connection, peer: peer, deliver)
+            delivered += receive(connection, peer: peer, place, deliver)
         }
         strayCheck &+= 1
         if strayCheck & 0x3FF == 0 { rejectStrays() }
         return delivered
     }
 
-    private func receive(_ connection: Connection, peer: Int, _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
+    private func receive(_ connection: Connection, peer: Int, _ place: Placement,
+                         _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
+        if connection.directRemaining > 0 { return receiveDirect(connection, peer: peer, deliver) }
         makeRoom(connection)
         let input = connection.input
         let n = recv(connection.fd, input.baseAddress! + connection.inputEnd, input.count - connection.inputEnd, Int32(MSG_DONTWAIT))
-        if n == 0 {
-            fail(peer, "connection closed by rank \(peer)")
-            return 0
-        }
-        if n < 0 {
-            if errno != EAGAIN && errno != EINTR { fail(peer, "receive failed: \(SystemError.text(errno))") }
-            return 0
-        }
+        guard received(n, peer: peer) else { return 0 }
         connection.inputEnd += n
         var delivered = 0
         while connection.inputEnd - connection.inputStart >= Self.frameHeaderLength {
@@ -282,15 +292,56 @@ public final class TCPTransport {
                 fail(peer, "malformed frame of \(length) bytes from rank \(peer)")
                 return delivered
             }
-            guard connection.inputEnd - connection.inputStart >= Self.frameHeaderLength + length else { break }
             let kind = frame.load(as: UInt8.self)
             let header = frame.loadUnaligned(fromByteOffset: 8, as: PacketHeader.self)
+            guard connection.inputEnd - connection.inputStart >= Self.frameHeaderLength + length else {
+                // An incomplete large frame: read the rest of it straight to its destination, if any
+                // (no staging copy; measured: 1 MiB ping-pong over loopback 245 → 150 µs, Open MPI 120–137).
+                if length >= Self.directThreshold, let destination = place(peer, kind, header, length) {
+                    let have = connection.inputEnd - connection.inputStart - Self.frameHeaderLength
+                    if have > 0 { destination.copyMemory(from: frame + Self.frameHeaderLength, byteCount: have) }
+                    connection.directStart = destination
+                    connection.directNext = destination + have
+                    connection.directRemaining = length - have
+                    connection.directFrame = (kind, header, length)
+                    connection.inputStart = 0
+                    connection.inputEnd = 0
+                }
+                break
+            }
             deliver(peer, kind, header, UnsafeRawBufferPointer(start: frame + Self.frameHeaderLength, count: length))
             connection.inputStart += Self.frameHeaderLength + length
             delivered += 1
         }
         if connection.inputStart == connection.inputEnd { connection.inputStart = 0; connection.inputEnd = 0 }
         return delivered
+    }
+
+    /// Reads more of a large frame straight to its destination; delivers it once complete.
+    private func receiveDirect(_ connection: Connection, peer: Int,
+                               _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
+        let n = recv(connection.fd, connection.directNext, connection.directRemaining, Int32(MSG_DONTWAIT))
+        guard received(n, peer: peer) else { return 0 }
+        connection.directNext! += n
+        connection.directRemaining -= n
+        guard connection.directRemaining == 0 else { return 0 }
+        let frame = connection.directFrame
+        deliver(peer, frame.kind, frame.header, UnsafeRawBufferPointer(start: connection.directStart, count: frame.length))
+        return 1
+    }
+
+    /// False (after failing the peer when the connection broke) unless `n`, a recv(2) result, is a
+    /// positive byte count.
+    private func received(_ n: Int, peer: Int) -> Bool {
+        if n == 0 {
+            fail(peer, "connection closed by rank \(peer)")
+            return false
+        }
+        if n < 0 {
+            if errno != EAGAIN && errno != EINTR { fail(peer, "receive failed: \(SystemError.text(errno))") }
+            return false
+        }
+        return true
     }
 
     /// Moves undelivered bytes to the buffer's start when little room is left after them, and grows

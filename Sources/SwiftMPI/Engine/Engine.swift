@@ -460,7 +460,9 @@ final class Engine {
             }
         }
         if let tcp {
-            let delivered = tcp.poll { peer, kind, header, payload in
+            let delivered = tcp.poll(place: { peer, kind, header, length in
+                self.placement(of: kind, MatchHeader(header), length: length, from: peer)
+            }) { peer, kind, header, payload in
                 self.handle(kind, MatchHeader(header), payload, from: peer)
             }
             if delivered > 0 { progressed = true }
@@ -470,6 +472,17 @@ final class Engine {
             }
         }
         return progressed
+    }
+
+    /// Where a data fragment of `length` bytes from `peer` belongs — its receive's buffer at the
+    /// fragment's offset, checked as ``handle(_:_:_:from:)`` checks it — so TCP can read it there
+    /// directly; nil for any other packet.
+    private func placement(of kind: UInt8, _ header: MatchHeader, length: Int, from peer: Int) -> UnsafeMutableRawPointer? {
+        guard kind == WireKind.data.rawValue, let operation = waitingReceives.lookup(header.receiverOperation),
+              operation.peer == peer, let base = operation.buffer.baseAddress else { return nil }
+        let offset = Int(clamping: header.length)
+        guard offset <= operation.buffer.count, length <= operation.buffer.count - offset else { return nil }
+        return base + offset
     }
 
     /// An RDMA read of a rendezvous message finished: the receive is complete, and the sender may
@@ -558,7 +571,10 @@ final class Engine {
             let offset = Int(clamping: header.length)
             let length = payload.count
             guard offset <= operation.buffer.count, length <= operation.buffer.count - offset else { return }
-            if length > 0 { (operation.buffer.baseAddress! + offset).copyMemory(from: payload.baseAddress!, byteCount: length) }
+            let destination = operation.buffer.baseAddress.map { $0 + offset }
+            if length > 0 && UnsafeRawPointer(destination) != payload.baseAddress {  // else read there already
+                destination!.copyMemory(from: payload.baseAddress!, byteCount: length)
+            }
             operation.remaining -= length
             if operation.remaining <= 0 {
                 _ = waitingReceives.remove(header.receiverOperation)
