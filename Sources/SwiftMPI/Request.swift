@@ -142,8 +142,10 @@ public final class Request: @unchecked Sendable {
     /// status at once. Throws the operation's error (for example `.truncate`).
     @discardableResult
     public func wait() throws -> Status {
-        if let runtime, !isSettled {
-            try runtime.wait("Request.wait()") { _ in self.settle() }
+        if !isSettled {
+            // Unsettled implies a runtime; reached through the engine's unowned reference, which this
+            // request's strong `runtime` keeps valid, so waiting costs no reference counting.
+            try engine.unsafelyUnwrapped.runtime.unsafelyUnwrapped.wait("Request.wait()") { _ in self.settle() }
         }
         reported = true
         return try result()
@@ -215,7 +217,11 @@ public final class Request: @unchecked Sendable {
         var firstError: Error?
         for index in requests.indices {
             do {
-                statuses.append(try requests[index].wait())
+                // Borrowed from the array, which keeps every request alive: no retain per request.
+                statuses.append(try requests.withUnsafeBufferPointer { buffer in
+                    try Unmanaged<Request>.fromOpaque(UnsafeRawPointer(buffer.baseAddress! + index).load(as: UnsafeRawPointer.self))
+                        ._withUnsafeGuaranteedRef { try $0.wait() }
+                })
             } catch {
                 firstError = firstError ?? error
                 statuses.append(.empty)
