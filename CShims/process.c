@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <string.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,22 +20,21 @@ static int dup_to(int fd, int target) {
     return dup2(fd, target) < 0 ? -1 : 0;
 }
 
-// What the parent hands the child, and where the child leaves the errno of a failed set-up or
-// execve (the child shares the parent's memory until it execs).
+// What the parent hands the child.
 struct spawn_request {
     const char *path;
     char *const *argv;
     char *const *envp;
     int in_fd, out_fd, err_fd, cpu, parent_death_signal;
     pid_t parent;
-    int error;
+    int report_fd;  // close-on-exec: the child writes its errno here if set-up or execve fails
 };
 
-// The child side: only async-signal-safe system calls until execve, on its own small stack, while
-// the parent waits (CLONE_VFORK). Signal dispositions are per process (no CLONE_SIGHAND), so
-// resetting them here leaves the parent's alone.
-static int child_after_clone(void *argument) {
-    struct spawn_request *request = argument;
+// The child side: only async-signal-safe system calls until execve, while the parent waits (vfork).
+// Signal dispositions are per process, so resetting them here leaves the parent's alone. Never
+// returns (it shares the parent's stack until it execs or exits).
+__attribute__((noinline, noreturn))
+static void child_after_vfork(const struct spawn_request *request) {
     int err = 0;
     for (int sig = 1; sig < NSIG; sig++) {
         if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
@@ -59,36 +57,46 @@ static int child_after_clone(void *argument) {
     execve(request->path, request->argv, request->envp);
     err = errno;
 fail:
-    request->error = err ? err : ECHILD;
+    (void)!write(request->report_fd, &err, sizeof err);
     _exit(127);
 }
 
-// clone(CLONE_VM | CLONE_VFORK), as glibc's posix_spawn does: no copy of the launcher's page tables
-// (fork's cost grows with the parent's mappings), and the parent resumes once the child has exec'd
-// or failed — a failure's errno is then already in the request. All signals stay blocked around the
-// clone so no handler of the parent ever runs on the child's stack.
+// vfork, as glibc's posix_spawn (which cannot set a parent-death signal or CPU affinity) in effect
+// does: no copy of the launcher's page tables (fork's cost grows with the parent's mappings), the
+// parent resuming once the child has exec'd or failed. All signals stay blocked around it so no
+// handler of the parent ever runs in the child. The errno of a failed set-up or execve comes back
+// through a close-on-exec pipe, so a missing program is an error here, not an exit status later.
+// (Sanitizers that replace vfork by fork, such as ThreadSanitizer, still work: nothing relies on
+// the shared memory.)
 int cshims_spawn(const char *path, char *const argv[], char *const envp[],
                  int in_fd, int out_fd, int err_fd, int cpu, int parent_death_signal,
                  pid_t *pid_out) {
-    enum { stack_size = 64 * 1024 };
-    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) return errno;
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return errno;
     struct spawn_request request = {
         .path = path, .argv = argv, .envp = envp, .in_fd = in_fd, .out_fd = out_fd, .err_fd = err_fd,
-        .cpu = cpu, .parent_death_signal = parent_death_signal, .parent = getpid(), .error = 0,
+        .cpu = cpu, .parent_death_signal = parent_death_signal, .parent = getpid(), .report_fd = report[1],
     };
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
-    pid_t pid = clone(child_after_clone, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &request);
-    int clone_error = pid < 0 ? errno : 0;
+    pid_t pid = vfork();
+    if (pid == 0) child_after_vfork(&request);
+    int vfork_error = pid < 0 ? errno : 0;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
-    munmap(stack, stack_size);
-    if (pid < 0) return clone_error;
-    if (request.error != 0) {  // set-up or execve failed: reap the child, report its errno
+    close(report[1]);
+    if (pid < 0) {
+        close(report[0]);
+        return vfork_error;
+    }
+    int child_err = 0;
+    ssize_t n;
+    do { n = read(report[0], &child_err, sizeof child_err); } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof child_err) {  // set-up or execve failed: reap the child, report its errno
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-        return request.error;
+        return child_err ? child_err : ECHILD;
     }
     *pid_out = pid;
     return 0;

@@ -29,9 +29,9 @@ extern "C" {
 /// The child gets `in_fd`, `out_fd` and `err_fd` as its standard streams, becomes the leader of a new
 /// process group, receives `parent_death_signal` (0 = none) when its parent dies, runs with an empty
 /// signal mask and default dispositions, and is bound to CPU `cpu` when `cpu >= 0`.
-/// Returns 0 and the child's pid in `*pid_out`, or the errno of the failed clone, set-up or execve
-/// (the child shares the parent's memory until it execs, as with vfork, and leaves a failure's errno
-/// there: a missing program is an error here, not an exit status later).
+/// Returns 0 and the child's pid in `*pid_out`, or the errno of the failed vfork, set-up or execve
+/// (reported by the child through a close-on-exec pipe: a missing program is an error here, not an
+/// exit status later).
 int cshims_spawn(const char *path, char *const argv[], char *const envp[],
                  int in_fd, int out_fd, int err_fd, int cpu, int parent_death_signal,
                  pid_t *pid_out);
