@@ -141,13 +141,7 @@ struct FuzzTests {
     func enginePackets() throws {
         // Rank 0's engine with a real shared-memory route to "rank 1", whose end of the segment pair
         // lives in this process too: what rank 0 sends is drained from rank 1's rings.
-        let job = "fuzz\(getpid())"
-        let local = try SharedMemoryTransport(jobID: job, localRank: 0, localSize: 2)
-        let peer = try SharedMemoryTransport(jobID: job, localRank: 1, localSize: 2)
-        try local.attachPeers()
-        try peer.attachPeers()
-        local.unlinkOwnSegment()
-        peer.unlinkOwnSegment()
+        let (local, peer) = try sharedMemoryPair(job: "fuzz\(getpid())")
         let engine = Engine(rank: 0, size: 2, routes: [.loopback, .sharedMemory(localRank: 1)], sharedMemory: local, tcp: nil,
                             peerPIDs: [getpid(), getpid()], singleCopyAllowed: false, singleCopyThreshold: 0, yieldWhenIdle: false)
         engine.worldRankOfLocal = [0, 1]

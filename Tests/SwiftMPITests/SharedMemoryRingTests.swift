@@ -4,6 +4,18 @@ import Glibc
 import Testing
 @testable import SwiftMPITransport
 
+/// Both ends of a 2-rank job's shared memory, in this process: local ranks 0 and 1, attached to each
+/// other, names already unlinked (nothing is left in /dev/shm).
+func sharedMemoryPair(job: String) throws -> (SharedMemoryTransport, SharedMemoryTransport) {
+    let first = try SharedMemoryTransport(jobID: job, localRank: 0, localSize: 2)
+    let second = try SharedMemoryTransport(jobID: job, localRank: 1, localSize: 2)
+    try first.attachPeers()
+    try second.attachPeers()
+    first.unlinkOwnSegment()
+    second.unlinkOwnSegment()
+    return (first, second)
+}
+
 /// The shared-memory rings on their own, in one process (both ends of a 2-rank job's segments).
 @Suite("shared-memory rings")
 struct SharedMemoryRingTests {
@@ -20,13 +32,7 @@ struct SharedMemoryRingTests {
 
     @Test("every slot header of both directions is mapped before the first message (no page fault per new slot)")
     func slotHeadersPrefaulted() throws {
-        let job = "ringtest\(getpid())"
-        let first = try SharedMemoryTransport(jobID: job, localRank: 0, localSize: 2)
-        let second = try SharedMemoryTransport(jobID: job, localRank: 1, localSize: 2)
-        try first.attachPeers()
-        try second.attachPeers()
-        first.unlinkOwnSegment()
-        second.unlinkOwnSegment()
+        let (first, second) = try sharedMemoryPair(job: "ringtest\(getpid())")
         let slots = SharedMemoryTransport.defaultSlotCount, stride = SharedMemoryTransport.defaultStride
         for transport in [first, second] {
             for ring in [transport.inbound[1 - transport.localRank], transport.outbound[1 - transport.localRank]] {
