@@ -11,8 +11,11 @@ import Glibc
 package struct HostPlan: Equatable, Sendable {
     /// A host and its number of slots (ranks it takes before the mapping wraps around).
     package struct Host: Equatable, Sendable {
+        /// The host's name as given (resolved by the launch agent, e.g. ssh).
         package var name: String
+        /// Ranks it takes before the mapping moves on (at least 1, at most ``HostPlan/maximumSlots``).
         package var slots: Int
+        /// A host with `slots` slots.
         package init(name: String, slots: Int) {
             self.name = name
             self.slots = slots

@@ -35,20 +35,31 @@ package struct LaunchOptions: Equatable, Sendable {
         case daemon(endpoint: String, hostIndex: Int)
     }
 
+    /// What to do; `.run` unless a help, version, info or daemon option was given.
     package var action: Action = .run
     /// `-n`; nil when not given (then the hosts' or the Slurm allocation's slots decide).
     package var rankCount: Int?
     /// `-x` words, as given (each checked to be NAME or NAME=VALUE).
     package var exports: [String] = []
+    /// `--tag-output`: prefix each output line with its rank.
     package var tagOutput = false
+    /// `--output-dir`: where each rank's output goes instead of the terminal.
     package var outputDirectory: String?
+    /// `--bind-to`; nil lets the launcher decide (core unless oversubscribed).
     package var binding: Binding?
+    /// `--transport`; nil leaves the choice to the runtime.
     package var transport: Transport?
+    /// `--tcp-if`: interface name or IPv4 address for TCP.
     package var tcpInterface: String?
+    /// `--host`, unparsed (``HostPlan/parseHostList(_:)`` reads it).
     package var hostList: String?
+    /// `--hostfile`: the path (``HostPlan/readHostfile(_:)`` reads it).
     package var hostfile: String?
+    /// `--map-by` (default: fill each host's slots in order).
     package var mapping: HostPlan.Mapping = .slot
+    /// `--launch-agent`: the command that starts a daemon on host %h.
     package var launchAgent: String?
+    /// `--timeout`: positive and finite when set.
     package var timeout: Double?
     /// PROGRAM and its arguments.
     package var command: [String] = []
@@ -56,6 +67,7 @@ package struct LaunchOptions: Equatable, Sendable {
     /// The most ranks one launch may start.
     package static let maximumRankCount = 4096
 
+    /// Options as if nothing was given (parse fills them in).
     package init() {}
 
     /// Parses `arguments` (without the program name) and checks them together.
@@ -212,6 +224,8 @@ package struct LaunchOptions: Equatable, Sendable {
 
 /// A launch that cannot start: reported as one line, exit status 2, before any rank runs.
 package struct LaunchError: Error, Equatable, CustomStringConvertible {
+    /// The line swiftmpirun prints (after "swiftmpirun: ").
     package let description: String
+    /// An error reported as `description`.
     package init(_ description: String) { self.description = description }
 }
