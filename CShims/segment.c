@@ -40,6 +40,14 @@ int cshims_segment_attach(const char *name, size_t size, void **address_out) {
     return err;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+int cshims_populate_write(void *address, size_t length) {
+    return madvise(address, length, MADV_POPULATE_WRITE) == 0 ? 0 : errno;
+}
+
 int cshims_segment_unlink(const char *name) { return shm_unlink(name) == 0 ? 0 : errno; }
 
 int cshims_segment_unmap(void *address, size_t size) { return munmap(address, size) == 0 ? 0 : errno; }

@@ -94,13 +94,11 @@ static inline void cshims_store_release_u32(uint32_t *word, uint32_t value) {
     __atomic_store_n(word, value, __ATOMIC_RELEASE);
 }
 
-/// Makes the page holding `word` present and writable in this process without changing it (an atomic
-/// add of zero): the first write to each page of a fresh mapping otherwise costs a page fault later.
-/// (Volatile: the compiler would otherwise turn an add of zero whose result is unused into a plain
-/// load, or drop it.)
-static inline void cshims_touch_for_write(uint32_t *word) {
-    (void)__atomic_fetch_add((volatile uint32_t *)word, 0, __ATOMIC_RELAXED);
-}
+/// Makes the pages of [`address`, `address + length`) present and writable in this process without
+/// changing them (madvise MADV_POPULATE_WRITE), so first writes cost no page fault later. Returns 0 or
+/// the errno: EINVAL on kernels before 5.14; EFAULT or ENOMEM when the memory cannot be backed (a full
+/// /dev/shm), reported instead of the SIGBUS a plain write would raise.
+int cshims_populate_write(void *address, size_t length);
 
 /// A spin-wait hint to the CPU (PAUSE on x86, YIELD on ARM).
 static inline void cshims_cpu_relax(void) {

@@ -125,7 +125,10 @@ package struct LaunchOptions: Equatable, Sendable {
             case "--launch-agent": options.launchAgent = try value()
             case "--timeout": options.timeout = try seconds(try value())
             case "--daemon": daemonEndpoint = try value()
-            case "--daemon-host": daemonHost = try integer(try value(), of: name)
+            case "--daemon-host":
+                let index = try integer(try value(), of: name)
+                guard (0..<Int(UInt32.max)).contains(index) else { throw LaunchError("--daemon-host must be a host index, got \(index)") }
+                daemonHost = index
             default: throw LaunchError("unknown option '\(word)'")
             }
             if attached != nil, ["-h", "--help", "-help", "--version", "--info", "--tag-output"].contains(name) {

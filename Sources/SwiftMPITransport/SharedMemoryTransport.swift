@@ -25,9 +25,10 @@ public final class SharedMemoryTransport {
     /// by the segment's owner; the layout inside is the collectives' business).
     public static let collectiveChannelCount = 64
     /// Up to this many ranks on a host, every ring's slot headers are mapped at start (one page per
-    /// slot: 64 × 4 KiB per ring, 2 × (ranks − 1) rings per rank) instead of at their first message;
-    /// beyond it that memory would grow with the square of the ranks, so slots fault in when used.
-    public static let prefaultLimit = 32
+    /// slot: 64 × 4 KiB per ring; 16 ranks commit 60 MiB of /dev/shm in all) instead of at their
+    /// first message; beyond it that memory would grow with the square of the ranks (a container's
+    /// default /dev/shm is 64 MiB), so slots fault in when used.
+    public static let prefaultLimit = 16
     public static let collectiveBufferBytes = 8 * 1024 + 128
 
     public let localRank: Int

@@ -394,10 +394,13 @@ public final class TCPTransport {
         }
     }
 
-    /// Waits up to `milliseconds` for any connection to become readable (used when idle and
-    /// oversubscribed, instead of spinning).
+    /// Waits up to `milliseconds` for any connection to become readable, or writable when it has
+    /// unsent bytes (used when idle and oversubscribed, instead of spinning).
     public func waitForInput(milliseconds: Int32) {
-        var requests = connections.compactMap { $0.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) } }
+        // Also wake when a connection with unsent bytes can take more (a large message's rest).
+        var requests = connections.compactMap {
+            $0.map { pollfd(fd: $0.fd, events: Int16(POLLIN) | ($0.hasUnsent ? Int16(POLLOUT) : 0), revents: 0) }
+        }
         guard !requests.isEmpty else { return }
         _ = Glibc.poll(&requests, nfds_t(requests.count), milliseconds)
     }

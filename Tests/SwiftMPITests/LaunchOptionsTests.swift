@@ -57,6 +57,7 @@ struct LaunchOptionsTests {
         (["-n", "2", "--tag-output=yes", "p"], "'--tag-output' takes no value"),
         (["--host", "a", "--hostfile", "f", "p"], "give --host or --hostfile, not both"),
         (["--daemon", "h:1"], "--daemon needs --daemon-host"),
+        (["--daemon", "h:1", "--daemon-host", "-1"], "--daemon-host must be a host index, got -1"),
     ])
     func badCommandLines(words: [String], expected: String) {
         #expect { try LaunchOptions.parse(words) } throws: { error in
