@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+@testable import SwiftMPITransport
+import SwiftMPIWireup
+
+/// The acceptor thread's result: nil once connected, else the error text.
+private final class AcceptOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: String? = "not finished"
+    func set(_ new: String?) { lock.lock(); value = new; lock.unlock() }
+    func get() -> String? { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// The TCP transport's framing on its own: two transports of one process joined over loopback,
+/// frames of every size class through them, read through the staging buffer or straight to where a
+/// placement names, large rests sent from a borrowed buffer, and a peer closing in mid-frame.
+@Suite("TCP frames between two transports", .serialized)
+struct TCPFrameTests {
+    /// Ranks 0 and 1 of a 2-rank job, connected (rank 1 connects, rank 0 accepts on another thread).
+    private func connectedPair() throws -> (TCPTransport, TCPTransport) {
+        let secret = try JobSecret.generate()
+        let zero = try TCPTransport(rank: 0, size: 2, address: "127.0.0.1", secret: secret)
+        let one = try TCPTransport(rank: 1, size: 2, address: "127.0.0.1", secret: secret)
+        let outcome = AcceptOutcome()
+        nonisolated(unsafe) let acceptingTransport = zero  // used by that thread alone until it finishes
+        let acceptor = Thread {
+            do { try acceptingTransport.connect(peers: [1], endpoints: [:], timeout: 10); outcome.set(nil) }
+            catch { outcome.set("\(error)") }
+        }
+        acceptor.start()
+        try one.connect(peers: [0], endpoints: [0: zero.endpoint], timeout: 10)
+        let deadline = Date().addingTimeInterval(10)
+        while outcome.get() == "not finished" && Date() < deadline { usleep(1000) }
+        try #require(outcome.get() == nil)
+        return (zero, one)
+    }
+
+    private func payload(_ count: Int, seed: UInt8) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) &+ seed } }
+
+    @Test("every size arrives intact: staged below 32 KiB, read straight to its place from there, borrowed rests included")
+    func sizes() throws {
+        let (zero, one) = try connectedPair()
+        let sizes = [0, 1, 40, 32 * 1024 - 1, 32 * 1024, 64 * 1024, 300_001, TCPTransport.maxPayload]
+        let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: TCPTransport.maxPayload, alignment: 64)
+        defer { destination.deallocate() }
+        // Small socket buffers (on loopback the receiver's holds what the sender's passed on), so the
+        // kernel takes large frames only partly and their rests are borrowed.
+        var small: Int32 = 32 * 1024
+        setsockopt(one.connections[0]!.fd, SOL_SOCKET, SO_SNDBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(zero.connections[1]!.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        var borrowedSizes: [Int] = []
+        for (index, size) in sizes.enumerated() {
+            let sent = payload(size, seed: UInt8(index))
+            var header = PacketHeader()
+            header.word0 = UInt64(size)
+            var received: [UInt8]?
+            var placedAt: UnsafeRawPointer?
+            try sent.withUnsafeBytes { bytes in
+                var accepted = false
+                let deadline = Date().addingTimeInterval(10)
+                // Borrowing: the rest of a partly taken frame stays in `bytes` until isBorrowing is false.
+                while !accepted || one.isBorrowing(0) {
+                    if !accepted {
+                        accepted = one.trySend(to: 0, kind: 7, header: header, payload: bytes, borrowing: true)
+                        if accepted && one.isBorrowing(0) { borrowedSizes.append(size) }
+                    }
+                    _ = one.poll { _, _, _, _ in }
+                    _ = zero.poll(place: { peer, kind, header, length in
+                        #expect(peer == 1 && kind == 7 && header.word0 == UInt64(length))
+                        return destination.baseAddress
+                    }) { peer, kind, header, bytes in
+                        #expect(peer == 1 && kind == 7 && header.word0 == UInt64(bytes.count))
+                        received = Array(bytes)
+                        placedAt = bytes.baseAddress
+                    }
+                    try #require(Date() < deadline, "frame of \(size) bytes not through in 10 s")
+                }
+            }
+            let deadline = Date().addingTimeInterval(10)
+            while received == nil && Date() < deadline {
+                _ = zero.poll(place: { _, _, _, _ in destination.baseAddress }) { _, _, _, bytes in
+                    received = Array(bytes)
+                    placedAt = bytes.baseAddress
+                }
+            }
+            #expect(received == sent, "frame of \(size) bytes")
+            if size >= 32 * 1024 && size > 128 * 1024 {
+                // Larger than what one read can stage: it must have been read to its place.
+                #expect(placedAt == UnsafeRawPointer(destination.baseAddress), "frame of \(size) bytes not read to its place")
+            }
+            if size < 32 * 1024 { #expect(placedAt != UnsafeRawPointer(destination.baseAddress)) }
+        }
+        #expect(!zero.hasFailures && !one.hasFailures)
+        #expect(borrowedSizes.contains(TCPTransport.maxPayload), "no frame was sent partly from its buffer: \(borrowedSizes)")
+    }
+
+    @Test("a peer that closes in the middle of a large frame is reported, not waited for")
+    func peerClosesMidFrame() throws {
+        let (zero, one) = try connectedPair()
+        let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: TCPTransport.maxPayload, alignment: 64)
+        defer { destination.deallocate() }
+        // Only part of a 1 MiB frame: its header and 100 000 bytes, then the connection closes.
+        let partial = payload(100_000, seed: 3)
+        partial.withUnsafeBytes { bytes in
+            var frame = (UInt8(7), UInt8(0), UInt16(0), UInt32(TCPTransport.maxPayload), PacketHeader())
+            withUnsafeBytes(of: &frame) { head in _ = send(one.connections[0]!.fd, head.baseAddress, TCPTransport.frameHeaderLength, 0) }
+            _ = send(one.connections[0]!.fd, bytes.baseAddress, bytes.count, 0)
+        }
+        shutdown(one.connections[0]!.fd, Int32(SHUT_RDWR))
+        var delivered = 0
+        let deadline = Date().addingTimeInterval(10)
+        while !zero.hasFailures && Date() < deadline {
+            delivered += zero.poll(place: { _, _, _, _ in destination.baseAddress }) { _, _, _, _ in }
+        }
+        #expect(delivered == 0)
+        let failures = zero.takeFailures()
+        #expect(failures.map(\.peer) == [1], "\(failures)")
+        #expect(Array(destination.prefix(100_000)) == partial, "what did arrive went straight to its place")
+    }
+}
