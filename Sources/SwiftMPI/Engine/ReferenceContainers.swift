@@ -66,7 +66,6 @@ struct ReceiveQueue {
         storage = .allocate(capacity: size)
     }
 
-    var isEmpty: Bool { count == 0 }
 
     /// The `index`-th oldest receive.
     @inline(__always)
