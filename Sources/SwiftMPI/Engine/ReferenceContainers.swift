@@ -66,7 +66,6 @@ struct ReceiveQueue {
         storage = .allocate(capacity: size)
     }
 
-
     /// The `index`-th oldest receive.
     @inline(__always)
     subscript(index: Int) -> ReceiveOperation { storage[(head + index) & mask] }
