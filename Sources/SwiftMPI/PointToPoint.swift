@@ -60,7 +60,7 @@ extension Communicator {
         operation.bytes = bytes
         operation.destination = destinationWorld
         operation.header = header
-        operation.keepAlive = keepAlive
+        if keepAlive != nil { operation.keepAlive = keepAlive }  // a pooled operation has none
         engine.startSend(operation, synchronous: mode == .synchronous)
         return operation
     }
@@ -121,7 +121,7 @@ extension Communicator {
         return try runtime.withEngine(call) { engine in
             let operation = engine.makeReceive()
             configure(operation, buffer: buffer, source: source, tag: tag)
-            operation.keepAlive = keepAlive
+            if keepAlive != nil { operation.keepAlive = keepAlive }  // a pooled operation has none
             engine.postReceive(operation)
             return Request.make(engine, receive: operation)
         }

@@ -43,9 +43,6 @@ public final class Request: @unchecked Sendable {
     @exclusivity(unchecked) private var error: MPIError?
     @exclusivity(unchecked) private var schedule: CollectiveSchedule?
     private let runtime: Runtime?
-    /// `runtime`'s engine, without reference counting (the runtime keeps it alive while this request
-    /// keeps the runtime).
-    private unowned(unsafe) let engine: Engine?
     /// How many requests the engine keeps for reuse (a power of two).
     static let poolSize = 256
     private let persistent: Persistent?
@@ -57,14 +54,12 @@ public final class Request: @unchecked Sendable {
         phase = .complete
         self.status = status
         runtime = nil
-        engine = nil
         persistent = nil
     }
 
     private init(runtime: Runtime) {
         phase = .complete
         self.runtime = runtime
-        engine = runtime.engine
         persistent = nil
     }
 
@@ -115,14 +110,13 @@ public final class Request: @unchecked Sendable {
         phase = .schedule
         self.schedule = schedule
         self.runtime = runtime
-        engine = runtime.engine
         persistent = nil
-        _ = try runtime.withEngine("collective") { _ in self.settle() }
+        _ = try runtime.withEngine("collective") { self.settle($0) }
     }
 
     /// True once the operation completed; throws its error. Does not progress. (Used by schedules.)
     func isComplete() throws -> Bool {
-        guard settle() else { return false }
+        guard settle(runtime.unsafelyUnwrapped.engine) else { return false }
         if phase == .failed, let error { throw error }
         return true
     }
@@ -130,7 +124,6 @@ public final class Request: @unchecked Sendable {
     init(runtime: Runtime, persistent: Persistent) {
         phase = .inactive
         self.runtime = runtime
-        engine = runtime.engine
         self.persistent = persistent
     }
 
@@ -143,9 +136,7 @@ public final class Request: @unchecked Sendable {
     @discardableResult
     public func wait() throws -> Status {
         if !isSettled {
-            // Unsettled implies a runtime; reached through the engine's unowned reference, which this
-            // request's strong `runtime` keeps valid, so waiting costs no reference counting.
-            try engine.unsafelyUnwrapped.runtime.unsafelyUnwrapped.wait("Request.wait()") { _ in self.settle() }
+            try withRuntime { try $0.wait("Request.wait()") { self.settle($0) } }
         }
         reported = true
         return try result()
@@ -153,10 +144,12 @@ public final class Request: @unchecked Sendable {
 
     /// Progresses once and returns the status if the operation has completed, else nil (MPI_Test).
     public func test() throws -> Status? {
-        if let runtime, !isSettled {
-            let done = try runtime.withEngine("Request.test()") { engine in
-                engine.progress()
-                return self.settle()
+        if !isSettled {
+            let done = try withRuntime {
+                try $0.withEngine("Request.test()") { engine in
+                    engine.progress()
+                    return self.settle(engine)
+                }
             }
             if !done { return nil }
         }
@@ -240,8 +233,8 @@ public final class Request: @unchecked Sendable {
         }
         var found = candidates[0]
         if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
-            try runtime.wait("Request.waitAny(_:)") { _ in
-                guard let index = candidates.first(where: { requests[$0].settle() }) else { return false }
+            try runtime.wait("Request.waitAny(_:)") { engine in
+                guard let index = candidates.first(where: { requests[$0].settle(engine) }) else { return false }
                 found = index
                 return true
             }
@@ -275,7 +268,7 @@ public final class Request: @unchecked Sendable {
         let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
         guard !candidates.isEmpty else { return [] }
         if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
-            try runtime.wait("Request.waitSome(_:)") { _ in candidates.contains { requests[$0].settle() } }
+            try runtime.wait("Request.waitSome(_:)") { engine in candidates.contains { requests[$0].settle(engine) } }
         }
         return try candidates.filter { requests[$0].settleLocked() }.map { ($0, try requests[$0].wait()) }
     }
@@ -303,21 +296,30 @@ public final class Request: @unchecked Sendable {
 
     private var isInactive: Bool { phase == .inactive }
 
-    /// Moves a finished operation's outcome into the request and returns the operation to the
-    /// engine's pool (nothing else refers to a completed operation). Call with the engine locked.
-    fileprivate func settle() -> Bool {
+    /// Calls `body` with this request's runtime borrowed: no reference counting on the path of every
+    /// wait (the request's strong reference keeps the runtime alive). Only for requests that have one
+    /// (every unsettled request has).
+    @inline(__always)
+    private func withRuntime<R>(_ body: (Runtime) throws -> R) rethrows -> R {
+        try Unmanaged.passUnretained(runtime.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
+    }
+
+    /// Moves a finished operation's outcome into the request and returns the operation to
+    /// `engine`'s pool (nothing else refers to a completed operation). Call with the engine locked;
+    /// `engine` is a parameter so that settling borrows it rather than retaining it.
+    fileprivate func settle(_ engine: Engine) -> Bool {
         switch phase {
         case .send:
             guard sendOperation.unsafelyUnwrapped.isComplete else { return false }
             let operation = sendOperation.take().unsafelyUnwrapped  // moved out: no retain, no release
             finish(operation.error)
-            engine.unsafelyUnwrapped.recycle(operation)
+            engine.recycle(operation)
         case .receive:
             guard receiveOperation.unsafelyUnwrapped.isComplete else { return false }
             let operation = receiveOperation.take().unsafelyUnwrapped
             status = operation.status
             finish(operation.error)
-            engine.unsafelyUnwrapped.recycle(operation)
+            engine.recycle(operation)
         case .schedule:
             do {
                 guard try schedule.unsafelyUnwrapped.advance() else { return false }
@@ -346,7 +348,7 @@ public final class Request: @unchecked Sendable {
 
     private func settleLocked() -> Bool {
         guard let runtime, !isSettled else { return true }
-        return (try? runtime.withEngine("Request") { _ in self.settle() }) ?? false
+        return (try? runtime.withEngine("Request") { self.settle($0) }) ?? false
     }
 
     private func result() throws -> Status {

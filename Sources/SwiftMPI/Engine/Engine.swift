@@ -45,6 +45,9 @@ final class Engine {
     let size: Int
     let routes: [Route]
     let sharedMemory: SharedMemoryTransport?
+    /// `sharedMemory` for `progress()`, which borrows it through this (kept alive by `sharedMemory`):
+    /// a call through the optional reference itself retains and releases the transport on every poll.
+    private let sharedMemoryPoller: Unmanaged<SharedMemoryTransport>?
     let tcp: TCPTransport?
     let verbs: VerbsTransport?
     let peerPIDs: [Int32]
@@ -105,6 +108,7 @@ final class Engine {
         self.size = size
         self.routes = routes
         self.sharedMemory = sharedMemory
+        sharedMemoryPoller = sharedMemory.map { Unmanaged.passUnretained($0) }
         self.tcp = tcp
         self.verbs = verbs
         self.peerPIDs = peerPIDs
@@ -354,12 +358,8 @@ final class Engine {
     }
 
     private func takePostedMatch(_ header: MatchHeader) -> ReceiveOperation? {
-        var index = 0
-        while index < posted.count {
-            if posted[index].matches(header) { return posted.remove(at: index) }
-            index += 1
-        }
-        return nil
+        guard let index = posted.firstMatch(header) else { return nil }
+        return posted.remove(at: index)
     }
 
     private func deliverEager(_ operation: ReceiveOperation, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
@@ -440,9 +440,11 @@ final class Engine {
             }
             progressed = true
         }
-        if let sharedMemory {
-            let delivered = sharedMemory.poll { local, kind, header, payload in
-                self.handle(kind, MatchHeader(header), payload, from: self.worldRankOfLocal[local])
+        if let sharedMemoryPoller {
+            let delivered = sharedMemoryPoller._withUnsafeGuaranteedRef { sharedMemory in
+                sharedMemory.poll { local, kind, header, payload in
+                    self.handle(kind, MatchHeader(header), payload, from: self.worldRankOfLocal[local])
+                }
             }
             if delivered > 0 { progressed = true }
         }

@@ -94,6 +94,18 @@ struct ReceiveQueue {
         return removed
     }
 
+    /// The position of the oldest receive that matches `header`, or nil. Each receive is looked at in
+    /// place (borrowed): no reference counting per comparison, on the path of every message.
+    @inline(__always)
+    func firstMatch(_ header: MatchHeader) -> Int? {
+        var index = 0
+        while index < count {
+            if storage[(head + index) & mask].matches(header) { return index }
+            index += 1
+        }
+        return nil
+    }
+
     /// The position of `operation` (by identity), or nil.
     func firstIndex(of operation: ReceiveOperation) -> Int? {
         (0..<count).first { self[$0] === operation }
