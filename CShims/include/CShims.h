@@ -16,6 +16,9 @@
 #define CSHIMS_H
 
 #include <stddef.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -92,6 +95,31 @@ static inline uint32_t cshims_load_acquire_u32(const uint32_t *word) {
 /// Release store of a 32-bit word that another process loads.
 static inline void cshims_store_release_u32(uint32_t *word, uint32_t value) {
     __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
+/// Copies `length` bytes to `destination` (16-byte aligned) with non-temporal stores where the CPU
+/// has them (x86-64 SSE2), plain memcpy elsewhere; ends with a store fence, so a release store after
+/// it publishes the bytes. The copy does not pull the destination's lines into this core's caches.
+static inline void cshims_copy_nontemporal(void *destination, const void *source, size_t length) {
+#if defined(__SSE2__)
+    char *to = (char *)destination;
+    const char *from = (const char *)source;
+    size_t bulk = length & ~(size_t)63;
+    for (size_t offset = 0; offset < bulk; offset += 64) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(from + offset));
+        __m128i b = _mm_loadu_si128((const __m128i *)(from + offset + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(from + offset + 32));
+        __m128i d = _mm_loadu_si128((const __m128i *)(from + offset + 48));
+        _mm_stream_si128((__m128i *)(to + offset), a);
+        _mm_stream_si128((__m128i *)(to + offset + 16), b);
+        _mm_stream_si128((__m128i *)(to + offset + 32), c);
+        _mm_stream_si128((__m128i *)(to + offset + 48), d);
+    }
+    if (length > bulk) __builtin_memcpy(to + bulk, from + bulk, length - bulk);
+    _mm_sfence();
+#else
+    __builtin_memcpy(destination, source, length);
+#endif
 }
 
 /// Makes the pages of [`address`, `address + length`) present and writable in this process without

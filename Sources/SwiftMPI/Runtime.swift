@@ -342,7 +342,7 @@ struct RuntimeSettings {
     var transport = "auto"
     var tcpInterface: String?
     var singleCopyEnabled = true
-    var singleCopyThreshold = 64 * 1024
+    var singleCopyThreshold = 32 * 1024
     var waitMode = "auto"
     var debug = false
     var sharedCollectives = true

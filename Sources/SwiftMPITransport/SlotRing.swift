@@ -32,6 +32,13 @@ public struct SlotRing {
 
     @inlinable
     static func payloadOffset(_ length: Int) -> Int { length <= inlinePayload ? 48 : slotHeaderLength }
+    /// Payloads from this size on are written with non-temporal stores. In the VM's slow vCPU
+    /// placement (the two vCPUs on cores that share no cache) a plain copy into the ring must first
+    /// pull each line back from the receiver's cache, which read it last: 16 and 32 KiB bandwidth
+    /// fell to 2.2–3.2 GB/s (MPICH 5–7.5); streamed past the caches they reach 13–17 GB/s. In the
+    /// fast placement (shared L2) streaming costs 8 KiB messages ~30 % of bi-directional bandwidth,
+    /// so smaller payloads are copied plainly (measured, interleaved A/B with MPICH; docs/Design.md).
+    public static let nonTemporalFrom = 16 * 1024
     @usableFromInline let base: UnsafeMutableRawPointer
     @usableFromInline let slotCount: Int
     @usableFromInline let stride: Int
@@ -82,7 +89,9 @@ public struct SlotRing {
         slot.storeBytes(of: kind, toByteOffset: 4, as: UInt8.self)
         slot.storeBytes(of: UInt32(truncatingIfNeeded: payload.count), toByteOffset: 8, as: UInt32.self)
         slot.storeBytes(of: header, toByteOffset: 16, as: PacketHeader.self)
-        if payload.count > 0 {
+        if payload.count >= SlotRing.nonTemporalFrom {
+            cshims_copy_nontemporal(slot + Self.payloadOffset(payload.count), payload.baseAddress!, payload.count)
+        } else if payload.count > 0 {
             (slot + Self.payloadOffset(payload.count)).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
         }
         cshims_store_release_u32(state(slot), 1)

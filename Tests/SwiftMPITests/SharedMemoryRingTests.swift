@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 @testable import SwiftMPITransport
+import CShims
 
 /// Both ends of a 2-rank job's shared memory, in this process: local ranks 0 and 1, attached to each
 /// other, names already unlinked (nothing is left in /dev/shm).
@@ -50,5 +51,38 @@ struct SharedMemoryRingTests {
         #expect(payload.withUnsafeBytes { second.trySend(to: 0, kind: 1, header: PacketHeader(), payload: $0) })
         #expect(first.poll { _, _, _, bytes in received = Array(bytes) } == 1)
         #expect(received == [9])
+    }
+
+    @Test("payloads written with non-temporal stores arrive intact: any length, unaligned sources, neighbours untouched")
+    func nonTemporalPayloads() throws {
+        // The copy itself: every length up to a few lines, from an unaligned source, stops exactly at
+        // the end (the bytes after it keep their guard value).
+        let source = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+        let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096 + 64, alignment: 64)
+        defer { destination.deallocate() }
+        for length in Array(0...200) + [1024, 4093] {
+            destination.initializeMemory(as: UInt8.self, repeating: 0xEE)
+            source.withUnsafeBytes { cshims_copy_nontemporal(destination.baseAddress!, $0.baseAddress! + 3, length) }
+            #expect(Array(destination[0..<length]) == Array(source[3..<(3 + length)]), "length \(length)")
+            #expect(destination[length] == 0xEE, "length \(length): wrote past the end")
+        }
+        // Through a ring whose slots hold more than the threshold: sizes around it, in order.
+        let stride = 64 * 1024 + SlotRing.slotHeaderLength, slots = 4
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: stride * slots, alignment: 4096)
+        defer { memory.deallocate() }
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: stride * slots)
+        var producer = SlotRing(base: memory, slotCount: slots, stride: stride)
+        var consumer = SlotRing(base: memory, slotCount: slots, stride: stride)
+        let big = (0..<(64 * 1024 + 8)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        let from = SlotRing.nonTemporalFrom
+        for length in [from - 1, from, from + 1, from + 63, 40_000, 64 * 1024] {
+            let written = big.withUnsafeBytes { bytes in
+                producer.tryWrite(kind: 1, header: PacketHeader(), payload: UnsafeRawBufferPointer(rebasing: bytes[5..<(5 + length)]))
+            }
+            #expect(written)
+            var received: [UInt8] = []
+            #expect(consumer.tryRead { _, _, payload in received = Array(payload) })
+            #expect(received == Array(big[5..<(5 + length)]), "\(length) bytes")
+        }
     }
 }
