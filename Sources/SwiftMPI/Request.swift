@@ -116,7 +116,7 @@ public final class Request: @unchecked Sendable {
 
     /// True once the operation completed; throws its error. Does not progress. (Used by schedules.)
     func isComplete() throws -> Bool {
-        guard settle(runtime.unsafelyUnwrapped.engine) else { return false }
+        guard isSettled || settle(runtime.unsafelyUnwrapped.engine) else { return false }  // settled: perhaps no runtime (PROC_NULL)
         if phase == .failed, let error { throw error }
         return true
     }

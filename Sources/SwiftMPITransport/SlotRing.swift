@@ -39,11 +39,21 @@ public struct SlotRing {
     /// fast placement (shared L2) streaming costs 8 KiB messages ~30 % of bi-directional bandwidth,
     /// so smaller payloads are copied plainly (measured, interleaved A/B with MPICH; docs/Design.md).
     public static let nonTemporalFrom = 16 * 1024
+    /// Payloads from this size up to ``nonTemporalFrom`` are copied plainly while plain copies are
+    /// fast, and streamed for a while after one was slow (see ``streamedWrites``).
+    public static let adaptiveFrom = 4 * 1024
+    /// How many mid-size payloads are streamed after a slow plain copy before plain is tried again.
+    public static let streamedRun = 256
     @usableFromInline let base: UnsafeMutableRawPointer
     @usableFromInline let slotCount: Int
     @usableFromInline let stride: Int
     /// The next slot this side will use (private to this process).
     @usableFromInline var index = 0
+    /// Producer: mid-size payloads still to stream before the next timed plain copy. A plain copy of
+    /// a few KiB into a slot takes ~0.05 µs when the receiver's core shares this core's cache and
+    /// ~1–2 µs when every line must first be fetched back from a remote cache (the VM's slow vCPU
+    /// placement); over 0.5 TSC ticks per byte counts as slow.
+    @usableFromInline var streamedWrites = 0
 
     /// A view of the ring at `base` (shared memory, zero-filled when created).
     public init(base: UnsafeMutableRawPointer, slotCount: Int, stride: Int) {
@@ -89,10 +99,20 @@ public struct SlotRing {
         slot.storeBytes(of: kind, toByteOffset: 4, as: UInt8.self)
         slot.storeBytes(of: UInt32(truncatingIfNeeded: payload.count), toByteOffset: 8, as: UInt32.self)
         slot.storeBytes(of: header, toByteOffset: 16, as: PacketHeader.self)
-        if payload.count >= SlotRing.nonTemporalFrom {
-            cshims_copy_nontemporal(slot + Self.payloadOffset(payload.count), payload.baseAddress!, payload.count)
+        let target = slot + Self.payloadOffset(payload.count)
+        if payload.count >= Self.nonTemporalFrom {
+            cshims_copy_nontemporal(target, payload.baseAddress!, payload.count)
+        } else if payload.count >= Self.adaptiveFrom {
+            if streamedWrites > 0 {
+                streamedWrites -= 1
+                cshims_copy_nontemporal(target, payload.baseAddress!, payload.count)
+            } else {
+                let start = cshims_cycle_count()
+                target.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+                if cshims_cycle_count() &- start > UInt64(payload.count / 2) { streamedWrites = Self.streamedRun }
+            }
         } else if payload.count > 0 {
-            (slot + Self.payloadOffset(payload.count)).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+            target.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
         }
         cshims_store_release_u32(state(slot), 1)
         index = index + 1 == slotCount ? 0 : index + 1

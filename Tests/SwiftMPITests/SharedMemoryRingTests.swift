@@ -53,7 +53,7 @@ struct SharedMemoryRingTests {
         #expect(received == [9])
     }
 
-    @Test("payloads written with non-temporal stores arrive intact: any length, unaligned sources, neighbours untouched")
+    @Test("payloads copied plainly or with non-temporal stores arrive intact: any length, unaligned sources, neighbours untouched")
     func nonTemporalPayloads() throws {
         // The copy itself: every length up to a few lines, from an unaligned source, stops exactly at
         // the end (the bytes after it keep their guard value).
@@ -75,14 +75,19 @@ struct SharedMemoryRingTests {
         var consumer = SlotRing(base: memory, slotCount: slots, stride: stride)
         let big = (0..<(64 * 1024 + 8)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
         let from = SlotRing.nonTemporalFrom
-        for length in [from - 1, from, from + 1, from + 63, 40_000, 64 * 1024] {
+        // Mid sizes go both ways: plain (timed) and streamed (forced here, as after a slow copy).
+        let mid = SlotRing.adaptiveFrom
+        for (length, streamed) in [(mid - 1, 0), (mid, 0), (mid, 1), (5000, 1), (8192, 0), (8192, 2), (from - 1, 1),
+                                   (from, 0), (from + 1, 0), (from + 63, 0), (40_000, 0), (64 * 1024, 0)] {
+            producer.streamedWrites = streamed
             let written = big.withUnsafeBytes { bytes in
                 producer.tryWrite(kind: 1, header: PacketHeader(), payload: UnsafeRawBufferPointer(rebasing: bytes[5..<(5 + length)]))
             }
             #expect(written)
+            if streamed > 0 { #expect(producer.streamedWrites == streamed - 1, "a streamed \(length)-byte write counts down") }
             var received: [UInt8] = []
             #expect(consumer.tryRead { _, _, payload in received = Array(payload) })
-            #expect(received == Array(big[5..<(5 + length)]), "\(length) bytes")
+            #expect(received == Array(big[5..<(5 + length)]), "\(length) bytes, streamed \(streamed)")
         }
     }
 }
