@@ -32,15 +32,9 @@ public struct SlotRing {
 
     @inlinable
     static func payloadOffset(_ length: Int) -> Int { length <= inlinePayload ? 48 : slotHeaderLength }
-    /// Payloads from this size on are written with non-temporal stores. In the VM's slow vCPU
-    /// placement (the two vCPUs on cores that share no cache) a plain copy into the ring must first
-    /// pull each line back from the receiver's cache, which read it last: 16 and 32 KiB bandwidth
-    /// fell to 2.2–3.2 GB/s (MPICH 5–7.5); streamed past the caches they reach 13–17 GB/s. In the
-    /// fast placement (shared L2) streaming costs 8 KiB messages ~30 % of bi-directional bandwidth,
-    /// so smaller payloads are copied plainly (measured, interleaved A/B with MPICH; docs/Design.md).
-    public static let nonTemporalFrom = 16 * 1024
-    /// Payloads from this size up to ``nonTemporalFrom`` are copied plainly while plain copies are
-    /// fast, and streamed for a while after one was slow (see ``streamedWrites``).
+    /// Payloads from this size on are copied plainly while plain copies are fast, and streamed past
+    /// the caches (non-temporal stores) for a while after one was slow (see ``streamedWrites``).
+    /// Smaller ones are always copied plainly: streaming them lost in every placement measured.
     public static let adaptiveFrom = 4 * 1024
     /// How many mid-size payloads are streamed after a slow plain copy before plain is tried again.
     public static let streamedRun = 256
@@ -49,10 +43,11 @@ public struct SlotRing {
     @usableFromInline let stride: Int
     /// The next slot this side will use (private to this process).
     @usableFromInline var index = 0
-    /// Producer: mid-size payloads still to stream before the next timed plain copy. A plain copy of
-    /// a few KiB into a slot takes ~0.05 µs when the receiver's core shares this core's cache and
-    /// ~1–2 µs when every line must first be fetched back from a remote cache (the VM's slow vCPU
-    /// placement); over 0.5 TSC ticks per byte counts as slow.
+    /// Producer: payloads still to stream before the next timed plain copy. A plain copy of 4 KiB
+    /// into a slot takes ~0.05 µs when the receiver's core shares this core's cache, and ~1–2 µs when
+    /// every line must first be fetched back from the receiver's cache on a core that shares none
+    /// (the VM's slow vCPU placement: 16/32 KiB bandwidth fell to 2.2–3.2 GB/s); over 0.5 TSC ticks
+    /// per byte counts as slow. Streamed, the receiver reads from memory: 7.7–17 GB/s there.
     @usableFromInline var streamedWrites = 0
 
     /// A view of the ring at `base` (shared memory, zero-filled when created).
@@ -100,9 +95,7 @@ public struct SlotRing {
         slot.storeBytes(of: UInt32(truncatingIfNeeded: payload.count), toByteOffset: 8, as: UInt32.self)
         slot.storeBytes(of: header, toByteOffset: 16, as: PacketHeader.self)
         let target = slot + Self.payloadOffset(payload.count)
-        if payload.count >= Self.nonTemporalFrom {
-            cshims_copy_nontemporal(target, payload.baseAddress!, payload.count)
-        } else if payload.count >= Self.adaptiveFrom {
+        if payload.count >= Self.adaptiveFrom {
             if streamedWrites > 0 {
                 streamedWrites -= 1
                 cshims_copy_nontemporal(target, payload.baseAddress!, payload.count)

@@ -66,7 +66,7 @@ struct SharedMemoryRingTests {
             #expect(Array(destination[0..<length]) == Array(source[3..<(3 + length)]), "length \(length)")
             #expect(destination[length] == 0xEE, "length \(length): wrote past the end")
         }
-        // Through a ring whose slots hold more than the threshold: sizes around it, in order.
+        // Through a ring whose slots hold up to 64 KiB: sizes around the thresholds, in order.
         let stride = 64 * 1024 + SlotRing.slotHeaderLength, slots = 4
         let memory = UnsafeMutableRawPointer.allocate(byteCount: stride * slots, alignment: 4096)
         defer { memory.deallocate() }
@@ -74,11 +74,11 @@ struct SharedMemoryRingTests {
         var producer = SlotRing(base: memory, slotCount: slots, stride: stride)
         var consumer = SlotRing(base: memory, slotCount: slots, stride: stride)
         let big = (0..<(64 * 1024 + 8)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
-        let from = SlotRing.nonTemporalFrom
+        let from = 16 * 1024
         // Mid sizes go both ways: plain (timed) and streamed (forced here, as after a slow copy).
         let mid = SlotRing.adaptiveFrom
         for (length, streamed) in [(mid - 1, 0), (mid, 0), (mid, 1), (5000, 1), (8192, 0), (8192, 2), (from - 1, 1),
-                                   (from, 0), (from + 1, 0), (from + 63, 0), (40_000, 0), (64 * 1024, 0)] {
+                                   (from, 0), (from + 1, 3), (from + 63, 0), (40_000, 1), (64 * 1024, 0)] {
             producer.streamedWrites = streamed
             let written = big.withUnsafeBytes { bytes in
                 producer.tryWrite(kind: 1, header: PacketHeader(), payload: UnsafeRawBufferPointer(rebasing: bytes[5..<(5 + length)]))
