@@ -31,6 +31,9 @@ final class Daemon {
     private var relays: [(rank: Int, stream: UInt8, fd: Int32)] = []
     private var keyValueConnections: [Int32: (decoder: KeyValueFrameDecoder, rank: Int?)] = [:]
     private var connectionOfRank: [Int: Int32] = [:]
+    /// The key-value socket's directory: removed once every local rank has said hello (so a daemon
+    /// killed later leaves nothing behind), and again, harmlessly, at the end.
+    private var directory: PrivateDirectory?
 
     init(launcherEndpoint: String, hostIndex: Int) {
         self.launcherEndpoint = launcherEndpoint
@@ -63,6 +66,7 @@ final class Daemon {
         let signals = try SignalChannel()
         defer { signals.close() }
         let directory = try PrivateDirectory()
+        self.directory = directory
         defer { directory.remove() }
         let socketPath = directory.path + "/kvs.sock"
         let listenFD = try UnixSocket.listen(path: socketPath)
@@ -177,6 +181,7 @@ final class Daemon {
                     }
                     state.rank = rank
                     connectionOfRank[rank] = fd
+                    if connectionOfRank.count == ranks.count { directory?.remove() }
                 }
                 guard let rank = state.rank else { throw WireupError.refused("request before hello") }
                 try send(LinkFrame(.keyValue, rank: rank, payload: request.encoded(secret: unsigned)))

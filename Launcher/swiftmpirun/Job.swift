@@ -28,6 +28,9 @@ final class Job {
     private var ranks: [Rank] = []
     private var relays: [OutputRelay] = []
     private var stdinForwarder: StdinForwarder?
+    /// Removed as soon as every rank has said hello (nothing else connects to it), so that a
+    /// launcher killed later leaves nothing behind; and again, harmlessly, when the job ends.
+    private var directory: PrivateDirectory?
     private lazy var termination = TerminationPolicy(clock: now) { [unowned self] signal in killAll(signal) }
 
     init(plan: JobPlan) { self.plan = plan }
@@ -35,6 +38,7 @@ final class Job {
     /// Runs the job to its end and returns the launcher's exit status.
     func run() throws -> Int32 {
         let directory = try PrivateDirectory()
+        self.directory = directory
         defer { directory.remove() }
         let signals = try SignalChannel()
         defer { signals.close() }
@@ -158,6 +162,7 @@ final class Job {
         switch event {
         case .hello(let rank, _):
             ranks[rank].initialized = true
+            if ranks.allSatisfy(\.initialized) { directory?.remove() }
         case .finalized(let rank):
             ranks[rank].finalized = true
         case .abort(let rank, let code, let message):
@@ -220,6 +225,7 @@ struct PrivateDirectory {
         path = String(cString: made)
     }
 
+    /// Removes the socket and the directory; calling it again does nothing.
     func remove() {
         unlink(path + "/kvs.sock")
         rmdir(path)

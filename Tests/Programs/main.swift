@@ -38,6 +38,23 @@ func segmentModeFromMaps(_ name: String) -> String? {
     return nil
 }
 
+/// Rank 0 talks to the key-value exchange without the secret, then with a wrong one — before its own
+/// hello: once every rank has said hello the launcher removes the socket's name.
+func forgeRequests() throws {
+    let path = WireupEnvironment.value(WireupEnvironment.keyValueSocket)!
+    let wrong = JobSecret(bytes: [UInt8](repeating: 7, count: JobSecret.byteCount))!
+    for (label, frame) in [("unsigned", Array("GET key please\n".utf8)),
+                           ("forged", KeyValueRequest.hello(rank: 0, pid: getpid()).encoded(secret: wrong))] {
+        let fd = try UnixSocket.connect(path: path)
+        try UnixSocket.sendAll(fd, frame)
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, 0)  // the launcher closes the connection without a response
+        print("\(label) request: \(n == 0 ? "refused" : "ANSWERED")")
+        close(fd)
+    }
+}
+if mode == "forge" && WireupEnvironment.value(WireupEnvironment.rank) == "0" { try forgeRequests() }
+
 let world = try MPI.initialize()
 switch mode {
 case "ranks":
@@ -207,20 +224,8 @@ case "verbs-link-down":
         fflush(nil)
         exit(3)
     }
-case "forge":  // rank 0 talks to the key-value exchange without the secret, then with a wrong one
-    if world.rank == 0 {
-        let path = WireupEnvironment.value(WireupEnvironment.keyValueSocket)!
-        let wrong = JobSecret(bytes: [UInt8](repeating: 7, count: JobSecret.byteCount))!
-        for (label, frame) in [("unsigned", Array("GET key please\n".utf8)),
-                               ("forged", KeyValueRequest.hello(rank: 0, pid: getpid()).encoded(secret: wrong))] {
-            let fd = try UnixSocket.connect(path: path)
-            try UnixSocket.sendAll(fd, frame)
-            var byte: UInt8 = 0
-            let n = recv(fd, &byte, 1, 0)  // the launcher closes the connection without a response
-            print("\(label) request: \(n == 0 ? "refused" : "ANSWERED")")
-            close(fd)
-        }
-    }
+case "forge":  // done before MPI.initialize (forgeRequests)
+    break
 default:
     print("unknown mode \(mode)")
     exit(64)
