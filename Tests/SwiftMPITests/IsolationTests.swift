@@ -59,23 +59,32 @@ struct IsolationTests {
 
         // Wait for both ranks to run (their TCP listeners are up once wire-up is done).
         var ranks: [String] = []
-        var privateDirectory: String?
-        for _ in 0..<100 where ranks.count < 2 || privateDirectory == nil {
+        for _ in 0..<100 where ranks.count < 2 {
             usleep(50_000)
             ranks = ((try? String(contentsOfFile: "/proc/\(job.pid)/task/\(job.pid)/children", encoding: .utf8)) ?? "")
                 .split(separator: " ").map(String.init)
-            privateDirectory = (try? FileManager.default.contentsOfDirectory(atPath: scratch.path))?
-                .first { $0.hasPrefix("swiftmpi.") }.map { scratch.appendingPathComponent($0).path }
         }
         #expect(ranks.count == 2, "rank pids: \(ranks)")
-        let directory = try #require(privateDirectory)
         usleep(300_000)
 
         // A positive control: the intruder exists and can read what is world-readable.
         #expect(Intruder.run("id -un").output == "\(Intruder.name)\n")
         #expect(Intruder.run("head -c 10 /proc/\(ranks[0])/cmdline").status == 0)
 
-        // The wire-up directory and its key-value socket.
+        // The wire-up directory is gone once both ranks have said hello (nothing else may connect)...
+        #expect(JobRunner.eventually(within: 10) {
+            (try? FileManager.default.contentsOfDirectory(atPath: scratch.path))?.contains { $0.hasPrefix("swiftmpi.") } == false
+        }, "the wire-up directory outlived wire-up")
+        // ... and while it exists (here: ranks that never say hello), it and its socket are closed.
+        let waiting = try ChildProcess(JobRunner.launcher, ["-n", "2", "sleep", "20"], environment: environment)
+        defer { kill(waiting.pid, SIGKILL); waiting.wait() }
+        var privateDirectory: String?
+        for _ in 0..<100 where privateDirectory == nil {
+            usleep(50_000)
+            privateDirectory = (try? FileManager.default.contentsOfDirectory(atPath: scratch.path))?
+                .first { $0.hasPrefix("swiftmpi.") }.map { scratch.appendingPathComponent($0).path }
+        }
+        let directory = try #require(privateDirectory)
         let attributes = try FileManager.default.attributesOfItem(atPath: directory)
         #expect((attributes[.posixPermissions] as? Int) == 0o700)
         #expect(Intruder.run("ls \(directory)").status != 0)
@@ -115,7 +124,6 @@ struct IsolationTests {
         let output = ((try? String(contentsOfFile: stdout, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "")
         #expect(output.contains("rank 1 exchanged"), "output: \(output)")
         #expect(!output.contains(secret))
-        #expect(!FileManager.default.fileExists(atPath: directory), "the wire-up directory outlived the job")
     }
 
     /// The TCP ports the processes listen on, from /proc/net/tcp and their socket inodes.

@@ -75,19 +75,23 @@ struct LauncherJobTests {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-tmp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let segments = { Set(((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix("swiftmpi-") }) }
-        let before = segments()
         let launcher = try ChildProcess(JobRunner.launcher, ["-n", "3", "swiftmpi-testrank", "sleep", "60"],
                                         environment: ProcessInfo.processInfo.environment.merging(
                                             ["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19)), "TMPDIR": scratch.path]) { $1 })
         #expect(JobRunner.eventually(within: 10) { JobRunner.livePIDs(withEnvironment: mark).count == 4 })
         // Every rank has said hello (they sleep after MPI.initialize): the directory goes at once.
         #expect(JobRunner.eventually(within: 10) { (try? FileManager.default.contentsOfDirectory(atPath: scratch.path))?.isEmpty == true })
+        let jobID = JobRunner.livePIDs(withEnvironment: mark).lazy.compactMap { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/environ", encoding: .utf8))?.split(separator: "\0")
+                .first { $0.hasPrefix("SWIFTMPI_JOB_ID=") }.map { String($0.dropFirst("SWIFTMPI_JOB_ID=".count)) }
+        }.first
+        #expect(jobID != nil)
         kill(launcher.pid, SIGKILL)
         launcher.wait()
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
-        #expect(segments().subtracting(before).isEmpty, "segments left: \(segments().subtracting(before))")
+        let segments = ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix("swiftmpi-\(jobID ?? "?")-") }
+        #expect(segments.isEmpty, "segments left: \(segments)")
     }
 
     private func startLauncher(_ arguments: [String], mark: String) throws -> ChildProcess {

@@ -65,7 +65,7 @@ struct MultiHostTests {
         #expect(result.seconds < 20)
     }
 
-    @Test("killing one host's daemon aborts the job and leaves no rank behind")
+    @Test("killing one host's daemon after wire-up aborts the job and leaves no rank and no file behind")
     func daemonKilled() throws {
         let mark = UUID().uuidString
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-mh-\(mark)")
@@ -76,7 +76,8 @@ struct MultiHostTests {
         let process = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", "swmh1", JobRunner.launcher, "--launch-agent",
                                                             "\(SimulatedHosts.ip!) netns exec %h", "--host", "swmh1:1,swmh2:2", "-n", "3",
                                                             "swiftmpi-testrank", "sleep", "60"],
-                                       environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": mark]) { $1 },
+                                       environment: ProcessInfo.processInfo.environment.merging(
+                                           ["SWIFTMPI_TEST_MARK": mark, "TMPDIR": scratch.path]) { $1 },
                                        stderrPath: errURL.path)
         // launcher + 2 daemons (one per host) + 3 ranks carry the mark
         #expect(JobRunner.eventually(within: 20) { JobRunner.livePIDs(withEnvironment: mark).count >= 6 })
@@ -85,12 +86,22 @@ struct MultiHostTests {
             return command.contains("--daemon-host\u{0}1")
         }
         #expect(daemon != nil)
+        usleep(500_000)  // wire-up done: ranks sleep after MPI.initialize (a SIGKILL during wire-up is the documented window)
+        let jobID = JobRunner.livePIDs(withEnvironment: mark).lazy.compactMap { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/environ", encoding: .utf8))?.split(separator: "\0")
+                .first { $0.hasPrefix("SWIFTMPI_JOB_ID=") }.map { String($0.dropFirst("SWIFTMPI_JOB_ID=".count)) }
+        }.first
+        #expect(jobID != nil)
         if let daemon { kill(daemon, SIGKILL) }
         let status = process.wait()
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         #expect(status != 0)
         #expect(stderr.contains("swiftmpirun: lost the daemon on host swmh2 (connection closed); job aborted"), "stderr: \(stderr)")
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
+        // Nothing of the job is left: no key-value directory (TMPDIR here) and no segment.
+        let left = ((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).filter { $0.hasPrefix("swiftmpi.") }
+            + ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix("swiftmpi-\(jobID ?? "?")-") }
+        #expect(left.isEmpty, "left behind: \(left)")
     }
 
     @Test("a foreign process connecting to a rank's TCP port from another host is rejected; the job goes on")
