@@ -25,9 +25,10 @@ let package = Package(
             name: "swiftmpirun", dependencies: ["SwiftMPILauncherParsing", "SwiftMPIWireup", "SwiftMPITransport", "CShims"],
             path: "Launcher/swiftmpirun",
             // A release launcher is one static executable: no dynamic loader, no relocations, no
-            // libstdc++ to map — it starts in ~0.5 ms instead of ~1.4 ms, which is most of
-            // `swiftmpirun -n 2 /bin/true` (README, Performance). It dlopen()s only for --info (libnuma,
-            // libibverbs), which glibc supports from static programs on the glibc they were built on.
+            // libstdc++ to map — it starts in ~0.85 ms instead of ~1.9 ms, a large part of
+            // `swiftmpirun -n 2 /bin/true` (docs/Design.md, Launcher). It dlopen()s only for --info
+            // (libnuma, libibverbs), which glibc supports from static programs on the glibc they
+            // were built with. Ranks stay dynamic (they dlopen verbs and PMIx).
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(name: "swiftmpi-bench", dependencies: ["SwiftMPI"], path: "Benchmarks/Sources"),
         .executableTarget(name: "swiftmpi-hello", dependencies: ["SwiftMPI"], path: "Examples/Hello"),

@@ -24,7 +24,7 @@
 #     TIMEOUT                seconds allowed per benchmark run (default 900)
 #     SWIFT_BIN              where swiftmpirun, swiftmpi-bench, swiftmpi-hello are (default .build/release)
 # Results: <OUT>/raw/<path>.<benchmark>.<library>.rep<N>.txt (+ .err), launch/*.json, commands.txt
-# (every command run, exactly), runs.tsv (duration and load average of each run), env.txt, paths.txt
+# (every command run, exactly), runs.tsv (duration, load average and placement probes of each run), env.txt, paths.txt
 # (evidence of the transport each library chose), summary.md, summary.csv, plot.svg.
 #
 # Decisions:
@@ -42,6 +42,11 @@
 # - Reference programs are rebuilt every run (a second each) into .build/reference/, so they always
 #   match Benchmarks/Reference/. The Swift binaries are only built when missing (a release build
 #   takes minutes); a warning says when sources are newer than the binaries.
+# - Placement: the 2-vCPU VMs switch between a fast and a slow vCPU placement (a cache line passed
+#   between the vCPUs in ~0.05 or ~0.25-0.3 us) every few seconds to minutes, and every library's
+#   small-message latency and mid-size bandwidth follow it. Benchmarks/Reference/placement_probe.c
+#   measures it before and after each run (runs.tsv); plot.py adds the ratio among runs made in the
+#   fast placement and among those made in the slow one, beside the overall medians.
 # - Any failed run stops everything (set -euo pipefail, the run's stderr is shown): a comparison
 #   with silently missing cells is worse than none. A missing peer library is skipped, loudly.
 set -euo pipefail
@@ -137,6 +142,8 @@ stale=$(find "$ROOT/Sources" "$ROOT/Launcher" "$ROOT/CShims" "$BENCH_DIR/Sources
 
 # Peers: build the reference programs with each library's compiler wrapper, or skip the library.
 mkdir -p "$REF_BIN"
+cc -std=c11 -O2 -Wall -Wextra -pthread -o "$REF_BIN/placement_probe" "$BENCH_DIR/Reference/placement_probe.c" \
+    || die "cannot build the placement probe (a C compiler is needed)"
 declare -A PEER_NAME=([swiftmpi]="SwiftMPI" [openmpi]="Open MPI" [mpich]="MPICH")
 libs=()
 for lib in $LIBS; do
@@ -259,7 +266,7 @@ done
 
 # -------------------------------------------------------------------------- the benchmark runs
 nlibs=${#libs[@]}
-printf 'rep\tpath\tbenchmark\tlibrary\tseconds\tload1\n' > "$OUT/runs.tsv"
+printf 'rep\tpath\tbenchmark\tlibrary\tseconds\tload1\tprobe_before_us\tprobe_after_us\n' > "$OUT/runs.tsv"
 started=$SECONDS
 echo "== $REPS repetitions of [$BENCHMARKS] on [$PATHS] for [${libs[*]}] -> $OUT"
 for rep in $(seq 1 "$REPS"); do
@@ -273,13 +280,15 @@ for rep in $(seq 1 "$REPS"); do
                 read -r -a prefix <<< "$(launcher "$lib" "$path")"
                 printf '[rep %d/%d] %-3s %-9s %-8s ' "$rep" "$REPS" "$path" "$bench" "$lib"
                 load=$(cut -d' ' -f1 /proc/loadavg)
+                before=$("$REF_BIN/placement_probe" 2> /dev/null || echo nan)
                 t0=$EPOCHREALTIME
                 out="$OUT/raw/$path.$bench.$lib.rep$rep.txt"
                 run "$out" "${prefix[@]}" "$(program "$lib" bench)" "$bench" "${args[@]}"
                 seconds=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+                after=$("$REF_BIN/placement_probe" 2> /dev/null || echo nan)
                 grep -q '^ *[0-9]' "$out" || die "no result rows in $out"
-                printf '%6ss  (load %s)\n' "$seconds" "$load"
-                printf '%d\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$path" "$bench" "$lib" "$seconds" "$load" >> "$OUT/runs.tsv"
+                printf '%6ss  (load %s, placement probe %s/%s us)\n' "$seconds" "$load" "$before" "$after"
+                printf '%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$path" "$bench" "$lib" "$seconds" "$load" "$before" "$after" >> "$OUT/runs.tsv"
             done
         done
     done

@@ -21,6 +21,13 @@ Decisions:
   for latency, the highest for bandwidth and message rate. So below 1 is better for latency, above 1
   is better for bandwidth; the table header says which. The last row is the geometric mean of the
   ratios over the sizes, one number per table.
+- "fast placement" and "slow placement": the same ratio among the runs made in one vCPU placement
+  only, with the number of runs behind each side. These VMs switch between a placement where a
+  cache line passes between the vCPUs in ~0.05 us and one where it takes ~0.25-0.3 us, every few
+  seconds to minutes; compare.sh probes before and after each run (runs.tsv) and a run counts for a
+  placement when both probes agree (under 0.15 us: fast; from 0.15 us: slow). The overall medians of
+  a cell can come from different placements for different libraries (3 slow repetitions of 5 for
+  one, 2 for another); the per-placement ratios compare like with like. All three are printed.
 - mbw-mr is summarized by its messages/s column (its MB/s is the same rate times the size).
 - The size 0 rows are in the tables but not in the plot (a log axis has no 0).
 """
@@ -50,6 +57,7 @@ BENCHMARKS = {  # name: (title, unit, higher is better)
     "barrier": ("Barrier", "us", False),
 }
 PATHS = {"shm": "shared memory", "tcp": "TCP over loopback"}
+PLACEMENT_THRESHOLD_US = 0.15  # placement_probe.c: ~0.05 us in the fast placement, ~0.25-0.3 in the slow one
 RAW_NAME = re.compile(r"^(shm|tcp)\.([a-z-]+)\.(swiftmpi|openmpi|mpich)\.rep(\d+)\.txt$")
 
 
@@ -77,6 +85,7 @@ def load_benchmarks(results):
     """{(path, benchmark): {size: {library: [value per repetition]}}} and the repetitions seen."""
     data = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     repetitions = set()
+    by_repetition = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
     for file in sorted(glob.glob(os.path.join(results, "raw", "*.txt"))):
         match = RAW_NAME.match(os.path.basename(file))
         if not match:
@@ -87,7 +96,29 @@ def load_benchmarks(results):
         repetitions.add(int(repetition))
         for size, value in read_rows(file, benchmark).items():
             data[(path, benchmark)][size][library].append(value)
-    return data, repetitions
+            by_repetition[(path, benchmark)][size][int(repetition)][library] = value
+    return data, by_repetition, repetitions
+
+
+def load_placements(results):
+    """{(path, benchmark, library, repetition): 'fast' | 'slow'} from runs.tsv's placement probes;
+    runs whose two probes disagree (or results without probes) are left out."""
+    placements = {}
+    runs = os.path.join(results, "runs.tsv")
+    if not os.path.exists(runs):
+        return placements
+    with open(runs) as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            try:
+                probes = (float(row["probe_before_us"]), float(row["probe_after_us"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+            key = (row["path"], row["benchmark"], row["library"], int(row["rep"]))
+            if max(probes) < PLACEMENT_THRESHOLD_US:
+                placements[key] = "fast"
+            elif min(probes) >= PLACEMENT_THRESHOLD_US:
+                placements[key] = "slow"
+    return placements
 
 
 def load_launch(results):
@@ -131,6 +162,23 @@ def size_label(size):
     return str(size)
 
 
+def placement_ratio(repetitions, placements, key, placement, higher_is_better):
+    """(ratio, 'x.xx (n, m)') of the medians over the runs made in `placement` only: SwiftMPI's over
+    the best peer's, n and m their numbers of runs; (None, '–') when a side has none."""
+    values = defaultdict(list)
+    for repetition, by_library in repetitions.items():
+        for lib, value in by_library.items():
+            if placements.get((*key, lib, repetition)) == placement:
+                values[lib].append(value)
+    medians = {lib: statistics.median(v) for lib, v in values.items()}
+    ratio, text = ratio_cell(medians, higher_is_better)
+    if ratio is None:
+        return None, "–"
+    peers = {lib: m for lib, m in medians.items() if lib != "swiftmpi" and m > 0}
+    best = (max if higher_is_better else min)(peers, key=peers.get)
+    return ratio, f"{ratio:.2f} ({len(values['swiftmpi'])}, {len(values[best])})"
+
+
 def ratio_cell(medians, higher_is_better):
     """'0.93 (Open MPI)': SwiftMPI / the best peer of the row; None when a side is missing."""
     peers = {lib: v for lib, v in medians.items() if lib != "swiftmpi" and v > 0}
@@ -166,12 +214,15 @@ def header_lines(results, repetitions, libraries):
         f"- repetitions: {len(repetitions)} (interleaved); each cell is the median, ±x% = (max − min) / 2 as % of the median",
         "- SwiftMPI / best peer: SwiftMPI's median over the best peer's median in the row; "
         "the table title says whether lower or higher is better",
+        "- fast / slow placement: the same ratio among the runs made in that vCPU placement only (a cache "
+        f"line passed between the vCPUs in under / from {PLACEMENT_THRESHOLD_US} us before and after the run); "
+        "(n, m): SwiftMPI's and the best peer's numbers of such runs",
         "",
     ]
     return lines
 
 
-def benchmark_tables(data, libraries):
+def benchmark_tables(data, by_repetition, placements, libraries):
     lines, rows_csv = [], []
     for path in PATHS:
         for benchmark, (title, unit, higher) in BENCHMARKS.items():
@@ -183,9 +234,9 @@ def benchmark_tables(data, libraries):
             lines += [f"## {title}, {PATHS[path]} ({unit}; {better})", ""]
             size_column = "" if benchmark == "barrier" else "size | "
             names = " | ".join(f"{NAME[lib]} (n={max(len(table[s][lib]) for s in table)})" for lib in libraries)
-            lines.append(f"| {size_column}{names} | SwiftMPI / best peer |")
-            lines.append("|" + "---:|" * ((0 if benchmark == "barrier" else 1) + len(libraries) + 1))
-            ratios = []
+            lines.append(f"| {size_column}{names} | SwiftMPI / best peer | fast placement | slow placement |")
+            lines.append("|" + "---:|" * ((0 if benchmark == "barrier" else 1) + len(libraries) + 3))
+            ratios, by_placement = [], {"fast": [], "slow": []}
             for size in sorted(table):
                 cells, medians = [], {}
                 for lib in libraries:
@@ -200,12 +251,20 @@ def benchmark_tables(data, libraries):
                 ratio, text = ratio_cell(medians, higher)
                 if ratio:
                     ratios.append(ratio)
+                placed = []
+                for placement in ("fast", "slow"):
+                    value, cell = placement_ratio(by_repetition.get((path, benchmark), {}).get(size, {}), placements,
+                                                  (path, benchmark), placement, higher)
+                    if value:
+                        by_placement[placement].append(value)
+                    placed.append(cell)
                 first = "" if benchmark == "barrier" else f"{size_label(size)} | "
-                lines.append(f"| {first}{' | '.join(cells)} | {text} |")
+                lines.append(f"| {first}{' | '.join(cells)} | {text} | {' | '.join(placed)} |")
             if len(ratios) > 1:
-                geomean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+                means = [math.exp(sum(math.log(r) for r in values) / len(values)) if values else None
+                         for values in (ratios, by_placement["fast"], by_placement["slow"])]
                 blanks = " | " * (len(libraries) + 1)
-                lines.append(f"| geometric mean{blanks}**{geomean:.2f}** |")
+                lines.append(f"| geometric mean{blanks}" + " | ".join(f"**{m:.2f}**" if m else "–" for m in means) + " |")
             lines.append("")
     return lines, rows_csv
 
@@ -370,7 +429,7 @@ def main():
         print(__doc__)
         sys.exit(0 if len(sys.argv) == 2 else 2)
     results = sys.argv[1] if len(sys.argv) == 2 else newest_results()
-    data, repetitions = load_benchmarks(results)
+    data, by_repetition, repetitions = load_benchmarks(results)
     launch = load_launch(results)
     if not data and not launch:
         sys.exit(f"plot.py: no results in {results}/raw or {results}/launch")
@@ -378,7 +437,7 @@ def main():
     present |= {lib for test in launch.values() for lib in test}
     libraries = [key for key, _, _ in LIBRARIES if key in present]
 
-    tables, rows_csv = benchmark_tables(data, libraries)
+    tables, rows_csv = benchmark_tables(data, by_repetition, load_placements(results), libraries)
     markdown = "\n".join(header_lines(results, repetitions, libraries) + tables + launch_table(launch, libraries))
     with open(os.path.join(results, "summary.md"), "w") as f:
         f.write(markdown)
