@@ -43,7 +43,7 @@
 #   match Benchmarks/Reference/. The Swift binaries are only built when missing (a release build
 #   takes minutes); a warning says when sources are newer than the binaries.
 # - Placement: the 2-vCPU VMs switch between a fast and a slow vCPU placement (a cache line passed
-#   between the vCPUs in ~0.05 or ~0.25-0.3 us) every few seconds to minutes, and every library's
+#   between the vCPUs in ~0.03 or ~0.16-0.2 us) every few seconds to minutes, and every library's
 #   small-message latency and mid-size bandwidth follow it. Benchmarks/Reference/placement_probe.c
 #   measures it before and after each run (runs.tsv); plot.py adds the ratio among runs made in the
 #   fast placement and among those made in the slow one, beside the overall medians.

@@ -23,9 +23,9 @@ Decisions:
   ratios over the sizes, one number per table.
 - "fast placement" and "slow placement": the same ratio among the runs made in one vCPU placement
   only, with the number of runs behind each side. These VMs switch between a placement where a
-  cache line passes between the vCPUs in ~0.05 us and one where it takes ~0.25-0.3 us, every few
+  cache line passes between the vCPUs in ~0.03 us and one where it takes ~0.16-0.2 us, every few
   seconds to minutes; compare.sh probes before and after each run (runs.tsv) and a run counts for a
-  placement when both probes agree (under 0.15 us: fast; from 0.15 us: slow). The overall medians of
+  placement when both probes agree (under 0.1 us: fast; from 0.1 us: slow). The overall medians of
   a cell can come from different placements for different libraries (3 slow repetitions of 5 for
   one, 2 for another); the per-placement ratios compare like with like. All three are printed.
 - mbw-mr is summarized by its messages/s column (its MB/s is the same rate times the size).
@@ -57,7 +57,7 @@ BENCHMARKS = {  # name: (title, unit, higher is better)
     "barrier": ("Barrier", "us", False),
 }
 PATHS = {"shm": "shared memory", "tcp": "TCP over loopback"}
-PLACEMENT_THRESHOLD_US = 0.15  # placement_probe.c: ~0.05 us in the fast placement, ~0.25-0.3 in the slow one
+PLACEMENT_THRESHOLD_US = 0.1  # placement_probe.c: ~0.03 us in the fast placement, ~0.16-0.2 in the slow one
 RAW_NAME = re.compile(r"^(shm|tcp)\.([a-z-]+)\.(swiftmpi|openmpi|mpich)\.rep(\d+)\.txt$")
 
 

@@ -4,7 +4,7 @@
  *                            between two threads pinned to the first two allowed CPUs
  *
  * The 2-vCPU VMs these benchmarks run on switch, every few seconds to minutes, between a placement
- * where that takes ~0.05 us (the vCPUs share a core's caches) and one where it takes ~0.25-0.3 us
+ * where that takes ~0.03 us (the vCPUs share a core's caches) and one where it takes ~0.16-0.2 us
  * (they share none). Every MPI library's small-message latency and mid-size bandwidth follow it, so
  * compare.sh probes before and after each run and plot.py compares runs of the same placement.
  * 20 000 round trips: 2-12 ms. Plain C and pthreads; no MPI. */
