@@ -135,9 +135,10 @@ if ((${#need_swift[@]})); then
         (cd "$ROOT" && swift build -c release --static-swift-stdlib --product "$product")
     done
 fi
-stale=$(find "$ROOT/Sources" "$ROOT/Launcher" "$ROOT/CShims" "$BENCH_DIR/Sources" -newer "$SWIFT_BIN/swiftmpi-bench" \
-    -type f 2> /dev/null | head -3 || true)
-[[ -z $stale ]] || warn "sources are newer than $SWIFT_BIN/swiftmpi-bench (e.g. ${stale//$'\n'/, });" \
+stale=$({ find "$ROOT/Sources" "$ROOT/CShims" "$BENCH_DIR/Sources" -newer "$SWIFT_BIN/swiftmpi-bench" -type f
+          find "$ROOT/Launcher" "$ROOT/Sources/SwiftMPIWireup" "$ROOT/Sources/SwiftMPITransport" "$ROOT/CShims" -newer "$SWIFT_BIN/swiftmpirun" -type f; } \
+    2> /dev/null | head -3 || true)
+[[ -z $stale ]] || warn "sources are newer than the release binaries in $SWIFT_BIN (e.g. ${stale//$'\n'/, });" \
     "run 'swift build -c release --static-swift-stdlib' first to measure the current code"
 
 # Peers: build the reference programs with each library's compiler wrapper, or skip the library.
