@@ -65,6 +65,19 @@ enum JobRunner {
         }
     }
 
+    /// The job ID (`SWIFTMPI_JOB_ID`) of the live ranks carrying `marker`, read from /proc.
+    static func jobID(ofRanksWith marker: String) -> String? {
+        livePIDs(withEnvironment: marker).lazy.compactMap { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/environ", encoding: .utf8))?.split(separator: "\0")
+                .first { $0.hasPrefix("SWIFTMPI_JOB_ID=") }.map { String($0.dropFirst("SWIFTMPI_JOB_ID=".count)) }
+        }.first
+    }
+
+    /// The shared-memory segment names of job `jobID` present in /dev/shm.
+    static func segments(ofJob jobID: String?) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix("swiftmpi-\(jobID ?? "?")-") }
+    }
+
     /// Waits up to `seconds` for `condition`, polling; returns whether it became true.
     static func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
         let end = Date().addingTimeInterval(seconds)

@@ -86,12 +86,14 @@ struct MultiHostTests {
             return command.contains("--daemon-host\u{0}1")
         }
         #expect(daemon != nil)
-        usleep(500_000)  // wire-up done: ranks sleep after MPI.initialize (a SIGKILL during wire-up is the documented window)
-        let jobID = JobRunner.livePIDs(withEnvironment: mark).lazy.compactMap { pid in
-            (try? String(contentsOfFile: "/proc/\(pid)/environ", encoding: .utf8))?.split(separator: "\0")
-                .first { $0.hasPrefix("SWIFTMPI_JOB_ID=") }.map { String($0.dropFirst("SWIFTMPI_JOB_ID=".count)) }
-        }.first
+        // After wire-up (ranks sleep after MPI.initialize; a SIGKILL during wire-up is the window
+        // docs/Design.md describes): no segment name and no key-value directory of the job is left.
+        let jobID = JobRunner.jobID(ofRanksWith: mark)
         #expect(jobID != nil)
+        #expect(JobRunner.eventually(within: 10) {
+            JobRunner.segments(ofJob: jobID).isEmpty
+                && ((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).allSatisfy { !$0.hasPrefix("swiftmpi.") }
+        })
         if let daemon { kill(daemon, SIGKILL) }
         let status = process.wait()
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
@@ -100,7 +102,7 @@ struct MultiHostTests {
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
         // Nothing of the job is left: no key-value directory (TMPDIR here) and no segment.
         let left = ((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).filter { $0.hasPrefix("swiftmpi.") }
-            + ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix("swiftmpi-\(jobID ?? "?")-") }
+            + JobRunner.segments(ofJob: jobID)
         #expect(left.isEmpty, "left behind: \(left)")
     }
 
