@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <string.h>
 #include <pthread.h>
@@ -120,4 +121,47 @@ int cshims_bind_to_cpu(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : errno;
+}
+
+// The wire-up guard: one name per process, set before the segment exists and cleared after its name
+// is gone. Only async-signal-safe calls in the handler.
+static char guarded_name[256];
+static int guard_active = 0;
+static int saved_parent_death_signal = 0;
+static struct sigaction saved_term_action;
+
+static void remove_guarded_name(int sig) {
+    (void)sig;
+    shm_unlink(guarded_name);
+    _exit(128 + SIGTERM);
+}
+
+int cshims_name_guard_begin(const char *shm_name) {
+    if (guard_active) return EBUSY;
+    if (strlen(shm_name) >= sizeof guarded_name) return ENAMETOOLONG;
+    int current = 0;
+    if (prctl(PR_GET_PDEATHSIG, &current) != 0) return errno;
+    if (current == 0) return 0;  // nobody asked this process to die with its parent
+    strcpy(guarded_name, shm_name);
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = remove_guarded_name;
+    sigfillset(&action.sa_mask);
+    if (sigaction(SIGTERM, &action, &saved_term_action) != 0) return errno;
+    saved_parent_death_signal = current;
+    guard_active = 1;
+    // Until now the parent's death sent `current` (SIGKILL): no moment is unguarded.
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
+        int err = errno;
+        cshims_name_guard_end();
+        return err;
+    }
+    return 0;
+}
+
+void cshims_name_guard_end(void) {
+    if (!guard_active) return;
+    (void)prctl(PR_SET_PDEATHSIG, saved_parent_death_signal);
+    (void)sigaction(SIGTERM, &saved_term_action, NULL);
+    guard_active = 0;
 }

@@ -42,6 +42,16 @@ int cshims_spawn(const char *path, char *const argv[], char *const envp[],
                  int in_fd, int out_fd, int err_fd, int cpu, int parent_death_signal,
                  pid_t *pid_out);
 
+/// Guards a shared-memory name while wire-up runs: if this process was started with a parent-death
+/// signal (as swiftmpirun starts ranks, with SIGKILL), it becomes SIGTERM until
+/// ``cshims_name_guard_end``, and SIGTERM (the parent's death, or a forwarded signal) removes the
+/// name `shm_name` (shm_unlink, async-signal-safe) and exits with status 128+15. Without a
+/// parent-death signal nothing changes. Returns 0 or an errno.
+int cshims_name_guard_begin(const char *shm_name);
+
+/// Ends the guard: SIGTERM's previous action and the previous parent-death signal come back.
+void cshims_name_guard_end(void);
+
 /// Writes the CPUs this process may run on (ascending) into `cpus` (up to `capacity`) and their
 /// number into `*count_out`. Returns 0 or an errno.
 int cshims_allowed_cpus(int *cpus, int capacity, int *count_out);

@@ -60,9 +60,14 @@ public final class SharedMemoryTransport {
         let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
         segmentBytes = ringBytes * localSize + Self.collectiveChannelCount * 2 * Self.collectiveBufferBytes
         ownName = Self.segmentName(jobID: jobID, localRank: localRank)
+        // From here until the name is unlinked, the death of the launcher that started this rank
+        // removes the name instead of leaving it in /dev/shm (cshims_name_guard_begin; a no-op
+        // for processes started without a parent-death signal; one guarded name per process).
+        _ = cshims_name_guard_begin(ownName)
         var address: UnsafeMutableRawPointer?
         let error = cshims_segment_create(ownName, segmentBytes, &address)
         guard error == 0, let address else {
+            cshims_name_guard_end()
             throw TransportError("cannot create shared-memory segment \(ownName) of \(segmentBytes) bytes", errno: error)
         }
         ownSegment = address
@@ -119,6 +124,7 @@ public final class SharedMemoryTransport {
         guard !unlinked else { return }
         unlinked = true
         _ = cshims_segment_unlink(ownName)
+        cshims_name_guard_end()
     }
 
     deinit {

@@ -54,6 +54,11 @@ func forgeRequests() throws {
     }
 }
 if mode == "forge" && WireupEnvironment.value(WireupEnvironment.rank) == "0" { try forgeRequests() }
+// late-init: the last rank sleeps before MPI.initialize, so the others wait in wire-up with their
+// segments created and named (a launcher killed then must not leave the names behind).
+if mode == "late-init" && WireupEnvironment.value(WireupEnvironment.rank) == WireupEnvironment.value(WireupEnvironment.size).map({ "\(Int($0)! - 1)" }) {
+    sleep(60)
+}
 
 let world = try MPI.initialize()
 switch mode {
@@ -74,6 +79,8 @@ case "abort":  // abort <code> <rank>
 case "no-finalize":  // rank 0 returns without MPI.finalize
     if world.rank == 0 { exit(0) }
     sleep(60)
+case "late-init":  // see above; reached only if nobody killed the job
+    break
 case "sleep":
     sleep(UInt32(argument(1, default: 60)))
 case "lines":  // lines <count>: long lines written in small pieces

@@ -92,6 +92,24 @@ struct LauncherJobTests {
         #expect(JobRunner.segments(ofJob: jobID).isEmpty)
     }
 
+    @Test("kill -9 of swiftmpirun during wire-up, with segments created and named, leaves no segment behind")
+    func launcherDeathDuringWireup() throws {
+        let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
+        let launcher = try startLauncher(["-n", "3", "swiftmpi-testrank", "late-init"], mark: mark)
+        #expect(JobRunner.eventually(within: 10) { JobRunner.livePIDs(withEnvironment: mark).count == 4 })
+        let jobID = JobRunner.jobID(ofRanksWith: mark)
+        #expect(jobID != nil)
+        // Ranks 0 and 1 have created their segments and wait in the fence for rank 2, which sleeps.
+        #expect(JobRunner.eventually(within: 10) { JobRunner.segments(ofJob: jobID).count == 2 },
+                "segments: \(JobRunner.segments(ofJob: jobID))")
+        kill(launcher.pid, SIGKILL)
+        launcher.wait()
+        #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
+        #expect(JobRunner.eventually(within: 5) { JobRunner.segments(ofJob: jobID).isEmpty },
+                "left behind: \(JobRunner.segments(ofJob: jobID))")
+        for name in JobRunner.segments(ofJob: jobID) { unlink("/dev/shm/\(name)") }
+    }
+
     private func startLauncher(_ arguments: [String], mark: String) throws -> ChildProcess {
         try ChildProcess(JobRunner.launcher, arguments,
                          environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19))]) { $1 })
