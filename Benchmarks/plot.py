@@ -171,21 +171,27 @@ def placement_ratio(repetitions, placements, key, placement, higher_is_better):
             if placements.get((*key, lib, repetition)) == placement:
                 values[lib].append(value)
     medians = {lib: statistics.median(v) for lib, v in values.items()}
-    ratio, text = ratio_cell(medians, higher_is_better)
-    if ratio is None:
+    best = best_peer(medians, higher_is_better)
+    if best is None:
         return None, "–"
-    peers = {lib: m for lib, m in medians.items() if lib != "swiftmpi" and m > 0}
-    best = (max if higher_is_better else min)(peers, key=peers.get)
+    ratio = medians["swiftmpi"] / medians[best]
     return ratio, f"{ratio:.2f} ({len(values['swiftmpi'])}, {len(values[best])})"
+
+
+def best_peer(medians, higher_is_better):
+    """The peer library with the best median, or None when SwiftMPI or every peer is missing."""
+    peers = {lib: v for lib, v in medians.items() if lib != "swiftmpi" and v > 0}
+    if "swiftmpi" not in medians or not peers:
+        return None
+    return (max if higher_is_better else min)(peers, key=peers.get)
 
 
 def ratio_cell(medians, higher_is_better):
     """'0.93 (Open MPI)': SwiftMPI / the best peer of the row; None when a side is missing."""
-    peers = {lib: v for lib, v in medians.items() if lib != "swiftmpi" and v > 0}
-    if "swiftmpi" not in medians or not peers:
+    best = best_peer(medians, higher_is_better)
+    if best is None:
         return None, "–"
-    best = (max if higher_is_better else min)(peers, key=peers.get)
-    ratio = medians["swiftmpi"] / peers[best]
+    ratio = medians["swiftmpi"] / medians[best]
     return ratio, f"{ratio:.2f} ({NAME[best]})"
 
 

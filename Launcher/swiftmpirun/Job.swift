@@ -31,6 +31,8 @@ final class Job {
     /// Removed as soon as every rank has said hello (nothing else connects to it), so that a
     /// launcher killed later leaves nothing behind; and again, harmlessly, when the job ends.
     private var directory: PrivateDirectory?
+    /// Ranks that have said hello (the key-value server refuses a second hello from a rank).
+    private var greeted = 0
     private lazy var termination = TerminationPolicy(clock: now) { [unowned self] signal in killAll(signal) }
 
     init(plan: JobPlan) { self.plan = plan }
@@ -162,7 +164,8 @@ final class Job {
         switch event {
         case .hello(let rank, _):
             ranks[rank].initialized = true
-            if ranks.allSatisfy(\.initialized) { directory?.remove() }
+            greeted += 1
+            if greeted == ranks.count { directory?.remove() }
         case .finalized(let rank):
             ranks[rank].finalized = true
         case .abort(let rank, let code, let message):

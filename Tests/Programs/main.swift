@@ -53,12 +53,13 @@ func forgeRequests() throws {
         close(fd)
     }
 }
-if mode == "forge" && WireupEnvironment.value(WireupEnvironment.rank) == "0" { try forgeRequests() }
+// Modes that act before MPI.initialize read the rank and size the launcher set.
+let launchedRank = WireupEnvironment.value(WireupEnvironment.rank).flatMap { Int($0) }
+let launchedSize = WireupEnvironment.value(WireupEnvironment.size).flatMap { Int($0) }
+if mode == "forge" && launchedRank == 0 { try forgeRequests() }
 // late-init: the last rank sleeps before MPI.initialize, so the others wait in wire-up with their
 // segments created and named (a launcher killed then must not leave the names behind).
-if mode == "late-init" && WireupEnvironment.value(WireupEnvironment.rank) == WireupEnvironment.value(WireupEnvironment.size).map({ "\(Int($0)! - 1)" }) {
-    sleep(60)
-}
+if mode == "late-init", let launchedRank, let launchedSize, launchedRank == launchedSize - 1 { sleep(60) }
 
 let world = try MPI.initialize()
 switch mode {
