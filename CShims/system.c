@@ -6,11 +6,12 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
-int cshims_socket_peer_pid(int fd, pid_t *pid_out) {
+int cshims_socket_peer_credentials(int fd, pid_t *pid_out, uid_t *uid_out) {
     struct ucred credentials;
     socklen_t length = sizeof credentials;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return errno;
     *pid_out = credentials.pid;
+    *uid_out = credentials.uid;
     return 0;
 }
 

@@ -34,7 +34,9 @@ extern "C" {
 /// Starts `path` as a new process with `argv` and `envp` (NULL-terminated arrays).
 /// The child gets `in_fd`, `out_fd` and `err_fd` as its standard streams, becomes the leader of a new
 /// process group, receives `parent_death_signal` (0 = none) when its parent dies, runs with an empty
-/// signal mask and default dispositions, and is bound to CPU `cpu` when `cpu >= 0`.
+/// signal mask and default dispositions for the signals a launcher ignores, forwards or may catch
+/// (process.c lists them; the caller must catch no other signal with a handler), and is bound to
+/// CPU `cpu` when `cpu >= 0`.
 /// Returns 0 and the child's pid in `*pid_out`, or the errno of the failed vfork, set-up or execve
 /// (reported by the child through a close-on-exec pipe: a missing program is an error here, not an
 /// exit status later).
@@ -61,9 +63,9 @@ int cshims_bind_to_cpu(int cpu);
 
 // MARK: - Sockets and randomness
 
-/// The process id of the peer of a connected Unix socket (SO_PEERCRED, which needs _GNU_SOURCE and
-/// so is not visible to Swift). Returns 0 or an errno.
-int cshims_socket_peer_pid(int fd, pid_t *pid_out);
+/// The process and user ids of the peer of a connected Unix socket, as they were when it connected
+/// (SO_PEERCRED, which needs _GNU_SOURCE and so is not visible to Swift). Returns 0 or an errno.
+int cshims_socket_peer_credentials(int fd, pid_t *pid_out, uid_t *uid_out);
 
 /// Creates a pipe whose both ends are close-on-exec (pipe2 needs _GNU_SOURCE). Returns 0 or an errno.
 int cshims_pipe_cloexec(int fds[2]);

@@ -31,9 +31,8 @@ final class Daemon {
     private var relays: [(rank: Int, stream: UInt8, fd: Int32)] = []
     private var keyValueConnections: [Int32: (decoder: KeyValueFrameDecoder, rank: Int?)] = [:]
     private var connectionOfRank: [Int: Int32] = [:]
-    /// The key-value socket's directory: removed once every local rank has said hello (so a daemon
-    /// killed later leaves nothing behind), and again, harmlessly, at the end.
-    private var directory: PrivateDirectory?
+    /// The key-value socket (abstract, ``UnixSocket``): closed once every local rank has said hello.
+    private var listenFD: Int32 = -1
 
     init(launcherEndpoint: String, hostIndex: Int) {
         self.launcherEndpoint = launcherEndpoint
@@ -65,14 +64,11 @@ final class Daemon {
         }
         let signals = try SignalChannel()
         defer { signals.close() }
-        let directory = try PrivateDirectory()
-        self.directory = directory
-        defer { directory.remove() }
-        let socketPath = directory.path + "/kvs.sock"
-        let listenFD = try UnixSocket.listen(path: socketPath)
-        defer { close(listenFD) }
+        let keyValueSocket = try UnixSocket.listenAbstract(prefix: "swiftmpi-kvs")
+        listenFD = keyValueSocket.fd
+        defer { stopListening() }
         defer { SharedMemoryTransport.removeStaleSegments(jobID: spec!.jobID, localSize: spec!.ranks.count) }
-        try startRanks(spec!, secret: secret, socketPath: socketPath)
+        try startRanks(spec!, secret: secret, socketAddress: keyValueSocket.address)
 
         var lastExit: Double?
         while true {
@@ -81,7 +77,8 @@ final class Daemon {
                 lastExit = lastExit ?? Handshake.now()
                 if Handshake.now() - lastExit! > Job.drainPeriod { break }
             }
-            var requests: [(Int32, Int16)] = [(signals.fd, Int16(POLLIN)), (link, Int16(POLLIN)), (listenFD, Int16(POLLIN))]
+            var requests: [(Int32, Int16)] = [(signals.fd, Int16(POLLIN)), (link, Int16(POLLIN))]
+            if listenFD >= 0 { requests.append((listenFD, Int16(POLLIN))) }
             requests += keyValueConnections.keys.map { ($0, Int16(POLLIN)) }
             requests += relays.map { ($0.fd, Int16(POLLIN)) }
             var fds = requests.map { pollfd(fd: $0.0, events: $0.1, revents: 0) }
@@ -94,13 +91,11 @@ final class Daemon {
                 } else if entry.fd == link {
                     while let frame = try receiveFrame(blocking: false) { try handleLauncher(frame) }
                 } else if entry.fd == listenFD {
-                    var fd: Int32 = -1
-                    if cshims_accept(listenFD, &fd) { keyValueConnections[fd] = (KeyValueFrameDecoder(), nil) }
+                    acceptPending()
                 } else if let index = relays.firstIndex(where: { $0.fd == entry.fd }) {
-                    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-                    let n = chunk.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress!, $0.count) }
+                    let (n, bytes) = ReadBuffer.read(entry.fd)
                     if n > 0 {
-                        try send(LinkFrame(.output, rank: relays[index].rank, payload: [relays[index].stream] + chunk[0..<n]))
+                        try send(LinkFrame(.output, rank: relays[index].rank, payload: [relays[index].stream] + bytes))
                     } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
                         close(entry.fd)
                         relays.remove(at: index)
@@ -113,7 +108,7 @@ final class Daemon {
         return 0
     }
 
-    private func startRanks(_ spec: LaunchSpec, secret: JobSecret, socketPath: String) throws {
+    private func startRanks(_ spec: LaunchSpec, secret: JobSecret, socketAddress: String) throws {
         let cpus = JobPlan.allowedCPUs()
         let localSize = spec.ranks.count
         let bind = spec.binding == "core" || (spec.binding == "auto" && localSize <= cpus.count)
@@ -128,7 +123,7 @@ final class Daemon {
             let environment = base + [
                 "\(WireupEnvironment.rank)=\(rank)", "\(WireupEnvironment.size)=\(spec.size)",
                 "\(WireupEnvironment.localRank)=\(localRank)", "\(WireupEnvironment.localSize)=\(localSize)",
-                "\(WireupEnvironment.jobID)=\(spec.jobID)", "\(WireupEnvironment.keyValueSocket)=\(socketPath)",
+                "\(WireupEnvironment.jobID)=\(spec.jobID)", "\(WireupEnvironment.keyValueSocket)=\(socketAddress)",
                 "\(WireupEnvironment.secret)=\(secret.hex)",
                 "\(WireupEnvironment.oversubscribed)=\(localSize > cpus.count ? 1 : 0)",
                 "\(WireupEnvironment.boundCPU)=\(cpu.map { "\($0)" } ?? "none")",
@@ -165,13 +160,12 @@ final class Daemon {
     /// Reads a rank's key-value requests, checks the secret, and forwards them without it.
     private func forwardKeyValue(from fd: Int32, secret: JobSecret) throws {
         guard var state = keyValueConnections[fd] else { return }
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
+        let (n, bytes) = ReadBuffer.read(fd, recvFlags: Int32(MSG_DONTWAIT))
         if n <= 0 {
             if n == 0 || (errno != EAGAIN && errno != EINTR) { dropConnection(fd) }
             return
         }
-        state.decoder.append(chunk[0..<n])
+        state.decoder.append(bytes)
         let unsigned = JobSecret(bytes: [UInt8](repeating: 0, count: JobSecret.byteCount))!
         do {
             while let request = try state.decoder.nextRequest(secret: secret) {
@@ -181,7 +175,7 @@ final class Daemon {
                     }
                     state.rank = rank
                     connectionOfRank[rank] = fd
-                    if connectionOfRank.count == ranks.count { directory?.remove() }
+                    if connectionOfRank.count == ranks.count { stopListening() }
                 }
                 guard let rank = state.rank else { throw WireupError.refused("request before hello") }
                 try send(LinkFrame(.keyValue, rank: rank, payload: request.encoded(secret: unsigned)))
@@ -191,6 +185,22 @@ final class Daemon {
             report("refused key-value connection from \(UnixSocket.peerPID(fd).map { "pid \($0)" } ?? "an unknown process"): \(error)")
             dropConnection(fd)
         }
+    }
+
+    private func acceptPending() {
+        while true {
+            switch UnixSocket.acceptFromOwnUser(listenFD) {
+            case .accepted(let fd): keyValueConnections[fd] = (KeyValueFrameDecoder(), nil)
+            case .refused(let reason): report(reason)
+            case .nonePending: return
+            }
+        }
+    }
+
+    /// Closes the key-value socket: once every local rank has said hello nothing else may connect.
+    private func stopListening() {
+        if listenFD >= 0 { close(listenFD) }
+        listenFD = -1
     }
 
     private func dropConnection(_ fd: Int32) {
@@ -223,15 +233,14 @@ final class Daemon {
     private func receiveFrame(blocking: Bool) throws -> LinkFrame? {
         while true {
             if let frame = try linkDecoder.next() { return frame }
-            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-            let n = chunk.withUnsafeMutableBytes { recv(link, $0.baseAddress!, $0.count, blocking ? 0 : Int32(MSG_DONTWAIT)) }
+            let (n, bytes) = ReadBuffer.read(link, recvFlags: blocking ? 0 : Int32(MSG_DONTWAIT))
             if n == 0 { throw LaunchError("the launcher closed the link") }
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN && !blocking { return nil }
                 throw LaunchError("link to the launcher failed: \(SystemError.text(errno))")
             }
-            linkDecoder.append(chunk[0..<n])
+            linkDecoder.append(bytes)
         }
     }
 
@@ -241,8 +250,4 @@ final class Daemon {
         guard error == 0 else { throw LaunchError("pipe failed: \(SystemError.text(error))") }
         return (fds[0], fds[1])
     }
-}
-
-private func cshims_accept(_ listenFD: Int32, _ fd: inout Int32) -> Bool {
-    cshims_accept_nonblocking(listenFD, &fd) == 0
 }

@@ -28,10 +28,9 @@ final class Job {
     private var ranks: [Rank] = []
     private var relays: [OutputRelay] = []
     private var stdinForwarder: StdinForwarder?
-    /// Removed as soon as every rank has said hello (nothing else connects to it), so that a
-    /// launcher killed later leaves nothing behind; and again, harmlessly, when the job ends.
-    private var directory: PrivateDirectory?
-    /// Ranks that have said hello (the key-value server refuses a second hello from a rank).
+    private var server: KeyValueServer?
+    /// Ranks that have said hello (the key-value server refuses a second hello from a rank); when all
+    /// have, the server stops listening.
     private var greeted = 0
     private lazy var termination = TerminationPolicy(clock: now) { [unowned self] signal in killAll(signal) }
 
@@ -39,20 +38,18 @@ final class Job {
 
     /// Runs the job to its end and returns the launcher's exit status.
     func run() throws -> Int32 {
-        let directory = try PrivateDirectory()
-        self.directory = directory
-        defer { directory.remove() }
         let signals = try SignalChannel()
         defer { signals.close() }
         let secret = try JobSecret.generate()
-        let socketPath = directory.path + "/kvs.sock"
-        let server = try KeyValueServer(path: socketPath, secret: secret, rankCount: plan.rankCount)
+        let server = try KeyValueServer(listening: true, secret: secret, rankCount: plan.rankCount)
+        self.server = server
+        defer { self.server = nil }
         let jobID = try JobSecret.generate().hex.prefix(12).description  // unique on this host; names the job's segments
         // Ranks unlink their segments once all are attached; this removes any left by a rank that died
         // during wire-up.
         defer { SharedMemoryTransport.removeStaleSegments(jobID: jobID, localSize: plan.rankCount) }
 
-        try startRanks(jobID: jobID, socketPath: socketPath, secret: secret)
+        try startRanks(jobID: jobID, socketAddress: server.address!, secret: secret)
         let deadline = plan.timeout.map { now() + $0 }
         var lastExit: Double?
 
@@ -98,7 +95,7 @@ final class Job {
 
     // MARK: - Starting
 
-    private func startRanks(jobID: String, socketPath: String, secret: JobSecret) throws {
+    private func startRanks(jobID: String, socketAddress: String, secret: JobSecret) throws {
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(devNull) }
         for rank in 0..<plan.rankCount {
@@ -130,7 +127,7 @@ final class Job {
                         prefix: plan.tagOutput ? "[\(rank)] " : nil))
                 }
             }
-            let environment = plan.environment(rank: rank, jobID: jobID, socketPath: socketPath, secret: secret)
+            let environment = plan.environment(rank: rank, jobID: jobID, socketAddress: socketAddress, secret: secret)
             switch spawnProcess(plan.programPath, arguments: plan.arguments, environment: environment,
                                 stdin: stdinFD, stdout: outFDs[0], stderr: outFDs[1], cpu: plan.cpuOfRank[rank]) {
             case .success(let pid):
@@ -165,7 +162,7 @@ final class Job {
         case .hello(let rank, _):
             ranks[rank].initialized = true
             greeted += 1
-            if greeted == ranks.count { directory?.remove() }
+            if greeted == ranks.count { server?.stopListening() }
         case .finalized(let rank):
             ranks[rank].finalized = true
         case .abort(let rank, let code, let message):
@@ -215,26 +212,6 @@ private func makePipe() throws -> (read: Int32, write: Int32) {
     return (fds[0], fds[1])
 }
 
-/// The job's private directory (mode 0700) for the key-value socket, removed when the job ends.
-struct PrivateDirectory {
-    let path: String
-
-    init() throws {
-        let base = WireupEnvironment.value("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array("\(base)/swiftmpi.XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw LaunchError("cannot create a private directory in \(base): \(SystemError.text(errno))")
-        }
-        path = String(cString: made)
-    }
-
-    /// Removes the socket and the directory; calling it again does nothing.
-    func remove() {
-        unlink(path + "/kvs.sock")
-        rmdir(path)
-    }
-}
-
 /// Delivers the launcher's signals as readable events (signalfd), so the poll loop handles them in order.
 struct SignalChannel {
     static let handled: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT]
@@ -281,11 +258,10 @@ final class StdinForwarder {
     /// Moves data one step; returns false when forwarding is over.
     func handle(fd: Int32) -> Bool {
         if fd == STDIN_FILENO {
-            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-            let n = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress!, $0.count) }
+            let (n, bytes) = ReadBuffer.read(STDIN_FILENO)
             if n < 0 && (errno == EINTR || errno == EAGAIN) { return true }
             if n <= 0 { inputEnded = true; return false }
-            pending = Array(chunk[0..<n])
+            pending = Array(bytes)
         }
         while !pending.isEmpty {
             let n = pending.withUnsafeBytes { write(rankStdin, $0.baseAddress!, $0.count) }

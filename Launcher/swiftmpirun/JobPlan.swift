@@ -13,6 +13,9 @@ struct JobPlan {
     let programPath: String
     let arguments: [String]
     let exports: [String: String]
+    /// What every rank inherits: the launcher's environment minus stale SwiftMPI launch variables and
+    /// the exported names, then the exports (computed once, not per rank).
+    let inheritedEnvironment: [String]
     let tagOutput: Bool
     let outputDirectory: String?
     /// The CPU of each rank, or nil for unbound ranks.
@@ -40,6 +43,11 @@ struct JobPlan {
             }  // -x NAME of an unset variable exports nothing, as in Open MPI
         }
         self.exports = exported
+        let launchNames = Set(WireupEnvironment.launchVariables)
+        inheritedEnvironment = currentEnvironment().filter { entry in
+            let name = String(entry.prefix { $0 != "=" })
+            return !launchNames.contains(name) && exported[name] == nil
+        } + exported.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }
         if let outputDirectory {
             if mkdir(outputDirectory, 0o755) != 0 && errno != EEXIST {
                 throw LaunchError("--output-dir \(outputDirectory): \(SystemError.text(errno))")
@@ -75,29 +83,21 @@ struct JobPlan {
         return cpus[0..<Int(count)].map(Int.init)
     }
 
-    /// The environment of `rank`: the launcher's own, minus stale SwiftMPI launch variables, plus the
-    /// exports and the wire-up variables.
-    func environment(rank: Int, jobID: String, socketPath: String, secret: JobSecret) -> [String] {
-        let launchNames = Set(WireupEnvironment.launchVariables)
-        var environment = currentEnvironment().filter { entry in
-            let name = String(entry.prefix { $0 != "=" })
-            return !launchNames.contains(name) && exports[name] == nil
-        }
-        for (name, value) in exports.sorted(by: { $0.key < $1.key }) { environment.append("\(name)=\(value)") }
-        environment += [
+    /// The environment of `rank`: ``inheritedEnvironment`` plus the wire-up variables.
+    func environment(rank: Int, jobID: String, socketAddress: String, secret: JobSecret) -> [String] {
+        inheritedEnvironment + [
             "\(WireupEnvironment.rank)=\(rank)",
             "\(WireupEnvironment.size)=\(rankCount)",
             "\(WireupEnvironment.localRank)=\(rank)",
             "\(WireupEnvironment.localSize)=\(rankCount)",
             "\(WireupEnvironment.jobID)=\(jobID)",
-            "\(WireupEnvironment.keyValueSocket)=\(socketPath)",
+            "\(WireupEnvironment.keyValueSocket)=\(socketAddress)",
             "\(WireupEnvironment.secret)=\(secret.hex)",
             "\(WireupEnvironment.oversubscribed)=\(oversubscribed ? 1 : 0)",
             "\(WireupEnvironment.boundCPU)=\(cpuOfRank[rank].map { "\($0)" } ?? "none")",
             "\(WireupEnvironment.hostID)=\(Self.hostName)",
             "\(WireupEnvironment.hostCount)=1",
         ]
-        return environment
     }
 }
 

@@ -31,7 +31,10 @@ final class KeyValueServer {
         }
     }
 
-    let listenFD: Int32
+    /// The abstract address ranks connect to (`@swiftmpi-kvs-…`), or nil when only forwarded requests
+    /// are served.
+    let address: String?
+    private var listenFD: Int32
     private let secret: JobSecret
     private let rankCount: Int
     private var connections: [Int32: Connection] = [:]
@@ -41,16 +44,28 @@ final class KeyValueServer {
     /// Ranks on other hosts, whose requests arrive through their daemons (keyed by rank).
     private var forwarded: [Int: Connection] = [:]
 
-    /// Serves on the Unix socket at `path` (single host), or only forwarded requests when nil.
-    init(path: String?, secret: JobSecret, rankCount: Int) throws(WireupError) {
-        listenFD = try path.map { (path) throws(WireupError) in try UnixSocket.listen(path: path) } ?? -1
+    /// Serves on a fresh abstract Unix socket when `listening` (single host; ``address``), or only
+    /// forwarded requests.
+    init(listening: Bool, secret: JobSecret, rankCount: Int) throws(WireupError) {
+        if listening {
+            (listenFD, address) = try UnixSocket.listenAbstract(prefix: "swiftmpi-kvs")
+        } else {
+            (listenFD, address) = (-1, nil)
+        }
         self.secret = secret
         self.rankCount = rankCount
     }
 
     deinit {
         for fd in connections.keys { close(fd) }
+        stopListening()
+    }
+
+    /// Closes the listening socket (once every rank has said hello nothing else may connect); the
+    /// connections stay. Calling it again does nothing.
+    func stopListening() {
         if listenFD >= 0 { close(listenFD) }
+        listenFD = -1
     }
 
     /// The descriptors to poll and the events wanted on each.
@@ -69,14 +84,13 @@ final class KeyValueServer {
         guard let connection = connections[fd] else { return [] }
         if revents & Int16(POLLOUT) != 0 { flush(connection) }
         guard revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 else { return [] }
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
+        let (n, bytes) = ReadBuffer.read(fd, recvFlags: Int32(MSG_DONTWAIT))
         if n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) {
             drop(connection, reason: nil)
             return []
         }
         guard n > 0 else { return [] }
-        connection.decoder.append(chunk[0..<n])
+        connection.decoder.append(bytes)
         var events: [Event] = []
         do {
             while let request = try connection.decoder.nextRequest(secret: secret) {
@@ -172,9 +186,11 @@ final class KeyValueServer {
 
     private func acceptPending() {
         while true {
-            var fd: Int32 = -1
-            if cshims_accept_nonblocking(listenFD, &fd) != 0 { return }
-            connections[fd] = Connection(fd: fd)
+            switch UnixSocket.acceptFromOwnUser(listenFD) {
+            case .accepted(let fd): connections[fd] = Connection(fd: fd)
+            case .refused(let reason): report(reason)
+            case .nonePending: return
+            }
         }
     }
 

@@ -63,7 +63,7 @@ final class MultiHostJob {
         defer { signals.close() }
         let secret = try JobSecret.generate()
         let jobID = try JobSecret.generate().hex.prefix(12).description
-        let server = try KeyValueServer(path: nil, secret: secret, rankCount: plan.rankCount)
+        let server = try KeyValueServer(listening: false, secret: secret, rankCount: plan.rankCount)
         let address: String
         do {
             address = try InterfaceSelectorForLauncher.select(override: tcpInterface)
@@ -187,14 +187,13 @@ final class MultiHostJob {
     }
 
     private func receive(on link: HostLink, server: KeyValueServer) {
-        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
-        let n = chunk.withUnsafeMutableBytes { recv(link.fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
+        let (n, bytes) = ReadBuffer.read(link.fd, recvFlags: Int32(MSG_DONTWAIT))
         if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
         if n <= 0 {
             lost(link, reason: n == 0 ? "connection closed" : SystemError.text(errno))
             return
         }
-        link.decoder.append(chunk[0..<n])
+        link.decoder.append(bytes)
         do {
             while let frame = try link.decoder.next() {
                 guard frame.rank >= 0, frame.rank < ranks.count, links[ranks[frame.rank].host] === link else {

@@ -21,14 +21,13 @@ struct OutputRelay {
 
     /// Reads what is available; returns false at end of file (the rank closed its end).
     mutating func pump() -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        let n = chunk.withUnsafeMutableBytes { read(sourceFD, $0.baseAddress!, $0.count) }
+        let (n, bytes) = ReadBuffer.read(sourceFD)
         if n < 0 { return errno == EINTR || errno == EAGAIN }
         if n == 0 {
             finish()
             return false
         }
-        append(chunk[0..<n])
+        append(bytes)
         return true
     }
 

@@ -21,37 +21,74 @@ public func retryingInterrupts<T: BinaryInteger>(_ call: String, _ body: () -> T
 }
 
 /// Unix-domain stream sockets: the transport of the key-value exchange.
+///
+/// The launcher and its daemons listen in Linux's abstract socket namespace (an address written
+/// `@name`): nothing is created in the file system, so nothing can be left behind when a launcher is
+/// killed, and the name is gone with the last descriptor. Abstract addresses have no permission
+/// bits, so the servers check every peer's user (``acceptFromOwnUser(_:)``) and every request's job
+/// secret. Clients also accept a file-system path.
 public enum UnixSocket {
-    /// Creates a listening socket at `path` with mode 0600 (the caller owns the directory, 0700).
-    /// Close-on-exec and nonblocking.
-    public static func listen(path: String) throws(WireupError) -> Int32 {
-        let fd = try retryingInterrupts("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0) }
-        do {
-            var address = try makeAddress(path)
-            let oldMask = umask(0o177)
-            defer { umask(oldMask) }
-            _ = try retryingInterrupts("bind") {
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    /// What ``acceptFromOwnUser(_:)`` found.
+    public enum Acceptance {
+        /// A connection from a process of this process's effective user (close-on-exec, nonblocking).
+        case accepted(Int32)
+        /// A connection that was closed at once, and why (to be reported).
+        case refused(String)
+        /// No connection is pending.
+        case nonePending
+    }
+
+    /// Listens on a fresh abstract address `@<prefix>-<16 random hex digits>` and returns the
+    /// descriptor (close-on-exec, nonblocking) and the address to hand to clients.
+    public static func listenAbstract(prefix: String) throws(WireupError) -> (fd: Int32, address: String) {
+        var attempts = 0
+        while true {
+            let address = "@\(prefix)-\(try JobSecret.generate().hex.prefix(16))"
+            let fd = try retryingInterrupts("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0) }
+            do {
+                var (socketAddress, length) = try makeAddress(address)
+                _ = try retryingInterrupts("bind") {
+                    withUnsafePointer(to: &socketAddress) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+                    }
                 }
+                _ = try retryingInterrupts("listen") { Glibc.listen(fd, 128) }
+                return (fd, address)
+            } catch {
+                close(fd)
+                attempts += 1
+                // Another process holds this name (64 random bits: someone squatting): draw again.
+                guard case .system(call: "bind", errno: EADDRINUSE) = error, attempts < 8 else { throw error }
             }
-            _ = try retryingInterrupts("chmod") { chmod(path, 0o600) }
-            _ = try retryingInterrupts("listen") { Glibc.listen(fd, 128) }
-            return fd
-        } catch {
-            close(fd)
-            throw error
         }
     }
 
-    /// Connects to the socket at `path`; blocking, close-on-exec.
-    public static func connect(path: String) throws(WireupError) -> Int32 {
+    /// Accepts one pending connection if its peer runs as this process's effective user; closes it
+    /// otherwise. Never blocks.
+    public static func acceptFromOwnUser(_ listenFD: Int32) -> Acceptance {
+        var fd: Int32 = -1
+        guard cshims_accept_nonblocking(listenFD, &fd) == 0 else { return .nonePending }
+        var pid: pid_t = 0
+        var uid: uid_t = 0
+        guard cshims_socket_peer_credentials(fd, &pid, &uid) == 0 else {
+            close(fd)
+            return .refused("refused a key-value connection whose peer is unknown")
+        }
+        guard uid == geteuid() else {
+            close(fd)
+            return .refused("refused key-value connection from pid \(pid): it runs as user \(uid), not as the job's user \(geteuid())")
+        }
+        return .accepted(fd)
+    }
+
+    /// Connects to `address` (`@name` for an abstract address, else a path); blocking, close-on-exec.
+    public static func connect(path address: String) throws(WireupError) -> Int32 {
         let fd = try retryingInterrupts("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         do {
-            var address = try makeAddress(path)
+            var (socketAddress, length) = try makeAddress(address)
             _ = try retryingInterrupts("connect") {
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                withUnsafePointer(to: &socketAddress) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
                 }
             }
             return fd
@@ -75,21 +112,28 @@ public enum UnixSocket {
     /// The process id of the peer of a connected socket (SO_PEERCRED), or nil.
     public static func peerPID(_ fd: Int32) -> Int32? {
         var pid: pid_t = 0
-        return cshims_socket_peer_pid(fd, &pid) == 0 ? pid : nil
+        var uid: uid_t = 0
+        return cshims_socket_peer_credentials(fd, &pid, &uid) == 0 ? pid : nil
     }
 
-    private static func makeAddress(_ path: String) throws(WireupError) -> sockaddr_un {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else {
-            throw .badEnvironment("socket path of \(bytes.count) bytes is longer than \(capacity - 1)")
+    /// The socket address of `address` and its length: an abstract name (after `@`) is the bytes
+    /// after a leading NUL, counted by the length; a path is NUL-terminated.
+    private static func makeAddress(_ address: String) throws(WireupError) -> (sockaddr_un, socklen_t) {
+        var socketAddress = sockaddr_un()
+        socketAddress.sun_family = sa_family_t(AF_UNIX)
+        let abstract = address.hasPrefix("@")
+        let bytes = abstract ? [0] + Array(address.utf8.dropFirst()) : Array(address.utf8)
+        let capacity = MemoryLayout.size(ofValue: socketAddress.sun_path)
+        let minimum = abstract ? 2 : 1
+        guard (minimum..<capacity).contains(bytes.count) else {
+            throw .badEnvironment("socket address '\(address)' is empty or longer than \(capacity - 1) bytes")
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        withUnsafeMutableBytes(of: &socketAddress.sun_path) { raw in
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
-        return address
+        let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)!
+        let length = abstract ? pathOffset + bytes.count : MemoryLayout<sockaddr_un>.size
+        return (socketAddress, socklen_t(length))
     }
 }

@@ -38,13 +38,13 @@ enum Intruder {
 }
 
 /// A second local user can neither read, attach to, nor inject into another user's job: the
-/// wire-up directory is 0700, the ranks' memory and environment (with the job secret) are closed to
+/// key-value socket closes its connections, the ranks' memory and environment (with the job secret) are closed to
 /// it, shared-memory names are 0600 and unguessable, the secret appears in no command line or output,
 /// and its connections to a rank's TCP port are refused without disturbing the job.
 @Suite("isolation from other local users", .serialized,
        .enabled(if: Intruder.available, "needs root to create a throwaway user; CI runs it"))
 struct IsolationTests {
-    @Test("another user cannot reach a running job's socket, memory, environment or secret")
+    @Test("another user cannot use a running job's key-value socket, nor read its memory, environment or secret")
     func privateJob() throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-isolation-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -71,24 +71,29 @@ struct IsolationTests {
         #expect(Intruder.run("id -un").output == "\(Intruder.name)\n")
         #expect(Intruder.run("head -c 10 /proc/\(ranks[0])/cmdline").status == 0)
 
-        // The wire-up directory is gone once both ranks have said hello (nothing else may connect)...
-        #expect(JobRunner.eventually(within: 10) {
-            (try? FileManager.default.contentsOfDirectory(atPath: scratch.path))?.contains { $0.hasPrefix("swiftmpi.") } == false
-        }, "the wire-up directory outlived wire-up")
-        // ... and while it exists (here: ranks that never say hello), it and its socket are closed.
-        let waiting = try ChildProcess(JobRunner.launcher, ["-n", "2", "sleep", "20"], environment: environment)
+        // The key-value socket stops listening once both ranks have said hello (nothing else may
+        // connect) ...
+        let jobAddress = try #require((try? String(contentsOfFile: "/proc/\(ranks[0])/environ", encoding: .utf8))?
+            .split(separator: "\0").first { $0.hasPrefix("SWIFTMPI_KVS=@") }?.dropFirst("SWIFTMPI_KVS=".count))
+        #expect(JobRunner.eventually(within: 10) { !JobRunner.listeningAbstractSockets().contains(String(jobAddress)) },
+                "the key-value socket listened after wire-up")
+        let before = JobRunner.listeningAbstractSockets()
+        let waiting = try ChildProcess(JobRunner.launcher, ["-n", "2", "sleep", "20"], environment: environment,
+                                       stderrPath: scratch.appendingPathComponent("waiting.err").path)
         defer { kill(waiting.pid, SIGKILL); waiting.wait() }
-        var privateDirectory: String?
-        for _ in 0..<100 where privateDirectory == nil {
+        // ... and while it listens (here: ranks that never say hello), anyone can find its abstract
+        // name in /proc/net/unix, but a connection from another user is closed at once, unread.
+        var address: String?
+        for _ in 0..<100 where address == nil {
             usleep(50_000)
-            privateDirectory = (try? FileManager.default.contentsOfDirectory(atPath: scratch.path))?
-                .first { $0.hasPrefix("swiftmpi.") }.map { scratch.appendingPathComponent($0).path }
+            address = JobRunner.listeningAbstractSockets().subtracting(before).first { $0.hasPrefix("@swiftmpi-kvs-") }
         }
-        let directory = try #require(privateDirectory)
-        let attributes = try FileManager.default.attributesOfItem(atPath: directory)
-        #expect((attributes[.posixPermissions] as? Int) == 0o700)
-        #expect(Intruder.run("ls \(directory)").status != 0)
-        #expect(Intruder.run("test -e \(directory)/kvs.sock || stat \(directory)/kvs.sock").output.contains("Permission denied"))
+        let name = try #require(address).dropFirst()
+        let probe = Intruder.run("/usr/bin/python3 -c \"import socket; s = socket.socket(socket.AF_UNIX); s.connect(\\\"\\\\0\(name)\\\"); print(\\\"connected\\\"); s.settimeout(5); print(\\\"closed\\\" if s.recv(1) == b\\\"\\\" else \\\"open\\\")\"")
+        #expect(probe.output == "connected\nclosed\n", "intruder's connection: \(probe.output)")
+        let refusal = (try? String(contentsOfFile: scratch.appendingPathComponent("waiting.err").path, encoding: .utf8)) ?? ""
+        #expect(refusal.contains("refused key-value connection from pid") && refusal.contains("not as the job's user"),
+                "launcher stderr: \(refusal)")
 
         // The ranks' environment (where the secret was), memory and maps.
         let secretLine = try #require(String(contentsOfFile: "/proc/\(ranks[0])/environ", encoding: .utf8)

@@ -67,10 +67,27 @@ enum JobRunner {
 
     /// The job ID (`SWIFTMPI_JOB_ID`) of the live ranks carrying `marker`, read from /proc.
     static func jobID(ofRanksWith marker: String) -> String? {
+        environmentValue("SWIFTMPI_JOB_ID", ofRanksWith: marker)
+    }
+
+    /// The value of the variable `name` in the environment of a live rank carrying `marker` (the
+    /// launcher carries the marker too but not the wire-up variables).
+    static func environmentValue(_ name: String, ofRanksWith marker: String) -> String? {
         livePIDs(withEnvironment: marker).lazy.compactMap { pid in
             (try? String(contentsOfFile: "/proc/\(pid)/environ", encoding: .utf8))?.split(separator: "\0")
-                .first { $0.hasPrefix("SWIFTMPI_JOB_ID=") }.map { String($0.dropFirst("SWIFTMPI_JOB_ID=".count)) }
+                .first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) }
         }.first
+    }
+
+    /// The abstract Unix socket addresses (`@name`) that something in this network namespace listens
+    /// on, from /proc/net/unix (flag 00010000: accepting connections).
+    static func listeningAbstractSockets() -> Set<String> {
+        let table = (try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8)) ?? ""
+        return Set(table.split(separator: "\n").dropFirst().compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count >= 8, fields[3] == "00010000", fields[7].hasPrefix("@") else { return nil }
+            return String(fields[7])
+        })
     }
 
     /// The shared-memory segment names of job `jobID` present in /dev/shm.

@@ -69,7 +69,7 @@ struct LauncherJobTests {
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
     }
 
-    @Test("once every rank has said hello the key-value directory is gone, so kill -9 of swiftmpirun after wire-up leaves no file")
+    @Test("the key-value socket is abstract and closed once every rank has said hello; kill -9 of swiftmpirun after wire-up leaves no file")
     func launcherDeathLeavesNoFiles() throws {
         let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-tmp-\(UUID().uuidString)")
@@ -81,9 +81,11 @@ struct LauncherJobTests {
         #expect(JobRunner.eventually(within: 10) { JobRunner.livePIDs(withEnvironment: mark).count == 4 })
         let jobID = JobRunner.jobID(ofRanksWith: mark)
         #expect(jobID != nil)
-        // Every rank has said hello (they sleep after MPI.initialize): the directory goes at once, while
-        // the launcher runs; the segment names go when the ranks have attached (the end of wire-up).
-        #expect(JobRunner.eventually(within: 10) { (try? FileManager.default.contentsOfDirectory(atPath: scratch.path))?.isEmpty == true })
+        let address = try #require(JobRunner.environmentValue("SWIFTMPI_KVS", ofRanksWith: mark))
+        #expect(address.hasPrefix("@swiftmpi-kvs-"), "SWIFTMPI_KVS=\(address)")
+        // Every rank has said hello (they sleep after MPI.initialize): the launcher stops listening at
+        // once, while it runs; the segment names go when the ranks have attached (the end of wire-up).
+        #expect(JobRunner.eventually(within: 10) { !JobRunner.listeningAbstractSockets().contains(address) })
         #expect(JobRunner.eventually(within: 10) { JobRunner.segments(ofJob: jobID).isEmpty })
         kill(launcher.pid, SIGKILL)
         launcher.wait()
@@ -230,19 +232,43 @@ struct LauncherJobTests {
         #expect(result.stderr.contains("key-value request without the job secret"))
     }
 
-    @Test("the key-value directory is private and removed when the job ends")
-    func privateDirectoryRemoved() throws {
+    @Test("the key-value socket has an abstract address (no file), listens while ranks may still say hello, and is gone when the job ends")
+    func keyValueSocketIsAbstract() throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-tmp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let result = try JobRunner.run(["-n", "2", "sh", "-c", "stat -c %a $(dirname $SWIFTMPI_KVS) $SWIFTMPI_KVS"],
-                                       environment: ["TMPDIR": scratch.path])
-        #expect(result.status == 0)
-        #expect(result.sortedLines == ["600", "600", "700", "700"])
+        // Ranks that never say hello: the socket listens for the whole job.
+        let listening = "grep -q \" $SWIFTMPI_KVS\\$\" /proc/net/unix && echo listening"
+        let result = try JobRunner.run(["-n", "2", "sh", "-c", "echo $SWIFTMPI_KVS; \(listening)"], environment: ["TMPDIR": scratch.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let addresses = Set(result.stdout.split(separator: "\n").filter { $0 != "listening" }.map(String.init))
+        #expect(addresses.count == 1 && addresses.first!.range(of: #"^@swiftmpi-kvs-[0-9a-f]{16}$"#, options: .regularExpression) != nil,
+                "addresses: \(addresses)")
+        #expect(result.sortedLines.filter { $0 == "listening" }.count == 2)
+        #expect(!JobRunner.listeningAbstractSockets().contains(addresses.first ?? "?"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
         let failed = try JobRunner.run(["-n", "2", "sh", "-c", "exit 4"], environment: ["TMPDIR": scratch.path])
         #expect(failed.status == 4)
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+    }
+
+    @Test("ranks start with default dispositions for the signals the launcher ignores or forwards, even when the launcher inherited them ignored")
+    func ranksStartWithDefaultSignals() throws {
+        // A shell that ignores SIGINT, SIGQUIT and SIGHUP starts the launcher (as a non-interactive
+        // shell starts background jobs), and the launcher itself ignores SIGPIPE; each rank prints its
+        // ignored set and exits.
+        let result = try JobRunner.run(["-n", "2", "grep", "SigIgn", "/proc/self/status"],
+                                       wrapper: ["/bin/sh", "-c", "trap '' INT QUIT HUP USR1; exec \"$0\" \"$@\""])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let masks = result.stdout.split(separator: "\n").compactMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) }
+        #expect(masks.count == 2, "output: \(result.stdout)")
+        for mask in masks {
+            for signal in [SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM] {
+                #expect(mask & (1 << UInt64(signal - 1)) == 0, "signal \(signal) ignored in a rank: mask \(String(mask, radix: 16))")
+            }
+            // What the launcher neither ignores nor forwards passes through, as execve passes it.
+            #expect(mask & (1 << UInt64(SIGUSR1 - 1)) != 0, "SIGUSR1 should stay ignored: mask \(String(mask, radix: 16))")
+        }
     }
 }
 

@@ -87,7 +87,7 @@ struct MultiHostTests {
         }
         #expect(daemon != nil)
         // After wire-up (ranks sleep after MPI.initialize; a SIGKILL during wire-up is the window
-        // docs/Design.md describes): no segment name and no key-value directory of the job is left.
+        // docs/Design.md describes): no segment name of the job is left, and nothing in TMPDIR.
         let jobID = JobRunner.jobID(ofRanksWith: mark)
         #expect(jobID != nil)
         #expect(JobRunner.eventually(within: 10) {
@@ -100,7 +100,7 @@ struct MultiHostTests {
         #expect(status != 0)
         #expect(stderr.contains("swiftmpirun: lost the daemon on host swmh2 (connection closed); job aborted"), "stderr: \(stderr)")
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
-        // Nothing of the job is left: no key-value directory (TMPDIR here) and no segment.
+        // Nothing of the job is left: no file in TMPDIR (the key-value sockets are abstract) and no segment.
         let left = ((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).filter { $0.hasPrefix("swiftmpi.") }
             + JobRunner.segments(ofJob: jobID)
         #expect(left.isEmpty, "left behind: \(left)")
