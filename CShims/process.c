@@ -127,6 +127,20 @@ int cshims_allowed_cpus(int *cpus, int capacity, int *count_out) {
     return 0;
 }
 
+int cshims_current_cpu(void) {
+    return sched_getcpu();
+}
+
+_Static_assert(sizeof(cshims_cpu_mask) == sizeof(cpu_set_t), "cshims_cpu_mask must be a cpu_set_t");
+
+int cshims_affinity_get(cshims_cpu_mask *mask) {
+    return sched_getaffinity(0, sizeof(cpu_set_t), (cpu_set_t *)mask) == 0 ? 0 : errno;
+}
+
+int cshims_affinity_set(const cshims_cpu_mask *mask) {
+    return sched_setaffinity(0, sizeof(cpu_set_t), (const cpu_set_t *)mask) == 0 ? 0 : errno;
+}
+
 int cshims_bind_to_cpu(int cpu) {
     if (cpu < 0 || cpu >= CPU_SETSIZE) return EINVAL;
     cpu_set_t set;

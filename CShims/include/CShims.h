@@ -61,6 +61,18 @@ int cshims_allowed_cpus(int *cpus, int capacity, int *count_out);
 /// Binds the calling thread to `cpu`. Returns 0 or an errno.
 int cshims_bind_to_cpu(int cpu);
 
+/// The CPU the calling thread runs on now (sched_getcpu, a GNU extension), or -1.
+int cshims_current_cpu(void);
+
+/// A CPU affinity mask (1024 CPUs, as glibc's cpu_set_t), opaque to Swift.
+typedef struct { uint64_t words[16]; } cshims_cpu_mask;
+
+/// The calling thread's affinity. Returns 0 or an errno.
+int cshims_affinity_get(cshims_cpu_mask *mask);
+
+/// Sets the calling thread's affinity. Returns 0 or an errno.
+int cshims_affinity_set(const cshims_cpu_mask *mask);
+
 // MARK: - Sockets and randomness
 
 /// The process and user ids of the peer of a connected Unix socket, as they were when it connected

@@ -116,10 +116,15 @@ final class Daemon {
         defer { close(devNull) }
         let launchNames = Set(WireupEnvironment.launchVariables)
         let base = currentEnvironment().filter { !launchNames.contains(String($0.prefix { $0 != "=" })) } + spec.environment
-        for (localRank, rank) in spec.ranks.enumerated() {
+        let cpuOfLocalRank = spec.ranks.indices.map { bind ? Int32(cpus[$0 % cpus.count]) : nil }
+        let order = startOrder(cpus: cpuOfLocalRank)
+        let hold = HoldOnCurrentCPU()
+        defer { hold.release() }
+        for localRank in order {
+            let rank = spec.ranks[localRank]
             let out = try Self.pipe(), err = try Self.pipe()
             defer { close(out.write); close(err.write) }
-            let cpu = bind ? Int32(cpus[localRank % cpus.count]) : nil
+            let cpu = cpuOfLocalRank[localRank]
             let environment = base + [
                 "\(WireupEnvironment.rank)=\(rank)", "\(WireupEnvironment.size)=\(spec.size)",
                 "\(WireupEnvironment.localRank)=\(localRank)", "\(WireupEnvironment.localSize)=\(localSize)",

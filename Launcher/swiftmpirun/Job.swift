@@ -98,7 +98,10 @@ final class Job {
     private func startRanks(jobID: String, socketAddress: String, secret: JobSecret) throws {
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(devNull) }
-        for rank in 0..<plan.rankCount {
+        let order = startOrder(cpus: plan.cpuOfRank)
+        let hold = HoldOnCurrentCPU()
+        defer { hold.release() }
+        for rank in order {
             var childFDs: [Int32] = []
             defer { childFDs.forEach { close($0) } }
             var stdinFD = devNull
@@ -131,12 +134,13 @@ final class Job {
             switch spawnProcess(plan.programPath, arguments: plan.arguments, environment: environment,
                                 stdin: stdinFD, stdout: outFDs[0], stderr: outFDs[1], cpu: plan.cpuOfRank[rank]) {
             case .success(let pid):
-                ranks.append(Rank(pid: pid))
+                ranks.append(Rank(pid: pid))  // in start order until all have started
             case .failure(let error):
                 abortStart("could not start rank \(rank) (\(plan.programPath)): \(SystemError.text(error.code))")
                 throw LaunchError("could not start the job")
             }
         }
+        ranks = zip(order, ranks).sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// A rank could not be started: end those already running and wait for them.
