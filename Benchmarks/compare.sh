@@ -11,6 +11,7 @@
 # How:
 #     Benchmarks/compare.sh                 # 5 repetitions, OSU's iteration counts, 0 B .. 4 MiB
 #     Benchmarks/compare.sh --quick         # CI smoke run: 2 repetitions, few iterations, <= 64 KiB
+#     Benchmarks/compare.sh --placement any # do not wait for the fast vCPU placement (see below)
 #     REPS=3 BENCHMARKS="latency bw" PATHS=shm Benchmarks/compare.sh
 #     Benchmarks/plot.py Benchmarks/results/<run>      # re-summarize an existing run
 # Settings (environment variable, or the flag in brackets):
@@ -21,10 +22,15 @@
 #                            "shm tcp", "swiftmpi openmpi mpich"
 #     BENCH_ARGS             extra options for every benchmark run, e.g. "-i 100 -x 10"
 #     LAUNCH=0 [--no-launch] skip the hyperfine launch-time comparison
+#     PLACEMENT [--placement P]  fast (default), slow, or any (default with --quick): the vCPU
+#                            placement every benchmark run is made in (Decisions, below)
+#     PLACEMENT_WAIT         seconds to wait for that placement before a run goes ahead anyway (120)
 #     TIMEOUT                seconds allowed per benchmark run (default 900)
 #     SWIFT_BIN              where swiftmpirun, swiftmpi-bench, swiftmpi-hello are (default .build/release)
-# Results: <OUT>/raw/<path>.<benchmark>.<library>.rep<N>.txt (+ .err), launch/*.json, commands.txt
-# (every command run, exactly), runs.tsv (duration, load average and placement probes of each run), env.txt, paths.txt
+# Results: <OUT>/raw/<path>.<benchmark>.<library>.rep<N>.txt (+ .err; a run made again because the
+# placement changed during it is kept as rep<N>.discarded<K>.txt), launch/*.json, commands.txt
+# (every command run, exactly), runs.tsv (duration, load average, placement probes of each run and
+# whether it counts), env.txt, paths.txt
 # (evidence of the transport each library chose), summary.md, summary.csv, plot.svg.
 #
 # Decisions:
@@ -46,7 +52,14 @@
 #   between the vCPUs in ~0.03 or ~0.16-0.2 us) every few seconds to minutes, and every library's
 #   small-message latency and mid-size bandwidth follow it. Benchmarks/Reference/placement_probe.c
 #   measures it before and after each run (runs.tsv); plot.py adds the ratio among runs made in the
-#   fast placement and among those made in the slow one, beside the overall medians.
+#   fast placement and among those made in the slow one, beside the overall medians. Left alone,
+#   the libraries' medians of a cell can come from different placements (3 slow runs of 5 for one, 2
+#   for another: bibw ratios swung 0.65-3.7 between full runs), so by default every run waits until
+#   the probe shows the fast placement, and a run whose probe afterwards shows the slow one is made
+#   again (at most 5 times): every library is measured in the same placement, the one where all of
+#   them are fastest, and the overall medians compare like with like. --placement slow measures the
+#   other one; --placement any is the old behaviour. After PLACEMENT_WAIT seconds without the wanted
+#   placement a run goes ahead anyway, with a warning, and counts only in its placement's column.
 # - Any failed run stops everything (set -euo pipefail, the run's stderr is shown): a comparison
 #   with silently missing cells is worse than none. A missing peer library is skipped, loudly.
 set -euo pipefail
@@ -63,6 +76,8 @@ QUICK=${QUICK:-0}
 REPS=${REPS:-}
 OUT=${OUT:-}
 LAUNCH=${LAUNCH:-1}
+PLACEMENT=${PLACEMENT:-}
+PLACEMENT_WAIT=${PLACEMENT_WAIT:-120}
 while (($#)); do
     case $1 in
         --quick) QUICK=1 ;;
@@ -71,12 +86,16 @@ while (($#)); do
         --out) [[ $# -ge 2 ]] || die "--out needs a directory"; OUT=$2; shift ;;
         --out=*) OUT=${1#--out=} ;;
         --no-launch) LAUNCH=0 ;;
+        --placement) [[ $# -ge 2 ]] || die "--placement needs fast, slow or any"; PLACEMENT=$2; shift ;;
+        --placement=*) PLACEMENT=${1#--placement=} ;;
         -h | --help) usage; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
     shift
 done
-if [[ $QUICK == 1 ]]; then : "${REPS:=2}"; else : "${REPS:=5}"; fi
+if [[ $QUICK == 1 ]]; then : "${REPS:=2}" "${PLACEMENT:=any}"; else : "${REPS:=5}" "${PLACEMENT:=fast}"; fi
+[[ $PLACEMENT == fast || $PLACEMENT == slow || $PLACEMENT == any ]] || die "--placement must be fast, slow or any, got '$PLACEMENT'"
+[[ $PLACEMENT_WAIT =~ ^[0-9]+$ ]] || die "PLACEMENT_WAIT must be a number of seconds, got '$PLACEMENT_WAIT'"
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer, got '$REPS'"
 BENCHMARKS=${BENCHMARKS:-latency bw bibw mbw-mr allreduce barrier}
 PATHS=${PATHS:-shm tcp}
@@ -226,7 +245,7 @@ run() {
 
 {
     echo "## date"; date -Is
-    echo "## settings"; echo "REPS=$REPS QUICK=$QUICK BENCHMARKS=\"$BENCHMARKS\" PATHS=\"$PATHS\" LIBS=\"${libs[*]}\" BENCH_ARGS=\"$BENCH_ARGS\""
+    echo "## settings"; echo "REPS=$REPS QUICK=$QUICK PLACEMENT=$PLACEMENT BENCHMARKS=\"$BENCHMARKS\" PATHS=\"$PATHS\" LIBS=\"${libs[*]}\" BENCH_ARGS=\"$BENCH_ARGS\""
     echo "## swiftmpi"; git -C "$ROOT" log -1 --format='%H %s' 2> /dev/null || true
     if [[ -n $stale ]]; then echo "## warning"; echo "the Swift binaries are older than the sources (${stale//$'\n'/, })"; fi
     git -C "$ROOT" status --short 2> /dev/null | head -20 || true
@@ -265,9 +284,23 @@ for path in $PATHS; do
     done
 done
 
+# ------------------------------------------------------------------------------- the placement
+# placement_of US: fast, slow or unknown for a probe result (plot.py splits at the same 0.1 us).
+placement_of() { awk -v p="$1" 'BEGIN { if (p !~ /^[0-9.]+$/) print "unknown"; else print (p < 0.1 ? "fast" : "slow") }'; }
+probe() { "$REF_BIN/placement_probe" 2> /dev/null || echo nan; }
+# wait_for_placement: returns 0 once the probe shows $PLACEMENT, 1 after PLACEMENT_WAIT seconds.
+wait_for_placement() {
+    [[ $PLACEMENT == any ]] && return 0
+    local start=$SECONDS
+    until [[ $(placement_of "$(probe)") == "$PLACEMENT" ]]; do
+        ((SECONDS - start < PLACEMENT_WAIT)) || return 1
+        sleep 0.2
+    done
+}
+
 # -------------------------------------------------------------------------- the benchmark runs
 nlibs=${#libs[@]}
-printf 'rep\tpath\tbenchmark\tlibrary\tseconds\tload1\tprobe_before_us\tprobe_after_us\n' > "$OUT/runs.tsv"
+printf 'rep\tpath\tbenchmark\tlibrary\tseconds\tload1\tprobe_before_us\tprobe_after_us\tcounts\n' > "$OUT/runs.tsv"
 started=$SECONDS
 echo "== $REPS repetitions of [$BENCHMARKS] on [$PATHS] for [${libs[*]}] -> $OUT"
 for rep in $(seq 1 "$REPS"); do
@@ -279,17 +312,30 @@ for rep in $(seq 1 "$REPS"); do
             read -r -a args <<< "$(bench_args "$bench" | tr '\n' ' ')"
             for lib in "${order[@]}"; do
                 read -r -a prefix <<< "$(launcher "$lib" "$path")"
-                printf '[rep %d/%d] %-3s %-9s %-8s ' "$rep" "$REPS" "$path" "$bench" "$lib"
-                load=$(cut -d' ' -f1 /proc/loadavg)
-                before=$("$REF_BIN/placement_probe" 2> /dev/null || echo nan)
-                t0=$EPOCHREALTIME
                 out="$OUT/raw/$path.$bench.$lib.rep$rep.txt"
-                run "$out" "${prefix[@]}" "$(program "$lib" bench)" "$bench" "${args[@]}"
-                seconds=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
-                after=$("$REF_BIN/placement_probe" 2> /dev/null || echo nan)
-                grep -q '^ *[0-9]' "$out" || die "no result rows in $out"
-                printf '%6ss  (load %s, placement probe %s/%s us)\n' "$seconds" "$load" "$before" "$after"
-                printf '%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$path" "$bench" "$lib" "$seconds" "$load" "$before" "$after" >> "$OUT/runs.tsv"
+                for attempt in 1 2 3 4 5; do
+                    waited=1
+                    wait_for_placement || { waited=0; warn "no $PLACEMENT placement within ${PLACEMENT_WAIT}s: running anyway"; }
+                    printf '[rep %d/%d] %-3s %-9s %-8s ' "$rep" "$REPS" "$path" "$bench" "$lib"
+                    load=$(cut -d' ' -f1 /proc/loadavg)
+                    before=$(probe)
+                    t0=$EPOCHREALTIME
+                    run "$out" "${prefix[@]}" "$(program "$lib" bench)" "$bench" "${args[@]}"
+                    seconds=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+                    after=$(probe)
+                    grep -q '^ *[0-9]' "$out" || die "no result rows in $out"
+                    counts=1
+                    if [[ $PLACEMENT != any && $waited == 1 && $attempt -lt 5 ]] \
+                        && [[ $(placement_of "$before") != "$PLACEMENT" || $(placement_of "$after") != "$PLACEMENT" ]]; then
+                        counts=0
+                    fi
+                    printf '%6ss  (load %s, placement probe %s/%s us)%s\n' "$seconds" "$load" "$before" "$after" \
+                        "$([[ $counts == 1 ]] || echo "  left the $PLACEMENT placement: again")"
+                    printf '%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$path" "$bench" "$lib" "$seconds" "$load" "$before" "$after" "$counts" >> "$OUT/runs.tsv"
+                    [[ $counts == 1 ]] && break
+                    mv "$out" "${out%.txt}.discarded$attempt.txt"
+                    if [[ -f ${out%.txt}.err ]]; then mv "${out%.txt}.err" "${out%.txt}.discarded$attempt.err"; fi
+                done
             done
         done
     done

@@ -102,7 +102,8 @@ def load_benchmarks(results):
 
 def load_placements(results):
     """{(path, benchmark, library, repetition): 'fast' | 'slow'} from runs.tsv's placement probes;
-    runs whose two probes disagree (or results without probes) are left out."""
+    runs whose two probes disagree (or results without probes) are left out, and so are runs that
+    compare.sh made again because the placement changed during them (counts = 0)."""
     placements = {}
     runs = os.path.join(results, "runs.tsv")
     if not os.path.exists(runs):
@@ -112,6 +113,8 @@ def load_placements(results):
             try:
                 probes = (float(row["probe_before_us"]), float(row["probe_after_us"]))
             except (KeyError, TypeError, ValueError):
+                continue
+            if row.get("counts", "1") == "0":
                 continue
             key = (row["path"], row["benchmark"], row["library"], int(row["rep"]))
             if max(probes) < PLACEMENT_THRESHOLD_US:
@@ -201,8 +204,9 @@ def header_lines(results, repetitions, libraries):
     title = " vs ".join(NAME[lib] for lib in libraries)
     lines = [f"# {title} — {os.path.basename(os.path.normpath(results))}", ""]
     env = os.path.join(results, "env.txt")
+    sections = {}
     if os.path.exists(env):
-        sections, current = {}, None
+        current = None
         with open(env, errors="replace") as f:
             for line in f:
                 if line.startswith("## "):
@@ -223,8 +227,14 @@ def header_lines(results, repetitions, libraries):
         "- fast / slow placement: the same ratio among the runs made in that vCPU placement only (a cache "
         f"line passed between the vCPUs in under / from {PLACEMENT_THRESHOLD_US} us before and after the run); "
         "(n, m): SwiftMPI's and the best peer's numbers of such runs",
-        "",
     ]
+    settings = " ".join(sections.get("settings", [""])[:1])
+    gated = re.search(r"PLACEMENT=(fast|slow)\b", settings)
+    if gated:
+        lines.append(f"- placement: every run waited for the {gated.group(1)} placement and was made again when the "
+                     "probe afterwards showed the other one (compare.sh --placement), so the overall medians "
+                     "compare every library in the same placement")
+    lines.append("")
     return lines
 
 
