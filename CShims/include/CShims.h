@@ -22,6 +22,7 @@
 #if defined(__x86_64__)
 #include <x86intrin.h>
 #endif
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -122,6 +123,29 @@ static inline uint32_t cshims_load_acquire_u32(const uint32_t *word) {
 /// Release store of a 32-bit word that another process loads.
 static inline void cshims_store_release_u32(uint32_t *word, uint32_t value) {
     __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
+/// Acquire load of a 64-bit word (8-byte aligned) that another process stores to.
+static inline uint64_t cshims_load_acquire_u64(const uint64_t *word) {
+    return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+
+/// Release store of a 64-bit word (8-byte aligned) that another process loads.
+static inline void cshims_store_release_u64(uint64_t *word, uint64_t value) {
+    __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
+/// Atomically adds `value` to a 64-bit word shared with another process (acquire-release) and
+/// returns the previous value.
+static inline uint64_t cshims_fetch_add_u64(uint64_t *word, uint64_t value) {
+    return __atomic_fetch_add(word, value, __ATOMIC_ACQ_REL);
+}
+
+/// Atomically replaces a 64-bit word shared with another process by `desired` if it still holds
+/// `*expected` (acquire-release); otherwise loads its value into `*expected`. Returns whether it
+/// replaced it.
+static inline bool cshims_compare_exchange_u64(uint64_t *word, uint64_t *expected, uint64_t desired) {
+    return __atomic_compare_exchange_n(word, expected, desired, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 /// Copies `length` bytes to `destination` (16-byte aligned) with non-temporal stores where the CPU

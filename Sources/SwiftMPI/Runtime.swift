@@ -242,6 +242,7 @@ final class Runtime: @unchecked Sendable {
                             singleCopyThreshold: settings.singleCopyThreshold,
                             yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: launch.oversubscribed))
         engine.worldRankOfLocal = worldRankOfLocal
+        engine.sharedCopyAllowed = settings.sharedCopyEnabled
         engine.hostIndex = peers.firstIndex { $0.host == launch.hostID } ?? 0  // lowest world rank on this host
         if settings.debug {
             let described = routes.enumerated().map { peer, route in
@@ -253,7 +254,7 @@ final class Runtime: @unchecked Sendable {
                 }
             }.joined(separator: " ")
             let verbsText = verbs.map { "verbs \($0.portSummary.summary)" } ?? "verbs unused\(verbsUnavailable.map { " (\($0))" } ?? "")"
-            report("rank \(rank) on \(launch.hostID): routes \(described); shm eager limit \(sharedMemory?.limits.maxPayload ?? 0) B, single copy \(singleCopyAllowed ? "from \(settings.singleCopyThreshold) B" : "off"), tcp \(tcp?.endpoint ?? "unused"), \(verbsText), waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
+            report("rank \(rank) on \(launch.hostID): routes \(described); shm eager limit \(sharedMemory?.limits.maxPayload ?? 0) B, single copy \(singleCopyAllowed ? "from \(settings.singleCopyThreshold) B, shared by both ranks \(settings.sharedCopyEnabled ? "from \(SharedCopy.threshold) B" : "never")" : "off"), tcp \(tcp?.endpoint ?? "unused"), \(verbsText), waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
         }
         return Runtime(rank: rank, size: launch.size, threadLevel: threadLevel, keyValue: client, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives)
     }
@@ -273,6 +274,10 @@ final class Runtime: @unchecked Sendable {
             throw error
         } catch {
             throw MPIError(.internalError, "MPI.finalize(): \(error)")
+        }
+        if runtime.debug, runtime.engine.sharedMemory != nil {
+            let engine = runtime.engine
+            report("rank \(runtime.rank): shared copies received \(engine.sharedCopyCounts.received) (chunks read \(engine.sharedCopyCounts.chunksRead)), chunks written for receivers \(engine.sharedCopyCounts.chunksWritten)")
         }
         if runtime.debug, let verbs = runtime.engine.verbs {
             let counts = verbs.registrationCounts
@@ -343,6 +348,8 @@ struct RuntimeSettings {
     var tcpInterface: String?
     var singleCopyEnabled = true
     var singleCopyThreshold = 32 * 1024
+    /// `SWIFTMPI_SHARED_COPY=0`: the receiver copies every single-copy message alone (``SharedCopy``).
+    var sharedCopyEnabled = true
     var waitMode = "auto"
     var debug = false
     var sharedCollectives = true
@@ -362,6 +369,7 @@ struct RuntimeSettings {
         if let value = WireupEnvironment.value("SWIFTMPI_SINGLE_COPY_THRESHOLD"), let bytes = Int(value), bytes >= 0 {
             settings.singleCopyThreshold = bytes
         }
+        settings.sharedCopyEnabled = WireupEnvironment.value("SWIFTMPI_SHARED_COPY") != "0"
         if let value = WireupEnvironment.value("SWIFTMPI_WAIT_MODE"), ["spin", "yield", "auto"].contains(value) {
             settings.waitMode = value
         }

@@ -5,16 +5,17 @@ import CShims
 ///
 /// Each rank owns one segment, `/dev/shm/swiftmpi-<job>-<local rank>` (mode 0600), holding one
 /// ``SlotRing`` per sending peer: the ring from local rank `s` starts at `s * ringBytes`, followed by
-/// the rank's collective channels (``collectiveChannel(_:ofLocalRank:)``). Peers attach
+/// the rank's collective channels (``collectiveChannel(_:ofLocalRank:)``) and its copy board
+/// (``copyDescriptor(_:ofLocalRank:)``: where a sender claims chunks of a message it helps copy). Peers attach
 /// to each other's segments during wire-up; then every rank unlinks its own name, so nothing is left in
 /// /dev/shm whichever way the job ends (the launcher also removes stale names of its job).
 ///
 /// ```
 ///  segment of local rank r
-///  ┌─────────────────────┬─────────────────────┬─────┬──────────────────────────┐
-///  │ ring from rank 0    │ ring from rank 1    │ ... │ ring from rank size-1    │ collective channels     │
-///  │ (slotCount slots)   │                     │     │ (own index: unused)      │ 64 × 2 × 8320 bytes     │
-///  └─────────────────────┴─────────────────────┴─────┴──────────────────────────┴───────────────────────┘
+///  ┌───────────────────┬───────────────────┬─────┬────────────────────────┬─────────────────────┬─────────────┐
+///  │ ring from rank 0  │ ring from rank 1  │ ... │ ring from rank size-1  │ collective channels │ copy board  │
+///  │ (slotCount slots) │                   │     │ (own index: unused)    │ 64 × 2 × 8320 bytes │ 64 × 64 B   │
+///  └───────────────────┴───────────────────┴─────┴────────────────────────┴─────────────────────┴─────────────┘
 /// ```
 public final class SharedMemoryTransport {
     /// Slots per ring and bytes per slot: 64 × (16 KiB + 64 B) ≈ 1 MiB per ordered pair of ranks.
@@ -30,6 +31,9 @@ public final class SharedMemoryTransport {
     /// default /dev/shm is 64 MiB), so slots fault in when used.
     public static let prefaultLimit = 16
     public static let collectiveBufferBytes = 8 * 1024 + 128
+    /// Descriptors on a segment's copy board, and the bytes of one (a cache line).
+    public static let copyDescriptorCount = 64
+    public static let copyDescriptorBytes = 64
 
     public let localRank: Int
     public let localSize: Int
@@ -59,6 +63,7 @@ public final class SharedMemoryTransport {
         self.stride = stride
         let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
         segmentBytes = ringBytes * localSize + Self.collectiveChannelCount * 2 * Self.collectiveBufferBytes
+            + Self.copyDescriptorCount * Self.copyDescriptorBytes
         ownName = Self.segmentName(jobID: jobID, localRank: localRank)
         // From here until the name is unlinked, the death of the launcher that started this rank
         // removes the name instead of leaving it in /dev/shm (cshims_name_guard_begin; a no-op
@@ -119,6 +124,17 @@ public final class SharedMemoryTransport {
         return segment + ringBytes * localSize + channel * 2 * Self.collectiveBufferBytes
     }
 
+    /// Descriptor `index` (``copyDescriptorBytes``, 64-byte aligned, zero-filled at creation) of the
+    /// copy board in the segment of local rank `local`, or nil if out of range or not mapped. The
+    /// board's owner arms its descriptors; a peer only updates them atomically.
+    public func copyDescriptor(_ index: Int, ofLocalRank local: Int) -> UnsafeMutableRawPointer? {
+        guard index >= 0 && index < Self.copyDescriptorCount && local >= 0 && local < localSize else { return nil }
+        guard let segment = local == localRank ? ownSegment : peerSegments[local] else { return nil }
+        let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
+        return segment + ringBytes * localSize + Self.collectiveChannelCount * 2 * Self.collectiveBufferBytes
+            + index * Self.copyDescriptorBytes
+    }
+
     /// Removes this rank's segment name (mappings stay valid); call once all peers have attached.
     public func unlinkOwnSegment() {
         guard !unlinked else { return }
@@ -170,6 +186,12 @@ public final class SharedMemoryTransport {
     public func readPeerMemory(pid: Int32, address: UInt64, into local: UnsafeMutableRawBufferPointer) -> Int32 {
         guard local.count > 0 else { return 0 }
         return cshims_cma_read(pid, local.baseAddress!, UnsafeRawPointer(bitPattern: UInt(address)), local.count)
+    }
+
+    /// Copies `local` to `address` in process `pid` (Cross Memory Attach). Returns 0 or the errno.
+    public func writePeerMemory(pid: Int32, address: UInt64, from local: UnsafeRawBufferPointer) -> Int32 {
+        guard local.count > 0 else { return 0 }
+        return cshims_cma_write(pid, UnsafeMutableRawPointer(bitPattern: UInt(address)), local.baseAddress!, local.count)
     }
 
     /// Removes every segment name of job `jobID` still in /dev/shm (the launcher's clean-up).

@@ -40,6 +40,7 @@ public enum WireupEnvironment {
         ("SWIFTMPI_TCP_IF", "the interface name or IPv4 address TCP listens on (default: loopback on one host, else the first real interface)"),
         ("SWIFTMPI_SINGLE_COPY", "cma (default, where the kernel allows it) or none: large shared-memory messages by pipelined copy"),
         ("SWIFTMPI_SINGLE_COPY_THRESHOLD", "bytes from which shared-memory rendezvous uses Cross Memory Attach (default 32768)"),
+        ("SWIFTMPI_SHARED_COPY", "1 (default) or 0: from 256 KiB the sender helps copy a single-copy message (both ranks copy chunks), or the receiver copies it alone"),
         ("SWIFTMPI_WAIT_MODE", "auto (default: yield when oversubscribed), spin or yield"),
         ("SWIFTMPI_SHM_COLLECTIVES", "1 (default) or 0: small blocking collectives of one host's ranks through shared memory instead of messages"),
         ("SWIFTMPI_DEBUG", "1 prints wire-up, transport and collective-path decisions to stderr"),

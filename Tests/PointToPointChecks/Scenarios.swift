@@ -48,6 +48,7 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "probes": probes,
     "sendrecv": sendrecvRing,
     "isend-deadlock": isendThenRecv,
+    "shared-copy": sharedCopy,
     "objects": objects,
     "async": asyncForms,
     "stress": stress,
@@ -462,6 +463,48 @@ func isendThenRecv(_ world: Communicator) throws {
         try world.recv(into: &buffer, from: peer, tag: 60)
         try request.wait()
         require(same(buffer, pattern(source: peer, index: 0, length: size)), "isend/recv \(size)")
+    }
+}
+
+/// Large one-way messages on one host, which sender and receiver copy together (chunks of odd
+/// sizes, several in flight), arrive intact; and, with `SWIFTMPI_TEST_SINGLE_COPY=1` (the test sets
+/// it where Cross Memory Attach is on; a pipelined copy needs its sender), a receive completes while
+/// its sender computes without calling MPI: the receiver copies every chunk the sender has not taken.
+func sharedCopy(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let sizes = [256 * 1024, 256 * 1024 + 1, 300_001, (1 << 20) + 3, (4 << 20) - 5, 9 << 20]
+    for round in 0..<3 {
+        if world.rank == 0 {
+            let requests = try sizes.enumerated().map { index, size in
+                try world.isend(pattern(source: 0, index: round * 10 + index, length: size), to: 1, tag: 80 + index)
+            }
+            _ = try Request.waitAll(requests)
+        } else {
+            for (index, size) in sizes.enumerated().reversed() {  // matched out of order
+                var buffer = [UInt8](repeating: 0, count: size)
+                let status = try world.recv(into: &buffer, from: 0, tag: 80 + index)
+                require(status.byteCount == size && same(buffer, pattern(source: 0, index: round * 10 + index, length: size)),
+                        "shared copy of \(size) bytes (round \(round)) corrupted")
+            }
+        }
+    }
+    // The sender sleeps in user code right after isend; the receive must not wait for it.
+    guard getenv("SWIFTMPI_TEST_SINGLE_COPY").map({ String(cString: $0) }) == "1" else { return }
+    let size = 8 << 20
+    if world.rank == 0 {
+        let request = try world.isend(pattern(source: 0, index: 99, length: size), to: 1, tag: 89)
+        usleep(1_500_000)
+        let woke = MPI.wtime()
+        try request.wait()
+        var received = [Double](repeating: 0, count: 1)
+        try world.recv(into: &received, from: 1, tag: 90)
+        require(received[0] < woke, "the receive completed \(received[0] - woke) s after its sender resumed calling MPI")
+    } else {
+        var buffer = [UInt8](repeating: 0, count: size)
+        try world.recv(into: &buffer, from: 0, tag: 89)
+        let done = MPI.wtime()
+        require(same(buffer, pattern(source: 0, index: 99, length: size)), "message from a computing sender corrupted")
+        try world.send([done], to: 0, tag: 90)
     }
 }
 

@@ -8,7 +8,7 @@ struct PointToPointTests {
     static let scenarios = [
         "pingpong", "self", "non-overtaking", "wildcards", "posted-order", "truncation", "ssend", "bsend",
         "rsend", "rsend-early", "dup-isolation", "procnull", "bad-arguments", "requests", "persistent", "probes", "sendrecv",
-        "isend-deadlock", "objects", "async", "stress",
+        "isend-deadlock", "shared-copy", "objects", "async", "stress",
     ]
 
     private func check(_ ranks: Int, _ scenarios: [String], environment: [String: String] = [:],
@@ -56,6 +56,28 @@ struct PointToPointTests {
     @Test("large messages also pass by pipelined copy when Cross Memory Attach is off")
     func pipelinedCopy() throws {
         try check(3, Self.scenarios, environment: ["SWIFTMPI_SINGLE_COPY": "none"])
+    }
+
+    @Test("large one-way messages are copied by sender and receiver together, and intact; the receiver alone when shared copies are off")
+    func sharedCopies() throws {
+        for shared in ["1", "0"] {
+            let result = try JobRunner.run(["-n", "2", "swiftmpi-p2p-check", "shared-copy", "pingpong"],
+                                           environment: ["SWIFTMPI_DEBUG": "1", "SWIFTMPI_SHARED_COPY": shared, "SWIFTMPI_TEST_SINGLE_COPY": "1"])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(result.stdout.contains("passed shared-copy") && result.stdout.contains("passed pingpong"))
+            // rank 0 only sends in shared-copy (19 messages of 256 KiB-9 MiB); pingpong sends 256 KiB,
+            // 1 and 4 MiB each way, one at a time.
+            let written = result.stderr.matches(of: /rank (\d): shared copies received (\d+) \(chunks read (\d+)\), chunks written for receivers (\d+)/)
+                .map { (rank: Int($0.1)!, received: Int($0.2)!, written: Int($0.4)!) }
+            #expect(written.count == 2, "stderr: \(result.stderr)")
+            let sender = written.first { $0.rank == 0 }, receiver = written.first { $0.rank == 1 }
+            if shared == "1" {
+                #expect((receiver?.received ?? 0) >= 19, "receiver: \(String(describing: receiver))")
+                #expect((sender?.written ?? 0) > 0, "the sender never helped: \(String(describing: sender))")
+            } else {
+                #expect(written.allSatisfy { $0.received == 0 && $0.written == 0 }, "\(written)")
+            }
+        }
     }
 
     @Test("every rendezvous message passes by Cross Memory Attach when the threshold is 0")

@@ -65,6 +65,18 @@ final class Engine {
     let singleCopyThreshold: Int
     /// False once Cross Memory Attach failed with a permission error (or when disabled).
     @exclusivity(unchecked) var singleCopyAllowed: Bool
+    /// Rendezvous messages on shared memory from ``SharedCopy/threshold`` bytes are copied by both
+    /// ranks (when single copies are allowed); false when turned off (`SWIFTMPI_SHARED_COPY=0`) —
+    /// and on a sender whose write into a receiver failed, so it stops offering help.
+    @exclusivity(unchecked) var sharedCopyAllowed = true
+    /// This rank's copy-board descriptors not in use, the copies in flight, and the last generation.
+    @exclusivity(unchecked) var freeCopyDescriptors = Array((0..<SharedMemoryTransport.copyDescriptorCount).reversed())
+    @exclusivity(unchecked) var sharedCopies: [SharedCopy] = []
+    /// Sender: `share` requests not yet helped with, oldest first (helped with only when idle).
+    @exclusivity(unchecked) var helpRequests: [(header: MatchHeader, peer: Int)] = []
+    @exclusivity(unchecked) var copyGeneration: UInt32 = 0
+    /// What shared copies did here (printed at finalize with `SWIFTMPI_DEBUG=1`).
+    @exclusivity(unchecked) var sharedCopyCounts = (received: 0, chunksRead: 0, chunksWritten: 0)
     /// True when waiting ranks must yield the CPU (oversubscribed, or asked to).
     let yieldWhenIdle: Bool
 
@@ -395,6 +407,10 @@ final class Engine {
             return
         }
         if singleCopyAllowed && total >= singleCopyThreshold, case .sharedMemory = routes[peer], let sharedMemory {
+            // Shared only while traffic flows one way: with sends of its own waiting for the peer, both
+            // cores already copy (bi-directional bandwidth fell 10-20% when shared).
+            if sharedCopyAllowed && total >= SharedCopy.threshold && !waitingSends.contains(where: { $0.destination == peer }),
+               startSharedCopy(operation, header, offer, from: peer) { return }
             let target = UnsafeMutableRawBufferPointer(rebasing: operation.buffer[0..<total])
             let error = sharedMemory.readPeerMemory(pid: offer.pid, address: offer.address, into: target)
             if error == 0 {
@@ -419,6 +435,112 @@ final class Engine {
         sendControl(.clearToSend, request, to: peer)
     }
 
+    // MARK: - Shared copies (SharedCopy.swift)
+
+    /// Announces a shared copy of a matched rendezvous message to its sender and copies chunks until
+    /// none is left; false when no copy-board descriptor is free (the caller copies it alone).
+    private func startSharedCopy(_ operation: ReceiveOperation, _ header: MatchHeader, _ offer: RendezvousOffer,
+                                 from peer: Int) -> Bool {
+        guard let sharedMemory, let index = freeCopyDescriptors.last,
+              let base = sharedMemory.copyDescriptor(index, ofLocalRank: sharedMemory.localRank) else { return false }
+        freeCopyDescriptors.removeLast()
+        copyGeneration &+= 1
+        let total = Int(clamping: header.length)
+        var copy = SharedCopy(operation: operation, descriptorIndex: index, descriptor: CopyDescriptor(base: base),
+                              generation: copyGeneration, peer: peer, pid: offer.pid, source: offer.address,
+                              senderOperation: header.senderOperation, total: total,
+                              chunkBytes: SharedCopy.chunkBytes(total: total))
+        copy.descriptor.arm(generation: copy.generation)
+        sendControl(.share, MatchHeader(context: UInt32(index), source: Int32(bitPattern: copy.generation),
+                                        tag: Int32(copy.chunkBytes), flags: UInt32(copy.chunkCount),
+                                        length: UInt64(UInt(bitPattern: operation.buffer.baseAddress)),
+                                        senderOperation: header.senderOperation), to: peer)
+        while let chunk = copy.descriptor.claim(generation: copy.generation, chunkCount: copy.chunkCount) {
+            readChunk(chunk, of: &copy, using: sharedMemory)
+        }
+        if !finishSharedCopy(&copy) { sharedCopies.append(copy) }
+        return true
+    }
+
+    private func readChunk(_ chunk: Int, of copy: inout SharedCopy, using sharedMemory: SharedMemoryTransport) {
+        let range = copy.range(of: chunk)
+        let target = UnsafeMutableRawBufferPointer(rebasing: copy.operation.buffer[range])
+        let error = sharedMemory.readPeerMemory(pid: copy.pid, address: copy.source + UInt64(range.lowerBound), into: target)
+        if error != 0 && copy.readError == 0 { copy.readError = error }
+        copy.descriptor.finish()
+        sharedCopyCounts.chunksRead += 1
+    }
+
+    /// Completes the receive once every chunk is finished (copying the one the sender gave up on);
+    /// returns false while the sender still copies.
+    private func finishSharedCopy(_ copy: inout SharedCopy) -> Bool {
+        let (finished, failedChunk) = copy.descriptor.progress
+        guard finished + (failedChunk == nil ? 0 : 1) >= copy.chunkCount else { return false }
+        if let failedChunk, let sharedMemory { readChunk(failedChunk, of: &copy, using: sharedMemory) }
+        freeCopyDescriptors.append(copy.descriptorIndex)
+        sharedCopyCounts.received += 1
+        let operation = copy.operation
+        if copy.readError != 0 {
+            operation.error = MPIError(copy.readError == ESRCH ? .peerFailed : .transport,
+                                       "receive: copying \(copy.total) bytes from rank \(copy.peer) failed: \(String(cString: strerror(copy.readError)))",
+                                       status: operation.status)
+        }
+        operation.isComplete = true
+        if copy.readError != ESRCH { sendControl(.ack, MatchHeader(senderOperation: copy.senderOperation), to: copy.peer) }
+        return true
+    }
+
+    /// Completes the shared copies whose sender has finished its chunks; true when any completed.
+    private func finishSharedCopies() -> Bool {
+        var index = 0, finishedAny = false
+        while index < sharedCopies.count {
+            if finishSharedCopy(&sharedCopies[index]) {
+                sharedCopies.remove(at: index)
+                finishedAny = true
+            } else {
+                index += 1
+            }
+        }
+        return finishedAny
+    }
+
+    /// Sender, idle: helps with the oldest shared copy still waiting for help; true when it copied.
+    private func helpWithSharedCopy() -> Bool {
+        while !helpRequests.isEmpty {
+            let (header, peer) = helpRequests.removeFirst()
+            if helpCopy(header, from: peer) { return true }
+        }
+        return false
+    }
+
+    /// Sender: helps with a shared copy of its message `header.senderOperation` (see ``SharedCopy``);
+    /// true when it copied a chunk. Anything that does not fit the waiting send is ignored.
+    private func helpCopy(_ header: MatchHeader, from peer: Int) -> Bool {
+        guard sharedCopyAllowed, let operation = waitingSends.lookup(header.senderOperation), operation.destination == peer,
+              case .sharedMemory(let local) = routes[peer], let sharedMemory,
+              let base = sharedMemory.copyDescriptor(Int(header.context), ofLocalRank: local) else { return false }
+        let total = operation.bytes.count
+        let chunkBytes = Int(header.tag), chunkCount = Int(header.flags)
+        guard chunkBytes > 0, total > 0, chunkCount == (total + chunkBytes - 1) / chunkBytes, header.length != 0 else { return false }
+        let descriptor = CopyDescriptor(base: base)
+        let generation = UInt32(bitPattern: header.source)
+        var copied = false
+        while let chunk = descriptor.claim(generation: generation, chunkCount: chunkCount) {
+            let start = chunk * chunkBytes
+            let source = UnsafeRawBufferPointer(rebasing: operation.bytes[start..<min(total, start + chunkBytes)])
+            guard sharedMemory.writePeerMemory(pid: peerPIDs[peer], address: header.length + UInt64(start), from: source) == 0 else {
+                descriptor.markFailed(chunk)
+                sharedCopyAllowed = false
+                helpRequests.removeAll()
+                return true
+            }
+            descriptor.finish()
+            sharedCopyCounts.chunksWritten += 1
+            copied = true
+        }
+        return copied
+    }
+
     private func truncation(_ header: MatchHeader, length: Int, capacity: Int) -> MPIError {
         MPIError(.truncate, "receive: message of \(length) bytes from rank \(header.source) with tag \(header.tag) does not fit the \(capacity)-byte buffer",
                  status: Status(source: Int(header.source), tag: Int(header.tag), byteCount: length))
@@ -432,6 +554,7 @@ final class Engine {
     func progress() -> Bool {
         var progressed = false
         if outboxCount > 0 { progressed = drainOutboxes() }
+        if !sharedCopies.isEmpty && finishSharedCopies() { progressed = true }
         if !loopbackQueue.isEmpty {
             let packets = loopbackQueue
             loopbackQueue.removeAll(keepingCapacity: true)
@@ -473,6 +596,7 @@ final class Engine {
                 progressed = true
             }
         }
+        if !progressed && !helpRequests.isEmpty { progressed = helpWithSharedCopy() }
         return progressed
     }
 
@@ -538,6 +662,13 @@ final class Engine {
                 operation.isComplete = true
             }
         }
+        // Shared copies from it: it will finish no chunk now (it is gone, so the descriptor is free).
+        for copy in sharedCopies where copy.peer == peer {
+            freeCopyDescriptors.append(copy.descriptorIndex)
+            copy.operation.error = error
+            copy.operation.isComplete = true
+        }
+        sharedCopies.removeAll { $0.peer == peer }
     }
 
     /// Handles one arrived packet. Packets that make no sense (unknown kind, unknown operation id,
@@ -586,6 +717,14 @@ final class Engine {
             guard waitingSends.lookup(header.senderOperation)?.destination == peer,
                   let operation = waitingSends.remove(header.senderOperation) else { return }
             finishSend(operation)
+        case .share:
+            // Help only when there is nothing else to do: a rank busy with its own traffic would only
+            // move the receiver's buffer into its own cache (bi-directional bandwidth fell by a
+            // third when senders helped at once).
+            if sharedCopyAllowed {
+                if helpRequests.count == SharedMemoryTransport.copyDescriptorCount { helpRequests.removeFirst() }
+                helpRequests.append((header, peer))
+            }
         case nil:
             return
         }

@@ -126,4 +126,10 @@ struct OperationTable<Operation: AnyObject> {
 
     /// The ids in use (for failing every operation of a dead peer; not on any fast path).
     var ids: [UInt32] { slots.indices.filter { slots[$0] != nil }.map { UInt32($0) } }
+
+    /// True when some operation in the table satisfies `predicate` (no allocation).
+    func contains(where predicate: (Operation) -> Bool) -> Bool {
+        for case let operation? in slots where predicate(operation) { return true }
+        return false
+    }
 }

@@ -8,9 +8,14 @@ import SwiftMPITransport
 /// clearToSend receiver → sender  the receive matched; stream the data (no single-copy possible)
 /// data       sender → receiver   one fragment, at header.length = offset
 /// ack        receiver → sender   the receive matched (ssend) or finished reading (rendezvous)
+/// share      receiver → sender   help copy: claim chunks on my copy board, write them into my buffer
+///            (header: context = descriptor, source = generation, tag = chunk bytes, flags = chunks,
+///             length = the receiver's buffer address; ``SharedCopy``)
 ///
 /// eager:       S ──eager──────────────────────────▶ R                    (ssend: R ──ack──▶ S on match)
 /// single-copy: S ──rendezvous(pid,addr)───────────▶ R  match; process_vm_readv; R ──ack──▶ S
+/// shared copy: S ──rendezvous(pid,addr)───────────▶ R  match; R ──share──▶ S; both claim chunks:
+///              R process_vm_readv, S process_vm_writev; all chunks finished: R ──ack──▶ S
 /// RDMA read:   S ──rendezvous(addr,rkey)──────────▶ R  match; RDMA READ; on completion R ──ack──▶ S
 /// pipelined:   S ──rendezvous─▶ R  match; R ──clearToSend─▶ S; S ──data × n──▶ R
 /// ```
@@ -20,6 +25,7 @@ enum WireKind: PacketKind {
     case clearToSend = 3
     case data = 4
     case ack = 5
+    case share = 6
 }
 
 /// The 32-byte header of every packet, carried opaquely by the transports.
