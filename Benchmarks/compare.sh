@@ -11,7 +11,7 @@
 # How:
 #     Benchmarks/compare.sh                 # 5 repetitions, OSU's iteration counts, 0 B .. 4 MiB
 #     Benchmarks/compare.sh --quick         # CI smoke run: 2 repetitions, few iterations, <= 64 KiB
-#     Benchmarks/compare.sh --placement any # do not wait for the fast vCPU placement (see below)
+#     Benchmarks/compare.sh --placement fast # every run in the fast vCPU placement (see below)
 #     REPS=3 BENCHMARKS="latency bw" PATHS=shm Benchmarks/compare.sh
 #     Benchmarks/plot.py Benchmarks/results/<run>      # re-summarize an existing run
 # Settings (environment variable, or the flag in brackets):
@@ -22,9 +22,9 @@
 #                            "shm tcp", "swiftmpi openmpi mpich"
 #     BENCH_ARGS             extra options for every benchmark run, e.g. "-i 100 -x 10"
 #     LAUNCH=0 [--no-launch] skip the hyperfine launch-time comparison
-#     PLACEMENT [--placement P]  fast (default), slow, or any (default with --quick): the vCPU
-#                            placement every benchmark run is made in (Decisions, below)
-#     PLACEMENT_WAIT         seconds to wait for that placement before a run goes ahead anyway (120)
+#     PLACEMENT [--placement P]  match (default), fast, slow, or any (default with --quick): the vCPU
+#                            placement benchmark runs are made in (Decisions, below)
+#     PLACEMENT_WAIT         seconds to wait for a placement before a run goes ahead anyway (120)
 #     TIMEOUT                seconds allowed per benchmark run (default 900)
 #     SWIFT_BIN              where swiftmpirun, swiftmpi-bench, swiftmpi-hello are (default .build/release)
 # Results: <OUT>/raw/<path>.<benchmark>.<library>.rep<N>.txt (+ .err; a run made again because the
@@ -54,12 +54,15 @@
 #   measures it before and after each run (runs.tsv); plot.py adds the ratio among runs made in the
 #   fast placement and among those made in the slow one, beside the overall medians. Left alone,
 #   the libraries' medians of a cell can come from different placements (3 slow runs of 5 for one, 2
-#   for another: bibw ratios swung 0.65-3.7 between full runs), so by default every run waits until
-#   the probe shows the fast placement, and a run whose probe afterwards shows the slow one is made
-#   again (at most 5 times): every library is measured in the same placement, the one where all of
-#   them are fastest, and the overall medians compare like with like. --placement slow measures the
-#   other one; --placement any is the old behaviour. After PLACEMENT_WAIT seconds without the wanted
-#   placement a run goes ahead anyway, with a warning, and counts only in its placement's column.
+#   for another: bibw ratios swung 0.65-3.7 between full runs). So by default (match) the first
+#   library's run of a benchmark in a repetition sets the placement -- made again until both its
+#   probes agree -- and the other libraries' runs wait for that placement and are made again when a
+#   probe shows the other one (at most 5 attempts each): in every repetition every library is
+#   measured in the same placement, so each library's medians come from the same mixture and the
+#   overall ratios compare like with like. --placement fast or slow gates every run to one placement
+#   (which can take long: sustained load tends to move the VM into the slow one); --placement any
+#   is the old behaviour. After PLACEMENT_WAIT seconds without the wanted placement a run goes ahead
+#   anyway, with a warning, and counts only in its placement's column.
 # - Any failed run stops everything (set -euo pipefail, the run's stderr is shown): a comparison
 #   with silently missing cells is worse than none. A missing peer library is skipped, loudly.
 set -euo pipefail
@@ -86,15 +89,15 @@ while (($#)); do
         --out) [[ $# -ge 2 ]] || die "--out needs a directory"; OUT=$2; shift ;;
         --out=*) OUT=${1#--out=} ;;
         --no-launch) LAUNCH=0 ;;
-        --placement) [[ $# -ge 2 ]] || die "--placement needs fast, slow or any"; PLACEMENT=$2; shift ;;
+        --placement) [[ $# -ge 2 ]] || die "--placement needs match, fast, slow or any"; PLACEMENT=$2; shift ;;
         --placement=*) PLACEMENT=${1#--placement=} ;;
         -h | --help) usage; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
     shift
 done
-if [[ $QUICK == 1 ]]; then : "${REPS:=2}" "${PLACEMENT:=any}"; else : "${REPS:=5}" "${PLACEMENT:=fast}"; fi
-[[ $PLACEMENT == fast || $PLACEMENT == slow || $PLACEMENT == any ]] || die "--placement must be fast, slow or any, got '$PLACEMENT'"
+if [[ $QUICK == 1 ]]; then : "${REPS:=2}" "${PLACEMENT:=any}"; else : "${REPS:=5}" "${PLACEMENT:=match}"; fi
+[[ " match fast slow any " == *" $PLACEMENT "* ]] || die "--placement must be match, fast, slow or any, got '$PLACEMENT'"
 [[ $PLACEMENT_WAIT =~ ^[0-9]+$ ]] || die "PLACEMENT_WAIT must be a number of seconds, got '$PLACEMENT_WAIT'"
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer, got '$REPS'"
 BENCHMARKS=${BENCHMARKS:-latency bw bibw mbw-mr allreduce barrier}
@@ -288,11 +291,10 @@ done
 # placement_of US: fast, slow or unknown for a probe result (plot.py splits at the same 0.1 us).
 placement_of() { awk -v p="$1" 'BEGIN { if (p !~ /^[0-9.]+$/) print "unknown"; else print (p < 0.1 ? "fast" : "slow") }'; }
 probe() { "$REF_BIN/placement_probe" 2> /dev/null || echo nan; }
-# wait_for_placement: returns 0 once the probe shows $PLACEMENT, 1 after PLACEMENT_WAIT seconds.
+# wait_for_placement P: returns 0 once the probe shows placement P, 1 after PLACEMENT_WAIT seconds.
 wait_for_placement() {
-    [[ $PLACEMENT == any ]] && return 0
     local start=$SECONDS
-    until [[ $(placement_of "$(probe)") == "$PLACEMENT" ]]; do
+    until [[ $(placement_of "$(probe)") == "$1" ]]; do
         ((SECONDS - start < PLACEMENT_WAIT)) || return 1
         sleep 0.2
     done
@@ -310,12 +312,17 @@ for rep in $(seq 1 "$REPS"); do
     for path in $PATHS; do
         for bench in $BENCHMARKS; do
             read -r -a args <<< "$(bench_args "$bench" | tr '\n' ' ')"
+            # the placement this group of runs is made in ("" until the first run sets it: match)
+            want=$PLACEMENT
+            [[ $PLACEMENT == match ]] && want=""
             for lib in "${order[@]}"; do
                 read -r -a prefix <<< "$(launcher "$lib" "$path")"
                 out="$OUT/raw/$path.$bench.$lib.rep$rep.txt"
                 for attempt in 1 2 3 4 5; do
                     waited=1
-                    wait_for_placement || { waited=0; warn "no $PLACEMENT placement within ${PLACEMENT_WAIT}s: running anyway"; }
+                    if [[ -n $want && $want != any ]]; then
+                        wait_for_placement "$want" || { waited=0; warn "no $want placement within ${PLACEMENT_WAIT}s: running anyway"; }
+                    fi
                     printf '[rep %d/%d] %-3s %-9s %-8s ' "$rep" "$REPS" "$path" "$bench" "$lib"
                     load=$(cut -d' ' -f1 /proc/loadavg)
                     before=$(probe)
@@ -324,13 +331,20 @@ for rep in $(seq 1 "$REPS"); do
                     seconds=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
                     after=$(probe)
                     grep -q '^ *[0-9]' "$out" || die "no result rows in $out"
+                    placed_before=$(placement_of "$before") placed_after=$(placement_of "$after")
                     counts=1
-                    if [[ $PLACEMENT != any && $waited == 1 && $attempt -lt 5 ]] \
-                        && [[ $(placement_of "$before") != "$PLACEMENT" || $(placement_of "$after") != "$PLACEMENT" ]]; then
-                        counts=0
+                    if [[ $PLACEMENT != any && $waited == 1 && $attempt -lt 5 ]]; then
+                        if [[ -n $want ]]; then
+                            [[ $placed_before == "$want" && $placed_after == "$want" ]] || counts=0
+                        else
+                            [[ $placed_before == "$placed_after" && $placed_before != unknown ]] || counts=0
+                        fi
+                    fi
+                    if [[ $counts == 1 && -z $want && $placed_before == "$placed_after" && $placed_before != unknown ]]; then
+                        want=$placed_before
                     fi
                     printf '%6ss  (load %s, placement probe %s/%s us)%s\n' "$seconds" "$load" "$before" "$after" \
-                        "$([[ $counts == 1 ]] || echo "  left the $PLACEMENT placement: again")"
+                        "$([[ $counts == 1 ]] || echo "  the placement changed: again")"
                     printf '%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$path" "$bench" "$lib" "$seconds" "$load" "$before" "$after" "$counts" >> "$OUT/runs.tsv"
                     [[ $counts == 1 ]] && break
                     mv "$out" "${out%.txt}.discarded$attempt.txt"

@@ -229,8 +229,12 @@ def header_lines(results, repetitions, libraries):
         "(n, m): SwiftMPI's and the best peer's numbers of such runs",
     ]
     settings = " ".join(sections.get("settings", [""])[:1])
-    gated = re.search(r"PLACEMENT=(fast|slow)\b", settings)
-    if gated:
+    gated = re.search(r"PLACEMENT=(fast|slow|match)\b", settings)
+    if gated and gated.group(1) == "match":
+        lines.append("- placement: in every repetition each benchmark's runs of all libraries were made in the same "
+                     "placement, the one the first run found (compare.sh --placement match; runs were made again "
+                     "when a probe showed the other one), so every library's medians come from the same mixture")
+    elif gated:
         lines.append(f"- placement: every run waited for the {gated.group(1)} placement and was made again when the "
                      "probe afterwards showed the other one (compare.sh --placement), so the overall medians "
                      "compare every library in the same placement")
