@@ -253,8 +253,10 @@ final class EngineUnderTest {
             try peer.attachPeers()
             local.unlinkOwnSegment()
             peer.unlinkOwnSegment()
+            // The peer's pid is 0 (no process): a fuzzed `share` must not make this process write into
+            // itself at a fuzzed address, as a sender writes into its receiver (process_vm_writev).
             engine = Engine(rank: 0, size: 2, routes: [.loopback, .sharedMemory(localRank: 1)], sharedMemory: local, tcp: nil,
-                            peerPIDs: [getpid(), getpid()], singleCopyAllowed: false, singleCopyThreshold: 0, yieldWhenIdle: false)
+                            peerPIDs: [getpid(), 0], singleCopyAllowed: false, singleCopyThreshold: 0, yieldWhenIdle: false)
             engine.worldRankOfLocal = [0, 1]
         } catch {
             fatalError("cannot set up the engine under test: \(error)")

@@ -465,7 +465,8 @@ final class Engine {
     private func readChunk(_ chunk: Int, of copy: inout SharedCopy, using sharedMemory: SharedMemoryTransport) {
         let range = copy.range(of: chunk)
         let target = UnsafeMutableRawBufferPointer(rebasing: copy.operation.buffer[range])
-        let error = sharedMemory.readPeerMemory(pid: copy.pid, address: copy.source + UInt64(range.lowerBound), into: target)
+        // Wrapping: the address comes from the peer, and a bad one must fail the copy, not trap.
+        let error = sharedMemory.readPeerMemory(pid: copy.pid, address: copy.source &+ UInt64(range.lowerBound), into: target)
         if error != 0 && copy.readError == 0 { copy.readError = error }
         copy.descriptor.finish()
         sharedCopyCounts.chunksRead += 1
@@ -528,7 +529,7 @@ final class Engine {
         while let chunk = descriptor.claim(generation: generation, chunkCount: chunkCount) {
             let start = chunk * chunkBytes
             let source = UnsafeRawBufferPointer(rebasing: operation.bytes[start..<min(total, start + chunkBytes)])
-            guard sharedMemory.writePeerMemory(pid: peerPIDs[peer], address: header.length + UInt64(start), from: source) == 0 else {
+            guard sharedMemory.writePeerMemory(pid: peerPIDs[peer], address: header.length &+ UInt64(start), from: source) == 0 else {
                 descriptor.markFailed(chunk)
                 sharedCopyAllowed = false
                 helpRequests.removeAll()
@@ -719,8 +720,8 @@ final class Engine {
             finishSend(operation)
         case .share:
             // Help only when there is nothing else to do: a rank busy with its own traffic would only
-            // move the receiver's buffer into its own cache (bi-directional bandwidth fell by a
-            // third when senders helped at once).
+            // move the receiver's buffer into its own cache (bi-directional bandwidth fell by up to
+            // a third when senders helped at once).
             if sharedCopyAllowed {
                 if helpRequests.count == SharedMemoryTransport.copyDescriptorCount { helpRequests.removeFirst() }
                 helpRequests.append((header, peer))
