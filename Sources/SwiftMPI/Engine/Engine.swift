@@ -475,7 +475,7 @@ final class Engine {
     /// Completes the receive once every chunk is finished (copying the one the sender gave up on);
     /// returns false while the sender still copies.
     private func finishSharedCopy(_ copy: inout SharedCopy) -> Bool {
-        let (finished, failedChunk) = copy.descriptor.progress
+        let (finished, failedChunk) = copy.descriptor.progress(chunkCount: copy.chunkCount)
         guard finished + (failedChunk == nil ? 0 : 1) >= copy.chunkCount else { return false }
         if let failedChunk, let sharedMemory { readChunk(failedChunk, of: &copy, using: sharedMemory) }
         freeCopyDescriptors.append(copy.descriptorIndex)

@@ -56,10 +56,13 @@ struct CopyDescriptor {
     /// Sender: records that it could not write its claimed `chunk` (it claims no more).
     func markFailed(_ chunk: Int) { cshims_store_release_u64(failedWord, UInt64(chunk) + 1) }
 
-    /// The chunks finished, and the chunk the sender gave up on.
-    var progress: (finished: Int, failedChunk: Int?) {
+    /// The chunks finished, and the chunk the sender gave up on. The words are in shared memory, so
+    /// any value is read without trapping, and a failed chunk outside `0..<chunkCount` (which no
+    /// sender can have claimed) counts as none.
+    func progress(chunkCount: Int) -> (finished: Int, failedChunk: Int?) {
         let failed = cshims_load_acquire_u64(failedWord)
-        return (Int(cshims_load_acquire_u64(doneWord)), failed == 0 ? nil : Int(failed - 1))
+        let failedChunk = failed == 0 || failed > UInt64(chunkCount) ? nil : Int(failed - 1)
+        return (Int(clamping: cshims_load_acquire_u64(doneWord)), failedChunk)
     }
 }
 
