@@ -17,12 +17,12 @@ let package = Package(
         .target(name: "CShims", path: "CShims"),
         .target(name: "SwiftMPIWireup", dependencies: ["CShims"], path: "Sources/SwiftMPIWireup"),
         .target(name: "SwiftMPITransport", dependencies: ["CShims", "SwiftMPIWireup"], path: "Sources/SwiftMPITransport"),
-        .target(name: "SwiftMPI", dependencies: ["SwiftMPIWireup", "SwiftMPITransport"], path: "Sources/SwiftMPI"),
+        .target(name: "SwiftMPI", dependencies: ["SwiftMPIWireup", "SwiftMPITransport", "CShims"], path: "Sources/SwiftMPI"),
         // What swiftmpirun reads from outside (its command line, --host lists, hostfiles, Slurm's
         // variables): a library, so the fuzz targets link it.
         .target(name: "SwiftMPILauncherParsing", path: "Launcher/Parsing"),
         .executableTarget(
-            name: "swiftmpirun", dependencies: ["SwiftMPILauncherParsing", "SwiftMPIWireup", "SwiftMPITransport", "CShims"],
+            name: "swiftmpirun", dependencies: ["SwiftMPILauncherParsing", "SwiftMPIWireup", "CShims"],
             path: "Launcher/swiftmpirun",
             // A release launcher is one static executable: no dynamic loader, no relocations, no
             // libstdc++ to map — it starts in ~0.85 ms instead of ~1.9 ms, a large part of
@@ -48,7 +48,7 @@ let package = Package(
             name: "swiftmpi-alloc-check", dependencies: ["SwiftMPI", "CMallocCounter"], path: "Tests/AllocationChecks/Program"),
         .testTarget(
             name: "SwiftMPITests",
-            dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "SwiftMPILauncherParsing", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check", "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi"],
+            dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check", "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi"],
             path: "Tests/SwiftMPITests"),
     ]
 )

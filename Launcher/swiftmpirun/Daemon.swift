@@ -1,6 +1,5 @@
 import SwiftMPILauncherParsing
 import CShims
-import SwiftMPITransport
 import SwiftMPIWireup
 #if canImport(Glibc)
 import Glibc
@@ -67,7 +66,7 @@ final class Daemon {
         let keyValueSocket = try UnixSocket.listenAbstract(prefix: "swiftmpi-kvs")
         listenFD = keyValueSocket.fd
         defer { stopListening() }
-        defer { SharedMemoryTransport.removeStaleSegments(jobID: spec!.jobID, localSize: spec!.ranks.count) }
+        defer { SegmentNames.removeStale(jobID: spec!.jobID, localSize: spec!.ranks.count) }
         try startRanks(spec!, secret: secret, socketAddress: keyValueSocket.address)
 
         var lastExit: Double?

@@ -1,6 +1,5 @@
 import SwiftMPILauncherParsing
 import CShims
-import SwiftMPITransport
 import SwiftMPIWireup
 #if canImport(Glibc)
 import Glibc
@@ -47,7 +46,7 @@ final class Job {
         let jobID = try JobSecret.generate().hex.prefix(12).description  // unique on this host; names the job's segments
         // Ranks unlink their segments once all are attached; this removes any left by a rank that died
         // during wire-up.
-        defer { SharedMemoryTransport.removeStaleSegments(jobID: jobID, localSize: plan.rankCount) }
+        defer { SegmentNames.removeStale(jobID: jobID, localSize: plan.rankCount) }
 
         try startRanks(jobID: jobID, socketAddress: server.address!, secret: secret)
         let deadline = plan.timeout.map { now() + $0 }

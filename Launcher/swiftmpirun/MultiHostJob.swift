@@ -1,6 +1,5 @@
 import SwiftMPILauncherParsing
 import CShims
-import SwiftMPITransport
 import SwiftMPIWireup
 #if canImport(Glibc)
 import Glibc

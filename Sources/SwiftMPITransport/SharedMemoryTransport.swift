@@ -1,4 +1,5 @@
 import CShims
+import SwiftMPIWireup
 
 /// Moves packets between the ranks of one host through shared memory, and copies large messages
 /// straight from a peer's memory with Cross Memory Attach where the kernel allows it.
@@ -86,7 +87,7 @@ public final class SharedMemoryTransport {
     }
 
     /// The segment name of `localRank` in job `jobID`.
-    public static func segmentName(jobID: String, localRank: Int) -> String { "/swiftmpi-\(jobID)-\(localRank)" }
+    public static func segmentName(jobID: String, localRank: Int) -> String { SegmentNames.name(jobID: jobID, localRank: localRank) }
 
     /// Maps every peer's segment; call once all peers have created theirs (after a fence).
     public func attachPeers() throws(TransportError) {
@@ -196,6 +197,6 @@ public final class SharedMemoryTransport {
 
     /// Removes every segment name of job `jobID` still in /dev/shm (the launcher's clean-up).
     public static func removeStaleSegments(jobID: String, localSize: Int) {
-        for rank in 0..<localSize { _ = cshims_segment_unlink(segmentName(jobID: jobID, localRank: rank)) }
+        SegmentNames.removeStale(jobID: jobID, localSize: localSize)
     }
 }

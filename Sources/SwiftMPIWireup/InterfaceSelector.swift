@@ -8,6 +8,9 @@ import Glibc
 /// (`10.0.0.5`). Without it: loopback when the whole job runs on one host; otherwise the first
 /// interface that is up, not loopback, and not a container or VM bridge (`docker*`, `virbr*`, `br-*`,
 /// `cni*`, `flannel*`), in the kernel's order.
+///
+/// In the wire-up layer because both sides need it: the runtime for its TCP listener, `swiftmpirun`
+/// for the links of its daemons (the launcher links no transport).
 public enum InterfaceSelector {
     static let bridgePrefixes = ["docker", "virbr", "br-", "cni", "flannel"]
 
@@ -34,13 +37,13 @@ public enum InterfaceSelector {
         return result
     }
 
-    /// The address to listen on. Throws when the override names nothing on this host, or when no
-    /// suitable interface exists for a multi-host job.
-    public static func select(override: String?, singleHost: Bool) throws(TransportError) -> String {
+    /// The address to listen on. Throws ``WireupError/badEnvironment(_:)`` when the override names
+    /// nothing on this host, or when no suitable interface exists for a multi-host job.
+    public static func select(override: String?, singleHost: Bool) throws(WireupError) -> String {
         let candidates = interfaces()
         if let override, !override.isEmpty {
             if let match = candidates.first(where: { $0.name == override || $0.address == override }) { return match.address }
-            throw TransportError("SWIFTMPI_TCP_IF=\(override) names no IPv4 interface or address here (have: \(candidates.map { "\($0.name) \($0.address)" }.joined(separator: ", ")))")
+            throw .badEnvironment("SWIFTMPI_TCP_IF=\(override) names no IPv4 interface or address here (have: \(candidates.map { "\($0.name) \($0.address)" }.joined(separator: ", ")))")
         }
         if singleHost { return "127.0.0.1" }
         let usable = candidates.filter { $0.up && !$0.loopback }
@@ -48,6 +51,6 @@ public enum InterfaceSelector {
             return preferred.address
         }
         if let any = usable.first { return any.address }
-        throw TransportError("no IPv4 interface is up besides loopback; set SWIFTMPI_TCP_IF")
+        throw .badEnvironment("no IPv4 interface is up besides loopback; set SWIFTMPI_TCP_IF")
     }
 }
