@@ -60,10 +60,10 @@ extension Communicator {
         guard try checkSource(source, "probe") else { return .procNull }
         try checkReceiveTag(tag, "probe")
         var status = Status.empty
-        let (context, sourceCode, tagCode) = (self.context, Int32(source), Int32(tag))
+        let pattern = pattern(source: source, tag: tag)
         try runtime.wait("probe") { engine in
-            guard let index = engine.peekUnexpected(context: context, source: sourceCode, tag: tagCode) else { return false }
-            status = engine.unexpected[index].status
+            guard let found = engine.probe(pattern) else { return false }
+            status = found
             return true
         }
         return status
@@ -73,9 +73,10 @@ extension Communicator {
     public func iprobe(from source: Int, tag: Int) throws -> Status? {
         guard try checkSource(source, "iprobe") else { return .procNull }
         try checkReceiveTag(tag, "iprobe")
+        let pattern = pattern(source: source, tag: tag)
         return try runtime.withEngine("iprobe") { engine in
             engine.progress()
-            return engine.peekUnexpected(context: context, source: Int32(source), tag: Int32(tag)).map { engine.unexpected[$0].status }
+            return engine.probe(pattern)
         }
     }
 
@@ -84,12 +85,11 @@ extension Communicator {
     public func mprobe(from source: Int, tag: Int) throws -> Message {
         guard try checkSource(source, "mprobe") else { return Message(communicator: self, message: nil) }
         try checkReceiveTag(tag, "mprobe")
-        var taken: UnexpectedMessage?
-        let (context, sourceCode, tagCode) = (self.context, Int32(source), Int32(tag))
+        var taken: MatchedMessage?
+        let pattern = pattern(source: source, tag: tag)
         try runtime.wait("mprobe") { engine in
-            guard let index = engine.peekUnexpected(context: context, source: sourceCode, tag: tagCode) else { return false }
-            taken = engine.unexpected.remove(at: index)
-            return true
+            taken = engine.takeMatched(pattern)
+            return taken != nil
         }
         return Message(communicator: self, message: taken)
     }
@@ -98,9 +98,10 @@ extension Communicator {
     public func improbe(from source: Int, tag: Int) throws -> Message? {
         guard try checkSource(source, "improbe") else { return Message(communicator: self, message: nil) }
         try checkReceiveTag(tag, "improbe")
-        let taken: UnexpectedMessage? = try runtime.withEngine("improbe") { engine in
+        let pattern = pattern(source: source, tag: tag)
+        let taken: MatchedMessage? = try runtime.withEngine("improbe") { engine in
             engine.progress()
-            return engine.peekUnexpected(context: context, source: Int32(source), tag: Int32(tag)).map { engine.unexpected.remove(at: $0) }
+            return engine.takeMatched(pattern)
         }
         return taken.map { Message(communicator: self, message: $0) }
     }
@@ -122,11 +123,11 @@ extension Communicator {
 /// A message taken out of matching by `mprobe`/`improbe`, to be received exactly once with `mrecv`.
 public final class Message: @unchecked Sendable {
     private let communicator: Communicator
-    private var message: UnexpectedMessage?
+    private var message: MatchedMessage?
     private let isProcNull: Bool
     private var received = false
 
-    init(communicator: Communicator, message: UnexpectedMessage?) {
+    init(communicator: Communicator, message: MatchedMessage?) {
         self.communicator = communicator
         self.message = message
         self.isProcNull = message == nil
@@ -144,7 +145,7 @@ public final class Message: @unchecked Sendable {
         let operation = try runtime.withEngine("mrecv") { engine in
             let operation = engine.makeReceive()
             operation.buffer = buffer
-            engine.consume(message, into: operation)
+            engine.receive(message, into: operation)
             return operation
         }
         try runtime.wait("mrecv") { _ in operation.isComplete }

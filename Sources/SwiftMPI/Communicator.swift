@@ -65,8 +65,15 @@ public struct Communicator: Sendable {
     }
 
     @inline(__always)
-    func header(tag: Int, flags: UInt32 = 0) -> MatchHeader {
-        MatchHeader(context: context, source: Int32(truncatingIfNeeded: rank), tag: Int32(truncatingIfNeeded: tag), flags: flags)
+    func envelope(tag: Int) -> Envelope {
+        Envelope(context: context, source: Int32(truncatingIfNeeded: rank), tag: Int32(truncatingIfNeeded: tag))
+    }
+
+    /// What a receive or probe from `source` (or `MPI.anySource`) with `tag` (or `MPI.anyTag`) on this
+    /// communicator accepts.
+    @inline(__always)
+    func pattern(source: Int, tag: Int) -> MatchPattern {
+        MatchPattern(context: context, source: Int32(truncatingIfNeeded: source), tag: Int32(truncatingIfNeeded: tag))
     }
 }
 

@@ -12,9 +12,9 @@ extension Communicator {
             _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
             return
         }
-        let destinationWorld = worldRank(destination), header = sendHeader(bytes, tag: tag, mode: mode)
+        let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
         let started = try runtime.withEngine(call) { engine in
-            beginSend(engine, bytes, keepAlive: nil, to: destinationWorld, header: header, mode: mode)
+            engine.send(bytes, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
         }
         guard let operation = started else { return }
         try runtime.wait(call) { _ in operation.isComplete }
@@ -34,57 +34,19 @@ extension Communicator {
             _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
             return Request(completed: status)
         }
-        let destinationWorld = worldRank(destination), header = sendHeader(bytes, tag: tag, mode: mode)
+        let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
         return try runtime.withEngine(call) { engine in
-            let operation = beginSend(engine, bytes, keepAlive: keepAlive, to: destinationWorld, header: header, mode: mode)
+            let operation = engine.send(bytes, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: keepAlive)
             return Request.make(engine, send: operation, status: status)
         }
-    }
-
-    @inline(__always)
-    private func sendHeader(_ bytes: UnsafeRawBufferPointer, tag: Int, mode: SendMode) -> MatchHeader {
-        var header = header(tag: tag, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
-        header.length = UInt64(bytes.count)
-        return header
-    }
-
-    /// Puts a standard, ready or synchronous send on its way (call with the engine locked): straight
-    /// into the peer's ring or socket when it is small and nothing is queued before it (returns nil:
-    /// the send is complete, nothing allocated), else as a pooled operation the caller waits on and
-    /// recycles.
-    @inline(__always)
-    private func beginSend(_ engine: Engine, _ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destinationWorld: Int,
-                           header: MatchHeader, mode: SendMode) -> SendOperation? {
-        if mode != .synchronous && engine.trySendEagerNow(bytes, to: destinationWorld, header: header) { return nil }
-        let operation = engine.makeSend()
-        operation.bytes = bytes
-        operation.destination = destinationWorld
-        operation.header = header
-        if keepAlive != nil { operation.keepAlive = keepAlive }  // a pooled operation has none
-        engine.startSend(operation, synchronous: mode == .synchronous)
-        return operation
     }
 
     /// Copies `bytes` into the attached buffer and starts sending the copy; the caller's buffer is free
     /// at once. Throws `.bufferExhausted` (sending nothing) when the buffer has no room.
     private func startBufferedSend(_ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int, _ call: StaticString) throws {
-        let destinationWorld = worldRank(destination)
-        let header = header(tag: tag)
+        let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
         try runtime.withEngine(call) { engine in
-            guard let area = engine.bufferedArea else {
-                throw MPIError(.bufferExhausted, "\(call): \(bytes.count) bytes to rank \(destination) but no buffer is attached (MPI.attachBuffer(bytes:))")
-            }
-            guard let range = area.allocate(bytes.count) else {
-                throw MPIError(.bufferExhausted, "\(call): \(bytes.count) bytes (+\(MPI.bufferedSendOverhead) overhead) to rank \(destination) do not fit the attached buffer (\(area.freeBytes) of \(area.capacity) bytes free)")
-            }
-            let copy = UnsafeMutableRawBufferPointer(rebasing: area.storage[range.lowerBound..<(range.lowerBound + bytes.count)])
-            if bytes.count > 0 { copy.copyMemory(from: bytes) }
-            let operation = engine.makeSend()
-            operation.bytes = UnsafeRawBufferPointer(copy)
-            operation.destination = destinationWorld
-            operation.header = header
-            operation.bufferedRange = range
-            engine.startSend(operation, synchronous: false)
+            try engine.sendBuffered(bytes, to: destinationWorld, envelope: envelope, rankText: destination, call)
         }
     }
 
@@ -130,9 +92,7 @@ extension Communicator {
     @inline(__always)
     private func configure(_ operation: ReceiveOperation, buffer: UnsafeMutableRawBufferPointer, source: Int, tag: Int) {
         operation.buffer = buffer
-        operation.context = context
-        operation.source = Int32(truncatingIfNeeded: source)
+        operation.pattern = pattern(source: source, tag: tag)
         operation.peer = source == MPI.anySource ? -1 : worldRank(source)
-        operation.tag = Int32(truncatingIfNeeded: tag)
     }
 }

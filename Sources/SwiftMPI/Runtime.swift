@@ -96,7 +96,7 @@ final class Runtime: @unchecked Sendable {
         } else if let reason = ResourceManager.unsupportedLaunch() {
             throw MPIError(.wireup, "MPI.initialize(): \(reason)")
         } else {
-            let engine = Engine(rank: 0, size: 1, routes: [.loopback], sharedMemory: nil, tcp: nil, peerPIDs: [getpid()],
+            let engine = Engine(rank: 0, routes: Routes(rank: 0, routes: [.own]),
                                 singleCopyAllowed: false, singleCopyThreshold: settings.singleCopyThreshold,
                                 yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: false))
             runtime = Runtime(rank: 0, size: 1, threadLevel: threadLevel, keyValue: nil, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives)
@@ -151,7 +151,8 @@ final class Runtime: @unchecked Sendable {
         var sharedMemory: SharedMemoryTransport?
         if launch.localSize > 1 && !forceTCP && !forceVerbs {
             sharedMemory = try wireup("could not create its shared-memory segment") {
-                try SharedMemoryTransport(jobID: launch.jobID, localRank: launch.localRank, localSize: launch.localSize)
+                try SharedMemoryTransport(jobID: launch.jobID, localRank: launch.localRank, localSize: launch.localSize,
+                                          sharedAreaBytes: SharedArea.byteCount)
             }
         }
         var tcp: TCPTransport?
@@ -195,39 +196,43 @@ final class Runtime: @unchecked Sendable {
                 }
             }
         }
-        let routes: [Engine.Route] = peers.enumerated().map { peer, info in
-            if peer == rank { return .loopback }
+        let routes: [Routes.Route] = peers.enumerated().map { peer, info in
+            if peer == rank { return .own }
             if forceVerbs { return .verbs }
-            if info.host == launch.hostID && !forceTCP && sharedMemory != nil { return .sharedMemory(localRank: info.localRank) }
+            if info.host == launch.hostID && !forceTCP && sharedMemory != nil { return .sharedMemory }
             if verbsAddresses[peer] != nil { return .verbs }
             return .tcp
         }
-        var worldRankOfLocal = [Int](repeating: -1, count: launch.localSize)
-        for (peer, route) in routes.enumerated() {
-            if case .sharedMemory(let local) = route, local >= 0, local < launch.localSize { worldRankOfLocal[local] = peer }
-        }
-        worldRankOfLocal[min(launch.localRank, launch.localSize - 1)] = rank
         var singleCopyAllowed = false
         if let sharedMemory {
-            try wireup("could not attach to its peers' shared memory") { try sharedMemory.attachPeers() }
+            var worldRankOfLocal = [Int](repeating: -1, count: launch.localSize)
+            var pidOfLocal = [Int32](repeating: 0, count: launch.localSize)
+            for (peer, info) in peers.enumerated() where routes[peer] == .sharedMemory || peer == rank {
+                guard info.localRank >= 0 && info.localRank < launch.localSize else { continue }
+                worldRankOfLocal[info.localRank] = peer
+                pidOfLocal[info.localRank] = info.pid
+            }
+            try wireup("could not attach to its peers' shared memory") {
+                try sharedMemory.attachPeers(worldRankOfLocal: worldRankOfLocal, worldSize: launch.size, pids: pidOfLocal)
+            }
             // Probe Cross Memory Attach once: read a word out of another local rank's memory.
             if settings.singleCopyEnabled, let peer = worldRankOfLocal.first(where: { $0 != rank && $0 >= 0 }),
                let value = try? client.get("probe/\(peer)") {
                 var word: UInt64 = 0
-                let error = withUnsafeMutableBytes(of: &word) {
-                    sharedMemory.readPeerMemory(pid: peers[peer].pid, address: decode(value), into: $0)
+                let result = withUnsafeMutableBytes(of: &word) {
+                    sharedMemory.read(from: peer, remote: RemoteMemory(address: decode(value)), into: $0, token: 0)
                 }
-                singleCopyAllowed = error == 0 && word == UInt64(0x5357_4946_544D_5049) ^ UInt64(UInt32(bitPattern: peers[peer].pid))
+                singleCopyAllowed = result == .completed && word == UInt64(0x5357_4946_544D_5049) ^ UInt64(UInt32(bitPattern: peers[peer].pid))
             }
         }
         if let tcp {
-            let tcpPeers = routes.indices.filter { if case .tcp = routes[$0] { true } else { false } }
+            let tcpPeers = routes.indices.filter { routes[$0] == .tcp }
             var endpoints: [Int: String] = [:]
             for peer in tcpPeers { endpoints[peer] = peers[peer].endpoint }
             try wireup("could not connect to its TCP peers") { try tcp.connect(peers: tcpPeers, endpoints: endpoints) }
         }
         if let transport = verbs {
-            let verbsPeers = routes.indices.filter { if case .verbs = routes[$0] { true } else { false } }
+            let verbsPeers = routes.indices.filter { routes[$0] == .verbs }
             try wireup("could not connect its verbs queue pairs") { try transport.connect(peers: verbsPeers, addresses: verbsAddresses) }
             if verbsPeers.isEmpty {
                 verbs = nil
@@ -237,24 +242,16 @@ final class Runtime: @unchecked Sendable {
         try wireup("could not finish wire-up") { try client.fence() }
         sharedMemory?.unlinkOwnSegment()
         withExtendedLifetime(probeWord) {}
-        let engine = Engine(rank: rank, size: launch.size, routes: routes, sharedMemory: sharedMemory, tcp: tcp, verbs: verbs,
-                            peerPIDs: peers.map(\.pid), singleCopyAllowed: singleCopyAllowed,
-                            singleCopyThreshold: settings.singleCopyThreshold,
+        let engine = Engine(rank: rank, routes: Routes(rank: rank, routes: routes, sharedMemory: sharedMemory, tcp: tcp, verbs: verbs),
+                            singleCopyAllowed: singleCopyAllowed, singleCopyThreshold: settings.singleCopyThreshold,
                             yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: launch.oversubscribed))
-        engine.worldRankOfLocal = worldRankOfLocal
         engine.sharedCopyAllowed = settings.sharedCopyEnabled
         engine.hostIndex = peers.firstIndex { $0.host == launch.hostID } ?? 0  // lowest world rank on this host
         if settings.debug {
-            let described = routes.enumerated().map { peer, route in
-                switch route {
-                case .loopback: "\(peer):self"
-                case .sharedMemory: "\(peer):shm"
-                case .tcp: "\(peer):tcp"
-                case .verbs: "\(peer):verbs"
-                }
-            }.joined(separator: " ")
+            let described = engine.routes.capabilities.enumerated().map { peer, capabilities in "\(peer):\(capabilities.name)" }
+                .joined(separator: " ")
             let verbsText = verbs.map { "verbs \($0.portSummary.summary)" } ?? "verbs unused\(verbsUnavailable.map { " (\($0))" } ?? "")"
-            report("rank \(rank) on \(launch.hostID): routes \(described); shm eager limit \(sharedMemory?.limits.maxPayload ?? 0) B, single copy \(singleCopyAllowed ? "from \(settings.singleCopyThreshold) B, shared by both ranks \(settings.sharedCopyEnabled ? "from \(SharedCopy.threshold) B" : "never")" : "off"), tcp \(tcp?.endpoint ?? "unused"), \(verbsText), waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
+            report("rank \(rank) on \(launch.hostID): routes \(described); shm eager limit \(sharedMemory?.capabilities.eagerLimit ?? 0) B, single copy \(singleCopyAllowed ? "from \(settings.singleCopyThreshold) B, shared by both ranks \(settings.sharedCopyEnabled ? "from \(SharedCopy.threshold) B" : "never")" : "off"), tcp \(tcp?.endpoint ?? "unused"), \(verbsText), waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
         }
         return Runtime(rank: rank, size: launch.size, threadLevel: threadLevel, keyValue: client, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives)
     }
@@ -268,21 +265,19 @@ final class Runtime: @unchecked Sendable {
             // (A TCP frame the kernel took only in part must be finished too: its receiver waits
             // for the rest before it can reach the final fence.)
             try runtime.wait("MPI.finalize()") {
-                $0.outboxCount == 0 && ($0.bufferedArea?.isIdle ?? true) && !($0.tcp?.hasPendingOutput ?? false)
+                $0.outboxCount == 0 && ($0.bufferedArea?.isIdle ?? true) && !$0.routes.hasPendingOutput
             }
         } catch let error as MPIError {
             throw error
         } catch {
             throw MPIError(.internalError, "MPI.finalize(): \(error)")
         }
-        if runtime.debug, runtime.engine.sharedMemory != nil {
+        if runtime.debug, runtime.engine.routes.sharedMemory != nil {
             let engine = runtime.engine
             report("rank \(runtime.rank): shared copies received \(engine.sharedCopyCounts.received) (chunks read \(engine.sharedCopyCounts.chunksRead)), chunks written for receivers \(engine.sharedCopyCounts.chunksWritten)")
         }
-        if runtime.debug, let verbs = runtime.engine.verbs {
-            let counts = verbs.registrationCounts
-            report("rank \(runtime.rank): verbs memory registrations \(counts.registrations), registration cache hits \(counts.hits)"
-                   + (verbs.registrationCacheOffReason.map { " (registration cache off: \($0))" } ?? ""))
+        if runtime.debug {
+            for line in runtime.engine.routes.statistics { report("rank \(runtime.rank): \(line)") }
         }
         if let client = runtime.keyValue {
             do {

@@ -15,14 +15,6 @@ public struct PacketHeader: BitwiseCopyable, Sendable {
 /// Identifies the engine's handler for a packet (an active-message id, as in UCX).
 public typealias PacketKind = UInt8
 
-/// What a transport reports about its limits; the engine derives protocol thresholds from them once.
-public struct TransportLimits: Sendable {
-    /// The largest payload one packet can carry.
-    public var maxPayload: Int
-    /// True when the transport can copy straight from a peer's memory (Cross Memory Attach, RDMA read).
-    public var canReadPeerMemory: Bool
-}
-
 /// A transport failure, with what was attempted.
 public struct TransportError: Error, CustomStringConvertible, Sendable {
     /// What failed and why.

@@ -1,42 +1,44 @@
 import CShims
 import SwiftMPIWireup
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Moves packets between the ranks of one host through shared memory, and copies large messages
 /// straight from a peer's memory with Cross Memory Attach where the kernel allows it.
 ///
 /// Each rank owns one segment, `/dev/shm/swiftmpi-<job>-<local rank>` (mode 0600), holding one
 /// ``SlotRing`` per sending peer: the ring from local rank `s` starts at `s * ringBytes`, followed by
-/// the rank's collective channels (``collectiveChannel(_:ofLocalRank:)``) and its copy board
-/// (``copyDescriptor(_:ofLocalRank:)``: where a sender claims chunks of a message it helps copy). Peers attach
-/// to each other's segments during wire-up; then every rank unlinks its own name, so nothing is left in
-/// /dev/shm whichever way the job ends (the launcher also removes stale names of its job).
+/// a *shared area* whose size and layout belong to the layer above (the engine keeps its collective
+/// channels and copy board there; ``sharedArea(ofPeer:)``). Peers attach to each other's segments
+/// during wire-up; then every rank unlinks its own name, so nothing is left in /dev/shm whichever way
+/// the job ends (the launcher also removes stale names of its job).
 ///
 /// ```
 ///  segment of local rank r
-///  ┌───────────────────┬───────────────────┬─────┬────────────────────────┬─────────────────────┬─────────────┐
-///  │ ring from rank 0  │ ring from rank 1  │ ... │ ring from rank size-1  │ collective channels │ copy board  │
-///  │ (slotCount slots) │                   │     │ (own index: unused)    │ 64 × 2 × 8320 bytes │ 64 × 64 B   │
-///  └───────────────────┴───────────────────┴─────┴────────────────────────┴─────────────────────┴─────────────┘
+///  ┌───────────────────┬───────────────────┬─────┬────────────────────────┬─────────────────────────┐
+///  │ ring from rank 0  │ ring from rank 1  │ ... │ ring from rank size-1  │ shared area             │
+///  │ (slotCount slots) │                   │     │ (own index: unused)    │ (sharedAreaBytes, 64-B  │
+///  │                   │                   │     │                        │  aligned, zero-filled)  │
+///  └───────────────────┴───────────────────┴─────┴────────────────────────┴─────────────────────────┘
 /// ```
-public final class SharedMemoryTransport {
+///
+/// Peers are named by world rank (``attachPeers(worldRankOfLocal:pids:)`` gives the mapping); a
+/// transport created for tests without one numbers peers by local rank.
+public final class SharedMemoryTransport: Transport {
     /// Slots per ring and bytes per slot: 64 × (16 KiB + 64 B) ≈ 1 MiB per ordered pair of ranks.
     public static let defaultSlotCount = 64
+    /// Bytes per slot (header and payload).
     public static let defaultStride = 16 * 1024 + 64
-
-    /// Collective channels per segment, and the bytes of one of a channel's two buffers (written only
-    /// by the segment's owner; the layout inside is the collectives' business).
-    public static let collectiveChannelCount = 64
     /// Up to this many ranks on a host, every ring's slot headers are mapped at start (one page per
     /// slot: 64 × 4 KiB per ring; 16 ranks commit 60 MiB of /dev/shm in all) instead of at their
     /// first message; beyond it that memory would grow with the square of the ranks (a container's
     /// default /dev/shm is 64 MiB), so slots fault in when used.
     public static let prefaultLimit = 16
-    public static let collectiveBufferBytes = 8 * 1024 + 128
-    /// Descriptors on a segment's copy board, and the bytes of one (a cache line).
-    public static let copyDescriptorCount = 64
-    public static let copyDescriptorBytes = 64
 
+    /// This rank's index among the ranks of its host.
     public let localRank: Int
+    /// The number of ranks on this host.
     public let localSize: Int
     // The rings' private indices live in manually allocated memory, not in Swift arrays: a mutating
     // access to an array property of a class stays open across the `deliver` callback and so costs a
@@ -44,27 +46,38 @@ public final class SharedMemoryTransport {
     @usableFromInline let inbound: UnsafeMutableBufferPointer<SlotRing>   // index: sender's local rank
     @exclusivity(unchecked) @usableFromInline var outbound: UnsafeMutableBufferPointer<SlotRing>  // index: receiver's local rank
     @exclusivity(unchecked) @usableFromInline var pollStart = 0
+    /// The world rank of each local rank, and the local rank of each world rank (-1: not on this host).
+    @exclusivity(unchecked) @usableFromInline var worldRankOfLocal: UnsafeMutableBufferPointer<Int>
+    @exclusivity(unchecked) @usableFromInline var localRankOfWorld: UnsafeMutableBufferPointer<Int>
+    /// The process id of each local rank (for Cross Memory Attach and liveness checks).
+    private var pids: [Int32]
     private let ownName: String
     private let segmentBytes: Int
+    private let ringsBytes: Int
+    private let sharedAreaBytes: Int
     private let ownSegment: UnsafeMutableRawPointer
     private var peerSegments: [UnsafeMutableRawPointer?]
     private var unlinked = false
     private let slotCount: Int
     private let stride: Int
 
-    /// The transport's limits.
-    public var limits: TransportLimits { TransportLimits(maxPayload: stride - SlotRing.slotHeaderLength, canReadPeerMemory: true) }
+    /// Packets up to one slot's payload; reads and writes of peer memory with Cross Memory Attach.
+    public var capabilities: TransportCapabilities {
+        TransportCapabilities(name: "shm", maxPayload: stride - SlotRing.slotHeaderLength, peerRead: .immediate, peerWrite: .immediate)
+    }
 
     /// Creates this rank's segment. Peers attach later with ``attachPeers()``.
-    public init(jobID: String, localRank: Int, localSize: Int,
+    /// `sharedAreaBytes` are added after the rings for the layer above (``sharedArea(ofPeer:)``).
+    public init(jobID: String, localRank: Int, localSize: Int, sharedAreaBytes: Int = 0,
                 slotCount: Int = defaultSlotCount, stride: Int = defaultStride) throws(TransportError) {
         self.localRank = localRank
         self.localSize = localSize
         self.slotCount = slotCount
         self.stride = stride
         let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
-        segmentBytes = ringBytes * localSize + Self.collectiveChannelCount * 2 * Self.collectiveBufferBytes
-            + Self.copyDescriptorCount * Self.copyDescriptorBytes
+        ringsBytes = ringBytes * localSize
+        self.sharedAreaBytes = (sharedAreaBytes + 63) / 64 * 64
+        segmentBytes = ringsBytes + self.sharedAreaBytes
         ownName = Self.segmentName(jobID: jobID, localRank: localRank)
         // From here until the name is unlinked, the death of the launcher that started this rank
         // removes the name instead of leaving it in /dev/shm (cshims_name_guard_begin; a no-op
@@ -84,13 +97,30 @@ public final class SharedMemoryTransport {
         }
         outbound = UnsafeMutableBufferPointer(start: nil, count: 0)
         peerSegments = Array(repeating: nil, count: localSize)
+        worldRankOfLocal = .allocate(capacity: localSize)
+        for index in 0..<localSize { worldRankOfLocal[index] = index }
+        localRankOfWorld = .allocate(capacity: localSize)
+        for index in 0..<localSize { localRankOfWorld[index] = index }
+        pids = Array(repeating: 0, count: localSize)
     }
 
     /// The segment name of `localRank` in job `jobID`.
     public static func segmentName(jobID: String, localRank: Int) -> String { SegmentNames.name(jobID: jobID, localRank: localRank) }
 
     /// Maps every peer's segment; call once all peers have created theirs (after a fence).
-    public func attachPeers() throws(TransportError) {
+    /// `worldRankOfLocal[l]` is the world rank of local rank `l` (of `worldSize` ranks) and `pids[l]`
+    /// its process id; without them peers are named by local rank and memory access uses no pid.
+    public func attachPeers(worldRankOfLocal worldRanks: [Int]? = nil, worldSize: Int? = nil, pids: [Int32]? = nil) throws(TransportError) {
+        if let worldRanks, let worldSize, worldRanks.count == localSize {
+            localRankOfWorld.deallocate()
+            localRankOfWorld = .allocate(capacity: worldSize)
+            localRankOfWorld.initialize(repeating: -1)
+            for (local, world) in worldRanks.enumerated() where world >= 0 && world < worldSize {
+                worldRankOfLocal[local] = world
+                localRankOfWorld[world] = local
+            }
+        }
+        if let pids, pids.count == localSize { self.pids = pids }
         let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
         var rings: [SlotRing] = []
         for peer in 0..<localSize {
@@ -115,25 +145,14 @@ public final class SharedMemoryTransport {
         outbound = storage
     }
 
-    /// The two buffers (``collectiveBufferBytes`` each, 64-byte aligned, zero-filled at creation) of
-    /// collective channel `channel` in the segment of local rank `local`, or nil if that is not
-    /// mapped. Each rank writes only its own channels; peers read them.
-    public func collectiveChannel(_ channel: Int, ofLocalRank local: Int) -> UnsafeMutableRawPointer? {
-        guard channel >= 0 && channel < Self.collectiveChannelCount && local >= 0 && local < localSize else { return nil }
-        guard let segment = local == localRank ? ownSegment : peerSegments[local] else { return nil }
-        let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
-        return segment + ringBytes * localSize + channel * 2 * Self.collectiveBufferBytes
-    }
-
-    /// Descriptor `index` (``copyDescriptorBytes``, 64-byte aligned, zero-filled at creation) of the
-    /// copy board in the segment of local rank `local`, or nil if out of range or not mapped. The
-    /// board's owner arms its descriptors; a peer only updates them atomically.
-    public func copyDescriptor(_ index: Int, ofLocalRank local: Int) -> UnsafeMutableRawPointer? {
-        guard index >= 0 && index < Self.copyDescriptorCount && local >= 0 && local < localSize else { return nil }
-        guard let segment = local == localRank ? ownSegment : peerSegments[local] else { return nil }
-        let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
-        return segment + ringBytes * localSize + Self.collectiveChannelCount * 2 * Self.collectiveBufferBytes
-            + index * Self.copyDescriptorBytes
+    /// The shared area of the segment of the rank `peer` (this rank's own included), or nil if it
+    /// is not on this host or not mapped: `sharedAreaBytes` (as created), 64-byte aligned and
+    /// zero-filled at creation. What is stored there and who writes it is the caller's business.
+    public func sharedArea(ofPeer peer: Int) -> UnsafeMutableRawPointer? {
+        guard sharedAreaBytes > 0, peer >= 0, peer < localRankOfWorld.count else { return nil }
+        let local = localRankOfWorld[peer]
+        guard local >= 0, let segment = local == localRank ? ownSegment : peerSegments[local] else { return nil }
+        return segment + ringsBytes
     }
 
     /// Removes this rank's segment name (mappings stay valid); call once all peers have attached.
@@ -150,49 +169,84 @@ public final class SharedMemoryTransport {
         _ = cshims_segment_unmap(ownSegment, segmentBytes)
         inbound.deallocate()
         outbound.deallocate()
+        worldRankOfLocal.deallocate()
+        localRankOfWorld.deallocate()
     }
 
-    /// Sends one packet to `peer` (a local rank) if its ring has room; false means no resources now:
-    /// the caller keeps the packet and retries after progressing.
+    /// Sends one packet to `peer` if its ring has room; false means no resources now: the caller
+    /// keeps the packet and retries after progressing.
     @inlinable
     public func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
-        outbound[peer].tryWrite(kind: kind, header: header, payload: payload)
+        outbound[localRankOfWorld[peer]].tryWrite(kind: kind, header: header, payload: payload)
     }
 
     /// True when a packet to `peer` would be accepted now.
     @inlinable
-    public func canSend(to peer: Int) -> Bool { outbound[peer].canWrite() }
+    public func canSend(to peer: Int) -> Bool { outbound[localRankOfWorld[peer]].canWrite() }
 
-    /// Hands arrived packets to `deliver` (sender's local rank, kind, header, payload valid during the
-    /// call), at most `budget` per peer; returns how many were delivered.
+    /// Hands arrived packets to `sink`, at most 16 per peer; returns how many were delivered.
     @inlinable
-    public func poll(budget: Int = 16, _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
+    public func poll<Sink: PacketSink>(into sink: Sink) -> Int {
         var delivered = 0
         let count = localSize
-        var peer = pollStart
+        var local = pollStart
         for _ in 0..<count {
-            if peer != localRank {
+            if local != localRank {
                 var taken = 0
-                while taken < budget, inbound[peer].tryRead({ deliver(peer, $0, $1, $2) }) { taken += 1 }
+                let peer = worldRankOfLocal[local]
+                while taken < 16, inbound[local].tryRead({ sink.deliver(from: peer, kind: $0, header: $1, payload: $2) }) { taken += 1 }
                 delivered += taken
             }
-            peer = peer + 1 == count ? 0 : peer + 1
+            local = local + 1 == count ? 0 : local + 1
         }
         pollStart = pollStart + 1 == count ? 0 : pollStart + 1
         return delivered
     }
 
-    /// Copies `local.count` bytes from `address` in process `pid` (Cross Memory Attach).
-    /// Returns 0 or the errno (EPERM/ENOSYS where CMA is forbidden).
-    public func readPeerMemory(pid: Int32, address: UInt64, into local: UnsafeMutableRawBufferPointer) -> Int32 {
-        guard local.count > 0 else { return 0 }
-        return cshims_cma_read(pid, local.baseAddress!, UnsafeRawPointer(bitPattern: UInt(address)), local.count)
+    /// Any memory of this process can be read by a peer on this host with Cross Memory Attach: no
+    /// registration, the address is enough.
+    public func expose(_ bytes: UnsafeRawBufferPointer) -> ExposedMemory? {
+        ExposedMemory(remote: RemoteMemory(address: UInt64(UInt(bitPattern: bytes.baseAddress))))
     }
 
-    /// Copies `local` to `address` in process `pid` (Cross Memory Attach). Returns 0 or the errno.
-    public func writePeerMemory(pid: Int32, address: UInt64, from local: UnsafeRawBufferPointer) -> Int32 {
-        guard local.count > 0 else { return 0 }
-        return cshims_cma_write(pid, UnsafeMutableRawPointer(bitPattern: UInt(address)), local.baseAddress!, local.count)
+    /// Copies from `peer`'s memory with Cross Memory Attach (process_vm_readv), at once.
+    public func read(from peer: Int, remote: RemoteMemory, into local: UnsafeMutableRawBufferPointer, token: UInt32) -> BulkResult {
+        guard local.count > 0 else { return .completed }
+        let error = cshims_cma_read(pid(of: peer), local.baseAddress!, UnsafeRawPointer(bitPattern: UInt(remote.address)), local.count)
+        return Self.result(error)
+    }
+
+    /// Copies into `peer`'s memory with Cross Memory Attach (process_vm_writev), at once.
+    public func write(to peer: Int, remote: RemoteMemory, from local: UnsafeRawBufferPointer, token: UInt32) -> BulkResult {
+        guard local.count > 0 else { return .completed }
+        let error = cshims_cma_write(pid(of: peer), UnsafeMutableRawPointer(bitPattern: UInt(remote.address)), local.baseAddress!, local.count)
+        return Self.result(error)
+    }
+
+    /// A peer whose process is gone: its rings stay mapped, so only the system can tell.
+    public func checkPeers() -> [(peer: Int, reason: String)] {
+        var dead: [(peer: Int, reason: String)] = []
+        for local in 0..<localSize where local != localRank && pids[local] > 0 {
+            if kill(pids[local], 0) != 0 && errno == ESRCH {
+                dead.append((worldRankOfLocal[local], "rank \(worldRankOfLocal[local]) (pid \(pids[local])) is no longer running"))
+            }
+        }
+        return dead
+    }
+
+    private func pid(of peer: Int) -> Int32 {
+        guard peer >= 0, peer < localRankOfWorld.count, localRankOfWorld[peer] >= 0 else { return -1 }
+        let local = localRankOfWorld[peer]
+        return local == localRank ? getpid() : pids[local]
+    }
+
+    /// Cross Memory Attach's errnos: forbidden here (seccomp, Yama, a container) or a plain failure.
+    private static func result(_ error: Int32) -> BulkResult {
+        switch error {
+        case 0: .completed
+        case EPERM, ENOSYS, EACCES: .forbidden(errno: error)
+        default: .failed(errno: error)
+        }
     }
 
     /// Removes every segment name of job `jobID` still in /dev/shm (the launcher's clean-up).

@@ -24,7 +24,7 @@ import SwiftMPIWireup
 /// read before it succeeds.
 /// The secret never crosses the network. A connection that fails the handshake, or any connection
 /// arriving after wire-up, is logged and closed; the job goes on.
-public final class TCPTransport {
+public final class TCPTransport: Transport {
     /// The largest payload of one frame; larger messages go as several data frames. 1 MiB measured
     /// best on loopback (1 MiB osu_bw: 64 KiB frames ~4.0 GB/s, 256 KiB ~5.0–5.9, 1 MiB ~7.4; Open MPI
     /// 5.4 in the same runs), once the unsent rest of a large fragment is sent from the user's buffer
@@ -84,7 +84,11 @@ public final class TCPTransport {
     private var strayCheck = 0
 
     /// The transport's limits.
-    public var limits: TransportLimits { TransportLimits(maxPayload: Self.maxPayload, canReadPeerMemory: false) }
+    /// Frames up to ``maxPayload``; eager up to 64 KiB (a rendezvous round trip costs more than
+    /// copying that much twice); large payloads sent from the caller's memory; sleeps in poll(2).
+    public var capabilities: TransportCapabilities {
+        TransportCapabilities(name: "tcp", maxPayload: Self.maxPayload, eagerLimit: 64 * 1024, sendsFromCallerMemory: true, canWaitForInput: true)
+    }
 
     /// Listens on `address` (IPv4, port chosen by the kernel).
     public init(rank: Int, size: Int, address: String, secret: JobSecret) throws(TransportError) {
@@ -170,8 +174,20 @@ public final class TCPTransport {
     /// copied, so the caller's buffer is free when this returns true — unless `borrowing`, when the
     /// payload's rest is sent from the caller's buffer, which must then stay untouched until
     /// ``isBorrowing(_:)`` turns false (large messages: no copy of what the kernel did not take).
-    public func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer,
-                        borrowing: Bool = false) -> Bool {
+    public func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
+        trySend(to: peer, kind: kind, header: header, payload: payload, borrowing: false)
+    }
+
+    /// Sends one frame, the unsent rest of its payload later from the caller's memory (``isBorrowing(_:)``).
+    public func trySendKeepingPayload(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
+        trySend(to: peer, kind: kind, header: header, payload: payload, borrowing: true)
+    }
+
+    /// True while part of a payload from ``trySendKeepingPayload(to:kind:header:payload:)`` is unsent.
+    public func isSendingCallerMemory(to peer: Int) -> Bool { isBorrowing(peer) }
+
+    private func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer,
+                         borrowing: Bool) -> Bool {
         guard let connection = connections[peer] else { return true }  // failed peer: dropped, reported by poll
         if connection.hasUnsent {
             flush(connection, peer: peer)
@@ -261,8 +277,23 @@ public final class TCPTransport {
         connections.contains { $0?.hasUnsent ?? false }
     }
 
+    /// Reads what has arrived and hands each whole frame to `sink`, large frames read straight to
+    /// where its ``PacketSink/placement(from:kind:header:length:)`` says. Returns the frames delivered.
+    public func poll<Sink: PacketSink>(into sink: Sink) -> Int {
+        poll(place: { sink.placement(from: $0, kind: $1, header: $2, length: $3) }) {
+            sink.deliver(from: $0, kind: $1, header: $2, payload: $3)
+        }
+    }
+
+    /// Broken connections, as events.
+    public var hasEvents: Bool { !failures.isEmpty }
+
+    /// Broken connections since the last call, as events.
+    public func takeEvents() -> [TransportEvent] { takeFailures().map { .peerFailed(peer: $0.peer, reason: $0.reason) } }
+
     /// Reads what has arrived and hands each whole frame to `deliver` (sender's rank, kind, header,
-    /// payload valid during the call). Returns the number of frames delivered.
+    /// payload valid during the call), large frames read straight to where `place` says. Returns the
+    /// number of frames delivered.
     public func poll(place: Placement = { _, _, _, _ in nil },
                      _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
         var delivered = 0

@@ -26,7 +26,7 @@ import CShims
 /// ```
 /// A failed work completion (retry exceeded, remote access error, a queue pair in error) fails the
 /// peer with the verbs status named; the engine turns that into `.peerFailed` on its requests.
-public final class VerbsTransport {
+public final class VerbsTransport: Transport {
     /// The largest payload of one eager frame.
     public static let maxPayload = 8 * 1024
     static let frameHeaderLength = 40
@@ -146,8 +146,47 @@ public final class VerbsTransport {
     private var failures: [(peer: Int, reason: String)] = []
     private var creditDebtors: [Int] = []
 
-    /// The transport's limits.
-    public var limits: TransportLimits { TransportLimits(maxPayload: Self.maxPayload, canReadPeerMemory: true) }
+    /// Packets up to one send slot; RDMA READ of memory a peer registered, reported by an event.
+    public var capabilities: TransportCapabilities {
+        TransportCapabilities(name: "verbs", maxPayload: Self.maxPayload, peerRead: .asynchronous)
+    }
+
+    /// Registers `bytes` (a cache hit when the buffer was sent before) for peers' RDMA reads.
+    public func expose(_ bytes: UnsafeRawBufferPointer) -> ExposedMemory? {
+        guard let handle = register(bytes) else { return nil }
+        return ExposedMemory(remote: RemoteMemory(address: UInt64(UInt(bitPattern: bytes.baseAddress)), key: handle.remoteKey),
+                             registration: handle.cache.slot)
+    }
+
+    /// Gives back a registration from ``expose(_:)``.
+    public func conceal(_ memory: ExposedMemory) {
+        guard memory.registration >= 0 else { return }
+        cache.release(VerbsRegistrationCache.Handle(slot: memory.registration, lkey: 0, rkey: memory.remote.key))
+    }
+
+    /// Starts an RDMA READ of `local.count` bytes; ``TransportEvent/readCompleted(token:)`` follows.
+    public func read(from peer: Int, remote: RemoteMemory, into local: UnsafeMutableRawBufferPointer, token: UInt32) -> BulkResult {
+        read(from: peer, address: remote.address, key: remote.key, into: local, token: token) ? .started : .failed(errno: ENOMEM)
+    }
+
+    /// Reads that finished and queue pairs that failed.
+    public var hasEvents: Bool { !completedReads.isEmpty || !failures.isEmpty }
+
+    /// Reads that finished and queue pairs that failed since the last call.
+    public func takeEvents() -> [TransportEvent] {
+        takeCompletedReads().map { .readCompleted(token: $0) } + takeFailures().map { .peerFailed(peer: $0.peer, reason: $0.reason) }
+    }
+
+    /// Registrations and cache hits.
+    public var statistics: String? {
+        "verbs memory registrations \(cache.registrations), registration cache hits \(cache.hits)"
+            + (cache.offReason.map { " (registration cache off: \($0))" } ?? "")
+    }
+
+    /// Hands arrived packets to `sink`; returns the number of completions handled.
+    public func poll<Sink: PacketSink>(into sink: Sink) -> Int {
+        poll { sink.deliver(from: $0, kind: $1, header: $2, payload: $3) }
+    }
 
     /// Registrations made and cache hits, for diagnostics and tests.
     public var registrationCounts: (registrations: Int, hits: Int) { (cache.registrations, cache.hits) }

@@ -8,7 +8,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import SwiftMPI
+import SwiftMPI
 import CShims
 @testable import SwiftMPITransport
 @testable import SwiftMPIWireup
@@ -161,44 +161,35 @@ func slurmCounts(_ input: UnsafeRawBufferPointer) {
 /// Depending on the input's length and last byte, a receive is posted or a send started first, so
 /// packets find operations waiting. Statuses of what arrives stay sane; nothing traps.
 func enginePackets(_ input: UnsafeRawBufferPointer) {
-    let state = EngineUnderTest.shared
-    let engine = state.engine
+    let harness = engineUnderTest
     let choice = input.last ?? 0
     switch input.count & 3 {
     case 0:
-        let operation = engine.makeReceive()
-        operation.buffer = UnsafeMutableRawBufferPointer(rebasing: state.landing[0..<Int(choice & 63)])
-        operation.context = UInt32(choice >> 7)
-        operation.source = choice & 1 == 0 ? MPI.anySourceCode : 0
-        operation.peer = operation.source == MPI.anySourceCode ? -1 : 1
-        operation.tag = choice & 2 == 0 ? MPI.anyTagCode : Int32(choice >> 2 & 3)
-        engine.postReceive(operation)
+        harness.postReceive(capacity: Int(choice & 63), context: UInt32(choice >> 7), anySource: choice & 1 == 0,
+                            tag: choice & 2 == 0 ? nil : Int32(choice >> 2 & 3))
     case 1:
-        let operation = engine.makeSend()
-        operation.bytes = UnsafeRawBufferPointer(rebasing: state.landing[0..<Int(choice & 63)])
-        operation.destination = 1
-        operation.header = MatchHeader(tag: Int32(choice >> 2 & 3))
-        engine.startSend(operation, synchronous: choice & 1 != 0)
+        harness.startSend(tag: Int32(choice >> 2 & 3), synchronous: choice & 1 != 0)
     default:
         break
     }
-    guard input.count >= 1 + MemoryLayout<MatchHeader>.size else { return }
-    let header = input.loadUnaligned(fromByteOffset: 1, as: MatchHeader.self)
-    engine.handle(input[0], header, UnsafeRawBufferPointer(rebasing: input.dropFirst(1 + MemoryLayout<MatchHeader>.size)), from: 1)
-    engine.progress()
-    _ = state.peer.poll(budget: 64) { _, _, _, _ in }
-    for message in engine.unexpected { _ = message.status }
-    if engine.unexpected.count > 256 { engine.unexpected.removeAll() }
-    if engine.posted.count > 256 { engine.posted.elements.forEach { _ = engine.cancelReceive($0) } }
+    harness.deliver(input)
+    let violations = harness.violations()
+    if !violations.isEmpty { fatalError("engine-packets: \(violations.joined(separator: "; "))") }
+    harness.trim()
 }
+
+/// Rank 0's engine and the other end of its shared-memory route, made once per process.
+nonisolated(unsafe) let engineUnderTest: EngineHarness = {
+    // nonisolated(unsafe): libFuzzer calls the target from one thread only.
+    do {
+        return try EngineHarness(jobID: "fuzz\(getpid())")
+    } catch {
+        fatalError("cannot set up the engine under test: \(error)")
+    }
+}()
 
 /// Valid inputs for each target, the starting corpus (`swiftmpi-fuzz --seeds TARGET DIR` writes them).
 func seeds(_ target: String) -> [[UInt8]] {
-    func packet(_ kind: UInt8, _ header: MatchHeader, _ payload: [UInt8]) -> [UInt8] {
-        var bytes = [kind]
-        withUnsafeBytes(of: header) { bytes += $0 }
-        return bytes + payload
-    }
     switch target {
     case "kv-request":
         return [KeyValueRequest.hello(rank: 3, pid: 77), .put(key: "tcp/1", value: [1, 2, 3]), .get(key: "host/0"), .fence, .finalize,
@@ -213,9 +204,10 @@ func seeds(_ target: String) -> [[UInt8]] {
     case "environment":
         return [Array(["1", "4", "1", "2", "job", "/tmp/kv", String(repeating: "ab", count: 32), "0", "1", "h", "1"].joined(separator: "\u{0}").utf8)]
     case "engine-packets":
-        return [packet(1, MatchHeader(tag: 3, length: 4), [1, 2, 3, 4]),
-                packet(2, MatchHeader(tag: 4, length: 1 << 20), [UInt8](repeating: 0, count: 24)),
-                packet(3, MatchHeader(), []), packet(4, MatchHeader(length: 8), [9, 9, 9, 9]), packet(5, MatchHeader(senderOperation: 1), [])]
+        return [EngineHarness.packet(kind: 1, tag: 3, length: 4, payload: [1, 2, 3, 4]),
+                EngineHarness.packet(kind: 2, tag: 4, length: 1 << 20, payload: [UInt8](repeating: 0, count: 24)),
+                EngineHarness.packet(kind: 3), EngineHarness.packet(kind: 4, length: 8, payload: [9, 9, 9, 9]),
+                EngineHarness.packet(kind: 5, senderOperation: 1)]
     case "pmi2-mapping":
         return [[3] + Array("(vector,(0,2,2))".utf8), [7] + Array("(vector,(0,1,3),(1,1,5))".utf8), [0] + Array("(vector)".utf8)]
     case "handshake":
@@ -234,33 +226,6 @@ func seeds(_ target: String) -> [[UInt8]] {
         return [[1] + VerbsTransport.Address(port: port, pairs: [(0, 0), (0x11, 0x22)]).encoded]
     default:
         return []
-    }
-}
-
-/// Rank 0's engine and the other end of its shared-memory route, made once per process.
-final class EngineUnderTest {
-    nonisolated(unsafe) static let shared = EngineUnderTest()
-    let engine: Engine
-    let peer: SharedMemoryTransport
-    let landing = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
-
-    private init() {
-        let job = "fuzz\(getpid())"
-        do {
-            let local = try SharedMemoryTransport(jobID: job, localRank: 0, localSize: 2)
-            peer = try SharedMemoryTransport(jobID: job, localRank: 1, localSize: 2)
-            try local.attachPeers()
-            try peer.attachPeers()
-            local.unlinkOwnSegment()
-            peer.unlinkOwnSegment()
-            // The peer's pid is 0 (no process): a fuzzed `share` must not make this process write into
-            // itself at a fuzzed address, as a sender writes into its receiver (process_vm_writev).
-            engine = Engine(rank: 0, size: 2, routes: [.loopback, .sharedMemory(localRank: 1)], sharedMemory: local, tcp: nil,
-                            peerPIDs: [getpid(), 0], singleCopyAllowed: false, singleCopyThreshold: 0, yieldWhenIdle: false)
-            engine.worldRankOfLocal = [0, 1]
-        } catch {
-            fatalError("cannot set up the engine under test: \(error)")
-        }
     }
 }
 

@@ -141,57 +141,44 @@ struct FuzzTests {
     func enginePackets() throws {
         // Rank 0's engine with a real shared-memory route to "rank 1", whose end of the segment pair
         // lives in this process too: what rank 0 sends is drained from rank 1's rings.
-        let (local, peer) = try sharedMemoryPair(job: "fuzz\(getpid())")
-        let engine = Engine(rank: 0, size: 2, routes: [.loopback, .sharedMemory(localRank: 1)], sharedMemory: local, tcp: nil,
-                            peerPIDs: [getpid(), getpid()], singleCopyAllowed: false, singleCopyThreshold: 0, yieldWhenIdle: false)
-        engine.worldRankOfLocal = [0, 1]
-        var buffers: [UnsafeMutableRawBufferPointer] = []
-        defer { buffers.forEach { $0.deallocate() } }
-        func packet(_ kind: UInt8, _ header: MatchHeader, _ payload: [UInt8]) -> [UInt8] {
-            var bytes = [kind]
-            withUnsafeBytes(of: header) { bytes += $0 }
-            return bytes + payload
-        }
-        let seeds = [packet(1, MatchHeader(tag: 3, length: 4), [1, 2, 3, 4]),
-                     packet(2, MatchHeader(tag: 4, length: 1 << 20, senderOperation: 0), [UInt8](repeating: 0, count: 16)),
-                     packet(3, MatchHeader(senderOperation: 0, receiverOperation: 0), []),
-                     packet(4, MatchHeader(length: 8, receiverOperation: 0), [9, 9, 9, 9]),
-                     packet(5, MatchHeader(senderOperation: 1), [])]
+        let harness = try EngineHarness(jobID: "fuzz\(getpid())")
+        let seeds = [EngineHarness.packet(kind: 1, tag: 3, length: 4, payload: [1, 2, 3, 4]),
+                     EngineHarness.packet(kind: 2, tag: 4, length: 1 << 20, payload: [UInt8](repeating: 0, count: 16)),
+                     EngineHarness.packet(kind: 3), EngineHarness.packet(kind: 4, length: 8, payload: [9, 9, 9, 9]),
+                     EngineHarness.packet(kind: 5, senderOperation: 1)]
+        var checked = 0
         try Fuzzer.run("engine-packets", seeds: seeds) { input, random in
             // Sometimes post a receive (a small exact-size buffer) or start a send, so packets find
             // operations waiting for them.
             switch random.below(4) {
             case 0:
-                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: random.below(64), alignment: 8)
-                buffers.append(buffer)
-                let operation = engine.makeReceive()
-                operation.buffer = buffer
-                operation.context = UInt32(random.below(2))
-                operation.source = random.below(2) == 0 ? MPI.anySourceCode : 0
-                operation.peer = operation.source == MPI.anySourceCode ? -1 : 1
-                operation.tag = random.below(2) == 0 ? MPI.anyTagCode : Int32(random.below(5))
-                engine.postReceive(operation)
+                harness.postReceive(capacity: random.below(64), context: UInt32(random.below(2)), anySource: random.below(2) == 0,
+                                    tag: random.below(2) == 0 ? nil : Int32(random.below(5)))
             case 1:
-                let operation = engine.makeSend()
-                operation.bytes = UnsafeRawBufferPointer(buffers.last ?? UnsafeMutableRawBufferPointer(start: nil, count: 0))
-                operation.destination = 1
-                operation.header = MatchHeader(tag: Int32(random.below(5)))
-                engine.startSend(operation, synchronous: random.below(2) == 0)
+                harness.startSend(tag: Int32(random.below(5)), synchronous: random.below(2) == 0)
             default:
                 break
             }
-            guard input.count >= 1 + MemoryLayout<MatchHeader>.size else { return }
-            let header = input.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 1, as: MatchHeader.self) }
-            input.dropFirst(1 + MemoryLayout<MatchHeader>.size).withUnsafeBytes { payload in
-                engine.handle(input[0], header, payload, from: 1)
-            }
-            engine.progress()
-            _ = peer.poll(budget: 64) { _, _, _, _ in }
-            for message in engine.unexpected { _ = message.status }   // statuses of hostile headers stay sane
-            // Keep the queues short, so a long run stays linear (matching scans them).
-            if engine.unexpected.count > 256 { engine.unexpected.removeAll() }
-            if engine.posted.count > 256 { engine.posted.elements.forEach { _ = engine.cancelReceive($0) } }
+            input.withUnsafeBytes { harness.deliver($0) }
+            // What a hostile peer must never achieve (each one a sentence naming what broke).
+            let violations = harness.violations()
+            #expect(violations.isEmpty, "after input \(input): \(violations)")
+            checked += 1
+            harness.trim()
         }
+        #expect(checked > 0)
+    }
+
+    @Test("the engine-packet invariants catch a receive that outgrew its buffer")
+    func enginePacketInvariantsCanFail() throws {
+        // The check above must be able to fail: a receive of 4 bytes given an 8-byte eager message
+        // with the truncation error cleared is reported.
+        let harness = try EngineHarness(jobID: "fuzzcheck\(getpid())")
+        harness.postReceive(capacity: 4, context: 0, anySource: true, tag: nil)
+        EngineHarness.packet(kind: 1, tag: 0, length: 8, payload: [1, 2, 3, 4, 5, 6, 7, 8]).withUnsafeBytes { harness.deliver($0) }
+        #expect(harness.violations().isEmpty, "a truncated receive carries its error")
+        harness.clearErrorsForTesting()
+        #expect(harness.violations().contains { $0.contains("completed with 8 bytes and no error") })
     }
 
     @Test("the authentication handshake refuses garbage from a socket without hanging")

@@ -14,7 +14,7 @@ struct ReferenceContainerTests {
         for step in 0..<20_000 {
             if model.isEmpty || Int.random(in: 0..<3, using: &generator) > 0 && model.count < 300 {
                 let operation = ReceiveOperation()
-                operation.tag = Int32(truncatingIfNeeded: step)
+                operation.pattern.tag = Int32(truncatingIfNeeded: step)
                 queue.append(operation)
                 model.append(operation)
             } else {

@@ -45,11 +45,11 @@ struct SharedMemoryRingTests {
         var payload: [UInt8] = [1, 2, 3]
         #expect(payload.withUnsafeBytes { first.trySend(to: 1, kind: 1, header: PacketHeader(), payload: $0) })
         var received: [UInt8] = []
-        #expect(second.poll { _, _, _, bytes in received = Array(bytes) } == 1)
+        #expect(second.poll(into: ClosureSink { _, _, _, bytes in received = Array(bytes) }) == 1)
         #expect(received == payload)
         payload = [9]
         #expect(payload.withUnsafeBytes { second.trySend(to: 0, kind: 1, header: PacketHeader(), payload: $0) })
-        #expect(first.poll { _, _, _, bytes in received = Array(bytes) } == 1)
+        #expect(first.poll(into: ClosureSink { _, _, _, bytes in received = Array(bytes) }) == 1)
         #expect(received == [9])
     }
 
@@ -90,4 +90,12 @@ struct SharedMemoryRingTests {
             #expect(received == Array(big[5..<(5 + length)]), "\(length) bytes, streamed \(streamed)")
         }
     }
+}
+
+/// Hands each delivered packet to a closure (tests that look at single packets).
+final class ClosureSink: PacketSink {
+    let body: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void
+    init(_ body: @escaping (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) { self.body = body }
+    func placement(from peer: Int, kind: PacketKind, header: PacketHeader, length: Int) -> UnsafeMutableRawPointer? { nil }
+    func deliver(from peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) { body(peer, kind, header, payload) }
 }

@@ -61,7 +61,7 @@ struct TCPFrameTests {
                 // Borrowing: the rest of a partly taken frame stays in `bytes` until isBorrowing is false.
                 while !accepted || one.isBorrowing(0) {
                     if !accepted {
-                        accepted = one.trySend(to: 0, kind: 7, header: header, payload: bytes, borrowing: true)
+                        accepted = one.trySendKeepingPayload(to: 0, kind: 7, header: header, payload: bytes)
                         if accepted && one.isBorrowing(0) { borrowedSizes.append(size) }
                     }
                     _ = one.poll { _, _, _, _ in }

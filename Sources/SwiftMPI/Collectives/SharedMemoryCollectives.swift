@@ -25,7 +25,7 @@ import SwiftMPITransport
 /// every member has published the previous step (and has therefore finished reading this buffer).
 ///
 /// Which communicators: all members on this host (shared-memory routes), and a context id that maps to
-/// one of the ``SharedMemoryTransport/collectiveChannelCount`` channels (channel = context / 2;
+/// one of the ``SharedArea/collectiveChannelCount`` channels (channel = context / 2;
 /// context ids are never reused, and a rank belongs to at most one communicator of a context, so no
 /// two live communicators of a rank share a channel). Others take the message-based algorithms.
 /// Every rank decides the same way, from the communicator's group and context alone.
@@ -47,18 +47,12 @@ final class SharedCollectiveChannel {
 
     /// The channel of a communicator, or nil when it does not qualify (see the type's comment).
     static func make(engine: Engine, context: UInt32, worldRanks: [Int], rank: Int) -> SharedCollectiveChannel? {
-        guard worldRanks.count > 1, let sharedMemory = engine.sharedMemory else { return nil }
+        guard worldRanks.count > 1 else { return nil }
         let channel = Int(context / 2)
-        guard channel < SharedMemoryTransport.collectiveChannelCount else { return nil }
         var bases: [UnsafeMutableRawPointer] = []
         for worldRank in worldRanks {
-            let local: Int
-            switch engine.routes[worldRank] {
-            case .sharedMemory(let localRank): local = localRank
-            case .loopback: local = sharedMemory.localRank
-            case .tcp, .verbs: return nil
-            }
-            guard let base = sharedMemory.collectiveChannel(channel, ofLocalRank: local) else { return nil }
+            guard let area = engine.routes.sharedArea(ofPeer: worldRank),
+                  let base = SharedArea.collectiveChannel(channel, in: area) else { return nil }
             bases.append(base)
         }
         return SharedCollectiveChannel(bases: bases, rank: rank)
@@ -159,7 +153,7 @@ final class SharedCollectiveChannel {
 
     @inline(__always)
     private func buffer(_ member: Int, _ step: UInt32) -> UnsafeMutableRawPointer {
-        members[member] + Int(step & 1) * SharedMemoryTransport.collectiveBufferBytes
+        members[member] + Int(step & 1) * SharedArea.collectiveBufferBytes
     }
 
     @inline(__always)

@@ -25,8 +25,9 @@ final class SendOperation {
     @exclusivity(unchecked) var keepAlive: AnyObject?
     /// The part of the attached buffer that a buffered send occupies, released on completion.
     @exclusivity(unchecked) var bufferedRange: Range<Int>?
-    /// The verbs registration of `bytes` offered for an RDMA read, released on completion.
-    @exclusivity(unchecked) var registration: VerbsTransport.MemoryHandle?
+    /// The exposure of `bytes` offered for reads by the receiver (a verbs registration), ended on
+    /// completion.
+    @exclusivity(unchecked) var exposure: ExposedMemory?
 
     var isComplete: Bool { if case .complete = phase { true } else { false } }
 
@@ -40,19 +41,18 @@ final class SendOperation {
         if error != nil { error = nil }
         if keepAlive != nil { keepAlive = nil }
         bufferedRange = nil
-        if registration != nil { registration = nil }
+        if exposure != nil { exposure = nil }
     }
 }
 
 /// The engine's state for one posted receive. Pooled like ``SendOperation``.
 final class ReceiveOperation {
     @exclusivity(unchecked) var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    @exclusivity(unchecked) var context: UInt32 = 0
-    @exclusivity(unchecked) var source: Int32 = 0     // rank in the communicator or anySource
+    /// What the receive accepts.
+    @exclusivity(unchecked) var pattern = MatchPattern(context: 0, source: 0, tag: 0)
     /// The world rank the message comes from: the named source, or once a rendezvous has matched, its
     /// sender; -1 while a wildcard receive is unmatched. Lets a failed peer fail exactly its receives.
     @exclusivity(unchecked) var peer = -1
-    @exclusivity(unchecked) var tag: Int32 = 0        // or anyTag
     @exclusivity(unchecked) var isComplete = true
     @exclusivity(unchecked) var status = Status.empty
     @exclusivity(unchecked) var error: MPIError?
@@ -75,11 +75,7 @@ final class ReceiveOperation {
     }
 
     @inline(__always)
-    func matches(_ header: MatchHeader) -> Bool {
-        context == header.context
-            && (source == MPI.anySourceCode || source == header.source)
-            && (tag == MPI.anyTagCode || tag == header.tag)
-    }
+    func matches(_ header: MatchHeader) -> Bool { pattern.matches(header) }
 }
 
 /// A message that arrived before any matching receive was posted.

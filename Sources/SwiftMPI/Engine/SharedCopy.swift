@@ -76,10 +76,9 @@ struct SharedCopy {
     let descriptorIndex: Int
     let descriptor: CopyDescriptor
     let generation: UInt32
-    /// The sender (world rank), its pid, and where its message is.
+    /// The sender (world rank), and where its message is.
     let peer: Int
-    let pid: Int32
-    let source: UInt64
+    let source: RemoteMemory
     let senderOperation: UInt32
     let total: Int
     let chunkBytes: Int

@@ -60,16 +60,32 @@ struct MatchHeader {
         self.receiverOperation = receiverOperation
     }
 
+    /// The header a message of `envelope` carries.
+    @inline(__always)
+    init(_ envelope: Envelope, flags: UInt32 = 0) {
+        self.init(context: envelope.context, source: envelope.source, tag: envelope.tag, flags: flags)
+    }
+
+    /// The 32 bytes the transports carry. (Bit casts, both ways: the layouts are checked equal below.)
     @inline(__always)
     var packet: PacketHeader { unsafeBitCast(self, to: PacketHeader.self) }
 
     @inline(__always)
     init(_ packet: PacketHeader) { self = unsafeBitCast(packet, to: MatchHeader.self) }
+
+    /// True when ``MatchHeader`` and `PacketHeader` have the same size and alignment (checked by a
+    /// test; `unsafeBitCast` itself traps at run time on a size mismatch).
+    static var layoutMatchesPacket: Bool {
+        MemoryLayout<MatchHeader>.size == MemoryLayout<PacketHeader>.size
+            && MemoryLayout<MatchHeader>.stride == MemoryLayout<PacketHeader>.stride
+            && MemoryLayout<MatchHeader>.alignment <= MemoryLayout<PacketHeader>.alignment
+    }
 }
 
-/// The payload of a rendezvous packet: where the receiver may read the message from — with Cross
-/// Memory Attach (`pid`, `address`) on one host, or with an RDMA READ (`address`, `remoteKey`) when
-/// `flags` has ``Flags/remoteKey`` (the sender registered its buffer for the verbs route).
+/// The payload of a rendezvous packet: where the receiver may read the message from, when `flags`
+/// has ``Flags/exposed`` (the sender exposed its buffer on the route: `address`, and `remoteKey` where
+/// the transport needs one — RDMA). `pid` is the sender's process (diagnostics; the shared-memory
+/// transport reads with the pid it learned at wire-up, not one a packet names).
 struct RendezvousOffer {
     var pid: Int32
     var remoteKey: UInt32 = 0
@@ -78,6 +94,6 @@ struct RendezvousOffer {
     var reserved: UInt32 = 0
 
     enum Flags {
-        static let remoteKey: UInt32 = 1
+        static let exposed: UInt32 = 1
     }
 }

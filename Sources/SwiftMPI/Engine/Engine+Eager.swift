@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Engine {
+    /// Completes `operation` with an eager message (from the wire or the unexpected queue): copies it
+    /// in, or fails it with `.truncate`; acknowledges a synchronous send.
+    func deliverEager(_ operation: ReceiveOperation, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
+        let length = payload.count
+        operation.status = Status(source: Int(header.source), tag: Int(header.tag), byteCount: length)
+        if length > operation.buffer.count {
+            operation.error = truncation(header, length: length, capacity: operation.buffer.count)
+        } else if length > 0 {
+            operation.buffer.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: length)
+        }
+        operation.isComplete = true
+        if header.flags & MatchHeader.Flags.synchronous != 0 {
+            sendControl(.ack, MatchHeader(senderOperation: header.senderOperation), to: peer)
+        }
+    }
+
+    /// The error of a message longer than its receive buffer.
+    func truncation(_ header: MatchHeader, length: Int, capacity: Int) -> MPIError {
+        MPIError(.truncate, "receive: message of \(length) bytes from rank \(header.source) with tag \(header.tag) does not fit the \(capacity)-byte buffer",
+                 status: Status(source: Int(header.source), tag: Int(header.tag), byteCount: length))
+    }
+
+    /// Says once per process that a ready send arrived before its receive (erroneous in MPI).
+    func warnReadySend(_ header: MatchHeader) {
+        guard !warnedAboutReadySend else { return }
+        warnedAboutReadySend = true
+        let line = "SwiftMPI rank \(rank): rsend from rank \(header.source) with tag \(header.tag) arrived before a matching receive was posted (erroneous in MPI); delivered as a standard send\n"
+        _ = line.utf8CString.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress!, $0.count - 1) }
+    }
+}

@@ -1,0 +1,61 @@
+extension Engine {
+    /// A peer is gone: every operation that depends on it completes with `.peerFailed` (sends to it,
+    /// receives naming it, and wildcard receives, which it might have matched), and so will every
+    /// later one.
+    func failPeer(_ peer: Int, _ reason: String) {
+        guard failedPeers[peer] == nil else { return }
+        failedPeers[peer] = reason
+        let error = MPIError(.peerFailed, "rank \(peer) failed: \(reason)")
+        outboxCount -= outboxes[peer].count
+        for item in outboxes[peer] {
+            switch item {
+            case .message(let operation), .stream(let operation):
+                operation.error = error
+                finishSend(operation)
+            case .control:
+                break
+            }
+        }
+        outboxes[peer].removeAll()
+        for id in waitingSends.ids where waitingSends.lookup(id)?.destination == peer {
+            if let operation = waitingSends.remove(id) {
+                operation.error = error
+                finishSend(operation)
+            }
+        }
+        var index = 0
+        while index < posted.count {
+            let operation = posted[index]
+            if operation.pattern.source == MPI.anySourceCode || operation.peer == peer {
+                _ = posted.remove(at: index)
+                operation.error = error
+                operation.isComplete = true
+            } else {
+                index += 1
+            }
+        }
+        for id in waitingReceives.ids {
+            if let operation = waitingReceives.lookup(id), operation.peer == peer {
+                _ = waitingReceives.remove(id)
+                operation.error = error
+                operation.isComplete = true
+            }
+        }
+        // Shared copies from it: it will finish no chunk now (it is gone, so the descriptor is free).
+        for copy in sharedCopies where copy.peer == peer {
+            freeCopyDescriptors.append(copy.descriptorIndex)
+            copy.operation.error = error
+            copy.operation.isComplete = true
+        }
+        sharedCopies.removeAll { $0.peer == peer }
+    }
+
+    /// Asks the transports whether their peers are alive (the ones whose links outlive a dead peer:
+    /// shared memory); throws `.peerFailed`, naming `call`, for the first one gone.
+    func checkPeersAlive(_ call: String) throws(MPIError) {
+        if let (peer, reason) = routes.checkPeers().first {
+            failPeer(peer, reason)
+            throw MPIError(.peerFailed, "\(call): \(reason)")
+        }
+    }
+}

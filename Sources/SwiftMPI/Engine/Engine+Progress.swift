@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPITransport
+
+extension Engine: PacketSink {
+    /// Moves everything that can move now: queued sends, shared copies, arrived packets, transport
+    /// events. Returns true when anything happened.
+    @discardableResult
+    func progress() -> Bool {
+        var progressed = false
+        if outboxCount > 0 { progressed = drainOutboxes() }
+        if !sharedCopies.isEmpty && finishSharedCopies() { progressed = true }
+        if routes.poll(into: self) > 0 { progressed = true }
+        if routes.hasEvents {
+            for event in routes.takeEvents() {
+                switch event {
+                case .readCompleted(let token): finishRead(token)
+                case .writeCompleted: break  // no protocol writes asynchronously yet
+                case .peerFailed(let peer, let reason): failPeer(peer, reason)
+                }
+            }
+            progressed = true
+        }
+        if !progressed && !helpRequests.isEmpty { progressed = helpWithSharedCopy() }
+        return progressed
+    }
+
+    /// A transport asks where a large payload may be read to: data fragments go straight into their
+    /// receive buffer.
+    func placement(from peer: Int, kind: PacketKind, header: PacketHeader, length: Int) -> UnsafeMutableRawPointer? {
+        guard kind == WireKind.data.rawValue else { return nil }
+        return fragmentPlacement(MatchHeader(header), length: length, from: peer)
+    }
+
+    /// Handles one arrived packet. Packets that make no sense (unknown kind, unknown operation id,
+    /// short payload) are dropped: a peer cannot make this rank crash or write out of bounds.
+    func deliver(from peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) {
+        handle(kind, MatchHeader(header), payload, from: peer)
+    }
+
+    /// The packet dispatch (``deliver(from:kind:header:payload:)``; internal for the fuzz tests).
+    func handle(_ rawKind: PacketKind, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
+        switch WireKind(rawValue: rawKind) {
+        case .eager:
+            if let operation = takePostedMatch(header) {
+                deliverEager(operation, header, payload, from: peer)
+            } else {
+                if header.flags & MatchHeader.Flags.ready != 0 { warnReadySend(header) }
+                unexpected.append(UnexpectedMessage(header: header, peer: peer, payload: Array(payload), offer: nil))
+            }
+        case .rendezvous:
+            guard payload.count >= MemoryLayout<RendezvousOffer>.size else { return }
+            let offer = payload.loadUnaligned(as: RendezvousOffer.self)
+            if let operation = takePostedMatch(header) {
+                acceptRendezvous(operation, header, offer, from: peer)
+            } else {
+                if header.flags & MatchHeader.Flags.ready != 0 { warnReadySend(header) }
+                unexpected.append(UnexpectedMessage(header: header, peer: peer, payload: [], offer: offer))
+            }
+        case .clearToSend: clearedToSend(header, from: peer)
+        case .data: receiveFragment(header, payload, from: peer)
+        case .ack: acknowledged(header, from: peer)
+        case .share: requestedHelp(header, from: peer)
+        case nil: return
+        }
+    }
+
+    // MARK: - Waiting
+
+    /// Progresses until `done()` is true. Spins while there is something to do; when idle, yields the
+    /// CPU at once if oversubscribed, else after a short spin. Every ~second of idleness it asks the
+    /// transports whether their peers are alive and throws `.peerFailed` if one is gone, so a wait
+    /// never hangs on a dead rank.
+    @inline(__always)
+    func wait(_ call: @autoclosure () -> String, until done: () -> Bool) throws(MPIError) {
+        if done() { return }
+        var idle = 0
+        var idleSince = 0.0
+        while true {
+            if progress() {
+                idle = 0
+            } else {
+                idle += 1
+                if canWaitForInput && ((yieldWhenIdle && idle > 100) || idle > 200_000) {
+                    // Oversubscribed, or idle for long: sleep in the kernel until a socket has data
+                    // (at most 1 ms, so shared-memory peers and queued sends are still served).
+                    _ = routes.waitForInput(milliseconds: 1)
+                } else if yieldWhenIdle || idle > 1000 {
+                    sched_yield()
+                }
+                if idle & 0x3FF == 0 {
+                    let now = MPI.wtime()
+                    if idleSince == 0 { idleSince = now } else if now - idleSince > 1 {
+                        idleSince = now
+                        try checkPeersAlive(call())
+                    }
+                }
+            }
+            if done() { return }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPITransport
+
+/// Rendezvous: a large message is offered first (``RendezvousOffer``); once a receive matches, the
+/// receiver takes the data by the cheapest means its route declares — a read of the sender's memory
+/// (at once: Cross Memory Attach; or started: RDMA READ, acknowledged on completion), a shared copy
+/// (``SharedCopy``), or else by asking for fragments (clearToSend, then data packets).
+extension Engine {
+    /// Sender: offers `operation`'s message to `peer`, exposing its buffer for reads where the route
+    /// can read peer memory; false when the transport is full.
+    func offerRendezvous(_ operation: SendOperation, to peer: Int) -> Bool {
+        var offer = RendezvousOffer(pid: processID, address: UInt64(UInt(bitPattern: operation.bytes.baseAddress)))
+        if routes.capabilities[peer].peerRead != .none {
+            // Exposed once per offer (for verbs a registration, a cache hit when the buffer was sent
+            // before); without an exposure the receiver asks for the data in packets instead.
+            if operation.exposure == nil { operation.exposure = routes.expose(operation.bytes, to: peer) }
+            if let exposure = operation.exposure {
+                offer.address = exposure.remote.address
+                offer.remoteKey = exposure.remote.key
+                offer.flags |= RendezvousOffer.Flags.exposed
+            }
+        }
+        let sent = withUnsafeBytes(of: &offer) { routes.trySend(to: peer, kind: .rendezvous, header: operation.header, payload: $0) }
+        if sent { operation.phase = .awaitingReceiver }
+        return sent
+    }
+
+    /// Sender: streams `operation`'s data fragments after clearToSend; false while the transport is
+    /// full or still sends from the buffer (the item stays queued).
+    func streamFragments(_ operation: SendOperation, to peer: Int) -> Bool {
+        let fragment = fragmentSizes[peer]
+        while operation.streamOffset < operation.bytes.count {
+            let length = min(fragment, operation.bytes.count - operation.streamOffset)
+            let header = MatchHeader(length: UInt64(operation.streamOffset), receiverOperation: operation.receiverOperation)
+            let piece = UnsafeRawBufferPointer(rebasing: operation.bytes[operation.streamOffset..<(operation.streamOffset + length)])
+            // The buffer stays busy until this send completes, so the transport may send what it
+            // could not take now straight from it later, instead of copying it.
+            guard routes.trySendKeepingPayload(to: peer, kind: .data, header: header, payload: piece) else { return false }
+            operation.streamOffset += length
+        }
+        // Complete only once the transport has no part of the buffer left to send.
+        if routes.isSendingCallerMemory(to: peer) { return false }
+        finishSend(operation)
+        return true
+    }
+
+    /// Receiver: a rendezvous offer matched `operation`.
+    func acceptRendezvous(_ operation: ReceiveOperation, _ header: MatchHeader, _ offer: RendezvousOffer, from peer: Int) {
+        let total = Int(clamping: header.length)
+        operation.status = Status(source: Int(header.source), tag: Int(header.tag), byteCount: total)
+        let reply = MatchHeader(senderOperation: header.senderOperation)
+        // An offer left in the unexpected queue by a peer that has failed since: its data can never
+        // come (every transport drops packets to a failed peer), so the receive fails now.
+        if let reason = failedPeers[peer] {
+            operation.error = MPIError(.peerFailed, "rank \(peer) failed before its \(total)-byte message could be received: \(reason)",
+                                       status: operation.status)
+            operation.isComplete = true
+            return
+        }
+        if total > operation.buffer.count {
+            operation.error = truncation(header, length: total, capacity: operation.buffer.count)
+            operation.isComplete = true
+            sendControl(.ack, reply, to: peer)  // the sender completes normally
+            return
+        }
+        let remote = RemoteMemory(address: offer.address, key: offer.remoteKey)
+        let readable = offer.flags & RendezvousOffer.Flags.exposed != 0 && total > 0
+        if readable && routes.capabilities[peer].peerRead == .immediate && singleCopyAllowed && total >= singleCopyThreshold {
+            // Shared only while traffic flows one way: with sends of its own waiting for the peer, both
+            // cores already copy (bi-directional bandwidth fell 10-20% when shared).
+            if sharedCopyAllowed && total >= SharedCopy.threshold && routes.capabilities[peer].peerWrite == .immediate
+                && !waitingSends.contains(where: { $0.destination == peer }),
+               startSharedCopy(operation, header, remote, from: peer) { return }
+            let target = UnsafeMutableRawBufferPointer(rebasing: operation.buffer[0..<total])
+            switch routes.read(from: peer, remote: remote, into: target, token: 0) {
+            case .completed:
+                operation.isComplete = true
+                sendControl(.ack, reply, to: peer)
+                return
+            case .forbidden:
+                singleCopyAllowed = false  // seccomp, Yama, a container: fragments from now on
+            case .started, .unsupported, .failed:
+                break
+            }
+        }
+        operation.remaining = total
+        operation.peer = peer
+        operation.id = waitingReceives.insert(operation)
+        if readable && routes.capabilities[peer].peerRead == .asynchronous {
+            // A read straight into the receive buffer; the ack follows its completion.
+            operation.senderOperation = header.senderOperation
+            let target = UnsafeMutableRawBufferPointer(rebasing: operation.buffer[0..<total])
+            switch routes.read(from: peer, remote: remote, into: target, token: operation.id) {
+            case .started: return
+            case .completed: finishRead(operation.id); return
+            case .unsupported, .forbidden, .failed: break
+            }
+        }
+        var request = reply
+        request.receiverOperation = operation.id
+        sendControl(.clearToSend, request, to: peer)
+    }
+
+    /// Receiver: a data fragment of a pipelined rendezvous arrived.
+    func receiveFragment(_ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
+        guard let operation = waitingReceives.lookup(header.receiverOperation), operation.peer == peer else { return }
+        let offset = Int(clamping: header.length)
+        let length = payload.count
+        guard offset <= operation.buffer.count, length <= operation.buffer.count - offset else { return }
+        let destination = operation.buffer.baseAddress.map { $0 + offset }
+        if length > 0 && UnsafeRawPointer(destination) != payload.baseAddress {  // else placed there already
+            destination!.copyMemory(from: payload.baseAddress!, byteCount: length)
+        }
+        operation.remaining -= length
+        if operation.remaining <= 0 {
+            _ = waitingReceives.remove(header.receiverOperation)
+            operation.isComplete = true
+        }
+    }
+
+    /// Where a data fragment of `length` bytes from `peer` belongs — its receive's buffer at the
+    /// fragment's offset, checked as ``receiveFragment(_:_:from:)`` checks it — so a transport can
+    /// read it there directly; nil for any other packet.
+    func fragmentPlacement(_ header: MatchHeader, length: Int, from peer: Int) -> UnsafeMutableRawPointer? {
+        guard let operation = waitingReceives.lookup(header.receiverOperation),
+              operation.peer == peer, let base = operation.buffer.baseAddress else { return nil }
+        let offset = Int(clamping: header.length)
+        guard offset <= operation.buffer.count, length <= operation.buffer.count - offset else { return nil }
+        return base + offset
+    }
+
+    /// Sender: the receiver asked for the data in fragments.
+    func clearedToSend(_ header: MatchHeader, from peer: Int) {
+        guard waitingSends.lookup(header.senderOperation)?.destination == peer,
+              let operation = waitingSends.remove(header.senderOperation) else { return }
+        operation.receiverOperation = header.receiverOperation
+        operation.phase = .streaming
+        operation.streamOffset = 0
+        enqueue(.stream(operation), to: peer)
+    }
+
+    /// Sender: the receiver matched a synchronous send or finished reading a rendezvous message.
+    func acknowledged(_ header: MatchHeader, from peer: Int) {
+        guard waitingSends.lookup(header.senderOperation)?.destination == peer,
+              let operation = waitingSends.remove(header.senderOperation) else { return }
+        finishSend(operation)
+    }
+
+    /// Receiver: an asynchronous read of a rendezvous message finished: the receive is complete,
+    /// and the sender may reuse its buffer.
+    func finishRead(_ id: UInt32) {
+        guard let operation = waitingReceives.remove(id) else { return }
+        operation.remaining = 0
+        operation.isComplete = true
+        sendControl(.ack, MatchHeader(senderOperation: operation.senderOperation), to: operation.peer)
+    }
+}

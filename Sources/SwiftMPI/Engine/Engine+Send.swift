@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPITransport
+
+/// Who a message is from and what receives it can match: the communicator's context id, the
+/// sender's rank in that communicator, and the tag. The public layer describes messages with it;
+/// only the engine turns it into a wire header.
+struct Envelope {
+    var context: UInt32
+    var source: Int32
+    var tag: Int32
+}
+
+/// How a message travels (``Engine/sendProtocol(byteCount:to:)`` chooses).
+enum SendProtocol {
+    /// Header and data in one packet.
+    case eager
+    /// An offer first; the data follows once the receive matched (read by the receiver from the
+    /// sender's memory, or streamed in fragments).
+    case rendezvous
+}
+
+extension Engine {
+    /// The one place that chooses between eager and rendezvous: eager up to the limit the peer's
+    /// transport reports.
+    @inline(__always)
+    func sendProtocol(byteCount: Int, to peer: Int) -> SendProtocol {
+        byteCount <= eagerLimits[peer] ? .eager : .rendezvous
+    }
+
+    /// Starts a standard, ready or synchronous send of `bytes` to world rank `destination`. Returns
+    /// nil when the send is already complete — a small message put straight onto the wire, nothing
+    /// allocated — else the pooled operation the caller waits on and then recycles.
+    @inline(__always)
+    func send(_ bytes: UnsafeRawBufferPointer, to destination: Int, envelope: Envelope, mode: SendMode,
+              keepAlive: AnyObject?) -> SendOperation? {
+        var header = MatchHeader(envelope, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
+        header.length = UInt64(bytes.count)
+        if mode != .synchronous && trySendEagerNow(bytes, to: destination, header: header) { return nil }
+        let operation = makeSend()
+        operation.bytes = bytes
+        operation.destination = destination
+        operation.header = header
+        if keepAlive != nil { operation.keepAlive = keepAlive }  // a pooled operation has none
+        startSend(operation, synchronous: mode == .synchronous)
+        return operation
+    }
+
+    /// Copies `bytes` into the attached buffer and starts sending the copy; the caller's buffer is
+    /// free at once. Throws `.bufferExhausted` (sending nothing) when there is no room; `rankText`
+    /// names the destination as the caller knows it.
+    func sendBuffered(_ bytes: UnsafeRawBufferPointer, to destination: Int, envelope: Envelope, rankText: Int,
+                      _ call: StaticString) throws(MPIError) {
+        guard let area = bufferedArea else {
+            throw MPIError(.bufferExhausted, "\(call): \(bytes.count) bytes to rank \(rankText) but no buffer is attached (MPI.attachBuffer(bytes:))")
+        }
+        guard let range = area.allocate(bytes.count) else {
+            throw MPIError(.bufferExhausted, "\(call): \(bytes.count) bytes (+\(MPI.bufferedSendOverhead) overhead) to rank \(rankText) do not fit the attached buffer (\(area.freeBytes) of \(area.capacity) bytes free)")
+        }
+        let copy = UnsafeMutableRawBufferPointer(rebasing: area.storage[range.lowerBound..<(range.lowerBound + bytes.count)])
+        if bytes.count > 0 { copy.copyMemory(from: bytes) }
+        let operation = makeSend()
+        operation.bytes = UnsafeRawBufferPointer(copy)
+        operation.destination = destination
+        operation.header = MatchHeader(envelope)
+        operation.bufferedRange = range
+        startSend(operation, synchronous: false)
+    }
+
+    /// The allocation-free path of a blocking standard send: an eager message straight onto the
+    /// peer's transport. False when it does not apply (rendezvous, older work queued, a failed peer,
+    /// or no room now).
+    @inline(__always)
+    func trySendEagerNow(_ bytes: UnsafeRawBufferPointer, to destination: Int, header: MatchHeader) -> Bool {
+        guard sendProtocol(byteCount: bytes.count, to: destination) == .eager, outboxes[destination].isEmpty,
+              failedPeers.isEmpty else { return false }
+        return routes.trySend(to: destination, kind: .eager, header: header, payload: bytes)
+    }
+
+    /// Starts `operation` (bytes, destination and header set). It completes when its buffer may be
+    /// reused — for synchronous sends, once the receiver has matched it.
+    func startSend(_ operation: SendOperation, synchronous: Bool) {
+        if synchronous { operation.header.flags |= MatchHeader.Flags.synchronous }
+        operation.header.length = UInt64(operation.bytes.count)
+        if let reason = failedPeers[operation.destination] {
+            operation.error = MPIError(.peerFailed, "send to rank \(operation.destination): \(reason)")
+            finishSend(operation)
+            return
+        }
+        if synchronous || sendProtocol(byteCount: operation.bytes.count, to: operation.destination) == .rendezvous {
+            operation.header.senderOperation = waitingSends.insert(operation)
+        }
+        operation.phase = .queued
+        enqueue(.message(operation), to: operation.destination)
+    }
+
+    /// Marks a send complete and releases what it held.
+    func finishSend(_ operation: SendOperation) {
+        operation.phase = .complete
+        operation.keepAlive = nil
+        if let exposure = operation.exposure {
+            routes.conceal(exposure, from: operation.destination)
+            operation.exposure = nil
+        }
+        if let range = operation.bufferedRange {
+            bufferedArea?.release(range)
+            recycle(operation)  // buffered sends are internal: nobody else holds them
+        }
+    }
+
+    /// Sends a header-only packet (ack, clearToSend, share), after whatever is queued for `peer`.
+    func sendControl(_ kind: WireKind, _ header: MatchHeader, to peer: Int) {
+        enqueue(.control(kind, header), to: peer)
+    }
+
+    func enqueue(_ item: Outgoing, to peer: Int) {
+        if outboxes[peer].isEmpty && transmit(item, to: peer) { return }
+        outboxes[peer].append(item)
+        outboxCount += 1
+    }
+
+    /// Puts one item on the wire; false when the transport is full (the item stays queued).
+    private func transmit(_ item: Outgoing, to peer: Int) -> Bool {
+        switch item {
+        case .control(let kind, let header):
+            return routes.trySend(to: peer, kind: kind, header: header, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        case .message(let operation):
+            switch sendProtocol(byteCount: operation.bytes.count, to: peer) {
+            case .eager:
+                guard routes.trySend(to: peer, kind: .eager, header: operation.header, payload: operation.bytes) else { return false }
+                if operation.header.flags & MatchHeader.Flags.synchronous != 0 {
+                    operation.phase = .awaitingReceiver
+                } else {
+                    finishSend(operation)
+                }
+                return true
+            case .rendezvous:
+                return offerRendezvous(operation, to: peer)
+            }
+        case .stream(let operation):
+            return streamFragments(operation, to: peer)
+        }
+    }
+
+    /// Sends what the outboxes hold, in order per peer, until a transport is full.
+    func drainOutboxes() -> Bool {
+        var progressed = false
+        for peer in outboxes.indices where !outboxes[peer].isEmpty {
+            while let first = outboxes[peer].first, transmit(first, to: peer) {
+                outboxes[peer].removeFirst()
+                outboxCount -= 1
+                progressed = true
+            }
+        }
+        return progressed
+    }
+}

@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPITransport
+
+/// Large messages between two ranks of one host, copied by both (``SharedCopy``): the receiver's
+/// side (announce, claim and read chunks, complete) and the sender's (help when idle).
+///
+/// A `share` packet carries: context = descriptor index, source = generation, tag = chunk bytes,
+/// flags = chunk count, length = the receiver's buffer address (docs/Design.md, "Shared copies").
+extension Engine {
+    /// Announces a shared copy of a matched rendezvous message to its sender and copies chunks until
+    /// none is left; false when it cannot (no copy board on this route, or no descriptor free: the
+    /// caller copies alone).
+    func startSharedCopy(_ operation: ReceiveOperation, _ header: MatchHeader, _ source: RemoteMemory, from peer: Int) -> Bool {
+        guard let area = routes.sharedArea(ofPeer: rank), routes.sharedArea(ofPeer: peer) != nil,
+              let index = freeCopyDescriptors.last, let base = SharedArea.copyDescriptor(index, in: area) else { return false }
+        freeCopyDescriptors.removeLast()
+        copyGeneration &+= 1
+        let total = Int(clamping: header.length)
+        var copy = SharedCopy(operation: operation, descriptorIndex: index, descriptor: CopyDescriptor(base: base),
+                              generation: copyGeneration, peer: peer, source: source,
+                              senderOperation: header.senderOperation, total: total,
+                              chunkBytes: SharedCopy.chunkBytes(total: total))
+        copy.descriptor.arm(generation: copy.generation)
+        sendControl(.share, MatchHeader(context: UInt32(index), source: Int32(bitPattern: copy.generation),
+                                        tag: Int32(copy.chunkBytes), flags: UInt32(copy.chunkCount),
+                                        length: UInt64(UInt(bitPattern: operation.buffer.baseAddress)),
+                                        senderOperation: header.senderOperation), to: peer)
+        while let chunk = copy.descriptor.claim(generation: copy.generation, chunkCount: copy.chunkCount) {
+            readChunk(chunk, of: &copy)
+        }
+        if !finishSharedCopy(&copy) { sharedCopies.append(copy) }
+        return true
+    }
+
+    private func readChunk(_ chunk: Int, of copy: inout SharedCopy) {
+        let range = copy.range(of: chunk)
+        let target = UnsafeMutableRawBufferPointer(rebasing: copy.operation.buffer[range])
+        // Wrapping: the address comes from the peer, and a bad one must fail the copy, not trap.
+        var remote = copy.source
+        remote.address = remote.address &+ UInt64(range.lowerBound)
+        let error: Int32
+        switch routes.read(from: copy.peer, remote: remote, into: target, token: 0) {
+        case .completed: error = 0
+        case .failed(let code), .forbidden(let code): error = code
+        case .started, .unsupported: error = EIO  // a copy board is only offered where reads are immediate
+        }
+        if error != 0 && copy.readError == 0 { copy.readError = error }
+        copy.descriptor.finish()
+        sharedCopyCounts.chunksRead += 1
+    }
+
+    /// Completes the receive once every chunk is finished (copying the one the sender gave up on);
+    /// returns false while the sender still copies.
+    private func finishSharedCopy(_ copy: inout SharedCopy) -> Bool {
+        let (finished, failedChunk) = copy.descriptor.progress(chunkCount: copy.chunkCount)
+        guard finished + (failedChunk == nil ? 0 : 1) >= copy.chunkCount else { return false }
+        if let failedChunk { readChunk(failedChunk, of: &copy) }
+        freeCopyDescriptors.append(copy.descriptorIndex)
+        sharedCopyCounts.received += 1
+        let operation = copy.operation
+        if copy.readError != 0 {
+            operation.error = MPIError(copy.readError == ESRCH ? .peerFailed : .transport,
+                                       "receive: copying \(copy.total) bytes from rank \(copy.peer) failed: \(String(cString: strerror(copy.readError)))",
+                                       status: operation.status)
+        }
+        operation.isComplete = true
+        if copy.readError != ESRCH { sendControl(.ack, MatchHeader(senderOperation: copy.senderOperation), to: copy.peer) }
+        return true
+    }
+
+    /// Completes the shared copies whose sender has finished its chunks; true when any completed.
+    func finishSharedCopies() -> Bool {
+        var index = 0, finishedAny = false
+        while index < sharedCopies.count {
+            if finishSharedCopy(&sharedCopies[index]) {
+                sharedCopies.remove(at: index)
+                finishedAny = true
+            } else {
+                index += 1
+            }
+        }
+        return finishedAny
+    }
+
+    /// Sender: records a `share` request; help only when there is nothing else to do: a rank busy
+    /// with its own traffic would only move the receiver's buffer into its own cache
+    /// (bi-directional bandwidth fell by up to a third when senders helped at once).
+    func requestedHelp(_ header: MatchHeader, from peer: Int) {
+        guard sharedCopyAllowed else { return }
+        if helpRequests.count == SharedArea.copyDescriptorCount { helpRequests.removeFirst() }
+        helpRequests.append((header, peer))
+    }
+
+    /// Sender, idle: helps with the oldest shared copy still waiting for help; true when it copied.
+    func helpWithSharedCopy() -> Bool {
+        while !helpRequests.isEmpty {
+            let (header, peer) = helpRequests.removeFirst()
+            if helpCopy(header, from: peer) { return true }
+        }
+        return false
+    }
+
+    /// Sender: helps with a shared copy of its message `header.senderOperation`; true when it copied
+    /// a chunk. Anything that does not fit the waiting send is ignored.
+    private func helpCopy(_ header: MatchHeader, from peer: Int) -> Bool {
+        guard sharedCopyAllowed, let operation = waitingSends.lookup(header.senderOperation), operation.destination == peer,
+              let area = routes.sharedArea(ofPeer: peer), let base = SharedArea.copyDescriptor(Int(header.context), in: area) else { return false }
+        let total = operation.bytes.count
+        let chunkBytes = Int(header.tag), chunkCount = Int(header.flags)
+        guard chunkBytes > 0, total > 0, chunkCount == (total + chunkBytes - 1) / chunkBytes, header.length != 0 else { return false }
+        let descriptor = CopyDescriptor(base: base)
+        let generation = UInt32(bitPattern: header.source)
+        var copied = false
+        while let chunk = descriptor.claim(generation: generation, chunkCount: chunkCount) {
+            let start = chunk * chunkBytes
+            let source = UnsafeRawBufferPointer(rebasing: operation.bytes[start..<min(total, start + chunkBytes)])
+            guard routes.write(to: peer, remote: RemoteMemory(address: header.length &+ UInt64(start)), from: source, token: 0) == .completed else {
+                descriptor.markFailed(chunk)
+                sharedCopyAllowed = false
+                helpRequests.removeAll()
+                return true
+            }
+            descriptor.finish()
+            sharedCopyCounts.chunksWritten += 1
+            copied = true
+        }
+        return copied
+    }
+}

@@ -1,0 +1,205 @@
+import SwiftMPITransport
+
+/// The transports of this process and the route to each peer — decided once, at wire-up — with the
+/// one switch over concrete transports in the engine.
+///
+/// Every conformer is reached through a closed enum of routes rather than an `any Transport`: each
+/// call below is a direct, specialized call (the small-message path stays free of existentials, of
+/// witness-table calls and of reference counting), and `poll` hands the engine to each transport's
+/// generic `poll(into:)`, specialized for it. Adding a transport adds a case, a stored property and
+/// one line to each switch here (docs/Design.md, "How to add a transport").
+struct Routes {
+    /// How packets reach one peer.
+    enum Route: UInt8 {
+        /// The rank itself (``SelfTransport``).
+        case own
+        /// A rank on this host (``SharedMemoryTransport``).
+        case sharedMemory
+        /// A rank reached over TCP (another host, or TCP forced).
+        case tcp
+        /// A rank reached with RDMA verbs (another host on a common fabric, or verbs forced).
+        case verbs
+        /// A rank in this process (``LoopbackTransport``: tests and in-process jobs).
+        case loopback
+    }
+
+    /// The route to each peer, by world rank.
+    let routes: [Route]
+    let own: SelfTransport
+    let sharedMemory: SharedMemoryTransport?
+    let tcp: TCPTransport?
+    let verbs: VerbsTransport?
+    let loopback: LoopbackTransport?
+    /// Each peer's transport's capabilities (what the engine derives protocol thresholds from).
+    let capabilities: [TransportCapabilities]
+
+    /// Routes for `rank`: `routes[p]` must name a transport that is given (checked here, once).
+    init(rank: Int, routes: [Route], sharedMemory: SharedMemoryTransport? = nil, tcp: TCPTransport? = nil,
+         verbs: VerbsTransport? = nil, loopback: LoopbackTransport? = nil) {
+        self.routes = routes
+        self.own = SelfTransport(rank: rank)
+        self.sharedMemory = sharedMemory
+        self.tcp = tcp
+        self.verbs = verbs
+        self.loopback = loopback
+        let own = self.own
+        capabilities = routes.enumerated().map { peer, route in
+            switch route {
+            case .own:
+                precondition(peer == rank, "route .own given for rank \(peer), not for this rank \(rank)")
+                return own.capabilities
+            case .sharedMemory:
+                guard let sharedMemory else { preconditionFailure("route to rank \(peer) is shared memory, but there is no shared-memory transport") }
+                return sharedMemory.capabilities
+            case .tcp:
+                guard let tcp else { preconditionFailure("route to rank \(peer) is TCP, but there is no TCP transport") }
+                return tcp.capabilities
+            case .verbs:
+                guard let verbs else { preconditionFailure("route to rank \(peer) is verbs, but there is no verbs transport") }
+                return verbs.capabilities
+            case .loopback:
+                guard let loopback else { preconditionFailure("route to rank \(peer) is loopback, but there is no loopback transport") }
+                return loopback.capabilities
+            }
+        }
+    }
+
+    /// The number of peers (the world's size).
+    var count: Int { routes.count }
+
+    /// ``Transport/trySend(to:kind:header:payload:)`` on `peer`'s route.
+    @inline(__always)
+    func trySend(to peer: Int, kind: WireKind, header: MatchHeader, payload: UnsafeRawBufferPointer) -> Bool {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .own: own.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .tcp: tcp.unsafelyUnwrapped.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .verbs: verbs.unsafelyUnwrapped.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .loopback: loopback.unsafelyUnwrapped.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        }
+    }
+
+    /// ``Transport/trySendKeepingPayload(to:kind:header:payload:)`` on `peer`'s route.
+    func trySendKeepingPayload(to peer: Int, kind: WireKind, header: MatchHeader, payload: UnsafeRawBufferPointer) -> Bool {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .own: own.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .tcp: tcp.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .verbs: verbs.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .loopback: loopback.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        }
+    }
+
+    /// ``Transport/isSendingCallerMemory(to:)`` on `peer`'s route.
+    func isSendingCallerMemory(to peer: Int) -> Bool {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.isSendingCallerMemory(to: peer)
+        case .own: own.isSendingCallerMemory(to: peer)
+        case .tcp: tcp.unsafelyUnwrapped.isSendingCallerMemory(to: peer)
+        case .verbs: verbs.unsafelyUnwrapped.isSendingCallerMemory(to: peer)
+        case .loopback: loopback.unsafelyUnwrapped.isSendingCallerMemory(to: peer)
+        }
+    }
+
+    /// ``Transport/expose(_:)`` for reads by `peer`.
+    func expose(_ bytes: UnsafeRawBufferPointer, to peer: Int) -> ExposedMemory? {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.expose(bytes)
+        case .own: own.expose(bytes)
+        case .tcp: tcp.unsafelyUnwrapped.expose(bytes)
+        case .verbs: verbs.unsafelyUnwrapped.expose(bytes)
+        case .loopback: loopback.unsafelyUnwrapped.expose(bytes)
+        }
+    }
+
+    /// ``Transport/conceal(_:)`` of an exposure made for `peer`.
+    func conceal(_ memory: ExposedMemory, from peer: Int) {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.conceal(memory)
+        case .own: own.conceal(memory)
+        case .tcp: tcp.unsafelyUnwrapped.conceal(memory)
+        case .verbs: verbs.unsafelyUnwrapped.conceal(memory)
+        case .loopback: loopback.unsafelyUnwrapped.conceal(memory)
+        }
+    }
+
+    /// ``Transport/read(from:remote:into:token:)`` on `peer`'s route.
+    func read(from peer: Int, remote: RemoteMemory, into local: UnsafeMutableRawBufferPointer, token: UInt32) -> BulkResult {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.read(from: peer, remote: remote, into: local, token: token)
+        case .own: own.read(from: peer, remote: remote, into: local, token: token)
+        case .tcp: tcp.unsafelyUnwrapped.read(from: peer, remote: remote, into: local, token: token)
+        case .verbs: verbs.unsafelyUnwrapped.read(from: peer, remote: remote, into: local, token: token)
+        case .loopback: loopback.unsafelyUnwrapped.read(from: peer, remote: remote, into: local, token: token)
+        }
+    }
+
+    /// ``Transport/write(to:remote:from:token:)`` on `peer`'s route.
+    func write(to peer: Int, remote: RemoteMemory, from local: UnsafeRawBufferPointer, token: UInt32) -> BulkResult {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.write(to: peer, remote: remote, from: local, token: token)
+        case .own: own.write(to: peer, remote: remote, from: local, token: token)
+        case .tcp: tcp.unsafelyUnwrapped.write(to: peer, remote: remote, from: local, token: token)
+        case .verbs: verbs.unsafelyUnwrapped.write(to: peer, remote: remote, from: local, token: token)
+        case .loopback: loopback.unsafelyUnwrapped.write(to: peer, remote: remote, from: local, token: token)
+        }
+    }
+
+    /// Polls every transport of this process into `sink`; returns the packets delivered.
+    @inline(__always)
+    func poll<Sink: PacketSink>(into sink: Sink) -> Int {
+        var delivered = own.poll(into: sink)
+        if let sharedMemory { delivered += sharedMemory.poll(into: sink) }
+        if let verbs { delivered += verbs.poll(into: sink) }
+        if let tcp { delivered += tcp.poll(into: sink) }
+        if let loopback { delivered += loopback.poll(into: sink) }
+        return delivered
+    }
+
+    /// True when some transport has events to take.
+    @inline(__always)
+    var hasEvents: Bool {
+        (verbs?.hasEvents ?? false) || (tcp?.hasEvents ?? false) || (loopback?.hasEvents ?? false) || (sharedMemory?.hasEvents ?? false)
+    }
+
+    /// Every transport's events, with the peer they came from where they name none.
+    func takeEvents() -> [TransportEvent] {
+        (sharedMemory?.takeEvents() ?? []) + (verbs?.takeEvents() ?? []) + (tcp?.takeEvents() ?? []) + (loopback?.takeEvents() ?? [])
+    }
+
+    /// Peers the transports found dead by asking the system.
+    func checkPeers() -> [(peer: Int, reason: String)] {
+        (sharedMemory?.checkPeers() ?? []) + (tcp?.checkPeers() ?? []) + (verbs?.checkPeers() ?? []) + (loopback?.checkPeers() ?? [])
+    }
+
+    /// Sleeps until input may have arrived on a transport that can wait for it (at most
+    /// `milliseconds`); false, at once, when none can.
+    func waitForInput(milliseconds: Int32) -> Bool {
+        if let tcp, tcp.capabilities.canWaitForInput {
+            tcp.waitForInput(milliseconds: milliseconds)
+            return true
+        }
+        return false
+    }
+
+    /// True while a transport holds output that has not left the process.
+    var hasPendingOutput: Bool {
+        (sharedMemory?.hasPendingOutput ?? false) || (tcp?.hasPendingOutput ?? false) || (verbs?.hasPendingOutput ?? false)
+            || (loopback?.hasPendingOutput ?? false)
+    }
+
+    /// The shared area of `peer`'s shared-memory segment (``SharedArea``), nil when `peer` is not
+    /// reached through shared memory and is not this rank.
+    func sharedArea(ofPeer peer: Int) -> UnsafeMutableRawPointer? {
+        guard let sharedMemory else { return nil }
+        switch routes[peer] {
+        case .sharedMemory, .own: return sharedMemory.sharedArea(ofPeer: peer)
+        default: return nil
+        }
+    }
+
+    /// Each transport's statistics line (`SWIFTMPI_DEBUG=1` at finalize).
+    var statistics: [String] {
+        [sharedMemory?.statistics, tcp?.statistics, verbs?.statistics, loopback?.statistics].compactMap { $0 }
+    }
+}
