@@ -43,12 +43,17 @@ let package = Package(
         // libFuzzer targets (Tests/Scripts/libfuzzer.sh); in a normal build it replays saved inputs.
         .executableTarget(
             name: "swiftmpi-fuzz", dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing"], path: "Tests/LibFuzzer"),
+        // The transport conformance suite (a library the tests use) and its runner (for the VM).
+        .target(name: "SwiftMPITransportConformance", dependencies: ["SwiftMPITransport", "SwiftMPIWireup"],
+                path: "Tests/TransportConformance/Suite"),
+        .executableTarget(name: "swiftmpi-conformance", dependencies: ["SwiftMPITransportConformance"],
+                          path: "Tests/TransportConformance/Runner"),
         .target(name: "CMallocCounter", path: "Tests/AllocationChecks/CMallocCounter"),
         .executableTarget(
             name: "swiftmpi-alloc-check", dependencies: ["SwiftMPI", "CMallocCounter"], path: "Tests/AllocationChecks/Program"),
         .testTarget(
             name: "SwiftMPITests",
-            dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check", "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi"],
+            dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing", "SwiftMPITransportConformance", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-conformance", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check", "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi"],
             path: "Tests/SwiftMPITests"),
     ]
 )

@@ -1,0 +1,260 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPITransport
+
+/// The transport conformance suite: the checks every ``Transport`` must pass, run unchanged against
+/// each one (`swiftmpi-conformance self|loopback|shm|tcp|verbs`; the Swift Testing suite runs it for
+/// the first four, the Soft-RoCE VM for verbs). A new transport is done when it passes.
+///
+/// Each check gets a fresh ``TransportPair``: two endpoints that reach each other (for the self
+/// transport, the same endpoint twice). What is checked:
+/// - order: 500 numbered packets of mixed sizes arrive in order and intact, retried on backpressure;
+/// - sizes: every size class from 0 bytes to the declared `maxPayload` (capped at 1 MiB), both ways;
+/// - backpressure: sending without polling ends in `false` (or 2 000 packets accepted), and
+///   everything accepted arrives once polled;
+/// - capabilities: each declared bulk access (read, write; immediate or asynchronous), sending from
+///   the caller's memory, and `unsupported` for every undeclared one;
+/// - failure: a peer that goes away is reported (`peerFailed` or `checkPeers`) within 30 s, and
+///   sending to it afterwards returns.
+public enum ConformanceSuite {
+    /// One check's name and body; the body throws ``ConformanceFailure`` on a broken promise.
+    public struct Check: Sendable {
+        public let name: String
+        public let run: @Sendable (TransportPair) throws -> Void
+    }
+
+    /// Every check, in the order they run.
+    public static let checks: [Check] = [
+        Check(name: "packets arrive in order and intact under backpressure", run: order),
+        Check(name: "every size class up to maxPayload arrives intact, both ways", run: sizes),
+        Check(name: "sending without polling ends in backpressure, and nothing accepted is lost", run: backpressure),
+        Check(name: "declared bulk capabilities work; undeclared ones answer unsupported", run: bulk),
+        Check(name: "payloads sent from the caller's memory arrive intact", run: callerMemory),
+        Check(name: "a peer that goes away is reported", run: failure),
+    ]
+
+    /// Runs every check against fresh pairs from `makePair` and returns the failures (empty: the
+    /// transport conforms). `log` receives one line per check.
+    public static func run(_ transport: String, makePair: (_ failing: Bool) throws -> TransportPair,
+                           log: (String) -> Void) -> [String] {
+        var failures: [String] = []
+        for check in checks {
+            let start = monotonicSeconds()
+            do {
+                let pair = try makePair(check.name.contains("goes away"))
+                if check.name.contains("goes away") && !pair.canBreak {
+                    log("SKIP \(transport): \(check.name) — \(pair.cannotBreakReason)")
+                    continue
+                }
+                try check.run(pair)
+                let milliseconds = Int((monotonicSeconds() - start) * 1000)
+                log("PASS \(transport): \(check.name) (\(milliseconds) ms)")
+            } catch {
+                log("FAIL \(transport): \(check.name): \(error)")
+                failures.append("\(check.name): \(error)")
+            }
+        }
+        return failures
+    }
+
+    // MARK: - Checks
+
+    static func order(_ pair: TransportPair) throws {
+        let (a, b) = (pair.a, pair.b)
+        let limit = min(a.capabilities.maxPayload, 4096)
+        let sink = PacketCollector()
+        var sent: [[UInt8]] = []
+        for index in 0..<500 {
+            let bytes = pattern(count: index * 37 % (limit + 1), seed: index)
+            try pair.send(from: a, to: pair.rankB, kind: 9, header: numbered(index), payload: bytes, draining: b, into: sink)
+            sent.append(bytes)
+        }
+        try pair.drain(b, into: sink, until: { sink.packets.count >= sent.count })
+        try expect(sink.packets.count == sent.count, "\(sink.packets.count) packets arrived, \(sent.count) sent")
+        for (index, packet) in sink.packets.enumerated() {
+            try expect(packet.peer == pair.rankA, "packet \(index) says it came from rank \(packet.peer), not \(pair.rankA)")
+            try expect(packet.kind == 9, "packet \(index) has kind \(packet.kind), not 9")
+            try expect(packet.header.word0 == UInt64(index) && packet.header.word3 == ~UInt64(index),
+                       "packet \(index) arrived as number \(packet.header.word0): out of order or header damaged")
+            try expect(packet.payload == sent[index], "packet \(index): payload of \(packet.payload.count) bytes differs from the \(sent[index].count) sent")
+        }
+    }
+
+    static func sizes(_ pair: TransportPair) throws {
+        let maximum = min(pair.a.capabilities.maxPayload, 1 << 20)
+        let sizes = Array(Set([0, 1, 7, 8, 63, 64, 65, 4095, 4096, maximum / 2 + 1, maximum - 1, maximum].filter { $0 >= 0 && $0 <= maximum })).sorted()
+        for (from, to, fromRank, toRank) in [(pair.a, pair.b, pair.rankA, pair.rankB), (pair.b, pair.a, pair.rankB, pair.rankA)] {
+            let sink = PacketCollector()
+            for (index, size) in sizes.enumerated() {
+                try pair.send(from: from, to: toRank, kind: 3, header: numbered(index), payload: pattern(count: size, seed: size), draining: to, into: sink)
+            }
+            try pair.drain(to, into: sink, until: { sink.packets.count >= sizes.count })
+            try expect(sink.packets.count == sizes.count, "\(sink.packets.count) of \(sizes.count) sizes arrived from rank \(fromRank)")
+            for (index, size) in sizes.enumerated() {
+                try expect(sink.packets[index].payload == pattern(count: size, seed: size), "the \(size)-byte payload from rank \(fromRank) arrived damaged")
+            }
+        }
+    }
+
+    static func backpressure(_ pair: TransportPair) throws {
+        let (a, b) = (pair.a, pair.b)
+        let bytes = pattern(count: min(a.capabilities.maxPayload, 8192), seed: 5)
+        var accepted = 0
+        while accepted < 2000 {
+            let taken = bytes.withUnsafeBytes { a.trySend(to: pair.rankB, kind: 4, header: numbered(accepted), payload: $0) }
+            if !taken { break }
+            accepted += 1
+        }
+        try expect(accepted > 0, "the first packet on an idle route was refused")
+        let sink = PacketCollector()
+        try pair.drain(b, into: sink, until: { sink.packets.count >= accepted })
+        try expect(sink.packets.count == accepted, "\(accepted) packets accepted, \(sink.packets.count) arrived")
+        for (index, packet) in sink.packets.enumerated() {
+            try expect(packet.header.word0 == UInt64(index) && packet.payload == bytes, "packet \(index) of the burst arrived out of order or damaged")
+        }
+        // And the route works again afterwards.
+        try pair.send(from: a, to: pair.rankB, kind: 4, header: numbered(accepted), payload: bytes, draining: b, into: sink)
+        try pair.drain(b, into: sink, until: { sink.packets.count > accepted })
+    }
+
+    static func bulk(_ pair: TransportPair) throws {
+        let (a, b) = (pair.a, pair.b)
+        let capabilities = a.capabilities
+        let count = 3 * 65536 + 17
+        let source = pattern(count: count, seed: 11)
+        let exposedBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+        defer { exposedBuffer.deallocate() }
+        exposedBuffer.copyMemory(from: UnsafeRawBufferPointer(start: source, count: count))
+        let local = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+        defer { local.deallocate() }
+        local.initializeMemory(as: UInt8.self, repeating: 0)
+        let exposure = b.expose(UnsafeRawBufferPointer(exposedBuffer))
+        defer { if let exposure { b.conceal(exposure) } }
+
+        // Read.
+        if capabilities.peerRead == .none {
+            let result = a.read(from: pair.rankB, remote: RemoteMemory(address: 0), into: local, token: 1)
+            try expect(result == .unsupported, "peerRead is declared none, but read answered \(result)")
+        } else {
+            guard let exposure else { throw ConformanceFailure("peerRead is declared \(capabilities.peerRead), but expose returned nil") }
+            let result = a.read(from: pair.rankB, remote: exposure.remote, into: local, token: 7)
+            switch (capabilities.peerRead, result) {
+            case (.immediate, .completed): break
+            case (.asynchronous, .started): try pair.awaitEvent(on: a, .readCompleted(token: 7), drainingAlso: b)
+            default: throw ConformanceFailure("peerRead is declared \(capabilities.peerRead), but read answered \(result)")
+            }
+            try expect(Array(UnsafeRawBufferPointer(local)) == source, "the bytes read differ from the exposed ones")
+        }
+        // Write.
+        let replacement = pattern(count: count, seed: 99)
+        if capabilities.peerWrite == .none {
+            let result = replacement.withUnsafeBytes { a.write(to: pair.rankB, remote: RemoteMemory(address: 0), from: $0, token: 2) }
+            try expect(result == .unsupported, "peerWrite is declared none, but write answered \(result)")
+        } else {
+            guard let exposure else { throw ConformanceFailure("peerWrite is declared \(capabilities.peerWrite), but expose returned nil") }
+            let result = replacement.withUnsafeBytes { a.write(to: pair.rankB, remote: exposure.remote, from: $0, token: 8) }
+            switch (capabilities.peerWrite, result) {
+            case (.immediate, .completed): break
+            case (.asynchronous, .started): try pair.awaitEvent(on: a, .writeCompleted(token: 8), drainingAlso: b)
+            default: throw ConformanceFailure("peerWrite is declared \(capabilities.peerWrite), but write answered \(result)")
+            }
+            try expect(Array(UnsafeRawBufferPointer(exposedBuffer)) == replacement, "the exposed memory does not hold the bytes written")
+        }
+        try expect(!capabilities.remoteAtomics, "remoteAtomics is declared, but the suite has no atomics check yet: add one before declaring it")
+    }
+
+    static func callerMemory(_ pair: TransportPair) throws {
+        let (a, b) = (pair.a, pair.b)
+        let size = min(a.capabilities.maxPayload, 1 << 20)
+        let bytes = pattern(count: size, seed: 21)
+        let sink = PacketCollector()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        defer { buffer.deallocate() }
+        buffer.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: size))
+        for index in 0..<8 {
+            let deadline = monotonicSeconds() + 30
+            while !a.trySendKeepingPayload(to: pair.rankB, kind: 5, header: numbered(index), payload: UnsafeRawBufferPointer(buffer)) {
+                _ = b.poll(into: sink)
+                _ = a.poll(into: PacketCollector())
+                guard monotonicSeconds() < deadline else { throw ConformanceFailure("trySendKeepingPayload refused for 30 s") }
+            }
+            // The buffer must stay untouched while the transport sends from it.
+            while a.isSendingCallerMemory(to: pair.rankB) {
+                _ = b.poll(into: sink)
+                _ = a.poll(into: PacketCollector())
+                guard monotonicSeconds() < deadline else { throw ConformanceFailure("isSendingCallerMemory stayed true for 30 s") }
+            }
+            if !a.capabilities.sendsFromCallerMemory {
+                try expect(!a.isSendingCallerMemory(to: pair.rankB), "sendsFromCallerMemory is false, but the transport holds the caller's memory")
+            }
+        }
+        try pair.drain(b, into: sink, until: { sink.packets.count >= 8 })
+        try expect(sink.packets.count == 8 && sink.packets.allSatisfy { $0.payload == bytes }, "payloads sent from the caller's memory arrived damaged or incomplete")
+    }
+
+    static func failure(_ pair: TransportPair) throws {
+        let (a, rankB) = (pair.a, pair.rankB)
+        try pair.breakLink()
+        let deadline = monotonicSeconds() + 30
+        let payload = [UInt8](repeating: 1, count: 64)
+        while true {
+            _ = payload.withUnsafeBytes { a.trySend(to: rankB, kind: 1, header: PacketHeader(), payload: $0) }  // must return
+            _ = a.poll(into: PacketCollector())
+            if a.hasEvents, a.takeEvents().contains(where: { if case .peerFailed(let peer, _) = $0 { peer == rankB } else { false } }) { return }
+            if a.checkPeers().contains(where: { $0.peer == rankB }) { return }
+            guard monotonicSeconds() < deadline else { throw ConformanceFailure("rank \(rankB) went away, but nothing reported it within 30 s") }
+            usleep(1000)
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func numbered(_ index: Int) -> PacketHeader {
+        var header = PacketHeader()
+        header.word0 = UInt64(index)
+        header.word3 = ~UInt64(index)
+        return header
+    }
+
+    static func pattern(count: Int, seed: Int) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ seed &* 7 &+ ($0 >> 8)) }
+    }
+
+    static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+        if !condition { throw ConformanceFailure(message()) }
+    }
+}
+
+/// A broken promise of the transport contract.
+public struct ConformanceFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Records what a transport delivers (copies of the payloads).
+public final class PacketCollector: PacketSink {
+    public struct Packet {
+        public var peer: Int
+        public var kind: PacketKind
+        public var header: PacketHeader
+        public var payload: [UInt8]
+    }
+
+    public private(set) var packets: [Packet] = []
+
+    public init() {}
+
+    public func placement(from peer: Int, kind: PacketKind, header: PacketHeader, length: Int) -> UnsafeMutableRawPointer? { nil }
+
+    public func deliver(from peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) {
+        packets.append(Packet(peer: peer, kind: kind, header: header, payload: Array(payload)))
+    }
+}
+
+/// Seconds on a monotonic clock.
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
