@@ -71,7 +71,8 @@ public final class VerbsTransport: Transport {
             }
         }
 
-        init(port: cshims_verbs_address, pairs: [(number: UInt32, psn: UInt32)]) {
+        /// An address of `port` with one (queue-pair number, PSN) per peer.
+        public init(port: cshims_verbs_address, pairs: [(number: UInt32, psn: UInt32)]) {
             self.port = port
             self.pairs = pairs
         }

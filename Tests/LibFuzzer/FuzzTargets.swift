@@ -10,8 +10,8 @@ import Glibc
 #endif
 import SwiftMPI
 import CShims
-@testable import SwiftMPITransport
-@testable import SwiftMPIWireup
+import SwiftMPITransport
+import SwiftMPIWireup
 import SwiftMPILauncherParsing
 
 /// The targets, by name. Each takes one input; returning means the property held.

@@ -9,9 +9,16 @@ import SwiftMPI
 
 let world = try MPI.initialize()
 guard malloc_counter_available() != 0 else {
-    if world.rank == 0 { print("allocation counting unavailable: built with a sanitizer, which owns malloc") }
-    try MPI.finalize()
-    exit(0)
+    // Only a sanitizer, which owns malloc, may take counting away; anything else is a broken check.
+    let symbols: [String] = ["__asan_init", "__tsan_init", "__msan_init"]
+    let sanitizer = symbols.first { dlsym(nil, $0) != nil }  // dlsym(RTLD_DEFAULT, …)
+    if let sanitizer {
+        if world.rank == 0 { print("allocation counting unavailable: built with a sanitizer (\(sanitizer)), which owns malloc") }
+        try MPI.finalize()
+        exit(0)
+    }
+    print("rank \(world.rank): allocation counting is unavailable, and no sanitizer owns malloc: the counter is broken")
+    exit(1)
 }
 let iterations = 10_000
 let peer = 1 - world.rank
