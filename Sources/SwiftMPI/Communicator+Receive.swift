@@ -121,6 +121,9 @@ extension Communicator {
 }
 
 /// A message taken out of matching by `mprobe`/`improbe`, to be received exactly once with `mrecv`.
+///
+/// Sendable because its one mutable use, `receive`, is a single receive that MPI allows from one
+/// thread (a second `mrecv` of the same message throws) and reaches the engine only under its lock.
 public final class Message: @unchecked Sendable {
     private let communicator: Communicator
     private var message: MatchedMessage?

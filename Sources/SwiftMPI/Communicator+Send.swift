@@ -145,6 +145,10 @@ final class ArrayBox<T: BitwiseCopyable> {
 
     init(_ values: [T]) {
         self.values = values
+        // The pointer outlives the closure, which is safe here and only here: `values` is a `let`
+        // this box owns and never mutates, so its native contiguous storage (Linux has no bridged
+        // arrays) neither moves nor is freed while the box — and with it any send using `bytes` —
+        // lives. Copying instead would cost a second copy of every nonblocking array send.
         self.bytes = values.withUnsafeBytes { $0 }
     }
 }

@@ -79,6 +79,10 @@ public struct Communicator: Sendable {
 
 /// What all handles of one communicator share: its context id, group, topology, attributes, and the
 /// sequence number that tags its collectives.
+///
+/// Sendable because its `let` properties never change and its mutable ones (the collective sequence
+/// number, attributes, the freed flag) are changed only inside `Runtime.withEngine`, under the
+/// engine's lock at thread level `.multiple` (MPI allows one thread at a time below it).
 final class CommunicatorState: @unchecked Sendable {
     let context: UInt32
     let group: Group

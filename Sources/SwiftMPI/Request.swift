@@ -9,6 +9,10 @@ import Glibc
 /// completed returns its status again (or throws its error again), like MPI's null request. A request
 /// keeps an array it was given alive until it completes; buffers given as pointers must stay valid
 /// until then. Requests live happily in arrays.
+///
+/// Sendable because every use of its mutable state happens with the engine locked (at thread level
+/// `.multiple`, `Runtime`'s lock; below it, MPI allows one thread at a time): the request is only
+/// read or changed inside `Runtime.withEngine`/`wait`, so moving it between threads is safe.
 public final class Request: @unchecked Sendable {
     /// What the request is doing. The operation, status and error it refers to are separate stored
     /// properties rather than an enum's payloads: copying a multi-payload enum costs an outlined
@@ -210,11 +214,7 @@ public final class Request: @unchecked Sendable {
         var firstError: Error?
         for index in requests.indices {
             do {
-                // Borrowed from the array, which keeps every request alive: no retain per request.
-                statuses.append(try requests.withUnsafeBufferPointer { buffer in
-                    try Unmanaged<Request>.fromOpaque(UnsafeRawPointer(buffer.baseAddress! + index).load(as: UnsafeRawPointer.self))
-                        ._withUnsafeGuaranteedRef { try $0.wait() }
-                })
+                statuses.append(try requests[index].wait())
             } catch {
                 firstError = firstError ?? error
                 statuses.append(.empty)
@@ -296,12 +296,11 @@ public final class Request: @unchecked Sendable {
 
     private var isInactive: Bool { phase == .inactive }
 
-    /// Calls `body` with this request's runtime borrowed: no reference counting on the path of every
-    /// wait (the request's strong reference keeps the runtime alive). Only for requests that have one
-    /// (every unsettled request has).
+    /// Calls `body` with this request's runtime. Only for requests that have one (every unsettled
+    /// request has).
     @inline(__always)
     private func withRuntime<R>(_ body: (Runtime) throws -> R) rethrows -> R {
-        try Unmanaged.passUnretained(runtime.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
+        try body(runtime.unsafelyUnwrapped)
     }
 
     /// Moves a finished operation's outcome into the request and returns the operation to

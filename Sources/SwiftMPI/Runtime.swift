@@ -6,8 +6,14 @@ import SwiftMPIWireup
 
 /// The state of an initialized SwiftMPI process: its place in the job, its connection to the launcher,
 /// and the point-to-point engine.
+///
+/// Sendable because its stored properties are `let` except `isActive`, which only `stop()` changes,
+/// and the engine behind it is reached only through `withEngine`/`wait`, serialized by `lock` at
+/// thread level `.multiple` (below it MPI allows one calling thread at a time).
 final class Runtime: @unchecked Sendable {
-    /// The running runtime, between initialize and finalize. Written only by those two calls.
+    /// The running runtime, between initialize and finalize. Written only by those two calls, which
+    /// MPI requires to be made once each, by the main thread, with no other SwiftMPI call running:
+    /// that ordering, not a lock, makes `nonisolated(unsafe)` safe here.
     nonisolated(unsafe) static var current: Runtime?
     nonisolated(unsafe) private static var finalized = false
 
@@ -322,7 +328,8 @@ func report(_ line: String) {
     _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress!, $0.count) }
 }
 
-/// A mutex for thread level `.multiple`.
+/// A mutex for thread level `.multiple`. Sendable because its only state is the pthread mutex,
+/// which exists to be shared between threads (allocated once, never moved, destroyed in deinit).
 final class EngineLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     init() {

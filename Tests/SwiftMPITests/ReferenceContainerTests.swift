@@ -5,6 +5,15 @@ import Testing
 /// and removal from every position.
 @Suite("engine containers")
 struct ReferenceContainerTests {
+    @Test("the engine's match header and the transports' packet header have one layout (the bit casts between them rely on it)")
+    func headerLayouts() {
+        #expect(MatchHeader.layoutMatchesPacket)
+        let header = MatchHeader(context: 7, source: -3, tag: 99, flags: 2, length: 1 << 40, senderOperation: 5, receiverOperation: 6)
+        let back = MatchHeader(header.packet)
+        #expect(back.context == 7 && back.source == -3 && back.tag == 99 && back.flags == 2 && back.length == 1 << 40
+                && back.senderOperation == 5 && back.receiverOperation == 6)
+    }
+
     @Test("ReceiveQueue keeps first-in, first-out order like an array under random appends and removals")
     func receiveQueueMatchesArray() {
         var queue = ReceiveQueue(capacity: 4)
