@@ -81,7 +81,7 @@ final class Daemon {
             requests += keyValueConnections.keys.map { ($0, Int16(POLLIN)) }
             requests += relays.map { ($0.fd, Int16(POLLIN)) }
             var fds = requests.map { pollfd(fd: $0.0, events: $0.1, revents: 0) }
-            guard poll(&fds, nfds_t(fds.count), lastExit == nil ? -1 : 100) > 0 else { continue }
+            guard try systemCall("poll", { poll(&fds, nfds_t(fds.count), lastExit == nil ? -1 : 100) }) > 0 else { continue }
             for entry in fds where entry.revents != 0 {
                 if entry.fd == signals.fd {
                     for signal in signals.read() {
@@ -92,10 +92,12 @@ final class Daemon {
                 } else if entry.fd == listenFD {
                     acceptPending()
                 } else if let index = relays.firstIndex(where: { $0.fd == entry.fd }) {
-                    let (n, bytes) = ReadBuffer.read(entry.fd)
-                    if n > 0 {
+                    switch ReadBuffer.read(entry.fd) {
+                    case .bytes(let bytes):
                         try send(LinkFrame(.output, rank: relays[index].rank, payload: [relays[index].stream] + bytes))
-                    } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                    case .wouldBlock:
+                        break
+                    case .ended:
                         close(entry.fd)
                         relays.remove(at: index)
                     }
@@ -121,7 +123,7 @@ final class Daemon {
         defer { hold.release() }
         for localRank in order {
             let rank = spec.ranks[localRank]
-            let out = try Self.pipe(), err = try Self.pipe()
+            let out = try makePipe(), err = try makePipe()
             defer { close(out.write); close(err.write) }
             let cpu = cpuOfLocalRank[localRank]
             let environment = base + [
@@ -164,12 +166,11 @@ final class Daemon {
     /// Reads a rank's key-value requests, checks the secret, and forwards them without it.
     private func forwardKeyValue(from fd: Int32, secret: JobSecret) throws {
         guard var state = keyValueConnections[fd] else { return }
-        let (n, bytes) = ReadBuffer.read(fd, recvFlags: Int32(MSG_DONTWAIT))
-        if n <= 0 {
-            if n == 0 || (errno != EAGAIN && errno != EINTR) { dropConnection(fd) }
-            return
+        switch ReadBuffer.read(fd, recvFlags: Int32(MSG_DONTWAIT)) {
+        case .bytes(let bytes): state.decoder.append(bytes)
+        case .wouldBlock: return
+        case .ended: dropConnection(fd); return
         }
-        state.decoder.append(bytes)
         let unsigned = JobSecret(bytes: [UInt8](repeating: 0, count: JobSecret.byteCount))!
         do {
             while let request = try state.decoder.nextRequest(secret: secret) {
@@ -237,21 +238,12 @@ final class Daemon {
     private func receiveFrame(blocking: Bool) throws -> LinkFrame? {
         while true {
             if let frame = try linkDecoder.next() { return frame }
-            let (n, bytes) = ReadBuffer.read(link, recvFlags: blocking ? 0 : Int32(MSG_DONTWAIT))
-            if n == 0 { throw LaunchError("the launcher closed the link") }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN && !blocking { return nil }
-                throw LaunchError("link to the launcher failed: \(SystemError.text(errno))")
+            switch ReadBuffer.read(link, recvFlags: blocking ? 0 : Int32(MSG_DONTWAIT)) {
+            case .bytes(let bytes): linkDecoder.append(bytes)
+            case .wouldBlock: if !blocking { return nil }
+            case .ended(nil): throw LaunchError("the launcher closed the link")
+            case .ended(let error?): throw LaunchError("link to the launcher failed: \(error)")
             }
-            linkDecoder.append(bytes)
         }
-    }
-
-    private static func pipe() throws -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [0, 0]
-        let error = cshims_pipe_cloexec(&fds)
-        guard error == 0 else { throw LaunchError("pipe failed: \(SystemError.text(error))") }
-        return (fds[0], fds[1])
     }
 }

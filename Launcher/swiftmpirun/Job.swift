@@ -68,9 +68,8 @@ final class Job {
             if let stdinForwarder { requests += stdinForwarder.pollRequests }
             var fds = requests.map { pollfd(fd: $0.fd, events: $0.events, revents: 0) }
             let wakeups = [deadline.flatMap { termination.ending ? nil : $0 }, termination.killDeadline, lastExit.map { $0 + Self.drainPeriod }]
-            let timeoutMS = wakeups.compactMap { $0 }.map { max(0, Int32((($0 - now()) * 1000).rounded(.up))) }.min() ?? -1
-            let ready = poll(&fds, nfds_t(fds.count), timeoutMS)
-            if ready < 0 && errno != EINTR { throw LaunchError("poll failed: \(SystemError.text(errno))") }
+            let nextWakeup = wakeups.compactMap { $0 }.min()
+            let ready = try systemCall("poll") { poll(&fds, nfds_t(fds.count), pollTimeout(until: nextWakeup)) }
             guard ready > 0 else { continue }
 
             for entry in fds where entry.revents != 0 {
@@ -113,9 +112,12 @@ final class Job {
             var outFDs: [Int32] = []
             for (stream, destination) in [("out", STDOUT_FILENO), ("err", STDERR_FILENO)] {
                 if let directory = plan.outputDirectory {
-                    let fd = open("\(directory)/rank.\(rank).\(stream)", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-                    guard fd >= 0 else {
-                        abortStart("cannot create \(directory)/rank.\(rank).\(stream): \(SystemError.text(errno))")
+                    let path = "\(directory)/rank.\(rank).\(stream)"
+                    let fd: Int32
+                    do {
+                        fd = try systemCall("open") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+                    } catch {
+                        abortStart("cannot create \(path): \(SystemError.describe(error.code))")
                         throw LaunchError("could not start the job")
                     }
                     childFDs.append(fd)
@@ -208,10 +210,16 @@ func now() -> Double {
     return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
 }
 
-private func makePipe() throws -> (read: Int32, write: Int32) {
+/// poll(2)'s timeout until `time` on the ``now()`` clock, in whole milliseconds rounded up (so the
+/// wait never ends early); -1 (no timeout) when `time` is nil.
+func pollTimeout(until time: Double?) -> Int32 {
+    time.map { max(0, Int32((($0 - now()) * 1000).rounded(.up))) } ?? -1
+}
+
+/// A pipe whose both ends are close-on-exec.
+func makePipe() throws(SystemCallError) -> (read: Int32, write: Int32) {
     var fds: [Int32] = [0, 0]
-    let error = cshims_pipe_cloexec(&fds)
-    guard error == 0 else { throw LaunchError("pipe failed: \(SystemError.text(error))") }
+    try SystemCallError.check("pipe2", cshims_pipe_cloexec(&fds))
     return (fds[0], fds[1])
 }
 
@@ -223,8 +231,7 @@ struct SignalChannel {
     init() throws {
         signal(SIGPIPE, SIG_IGN)
         var fd: Int32 = -1
-        let error = cshims_signalfd_open(Self.handled, Int32(Self.handled.count), &fd)
-        guard error == 0 else { throw LaunchError("signalfd failed: \(SystemError.text(error))") }
+        try SystemCallError.check("signalfd", cshims_signalfd_open(Self.handled, Int32(Self.handled.count), &fd))
         self.fd = fd
     }
 
@@ -261,18 +268,18 @@ final class StdinForwarder {
     /// Moves data one step; returns false when forwarding is over.
     func handle(fd: Int32) -> Bool {
         if fd == STDIN_FILENO {
-            let (n, bytes) = ReadBuffer.read(STDIN_FILENO)
-            if n < 0 && (errno == EINTR || errno == EAGAIN) { return true }
-            if n <= 0 { inputEnded = true; return false }
-            pending = Array(bytes)
+            switch ReadBuffer.read(STDIN_FILENO) {
+            case .bytes(let bytes): pending = Array(bytes)
+            case .wouldBlock: return true
+            case .ended: inputEnded = true; return false
+            }
         }
         while !pending.isEmpty {
-            let n = pending.withUnsafeBytes { write(rankStdin, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno == EAGAIN  // EPIPE: rank 0 closed its stdin; stop forwarding
+            switch try? nonblockingSystemCall("write", { pending.withUnsafeBytes { write(rankStdin, $0.baseAddress!, $0.count) } }) {
+            case .done(let n): pending.removeFirst(n)
+            case .wouldBlock: return true
+            case nil: return false  // EPIPE: rank 0 closed its stdin; stop forwarding
             }
-            pending.removeFirst(n)
         }
         return true
     }

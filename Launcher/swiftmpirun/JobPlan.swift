@@ -49,9 +49,11 @@ struct JobPlan {
             return !launchNames.contains(name) && exported[name] == nil
         } + exported.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }
         if let outputDirectory {
-            if mkdir(outputDirectory, 0o755) != 0 && errno != EEXIST {
-                throw LaunchError("--output-dir \(outputDirectory): \(SystemError.text(errno))")
-            }
+            do {
+                _ = try systemCall("mkdir") { mkdir(outputDirectory, 0o755) }
+            } catch where error.code != EEXIST {
+                throw LaunchError("--output-dir \(outputDirectory): \(SystemError.describe(error.code))")
+            } catch {}  // EEXIST: checked to be a directory next
             var info = stat()
             guard stat(outputDirectory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
                 throw LaunchError("--output-dir \(outputDirectory) is not a directory")
@@ -146,7 +148,11 @@ enum ProgramLocator {
 
     private static func notRunnable(_ path: String) -> String {
         var info = stat()
-        if stat(path, &info) != 0 { return "program '\(path)': \(SystemError.text(errno))" }
+        do {
+            _ = try systemCall("stat") { stat(path, &info) }
+        } catch {
+            return "program '\(path)': \(SystemError.text(error.code))"
+        }
         if info.st_mode & S_IFMT == S_IFDIR { return "program '\(path)' is a directory" }
         return "program '\(path)' is not executable"
     }

@@ -84,13 +84,15 @@ final class KeyValueServer {
         guard let connection = connections[fd] else { return [] }
         if revents & Int16(POLLOUT) != 0 { flush(connection) }
         guard revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 else { return [] }
-        let (n, bytes) = ReadBuffer.read(fd, recvFlags: Int32(MSG_DONTWAIT))
-        if n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) {
+        switch ReadBuffer.read(fd, recvFlags: Int32(MSG_DONTWAIT)) {
+        case .bytes(let bytes):
+            connection.decoder.append(bytes)
+        case .wouldBlock:
+            return []
+        case .ended:
             drop(connection, reason: nil)
             return []
         }
-        guard n > 0 else { return [] }
-        connection.decoder.append(bytes)
         var events: [Event] = []
         do {
             while let request = try connection.decoder.nextRequest(secret: secret) {
@@ -170,17 +172,17 @@ final class KeyValueServer {
 
     private func flush(_ connection: Connection) {
         while !connection.output.isEmpty {
-            let n = connection.output.withUnsafeBytes {
-                send(connection.fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-            }
-            if n > 0 {
-                connection.output.removeFirst(n)
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                if n < 0 && errno != EAGAIN { drop(connection, reason: nil) }
+            let result: SystemCallResult<Int>
+            do {
+                result = try nonblockingSystemCall("send") {
+                    connection.output.withUnsafeBytes { send(connection.fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                }
+            } catch {
+                drop(connection, reason: nil)
                 return
             }
+            guard case .done(let n) = result, n > 0 else { return }  // full: wait for POLLOUT
+            connection.output.removeFirst(n)
         }
     }
 

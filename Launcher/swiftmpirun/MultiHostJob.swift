@@ -99,7 +99,7 @@ final class MultiHostJob {
             requests += links.filter { $0.fd >= 0 && !$0.closed }.map { ($0.fd, Int16(POLLIN)) }
             requests += agentRelays.map { ($0.sourceFD, Int16(POLLIN)) }
             var fds = requests.map { pollfd(fd: $0.0, events: $0.1, revents: 0) }
-            _ = poll(&fds, nfds_t(fds.count), 100)
+            _ = try systemCall("poll") { poll(&fds, nfds_t(fds.count), 100) }
             for entry in fds where entry.revents != 0 {
                 if entry.fd == signals.fd {
                     handle(signals: signals.read())
@@ -137,24 +137,30 @@ final class MultiHostJob {
         guard let program = try? ProgramLocator.locate(command[0]) else {
             throw LaunchError("launch agent '\(command[0])' not found")
         }
-        var stdinFDs: [Int32] = [0, 0], outFDs: [Int32] = [0, 0]
-        guard cshims_pipe_cloexec(&stdinFDs) == 0, cshims_pipe_cloexec(&outFDs) == 0 else {
-            throw LaunchError("pipe failed: \(SystemError.text(errno))")
+        let stdinPipe = try makePipe()
+        let outPipe: (read: Int32, write: Int32)
+        do {
+            outPipe = try makePipe()
+        } catch {
+            close(stdinPipe.read)
+            close(stdinPipe.write)
+            throw error
         }
-        defer { close(stdinFDs[0]); close(outFDs[1]) }
-        switch spawnProcess(program, arguments: command, environment: currentEnvironment(), stdin: stdinFDs[0],
-                            stdout: outFDs[1], stderr: outFDs[1], cpu: nil) {
+        defer { close(stdinPipe.read); close(outPipe.write) }
+        switch spawnProcess(program, arguments: command, environment: currentEnvironment(), stdin: stdinPipe.read,
+                            stdout: outPipe.write, stderr: outPipe.write, cpu: nil) {
         case .success(let pid):
             link.agentPID = pid
         case .failure(let error):
-            close(stdinFDs[1])
+            close(stdinPipe.write)
+            close(outPipe.read)
             throw LaunchError("could not start the launch agent for host \(link.name): \(SystemError.text(error.code))")
         }
         // The secret goes to the daemon on its standard input, never on a command line.
         let line = Array("\(secret.hex)\n".utf8)
-        _ = line.withUnsafeBytes { write(stdinFDs[1], $0.baseAddress!, $0.count) }  // 65 bytes: within PIPE_BUF
-        close(stdinFDs[1])
-        agentRelays.append(OutputRelay(sourceFD: outFDs[0], destinationFD: STDERR_FILENO, prefix: "[\(link.name)] "))
+        _ = line.withUnsafeBytes { write(stdinPipe.write, $0.baseAddress!, $0.count) }  // 65 bytes: within PIPE_BUF
+        close(stdinPipe.write)
+        agentRelays.append(OutputRelay(sourceFD: outPipe.read, destinationFD: STDERR_FILENO, prefix: "[\(link.name)] "))
     }
 
     static func isLocal(_ host: String) -> Bool {
@@ -186,13 +192,15 @@ final class MultiHostJob {
     }
 
     private func receive(on link: HostLink, server: KeyValueServer) {
-        let (n, bytes) = ReadBuffer.read(link.fd, recvFlags: Int32(MSG_DONTWAIT))
-        if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
-        if n <= 0 {
-            lost(link, reason: n == 0 ? "connection closed" : SystemError.text(errno))
+        switch ReadBuffer.read(link.fd, recvFlags: Int32(MSG_DONTWAIT)) {
+        case .bytes(let bytes):
+            link.decoder.append(bytes)
+        case .wouldBlock:
+            return
+        case .ended(let error):
+            lost(link, reason: error.map { "\($0)" } ?? "connection closed")
             return
         }
-        link.decoder.append(bytes)
         do {
             while let frame = try link.decoder.next() {
                 guard frame.rank >= 0, frame.rank < ranks.count, links[ranks[frame.rank].host] === link else {

@@ -1,3 +1,4 @@
+import SwiftMPIWireup
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,16 +20,18 @@ struct OutputRelay {
         self.prefix = prefix.map { Array($0.utf8) } ?? []
     }
 
-    /// Reads what is available; returns false at end of file (the rank closed its end).
+    /// Reads what is available; returns false at the end of the stream (the rank closed its end).
     mutating func pump() -> Bool {
-        let (n, bytes) = ReadBuffer.read(sourceFD)
-        if n < 0 { return errno == EINTR || errno == EAGAIN }
-        if n == 0 {
+        switch ReadBuffer.read(sourceFD) {
+        case .bytes(let bytes):
+            append(bytes)
+            return true
+        case .wouldBlock:
+            return true
+        case .ended:
             finish()
             return false
         }
-        append(bytes)
-        return true
     }
 
     /// Adds output bytes (from the pipe, or relayed by a remote host's daemon) and writes every
@@ -62,13 +65,14 @@ struct OutputRelay {
     private func write(_ bytes: [UInt8]) {
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(destinationFD, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN { waitUntilWritable(); continue }
-                return  // the reader went away (EPIPE): output is dropped, the job goes on
+            let result = try? nonblockingSystemCall("write") {
+                bytes.withUnsafeBytes { Glibc.write(destinationFD, $0.baseAddress! + written, bytes.count - written) }
             }
-            written += n
+            switch result {
+            case .done(let n): written += n
+            case .wouldBlock: waitUntilWritable()
+            case nil: return  // the reader went away (EPIPE): output is dropped, the job goes on
+            }
         }
     }
 

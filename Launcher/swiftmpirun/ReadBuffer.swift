@@ -1,3 +1,4 @@
+import SwiftMPIWireup
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,10 +12,29 @@ import Glibc
 enum ReadBuffer {
     nonisolated(unsafe) private static let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 64)
 
-    /// One read(2) from `fd` — recv(2) with `recvFlags` when given. Returns the call's result (0 at
-    /// end of file, -1 with errno set) and the bytes read, which stay valid until the next read.
-    static func read(_ fd: Int32, recvFlags: Int32? = nil) -> (result: Int, bytes: UnsafeRawBufferPointer) {
-        let n = recvFlags.map { recv(fd, storage.baseAddress!, storage.count, $0) } ?? Glibc.read(fd, storage.baseAddress!, storage.count)
-        return (n, UnsafeRawBufferPointer(rebasing: storage[0..<max(n, 0)]))
+    /// What one read brought.
+    enum Outcome {
+        /// Bytes, valid until the next read.
+        case bytes(UnsafeRawBufferPointer)
+        /// Nothing is there yet (a nonblocking descriptor): poll again.
+        case wouldBlock
+        /// The end of the stream: end of file (nil) or the error that ended it.
+        case ended(SystemCallError?)
+    }
+
+    /// One read(2) from `fd` — recv(2) with `recvFlags` when given — retried when interrupted.
+    static func read(_ fd: Int32, recvFlags: Int32? = nil) -> Outcome {
+        let result: SystemCallResult<Int>
+        do {
+            if let recvFlags {
+                result = try nonblockingSystemCall("recv") { recv(fd, storage.baseAddress!, storage.count, recvFlags) }
+            } else {
+                result = try nonblockingSystemCall("read") { Glibc.read(fd, storage.baseAddress!, storage.count) }
+            }
+        } catch {
+            return .ended(error)
+        }
+        guard case .done(let count) = result else { return .wouldBlock }
+        return count == 0 ? .ended(nil) : .bytes(UnsafeRawBufferPointer(rebasing: storage[0..<count]))
     }
 }

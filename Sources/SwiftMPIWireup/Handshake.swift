@@ -75,14 +75,11 @@ public struct Handshake {
     public static func write(_ fd: Int32, _ bytes: [UInt8], deadline: Double) throws(WireupError) {
         var offset = 0
         while offset < bytes.count {
-            var request = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            guard poll(&request, 1, Int32(max(0, (deadline - now()) * 1000))) > 0 else { throw .refused("timed out") }
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw .system(call: "send", errno: errno)
+            try wait(fd, for: POLLOUT, deadline: deadline)
+            let sent = try wireupNonblockingSystemCall("send") {
+                bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             }
-            offset += n
+            if case .done(let n) = sent { offset += n }
         }
     }
 
@@ -91,17 +88,23 @@ public struct Handshake {
         var bytes = [UInt8](repeating: 0, count: count)
         var offset = 0
         while offset < count {
-            var request = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&request, 1, Int32(max(0, (deadline - now()) * 1000))) > 0 else { throw .refused("timed out") }
-            let n = bytes.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + offset, count - offset, 0) }
-            if n == 0 { throw .closed }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw .system(call: "recv", errno: errno)
+            try wait(fd, for: POLLIN, deadline: deadline)
+            let received = try wireupNonblockingSystemCall("recv") {
+                bytes.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + offset, count - offset, 0) }
             }
+            guard case .done(let n) = received else { continue }
+            if n == 0 { throw .closed }
             offset += n
         }
         return bytes
+    }
+
+    /// Waits until `fd` is ready for `events` (POLLIN, POLLOUT); throws when `deadline` passes first.
+    private static func wait(_ fd: Int32, for events: Int32, deadline: Double) throws(WireupError) {
+        var request = pollfd(fd: fd, events: Int16(events), revents: 0)
+        // The time left is computed again if poll is interrupted and called anew.
+        let ready = try wireupSystemCall("poll") { poll(&request, 1, Int32(max(0, (deadline - now()) * 1000))) }
+        guard ready > 0 else { throw .refused("timed out") }
     }
 }
 
@@ -109,23 +112,24 @@ public struct Handshake {
 public enum TCPSocket {
     /// Listens on `address` ("a.b.c.d"), port chosen by the kernel; returns the descriptor and port.
     public static func listen(address: String) throws(WireupError) -> (fd: Int32, port: UInt16) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
         var socketAddress = sockaddr_in()
         socketAddress.sin_family = sa_family_t(AF_INET)
         guard inet_pton(AF_INET, address, &socketAddress.sin_addr) == 1 else {
-            close(fd)
             throw .badEnvironment("'\(address)' is not an IPv4 address")
         }
+        let fd = try wireupSystemCall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let bound = withUnsafePointer(to: &socketAddress) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, Glibc.listen(fd, 128) == 0 else {
-            let code = errno
+        do {
+            _ = try systemCall("bind") {
+                withUnsafePointer(to: &socketAddress) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+            _ = try systemCall("listen") { Glibc.listen(fd, 128) }
+        } catch {
             close(fd)
-            throw .system(call: "bind/listen on \(address)", errno: code)
+            throw .system(call: "\(error.call) on \(address)", errno: error.code)
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &socketAddress) {
@@ -144,16 +148,21 @@ public enum TCPSocket {
         }
         address.sin_port = port.bigEndian
         while true {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            if result == 0 { return fd }
-            let code = errno
-            close(fd)
-            guard Handshake.now() < deadline, code == ECONNREFUSED || code == EINTR || code == ETIMEDOUT else {
-                throw .system(call: "connect to \(endpoint)", errno: code)
+            let fd = try wireupSystemCall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+            do {
+                _ = try systemCallOnce("connect") {
+                    withUnsafePointer(to: &address) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                    }
+                }
+                return fd
+            } catch {
+                close(fd)
+                // Refused (the listener is not up yet), timed out, or interrupted (the connection
+                // would go on without us): try again on a new socket until the deadline.
+                guard Handshake.now() < deadline, error.code == ECONNREFUSED || error.code == EINTR || error.code == ETIMEDOUT else {
+                    throw .system(call: "connect to \(endpoint)", errno: error.code)
+                }
             }
             usleep(10_000)
         }

@@ -61,7 +61,7 @@ public final class KeyValueClient {
                 if case .error(let message) = response { throw .refused(message) }
                 return response
             }
-            let n = try retryingInterrupts("recv") { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } }
+            let n = try wireupSystemCall("recv") { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } }
             if n == 0 { throw .closed }
             decoder.append(chunk[0..<n])
         }

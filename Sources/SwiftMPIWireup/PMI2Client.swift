@@ -277,7 +277,7 @@ public final class PMI2Client {
         while filled < count {
             let n: Int
             do {
-                n = try retryingInterrupts("recv") {
+                n = try wireupSystemCall("recv") {
                     bytes.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + filled, count - filled, 0) }
                 }
             } catch .system(_, let code) where code == ECONNRESET {
@@ -311,8 +311,10 @@ public final class PMI2Client {
         guard let text else { throw .badEnvironment("PMI_FD is not set (not started by a PMI-2 process manager)") }
         guard let fd = Int32(text), fd >= 0 else { throw .badEnvironment("PMI_FD='\(excerpt(text))' is not a descriptor number") }
         var status = stat()
-        guard fstat(fd, &status) == 0 else {
-            throw .badEnvironment("PMI_FD=\(fd) is not an open descriptor (\(SystemError.text(errno)))")
+        do {
+            _ = try systemCall("fstat") { fstat(fd, &status) }
+        } catch {
+            throw .badEnvironment("PMI_FD=\(fd) is not an open descriptor (\(SystemError.describe(error.code)))")
         }
         guard status.st_mode & S_IFMT == S_IFSOCK else { throw .badEnvironment("PMI_FD=\(fd) is not a socket") }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)

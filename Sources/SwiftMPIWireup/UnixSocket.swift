@@ -3,23 +3,6 @@ import CShims
 import Glibc
 #endif
 
-/// Text for errno values, shared by the launcher and the runtime.
-public enum SystemError {
-    /// strerror(3) of `code`.
-    public static func text(_ code: Int32) -> String { String(cString: strerror(code)) }
-}
-
-/// Retries `body` while it fails with EINTR; returns its result, or throws ``WireupError/system(call:errno:)``.
-@inline(__always)
-public func retryingInterrupts<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(WireupError) -> T {
-    while true {
-        let result = body()
-        if result >= 0 { return result }
-        let code = errno
-        if code != EINTR { throw .system(call: call, errno: code) }
-    }
-}
-
 /// Unix-domain stream sockets: the transport of the key-value exchange.
 ///
 /// The launcher and its daemons listen in Linux's abstract socket namespace (an address written
@@ -44,15 +27,15 @@ public enum UnixSocket {
         var attempts = 0
         while true {
             let address = "@\(prefix)-\(try JobSecret.generate().hex.prefix(16))"
-            let fd = try retryingInterrupts("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0) }
+            let fd = try wireupSystemCall("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0) }
             do {
                 var (socketAddress, length) = try makeAddress(address)
-                _ = try retryingInterrupts("bind") {
+                _ = try wireupSystemCall("bind") {
                     withUnsafePointer(to: &socketAddress) {
                         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
                     }
                 }
-                _ = try retryingInterrupts("listen") { Glibc.listen(fd, 128) }
+                _ = try wireupSystemCall("listen") { Glibc.listen(fd, 128) }
                 return (fd, address)
             } catch {
                 close(fd)
@@ -83,18 +66,22 @@ public enum UnixSocket {
 
     /// Connects to `address` (`@name` for an abstract address, else a path); blocking, close-on-exec.
     public static func connect(path address: String) throws(WireupError) -> Int32 {
-        let fd = try retryingInterrupts("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        do {
-            var (socketAddress, length) = try makeAddress(address)
-            _ = try retryingInterrupts("connect") {
-                withUnsafePointer(to: &socketAddress) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
+        var (socketAddress, length) = try makeAddress(address)
+        while true {
+            let fd = try wireupSystemCall("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+            do {
+                _ = try systemCallOnce("connect") {
+                    withUnsafePointer(to: &socketAddress) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
+                    }
                 }
+                return fd
+            } catch {
+                close(fd)
+                // An interrupted connect goes on without the caller (calling it again on the same
+                // socket fails with EALREADY): start over on a new socket.
+                guard error.code == EINTR else { throw WireupError(error) }
             }
-            return fd
-        } catch {
-            close(fd)
-            throw error
         }
     }
 
@@ -102,7 +89,7 @@ public enum UnixSocket {
     public static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(WireupError) {
         var sent = 0
         while sent < bytes.count {
-            let n = try retryingInterrupts("send") {
+            let n = try wireupSystemCall("send") {
                 bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
             }
             sent += n

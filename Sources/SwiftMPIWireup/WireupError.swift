@@ -21,10 +21,33 @@ public enum WireupError: Error, Equatable, CustomStringConvertible {
         case .badEnvironment(let why): return "bad launcher environment: \(why)"
         case .malformed(let why): return "malformed key-value message: \(why)"
         case .unauthenticated: return "key-value request without the job secret"
-        case .system(let call, let errno): return "\(call) failed: \(SystemError.text(errno)) (errno \(errno))"
+        case .system(let call, let errno): return "\(call): \(SystemError.describe(errno))"
         case .closed: return "the key-value exchange closed the connection"
         case .refused(let why): return "the key-value exchange refused the request: \(why)"
         case .pmix(let why): return "PMIx: \(why)"
         }
     }
+}
+
+extension WireupError {
+    /// ``system(call:errno:)`` for a failed system call.
+    public init(_ error: SystemCallError) {
+        self = .system(call: error.call.description, errno: error.code)
+    }
+}
+
+/// ``systemCall(_:_:)`` for the wire-up layer, whose functions throw ``WireupError``.
+@inline(__always)
+func wireupSystemCall<Result: FixedWidthInteger & SignedInteger>(
+    _ call: StaticString, _ body: () -> Result
+) throws(WireupError) -> Result {
+    do { return try systemCall(call, body) } catch { throw WireupError(error) }
+}
+
+/// ``nonblockingSystemCall(_:_:)`` for the wire-up layer, whose functions throw ``WireupError``.
+@inline(__always)
+func wireupNonblockingSystemCall<Result: FixedWidthInteger & SignedInteger>(
+    _ call: StaticString, _ body: () -> Result
+) throws(WireupError) -> SystemCallResult<Result> {
+    do { return try nonblockingSystemCall(call, body) } catch { throw WireupError(error) }
 }
