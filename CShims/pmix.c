@@ -35,6 +35,15 @@ static struct {
 
 static pthread_once_t pmix_once = PTHREAD_ONCE_INIT;
 
+// Looks up `symbol` in libpmix into `*field`; when it is missing, records why the load failed.
+static bool lookup(void **field, const char *symbol) {
+    *field = dlsym(pmix.library, symbol);
+    if (*field) return true;
+    pmix.load_error = ENOENT;
+    snprintf(pmix.load_reason, sizeof pmix.load_reason, "libpmix lacks %s", symbol);
+    return false;
+}
+
 static void pmix_load_once(void) {
     pmix.library = dlopen("libpmix.so.2", RTLD_NOW | RTLD_GLOBAL);  // its plugins look up its symbols
     if (!pmix.library) {
@@ -42,25 +51,13 @@ static void pmix_load_once(void) {
         snprintf(pmix.load_reason, sizeof pmix.load_reason, "libpmix not loadable (install libpmix2): %s", dlerror());
         return;
     }
-#define LOOKUP(field, symbol)                                                                        \
-    do {                                                                                             \
-        *(void **)&pmix.field = dlsym(pmix.library, symbol);                                         \
-        if (!pmix.field) {                                                                           \
-            pmix.load_error = ENOENT;                                                                \
-            snprintf(pmix.load_reason, sizeof pmix.load_reason, "libpmix lacks %s", symbol);         \
-            return;                                                                                  \
-        }                                                                                            \
-    } while (0)
-    LOOKUP(init, "PMIx_Init");
-    LOOKUP(finalize, "PMIx_Finalize");
-    LOOKUP(abort, "PMIx_Abort");
-    LOOKUP(put, "PMIx_Put");
-    LOOKUP(commit, "PMIx_Commit");
-    LOOKUP(fence, "PMIx_Fence");
-    LOOKUP(get, "PMIx_Get");
-    LOOKUP(value_destruct, "PMIx_Value_destruct");
-    LOOKUP(error_string, "PMIx_Error_string");
-#undef LOOKUP
+    // Each symbol in turn; the first one missing stops the load with its name as the reason.
+    bool found = lookup((void **)&pmix.init, "PMIx_Init") && lookup((void **)&pmix.finalize, "PMIx_Finalize")
+        && lookup((void **)&pmix.abort, "PMIx_Abort") && lookup((void **)&pmix.put, "PMIx_Put")
+        && lookup((void **)&pmix.commit, "PMIx_Commit") && lookup((void **)&pmix.fence, "PMIx_Fence")
+        && lookup((void **)&pmix.get, "PMIx_Get") && lookup((void **)&pmix.value_destruct, "PMIx_Value_destruct")
+        && lookup((void **)&pmix.error_string, "PMIx_Error_string");
+    (void)found;  // pmix.load_error tells callers
 }
 
 /// A pmix_info_t holding a true boolean directive (PMIX_COLLECT_DATA, PMIX_OPTIONAL).
@@ -73,17 +70,30 @@ static pmix_info flag(const char *key) {
     return info;
 }
 
+// A failed PMIx call: writes "call: PMIx's text (status)" to `reason` and returns the errno that
+// stands for the status (PMIx statuses are not errnos): ENOENT for a key nobody put, ETIMEDOUT for
+// a timeout, EIO for any other failure.
 static int fail(int status, const char *call, char *reason, size_t reason_length) {
     if (reason && reason_length)
         snprintf(reason, reason_length, "%s: %s (%d)", call, pmix.error_string(status), status);
-    return status;
+    switch (status) {
+    case PMIX_STATUS_NOT_FOUND: return ENOENT;
+    case PMIX_STATUS_TIMEOUT: return ETIMEDOUT;
+    default: return EIO;
+    }
+}
+
+// A PMIx call that reported success but returned no value.
+static int no_value(const char *call, char *reason, size_t reason_length) {
+    if (reason && reason_length) snprintf(reason, reason_length, "%s: no value", call);
+    return EIO;
 }
 
 int cshims_pmix_init(char *nspace_out, size_t nspace_length, uint32_t *rank_out, char *reason, size_t reason_length) {
     pthread_once(&pmix_once, pmix_load_once);
     if (pmix.load_error) {
         if (reason && reason_length) snprintf(reason, reason_length, "%s", pmix.load_reason);
-        return -pmix.load_error;
+        return pmix.load_error;
     }
     int status = pmix.init(&pmix.self, NULL, 0);
     if (status != PMIX_OK) return fail(status, "PMIx_Init", reason, reason_length);
@@ -97,7 +107,8 @@ int cshims_pmix_get_number(int job_level, const char *key, uint64_t *value_out, 
     if (job_level) proc.rank = PMIX_RANK_WILDCARD_VALUE;
     pmix_value *value = NULL;
     int status = pmix.get(&proc, key, NULL, 0, &value);
-    if (status != PMIX_OK || !value) return fail(status, key, reason, reason_length);
+    if (status != PMIX_OK) return fail(status, key, reason, reason_length);
+    if (!value) return no_value(key, reason, reason_length);
     int result = 0;
     switch (value->type) {
     case PMIX_TYPE_UINT16: *value_out = value->data.uint16; break;
@@ -105,7 +116,7 @@ int cshims_pmix_get_number(int job_level, const char *key, uint64_t *value_out, 
     case PMIX_TYPE_UINT64: *value_out = value->data.uint64; break;
     default:
         if (reason && reason_length) snprintf(reason, reason_length, "%s: unexpected PMIx type %u", key, value->type);
-        result = -EPROTO;
+        result = EPROTO;
     }
     pmix.value_destruct(value);
     free(value);
@@ -140,15 +151,18 @@ int cshims_pmix_get_bytes(uint32_t rank, const char *key, void **bytes_out, size
     pmix_value *value = NULL;
     pmix_info optional = flag("pmix.optional");  // a key nobody put: NOT_FOUND at once, not a wait
     int status = pmix.get(&proc, key, &optional, 1, &value);
-    if (status != PMIX_OK || !value) return fail(status, "PMIx_Get", reason, reason_length);
+    if (status != PMIX_OK) return fail(status, "PMIx_Get", reason, reason_length);
+    if (!value) return no_value("PMIx_Get", reason, reason_length);
     int result = 0;
-    if (value->type == PMIX_TYPE_BYTE_OBJECT) {
-        *bytes_out = malloc(value->data.bo.size ? value->data.bo.size : 1);
+    if (value->type != PMIX_TYPE_BYTE_OBJECT) {
+        if (reason && reason_length) snprintf(reason, reason_length, "%s: unexpected PMIx type %u", key, value->type);
+        result = EPROTO;
+    } else if (!(*bytes_out = malloc(value->data.bo.size ? value->data.bo.size : 1))) {
+        if (reason && reason_length) snprintf(reason, reason_length, "%s: no memory for %zu bytes", key, value->data.bo.size);
+        result = ENOMEM;
+    } else {
         memcpy(*bytes_out, value->data.bo.bytes, value->data.bo.size);
         *length_out = value->data.bo.size;
-    } else {
-        if (reason && reason_length) snprintf(reason, reason_length, "%s: unexpected PMIx type %u", key, value->type);
-        result = -EPROTO;
     }
     pmix.value_destruct(value);
     free(value);

@@ -127,8 +127,11 @@ int cshims_allowed_cpus(int *cpus, int capacity, int *count_out) {
     return 0;
 }
 
-int cshims_current_cpu(void) {
-    return sched_getcpu();
+int cshims_current_cpu(int *cpu_out) {
+    int cpu = sched_getcpu();
+    if (cpu < 0) return errno;
+    *cpu_out = cpu;
+    return 0;
 }
 
 _Static_assert(sizeof(cshims_cpu_mask) == sizeof(cpu_set_t), "cshims_cpu_mask must be a cpu_set_t");

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,15 @@ static struct {
 
 static pthread_once_t verbs_once = PTHREAD_ONCE_INIT;
 
+// Looks up `symbol` in libibverbs into `*field`; when it is missing, records why the load failed.
+static bool lookup(void **field, const char *symbol) {
+    *field = dlsym(verbs.library, symbol);
+    if (*field) return true;
+    verbs.load_error = ENOENT;
+    snprintf(verbs.load_reason, sizeof verbs.load_reason, "libibverbs lacks %s", symbol);
+    return false;
+}
+
 static void verbs_load_once(void) {
     verbs.library = dlopen("libibverbs.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!verbs.library) {
@@ -56,35 +66,27 @@ static void verbs_load_once(void) {
         snprintf(verbs.load_reason, sizeof verbs.load_reason, "libibverbs not loadable: %s", dlerror());
         return;
     }
-#define LOOKUP(field, symbol)                                                                        \
-    do {                                                                                             \
-        *(void **)&verbs.field = dlsym(verbs.library, symbol);                                       \
-        if (!verbs.field) {                                                                          \
-            verbs.load_error = ENOENT;                                                               \
-            snprintf(verbs.load_reason, sizeof verbs.load_reason, "libibverbs lacks %s", symbol);    \
-            return;                                                                                  \
-        }                                                                                            \
-    } while (0)
-    LOOKUP(get_device_list, "ibv_get_device_list");
-    LOOKUP(free_device_list, "ibv_free_device_list");
-    LOOKUP(get_device_name, "ibv_get_device_name");
-    LOOKUP(get_device_guid, "ibv_get_device_guid");
-    LOOKUP(open_device, "ibv_open_device");
-    LOOKUP(close_device, "ibv_close_device");
-    LOOKUP(query_device, "ibv_query_device");
-    LOOKUP(query_port, "ibv_query_port");
-    LOOKUP(query_gid, "ibv_query_gid");
-    LOOKUP(alloc_pd, "ibv_alloc_pd");
-    LOOKUP(dealloc_pd, "ibv_dealloc_pd");
-    LOOKUP(create_cq, "ibv_create_cq");
-    LOOKUP(destroy_cq, "ibv_destroy_cq");
-    LOOKUP(create_qp, "ibv_create_qp");
-    LOOKUP(destroy_qp, "ibv_destroy_qp");
-    LOOKUP(modify_qp, "ibv_modify_qp");
-    LOOKUP(reg_mr, "ibv_reg_mr");
-    LOOKUP(dereg_mr, "ibv_dereg_mr");
-    LOOKUP(wc_status_str, "ibv_wc_status_str");
-#undef LOOKUP
+    // Each symbol in turn; the first one missing stops the load with its name as the reason.
+    bool found = lookup((void **)&verbs.get_device_list, "ibv_get_device_list")
+        && lookup((void **)&verbs.free_device_list, "ibv_free_device_list")
+        && lookup((void **)&verbs.get_device_name, "ibv_get_device_name")
+        && lookup((void **)&verbs.get_device_guid, "ibv_get_device_guid")
+        && lookup((void **)&verbs.open_device, "ibv_open_device")
+        && lookup((void **)&verbs.close_device, "ibv_close_device")
+        && lookup((void **)&verbs.query_device, "ibv_query_device")
+        && lookup((void **)&verbs.query_port, "ibv_query_port")
+        && lookup((void **)&verbs.query_gid, "ibv_query_gid")
+        && lookup((void **)&verbs.alloc_pd, "ibv_alloc_pd")
+        && lookup((void **)&verbs.dealloc_pd, "ibv_dealloc_pd")
+        && lookup((void **)&verbs.create_cq, "ibv_create_cq")
+        && lookup((void **)&verbs.destroy_cq, "ibv_destroy_cq")
+        && lookup((void **)&verbs.create_qp, "ibv_create_qp")
+        && lookup((void **)&verbs.destroy_qp, "ibv_destroy_qp")
+        && lookup((void **)&verbs.modify_qp, "ibv_modify_qp")
+        && lookup((void **)&verbs.reg_mr, "ibv_reg_mr")
+        && lookup((void **)&verbs.dereg_mr, "ibv_dereg_mr")
+        && lookup((void **)&verbs.wc_status_str, "ibv_wc_status_str");
+    if (!found) return;
     *(void **)&verbs.query_gid_ex = dlsym(verbs.library, "_ibv_query_gid_ex");
 }
 
@@ -167,7 +169,15 @@ struct cshims_verbs_endpoint {
     cshims_verbs_address address;
 };
 
-#define REASON(...) do { if (reason && reason_length) snprintf(reason, reason_length, __VA_ARGS__); } while (0)
+// Writes a printf-style explanation into the caller's `reason` buffer, when it gave one.
+__attribute__((format(printf, 3, 4)))
+static void explain(char *reason, size_t reason_length, const char *format, ...) {
+    if (!reason || !reason_length) return;
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(reason, reason_length, format, arguments);
+    va_end(arguments);
+}
 
 static int is_ipv4_mapped(const uint8_t *gid) {
     static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -206,7 +216,7 @@ int cshims_verbs_open(const char *device, int port, int gid_index, int cq_depth,
     struct ibv_device **list = verbs.get_device_list(&n);
     if (!list) {
         err = errno ? errno : ENODEV;
-        REASON("no RDMA devices: ibv_get_device_list: %s", strerror(err));
+        explain(reason, reason_length, "no RDMA devices: ibv_get_device_list: %s", strerror(err));
         return err;
     }
     struct ibv_context *chosen = NULL;
@@ -234,12 +244,17 @@ int cshims_verbs_open(const char *device, int port, int gid_index, int cq_depth,
     }
     verbs.free_device_list(list);
     if (!chosen) {
-        if (n == 0) REASON("libibverbs loaded, but there are no RDMA devices");
-        else if (device && !matched_name) REASON("no RDMA device named %s", device);
-        else REASON("no active port on %s%s", device ? device : "any of the RDMA devices", port > 0 ? " at the requested port" : "");
+        if (n == 0) explain(reason, reason_length, "libibverbs loaded, but there are no RDMA devices");
+        else if (device && !matched_name) explain(reason, reason_length, "no RDMA device named %s", device);
+        else explain(reason, reason_length, "no active port on %s%s", device ? device : "any of the RDMA devices", port > 0 ? " at the requested port" : "");
         return ENODEV;
     }
     cshims_verbs_endpoint *endpoint = calloc(1, sizeof *endpoint);
+    if (!endpoint) {
+        explain(reason, reason_length, "no memory for the endpoint");
+        verbs.close_device(chosen);
+        return ENOMEM;
+    }
     endpoint->context = chosen;
     struct ibv_device_attr attributes;
     verbs.query_device(chosen, &attributes);
@@ -259,7 +274,7 @@ int cshims_verbs_open(const char *device, int port, int gid_index, int cq_depth,
     if (gid_index >= 0) {
         union ibv_gid gid;
         if (verbs.query_gid(chosen, chosen_port_number, gid_index, &gid) != 0) {
-            REASON("cannot read GID %d of port %d", gid_index, chosen_port_number);
+            explain(reason, reason_length, "cannot read GID %d of port %d", gid_index, chosen_port_number);
             cshims_verbs_close(endpoint);
             return EINVAL;
         }
@@ -267,21 +282,23 @@ int cshims_verbs_open(const char *device, int port, int gid_index, int cq_depth,
         address->gid_index = (uint8_t)gid_index;
     }
     if (address->link_layer == 2 && gid_index < 0) {
-        REASON("RoCE port %d has no usable GID", chosen_port_number);
+        explain(reason, reason_length, "RoCE port %d has no usable GID", chosen_port_number);
         cshims_verbs_close(endpoint);
         return ENODEV;
     }
+    errno = 0;  // the library sets errno on failure, or may not: ENOMEM then
     endpoint->pd = verbs.alloc_pd(chosen);
     if (!endpoint->pd) {
         err = errno ? errno : ENOMEM;
-        REASON("ibv_alloc_pd: %s", strerror(err));
+        explain(reason, reason_length, "ibv_alloc_pd: %s", strerror(err));
         cshims_verbs_close(endpoint);
         return err;
     }
+    errno = 0;
     endpoint->cq = verbs.create_cq(chosen, cq_depth, NULL, NULL, 0);
     if (!endpoint->cq) {
         err = errno ? errno : ENOMEM;
-        REASON("ibv_create_cq(%d): %s", cq_depth, strerror(err));
+        explain(reason, reason_length, "ibv_create_cq(%d): %s", cq_depth, strerror(err));
         cshims_verbs_close(endpoint);
         return err;
     }
@@ -338,7 +355,7 @@ int cshims_verbs_connect_qp(cshims_verbs_endpoint *endpoint, void *opaque_qp, co
     attr.port_num = local->port_number;
     attr.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE;
     int err = verbs.modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS);
-    if (err) { REASON("queue pair to INIT: %s", strerror(err)); return err; }
+    if (err) { explain(reason, reason_length, "queue pair to INIT: %s", strerror(err)); return err; }
 
     memset(&attr, 0, sizeof attr);
     attr.qp_state = IBV_QPS_RTR;
@@ -358,7 +375,7 @@ int cshims_verbs_connect_qp(cshims_verbs_endpoint *endpoint, void *opaque_qp, co
     }
     err = verbs.modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
                                          IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER);
-    if (err) { REASON("queue pair to RTR (ready to receive): %s", strerror(err)); return err; }
+    if (err) { explain(reason, reason_length, "queue pair to RTR (ready to receive): %s", strerror(err)); return err; }
 
     memset(&attr, 0, sizeof attr);
     attr.qp_state = IBV_QPS_RTS;
@@ -369,7 +386,7 @@ int cshims_verbs_connect_qp(cshims_verbs_endpoint *endpoint, void *opaque_qp, co
     attr.max_rd_atomic = remote->max_rd_atomic < local->max_rd_atomic ? remote->max_rd_atomic : local->max_rd_atomic;
     err = verbs.modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
                                          IBV_QP_MAX_QP_RD_ATOMIC);
-    if (err) { REASON("queue pair to RTS (ready to send): %s", strerror(err)); return err; }
+    if (err) { explain(reason, reason_length, "queue pair to RTS (ready to send): %s", strerror(err)); return err; }
     return 0;
 }
 
@@ -431,17 +448,19 @@ int cshims_verbs_post_receive(void *qp, uint64_t wr_id, void *address, uint32_t 
     return ibv_post_recv(qp, &wr, &bad);
 }
 
-int cshims_verbs_poll(cshims_verbs_endpoint *endpoint, cshims_verbs_completion *completions, int capacity) {
+int cshims_verbs_poll(cshims_verbs_endpoint *endpoint, cshims_verbs_completion *completions, int capacity, int *count_out) {
     struct ibv_wc wc[16];
     if (capacity > 16) capacity = 16;
+    *count_out = 0;
     int n = ibv_poll_cq(endpoint->cq, capacity, wc);
-    if (n < 0) return -EIO;
+    if (n < 0) return EIO;  // ibv_poll_cq reports a failure by a negative count, without an errno
     for (int i = 0; i < n; i++) {
         completions[i].wr_id = wc[i].wr_id;
         completions[i].status = (uint32_t)wc[i].status;
         completions[i].byte_len = wc[i].byte_len;
     }
-    return n;
+    *count_out = n;
+    return 0;
 }
 
 const char *cshims_verbs_status_text(uint32_t status) {
@@ -504,9 +523,10 @@ int cshims_verbs_post_receive(void *qp, uint64_t wr_id, void *address, uint32_t 
     (void)qp; (void)wr_id; (void)address; (void)length; (void)lkey;
     return ENOTSUP;
 }
-int cshims_verbs_poll(cshims_verbs_endpoint *endpoint, cshims_verbs_completion *completions, int capacity) {
+int cshims_verbs_poll(cshims_verbs_endpoint *endpoint, cshims_verbs_completion *completions, int capacity, int *count_out) {
     (void)endpoint; (void)completions; (void)capacity;
-    return 0;
+    *count_out = 0;
+    return ENOTSUP;
 }
 const char *cshims_verbs_status_text(uint32_t status) { (void)status; return "verbs not built"; }
 int cshims_malloc_keep_pages(void) { return ENOTSUP; }

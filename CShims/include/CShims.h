@@ -1,8 +1,19 @@
 // CShims: the few operating-system interfaces SwiftMPI needs that Swift cannot call well by itself.
 //
-// Policy-free: each function does one system-level job and reports failure by returning 0 or a
-// positive errno value (never by leaving the caller to read `errno`, which Swift may clobber).
-// Symbols carry the `cshims_` prefix so that they can never collide with a user's C code.
+// THE RULE: every cshims_ function that can fail returns 0 or a positive errno value, and never
+// leaves the caller to read `errno` (Swift may run code of its own, which can change errno, between
+// a C call and the caller's next line). Results go through out-parameters. Failures that have no
+// errno of their own get the nearest one and a text in a `reason` buffer: a PMIx status (ENOENT for
+// a key nobody put, ETIMEDOUT, else EIO), a verbs completion queue that fails (EIO). Swift callers
+// check with `SystemCallError.check("name", cshims_...(...))` (SwiftMPIWireup/SystemCall.swift).
+// The only functions that return something else cannot fail: the inline atomics and copy helpers,
+// cshims_cycle_count, cshims_cpu_relax, cshims_verbs_compiled_in, cshims_verbs_max_message,
+// cshims_verbs_status_text, and the release functions that return nothing (cshims_name_guard_end,
+// cshims_verbs_close, cshims_verbs_destroy_qp, cshims_verbs_deregister, cshims_pmix_abort).
+// No macro here or in CShims/*.c contains control flow.
+//
+// Policy-free: each function does one system-level job. Symbols carry the `cshims_` prefix so that
+// they can never collide with a user's C code.
 //
 // Why each shim exists:
 //  - process spawning: the child side of fork() must run only async-signal-safe code (the parent may
@@ -62,8 +73,9 @@ int cshims_allowed_cpus(int *cpus, int capacity, int *count_out);
 /// Binds the calling thread to `cpu`. Returns 0 or an errno.
 int cshims_bind_to_cpu(int cpu);
 
-/// The CPU the calling thread runs on now (sched_getcpu, a GNU extension), or -1.
-int cshims_current_cpu(void);
+/// The CPU the calling thread runs on now (sched_getcpu, a GNU extension), in `*cpu_out`. Returns
+/// 0 or an errno.
+int cshims_current_cpu(int *cpu_out);
 
 /// A CPU affinity mask (1024 CPUs, as glibc's cpu_set_t), opaque to Swift.
 typedef struct { uint64_t words[16]; } cshims_cpu_mask;
@@ -112,7 +124,7 @@ int cshims_segment_attach(const char *name, size_t size, void **address_out);
 /// Removes the segment's name; mappings stay valid until unmapped. Returns 0 or an errno.
 int cshims_segment_unlink(const char *name);
 
-/// Unmaps a mapping made by the calls above.
+/// Unmaps a mapping made by the calls above. Returns 0 or an errno.
 int cshims_segment_unmap(void *address, size_t size);
 
 /// Acquire load of a 32-bit word that another process stores to.
@@ -311,30 +323,37 @@ typedef struct cshims_verbs_completion {
     uint32_t byte_len;
 } cshims_verbs_completion;
 
-/// Polls the endpoint's completion queue for up to `capacity` completions. Returns their number, or
-/// a negative errno.
-int cshims_verbs_poll(cshims_verbs_endpoint *endpoint, cshims_verbs_completion *completions, int capacity);
+/// Polls the endpoint's completion queue for up to `capacity` (at most 16) completions, their number
+/// in `*count_out` (0 when the queue is empty). Returns 0, or EIO when the completion queue failed.
+int cshims_verbs_poll(cshims_verbs_endpoint *endpoint, cshims_verbs_completion *completions, int capacity, int *count_out);
 /// The name of a work-completion status (`ibv_wc_status_str`), e.g. "remote access error".
 const char *cshims_verbs_status_text(uint32_t status);
 
 // MARK: - PMIx (libpmix loaded at run time)
 
+// Each call below that can fail returns 0 or an errno and writes why to `reason` (PMIx's own status
+// and its text included): ENOENT when libpmix cannot be loaded or lacks a symbol, or for a key nobody
+// put; ETIMEDOUT when PMIx timed out; EPROTO for a value of an unexpected type; ENOMEM; EIO for any
+// other PMIx failure.
+
 /// Loads libpmix.so.2 and connects to the PMIx server named by the environment. Returns 0 with this
-/// process's namespace and rank, or a nonzero status with a reason (a negative errno when the
-/// library cannot be loaded, else the PMIx status).
+/// process's namespace and rank, or an errno with a reason.
 int cshims_pmix_init(char *nspace_out, size_t nspace_length, uint32_t *rank_out, char *reason, size_t reason_length);
 /// An integer the server knows about this process (`job_level` 0) or its job (`job_level` 1), such
-/// as "pmix.job.size" or "pmix.lrank". Returns 0 or a nonzero status with a reason.
+/// as "pmix.job.size" or "pmix.lrank". Returns 0 or an errno with a reason.
 int cshims_pmix_get_number(int job_level, const char *key, uint64_t *value_out, char *reason, size_t reason_length);
-/// Publishes `length` bytes under `key` for every process of the job (after the next fence).
+/// Publishes `length` bytes under `key` for every process of the job (after the next fence). Returns
+/// 0 or an errno with a reason.
 int cshims_pmix_put(const char *key, const void *bytes, size_t length, char *reason, size_t reason_length);
-/// Commits what was put and waits for every process of the job to do the same.
+/// Commits what was put and waits for every process of the job to do the same. Returns 0 or an
+/// errno with a reason.
 int cshims_pmix_commit_and_fence(char *reason, size_t reason_length);
-/// The bytes `rank` put under `key`, in a malloc'd buffer the caller frees. Returns 0 or a status.
+/// The bytes `rank` put under `key`, in a malloc'd buffer the caller frees. Returns 0, ENOENT when
+/// nobody put `key` (at once: the look-up does not wait for it), or another errno with a reason.
 int cshims_pmix_get_bytes(uint32_t rank, const char *key, void **bytes_out, size_t *length_out, char *reason, size_t reason_length);
 /// Asks the server to end the whole job with `code`.
 void cshims_pmix_abort(int code, const char *message);
-/// Tells the server this process is done with PMIx.
+/// Tells the server this process is done with PMIx. Returns 0 or an errno with a reason.
 int cshims_pmix_finalize(char *reason, size_t reason_length);
 
 #ifdef __cplusplus

@@ -21,8 +21,14 @@ func spawnProcess(_ path: String, arguments: [String], environment: [String], st
 /// first, those bound to the CPU the caller runs on last (with ``HoldOnCurrentCPU``, a program
 /// started on the caller's own CPU would make every later start wait for it).
 func startOrder(cpus: [Int32?]) -> [Int] {
-    let current = cshims_current_cpu()
+    guard let current = currentCPU() else { return Array(cpus.indices) }
     return cpus.indices.filter { cpus[$0] != current } + cpus.indices.filter { cpus[$0] == current }
+}
+
+/// The CPU the calling thread runs on now, or nil when the kernel cannot say.
+func currentCPU() -> Int32? {
+    var cpu: Int32 = 0
+    return cshims_current_cpu(&cpu) == 0 ? cpu : nil
 }
 
 /// Keeps the calling thread on the CPU it runs on until ``release()`` restores its affinity: held
@@ -35,8 +41,11 @@ struct HoldOnCurrentCPU {
     private let held: Bool
 
     init() {
-        let current = cshims_current_cpu()
-        held = current >= 0 && cshims_affinity_get(&saved) == 0 && cshims_bind_to_cpu(current) == 0
+        guard let current = currentCPU() else {
+            held = false
+            return
+        }
+        held = cshims_affinity_get(&saved) == 0 && cshims_bind_to_cpu(current) == 0
     }
 
     /// Restores the affinity the thread had before.

@@ -416,9 +416,11 @@ public final class VerbsTransport: Transport {
     public func poll(_ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
         var completions = (cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion(),
                            cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion())
-        let count = withUnsafeMutableBytes(of: &completions) {
-            Int(cshims_verbs_poll(endpoint, $0.baseAddress!.assumingMemoryBound(to: cshims_verbs_completion.self), 8))
+        var polled: Int32 = 0
+        let error = withUnsafeMutableBytes(of: &completions) {
+            cshims_verbs_poll(endpoint, $0.baseAddress!.assumingMemoryBound(to: cshims_verbs_completion.self), 8, &polled)
         }
+        let count = error == 0 ? Int(polled) : 0  // a failed completion queue (EIO) delivers nothing, as before
         guard count > 0 else { return 0 }
         for index in 0..<count {
             let completion = withUnsafeBytes(of: &completions) {

@@ -49,7 +49,7 @@ public final class PMIxClient: WireupExchange {
         var length = 0
         var reason = [CChar](repeating: 0, count: 256)
         let status = cshims_pmix_get_bytes(owner, key, &bytes, &length, &reason, reason.count)
-        if status == Self.notFound { return nil }  // a key nobody put is an answer, not a failure
+        if status == ENOENT { return nil }  // a key nobody put is an answer, not a failure
         guard status == 0 else { throw .pmix(Self.text(reason)) }
         defer { free(bytes) }
         return Array(UnsafeRawBufferPointer(start: bytes, count: length))
@@ -72,9 +72,6 @@ public final class PMIxClient: WireupExchange {
         _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
         cshims_pmix_abort(code, message)
     }
-
-    /// PMIX_ERR_NOT_FOUND.
-    private static let notFound: Int32 = -46
 
     private static func text(_ characters: [CChar]) -> String {
         String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
