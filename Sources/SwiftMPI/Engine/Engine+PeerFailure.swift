@@ -5,6 +5,7 @@ extension Engine {
     func failPeer(_ peer: Int, _ reason: String) {
         guard failedPeers[peer] == nil else { return }
         failedPeers[peer] = reason
+        anyPeerFailed = true
         let error = MPIError(.peerFailed, "rank \(peer) failed: \(reason)")
         outboxCount -= outboxes[peer].count
         for item in outboxes[peer] {

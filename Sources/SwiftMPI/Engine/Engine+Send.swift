@@ -74,7 +74,7 @@ extension Engine {
     @inline(__always)
     func trySendEagerNow(_ bytes: UnsafeRawBufferPointer, to destination: Int, header: MatchHeader) -> Bool {
         guard sendProtocol(byteCount: bytes.count, to: destination) == .eager, outboxes[destination].isEmpty,
-              failedPeers.isEmpty else { return false }
+              !anyPeerFailed else { return false }
         return routes.trySend(to: destination, kind: .eager, header: header, payload: bytes)
     }
 

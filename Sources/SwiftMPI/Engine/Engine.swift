@@ -59,6 +59,8 @@ final class Engine {
     @exclusivity(unchecked) var hostIndex = 0
     /// Peers whose connection failed, with the reason; every operation involving them fails.
     @exclusivity(unchecked) var failedPeers: [Int: String] = [:]
+    /// True once any peer failed (one load on the eager path instead of the dictionary's count).
+    @exclusivity(unchecked) var anyPeerFailed = false
     /// Rendezvous messages from this many bytes are read from the sender's memory where the route
     /// reads peer memory at once (Cross Memory Attach), when allowed.
     let singleCopyThreshold: Int
