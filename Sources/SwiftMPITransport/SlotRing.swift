@@ -25,13 +25,31 @@ import Glibc
 /// ```
 @frozen
 public struct SlotRing {
+    /// The byte offsets of a slot's first cache line: the one place that names them (drawn above;
+    /// `SlotLayoutTests` checks that the fields fit and do not overlap).
+    @frozen
+    public enum Offset {
+        /// u32: 0 = empty, 1 = full.
+        public static let state = 0
+        /// u8: the packet kind.
+        public static let kind = 4
+        /// u32: the payload length.
+        public static let length = 8
+        /// 32 bytes: the engine's header.
+        public static let header = 16
+        /// A payload of up to ``SlotRing/inlinePayload`` bytes.
+        public static let inlinePayload = 48
+        /// A larger payload (64-byte aligned).
+        public static let payload = 64
+    }
+
     /// Bytes before a payload larger than ``inlinePayload`` in every slot.
-    public static let slotHeaderLength = 64
+    public static let slotHeaderLength = Offset.payload
     /// Payloads up to this size sit in the header's cache line, at offset 48.
     public static let inlinePayload = 16
 
     @inlinable
-    static func payloadOffset(_ length: Int) -> Int { length <= inlinePayload ? 48 : slotHeaderLength }
+    static func payloadOffset(_ length: Int) -> Int { length <= inlinePayload ? Offset.inlinePayload : Offset.payload }
     /// Payloads from this size on are copied plainly while plain copies are fast, and streamed past
     /// the caches (non-temporal stores) for a while after one was slow (see ``streamedWrites``).
     /// Smaller ones are always copied plainly: streaming them lost in every placement measured.
@@ -83,7 +101,7 @@ public struct SlotRing {
 
     @inlinable
     func state(_ slot: UnsafeMutableRawPointer) -> UnsafeMutablePointer<UInt32> {
-        slot.assumingMemoryBound(to: UInt32.self)
+        (slot + Offset.state).assumingMemoryBound(to: UInt32.self)
     }
 
     /// Producer: writes one packet if the next slot is empty; false when the ring is full.
@@ -91,9 +109,9 @@ public struct SlotRing {
     public mutating func tryWrite(kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
         let slot = self.slot
         guard cshims_load_acquire_u32(state(slot)) == 0 else { return false }
-        slot.storeBytes(of: kind, toByteOffset: 4, as: UInt8.self)
-        slot.storeBytes(of: UInt32(truncatingIfNeeded: payload.count), toByteOffset: 8, as: UInt32.self)
-        slot.storeBytes(of: header, toByteOffset: 16, as: PacketHeader.self)
+        slot.storeBytes(of: kind, toByteOffset: Offset.kind, as: UInt8.self)
+        slot.storeBytes(of: UInt32(truncatingIfNeeded: payload.count), toByteOffset: Offset.length, as: UInt32.self)
+        slot.storeBytes(of: header, toByteOffset: Offset.header, as: PacketHeader.self)
         let target = slot + Self.payloadOffset(payload.count)
         if payload.count >= Self.adaptiveFrom {
             if streamedWrites > 0 {
@@ -122,9 +140,9 @@ public struct SlotRing {
     public mutating func tryRead(_ body: (PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Bool {
         let slot = self.slot
         guard cshims_load_acquire_u32(state(slot)) == 1 else { return false }
-        let kind = slot.load(fromByteOffset: 4, as: UInt8.self)
-        let length = Int(slot.load(fromByteOffset: 8, as: UInt32.self))
-        let header = slot.load(fromByteOffset: 16, as: PacketHeader.self)
+        let kind = slot.load(fromByteOffset: Offset.kind, as: UInt8.self)
+        let length = Int(slot.load(fromByteOffset: Offset.length, as: UInt32.self))
+        let header = slot.load(fromByteOffset: Offset.header, as: PacketHeader.self)
         // A length beyond the slot can only come from a corrupted or hostile peer: clamp, never overrun.
         let payload = UnsafeRawBufferPointer(start: slot + Self.payloadOffset(length), count: min(length, maxPayload))
         body(kind, header, payload)

@@ -33,7 +33,13 @@ final class SharedCollectiveChannel {
     /// The largest contribution the fast path carries. (8 KiB: a 2-rank allreduce of 2–8 KiB took
     /// 1.7–3.0 µs by messages, 2.5 × Open MPI at 2–4 KiB; each member's contribution is read once here.)
     static let capacity = 8 * 1024
-    private static let dataOffset = 16
+    /// The byte offsets of a buffer's fields (drawn above; the one place that names them).
+    enum Offset {
+        static let step = 0
+        static let length = 4
+        static let data = 16
+    }
+    private static let dataOffset = Offset.data
 
     /// Channel base (both buffers) of each member, by communicator rank.
     private let members: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
@@ -88,7 +94,7 @@ final class SharedCollectiveChannel {
         }
         publish(step)
         try runtime.wait("bcast") { _ in published(root, step) }
-        let length = Int(UnsafeRawPointer(buffer(root, step) + 4).load(as: UInt32.self))
+        let length = Int(UnsafeRawPointer(buffer(root, step) + Offset.length).load(as: UInt32.self))
         guard length == min(bytes.count, Int(UInt32.max)) else {
             throw MPIError(.truncate, "bcast: the root sends \(length) bytes, this rank expects \(bytes.count)")
         }
@@ -111,7 +117,7 @@ final class SharedCollectiveChannel {
         publish(step, length: byteCount)
         try waitForAll(step, runtime, call)
         for member in members.indices {
-            let length = Int(UnsafeRawPointer(buffer(member, step) + 4).load(as: UInt32.self))
+            let length = Int(UnsafeRawPointer(buffer(member, step) + Offset.length).load(as: UInt32.self))
             guard length == byteCount else {
                 throw MPIError(.invalidCount, "\(call): rank \(member) contributes \(length) bytes, rank \(rank) \(byteCount)")
             }
@@ -164,7 +170,7 @@ final class SharedCollectiveChannel {
     /// True once `member` has published `step` or a later one (wrap-around safe).
     @inline(__always)
     private func published(_ member: Int, _ step: UInt32) -> Bool {
-        let seen = cshims_load_acquire_u32(buffer(member, step).assumingMemoryBound(to: UInt32.self))
+        let seen = cshims_load_acquire_u32((buffer(member, step) + Offset.step).assumingMemoryBound(to: UInt32.self))
         return Int32(bitPattern: seen &- step) >= 0
     }
 
@@ -178,7 +184,7 @@ final class SharedCollectiveChannel {
     @inline(__always)
     private func publish(_ step: UInt32, length: Int? = nil) {
         let line = buffer(rank, step)
-        if let length { (line + 4).storeBytes(of: UInt32(length), as: UInt32.self) }
-        cshims_store_release_u32(line.assumingMemoryBound(to: UInt32.self), step)
+        if let length { (line + Offset.length).storeBytes(of: UInt32(length), as: UInt32.self) }
+        cshims_store_release_u32((line + Offset.step).assumingMemoryBound(to: UInt32.self), step)
     }
 }

@@ -25,11 +25,20 @@ import SwiftMPITransport
 ///   failed  u64   0, or 1 + the chunk the sender claimed but could not write
 /// ```
 struct CopyDescriptor {
+    /// The byte offsets of the words drawn above (the one place that names them; a test checks they
+    /// fit in ``SharedArea/copyDescriptorBytes``).
+    enum Offset {
+        static let claim = 0
+        static let done = 8
+        static let failed = 16
+        static let end = 24
+    }
+
     let base: UnsafeMutableRawPointer
 
-    private var claimWord: UnsafeMutablePointer<UInt64> { base.assumingMemoryBound(to: UInt64.self) }
-    private var doneWord: UnsafeMutablePointer<UInt64> { (base + 8).assumingMemoryBound(to: UInt64.self) }
-    private var failedWord: UnsafeMutablePointer<UInt64> { (base + 16).assumingMemoryBound(to: UInt64.self) }
+    private var claimWord: UnsafeMutablePointer<UInt64> { (base + Offset.claim).assumingMemoryBound(to: UInt64.self) }
+    private var doneWord: UnsafeMutablePointer<UInt64> { (base + Offset.done).assumingMemoryBound(to: UInt64.self) }
+    private var failedWord: UnsafeMutablePointer<UInt64> { (base + Offset.failed).assumingMemoryBound(to: UInt64.self) }
 
     /// Receiver: starts the transfer numbered `generation` (no chunk claimed, none finished).
     func arm(generation: UInt32) {
