@@ -227,7 +227,9 @@ public final class SharedMemoryTransport: Transport {
     public func checkPeers() -> [(peer: Int, reason: String)] {
         var dead: [(peer: Int, reason: String)] = []
         for local in 0..<localSize where local != localRank && pids[local] > 0 {
-            if kill(pids[local], 0) != 0 && errno == ESRCH {
+            var gone = false
+            do { _ = try systemCallOnce("kill") { kill(pids[local], 0) } } catch { gone = error.code == ESRCH }
+            if gone {
                 dead.append((worldRankOfLocal[local], "rank \(worldRankOfLocal[local]) (pid \(pids[local])) is no longer running"))
             }
         }

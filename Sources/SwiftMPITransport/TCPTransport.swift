@@ -161,8 +161,11 @@ public final class TCPTransport: Transport {
         var bufferSize: Int32 = 4 << 20
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufferSize, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufferSize, socklen_t(MemoryLayout<Int32>.size))
-        guard fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0 else {
-            throw TransportError("fcntl(O_NONBLOCK) failed", errno: errno)
+        do {
+            let flags = try systemCall("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
+            _ = try systemCall("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+        } catch {
+            throw TransportError("\(error)", errno: error.code)
         }
         connections[peer] = Connection(fd: fd)
     }
@@ -195,7 +198,7 @@ public final class TCPTransport: Transport {
         }
         var frame = (kind, UInt8(0), UInt16(0), UInt32(truncatingIfNeeded: payload.count), header)
         let total = Self.frameHeaderLength + payload.count
-        let written: Int = withUnsafeMutableBytes(of: &frame) { head in
+        let outcome: Result<Int, SystemCallError> = withUnsafeMutableBytes(of: &frame) { head in
             // Header and payload leave in one system call, without copying or allocating.
             var vectors = (iovec(iov_base: head.baseAddress, iov_len: Self.frameHeaderLength),
                            iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count))
@@ -203,16 +206,21 @@ public final class TCPTransport: Transport {
                 var message = msghdr()
                 message.msg_iov = iov.baseAddress!.assumingMemoryBound(to: iovec.self)
                 message.msg_iovlen = payload.count > 0 ? 2 : 1
-                while true {
-                    let n = sendmsg(connection.fd, &message, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-                    if n >= 0 { return n }
-                    if errno == EINTR { continue }
-                    return errno == EAGAIN ? 0 : -1
+                do throws(SystemCallError) {
+                    switch try nonblockingSystemCall("sendmsg", { sendmsg(connection.fd, &message, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }) {
+                    case .done(let n): return .success(n)
+                    case .wouldBlock: return .success(0)
+                    }
+                } catch {
+                    return .failure(error)
                 }
             }
         }
-        if written < 0 {
-            fail(peer, "send failed: \(SystemError.text(errno))")
+        let written: Int
+        switch outcome {
+        case .success(let n): written = n
+        case .failure(let error):
+            fail(peer, "\(error)")
             return true
         }
         if written < total {  // keep the rest, in order
@@ -242,31 +250,31 @@ public final class TCPTransport: Transport {
 
     private func flush(_ connection: Connection, peer: Int) {
         while connection.pendingStart < connection.pending.count {
-            let n = connection.pending.withUnsafeBytes {
-                send(connection.fd, $0.baseAddress! + connection.pendingStart, $0.count - connection.pendingStart, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-            }
-            if n > 0 {
+            do {
+                let sent = try connection.pending.withUnsafeBytes { bytes throws(SystemCallError) in
+                    try nonblockingSystemCall("send") {
+                        send(connection.fd, bytes.baseAddress! + connection.pendingStart, bytes.count - connection.pendingStart, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                    }
+                }
+                guard case .done(let n) = sent, n > 0 else { return }
                 connection.pendingStart += n
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                if n < 0 && errno != EAGAIN { fail(peer, "send failed: \(SystemError.text(errno))") }
+            } catch {
+                fail(peer, "\(error)")
                 return
             }
         }
         connection.pending.removeAll(keepingCapacity: true)
         connection.pendingStart = 0
         while !connection.borrowed.isEmpty {
-            let n = send(connection.fd, connection.borrowed.baseAddress!, connection.borrowed.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-            if n > 0 {
-                connection.borrowed = UnsafeRawBufferPointer(rebasing: connection.borrowed[n...])
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                if n < 0 && errno != EAGAIN {
-                    connection.borrowed = UnsafeRawBufferPointer(start: nil, count: 0)
-                    fail(peer, "send failed: \(SystemError.text(errno))")
+            do {
+                let sent = try nonblockingSystemCall("send") {
+                    send(connection.fd, connection.borrowed.baseAddress!, connection.borrowed.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
                 }
+                guard case .done(let n) = sent, n > 0 else { return }
+                connection.borrowed = UnsafeRawBufferPointer(rebasing: connection.borrowed[n...])
+            } catch {
+                connection.borrowed = UnsafeRawBufferPointer(start: nil, count: 0)
+                fail(peer, "\(error)")
                 return
             }
         }
@@ -312,8 +320,8 @@ public final class TCPTransport: Transport {
         if connection.directRemaining > 0 { return receiveDirect(connection, peer: peer, deliver) }
         makeRoom(connection)
         let input = connection.input
-        let n = recv(connection.fd, input.baseAddress! + connection.inputEnd, input.count - connection.inputEnd, Int32(MSG_DONTWAIT))
-        guard received(n, peer: peer) else { return 0 }
+        guard let n = receiveBytes(connection, peer: peer, into: input.baseAddress! + connection.inputEnd,
+                                   count: input.count - connection.inputEnd) else { return 0 }
         connection.inputEnd += n
         var delivered = 0
         while connection.inputEnd - connection.inputStart >= Self.frameHeaderLength {
@@ -351,8 +359,7 @@ public final class TCPTransport: Transport {
     /// Reads more of a large frame straight to its destination; delivers it once complete.
     private func receiveDirect(_ connection: Connection, peer: Int,
                                _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
-        let n = recv(connection.fd, connection.directNext, connection.directRemaining, Int32(MSG_DONTWAIT))
-        guard received(n, peer: peer) else { return 0 }
+        guard let n = receiveBytes(connection, peer: peer, into: connection.directNext!, count: connection.directRemaining) else { return 0 }
         connection.directNext! += n
         connection.directRemaining -= n
         guard connection.directRemaining == 0 else { return 0 }
@@ -361,18 +368,23 @@ public final class TCPTransport: Transport {
         return 1
     }
 
-    /// False (after failing the peer when the connection broke) unless `n`, a recv(2) result, is a
-    /// positive byte count.
-    private func received(_ n: Int, peer: Int) -> Bool {
-        if n == 0 {
-            fail(peer, "connection closed by rank \(peer)")
-            return false
+    /// Reads up to `count` bytes without blocking: how many arrived, or nil when none can be read
+    /// now — or the connection broke or was closed, and then the peer is failed.
+    private func receiveBytes(_ connection: Connection, peer: Int, into start: UnsafeMutableRawPointer, count: Int) -> Int? {
+        do {
+            switch try nonblockingSystemCall("recv", { recv(connection.fd, start, count, Int32(MSG_DONTWAIT)) }) {
+            case .done(0):
+                fail(peer, "connection closed by rank \(peer)")
+                return nil
+            case .done(let n):
+                return n
+            case .wouldBlock:
+                return nil
+            }
+        } catch {
+            fail(peer, "\(error)")
+            return nil
         }
-        if n < 0 {
-            if errno != EAGAIN && errno != EINTR { fail(peer, "receive failed: \(SystemError.text(errno))") }
-            return false
-        }
-        return true
     }
 
     /// Moves undelivered bytes to the buffer's start when little room is left after them, and grows
