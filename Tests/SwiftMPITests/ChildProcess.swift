@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A child process started with posix_spawn and reaped with waitpid.
 ///
@@ -38,5 +39,105 @@ final class ChildProcess: @unchecked Sendable {
         let result = signal != 0 ? 128 + signal : (raw >> 8) & 0xff
         status = result
         return result
+    }
+}
+
+/// What a test run starts for itself with the scripts in Tests/Scripts (a Slurm cluster, simulated
+/// hosts, a throwaway user) is tied to this process: the scripts are given its pid (`--owner`) and
+/// leave a guardian in a session of its own that undoes it all once this process has exited, however
+/// it ends (a failed test, SIGINT, a timeout's SIGTERM, SIGKILL). On a normal exit the same `down`
+/// commands also run right here, before the process ends, so that `swift test` returns with nothing
+/// of the run left running. The run's scratch files (jobs' output, logs) go to one directory that is
+/// removed the same two ways.
+enum TestRun {
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Scripts")
+
+    static func script(_ name: String) -> String { scripts.appendingPathComponent(name).path }
+
+    /// This run's directory for scratch files, `$TMPDIR/swiftmpi-tests.PID.XXXXXX` (made at first use).
+    static let scratchDirectory: URL = {
+        let template = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-tests.\(getpid()).XXXXXX").path
+        var bytes = Array(template.utf8CString)
+        let path = bytes.withUnsafeMutableBufferPointer { buffer -> String? in
+            guard let made = mkdtemp(buffer.baseAddress!) else { return nil }
+            return String(cString: made)
+        }
+        guard let path else { return FileManager.default.temporaryDirectory }
+        // Removed by a guardian once this process has exited, or at a normal exit (below).
+        if let guardian = try? ChildProcess("/bin/bash", [script("owner-guard.sh"), "start", owner, "--", "rm", "-rf", "--", path]) {
+            guardian.wait()
+        }
+        _ = hook
+        return URL(fileURLWithPath: path, isDirectory: true)
+    }()
+
+    /// A fresh directory inside `scratchDirectory`, named `prefix-UUID`.
+    static func makeScratch(_ prefix: String) throws -> URL {
+        let directory = scratchDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    struct Output {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+
+        /// The `export NAME=VALUE` lines of stdout (how the scripts report what they set up).
+        var exports: [String: String] {
+            Dictionary(stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+                guard line.hasPrefix("export "), let equals = line.firstIndex(of: "=") else { return nil }
+                return (String(line[line.index(line.startIndex, offsetBy: 7)..<equals]), String(line[line.index(after: equals)...]))
+            }, uniquingKeysWith: { $1 })
+        }
+
+        /// The last lines of stderr, for a skip or failure message.
+        var reason: String {
+            stderr.split(separator: "\n").suffix(6).joined(separator: "\n")
+        }
+    }
+
+    /// Runs `bash Tests/Scripts/name arguments...` and captures its status and output.
+    static func runScript(_ name: String, _ arguments: [String], environment: [String: String] = [:]) -> Output {
+        guard let scratch = try? makeScratch("script") else {
+            return Output(status: -1, stdout: "", stderr: "could not create a directory in \(scratchDirectory.path)")
+        }
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let out = scratch.appendingPathComponent("out").path, err = scratch.appendingPathComponent("err").path
+        guard let child = try? ChildProcess("/bin/bash", [script(name)] + arguments,
+                                            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                            stdoutPath: out, stderrPath: err) else {
+            return Output(status: -1, stdout: "", stderr: "could not run \(script(name))")
+        }
+        let status = child.wait()
+        return Output(status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+    }
+
+    /// The pid the scripts watch: this test process's.
+    static var owner: String { String(getpid()) }
+
+    private static let exitCommands = Mutex<[(name: String, arguments: [String], environment: [String: String])]>([])
+    private static let hook: Void = { atexit { TestRun.runAtExit() } }()
+
+    /// Runs `Tests/Scripts/name arguments...` when this process exits normally (latest first).
+    static func atExit(_ name: String, _ arguments: [String], environment: [String: String] = [:]) {
+        _ = hook
+        exitCommands.withLock { $0.append((name, arguments, environment)) }
+    }
+
+    private static func runAtExit() {
+        let commands = exitCommands.withLock { commands in
+            defer { commands.removeAll() }
+            return commands
+        }
+        for command in commands.reversed() {
+            let result = runScript(command.name, command.arguments, environment: command.environment)
+            if result.status != 0 {
+                FileHandle.standardError.write(Data("⚠️ \(command.name) \(command.arguments.joined(separator: " ")) at exit: status \(result.status): \(result.reason)\n".utf8))
+            }
+        }
+        try? FileManager.default.removeItem(at: scratchDirectory)
     }
 }

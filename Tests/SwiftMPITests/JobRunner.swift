@@ -24,8 +24,7 @@ enum JobRunner {
     /// `wrapper` runs the launcher through another command (for example `ip netns exec HOST`).
     static func run(_ arguments: [String], input: String? = nil, environment: [String: String] = [:],
                     wrapper: [String] = []) throws -> JobResult {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try TestRun.makeScratch("job")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
         var stdinPath = "/dev/null"
