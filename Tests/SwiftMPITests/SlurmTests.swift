@@ -2,17 +2,18 @@ import Foundation
 import Testing
 
 /// A one-machine Slurm cluster (`Tests/Scripts/slurm-cluster.sh`): slurmctld, slurmd and munge.
+///
+/// The run starts its own, at the first test that needs it: a private state directory and free ports,
+/// so it collides with no other run and no other Slurm; it is stopped (daemons reaped, directory
+/// removed) when the test process exits, however it ends (see `TestRun`). A cluster already running
+/// in `$SWIFTMPI_SLURM_STATE` (one started with `Tests/Scripts/slurm-cluster.sh up`) is used instead
+/// and left running. Nothing is installed: `Tests/Scripts/prepare.sh` does that, once.
 enum SlurmCluster {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Scripts/slurm-cluster.sh").path
-    static let configuration = (ProcessInfo.processInfo.environment["SWIFTMPI_SLURM_STATE"] ?? "/tmp/swiftmpi-slurm") + "/slurm.conf"
-
-    /// Why the Slurm tests cannot run here, or nil when the cluster is up (started if needed).
+    /// Why the Slurm tests cannot run here (not root, or Slurm or MUNGE not installed), or nil.
     static let unavailableReason: String? = {
         guard getuid() == 0 else { return "needs root to run slurmctld, slurmd and munged (CI runs these as root)" }
-        guard let process = try? ChildProcess("/bin/bash", [script, "up"]) else { return "could not run \(script)" }
-        let status = process.wait()
-        return status == 0 ? nil : "\(script) up failed with status \(status) (it installs slurm-wlm and munge with apt)"
+        let check = TestRun.runScript("slurm-cluster.sh", ["check"])
+        return check.status == 0 ? nil : check.reason
     }()
 
     static var available: Bool {
@@ -23,6 +24,25 @@ enum SlurmCluster {
         return true
     }
 
+    struct StartFailure: Error, CustomStringConvertible { let description: String }
+
+    /// The cluster's slurm.conf, once it is up (started by the first test that asks).
+    private static let started: Result<String, StartFailure> = {
+        let up = TestRun.runScript("slurm-cluster.sh", ["up", "--owner", TestRun.owner])
+        let exports = up.exports
+        guard up.status == 0, let configuration = exports["SLURM_CONF"], let state = exports["SWIFTMPI_SLURM_STATE"] else {
+            return .failure(StartFailure(description: "Tests/Scripts/slurm-cluster.sh up failed with status \(up.status): \(up.reason)"))
+        }
+        if exports["SWIFTMPI_SLURM_OWNER"] == TestRun.owner {
+            TestRun.atExit("slurm-cluster.sh", ["down"], environment: ["SWIFTMPI_SLURM_STATE": state])
+        }
+        print(up.stderr.split(separator: "\n").last.map(String.init) ?? "slurm-cluster: up")
+        return .success(configuration)
+    }()
+
+    /// The slurm.conf of the test cluster; starts it if needed, throws why it could not.
+    static func configuration() throws -> String { try started.get() }
+
     /// Runs `srun arguments...` (the package's binaries by absolute path) and captures everything.
     static func srun(_ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
         try run("srun", arguments, environment: environment)
@@ -30,15 +50,16 @@ enum SlurmCluster {
 
     /// Runs `tool arguments...` (srun, salloc) against the test cluster and captures everything.
     static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-srun-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let slurmConf = try configuration()
+        let scratch = try TestRun.makeScratch("srun")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let out = scratch.appendingPathComponent("out").path, err = scratch.appendingPathComponent("err").path
         let start = Date()
-        let child = try ChildProcess("/usr/bin/timeout", ["300", tool, "--time=5"] + arguments,
+        // --foreground: srun stays in this process group, so a Ctrl-C of the run reaches it too.
+        let child = try ChildProcess("/usr/bin/timeout", ["--foreground", "300", tool, "--time=5"] + arguments,
                                      environment: ProcessInfo.processInfo.environment
                                         .filter { !$0.key.hasPrefix("SWIFTMPI_") || $0.key == "SWIFTMPI_SLURM_STATE" }
-                                        .merging(["SLURM_CONF": configuration].merging(environment) { $1 }) { $1 },
+                                        .merging(["SLURM_CONF": slurmConf].merging(environment) { $1 }) { $1 },
                                      stdoutPath: out, stderrPath: err)
         let status = child.wait()
         return JobResult(status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
@@ -133,12 +154,11 @@ enum OpenMPILauncher {
 
     /// Runs `mpirun.openmpi -n ranks program arguments...` and captures everything.
     static func run(_ ranks: Int, _ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-mpirun-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try TestRun.makeScratch("mpirun")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let out = scratch.appendingPathComponent("out").path, err = scratch.appendingPathComponent("err").path
         let start = Date()
-        let child = try ChildProcess("/usr/bin/timeout", ["300", path!, "--allow-run-as-root", "--oversubscribe", "-n", "\(ranks)",
+        let child = try ChildProcess("/usr/bin/timeout", ["--foreground", "300", path!, "--allow-run-as-root", "--oversubscribe", "-n", "\(ranks)",
                                                           SlurmCluster.program(program)] + arguments,
                                      environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") }
                                         .merging(environment) { $1 },
