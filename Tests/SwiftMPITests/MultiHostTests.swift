@@ -3,18 +3,20 @@ import Testing
 import SwiftMPILauncherParsing
 
 /// Simulated hosts: network namespaces with their own network stacks (Tests/Scripts/netns-hosts.sh).
+///
+/// The run makes its own three, at the first test that needs them, under a prefix no namespace has
+/// (hosts `host(1)`...`host(3)`, e.g. swm3f2ah1), and they are removed when the test process exits,
+/// however it ends (see `TestRun`). Hosts already made under `$SWIFTMPI_NETNS_PREFIX` (with
+/// `Tests/Scripts/netns-hosts.sh up 3`) are used instead and left alone.
 enum SimulatedHosts {
     static let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    /// Why the namespace tests cannot run here, or nil when they can (then the hosts are up).
+    /// Why the namespace tests cannot run here, or nil when they can.
     static let unavailableReason: String? = {
         guard getuid() == 0 else { return "needs root to create network namespaces (CI runs these as root)" }
-        guard ip != nil else { return "needs ip(8) from iproute2 (CI installs it)" }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Scripts/netns-hosts.sh").path
-        guard let process = try? ChildProcess("/bin/bash", [script, "up", "3"]) else { return "could not run \(script)" }
-        let status = process.wait()
-        return status == 0 ? nil : "\(script) up failed with status \(status)"
+        guard ip != nil else { return "needs ip(8) from iproute2; install it once with: sudo Tests/Scripts/prepare.sh" }
+        let check = TestRun.runScript("netns-hosts.sh", ["check"])
+        return check.status == 0 ? nil : check.reason
     }()
 
     static var available: Bool {
@@ -25,10 +27,31 @@ enum SimulatedHosts {
         return true
     }
 
-    /// Runs swiftmpirun on host swmh1 with `ip netns exec %h` as the launch agent.
+    struct StartFailure: Error, CustomStringConvertible { let description: String }
+
+    /// The prefix of the hosts' names, once they are up (made by the first test that asks).
+    private static let started: Result<String, StartFailure> = {
+        let up = TestRun.runScript("netns-hosts.sh", ["up", "3", "--owner", TestRun.owner])
+        guard up.status == 0, let prefix = up.exports["SWIFTMPI_NETNS_PREFIX"] else {
+            return .failure(StartFailure(description: "Tests/Scripts/netns-hosts.sh up 3 failed with status \(up.status): \(up.reason)"))
+        }
+        if up.exports["SWIFTMPI_NETNS_OWNER"] == TestRun.owner {
+            TestRun.atExit("netns-hosts.sh", ["down"], environment: ["SWIFTMPI_NETNS_PREFIX": prefix])
+        }
+        print(up.stderr.split(separator: "\n").last.map(String.init) ?? "netns-hosts: up")
+        return .success(prefix)
+    }()
+
+    /// The name of simulated host `index` (1...3), which is also its namespace; makes the hosts if needed.
+    static func host(_ index: Int) throws -> String { try started.get() + "\(index)" }
+
+    /// Runs swiftmpirun on host 1 with `ip netns exec %h` as the launch agent. Host names written
+    /// swmh1...swmh3 in the arguments (as in `--host swmh1:2,swmh2:2`) stand for `host(1)`...`host(3)`.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
-        try JobRunner.run(["--launch-agent", "\(ip!) netns exec %h"] + arguments, environment: environment,
-                          wrapper: [ip!, "netns", "exec", "swmh1"])
+        let prefix = try started.get()
+        let arguments = arguments.map { $0.replacing(/\bswmh([0-9]+)\b/) { "\(prefix)\($0.1)" } }
+        return try JobRunner.run(["--launch-agent", "\(ip!) netns exec %h"] + arguments, environment: environment,
+                                 wrapper: [ip!, "netns", "exec", try host(1)])
     }
 }
 
@@ -38,7 +61,8 @@ enum SimulatedHosts {
 struct MultiHostTests {
     @Test("every point-to-point scenario passes with 2 ranks on each of 2 hosts")
     func scenariosAcrossHosts() throws {
-        let result = try SimulatedHosts.run(["--host", "swmh1:2,swmh2:2", "--timeout", "240", "-n", "4", "swiftmpi-p2p-check"]
+        let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))
+        let result = try SimulatedHosts.run(["--host", "\(h1):2,\(h2):2", "--timeout", "240", "-n", "4", "swiftmpi-p2p-check"]
                                             + PointToPointTests.scenarios)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for scenario in PointToPointTests.scenarios { #expect(result.stdout.contains("passed \(scenario)\n"), "\(scenario)") }
@@ -46,35 +70,37 @@ struct MultiHostTests {
 
     @Test("--map-by node over 3 hosts, and each peer gets the right route")
     func routesAcrossHosts() throws {
-        let result = try SimulatedHosts.run(["--host", "swmh1:2,swmh2:2,swmh3:2", "--map-by", "node", "-n", "6",
+        let (h1, h2, h3) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2), try SimulatedHosts.host(3))
+        let result = try SimulatedHosts.run(["--host", "\(h1):2,\(h2):2,\(h3):2", "--map-by", "node", "-n", "6",
                                              "swiftmpi-p2p-check", "pingpong", "sendrecv"],
                                             environment: ["SWIFTMPI_DEBUG": "1"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        // map-by node: ranks 0,3 on swmh1; 1,4 on swmh2; 2,5 on swmh3.
-        #expect(result.stderr.contains("rank 0 on swmh1: routes 0:self 1:tcp 2:tcp 3:shm 4:tcp 5:tcp"), "stderr: \(result.stderr)")
-        #expect(result.stderr.contains("rank 4 on swmh2: routes 0:tcp 1:shm 2:tcp 3:tcp 4:self 5:tcp"))
+        // map-by node: ranks 0,3 on host 1; 1,4 on host 2; 2,5 on host 3.
+        #expect(result.stderr.contains("rank 0 on \(h1): routes 0:self 1:tcp 2:tcp 3:shm 4:tcp 5:tcp"), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("rank 4 on \(h2): routes 0:tcp 1:shm 2:tcp 3:tcp 4:self 5:tcp"))
         #expect(result.stderr.contains("tcp 10.77.0.3:"))
     }
 
     @Test("a rank crashing on another host aborts the whole job with the usual line")
     func remoteCrash() throws {
-        let result = try SimulatedHosts.run(["--host", "swmh1:2,swmh2:2", "-n", "4", "swiftmpi-testrank", "segv", "3"])
+        let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))
+        let result = try SimulatedHosts.run(["--host", "\(h1):2,\(h2):2", "-n", "4", "swiftmpi-testrank", "segv", "3"])
         #expect(result.status == 139)
         #expect(result.stderr.contains("swiftmpirun: rank 3 (pid"), "stderr: \(result.stderr)")
-        #expect(result.stderr.contains(" on swmh2) was killed by signal 11 (Segmentation fault); job aborted"))
+        #expect(result.stderr.contains(" on \(h2)) was killed by signal 11 (Segmentation fault); job aborted"))
         #expect(result.seconds < 20)
     }
 
     @Test("killing one host's daemon after wire-up aborts the job and leaves no rank and no file behind")
     func daemonKilled() throws {
+        let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))
         let mark = UUID().uuidString
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-mh-\(mark)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try TestRun.makeScratch("mh")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let errURL = scratch.appendingPathComponent("err")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let process = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", "swmh1", JobRunner.launcher, "--launch-agent",
-                                                            "\(SimulatedHosts.ip!) netns exec %h", "--host", "swmh1:1,swmh2:2", "-n", "3",
+        let process = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", h1, JobRunner.launcher, "--launch-agent",
+                                                            "\(SimulatedHosts.ip!) netns exec %h", "--host", "\(h1):1,\(h2):2", "-n", "3",
                                                             "swiftmpi-testrank", "sleep", "60"],
                                        environment: ProcessInfo.processInfo.environment.merging(
                                            ["SWIFTMPI_TEST_MARK": mark, "TMPDIR": scratch.path]) { $1 },
@@ -98,7 +124,7 @@ struct MultiHostTests {
         let status = process.wait()
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         #expect(status != 0)
-        #expect(stderr.contains("swiftmpirun: lost the daemon on host swmh2 (connection closed); job aborted"), "stderr: \(stderr)")
+        #expect(stderr.contains("swiftmpirun: lost the daemon on host \(h2) (connection closed); job aborted"), "stderr: \(stderr)")
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
         // Nothing of the job is left: no file in TMPDIR (the key-value sockets are abstract) and no segment.
         let left = ((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).filter { $0.hasPrefix("swiftmpi.") }
@@ -108,25 +134,27 @@ struct MultiHostTests {
 
     @Test("a foreign process connecting to a rank's TCP port from another host is rejected; the job goes on")
     func foreignConnectionAcrossHosts() throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-mh-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let (h1, h2, h3) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2), try SimulatedHosts.host(3))
+        let scratch = try TestRun.makeScratch("mh")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let errURL = scratch.appendingPathComponent("err"), outURL = scratch.appendingPathComponent("out")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        let process = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", "swmh1", JobRunner.launcher, "--launch-agent",
-                                                            "\(SimulatedHosts.ip!) netns exec %h", "--host", "swmh1:1,swmh2:1", "-n", "2",
+        let process = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", h1, JobRunner.launcher, "--launch-agent",
+                                                            "\(SimulatedHosts.ip!) netns exec %h", "--host", "\(h1):1,\(h2):1", "-n", "2",
                                                             "swiftmpi-testrank", "keep-talking", "4"],
                                        environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_DEBUG": "1"]) { $1 },
                                        stdoutPath: outURL.path, stderrPath: errURL.path)
         var endpoint: String?
         #expect(JobRunner.eventually(within: 20) {
             let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-            endpoint = text.firstMatch(of: /rank 1 on swmh2: .* tcp (10\.77\.0\.2):(\d+)/).map { "\($0.1)/\($0.2)" }
+            // "rank 1 on HOST2: routes ... tcp 10.77.0.2:PORT"
+            endpoint = text.split(separator: "\n").first { $0.contains("rank 1 on \(h2): ") }?
+                .firstMatch(of: /tcp (10\.77\.0\.2):(\d+)/).map { "\($0.1)/\($0.2)" }
             return endpoint != nil
         })
         if let endpoint {  // from host 3, which is not in the job: garbage, then a forged handshake
-            let intruder = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", "swmh3", "/bin/bash", "-c",
+            let intruder = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", h3, "/bin/bash", "-c",
                                   "exec 3<>/dev/tcp/\(endpoint); printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; timeout 3 cat <&3; exec 3<>/dev/tcp/\(endpoint); printf 'SMTC\\001\\000\\000\\000\\001AAAAAAAAAAAAAAAA' >&3; timeout 3 cat <&3 | head -c 100 | wc -c"])
             intruder.wait()
         }
