@@ -1,19 +1,30 @@
 import Foundation
 import Testing
 
-/// A throwaway local user, created for the isolation tests and removed afterwards.
+/// A throwaway local user (`Tests/Scripts/throwaway-user.sh`), created for the isolation tests with a
+/// name of this run's own (swiftmpi-uXXXXXX) and removed when the test process exits, however it ends
+/// (see `TestRun`).
 enum Intruder {
-    static let name = "swiftmpi-intruder"
-
-    /// Why the tests cannot run here, or nil when the user exists.
+    /// Why the tests cannot run here (not root, or useradd or runuser missing), or nil.
     static let unavailableReason: String? = {
         guard getuid() == 0 else { return "needs root to create a throwaway user (CI runs these as root)" }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/useradd"),
-              FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") else { return "needs useradd and runuser" }
-        _ = shell("/usr/sbin/userdel \(name) 2>/dev/null")
-        let status = shell("/usr/sbin/useradd --system --no-create-home --shell /bin/sh \(name)")
-        return status == 0 ? nil : "useradd failed with status \(status)"
+        let check = TestRun.runScript("throwaway-user.sh", ["check"])
+        return check.status == 0 ? nil : check.reason
     }()
+
+    struct CreationFailure: Error, CustomStringConvertible { let description: String }
+
+    /// The user's name, once created (by the first test that asks).
+    static let created: Result<String, CreationFailure> = {
+        let up = TestRun.runScript("throwaway-user.sh", ["up", "--owner", TestRun.owner])
+        guard up.status == 0, let name = up.exports["SWIFTMPI_TEST_USER"] else {
+            return .failure(CreationFailure(description: "Tests/Scripts/throwaway-user.sh up failed with status \(up.status): \(up.reason)"))
+        }
+        TestRun.atExit("throwaway-user.sh", ["down", name])
+        return .success(name)
+    }()
+
+    static var name: String { (try? created.get()) ?? "nobody-created" }
 
     static var available: Bool {
         if let reason = unavailableReason {
@@ -25,7 +36,7 @@ enum Intruder {
 
     /// Runs `command` with /bin/sh as the throwaway user; returns the exit status and its output.
     static func run(_ command: String) -> (status: Int32, output: String) {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-intruder-\(UUID().uuidString)").path
+        let path = TestRun.scratchDirectory.appendingPathComponent("intruder-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let status = shell("/usr/sbin/runuser -u \(name) -- /bin/bash -c '\(command)' > \(path) 2>&1")
         return (status, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
@@ -46,8 +57,8 @@ enum Intruder {
 struct IsolationTests {
     @Test("another user cannot use a running job's key-value socket, nor read its memory, environment or secret")
     func privateJob() throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-isolation-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        _ = try Intruder.created.get()
+        let scratch = try TestRun.makeScratch("isolation")
         defer { try? FileManager.default.removeItem(at: scratch) }
         var environment = ProcessInfo.processInfo.environment
         environment["TMPDIR"] = scratch.path
