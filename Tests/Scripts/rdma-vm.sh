@@ -4,9 +4,13 @@
 # the guest's / is this host's / over 9p, read-only, with a tmpfs overlay, so the guest has the host's
 # userland (rdma-core, /opt/swift, host-built binaries). Each guest gets eth0 169.254.77.x/24 and rxe0
 # on it, hostname vma (.1) or vmb (.2), /etc/hosts for both, fresh tmpfs on /tmp /run /var/tmp /dev/shm,
-# ulimit -l unlimited, and PATH = host PATH + /opt/swift/usr/bin. Run as root.
+# ulimit -l unlimited, and PATH = host PATH + /opt/swift/usr/bin. Run as root. It installs no package:
+# Tests/Scripts/prepare.sh installs qemu, rdma-core and the rest, then runs `rdma-vm.sh prepare`.
 #
-#   Tests/Scripts/rdma-vm.sh prepare      apt packages if missing, kernel, busybox initramfs (idempotent)
+#   Tests/Scripts/rdma-vm.sh prepare      download the kernel package (apt-get download; not installed)
+#       into the cache, unpack it there, and build the busybox initramfs (idempotent)
+#   Tests/Scripts/rdma-vm.sh check        exit 0 iff the packages, kernel and initramfs are there; else
+#       says what is missing and that Tests/Scripts/prepare.sh provides it
 #   Tests/Scripts/rdma-vm.sh run  [-p CPUS] [-t SECS] [-v DIR]... -- CMD [ARGS...]
 #       One VM (vma). CMD runs in $PWD, which is shared at the same path (read-write); its output
 #       (stdout+stderr) is streamed to stdout; exits with CMD's status (124 timeout, 125 VM failure).
@@ -21,32 +25,55 @@
 # the host's CPUs, at least 1; TCG runs each vCPU as a host thread), -t: seconds before qemu is
 # killed (default 600). SWIFTMPI_* variables of the caller are passed to the guest
 # commands, which also see SWIFTMPI_RDMA_VM=1.
-# Settings: SWIFTMPI_RDMA_VM_DIR (state, default /tmp/swiftmpi-rdma-vm), SWIFTMPI_RDMA_VM_MEM (MiB per
-# VM, default 1536), SWIFTMPI_RDMA_VM_ACCEL (kvm|tcg; default tcg unless hardware KVM: a PVM-backed
-# /dev/kvm cannot boot a stock kernel), SWIFTMPI_RDMA_VM_KEEP=1 (keep the run directory with the
-# serial console logs; it is always kept when a VM fails).
+# Each run/pair works in a fresh run directory, `mktemp -d $TMPDIR/swiftmpi-rdma-vm-run.XXXXXX`; when
+# the script ends, by itself or by SIGINT/SIGTERM/SIGHUP, its VMs are stopped (qemu and its timeout
+# also end if this script is SIGKILLed: they get SIGTERM/SIGKILL when their parent dies) and the run
+# directory is removed, unless kept (below).
+# Settings: SWIFTMPI_RDMA_VM_DIR (the prepared kernel and initramfs, default
+# /var/cache/swiftmpi-rdma-vm), SWIFTMPI_RDMA_VM_MEM (MiB per VM, default 1536), SWIFTMPI_RDMA_VM_ACCEL
+# (kvm|tcg; default tcg unless hardware KVM: a PVM-backed /dev/kvm cannot boot a stock kernel),
+# SWIFTMPI_RDMA_VM_KEEP (1: keep the run directory with the serial console logs; 0: never keep it;
+# unset: keep it when a VM failed or the run was interrupted), SWIFTMPI_RDMA_VM_OWNER=PID (end the
+# VMs, as on SIGTERM, as soon as process PID has exited: the tests pass their own pid).
 set -euo pipefail
-STATE=${SWIFTMPI_RDMA_VM_DIR:-/tmp/swiftmpi-rdma-vm}
+STATE=${SWIFTMPI_RDMA_VM_DIR:-/var/cache/swiftmpi-rdma-vm}
 MEM=${SWIFTMPI_RDMA_VM_MEM:-1536}
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 PKGS=(qemu-system-x86 busybox-static kmod cpio rdma-core ibverbs-providers ibverbs-utils iproute2)
+INITRD=$STATE/initrd.img
 O9P="trans=virtio,version=9p2000.L,msize=512000"
 log() { echo "rdma-vm: $*" >&2; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---------------------------------------------------------------- host: prepare
-prepare() {
-  local t missing=() p kpkg kver tmp init
-  mkdir -p "$STATE"
+missing_packages() {
+  local p
   for p in "${PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"
   done
-  if ((${#missing[@]})); then
-    t=$(now); apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    log "installed ${missing[*]} in $(since "$t")s"
+}
+
+# What run/pair lack, on stderr (exit 1), or nothing (exit 0).
+check() {
+  local missing
+  missing=$(missing_packages | tr '\n' ' ')
+  [ "$(id -u)" = 0 ] || { log "needs root to boot the Soft-RoCE VMs"; return 1; }
+  if [ -n "$missing" ]; then
+    log "missing packages ${missing% }; install them once with: sudo Tests/Scripts/prepare.sh"; return 1
   fi
+  if [ ! -f "$STATE/vmlinuz" ] || [ ! -d "$STATE/k/lib/modules" ] || [ ! -f "$STATE/initrd.img" ]; then
+    log "no prepared kernel and initramfs in $STATE; make them once with: sudo Tests/Scripts/prepare.sh"; return 1
+  fi
+}
+
+prepare() {
+  local t missing p kpkg kver tmp
+  missing=$(missing_packages | tr '\n' ' ')
+  if [ -n "$missing" ]; then
+    log "missing packages ${missing% }; Tests/Scripts/prepare.sh installs them (and then runs this)"; exit 1
+  fi
+  mkdir -p "$STATE"
   # The Debian kernel has rdma_rxe, virtio, 9p and overlay as modules. Unpacked here, not installed.
   if [ ! -f "$STATE/vmlinuz" ]; then
     t=$(now)
@@ -65,10 +92,16 @@ prepare() {
     cp "$STATE/k/boot/vmlinuz-$kver" "$STATE/vmlinuz.tmp" && mv "$STATE/vmlinuz.tmp" "$STATE/vmlinuz"
     log "kernel $kpkg: download, unpack, depmod in $(since "$t")s"
   fi
+  build_initramfs "$STATE"
+}
+
+# The init script of the initramfs for the prepared kernel (on stdout).
+initramfs_init() {
+  local kver
   kver=$(ls "$STATE/k/lib/modules")
   # PID 1 of the initramfs: host / (9p, ro) + tmpfs overlay, then the guest half of this script,
   # which `run`/`pair` put into each VM's control share ("ctl", mounted at /run/vm).
-  init=$(cat <<EOF
+  cat <<EOF
 #!/bin/sh
 # generated by rdma-vm.sh prepare (kernel $kver)
 fail() { echo "initramfs: \$* failed"; echo o > /proc/sysrq-trigger; sleep 10; }
@@ -85,10 +118,17 @@ mount -t 9p -o $O9P,cache=none ctl /newroot/run/vm || fail "9p ctl"
 for d in dev proc sys; do mount --move /\$d /newroot/\$d; done
 exec switch_root /newroot /bin/bash /run/vm/rdma-vm.sh guest
 EOF
-)
-  if [ ! -f "$STATE/initrd.img" ] || [ "$init" != "$(cat "$STATE/initramfs.init" 2>/dev/null)" ]; then
+}
+
+# build_initramfs DIR: DIR/initrd.img for the prepared kernel, unless the one there is up to date
+# (DIR/initramfs.init holds the init script it was built with).
+build_initramfs() {
+  local dir=$1 init kver t tmp p
+  init=$(initramfs_init)
+  kver=$(ls "$STATE/k/lib/modules")
+  if [ ! -f "$dir/initrd.img" ] || [ "$init" != "$(cat "$dir/initramfs.init" 2>/dev/null)" ]; then
     t=$(now)
-    tmp=$(mktemp -d "$STATE/initramfs.XXXXXX")
+    tmp=$(mktemp -d "$dir/initramfs.XXXXXX")
     mkdir -p "$tmp"/{bin,dev,proc,sys,lower,rw,newroot,lib/modules}
     cp /bin/busybox "$tmp/bin/busybox"
     for p in sh mount insmod mkdir cat sleep switch_root; do ln -s busybox "$tmp/bin/$p"; done
@@ -97,8 +137,8 @@ EOF
       cp "$p" "$tmp/lib/modules/" && basename "$p"
     done > "$tmp/modules.list"
     printf '%s\n' "$init" > "$tmp/init" && chmod +x "$tmp/init"
-    (cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$STATE/initrd.img.tmp"
-    mv "$STATE/initrd.img.tmp" "$STATE/initrd.img" && printf '%s\n' "$init" > "$STATE/initramfs.init"
+    (cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initrd.img.tmp"
+    mv "$dir/initrd.img.tmp" "$dir/initrd.img" && printf '%s\n' "$init" > "$dir/initramfs.init"
     log "initramfs ($(wc -l < "$tmp/modules.list") modules, kernel $kver) built in $(since "$t")s"
     rm -rf "$tmp"
   fi
@@ -167,9 +207,11 @@ boot_vm() {
   done
   # shellcheck disable=SC2054  # (the commas belong to qemu's option syntax)
   if [ "$ACCEL" = kvm ]; then cpu=(-accel kvm -cpu host); else cpu=(-accel tcg,thread=multi -cpu max); fi
-  timeout -k 5 "$TMO" qemu-system-x86_64 "${cpu[@]}" -smp "$CPUS" -m "$MEM" \
+  # If this script dies (even by SIGKILL), timeout gets SIGTERM and passes it on; if timeout dies, qemu
+  # gets SIGKILL: no VM outlives the run.
+  setpriv --pdeathsig TERM timeout -k 5 "$TMO" setpriv --pdeathsig KILL qemu-system-x86_64 "${cpu[@]}" -smp "$CPUS" -m "$MEM" \
     -nodefaults -no-user-config -display none -no-reboot -monitor none -serial "file:$ctl/console.log" \
-    -kernel "$STATE/vmlinuz" -initrd "$STATE/initrd.img" -append "console=ttyS0 net.ifnames=0 panic=-1 quiet loglevel=4" \
+    -kernel "$STATE/vmlinuz" -initrd "$INITRD" -append "console=ttyS0 net.ifnames=0 panic=-1 quiet loglevel=4" \
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot" \
     -virtfs "local,path=$ctl,mount_tag=ctl,security_model=none,id=ctl" "${virtfs[@]}" \
     -netdev "$net,id=n0" -device "virtio-net-pci,netdev=n0,mac=$mac" < /dev/null > "$ctl/qemu.log" 2>&1 &
@@ -213,16 +255,40 @@ parse_opts() {
   if [ -z "${SWIFTMPI_RDMA_VM_ACCEL:-}" ] && [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo && [ ! -d /sys/module/kvm_pvm ]; then
     ACCEL=kvm
   fi
-  if [ ! -f "$STATE/vmlinuz" ] || [ ! -f "$STATE/initrd.img" ] || ! command -v qemu-system-x86_64 > /dev/null; then prepare; fi
-  RUN=$(mktemp -d "$STATE/run.XXXXXX")
-  PIDS=()
-  trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait || true' EXIT
-  trap 'log "interrupted; run directory kept: $RUN"; exit 130' INT
-  trap 'log "terminated; run directory kept: $RUN"; exit 143' TERM
+  check || exit 125
+  RUN=$(mktemp -d "${TMPDIR:-/tmp}/swiftmpi-rdma-vm-run.XXXXXX")
+  PIDS=() WATCHER="" ENDED=""
+  trap cleanup EXIT
+  trap 'ENDED=interrupted; exit 130' INT
+  trap 'ENDED=terminated; exit 143' TERM HUP
+  if [ "$(initramfs_init)" != "$(cat "$STATE/initramfs.init" 2>/dev/null)" ]; then
+    build_initramfs "$RUN"   # this script changed since `prepare`: a private, up-to-date one
+    INITRD=$RUN/initrd.img
+  fi
+  if [ -n "${SWIFTMPI_RDMA_VM_OWNER:-}" ]; then
+    # shellcheck source=owner-guard.sh
+    . "$(dirname "$SELF")/owner-guard.sh"
+    local start
+    start=$(process_start_time "$SWIFTMPI_RDMA_VM_OWNER") || { log "owner $SWIFTMPI_RDMA_VM_OWNER is gone"; exit 143; }
+    (wait_for_owner "$SWIFTMPI_RDMA_VM_OWNER" "$start"; log "owner $SWIFTMPI_RDMA_VM_OWNER has exited"; kill -TERM $$) &
+    WATCHER=$!
+  fi
+}
+
+# On any exit: stop the VMs that still run and wait for them, then drop the run directory unless it
+# is to be kept (SWIFTMPI_RDMA_VM_KEEP; see the header).
+cleanup() {
+  local p keep=${SWIFTMPI_RDMA_VM_KEEP:-}
+  for p in "${PIDS[@]}" $WATCHER; do kill -TERM "$p" 2>/dev/null || true; done
+  wait || true
+  if [ -n "$ENDED" ] && [ -d "$RUN" ]; then
+    if [ "$keep" = 0 ]; then rm -rf "$RUN"; log "$ENDED; VMs stopped"; else log "$ENDED; VMs stopped; run directory kept: $RUN"; fi
+  fi
 }
 
 finish() {  # finish STATUS : drop the run directory unless asked to keep it or something failed at VM level
-  if [ "${SWIFTMPI_RDMA_VM_KEEP:-0}" = 1 ] || [ "$1" -ge 124 ]; then log "run directory kept: $RUN"; else rm -rf "$RUN"; fi
+  local keep=${SWIFTMPI_RDMA_VM_KEEP:-}
+  if [ "$keep" = 1 ] || { [ "$keep" != 0 ] && [ "$1" -ge 124 ]; }; then log "run directory kept: $RUN"; else rm -rf "$RUN"; fi
   exit "$1"
 }
 
@@ -272,6 +338,7 @@ run_pair() {
 
 case ${1:-} in
   prepare) prepare;;
+  check) check;;
   run) shift; run_one "$@";;
   pair) shift; run_pair "$@";;
   guest) guest;;

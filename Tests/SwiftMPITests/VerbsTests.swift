@@ -3,20 +3,26 @@ import Testing
 
 /// Soft-RoCE VMs (`Tests/Scripts/rdma-vm.sh`): real RDMA verbs (rdma_rxe) on a machine whose kernel
 /// has none, in qemu guests that see this machine's filesystem. The checks run inside them are in
-/// `Tests/Scripts/verbs-checks.sh`.
+/// `Tests/Scripts/verbs-checks.sh`. Nothing is installed here: `Tests/Scripts/prepare.sh` installs
+/// qemu and rdma-core and prepares the kernel, once. Every VM ends with the run, however it ends: the
+/// script stops them on SIGINT/SIGTERM and when this process has exited (`SWIFTMPI_RDMA_VM_OWNER`).
 enum RDMAVirtualMachines {
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Scripts")
     static let packageRoot = scripts.deletingLastPathComponent().deletingLastPathComponent().path
 
-    /// Why the VM tests cannot run here, or nil when they can (kernel and initramfs prepared).
+    /// Why the VM tests cannot run here, or nil when they can (packages, kernel and initramfs there).
     static let unavailableReason: String? = {
-        guard getuid() == 0 else { return "needs root to install qemu and boot the Soft-RoCE VMs (CI runs these as root)" }
-        guard let process = try? ChildProcess("/bin/bash", [scripts.appendingPathComponent("rdma-vm.sh").path, "prepare"]) else {
-            return "could not run rdma-vm.sh"
+        guard getuid() == 0 else { return "needs root to boot the Soft-RoCE VMs (CI runs these as root)" }
+        let check = TestRun.runScript("rdma-vm.sh", ["check"])
+        if check.status != 0 { return check.reason }
+        // The runtime has verbs only when it was built where the libibverbs headers were.
+        if let info = try? JobRunner.run(["--info"]), info.stdout.contains("built without the libibverbs headers") {
+            return "this build has no verbs: it was built without the libibverbs headers; install them once with "
+                + "sudo Tests/Scripts/prepare.sh (libibverbs-dev), then rebuild (the C shims are not recompiled by themselves: "
+                + "remove the build directory's CShims.build)"
         }
-        let status = process.wait()
-        return status == 0 ? nil : "Tests/Scripts/rdma-vm.sh prepare failed with status \(status) (it installs qemu and rdma-core with apt)"
+        return nil
     }()
 
     static var available: Bool {
@@ -28,13 +34,17 @@ enum RDMAVirtualMachines {
     }
 
     /// Runs `rdma-vm.sh arguments...` from the package root (shared into the guests) and returns its
-    /// status and combined output.
+    /// status and combined output. Its run directory is removed even when a VM fails (the output
+    /// has the serial console's last lines then).
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-rdma-vm-\(UUID().uuidString).log").path
+        let log = TestRun.scratchDirectory.appendingPathComponent("rdma-vm-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
         let command = "cd \"$1\" && shift && exec \"$@\" 2>&1"  // one stream: the log keeps the order
         let child = try ChildProcess("/bin/bash", ["-c", command, "bash", packageRoot, scripts.appendingPathComponent("rdma-vm.sh").path] + arguments,
-                                     environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") },
+                                     environment: ProcessInfo.processInfo.environment
+                                        .filter { !$0.key.hasPrefix("SWIFTMPI_") || $0.key == "SWIFTMPI_RDMA_VM_DIR" }
+                                        .merging(["SWIFTMPI_RDMA_VM_OWNER": TestRun.owner, "SWIFTMPI_RDMA_VM_KEEP": "0",
+                                                  "TMPDIR": TestRun.scratchDirectory.path]) { $1 },
                                      stdoutPath: log, stderrPath: "/dev/null")
         let status = child.wait()
         return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
