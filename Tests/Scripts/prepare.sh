@@ -12,8 +12,8 @@
 #   Open MPI's mpirun suite:              openmpi-bin
 #   simulated hosts (network namespaces): iproute2
 #   isolation suite (a throwaway user):   passwd (useradd, userdel) util-linux (runuser) python3
-#   scripts' own needs:                   procps (pgrep-free /proc reads are used, ps for reports),
-#                                         util-linux (setsid, flock, setpriv)
+#   the scripts that start and stop it:   util-linux (setsid, flock, setpriv), python3 (makes the Slurm
+#                                         keeper a subreaper, so that it reaps the slurmstepds)
 #   Soft-RoCE VMs (verbs suite):          libibverbs-dev (the runtime is built with verbs only where
 #                                         its headers are: rebuild after installing it), qemu-system-x86
 #                                         busybox-static kmod cpio rdma-core ibverbs-providers
@@ -37,7 +37,7 @@ case "${1:-}" in
 esac
 if [ "$(id -u)" != 0 ]; then echo "prepare: run as root (it installs packages with apt)" >&2; exit 1; fi
 
-packages=(slurm-wlm munge libpmix-dev openmpi-bin iproute2 passwd util-linux procps python3)
+packages=(slurm-wlm munge libpmix-dev openmpi-bin iproute2 passwd util-linux python3)
 [ $vm = 1 ] && packages+=(libibverbs-dev qemu-system-x86 busybox-static kmod cpio rdma-core ibverbs-providers ibverbs-utils)
 
 missing=()
@@ -54,7 +54,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     chmod +x /usr/sbin/policy-rc.d
     added_policy=1
   fi
-  trap '[ $added_policy = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
+  trap 'if [ $added_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
