@@ -26,13 +26,12 @@ enum Intruder {
 
     static var name: String { (try? created.get()) ?? "nobody-created" }
 
-    static var available: Bool {
-        if let reason = unavailableReason {
-            print("⚠️ SKIPPING isolation tests: \(reason)")
-            return false
-        }
-        return true
-    }
+    /// Whether the suite can run; when it cannot, says why once, loudly.
+    static let available: Bool = {
+        guard let reason = unavailableReason else { return true }
+        print("⚠️ SKIPPING isolation tests: \(reason)")
+        return false
+    }()
 
     /// Runs `command` with /bin/sh as the throwaway user; returns the exit status and its output.
     static func run(_ command: String) -> (status: Int32, output: String) {

@@ -19,13 +19,12 @@ enum SimulatedHosts {
         return check.status == 0 ? nil : check.reason
     }()
 
-    static var available: Bool {
-        if let reason = unavailableReason {
-            print("⚠️ SKIPPING multi-host tests: \(reason)")
-            return false
-        }
-        return true
-    }
+    /// Whether the suite can run; when it cannot, says why once, loudly.
+    static let available: Bool = {
+        guard let reason = unavailableReason else { return true }
+        print("⚠️ SKIPPING multi-host tests: \(reason)")
+        return false
+    }()
 
     struct StartFailure: Error, CustomStringConvertible { let description: String }
 

@@ -16,13 +16,12 @@ enum SlurmCluster {
         return check.status == 0 ? nil : check.reason
     }()
 
-    static var available: Bool {
-        if let reason = unavailableReason {
-            print("⚠️ SKIPPING Slurm tests: \(reason)")
-            return false
-        }
-        return true
-    }
+    /// Whether the suite can run; when it cannot, says why once, loudly.
+    static let available: Bool = {
+        guard let reason = unavailableReason else { return true }
+        print("⚠️ SKIPPING Slurm tests: \(reason)")
+        return false
+    }()
 
     struct StartFailure: Error, CustomStringConvertible { let description: String }
 
@@ -144,13 +143,14 @@ struct SlurmTests {
 enum OpenMPILauncher {
     static let path = ["/usr/bin/mpirun.openmpi"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    static var available: Bool {
+    static let available: Bool = {
         guard path != nil else {
-            print("⚠️ SKIPPING jobs under Open MPI's mpirun: /usr/bin/mpirun.openmpi is missing (apt-get install openmpi-bin; CI does)")
+            print("⚠️ SKIPPING jobs under Open MPI's mpirun: /usr/bin/mpirun.openmpi is missing (openmpi-bin); "
+                  + "install it once with: sudo Tests/Scripts/prepare.sh")
             return false
         }
         return true
-    }
+    }()
 
     /// Runs `mpirun.openmpi -n ranks program arguments...` and captures everything.
     static func run(_ ranks: Int, _ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {

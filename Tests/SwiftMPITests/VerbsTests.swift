@@ -25,13 +25,12 @@ enum RDMAVirtualMachines {
         return nil
     }()
 
-    static var available: Bool {
-        if let reason = unavailableReason {
-            print("⚠️ SKIPPING verbs tests in Soft-RoCE VMs: \(reason)")
-            return false
-        }
-        return true
-    }
+    /// Whether the suite can run; when it cannot, says why once, loudly.
+    static let available: Bool = {
+        guard let reason = unavailableReason else { return true }
+        print("⚠️ SKIPPING verbs tests in Soft-RoCE VMs: \(reason)")
+        return false
+    }()
 
     /// Runs `rdma-vm.sh arguments...` from the package root (shared into the guests) and returns its
     /// status and combined output. Its run directory is removed even when a VM fails (the output
