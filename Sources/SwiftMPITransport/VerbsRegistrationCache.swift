@@ -61,8 +61,14 @@ final class VerbsRegistrationCache {
         enabled = offReason == nil
     }
 
-    deinit {
+    deinit { deregisterAll() }
+
+    /// Deregisters every cached registration; the owner calls it before it closes the endpoint the
+    /// registrations belong to (a deregistration after the close touches freed verbs objects — the
+    /// transport conformance suite, which drops transports, found it).
+    func deregisterAll() {
         for entry in entries { if let entry { cshims_verbs_deregister(entry.region) } }
+        entries.removeAll()
     }
 
     /// A registration covering `bytes`, or the errno of a failed registration.

@@ -248,6 +248,7 @@ public final class VerbsTransport: Transport {
         if receiveRegion.baseAddress != nil { receiveRegion.deallocate() }
         if sendRegion.baseAddress != nil { sendRegion.deallocate() }
         for job in readJobs { if let job { cache.release(job.handle) } }
+        cache.deregisterAll()  // before the endpoint (its protection domain) is closed
         cshims_verbs_close(endpoint)
     }
 

@@ -30,6 +30,8 @@ section() {  # section NAME COMMAND...
 case $mode in
 single)
   section info "$BIN/swiftmpirun" --info
+  # The transport conformance suite against verbs (Tests/TransportConformance).
+  section conformance "$BIN/swiftmpi-conformance" verbs
   export SWIFTMPI_TRANSPORT=verbs
   section p2p-2 "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-p2p-check" "${SCENARIOS[@]}"
   section p2p-3 "$BIN/swiftmpirun" -n 3 "$BIN/swiftmpi-p2p-check" pingpong wildcards non-overtaking posted-order stress

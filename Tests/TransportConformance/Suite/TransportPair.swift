@@ -149,15 +149,20 @@ public enum TransportPairs {
         let one = try VerbsTransport(rank: 1, size: 2, peerCandidates: [0], device: nil, port: 0, gidIndex: -1, registrationCache: true)
         try zero.connect(peers: [1], addresses: [1: one.address])
         try one.connect(peers: [0], addresses: [0: zero.address])
+        // Not breakable here: with rank 1's queue pair destroyed in the same process, rank 0's posted
+        // sends got no error completion within 30 s on rxe (measured 2026-12-02; the retry timeout
+        // set is ~0.5 s), so this check cannot pass yet. A verbs peer that dies is reported in jobs
+        // by the launcher (process exit) and by failed operations (verbs-checks.sh link-down);
+        // docs/Design.md records the gap.
         return TransportPair(a: zero, b: one, rankA: 0, rankB: 1, breaker: nil,
-                             cannotBreakReason: "both queue pairs live in this process and share one device context; a lost verbs peer is checked by the VM tests that kill a rank (Tests/Scripts/verbs-checks.sh)")
+                             cannotBreakReason: "a verbs peer that vanishes silently is not yet reported by the transport itself (no error completion within 30 s on rxe; docs/Design.md, verbs)")
     }
 }
 
 /// A reference that the failure check can drop.
 private final class Holder {
-    var value: TCPTransport?
-    init(_ value: TCPTransport) { self.value = value }
+    var value: (any Transport)?
+    init(_ value: any Transport) { self.value = value }
 }
 
 /// Runs rank 0's side of the TCP connection set-up on its own thread.
