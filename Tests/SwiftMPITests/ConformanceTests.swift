@@ -63,4 +63,6 @@ private final class BoastingTransport: Transport {
         inner.trySend(to: peer, kind: kind, header: header, payload: payload)
     }
     func poll<Sink: PacketSink>(into sink: Sink) -> Int { inner.poll(into: sink) }
+    var hasEvents: Bool { inner.hasEvents }
+    func takeEvents() -> [TransportEvent] { inner.takeEvents() }
 }
