@@ -11,7 +11,7 @@ let package = Package(
     products: [
         .library(name: "SwiftMPI", targets: ["SwiftMPI"]),
         .executable(name: "swiftmpirun", targets: ["swiftmpirun"]),
-        .executable(name: "swiftmpi-bench", targets: ["swiftmpi-bench"]),
+        .executable(name: "swiftmpi-bench", targets: ["swiftmpi-bench"])
     ],
     targets: [
         .target(name: "CShims", path: "CShims"),
@@ -42,18 +42,25 @@ let package = Package(
         .executableTarget(name: "swiftmpi-coll-check", dependencies: ["SwiftMPI"], path: "Tests/CollectiveChecks"),
         // libFuzzer targets (Tests/Scripts/libfuzzer.sh); in a normal build it replays saved inputs.
         .executableTarget(
-            name: "swiftmpi-fuzz", dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing"], path: "Tests/LibFuzzer"),
+            name: "swiftmpi-fuzz", dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing"],
+            path: "Tests/LibFuzzer"),
         // The transport conformance suite (a library the tests use) and its runner (for the VM).
-        .target(name: "SwiftMPITransportConformance", dependencies: ["SwiftMPITransport", "SwiftMPIWireup"],
-                path: "Tests/TransportConformance/Suite"),
-        .executableTarget(name: "swiftmpi-conformance", dependencies: ["SwiftMPITransportConformance"],
-                          path: "Tests/TransportConformance/Runner"),
+        .target(
+            name: "SwiftMPITransportConformance", dependencies: ["SwiftMPITransport", "SwiftMPIWireup"],
+            path: "Tests/TransportConformance/Suite"),
+        .executableTarget(
+            name: "swiftmpi-conformance", dependencies: ["SwiftMPITransportConformance"],
+            path: "Tests/TransportConformance/Runner"),
         .target(name: "CMallocCounter", path: "Tests/AllocationChecks/CMallocCounter"),
         .executableTarget(
             name: "swiftmpi-alloc-check", dependencies: ["SwiftMPI", "CMallocCounter"], path: "Tests/AllocationChecks/Program"),
         .testTarget(
             name: "SwiftMPITests",
-            dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing", "SwiftMPITransportConformance", "swiftmpirun", "swiftmpi-testrank", "swiftmpi-conformance", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check", "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi"],
-            path: "Tests/SwiftMPITests"),
+            dependencies: [
+                "SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing", "SwiftMPITransportConformance", "swiftmpirun",
+                "swiftmpi-testrank", "swiftmpi-conformance", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check",
+                "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi"
+            ],
+            path: "Tests/SwiftMPITests")
     ]
 )

@@ -65,7 +65,8 @@ struct BenchOptions {
                 let text = try value()
                 let parts = text.split(separator: ":", omittingEmptySubsequences: false)
                 guard parts.count <= 2, let high = Int(parts.last!), high >= 0,
-                      let low = parts.count == 2 ? Int(parts[0]) : options.minSize, low >= 0, low <= high else {
+                    let low = parts.count == 2 ? Int(parts[0]) : options.minSize, low >= 0, low <= high
+                else {
                     throw BenchError(description: "-m needs MIN:MAX or MAX with 0 <= MIN <= MAX, got '\(text)'")
                 }
                 options.minSize = low
@@ -96,7 +97,9 @@ struct BenchOptions {
     /// (20 + 2 above 8 KiB).
     func counts(for size: Int, benchmark: Benchmark) -> (iterations: Int, warmup: Int) {
         let large = size > Self.largeMessage
-        let defaults = benchmark.isCollective ? (large ? (100, 10) : (1000, 100))
+        let defaults =
+            benchmark.isCollective
+            ? (large ? (100, 10) : (1000, 100))
             : benchmark.isBandwidth ? (large ? (20, 2) : (100, 10)) : (large ? (1000, 10) : (10000, 100))
         return (iterations ?? defaults.0, warmup ?? defaults.1)
     }

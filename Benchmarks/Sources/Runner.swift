@@ -67,7 +67,10 @@ final class BenchRunner {
         if options.json {
             let unit = benchmark.isBandwidth ? "MB/s" : "us"
             let rate = result.rate.map { ", \"messages_per_second\": \(format($0))" } ?? ""
-            print("{\"benchmark\": \"\(benchmark.rawValue)\", \"size\": \(size), \"value\": \(format(result.value)), \"unit\": \"\(unit)\"\(rate), \"ranks\": \(world.size)}")
+            print(
+                "{\"benchmark\": \"\(benchmark.rawValue)\", \"size\": \(size), \"value\": \(format(result.value)), \"unit\": \"\(unit)\"\(rate), \"ranks\": "
+                    + "\(world.size)}"
+            )
         } else if benchmark == .barrier {
             print(padded(format(result.value), 17))
         } else if let rate = result.rate {

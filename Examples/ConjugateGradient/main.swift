@@ -60,13 +60,18 @@ func solve(size: Int, multiply: ([Double]) throws -> [Double], dot: ([Double], [
 let (local, iterations) = try solve(size: count, multiply: multiply, dot: dot)
 let counts = try world.allgather([count])
 if let solution = try world.gatherv(local, counts: counts, root: 0) {
-    let (serial, serialIterations) = try solve(size: n, multiply: { x in
-        x.indices.map { i in (2 * x[i] - (i > 0 ? x[i - 1] : 0) - (i < n - 1 ? x[i + 1] : 0)) / (h * h) }
-    }, dot: { a, b in zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } })
+    let (serial, serialIterations) = try solve(
+        size: n,
+        multiply: { x in
+            x.indices.map { i in (2 * x[i] - (i > 0 ? x[i - 1] : 0) - (i < n - 1 ? x[i + 1] : 0)) / (h * h) }
+        }, dot: { a, b in zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } })
     let exact = (1...n).map { k in Double(k) * h * (1 - Double(k) * h) / 2 }
     let fromSerial = zip(solution, serial).map { abs($0 - $1) }.max()!
     let fromExact = zip(solution, exact).map { abs($0 - $1) }.max()!
-    print("cg: \(n) points on \(world.size) ranks, \(iterations) iterations (serial \(serialIterations)); max difference from serial \(fromSerial), from exact \(fromExact)")
+    print(
+        "cg: \(n) points on \(world.size) ranks, \(iterations) iterations (serial \(serialIterations)); max difference from serial \(fromSerial), from exact "
+            + "\(fromExact)"
+    )
     guard fromSerial < 1e-9, fromExact < 1e-9 else { print("MISMATCH"); exit(1) }
     print("matches the serial run")
 }

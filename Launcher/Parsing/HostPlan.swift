@@ -98,7 +98,8 @@ package struct HostPlan: Equatable, Sendable {
             var host = Host(name: String(words[0]), slots: 1)
             for word in words.dropFirst() {
                 let pair = word.split(separator: "=", maxSplits: 1)
-                guard pair.count == 2, ["slots", "max_slots", "max-slots"].contains(pair[0]), let value = Int(pair[1]), (1...maximumSlots).contains(value) else {
+                guard pair.count == 2, ["slots", "max_slots", "max-slots"].contains(pair[0]), let value = Int(pair[1]), (1...maximumSlots).contains(value)
+                else {
                     throw LaunchError("\(path):\(number + 1): expected 'HOST [slots=N]' with N from 1 to \(maximumSlots), got '\(line)'")
                 }
                 if pair[0] == "slots" { host.slots = value }

@@ -98,7 +98,8 @@ package struct LaunchOptions: Equatable, Sendable {
                 name = String(word[..<equals])
                 attached = String(word[word.index(after: equals)...])
             } else if !word.hasPrefix("--"), word.count > 2, word != "-np", word != "-help", let letter = word.dropFirst().first,
-                      letter == "n" || letter == "x" {
+                letter == "n" || letter == "x"
+            {
                 name = "-\(letter)"
                 attached = String(word.dropFirst(2).drop { $0 == "=" })
             }

@@ -17,7 +17,8 @@ package enum SlurmAllocation {
         guard lookup("SLURM_JOB_ID") != nil, let nodeList = lookup("SLURM_JOB_NODELIST") else { return nil }
         let names = try expandNodeList(nodeList)
         guard let counts = (lookup("SLURM_TASKS_PER_NODE") ?? lookup("SLURM_JOB_CPUS_PER_NODE")).flatMap(expandCounts),
-              counts.count == names.count else {
+            counts.count == names.count
+        else {
             throw LaunchError("inside Slurm allocation \(lookup("SLURM_JOB_ID")!): cannot read the slots per node from SLURM_TASKS_PER_NODE")
         }
         return zip(names, counts).map { HostPlan.Host(name: $0, slots: $1) }
@@ -30,8 +31,9 @@ package enum SlurmAllocation {
         for item in text.split(separator: ",") {
             if let open = item.firstIndex(of: "(") {
                 guard item.hasSuffix(")"), let count = Int(item[..<open]), (1...HostPlan.maximumSlots).contains(count),
-                      item[item.index(after: open)...].hasPrefix("x"),
-                      let repeats = Int(item.dropLast()[item.index(open, offsetBy: 2)...]), repeats > 0, repeats <= 65536 else { return nil }
+                    item[item.index(after: open)...].hasPrefix("x"),
+                    let repeats = Int(item.dropLast()[item.index(open, offsetBy: 2)...]), repeats > 0, repeats <= 65536
+                else { return nil }
                 counts += Array(repeating: count, count: repeats)
             } else {
                 guard let count = Int(item), (1...HostPlan.maximumSlots).contains(count) else { return nil }

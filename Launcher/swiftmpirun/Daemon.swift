@@ -126,17 +126,20 @@ final class Daemon {
             let out = try makePipe(), err = try makePipe()
             defer { close(out.write); close(err.write) }
             let cpu = cpuOfLocalRank[localRank]
-            let environment = base + [
-                "\(WireupEnvironment.rank)=\(rank)", "\(WireupEnvironment.size)=\(spec.size)",
-                "\(WireupEnvironment.localRank)=\(localRank)", "\(WireupEnvironment.localSize)=\(localSize)",
-                "\(WireupEnvironment.jobID)=\(spec.jobID)", "\(WireupEnvironment.keyValueSocket)=\(socketAddress)",
-                "\(WireupEnvironment.secret)=\(secret.hex)",
-                "\(WireupEnvironment.oversubscribed)=\(localSize > cpus.count ? 1 : 0)",
-                "\(WireupEnvironment.boundCPU)=\(cpu.map { "\($0)" } ?? "none")",
-                "\(WireupEnvironment.hostID)=\(spec.hostID)", "\(WireupEnvironment.hostCount)=\(spec.hostCount)",
-            ]
-            switch spawnProcess(spec.program, arguments: spec.arguments, environment: environment,
-                                stdin: devNull, stdout: out.write, stderr: err.write, cpu: cpu) {
+            let environment =
+                base + [
+                    "\(WireupEnvironment.rank)=\(rank)", "\(WireupEnvironment.size)=\(spec.size)",
+                    "\(WireupEnvironment.localRank)=\(localRank)", "\(WireupEnvironment.localSize)=\(localSize)",
+                    "\(WireupEnvironment.jobID)=\(spec.jobID)", "\(WireupEnvironment.keyValueSocket)=\(socketAddress)",
+                    "\(WireupEnvironment.secret)=\(secret.hex)",
+                    "\(WireupEnvironment.oversubscribed)=\(localSize > cpus.count ? 1 : 0)",
+                    "\(WireupEnvironment.boundCPU)=\(cpu.map { "\($0)" } ?? "none")",
+                    "\(WireupEnvironment.hostID)=\(spec.hostID)", "\(WireupEnvironment.hostCount)=\(spec.hostCount)"
+                ]
+            switch spawnProcess(
+                spec.program, arguments: spec.arguments, environment: environment,
+                stdin: devNull, stdout: out.write, stderr: err.write, cpu: cpu)
+            {
             case .success(let pid):
                 ranks.append(LocalRank(rank: rank, pid: pid))
                 relays += [(rank, 1, out.read), (rank, 2, err.read)]

@@ -126,14 +126,17 @@ final class Job {
                     let pipe = try makePipe()
                     childFDs.append(pipe.write)
                     outFDs.append(pipe.write)
-                    relays.append(OutputRelay(
-                        sourceFD: pipe.read, destinationFD: destination,
-                        prefix: plan.tagOutput ? "[\(rank)] " : nil))
+                    relays.append(
+                        OutputRelay(
+                            sourceFD: pipe.read, destinationFD: destination,
+                            prefix: plan.tagOutput ? "[\(rank)] " : nil))
                 }
             }
             let environment = plan.environment(rank: rank, jobID: jobID, socketAddress: socketAddress, secret: secret)
-            switch spawnProcess(plan.programPath, arguments: plan.arguments, environment: environment,
-                                stdin: stdinFD, stdout: outFDs[0], stderr: outFDs[1], cpu: plan.cpuOfRank[rank]) {
+            switch spawnProcess(
+                plan.programPath, arguments: plan.arguments, environment: environment,
+                stdin: stdinFD, stdout: outFDs[0], stderr: outFDs[1], cpu: plan.cpuOfRank[rank])
+            {
             case .success(let pid):
                 ranks.append(Rank(pid: pid))  // in start order until all have started
             case .failure(let error):
@@ -183,8 +186,10 @@ final class Job {
             if pid <= 0 { return }
             guard let rank = ranks.firstIndex(where: { $0.pid == pid }) else { continue }
             ranks[rank].exited = true
-            if let verdict = failureVerdict(rank: rank, pid: pid, waitStatus: status,
-                                            initialized: ranks[rank].initialized, finalized: ranks[rank].finalized) {
+            if let verdict = failureVerdict(
+                rank: rank, pid: pid, waitStatus: status,
+                initialized: ranks[rank].initialized, finalized: ranks[rank].finalized)
+            {
                 end(status: verdict.status, line: verdict.line)
             }
         }

@@ -25,8 +25,10 @@ struct JobPlan {
     /// The binding asked for: "core", "none", or "auto" (daemons decide per host).
     let binding: String
 
-    init(rankCount: Int, command: [String], exports: [String], tagOutput: Bool,
-         outputDirectory: String?, binding: LaunchOptions.Binding?, timeout: Double?) throws {
+    init(
+        rankCount: Int, command: [String], exports: [String], tagOutput: Bool,
+        outputDirectory: String?, binding: LaunchOptions.Binding?, timeout: Double?
+    ) throws {
         self.rankCount = rankCount
         self.programPath = try ProgramLocator.locate(command[0])
         self.arguments = command
@@ -44,14 +46,15 @@ struct JobPlan {
         }
         self.exports = exported
         let launchNames = Set(WireupEnvironment.launchVariables)
-        inheritedEnvironment = currentEnvironment().filter { entry in
-            let name = String(entry.prefix { $0 != "=" })
-            return !launchNames.contains(name) && exported[name] == nil
-        } + exported.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }
+        inheritedEnvironment =
+            currentEnvironment().filter { entry in
+                let name = String(entry.prefix { $0 != "=" })
+                return !launchNames.contains(name) && exported[name] == nil
+            } + exported.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }
         if let outputDirectory {
             do {
                 _ = try systemCall("mkdir") { mkdir(outputDirectory, 0o755) }
-            } catch where error.code != EEXIST {
+            } catch  where error.code != EEXIST {
                 throw LaunchError("--output-dir \(outputDirectory): \(SystemError.describe(error.code))")
             } catch {}  // EEXIST: checked to be a directory next
             var info = stat()
@@ -98,7 +101,7 @@ struct JobPlan {
             "\(WireupEnvironment.oversubscribed)=\(oversubscribed ? 1 : 0)",
             "\(WireupEnvironment.boundCPU)=\(cpuOfRank[rank].map { "\($0)" } ?? "none")",
             "\(WireupEnvironment.hostID)=\(Self.hostName)",
-            "\(WireupEnvironment.hostCount)=1",
+            "\(WireupEnvironment.hostCount)=1"
         ]
     }
 }

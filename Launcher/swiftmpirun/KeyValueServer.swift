@@ -70,9 +70,10 @@ final class KeyValueServer {
 
     /// The descriptors to poll and the events wanted on each.
     var pollRequests: [(fd: Int32, events: Int16)] {
-        (listenFD >= 0 ? [(listenFD, Int16(POLLIN))] : []) + connections.values.map {
-            ($0.fd, Int16(POLLIN) | ($0.output.isEmpty ? 0 : Int16(POLLOUT)))
-        }
+        (listenFD >= 0 ? [(listenFD, Int16(POLLIN))] : [])
+            + connections.values.map {
+                ($0.fd, Int16(POLLIN) | ($0.output.isEmpty ? 0 : Int16(POLLOUT)))
+            }
     }
 
     /// Handles readiness on `fd` (one of ``pollRequests``); returns the events for the job.

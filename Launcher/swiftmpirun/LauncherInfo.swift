@@ -13,9 +13,10 @@ enum LauncherInfo {
         var nodes: Int32 = 0
         var source: UnsafePointer<CChar>?
         let numaError = cshims_numa_node_count(&nodes, &source)
-        lines.append(numaError == 0
-            ? "numa: \(nodes) node(s) (from \(String(cString: source!)))"
-            : "numa: unknown (\(SystemError.text(numaError)))")
+        lines.append(
+            numaError == 0
+                ? "numa: \(nodes) node(s) (from \(String(cString: source!)))"
+                : "numa: unknown (\(SystemError.text(numaError)))")
         lines.append("transports:")
         lines.append("  self: available")
         lines.append("  shared memory: \(sharedMemoryStatus())")

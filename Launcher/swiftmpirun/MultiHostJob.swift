@@ -147,8 +147,10 @@ final class MultiHostJob {
             throw error
         }
         defer { close(stdinPipe.read); close(outPipe.write) }
-        switch spawnProcess(program, arguments: command, environment: currentEnvironment(), stdin: stdinPipe.read,
-                            stdout: outPipe.write, stderr: outPipe.write, cpu: nil) {
+        switch spawnProcess(
+            program, arguments: command, environment: currentEnvironment(), stdin: stdinPipe.read,
+            stdout: outPipe.write, stderr: outPipe.write, cpu: nil)
+        {
         case .success(let pid):
             link.agentPID = pid
         case .failure(let error):
@@ -172,9 +174,10 @@ final class MultiHostJob {
         guard cshims_accept_nonblocking(listenFD, &fd) == 0 else { return }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         do {
-            let index = Int(try handshake.accept(fd, id: UInt32.max, deadline: Handshake.now() + 5) { claimed in
-                Int(claimed) < self.links.count && self.links[Int(claimed)].fd < 0
-            })
+            let index = Int(
+                try handshake.accept(fd, id: UInt32.max, deadline: Handshake.now() + 5) { claimed in
+                    Int(claimed) < self.links.count && self.links[Int(claimed)].fd < 0
+                })
             let link = links[index]
             link.fd = fd
             let spec = LaunchSpec(
@@ -223,15 +226,20 @@ final class MultiHostJob {
         case .output:
             guard let stream = frame.payload.first, stream == 1 || stream == 2 else { throw WireupError.malformed("output stream") }
             let key = rank * 2 + Int(stream) - 1
-            var relay = rankRelays[key] ?? OutputRelay(sourceFD: -1, destinationFD: stream == 1 ? STDOUT_FILENO : STDERR_FILENO,
-                                                       prefix: plan.tagOutput ? "[\(rank)] " : nil)
+            var relay =
+                rankRelays[key]
+                ?? OutputRelay(
+                    sourceFD: -1, destinationFD: stream == 1 ? STDOUT_FILENO : STDERR_FILENO,
+                    prefix: plan.tagOutput ? "[\(rank)] " : nil)
             relay.append(frame.payload.dropFirst())
             rankRelays[key] = relay
         case .exited:
             guard let status = Int32(text) else { throw WireupError.malformed("exit status '\(text)'") }
             ranks[rank].exited = true
-            if let verdict = failureVerdict(rank: rank, pid: ranks[rank].pid, waitStatus: status, initialized: ranks[rank].initialized,
-                                            finalized: ranks[rank].finalized, host: link.name) {
+            if let verdict = failureVerdict(
+                rank: rank, pid: ranks[rank].pid, waitStatus: status, initialized: ranks[rank].initialized,
+                finalized: ranks[rank].finalized, host: link.name)
+            {
                 end(status: verdict.status, line: verdict.line)
             }
         case .failed:
@@ -239,9 +247,12 @@ final class MultiHostJob {
             end(status: 1, line: "rank \(rank) on \(link.name): \(text); job aborted")
         case .keyValue:
             let fd = link.fd
-            for event in server.handleForwarded(rank: rank, bytes: frame.payload, reply: { bytes in
-                try? UnixSocket.sendAll(fd, LinkFrame(.keyValue, rank: rank, payload: bytes).encoded)
-            }) {
+            for event in server.handleForwarded(
+                rank: rank, bytes: frame.payload,
+                reply: { bytes in
+                    try? UnixSocket.sendAll(fd, LinkFrame(.keyValue, rank: rank, payload: bytes).encoded)
+                })
+            {
                 switch event {
                 case .hello(let rank, _): ranks[rank].initialized = true
                 case .finalized(let rank): ranks[rank].finalized = true
@@ -299,7 +310,9 @@ final class MultiHostJob {
                 if result == link.agentPID {
                     link.agentExited = true
                     if link.fd < 0 && !link.closed {  // the daemon never connected: its host's ranks never started
-                        end(status: 1, line: "could not start the daemon on host \(link.name): the launch agent exited with status \((status >> 8) & 0xff); job aborted")
+                        end(
+                            status: 1,
+                            line: "could not start the daemon on host \(link.name): the launch agent exited with status \((status >> 8) & 0xff); job aborted")
                         link.closed = true
                         markExited(host: links.firstIndex { $0 === link }!)
                     }

@@ -6,8 +6,10 @@ import Glibc
 /// Starts `path` with `arguments` and `environment` on the given standard streams (see
 /// `cshims_spawn`: own process group, SIGKILL when the parent dies, CPU binding, clean signals).
 /// Returns the pid, or the errno of the failed start.
-func spawnProcess(_ path: String, arguments: [String], environment: [String], stdin: Int32, stdout: Int32,
-                  stderr: Int32, cpu: Int32?) -> Result<pid_t, SpawnError> {
+func spawnProcess(
+    _ path: String, arguments: [String], environment: [String], stdin: Int32, stdout: Int32,
+    stderr: Int32, cpu: Int32?
+) -> Result<pid_t, SpawnError> {
     var pid: pid_t = 0
     let error = withCStrings(arguments) { argv in
         withCStrings(environment) { envp in
@@ -80,8 +82,10 @@ func currentEnvironment() -> [String] {
 
 /// Describes how a process ended, for the launcher's one-line verdict: nil when it succeeded.
 /// `finalized`/`initialized` apply the rule that a rank exiting 0 after initialize without finalize fails.
-func failureVerdict(rank: Int, pid: pid_t, waitStatus status: Int32, initialized: Bool, finalized: Bool,
-                    host: String? = nil) -> (status: Int32, line: String)? {
+func failureVerdict(
+    rank: Int, pid: pid_t, waitStatus status: Int32, initialized: Bool, finalized: Bool,
+    host: String? = nil
+) -> (status: Int32, line: String)? {
     let who = "rank \(rank) (pid \(pid)\(host.map { " on \($0)" } ?? ""))"
     let signal = status & 0x7f
     let code = (status >> 8) & 0xff

@@ -16,8 +16,9 @@ enum SwiftMPIRun {
     static func main() {
         let options: LaunchOptions
         do {
-            options = try LaunchOptions.parse(Array(CommandLine.arguments.dropFirst()),
-                                              environment: { getenv($0).map { String(cString: $0) } })
+            options = try LaunchOptions.parse(
+                Array(CommandLine.arguments.dropFirst()),
+                environment: { getenv($0).map { String(cString: $0) } })
         } catch {
             report("\(error) (see swiftmpirun --help)")
             exitLauncher(2)
@@ -72,8 +73,10 @@ enum SwiftMPIRun {
                 outputDirectory: options.outputDirectory, binding: options.binding, timeout: options.timeout)
             if let hosts {
                 let hostPlan = HostPlan(hosts: hosts, rankCount: rankCount, mapping: options.mapping)
-                return try MultiHostJob(plan: plan, hosts: hostPlan, launchAgent: agent, tcpInterface: options.tcpInterface,
-                                        agentForLocalHost: insideAllocation).run()
+                return try MultiHostJob(
+                    plan: plan, hosts: hostPlan, launchAgent: agent, tcpInterface: options.tcpInterface,
+                    agentForLocalHost: insideAllocation
+                ).run()
             }
             return try Job(plan: plan).run()
         }

@@ -49,8 +49,10 @@ extension Communicator {
 
     /// Sends `buffer`'s contents and replaces them with the received message (MPI_Sendrecv_replace).
     @discardableResult
-    public func sendrecvReplace<T: BitwiseCopyable>(_ buffer: inout [T], to destination: Int, sendTag: Int,
-                                                    from source: Int, recvTag: Int) throws -> Status {
+    public func sendrecvReplace<T: BitwiseCopyable>(
+        _ buffer: inout [T], to destination: Int, sendTag: Int,
+        from source: Int, recvTag: Int
+    ) throws -> Status {
         let outgoing = buffer
         return try sendrecv(outgoing, to: destination, sendTag: sendTag, into: &buffer, from: source, recvTag: recvTag)
     }

@@ -99,12 +99,17 @@ extension Communicator {
     /// A persistent send (MPI_Send_init and friends): `start()` sends `buffer` to `destination` each
     /// time, in `mode` (`.standard`, `.buffered`, `.synchronous` or `.ready`). `buffer` must stay
     /// valid while the request exists.
-    public func sendInit<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int,
-                                             mode: Mode = .standard) throws -> Request {
+    public func sendInit<T: BitwiseCopyable>(
+        _ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int,
+        mode: Mode = .standard
+    ) throws -> Request {
         _ = try checkDestination(destination, "sendInit")
         try checkSendTag(tag, "sendInit")
-        return Request(runtime: runtime, persistent: .send(self, UnsafeRawBufferPointer(buffer), nil,
-                                                           destination: destination, tag: tag, mode.engineMode))
+        return Request(
+            runtime: runtime,
+            persistent: .send(
+                self, UnsafeRawBufferPointer(buffer), nil,
+                destination: destination, tag: tag, mode.engineMode))
     }
 
     /// A persistent send of an array, which the request keeps alive (MPI_Send_init).
@@ -129,8 +134,10 @@ extension Communicator {
         }
     }
 
-    private func startArraySend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int, mode: SendMode,
-                                                    _ call: StaticString) throws -> Request {
+    private func startArraySend<T: BitwiseCopyable>(
+        _ values: [T], to destination: Int, tag: Int, mode: SendMode,
+        _ call: StaticString
+    ) throws -> Request {
         let box = ArrayBox(values)
         return try startSend(box.bytes, keepAlive: box, to: destination, tag: tag, mode: mode, call)
     }

@@ -109,10 +109,14 @@ final class CommunicatorState: @unchecked Sendable {
         if sharedChannelResolved { return sharedChannel }
         sharedChannelResolved = true
         guard runtime.sharedCollectives else { return nil }
-        sharedChannel = SharedCollectiveChannel.make(engine: runtime.engine, context: context, worldRanks: worldRanks,
-                                                     rank: group.rank ?? 0)
+        sharedChannel = SharedCollectiveChannel.make(
+            engine: runtime.engine, context: context, worldRanks: worldRanks,
+            rank: group.rank ?? 0)
         if runtime.debug {
-            report("rank \(runtime.rank): communicator of context \(context) (\(worldRanks.count) ranks): small collectives \(sharedChannel == nil ? "by messages" : "through shared memory")")
+            report(
+                "rank \(runtime.rank): communicator of context \(context) (\(worldRanks.count) ranks): small collectives "
+                    + "\(sharedChannel == nil ? "by messages" : "through shared memory")"
+            )
         }
         return sharedChannel
     }

@@ -4,8 +4,10 @@
 extension Communicator {
     /// A blocking send of `bytes` in `mode`. Standard and ready sends of small messages write straight
     /// into the peer's ring and allocate nothing.
-    func blockingSend(_ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int, mode: SendMode,
-                      _ call: StaticString) throws {
+    func blockingSend(
+        _ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int, mode: SendMode,
+        _ call: StaticString
+    ) throws {
         guard try checkDestination(destination, call) else { return }
         try checkSendTag(tag, call)
         if mode == .buffered {
@@ -25,8 +27,10 @@ extension Communicator {
     /// the wire returns an already complete request (the data has been copied); otherwise the request
     /// owns a pooled operation, returned to the pool when the request settles. The request itself is
     /// reused from the engine's pool when possible (``Request/make(_:send:status:)``).
-    func startSend(_ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
-                   mode: SendMode, _ call: StaticString) throws -> Request {
+    func startSend(
+        _ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
+        mode: SendMode, _ call: StaticString
+    ) throws -> Request {
         guard try checkDestination(destination, call) else { return Request(completed: .procNull) }
         try checkSendTag(tag, call)
         let status = Status(source: destination, tag: tag, byteCount: bytes.count)
@@ -76,8 +80,10 @@ extension Communicator {
     }
 
     /// Posts a receive and returns its request.
-    func startReceive(_ buffer: UnsafeMutableRawBufferPointer, keepAlive: AnyObject?, from source: Int, tag: Int,
-                      _ call: StaticString) throws -> Request {
+    func startReceive(
+        _ buffer: UnsafeMutableRawBufferPointer, keepAlive: AnyObject?, from source: Int, tag: Int,
+        _ call: StaticString
+    ) throws -> Request {
         guard try checkSource(source, call) else { return Request(completed: .procNull) }
         try checkReceiveTag(tag, call)
         return try runtime.withEngine(call) { engine in

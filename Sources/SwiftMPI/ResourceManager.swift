@@ -38,9 +38,10 @@ enum ResourceManager {
             // Shared-memory names must be the same for the ranks of a node and unique per job step:
             // the job id ("job.step", "job+offset.step") hex-encoded, so no two ids collide.
             let job = "pmi" + Hex.encode(Array(pmi.jobID.utf8.prefix(48)))
-            var launch = LaunchParameters(rank: pmi.rank, size: pmi.size, localRank: local.firstIndex(of: pmi.rank)!,
-                                          localSize: local.count, jobID: job, keyValueSocket: "", secret: secret,
-                                          oversubscribed: local.count > processors)
+            var launch = LaunchParameters(
+                rank: pmi.rank, size: pmi.size, localRank: local.firstIndex(of: pmi.rank)!,
+                localSize: local.count, jobID: job, keyValueSocket: "", secret: secret,
+                oversubscribed: local.count > processors)
             launch.hostID = "node\(node)"
             launch.hostCount = Set(nodes).count
             return (launch, pmi)
@@ -68,8 +69,9 @@ enum ResourceManager {
             let secret = try shareSecret(through: pmix, rank: pmix.rank)
             let processors = nodeProcessors()
             let job = "pmix" + Hex.encode(Array(pmix.namespace.utf8.prefix(48)))
-            var launch = LaunchParameters(rank: pmix.rank, size: size, localRank: localRank, localSize: localSize,
-                                          jobID: job, keyValueSocket: "", secret: secret, oversubscribed: localSize > processors)
+            var launch = LaunchParameters(
+                rank: pmix.rank, size: size, localRank: localRank, localSize: localSize,
+                jobID: job, keyValueSocket: "", secret: secret, oversubscribed: localSize > processors)
             launch.hostID = "node\(node)"
             launch.hostCount = nodes
             return (launch, pmix)
@@ -128,8 +130,11 @@ enum ResourceManager {
     /// is a singleton).
     static func unsupportedLaunch() -> String? {
         if let tasks = WireupEnvironment.value("SLURM_STEP_NUM_TASKS").flatMap({ Int($0) }), tasks > 1,
-           WireupEnvironment.value("SLURM_PROCID") != nil {
-            return "srun started \(tasks) tasks without a process-management interface, so none can find the others; use srun --mpi=pmi2 (or set MpiDefault=pmi2 in slurm.conf)"
+            WireupEnvironment.value("SLURM_PROCID") != nil
+        {
+            return
+                "srun started \(tasks) tasks without a process-management interface, so none can find the others; use srun --mpi=pmi2 (or set "
+                + "MpiDefault=pmi2 in slurm.conf)"
         }
         return nil
     }

@@ -61,7 +61,11 @@ final class Runtime: @unchecked Sendable {
         }
         while true {
             lock.lock()
-            let finished = done(engine) || { engine.progress(); return done(engine) }()
+            let finished =
+                done(engine)
+                || {
+                    engine.progress(); return done(engine)
+                }()
             lock.unlock()
             if finished { return }
             sched_yield()
@@ -102,10 +106,12 @@ final class Runtime: @unchecked Sendable {
         } else if let reason = ResourceManager.unsupportedLaunch() {
             throw MPIError(.wireup, "MPI.initialize(): \(reason)")
         } else {
-            let engine = Engine(rank: 0, routes: Routes(rank: 0, routes: [.own]),
-                                singleCopyAllowed: false, singleCopyThreshold: settings.singleCopyThreshold,
-                                yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: false))
-            runtime = Runtime(rank: 0, size: 1, threadLevel: threadLevel, keyValue: nil, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives)
+            let engine = Engine(
+                rank: 0, routes: Routes(rank: 0, routes: [.own]),
+                singleCopyAllowed: false, singleCopyThreshold: settings.singleCopyThreshold,
+                yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: false))
+            runtime = Runtime(
+                rank: 0, size: 1, threadLevel: threadLevel, keyValue: nil, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives)
         }
         current = runtime
         let group = Group(worldRanks: Array(0..<runtime.size), myWorldRank: runtime.rank)
@@ -114,8 +120,10 @@ final class Runtime: @unchecked Sendable {
 
     /// Wire-up under a resource manager: a rank that fails here ends the whole job through the
     /// manager, since the others would wait in a fence forever.
-    private static func joinOrAbort(_ launch: LaunchParameters, exchange: any WireupExchange, settings: RuntimeSettings,
-                                    threadLevel: ThreadLevel) throws(MPIError) -> Runtime {
+    private static func joinOrAbort(
+        _ launch: LaunchParameters, exchange: any WireupExchange, settings: RuntimeSettings,
+        threadLevel: ThreadLevel
+    ) throws(MPIError) -> Runtime {
         do {
             return try join(launch, exchange: exchange, settings: settings, threadLevel: threadLevel)
         } catch {
@@ -128,8 +136,10 @@ final class Runtime: @unchecked Sendable {
     /// endpoint; fence; choose each peer's route (same host: shared memory unless TCP is forced; other
     /// hosts: TCP); attach to the peers' segments and probe Cross Memory Attach; open and authenticate
     /// the TCP connections; fence again, and unlink the segment's name.
-    private static func join(_ launch: LaunchParameters, exchange client: any WireupExchange, settings: RuntimeSettings,
-                             threadLevel: ThreadLevel) throws(MPIError) -> Runtime {
+    private static func join(
+        _ launch: LaunchParameters, exchange client: any WireupExchange, settings: RuntimeSettings,
+        threadLevel: ThreadLevel
+    ) throws(MPIError) -> Runtime {
         let rank = launch.rank
         func wireup<R>(_ step: String, _ body: () throws -> R) throws(MPIError) -> R {
             do { return try body() } catch { throw MPIError(.wireup, "MPI.initialize(): rank \(rank) \(step): \(error)") }
@@ -144,9 +154,10 @@ final class Runtime: @unchecked Sendable {
         var verbsUnavailable: String?
         if launch.size > 1 && (forceVerbs || (multiHost && settings.transport == "auto")) {
             do {
-                verbs = try VerbsTransport(rank: rank, size: launch.size, peerCandidates: Array(0..<launch.size),
-                                           device: settings.verbsDevice, port: settings.verbsPort, gidIndex: settings.verbsGIDIndex,
-                                           registrationCache: settings.verbsRegistrationCache)
+                verbs = try VerbsTransport(
+                    rank: rank, size: launch.size, peerCandidates: Array(0..<launch.size),
+                    device: settings.verbsDevice, port: settings.verbsPort, gidIndex: settings.verbsGIDIndex,
+                    registrationCache: settings.verbsRegistrationCache)
             } catch {
                 if forceVerbs {
                     throw MPIError(.wireup, "MPI.initialize(): SWIFTMPI_TRANSPORT=verbs, but rank \(rank) on \(launch.hostID) cannot use RDMA verbs: \(error)")
@@ -157,8 +168,9 @@ final class Runtime: @unchecked Sendable {
         var sharedMemory: SharedMemoryTransport?
         if launch.localSize > 1 && !forceTCP && !forceVerbs {
             sharedMemory = try wireup("could not create its shared-memory segment") {
-                try SharedMemoryTransport(jobID: launch.jobID, localRank: launch.localRank, localSize: launch.localSize,
-                                          sharedAreaBytes: SharedArea.byteCount)
+                try SharedMemoryTransport(
+                    jobID: launch.jobID, localRank: launch.localRank, localSize: launch.localSize,
+                    sharedAreaBytes: SharedArea.byteCount)
             }
         }
         var tcp: TCPTransport?
@@ -184,8 +196,9 @@ final class Runtime: @unchecked Sendable {
                 }
                 let hostText = String(decoding: host, as: UTF8.self)
                 let local = Int(hostText.prefix { $0 != " " }) ?? -1
-                return Peer(pid: Int32(truncatingIfNeeded: decode(pid)), host: String(hostText.drop { $0 != " " }.dropFirst()),
-                            localRank: local, endpoint: try client.get("tcp/\(peer)").map { String(decoding: $0, as: UTF8.self) })
+                return Peer(
+                    pid: Int32(truncatingIfNeeded: decode(pid)), host: String(hostText.drop { $0 != " " }.dropFirst()),
+                    localRank: local, endpoint: try client.get("tcp/\(peer)").map { String(decoding: $0, as: UTF8.self) })
             }
         }
         // Verbs between two ranks when both opened a port and the ports share a fabric (a rank that
@@ -195,7 +208,8 @@ final class Runtime: @unchecked Sendable {
             for peer in 0..<launch.size where peer != rank {
                 let published = try wireup("could not read rank \(peer)'s verbs address") { try client.get("verbs/\(peer)") }
                 if let published, let address = VerbsTransport.Address(decoding: published, size: launch.size),
-                   verbs.portSummary.sharesFabric(with: address) {
+                    verbs.portSummary.sharesFabric(with: address)
+                {
                     verbsAddresses[peer] = address
                 } else if forceVerbs {
                     throw MPIError(.wireup, "MPI.initialize(): SWIFTMPI_TRANSPORT=verbs, but rank \(peer) published no RDMA port on this rank's fabric")
@@ -223,7 +237,8 @@ final class Runtime: @unchecked Sendable {
             }
             // Probe Cross Memory Attach once: read a word out of another local rank's memory.
             if settings.singleCopyEnabled, let peer = worldRankOfLocal.first(where: { $0 != rank && $0 >= 0 }),
-               let value = try? client.get("probe/\(peer)") {
+                let value = try? client.get("probe/\(peer)")
+            {
                 var word: UInt64 = 0
                 let result = withUnsafeMutableBytes(of: &word) {
                     sharedMemory.read(from: peer, remote: RemoteMemory(address: decode(value)), into: $0, token: 0)
@@ -248,18 +263,26 @@ final class Runtime: @unchecked Sendable {
         try wireup("could not finish wire-up") { try client.fence() }
         sharedMemory?.unlinkOwnSegment()
         withExtendedLifetime(probeWord) {}
-        let engine = Engine(rank: rank, routes: Routes(rank: rank, routes: routes, sharedMemory: sharedMemory, tcp: tcp, verbs: verbs),
-                            singleCopyAllowed: singleCopyAllowed, singleCopyThreshold: settings.singleCopyThreshold,
-                            yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: launch.oversubscribed))
+        let engine = Engine(
+            rank: rank, routes: Routes(rank: rank, routes: routes, sharedMemory: sharedMemory, tcp: tcp, verbs: verbs),
+            singleCopyAllowed: singleCopyAllowed, singleCopyThreshold: settings.singleCopyThreshold,
+            yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: launch.oversubscribed))
         engine.sharedCopyAllowed = settings.sharedCopyEnabled
         engine.hostIndex = peers.firstIndex { $0.host == launch.hostID } ?? 0  // lowest world rank on this host
         if settings.debug {
             let described = engine.routes.capabilities.enumerated().map { peer, capabilities in "\(peer):\(capabilities.name)" }
                 .joined(separator: " ")
             let verbsText = verbs.map { "verbs \($0.portSummary.summary)" } ?? "verbs unused\(verbsUnavailable.map { " (\($0))" } ?? "")"
-            report("rank \(rank) on \(launch.hostID): routes \(described); shm eager limit \(sharedMemory?.capabilities.eagerLimit ?? 0) B, single copy \(singleCopyAllowed ? "from \(settings.singleCopyThreshold) B, shared by both ranks \(settings.sharedCopyEnabled ? "from \(SharedCopy.threshold) B" : "never")" : "off"), tcp \(tcp?.endpoint ?? "unused"), \(verbsText), waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
+            let sharedCopyText = settings.sharedCopyEnabled ? "from \(SharedCopy.threshold) B" : "never"
+            let singleCopyText = singleCopyAllowed ? "from \(settings.singleCopyThreshold) B, shared by both ranks \(sharedCopyText)" : "off"
+            report(
+                "rank \(rank) on \(launch.hostID): routes \(described); shm eager limit \(sharedMemory?.capabilities.eagerLimit ?? 0) B, "
+                    + "single copy \(singleCopyText), tcp \(tcp?.endpoint ?? "unused"), \(verbsText), "
+                    + "waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
         }
-        return Runtime(rank: rank, size: launch.size, threadLevel: threadLevel, keyValue: client, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives)
+        return Runtime(
+            rank: rank, size: launch.size, threadLevel: threadLevel, keyValue: client, engine: engine, debug: settings.debug,
+            sharedCollectives: settings.sharedCollectives)
     }
 
     static func stop() throws(MPIError) {
@@ -280,7 +303,10 @@ final class Runtime: @unchecked Sendable {
         }
         if runtime.debug, runtime.engine.routes.sharedMemory != nil {
             let engine = runtime.engine
-            report("rank \(runtime.rank): shared copies received \(engine.sharedCopyCounts.received) (chunks read \(engine.sharedCopyCounts.chunksRead)), chunks written for receivers \(engine.sharedCopyCounts.chunksWritten)")
+            report(
+                "rank \(runtime.rank): shared copies received \(engine.sharedCopyCounts.received) (chunks read \(engine.sharedCopyCounts.chunksRead)), "
+                    + "chunks written for receivers \(engine.sharedCopyCounts.chunksWritten)"
+            )
         }
         if runtime.debug {
             for line in runtime.engine.routes.statistics { report("rank \(runtime.rank): \(line)") }

@@ -43,7 +43,7 @@ public final class SharedMemoryTransport: Transport {
     // The rings' private indices live in manually allocated memory, not in Swift arrays: a mutating
     // access to an array property of a class stays open across the `deliver` callback and so costs a
     // dynamic exclusivity check per message (measured: about a third of a 0-byte ping-pong).
-    @usableFromInline let inbound: UnsafeMutableBufferPointer<SlotRing>   // index: sender's local rank
+    @usableFromInline let inbound: UnsafeMutableBufferPointer<SlotRing>  // index: sender's local rank
     @exclusivity(unchecked) @usableFromInline var outbound: UnsafeMutableBufferPointer<SlotRing>  // index: receiver's local rank
     @exclusivity(unchecked) @usableFromInline var pollStart = 0
     /// The world rank of each local rank, and the local rank of each world rank (-1: not on this host).
@@ -68,8 +68,10 @@ public final class SharedMemoryTransport: Transport {
 
     /// Creates this rank's segment. Peers attach later with ``attachPeers()``.
     /// `sharedAreaBytes` are added after the rings for the layer above (``sharedArea(ofPeer:)``).
-    public init(jobID: String, localRank: Int, localSize: Int, sharedAreaBytes: Int = 0,
-                slotCount: Int = defaultSlotCount, stride: Int = defaultStride) throws(TransportError) {
+    public init(
+        jobID: String, localRank: Int, localSize: Int, sharedAreaBytes: Int = 0,
+        slotCount: Int = defaultSlotCount, stride: Int = defaultStride
+    ) throws(TransportError) {
         self.localRank = localRank
         self.localSize = localSize
         self.slotCount = slotCount

@@ -151,4 +151,3 @@ public struct SlotRing {
         return true
     }
 }
-

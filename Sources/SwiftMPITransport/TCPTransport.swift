@@ -142,9 +142,10 @@ public final class TCPTransport: Transport {
             guard cshims_accept_nonblocking(listenFD, &fd) == 0 else { continue }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
             do {
-                let peer = Int(try handshake.accept(fd, id: UInt32(rank), deadline: min(deadline, Handshake.now() + 5)) {
-                    missing.contains(Int($0))
-                })
+                let peer = Int(
+                    try handshake.accept(fd, id: UInt32(rank), deadline: min(deadline, Handshake.now() + 5)) {
+                        missing.contains(Int($0))
+                    })
                 missing.remove(peer)
                 try adopt(fd, peer: peer)
             } catch {
@@ -189,8 +190,10 @@ public final class TCPTransport: Transport {
     /// True while part of a payload from ``trySendKeepingPayload(to:kind:header:payload:)`` is unsent.
     public func isSendingCallerMemory(to peer: Int) -> Bool { isBorrowing(peer) }
 
-    private func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer,
-                         borrowing: Bool) -> Bool {
+    private func trySend(
+        to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer,
+        borrowing: Bool
+    ) -> Bool {
         guard let connection = connections[peer] else { return true }  // failed peer: dropped, reported by poll
         if connection.hasUnsent {
             flush(connection, peer: peer)
@@ -200,8 +203,10 @@ public final class TCPTransport: Transport {
         let total = Self.frameHeaderLength + payload.count
         let outcome: Result<Int, SystemCallError> = withUnsafeMutableBytes(of: &frame) { head in
             // Header and payload leave in one system call, without copying or allocating.
-            var vectors = (iovec(iov_base: head.baseAddress, iov_len: Self.frameHeaderLength),
-                           iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count))
+            var vectors = (
+                iovec(iov_base: head.baseAddress, iov_len: Self.frameHeaderLength),
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count)
+            )
             return withUnsafeMutableBytes(of: &vectors) { iov in
                 var message = msghdr()
                 message.msg_iov = iov.baseAddress!.assumingMemoryBound(to: iovec.self)
@@ -253,7 +258,9 @@ public final class TCPTransport: Transport {
             do {
                 let sent = try connection.pending.withUnsafeBytes { bytes throws(SystemCallError) in
                     try nonblockingSystemCall("send") {
-                        send(connection.fd, bytes.baseAddress! + connection.pendingStart, bytes.count - connection.pendingStart, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                        send(
+                            connection.fd, bytes.baseAddress! + connection.pendingStart, bytes.count - connection.pendingStart,
+                            Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
                     }
                 }
                 guard case .done(let n) = sent, n > 0 else { return }
@@ -302,8 +309,10 @@ public final class TCPTransport: Transport {
     /// Reads what has arrived and hands each whole frame to `deliver` (sender's rank, kind, header,
     /// payload valid during the call), large frames read straight to where `place` says. Returns the
     /// number of frames delivered.
-    public func poll(place: Placement = { _, _, _, _ in nil },
-                     _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
+    public func poll(
+        place: Placement = { _, _, _, _ in nil },
+        _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void
+    ) -> Int {
         var delivered = 0
         for peer in 0..<size {
             guard let connection = connections[peer] else { continue }
@@ -315,13 +324,18 @@ public final class TCPTransport: Transport {
         return delivered
     }
 
-    private func receive(_ connection: Connection, peer: Int, _ place: Placement,
-                         _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
+    private func receive(
+        _ connection: Connection, peer: Int, _ place: Placement,
+        _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void
+    ) -> Int {
         if connection.directRemaining > 0 { return receiveDirect(connection, peer: peer, deliver) }
         makeRoom(connection)
         let input = connection.input
-        guard let n = receiveBytes(connection, peer: peer, into: input.baseAddress! + connection.inputEnd,
-                                   count: input.count - connection.inputEnd) else { return 0 }
+        guard
+            let n = receiveBytes(
+                connection, peer: peer, into: input.baseAddress! + connection.inputEnd,
+                count: input.count - connection.inputEnd)
+        else { return 0 }
         connection.inputEnd += n
         var delivered = 0
         while connection.inputEnd - connection.inputStart >= Self.frameHeaderLength {
@@ -357,8 +371,10 @@ public final class TCPTransport: Transport {
     }
 
     /// Reads more of a large frame straight to its destination; delivers it once complete.
-    private func receiveDirect(_ connection: Connection, peer: Int,
-                               _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
+    private func receiveDirect(
+        _ connection: Connection, peer: Int,
+        _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void
+    ) -> Int {
         guard let n = receiveBytes(connection, peer: peer, into: connection.directNext!, count: connection.directRemaining) else { return 0 }
         connection.directNext! += n
         connection.directRemaining -= n

@@ -117,8 +117,10 @@ public struct TransportCapabilities: Sendable {
     public var canWaitForInput: Bool
 
     /// Creates a description; bulk access, atomics and the rest default to none.
-    public init(name: String, maxPayload: Int, eagerLimit: Int? = nil, peerRead: BulkAccess = .none, peerWrite: BulkAccess = .none,
-                remoteAtomics: Bool = false, sendsFromCallerMemory: Bool = false, canWaitForInput: Bool = false) {
+    public init(
+        name: String, maxPayload: Int, eagerLimit: Int? = nil, peerRead: BulkAccess = .none, peerWrite: BulkAccess = .none,
+        remoteAtomics: Bool = false, sendsFromCallerMemory: Bool = false, canWaitForInput: Bool = false
+    ) {
         self.name = name
         self.maxPayload = maxPayload
         self.eagerLimit = min(eagerLimit ?? maxPayload, maxPayload)

@@ -97,7 +97,11 @@ final class VerbsRegistrationCache {
         registrations += 1
         if enabled { evictIfFull() }
         let entry = Entry(start: start, end: end, region: region, lkey: lkey, rkey: rkey, users: 1, lastUse: clock)
-        let slot = entries.firstIndex { $0 == nil } ?? { entries.append(nil); return entries.count - 1 }()
+        let slot =
+            entries.firstIndex { $0 == nil }
+            ?? {
+                entries.append(nil); return entries.count - 1
+            }()
         entries[slot] = entry
         return .success(Handle(slot: slot, lkey: lkey, rkey: rkey))
     }

@@ -65,8 +65,10 @@ public final class VerbsTransport: Transport {
             pairs = (0..<size).map { peer in
                 bytes.withUnsafeBytes { raw in
                     let at = head + peer * VerbsTransport.pairEntryLength
-                    return (UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)),
-                            UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self)))
+                    return (
+                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)),
+                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self))
+                    )
                 }
             }
         }
@@ -155,8 +157,9 @@ public final class VerbsTransport: Transport {
     /// Registers `bytes` (a cache hit when the buffer was sent before) for peers' RDMA reads.
     public func expose(_ bytes: UnsafeRawBufferPointer) -> ExposedMemory? {
         guard let handle = register(bytes) else { return nil }
-        return ExposedMemory(remote: RemoteMemory(address: UInt64(UInt(bitPattern: bytes.baseAddress)), key: handle.remoteKey),
-                             registration: handle.cache.slot)
+        return ExposedMemory(
+            remote: RemoteMemory(address: UInt64(UInt(bitPattern: bytes.baseAddress)), key: handle.remoteKey),
+            registration: handle.cache.slot)
     }
 
     /// Gives back a registration from ``expose(_:)``.
@@ -196,8 +199,10 @@ public final class VerbsTransport: Transport {
     public var registrationCacheOffReason: String? { cache.offReason }
 
     /// Opens the port and creates one queue pair for each peer in `peerCandidates` (unconnected).
-    public init(rank: Int, size: Int, peerCandidates: [Int], device: String?, port: Int, gidIndex: Int,
-                registrationCache: Bool) throws(TransportError) {
+    public init(
+        rank: Int, size: Int, peerCandidates: [Int], device: String?, port: Int, gidIndex: Int,
+        registrationCache: Bool
+    ) throws(TransportError) {
         self.rank = rank
         self.size = size
         var opened: OpaquePointer?
@@ -219,8 +224,9 @@ public final class VerbsTransport: Transport {
         for peer in peerCandidates where peer != rank {
             var qp: UnsafeMutableRawPointer?
             var inline: UInt32 = 0
-            let error = cshims_verbs_create_qp(opened, Int32(Self.sendSlotsPerPeer + Self.readsPerPeer + 4),
-                                               Int32(Self.receivesPerPeer), 256, &qp, &numbers[peer], &inline)
+            let error = cshims_verbs_create_qp(
+                opened, Int32(Self.sendSlotsPerPeer + Self.readsPerPeer + 4),
+                Int32(Self.receivesPerPeer), 256, &qp, &numbers[peer], &inline)
             guard error == 0, let qp else {
                 for case let earlier? in made { cshims_verbs_destroy_qp(earlier.qp) }
                 cshims_verbs_close(opened)
@@ -279,8 +285,9 @@ public final class VerbsTransport: Transport {
         let sendError = cshims_verbs_register(endpoint, sendRegion.baseAddress, sendRegion.count, &sendMR, &sendKey, &unusedRemoteKey)
         guard receiveError == 0, sendError == 0 else {
             let error = receiveError != 0 ? receiveError : sendError
-            throw TransportError("cannot register \((receiveRegion.count + sendRegion.count) >> 10) KiB of packet buffers: \(String(cString: strerror(error)))"
-                                 + (error == ENOMEM || error == EPERM ? " (raise the locked-memory limit: ulimit -l unlimited)" : ""), errno: error)
+            throw TransportError(
+                "cannot register \((receiveRegion.count + sendRegion.count) >> 10) KiB of packet buffers: \(String(cString: strerror(error)))"
+                    + (error == ENOMEM || error == EPERM ? " (raise the locked-memory limit: ulimit -l unlimited)" : ""), errno: error)
         }
         for (index, peer) in peersToConnect.enumerated() {
             guard let state = peers[peer] else { throw TransportError("no queue pair was made for rank \(peer)") }
@@ -290,10 +297,14 @@ public final class VerbsTransport: Transport {
             slotOfPeer[peer] = index
             var port = remote.port
             var reason = [CChar](repeating: 0, count: 256)
-            let error = cshims_verbs_connect_qp(endpoint, state.qp, &port, remote.pairs[rank].number, remote.pairs[rank].psn,
-                                                psns[peer], &reason, reason.count)
+            let error = cshims_verbs_connect_qp(
+                endpoint, state.qp, &port, remote.pairs[rank].number, remote.pairs[rank].psn,
+                psns[peer], &reason, reason.count)
             guard error == 0 else {
-                throw TransportError("connecting to rank \(peer) (\(remote.summary)): \(String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))", errno: error)
+                throw TransportError(
+                    "connecting to rank \(peer) (\(remote.summary)): "
+                        + "\(String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))",
+                    errno: error)
             }
             for slot in 0..<Self.receivesPerPeer {
                 guard post(receive: slot, peer: peer) else { throw TransportError("ibv_post_recv for rank \(peer) failed") }
@@ -319,8 +330,9 @@ public final class VerbsTransport: Transport {
     }
 
     private func post(receive slot: Int, peer: Int) -> Bool {
-        cshims_verbs_post_receive(peers[peer]!.qp, Self.workID(.receive, peer, slot), receiveBuffer(peer, slot),
-                                  UInt32(Self.slotSize), receiveKey) == 0
+        cshims_verbs_post_receive(
+            peers[peer]!.qp, Self.workID(.receive, peer, slot), receiveBuffer(peer, slot),
+            UInt32(Self.slotSize), receiveKey) == 0
     }
 
     // MARK: - Data path
@@ -346,8 +358,9 @@ public final class VerbsTransport: Transport {
         frame.storeBytes(of: header, toByteOffset: 8, as: PacketHeader.self)
         if payload.count > 0 { (frame + Self.frameHeaderLength).copyMemory(from: payload.baseAddress!, byteCount: payload.count) }
         let total = Self.frameHeaderLength + payload.count
-        let error = cshims_verbs_post_send(state.qp, Self.workID(.send, peer, slot), frame, UInt32(total), sendKey,
-                                           total <= maxInline ? 1 : 0)
+        let error = cshims_verbs_post_send(
+            state.qp, Self.workID(.send, peer, slot), frame, UInt32(total), sendKey,
+            total <= maxInline ? 1 : 0)
         if error != 0 {
             fail(peer, "ibv_post_send to rank \(peer): \(String(cString: strerror(error)))")
             return true
@@ -376,9 +389,14 @@ public final class VerbsTransport: Transport {
         guard let state = peers[peer] else { return false }
         guard case .success(let handle) = cache.acquire(UnsafeRawBufferPointer(buffer)) else { return false }
         let chunks = max(1, (buffer.count + maxReadChunk - 1) / maxReadChunk)
-        let job = ReadJob(token: token, local: buffer, remote: address, key: key, lkey: handle.lkey,
-                          handle: handle, chunks: chunks)
-        let index = readJobs.firstIndex { $0 == nil } ?? { readJobs.append(nil); return readJobs.count - 1 }()
+        let job = ReadJob(
+            token: token, local: buffer, remote: address, key: key, lkey: handle.lkey,
+            handle: handle, chunks: chunks)
+        let index =
+            readJobs.firstIndex { $0 == nil }
+            ?? {
+                readJobs.append(nil); return readJobs.count - 1
+            }()
         readJobs[index] = job
         state.pendingReads.append(index)
         postReads(state, peer: peer)
@@ -390,8 +408,9 @@ public final class VerbsTransport: Transport {
             var job = readJobs[index]!
             let offset = job.posted * maxReadChunk
             let length = min(maxReadChunk, job.local.count - offset)
-            let error = cshims_verbs_post_read(state.qp, Self.workID(.read, peer, index), job.local.baseAddress! + offset,
-                                               UInt32(length), job.lkey, job.remote + UInt64(offset), job.key)
+            let error = cshims_verbs_post_read(
+                state.qp, Self.workID(.read, peer, index), job.local.baseAddress! + offset,
+                UInt32(length), job.lkey, job.remote + UInt64(offset), job.key)
             if error != 0 {
                 fail(peer, "RDMA read from rank \(peer): ibv_post_send: \(String(cString: strerror(error)))")
                 return
@@ -415,8 +434,10 @@ public final class VerbsTransport: Transport {
     /// Handles what the completion queue reports, handing each arrived packet to `deliver` (sender's
     /// rank, kind, header, payload valid during the call). Returns the number of completions.
     public func poll(_ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void) -> Int {
-        var completions = (cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion(),
-                           cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion())
+        var completions = (
+            cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion(),
+            cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion(), cshims_verbs_completion()
+        )
         var polled: Int32 = 0
         let error = withUnsafeMutableBytes(of: &completions) {
             cshims_verbs_poll(endpoint, $0.baseAddress!.assumingMemoryBound(to: cshims_verbs_completion.self), 8, &polled)
@@ -477,7 +498,8 @@ public final class VerbsTransport: Transport {
         case .receive:
             let frame = receiveBuffer(peer, index)
             let length = Int(completion.byte_len)
-            let payloadLength = length >= Self.frameHeaderLength
+            let payloadLength =
+                length >= Self.frameHeaderLength
                 ? Int(UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 4, as: UInt32.self))) : -1
             guard payloadLength >= 0, payloadLength == length - Self.frameHeaderLength, payloadLength <= Self.maxPayload else {
                 fail(peer, "malformed verbs frame of \(length) bytes from rank \(peer)")

@@ -83,8 +83,10 @@ public struct LaunchSpec: Sendable, Equatable {
     public var binding: String
 
     /// A spec from its parts.
-    public init(jobID: String, hostID: String, hostCount: Int, size: Int, ranks: [Int], program: String,
-                arguments: [String], environment: [String], binding: String) {
+    public init(
+        jobID: String, hostID: String, hostCount: Int, size: Int, ranks: [Int], program: String,
+        arguments: [String], environment: [String], binding: String
+    ) {
         self.jobID = jobID
         self.hostID = hostID
         self.hostCount = hostCount

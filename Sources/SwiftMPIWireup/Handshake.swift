@@ -172,9 +172,10 @@ public enum TCPSocket {
     public static func peerName(_ fd: Int32) -> String {
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
-        } == 0
+        let ok =
+            withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+            } == 0
         guard ok else { return "an unknown address" }
         var text = [CChar](repeating: 0, count: 64)
         inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count))

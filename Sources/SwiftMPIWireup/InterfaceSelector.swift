@@ -30,9 +30,12 @@ public enum InterfaceSelector {
                 inet_ntop(AF_INET, &raw, &text, socklen_t(text.count))
             }
             let flags = Int32(entry.pointee.ifa_flags)
-            result.append((String(cString: entry.pointee.ifa_name),
-                           text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) },
-                           flags & Int32(IFF_LOOPBACK) != 0, flags & Int32(IFF_UP) != 0))
+            result.append(
+                (
+                    String(cString: entry.pointee.ifa_name),
+                    text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) },
+                    flags & Int32(IFF_LOOPBACK) != 0, flags & Int32(IFF_UP) != 0
+                ))
         }
         return result
     }
@@ -43,7 +46,10 @@ public enum InterfaceSelector {
         let candidates = interfaces()
         if let override, !override.isEmpty {
             if let match = candidates.first(where: { $0.name == override || $0.address == override }) { return match.address }
-            throw .badEnvironment("SWIFTMPI_TCP_IF=\(override) names no IPv4 interface or address here (have: \(candidates.map { "\($0.name) \($0.address)" }.joined(separator: ", ")))")
+            throw .badEnvironment(
+                "SWIFTMPI_TCP_IF=\(override) names no IPv4 interface or address here (have: "
+                    + "\(candidates.map { "\($0.name) \($0.address)" }.joined(separator: ", ")))"
+            )
         }
         if singleHost { return "127.0.0.1" }
         let usable = candidates.filter { $0.up && !$0.loopback }

@@ -409,7 +409,8 @@ struct PMI2Response {
             }
             guard terminated else { throw .malformed("the last value of \(Self.excerpt(body)) has no ';'") }
             guard let keyText = String(validating: key, as: UTF8.self),
-                  let valueText = String(validating: value, as: UTF8.self) else {
+                let valueText = String(validating: value, as: UTF8.self)
+            else {
                 throw .malformed("\(Self.excerpt(body)) is not UTF-8")
             }
             pairs.append((keyText, valueText))

@@ -27,7 +27,9 @@ public enum UnixSocket {
         var attempts = 0
         while true {
             let address = "@\(prefix)-\(try JobSecret.generate().hex.prefix(16))"
-            let fd = try wireupSystemCall("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0) }
+            let fd = try wireupSystemCall("socket") {
+                socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            }
             do {
                 var (socketAddress, length) = try makeAddress(address)
                 _ = try wireupSystemCall("bind") {

@@ -33,17 +33,24 @@ public enum WireupEnvironment {
     /// Variables a user may set to tune the runtime; `swiftmpirun --info` prints them with their values.
     /// Each is listed here when the runtime starts reading it.
     public static let userSettings: [(name: String, meaning: String)] = [
-        ("SWIFTMPI_TRANSPORT", "auto (default: shared memory on a host; between hosts RDMA verbs where both have an active port on one fabric, else TCP), shm, tcp or verbs to force TCP or verbs everywhere"),
+        (
+            "SWIFTMPI_TRANSPORT",
+            "auto (default: shared memory on a host; between hosts RDMA verbs where both have an active port on one fabric, else TCP), shm, tcp or verbs to "
+                + "force TCP or verbs everywhere"
+        ),
         ("SWIFTMPI_VERBS_DEVICE", "the RDMA device, as name or name:port (default: the first device with an active port)"),
         ("SWIFTMPI_VERBS_GID_INDEX", "the GID index on RoCE ports (default: chosen, RoCE v2 with an IPv4-mapped address first)"),
         ("SWIFTMPI_VERBS_REGISTRATION_CACHE", "1 (default) keeps rendezvous buffers registered for reuse, 0 registers each time (see docs/Design.md)"),
         ("SWIFTMPI_TCP_IF", "the interface name or IPv4 address TCP listens on (default: loopback on one host, else the first real interface)"),
         ("SWIFTMPI_SINGLE_COPY", "cma (default, where the kernel allows it) or none: large shared-memory messages by pipelined copy"),
         ("SWIFTMPI_SINGLE_COPY_THRESHOLD", "bytes from which shared-memory rendezvous uses Cross Memory Attach (default 32768)"),
-        ("SWIFTMPI_SHARED_COPY", "1 (default) or 0: from 256 KiB the sender helps copy a single-copy message (both ranks copy chunks), or the receiver copies it alone"),
+        (
+            "SWIFTMPI_SHARED_COPY",
+            "1 (default) or 0: from 256 KiB the sender helps copy a single-copy message (both ranks copy chunks), or the receiver copies it alone"
+        ),
         ("SWIFTMPI_WAIT_MODE", "auto (default: yield when oversubscribed), spin or yield"),
         ("SWIFTMPI_SHM_COLLECTIVES", "1 (default) or 0: small blocking collectives of one host's ranks through shared memory instead of messages"),
-        ("SWIFTMPI_DEBUG", "1 prints wire-up, transport and collective-path decisions to stderr"),
+        ("SWIFTMPI_DEBUG", "1 prints wire-up, transport and collective-path decisions to stderr")
     ]
 
     /// The variables the launcher sets for each rank (and removes from what it passes through).
@@ -81,8 +88,10 @@ public struct LaunchParameters: Sendable, Equatable {
     public var hostCount: Int = 1
 
     /// Creates parameters from their parts.
-    public init(rank: Int, size: Int, localRank: Int, localSize: Int, jobID: String,
-                keyValueSocket: String, secret: JobSecret, oversubscribed: Bool) {
+    public init(
+        rank: Int, size: Int, localRank: Int, localSize: Int, jobID: String,
+        keyValueSocket: String, secret: JobSecret, oversubscribed: Bool
+    ) {
         self.rank = rank
         self.size = size
         self.localRank = localRank

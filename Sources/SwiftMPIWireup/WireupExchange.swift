@@ -19,4 +19,3 @@ public protocol WireupExchange: AnyObject {
 
 extension KeyValueClient: WireupExchange {}
 extension PMI2Client: WireupExchange {}
-

@@ -86,8 +86,9 @@ require(try world.allreduce([digit(r)], op: concatenate) == [ordered], "non-comm
 for root in [0, n - 1] {
     require(try world.reduce([digit(r)], op: concatenate, root: root).map { $0 == [ordered] } ?? (r != root), "non-commutative reduce to \(root)")
 }
-require(try world.scan([digit(r)], op: concatenate) == [(0...r).map(digit).reduce(Digits(value: 0, length: 0)) { append($0, $1) }],
-        "non-commutative scan")
+require(
+    try world.scan([digit(r)], op: concatenate) == [(0...r).map(digit).reduce(Digits(value: 0, length: 0)) { append($0, $1) }],
+    "non-commutative scan")
 var inPlace = [r, 2 * r]
 try world.allreduce(inPlace: &inPlace, op: .sum)
 require(inPlace == [n * (n - 1) / 2, n * (n - 1)], "in-place allreduce")
@@ -118,10 +119,12 @@ let own = UnsafeMutableBufferPointer<Int>.allocate(capacity: 1)
 for i in 0..<1000 { sendBuffer[i] = Double(i + r) }
 for i in 0..<10 { bcastBuffer[i] = r == 0 ? i * i : -1 }
 own[0] = r * r
-let requests = [try world.ibarrier(),
-                try world.iallreduce(UnsafeBufferPointer(sendBuffer), into: sumBuffer, op: .sum),
-                try world.ibcast(bcastBuffer, root: 0),
-                try world.iallgather(UnsafeBufferPointer(own), into: gatherBuffer)]
+let requests = [
+    try world.ibarrier(),
+    try world.iallreduce(UnsafeBufferPointer(sendBuffer), into: sumBuffer, op: .sum),
+    try world.ibcast(bcastBuffer, root: 0),
+    try world.iallgather(UnsafeBufferPointer(own), into: gatherBuffer)
+]
 try Request.waitAll(requests)
 require((0..<1000).allSatisfy { sumBuffer[$0] == Double(n * $0 + n * (n - 1) / 2) }, "iallreduce")
 require((0..<10).allSatisfy { bcastBuffer[$0] == $0 * $0 }, "ibcast")
@@ -189,8 +192,9 @@ for round in 0..<600 {
         require(sums == (0..<count).map { i in (0..<comm.size).reduce(0.0) { $0 + Double(i + $1 + round) } }, "round \(round): allreduce")
     case 3:
         let minima = try comm.reduce((0..<count).map { Int32($0 - comm.rank) }, op: .min, root: root % comm.size)
-        require(comm.rank == root % comm.size ? minima! == (0..<count).map { Int32($0 - comm.size + 1) } : minima == nil,
-                "round \(round): reduce")
+        require(
+            comm.rank == root % comm.size ? minima! == (0..<count).map { Int32($0 - comm.size + 1) } : minima == nil,
+            "round \(round): reduce")
     default:
         var value = [round, comm.rank]
         let request = try value.withUnsafeMutableBufferPointer { try world.ibcast($0, root: 0) }
@@ -227,7 +231,8 @@ do {
 // host every rank learns the sizes from the channel and throws, instead of ranks splitting between
 // two algorithms and waiting forever. (Over TCP or verbs such a call is erroneous and may hang, as in MPI.)
 if n > 1 && !["tcp", "verbs"].contains(String(cString: getenv("SWIFTMPI_TRANSPORT") ?? strdup("auto")))
-    && String(cString: getenv("SWIFTMPI_HOST_COUNT") ?? strdup("1")) == "1" {
+    && String(cString: getenv("SWIFTMPI_HOST_COUNT") ?? strdup("1")) == "1"
+{
     do {
         _ = try world.allreduce([Double](repeating: 1, count: r == 0 ? 200 : 100), op: .sum)
         require(false, "allreduce of 1600 bytes on rank 0 and 800 elsewhere accepted")
@@ -236,9 +241,11 @@ if n > 1 && !["tcp", "verbs"].contains(String(cString: getenv("SWIFTMPI_TRANSPOR
     }
     require(try world.allreduce([1], op: .sum) == [n], "collectives after a mismatched one")
 }
-for (name, build) in [("include out of range", { try everyone.include([0, n]) }),
-                      ("include duplicate", { try everyone.include([0, 0]) }),
-                      ("exclude negative", { try everyone.exclude([-1]) })] as [(String, () throws -> Group)] {
+for (name, build) in [
+    ("include out of range", { try everyone.include([0, n]) }),
+    ("include duplicate", { try everyone.include([0, 0]) }),
+    ("exclude negative", { try everyone.exclude([-1]) })
+] as [(String, () throws -> Group)] {
     do {
         _ = try build()
         require(false, "\(name) accepted")

@@ -26,7 +26,7 @@ let fuzzTargets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "handshake": handshake,
     "launcher-flags": launcherFlags,
     "hosts": hosts,
-    "slurm-counts": slurmCounts,
+    "slurm-counts": slurmCounts
 ]
 
 private let secret = JobSecret(bytes: Array(0..<32))!
@@ -68,13 +68,16 @@ func linkFrame(_ input: UnsafeRawBufferPointer) {
 /// The launch environment a rank reads (values separated by NUL bytes, in the variables' order):
 /// accepted parameters are consistent.
 func environment(_ input: UnsafeRawBufferPointer) {
-    let names = [WireupEnvironment.rank, WireupEnvironment.size, WireupEnvironment.localRank, WireupEnvironment.localSize,
-                 WireupEnvironment.jobID, WireupEnvironment.keyValueSocket, WireupEnvironment.secret,
-                 WireupEnvironment.oversubscribed, WireupEnvironment.boundCPU, WireupEnvironment.hostID, WireupEnvironment.hostCount]
+    let names = [
+        WireupEnvironment.rank, WireupEnvironment.size, WireupEnvironment.localRank, WireupEnvironment.localSize,
+        WireupEnvironment.jobID, WireupEnvironment.keyValueSocket, WireupEnvironment.secret,
+        WireupEnvironment.oversubscribed, WireupEnvironment.boundCPU, WireupEnvironment.hostID, WireupEnvironment.hostCount
+    ]
     let values = input.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     let environment = Dictionary(uniqueKeysWithValues: zip(names, values))
     if let parameters = try? LaunchParameters.fromEnvironment({ environment[$0] }),
-       !(parameters.rank >= 0 && parameters.rank < parameters.size && parameters.localRank >= 0 && parameters.localRank < parameters.localSize) {
+        !(parameters.rank >= 0 && parameters.rank < parameters.size && parameters.localRank >= 0 && parameters.localRank < parameters.localSize)
+    {
         fatalError("inconsistent launch parameters accepted: \(parameters)")
     }
 }
@@ -107,7 +110,8 @@ func handshake(_ input: UnsafeRawBufferPointer) {
         _ = write(fds[0], input.baseAddress, min(input.count, 65536))
         close(fds[0])
         let deadline = Handshake.now() + 5
-        let passed = accepting
+        let passed =
+            accepting
             ? (try? handshake.accept(fds[1], id: 0, deadline: deadline, allow: { _ in true })) != nil
             : (try? handshake.connect(fds[1], id: 0, expected: nil, deadline: deadline)) != nil
         close(fds[1])
@@ -121,11 +125,13 @@ func launcherFlags(_ input: UnsafeRawBufferPointer) {
     let words = input.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     for allocation in [nil, "1"] as [String?] {
         guard let options = try? LaunchOptions.parse(words, environment: { $0 == "SLURM_JOB_ID" ? allocation : nil }),
-              options.action == .run else { continue }
+            options.action == .run
+        else { continue }
         guard !options.command.isEmpty, options.hostList == nil || options.hostfile == nil,
-              options.rankCount.map({ (1...LaunchOptions.maximumRankCount).contains($0) }) ?? true,
-              options.timeout.map({ $0 > 0 && $0.isFinite }) ?? true,
-              options.exports.allSatisfy({ !$0.hasPrefix("=") && !$0.isEmpty }) else {
+            options.rankCount.map({ (1...LaunchOptions.maximumRankCount).contains($0) }) ?? true,
+            options.timeout.map({ $0 > 0 && $0.isFinite }) ?? true,
+            options.exports.allSatisfy({ !$0.hasPrefix("=") && !$0.isEmpty })
+        else {
             fatalError("launcher options accepted that break the launcher's assumptions: \(options)")
         }
     }
@@ -141,7 +147,8 @@ func hosts(_ input: UnsafeRawBufferPointer) {
         for mapping in HostPlan.Mapping.allCases {
             let plan = HostPlan(hosts: hosts, rankCount: ranks, mapping: mapping)
             guard plan.hostOfRank.count == ranks, plan.hostOfRank.allSatisfy(plan.hosts.indices.contains),
-                  Set(plan.hosts.map(\.name)).count == plan.hosts.count else {
+                Set(plan.hosts.map(\.name)).count == plan.hosts.count
+            else {
                 fatalError("mapping \(mapping) of \(ranks) ranks over \(hosts) gave \(plan)")
             }
         }
@@ -165,8 +172,9 @@ func enginePackets(_ input: UnsafeRawBufferPointer) {
     let choice = input.last ?? 0
     switch input.count & 3 {
     case 0:
-        harness.postReceive(capacity: Int(choice & 63), context: UInt32(choice >> 7), anySource: choice & 1 == 0,
-                            tag: choice & 2 == 0 ? nil : Int32(choice >> 2 & 3))
+        harness.postReceive(
+            capacity: Int(choice & 63), context: UInt32(choice >> 7), anySource: choice & 1 == 0,
+            tag: choice & 2 == 0 ? nil : Int32(choice >> 2 & 3))
     case 1:
         harness.startSend(tag: Int32(choice >> 2 & 3), synchronous: choice & 1 != 0)
     default:
@@ -192,30 +200,39 @@ nonisolated(unsafe) let engineUnderTest: EngineHarness = {
 func seeds(_ target: String) -> [[UInt8]] {
     switch target {
     case "kv-request":
-        return [KeyValueRequest.hello(rank: 3, pid: 77), .put(key: "tcp/1", value: [1, 2, 3]), .get(key: "host/0"), .fence, .finalize,
-                .abort(code: 3, message: "x")].map { $0.encoded(secret: secret) }
+        return [
+            KeyValueRequest.hello(rank: 3, pid: 77), .put(key: "tcp/1", value: [1, 2, 3]), .get(key: "host/0"), .fence, .finalize,
+            .abort(code: 3, message: "x")
+        ].map { $0.encoded(secret: secret) }
     case "kv-response":
         return [KeyValueResponse.ok(value: [1, 2]), .notFound, .error("no")].map { $0.encoded() }
     case "link-frame":
-        let spec = LaunchSpec(jobID: "j1", hostID: "h", hostCount: 2, size: 4, ranks: [1, 3], program: "/bin/true",
-                              arguments: ["a", ""], environment: ["X=1"], binding: "core")
-        return [LinkFrame(.launch, payload: spec.encoded).encoded, LinkFrame(.output, rank: 2, payload: [1, 65, 10]).encoded,
-                LinkFrame(.exited, rank: 1, payload: [0, 0, 0, 0]).encoded]
+        let spec = LaunchSpec(
+            jobID: "j1", hostID: "h", hostCount: 2, size: 4, ranks: [1, 3], program: "/bin/true",
+            arguments: ["a", ""], environment: ["X=1"], binding: "core")
+        return [
+            LinkFrame(.launch, payload: spec.encoded).encoded, LinkFrame(.output, rank: 2, payload: [1, 65, 10]).encoded,
+            LinkFrame(.exited, rank: 1, payload: [0, 0, 0, 0]).encoded
+        ]
     case "environment":
         return [Array(["1", "4", "1", "2", "job", "/tmp/kv", String(repeating: "ab", count: 32), "0", "1", "h", "1"].joined(separator: "\u{0}").utf8)]
     case "engine-packets":
-        return [EngineHarness.packet(kind: 1, tag: 3, length: 4, payload: [1, 2, 3, 4]),
-                EngineHarness.packet(kind: 2, tag: 4, length: 1 << 20, payload: [UInt8](repeating: 0, count: 24)),
-                EngineHarness.packet(kind: 3), EngineHarness.packet(kind: 4, length: 8, payload: [9, 9, 9, 9]),
-                EngineHarness.packet(kind: 5, senderOperation: 1)]
+        return [
+            EngineHarness.packet(kind: 1, tag: 3, length: 4, payload: [1, 2, 3, 4]),
+            EngineHarness.packet(kind: 2, tag: 4, length: 1 << 20, payload: [UInt8](repeating: 0, count: 24)),
+            EngineHarness.packet(kind: 3), EngineHarness.packet(kind: 4, length: 8, payload: [9, 9, 9, 9]),
+            EngineHarness.packet(kind: 5, senderOperation: 1)
+        ]
     case "pmi2-mapping":
         return [[3] + Array("(vector,(0,2,2))".utf8), [7] + Array("(vector,(0,1,3),(1,1,5))".utf8), [0] + Array("(vector)".utf8)]
     case "handshake":
         return [Array("SMTC".utf8) + [1] + [UInt8](repeating: 0, count: 20), Array("SMTC".utf8) + [1] + [UInt8](repeating: 7, count: 52)]
     case "launcher-flags":
-        return ["-n\u{0}2\u{0}true", "--host\u{0}a:2\u{0}-n\u{0}4\u{0}prog", "-x\u{0}A=1\u{0}--timeout\u{0}1e9\u{0}-np\u{0}1\u{0}p",
-                "--map-by\u{0}node\u{0}--bind-to\u{0}none\u{0}-n4\u{0}--\u{0}p\u{0}-n", "--daemon\u{0}x\u{0}--daemon-host=1",
-                "--np=3\u{0}--transport=tcp\u{0}--tag-output\u{0}--output-dir\u{0}/tmp/x\u{0}p"].map { Array($0.utf8) }
+        return [
+            "-n\u{0}2\u{0}true", "--host\u{0}a:2\u{0}-n\u{0}4\u{0}prog", "-x\u{0}A=1\u{0}--timeout\u{0}1e9\u{0}-np\u{0}1\u{0}p",
+            "--map-by\u{0}node\u{0}--bind-to\u{0}none\u{0}-n4\u{0}--\u{0}p\u{0}-n", "--daemon\u{0}x\u{0}--daemon-host=1",
+            "--np=3\u{0}--transport=tcp\u{0}--tag-output\u{0}--output-dir\u{0}/tmp/x\u{0}p"
+        ].map { Array($0.utf8) }
     case "hosts":
         return ["a:2,b,c:1", "node01 slots=4\n# comment\nnode02 max_slots=2 slots=1\n\n", "x", ":", "a:0"].map { Array($0.utf8) }
     case "slurm-counts":
@@ -248,8 +265,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
 // SwiftPM links an executable's entry point under the name <module>_main; here it hands control to
 // libFuzzer's driver (whose own `main` is then not linked).
 @_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+) -> Int32
 
 @_cdecl("swiftmpi_fuzz_main")
 func fuzzerMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {

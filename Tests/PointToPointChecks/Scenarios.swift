@@ -53,7 +53,7 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "async": asyncForms,
     "stress": stress,
     "soak": soak,
-    "threads": threads,
+    "threads": threads
 ]
 
 /// Rank 0 and the last rank exchange every protocol size both ways; contents are checked byte by byte.
@@ -443,8 +443,9 @@ func sendrecvRing(_ world: Communicator) throws {
     let left = (world.rank + world.size - 1) % world.size
     for (index, size) in protocolSizes.enumerated() {
         var incoming = [UInt8](repeating: 0, count: size)
-        let status = try world.sendrecv(pattern(source: world.rank, index: index, length: size), to: right, sendTag: index,
-                                        into: &incoming, from: left, recvTag: index)
+        let status = try world.sendrecv(
+            pattern(source: world.rank, index: index, length: size), to: right, sendTag: index,
+            into: &incoming, from: left, recvTag: index)
         require(status.source == left && same(incoming, pattern(source: left, index: index, length: size)), "sendrecv \(size)")
         var replaced = pattern(source: world.rank, index: index + 100, length: size)
         try world.sendrecvReplace(&replaced, to: right, sendTag: index, from: left, recvTag: index)
@@ -483,8 +484,9 @@ func sharedCopy(_ world: Communicator) throws {
             for (index, size) in sizes.enumerated().reversed() {  // matched out of order
                 var buffer = [UInt8](repeating: 0, count: size)
                 let status = try world.recv(into: &buffer, from: 0, tag: 80 + index)
-                require(status.byteCount == size && same(buffer, pattern(source: 0, index: round * 10 + index, length: size)),
-                        "shared copy of \(size) bytes (round \(round)) corrupted")
+                require(
+                    status.byteCount == size && same(buffer, pattern(source: 0, index: round * 10 + index, length: size)),
+                    "shared copy of \(size) bytes (round \(round)) corrupted")
             }
         }
     }
@@ -717,21 +719,23 @@ func threads(_ world: Communicator) throws {
     for tag in [90, 91] {
         let context = Unmanaged.passRetained(Context(world: world, peer: peer, tag: tag, rounds: rounds)).toOpaque()
         var thread = pthread_t()
-        pthread_create(&thread, nil, { raw in
-            let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
-            do {
-                for round in 0..<context.rounds {
-                    let request = try context.world.isend([Int64(round), Int64(context.tag)], to: context.peer, tag: context.tag)
-                    var buffer = [Int64](repeating: 0, count: 2)
-                    try context.world.recv(into: &buffer, from: context.peer, tag: context.tag)
-                    try request.wait()
-                    require(buffer == [Int64(round), Int64(context.tag)], "thread \(context.tag) round \(round): \(buffer)")
+        pthread_create(
+            &thread, nil,
+            { raw in
+                let context = Unmanaged<Context>.fromOpaque(raw!).takeRetainedValue()
+                do {
+                    for round in 0..<context.rounds {
+                        let request = try context.world.isend([Int64(round), Int64(context.tag)], to: context.peer, tag: context.tag)
+                        var buffer = [Int64](repeating: 0, count: 2)
+                        try context.world.recv(into: &buffer, from: context.peer, tag: context.tag)
+                        try request.wait()
+                        require(buffer == [Int64(round), Int64(context.tag)], "thread \(context.tag) round \(round): \(buffer)")
+                    }
+                } catch {
+                    require(false, "thread \(context.tag): \(error)")
                 }
-            } catch {
-                require(false, "thread \(context.tag): \(error)")
-            }
-            return nil
-        }, context)
+                return nil
+            }, context)
         threadsDone.append(thread)
     }
     for thread in threadsDone { pthread_join(thread, nil) }

@@ -43,8 +43,10 @@ func segmentModeFromMaps(_ name: String) -> String? {
 func forgeRequests() throws {
     let path = WireupEnvironment.value(WireupEnvironment.keyValueSocket)!
     let wrong = JobSecret(bytes: [UInt8](repeating: 7, count: JobSecret.byteCount))!
-    for (label, frame) in [("unsigned", Array("GET key please\n".utf8)),
-                           ("forged", KeyValueRequest.hello(rank: 0, pid: getpid()).encoded(secret: wrong))] {
+    for (label, frame) in [
+        ("unsigned", Array("GET key please\n".utf8)),
+        ("forged", KeyValueRequest.hello(rank: 0, pid: getpid()).encoded(secret: wrong))
+    ] {
         let fd = try UnixSocket.connect(path: path)
         try UnixSocket.sendAll(fd, frame)
         var byte: UInt8 = 0
@@ -97,7 +99,10 @@ case "env":  // env <NAME>
     let name = arguments.count > 1 ? arguments[1] : "PATH"
     print("rank \(world.rank) \(name)=\(WireupEnvironment.value(name) ?? "<unset>")")
 case "binding":
-    print("rank \(world.rank) bound to \(WireupEnvironment.value(WireupEnvironment.boundCPU) ?? "?") oversubscribed \(WireupEnvironment.value(WireupEnvironment.oversubscribed) ?? "?")")
+    print(
+        "rank \(world.rank) bound to \(WireupEnvironment.value(WireupEnvironment.boundCPU) ?? "?") oversubscribed "
+            + "\(WireupEnvironment.value(WireupEnvironment.oversubscribed) ?? "?")"
+    )
 case "segment-mode":  // the mode of this rank's shared-memory segment, read before wire-up unlinks it
     let name = "/dev/shm/swiftmpi-\(WireupEnvironment.value(WireupEnvironment.jobID)!)-\(world.rank)"
     var info = stat()
@@ -245,5 +250,9 @@ try MPI.finalize()
 /// thread's closure must not be main-actor isolated.)
 nonisolated func dieIn20Milliseconds() {
     var thread = pthread_t()
-    pthread_create(&thread, nil, { _ in usleep(20_000); kill(getpid(), SIGKILL); return nil }, nil)
+    pthread_create(
+        &thread, nil,
+        { _ in
+            usleep(20_000); kill(getpid(), SIGKILL); return nil
+        }, nil)
 }

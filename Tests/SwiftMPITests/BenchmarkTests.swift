@@ -4,8 +4,9 @@ import Testing
 /// `swiftmpi-bench` produces OSU-compatible output (no timing is asserted: these VMs are noisy).
 @Suite("swiftmpi-bench output", .serialized)
 struct BenchmarkTests {
-    @Test("OSU-style tables: header, a row per power-of-two size, values with two decimals",
-          arguments: [("latency", 0), ("bw", 1), ("bibw", 1), ("mbw-mr", 1), ("multi-lat", 0)])
+    @Test(
+        "OSU-style tables: header, a row per power-of-two size, values with two decimals",
+        arguments: [("latency", 0), ("bw", 1), ("bibw", 1), ("mbw-mr", 1), ("multi-lat", 0)])
     func osuTable(benchmark: String, firstSize: Int) throws {
         let result = try JobRunner.run(["-n", "2", "swiftmpi-bench", benchmark, "-m", "\(firstSize):65536", "-i", "5", "-x", "2", "-W", "4"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -26,8 +27,9 @@ struct BenchmarkTests {
         }
     }
 
-    @Test("collective benchmarks print the average latency per size on any rank count",
-          arguments: [("allreduce", 3), ("bcast", 4), ("reduce", 2), ("allgather", 3), ("alltoall", 2)])
+    @Test(
+        "collective benchmarks print the average latency per size on any rank count",
+        arguments: [("allreduce", 3), ("bcast", 4), ("reduce", 2), ("allgather", 3), ("alltoall", 2)])
     func collectives(benchmark: String, ranks: Int) throws {
         let result = try JobRunner.run(["-n", "\(ranks)", "swiftmpi-bench", benchmark, "-m", "8:4096", "-i", "5", "-x", "1"])
         #expect(result.status == 0, "stderr: \(result.stderr)")

@@ -12,8 +12,10 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Starts `executable` with `arguments`; stdin from `stdinPath` (default /dev/null), stdout and
     /// stderr to the given files (default /dev/null).
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
-         stdinPath: String = "/dev/null", stdoutPath: String = "/dev/null", stderrPath: String = "/dev/null") throws {
+    init(
+        _ executable: String, _ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+        stdinPath: String = "/dev/null", stdoutPath: String = "/dev/null", stderrPath: String = "/dev/null"
+    ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -86,10 +88,11 @@ enum TestRun {
 
         /// The `export NAME=VALUE` lines of stdout (how the scripts report what they set up).
         var exports: [String: String] {
-            Dictionary(stdout.split(separator: "\n").compactMap { line -> (String, String)? in
-                guard line.hasPrefix("export "), let equals = line.firstIndex(of: "=") else { return nil }
-                return (String(line[line.index(line.startIndex, offsetBy: 7)..<equals]), String(line[line.index(after: equals)...]))
-            }, uniquingKeysWith: { $1 })
+            Dictionary(
+                stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+                    guard line.hasPrefix("export "), let equals = line.firstIndex(of: "=") else { return nil }
+                    return (String(line[line.index(line.startIndex, offsetBy: 7)..<equals]), String(line[line.index(after: equals)...]))
+                }, uniquingKeysWith: { $1 })
         }
 
         /// The last lines of stderr, for a skip or failure message.
@@ -105,14 +108,18 @@ enum TestRun {
         }
         defer { try? FileManager.default.removeItem(at: scratch) }
         let out = scratch.appendingPathComponent("out").path, err = scratch.appendingPathComponent("err").path
-        guard let child = try? ChildProcess("/bin/bash", [script(name)] + arguments,
-                                            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
-                                            stdoutPath: out, stderrPath: err) else {
+        guard
+            let child = try? ChildProcess(
+                "/bin/bash", [script(name)] + arguments,
+                environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                stdoutPath: out, stderrPath: err)
+        else {
             return Output(status: -1, stdout: "", stderr: "could not run \(script(name))")
         }
         let status = child.wait()
-        return Output(status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+        return Output(
+            status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
     }
 
     /// The pid the scripts watch: this test process's.
@@ -135,7 +142,8 @@ enum TestRun {
         for command in commands.reversed() {
             let result = runScript(command.name, command.arguments, environment: command.environment)
             if result.status != 0 {
-                FileHandle.standardError.write(Data("⚠️ \(command.name) \(command.arguments.joined(separator: " ")) at exit: status \(result.status): \(result.reason)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("⚠️ \(command.name) \(command.arguments.joined(separator: " ")) at exit: status \(result.status): \(result.reason)\n".utf8))
             }
         }
         try? FileManager.default.removeItem(at: scratchDirectory)

@@ -18,15 +18,21 @@ struct ConformanceTests {
 
     @Test("a transport that breaks a promise fails the suite: reordered packets, a declared capability that does not work")
     func brokenTransportsFail() {
-        let reorder = ConformanceSuite.run("reordering", makePair: { _ in
-            let fabric = LoopbackFabric(size: 2)
-            return TransportPair(a: fabric.endpoint(0), b: ReorderingTransport(fabric.endpoint(1)), rankA: 0, rankB: 1, breaker: { fabric.disconnect(1) })
-        }) { _ in }
+        let reorder = ConformanceSuite.run(
+            "reordering",
+            makePair: { _ in
+                let fabric = LoopbackFabric(size: 2)
+                return TransportPair(a: fabric.endpoint(0), b: ReorderingTransport(fabric.endpoint(1)), rankA: 0, rankB: 1, breaker: { fabric.disconnect(1) })
+            }
+        ) { _ in }
         #expect(reorder.contains { $0.contains("out of order") })
-        let boasting = ConformanceSuite.run("boasting", makePair: { _ in
-            let fabric = LoopbackFabric(size: 2)
-            return TransportPair(a: BoastingTransport(fabric.endpoint(0)), b: fabric.endpoint(1), rankA: 0, rankB: 1, breaker: { fabric.disconnect(1) })
-        }) { _ in }
+        let boasting = ConformanceSuite.run(
+            "boasting",
+            makePair: { _ in
+                let fabric = LoopbackFabric(size: 2)
+                return TransportPair(a: BoastingTransport(fabric.endpoint(0)), b: fabric.endpoint(1), rankA: 0, rankB: 1, breaker: { fabric.disconnect(1) })
+            }
+        ) { _ in }
         #expect(boasting.contains { $0.contains("declared") })
     }
 }

@@ -5,8 +5,9 @@ import Testing
 /// computation, run as real jobs; and a user's package that depends on SwiftMPI by path.
 @Suite("scientific examples", .serialized)
 struct ExampleTests {
-    @Test("heat diffusion, conjugate gradient and Monte-Carlo π match their serial runs",
-          arguments: [("swiftmpi-heat", [1, 4, 6]), ("swiftmpi-cg", [1, 3, 5]), ("swiftmpi-pi", [1, 2, 7])])
+    @Test(
+        "heat diffusion, conjugate gradient and Monte-Carlo π match their serial runs",
+        arguments: [("swiftmpi-heat", [1, 4, 6]), ("swiftmpi-cg", [1, 3, 5]), ("swiftmpi-pi", [1, 2, 7])])
     func examples(program: String, rankCounts: [Int]) throws {
         for ranks in rankCounts {
             let result = try JobRunner.run(["-n", "\(ranks)", program])

@@ -37,7 +37,7 @@ struct FuzzTests {
             KeyValueRequest.put(key: "tcp/1", value: [1, 2, 3]).encoded(secret: secret),
             KeyValueRequest.get(key: "host/0").encoded(secret: secret),
             KeyValueRequest.fence.encoded(secret: secret) + KeyValueRequest.finalize.encoded(secret: secret),
-            KeyValueRequest.abort(code: 3, message: "x").encoded(secret: secret),
+            KeyValueRequest.abort(code: 3, message: "x").encoded(secret: secret)
         ]
         try Fuzzer.run("kv-request", seeds: seeds) { input, random in
             for check in [secret, nil] {
@@ -74,10 +74,13 @@ struct FuzzTests {
 
     @Test("daemon link frames and launch specs")
     func linkFrames() throws {
-        let spec = LaunchSpec(jobID: "j1", hostID: "h", hostCount: 2, size: 4, ranks: [1, 3], program: "/bin/true",
-                              arguments: ["a", ""], environment: ["X=1"], binding: "core")
-        let seeds = [LinkFrame(.launch, payload: spec.encoded).encoded, LinkFrame(.output, rank: 2, payload: [1, 65, 10]).encoded,
-                     LinkFrame(.exited, rank: 1, payload: [0, 0, 0, 0]).encoded]
+        let spec = LaunchSpec(
+            jobID: "j1", hostID: "h", hostCount: 2, size: 4, ranks: [1, 3], program: "/bin/true",
+            arguments: ["a", ""], environment: ["X=1"], binding: "core")
+        let seeds = [
+            LinkFrame(.launch, payload: spec.encoded).encoded, LinkFrame(.output, rank: 2, payload: [1, 65, 10]).encoded,
+            LinkFrame(.exited, rank: 1, payload: [0, 0, 0, 0]).encoded
+        ]
         try Fuzzer.run("link-frame", seeds: seeds) { input, random in
             var decoder = LinkFrameDecoder()
             decoder.append(input)
@@ -112,8 +115,10 @@ struct FuzzTests {
 
     @Test("launcher flags")
     func launcherFlags() throws {
-        let seeds = ["-n\u{0}2\u{0}true", "--host\u{0}a:2\u{0}-n\u{0}4\u{0}prog", "-x\u{0}A=1\u{0}--timeout\u{0}1e9\u{0}-np\u{0}1\u{0}p",
-                     "--map-by\u{0}node\u{0}--bind-to\u{0}none\u{0}-n\u{0}3\u{0}p", "--daemon\u{0}x"].map { Array($0.utf8) }
+        let seeds = [
+            "-n\u{0}2\u{0}true", "--host\u{0}a:2\u{0}-n\u{0}4\u{0}prog", "-x\u{0}A=1\u{0}--timeout\u{0}1e9\u{0}-np\u{0}1\u{0}p",
+            "--map-by\u{0}node\u{0}--bind-to\u{0}none\u{0}-n\u{0}3\u{0}p", "--daemon\u{0}x"
+        ].map { Array($0.utf8) }
         try Fuzzer.run("launcher-flags", seeds: seeds, iterationShare: 0.25) { input, random in
             let arguments = input.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             // Parsing includes the checks of the whole command line; a parsed command is never run here.
@@ -123,9 +128,11 @@ struct FuzzTests {
 
     @Test("the launch environment a rank reads")
     func launchEnvironment() throws {
-        let names = [WireupEnvironment.rank, WireupEnvironment.size, WireupEnvironment.localRank, WireupEnvironment.localSize,
-                     WireupEnvironment.jobID, WireupEnvironment.keyValueSocket, WireupEnvironment.secret,
-                     WireupEnvironment.oversubscribed, WireupEnvironment.boundCPU, WireupEnvironment.hostID, WireupEnvironment.hostCount]
+        let names = [
+            WireupEnvironment.rank, WireupEnvironment.size, WireupEnvironment.localRank, WireupEnvironment.localSize,
+            WireupEnvironment.jobID, WireupEnvironment.keyValueSocket, WireupEnvironment.secret,
+            WireupEnvironment.oversubscribed, WireupEnvironment.boundCPU, WireupEnvironment.hostID, WireupEnvironment.hostCount
+        ]
         let valid = ["1", "4", "1", "2", "job", "/tmp/kv", String(repeating: "ab", count: 32), "0", "1", "h", "1"]
         let seeds = [Array(valid.joined(separator: "\u{0}").utf8)]
         try Fuzzer.run("environment", seeds: seeds) { input, random in
@@ -142,18 +149,21 @@ struct FuzzTests {
         // Rank 0's engine with a real shared-memory route to "rank 1", whose end of the segment pair
         // lives in this process too: what rank 0 sends is drained from rank 1's rings.
         let harness = try EngineHarness(jobID: "fuzz\(getpid())")
-        let seeds = [EngineHarness.packet(kind: 1, tag: 3, length: 4, payload: [1, 2, 3, 4]),
-                     EngineHarness.packet(kind: 2, tag: 4, length: 1 << 20, payload: [UInt8](repeating: 0, count: 16)),
-                     EngineHarness.packet(kind: 3), EngineHarness.packet(kind: 4, length: 8, payload: [9, 9, 9, 9]),
-                     EngineHarness.packet(kind: 5, senderOperation: 1)]
+        let seeds = [
+            EngineHarness.packet(kind: 1, tag: 3, length: 4, payload: [1, 2, 3, 4]),
+            EngineHarness.packet(kind: 2, tag: 4, length: 1 << 20, payload: [UInt8](repeating: 0, count: 16)),
+            EngineHarness.packet(kind: 3), EngineHarness.packet(kind: 4, length: 8, payload: [9, 9, 9, 9]),
+            EngineHarness.packet(kind: 5, senderOperation: 1)
+        ]
         var checked = 0
         try Fuzzer.run("engine-packets", seeds: seeds) { input, random in
             // Sometimes post a receive (a small exact-size buffer) or start a send, so packets find
             // operations waiting for them.
             switch random.below(4) {
             case 0:
-                harness.postReceive(capacity: random.below(64), context: UInt32(random.below(2)), anySource: random.below(2) == 0,
-                                    tag: random.below(2) == 0 ? nil : Int32(random.below(5)))
+                harness.postReceive(
+                    capacity: random.below(64), context: UInt32(random.below(2)), anySource: random.below(2) == 0,
+                    tag: random.below(2) == 0 ? nil : Int32(random.below(5)))
             case 1:
                 harness.startSend(tag: Int32(random.below(5)), synchronous: random.below(2) == 0)
             default:
@@ -201,9 +211,12 @@ struct FuzzTests {
 /// The libFuzzer targets' normal build replays every saved input of their corpus directories.
 @Suite("fuzzing: the libFuzzer targets replay the saved corpus")
 struct LibFuzzerCorpusTests {
-    @Test("every saved input and seed passes through its libFuzzer target",
-          arguments: ["kv-request", "kv-response", "link-frame", "environment", "engine-packets", "pmi2-mapping", "verbs-address",
-                       "handshake", "launcher-flags", "hosts", "slurm-counts"])
+    @Test(
+        "every saved input and seed passes through its libFuzzer target",
+        arguments: [
+            "kv-request", "kv-response", "link-frame", "environment", "engine-packets", "pmi2-mapping", "verbs-address",
+            "handshake", "launcher-flags", "hosts", "slurm-counts"
+        ])
     func replay(target: String) throws {
         let seeds = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-seeds-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: seeds, withIntermediateDirectories: true)
@@ -212,8 +225,10 @@ struct LibFuzzerCorpusTests {
         #expect(try ChildProcess(program, ["--seeds", target, seeds.path]).wait() == 0)
         let corpus = Fuzzer.packageRoot.appendingPathComponent("Tests/FuzzCorpus/\(target)").path
         let out = seeds.appendingPathComponent("out").path
-        let status = try ChildProcess(program, [target, seeds.path] + (FileManager.default.fileExists(atPath: corpus) ? [corpus] : []),
-                                      stdoutPath: out, stderrPath: out).wait()
+        let status = try ChildProcess(
+            program, [target, seeds.path] + (FileManager.default.fileExists(atPath: corpus) ? [corpus] : []),
+            stdoutPath: out, stderrPath: out
+        ).wait()
         let output = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         #expect(status == 0, "\(output)")
         #expect(output.contains("swiftmpi-fuzz \(target): replayed "), "\(output)")
@@ -229,8 +244,10 @@ enum Fuzzer {
     /// Inputs per target (each target may take a share of it when one input is expensive).
     static var iterations: Int { Int(ProcessInfo.processInfo.environment["SWIFTMPI_FUZZ_ITERATIONS"] ?? "") ?? 20_000 }
 
-    static func run(_ target: String, seeds: [[UInt8]], iterationShare: Double = 1,
-                    _ body: ([UInt8], inout FuzzRandom) throws -> Void) throws {
+    static func run(
+        _ target: String, seeds: [[UInt8]], iterationShare: Double = 1,
+        _ body: ([UInt8], inout FuzzRandom) throws -> Void
+    ) throws {
         let corpusDirectory = Fuzzer.packageRoot.appendingPathComponent("Tests/FuzzCorpus/\(target)")
         let saved = ((try? FileManager.default.contentsOfDirectory(atPath: corpusDirectory.path)) ?? []).sorted().compactMap {
             FileManager.default.contents(atPath: corpusDirectory.appendingPathComponent($0).path).map { [UInt8]($0) }

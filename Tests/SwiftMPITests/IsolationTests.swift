@@ -51,8 +51,9 @@ enum Intruder {
 /// key-value socket closes its connections, the ranks' memory and environment (with the job secret) are closed to
 /// it, shared-memory names are 0600 and unguessable, the secret appears in no command line or output,
 /// and its connections to a rank's TCP port are refused without disturbing the job.
-@Suite("isolation from other local users", .serialized,
-       .enabled(if: Intruder.available, "needs root to create a throwaway user; CI runs it"))
+@Suite(
+    "isolation from other local users", .serialized,
+    .enabled(if: Intruder.available, "needs root to create a throwaway user; CI runs it"))
 struct IsolationTests {
     @Test("another user cannot use a running job's key-value socket, nor read its memory, environment or secret")
     func privateJob() throws {
@@ -62,9 +63,13 @@ struct IsolationTests {
         var environment = ProcessInfo.processInfo.environment
         environment["TMPDIR"] = scratch.path
         let stdout = scratch.appendingPathComponent("job.out").path, stderr = scratch.appendingPathComponent("job.err").path
-        let job = try ChildProcess(JobRunner.launcher, ["--timeout", "60", "--transport", "tcp", "-n", "2", "swiftmpi-testrank",
-                                                        "keep-talking", "6"],
-                                   environment: environment, stdoutPath: stdout, stderrPath: stderr)
+        let job = try ChildProcess(
+            JobRunner.launcher,
+            [
+                "--timeout", "60", "--transport", "tcp", "-n", "2", "swiftmpi-testrank",
+                "keep-talking", "6"
+            ],
+            environment: environment, stdoutPath: stdout, stderrPath: stderr)
         defer { kill(job.pid, SIGKILL); job.wait() }
 
         // Wait for both ranks to run (their TCP listeners are up once wire-up is done).
@@ -83,13 +88,16 @@ struct IsolationTests {
 
         // The key-value socket stops listening once both ranks have said hello (nothing else may
         // connect) ...
-        let jobAddress = try #require((try? String(contentsOfFile: "/proc/\(ranks[0])/environ", encoding: .utf8))?
-            .split(separator: "\0").first { $0.hasPrefix("SWIFTMPI_KVS=@") }?.dropFirst("SWIFTMPI_KVS=".count))
-        #expect(JobRunner.eventually(within: 10) { !JobRunner.listeningAbstractSockets().contains(String(jobAddress)) },
-                "the key-value socket listened after wire-up")
+        let jobAddress = try #require(
+            (try? String(contentsOfFile: "/proc/\(ranks[0])/environ", encoding: .utf8))?
+                .split(separator: "\0").first { $0.hasPrefix("SWIFTMPI_KVS=@") }?.dropFirst("SWIFTMPI_KVS=".count))
+        #expect(
+            JobRunner.eventually(within: 10) { !JobRunner.listeningAbstractSockets().contains(String(jobAddress)) },
+            "the key-value socket listened after wire-up")
         let before = JobRunner.listeningAbstractSockets()
-        let waiting = try ChildProcess(JobRunner.launcher, ["-n", "2", "sleep", "20"], environment: environment,
-                                       stderrPath: scratch.appendingPathComponent("waiting.err").path)
+        let waiting = try ChildProcess(
+            JobRunner.launcher, ["-n", "2", "sleep", "20"], environment: environment,
+            stderrPath: scratch.appendingPathComponent("waiting.err").path)
         defer { kill(waiting.pid, SIGKILL); waiting.wait() }
         // ... and while it listens (here: ranks that never say hello), anyone can find its abstract
         // name in /proc/net/unix, but a connection from another user is closed at once, unread.
@@ -99,22 +107,28 @@ struct IsolationTests {
             address = JobRunner.listeningAbstractSockets().subtracting(before).first { $0.hasPrefix("@swiftmpi-kvs-") }
         }
         let name = try #require(address).dropFirst()
-        let probe = Intruder.run("/usr/bin/python3 -c \"import socket; s = socket.socket(socket.AF_UNIX); s.connect(\\\"\\\\0\(name)\\\"); print(\\\"connected\\\"); s.settimeout(5); print(\\\"closed\\\" if s.recv(1) == b\\\"\\\" else \\\"open\\\")\"")
+        let probe = Intruder.run(
+            "/usr/bin/python3 -c \"import socket; s = socket.socket(socket.AF_UNIX); s.connect(\\\"\\\\0\(name)\\\"); print(\\\"connected\\\"); "
+                + "s.settimeout(5); print(\\\"closed\\\" if s.recv(1) == b\\\"\\\" else \\\"open\\\")\""
+        )
         #expect(probe.output == "connected\nclosed\n", "intruder's connection: \(probe.output)")
         let refusal = (try? String(contentsOfFile: scratch.appendingPathComponent("waiting.err").path, encoding: .utf8)) ?? ""
-        #expect(refusal.contains("refused key-value connection from pid") && refusal.contains("not as the job's user"),
-                "launcher stderr: \(refusal)")
+        #expect(
+            refusal.contains("refused key-value connection from pid") && refusal.contains("not as the job's user"),
+            "launcher stderr: \(refusal)")
 
         // The ranks' environment (where the secret was), memory and maps.
-        let secretLine = try #require(String(contentsOfFile: "/proc/\(ranks[0])/environ", encoding: .utf8)
-            .split(separator: "\0").first { $0.hasPrefix("SWIFTMPI_JOB_SECRET=") })
+        let secretLine = try #require(
+            String(contentsOfFile: "/proc/\(ranks[0])/environ", encoding: .utf8)
+                .split(separator: "\0").first { $0.hasPrefix("SWIFTMPI_JOB_SECRET=") })
         let secret = String(secretLine.dropFirst("SWIFTMPI_JOB_SECRET=".count))
         #expect(secret.count == 64)
         for rank in ranks {
             for file in ["environ", "mem", "maps"] {
                 let attempt = Intruder.run("head -c 64 /proc/\(rank)/\(file)")
-                #expect(attempt.status != 0 && attempt.output.contains("Permission denied") && !attempt.output.contains(secret),
-                        "/proc/\(rank)/\(file) readable: \(attempt.output)")
+                #expect(
+                    attempt.status != 0 && attempt.output.contains("Permission denied") && !attempt.output.contains(secret),
+                    "/proc/\(rank)/\(file) readable: \(attempt.output)")
             }
             // Command lines are world-readable: the secret must not be in them.
             let commandLine = Intruder.run("tr \"\\\\0\" \" \" < /proc/\(rank)/cmdline")
@@ -147,7 +161,8 @@ struct IsolationTests {
         for pid in pids {
             for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
                 if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
-                   target.hasPrefix("socket:[") {
+                    target.hasPrefix("socket:[")
+                {
                     inodes.insert(String(target.dropFirst(8).dropLast()))
                 }
             }

@@ -22,8 +22,10 @@ enum JobRunner {
 
     /// Runs `swiftmpirun arguments...` to its end, with `input` on stdin, and captures everything.
     /// `wrapper` runs the launcher through another command (for example `ip netns exec HOST`).
-    static func run(_ arguments: [String], input: String? = nil, environment: [String: String] = [:],
-                    wrapper: [String] = []) throws -> JobResult {
+    static func run(
+        _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+        wrapper: [String] = []
+    ) throws -> JobResult {
         let scratch = try TestRun.makeScratch("job")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
@@ -36,9 +38,10 @@ enum JobRunner {
         let arguments = arguments.contains("--timeout") || arguments.contains("--info") ? arguments : ["--timeout", "300"] + arguments
         let command = wrapper.isEmpty ? [launcher] + arguments : wrapper + [launcher] + arguments
         let start = Date()
-        let child = try ChildProcess(command[0], Array(command.dropFirst()),
-                                     environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
-                                     stdinPath: stdinPath, stdoutPath: outURL.path, stderrPath: errURL.path)
+        let child = try ChildProcess(
+            command[0], Array(command.dropFirst()),
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            stdinPath: stdinPath, stdoutPath: outURL.path, stderrPath: errURL.path)
         let status = child.wait()
         return JobResult(
             status: status,
@@ -48,8 +51,10 @@ enum JobRunner {
     }
 
     /// Runs the test rank program under swiftmpirun with `n` ranks.
-    static func ranks(_ n: Int, _ mode: [String], launcherOptions: [String] = [], input: String? = nil,
-                      environment: [String: String] = [:]) throws -> JobResult {
+    static func ranks(
+        _ n: Int, _ mode: [String], launcherOptions: [String] = [], input: String? = nil,
+        environment: [String: String] = [:]
+    ) throws -> JobResult {
         try run(launcherOptions + ["-n", "\(n)", "swiftmpi-testrank"] + mode, input: input, environment: environment)
     }
 
@@ -59,7 +64,8 @@ enum JobRunner {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { Int32($0) }.filter { pid in
             guard let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
-                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            else { return false }
             return environment.range(of: Data(marker.utf8)) != nil && !stat.contains(") Z ")
         }
     }
@@ -82,11 +88,12 @@ enum JobRunner {
     /// on, from /proc/net/unix (flag 00010000: accepting connections).
     static func listeningAbstractSockets() -> Set<String> {
         let table = (try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8)) ?? ""
-        return Set(table.split(separator: "\n").dropFirst().compactMap { line in
-            let fields = line.split(separator: " ")
-            guard fields.count >= 8, fields[3] == "00010000", fields[7].hasPrefix("@") else { return nil }
-            return String(fields[7])
-        })
+        return Set(
+            table.split(separator: "\n").dropFirst().compactMap { line in
+                let fields = line.split(separator: " ")
+                guard fields.count >= 8, fields[3] == "00010000", fields[7].hasPrefix("@") else { return nil }
+                return String(fields[7])
+            })
     }
 
     /// The shared-memory segment names of job `jobID` present in /dev/shm.

@@ -11,8 +11,10 @@ struct LaunchOptionsTests {
             let options = try LaunchOptions.parse(words)
             #expect(options.rankCount == 4 && options.command == ["p"], "\(words)")
         }
-        let options = try LaunchOptions.parse(["-xA=1", "-x", "B", "--bind-to=none", "--map-by", "node", "--transport", "tcp",
-                                               "--timeout", "2.5", "--tag-output", "-n", "1", "-n", "3", "prog", "-n", "9", "--help"])
+        let options = try LaunchOptions.parse([
+            "-xA=1", "-x", "B", "--bind-to=none", "--map-by", "node", "--transport", "tcp",
+            "--timeout", "2.5", "--tag-output", "-n", "1", "-n", "3", "prog", "-n", "9", "--help"
+        ])
         #expect(options.exports == ["A=1", "B"])
         #expect(options.binding == LaunchOptions.Binding.none && options.mapping == .node && options.transport == .tcp)
         #expect(options.timeout == 2.5 && options.tagOutput && options.rankCount == 3)
@@ -41,24 +43,26 @@ struct LaunchOptionsTests {
         #expect(throws: LaunchError("missing -n N (the number of ranks)")) { try LaunchOptions.parse(["p"]) }
     }
 
-    @Test("bad command lines throw an error naming the word at fault", arguments: [
-        (["--bogus", "p"], "unknown option '--bogus'"),
-        (["-n"], "missing value for '-n'"),
-        (["-n", "two", "p"], "-n expects an integer, got 'two'"),
-        (["-n", "0", "p"], "-n must be at least 1, got 0"),
-        (["-n", "5000", "p"], "at most 4096"),
-        (["-n", "2"], "missing PROGRAM to run"),
-        (["-n", "2", "--bind-to", "socket", "p"], "--bind-to must be one of core, none, got 'socket'"),
-        (["-n", "2", "--map-by", "ppr", "p"], "--map-by must be one of slot, node, got 'ppr'"),
-        (["-n", "2", "--transport", "ib", "p"], "--transport must be one of auto, shm, tcp, verbs, got 'ib'"),
-        (["-n", "2", "--timeout", "nan", "p"], "--timeout must be a positive number of seconds, got 'nan'"),
-        (["-n", "2", "--timeout", "0", "p"], "--timeout must be a positive number of seconds"),
-        (["-n", "2", "-x", "A-B=1", "p"], "-x 'A-B=1': expected NAME or NAME=VALUE"),
-        (["-n", "2", "--tag-output=yes", "p"], "'--tag-output' takes no value"),
-        (["--host", "a", "--hostfile", "f", "p"], "give --host or --hostfile, not both"),
-        (["--daemon", "h:1"], "--daemon needs --daemon-host"),
-        (["--daemon", "h:1", "--daemon-host", "-1"], "--daemon-host must be a host index, got -1"),
-    ])
+    @Test(
+        "bad command lines throw an error naming the word at fault",
+        arguments: [
+            (["--bogus", "p"], "unknown option '--bogus'"),
+            (["-n"], "missing value for '-n'"),
+            (["-n", "two", "p"], "-n expects an integer, got 'two'"),
+            (["-n", "0", "p"], "-n must be at least 1, got 0"),
+            (["-n", "5000", "p"], "at most 4096"),
+            (["-n", "2"], "missing PROGRAM to run"),
+            (["-n", "2", "--bind-to", "socket", "p"], "--bind-to must be one of core, none, got 'socket'"),
+            (["-n", "2", "--map-by", "ppr", "p"], "--map-by must be one of slot, node, got 'ppr'"),
+            (["-n", "2", "--transport", "ib", "p"], "--transport must be one of auto, shm, tcp, verbs, got 'ib'"),
+            (["-n", "2", "--timeout", "nan", "p"], "--timeout must be a positive number of seconds, got 'nan'"),
+            (["-n", "2", "--timeout", "0", "p"], "--timeout must be a positive number of seconds"),
+            (["-n", "2", "-x", "A-B=1", "p"], "-x 'A-B=1': expected NAME or NAME=VALUE"),
+            (["-n", "2", "--tag-output=yes", "p"], "'--tag-output' takes no value"),
+            (["--host", "a", "--hostfile", "f", "p"], "give --host or --hostfile, not both"),
+            (["--daemon", "h:1"], "--daemon needs --daemon-host"),
+            (["--daemon", "h:1", "--daemon-host", "-1"], "--daemon-host must be a host index, got -1")
+        ])
     func badCommandLines(words: [String], expected: String) {
         #expect { try LaunchOptions.parse(words) } throws: { error in
             (error as? LaunchError)?.description.contains(expected) == true

@@ -37,7 +37,10 @@ struct LauncherJobTests {
     func segfaultPropagates() throws {
         let result = try JobRunner.ranks(4, ["segv", "3"])
         #expect(result.status == 139)
-        #expect(result.stderr.range(of: #"swiftmpirun: rank 3 \(pid \d+\) was killed by signal 11 \(Segmentation fault\); job aborted"#, options: .regularExpression) != nil, "stderr: \(result.stderr)")
+        #expect(
+            result.stderr.range(
+                of: #"swiftmpirun: rank 3 \(pid \d+\) was killed by signal 11 \(Segmentation fault\); job aborted"#, options: .regularExpression) != nil,
+            "stderr: \(result.stderr)")
         #expect(result.seconds < 20)
     }
 
@@ -45,7 +48,9 @@ struct LauncherJobTests {
     func abortPropagates() throws {
         let result = try JobRunner.ranks(4, ["abort", "9", "1"])
         #expect(result.status == 9)
-        #expect(result.stderr.range(of: #"swiftmpirun: rank 1 \(pid \d+\) called MPI.abort\(9\): test abort; job aborted"#, options: .regularExpression) != nil, "stderr: \(result.stderr)")
+        #expect(
+            result.stderr.range(of: #"swiftmpirun: rank 1 \(pid \d+\) called MPI.abort\(9\): test abort; job aborted"#, options: .regularExpression) != nil,
+            "stderr: \(result.stderr)")
         #expect(result.seconds < 20)
     }
 
@@ -75,9 +80,10 @@ struct LauncherJobTests {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-tmp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let launcher = try ChildProcess(JobRunner.launcher, ["-n", "3", "swiftmpi-testrank", "sleep", "60"],
-                                        environment: ProcessInfo.processInfo.environment.merging(
-                                            ["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19)), "TMPDIR": scratch.path]) { $1 })
+        let launcher = try ChildProcess(
+            JobRunner.launcher, ["-n", "3", "swiftmpi-testrank", "sleep", "60"],
+            environment: ProcessInfo.processInfo.environment.merging(
+                ["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19)), "TMPDIR": scratch.path]) { $1 })
         #expect(JobRunner.eventually(within: 10) { JobRunner.livePIDs(withEnvironment: mark).count == 4 })
         let jobID = JobRunner.jobID(ofRanksWith: mark)
         #expect(jobID != nil)
@@ -102,23 +108,27 @@ struct LauncherJobTests {
         let jobID = JobRunner.jobID(ofRanksWith: mark)
         #expect(jobID != nil)
         // Ranks 0 and 1 have created their segments and wait in the fence for rank 2, which sleeps.
-        #expect(JobRunner.eventually(within: 10) { JobRunner.segments(ofJob: jobID).count == 2 },
-                "segments: \(JobRunner.segments(ofJob: jobID))")
+        #expect(
+            JobRunner.eventually(within: 10) { JobRunner.segments(ofJob: jobID).count == 2 },
+            "segments: \(JobRunner.segments(ofJob: jobID))")
         kill(launcher.pid, SIGKILL)
         launcher.wait()
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
-        #expect(JobRunner.eventually(within: 5) { JobRunner.segments(ofJob: jobID).isEmpty },
-                "left behind: \(JobRunner.segments(ofJob: jobID))")
+        #expect(
+            JobRunner.eventually(within: 5) { JobRunner.segments(ofJob: jobID).isEmpty },
+            "left behind: \(JobRunner.segments(ofJob: jobID))")
         for name in JobRunner.segments(ofJob: jobID) { unlink("/dev/shm/\(name)") }
     }
 
     private func startLauncher(_ arguments: [String], mark: String) throws -> ChildProcess {
-        try ChildProcess(JobRunner.launcher, arguments,
-                         environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19))]) { $1 })
+        try ChildProcess(
+            JobRunner.launcher, arguments,
+            environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19))]) { $1 })
     }
 
-    @Test("kill -9 of a random rank at a random moment of mixed traffic ends the job within a second, with one line",
-          arguments: [0, 1, 2, 3])
+    @Test(
+        "kill -9 of a random rank at a random moment of mixed traffic ends the job within a second, with one line",
+        arguments: [0, 1, 2, 3])
     func rankKilledDuringTraffic(trial: Int) throws {
         var random = SystemRandomNumberGenerator()
         let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
@@ -126,10 +136,11 @@ struct LauncherJobTests {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let stderrPath = scratch.appendingPathComponent("err").path
-        let launcher = try ChildProcess(JobRunner.launcher, ["--timeout", "120", "-n", "4", "swiftmpi-p2p-check", "soak"],
-                                        environment: ProcessInfo.processInfo.environment.merging(
-                                            ["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19)), "SWIFTMPI_SOAK_SECONDS": "60"]) { $1 },
-                                        stderrPath: stderrPath)
+        let launcher = try ChildProcess(
+            JobRunner.launcher, ["--timeout", "120", "-n", "4", "swiftmpi-p2p-check", "soak"],
+            environment: ProcessInfo.processInfo.environment.merging(
+                ["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19)), "SWIFTMPI_SOAK_SECONDS": "60"]) { $1 },
+            stderrPath: stderrPath)
         #expect(JobRunner.eventually(within: 20) { JobRunner.livePIDs(withEnvironment: mark).count == 5 })
         usleep(UInt32.random(in: 300_000...2_000_000, using: &random))
         let ranks = JobRunner.livePIDs(withEnvironment: mark).filter { $0 != launcher.pid }
@@ -141,8 +152,10 @@ struct LauncherJobTests {
         let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
         print("rank pid \(victim) killed; the job ended \(String(format: "%.3f", seconds)) s later with status \(status)")
         #expect(status == 137, "stderr: \(stderr)")
-        #expect(stderr.range(of: #"swiftmpirun: rank \d \(pid \#(victim)\) was killed by signal 9 \(Killed\); job aborted"#,
-                             options: .regularExpression) != nil, "stderr: \(stderr)")
+        #expect(
+            stderr.range(
+                of: #"swiftmpirun: rank \d \(pid \#(victim)\) was killed by signal 9 \(Killed\); job aborted"#,
+                options: .regularExpression) != nil, "stderr: \(stderr)")
         #expect(stderr.split(separator: "\n").count == 1, "stderr: \(stderr)")
         #expect(seconds <= 1.0, "the job took \(seconds) s to end")
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
@@ -242,8 +255,9 @@ struct LauncherJobTests {
         let result = try JobRunner.run(["-n", "2", "sh", "-c", "echo $SWIFTMPI_KVS; \(listening)"], environment: ["TMPDIR": scratch.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let addresses = Set(result.stdout.split(separator: "\n").filter { $0 != "listening" }.map(String.init))
-        #expect(addresses.count == 1 && addresses.first!.range(of: #"^@swiftmpi-kvs-[0-9a-f]{16}$"#, options: .regularExpression) != nil,
-                "addresses: \(addresses)")
+        #expect(
+            addresses.count == 1 && addresses.first!.range(of: #"^@swiftmpi-kvs-[0-9a-f]{16}$"#, options: .regularExpression) != nil,
+            "addresses: \(addresses)")
         #expect(result.sortedLines.filter { $0 == "listening" }.count == 2)
         #expect(!JobRunner.listeningAbstractSockets().contains(addresses.first ?? "?"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
@@ -257,8 +271,9 @@ struct LauncherJobTests {
         // A shell that ignores SIGINT, SIGQUIT and SIGHUP starts the launcher (as a non-interactive
         // shell starts background jobs), and the launcher itself ignores SIGPIPE; each rank prints its
         // ignored set and exits.
-        let result = try JobRunner.run(["-n", "2", "grep", "SigIgn", "/proc/self/status"],
-                                       wrapper: ["/bin/sh", "-c", "trap '' INT QUIT HUP USR1; exec \"$0\" \"$@\""])
+        let result = try JobRunner.run(
+            ["-n", "2", "grep", "SigIgn", "/proc/self/status"],
+            wrapper: ["/bin/sh", "-c", "trap '' INT QUIT HUP USR1; exec \"$0\" \"$@\""])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let masks = result.stdout.split(separator: "\n").compactMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) }
         #expect(masks.count == 2, "output: \(result.stdout)")
@@ -275,17 +290,19 @@ struct LauncherJobTests {
 /// Command-line errors: one line, exit status 2, and no rank started.
 @Suite("swiftmpirun rejects bad command lines")
 struct LauncherCommandLineTests {
-    @Test("bad input gives one line and status 2", arguments: [
-        (["-n", "0", "true"], "-n must be at least 1"),
-        (["-n", "2", "no-such-program-swiftmpi"], "program 'no-such-program-swiftmpi' not found"),
-        (["--bogus", "-n", "2", "true"], "unknown option '--bogus'"),
-        (["true"], "missing -n N"),
-        (["-n", "two", "true"], "two"),
-        (["-n", "2", "--bind-to", "socket", "true"], "socket"),
-        (["-n", "2", "--timeout", "-1", "true"], "--timeout"),
-        (["-n", "2", "-x", "=v", "true"], "expected NAME or NAME=VALUE"),
-        (["-n", "2", "./Package.swift"], "is not executable"),
-    ])
+    @Test(
+        "bad input gives one line and status 2",
+        arguments: [
+            (["-n", "0", "true"], "-n must be at least 1"),
+            (["-n", "2", "no-such-program-swiftmpi"], "program 'no-such-program-swiftmpi' not found"),
+            (["--bogus", "-n", "2", "true"], "unknown option '--bogus'"),
+            (["true"], "missing -n N"),
+            (["-n", "two", "true"], "two"),
+            (["-n", "2", "--bind-to", "socket", "true"], "socket"),
+            (["-n", "2", "--timeout", "-1", "true"], "--timeout"),
+            (["-n", "2", "-x", "=v", "true"], "expected NAME or NAME=VALUE"),
+            (["-n", "2", "./Package.swift"], "is not executable")
+        ])
     func badInput(arguments: [String], expected: String) throws {
         let result = try JobRunner.run(arguments)
         #expect(result.status == 2)
@@ -323,9 +340,10 @@ struct LauncherCommandLineTests {
     func singleton() throws {
         let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-singleton-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: outPath) }
-        let child = try ChildProcess(JobRunner.binaryDirectory.appendingPathComponent("swiftmpi-testrank").path, ["ranks"],
-                                     environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") },
-                                     stdoutPath: outPath)
+        let child = try ChildProcess(
+            JobRunner.binaryDirectory.appendingPathComponent("swiftmpi-testrank").path, ["ranks"],
+            environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") },
+            stdoutPath: outPath)
         #expect(child.wait() == 0)
         #expect((try? String(contentsOfFile: outPath, encoding: .utf8)) == "rank 0 of 1\n")
     }

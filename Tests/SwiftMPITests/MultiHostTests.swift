@@ -49,20 +49,23 @@ enum SimulatedHosts {
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
         let prefix = try started.get()
         let arguments = arguments.map { $0.replacing(/\bswmh([0-9]+)\b/) { "\(prefix)\($0.1)" } }
-        return try JobRunner.run(["--launch-agent", "\(ip!) netns exec %h"] + arguments, environment: environment,
-                                 wrapper: [ip!, "netns", "exec", try host(1)])
+        return try JobRunner.run(
+            ["--launch-agent", "\(ip!) netns exec %h"] + arguments, environment: environment,
+            wrapper: [ip!, "netns", "exec", try host(1)])
     }
 }
 
 /// Jobs across hosts with separate network stacks: TCP between hosts, shared memory within one.
-@Suite("jobs across simulated hosts (network namespaces)", .serialized,
-       .enabled(if: SimulatedHosts.available, "needs root and ip(8) for network namespaces; CI runs it"))
+@Suite(
+    "jobs across simulated hosts (network namespaces)", .serialized,
+    .enabled(if: SimulatedHosts.available, "needs root and ip(8) for network namespaces; CI runs it"))
 struct MultiHostTests {
     @Test("every point-to-point scenario passes with 2 ranks on each of 2 hosts")
     func scenariosAcrossHosts() throws {
         let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))
-        let result = try SimulatedHosts.run(["--host", "\(h1):2,\(h2):2", "--timeout", "240", "-n", "4", "swiftmpi-p2p-check"]
-                                            + PointToPointTests.scenarios)
+        let result = try SimulatedHosts.run(
+            ["--host", "\(h1):2,\(h2):2", "--timeout", "240", "-n", "4", "swiftmpi-p2p-check"]
+                + PointToPointTests.scenarios)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for scenario in PointToPointTests.scenarios { #expect(result.stdout.contains("passed \(scenario)\n"), "\(scenario)") }
     }
@@ -70,9 +73,12 @@ struct MultiHostTests {
     @Test("--map-by node over 3 hosts, and each peer gets the right route")
     func routesAcrossHosts() throws {
         let (h1, h2, h3) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2), try SimulatedHosts.host(3))
-        let result = try SimulatedHosts.run(["--host", "\(h1):2,\(h2):2,\(h3):2", "--map-by", "node", "-n", "6",
-                                             "swiftmpi-p2p-check", "pingpong", "sendrecv"],
-                                            environment: ["SWIFTMPI_DEBUG": "1"])
+        let result = try SimulatedHosts.run(
+            [
+                "--host", "\(h1):2,\(h2):2,\(h3):2", "--map-by", "node", "-n", "6",
+                "swiftmpi-p2p-check", "pingpong", "sendrecv"
+            ],
+            environment: ["SWIFTMPI_DEBUG": "1"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         // map-by node: ranks 0,3 on host 1; 1,4 on host 2; 2,5 on host 3.
         #expect(result.stderr.contains("rank 0 on \(h1): routes 0:self 1:tcp 2:tcp 3:shm 4:tcp 5:tcp"), "stderr: \(result.stderr)")
@@ -98,12 +104,16 @@ struct MultiHostTests {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let errURL = scratch.appendingPathComponent("err")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let process = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", h1, JobRunner.launcher, "--launch-agent",
-                                                            "\(SimulatedHosts.ip!) netns exec %h", "--host", "\(h1):1,\(h2):2", "-n", "3",
-                                                            "swiftmpi-testrank", "sleep", "60"],
-                                       environment: ProcessInfo.processInfo.environment.merging(
-                                           ["SWIFTMPI_TEST_MARK": mark, "TMPDIR": scratch.path]) { $1 },
-                                       stderrPath: errURL.path)
+        let process = try ChildProcess(
+            SimulatedHosts.ip!,
+            [
+                "netns", "exec", h1, JobRunner.launcher, "--launch-agent",
+                "\(SimulatedHosts.ip!) netns exec %h", "--host", "\(h1):1,\(h2):2", "-n", "3",
+                "swiftmpi-testrank", "sleep", "60"
+            ],
+            environment: ProcessInfo.processInfo.environment.merging(
+                ["SWIFTMPI_TEST_MARK": mark, "TMPDIR": scratch.path]) { $1 },
+            stderrPath: errURL.path)
         // launcher + 2 daemons (one per host) + 3 ranks carry the mark
         #expect(JobRunner.eventually(within: 20) { JobRunner.livePIDs(withEnvironment: mark).count >= 6 })
         let daemon = JobRunner.livePIDs(withEnvironment: mark).first { pid in
@@ -115,10 +125,11 @@ struct MultiHostTests {
         // docs/Design.md describes): no segment name of the job is left, and nothing in TMPDIR.
         let jobID = JobRunner.jobID(ofRanksWith: mark)
         #expect(jobID != nil)
-        #expect(JobRunner.eventually(within: 10) {
-            JobRunner.segments(ofJob: jobID).isEmpty
-                && ((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).allSatisfy { !$0.hasPrefix("swiftmpi.") }
-        })
+        #expect(
+            JobRunner.eventually(within: 10) {
+                JobRunner.segments(ofJob: jobID).isEmpty
+                    && ((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).allSatisfy { !$0.hasPrefix("swiftmpi.") }
+            })
         if let daemon { kill(daemon, SIGKILL) }
         let status = process.wait()
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
@@ -126,7 +137,8 @@ struct MultiHostTests {
         #expect(stderr.contains("swiftmpirun: lost the daemon on host \(h2) (connection closed); job aborted"), "stderr: \(stderr)")
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
         // Nothing of the job is left: no file in TMPDIR (the key-value sockets are abstract) and no segment.
-        let left = ((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).filter { $0.hasPrefix("swiftmpi.") }
+        let left =
+            ((try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []).filter { $0.hasPrefix("swiftmpi.") }
             + JobRunner.segments(ofJob: jobID)
         #expect(left.isEmpty, "left behind: \(left)")
     }
@@ -139,22 +151,32 @@ struct MultiHostTests {
         let errURL = scratch.appendingPathComponent("err"), outURL = scratch.appendingPathComponent("out")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        let process = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", h1, JobRunner.launcher, "--launch-agent",
-                                                            "\(SimulatedHosts.ip!) netns exec %h", "--host", "\(h1):1,\(h2):1", "-n", "2",
-                                                            "swiftmpi-testrank", "keep-talking", "4"],
-                                       environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_DEBUG": "1"]) { $1 },
-                                       stdoutPath: outURL.path, stderrPath: errURL.path)
+        let process = try ChildProcess(
+            SimulatedHosts.ip!,
+            [
+                "netns", "exec", h1, JobRunner.launcher, "--launch-agent",
+                "\(SimulatedHosts.ip!) netns exec %h", "--host", "\(h1):1,\(h2):1", "-n", "2",
+                "swiftmpi-testrank", "keep-talking", "4"
+            ],
+            environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_DEBUG": "1"]) { $1 },
+            stdoutPath: outURL.path, stderrPath: errURL.path)
         var endpoint: String?
-        #expect(JobRunner.eventually(within: 20) {
-            let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-            // "rank 1 on HOST2: routes ... tcp 10.77.0.2:PORT"
-            endpoint = text.split(separator: "\n").first { $0.contains("rank 1 on \(h2): ") }?
-                .firstMatch(of: /tcp (10\.77\.0\.2):(\d+)/).map { "\($0.1)/\($0.2)" }
-            return endpoint != nil
-        })
+        #expect(
+            JobRunner.eventually(within: 20) {
+                let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+                // "rank 1 on HOST2: routes ... tcp 10.77.0.2:PORT"
+                endpoint = text.split(separator: "\n").first { $0.contains("rank 1 on \(h2): ") }?
+                    .firstMatch(of: /tcp (10\.77\.0\.2):(\d+)/).map { "\($0.1)/\($0.2)" }
+                return endpoint != nil
+            })
         if let endpoint {  // from host 3, which is not in the job: garbage, then a forged handshake
-            let intruder = try ChildProcess(SimulatedHosts.ip!, ["netns", "exec", h3, "/bin/bash", "-c",
-                                  "exec 3<>/dev/tcp/\(endpoint); printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; timeout 3 cat <&3; exec 3<>/dev/tcp/\(endpoint); printf 'SMTC\\001\\000\\000\\000\\001AAAAAAAAAAAAAAAA' >&3; timeout 3 cat <&3 | head -c 100 | wc -c"])
+            let intruder = try ChildProcess(
+                SimulatedHosts.ip!,
+                [
+                    "netns", "exec", h3, "/bin/bash", "-c",
+                    "exec 3<>/dev/tcp/\(endpoint); printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; timeout 3 cat <&3; exec 3<>/dev/tcp/\(endpoint); printf "
+                        + "'SMTC\\001\\000\\000\\000\\001AAAAAAAAAAAAAAAA' >&3; timeout 3 cat <&3 | head -c 100 | wc -c"
+                ])
             intruder.wait()
         }
         let status = process.wait()

@@ -8,13 +8,16 @@ struct PointToPointTests {
     static let scenarios = [
         "pingpong", "self", "non-overtaking", "wildcards", "posted-order", "truncation", "ssend", "bsend",
         "rsend", "rsend-early", "dup-isolation", "procnull", "bad-arguments", "requests", "persistent", "probes", "sendrecv",
-        "isend-deadlock", "shared-copy", "objects", "async", "stress",
+        "isend-deadlock", "shared-copy", "objects", "async", "stress"
     ]
 
-    private func check(_ ranks: Int, _ scenarios: [String], environment: [String: String] = [:],
-                       options: [String] = []) throws {
-        let result = try JobRunner.run(options + ["--timeout", "240", "-n", "\(ranks)", "swiftmpi-p2p-check"] + scenarios,
-                                       environment: environment)
+    private func check(
+        _ ranks: Int, _ scenarios: [String], environment: [String: String] = [:],
+        options: [String] = []
+    ) throws {
+        let result = try JobRunner.run(
+            options + ["--timeout", "240", "-n", "\(ranks)", "swiftmpi-p2p-check"] + scenarios,
+            environment: environment)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for scenario in scenarios where scenario != "multiple" {
             #expect(result.stdout.contains("passed \(scenario)\n"), "scenario \(scenario) on \(ranks) ranks: \(result.stdout)\n\(result.stderr)")
@@ -30,7 +33,8 @@ struct PointToPointTests {
     func earlyReadySendWarns() throws {
         let result = try JobRunner.run(["-n", "2", "swiftmpi-p2p-check", "rsend-early"])
         #expect(result.status == 0)
-        #expect(result.stderr.contains("SwiftMPI rank 1: rsend from rank 0 with tag 32 arrived before a matching receive was posted"), "stderr: \(result.stderr)")
+        #expect(
+            result.stderr.contains("SwiftMPI rank 1: rsend from rank 0 with tag 32 arrived before a matching receive was posted"), "stderr: \(result.stderr)")
     }
 
     @Test("every scenario passes between 4 ranks")
@@ -43,11 +47,13 @@ struct PointToPointTests {
         try check(8, Self.scenarios)
     }
 
-    @Test("soak: 4 ranks of random traffic in every send mode for 30 s over shared memory and 15 s over TCP, RSS flat",
-          arguments: [("shm", 30), ("tcp", 15)])
+    @Test(
+        "soak: 4 ranks of random traffic in every send mode for 30 s over shared memory and 15 s over TCP, RSS flat",
+        arguments: [("shm", 30), ("tcp", 15)])
     func soak(transport: String, seconds: Int) throws {
-        let result = try JobRunner.run(["--transport", transport, "--timeout", "\(seconds * 4 + 60)", "-n", "4", "swiftmpi-p2p-check", "soak"],
-                                       environment: ["SWIFTMPI_SOAK_SECONDS": "\(seconds)"])
+        let result = try JobRunner.run(
+            ["--transport", transport, "--timeout", "\(seconds * 4 + 60)", "-n", "4", "swiftmpi-p2p-check", "soak"],
+            environment: ["SWIFTMPI_SOAK_SECONDS": "\(seconds)"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("checksums and order verified, RSS flat"), "stdout: \(result.stdout)")
         print(result.stdout.split(separator: "\n").filter { $0.hasPrefix("soak:") }.map { "\(transport) \($0)" }.joined(separator: "\n"))
@@ -61,8 +67,9 @@ struct PointToPointTests {
     @Test("large one-way messages are copied by sender and receiver together, and intact; the receiver alone when shared copies are off")
     func sharedCopies() throws {
         for shared in ["1", "0"] {
-            let result = try JobRunner.run(["-n", "2", "swiftmpi-p2p-check", "shared-copy", "pingpong"],
-                                           environment: ["SWIFTMPI_DEBUG": "1", "SWIFTMPI_SHARED_COPY": shared, "SWIFTMPI_TEST_SINGLE_COPY": "1"])
+            let result = try JobRunner.run(
+                ["-n", "2", "swiftmpi-p2p-check", "shared-copy", "pingpong"],
+                environment: ["SWIFTMPI_DEBUG": "1", "SWIFTMPI_SHARED_COPY": shared, "SWIFTMPI_TEST_SINGLE_COPY": "1"])
             #expect(result.status == 0, "stderr: \(result.stderr)")
             #expect(result.stdout.contains("passed shared-copy") && result.stdout.contains("passed pingpong"))
             // rank 0 only sends in shared-copy (19 messages of 256 KiB-9 MiB); pingpong sends 256 KiB,

@@ -10,7 +10,8 @@ struct ReferenceContainerTests {
         #expect(MatchHeader.layoutMatchesPacket)
         let header = MatchHeader(context: 7, source: -3, tag: 99, flags: 2, length: 1 << 40, senderOperation: 5, receiverOperation: 6)
         let back = MatchHeader(header.packet)
-        #expect(back.context == 7 && back.source == -3 && back.tag == 99 && back.flags == 2 && back.length == 1 << 40
+        #expect(
+            back.context == 7 && back.source == -3 && back.tag == 99 && back.flags == 2 && back.length == 1 << 40
                 && back.senderOperation == 5 && back.receiverOperation == 6)
     }
 

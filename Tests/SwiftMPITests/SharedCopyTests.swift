@@ -33,7 +33,7 @@ struct SharedCopyTests {
         defer { memory.deallocate() }
         let descriptor = CopyDescriptor(base: memory)
         descriptor.arm(generation: 1)
-        memory.storeBytes(of: UInt64.max, toByteOffset: 8, as: UInt64.self)   // done
+        memory.storeBytes(of: UInt64.max, toByteOffset: 8, as: UInt64.self)  // done
         memory.storeBytes(of: UInt64.max, toByteOffset: 16, as: UInt64.self)  // failed
         let garbled = descriptor.progress(chunkCount: 4)
         #expect(garbled.finished == Int.max && garbled.failedChunk == nil)

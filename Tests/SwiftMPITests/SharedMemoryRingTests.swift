@@ -77,8 +77,10 @@ struct SharedMemoryRingTests {
         let from = 16 * 1024
         // Mid sizes go both ways: plain (timed) and streamed (forced here, as after a slow copy).
         let mid = SlotRing.adaptiveFrom
-        for (length, streamed) in [(mid - 1, 0), (mid, 0), (mid, 1), (5000, 1), (8192, 0), (8192, 2), (from - 1, 1),
-                                   (from, 0), (from + 1, 3), (from + 63, 0), (40_000, 1), (64 * 1024, 0)] {
+        for (length, streamed) in [
+            (mid - 1, 0), (mid, 0), (mid, 1), (5000, 1), (8192, 0), (8192, 2), (from - 1, 1),
+            (from, 0), (from + 1, 3), (from + 63, 0), (40_000, 1), (64 * 1024, 0)
+        ] {
             producer.streamedWrites = streamed
             let written = big.withUnsafeBytes { bytes in
                 producer.tryWrite(kind: 1, header: PacketHeader(), payload: UnsafeRawBufferPointer(rebasing: bytes[5..<(5 + length)]))

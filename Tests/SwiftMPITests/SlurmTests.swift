@@ -55,27 +55,31 @@ enum SlurmCluster {
         let out = scratch.appendingPathComponent("out").path, err = scratch.appendingPathComponent("err").path
         let start = Date()
         // --foreground: srun stays in this process group, so a Ctrl-C of the run reaches it too.
-        let child = try ChildProcess("/usr/bin/timeout", ["--foreground", "300", tool, "--time=5"] + arguments,
-                                     environment: ProcessInfo.processInfo.environment
-                                        .filter { !$0.key.hasPrefix("SWIFTMPI_") || $0.key == "SWIFTMPI_SLURM_STATE" }
-                                        .merging(["SLURM_CONF": slurmConf].merging(environment) { $1 }) { $1 },
-                                     stdoutPath: out, stderrPath: err)
+        let child = try ChildProcess(
+            "/usr/bin/timeout", ["--foreground", "300", tool, "--time=5"] + arguments,
+            environment: ProcessInfo.processInfo.environment
+                .filter { !$0.key.hasPrefix("SWIFTMPI_") || $0.key == "SWIFTMPI_SLURM_STATE" }
+                .merging(["SLURM_CONF": slurmConf].merging(environment) { $1 }) { $1 },
+            stdoutPath: out, stderrPath: err)
         let status = child.wait()
-        return JobResult(status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(start))
+        return JobResult(
+            status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(start))
     }
 
     static func program(_ name: String) -> String { JobRunner.binaryDirectory.appendingPathComponent(name).path }
 }
 
 /// Jobs started by Slurm's `srun`, wired up through the manager's PMI-2 or PMIx server (no swiftmpirun).
-@Suite("jobs under Slurm's srun (PMI-2 and PMIx)", .serialized,
-       .enabled(if: SlurmCluster.available, "needs root to run a one-machine Slurm cluster; CI runs it"))
+@Suite(
+    "jobs under Slurm's srun (PMI-2 and PMIx)", .serialized,
+    .enabled(if: SlurmCluster.available, "needs root to run a one-machine Slurm cluster; CI runs it"))
 struct SlurmTests {
     @Test("every point-to-point scenario passes with srun --mpi=pmi2 -n 4 and srun --mpi=pmix -n 4", arguments: ["pmi2", "pmix"])
     func pointToPoint(mpi: String) throws {
-        let result = try SlurmCluster.srun(["--mpi=\(mpi)", "-n", "4", SlurmCluster.program("swiftmpi-p2p-check")] + PointToPointTests.scenarios,
-                                           environment: ["SWIFTMPI_DEBUG": "1"])
+        let result = try SlurmCluster.srun(
+            ["--mpi=\(mpi)", "-n", "4", SlurmCluster.program("swiftmpi-p2p-check")] + PointToPointTests.scenarios,
+            environment: ["SWIFTMPI_DEBUG": "1"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for scenario in PointToPointTests.scenarios {
             #expect(result.stdout.contains("passed \(scenario)\n"), "scenario \(scenario): \(result.stdout)")
@@ -85,12 +89,14 @@ struct SlurmTests {
         print("srun --mpi=\(mpi) -n 4: \(PointToPointTests.scenarios.count) scenarios passed in \(String(format: "%.1f", result.seconds)) s")
     }
 
-    @Test("the collective checks pass with srun -n 4 (PMI-2 and PMIx), over shared memory and over forced TCP",
-          arguments: ["pmi2", "pmix"])
+    @Test(
+        "the collective checks pass with srun -n 4 (PMI-2 and PMIx), over shared memory and over forced TCP",
+        arguments: ["pmi2", "pmix"])
     func collectives(mpi: String) throws {
         for transport in ["auto", "tcp"] {
-            let result = try SlurmCluster.srun(["--mpi=\(mpi)", "-n", "4", SlurmCluster.program("swiftmpi-coll-check")],
-                                               environment: ["SWIFTMPI_TRANSPORT": transport])
+            let result = try SlurmCluster.srun(
+                ["--mpi=\(mpi)", "-n", "4", SlurmCluster.program("swiftmpi-coll-check")],
+                environment: ["SWIFTMPI_TRANSPORT": transport])
             #expect(result.status == 0, "\(transport): stderr: \(result.stderr)")
             #expect(result.stdout.contains("collectives passed on 4 ranks"), "\(transport): \(result.stdout)")
         }
@@ -113,9 +119,13 @@ struct SlurmTests {
 
     @Test("swiftmpirun inside an allocation (salloc -n 4) takes its slots and starts its daemon with srun")
     func launcherInsideAllocation() throws {
-        let result = try SlurmCluster.run("salloc", ["-n", "4", JobRunner.launcher, SlurmCluster.program("swiftmpi-p2p-check"),
-                                                     "pingpong", "wildcards", "non-overtaking"],
-                                          environment: ["SWIFTMPI_DEBUG": "1"])
+        let result = try SlurmCluster.run(
+            "salloc",
+            [
+                "-n", "4", JobRunner.launcher, SlurmCluster.program("swiftmpi-p2p-check"),
+                "pingpong", "wildcards", "non-overtaking"
+            ],
+            environment: ["SWIFTMPI_DEBUG": "1"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("swiftmpirun: inside Slurm allocation "), "stderr: \(result.stderr)")
         #expect(result.stderr.contains(":4; daemons started with: srun --overlap"), "stderr: \(result.stderr)")
@@ -145,8 +155,9 @@ enum OpenMPILauncher {
 
     static let available: Bool = {
         guard path != nil else {
-            print("⚠️ SKIPPING jobs under Open MPI's mpirun: /usr/bin/mpirun.openmpi is missing (openmpi-bin); "
-                  + "install it once with: sudo Tests/Scripts/prepare.sh")
+            print(
+                "⚠️ SKIPPING jobs under Open MPI's mpirun: /usr/bin/mpirun.openmpi is missing (openmpi-bin); "
+                    + "install it once with: sudo Tests/Scripts/prepare.sh")
             return false
         }
         return true
@@ -158,14 +169,19 @@ enum OpenMPILauncher {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let out = scratch.appendingPathComponent("out").path, err = scratch.appendingPathComponent("err").path
         let start = Date()
-        let child = try ChildProcess("/usr/bin/timeout", ["--foreground", "300", path!, "--allow-run-as-root", "--oversubscribe", "-n", "\(ranks)",
-                                                          SlurmCluster.program(program)] + arguments,
-                                     environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") }
-                                        .merging(environment) { $1 },
-                                     stdoutPath: out, stderrPath: err)
+        let child = try ChildProcess(
+            "/usr/bin/timeout",
+            [
+                "--foreground", "300", path!, "--allow-run-as-root", "--oversubscribe", "-n", "\(ranks)",
+                SlurmCluster.program(program)
+            ] + arguments,
+            environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") }
+                .merging(environment) { $1 },
+            stdoutPath: out, stderrPath: err)
         let status = child.wait()
-        return JobResult(status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(start))
+        return JobResult(
+            status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(start))
     }
 }
 

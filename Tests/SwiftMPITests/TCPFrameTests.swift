@@ -24,8 +24,7 @@ struct TCPFrameTests {
         let outcome = AcceptOutcome()
         nonisolated(unsafe) let acceptingTransport = zero  // used by that thread alone until it finishes
         let acceptor = Thread {
-            do { try acceptingTransport.connect(peers: [1], endpoints: [:], timeout: 10); outcome.set(nil) }
-            catch { outcome.set("\(error)") }
+            do { try acceptingTransport.connect(peers: [1], endpoints: [:], timeout: 10); outcome.set(nil) } catch { outcome.set("\(error)") }
         }
         acceptor.start()
         try one.connect(peers: [0], endpoints: [0: zero.endpoint], timeout: 10)

@@ -6,8 +6,9 @@ import Testing
 @Suite("point-to-point over TCP (forced, loopback)", .serialized)
 struct TCPTransportTests {
     private func check(_ ranks: Int, _ scenarios: [String], options: [String] = []) throws {
-        let result = try JobRunner.run(["--transport", "tcp", "--timeout", "240", "-n", "\(ranks)"] + options
-                                       + ["swiftmpi-p2p-check"] + scenarios)
+        let result = try JobRunner.run(
+            ["--transport", "tcp", "--timeout", "240", "-n", "\(ranks)"] + options
+                + ["swiftmpi-p2p-check"] + scenarios)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for scenario in scenarios where scenario != "multiple" {
             #expect(result.stdout.contains("passed \(scenario)\n"), "scenario \(scenario): \(result.stdout)\n\(result.stderr)")
@@ -26,8 +27,9 @@ struct TCPTransportTests {
 
     @Test("every peer gets the TCP route, on the interface asked for")
     func routesReported() throws {
-        let result = try JobRunner.run(["--transport", "tcp", "--tcp-if", "lo", "-n", "3", "swiftmpi-testrank", "ranks"],
-                                       environment: ["SWIFTMPI_DEBUG": "1"])
+        let result = try JobRunner.run(
+            ["--transport", "tcp", "--tcp-if", "lo", "-n", "3", "swiftmpi-testrank", "ranks"],
+            environment: ["SWIFTMPI_DEBUG": "1"])
         #expect(result.status == 0)
         #expect(result.stderr.contains("rank 0 on") && result.stderr.contains("routes 0:self 1:tcp 2:tcp"), "stderr: \(result.stderr)")
         #expect(result.stderr.contains("tcp 127.0.0.1:"))
@@ -50,15 +52,17 @@ struct TCPTransportTests {
         let errURL = scratch.appendingPathComponent("err"), outURL = scratch.appendingPathComponent("out")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        let process = try ChildProcess(JobRunner.launcher, ["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "keep-talking", "3"],
-                                       environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_DEBUG": "1"]) { $1 },
-                                       stdoutPath: outURL.path, stderrPath: errURL.path)
+        let process = try ChildProcess(
+            JobRunner.launcher, ["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "keep-talking", "3"],
+            environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_DEBUG": "1"]) { $1 },
+            stdoutPath: outURL.path, stderrPath: errURL.path)
         var port: UInt16?
-        #expect(JobRunner.eventually(within: 10) {
-            let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-            port = text.firstMatch(of: /rank 1 on .* tcp 127\.0\.0\.1:(\d+)/).flatMap { UInt16($0.1) }
-            return port != nil
-        })
+        #expect(
+            JobRunner.eventually(within: 10) {
+                let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+                port = text.firstMatch(of: /rank 1 on .* tcp 127\.0\.0\.1:(\d+)/).flatMap { UInt16($0.1) }
+                return port != nil
+            })
         if let port {
             for payload in ["GET / HTTP/1.0\r\n\r\n", "SMTC"] {  // garbage, and a truncated handshake
                 let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -86,8 +90,9 @@ struct TCPTransportTests {
         #expect(stderr.contains("rank 1: rejected a TCP connection from 127.0.0.1"), "stderr: \(stderr)")
     }
 
-    @Test("a peer that dies turns a pending receive into .peerFailed, not a hang (also where ranks are renumbered)",
-          arguments: ["peer-dies", "peer-dies-split"])
+    @Test(
+        "a peer that dies turns a pending receive into .peerFailed, not a hang (also where ranks are renumbered)",
+        arguments: ["peer-dies", "peer-dies-split"])
     func peerFailure(mode: String) throws {
         let result = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-testrank", mode])
         #expect(result.status == 9)
@@ -107,7 +112,8 @@ struct TCPTransportTests {
         let result = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "offer-then-peer-dies"])
         #expect(result.status == 137)
         #expect(result.stdout.contains("rank 0 first receive got peerFailed: rank 1 failed:"), "stdout: \(result.stdout)")
-        #expect(result.stdout.contains("rank 0 second receive got peerFailed: rank 1 failed before its 1048576-byte message could be received"),
-                "stdout: \(result.stdout)")
+        #expect(
+            result.stdout.contains("rank 0 second receive got peerFailed: rank 1 failed before its 1048576-byte message could be received"),
+            "stdout: \(result.stdout)")
     }
 }

@@ -39,12 +39,15 @@ enum RDMAVirtualMachines {
         let log = TestRun.scratchDirectory.appendingPathComponent("rdma-vm-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
         let command = "cd \"$1\" && shift && exec \"$@\" 2>&1"  // one stream: the log keeps the order
-        let child = try ChildProcess("/bin/bash", ["-c", command, "bash", packageRoot, scripts.appendingPathComponent("rdma-vm.sh").path] + arguments,
-                                     environment: ProcessInfo.processInfo.environment
-                                        .filter { !$0.key.hasPrefix("SWIFTMPI_") || $0.key == "SWIFTMPI_RDMA_VM_DIR" }
-                                        .merging(["SWIFTMPI_RDMA_VM_OWNER": TestRun.owner, "SWIFTMPI_RDMA_VM_KEEP": "0",
-                                                  "TMPDIR": TestRun.scratchDirectory.path]) { $1 },
-                                     stdoutPath: log, stderrPath: "/dev/null")
+        let child = try ChildProcess(
+            "/bin/bash", ["-c", command, "bash", packageRoot, scripts.appendingPathComponent("rdma-vm.sh").path] + arguments,
+            environment: ProcessInfo.processInfo.environment
+                .filter { !$0.key.hasPrefix("SWIFTMPI_") || $0.key == "SWIFTMPI_RDMA_VM_DIR" }
+                .merging([
+                    "SWIFTMPI_RDMA_VM_OWNER": TestRun.owner, "SWIFTMPI_RDMA_VM_KEEP": "0",
+                    "TMPDIR": TestRun.scratchDirectory.path
+                ]) { $1 },
+            stdoutPath: log, stderrPath: "/dev/null")
         let status = child.wait()
         return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
@@ -114,13 +117,16 @@ struct VerbsHostTests {
 
 /// The verbs transport for real, on Soft-RoCE: ranks in one VM (through rxe0's loopback) and in two
 /// VMs joined by a link. Each job forces verbs (except the last, which must choose it by itself).
-@Suite("verbs transport in Soft-RoCE VMs", .serialized,
-       .enabled(if: RDMAVirtualMachines.available, "needs root and qemu for the Soft-RoCE VMs; CI runs it"))
+@Suite(
+    "verbs transport in Soft-RoCE VMs", .serialized,
+    .enabled(if: RDMAVirtualMachines.available, "needs root and qemu for the Soft-RoCE VMs; CI runs it"))
 struct VerbsVMTests {
     @Test("one VM: every point-to-point scenario, collectives, the registration cache, and a failed RDMA read")
     func singleVM() throws {
-        let (status, output) = try RDMAVirtualMachines.run(["run", "-p", "2", "-t", "900", "--", "Tests/Scripts/verbs-checks.sh",
-                                                            "single", JobRunner.binaryDirectory.path])
+        let (status, output) = try RDMAVirtualMachines.run([
+            "run", "-p", "2", "-t", "900", "--", "Tests/Scripts/verbs-checks.sh",
+            "single", JobRunner.binaryDirectory.path
+        ])
         #expect(status == 0, "rdma-vm.sh run: \(output)")
 
         let info = RDMAVirtualMachines.section("info", in: output)
@@ -177,16 +183,19 @@ struct VerbsVMTests {
         let failure = RDMAVirtualMachines.section("link-down", in: output)
         RDMAVirtualMachines.report("link-down", failure.lines)
         #expect(failure.status == 3, "\(failure.lines)")
-        #expect(failure.lines.contains { $0.hasPrefix("rank 0 got peerFailed") && $0.contains("verbs RDMA read from rank 1 failed: ") && $0.contains("(status ") },
-                "\(failure.lines)")
+        #expect(
+            failure.lines.contains { $0.hasPrefix("rank 0 got peerFailed") && $0.contains("verbs RDMA read from rank 1 failed: ") && $0.contains("(status ") },
+            "\(failure.lines)")
         #expect(failure.lines.contains { $0.hasPrefix("swiftmpirun: rank 0 ") && $0.contains("exited with status 3; job aborted") })
     }
 
     @Test("two VMs joined by a link: ranks in each, over verbs forced and chosen by themselves")
     func twoVMs() throws {
         let bin = JobRunner.binaryDirectory.path
-        let (status, output) = try RDMAVirtualMachines.run(["pair", "-t", "900", "--", "Tests/Scripts/verbs-checks.sh", "pair-a", bin,
-                                                            "--", "Tests/Scripts/verbs-checks.sh", "pair-b", bin])
+        let (status, output) = try RDMAVirtualMachines.run([
+            "pair", "-t", "900", "--", "Tests/Scripts/verbs-checks.sh", "pair-a", bin,
+            "--", "Tests/Scripts/verbs-checks.sh", "pair-b", bin
+        ])
         #expect(status == 0, "rdma-vm.sh pair: \(output)")
 
         let two = RDMAVirtualMachines.section("pair-p2p", in: output)

@@ -9,7 +9,7 @@ struct KeyValueWireTests {
     func requestRoundTrip() throws {
         let requests: [KeyValueRequest] = [
             .hello(rank: 3, pid: 4242), .put(key: "ep/1", value: [1, 2, 3, 0, 255]), .put(key: "", value: []),
-            .get(key: "ep/ü"), .fence, .abort(code: -7, message: "bye"), .finalize,
+            .get(key: "ep/ü"), .fence, .abort(code: -7, message: "bye"), .finalize
         ]
         var decoder = KeyValueFrameDecoder()
         var decoded: [KeyValueRequest] = []
@@ -90,20 +90,24 @@ struct LaunchParametersTests {
 
     @Test("complete variables are parsed")
     func complete() throws {
-        let env = ["SWIFTMPI_RANK": "2", "SWIFTMPI_SIZE": "4", "SWIFTMPI_KVS": "/tmp/x/kvs.sock",
-                   "SWIFTMPI_JOB_SECRET": secret.hex, "SWIFTMPI_OVERSUBSCRIBED": "1", "SWIFTMPI_JOB_ID": "j"]
+        let env = [
+            "SWIFTMPI_RANK": "2", "SWIFTMPI_SIZE": "4", "SWIFTMPI_KVS": "/tmp/x/kvs.sock",
+            "SWIFTMPI_JOB_SECRET": secret.hex, "SWIFTMPI_OVERSUBSCRIBED": "1", "SWIFTMPI_JOB_ID": "j"
+        ]
         let parameters = try #require(try LaunchParameters.fromEnvironment { env[$0] })
         #expect(parameters.rank == 2 && parameters.size == 4 && parameters.oversubscribed)
         #expect(parameters.secret == secret && parameters.jobID == "j")
     }
 
-    @Test("invalid variables throw a clear error", arguments: [
-        ["SWIFTMPI_RANK": "-1", "SWIFTMPI_SIZE": "4"],
-        ["SWIFTMPI_RANK": "4", "SWIFTMPI_SIZE": "4"],
-        ["SWIFTMPI_RANK": "0", "SWIFTMPI_SIZE": "x"],
-        ["SWIFTMPI_RANK": "0", "SWIFTMPI_SIZE": "1"],
-        ["SWIFTMPI_RANK": "0", "SWIFTMPI_SIZE": "1", "SWIFTMPI_KVS": "/s", "SWIFTMPI_JOB_SECRET": "abc"],
-    ])
+    @Test(
+        "invalid variables throw a clear error",
+        arguments: [
+            ["SWIFTMPI_RANK": "-1", "SWIFTMPI_SIZE": "4"],
+            ["SWIFTMPI_RANK": "4", "SWIFTMPI_SIZE": "4"],
+            ["SWIFTMPI_RANK": "0", "SWIFTMPI_SIZE": "x"],
+            ["SWIFTMPI_RANK": "0", "SWIFTMPI_SIZE": "1"],
+            ["SWIFTMPI_RANK": "0", "SWIFTMPI_SIZE": "1", "SWIFTMPI_KVS": "/s", "SWIFTMPI_JOB_SECRET": "abc"]
+        ])
     func invalid(env: [String: String]) {
         #expect(throws: WireupError.self) { try LaunchParameters.fromEnvironment { env[$0] } }
     }
@@ -117,14 +121,18 @@ struct HMACTests {
     func sha256Vectors() {
         #expect(hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(hex(SHA256.hash([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(hex(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            hex(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
     @Test("HMAC matches RFC 4231 test cases 1 and 2")
     func hmacVectors() {
-        #expect(hex(HMACSHA256.authenticate(Array("Hi There".utf8), key: [UInt8](repeating: 0x0b, count: 20)))
+        #expect(
+            hex(HMACSHA256.authenticate(Array("Hi There".utf8), key: [UInt8](repeating: 0x0b, count: 20)))
                 == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
-        #expect(hex(HMACSHA256.authenticate(Array("what do ya want for nothing?".utf8), key: Array("Jefe".utf8)))
+        #expect(
+            hex(HMACSHA256.authenticate(Array("what do ya want for nothing?".utf8), key: Array("Jefe".utf8)))
                 == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 }

@@ -27,8 +27,10 @@ extension Communicator {
         while distance < size {
             let step = distance
             schedule.then {
-                [try channel.receiveBytes(UnsafeMutableRawBufferPointer(start: nil, count: 0), from: (self.rank - step + self.size) % self.size, tag: tag),
-                 try channel.sendBytes(UnsafeRawBufferPointer(start: nil, count: 0), to: (self.rank + step) % self.size, tag: tag)]
+                [
+                    try channel.receiveBytes(UnsafeMutableRawBufferPointer(start: nil, count: 0), from: (self.rank - step + self.size) % self.size, tag: tag),
+                    try channel.sendBytes(UnsafeRawBufferPointer(start: nil, count: 0), to: (self.rank + step) % self.size, tag: tag)
+                ]
             }
             distance *= 2
         }
@@ -103,16 +105,20 @@ extension Communicator {
         for step in 0..<(size - 1) {
             let outgoing = (relative - step + size) % size, incoming = (relative - step - 1 + size) % size
             schedule.then {
-                [try channel.receiveBytes(blocks(incoming, incoming + 1), from: left, tag: tag),
-                 try channel.sendBytes(UnsafeRawBufferPointer(blocks(outgoing, outgoing + 1)), to: right, tag: tag)]
+                [
+                    try channel.receiveBytes(blocks(incoming, incoming + 1), from: left, tag: tag),
+                    try channel.sendBytes(UnsafeRawBufferPointer(blocks(outgoing, outgoing + 1)), to: right, tag: tag)
+                ]
             }
         }
     }
 
     /// Binomial tree to `root`; the result lands in `result` at the root. Non-commutative operators
     /// reduce to rank 0 (where the tree keeps rank order) and then move to the root.
-    func scheduleReduce<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>?, op: ReduceOperation<T>,
-                           root: Int, _ schedule: CollectiveSchedule) {
+    func scheduleReduce<T>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>?, op: ReduceOperation<T>,
+        root: Int, _ schedule: CollectiveSchedule
+    ) {
         let (channel, tag) = nextCollective()
         let count = values.count
         let treeRoot = op.isCommutative ? root : 0
@@ -157,8 +163,10 @@ extension Communicator {
     /// Allreduce: the ring (reduce-scatter, then allgather: each rank sends 2(p−1)/p of the data) for
     /// large vectors and commutative operators; recursive doubling (log p rounds of the whole vector)
     /// otherwise, which is what latency needs and what keeps non-commutative operators in rank order.
-    func scheduleAllreduce<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>,
-                              _ schedule: CollectiveSchedule) {
+    func scheduleAllreduce<T>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>,
+        _ schedule: CollectiveSchedule
+    ) {
         if op.isCommutative && size > 2 && values.count >= size && values.count * MemoryLayout<T>.stride >= Self.ringAllreduceThreshold {
             scheduleRingAllreduce(values, into: result, op: op, schedule)
         } else {
@@ -169,8 +177,10 @@ extension Communicator {
     /// Vectors from this many bytes use the ring allreduce.
     static let ringAllreduceThreshold = 64 * 1024
 
-    private func scheduleRingAllreduce<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
-                                          op: ReduceOperation<T>, _ schedule: CollectiveSchedule) {
+    private func scheduleRingAllreduce<T>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
+        op: ReduceOperation<T>, _ schedule: CollectiveSchedule
+    ) {
         let (channel, tag) = nextCollective()
         let count = values.count, p = size
         let right = (rank + 1) % p, left = (rank - 1 + p) % p
@@ -189,8 +199,12 @@ extension Communicator {
         for step in 0..<(p - 1) {  // reduce-scatter: afterwards rank r holds block r+1 fully reduced
             let sending = range((rank - step + p) % p), receiving = range((rank - step - 1 + p) % p)
             schedule.then {
-                [try channel.receiveBytes(UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(incoming)[0..<(receiving.count * MemoryLayout<T>.stride)]), from: left, tag: tag),
-                 try channel.sendBytes(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: result[sending])), to: right, tag: tag)]
+                [
+                    try channel.receiveBytes(
+                        UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(incoming)[0..<(receiving.count * MemoryLayout<T>.stride)]),
+                        from: left, tag: tag),
+                    try channel.sendBytes(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: result[sending])), to: right, tag: tag)
+                ]
             }
             schedule.then {
                 let target = result.baseAddress! + receiving.lowerBound
@@ -201,15 +215,19 @@ extension Communicator {
         for step in 0..<(p - 1) {  // allgather of the reduced blocks
             let sending = range((rank + 1 - step + p) % p), receiving = range((rank - step + p) % p)
             schedule.then {
-                [try channel.receiveBytes(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: result[receiving])), from: left, tag: tag),
-                 try channel.sendBytes(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: result[sending])), to: right, tag: tag)]
+                [
+                    try channel.receiveBytes(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: result[receiving])), from: left, tag: tag),
+                    try channel.sendBytes(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: result[sending])), to: right, tag: tag)
+                ]
             }
         }
     }
 
     /// Recursive doubling; ranks beyond the largest power of two fold into a partner first.
-    private func scheduleRecursiveDoublingAllreduce<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
-                                                       op: ReduceOperation<T>, _ schedule: CollectiveSchedule) {
+    private func scheduleRecursiveDoublingAllreduce<T>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
+        op: ReduceOperation<T>, _ schedule: CollectiveSchedule
+    ) {
         let (channel, tag) = nextCollective()
         let count = values.count
         let incoming = schedule.scratch(T.self, count: count)
@@ -238,7 +256,9 @@ extension Communicator {
                 newRank = -1
             } else {
                 schedule.then { [try channel.receiveBytes(UnsafeMutableRawBufferPointer(incoming), from: self.rank - 1, tag: tag)] }
-                schedule.then { combine(true); return [] }
+                schedule.then {
+                    combine(true); return []
+                }
                 newRank = rank / 2
             }
         } else {
@@ -250,10 +270,14 @@ extension Communicator {
                 let partnerNew = newRank ^ mask
                 let partner = partnerNew < remainder ? partnerNew * 2 + 1 : partnerNew + remainder
                 schedule.then {
-                    [try channel.receiveBytes(UnsafeMutableRawBufferPointer(incoming), from: partner, tag: tag),
-                     try channel.sendBytes(UnsafeRawBufferPointer(result), to: partner, tag: tag)]
+                    [
+                        try channel.receiveBytes(UnsafeMutableRawBufferPointer(incoming), from: partner, tag: tag),
+                        try channel.sendBytes(UnsafeRawBufferPointer(result), to: partner, tag: tag)
+                    ]
                 }
-                schedule.then { combine(partner < self.rank); return [] }
+                schedule.then {
+                    combine(partner < self.rank); return []
+                }
                 mask <<= 1
             }
         }
@@ -267,8 +291,10 @@ extension Communicator {
     }
 
     /// Root posts a receive per rank; everybody else sends. Byte counts and displacements per rank.
-    func scheduleGather(_ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer?, counts: [Int],
-                        displacements: [Int], root: Int, _ schedule: CollectiveSchedule) {
+    func scheduleGather(
+        _ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer?, counts: [Int],
+        displacements: [Int], root: Int, _ schedule: CollectiveSchedule
+    ) {
         let (channel, tag) = nextCollective()
         schedule.then {
             guard self.rank == root, let result else { return [try channel.sendBytes(values, to: root, tag: tag)] }
@@ -289,8 +315,10 @@ extension Communicator {
     }
 
     /// Root sends each rank its part; everybody else receives.
-    func scheduleScatter(_ values: UnsafeRawBufferPointer?, counts: [Int], displacements: [Int],
-                         into result: UnsafeMutableRawBufferPointer, root: Int, _ schedule: CollectiveSchedule) {
+    func scheduleScatter(
+        _ values: UnsafeRawBufferPointer?, counts: [Int], displacements: [Int],
+        into result: UnsafeMutableRawBufferPointer, root: Int, _ schedule: CollectiveSchedule
+    ) {
         let (channel, tag) = nextCollective()
         schedule.then {
             guard self.rank == root, let values else { return [try channel.receiveBytes(result, from: root, tag: tag)] }
@@ -311,8 +339,10 @@ extension Communicator {
     }
 
     /// Ring: in step k each rank passes on the block it received in step k-1.
-    func scheduleAllgather(_ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer, counts: [Int],
-                           displacements: [Int], _ schedule: CollectiveSchedule) {
+    func scheduleAllgather(
+        _ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer, counts: [Int],
+        displacements: [Int], _ schedule: CollectiveSchedule
+    ) {
         let (channel, tag) = nextCollective()
         let right = (rank + 1) % size, left = (rank - 1 + size) % size
         func block(_ owner: Int) -> UnsafeMutableRawBufferPointer {
@@ -330,16 +360,20 @@ extension Communicator {
             schedule.then {
                 let sending = (self.rank - step + self.size) % self.size
                 let receiving = (self.rank - step - 1 + self.size) % self.size
-                return [try channel.receiveBytes(block(receiving), from: left, tag: tag),
-                        try channel.sendBytes(UnsafeRawBufferPointer(block(sending)), to: right, tag: tag)]
+                return [
+                    try channel.receiveBytes(block(receiving), from: left, tag: tag),
+                    try channel.sendBytes(UnsafeRawBufferPointer(block(sending)), to: right, tag: tag)
+                ]
             }
         }
     }
 
     /// Every pair exchanges its blocks directly, all messages posted at once.
-    func scheduleAlltoall(_ values: UnsafeRawBufferPointer, sendCounts: [Int], sendDisplacements: [Int],
-                          into result: UnsafeMutableRawBufferPointer, receiveCounts: [Int], receiveDisplacements: [Int],
-                          _ schedule: CollectiveSchedule) {
+    func scheduleAlltoall(
+        _ values: UnsafeRawBufferPointer, sendCounts: [Int], sendDisplacements: [Int],
+        into result: UnsafeMutableRawBufferPointer, receiveCounts: [Int], receiveDisplacements: [Int],
+        _ schedule: CollectiveSchedule
+    ) {
         let (channel, tag) = nextCollective()
         schedule.then {
             var requests: [Request] = []
@@ -362,8 +396,10 @@ extension Communicator {
     }
 
     /// Recursive doubling prefix reduction (inclusive, or exclusive: rank 0's result is undefined).
-    func scheduleScan<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>,
-                         exclusive: Bool, _ schedule: CollectiveSchedule) {
+    func scheduleScan<T>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>,
+        exclusive: Bool, _ schedule: CollectiveSchedule
+    ) {
         let (channel, tag) = nextCollective()
         let count = values.count
         let partial = schedule.scratch(T.self, count: count)
@@ -381,8 +417,10 @@ extension Communicator {
             let partner = rank ^ mask
             if partner < size {
                 schedule.then {
-                    [try channel.receiveBytes(UnsafeMutableRawBufferPointer(incoming), from: partner, tag: tag),
-                     try channel.sendBytes(UnsafeRawBufferPointer(partial), to: partner, tag: tag)]
+                    [
+                        try channel.receiveBytes(UnsafeMutableRawBufferPointer(incoming), from: partner, tag: tag),
+                        try channel.sendBytes(UnsafeRawBufferPointer(partial), to: partner, tag: tag)
+                    ]
                 }
                 schedule.then {
                     guard count > 0 else { return [] }

@@ -42,10 +42,12 @@ extension Communicator {
         let (channel, tag) = nextCollective()
         var distance = 1
         while distance < size {
-            try channel.blockingSend(UnsafeRawBufferPointer(start: nil, count: 0), to: (rank + distance) % size, tag: tag,
-                                     mode: .standard, "barrier")
-            _ = try channel.blockingReceive(UnsafeMutableRawBufferPointer(start: nil, count: 0), from: (rank - distance + size) % size,
-                                            tag: tag, "barrier")
+            try channel.blockingSend(
+                UnsafeRawBufferPointer(start: nil, count: 0), to: (rank + distance) % size, tag: tag,
+                mode: .standard, "barrier")
+            _ = try channel.blockingReceive(
+                UnsafeMutableRawBufferPointer(start: nil, count: 0), from: (rank - distance + size) % size,
+                tag: tag, "barrier")
             distance *= 2
         }
     }
@@ -75,7 +77,8 @@ extension Communicator {
         try values.withUnsafeBufferPointer { input in
             try result.withUnsafeMutableBufferPointer { output in
                 if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime),
-                   try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce") {
+                    try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce")
+                {
                     return
                 }
                 try run { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
@@ -100,9 +103,10 @@ extension Communicator {
     @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
     public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) throws {
         if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime),
-           try values.withUnsafeMutableBufferPointer({ buffer in
-               try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce")
-           }) {
+            try values.withUnsafeMutableBufferPointer({ buffer in
+                try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce")
+            })
+        {
             return
         }
         if values.count * MemoryLayout<T>.stride <= Self.smallAllreduceBytes {
@@ -126,8 +130,11 @@ extension Communicator {
         var result = [T](zeroedCount: rank == root ? counts.reduce(0, +) : 0)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                try run { scheduleGather(input, into: rank == root ? output : nil, counts: layout.counts,
-                                         displacements: layout.displacements, root: root, $0) }
+                try run {
+                    scheduleGather(
+                        input, into: rank == root ? output : nil, counts: layout.counts,
+                        displacements: layout.displacements, root: root, $0)
+                }
             }
         }
         return rank == root ? result : nil
@@ -156,8 +163,11 @@ extension Communicator {
         var result = [T](zeroedCount: counts[rank])
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                try run { scheduleScatter(rank == root ? input : nil, counts: layout.counts, displacements: layout.displacements,
-                                          into: output, root: root, $0) }
+                try run {
+                    scheduleScatter(
+                        rank == root ? input : nil, counts: layout.counts, displacements: layout.displacements,
+                        into: output, root: root, $0)
+                }
             }
         }
         return result
@@ -200,8 +210,11 @@ extension Communicator {
         var result = [T](zeroedCount: receiveCounts.reduce(0, +))
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                try run { scheduleAlltoall(input, sendCounts: send.counts, sendDisplacements: send.displacements, into: output,
-                                           receiveCounts: receive.counts, receiveDisplacements: receive.displacements, $0) }
+                try run {
+                    scheduleAlltoall(
+                        input, sendCounts: send.counts, sendDisplacements: send.displacements, into: output,
+                        receiveCounts: receive.counts, receiveDisplacements: receive.displacements, $0)
+                }
             }
         }
         return result
@@ -303,15 +316,19 @@ extension Communicator {
     }
 
     /// Nonblocking reduce into `result` (used at the root only) (MPI_Ireduce).
-    public func ireduce<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
-                                            op: ReduceOperation<T>, root: Int) throws -> Request {
+    public func ireduce<T: BitwiseCopyable>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
+        op: ReduceOperation<T>, root: Int
+    ) throws -> Request {
         try checkRoot(root, "ireduce")
         return try start { scheduleReduce(values, into: rank == root ? result : nil, op: op, root: root, $0) }
     }
 
     /// Nonblocking allreduce into `result` (which may be `values`' memory) (MPI_Iallreduce).
-    public func iallreduce<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
-                                               op: ReduceOperation<T>) throws -> Request {
+    public func iallreduce<T: BitwiseCopyable>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
+        op: ReduceOperation<T>
+    ) throws -> Request {
         guard result.count >= values.count else { throw MPIError(.invalidCount, "iallreduce: result buffer of \(result.count) for \(values.count) elements") }
         return try start { scheduleAllreduce(values, into: UnsafeMutableBufferPointer(rebasing: result[0..<values.count]), op: op, $0) }
     }
@@ -320,8 +337,11 @@ extension Communicator {
     public func iallgather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws -> Request {
         let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "iallgather")
         guard result.count >= values.count * size else { throw MPIError(.invalidCount, "iallgather: result buffer too small") }
-        return try start { scheduleAllgather(UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result),
-                                             counts: layout.counts, displacements: layout.displacements, $0) }
+        return try start {
+            scheduleAllgather(
+                UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result),
+                counts: layout.counts, displacements: layout.displacements, $0)
+        }
     }
 
     /// Nonblocking gather into `result` at the root (MPI_Igather).
@@ -329,8 +349,11 @@ extension Communicator {
         try checkRoot(root, "igather")
         let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "igather")
         if rank == root, result.count < values.count * size { throw MPIError(.invalidCount, "igather: result buffer too small") }
-        return try start { scheduleGather(UnsafeRawBufferPointer(values), into: rank == root ? UnsafeMutableRawBufferPointer(result) : nil,
-                                          counts: layout.counts, displacements: layout.displacements, root: root, $0) }
+        return try start {
+            scheduleGather(
+                UnsafeRawBufferPointer(values), into: rank == root ? UnsafeMutableRawBufferPointer(result) : nil,
+                counts: layout.counts, displacements: layout.displacements, root: root, $0)
+        }
     }
 
     /// Nonblocking scatter of equal parts of the root's `values` into `result` (MPI_Iscatter).
@@ -338,8 +361,11 @@ extension Communicator {
         try checkRoot(root, "iscatter")
         let layout = try byteLayout(T.self, counts: [Int](repeating: result.count, count: size), "iscatter")
         if rank == root, values.count < result.count * size { throw MPIError(.invalidCount, "iscatter: the root's buffer is too small") }
-        return try start { scheduleScatter(rank == root ? UnsafeRawBufferPointer(values) : nil, counts: layout.counts,
-                                           displacements: layout.displacements, into: UnsafeMutableRawBufferPointer(result), root: root, $0) }
+        return try start {
+            scheduleScatter(
+                rank == root ? UnsafeRawBufferPointer(values) : nil, counts: layout.counts,
+                displacements: layout.displacements, into: UnsafeMutableRawBufferPointer(result), root: root, $0)
+        }
     }
 
     /// Nonblocking alltoall: block i of `values` to rank i (MPI_Ialltoall).
@@ -348,14 +374,19 @@ extension Communicator {
             throw MPIError(.invalidCount, "ialltoall: \(values.count) elements for \(size) ranks into \(result.count)")
         }
         let layout = try byteLayout(T.self, counts: [Int](repeating: values.count / size, count: size), "ialltoall")
-        return try start { scheduleAlltoall(UnsafeRawBufferPointer(values), sendCounts: layout.counts, sendDisplacements: layout.displacements,
-                                            into: UnsafeMutableRawBufferPointer(result), receiveCounts: layout.counts,
-                                            receiveDisplacements: layout.displacements, $0) }
+        return try start {
+            scheduleAlltoall(
+                UnsafeRawBufferPointer(values), sendCounts: layout.counts, sendDisplacements: layout.displacements,
+                into: UnsafeMutableRawBufferPointer(result), receiveCounts: layout.counts,
+                receiveDisplacements: layout.displacements, $0)
+        }
     }
 
     /// Nonblocking inclusive scan into `result` (MPI_Iscan).
-    public func iscan<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
-                                          op: ReduceOperation<T>) throws -> Request {
+    public func iscan<T: BitwiseCopyable>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
+        op: ReduceOperation<T>
+    ) throws -> Request {
         guard result.count >= values.count else { throw MPIError(.invalidCount, "iscan: result buffer too small") }
         return try start { scheduleScan(values, into: result, op: op, exclusive: false, $0) }
     }

@@ -17,14 +17,18 @@ public struct ReduceOperation<T> {
 
     /// A user operator (MPI_Op_create). Declare `commutative: false` when order matters.
     @inlinable
-    public static func custom(_ name: String = "custom", commutative: Bool = true,
-                              _ combine: @escaping (T, T) -> T) -> ReduceOperation {
+    public static func custom(
+        _ name: String = "custom", commutative: Bool = true,
+        _ combine: @escaping (T, T) -> T
+    ) -> ReduceOperation {
         ReduceOperation(combine: combine, isCommutative: commutative, name: name)
     }
 
     @usableFromInline
-    init(combine: @escaping (T, T) -> T, isCommutative: Bool, name: String,
-         kernel: ((UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void)? = nil) {
+    init(
+        combine: @escaping (T, T) -> T, isCommutative: Bool, name: String,
+        kernel: ((UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void)? = nil
+    ) {
         self.combine = combine
         self.isCommutative = isCommutative
         self.name = name
@@ -117,15 +121,17 @@ extension ReduceOperation {
     /// The smallest value and its index (MPI_MINLOC).
     @inlinable
     public static func minloc<V>() -> ReduceOperation where T == ValueAndIndex<V> {
-        .init(combine: { a, b in a.value < b.value || (a.value == b.value && a.index <= b.index) ? a : b },
-              isCommutative: true, name: "minloc")
+        .init(
+            combine: { a, b in a.value < b.value || (a.value == b.value && a.index <= b.index) ? a : b },
+            isCommutative: true, name: "minloc")
     }
 
     /// The largest value and its index (MPI_MAXLOC).
     @inlinable
     public static func maxloc<V>() -> ReduceOperation where T == ValueAndIndex<V> {
-        .init(combine: { a, b in a.value > b.value || (a.value == b.value && a.index <= b.index) ? a : b },
-              isCommutative: true, name: "maxloc")
+        .init(
+            combine: { a, b in a.value > b.value || (a.value == b.value && a.index <= b.index) ? a : b },
+            isCommutative: true, name: "maxloc")
     }
 }
 

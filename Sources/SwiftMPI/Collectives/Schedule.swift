@@ -21,8 +21,9 @@ final class CollectiveSchedule {
 
     /// A scratch buffer of `count` elements that lives as long as the schedule.
     func scratch<T>(_ type: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, count * MemoryLayout<T>.stride),
-                                                         alignment: max(16, MemoryLayout<T>.alignment))
+        let raw = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: max(1, count * MemoryLayout<T>.stride),
+            alignment: max(16, MemoryLayout<T>.alignment))
         temporaries.append(raw)
         return UnsafeMutableBufferPointer(start: raw.baseAddress!.bindMemory(to: T.self, capacity: max(1, count)), count: count)
     }

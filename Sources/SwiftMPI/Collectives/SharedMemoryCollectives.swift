@@ -58,7 +58,8 @@ final class SharedCollectiveChannel {
         var bases: [UnsafeMutableRawPointer] = []
         for worldRank in worldRanks {
             guard let area = engine.routes.sharedArea(ofPeer: worldRank),
-                  let base = SharedArea.collectiveChannel(channel, in: area) else { return nil }
+                let base = SharedArea.collectiveChannel(channel, in: area)
+            else { return nil }
             bases.append(base)
         }
         return SharedCollectiveChannel(bases: bases, rank: rank)
@@ -108,8 +109,10 @@ final class SharedCollectiveChannel {
     /// when they do not (the caller then uses messages). Every rank publishes its byte count first,
     /// so sizes that differ between ranks throw `.invalidCount` everywhere instead of splitting the
     /// ranks between two algorithms.
-    func reduce<T>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>?, op: ReduceOperation<T>,
-                   root: Int?, _ runtime: Runtime, _ call: StaticString) throws -> Bool {
+    func reduce<T>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>?, op: ReduceOperation<T>,
+        root: Int?, _ runtime: Runtime, _ call: StaticString
+    ) throws -> Bool {
         let step = try beginStep(runtime, writes: true)
         let byteCount = min(values.count * MemoryLayout<T>.stride, Int(UInt32.max))
         let fits = byteCount <= Self.capacity

@@ -1,7 +1,7 @@
 /// The memory behind `MPI.attachBuffer(bytes:)`: a first-fit allocator for buffered sends.
 final class BufferedSendArea {
     let storage: UnsafeMutableRawBufferPointer
-    private var used: [Range<Int>] = []   // sorted, disjoint
+    private var used: [Range<Int>] = []  // sorted, disjoint
 
     init(bytes: Int) {
         storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes, 1), alignment: 64)

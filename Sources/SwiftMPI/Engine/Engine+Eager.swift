@@ -21,15 +21,18 @@ extension Engine {
 
     /// The error of a message longer than its receive buffer.
     func truncation(_ header: MatchHeader, length: Int, capacity: Int) -> MPIError {
-        MPIError(.truncate, "receive: message of \(length) bytes from rank \(header.source) with tag \(header.tag) does not fit the \(capacity)-byte buffer",
-                 status: Status(source: Int(header.source), tag: Int(header.tag), byteCount: length))
+        MPIError(
+            .truncate, "receive: message of \(length) bytes from rank \(header.source) with tag \(header.tag) does not fit the \(capacity)-byte buffer",
+            status: Status(source: Int(header.source), tag: Int(header.tag), byteCount: length))
     }
 
     /// Says once per process that a ready send arrived before its receive (erroneous in MPI).
     func warnReadySend(_ header: MatchHeader) {
         guard !warnedAboutReadySend else { return }
         warnedAboutReadySend = true
-        let line = "SwiftMPI rank \(rank): rsend from rank \(header.source) with tag \(header.tag) arrived before a matching receive was posted (erroneous in MPI); delivered as a standard send\n"
+        let line =
+            "SwiftMPI rank \(rank): rsend from rank \(header.source) with tag \(header.tag) arrived before a matching receive was posted (erroneous in MPI); "
+            + "delivered as a standard send\n"
         _ = line.utf8CString.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress!, $0.count - 1) }
     }
 }

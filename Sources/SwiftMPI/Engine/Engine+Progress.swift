@@ -91,7 +91,9 @@ extension Engine: PacketSink {
                 }
                 if idle & 0x3FF == 0 {
                     let now = MPI.wtime()
-                    if idleSince == 0 { idleSince = now } else if now - idleSince > 1 {
+                    if idleSince == 0 {
+                        idleSince = now
+                    } else if now - idleSince > 1 {
                         idleSince = now
                         try checkPeersAlive(call())
                     }

@@ -54,8 +54,9 @@ extension Engine {
         // An offer left in the unexpected queue by a peer that has failed since: its data can never
         // come (every transport drops packets to a failed peer), so the receive fails now.
         if let reason = failedPeers[peer] {
-            operation.error = MPIError(.peerFailed, "rank \(peer) failed before its \(total)-byte message could be received: \(reason)",
-                                       status: operation.status)
+            operation.error = MPIError(
+                .peerFailed, "rank \(peer) failed before its \(total)-byte message could be received: \(reason)",
+                status: operation.status)
             operation.isComplete = true
             return
         }
@@ -72,7 +73,10 @@ extension Engine {
             // cores already copy (bi-directional bandwidth fell 10-20% when shared).
             if sharedCopyAllowed && total >= SharedCopy.threshold && routes.capabilities[peer].peerWrite == .immediate
                 && !waitingSends.contains(where: { $0.destination == peer }),
-               startSharedCopy(operation, header, remote, from: peer) { return }
+                startSharedCopy(operation, header, remote, from: peer)
+            {
+                return
+            }
             let target = UnsafeMutableRawBufferPointer(rebasing: operation.buffer[0..<total])
             switch routes.read(from: peer, remote: remote, into: target, token: 0) {
             case .completed:
@@ -125,7 +129,8 @@ extension Engine {
     /// read it there directly; nil for any other packet.
     func fragmentPlacement(_ header: MatchHeader, length: Int, from peer: Int) -> UnsafeMutableRawPointer? {
         guard let operation = waitingReceives.lookup(header.receiverOperation),
-              operation.peer == peer, let base = operation.buffer.baseAddress else { return nil }
+            operation.peer == peer, let base = operation.buffer.baseAddress
+        else { return nil }
         let offset = Int(clamping: header.length)
         guard offset <= operation.buffer.count, length <= operation.buffer.count - offset else { return nil }
         return base + offset
@@ -134,7 +139,8 @@ extension Engine {
     /// Sender: the receiver asked for the data in fragments.
     func clearedToSend(_ header: MatchHeader, from peer: Int) {
         guard waitingSends.lookup(header.senderOperation)?.destination == peer,
-              let operation = waitingSends.remove(header.senderOperation) else { return }
+            let operation = waitingSends.remove(header.senderOperation)
+        else { return }
         operation.receiverOperation = header.receiverOperation
         operation.phase = .streaming
         operation.streamOffset = 0
@@ -144,7 +150,8 @@ extension Engine {
     /// Sender: the receiver matched a synchronous send or finished reading a rendezvous message.
     func acknowledged(_ header: MatchHeader, from peer: Int) {
         guard waitingSends.lookup(header.senderOperation)?.destination == peer,
-              let operation = waitingSends.remove(header.senderOperation) else { return }
+            let operation = waitingSends.remove(header.senderOperation)
+        else { return }
         finishSend(operation)
     }
 

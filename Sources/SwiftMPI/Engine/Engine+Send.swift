@@ -33,8 +33,10 @@ extension Engine {
     /// nil when the send is already complete — a small message put straight onto the wire, nothing
     /// allocated — else the pooled operation the caller waits on and then recycles.
     @inline(__always)
-    func send(_ bytes: UnsafeRawBufferPointer, to destination: Int, envelope: Envelope, mode: SendMode,
-              keepAlive: AnyObject?) -> SendOperation? {
+    func send(
+        _ bytes: UnsafeRawBufferPointer, to destination: Int, envelope: Envelope, mode: SendMode,
+        keepAlive: AnyObject?
+    ) -> SendOperation? {
         var header = MatchHeader(envelope, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
         header.length = UInt64(bytes.count)
         if mode != .synchronous && trySendEagerNow(bytes, to: destination, header: header) { return nil }
@@ -50,13 +52,19 @@ extension Engine {
     /// Copies `bytes` into the attached buffer and starts sending the copy; the caller's buffer is
     /// free at once. Throws `.bufferExhausted` (sending nothing) when there is no room; `rankText`
     /// names the destination as the caller knows it.
-    func sendBuffered(_ bytes: UnsafeRawBufferPointer, to destination: Int, envelope: Envelope, rankText: Int,
-                      _ call: StaticString) throws(MPIError) {
+    func sendBuffered(
+        _ bytes: UnsafeRawBufferPointer, to destination: Int, envelope: Envelope, rankText: Int,
+        _ call: StaticString
+    ) throws(MPIError) {
         guard let area = bufferedArea else {
             throw MPIError(.bufferExhausted, "\(call): \(bytes.count) bytes to rank \(rankText) but no buffer is attached (MPI.attachBuffer(bytes:))")
         }
         guard let range = area.allocate(bytes.count) else {
-            throw MPIError(.bufferExhausted, "\(call): \(bytes.count) bytes (+\(MPI.bufferedSendOverhead) overhead) to rank \(rankText) do not fit the attached buffer (\(area.freeBytes) of \(area.capacity) bytes free)")
+            throw MPIError(
+                .bufferExhausted,
+                "\(call): \(bytes.count) bytes (+\(MPI.bufferedSendOverhead) overhead) to rank \(rankText) do not fit the attached buffer (\(area.freeBytes) "
+                    + "of \(area.capacity) bytes free)"
+            )
         }
         let copy = UnsafeMutableRawBufferPointer(rebasing: area.storage[range.lowerBound..<(range.lowerBound + bytes.count)])
         if bytes.count > 0 { copy.copyMemory(from: bytes) }
@@ -74,7 +82,8 @@ extension Engine {
     @inline(__always)
     func trySendEagerNow(_ bytes: UnsafeRawBufferPointer, to destination: Int, header: MatchHeader) -> Bool {
         guard sendProtocol(byteCount: bytes.count, to: destination) == .eager, outboxes[destination].isEmpty,
-              !anyPeerFailed else { return false }
+            !anyPeerFailed
+        else { return false }
         return routes.trySend(to: destination, kind: .eager, header: header, payload: bytes)
     }
 

@@ -14,19 +14,24 @@ extension Engine {
     /// caller copies alone).
     func startSharedCopy(_ operation: ReceiveOperation, _ header: MatchHeader, _ source: RemoteMemory, from peer: Int) -> Bool {
         guard let area = routes.sharedArea(ofPeer: rank), routes.sharedArea(ofPeer: peer) != nil,
-              let index = freeCopyDescriptors.last, let base = SharedArea.copyDescriptor(index, in: area) else { return false }
+            let index = freeCopyDescriptors.last, let base = SharedArea.copyDescriptor(index, in: area)
+        else { return false }
         freeCopyDescriptors.removeLast()
         copyGeneration &+= 1
         let total = Int(clamping: header.length)
-        var copy = SharedCopy(operation: operation, descriptorIndex: index, descriptor: CopyDescriptor(base: base),
-                              generation: copyGeneration, peer: peer, source: source,
-                              senderOperation: header.senderOperation, total: total,
-                              chunkBytes: SharedCopy.chunkBytes(total: total))
+        var copy = SharedCopy(
+            operation: operation, descriptorIndex: index, descriptor: CopyDescriptor(base: base),
+            generation: copyGeneration, peer: peer, source: source,
+            senderOperation: header.senderOperation, total: total,
+            chunkBytes: SharedCopy.chunkBytes(total: total))
         copy.descriptor.arm(generation: copy.generation)
-        sendControl(.share, MatchHeader(context: UInt32(index), source: Int32(bitPattern: copy.generation),
-                                        tag: Int32(copy.chunkBytes), flags: UInt32(copy.chunkCount),
-                                        length: UInt64(UInt(bitPattern: operation.buffer.baseAddress)),
-                                        senderOperation: header.senderOperation), to: peer)
+        sendControl(
+            .share,
+            MatchHeader(
+                context: UInt32(index), source: Int32(bitPattern: copy.generation),
+                tag: Int32(copy.chunkBytes), flags: UInt32(copy.chunkCount),
+                length: UInt64(UInt(bitPattern: operation.buffer.baseAddress)),
+                senderOperation: header.senderOperation), to: peer)
         while let chunk = copy.descriptor.claim(generation: copy.generation, chunkCount: copy.chunkCount) {
             readChunk(chunk, of: &copy)
         }
@@ -61,9 +66,10 @@ extension Engine {
         sharedCopyCounts.received += 1
         let operation = copy.operation
         if copy.readError != 0 {
-            operation.error = MPIError(copy.readError == ESRCH ? .peerFailed : .transport,
-                                       "receive: copying \(copy.total) bytes from rank \(copy.peer) failed: \(String(cString: strerror(copy.readError)))",
-                                       status: operation.status)
+            operation.error = MPIError(
+                copy.readError == ESRCH ? .peerFailed : .transport,
+                "receive: copying \(copy.total) bytes from rank \(copy.peer) failed: \(String(cString: strerror(copy.readError)))",
+                status: operation.status)
         }
         operation.isComplete = true
         if copy.readError != ESRCH { sendControl(.ack, MatchHeader(senderOperation: copy.senderOperation), to: copy.peer) }
@@ -106,7 +112,8 @@ extension Engine {
     /// a chunk. Anything that does not fit the waiting send is ignored.
     private func helpCopy(_ header: MatchHeader, from peer: Int) -> Bool {
         guard sharedCopyAllowed, let operation = waitingSends.lookup(header.senderOperation), operation.destination == peer,
-              let area = routes.sharedArea(ofPeer: peer), let base = SharedArea.copyDescriptor(Int(header.context), in: area) else { return false }
+            let area = routes.sharedArea(ofPeer: peer), let base = SharedArea.copyDescriptor(Int(header.context), in: area)
+        else { return false }
         let total = operation.bytes.count
         let chunkBytes = Int(header.tag), chunkCount = Int(header.flags)
         guard chunkBytes > 0, total > 0, chunkCount == (total + chunkBytes - 1) / chunkBytes, header.length != 0 else { return false }

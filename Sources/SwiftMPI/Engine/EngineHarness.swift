@@ -20,11 +20,14 @@ package final class EngineHarness {
     package static let headerBytes = MemoryLayout<PacketHeader>.size
 
     /// A packet as ``deliver(_:)`` takes it: `kind`, the header fields, then `payload`.
-    package static func packet(kind: UInt8, context: UInt32 = 0, source: Int32 = 0, tag: Int32 = 0, flags: UInt32 = 0,
-                               length: UInt64 = 0, senderOperation: UInt32 = 0, receiverOperation: UInt32 = 0,
-                               payload: [UInt8] = []) -> [UInt8] {
-        let header = MatchHeader(context: context, source: source, tag: tag, flags: flags, length: length,
-                                 senderOperation: senderOperation, receiverOperation: receiverOperation)
+    package static func packet(
+        kind: UInt8, context: UInt32 = 0, source: Int32 = 0, tag: Int32 = 0, flags: UInt32 = 0,
+        length: UInt64 = 0, senderOperation: UInt32 = 0, receiverOperation: UInt32 = 0,
+        payload: [UInt8] = []
+    ) -> [UInt8] {
+        let header = MatchHeader(
+            context: context, source: source, tag: tag, flags: flags, length: length,
+            senderOperation: senderOperation, receiverOperation: receiverOperation)
         return [kind] + withUnsafeBytes(of: header.packet) { Array($0) } + payload
     }
 
@@ -36,8 +39,9 @@ package final class EngineHarness {
         try peer.attachPeers(worldRankOfLocal: [0, 1], worldSize: 2, pids: [0, getpid()])
         local.unlinkOwnSegment()
         peer.unlinkOwnSegment()
-        engine = Engine(rank: 0, routes: Routes(rank: 0, routes: [.own, .sharedMemory], sharedMemory: local),
-                        singleCopyAllowed: false, singleCopyThreshold: 0, yieldWhenIdle: false)
+        engine = Engine(
+            rank: 0, routes: Routes(rank: 0, routes: [.own, .sharedMemory], sharedMemory: local),
+            singleCopyAllowed: false, singleCopyThreshold: 0, yieldWhenIdle: false)
     }
 
     deinit { buffers.forEach { $0.deallocate() } }

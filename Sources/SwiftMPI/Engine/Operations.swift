@@ -15,7 +15,7 @@ final class SendOperation {
 
     @exclusivity(unchecked) var phase = Phase.complete
     @exclusivity(unchecked) var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-    @exclusivity(unchecked) var destination = 0          // world rank
+    @exclusivity(unchecked) var destination = 0  // world rank
     @exclusivity(unchecked) var header = MatchHeader()
     @exclusivity(unchecked) var streamOffset = 0
     @exclusivity(unchecked) var receiverOperation: UInt32 = 0

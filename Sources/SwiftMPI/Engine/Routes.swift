@@ -34,8 +34,10 @@ struct Routes {
     let capabilities: [TransportCapabilities]
 
     /// Routes for `rank`: `routes[p]` must name a transport that is given (checked here, once).
-    init(rank: Int, routes: [Route], sharedMemory: SharedMemoryTransport? = nil, tcp: TCPTransport? = nil,
-         verbs: VerbsTransport? = nil, loopback: LoopbackTransport? = nil) {
+    init(
+        rank: Int, routes: [Route], sharedMemory: SharedMemoryTransport? = nil, tcp: TCPTransport? = nil,
+        verbs: VerbsTransport? = nil, loopback: LoopbackTransport? = nil
+    ) {
         self.routes = routes
         self.own = SelfTransport(rank: rank)
         self.sharedMemory = sharedMemory

@@ -49,8 +49,10 @@ struct MatchHeader {
         static let ready: UInt32 = 2
     }
 
-    init(context: UInt32 = 0, source: Int32 = 0, tag: Int32 = 0, flags: UInt32 = 0, length: UInt64 = 0,
-         senderOperation: UInt32 = 0, receiverOperation: UInt32 = 0) {
+    init(
+        context: UInt32 = 0, source: Int32 = 0, tag: Int32 = 0, flags: UInt32 = 0, length: UInt64 = 0,
+        senderOperation: UInt32 = 0, receiverOperation: UInt32 = 0
+    ) {
         self.context = context
         self.source = source
         self.tag = tag

@@ -55,8 +55,10 @@ if world.rank < 2 {
         for _ in 0..<count {
             requests.removeAll(keepingCapacity: true)
             for _ in 0..<window {
-                requests.append(world.rank == 0 ? try world.isend(UnsafeBufferPointer(outgoing), to: peer, tag: 2)
-                                                : try world.irecv(into: landing, from: peer, tag: 2))
+                requests.append(
+                    world.rank == 0
+                        ? try world.isend(UnsafeBufferPointer(outgoing), to: peer, tag: 2)
+                        : try world.irecv(into: landing, from: peer, tag: 2))
             }
             try Request.waitAll(requests)
             if world.rank == 0 {

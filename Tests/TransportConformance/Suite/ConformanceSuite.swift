@@ -31,13 +31,15 @@ public enum ConformanceSuite {
         Check(name: "sending without polling ends in backpressure, and nothing accepted is lost", run: backpressure),
         Check(name: "declared bulk capabilities work; undeclared ones answer unsupported", run: bulk),
         Check(name: "payloads sent from the caller's memory arrive intact", run: callerMemory),
-        Check(name: "a peer that goes away is reported", run: failure),
+        Check(name: "a peer that goes away is reported", run: failure)
     ]
 
     /// Runs every check against fresh pairs from `makePair` and returns the failures (empty: the
     /// transport conforms). `log` receives one line per check.
-    public static func run(_ transport: String, makePair: (_ failing: Bool) throws -> TransportPair,
-                           log: (String) -> Void) -> [String] {
+    public static func run(
+        _ transport: String, makePair: (_ failing: Bool) throws -> TransportPair,
+        log: (String) -> Void
+    ) -> [String] {
         var failures: [String] = []
         for check in checks {
             let start = monotonicSeconds()
@@ -75,8 +77,9 @@ public enum ConformanceSuite {
         for (index, packet) in sink.packets.enumerated() {
             try expect(packet.peer == pair.rankA, "packet \(index) says it came from rank \(packet.peer), not \(pair.rankA)")
             try expect(packet.kind == 9, "packet \(index) has kind \(packet.kind), not 9")
-            try expect(packet.header.word0 == UInt64(index) && packet.header.word3 == ~UInt64(index),
-                       "packet \(index) arrived as number \(packet.header.word0): out of order or header damaged")
+            try expect(
+                packet.header.word0 == UInt64(index) && packet.header.word3 == ~UInt64(index),
+                "packet \(index) arrived as number \(packet.header.word0): out of order or header damaged")
             try expect(packet.payload == sent[index], "packet \(index): payload of \(packet.payload.count) bytes differs from the \(sent[index].count) sent")
         }
     }
@@ -190,7 +193,8 @@ public enum ConformanceSuite {
             }
         }
         try pair.drain(b, into: sink, until: { sink.packets.count >= 8 })
-        try expect(sink.packets.count == 8 && sink.packets.allSatisfy { $0.payload == bytes }, "payloads sent from the caller's memory arrived damaged or incomplete")
+        try expect(
+            sink.packets.count == 8 && sink.packets.allSatisfy { $0.payload == bytes }, "payloads sent from the caller's memory arrived damaged or incomplete")
     }
 
     static func failure(_ pair: TransportPair) throws {

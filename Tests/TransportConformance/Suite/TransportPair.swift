@@ -17,8 +17,10 @@ public final class TransportPair {
     /// What must stay alive as long as the pair (the other end's owner, a helper process).
     private var keepAlive: [AnyObject]
 
-    public init(a: any Transport, b: any Transport, rankA: Int, rankB: Int, keepAlive: [AnyObject] = [],
-                breaker: (() throws -> Void)?, cannotBreakReason: String = "") {
+    public init(
+        a: any Transport, b: any Transport, rankA: Int, rankB: Int, keepAlive: [AnyObject] = [],
+        breaker: (() throws -> Void)?, cannotBreakReason: String = ""
+    ) {
         self.a = a
         self.b = b
         self.rankA = rankA
@@ -38,8 +40,10 @@ public final class TransportPair {
     }
 
     /// Sends one packet, polling both ends while the route pushes back (at most 30 s).
-    func send(from: any Transport, to peer: Int, kind: PacketKind, header: PacketHeader, payload: [UInt8],
-              draining receiver: any Transport, into sink: PacketCollector) throws {
+    func send(
+        from: any Transport, to peer: Int, kind: PacketKind, header: PacketHeader, payload: [UInt8],
+        draining receiver: any Transport, into sink: PacketCollector
+    ) throws {
         let deadline = monotonicSeconds() + 30
         while !payload.withUnsafeBytes({ from.trySend(to: peer, kind: kind, header: header, payload: $0) }) {
             _ = receiver.poll(into: sink)
@@ -119,11 +123,13 @@ public enum TransportPairs {
         try one.attachPeers(worldRankOfLocal: [0, 1], worldSize: 2, pids: pids)
         zero.unlinkOwnSegment()
         one.unlinkOwnSegment()
-        let breaker: (() throws -> Void)? = failing ? {
-            kill(helper, SIGKILL)
-            var status: Int32 = 0
-            waitpid(helper, &status, 0)
-        } : nil
+        let breaker: (() throws -> Void)? =
+            failing
+            ? {
+                kill(helper, SIGKILL)
+                var status: Int32 = 0
+                waitpid(helper, &status, 0)
+            } : nil
         return TransportPair(a: zero, b: one, rankA: 0, rankB: 1, breaker: breaker)
     }
 
@@ -154,8 +160,12 @@ public enum TransportPairs {
         // set is ~0.5 s), so this check cannot pass yet. A verbs peer that dies is reported in jobs
         // by the launcher (process exit) and by failed operations (verbs-checks.sh link-down);
         // docs/Design.md records the gap.
-        return TransportPair(a: zero, b: one, rankA: 0, rankB: 1, breaker: nil,
-                             cannotBreakReason: "a verbs peer that vanishes silently is not yet reported by the transport itself (no error completion within 30 s on rxe; docs/Design.md, verbs)")
+        return TransportPair(
+            a: zero, b: one, rankA: 0, rankB: 1, breaker: nil,
+            cannotBreakReason:
+                "a verbs peer that vanishes silently is not yet reported by the transport itself (no error completion within 30 s on rxe; docs/Design.md, "
+                + "verbs)"
+        )
     }
 }
 
@@ -177,11 +187,13 @@ private final class Acceptor: @unchecked Sendable {
 
     func start() throws {
         let context = Unmanaged.passRetained(self).toOpaque()
-        let error = pthread_create(&thread, nil, { context in
-            let acceptor = Unmanaged<Acceptor>.fromOpaque(context!).takeRetainedValue()
-            do { try acceptor.transport.connect(peers: [1], endpoints: [:], timeout: 10) } catch { acceptor.outcome = "\(error)" }
-            return nil
-        }, context)
+        let error = pthread_create(
+            &thread, nil,
+            { context in
+                let acceptor = Unmanaged<Acceptor>.fromOpaque(context!).takeRetainedValue()
+                do { try acceptor.transport.connect(peers: [1], endpoints: [:], timeout: 10) } catch { acceptor.outcome = "\(error)" }
+                return nil
+            }, context)
         guard error == 0 else { throw ConformanceFailure("pthread_create: errno \(error)") }
     }
 
