@@ -5,8 +5,8 @@
 public final class SelfTransport: Transport {
     /// The rank that owns this transport; the only peer it reaches.
     public let rank: Int
-    @usableFromInline var queue: [(kind: PacketKind, header: PacketHeader, payload: [UInt8])] = []
-    @usableFromInline var delivering: [(kind: PacketKind, header: PacketHeader, payload: [UInt8])] = []
+    private var queue: [(kind: PacketKind, header: PacketHeader, payload: [UInt8])] = []
+    private var delivering: [(kind: PacketKind, header: PacketHeader, payload: [UInt8])] = []
 
     /// Creates the route of `rank` to itself.
     public init(rank: Int) { self.rank = rank }
@@ -23,8 +23,6 @@ public final class SelfTransport: Transport {
 
     /// Delivers the packets queued before this call, in order (packets queued while delivering wait
     /// for the next poll).
-    /// (Inlinable: the engine polls it on every progress, almost always to find nothing.)
-    @inlinable
     public func poll<Sink: PacketSink>(into sink: Sink) -> Int {
         guard !queue.isEmpty else { return 0 }
         swap(&queue, &delivering)

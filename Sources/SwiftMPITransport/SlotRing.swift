@@ -26,21 +26,23 @@ import Glibc
 @frozen
 public struct SlotRing {
     /// The byte offsets of a slot's first cache line: the one place that names them (drawn above;
-    /// `SlotLayoutTests` checks that the fields fit and do not overlap).
+    /// `SharedLayoutTests` checks that the fields fit and do not overlap). Inlinable computed
+    /// constants, not `static let`s: a stored global would cost an initialization check on every
+    /// access from another module, on the small-message path.
     @frozen
     public enum Offset {
         /// u32: 0 = empty, 1 = full.
-        public static let state = 0
+        @inlinable public static var state: Int { 0 }
         /// u8: the packet kind.
-        public static let kind = 4
+        @inlinable public static var kind: Int { 4 }
         /// u32: the payload length.
-        public static let length = 8
+        @inlinable public static var length: Int { 8 }
         /// 32 bytes: the engine's header.
-        public static let header = 16
+        @inlinable public static var header: Int { 16 }
         /// A payload of up to ``SlotRing/inlinePayload`` bytes.
-        public static let inlinePayload = 48
+        @inlinable public static var inlinePayload: Int { 48 }
         /// A larger payload (64-byte aligned).
-        public static let payload = 64
+        @inlinable public static var payload: Int { 64 }
     }
 
     /// Bytes before a payload larger than ``inlinePayload`` in every slot.
