@@ -8,7 +8,8 @@ import Glibc
 /// The launcher and its daemons run on one thread around poll(2), and every caller consumes what it
 /// read before anything reads again, so one buffer serves every descriptor. (A fresh, zeroed array
 /// per read cost a malloc, a memset and a page fault per 4 KiB every time: 64 KiB arrays were most
-/// of the launcher's page faults at the end of a short job.)
+/// of the launcher's page faults at the end of a short job.) That single thread is what makes the
+/// `nonisolated(unsafe)` storage safe.
 enum ReadBuffer {
     nonisolated(unsafe) private static let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 64)
 
