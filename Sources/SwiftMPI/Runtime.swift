@@ -301,7 +301,7 @@ final class Runtime: @unchecked Sendable {
         } catch {
             throw MPIError(.internalError, "MPI.finalize(): \(error)")
         }
-        if runtime.debug, runtime.engine.routes.sharedMemory != nil {
+        if runtime.debug, runtime.engine.routes.sharedArea(ofPeer: runtime.rank) != nil {  // shared copies are possible
             let engine = runtime.engine
             report(
                 "rank \(runtime.rank): shared copies received \(engine.sharedCopyCounts.received) (chunks read \(engine.sharedCopyCounts.chunksRead)), "
