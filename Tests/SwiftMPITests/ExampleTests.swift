@@ -20,7 +20,7 @@ struct ExampleTests {
     func consumerPackage() throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Scripts/consumer-package.sh").path
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-consumer-\(UUID().uuidString)").path
+        let log = TestRun.scratchDirectory.appendingPathComponent("consumer-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: log) }
         let child = try ChildProcess("/bin/bash", [script], stdoutPath: log, stderrPath: log)
         let status = child.wait()

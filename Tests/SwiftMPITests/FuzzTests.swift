@@ -218,7 +218,7 @@ struct LibFuzzerCorpusTests {
             "handshake", "launcher-flags", "hosts", "slurm-counts"
         ])
     func replay(target: String) throws {
-        let seeds = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-seeds-\(UUID().uuidString)")
+        let seeds = TestRun.scratchDirectory.appendingPathComponent("seeds-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: seeds, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: seeds) }
         let program = JobRunner.binaryDirectory.appendingPathComponent("swiftmpi-fuzz").path

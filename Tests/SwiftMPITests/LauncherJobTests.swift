@@ -77,7 +77,7 @@ struct LauncherJobTests {
     @Test("the key-value socket is abstract and closed once every rank has said hello; kill -9 of swiftmpirun after wire-up leaves no file")
     func launcherDeathLeavesNoFiles() throws {
         let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-tmp-\(UUID().uuidString)")
+        let scratch = TestRun.scratchDirectory.appendingPathComponent("tmp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let launcher = try ChildProcess(
@@ -132,7 +132,7 @@ struct LauncherJobTests {
     func rankKilledDuringTraffic(trial: Int) throws {
         var random = SystemRandomNumberGenerator()
         let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-kill-\(UUID().uuidString)")
+        let scratch = TestRun.scratchDirectory.appendingPathComponent("kill-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let stderrPath = scratch.appendingPathComponent("err").path
@@ -194,7 +194,7 @@ struct LauncherJobTests {
 
     @Test("--output-dir writes rank.N.out and rank.N.err")
     func outputDirectory() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-out-\(UUID().uuidString)")
+        let directory = TestRun.scratchDirectory.appendingPathComponent("out-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let result = try JobRunner.ranks(2, ["ranks"], launcherOptions: ["--output-dir", directory.path])
         #expect(result.status == 0)
@@ -247,7 +247,7 @@ struct LauncherJobTests {
 
     @Test("the key-value socket has an abstract address (no file), listens while ranks may still say hello, and is gone when the job ends")
     func keyValueSocketIsAbstract() throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-tmp-\(UUID().uuidString)")
+        let scratch = TestRun.scratchDirectory.appendingPathComponent("tmp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         // Ranks that never say hello: the socket listens for the whole job.
@@ -338,7 +338,7 @@ struct LauncherCommandLineTests {
 
     @Test("a program without the launcher runs as a singleton job")
     func singleton() throws {
-        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-singleton-\(UUID().uuidString)").path
+        let outPath = TestRun.scratchDirectory.appendingPathComponent("singleton-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: outPath) }
         let child = try ChildProcess(
             JobRunner.binaryDirectory.appendingPathComponent("swiftmpi-testrank").path, ["ranks"],

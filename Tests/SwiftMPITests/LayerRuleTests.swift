@@ -47,7 +47,7 @@ struct LayerRuleTests {
 
     /// Runs the check on the package at `root`; returns its exit status and output.
     static func check(_ root: String) throws -> (Int32, String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-layers-\(UUID().uuidString)").path
+        let log = TestRun.scratchDirectory.appendingPathComponent("layers-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: log) }
         let status = try ChildProcess("/bin/bash", [script, root], stdoutPath: log, stderrPath: log).wait()
         return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
@@ -56,7 +56,7 @@ struct LayerRuleTests {
     /// A copy of what the check reads (the manifest and every target's directory) in a fresh
     /// temporary directory.
     static func copyOfTree() throws -> URL {
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-layers-\(UUID().uuidString)")
+        let copy = TestRun.scratchDirectory.appendingPathComponent("layers-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
         for item in ["Package.swift", "Sources", "Launcher", "CShims", "Tests", "Examples", "Benchmarks"] {
             try FileManager.default.copyItem(at: packageRoot.appendingPathComponent(item), to: copy.appendingPathComponent(item))

@@ -46,7 +46,7 @@ struct TCPTransportTests {
 
     @Test("a foreign connection to a rank's port without the secret is rejected; the job goes on")
     func foreignConnectionRejected() throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-tcp-\(UUID().uuidString)")
+        let scratch = TestRun.scratchDirectory.appendingPathComponent("tcp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let errURL = scratch.appendingPathComponent("err"), outURL = scratch.appendingPathComponent("out")
