@@ -6,7 +6,7 @@ import SwiftMPITransportConformance
 /// it in the Soft-RoCE VM: VerbsTests).
 @Suite("transport conformance", .serialized)
 struct ConformanceTests {
-    @Test("the transport passes every conformance check", arguments: ["self", "loopback", "shm", "tcp"])
+    @Test("the transport passes every conformance check", arguments: TransportPairs.inProcessNames)
     func conforms(transport: String) {
         var lines: [String] = []
         let failures = ConformanceSuite.run(transport, makePair: { try TransportPairs.make(transport, failing: $0) }) { lines.append($0) }

@@ -79,6 +79,9 @@ public final class TransportPair {
 public enum TransportPairs {
     /// The transports the runner knows.
     public static let names = ["self", "loopback", "shm", "tcp", "verbs"]
+    /// The ones that run in one process on any machine (the test suite runs these; verbs needs an
+    /// RDMA device and runs in the Soft-RoCE VM).
+    public static let inProcessNames = ["self", "loopback", "shm", "tcp"]
 
     /// A fresh pair of `transport`; `failing` pairs are set up so that ``TransportPair/breakLink()``
     /// can make the second end go away.
