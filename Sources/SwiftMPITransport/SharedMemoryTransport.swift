@@ -23,7 +23,7 @@ import Glibc
 ///  └───────────────────┴───────────────────┴─────┴────────────────────────┴─────────────────────────┘
 /// ```
 ///
-/// Peers are named by world rank (``attachPeers(worldRankOfLocal:pids:)`` gives the mapping); a
+/// Peers are named by world rank (``attachPeers(worldRankOfLocal:worldSize:pids:)`` gives the mapping); a
 /// transport created for tests without one numbers peers by local rank.
 public final class SharedMemoryTransport: Transport {
     /// Slots per ring and bytes per slot: 64 × (16 KiB + 64 B) ≈ 1 MiB per ordered pair of ranks.
@@ -66,7 +66,7 @@ public final class SharedMemoryTransport: Transport {
         TransportCapabilities(name: "shm", maxPayload: stride - SlotRing.slotHeaderLength, peerRead: .immediate, peerWrite: .immediate)
     }
 
-    /// Creates this rank's segment. Peers attach later with ``attachPeers()``.
+    /// Creates this rank's segment. Peers attach later with ``attachPeers(worldRankOfLocal:worldSize:pids:)``.
     /// `sharedAreaBytes` are added after the rings for the layer above (``sharedArea(ofPeer:)``).
     public init(
         jobID: String, localRank: Int, localSize: Int, sharedAreaBytes: Int = 0,
@@ -113,11 +113,18 @@ public final class SharedMemoryTransport: Transport {
     /// `worldRankOfLocal[l]` is the world rank of local rank `l` (of `worldSize` ranks) and `pids[l]`
     /// its process id; without them peers are named by local rank and memory access uses no pid.
     public func attachPeers(worldRankOfLocal worldRanks: [Int]? = nil, worldSize: Int? = nil, pids: [Int32]? = nil) throws(TransportError) {
-        if let worldRanks, let worldSize, worldRanks.count == localSize {
+        if let worldRanks, let worldSize {
+            // Every local rank must name a distinct world rank: a gap or a duplicate would attribute
+            // packets to the wrong rank, or leave a peer without a ring.
+            guard worldRanks.count == localSize, worldRanks.allSatisfy({ $0 >= 0 && $0 < worldSize }),
+                Set(worldRanks).count == localSize
+            else {
+                throw TransportError("the world ranks of this host's \(localSize) local ranks are incomplete or repeated: \(worldRanks)")
+            }
             localRankOfWorld.deallocate()
             localRankOfWorld = .allocate(capacity: worldSize)
             localRankOfWorld.initialize(repeating: -1)
-            for (local, world) in worldRanks.enumerated() where world >= 0 && world < worldSize {
+            for (local, world) in worldRanks.enumerated() {
                 worldRankOfLocal[local] = world
                 localRankOfWorld[world] = local
             }
@@ -241,7 +248,7 @@ public final class SharedMemoryTransport: Transport {
     private func pid(of peer: Int) -> Int32 {
         guard peer >= 0, peer < localRankOfWorld.count, localRankOfWorld[peer] >= 0 else { return -1 }
         let local = localRankOfWorld[peer]
-        return local == localRank ? getpid() : pids[local]
+        return local == localRank ? -1 : pids[local]  // never this process: its own memory is not a peer's
     }
 
     /// Cross Memory Attach's errnos: forbidden here (seccomp, Yama, a container) or a plain failure.

@@ -13,7 +13,8 @@
 /// - **Whole packets**: a payload of up to ``TransportCapabilities/maxPayload`` bytes arrives whole,
 ///   valid only during the ``PacketSink/deliver(from:kind:header:payload:)`` call.
 /// - **Failures reported, not thrown**: a peer that is gone is reported once as
-///   ``TransportEvent/peerFailed(peer:reason:)``; packets to it are dropped from then on.
+///   ``TransportEvent/peerFailed(peer:reason:)`` (packets to it are dropped from then on), or, where
+///   the link outlives the peer (shared memory), found by ``checkPeers()``.
 /// - **Declared capabilities work**: a bulk operation the capabilities declare does what it says for
 ///   any memory the peer exposed; one they do not declare answers ``BulkResult/unsupported``.
 public protocol Transport: AnyObject {

@@ -176,7 +176,7 @@ func enginePackets(_ input: UnsafeRawBufferPointer) {
             capacity: Int(choice & 63), context: UInt32(choice >> 7), anySource: choice & 1 == 0,
             tag: choice & 2 == 0 ? nil : Int32(choice >> 2 & 3))
     case 1:
-        harness.startSend(tag: Int32(choice >> 2 & 3), synchronous: choice & 1 != 0)
+        harness.startSend(count: Int(choice & 63), tag: Int32(choice >> 2 & 3), synchronous: choice & 1 != 0)
     default:
         break
     }

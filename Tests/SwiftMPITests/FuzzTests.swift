@@ -165,7 +165,7 @@ struct FuzzTests {
                     capacity: random.below(64), context: UInt32(random.below(2)), anySource: random.below(2) == 0,
                     tag: random.below(2) == 0 ? nil : Int32(random.below(5)))
             case 1:
-                harness.startSend(tag: Int32(random.below(5)), synchronous: random.below(2) == 0)
+                harness.startSend(count: random.below(64), tag: Int32(random.below(5)), synchronous: random.below(2) == 0)
             default:
                 break
             }

@@ -52,10 +52,11 @@ extension Engine {
     }
 
     /// Asks the transports whether their peers are alive (the ones whose links outlive a dead peer:
-    /// shared memory); throws `.peerFailed`, naming `call`, for the first one gone.
+    /// shared memory); throws `.peerFailed`, naming `call`, for the first one gone. The wait ends
+    /// with that error; the peer's other operations are left as they are (a transport whose link
+    /// breaks reports the failure itself, and then ``failPeer(_:_:)`` fails them all).
     func checkPeersAlive(_ call: String) throws(MPIError) {
-        if let (peer, reason) = routes.checkPeers().first {
-            failPeer(peer, reason)
+        if let (_, reason) = routes.checkPeers().first {
             throw MPIError(.peerFailed, "\(call): \(reason)")
         }
     }

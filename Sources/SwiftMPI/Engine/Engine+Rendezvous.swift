@@ -85,8 +85,10 @@ extension Engine {
                 return
             case .forbidden:
                 singleCopyAllowed = false  // seccomp, Yama, a container: fragments from now on
-            case .started, .unsupported, .failed:
+            case .unsupported, .failed:
                 break
+            case .started:
+                preconditionFailure("rank \(peer)'s transport declares immediate reads but started one (the transport contract)")
             }
         }
         operation.remaining = total

@@ -49,7 +49,8 @@ extension Engine {
         switch routes.read(from: copy.peer, remote: remote, into: target, token: 0) {
         case .completed: error = 0
         case .failed(let code), .forbidden(let code): error = code
-        case .started, .unsupported: error = EIO  // a copy board is only offered where reads are immediate
+        case .unsupported: error = EIO
+        case .started: preconditionFailure("rank \(copy.peer)'s transport declares immediate reads but started one (the transport contract)")
         }
         if error != 0 && copy.readError == 0 { copy.readError = error }
         copy.descriptor.finish()

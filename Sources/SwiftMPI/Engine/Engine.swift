@@ -124,7 +124,7 @@ final class Engine {
         // Limits are data the transports report; the protocol thresholds follow from them, once.
         self.fragmentSizes = routes.capabilities.map(\.maxPayload)
         self.eagerLimits = routes.capabilities.map(\.eagerLimit)
-        self.canWaitForInput = routes.capabilities.contains { $0.canWaitForInput }
+        self.canWaitForInput = routes.canWaitForInput
         self.singleCopyThreshold = singleCopyThreshold
         self.singleCopyAllowed = singleCopyAllowed
         self.yieldWhenIdle = yieldWhenIdle

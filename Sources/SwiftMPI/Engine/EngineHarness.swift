@@ -15,6 +15,8 @@ package final class EngineHarness {
     private let peer: SharedMemoryTransport
     private var buffers: [UnsafeMutableRawBufferPointer] = []
     private var receives: [ReceiveOperation] = []
+    /// What sends send from: one buffer for the harness's life (a send may wait for an ack forever).
+    private let landing = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
 
     /// The bytes of a packet's header as ``deliver(_:)`` expects them after the kind byte.
     package static let headerBytes = MemoryLayout<PacketHeader>.size
@@ -44,7 +46,10 @@ package final class EngineHarness {
             singleCopyAllowed: false, singleCopyThreshold: 0, yieldWhenIdle: false)
     }
 
-    deinit { buffers.forEach { $0.deallocate() } }
+    deinit {
+        buffers.forEach { $0.deallocate() }
+        landing.deallocate()
+    }
 
     /// Posts a receive of `capacity` bytes on context 0 or 1, from rank 0 of the peer or any source,
     /// with `tag` or any tag.
@@ -59,10 +64,10 @@ package final class EngineHarness {
         engine.postReceive(operation)
     }
 
-    /// Starts a send to rank 1 of the last receive buffer's bytes.
-    package func startSend(tag: Int32, synchronous: Bool) {
+    /// Starts a send to rank 1 of `count` (at most 64) bytes.
+    package func startSend(count: Int = 16, tag: Int32, synchronous: Bool) {
         let operation = engine.makeSend()
-        operation.bytes = UnsafeRawBufferPointer(buffers.last ?? UnsafeMutableRawBufferPointer(start: nil, count: 0))
+        operation.bytes = UnsafeRawBufferPointer(rebasing: landing[0..<min(max(count, 0), landing.count)])
         operation.destination = 1
         operation.header = MatchHeader(tag: tag)
         engine.startSend(operation, synchronous: synchronous)
@@ -106,15 +111,18 @@ package final class EngineHarness {
         for operation in receives where operation.isComplete { operation.error = nil }
     }
 
-    /// Keeps the queues short, so a long run stays linear (matching scans them).
+    /// Keeps the queues short, so a long run stays linear (matching scans them), and frees receive
+    /// buffers once no receive can write them.
     package func trim() {
         if engine.unexpected.count > 256 { engine.unexpected.removeAll() }
         if engine.posted.count > 256 { engine.posted.elements.forEach { _ = engine.cancelReceive($0) } }
         receives.removeAll { $0.isComplete }
-        if receives.count > 256 { receives.removeAll() }
+        // A receive buffer may go only when no receive is posted, waiting for data or being copied
+        // into (sends use `landing`, never these buffers).
         if buffers.count > 512 {
-            // Only buffers no receive or send in flight uses may go: keep them all while any is pending.
-            if receives.isEmpty && engine.outboxCount == 0 && engine.waitingSends.ids.isEmpty && engine.waitingReceives.ids.isEmpty {
+            engine.posted.elements.forEach { _ = engine.cancelReceive($0) }
+            if engine.posted.count == 0 && engine.waitingReceives.ids.isEmpty && engine.sharedCopies.isEmpty {
+                receives.removeAll()
                 buffers.forEach { $0.deallocate() }
                 buffers.removeAll()
             }

@@ -6,8 +6,10 @@ import SwiftMPITransport
 /// Every conformer is reached through a closed enum of routes rather than an `any Transport`: each
 /// call below is a direct, specialized call (the small-message path stays free of existentials, of
 /// witness-table calls and of reference counting), and `poll` hands the engine to each transport's
-/// generic `poll(into:)`, specialized for it. Adding a transport adds a case, a stored property and
-/// one line to each switch here (docs/Design.md, "How to add a transport").
+/// generic `poll(into:)`, specialized for it. Adding a transport adds a case, a stored property, an
+/// initializer parameter, one line to each switch, and the transport to each list of transports
+/// below (`poll`, `hasEvents`, `takeEvents`, `checkPeers`, `hasPendingOutput`, `statistics`, and
+/// `waitForInput` if it can sleep) — docs/Design.md, "How to add a transport".
 struct Routes {
     /// How packets reach one peer.
     enum Route: UInt8 {
@@ -44,6 +46,7 @@ struct Routes {
         self.tcp = tcp
         self.verbs = verbs
         self.loopback = loopback
+        precondition(rank >= 0 && rank < routes.count && routes[rank] == .own, "the route of rank \(rank) to itself must be .own")
         let own = self.own
         capabilities = routes.enumerated().map { peer, route in
             switch route {
@@ -175,6 +178,9 @@ struct Routes {
     func checkPeers() -> [(peer: Int, reason: String)] {
         (sharedMemory?.checkPeers() ?? []) + (tcp?.checkPeers() ?? []) + (verbs?.checkPeers() ?? []) + (loopback?.checkPeers() ?? [])
     }
+
+    /// True when ``waitForInput(milliseconds:)`` can sleep (a transport that can wait for input).
+    var canWaitForInput: Bool { tcp?.capabilities.canWaitForInput ?? false }
 
     /// Sleeps until input may have arrived on a transport that can wait for it (at most
     /// `milliseconds`); false, at once, when none can.
