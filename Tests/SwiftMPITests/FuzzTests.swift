@@ -179,6 +179,21 @@ struct FuzzTests {
         #expect(checked > 0)
     }
 
+    @Test("a receive posted after its source failed fails at once, after taking what had already arrived")
+    func receiveFromFailedPeer() throws {
+        let harness = try EngineHarness(jobID: "failed\(getpid())")
+        // A message that arrived before the failure is still received...
+        EngineHarness.packet(kind: 1, tag: 4, length: 2, payload: [7, 8]).withUnsafeBytes { harness.deliver($0) }
+        harness.failPeer("connection closed by rank 1")
+        harness.postReceive(capacity: 8, context: 0, anySource: false, tag: 4)
+        #expect(harness.lastReceiveIsComplete && harness.lastReceiveError == nil)
+        // ...and the next one, which can never come, fails instead of waiting forever.
+        harness.postReceive(capacity: 8, context: 0, anySource: false, tag: 4)
+        #expect(harness.lastReceiveIsComplete)
+        #expect(
+            harness.lastReceiveError?.contains("receive from rank 1: connection closed by rank 1") == true, "\(String(describing: harness.lastReceiveError))")
+    }
+
     @Test("the engine-packet invariants catch a receive that outgrew its buffer")
     func enginePacketInvariantsCanFail() throws {
         // The check above must be able to fail: a receive of 4 bytes given an 8-byte eager message

@@ -105,6 +105,18 @@ package final class EngineHarness {
         return found
     }
 
+    /// Makes rank 1 fail, as a transport reporting it would.
+    package func failPeer(_ reason: String) { engine.failPeer(1, reason) }
+
+    /// The error of the last receive posted, when it has completed with one.
+    package var lastReceiveError: String? {
+        guard let operation = receives.last, operation.isComplete else { return nil }
+        return operation.error.map { "\($0)" }
+    }
+
+    /// True when the last receive posted has completed.
+    package var lastReceiveIsComplete: Bool { receives.last?.isComplete ?? false }
+
     /// Clears the errors of completed receives, so that ``violations()`` can be shown to catch a
     /// truncated receive that looks successful.
     package func clearErrorsForTesting() {
