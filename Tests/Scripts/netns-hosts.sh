@@ -23,6 +23,7 @@
 #                          --launch-agent "ip netns exec %h" ...
 set -euo pipefail
 SELF=$(readlink -f "$0")
+. "$(dirname "$SELF")/owner-guard.sh"   # wait_gone
 PREFIX=${SWIFTMPI_NETNS_PREFIX:-swmh}
 log() { echo "netns-hosts: $*" >&2; }
 
@@ -46,12 +47,7 @@ down() {
   done
   if [ ${#pids[@]} -gt 0 ]; then
     log "ending ${#pids[@]} process(es) left in the namespaces: ${pids[*]}"
-    for _ in $(seq 50); do
-      local alive=0
-      for pid in "${pids[@]}"; do [ -d "/proc/$pid" ] && alive=1; done
-      [ $alive = 0 ] && break
-      sleep 0.1
-    done
+    wait_gone 50 "${pids[@]}"
     for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   fi
   for ns in $(namespaces); do ip netns delete "$ns"; done

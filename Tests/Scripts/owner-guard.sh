@@ -12,7 +12,8 @@
 #       Returns when the owner has exited (for scripts that do the waiting themselves).
 #
 # Sourced (`. owner-guard.sh`), it only defines the helpers: process_start_time PID, owner_alive PID
-# START, nap SECONDS, close_inherited_fds. (slurm-cluster.sh's keeper and rdma-vm.sh use them.)
+# START, nap SECONDS, wait_gone TENTHS PID..., close_inherited_fds. (slurm-cluster.sh's keeper,
+# rdma-vm.sh, netns-hosts.sh and throwaway-user.sh use them.)
 
 # The start time of process PID in clock ticks since boot (field 22 of /proc/PID/stat), or nothing.
 process_start_time() {
@@ -38,6 +39,19 @@ owner_alive() {
 nap() {
   if [ -z "${NAP_FD:-}" ]; then exec {NAP_FD}<> <(:); fi
   read -rt "$1" -u "$NAP_FD" || true
+}
+
+# wait_gone TENTHS PID...: returns once none of the PIDs exists any more, or after TENTHS tenths of
+# a second (whichever comes first).
+wait_gone() {
+  local tenths=$1 pid alive
+  shift
+  for _ in $(seq "$tenths"); do
+    alive=0
+    for pid in "$@"; do [ -d "/proc/$pid" ] && alive=1; done
+    [ $alive = 0 ] && return 0
+    nap 0.1
+  done
 }
 
 # Closes every descriptor above 2 except bash's own script descriptor (255), so that nothing the

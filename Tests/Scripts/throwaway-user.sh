@@ -12,6 +12,7 @@
 #   Tests/Scripts/throwaway-user.sh check   exit 0 iff useradd, userdel and runuser are there (root)
 set -euo pipefail
 SELF=$(readlink -f "$0")
+. "$(dirname "$SELF")/owner-guard.sh"   # wait_gone
 MARK="SwiftMPI test run (Tests/Scripts/throwaway-user.sh)"
 log() { echo "throwaway-user: $*" >&2; }
 
@@ -50,12 +51,7 @@ down() {
   done
   if [ ${#pids[@]} -gt 0 ]; then
     kill -KILL "${pids[@]}" 2>/dev/null || true
-    for _ in $(seq 50); do
-      local alive=0
-      for pid in "${pids[@]}"; do [ -d "/proc/$pid" ] && alive=1; done
-      [ $alive = 0 ] && break
-      sleep 0.1
-    done
+    wait_gone 50 "${pids[@]}"
   fi
   /usr/sbin/userdel "$name" 2>/dev/null || /usr/sbin/userdel --force "$name"
   log "removed $name"
