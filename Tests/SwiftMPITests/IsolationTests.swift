@@ -27,11 +27,7 @@ enum Intruder {
     static var name: String { (try? created.get()) ?? "nobody-created" }
 
     /// Whether the suite can run; when it cannot, says why once, loudly.
-    static let available: Bool = {
-        guard let reason = unavailableReason else { return true }
-        print("⚠️ SKIPPING isolation tests: \(reason)")
-        return false
-    }()
+    static let available = TestRun.suiteRuns("isolation tests", unavailableReason: unavailableReason)
 
     /// Runs `command` with /bin/sh as the throwaway user; returns the exit status and its output.
     static func run(_ command: String) -> (status: Int32, output: String) {

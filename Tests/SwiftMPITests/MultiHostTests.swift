@@ -20,11 +20,7 @@ enum SimulatedHosts {
     }()
 
     /// Whether the suite can run; when it cannot, says why once, loudly.
-    static let available: Bool = {
-        guard let reason = unavailableReason else { return true }
-        print("⚠️ SKIPPING multi-host tests: \(reason)")
-        return false
-    }()
+    static let available = TestRun.suiteRuns("multi-host tests", unavailableReason: unavailableReason)
 
     struct StartFailure: Error, CustomStringConvertible { let description: String }
 

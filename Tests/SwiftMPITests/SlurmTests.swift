@@ -17,11 +17,7 @@ enum SlurmCluster {
     }()
 
     /// Whether the suite can run; when it cannot, says why once, loudly.
-    static let available: Bool = {
-        guard let reason = unavailableReason else { return true }
-        print("⚠️ SKIPPING Slurm tests: \(reason)")
-        return false
-    }()
+    static let available = TestRun.suiteRuns("Slurm tests", unavailableReason: unavailableReason)
 
     struct StartFailure: Error, CustomStringConvertible { let description: String }
 
@@ -153,15 +149,10 @@ struct SlurmTests {
 enum OpenMPILauncher {
     static let path = ["/usr/bin/mpirun.openmpi"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    static let available: Bool = {
-        guard path != nil else {
-            print(
-                "⚠️ SKIPPING jobs under Open MPI's mpirun: /usr/bin/mpirun.openmpi is missing (openmpi-bin); "
-                    + "install it once with: sudo Tests/Scripts/prepare.sh")
-            return false
-        }
-        return true
-    }()
+    static let available = TestRun.suiteRuns(
+        "jobs under Open MPI's mpirun",
+        unavailableReason: path != nil
+            ? nil : "/usr/bin/mpirun.openmpi is missing (openmpi-bin); install it once with: sudo Tests/Scripts/prepare.sh")
 
     /// Runs `mpirun.openmpi -n ranks program arguments...` and captures everything.
     static func run(_ ranks: Int, _ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {

@@ -26,11 +26,7 @@ enum RDMAVirtualMachines {
     }()
 
     /// Whether the suite can run; when it cannot, says why once, loudly.
-    static let available: Bool = {
-        guard let reason = unavailableReason else { return true }
-        print("⚠️ SKIPPING verbs tests in Soft-RoCE VMs: \(reason)")
-        return false
-    }()
+    static let available = TestRun.suiteRuns("verbs tests in Soft-RoCE VMs", unavailableReason: unavailableReason)
 
     /// Runs `rdma-vm.sh arguments...` from the package root (shared into the guests) and returns its
     /// status and combined output. Its run directory is removed even when a VM fails (the output
