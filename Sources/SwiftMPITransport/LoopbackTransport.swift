@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// An in-process network: the ranks of a ``LoopbackFabric`` are endpoints in one process, each a
@@ -129,7 +132,7 @@ public final class LoopbackTransport: Transport {
     /// Copies from the exposed memory at once.
     public func read(from peer: Int, remote: RemoteMemory, into local: UnsafeMutableRawBufferPointer, token: UInt32) -> BulkResult {
         guard local.count > 0 else { return .completed }
-        guard !isDisconnected(peer), let source = UnsafeRawPointer(bitPattern: UInt(remote.address)) else { return .failed(errno: 3) }  // ESRCH
+        guard !isDisconnected(peer), let source = UnsafeRawPointer(bitPattern: UInt(remote.address)) else { return .failed(errno: ESRCH) }
         local.baseAddress!.copyMemory(from: source, byteCount: local.count)
         return .completed
     }
@@ -137,7 +140,7 @@ public final class LoopbackTransport: Transport {
     /// Copies into the exposed memory at once.
     public func write(to peer: Int, remote: RemoteMemory, from local: UnsafeRawBufferPointer, token: UInt32) -> BulkResult {
         guard local.count > 0 else { return .completed }
-        guard !isDisconnected(peer), let target = UnsafeMutableRawPointer(bitPattern: UInt(remote.address)) else { return .failed(errno: 3) }
+        guard !isDisconnected(peer), let target = UnsafeMutableRawPointer(bitPattern: UInt(remote.address)) else { return .failed(errno: ESRCH) }
         target.copyMemory(from: local.baseAddress!, byteCount: local.count)
         return .completed
     }

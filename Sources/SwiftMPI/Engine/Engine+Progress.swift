@@ -85,7 +85,7 @@ extension Engine: PacketSink {
                 if canWaitForInput && ((yieldWhenIdle && idle > 100) || idle > 200_000) {
                     // Oversubscribed, or idle for long: sleep in the kernel until a socket has data
                     // (at most 1 ms, so shared-memory peers and queued sends are still served).
-                    _ = routes.waitForInput(milliseconds: 1)
+                    routes.waitForInput(milliseconds: 1)
                 } else if yieldWhenIdle || idle > 1000 {
                     sched_yield()
                 }

@@ -183,13 +183,9 @@ struct Routes {
     var canWaitForInput: Bool { tcp?.capabilities.canWaitForInput ?? false }
 
     /// Sleeps until input may have arrived on a transport that can wait for it (at most
-    /// `milliseconds`); false, at once, when none can.
-    func waitForInput(milliseconds: Int32) -> Bool {
-        if let tcp, tcp.capabilities.canWaitForInput {
-            tcp.waitForInput(milliseconds: milliseconds)
-            return true
-        }
-        return false
+    /// `milliseconds`); returns at once when none can (``canWaitForInput``).
+    func waitForInput(milliseconds: Int32) {
+        if let tcp, tcp.capabilities.canWaitForInput { tcp.waitForInput(milliseconds: milliseconds) }
     }
 
     /// True while a transport holds output that has not left the process.
