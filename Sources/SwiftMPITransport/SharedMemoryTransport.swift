@@ -189,10 +189,6 @@ public final class SharedMemoryTransport: Transport {
         outbound[localRankOfWorld[peer]].tryWrite(kind: kind, header: header, payload: payload)
     }
 
-    /// True when a packet to `peer` would be accepted now.
-    @inlinable
-    public func canSend(to peer: Int) -> Bool { outbound[localRankOfWorld[peer]].canWrite() }
-
     /// Hands arrived packets to `sink`, at most 16 per peer; returns how many were delivered.
     @inlinable
     public func poll<Sink: PacketSink>(into sink: Sink) -> Int {

@@ -132,10 +132,6 @@ public struct SlotRing {
         return true
     }
 
-    /// Producer: true when the next slot is free (a write would succeed).
-    @inlinable
-    public func canWrite() -> Bool { cshims_load_acquire_u32(state(slot)) == 0 }
-
     /// Consumer: hands the next full slot to `body` and frees it; false when the ring is empty.
     /// The payload pointer is valid only during `body`.
     @inlinable

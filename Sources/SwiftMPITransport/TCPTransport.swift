@@ -179,12 +179,12 @@ public final class TCPTransport: Transport {
     /// resources now. A frame the kernel takes only partly is finished by later progress: its rest is
     /// copied, so the caller's buffer is free when this returns true — unless `borrowing`, when the
     /// payload's rest is sent from the caller's buffer, which must then stay untouched until
-    /// ``isBorrowing(_:)`` turns false (large messages: no copy of what the kernel did not take).
+    /// ``isSendingCallerMemory(to:)`` turns false (large messages: no copy of what the kernel did not take).
     public func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
         trySend(to: peer, kind: kind, header: header, payload: payload, borrowing: false)
     }
 
-    /// Sends one frame, the unsent rest of its payload later from the caller's memory (``isBorrowing(_:)``).
+    /// Sends one frame, the unsent rest of its payload later from the caller's memory (``isSendingCallerMemory(to:)``).
     public func trySendKeepingPayload(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
         trySend(to: peer, kind: kind, header: header, payload: payload, borrowing: true)
     }
@@ -249,7 +249,7 @@ public final class TCPTransport: Transport {
     }
 
     /// True while part of a borrowed payload sent to `peer` is still in its sender's buffer.
-    public func isBorrowing(_ peer: Int) -> Bool {
+    private func isBorrowing(_ peer: Int) -> Bool {
         guard let connection = connections[peer] else { return false }
         if !connection.borrowed.isEmpty { flush(connection, peer: peer) }
         return !connection.borrowed.isEmpty
@@ -433,13 +433,10 @@ public final class TCPTransport: Transport {
     }
 
     /// Peers whose connections broke since the last call, with the reasons.
-    public func takeFailures() -> [(peer: Int, reason: String)] {
+    private func takeFailures() -> [(peer: Int, reason: String)] {
         defer { failures.removeAll() }
         return failures
     }
-
-    /// True when some connection broke and has not been reported yet.
-    public var hasFailures: Bool { !failures.isEmpty }
 
     private func fail(_ peer: Int, _ reason: String) {
         connections[peer] = nil

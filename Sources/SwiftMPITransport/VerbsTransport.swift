@@ -192,12 +192,6 @@ public final class VerbsTransport: Transport {
         poll { sink.deliver(from: $0, kind: $1, header: $2, payload: $3) }
     }
 
-    /// Registrations made and cache hits, for diagnostics and tests.
-    public var registrationCounts: (registrations: Int, hits: Int) { (cache.registrations, cache.hits) }
-
-    /// Why registrations are not cached, or nil when they are.
-    public var registrationCacheOffReason: String? { cache.offReason }
-
     /// Opens the port and creates one queue pair for each peer in `peerCandidates` (unconnected).
     public init(
         rank: Int, size: Int, peerCandidates: [Int], device: String?, port: Int, gidIndex: Int,
@@ -423,13 +417,10 @@ public final class VerbsTransport: Transport {
     }
 
     /// Reads finished since the last call: the token given to ``read(from:address:key:into:token:)``.
-    public func takeCompletedReads() -> [UInt32] {
+    private func takeCompletedReads() -> [UInt32] {
         defer { completedReads.removeAll(keepingCapacity: true) }
         return completedReads
     }
-
-    /// True when some read finished and has not been taken.
-    public var hasCompletedReads: Bool { !completedReads.isEmpty }
 
     /// Handles what the completion queue reports, handing each arrived packet to `deliver` (sender's
     /// rank, kind, header, payload valid during the call). Returns the number of completions.
@@ -520,13 +511,10 @@ public final class VerbsTransport: Transport {
     }
 
     /// Peers whose queue pairs failed since the last call, with the reasons.
-    public func takeFailures() -> [(peer: Int, reason: String)] {
+    private func takeFailures() -> [(peer: Int, reason: String)] {
         defer { failures.removeAll() }
         return failures
     }
-
-    /// True when some queue pair failed and has not been reported yet.
-    public var hasFailures: Bool { !failures.isEmpty }
 
     private func fail(_ peer: Int, _ reason: String) {
         guard let state = peers[peer], !state.failed else { return }

@@ -57,11 +57,12 @@ struct TCPFrameTests {
             try sent.withUnsafeBytes { bytes in
                 var accepted = false
                 let deadline = Date().addingTimeInterval(10)
-                // Borrowing: the rest of a partly taken frame stays in `bytes` until isBorrowing is false.
-                while !accepted || one.isBorrowing(0) {
+                // Borrowing: the rest of a partly taken frame stays in `bytes` until the transport is no
+                // longer sending from it.
+                while !accepted || one.isSendingCallerMemory(to: 0) {
                     if !accepted {
                         accepted = one.trySendKeepingPayload(to: 0, kind: 7, header: header, payload: bytes)
-                        if accepted && one.isBorrowing(0) { borrowedSizes.append(size) }
+                        if accepted && one.isSendingCallerMemory(to: 0) { borrowedSizes.append(size) }
                     }
                     _ = one.poll { _, _, _, _ in }
                     _ = zero.poll(place: { peer, kind, header, length in
@@ -89,7 +90,7 @@ struct TCPFrameTests {
             }
             if size < 32 * 1024 { #expect(placedAt != UnsafeRawPointer(destination.baseAddress)) }
         }
-        #expect(!zero.hasFailures && !one.hasFailures)
+        #expect(!zero.hasEvents && !one.hasEvents)
         #expect(borrowedSizes.contains(TCPTransport.maxPayload), "no frame was sent partly from its buffer: \(borrowedSizes)")
     }
 
@@ -108,12 +109,12 @@ struct TCPFrameTests {
         shutdown(one.connections[0]!.fd, Int32(SHUT_RDWR))
         var delivered = 0
         let deadline = Date().addingTimeInterval(10)
-        while !zero.hasFailures && Date() < deadline {
+        while !zero.hasEvents && Date() < deadline {
             delivered += zero.poll(place: { _, _, _, _ in destination.baseAddress }) { _, _, _, _ in }
         }
         #expect(delivered == 0)
-        let failures = zero.takeFailures()
-        #expect(failures.map(\.peer) == [1], "\(failures)")
+        let events = zero.takeEvents()
+        #expect(events.count == 1 && events.allSatisfy { if case .peerFailed(1, _) = $0 { true } else { false } }, "\(events)")
         #expect(Array(destination.prefix(100_000)) == partial, "what did arrive went straight to its place")
     }
 }
