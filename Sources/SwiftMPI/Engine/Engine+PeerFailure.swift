@@ -1,9 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Engine {
+    /// How long a rank that sees a peer fail waits, once, before the failure becomes an error here.
+    static let launcherGrace: UInt32 = 50_000  // µs
+
+    /// A peer failed. The launcher (swiftmpirun, srun) ends the whole job when a rank fails and says
+    /// so in one line, and it is about to end this rank too (SIGTERM, ~10 ms after the death here):
+    /// waiting briefly, once, lets the job end with that one line instead of every survivor also
+    /// printing the error it would otherwise throw now. A rank that outlives the wait (it ignores
+    /// SIGTERM, or nothing ends the job) gets the error as before, within the launcher's 0.5 s grace
+    /// period before SIGKILL. Failure is rare and fatal, so the pause costs nothing that matters.
+    func giveLauncherTimeToEndJob() {
+        guard !waitedForLauncher else { return }
+        waitedForLauncher = true
+        usleep(Self.launcherGrace)
+    }
+
     /// A peer is gone: every operation that depends on it completes with `.peerFailed` (sends to it,
     /// receives naming it, and wildcard receives, which it might have matched), and so will every
     /// later one.
     func failPeer(_ peer: Int, _ reason: String) {
         guard failedPeers[peer] == nil else { return }
+        giveLauncherTimeToEndJob()
         failedPeers[peer] = reason
         anyPeerFailed = true
         let error = MPIError(.peerFailed, "rank \(peer) failed: \(reason)")
@@ -57,6 +77,7 @@ extension Engine {
     /// breaks reports the failure itself, and then ``failPeer(_:_:)`` fails them all).
     func checkPeersAlive(_ call: String) throws(MPIError) {
         if let (_, reason) = routes.checkPeers().first {
+            giveLauncherTimeToEndJob()
             throw MPIError(.peerFailed, "\(call): \(reason)")
         }
     }

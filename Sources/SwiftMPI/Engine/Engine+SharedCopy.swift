@@ -66,6 +66,7 @@ extension Engine {
         freeCopyDescriptors.append(copy.descriptorIndex)
         sharedCopyCounts.received += 1
         let operation = copy.operation
+        if copy.readError == ESRCH { giveLauncherTimeToEndJob() }  // the sender is gone (see there)
         if copy.readError != 0 {
             operation.error = MPIError(
                 copy.readError == ESRCH ? .peerFailed : .transport,

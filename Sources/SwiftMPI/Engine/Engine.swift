@@ -61,6 +61,8 @@ final class Engine {
     @exclusivity(unchecked) var failedPeers: [Int: String] = [:]
     /// True once any peer failed (one load on the eager path instead of the dictionary's count).
     @exclusivity(unchecked) var anyPeerFailed = false
+    /// True once a peer's failure gave the launcher its moment to end the job (``giveLauncherTimeToEndJob()``).
+    @exclusivity(unchecked) var waitedForLauncher = false
     /// Rendezvous messages from this many bytes are read from the sender's memory where the route
     /// reads peer memory at once (Cross Memory Attach), when allowed.
     let singleCopyThreshold: Int
