@@ -220,6 +220,21 @@ int cshims_cma_read(pid_t pid, void *local, const void *remote, size_t length);
 /// Copies `length` bytes from `local` to address `remote` in process `pid` with process_vm_writev.
 int cshims_cma_write(pid_t pid, void *remote, const void *local, size_t length);
 
+/// One piece of a scattered region: an address (in this or another process) and a length. The same
+/// layout as `struct iovec` on Linux (checked in cma.c), so lists pass to the kernel as they are.
+struct cshims_segment {
+    uint64_t address;
+    uint64_t length;
+};
+
+/// Copies the bytes of process `pid` listed in `remote` (`remote_count` segments) into the local
+/// segments `local` (`local_count`), in order, with process_vm_readv — one system call per 1024
+/// segments a side (IOV_MAX), looping over partial transfers. Both lists must cover the same number
+/// of bytes (else EINVAL, nothing copied). The lists are consumed: the call advances them as it
+/// copies. Returns 0 or an errno, as cshims_cma_read.
+int cshims_cma_readv(pid_t pid, struct cshims_segment *local, size_t local_count,
+                     struct cshims_segment *remote, size_t remote_count);
+
 // MARK: - NUMA
 
 /// The number of NUMA nodes (via libnuma when it loads, else /sys/devices/system/node), in `*count_out`.

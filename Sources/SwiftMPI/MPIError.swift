@@ -8,7 +8,7 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: Hashable, Sendable {
             case notInitialized, alreadyInitialized, alreadyFinalized
-            case invalidRank, invalidTag, invalidCount, invalidArgument
+            case invalidRank, invalidTag, invalidCount, invalidArgument, invalidDatatype
             case truncate, bufferExhausted, peerFailed, wireup, transport, cancelled, internalError
         }
         private let wrapped: Wrapped
@@ -26,6 +26,9 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
         public static let invalidTag = Code(.invalidTag)
         /// A negative or impossible element count.
         public static let invalidCount = Code(.invalidCount)
+        /// A datatype that cannot be built (a negative count, an extent that overflows, no fields), or
+        /// a message whose length is not a whole number of the receive datatype's elements.
+        public static let invalidDatatype = Code(.invalidDatatype)
         /// Any other argument that the call cannot accept.
         public static let invalidArgument = Code(.invalidArgument)
         /// A message was longer than the receive buffer.

@@ -78,7 +78,7 @@ public final class LoopbackTransport: Transport {
 
     /// Packets up to the fabric's payload; immediate reads and writes of exposed memory.
     public var capabilities: TransportCapabilities {
-        TransportCapabilities(name: "loopback", maxPayload: fabric.maxPayload, peerRead: .immediate, peerWrite: .immediate)
+        TransportCapabilities(name: "loopback", maxPayload: fabric.maxPayload, peerRead: .immediate, peerWrite: .immediate, maxReadSegments: 1024)
     }
 
     /// Queues the packet if the queue to `peer` has room; packets to a disconnected peer are dropped.
@@ -143,6 +143,14 @@ public final class LoopbackTransport: Transport {
         guard !isDisconnected(peer), let target = UnsafeMutableRawPointer(bitPattern: UInt(remote.address)) else { return .failed(errno: ESRCH) }
         target.copyMemory(from: local.baseAddress!, byteCount: local.count)
         return .completed
+    }
+
+    /// Copies scattered exposed memory into scattered local memory at once.
+    public func readSegments(
+        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
+    ) -> BulkResult {
+        guard !isDisconnected(peer) else { return .failed(errno: ESRCH) }
+        return copySegments(from: remote, into: local)
     }
 
     private func isDisconnected(_ peer: Int) -> Bool { fabric.state.withLock { $0.disconnected.contains(peer) } }

@@ -63,7 +63,9 @@ public final class SharedMemoryTransport: Transport {
 
     /// Packets up to one slot's payload; reads and writes of peer memory with Cross Memory Attach.
     public var capabilities: TransportCapabilities {
-        TransportCapabilities(name: "shm", maxPayload: stride - SlotRing.slotHeaderLength, peerRead: .immediate, peerWrite: .immediate)
+        TransportCapabilities(
+            name: "shm", maxPayload: stride - SlotRing.slotHeaderLength, peerRead: .immediate, peerWrite: .immediate,
+            maxReadSegments: Self.maxSegmentsPerCall)
     }
 
     /// Creates this rank's segment. Peers attach later with ``attachPeers(worldRankOfLocal:worldSize:pids:)``.
@@ -225,6 +227,23 @@ public final class SharedMemoryTransport: Transport {
     public func write(to peer: Int, remote: RemoteMemory, from local: UnsafeRawBufferPointer, token: UInt32) -> BulkResult {
         guard local.count > 0 else { return .completed }
         let error = cshims_cma_write(pid(of: peer), UnsafeMutableRawPointer(bitPattern: UInt(remote.address)), local.baseAddress!, local.count)
+        return Self.result(error)
+    }
+
+    /// process_vm_readv's limit (IOV_MAX): one system call per list.
+    public static let maxSegmentsPerCall = 1024
+
+    /// Copies scattered memory of `peer` into scattered local memory with one process_vm_readv.
+    public func readSegments(
+        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
+    ) -> BulkResult {
+        guard !local.isEmpty || !remote.isEmpty else { return .completed }
+        // MemorySegment and cshims_segment are both two 8-byte words, address first (iovec's layout).
+        let error = local.withMemoryRebound(to: cshims_segment.self) { local in
+            remote.withMemoryRebound(to: cshims_segment.self) { remote in
+                cshims_cma_readv(pid(of: peer), local.baseAddress, local.count, remote.baseAddress, remote.count)
+            }
+        }
         return Self.result(error)
     }
 

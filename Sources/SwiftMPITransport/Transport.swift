@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The contract every transport keeps: move packets to and from peers, report what it can do as data,
 /// and — where it can — read or write a peer's memory in bulk.
 ///
@@ -62,6 +66,16 @@ public protocol Transport: AnyObject {
     /// Copies `local` into memory `peer` exposed at `remote` (at once or asynchronously, as for reads).
     func write(to peer: Int, remote: RemoteMemory, from local: UnsafeRawBufferPointer, token: UInt32) -> BulkResult
 
+    /// Copies the bytes of `peer`'s memory listed in `remote`, in order, into the local pieces listed
+    /// in `local`, at once (a gather on one side, a scatter on the other: non-contiguous messages move
+    /// with one copy). Both lists cover the same number of bytes, at most
+    /// ``TransportCapabilities/maxReadSegments`` segments each; the transport may consume (modify) them.
+    /// The remote addresses are in memory the peer exposed (for transports that need no key: any of
+    /// its memory the peer announced).
+    func readSegments(
+        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
+    ) -> BulkResult
+
     /// Peers found dead by asking the system (transports whose links do not break when a peer dies:
     /// shared memory); empty for the others.
     func checkPeers() -> [(peer: Int, reason: String)]
@@ -116,11 +130,14 @@ public struct TransportCapabilities: Sendable {
     public var sendsFromCallerMemory: Bool
     /// ``Transport/waitForInput(milliseconds:)`` can sleep until input arrives.
     public var canWaitForInput: Bool
+    /// The most segments a side that one ``Transport/readSegments(from:remote:into:)`` takes; 0 when
+    /// the transport cannot read scattered memory (then non-contiguous data is packed and streamed).
+    public var maxReadSegments: Int
 
     /// Creates a description; bulk access, atomics and the rest default to none.
     public init(
         name: String, maxPayload: Int, eagerLimit: Int? = nil, peerRead: BulkAccess = .none, peerWrite: BulkAccess = .none,
-        remoteAtomics: Bool = false, sendsFromCallerMemory: Bool = false, canWaitForInput: Bool = false
+        remoteAtomics: Bool = false, sendsFromCallerMemory: Bool = false, canWaitForInput: Bool = false, maxReadSegments: Int = 0
     ) {
         self.name = name
         self.maxPayload = maxPayload
@@ -130,6 +147,7 @@ public struct TransportCapabilities: Sendable {
         self.remoteAtomics = remoteAtomics
         self.sendsFromCallerMemory = sendsFromCallerMemory
         self.canWaitForInput = canWaitForInput
+        self.maxReadSegments = maxReadSegments
     }
 }
 
@@ -144,6 +162,21 @@ public struct RemoteMemory: BitwiseCopyable, Sendable, Equatable {
     public init(address: UInt64, key: UInt32 = 0) {
         self.address = address
         self.key = key
+    }
+}
+
+/// One contiguous piece of a scattered region: where it starts (in this process or a peer's) and its
+/// length in bytes. Laid out as Linux's `struct iovec`, so lists go to the kernel as they are.
+public struct MemorySegment: BitwiseCopyable, Sendable, Equatable {
+    /// The first byte's address.
+    public var address: UInt64
+    /// The number of bytes.
+    public var length: Int
+
+    /// Creates a segment.
+    public init(address: UInt64, length: Int) {
+        self.address = address
+        self.length = length
     }
 }
 
@@ -221,6 +254,13 @@ extension Transport {
         .unsupported
     }
 
+    /// Unsupported unless the transport declares ``TransportCapabilities/maxReadSegments``.
+    public func readSegments(
+        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
+    ) -> BulkResult {
+        .unsupported
+    }
+
     /// Nothing to check unless the transport's links outlive its peers.
     public func checkPeers() -> [(peer: Int, reason: String)] { [] }
 
@@ -229,4 +269,28 @@ extension Transport {
 
     /// Nothing to report unless the transport keeps counts.
     public var statistics: String? { nil }
+}
+
+/// Copies the bytes listed in `source` into the pieces listed in `target`, in order, within this
+/// process (transports whose peers share the address space). `.failed(EINVAL)` when the lists cover
+/// different byte counts, `.failed(EFAULT)` for a null address.
+public func copySegments(
+    from source: UnsafeMutableBufferPointer<MemorySegment>, into target: UnsafeMutableBufferPointer<MemorySegment>
+) -> BulkResult {
+    guard source.reduce(0, { $0 + $1.length }) == target.reduce(0, { $0 + $1.length }) else { return .failed(errno: EINVAL) }
+    var s = 0, t = 0, sOffset = 0, tOffset = 0
+    while s < source.count && t < target.count {
+        let length = min(source[s].length - sOffset, target[t].length - tOffset)
+        if length > 0 {
+            guard let from = UnsafeRawPointer(bitPattern: UInt(source[s].address)),
+                let to = UnsafeMutableRawPointer(bitPattern: UInt(target[t].address))
+            else { return .failed(errno: EFAULT) }
+            (to + tOffset).copyMemory(from: from + sOffset, byteCount: length)
+        }
+        sOffset += length
+        tOffset += length
+        if sOffset == source[s].length { s += 1; sOffset = 0 }
+        if tOffset == target[t].length { t += 1; tOffset = 0 }
+    }
+    return .completed
 }

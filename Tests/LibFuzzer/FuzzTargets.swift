@@ -26,7 +26,8 @@ let fuzzTargets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
     "handshake": handshake,
     "launcher-flags": launcherFlags,
     "hosts": hosts,
-    "slurm-counts": slurmCounts
+    "slurm-counts": slurmCounts,
+    "datatypes": datatypes
 ]
 
 private let secret = JobSecret(bytes: Array(0..<32))!
@@ -237,6 +238,8 @@ func seeds(_ target: String) -> [[UInt8]] {
         return ["a:2,b,c:1", "node01 slots=4\n# comment\nnode02 max_slots=2 slots=1\n\n", "x", ":", "a:0"].map { Array($0.utf8) }
     case "slurm-counts":
         return ["2(x3),1", "4", "1,1,1", "2(x0)"].map { Array($0.utf8) }
+    case "datatypes":
+        return datatypeSeeds()
     case "verbs-address":
         var port = cshims_verbs_address()
         port.link_layer = 2

@@ -230,7 +230,7 @@ struct LibFuzzerCorpusTests {
         "every saved input and seed passes through its libFuzzer target",
         arguments: [
             "kv-request", "kv-response", "link-frame", "environment", "engine-packets", "pmi2-mapping", "verbs-address",
-            "handshake", "launcher-flags", "hosts", "slurm-counts"
+            "handshake", "launcher-flags", "hosts", "slurm-counts", "datatypes"
         ])
     func replay(target: String) throws {
         let seeds = TestRun.scratchDirectory.appendingPathComponent("seeds-\(UUID().uuidString)")

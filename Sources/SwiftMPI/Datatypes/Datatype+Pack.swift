@@ -1,0 +1,97 @@
+/// Packing (MPI_Pack, MPI_Unpack, MPI_Pack_size): `count` instances of a datatype copied to and from
+/// a contiguous byte array, at a position that advances — for building one message from several
+/// pieces by hand. The packed form is the data bytes in type-map order; pack and unpack with
+/// signature-compatible datatypes on both sides.
+extension Datatype {
+    /// The bytes `count` instances occupy packed (exact: SwiftMPI's packed form has no header).
+    public func packSize(count: Int) throws(MPIError) -> Int {
+        guard count >= 0 else { throw MPIError(.invalidCount, "packSize: negative count \(count)") }
+        let (bytes, overflow) = size.multipliedReportingOverflow(by: count)
+        guard !overflow else { throw MPIError(.invalidCount, "packSize: \(count) × \(size) bytes overflows") }
+        return bytes
+    }
+
+    /// Packs `count` instances from `values` (its first element is the datatype's origin) into
+    /// `bytes` at `position`, and advances `position`. Throws `.invalidCount` when the instances lie
+    /// outside `values` or do not fit `bytes` from `position`; nothing is written then.
+    public func pack<T: BitwiseCopyable>(from values: [T], count: Int, into bytes: inout [UInt8], position: inout Int) throws(MPIError) {
+        try values.withUnsafeBytes { raw in Result { () throws(MPIError) in try pack(raw, count: count, into: &bytes, position: &position) } }.get()
+    }
+
+    /// Packs from a slice; its first element is the origin.
+    public func pack<T: BitwiseCopyable>(from values: ArraySlice<T>, count: Int, into bytes: inout [UInt8], position: inout Int) throws(MPIError) {
+        try values.withUnsafeBytes { raw in Result { () throws(MPIError) in try pack(raw, count: count, into: &bytes, position: &position) } }.get()
+    }
+
+    /// Packs from a buffer; its first element is the origin.
+    public func pack<T: BitwiseCopyable>(from buffer: UnsafeBufferPointer<T>, count: Int, into bytes: inout [UInt8], position: inout Int) throws(MPIError) {
+        try pack(UnsafeRawBufferPointer(buffer), count: count, into: &bytes, position: &position)
+    }
+
+    /// Unpacks `count` instances from `bytes` at `position` into `values` (its first element is the
+    /// origin), and advances `position`. Throws `.invalidCount` when `bytes` holds fewer bytes from
+    /// `position` or the instances lie outside `values`; nothing is written then.
+    public func unpack<T: BitwiseCopyable>(from bytes: [UInt8], position: inout Int, into values: inout [T], count: Int) throws(MPIError) {
+        try values.withUnsafeMutableBytes { raw in Result { () throws(MPIError) in try unpack(bytes, position: &position, into: raw, count: count) } }.get()
+    }
+
+    /// Unpacks into a slice; its first element is the origin.
+    public func unpack<T: BitwiseCopyable>(from bytes: [UInt8], position: inout Int, into values: inout ArraySlice<T>, count: Int) throws(MPIError) {
+        try values.withUnsafeMutableBytes { raw in Result { () throws(MPIError) in try unpack(bytes, position: &position, into: raw, count: count) } }.get()
+    }
+
+    /// Unpacks into a buffer; its first element is the origin.
+    public func unpack<T: BitwiseCopyable>(
+        from bytes: [UInt8], position: inout Int, into buffer: UnsafeMutableBufferPointer<T>, count: Int
+    ) throws(MPIError) {
+        try unpack(bytes, position: &position, into: UnsafeMutableRawBufferPointer(buffer), count: count)
+    }
+
+    private func pack(_ source: UnsafeRawBufferPointer, count: Int, into bytes: inout [UInt8], position: inout Int) throws(MPIError) {
+        let region = try TypedRegion(self, count: count, in: UnsafeMutableRawBufferPointer(mutating: source), "pack")
+        let total = region.byteCount
+        guard position >= 0, position <= bytes.count, total <= bytes.count - position else {
+            throw MPIError(.invalidCount, "pack: \(total) bytes at position \(position) do not fit the \(bytes.count)-byte output")
+        }
+        let start = position
+        bytes.withUnsafeMutableBytes { region.pack(0..<total, into: $0.baseAddress! + start) }
+        position += total
+    }
+
+    private func unpack(_ bytes: [UInt8], position: inout Int, into target: UnsafeMutableRawBufferPointer, count: Int) throws(MPIError) {
+        let region = try TypedRegion(self, count: count, in: target, "unpack")
+        let total = region.byteCount
+        guard position >= 0, position <= bytes.count, total <= bytes.count - position else {
+            throw MPIError(.invalidCount, "unpack: \(total) bytes needed at position \(position), but the input has \(bytes.count) bytes")
+        }
+        let start = position
+        bytes.withUnsafeBytes { region.unpack(0..<total, from: $0.baseAddress! + start) }
+        position += total
+    }
+}
+
+extension Status {
+    /// The number of whole instances of `type` in the message, or nil when the message ends inside
+    /// one (MPI_Get_count with a datatype; nil is MPI_UNDEFINED). A type of size 0 counts 0.
+    public func count(of type: Datatype) -> Int? {
+        guard type.size > 0 else { return 0 }
+        return byteCount % type.size == 0 ? byteCount / type.size : nil
+    }
+
+    /// The number of primitive elements of `type`'s signature in the message, counting a last,
+    /// partial instance element by element (MPI_Get_elements); nil when the message ends inside a
+    /// primitive element.
+    public func elementCount(of type: Datatype) -> Int? {
+        guard type.size > 0 else { return 0 }
+        let whole = byteCount / type.size
+        var rest = byteCount - whole * type.size
+        var elements = whole * type.elementCount
+        for piece in type.map.signature where rest > 0 {
+            let taken = min(piece.count, rest / piece.elementSize)
+            elements += taken
+            rest -= taken * piece.elementSize
+            if taken < piece.count { break }
+        }
+        return rest == 0 ? elements : nil
+    }
+}

@@ -1,0 +1,214 @@
+/// One piece of a flattened type map: `count` runs of `length` contiguous bytes, the first at
+/// `offset` from the datatype's origin and each next one `stride` bytes further. A vector is one
+/// block; an indexed type is one block per distinct run.
+struct TypeBlock: Equatable, BitwiseCopyable {
+    var offset: Int
+    var length: Int
+    var count: Int
+    var stride: Int
+
+    /// The lowest and one-past-highest byte the block touches.
+    var span: (low: Int, high: Int) {
+        let last = offset + (count - 1) * stride
+        return (min(offset, last), max(offset, last) + length)
+    }
+}
+
+/// A run of `count` primitive elements of `elementSize` bytes in a type signature.
+struct SignaturePiece: Equatable {
+    var elementSize: Int
+    var count: Int
+}
+
+/// A datatype flattened once, at creation: what the engine, the transports and pack/unpack walk.
+///
+/// `blocks` lists the data in type-map order (the order MPI packs it in), merged where runs touch
+/// and compressed where equal runs repeat at a fixed stride, so a vector of any count is one block
+/// and nested types are never re-walked per message. `blockEnds[i]` is the packed size of blocks
+/// `0...i`, so a position in the packed stream is found by binary search.
+///
+/// Immutable after creation, so it is shared freely between threads and between requests in flight
+/// (a `Datatype` holds it; a request holds it as long as it uses it).
+final class TypeMap: Sendable {
+    let blocks: [TypeBlock]
+    let blockEnds: [Int]
+    /// The bytes of data in one instance (MPI_Type_size).
+    let size: Int
+    /// MPI's lower and upper bound (the resized bounds, or the data's bounds with struct alignment).
+    let lowerBound: Int
+    let upperBound: Int
+    /// The bounds of the data alone (MPI_Type_get_true_extent).
+    let trueLowerBound: Int
+    let trueUpperBound: Int
+    /// The largest alignment of any primitive inside (struct extents are rounded up to it).
+    let alignment: Int
+    /// The primitive elements of one instance, in order, run-length encoded.
+    let signature: [SignaturePiece]
+    /// How the type was built, for error messages ("vector(count: 4, blockLength: 1, stride: 8, of: Double)").
+    let summary: String
+
+    init(
+        blocks: [TypeBlock], lowerBound: Int, upperBound: Int, alignment: Int, signature: [SignaturePiece],
+        summary: String
+    ) {
+        self.blocks = blocks
+        var ends: [Int] = []
+        ends.reserveCapacity(blocks.count)
+        var total = 0
+        var low = Int.max, high = Int.min
+        for block in blocks {
+            total += block.length * block.count
+            ends.append(total)
+            let span = block.span
+            low = min(low, span.low)
+            high = max(high, span.high)
+        }
+        self.blockEnds = ends
+        self.size = total
+        self.lowerBound = lowerBound
+        self.upperBound = upperBound
+        self.trueLowerBound = blocks.isEmpty ? 0 : low
+        self.trueUpperBound = blocks.isEmpty ? 0 : high
+        self.alignment = alignment
+        self.signature = signature
+        self.summary = summary
+    }
+
+    /// MPI's extent: the distance between consecutive instances in a buffer.
+    var extent: Int { upperBound - lowerBound }
+
+    /// True when `count` instances from the origin are the single byte range starting at
+    /// `blocks[0].offset`: the data fills its extent with no gap (a predefined type, a contiguous
+    /// type of one). Such data is sent as plain bytes.
+    var isDense: Bool {
+        blocks.count == 1 && blocks[0].count == 1 && blocks[0].length == extent
+    }
+
+    /// The number of primitive elements in one instance.
+    var elementsPerInstance: Int { signature.reduce(0) { $0 + $1.count } }
+
+    /// The block holding packed position `position` (0 ≤ position < size) and where that block starts.
+    @inline(__always)
+    func block(containing position: Int) -> (index: Int, start: Int) {
+        var low = 0, high = blockEnds.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if blockEnds[middle] > position { high = middle } else { low = middle + 1 }
+        }
+        return (low, low == 0 ? 0 : blockEnds[low - 1])
+    }
+
+    /// Calls `body(address, length, packedPosition)` for every contiguous run of the packed bytes
+    /// `range` of `count` instances whose origin is at address `origin` (an address in this or in
+    /// another process: nothing is dereferenced here). Stops early when `body` returns false.
+    @inline(__always)
+    func forEachRun(origin: Int, count: Int, range: Range<Int>, _ body: (Int, Int, Int) -> Bool) {
+        guard size > 0, !range.isEmpty else { return }
+        var position = range.lowerBound
+        var instance = position / size
+        var (index, blockStart) = block(containing: position - instance * size)
+        var inBlock = position - instance * size - blockStart
+        let extent = self.extent
+        while position < range.upperBound && instance < count {
+            let block = blocks[index]
+            var element = inBlock / block.length
+            var skip = inBlock - element * block.length
+            let base = origin &+ instance &* extent &+ block.offset
+            while element < block.count && position < range.upperBound {
+                let length = min(block.length - skip, range.upperBound - position)
+                if !body(base &+ element &* block.stride &+ skip, length, position) { return }
+                position += length
+                skip = 0
+                element += 1
+            }
+            inBlock = 0
+            index += 1
+            if index == blocks.count {
+                index = 0
+                instance += 1
+            }
+        }
+    }
+}
+
+/// Builds a block list in type-map order, merging as it goes (see ``TypeMap``).
+struct BlockBuilder {
+    private(set) var blocks: [TypeBlock] = []
+
+    mutating func append(_ block: TypeBlock) {
+        guard block.count > 0, block.length > 0 else { return }
+        var block = block
+        if block.count > 1 && block.stride == block.length {  // equal runs that touch: one run
+            block = TypeBlock(offset: block.offset, length: block.length * block.count, count: 1, stride: 0)
+        }
+        guard var last = blocks.last else {
+            blocks.append(block)
+            return
+        }
+        if last.count == 1 && block.count == 1 && last.offset + last.length == block.offset {
+            last.length += block.length
+        } else if block.count == 1 && last.length == block.length && last.count > 1
+            && block.offset == last.offset + last.count * last.stride
+        {
+            last.count += 1
+        } else if block.count == 1 && last.count == 1 && last.length == block.length && block.offset != last.offset {
+            last.stride = block.offset - last.offset
+            last.count = 2
+        } else if block.count > 1 && last.count > 1 && last.length == block.length && last.stride == block.stride
+            && block.offset == last.offset + last.count * last.stride
+        {
+            last.count += block.count
+        } else {
+            blocks.append(block)
+            return
+        }
+        blocks[blocks.count - 1] = last
+    }
+
+    /// Appends `count` copies of `map`'s blocks, the first at `displacement` and each next `stride`
+    /// bytes further.
+    mutating func append(_ map: TypeMap, at displacement: Int, count: Int, stride: Int) {
+        guard count > 0 else { return }
+        if map.blocks.count == 1 {
+            let only = map.blocks[0]
+            if only.count == 1 {
+                append(TypeBlock(offset: displacement + only.offset, length: only.length, count: count, stride: stride))
+                return
+            }
+            if only.count * only.stride == stride {  // the repetition continues the block's own stride
+                append(TypeBlock(offset: displacement + only.offset, length: only.length, count: only.count * count, stride: only.stride))
+                return
+            }
+        }
+        for copy in 0..<count {
+            for block in map.blocks {
+                var moved = block
+                moved.offset += displacement + copy * stride
+                append(moved)
+            }
+        }
+    }
+}
+
+/// Builds a signature, merging equal neighbours.
+struct SignatureBuilder {
+    private(set) var pieces: [SignaturePiece] = []
+
+    mutating func append(_ signature: [SignaturePiece], times: Int) {
+        guard times > 0 else { return }
+        if signature.count == 1 {
+            append(SignaturePiece(elementSize: signature[0].elementSize, count: signature[0].count * times))
+            return
+        }
+        for _ in 0..<times { for piece in signature { append(piece) } }
+    }
+
+    private mutating func append(_ piece: SignaturePiece) {
+        guard piece.count > 0 else { return }
+        if let last = pieces.last, last.elementSize == piece.elementSize {
+            pieces[pieces.count - 1].count += piece.count
+        } else {
+            pieces.append(piece)
+        }
+    }
+}

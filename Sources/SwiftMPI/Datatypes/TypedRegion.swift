@@ -1,0 +1,69 @@
+/// `count` instances of a datatype at an origin in this process's memory, checked to lie inside the
+/// caller's buffer: what a typed call hands to the engine, and what pack and unpack walk.
+///
+/// The packed form of a region is its data bytes in type-map order (MPI_Pack's format, here without
+/// any header): `byteCount` bytes. Positions below are positions in that packed stream.
+struct TypedRegion {
+    /// The datatype's origin (instance 0 starts at its lower bound from here); nil only when empty.
+    let origin: UnsafeMutableRawPointer?
+    let map: TypeMap
+    let count: Int
+
+    /// The packed size: the bytes of data in the region.
+    var byteCount: Int { map.size * count }
+
+    /// Checks that `count` instances of `type` from `buffer`'s start lie inside `buffer`, naming
+    /// `call` and the footprint when not (`.invalidCount`).
+    init(_ type: Datatype, count: Int, in buffer: UnsafeMutableRawBufferPointer, _ call: StaticString) throws(MPIError) {
+        guard count >= 0 else { throw MPIError(.invalidCount, "\(call): negative count \(count) of \(type)") }
+        let map = type.map
+        if count > 0 && map.size > 0 {
+            let footprint = try Self.footprint(map, count: count, call)
+            guard footprint.lowerBound >= 0, footprint.upperBound <= buffer.count else {
+                throw MPIError(
+                    .invalidCount,
+                    "\(call): \(count) × \(type) occupies bytes \(footprint) from the buffer's start, but the buffer has \(buffer.count) bytes")
+            }
+        }
+        self.origin = buffer.baseAddress
+        self.map = map
+        self.count = count
+    }
+
+    /// The bytes from the origin that `count` instances of `map` touch: true lower bound .. true
+    /// upper bound, repeated at the extent.
+    static func footprint(_ map: TypeMap, count: Int, _ call: StaticString) throws(MPIError) -> Range<Int> {
+        let (reach, overflow) = (count - 1).multipliedReportingOverflow(by: map.extent)
+        let (low, o1) = map.trueLowerBound.addingReportingOverflow(min(0, reach))
+        let (high, o2) = map.trueUpperBound.addingReportingOverflow(max(0, reach))
+        guard !overflow, !o1, !o2 else { throw MPIError(.invalidCount, "\(call): \(count) instances of a \(map.extent)-byte extent overflow") }
+        return low..<high
+    }
+
+    /// The region as one contiguous byte range, when its data is one (dense types: sent as plain bytes).
+    var contiguousBytes: UnsafeMutableRawBufferPointer? {
+        guard map.isDense || count == 0 || map.size == 0 else { return nil }
+        guard let origin, byteCount > 0 else { return UnsafeMutableRawBufferPointer(start: origin, count: 0) }
+        return UnsafeMutableRawBufferPointer(start: origin + map.blocks[0].offset, count: byteCount)
+    }
+
+    private var originAddress: Int { Int(bitPattern: origin) }
+
+    /// Copies packed bytes `range` of the region to `target` (which receives `range.count` bytes).
+    func pack(_ range: Range<Int>, into target: UnsafeMutableRawPointer) {
+        let start = range.lowerBound
+        map.forEachRun(origin: originAddress, count: count, range: range) { address, length, position in
+            (target + (position - start)).copyMemory(from: UnsafeRawPointer(bitPattern: address).unsafelyUnwrapped, byteCount: length)
+            return true
+        }
+    }
+
+    /// Copies `range.count` bytes from `source` into packed positions `range` of the region.
+    func unpack(_ range: Range<Int>, from source: UnsafeRawPointer) {
+        let start = range.lowerBound
+        map.forEachRun(origin: originAddress, count: count, range: range) { address, length, position in
+            UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped.copyMemory(from: source + (position - start), byteCount: length)
+            return true
+        }
+    }
+}
