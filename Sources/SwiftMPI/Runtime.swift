@@ -305,7 +305,8 @@ final class Runtime: @unchecked Sendable {
             let engine = runtime.engine
             report(
                 "rank \(runtime.rank): shared copies received \(engine.sharedCopyCounts.received) (chunks read \(engine.sharedCopyCounts.chunksRead)), "
-                    + "chunks written for receivers \(engine.sharedCopyCounts.chunksWritten)"
+                    + "chunks written for receivers \(engine.sharedCopyCounts.chunksWritten); datatype messages read scattered "
+                    + "\(engine.typedCounts.scatteredReads), packed fragments sent \(engine.typedCounts.packedFragments)"
             )
         }
         if runtime.debug {

@@ -50,8 +50,10 @@ func randomDatatype(_ reader: inout ByteReader, depth: Int) throws -> (Datatype,
     case 1:
         let (inner, model) = try randomDatatype(&reader, depth: depth - 1)
         let count = reader.next(in: 0...3)
-        return (try .contiguous(count: count, of: inner),
-            .copies(of: model, at: (0..<count).map { $0 * model.extent }, alignment: model.alignment))
+        return (
+            try .contiguous(count: count, of: inner),
+            .copies(of: model, at: (0..<count).map { $0 * model.extent }, alignment: model.alignment)
+        )
     case 2, 3:
         let (inner, model) = try randomDatatype(&reader, depth: depth - 1)
         let count = reader.next(in: 0...3), blockLength = reader.next(in: 0...2)
@@ -105,8 +107,10 @@ func randomDatatype(_ reader: inout ByteReader, depth: Int) throws -> (Datatype,
     case 8:
         let (inner, model) = try randomDatatype(&reader, depth: depth - 1)
         let lower = reader.next(in: -8...8), extent = reader.next(in: 0...40)
-        return (try inner.resized(lowerBound: lower, extent: extent),
-            NaiveType(entries: model.entries, lowerBound: lower, upperBound: lower + extent, alignment: model.alignment))
+        return (
+            try inner.resized(lowerBound: lower, extent: extent),
+            NaiveType(entries: model.entries, lowerBound: lower, upperBound: lower + extent, alignment: model.alignment)
+        )
     case 9:
         let (inner, model) = try randomDatatype(&reader, depth: depth - 1)
         let sizes = [reader.next(in: 1...4), reader.next(in: 1...4)]

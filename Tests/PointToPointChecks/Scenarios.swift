@@ -53,7 +53,9 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "async": asyncForms,
     "stress": stress,
     "soak": soak,
-    "threads": threads
+    "threads": threads,
+    "datatypes": datatypeTransfers,
+    "datatype-errors": datatypeErrors
 ]
 
 /// Rank 0 and the last rank exchange every protocol size both ways; contents are checked byte by byte.

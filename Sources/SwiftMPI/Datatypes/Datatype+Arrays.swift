@@ -53,7 +53,8 @@ extension Datatype {
         size: Int, rank: Int, globalSizes: [Int], distributions: [Distribution], processGrid: [Int], of type: Datatype,
         order: ArrayOrder = .rowMajor
     ) throws(MPIError) -> Datatype {
-        let summary = "darray(size: \(size), rank: \(rank), globalSizes: \(globalSizes), distributions: \(distributions), processGrid: \(processGrid), of: \(type))"
+        let summary =
+            "darray(size: \(size), rank: \(rank), globalSizes: \(globalSizes), distributions: \(distributions), processGrid: \(processGrid), of: \(type))"
         let n = globalSizes.count
         guard n >= 1, distributions.count == n, processGrid.count == n else {
             throw MPIError(.invalidDatatype, "\(summary): globalSizes, distributions and processGrid need the same number (≥ 1) of dimensions")
@@ -74,7 +75,9 @@ extension Datatype {
             guard global >= 1 else { throw MPIError(.invalidDatatype, "\(summary): dimension \(d) has no elements") }
             switch distributions[d] {
             case .none:
-                guard processes == 1 else { throw MPIError(.invalidDatatype, "\(summary): dimension \(d) is not distributed but its grid has \(processes) processes") }
+                guard processes == 1 else {
+                    throw MPIError(.invalidDatatype, "\(summary): dimension \(d) is not distributed but its grid has \(processes) processes")
+                }
                 owned.append(Array(0..<global))
             case .block(let requested):
                 let block = requested ?? (global + processes - 1) / processes

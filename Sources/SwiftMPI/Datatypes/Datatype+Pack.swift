@@ -81,17 +81,5 @@ extension Status {
     /// The number of primitive elements of `type`'s signature in the message, counting a last,
     /// partial instance element by element (MPI_Get_elements); nil when the message ends inside a
     /// primitive element.
-    public func elementCount(of type: Datatype) -> Int? {
-        guard type.size > 0 else { return 0 }
-        let whole = byteCount / type.size
-        var rest = byteCount - whole * type.size
-        var elements = whole * type.elementCount
-        for piece in type.map.signature where rest > 0 {
-            let taken = min(piece.count, rest / piece.elementSize)
-            elements += taken
-            rest -= taken * piece.elementSize
-            if taken < piece.count { break }
-        }
-        return rest == 0 ? elements : nil
-    }
+    public func elementCount(of type: Datatype) -> Int? { type.map.elementCount(inBytes: byteCount) }
 }

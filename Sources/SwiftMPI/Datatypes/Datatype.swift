@@ -63,13 +63,15 @@ public struct Datatype: Sendable, CustomStringConvertible {
     /// stride: columns, of: element)`.
     public static func vector(count: Int, blockLength: Int, stride: Int, of type: Datatype) throws(MPIError) -> Datatype {
         let strideBytes = try multiply(stride, type.extent, "vector")
-        return try strided(count: count, blockLength: blockLength, strideBytes: strideBytes, of: type,
+        return try strided(
+            count: count, blockLength: blockLength, strideBytes: strideBytes, of: type,
             "vector(count: \(count), blockLength: \(blockLength), stride: \(stride), of: \(type))")
     }
 
     /// Like ``vector(count:blockLength:stride:of:)`` with the stride in bytes (MPI_Type_create_hvector).
     public static func hvector(count: Int, blockLength: Int, strideBytes: Int, of type: Datatype) throws(MPIError) -> Datatype {
-        try strided(count: count, blockLength: blockLength, strideBytes: strideBytes, of: type,
+        try strided(
+            count: count, blockLength: blockLength, strideBytes: strideBytes, of: type,
             "hvector(count: \(count), blockLength: \(blockLength), strideBytes: \(strideBytes), of: \(type))")
     }
 
@@ -78,13 +80,15 @@ public struct Datatype: Sendable, CustomStringConvertible {
     public static func indexed(blockLengths: [Int], displacements: [Int], of type: Datatype) throws(MPIError) -> Datatype {
         var bytes: [Int] = []
         for displacement in displacements { bytes.append(try multiply(displacement, type.extent, "indexed")) }
-        return try blocks("indexed(blockLengths: \(blockLengths), displacements: \(displacements), of: \(type))",
+        return try blocks(
+            "indexed(blockLengths: \(blockLengths), displacements: \(displacements), of: \(type))",
             lengths: blockLengths, displacements: bytes, of: type)
     }
 
     /// Like ``indexed(blockLengths:displacements:of:)`` with displacements in bytes (MPI_Type_create_hindexed).
     public static func hindexed(blockLengths: [Int], displacementsBytes: [Int], of type: Datatype) throws(MPIError) -> Datatype {
-        try blocks("hindexed(blockLengths: \(blockLengths), displacementsBytes: \(displacementsBytes), of: \(type))",
+        try blocks(
+            "hindexed(blockLengths: \(blockLengths), displacementsBytes: \(displacementsBytes), of: \(type))",
             lengths: blockLengths, displacements: displacementsBytes, of: type)
     }
 
@@ -93,14 +97,16 @@ public struct Datatype: Sendable, CustomStringConvertible {
     public static func indexedBlock(blockLength: Int, displacements: [Int], of type: Datatype) throws(MPIError) -> Datatype {
         var bytes: [Int] = []
         for displacement in displacements { bytes.append(try multiply(displacement, type.extent, "indexedBlock")) }
-        return try blocks("indexedBlock(blockLength: \(blockLength), displacements: \(displacements), of: \(type))",
+        return try blocks(
+            "indexedBlock(blockLength: \(blockLength), displacements: \(displacements), of: \(type))",
             lengths: Array(repeating: blockLength, count: displacements.count), displacements: bytes, of: type)
     }
 
     /// Like ``indexedBlock(blockLength:displacements:of:)`` with displacements in bytes
     /// (MPI_Type_create_hindexed_block).
     public static func hindexedBlock(blockLength: Int, displacementsBytes: [Int], of type: Datatype) throws(MPIError) -> Datatype {
-        try blocks("hindexedBlock(blockLength: \(blockLength), displacementsBytes: \(displacementsBytes), of: \(type))",
+        try blocks(
+            "hindexedBlock(blockLength: \(blockLength), displacementsBytes: \(displacementsBytes), of: \(type))",
             lengths: Array(repeating: blockLength, count: displacementsBytes.count), displacements: displacementsBytes, of: type)
     }
 

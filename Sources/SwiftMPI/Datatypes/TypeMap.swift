@@ -28,9 +28,13 @@ struct SignaturePiece: Equatable {
 /// `0...i`, so a position in the packed stream is found by binary search.
 ///
 /// Immutable after creation, so it is shared freely between threads and between requests in flight
-/// (a `Datatype` holds it; a request holds it as long as it uses it).
-final class TypeMap: Sendable {
+/// (a `Datatype` holds it; a request holds it as long as it uses it). `@unchecked Sendable` for
+/// `blockStorage` alone: it is written once, in `init`, read only after, and freed in `deinit`.
+final class TypeMap: @unchecked Sendable {
     let blocks: [TypeBlock]
+    /// A copy of `blocks` at an address that stays put while the map lives: a rendezvous offer
+    /// hands it to the receiver, which reads it from this process's memory (Engine+Typed).
+    let blockStorage: UnsafeMutablePointer<TypeBlock>
     let blockEnds: [Int]
     /// The bytes of data in one instance (MPI_Type_size).
     let size: Int
@@ -52,6 +56,8 @@ final class TypeMap: Sendable {
         summary: String
     ) {
         self.blocks = blocks
+        blockStorage = .allocate(capacity: max(blocks.count, 1))
+        blockStorage.initialize(from: blocks, count: blocks.count)
         var ends: [Int] = []
         ends.reserveCapacity(blocks.count)
         var total = 0
@@ -74,6 +80,8 @@ final class TypeMap: Sendable {
         self.summary = summary
     }
 
+    deinit { blockStorage.deallocate() }
+
     /// MPI's extent: the distance between consecutive instances in a buffer.
     var extent: Int { upperBound - lowerBound }
 
@@ -86,6 +94,22 @@ final class TypeMap: Sendable {
 
     /// The number of primitive elements in one instance.
     var elementsPerInstance: Int { signature.reduce(0) { $0 + $1.count } }
+
+    /// The primitive elements in `bytes` bytes of packed instances, or nil when they end inside an
+    /// element (MPI_Get_elements; also how a receive sees a signature mismatch).
+    func elementCount(inBytes bytes: Int) -> Int? {
+        guard size > 0 else { return 0 }
+        let whole = bytes / size
+        var rest = bytes - whole * size
+        var elements = whole * elementsPerInstance
+        for piece in signature where rest > 0 {
+            let taken = min(piece.count, rest / piece.elementSize)
+            elements += taken
+            rest -= taken * piece.elementSize
+            if taken < piece.count { break }
+        }
+        return rest == 0 ? elements : nil
+    }
 
     /// The block holding packed position `position` (0 ≤ position < size) and where that block starts.
     @inline(__always)

@@ -30,6 +30,22 @@ struct TypedRegion {
         self.count = count
     }
 
+    /// A region the caller has checked (or memory of another process, never dereferenced here).
+    init(unchecked origin: UnsafeMutableRawPointer?, map: TypeMap, count: Int) {
+        self.origin = origin
+        self.map = map
+        self.count = count
+    }
+
+    /// `byteCount` contiguous bytes at `start`, as a region (one block).
+    init(contiguous start: UnsafeMutableRawPointer?, byteCount: Int) {
+        let blocks = byteCount > 0 ? [TypeBlock(offset: 0, length: byteCount, count: 1, stride: 0)] : []
+        self.init(
+            unchecked: start,
+            map: TypeMap(blocks: blocks, lowerBound: 0, upperBound: byteCount, alignment: 1, signature: [], summary: "\(byteCount) bytes"),
+            count: 1)
+    }
+
     /// The bytes from the origin that `count` instances of `map` touch: true lower bound .. true
     /// upper bound, repeated at the extent.
     static func footprint(_ map: TypeMap, count: Int, _ call: StaticString) throws(MPIError) -> Range<Int> {
@@ -47,7 +63,8 @@ struct TypedRegion {
         return UnsafeMutableRawBufferPointer(start: origin + map.blocks[0].offset, count: byteCount)
     }
 
-    private var originAddress: Int { Int(bitPattern: origin) }
+    /// The origin as a number, for address arithmetic that may refer to another process.
+    var originAddress: Int { Int(bitPattern: origin) }
 
     /// Copies packed bytes `range` of the region to `target` (which receives `range.count` bytes).
     func pack(_ range: Range<Int>, into target: UnsafeMutableRawPointer) {

@@ -8,8 +8,12 @@ extension Engine {
     func deliverEager(_ operation: ReceiveOperation, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
         let length = payload.count
         operation.status = Status(source: Int(header.source), tag: Int(header.tag), byteCount: length)
-        if length > operation.buffer.count {
-            operation.error = truncation(header, length: length, capacity: operation.buffer.count)
+        if length > operation.capacity {
+            operation.error = truncation(header, length: length, capacity: operation.capacity)
+        } else if let mismatch = signatureMismatch(operation, header, length: length) {
+            operation.error = mismatch
+        } else if let region = operation.region {
+            region.unpack(0..<length, from: payload.baseAddress!)
         } else if length > 0 {
             operation.buffer.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: length)
         }
@@ -23,6 +27,17 @@ extension Engine {
     func truncation(_ header: MatchHeader, length: Int, capacity: Int) -> MPIError {
         MPIError(
             .truncate, "receive: message of \(length) bytes from rank \(header.source) with tag \(header.tag) does not fit the \(capacity)-byte buffer",
+            status: Status(source: Int(header.source), tag: Int(header.tag), byteCount: length))
+    }
+
+    /// The error of a message that is not a whole number of the receive datatype's primitive
+    /// elements (a type-signature mismatch the runtime can see), or nil.
+    func signatureMismatch(_ operation: ReceiveOperation, _ header: MatchHeader, length: Int) -> MPIError? {
+        guard let region = operation.region, region.map.elementCount(inBytes: length) == nil else { return nil }
+        return MPIError(
+            .invalidDatatype,
+            "receive: message of \(length) bytes from rank \(header.source) with tag \(header.tag) is not a whole number of the elements of \(region.map.summary) "
+                + "(the datatypes' signatures do not match)",
             status: Status(source: Int(header.source), tag: Int(header.tag), byteCount: length))
     }
 

@@ -11,6 +11,7 @@ extension Engine {
     /// Sender: offers `operation`'s message to `peer`, exposing its buffer for reads where the route
     /// can read peer memory; false when the transport is full.
     func offerRendezvous(_ operation: SendOperation, to peer: Int) -> Bool {
+        if let region = operation.region { return offerRendezvous(operation, region, to: peer) }
         var offer = RendezvousOffer(pid: processID, address: UInt64(UInt(bitPattern: operation.bytes.baseAddress)))
         if routes.capabilities[peer].peerRead != .none {
             // Exposed once per offer (for verbs a registration, a cache hit when the buffer was sent
@@ -30,6 +31,7 @@ extension Engine {
     /// Sender: streams `operation`'s data fragments after clearToSend; false while the transport is
     /// full or still sends from the buffer (the item stays queued).
     func streamFragments(_ operation: SendOperation, to peer: Int) -> Bool {
+        if let region = operation.region { return streamPackedFragments(operation, region, to: peer) }
         let fragment = fragmentSizes[peer]
         while operation.streamOffset < operation.bytes.count {
             let length = min(fragment, operation.bytes.count - operation.streamOffset)
@@ -60,14 +62,44 @@ extension Engine {
             operation.isComplete = true
             return
         }
-        if total > operation.buffer.count {
-            operation.error = truncation(header, length: total, capacity: operation.buffer.count)
+        if let error = total > operation.capacity
+            ? truncation(header, length: total, capacity: operation.capacity) : signatureMismatch(operation, header, length: total)
+        {
+            operation.error = error
             operation.isComplete = true
             sendControl(.ack, reply, to: peer)  // the sender completes normally
             return
         }
         let remote = RemoteMemory(address: offer.address, key: offer.remoteKey)
         let readable = offer.flags & RendezvousOffer.Flags.exposed != 0 && total > 0
+        if operation.region != nil || offer.flags & RendezvousOffer.Flags.segmented != 0 {
+            // Non-contiguous on either side: one scattered read where the route offers it, else
+            // packed fragments (no shared copy, no RDMA read: they move contiguous bytes).
+            if readable && singleCopyAllowed {
+                switch readScattered(operation, total: total, offer: offer, from: peer) {
+                case .completed:
+                    operation.isComplete = true
+                    sendControl(.ack, reply, to: peer)
+                    return
+                case .failed(let code) where code == ESRCH:
+                    giveLauncherTimeToEndJob()
+                    operation.error = MPIError(.peerFailed, "receive: rank \(peer) is gone: \(total)-byte message lost", status: operation.status)
+                    operation.isComplete = true
+                    return
+                case .forbidden:
+                    singleCopyAllowed = false
+                case .unsupported, .failed, .started:
+                    break
+                }
+            }
+            operation.remaining = total
+            operation.peer = peer
+            operation.id = waitingReceives.insert(operation)
+            var request = reply
+            request.receiverOperation = operation.id
+            sendControl(.clearToSend, request, to: peer)
+            return
+        }
         if readable && routes.capabilities[peer].peerRead == .immediate && singleCopyAllowed && total >= singleCopyThreshold {
             // Shared only while traffic flows one way: with sends of its own waiting for the peer, both
             // cores already copy (bi-directional bandwidth fell 10-20% when shared).
@@ -114,7 +146,16 @@ extension Engine {
         guard let operation = waitingReceives.lookup(header.receiverOperation), operation.peer == peer else { return }
         let offset = Int(clamping: header.length)
         let length = payload.count
-        guard offset <= operation.buffer.count, length <= operation.buffer.count - offset else { return }
+        guard offset <= operation.capacity, length <= operation.capacity - offset else { return }
+        if let region = operation.region {
+            if length > 0 { region.unpack(offset..<(offset + length), from: payload.baseAddress!) }
+            operation.remaining -= length
+            if operation.remaining <= 0 {
+                _ = waitingReceives.remove(header.receiverOperation)
+                operation.isComplete = true
+            }
+            return
+        }
         let destination = operation.buffer.baseAddress.map { $0 + offset }
         if length > 0 && UnsafeRawPointer(destination) != payload.baseAddress {  // else placed there already
             destination!.copyMemory(from: payload.baseAddress!, byteCount: length)

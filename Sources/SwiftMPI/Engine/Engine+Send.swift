@@ -91,13 +91,13 @@ extension Engine {
     /// reused — for synchronous sends, once the receiver has matched it.
     func startSend(_ operation: SendOperation, synchronous: Bool) {
         if synchronous { operation.header.flags |= MatchHeader.Flags.synchronous }
-        operation.header.length = UInt64(operation.bytes.count)
+        operation.header.length = UInt64(operation.byteCount)
         if let reason = failedPeers[operation.destination] {
             operation.error = MPIError(.peerFailed, "send to rank \(operation.destination): \(reason)")
             finishSend(operation)
             return
         }
-        if synchronous || sendProtocol(byteCount: operation.bytes.count, to: operation.destination) == .rendezvous {
+        if synchronous || sendProtocol(byteCount: operation.byteCount, to: operation.destination) == .rendezvous {
             operation.header.senderOperation = waitingSends.insert(operation)
         }
         operation.phase = .queued
@@ -135,8 +135,8 @@ extension Engine {
         case .control(let kind, let header):
             return routes.trySend(to: peer, kind: kind, header: header, payload: UnsafeRawBufferPointer(start: nil, count: 0))
         case .message(let operation):
-            switch sendProtocol(byteCount: operation.bytes.count, to: peer) {
-            case .eager:
+            switch sendProtocol(byteCount: operation.byteCount, to: peer) {
+            case .eager:  // (typed messages this small were packed into `bytes`: Engine+Typed)
                 guard routes.trySend(to: peer, kind: .eager, header: operation.header, payload: operation.bytes) else { return false }
                 if operation.header.flags & MatchHeader.Flags.synchronous != 0 {
                     operation.phase = .awaitingReceiver

@@ -114,6 +114,7 @@ extension Engine {
     /// a chunk. Anything that does not fit the waiting send is ignored.
     private func helpCopy(_ header: MatchHeader, from peer: Int) -> Bool {
         guard sharedCopyAllowed, let operation = waitingSends.lookup(header.senderOperation), operation.destination == peer,
+            operation.region == nil,
             let area = routes.sharedArea(ofPeer: peer), let base = SharedArea.copyDescriptor(Int(header.context), in: area)
         else { return false }
         let total = operation.bytes.count

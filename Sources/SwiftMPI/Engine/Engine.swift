@@ -80,6 +80,8 @@ final class Engine {
     @exclusivity(unchecked) var copyGeneration: UInt32 = 0
     /// What shared copies did here (printed at finalize with `SWIFTMPI_DEBUG=1`).
     @exclusivity(unchecked) var sharedCopyCounts = (received: 0, chunksRead: 0, chunksWritten: 0)
+    /// Non-contiguous messages received by scattered reads, and packed fragments sent (`SWIFTMPI_DEBUG=1`).
+    @exclusivity(unchecked) var typedCounts = (scatteredReads: 0, packedFragments: 0)
     /// True when waiting ranks must yield the CPU (oversubscribed, or asked to).
     let yieldWhenIdle: Bool
 
@@ -111,7 +113,14 @@ final class Engine {
     /// ids in pairs: point-to-point, then collective.
     @exclusivity(unchecked) var highestContext: UInt32 = 1
 
+    /// Scratch memory for packing non-contiguous messages (grown on demand), and the segment lists of
+    /// scattered reads (``segmentBatch`` local, then as many remote); allocated on first use.
+    @exclusivity(unchecked) var packStorage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    @exclusivity(unchecked) var segmentStorage = UnsafeMutableBufferPointer<MemorySegment>(start: nil, count: 0)
+
     deinit {
+        packStorage.deallocate()
+        segmentStorage.deallocate()
         posted.release()
         sendPool.release()
         receivePool.release()
@@ -135,6 +144,21 @@ final class Engine {
     }
 
     // MARK: - Pools
+
+    /// At least `byteCount` bytes of scratch memory for packing, valid until the next call.
+    func packScratch(_ byteCount: Int) -> UnsafeMutableRawBufferPointer {
+        if packStorage.count < max(byteCount, 1) {
+            packStorage.deallocate()
+            packStorage = .allocate(byteCount: max(byteCount, 4096, packStorage.count * 2), alignment: 16)
+        }
+        return packStorage
+    }
+
+    /// The segment lists of a scattered read: [0, segmentBatch) local, then remote.
+    var segmentScratch: UnsafeMutableBufferPointer<MemorySegment> {
+        if segmentStorage.count == 0 { segmentStorage = .allocate(capacity: 2 * Self.segmentBatch) }
+        return segmentStorage
+    }
 
     @inline(__always)
     func makeSend() -> SendOperation {

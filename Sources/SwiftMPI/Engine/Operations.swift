@@ -28,6 +28,12 @@ final class SendOperation {
     /// The exposure of `bytes` offered for reads by the receiver (a verbs registration), ended on
     /// completion.
     @exclusivity(unchecked) var exposure: ExposedMemory?
+    /// A non-contiguous message (a derived datatype): its data, in place of `bytes` (which is empty).
+    @exclusivity(unchecked) var region: TypedRegion?
+
+    /// The message's length in bytes.
+    @inline(__always)
+    var byteCount: Int { region?.byteCount ?? bytes.count }
 
     var isComplete: Bool { if case .complete = phase { true } else { false } }
 
@@ -42,6 +48,7 @@ final class SendOperation {
         if keepAlive != nil { keepAlive = nil }
         bufferedRange = nil
         if exposure != nil { exposure = nil }
+        if region != nil { region = nil }
     }
 }
 
@@ -62,6 +69,12 @@ final class ReceiveOperation {
     /// The sender's operation id, acknowledged when an RDMA read of the message finishes.
     @exclusivity(unchecked) var senderOperation: UInt32 = 0
     @exclusivity(unchecked) var keepAlive: AnyObject?
+    /// A non-contiguous receive buffer (a derived datatype), in place of `buffer` (which is empty).
+    @exclusivity(unchecked) var region: TypedRegion?
+
+    /// The most bytes the receive accepts.
+    @inline(__always)
+    var capacity: Int { region?.byteCount ?? buffer.count }
 
     /// Clears what a finished receive leaves behind (references only when set, as in ``SendOperation``).
     @inline(__always)
@@ -72,6 +85,7 @@ final class ReceiveOperation {
         if error != nil { error = nil }
         remaining = 0
         if keepAlive != nil { keepAlive = nil }
+        if region != nil { region = nil }
     }
 
     @inline(__always)

@@ -139,6 +139,19 @@ struct Routes {
         }
     }
 
+    /// ``Transport/readSegments(from:remote:into:)`` on `peer`'s route.
+    func readSegments(
+        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
+    ) -> BulkResult {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.readSegments(from: peer, remote: remote, into: local)
+        case .own: own.readSegments(from: peer, remote: remote, into: local)
+        case .tcp: tcp.unsafelyUnwrapped.readSegments(from: peer, remote: remote, into: local)
+        case .verbs: verbs.unsafelyUnwrapped.readSegments(from: peer, remote: remote, into: local)
+        case .loopback: loopback.unsafelyUnwrapped.readSegments(from: peer, remote: remote, into: local)
+        }
+    }
+
     /// ``Transport/write(to:remote:from:token:)`` on `peer`'s route.
     func write(to peer: Int, remote: RemoteMemory, from local: UnsafeRawBufferPointer, token: UInt32) -> BulkResult {
         switch routes[peer] {

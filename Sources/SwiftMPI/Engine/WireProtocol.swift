@@ -88,14 +88,25 @@ struct MatchHeader {
 /// has ``Flags/exposed`` (the sender exposed its buffer on the route: `address`, and `remoteKey` where
 /// the transport needs one — RDMA). `pid` is the sender's process (diagnostics; the shared-memory
 /// transport reads with the pid it learned at wire-up, not one a packet names).
+///
+/// A non-contiguous message (a derived datatype) offered for reads has ``Flags/segmented`` too:
+/// `address` is then its datatype's origin, and the receiver reads the type's flattened blocks
+/// (`typeBlockCount` ``TypeBlock``s at `typeBlocks` in the sender's memory) before it reads the data
+/// itself, scattered on both sides, with one Cross Memory Attach call per 1024 pieces
+/// (``Engine/readScattered(_:total:offer:from:)``).
 struct RendezvousOffer {
     var pid: Int32
     var remoteKey: UInt32 = 0
     var address: UInt64
     var flags: UInt32 = 0
-    var reserved: UInt32 = 0
+    var typeBlockCount: UInt32 = 0
+    var typeBlocks: UInt64 = 0
+    /// Instances of the datatype, and its extent.
+    var instances: UInt64 = 0
+    var extent: Int64 = 0
 
     enum Flags {
         static let exposed: UInt32 = 1
+        static let segmented: UInt32 = 2
     }
 }

@@ -1,0 +1,143 @@
+/// Point-to-point with derived datatypes: `count` instances of `datatype` taken from (or put into) a
+/// buffer whose first element is the datatype's origin — an array, a slice (`grid[k...]`: its
+/// start is the origin) or an unsafe buffer. The element type of the buffer does not matter; the
+/// datatype says which bytes move.
+///
+/// Before anything is sent or written, the instances' footprint is checked against the buffer
+/// (`.invalidCount`, naming both). A receive whose message is not a whole number of the datatype's
+/// primitive elements fails with `.invalidDatatype` (the signatures do not match); a message longer
+/// than `count` instances fails with `.truncate`. Sender and receiver need matching type
+/// signatures, not equal datatypes: a column (a vector of doubles) is received as contiguous
+/// doubles, and the other way round.
+extension Communicator {
+    // MARK: Blocking sends
+
+    /// Sends `count` instances of `datatype` from `values` (MPI_Send with a datatype).
+    public func send<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
+        try values.withUnsafeBytes { try blockingSend(region($0, count, datatype, "send"), to: destination, tag: tag, mode: .standard, "send") }
+    }
+
+    /// Sends `count` instances of `datatype` from a slice; its start is the origin.
+    public func send<T: BitwiseCopyable>(_ values: ArraySlice<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
+        try values.withUnsafeBytes { try blockingSend(region($0, count, datatype, "send"), to: destination, tag: tag, mode: .standard, "send") }
+    }
+
+    /// Sends `count` instances of `datatype` from a buffer.
+    public func send<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
+        try blockingSend(region(UnsafeRawBufferPointer(buffer), count, datatype, "send"), to: destination, tag: tag, mode: .standard, "send")
+    }
+
+    /// Synchronous-mode send with a datatype (MPI_Ssend).
+    public func ssend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
+        try values.withUnsafeBytes { try blockingSend(region($0, count, datatype, "ssend"), to: destination, tag: tag, mode: .synchronous, "ssend") }
+    }
+
+    /// Buffered-mode send with a datatype (MPI_Bsend): packed into the attached buffer.
+    public func bsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
+        try values.withUnsafeBytes { try blockingSend(region($0, count, datatype, "bsend"), to: destination, tag: tag, mode: .buffered, "bsend") }
+    }
+
+    /// Ready-mode send with a datatype (MPI_Rsend).
+    public func rsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
+        try values.withUnsafeBytes { try blockingSend(region($0, count, datatype, "rsend"), to: destination, tag: tag, mode: .ready, "rsend") }
+    }
+
+    // MARK: Nonblocking sends
+
+    /// Nonblocking send with a datatype (MPI_Isend); the request keeps `values` alive until it completes.
+    public func isend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws -> Request {
+        try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .standard, "isend")
+    }
+
+    /// Nonblocking send from a slice (its start is the origin); the request keeps it alive.
+    public func isend<T: BitwiseCopyable>(_ values: ArraySlice<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws -> Request {
+        try startTypedSend(ArrayBox(Array(values)), count, datatype, to: destination, tag: tag, mode: .standard, "isend")
+    }
+
+    /// Nonblocking send from a buffer that must stay valid until completion (MPI_Isend).
+    public func isend<T: BitwiseCopyable>(
+        _ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int
+    ) throws -> Request {
+        try startSend(region(UnsafeRawBufferPointer(buffer), count, datatype, "isend"), keepAlive: nil, to: destination, tag: tag, mode: .standard, "isend")
+    }
+
+    /// Nonblocking synchronous send with a datatype (MPI_Issend).
+    public func issend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws -> Request {
+        try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .synchronous, "issend")
+    }
+
+    /// Nonblocking buffered send with a datatype (MPI_Ibsend).
+    public func ibsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws -> Request {
+        try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .buffered, "ibsend")
+    }
+
+    /// Nonblocking ready send with a datatype (MPI_Irsend).
+    public func irsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws -> Request {
+        try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .ready, "irsend")
+    }
+
+    // MARK: Receives
+
+    /// Receives up to `count` instances of `datatype` into `buffer` (MPI_Recv with a datatype).
+    @discardableResult
+    public func recv<T: BitwiseCopyable>(into buffer: inout [T], count: Int, datatype: Datatype, from source: Int, tag: Int) throws -> Status {
+        try buffer.withUnsafeMutableBytes { try blockingReceive(region($0, count, datatype, "recv"), from: source, tag: tag, "recv") }
+    }
+
+    /// Receives into a slice of an array (`&grid[k...]`); the slice's start is the origin.
+    @discardableResult
+    public func recv<T: BitwiseCopyable>(
+        into buffer: inout ArraySlice<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
+    ) throws -> Status {
+        try buffer.withUnsafeMutableBytes { try blockingReceive(region($0, count, datatype, "recv"), from: source, tag: tag, "recv") }
+    }
+
+    /// Receives into a buffer.
+    @discardableResult
+    public func recv<T: BitwiseCopyable>(
+        into buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
+    ) throws -> Status {
+        try blockingReceive(region(UnsafeMutableRawBufferPointer(buffer), count, datatype, "recv"), from: source, tag: tag, "recv")
+    }
+
+    /// Nonblocking receive with a datatype (MPI_Irecv); `buffer` must stay valid until completion.
+    public func irecv<T: BitwiseCopyable>(
+        into buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
+    ) throws -> Request {
+        try startReceive(region(UnsafeMutableRawBufferPointer(buffer), count, datatype, "irecv"), keepAlive: nil, from: source, tag: tag, "irecv")
+    }
+
+    /// Sends and receives at once with datatypes on both sides (MPI_Sendrecv); returns the receive's status.
+    @discardableResult
+    public func sendrecv<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: [T], count sendCount: Int, datatype sendType: Datatype, to destination: Int, sendTag: Int,
+        into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype, from source: Int, recvTag: Int
+    ) throws -> Status {
+        try values.withUnsafeBytes { sendBytes in
+            try buffer.withUnsafeMutableBytes { receiveBytes in
+                let receiveRegion = try region(receiveBytes, receiveCount, receiveType, "sendrecv")
+                let sendRegion = try region(UnsafeMutableRawBufferPointer(mutating: sendBytes), sendCount, sendType, "sendrecv")
+                let receive = try startReceive(receiveRegion, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
+                let send = try startSend(sendRegion, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
+                try send.wait()
+                return try receive.wait()
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private func region(_ bytes: UnsafeRawBufferPointer, _ count: Int, _ type: Datatype, _ call: StaticString) throws -> TypedRegion {
+        try TypedRegion(type, count: count, in: UnsafeMutableRawBufferPointer(mutating: bytes), call)
+    }
+
+    private func region(_ bytes: UnsafeMutableRawBufferPointer, _ count: Int, _ type: Datatype, _ call: StaticString) throws -> TypedRegion {
+        try TypedRegion(type, count: count, in: bytes, call)
+    }
+
+    private func startTypedSend<T>(
+        _ box: ArrayBox<T>, _ count: Int, _ type: Datatype, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString
+    ) throws -> Request {
+        try startSend(region(box.bytes, count, type, call), keepAlive: box, to: destination, tag: tag, mode: mode, call)
+    }
+}

@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPITransport
+
+/// Non-contiguous messages (derived datatypes, ``TypedRegion``): which path each size and route takes.
+///
+/// - Eager sizes: packed into one contiguous copy and sent as any eager message (a blocking send with
+///   room on the wire packs into a reused scratch buffer: nothing allocated); the receiver unpacks
+///   straight from the packet (from the ring slot, for shared memory).
+/// - Rendezvous over a route with scattered reads (shared memory: Cross Memory Attach): no packing on
+///   either side. The sender offers its datatype's origin and flattened blocks; the receiver reads
+///   the blocks, then the data with process_vm_readv over iovec lists of up to 1024 pieces a side.
+/// - Rendezvous elsewhere (TCP, verbs) or when Cross Memory Attach is forbidden: the receiver asks
+///   for fragments; the sender packs each fragment into a scratch buffer, the receiver unpacks each.
+extension Engine {
+    /// Starts a standard, ready or synchronous send of `region` to world rank `destination`; nil when
+    /// it is already complete. As ``send(_:to:envelope:mode:keepAlive:)``.
+    func send(_ region: TypedRegion, to destination: Int, envelope: Envelope, mode: SendMode, keepAlive: AnyObject?) -> SendOperation? {
+        let total = region.byteCount
+        if sendProtocol(byteCount: total, to: destination) == .eager {
+            if mode != .synchronous && outboxes[destination].isEmpty && !anyPeerFailed {
+                let scratch = packScratch(total)
+                region.pack(0..<total, into: scratch.baseAddress!)
+                var header = MatchHeader(envelope, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
+                header.length = UInt64(total)
+                if trySendEagerNow(UnsafeRawBufferPointer(rebasing: scratch[0..<total]), to: destination, header: header) { return nil }
+            }
+            let packed = ArrayBox(packedCopy(region))  // kept by the operation until it leaves
+            return send(packed.bytes, to: destination, envelope: envelope, mode: mode, keepAlive: packed)
+        }
+        let operation = makeSend()
+        operation.region = region
+        operation.destination = destination
+        operation.header = MatchHeader(envelope, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
+        if keepAlive != nil { operation.keepAlive = keepAlive }
+        startSend(operation, synchronous: mode == .synchronous)
+        return operation
+    }
+
+    /// `region` packed into a new array.
+    func packedCopy(_ region: TypedRegion) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: region.byteCount) { buffer, count in
+            if let base = buffer.baseAddress { region.pack(0..<region.byteCount, into: base) }
+            count = region.byteCount
+        }
+    }
+
+    /// Sender: offers a non-contiguous message, for a scattered read where the route has them.
+    func offerRendezvous(_ operation: SendOperation, _ region: TypedRegion, to peer: Int) -> Bool {
+        var offer = RendezvousOffer(pid: processID, address: UInt64(UInt(bitPattern: region.origin)))
+        if routes.capabilities[peer].maxReadSegments > 0 && routes.capabilities[peer].peerRead == .immediate && region.byteCount > 0 {
+            offer.flags = RendezvousOffer.Flags.exposed | RendezvousOffer.Flags.segmented
+            offer.typeBlockCount = UInt32(region.map.blocks.count)
+            offer.typeBlocks = UInt64(UInt(bitPattern: region.map.blockStorage))
+            offer.instances = UInt64(region.count)
+            offer.extent = Int64(region.map.extent)
+        }
+        let sent = withUnsafeBytes(of: &offer) { routes.trySend(to: peer, kind: .rendezvous, header: operation.header, payload: $0) }
+        if sent { operation.phase = .awaitingReceiver }
+        return sent
+    }
+
+    /// Sender: streams a non-contiguous message in packed fragments after clearToSend; false while
+    /// the transport is full (the rest is packed again on the next try).
+    func streamPackedFragments(_ operation: SendOperation, _ region: TypedRegion, to peer: Int) -> Bool {
+        let fragment = min(fragmentSizes[peer], 1 << 20)
+        let total = region.byteCount
+        while operation.streamOffset < total {
+            let length = min(fragment, total - operation.streamOffset)
+            let scratch = packScratch(length)
+            region.pack(operation.streamOffset..<(operation.streamOffset + length), into: scratch.baseAddress!)
+            let header = MatchHeader(length: UInt64(operation.streamOffset), receiverOperation: operation.receiverOperation)
+            guard routes.trySend(to: peer, kind: .data, header: header, payload: UnsafeRawBufferPointer(rebasing: scratch[0..<length])) else {
+                return false
+            }
+            operation.streamOffset += length
+            typedCounts.packedFragments += 1
+        }
+        finishSend(operation)
+        return true
+    }
+
+    /// Receiver: reads a rendezvous message where one side or both are non-contiguous, scattered,
+    /// with the route's ``Transport/readSegments(from:remote:into:)``: first the sender's datatype
+    /// blocks (when it offered them), then the data, 1024 pieces a side per call. `.completed` when
+    /// every byte is in place; `.unsupported` when the route cannot; a failure as the transport said.
+    func readScattered(_ operation: ReceiveOperation, total: Int, offer: RendezvousOffer, from peer: Int) -> BulkResult {
+        let limit = min(routes.capabilities[peer].maxReadSegments, Self.segmentBatch)
+        guard limit > 0, routes.capabilities[peer].peerRead == .immediate else { return .unsupported }
+        let remote: TypedRegion
+        if offer.flags & RendezvousOffer.Flags.segmented != 0 {
+            let blockCount = Int(offer.typeBlockCount)
+            // A peer's blocks are checked as untrusted: they must describe exactly `total` bytes.
+            guard blockCount > 0, blockCount <= 1 << 24, offer.instances > 0, offer.instances <= UInt64(Int.max) else { return .failed(errno: EPROTO) }
+            var blocks = [TypeBlock](repeating: TypeBlock(offset: 0, length: 0, count: 0, stride: 0), count: blockCount)
+            let read = blocks.withUnsafeMutableBytes {
+                routes.read(from: peer, remote: RemoteMemory(address: offer.typeBlocks, key: offer.remoteKey), into: $0, token: 0)
+            }
+            guard read == .completed else { return read }
+            var size = 0
+            for block in blocks {
+                let (bytes, o1) = block.length.multipliedReportingOverflow(by: block.count)
+                let (sum, o2) = size.addingReportingOverflow(bytes)
+                guard block.length > 0, block.count > 0, !o1, !o2 else { return .failed(errno: EPROTO) }
+                size = sum
+            }
+            let (bytes, overflow) = size.multipliedReportingOverflow(by: Int(offer.instances))
+            guard !overflow, bytes == total else { return .failed(errno: EPROTO) }
+            let map = TypeMap(blocks: blocks, lowerBound: 0, upperBound: Int(offer.extent), alignment: 1, signature: [], summary: "rank \(peer)'s datatype")
+            remote = TypedRegion(unchecked: UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: offer.address)), map: map, count: Int(offer.instances))
+        } else {
+            remote = TypedRegion(contiguous: UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: offer.address)), byteCount: total)
+        }
+        let local = operation.region ?? TypedRegion(contiguous: operation.buffer.baseAddress, byteCount: total)
+        let segments = segmentScratch
+        var position = 0
+        while position < total {
+            var localCount = 0, localEnd = position
+            local.map.forEachRun(origin: local.originAddress, count: local.count, range: position..<total) { address, length, _ in
+                segments[localCount] = MemorySegment(address: UInt64(UInt(bitPattern: address)), length: length)
+                localCount += 1
+                localEnd += length
+                return localCount < limit
+            }
+            var remoteCount = 0, remoteEnd = position
+            remote.map.forEachRun(origin: remote.originAddress, count: remote.count, range: position..<localEnd) { address, length, _ in
+                segments[Self.segmentBatch + remoteCount] = MemorySegment(address: UInt64(UInt(bitPattern: address)), length: length)
+                remoteCount += 1
+                remoteEnd += length
+                return remoteCount < limit
+            }
+            var excess = localEnd - remoteEnd  // the remote list may stop short: trim the local one to match
+            while excess > 0 {
+                if segments[localCount - 1].length <= excess {
+                    excess -= segments[localCount - 1].length
+                    localCount -= 1
+                } else {
+                    segments[localCount - 1].length -= excess
+                    excess = 0
+                }
+            }
+            let result = routes.readSegments(
+                from: peer, remote: UnsafeMutableBufferPointer(rebasing: segments[Self.segmentBatch..<(Self.segmentBatch + remoteCount)]),
+                into: UnsafeMutableBufferPointer(rebasing: segments[0..<localCount]))
+            guard result == .completed else { return result }
+            position = remoteEnd
+        }
+        typedCounts.scatteredReads += 1
+        return .completed
+    }
+
+    /// Pieces per side of one scattered read (process_vm_readv's IOV_MAX).
+    static let segmentBatch = 1024
+}

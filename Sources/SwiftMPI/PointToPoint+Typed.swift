@@ -1,0 +1,71 @@
+/// The engine-facing core of point-to-point with derived datatypes: a ``TypedRegion`` (checked to lie
+/// inside the caller's buffer) instead of raw bytes. Regions whose data is one contiguous range take
+/// the byte path unchanged; the others go to the engine as regions (Engine+Typed says how they move).
+extension Communicator {
+    func blockingSend(_ region: TypedRegion, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString) throws {
+        if let bytes = region.contiguousBytes { return try blockingSend(UnsafeRawBufferPointer(bytes), to: destination, tag: tag, mode: mode, call) }
+        guard try checkDestination(destination, call) else { return }
+        try checkSendTag(tag, call)
+        if mode == .buffered {
+            let packed = try runtime.withEngine(call) { $0.packedCopy(region) }
+            return try packed.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .buffered, call) }
+        }
+        let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
+        let started = try runtime.withEngine(call) { engine in
+            engine.send(region, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
+        }
+        guard let operation = started else { return }
+        try runtime.wait(call) { _ in operation.isComplete }
+        try runtime.withEngine(call) { $0.recycle(operation) }
+    }
+
+    func startSend(_ region: TypedRegion, keepAlive: AnyObject?, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString) throws -> Request {
+        if let bytes = region.contiguousBytes {
+            return try startSend(UnsafeRawBufferPointer(bytes), keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call)
+        }
+        guard try checkDestination(destination, call) else { return Request(completed: .procNull) }
+        try checkSendTag(tag, call)
+        if mode == .buffered {
+            let packed = try runtime.withEngine(call) { $0.packedCopy(region) }
+            return try packed.withUnsafeBytes { try startSend($0, keepAlive: nil, to: destination, tag: tag, mode: .buffered, call) }
+        }
+        let status = Status(source: destination, tag: tag, byteCount: region.byteCount)
+        let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
+        return try runtime.withEngine(call) { engine in
+            let operation = engine.send(region, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: keepAlive)
+            return Request.make(engine, send: operation, status: status)
+        }
+    }
+
+    func blockingReceive(_ region: TypedRegion, from source: Int, tag: Int, _ call: StaticString) throws -> Status {
+        if let bytes = region.contiguousBytes {
+            return try checkedSignature(blockingReceive(bytes, from: source, tag: tag, call), region, call)
+        }
+        let request = try startReceive(region, keepAlive: nil, from: source, tag: tag, call)
+        return try request.wait()
+    }
+
+    func startReceive(_ region: TypedRegion, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString) throws -> Request {
+        guard try checkSource(source, call) else { return Request(completed: .procNull) }
+        try checkReceiveTag(tag, call)
+        return try runtime.withEngine(call) { engine in
+            let operation = engine.makeReceive()
+            operation.region = region
+            operation.buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)  // a pooled operation keeps its last one
+            operation.pattern = pattern(source: source, tag: tag)
+            operation.peer = source == MPI.anySource ? -1 : worldRank(source)
+            if keepAlive != nil { operation.keepAlive = keepAlive }
+            engine.postReceive(operation)
+            return Request.make(engine, receive: operation)
+        }
+    }
+
+    /// A contiguous receive of a typed region: the whole-element check the engine makes for regions.
+    private func checkedSignature(_ status: Status, _ region: TypedRegion, _ call: StaticString) throws -> Status {
+        guard region.map.elementCount(inBytes: status.byteCount) == nil else { return status }
+        throw MPIError(
+            .invalidDatatype,
+            "\(call): message of \(status.byteCount) bytes from rank \(status.source) with tag \(status.tag) is not a whole number of the elements of "
+                + "\(region.map.summary) (the datatypes' signatures do not match)", status: status)
+    }
+}

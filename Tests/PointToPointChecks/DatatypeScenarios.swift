@@ -1,0 +1,119 @@
+import SwiftMPI
+
+/// The shapes the datatype checks send: (name, datatype, count, grid elements), from halo columns and
+/// sub-blocks to records, sized across the eager/rendezvous boundary of every transport.
+func datatypeShapes() throws -> [(String, Datatype, Int, Int)] {
+    let double = Datatype(Double.self)
+    var shapes: [(String, Datatype, Int, Int)] = []
+    for n in [8, 64, 512, 2048] {
+        shapes.append(("column of \(n)×\(n)", try .vector(count: n, blockLength: 1, stride: n, of: double), 1, n * n))
+    }
+    shapes.append(
+        ("two resized columns", try Datatype.vector(count: 300, blockLength: 1, stride: 300, of: double).resized(lowerBound: 0, extent: 8), 2, 300 * 300))
+    shapes.append(("hvector of triples", try .hvector(count: 5000, blockLength: 3, strideBytes: 40, of: double), 1, 5 * 5000))
+    shapes.append(("512×512 block of 1024²", try .subarray(sizes: [1024, 1024], subsizes: [512, 512], starts: [100, 200], of: double), 1, 1024 * 1024))
+    shapes.append(("indexed", try .indexed(blockLengths: [2, 1, 3, 700], displacements: [0, 5, 9, 20], of: double), 3, 3 * 720))
+    let record = try Datatype.structure([(offset: 0, count: 1, type: Datatype(Int32.self)), (offset: 8, count: 3, type: double)])
+    shapes.append(("records", record, 4000, 4 * 4000))
+    shapes.append(("vector of records", try .vector(count: 3000, blockLength: 1, stride: 2, of: record), 1, 4 * 6000))
+    return shapes
+}
+
+/// Rank 0 and the last rank send every shape both ways — datatype to datatype, datatype to
+/// contiguous and contiguous to datatype, blocking, nonblocking, synchronous, buffered and with
+/// sendrecv — checking every byte that should arrive and every byte that should stay untouched.
+/// The other ranks pass columns round a ring.
+func datatypeTransfers(_ world: Communicator) throws {
+    let last = world.size - 1
+    try MPI.attachBuffer(bytes: 32 << 20)
+    defer { _ = try? MPI.detachBuffer() }
+    for (name, type, count, elements) in try datatypeShapes() {
+        let grid = (0..<elements).map { Double($0) + 0.5 }
+        var packed = [UInt8](repeating: 0, count: try type.packSize(count: count))
+        var position = 0
+        try type.pack(from: grid, count: count, into: &packed, position: &position)
+        let expected = packed.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+        // What a typed receive into a grid of -1 must leave: the type's elements set, the rest -1.
+        var target = [Double](repeating: -1, count: elements)
+        position = 0
+        try type.unpack(from: packed, position: &position, into: &target, count: count)
+        func checkTyped(_ received: [Double], _ how: String) {
+            let first = received.indices.first { received[$0] != target[$0] } ?? -1
+            require(
+                received == target,
+                "\(name), \(how): the typed receive differs from the expected grid at element \(first): \(first >= 0 ? received[first] : 0) instead of \(first >= 0 ? target[first] : 0)"
+            )
+        }
+        for (sender, receiver) in [(0, last), (last, 0)] where sender != receiver {
+            if world.rank == sender {
+                try world.send(grid, count: count, datatype: type, to: receiver, tag: 1)
+                try world.send(grid, count: count, datatype: type, to: receiver, tag: 2)
+                try world.send(expected, to: receiver, tag: 3)
+                try world.isend(grid, count: count, datatype: type, to: receiver, tag: 4).wait()
+                try world.ssend(grid, count: count, datatype: type, to: receiver, tag: 5)
+                try world.bsend(grid, count: count, datatype: type, to: receiver, tag: 6)
+                try world.send(grid[...], count: count, datatype: type, to: receiver, tag: 7)
+            } else if world.rank == receiver {
+                var received = [Double](repeating: -1, count: elements)
+                let status = try world.recv(into: &received, count: count, datatype: type, from: sender, tag: 1)
+                require(status.count(of: type) == count && status.byteCount == packed.count, "\(name): status \(status)")
+                checkTyped(received, "typed to typed")
+                var contiguous = [Double](repeating: 0, count: expected.count)
+                try world.recv(into: &contiguous, from: sender, tag: 2)
+                require(contiguous == expected, "\(name): typed to contiguous differs")
+                received = [Double](repeating: -1, count: elements)
+                try world.recv(into: &received, count: count, datatype: type, from: sender, tag: 3)
+                checkTyped(received, "contiguous to typed")
+                for tag in 4...6 {
+                    received = [Double](repeating: -1, count: elements)
+                    try received.withUnsafeMutableBufferPointer { buffer in
+                        try world.irecv(into: buffer, count: count, datatype: type, from: sender, tag: tag).wait()
+                    }
+                    checkTyped(received, "tag \(tag), irecv")
+                }
+                // A slice's start is the origin: receive into the grid shifted by one element.
+                var shifted = [Double](repeating: -1, count: elements + 1)
+                try world.recv(into: &shifted[1...], count: count, datatype: type, from: sender, tag: 7)
+                require(shifted[0] == -1 && Array(shifted[1...]) == target, "\(name): receive into a slice")
+            }
+        }
+        // Everyone: sendrecv round a ring with datatypes on both sides.
+        var received = [Double](repeating: -1, count: elements)
+        try world.sendrecv(
+            grid, count: count, datatype: type, to: (world.rank + 1) % world.size, sendTag: 8,
+            into: &received, count: count, datatype: type, from: (world.rank + world.size - 1) % world.size, recvTag: 8)
+        checkTyped(received, "sendrecv ring")
+        try world.barrierForTests()
+    }
+}
+
+/// Mistakes with datatypes give typed errors before anything moves, and the job goes on: a footprint
+/// outside the buffer (sending and receiving), a negative count, a receive that would truncate, and
+/// a message that is not a whole number of the receive type's elements.
+func datatypeErrors(_ world: Communicator) throws {
+    let double = Datatype(Double.self)
+    let column = try Datatype.vector(count: 10, blockLength: 1, stride: 10, of: double)
+    let grid = [Double](repeating: 1, count: 100)
+    let peer = world.rank == 0 ? world.size - 1 : 0
+    guard world.size > 1, world.rank == 0 || world.rank == world.size - 1 else { return }
+    let short = [Double](repeating: 1, count: 90)
+    let error = requireError(.invalidCount) { try world.send(short, count: 1, datatype: column, to: peer, tag: 1) }
+    require(error?.message.contains("occupies bytes 0..<728") == true && error?.message.contains("720 bytes") == true, "message: \(String(describing: error))")
+    requireError(.invalidCount) { try world.send(grid[91...], count: 1, datatype: column, to: peer, tag: 1) }
+    requireError(.invalidCount) { try world.send(grid, count: -1, datatype: column, to: peer, tag: 1) }
+    requireError(.invalidCount) { try world.send(grid, count: 2, datatype: column, to: peer, tag: 1) }
+    var small = [Double](repeating: 0, count: 50)
+    requireError(.invalidCount) { try world.recv(into: &small, count: 1, datatype: column, from: peer, tag: 1) }
+    if world.rank == 0 {
+        try world.send(grid, count: 1, datatype: column, to: peer, tag: 2)  // the first message that really goes
+        try world.send([Int32](repeating: 7, count: 3), to: peer, tag: 3)
+        try world.send([Double](repeating: 2, count: 20), to: peer, tag: 4)
+    } else {
+        var received = [Double](repeating: 0, count: 100)
+        let status = try world.recv(into: &received, count: 1, datatype: column, from: peer, tag: MPI.anyTag)
+        require(status.tag == 2, "the refused sends sent nothing, yet tag \(status.tag) arrived first")
+        requireError(.invalidDatatype) { try world.recv(into: &received, count: 1, datatype: column, from: peer, tag: 3) }
+        let truncated = requireError(.truncate) { try world.recv(into: &received, count: 1, datatype: column, from: peer, tag: 4) }
+        require(truncated?.status?.byteCount == 160, "truncation status: \(String(describing: truncated))")
+    }
+}
