@@ -7,8 +7,7 @@ extension Communicator {
         guard try checkDestination(destination, call) else { return }
         try checkSendTag(tag, call)
         if mode == .buffered {
-            let packed = try runtime.withEngine(call) { $0.packedCopy(region) }
-            return try packed.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .buffered, call) }
+            return try region.packed().withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .buffered, call) }
         }
         let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
         let started = try runtime.withEngine(call) { engine in
@@ -26,8 +25,7 @@ extension Communicator {
         guard try checkDestination(destination, call) else { return Request(completed: .procNull) }
         try checkSendTag(tag, call)
         if mode == .buffered {
-            let packed = try runtime.withEngine(call) { $0.packedCopy(region) }
-            return try packed.withUnsafeBytes { try startSend($0, keepAlive: nil, to: destination, tag: tag, mode: .buffered, call) }
+            return try region.packed().withUnsafeBytes { try startSend($0, keepAlive: nil, to: destination, tag: tag, mode: .buffered, call) }
         }
         let status = Status(source: destination, tag: tag, byteCount: region.byteCount)
         let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)

@@ -253,6 +253,7 @@ for (name, build) in [
         require(error.code == .invalidRank, "\(name): \(error)")
     }
 }
+try checkDatatypeCollectives(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

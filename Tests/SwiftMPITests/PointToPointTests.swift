@@ -37,6 +37,13 @@ struct PointToPointTests {
             result.stderr.contains("SwiftMPI rank 1: rsend from rank 0 with tag 32 arrived before a matching receive was posted"), "stderr: \(result.stderr)")
     }
 
+    @Test(
+        "datatypes move intact over TCP and with Cross Memory Attach off (packed fragments instead of scattered reads), 3 ranks",
+        arguments: [(["--transport", "tcp"], [String: String]()), ([], ["SWIFTMPI_SINGLE_COPY": "none"])])
+    func datatypesWithoutScatteredReads(options: [String], environment: [String: String]) throws {
+        try check(3, ["datatypes", "datatype-errors"], environment: environment, options: options)
+    }
+
     @Test("every scenario passes between 4 ranks")
     func fourRanks() throws {
         try check(4, Self.scenarios)

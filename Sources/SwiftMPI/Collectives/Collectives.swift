@@ -17,7 +17,7 @@ extension Communicator {
         return try Request(runtime: runtime, schedule: schedule)
     }
 
-    private func checkRoot(_ root: Int, _ call: StaticString) throws {
+    func checkRoot(_ root: Int, _ call: StaticString) throws {
         guard root >= 0 && root < size else { throw MPIError(.invalidRank, "\(call): root \(root) is outside 0..<\(size)") }
     }
 

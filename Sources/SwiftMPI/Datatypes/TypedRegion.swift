@@ -66,6 +66,14 @@ struct TypedRegion {
     /// The origin as a number, for address arithmetic that may refer to another process.
     var originAddress: Int { Int(bitPattern: origin) }
 
+    /// The whole region packed into a new array.
+    func packed() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, count in
+            if let base = buffer.baseAddress { pack(0..<byteCount, into: base) }
+            count = byteCount
+        }
+    }
+
     /// Copies packed bytes `range` of the region to `target` (which receives `range.count` bytes).
     func pack(_ range: Range<Int>, into target: UnsafeMutableRawPointer) {
         let start = range.lowerBound

@@ -26,7 +26,7 @@ extension Engine {
                 header.length = UInt64(total)
                 if trySendEagerNow(UnsafeRawBufferPointer(rebasing: scratch[0..<total]), to: destination, header: header) { return nil }
             }
-            let packed = ArrayBox(packedCopy(region))  // kept by the operation until it leaves
+            let packed = ArrayBox(region.packed())  // kept by the operation until it leaves
             return send(packed.bytes, to: destination, envelope: envelope, mode: mode, keepAlive: packed)
         }
         let operation = makeSend()
@@ -36,14 +36,6 @@ extension Engine {
         if keepAlive != nil { operation.keepAlive = keepAlive }
         startSend(operation, synchronous: mode == .synchronous)
         return operation
-    }
-
-    /// `region` packed into a new array.
-    func packedCopy(_ region: TypedRegion) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: region.byteCount) { buffer, count in
-            if let base = buffer.baseAddress { region.pack(0..<region.byteCount, into: base) }
-            count = region.byteCount
-        }
     }
 
     /// Sender: offers a non-contiguous message, for a scattered read where the route has them.

@@ -1,0 +1,107 @@
+/// Collectives with derived datatypes (MPI_Bcast, MPI_Gather, MPI_Scatter, MPI_Allgather and
+/// MPI_Alltoall with datatype arguments). Buffers' first elements are the datatypes' origins; block i
+/// of a gathered or scattered buffer is `count` instances starting at instance `i × count`, as in C MPI.
+///
+/// Each rank checks its own buffers against its datatypes (`.invalidCount`) before it communicates.
+/// The data travels packed: each call packs what it sends into one contiguous message, runs the
+/// contiguous collective on it and unpacks what it receives — one extra copy on each side, whatever
+/// the shapes (the point-to-point calls move non-contiguous data without it).
+extension Communicator {
+    /// Broadcasts `count` instances of `datatype` in `buffer` from `root` (MPI_Bcast with a datatype).
+    public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], count: Int, datatype: Datatype, root: Int) throws {
+        try buffer.withUnsafeMutableBytes { try bcast($0, count: count, datatype: datatype, root: root) }
+    }
+
+    /// Broadcasts into a slice (`&grid[k...]`); the slice's start is the origin.
+    public func bcast<T: BitwiseCopyable>(_ buffer: inout ArraySlice<T>, count: Int, datatype: Datatype, root: Int) throws {
+        try buffer.withUnsafeMutableBytes { try bcast($0, count: count, datatype: datatype, root: root) }
+    }
+
+    private func bcast(_ bytes: UnsafeMutableRawBufferPointer, count: Int, datatype: Datatype, root: Int) throws {
+        try checkRoot(root, "bcast")
+        let region = try TypedRegion(datatype, count: count, in: bytes, "bcast")
+        var packed = rank == root ? packed(region) : [UInt8](repeating: 0, count: region.byteCount)
+        try bcast(&packed, root: root)
+        if rank != root { unpack(packed, into: region) }
+    }
+
+    /// Gathers `count` instances of `datatype` from every rank's `values` into the root's `buffer`,
+    /// `receiveCount` instances of `receiveType` per rank in rank order (MPI_Gather). `buffer` is used
+    /// at the root only.
+    public func gather<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype, root: Int
+    ) throws {
+        try checkRoot(root, "gather")
+        let mine = try values.withUnsafeBytes { try packed(TypedRegion(datatype, count: count, in: .init(mutating: $0), "gather")) }
+        let received = try gather(mine, root: root)
+        guard let received else { return }
+        try buffer.withUnsafeMutableBytes { bytes in
+            try unpack(received, into: TypedRegion(receiveType, count: try instances(receiveCount, "gather"), in: bytes, "gather"), "gather")
+        }
+    }
+
+    /// Deals the root's `values` out: `count` instances of `datatype` to each rank in rank order,
+    /// received as `receiveCount` instances of `receiveType` in `buffer` (MPI_Scatter). `values` is
+    /// read at the root only.
+    public func scatter<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype, root: Int
+    ) throws {
+        try checkRoot(root, "scatter")
+        let all =
+            rank == root
+            ? try values.withUnsafeBytes { try packed(TypedRegion(datatype, count: try instances(count, "scatter"), in: .init(mutating: $0), "scatter")) }
+            : []
+        let part = try scatter(all, root: root)
+        try buffer.withUnsafeMutableBytes { bytes in
+            try unpack(part, into: TypedRegion(receiveType, count: receiveCount, in: bytes, "scatter"), "scatter")
+        }
+    }
+
+    /// Every rank's `count` instances of `datatype`, received by every rank as `receiveCount`
+    /// instances of `receiveType` per rank in rank order (MPI_Allgather).
+    public func allgather<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype
+    ) throws {
+        let mine = try values.withUnsafeBytes { try packed(TypedRegion(datatype, count: count, in: .init(mutating: $0), "allgather")) }
+        let received = try allgather(mine)
+        try buffer.withUnsafeMutableBytes { bytes in
+            try unpack(received, into: TypedRegion(receiveType, count: try instances(receiveCount, "allgather"), in: bytes, "allgather"), "allgather")
+        }
+    }
+
+    /// Block i (`count` instances of `datatype`, from instance `i × count`) goes to rank i; block j of
+    /// `buffer` (`receiveCount` instances of `receiveType`) comes from rank j (MPI_Alltoall).
+    public func alltoall<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype
+    ) throws {
+        let all = try values.withUnsafeBytes { try packed(TypedRegion(datatype, count: try instances(count, "alltoall"), in: .init(mutating: $0), "alltoall")) }
+        let received = try alltoall(all)
+        try buffer.withUnsafeMutableBytes { bytes in
+            try unpack(received, into: TypedRegion(receiveType, count: try instances(receiveCount, "alltoall"), in: bytes, "alltoall"), "alltoall")
+        }
+    }
+
+    /// `count` instances for each rank, checked for overflow.
+    private func instances(_ count: Int, _ call: StaticString) throws -> Int {
+        guard count >= 0 else { throw MPIError(.invalidCount, "\(call): negative count \(count)") }
+        let (total, overflow) = count.multipliedReportingOverflow(by: size)
+        guard !overflow else { throw MPIError(.invalidCount, "\(call): \(count) instances × \(size) ranks overflows") }
+        return total
+    }
+
+    private func packed(_ region: TypedRegion) -> [UInt8] { region.packed() }
+
+    private func unpack(_ bytes: [UInt8], into region: TypedRegion) {
+        bytes.withUnsafeBytes { if let base = $0.baseAddress { region.unpack(0..<min(bytes.count, region.byteCount), from: base) } }
+    }
+
+    /// Unpacks a received collective result, which must be exactly the receive side's size.
+    private func unpack(_ bytes: [UInt8], into region: TypedRegion, _ call: StaticString) throws {
+        guard bytes.count == region.byteCount else {
+            throw MPIError(
+                .invalidCount,
+                "\(call): received \(bytes.count) bytes but the receive datatype and count describe \(region.byteCount) (the signatures do not match)")
+        }
+        unpack(bytes, into: region)
+    }
+}

@@ -1,0 +1,53 @@
+import SwiftMPI
+
+/// bcast, gather, scatter, allgather and alltoall with derived datatypes: columns of each rank's grid
+/// travel as columns, land as columns or as contiguous rows, and nothing outside them is written.
+func checkDatatypeCollectives(_ world: Communicator) throws {
+    let n = world.size, r = world.rank
+    let double = Datatype(Double.self)
+    for rows in [3, 300] {
+        let columns = 2 * n + 2
+        // A rows × columns grid; a column is a vector resized to one element, so column j+1 follows column j.
+        let column = try Datatype.vector(count: rows, blockLength: 1, stride: columns, of: double).resized(lowerBound: 0, extent: 8)
+        func grid(of rank: Int) -> [Double] { (0..<(rows * columns)).map { Double(rank * 1_000_000 + $0) } }
+        func columnValues(of rank: Int, _ j: Int) -> [Double] { (0..<rows).map { Double(rank * 1_000_000 + $0 * columns + j) } }
+
+        // bcast: the root's columns 1 and 2 overwrite the same columns everywhere, the rest stays.
+        for root in [0, n - 1] {
+            var mine = grid(of: r)
+            try world.bcast(&mine[1...], count: 2, datatype: column, root: root)
+            let expected = (0..<(rows * columns)).map { $0 % columns == 1 || $0 % columns == 2 ? Double(root * 1_000_000 + $0) : Double(r * 1_000_000 + $0) }
+            require(mine == expected, "bcast of 2 columns of \(rows) from root \(root)")
+        }
+        // gather: column r of each rank's grid, received at the root as contiguous rows of `rows` doubles.
+        var gathered = [Double](repeating: -1, count: rows * n)
+        try world.gather(grid(of: r), count: 1, datatype: try column.resized(lowerBound: 0, extent: 8), into: &gathered, count: rows, datatype: double, root: 0)
+        if r == 0 { require(gathered == (0..<n).flatMap { columnValues(of: $0, 0) }, "gather of columns into rows (\(rows))") }
+        // allgather: each rank's column 0 into column `rank` of everyone's grid.
+        var everyone = [Double](repeating: -1, count: rows * columns)
+        try world.allgather(grid(of: r), count: 1, datatype: column, into: &everyone, count: 1, datatype: column)
+        for j in 0..<columns {
+            let got = (0..<rows).map { everyone[$0 * columns + j] }
+            require(got == (j < n ? columnValues(of: j, 0) : [Double](repeating: -1, count: rows)), "allgather column \(j) (\(rows))")
+        }
+        // scatter: the root's columns dealt out two per rank, received as rows.
+        var part = [Double](repeating: -1, count: 2 * rows)
+        try world.scatter(grid(of: n - 1), count: 2, datatype: column, into: &part, count: 2 * rows, datatype: double, root: n - 1)
+        require(part == columnValues(of: n - 1, 2 * r) + columnValues(of: n - 1, 2 * r + 1), "scatter of columns (\(rows))")
+        // alltoall: columns 2j and 2j+1 to rank j; received into columns 2i, 2i+1 from rank i.
+        var exchanged = [Double](repeating: -1, count: rows * columns)
+        try world.alltoall(grid(of: r), count: 2, datatype: column, into: &exchanged, count: 2, datatype: column)
+        for j in 0..<columns {
+            let got = (0..<rows).map { exchanged[$0 * columns + j] }
+            require(got == (j < 2 * n ? columnValues(of: j / 2, 2 * r + j % 2) : [Double](repeating: -1, count: rows)), "alltoall column \(j) (\(rows))")
+        }
+    }
+    // A receive side that describes a different number of bytes is refused, not truncated silently.
+    var small = [Double](repeating: 0, count: 1)
+    do {
+        try world.allgather([1.0, 2.0], count: 2, datatype: double, into: &small, count: 1, datatype: double)
+        require(false, "allgather into too small a datatype count was accepted")
+    } catch let error as MPIError {
+        require(error.code == .invalidCount, "allgather mismatch: \(error)")
+    }
+}
