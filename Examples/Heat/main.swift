@@ -1,7 +1,8 @@
 // 2-D heat diffusion with halo exchange over a Cartesian communicator: each rank owns a block of the
 // grid, swaps edge rows and columns with its neighbours through `sendrecv` (`MPI.procNull` past the
 // fixed-temperature border, so edges need no special case), and the result is checked against a
-// serial run of the same explicit scheme on rank 0.
+// serial run of the same explicit scheme on rank 0. Rows, columns and the interior block are
+// described once with derived datatypes; nothing is packed by hand.
 //
 //     swift run swiftmpirun -n 4 swiftmpi-heat [grid-size] [steps]
 #if canImport(Glibc)
@@ -45,25 +46,39 @@ for i in 0..<rows { for j in 0..<columns { local[(i + 1) * width + j + 1] = init
 let (up, down) = try grid.cartShift(dimension: 0, displacement: 1)
 let (left, right) = try grid.cartShift(dimension: 1, displacement: 1)
 
+// The halo cells are described once: a row is `columns` neighbouring doubles, a column is one double
+// in each of `rows` rows (a stride of a whole row), the interior is the block inside the halo.
+let double = Datatype(Double.self)
+let row = try Datatype.contiguous(count: columns, of: double)
+let column = try Datatype.vector(count: rows, blockLength: 1, stride: width, of: double)
+let interior = try Datatype.subarray(sizes: [rows + 2, width], subsizes: [rows, columns], starts: [1, 1], of: double)
+/// The element where cell (i, j) of the local grid (halo included) is.
+func cell(_ i: Int, _ j: Int) -> Int { i * width + j }
+
 for _ in 0..<steps {
-    // Rows: first interior row goes up, the halo below comes from down; and the other way round.
-    var incoming = [Double](repeating: 0, count: columns)
-    try grid.sendrecv(Array(local[(width + 1)..<(width + 1 + columns)]), to: up, sendTag: 0, into: &incoming, from: down, recvTag: 0)
-    if down != MPI.procNull { local.replaceSubrange(((rows + 1) * width + 1)..<((rows + 1) * width + 1 + columns), with: incoming) }
-    try grid.sendrecv(Array(local[(rows * width + 1)..<(rows * width + 1 + columns)]), to: down, sendTag: 1, into: &incoming, from: up, recvTag: 1)
-    if up != MPI.procNull { local.replaceSubrange(1..<(1 + columns), with: incoming) }
-    // Columns.
-    var column = [Double](repeating: 0, count: rows)
-    try grid.sendrecv((1...rows).map { local[$0 * width + 1] }, to: left, sendTag: 2, into: &column, from: right, recvTag: 2)
-    if right != MPI.procNull { for i in 1...rows { local[i * width + columns + 1] = column[i - 1] } }
-    try grid.sendrecv((1...rows).map { local[$0 * width + columns] }, to: right, sendTag: 3, into: &column, from: left, recvTag: 3)
-    if left != MPI.procNull { for i in 1...rows { local[i * width] = column[i - 1] } }
+    // Rows: the first interior row goes up, the halo below comes from down; and the other way round.
+    try grid.sendrecv(
+        within: &local, sendingAt: cell(1, 1), count: 1, datatype: row, to: up, sendTag: 0,
+        receivingAt: cell(rows + 1, 1), count: 1, datatype: row, from: down, recvTag: 0)
+    try grid.sendrecv(
+        within: &local, sendingAt: cell(rows, 1), count: 1, datatype: row, to: down, sendTag: 1,
+        receivingAt: cell(0, 1), count: 1, datatype: row, from: up, recvTag: 1)
+    // Columns, straight from and into the grid.
+    try grid.sendrecv(
+        within: &local, sendingAt: cell(1, 1), count: 1, datatype: column, to: left, sendTag: 2,
+        receivingAt: cell(1, columns + 1), count: 1, datatype: column, from: right, recvTag: 2)
+    try grid.sendrecv(
+        within: &local, sendingAt: cell(1, columns), count: 1, datatype: column, to: right, sendTag: 3,
+        receivingAt: cell(1, 0), count: 1, datatype: column, from: left, recvTag: 3)
     local = step(local, rows: rows, columns: columns)
 }
 
-// Collect the interior blocks at rank 0 (in rank order) and compare with the serial scheme.
-let interior = (1...rows).flatMap { i in local[(i * width + 1)..<(i * width + 1 + columns)] }
-if let blocks = try grid.gather(interior, root: 0) {
+// Collect the interior blocks at rank 0 (in rank order, as contiguous rows) and compare with the
+// serial scheme.
+var gathered = [Double](repeating: 0, count: grid.rank == 0 ? n * n : 0)
+try grid.gather(local, count: 1, datatype: interior, into: &gathered, count: rows * columns, datatype: double, root: 0)
+if grid.rank == 0 {
+    let blocks = gathered
     var serial = [Double](repeating: 0, count: (n + 2) * (n + 2))
     for i in 0..<n { for j in 0..<n { serial[(i + 1) * (n + 2) + j + 1] = initial(i, j) } }
     for _ in 0..<steps { serial = step(serial, rows: n, columns: n) }

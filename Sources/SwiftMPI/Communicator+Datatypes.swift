@@ -125,6 +125,33 @@ extension Communicator {
         }
     }
 
+    /// Sends from and receives into two parts of one array at once — a halo exchange on a grid:
+    /// `sendCount` instances of `sendType` whose origin is element `sendOffset` go to `destination`,
+    /// and `receiveCount` instances of `receiveType` whose origin is element `receiveOffset` come from
+    /// `source` (MPI_Sendrecv with one buffer). Both parts are checked to lie inside `buffer`; they
+    /// must not overlap (the receive may then overwrite data not yet sent).
+    @discardableResult
+    public func sendrecv<T: BitwiseCopyable>(
+        within buffer: inout [T],
+        sendingAt sendOffset: Int, count sendCount: Int, datatype sendType: Datatype, to destination: Int, sendTag: Int,
+        receivingAt receiveOffset: Int, count receiveCount: Int, datatype receiveType: Datatype, from source: Int, recvTag: Int
+    ) throws -> Status {
+        let elements = buffer.count
+        return try buffer.withUnsafeMutableBytes { bytes in
+            func part(_ offset: Int, _ count: Int, _ type: Datatype) throws -> TypedRegion {
+                guard offset >= 0, offset <= elements else {
+                    throw MPIError(.invalidCount, "sendrecv: offset \(offset) outside the \(elements)-element buffer")
+                }
+                let start = offset * MemoryLayout<T>.stride
+                return try region(UnsafeMutableRawBufferPointer(rebasing: bytes[start...]), count, type, "sendrecv")
+            }
+            let receive = try startReceive(part(receiveOffset, receiveCount, receiveType), keepAlive: nil, from: source, tag: recvTag, "sendrecv")
+            let send = try startSend(part(sendOffset, sendCount, sendType), keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
+            try send.wait()
+            return try receive.wait()
+        }
+    }
+
     // MARK: Helpers
 
     private func region(_ bytes: UnsafeRawBufferPointer, _ count: Int, _ type: Datatype, _ call: StaticString) throws -> TypedRegion {
