@@ -55,6 +55,7 @@ BENCHMARKS = {  # name: (title, unit, higher is better)
     "mbw-mr": ("Message rate (1 pair, window 64)", "messages/s", True),
     "allreduce": ("Allreduce (in place, MPI_DOUBLE sum)", "us", False),
     "barrier": ("Barrier", "us", False),
+    "halo": ("Halo exchange: a column of an N×N grid of doubles (size = N)", "us", False),
 }
 PATHS = {"shm": "shared memory", "tcp": "TCP over loopback"}
 PLACEMENT_THRESHOLD_US = 0.1  # placement_probe.c: ~0.03 us in the fast placement, ~0.16-0.2 in the slow one

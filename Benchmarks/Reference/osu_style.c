@@ -2,8 +2,8 @@
  * osu_style.c -- the C side of Benchmarks/compare.sh: the same benchmarks as swiftmpi-bench,
  * written against the MPI C API so that Open MPI and MPICH run exactly what SwiftMPI runs.
  *
- *     mpirun -n 2 ./osu_style <benchmark> [-m MIN:MAX] [-i ITERS] [-x WARMUP] [-W WINDOW]
- *     benchmarks: latency, bw, bibw, mbw-mr, barrier, allreduce
+ *     mpirun -n 2 ./osu_style <benchmark> [-m MIN:MAX] [-i ITERS] [-x WARMUP] [-W WINDOW] [-D vect:S:B]
+ *     benchmarks: latency, bw, bibw, mbw-mr, barrier, allreduce, halo
  *
  * Why a copy of swiftmpi-bench rather than the OSU Micro-Benchmarks themselves: a comparison is only
  * fair when both sides time the same thing. This file follows Benchmarks/Sources/Runner.swift line by
@@ -23,7 +23,13 @@
  *   - collectives: each call timed alone, calls separated by an untimed barrier on a private
  *     communicator, the mean per rank averaged over the ranks; allreduce is an in-place MPI_SUM on
  *     max(size / 8, 1) doubles, as SwiftMPI's allreduce(inPlace:) on [Double];
- *   - one barrier on the private communicator before each size.
+ *   - one barrier on the private communicator before each size;
+ *   - -D vect:STRIDE:BLOCK (OSU 7.4's derived-datatype option): each message of a SIZE-byte buffer is
+ *     one MPI_Type_vector(SIZE / STRIDE, BLOCK, STRIDE, MPI_CHAR); a last column gives the bytes
+ *     transmitted; bandwidth counts them (cont is plain bytes; indx is swiftmpi-bench only);
+ *   - halo: the two ranks swap a column of an N x N grid of doubles (MPI_Type_vector(N, 1, N,
+ *     MPI_DOUBLE)) with MPI_Sendrecv, column 1 out and column 0 in, N = 64, 512, 4096 (or -m N);
+ *     latency iteration counts by the column's bytes; us per exchange averaged over both ranks.
  * The barrier between sizes and the sum over ranks are the same hand-written send/recv exchanges as in
  * Runner.swift (not MPI_Barrier/MPI_Reduce), so the two programs also agree on what happens between
  * the timed regions.
@@ -42,7 +48,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum benchmark { LATENCY, BW, BIBW, MBW_MR, BARRIER, ALLREDUCE };
+enum benchmark { LATENCY, BW, BIBW, MBW_MR, BARRIER, ALLREDUCE, HALO };
 
 static const struct {
     const char *name;
@@ -54,6 +60,7 @@ static const struct {
     [MBW_MR] = {"mbw-mr", "Multiple Bandwidth / Message Rate Test"},
     [BARRIER] = {"barrier", "Barrier Latency Test"},
     [ALLREDUCE] = {"allreduce", "Allreduce Latency Test"},
+    [HALO] = {"halo", "Halo Exchange Test (a column of an N×N grid of doubles, MPI_Type_vector)"},
 };
 #define BENCHMARK_COUNT ((int)(sizeof benchmarks / sizeof benchmarks[0]))
 
@@ -64,6 +71,7 @@ struct options {
     long min_size, max_size;
     int iterations, warmup; /* 0: OSU's default for the size */
     int window;
+    long stride, block; /* -D vect:STRIDE:BLOCK; 0 without -D */
 };
 
 static int is_collective(enum benchmark b) { return b == BARRIER || b == ALLREDUCE; }
@@ -77,6 +85,17 @@ static struct options opt;
 static unsigned char *send_buffer, *receive_buffer, *window_buffer;
 static double *doubles;
 static MPI_Request *requests;
+static MPI_Datatype message_type = MPI_BYTE; /* -D: the vector for the current size */
+static int message_count(long size) { return opt.stride ? 1 : (int)size; }
+static long transmitted(long size) { return opt.stride ? size / opt.stride * opt.block : size; }
+
+/* -D vect: the vector for SIZE bytes (as OSU 7.4's omb_ddt_assign builds it). */
+static void set_message_type(long size) {
+    if (!opt.stride) return;
+    if (message_type != MPI_BYTE) MPI_Type_free(&message_type);
+    MPI_Type_vector((int)(size / opt.stride), (int)opt.block, (int)opt.stride, MPI_CHAR, &message_type);
+    MPI_Type_commit(&message_type);
+}
 
 static void *page_aligned(size_t bytes, int fill) {
     void *p = NULL;
@@ -138,11 +157,11 @@ static double latency(long size, int iterations, int warmup) {
     for (int i = 0; i < iterations + warmup; i++) {
         if (i == warmup) start = MPI_Wtime();
         if (sender) {
-            MPI_Send(send_buffer, (int)size, MPI_BYTE, partner, 1, world);
-            MPI_Recv(receive_buffer, (int)size, MPI_BYTE, partner, 1, world, MPI_STATUS_IGNORE);
+            MPI_Send(send_buffer, message_count(size), message_type, partner, 1, world);
+            MPI_Recv(receive_buffer, message_count(size), message_type, partner, 1, world, MPI_STATUS_IGNORE);
         } else {
-            MPI_Recv(receive_buffer, (int)size, MPI_BYTE, partner, 1, world, MPI_STATUS_IGNORE);
-            MPI_Send(send_buffer, (int)size, MPI_BYTE, partner, 1, world);
+            MPI_Recv(receive_buffer, message_count(size), message_type, partner, 1, world, MPI_STATUS_IGNORE);
+            MPI_Send(send_buffer, message_count(size), message_type, partner, 1, world);
         }
     }
     double one_way = (MPI_Wtime() - start) * 1e6 / (2.0 * iterations);
@@ -162,21 +181,21 @@ static double bandwidth(long size, int iterations, int warmup, int bidirectional
         if (rank == 0 || bidirectional) {
             if (bidirectional) {
                 for (int w = 0; w < window; w++)
-                    MPI_Irecv(window_buffer, (int)size, MPI_BYTE, peer, 10, world, &requests[n++]);
+                    MPI_Irecv(window_buffer, message_count(size), message_type, peer, 10, world, &requests[n++]);
             }
             for (int w = 0; w < window; w++)
-                MPI_Isend(send_buffer, (int)size, MPI_BYTE, peer, 10, world, &requests[n++]);
+                MPI_Isend(send_buffer, message_count(size), message_type, peer, 10, world, &requests[n++]);
             MPI_Waitall(n, requests, MPI_STATUSES_IGNORE);
             if (!bidirectional) MPI_Recv(receive_buffer, ack, MPI_BYTE, peer, 11, world, MPI_STATUS_IGNORE);
         } else {
             for (int w = 0; w < window; w++)
-                MPI_Irecv(window_buffer, (int)size, MPI_BYTE, peer, 10, world, &requests[n++]);
+                MPI_Irecv(window_buffer, message_count(size), message_type, peer, 10, world, &requests[n++]);
             MPI_Waitall(n, requests, MPI_STATUSES_IGNORE);
             MPI_Send(receive_buffer, ack, MPI_BYTE, peer, 11, world);
         }
     }
     double elapsed = MPI_Wtime() - start;
-    double bytes = (double)size * iterations * window * (bidirectional ? 2 : 1);
+    double bytes = (double)transmitted(size) * iterations * window * (bidirectional ? 2 : 1);
     return bytes / 1e6 / elapsed;
 }
 
@@ -193,12 +212,12 @@ static double message_rate(long size, int iterations, int warmup, double *rate) 
         if (i == warmup) start = MPI_Wtime();
         if (sender) {
             for (int w = 0; w < window; w++)
-                MPI_Isend(send_buffer, (int)size, MPI_BYTE, partner, 20, world, &requests[w]);
+                MPI_Isend(send_buffer, message_count(size), message_type, partner, 20, world, &requests[w]);
             MPI_Waitall(window, requests, MPI_STATUSES_IGNORE);
             MPI_Recv(receive_buffer, ack, MPI_BYTE, partner, 21, world, MPI_STATUS_IGNORE);
         } else {
             for (int w = 0; w < window; w++)
-                MPI_Irecv(window_buffer, (int)size, MPI_BYTE, partner, 20, world, &requests[w]);
+                MPI_Irecv(window_buffer, message_count(size), message_type, partner, 20, world, &requests[w]);
             MPI_Waitall(window, requests, MPI_STATUSES_IGNORE);
             MPI_Send(receive_buffer, ack, MPI_BYTE, partner, 21, world);
         }
@@ -206,7 +225,7 @@ static double message_rate(long size, int iterations, int warmup, double *rate) 
     double elapsed = MPI_Wtime() - start;
     double pair_rate = sender ? (double)iterations * window / elapsed : 0;
     *rate = sum_over_ranks(pair_rate);
-    return *rate * (double)size / 1e6;
+    return *rate * (double)transmitted(size) / 1e6;
 }
 
 /* osu_barrier / osu_allreduce: each call timed alone; mean per rank, averaged over the ranks. */
@@ -229,6 +248,39 @@ static double collective(enum benchmark b, long size, int iterations, int warmup
     return sum_over_ranks(total * 1e6 / iterations) / nranks;
 }
 
+/* Runner.swift haloExchanges(): a column of an N x N grid swapped with MPI_Sendrecv. */
+static void halo(void) {
+    long sizes[3] = {64, 512, 4096};
+    int count = 3;
+    if (opt.max_size != 1L << 22) sizes[0] = opt.max_size, count = 1;
+    int peer = 1 - rank;
+    for (int k = 0; k < count; k++) {
+        long n = sizes[k];
+        double *grid = malloc((size_t)(n * n) * sizeof *grid);
+        if (!grid) MPI_Abort(world, 1);
+        for (long c = 0; c < n * n; c++) grid[c] = rank;
+        MPI_Datatype column;
+        MPI_Type_vector((int)n, 1, (int)n, MPI_DOUBLE, &column);
+        MPI_Type_commit(&column);
+        int iterations, warmup;
+        counts(n * 8, LATENCY, &iterations, &warmup);
+        control_barrier();
+        double start = 0;
+        for (int i = 0; i < iterations + warmup; i++) {
+            if (i == warmup) start = MPI_Wtime();
+            MPI_Sendrecv(grid + 1, 1, column, peer, 30, grid, 1, column, peer, 30, world, MPI_STATUS_IGNORE);
+        }
+        double per_exchange = sum_over_ranks((MPI_Wtime() - start) * 1e6 / iterations) / nranks;
+        if (grid[0] != peer || grid[(n - 1) * n] != peer || grid[1] != rank) {
+            fprintf(stderr, "osu_style halo: the received column is wrong\n");
+            MPI_Abort(world, 1);
+        }
+        if (rank == 0) printf("%-10ld%18.2f%18ld\n", n, per_exchange, n * 8), fflush(stdout);
+        MPI_Type_free(&column);
+        free(grid);
+    }
+}
+
 /* ---------------------------------------------------------------- command line and output */
 
 static void usage(FILE *to) {
@@ -239,7 +291,8 @@ static void usage(FILE *to) {
             "  -m MIN:MAX   message sizes in bytes (default 0:4194304; bw, bibw and mbw-mr start at 1)\n"
             "  -i ITERS     timed iterations (default: OSU's, by size)\n"
             "  -x WARMUP    warm-up iterations (default: OSU's, by size)\n"
-            "  -W WINDOW    window of messages in flight for bw, bibw, mbw-mr (default 64)\n");
+            "  -W WINDOW    window of messages in flight for bw, bibw, mbw-mr (default 64)\n"
+            "  -D vect:S:B  latency, bw, bibw, mbw-mr: each message is MPI_Type_vector(SIZE/S, B, S, MPI_CHAR)\n");
 }
 
 /* Parses a non-negative decimal number that fits in an int; -1 when TEXT is not one. */
@@ -256,7 +309,7 @@ static const char *parse(int argc, char **argv, enum benchmark b, struct options
     *o = (struct options){.min_size = is_bandwidth(b) ? 1 : 0, .max_size = 1L << 22, .window = 64};
     for (int i = 0; i < argc; i++) {
         const char *flag = argv[i];
-        if (strcmp(flag, "-m") && strcmp(flag, "-i") && strcmp(flag, "-x") && strcmp(flag, "-W")) {
+        if (strcmp(flag, "-m") && strcmp(flag, "-i") && strcmp(flag, "-x") && strcmp(flag, "-W") && strcmp(flag, "-D")) {
             snprintf(message, sizeof message, "unknown option '%s'", flag);
             return message;
         }
@@ -265,7 +318,16 @@ static const char *parse(int argc, char **argv, enum benchmark b, struct options
             return message;
         }
         const char *text = argv[i];
-        if (flag[1] == 'm') {
+        if (flag[1] == 'D') {
+            long stride = 8, block = 4;
+            if (strcmp(text, "cont") == 0) continue; /* plain bytes */
+            if (strncmp(text, "vect", 4) != 0 || (text[4] && sscanf(text + 4, ":%ld:%ld", &stride, &block) != 2) || stride <= 0 ||
+                block <= 0 || block > stride) {
+                snprintf(message, sizeof message, "-D needs cont or vect[:STRIDE:BLOCK] with 0 < BLOCK <= STRIDE, got '%s'", text);
+                return message;
+            }
+            o->stride = stride, o->block = block;
+        } else if (flag[1] == 'm') {
             const char *colon = strchr(text, ':');
             long low = o->min_size, high;
             if (colon) {
@@ -313,6 +375,7 @@ static void print_header(enum benchmark b) {
         puts("# Size                  MB/s        Messages/s");
         break;
     case BARRIER: puts("# Avg Latency(us)"); break;
+    case HALO: puts("# N             Latency (us)     Transmit Size"); break;
     default: puts("# Size       Avg Latency(us)"); break;
     }
     fflush(stdout);
@@ -339,7 +402,7 @@ int main(int argc, char **argv) {
     world = MPI_COMM_WORLD;
     MPI_Comm_rank(world, &rank);
     MPI_Comm_size(world, &nranks);
-    int two_only = b == LATENCY || b == BW || b == BIBW;
+    int two_only = b == LATENCY || b == BW || b == BIBW || b == HALO;
     if (!is_collective(b) && (two_only ? nranks != 2 : nranks < 2 || nranks % 2)) {
         if (rank == 0) fprintf(stderr, "osu_style %s: needs exactly 2 ranks (mbw-mr an even number)\n", benchmarks[b].name);
         MPI_Finalize();
@@ -356,11 +419,18 @@ int main(int argc, char **argv) {
     if (!requests) MPI_Abort(world, 1);
 
     if (rank == 0) print_header(b);
+    if (b == HALO) {
+        halo();
+        MPI_Comm_free(&control);
+        MPI_Finalize();
+        return 0;
+    }
     for (long size = b == BARRIER ? 0 : opt.min_size; size <= (b == BARRIER ? 0 : opt.max_size);
          size = size == 0 ? 1 : size * 2) {
         int iterations, warmup;
         counts(size, b, &iterations, &warmup);
         control_barrier();
+        set_message_type(size);
         double value, rate = 0;
         switch (b) {
         case LATENCY: value = latency(size, iterations, warmup); break;
@@ -371,8 +441,9 @@ int main(int argc, char **argv) {
         }
         if (rank == 0) {
             if (b == BARRIER) printf("%17.2f\n", value);
-            else if (b == MBW_MR) printf("%-10ld%18.2f%18.2f\n", size, value, rate);
-            else printf("%-10ld%18.2f\n", size, value);
+            else if (b == MBW_MR) printf("%-10ld%18.2f%18.2f", size, value, rate);
+            else printf("%-10ld%18.2f", size, value);
+            if (b != BARRIER) printf(opt.stride ? "%18ld\n" : "\n", transmitted(size));
             fflush(stdout);
             /* the same progress note as swiftmpi-bench, so long runs look alike */
             if (opt.max_size >= 1L << 20 && size >= 1L << 16)

@@ -1,7 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The benchmarks, named as `swiftmpi-bench` subcommands.
 enum Benchmark: String {
     case latency, bw, bibw, mbwMR = "mbw-mr", multiLatency = "multi-lat"
-    case barrier, bcast, allreduce, reduce, allgather, alltoall
+    case barrier, bcast, allreduce, reduce, allgather, alltoall, halo
 
     /// The OSU title.
     var title: String {
@@ -17,6 +21,7 @@ enum Benchmark: String {
         case .reduce: "Reduce Latency Test"
         case .allgather: "Allgather Latency Test"
         case .alltoall: "All-to-All Latency Test"
+        case .halo: "Halo Exchange Test (a column of an N×N grid of doubles, MPI_Type_vector)"
         }
     }
 
@@ -29,6 +34,56 @@ enum Benchmark: String {
     }
 
     var isBandwidth: Bool { self == .bw || self == .bibw || self == .mbwMR }
+
+    /// The point-to-point benchmarks that take `-D` (OSU 7.4's derived-datatype option).
+    var takesDatatype: Bool { self == .latency || self == .bw || self == .bibw || self == .mbwMR }
+}
+
+/// OSU 7.4's `-D`: what each message is made of, from a buffer of SIZE bytes.
+enum DatatypeOption: Equatable {
+    /// MPI_Type_contiguous of SIZE bytes.
+    case contiguous
+    /// MPI_Type_vector(SIZE / stride, block, stride, MPI_CHAR): `block` bytes of every `stride`.
+    case vector(stride: Int, block: Int)
+    /// MPI_Type_indexed over the "displacement,blocklength" lines of a file (bytes), as OSU reads it.
+    case indexed(blockLengths: [Int], displacements: [Int], transmitSize: Int)
+
+    static func parse(_ text: String) throws -> DatatypeOption {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        switch parts[0].lowercased() {
+        case "cont": return .contiguous
+        case "vect":
+            if parts.count == 1 { return .vector(stride: 8, block: 4) }  // OSU's defaults
+            guard parts.count == 3, let stride = Int(parts[1]), let block = Int(parts[2]), stride > 0, block > 0, block <= stride else {
+                throw BenchError(description: "-D vect needs STRIDE:BLOCK with 0 < BLOCK <= STRIDE, got '\(text)'")
+            }
+            return .vector(stride: stride, block: block)
+        case "indx":
+            guard parts.count == 2, !parts[1].isEmpty else { throw BenchError(description: "-D indx needs a file: indx:PATH") }
+            return try indexed(file: parts[1])
+        default:
+            throw BenchError(description: "-D needs cont, vect[:STRIDE:BLOCK] or indx:FILE, got '\(text)'")
+        }
+    }
+
+    /// Reads "displacement,blocklength" lines ('#' starts a comment). As OSU 7.4 does, the transmit
+    /// size counts every line while the datatype leaves out the last one (its MPI_Type_indexed gets
+    /// `lines - 1` blocks), so both report the same transmit size and move the same bytes.
+    static func indexed(file path: String) throws -> DatatypeOption {
+        guard let handle = fopen(path, "r") else { throw BenchError(description: "-D indx: cannot open '\(path)'") }
+        defer { fclose(handle) }
+        var lengths: [Int] = [], displacements: [Int] = []
+        var line = [CChar](repeating: 0, count: 1024)
+        while fgets(&line, Int32(line.count), handle) != nil {
+            let text = String(cString: line)
+            if text.hasPrefix("#") { continue }
+            let fields = text.split(separator: ",").map { Int(String($0.filter { !$0.isWhitespace })) ?? 0 }
+            displacements.append(fields.first ?? 0)
+            lengths.append(fields.count > 1 ? fields[1] : 0)
+        }
+        guard !lengths.isEmpty else { throw BenchError(description: "-D indx: '\(path)' has no blocks") }
+        return .indexed(blockLengths: Array(lengths.dropLast()), displacements: Array(displacements.dropLast()), transmitSize: lengths.reduce(0, +))
+    }
 }
 
 struct BenchError: Error, CustomStringConvertible {
@@ -43,6 +98,7 @@ struct BenchOptions {
     var warmup: Int?
     var window = 64
     var json = false
+    var datatype: DatatypeOption?
 
     static let largeMessage = 8192
 
@@ -75,6 +131,9 @@ struct BenchOptions {
             case "-x": options.warmup = try positive(try value(), "-x")
             case "-W": options.window = try positive(try value(), "-W")
             case "--json": options.json = true
+            case "-D":
+                guard benchmark.takesDatatype else { throw BenchError(description: "-D applies to latency, bw, bibw and mbw-mr") }
+                options.datatype = try DatatypeOption.parse(try value())
             default: throw BenchError(description: "unknown option '\(arguments[index])'")
             }
             index += 1

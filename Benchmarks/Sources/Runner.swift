@@ -36,14 +36,18 @@ final class BenchRunner {
     func run(_ benchmark: Benchmark) throws {
         if world.rank == 0 && !options.json {
             print("# SwiftMPI OSU-style MPI \(benchmark.title) (swiftmpi-bench)")
+            if let datatype = options.datatype { print("# Datatype: \(datatype)") }
+            let transmit = options.datatype == nil ? "" : "     Transmit Size"
             switch benchmark {
-            case .latency, .multiLatency: print("# Size          Latency (us)")
-            case .bw, .bibw: print("# Size      Bandwidth (MB/s)")
-            case .mbwMR: print("# [ pairs: \(world.size / 2) ] [ window size: \(options.window) ]\n# Size                  MB/s        Messages/s")
+            case .latency, .multiLatency: print("# Size          Latency (us)" + transmit)
+            case .bw, .bibw: print("# Size      Bandwidth (MB/s)" + transmit)
+            case .mbwMR: print("# [ pairs: \(world.size / 2) ] [ window size: \(options.window) ]\n# Size                  MB/s        Messages/s" + transmit)
             case .barrier: print("# Avg Latency(us)")
+            case .halo: print("# N             Latency (us)     Transmit Size")
             default: print("# Size       Avg Latency(us)")
             }
         }
+        if benchmark == .halo { return try haloExchanges() }
         for size in benchmark == .barrier ? [0] : options.sizes {
             let (iterations, warmup) = options.counts(for: size, benchmark: benchmark)
             try barrier()
@@ -55,7 +59,7 @@ final class BenchRunner {
             case .mbwMR: result = try messageRate(size, iterations, warmup)
             default: result = (try collective(benchmark, size, iterations, warmup), nil)
             }
-            if world.rank == 0 { report(benchmark, size: size, result: result) }
+            if world.rank == 0 { report(benchmark, size: size, result: result, transmitted: try messageType(size)?.size) }
             if world.rank == 0 && options.maxSize >= 1 << 20 && size >= 1 << 16 {
                 let line = "swiftmpi-bench \(benchmark.rawValue): \(size) bytes done\n"
                 _ = line.utf8CString.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress!, $0.count - 1) }
@@ -63,7 +67,8 @@ final class BenchRunner {
         }
     }
 
-    private func report(_ benchmark: Benchmark, size: Int, result: (value: Double, rate: Double?)) {
+    private func report(_ benchmark: Benchmark, size: Int, result: (value: Double, rate: Double?), transmitted: Int? = nil) {
+        let transmit = transmitted.map { padded("\($0)", 18) } ?? ""
         if options.json {
             let unit = benchmark.isBandwidth ? "MB/s" : "us"
             let rate = result.rate.map { ", \"messages_per_second\": \(format($0))" } ?? ""
@@ -74,9 +79,9 @@ final class BenchRunner {
         } else if benchmark == .barrier {
             print(padded(format(result.value), 17))
         } else if let rate = result.rate {
-            print(pad(size, 10) + padded(format(result.value), 18) + padded(format(rate), 18))
+            print(pad(size, 10) + padded(format(result.value), 18) + padded(format(rate), 18) + transmit)
         } else {
-            print(pad(size, 10) + padded(format(result.value), 18))
+            print(pad(size, 10) + padded(format(result.value), 18) + transmit)
         }
     }
 
@@ -90,15 +95,16 @@ final class BenchRunner {
         let sender = world.rank < half
         let outgoing = UnsafeBufferPointer(rebasing: sendBuffer[0..<size])
         let incoming = UnsafeMutableBufferPointer(rebasing: receiveBuffer[0..<size])
+        let type = try messageType(size)
         var start = 0.0
         for i in 0..<(iterations + warmup) {
             if i == warmup { start = MPI.wtime() }
             if sender {
-                try world.send(outgoing, to: partner, tag: 1)
-                try world.recv(into: incoming, from: partner, tag: 1)
+                try send(outgoing, type, to: partner, tag: 1)
+                try receive(incoming, type, from: partner, tag: 1)
             } else {
-                try world.recv(into: incoming, from: partner, tag: 1)
-                try world.send(outgoing, to: partner, tag: 1)
+                try receive(incoming, type, from: partner, tag: 1)
+                try send(outgoing, type, to: partner, tag: 1)
             }
         }
         let oneWay = (MPI.wtime() - start) * 1e6 / Double(2 * iterations)
@@ -114,25 +120,26 @@ final class BenchRunner {
         let outgoing = UnsafeBufferPointer(rebasing: sendBuffer[0..<size])
         let incoming = UnsafeMutableBufferPointer(rebasing: windowBuffers[0..<size])
         let ack = UnsafeMutableBufferPointer(rebasing: receiveBuffer[0..<min(4, receiveBuffer.count)])
+        let type = try messageType(size)
         var start = 0.0
         for i in 0..<(iterations + warmup) {
             if i == warmup { start = MPI.wtime() }
             requests.removeAll(keepingCapacity: true)
             if world.rank == 0 || bidirectional {
                 if bidirectional {
-                    for _ in 0..<window { requests.append(try world.irecv(into: incoming, from: peer, tag: 10)) }
+                    for _ in 0..<window { requests.append(try startReceive(incoming, type, from: peer, tag: 10)) }
                 }
-                for _ in 0..<window { requests.append(try world.isend(outgoing, to: peer, tag: 10)) }
+                for _ in 0..<window { requests.append(try startSend(outgoing, type, to: peer, tag: 10)) }
                 try Request.waitAll(requests)
                 if !bidirectional { try world.recv(into: ack, from: peer, tag: 11) }
             } else {
-                for _ in 0..<window { requests.append(try world.irecv(into: incoming, from: peer, tag: 10)) }
+                for _ in 0..<window { requests.append(try startReceive(incoming, type, from: peer, tag: 10)) }
                 try Request.waitAll(requests)
                 try world.send(UnsafeBufferPointer(ack), to: peer, tag: 11)
             }
         }
         let elapsed = MPI.wtime() - start
-        let bytes = Double(size) * Double(iterations * window) * (bidirectional ? 2 : 1)
+        let bytes = Double(type?.size ?? size) * Double(iterations * window) * (bidirectional ? 2 : 1)
         return bytes / 1e6 / elapsed
     }
 
@@ -148,16 +155,17 @@ final class BenchRunner {
         let outgoing = UnsafeBufferPointer(rebasing: sendBuffer[0..<size])
         let incoming = UnsafeMutableBufferPointer(rebasing: windowBuffers[0..<size])
         let ack = UnsafeMutableBufferPointer(rebasing: receiveBuffer[0..<min(4, receiveBuffer.count)])
+        let type = try messageType(size)
         var start = 0.0
         for i in 0..<(iterations + warmup) {
             if i == warmup { start = MPI.wtime() }
             requests.removeAll(keepingCapacity: true)
             if sender {
-                for _ in 0..<window { requests.append(try world.isend(outgoing, to: partner, tag: 20)) }
+                for _ in 0..<window { requests.append(try startSend(outgoing, type, to: partner, tag: 20)) }
                 try Request.waitAll(requests)
                 try world.recv(into: ack, from: partner, tag: 21)
             } else {
-                for _ in 0..<window { requests.append(try world.irecv(into: incoming, from: partner, tag: 20)) }
+                for _ in 0..<window { requests.append(try startReceive(incoming, type, from: partner, tag: 20)) }
                 try Request.waitAll(requests)
                 try world.send(UnsafeBufferPointer(ack), to: partner, tag: 21)
             }
@@ -165,7 +173,7 @@ final class BenchRunner {
         let elapsed = MPI.wtime() - start
         let pairRate = sender ? Double(iterations * window) / elapsed : 0
         let totalRate = try sumOverRanks(pairRate)
-        return (totalRate * Double(size) / 1e6, totalRate)
+        return (totalRate * Double(type?.size ?? size) / 1e6, totalRate)
     }
 
     /// osu_barrier, osu_bcast, osu_allreduce, …: each call timed alone (a barrier on the private
@@ -192,6 +200,71 @@ final class BenchRunner {
             try barrier()
         }
         return try averageOverRanks(total * 1e6 / Double(iterations))
+    }
+
+    // MARK: - Derived datatypes (-D) and the halo exchange
+
+    /// The datatype one message of a `size`-byte buffer is under `-D` (built as OSU 7.4 builds it),
+    /// or nil without `-D`.
+    private func messageType(_ size: Int) throws -> Datatype? {
+        let byte = Datatype(UInt8.self)
+        switch options.datatype {
+        case nil: return nil
+        case .contiguous: return try .contiguous(count: size, of: byte)
+        case .vector(let stride, let block): return try .vector(count: size / stride, blockLength: block, stride: stride, of: byte)
+        case .indexed(let lengths, let displacements, _): return try .indexed(blockLengths: lengths, displacements: displacements, of: byte)
+        }
+    }
+
+    private func send(_ buffer: UnsafeBufferPointer<UInt8>, _ type: Datatype?, to peer: Int, tag: Int) throws {
+        if let type { try world.send(buffer, count: 1, datatype: type, to: peer, tag: tag) } else { try world.send(buffer, to: peer, tag: tag) }
+    }
+
+    private func receive(_ buffer: UnsafeMutableBufferPointer<UInt8>, _ type: Datatype?, from peer: Int, tag: Int) throws {
+        if let type {
+            try world.recv(into: buffer, count: 1, datatype: type, from: peer, tag: tag)
+        } else {
+            try world.recv(into: buffer, from: peer, tag: tag)
+        }
+    }
+
+    private func startSend(_ buffer: UnsafeBufferPointer<UInt8>, _ type: Datatype?, to peer: Int, tag: Int) throws -> Request {
+        if let type { try world.isend(buffer, count: 1, datatype: type, to: peer, tag: tag) } else { try world.isend(buffer, to: peer, tag: tag) }
+    }
+
+    private func startReceive(_ buffer: UnsafeMutableBufferPointer<UInt8>, _ type: Datatype?, from peer: Int, tag: Int) throws -> Request {
+        if let type {
+            try world.irecv(into: buffer, count: 1, datatype: type, from: peer, tag: tag)
+        } else {
+            try world.irecv(into: buffer, from: peer, tag: tag)
+        }
+    }
+
+    /// The halo benchmark: two ranks swap one column of an N×N row-major grid of doubles (a vector
+    /// datatype: N doubles, a row apart) with sendrecv — column 1 out, column 0 in — for N = 64, 512
+    /// and 4096 (or the N given by `-m`'s MAX alone); µs per exchange, averaged over both ranks.
+    /// OSU's iteration counts by the column's bytes.
+    private func haloExchanges() throws {
+        let peer = 1 - world.rank
+        let sizes = options.maxSize == 1 << 22 ? [64, 512, 4096] : [options.maxSize]
+        for n in sizes {
+            var grid = [Double](repeating: Double(world.rank), count: n * n)
+            let column = try Datatype.vector(count: n, blockLength: 1, stride: n, of: Datatype(Double.self))
+            let (iterations, warmup) = options.counts(for: n * 8, benchmark: .latency)
+            try barrier()
+            var start = 0.0
+            for i in 0..<(iterations + warmup) {
+                if i == warmup { start = MPI.wtime() }
+                try world.sendrecv(
+                    within: &grid, sendingAt: 1, count: 1, datatype: column, to: peer, sendTag: 30,
+                    receivingAt: 0, count: 1, datatype: column, from: peer, recvTag: 30)
+            }
+            let perExchange = try averageOverRanks((MPI.wtime() - start) * 1e6 / Double(iterations))
+            guard grid[0] == Double(peer), grid[(n - 1) * n] == Double(peer), grid[1] == Double(world.rank) else {
+                throw BenchError(description: "halo: the received column is wrong")
+            }
+            if world.rank == 0 { print(pad(n, 10) + padded(format(perExchange), 18) + padded("\(n * 8)", 18)) }
+        }
     }
 
     // MARK: - Helpers on the private communicator

@@ -1,6 +1,6 @@
 // swiftmpi-bench: OSU-style point-to-point micro-benchmarks for SwiftMPI.
 //
-//     swiftmpirun -n 2 swiftmpi-bench latency [-m MIN:MAX] [-i ITERS] [-x WARMUP] [-W WINDOW] [--json]
+//     swiftmpirun -n 2 swiftmpi-bench latency [-m MIN:MAX] [-i ITERS] [-x WARMUP] [-W WINDOW] [-D TYPE] [--json]
 //
 // Methodology and output follow the OSU Micro-Benchmarks (osu_latency, osu_bw, osu_bibw, osu_mbw_mr,
 // osu_multi_lat): sizes in powers of two, warm-up then timed iterations, one-way latency = round trip
@@ -14,12 +14,17 @@ let usage = """
     usage: swiftmpirun -n 2 swiftmpi-bench <benchmark> [options]
 
     benchmarks: latency, bw, bibw, mbw-mr, multi-lat (point-to-point, 2 ranks; mbw-mr and multi-lat
-                any even number), barrier, bcast, allreduce, reduce, allgather, alltoall (any number)
+                any even number), barrier, bcast, allreduce, reduce, allgather, alltoall (any number),
+                halo (2 ranks: a column of an N×N grid of doubles, N = 64, 512, 4096; -m N for one N)
     options:
       -m MIN:MAX   message sizes in bytes (default 0:4194304; bw, bibw and mbw-mr start at 1)
       -i ITERS     timed iterations (default: OSU's, by size)
       -x WARMUP    warm-up iterations (default: OSU's, by size)
       -W WINDOW    window of messages in flight for bw, bibw, mbw-mr (default 64)
+      -D TYPE      latency, bw, bibw, mbw-mr: each message is a derived datatype over the SIZE-byte
+                   buffer, as OSU 7.4's -D: cont, vect[:STRIDE:BLOCK] (BLOCK bytes of every STRIDE;
+                   default 8:4), indx:FILE ("displacement,blocklength" lines); the last column is the
+                   bytes actually transmitted
       --json       one JSON object per line instead of the OSU table
     """
 
@@ -38,7 +43,8 @@ do {
 }
 
 let world = try MPI.initialize()
-guard benchmark.isCollective || (world.size >= 2 && (benchmark != .latency && benchmark != .bw && benchmark != .bibw || world.size == 2)) else {
+let pairOnly = benchmark == .latency || benchmark == .bw || benchmark == .bibw || benchmark == .halo
+guard benchmark.isCollective || (world.size >= 2 && (!pairOnly || world.size == 2)) else {
     if world.rank == 0 { print("swiftmpi-bench \(name): needs exactly 2 ranks (mbw-mr and multi-lat take an even number)") }
     try MPI.finalize()
     exit(2)

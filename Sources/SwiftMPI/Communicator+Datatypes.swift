@@ -14,32 +14,32 @@ extension Communicator {
 
     /// Sends `count` instances of `datatype` from `values` (MPI_Send with a datatype).
     public func send<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend(region($0, count, datatype, "send"), to: destination, tag: tag, mode: .standard, "send") }
+        try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .standard, "send") }
     }
 
     /// Sends `count` instances of `datatype` from a slice; its start is the origin.
     public func send<T: BitwiseCopyable>(_ values: ArraySlice<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend(region($0, count, datatype, "send"), to: destination, tag: tag, mode: .standard, "send") }
+        try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .standard, "send") }
     }
 
     /// Sends `count` instances of `datatype` from a buffer.
     public func send<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try blockingSend(region(UnsafeRawBufferPointer(buffer), count, datatype, "send"), to: destination, tag: tag, mode: .standard, "send")
+        try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .standard, "send")
     }
 
     /// Synchronous-mode send with a datatype (MPI_Ssend).
     public func ssend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend(region($0, count, datatype, "ssend"), to: destination, tag: tag, mode: .synchronous, "ssend") }
+        try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .synchronous, "ssend") }
     }
 
     /// Buffered-mode send with a datatype (MPI_Bsend): packed into the attached buffer.
     public func bsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend(region($0, count, datatype, "bsend"), to: destination, tag: tag, mode: .buffered, "bsend") }
+        try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .buffered, "bsend") }
     }
 
     /// Ready-mode send with a datatype (MPI_Rsend).
     public func rsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend(region($0, count, datatype, "rsend"), to: destination, tag: tag, mode: .ready, "rsend") }
+        try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .ready, "rsend") }
     }
 
     // MARK: Nonblocking sends
@@ -58,7 +58,7 @@ extension Communicator {
     public func isend<T: BitwiseCopyable>(
         _ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int
     ) throws -> Request {
-        try startSend(region(UnsafeRawBufferPointer(buffer), count, datatype, "isend"), keepAlive: nil, to: destination, tag: tag, mode: .standard, "isend")
+        try startSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, keepAlive: nil, to: destination, tag: tag, mode: .standard, "isend")
     }
 
     /// Nonblocking synchronous send with a datatype (MPI_Issend).
@@ -104,7 +104,7 @@ extension Communicator {
     public func irecv<T: BitwiseCopyable>(
         into buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
     ) throws -> Request {
-        try startReceive(region(UnsafeMutableRawBufferPointer(buffer), count, datatype, "irecv"), keepAlive: nil, from: source, tag: tag, "irecv")
+        try startReceive(UnsafeMutableRawBufferPointer(buffer), count: count, datatype: datatype, keepAlive: nil, from: source, tag: tag, "irecv")
     }
 
     /// Sends and receives at once with datatypes on both sides (MPI_Sendrecv); returns the receive's status.
@@ -165,6 +165,6 @@ extension Communicator {
     private func startTypedSend<T>(
         _ box: ArrayBox<T>, _ count: Int, _ type: Datatype, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString
     ) throws -> Request {
-        try startSend(region(box.bytes, count, type, call), keepAlive: box, to: destination, tag: tag, mode: mode, call)
+        try startSend(box.bytes, count: count, datatype: type, keepAlive: box, to: destination, tag: tag, mode: mode, call)
     }
 }

@@ -2,6 +2,41 @@
 /// inside the caller's buffer) instead of raw bytes. Regions whose data is one contiguous range take
 /// the byte path unchanged; the others go to the engine as regions (Engine+Typed says how they move).
 extension Communicator {
+    /// A blocking send of `count` instances of `type` from `bytes`: dense types as plain bytes.
+    func blockingSend(
+        _ bytes: UnsafeRawBufferPointer, count: Int, datatype type: Datatype, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString
+    ) throws {
+        if let dense = try TypedRegion.denseBytes(type, count: count, in: bytes, call) {
+            return try blockingSend(dense, to: destination, tag: tag, mode: mode, call)
+        }
+        try blockingSend(TypedRegion(type, count: count, in: UnsafeMutableRawBufferPointer(mutating: bytes), call), to: destination, tag: tag, mode: mode, call)
+    }
+
+    /// A nonblocking send of `count` instances of `type` from `bytes`: dense types as plain bytes.
+    func startSend(
+        _ bytes: UnsafeRawBufferPointer, count: Int, datatype type: Datatype, keepAlive: AnyObject?, to destination: Int, tag: Int, mode: SendMode,
+        _ call: StaticString
+    ) throws -> Request {
+        if let dense = try TypedRegion.denseBytes(type, count: count, in: bytes, call) {
+            return try startSend(dense, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call)
+        }
+        let region = try TypedRegion(type, count: count, in: UnsafeMutableRawBufferPointer(mutating: bytes), call)
+        return try startSend(region, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call)
+    }
+
+    /// A nonblocking receive of up to `count` instances of `type` into `bytes`: dense types whose
+    /// elements are all one size as plain bytes (checked to be a whole number of elements).
+    func startReceive(
+        _ bytes: UnsafeMutableRawBufferPointer, count: Int, datatype type: Datatype, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString
+    ) throws -> Request {
+        let elementBytes = type.map.uniformElementSize
+        if elementBytes > 0, let dense = try TypedRegion.denseBytes(type, count: count, in: UnsafeRawBufferPointer(bytes), call) {
+            return try startReceive(
+                UnsafeMutableRawBufferPointer(mutating: dense), keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: elementBytes)
+        }
+        return try startReceive(TypedRegion(type, count: count, in: bytes, call), keepAlive: keepAlive, from: source, tag: tag, call)
+    }
+
     func blockingSend(_ region: TypedRegion, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString) throws {
         if let bytes = region.contiguousBytes { return try blockingSend(UnsafeRawBufferPointer(bytes), to: destination, tag: tag, mode: mode, call) }
         guard try checkDestination(destination, call) else { return }
@@ -44,6 +79,11 @@ extension Communicator {
     }
 
     func startReceive(_ region: TypedRegion, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString) throws -> Request {
+        // Contiguous data whose elements are all one size is received as bytes, checked by that size.
+        let elementBytes = region.map.uniformElementSize
+        if let bytes = region.contiguousBytes, elementBytes > 0 || region.byteCount == 0 {
+            return try startReceive(bytes, keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: elementBytes)
+        }
         guard try checkSource(source, call) else { return Request(completed: .procNull) }
         try checkReceiveTag(tag, call)
         return try runtime.withEngine(call) { engine in

@@ -82,7 +82,7 @@ extension Communicator {
     /// Posts a receive and returns its request.
     func startReceive(
         _ buffer: UnsafeMutableRawBufferPointer, keepAlive: AnyObject?, from source: Int, tag: Int,
-        _ call: StaticString
+        _ call: StaticString, elementBytes: Int = 0
     ) throws -> Request {
         guard try checkSource(source, call) else { return Request(completed: .procNull) }
         try checkReceiveTag(tag, call)
@@ -90,6 +90,7 @@ extension Communicator {
             let operation = engine.makeReceive()
             configure(operation, buffer: buffer, source: source, tag: tag)
             if keepAlive != nil { operation.keepAlive = keepAlive }  // a pooled operation has none
+            if elementBytes > 1 { operation.elementBytes = elementBytes }
             engine.postReceive(operation)
             return Request.make(engine, receive: operation)
         }

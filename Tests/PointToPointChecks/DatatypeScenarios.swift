@@ -108,6 +108,8 @@ func datatypeErrors(_ world: Communicator) throws {
         try world.send(grid, count: 1, datatype: column, to: peer, tag: 2)  // the first message that really goes
         try world.send([Int32](repeating: 7, count: 3), to: peer, tag: 3)
         try world.send([Double](repeating: 2, count: 20), to: peer, tag: 4)
+        try world.send([Int32](repeating: 7, count: 3), to: peer, tag: 5)
+        try world.send([Int32](repeating: 7, count: 3), to: peer, tag: 6)
     } else {
         var received = [Double](repeating: 0, count: 100)
         let status = try world.recv(into: &received, count: 1, datatype: column, from: peer, tag: MPI.anyTag)
@@ -115,5 +117,12 @@ func datatypeErrors(_ world: Communicator) throws {
         requireError(.invalidDatatype) { try world.recv(into: &received, count: 1, datatype: column, from: peer, tag: 3) }
         let truncated = requireError(.truncate) { try world.recv(into: &received, count: 1, datatype: column, from: peer, tag: 4) }
         require(truncated?.status?.byteCount == 160, "truncation status: \(String(describing: truncated))")
+        // Contiguous doubles: 12 bytes are not a whole number of them, blocking or not.
+        var doubles = [Double](repeating: 0, count: 4)
+        requireError(.invalidDatatype) { try world.recv(into: &doubles, count: 4, datatype: double, from: peer, tag: 5) }
+        try doubles.withUnsafeMutableBufferPointer { buffer in
+            let request = try world.irecv(into: buffer, count: 4, datatype: double, from: peer, tag: 6)
+            requireError(.invalidDatatype) { try request.wait() }
+        }
     }
 }

@@ -50,6 +50,10 @@ final class TypeMap: @unchecked Sendable {
     let signature: [SignaturePiece]
     /// How the type was built, for error messages ("vector(count: 4, blockLength: 1, stride: 8, of: Double)").
     let summary: String
+    /// See ``isDense``; stored, as typed calls ask on every message.
+    let dense: Bool
+    /// The size of every primitive element when they are all one size, else 0.
+    let uniformElementSize: Int
 
     init(
         blocks: [TypeBlock], lowerBound: Int, upperBound: Int, alignment: Int, signature: [SignaturePiece],
@@ -78,6 +82,8 @@ final class TypeMap: @unchecked Sendable {
         self.alignment = alignment
         self.signature = signature
         self.summary = summary
+        self.dense = blocks.count == 1 && blocks[0].count == 1 && blocks[0].length == upperBound - lowerBound
+        self.uniformElementSize = signature.count == 1 ? signature[0].elementSize : 0
     }
 
     deinit { blockStorage.deallocate() }
@@ -88,8 +94,12 @@ final class TypeMap: @unchecked Sendable {
     /// True when `count` instances from the origin are the single byte range starting at
     /// `blocks[0].offset`: the data fills its extent with no gap (a predefined type, a contiguous
     /// type of one). Such data is sent as plain bytes.
-    var isDense: Bool {
-        blocks.count == 1 && blocks[0].count == 1 && blocks[0].length == extent
+    var isDense: Bool { dense }
+
+    /// The average bytes of one contiguous run of data (how well scattered copies pay off).
+    var averageRunLength: Int {
+        let runs = blocks.reduce(0) { $0 + $1.count }
+        return runs == 0 ? 0 : size / runs
     }
 
     /// The number of primitive elements in one instance.

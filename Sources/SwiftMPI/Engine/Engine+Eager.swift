@@ -33,10 +33,17 @@ extension Engine {
     /// The error of a message that is not a whole number of the receive datatype's primitive
     /// elements (a type-signature mismatch the runtime can see), or nil.
     func signatureMismatch(_ operation: ReceiveOperation, _ header: MatchHeader, length: Int) -> MPIError? {
-        guard let region = operation.region, region.map.elementCount(inBytes: length) == nil else { return nil }
+        let what: String
+        if let region = operation.region {
+            guard region.map.elementCount(inBytes: length) == nil else { return nil }
+            what = "the elements of \(region.map.summary)"
+        } else {
+            guard operation.elementBytes > 1, length % operation.elementBytes != 0 else { return nil }
+            what = "\(operation.elementBytes)-byte elements"
+        }
         return MPIError(
             .invalidDatatype,
-            "receive: message of \(length) bytes from rank \(header.source) with tag \(header.tag) is not a whole number of the elements of \(region.map.summary) "
+            "receive: message of \(length) bytes from rank \(header.source) with tag \(header.tag) is not a whole number of \(what) "
                 + "(the datatypes' signatures do not match)",
             status: Status(source: Int(header.source), tag: Int(header.tag), byteCount: length))
     }

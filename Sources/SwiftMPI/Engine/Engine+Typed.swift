@@ -9,10 +9,15 @@ import SwiftMPITransport
 ///   room on the wire packs into a reused scratch buffer: nothing allocated); the receiver unpacks
 ///   straight from the packet (from the ring slot, for shared memory).
 /// - Rendezvous over a route with scattered reads (shared memory: Cross Memory Attach): no packing on
-///   either side. The sender offers its datatype's origin and flattened blocks; the receiver reads
-///   the blocks, then the data with process_vm_readv over iovec lists of up to 1024 pieces a side.
-/// - Rendezvous elsewhere (TCP, verbs) or when Cross Memory Attach is forbidden: the receiver asks
-///   for fragments; the sender packs each fragment into a scratch buffer, the receiver unpacks each.
+///   either side. A sender whose runs average at least ``scatteredRunThreshold`` bytes offers its
+///   datatype's origin and flattened blocks; the receiver reads the blocks, then the data with
+///   process_vm_readv over iovec lists of up to 1024 pieces a side. A contiguous sender's message is
+///   read straight into a non-contiguous receive the same way (one remote piece).
+/// - Otherwise — runs shorter than that on the sender (a column of doubles: 8-byte runs), TCP, verbs,
+///   or Cross Memory Attach forbidden — the receiver asks for fragments; the sender packs each
+///   fragment into a scratch buffer, the receiver unpacks each. The kernel pins the remote pages of
+///   every remote iovec: 32 KiB in 4-byte runs took 1.1 ms read scattered against 30 µs packed, 512-byte
+///   runs 11 µs against 6, 4 KiB runs 3.7 µs against 5.7 (2026-12-02, release, this VM kind).
 extension Engine {
     /// Starts a standard, ready or synchronous send of `region` to world rank `destination`; nil when
     /// it is already complete. As ``send(_:to:envelope:mode:keepAlive:)``.
@@ -41,7 +46,9 @@ extension Engine {
     /// Sender: offers a non-contiguous message, for a scattered read where the route has them.
     func offerRendezvous(_ operation: SendOperation, _ region: TypedRegion, to peer: Int) -> Bool {
         var offer = RendezvousOffer(pid: processID, address: UInt64(UInt(bitPattern: region.origin)))
-        if routes.capabilities[peer].maxReadSegments > 0 && routes.capabilities[peer].peerRead == .immediate && region.byteCount > 0 {
+        if routes.capabilities[peer].maxReadSegments > 0 && routes.capabilities[peer].peerRead == .immediate && region.byteCount > 0
+            && region.map.averageRunLength >= Self.scatteredRunThreshold
+        {
             offer.flags = RendezvousOffer.Flags.exposed | RendezvousOffer.Flags.segmented
             offer.typeBlockCount = UInt32(region.map.blocks.count)
             offer.typeBlocks = UInt64(UInt(bitPattern: region.map.blockStorage))
@@ -144,4 +151,8 @@ extension Engine {
 
     /// Pieces per side of one scattered read (process_vm_readv's IOV_MAX).
     static let segmentBatch = 1024
+
+    /// Senders whose runs average fewer bytes stream packed fragments instead of offering scattered
+    /// reads (see the measurements above).
+    static let scatteredRunThreshold = 4096
 }

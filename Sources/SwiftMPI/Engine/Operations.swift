@@ -71,6 +71,9 @@ final class ReceiveOperation {
     @exclusivity(unchecked) var keepAlive: AnyObject?
     /// A non-contiguous receive buffer (a derived datatype), in place of `buffer` (which is empty).
     @exclusivity(unchecked) var region: TypedRegion?
+    /// For a contiguous receive of a datatype whose elements all have this many bytes (> 1): a
+    /// message must be a whole number of them (the signature check without a region).
+    @exclusivity(unchecked) var elementBytes = 0
 
     /// The most bytes the receive accepts.
     @inline(__always)
@@ -86,6 +89,7 @@ final class ReceiveOperation {
         remaining = 0
         if keepAlive != nil { keepAlive = nil }
         if region != nil { region = nil }
+        elementBytes = 0
     }
 
     @inline(__always)
