@@ -32,6 +32,7 @@ public enum ConformanceSuite {
         Check(name: "every size class up to maxPayload arrives intact, both ways", run: sizes),
         Check(name: "sending without polling ends in backpressure, and nothing accepted is lost", run: backpressure),
         Check(name: "declared bulk capabilities work; undeclared ones answer unsupported", run: bulk),
+        Check(name: "declared scattered reads copy the listed pieces in order; undeclared ones answer unsupported", run: scatteredRead),
         Check(name: "payloads sent from the caller's memory arrive intact", run: callerMemory),
         Check(name: "a peer that goes away is reported", breaksLink: true, run: failure)
     ]
@@ -167,6 +168,47 @@ public enum ConformanceSuite {
             try expect(Array(UnsafeRawBufferPointer(exposedBuffer)) == replacement, "the exposed memory does not hold the bytes written")
         }
         try expect(!capabilities.remoteAtomics, "remoteAtomics is declared, but the suite has no atomics check yet: add one before declaring it")
+    }
+
+    /// Pieces of the peer's exposed memory, listed out of address order, land in local pieces cut
+    /// differently — in list order, and nothing else of the local buffer changes.
+    static func scatteredRead(_ pair: TransportPair) throws {
+        let (a, b) = (pair.a, pair.b)
+        let count = 80_000
+        let source = pattern(count: count, seed: 5)
+        let exposedBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+        defer { exposedBuffer.deallocate() }
+        exposedBuffer.copyMemory(from: UnsafeRawBufferPointer(start: source, count: count))
+        let local = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+        defer { local.deallocate() }
+        local.initializeMemory(as: UInt8.self, repeating: 0)
+        let remotePieces = [1000..<1500, 0..<300, 70_000..<72_200, 5..<9]
+        let localPieces = [10..<610, 4000..<4004, 9000..<11_400]  // 3004 bytes, as the remote pieces
+        guard let exposure = b.expose(UnsafeRawBufferPointer(exposedBuffer)) else {
+            var none: [MemorySegment] = []
+            let result = none.withUnsafeMutableBufferPointer { a.readSegments(from: pair.rankB, remote: $0, into: $0) }
+            return try expect(
+                a.capabilities.maxReadSegments == 0 && result == .unsupported,
+                "no exposure, but maxReadSegments \(a.capabilities.maxReadSegments) and \(result)")
+        }
+        defer { b.conceal(exposure) }
+        var remote = remotePieces.map { MemorySegment(address: exposure.remote.address + UInt64($0.lowerBound), length: $0.count) }
+        let base = UInt64(UInt(bitPattern: local.baseAddress))
+        var target = localPieces.map { MemorySegment(address: base + UInt64($0.lowerBound), length: $0.count) }
+        let result = remote.withUnsafeMutableBufferPointer { remote in
+            target.withUnsafeMutableBufferPointer { a.readSegments(from: pair.rankB, remote: remote, into: $0) }
+        }
+        guard a.capabilities.maxReadSegments > 0 else {
+            return try expect(result == .unsupported, "maxReadSegments is 0, but readSegments answered \(result)")
+        }
+        try expect(a.capabilities.maxReadSegments >= remotePieces.count, "maxReadSegments \(a.capabilities.maxReadSegments) is below the suite's 4 pieces")
+        try expect(result == .completed, "maxReadSegments is \(a.capabilities.maxReadSegments), but readSegments answered \(result)")
+        let expected = remotePieces.flatMap { source[$0] }
+        let received = localPieces.flatMap { Array(UnsafeRawBufferPointer(rebasing: local[$0])) }
+        try expect(received == expected, "the pieces read differ from the listed ones, in order")
+        var untouched = Array(UnsafeRawBufferPointer(local))
+        for piece in localPieces { untouched.replaceSubrange(piece, with: repeatElement(0, count: piece.count)) }
+        try expect(untouched.allSatisfy { $0 == 0 }, "bytes outside the local pieces changed")
     }
 
     static func callerMemory(_ pair: TransportPair) throws {
