@@ -5,13 +5,15 @@ import SwiftMPI
 func datatypeShapes() throws -> [(String, Datatype, Int, Int)] {
     let double = Datatype(Double.self)
     var shapes: [(String, Datatype, Int, Int)] = []
-    for n in [8, 64, 512, 2048] {
+    for n in [8, 64, 512] {
         shapes.append(("column of \(n)×\(n)", try .vector(count: n, blockLength: 1, stride: n, of: double), 1, n * n))
     }
+    // A column long enough for rendezvous on every transport (32 KiB) in a narrow grid.
+    shapes.append(("column of 4096×9", try .vector(count: 4096, blockLength: 1, stride: 9, of: double), 1, 4096 * 9))
     shapes.append(
         ("two resized columns", try Datatype.vector(count: 300, blockLength: 1, stride: 300, of: double).resized(lowerBound: 0, extent: 8), 2, 300 * 300))
     shapes.append(("hvector of triples", try .hvector(count: 5000, blockLength: 3, strideBytes: 40, of: double), 1, 5 * 5000))
-    shapes.append(("512×512 block of 1024²", try .subarray(sizes: [1024, 1024], subsizes: [512, 512], starts: [100, 200], of: double), 1, 1024 * 1024))
+    shapes.append(("256×300 block of 512×600", try .subarray(sizes: [512, 600], subsizes: [256, 300], starts: [100, 200], of: double), 1, 512 * 600))
     shapes.append(("indexed", try .indexed(blockLengths: [2, 1, 3, 700], displacements: [0, 5, 9, 20], of: double), 3, 3 * 720))
     let record = try Datatype.structure([(offset: 0, count: 1, type: Datatype(Int32.self)), (offset: 8, count: 3, type: double)])
     shapes.append(("records", record, 4000, 4 * 4000))
