@@ -42,6 +42,21 @@ extension Communicator {
         try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .ready, "rsend") }
     }
 
+    /// Synchronous-mode send with a datatype from a buffer (MPI_Ssend).
+    public func ssend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
+        try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .synchronous, "ssend")
+    }
+
+    /// Buffered-mode send with a datatype from a buffer (MPI_Bsend).
+    public func bsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
+        try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .buffered, "bsend")
+    }
+
+    /// Ready-mode send with a datatype from a buffer (MPI_Rsend).
+    public func rsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
+        try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .ready, "rsend")
+    }
+
     // MARK: Nonblocking sends
 
     /// Nonblocking send with a datatype (MPI_Isend); the request keeps `values` alive until it completes.
@@ -123,6 +138,18 @@ extension Communicator {
                 return try receive.wait()
             }
         }
+    }
+
+    /// Sends `count` instances of `datatype` from `buffer` and replaces them with the received
+    /// message, described by the same datatype (MPI_Sendrecv_replace with a datatype).
+    @discardableResult
+    public func sendrecvReplace<T: BitwiseCopyable>(
+        _ buffer: inout [T], count: Int, datatype: Datatype, to destination: Int, sendTag: Int, from source: Int, recvTag: Int
+    ) throws -> Status {
+        let outgoing = buffer
+        return try sendrecv(
+            outgoing, count: count, datatype: datatype, to: destination, sendTag: sendTag,
+            into: &buffer, count: count, datatype: datatype, from: source, recvTag: recvTag)
     }
 
     /// Sends from and receives into two parts of one array at once — a halo exchange on a grid:

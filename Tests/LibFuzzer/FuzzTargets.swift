@@ -220,7 +220,7 @@ func seeds(_ target: String) -> [[UInt8]] {
     case "engine-packets":
         return [
             EngineHarness.packet(kind: 1, tag: 3, length: 4, payload: [1, 2, 3, 4]),
-            EngineHarness.packet(kind: 2, tag: 4, length: 1 << 20, payload: [UInt8](repeating: 0, count: 48)),
+            EngineHarness.packet(kind: 2, tag: 4, length: 1 << 20, payload: [UInt8](repeating: 0, count: 80)),
             EngineHarness.packet(kind: 3), EngineHarness.packet(kind: 4, length: 8, payload: [9, 9, 9, 9]),
             EngineHarness.packet(kind: 5, senderOperation: 1)
         ]

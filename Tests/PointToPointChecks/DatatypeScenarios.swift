@@ -14,6 +14,10 @@ func datatypeShapes() throws -> [(String, Datatype, Int, Int)] {
         ("two resized columns", try Datatype.vector(count: 300, blockLength: 1, stride: 300, of: double).resized(lowerBound: 0, extent: 8), 2, 300 * 300))
     shapes.append(("hvector of triples", try .hvector(count: 5000, blockLength: 3, strideBytes: 40, of: double), 1, 5 * 5000))
     shapes.append(("256×300 block of 512×600", try .subarray(sizes: [512, 600], subsizes: [256, 300], starts: [100, 200], of: double), 1, 512 * 600))
+    // Runs of 4 KiB and more: read scattered from the sender's memory over shared memory (one block
+    // travels in the offer; three are read from the sender first).
+    shapes.append(("every other row of 1024 doubles", try .vector(count: 16, blockLength: 1024, stride: 2048, of: double), 1, 16 * 2048))
+    shapes.append(("three long blocks", try .indexed(blockLengths: [600, 700, 800], displacements: [0, 1000, 2000], of: double), 2, 2 * 2800))
     shapes.append(("indexed", try .indexed(blockLengths: [2, 1, 3, 700], displacements: [0, 5, 9, 20], of: double), 3, 3 * 720))
     let record = try Datatype.structure([(offset: 0, count: 1, type: Datatype(Int32.self)), (offset: 8, count: 3, type: double)])
     shapes.append(("records", record, 4000, 4 * 4000))
@@ -78,6 +82,25 @@ func datatypeTransfers(_ world: Communicator) throws {
                 try world.recv(into: &shifted[1...], count: count, datatype: type, from: sender, tag: 7)
                 require(shifted[0] == -1 && Array(shifted[1...]) == target, "\(name): receive into a slice")
             }
+        }
+        // A datatype dropped while its requests are in flight: the requests keep what they use.
+        if world.rank == 0 || world.rank == last {
+            let peer = world.rank == 0 ? last : 0
+            var incoming = [Double](repeating: -1, count: elements)
+            try incoming.withUnsafeMutableBufferPointer { buffer in
+                var requests: [Request] = []
+                do {
+                    let copy = try Datatype.contiguous(count: 1, of: type)  // a new type, released at the end of this scope
+                    requests.append(try world.irecv(into: buffer, count: count, datatype: copy, from: peer, tag: 9))
+                    requests.append(try world.isend(grid, count: count, datatype: copy, to: peer, tag: 9))
+                }
+                try Request.waitAll(requests)
+            }
+            checkTyped(incoming, "a dropped datatype")
+            // sendrecvReplace with a datatype: the grid's datatype part swapped with the peer's.
+            var mine = grid
+            try world.sendrecvReplace(&mine, count: count, datatype: type, to: peer, sendTag: 10, from: peer, recvTag: 10)
+            require(mine == grid, "\(name): sendrecvReplace between equal grids changed the grid")
         }
         // Everyone: sendrecv round a ring with datatypes on both sides.
         var received = [Double](repeating: -1, count: elements)

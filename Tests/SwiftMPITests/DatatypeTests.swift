@@ -147,6 +147,24 @@ struct DatatypeTests {
         #expect(Status(source: 0, tag: 0, byteCount: 56 + 6).elementCount(of: record) == nil)
     }
 
+    @Test("one datatype used by many tasks at once packs the same bytes in each")
+    func sharedBetweenTasks() async throws {
+        let column = try Datatype.vector(count: 64, blockLength: 1, stride: 64, of: double)
+        let grid = (0..<(64 * 64)).map(Double.init)
+        let results = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var bytes = [UInt8](repeating: 0, count: 512)
+                    var position = 0
+                    try column.pack(from: grid, count: 1, into: &bytes, position: &position)
+                    return bytes
+                }
+            }
+            return try await group.reduce(into: [[UInt8]]()) { $0.append($1) }
+        }
+        #expect(results.count == 8 && Set(results).count == 1)
+    }
+
     @Test("pack and unpack round-trip a column; a short output or a buffer too small is refused, nothing written")
     func packing() throws {
         let grid = (0..<48).map(Double.init)  // 8 × 6

@@ -54,6 +54,7 @@ extension Engine {
             offer.typeBlocks = UInt64(UInt(bitPattern: region.map.blockStorage))
             offer.instances = UInt64(region.count)
             offer.extent = Int64(region.map.extent)
+            offer.firstBlock = region.map.blockStorage[0]
         }
         let sent = withUnsafeBytes(of: &offer) { routes.trySend(to: peer, kind: .rendezvous, header: operation.header, payload: $0) }
         if sent { operation.phase = .awaitingReceiver }
@@ -92,11 +93,14 @@ extension Engine {
             let blockCount = Int(offer.typeBlockCount)
             // A peer's blocks are checked as untrusted: they must describe exactly `total` bytes.
             guard blockCount > 0, blockCount <= 1 << 24, offer.instances > 0, offer.instances <= UInt64(Int.max) else { return .failed(errno: EPROTO) }
-            var blocks = [TypeBlock](repeating: TypeBlock(offset: 0, length: 0, count: 0, stride: 0), count: blockCount)
-            let read = blocks.withUnsafeMutableBytes {
-                routes.read(from: peer, remote: RemoteMemory(address: offer.typeBlocks, key: offer.remoteKey), into: $0, token: 0)
+            var blocks = [offer.firstBlock]
+            if blockCount > 1 {
+                blocks = [TypeBlock](repeating: TypeBlock(offset: 0, length: 0, count: 0, stride: 0), count: blockCount)
+                let read = blocks.withUnsafeMutableBytes {
+                    routes.read(from: peer, remote: RemoteMemory(address: offer.typeBlocks, key: offer.remoteKey), into: $0, token: 0)
+                }
+                guard read == .completed else { return read }
             }
-            guard read == .completed else { return read }
             var size = 0
             for block in blocks {
                 let (bytes, o1) = block.length.multipliedReportingOverflow(by: block.count)

@@ -93,7 +93,8 @@ struct MatchHeader {
 /// `address` is then its datatype's origin, and the receiver reads the type's flattened blocks
 /// (`typeBlockCount` ``TypeBlock``s at `typeBlocks` in the sender's memory) before it reads the data
 /// itself, scattered on both sides, with one Cross Memory Attach call per 1024 pieces
-/// (``Engine/readScattered(_:total:offer:from:)``).
+/// (``Engine/readScattered(_:total:offer:from:)``). A datatype of one block (a vector, a 2-D
+/// subarray) travels in `firstBlock`, which saves the receiver that first read.
 struct RendezvousOffer {
     var pid: Int32
     var remoteKey: UInt32 = 0
@@ -104,6 +105,8 @@ struct RendezvousOffer {
     /// Instances of the datatype, and its extent.
     var instances: UInt64 = 0
     var extent: Int64 = 0
+    /// The first block of a segmented offer's datatype (all of it when `typeBlockCount` is 1).
+    var firstBlock = TypeBlock(offset: 0, length: 0, count: 0, stride: 0)
 
     enum Flags {
         static let exposed: UInt32 = 1
