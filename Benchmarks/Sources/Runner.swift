@@ -53,10 +53,14 @@ final class BenchRunner {
             try barrier()
             let result: (value: Double, rate: Double?)
             switch benchmark {
-            case .latency, .multiLatency: result = (try latency(size, iterations, warmup), nil)
-            case .bw: result = (try bandwidth(size, iterations, warmup, bidirectional: false), nil)
-            case .bibw: result = (try bandwidth(size, iterations, warmup, bidirectional: true), nil)
-            case .mbwMR: result = try messageRate(size, iterations, warmup)
+            case .latency, .multiLatency, .bw, .bibw, .mbwMR:
+                // Typed and plain messages each get their own specialized loop: the loops then pass
+                // a datatype without unwrapping an optional per message (which retains it).
+                if let type = try messageType(size) {
+                    result = try pointToPoint(benchmark, TypedMessages(world: world, type: type), size, iterations, warmup)
+                } else {
+                    result = try pointToPoint(benchmark, PlainMessages(world: world), size, iterations, warmup)
+                }
             default: result = (try collective(benchmark, size, iterations, warmup), nil)
             }
             if world.rank == 0 { report(benchmark, size: size, result: result, transmitted: try messageType(size)?.size) }
@@ -89,22 +93,30 @@ final class BenchRunner {
 
     /// osu_latency / osu_multi_lat: ranks pair up (0↔1, 2↔3 for multi-lat: first half ↔ second half);
     /// one-way latency in µs, averaged over the pairs for multi-lat.
-    private func latency(_ size: Int, _ iterations: Int, _ warmup: Int) throws -> Double {
+    private func pointToPoint<M: Messages>(_ benchmark: Benchmark, _ messages: M, _ size: Int, _ iterations: Int, _ warmup: Int) throws -> (Double, Double?) {
+        switch benchmark {
+        case .bw: (try bandwidth(messages, size, iterations, warmup, bidirectional: false), nil)
+        case .bibw: (try bandwidth(messages, size, iterations, warmup, bidirectional: true), nil)
+        case .mbwMR: try messageRate(messages, size, iterations, warmup)
+        default: (try latency(messages, size, iterations, warmup), nil)
+        }
+    }
+
+    private func latency<M: Messages>(_ messages: M, _ size: Int, _ iterations: Int, _ warmup: Int) throws -> Double {
         let half = world.size / 2
         let partner = world.rank < half ? world.rank + half : world.rank - half
         let sender = world.rank < half
         let outgoing = UnsafeBufferPointer(rebasing: sendBuffer[0..<size])
         let incoming = UnsafeMutableBufferPointer(rebasing: receiveBuffer[0..<size])
-        let type = try messageType(size)
         var start = 0.0
         for i in 0..<(iterations + warmup) {
             if i == warmup { start = MPI.wtime() }
             if sender {
-                try send(outgoing, type, to: partner, tag: 1)
-                try receive(incoming, type, from: partner, tag: 1)
+                try messages.send(outgoing, to: partner, tag: 1)
+                try messages.receive(incoming, from: partner, tag: 1)
             } else {
-                try receive(incoming, type, from: partner, tag: 1)
-                try send(outgoing, type, to: partner, tag: 1)
+                try messages.receive(incoming, from: partner, tag: 1)
+                try messages.send(outgoing, to: partner, tag: 1)
             }
         }
         let oneWay = (MPI.wtime() - start) * 1e6 / Double(2 * iterations)
@@ -112,7 +124,7 @@ final class BenchRunner {
     }
 
     /// osu_bw / osu_bibw: windows of `-W` nonblocking messages, then a 4-byte acknowledgement.
-    private func bandwidth(_ size: Int, _ iterations: Int, _ warmup: Int, bidirectional: Bool) throws -> Double {
+    private func bandwidth<M: Messages>(_ messages: M, _ size: Int, _ iterations: Int, _ warmup: Int, bidirectional: Bool) throws -> Double {
         let peer = 1 - world.rank
         let window = options.window
         var requests: [Request] = []
@@ -120,32 +132,31 @@ final class BenchRunner {
         let outgoing = UnsafeBufferPointer(rebasing: sendBuffer[0..<size])
         let incoming = UnsafeMutableBufferPointer(rebasing: windowBuffers[0..<size])
         let ack = UnsafeMutableBufferPointer(rebasing: receiveBuffer[0..<min(4, receiveBuffer.count)])
-        let type = try messageType(size)
         var start = 0.0
         for i in 0..<(iterations + warmup) {
             if i == warmup { start = MPI.wtime() }
             requests.removeAll(keepingCapacity: true)
             if world.rank == 0 || bidirectional {
                 if bidirectional {
-                    for _ in 0..<window { requests.append(try startReceive(incoming, type, from: peer, tag: 10)) }
+                    for _ in 0..<window { requests.append(try messages.startReceive(incoming, from: peer, tag: 10)) }
                 }
-                for _ in 0..<window { requests.append(try startSend(outgoing, type, to: peer, tag: 10)) }
+                for _ in 0..<window { requests.append(try messages.startSend(outgoing, to: peer, tag: 10)) }
                 try Request.waitAll(requests)
                 if !bidirectional { try world.recv(into: ack, from: peer, tag: 11) }
             } else {
-                for _ in 0..<window { requests.append(try startReceive(incoming, type, from: peer, tag: 10)) }
+                for _ in 0..<window { requests.append(try messages.startReceive(incoming, from: peer, tag: 10)) }
                 try Request.waitAll(requests)
                 try world.send(UnsafeBufferPointer(ack), to: peer, tag: 11)
             }
         }
         let elapsed = MPI.wtime() - start
-        let bytes = Double(type?.size ?? size) * Double(iterations * window) * (bidirectional ? 2 : 1)
+        let bytes = Double(messages.transmitted(size)) * Double(iterations * window) * (bidirectional ? 2 : 1)
         return bytes / 1e6 / elapsed
     }
 
     /// osu_mbw_mr: the first half of the ranks stream windows to the second half; aggregate MB/s and
     /// messages/s over all pairs.
-    private func messageRate(_ size: Int, _ iterations: Int, _ warmup: Int) throws -> (Double, Double?) {
+    private func messageRate<M: Messages>(_ messages: M, _ size: Int, _ iterations: Int, _ warmup: Int) throws -> (Double, Double?) {
         let half = world.size / 2
         let sender = world.rank < half
         let partner = sender ? world.rank + half : world.rank - half
@@ -155,17 +166,16 @@ final class BenchRunner {
         let outgoing = UnsafeBufferPointer(rebasing: sendBuffer[0..<size])
         let incoming = UnsafeMutableBufferPointer(rebasing: windowBuffers[0..<size])
         let ack = UnsafeMutableBufferPointer(rebasing: receiveBuffer[0..<min(4, receiveBuffer.count)])
-        let type = try messageType(size)
         var start = 0.0
         for i in 0..<(iterations + warmup) {
             if i == warmup { start = MPI.wtime() }
             requests.removeAll(keepingCapacity: true)
             if sender {
-                for _ in 0..<window { requests.append(try startSend(outgoing, type, to: partner, tag: 20)) }
+                for _ in 0..<window { requests.append(try messages.startSend(outgoing, to: partner, tag: 20)) }
                 try Request.waitAll(requests)
                 try world.recv(into: ack, from: partner, tag: 21)
             } else {
-                for _ in 0..<window { requests.append(try startReceive(incoming, type, from: partner, tag: 20)) }
+                for _ in 0..<window { requests.append(try messages.startReceive(incoming, from: partner, tag: 20)) }
                 try Request.waitAll(requests)
                 try world.send(UnsafeBufferPointer(ack), to: partner, tag: 21)
             }
@@ -173,7 +183,7 @@ final class BenchRunner {
         let elapsed = MPI.wtime() - start
         let pairRate = sender ? Double(iterations * window) / elapsed : 0
         let totalRate = try sumOverRanks(pairRate)
-        return (totalRate * Double(type?.size ?? size) / 1e6, totalRate)
+        return (totalRate * Double(messages.transmitted(size)) / 1e6, totalRate)
     }
 
     /// osu_barrier, osu_bcast, osu_allreduce, …: each call timed alone (a barrier on the private
@@ -213,30 +223,6 @@ final class BenchRunner {
         case .contiguous: return try .contiguous(count: size, of: byte)
         case .vector(let stride, let block): return try .vector(count: size / stride, blockLength: block, stride: stride, of: byte)
         case .indexed(let lengths, let displacements, _): return try .indexed(blockLengths: lengths, displacements: displacements, of: byte)
-        }
-    }
-
-    private func send(_ buffer: UnsafeBufferPointer<UInt8>, _ type: Datatype?, to peer: Int, tag: Int) throws {
-        if let type { try world.send(buffer, count: 1, datatype: type, to: peer, tag: tag) } else { try world.send(buffer, to: peer, tag: tag) }
-    }
-
-    private func receive(_ buffer: UnsafeMutableBufferPointer<UInt8>, _ type: Datatype?, from peer: Int, tag: Int) throws {
-        if let type {
-            try world.recv(into: buffer, count: 1, datatype: type, from: peer, tag: tag)
-        } else {
-            try world.recv(into: buffer, from: peer, tag: tag)
-        }
-    }
-
-    private func startSend(_ buffer: UnsafeBufferPointer<UInt8>, _ type: Datatype?, to peer: Int, tag: Int) throws -> Request {
-        if let type { try world.isend(buffer, count: 1, datatype: type, to: peer, tag: tag) } else { try world.isend(buffer, to: peer, tag: tag) }
-    }
-
-    private func startReceive(_ buffer: UnsafeMutableBufferPointer<UInt8>, _ type: Datatype?, from peer: Int, tag: Int) throws -> Request {
-        if let type {
-            try world.irecv(into: buffer, count: 1, datatype: type, from: peer, tag: tag)
-        } else {
-            try world.irecv(into: buffer, from: peer, tag: tag)
         }
     }
 
@@ -313,4 +299,44 @@ func pad(_ value: Int, _ width: Int) -> String {
 
 func padded(_ text: String, _ width: Int) -> String {
     String(repeating: " ", count: max(0, width - text.count)) + text
+}
+
+/// How the point-to-point benchmarks send and receive one message: as plain bytes, or as one
+/// instance of a datatype over the buffer (-D). Generic, so each loop is specialized for one.
+protocol Messages {
+    func send(_ buffer: UnsafeBufferPointer<UInt8>, to peer: Int, tag: Int) throws
+    func receive(_ buffer: UnsafeMutableBufferPointer<UInt8>, from peer: Int, tag: Int) throws
+    func startSend(_ buffer: UnsafeBufferPointer<UInt8>, to peer: Int, tag: Int) throws -> Request
+    func startReceive(_ buffer: UnsafeMutableBufferPointer<UInt8>, from peer: Int, tag: Int) throws -> Request
+    /// The bytes one message of a `size`-byte buffer transmits.
+    func transmitted(_ size: Int) -> Int
+}
+
+struct PlainMessages: Messages {
+    let world: Communicator
+    func send(_ buffer: UnsafeBufferPointer<UInt8>, to peer: Int, tag: Int) throws { try world.send(buffer, to: peer, tag: tag) }
+    func receive(_ buffer: UnsafeMutableBufferPointer<UInt8>, from peer: Int, tag: Int) throws { try world.recv(into: buffer, from: peer, tag: tag) }
+    func startSend(_ buffer: UnsafeBufferPointer<UInt8>, to peer: Int, tag: Int) throws -> Request { try world.isend(buffer, to: peer, tag: tag) }
+    func startReceive(_ buffer: UnsafeMutableBufferPointer<UInt8>, from peer: Int, tag: Int) throws -> Request {
+        try world.irecv(into: buffer, from: peer, tag: tag)
+    }
+    func transmitted(_ size: Int) -> Int { size }
+}
+
+struct TypedMessages: Messages {
+    let world: Communicator
+    let type: Datatype
+    func send(_ buffer: UnsafeBufferPointer<UInt8>, to peer: Int, tag: Int) throws {
+        try world.send(buffer, count: 1, datatype: type, to: peer, tag: tag)
+    }
+    func receive(_ buffer: UnsafeMutableBufferPointer<UInt8>, from peer: Int, tag: Int) throws {
+        try world.recv(into: buffer, count: 1, datatype: type, from: peer, tag: tag)
+    }
+    func startSend(_ buffer: UnsafeBufferPointer<UInt8>, to peer: Int, tag: Int) throws -> Request {
+        try world.isend(buffer, count: 1, datatype: type, to: peer, tag: tag)
+    }
+    func startReceive(_ buffer: UnsafeMutableBufferPointer<UInt8>, from peer: Int, tag: Int) throws -> Request {
+        try world.irecv(into: buffer, count: 1, datatype: type, from: peer, tag: tag)
+    }
+    func transmitted(_ size: Int) -> Int { type.size }
 }

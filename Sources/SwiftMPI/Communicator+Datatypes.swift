@@ -96,7 +96,7 @@ extension Communicator {
     /// Receives up to `count` instances of `datatype` into `buffer` (MPI_Recv with a datatype).
     @discardableResult
     public func recv<T: BitwiseCopyable>(into buffer: inout [T], count: Int, datatype: Datatype, from source: Int, tag: Int) throws -> Status {
-        try buffer.withUnsafeMutableBytes { try blockingReceive(region($0, count, datatype, "recv"), from: source, tag: tag, "recv") }
+        try buffer.withUnsafeMutableBytes { try blockingReceive($0, count: count, datatype: datatype, from: source, tag: tag, "recv") }
     }
 
     /// Receives into a slice of an array (`&grid[k...]`); the slice's start is the origin.
@@ -104,7 +104,7 @@ extension Communicator {
     public func recv<T: BitwiseCopyable>(
         into buffer: inout ArraySlice<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
     ) throws -> Status {
-        try buffer.withUnsafeMutableBytes { try blockingReceive(region($0, count, datatype, "recv"), from: source, tag: tag, "recv") }
+        try buffer.withUnsafeMutableBytes { try blockingReceive($0, count: count, datatype: datatype, from: source, tag: tag, "recv") }
     }
 
     /// Receives into a buffer.
@@ -112,7 +112,7 @@ extension Communicator {
     public func recv<T: BitwiseCopyable>(
         into buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
     ) throws -> Status {
-        try blockingReceive(region(UnsafeMutableRawBufferPointer(buffer), count, datatype, "recv"), from: source, tag: tag, "recv")
+        try blockingReceive(UnsafeMutableRawBufferPointer(buffer), count: count, datatype: datatype, from: source, tag: tag, "recv")
     }
 
     /// Nonblocking receive with a datatype (MPI_Irecv); `buffer` must stay valid until completion.

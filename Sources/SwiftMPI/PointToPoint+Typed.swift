@@ -24,13 +24,25 @@ extension Communicator {
         return try startSend(region, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call)
     }
 
+    /// A blocking receive of up to `count` instances of `type` into `bytes`: dense types whose
+    /// elements are all one size as plain bytes (checked to be a whole number of elements).
+    func blockingReceive(
+        _ bytes: UnsafeMutableRawBufferPointer, count: Int, datatype type: Datatype, from source: Int, tag: Int, _ call: StaticString
+    ) throws -> Status {
+        let elementBytes = type.map.uniformElementSize
+        if elementBytes > 0 || type.size == 0, let dense = try TypedRegion.denseBytes(type, count: count, in: UnsafeRawBufferPointer(bytes), call) {
+            return try blockingReceive(UnsafeMutableRawBufferPointer(mutating: dense), from: source, tag: tag, call, elementBytes: elementBytes)
+        }
+        return try blockingReceive(TypedRegion(type, count: count, in: bytes, call), from: source, tag: tag, call)
+    }
+
     /// A nonblocking receive of up to `count` instances of `type` into `bytes`: dense types whose
     /// elements are all one size as plain bytes (checked to be a whole number of elements).
     func startReceive(
         _ bytes: UnsafeMutableRawBufferPointer, count: Int, datatype type: Datatype, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString
     ) throws -> Request {
         let elementBytes = type.map.uniformElementSize
-        if elementBytes > 0, let dense = try TypedRegion.denseBytes(type, count: count, in: UnsafeRawBufferPointer(bytes), call) {
+        if elementBytes > 0 || type.size == 0, let dense = try TypedRegion.denseBytes(type, count: count, in: UnsafeRawBufferPointer(bytes), call) {
             return try startReceive(
                 UnsafeMutableRawBufferPointer(mutating: dense), keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: elementBytes)
         }

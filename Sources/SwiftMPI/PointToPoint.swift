@@ -55,12 +55,17 @@ extension Communicator {
     }
 
     /// A blocking receive into `buffer`.
-    func blockingReceive(_ buffer: UnsafeMutableRawBufferPointer, from source: Int, tag: Int, _ call: StaticString) throws -> Status {
+    /// A blocking receive into `buffer`; with `elementBytes` > 1, a message that is not a whole
+    /// number of such elements fails with `.invalidDatatype` (a datatype's signature check).
+    func blockingReceive(
+        _ buffer: UnsafeMutableRawBufferPointer, from source: Int, tag: Int, _ call: StaticString, elementBytes: Int = 0
+    ) throws -> Status {
         guard try checkSource(source, call) else { return .procNull }
         try checkReceiveTag(tag, call)
         let operation = try runtime.withEngine(call) { engine in
             let operation = engine.makeReceive()
             configure(operation, buffer: buffer, source: source, tag: tag)
+            if elementBytes > 1 { operation.elementBytes = elementBytes }
             engine.postReceive(operation)
             return operation
         }

@@ -31,12 +31,13 @@ struct TypedRegion {
     }
 
     /// For a dense datatype (its data fills its extent: a predefined type, contiguous instances of
-    /// one), the checked byte range `count` instances occupy in `buffer`; nil for other datatypes.
+    /// one) or an empty one, the checked byte range `count` instances occupy in `buffer`; nil for
+    /// other datatypes.
     /// The fast path of typed calls: no region is built, so no reference is taken on the type.
     @inline(__always)
     static func denseBytes(_ type: Datatype, count: Int, in buffer: UnsafeRawBufferPointer, _ call: StaticString) throws(MPIError) -> UnsafeRawBufferPointer? {
         let map = type.map
-        guard map.dense, count >= 0 else { return nil }
+        guard map.dense || map.size == 0, count >= 0 else { return nil }
         let start = map.trueLowerBound, (bytes, overflow) = map.size.multipliedReportingOverflow(by: count)
         guard !overflow, start >= 0, bytes <= buffer.count - start || bytes == 0 else {
             throw MPIError(
