@@ -23,7 +23,7 @@ run() { # lib args...
   esac 2>/dev/null | grep -v "^#" || true
 }
 for rep in 1 2 3; do
-  for bench in "latency -D vect:8:4 -m 0:1048576" "bw -D vect:8:4 -m 1:4194304" "latency -D vect:8192:4096 -m 65536:4194304" "latency -m 32768:2097152" "halo"; do
+  for bench in "latency -D vect:8:4 -m 0:1048576" "bw -D vect:8:4 -m 1:4194304" "latency -D vect:16384:8192 -m 131072:4194304" "latency -m 65536:2097152" "halo"; do
     libs=(swiftmpi mpich openmpi); shift_by=$(( (rep - 1) % 3 ))
     libs=("${libs[@]:$shift_by}" "${libs[@]:0:$shift_by}")
     for lib in "${libs[@]}"; do
