@@ -62,8 +62,9 @@ static void advance(struct cshims_segment **segments, size_t *count, size_t byte
     }
 }
 
-int cshims_cma_readv(pid_t pid, struct cshims_segment *local, size_t local_count,
-                     struct cshims_segment *remote, size_t remote_count) {
+/// process_vm_readv (`write` 0) or process_vm_writev (1) over whole segment lists (see the header).
+static int cma_vectors(int write, pid_t pid, struct cshims_segment *local, size_t local_count,
+                       struct cshims_segment *remote, size_t remote_count) {
     size_t local_total = 0, remote_total = 0;
     for (size_t i = 0; i < local_count; i++) local_total += local[i].length;
     for (size_t i = 0; i < remote_count; i++) remote_total += remote[i].length;
@@ -72,7 +73,8 @@ int cshims_cma_readv(pid_t pid, struct cshims_segment *local, size_t local_count
     while (left > 0) {
         size_t l = local_count < IOV_MAX ? local_count : IOV_MAX;
         size_t r = remote_count < IOV_MAX ? remote_count : IOV_MAX;
-        ssize_t n = process_vm_readv(pid, (const struct iovec *)local, l, (const struct iovec *)remote, r, 0);
+        ssize_t n = write ? process_vm_writev(pid, (const struct iovec *)local, l, (const struct iovec *)remote, r, 0)
+                          : process_vm_readv(pid, (const struct iovec *)local, l, (const struct iovec *)remote, r, 0);
         if (n < 0) {
             if (errno == EINTR) continue;
             return errno;
@@ -83,4 +85,14 @@ int cshims_cma_readv(pid_t pid, struct cshims_segment *local, size_t local_count
         advance(&remote, &remote_count, (size_t)n);
     }
     return 0;
+}
+
+int cshims_cma_readv(pid_t pid, struct cshims_segment *local, size_t local_count,
+                     struct cshims_segment *remote, size_t remote_count) {
+    return cma_vectors(0, pid, local, local_count, remote, remote_count);
+}
+
+int cshims_cma_writev(pid_t pid, struct cshims_segment *local, size_t local_count,
+                      struct cshims_segment *remote, size_t remote_count) {
+    return cma_vectors(1, pid, local, local_count, remote, remote_count);
 }

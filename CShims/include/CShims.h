@@ -235,6 +235,11 @@ struct cshims_segment {
 int cshims_cma_readv(pid_t pid, struct cshims_segment *local, size_t local_count,
                      struct cshims_segment *remote, size_t remote_count);
 
+/// The other direction: copies the local segments into the segments of process `pid` listed in
+/// `remote`, in order, with process_vm_writev (same rules and return values as cshims_cma_readv).
+int cshims_cma_writev(pid_t pid, struct cshims_segment *local, size_t local_count,
+                      struct cshims_segment *remote, size_t remote_count);
+
 // MARK: - NUMA
 
 /// The number of NUMA nodes (via libnuma when it loads, else /sys/devices/system/node), in `*count_out`.

@@ -78,7 +78,8 @@ public final class LoopbackTransport: Transport {
 
     /// Packets up to the fabric's payload; immediate reads and writes of exposed memory.
     public var capabilities: TransportCapabilities {
-        TransportCapabilities(name: "loopback", maxPayload: fabric.maxPayload, peerRead: .immediate, peerWrite: .immediate, maxReadSegments: 1024)
+        TransportCapabilities(
+            name: "loopback", maxPayload: fabric.maxPayload, peerRead: .immediate, peerWrite: .immediate, maxReadSegments: 1024, maxWriteSegments: 1024)
     }
 
     /// Queues the packet if the queue to `peer` has room; packets to a disconnected peer are dropped.
@@ -151,6 +152,14 @@ public final class LoopbackTransport: Transport {
     ) -> BulkResult {
         guard !isDisconnected(peer) else { return .failed(errno: ESRCH) }
         return copySegments(from: remote, into: local)
+    }
+
+    /// Copies scattered local memory into scattered exposed memory at once.
+    public func writeSegments(
+        to peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, from local: UnsafeMutableBufferPointer<MemorySegment>
+    ) -> BulkResult {
+        guard !isDisconnected(peer) else { return .failed(errno: ESRCH) }
+        return copySegments(from: local, into: remote)
     }
 
     private func isDisconnected(_ peer: Int) -> Bool { fabric.state.withLock { $0.disconnected.contains(peer) } }

@@ -65,7 +65,7 @@ public final class SharedMemoryTransport: Transport {
     public var capabilities: TransportCapabilities {
         TransportCapabilities(
             name: "shm", maxPayload: stride - SlotRing.slotHeaderLength, peerRead: .immediate, peerWrite: .immediate,
-            maxReadSegments: Self.maxSegmentsPerCall)
+            maxReadSegments: Self.maxSegmentsPerCall, maxWriteSegments: Self.maxSegmentsPerCall)
     }
 
     /// Creates this rank's segment. Peers attach later with ``attachPeers(worldRankOfLocal:worldSize:pids:)``.
@@ -242,6 +242,19 @@ public final class SharedMemoryTransport: Transport {
         let error = local.withMemoryRebound(to: cshims_segment.self) { local in
             remote.withMemoryRebound(to: cshims_segment.self) { remote in
                 cshims_cma_readv(pid(of: peer), local.baseAddress, local.count, remote.baseAddress, remote.count)
+            }
+        }
+        return Self.result(error)
+    }
+
+    /// Copies scattered local memory into scattered memory of `peer` with one process_vm_writev.
+    public func writeSegments(
+        to peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, from local: UnsafeMutableBufferPointer<MemorySegment>
+    ) -> BulkResult {
+        guard !local.isEmpty || !remote.isEmpty else { return .completed }
+        let error = local.withMemoryRebound(to: cshims_segment.self) { local in
+            remote.withMemoryRebound(to: cshims_segment.self) { remote in
+                cshims_cma_writev(pid(of: peer), local.baseAddress, local.count, remote.baseAddress, remote.count)
             }
         }
         return Self.result(error)

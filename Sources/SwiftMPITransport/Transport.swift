@@ -76,6 +76,13 @@ public protocol Transport: AnyObject {
         from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
     ) -> BulkResult
 
+    /// The other direction of ``readSegments(from:remote:into:)``: copies the local pieces listed in
+    /// `local`, in order, into the pieces of `peer`'s memory listed in `remote`, at once
+    /// (``TransportCapabilities/maxWriteSegments``).
+    func writeSegments(
+        to peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, from local: UnsafeMutableBufferPointer<MemorySegment>
+    ) -> BulkResult
+
     /// Peers found dead by asking the system (transports whose links do not break when a peer dies:
     /// shared memory); empty for the others.
     func checkPeers() -> [(peer: Int, reason: String)]
@@ -133,11 +140,14 @@ public struct TransportCapabilities: Sendable {
     /// The most segments a side that one ``Transport/readSegments(from:remote:into:)`` takes; 0 when
     /// the transport cannot read scattered memory (then non-contiguous data is packed and streamed).
     public var maxReadSegments: Int
+    /// The same for ``Transport/writeSegments(to:remote:from:)``; 0 when it cannot write scattered memory.
+    public var maxWriteSegments: Int
 
     /// Creates a description; bulk access, atomics and the rest default to none.
     public init(
         name: String, maxPayload: Int, eagerLimit: Int? = nil, peerRead: BulkAccess = .none, peerWrite: BulkAccess = .none,
-        remoteAtomics: Bool = false, sendsFromCallerMemory: Bool = false, canWaitForInput: Bool = false, maxReadSegments: Int = 0
+        remoteAtomics: Bool = false, sendsFromCallerMemory: Bool = false, canWaitForInput: Bool = false, maxReadSegments: Int = 0,
+        maxWriteSegments: Int = 0
     ) {
         self.name = name
         self.maxPayload = maxPayload
@@ -148,6 +158,7 @@ public struct TransportCapabilities: Sendable {
         self.sendsFromCallerMemory = sendsFromCallerMemory
         self.canWaitForInput = canWaitForInput
         self.maxReadSegments = maxReadSegments
+        self.maxWriteSegments = maxWriteSegments
     }
 }
 
@@ -257,6 +268,13 @@ extension Transport {
     /// Unsupported unless the transport declares ``TransportCapabilities/maxReadSegments``.
     public func readSegments(
         from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
+    ) -> BulkResult {
+        .unsupported
+    }
+
+    /// Unsupported unless the transport declares ``TransportCapabilities/maxWriteSegments``.
+    public func writeSegments(
+        to peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, from local: UnsafeMutableBufferPointer<MemorySegment>
     ) -> BulkResult {
         .unsupported
     }

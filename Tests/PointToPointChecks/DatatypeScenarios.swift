@@ -16,7 +16,7 @@ func datatypeShapes() throws -> [(String, Datatype, Int, Int)] {
     shapes.append(("256×300 block of 512×600", try .subarray(sizes: [512, 600], subsizes: [256, 300], starts: [100, 200], of: double), 1, 512 * 600))
     // Runs of 4 KiB and more: read scattered from the sender's memory over shared memory (one block
     // travels in the offer; three are read from the sender first).
-    shapes.append(("every other row of 1024 doubles", try .vector(count: 16, blockLength: 1024, stride: 2048, of: double), 1, 16 * 2048))
+    shapes.append(("every other row of 1024 doubles", try .vector(count: 48, blockLength: 1024, stride: 2048, of: double), 1, 48 * 2048))
     shapes.append(("three long blocks", try .indexed(blockLengths: [600, 700, 800], displacements: [0, 1000, 2000], of: double), 2, 2 * 2800))
     shapes.append(("indexed", try .indexed(blockLengths: [2, 1, 3, 700], displacements: [0, 5, 9, 20], of: double), 3, 3 * 720))
     let record = try Datatype.structure([(offset: 0, count: 1, type: Datatype(Int32.self)), (offset: 8, count: 3, type: double)])

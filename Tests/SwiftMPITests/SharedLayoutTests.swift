@@ -18,10 +18,11 @@ struct SharedLayoutTests {
         #expect(Offset.header % MemoryLayout<UInt64>.alignment == 0 && Offset.length % 4 == 0)
     }
 
-    @Test("a copy descriptor's three words fit its cache line; the shared area's parts do not overlap")
+    @Test("a copy descriptor's three words and the receiver's layout fit its cache line; the shared area's parts do not overlap")
     func copyBoardLayout() {
         typealias Offset = CopyDescriptor.Offset
-        #expect(Offset.claim + 8 == Offset.done && Offset.done + 8 == Offset.failed && Offset.failed + 8 == Offset.end)
+        #expect(Offset.claim + 8 == Offset.done && Offset.done + 8 == Offset.failed && Offset.failed + 8 == Offset.layout)
+        #expect(Offset.layout + MemoryLayout<TypeBlock>.size == Offset.end && Offset.layout % 8 == 0)
         #expect(Offset.end <= SharedArea.copyDescriptorBytes)
         let base = UnsafeMutableRawPointer(bitPattern: 0x10000)!
         let lastChannel = SharedArea.collectiveChannel(SharedArea.collectiveChannelCount - 1, in: base)!

@@ -76,6 +76,18 @@ extension Engine {
             // Non-contiguous on either side: one scattered read where the route offers it, else
             // packed fragments (no shared copy, no RDMA read: they move contiguous bytes).
             if readable && singleCopyAllowed {
+                // Large and one-way: both cores copy (shared copy of a datatype message), where the
+                // receiver's data is one block the sender can walk.
+                let receiverShareable = operation.region.map { $0.map.blocks.count == 1 && $0.count == 1 } ?? true
+                if receiverShareable && sharedCopyAllowed && total >= SharedCopy.threshold && routes.capabilities[peer].maxWriteSegments > 0
+                    && routes.capabilities[peer].maxReadSegments > 0 && !waitingSends.contains(where: { $0.destination == peer }),
+                    case .success(let remote) = senderRegion(offer, total: total, from: peer),
+                    startSharedCopy(
+                        operation, header, RemoteMemory(address: offer.address), from: peer,
+                        regions: (operation.region ?? TypedRegion(contiguous: operation.buffer.baseAddress, byteCount: total), remote))
+                {
+                    return
+                }
                 switch readScattered(operation, total: total, offer: offer, from: peer) {
                 case .completed:
                     operation.isComplete = true

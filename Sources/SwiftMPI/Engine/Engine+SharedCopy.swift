@@ -12,7 +12,10 @@ extension Engine {
     /// Announces a shared copy of a matched rendezvous message to its sender and copies chunks until
     /// none is left; false when it cannot (no copy board on this route, or no descriptor free: the
     /// caller copies alone).
-    func startSharedCopy(_ operation: ReceiveOperation, _ header: MatchHeader, _ source: RemoteMemory, from peer: Int) -> Bool {
+    func startSharedCopy(
+        _ operation: ReceiveOperation, _ header: MatchHeader, _ source: RemoteMemory, from peer: Int,
+        regions: (local: TypedRegion, remote: TypedRegion)? = nil
+    ) -> Bool {
         guard let area = routes.sharedArea(ofPeer: rank), routes.sharedArea(ofPeer: peer) != nil,
             let index = freeCopyDescriptors.last, let base = SharedArea.copyDescriptor(index, in: area)
         else { return false }
@@ -23,15 +26,21 @@ extension Engine {
             operation: operation, descriptorIndex: index, descriptor: CopyDescriptor(base: base),
             generation: copyGeneration, peer: peer, source: source,
             senderOperation: header.senderOperation, total: total,
-            chunkBytes: SharedCopy.chunkBytes(total: total))
+            chunkBytes: SharedCopy.chunkBytes(total: total), regions: regions)
+        var origin = UInt64(UInt(bitPattern: operation.buffer.baseAddress))
+        if let local = regions?.local {
+            // The sender walks the receiver's data as one block from its origin (the caller checked).
+            copy.descriptor.publishLayout(local.map.blocks[0])
+            origin = UInt64(UInt(bitPattern: local.origin))
+        }
         copy.descriptor.arm(generation: copy.generation)
         sendControl(
             .share,
             MatchHeader(
                 context: UInt32(index), source: Int32(bitPattern: copy.generation),
                 tag: Int32(copy.chunkBytes), flags: UInt32(copy.chunkCount),
-                length: UInt64(UInt(bitPattern: operation.buffer.baseAddress)),
-                senderOperation: header.senderOperation), to: peer)
+                length: origin, senderOperation: header.senderOperation,
+                receiverOperation: regions == nil ? 0 : Self.layoutPublished), to: peer)
         while let chunk = copy.descriptor.claim(generation: copy.generation, chunkCount: copy.chunkCount) {
             readChunk(chunk, of: &copy)
         }
@@ -39,8 +48,21 @@ extension Engine {
         return true
     }
 
+    /// A `share` packet's receiverOperation when the receiver published its layout (datatypes).
+    static let layoutPublished: UInt32 = 1
+
     private func readChunk(_ chunk: Int, of copy: inout SharedCopy) {
         let range = copy.range(of: chunk)
+        if let regions = copy.regions {
+            switch scatteredCopy(local: regions.local, remote: regions.remote, range: range, peer: copy.peer, write: false) {
+            case .completed: break
+            case .failed(let code), .forbidden(let code): if copy.readError == 0 { copy.readError = code }
+            case .unsupported, .started: if copy.readError == 0 { copy.readError = EIO }
+            }
+            copy.descriptor.finish()
+            sharedCopyCounts.chunksRead += 1
+            return
+        }
         let target = UnsafeMutableRawBufferPointer(rebasing: copy.operation.buffer[range])
         // Wrapping: the address comes from the peer, and a bad one must fail the copy, not trap.
         var remote = copy.source
@@ -114,9 +136,10 @@ extension Engine {
     /// a chunk. Anything that does not fit the waiting send is ignored.
     private func helpCopy(_ header: MatchHeader, from peer: Int) -> Bool {
         guard sharedCopyAllowed, let operation = waitingSends.lookup(header.senderOperation), operation.destination == peer,
-            operation.region == nil,
+            operation.region == nil || header.receiverOperation == Self.layoutPublished,
             let area = routes.sharedArea(ofPeer: peer), let base = SharedArea.copyDescriptor(Int(header.context), in: area)
         else { return false }
+        if header.receiverOperation == Self.layoutPublished { return helpScatteredCopy(header, operation, CopyDescriptor(base: base), to: peer) }
         let total = operation.bytes.count
         let chunkBytes = Int(header.tag), chunkCount = Int(header.flags)
         guard chunkBytes > 0, total > 0, chunkCount == (total + chunkBytes - 1) / chunkBytes, header.length != 0 else { return false }
@@ -127,6 +150,38 @@ extension Engine {
             let start = chunk * chunkBytes
             let source = UnsafeRawBufferPointer(rebasing: operation.bytes[start..<min(total, start + chunkBytes)])
             guard routes.write(to: peer, remote: RemoteMemory(address: header.length &+ UInt64(start)), from: source, token: 0) == .completed else {
+                descriptor.markFailed(chunk)
+                sharedCopyAllowed = false
+                helpRequests.removeAll()
+                return true
+            }
+            descriptor.finish()
+            sharedCopyCounts.chunksWritten += 1
+            copied = true
+        }
+        return copied
+    }
+
+    /// Sender: helps with a shared copy of a datatype message: writes its claimed chunks (ranges of
+    /// the packed stream) from its data into the receiver's, both walked as layouts, with scattered
+    /// writes. The receiver's layout comes from its segment and is checked before use.
+    private func helpScatteredCopy(_ header: MatchHeader, _ operation: SendOperation, _ descriptor: CopyDescriptor, to peer: Int) -> Bool {
+        let total = operation.byteCount
+        let chunkBytes = Int(header.tag), chunkCount = Int(header.flags)
+        let block = descriptor.layout
+        let (covered, overflow) = block.length.multipliedReportingOverflow(by: block.count)
+        guard chunkBytes > 0, total > 0, chunkCount == (total + chunkBytes - 1) / chunkBytes, header.length != 0,
+            block.length > 0, block.count > 0, !overflow, covered >= total, routes.capabilities[peer].maxWriteSegments > 0
+        else { return false }
+        let receiverMap = TypeMap(
+            blocks: [block], lowerBound: 0, upperBound: max(0, block.span.high), alignment: 1, signature: [], summary: "rank \(peer)'s receive")
+        let remote = TypedRegion(unchecked: UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: header.length)), map: receiverMap, count: 1)
+        let local = operation.region ?? TypedRegion(contiguous: UnsafeMutableRawPointer(mutating: operation.bytes.baseAddress), byteCount: total)
+        let generation = UInt32(bitPattern: header.source)
+        var copied = false
+        while let chunk = descriptor.claim(generation: generation, chunkCount: chunkCount) {
+            let start = chunk * chunkBytes
+            guard scatteredCopy(local: local, remote: remote, range: start..<min(total, start + chunkBytes), peer: peer, write: true) == .completed else {
                 descriptor.markFailed(chunk)
                 sharedCopyAllowed = false
                 helpRequests.removeAll()

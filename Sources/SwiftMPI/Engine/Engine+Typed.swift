@@ -83,44 +83,71 @@ extension Engine {
 
     /// Receiver: reads a rendezvous message where one side or both are non-contiguous, scattered,
     /// with the route's ``Transport/readSegments(from:remote:into:)``: first the sender's datatype
-    /// blocks (when it offered them), then the data, 1024 pieces a side per call. `.completed` when
-    /// every byte is in place; `.unsupported` when the route cannot; a failure as the transport said.
+    /// blocks (when it offered more than one), then the data, 1024 pieces a side per call.
+    /// `.completed` when every byte is in place; `.unsupported` when the route cannot; a failure as
+    /// the transport said.
     func readScattered(_ operation: ReceiveOperation, total: Int, offer: RendezvousOffer, from peer: Int) -> BulkResult {
-        let limit = min(routes.capabilities[peer].maxReadSegments, Self.segmentBatch)
-        guard limit > 0, routes.capabilities[peer].peerRead == .immediate else { return .unsupported }
+        guard routes.capabilities[peer].maxReadSegments > 0, routes.capabilities[peer].peerRead == .immediate else { return .unsupported }
         let remote: TypedRegion
-        if offer.flags & RendezvousOffer.Flags.segmented != 0 {
-            let blockCount = Int(offer.typeBlockCount)
-            // A peer's blocks are checked as untrusted: they must describe exactly `total` bytes.
-            guard blockCount > 0, blockCount <= 1 << 24, offer.instances > 0, offer.instances <= UInt64(Int.max) else { return .failed(errno: EPROTO) }
-            var blocks = [offer.firstBlock]
-            if blockCount > 1 {
-                blocks = [TypeBlock](repeating: TypeBlock(offset: 0, length: 0, count: 0, stride: 0), count: blockCount)
-                let read = blocks.withUnsafeMutableBytes {
-                    routes.read(from: peer, remote: RemoteMemory(address: offer.typeBlocks, key: offer.remoteKey), into: $0, token: 0)
-                }
-                guard read == .completed else { return read }
-            }
-            var size = 0
-            for block in blocks {
-                let (bytes, o1) = block.length.multipliedReportingOverflow(by: block.count)
-                let (sum, o2) = size.addingReportingOverflow(bytes)
-                guard block.length > 0, block.count > 0, !o1, !o2 else { return .failed(errno: EPROTO) }
-                size = sum
-            }
-            let (bytes, overflow) = size.multipliedReportingOverflow(by: Int(offer.instances))
-            guard !overflow, bytes == total else { return .failed(errno: EPROTO) }
-            let map = TypeMap(blocks: blocks, lowerBound: 0, upperBound: Int(offer.extent), alignment: 1, signature: [], summary: "rank \(peer)'s datatype")
-            remote = TypedRegion(unchecked: UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: offer.address)), map: map, count: Int(offer.instances))
-        } else {
-            remote = TypedRegion(contiguous: UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: offer.address)), byteCount: total)
+        switch senderRegion(offer, total: total, from: peer) {
+        case .success(let region): remote = region
+        case .failure(let failure): return failure.result
         }
         let local = operation.region ?? TypedRegion(contiguous: operation.buffer.baseAddress, byteCount: total)
+        let result = scatteredCopy(local: local, remote: remote, range: 0..<total, peer: peer, write: false)
+        if result == .completed { typedCounts.scatteredReads += 1 }
+        return result
+    }
+
+    /// Why the sender's region cannot be described (``senderRegion(_:total:from:)``).
+    struct RegionFailure: Error {
+        let result: BulkResult
+    }
+
+    /// The sender's message as a region of the sender's memory: its datatype's blocks (from the offer,
+    /// or read from the sender when there are several) or one contiguous range. A peer's blocks are
+    /// checked as untrusted: they must describe exactly `total` bytes.
+    func senderRegion(_ offer: RendezvousOffer, total: Int, from peer: Int) -> Result<TypedRegion, RegionFailure> {
+        let origin = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: offer.address))
+        guard offer.flags & RendezvousOffer.Flags.segmented != 0 else { return .success(TypedRegion(contiguous: origin, byteCount: total)) }
+        let blockCount = Int(offer.typeBlockCount)
+        guard blockCount > 0, blockCount <= 1 << 24, offer.instances > 0, offer.instances <= UInt64(Int.max) else {
+            return .failure(RegionFailure(result: .failed(errno: EPROTO)))
+        }
+        var blocks = [offer.firstBlock]
+        if blockCount > 1 {
+            blocks = [TypeBlock](repeating: TypeBlock(offset: 0, length: 0, count: 0, stride: 0), count: blockCount)
+            let read = blocks.withUnsafeMutableBytes {
+                routes.read(from: peer, remote: RemoteMemory(address: offer.typeBlocks, key: offer.remoteKey), into: $0, token: 0)
+            }
+            guard read == .completed else { return .failure(RegionFailure(result: read)) }
+        }
+        var size = 0
+        for block in blocks {
+            let (bytes, o1) = block.length.multipliedReportingOverflow(by: block.count)
+            let (sum, o2) = size.addingReportingOverflow(bytes)
+            guard block.length > 0, block.count > 0, !o1, !o2 else { return .failure(RegionFailure(result: .failed(errno: EPROTO))) }
+            size = sum
+        }
+        let (bytes, overflow) = size.multipliedReportingOverflow(by: Int(offer.instances))
+        guard !overflow, bytes == total else { return .failure(RegionFailure(result: .failed(errno: EPROTO))) }
+        let map = TypeMap(blocks: blocks, lowerBound: 0, upperBound: Int(offer.extent), alignment: 1, signature: [], summary: "rank \(peer)'s datatype")
+        return .success(TypedRegion(unchecked: origin, map: map, count: Int(offer.instances)))
+    }
+
+    /// Copies packed positions `range` between this rank's `local` data and `peer`'s `remote` data
+    /// (another process's addresses: never dereferenced here), both walked as layouts: a scattered
+    /// read into `local`, or with `write` a scattered write from it, up to the route's limit of
+    /// pieces per call a side.
+    func scatteredCopy(local: TypedRegion, remote: TypedRegion, range: Range<Int>, peer: Int, write: Bool) -> BulkResult {
+        let capabilities = routes.capabilities[peer]
+        let limit = min(write ? capabilities.maxWriteSegments : capabilities.maxReadSegments, Self.segmentBatch)
+        guard limit > 0 else { return .unsupported }
         let segments = segmentScratch
-        var position = 0
-        while position < total {
+        var position = range.lowerBound
+        while position < range.upperBound {
             var localCount = 0, localEnd = position
-            local.map.forEachRun(origin: local.originAddress, count: local.count, range: position..<total) { address, length, _ in
+            local.map.forEachRun(origin: local.originAddress, count: local.count, range: position..<range.upperBound) { address, length, _ in
                 segments[localCount] = MemorySegment(address: UInt64(UInt(bitPattern: address)), length: length)
                 localCount += 1
                 localEnd += length
@@ -133,6 +160,7 @@ extension Engine {
                 remoteEnd += length
                 return remoteCount < limit
             }
+            guard remoteEnd > position else { return .failed(errno: EPROTO) }  // the layouts disagree: never loop
             var excess = localEnd - remoteEnd  // the remote list may stop short: trim the local one to match
             while excess > 0 {
                 if segments[localCount - 1].length <= excess {
@@ -143,13 +171,14 @@ extension Engine {
                     excess = 0
                 }
             }
-            let result = routes.readSegments(
-                from: peer, remote: UnsafeMutableBufferPointer(rebasing: segments[Self.segmentBatch..<(Self.segmentBatch + remoteCount)]),
-                into: UnsafeMutableBufferPointer(rebasing: segments[0..<localCount]))
+            let localList = UnsafeMutableBufferPointer(rebasing: segments[0..<localCount])
+            let remoteList = UnsafeMutableBufferPointer(rebasing: segments[Self.segmentBatch..<(Self.segmentBatch + remoteCount)])
+            let result =
+                write
+                ? routes.writeSegments(to: peer, remote: remoteList, from: localList) : routes.readSegments(from: peer, remote: remoteList, into: localList)
             guard result == .completed else { return result }
             position = remoteEnd
         }
-        typedCounts.scatteredReads += 1
         return .completed
     }
 

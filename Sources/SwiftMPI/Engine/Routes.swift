@@ -152,6 +152,19 @@ struct Routes {
         }
     }
 
+    /// ``Transport/writeSegments(to:remote:from:)`` on `peer`'s route.
+    func writeSegments(
+        to peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, from local: UnsafeMutableBufferPointer<MemorySegment>
+    ) -> BulkResult {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.writeSegments(to: peer, remote: remote, from: local)
+        case .own: own.writeSegments(to: peer, remote: remote, from: local)
+        case .tcp: tcp.unsafelyUnwrapped.writeSegments(to: peer, remote: remote, from: local)
+        case .verbs: verbs.unsafelyUnwrapped.writeSegments(to: peer, remote: remote, from: local)
+        case .loopback: loopback.unsafelyUnwrapped.writeSegments(to: peer, remote: remote, from: local)
+        }
+    }
+
     /// ``Transport/write(to:remote:from:token:)`` on `peer`'s route.
     func write(to peer: Int, remote: RemoteMemory, from local: UnsafeRawBufferPointer, token: UInt32) -> BulkResult {
         switch routes[peer] {

@@ -23,7 +23,14 @@ import SwiftMPITransport
 ///   claim   u64   generation << 32 | next unclaimed chunk
 ///   done    u64   chunks finished, by either rank
 ///   failed  u64   0, or 1 + the chunk the sender claimed but could not write
+///   layout  4 × i64   for a datatype message (the share packet says so): where the receiver's
+///                 data is, as one ``TypeBlock`` from its origin (offset, length, count, stride)
 /// ```
+///
+/// Datatype messages whose sender's runs are long enough to be read scattered are shared the same
+/// way when the receiver's data is one block (contiguous, a vector, a 2-D subarray): the chunks are
+/// ranges of the packed stream, the receiver reads its chunks with scattered reads and the sender
+/// writes its chunks with scattered writes (process_vm_writev), each side walking both layouts.
 struct CopyDescriptor {
     /// The byte offsets of the words drawn above (the one place that names them; a test checks they
     /// fit in ``SharedArea/copyDescriptorBytes``).
@@ -31,7 +38,8 @@ struct CopyDescriptor {
         static let claim = 0
         static let done = 8
         static let failed = 16
-        static let end = 24
+        static let layout = 24
+        static let end = 56
     }
 
     let base: UnsafeMutableRawPointer
@@ -46,6 +54,14 @@ struct CopyDescriptor {
         cshims_store_release_u64(failedWord, 0)
         cshims_store_release_u64(claimWord, UInt64(generation) << 32)
     }
+
+    /// Receiver: publishes where its data is, before ``arm(generation:)`` (which releases it).
+    func publishLayout(_ block: TypeBlock) {
+        (base + Offset.layout).storeBytes(of: block, as: TypeBlock.self)
+    }
+
+    /// Sender: the receiver's data, as it published it (shared memory: checked by the caller).
+    var layout: TypeBlock { (base + Offset.layout).loadUnaligned(as: TypeBlock.self) }
 
     /// Claims the next chunk of transfer `generation`; nil when every chunk is claimed or the
     /// descriptor has moved on to another transfer.
@@ -91,6 +107,8 @@ struct SharedCopy {
     let senderOperation: UInt32
     let total: Int
     let chunkBytes: Int
+    /// A datatype message: the receiver's data and the sender's (chunks are read scattered).
+    var regions: (local: TypedRegion, remote: TypedRegion)?
     /// The first errno of a failed read by the receiver, or 0.
     var readError: Int32 = 0
 

@@ -32,7 +32,7 @@ public enum ConformanceSuite {
         Check(name: "every size class up to maxPayload arrives intact, both ways", run: sizes),
         Check(name: "sending without polling ends in backpressure, and nothing accepted is lost", run: backpressure),
         Check(name: "declared bulk capabilities work; undeclared ones answer unsupported", run: bulk),
-        Check(name: "declared scattered reads copy the listed pieces in order; undeclared ones answer unsupported", run: scatteredRead),
+        Check(name: "declared scattered reads and writes copy the listed pieces in order; undeclared ones answer unsupported", run: scatteredRead),
         Check(name: "payloads sent from the caller's memory arrive intact", run: callerMemory),
         Check(name: "a peer that goes away is reported", breaksLink: true, run: failure)
     ]
@@ -209,6 +209,30 @@ public enum ConformanceSuite {
         var untouched = Array(UnsafeRawBufferPointer(local))
         for piece in localPieces { untouched.replaceSubrange(piece, with: repeatElement(0, count: piece.count)) }
         try expect(untouched.allSatisfy { $0 == 0 }, "bytes outside the local pieces changed")
+
+        // Writes: the local pieces (now holding the remote bytes, reversed) go back to the remote pieces.
+        let replacement = pattern(count: 3004, seed: 17)
+        var offset = 0
+        for piece in localPieces {
+            UnsafeMutableRawBufferPointer(rebasing: local[piece]).copyBytes(from: replacement[offset..<(offset + piece.count)])
+            offset += piece.count
+        }
+        remote = remotePieces.map { MemorySegment(address: exposure.remote.address + UInt64($0.lowerBound), length: $0.count) }
+        target = localPieces.map { MemorySegment(address: base + UInt64($0.lowerBound), length: $0.count) }
+        let written = remote.withUnsafeMutableBufferPointer { remote in
+            target.withUnsafeMutableBufferPointer { a.writeSegments(to: pair.rankB, remote: remote, from: $0) }
+        }
+        guard a.capabilities.maxWriteSegments > 0 else {
+            return try expect(written == .unsupported, "maxWriteSegments is 0, but writeSegments answered \(written)")
+        }
+        try expect(written == .completed, "maxWriteSegments is \(a.capabilities.maxWriteSegments), but writeSegments answered \(written)")
+        var expectedRemote = source
+        offset = 0
+        for piece in remotePieces {
+            expectedRemote.replaceSubrange(piece, with: replacement[offset..<(offset + piece.count)])
+            offset += piece.count
+        }
+        try expect(Array(UnsafeRawBufferPointer(exposedBuffer)) == expectedRemote, "the exposed memory does not hold the pieces written, in order")
     }
 
     static func callerMemory(_ pair: TransportPair) throws {
