@@ -91,6 +91,47 @@ extension Communicator {
         try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .ready, "irsend")
     }
 
+    // MARK: Persistent
+
+    /// A persistent send of `count` instances of `datatype` from `buffer` (MPI_Send_init with a
+    /// datatype): `start()` sends it each time, in `mode`. `buffer` must stay valid while the request
+    /// exists; the footprint is checked now.
+    public func sendInit<T: BitwiseCopyable>(
+        _ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int, mode: Mode = .standard
+    ) throws -> Request {
+        try typedSendInit(UnsafeRawBufferPointer(buffer), nil, count, datatype, to: destination, tag: tag, mode: mode)
+    }
+
+    /// A persistent send of `count` instances of `datatype` from an array, which the request keeps.
+    public func sendInit<T: BitwiseCopyable>(
+        _ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int, mode: Mode = .standard
+    ) throws -> Request {
+        let box = ArrayBox(values)
+        return try typedSendInit(box.bytes, box, count, datatype, to: destination, tag: tag, mode: mode)
+    }
+
+    /// A persistent receive of up to `count` instances of `datatype` into `buffer` (MPI_Recv_init
+    /// with a datatype): `start()` posts it each time; the footprint is checked now.
+    public func recvInit<T: BitwiseCopyable>(
+        into buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
+    ) throws -> Request {
+        _ = try checkSource(source, "recvInit")
+        try checkReceiveTag(tag, "recvInit")
+        let bytes = UnsafeMutableRawBufferPointer(buffer)
+        _ = try TypedRegion(datatype, count: count, in: bytes, "recvInit")
+        return Request(runtime: runtime, persistent: .typedReceive(self, bytes, count: count, datatype, source: source, tag: tag))
+    }
+
+    private func typedSendInit(
+        _ bytes: UnsafeRawBufferPointer, _ keepAlive: AnyObject?, _ count: Int, _ type: Datatype, to destination: Int, tag: Int, mode: Mode
+    ) throws -> Request {
+        _ = try checkDestination(destination, "sendInit")
+        try checkSendTag(tag, "sendInit")
+        _ = try TypedRegion(type, count: count, in: UnsafeMutableRawBufferPointer(mutating: bytes), "sendInit")
+        return Request(
+            runtime: runtime, persistent: .typedSend(self, bytes, count: count, type, keepAlive, destination: destination, tag: tag, mode.engineMode))
+    }
+
     // MARK: Receives
 
     /// Receives up to `count` instances of `datatype` into `buffer` (MPI_Recv with a datatype).

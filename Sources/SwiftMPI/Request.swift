@@ -36,6 +36,9 @@ public final class Request: @unchecked Sendable {
     enum Persistent {
         case send(Communicator, UnsafeRawBufferPointer, AnyObject?, destination: Int, tag: Int, SendMode)
         case receive(Communicator, UnsafeMutableRawBufferPointer, source: Int, tag: Int)
+        /// `count` instances of a datatype from the buffer (checked when the request was made).
+        case typedSend(Communicator, UnsafeRawBufferPointer, count: Int, Datatype, AnyObject?, destination: Int, tag: Int, SendMode)
+        case typedReceive(Communicator, UnsafeMutableRawBufferPointer, count: Int, Datatype, source: Int, tag: Int)
     }
 
     // Dynamic exclusivity checks on these cost more than the rest of a test of a completed request;
@@ -188,6 +191,11 @@ public final class Request: @unchecked Sendable {
             started = try communicator.startSend(bytes, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, "Request.start()")
         case .receive(let communicator, let buffer, let source, let tag):
             started = try communicator.startReceive(buffer, keepAlive: nil, from: source, tag: tag, "Request.start()")
+        case .typedSend(let communicator, let bytes, let count, let type, let keepAlive, let destination, let tag, let mode):
+            started = try communicator.startSend(
+                bytes, count: count, datatype: type, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, "Request.start()")
+        case .typedReceive(let communicator, let buffer, let count, let type, let source, let tag):
+            started = try communicator.startReceive(buffer, count: count, datatype: type, keepAlive: nil, from: source, tag: tag, "Request.start()")
         }
         // Take over the started request's state (it came from the pool and goes back to it empty).
         phase = started.phase

@@ -97,6 +97,17 @@ func datatypeTransfers(_ world: Communicator) throws {
                 try Request.waitAll(requests)
             }
             checkTyped(incoming, "a dropped datatype")
+            // Persistent requests with datatypes, started three times.
+            try incoming.withUnsafeMutableBufferPointer { buffer in
+                let receive = try world.recvInit(into: buffer, count: count, datatype: type, from: peer, tag: 11)
+                let send = try world.sendInit(grid, count: count, datatype: type, to: peer, tag: 11)
+                for _ in 0..<3 {
+                    buffer.update(repeating: -1)
+                    try Request.startAll([receive, send])
+                    try Request.waitAll([receive, send])
+                    require(Array(buffer) == target, "\(name): a persistent receive with a datatype")
+                }
+            }
             // sendrecvReplace with a datatype: the grid's datatype part swapped with the peer's.
             var mine = grid
             try world.sendrecvReplace(&mine, count: count, datatype: type, to: peer, sendTag: 10, from: peer, recvTag: 10)
@@ -129,6 +140,9 @@ func datatypeErrors(_ world: Communicator) throws {
     requireError(.invalidCount) { try world.send(grid, count: 2, datatype: column, to: peer, tag: 1) }
     var small = [Double](repeating: 0, count: 50)
     requireError(.invalidCount) { try world.recv(into: &small, count: 1, datatype: column, from: peer, tag: 1) }
+    try short.withUnsafeBufferPointer { buffer in
+        requireError(.invalidCount) { _ = try world.sendInit(buffer, count: 1, datatype: column, to: peer, tag: 1) }
+    }
     if world.rank == 0 {
         try world.send(grid, count: 1, datatype: column, to: peer, tag: 2)  // the first message that really goes
         try world.send([Int32](repeating: 7, count: 3), to: peer, tag: 3)
