@@ -2,7 +2,8 @@
 # libfuzzer.sh -- libFuzzer over the parsers of outside bytes (Tests/LibFuzzer/FuzzTargets.swift: key-value
 # requests and responses, daemon link frames and launch specs, the launch environment, packets a peer
 # hands the engine, Slurm's process mapping, verbs addresses, the authentication handshake over a
-# socket pair, swiftmpirun's command line, --host lists and hostfiles, Slurm's per-node task counts),
+# socket pair, swiftmpirun's command line, --host lists and hostfiles, Slurm's per-node task counts,
+# and derived datatypes built from random parameters, checked against a naive model),
 # built with -sanitize=fuzzer,address.
 # Each target starts from its seeds and Tests/FuzzCorpus/<target>/ and runs RUNS inputs.
 #
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/../.."
 runs=${1:-1000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(kv-request kv-response link-frame environment engine-packets pmi2-mapping verbs-address handshake launcher-flags hosts slurm-counts)
+[ ${#targets[@]} -gt 0 ] || targets=(kv-request kv-response link-frame environment engine-packets pmi2-mapping verbs-address handshake launcher-flags hosts slurm-counts datatypes)
 swift build --product swiftmpi-fuzz >/dev/null    # the plain build writes the seeds
 swift build -c release --product swiftmpi-fuzz --scratch-path .build/libfuzzer \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -DSWIFTMPI_LIBFUZZER -Xswiftc -enable-testing >/dev/null
