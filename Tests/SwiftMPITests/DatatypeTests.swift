@@ -136,6 +136,13 @@ struct DatatypeTests {
         #expect(refused { try .subarray(sizes: [4], subsizes: [3], starts: [2], of: double) })
         #expect(refused { try .darray(size: 3, rank: 0, globalSizes: [4], distributions: [.block()], processGrid: [2], of: double) })
         #expect(refused { try double.resized(lowerBound: 0, extent: -8) })
+        // A record of two separate fields repeated 2^40 times would flatten to 2^41 runs: refused at
+        // once rather than flattened until memory runs out; the same for signatures that alternate.
+        let record = try! Datatype.structure([(offset: 0, count: 1, type: int32), (offset: 8, count: 1, type: double)])
+        #expect(refused { try .contiguous(count: 1 << 40, of: record) })
+        let packedRecord = try! Datatype.structure([(offset: 0, count: 1, type: int32), (offset: 4, count: 1, type: Datatype(Int16.self))])
+        #expect(packedRecord.map.blocks.count == 1 && packedRecord.map.signature.count == 2)
+        #expect(refused { try .vector(count: 1 << 40, blockLength: 1, stride: 1, of: packedRecord) })
     }
 
     @Test("status counts whole instances and primitive elements (MPI_Get_count, MPI_Get_elements)")

@@ -191,8 +191,12 @@ public struct Datatype: Sendable, CustomStringConvertible {
             lower = min(lower, fieldLower)
             upper = max(upper, fieldUpper)
             alignment = max(alignment, map.alignment)
-            builder.append(map, at: field.displacement, count: field.count, stride: step)
-            signature.append(map.signature, times: field.count)
+            do {
+                try builder.append(map, at: field.displacement, count: field.count, stride: step)
+                try signature.append(map.signature, times: field.count)
+            } catch {
+                throw MPIError(.invalidDatatype, "\(summary): \(error.message)")
+            }
         }
         if lower == Int.max { (lower, upper) = (0, 0) }
         if alignToLargestField && alignment > 1 {

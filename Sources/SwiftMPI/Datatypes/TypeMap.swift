@@ -199,9 +199,14 @@ struct BlockBuilder {
         blocks[blocks.count - 1] = last
     }
 
+    /// The most runs a flattened block list or signature may hold (~128 MiB of blocks): a type
+    /// that would need more — a record of several fields repeated a billion times — is refused
+    /// instead of flattened until memory runs out.
+    static let maxRuns = 1 << 22
+
     /// Appends `count` copies of `map`'s blocks, the first at `displacement` and each next `stride`
-    /// bytes further.
-    mutating func append(_ map: TypeMap, at displacement: Int, count: Int, stride: Int) {
+    /// bytes further. Throws (a bare message) when the copies would pass ``maxRuns``.
+    mutating func append(_ map: TypeMap, at displacement: Int, count: Int, stride: Int) throws(MPIError) {
         guard count > 0 else { return }
         if map.blocks.count == 1 {
             let only = map.blocks[0]
@@ -213,6 +218,10 @@ struct BlockBuilder {
                 append(TypeBlock(offset: displacement + only.offset, length: only.length, count: only.count * count, stride: only.stride))
                 return
             }
+        }
+        let (runs, overflow) = count.multipliedReportingOverflow(by: map.blocks.count)
+        guard !overflow, blocks.count + runs <= Self.maxRuns else {
+            throw MPIError(.invalidDatatype, "it flattens to more than \(Self.maxRuns) separate runs of data")
         }
         for copy in 0..<count {
             for block in map.blocks {
@@ -228,11 +237,15 @@ struct BlockBuilder {
 struct SignatureBuilder {
     private(set) var pieces: [SignaturePiece] = []
 
-    mutating func append(_ signature: [SignaturePiece], times: Int) {
+    mutating func append(_ signature: [SignaturePiece], times: Int) throws(MPIError) {
         guard times > 0 else { return }
         if signature.count == 1 {
             append(SignaturePiece(elementSize: signature[0].elementSize, count: signature[0].count * times))
             return
+        }
+        let (pieces, overflow) = times.multipliedReportingOverflow(by: signature.count)
+        guard !overflow, self.pieces.count + pieces <= BlockBuilder.maxRuns else {
+            throw MPIError(.invalidDatatype, "its signature alternates element sizes more than \(BlockBuilder.maxRuns) times")
         }
         for _ in 0..<times { for piece in signature { append(piece) } }
     }
