@@ -64,7 +64,8 @@ extension Communicator {
         try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .standard, "isend")
     }
 
-    /// Nonblocking send from a slice (its start is the origin); the request keeps it alive.
+    /// Nonblocking send from a slice (its start is the origin); the request keeps a copy of the slice
+    /// (an array of its elements) until it completes.
     public func isend<T: BitwiseCopyable>(_ values: ArraySlice<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws -> Request {
         try startTypedSend(ArrayBox(Array(values)), count, datatype, to: destination, tag: tag, mode: .standard, "isend")
     }

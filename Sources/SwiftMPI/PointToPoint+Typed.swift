@@ -60,9 +60,7 @@ extension Communicator {
         let started = try runtime.withEngine(call) { engine in
             engine.send(region, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
         }
-        guard let operation = started else { return }
-        try runtime.wait(call) { _ in operation.isComplete }
-        try runtime.withEngine(call) { $0.recycle(operation) }
+        try finishBlockingSend(started, call)
     }
 
     func startSend(_ region: TypedRegion, keepAlive: AnyObject?, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString) throws -> Request {

@@ -18,6 +18,12 @@ extension Communicator {
         let started = try runtime.withEngine(call) { engine in
             engine.send(bytes, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
         }
+        try finishBlockingSend(started, call)
+    }
+
+    /// Waits for a blocking send the engine started (nil: already complete) and recycles it.
+    @inline(__always)
+    func finishBlockingSend(_ started: SendOperation?, _ call: StaticString) throws {
         guard let operation = started else { return }
         try runtime.wait(call) { _ in operation.isComplete }
         try runtime.withEngine(call) { $0.recycle(operation) }

@@ -237,24 +237,26 @@ public final class SharedMemoryTransport: Transport {
     public func readSegments(
         from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
     ) -> BulkResult {
-        guard !local.isEmpty || !remote.isEmpty else { return .completed }
-        // MemorySegment and cshims_segment are both two 8-byte words, address first (iovec's layout).
-        let error = local.withMemoryRebound(to: cshims_segment.self) { local in
-            remote.withMemoryRebound(to: cshims_segment.self) { remote in
-                cshims_cma_readv(pid(of: peer), local.baseAddress, local.count, remote.baseAddress, remote.count)
-            }
-        }
-        return Self.result(error)
+        segments(peer, local, remote, cshims_cma_readv)
     }
 
     /// Copies scattered local memory into scattered memory of `peer` with one process_vm_writev.
     public func writeSegments(
         to peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, from local: UnsafeMutableBufferPointer<MemorySegment>
     ) -> BulkResult {
+        segments(peer, local, remote, cshims_cma_writev)
+    }
+
+    /// Hands both segment lists to `copy` (cshims_cma_readv or cshims_cma_writev) for `peer`.
+    private func segments(
+        _ peer: Int, _ local: UnsafeMutableBufferPointer<MemorySegment>, _ remote: UnsafeMutableBufferPointer<MemorySegment>,
+        _ copy: (pid_t, UnsafeMutablePointer<cshims_segment>?, Int, UnsafeMutablePointer<cshims_segment>?, Int) -> Int32
+    ) -> BulkResult {
         guard !local.isEmpty || !remote.isEmpty else { return .completed }
+        // MemorySegment and cshims_segment are both two 8-byte words, address first (iovec's layout).
         let error = local.withMemoryRebound(to: cshims_segment.self) { local in
             remote.withMemoryRebound(to: cshims_segment.self) { remote in
-                cshims_cma_writev(pid(of: peer), local.baseAddress, local.count, remote.baseAddress, remote.count)
+                copy(pid(of: peer), local.baseAddress, local.count, remote.baseAddress, remote.count)
             }
         }
         return Self.result(error)

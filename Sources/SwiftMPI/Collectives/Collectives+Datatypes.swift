@@ -20,7 +20,7 @@ extension Communicator {
     private func bcast(_ bytes: UnsafeMutableRawBufferPointer, count: Int, datatype: Datatype, root: Int) throws {
         try checkRoot(root, "bcast")
         let region = try TypedRegion(datatype, count: count, in: bytes, "bcast")
-        var packed = rank == root ? packed(region) : [UInt8](repeating: 0, count: region.byteCount)
+        var packed = rank == root ? region.packed() : [UInt8](repeating: 0, count: region.byteCount)
         try bcast(&packed, root: root)
         if rank != root { unpack(packed, into: region) }
     }
@@ -32,7 +32,7 @@ extension Communicator {
         _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype, root: Int
     ) throws {
         try checkRoot(root, "gather")
-        let mine = try values.withUnsafeBytes { try packed(TypedRegion(datatype, count: count, in: .init(mutating: $0), "gather")) }
+        let mine = try values.withUnsafeBytes { try TypedRegion(datatype, count: count, in: .init(mutating: $0), "gather").packed() }
         let received = try gather(mine, root: root)
         guard let received else { return }
         try buffer.withUnsafeMutableBytes { bytes in
@@ -49,7 +49,7 @@ extension Communicator {
         try checkRoot(root, "scatter")
         let all =
             rank == root
-            ? try values.withUnsafeBytes { try packed(TypedRegion(datatype, count: try instances(count, "scatter"), in: .init(mutating: $0), "scatter")) }
+            ? try values.withUnsafeBytes { try TypedRegion(datatype, count: try instances(count, "scatter"), in: .init(mutating: $0), "scatter").packed() }
             : []
         let part = try scatter(all, root: root)
         try buffer.withUnsafeMutableBytes { bytes in
@@ -62,7 +62,7 @@ extension Communicator {
     public func allgather<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype
     ) throws {
-        let mine = try values.withUnsafeBytes { try packed(TypedRegion(datatype, count: count, in: .init(mutating: $0), "allgather")) }
+        let mine = try values.withUnsafeBytes { try TypedRegion(datatype, count: count, in: .init(mutating: $0), "allgather").packed() }
         let received = try allgather(mine)
         try buffer.withUnsafeMutableBytes { bytes in
             try unpack(received, into: TypedRegion(receiveType, count: try instances(receiveCount, "allgather"), in: bytes, "allgather"), "allgather")
@@ -74,7 +74,9 @@ extension Communicator {
     public func alltoall<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype
     ) throws {
-        let all = try values.withUnsafeBytes { try packed(TypedRegion(datatype, count: try instances(count, "alltoall"), in: .init(mutating: $0), "alltoall")) }
+        let all = try values.withUnsafeBytes {
+            try TypedRegion(datatype, count: try instances(count, "alltoall"), in: .init(mutating: $0), "alltoall").packed()
+        }
         let received = try alltoall(all)
         try buffer.withUnsafeMutableBytes { bytes in
             try unpack(received, into: TypedRegion(receiveType, count: try instances(receiveCount, "alltoall"), in: bytes, "alltoall"), "alltoall")
@@ -88,8 +90,6 @@ extension Communicator {
         guard !overflow else { throw MPIError(.invalidCount, "\(call): \(count) instances × \(size) ranks overflows") }
         return total
     }
-
-    private func packed(_ region: TypedRegion) -> [UInt8] { region.packed() }
 
     private func unpack(_ bytes: [UInt8], into region: TypedRegion) {
         bytes.withUnsafeBytes { if let base = $0.baseAddress { region.unpack(0..<min(bytes.count, region.byteCount), from: base) } }

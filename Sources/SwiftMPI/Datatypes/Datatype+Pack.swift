@@ -48,25 +48,29 @@ extension Datatype {
     }
 
     private func pack(_ source: UnsafeRawBufferPointer, count: Int, into bytes: inout [UInt8], position: inout Int) throws(MPIError) {
-        let region = try TypedRegion(self, count: count, in: UnsafeMutableRawBufferPointer(mutating: source), "pack")
-        let total = region.byteCount
-        guard position >= 0, position <= bytes.count, total <= bytes.count - position else {
-            throw MPIError(.invalidCount, "pack: \(total) bytes at position \(position) do not fit the \(bytes.count)-byte output")
-        }
+        let region = try checkedRegion(UnsafeMutableRawBufferPointer(mutating: source), count: count, packed: bytes.count, at: position, "pack")
         let start = position
-        bytes.withUnsafeMutableBytes { region.pack(0..<total, into: $0.baseAddress! + start) }
-        position += total
+        bytes.withUnsafeMutableBytes { region.pack(0..<region.byteCount, into: $0.baseAddress! + start) }
+        position += region.byteCount
     }
 
     private func unpack(_ bytes: [UInt8], position: inout Int, into target: UnsafeMutableRawBufferPointer, count: Int) throws(MPIError) {
-        let region = try TypedRegion(self, count: count, in: target, "unpack")
-        let total = region.byteCount
-        guard position >= 0, position <= bytes.count, total <= bytes.count - position else {
-            throw MPIError(.invalidCount, "unpack: \(total) bytes needed at position \(position), but the input has \(bytes.count) bytes")
-        }
+        let region = try checkedRegion(target, count: count, packed: bytes.count, at: position, "unpack")
         let start = position
-        bytes.withUnsafeBytes { region.unpack(0..<total, from: $0.baseAddress! + start) }
-        position += total
+        bytes.withUnsafeBytes { region.unpack(0..<region.byteCount, from: $0.baseAddress! + start) }
+        position += region.byteCount
+    }
+
+    /// `count` instances in `buffer`, checked to lie inside it and to fit the `packed`-byte array
+    /// from `position`.
+    private func checkedRegion(
+        _ buffer: UnsafeMutableRawBufferPointer, count: Int, packed: Int, at position: Int, _ call: StaticString
+    ) throws(MPIError) -> TypedRegion {
+        let region = try TypedRegion(self, count: count, in: buffer, call)
+        guard position >= 0, position <= packed, region.byteCount <= packed - position else {
+            throw MPIError(.invalidCount, "\(call): \(region.byteCount) bytes at position \(position) do not fit the \(packed) packed bytes")
+        }
+        return region
     }
 }
 

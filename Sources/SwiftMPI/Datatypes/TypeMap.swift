@@ -50,8 +50,10 @@ final class TypeMap: @unchecked Sendable {
     let signature: [SignaturePiece]
     /// How the type was built, for error messages ("vector(count: 4, blockLength: 1, stride: 8, of: Double)").
     let summary: String
-    /// See ``isDense``; stored, as typed calls ask on every message.
-    let dense: Bool
+    /// True when `count` instances from the origin are the single byte range starting at
+    /// `blocks[0].offset`: the data fills its extent with no gap (a predefined type, a contiguous
+    /// type of one). Such data is sent as plain bytes. Stored: typed calls ask on every message.
+    let isDense: Bool
     /// The size of every primitive element when they are all one size, else 0.
     let uniformElementSize: Int
 
@@ -82,7 +84,7 @@ final class TypeMap: @unchecked Sendable {
         self.alignment = alignment
         self.signature = signature
         self.summary = summary
-        self.dense = blocks.count == 1 && blocks[0].count == 1 && blocks[0].length == upperBound - lowerBound
+        self.isDense = blocks.count == 1 && blocks[0].count == 1 && blocks[0].length == upperBound - lowerBound
         self.uniformElementSize = signature.count == 1 ? signature[0].elementSize : 0
     }
 
@@ -90,11 +92,6 @@ final class TypeMap: @unchecked Sendable {
 
     /// MPI's extent: the distance between consecutive instances in a buffer.
     var extent: Int { upperBound - lowerBound }
-
-    /// True when `count` instances from the origin are the single byte range starting at
-    /// `blocks[0].offset`: the data fills its extent with no gap (a predefined type, a contiguous
-    /// type of one). Such data is sent as plain bytes.
-    var isDense: Bool { dense }
 
     /// The average bytes of one contiguous run of data (how well scattered copies pay off).
     var averageRunLength: Int {

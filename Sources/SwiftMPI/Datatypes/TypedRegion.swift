@@ -37,7 +37,7 @@ struct TypedRegion {
     @inline(__always)
     static func denseBytes(_ type: Datatype, count: Int, in buffer: UnsafeRawBufferPointer, _ call: StaticString) throws(MPIError) -> UnsafeRawBufferPointer? {
         let map = type.map
-        guard map.dense || map.size == 0, count >= 0 else { return nil }
+        guard map.isDense || map.size == 0, count >= 0 else { return nil }
         let start = map.trueLowerBound, (bytes, overflow) = map.size.multipliedReportingOverflow(by: count)
         guard !overflow, start >= 0, bytes <= buffer.count - start || bytes == 0 else {
             throw MPIError(

@@ -132,24 +132,38 @@ extension Engine {
         return false
     }
 
-    /// Sender: helps with a shared copy of its message `header.senderOperation`; true when it copied
-    /// a chunk. Anything that does not fit the waiting send is ignored.
+    /// Sender: helps with a shared copy of its message `header.senderOperation`: writes the chunks it
+    /// claims into the receiver's buffer — contiguous bytes with one write each, or for a datatype
+    /// message (the receiver published its layout) the chunk's range of the packed stream with
+    /// scattered writes, both sides walked as layouts. True when it copied a chunk; anything that
+    /// does not fit the waiting send (or a receiver layout that does not cover it) is ignored.
     private func helpCopy(_ header: MatchHeader, from peer: Int) -> Bool {
         guard sharedCopyAllowed, let operation = waitingSends.lookup(header.senderOperation), operation.destination == peer,
-            operation.region == nil || header.receiverOperation == Self.layoutPublished,
             let area = routes.sharedArea(ofPeer: peer), let base = SharedArea.copyDescriptor(Int(header.context), in: area)
         else { return false }
-        if header.receiverOperation == Self.layoutPublished { return helpScatteredCopy(header, operation, CopyDescriptor(base: base), to: peer) }
-        let total = operation.bytes.count
+        let total = operation.byteCount
         let chunkBytes = Int(header.tag), chunkCount = Int(header.flags)
         guard chunkBytes > 0, total > 0, chunkCount == (total + chunkBytes - 1) / chunkBytes, header.length != 0 else { return false }
         let descriptor = CopyDescriptor(base: base)
+        let write: (Range<Int>) -> Bool
+        if header.receiverOperation == Self.layoutPublished {
+            guard let regions = scatteredHelpRegions(operation, descriptor.layout, receiverOrigin: header.length, total: total, peer: peer) else {
+                return false
+            }
+            write = { self.scatteredCopy(local: regions.local, remote: regions.remote, range: $0, peer: peer, write: true) == .completed }
+        } else {
+            guard operation.region == nil else { return false }
+            write = { range in
+                let source = UnsafeRawBufferPointer(rebasing: operation.bytes[range])
+                return self.routes.write(to: peer, remote: RemoteMemory(address: header.length &+ UInt64(range.lowerBound)), from: source, token: 0)
+                    == .completed
+            }
+        }
         let generation = UInt32(bitPattern: header.source)
         var copied = false
         while let chunk = descriptor.claim(generation: generation, chunkCount: chunkCount) {
             let start = chunk * chunkBytes
-            let source = UnsafeRawBufferPointer(rebasing: operation.bytes[start..<min(total, start + chunkBytes)])
-            guard routes.write(to: peer, remote: RemoteMemory(address: header.length &+ UInt64(start)), from: source, token: 0) == .completed else {
+            guard write(start..<min(total, start + chunkBytes)) else {
                 descriptor.markFailed(chunk)
                 sharedCopyAllowed = false
                 helpRequests.removeAll()
@@ -162,35 +176,18 @@ extension Engine {
         return copied
     }
 
-    /// Sender: helps with a shared copy of a datatype message: writes its claimed chunks (ranges of
-    /// the packed stream) from its data into the receiver's, both walked as layouts, with scattered
-    /// writes. The receiver's layout comes from its segment and is checked before use.
-    private func helpScatteredCopy(_ header: MatchHeader, _ operation: SendOperation, _ descriptor: CopyDescriptor, to peer: Int) -> Bool {
-        let total = operation.byteCount
-        let chunkBytes = Int(header.tag), chunkCount = Int(header.flags)
-        let block = descriptor.layout
+    /// The sender's data and the receiver's, for helping with a datatype message; nil when the
+    /// route cannot write scattered memory or the layout the receiver published (in its segment:
+    /// untrusted) does not cover the message.
+    private func scatteredHelpRegions(
+        _ operation: SendOperation, _ block: TypeBlock, receiverOrigin: UInt64, total: Int, peer: Int
+    ) -> (local: TypedRegion, remote: TypedRegion)? {
         let (covered, overflow) = block.length.multipliedReportingOverflow(by: block.count)
-        guard chunkBytes > 0, total > 0, chunkCount == (total + chunkBytes - 1) / chunkBytes, header.length != 0,
-            block.length > 0, block.count > 0, !overflow, covered >= total, routes.capabilities[peer].maxWriteSegments > 0
-        else { return false }
+        guard block.length > 0, block.count > 0, !overflow, covered >= total, routes.capabilities[peer].maxWriteSegments > 0 else { return nil }
         let receiverMap = TypeMap(
             blocks: [block], lowerBound: 0, upperBound: max(0, block.span.high), alignment: 1, signature: [], summary: "rank \(peer)'s receive")
-        let remote = TypedRegion(unchecked: UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: header.length)), map: receiverMap, count: 1)
+        let remote = TypedRegion(unchecked: UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: receiverOrigin)), map: receiverMap, count: 1)
         let local = operation.region ?? TypedRegion(contiguous: UnsafeMutableRawPointer(mutating: operation.bytes.baseAddress), byteCount: total)
-        let generation = UInt32(bitPattern: header.source)
-        var copied = false
-        while let chunk = descriptor.claim(generation: generation, chunkCount: chunkCount) {
-            let start = chunk * chunkBytes
-            guard scatteredCopy(local: local, remote: remote, range: start..<min(total, start + chunkBytes), peer: peer, write: true) == .completed else {
-                descriptor.markFailed(chunk)
-                sharedCopyAllowed = false
-                helpRequests.removeAll()
-                return true
-            }
-            descriptor.finish()
-            sharedCopyCounts.chunksWritten += 1
-            copied = true
-        }
-        return copied
+        return (local, remote)
     }
 }
