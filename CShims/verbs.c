@@ -166,6 +166,7 @@ struct cshims_verbs_endpoint {
     uint32_t max_message;
     int max_qp_rd_atom;
     int max_qp_init_rd_atom;
+    int max_sge;
     cshims_verbs_address address;
 };
 
@@ -261,6 +262,8 @@ int cshims_verbs_open(const char *device, int port, int gid_index, int cq_depth,
     endpoint->max_message = chosen_port.max_msg_sz;
     endpoint->max_qp_rd_atom = attributes.max_qp_rd_atom;
     endpoint->max_qp_init_rd_atom = attributes.max_qp_init_rd_atom;
+    endpoint->max_sge = attributes.max_sge < CSHIMS_VERBS_MAX_SGE ? attributes.max_sge : CSHIMS_VERBS_MAX_SGE;
+    if (endpoint->max_sge < 1) endpoint->max_sge = 1;
     cshims_verbs_address *address = &endpoint->address;
     address->port_number = chosen_port_number;
     address->lid = chosen_port.lid;
@@ -318,7 +321,7 @@ void cshims_verbs_close(cshims_verbs_endpoint *endpoint) {
 uint32_t cshims_verbs_max_message(const cshims_verbs_endpoint *endpoint) { return endpoint->max_message; }
 
 int cshims_verbs_create_qp(cshims_verbs_endpoint *endpoint, int send_depth, int receive_depth, int max_inline,
-                           void **qp_out, uint32_t *qp_number_out, uint32_t *max_inline_out) {
+                           void **qp_out, uint32_t *qp_number_out, uint32_t *max_inline_out, uint32_t *max_sge_out) {
     struct ibv_qp_init_attr init;
     memset(&init, 0, sizeof init);
     init.send_cq = endpoint->cq;
@@ -327,7 +330,7 @@ int cshims_verbs_create_qp(cshims_verbs_endpoint *endpoint, int send_depth, int 
     init.sq_sig_all = 0;
     init.cap.max_send_wr = (uint32_t)send_depth;
     init.cap.max_recv_wr = (uint32_t)receive_depth;
-    init.cap.max_send_sge = 1;
+    init.cap.max_send_sge = (uint32_t)endpoint->max_sge;
     init.cap.max_recv_sge = 1;
     init.cap.max_inline_data = (uint32_t)max_inline;
     errno = 0;
@@ -336,10 +339,16 @@ int cshims_verbs_create_qp(cshims_verbs_endpoint *endpoint, int send_depth, int 
         init.cap.max_inline_data = 0;
         qp = verbs.create_qp(endpoint->pd, &init);
     }
+    if (!qp && init.cap.max_send_sge > 1) {  // nor several entries: one each
+        init.cap.max_send_sge = 1;
+        qp = verbs.create_qp(endpoint->pd, &init);
+    }
     if (!qp) return errno ? errno : ENOMEM;
     *qp_out = qp;
     *qp_number_out = qp->qp_num;
     *max_inline_out = init.cap.max_inline_data;
+    uint32_t granted = init.cap.max_send_sge;  // the provider may raise it; never above what is asked here
+    *max_sge_out = granted < 1 ? 1 : granted > CSHIMS_VERBS_MAX_SGE ? CSHIMS_VERBS_MAX_SGE : granted;
     return 0;
 }
 
@@ -438,6 +447,31 @@ int cshims_verbs_post_read(void *qp, uint64_t wr_id, void *local, uint32_t lengt
     return ibv_post_send(qp, &wr, &bad);
 }
 
+int cshims_verbs_post_read_list(void *qp, uint64_t wr_id, const struct cshims_segment *local, int count, uint32_t lkey,
+                                uint64_t remote, uint32_t rkey) {
+    if (count < 1 || count > CSHIMS_VERBS_MAX_SGE) return EINVAL;
+    struct ibv_sge sge[CSHIMS_VERBS_MAX_SGE];
+    uint64_t total = 0;
+    for (int i = 0; i < count; i++) {
+        if (local[i].length == 0 || local[i].length > UINT32_MAX) return EINVAL;
+        sge[i].addr = local[i].address;
+        sge[i].length = (uint32_t)local[i].length;
+        sge[i].lkey = lkey;
+        total += local[i].length;
+    }
+    if (total > UINT32_MAX) return EINVAL;
+    struct ibv_send_wr wr, *bad = NULL;
+    memset(&wr, 0, sizeof wr);
+    wr.wr_id = wr_id;
+    wr.sg_list = sge;
+    wr.num_sge = count;
+    wr.opcode = IBV_WR_RDMA_READ;
+    wr.send_flags = IBV_SEND_SIGNALED;
+    wr.wr.rdma.remote_addr = remote;
+    wr.wr.rdma.rkey = rkey;
+    return ibv_post_send(qp, &wr, &bad);
+}
+
 int cshims_verbs_post_receive(void *qp, uint64_t wr_id, void *address, uint32_t length, uint32_t lkey) {
     struct ibv_sge sge = {.addr = (uintptr_t)address, .length = length, .lkey = lkey};
     struct ibv_recv_wr wr, *bad = NULL;
@@ -494,8 +528,8 @@ int cshims_verbs_open(const char *device, int port, int gid_index, int cq_depth,
 void cshims_verbs_close(cshims_verbs_endpoint *endpoint) { (void)endpoint; }
 uint32_t cshims_verbs_max_message(const cshims_verbs_endpoint *endpoint) { (void)endpoint; return 0; }
 int cshims_verbs_create_qp(cshims_verbs_endpoint *endpoint, int send_depth, int receive_depth, int max_inline,
-                           void **qp_out, uint32_t *qp_number_out, uint32_t *max_inline_out) {
-    (void)endpoint; (void)send_depth; (void)receive_depth; (void)max_inline; (void)qp_out; (void)qp_number_out; (void)max_inline_out;
+                           void **qp_out, uint32_t *qp_number_out, uint32_t *max_inline_out, uint32_t *max_sge_out) {
+    (void)endpoint; (void)send_depth; (void)receive_depth; (void)max_inline; (void)qp_out; (void)qp_number_out; (void)max_inline_out; (void)max_sge_out;
     return ENOTSUP;
 }
 int cshims_verbs_connect_qp(cshims_verbs_endpoint *endpoint, void *qp, const cshims_verbs_address *remote,
@@ -517,6 +551,11 @@ int cshims_verbs_post_send(void *qp, uint64_t wr_id, const void *address, uint32
 }
 int cshims_verbs_post_read(void *qp, uint64_t wr_id, void *local, uint32_t length, uint32_t lkey, uint64_t remote, uint32_t rkey) {
     (void)qp; (void)wr_id; (void)local; (void)length; (void)lkey; (void)remote; (void)rkey;
+    return ENOTSUP;
+}
+int cshims_verbs_post_read_list(void *qp, uint64_t wr_id, const struct cshims_segment *local, int count, uint32_t lkey,
+                                uint64_t remote, uint32_t rkey) {
+    (void)qp; (void)wr_id; (void)local; (void)count; (void)lkey; (void)remote; (void)rkey;
     return ENOTSUP;
 }
 int cshims_verbs_post_receive(void *qp, uint64_t wr_id, void *address, uint32_t length, uint32_t lkey) {

@@ -306,10 +306,16 @@ void cshims_verbs_close(cshims_verbs_endpoint *endpoint);
 /// The largest message one work request may carry on this port (`max_msg_sz`).
 uint32_t cshims_verbs_max_message(const cshims_verbs_endpoint *endpoint);
 
-/// Creates a Reliable Connected queue pair on the endpoint's completion queue. `*max_inline_out` is
-/// the inline size the provider granted (0 if none). Returns 0 or an errno.
+/// The most scatter/gather entries one RDMA READ work request of SwiftMPI carries (the device's
+/// limit may be lower: `cshims_verbs_create_qp` reports what a queue pair got).
+#define CSHIMS_VERBS_MAX_SGE 16
+
+/// Creates a Reliable Connected queue pair on the endpoint's completion queue, asking for the
+/// device's scatter/gather limit up to CSHIMS_VERBS_MAX_SGE entries per send-queue work request.
+/// `*max_inline_out` is the inline size the provider granted (0 if none), `*max_sge_out` the entries
+/// per work request (at least 1). Returns 0 or an errno.
 int cshims_verbs_create_qp(cshims_verbs_endpoint *endpoint, int send_depth, int receive_depth, int max_inline,
-                           void **qp_out, uint32_t *qp_number_out, uint32_t *max_inline_out);
+                           void **qp_out, uint32_t *qp_number_out, uint32_t *max_inline_out, uint32_t *max_sge_out);
 /// Moves a queue pair through INIT, RTR and RTS towards `remote`'s queue pair (retries: 7, RNR
 /// retries: infinite). Returns 0 or an errno with a reason naming the failed step.
 int cshims_verbs_connect_qp(cshims_verbs_endpoint *endpoint, void *qp, const cshims_verbs_address *remote,
@@ -333,6 +339,12 @@ void cshims_verbs_deregister(void *mr);
 int cshims_verbs_post_send(void *qp, uint64_t wr_id, const void *address, uint32_t length, uint32_t lkey, int inline_data);
 /// Posts a signaled RDMA READ of `length` bytes from (`remote`, `rkey`) into `local`. Returns 0 or an errno.
 int cshims_verbs_post_read(void *qp, uint64_t wr_id, void *local, uint32_t length, uint32_t lkey, uint64_t remote, uint32_t rkey);
+/// Posts a signaled RDMA READ of the contiguous remote range at (`remote`, `rkey`) into the `count`
+/// local pieces `local` (1 ≤ count ≤ the queue pair's max_sge), in order, all registered under `lkey`;
+/// the range's length is the pieces' total (at most 4 GiB − 1). Returns 0 or an errno (EINVAL for a
+/// bad count or length).
+int cshims_verbs_post_read_list(void *qp, uint64_t wr_id, const struct cshims_segment *local, int count, uint32_t lkey,
+                                uint64_t remote, uint32_t rkey);
 /// Posts one receive buffer. Returns 0 or an errno.
 int cshims_verbs_post_receive(void *qp, uint64_t wr_id, void *address, uint32_t length, uint32_t lkey);
 

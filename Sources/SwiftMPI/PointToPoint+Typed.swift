@@ -84,8 +84,23 @@ extension Communicator {
         if let bytes = region.contiguousBytes {
             return try checkedSignature(blockingReceive(bytes, from: source, tag: tag, call), region, call)
         }
-        let request = try startReceive(region, keepAlive: nil, from: source, tag: tag, call)
-        return try request.wait()
+        guard try checkSource(source, call) else { return .procNull }
+        try checkReceiveTag(tag, call)
+        let operation = try runtime.withEngine(call) { engine in
+            let operation = engine.makeReceive()
+            configure(operation, region: region, source: source, tag: tag)
+            engine.postReceive(operation)
+            return operation
+        }
+        return try finishBlockingReceive(operation, call)
+    }
+
+    /// Sets a pooled receive up for a non-contiguous region.
+    private func configure(_ operation: ReceiveOperation, region: TypedRegion, source: Int, tag: Int) {
+        operation.region = region
+        operation.buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)  // a pooled operation keeps its last one
+        operation.pattern = pattern(source: source, tag: tag)
+        operation.peer = source == MPI.anySource ? -1 : worldRank(source)
     }
 
     func startReceive(_ region: TypedRegion, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString) throws -> Request {
@@ -98,10 +113,7 @@ extension Communicator {
         try checkReceiveTag(tag, call)
         return try runtime.withEngine(call) { engine in
             let operation = engine.makeReceive()
-            operation.region = region
-            operation.buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)  // a pooled operation keeps its last one
-            operation.pattern = pattern(source: source, tag: tag)
-            operation.peer = source == MPI.anySource ? -1 : worldRank(source)
+            configure(operation, region: region, source: source, tag: tag)
             if keepAlive != nil { operation.keepAlive = keepAlive }
             engine.postReceive(operation)
             return Request.make(engine, receive: operation)

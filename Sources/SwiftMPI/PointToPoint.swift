@@ -75,6 +75,12 @@ extension Communicator {
             engine.postReceive(operation)
             return operation
         }
+        return try finishBlockingReceive(operation, call)
+    }
+
+    /// Waits for a posted pooled receive, returns it to the pool and reports its status or error
+    /// (the tail shared by contiguous and typed blocking receives: no request is made).
+    func finishBlockingReceive(_ operation: ReceiveOperation, _ call: StaticString) throws -> Status {
         do {
             try runtime.wait(call) { _ in operation.isComplete }
         } catch {

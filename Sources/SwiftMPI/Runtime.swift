@@ -305,9 +305,13 @@ final class Runtime: @unchecked Sendable {
             let engine = runtime.engine
             report(
                 "rank \(runtime.rank): shared copies received \(engine.sharedCopyCounts.received) (chunks read \(engine.sharedCopyCounts.chunksRead)), "
-                    + "chunks written for receivers \(engine.sharedCopyCounts.chunksWritten); datatype messages read scattered "
-                    + "\(engine.typedCounts.scatteredReads), packed fragments sent \(engine.typedCounts.packedFragments)"
+                    + "chunks written for receivers \(engine.sharedCopyCounts.chunksWritten)"
             )
+        }
+        if runtime.debug {
+            let counts = runtime.engine.typedCounts
+            report(
+                "rank \(runtime.rank): datatype messages read scattered \(counts.scatteredReads), packed fragments sent \(counts.packedFragments)")
         }
         if runtime.debug {
             for line in runtime.engine.routes.statistics { report("rank \(runtime.rank): \(line)") }

@@ -148,7 +148,8 @@ public final class LoopbackTransport: Transport {
 
     /// Copies scattered exposed memory into scattered local memory at once.
     public func readSegments(
-        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
+        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, key: UInt32, into local: UnsafeMutableBufferPointer<MemorySegment>,
+        token: UInt32
     ) -> BulkResult {
         guard !isDisconnected(peer) else { return .failed(errno: ESRCH) }
         return copySegments(from: remote, into: local)

@@ -235,7 +235,8 @@ public final class SharedMemoryTransport: Transport {
 
     /// Copies scattered memory of `peer` into scattered local memory with one process_vm_readv.
     public func readSegments(
-        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
+        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, key: UInt32, into local: UnsafeMutableBufferPointer<MemorySegment>,
+        token: UInt32
     ) -> BulkResult {
         segments(peer, local, remote, cshims_cma_readv)
     }

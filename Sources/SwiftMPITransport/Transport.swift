@@ -67,18 +67,22 @@ public protocol Transport: AnyObject {
     func write(to peer: Int, remote: RemoteMemory, from local: UnsafeRawBufferPointer, token: UInt32) -> BulkResult
 
     /// Copies the bytes of `peer`'s memory listed in `remote`, in order, into the local pieces listed
-    /// in `local`, at once (a gather on one side, a scatter on the other: non-contiguous messages move
-    /// with one copy). Both lists cover the same number of bytes, at most
-    /// ``TransportCapabilities/maxReadSegments`` segments each; the transport may consume (modify) them.
-    /// The remote addresses are in memory the peer exposed (for transports that need no key: any of
-    /// its memory the peer announced).
+    /// in `local` (a gather on one side, a scatter on the other: non-contiguous messages move with one
+    /// copy): at once (``TransportCapabilities/peerRead`` ``BulkAccess/immediate``), or started and
+    /// reported by one ``TransportEvent/readCompleted(token:)`` when every piece is in place
+    /// (``BulkAccess/asynchronous``; the local pieces stay valid until then). Both lists cover the
+    /// same number of bytes, at most ``TransportCapabilities/maxReadSegments`` segments each; the
+    /// transport may consume (modify) them and keeps no reference to them after returning. The remote
+    /// pieces lie in memory the peer exposed with `key` (0 for transports that need no key, which
+    /// reach any memory the peer announced).
     func readSegments(
-        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
+        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, key: UInt32, into local: UnsafeMutableBufferPointer<MemorySegment>,
+        token: UInt32
     ) -> BulkResult
 
-    /// The other direction of ``readSegments(from:remote:into:)``: copies the local pieces listed in
-    /// `local`, in order, into the pieces of `peer`'s memory listed in `remote`, at once
-    /// (``TransportCapabilities/maxWriteSegments``).
+    /// The other direction of ``readSegments(from:remote:key:into:token:)``, at once only (transports
+    /// with ``BulkAccess/immediate`` writes): copies the local pieces listed in `local`, in order, into
+    /// the pieces of `peer`'s memory listed in `remote` (``TransportCapabilities/maxWriteSegments``).
     func writeSegments(
         to peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, from local: UnsafeMutableBufferPointer<MemorySegment>
     ) -> BulkResult
@@ -137,7 +141,7 @@ public struct TransportCapabilities: Sendable {
     public var sendsFromCallerMemory: Bool
     /// ``Transport/waitForInput(milliseconds:)`` can sleep until input arrives.
     public var canWaitForInput: Bool
-    /// The most segments a side that one ``Transport/readSegments(from:remote:into:)`` takes; 0 when
+    /// The most segments a side that one ``Transport/readSegments(from:remote:key:into:token:)`` takes; 0 when
     /// the transport cannot read scattered memory (then non-contiguous data is packed and streamed).
     public var maxReadSegments: Int
     /// The same for ``Transport/writeSegments(to:remote:from:)``; 0 when it cannot write scattered memory.
@@ -267,7 +271,8 @@ extension Transport {
 
     /// Unsupported unless the transport declares ``TransportCapabilities/maxReadSegments``.
     public func readSegments(
-        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
+        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, key: UInt32, into local: UnsafeMutableBufferPointer<MemorySegment>,
+        token: UInt32
     ) -> BulkResult {
         .unsupported
     }

@@ -124,6 +124,18 @@ public final class VerbsTransport: Transport {
         var posted = 0
         var completedChunks = 0
         var chunks: Int
+        /// A scattered read's work requests (empty for a contiguous read, whose chunks are
+        /// `maxReadChunk` slices of `local`): each a remote range and its run of `pieces`.
+        var requests: [ScatteredRequest] = []
+        var pieces: [cshims_segment] = []
+    }
+
+    /// One RDMA READ of a scattered read: `length` contiguous remote bytes at `remote` into
+    /// `pieceCount` local pieces from `firstPiece` of the job's list.
+    private struct ScatteredRequest {
+        var remote: UInt64
+        var firstPiece: Int
+        var pieceCount: Int
     }
 
     private enum WorkKind: UInt64 { case send = 0, receive = 1, read = 2 }
@@ -136,6 +148,8 @@ public final class VerbsTransport: Transport {
     private let psns: [UInt32]
     private let maxInline: Int
     private let maxReadChunk: Int
+    /// Scatter/gather entries per RDMA READ every queue pair accepts.
+    private let maxScatterEntries: Int
     private let cache: VerbsRegistrationCache
     private var receiveRegion: UnsafeMutableRawBufferPointer
     private var sendRegion: UnsafeMutableRawBufferPointer
@@ -149,10 +163,15 @@ public final class VerbsTransport: Transport {
     private var failures: [(peer: Int, reason: String)] = []
     private var creditDebtors: [Int] = []
 
-    /// Packets up to one send slot; RDMA READ of memory a peer registered, reported by an event.
+    /// Packets up to one send slot; RDMA READ of memory a peer registered, reported by an event,
+    /// contiguous or scattered (lists of up to 1024 pieces, cut into work requests of up to the queue
+    /// pairs' scatter/gather limit).
     public var capabilities: TransportCapabilities {
-        TransportCapabilities(name: "verbs", maxPayload: Self.maxPayload, peerRead: .asynchronous)
+        TransportCapabilities(name: "verbs", maxPayload: Self.maxPayload, peerRead: .asynchronous, maxReadSegments: Self.maxListSegments)
     }
+
+    /// The most pieces a side one ``readSegments(from:remote:key:into:token:)`` takes.
+    static let maxListSegments = 1024
 
     /// Registers `bytes` (a cache hit when the buffer was sent before) for peers' RDMA reads.
     public func expose(_ bytes: UnsafeRawBufferPointer) -> ExposedMemory? {
@@ -171,6 +190,55 @@ public final class VerbsTransport: Transport {
     /// Starts an RDMA READ of `local.count` bytes; ``TransportEvent/readCompleted(token:)`` follows.
     public func read(from peer: Int, remote: RemoteMemory, into local: UnsafeMutableRawBufferPointer, token: UInt32) -> BulkResult {
         read(from: peer, address: remote.address, key: remote.key, into: local, token: token) ? .started : .failed(errno: ENOMEM)
+    }
+
+    /// Starts the RDMA READs of a scattered read: each remote piece is read by work requests that
+    /// scatter it into up to ``maxScatterEntries`` local pieces; one
+    /// ``TransportEvent/readCompleted(token:)`` follows the last. The local pieces are registered as
+    /// one range (their lowest to highest byte: a cache hit when read into before).
+    public func readSegments(
+        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, key: UInt32, into local: UnsafeMutableBufferPointer<MemorySegment>,
+        token: UInt32
+    ) -> BulkResult {
+        guard let state = peers[peer], !state.failed else { return .failed(errno: ECONNRESET) }
+        guard remote.count <= Self.maxListSegments, local.count <= Self.maxListSegments else { return .failed(errno: EINVAL) }
+        var low = UInt64.max, high: UInt64 = 0, localBytes = 0, remoteBytes = 0
+        for piece in local where piece.length > 0 {
+            low = min(low, piece.address)
+            high = max(high, piece.address + UInt64(piece.length))
+            localBytes += piece.length
+        }
+        for piece in remote { remoteBytes += piece.length }
+        guard localBytes == remoteBytes else { return .failed(errno: EINVAL) }
+        guard localBytes > 0 else { return .completed }
+        let range = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: UInt(low)), count: Int(high - low))
+        guard case .success(let handle) = cache.acquire(range) else { return .failed(errno: ENOMEM) }
+        var requests: [ScatteredRequest] = [], pieces: [cshims_segment] = []
+        var localIndex = 0, localOffset = 0
+        for piece in remote {
+            var done = 0
+            while done < piece.length {
+                let first = pieces.count
+                var bytes = 0
+                while done + bytes < piece.length && pieces.count - first < maxScatterEntries && bytes < maxReadChunk {
+                    while local[localIndex].length == localOffset {  // skip finished (and empty) pieces
+                        localIndex += 1
+                        localOffset = 0
+                    }
+                    let length = min(local[localIndex].length - localOffset, piece.length - done - bytes, maxReadChunk - bytes)
+                    pieces.append(cshims_segment(address: local[localIndex].address + UInt64(localOffset), length: UInt64(length)))
+                    bytes += length
+                    localOffset += length
+                }
+                requests.append(ScatteredRequest(remote: piece.address + UInt64(done), firstPiece: first, pieceCount: pieces.count - first))
+                done += bytes
+            }
+        }
+        let job = ReadJob(
+            token: token, local: UnsafeMutableRawBufferPointer(mutating: range), remote: 0, key: key, lkey: handle.lkey, handle: handle,
+            chunks: requests.count, requests: requests, pieces: pieces)
+        start(job, state, peer: peer)
+        return .started
     }
 
     /// Reads that finished and queue pairs that failed.
@@ -214,13 +282,13 @@ public final class VerbsTransport: Transport {
         var made = [Peer?](repeating: nil, count: size)
         var numbers = [UInt32](repeating: 0, count: size)
         var startPSNs = [UInt32](repeating: 0, count: size)
-        var granted = UInt32.max
+        var granted = UInt32.max, entries = UInt32(CSHIMS_VERBS_MAX_SGE)
         for peer in peerCandidates where peer != rank {
             var qp: UnsafeMutableRawPointer?
-            var inline: UInt32 = 0
+            var inline: UInt32 = 0, scatterEntries: UInt32 = 1
             let error = cshims_verbs_create_qp(
                 opened, Int32(Self.sendSlotsPerPeer + Self.readsPerPeer + 4),
-                Int32(Self.receivesPerPeer), 256, &qp, &numbers[peer], &inline)
+                Int32(Self.receivesPerPeer), 256, &qp, &numbers[peer], &inline, &scatterEntries)
             guard error == 0, let qp else {
                 for case let earlier? in made { cshims_verbs_destroy_qp(earlier.qp) }
                 cshims_verbs_close(opened)
@@ -229,12 +297,14 @@ public final class VerbsTransport: Transport {
             made[peer] = Peer(qp: qp)
             startPSNs[peer] = UInt32.random(in: 0...0xFF_FFFF)
             granted = min(granted, inline)
+            entries = min(entries, scatterEntries)
         }
         peers = made
         qpNumbers = numbers
         psns = startPSNs
         slotOfPeer = Array(repeating: -1, count: size)
         maxInline = granted == .max ? 0 : Int(granted)
+        maxScatterEntries = Int(max(1, entries))
         receiveRegion = UnsafeMutableRawBufferPointer(start: nil, count: 0)
         sendRegion = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     }
@@ -386,6 +456,12 @@ public final class VerbsTransport: Transport {
         let job = ReadJob(
             token: token, local: buffer, remote: address, key: key, lkey: handle.lkey,
             handle: handle, chunks: chunks)
+        start(job, state, peer: peer)
+        return true
+    }
+
+    /// Files `job` and posts what the peer's read budget allows.
+    private func start(_ job: ReadJob, _ state: Peer, peer: Int) {
         let index =
             readJobs.firstIndex { $0 == nil }
             ?? {
@@ -394,17 +470,26 @@ public final class VerbsTransport: Transport {
         readJobs[index] = job
         state.pendingReads.append(index)
         postReads(state, peer: peer)
-        return true
     }
 
     private func postReads(_ state: Peer, peer: Int) {
         while let index = state.pendingReads.first, state.readsInFlight < Self.readsPerPeer, !state.failed {
             var job = readJobs[index]!
-            let offset = job.posted * maxReadChunk
-            let length = min(maxReadChunk, job.local.count - offset)
-            let error = cshims_verbs_post_read(
-                state.qp, Self.workID(.read, peer, index), job.local.baseAddress! + offset,
-                UInt32(length), job.lkey, job.remote + UInt64(offset), job.key)
+            let error: Int32
+            if job.requests.isEmpty {
+                let offset = job.posted * maxReadChunk
+                let length = min(maxReadChunk, job.local.count - offset)
+                error = cshims_verbs_post_read(
+                    state.qp, Self.workID(.read, peer, index), job.local.baseAddress! + offset,
+                    UInt32(length), job.lkey, job.remote + UInt64(offset), job.key)
+            } else {
+                let request = job.requests[job.posted]
+                error = job.pieces.withUnsafeBufferPointer {
+                    cshims_verbs_post_read_list(
+                        state.qp, Self.workID(.read, peer, index), $0.baseAddress! + request.firstPiece, Int32(request.pieceCount), job.lkey,
+                        request.remote, job.key)
+                }
+            }
             if error != 0 {
                 fail(peer, "RDMA read from rank \(peer): ibv_post_send: \(String(cString: strerror(error)))")
                 return

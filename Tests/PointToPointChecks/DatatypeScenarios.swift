@@ -72,7 +72,7 @@ func datatypeTransfers(_ world: Communicator) throws {
                 checkTyped(received, "contiguous to typed")
                 for tag in 4...6 {
                     received = [Double](repeating: -1, count: elements)
-                    try received.withUnsafeMutableBufferPointer { buffer in
+                    _ = try received.withUnsafeMutableBufferPointer { buffer in
                         try world.irecv(into: buffer, count: count, datatype: type, from: sender, tag: tag).wait()
                     }
                     checkTyped(received, "tag \(tag), irecv")
@@ -140,7 +140,7 @@ func datatypeErrors(_ world: Communicator) throws {
     requireError(.invalidCount) { try world.send(grid, count: 2, datatype: column, to: peer, tag: 1) }
     var small = [Double](repeating: 0, count: 50)
     requireError(.invalidCount) { try world.recv(into: &small, count: 1, datatype: column, from: peer, tag: 1) }
-    try short.withUnsafeBufferPointer { buffer in
+    _ = short.withUnsafeBufferPointer { buffer in
         requireError(.invalidCount) { _ = try world.sendInit(buffer, count: 1, datatype: column, to: peer, tag: 1) }
     }
     if world.rank == 0 {

@@ -63,7 +63,8 @@ enum RDMAVirtualMachines {
 
     /// Prints the lines that show which transport each rank used, so the test log shows verbs at work.
     static func report(_ name: String, _ lines: [String]) {
-        for line in lines where line.contains(": routes ") || line.contains("verbs memory registrations") || line.contains("got peerFailed") {
+        for line in lines
+        where line.contains(": routes ") || line.contains("verbs memory registrations") || line.contains("read scattered") || line.contains("got peerFailed") {
             print("[\(name)] \(line)")
         }
     }
@@ -154,6 +155,12 @@ struct VerbsVMTests {
         RDMAVirtualMachines.report("p2p-datatypes", datatypes.lines)
         #expect(datatypes.status == 0, "\(datatypes.lines)")
         #expect(datatypes.lines.contains("passed datatypes") && datatypes.lines.contains("passed datatype-errors"), "\(datatypes.lines)")
+        // Shapes with runs of 4 KiB and more went by RDMA READs with scatter/gather lists on both ranks.
+        for rank in 0..<2 {
+            let line = datatypes.lines.first { $0.contains("rank \(rank): datatype messages read scattered ") } ?? ""
+            let counts = line.matches(of: /read scattered (\d+), packed fragments sent (\d+)/).first.map { (Int($0.1) ?? 0, Int($0.2) ?? 0) }
+            #expect((counts?.0 ?? 0) > 0 && (counts?.1 ?? 0) > 0, "rank \(rank): \(line)")
+        }
 
         let three = RDMAVirtualMachines.section("p2p-3", in: output)
         RDMAVirtualMachines.report("p2p-3", three.lines)

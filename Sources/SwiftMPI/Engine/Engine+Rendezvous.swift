@@ -75,6 +75,7 @@ extension Engine {
         if operation.region != nil || offer.flags & RendezvousOffer.Flags.segmented != 0 {
             // Non-contiguous on either side: one scattered read where the route offers it, else
             // packed fragments (no shared copy, no RDMA read: they move contiguous bytes).
+            if readable && startScatteredRead(operation, header, total: total, offer: offer, from: peer) { return }
             if readable && singleCopyAllowed {
                 // Large and one-way: both cores copy (shared copy of a datatype message), where the
                 // receiver's data is one block the sender can walk.
@@ -142,10 +143,11 @@ extension Engine {
             // A read straight into the receive buffer; the ack follows its completion.
             operation.senderOperation = header.senderOperation
             let target = UnsafeMutableRawBufferPointer(rebasing: operation.buffer[0..<total])
+            operation.remaining = 1  // the reads in flight (finishRead)
             switch routes.read(from: peer, remote: remote, into: target, token: operation.id) {
             case .started: return
             case .completed: finishRead(operation.id); return
-            case .unsupported, .forbidden, .failed: break
+            case .unsupported, .forbidden, .failed: operation.remaining = total
             }
         }
         var request = reply
@@ -210,10 +212,12 @@ extension Engine {
         finishSend(operation)
     }
 
-    /// Receiver: an asynchronous read of a rendezvous message finished: the receive is complete,
-    /// and the sender may reuse its buffer.
+    /// Receiver: an asynchronous read of a rendezvous message finished; after the last of its reads
+    /// (`remaining` counts them) the receive is complete, and the sender may reuse its buffer.
     func finishRead(_ id: UInt32) {
-        guard let operation = waitingReceives.remove(id) else { return }
+        guard let operation = waitingReceives.lookup(id) else { return }
+        operation.remaining -= 1
+        guard operation.remaining <= 0, waitingReceives.remove(id) != nil else { return }
         operation.remaining = 0
         operation.isComplete = true
         sendControl(.ack, MatchHeader(senderOperation: operation.senderOperation), to: operation.peer)

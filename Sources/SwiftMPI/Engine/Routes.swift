@@ -139,16 +139,17 @@ struct Routes {
         }
     }
 
-    /// ``Transport/readSegments(from:remote:into:)`` on `peer`'s route.
+    /// ``Transport/readSegments(from:remote:key:into:token:)`` on `peer`'s route.
     func readSegments(
-        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, into local: UnsafeMutableBufferPointer<MemorySegment>
+        from peer: Int, remote: UnsafeMutableBufferPointer<MemorySegment>, key: UInt32, into local: UnsafeMutableBufferPointer<MemorySegment>,
+        token: UInt32
     ) -> BulkResult {
         switch routes[peer] {
-        case .sharedMemory: sharedMemory.unsafelyUnwrapped.readSegments(from: peer, remote: remote, into: local)
-        case .own: own.readSegments(from: peer, remote: remote, into: local)
-        case .tcp: tcp.unsafelyUnwrapped.readSegments(from: peer, remote: remote, into: local)
-        case .verbs: verbs.unsafelyUnwrapped.readSegments(from: peer, remote: remote, into: local)
-        case .loopback: loopback.unsafelyUnwrapped.readSegments(from: peer, remote: remote, into: local)
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.readSegments(from: peer, remote: remote, key: key, into: local, token: token)
+        case .own: own.readSegments(from: peer, remote: remote, key: key, into: local, token: token)
+        case .tcp: tcp.unsafelyUnwrapped.readSegments(from: peer, remote: remote, key: key, into: local, token: token)
+        case .verbs: verbs.unsafelyUnwrapped.readSegments(from: peer, remote: remote, key: key, into: local, token: token)
+        case .loopback: loopback.unsafelyUnwrapped.readSegments(from: peer, remote: remote, key: key, into: local, token: token)
         }
     }
 
