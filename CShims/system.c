@@ -3,6 +3,7 @@
 #include "CShims.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -62,4 +63,9 @@ int cshims_signalfd_read(int fd, int *signal_out) {
     if (n != (ssize_t)sizeof info) return EIO;
     *signal_out = (int)info.ssi_signo;
     return 0;
+}
+
+int cshims_stdout_line_buffered(void) {
+    if (fflush(stdout) != 0) return errno ? errno : EIO;
+    return setvbuf(stdout, NULL, _IOLBF, 0) == 0 ? 0 : (errno ? errno : EINVAL);
 }

@@ -106,6 +106,10 @@ int cshims_signalfd_open(const int *signals, int count, int *fd_out);
 /// Reads one pending signal number from a signalfd. Returns 0, EAGAIN when none is pending, or an errno.
 int cshims_signalfd_read(int fd, int *signal_out);
 
+/// Flushes the C library's standard output and makes it line-buffered (setvbuf _IOLBF; the `stdout`
+/// global is not visible to Swift 6 code). Returns 0 or an errno.
+int cshims_stdout_line_buffered(void);
+
 /// Fills `buffer` with `length` bytes from the kernel's random source (getrandom, retrying EINTR and
 /// short reads). Returns 0 or an errno.
 int cshims_random_bytes(void *buffer, size_t length);

@@ -43,6 +43,9 @@ package struct LaunchOptions: Equatable, Sendable {
     package var exports: [String] = []
     /// `--tag-output`: prefix each output line with its rank.
     package var tagOutput = false
+    /// `--backtrace`: leave the Swift runtime's crash backtraces on in the ranks (they are off by
+    /// default: a stopped rank's one-line verdict and its "Fatal error" line say what happened).
+    package var backtrace = false
     /// `--output-dir`: where each rank's output goes instead of the terminal.
     package var outputDirectory: String?
     /// `--bind-to`; nil lets the launcher decide (core unless oversubscribed).
@@ -114,6 +117,7 @@ package struct LaunchOptions: Equatable, Sendable {
             case "--version": options.action = .version
             case "--info": options.action = .info
             case "--tag-output": options.tagOutput = true
+            case "--backtrace": options.backtrace = true
             case "-n", "-np", "--np": options.rankCount = try integer(try value(), of: name)
             case "-x": options.exports.append(try value())
             case "--output-dir": options.outputDirectory = try value()
@@ -132,7 +136,7 @@ package struct LaunchOptions: Equatable, Sendable {
                 daemonHost = index
             default: throw LaunchError("unknown option '\(word)'")
             }
-            if attached != nil, ["-h", "--help", "-help", "--version", "--info", "--tag-output"].contains(name) {
+            if attached != nil, ["-h", "--help", "-help", "--version", "--info", "--tag-output", "--backtrace"].contains(name) {
                 throw LaunchError("'\(name)' takes no value")
             }
         }
@@ -204,6 +208,8 @@ package struct LaunchOptions: Equatable, Sendable {
           -x NAME[=VALUE]         Export NAME (with VALUE) to the ranks; the launcher's
                                   environment is passed on anyway. Repeatable.
           --tag-output            Prefix every output line with [rank].
+          --backtrace             Let ranks that crash print the Swift runtime's backtrace (off
+                                  by default, unless SWIFT_BACKTRACE is set).
           --output-dir DIR        Write each rank's output to DIR/rank.N.out and rank.N.err.
           --bind-to core|none     Bind each rank to a CPU (default: core when ranks <= CPUs).
           --transport T           Force a transport between ranks: auto (default), shm, tcp or

@@ -26,6 +26,10 @@ final class Job {
     private let plan: JobPlan
     private var ranks: [Rank] = []
     private var relays: [OutputRelay] = []
+    /// Each rank's stderr pipe (whose relay remembers a runtime trap's message), by rank.
+    private var errorPipeOfRank: [Int: Int32] = [:]
+    /// The trap lines of stderr relays that ended before their rank was reaped, by pipe.
+    private var endedRelayTraps: [Int32: String] = [:]
     private var stdinForwarder: StdinForwarder?
     private var server: KeyValueServer?
     /// Ranks that have said hello (the key-value server refuses a second hello from a rank); when all
@@ -78,7 +82,8 @@ final class Job {
                 } else if let index = relays.firstIndex(where: { $0.sourceFD == entry.fd }) {
                     if !relays[index].pump() {
                         close(relays[index].sourceFD)
-                        relays.remove(at: index)
+                        let ended = relays.remove(at: index)
+                        if let line = ended.lastFatalError { endedRelayTraps[ended.sourceFD] = line }
                     }
                 } else if stdinForwarder?.owns(entry.fd) == true {
                     if stdinForwarder?.handle(fd: entry.fd) == false { stdinForwarder = nil }
@@ -129,7 +134,8 @@ final class Job {
                     relays.append(
                         OutputRelay(
                             sourceFD: pipe.read, destinationFD: destination,
-                            prefix: plan.tagOutput ? "[\(rank)] " : nil))
+                            prefix: plan.tagOutput ? "[\(rank)] " : nil, dropsStackTraces: stream == "err" && !plan.backtrace))
+                    if stream == "err" { errorPipeOfRank[rank] = pipe.read }
                 }
             }
             let environment = plan.environment(rank: rank, jobID: jobID, socketAddress: socketAddress, secret: secret)
@@ -188,11 +194,26 @@ final class Job {
             ranks[rank].exited = true
             if let verdict = failureVerdict(
                 rank: rank, pid: pid, waitStatus: status,
-                initialized: ranks[rank].initialized, finalized: ranks[rank].finalized)
+                initialized: ranks[rank].initialized, finalized: ranks[rank].finalized, fatalError: fatalError(ofRank: rank, waitStatus: status))
             {
                 end(status: verdict.status, line: verdict.line)
             }
         }
+    }
+
+    /// The runtime trap a rank that died of SIGILL or SIGTRAP reported on its stderr: from its relay
+    /// (drained first: the rank wrote all it will) or from its `--output-dir` file.
+    private func fatalError(ofRank rank: Int, waitStatus status: Int32) -> FatalErrorLine? {
+        guard status & 0x7f == SIGILL || status & 0x7f == SIGTRAP else { return nil }
+        if let directory = plan.outputDirectory {
+            return FatalErrorLine.last(inFile: "\(directory)/rank.\(rank).err").flatMap { FatalErrorLine(Array($0.utf8)) }
+        }
+        guard let fd = errorPipeOfRank[rank] else { return nil }
+        guard let index = relays.firstIndex(where: { $0.sourceFD == fd }) else {
+            return endedRelayTraps[fd].flatMap { FatalErrorLine(Array($0.utf8)) }
+        }
+        relays[index].drain()
+        return relays[index].lastFatalError.flatMap { FatalErrorLine(Array($0.utf8)) }
     }
 
     private func timedOut() {

@@ -17,6 +17,8 @@ struct JobPlan {
     /// the exported names, then the exports (computed once, not per rank).
     let inheritedEnvironment: [String]
     let tagOutput: Bool
+    /// `--backtrace`: ranks' crash backtraces are relayed in full.
+    let backtrace: Bool
     let outputDirectory: String?
     /// The CPU of each rank, or nil for unbound ranks.
     let cpuOfRank: [Int32?]
@@ -26,13 +28,14 @@ struct JobPlan {
     let binding: String
 
     init(
-        rankCount: Int, command: [String], exports: [String], tagOutput: Bool,
+        rankCount: Int, command: [String], exports: [String], tagOutput: Bool, backtrace: Bool = false,
         outputDirectory: String?, binding: LaunchOptions.Binding?, timeout: Double?
     ) throws {
         self.rankCount = rankCount
         self.programPath = try ProgramLocator.locate(command[0])
         self.arguments = command
         self.tagOutput = tagOutput
+        self.backtrace = backtrace
         self.timeout = timeout
         var exported: [String: String] = [:]
         for export in exports {

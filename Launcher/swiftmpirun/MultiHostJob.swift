@@ -230,7 +230,7 @@ final class MultiHostJob {
                 rankRelays[key]
                 ?? OutputRelay(
                     sourceFD: -1, destinationFD: stream == 1 ? STDOUT_FILENO : STDERR_FILENO,
-                    prefix: plan.tagOutput ? "[\(rank)] " : nil)
+                    prefix: plan.tagOutput ? "[\(rank)] " : nil, dropsStackTraces: stream == 2 && !plan.backtrace)
             relay.append(frame.payload.dropFirst())
             rankRelays[key] = relay
         case .exited:
@@ -238,7 +238,8 @@ final class MultiHostJob {
             ranks[rank].exited = true
             if let verdict = failureVerdict(
                 rank: rank, pid: ranks[rank].pid, waitStatus: status, initialized: ranks[rank].initialized,
-                finalized: ranks[rank].finalized, host: link.name)
+                finalized: ranks[rank].finalized, host: link.name,
+                fatalError: rankRelays[rank * 2 + 1]?.lastFatalError.flatMap { FatalErrorLine(Array($0.utf8)) })
             {
                 end(status: verdict.status, line: verdict.line)
             }

@@ -82,13 +82,19 @@ func currentEnvironment() -> [String] {
 
 /// Describes how a process ended, for the launcher's one-line verdict: nil when it succeeded.
 /// `finalized`/`initialized` apply the rule that a rank exiting 0 after initialize without finalize fails.
+/// A rank that died of a Swift runtime trap (SIGILL or SIGTRAP) after printing `fatalError` is reported
+/// as stopped on that error (an uncaught one, or a failed precondition, a nil unwrapped…), with the
+/// signal's status.
 func failureVerdict(
     rank: Int, pid: pid_t, waitStatus status: Int32, initialized: Bool, finalized: Bool,
-    host: String? = nil
+    host: String? = nil, fatalError: FatalErrorLine? = nil
 ) -> (status: Int32, line: String)? {
     let who = "rank \(rank) (pid \(pid)\(host.map { " on \($0)" } ?? ""))"
     let signal = status & 0x7f
     let code = (status >> 8) & 0xff
+    if signal == SIGILL || signal == SIGTRAP, let fatalError {
+        return (128 + signal, "\(who) stopped on \(fatalError.verdict); job aborted")
+    }
     if signal != 0 {
         let name = String(cString: strsignal(signal))
         return (128 + signal, "\(who) was killed by signal \(signal) (\(name)); job aborted")

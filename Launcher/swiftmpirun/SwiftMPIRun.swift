@@ -50,6 +50,9 @@ enum SwiftMPIRun {
         }
         var exports = options.exports
         if let transport = options.transport { exports.append("SWIFTMPI_TRANSPORT=\(transport.rawValue)") }
+        // A rank that traps prints one "Fatal error" line and the launcher names it; 40-line
+        // backtraces of every rank, interleaved, only on request.
+        if !options.backtrace && getenv("SWIFT_BACKTRACE") == nil { exports.append("SWIFT_BACKTRACE=enable=no") }
         if let tcpInterface = options.tcpInterface { exports.append("SWIFTMPI_TCP_IF=\(tcpInterface)") }
         var hosts = try rethrowing { try options.hostList.map(HostPlan.parseHostList) ?? options.hostfile.map(HostPlan.readHostfile) }
         var agent = options.launchAgent ?? "ssh"
@@ -69,7 +72,7 @@ enum SwiftMPIRun {
         }
         return try rethrowing {
             let plan = try JobPlan(
-                rankCount: rankCount, command: options.command, exports: exports, tagOutput: options.tagOutput,
+                rankCount: rankCount, command: options.command, exports: exports, tagOutput: options.tagOutput, backtrace: options.backtrace,
                 outputDirectory: options.outputDirectory, binding: options.binding, timeout: options.timeout)
             if let hosts {
                 let hostPlan = HostPlan(hosts: hosts, rankCount: rankCount, mapping: options.mapping)

@@ -1,3 +1,5 @@
+import SwiftMPIWireup
+
 /// An error thrown by a SwiftMPI call.
 ///
 /// Switch on ``code`` to react to a kind of failure; ``message`` names the call, the peer and the sizes
@@ -56,14 +58,28 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
     public let message: String
     /// The status of the message involved, when there is one (for `.truncate`: the sent length).
     public let status: Status?
+    /// The job rank of the process that raised the error (its rank in the world communicator), or nil
+    /// where the process has none (a program started without a launcher, before it initialized).
+    public let rank: Int?
 
-    /// Creates an error.
+    /// Creates an error, raised by this process's rank.
     public init(_ code: Code, _ message: String, status: Status? = nil) {
         self.code = code
         self.message = message
         self.status = status
+        self.rank = Runtime.current?.rank ?? launchedRank
     }
 
-    /// "code: message".
-    public var description: String { "\(code): \(message)" }
+    /// "rank R: code: message" (without the rank where the process has none), so that an error
+    /// printed by any rank says whose it is.
+    public var description: String { (rank.map { "rank \($0): " } ?? "") + "\(code): \(message)" }
 }
+
+/// The rank a launcher (swiftmpirun, or srun through PMI) gave this process, read once from the
+/// environment: errors raised before `MPI.initialize()` completes still name it.
+private let launchedRank: Int? = {
+    for name in [WireupEnvironment.rank, "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"] {
+        if let value = WireupEnvironment.value(name), let rank = Int(value) { return rank }
+    }
+    return nil
+}()

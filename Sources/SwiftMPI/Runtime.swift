@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CShims
 import SwiftMPITransport
 import SwiftMPIWireup
 
@@ -74,6 +75,16 @@ final class Runtime: @unchecked Sendable {
 
     // MARK: - Start and stop
 
+    /// Makes standard output line-buffered when it is not a terminal (a pipe to the launcher, a
+    /// file of `--output-dir`), so that every line a rank prints reaches the launcher when printed —
+    /// before a hang, a timeout, a kill or an abort — instead of sitting in a 4 KiB stdio buffer.
+    /// The cost is one write(2) per line (about 1 µs); `SWIFTMPI_LINE_BUFFERED=0` keeps the C
+    /// library's block buffering. Standard error is unbuffered already.
+    private static func lineBufferStandardOutput() {
+        guard isatty(STDOUT_FILENO) == 0, WireupEnvironment.value("SWIFTMPI_LINE_BUFFERED") != "0" else { return }
+        _ = cshims_stdout_line_buffered()  // a failure leaves the buffering as it was: nothing to report
+    }
+
     static func start(threadLevel: ThreadLevel) throws(MPIError) -> Communicator {
         guard current == nil else { throw MPIError(.alreadyInitialized, "MPI.initialize() called twice") }
         guard !finalized else { throw MPIError(.alreadyFinalized, "MPI.initialize() called after MPI.finalize()") }
@@ -85,6 +96,7 @@ final class Runtime: @unchecked Sendable {
         }
         // The secret has been read; children this rank starts must not inherit it.
         unsetenv(WireupEnvironment.secret)
+        lineBufferStandardOutput()
         let settings = RuntimeSettings.fromEnvironment()
         let runtime: Runtime
         if let launch {

@@ -98,6 +98,13 @@ case "stdin":  // rank 0 echoes its stdin, prefixed
 case "env":  // env <NAME>
     let name = arguments.count > 1 ? arguments[1] : "PATH"
     print("rank \(world.rank) \(name)=\(WireupEnvironment.value(name) ?? "<unset>")")
+case "uncaught":  // uncaught <rank>: that rank sends to a rank that does not exist, without catching
+    if world.rank == argument(1, default: 1) { try world.send([1], to: world.size + 5, tag: 0) }
+    sleep(60)
+case "print-then-hang":  // every rank prints a line with print() (stdout a pipe or a file), then waits forever
+    print("rank \(world.rank) receiving from \((world.rank + 1) % world.size)")
+    var value = [0]
+    try world.recv(into: &value, from: (world.rank + 1) % world.size, tag: 7)
 case "binding":
     print(
         "rank \(world.rank) bound to \(WireupEnvironment.value(WireupEnvironment.boundCPU) ?? "?") oversubscribed "

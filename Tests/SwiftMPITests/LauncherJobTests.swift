@@ -176,6 +176,35 @@ struct LauncherJobTests {
         #expect(result.seconds < 20)
     }
 
+    @Test("a rank that throws an uncaught MPIError is named with its error in one line; its stderr stays short (no backtrace)")
+    func uncaughtError() throws {
+        let result = try JobRunner.ranks(3, ["uncaught", "1"])
+        #expect(result.status == 128 + SIGILL || result.status == 128 + SIGTRAP)
+        let verdict = result.stderr.matches(of: /rank 1 \(pid \d+\) stopped on an uncaught error: rank 1: invalidRank: send: [^\n]*; job aborted/)
+        #expect(verdict.count == 1, "stderr: \(result.stderr)")
+        #expect(!result.stderr.contains("Backtrac") && !result.stderr.contains("Thread 0"), "stderr: \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count <= 5, "stderr: \(result.stderr)")
+        // With --backtrace the Swift runtime's report is back; the verdict is the same.
+        let traced = try JobRunner.ranks(2, ["uncaught", "1"], launcherOptions: ["--backtrace"])
+        #expect(traced.stderr.contains("stopped on an uncaught error: rank 1: invalidRank: send:"), "stderr: \(traced.stderr)")
+        #expect(traced.stderr.contains("Backtrac") || traced.stderr.contains("Thread 0"), "stderr: \(traced.stderr)")
+    }
+
+    @Test("lines printed before a hang reach the terminal and --output-dir files when --timeout ends the job")
+    func outputBeforeHang() throws {
+        let result = try JobRunner.ranks(2, ["print-then-hang"], launcherOptions: ["--timeout", "2"])
+        #expect(result.status == 124)
+        for rank in 0..<2 { #expect(result.stdout.contains("rank \(rank) receiving from \(1 - rank)\n"), "stdout: \(result.stdout)") }
+        let directory = TestRun.scratchDirectory.appendingPathComponent("hang-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let saved = try JobRunner.ranks(2, ["print-then-hang"], launcherOptions: ["--timeout", "2", "--output-dir", directory.path])
+        #expect(saved.status == 124)
+        for rank in 0..<2 {
+            let text = try String(contentsOf: directory.appendingPathComponent("rank.\(rank).out"), encoding: .utf8)
+            #expect(text == "rank \(rank) receiving from \(1 - rank)\n")
+        }
+    }
+
     @Test("--tag-output prefixes every line and lines of different ranks never interleave")
     func taggedOutputStaysWhole() throws {
         let result = try JobRunner.ranks(4, ["lines", "300"], launcherOptions: ["--tag-output"])
