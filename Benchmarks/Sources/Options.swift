@@ -75,7 +75,7 @@ enum DatatypeOption: Equatable {
         var lengths: [Int] = [], displacements: [Int] = []
         var line = [CChar](repeating: 0, count: 1024)
         while fgets(&line, Int32(line.count), handle) != nil {
-            let text = String(cString: line)
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if text.hasPrefix("#") { continue }
             let fields = text.split(separator: ",").map { Int(String($0.filter { !$0.isWhitespace })) ?? 0 }
             displacements.append(fields.first ?? 0)

@@ -44,7 +44,8 @@ extern "C" {
 // MARK: - Processes and CPU affinity
 
 /// Starts `path` as a new process with `argv` and `envp` (NULL-terminated arrays).
-/// The child gets `in_fd`, `out_fd` and `err_fd` as its standard streams, becomes the leader of a new
+/// The child gets `in_fd`, `out_fd` and `err_fd` as its standard streams (and `status_fd`, unless -1,
+/// as descriptor 3), becomes the leader of a new
 /// process group, receives `parent_death_signal` (0 = none) when its parent dies, runs with an empty
 /// signal mask and default dispositions for the signals a launcher ignores, forwards or may catch
 /// (process.c lists them; the caller must catch no other signal with a handler), and is bound to
@@ -53,7 +54,7 @@ extern "C" {
 /// (reported by the child through a close-on-exec pipe: a missing program is an error here, not an
 /// exit status later).
 int cshims_spawn(const char *path, char *const argv[], char *const envp[],
-                 int in_fd, int out_fd, int err_fd, int cpu, int parent_death_signal,
+                 int in_fd, int out_fd, int err_fd, int status_fd, int cpu, int parent_death_signal,
                  pid_t *pid_out);
 
 /// Guards a shared-memory name while wire-up runs: if this process was started with a parent-death

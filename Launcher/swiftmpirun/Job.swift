@@ -30,6 +30,9 @@ final class Job {
     private var errorPipeOfRank: [Int: Int32] = [:]
     /// The trap lines of stderr relays that ended before their rank was reaped, by pipe.
     private var endedRelayTraps: [Int32: String] = [:]
+    /// The launcher's end of each rank's status channel (a socket pair; the rank's end is its
+    /// descriptor 3), by rank: asked what each rank waits for when the job hangs.
+    private var statusChannels: [Int: Int32] = [:]
     private var stdinForwarder: StdinForwarder?
     private var server: KeyValueServer?
     /// Ranks that have said hello (the key-value server refuses a second hello from a rank); when all
@@ -138,10 +141,21 @@ final class Job {
                     if stream == "err" { errorPipeOfRank[rank] = pipe.read }
                 }
             }
-            let environment = plan.environment(rank: rank, jobID: jobID, socketAddress: socketAddress, secret: secret)
+            var pair: [Int32] = [-1, -1]
+            let statusFD: Int32
+            if socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 {
+                statusChannels[rank] = pair[0]
+                childFDs.append(pair[1])
+                statusFD = pair[1]
+            } else {
+                statusFD = -1  // no hang report from this rank; the job runs anyway
+            }
+            let environment =
+                plan.environment(rank: rank, jobID: jobID, socketAddress: socketAddress, secret: secret)
+                + (statusFD >= 0 ? ["SWIFTMPI_STATUS_FD=3"] : [])
             switch spawnProcess(
                 plan.programPath, arguments: plan.arguments, environment: environment,
-                stdin: stdinFD, stdout: outFDs[0], stderr: outFDs[1], cpu: plan.cpuOfRank[rank])
+                stdin: stdinFD, stdout: outFDs[0], stderr: outFDs[1], status: statusFD, cpu: plan.cpuOfRank[rank])
             {
             case .success(let pid):
                 ranks.append(Rank(pid: pid))  // in start order until all have started
@@ -166,6 +180,9 @@ final class Job {
         for signal in signals {
             switch signal {
             case SIGCHLD: reapChildren()
+            case SIGINT where !termination.interrupted:
+                reportWhatRanksWaitFor()
+                termination.forward(signal)
             default: termination.forward(signal)
             }
         }
@@ -216,7 +233,40 @@ final class Job {
         return relays[index].lastFatalError.flatMap { FatalErrorLine(Array($0.utf8)) }
     }
 
+    /// Asks every running rank what it is blocked in and prints the answers, one line per rank, in
+    /// rank order (waiting at most half a second for them).
+    private func reportWhatRanksWaitFor() {
+        var waiting: [Int32: Int] = [:]
+        for (rank, fd) in statusChannels where !ranks[rank].exited {
+            var request = UInt8(ascii: "?")
+            if write(fd, &request, 1) == 1 { waiting[fd] = rank }
+        }
+        var answers: [Int: String] = [:]
+        var pending: [Int32: [UInt8]] = [:]
+        let deadline = now() + 0.5
+        while !waiting.isEmpty && now() < deadline {
+            var fds = waiting.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            guard poll(&fds, nfds_t(fds.count), pollTimeout(until: deadline)) > 0 else { continue }
+            for entry in fds where entry.revents != 0 {
+                guard let rank = waiting[entry.fd] else { continue }
+                var buffer = [UInt8](repeating: 0, count: 512)
+                let count = buffer.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
+                if count <= 0 {
+                    waiting[entry.fd] = nil
+                    continue
+                }
+                pending[entry.fd, default: []] += buffer[0..<count]
+                if let newline = pending[entry.fd]!.firstIndex(of: UInt8(ascii: "\n")) {
+                    answers[rank] = String(decoding: pending[entry.fd]![..<newline], as: UTF8.self)
+                    waiting[entry.fd] = nil
+                }
+            }
+        }
+        for rank in answers.keys.sorted() { report(answers[rank]!) }
+    }
+
     private func timedOut() {
+        reportWhatRanksWaitFor()
         let running = ranks.indices.filter { !ranks[$0].exited }.map(String.init).joined(separator: ", ")
         end(status: 124, line: "timed out after \(plan.timeout!) s; ranks still running: \(running); job aborted")
     }

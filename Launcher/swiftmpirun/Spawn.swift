@@ -8,12 +8,12 @@ import Glibc
 /// Returns the pid, or the errno of the failed start.
 func spawnProcess(
     _ path: String, arguments: [String], environment: [String], stdin: Int32, stdout: Int32,
-    stderr: Int32, cpu: Int32?
+    stderr: Int32, status: Int32 = -1, cpu: Int32?
 ) -> Result<pid_t, SpawnError> {
     var pid: pid_t = 0
     let error = withCStrings(arguments) { argv in
         withCStrings(environment) { envp in
-            cshims_spawn(path, argv, envp, stdin, stdout, stderr, cpu ?? -1, SIGKILL, &pid)
+            cshims_spawn(path, argv, envp, stdin, stdout, stderr, status, cpu ?? -1, SIGKILL, &pid)
         }
     }
     return error == 0 ? .success(pid) : .failure(SpawnError(code: error))

@@ -18,6 +18,8 @@ final class TerminationPolicy {
     /// When the ranks still running get SIGKILL.
     private(set) var killDeadline: Double?
     private var interruptCount = 0
+    /// True once the launcher was interrupted (SIGINT) at least once.
+    var interrupted: Bool { interruptCount > 0 }
     /// Sends a signal to every rank still running (directly, or through the hosts' daemons).
     private let signalRanks: (Int32) -> Void
     private let clock: () -> Double

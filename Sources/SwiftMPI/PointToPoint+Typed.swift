@@ -92,7 +92,7 @@ extension Communicator {
             engine.postReceive(operation)
             return operation
         }
-        return try finishBlockingReceive(operation, call)
+        return try finishBlockingReceive(operation, call, detail: receiveDetail(source: source, tag: tag, bytes: region.byteCount))
     }
 
     /// Sets a pooled receive up for a non-contiguous region.

@@ -25,7 +25,7 @@ extension Communicator {
     @inline(__always)
     func finishBlockingSend(_ started: SendOperation?, _ call: StaticString) throws {
         guard let operation = started else { return }
-        try runtime.wait(call) { _ in operation.isComplete }
+        try runtime.wait(call, sendDetail(operation)) { _ in operation.isComplete }
         try runtime.withEngine(call) { $0.recycle(operation) }
     }
 
@@ -75,14 +75,14 @@ extension Communicator {
             engine.postReceive(operation)
             return operation
         }
-        return try finishBlockingReceive(operation, call)
+        return try finishBlockingReceive(operation, call, detail: receiveDetail(source: source, tag: tag, bytes: buffer.count))
     }
 
     /// Waits for a posted pooled receive, returns it to the pool and reports its status or error
     /// (the tail shared by contiguous and typed blocking receives: no request is made).
-    func finishBlockingReceive(_ operation: ReceiveOperation, _ call: StaticString) throws -> Status {
+    func finishBlockingReceive(_ operation: ReceiveOperation, _ call: StaticString, detail: @autoclosure () -> String = "") throws -> Status {
         do {
-            try runtime.wait(call) { _ in operation.isComplete }
+            try runtime.wait(call, detail()) { _ in operation.isComplete }
         } catch {
             _ = try? runtime.withEngine(call) { $0.cancelReceive(operation) }
             throw error
@@ -118,5 +118,28 @@ extension Communicator {
         operation.buffer = buffer
         operation.pattern = pattern(source: source, tag: tag)
         operation.peer = source == MPI.anySource ? -1 : worldRank(source)
+    }
+}
+
+extension Communicator {
+    /// How a hang report names this communicator: `world`, or its size and context id; traffic of a
+    /// collective (on the communicator's odd collective context) says so.
+    var reportName: String {
+        let base = context & ~1
+        let name = base == 0 ? "world" : "a communicator of \(size) ranks (context \(base))"
+        return context & 1 == 1 ? "\(name), inside a collective" : name
+    }
+
+    /// `(from: 1, tag: 7, 8 bytes) on world`, for a blocking receive's reports.
+    func receiveDetail(source: Int, tag: Int, bytes: Int) -> String {
+        let from = source == MPI.anySource ? "MPI.anySource" : "\(source)"
+        return "(from: \(from), tag: \(tag == MPI.anyTag ? "MPI.anyTag" : "\(tag)"), \(bytes) bytes) on \(reportName)"
+    }
+
+    /// `(to: 1, tag: 7, 8 bytes) on world`, for a blocking send's reports (the destination as a rank
+    /// of this communicator).
+    func sendDetail(_ operation: SendOperation) -> String {
+        let destination = group.worldRanks.firstIndex(of: operation.destination).map { "\($0)" } ?? "world rank \(operation.destination)"
+        return "(to: \(destination), tag: \(operation.header.tag), \(operation.byteCount) bytes) on \(reportName)"
     }
 }

@@ -55,10 +55,12 @@ final class Runtime: @unchecked Sendable {
 
     /// Progresses until `done(engine)` holds. At `.multiple` the lock is released between rounds, so
     /// other threads' calls interleave with this wait.
-    func wait(_ call: StaticString, until done: (Engine) -> Bool) throws {
+    /// `detail` completes the call as the user wrote it (`(from: 1, tag: 7, 8 bytes) on world`),
+    /// for errors and the launcher's hang reports; it is built only when needed.
+    func wait(_ call: StaticString, _ detail: @autoclosure () -> String = "", until done: (Engine) -> Bool) throws {
         guard let lock else {
             guard isActive else { throw MPIError(.alreadyFinalized, "\(call) after MPI.finalize()") }
-            return try engine.wait("\(call)", until: { done(engine) })
+            return try engine.wait("\(call)\(detail())", until: { done(engine) })
         }
         while true {
             lock.lock()
@@ -126,6 +128,7 @@ final class Runtime: @unchecked Sendable {
                 rank: 0, size: 1, threadLevel: threadLevel, keyValue: nil, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives)
         }
         current = runtime
+        WaitReport.startAnswering(rank: runtime.rank)
         let group = Group(worldRanks: Array(0..<runtime.size), myWorldRank: runtime.rank)
         return Communicator(runtime: runtime, state: CommunicatorState(context: 0, group: group))
     }
@@ -341,6 +344,7 @@ final class Runtime: @unchecked Sendable {
         for index in 0..<Request.poolSize { runtime.engine.requestPool[index] = nil }
         current = nil
         finalized = true
+        WaitReport.finished()
     }
 
     static func abort(code: Int32, message: String) -> Never {

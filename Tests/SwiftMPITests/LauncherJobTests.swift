@@ -64,6 +64,27 @@ struct LauncherJobTests {
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
     }
 
+    @Test("the first SIGINT to the launcher makes every rank say what it waits for, then interrupts them")
+    func interruptExplainsHang() throws {
+        let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
+        let stderrPath = TestRun.scratchDirectory.appendingPathComponent("sigint-\(UUID().uuidString).err").path
+        defer { unlink(stderrPath) }
+        let launcher = try ChildProcess(
+            JobRunner.launcher, ["-n", "2", "swiftmpi-testrank", "print-then-hang"],
+            environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19))]) { $1 },
+            stderrPath: stderrPath)
+        #expect(JobRunner.eventually(within: 10) { JobRunner.livePIDs(withEnvironment: mark).count == 3 })
+        usleep(1_000_000)  // both ranks in their receives (published after 0.25 s idle)
+        kill(launcher.pid, SIGINT)
+        #expect(launcher.wait() == 128 + SIGINT)
+        let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        for rank in 0..<2 {
+            #expect(stderr.contains("swiftmpirun: rank \(rank): waiting "), "stderr: \(stderr)")
+            #expect(stderr.contains(" s in recv(from: \(1 - rank), tag: 7, 8 bytes) on world\n"), "stderr: \(stderr)")
+        }
+        #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
+    }
+
     @Test("ranks die with their launcher (kill -9 of swiftmpirun leaves no rank behind)")
     func launcherDeathEndsRanks() throws {
         let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
@@ -190,11 +211,17 @@ struct LauncherJobTests {
         #expect(traced.stderr.contains("Backtrac") || traced.stderr.contains("Thread 0"), "stderr: \(traced.stderr)")
     }
 
-    @Test("lines printed before a hang reach the terminal and --output-dir files when --timeout ends the job")
+    @Test("on --timeout every rank says what it waits for, and the lines printed before the hang reach the terminal and --output-dir files")
     func outputBeforeHang() throws {
         let result = try JobRunner.ranks(2, ["print-then-hang"], launcherOptions: ["--timeout", "2"])
         #expect(result.status == 124)
         for rank in 0..<2 { #expect(result.stdout.contains("rank \(rank) receiving from \(1 - rank)\n"), "stdout: \(result.stdout)") }
+        // Each rank says what it is blocked in, before the launcher's verdict.
+        for rank in 0..<2 {
+            let line = result.stderr.matches(of: /swiftmpirun: rank (\d): waiting (\d+\.\d) s in recv\(from: (\d), tag: 7, 8 bytes\) on world\n/)
+                .first { $0.1 == "\(rank)" }
+            #expect(line?.3 == "\(1 - rank)" && (Double(line?.2 ?? "0") ?? 0) >= 1, "stderr: \(result.stderr)")
+        }
         let directory = TestRun.scratchDirectory.appendingPathComponent("hang-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let saved = try JobRunner.ranks(2, ["print-then-hang"], launcherOptions: ["--timeout", "2", "--output-dir", directory.path])

@@ -76,7 +76,9 @@ extension Engine: PacketSink {
     func wait(_ call: @autoclosure () -> String, until done: () -> Bool) throws(MPIError) {
         if done() { return }
         var idle = 0
-        var idleSince = 0.0
+        var idleSince = 0.0, waitingSince = 0.0
+        var published = false  // in WaitReport, for the launcher's hang reports
+        defer { if published { WaitReport.resumed() } }
         while true {
             if progress() {
                 idle = 0
@@ -93,9 +95,16 @@ extension Engine: PacketSink {
                     let now = MPI.wtime()
                     if idleSince == 0 {
                         idleSince = now
-                    } else if now - idleSince > 1 {
-                        idleSince = now
-                        try checkPeersAlive(call())
+                        waitingSince = now
+                    } else {
+                        if !published && now - waitingSince > WaitReport.publishAfter {
+                            WaitReport.waiting(in: call(), since: waitingSince)
+                            published = true
+                        }
+                        if now - idleSince > 1 {
+                            idleSince = now
+                            try checkPeersAlive(call())
+                        }
                     }
                 }
             }
