@@ -149,6 +149,16 @@ public final class Request: @unchecked Sendable {
         return try result()
     }
 
+    /// ``wait()`` on behalf of a blocking call (a collective): hang reports and errors name `call`
+    /// and `detail` instead of `Request.wait()`.
+    func wait(as call: StaticString, _ detail: @autoclosure () -> String) throws {
+        if !isSettled {
+            try withRuntime { try $0.wait(call, detail()) { self.settle($0) } }
+        }
+        reported = true
+        _ = try result()
+    }
+
     /// Progresses once and returns the status if the operation has completed, else nil (MPI_Test).
     public func test() throws -> Status? {
         if !isSettled {

@@ -241,6 +241,20 @@ if n > 1 && !["tcp", "verbs"].contains(String(cString: getenv("SWIFTMPI_TRANSPOR
     }
     require(try world.allreduce([1], op: .sum) == [n], "collectives after a mismatched one")
 }
+// Counts that do not agree inside a collective are reported as that collective's, in the user's
+// words (no internal tag): here rank 1 gives gather two elements where every other rank gives one.
+if n > 1 {
+    do {
+        let gathered = try world.gather([Int](repeating: r, count: r == 1 ? 2 : 1), root: 0)
+        require(r != 0, "gather with 2 elements from rank 1 and 1 elsewhere accepted at the root: \(gathered ?? [])")
+    } catch let error as MPIError {
+        require(
+            r == 0 && error.code == .truncate && error.message.hasPrefix("gather: ") && error.message.contains("from rank 1")
+                && !error.message.contains("tag") && error.description.hasPrefix("rank 0: truncate: gather: "),
+            "mismatched gather: \(error)")
+    }
+    require(try world.allreduce([1], op: .sum) == [n], "collectives after a mismatched gather")
+}
 for (name, build) in [
     ("include out of range", { try everyone.include([0, n]) }),
     ("include duplicate", { try everyone.include([0, 0]) }),

@@ -4,10 +4,36 @@
 /// ranks throw (`.truncate` or `.invalidCount`) rather than corrupt memory.
 extension Communicator {
     /// Runs a schedule to completion.
-    private func run(_ build: (CollectiveSchedule) throws -> Void) throws {
+    /// Builds and runs a blocking collective's schedule. `call` is the collective as the user called
+    /// it: hang reports name it, and an error of one of its internal messages is reported as the
+    /// collective's (``collectiveError(_:_:)``).
+    private func run(_ call: StaticString, _ build: (CollectiveSchedule) throws -> Void) throws {
         let schedule = CollectiveSchedule()
         try build(schedule)
-        try Request(runtime: runtime, schedule: schedule).wait()
+        do {
+            try Request(runtime: runtime, schedule: schedule).wait(as: call, "(\(size) ranks) on \(reportName)")
+        } catch let error as MPIError {
+            throw collectiveError(error, call)
+        }
+    }
+
+    /// An error from inside collective `call`, in the user's words: a message longer than the space
+    /// the collective expected (`.truncate`) or of the wrong size means the ranks passed counts that
+    /// do not agree; the internal message's tag and kind of receive are left out.
+    func collectiveError(_ error: MPIError, _ call: StaticString) -> MPIError {
+        switch error.code {
+        case .truncate, .invalidDatatype:
+            let source = error.status.map { " from rank \($0.source)" } ?? ""
+            let length = error.status.map { "\($0.byteCount) bytes" } ?? "a message"
+            return MPIError(
+                error.code,
+                "\(call): \(length)\(source) do not fit what this rank expected: the ranks' counts (or datatypes) for \(call) do not agree",
+                status: error.status)
+        case .peerFailed, .transport:
+            return MPIError(error.code, "\(call): \(error.message)", status: error.status)
+        default:
+            return error
+        }
     }
 
     /// Starts a schedule and returns its request.
@@ -65,7 +91,7 @@ extension Communicator {
         try checkRoot(root, "bcast")
         try buffer.withUnsafeMutableBytes { bytes in
             if let shared = state.sharedCollectiveChannel(runtime), try shared.bcast(bytes, root: root, runtime) { return }
-            try run { scheduleBroadcast(bytes, root: root, $0) }
+            try run("bcast") { scheduleBroadcast(bytes, root: root, $0) }
         }
     }
 
@@ -81,7 +107,7 @@ extension Communicator {
                 {
                     return
                 }
-                try run { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
+                try run("reduce") { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
             }
         }
         return rank == root ? result : nil
@@ -113,24 +139,28 @@ extension Communicator {
             return try values.withUnsafeMutableBufferPointer { try smallAllreduce($0, op: op) }
         }
         try values.withUnsafeMutableBufferPointer { buffer in
-            try run { scheduleAllreduce(UnsafeBufferPointer(buffer), into: buffer, op: op, $0) }
+            try run("allreduce") { scheduleAllreduce(UnsafeBufferPointer(buffer), into: buffer, op: op, $0) }
         }
     }
 
     /// Every rank's `values` (the same count everywhere), concatenated in rank order at `root`; nil
     /// elsewhere (MPI_Gather).
     public func gather<T: BitwiseCopyable>(_ values: [T], root: Int) throws -> [T]? {
-        try gatherv(values, counts: [Int](repeating: values.count, count: size), root: root)
+        try gatherv(values, counts: [Int](repeating: values.count, count: size), root: root, "gather")
     }
 
     /// Like ``gather(_:root:)`` with `counts[i]` elements from rank i (used at the root) (MPI_Gatherv).
     public func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int) throws -> [T]? {
-        try checkRoot(root, "gatherv")
-        let layout = try byteLayout(T.self, counts: counts, "gatherv")
+        try gatherv(values, counts: counts, root: root, "gatherv")
+    }
+
+    private func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int, _ call: StaticString) throws -> [T]? {
+        try checkRoot(root, call)
+        let layout = try byteLayout(T.self, counts: counts, call)
         var result = [T](zeroedCount: rank == root ? counts.reduce(0, +) : 0)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                try run {
+                try run(call) {
                     scheduleGather(
                         input, into: rank == root ? output : nil, counts: layout.counts,
                         displacements: layout.displacements, root: root, $0)
@@ -149,21 +179,25 @@ extension Communicator {
         guard count[0] % size == 0 else {
             throw MPIError(.invalidCount, "scatter: \(count[0]) elements at the root do not divide among \(size) ranks")
         }
-        return try scatterv(values, counts: [Int](repeating: count[0] / size, count: size), root: root)
+        return try scatterv(values, counts: [Int](repeating: count[0] / size, count: size), root: root, "scatter")
     }
 
     /// The root's `values` dealt out, `counts[i]` elements to rank i (every rank passes the same
     /// counts) (MPI_Scatterv).
     public func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int) throws -> [T] {
-        try checkRoot(root, "scatterv")
-        let layout = try byteLayout(T.self, counts: counts, "scatterv")
+        try scatterv(values, counts: counts, root: root, "scatterv")
+    }
+
+    private func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int, _ call: StaticString) throws -> [T] {
+        try checkRoot(root, call)
+        let layout = try byteLayout(T.self, counts: counts, call)
         if rank == root, values.count < counts.reduce(0, +) {
-            throw MPIError(.invalidCount, "scatterv: \(values.count) elements at the root, \(counts.reduce(0, +)) to deal out")
+            throw MPIError(.invalidCount, "\(call): \(values.count) elements at the root, \(counts.reduce(0, +)) to deal out")
         }
         var result = [T](zeroedCount: counts[rank])
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                try run {
+                try run(call) {
                     scheduleScatter(
                         rank == root ? input : nil, counts: layout.counts, displacements: layout.displacements,
                         into: output, root: root, $0)
@@ -175,16 +209,20 @@ extension Communicator {
 
     /// Every rank's `values` (the same count everywhere), concatenated in rank order (MPI_Allgather).
     public func allgather<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
-        try allgatherv(values, counts: [Int](repeating: values.count, count: size))
+        try allgatherv(values, counts: [Int](repeating: values.count, count: size), "allgather")
     }
 
     /// Like ``allgather(_:)`` with `counts[i]` elements from rank i (MPI_Allgatherv).
     public func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int]) throws -> [T] {
-        let layout = try byteLayout(T.self, counts: counts, "allgatherv")
+        try allgatherv(values, counts: counts, "allgatherv")
+    }
+
+    private func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], _ call: StaticString) throws -> [T] {
+        let layout = try byteLayout(T.self, counts: counts, call)
         var result = [T](zeroedCount: counts.reduce(0, +))
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                try run { scheduleAllgather(input, into: output, counts: layout.counts, displacements: layout.displacements, $0) }
+                try run(call) { scheduleAllgather(input, into: output, counts: layout.counts, displacements: layout.displacements, $0) }
             }
         }
         return result
@@ -197,20 +235,24 @@ extension Communicator {
             throw MPIError(.invalidCount, "alltoall: \(values.count) elements do not divide among \(size) ranks")
         }
         let block = [Int](repeating: values.count / size, count: size)
-        return try alltoallv(values, sendCounts: block, receiveCounts: block)
+        return try alltoallv(values, sendCounts: block, receiveCounts: block, "alltoall")
     }
 
     /// `sendCounts[i]` elements to rank i, `receiveCounts[j]` from rank j, blocks in rank order (MPI_Alltoallv).
     public func alltoallv<T: BitwiseCopyable>(_ values: [T], sendCounts: [Int], receiveCounts: [Int]) throws -> [T] {
-        let send = try byteLayout(T.self, counts: sendCounts, "alltoallv")
-        let receive = try byteLayout(T.self, counts: receiveCounts, "alltoallv")
+        try alltoallv(values, sendCounts: sendCounts, receiveCounts: receiveCounts, "alltoallv")
+    }
+
+    private func alltoallv<T: BitwiseCopyable>(_ values: [T], sendCounts: [Int], receiveCounts: [Int], _ call: StaticString) throws -> [T] {
+        let send = try byteLayout(T.self, counts: sendCounts, call)
+        let receive = try byteLayout(T.self, counts: receiveCounts, call)
         guard values.count >= sendCounts.reduce(0, +) else {
-            throw MPIError(.invalidCount, "alltoallv: \(values.count) elements, \(sendCounts.reduce(0, +)) to send")
+            throw MPIError(.invalidCount, "\(call): \(values.count) elements, \(sendCounts.reduce(0, +)) to send")
         }
         var result = [T](zeroedCount: receiveCounts.reduce(0, +))
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                try run {
+                try run(call) {
                     scheduleAlltoall(
                         input, sendCounts: send.counts, sendDisplacements: send.displacements, into: output,
                         receiveCounts: receive.counts, receiveDisplacements: receive.displacements, $0)
@@ -235,7 +277,7 @@ extension Communicator {
         var result = values
         try values.withUnsafeBufferPointer { input in
             try result.withUnsafeMutableBufferPointer { output in
-                try run { scheduleScan(input, into: output, op: op, exclusive: false, $0) }
+                try run("scan") { scheduleScan(input, into: output, op: op, exclusive: false, $0) }
             }
         }
         return result
@@ -246,7 +288,7 @@ extension Communicator {
         var result = values
         try values.withUnsafeBufferPointer { input in
             try result.withUnsafeMutableBufferPointer { output in
-                try run { scheduleScan(input, into: output, op: op, exclusive: true, $0) }
+                try run("exscan") { scheduleScan(input, into: output, op: op, exclusive: true, $0) }
             }
         }
         return rank == 0 ? nil : result

@@ -26,7 +26,7 @@ extension Engine {
     /// The error of a message longer than its receive buffer.
     func truncation(_ header: MatchHeader, length: Int, capacity: Int) -> MPIError {
         MPIError(
-            .truncate, "receive: message of \(length) bytes from rank \(header.source) with tag \(header.tag) does not fit the \(capacity)-byte buffer",
+            .truncate, "recv: message of \(length) bytes from rank \(header.source) with tag \(header.tag) does not fit the \(capacity)-byte buffer",
             status: Status(source: Int(header.source), tag: Int(header.tag), byteCount: length))
     }
 
@@ -43,7 +43,7 @@ extension Engine {
         }
         return MPIError(
             .invalidDatatype,
-            "receive: message of \(length) bytes from rank \(header.source) with tag \(header.tag) is not a whole number of \(what) "
+            "recv: message of \(length) bytes from rank \(header.source) with tag \(header.tag) is not a whole number of \(what) "
                 + "(the datatypes' signatures do not match)",
             status: Status(source: Int(header.source), tag: Int(header.tag), byteCount: length))
     }

@@ -96,7 +96,7 @@ extension Engine {
                     return
                 case .failed(let code) where code == ESRCH:
                     giveLauncherTimeToEndJob()
-                    operation.error = MPIError(.peerFailed, "receive: rank \(peer) is gone: \(total)-byte message lost", status: operation.status)
+                    operation.error = MPIError(.peerFailed, "recv: rank \(peer) is gone: \(total)-byte message lost", status: operation.status)
                     operation.isComplete = true
                     return
                 case .forbidden:

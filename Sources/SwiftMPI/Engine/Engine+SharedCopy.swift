@@ -92,7 +92,7 @@ extension Engine {
         if copy.readError != 0 {
             operation.error = MPIError(
                 copy.readError == ESRCH ? .peerFailed : .transport,
-                "receive: copying \(copy.total) bytes from rank \(copy.peer) failed: \(String(cString: strerror(copy.readError)))",
+                "recv: copying \(copy.total) bytes from rank \(copy.peer) failed: \(String(cString: strerror(copy.readError)))",
                 status: operation.status)
         }
         operation.isComplete = true

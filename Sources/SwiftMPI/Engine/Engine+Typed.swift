@@ -150,7 +150,7 @@ extension Engine {
         default:
             // Some reads are in flight into the buffer: the receive fails once they are done.
             operation.error = MPIError(
-                .transport, "receive: scattered RDMA read of \(total) bytes from rank \(peer) failed (\(result))", status: operation.status)
+                .transport, "recv: scattered RDMA read of \(total) bytes from rank \(peer) failed (\(result))", status: operation.status)
         }
         return true
     }
