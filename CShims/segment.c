@@ -4,6 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,3 +54,13 @@ int cshims_populate_write(void *address, size_t length) {
 int cshims_segment_unlink(const char *name) { return shm_unlink(name) == 0 ? 0 : errno; }
 
 int cshims_segment_unmap(void *address, size_t size) { return munmap(address, size) == 0 ? 0 : errno; }
+
+int cshims_futex_wait(uint32_t *word, uint32_t expected, int timeout_ms) {
+    struct timespec timeout = {.tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000L};
+    if (syscall(SYS_futex, word, FUTEX_WAIT, expected, &timeout, NULL, 0) == 0) return 0;
+    return errno == EAGAIN ? 0 : errno;
+}
+
+int cshims_futex_wake(uint32_t *word, int count) {
+    return syscall(SYS_futex, word, FUTEX_WAKE, count, NULL, NULL, 0) < 0 ? errno : 0;
+}

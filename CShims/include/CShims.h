@@ -142,6 +142,26 @@ static inline void cshims_store_release_u32(uint32_t *word, uint32_t value) {
     __atomic_store_n(word, value, __ATOMIC_RELEASE);
 }
 
+/// Relaxed load of a 32-bit word that another process stores to (a hint: no ordering).
+static inline uint32_t cshims_load_relaxed_u32(const uint32_t *word) {
+    return __atomic_load_n(word, __ATOMIC_RELAXED);
+}
+
+/// Sequentially consistent store of a 32-bit word shared with other processes: later loads of
+/// this thread are not performed before it (a full fence).
+static inline void cshims_store_fenced_u32(uint32_t *word, uint32_t value) {
+    __atomic_store_n(word, value, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/// Sleeps while the 32-bit word (in memory shared between processes) holds `expected`, at most
+/// `timeout_ms` milliseconds (futex FUTEX_WAIT, process-shared). Returns 0 when woken (or the word
+/// differed, EAGAIN), ETIMEDOUT, EINTR, or another errno.
+int cshims_futex_wait(uint32_t *word, uint32_t expected, int timeout_ms);
+
+/// Wakes up to `count` processes sleeping on the word in ``cshims_futex_wait``. Returns 0 or an errno.
+int cshims_futex_wake(uint32_t *word, int count);
+
 /// Acquire load of a 64-bit word (8-byte aligned) that another process stores to.
 static inline uint64_t cshims_load_acquire_u64(const uint64_t *word) {
     return __atomic_load_n(word, __ATOMIC_ACQUIRE);

@@ -234,7 +234,8 @@ final class Job {
     }
 
     /// Asks every running rank what it is blocked in and prints the answers, one line per rank, in
-    /// rank order (waiting at most half a second for them).
+    /// rank order (waiting at most two seconds for them: a loaded machine may be slow to schedule
+    /// the answering threads; an answer that does not come is reported as such).
     private func reportWhatRanksWaitFor() {
         var waiting: [Int32: Int] = [:]
         for (rank, fd) in statusChannels where !ranks[rank].exited {
@@ -243,7 +244,8 @@ final class Job {
         }
         var answers: [Int: String] = [:]
         var pending: [Int32: [UInt8]] = [:]
-        let deadline = now() + 0.5
+        let asked = Array(waiting.values)
+        let deadline = now() + 2
         while !waiting.isEmpty && now() < deadline {
             var fds = waiting.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             guard poll(&fds, nfds_t(fds.count), pollTimeout(until: deadline)) > 0 else { continue }
@@ -262,7 +264,7 @@ final class Job {
                 }
             }
         }
-        for rank in answers.keys.sorted() { report(answers[rank]!) }
+        for rank in asked.sorted() { report(answers[rank] ?? "rank \(rank): no answer within 2 s (its status thread did not run)") }
     }
 
     private func timedOut() {

@@ -56,6 +56,12 @@ public final class SharedMemoryTransport: Transport {
     private let ringsBytes: Int
     private let sharedAreaBytes: Int
     private let ownSegment: UnsafeMutableRawPointer
+    /// Each local rank's doorbell, a 32-bit word after the rings of its segment: 1 while that rank
+    /// sleeps in ``waitForInput(milliseconds:)`` (a futex), so a sender that fills one of its rings
+    /// wakes it. Indexed by local rank; empty until ``attachPeers(worldRankOfLocal:worldSize:pids:)``.
+    @exclusivity(unchecked) @usableFromInline var doorbells = UnsafeMutableBufferPointer<UnsafeMutablePointer<UInt32>>(start: nil, count: 0)
+    /// Bytes after the rings for the doorbell (a cache line of its own).
+    static let doorbellBytes = 64
     private var peerSegments: [UnsafeMutableRawPointer?]
     private var unlinked = false
     private let slotCount: Int
@@ -65,7 +71,7 @@ public final class SharedMemoryTransport: Transport {
     public var capabilities: TransportCapabilities {
         TransportCapabilities(
             name: "shm", maxPayload: stride - SlotRing.slotHeaderLength, peerRead: .immediate, peerWrite: .immediate,
-            maxReadSegments: Self.maxSegmentsPerCall, maxWriteSegments: Self.maxSegmentsPerCall)
+            canWaitForInput: true, maxReadSegments: Self.maxSegmentsPerCall, maxWriteSegments: Self.maxSegmentsPerCall)
     }
 
     /// Creates this rank's segment. Peers attach later with ``attachPeers(worldRankOfLocal:worldSize:pids:)``.
@@ -81,7 +87,7 @@ public final class SharedMemoryTransport: Transport {
         let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)
         ringsBytes = ringBytes * localSize
         self.sharedAreaBytes = (sharedAreaBytes + 63) / 64 * 64
-        segmentBytes = ringsBytes + self.sharedAreaBytes
+        segmentBytes = ringsBytes + Self.doorbellBytes + self.sharedAreaBytes
         ownName = Self.segmentName(jobID: jobID, localRank: localRank)
         // From here until the name is unlinked, the death of the launcher that started this rank
         // removes the name instead of leaving it in /dev/shm (cshims_name_guard_begin; a no-op
@@ -154,6 +160,12 @@ public final class SharedMemoryTransport: Transport {
         let storage = UnsafeMutableBufferPointer<SlotRing>.allocate(capacity: rings.count)
         _ = storage.initialize(from: rings)
         outbound = storage
+        let bells = UnsafeMutableBufferPointer<UnsafeMutablePointer<UInt32>>.allocate(capacity: localSize)
+        for peer in 0..<localSize {
+            let segment = peer == localRank ? ownSegment : peerSegments[peer]!
+            (bells.baseAddress! + peer).initialize(to: (segment + ringsBytes).assumingMemoryBound(to: UInt32.self))
+        }
+        doorbells = bells
     }
 
     /// The shared area of the segment of the rank `peer` (this rank's own included), or nil if it
@@ -163,7 +175,7 @@ public final class SharedMemoryTransport: Transport {
         guard sharedAreaBytes > 0, peer >= 0, peer < localRankOfWorld.count else { return nil }
         let local = localRankOfWorld[peer]
         guard local >= 0, let segment = local == localRank ? ownSegment : peerSegments[local] else { return nil }
-        return segment + ringsBytes
+        return segment + ringsBytes + Self.doorbellBytes
     }
 
     /// Removes this rank's segment name (mappings stay valid); call once all peers have attached.
@@ -180,6 +192,7 @@ public final class SharedMemoryTransport: Transport {
         _ = cshims_segment_unmap(ownSegment, segmentBytes)
         inbound.deallocate()
         outbound.deallocate()
+        doorbells.deallocate()
         worldRankOfLocal.deallocate()
         localRankOfWorld.deallocate()
     }
@@ -188,7 +201,29 @@ public final class SharedMemoryTransport: Transport {
     /// keeps the packet and retries after progressing.
     @inlinable
     public func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
-        outbound[localRankOfWorld[peer]].tryWrite(kind: kind, header: header, payload: payload)
+        let local = localRankOfWorld[peer]
+        guard outbound[local].tryWrite(kind: kind, header: header, payload: payload) else { return false }
+        // A hint, read without ordering: a receiver about to sleep checks its rings after raising
+        // its doorbell, and sleeps at most a millisecond, so a wake-up missed in that race costs at
+        // most that (a fence here would cost every message more).
+        if cshims_load_relaxed_u32(doorbells[local]) != 0 { ring(local) }
+        return true
+    }
+
+    /// Wakes local rank `local`, asleep in ``waitForInput(milliseconds:)``.
+    @usableFromInline
+    func ring(_ local: Int) { _ = cshims_futex_wake(doorbells[local], 1) }
+
+    /// Sleeps until a peer fills one of this rank's rings (it rings the doorbell) or `milliseconds`
+    /// pass. The engine calls it only after a long idle spell (``TransportCapabilities/canWaitForInput``).
+    public func waitForInput(milliseconds: Int32) {
+        guard doorbells.count == localSize else { return }
+        let bell = doorbells[localRank]
+        cshims_store_fenced_u32(bell, 1)
+        var pending = false
+        for local in 0..<localSize where local != localRank && inbound[local].hasPacket { pending = true }
+        if !pending { _ = cshims_futex_wait(bell, 1, milliseconds) }
+        cshims_store_release_u32(bell, 0)
     }
 
     /// Hands arrived packets to `sink`, at most 16 per peer; returns how many were delivered.

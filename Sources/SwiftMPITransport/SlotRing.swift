@@ -132,6 +132,10 @@ public struct SlotRing {
         return true
     }
 
+    /// Consumer: true when the next slot holds a packet.
+    @inlinable
+    public var hasPacket: Bool { cshims_load_acquire_u32(state(slot)) == 1 }
+
     /// Consumer: hands the next full slot to `body` and frees it; false when the ring is empty.
     /// The payload pointer is valid only during `body`.
     @inlinable

@@ -105,6 +105,22 @@ case "print-then-hang":  // every rank prints a line with print() (stdout a pipe
     print("rank \(world.rank) receiving from \((world.rank + 1) % world.size)")
     var value = [0]
     try world.recv(into: &value, from: (world.rank + 1) % world.size, tag: 7)
+case "idle-cpu":  // idle-cpu <seconds>: rank 0 waits that long in recv for rank 1, then reports its CPU time
+    let seconds = argument(1, default: 3)
+    if world.rank == 1 {
+        sleep(UInt32(seconds))
+        try world.send([1], to: 0, tag: 3)
+    } else if world.rank == 0 {
+        func cpuSeconds() -> Double {
+            var usage = rusage()
+            getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        let (cpuBefore, start) = (cpuSeconds(), MPI.wtime())
+        var value = [0]
+        try world.recv(into: &value, from: 1, tag: 3)
+        print("blocked \(MPI.wtime() - start) s in recv, cpu \(cpuSeconds() - cpuBefore) s")
+    }
 case "binding":
     print(
         "rank \(world.rank) bound to \(WireupEnvironment.value(WireupEnvironment.boundCPU) ?? "?") oversubscribed "

@@ -232,6 +232,18 @@ struct LauncherJobTests {
         }
     }
 
+    @Test("a rank blocked in recv for 3 s sleeps instead of spinning (its CPU time is measured and printed)")
+    func idleRankSleeps() throws {
+        let result = try JobRunner.ranks(2, ["idle-cpu", "3"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let match = result.stdout.firstMatch(of: /blocked ([0-9.]+) s in recv, cpu ([0-9.e-]+) s/)
+        let blocked = Double(match?.1 ?? "0") ?? 0, cpu = Double(match?.2 ?? "9") ?? 9
+        print("[idle-cpu] blocked \(blocked) s in recv, CPU \(cpu) s (spinning would take about \(blocked) s)")
+        // Spinning costs about the blocked time; sleeping on the doorbell costs the 50 ms spin and a
+        // few wake-ups (0.09-0.10 s measured for 5 s). A loose bound: noise cannot fail it, spinning does.
+        #expect(blocked >= 2.9 && cpu < blocked / 3, "stdout: \(result.stdout)")
+    }
+
     @Test("--tag-output prefixes every line and lines of different ranks never interleave")
     func taggedOutputStaysWhole() throws {
         let result = try JobRunner.ranks(4, ["lines", "300"], launcherOptions: ["--tag-output"])

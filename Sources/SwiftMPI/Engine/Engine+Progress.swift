@@ -69,29 +69,39 @@ extension Engine: PacketSink {
     // MARK: - Waiting
 
     /// Progresses until `done()` is true. Spins while there is something to do; when idle, yields the
-    /// CPU at once if oversubscribed, else after a short spin. Every ~second of idleness it asks the
-    /// transports whether their peers are alive and throws `.peerFailed` if one is gone, so a wait
-    /// never hangs on a dead rank.
+    /// CPU at once if oversubscribed, else after a short spin; idle for ``spinBeforeSleep`` on a host
+    /// with shared-memory peers, it sleeps on the shared-memory doorbell (woken by a peer's packet;
+    /// 1 ms at a time, 10 ms after a second). Every ~second of idleness it asks the transports
+    /// whether their peers are alive and throws `.peerFailed` if one is gone, so a wait never hangs
+    /// on a dead rank.
     @inline(__always)
     func wait(_ call: @autoclosure () -> String, until done: () -> Bool) throws(MPIError) {
         if done() { return }
         var idle = 0
-        var idleSince = 0.0, waitingSince = 0.0
+        var idleSince = 0.0, waitingSince = 0.0, spinningSince = 0.0
+        var sleepMilliseconds: Int32 = 0  // > 0 once idle long enough to sleep on shared memory
         var published = false  // in WaitReport, for the launcher's hang reports
         defer { if published { WaitReport.resumed() } }
         while true {
             if progress() {
                 idle = 0
+                spinningSince = 0
+                sleepMilliseconds = 0
             } else {
                 idle += 1
-                if canWaitForInput && ((yieldWhenIdle && idle > 100) || idle > 200_000) {
+                if sleepMilliseconds > 0 {
+                    routes.sleepOnSharedMemory(milliseconds: sleepMilliseconds)
+                } else if canWaitForInput && ((yieldWhenIdle && idle > 100) || idle > 200_000) {
                     // Oversubscribed, or idle for long: sleep in the kernel until a socket has data
                     // (at most 1 ms, so shared-memory peers and queued sends are still served).
                     routes.waitForInput(milliseconds: 1)
                 } else if yieldWhenIdle || idle > 1000 {
                     sched_yield()
                 }
-                if idle & 0x3FF == 0 {
+                // After a system call (a sleep or a yield, which on a loaded machine may give the
+                // CPU away for milliseconds) the clock is cheap next to it; while spinning, every
+                // 1024 polls.
+                if sleepMilliseconds > 0 || yieldWhenIdle || idle > 1000 || idle & 0x3FF == 0 {
                     let now = MPI.wtime()
                     if idleSince == 0 {
                         idleSince = now
@@ -106,9 +116,19 @@ extension Engine: PacketSink {
                             try checkPeersAlive(call())
                         }
                     }
+                    if spinningSince == 0 {
+                        spinningSince = now
+                    } else if sleepsOnSharedMemory && now - spinningSince > Self.spinBeforeSleep {
+                        sleepMilliseconds = now - spinningSince > 1 ? 10 : 1
+                    }
                 }
             }
             if done() { return }
         }
     }
+
+    /// How long a wait polls (and yields) before it sleeps on the shared-memory doorbell: long
+    /// enough that message-rate and latency benchmarks never sleep, short enough that a rank blocked
+    /// for seconds costs little CPU.
+    static let spinBeforeSleep = 0.05
 }

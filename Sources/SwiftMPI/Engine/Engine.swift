@@ -55,6 +55,8 @@ final class Engine {
     let fragmentSizes: [Int]
     /// True when some route can sleep in the kernel until input arrives (idle waits use it).
     let canWaitForInput: Bool
+    /// True when a long idle wait can sleep on the shared-memory doorbell.
+    let sleepsOnSharedMemory: Bool
     /// A number for this rank's host, equal on ranks that share memory (for `splitType(.shared)`).
     @exclusivity(unchecked) var hostIndex = 0
     /// Peers whose connection failed, with the reason; every operation involving them fails.
@@ -136,6 +138,7 @@ final class Engine {
         self.fragmentSizes = routes.capabilities.map(\.maxPayload)
         self.eagerLimits = routes.capabilities.map(\.eagerLimit)
         self.canWaitForInput = routes.canWaitForInput
+        self.sleepsOnSharedMemory = routes.canSleepOnSharedMemory
         self.singleCopyThreshold = singleCopyThreshold
         self.singleCopyAllowed = singleCopyAllowed
         self.yieldWhenIdle = yieldWhenIdle

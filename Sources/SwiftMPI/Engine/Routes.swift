@@ -206,13 +206,25 @@ struct Routes {
         (sharedMemory?.checkPeers() ?? []) + (tcp?.checkPeers() ?? []) + (verbs?.checkPeers() ?? []) + (loopback?.checkPeers() ?? [])
     }
 
-    /// True when ``waitForInput(milliseconds:)`` can sleep (a transport that can wait for input).
+    /// True when ``waitForInput(milliseconds:)`` can sleep on sockets (TCP): cheap enough to use
+    /// whenever a rank yields.
     var canWaitForInput: Bool { tcp?.capabilities.canWaitForInput ?? false }
 
-    /// Sleeps until input may have arrived on a transport that can wait for it (at most
-    /// `milliseconds`); returns at once when none can (``canWaitForInput``).
+    /// Sleeps until input may have arrived on the sockets (at most `milliseconds`); returns at once
+    /// when there are none (``canWaitForInput``).
     func waitForInput(milliseconds: Int32) {
         if let tcp, tcp.capabilities.canWaitForInput { tcp.waitForInput(milliseconds: milliseconds) }
+    }
+
+    /// True when ``sleepOnSharedMemory(milliseconds:)`` can sleep: shared-memory peers ring this
+    /// rank's doorbell (a futex) when they fill one of its rings.
+    var canSleepOnSharedMemory: Bool { sharedMemory?.capabilities.canWaitForInput ?? false }
+
+    /// Sleeps until a shared-memory peer rings the doorbell, at most `milliseconds`. Only for long
+    /// idle spells: what a peer publishes outside the rings (the shared-memory collectives' flags)
+    /// rings nothing and is seen when the sleep times out.
+    func sleepOnSharedMemory(milliseconds: Int32) {
+        sharedMemory?.waitForInput(milliseconds: milliseconds)
     }
 
     /// True while a transport holds output that has not left the process.
