@@ -79,8 +79,9 @@ case "segv":  // segv <rank>
 case "abort":  // abort <code> <rank>
     if world.rank == argument(2, default: 0) { MPI.abort(Int32(argument(1, default: 5)), message: "test abort") }
     sleep(60)
-case "no-finalize":  // rank 0 returns without MPI.finalize
-    if world.rank == 0 { exit(0) }
+case "no-finalize":  // every rank prints a line; then rank 0 returns without MPI.finalize
+    print("rank \(world.rank) was here")
+    if world.rank == 0 { usleep(200_000); exit(0) }  // after the others printed
     sleep(60)
 case "late-init":  // see above; reached only if nobody killed the job
     break

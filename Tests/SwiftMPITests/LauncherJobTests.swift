@@ -182,11 +182,13 @@ struct LauncherJobTests {
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
     }
 
-    @Test("a rank that exits 0 without MPI.finalize still aborts the job")
+    @Test("a rank that exits 0 without MPI.finalize still aborts the job, and the others' earlier output is kept")
     func exitWithoutFinalize() throws {
         let result = try JobRunner.ranks(3, ["no-finalize"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("exited without calling MPI.finalize(); job aborted"))
+        // The other ranks are killed, but what they printed before is kept (line-buffered stdout).
+        for rank in 0..<3 { #expect(result.stdout.contains("rank \(rank) was here\n"), "stdout: \(result.stdout)") }
     }
 
     @Test("--timeout ends the job, names the ranks still running, and exits 124")
