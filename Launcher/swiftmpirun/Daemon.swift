@@ -85,7 +85,7 @@ final class Daemon {
             for entry in fds where entry.revents != 0 {
                 if entry.fd == signals.fd {
                     for signal in signals.read() {
-                        if signal == SIGCHLD { reapRanks() } else { killRanks(signal) }
+                        if signal == SIGCHLD { reapRanks() } else if signal != SIGUSR1 { killRanks(signal) }
                     }
                 } else if entry.fd == link {
                     while let frame = try receiveFrame(blocking: false) { try handleLauncher(frame) }

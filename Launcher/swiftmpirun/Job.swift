@@ -33,6 +33,8 @@ final class Job {
     /// The launcher's end of each rank's status channel (a socket pair; the rank's end is its
     /// descriptor 3), by rank: asked what each rank waits for when the job hangs.
     private var statusChannels: [Int: Int32] = [:]
+    /// The first SIGTERM has been answered with the ranks' reports.
+    private var reportedOnTerm = false
     private var stdinForwarder: StdinForwarder?
     private var server: KeyValueServer?
     /// Ranks that have said hello (the key-value server refuses a second hello from a rank); when all
@@ -180,7 +182,10 @@ final class Job {
         for signal in signals {
             switch signal {
             case SIGCHLD: reapChildren()
-            case SIGINT where !termination.interrupted:
+            case SIGUSR1:  // "what is the job doing?": the answers, and the job goes on
+                reportWhatRanksWaitFor()
+            case SIGINT where !termination.interrupted, SIGTERM where !termination.ending && !reportedOnTerm:
+                if signal == SIGTERM { reportedOnTerm = true }
                 reportWhatRanksWaitFor()
                 termination.forward(signal)
             default: termination.forward(signal)
@@ -303,7 +308,7 @@ func makePipe() throws(SystemCallError) -> (read: Int32, write: Int32) {
 
 /// Delivers the launcher's signals as readable events (signalfd), so the poll loop handles them in order.
 struct SignalChannel {
-    static let handled: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+    static let handled: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1]
     let fd: Int32
 
     init() throws {

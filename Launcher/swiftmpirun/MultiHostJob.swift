@@ -289,6 +289,7 @@ final class MultiHostJob {
         for signal in signals {
             switch signal {
             case SIGCHLD: reapAgents(wait: false)
+            case SIGUSR1: report("SIGUSR1: reports of what each rank waits for cover jobs on one host only, for now")
             default: termination.forward(signal)
             }
         }

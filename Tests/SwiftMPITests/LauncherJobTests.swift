@@ -85,6 +85,22 @@ struct LauncherJobTests {
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
     }
 
+    @Test("SIGUSR1 to the launcher prints what every rank waits for, and the job goes on")
+    func statusOnRequest() throws {
+        let stderrPath = TestRun.scratchDirectory.appendingPathComponent("usr1-\(UUID().uuidString).err").path
+        let stdoutPath = TestRun.scratchDirectory.appendingPathComponent("usr1-\(UUID().uuidString).out").path
+        defer { unlink(stderrPath); unlink(stdoutPath) }
+        let launcher = try ChildProcess(JobRunner.launcher, ["-n", "2", "swiftmpi-testrank", "idle-cpu", "3"], stdoutPath: stdoutPath, stderrPath: stderrPath)
+        usleep(1_500_000)  // rank 0 waits in recv for rank 1, which sleeps
+        kill(launcher.pid, SIGUSR1)
+        #expect(launcher.wait() == 0)
+        let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        let stdout = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
+        #expect(stderr.contains(#/swiftmpirun: rank 0: waiting \d+\.\d s in recv\(from: 1, tag: 3, 8 bytes\) on world/#), "stderr: \(stderr)")
+        #expect(stderr.contains("swiftmpirun: rank 1: not waiting in SwiftMPI"), "stderr: \(stderr)")
+        #expect(stdout.contains("blocked "), "stdout: \(stdout)")
+    }
+
     @Test("ranks die with their launcher (kill -9 of swiftmpirun leaves no rank behind)")
     func launcherDeathEndsRanks() throws {
         let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
