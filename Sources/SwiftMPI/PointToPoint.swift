@@ -80,6 +80,7 @@ extension Communicator {
 
     /// Waits for a posted pooled receive, returns it to the pool and reports its status or error
     /// (the tail shared by contiguous and typed blocking receives: no request is made).
+    @inline(__always)
     func finishBlockingReceive(_ operation: ReceiveOperation, _ call: StaticString, detail: @autoclosure () -> String = "") throws -> Status {
         do {
             try runtime.wait(call, detail()) { _ in operation.isComplete }

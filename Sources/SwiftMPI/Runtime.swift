@@ -57,6 +57,7 @@ final class Runtime: @unchecked Sendable {
     /// other threads' calls interleave with this wait.
     /// `detail` completes the call as the user wrote it (`(from: 1, tag: 7, 8 bytes) on world`),
     /// for errors and the launcher's hang reports; it is built only when needed.
+    @inline(__always)  // inlined into each blocking call, so `done` is too (a thunk cost ~10 % of a round trip)
     func wait(_ call: StaticString, _ detail: @autoclosure () -> String = "", until done: (Engine) -> Bool) throws {
         guard let lock else {
             guard isActive else { throw MPIError(.alreadyFinalized, "\(call) after MPI.finalize()") }
