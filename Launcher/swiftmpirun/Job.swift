@@ -29,7 +29,7 @@ final class Job {
     /// Each rank's stderr pipe (whose relay remembers a runtime trap's message), by rank.
     private var errorPipeOfRank: [Int: Int32] = [:]
     /// The trap lines of stderr relays that ended before their rank was reaped, by pipe.
-    private var endedRelayTraps: [Int32: String] = [:]
+    private var endedRelayTraps: [Int32: FatalErrorLine] = [:]
     /// The launcher's end of each rank's status channel (a socket pair; the rank's end is its
     /// descriptor 3), by rank: asked what each rank waits for when the job hangs.
     private var statusChannels: [Int: Int32] = [:]
@@ -154,7 +154,7 @@ final class Job {
             }
             let environment =
                 plan.environment(rank: rank, jobID: jobID, socketAddress: socketAddress, secret: secret)
-                + (statusFD >= 0 ? ["SWIFTMPI_STATUS_FD=3"] : [])
+                + (statusFD >= 0 ? ["\(WireupEnvironment.statusFD)=3"] : [])
             switch spawnProcess(
                 plan.programPath, arguments: plan.arguments, environment: environment,
                 stdin: stdinFD, stdout: outFDs[0], stderr: outFDs[1], status: statusFD, cpu: plan.cpuOfRank[rank])
@@ -228,14 +228,14 @@ final class Job {
     private func fatalError(ofRank rank: Int, waitStatus status: Int32) -> FatalErrorLine? {
         guard status & 0x7f == SIGILL || status & 0x7f == SIGTRAP else { return nil }
         if let directory = plan.outputDirectory {
-            return FatalErrorLine.last(inFile: "\(directory)/rank.\(rank).err").flatMap { FatalErrorLine(Array($0.utf8)) }
+            return FatalErrorLine.last(inFile: "\(directory)/rank.\(rank).err")
         }
         guard let fd = errorPipeOfRank[rank] else { return nil }
         guard let index = relays.firstIndex(where: { $0.sourceFD == fd }) else {
-            return endedRelayTraps[fd].flatMap { FatalErrorLine(Array($0.utf8)) }
+            return endedRelayTraps[fd]
         }
         relays[index].drain()
-        return relays[index].lastFatalError.flatMap { FatalErrorLine(Array($0.utf8)) }
+        return relays[index].lastFatalError
     }
 
     /// Asks every running rank what it is blocked in and prints the answers, one line per rank, in

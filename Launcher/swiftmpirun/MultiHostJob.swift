@@ -239,7 +239,7 @@ final class MultiHostJob {
             if let verdict = failureVerdict(
                 rank: rank, pid: ranks[rank].pid, waitStatus: status, initialized: ranks[rank].initialized,
                 finalized: ranks[rank].finalized, host: link.name,
-                fatalError: rankRelays[rank * 2 + 1]?.lastFatalError.flatMap { FatalErrorLine(Array($0.utf8)) })
+                fatalError: rankRelays[rank * 2 + 1]?.lastFatalError)
             {
                 end(status: verdict.status, line: verdict.line)
             }

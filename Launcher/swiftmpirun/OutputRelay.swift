@@ -15,7 +15,7 @@ struct OutputRelay {
     private var pending: [UInt8] = []
     /// The last line relayed that reports a Swift runtime trap ("…: Fatal error: …"), for the
     /// launcher's verdict on a rank that stopped on one.
-    private(set) var lastFatalError: String?
+    private(set) var lastFatalError: FatalErrorLine?
 
     /// Leaves out the frames the Swift runtime prints after a trap's "Fatal error" line when its
     /// backtracer is off ("Current stack trace:" and the numbered lines under it): a rank's stderr
@@ -61,7 +61,7 @@ struct OutputRelay {
             if dropsStackTraces && isStackTrace(line) { continue }
             output += prefix
             output += pending[lineStart...newline]
-            if let fatal = FatalErrorLine(line) { lastFatalError = fatal.text }
+            if let fatal = FatalErrorLine(line) { lastFatalError = fatal }
         }
         pending.removeFirst(lineStart)
         if pending.count >= Self.maxLineLength {
@@ -129,7 +129,7 @@ struct FatalErrorLine {
     }
 
     /// The last such line in the final 64 KiB of the file at `path` (a rank's `--output-dir` stderr).
-    static func last(inFile path: String) -> String? {
+    static func last(inFile path: String) -> FatalErrorLine? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -139,7 +139,7 @@ struct FatalErrorLine {
         var bytes = [UInt8](repeating: 0, count: Int(size - start))
         let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard count > 0 else { return nil }
-        return bytes[0..<count].split(separator: UInt8(ascii: "\n")).reversed().lazy.compactMap { FatalErrorLine($0)?.text }.first
+        return bytes[0..<count].split(separator: UInt8(ascii: "\n")).reversed().lazy.compactMap { FatalErrorLine($0) }.first
     }
 
     /// How the launcher's verdict names the trap: "an uncaught error: ERROR" for an error thrown

@@ -4,12 +4,13 @@ import Glibc
 import Synchronization
 import SwiftMPIWireup
 
-/// What this rank is blocked in, for `swiftmpirun`'s reports of a hung job: on `--timeout` and on the
-/// first Ctrl-C the launcher asks every rank, and each answers one line such as
+/// What this rank is blocked in, for `swiftmpirun`'s reports of a hung job: on `--timeout`, the first
+/// Ctrl-C or SIGTERM, and SIGUSR1 the launcher asks every rank, and each answers one line such as
 /// `rank 0: waiting 7.0 s in recv(from: 1, tag: 7, 8 bytes) on world`.
 ///
 /// A wait publishes its call only once it has been idle for a quarter of a second (the engine's wait
-/// loop checks the clock every 1024 idle polls), so the small-message path pays nothing. The
+/// loop reads the clock every 1024 idle polls, or after each yield or sleep), so the small-message
+/// path pays nothing. The
 /// launcher hands each rank one end of a socket pair as descriptor 3 (`SWIFTMPI_STATUS_FD=3`); a
 /// thread of the rank sleeps in read(2) on it and answers each request with the line.
 enum WaitReport {
@@ -51,8 +52,8 @@ enum WaitReport {
 
     /// Starts the thread that answers the launcher, when the launcher gave this rank a status channel.
     static func startAnswering(rank: Int) {
-        guard let text = WireupEnvironment.value("SWIFTMPI_STATUS_FD"), let fd = Int32(text), fd >= 0 else { return }
-        unsetenv("SWIFTMPI_STATUS_FD")  // not for programs this rank starts
+        guard let text = WireupEnvironment.value(WireupEnvironment.statusFD), let fd = Int32(text), fd >= 0 else { return }
+        unsetenv(WireupEnvironment.statusFD)  // not for programs this rank starts
         guard fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else { return }
         answering.withLock { $0 = (fd, rank) }
         var thread = pthread_t()

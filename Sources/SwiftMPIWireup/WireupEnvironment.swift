@@ -29,6 +29,8 @@ public enum WireupEnvironment {
     public static let hostID = "SWIFTMPI_HOST"
     /// The number of hosts in the job.
     public static let hostCount = "SWIFTMPI_HOST_COUNT"
+    /// The descriptor on which `swiftmpirun` asks a rank what it waits for (its hang reports).
+    public static let statusFD = "SWIFTMPI_STATUS_FD"
 
     /// Variables a user may set to tune the runtime; `swiftmpirun --info` prints them with their values.
     /// Each is listed here when the runtime starts reading it.
@@ -59,7 +61,7 @@ public enum WireupEnvironment {
 
     /// The variables the launcher sets for each rank (and removes from what it passes through).
     public static let launchVariables: [String] =
-        [rank, size, localRank, localSize, jobID, keyValueSocket, secret, oversubscribed, boundCPU, hostID, hostCount]
+        [rank, size, localRank, localSize, jobID, keyValueSocket, secret, oversubscribed, boundCPU, hostID, hostCount, statusFD]
 
     /// Reads an environment variable of this process.
     public static func value(_ name: String) -> String? {
