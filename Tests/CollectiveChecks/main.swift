@@ -243,8 +243,15 @@ if n > 1 && !["tcp", "verbs"].contains(String(cString: getenv("SWIFTMPI_TRANSPOR
 }
 // Counts that do not agree inside a collective are reported as that collective's, in the user's
 // words (no internal tag): here rank 1 gives gather two elements where every other rank gives one.
+// The ranks after 1 send late, after the root has seen rank 1's mistake: the root must still take
+// their messages before the error reaches it, or they would land in a result array already freed.
+// (That array's memory is typically handed out again at once to one of the arrays of the same size
+// allocated next: they must stay untouched.)
 if n > 1 {
+    var reused: [[Int]] = []
     do {
+        if r >= 2 { usleep(20_000) }
+        defer { reused = (0..<16).map { _ in [Int](repeating: -7, count: n) } }
         let gathered = try world.gather([Int](repeating: r, count: r == 1 ? 2 : 1), root: 0)
         require(r != 0, "gather with 2 elements from rank 1 and 1 elsewhere accepted at the root: \(gathered ?? [])")
     } catch let error as MPIError {
@@ -254,6 +261,8 @@ if n > 1 {
             "mismatched gather: \(error)")
     }
     require(try world.allreduce([1], op: .sum) == [n], "collectives after a mismatched gather")
+    try world.barrier()
+    require(reused.joined().allSatisfy { $0 == -7 }, "memory freed by a failed gather was written afterwards: \(reused)")
 }
 for (name, build) in [
     ("include out of range", { try everyone.include([0, n]) }),

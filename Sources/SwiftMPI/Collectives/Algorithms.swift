@@ -298,17 +298,18 @@ extension Communicator {
         let (channel, tag) = nextCollective()
         schedule.then {
             guard self.rank == root, let result else { return [try channel.sendBytes(values, to: root, tag: tag)] }
+            func target(_ peer: Int) -> UnsafeMutableRawBufferPointer {
+                UnsafeMutableRawBufferPointer(rebasing: result[displacements[peer]..<(displacements[peer] + counts[peer])])
+            }
+            // Checked before any receive is posted: a step that throws leaves nothing in flight.
+            let own = target(root)
+            guard values.count <= own.count else {
+                throw MPIError(.truncate, "gather: root contributes \(values.count) bytes where \(own.count) are expected")
+            }
+            if values.count > 0 { own.baseAddress!.copyMemory(from: values.baseAddress!, byteCount: values.count) }
             var requests: [Request] = []
-            for peer in 0..<self.size {
-                let target = UnsafeMutableRawBufferPointer(rebasing: result[displacements[peer]..<(displacements[peer] + counts[peer])])
-                if peer == root {
-                    guard values.count <= target.count else {
-                        throw MPIError(.truncate, "gather: root contributes \(values.count) bytes where \(target.count) are expected")
-                    }
-                    if values.count > 0 { target.baseAddress!.copyMemory(from: values.baseAddress!, byteCount: values.count) }
-                } else {
-                    requests.append(try channel.receiveBytes(target, from: peer, tag: tag))
-                }
+            for peer in 0..<self.size where peer != root {
+                requests.append(try channel.receiveBytes(target(peer), from: peer, tag: tag))
             }
             return requests
         }
@@ -322,17 +323,18 @@ extension Communicator {
         let (channel, tag) = nextCollective()
         schedule.then {
             guard self.rank == root, let values else { return [try channel.receiveBytes(result, from: root, tag: tag)] }
+            func part(_ peer: Int) -> UnsafeRawBufferPointer {
+                UnsafeRawBufferPointer(rebasing: values[displacements[peer]..<(displacements[peer] + counts[peer])])
+            }
+            // Checked before any send starts: a step that throws leaves nothing in flight.
+            let own = part(root)
+            guard own.count <= result.count else {
+                throw MPIError(.truncate, "scatter: \(own.count) bytes for the root do not fit \(result.count)")
+            }
+            if own.count > 0 { result.baseAddress!.copyMemory(from: own.baseAddress!, byteCount: own.count) }
             var requests: [Request] = []
-            for peer in 0..<self.size {
-                let part = UnsafeRawBufferPointer(rebasing: values[displacements[peer]..<(displacements[peer] + counts[peer])])
-                if peer == root {
-                    guard part.count <= result.count else {
-                        throw MPIError(.truncate, "scatter: \(part.count) bytes for the root do not fit \(result.count)")
-                    }
-                    if part.count > 0 { result.baseAddress!.copyMemory(from: part.baseAddress!, byteCount: part.count) }
-                } else {
-                    requests.append(try channel.sendBytes(part, to: peer, tag: tag))
-                }
+            for peer in 0..<self.size where peer != root {
+                requests.append(try channel.sendBytes(part(peer), to: peer, tag: tag))
             }
             return requests
         }

@@ -10,6 +10,7 @@ final class CollectiveSchedule {
     private var steps: [Step] = []
     private var next = 0
     private var pending: [Request] = []
+    private var failure: (any Error)?
     private var temporaries: [UnsafeMutableRawBufferPointer] = []
     /// Runs after the last step completed (for copying results out).
     var completion: (() -> Void)?
@@ -29,11 +30,21 @@ final class CollectiveSchedule {
     }
 
     /// Runs every step whose predecessors completed; true when the whole schedule is done.
-    /// Throws the first error of a step or of one of its operations.
+    /// Throws the first error of a step or of one of its operations — but only once every operation
+    /// of that step has finished: the others still write into the caller's result and the scratch
+    /// buffers, which are freed when the error reaches the caller. (They do finish: the other ranks
+    /// post the matching half of the same step; a rank whose counts disagree fails at the same step.)
     func advance() throws -> Bool {
         while true {
-            for request in pending where !(try request.isComplete()) { return false }
-            pending.removeAll()
+            while let request = pending.last {
+                do {
+                    guard try request.isComplete() else { return false }
+                } catch {
+                    failure = failure ?? error
+                }
+                pending.removeLast()
+            }
+            if let failure { throw failure }
             guard next < steps.count else {
                 completion?()
                 completion = nil
