@@ -5,7 +5,7 @@ import Glibc
 /// The benchmarks, named as `swiftmpi-bench` subcommands.
 enum Benchmark: String {
     case latency, bw, bibw, mbwMR = "mbw-mr", multiLatency = "multi-lat"
-    case barrier, bcast, allreduce, reduce, allgather, alltoall, halo
+    case barrier, bcast, allreduce, reduce, gather, scatter, allgather, alltoall, halo
 
     /// The OSU title.
     var title: String {
@@ -19,6 +19,8 @@ enum Benchmark: String {
         case .bcast: "Broadcast Latency Test"
         case .allreduce: "Allreduce Latency Test"
         case .reduce: "Reduce Latency Test"
+        case .gather: "Gather Latency Test"
+        case .scatter: "Scatter Latency Test"
         case .allgather: "Allgather Latency Test"
         case .alltoall: "All-to-All Latency Test"
         case .halo: "Halo Exchange Test (a column of an N×N grid of doubles, MPI_Type_vector)"
@@ -28,7 +30,7 @@ enum Benchmark: String {
     /// Collective benchmarks report the average latency per call, averaged over the ranks (OSU).
     var isCollective: Bool {
         switch self {
-        case .barrier, .bcast, .allreduce, .reduce, .allgather, .alltoall: true
+        case .barrier, .bcast, .allreduce, .reduce, .gather, .scatter, .allgather, .alltoall: true
         default: false
         }
     }

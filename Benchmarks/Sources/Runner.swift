@@ -202,6 +202,8 @@ final class BenchRunner {
             case .bcast: try world.bcast(&bytes, root: 0)
             case .allreduce: try world.allreduce(inPlace: &doubles, op: .sum)
             case .reduce: try world.reduce(inPlace: &doubles, op: .sum, root: 0)
+            case .gather: _ = try world.gather(perRank, root: 0)
+            case .scatter: _ = try world.scatter(blocks, root: 0)
             case .allgather: _ = try world.allgather(perRank)
             case .alltoall: _ = try world.alltoall(blocks)
             default: break

@@ -14,8 +14,8 @@ let usage = """
     usage: swiftmpirun -n 2 swiftmpi-bench <benchmark> [options]
 
     benchmarks: latency, bw, bibw, mbw-mr, multi-lat (point-to-point, 2 ranks; mbw-mr and multi-lat
-                any even number), barrier, bcast, allreduce, reduce, allgather, alltoall (any number),
-                halo (2 ranks: a column of an N×N grid of doubles, N = 64, 512, 4096; -m N for one N)
+                any even number), barrier, bcast, allreduce, reduce, gather, scatter, allgather,
+                alltoall (any number), halo (2 ranks: a column of an N×N grid of doubles, N = 64, 512, 4096; -m N for one N)
     options:
       -m MIN:MAX   message sizes in bytes (default 0:4194304; bw, bibw and mbw-mr start at 1)
       -i ITERS     timed iterations (default: OSU's, by size)

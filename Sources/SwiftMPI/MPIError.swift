@@ -12,6 +12,7 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
             case notInitialized, alreadyInitialized, alreadyFinalized
             case invalidRank, invalidTag, invalidCount, invalidArgument, invalidDatatype
             case truncate, bufferExhausted, peerFailed, wireup, transport, cancelled, internalError
+            case collectiveMismatch
         }
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
@@ -33,6 +34,10 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
         public static let invalidDatatype = Code(.invalidDatatype)
         /// Any other argument that the call cannot accept.
         public static let invalidArgument = Code(.invalidArgument)
+        /// The ranks of a communicator called different collectives at the same point, or the same
+        /// collective with different roots (detected on one host's shared-memory channel; every rank
+        /// that takes part throws it).
+        public static let collectiveMismatch = Code(.collectiveMismatch)
         /// A message was longer than the receive buffer.
         public static let truncate = Code(.truncate)
         /// The attached buffered-send buffer has no room for the message.

@@ -18,6 +18,12 @@ let world = try MPI.initialize()
 let worldRank = world.rank
 let n = world.size
 let r = world.rank
+if CommandLine.arguments.dropFirst().first == "mismatches" {
+    try checkMismatches(world)
+    if r == 0 { print("mismatched collectives caught on \(n) ranks") }
+    try MPI.finalize()
+    exit(0)
+}
 
 // MARK: Collectives on the world, zero-length and several sizes
 try world.barrier()

@@ -313,7 +313,10 @@ enum Replay {
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            // Read in place: a dirent is only as long as its name, so copying the 256-byte d_name
+            // field reads past the end of the directory buffer's last entry.
+            let field = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+            let name = String(cString: field.assumingMemoryBound(to: CChar.self))
             if !name.hasPrefix(".") && name != "README.md" { names.append(path + "/" + name) }
         }
         return names.sorted()

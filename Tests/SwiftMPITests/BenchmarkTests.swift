@@ -29,7 +29,7 @@ struct BenchmarkTests {
 
     @Test(
         "collective benchmarks print the average latency per size on any rank count",
-        arguments: [("allreduce", 3), ("bcast", 4), ("reduce", 2), ("allgather", 3), ("alltoall", 2)])
+        arguments: [("allreduce", 3), ("bcast", 4), ("reduce", 2), ("gather", 3), ("scatter", 3), ("allgather", 3), ("alltoall", 2)])
     func collectives(benchmark: String, ranks: Int) throws {
         let result = try JobRunner.run(["-n", "\(ranks)", "swiftmpi-bench", benchmark, "-m", "8:4096", "-i", "5", "-x", "1"])
         #expect(result.status == 0, "stderr: \(result.stderr)")

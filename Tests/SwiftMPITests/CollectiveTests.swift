@@ -15,6 +15,15 @@ struct CollectiveTests {
         #expect(result.stdout.contains("collectives passed on \(ranks) ranks"))
     }
 
+    @Test(
+        "collectives whose ranks disagree on the root or the call throw .collectiveMismatch on every rank (one host, 8 B to 8 MiB)",
+        arguments: [2, 3])
+    func mismatchesCaught(ranks: Int) throws {
+        let result = try JobRunner.run(["-n", "\(ranks)", "swiftmpi-coll-check", "mismatches"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("mismatched collectives caught on \(ranks) ranks"))
+    }
+
     @Test("small collectives of one host's communicators go through shared memory, over TCP by messages")
     func sharedMemoryFastPath() throws {
         let local = try JobRunner.run(["-n", "4", "swiftmpi-coll-check"], environment: ["SWIFTMPI_DEBUG": "1"])

@@ -160,6 +160,13 @@ extension Communicator {
         var result = [T](zeroedCount: rank == root ? counts.reduce(0, +) : 0)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
+                if let shared = state.sharedCollectiveChannel(runtime),
+                    try shared.gather(
+                        input, into: rank == root ? output : nil, counts: layout.counts, displacements: layout.displacements,
+                        root: root, runtime, call)
+                {
+                    return
+                }
                 try run(call) {
                     scheduleGather(
                         input, into: rank == root ? output : nil, counts: layout.counts,
@@ -175,7 +182,12 @@ extension Communicator {
     public func scatter<T: BitwiseCopyable>(_ values: [T], root: Int) throws -> [T] {
         try checkRoot(root, "scatter")
         var count = [values.count]
-        try bcast(&count, root: root)
+        try count.withUnsafeMutableBytes { bytes in  // a bcast, reported as the scatter the user called
+            if let shared = state.sharedCollectiveChannel(runtime), try shared.bcast(bytes, root: root, runtime, as: .scatter, "scatter") {
+                return
+            }
+            try run("scatter") { scheduleBroadcast(bytes, root: root, $0) }
+        }
         guard count[0] % size == 0 else {
             throw MPIError(.invalidCount, "scatter: \(count[0]) elements at the root do not divide among \(size) ranks")
         }
@@ -197,6 +209,13 @@ extension Communicator {
         var result = [T](zeroedCount: counts[rank])
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
+                if let shared = state.sharedCollectiveChannel(runtime),
+                    try shared.scatter(
+                        rank == root ? input : nil, counts: layout.counts, displacements: layout.displacements, into: output,
+                        root: root, runtime, call)
+                {
+                    return
+                }
                 try run(call) {
                     scheduleScatter(
                         rank == root ? input : nil, counts: layout.counts, displacements: layout.displacements,

@@ -14,15 +14,21 @@ import SwiftMPITransport
 ///
 /// ```
 ///  buffer (step & 1) of a channel, 8320 bytes, 64-byte aligned
-///  0        4          8      16                                             8320
-///  ┌────────┬──────────┬──────┬──────────────────────────────────────────────┐
-///  │ step   │ length   │      │ data (up to 8192 bytes; 48 share line 0)     │
-///  │ u32    │ u32      │      │                                              │
-///  └────────┴──────────┴──────┴──────────────────────────────────────────────┘
+///  0        4          8           12     16                                   8320
+///  ┌────────┬──────────┬───────────┬──────┬────────────────────────────────────┐
+///  │ step   │ length   │ signature │      │ data (up to 8192 bytes)            │
+///  │ u32    │ u32      │ u32       │      │                                    │
+///  └────────┴──────────┴───────────┴──────┴────────────────────────────────────┘
 /// ```
-/// The owner writes length and data, then stores step with release; a reader loads step with
-/// acquire. Buffer `step & 1` is rewritten two steps later, so before writing data a rank makes sure
-/// every member has published the previous step (and has therefore finished reading this buffer).
+/// The owner writes length, signature and data, then stores step with release; a reader loads step
+/// with acquire. Every collective of the channel ends only when every member has published its step,
+/// so a member's buffer is rewritten (two steps later) only after every member has read it.
+///
+/// Mistakes caught: the signature (``CollectiveSignature``: which collective, which root) of every
+/// member is compared with the rank's own in every step, on every rank, so a `bcast` whose ranks pass
+/// different roots, or a `barrier` one rank skipped, throws `.collectiveMismatch` on every rank at
+/// any size (larger messages agree here before they switch to messages), at the cost of one load per
+/// member from a cache line the rank reads anyway.
 ///
 /// Which communicators: all members on this host (shared-memory routes), and a context id that maps to
 /// one of the ``SharedArea/collectiveChannelCount`` channels (channel = context / 2;
@@ -37,6 +43,7 @@ final class SharedCollectiveChannel {
     enum Offset {
         static let step = 0
         static let length = 4
+        static let signature = 8
         static let data = 16
     }
     private static let dataOffset = Offset.data
@@ -76,28 +83,35 @@ final class SharedCollectiveChannel {
     // MARK: - The collectives
 
     func barrier(_ runtime: Runtime) throws {
+        let signature = CollectiveSignature(.barrier)
         let step = try beginStep(runtime, writes: false)
-        publish(step)
-        try waitForAll(step, runtime, "barrier")
+        publish(step, signature)
+        try waitForAll(step, signature, runtime, "barrier")
     }
 
     /// Broadcasts `bytes` from `root` if they fit the channel, and returns true; returns false, on
     /// every rank alike, when the root's message is larger (the caller then uses messages). The root
     /// decides: it publishes its length, so a rank whose buffer differs throws `.truncate` instead of
     /// taking another path than the root and waiting forever.
-    func bcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int, _ runtime: Runtime) throws -> Bool {
+    /// (`kind` and `call` name the collective the user called, when a bcast is one of its steps.)
+    func bcast(
+        _ bytes: UnsafeMutableRawBufferPointer, root: Int, _ runtime: Runtime, as kind: CollectiveSignature.Kind = .bcast,
+        _ call: StaticString = "bcast"
+    ) throws -> Bool {
+        let signature = CollectiveSignature(kind, root: root)
         let step = try beginStep(runtime, writes: rank == root)
         if rank == root {
             let fits = bytes.count <= Self.capacity
             if fits { write(UnsafeRawBufferPointer(bytes), step) }
-            publish(step, length: bytes.count)
+            publish(step, signature, length: bytes.count)
+            try waitForAll(step, signature, runtime, call)
             return fits
         }
-        publish(step)
-        try runtime.wait("bcast") { _ in published(root, step) }
+        publish(step, signature)
+        try waitForAll(step, signature, runtime, call)
         let length = Int(UnsafeRawPointer(buffer(root, step) + Offset.length).load(as: UInt32.self))
         guard length == min(bytes.count, Int(UInt32.max)) else {
-            throw MPIError(.truncate, "bcast: the root sends \(length) bytes, this rank expects \(bytes.count)")
+            throw MPIError(.truncate, "\(call): the root sends \(length) bytes, this rank expects \(bytes.count)")
         }
         guard length <= Self.capacity else { return false }
         if length > 0 { bytes.baseAddress!.copyMemory(from: buffer(root, step) + Self.dataOffset, byteCount: length) }
@@ -113,12 +127,13 @@ final class SharedCollectiveChannel {
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>?, op: ReduceOperation<T>,
         root: Int?, _ runtime: Runtime, _ call: StaticString
     ) throws -> Bool {
+        let signature = root.map { CollectiveSignature(.reduce, root: $0) } ?? CollectiveSignature(.allreduce)
         let step = try beginStep(runtime, writes: true)
         let byteCount = min(values.count * MemoryLayout<T>.stride, Int(UInt32.max))
         let fits = byteCount <= Self.capacity
         if fits { write(UnsafeRawBufferPointer(values), step) }
-        publish(step, length: byteCount)
-        try waitForAll(step, runtime, call)
+        publish(step, signature, length: byteCount)
+        try waitForAll(step, signature, runtime, call)
         for member in members.indices {
             let length = Int(UnsafeRawPointer(buffer(member, step) + Offset.length).load(as: UInt32.self))
             guard length == byteCount else {
@@ -136,7 +151,87 @@ final class SharedCollectiveChannel {
         return true
     }
 
+    /// Gathers every member's `values` into the root's `result` (`counts[i]` bytes from member i at
+    /// `displacements[i]`) and returns true when every contribution fits the channel; returns false,
+    /// on every rank alike, when one does not (the caller then uses messages). Every rank publishes
+    /// its byte count, so every rank decides from the same numbers.
+    func gather(
+        _ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer?, counts: [Int], displacements: [Int],
+        root: Int, _ runtime: Runtime, _ call: StaticString
+    ) throws -> Bool {
+        let signature = CollectiveSignature(.gather, root: root)
+        let step = try beginStep(runtime, writes: true)
+        let fits = values.count <= Self.capacity
+        if fits { write(values, step) }
+        publish(step, signature, length: min(values.count, Int(UInt32.max)))
+        try waitForAll(step, signature, runtime, call)
+        for member in members.indices where length(member, step) > Self.capacity { return false }
+        guard rank == root, let result else { return true }
+        for member in members.indices {
+            let length = length(member, step)
+            guard length <= counts[member] else {
+                throw MPIError(
+                    .truncate,
+                    "\(call): \(length) bytes from rank \(member) do not fit what this rank expected (\(counts[member])): "
+                        + "the ranks' counts (or datatypes) for \(call) do not agree")
+            }
+            if length > 0 { (result.baseAddress! + displacements[member]).copyMemory(from: buffer(member, step) + Self.dataOffset, byteCount: length) }
+        }
+        return true
+    }
+
+    /// Deals the root's `values` out (`counts[i]` bytes at `displacements[i]` to member i, into its
+    /// `result`) and returns true when they fit the channel together; returns false, on every rank
+    /// alike, when they do not (the caller then uses messages): the root publishes the total.
+    func scatter(
+        _ values: UnsafeRawBufferPointer?, counts: [Int], displacements: [Int], into result: UnsafeMutableRawBufferPointer,
+        root: Int, _ runtime: Runtime, _ call: StaticString
+    ) throws -> Bool {
+        let signature = CollectiveSignature(.scatter, root: root)
+        let step = try beginStep(runtime, writes: rank == root)
+        if rank == root, let values {
+            let total = counts.reduce(0, +)
+            if total <= Self.capacity {
+                var offset = 0
+                for member in members.indices where counts[member] > 0 {
+                    (buffer(rank, step) + Self.dataOffset + offset).copyMemory(
+                        from: values.baseAddress! + displacements[member], byteCount: counts[member])
+                    offset += counts[member]
+                }
+            }
+            publish(step, signature, length: min(total, Int(UInt32.max)))
+        } else {
+            publish(step, signature)
+        }
+        try waitForAll(step, signature, runtime, call)
+        guard length(root, step) <= Self.capacity else { return false }
+        let part = counts[rank]
+        guard part <= result.count else {
+            throw MPIError(
+                .truncate,
+                "\(call): \(part) bytes for rank \(rank) do not fit what this rank expected (\(result.count)): "
+                    + "the ranks' counts (or datatypes) for \(call) do not agree")
+        }
+        let offset = counts[..<rank].reduce(0, +)
+        guard offset + part <= length(root, step) else {
+            throw MPIError(
+                .invalidCount,
+                "\(call): the root deals out \(length(root, step)) bytes, this rank's counts need \(offset + part): "
+                    + "the ranks' counts for \(call) do not agree")
+        }
+        if part > 0 {
+            result.baseAddress!.copyMemory(from: buffer(root, step) + Self.dataOffset + offset, byteCount: part)
+        }
+        return true
+    }
+
     // MARK: - Steps and buffers
+
+    /// The byte count `member` published with `step`.
+    @inline(__always)
+    private func length(_ member: Int, _ step: UInt32) -> Int {
+        Int(UnsafeRawPointer(buffer(member, step) + Offset.length).load(as: UInt32.self))
+    }
 
     /// Starts the next step; a rank that will write its buffer first waits until every member has
     /// finished the step that last used it.
@@ -146,18 +241,36 @@ final class SharedCollectiveChannel {
         step &+= 1
         let previous = step &- 1
         if writes && everyoneReached != previous {
-            try waitForAll(previous, runtime, "collective")
+            try waitForAll(previous, nil, runtime, "collective")
         }
         return step
     }
 
+    /// Waits until every member has published `step`, then compares their signatures for it with
+    /// `signature` (if given) and throws `.collectiveMismatch` naming the first member that differs.
     @inline(__always)
-    private func waitForAll(_ step: UInt32, _ runtime: Runtime, _ call: StaticString) throws {
+    private func waitForAll(_ step: UInt32, _ signature: CollectiveSignature?, _ runtime: Runtime, _ call: StaticString) throws {
         try runtime.wait(call) { _ in
             for member in members.indices where !published(member, step) { return false }
             return true
         }
         everyoneReached = step
+        guard let signature else { return }
+        for member in members.indices {
+            let line = UnsafeRawPointer(buffer(member, step))
+            let theirs = CollectiveSignature(word: (line + Offset.signature).load(as: UInt32.self))
+            // A member that already moved past `step` cannot have: it waits for this rank's next step.
+            if theirs != signature, line.load(as: UInt32.self) == step {
+                throw mismatch(member, theirs, signature, call)
+            }
+        }
+    }
+
+    private func mismatch(_ member: Int, _ theirs: CollectiveSignature, _ mine: CollectiveSignature, _ call: StaticString) -> MPIError {
+        MPIError(
+            .collectiveMismatch,
+            "\(call): rank \(member) of this communicator called \(theirs.call) where this rank (\(rank)) called \(mine.call): "
+                + "the ranks' collectives do not agree (each rank must call the same collectives in the same order, with the same root)")
     }
 
     @inline(__always)
@@ -182,12 +295,13 @@ final class SharedCollectiveChannel {
         if bytes.count > 0 { (buffer(rank, step) + Self.dataOffset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
     }
 
-    /// Publishes `step`, with the length of the data written for it if any. (A rank that writes no data
-    /// leaves the length alone: a slower member may still be reading the one from two steps ago.)
+    /// Publishes `step` and this rank's signature for it, with the length of the data written for it
+    /// if any. (A rank that writes no data leaves the length alone.)
     @inline(__always)
-    private func publish(_ step: UInt32, length: Int? = nil) {
+    private func publish(_ step: UInt32, _ signature: CollectiveSignature, length: Int? = nil) {
         let line = buffer(rank, step)
         if let length { (line + Offset.length).storeBytes(of: UInt32(length), as: UInt32.self) }
+        (line + Offset.signature).storeBytes(of: signature.word, as: UInt32.self)
         cshims_store_release_u32((line + Offset.step).assumingMemoryBound(to: UInt32.self), step)
     }
 }

@@ -1,0 +1,50 @@
+/// Which collective a rank is in and with which root, as one 32-bit word: every rank publishes it
+/// with each step of a communicator's shared-memory channel, and every rank compares the members'
+/// words with its own, so ranks that called different collectives, or the same one with different
+/// roots, at the same point all throw `.collectiveMismatch` instead of succeeding with wrong data or
+/// waiting for each other forever.
+///
+/// Layout: kind in bits 24–31, root + 1 in bits 0–23 (0: no root; roots from 2²⁴ − 1 on share the
+/// top value, so they are compared only up to that).
+struct CollectiveSignature: Equatable {
+    /// The collectives that pass through a shared-memory channel step.
+    enum Kind: UInt32 {
+        case barrier = 1, bcast, reduce, allreduce, gather, scatter
+
+        /// The call's name, as the user wrote it.
+        var name: String {
+            switch self {
+            case .barrier: "barrier"
+            case .bcast: "bcast"
+            case .reduce: "reduce"
+            case .allreduce: "allreduce"
+            case .gather: "gather"
+            case .scatter: "scatter"
+            }
+        }
+    }
+
+    /// The encoded word (see the type's comment).
+    let word: UInt32
+
+    private static let rootMask: UInt32 = 0xFF_FFFF
+
+    /// The signature of `kind`, with `root` for rooted collectives.
+    @inline(__always)
+    init(_ kind: Kind, root: Int? = nil) {
+        let rootBits = root.map { UInt32(min($0 + 1, Int(Self.rootMask))) } ?? 0
+        word = kind.rawValue << 24 | rootBits
+    }
+
+    /// The signature another rank published.
+    init(word: UInt32) { self.word = word }
+
+    /// The call as the user wrote it, e.g. `bcast(root: 1)`; `a collective unknown to this rank` for
+    /// a word that names no kind (a corrupted or foreign channel).
+    var call: String {
+        guard let kind = Kind(rawValue: word >> 24) else { return "a collective unknown to this rank (\(word))" }
+        let rootBits = word & Self.rootMask
+        guard rootBits > 0 else { return kind.name }
+        return rootBits == Self.rootMask ? "\(kind.name)(root: ≥ \(rootBits - 1))" : "\(kind.name)(root: \(rootBits - 1))"
+    }
+}

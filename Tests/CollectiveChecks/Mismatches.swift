@@ -1,0 +1,50 @@
+import SwiftMPI
+
+/// Collectives whose ranks disagree — on the root, or on which collective they call — throw
+/// `.collectiveMismatch` on every rank, naming the call and both sides, at 8 B, 64 KiB and 8 MiB: bcast,
+/// reduce, gather, scatter, and one collective against another; the
+/// communicator then works normally. (The shared-memory channel of one host checks this; run by
+/// `swiftmpirun -n N swiftmpi-coll-check mismatches` on one host.)
+func checkMismatches(_ world: Communicator) throws {
+    let n = world.size, r = world.rank
+    require(n > 1, "the mismatch checks need 2 ranks or more")
+    func expectMismatch(_ what: String, naming parts: [String], _ body: () throws -> Void) throws {
+        do {
+            try body()
+            require(false, "\(what): accepted")
+        } catch let error as MPIError {
+            require(error.code == .collectiveMismatch, "\(what): \(error)")
+            for part in parts { require(error.message.contains(part), "\(what): '\(part)' missing from: \(error)") }
+        }
+        require(try world.allreduce([1], op: .sum) == [n], "\(what): an allreduce afterwards")
+    }
+    for count in [1, 8 * 1024, 1024 * 1024] {  // Int64 elements: 8 B, 64 KiB, 8 MiB
+        let size = "\(count * 8) bytes"
+        var buffer = [Int64](repeating: Int64(r), count: count)
+        try expectMismatch("bcast with every rank its own root, \(size)", naming: ["bcast: ", "bcast(root: ", "called bcast(root: \(r))"]) {
+            try world.bcast(&buffer, root: r)
+        }
+        try expectMismatch("reduce with roots 0 and 1, \(size)", naming: ["reduce: ", "reduce(root: "]) {
+            _ = try world.reduce(buffer, op: .sum, root: r == 0 ? 0 : 1)
+        }
+        try expectMismatch("bcast on some ranks, allreduce on others, \(size)", naming: ["bcast(root: 0)", "allreduce"]) {
+            if r % 2 == 0 { try world.bcast(&buffer, root: 0) } else { _ = try world.allreduce(buffer, op: .sum) }
+        }
+    }
+    for count in [1, 8 * 1024, 1024 * 1024] {
+        let size = "\(count * 8) bytes"
+        let mine = [Int64](repeating: Int64(r), count: count)
+        try expectMismatch("gather with every rank its own root, \(size)", naming: ["gather: ", "called gather(root: \(r))"]) {
+            _ = try world.gather(mine, root: r)
+        }
+        let all = [Int64](repeating: Int64(r), count: count * n)
+        try expectMismatch("scatter with roots 0 and 1, \(size)", naming: ["scatter: ", "scatter(root: "]) {
+            _ = try world.scatter(all, root: r == 0 ? 0 : 1)
+        }
+    }
+    // A barrier that rank 0 skips meets the allreduce that follows it on the other ranks.
+    try expectMismatch("a skipped barrier", naming: ["barrier", "allreduce"]) {
+        if r != 0 { try world.barrier() }
+        _ = try world.allreduce([r], op: .sum)
+    }
+}
