@@ -35,8 +35,8 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
         /// Any other argument that the call cannot accept.
         public static let invalidArgument = Code(.invalidArgument)
         /// The ranks of a communicator called different collectives at the same point, or the same
-        /// collective with different roots (detected on one host's shared-memory channel; every rank
-        /// that takes part throws it).
+        /// collective with different roots; every rank that takes part throws it. (Always checked by
+        /// one host's shared-memory collectives; elsewhere under `SWIFTMPI_CHECK_COLLECTIVES=1`.)
         public static let collectiveMismatch = Code(.collectiveMismatch)
         /// A message was longer than the receive buffer.
         public static let truncate = Code(.truncate)

@@ -28,13 +28,19 @@ final class Runtime: @unchecked Sendable {
     let debug: Bool
     /// `SWIFTMPI_SHM_COLLECTIVES=0` turns the intra-host collective fast path off.
     let sharedCollectives: Bool
+    /// `SWIFTMPI_CHECK_COLLECTIVES=1`: collectives that use messages only agree on kind and root first.
+    let checksCollectives: Bool
     /// Serializes every call at thread level `.multiple`; nil (no cost) at the lower levels.
     private let lock: EngineLock?  // recursive: collective schedules start sends from inside a wait
     private(set) var isActive = true
 
-    private init(rank: Int, size: Int, threadLevel: ThreadLevel, keyValue: (any WireupExchange)?, engine: Engine, debug: Bool, sharedCollectives: Bool) {
+    private init(
+        rank: Int, size: Int, threadLevel: ThreadLevel, keyValue: (any WireupExchange)?, engine: Engine, debug: Bool, sharedCollectives: Bool,
+        checksCollectives: Bool
+    ) {
         self.debug = debug
         self.sharedCollectives = sharedCollectives
+        self.checksCollectives = checksCollectives
         self.rank = rank
         self.size = size
         self.threadLevel = threadLevel
@@ -126,7 +132,8 @@ final class Runtime: @unchecked Sendable {
                 singleCopyAllowed: false, singleCopyThreshold: settings.singleCopyThreshold,
                 yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: false))
             runtime = Runtime(
-                rank: 0, size: 1, threadLevel: threadLevel, keyValue: nil, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives)
+                rank: 0, size: 1, threadLevel: threadLevel, keyValue: nil, engine: engine, debug: settings.debug, sharedCollectives: settings.sharedCollectives,
+                checksCollectives: settings.checksCollectives)
         }
         current = runtime
         WaitReport.startAnswering(rank: runtime.rank)
@@ -298,7 +305,7 @@ final class Runtime: @unchecked Sendable {
         }
         return Runtime(
             rank: rank, size: launch.size, threadLevel: threadLevel, keyValue: client, engine: engine, debug: settings.debug,
-            sharedCollectives: settings.sharedCollectives)
+            sharedCollectives: settings.sharedCollectives, checksCollectives: settings.checksCollectives)
     }
 
     static func stop() throws(MPIError) {
@@ -403,6 +410,7 @@ struct RuntimeSettings {
     var waitMode = "auto"
     var debug = false
     var sharedCollectives = true
+    var checksCollectives = false
     /// `SWIFTMPI_VERBS_DEVICE=name[:port]`: the RDMA device (default: the first with an active port).
     var verbsDevice: String?
     var verbsPort = 0
@@ -425,6 +433,7 @@ struct RuntimeSettings {
         }
         settings.debug = WireupEnvironment.value("SWIFTMPI_DEBUG") == "1"
         settings.sharedCollectives = WireupEnvironment.value("SWIFTMPI_SHM_COLLECTIVES") != "0"
+        settings.checksCollectives = WireupEnvironment.value("SWIFTMPI_CHECK_COLLECTIVES") == "1"
         if let value = WireupEnvironment.value("SWIFTMPI_VERBS_DEVICE"), !value.isEmpty {
             let parts = value.split(separator: ":", maxSplits: 1)
             settings.verbsDevice = String(parts[0])

@@ -53,6 +53,10 @@ public enum WireupEnvironment {
         ("SWIFTMPI_WAIT_MODE", "auto (default: yield when oversubscribed), spin or yield"),
         ("SWIFTMPI_SHM_COLLECTIVES", "1 (default) or 0: small blocking collectives of one host's ranks through shared memory instead of messages"),
         (
+            "SWIFTMPI_CHECK_COLLECTIVES",
+            "0 (default) or 1: collectives that use messages only (across hosts, over TCP) first check that every rank called the same one with the same root"
+        ),
+        (
             "SWIFTMPI_LINE_BUFFERED",
             "1 (default) makes each rank's stdout line-buffered from MPI.initialize(), 0 keeps block buffering when it is not a terminal"
         ),

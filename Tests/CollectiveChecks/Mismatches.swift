@@ -1,10 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SwiftMPI
 
 /// Collectives whose ranks disagree — on the root, or on which collective they call — throw
 /// `.collectiveMismatch` on every rank, naming the call and both sides, at 8 B, 64 KiB and 8 MiB: bcast,
 /// reduce, gather, scatter, and one collective against another; the
-/// communicator then works normally. (The shared-memory channel of one host checks this; run by
-/// `swiftmpirun -n N swiftmpi-coll-check mismatches` on one host.)
+/// communicator then works normally. The shared-memory channel of one host checks this always; with
+/// messages only (`--transport tcp`, several hosts) it needs `SWIFTMPI_CHECK_COLLECTIVES=1`, which
+/// also adds allgather, alltoall, scan and exscan. Run by `swiftmpirun -n N swiftmpi-coll-check mismatches`.
 func checkMismatches(_ world: Communicator) throws {
     let n = world.size, r = world.rank
     require(n > 1, "the mismatch checks need 2 ranks or more")
@@ -40,6 +44,15 @@ func checkMismatches(_ world: Communicator) throws {
         let all = [Int64](repeating: Int64(r), count: count * n)
         try expectMismatch("scatter with roots 0 and 1, \(size)", naming: ["scatter: ", "scatter(root: "]) {
             _ = try world.scatter(all, root: r == 0 ? 0 : 1)
+        }
+    }
+    // Collectives that never use the shared-memory channel are checked when SWIFTMPI_CHECK_COLLECTIVES=1.
+    if getenv("SWIFTMPI_CHECK_COLLECTIVES").map({ String(cString: $0) }) == "1" {
+        try expectMismatch("allgather on some ranks, alltoall on others", naming: ["allgather", "alltoall"]) {
+            if r % 2 == 0 { _ = try world.allgather([r]) } else { _ = try world.alltoall([Int](repeating: r, count: n)) }
+        }
+        try expectMismatch("scan on some ranks, exscan on others", naming: ["scan", "exscan"]) {
+            if r % 2 == 0 { _ = try world.scan([r], op: .sum) } else { _ = try world.exscan([r], op: .sum) }
         }
     }
     // A barrier that rank 0 skips meets the allreduce that follows it on the other ranks.

@@ -235,10 +235,13 @@ do {
 }
 // Sizes that differ between ranks, one of them past the shared-memory channel's capacity: on one
 // host every rank learns the sizes from the channel and throws, instead of ranks splitting between
-// two algorithms and waiting forever. (Over TCP or verbs such a call is erroneous and may hang, as in MPI.)
-if n > 1 && !["tcp", "verbs"].contains(String(cString: getenv("SWIFTMPI_TRANSPORT") ?? strdup("auto")))
-    && String(cString: getenv("SWIFTMPI_HOST_COUNT") ?? strdup("1")) == "1"
-{
+// two algorithms and waiting forever; with messages only, SWIFTMPI_CHECK_COLLECTIVES=1 does the same.
+// (Otherwise such a call is erroneous and may hang, as in MPI.)
+func environment(_ name: String, default value: String) -> String { getenv(name).map { String(cString: $0) } ?? value }
+let channelOrChecked =
+    (!["tcp", "verbs"].contains(environment("SWIFTMPI_TRANSPORT", default: "auto")) && environment("SWIFTMPI_HOST_COUNT", default: "1") == "1"
+        && environment("SWIFTMPI_SHM_COLLECTIVES", default: "1") != "0") || environment("SWIFTMPI_CHECK_COLLECTIVES", default: "0") == "1"
+if n > 1 && channelOrChecked {
     do {
         _ = try world.allreduce([Double](repeating: 1, count: r == 0 ? 200 : 100), op: .sum)
         require(false, "allreduce of 1600 bytes on rank 0 and 800 elsewhere accepted")

@@ -24,6 +24,28 @@ struct CollectiveTests {
         #expect(result.stdout.contains("mismatched collectives caught on \(ranks) ranks"))
     }
 
+    @Test(
+        "with SWIFTMPI_CHECK_COLLECTIVES=1 mismatches throw on every rank where collectives use messages only: TCP, no shared-memory collectives, simulated hosts",
+        arguments: [["--transport", "tcp", "-n", "3"], ["-n", "4"], ["--transport", "tcp", "-n", "2"]])
+    func mismatchesCaughtWhenChecked(options: [String]) throws {
+        var environment = ["SWIFTMPI_CHECK_COLLECTIVES": "1"]
+        if !options.contains("tcp") { environment["SWIFTMPI_SHM_COLLECTIVES"] = "0" }
+        let ranks = options.last!
+        let result = try JobRunner.run(options + ["swiftmpi-coll-check", "mismatches"], environment: environment)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("mismatched collectives caught on \(ranks) ranks"))
+        // The full collective checks still pass with the agreement in front of every collective.
+        let all = try JobRunner.run(options + ["swiftmpi-coll-check"], environment: environment)
+        #expect(all.status == 0, "stderr: \(all.stderr)")
+        #expect(all.stdout.contains("collectives passed on \(ranks) ranks"))
+        if SimulatedHosts.available, options == ["-n", "4"] {
+            let hosts = try SimulatedHosts.run(
+                ["--host", "swmh1:2,swmh2:2", "-n", "4", "swiftmpi-coll-check", "mismatches"], environment: ["SWIFTMPI_CHECK_COLLECTIVES": "1"])
+            #expect(hosts.status == 0, "stderr: \(hosts.stderr)")
+            #expect(hosts.stdout.contains("mismatched collectives caught on 4 ranks"))
+        }
+    }
+
     @Test("small collectives of one host's communicators go through shared memory, over TCP by messages")
     func sharedMemoryFastPath() throws {
         let local = try JobRunner.run(["-n", "4", "swiftmpi-coll-check"], environment: ["SWIFTMPI_DEBUG": "1"])

@@ -63,6 +63,7 @@ extension Communicator {
     /// Returns once every rank has entered the barrier (MPI_Barrier).
     public func barrier() throws {
         if let shared = state.sharedCollectiveChannel(runtime) { return try shared.barrier(runtime) }
+        try agree(.barrier, "barrier")
         // Dissemination with blocking zero-byte messages: eager, so a send never waits for its
         // receiver, and nothing is allocated (no schedule, no requests).
         let (channel, tag) = nextCollective()
@@ -90,7 +91,11 @@ extension Communicator {
     public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], root: Int) throws {
         try checkRoot(root, "bcast")
         try buffer.withUnsafeMutableBytes { bytes in
-            if let shared = state.sharedCollectiveChannel(runtime), try shared.bcast(bytes, root: root, runtime) { return }
+            if let shared = state.sharedCollectiveChannel(runtime) {
+                if try shared.bcast(bytes, root: root, runtime) { return }
+            } else {
+                try agree(.bcast, root: root, bytes: bytes.count, "bcast")
+            }
             try run("bcast") { scheduleBroadcast(bytes, root: root, $0) }
         }
     }
@@ -102,10 +107,10 @@ extension Communicator {
         var result = values
         try values.withUnsafeBufferPointer { input in
             try result.withUnsafeMutableBufferPointer { output in
-                if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime),
-                    try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce")
-                {
-                    return
+                if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
+                    if try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce") { return }
+                } else {
+                    try agree(.reduce, root: root, bytes: input.count * MemoryLayout<T>.stride, "reduce")
                 }
                 try run("reduce") { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
             }
@@ -128,12 +133,13 @@ extension Communicator {
     /// In-place allreduce (MPI_IN_PLACE).
     @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
     public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) throws {
-        if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime),
-            try values.withUnsafeMutableBufferPointer({ buffer in
+        if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
+            let done = try values.withUnsafeMutableBufferPointer { buffer in
                 try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce")
-            })
-        {
-            return
+            }
+            if done { return }
+        } else {
+            try agree(.allreduce, bytes: values.count * MemoryLayout<T>.stride, "allreduce")
         }
         if values.count * MemoryLayout<T>.stride <= Self.smallAllreduceBytes {
             return try values.withUnsafeMutableBufferPointer { try smallAllreduce($0, op: op) }
@@ -160,12 +166,13 @@ extension Communicator {
         var result = [T](zeroedCount: rank == root ? counts.reduce(0, +) : 0)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                if let shared = state.sharedCollectiveChannel(runtime),
-                    try shared.gather(
+                if let shared = state.sharedCollectiveChannel(runtime) {
+                    let done = try shared.gather(
                         input, into: rank == root ? output : nil, counts: layout.counts, displacements: layout.displacements,
                         root: root, runtime, call)
-                {
-                    return
+                    if done { return }
+                } else {
+                    try agree(.gather, root: root, call)
                 }
                 try run(call) {
                     scheduleGather(
@@ -183,8 +190,10 @@ extension Communicator {
         try checkRoot(root, "scatter")
         var count = [values.count]
         try count.withUnsafeMutableBytes { bytes in  // a bcast, reported as the scatter the user called
-            if let shared = state.sharedCollectiveChannel(runtime), try shared.bcast(bytes, root: root, runtime, as: .scatter, "scatter") {
-                return
+            if let shared = state.sharedCollectiveChannel(runtime) {
+                if try shared.bcast(bytes, root: root, runtime, as: .scatter, "scatter") { return }
+            } else {
+                try agree(.scatter, root: root, "scatter")
             }
             try run("scatter") { scheduleBroadcast(bytes, root: root, $0) }
         }
@@ -209,12 +218,13 @@ extension Communicator {
         var result = [T](zeroedCount: counts[rank])
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                if let shared = state.sharedCollectiveChannel(runtime),
-                    try shared.scatter(
+                if let shared = state.sharedCollectiveChannel(runtime) {
+                    let done = try shared.scatter(
                         rank == root ? input : nil, counts: layout.counts, displacements: layout.displacements, into: output,
                         root: root, runtime, call)
-                {
-                    return
+                    if done { return }
+                } else {
+                    try agree(.scatter, root: root, call)
                 }
                 try run(call) {
                     scheduleScatter(
@@ -239,6 +249,7 @@ extension Communicator {
     private func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], _ call: StaticString) throws -> [T] {
         let layout = try byteLayout(T.self, counts: counts, call)
         var result = [T](zeroedCount: counts.reduce(0, +))
+        try agree(.allgather, call)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
                 try run(call) { scheduleAllgather(input, into: output, counts: layout.counts, displacements: layout.displacements, $0) }
@@ -269,6 +280,7 @@ extension Communicator {
             throw MPIError(.invalidCount, "\(call): \(values.count) elements, \(sendCounts.reduce(0, +)) to send")
         }
         var result = [T](zeroedCount: receiveCounts.reduce(0, +))
+        try agree(.alltoall, call)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
                 try run(call) {
@@ -294,6 +306,7 @@ extension Communicator {
     /// Inclusive prefix reduction: rank i gets op over ranks 0...i (MPI_Scan).
     public func scan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws -> [T] {
         var result = values
+        try agree(.scan, bytes: values.count * MemoryLayout<T>.stride, "scan")
         try values.withUnsafeBufferPointer { input in
             try result.withUnsafeMutableBufferPointer { output in
                 try run("scan") { scheduleScan(input, into: output, op: op, exclusive: false, $0) }
@@ -305,6 +318,7 @@ extension Communicator {
     /// Exclusive prefix reduction: rank i gets op over ranks 0..<i; nil at rank 0 (MPI_Exscan).
     public func exscan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws -> [T]? {
         var result = values
+        try agree(.exscan, bytes: values.count * MemoryLayout<T>.stride, "exscan")
         try values.withUnsafeBufferPointer { input in
             try result.withUnsafeMutableBufferPointer { output in
                 try run("exscan") { scheduleScan(input, into: output, op: op, exclusive: true, $0) }
@@ -322,9 +336,25 @@ extension Communicator {
         try withUnsafeTemporaryAllocation(of: T.self, capacity: max(count, 1)) { incoming in
             let incomingBytes = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: incoming[0..<count]))
             let resultBytes = UnsafeRawBufferPointer(result)
+            // A contribution of another size is the ranks' mistake, reported as the channel reports it
+            // (a longer one would truncate, a shorter one would silently reduce stale elements).
+            func receive(from partner: Int) throws {
+                let received: Int
+                do {
+                    received = try channel.blockingReceive(incomingBytes, from: partner, tag: tag, "allreduce").byteCount
+                } catch let error as MPIError where error.code == .truncate {
+                    received = error.status?.byteCount ?? incomingBytes.count + 1
+                }
+                guard received == incomingBytes.count else {
+                    throw MPIError(
+                        .invalidCount,
+                        "allreduce: rank \(partner) contributes \(received) bytes, rank \(rank) \(incomingBytes.count): the ranks' counts for allreduce do not agree"
+                    )
+                }
+            }
             func exchange(with partner: Int) throws {
                 try channel.blockingSend(resultBytes, to: partner, tag: tag, mode: .standard, "allreduce")
-                _ = try channel.blockingReceive(incomingBytes, from: partner, tag: tag, "allreduce")
+                try receive(from: partner)
                 if count > 0 {
                     if partner < rank {
                         op.apply(incoming.baseAddress!, result.baseAddress!, into: result.baseAddress!, count: count)
@@ -342,7 +372,7 @@ extension Communicator {
                     try channel.blockingSend(resultBytes, to: rank + 1, tag: tag, mode: .standard, "allreduce")
                     newRank = -1
                 } else {
-                    _ = try channel.blockingReceive(incomingBytes, from: rank - 1, tag: tag, "allreduce")
+                    try receive(from: rank - 1)
                     if count > 0 { op.apply(incoming.baseAddress!, result.baseAddress!, into: result.baseAddress!, count: count) }
                     newRank = rank / 2
                 }

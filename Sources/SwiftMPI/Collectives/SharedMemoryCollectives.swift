@@ -225,6 +225,14 @@ final class SharedCollectiveChannel {
         return true
     }
 
+    /// A step without data in which the members only compare signatures: the agreement of a
+    /// collective that otherwise uses messages only (under `SWIFTMPI_CHECK_COLLECTIVES=1`).
+    func agree(_ signature: CollectiveSignature, _ runtime: Runtime, _ call: StaticString) throws {
+        let step = try beginStep(runtime, writes: false)
+        publish(step, signature)
+        try waitForAll(step, signature, runtime, call)
+    }
+
     // MARK: - Steps and buffers
 
     /// The byte count `member` published with `step`.
@@ -261,16 +269,9 @@ final class SharedCollectiveChannel {
             let theirs = CollectiveSignature(word: (line + Offset.signature).load(as: UInt32.self))
             // A member that already moved past `step` cannot have: it waits for this rank's next step.
             if theirs != signature, line.load(as: UInt32.self) == step {
-                throw mismatch(member, theirs, signature, call)
+                throw CollectiveSignature.mismatch(call, member: member, theirs: theirs, mine: signature, rank: rank)
             }
         }
-    }
-
-    private func mismatch(_ member: Int, _ theirs: CollectiveSignature, _ mine: CollectiveSignature, _ call: StaticString) -> MPIError {
-        MPIError(
-            .collectiveMismatch,
-            "\(call): rank \(member) of this communicator called \(theirs.call) where this rank (\(rank)) called \(mine.call): "
-                + "the ranks' collectives do not agree (each rank must call the same collectives in the same order, with the same root)")
     }
 
     @inline(__always)
