@@ -189,18 +189,21 @@ extension Communicator {
     public func scatter<T: BitwiseCopyable>(_ values: [T], root: Int) throws -> [T] {
         try checkRoot(root, "scatter")
         var count = [values.count]
-        try count.withUnsafeMutableBytes { bytes in  // a bcast, reported as the scatter the user called
-            if let shared = state.sharedCollectiveChannel(runtime) {
-                if try shared.bcast(bytes, root: root, runtime, as: .scatter, "scatter") { return }
-            } else {
-                try agree(.scatter, root: root, "scatter")
-            }
-            try run("scatter") { scheduleBroadcast(bytes, root: root, $0) }
+        if let shared = state.sharedCollectiveChannel(runtime) {
+            // One channel step: the root's values if they fit (then every rank takes its part), and
+            // their count in any case.
+            let (part, total) = try values.withUnsafeBytes { try shared.scatterEqualParts(rank == root ? $0 : nil, as: T.self, root: root, runtime) }
+            if let part { return part }
+            count[0] = total
+        } else {
+            try agree(.scatter, root: root, "scatter")
+            try count.withUnsafeMutableBytes { bytes in try run("scatter") { scheduleBroadcast(bytes, root: root, $0) } }  // the count
         }
         guard count[0] % size == 0 else {
             throw MPIError(.invalidCount, "scatter: \(count[0]) elements at the root do not divide among \(size) ranks")
         }
-        return try scatterv(values, counts: [Int](repeating: count[0] / size, count: size), root: root, "scatter")
+        return try scatterv(
+            values, counts: [Int](repeating: count[0] / size, count: size), root: root, "scatter", agreed: state.sharedCollectiveChannel(runtime) != nil)
     }
 
     /// The root's `values` dealt out, `counts[i]` elements to rank i (every rank passes the same
@@ -209,7 +212,8 @@ extension Communicator {
         try scatterv(values, counts: counts, root: root, "scatterv")
     }
 
-    private func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int, _ call: StaticString) throws -> [T] {
+    /// (`agreed`: the ranks already agreed on this scatter in a channel step; go straight to messages.)
+    private func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int, _ call: StaticString, agreed: Bool = false) throws -> [T] {
         try checkRoot(root, call)
         let layout = try byteLayout(T.self, counts: counts, call)
         if rank == root, values.count < counts.reduce(0, +) {
@@ -218,12 +222,12 @@ extension Communicator {
         var result = [T](zeroedCount: counts[rank])
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                if let shared = state.sharedCollectiveChannel(runtime) {
+                if !agreed, let shared = state.sharedCollectiveChannel(runtime) {
                     let done = try shared.scatter(
                         rank == root ? input : nil, counts: layout.counts, displacements: layout.displacements, into: output,
                         root: root, runtime, call)
                     if done { return }
-                } else {
+                } else if !agreed {
                     try agree(.scatter, root: root, call)
                 }
                 try run(call) {

@@ -225,6 +225,39 @@ final class SharedCollectiveChannel {
         return true
     }
 
+    /// MPI_Scatter's equal parts in one step: the root publishes all of `values` (if they fit) and
+    /// their byte count; every rank checks that they divide among the members, and returns its part,
+    /// or nil with the root's element count when they do not fit (the caller then uses messages).
+    func scatterEqualParts<T: BitwiseCopyable>(
+        _ values: UnsafeRawBufferPointer?, as type: T.Type, root: Int, _ runtime: Runtime
+    ) throws -> (part: [T]?, total: Int) {
+        let signature = CollectiveSignature(.scatter, root: root)
+        let step = try beginStep(runtime, writes: rank == root)
+        if rank == root, let values {
+            if values.count <= Self.capacity { write(values, step) }
+            publish(step, signature, length: min(values.count, Int(UInt32.max)))
+        } else {
+            publish(step, signature)
+        }
+        try waitForAll(step, signature, runtime, "scatter")
+        let stride = MemoryLayout<T>.stride
+        let total = length(root, step) / max(stride, 1)
+        guard total % members.count == 0 else {
+            throw MPIError(.invalidCount, "scatter: \(total) elements at the root do not divide among \(members.count) ranks")
+        }
+        guard length(root, step) <= Self.capacity else { return (nil, total) }
+        let count = total / members.count
+        let source = buffer(root, step) + Self.dataOffset + rank * count * stride
+        let part = [T](unsafeUninitializedCapacity: count) { elements, initialized in
+            if count > 0 {
+                UnsafeMutableRawPointer(elements.baseAddress!).copyMemory(
+                    from: source, byteCount: count * stride)
+            }
+            initialized = count
+        }
+        return (part, total)
+    }
+
     /// A step without data in which the members only compare signatures: the agreement of a
     /// collective that otherwise uses messages only (under `SWIFTMPI_CHECK_COLLECTIVES=1`).
     func agree(_ signature: CollectiveSignature, _ runtime: Runtime, _ call: StaticString) throws {
