@@ -123,17 +123,22 @@ extension Communicator {
 }
 
 extension Communicator {
-    /// How a hang report names this communicator: `world`, or its size and context id; traffic of a
-    /// collective (on the communicator's odd collective context) says so.
-    var reportName: String {
+    /// How a hang report names this communicator: `world`, or its size and context id. (The same
+    /// for its collective context.)
+    var reportName: String { Self.reportName(context: context, size: size) }
+
+    /// ``reportName`` of the communicator with `context` and `size`.
+    static func reportName(context: UInt32, size: Int) -> String {
         let base = context & ~1
-        let name = base == 0 ? "world" : "a communicator of \(size) ranks (context \(base))"
-        return context & 1 == 1 ? "\(name), inside a collective" : name
+        return base == 0 ? "world" : "a communicator of \(size) ranks (context \(base))"
     }
 
-    /// `(from: 1, tag: 7, 8 bytes) on world`, for a blocking receive's reports.
+    /// `(from: 1, tag: 7, 8 bytes) on world`, for a blocking receive's reports; inside a collective
+    /// (the communicator's odd collective context) the tag is the collective's number on the
+    /// communicator: `(from: 1, 8 bytes) on world, inside collective #12`.
     func receiveDetail(source: Int, tag: Int, bytes: Int) -> String {
         let from = source == MPI.anySource ? "MPI.anySource" : "\(source)"
+        if context & 1 == 1 { return "(from: \(from), \(bytes) bytes) on \(reportName), inside collective #\(tag)" }
         return "(from: \(from), tag: \(tag == MPI.anyTag ? "MPI.anyTag" : "\(tag)"), \(bytes) bytes) on \(reportName)"
     }
 
@@ -141,6 +146,9 @@ extension Communicator {
     /// of this communicator).
     func sendDetail(_ operation: SendOperation) -> String {
         let destination = group.worldRanks.firstIndex(of: operation.destination).map { "\($0)" } ?? "world rank \(operation.destination)"
+        if context & 1 == 1 {
+            return "(to: \(destination), \(operation.byteCount) bytes) on \(reportName), inside collective #\(operation.header.tag)"
+        }
         return "(to: \(destination), tag: \(operation.header.tag), \(operation.byteCount) bytes) on \(reportName)"
     }
 }

@@ -106,6 +106,8 @@ case "print-then-hang":  // every rank prints a line with print() (stdout a pipe
     print("rank \(world.rank) receiving from \((world.rank + 1) % world.size)")
     var value = [0]
     try world.recv(into: &value, from: (world.rank + 1) % world.size, tag: 7)
+case "collective-hang":  // rank 0 waits in a barrier that rank 1 never enters (rank 1 sleeps)
+    if world.rank == 0 { try world.barrier() } else { sleep(60) }
 case "idle-cpu":  // idle-cpu <seconds>: rank 0 waits that long in recv for rank 1, then reports its CPU time
     let seconds = argument(1, default: 3)
     if world.rank == 1 {

@@ -250,6 +250,21 @@ struct LauncherJobTests {
         }
     }
 
+    @Test("a rank hung in a collective reports the collective's number on its communicator, not an internal tag")
+    func collectiveHangReport() throws {
+        let shared = try JobRunner.ranks(2, ["collective-hang"], launcherOptions: ["--timeout", "2"])
+        #expect(shared.status == 124)
+        #expect(
+            shared.stderr.contains(#/swiftmpirun: rank 0: waiting \d+\.\d s in barrier\(2 ranks\) on world, shared-memory collective #\d+\n/#),
+            "stderr: \(shared.stderr)")
+        let tcp = try JobRunner.ranks(2, ["collective-hang"], launcherOptions: ["--timeout", "2", "--transport", "tcp"])
+        #expect(tcp.status == 124)
+        #expect(
+            tcp.stderr.contains(#/swiftmpirun: rank 0: waiting \d+\.\d s in barrier\(from: 1, 0 bytes\) on world, inside collective #\d+\n/#),
+            "stderr: \(tcp.stderr)")
+        #expect(!tcp.stderr.contains("tag:"), "stderr: \(tcp.stderr)")
+    }
+
     @Test("a rank blocked in recv for 3 s sleeps instead of spinning (its CPU time is measured and printed)")
     func idleRankSleeps() throws {
         let result = try JobRunner.ranks(2, ["idle-cpu", "3"])

@@ -11,7 +11,7 @@ extension Communicator {
         let schedule = CollectiveSchedule()
         try build(schedule)
         do {
-            try Request(runtime: runtime, schedule: schedule).wait(as: call, "(\(size) ranks) on \(reportName)")
+            try Request(runtime: runtime, schedule: schedule).wait(as: call, "(\(size) ranks) on \(reportName), collective #\(state.collectiveSequence)")
         } catch let error as MPIError {
             throw collectiveError(error, call)
         }

@@ -51,6 +51,8 @@ final class SharedCollectiveChannel {
     /// Channel base (both buffers) of each member, by communicator rank.
     private let members: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
     private let rank: Int
+    /// The communicator, as hang reports name it.
+    private let name: String
     // Only the calling thread touches these (collectives on one communicator are never concurrent),
     // so dynamic exclusivity checks would be pure cost on a ~0.1 µs path.
     /// The step of the last fast-path collective on this communicator.
@@ -69,13 +71,14 @@ final class SharedCollectiveChannel {
             else { return nil }
             bases.append(base)
         }
-        return SharedCollectiveChannel(bases: bases, rank: rank)
+        return SharedCollectiveChannel(bases: bases, rank: rank, name: Communicator.reportName(context: context, size: worldRanks.count))
     }
 
-    private init(bases: [UnsafeMutableRawPointer], rank: Int) {
+    private init(bases: [UnsafeMutableRawPointer], rank: Int, name: String) {
         members = .allocate(capacity: bases.count)
         _ = members.initialize(from: bases)
         self.rank = rank
+        self.name = name
     }
 
     deinit { members.deallocate() }
@@ -291,7 +294,7 @@ final class SharedCollectiveChannel {
     /// `signature` (if given) and throws `.collectiveMismatch` naming the first member that differs.
     @inline(__always)
     private func waitForAll(_ step: UInt32, _ signature: CollectiveSignature?, _ runtime: Runtime, _ call: StaticString) throws {
-        try runtime.wait(call) { _ in
+        try runtime.wait(call, "(\(members.count) ranks) on \(name), shared-memory collective #\(step)") { _ in
             for member in members.indices where !published(member, step) { return false }
             return true
         }
