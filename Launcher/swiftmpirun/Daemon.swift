@@ -12,7 +12,8 @@ import Glibc
 /// authenticates with the ``Handshake`` (both sides prove the secret), receives its ``LaunchSpec``,
 /// starts the host's ranks, and from then on relays: their output and exit statuses to the launcher,
 /// their key-value requests (checked against the secret on the host's private Unix socket) to the
-/// launcher and the answers back, and the launcher's signals to them. If the link to the launcher
+/// launcher and the answers back, the launcher's signals to them, and its requests for hang reports
+/// (each rank's status channel, as on one host; the answers go back as `status` frames). If the link to the launcher
 /// breaks, the daemon kills its ranks and exits: no rank outlives its job.
 final class Daemon {
     private let launcherEndpoint: String
@@ -30,6 +31,10 @@ final class Daemon {
     private var relays: [(rank: Int, stream: UInt8, fd: Int32)] = []
     private var keyValueConnections: [Int32: (decoder: KeyValueFrameDecoder, rank: Int?)] = [:]
     private var connectionOfRank: [Int: Int32] = [:]
+    /// The daemon's end of each rank's status channel (the rank's descriptor 3), and what a rank has
+    /// written of its answer so far.
+    private var statusChannels: [Int: Int32] = [:]
+    private var statusLines: [Int32: [UInt8]] = [:]
     /// The key-value socket (abstract, ``UnixSocket``): closed once every local rank has said hello.
     private var listenFD: Int32 = -1
 
@@ -80,6 +85,7 @@ final class Daemon {
             if listenFD >= 0 { requests.append((listenFD, Int16(POLLIN))) }
             requests += keyValueConnections.keys.map { ($0, Int16(POLLIN)) }
             requests += relays.map { ($0.fd, Int16(POLLIN)) }
+            requests += statusChannels.values.map { ($0, Int16(POLLIN)) }
             var fds = requests.map { pollfd(fd: $0.0, events: $0.1, revents: 0) }
             guard try systemCall("poll", { poll(&fds, nfds_t(fds.count), lastExit == nil ? -1 : 100) }) > 0 else { continue }
             for entry in fds where entry.revents != 0 {
@@ -91,6 +97,8 @@ final class Daemon {
                     while let frame = try receiveFrame(blocking: false) { try handleLauncher(frame) }
                 } else if entry.fd == listenFD {
                     acceptPending()
+                } else if let rank = statusChannels.first(where: { $0.value == entry.fd })?.key {
+                    try relayStatus(of: rank, from: entry.fd)
                 } else if let index = relays.firstIndex(where: { $0.fd == entry.fd }) {
                     switch ReadBuffer.read(entry.fd) {
                     case .bytes(let bytes):
@@ -126,6 +134,9 @@ final class Daemon {
             let out = try makePipe(), err = try makePipe()
             defer { close(out.write); close(err.write) }
             let cpu = cpuOfLocalRank[localRank]
+            var pair: [Int32] = [-1, -1]
+            let hasStatus = socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0
+            defer { if hasStatus { close(pair[1]) } }
             let environment =
                 base + [
                     "\(WireupEnvironment.rank)=\(rank)", "\(WireupEnvironment.size)=\(spec.size)",
@@ -135,18 +146,20 @@ final class Daemon {
                     "\(WireupEnvironment.oversubscribed)=\(localSize > cpus.count ? 1 : 0)",
                     "\(WireupEnvironment.boundCPU)=\(cpu.map { "\($0)" } ?? "none")",
                     "\(WireupEnvironment.hostID)=\(spec.hostID)", "\(WireupEnvironment.hostCount)=\(spec.hostCount)"
-                ]
+                ] + (hasStatus ? ["\(WireupEnvironment.statusFD)=3"] : [])
             switch spawnProcess(
                 spec.program, arguments: spec.arguments, environment: environment,
-                stdin: devNull, stdout: out.write, stderr: err.write, cpu: cpu)
+                stdin: devNull, stdout: out.write, stderr: err.write, status: hasStatus ? pair[1] : -1, cpu: cpu)
             {
             case .success(let pid):
+                if hasStatus { statusChannels[rank] = pair[0] }
                 ranks.append(LocalRank(rank: rank, pid: pid))
                 relays += [(rank, 1, out.read), (rank, 2, err.read)]
                 try send(LinkFrame(.started, rank: rank, payload: Array("\(pid)".utf8)))
             case .failure(let error):
                 close(out.read)
                 close(err.read)
+                if hasStatus { close(pair[0]) }
                 try send(LinkFrame(.failed, rank: rank, payload: Array("could not start \(spec.program): \(SystemError.text(error.code))".utf8)))
                 ranks.append(LocalRank(rank: rank, pid: 0, exited: true))
             }
@@ -161,8 +174,31 @@ final class Daemon {
             if let fd = connectionOfRank[frame.rank] {
                 try? UnixSocket.sendAll(fd, frame.payload)
             }
+        case .statusRequest:
+            for rank in ranks where !rank.exited {
+                guard let fd = statusChannels[rank.rank] else { continue }
+                var request = UInt8(ascii: "?")
+                _ = write(fd, &request, 1)  // a rank that cannot be asked is reported by the launcher as silent
+            }
         default:
             break
+        }
+    }
+
+    /// Reads a rank's answer from its status channel and sends each whole line to the launcher.
+    private func relayStatus(of rank: Int, from fd: Int32) throws {
+        switch ReadBuffer.read(fd, recvFlags: Int32(MSG_DONTWAIT)) {
+        case .bytes(let bytes): statusLines[fd, default: []] += bytes
+        case .wouldBlock: return
+        case .ended:
+            close(fd)
+            statusChannels[rank] = nil
+            statusLines[fd] = nil
+            return
+        }
+        while let newline = statusLines[fd]?.firstIndex(of: UInt8(ascii: "\n")) {
+            try send(LinkFrame(.status, rank: rank, payload: Array(statusLines[fd]![..<newline])))
+            statusLines[fd]!.removeSubrange(...newline)
         }
     }
 

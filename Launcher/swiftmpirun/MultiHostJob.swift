@@ -12,7 +12,9 @@ import Glibc
 /// prints the ranks' output (relayed by the daemons, whole lines, tagged as on one host), and applies
 /// the same termination policy as ``Job``: the first failure — a rank's, or a lost daemon's — ends the
 /// job with one line and SIGTERM then SIGKILL to every rank, through the daemons. Ranks on hosts in
-/// multi-host mode get /dev/null as standard input.
+/// multi-host mode get /dev/null as standard input. Hang reports work as on one host: on `--timeout`,
+/// the first SIGINT or SIGTERM, and SIGUSR1, every daemon asks its ranks, relays their lines, and the
+/// launcher prints them in rank order (waiting up to 2 s) before it acts.
 final class MultiHostJob {
     private struct Rank {
         var host: Int
@@ -42,6 +44,10 @@ final class MultiHostJob {
     private var agentRelays: [OutputRelay] = []
     private lazy var termination = TerminationPolicy(clock: Handshake.now) { [unowned self] signal in signalAll(signal) }
     private var ending: Bool { termination.ending }
+    /// A round of hang reports in progress: the ranks asked, their answers so far, when to stop
+    /// waiting, and what to do once it is printed (forward a signal, end the job, or nothing).
+    private var statusRound: (asked: [Int], answers: [Int: String], deadline: Double, then: () -> Void)?
+    private var reportedOnTerm = false
 
     /// True when even this host's daemon starts through the launch agent (inside a Slurm allocation,
     /// so that every rank runs in a job step: accounted, confined to the step's CPUs, ended by scancel).
@@ -85,9 +91,18 @@ final class MultiHostJob {
                 lastExit = lastExit ?? now
                 if now - lastExit! > Job.drainPeriod { break }
             }
-            if let deadline, !ending, now >= deadline {
-                let running = ranks.indices.filter { !ranks[$0].exited }.map(String.init).joined(separator: ", ")
-                end(status: 124, line: "timed out after \(plan.timeout!) s; ranks still running: \(running); job aborted")
+            if let deadline, !ending, statusRound == nil, now >= deadline {
+                askWhatRanksWaitFor {
+                    let running = self.ranks.indices.filter { !self.ranks[$0].exited }.map(String.init).joined(separator: ", ")
+                    self.end(status: 124, line: "timed out after \(self.plan.timeout!) s; ranks still running: \(running); job aborted")
+                }
+            }
+            if let round = statusRound, now >= round.deadline || round.asked.allSatisfy({ round.answers[$0] != nil || ranks[$0].exited }) {
+                statusRound = nil
+                for rank in round.asked {
+                    report(round.answers[rank] ?? (ranks[rank].exited ? "rank \(rank): finished" : "rank \(rank): no answer within 2 s"))
+                }
+                round.then()
             }
             if !ending, now > connectDeadline, let missing = links.first(where: { $0.fd < 0 && !$0.closed }) {
                 end(status: 1, line: "the daemon on host \(missing.name) did not connect within 60 s; job aborted")
@@ -262,7 +277,9 @@ final class MultiHostJob {
                     end(status: code, line: "rank \(rank) (pid \(ranks[rank].pid) on \(link.name)) called MPI.abort(\(code))\(detail); job aborted")
                 }
             }
-        case .launch, .signal:
+        case .status:
+            statusRound?.answers[rank] = text
+        case .launch, .signal, .statusRequest:
             throw WireupError.malformed("unexpected \(frame.kind) from a daemon")
         }
     }
@@ -289,13 +306,32 @@ final class MultiHostJob {
         for signal in signals {
             switch signal {
             case SIGCHLD: reapAgents(wait: false)
-            case SIGUSR1: report("SIGUSR1: reports of what each rank waits for cover jobs on one host only, for now")
+            case SIGUSR1:  // "what is the job doing?": the answers, and the job goes on
+                askWhatRanksWaitFor {}
+            case SIGINT where !termination.interrupted && statusRound == nil, SIGTERM where !termination.ending && !reportedOnTerm:
+                if signal == SIGTERM { reportedOnTerm = true }
+                askWhatRanksWaitFor { self.termination.forward(signal) }
             default: termination.forward(signal)
             }
         }
     }
 
     private func end(status: Int32, line: String) { termination.end(status: status, line: line) }
+
+    /// Asks every daemon to ask its running ranks what they wait for; the main loop prints the answers
+    /// when all are in or after 2 s, then runs `then`. (A round already under way just gains `then`.)
+    private func askWhatRanksWaitFor(then action: @escaping () -> Void) {
+        if let round = statusRound {
+            statusRound!.then = {
+                round.then(); action()
+            }
+            return
+        }
+        for link in links where link.fd >= 0 && !link.closed {
+            try? UnixSocket.sendAll(link.fd, LinkFrame(.statusRequest).encoded)
+        }
+        statusRound = (ranks.indices.filter { !ranks[$0].exited }, [:], Handshake.now() + 2, action)
+    }
 
     private func signalAll(_ signal: Int32) {
         for link in links where link.fd >= 0 && !link.closed {

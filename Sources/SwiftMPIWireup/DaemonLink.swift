@@ -9,14 +9,16 @@ import Glibc
 ///        │ kind │ 0 0 0 │ rank u32 │ length u32 │ payload         │   (little endian)
 ///        └──────┴───────┴──────────┴────────────┴─────────────────┘
 /// daemon → launcher: started(rank; pid), output(rank; stream byte + bytes), exited(rank; wait status),
-///                    keyValue(rank; request frame, secret zeroed), failed(rank; message)
-/// launcher → daemon: launch(LaunchSpec), signal(signal number), keyValue(rank; response frame)
+///                    keyValue(rank; request frame, secret zeroed), failed(rank; message),
+///                    status(rank; the rank's hang-report line)
+/// launcher → daemon: launch(LaunchSpec), signal(signal number), keyValue(rank; response frame),
+///                    statusRequest (ask every rank of the host what it waits for)
 /// ```
 /// The link is authenticated once by ``Handshake`` (magic "SMDL", ids = host indices), so forwarded
 /// key-value requests travel without the secret; the daemon checks it on its local socket.
 public enum LinkKind: UInt8, Sendable {
-    case started = 1, output = 2, exited = 3, keyValue = 4, failed = 5
-    case launch = 10, signal = 11
+    case started = 1, output = 2, exited = 3, keyValue = 4, failed = 5, status = 6
+    case launch = 10, signal = 11, statusRequest = 12
 }
 
 /// One decoded link frame.

@@ -92,6 +92,19 @@ struct MultiHostTests {
         #expect(result.seconds < 20)
     }
 
+    @Test("on --timeout across hosts every rank, on every host, says what it waits for (relayed by the daemons)")
+    func hangReportAcrossHosts() throws {
+        let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))
+        let result = try SimulatedHosts.run(["--host", "\(h1):1,\(h2):2", "-n", "3", "--timeout", "3", "swiftmpi-testrank", "print-then-hang"])
+        #expect(result.status == 124)
+        for rank in 0..<3 {
+            #expect(result.stdout.contains("rank \(rank) receiving from \((rank + 1) % 3)\n"), "stdout: \(result.stdout)")
+            let waiting = "swiftmpirun: rank \(rank): waiting [0-9.]+ s in recv\\(from: \((rank + 1) % 3), tag: 7, 8 bytes\\) on world\n"
+            #expect(result.stderr.contains(try Regex(waiting)), "stderr: \(result.stderr)")
+        }
+        #expect(result.stderr.contains("timed out after 3.0 s; ranks still running: 0, 1, 2; job aborted"), "stderr: \(result.stderr)")
+    }
+
     @Test("killing one host's daemon after wire-up aborts the job and leaves no rank and no file behind")
     func daemonKilled() throws {
         let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))
