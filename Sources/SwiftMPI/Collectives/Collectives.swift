@@ -152,7 +152,15 @@ extension Communicator {
     /// Every rank's `values` (the same count everywhere), concatenated in rank order at `root`; nil
     /// elsewhere (MPI_Gather).
     public func gather<T: BitwiseCopyable>(_ values: [T], root: Int) throws -> [T]? {
-        try gatherv(values, counts: [Int](repeating: values.count, count: size), root: root, "gather")
+        try checkRoot(root, "gather")
+        var agreed = false
+        if let shared = state.sharedCollectiveChannel(runtime) {
+            // One channel step without count arrays: every contribution if they fit, their sizes in any case.
+            let (fits, result) = try values.withUnsafeBytes { try shared.gatherEqualParts($0, as: T.self, root: root, runtime) }
+            if fits { return result }
+            agreed = true
+        }
+        return try gatherv(values, counts: [Int](repeating: values.count, count: size), root: root, "gather", agreed: agreed)
     }
 
     /// Like ``gather(_:root:)`` with `counts[i]` elements from rank i (used at the root) (MPI_Gatherv).
@@ -160,18 +168,19 @@ extension Communicator {
         try gatherv(values, counts: counts, root: root, "gatherv")
     }
 
-    private func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int, _ call: StaticString) throws -> [T]? {
+    /// (`agreed`: the ranks already agreed on this gather in a channel step; go straight to messages.)
+    private func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int, _ call: StaticString, agreed: Bool = false) throws -> [T]? {
         try checkRoot(root, call)
         let layout = try byteLayout(T.self, counts: counts, call)
         var result = [T](zeroedCount: rank == root ? counts.reduce(0, +) : 0)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                if let shared = state.sharedCollectiveChannel(runtime) {
+                if !agreed, let shared = state.sharedCollectiveChannel(runtime) {
                     let done = try shared.gather(
                         input, into: rank == root ? output : nil, counts: layout.counts, displacements: layout.displacements,
                         root: root, runtime, call)
                     if done { return }
-                } else {
+                } else if !agreed {
                     try agree(.gather, root: root, call)
                 }
                 try run(call) {

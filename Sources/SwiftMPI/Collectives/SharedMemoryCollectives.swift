@@ -228,6 +228,43 @@ final class SharedCollectiveChannel {
         return true
     }
 
+    /// MPI_Gather's equal parts in one step, without count arrays: every member publishes `values`
+    /// (if they fit) and their byte count; the root returns the contributions in rank order (nil
+    /// elsewhere). `fits` is false, on every rank alike, when one does not fit (the caller then uses
+    /// messages). A contribution longer than the root's throws `.truncate` at the root; a shorter one
+    /// leaves zeros, as a shorter message would.
+    func gatherEqualParts<T: BitwiseCopyable>(
+        _ values: UnsafeRawBufferPointer, as type: T.Type, root: Int, _ runtime: Runtime
+    ) throws -> (fits: Bool, result: [T]?) {
+        let signature = CollectiveSignature(.gather, root: root)
+        let step = try beginStep(runtime, writes: true)
+        let fits = values.count <= Self.capacity
+        if fits { write(values, step) }
+        publish(step, signature, length: min(values.count, Int(UInt32.max)))
+        try waitForAll(step, signature, runtime, "gather")
+        for member in members.indices where length(member, step) > Self.capacity { return (false, nil) }
+        guard rank == root else { return (true, nil) }
+        let part = values.count
+        for member in members.indices where length(member, step) > part {
+            throw MPIError(
+                .truncate,
+                "gather: \(length(member, step)) bytes from rank \(member) do not fit what this rank expected (\(part)): "
+                    + "the ranks' counts (or datatypes) for gather do not agree")
+        }
+        let count = part / max(MemoryLayout<T>.stride, 1) * members.count
+        let result = [T](unsafeUninitializedCapacity: count) { elements, initialized in
+            let output = UnsafeMutableRawBufferPointer(elements)
+            for member in members.indices where part > 0 {
+                let received = length(member, step)
+                let slot = output.baseAddress! + member * part
+                slot.copyMemory(from: buffer(member, step) + Self.dataOffset, byteCount: received)
+                if received < part { (slot + received).initializeMemory(as: UInt8.self, repeating: 0, count: part - received) }
+            }
+            initialized = count
+        }
+        return (true, result)
+    }
+
     /// MPI_Scatter's equal parts in one step: the root publishes all of `values` (if they fit) and
     /// their byte count; every rank checks that they divide among the members, and returns its part,
     /// or nil with the root's element count when they do not fit (the caller then uses messages).
