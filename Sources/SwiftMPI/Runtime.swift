@@ -136,7 +136,7 @@ final class Runtime: @unchecked Sendable {
                 checksCollectives: settings.checksCollectives)
         }
         current = runtime
-        WaitReport.startAnswering(rank: runtime.rank)
+        WaitReport.startAnswering(rank: runtime.rank, underManager: runtime.keyValue != nil && launch == nil)
         let group = Group(worldRanks: Array(0..<runtime.size), myWorldRank: runtime.rank)
         return Communicator(runtime: runtime, state: CommunicatorState(context: 0, group: group))
     }

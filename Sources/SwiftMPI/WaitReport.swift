@@ -13,6 +13,12 @@ import SwiftMPIWireup
 /// path pays nothing. The
 /// launcher hands each rank one end of a socket pair as descriptor 3 (`SWIFTMPI_STATUS_FD=3`); a
 /// thread of the rank sleeps in read(2) on it and answers each request with the line.
+///
+/// Ranks started by a resource manager (`srun`, Open MPI's `mpirun`) have no launcher of ours to ask
+/// them, so they answer signals themselves: SIGUSR1 (`scancel --signal=USR1`, or a signal srun
+/// forwards) writes the line to the rank's stderr, prefixed `SwiftMPI: `; SIGTERM and SIGINT (a time
+/// limit, `scancel`, Ctrl-C of srun or mpirun) write it and then take their default action, so the
+/// rank still ends by that signal. Only signals whose disposition is still the default are taken.
 enum WaitReport {
     private struct State {
         var call: String?
@@ -50,41 +56,104 @@ enum WaitReport {
         }
     }
 
-    /// Starts the thread that answers the launcher, when the launcher gave this rank a status channel.
-    static func startAnswering(rank: Int) {
-        guard let text = WireupEnvironment.value(WireupEnvironment.statusFD), let fd = Int32(text), fd >= 0 else { return }
-        unsetenv(WireupEnvironment.statusFD)  // not for programs this rank starts
-        guard fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else { return }
-        answering.withLock { $0 = (fd, rank) }
+    /// Starts the thread that answers the launcher, when the launcher gave this rank a status channel,
+    /// or (`underManager`: srun or mpirun started this rank) the thread that answers signals.
+    static func startAnswering(rank: Int, underManager: Bool) {
+        if let text = WireupEnvironment.value(WireupEnvironment.statusFD), let fd = Int32(text), fd >= 0 {
+            unsetenv(WireupEnvironment.statusFD)  // not for programs this rank starts
+            guard fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else { return }
+            answering.withLock { $0 = (fd, rank, false) }
+            startThread()
+        } else if underManager {
+            answerSignals(rank: rank)
+        }
+    }
+
+    /// Starts the detached thread that serves `answering`: launcher requests, or signals.
+    private static func startThread() {
         var thread = pthread_t()
         let created = pthread_create(
             &thread, nil,
             { _ in
-                WaitReport.answerRequests()
+                if WaitReport.answering.withLock({ $0.signals }) { WaitReport.reportOnSignals() } else { WaitReport.answerRequests() }
                 return nil
             }, nil)
         if created == 0 { pthread_detach(thread) }
     }
 
-    private static let answering = Mutex<(fd: Int32, rank: Int)>((-1, 0))
+    /// The descriptor the thread reads (the launcher's socket, or the signal pipe), and which.
+    private static let answering = Mutex<(fd: Int32, rank: Int, signals: Bool)>((-1, 0, false))
 
     /// Answers each request byte with one line until the launcher closes its end.
     private static func answerRequests() {
-        let (fd, rank) = answering.withLock { $0 }
+        let (fd, rank, _) = answering.withLock { $0 }
         var request: UInt8 = 0
         while true {
             let count = read(fd, &request, 1)
             if count < 0 && errno == EINTR { continue }
             guard count == 1 else { break }
-            let reply = Array((line(rank: rank) + "\n").utf8)
-            var written = 0
-            while written < reply.count {
-                let n = reply[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { break }
-                written += n
-            }
+            writeAll(fd, line(rank: rank) + "\n")
         }
         close(fd)
+    }
+
+    /// The signals a rank started by a resource manager answers, and the pipe their handler writes
+    /// each one's number to (written once, before any handler is installed).
+    private static let answeredSignals = [SIGUSR1, SIGTERM, SIGINT]
+    nonisolated(unsafe) private static var signalPipe: (read: Int32, write: Int32) = (-1, -1)
+
+    private static func answerSignals(rank: Int) {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        signalPipe = (ends[0], ends[1])
+        answering.withLock { $0 = (ends[0], rank, true) }
+        startThread()
+        for signal in answeredSignals {
+            var current = sigaction()
+            guard sigaction(signal, nil, &current) == 0, current.__sigaction_handler.sa_handler == nil else { continue }  // not SIG_DFL
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { signal in
+                // Async-signal-safe: one write(2) of the signal's number; errno is left as it was.
+                let saved = errno
+                var number = UInt8(truncatingIfNeeded: signal)
+                _ = write(WaitReport.signalPipe.write, &number, 1)
+                errno = saved
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(signal, &action, nil)
+        }
+    }
+
+    /// Writes the line to stderr for each signal; after SIGTERM or SIGINT, restores the default
+    /// action and sends the signal again, which ends the process as it would have without us.
+    private static func reportOnSignals() {
+        let (fd, rank, _) = answering.withLock { $0 }
+        var number: UInt8 = 0
+        while true {
+            let count = read(fd, &number, 1)
+            if count < 0 && errno == EINTR { continue }
+            guard count == 1 else { return }
+            writeAll(STDERR_FILENO, "SwiftMPI: " + line(rank: rank) + "\n")
+            let signal = Int32(number)
+            guard signal != SIGUSR1 else { continue }
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = nil  // SIG_DFL
+            sigemptyset(&action.sa_mask)
+            sigaction(signal, &action, nil)
+            kill(getpid(), signal)
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            written += n
+        }
     }
 }

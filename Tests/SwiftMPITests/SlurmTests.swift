@@ -39,12 +39,17 @@ enum SlurmCluster {
     static func configuration() throws -> String { try started.get() }
 
     /// Runs `srun arguments...` (the package's binaries by absolute path) and captures everything.
-    static func srun(_ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
-        try run("srun", arguments, environment: environment)
+    static func srun(
+        _ arguments: [String], environment: [String: String] = [:], whileRunning: ((String) -> Void)? = nil
+    ) throws -> JobResult {
+        try run("srun", arguments, environment: environment, whileRunning: whileRunning)
     }
 
-    /// Runs `tool arguments...` (srun, salloc) against the test cluster and captures everything.
-    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
+    /// Runs `tool arguments...` (srun, salloc) against the test cluster and captures everything;
+    /// `whileRunning` is called with the path of its stdout while it runs.
+    static func run(
+        _ tool: String, _ arguments: [String], environment: [String: String] = [:], whileRunning: ((String) -> Void)? = nil
+    ) throws -> JobResult {
         let slurmConf = try configuration()
         let scratch = try TestRun.makeScratch("srun")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -57,10 +62,29 @@ enum SlurmCluster {
                 .filter { !$0.key.hasPrefix("SWIFTMPI_") || $0.key == "SWIFTMPI_SLURM_STATE" }
                 .merging(["SLURM_CONF": slurmConf].merging(environment) { $1 }) { $1 },
             stdoutPath: out, stderrPath: err)
+        whileRunning?(out)
         let status = child.wait()
         return JobResult(
             status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Runs `scancel arguments...` against the test cluster.
+    static func scancel(_ arguments: [String]) throws {
+        let child = try ChildProcess(
+            "/usr/bin/scancel", arguments,
+            environment: ProcessInfo.processInfo.environment.merging(["SLURM_CONF": try configuration()]) { $1 })
+        #expect(child.wait() == 0, "scancel \(arguments)")
+    }
+
+    /// Waits (up to 60 s) until the file at `path` holds `count` lines, then 0.6 s more, so that
+    /// ranks which printed them and then blocked have published their wait (after 0.25 s).
+    static func waitForLines(_ count: Int, in path: String) {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").count < count {
+            usleep(50_000)
+        }
+        usleep(600_000)
     }
 
     static func program(_ name: String) -> String { JobRunner.binaryDirectory.appendingPathComponent(name).path }
@@ -136,6 +160,28 @@ struct SlurmTests {
         #expect(lines.allSatisfy { !$0.hasSuffix("=") && !$0.contains("unset") }, "stdout: \(ranks.stdout)")
     }
 
+    @Test(
+        "ranks started by srun explain a hang themselves: on scancel --signal=USR1, and on SIGTERM before they end",
+        arguments: ["pmi2", "pmix"])
+    func hangReport(mpi: String) throws {
+        let name = "swiftmpi-hang-\(mpi)-\(getpid())"
+        let result = try SlurmCluster.srun(
+            ["--mpi=\(mpi)", "--job-name=\(name)", "-n", "2", SlurmCluster.program("swiftmpi-testrank"), "print-then-hang"]
+        ) { stdout in
+            SlurmCluster.waitForLines(2, in: stdout)
+            try? SlurmCluster.scancel(["--signal=USR1", "--name=\(name)"])
+            usleep(500_000)
+            try? SlurmCluster.scancel(["--signal=TERM", "--name=\(name)"])
+        }
+        #expect(result.status != 0)
+        for (rank, peer) in [(0, 1), (1, 0)] {
+            let report = try Regex("SwiftMPI: rank \(rank): waiting \\d+\\.\\d s in recv\\(from: \(peer), tag: 7, 8 bytes\\) on world\n")
+            #expect(result.stderr.matches(of: report).count == 2, "rank \(rank): stderr: \(result.stderr)")
+        }
+        #expect(result.stdout.contains("rank 0 receiving from 1") && result.stdout.contains("rank 1 receiving from 0"), "stdout: \(result.stdout)")
+        #expect(result.stderr.contains("Terminated"), "the ranks still end by SIGTERM: \(result.stderr)")
+    }
+
     @Test("srun without a PMI fails with the reason and the fix instead of running lone ranks")
     func withoutInterface() throws {
         let result = try SlurmCluster.srun(["--mpi=none", "-n", "2", SlurmCluster.program("swiftmpi-testrank"), "ranks"])
@@ -154,8 +200,12 @@ enum OpenMPILauncher {
         unavailableReason: path != nil
             ? nil : "/usr/bin/mpirun.openmpi is missing (openmpi-bin); install it once with: sudo Tests/Scripts/prepare.sh")
 
-    /// Runs `mpirun.openmpi -n ranks program arguments...` and captures everything.
-    static func run(_ ranks: Int, _ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
+    /// Runs `mpirun.openmpi -n ranks program arguments...` and captures everything; `whileRunning`
+    /// is called with mpirun's pid and the path of its stdout while it runs.
+    static func run(
+        _ ranks: Int, _ program: String, _ arguments: [String], environment: [String: String] = [:],
+        whileRunning: ((pid_t, String) -> Void)? = nil
+    ) throws -> JobResult {
         let scratch = try TestRun.makeScratch("mpirun")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let out = scratch.appendingPathComponent("out").path, err = scratch.appendingPathComponent("err").path
@@ -169,6 +219,16 @@ enum OpenMPILauncher {
             environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") }
                 .merging(environment) { $1 },
             stdoutPath: out, stderrPath: err)
+        if let whileRunning {
+            // mpirun is the only child of timeout(1), once timeout has started it.
+            var mpirun: pid_t?
+            for _ in 0..<200 where mpirun == nil {
+                let children = (try? String(contentsOfFile: "/proc/\(child.pid)/task/\(child.pid)/children", encoding: .utf8)) ?? ""
+                mpirun = children.split(separator: " ").first.flatMap { pid_t($0) }
+                if mpirun == nil { usleep(50_000) }
+            }
+            if let mpirun { whileRunning(mpirun, out) } else { kill(child.pid, SIGTERM) }
+        }
         let status = child.wait()
         return JobResult(
             status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
@@ -197,5 +257,23 @@ struct OpenMPILauncherTests {
         let result = try OpenMPILauncher.run(3, "swiftmpi-testrank", ["abort", "5", "2"])
         #expect(result.status == 5, "status \(result.status), stderr: \(result.stderr)")
         #expect(result.seconds < 60)
+    }
+
+    @Test("ranks started by mpirun explain a hang themselves: on SIGUSR1 (which mpirun forwards) and on SIGTERM")
+    func hangReport() throws {
+        var signalled = false
+        let result = try OpenMPILauncher.run(2, "swiftmpi-testrank", ["print-then-hang"]) { mpirun, stdout in
+            SlurmCluster.waitForLines(2, in: stdout)
+            kill(mpirun, SIGUSR1)
+            usleep(500_000)
+            kill(mpirun, SIGTERM)
+            signalled = true
+        }
+        #expect(signalled, "mpirun's pid was not found")
+        #expect(result.status != 0)
+        for (rank, peer) in [(0, 1), (1, 0)] {
+            let report = try Regex("SwiftMPI: rank \(rank): waiting \\d+\\.\\d s in recv\\(from: \(peer), tag: 7, 8 bytes\\) on world\n")
+            #expect(result.stderr.matches(of: report).count == 2, "rank \(rank): stderr: \(result.stderr)")
+        }
     }
 }
