@@ -26,10 +26,12 @@ extension Communicator {
     }
 
     /// A new communicator with the same ranks and a private context (MPI_Comm_dup): messages on it
-    /// never match receives on this one. Collective. Attributes are not copied.
+    /// never match receives on this one. Collective. The topology is copied; attributes are not.
     public func dup() throws -> Communicator {
         let context = try agreeOnContext()
-        return Communicator(runtime: runtime, state: CommunicatorState(context: context, group: group, topology: state.topology))
+        let duplicate = CommunicatorState(context: context, group: group, topology: state.topology)
+        duplicate.graph = state.graph
+        return Communicator(runtime: runtime, state: duplicate)
     }
 
     /// Splits into one communicator per `color`, ranks ordered by `key` then by rank here

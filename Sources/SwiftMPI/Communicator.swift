@@ -88,6 +88,7 @@ final class CommunicatorState: @unchecked Sendable {
     let group: Group
     let worldRanks: [Int]
     var topology: CartesianTopology?
+    var graph: GraphTopology?
     var attributes: [ObjectIdentifier: Any] = [:]
     var isFreed = false
     /// Incremented by every collective call (all ranks call collectives in the same order).

@@ -301,6 +301,18 @@ public final class Request: @unchecked Sendable {
         return try candidates.filter { requests[$0].settleLocked() }.map { ($0, try requests[$0].wait()) }
     }
 
+    /// Every request that has completed and was not reported before, without blocking
+    /// (MPI_Testsome): an empty array when none has completed yet, nil when no active request is left
+    /// (MPI's `MPI_UNDEFINED` count), so `while let done = try Request.testSome(requests)` ends.
+    public static func testSome(_ requests: [Request]) throws -> [(index: Int, status: Status)]? {
+        let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
+        guard !candidates.isEmpty else { return nil }
+        if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
+            try runtime.withEngine("Request.testSome(_:)") { $0.progress() }
+        }
+        return try candidates.filter { requests[$0].settleLocked() }.map { ($0, try requests[$0].wait()) }
+    }
+
     /// The status once the request completes, awaiting without blocking the thread (progress runs
     /// between yields of the task). Use with thread level `.serialized` or `.multiple` when other tasks
     /// also call SwiftMPI.

@@ -104,4 +104,47 @@ extension Communicator {
         let destination = topology.rank(at: coordinates) ?? MPI.procNull
         return (source, destination)
     }
+
+    /// The rank at `coordinates` (MPI_Cart_rank): periodic dimensions wrap; a coordinate outside a
+    /// non-periodic dimension throws `.invalidRank`.
+    public func cartRank(_ coordinates: [Int]) throws -> Int {
+        guard let topology = state.topology else { throw MPIError(.invalidArgument, "cartRank: the communicator has no Cartesian topology") }
+        guard coordinates.count == topology.dimensions.count else {
+            throw MPIError(.invalidArgument, "cartRank: \(coordinates.count) coordinates for \(topology.dimensions.count) dimensions")
+        }
+        guard let rank = topology.rank(at: coordinates) else {
+            throw MPIError(.invalidRank, "cartRank: \(coordinates) is outside the grid \(topology.dimensions) (periodic: \(topology.periodic))")
+        }
+        return rank
+    }
+
+    /// The sub-grids that keep the dimensions where `keep` is true (MPI_Cart_sub): one communicator
+    /// per combination of the dropped coordinates, e.g. `keep: [false, true]` gives each row of a 2-D
+    /// grid; ranks are ordered as in the grid. Keeping no dimension gives each rank a communicator of
+    /// its own (a 0-dimensional grid). Collective.
+    public func cartSub(keep: [Bool]) throws -> Communicator {
+        guard let topology = state.topology else { throw MPIError(.invalidArgument, "cartSub: the communicator has no Cartesian topology") }
+        guard keep.count == topology.dimensions.count else {
+            throw MPIError(.invalidArgument, "cartSub: keep has \(keep.count) entries for \(topology.dimensions.count) dimensions")
+        }
+        let coordinates = topology.coordinates(of: rank)
+        var color = 0
+        for (dimension, kept) in keep.enumerated() where !kept { color = color * topology.dimensions[dimension] + coordinates[dimension] }
+        guard let created = try split(color: color, key: rank) else {
+            throw MPIError(.internalError, "cartSub: split returned no communicator")
+        }
+        let kept = keep.indices.filter { keep[$0] }
+        created.state.topology = CartesianTopology(dimensions: kept.map { topology.dimensions[$0] }, periodic: kept.map { topology.periodic[$0] })
+        return created
+    }
+
+    /// The rank this process would have in `cartCreate(dims:periods:)` (MPI_Cart_map), or nil if it
+    /// would be left out. SwiftMPI does not renumber ranks for a topology, so this is the rank itself
+    /// when it is below the grid's size. Local.
+    public func cartMap(dims: [Int], periods: [Bool]) throws -> Int? {
+        guard dims.count == periods.count, dims.allSatisfy({ $0 > 0 }), dims.reduce(1, *) <= size else {
+            throw MPIError(.invalidArgument, "cartMap: dims \(dims) and periods \(periods) must match, be positive, and fit the \(size) ranks")
+        }
+        return rank < dims.reduce(1, *) ? rank : nil
+    }
 }

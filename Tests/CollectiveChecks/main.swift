@@ -286,6 +286,8 @@ for (name, build) in [
     }
 }
 try checkDatatypeCollectives(world)
+try checkTopologies(world)
+try checkReduceLocal()
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

@@ -333,7 +333,7 @@ func badArguments(_ world: Communicator) throws {
     if let status = try world.iprobe(from: MPI.anySource, tag: MPI.anyTag) { require(false, "a rejected call sent something: \(status)") }
 }
 
-/// waitAll, waitAny, waitSome, testAny, testAll, cancel, and waiting on a completed request again.
+/// waitAll, waitAny, waitSome, testAny, testAll, testSome, cancel, and waiting on a completed request again.
 func requests(_ world: Communicator) throws {
     guard world.size >= 2, world.rank < 2 else { return }
     let peer = 1 - world.rank
@@ -359,6 +359,23 @@ func requests(_ world: Communicator) throws {
     require(statuses.count == 2 * count, "waitAll count")
     require(try receives[2].wait() == receives[2].wait(), "a completed request returns its status again")
     require(try Request.testAll(receives)?.count == count, "testAll")
+
+    // testSome: [] while nothing completed, each request reported once, nil once none is left
+    let later = (0..<count).map { _ in UnsafeMutableBufferPointer<Int64>.allocate(capacity: 1) }
+    defer { later.forEach { $0.deallocate() } }
+    let pending = try (0..<count).map { try world.irecv(into: later[$0], from: peer, tag: 60 + $0) }
+    require(try Request.testSome(pending)?.isEmpty == true, "testSome before anything was sent")
+    try world.barrierForTests2(peer: peer)
+    let laterSends = try (0..<count).map { try world.isend([Int64(100 + $0)], to: peer, tag: 60 + $0) }
+    var tested: Set<Int> = []
+    while let done = try Request.testSome(pending) {
+        for (index, status) in done {
+            require(tested.insert(index).inserted, "testSome reported request \(index) twice")
+            require(status.tag == 60 + index && later[index][0] == Int64(100 + index), "testSome \(index)")
+        }
+    }
+    require(tested.count == count, "testSome reported \(tested.count) of \(count) before returning nil")
+    try Request.waitAll(laterSends)
 
     // testAny and cancel
     let lonely = UnsafeMutableBufferPointer<Int64>.allocate(capacity: 1)

@@ -7,7 +7,7 @@ extension Communicator {
     /// Builds and runs a blocking collective's schedule. `call` is the collective as the user called
     /// it: hang reports name it, and an error of one of its internal messages is reported as the
     /// collective's (``collectiveError(_:_:)``).
-    private func run(_ call: StaticString, _ build: (CollectiveSchedule) throws -> Void) throws {
+    func run(_ call: StaticString, _ build: (CollectiveSchedule) throws -> Void) throws {
         let schedule = CollectiveSchedule()
         try build(schedule)
         do {
@@ -37,7 +37,7 @@ extension Communicator {
     }
 
     /// Starts a schedule and returns its request.
-    private func start(_ build: (CollectiveSchedule) throws -> Void) throws -> Request {
+    func start(_ build: (CollectiveSchedule) throws -> Void) throws -> Request {
         let schedule = CollectiveSchedule()
         try build(schedule)
         return try Request(runtime: runtime, schedule: schedule)

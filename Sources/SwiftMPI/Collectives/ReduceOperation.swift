@@ -162,3 +162,21 @@ func vectorMin<T: Comparable>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ ou
 func vectorMax<T: Comparable>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ count: Int) {
     for i in 0..<count { out[i] = Swift.max(a[i], b[i]) }
 }
+
+extension MPI {
+    /// Combines `input` into `values` element by element, `values[i] = op(input[i], values[i])`
+    /// (MPI_Reduce_local), with the same vector loops the reductions use; a local call. Throws
+    /// `.invalidCount` when the counts differ.
+    public static func reduceLocal<T>(_ input: [T], into values: inout [T], op: ReduceOperation<T>) throws {
+        guard input.count == values.count else {
+            throw MPIError(.invalidCount, "reduceLocal: \(input.count) input elements for \(values.count) in the result")
+        }
+        let count = values.count
+        guard count > 0 else { return }
+        input.withUnsafeBufferPointer { left in
+            values.withUnsafeMutableBufferPointer { right in
+                op.apply(left.baseAddress!, UnsafePointer(right.baseAddress!), into: right.baseAddress!, count: count)
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+/// Neighbourhood collectives (MPI-4.1 §8.6): every rank exchanges only with its neighbours in the
+/// communicator's Cartesian or graph topology — a halo exchange in one call.
+///
+/// Neighbour order is MPI's. On a Cartesian grid each dimension contributes the rank one step down,
+/// then one step up (`cartShift(dimension:displacement: 1)`'s source, then destination), and a rank
+/// sends to and receives from that same list; `MPI.procNull` neighbours past a non-periodic edge are
+/// skipped (their blocks are zeros in the array forms and untouched in the buffer forms). On a graph
+/// a rank receives from its `sources` and sends to its `destinations`. Blocks are packed in
+/// neighbour order. Messages to a neighbour that appears twice (a periodic dimension of size 1 or 2)
+/// still arrive in the right blocks: each direction of a dimension has a tag of its own.
+extension Communicator {
+    /// This rank's neighbourhood: whom it receives from and sends to, in order, and whether blocks
+    /// travel along Cartesian directions (each pair of slots of a dimension with its own tags).
+    struct Neighborhood {
+        var sources: [Int]
+        var destinations: [Int]
+        var cartesian: Bool
+    }
+
+    func neighborhood(_ call: StaticString) throws -> Neighborhood {
+        if let topology = state.topology {
+            var neighbors: [Int] = []
+            for dimension in topology.dimensions.indices {
+                let (down, up) = try cartShift(dimension: dimension, displacement: 1)
+                neighbors += [down, up]
+            }
+            return Neighborhood(sources: neighbors, destinations: neighbors, cartesian: true)
+        }
+        if let graph = state.graph { return Neighborhood(sources: graph.sources, destinations: graph.destinations, cartesian: false) }
+        throw MPIError(.invalidArgument, "\(call): the communicator has no topology (make one with cartCreate or distGraphCreateAdjacent)")
+    }
+
+    // MARK: - Blocking, arrays
+
+    /// `values` sent to every destination neighbour; returns one block per source neighbour, in order
+    /// (MPI_Neighbor_allgather).
+    public func neighborAllgather<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
+        let neighbors = try neighborhood("neighborAllgather")
+        return try neighborExchange(
+            values, sendCounts: [Int](repeating: values.count, count: neighbors.destinations.count), sendsOneBlock: true,
+            receiveCounts: [Int](repeating: values.count, count: neighbors.sources.count), neighbors, "neighborAllgather")
+    }
+
+    /// Like ``neighborAllgather(_:)`` with `counts[i]` elements from source neighbour i
+    /// (MPI_Neighbor_allgatherv).
+    public func neighborAllgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int]) throws -> [T] {
+        let neighbors = try neighborhood("neighborAllgatherv")
+        return try neighborExchange(
+            values, sendCounts: [Int](repeating: values.count, count: neighbors.destinations.count), sendsOneBlock: true,
+            receiveCounts: counts, neighbors, "neighborAllgatherv")
+    }
+
+    /// Block i of `values` (equal blocks, one per destination neighbour) to destination neighbour i;
+    /// returns one block of the same size per source neighbour (MPI_Neighbor_alltoall). A rank with no
+    /// destinations sends nothing and receives empty blocks: use ``neighborAlltoallv(_:sendCounts:receiveCounts:)``
+    /// when its sources send more.
+    public func neighborAlltoall<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
+        let neighbors = try neighborhood("neighborAlltoall")
+        let outdegree = neighbors.destinations.count
+        guard outdegree > 0 ? values.count % outdegree == 0 : values.isEmpty else {
+            throw MPIError(.invalidCount, "neighborAlltoall: \(values.count) elements do not divide among \(outdegree) destination neighbours")
+        }
+        let block = outdegree > 0 ? values.count / outdegree : 0
+        return try neighborExchange(
+            values, sendCounts: [Int](repeating: block, count: outdegree), sendsOneBlock: false,
+            receiveCounts: [Int](repeating: block, count: neighbors.sources.count), neighbors, "neighborAlltoall")
+    }
+
+    /// `sendCounts[i]` elements (packed in order in `values`) to destination neighbour i,
+    /// `receiveCounts[j]` from source neighbour j (MPI_Neighbor_alltoallv).
+    public func neighborAlltoallv<T: BitwiseCopyable>(_ values: [T], sendCounts: [Int], receiveCounts: [Int]) throws -> [T] {
+        let neighbors = try neighborhood("neighborAlltoallv")
+        return try neighborExchange(values, sendCounts: sendCounts, sendsOneBlock: false, receiveCounts: receiveCounts, neighbors, "neighborAlltoallv")
+    }
+
+    // MARK: - Nonblocking, buffers
+
+    /// Starts ``neighborAllgather(_:)`` into `result` (one block of `values.count` per source
+    /// neighbour); both buffers must stay valid until the request completes (MPI_Ineighbor_allgather).
+    public func ineighborAllgather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws -> Request {
+        let call: StaticString = "ineighborAllgather"
+        let neighbors = try neighborhood(call)
+        let layout = try neighborLayout(
+            T.self, sendCounts: [Int](repeating: values.count, count: neighbors.destinations.count), sendsOneBlock: true,
+            receiveCounts: [Int](repeating: values.count, count: neighbors.sources.count), neighbors, available: (values.count, result.count), call)
+        return try start { scheduleNeighborExchange(UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result), layout, neighbors, $0) }
+    }
+
+    /// Starts ``neighborAlltoall(_:)`` into `result`; both buffers must stay valid until the request
+    /// completes (MPI_Ineighbor_alltoall).
+    public func ineighborAlltoall<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws -> Request {
+        let call: StaticString = "ineighborAlltoall"
+        let neighbors = try neighborhood(call)
+        let outdegree = neighbors.destinations.count
+        guard outdegree > 0 ? values.count % outdegree == 0 : values.isEmpty else {
+            throw MPIError(.invalidCount, "\(call): \(values.count) elements do not divide among \(outdegree) destination neighbours")
+        }
+        let block = outdegree > 0 ? values.count / outdegree : 0
+        let layout = try neighborLayout(
+            T.self, sendCounts: [Int](repeating: block, count: outdegree), sendsOneBlock: false,
+            receiveCounts: [Int](repeating: block, count: neighbors.sources.count), neighbors, available: (values.count, result.count), call)
+        return try start { scheduleNeighborExchange(UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result), layout, neighbors, $0) }
+    }
+
+    // MARK: - Shared
+
+    /// Byte offsets and lengths of every block sent and received.
+    struct NeighborLayout {
+        var sends: [(offset: Int, count: Int)]
+        var receives: [(offset: Int, count: Int)]
+    }
+
+    private func neighborLayout<T>(
+        _ type: T.Type, sendCounts: [Int], sendsOneBlock: Bool, receiveCounts: [Int], _ neighbors: Neighborhood,
+        available: (send: Int, receive: Int), _ call: StaticString
+    ) throws -> NeighborLayout {
+        guard sendCounts.count == neighbors.destinations.count, receiveCounts.count == neighbors.sources.count,
+            (sendCounts + receiveCounts).allSatisfy({ $0 >= 0 })
+        else {
+            throw MPIError(
+                .invalidCount,
+                "\(call): needs \(neighbors.destinations.count) send and \(neighbors.sources.count) receive counts (non-negative), "
+                    + "got \(sendCounts) and \(receiveCounts)")
+        }
+        let stride = MemoryLayout<T>.stride
+        var offset = 0
+        var sends: [(offset: Int, count: Int)] = []
+        for count in sendCounts {
+            sends.append((sendsOneBlock ? 0 : offset * stride, count * stride))
+            if !sendsOneBlock { offset += count }
+        }
+        let needed = sendsOneBlock ? (sendCounts.max() ?? 0) : offset
+        offset = 0
+        var receives: [(offset: Int, count: Int)] = []
+        for count in receiveCounts {
+            receives.append((offset * stride, count * stride))
+            offset += count
+        }
+        guard available.send >= needed, available.receive >= offset else {
+            throw MPIError(
+                .invalidCount, "\(call): \(available.send) elements to send from and \(available.receive) to receive into; needs \(needed) and \(offset)")
+        }
+        return NeighborLayout(sends: sends, receives: receives)
+    }
+
+    private func neighborExchange<T: BitwiseCopyable>(
+        _ values: [T], sendCounts: [Int], sendsOneBlock: Bool, receiveCounts: [Int], _ neighbors: Neighborhood, _ call: StaticString
+    ) throws -> [T] {
+        var result = [T](zeroedCount: receiveCounts.allSatisfy { $0 >= 0 } ? receiveCounts.reduce(0, +) : 0)
+        let layout = try neighborLayout(
+            T.self, sendCounts: sendCounts, sendsOneBlock: sendsOneBlock, receiveCounts: receiveCounts, neighbors,
+            available: (values.count, result.count), call)
+        try values.withUnsafeBytes { input in
+            try result.withUnsafeMutableBytes { output in
+                try run(call) { scheduleNeighborExchange(input, into: output, layout, neighbors, $0) }
+            }
+        }
+        return result
+    }
+
+    /// One step: a receive from every source neighbour and a send to every destination neighbour
+    /// (none to or from `MPI.procNull`). On a Cartesian grid slot 2d is the neighbour down dimension
+    /// d and slot 2d + 1 the one up: a block sent down arrives in the receiver's up slot, so the send
+    /// of slot k and the receive of slot k ^ 1 share a tag.
+    private func scheduleNeighborExchange(
+        _ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer, _ layout: NeighborLayout, _ neighbors: Neighborhood,
+        _ schedule: CollectiveSchedule
+    ) {
+        let (channel, first) = nextCollective()
+        var tags = [first]
+        if neighbors.cartesian { for _ in 1..<max(1, neighbors.sources.count) { tags.append(nextCollective().tag) } }
+        schedule.then {
+            var requests: [Request] = []
+            for (slot, source) in neighbors.sources.enumerated() where source != MPI.procNull {
+                let block = layout.receives[slot]
+                let tag = neighbors.cartesian ? tags[slot ^ 1] : first
+                requests.append(
+                    try channel.receiveBytes(
+                        UnsafeMutableRawBufferPointer(rebasing: result[block.offset..<(block.offset + block.count)]), from: source, tag: tag))
+            }
+            for (slot, destination) in neighbors.destinations.enumerated() where destination != MPI.procNull {
+                let block = layout.sends[slot]
+                let tag = neighbors.cartesian ? tags[slot] : first
+                requests.append(
+                    try channel.sendBytes(UnsafeRawBufferPointer(rebasing: values[block.offset..<(block.offset + block.count)]), to: destination, tag: tag))
+            }
+            return requests
+        }
+    }
+}
