@@ -288,6 +288,7 @@ for (name, build) in [
 try checkDatatypeCollectives(world)
 try checkTopologies(world)
 try checkReduceLocal()
+try checkDisplacements(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

@@ -47,15 +47,36 @@ extension Communicator {
         guard root >= 0 && root < size else { throw MPIError(.invalidRank, "\(call): root \(root) is outside 0..<\(size)") }
     }
 
-    private func byteLayout<T>(_ type: T.Type, counts: [Int], _ call: StaticString) throws -> (counts: [Int], displacements: [Int]) {
+    /// Blocks of `counts[i]` elements, in rank order or at `displacements[i]` (elements), as byte
+    /// counts and offsets, and the elements they span. Blocks a rank receives into (`receiving`) must
+    /// not overlap: MPI leaves that undefined, SwiftMPI refuses it.
+    func byteLayout<T>(
+        _ type: T.Type, counts: [Int], displacements: [Int]? = nil, receiving: Bool = false, _ call: StaticString
+    ) throws -> (counts: [Int], displacements: [Int], extent: Int) {
         guard counts.count == size, counts.allSatisfy({ $0 >= 0 }) else {
             throw MPIError(.invalidCount, "\(call): needs \(size) non-negative counts, got \(counts)")
         }
         let stride = MemoryLayout<T>.stride
-        var displacements: [Int] = []
-        var offset = 0
-        for count in counts { displacements.append(offset); offset += count * stride }
-        return (counts.map { $0 * stride }, displacements)
+        guard let displacements else {
+            var offsets: [Int] = []
+            var offset = 0
+            for count in counts { offsets.append(offset); offset += count * stride }
+            return (counts.map { $0 * stride }, offsets, offset / max(stride, 1))
+        }
+        guard displacements.count == size, displacements.allSatisfy({ $0 >= 0 }) else {
+            throw MPIError(.invalidArgument, "\(call): needs \(size) non-negative displacements, got \(displacements)")
+        }
+        if receiving {
+            let blocks = counts.indices.filter { counts[$0] > 0 }.sorted { displacements[$0] < displacements[$1] }
+            for (previous, next) in zip(blocks, blocks.dropFirst()) where displacements[previous] + counts[previous] > displacements[next] {
+                throw MPIError(
+                    .invalidArgument,
+                    "\(call): the blocks of ranks \(previous) and \(next) overlap (displacements \(displacements[previous]) and \(displacements[next]), counts \(counts[previous]) and \(counts[next]))")
+            }
+        }
+        let extent = counts.indices.map { counts[$0] > 0 ? displacements[$0] + counts[$0] : 0 }.max() ?? 0
+        // An empty block's displacement may lie anywhere, even past the result: it moves nothing, so it is placed at 0.
+        return (counts.map { $0 * stride }, counts.indices.map { counts[$0] > 0 ? displacements[$0] * stride : 0 }, extent)
     }
 
     // MARK: - Blocking
@@ -168,11 +189,20 @@ extension Communicator {
         try gatherv(values, counts: counts, root: root, "gatherv")
     }
 
+    /// Like ``gatherv(_:counts:root:)`` with rank i's elements placed at `displacements[i]` (in
+    /// elements) of the root's result, which spans the furthest block; elements no block covers are
+    /// zero. Blocks must not overlap (MPI_Gatherv).
+    public func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int], root: Int) throws -> [T]? {
+        try gatherv(values, counts: counts, displacements: displacements, root: root, "gatherv")
+    }
+
     /// (`agreed`: the ranks already agreed on this gather in a channel step; go straight to messages.)
-    private func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int, _ call: StaticString, agreed: Bool = false) throws -> [T]? {
+    private func gatherv<T: BitwiseCopyable>(
+        _ values: [T], counts: [Int], displacements: [Int]? = nil, root: Int, _ call: StaticString, agreed: Bool = false
+    ) throws -> [T]? {
         try checkRoot(root, call)
-        let layout = try byteLayout(T.self, counts: counts, call)
-        var result = [T](zeroedCount: rank == root ? counts.reduce(0, +) : 0)
+        let layout = try byteLayout(T.self, counts: counts, displacements: rank == root ? displacements : nil, receiving: true, call)
+        var result = [T](zeroedCount: rank == root ? layout.extent : 0)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
                 if !agreed, let shared = state.sharedCollectiveChannel(runtime) {
@@ -221,12 +251,20 @@ extension Communicator {
         try scatterv(values, counts: counts, root: root, "scatterv")
     }
 
+    /// Like ``scatterv(_:counts:root:)`` with rank i's part taken from `displacements[i]` (in
+    /// elements) of the root's `values` (MPI_Scatterv); parts may overlap.
+    public func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int], root: Int) throws -> [T] {
+        try scatterv(values, counts: counts, displacements: displacements, root: root, "scatterv")
+    }
+
     /// (`agreed`: the ranks already agreed on this scatter in a channel step; go straight to messages.)
-    private func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int, _ call: StaticString, agreed: Bool = false) throws -> [T] {
+    private func scatterv<T: BitwiseCopyable>(
+        _ values: [T], counts: [Int], displacements: [Int]? = nil, root: Int, _ call: StaticString, agreed: Bool = false
+    ) throws -> [T] {
         try checkRoot(root, call)
-        let layout = try byteLayout(T.self, counts: counts, call)
-        if rank == root, values.count < counts.reduce(0, +) {
-            throw MPIError(.invalidCount, "\(call): \(values.count) elements at the root, \(counts.reduce(0, +)) to deal out")
+        let layout = try byteLayout(T.self, counts: counts, displacements: rank == root ? displacements : nil, call)
+        if rank == root, values.count < layout.extent {
+            throw MPIError(.invalidCount, "\(call): \(values.count) elements at the root, \(layout.extent) to deal out")
         }
         var result = [T](zeroedCount: counts[rank])
         try values.withUnsafeBytes { input in
@@ -259,9 +297,16 @@ extension Communicator {
         try allgatherv(values, counts: counts, "allgatherv")
     }
 
-    private func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], _ call: StaticString) throws -> [T] {
-        let layout = try byteLayout(T.self, counts: counts, call)
-        var result = [T](zeroedCount: counts.reduce(0, +))
+    /// Like ``allgatherv(_:counts:)`` with rank i's elements placed at `displacements[i]` (in
+    /// elements) of the result, which spans the furthest block; elements no block covers are zero.
+    /// Blocks must not overlap (MPI_Allgatherv).
+    public func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]) throws -> [T] {
+        try allgatherv(values, counts: counts, displacements: displacements, "allgatherv")
+    }
+
+    private func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]? = nil, _ call: StaticString) throws -> [T] {
+        let layout = try byteLayout(T.self, counts: counts, displacements: displacements, receiving: true, call)
+        var result = [T](zeroedCount: layout.extent)
         try agree(.allgather, call)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
@@ -286,13 +331,28 @@ extension Communicator {
         try alltoallv(values, sendCounts: sendCounts, receiveCounts: receiveCounts, "alltoallv")
     }
 
-    private func alltoallv<T: BitwiseCopyable>(_ values: [T], sendCounts: [Int], receiveCounts: [Int], _ call: StaticString) throws -> [T] {
-        let send = try byteLayout(T.self, counts: sendCounts, call)
-        let receive = try byteLayout(T.self, counts: receiveCounts, call)
-        guard values.count >= sendCounts.reduce(0, +) else {
-            throw MPIError(.invalidCount, "\(call): \(values.count) elements, \(sendCounts.reduce(0, +)) to send")
+    /// Like ``alltoallv(_:sendCounts:receiveCounts:)`` with the block for rank i taken from
+    /// `sendDisplacements[i]` of `values` and the block from rank j placed at `recvDisplacements[j]`
+    /// of the result (in elements), which spans the furthest block; elements no block covers are
+    /// zero. Received blocks must not overlap (MPI_Alltoallv).
+    public func alltoallv<T: BitwiseCopyable>(
+        _ values: [T], sendCounts: [Int], sendDisplacements: [Int], recvCounts: [Int], recvDisplacements: [Int]
+    ) throws -> [T] {
+        try alltoallv(
+            values, sendCounts: sendCounts, sendDisplacements: sendDisplacements, receiveCounts: recvCounts,
+            receiveDisplacements: recvDisplacements, "alltoallv")
+    }
+
+    private func alltoallv<T: BitwiseCopyable>(
+        _ values: [T], sendCounts: [Int], sendDisplacements: [Int]? = nil, receiveCounts: [Int], receiveDisplacements: [Int]? = nil,
+        _ call: StaticString
+    ) throws -> [T] {
+        let send = try byteLayout(T.self, counts: sendCounts, displacements: sendDisplacements, call)
+        let receive = try byteLayout(T.self, counts: receiveCounts, displacements: receiveDisplacements, receiving: true, call)
+        guard values.count >= send.extent else {
+            throw MPIError(.invalidCount, "\(call): \(values.count) elements, \(send.extent) to send")
         }
-        var result = [T](zeroedCount: receiveCounts.reduce(0, +))
+        var result = [T](zeroedCount: receive.extent)
         try agree(.alltoall, call)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
