@@ -35,6 +35,7 @@ let package = Package(
         .executableTarget(name: "swiftmpi-heat", dependencies: ["SwiftMPI"], path: "Examples/Heat"),
         .executableTarget(name: "swiftmpi-cg", dependencies: ["SwiftMPI"], path: "Examples/ConjugateGradient"),
         .executableTarget(name: "swiftmpi-pi", dependencies: ["SwiftMPI"], path: "Examples/MonteCarloPi"),
+        .executableTarget(name: "swiftmpi-pencil", dependencies: ["SwiftMPI"], path: "Examples/Pencil"),
         // Programs that the integration tests run as ranks under swiftmpirun.
         .executableTarget(
             name: "swiftmpi-testrank", dependencies: ["SwiftMPI", "SwiftMPIWireup"], path: "Tests/Programs"),
@@ -59,7 +60,7 @@ let package = Package(
             dependencies: [
                 "SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing", "SwiftMPITransportConformance", "swiftmpirun",
                 "swiftmpi-testrank", "swiftmpi-conformance", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check",
-                "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi"
+                "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi", "swiftmpi-pencil"
             ],
             path: "Tests/SwiftMPITests")
     ]

@@ -6,8 +6,8 @@ import Testing
 @Suite("scientific examples", .serialized)
 struct ExampleTests {
     @Test(
-        "heat diffusion, conjugate gradient and Monte-Carlo π match their serial runs",
-        arguments: [("swiftmpi-heat", [1, 4, 6]), ("swiftmpi-cg", [1, 3, 5]), ("swiftmpi-pi", [1, 2, 7])])
+        "heat diffusion, conjugate gradient, Monte-Carlo π and the pencil transform match their serial runs",
+        arguments: [("swiftmpi-heat", [1, 4, 6]), ("swiftmpi-cg", [1, 3, 5]), ("swiftmpi-pi", [1, 2, 7]), ("swiftmpi-pencil", [1, 4, 6])])
     func examples(program: String, rankCounts: [Int]) throws {
         for ranks in rankCounts {
             let result = try JobRunner.run(["-n", "\(ranks)", program])

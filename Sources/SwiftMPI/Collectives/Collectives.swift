@@ -71,7 +71,8 @@ extension Communicator {
             for (previous, next) in zip(blocks, blocks.dropFirst()) where displacements[previous] + counts[previous] > displacements[next] {
                 throw MPIError(
                     .invalidArgument,
-                    "\(call): the blocks of ranks \(previous) and \(next) overlap (displacements \(displacements[previous]) and \(displacements[next]), counts \(counts[previous]) and \(counts[next]))")
+                    "\(call): the blocks of ranks \(previous) and \(next) overlap (displacements \(displacements[previous]) and \(displacements[next]), counts \(counts[previous]) and \(counts[next]))"
+                )
             }
         }
         let extent = counts.indices.map { counts[$0] > 0 ? displacements[$0] + counts[$0] : 0 }.max() ?? 0
