@@ -1,6 +1,26 @@
 extension MPI {
     /// The color that leaves a rank out of `split` (MPI_UNDEFINED): `split` then returns nil.
     public static let undefined = Int.min
+
+    /// A communicator of this rank alone (MPI_COMM_SELF), named `self`: every use between
+    /// `MPI.initialize()` and `MPI.finalize()` gives the same communicator. Its context id is taken
+    /// from this process's free ones, which no later agreement hands out again. Throws
+    /// `.notInitialized` outside that span.
+    public static var commSelf: Communicator {
+        get throws {
+            guard let runtime = Runtime.current else { throw MPIError(.notInitialized, "MPI.commSelf: call MPI.initialize() first") }
+            let state = try runtime.withEngine("MPI.commSelf") { engine in
+                if let made = runtime.selfCommunicator { return made }
+                let context = engine.highestContext + 1
+                engine.highestContext += 2
+                let made = CommunicatorState(context: context, group: Group(worldRanks: [runtime.rank], myWorldRank: runtime.rank))
+                made.name = "self"
+                runtime.selfCommunicator = made
+                return made
+            }
+            return Communicator(runtime: runtime, state: state)
+        }
+    }
 }
 
 /// The kinds of `splitType`.

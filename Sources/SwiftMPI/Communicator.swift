@@ -89,6 +89,8 @@ final class CommunicatorState: @unchecked Sendable {
     let worldRanks: [Int]
     var topology: CartesianTopology?
     var graph: GraphTopology?
+    /// The name set with ``Communicator/name`` (nil: the default).
+    var name: String?
     var attributes: [ObjectIdentifier: Any] = [:]
     var isFreed = false
     /// Incremented by every collective call (all ranks call collectives in the same order).

@@ -125,7 +125,19 @@ extension Communicator {
 extension Communicator {
     /// How a hang report names this communicator: `world`, or its size and context id. (The same
     /// for its collective context.)
-    var reportName: String { Self.reportName(context: context, size: size) }
+    var reportName: String {
+        if let name = state.name, !name.isEmpty { return name }
+        return Self.reportName(context: context, size: size)
+    }
+
+    /// The communicator's name (MPI_Comm_set_name, MPI_Comm_get_name): `world` for the world, `self`
+    /// for ``MPI/commSelf``, empty for others until set. Setting it is local to this rank and shared by
+    /// every handle of the communicator (not by its duplicates); hang reports and errors of
+    /// collectives use it.
+    public var name: String {
+        get { state.name ?? (context & ~1 == 0 ? "world" : "") }
+        nonmutating set { state.name = newValue }
+    }
 
     /// ``reportName`` of the communicator with `context` and `size`.
     static func reportName(context: UInt32, size: Int) -> String {

@@ -33,6 +33,8 @@ final class Runtime: @unchecked Sendable {
     /// Serializes every call at thread level `.multiple`; nil (no cost) at the lower levels.
     private let lock: EngineLock?  // recursive: collective schedules start sends from inside a wait
     private(set) var isActive = true
+    /// `MPI.commSelf`'s state, made at its first use (changed only inside `withEngine`).
+    var selfCommunicator: CommunicatorState?
 
     private init(
         rank: Int, size: Int, threadLevel: ThreadLevel, keyValue: (any WireupExchange)?, engine: Engine, debug: Bool, sharedCollectives: Bool,

@@ -289,6 +289,7 @@ try checkDatatypeCollectives(world)
 try checkTopologies(world)
 try checkReduceLocal()
 try checkDisplacements(world)
+try checkMoreCollectives(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

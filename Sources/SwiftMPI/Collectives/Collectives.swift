@@ -377,6 +377,15 @@ extension Communicator {
         return try scatterv(reduced, counts: counts, root: 0)
     }
 
+    /// Reduces every rank's `values` and deals the result out in equal blocks, block i to rank i
+    /// (MPI_Reduce_scatter_block). `values.count` must divide by `size`.
+    public func reduceScatterBlock<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws -> [T] {
+        guard values.count % size == 0 else {
+            throw MPIError(.invalidCount, "reduceScatterBlock: \(values.count) elements do not divide among \(size) ranks")
+        }
+        return try reduceScatter(values, counts: [Int](repeating: values.count / size, count: size), op: op)
+    }
+
     /// Inclusive prefix reduction: rank i gets op over ranks 0...i (MPI_Scan).
     public func scan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws -> [T] {
         var result = values
@@ -554,6 +563,16 @@ extension Communicator {
     ) throws -> Request {
         guard result.count >= values.count else { throw MPIError(.invalidCount, "iscan: result buffer too small") }
         return try start { scheduleScan(values, into: result, op: op, exclusive: false, $0) }
+    }
+
+    /// Starts ``exscan(_:op:)`` into `result`: rank i gets op over ranks 0..<i; rank 0's `result`
+    /// is left as it was (MPI_Iexscan).
+    public func iexscan<T: BitwiseCopyable>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
+        op: ReduceOperation<T>
+    ) throws -> Request {
+        guard result.count >= values.count else { throw MPIError(.invalidCount, "iexscan: result buffer too small") }
+        return try start { scheduleScan(values, into: result, op: op, exclusive: true, $0) }
     }
 }
 
