@@ -47,6 +47,38 @@ extension Communicator {
         }
     }
 
+    /// Starts a send of `values` and a receive into `buffer` together (MPI_Isendrecv): the request
+    /// completes when both have, with the receive's status. Both buffers must stay valid until then.
+    public func isendrecv<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: UnsafeBufferPointer<T>, to destination: Int, sendTag: Int,
+        into buffer: UnsafeMutableBufferPointer<U>, from source: Int, recvTag: Int
+    ) throws -> Request {
+        let receive = try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecv")
+        let send = try startSend(UnsafeRawBufferPointer(values), keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "isendrecv")
+        return try both(send, receive)
+    }
+
+    /// Starts sending `buffer`'s contents and receiving a message into it in their place
+    /// (MPI_Isendrecv_replace): the outgoing contents are copied first, so the buffer may be
+    /// overwritten at once; it must stay valid until the request completes, with the receive's status.
+    public func isendrecvReplace<T: BitwiseCopyable>(
+        _ buffer: UnsafeMutableBufferPointer<T>, to destination: Int, sendTag: Int, from source: Int, recvTag: Int
+    ) throws -> Request {
+        let outgoing = Array(buffer)
+        let receive = try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecvReplace")
+        let send = try startArraySend(outgoing, to: destination, tag: sendTag, mode: .standard, "isendrecvReplace")
+        return try both(send, receive)
+    }
+
+    /// One request for a send and a receive already started: complete when both are, with the
+    /// receive's status.
+    private func both(_ send: Request, _ receive: Request) throws -> Request {
+        let schedule = CollectiveSchedule()
+        schedule.then { [send, receive] }
+        schedule.reportsStatusOf = receive
+        return try Request(runtime: runtime, schedule: schedule)
+    }
+
     /// Sends `buffer`'s contents and replaces them with the received message (MPI_Sendrecv_replace).
     @discardableResult
     public func sendrecvReplace<T: BitwiseCopyable>(
@@ -115,6 +147,13 @@ extension Communicator {
         try buffer.withUnsafeMutableBytes { try message.receive(into: $0) }
     }
 
+    /// Starts receiving a message taken by ``mprobe(from:tag:)`` into `buffer`, which must stay valid
+    /// until the request completes (MPI_Imrecv). Throws `.invalidArgument` if the message was
+    /// already received; `.truncate` comes from the request when it does not fit.
+    public func imrecv<T: BitwiseCopyable>(_ message: Message, into buffer: UnsafeMutableBufferPointer<T>) throws -> Request {
+        try message.startReceive(into: UnsafeMutableRawBufferPointer(buffer))
+    }
+
     /// Receives a message taken by ``mprobe(from:tag:)`` into a buffer (MPI_Mrecv).
     @discardableResult
     public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: UnsafeMutableBufferPointer<T>) throws -> Status {
@@ -140,6 +179,19 @@ public final class Message: @unchecked Sendable {
 
     /// The message's source, tag and length.
     public var status: Status { message?.status ?? .procNull }
+
+    func startReceive(into buffer: UnsafeMutableRawBufferPointer) throws -> Request {
+        guard !received else { throw MPIError(.invalidArgument, "imrecv: this message was already received") }
+        received = true
+        guard let message else { return Request(completed: .procNull) }
+        self.message = nil
+        return try communicator.runtime.withEngine("imrecv") { engine in
+            let operation = engine.makeReceive()
+            operation.buffer = buffer
+            engine.receive(message, into: operation)
+            return Request.make(engine, receive: operation)
+        }
+    }
 
     func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Status {
         guard !received else { throw MPIError(.invalidArgument, "mrecv: this message was already received") }

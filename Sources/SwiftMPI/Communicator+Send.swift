@@ -134,7 +134,7 @@ extension Communicator {
         }
     }
 
-    private func startArraySend<T: BitwiseCopyable>(
+    func startArraySend<T: BitwiseCopyable>(
         _ values: [T], to destination: Int, tag: Int, mode: SendMode,
         _ call: StaticString
     ) throws -> Request {

@@ -364,6 +364,7 @@ public final class Request: @unchecked Sendable {
         case .schedule:
             do {
                 guard try schedule.unsafelyUnwrapped.advance() else { return false }
+                if let source = schedule.unsafelyUnwrapped.reportsStatusOf { status = source.status }
                 finish(nil)
             } catch let error as MPIError {
                 finish(error)

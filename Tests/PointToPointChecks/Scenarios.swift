@@ -469,6 +469,31 @@ func sendrecvRing(_ world: Communicator) throws {
         var replaced = pattern(source: world.rank, index: index + 100, length: size)
         try world.sendrecvReplace(&replaced, to: right, sendTag: index, from: left, recvTag: index)
         require(same(replaced, pattern(source: left, index: index + 100, length: size)), "sendrecvReplace \(size)")
+
+        // The nonblocking forms: one request each, with the receive's status.
+        let outgoing = pattern(source: world.rank, index: index + 200, length: size)
+        var received = [UInt8](repeating: 0, count: size)
+        let both = try outgoing.withUnsafeBufferPointer { out in
+            try received.withUnsafeMutableBufferPointer { into in
+                try world.isendrecv(out, to: right, sendTag: index, into: into, from: left, recvTag: index).wait()
+            }
+        }
+        require(both.source == left && both.tag == index && both.byteCount == size, "isendrecv status \(size): \(both)")
+        require(same(received, pattern(source: left, index: index + 200, length: size)), "isendrecv \(size)")
+        var swapped = pattern(source: world.rank, index: index + 300, length: size)
+        let swapStatus = try swapped.withUnsafeMutableBufferPointer { buffer in
+            try world.isendrecvReplace(buffer, to: right, sendTag: index, from: left, recvTag: index).wait()
+        }
+        require(swapStatus.source == left && same(swapped, pattern(source: left, index: index + 300, length: size)), "isendrecvReplace \(size)")
+
+        // imrecv of a message taken by mprobe.
+        let send = try world.isend(pattern(source: world.rank, index: index + 400, length: size), to: right, tag: 500 + index)
+        let message = try world.mprobe(from: left, tag: 500 + index)
+        var taken = [UInt8](repeating: 0, count: size)
+        let takenStatus = try taken.withUnsafeMutableBufferPointer { try world.imrecv(message, into: $0).wait() }
+        try send.wait()
+        require(takenStatus.source == left && same(taken, pattern(source: left, index: index + 400, length: size)), "imrecv \(size)")
+        requireError(.invalidArgument) { _ = try taken.withUnsafeMutableBufferPointer { try world.imrecv(message, into: $0) } }.map { _ in () }
     }
 }
 

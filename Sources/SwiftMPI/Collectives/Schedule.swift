@@ -14,6 +14,9 @@ final class CollectiveSchedule {
     private var temporaries: [UnsafeMutableRawBufferPointer] = []
     /// Runs after the last step completed (for copying results out).
     var completion: (() -> Void)?
+    /// The operation whose status the schedule's request reports (isendrecv: its receive); none for
+    /// collectives.
+    var reportsStatusOf: Request?
 
     deinit { temporaries.forEach { $0.deallocate() } }
 
