@@ -39,6 +39,8 @@ public final class Request: @unchecked Sendable {
         /// `count` instances of a datatype from the buffer (checked when the request was made).
         case typedSend(Communicator, UnsafeRawBufferPointer, count: Int, Datatype, AnyObject?, destination: Int, tag: Int, SendMode)
         case typedReceive(Communicator, UnsafeMutableRawBufferPointer, count: Int, Datatype, source: Int, tag: Int)
+        /// A persistent collective (MPI-4 `MPI_Allreduce_init`, …): starts its nonblocking form.
+        case collective(() throws -> Request)
     }
 
     // Dynamic exclusivity checks on these cost more than the rest of a test of a completed request;
@@ -188,12 +190,17 @@ public final class Request: @unchecked Sendable {
     }
 
     /// Starts a persistent request again (MPI_Start). Throws `.invalidArgument` for a request that is
-    /// not persistent or still active.
+    /// not persistent or still active: started, and not yet completed by a wait or a test.
     public func start() throws {
         guard let persistent else { throw MPIError(.invalidArgument, "Request.start(): not a persistent request") }
         switch phase {
         case .send, .receive, .schedule: throw MPIError(.invalidArgument, "Request.start(): the request is still active")
-        case .complete, .failed, .inactive: break
+        case .complete, .failed:
+            // MPI: a started request stays active until a wait or test returns its result.
+            guard reported else {
+                throw MPIError(.invalidArgument, "Request.start(): the request is still active (its last start was not waited on or tested)")
+            }
+        case .inactive: break
         }
         let started: Request
         switch persistent {
@@ -206,6 +213,8 @@ public final class Request: @unchecked Sendable {
                 bytes, count: count, datatype: type, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, "Request.start()")
         case .typedReceive(let communicator, let buffer, let count, let type, let source, let tag):
             started = try communicator.startReceive(buffer, count: count, datatype: type, keepAlive: nil, from: source, tag: tag, "Request.start()")
+        case .collective(let startCollective):
+            started = try startCollective()
         }
         // Take over the started request's state (it came from the pool and goes back to it empty).
         phase = started.phase
@@ -213,6 +222,7 @@ public final class Request: @unchecked Sendable {
         error = started.error
         swap(&sendOperation, &started.sendOperation)
         swap(&receiveOperation, &started.receiveOperation)
+        swap(&schedule, &started.schedule)
         started.phase = .complete
         started.error = nil
         reported = false

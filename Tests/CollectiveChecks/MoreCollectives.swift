@@ -40,3 +40,42 @@ func checkMoreCollectives(_ world: Communicator) throws {
     require(copy.name == "copy of world" && world.name == "world", "names are per communicator")
     require(try copy.allreduce([1], op: .sum) == [n], "a communicator made after MPI.commSelf")
 }
+
+/// Persistent collectives: fixed once, started many times with new contents, alone and with startAll.
+func checkPersistentCollectives(_ world: Communicator) throws {
+    let n = world.size, r = world.rank
+    let input = UnsafeMutableBufferPointer<Int>.allocate(capacity: 4)
+    let output = UnsafeMutableBufferPointer<Int>.allocate(capacity: 4)
+    let shared = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
+    let gathered = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2 * n)
+    defer { [input, output, shared, gathered].forEach { $0.deallocate() } }
+    let allreduce = world.allreduceInit(UnsafeBufferPointer(input), into: output, op: .sum)
+    let root = n - 1
+    let bcast = try world.bcastInit(shared, root: root)
+    let barrier = world.barrierInit()
+    let ring = try world.cartCreate(dims: [n], periods: [true])!
+    let neighbors = ring.neighborAllgatherInit(UnsafeBufferPointer(rebasing: input[0..<1]), into: gathered)
+    require(allreduce.isPersistent && bcast.isPersistent && barrier.isPersistent, "persistent collectives are persistent")
+    require(try allreduce.wait().byteCount == 0, "an inactive persistent collective completes at once")
+    for round in 0..<5 {
+        for k in 0..<4 { input[k] = round * 100 + r * 10 + k }
+        if r == root { for k in 0..<3 { shared[k] = round * 7 + k } }
+        try allreduce.start()
+        try allreduce.wait()
+        let expected = (0..<4).map { k in (0..<n).reduce(0) { $0 + round * 100 + $1 * 10 + k } }
+        require(Array(output) == expected, "allreduceInit round \(round): \(Array(output))")
+        try Request.startAll([bcast, barrier, neighbors])
+        try Request.waitAll([bcast, barrier, neighbors])
+        require(Array(shared) == (0..<3).map { round * 7 + $0 }, "bcastInit round \(round): \(Array(shared))")
+        let down = (r - 1 + n) % n, up = (r + 1) % n
+        require(Array(gathered[0..<2]) == [round * 100 + down * 10, round * 100 + up * 10], "neighborAllgatherInit round \(round)")
+    }
+    do {
+        try allreduce.start()
+        try allreduce.start()
+        require(false, "an active persistent collective started again")
+    } catch let error as MPIError {
+        require(error.code == .invalidArgument, "starting an active persistent collective: \(error)")
+    }
+    try allreduce.wait()
+}

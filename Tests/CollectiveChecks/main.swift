@@ -290,6 +290,7 @@ try checkTopologies(world)
 try checkReduceLocal()
 try checkDisplacements(world)
 try checkMoreCollectives(world)
+try checkPersistentCollectives(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()
