@@ -46,11 +46,13 @@ extension Communicator {
     }
 
     /// A new communicator with the same ranks and a private context (MPI_Comm_dup): messages on it
-    /// never match receives on this one. Collective. The topology is copied; attributes are not.
+    /// never match receives on this one. Collective. The topology is copied, and values stored under
+    /// ``AttributeKey``s as their keys' `copy` says; type-keyed attributes are not.
     public func dup() throws -> Communicator {
         let context = try agreeOnContext()
         let duplicate = CommunicatorState(context: context, group: group, topology: state.topology)
         duplicate.graph = state.graph
+        duplicate.keyedAttributes = copiedAttributes()
         return Communicator(runtime: runtime, state: duplicate)
     }
 
@@ -99,9 +101,12 @@ extension Communicator {
         }
     }
 
-    /// Releases the communicator (MPI_Comm_free). Later calls on it are erroneous; SwiftMPI keeps no
-    /// per-communicator resources beyond this value, so freeing only marks it.
+    /// Releases the communicator (MPI_Comm_free): values stored under ``AttributeKey``s are deleted
+    /// (their keys' `delete` runs, newest first), and the communicator is marked freed. Later calls on
+    /// it are erroneous. Freeing twice deletes nothing twice.
     public func free() {
+        guard !state.isFreed else { return }
+        deleteAllAttributes()
         state.isFreed = true
     }
 

@@ -92,6 +92,8 @@ final class CommunicatorState: @unchecked Sendable {
     /// The name set with ``Communicator/name`` (nil: the default).
     var name: String?
     var attributes: [ObjectIdentifier: Any] = [:]
+    /// Values stored under ``AttributeKey``s, in the order they were set.
+    var keyedAttributes: [KeyedAttribute] = []
     var isFreed = false
     /// Incremented by every collective call (all ranks call collectives in the same order).
     var collectiveSequence = 0

@@ -9,6 +9,15 @@ extension MPI {
     public static let tagUpperBound = Int(Int32.max)
     /// Extra bytes each buffered send takes in the attached buffer (MPI_BSEND_OVERHEAD).
     public static let bufferedSendOverhead = 64
+    /// Whether ``wtime()`` is synchronized across ranks (MPI_WTIME_IS_GLOBAL): false, each rank reads
+    /// its own host's monotonic clock.
+    public static let wtimeIsGlobal = false
+    /// The number of processes the job can have (MPI_UNIVERSE_SIZE): the world's size, since SwiftMPI
+    /// does not spawn processes; nil before `MPI.initialize()`.
+    public static var universeSize: Int? { Runtime.current?.size }
+    /// Which program of a multi-program launch this rank runs (MPI_APPNUM): always 0, as swiftmpirun
+    /// starts one program.
+    public static let appNumber = 0
 
     static let anySourceCode: Int32 = -1
     static let anyTagCode: Int32 = -1

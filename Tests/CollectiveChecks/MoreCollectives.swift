@@ -24,6 +24,7 @@ func checkMoreCollectives(_ world: Communicator) throws {
     let expectedPrefix = r == 0 ? [-5, -5, -5] : [r * (r + 1) / 2, r * (r - 1), 7 * r]
     require(prefix == expectedPrefix, "iexscan: \(prefix), expected \(expectedPrefix)")
 
+    require(MPI.universeSize == n && MPI.appNumber == 0 && !MPI.wtimeIsGlobal && MPI.tagUpperBound >= 32767, "predefined attributes")
     let alone = try MPI.commSelf
     require(alone.size == 1 && alone.rank == 0 && alone.name == "self", "MPI.commSelf: rank \(alone.rank) of \(alone.size), \(alone.name)")
     require(try alone.allreduce([r], op: .sum) == [r], "allreduce on MPI.commSelf")
@@ -78,4 +79,28 @@ func checkPersistentCollectives(_ world: Communicator) throws {
         require(error.code == .invalidArgument, "starting an active persistent collective: \(error)")
     }
     try allreduce.wait()
+}
+
+/// Attribute keys: copy on dup, delete exactly once on replace, remove and free (newest first).
+func checkAttributeKeys(_ world: Communicator) throws {
+    final class Log { var deleted: [String] = [] }
+    let log = Log()
+    let counter = AttributeKey<Int>(copy: { $0 + 1 }, delete: { log.deleted.append("counter \($0)") })
+    let label = AttributeKey<String>(delete: { log.deleted.append("label \($0)") })  // not copied by dup
+    let mine = try world.dup()
+    mine.setAttribute(10, for: counter)
+    mine.setAttribute("a", for: label)
+    let copy = try mine.dup()
+    require(copy.attribute(for: counter) == 11 && copy.attribute(for: label) == nil, "dup copies through the keys' copy")
+    require(mine.attribute(for: counter) == 10 && mine.attribute(for: label) == "a", "the original keeps its values")
+    mine.setAttribute(20, for: counter)
+    require(log.deleted == ["counter 10"] && mine.attribute(for: counter) == 20, "replacing deletes the old value: \(log.deleted)")
+    mine.removeAttribute(for: label)
+    require(log.deleted == ["counter 10", "label a"] && mine.attribute(for: label) == nil, "remove deletes: \(log.deleted)")
+    copy.setAttribute("b", for: label)
+    copy.free()
+    copy.free()
+    require(log.deleted == ["counter 10", "label a", "label b", "counter 11"], "free deletes each value once, newest first: \(log.deleted)")
+    mine.free()
+    require(log.deleted.last == "counter 20" && log.deleted.count == 5, "free: \(log.deleted)")
 }

@@ -291,6 +291,7 @@ try checkReduceLocal()
 try checkDisplacements(world)
 try checkMoreCollectives(world)
 try checkPersistentCollectives(world)
+try checkAttributeKeys(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()
