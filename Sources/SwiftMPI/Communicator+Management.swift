@@ -49,7 +49,31 @@ extension Communicator {
     /// never match receives on this one. Collective. The topology is copied, and values stored under
     /// ``AttributeKey``s as their keys' `copy` says; type-keyed attributes are not.
     public func dup() throws -> Communicator {
-        let context = try agreeOnContext()
+        return duplicate(context: try agreeOnContext())
+    }
+
+    /// ``dup()`` without blocking the thread (MPI_Comm_idup, in Swift's terms): the agreement on the
+    /// new context runs as a nonblocking allreduce that the task awaits, so other tasks (at thread
+    /// level `.serialized` or `.multiple`) and this rank's own pending requests progress meanwhile.
+    /// Collective, in the same order as the other collectives on this communicator.
+    public func idup() async throws -> Communicator {
+        let proposal = try runtime.withEngine("idup") { engine in
+            let next = Int(engine.highestContext) + 1
+            engine.highestContext += 2
+            return next
+        }
+        let buffers = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2)
+        defer { buffers.deallocate() }
+        buffers[0] = proposal
+        let request = try iallreduce(UnsafeBufferPointer(rebasing: buffers[0..<1]), into: UnsafeMutableBufferPointer(rebasing: buffers[1..<2]), op: .max)
+        _ = try await request.value
+        let agreed = buffers[1]
+        try runtime.withEngine("idup") { $0.highestContext = max($0.highestContext, UInt32(agreed + 1)) }
+        return duplicate(context: UInt32(agreed))
+    }
+
+    /// A communicator like this one (group, topology, attributes as their keys copy them) on `context`.
+    private func duplicate(context: UInt32) -> Communicator {
         let duplicate = CommunicatorState(context: context, group: group, topology: state.topology)
         duplicate.graph = state.graph
         duplicate.keyedAttributes = copiedAttributes()

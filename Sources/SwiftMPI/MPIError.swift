@@ -55,6 +55,28 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
 
         /// The code's name.
         public var description: String { "\(wrapped)" }
+
+        /// What the code means, in a sentence (``MPI/errorString(_:)``).
+        var meaning: String {
+            switch wrapped {
+            case .notInitialized: "the call needs MPI.initialize() first"
+            case .alreadyInitialized: "MPI.initialize() was called twice"
+            case .alreadyFinalized: "the call came after MPI.finalize()"
+            case .invalidRank: "a rank outside the communicator"
+            case .invalidTag: "a tag outside 0...MPI.tagUpperBound"
+            case .invalidCount: "a negative or impossible element count"
+            case .invalidDatatype: "a datatype that cannot be built, or a message that is not a whole number of its elements"
+            case .invalidArgument: "an argument the call cannot accept"
+            case .collectiveMismatch: "the ranks called different collectives, or the same one with different roots"
+            case .truncate: "a message longer than the receive buffer"
+            case .bufferExhausted: "no room left in the attached buffered-send buffer"
+            case .peerFailed: "a peer process failed or its connection was lost"
+            case .wireup: "the job's wire-up failed"
+            case .transport: "a transport reported an error"
+            case .cancelled: "the request was cancelled"
+            case .internalError: "an internal error in SwiftMPI"
+            }
+        }
     }
 
     /// The kind of failure.
@@ -88,3 +110,9 @@ private let launchedRank: Int? = {
     }
     return nil
 }()
+
+extension MPI {
+    /// The code's name and meaning, e.g. `truncate: a message longer than the receive buffer`
+    /// (MPI_Error_string).
+    public static func errorString(_ code: MPIError.Code) -> String { "\(code): \(code.meaning)" }
+}

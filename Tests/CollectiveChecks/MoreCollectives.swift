@@ -1,4 +1,5 @@
 // reduceScatterBlock, iexscan, MPI.commSelf and communicator names, against serial computations.
+import Dispatch
 import SwiftMPI
 
 func checkMoreCollectives(_ world: Communicator) throws {
@@ -103,4 +104,20 @@ func checkAttributeKeys(_ world: Communicator) throws {
     require(log.deleted == ["counter 10", "label a", "label b", "counter 11"], "free deletes each value once, newest first: \(log.deleted)")
     mine.free()
     require(log.deleted.last == "counter 20" && log.deleted.count == 5, "free: \(log.deleted)")
+}
+
+/// idup from a task: the duplicate works and is private; MPI.errorString names and explains codes.
+func checkIdup(_ world: Communicator) throws {
+    final class Box: @unchecked Sendable { var made: Communicator?; var error: (any Error)? }
+    let box = Box()
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        do { box.made = try await world.idup() } catch { box.error = error }
+        done.signal()
+    }
+    done.wait()
+    guard let made = box.made else { return require(false, "idup: \(String(describing: box.error))") }
+    require(made.size == world.size && made.rank == world.rank && made.compare(world) == .congruent, "idup: a congruent copy")
+    require(try made.allreduce([world.rank], op: .sum) == [world.size * (world.size - 1) / 2], "allreduce on an idup copy")
+    require(MPI.errorString(.truncate) == "truncate: a message longer than the receive buffer", "errorString: \(MPI.errorString(.truncate))")
 }

@@ -292,6 +292,7 @@ try checkDisplacements(world)
 try checkMoreCollectives(world)
 try checkPersistentCollectives(world)
 try checkAttributeKeys(world)
+try checkIdup(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()
