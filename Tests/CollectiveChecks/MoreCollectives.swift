@@ -121,3 +121,22 @@ func checkIdup(_ world: Communicator) throws {
     require(try made.allreduce([world.rank], op: .sum) == [world.size * (world.size - 1) / 2], "allreduce on an idup copy")
     require(MPI.errorString(.truncate) == "truncate: a message longer than the receive buffer", "errorString: \(MPI.errorString(.truncate))")
 }
+
+/// In-place gather, scatter and allgather against their plain forms' results.
+func checkInPlace(_ world: Communicator) throws {
+    let n = world.size, r = world.rank
+    let part = 3
+    let everyone = (0..<(n * part)).map { $0 / part * 100 + $0 % part }  // part i is [100 i, 100 i + 1, 100 i + 2]
+    let mine = Array(everyone[(r * part)..<((r + 1) * part)])
+    for root in Array(Set([0, n - 1])).sorted() {
+        var gathered = r == root ? everyone.enumerated().map { $0.offset / part == root ? $0.element : -1 } : mine
+        try world.gather(inPlace: &gathered, root: root)
+        require(gathered == (r == root ? everyone : mine), "gather in place at root \(root): \(gathered)")
+        var scattered = r == root ? everyone : [-1]
+        try world.scatter(inPlace: &scattered, root: root)
+        require(scattered == (r == root ? everyone : mine), "scatter in place from root \(root): \(scattered)")
+    }
+    var all = everyone.enumerated().map { $0.offset / part == r ? $0.element : -1 }
+    try world.allgather(inPlace: &all)
+    require(all == everyone, "allgather in place: \(all)")
+}

@@ -293,6 +293,7 @@ try checkMoreCollectives(world)
 try checkPersistentCollectives(world)
 try checkAttributeKeys(world)
 try checkIdup(world)
+try checkInPlace(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

@@ -224,6 +224,43 @@ extension Communicator {
         return rank == root ? result : nil
     }
 
+    /// ``gather(_:root:)`` in place (MPI_Gather with MPI_IN_PLACE at the root): at the root `buffer`
+    /// holds `size` equal parts with its own already at part `root`, and receives everyone's; elsewhere
+    /// `buffer` is this rank's contribution and stays as it is.
+    public func gather<T: BitwiseCopyable>(inPlace buffer: inout [T], root: Int) throws {
+        try checkRoot(root, "gather")
+        guard rank == root else {
+            _ = try gather(buffer, root: root)
+            return
+        }
+        guard buffer.count % size == 0 else {
+            throw MPIError(.invalidCount, "gather: \(buffer.count) elements at the root do not divide among \(size) ranks")
+        }
+        let part = buffer.count / size
+        if let gathered = try gather(Array(buffer[(root * part)..<((root + 1) * part)]), root: root) { buffer = gathered }
+    }
+
+    /// ``scatter(_:root:)`` in place (MPI_Scatter with MPI_IN_PLACE at the root): at the root `buffer`
+    /// holds every part and is left as it is (its own part stays where it is); elsewhere `buffer` is
+    /// replaced by this rank's part.
+    public func scatter<T: BitwiseCopyable>(inPlace buffer: inout [T], root: Int) throws {
+        if rank == root {
+            _ = try scatter(buffer, root: root)
+        } else {
+            buffer = try scatter([], root: root)
+        }
+    }
+
+    /// ``allgather(_:)`` in place (MPI_Allgather with MPI_IN_PLACE): `buffer` holds `size` equal parts
+    /// with this rank's own at part `rank`, and receives everyone's.
+    public func allgather<T: BitwiseCopyable>(inPlace buffer: inout [T]) throws {
+        guard buffer.count % size == 0 else {
+            throw MPIError(.invalidCount, "allgather: \(buffer.count) elements do not divide among \(size) ranks")
+        }
+        let part = buffer.count / size
+        buffer = try allgather(Array(buffer[(rank * part)..<((rank + 1) * part)]))
+    }
+
     /// The root's `values` dealt out in equal parts, part i to rank i (MPI_Scatter). `values` is read
     /// at the root only; its count must divide by `size`.
     public func scatter<T: BitwiseCopyable>(_ values: [T], root: Int) throws -> [T] {
