@@ -75,7 +75,7 @@ enum WaitReport {
         let created = pthread_create(
             &thread, nil,
             { _ in
-                if WaitReport.answering.withLock({ $0.signals }) { WaitReport.reportOnSignals() } else { WaitReport.answerRequests() }
+                WaitReport.serve()
                 return nil
             }, nil)
         if created == 0 { pthread_detach(thread) }
@@ -83,19 +83,6 @@ enum WaitReport {
 
     /// The descriptor the thread reads (the launcher's socket, or the signal pipe), and which.
     private static let answering = Mutex<(fd: Int32, rank: Int, signals: Bool)>((-1, 0, false))
-
-    /// Answers each request byte with one line until the launcher closes its end.
-    private static func answerRequests() {
-        let (fd, rank, _) = answering.withLock { $0 }
-        var request: UInt8 = 0
-        while true {
-            let count = read(fd, &request, 1)
-            if count < 0 && errno == EINTR { continue }
-            guard count == 1 else { break }
-            writeAll(fd, line(rank: rank) + "\n")
-        }
-        close(fd)
-    }
 
     /// The signals a rank started by a resource manager answers, and the pipe their handler writes
     /// each one's number to (written once, before any handler is installed).
@@ -126,17 +113,23 @@ enum WaitReport {
         }
     }
 
-    /// Writes the line to stderr for each signal; after SIGTERM or SIGINT, restores the default
-    /// action and sends the signal again, which ends the process as it would have without us.
-    private static func reportOnSignals() {
-        let (fd, rank, _) = answering.withLock { $0 }
-        var number: UInt8 = 0
+    /// Serves `answering` until its descriptor closes: each byte from the launcher gets the line back;
+    /// each signal number from the pipe gets the line on stderr, and after SIGTERM or SIGINT the
+    /// default action is restored and the signal sent again, which ends the process as it would have
+    /// without us.
+    private static func serve() {
+        let (fd, rank, signals) = answering.withLock { $0 }
+        var byte: UInt8 = 0
         while true {
-            let count = read(fd, &number, 1)
+            let count = read(fd, &byte, 1)
             if count < 0 && errno == EINTR { continue }
-            guard count == 1 else { return }
+            guard count == 1 else { break }
+            guard signals else {
+                writeAll(fd, line(rank: rank) + "\n")
+                continue
+            }
             writeAll(STDERR_FILENO, "SwiftMPI: " + line(rank: rank) + "\n")
-            let signal = Int32(number)
+            let signal = Int32(byte)
             guard signal != SIGUSR1 else { continue }
             var action = sigaction()
             action.__sigaction_handler.sa_handler = nil  // SIG_DFL
@@ -144,6 +137,7 @@ enum WaitReport {
             sigaction(signal, &action, nil)
             kill(getpid(), signal)
         }
+        close(fd)
     }
 
     private static func writeAll(_ fd: Int32, _ text: String) {
