@@ -259,7 +259,9 @@ struct OpenMPILauncherTests {
         #expect(result.seconds < 60)
     }
 
-    @Test("ranks started by mpirun explain a hang themselves: on SIGUSR1 (which mpirun forwards) and on SIGTERM")
+    // The SIGTERM report itself is checked under srun (scancel): mpirun may stop relaying the ranks'
+    // stderr as soon as it starts ending the job (seen: 1 run in 4 kept only the SIGUSR1 lines).
+    @Test("ranks started by mpirun explain a hang themselves: on SIGUSR1 (which mpirun forwards), and SIGTERM still ends them")
     func hangReport() throws {
         var signalled = false
         let result = try OpenMPILauncher.run(2, "swiftmpi-testrank", ["print-then-hang"]) { mpirun, stdout in
@@ -273,7 +275,7 @@ struct OpenMPILauncherTests {
         #expect(result.status != 0)
         for (rank, peer) in [(0, 1), (1, 0)] {
             let report = try Regex("SwiftMPI: rank \(rank): waiting \\d+\\.\\d s in recv\\(from: \(peer), tag: 7, 8 bytes\\) on world\n")
-            #expect(result.stderr.matches(of: report).count == 2, "rank \(rank): stderr: \(result.stderr)")
+            #expect(result.stderr.matches(of: report).count >= 1, "rank \(rank): stderr: \(result.stderr)")
         }
     }
 }
