@@ -48,5 +48,15 @@ func checkDisplacements(_ world: Communicator) throws {
             require(error.code == .invalidArgument && error.message.contains("overlap"), "allgatherv overlap: \(error)")
         }
     }
+    // Displacements count at the root only: a root that refuses its own still takes the others'
+    // contributions, and they return (no hang).
+    if n > 1 {
+        do {
+            let gathered = try world.gatherv([r, r], counts: [Int](repeating: 2, count: n), displacements: (0..<n).map { $0 }, root: 0)
+            require(r != 0 && gathered == nil, "gatherv with overlapping blocks at the root accepted")
+        } catch let error as MPIError {
+            require(r == 0 && error.code == .invalidArgument && error.message.contains("overlap"), "gatherv overlap: \(error)")
+        }
+    }
     require(try world.allreduce([1], op: .sum) == [n], "collectives after refused displacements")
 }

@@ -202,7 +202,17 @@ extension Communicator {
         _ values: [T], counts: [Int], displacements: [Int]? = nil, root: Int, _ call: StaticString, agreed: Bool = false
     ) throws -> [T]? {
         try checkRoot(root, call)
-        let layout = try byteLayout(T.self, counts: counts, displacements: rank == root ? displacements : nil, receiving: true, call)
+        // Displacements matter at the root only: a root that refuses its own still takes the others'
+        // contributions (in rank order, then discarded) before it throws, so that they do not hang.
+        var refused: MPIError?
+        var layout = try byteLayout(T.self, counts: counts, call)
+        if rank == root, let displacements {
+            do {
+                layout = try byteLayout(T.self, counts: counts, displacements: displacements, receiving: true, call)
+            } catch let error as MPIError {
+                refused = error
+            }
+        }
         var result = [T](zeroedCount: rank == root ? layout.extent : 0)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
@@ -221,6 +231,7 @@ extension Communicator {
                 }
             }
         }
+        if let refused { throw refused }
         return rank == root ? result : nil
     }
 
@@ -598,8 +609,15 @@ extension Communicator {
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
         op: ReduceOperation<T>
     ) throws -> Request {
-        guard result.count >= values.count else { throw MPIError(.invalidCount, "iscan: result buffer too small") }
-        return try start { scheduleScan(values, into: result, op: op, exclusive: false, $0) }
+        try startScan(values, into: result, op: op, exclusive: false, "iscan")
+    }
+
+    private func startScan<T: BitwiseCopyable>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>, exclusive: Bool,
+        _ call: StaticString
+    ) throws -> Request {
+        guard result.count >= values.count else { throw MPIError(.invalidCount, "\(call): result buffer too small") }
+        return try start { scheduleScan(values, into: result, op: op, exclusive: exclusive, $0) }
     }
 
     /// Starts ``exscan(_:op:)`` into `result`: rank i gets op over ranks 0..<i; rank 0's `result`
@@ -608,8 +626,7 @@ extension Communicator {
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
         op: ReduceOperation<T>
     ) throws -> Request {
-        guard result.count >= values.count else { throw MPIError(.invalidCount, "iexscan: result buffer too small") }
-        return try start { scheduleScan(values, into: result, op: op, exclusive: true, $0) }
+        try startScan(values, into: result, op: op, exclusive: true, "iexscan")
     }
 }
 
