@@ -101,6 +101,8 @@ struct BenchOptions {
     var window = 64
     var json = false
     var datatype: DatatypeOption?
+    /// `--async`: latency's sends and receives are requests awaited by a task (`Request.value`).
+    var awaited = false
 
     static let largeMessage = 8192
 
@@ -133,6 +135,9 @@ struct BenchOptions {
             case "-x": options.warmup = try positive(try value(), "-x")
             case "-W": options.window = try positive(try value(), "-W")
             case "--json": options.json = true
+            case "--async":
+                guard benchmark == .latency else { throw BenchError(description: "--async applies to latency") }
+                options.awaited = true
             case "-D":
                 guard benchmark.takesDatatype else { throw BenchError(description: "-D applies to latency, bw, bibw and mbw-mr") }
                 options.datatype = try DatatypeOption.parse(try value())

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import SwiftMPI
 
 /// Runs one benchmark over every size and prints OSU-style rows (or JSON lines) on rank 0.
@@ -56,7 +57,9 @@ final class BenchRunner {
             case .latency, .multiLatency, .bw, .bibw, .mbwMR:
                 // Typed and plain messages each get their own specialized loop: the loops then pass
                 // a datatype without unwrapping an optional per message (which retains it).
-                if let type = try messageType(size) {
+                if options.awaited {
+                    result = (try awaitedLatency(size, iterations, warmup), nil)
+                } else if let type = try messageType(size) {
                     result = try pointToPoint(benchmark, TypedMessages(world: world, type: type), size, iterations, warmup)
                 } else {
                     result = try pointToPoint(benchmark, PlainMessages(world: world), size, iterations, warmup)
@@ -121,6 +124,43 @@ final class BenchRunner {
         }
         let oneWay = (MPI.wtime() - start) * 1e6 / Double(2 * iterations)
         return try averageOverRanks(oneWay)
+    }
+
+    /// ``latency(_:_:_:_:)`` through `await`: each send and receive is a request that a task
+    /// awaits (the main thread blocks until the task is done; only the task calls SwiftMPI).
+    private func awaitedLatency(_ size: Int, _ iterations: Int, _ warmup: Int) throws -> Double {
+        let half = world.size / 2
+        let partner = world.rank < half ? world.rank + half : world.rank - half
+        let sender = world.rank < half
+        // Sendable: the buffers outlive the task (the main thread waits for it) and only it uses them.
+        struct Buffers: @unchecked Sendable {
+            let outgoing: UnsafeBufferPointer<UInt8>
+            let incoming: UnsafeMutableBufferPointer<UInt8>
+        }
+        let buffers = Buffers(
+            outgoing: UnsafeBufferPointer(rebasing: sendBuffer[0..<size]), incoming: UnsafeMutableBufferPointer(rebasing: receiveBuffer[0..<size]))
+        let world = world
+        let outcome = TaskOutcome()
+        Task.detached {
+            let (outgoing, incoming) = (buffers.outgoing, buffers.incoming)
+            do {
+                var start = 0.0
+                for i in 0..<(iterations + warmup) {
+                    if i == warmup { start = MPI.wtime() }
+                    if sender {
+                        _ = try await world.isend(outgoing, to: partner, tag: 1).value
+                        _ = try await world.irecv(into: incoming, from: partner, tag: 1).value
+                    } else {
+                        _ = try await world.irecv(into: incoming, from: partner, tag: 1).value
+                        _ = try await world.isend(outgoing, to: partner, tag: 1).value
+                    }
+                }
+                outcome.finish(.success((MPI.wtime() - start) * 1e6 / Double(2 * iterations)))
+            } catch {
+                outcome.finish(.failure(error))
+            }
+        }
+        return try averageOverRanks(try outcome.wait())
     }
 
     /// osu_bw / osu_bibw: windows of `-W` nonblocking messages, then a 4-byte acknowledgement.
@@ -341,4 +381,19 @@ struct TypedMessages: Messages {
         try world.irecv(into: buffer, count: 1, datatype: type, from: peer, tag: tag)
     }
     func transmitted(_ size: Int) -> Int { type.size }
+}
+
+/// The result of a task the main thread blocks on. Sendable: `result` is written once before the
+/// semaphore is signalled and read after it is waited on.
+final class TaskOutcome: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<Double, any Error>?
+    func finish(_ result: Result<Double, any Error>) {
+        self.result = result
+        done.signal()
+    }
+    func wait() throws -> Double {
+        done.wait()
+        return try result!.get()
+    }
 }

@@ -180,13 +180,18 @@ public final class Request: @unchecked Sendable {
     /// (MPI_Cancel). A send cannot be cancelled once started (MPI 4.1 deprecates that), and a receive
     /// that already matched completes normally: then this call has no effect.
     public func cancel() {
-        guard phase == .receive, let operation = receiveOperation, let runtime else { return }
-        let cancelled = (try? runtime.withEngine("Request.cancel()") { $0.cancelReceive(operation) }) ?? false
-        if cancelled {
-            phase = .complete
-            status = Status(source: MPI.anySource, tag: MPI.anyTag, byteCount: 0, isCancelled: true)
-            receiveOperation = nil
-        }
+        guard phase == .receive, let runtime else { return }
+        _ = try? runtime.withEngine("Request.cancel()") { self.cancelUnmatchedReceive($0) }
+    }
+
+    /// Withdraws a receive that has not matched; true when it did (the request then completes
+    /// cancelled). Call with the engine locked.
+    func cancelUnmatchedReceive(_ engine: Engine) -> Bool {
+        guard phase == .receive, let operation = receiveOperation, engine.cancelReceive(operation) else { return false }
+        phase = .complete
+        status = Status(source: MPI.anySource, tag: MPI.anyTag, byteCount: 0, isCancelled: true)
+        receiveOperation = nil
+        return true
     }
 
     /// Starts a persistent request again (MPI_Start). Throws `.invalidArgument` for a request that is
@@ -323,21 +328,37 @@ public final class Request: @unchecked Sendable {
         return try candidates.filter { requests[$0].settleLocked() }.map { ($0, try requests[$0].wait()) }
     }
 
-    /// The status once the request completes, awaiting without blocking the thread (progress runs
-    /// between yields of the task). Use with thread level `.serialized` or `.multiple` when other tasks
-    /// also call SwiftMPI.
+    /// The status once the request completes, awaited without blocking the thread.
+    ///
+    /// The request is first progressed on the calling thread for up to 50 µs (so a fast message
+    /// costs about what ``wait()`` does); then the task suspends and SwiftMPI's progress thread
+    /// resumes it when the request completes (see Design.md, "Awaiting requests"). Works at every
+    /// thread level; several tasks calling SwiftMPI at once need `.multiple`.
+    ///
+    /// Throws the operation's error (`MPIError`, `.peerFailed` when a peer it depends on is gone),
+    /// or `CancellationError` when the task is cancelled while a receive has not matched yet: the
+    /// receive is then withdrawn, and its message goes to a later receive. A send, or a receive
+    /// that already matched, finishes before a cancelled await returns.
     public var value: Status {
         get async throws {
-            while true {
-                if let status = try test() { return status }
-                await Task.yield()
+            if isSettled {
+                reported = true
+                return try result()
             }
+            let deadline = MPI.wtime() + AsyncProgress.inlineSpin
+            var rounds = 0
+            while !Task.isCancelled {
+                if let status = try test() { return status }
+                rounds &+= 1
+                if rounds & 15 == 0 && MPI.wtime() > deadline { break }
+            }
+            return try await withRuntime { try $0.startAsyncProgress() }.completion(of: self)
         }
     }
 
     // MARK: - Completion bookkeeping
 
-    private var isSettled: Bool {
+    var isSettled: Bool {
         switch phase {
         case .complete, .failed, .inactive: true
         case .send, .receive, .schedule: false
@@ -358,7 +379,7 @@ public final class Request: @unchecked Sendable {
     /// Moves a finished operation's outcome into the request and returns the operation to
     /// `engine`'s pool (nothing else refers to a completed operation). Call with the engine locked;
     /// `engine` is a parameter so that settling borrows it rather than retaining it.
-    fileprivate func settle(_ engine: Engine) -> Bool {
+    func settle(_ engine: Engine) -> Bool {
         switch phase {
         case .send:
             guard sendOperation.unsafelyUnwrapped.isComplete else { return false }

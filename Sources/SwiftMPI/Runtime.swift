@@ -30,8 +30,13 @@ final class Runtime: @unchecked Sendable {
     let sharedCollectives: Bool
     /// `SWIFTMPI_CHECK_COLLECTIVES=1`: collectives that use messages only agree on kind and root first.
     let checksCollectives: Bool
-    /// Serializes every call at thread level `.multiple`; nil (no cost) at the lower levels.
-    private let lock: EngineLock?  // recursive: collective schedules start sends from inside a wait
+    /// Serializes every call at thread level `.multiple`; nil (no cost) at the lower levels until a
+    /// task first awaits a request (``asyncProgress``): from then on it serializes the calls with
+    /// the progress thread. Installed by the one thread then inside SwiftMPI (below `.multiple` MPI
+    /// allows only one), never removed.
+    private(set) var lock: EngineLock?  // recursive: collective schedules start sends from inside a wait
+    /// The thread that resumes awaiting tasks, started by the first task that suspends.
+    private(set) var asyncProgress: AsyncProgress?
     private(set) var isActive = true
     /// `MPI.commSelf`'s state, made at its first use (changed only inside `withEngine`).
     var selfCommunicator: CommunicatorState?
@@ -61,8 +66,21 @@ final class Runtime: @unchecked Sendable {
         return try body(engine)
     }
 
-    /// Progresses until `done(engine)` holds. At `.multiple` the lock is released between rounds, so
-    /// other threads' calls interleave with this wait.
+    /// The progress thread for awaiting tasks, started (and the lock installed) at the first call.
+    func startAsyncProgress() throws(MPIError) -> AsyncProgress {
+        if lock == nil { lock = EngineLock() }
+        let lock = lock.unsafelyUnwrapped
+        lock.lock()
+        defer { lock.unlock() }
+        guard isActive else { throw MPIError(.alreadyFinalized, "await after MPI.finalize()") }
+        if let asyncProgress { return asyncProgress }
+        let progress = AsyncProgress(runtime: self, lock: lock)
+        asyncProgress = progress
+        return progress
+    }
+
+    /// Progresses until `done(engine)` holds. With a lock (`.multiple`, or tasks awaiting) it is
+    /// released between rounds, so other threads' calls interleave with this wait.
     /// `detail` completes the call as the user wrote it (`(from: 1, tag: 7, 8 bytes) on world`),
     /// for errors and the launcher's hang reports; it is built only when needed.
     @inline(__always)  // inlined into each blocking call, so `done` is too (a thunk cost ~10 % of a round trip)
@@ -71,17 +89,16 @@ final class Runtime: @unchecked Sendable {
             guard isActive else { throw MPIError(.alreadyFinalized, "\(call) after MPI.finalize()") }
             return try engine.wait("\(call)\(detail())", until: { done(engine) })
         }
-        while true {
-            lock.lock()
-            let finished =
-                done(engine)
-                || {
-                    engine.progress(); return done(engine)
-                }()
-            lock.unlock()
-            if finished { return }
-            sched_yield()
-        }
+        try lockedWait(lock, call, detail(), until: done)
+    }
+
+    /// ``wait(_:_:until:)`` with the lock: not inlined (the lock costs more than the call).
+    @inline(never)
+    private func lockedWait(_ lock: EngineLock, _ call: StaticString, _ detail: @autoclosure () -> String, until done: (Engine) -> Bool) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard isActive else { throw MPIError(.alreadyFinalized, "\(call) after MPI.finalize()") }
+        try engine.wait("\(call)\(detail())", releasing: lock, until: { done(engine) })
     }
 
     // MARK: - Start and stop
@@ -349,7 +366,10 @@ final class Runtime: @unchecked Sendable {
                 throw MPIError(.wireup, "MPI.finalize(): rank \(runtime.rank): \(error)")
             }
         }
+        runtime.asyncProgress?.stop()
+        runtime.lock?.lock()
         runtime.isActive = false
+        runtime.lock?.unlock()
         // Pooled requests refer to the runtime, which owns the engine and its pool: break the cycle.
         for index in 0..<Request.poolSize { runtime.engine.requestPool[index] = nil }
         current = nil

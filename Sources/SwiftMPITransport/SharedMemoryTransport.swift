@@ -217,12 +217,26 @@ public final class SharedMemoryTransport: Transport {
     /// Sleeps until a peer fills one of this rank's rings (it rings the doorbell) or `milliseconds`
     /// pass. The engine calls it only after a long idle spell (``TransportCapabilities/canWaitForInput``).
     public func waitForInput(milliseconds: Int32) {
-        guard doorbells.count == localSize else { return }
+        waitForInput(milliseconds: milliseconds, releasing: {}, retaking: {})
+    }
+
+    /// ``waitForInput(milliseconds:)`` for a caller that serializes this transport with a lock: the
+    /// rings are read with it held, `release` runs just before the sleep and `retake` just after
+    /// (both run once, also when a packet is already waiting), so other threads can use the
+    /// transport meanwhile. The doorbell itself is a shared word: sleeping on it needs no lock.
+    public func waitForInput(milliseconds: Int32, releasing release: () -> Void, retaking retake: () -> Void) {
+        guard doorbells.count == localSize else {
+            release()
+            retake()
+            return
+        }
         let bell = doorbells[localRank]
         cshims_store_fenced_u32(bell, 1)
         var pending = false
         for local in 0..<localSize where local != localRank && inbound[local].hasPacket { pending = true }
+        release()
         if !pending { _ = cshims_futex_wait(bell, 1, milliseconds) }
+        retake()
         cshims_store_release_u32(bell, 0)
     }
 

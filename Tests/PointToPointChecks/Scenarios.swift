@@ -51,6 +51,8 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "shared-copy": sharedCopy,
     "objects": objects,
     "async": asyncForms,
+    "async-tasks": asyncTasks,
+    "async-cancel": asyncCancel,
     "stress": stress,
     "soak": soak,
     "threads": threads,
@@ -589,7 +591,7 @@ func asyncForms(_ world: Communicator) throws {
             let request = try world.isend([Int32(5)], to: peer, tag: 81)
             _ = try await request.value
             var five: [Int32] = [0]
-            try world.recv(into: &five, from: peer, tag: 81)
+            try await world.recv(into: &five, from: peer, tag: 81)
             require(five == [5], "request.value")
         } catch {
             require(false, "async: \(error)")

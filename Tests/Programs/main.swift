@@ -3,6 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import SwiftMPI
 import SwiftMPIWireup
 
@@ -180,6 +181,32 @@ case "peer-dies", "peer-dies-split":
             print("rank 0 got \(error.code): \(error.message)")
         }
         fflush(nil)
+        sleep(5)
+    }
+    sleep(5)
+case "peer-dies-await":
+    // Rank 1 dies; rank 0 (ignoring SIGTERM for a moment) awaits a receive from it in a task, which
+    // suspends, and must end with .peerFailed through the await instead of staying suspended.
+    if world.rank == 1 {
+        usleep(200_000)
+        _exit(9)
+    }
+    if world.rank == 0 {
+        signal(SIGTERM, SIG_IGN)
+        let finished = DispatchSemaphore(value: 0)
+        Task.detached {
+            do {
+                _ = try await world.recv(count: 1, of: Int32.self, from: 1, tag: 5)
+                print("rank 0: the await returned without error")
+            } catch let error as MPIError {
+                print("rank 0 got \(error.code) through await: \(error.message)")
+            } catch {
+                print("rank 0 got \(error) through await")
+            }
+            fflush(nil)
+            finished.signal()
+        }
+        finished.wait()
         sleep(5)
     }
     sleep(5)

@@ -74,9 +74,14 @@ extension Engine: PacketSink {
     /// 1 ms at a time, 10 ms after a second). Every ~second of idleness it asks the transports
     /// whether their peers are alive and throws `.peerFailed` if one is gone, so a wait never hangs
     /// on a dead rank.
+    ///
+    /// With `lock` (thread level `.multiple`, or once tasks await requests), the caller holds it and
+    /// the wait lets other threads in: it releases the lock around every yield and sleep, and every
+    /// 16 busy rounds.
     @inline(__always)
-    func wait(_ call: @autoclosure () -> String, until done: () -> Bool) throws(MPIError) {
+    func wait(_ call: @autoclosure () -> String, releasing lock: EngineLock? = nil, until done: () -> Bool) throws(MPIError) {
         if done() { return }
+        var rounds = 0
         var idle = 0
         var idleSince = 0.0, waitingSince = 0.0, spinningSince = 0.0
         var sleepMilliseconds: Int32 = 0  // > 0 once idle long enough to sleep on shared memory
@@ -87,9 +92,25 @@ extension Engine: PacketSink {
                 idle = 0
                 spinningSince = 0
                 sleepMilliseconds = 0
+                rounds &+= 1
+                if let lock, rounds & 15 == 0 {
+                    lock.unlock()
+                    sched_yield()
+                    lock.lock()
+                }
             } else {
                 idle += 1
-                if sleepMilliseconds > 0 {
+                if let lock {
+                    // Other threads run between these rounds; the sockets are not polled here
+                    // (their descriptors belong to whoever holds the lock).
+                    if sleepMilliseconds > 0 {
+                        routes.sleepOnSharedMemory(milliseconds: sleepMilliseconds, unlocking: lock)
+                    } else {
+                        lock.unlock()
+                        sched_yield()
+                        lock.lock()
+                    }
+                } else if sleepMilliseconds > 0 {
                     routes.sleepOnSharedMemory(milliseconds: sleepMilliseconds)
                 } else if canWaitForInput && ((yieldWhenIdle && idle > 100) || idle > 200_000) {
                     // Oversubscribed, or idle for long: sleep in the kernel until a socket has data
@@ -101,7 +122,7 @@ extension Engine: PacketSink {
                 // After a system call (a sleep or a yield, which on a loaded machine may give the
                 // CPU away for milliseconds) the clock is cheap next to it; while spinning, every
                 // 1024 polls.
-                if sleepMilliseconds > 0 || yieldWhenIdle || idle > 1000 || idle & 0x3FF == 0 {
+                if sleepMilliseconds > 0 || yieldWhenIdle || idle > 1000 || idle & 0x3FF == 0 || lock != nil {
                     let now = MPI.wtime()
                     if idleSince == 0 {
                         idleSince = now

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SwiftMPITransport
 
 /// The transports of this process and the route to each peer — decided once, at wire-up — with the
@@ -225,6 +228,19 @@ struct Routes {
     /// rings nothing and is seen when the sleep times out.
     func sleepOnSharedMemory(milliseconds: Int32) {
         sharedMemory?.waitForInput(milliseconds: milliseconds)
+    }
+
+    /// ``sleepOnSharedMemory(milliseconds:)`` for a caller holding `lock`: the rings are looked at
+    /// with it held, and it is released only for the sleep itself (always released and taken again,
+    /// so other threads get their turn even without shared-memory peers).
+    func sleepOnSharedMemory(milliseconds: Int32, unlocking lock: EngineLock) {
+        guard let sharedMemory else {
+            lock.unlock()
+            sched_yield()
+            lock.lock()
+            return
+        }
+        sharedMemory.waitForInput(milliseconds: milliseconds, releasing: lock.unlock, retaking: lock.lock)
     }
 
     /// True while a transport holds output that has not left the process.

@@ -28,24 +28,3 @@ extension Communicator {
         }
     }
 }
-
-/// `async` forms, layered on requests: they suspend the task instead of blocking the thread while
-/// progress runs between yields. Use thread level `.serialized` or `.multiple` when several tasks call
-/// SwiftMPI.
-extension Communicator {
-    /// Receives up to `count` elements of `T` and returns them with the status.
-    public func recv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) async throws -> ([T], Status) {
-        guard count >= 0 else { throw MPIError(.invalidCount, "recv(count: \(count)): negative count") }
-        let storage = UnsafeMutableBufferPointer<T>.allocate(capacity: max(count, 1))
-        defer { storage.deallocate() }
-        let request = try irecv(into: UnsafeMutableBufferPointer(rebasing: storage[0..<count]), from: source, tag: tag)
-        let status = try await request.value
-        let received = status.count(of: T.self) ?? 0
-        return (Array(storage[0..<received]), status)
-    }
-
-    /// Sends `values` (standard mode) and returns when the send has completed.
-    public func send<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) async throws {
-        _ = try await isend(values, to: destination, tag: tag).value
-    }
-}

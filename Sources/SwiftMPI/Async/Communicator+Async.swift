@@ -1,0 +1,42 @@
+/// Receives into buffers SwiftMPI owns, and the `async` forms of point-to-point calls.
+///
+/// An `async` form has the same name and arguments as its blocking form: inside async code Swift
+/// picks the `async` one, and leaving out `await` is a compile-time error, never a silent fall-back
+/// to the blocking call (which would hold one of the concurrency pool's few threads). A fast
+/// message costs about what the blocking call does (it is progressed inline for up to 50 µs); a slow
+/// one suspends the task (``Request/value``). Several tasks calling SwiftMPI at once need thread
+/// level `.multiple`.
+extension Communicator {
+    /// Receives up to `count` elements of `T` into a new array (MPI_Recv); returns them, as many
+    /// as arrived, with the status.
+    public func recv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) throws -> ([T], Status) {
+        try irecv(count: count, of: type, from: source, tag: tag).wait()
+    }
+
+    /// Starts a receive of up to `count` elements of `T` into memory the request owns (MPI_Irecv);
+    /// the elements come back from the request's `wait()` or `value`. Safe to drop unfinished.
+    public func irecv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) throws -> ReceiveRequest<T> {
+        guard count >= 0 else { throw MPIError(.invalidCount, "irecv(count: \(count)): negative count") }
+        let storage = ReceiveStorage<T>(count: count)
+        let request = try startReceive(UnsafeMutableRawBufferPointer(storage.buffer), keepAlive: storage, from: source, tag: tag, "irecv")
+        return ReceiveRequest(request: request, storage: storage)
+    }
+
+    /// Receives up to `count` elements of `T`, awaited (``recv(count:of:from:tag:)``).
+    public func recv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) async throws -> ([T], Status) {
+        try await irecv(count: count, of: type, from: source, tag: tag).value
+    }
+
+    /// Receives into `buffer`, awaited; returns the status.
+    @discardableResult
+    public func recv<T: BitwiseCopyable>(into buffer: inout [T], from source: Int, tag: Int) async throws -> Status {
+        let (values, status) = try await recv(count: buffer.count, of: T.self, from: source, tag: tag)
+        buffer.replaceSubrange(0..<values.count, with: values)
+        return status
+    }
+
+    /// Sends `values` (standard mode), awaited until the send has completed.
+    public func send<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) async throws {
+        _ = try await isend(values, to: destination, tag: tag).value
+    }
+}

@@ -1,0 +1,62 @@
+/// A nonblocking receive that owns its buffer (from ``Communicator/irecv(count:of:from:tag:)``):
+/// the elements come back from ``wait()`` or ``value``, so no pointer has to outlive anything.
+///
+/// The buffer is SwiftMPI's, kept alive by the engine until the receive has finished: dropping the
+/// request with the receive still pending is safe (the message is then received into memory
+/// nobody reads, and freed). Completing copies the received elements out into a new array once.
+public struct ReceiveRequest<Element: BitwiseCopyable>: Sendable {
+    /// The request underneath, for ``Request/waitAll(_:)`` and the other list forms (after which
+    /// ``wait()`` returns the elements without waiting).
+    public let request: Request
+    private let storage: ReceiveStorage<Element>
+
+    init(request: Request, storage: ReceiveStorage<Element>) {
+        self.request = request
+        self.storage = storage
+    }
+
+    /// Waits for the message and returns its elements and status (MPI_Wait). Throws the
+    /// receive's error (`.truncate` for a message longer than `count` elements).
+    public func wait() throws -> ([Element], Status) {
+        let status = try request.wait()
+        return (storage.elements(status), status)
+    }
+
+    /// The elements and status if the message has arrived, else nil (MPI_Test).
+    public func test() throws -> ([Element], Status)? {
+        guard let status = try request.test() else { return nil }
+        return (storage.elements(status), status)
+    }
+
+    /// The elements and status, awaited without blocking the thread (see ``Request/value``):
+    /// cancelling the task withdraws a receive that has not matched and throws `CancellationError`.
+    public var value: ([Element], Status) {
+        get async throws {
+            let status = try await request.value
+            return (storage.elements(status), status)
+        }
+    }
+
+    /// Withdraws the receive if it has not matched (MPI_Cancel); ``wait()`` then returns no
+    /// elements and a status whose `isCancelled` is set.
+    public func cancel() { request.cancel() }
+}
+
+/// The memory an owned receive is written into. Sendable because the engine writes it only while
+/// the receive is in flight and the request reads it only after completion (the request's wait or
+/// test orders the two); it is never resized.
+final class ReceiveStorage<Element: BitwiseCopyable>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
+
+    /// Room for `count` elements (trivial values: only what a message wrote is ever read).
+    init(count: Int) {
+        buffer = UnsafeMutableBufferPointer(rebasing: UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(count, 1))[0..<count])
+    }
+
+    deinit { UnsafeMutableRawPointer(mutating: buffer.baseAddress.unsafelyUnwrapped).deallocate() }
+
+    func elements(_ status: Status) -> [Element] {
+        let count = status.isCancelled ? 0 : Swift.min(status.count(of: Element.self) ?? 0, buffer.count)
+        return Array(buffer[0..<count])
+    }
+}

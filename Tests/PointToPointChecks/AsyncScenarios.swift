@@ -1,0 +1,127 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import SwiftMPI
+
+/// Runs `body` as a task and blocks the main thread until it ends; a thrown error fails the job.
+func runTask(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
+    let finished = DispatchSemaphore(value: 0)
+    Task.detached {
+        do { try await body() } catch { require(false, "\(name): \(error)") }
+        finished.signal()
+    }
+    finished.wait()
+}
+
+/// CPU seconds this process has used (user + system).
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// 64 tasks per rank each await a wildcard receive (any source, one tag) before any message is
+/// sent; every rank then idles a second with all of them suspended (its CPU time is measured: the
+/// tasks must not burn a core), and only then sends its messages — from a task started after the
+/// 64, so a receive that blocked its thread instead of suspending would starve the pool and hang.
+/// Each rank must get exactly the messages addressed to it: none lost, none twice. Needs
+/// `.multiple` (tasks run on several threads at once).
+func asyncTasks(_ world: Communicator) throws {
+    require(MPI.threadLevel == .multiple, "async-tasks needs the 'multiple' argument (tasks call SwiftMPI from several threads)")
+    let tasks = 64
+    let tag = 500
+    let size = world.size, rank = world.rank
+    // Message k (0..<64) for rank r comes from rank (r + 1 + k) % size: every peer, and itself when alone.
+    let expected = (0..<tasks).map { Int64(((rank + 1 + $0) % size) * 1000 + $0) }.sorted()
+    let received = ReceivedValues()
+    runTask("async-tasks") {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<tasks {
+                group.addTask {
+                    let (values, status) = try await world.recv(count: 1, of: Int64.self, from: MPI.anySource, tag: tag)
+                    require(values.count == 1 && Int(values[0]) / 1000 == status.source, "async-tasks: \(values) from \(status.source)")
+                    received.add(values[0])
+                }
+            }
+            // Every receive is posted (and suspended) before anything is sent anywhere.
+            try await Task.sleep(nanoseconds: 200_000_000)
+            let cpuBefore = cpuSeconds(), wallBefore = MPI.wtime()
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            let cpu = cpuSeconds() - cpuBefore, wall = MPI.wtime() - wallBefore
+            print("async-tasks rank \(rank): \(tasks) suspended receives, idle \(String(format: "%.2f", wall)) s used \(String(format: "%.3f", cpu)) s of CPU")
+            require(cpu < 0.35 * wall, "async-tasks: \(tasks) suspended receives burned \(cpu) s of CPU in \(wall) s")
+            group.addTask {
+                try await world.barrier()
+                for k in 0..<tasks {
+                    let destination = ((rank - 1 - k) % size + size) % size  // the rank whose message k comes from here
+                    try await world.send([Int64(rank * 1000 + k)], to: destination, tag: tag)
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+    require(received.sorted == expected, "async-tasks: received \(received.sorted), expected \(expected)")
+}
+
+/// Values collected by concurrent tasks.
+final class ReceivedValues: @unchecked Sendable {  // every access holds `lock`
+    private let lock = NSLockLike()
+    private var values: [Int64] = []
+    func add(_ value: Int64) { lock.withLock { values.append(value) } }
+    var sorted: [Int64] { lock.withLock { values.sorted() } }
+}
+
+/// A pthread mutex (Foundation is not imported here).
+final class NSLockLike: @unchecked Sendable {  // the mutex is made for sharing between threads
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() { pthread_mutex_init(mutex, nil) }
+    deinit { pthread_mutex_destroy(mutex); mutex.deallocate() }
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+}
+
+/// A task awaiting a receive that has not matched is cancelled: the await throws
+/// `CancellationError`, and the message sent afterwards goes to the next receive, intact. A
+/// cancelled await of a receive whose message is already there returns it instead.
+func asyncCancel(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    if world.rank == 1 {
+        runTask("async-cancel") {
+            let waiting = Task { try await world.recv(count: 4, of: Int32.self, from: 0, tag: 600) }
+            try await Task.sleep(nanoseconds: 100_000_000)
+            waiting.cancel()
+            do {
+                let (values, _) = try await waiting.value
+                require(false, "async-cancel: a cancelled receive returned \(values)")
+            } catch is CancellationError {
+            }
+        }
+    }
+    // Rank 0 sends only once rank 1 has cancelled (ranks 0 and 1 only: no barrier of the whole world).
+    if world.rank == 1 { try world.send([UInt8(1)], to: 0, tag: 599) }
+    if world.rank == 0 {
+        var token: [UInt8] = [0]
+        try world.recv(into: &token, from: 1, tag: 599)
+        try world.send([Int32(1), 2, 3, 4], to: 1, tag: 600)
+    }
+    if world.rank == 1 {
+        var values = [Int32](repeating: 0, count: 4)
+        try world.recv(into: &values, from: 0, tag: 600)
+        require(values == [1, 2, 3, 4], "async-cancel: the message after the cancelled receive: \(values)")
+        // Already matched: cancelling the task does not lose the message.
+        runTask("async-cancel matched") {
+            let request = try world.irecv(count: 2, of: Int32.self, from: 0, tag: 601)
+            try await Task.sleep(nanoseconds: 50_000_000)
+            let waiting = Task { try await request.value }
+            waiting.cancel()
+            let (values, status) = try await waiting.value
+            require(values == [5, 6] && status.byteCount == 8, "async-cancel: matched receive \(status)")
+        }
+    } else {
+        try world.send([Int32(5), 6], to: 1, tag: 601)
+    }
+}
