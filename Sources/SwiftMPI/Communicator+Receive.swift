@@ -166,7 +166,7 @@ extension Communicator {
 /// Sendable because its one mutable use, `receive`, is a single receive that MPI allows from one
 /// thread (a second `mrecv` of the same message throws) and reaches the engine only under its lock.
 public final class Message: @unchecked Sendable {
-    private let communicator: Communicator
+    let communicator: Communicator
     private var message: MatchedMessage?
     private let isProcNull: Bool
     private var received = false
@@ -180,7 +180,7 @@ public final class Message: @unchecked Sendable {
     /// The message's source, tag and length.
     public var status: Status { message?.status ?? .procNull }
 
-    func startReceive(into buffer: UnsafeMutableRawBufferPointer) throws -> Request {
+    func startReceive(into buffer: UnsafeMutableRawBufferPointer, keepAlive: AnyObject? = nil) throws -> Request {
         guard !received else { throw MPIError(.invalidArgument, "imrecv: this message was already received") }
         received = true
         guard let message else { return Request(completed: .procNull) }
@@ -188,6 +188,7 @@ public final class Message: @unchecked Sendable {
         return try communicator.runtime.withEngine("imrecv") { engine in
             let operation = engine.makeReceive()
             operation.buffer = buffer
+            if keepAlive != nil { operation.keepAlive = keepAlive }
             engine.receive(message, into: operation)
             return Request.make(engine, receive: operation)
         }

@@ -294,6 +294,7 @@ try checkPersistentCollectives(world)
 try checkAttributeKeys(world)
 try checkIdup(world)
 try checkInPlace(world)
+checkAsyncCollectives(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

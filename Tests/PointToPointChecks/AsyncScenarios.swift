@@ -125,3 +125,48 @@ func asyncCancel(_ world: Communicator) throws {
         try world.send([Int32(5), 6], to: 1, tag: 601)
     }
 }
+
+/// `for try await` over `world.messages(of:from:tag:)`: rank 0 takes 20 messages of 0-3000
+/// elements from every other rank, each whole and in each sender's order; a message that is not
+/// a whole number of elements throws `.invalidDatatype`; an awaited `mprobe` that is cancelled
+/// takes nothing.
+func asyncStream(_ world: Communicator) throws {
+    let perSender = 20
+    @Sendable func length(_ sender: Int, _ index: Int) -> Int { (sender * 997 + index * 151) % 3001 }
+    if world.rank == 0 {
+        runTask("async-stream") {
+            var next = [Int](repeating: 0, count: world.size)
+            var count = 0
+            if world.size > 1 {
+                for try await (values, status) in world.messages(of: Int32.self, tag: 700) {
+                    let sender = status.source, index = next[sender]
+                    require(values.count == length(sender, index), "async-stream: \(values.count) elements from \(sender) #\(index)")
+                    require(values.allSatisfy { $0 == Int32(sender * 1000 + index) }, "async-stream: payload from \(sender) #\(index)")
+                    next[sender] += 1
+                    count += 1
+                    if count == perSender * (world.size - 1) { break }
+                }
+                var odd = world.messages(of: Int32.self, from: 1, tag: 702).makeAsyncIterator()
+                do {
+                    _ = try await odd.next()
+                    require(false, "async-stream: 6 bytes received as Int32")
+                } catch let error as MPIError {
+                    require(error.code == .invalidDatatype, "async-stream: 6 bytes as Int32: \(error)")
+                }
+            }
+            let probing = Task { try await world.mprobe(from: MPI.anySource, tag: 703) }
+            try await Task.sleep(nanoseconds: 20_000_000)
+            probing.cancel()
+            do {
+                _ = try await probing.value
+                require(false, "async-stream: a cancelled mprobe returned")
+            } catch is CancellationError {
+            }
+        }
+    } else {
+        for index in 0..<perSender {
+            try world.send([Int32](repeating: Int32(world.rank * 1000 + index), count: length(world.rank, index)), to: 0, tag: 700)
+        }
+        if world.rank == 1 { try world.send([UInt8](repeating: 1, count: 6), to: 0, tag: 702) }
+    }
+}

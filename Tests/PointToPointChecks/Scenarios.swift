@@ -53,6 +53,7 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "async": asyncForms,
     "async-tasks": asyncTasks,
     "async-cancel": asyncCancel,
+    "async-stream": asyncStream,
     "stress": stress,
     "soak": soak,
     "threads": threads,

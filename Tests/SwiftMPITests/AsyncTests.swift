@@ -9,9 +9,9 @@ struct AsyncTests {
         arguments: [([String](), 4), (["--transport", "tcp"], 3)])
     func manyTasks(options: [String], ranks: Int) throws {
         let result = try JobRunner.run(
-            options + ["--timeout", "120", "-n", "\(ranks)", "swiftmpi-p2p-check", "multiple", "async-tasks", "async-cancel", "async"])
+            options + ["--timeout", "120", "-n", "\(ranks)", "swiftmpi-p2p-check", "multiple", "async-tasks", "async-cancel", "async-stream", "async"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        for scenario in ["async-tasks", "async-cancel", "async"] {
+        for scenario in ["async-tasks", "async-cancel", "async-stream", "async"] {
             #expect(result.stdout.contains("passed \(scenario)\n"), "\(scenario): \(result.stdout)\n\(result.stderr)")
         }
         // The CPU each rank used while its 64 tasks were suspended (the scenario fails above 35 %).

@@ -27,9 +27,13 @@ final class AsyncProgress: @unchecked Sendable {
     /// shared-memory peer's death is seen only this way): a signal-0 `kill` per local peer.
     static let peerCheckInterval = 0.1
 
+    /// A suspended task: what it waits for, as two closures the thread calls with the lock held.
     private struct Waiter {
         let id: UInt64
-        let request: Request
+        /// The outcome once the awaited thing has happened, else nil.
+        let poll: (Engine) -> Result<Status, any Error>?
+        /// Withdraws the awaited thing for a cancelled task; false when it cannot be (it goes on).
+        let withdraw: (Engine) -> Bool
         let continuation: UnsafeContinuation<Status, any Error>
     }
 
@@ -53,6 +57,16 @@ final class AsyncProgress: @unchecked Sendable {
     /// when a peer it depends on is gone, or `CancellationError` when the task is cancelled while a
     /// receive has not matched (the receive is withdrawn, so a later receive gets its message).
     func completion(of request: Request) async throws -> Status {
+        try await suspend(
+            until: { engine in request.settle(engine) ? Result { try request.wait() } : nil },
+            withdraw: { engine in request.cancelUnmatchedReceive(engine) })
+    }
+
+    /// Suspends until `poll` returns an outcome (called by the thread with the lock held, after each
+    /// progress); a cancelled task ends with `CancellationError` once `withdraw` succeeds.
+    func suspend(
+        until poll: @escaping (Engine) -> Result<Status, any Error>?, withdraw: @escaping (Engine) -> Bool
+    ) async throws -> Status {
         lock.lock()
         let id = nextID
         nextID &+= 1
@@ -66,7 +80,7 @@ final class AsyncProgress: @unchecked Sendable {
                     continuation.resume(throwing: MPIError(.alreadyFinalized, "await of a request after MPI.finalize()"))
                     return
                 }
-                waiters.append(Waiter(id: id, request: request, continuation: continuation))
+                waiters.append(Waiter(id: id, poll: poll, withdraw: withdraw, continuation: continuation))
                 lock.unlock()
                 parking.wake()
             }
@@ -158,9 +172,9 @@ final class AsyncProgress: @unchecked Sendable {
         var index = 0
         while index < waiters.count {
             let waiter = waiters[index]
-            if waiter.request.settle(engine) {
-                ready.append((waiter, Result { try waiter.request.wait() }))
-            } else if cancelled.contains(waiter.id) && waiter.request.cancelUnmatchedReceive(engine) {
+            if let outcome = waiter.poll(engine) {
+                ready.append((waiter, outcome))
+            } else if cancelled.contains(waiter.id) && waiter.withdraw(engine) {
                 ready.append((waiter, .failure(CancellationError())))
             } else {
                 index += 1

@@ -17,7 +17,7 @@ extension Communicator {
     /// the elements come back from the request's `wait()` or `value`. Safe to drop unfinished.
     public func irecv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) throws -> ReceiveRequest<T> {
         guard count >= 0 else { throw MPIError(.invalidCount, "irecv(count: \(count)): negative count") }
-        let storage = ReceiveStorage<T>(count: count)
+        let storage = OwnedBuffer<T>(count: count)
         let request = try startReceive(UnsafeMutableRawBufferPointer(storage.buffer), keepAlive: storage, from: source, tag: tag, "irecv")
         return ReceiveRequest(request: request, storage: storage)
     }

@@ -8,9 +8,9 @@ public struct ReceiveRequest<Element: BitwiseCopyable>: Sendable {
     /// The request underneath, for ``Request/waitAll(_:)`` and the other list forms (after which
     /// ``wait()`` returns the elements without waiting).
     public let request: Request
-    private let storage: ReceiveStorage<Element>
+    private let storage: OwnedBuffer<Element>
 
-    init(request: Request, storage: ReceiveStorage<Element>) {
+    init(request: Request, storage: OwnedBuffer<Element>) {
         self.request = request
         self.storage = storage
     }
@@ -40,23 +40,4 @@ public struct ReceiveRequest<Element: BitwiseCopyable>: Sendable {
     /// Withdraws the receive if it has not matched (MPI_Cancel); ``wait()`` then returns no
     /// elements and a status whose `isCancelled` is set.
     public func cancel() { request.cancel() }
-}
-
-/// The memory an owned receive is written into. Sendable because the engine writes it only while
-/// the receive is in flight and the request reads it only after completion (the request's wait or
-/// test orders the two); it is never resized.
-final class ReceiveStorage<Element: BitwiseCopyable>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<Element>
-
-    /// Room for `count` elements (trivial values: only what a message wrote is ever read).
-    init(count: Int) {
-        buffer = UnsafeMutableBufferPointer(rebasing: UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(count, 1))[0..<count])
-    }
-
-    deinit { UnsafeMutableRawPointer(mutating: buffer.baseAddress.unsafelyUnwrapped).deallocate() }
-
-    func elements(_ status: Status) -> [Element] {
-        let count = status.isCancelled ? 0 : Swift.min(status.count(of: Element.self) ?? 0, buffer.count)
-        return Array(buffer[0..<count])
-    }
 }
