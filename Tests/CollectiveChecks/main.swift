@@ -295,6 +295,7 @@ try checkAttributeKeys(world)
 try checkIdup(world)
 try checkInPlace(world)
 checkAsyncCollectives(world)
+try checkObjectCollectives(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

@@ -49,7 +49,9 @@ func asyncTasks(_ world: Communicator) throws {
             let cpuBefore = cpuSeconds(), wallBefore = MPI.wtime()
             try await Task.sleep(nanoseconds: 1_000_000_000)
             let cpu = cpuSeconds() - cpuBefore, wall = MPI.wtime() - wallBefore
-            print("async-tasks rank \(rank): \(tasks) suspended receives, idle \(String(format: "%.2f", wall)) s used \(String(format: "%.3f", cpu)) s of CPU")
+            print(
+                "async-tasks rank \(rank): \(tasks) suspended receives, idle \(Double(Int(wall * 100)) / 100) s used \(Double(Int(cpu * 1000)) / 1000) s of CPU"
+            )
             require(cpu < 0.35 * wall, "async-tasks: \(tasks) suspended receives burned \(cpu) s of CPU in \(wall) s")
             group.addTask {
                 try await world.barrier()

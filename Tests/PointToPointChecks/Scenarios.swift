@@ -570,10 +570,16 @@ func objects(_ world: Communicator) throws {
     if world.rank == 0 {
         try world.send(object: particles, to: 1, tag: 70)
         try world.send(object: "not a particle", to: 1, tag: 71)
+        let request = try world.isend(object: particles[7], to: 1, tag: 72)
+        try request.wait()
     } else {
         let (received, status) = try world.recv(object: [Particle].self, from: 0, tag: 70)
         require(received == particles && status.source == 0, "objects")
         requireError(.invalidArgument) { _ = try world.recv(object: Particle.self, from: 0, tag: 71) }
+        runTask("objects async") {
+            let (one, _) = try await world.recv(object: Particle.self, from: 0, tag: 72)
+            require(one == particles[7], "isend(object:) then an awaited recv(object:): \(one)")
+        }
     }
 }
 
