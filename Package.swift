@@ -13,6 +13,10 @@ let package = Package(
         .executable(name: "swiftmpirun", targets: ["swiftmpirun"]),
         .executable(name: "swiftmpi-bench", targets: ["swiftmpi-bench"])
     ],
+    dependencies: [
+        // `swift package generate-documentation --target SwiftMPI` (the DocC catalog in Sources/SwiftMPI/SwiftMPI.docc).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0")
+    ],
     targets: [
         .target(name: "CShims", path: "CShims"),
         .target(name: "SwiftMPIWireup", dependencies: ["CShims"], path: "Sources/SwiftMPIWireup"),

@@ -115,7 +115,7 @@ extension Communicator {
     }
 
     /// Waits for a matching message and takes it out of matching, so that no other receive can get it;
-    /// receive it with ``mrecv(_:into:)`` (MPI_Mprobe).
+    /// receive it with `mrecv(_:into:)` (MPI_Mprobe).
     public func mprobe(from source: Int, tag: Int) throws -> Message {
         guard try checkSource(source, "mprobe") else { return Message(communicator: self, message: nil) }
         try checkReceiveTag(tag, "mprobe")
@@ -128,7 +128,7 @@ extension Communicator {
         return Message(communicator: self, message: taken)
     }
 
-    /// Like ``mprobe(from:tag:)`` but returns nil at once when no message matches (MPI_Improbe).
+    /// Like `mprobe(from:tag:)` but returns nil at once when no message matches (MPI_Improbe).
     public func improbe(from source: Int, tag: Int) throws -> Message? {
         guard try checkSource(source, "improbe") else { return Message(communicator: self, message: nil) }
         try checkReceiveTag(tag, "improbe")
@@ -140,21 +140,21 @@ extension Communicator {
         return taken.map { Message(communicator: self, message: $0) }
     }
 
-    /// Receives a message taken by ``mprobe(from:tag:)`` (MPI_Mrecv). Throws `.invalidArgument` if the
+    /// Receives a message taken by `mprobe(from:tag:)` (MPI_Mrecv). Throws `.invalidArgument` if the
     /// message was already received, `.truncate` if it does not fit.
     @discardableResult
     public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: inout [T]) throws -> Status {
         try buffer.withUnsafeMutableBytes { try message.receive(into: $0) }
     }
 
-    /// Starts receiving a message taken by ``mprobe(from:tag:)`` into `buffer`, which must stay valid
+    /// Starts receiving a message taken by `mprobe(from:tag:)` into `buffer`, which must stay valid
     /// until the request completes (MPI_Imrecv). Throws `.invalidArgument` if the message was
     /// already received; `.truncate` comes from the request when it does not fit.
     public func imrecv<T: BitwiseCopyable>(_ message: Message, into buffer: UnsafeMutableBufferPointer<T>) throws -> Request {
         try message.startReceive(into: UnsafeMutableRawBufferPointer(buffer))
     }
 
-    /// Receives a message taken by ``mprobe(from:tag:)`` into a buffer (MPI_Mrecv).
+    /// Receives a message taken by `mprobe(from:tag:)` into a buffer (MPI_Mrecv).
     @discardableResult
     public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: UnsafeMutableBufferPointer<T>) throws -> Status {
         try message.receive(into: UnsafeMutableRawBufferPointer(buffer))

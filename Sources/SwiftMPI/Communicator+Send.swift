@@ -122,7 +122,14 @@ extension Communicator {
 
     /// The send modes, for persistent sends.
     public enum Mode: Sendable {
-        case standard, buffered, synchronous, ready
+        /// `send`: eager or rendezvous, SwiftMPI's choice by size.
+        case standard
+        /// `bsend`: copied into the attached buffer, so the send completes at once.
+        case buffered
+        /// `ssend`: completes only once the matching receive has started.
+        case synchronous
+        /// `rsend`: the matching receive must already be posted.
+        case ready
 
         var engineMode: SendMode {
             switch self {

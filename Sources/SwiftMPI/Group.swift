@@ -97,6 +97,7 @@ public struct Group: Sendable, Equatable {
         case congruent
         /// Same members, different order.
         case similar
+        /// Different members.
         case unequal
     }
 }

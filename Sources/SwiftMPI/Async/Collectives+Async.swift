@@ -32,7 +32,7 @@ extension Communicator {
         return result.array()
     }
 
-    /// ``allreduce(_:op:)`` replacing `values` with the result (awaited).
+    /// `allreduce(_:op:)` replacing `values` with the result (awaited).
     public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) async throws {
         values = try await allreduce(values, op: op)
     }

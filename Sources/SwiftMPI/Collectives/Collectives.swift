@@ -185,7 +185,7 @@ extension Communicator {
         return try gatherv(values, counts: [Int](repeating: values.count, count: size), root: root, "gather", agreed: agreed)
     }
 
-    /// Like ``gather(_:root:)`` with `counts[i]` elements from rank i (used at the root) (MPI_Gatherv).
+    /// Like `gather(_:root:)` with `counts[i]` elements from rank i (used at the root) (MPI_Gatherv).
     public func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int) throws -> [T]? {
         try gatherv(values, counts: counts, root: root, "gatherv")
     }
@@ -235,7 +235,7 @@ extension Communicator {
         return rank == root ? result : nil
     }
 
-    /// ``gather(_:root:)`` in place (MPI_Gather with MPI_IN_PLACE at the root): at the root `buffer`
+    /// `gather(_:root:)` in place (MPI_Gather with MPI_IN_PLACE at the root): at the root `buffer`
     /// holds `size` equal parts with its own already at part `root`, and receives everyone's; elsewhere
     /// `buffer` is this rank's contribution and stays as it is.
     public func gather<T: BitwiseCopyable>(inPlace buffer: inout [T], root: Int) throws {
@@ -251,7 +251,7 @@ extension Communicator {
         if let gathered = try gather(Array(buffer[(root * part)..<((root + 1) * part)]), root: root) { buffer = gathered }
     }
 
-    /// ``scatter(_:root:)`` in place (MPI_Scatter with MPI_IN_PLACE at the root): at the root `buffer`
+    /// `scatter(_:root:)` in place (MPI_Scatter with MPI_IN_PLACE at the root): at the root `buffer`
     /// holds every part and is left as it is (its own part stays where it is); elsewhere `buffer` is
     /// replaced by this rank's part.
     public func scatter<T: BitwiseCopyable>(inPlace buffer: inout [T], root: Int) throws {
@@ -262,7 +262,7 @@ extension Communicator {
         }
     }
 
-    /// ``allgather(_:)`` in place (MPI_Allgather with MPI_IN_PLACE): `buffer` holds `size` equal parts
+    /// `allgather(_:)` in place (MPI_Allgather with MPI_IN_PLACE): `buffer` holds `size` equal parts
     /// with this rank's own at part `rank`, and receives everyone's.
     public func allgather<T: BitwiseCopyable>(inPlace buffer: inout [T]) throws {
         guard buffer.count % size == 0 else {
@@ -341,7 +341,7 @@ extension Communicator {
         try allgatherv(values, counts: [Int](repeating: values.count, count: size), "allgather")
     }
 
-    /// Like ``allgather(_:)`` with `counts[i]` elements from rank i (MPI_Allgatherv).
+    /// Like `allgather(_:)` with `counts[i]` elements from rank i (MPI_Allgatherv).
     public func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int]) throws -> [T] {
         try allgatherv(values, counts: counts, "allgatherv")
     }
@@ -620,7 +620,7 @@ extension Communicator {
         return try start { scheduleScan(values, into: result, op: op, exclusive: exclusive, $0) }
     }
 
-    /// Starts ``exscan(_:op:)`` into `result`: rank i gets op over ranks 0..<i; rank 0's `result`
+    /// Starts `exscan(_:op:)` into `result`: rank i gets op over ranks 0..<i; rank 0's `result`
     /// is left as it was (MPI_Iexscan).
     public func iexscan<T: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,

@@ -107,7 +107,9 @@ extension ReduceOperation where T: BinaryInteger {
 /// A value with the rank (or any index) it came from, for `minloc` and `maxloc` (MPI_MINLOC,
 /// MPI_MAXLOC). Ties go to the lower index, as in MPI.
 public struct ValueAndIndex<Value: Comparable & BitwiseCopyable & Sendable>: BitwiseCopyable, Equatable, Sendable {
+    /// The value compared.
     public var value: Value
+    /// Where it came from (the rank, for `minloc` over ranks).
     public var index: Int
 
     /// A pair.
