@@ -13,83 +13,113 @@ extension Communicator {
     // MARK: Blocking sends
 
     /// Sends `count` instances of `datatype` from `values` (MPI_Send with a datatype).
-    public func send<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .standard, "send") }
+    public func send<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .standard, "send") }
+        }
     }
 
     /// Sends `count` instances of `datatype` from a slice; its start is the origin.
-    public func send<T: BitwiseCopyable>(_ values: ArraySlice<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .standard, "send") }
+    public func send<T: BitwiseCopyable>(_ values: ArraySlice<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .standard, "send") }
+        }
     }
 
     /// Sends `count` instances of `datatype` from a buffer.
-    public func send<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .standard, "send")
+    public func send<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .standard, "send")
+        }
     }
 
     /// Synchronous-mode send with a datatype (MPI_Ssend).
-    public func ssend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .synchronous, "ssend") }
+    public func ssend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .synchronous, "ssend") }
+        }
     }
 
     /// Buffered-mode send with a datatype (MPI_Bsend): packed into the attached buffer.
-    public func bsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .buffered, "bsend") }
+    public func bsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .buffered, "bsend") }
+        }
     }
 
     /// Ready-mode send with a datatype (MPI_Rsend).
-    public func rsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .ready, "rsend") }
+    public func rsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try values.withUnsafeBytes { try blockingSend($0, count: count, datatype: datatype, to: destination, tag: tag, mode: .ready, "rsend") }
+        }
     }
 
     /// Synchronous-mode send with a datatype from a buffer (MPI_Ssend).
-    public func ssend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .synchronous, "ssend")
+    public func ssend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .synchronous, "ssend")
+        }
     }
 
     /// Buffered-mode send with a datatype from a buffer (MPI_Bsend).
-    public func bsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .buffered, "bsend")
+    public func bsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .buffered, "bsend")
+        }
     }
 
     /// Ready-mode send with a datatype from a buffer (MPI_Rsend).
-    public func rsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws {
-        try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .ready, "rsend")
+    public func rsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try blockingSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, to: destination, tag: tag, mode: .ready, "rsend")
+        }
     }
 
     // MARK: Nonblocking sends
 
     /// Nonblocking send with a datatype (MPI_Isend); the request keeps `values` alive until it completes.
-    public func isend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws -> Request {
-        try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .standard, "isend")
+    public func isend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .standard, "isend")
+        }
     }
 
     /// Nonblocking send from a slice (its start is the origin); the request keeps a copy of the slice
     /// (an array of its elements) until it completes.
-    public func isend<T: BitwiseCopyable>(_ values: ArraySlice<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws -> Request {
-        try startTypedSend(ArrayBox(Array(values)), count, datatype, to: destination, tag: tag, mode: .standard, "isend")
+    public func isend<T: BitwiseCopyable>(_ values: ArraySlice<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startTypedSend(ArrayBox(Array(values)), count, datatype, to: destination, tag: tag, mode: .standard, "isend")
+        }
     }
 
     /// Nonblocking send from a buffer that must stay valid until completion (MPI_Isend).
     public func isend<T: BitwiseCopyable>(
         _ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int
-    ) throws -> Request {
-        try startSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, keepAlive: nil, to: destination, tag: tag, mode: .standard, "isend")
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            try startSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, keepAlive: nil, to: destination, tag: tag, mode: .standard, "isend")
+        }
     }
 
     /// Nonblocking synchronous send with a datatype (MPI_Issend).
-    public func issend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws -> Request {
-        try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .synchronous, "issend")
+    public func issend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .synchronous, "issend")
+        }
     }
 
     /// Nonblocking buffered send with a datatype (MPI_Ibsend).
-    public func ibsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws -> Request {
-        try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .buffered, "ibsend")
+    public func ibsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .buffered, "ibsend")
+        }
     }
 
     /// Nonblocking ready send with a datatype (MPI_Irsend).
-    public func irsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws -> Request {
-        try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .ready, "irsend")
+    public func irsend<T: BitwiseCopyable>(_ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startTypedSend(ArrayBox(values), count, datatype, to: destination, tag: tag, mode: .ready, "irsend")
+        }
     }
 
     // MARK: Persistent
@@ -99,28 +129,34 @@ extension Communicator {
     /// exists; the footprint is checked now.
     public func sendInit<T: BitwiseCopyable>(
         _ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int, mode: Mode = .standard
-    ) throws -> Request {
-        try typedSendInit(UnsafeRawBufferPointer(buffer), nil, count, datatype, to: destination, tag: tag, mode: mode)
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            try typedSendInit(UnsafeRawBufferPointer(buffer), nil, count, datatype, to: destination, tag: tag, mode: mode)
+        }
     }
 
     /// A persistent send of `count` instances of `datatype` from an array, which the request keeps.
     public func sendInit<T: BitwiseCopyable>(
         _ values: [T], count: Int, datatype: Datatype, to destination: Int, tag: Int, mode: Mode = .standard
-    ) throws -> Request {
-        let box = ArrayBox(values)
-        return try typedSendInit(box.bytes, box, count, datatype, to: destination, tag: tag, mode: mode)
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            let box = ArrayBox(values)
+            return try typedSendInit(box.bytes, box, count, datatype, to: destination, tag: tag, mode: mode)
+        }
     }
 
     /// A persistent receive of up to `count` instances of `datatype` into `buffer` (MPI_Recv_init
     /// with a datatype): `start()` posts it each time; the footprint is checked now.
     public func recvInit<T: BitwiseCopyable>(
         into buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
-    ) throws -> Request {
-        _ = try checkSource(source, "recvInit")
-        try checkReceiveTag(tag, "recvInit")
-        let bytes = UnsafeMutableRawBufferPointer(buffer)
-        _ = try TypedRegion(datatype, count: count, in: bytes, "recvInit")
-        return Request(runtime: runtime, persistent: .typedReceive(self, bytes, count: count, datatype, source: source, tag: tag))
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            _ = try checkSource(source, "recvInit")
+            try checkReceiveTag(tag, "recvInit")
+            let bytes = UnsafeMutableRawBufferPointer(buffer)
+            _ = try TypedRegion(datatype, count: count, in: bytes, "recvInit")
+            return Request(runtime: runtime, persistent: .typedReceive(self, bytes, count: count, datatype, source: source, tag: tag))
+        }
     }
 
     private func typedSendInit(
@@ -137,31 +173,39 @@ extension Communicator {
 
     /// Receives up to `count` instances of `datatype` into `buffer` (MPI_Recv with a datatype).
     @discardableResult
-    public func recv<T: BitwiseCopyable>(into buffer: inout [T], count: Int, datatype: Datatype, from source: Int, tag: Int) throws -> Status {
-        try buffer.withUnsafeMutableBytes { try blockingReceive($0, count: count, datatype: datatype, from: source, tag: tag, "recv") }
+    public func recv<T: BitwiseCopyable>(into buffer: inout [T], count: Int, datatype: Datatype, from source: Int, tag: Int) throws(MPIError) -> Status {
+        try typedErrors {
+            try buffer.withUnsafeMutableBytes { try blockingReceive($0, count: count, datatype: datatype, from: source, tag: tag, "recv") }
+        }
     }
 
     /// Receives into a slice of an array (`&grid[k...]`); the slice's start is the origin.
     @discardableResult
     public func recv<T: BitwiseCopyable>(
         into buffer: inout ArraySlice<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
-    ) throws -> Status {
-        try buffer.withUnsafeMutableBytes { try blockingReceive($0, count: count, datatype: datatype, from: source, tag: tag, "recv") }
+    ) throws(MPIError) -> Status {
+        try typedErrors {
+            try buffer.withUnsafeMutableBytes { try blockingReceive($0, count: count, datatype: datatype, from: source, tag: tag, "recv") }
+        }
     }
 
     /// Receives into a buffer.
     @discardableResult
     public func recv<T: BitwiseCopyable>(
         into buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
-    ) throws -> Status {
-        try blockingReceive(UnsafeMutableRawBufferPointer(buffer), count: count, datatype: datatype, from: source, tag: tag, "recv")
+    ) throws(MPIError) -> Status {
+        try typedErrors {
+            try blockingReceive(UnsafeMutableRawBufferPointer(buffer), count: count, datatype: datatype, from: source, tag: tag, "recv")
+        }
     }
 
     /// Nonblocking receive with a datatype (MPI_Irecv); `buffer` must stay valid until completion.
     public func irecv<T: BitwiseCopyable>(
         into buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
-    ) throws -> Request {
-        try startReceive(UnsafeMutableRawBufferPointer(buffer), count: count, datatype: datatype, keepAlive: nil, from: source, tag: tag, "irecv")
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            try startReceive(UnsafeMutableRawBufferPointer(buffer), count: count, datatype: datatype, keepAlive: nil, from: source, tag: tag, "irecv")
+        }
     }
 
     /// Sends and receives at once with datatypes on both sides (MPI_Sendrecv); returns the receive's status.
@@ -169,15 +213,17 @@ extension Communicator {
     public func sendrecv<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], count sendCount: Int, datatype sendType: Datatype, to destination: Int, sendTag: Int,
         into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype, from source: Int, recvTag: Int
-    ) throws -> Status {
-        try values.withUnsafeBytes { sendBytes in
-            try buffer.withUnsafeMutableBytes { receiveBytes in
-                let receiveRegion = try region(receiveBytes, receiveCount, receiveType, "sendrecv")
-                let sendRegion = try region(UnsafeMutableRawBufferPointer(mutating: sendBytes), sendCount, sendType, "sendrecv")
-                let receive = try startReceive(receiveRegion, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
-                let send = try startSend(sendRegion, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
-                try send.wait()
-                return try receive.wait()
+    ) throws(MPIError) -> Status {
+        try typedErrors {
+            try values.withUnsafeBytes { sendBytes in
+                try buffer.withUnsafeMutableBytes { receiveBytes in
+                    let receiveRegion = try region(receiveBytes, receiveCount, receiveType, "sendrecv")
+                    let sendRegion = try region(UnsafeMutableRawBufferPointer(mutating: sendBytes), sendCount, sendType, "sendrecv")
+                    let receive = try startReceive(receiveRegion, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
+                    let send = try startSend(sendRegion, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
+                    try send.wait()
+                    return try receive.wait()
+                }
             }
         }
     }
@@ -187,7 +233,7 @@ extension Communicator {
     @discardableResult
     public func sendrecvReplace<T: BitwiseCopyable>(
         _ buffer: inout [T], count: Int, datatype: Datatype, to destination: Int, sendTag: Int, from source: Int, recvTag: Int
-    ) throws -> Status {
+    ) throws(MPIError) -> Status {
         let outgoing = buffer
         return try sendrecv(
             outgoing, count: count, datatype: datatype, to: destination, sendTag: sendTag,
@@ -204,20 +250,22 @@ extension Communicator {
         within buffer: inout [T],
         sendingAt sendOffset: Int, count sendCount: Int, datatype sendType: Datatype, to destination: Int, sendTag: Int,
         receivingAt receiveOffset: Int, count receiveCount: Int, datatype receiveType: Datatype, from source: Int, recvTag: Int
-    ) throws -> Status {
-        let elements = buffer.count
-        return try buffer.withUnsafeMutableBytes { bytes in
-            func part(_ offset: Int, _ count: Int, _ type: Datatype) throws -> TypedRegion {
-                guard offset >= 0, offset <= elements else {
-                    throw MPIError(.invalidCount, "sendrecv: offset \(offset) outside the \(elements)-element buffer")
+    ) throws(MPIError) -> Status {
+        try typedErrors {
+            let elements = buffer.count
+            return try buffer.withUnsafeMutableBytes { bytes in
+                func part(_ offset: Int, _ count: Int, _ type: Datatype) throws -> TypedRegion {
+                    guard offset >= 0, offset <= elements else {
+                        throw MPIError(.invalidCount, "sendrecv: offset \(offset) outside the \(elements)-element buffer")
+                    }
+                    let start = offset * MemoryLayout<T>.stride
+                    return try region(UnsafeMutableRawBufferPointer(rebasing: bytes[start...]), count, type, "sendrecv")
                 }
-                let start = offset * MemoryLayout<T>.stride
-                return try region(UnsafeMutableRawBufferPointer(rebasing: bytes[start...]), count, type, "sendrecv")
+                let receive = try startReceive(part(receiveOffset, receiveCount, receiveType), keepAlive: nil, from: source, tag: recvTag, "sendrecv")
+                let send = try startSend(part(sendOffset, sendCount, sendType), keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
+                try send.wait()
+                return try receive.wait()
             }
-            let receive = try startReceive(part(receiveOffset, receiveCount, receiveType), keepAlive: nil, from: source, tag: recvTag, "sendrecv")
-            let send = try startSend(part(sendOffset, sendCount, sendType), keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
-            try send.wait()
-            return try receive.wait()
         }
     }
 

@@ -48,8 +48,10 @@ extension Communicator {
     /// A new communicator with the same ranks and a private context (MPI_Comm_dup): messages on it
     /// never match receives on this one. Collective. The topology is copied, and values stored under
     /// ``AttributeKey``s as their keys' `copy` says; type-keyed attributes are not.
-    public func dup() throws -> Communicator {
-        return duplicate(context: try agreeOnContext())
+    public func dup() throws(MPIError) -> Communicator {
+        try typedErrors {
+            return duplicate(context: try agreeOnContext())
+        }
     }
 
     /// ``dup()`` without blocking the thread (MPI_Comm_idup, in Swift's terms): the agreement on the
@@ -82,38 +84,44 @@ extension Communicator {
 
     /// Splits into one communicator per `color`, ranks ordered by `key` then by rank here
     /// (MPI_Comm_split). A rank with color `MPI.undefined` gets nil. Collective.
-    public func split(color: Int, key: Int) throws -> Communicator? {
-        guard color >= 0 || color == MPI.undefined else {
-            throw MPIError(.invalidArgument, "split: color \(color) must be non-negative or MPI.undefined")
+    public func split(color: Int, key: Int) throws(MPIError) -> Communicator? {
+        try typedErrors {
+            guard color >= 0 || color == MPI.undefined else {
+                throw MPIError(.invalidArgument, "split: color \(color) must be non-negative or MPI.undefined")
+            }
+            let context = try agreeOnContext()
+            let everyone = try allgather([color, key])
+            guard color != MPI.undefined else { return nil }
+            var members = (0..<size).filter { everyone[2 * $0] == color }
+            members.sort { a, b in
+                let keyA = everyone[2 * a + 1], keyB = everyone[2 * b + 1]
+                return keyA != keyB ? keyA < keyB : a < b
+            }
+            let group = Group(worldRanks: members.map(worldRank), myWorldRank: self.group.myWorldRank)
+            return Communicator(runtime: runtime, state: CommunicatorState(context: context, group: group))
         }
-        let context = try agreeOnContext()
-        let everyone = try allgather([color, key])
-        guard color != MPI.undefined else { return nil }
-        var members = (0..<size).filter { everyone[2 * $0] == color }
-        members.sort { a, b in
-            let keyA = everyone[2 * a + 1], keyB = everyone[2 * b + 1]
-            return keyA != keyB ? keyA < keyB : a < b
-        }
-        let group = Group(worldRanks: members.map(worldRank), myWorldRank: self.group.myWorldRank)
-        return Communicator(runtime: runtime, state: CommunicatorState(context: context, group: group))
     }
 
     /// The communicator of `group`, a subset of this one (MPI_Comm_create); nil on ranks outside it.
     /// Collective over this communicator; every rank must pass the same group.
-    public func create(group: Group) throws -> Communicator? {
-        let mine = Set(self.group.worldRanks)
-        guard group.worldRanks.allSatisfy(mine.contains) else {
-            throw MPIError(.invalidArgument, "create: the group has processes outside this communicator")
+    public func create(group: Group) throws(MPIError) -> Communicator? {
+        try typedErrors {
+            let mine = Set(self.group.worldRanks)
+            guard group.worldRanks.allSatisfy(mine.contains) else {
+                throw MPIError(.invalidArgument, "create: the group has processes outside this communicator")
+            }
+            let context = try agreeOnContext()
+            guard group.rank != nil else { return nil }
+            return Communicator(runtime: runtime, state: CommunicatorState(context: context, group: group))
         }
-        let context = try agreeOnContext()
-        guard group.rank != nil else { return nil }
-        return Communicator(runtime: runtime, state: CommunicatorState(context: context, group: group))
     }
 
     /// Splits by kind; `.shared` gives the ranks of the caller's host (MPI_Comm_split_type).
-    public func splitType(_ type: SplitType, key: Int = 0) throws -> Communicator? {
-        let host = try runtime.withEngine("splitType") { engine in engine.hostIndex }
-        return try split(color: host, key: key)
+    public func splitType(_ type: SplitType, key: Int = 0) throws(MPIError) -> Communicator? {
+        try typedErrors {
+            let host = try runtime.withEngine("splitType") { engine in engine.hostIndex }
+            return try split(color: host, key: key)
+        }
     }
 
     /// How this communicator relates to `other` (MPI_Comm_compare).

@@ -8,26 +8,34 @@ extension Communicator {
     /// Blocking receive into an array (MPI_Recv): up to `buffer.count` elements; the status tells how
     /// many arrived.
     @discardableResult
-    public func recv<T: BitwiseCopyable>(into buffer: inout [T], from source: Int, tag: Int) throws -> Status {
-        try buffer.withUnsafeMutableBytes { try blockingReceive($0, from: source, tag: tag, "recv") }
+    public func recv<T: BitwiseCopyable>(into buffer: inout [T], from source: Int, tag: Int) throws(MPIError) -> Status {
+        try typedErrors {
+            try buffer.withUnsafeMutableBytes { try blockingReceive($0, from: source, tag: tag, "recv") }
+        }
     }
 
     /// Blocking receive into a buffer (MPI_Recv).
     @discardableResult
-    public func recv<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws -> Status {
-        try blockingReceive(UnsafeMutableRawBufferPointer(buffer), from: source, tag: tag, "recv")
+    public func recv<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws(MPIError) -> Status {
+        try typedErrors {
+            try blockingReceive(UnsafeMutableRawBufferPointer(buffer), from: source, tag: tag, "recv")
+        }
     }
 
     /// Nonblocking receive (MPI_Irecv); `buffer` must stay valid until the request completes.
-    public func irecv<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws -> Request {
-        try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: tag, "irecv")
+    public func irecv<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: tag, "irecv")
+        }
     }
 
     /// A persistent receive (MPI_Recv_init): `start()` posts it again each time.
-    public func recvInit<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws -> Request {
-        _ = try checkSource(source, "recvInit")
-        try checkReceiveTag(tag, "recvInit")
-        return Request(runtime: runtime, persistent: .receive(self, UnsafeMutableRawBufferPointer(buffer), source: source, tag: tag))
+    public func recvInit<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            _ = try checkSource(source, "recvInit")
+            try checkReceiveTag(tag, "recvInit")
+            return Request(runtime: runtime, persistent: .receive(self, UnsafeMutableRawBufferPointer(buffer), source: source, tag: tag))
+        }
     }
 
     /// Sends `values` and receives into `buffer` at once, so that rings of ranks cannot deadlock
@@ -36,13 +44,15 @@ extension Communicator {
     public func sendrecv<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], to destination: Int, sendTag: Int,
         into buffer: inout [U], from source: Int, recvTag: Int
-    ) throws -> Status {
-        try values.withUnsafeBytes { sendBytes in
-            try buffer.withUnsafeMutableBytes { receiveBytes in
-                let receive = try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
-                let send = try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
-                try send.wait()
-                return try receive.wait()
+    ) throws(MPIError) -> Status {
+        try typedErrors {
+            try values.withUnsafeBytes { sendBytes in
+                try buffer.withUnsafeMutableBytes { receiveBytes in
+                    let receive = try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
+                    let send = try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
+                    try send.wait()
+                    return try receive.wait()
+                }
             }
         }
     }
@@ -52,10 +62,12 @@ extension Communicator {
     public func isendrecv<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, to destination: Int, sendTag: Int,
         into buffer: UnsafeMutableBufferPointer<U>, from source: Int, recvTag: Int
-    ) throws -> Request {
-        let receive = try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecv")
-        let send = try startSend(UnsafeRawBufferPointer(values), keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "isendrecv")
-        return try both(send, receive)
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            let receive = try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecv")
+            let send = try startSend(UnsafeRawBufferPointer(values), keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "isendrecv")
+            return try both(send, receive)
+        }
     }
 
     /// Starts sending `buffer`'s contents and receiving a message into it in their place
@@ -63,11 +75,13 @@ extension Communicator {
     /// overwritten at once; it must stay valid until the request completes, with the receive's status.
     public func isendrecvReplace<T: BitwiseCopyable>(
         _ buffer: UnsafeMutableBufferPointer<T>, to destination: Int, sendTag: Int, from source: Int, recvTag: Int
-    ) throws -> Request {
-        let outgoing = Array(buffer)
-        let receive = try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecvReplace")
-        let send = try startArraySend(outgoing, to: destination, tag: sendTag, mode: .standard, "isendrecvReplace")
-        return try both(send, receive)
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            let outgoing = Array(buffer)
+            let receive = try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecvReplace")
+            let send = try startArraySend(outgoing, to: destination, tag: sendTag, mode: .standard, "isendrecvReplace")
+            return try both(send, receive)
+        }
     }
 
     /// One request for a send and a receive already started: complete when both are, with the
@@ -84,80 +98,94 @@ extension Communicator {
     public func sendrecvReplace<T: BitwiseCopyable>(
         _ buffer: inout [T], to destination: Int, sendTag: Int,
         from source: Int, recvTag: Int
-    ) throws -> Status {
+    ) throws(MPIError) -> Status {
         let outgoing = buffer
         return try sendrecv(outgoing, to: destination, sendTag: sendTag, into: &buffer, from: source, recvTag: recvTag)
     }
 
     /// Waits for a matching message without receiving it and returns its status (MPI_Probe).
-    public func probe(from source: Int, tag: Int) throws -> Status {
-        guard try checkSource(source, "probe") else { return .procNull }
-        try checkReceiveTag(tag, "probe")
-        var status = Status.empty
-        let pattern = pattern(source: source, tag: tag)
-        try runtime.wait("probe") { engine in
-            guard let found = engine.probe(pattern) else { return false }
-            status = found
-            return true
+    public func probe(from source: Int, tag: Int) throws(MPIError) -> Status {
+        try typedErrors {
+            guard try checkSource(source, "probe") else { return .procNull }
+            try checkReceiveTag(tag, "probe")
+            var status = Status.empty
+            let pattern = pattern(source: source, tag: tag)
+            try runtime.wait("probe") { engine in
+                guard let found = engine.probe(pattern) else { return false }
+                status = found
+                return true
+            }
+            return status
         }
-        return status
     }
 
     /// The status of a matching message if one has arrived, else nil (MPI_Iprobe).
-    public func iprobe(from source: Int, tag: Int) throws -> Status? {
-        guard try checkSource(source, "iprobe") else { return .procNull }
-        try checkReceiveTag(tag, "iprobe")
-        let pattern = pattern(source: source, tag: tag)
-        return try runtime.withEngine("iprobe") { engine in
-            engine.progress()
-            return engine.probe(pattern)
+    public func iprobe(from source: Int, tag: Int) throws(MPIError) -> Status? {
+        try typedErrors {
+            guard try checkSource(source, "iprobe") else { return .procNull }
+            try checkReceiveTag(tag, "iprobe")
+            let pattern = pattern(source: source, tag: tag)
+            return try runtime.withEngine("iprobe") { engine in
+                engine.progress()
+                return engine.probe(pattern)
+            }
         }
     }
 
     /// Waits for a matching message and takes it out of matching, so that no other receive can get it;
     /// receive it with `mrecv(_:into:)` (MPI_Mprobe).
-    public func mprobe(from source: Int, tag: Int) throws -> Message {
-        guard try checkSource(source, "mprobe") else { return Message(communicator: self, message: nil) }
-        try checkReceiveTag(tag, "mprobe")
-        var taken: MatchedMessage?
-        let pattern = pattern(source: source, tag: tag)
-        try runtime.wait("mprobe") { engine in
-            taken = engine.takeMatched(pattern)
-            return taken != nil
+    public func mprobe(from source: Int, tag: Int) throws(MPIError) -> Message {
+        try typedErrors {
+            guard try checkSource(source, "mprobe") else { return Message(communicator: self, message: nil) }
+            try checkReceiveTag(tag, "mprobe")
+            var taken: MatchedMessage?
+            let pattern = pattern(source: source, tag: tag)
+            try runtime.wait("mprobe") { engine in
+                taken = engine.takeMatched(pattern)
+                return taken != nil
+            }
+            return Message(communicator: self, message: taken)
         }
-        return Message(communicator: self, message: taken)
     }
 
     /// Like `mprobe(from:tag:)` but returns nil at once when no message matches (MPI_Improbe).
-    public func improbe(from source: Int, tag: Int) throws -> Message? {
-        guard try checkSource(source, "improbe") else { return Message(communicator: self, message: nil) }
-        try checkReceiveTag(tag, "improbe")
-        let pattern = pattern(source: source, tag: tag)
-        let taken: MatchedMessage? = try runtime.withEngine("improbe") { engine in
-            engine.progress()
-            return engine.takeMatched(pattern)
+    public func improbe(from source: Int, tag: Int) throws(MPIError) -> Message? {
+        try typedErrors {
+            guard try checkSource(source, "improbe") else { return Message(communicator: self, message: nil) }
+            try checkReceiveTag(tag, "improbe")
+            let pattern = pattern(source: source, tag: tag)
+            let taken: MatchedMessage? = try runtime.withEngine("improbe") { engine in
+                engine.progress()
+                return engine.takeMatched(pattern)
+            }
+            return taken.map { Message(communicator: self, message: $0) }
         }
-        return taken.map { Message(communicator: self, message: $0) }
     }
 
     /// Receives a message taken by `mprobe(from:tag:)` (MPI_Mrecv). Throws `.invalidArgument` if the
     /// message was already received, `.truncate` if it does not fit.
     @discardableResult
-    public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: inout [T]) throws -> Status {
-        try buffer.withUnsafeMutableBytes { try message.receive(into: $0) }
+    public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: inout [T]) throws(MPIError) -> Status {
+        try typedErrors {
+            try buffer.withUnsafeMutableBytes { try message.receive(into: $0) }
+        }
     }
 
     /// Starts receiving a message taken by `mprobe(from:tag:)` into `buffer`, which must stay valid
     /// until the request completes (MPI_Imrecv). Throws `.invalidArgument` if the message was
     /// already received; `.truncate` comes from the request when it does not fit.
-    public func imrecv<T: BitwiseCopyable>(_ message: Message, into buffer: UnsafeMutableBufferPointer<T>) throws -> Request {
-        try message.startReceive(into: UnsafeMutableRawBufferPointer(buffer))
+    public func imrecv<T: BitwiseCopyable>(_ message: Message, into buffer: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request {
+        try typedErrors {
+            try message.startReceive(into: UnsafeMutableRawBufferPointer(buffer))
+        }
     }
 
     /// Receives a message taken by `mprobe(from:tag:)` into a buffer (MPI_Mrecv).
     @discardableResult
-    public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: UnsafeMutableBufferPointer<T>) throws -> Status {
-        try message.receive(into: UnsafeMutableRawBufferPointer(buffer))
+    public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Status {
+        try typedErrors {
+            try message.receive(into: UnsafeMutableRawBufferPointer(buffer))
+        }
     }
 }
 

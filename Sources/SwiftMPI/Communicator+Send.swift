@@ -13,85 +13,117 @@
 /// tag outside `0...MPI.tagUpperBound`. A destination of `MPI.procNull` completes at once.
 extension Communicator {
     /// Standard-mode blocking send (MPI_Send).
-    public func send<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .standard, "send") }
+    public func send<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .standard, "send") }
+        }
     }
 
     /// Standard-mode blocking send from a buffer (MPI_Send).
-    public func send<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws {
-        try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .standard, "send")
+    public func send<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .standard, "send")
+        }
     }
 
     /// Buffered-mode blocking send (MPI_Bsend).
-    public func bsend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .buffered, "bsend") }
+    public func bsend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .buffered, "bsend") }
+        }
     }
 
     /// Buffered-mode blocking send from a buffer (MPI_Bsend).
-    public func bsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws {
-        try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .buffered, "bsend")
+    public func bsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .buffered, "bsend")
+        }
     }
 
     /// Synchronous-mode blocking send (MPI_Ssend).
-    public func ssend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .synchronous, "ssend") }
+    public func ssend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .synchronous, "ssend") }
+        }
     }
 
     /// Synchronous-mode blocking send from a buffer (MPI_Ssend).
-    public func ssend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws {
-        try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .synchronous, "ssend")
+    public func ssend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .synchronous, "ssend")
+        }
     }
 
     /// Ready-mode blocking send (MPI_Rsend).
-    public func rsend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws {
-        try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .ready, "rsend") }
+    public func rsend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .ready, "rsend") }
+        }
     }
 
     /// Ready-mode blocking send from a buffer (MPI_Rsend).
-    public func rsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws {
-        try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .ready, "rsend")
+    public func rsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors {
+            try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .ready, "rsend")
+        }
     }
 
     // MARK: Nonblocking
 
     /// Standard-mode nonblocking send (MPI_Isend). The request keeps `values` alive until it completes.
-    public func isend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws -> Request {
-        try startArraySend(values, to: destination, tag: tag, mode: .standard, "isend")
+    public func isend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startArraySend(values, to: destination, tag: tag, mode: .standard, "isend")
+        }
     }
 
     /// Standard-mode nonblocking send from a buffer that must stay valid until completion (MPI_Isend).
-    public func isend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws -> Request {
-        try startSend(UnsafeRawBufferPointer(buffer), keepAlive: nil, to: destination, tag: tag, mode: .standard, "isend")
+    public func isend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startSend(UnsafeRawBufferPointer(buffer), keepAlive: nil, to: destination, tag: tag, mode: .standard, "isend")
+        }
     }
 
     /// Buffered-mode nonblocking send (MPI_Ibsend): the data is copied at once; the request is complete.
-    public func ibsend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws -> Request {
-        try startArraySend(values, to: destination, tag: tag, mode: .buffered, "ibsend")
+    public func ibsend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startArraySend(values, to: destination, tag: tag, mode: .buffered, "ibsend")
+        }
     }
 
     /// Buffered-mode nonblocking send from a buffer (MPI_Ibsend).
-    public func ibsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws -> Request {
-        try startSend(UnsafeRawBufferPointer(buffer), keepAlive: nil, to: destination, tag: tag, mode: .buffered, "ibsend")
+    public func ibsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startSend(UnsafeRawBufferPointer(buffer), keepAlive: nil, to: destination, tag: tag, mode: .buffered, "ibsend")
+        }
     }
 
     /// Synchronous-mode nonblocking send (MPI_Issend): completes once the receive has matched.
-    public func issend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws -> Request {
-        try startArraySend(values, to: destination, tag: tag, mode: .synchronous, "issend")
+    public func issend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startArraySend(values, to: destination, tag: tag, mode: .synchronous, "issend")
+        }
     }
 
     /// Synchronous-mode nonblocking send from a buffer (MPI_Issend).
-    public func issend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws -> Request {
-        try startSend(UnsafeRawBufferPointer(buffer), keepAlive: nil, to: destination, tag: tag, mode: .synchronous, "issend")
+    public func issend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startSend(UnsafeRawBufferPointer(buffer), keepAlive: nil, to: destination, tag: tag, mode: .synchronous, "issend")
+        }
     }
 
     /// Ready-mode nonblocking send (MPI_Irsend).
-    public func irsend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws -> Request {
-        try startArraySend(values, to: destination, tag: tag, mode: .ready, "irsend")
+    public func irsend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startArraySend(values, to: destination, tag: tag, mode: .ready, "irsend")
+        }
     }
 
     /// Ready-mode nonblocking send from a buffer (MPI_Irsend).
-    public func irsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws -> Request {
-        try startSend(UnsafeRawBufferPointer(buffer), keepAlive: nil, to: destination, tag: tag, mode: .ready, "irsend")
+    public func irsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try startSend(UnsafeRawBufferPointer(buffer), keepAlive: nil, to: destination, tag: tag, mode: .ready, "irsend")
+        }
     }
 
     // MARK: Persistent
@@ -102,22 +134,26 @@ extension Communicator {
     public func sendInit<T: BitwiseCopyable>(
         _ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int,
         mode: Mode = .standard
-    ) throws -> Request {
-        _ = try checkDestination(destination, "sendInit")
-        try checkSendTag(tag, "sendInit")
-        return Request(
-            runtime: runtime,
-            persistent: .send(
-                self, UnsafeRawBufferPointer(buffer), nil,
-                destination: destination, tag: tag, mode.engineMode))
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            _ = try checkDestination(destination, "sendInit")
+            try checkSendTag(tag, "sendInit")
+            return Request(
+                runtime: runtime,
+                persistent: .send(
+                    self, UnsafeRawBufferPointer(buffer), nil,
+                    destination: destination, tag: tag, mode.engineMode))
+        }
     }
 
     /// A persistent send of an array, which the request keeps alive (MPI_Send_init).
-    public func sendInit<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int, mode: Mode = .standard) throws -> Request {
-        _ = try checkDestination(destination, "sendInit")
-        try checkSendTag(tag, "sendInit")
-        let box = ArrayBox(values)
-        return Request(runtime: runtime, persistent: .send(self, box.bytes, box, destination: destination, tag: tag, mode.engineMode))
+    public func sendInit<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int, mode: Mode = .standard) throws(MPIError) -> Request {
+        try typedErrors {
+            _ = try checkDestination(destination, "sendInit")
+            try checkSendTag(tag, "sendInit")
+            let box = ArrayBox(values)
+            return Request(runtime: runtime, persistent: .send(self, box.bytes, box, destination: destination, tag: tag, mode.engineMode))
+        }
     }
 
     /// The send modes, for persistent sends.

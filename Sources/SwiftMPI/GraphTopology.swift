@@ -30,22 +30,24 @@ extension Communicator {
     /// not used. `reorder` is accepted and ignored: ranks keep their numbers.
     public func distGraphCreateAdjacent(
         sources: [Int], destinations: [Int], weights: (sources: [Int], destinations: [Int])? = nil, reorder: Bool = false
-    ) throws -> Communicator {
-        let call: StaticString = "distGraphCreateAdjacent"
-        try checkNeighbors(sources, call)
-        try checkNeighbors(destinations, call)
-        if let weights {
-            guard weights.sources.count == sources.count, weights.destinations.count == destinations.count else {
-                throw MPIError(
-                    .invalidArgument,
-                    "\(call): \(weights.sources.count) and \(weights.destinations.count) weights for \(sources.count) sources and \(destinations.count) destinations"
-                )
+    ) throws(MPIError) -> Communicator {
+        try typedErrors {
+            let call: StaticString = "distGraphCreateAdjacent"
+            try checkNeighbors(sources, call)
+            try checkNeighbors(destinations, call)
+            if let weights {
+                guard weights.sources.count == sources.count, weights.destinations.count == destinations.count else {
+                    throw MPIError(
+                        .invalidArgument,
+                        "\(call): \(weights.sources.count) and \(weights.destinations.count) weights for \(sources.count) sources and \(destinations.count) destinations"
+                    )
+                }
             }
+            let graph = GraphTopology(
+                sources: sources, destinations: destinations, sourceWeights: weights?.sources, destinationWeights: weights?.destinations,
+                allNeighbors: nil)
+            return try withTopology(.graph(graph))
         }
-        let graph = GraphTopology(
-            sources: sources, destinations: destinations, sourceWeights: weights?.sources, destinationWeights: weights?.destinations,
-            allNeighbors: nil)
-        return try withTopology(.graph(graph))
     }
 
     /// A communicator over the same ranks whose graph has, from every rank's call together, an edge
@@ -56,47 +58,49 @@ extension Communicator {
     /// accepted and ignored.
     public func distGraphCreate(
         sources: [Int], degrees: [Int], destinations: [Int], weights: [Int]? = nil, reorder: Bool = false
-    ) throws -> Communicator {
-        let call: StaticString = "distGraphCreate"
-        guard sources.count == degrees.count, degrees.allSatisfy({ $0 >= 0 }), degrees.reduce(0, +) == destinations.count else {
-            throw MPIError(
-                .invalidArgument,
-                "\(call): \(sources.count) sources need as many non-negative degrees summing to the \(destinations.count) destinations, got \(degrees)")
-        }
-        if let weights, weights.count != destinations.count {
-            throw MPIError(.invalidArgument, "\(call): \(weights.count) weights for \(destinations.count) edges")
-        }
-        try checkNeighbors(sources, call)
-        try checkNeighbors(destinations, call)
-        // Every edge goes to both ends as (kind, peer, weight): kind 0 = an in-edge from peer, 1 = an out-edge to peer.
-        var outgoing = [[Int]](repeating: [], count: size)
-        var edge = 0
-        for (source, degree) in zip(sources, degrees) {
-            for _ in 0..<degree {
-                let destination = destinations[edge], weight = weights?[edge] ?? 1
-                outgoing[destination] += [0, source, weight]
-                outgoing[source] += [1, destination, weight]
-                edge += 1
+    ) throws(MPIError) -> Communicator {
+        try typedErrors {
+            let call: StaticString = "distGraphCreate"
+            guard sources.count == degrees.count, degrees.allSatisfy({ $0 >= 0 }), degrees.reduce(0, +) == destinations.count else {
+                throw MPIError(
+                    .invalidArgument,
+                    "\(call): \(sources.count) sources need as many non-negative degrees summing to the \(destinations.count) destinations, got \(degrees)")
             }
+            if let weights, weights.count != destinations.count {
+                throw MPIError(.invalidArgument, "\(call): \(weights.count) weights for \(destinations.count) edges")
+            }
+            try checkNeighbors(sources, call)
+            try checkNeighbors(destinations, call)
+            // Every edge goes to both ends as (kind, peer, weight): kind 0 = an in-edge from peer, 1 = an out-edge to peer.
+            var outgoing = [[Int]](repeating: [], count: size)
+            var edge = 0
+            for (source, degree) in zip(sources, degrees) {
+                for _ in 0..<degree {
+                    let destination = destinations[edge], weight = weights?[edge] ?? 1
+                    outgoing[destination] += [0, source, weight]
+                    outgoing[source] += [1, destination, weight]
+                    edge += 1
+                }
+            }
+            let counts = try alltoall(outgoing.map(\.count))
+            let records = try alltoallv(outgoing.flatMap { $0 }, sendCounts: outgoing.map(\.count), receiveCounts: counts)
+            let edges = stride(from: 0, to: records.count, by: 3).map { (kind: records[$0], peer: records[$0 + 1], weight: records[$0 + 2]) }
+                .sorted { ($0.kind, $0.peer) < ($1.kind, $1.peer) }
+            let weighted = try allreduce([weights == nil ? 0 : 1], op: .max)[0] == 1
+            let incoming = edges.filter { $0.kind == 0 }, outgoingEdges = edges.filter { $0.kind == 1 }
+            let graph = GraphTopology(
+                sources: incoming.map(\.peer), destinations: outgoingEdges.map(\.peer),
+                sourceWeights: weighted ? incoming.map(\.weight) : nil, destinationWeights: weighted ? outgoingEdges.map(\.weight) : nil,
+                allNeighbors: nil)
+            return try withTopology(.graph(graph))
         }
-        let counts = try alltoall(outgoing.map(\.count))
-        let records = try alltoallv(outgoing.flatMap { $0 }, sendCounts: outgoing.map(\.count), receiveCounts: counts)
-        let edges = stride(from: 0, to: records.count, by: 3).map { (kind: records[$0], peer: records[$0 + 1], weight: records[$0 + 2]) }
-            .sorted { ($0.kind, $0.peer) < ($1.kind, $1.peer) }
-        let weighted = try allreduce([weights == nil ? 0 : 1], op: .max)[0] == 1
-        let incoming = edges.filter { $0.kind == 0 }, outgoingEdges = edges.filter { $0.kind == 1 }
-        let graph = GraphTopology(
-            sources: incoming.map(\.peer), destinations: outgoingEdges.map(\.peer),
-            sourceWeights: weighted ? incoming.map(\.weight) : nil, destinationWeights: weighted ? outgoingEdges.map(\.weight) : nil,
-            allNeighbors: nil)
-        return try withTopology(.graph(graph))
     }
 
     /// A communicator over the first `index.count` ranks with the graph every rank passes whole
     /// (MPI_Graph_create): rank i's neighbours are `edges[index[i - 1]..<index[i]]` (from 0 for rank
     /// 0); nil on the ranks left out. Collective. In neighbourhood collectives each rank receives
     /// from and sends to its neighbours, in that order. `reorder` is accepted and ignored.
-    public func graphCreate(index: [Int], edges: [Int], reorder: Bool = false) throws -> Communicator? {
+    public func graphCreate(index: [Int], edges: [Int], reorder: Bool = false) throws(MPIError) -> Communicator? {
         let call: StaticString = "graphCreate"
         let nodes = index.count
         guard nodes <= size, zip(index, [0] + index).allSatisfy({ $0 >= $1 }), index.last ?? 0 == edges.count else {
@@ -121,14 +125,14 @@ extension Communicator {
 
     /// This rank's in-edges and out-edges, with their weights when the graph has them
     /// (MPI_Dist_graph_neighbors); also for a graph made by `graphCreate`.
-    public func distGraphNeighbors() throws -> (sources: [Int], destinations: [Int], sourceWeights: [Int]?, destinationWeights: [Int]?) {
+    public func distGraphNeighbors() throws(MPIError) -> (sources: [Int], destinations: [Int], sourceWeights: [Int]?, destinationWeights: [Int]?) {
         guard let graph = state.graph else { throw MPIError(.invalidArgument, "distGraphNeighbors: the communicator has no graph topology") }
         return (graph.sources, graph.destinations, graph.sourceWeights, graph.destinationWeights)
     }
 
     /// The neighbours of `rank` (default: this rank) in a graph made by `graphCreate`
     /// (MPI_Graph_neighbors).
-    public func graphNeighbors(of rank: Int? = nil) throws -> [Int] {
+    public func graphNeighbors(of rank: Int? = nil) throws(MPIError) -> [Int] {
         guard let all = state.graph?.allNeighbors else { throw MPIError(.invalidArgument, "graphNeighbors: the communicator has no graphCreate topology") }
         let rank = rank ?? self.rank
         guard rank >= 0 && rank < all.count else { throw MPIError(.invalidRank, "graphNeighbors: rank \(rank) is outside 0..<\(all.count)") }

@@ -24,29 +24,33 @@ public enum MPI {
     /// Gives buffered sends (`bsend`, `ibsend`) `bytes` of buffer space (MPI_Buffer_attach). Each
     /// buffered message takes its size rounded up to 64 bytes plus ``bufferedSendOverhead``.
     /// Throws `.invalidArgument` when a buffer is already attached or `bytes` is negative.
-    public static func attachBuffer(bytes: Int) throws {
-        let runtime = try Runtime.running("MPI.attachBuffer(bytes:)")
-        try runtime.withEngine("MPI.attachBuffer(bytes:)") { engine in
-            guard bytes >= 0 else { throw MPIError(.invalidArgument, "MPI.attachBuffer(bytes: \(bytes)): negative size") }
-            guard engine.bufferedArea == nil else {
-                throw MPIError(.invalidArgument, "MPI.attachBuffer(bytes: \(bytes)): a buffer is already attached; detach it first")
+    public static func attachBuffer(bytes: Int) throws(MPIError) {
+        try typedErrors {
+            let runtime = try Runtime.running("MPI.attachBuffer(bytes:)")
+            try runtime.withEngine("MPI.attachBuffer(bytes:)") { engine in
+                guard bytes >= 0 else { throw MPIError(.invalidArgument, "MPI.attachBuffer(bytes: \(bytes)): negative size") }
+                guard engine.bufferedArea == nil else {
+                    throw MPIError(.invalidArgument, "MPI.attachBuffer(bytes: \(bytes)): a buffer is already attached; detach it first")
+                }
+                engine.bufferedArea = BufferedSendArea(bytes: bytes)
             }
-            engine.bufferedArea = BufferedSendArea(bytes: bytes)
         }
     }
 
     /// Waits until every buffered message has been delivered, then releases the buffer
     /// (MPI_Buffer_detach) and returns its size. Throws `.invalidArgument` when none is attached.
     @discardableResult
-    public static func detachBuffer() throws -> Int {
-        let runtime = try Runtime.running("MPI.detachBuffer()")
-        let capacity = try runtime.withEngine("MPI.detachBuffer()") { engine in
-            guard let area = engine.bufferedArea else { throw MPIError(.invalidArgument, "MPI.detachBuffer(): no buffer is attached") }
-            return area.capacity
+    public static func detachBuffer() throws(MPIError) -> Int {
+        try typedErrors {
+            let runtime = try Runtime.running("MPI.detachBuffer()")
+            let capacity = try runtime.withEngine("MPI.detachBuffer()") { engine in
+                guard let area = engine.bufferedArea else { throw MPIError(.invalidArgument, "MPI.detachBuffer(): no buffer is attached") }
+                return area.capacity
+            }
+            try runtime.wait("MPI.detachBuffer()") { $0.bufferedArea?.isIdle ?? true }
+            try runtime.withEngine("MPI.detachBuffer()") { $0.bufferedArea = nil }
+            return capacity
         }
-        try runtime.wait("MPI.detachBuffer()") { $0.bufferedArea?.isIdle ?? true }
-        try runtime.withEngine("MPI.detachBuffer()") { $0.bufferedArea = nil }
-        return capacity
     }
 
     /// Leaves the job. A barrier: no rank returns from it while another may still send to it.

@@ -143,12 +143,14 @@ public final class Request: @unchecked Sendable {
     /// names the destination, tag and byte count. An inactive persistent request returns an empty
     /// status at once. Throws the operation's error (for example `.truncate`).
     @discardableResult
-    public func wait() throws -> Status {
-        if !isSettled {
-            try withRuntime { try $0.wait("Request.wait()") { self.settle($0) } }
+    public func wait() throws(MPIError) -> Status {
+        try typedErrors {
+            if !isSettled {
+                try withRuntime { try $0.wait("Request.wait()") { self.settle($0) } }
+            }
+            reported = true
+            return try result()
         }
-        reported = true
-        return try result()
     }
 
     /// ``wait()`` on behalf of a blocking call (a collective): hang reports and errors name `call`
@@ -162,18 +164,20 @@ public final class Request: @unchecked Sendable {
     }
 
     /// Progresses once and returns the status if the operation has completed, else nil (MPI_Test).
-    public func test() throws -> Status? {
-        if !isSettled {
-            let done = try withRuntime {
-                try $0.withEngine("Request.test()") { engine in
-                    engine.progress()
-                    return self.settle(engine)
+    public func test() throws(MPIError) -> Status? {
+        try typedErrors {
+            if !isSettled {
+                let done = try withRuntime {
+                    try $0.withEngine("Request.test()") { engine in
+                        engine.progress()
+                        return self.settle(engine)
+                    }
                 }
+                if !done { return nil }
             }
-            if !done { return nil }
+            reported = true
+            return try result()
         }
-        reported = true
-        return try result()
     }
 
     /// Cancels a receive that has not matched yet: it completes with `status.isCancelled` set
@@ -196,136 +200,150 @@ public final class Request: @unchecked Sendable {
 
     /// Starts a persistent request again (MPI_Start). Throws `.invalidArgument` for a request that is
     /// not persistent or still active: started, and not yet completed by a wait or a test.
-    public func start() throws {
-        guard let persistent else { throw MPIError(.invalidArgument, "Request.start(): not a persistent request") }
-        switch phase {
-        case .send, .receive, .schedule: throw MPIError(.invalidArgument, "Request.start(): the request is still active")
-        case .complete, .failed:
-            // MPI: a started request stays active until a wait or test returns its result.
-            guard reported else {
-                throw MPIError(.invalidArgument, "Request.start(): the request is still active (its last start was not waited on or tested)")
+    public func start() throws(MPIError) {
+        try typedErrors {
+            guard let persistent else { throw MPIError(.invalidArgument, "Request.start(): not a persistent request") }
+            switch phase {
+            case .send, .receive, .schedule: throw MPIError(.invalidArgument, "Request.start(): the request is still active")
+            case .complete, .failed:
+                // MPI: a started request stays active until a wait or test returns its result.
+                guard reported else {
+                    throw MPIError(.invalidArgument, "Request.start(): the request is still active (its last start was not waited on or tested)")
+                }
+            case .inactive: break
             }
-        case .inactive: break
+            let started: Request
+            switch persistent {
+            case .send(let communicator, let bytes, let keepAlive, let destination, let tag, let mode):
+                started = try communicator.startSend(bytes, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, "Request.start()")
+            case .receive(let communicator, let buffer, let source, let tag):
+                started = try communicator.startReceive(buffer, keepAlive: nil, from: source, tag: tag, "Request.start()")
+            case .typedSend(let communicator, let bytes, let count, let type, let keepAlive, let destination, let tag, let mode):
+                started = try communicator.startSend(
+                    bytes, count: count, datatype: type, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, "Request.start()")
+            case .typedReceive(let communicator, let buffer, let count, let type, let source, let tag):
+                started = try communicator.startReceive(buffer, count: count, datatype: type, keepAlive: nil, from: source, tag: tag, "Request.start()")
+            case .collective(let startCollective):
+                started = try startCollective()
+            }
+            // Take over the started request's state (it came from the pool and goes back to it empty).
+            phase = started.phase
+            status = started.status
+            error = started.error
+            swap(&sendOperation, &started.sendOperation)
+            swap(&receiveOperation, &started.receiveOperation)
+            swap(&schedule, &started.schedule)
+            started.phase = .complete
+            started.error = nil
+            reported = false
         }
-        let started: Request
-        switch persistent {
-        case .send(let communicator, let bytes, let keepAlive, let destination, let tag, let mode):
-            started = try communicator.startSend(bytes, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, "Request.start()")
-        case .receive(let communicator, let buffer, let source, let tag):
-            started = try communicator.startReceive(buffer, keepAlive: nil, from: source, tag: tag, "Request.start()")
-        case .typedSend(let communicator, let bytes, let count, let type, let keepAlive, let destination, let tag, let mode):
-            started = try communicator.startSend(
-                bytes, count: count, datatype: type, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, "Request.start()")
-        case .typedReceive(let communicator, let buffer, let count, let type, let source, let tag):
-            started = try communicator.startReceive(buffer, count: count, datatype: type, keepAlive: nil, from: source, tag: tag, "Request.start()")
-        case .collective(let startCollective):
-            started = try startCollective()
-        }
-        // Take over the started request's state (it came from the pool and goes back to it empty).
-        phase = started.phase
-        status = started.status
-        error = started.error
-        swap(&sendOperation, &started.sendOperation)
-        swap(&receiveOperation, &started.receiveOperation)
-        swap(&schedule, &started.schedule)
-        started.phase = .complete
-        started.error = nil
-        reported = false
     }
 
     /// Starts every request (MPI_Startall).
-    public static func startAll(_ requests: [Request]) throws {
+    public static func startAll(_ requests: [Request]) throws(MPIError) {
         for request in requests { try request.start() }
     }
 
     /// Waits for every request; returns their statuses in order (MPI_Waitall). If some failed, all
     /// are still completed first, then the first error is thrown.
     @discardableResult
-    public static func waitAll(_ requests: [Request]) throws -> [Status] {
-        var statuses: [Status] = []
-        statuses.reserveCapacity(requests.count)
-        var firstError: Error?
-        for index in requests.indices {
-            do {
-                // Borrowed from the array, which keeps every request alive: no retain and release per
-                // request. `_withUnsafeGuaranteedRef` is the one underscored API SwiftMPI uses, here and
-                // in `withRuntime`: Swift 6.3 has no public way to call a method on a reference the
-                // caller guarantees alive without a retain, and that retain and release cost 15–25 % of
-                // the 8-byte message rate (measured 2026-12-02: ~10 M/s instead of ~13 M/s in
-                // interleaved runs; `unowned(unsafe)` locals and `withExtendedLifetime` kept the retain).
-                statuses.append(
-                    try requests.withUnsafeBufferPointer { buffer in
-                        try Unmanaged<Request>.fromOpaque(UnsafeRawPointer(buffer.baseAddress! + index).load(as: UnsafeRawPointer.self))
-                            ._withUnsafeGuaranteedRef { try $0.wait() }
-                    })
-            } catch {
-                firstError = firstError ?? error
-                statuses.append(.empty)
+    public static func waitAll(_ requests: [Request]) throws(MPIError) -> [Status] {
+        try typedErrors {
+            var statuses: [Status] = []
+            statuses.reserveCapacity(requests.count)
+            var firstError: Error?
+            for index in requests.indices {
+                do {
+                    // Borrowed from the array, which keeps every request alive: no retain and release per
+                    // request. `_withUnsafeGuaranteedRef` is the one underscored API SwiftMPI uses, here and
+                    // in `withRuntime`: Swift 6.3 has no public way to call a method on a reference the
+                    // caller guarantees alive without a retain, and that retain and release cost 15–25 % of
+                    // the 8-byte message rate (measured 2026-12-02: ~10 M/s instead of ~13 M/s in
+                    // interleaved runs; `unowned(unsafe)` locals and `withExtendedLifetime` kept the retain).
+                    statuses.append(
+                        try requests.withUnsafeBufferPointer { buffer in
+                            try Unmanaged<Request>.fromOpaque(UnsafeRawPointer(buffer.baseAddress! + index).load(as: UnsafeRawPointer.self))
+                                ._withUnsafeGuaranteedRef { try $0.wait() }
+                        })
+                } catch {
+                    firstError = firstError ?? error
+                    statuses.append(.empty)
+                }
             }
+            if let firstError { throw firstError }
+            return statuses
         }
-        if let firstError { throw firstError }
-        return statuses
     }
 
     /// Waits until one request completes and returns its index and status (MPI_Waitany). Requests
     /// already reported by an earlier wait or test are skipped; throws `.invalidArgument` if none is left.
-    public static func waitAny(_ requests: [Request]) throws -> (index: Int, status: Status) {
-        let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
-        guard !candidates.isEmpty else {
-            throw MPIError(.invalidArgument, "Request.waitAny(_:): no active request among \(requests.count)")
-        }
-        var found = candidates[0]
-        if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
-            try runtime.wait("Request.waitAny(_:)") { engine in
-                guard let index = candidates.first(where: { requests[$0].settle(engine) }) else { return false }
-                found = index
-                return true
+    public static func waitAny(_ requests: [Request]) throws(MPIError) -> (index: Int, status: Status) {
+        try typedErrors {
+            let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
+            guard !candidates.isEmpty else {
+                throw MPIError(.invalidArgument, "Request.waitAny(_:): no active request among \(requests.count)")
             }
+            var found = candidates[0]
+            if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
+                try runtime.wait("Request.waitAny(_:)") { engine in
+                    guard let index = candidates.first(where: { requests[$0].settle(engine) }) else { return false }
+                    found = index
+                    return true
+                }
+            }
+            return (found, try requests[found].wait())
         }
-        return (found, try requests[found].wait())
     }
 
     /// Progresses once and returns the index and status of a completed request, or nil (MPI_Testany).
-    public static func testAny(_ requests: [Request]) throws -> (index: Int, status: Status)? {
-        let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
-        guard !candidates.isEmpty else { return nil }
-        if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
-            try runtime.withEngine("Request.testAny(_:)") { $0.progress() }
+    public static func testAny(_ requests: [Request]) throws(MPIError) -> (index: Int, status: Status)? {
+        try typedErrors {
+            let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
+            guard !candidates.isEmpty else { return nil }
+            if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
+                try runtime.withEngine("Request.testAny(_:)") { $0.progress() }
+            }
+            guard let index = candidates.first(where: { requests[$0].settleLocked() }) else { return nil }
+            return (index, try requests[index].wait())
         }
-        guard let index = candidates.first(where: { requests[$0].settleLocked() }) else { return nil }
-        return (index, try requests[index].wait())
     }
 
     /// Progresses once and returns all statuses if every request has completed, else nil (MPI_Testall).
-    public static func testAll(_ requests: [Request]) throws -> [Status]? {
-        if let runtime = requests.lazy.compactMap(\.runtime).first {
-            try runtime.withEngine("Request.testAll(_:)") { $0.progress() }
+    public static func testAll(_ requests: [Request]) throws(MPIError) -> [Status]? {
+        try typedErrors {
+            if let runtime = requests.lazy.compactMap(\.runtime).first {
+                try runtime.withEngine("Request.testAll(_:)") { $0.progress() }
+            }
+            guard requests.allSatisfy({ $0.settleLocked() }) else { return nil }
+            return try waitAll(requests)
         }
-        guard requests.allSatisfy({ $0.settleLocked() }) else { return nil }
-        return try waitAll(requests)
     }
 
     /// Waits until at least one request completes; returns every completed one not reported before
     /// (MPI_Waitsome). Returns an empty array when no active request is left.
-    public static func waitSome(_ requests: [Request]) throws -> [(index: Int, status: Status)] {
-        let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
-        guard !candidates.isEmpty else { return [] }
-        if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
-            try runtime.wait("Request.waitSome(_:)") { engine in candidates.contains { requests[$0].settle(engine) } }
+    public static func waitSome(_ requests: [Request]) throws(MPIError) -> [(index: Int, status: Status)] {
+        try typedErrors {
+            let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
+            guard !candidates.isEmpty else { return [] }
+            if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
+                try runtime.wait("Request.waitSome(_:)") { engine in candidates.contains { requests[$0].settle(engine) } }
+            }
+            return try candidates.filter { requests[$0].settleLocked() }.map { ($0, try requests[$0].wait()) }
         }
-        return try candidates.filter { requests[$0].settleLocked() }.map { ($0, try requests[$0].wait()) }
     }
 
     /// Every request that has completed and was not reported before, without blocking
     /// (MPI_Testsome): an empty array when none has completed yet, nil when no active request is left
     /// (MPI's `MPI_UNDEFINED` count), so `while let done = try Request.testSome(requests)` ends.
-    public static func testSome(_ requests: [Request]) throws -> [(index: Int, status: Status)]? {
-        let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
-        guard !candidates.isEmpty else { return nil }
-        if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
-            try runtime.withEngine("Request.testSome(_:)") { $0.progress() }
+    public static func testSome(_ requests: [Request]) throws(MPIError) -> [(index: Int, status: Status)]? {
+        try typedErrors {
+            let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
+            guard !candidates.isEmpty else { return nil }
+            if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
+                try runtime.withEngine("Request.testSome(_:)") { $0.progress() }
+            }
+            return try candidates.filter { requests[$0].settleLocked() }.map { ($0, try requests[$0].wait()) }
         }
-        return try candidates.filter { requests[$0].settleLocked() }.map { ($0, try requests[$0].wait()) }
     }
 
     /// The status once the request completes, awaited without blocking the thread.

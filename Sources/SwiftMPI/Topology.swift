@@ -36,7 +36,7 @@ extension MPI {
     /// Balanced dimensions for `nodes` processes in `dimensions` dimensions (MPI_Dims_create): entries
     /// of `fixed` that are nonzero are kept; the rest are filled as evenly as possible, largest first.
     /// Throws `.invalidArgument` when the fixed entries do not divide `nodes`.
-    public static func dimsCreate(nodes: Int, dimensions: Int, fixed: [Int]? = nil) throws -> [Int] {
+    public static func dimsCreate(nodes: Int, dimensions: Int, fixed: [Int]? = nil) throws(MPIError) -> [Int] {
         var result = fixed ?? [Int](repeating: 0, count: dimensions)
         guard result.count == dimensions, nodes > 0 else {
             throw MPIError(.invalidArgument, "dimsCreate: \(dimensions) dimensions with \(result.count) given, \(nodes) nodes")
@@ -68,7 +68,7 @@ extension Communicator {
     /// A communicator with a Cartesian topology over the first `dims.reduce(1, *)` ranks
     /// (MPI_Cart_create); nil on the ranks left out. Collective. `reorder` is accepted and ignored
     /// (ranks keep their order).
-    public func cartCreate(dims: [Int], periods: [Bool], reorder: Bool = false) throws -> Communicator? {
+    public func cartCreate(dims: [Int], periods: [Bool], reorder: Bool = false) throws(MPIError) -> Communicator? {
         guard dims.count == periods.count, dims.allSatisfy({ $0 > 0 }) else {
             throw MPIError(.invalidArgument, "cartCreate: dims \(dims) and periods \(periods) must match and be positive")
         }
@@ -85,14 +85,14 @@ extension Communicator {
     public var topology: CartesianTopology? { state.topology }
 
     /// This rank's coordinates (or another rank's) in the Cartesian topology (MPI_Cart_coords).
-    public func cartCoords(_ rank: Int? = nil) throws -> [Int] {
+    public func cartCoords(_ rank: Int? = nil) throws(MPIError) -> [Int] {
         guard let topology = state.topology else { throw MPIError(.invalidArgument, "cartCoords: the communicator has no Cartesian topology") }
         return topology.coordinates(of: rank ?? self.rank)
     }
 
     /// The ranks `displacement` steps down and up along `dimension` (MPI_Cart_shift): `MPI.procNull`
     /// past a non-periodic edge, so halo exchanges need no special cases.
-    public func cartShift(dimension: Int, displacement: Int) throws -> (source: Int, destination: Int) {
+    public func cartShift(dimension: Int, displacement: Int) throws(MPIError) -> (source: Int, destination: Int) {
         guard let topology = state.topology, dimension >= 0, dimension < topology.dimensions.count else {
             throw MPIError(.invalidArgument, "cartShift: no dimension \(dimension) in this communicator's topology")
         }
@@ -107,7 +107,7 @@ extension Communicator {
 
     /// The rank at `coordinates` (MPI_Cart_rank): periodic dimensions wrap; a coordinate outside a
     /// non-periodic dimension throws `.invalidRank`.
-    public func cartRank(_ coordinates: [Int]) throws -> Int {
+    public func cartRank(_ coordinates: [Int]) throws(MPIError) -> Int {
         guard let topology = state.topology else { throw MPIError(.invalidArgument, "cartRank: the communicator has no Cartesian topology") }
         guard coordinates.count == topology.dimensions.count else {
             throw MPIError(.invalidArgument, "cartRank: \(coordinates.count) coordinates for \(topology.dimensions.count) dimensions")
@@ -122,7 +122,7 @@ extension Communicator {
     /// per combination of the dropped coordinates, e.g. `keep: [false, true]` gives each row of a 2-D
     /// grid; ranks are ordered as in the grid. Keeping no dimension gives each rank a communicator of
     /// its own (a 0-dimensional grid). Collective.
-    public func cartSub(keep: [Bool]) throws -> Communicator {
+    public func cartSub(keep: [Bool]) throws(MPIError) -> Communicator {
         guard let topology = state.topology else { throw MPIError(.invalidArgument, "cartSub: the communicator has no Cartesian topology") }
         guard keep.count == topology.dimensions.count else {
             throw MPIError(.invalidArgument, "cartSub: keep has \(keep.count) entries for \(topology.dimensions.count) dimensions")
@@ -141,7 +141,7 @@ extension Communicator {
     /// The rank this process would have in `cartCreate(dims:periods:)` (MPI_Cart_map), or nil if it
     /// would be left out. SwiftMPI does not renumber ranks for a topology, so this is the rank itself
     /// when it is below the grid's size. Local.
-    public func cartMap(dims: [Int], periods: [Bool]) throws -> Int? {
+    public func cartMap(dims: [Int], periods: [Bool]) throws(MPIError) -> Int? {
         guard dims.count == periods.count, dims.allSatisfy({ $0 > 0 }), dims.reduce(1, *) <= size else {
             throw MPIError(.invalidArgument, "cartMap: dims \(dims) and periods \(periods) must match, be positive, and fit the \(size) ranks")
         }

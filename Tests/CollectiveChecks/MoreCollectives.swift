@@ -13,7 +13,7 @@ func checkMoreCollectives(_ world: Communicator) throws {
     do {
         _ = try world.reduceScatterBlock([Int](repeating: 1, count: n + 1), op: .sum)
         require(n == 1, "reduceScatterBlock of \(n + 1) elements over \(n) ranks accepted")
-    } catch let error as MPIError {
+    } catch let error {
         require(error.code == .invalidCount, "reduceScatterBlock count: \(error)")
     }
 
@@ -76,7 +76,7 @@ func checkPersistentCollectives(_ world: Communicator) throws {
         try allreduce.start()
         try allreduce.start()
         require(false, "an active persistent collective started again")
-    } catch let error as MPIError {
+    } catch let error {
         require(error.code == .invalidArgument, "starting an active persistent collective: \(error)")
     }
     try allreduce.wait()

@@ -131,7 +131,7 @@ func checkReduceLocal() throws {
     do {
         try MPI.reduceLocal([1], into: &values, op: .sum)
         require(false, "reduceLocal with 1 input element for 3 accepted")
-    } catch let error as MPIError {
+    } catch let error {
         require(error.code == .invalidCount, "reduceLocal counts: \(error)")
     }
 }

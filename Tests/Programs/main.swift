@@ -177,7 +177,7 @@ case "peer-dies", "peer-dies-split":
             let dyingRank = mode == "peer-dies" ? 1 : 0  // world rank 1, numbered in `comm` (2 ranks)
             try comm.recv(into: &buffer, from: dyingRank, tag: 5)
             print("rank 0: recv returned without error")
-        } catch let error as MPIError {
+        } catch {
             print("rank 0 got \(error.code): \(error.message)")
         }
         fflush(nil)
@@ -226,7 +226,7 @@ case "peer-dies-mid-message":
         do {
             let status = try world.recv(into: &buffer, from: 1, tag: 6)
             print("rank 0: recv returned \(status.byteCount) bytes without error")
-        } catch let error as MPIError {
+        } catch {
             print("rank 0 got \(error.code): \(error.message)")
         }
         fflush(nil)
@@ -251,7 +251,7 @@ case "offer-then-peer-dies":
             do {
                 if tag == 99 { _ = try world.recv(into: &small, from: 1, tag: tag) } else { _ = try world.recv(into: &large, from: 1, tag: tag) }
                 print("rank 0 \(label) receive returned without error")
-            } catch let error as MPIError {
+            } catch {
                 print("rank 0 \(label) receive got \(error.code): \(error.message)")
             }
             fflush(nil)
@@ -284,7 +284,7 @@ case "verbs-link-down":
         do {
             let status = try world.recv(into: &buffer, from: 1, tag: 6)
             print("rank 0: recv returned \(status.byteCount) bytes without error")
-        } catch let error as MPIError {
+        } catch {
             print("rank 0 got \(error.code) after \(Int((MPI.wtime() - start) * 1000)) ms: \(error.message)")
         }
         fflush(nil)

@@ -9,17 +9,19 @@
 extension Communicator {
     /// Receives up to `count` elements of `T` into a new array (MPI_Recv); returns them, as many
     /// as arrived, with the status.
-    public func recv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) throws -> ([T], Status) {
+    public func recv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) throws(MPIError) -> ([T], Status) {
         try irecv(count: count, of: type, from: source, tag: tag).wait()
     }
 
     /// Starts a receive of up to `count` elements of `T` into memory the request owns (MPI_Irecv);
     /// the elements come back from the request's `wait()` or `value`. Safe to drop unfinished.
-    public func irecv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) throws -> ReceiveRequest<T> {
-        guard count >= 0 else { throw MPIError(.invalidCount, "irecv(count: \(count)): negative count") }
-        let storage = OwnedBuffer<T>(count: count)
-        let request = try startReceive(UnsafeMutableRawBufferPointer(storage.buffer), keepAlive: storage, from: source, tag: tag, "irecv")
-        return ReceiveRequest(request: request, storage: storage)
+    public func irecv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) throws(MPIError) -> ReceiveRequest<T> {
+        try typedErrors {
+            guard count >= 0 else { throw MPIError(.invalidCount, "irecv(count: \(count)): negative count") }
+            let storage = OwnedBuffer<T>(count: count)
+            let request = try startReceive(UnsafeMutableRawBufferPointer(storage.buffer), keepAlive: storage, from: source, tag: tag, "irecv")
+            return ReceiveRequest(request: request, storage: storage)
+        }
     }
 
     /// Receives up to `count` elements of `T`, awaited (``recv(count:of:from:tag:)``).

@@ -17,13 +17,13 @@ public struct ReceiveRequest<Element: BitwiseCopyable>: Sendable {
 
     /// Waits for the message and returns its elements and status (MPI_Wait). Throws the
     /// receive's error (`.truncate` for a message longer than `count` elements).
-    public func wait() throws -> ([Element], Status) {
+    public func wait() throws(MPIError) -> ([Element], Status) {
         let status = try request.wait()
         return (storage.elements(status), status)
     }
 
     /// The elements and status if the message has arrived, else nil (MPI_Test).
-    public func test() throws -> ([Element], Status)? {
+    public func test() throws(MPIError) -> ([Element], Status)? {
         guard let status = try request.test() else { return nil }
         return (storage.elements(status), status)
     }

@@ -8,13 +8,17 @@
 /// the shapes (the point-to-point calls move non-contiguous data without it).
 extension Communicator {
     /// Broadcasts `count` instances of `datatype` in `buffer` from `root` (MPI_Bcast with a datatype).
-    public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], count: Int, datatype: Datatype, root: Int) throws {
-        try buffer.withUnsafeMutableBytes { try bcast($0, count: count, datatype: datatype, root: root) }
+    public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], count: Int, datatype: Datatype, root: Int) throws(MPIError) {
+        try typedErrors {
+            try buffer.withUnsafeMutableBytes { try bcast($0, count: count, datatype: datatype, root: root) }
+        }
     }
 
     /// Broadcasts into a slice (`&grid[k...]`); the slice's start is the origin.
-    public func bcast<T: BitwiseCopyable>(_ buffer: inout ArraySlice<T>, count: Int, datatype: Datatype, root: Int) throws {
-        try buffer.withUnsafeMutableBytes { try bcast($0, count: count, datatype: datatype, root: root) }
+    public func bcast<T: BitwiseCopyable>(_ buffer: inout ArraySlice<T>, count: Int, datatype: Datatype, root: Int) throws(MPIError) {
+        try typedErrors {
+            try buffer.withUnsafeMutableBytes { try bcast($0, count: count, datatype: datatype, root: root) }
+        }
     }
 
     private func bcast(_ bytes: UnsafeMutableRawBufferPointer, count: Int, datatype: Datatype, root: Int) throws {
@@ -30,13 +34,15 @@ extension Communicator {
     /// at the root only.
     public func gather<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype, root: Int
-    ) throws {
-        try checkRoot(root, "gather")
-        let mine = try values.withUnsafeBytes { try TypedRegion(datatype, count: count, in: .init(mutating: $0), "gather").packed() }
-        let received = try gather(mine, root: root)
-        guard let received else { return }
-        try buffer.withUnsafeMutableBytes { bytes in
-            try unpack(received, into: TypedRegion(receiveType, count: try instances(receiveCount, "gather"), in: bytes, "gather"), "gather")
+    ) throws(MPIError) {
+        try typedErrors {
+            try checkRoot(root, "gather")
+            let mine = try values.withUnsafeBytes { try TypedRegion(datatype, count: count, in: .init(mutating: $0), "gather").packed() }
+            let received = try gather(mine, root: root)
+            guard let received else { return }
+            try buffer.withUnsafeMutableBytes { bytes in
+                try unpack(received, into: TypedRegion(receiveType, count: try instances(receiveCount, "gather"), in: bytes, "gather"), "gather")
+            }
         }
     }
 
@@ -45,15 +51,17 @@ extension Communicator {
     /// read at the root only.
     public func scatter<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype, root: Int
-    ) throws {
-        try checkRoot(root, "scatter")
-        let all =
-            rank == root
-            ? try values.withUnsafeBytes { try TypedRegion(datatype, count: try instances(count, "scatter"), in: .init(mutating: $0), "scatter").packed() }
-            : []
-        let part = try scatter(all, root: root)
-        try buffer.withUnsafeMutableBytes { bytes in
-            try unpack(part, into: TypedRegion(receiveType, count: receiveCount, in: bytes, "scatter"), "scatter")
+    ) throws(MPIError) {
+        try typedErrors {
+            try checkRoot(root, "scatter")
+            let all =
+                rank == root
+                ? try values.withUnsafeBytes { try TypedRegion(datatype, count: try instances(count, "scatter"), in: .init(mutating: $0), "scatter").packed() }
+                : []
+            let part = try scatter(all, root: root)
+            try buffer.withUnsafeMutableBytes { bytes in
+                try unpack(part, into: TypedRegion(receiveType, count: receiveCount, in: bytes, "scatter"), "scatter")
+            }
         }
     }
 
@@ -61,11 +69,13 @@ extension Communicator {
     /// instances of `receiveType` per rank in rank order (MPI_Allgather).
     public func allgather<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype
-    ) throws {
-        let mine = try values.withUnsafeBytes { try TypedRegion(datatype, count: count, in: .init(mutating: $0), "allgather").packed() }
-        let received = try allgather(mine)
-        try buffer.withUnsafeMutableBytes { bytes in
-            try unpack(received, into: TypedRegion(receiveType, count: try instances(receiveCount, "allgather"), in: bytes, "allgather"), "allgather")
+    ) throws(MPIError) {
+        try typedErrors {
+            let mine = try values.withUnsafeBytes { try TypedRegion(datatype, count: count, in: .init(mutating: $0), "allgather").packed() }
+            let received = try allgather(mine)
+            try buffer.withUnsafeMutableBytes { bytes in
+                try unpack(received, into: TypedRegion(receiveType, count: try instances(receiveCount, "allgather"), in: bytes, "allgather"), "allgather")
+            }
         }
     }
 
@@ -73,13 +83,15 @@ extension Communicator {
     /// `buffer` (`receiveCount` instances of `receiveType`) comes from rank j (MPI_Alltoall).
     public func alltoall<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype
-    ) throws {
-        let all = try values.withUnsafeBytes {
-            try TypedRegion(datatype, count: try instances(count, "alltoall"), in: .init(mutating: $0), "alltoall").packed()
-        }
-        let received = try alltoall(all)
-        try buffer.withUnsafeMutableBytes { bytes in
-            try unpack(received, into: TypedRegion(receiveType, count: try instances(receiveCount, "alltoall"), in: bytes, "alltoall"), "alltoall")
+    ) throws(MPIError) {
+        try typedErrors {
+            let all = try values.withUnsafeBytes {
+                try TypedRegion(datatype, count: try instances(count, "alltoall"), in: .init(mutating: $0), "alltoall").packed()
+            }
+            let received = try alltoall(all)
+            try buffer.withUnsafeMutableBytes { bytes in
+                try unpack(received, into: TypedRegion(receiveType, count: try instances(receiveCount, "alltoall"), in: bytes, "alltoall"), "alltoall")
+            }
         }
     }
 

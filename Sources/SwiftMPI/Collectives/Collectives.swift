@@ -83,21 +83,23 @@ extension Communicator {
     // MARK: - Blocking
 
     /// Returns once every rank has entered the barrier (MPI_Barrier).
-    public func barrier() throws {
-        if let shared = state.sharedCollectiveChannel(runtime) { return try shared.barrier(runtime) }
-        try agree(.barrier, "barrier")
-        // Dissemination with blocking zero-byte messages: eager, so a send never waits for its
-        // receiver, and nothing is allocated (no schedule, no requests).
-        let (channel, tag) = nextCollective()
-        var distance = 1
-        while distance < size {
-            try channel.blockingSend(
-                UnsafeRawBufferPointer(start: nil, count: 0), to: (rank + distance) % size, tag: tag,
-                mode: .standard, "barrier")
-            _ = try channel.blockingReceive(
-                UnsafeMutableRawBufferPointer(start: nil, count: 0), from: (rank - distance + size) % size,
-                tag: tag, "barrier")
-            distance *= 2
+    public func barrier() throws(MPIError) {
+        try typedErrors {
+            if let shared = state.sharedCollectiveChannel(runtime) { return try shared.barrier(runtime) }
+            try agree(.barrier, "barrier")
+            // Dissemination with blocking zero-byte messages: eager, so a send never waits for its
+            // receiver, and nothing is allocated (no schedule, no requests).
+            let (channel, tag) = nextCollective()
+            var distance = 1
+            while distance < size {
+                try channel.blockingSend(
+                    UnsafeRawBufferPointer(start: nil, count: 0), to: (rank + distance) % size, tag: tag,
+                    mode: .standard, "barrier")
+                _ = try channel.blockingReceive(
+                    UnsafeMutableRawBufferPointer(start: nil, count: 0), from: (rank - distance + size) % size,
+                    tag: tag, "barrier")
+                distance *= 2
+            }
         }
     }
 
@@ -110,43 +112,47 @@ extension Communicator {
     static let smallAllreduceBytes = 1024
 
     /// Sends the root's `buffer` to every rank; every rank passes a buffer of the same count (MPI_Bcast).
-    public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], root: Int) throws {
-        try checkRoot(root, "bcast")
-        try buffer.withUnsafeMutableBytes { bytes in
-            if let shared = state.sharedCollectiveChannel(runtime) {
-                if try shared.bcast(bytes, root: root, runtime) { return }
-            } else {
-                try agree(.bcast, root: root, bytes: bytes.count, "bcast")
+    public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], root: Int) throws(MPIError) {
+        try typedErrors {
+            try checkRoot(root, "bcast")
+            try buffer.withUnsafeMutableBytes { bytes in
+                if let shared = state.sharedCollectiveChannel(runtime) {
+                    if try shared.bcast(bytes, root: root, runtime) { return }
+                } else {
+                    try agree(.bcast, root: root, bytes: bytes.count, "bcast")
+                }
+                try run("bcast") { scheduleBroadcast(bytes, root: root, $0) }
             }
-            try run("bcast") { scheduleBroadcast(bytes, root: root, $0) }
         }
     }
 
     /// Combines every rank's `values` element-wise with `op`; the result at `root`, nil elsewhere (MPI_Reduce).
     @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
-    public func reduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>, root: Int) throws -> [T]? {
-        try checkRoot(root, "reduce")
-        var result = values
-        try values.withUnsafeBufferPointer { input in
-            try result.withUnsafeMutableBufferPointer { output in
-                if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
-                    if try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce") { return }
-                } else {
-                    try agree(.reduce, root: root, bytes: input.count * MemoryLayout<T>.stride, "reduce")
+    public func reduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>, root: Int) throws(MPIError) -> [T]? {
+        try typedErrors {
+            try checkRoot(root, "reduce")
+            var result = values
+            try values.withUnsafeBufferPointer { input in
+                try result.withUnsafeMutableBufferPointer { output in
+                    if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
+                        if try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce") { return }
+                    } else {
+                        try agree(.reduce, root: root, bytes: input.count * MemoryLayout<T>.stride, "reduce")
+                    }
+                    try run("reduce") { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
                 }
-                try run("reduce") { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
             }
+            return rank == root ? result : nil
         }
-        return rank == root ? result : nil
     }
 
     /// In-place reduce (MPI_IN_PLACE): at `root`, `values` becomes the result; elsewhere it is unchanged.
-    public func reduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>, root: Int) throws {
+    public func reduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>, root: Int) throws(MPIError) {
         if let result = try reduce(values, op: op, root: root) { values = result }
     }
 
     /// Combines every rank's `values` element-wise; every rank gets the result (MPI_Allreduce).
-    public func allreduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws -> [T] {
+    public func allreduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws(MPIError) -> [T] {
         var result = values
         try allreduce(inPlace: &result, op: op)
         return result
@@ -154,47 +160,55 @@ extension Communicator {
 
     /// In-place allreduce (MPI_IN_PLACE).
     @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
-    public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) throws {
-        if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
-            let done = try values.withUnsafeMutableBufferPointer { buffer in
-                try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce")
+    public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) throws(MPIError) {
+        try typedErrors {
+            if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
+                let done = try values.withUnsafeMutableBufferPointer { buffer in
+                    try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce")
+                }
+                if done { return }
+            } else {
+                try agree(.allreduce, bytes: values.count * MemoryLayout<T>.stride, "allreduce")
             }
-            if done { return }
-        } else {
-            try agree(.allreduce, bytes: values.count * MemoryLayout<T>.stride, "allreduce")
-        }
-        if values.count * MemoryLayout<T>.stride <= Self.smallAllreduceBytes {
-            return try values.withUnsafeMutableBufferPointer { try smallAllreduce($0, op: op) }
-        }
-        try values.withUnsafeMutableBufferPointer { buffer in
-            try run("allreduce") { scheduleAllreduce(UnsafeBufferPointer(buffer), into: buffer, op: op, $0) }
+            if values.count * MemoryLayout<T>.stride <= Self.smallAllreduceBytes {
+                return try values.withUnsafeMutableBufferPointer { try smallAllreduce($0, op: op) }
+            }
+            try values.withUnsafeMutableBufferPointer { buffer in
+                try run("allreduce") { scheduleAllreduce(UnsafeBufferPointer(buffer), into: buffer, op: op, $0) }
+            }
         }
     }
 
     /// Every rank's `values` (the same count everywhere), concatenated in rank order at `root`; nil
     /// elsewhere (MPI_Gather).
-    public func gather<T: BitwiseCopyable>(_ values: [T], root: Int) throws -> [T]? {
-        try checkRoot(root, "gather")
-        var agreed = false
-        if let shared = state.sharedCollectiveChannel(runtime) {
-            // One channel step without count arrays: every contribution if they fit, their sizes in any case.
-            let (fits, result) = try values.withUnsafeBytes { try shared.gatherEqualParts($0, as: T.self, root: root, runtime) }
-            if fits { return result }
-            agreed = true
+    public func gather<T: BitwiseCopyable>(_ values: [T], root: Int) throws(MPIError) -> [T]? {
+        try typedErrors {
+            try checkRoot(root, "gather")
+            var agreed = false
+            if let shared = state.sharedCollectiveChannel(runtime) {
+                // One channel step without count arrays: every contribution if they fit, their sizes in any case.
+                let (fits, result) = try values.withUnsafeBytes { try shared.gatherEqualParts($0, as: T.self, root: root, runtime) }
+                if fits { return result }
+                agreed = true
+            }
+            return try gatherv(values, counts: [Int](repeating: values.count, count: size), root: root, "gather", agreed: agreed)
         }
-        return try gatherv(values, counts: [Int](repeating: values.count, count: size), root: root, "gather", agreed: agreed)
     }
 
     /// Like `gather(_:root:)` with `counts[i]` elements from rank i (used at the root) (MPI_Gatherv).
-    public func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int) throws -> [T]? {
-        try gatherv(values, counts: counts, root: root, "gatherv")
+    public func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int) throws(MPIError) -> [T]? {
+        try typedErrors {
+            try gatherv(values, counts: counts, root: root, "gatherv")
+        }
     }
 
     /// Like ``gatherv(_:counts:root:)`` with rank i's elements placed at `displacements[i]` (in
     /// elements) of the root's result, which spans the furthest block; elements no block covers are
     /// zero. Blocks must not overlap (MPI_Gatherv).
-    public func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int], root: Int) throws -> [T]? {
-        try gatherv(values, counts: counts, displacements: displacements, root: root, "gatherv")
+    public func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int], root: Int) throws(MPIError) -> [T]? {
+        try typedErrors {
+            try gatherv(values, counts: counts, displacements: displacements, root: root, "gatherv")
+        }
     }
 
     /// (`agreed`: the ranks already agreed on this gather in a channel step; go straight to messages.)
@@ -238,23 +252,25 @@ extension Communicator {
     /// `gather(_:root:)` in place (MPI_Gather with MPI_IN_PLACE at the root): at the root `buffer`
     /// holds `size` equal parts with its own already at part `root`, and receives everyone's; elsewhere
     /// `buffer` is this rank's contribution and stays as it is.
-    public func gather<T: BitwiseCopyable>(inPlace buffer: inout [T], root: Int) throws {
-        try checkRoot(root, "gather")
-        guard rank == root else {
-            _ = try gather(buffer, root: root)
-            return
+    public func gather<T: BitwiseCopyable>(inPlace buffer: inout [T], root: Int) throws(MPIError) {
+        try typedErrors {
+            try checkRoot(root, "gather")
+            guard rank == root else {
+                _ = try gather(buffer, root: root)
+                return
+            }
+            guard buffer.count % size == 0 else {
+                throw MPIError(.invalidCount, "gather: \(buffer.count) elements at the root do not divide among \(size) ranks")
+            }
+            let part = buffer.count / size
+            if let gathered = try gather(Array(buffer[(root * part)..<((root + 1) * part)]), root: root) { buffer = gathered }
         }
-        guard buffer.count % size == 0 else {
-            throw MPIError(.invalidCount, "gather: \(buffer.count) elements at the root do not divide among \(size) ranks")
-        }
-        let part = buffer.count / size
-        if let gathered = try gather(Array(buffer[(root * part)..<((root + 1) * part)]), root: root) { buffer = gathered }
     }
 
     /// `scatter(_:root:)` in place (MPI_Scatter with MPI_IN_PLACE at the root): at the root `buffer`
     /// holds every part and is left as it is (its own part stays where it is); elsewhere `buffer` is
     /// replaced by this rank's part.
-    public func scatter<T: BitwiseCopyable>(inPlace buffer: inout [T], root: Int) throws {
+    public func scatter<T: BitwiseCopyable>(inPlace buffer: inout [T], root: Int) throws(MPIError) {
         if rank == root {
             _ = try scatter(buffer, root: root)
         } else {
@@ -264,7 +280,7 @@ extension Communicator {
 
     /// `allgather(_:)` in place (MPI_Allgather with MPI_IN_PLACE): `buffer` holds `size` equal parts
     /// with this rank's own at part `rank`, and receives everyone's.
-    public func allgather<T: BitwiseCopyable>(inPlace buffer: inout [T]) throws {
+    public func allgather<T: BitwiseCopyable>(inPlace buffer: inout [T]) throws(MPIError) {
         guard buffer.count % size == 0 else {
             throw MPIError(.invalidCount, "allgather: \(buffer.count) elements do not divide among \(size) ranks")
         }
@@ -274,36 +290,42 @@ extension Communicator {
 
     /// The root's `values` dealt out in equal parts, part i to rank i (MPI_Scatter). `values` is read
     /// at the root only; its count must divide by `size`.
-    public func scatter<T: BitwiseCopyable>(_ values: [T], root: Int) throws -> [T] {
-        try checkRoot(root, "scatter")
-        var count = [values.count]
-        if let shared = state.sharedCollectiveChannel(runtime) {
-            // One channel step: the root's values if they fit (then every rank takes its part), and
-            // their count in any case.
-            let (part, total) = try values.withUnsafeBytes { try shared.scatterEqualParts(rank == root ? $0 : nil, as: T.self, root: root, runtime) }
-            if let part { return part }
-            count[0] = total
-        } else {
-            try agree(.scatter, root: root, "scatter")
-            try count.withUnsafeMutableBytes { bytes in try run("scatter") { scheduleBroadcast(bytes, root: root, $0) } }  // the count
+    public func scatter<T: BitwiseCopyable>(_ values: [T], root: Int) throws(MPIError) -> [T] {
+        try typedErrors {
+            try checkRoot(root, "scatter")
+            var count = [values.count]
+            if let shared = state.sharedCollectiveChannel(runtime) {
+                // One channel step: the root's values if they fit (then every rank takes its part), and
+                // their count in any case.
+                let (part, total) = try values.withUnsafeBytes { try shared.scatterEqualParts(rank == root ? $0 : nil, as: T.self, root: root, runtime) }
+                if let part { return part }
+                count[0] = total
+            } else {
+                try agree(.scatter, root: root, "scatter")
+                try count.withUnsafeMutableBytes { bytes in try run("scatter") { scheduleBroadcast(bytes, root: root, $0) } }  // the count
+            }
+            guard count[0] % size == 0 else {
+                throw MPIError(.invalidCount, "scatter: \(count[0]) elements at the root do not divide among \(size) ranks")
+            }
+            return try scatterv(
+                values, counts: [Int](repeating: count[0] / size, count: size), root: root, "scatter", agreed: state.sharedCollectiveChannel(runtime) != nil)
         }
-        guard count[0] % size == 0 else {
-            throw MPIError(.invalidCount, "scatter: \(count[0]) elements at the root do not divide among \(size) ranks")
-        }
-        return try scatterv(
-            values, counts: [Int](repeating: count[0] / size, count: size), root: root, "scatter", agreed: state.sharedCollectiveChannel(runtime) != nil)
     }
 
     /// The root's `values` dealt out, `counts[i]` elements to rank i (every rank passes the same
     /// counts) (MPI_Scatterv).
-    public func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int) throws -> [T] {
-        try scatterv(values, counts: counts, root: root, "scatterv")
+    public func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int) throws(MPIError) -> [T] {
+        try typedErrors {
+            try scatterv(values, counts: counts, root: root, "scatterv")
+        }
     }
 
     /// Like ``scatterv(_:counts:root:)`` with rank i's part taken from `displacements[i]` (in
     /// elements) of the root's `values` (MPI_Scatterv); parts may overlap.
-    public func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int], root: Int) throws -> [T] {
-        try scatterv(values, counts: counts, displacements: displacements, root: root, "scatterv")
+    public func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int], root: Int) throws(MPIError) -> [T] {
+        try typedErrors {
+            try scatterv(values, counts: counts, displacements: displacements, root: root, "scatterv")
+        }
     }
 
     /// (`agreed`: the ranks already agreed on this scatter in a channel step; go straight to messages.)
@@ -337,20 +359,26 @@ extension Communicator {
     }
 
     /// Every rank's `values` (the same count everywhere), concatenated in rank order (MPI_Allgather).
-    public func allgather<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
-        try allgatherv(values, counts: [Int](repeating: values.count, count: size), "allgather")
+    public func allgather<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
+        try typedErrors {
+            try allgatherv(values, counts: [Int](repeating: values.count, count: size), "allgather")
+        }
     }
 
     /// Like `allgather(_:)` with `counts[i]` elements from rank i (MPI_Allgatherv).
-    public func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int]) throws -> [T] {
-        try allgatherv(values, counts: counts, "allgatherv")
+    public func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int]) throws(MPIError) -> [T] {
+        try typedErrors {
+            try allgatherv(values, counts: counts, "allgatherv")
+        }
     }
 
     /// Like ``allgatherv(_:counts:)`` with rank i's elements placed at `displacements[i]` (in
     /// elements) of the result, which spans the furthest block; elements no block covers are zero.
     /// Blocks must not overlap (MPI_Allgatherv).
-    public func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]) throws -> [T] {
-        try allgatherv(values, counts: counts, displacements: displacements, "allgatherv")
+    public func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]) throws(MPIError) -> [T] {
+        try typedErrors {
+            try allgatherv(values, counts: counts, displacements: displacements, "allgatherv")
+        }
     }
 
     private func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]? = nil, _ call: StaticString) throws -> [T] {
@@ -367,17 +395,21 @@ extension Communicator {
 
     /// Block i of `values` goes to rank i; the result holds block j from rank j (MPI_Alltoall).
     /// `values.count` must divide by `size`.
-    public func alltoall<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
-        guard values.count % size == 0 else {
-            throw MPIError(.invalidCount, "alltoall: \(values.count) elements do not divide among \(size) ranks")
+    public func alltoall<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
+        try typedErrors {
+            guard values.count % size == 0 else {
+                throw MPIError(.invalidCount, "alltoall: \(values.count) elements do not divide among \(size) ranks")
+            }
+            let block = [Int](repeating: values.count / size, count: size)
+            return try alltoallv(values, sendCounts: block, receiveCounts: block, "alltoall")
         }
-        let block = [Int](repeating: values.count / size, count: size)
-        return try alltoallv(values, sendCounts: block, receiveCounts: block, "alltoall")
     }
 
     /// `sendCounts[i]` elements to rank i, `receiveCounts[j]` from rank j, blocks in rank order (MPI_Alltoallv).
-    public func alltoallv<T: BitwiseCopyable>(_ values: [T], sendCounts: [Int], receiveCounts: [Int]) throws -> [T] {
-        try alltoallv(values, sendCounts: sendCounts, receiveCounts: receiveCounts, "alltoallv")
+    public func alltoallv<T: BitwiseCopyable>(_ values: [T], sendCounts: [Int], receiveCounts: [Int]) throws(MPIError) -> [T] {
+        try typedErrors {
+            try alltoallv(values, sendCounts: sendCounts, receiveCounts: receiveCounts, "alltoallv")
+        }
     }
 
     /// Like ``alltoallv(_:sendCounts:receiveCounts:)`` with the block for rank i taken from
@@ -386,10 +418,12 @@ extension Communicator {
     /// zero. Received blocks must not overlap (MPI_Alltoallv).
     public func alltoallv<T: BitwiseCopyable>(
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int], recvCounts: [Int], recvDisplacements: [Int]
-    ) throws -> [T] {
-        try alltoallv(
-            values, sendCounts: sendCounts, sendDisplacements: sendDisplacements, receiveCounts: recvCounts,
-            receiveDisplacements: recvDisplacements, "alltoallv")
+    ) throws(MPIError) -> [T] {
+        try typedErrors {
+            try alltoallv(
+                values, sendCounts: sendCounts, sendDisplacements: sendDisplacements, receiveCounts: recvCounts,
+                receiveDisplacements: recvDisplacements, "alltoallv")
+        }
     }
 
     private func alltoallv<T: BitwiseCopyable>(
@@ -417,7 +451,7 @@ extension Communicator {
 
     /// Reduces every rank's `values` and deals the result out, `counts[i]` elements to rank i
     /// (MPI_Reduce_scatter).
-    public func reduceScatter<T: BitwiseCopyable>(_ values: [T], counts: [Int], op: ReduceOperation<T>) throws -> [T] {
+    public func reduceScatter<T: BitwiseCopyable>(_ values: [T], counts: [Int], op: ReduceOperation<T>) throws(MPIError) -> [T] {
         guard counts.count == size, counts.reduce(0, +) == values.count else {
             throw MPIError(.invalidCount, "reduceScatter: counts \(counts) must have \(size) entries summing to \(values.count)")
         }
@@ -427,7 +461,7 @@ extension Communicator {
 
     /// Reduces every rank's `values` and deals the result out in equal blocks, block i to rank i
     /// (MPI_Reduce_scatter_block). `values.count` must divide by `size`.
-    public func reduceScatterBlock<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws -> [T] {
+    public func reduceScatterBlock<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws(MPIError) -> [T] {
         guard values.count % size == 0 else {
             throw MPIError(.invalidCount, "reduceScatterBlock: \(values.count) elements do not divide among \(size) ranks")
         }
@@ -435,27 +469,31 @@ extension Communicator {
     }
 
     /// Inclusive prefix reduction: rank i gets op over ranks 0...i (MPI_Scan).
-    public func scan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws -> [T] {
-        var result = values
-        try agree(.scan, bytes: values.count * MemoryLayout<T>.stride, "scan")
-        try values.withUnsafeBufferPointer { input in
-            try result.withUnsafeMutableBufferPointer { output in
-                try run("scan") { scheduleScan(input, into: output, op: op, exclusive: false, $0) }
+    public func scan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws(MPIError) -> [T] {
+        try typedErrors {
+            var result = values
+            try agree(.scan, bytes: values.count * MemoryLayout<T>.stride, "scan")
+            try values.withUnsafeBufferPointer { input in
+                try result.withUnsafeMutableBufferPointer { output in
+                    try run("scan") { scheduleScan(input, into: output, op: op, exclusive: false, $0) }
+                }
             }
+            return result
         }
-        return result
     }
 
     /// Exclusive prefix reduction: rank i gets op over ranks 0..<i; nil at rank 0 (MPI_Exscan).
-    public func exscan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws -> [T]? {
-        var result = values
-        try agree(.exscan, bytes: values.count * MemoryLayout<T>.stride, "exscan")
-        try values.withUnsafeBufferPointer { input in
-            try result.withUnsafeMutableBufferPointer { output in
-                try run("exscan") { scheduleScan(input, into: output, op: op, exclusive: true, $0) }
+    public func exscan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws(MPIError) -> [T]? {
+        try typedErrors {
+            var result = values
+            try agree(.exscan, bytes: values.count * MemoryLayout<T>.stride, "exscan")
+            try values.withUnsafeBufferPointer { input in
+                try result.withUnsafeMutableBufferPointer { output in
+                    try run("exscan") { scheduleScan(input, into: output, op: op, exclusive: true, $0) }
+                }
             }
+            return rank == 0 ? nil : result
         }
-        return rank == 0 ? nil : result
     }
 
     /// Recursive doubling (with the fold for non-powers of two) over blocking eager messages: the
@@ -529,78 +567,97 @@ extension Communicator {
     // MARK: - Nonblocking
 
     /// Nonblocking barrier (MPI_Ibarrier).
-    public func ibarrier() throws -> Request { try start { scheduleBarrier($0) } }
+    public func ibarrier() throws(MPIError) -> Request { try typedErrors { try start { scheduleBarrier($0) } } }
 
     /// Nonblocking broadcast of `buffer` from `root` (MPI_Ibcast).
-    public func ibcast<T: BitwiseCopyable>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws -> Request {
-        try checkRoot(root, "ibcast")
-        return try start { scheduleBroadcast(UnsafeMutableRawBufferPointer(buffer), root: root, $0) }
+    public func ibcast<T: BitwiseCopyable>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try checkRoot(root, "ibcast")
+            return try start { scheduleBroadcast(UnsafeMutableRawBufferPointer(buffer), root: root, $0) }
+        }
     }
 
     /// Nonblocking reduce into `result` (used at the root only) (MPI_Ireduce).
     public func ireduce<T: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
         op: ReduceOperation<T>, root: Int
-    ) throws -> Request {
-        try checkRoot(root, "ireduce")
-        return try start { scheduleReduce(values, into: rank == root ? result : nil, op: op, root: root, $0) }
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            try checkRoot(root, "ireduce")
+            return try start { scheduleReduce(values, into: rank == root ? result : nil, op: op, root: root, $0) }
+        }
     }
 
     /// Nonblocking allreduce into `result` (which may be `values`' memory) (MPI_Iallreduce).
     public func iallreduce<T: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
         op: ReduceOperation<T>
-    ) throws -> Request {
-        guard result.count >= values.count else { throw MPIError(.invalidCount, "iallreduce: result buffer of \(result.count) for \(values.count) elements") }
-        return try start { scheduleAllreduce(values, into: UnsafeMutableBufferPointer(rebasing: result[0..<values.count]), op: op, $0) }
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            guard result.count >= values.count else {
+                throw MPIError(.invalidCount, "iallreduce: result buffer of \(result.count) for \(values.count) elements")
+            }
+            return try start { scheduleAllreduce(values, into: UnsafeMutableBufferPointer(rebasing: result[0..<values.count]), op: op, $0) }
+        }
     }
 
     /// Nonblocking allgather: `result` holds `size * values.count` elements (MPI_Iallgather).
-    public func iallgather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws -> Request {
-        let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "iallgather")
-        guard result.count >= values.count * size else { throw MPIError(.invalidCount, "iallgather: result buffer too small") }
-        return try start {
-            scheduleAllgather(
-                UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result),
-                counts: layout.counts, displacements: layout.displacements, $0)
+    public func iallgather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request {
+        try typedErrors {
+            let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "iallgather")
+            guard result.count >= values.count * size else { throw MPIError(.invalidCount, "iallgather: result buffer too small") }
+            return try start {
+                scheduleAllgather(
+                    UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result),
+                    counts: layout.counts, displacements: layout.displacements, $0)
+            }
         }
     }
 
     /// Nonblocking gather into `result` at the root (MPI_Igather).
-    public func igather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int) throws -> Request {
-        try checkRoot(root, "igather")
-        let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "igather")
-        if rank == root, result.count < values.count * size { throw MPIError(.invalidCount, "igather: result buffer too small") }
-        return try start {
-            scheduleGather(
-                UnsafeRawBufferPointer(values), into: rank == root ? UnsafeMutableRawBufferPointer(result) : nil,
-                counts: layout.counts, displacements: layout.displacements, root: root, $0)
+    public func igather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int) throws(MPIError) -> Request
+    {
+        try typedErrors {
+            try checkRoot(root, "igather")
+            let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "igather")
+            if rank == root, result.count < values.count * size { throw MPIError(.invalidCount, "igather: result buffer too small") }
+            return try start {
+                scheduleGather(
+                    UnsafeRawBufferPointer(values), into: rank == root ? UnsafeMutableRawBufferPointer(result) : nil,
+                    counts: layout.counts, displacements: layout.displacements, root: root, $0)
+            }
         }
     }
 
     /// Nonblocking scatter of equal parts of the root's `values` into `result` (MPI_Iscatter).
-    public func iscatter<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int) throws -> Request {
-        try checkRoot(root, "iscatter")
-        let layout = try byteLayout(T.self, counts: [Int](repeating: result.count, count: size), "iscatter")
-        if rank == root, values.count < result.count * size { throw MPIError(.invalidCount, "iscatter: the root's buffer is too small") }
-        return try start {
-            scheduleScatter(
-                rank == root ? UnsafeRawBufferPointer(values) : nil, counts: layout.counts,
-                displacements: layout.displacements, into: UnsafeMutableRawBufferPointer(result), root: root, $0)
+    public func iscatter<T: BitwiseCopyable>(
+        _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            try checkRoot(root, "iscatter")
+            let layout = try byteLayout(T.self, counts: [Int](repeating: result.count, count: size), "iscatter")
+            if rank == root, values.count < result.count * size { throw MPIError(.invalidCount, "iscatter: the root's buffer is too small") }
+            return try start {
+                scheduleScatter(
+                    rank == root ? UnsafeRawBufferPointer(values) : nil, counts: layout.counts,
+                    displacements: layout.displacements, into: UnsafeMutableRawBufferPointer(result), root: root, $0)
+            }
         }
     }
 
     /// Nonblocking alltoall: block i of `values` to rank i (MPI_Ialltoall).
-    public func ialltoall<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws -> Request {
-        guard values.count % size == 0, result.count >= values.count else {
-            throw MPIError(.invalidCount, "ialltoall: \(values.count) elements for \(size) ranks into \(result.count)")
-        }
-        let layout = try byteLayout(T.self, counts: [Int](repeating: values.count / size, count: size), "ialltoall")
-        return try start {
-            scheduleAlltoall(
-                UnsafeRawBufferPointer(values), sendCounts: layout.counts, sendDisplacements: layout.displacements,
-                into: UnsafeMutableRawBufferPointer(result), receiveCounts: layout.counts,
-                receiveDisplacements: layout.displacements, $0)
+    public func ialltoall<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request {
+        try typedErrors {
+            guard values.count % size == 0, result.count >= values.count else {
+                throw MPIError(.invalidCount, "ialltoall: \(values.count) elements for \(size) ranks into \(result.count)")
+            }
+            let layout = try byteLayout(T.self, counts: [Int](repeating: values.count / size, count: size), "ialltoall")
+            return try start {
+                scheduleAlltoall(
+                    UnsafeRawBufferPointer(values), sendCounts: layout.counts, sendDisplacements: layout.displacements,
+                    into: UnsafeMutableRawBufferPointer(result), receiveCounts: layout.counts,
+                    receiveDisplacements: layout.displacements, $0)
+            }
         }
     }
 
@@ -608,8 +665,10 @@ extension Communicator {
     public func iscan<T: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
         op: ReduceOperation<T>
-    ) throws -> Request {
-        try startScan(values, into: result, op: op, exclusive: false, "iscan")
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            try startScan(values, into: result, op: op, exclusive: false, "iscan")
+        }
     }
 
     private func startScan<T: BitwiseCopyable>(
@@ -625,8 +684,10 @@ extension Communicator {
     public func iexscan<T: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
         op: ReduceOperation<T>
-    ) throws -> Request {
-        try startScan(values, into: result, op: op, exclusive: true, "iexscan")
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            try startScan(values, into: result, op: op, exclusive: true, "iexscan")
+        }
     }
 }
 

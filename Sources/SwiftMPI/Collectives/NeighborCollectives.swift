@@ -34,72 +34,86 @@ extension Communicator {
 
     /// `values` sent to every destination neighbour; returns one block per source neighbour, in order
     /// (MPI_Neighbor_allgather).
-    public func neighborAllgather<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
-        let neighbors = try neighborhood("neighborAllgather")
-        return try neighborExchange(
-            values, sendCounts: [Int](repeating: values.count, count: neighbors.destinations.count), sendsOneBlock: true,
-            receiveCounts: [Int](repeating: values.count, count: neighbors.sources.count), neighbors, "neighborAllgather")
+    public func neighborAllgather<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
+        try typedErrors {
+            let neighbors = try neighborhood("neighborAllgather")
+            return try neighborExchange(
+                values, sendCounts: [Int](repeating: values.count, count: neighbors.destinations.count), sendsOneBlock: true,
+                receiveCounts: [Int](repeating: values.count, count: neighbors.sources.count), neighbors, "neighborAllgather")
+        }
     }
 
     /// Like ``neighborAllgather(_:)`` with `counts[i]` elements from source neighbour i
     /// (MPI_Neighbor_allgatherv).
-    public func neighborAllgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int]) throws -> [T] {
-        let neighbors = try neighborhood("neighborAllgatherv")
-        return try neighborExchange(
-            values, sendCounts: [Int](repeating: values.count, count: neighbors.destinations.count), sendsOneBlock: true,
-            receiveCounts: counts, neighbors, "neighborAllgatherv")
+    public func neighborAllgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int]) throws(MPIError) -> [T] {
+        try typedErrors {
+            let neighbors = try neighborhood("neighborAllgatherv")
+            return try neighborExchange(
+                values, sendCounts: [Int](repeating: values.count, count: neighbors.destinations.count), sendsOneBlock: true,
+                receiveCounts: counts, neighbors, "neighborAllgatherv")
+        }
     }
 
     /// Block i of `values` (equal blocks, one per destination neighbour) to destination neighbour i;
     /// returns one block of the same size per source neighbour (MPI_Neighbor_alltoall). A rank with no
     /// destinations sends nothing and receives empty blocks: use ``neighborAlltoallv(_:sendCounts:receiveCounts:)``
     /// when its sources send more.
-    public func neighborAlltoall<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
-        let neighbors = try neighborhood("neighborAlltoall")
-        let outdegree = neighbors.destinations.count
-        guard outdegree > 0 ? values.count % outdegree == 0 : values.isEmpty else {
-            throw MPIError(.invalidCount, "neighborAlltoall: \(values.count) elements do not divide among \(outdegree) destination neighbours")
+    public func neighborAlltoall<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
+        try typedErrors {
+            let neighbors = try neighborhood("neighborAlltoall")
+            let outdegree = neighbors.destinations.count
+            guard outdegree > 0 ? values.count % outdegree == 0 : values.isEmpty else {
+                throw MPIError(.invalidCount, "neighborAlltoall: \(values.count) elements do not divide among \(outdegree) destination neighbours")
+            }
+            let block = outdegree > 0 ? values.count / outdegree : 0
+            return try neighborExchange(
+                values, sendCounts: [Int](repeating: block, count: outdegree), sendsOneBlock: false,
+                receiveCounts: [Int](repeating: block, count: neighbors.sources.count), neighbors, "neighborAlltoall")
         }
-        let block = outdegree > 0 ? values.count / outdegree : 0
-        return try neighborExchange(
-            values, sendCounts: [Int](repeating: block, count: outdegree), sendsOneBlock: false,
-            receiveCounts: [Int](repeating: block, count: neighbors.sources.count), neighbors, "neighborAlltoall")
     }
 
     /// `sendCounts[i]` elements (packed in order in `values`) to destination neighbour i,
     /// `receiveCounts[j]` from source neighbour j (MPI_Neighbor_alltoallv).
-    public func neighborAlltoallv<T: BitwiseCopyable>(_ values: [T], sendCounts: [Int], receiveCounts: [Int]) throws -> [T] {
-        let neighbors = try neighborhood("neighborAlltoallv")
-        return try neighborExchange(values, sendCounts: sendCounts, sendsOneBlock: false, receiveCounts: receiveCounts, neighbors, "neighborAlltoallv")
+    public func neighborAlltoallv<T: BitwiseCopyable>(_ values: [T], sendCounts: [Int], receiveCounts: [Int]) throws(MPIError) -> [T] {
+        try typedErrors {
+            let neighbors = try neighborhood("neighborAlltoallv")
+            return try neighborExchange(values, sendCounts: sendCounts, sendsOneBlock: false, receiveCounts: receiveCounts, neighbors, "neighborAlltoallv")
+        }
     }
 
     // MARK: - Nonblocking, buffers
 
     /// Starts ``neighborAllgather(_:)`` into `result` (one block of `values.count` per source
     /// neighbour); both buffers must stay valid until the request completes (MPI_Ineighbor_allgather).
-    public func ineighborAllgather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws -> Request {
-        let call: StaticString = "ineighborAllgather"
-        let neighbors = try neighborhood(call)
-        let layout = try neighborLayout(
-            T.self, sendCounts: [Int](repeating: values.count, count: neighbors.destinations.count), sendsOneBlock: true,
-            receiveCounts: [Int](repeating: values.count, count: neighbors.sources.count), neighbors, available: (values.count, result.count), call)
-        return try start { scheduleNeighborExchange(UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result), layout, neighbors, $0) }
+    public func ineighborAllgather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request
+    {
+        try typedErrors {
+            let call: StaticString = "ineighborAllgather"
+            let neighbors = try neighborhood(call)
+            let layout = try neighborLayout(
+                T.self, sendCounts: [Int](repeating: values.count, count: neighbors.destinations.count), sendsOneBlock: true,
+                receiveCounts: [Int](repeating: values.count, count: neighbors.sources.count), neighbors, available: (values.count, result.count), call)
+            return try start { scheduleNeighborExchange(UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result), layout, neighbors, $0) }
+        }
     }
 
     /// Starts ``neighborAlltoall(_:)`` into `result`; both buffers must stay valid until the request
     /// completes (MPI_Ineighbor_alltoall).
-    public func ineighborAlltoall<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws -> Request {
-        let call: StaticString = "ineighborAlltoall"
-        let neighbors = try neighborhood(call)
-        let outdegree = neighbors.destinations.count
-        guard outdegree > 0 ? values.count % outdegree == 0 : values.isEmpty else {
-            throw MPIError(.invalidCount, "\(call): \(values.count) elements do not divide among \(outdegree) destination neighbours")
+    public func ineighborAlltoall<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request
+    {
+        try typedErrors {
+            let call: StaticString = "ineighborAlltoall"
+            let neighbors = try neighborhood(call)
+            let outdegree = neighbors.destinations.count
+            guard outdegree > 0 ? values.count % outdegree == 0 : values.isEmpty else {
+                throw MPIError(.invalidCount, "\(call): \(values.count) elements do not divide among \(outdegree) destination neighbours")
+            }
+            let block = outdegree > 0 ? values.count / outdegree : 0
+            let layout = try neighborLayout(
+                T.self, sendCounts: [Int](repeating: block, count: outdegree), sendsOneBlock: false,
+                receiveCounts: [Int](repeating: block, count: neighbors.sources.count), neighbors, available: (values.count, result.count), call)
+            return try start { scheduleNeighborExchange(UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result), layout, neighbors, $0) }
         }
-        let block = outdegree > 0 ? values.count / outdegree : 0
-        let layout = try neighborLayout(
-            T.self, sendCounts: [Int](repeating: block, count: outdegree), sendsOneBlock: false,
-            receiveCounts: [Int](repeating: block, count: neighbors.sources.count), neighbors, available: (values.count, result.count), call)
-        return try start { scheduleNeighborExchange(UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result), layout, neighbors, $0) }
     }
 
     // MARK: - Shared

@@ -15,17 +15,21 @@ extension Communicator {
     public func barrierInit() -> Request { persistent { try self.ibarrier() } }
 
     /// A persistent ``ibcast(_:root:)`` (MPI_Bcast_init).
-    public func bcastInit<T: BitwiseCopyable>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws -> Request {
-        try checkRoot(root, "bcastInit")
-        return persistent { try self.ibcast(buffer, root: root) }
+    public func bcastInit<T: BitwiseCopyable>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws(MPIError) -> Request {
+        try typedErrors {
+            try checkRoot(root, "bcastInit")
+            return persistent { try self.ibcast(buffer, root: root) }
+        }
     }
 
     /// A persistent ``ireduce(_:into:op:root:)`` (MPI_Reduce_init).
     public func reduceInit<T: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>, root: Int
-    ) throws -> Request {
-        try checkRoot(root, "reduceInit")
-        return persistent { try self.ireduce(values, into: result, op: op, root: root) }
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            try checkRoot(root, "reduceInit")
+            return persistent { try self.ireduce(values, into: result, op: op, root: root) }
+        }
     }
 
     /// A persistent ``iallreduce(_:into:op:)`` (MPI_Allreduce_init).
@@ -38,17 +42,21 @@ extension Communicator {
     /// A persistent ``igather(_:into:root:)`` (MPI_Gather_init).
     public func gatherInit<T: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int
-    ) throws -> Request {
-        try checkRoot(root, "gatherInit")
-        return persistent { try self.igather(values, into: result, root: root) }
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            try checkRoot(root, "gatherInit")
+            return persistent { try self.igather(values, into: result, root: root) }
+        }
     }
 
     /// A persistent ``iscatter(_:into:root:)`` (MPI_Scatter_init).
     public func scatterInit<T: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int
-    ) throws -> Request {
-        try checkRoot(root, "scatterInit")
-        return persistent { try self.iscatter(values, into: result, root: root) }
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            try checkRoot(root, "scatterInit")
+            return persistent { try self.iscatter(values, into: result, root: root) }
+        }
     }
 
     /// A persistent ``iallgather(_:into:)`` (MPI_Allgather_init).

@@ -169,7 +169,7 @@ extension MPI {
     /// Combines `input` into `values` element by element, `values[i] = op(input[i], values[i])`
     /// (MPI_Reduce_local), with the same vector loops the reductions use; a local call. Throws
     /// `.invalidCount` when the counts differ.
-    public static func reduceLocal<T>(_ input: [T], into values: inout [T], op: ReduceOperation<T>) throws {
+    public static func reduceLocal<T>(_ input: [T], into values: inout [T], op: ReduceOperation<T>) throws(MPIError) {
         guard input.count == values.count else {
             throw MPIError(.invalidCount, "reduceLocal: \(input.count) input elements for \(values.count) in the result")
         }

@@ -1,0 +1,37 @@
+import Testing
+
+@testable import SwiftMPI
+
+/// Public calls throw `MPIError` by type (`throws(MPIError)`), so a caller reads `error.code`
+/// without a cast and stores the calls in closures typed `throws(MPIError)`. These would not
+/// compile if a call threw untyped errors. (Closures need `() throws(MPIError) in`: Swift 6.3
+/// infers untyped `throws` for closure literals.)
+@Suite("typed errors")
+struct TypedErrorTests {
+    @Test("datatype constructors, finalize without initialize and packing past the buffer throw MPIError by type")
+    func typed() {
+        let double = Datatype(Double.self)
+        let calls: [(String, () throws(MPIError) -> Void)] = [
+            ("vector", { () throws(MPIError) in _ = try Datatype.vector(count: -1, blockLength: 1, stride: 1, of: double) }),
+            ("subarray", { () throws(MPIError) in _ = try Datatype.subarray(sizes: [4], subsizes: [5], starts: [0], of: double) }),
+            ("finalize", { () throws(MPIError) in try MPI.finalize() }),
+            (
+                "pack",
+                { () throws(MPIError) in
+                    var bytes: [UInt8] = [], position = 0
+                    try double.pack(from: [1.0], count: 2, into: &bytes, position: &position)
+                }
+            )
+        ]
+        for (name, call) in calls {
+            do {
+                try call()
+                Issue.record("\(name) did not throw")
+            } catch {
+                // `error` is an MPIError here: no `as?`, no catch-all clause.
+                let code: MPIError.Code = error.code
+                #expect([MPIError.Code.invalidCount, .invalidArgument, .invalidDatatype, .notInitialized].contains(code), "\(name): \(error)")
+            }
+        }
+    }
+}
