@@ -103,6 +103,8 @@ struct BenchOptions {
     var datatype: DatatypeOption?
     /// `--async`: latency's sends and receives are requests awaited by a task (`Request.value`).
     var awaited = false
+    /// `--span`: latency's messages are sent from a `Span` and received into a `MutableSpan` (of arrays).
+    var spans = false
 
     static let largeMessage = 8192
 
@@ -135,6 +137,9 @@ struct BenchOptions {
             case "-x": options.warmup = try positive(try value(), "-x")
             case "-W": options.window = try positive(try value(), "-W")
             case "--json": options.json = true
+            case "--span":
+                guard benchmark == .latency else { throw BenchError(description: "--span applies to latency") }
+                options.spans = true
             case "--async":
                 guard benchmark == .latency else { throw BenchError(description: "--async applies to latency") }
                 options.awaited = true

@@ -59,6 +59,8 @@ final class BenchRunner {
                 // a datatype without unwrapping an optional per message (which retains it).
                 if options.awaited {
                     result = (try awaitedLatency(size, iterations, warmup), nil)
+                } else if options.spans {
+                    result = (try spanLatency(size, iterations, warmup), nil)
                 } else if let type = try messageType(size) {
                     result = try pointToPoint(benchmark, TypedMessages(world: world, type: type), size, iterations, warmup)
                 } else {
@@ -120,6 +122,30 @@ final class BenchRunner {
             } else {
                 try messages.receive(incoming, from: partner, tag: 1)
                 try messages.send(outgoing, to: partner, tag: 1)
+            }
+        }
+        let oneWay = (MPI.wtime() - start) * 1e6 / Double(2 * iterations)
+        return try averageOverRanks(oneWay)
+    }
+
+    /// ``latency(_:_:_:_:)`` with spans of arrays: `send(_: Span)` and `recv(into: &MutableSpan)`.
+    private func spanLatency(_ size: Int, _ iterations: Int, _ warmup: Int) throws -> Double {
+        let half = world.size / 2
+        let partner = world.rank < half ? world.rank + half : world.rank - half
+        let sender = world.rank < half
+        let outgoing = [UInt8](repeating: 0x61, count: size)
+        var incoming = [UInt8](repeating: 0x62, count: size)
+        var start = 0.0
+        let span = outgoing.span
+        var target = incoming.mutableSpan
+        for i in 0..<(iterations + warmup) {
+            if i == warmup { start = MPI.wtime() }
+            if sender {
+                try world.send(span, to: partner, tag: 1)
+                try world.recv(into: &target, from: partner, tag: 1)
+            } else {
+                try world.recv(into: &target, from: partner, tag: 1)
+                try world.send(span, to: partner, tag: 1)
             }
         }
         let oneWay = (MPI.wtime() - start) * 1e6 / Double(2 * iterations)

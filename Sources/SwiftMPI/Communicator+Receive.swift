@@ -8,6 +8,7 @@ extension Communicator {
     /// Blocking receive into an array (MPI_Recv): up to `buffer.count` elements; the status tells how
     /// many arrived.
     @discardableResult
+    @inlinable
     public func recv<T: BitwiseCopyable>(into buffer: inout [T], from source: Int, tag: Int) throws(MPIError) -> Status {
         try typedErrors {
             try buffer.withUnsafeMutableBytes { try blockingReceive($0, from: source, tag: tag, "recv") }
@@ -16,6 +17,7 @@ extension Communicator {
 
     /// Blocking receive into a buffer (MPI_Recv).
     @discardableResult
+    @inlinable
     public func recv<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws(MPIError) -> Status {
         try typedErrors {
             try blockingReceive(UnsafeMutableRawBufferPointer(buffer), from: source, tag: tag, "recv")

@@ -13,6 +13,7 @@
 /// tag outside `0...MPI.tagUpperBound`. A destination of `MPI.procNull` completes at once.
 extension Communicator {
     /// Standard-mode blocking send (MPI_Send).
+    @inlinable
     public func send<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) {
         try typedErrors {
             try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .standard, "send") }
@@ -20,6 +21,7 @@ extension Communicator {
     }
 
     /// Standard-mode blocking send from a buffer (MPI_Send).
+    @inlinable
     public func send<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) {
         try typedErrors {
             try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .standard, "send")
@@ -27,6 +29,7 @@ extension Communicator {
     }
 
     /// Buffered-mode blocking send (MPI_Bsend).
+    @inlinable
     public func bsend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) {
         try typedErrors {
             try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .buffered, "bsend") }
@@ -34,6 +37,7 @@ extension Communicator {
     }
 
     /// Buffered-mode blocking send from a buffer (MPI_Bsend).
+    @inlinable
     public func bsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) {
         try typedErrors {
             try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .buffered, "bsend")
@@ -41,6 +45,7 @@ extension Communicator {
     }
 
     /// Synchronous-mode blocking send (MPI_Ssend).
+    @inlinable
     public func ssend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) {
         try typedErrors {
             try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .synchronous, "ssend") }
@@ -48,6 +53,7 @@ extension Communicator {
     }
 
     /// Synchronous-mode blocking send from a buffer (MPI_Ssend).
+    @inlinable
     public func ssend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) {
         try typedErrors {
             try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .synchronous, "ssend")
@@ -55,6 +61,7 @@ extension Communicator {
     }
 
     /// Ready-mode blocking send (MPI_Rsend).
+    @inlinable
     public func rsend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) {
         try typedErrors {
             try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .ready, "rsend") }
@@ -62,6 +69,7 @@ extension Communicator {
     }
 
     /// Ready-mode blocking send from a buffer (MPI_Rsend).
+    @inlinable
     public func rsend<T: BitwiseCopyable>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws(MPIError) {
         try typedErrors {
             try blockingSend(UnsafeRawBufferPointer(buffer), to: destination, tag: tag, mode: .ready, "rsend")

@@ -39,6 +39,7 @@ public enum ThreadLevel: Int, Sendable, Comparable {
 }
 
 /// How a send decides it is complete (MPI's send modes).
+@usableFromInline
 enum SendMode {
     case standard, buffered, synchronous, ready
 }

@@ -4,6 +4,7 @@
 extension Communicator {
     /// A blocking send of `bytes` in `mode`. Standard and ready sends of small messages write straight
     /// into the peer's ring and allocate nothing.
+    @usableFromInline
     func blockingSend(
         _ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int, mode: SendMode,
         _ call: StaticString
@@ -63,6 +64,7 @@ extension Communicator {
     /// A blocking receive into `buffer`.
     /// A blocking receive into `buffer`; with `elementBytes` > 1, a message that is not a whole
     /// number of such elements fails with `.invalidDatatype` (a datatype's signature check).
+    @usableFromInline
     func blockingReceive(
         _ buffer: UnsafeMutableRawBufferPointer, from source: Int, tag: Int, _ call: StaticString, elementBytes: Int = 0
     ) throws -> Status {

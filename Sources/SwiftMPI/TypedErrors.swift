@@ -2,7 +2,7 @@
 /// infer untyped `throws` in Swift 6.3), and rethrows its error typed. Public calls use it so that
 /// they can declare `throws(MPIError)`; anything else reaching it is a SwiftMPI bug, reported as
 /// `.internalError`. Inlined: no cost unless something is thrown.
-@inline(__always)
+@inlinable @inline(__always)
 func typedErrors<R>(_ body: () throws -> R) throws(MPIError) -> R {
     do {
         return try body()

@@ -296,6 +296,7 @@ try checkIdup(world)
 try checkInPlace(world)
 checkAsyncCollectives(world)
 try checkObjectCollectives(world)
+try checkSpanCollectives(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

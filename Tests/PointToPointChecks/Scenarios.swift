@@ -54,6 +54,7 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "async-tasks": asyncTasks,
     "async-cancel": asyncCancel,
     "async-stream": asyncStream,
+    "spans": spanTransfers,
     "stress": stress,
     "soak": soak,
     "threads": threads,

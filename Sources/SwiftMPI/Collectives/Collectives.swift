@@ -113,37 +113,44 @@ extension Communicator {
 
     /// Sends the root's `buffer` to every rank; every rank passes a buffer of the same count (MPI_Bcast).
     public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], root: Int) throws(MPIError) {
-        try typedErrors {
-            try checkRoot(root, "bcast")
-            try buffer.withUnsafeMutableBytes { bytes in
-                if let shared = state.sharedCollectiveChannel(runtime) {
-                    if try shared.bcast(bytes, root: root, runtime) { return }
-                } else {
-                    try agree(.bcast, root: root, bytes: bytes.count, "bcast")
-                }
-                try run("bcast") { scheduleBroadcast(bytes, root: root, $0) }
-            }
+        try typedErrors { try buffer.withUnsafeMutableBytes { try bcastBytes($0, root: root) } }
+    }
+
+    /// ``bcast(_:root:)`` of raw bytes.
+    func bcastBytes(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws {
+        try checkRoot(root, "bcast")
+        if let shared = state.sharedCollectiveChannel(runtime) {
+            if try shared.bcast(bytes, root: root, runtime) { return }
+        } else {
+            try agree(.bcast, root: root, bytes: bytes.count, "bcast")
         }
+        try run("bcast") { scheduleBroadcast(bytes, root: root, $0) }
     }
 
     /// Combines every rank's `values` element-wise with `op`; the result at `root`, nil elsewhere (MPI_Reduce).
     @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
     public func reduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>, root: Int) throws(MPIError) -> [T]? {
         try typedErrors {
-            try checkRoot(root, "reduce")
             var result = values
             try values.withUnsafeBufferPointer { input in
-                try result.withUnsafeMutableBufferPointer { output in
-                    if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
-                        if try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce") { return }
-                    } else {
-                        try agree(.reduce, root: root, bytes: input.count * MemoryLayout<T>.stride, "reduce")
-                    }
-                    try run("reduce") { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
-                }
+                try result.withUnsafeMutableBufferPointer { output in try reduceBuffers(input, into: output, op: op, root: root) }
             }
             return rank == root ? result : nil
         }
+    }
+
+    /// ``reduce(_:op:root:)`` between buffers: `output` (as many elements as `input`) is written at
+    /// the root only.
+    func reduceBuffers<T: BitwiseCopyable>(
+        _ input: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>, root: Int
+    ) throws {
+        try checkRoot(root, "reduce")
+        if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
+            if try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce") { return }
+        } else {
+            try agree(.reduce, root: root, bytes: input.count * MemoryLayout<T>.stride, "reduce")
+        }
+        try run("reduce") { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
     }
 
     /// In-place reduce (MPI_IN_PLACE): at `root`, `values` becomes the result; elsewhere it is unchanged.
@@ -161,22 +168,21 @@ extension Communicator {
     /// In-place allreduce (MPI_IN_PLACE).
     @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
     public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) throws(MPIError) {
-        try typedErrors {
-            if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
-                let done = try values.withUnsafeMutableBufferPointer { buffer in
-                    try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce")
-                }
-                if done { return }
-            } else {
-                try agree(.allreduce, bytes: values.count * MemoryLayout<T>.stride, "allreduce")
-            }
-            if values.count * MemoryLayout<T>.stride <= Self.smallAllreduceBytes {
-                return try values.withUnsafeMutableBufferPointer { try smallAllreduce($0, op: op) }
-            }
-            try values.withUnsafeMutableBufferPointer { buffer in
-                try run("allreduce") { scheduleAllreduce(UnsafeBufferPointer(buffer), into: buffer, op: op, $0) }
-            }
+        try typedErrors { try values.withUnsafeMutableBufferPointer { try allreduceBuffer($0, op: op) } }
+    }
+
+    /// ``allreduce(inPlace:op:)`` on a buffer.
+    @inline(__always)
+    func allreduceBuffer<T: BitwiseCopyable>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>) throws {
+        if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
+            if try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce") { return }
+        } else {
+            try agree(.allreduce, bytes: buffer.count * MemoryLayout<T>.stride, "allreduce")
         }
+        if buffer.count * MemoryLayout<T>.stride <= Self.smallAllreduceBytes {
+            return try smallAllreduce(buffer, op: op)
+        }
+        try run("allreduce") { scheduleAllreduce(UnsafeBufferPointer(buffer), into: buffer, op: op, $0) }
     }
 
     /// Every rank's `values` (the same count everywhere), concatenated in rank order at `root`; nil

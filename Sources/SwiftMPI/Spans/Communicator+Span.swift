@@ -1,0 +1,178 @@
+/// Blocking calls on spans: `Span<T>` for what is sent, `inout MutableSpan<T>` for what is
+/// received, `RawSpan` for bytes. Spans come from arrays (`values.span`, `buffer.mutableSpan`) and
+/// from any type that lends its storage as a span, so a user's own grid or tensor type needs no
+/// `unsafe` code. They are borrowed for the call only, which is why only blocking calls take them:
+/// a nonblocking call owns its buffer (``Communicator/irecv(count:of:from:tag:)``, `isend` of an
+/// array). The point-to-point forms and `bcast`, `reduce`, `allreduce` take the same paths as the
+/// array forms; `gather`, `scatter`, `allgather` and `alltoall` on spans use message schedules
+/// (no shared-memory fast path yet) and allocate nothing.
+extension Communicator {
+    /// Standard-mode blocking send of the span's elements (MPI_Send).
+    @inlinable
+    public func send<T: BitwiseCopyable>(_ values: Span<T>, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors { try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .standard, "send") } }
+    }
+
+    /// Standard-mode blocking send of bytes (MPI_Send of MPI_BYTE).
+    @inlinable
+    public func send(bytes: RawSpan, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors { try bytes.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .standard, "send") } }
+    }
+
+    /// Synchronous-mode blocking send (MPI_Ssend).
+    @inlinable
+    public func ssend<T: BitwiseCopyable>(_ values: Span<T>, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors { try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .synchronous, "ssend") } }
+    }
+
+    /// Buffered-mode blocking send (MPI_Bsend).
+    @inlinable
+    public func bsend<T: BitwiseCopyable>(_ values: Span<T>, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors { try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .buffered, "bsend") } }
+    }
+
+    /// Ready-mode blocking send (MPI_Rsend).
+    @inlinable
+    public func rsend<T: BitwiseCopyable>(_ values: Span<T>, to destination: Int, tag: Int) throws(MPIError) {
+        try typedErrors { try values.withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .ready, "rsend") } }
+    }
+
+    /// Blocking receive into the span (MPI_Recv): up to `buffer.count` elements; the status says
+    /// how many arrived.
+    @discardableResult
+    @inlinable  // specialized in the caller: a generic MutableSpan costs metadata lookups per call
+    public func recv<T: BitwiseCopyable>(into buffer: inout MutableSpan<T>, from source: Int, tag: Int) throws(MPIError) -> Status {
+        try typedErrors { try buffer.withUnsafeMutableBytes { try blockingReceive($0, from: source, tag: tag, "recv") } }
+    }
+
+    /// Sends `values` and receives into `buffer` at once (MPI_Sendrecv); returns the receive's status.
+    @discardableResult
+    public func sendrecv<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: Span<T>, to destination: Int, sendTag: Int, into buffer: inout MutableSpan<U>, from source: Int, recvTag: Int
+    ) throws(MPIError) -> Status {
+        try typedErrors {
+            try values.withUnsafeBytes { sendBytes in
+                try buffer.withUnsafeMutableBytes { receiveBytes in
+                    let receive = try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
+                    let send = try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
+                    try send.wait()
+                    return try receive.wait()
+                }
+            }
+        }
+    }
+
+    /// Broadcasts the root's elements into every rank's span (MPI_Bcast).
+    public func bcast<T: BitwiseCopyable>(_ buffer: inout MutableSpan<T>, root: Int) throws(MPIError) {
+        try typedErrors { try buffer.withUnsafeMutableBytes { try bcastBytes($0, root: root) } }
+    }
+
+    /// Reduces every rank's `values` with `op` into `result` at the root (MPI_Reduce); `result`
+    /// needs as many elements as `values` there and is not touched elsewhere.
+    public func reduce<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>, op: ReduceOperation<T>, root: Int) throws(MPIError) {
+        try typedErrors {
+            try values.withUnsafeBufferPointer { input in
+                try result.withUnsafeMutableBufferPointer { output in
+                    if rank == root && output.count < input.count {
+                        throw MPIError(.invalidCount, "reduce: a result of \(output.count) elements for \(input.count)")
+                    }
+                    try reduceBuffers(input, into: UnsafeMutableBufferPointer(rebasing: output[0..<Swift.min(input.count, output.count)]), op: op, root: root)
+                }
+            }
+        }
+    }
+
+    /// Combines every rank's elements with `op`, in place, on every rank (MPI_Allreduce with MPI_IN_PLACE).
+    public func allreduce<T: BitwiseCopyable>(inPlace values: inout MutableSpan<T>, op: ReduceOperation<T>) throws(MPIError) {
+        try typedErrors { try values.withUnsafeMutableBufferPointer { try allreduceBuffer($0, op: op) } }
+    }
+
+    /// Combines every rank's `values` with `op` into `result` on every rank (MPI_Allreduce).
+    public func allreduce<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>, op: ReduceOperation<T>) throws(MPIError) {
+        try typedErrors {
+            guard result.count == values.count else {
+                throw MPIError(.invalidCount, "allreduce: a result of \(result.count) elements for \(values.count)")
+            }
+            try values.withUnsafeBufferPointer { input in
+                try result.withUnsafeMutableBufferPointer { output in
+                    if let base = input.baseAddress, input.count > 0 { output.baseAddress!.update(from: base, count: input.count) }
+                    try allreduceBuffer(output, op: op)
+                }
+            }
+        }
+    }
+
+    /// Every rank's `values` (equal counts) in rank order into `result` at the root, which needs
+    /// `size × values.count` elements there (MPI_Gather).
+    public func gather<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>, root: Int) throws(MPIError) {
+        try typedErrors {
+            try checkRoot(root, "gather")
+            let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "gather")
+            if rank == root, result.count < values.count * size {
+                throw MPIError(.invalidCount, "gather: a result of \(result.count) elements for \(size) × \(values.count)")
+            }
+            try values.withUnsafeBytes { input in
+                try result.withUnsafeMutableBytes { output in
+                    try run("gather") {
+                        scheduleGather(input, into: rank == root ? output : nil, counts: layout.counts, displacements: layout.displacements, root: root, $0)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The root's `values` in `size` equal parts, part i into rank i's `result` (MPI_Scatter);
+    /// `values` is read at the root only.
+    public func scatter<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>, root: Int) throws(MPIError) {
+        try typedErrors {
+            try checkRoot(root, "scatter")
+            let layout = try byteLayout(T.self, counts: [Int](repeating: result.count, count: size), "scatter")
+            if rank == root, values.count < result.count * size {
+                throw MPIError(.invalidCount, "scatter: the root's \(values.count) elements for \(size) × \(result.count)")
+            }
+            try values.withUnsafeBytes { input in
+                try result.withUnsafeMutableBytes { output in
+                    try run("scatter") {
+                        scheduleScatter(rank == root ? input : nil, counts: layout.counts, displacements: layout.displacements, into: output, root: root, $0)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every rank's `values` (equal counts) in rank order into every rank's `result`
+    /// (`size × values.count` elements) (MPI_Allgather).
+    public func allgather<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>) throws(MPIError) {
+        try typedErrors {
+            let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "allgather")
+            guard result.count >= values.count * size else {
+                throw MPIError(.invalidCount, "allgather: a result of \(result.count) elements for \(size) × \(values.count)")
+            }
+            try values.withUnsafeBytes { input in
+                try result.withUnsafeMutableBytes { output in
+                    try run("allgather") { scheduleAllgather(input, into: output, counts: layout.counts, displacements: layout.displacements, $0) }
+                }
+            }
+        }
+    }
+
+    /// Block i of `values` (`values.count / size` elements) to rank i; block j of `result` from
+    /// rank j (MPI_Alltoall).
+    public func alltoall<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>) throws(MPIError) {
+        try typedErrors {
+            guard values.count % size == 0, result.count >= values.count else {
+                throw MPIError(.invalidCount, "alltoall: \(values.count) elements for \(size) ranks into \(result.count)")
+            }
+            let layout = try byteLayout(T.self, counts: [Int](repeating: values.count / size, count: size), "alltoall")
+            try values.withUnsafeBytes { input in
+                try result.withUnsafeMutableBytes { output in
+                    try run("alltoall") {
+                        scheduleAlltoall(
+                            input, sendCounts: layout.counts, sendDisplacements: layout.displacements, into: output, receiveCounts: layout.counts,
+                            receiveDisplacements: layout.displacements, $0)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import SwiftMPI
+
+/// A user's own grid type that lends its storage as spans: no `unsafe` anywhere.
+struct Grid {
+    var cells: [Double]
+    let width: Int
+
+    func withRow<R>(_ row: Int, _ body: (Span<Double>) throws -> R) rethrows -> R {
+        try body(cells.span.extracting((row * width)..<((row + 1) * width)))
+    }
+
+    mutating func withMutableRow<R>(_ row: Int, _ body: (inout MutableSpan<Double>) throws -> R) rethrows -> R {
+        let range = (row * width)..<((row + 1) * width)  // read before `cells` is borrowed mutably
+        var all = cells.mutableSpan
+        var part = all.extracting(range)
+        return try body(&part)
+    }
+}
+
+/// Spans in point-to-point calls: rows of a user's grid type sent and received in place (every
+/// mode), bytes as a RawSpan, sendrecv between spans, and a receive into a span too short for the
+/// message (`.truncate`, the span untouched).
+func spanTransfers(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let peer = 1 - world.rank
+    let width = 5000
+    var grid = Grid(cells: (0..<(4 * width)).map { Double($0) + Double(world.rank) * 0.5 }, width: width)
+    if world.rank == 0 {
+        try grid.withRow(0) { try world.send($0, to: peer, tag: 40) }
+        try grid.withRow(1) { try world.ssend($0, to: peer, tag: 41) }
+        let bytes: [UInt8] = [1, 2, 3, 4, 5]
+        try world.send(bytes: bytes.span.bytes, to: peer, tag: 42)
+        try world.send([Double](repeating: 7, count: 10), to: peer, tag: 43)
+    } else {
+        try grid.withMutableRow(2) { try world.recv(into: &$0, from: peer, tag: 40) }
+        try grid.withMutableRow(3) { try world.recv(into: &$0, from: peer, tag: 41) }
+        require(Array(grid.cells[(2 * width)..<(3 * width)]) == (0..<width).map { Double($0) }, "a row received into a span")
+        require(Array(grid.cells[(3 * width)..<(4 * width)]) == (width..<(2 * width)).map { Double($0) }, "a row received by ssend")
+        var bytes = [UInt8](repeating: 0, count: 5)
+        var byteSpan = bytes.mutableSpan
+        let status = try world.recv(into: &byteSpan, from: peer, tag: 42)
+        _ = consume byteSpan
+        require(bytes == [1, 2, 3, 4, 5] && status.byteCount == 5, "bytes from a RawSpan: \(bytes)")
+        var short = [Double](repeating: -1, count: 4)
+        var shortSpan = short.mutableSpan
+        requireError(.truncate) { try world.recv(into: &shortSpan, from: peer, tag: 43) }
+        _ = consume shortSpan
+        require(short == [-1, -1, -1, -1], "a truncated receive left the span as it was: \(short)")
+    }
+    // sendrecv between spans, both ways at once.
+    let outgoing = [Int32](repeating: Int32(world.rank + 10), count: 3000)
+    var incoming = [Int32](repeating: 0, count: 3000)
+    var incomingSpan = incoming.mutableSpan
+    try world.sendrecv(outgoing.span, to: peer, sendTag: 44, into: &incomingSpan, from: peer, recvTag: 44)
+    _ = consume incomingSpan
+    require(incoming.allSatisfy { $0 == Int32(peer + 10) }, "sendrecv between spans")
+}
