@@ -24,7 +24,10 @@ extension Communicator {
         }
     }
 
-    /// Nonblocking receive (MPI_Irecv); `buffer` must stay valid until the request completes.
+    /// Nonblocking receive into memory the caller owns (MPI_Irecv): the expert's unsafe escape
+    /// hatch. SwiftMPI writes into `buffer` until the request completes — also after the request
+    /// is dropped — so keep the buffer alive and wait for, test or cancel the request first.
+    /// ``irecv(count:of:from:tag:)`` owns its buffer and has no such rule.
     public func irecv<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws(MPIError) -> Request {
         try typedErrors {
             try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: tag, "irecv")

@@ -62,6 +62,10 @@ final class Runtime: @unchecked Sendable {
     func withEngine<R>(_ call: StaticString, _ body: (Engine) throws -> R) throws -> R {
         lock?.lock()
         defer { lock?.unlock() }
+        #if DEBUG
+        if lock == nil { ThreadGuard.enter("\(call)", level: threadLevel) }
+        defer { if lock == nil { ThreadGuard.leave() } }
+        #endif
         guard isActive else { throw MPIError(.alreadyFinalized, "\(call) after MPI.finalize()") }
         return try body(engine)
     }
@@ -86,6 +90,10 @@ final class Runtime: @unchecked Sendable {
     @inline(__always)  // inlined into each blocking call, so `done` is too (a thunk cost ~10 % of a round trip)
     func wait(_ call: StaticString, _ detail: @autoclosure () -> String = "", until done: (Engine) -> Bool) throws {
         guard let lock else {
+            #if DEBUG
+            ThreadGuard.enter("\(call)", level: threadLevel)
+            defer { ThreadGuard.leave() }
+            #endif
             guard isActive else { throw MPIError(.alreadyFinalized, "\(call) after MPI.finalize()") }
             return try engine.wait("\(call)\(detail())", until: { done(engine) })
         }

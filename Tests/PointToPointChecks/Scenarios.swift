@@ -55,6 +55,7 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "async-cancel": asyncCancel,
     "async-stream": asyncStream,
     "spans": spanTransfers,
+    "dropped-receives": droppedReceives,
     "stress": stress,
     "soak": soak,
     "threads": threads,

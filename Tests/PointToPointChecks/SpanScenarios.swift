@@ -55,3 +55,27 @@ func spanTransfers(_ world: Communicator) throws {
     _ = consume incomingSpan
     require(incoming.allSatisfy { $0 == Int32(peer + 10) }, "sendrecv between spans")
 }
+
+/// Owned receives dropped before their messages arrive (eager, rendezvous by single copy or
+/// fragments): the engine still writes into memory SwiftMPI owns, never into freed memory (CI runs
+/// this under AddressSanitizer), and nothing else is touched.
+func droppedReceives(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let peer = 1 - world.rank
+    let sizes = [16, 100_000, 1 << 20]
+    if world.rank == 1 {
+        for size in sizes { _ = try world.irecv(count: size, of: UInt8.self, from: peer, tag: 810) }  // dropped at once
+        // New arrays take the heap space the dropped buffers would have freed.
+        let bystanders = (0..<48).map { _ in [UInt8](repeating: 0xEE, count: 1 << 16) }
+        try world.send([UInt8(1)], to: peer, tag: 811)
+        var marker: [UInt8] = [0]
+        try world.recv(into: &marker, from: peer, tag: 812)  // after the dropped ones matched (one sender's order)
+        require(marker == [2], "dropped-receives: marker \(marker)")
+        require(bystanders.allSatisfy { $0.allSatisfy { $0 == 0xEE } }, "dropped-receives: another array was written into")
+    } else {
+        var token: [UInt8] = [0]
+        try world.recv(into: &token, from: peer, tag: 811)
+        for size in sizes { try world.send([UInt8](repeating: 0x5A, count: size), to: peer, tag: 810) }
+        try world.send([UInt8(2)], to: peer, tag: 812)
+    }
+}

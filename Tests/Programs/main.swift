@@ -64,7 +64,7 @@ if mode == "forge" && launchedRank == 0 { try forgeRequests() }
 // segments created and named (a launcher killed then must not leave the names behind).
 if mode == "late-init", let launchedRank, let launchedSize, launchedRank == launchedSize - 1 { sleep(60) }
 
-let world = try MPI.initialize()
+let world = try MPI.initialize(threadLevel: mode == "two-threads" ? .serialized : .single)
 switch mode {
 case "ranks":
     print("rank \(world.rank) of \(world.size)")
@@ -184,6 +184,11 @@ case "peer-dies", "peer-dies-split":
         sleep(5)
     }
     sleep(5)
+case "two-threads":
+    // At .serialized, two threads of rank 0 receive at once (nothing is ever sent): a debug build
+    // must stop the rank saying so instead of letting them race.
+    if world.rank == 0 { receiveOnThreads(world, count: 2, from: 1) }
+    sleep(30)
 case "peer-dies-await":
     // Rank 1 dies; rank 0 (ignoring SIGTERM for a moment) awaits a receive from it in a task, which
     // suspends, and must end with .peerFailed through the await instead of staying suspended.

@@ -24,4 +24,13 @@ struct AsyncTests {
         #expect(result.status == 9)
         #expect(result.stdout.contains("rank 0 got peerFailed through await: rank 1 failed"), "stdout: \(result.stdout)\nstderr: \(result.stderr)")
     }
+
+    @Test("below .multiple, two threads inside SwiftMPI at once stop the rank with a line saying so (debug builds)")
+    func twoThreadsBelowMultiple() throws {
+        let result = try JobRunner.run(["--timeout", "60", "-n", "2", "swiftmpi-testrank", "two-threads"])
+        #expect(result.status == 134, "stderr: \(result.stderr)")
+        #expect(
+            result.stderr.contains("two threads are inside SwiftMPI at once (recv) at thread level .serialized")
+                && result.stderr.contains("MPI.initialize(threadLevel: .multiple)"), "stderr: \(result.stderr)")
+    }
 }
