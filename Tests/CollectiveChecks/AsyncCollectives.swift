@@ -61,3 +61,32 @@ func checkAsyncCollectives(_ world: Communicator) {
         }
     }
 }
+
+/// Nonblocking collectives on arrays (`CollectiveRequest`): several in flight at once, completed
+/// together by `Request.waitAll` and then read, against the blocking answers.
+func checkOwnedNonblocking(_ world: Communicator) throws {
+    let n = world.size, r = world.rank
+    let count = 1000
+    let sum = try world.iallreduce([Int](repeating: r + 1, count: count), op: .sum)
+    let broadcast = try world.ibcast(r == 0 ? (0..<count).map { Int32($0) } : [Int32](repeating: -1, count: count), root: 0)
+    let reduced = try world.ireduce([Double](repeating: 1, count: count), op: .sum, root: n - 1)
+    let gathered = try world.igather([Int16(r)], root: 0)
+    let dealt = try world.iscatter(r == 0 ? (0..<(2 * n)).map { UInt8($0) } : [], count: 2, root: 0)
+    let everyone = try world.iallgather([r, r])
+    let exchanged = try world.ialltoall((0..<n).map { r * 100 + $0 })
+    let prefix = try world.iscan([1], op: .sum)
+    let before = try world.iexscan([1], op: .sum)
+    try Request.waitAll([
+        sum.request, broadcast.request, reduced.request, gathered.request, dealt.request, everyone.request, exchanged.request, prefix.request,
+        before.request
+    ])
+    require(try sum.wait() == [Int](repeating: n * (n + 1) / 2, count: count), "iallreduce on arrays")
+    require(try broadcast.wait() == (0..<count).map { Int32($0) }, "ibcast on arrays")
+    require(try reduced.wait() == (r == n - 1 ? [Double](repeating: Double(n), count: count) : nil), "ireduce on arrays")
+    require(try gathered.wait() == (r == 0 ? (0..<n).map { Int16($0) } : nil), "igather on arrays")
+    require(try dealt.wait() == [UInt8(2 * r), UInt8(2 * r + 1)], "iscatter on arrays")
+    require(try everyone.wait() == (0..<n).flatMap { [$0, $0] }, "iallgather on arrays")
+    require(try exchanged.wait() == (0..<n).map { $0 * 100 + r }, "ialltoall on arrays")
+    require(try prefix.wait() == [r + 1], "iscan on arrays")
+    require(try before.wait() == (r == 0 ? nil : [r]), "iexscan on arrays")
+}

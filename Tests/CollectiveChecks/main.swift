@@ -297,6 +297,7 @@ try checkInPlace(world)
 checkAsyncCollectives(world)
 try checkObjectCollectives(world)
 try checkSpanCollectives(world)
+try checkOwnedNonblocking(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

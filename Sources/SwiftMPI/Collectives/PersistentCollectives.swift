@@ -14,7 +14,7 @@ extension Communicator {
     /// A persistent ``ibarrier()`` (MPI_Barrier_init).
     public func barrierInit() -> Request { persistent { try self.ibarrier() } }
 
-    /// A persistent ``ibcast(_:root:)`` (MPI_Bcast_init).
+    /// A persistent `ibcast(_:root:)` (MPI_Bcast_init).
     public func bcastInit<T: BitwiseCopyable>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws(MPIError) -> Request {
         try typedErrors {
             try checkRoot(root, "bcastInit")
