@@ -105,6 +105,9 @@ struct BenchOptions {
     var awaited = false
     /// `--span`: latency's messages are sent from a `Span` and received into a `MutableSpan` (of arrays).
     var spans = false
+    /// `--owned`: mbw-mr sends arrays (`isend(_: [UInt8])`) and receives into requests that own
+    /// their buffers (`irecv(count:of:from:tag:)`, the elements read back from each).
+    var owned = false
 
     static let largeMessage = 8192
 
@@ -137,6 +140,9 @@ struct BenchOptions {
             case "-x": options.warmup = try positive(try value(), "-x")
             case "-W": options.window = try positive(try value(), "-W")
             case "--json": options.json = true
+            case "--owned":
+                guard benchmark == .mbwMR else { throw BenchError(description: "--owned applies to mbw-mr") }
+                options.owned = true
             case "--span":
                 guard benchmark == .latency else { throw BenchError(description: "--span applies to latency") }
                 options.spans = true

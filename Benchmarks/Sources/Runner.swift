@@ -59,6 +59,8 @@ final class BenchRunner {
                 // a datatype without unwrapping an optional per message (which retains it).
                 if options.awaited {
                     result = (try awaitedLatency(size, iterations, warmup), nil)
+                } else if options.owned {
+                    result = try ownedMessageRate(size, iterations, warmup)
                 } else if options.spans {
                     result = (try spanLatency(size, iterations, warmup), nil)
                 } else if let type = try messageType(size) {
@@ -250,6 +252,51 @@ final class BenchRunner {
         let pairRate = sender ? Double(iterations * window) / elapsed : 0
         let totalRate = try sumOverRanks(pairRate)
         return (totalRate * Double(messages.transmitted(size)) / 1e6, totalRate)
+    }
+
+    /// ``messageRate(_:_:_:_:)`` through the safe forms: the sender's requests keep one array
+    /// alive; the receiver's arrays move into their requests and come back from `wait()`.
+    private func ownedMessageRate(_ size: Int, _ iterations: Int, _ warmup: Int) throws -> (Double, Double?) {
+        let half = world.size / 2
+        let sender = world.rank < half
+        let partner = sender ? world.rank + half : world.rank - half
+        let window = options.window
+        let outgoing = [UInt8](repeating: 0x61, count: size)
+        var requests: [Request] = []
+        var receives: [ReceiveRequest<UInt8>] = []
+        requests.reserveCapacity(window)
+        receives.reserveCapacity(window)
+        // The receiver's arrays move into their requests and come back from wait(): reused.
+        var arrays = (0..<window).map { _ in [UInt8](repeating: 0x62, count: size) }
+        var ack: [UInt8] = [0, 0, 0, 0]
+        var received = 0
+        var start = 0.0
+        for i in 0..<(iterations + warmup) {
+            if i == warmup { start = MPI.wtime() }
+            requests.removeAll(keepingCapacity: true)
+            if sender {
+                for _ in 0..<window { requests.append(try world.isend(outgoing, to: partner, tag: 20)) }
+                try Request.waitAll(requests)
+                try world.recv(into: &ack, from: partner, tag: 21)
+            } else {
+                for k in 0..<window {
+                    receives.append(try world.irecv(into: arrays[k], from: partner, tag: 20))
+                    arrays[k] = []  // the request holds the only reference: its storage moves, not copies
+                }
+                for k in 0..<window {
+                    let (values, status) = try receives[k].wait()
+                    received &+= status.byteCount
+                    arrays[k] = values
+                }
+                receives.removeAll(keepingCapacity: true)
+                try world.send(ack, to: partner, tag: 21)
+            }
+        }
+        let elapsed = MPI.wtime() - start
+        precondition(sender || received == (iterations + warmup) * window * size)
+        let pairRate = sender ? Double(iterations * window) / elapsed : 0
+        let totalRate = try sumOverRanks(pairRate)
+        return (totalRate * Double(size) / 1e6, totalRate)
     }
 
     /// osu_barrier, osu_bcast, osu_allreduce, …: each call timed alone (a barrier on the private

@@ -1,6 +1,6 @@
 // swiftmpi-bench: OSU-style point-to-point micro-benchmarks for SwiftMPI.
 //
-//     swiftmpirun -n 2 swiftmpi-bench latency [-m MIN:MAX] [-i ITERS] [-x WARMUP] [-W WINDOW] [-D TYPE] [--json] [--async] [--span]
+//     swiftmpirun -n 2 swiftmpi-bench latency [-m MIN:MAX] [-i ITERS] [-x WARMUP] [-W WINDOW] [-D TYPE] [--json] [--async] [--span] [--owned]
 //
 // Methodology and output follow the OSU Micro-Benchmarks (osu_latency, osu_bw, osu_bibw, osu_mbw_mr,
 // osu_multi_lat): sizes in powers of two, warm-up then timed iterations, one-way latency = round trip
@@ -28,6 +28,7 @@ let usage = """
       --json       one JSON object per line instead of the OSU table
       --async      latency: every send and receive is a request awaited by a task (Request.value)
       --span       latency: sends from a Span and receives into a MutableSpan (of arrays)
+      --owned      mbw-mr: isend of arrays and irecv(count:of:) requests that own their buffers
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())

@@ -100,6 +100,7 @@ extension Communicator {
     }
 
     /// Posts a receive and returns its request.
+    @usableFromInline
     func startReceive(
         _ buffer: UnsafeMutableRawBufferPointer, keepAlive: AnyObject?, from source: Int, tag: Int,
         _ call: StaticString, elementBytes: Int = 0

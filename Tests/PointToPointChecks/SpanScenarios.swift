@@ -54,6 +54,18 @@ func spanTransfers(_ world: Communicator) throws {
     try world.sendrecv(outgoing.span, to: peer, sendTag: 44, into: &incomingSpan, from: peer, recvTag: 44)
     _ = consume incomingSpan
     require(incoming.allSatisfy { $0 == Int32(peer + 10) }, "sendrecv between spans")
+    // An array moved into a receive comes back whole from wait(); a copy the caller kept is untouched.
+    try world.send([Int32(world.rank), 2, 3], to: peer, tag: 45)
+    let kept = [Int32](repeating: -1, count: 8)
+    let moved = try world.irecv(into: kept, from: peer, tag: 45)
+    var fresh = [Int32](repeating: -2, count: 4)
+    let consumed = try world.irecv(into: consume fresh, from: peer, tag: 46)
+    try world.send([Int32(7)], to: peer, tag: 46)
+    let (values, status) = try moved.wait()
+    require(values == [Int32(peer), 2, 3, -1, -1, -1, -1, -1] && status.count(of: Int32.self) == 3, "irecv(into: array): \(values)")
+    require(kept == [Int32](repeating: -1, count: 8), "the caller's copy of a moved array was written into: \(kept)")
+    fresh = try consumed.wait().0
+    require(fresh == [7, -2, -2, -2], "irecv(into: consume array): \(fresh)")
 }
 
 /// Owned receives dropped before their messages arrive (eager, rendezvous by single copy or

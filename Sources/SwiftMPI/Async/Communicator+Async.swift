@@ -9,12 +9,14 @@
 extension Communicator {
     /// Receives up to `count` elements of `T` into a new array (MPI_Recv); returns them, as many
     /// as arrived, with the status.
+    @inlinable
     public func recv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) throws(MPIError) -> ([T], Status) {
         try irecv(count: count, of: type, from: source, tag: tag).wait()
     }
 
     /// Starts a receive of up to `count` elements of `T` into memory the request owns (MPI_Irecv);
     /// the elements come back from the request's `wait()` or `value`. Safe to drop unfinished.
+    @inlinable
     public func irecv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) throws(MPIError) -> ReceiveRequest<T> {
         try typedErrors {
             guard count >= 0 else { throw MPIError(.invalidCount, "irecv(count: \(count)): negative count") }
@@ -22,6 +24,19 @@ extension Communicator {
             let request = try startReceive(UnsafeMutableRawBufferPointer(storage.buffer), keepAlive: storage, from: source, tag: tag, "irecv")
             return ReceiveRequest(request: request, storage: storage)
         }
+    }
+
+    /// Starts a receive into `buffer`'s storage, which moves into the request and comes back from
+    /// its `wait()` (whole: the status says how many elements arrived) (MPI_Irecv). Pass the array
+    /// with `consume` (or a temporary) so that nothing is copied or allocated; safe to drop
+    /// unfinished, like ``irecv(count:of:from:tag:)``.
+    @inlinable
+    public func irecv<T: BitwiseCopyable>(into buffer: consuming [T], from source: Int, tag: Int) throws(MPIError) -> ReceiveRequest<T> {
+        let storage = OwnedBuffer<T>(moving: buffer)
+        let request = try typedErrors {
+            try startReceive(UnsafeMutableRawBufferPointer(storage.buffer), keepAlive: storage, from: source, tag: tag, "irecv")
+        }
+        return ReceiveRequest(request: request, storage: storage)
     }
 
     /// Receives up to `count` elements of `T`, awaited (``recv(count:of:from:tag:)``).

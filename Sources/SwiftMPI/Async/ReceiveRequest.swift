@@ -8,8 +8,9 @@ public struct ReceiveRequest<Element: BitwiseCopyable>: Sendable {
     /// The request underneath, for ``Request/waitAll(_:)`` and the other list forms (after which
     /// ``wait()`` returns the elements without waiting).
     public let request: Request
-    private let storage: OwnedBuffer<Element>
+    @usableFromInline let storage: OwnedBuffer<Element>
 
+    @inlinable
     init(request: Request, storage: OwnedBuffer<Element>) {
         self.request = request
         self.storage = storage
@@ -17,12 +18,14 @@ public struct ReceiveRequest<Element: BitwiseCopyable>: Sendable {
 
     /// Waits for the message and returns its elements and status (MPI_Wait). Throws the
     /// receive's error (`.truncate` for a message longer than `count` elements).
+    @inlinable
     public func wait() throws(MPIError) -> ([Element], Status) {
         let status = try request.wait()
         return (storage.elements(status), status)
     }
 
     /// The elements and status if the message has arrived, else nil (MPI_Test).
+    @inlinable
     public func test() throws(MPIError) -> ([Element], Status)? {
         guard let status = try request.test() else { return nil }
         return (storage.elements(status), status)
