@@ -118,6 +118,8 @@ package struct LaunchOptions: Equatable, Sendable {
             case "--info": options.action = .info
             case "--tag-output": options.tagOutput = true
             case "--backtrace": options.backtrace = true
+            case "--oversubscribe", "--allow-run-as-root":
+                break  // Open MPI's spellings of what swiftmpirun always allows (see the help text)
             case "-n", "-np", "--np": options.rankCount = try integer(try value(), of: name)
             case "-x": options.exports.append(try value())
             case "--output-dir": options.outputDirectory = try value()
@@ -136,7 +138,9 @@ package struct LaunchOptions: Equatable, Sendable {
                 daemonHost = index
             default: throw LaunchError("unknown option '\(word)'")
             }
-            if attached != nil, ["-h", "--help", "-help", "--version", "--info", "--tag-output", "--backtrace"].contains(name) {
+            if attached != nil,
+                ["-h", "--help", "-help", "--version", "--info", "--tag-output", "--backtrace", "--oversubscribe", "--allow-run-as-root"].contains(name)
+            {
                 throw LaunchError("'\(name)' takes no value")
             }
         }
@@ -222,6 +226,9 @@ package struct LaunchOptions: Equatable, Sendable {
           --launch-agent COMMAND  Runs a command on host %h (default: ssh, or srun inside a
                                   Slurm allocation; without %h the host is appended).
           --timeout SECONDS       End the job after SECONDS with status 124.
+          --oversubscribe         Accepted for Open MPI's command lines: swiftmpirun always starts
+                                  more ranks than CPUs when asked (they then wait by yielding).
+          --allow-run-as-root     Accepted for Open MPI's command lines: root needs no permission.
           --info                  Print what this build and machine support, then exit.
           --version               Print the version, then exit.
           -h, --help              Print this help, then exit.

@@ -90,3 +90,60 @@ func checkOwnedNonblocking(_ world: Communicator) throws {
     require(try prefix.wait() == [r + 1], "iscan on arrays")
     require(try before.wait() == (r == 0 ? nil : [r]), "iexscan on arrays")
 }
+
+/// The nonblocking v-forms on arrays and their async forms against the blocking ones: rank i
+/// contributes i + 1 elements; displacements leave a gap of one element between blocks.
+func checkNonblockingVectorCollectives(_ world: Communicator) throws {
+    let n = world.size, r = world.rank
+    let counts = (0..<n).map { $0 + 1 }
+    let gapped = (0..<n).map { $0 * ($0 + 1) / 2 + $0 }  // block i at sum(counts[..<i]) + i
+    let mine = [Int32](repeating: Int32(r), count: r + 1)
+    for root in Array(Set([0, n - 1])).sorted() {
+        let plain = try world.igatherv(mine, counts: counts, root: root)
+        let spaced = try world.igatherv(mine, counts: counts, displacements: gapped, root: root)
+        let expectedPlain = try world.gatherv(mine, counts: counts, root: root)
+        let expectedSpaced = try world.gatherv(mine, counts: counts, displacements: gapped, root: root)
+        require(try plain.wait() == expectedPlain && (try spaced.wait()) == expectedSpaced, "igatherv at root \(root)")
+        let all = (0..<(n * (n + 1) / 2 + n)).map { Int16($0) }
+        let dealt = try world.iscatterv(r == root ? all : [], counts: counts, displacements: gapped, root: root)
+        require(try dealt.wait() == (try world.scatterv(r == root ? all : [], counts: counts, displacements: gapped, root: root)), "iscatterv")
+    }
+    let everyone = try world.iallgatherv(mine, counts: counts)
+    require(try everyone.wait() == (try world.allgatherv(mine, counts: counts)), "iallgatherv")
+    // alltoallv: rank r sends j + 1 elements (value r * 100 + j) to rank j and receives r + 1 from each.
+    let outgoing = (0..<n).flatMap { j in [Int](repeating: r * 100 + j, count: j + 1) }
+    let exchanged = try world.ialltoallv(outgoing, sendCounts: counts, receiveCounts: [Int](repeating: r + 1, count: n))
+    require(
+        try exchanged.wait() == (try world.alltoallv(outgoing, sendCounts: counts, receiveCounts: [Int](repeating: r + 1, count: n))),
+        "ialltoallv")
+    awaitTask("async v-forms") {
+        let gathered = try await world.gatherv(mine, counts: counts, root: 0)
+        require(r != 0 || gathered! == (0..<n).flatMap { [Int32](repeating: Int32($0), count: $0 + 1) }, "async gatherv")
+        let allv = try await world.allgatherv(mine, counts: counts, displacements: gapped)
+        require(allv.count == n * (n + 1) / 2 + n - 1 && allv[gapped[n - 1]] == Int32(n - 1), "async allgatherv")
+        let swapped = try await world.alltoallv(outgoing, sendCounts: counts, receiveCounts: [Int](repeating: r + 1, count: n))
+        require(swapped == (0..<n).flatMap { j in [Int](repeating: j * 100 + r, count: r + 1) }, "async alltoallv")
+    }
+    // Reduce-scatter, nonblocking and awaited, against the blocking form.
+    let contributions = (0..<(n * (n + 1) / 2)).map { Double($0 + r) }
+    let scattered = try world.ireduceScatter(contributions, counts: counts, op: .sum)
+    let blocks = try world.ireduceScatterBlock([Int](repeating: r + 1, count: 3 * n), op: .sum)
+    require(try scattered.wait() == (try world.reduceScatter(contributions, counts: counts, op: .sum)), "ireduceScatter")
+    require(try blocks.wait() == [Int](repeating: n * (n + 1) / 2, count: 3), "ireduceScatterBlock")
+    awaitTask("async reduceScatter") {
+        let mine = try await world.reduceScatterBlock([Int](repeating: 1, count: 2 * n), op: .sum)
+        require(mine == [n, n], "async reduceScatterBlock: \(mine)")
+    }
+    // A root refusing overlapping displacements: every rank completes, the root's wait throws.
+    if n > 1 {
+        let overlapping = [Int](repeating: 0, count: n)
+        let refused = try world.igatherv(mine, counts: counts, displacements: overlapping, root: 0)
+        do {
+            _ = try refused.wait()
+            require(r != 0, "igatherv with overlapping displacements returned at the root")
+        } catch {
+            require(r == 0 && error.code == .invalidArgument, "igatherv with overlapping displacements: \(error)")
+        }
+    }
+    require(try world.allreduce([1], op: .sum) == [n], "allreduce after the nonblocking v-forms")
+}

@@ -298,6 +298,7 @@ checkAsyncCollectives(world)
 try checkObjectCollectives(world)
 try checkSpanCollectives(world)
 try checkOwnedNonblocking(world)
+try checkNonblockingVectorCollectives(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

@@ -21,6 +21,14 @@ struct LaunchOptionsTests {
         #expect(options.command == ["prog", "-n", "9", "--help"], "everything from PROGRAM on belongs to the program")
     }
 
+    @Test("Open MPI's --oversubscribe and --allow-run-as-root are accepted and change nothing")
+    func openMPISpellings() throws {
+        let options = try LaunchOptions.parse(["--oversubscribe", "--allow-run-as-root", "-n", "8", "p"])
+        #expect(options.rankCount == 8 && options.command == ["p"])
+        #expect(throws: LaunchError("'--oversubscribe' takes no value")) { try LaunchOptions.parse(["--oversubscribe=1", "-n", "2", "p"]) }
+        #expect(LaunchOptions.helpText.contains("--oversubscribe"))
+    }
+
     @Test("'--' ends the options, so PROGRAM may start with a dash")
     func doubleDash() throws {
         #expect(try LaunchOptions.parse(["-n", "2", "--", "-odd", "x"]).command == ["-odd", "x"])

@@ -10,20 +10,26 @@ public struct CollectiveRequest<Result>: Sendable {
     /// ``wait()`` returns the result without waiting).
     public var request: Request { owner.request }
     private let owner: CollectiveOwner<Result>
+    /// An argument this rank refused after starting its part anyway (so that the others do not
+    /// hang): thrown once the collective has completed.
+    private let refusal: MPIError?
 
-    init(request: Request, keeping buffers: [AnyObject], result: @escaping () -> Result) {
+    init(request: Request, keeping buffers: [AnyObject], refusal: MPIError? = nil, result: @escaping () -> Result) {
         owner = CollectiveOwner(request: request, buffers: buffers, result: result)
+        self.refusal = refusal
     }
 
     /// Waits for the collective and returns its result (MPI_Wait).
     public func wait() throws(MPIError) -> Result {
         try request.wait()
+        if let refusal { throw refusal }
         return owner.result()
     }
 
     /// The result if the collective has completed, else nil (MPI_Test).
     public func test() throws(MPIError) -> Result? {
         guard try request.test() != nil else { return nil }
+        if let refusal { throw refusal }
         return owner.result()
     }
 
@@ -32,6 +38,7 @@ public struct CollectiveRequest<Result>: Sendable {
     public var value: Result {
         get async throws {
             _ = try await request.value
+            if let refusal { throw refusal }
             return owner.result()
         }
     }

@@ -21,6 +21,13 @@ final class OwnedBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
         moved = nil
     }
 
+    /// Room for `count` elements whose bytes are all zero (results with gaps between blocks).
+    @inlinable
+    convenience init(zeroedCount count: Int) {
+        self.init(count: count)
+        UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
     /// The storage of `values`, moved in: no allocation when the caller gave up its array
     /// (`consume`); a shared array is copied once, as copy-on-write requires.
     @inlinable

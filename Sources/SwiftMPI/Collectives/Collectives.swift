@@ -208,7 +208,7 @@ extension Communicator {
         }
     }
 
-    /// Like ``gatherv(_:counts:root:)`` with rank i's elements placed at `displacements[i]` (in
+    /// Like `gatherv(_:counts:root:)` with rank i's elements placed at `displacements[i]` (in
     /// elements) of the root's result, which spans the furthest block; elements no block covers are
     /// zero. Blocks must not overlap (MPI_Gatherv).
     public func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int], root: Int) throws(MPIError) -> [T]? {
@@ -326,7 +326,7 @@ extension Communicator {
         }
     }
 
-    /// Like ``scatterv(_:counts:root:)`` with rank i's part taken from `displacements[i]` (in
+    /// Like `scatterv(_:counts:root:)` with rank i's part taken from `displacements[i]` (in
     /// elements) of the root's `values` (MPI_Scatterv); parts may overlap.
     public func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int], root: Int) throws(MPIError) -> [T] {
         try typedErrors {
@@ -378,7 +378,7 @@ extension Communicator {
         }
     }
 
-    /// Like ``allgatherv(_:counts:)`` with rank i's elements placed at `displacements[i]` (in
+    /// Like `allgatherv(_:counts:)` with rank i's elements placed at `displacements[i]` (in
     /// elements) of the result, which spans the furthest block; elements no block covers are zero.
     /// Blocks must not overlap (MPI_Allgatherv).
     public func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]) throws(MPIError) -> [T] {
@@ -418,7 +418,7 @@ extension Communicator {
         }
     }
 
-    /// Like ``alltoallv(_:sendCounts:receiveCounts:)`` with the block for rank i taken from
+    /// Like `alltoallv(_:sendCounts:receiveCounts:)` with the block for rank i taken from
     /// `sendDisplacements[i]` of `values` and the block from rank j placed at `recvDisplacements[j]`
     /// of the result (in elements), which spans the furthest block; elements no block covers are
     /// zero. Received blocks must not overlap (MPI_Alltoallv).
