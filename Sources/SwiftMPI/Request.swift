@@ -198,6 +198,29 @@ public final class Request: @unchecked Sendable {
         return true
     }
 
+    /// Lets the operation complete on its own and makes this request a completed, empty one
+    /// (MPI_Request_free): a send still delivers its message, a receive still takes one — into its
+    /// buffer, which for `irecv(into: UnsafeMutableBufferPointer)` must stay valid until then (the
+    /// owned forms need no care). Later waits and tests return an empty status at once. Throws
+    /// `.invalidArgument` for a nonblocking collective's request, which MPI does not allow freeing.
+    public func free() throws(MPIError) {
+        switch phase {
+        case .schedule:
+            throw MPIError(.invalidArgument, "Request.free(): a nonblocking collective's request cannot be freed; wait for it")
+        case .send, .receive:
+            // The engine keeps the operation in its queues until it completes; this request no
+            // longer refers to it (so it is not recycled while in flight, and is freed after).
+            sendOperation = nil
+            receiveOperation = nil
+        case .complete, .failed, .inactive:
+            break
+        }
+        phase = .complete
+        status = .empty
+        error = nil
+        reported = true
+    }
+
     /// Starts a persistent request again (MPI_Start). Throws `.invalidArgument` for a request that is
     /// not persistent or still active: started, and not yet completed by a wait or a test.
     public func start() throws(MPIError) {

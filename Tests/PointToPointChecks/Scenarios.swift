@@ -56,6 +56,7 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "async-stream": asyncStream,
     "spans": spanTransfers,
     "dropped-receives": droppedReceives,
+    "request-free": requestFree,
     "stress": stress,
     "soak": soak,
     "threads": threads,

@@ -91,3 +91,41 @@ func droppedReceives(_ world: Communicator) throws {
         try world.send([UInt8(2)], to: peer, tag: 812)
     }
 }
+
+/// Request.free: a freed send still delivers its message, a freed owned receive still takes one
+/// (so the next receive gets the message after it), later waits return an empty status at once,
+/// and a nonblocking collective's request refuses to be freed.
+func requestFree(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else {
+        try world.ibarrier().wait()
+        return
+    }
+    let peer = 1 - world.rank
+    if world.rank == 0 {
+        let send = try world.isend([UInt8](repeating: 9, count: 1 << 20), to: peer, tag: 820)  // rendezvous
+        try send.free()
+        let freed = try send.wait()
+        require(freed.byteCount == 0 && freed.source == MPI.anySource, "a freed send's wait: empty at once, got \(freed)")
+        try world.send([Int32(1)], to: peer, tag: 821)
+        try world.send([Int32(2)], to: peer, tag: 821)
+    } else {
+        var big = [UInt8](repeating: 0, count: 1 << 20)
+        let status = try world.recv(into: &big, from: peer, tag: 820)
+        require(status.byteCount == 1 << 20 && big.allSatisfy { $0 == 9 }, "a freed send's message arrived intact")
+        let first = try world.irecv(count: 1, of: Int32.self, from: peer, tag: 821)
+        try first.request.free()
+        let (second, _) = try world.recv(count: 1, of: Int32.self, from: peer, tag: 821)
+        require(second == [2], "the freed receive took the first message; the next got \(second)")
+    }
+    // Rank 1 starts a barrier that cannot complete yet (rank 0 enters only after rank 1's token).
+    if world.rank == 1 {
+        let barrier = try world.ibarrier()
+        requireError(.invalidArgument) { try barrier.free() }
+        try world.send([UInt8(1)], to: 0, tag: 822)
+        try barrier.wait()
+    } else {
+        var token: [UInt8] = [0]
+        try world.recv(into: &token, from: 1, tag: 822)
+        try world.ibarrier().wait()
+    }
+}
