@@ -39,7 +39,7 @@ extension Communicator {
         try typedErrors {
             _ = try checkSource(source, "recvInit")
             try checkReceiveTag(tag, "recvInit")
-            return Request(runtime: runtime, persistent: .receive(self, UnsafeMutableRawBufferPointer(buffer), source: source, tag: tag))
+            return Request(runtime: runtime, persistent: .receive(self, UnsafeMutableRawBufferPointer(buffer), nil, source: source, tag: tag))
         }
     }
 

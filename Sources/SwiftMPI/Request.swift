@@ -35,7 +35,8 @@ public final class Request: @unchecked Sendable {
     /// What a persistent request does each time it is started.
     enum Persistent {
         case send(Communicator, UnsafeRawBufferPointer, AnyObject?, destination: Int, tag: Int, SendMode)
-        case receive(Communicator, UnsafeMutableRawBufferPointer, source: Int, tag: Int)
+        /// (`keepAlive`: the owned buffer of ``PersistentReceive``, nil for caller memory.)
+        case receive(Communicator, UnsafeMutableRawBufferPointer, AnyObject?, source: Int, tag: Int)
         /// `count` instances of a datatype from the buffer (checked when the request was made).
         case typedSend(Communicator, UnsafeRawBufferPointer, count: Int, Datatype, AnyObject?, destination: Int, tag: Int, SendMode)
         case typedReceive(Communicator, UnsafeMutableRawBufferPointer, count: Int, Datatype, source: Int, tag: Int)
@@ -239,8 +240,8 @@ public final class Request: @unchecked Sendable {
             switch persistent {
             case .send(let communicator, let bytes, let keepAlive, let destination, let tag, let mode):
                 started = try communicator.startSend(bytes, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, "Request.start()")
-            case .receive(let communicator, let buffer, let source, let tag):
-                started = try communicator.startReceive(buffer, keepAlive: nil, from: source, tag: tag, "Request.start()")
+            case .receive(let communicator, let buffer, let keepAlive, let source, let tag):
+                started = try communicator.startReceive(buffer, keepAlive: keepAlive, from: source, tag: tag, "Request.start()")
             case .typedSend(let communicator, let bytes, let count, let type, let keepAlive, let destination, let tag, let mode):
                 started = try communicator.startSend(
                     bytes, count: count, datatype: type, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, "Request.start()")

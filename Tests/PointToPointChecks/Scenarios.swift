@@ -57,6 +57,7 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "spans": spanTransfers,
     "dropped-receives": droppedReceives,
     "request-free": requestFree,
+    "persistent-owned": persistentOwned,
     "stress": stress,
     "soak": soak,
     "threads": threads,

@@ -129,3 +129,32 @@ func requestFree(_ world: Communicator) throws {
         try world.ibarrier().wait()
     }
 }
+
+/// A persistent receive that owns its buffer: three runs, each returning its own message's
+/// elements; a fourth run is dropped while in flight (its message then lands in memory SwiftMPI
+/// still owns: CI runs this under AddressSanitizer) and the next receive gets the message after it.
+func persistentOwned(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let peer = 1 - world.rank
+    if world.rank == 0 {
+        for run in 0..<3 { try world.send([Int32](repeating: Int32(run), count: run + 1), to: peer, tag: 830) }
+        var token: [UInt8] = [0]
+        try world.recv(into: &token, from: peer, tag: 831)
+        try world.send([Int32](repeating: 9, count: 4), to: peer, tag: 830)
+        try world.send([Int32(10)], to: peer, tag: 830)
+    } else {
+        let receive = try world.recvInit(count: 4, of: Int32.self, from: peer, tag: 830)
+        for run in 0..<3 {
+            try receive.start()
+            let (values, status) = try receive.wait()
+            require(values == [Int32](repeating: Int32(run), count: run + 1) && status.source == peer, "persistent-owned run \(run): \(values)")
+        }
+        do {
+            let dropped = try world.recvInit(count: 4, of: Int32.self, from: peer, tag: 830)
+            try dropped.start()
+        }
+        try world.send([UInt8(1)], to: peer, tag: 831)
+        let (last, _) = try world.recv(count: 1, of: Int32.self, from: peer, tag: 830)
+        require(last == [10], "persistent-owned: the receive after a dropped run got \(last)")
+    }
+}

@@ -8,7 +8,8 @@ struct PointToPointTests {
     static let scenarios = [
         "pingpong", "self", "non-overtaking", "wildcards", "posted-order", "truncation", "ssend", "bsend",
         "rsend", "rsend-early", "dup-isolation", "procnull", "bad-arguments", "requests", "persistent", "probes", "sendrecv",
-        "isend-deadlock", "shared-copy", "objects", "async", "async-cancel", "async-stream", "spans", "dropped-receives", "request-free", "stress", "datatypes",
+        "isend-deadlock", "shared-copy", "objects", "async", "async-cancel", "async-stream", "spans", "dropped-receives", "request-free", "persistent-owned",
+        "stress", "datatypes",
         "datatype-errors"
     ]
 

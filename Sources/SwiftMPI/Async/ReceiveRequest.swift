@@ -44,3 +44,50 @@ public struct ReceiveRequest<Element: BitwiseCopyable>: Sendable {
     /// elements and a status whose `isCancelled` is set.
     public func cancel() { request.cancel() }
 }
+
+/// A persistent receive into memory the request owns (from ``Communicator/recvInit(count:of:from:tag:)``):
+/// `start()` posts it again, `wait()` returns the elements of the message each run received.
+/// Dropping it while a run is in flight is safe, as for ``ReceiveRequest``.
+public struct PersistentReceive<Element: BitwiseCopyable>: Sendable {
+    /// The persistent request underneath (for `Request.startAll` and the list forms).
+    public let request: Request
+    let storage: OwnedBuffer<Element>
+
+    init(request: Request, storage: OwnedBuffer<Element>) {
+        self.request = request
+        self.storage = storage
+    }
+
+    /// Posts the receive again (MPI_Start); throws `.invalidArgument` while the last run is active.
+    public func start() throws(MPIError) { try request.start() }
+
+    /// Waits for this run's message and returns its elements and status (MPI_Wait).
+    public func wait() throws(MPIError) -> ([Element], Status) {
+        let status = try request.wait()
+        return (storage.elements(status), status)
+    }
+
+    /// This run's elements and status, awaited (``Request/value``).
+    public var value: ([Element], Status) {
+        get async throws {
+            let status = try await request.value
+            return (storage.elements(status), status)
+        }
+    }
+}
+
+extension Communicator {
+    /// A persistent receive of up to `count` elements of `T` into memory the request owns
+    /// (MPI_Recv_init); no unsafe buffer to keep valid.
+    public func recvInit<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) throws(MPIError) -> PersistentReceive<T> {
+        try typedErrors {
+            guard count >= 0 else { throw MPIError(.invalidCount, "recvInit(count: \(count)): negative count") }
+            _ = try checkSource(source, "recvInit")
+            try checkReceiveTag(tag, "recvInit")
+            let storage = OwnedBuffer<T>(count: count)
+            let request = Request(
+                runtime: runtime, persistent: .receive(self, UnsafeMutableRawBufferPointer(storage.buffer), storage, source: source, tag: tag))
+            return PersistentReceive(request: request, storage: storage)
+        }
+    }
+}
