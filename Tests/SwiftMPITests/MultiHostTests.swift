@@ -143,7 +143,12 @@ struct MultiHostTests {
         let status = process.wait()
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         #expect(status != 0)
-        #expect(stderr.contains("swiftmpirun: lost the daemon on host \(h2) (connection closed); job aborted"), "stderr: \(stderr)")
+        // A SIGKILLed daemon's socket closes in order, or with a reset when it had unread data
+        // (seen once in CI): both are the daemon lost, said in one line.
+        #expect(
+            stderr.contains("swiftmpirun: lost the daemon on host \(h2) (connection closed); job aborted")
+                || stderr.contains("swiftmpirun: lost the daemon on host \(h2) (recv: Connection reset by peer (ECONNRESET)); job aborted"),
+            "stderr: \(stderr)")
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
         // Nothing of the job is left: no file in TMPDIR (the key-value sockets are abstract) and no segment.
         let left =
