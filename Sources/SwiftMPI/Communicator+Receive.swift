@@ -43,6 +43,18 @@ extension Communicator {
         }
     }
 
+    /// The core of every `sendrecv`: the receive is posted before the send starts, then both are
+    /// waited for; returns the receive's status.
+    func sendrecvBytes(
+        _ sendBytes: UnsafeRawBufferPointer, to destination: Int, sendTag: Int, into receiveBytes: UnsafeMutableRawBufferPointer, from source: Int,
+        recvTag: Int
+    ) throws -> Status {
+        let receive = try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
+        let send = try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
+        try send.wait()
+        return try receive.wait()
+    }
+
     /// Sends `values` and receives into `buffer` at once, so that rings of ranks cannot deadlock
     /// (MPI_Sendrecv). Returns the receive's status.
     @discardableResult
@@ -53,10 +65,7 @@ extension Communicator {
         try typedErrors {
             try values.withUnsafeBytes { sendBytes in
                 try buffer.withUnsafeMutableBytes { receiveBytes in
-                    let receive = try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
-                    let send = try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
-                    try send.wait()
-                    return try receive.wait()
+                    try sendrecvBytes(sendBytes, to: destination, sendTag: sendTag, into: receiveBytes, from: source, recvTag: recvTag)
                 }
             }
         }

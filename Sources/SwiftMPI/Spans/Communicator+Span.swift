@@ -53,10 +53,7 @@ extension Communicator {
         try typedErrors {
             try values.withUnsafeBytes { sendBytes in
                 try buffer.withUnsafeMutableBytes { receiveBytes in
-                    let receive = try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
-                    let send = try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
-                    try send.wait()
-                    return try receive.wait()
+                    try sendrecvBytes(sendBytes, to: destination, sendTag: sendTag, into: receiveBytes, from: source, recvTag: recvTag)
                 }
             }
         }
