@@ -280,8 +280,11 @@ final class BenchRunner {
                 try world.recv(into: &ack, from: partner, tag: 21)
             } else {
                 for k in 0..<window {
-                    receives.append(try world.irecv(into: arrays[k], from: partner, tag: 20))
-                    arrays[k] = []  // the request holds the only reference: its storage moves, not copies
+                    // Taken out of `arrays` first, so the request holds the only reference: the
+                    // storage moves into it instead of being copied.
+                    var array: [UInt8] = []
+                    swap(&array, &arrays[k])
+                    receives.append(try world.irecv(into: consume array, from: partner, tag: 20))
                 }
                 for k in 0..<window {
                     let (values, status) = try receives[k].wait()

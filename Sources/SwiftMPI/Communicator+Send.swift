@@ -79,6 +79,7 @@ extension Communicator {
     // MARK: Nonblocking
 
     /// Standard-mode nonblocking send (MPI_Isend). The request keeps `values` alive until it completes.
+    @inlinable
     public func isend<T: BitwiseCopyable>(_ values: [T], to destination: Int, tag: Int) throws(MPIError) -> Request {
         try typedErrors {
             try startArraySend(values, to: destination, tag: tag, mode: .standard, "isend")
@@ -185,22 +186,28 @@ extension Communicator {
         }
     }
 
+    @inlinable
     func startArraySend<T: BitwiseCopyable>(
         _ values: [T], to destination: Int, tag: Int, mode: SendMode,
         _ call: StaticString
     ) throws -> Request {
-        let box = ArrayBox(values)
-        return try startSend(box.bytes, keepAlive: box, to: destination, tag: tag, mode: mode, call)
+        // The pointer outlives the closure, which is safe: the engine holds the storage's owner
+        // until the send has finished, and a caller who changes `values` meanwhile gets a copy, as
+        // copy-on-write promises (its storage is shared), so these bytes stay put and unchanged.
+        let bytes = values.withUnsafeBytes { $0 }
+        return try startSend(bytes, keepAlive: values.storageOwner, to: destination, tag: tag, mode: mode, call)
     }
 }
 
 /// Holds an array for a nonblocking send. The box owns a reference to the array's storage, so the
 /// storage stays put and unchanged while the send is in flight (a caller that mutates its array gets
 /// a copy, as copy-on-write promises); `bytes` points into that storage.
+@usableFromInline
 final class ArrayBox<T: BitwiseCopyable> {
-    let values: [T]
-    let bytes: UnsafeRawBufferPointer
+    @usableFromInline let values: [T]
+    @usableFromInline let bytes: UnsafeRawBufferPointer
 
+    @inlinable
     init(_ values: [T]) {
         self.values = values
         // The pointer outlives the closure, which is safe here and only here: `values` is a `let`

@@ -34,6 +34,7 @@ extension Communicator {
     /// the wire returns an already complete request (the data has been copied); otherwise the request
     /// owns a pooled operation, returned to the pool when the request settles. The request itself is
     /// reused from the engine's pool when possible (``Request/make(_:send:status:)``).
+    @usableFromInline
     func startSend(
         _ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
         mode: SendMode, _ call: StaticString

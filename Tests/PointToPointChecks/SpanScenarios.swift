@@ -66,10 +66,24 @@ func spanTransfers(_ world: Communicator) throws {
     require(kept == [Int32](repeating: -1, count: 8), "the caller's copy of a moved array was written into: \(kept)")
     fresh = try consumed.wait().0
     require(fresh == [7, -2, -2, -2], "irecv(into: consume array): \(fresh)")
+    // Moved, not copied: the storage that went in comes back, and once the request is gone the
+    // caller owns it alone again (changing it copies nothing: no reference was lost or kept).
+    var owned = [UInt8](repeating: 0, count: 64)
+    let address = owned.withUnsafeMutableBufferPointer { UInt(bitPattern: $0.baseAddress) }
+    var back: [UInt8] = []
+    do {
+        let request = try world.irecv(into: consume owned, from: peer, tag: 47)
+        try world.send([UInt8](repeating: 5, count: 64), to: peer, tag: 47)
+        back = try request.wait().0
+    }
+    back[0] = 6
+    let backAddress = back.withUnsafeMutableBufferPointer { UInt(bitPattern: $0.baseAddress) }
+    require(backAddress == address, "irecv(into: consume array) copied the array (storage moved from \(address) to \(backAddress))")
+    require(back.dropFirst().allSatisfy { $0 == 5 }, "irecv(into: consume array) of 64 bytes: \(back)")
 }
 
-/// Owned receives dropped before their messages arrive (eager, rendezvous by single copy or
-/// fragments): the engine still writes into memory SwiftMPI owns, never into freed memory (CI runs
+/// Owned receives (`count:` and moved-in arrays) dropped before their messages arrive (eager,
+/// rendezvous by single copy or fragments): the engine still writes into memory SwiftMPI owns, never into freed memory (CI runs
 /// this under AddressSanitizer), and nothing else is touched.
 func droppedReceives(_ world: Communicator) throws {
     guard world.size >= 2, world.rank < 2 else { return }
@@ -77,6 +91,7 @@ func droppedReceives(_ world: Communicator) throws {
     let sizes = [16, 100_000, 1 << 20]
     if world.rank == 1 {
         for size in sizes { _ = try world.irecv(count: size, of: UInt8.self, from: peer, tag: 810) }  // dropped at once
+        for size in sizes { _ = try world.irecv(into: [UInt8](repeating: 0, count: size), from: peer, tag: 810) }  // moved in, dropped
         // New arrays take the heap space the dropped buffers would have freed.
         let bystanders = (0..<48).map { _ in [UInt8](repeating: 0xEE, count: 1 << 16) }
         try world.send([UInt8(1)], to: peer, tag: 811)
@@ -87,7 +102,9 @@ func droppedReceives(_ world: Communicator) throws {
     } else {
         var token: [UInt8] = [0]
         try world.recv(into: &token, from: peer, tag: 811)
-        for size in sizes { try world.send([UInt8](repeating: 0x5A, count: size), to: peer, tag: 810) }
+        for _ in 0..<2 {
+            for size in sizes { try world.send([UInt8](repeating: 0x5A, count: size), to: peer, tag: 810) }
+        }
         try world.send([UInt8(2)], to: peer, tag: 812)
     }
 }

@@ -18,12 +18,9 @@ extension Communicator {
     /// the elements come back from the request's `wait()` or `value`. Safe to drop unfinished.
     @inlinable
     public func irecv<T: BitwiseCopyable>(count: Int, of type: T.Type, from source: Int, tag: Int) throws(MPIError) -> ReceiveRequest<T> {
-        try typedErrors {
-            guard count >= 0 else { throw MPIError(.invalidCount, "irecv(count: \(count)): negative count") }
-            let storage = OwnedBuffer<T>(count: count)
-            let request = try startReceive(UnsafeMutableRawBufferPointer(storage.buffer), keepAlive: storage, from: source, tag: tag, "irecv")
-            return ReceiveRequest(request: request, storage: storage)
-        }
+        guard count >= 0 else { throw MPIError(.invalidCount, "irecv(count: \(count)): negative count") }
+        // Uninitialized: trivial values, and only the elements the message wrote are handed out.
+        return try irecv(into: [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }, returnsWhole: false, from: source, tag: tag)
     }
 
     /// Starts a receive into `buffer`'s storage, which moves into the request and comes back from
@@ -32,11 +29,23 @@ extension Communicator {
     /// unfinished, like ``irecv(count:of:from:tag:)``.
     @inlinable
     public func irecv<T: BitwiseCopyable>(into buffer: consuming [T], from source: Int, tag: Int) throws(MPIError) -> ReceiveRequest<T> {
-        let storage = OwnedBuffer<T>(moving: buffer)
+        try irecv(into: buffer, returnsWhole: true, from: source, tag: tag)
+    }
+
+    /// The core of both: the array's storage is made unique (a shared array is copied once, as
+    /// copy-on-write requires) and the engine holds its owner while the receive is in flight.
+    @inlinable
+    func irecv<T: BitwiseCopyable>(into buffer: consuming [T], returnsWhole: Bool, from source: Int, tag: Int) throws(MPIError) -> ReceiveRequest<T> {
+        var array = consume buffer
+        // The pointer outlives the closure, which is safe here and only here: the mutating access
+        // made the storage unique, the request and the engine then hold it without ever changing
+        // it until the receive writing through the pointer has completed, and whoever changes a
+        // copy handed out meanwhile gets its own storage (copy-on-write).
+        let memory = array.withUnsafeMutableBytes { $0 }
         let request = try typedErrors {
-            try startReceive(UnsafeMutableRawBufferPointer(storage.buffer), keepAlive: storage, from: source, tag: tag, "irecv")
+            try startReceive(memory, keepAlive: array.storageOwner, from: source, tag: tag, "irecv")
         }
-        return ReceiveRequest(request: request, storage: storage)
+        return ReceiveRequest(request: request, array: array, returnsWhole: returnsWhole)
     }
 
     /// Receives up to `count` elements of `T`, awaited (``recv(count:of:from:tag:)``).

@@ -1,19 +1,39 @@
-/// A nonblocking receive that owns its buffer (from ``Communicator/irecv(count:of:from:tag:)``):
-/// the elements come back from ``wait()`` or ``value``, so no pointer has to outlive anything.
+/// A nonblocking receive that owns its buffer (from ``Communicator/irecv(count:of:from:tag:)`` or
+/// ``Communicator/irecv(into:from:tag:)->ReceiveRequest<T>``): the elements come back from ``wait()`` or ``value``, so
+/// no pointer has to outlive anything.
 ///
-/// The buffer is SwiftMPI's, kept alive by the engine until the receive has finished: dropping the
-/// request with the receive still pending is safe (the message is then received into memory
-/// nobody reads, and freed). Completing copies the received elements out into a new array once.
-public struct ReceiveRequest<Element: BitwiseCopyable>: Sendable {
+/// The buffer is an array the request holds, kept alive by the engine until the receive has
+/// finished: dropping the request with the receive still pending is safe (the message is then
+/// received into memory nobody reads, and freed). Completing copies nothing when the message fills
+/// the array; a shorter message's elements are copied out once (`count:` form).
+///
+/// Sendable (whatever `Element` is) because the engine writes the array only while the receive is
+/// in flight and the elements are handed out only after it has completed (`wait`, `test` or the
+/// awaited `value` orders the two); the array is never resized.
+public struct ReceiveRequest<Element: BitwiseCopyable>: @unchecked Sendable {
     /// The request underneath, for ``Request/waitAll(_:)`` and the other list forms (after which
     /// ``wait()`` returns the elements without waiting).
     public let request: Request
-    @usableFromInline let storage: OwnedBuffer<Element>
+    /// The memory the receive writes.
+    @usableFromInline let array: [Element]
+    /// Whether ``wait()`` returns the whole array (a moved-in array) rather than the elements that
+    /// arrived (`count:` form).
+    @usableFromInline let returnsWhole: Bool
 
     @inlinable
-    init(request: Request, storage: OwnedBuffer<Element>) {
+    init(request: Request, array: [Element], returnsWhole: Bool) {
         self.request = request
-        self.storage = storage
+        self.array = array
+        self.returnsWhole = returnsWhole
+    }
+
+    /// The elements a receive with `status` wrote: the whole array for a moved-in one, else as many
+    /// as arrived (none when it was cancelled).
+    @inlinable
+    func elements(_ status: Status) -> [Element] {
+        if returnsWhole { return array }
+        let received = status.isCancelled ? 0 : Swift.min(status.count(of: Element.self) ?? 0, array.count)
+        return received == array.count ? array : Array(array[..<received])
     }
 
     /// Waits for the message and returns its elements and status (MPI_Wait). Throws the
@@ -21,14 +41,14 @@ public struct ReceiveRequest<Element: BitwiseCopyable>: Sendable {
     @inlinable
     public func wait() throws(MPIError) -> ([Element], Status) {
         let status = try request.wait()
-        return (storage.elements(status), status)
+        return (elements(status), status)
     }
 
     /// The elements and status if the message has arrived, else nil (MPI_Test).
     @inlinable
     public func test() throws(MPIError) -> ([Element], Status)? {
         guard let status = try request.test() else { return nil }
-        return (storage.elements(status), status)
+        return (elements(status), status)
     }
 
     /// The elements and status, awaited without blocking the thread (see ``Request/value``):
@@ -36,12 +56,13 @@ public struct ReceiveRequest<Element: BitwiseCopyable>: Sendable {
     public var value: ([Element], Status) {
         get async throws {
             let status = try await request.value
-            return (storage.elements(status), status)
+            return (elements(status), status)
         }
     }
 
     /// Withdraws the receive if it has not matched (MPI_Cancel); ``wait()`` then returns no
-    /// elements and a status whose `isCancelled` is set.
+    /// elements (`count:` form) or the array as it was (a moved-in array), and a status whose
+    /// `isCancelled` is set.
     public func cancel() { request.cancel() }
 }
 
