@@ -299,6 +299,7 @@ try checkObjectCollectives(world)
 try checkSpanCollectives(world)
 try checkOwnedNonblocking(world)
 try checkNonblockingVectorCollectives(world)
+try checkOwnedPersistentCollectives(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()
