@@ -51,3 +51,41 @@ func checkDatatypeCollectives(_ world: Communicator) throws {
         require(error.code == .invalidCount, "allgather mismatch: \(error)")
     }
 }
+
+/// The `async` forms of the datatype collectives, on columns of a grid, against the serial answer.
+func checkAsyncDatatypeCollectives(_ world: Communicator) {
+    let n = world.size, r = world.rank
+    awaitTask("async datatype collectives") {
+        let double = Datatype(Double.self)
+        let rows = 40, columns = 2 * n + 2
+        let column = try Datatype.vector(count: rows, blockLength: 1, stride: columns, of: double).resized(lowerBound: 0, extent: 8)
+        func grid(of rank: Int) -> [Double] { (0..<(rows * columns)).map { Double(rank * 1_000_000 + $0) } }
+        func columnValues(of rank: Int, _ j: Int) -> [Double] { (0..<rows).map { Double(rank * 1_000_000 + $0 * columns + j) } }
+        func columnsOf(_ values: [Double]) -> [[Double]] { (0..<columns).map { j in (0..<rows).map { values[$0 * columns + j] } } }
+        var mine = grid(of: r)
+        try await world.bcast(&mine, count: 2, datatype: column, root: n - 1)
+        require(columnsOf(mine) == (0..<columns).map { $0 < 2 ? columnValues(of: n - 1, $0) : columnValues(of: r, $0) }, "async bcast of columns")
+        var gathered = [Double](repeating: -1, count: rows * n)
+        try await world.gather(grid(of: r), count: 1, datatype: column, into: &gathered, count: rows, datatype: double, root: 0)
+        if r == 0 { require(gathered == (0..<n).flatMap { columnValues(of: $0, 0) }, "async gather of columns into rows") }
+        var part = [Double](repeating: -1, count: 2 * rows)
+        try await world.scatter(grid(of: 0), count: 2, datatype: column, into: &part, count: 2 * rows, datatype: double, root: 0)
+        require(part == columnValues(of: 0, 2 * r) + columnValues(of: 0, 2 * r + 1), "async scatter of columns")
+        var everyone = [Double](repeating: -1, count: rows * columns)
+        try await world.allgather(grid(of: r), count: 1, datatype: column, into: &everyone, count: 1, datatype: column)
+        require(columnsOf(everyone) == (0..<columns).map { $0 < n ? columnValues(of: $0, 0) : [Double](repeating: -1, count: rows) }, "async allgather")
+        var exchanged = [Double](repeating: -1, count: rows * columns)
+        try await world.alltoall(grid(of: r), count: 2, datatype: column, into: &exchanged, count: 2, datatype: column)
+        require(
+            columnsOf(exchanged) == (0..<columns).map { $0 < 2 * n ? columnValues(of: $0 / 2, 2 * r + $0 % 2) : [Double](repeating: -1, count: rows) },
+            "async alltoall of columns")
+        // A receive side describing a different size is an error here too.
+        var small = [Double](repeating: 0, count: 1)
+        do {
+            try await world.allgather([1.0, 2.0], count: 2, datatype: double, into: &small, count: 1, datatype: double)
+            require(false, "async allgather into too small a datatype count was accepted")
+        } catch let error as MPIError {
+            require(error.code == .invalidCount, "async allgather mismatch: \(error)")
+        }
+    }
+}

@@ -300,6 +300,7 @@ try checkSpanCollectives(world)
 try checkOwnedNonblocking(world)
 try checkNonblockingVectorCollectives(world)
 try checkOwnedPersistentCollectives(world)
+checkAsyncDatatypeCollectives(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

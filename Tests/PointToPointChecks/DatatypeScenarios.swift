@@ -165,3 +165,53 @@ func datatypeErrors(_ world: Communicator) throws {
         }
     }
 }
+
+/// Datatypes in the safe and `async` forms, between ranks 0 and 1: a column sent with an awaited
+/// `send` lands in an array moved into `irecv(into:count:datatype:)` and in one given to an awaited
+/// `recv` (eager and rendezvous sizes), touching nothing outside the column; an owned column
+/// receive dropped before its message arrives writes into nothing freed (CI runs this under
+/// AddressSanitizer); a receive refused for its footprint leaves the caller's array as it was.
+func datatypeAsync(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    let peer = 1 - world.rank
+    let double = Datatype(Double.self)
+    runTask("datatype-async") {
+        for rows in [4, 3000] {
+            let columns = 5
+            let column = try Datatype.vector(count: rows, blockLength: 1, stride: columns, of: double)
+            let grid = (0..<(rows * columns)).map { Double($0) }
+            let expected = (0..<(rows * columns)).map { $0 % columns == 0 ? Double($0) : -1 }
+            if world.rank == 0 {
+                try await world.send(grid, count: 1, datatype: column, to: peer, tag: 900)
+                try await world.send(grid, count: 1, datatype: column, to: peer, tag: 901)
+                try await world.send(grid, count: 1, datatype: column, to: peer, tag: 902)
+            } else {
+                let moved = try world.irecv(into: [Double](repeating: -1, count: rows * columns), count: 1, datatype: column, from: peer, tag: 900)
+                let (values, status) = try moved.wait()
+                require(values == expected && status.count(of: Double.self) == rows, "datatype-async: irecv(into:count:datatype:) of \(rows)")
+                var awaited = [Double](repeating: -1, count: rows * columns)
+                let awaitedStatus = try await world.recv(into: &awaited, count: 1, datatype: column, from: peer, tag: 901)
+                require(awaited == expected && awaitedStatus.byteCount == 8 * rows, "datatype-async: awaited recv of \(rows)")
+                _ = try world.irecv(into: [Double](repeating: -1, count: rows * columns), count: 1, datatype: column, from: peer, tag: 902)  // dropped
+                let bystanders = (0..<16).map { _ in [Double](repeating: 7, count: rows * columns) }
+                var marker: [UInt8] = [0]
+                try await world.recv(into: &marker, from: peer, tag: 903)
+                require(bystanders.allSatisfy { $0.allSatisfy { $0 == 7 } }, "datatype-async: a dropped column receive wrote elsewhere")
+            }
+            if world.rank == 0 { try await world.send([UInt8(1)], to: peer, tag: 903) }
+        }
+        if world.rank == 1 {
+            // A footprint larger than the array: refused at once, the array kept.
+            let column = try Datatype.vector(count: 10, blockLength: 1, stride: 10, of: double)
+            var small = [Double](repeating: 3, count: 50)
+            do {
+                try await world.recv(into: &small, count: 1, datatype: column, from: peer, tag: 904)
+                require(false, "datatype-async: a column longer than its array was accepted")
+            } catch let error as MPIError {
+                require(
+                    error.code == .invalidCount && small == [Double](repeating: 3, count: 50),
+                    "datatype-async: refused receive: \(error), \(small.count) elements")
+            }
+        }
+    }
+}

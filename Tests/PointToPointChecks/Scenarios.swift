@@ -62,7 +62,8 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "soak": soak,
     "threads": threads,
     "datatypes": datatypeTransfers,
-    "datatype-errors": datatypeErrors
+    "datatype-errors": datatypeErrors,
+    "datatype-async": datatypeAsync
 ]
 
 /// Rank 0 and the last rank exchange every protocol size both ways; contents are checked byte by byte.

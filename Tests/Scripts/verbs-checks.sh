@@ -37,7 +37,7 @@ single)
   section p2p-3 "$BIN/swiftmpirun" -n 3 "$BIN/swiftmpi-p2p-check" pingpong wildcards non-overtaking posted-order stress
   # Derived datatypes over verbs: RDMA READs with scatter/gather lists where runs are long, packed
   # fragments elsewhere; the debug counts at finalize show how many messages were read scattered.
-  section p2p-datatypes env SWIFTMPI_DEBUG=1 "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-p2p-check" datatypes datatype-errors
+  section p2p-datatypes env SWIFTMPI_DEBUG=1 "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-p2p-check" datatypes datatype-errors datatype-async
   section collectives "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-coll-check"
   # 1 MiB messages sent 60 times from the same buffer: registered once, then found in the cache.
   section registration-cache "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-bench" bw -m 1048576:1048576 -i 10 -x 2 -W 4

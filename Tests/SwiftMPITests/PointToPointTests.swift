@@ -10,7 +10,7 @@ struct PointToPointTests {
         "rsend", "rsend-early", "dup-isolation", "procnull", "bad-arguments", "requests", "persistent", "probes", "sendrecv",
         "isend-deadlock", "shared-copy", "objects", "async", "async-cancel", "async-stream", "spans", "dropped-receives", "request-free", "persistent-owned",
         "stress", "datatypes",
-        "datatype-errors"
+        "datatype-errors", "datatype-async"
     ]
 
     private func check(
@@ -43,7 +43,7 @@ struct PointToPointTests {
         "datatypes move intact over TCP and with Cross Memory Attach off (packed fragments instead of scattered reads), 3 ranks",
         arguments: [(["--transport", "tcp"], [String: String]()), ([], ["SWIFTMPI_SINGLE_COPY": "none"])])
     func datatypesWithoutScatteredReads(options: [String], environment: [String: String]) throws {
-        try check(3, ["datatypes", "datatype-errors"], environment: environment, options: options)
+        try check(3, ["datatypes", "datatype-errors", "datatype-async"], environment: environment, options: options)
     }
 
     @Test("every scenario passes between 4 ranks")

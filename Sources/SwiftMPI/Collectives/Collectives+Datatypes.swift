@@ -96,7 +96,7 @@ extension Communicator {
     }
 
     /// `count` instances for each rank, checked for overflow.
-    private func instances(_ count: Int, _ call: StaticString) throws -> Int {
+    func instances(_ count: Int, _ call: StaticString) throws -> Int {
         guard count >= 0 else { throw MPIError(.invalidCount, "\(call): negative count \(count)") }
         let (total, overflow) = count.multipliedReportingOverflow(by: size)
         guard !overflow else { throw MPIError(.invalidCount, "\(call): \(count) instances × \(size) ranks overflows") }
@@ -108,7 +108,7 @@ extension Communicator {
     }
 
     /// Unpacks a received collective result, which must be exactly the receive side's size.
-    private func unpack(_ bytes: [UInt8], into region: TypedRegion, _ call: StaticString) throws {
+    func unpack(_ bytes: [UInt8], into region: TypedRegion, _ call: StaticString) throws {
         guard bytes.count == region.byteCount else {
             throw MPIError(
                 .invalidCount,
