@@ -60,7 +60,8 @@ func checkOwnedPersistentCollectives(_ world: Communicator) throws {
     _ = try gather.wait()
 
     // Mistakes: a contribution of the wrong length; touching the contribution while a run is
-    // active (rank 0 holds the others back, so the run cannot have completed); bad arguments.
+    // active (checked by rank 1 before rank 0, which waits for its token, starts the run, so the run
+    // cannot have completed even with the progress thread running); bad arguments.
     requireError(.invalidCount) { try allreduce.start(with: [1, 2]) }
     requireError(.invalidCount) { _ = try world.allreduceInit(count: -1, of: Int.self, op: .sum) }
     requireError(.invalidRank) { _ = try world.bcastInit(count: 1, of: Int.self, root: n) }
@@ -70,6 +71,9 @@ func checkOwnedPersistentCollectives(_ world: Communicator) throws {
             try world.recv(into: &token, from: 1, tag: 950)
         } else {
             try allreduce.start(with: [Int](repeating: 2, count: 5))
+        }
+        if r == 1 {
+            // Before rank 0 starts (it waits for this rank's token), so the run is still active.
             requireError(.invalidArgument) { try allreduce.start(with: [Int](repeating: 3, count: 5)) }
             do {
                 try allreduce.withInput { (span: inout MutableSpan<Int>) in span[0] = 99 }
@@ -77,7 +81,7 @@ func checkOwnedPersistentCollectives(_ world: Communicator) throws {
             } catch let error as MPIError {
                 require(error.code == .invalidArgument, "withInput during an active run: \(error)")
             }
-            if r == 1 { try world.send([UInt8(1)], to: 0, tag: 950) }
+            try world.send([UInt8(1)], to: 0, tag: 950)
         }
         if r == 0 { try allreduce.start(with: [Int](repeating: 2, count: 5)) }
         require(try allreduce.wait() == [Int](repeating: 2 * n, count: 5), "allreduceInit after refused changes")

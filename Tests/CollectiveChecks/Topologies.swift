@@ -58,6 +58,27 @@ func checkTopologies(_ world: Communicator) throws {
             try everyGather.withUnsafeMutableBufferPointer { output in _ = try grid.ineighborAllgather(input, into: output).wait() }
         }
         require(everyGather == neighbors.flatMap { $0 == MPI.procNull ? [-9, -9] : [$0 * 10 + 1, $0 * 10 + 2] }, "ineighborAllgather: \(everyGather)")
+        // The owned forms give what the blocking ones do: nonblocking, awaited and persistent.
+        require(try grid.ineighborAllgather([grid.rank * 10 + 1, grid.rank * 10 + 2]).wait() == expectedGather, "ineighborAllgather(array)")
+        require(try grid.ineighborAlltoall(blocks).wait() == expectedExchange, "ineighborAlltoall(array)")
+        require(
+            try grid.ineighborAllgatherv([grid.rank * 10 + 1], counts: [Int](repeating: 1, count: neighbors.count)).wait()
+                == neighbors.map { $0 == MPI.procNull ? 0 : $0 * 10 + 1 }, "ineighborAllgatherv")
+        awaitTask("async neighbourhood collectives") {
+            let awaitedGather = try await grid.neighborAllgather([grid.rank * 10 + 1, grid.rank * 10 + 2])
+            require(awaitedGather == expectedGather, "awaited neighborAllgather: \(awaitedGather)")
+            let awaitedExchange = try await grid.neighborAlltoall(blocks)
+            require(awaitedExchange == expectedExchange, "awaited neighborAlltoall: \(awaitedExchange)")
+        }
+        let persistentGather = try grid.neighborAllgatherInit(count: 2, of: Int.self)
+        let persistentExchange = try grid.neighborAlltoallInit(count: 2, of: Int.self)
+        for round in 0..<2 {
+            try persistentGather.start(with: [grid.rank * 10 + 1 + round, grid.rank * 10 + 2])
+            let expectedRound = neighbors.flatMap { $0 == MPI.procNull ? [0, 0] : [$0 * 10 + 1 + round, $0 * 10 + 2] }
+            require(try persistentGather.wait() == expectedRound, "neighborAllgatherInit(count:of:) round \(round)")
+            try persistentExchange.start(with: blocks)
+            require(try persistentExchange.wait() == expectedExchange, "neighborAlltoallInit(count:of:) round \(round)")
+        }
 
         // Sub-grids: the rows (keep the last dimension) and the columns (keep the first).
         if gridDims.count == 2 {
@@ -89,6 +110,11 @@ func checkTopologies(_ world: Communicator) throws {
     let received = try graph.neighborAlltoallv(payload, sendCounts: [1, 2], receiveCounts: [1, 2])
     let expectedGraph = [sources[0] * 1000, sources[1] * 1000 + 10, sources[1] * 1000 + 11]
     require(received == expectedGraph, "neighborAlltoallv on a graph: \(received), expected \(expectedGraph)")
+    require(try graph.ineighborAlltoallv(payload, sendCounts: [1, 2], receiveCounts: [1, 2]).wait() == expectedGraph, "ineighborAlltoallv on a graph")
+    awaitTask("awaited neighborAlltoallv") {
+        let awaited = try await graph.neighborAlltoallv(payload, sendCounts: [1, 2], receiveCounts: [1, 2])
+        require(awaited == expectedGraph, "awaited neighborAlltoallv on a graph: \(awaited)")
+    }
     let zero = try graph.neighborAllgatherv([Int](), counts: [0, 0])
     require(zero.isEmpty, "neighborAllgatherv of nothing")
     expectError(.invalidCount, "neighborAlltoallv with 3 counts for 2 neighbours") {

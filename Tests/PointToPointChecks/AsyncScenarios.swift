@@ -130,8 +130,9 @@ func asyncCancel(_ world: Communicator) throws {
 
 /// `for try await` over `world.messages(of:from:tag:)`: rank 0 takes 20 messages of 0-3000
 /// elements from every other rank, each whole and in each sender's order; a message that is not
-/// a whole number of elements throws `.invalidDatatype`; an awaited `mprobe` that is cancelled
-/// takes nothing.
+/// a whole number of elements throws `.invalidDatatype`; messages taken by an awaited `mprobe` are
+/// received by an awaited `mrecv` and by `imrecv` into an owned array; an awaited `mprobe` that is
+/// cancelled takes nothing.
 func asyncStream(_ world: Communicator) throws {
     let perSender = 20
     @Sendable func length(_ sender: Int, _ index: Int) -> Int { (sender * 997 + index * 151) % 3001 }
@@ -156,6 +157,24 @@ func asyncStream(_ world: Communicator) throws {
                     require(error.code == .invalidDatatype, "async-stream: 6 bytes as Int32: \(error)")
                 }
             }
+            if world.size > 1 {
+                // mprobe, then receive the taken message into an owned array: awaited, and started.
+                let first = try await world.mprobe(from: 1, tag: 704)
+                var landing = [Int64](repeating: -1, count: 4000)
+                let status = try await world.mrecv(first, into: &landing)
+                require(
+                    status.count(of: Int64.self) == 3000 && landing.prefix(3000).allSatisfy { $0 == 704 } && landing[3000] == -1, "async-stream: awaited mrecv")
+                let second = try await world.mprobe(from: 1, tag: 705)
+                let owned = try world.imrecv(second, into: [Int64](repeating: -1, count: 2))
+                let (values, _) = try owned.wait()
+                require(values == [705, -1], "async-stream: imrecv into an owned array: \(values)")
+                do {
+                    _ = try world.imrecv(second, into: [Int64](repeating: 0, count: 2))
+                    require(false, "async-stream: a message received twice")
+                } catch let error as MPIError {
+                    require(error.code == .invalidArgument, "async-stream: second imrecv: \(error)")
+                }
+            }
             let probing = Task { try await world.mprobe(from: MPI.anySource, tag: 703) }
             try await Task.sleep(nanoseconds: 20_000_000)
             probing.cancel()
@@ -169,6 +188,10 @@ func asyncStream(_ world: Communicator) throws {
         for index in 0..<perSender {
             try world.send([Int32](repeating: Int32(world.rank * 1000 + index), count: length(world.rank, index)), to: 0, tag: 700)
         }
-        if world.rank == 1 { try world.send([UInt8](repeating: 1, count: 6), to: 0, tag: 702) }
+        if world.rank == 1 {
+            try world.send([UInt8](repeating: 1, count: 6), to: 0, tag: 702)
+            try world.send([Int64](repeating: 704, count: 3000), to: 0, tag: 704)
+            try world.send([Int64(705)], to: 0, tag: 705)
+        }
     }
 }

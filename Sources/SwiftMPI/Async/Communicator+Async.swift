@@ -37,15 +37,32 @@ extension Communicator {
     @inlinable
     func irecv<T: BitwiseCopyable>(into buffer: consuming [T], returnsWhole: Bool, from source: Int, tag: Int) throws(MPIError) -> ReceiveRequest<T> {
         var array = consume buffer
-        // The pointer outlives the closure, which is safe here and only here: the mutating access
-        // made the storage unique, the request and the engine then hold it without ever changing
-        // it until the receive writing through the pointer has completed, and whoever changes a
-        // copy handed out meanwhile gets its own storage (copy-on-write).
-        let memory = array.withUnsafeMutableBytes { $0 }
-        let request = try typedErrors {
-            try startReceive(memory, keepAlive: array.storageOwner, from: source, tag: tag, "irecv")
+        return try typedErrors {
+            try ReceiveRequest.taking(&array, returnsWhole: returnsWhole) { memory, owner in
+                try startReceive(memory, keepAlive: owner, from: source, tag: tag, "irecv")
+            }
         }
-        return ReceiveRequest(request: request, array: array, returnsWhole: returnsWhole)
+    }
+
+    /// Starts receiving a message taken by `mprobe(from:tag:)` into `buffer`'s storage, which moves
+    /// into the request and comes back whole from its `wait()` (MPI_Imrecv). Throws
+    /// `.invalidArgument` if the message was already received; `.truncate` comes from the request
+    /// when it does not fit. Safe to drop unfinished.
+    public func imrecv<T: BitwiseCopyable>(_ message: Message, into buffer: consuming [T]) throws(MPIError) -> ReceiveRequest<T> {
+        var array = consume buffer
+        return try typedErrors {
+            try ReceiveRequest.taking(&array, returnsWhole: true) { memory, owner in try message.startReceive(into: memory, keepAlive: owner) }
+        }
+    }
+
+    /// Receives a message taken by `mprobe(from:tag:)` into `buffer`, awaited (MPI_Mrecv); returns
+    /// the status. When the await throws, `buffer` holds what the receive left in it.
+    @discardableResult
+    public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: inout [T]) async throws -> Status {
+        let receive = try ReceiveRequest.taking(&buffer, returnsWhole: true) { memory, owner in
+            try message.startReceive(into: memory, keepAlive: owner)
+        }
+        return try await receive.value(into: &buffer)
     }
 
     /// Receives up to `count` elements of `T`, awaited (``recv(count:of:from:tag:)``).

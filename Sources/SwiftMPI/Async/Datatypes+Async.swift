@@ -15,33 +15,19 @@ extension Communicator {
 
     /// Receives up to `count` instances of `datatype` into `buffer`, awaited; returns the status.
     /// When the await throws (the receive's error, or `CancellationError` before a message matched),
-    /// `buffer` holds what the receive left in it.
+    /// `buffer` holds what the receive left in it; a receive refused at once leaves it as it was.
     @discardableResult
     public func recv<T: BitwiseCopyable>(into buffer: inout [T], count: Int, datatype: Datatype, from source: Int, tag: Int) async throws -> Status {
         let receive = try startReceive(taking: &buffer, count: count, datatype: datatype, from: source, tag: tag)
-        do {
-            let (values, status) = try await receive.value
-            buffer = values
-            return status
-        } catch {
-            // An await ends only once the receive has finished or was withdrawn (Request.value).
-            buffer = receive.array
-            throw error
-        }
+        return try await receive.value(into: &buffer)
     }
 
-    /// Starts a receive into `buffer`'s storage and moves the array into the request; when the
-    /// receive is refused (bad arguments), `buffer` is left as it was.
     private func startReceive<T: BitwiseCopyable>(
         taking buffer: inout [T], count: Int, datatype: Datatype, from source: Int, tag: Int
     ) throws -> ReceiveRequest<T> {
-        // The pointer outlives the closure, which is safe as in irecv(into:from:tag:): the storage
-        // is unique now, and the request and the engine hold it unchanged until the receive ends.
-        let memory = buffer.withUnsafeMutableBytes { $0 }
-        let request = try startReceive(memory, count: count, datatype: datatype, keepAlive: buffer.storageOwner, from: source, tag: tag, "irecv")
-        var array: [T] = []
-        swap(&array, &buffer)
-        return ReceiveRequest(request: request, array: array, returnsWhole: true)
+        try ReceiveRequest.taking(&buffer, returnsWhole: true) { memory, owner in
+            try startReceive(memory, count: count, datatype: datatype, keepAlive: owner, from: source, tag: tag, "irecv")
+        }
     }
 
     /// Sends `count` instances of `datatype` from `values`, awaited until the send has completed.

@@ -66,6 +66,39 @@ public struct ReceiveRequest<Element: BitwiseCopyable>: @unchecked Sendable {
     public func cancel() { request.cancel() }
 }
 
+extension ReceiveRequest {
+    /// Starts a receive into `buffer`'s storage with `start` (given that memory and its owner, for
+    /// the engine to hold while the receive is in flight) and moves the array into the request;
+    /// when `start` throws, `buffer` is left as it was.
+    @inlinable
+    static func taking(
+        _ buffer: inout [Element], returnsWhole: Bool, _ start: (UnsafeMutableRawBufferPointer, AnyObject) throws -> Request
+    ) rethrows -> ReceiveRequest {
+        // The pointer outlives the closure, which is safe here and only here: the mutating access
+        // made the storage unique, the request and the engine then hold it without ever changing
+        // it until the receive writing through the pointer has completed, and whoever changes a
+        // copy handed out meanwhile gets its own storage (copy-on-write).
+        let memory = buffer.withUnsafeMutableBytes { $0 }
+        let request = try start(memory, buffer.storageOwner)
+        var array: [Element] = []
+        swap(&array, &buffer)
+        return ReceiveRequest(request: request, array: array, returnsWhole: returnsWhole)
+    }
+
+    /// Awaits the receive and moves its array back into `buffer`, also when the await throws (it
+    /// ends only once the receive has finished or was withdrawn: ``Request/value``).
+    func value(into buffer: inout [Element]) async throws -> Status {
+        do {
+            let (values, status) = try await value
+            buffer = values
+            return status
+        } catch {
+            buffer = array
+            throw error
+        }
+    }
+}
+
 /// A persistent receive into memory the request owns (from ``Communicator/recvInit(count:of:from:tag:)``):
 /// `start()` posts it again, `wait()` returns the elements of the message each run received.
 /// Dropping it while a run is in flight is safe, as for ``ReceiveRequest``.

@@ -43,7 +43,7 @@ extension Communicator {
         }
     }
 
-    /// Like ``neighborAllgather(_:)`` with `counts[i]` elements from source neighbour i
+    /// Like `neighborAllgather(_:)` with `counts[i]` elements from source neighbour i
     /// (MPI_Neighbor_allgatherv).
     public func neighborAllgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int]) throws(MPIError) -> [T] {
         try typedErrors {
@@ -56,7 +56,7 @@ extension Communicator {
 
     /// Block i of `values` (equal blocks, one per destination neighbour) to destination neighbour i;
     /// returns one block of the same size per source neighbour (MPI_Neighbor_alltoall). A rank with no
-    /// destinations sends nothing and receives empty blocks: use ``neighborAlltoallv(_:sendCounts:receiveCounts:)``
+    /// destinations sends nothing and receives empty blocks: use `neighborAlltoallv(_:sendCounts:receiveCounts:)`
     /// when its sources send more.
     public func neighborAlltoall<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
         try typedErrors {
@@ -83,7 +83,7 @@ extension Communicator {
 
     // MARK: - Nonblocking, buffers
 
-    /// Starts ``neighborAllgather(_:)`` into `result` (one block of `values.count` per source
+    /// Starts `neighborAllgather(_:)` into `result` (one block of `values.count` per source
     /// neighbour); both buffers must stay valid until the request completes (MPI_Ineighbor_allgather).
     public func ineighborAllgather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request
     {
@@ -97,7 +97,7 @@ extension Communicator {
         }
     }
 
-    /// Starts ``neighborAlltoall(_:)`` into `result`; both buffers must stay valid until the request
+    /// Starts `neighborAlltoall(_:)` into `result`; both buffers must stay valid until the request
     /// completes (MPI_Ineighbor_alltoall).
     public func ineighborAlltoall<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request
     {
@@ -124,7 +124,7 @@ extension Communicator {
         var receives: [(offset: Int, count: Int)]
     }
 
-    private func neighborLayout<T>(
+    func neighborLayout<T>(
         _ type: T.Type, sendCounts: [Int], sendsOneBlock: Bool, receiveCounts: [Int], _ neighbors: Neighborhood,
         available: (send: Int, receive: Int), _ call: StaticString
     ) throws -> NeighborLayout {
@@ -176,7 +176,7 @@ extension Communicator {
     /// (none to or from `MPI.procNull`). On a Cartesian grid slot 2d is the neighbour down dimension
     /// d and slot 2d + 1 the one up: a block sent down arrives in the receiver's up slot, so the send
     /// of slot k and the receive of slot k ^ 1 share a tag.
-    private func scheduleNeighborExchange(
+    func scheduleNeighborExchange(
         _ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer, _ layout: NeighborLayout, _ neighbors: Neighborhood,
         _ schedule: CollectiveSchedule
     ) {
