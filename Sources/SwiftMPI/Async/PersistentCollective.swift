@@ -45,8 +45,12 @@ public struct PersistentCollective<Element: BitwiseCopyable, Result>: Sendable {
     /// `.invalidArgument` while a run is active, else what `body` throws.
     public func withInput<R>(_ body: (inout MutableSpan<Element>) throws -> R) throws -> R {
         try checkInactive("withInput")
-        var span = input.buffer.mutableSpan
-        return try body(&span)
+        // The memory is taken out of the buffer object first: in release builds, a span made
+        // straight from `input.buffer` crashes Swift 6.3.1's optimizer (CopyPropagation). The
+        // object (held by `self`) outlives the call, so the memory does too.
+        let memory = input.buffer
+        var span = memory.mutableSpan
+        return try withExtendedLifetime(input) { try body(&span) }
     }
 
     /// Waits for the run and returns its result (MPI_Wait).
