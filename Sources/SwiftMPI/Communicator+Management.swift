@@ -4,16 +4,15 @@ extension MPI {
 
     /// A communicator of this rank alone (MPI_COMM_SELF), named `self`: every use between
     /// `MPI.initialize()` and `MPI.finalize()` gives the same communicator. Its context id is taken
-    /// from this process's free ones, which no later agreement hands out again. Throws
+    /// from this process's unbounded range, which no later agreement hands out again. Throws
     /// `.notInitialized` outside that span.
     public static var commSelf: Communicator {
         get throws {
             guard let runtime = Runtime.current else { throw MPIError(.notInitialized, "MPI.commSelf: call MPI.initialize() first") }
             let state = try runtime.withEngine("MPI.commSelf") { engine in
                 if let made = runtime.selfCommunicator { return made }
-                let context = engine.highestContext + 1
-                engine.highestContext += 2
-                let made = CommunicatorState(context: context, group: Group(worldRanks: [runtime.rank], myWorldRank: runtime.rank))
+                let context = engine.contextIds.takeLocal()
+                let made = CommunicatorState(context: context, channel: nil, group: Group(worldRanks: [runtime.rank], myWorldRank: runtime.rank))
                 made.name = "self"
                 runtime.selfCommunicator = made
                 return made
@@ -30,19 +29,21 @@ public enum SplitType: Sendable {
 }
 
 extension Communicator {
-    /// Agrees on a fresh pair of context ids with every rank of this communicator (the maximum of all
-    /// members' next free ids, so it is free in every member's process). Collective.
-    private func agreeOnContext() throws -> UInt32 {
-        // The proposal is reserved at once, so two threads creating communicators at thread level
-        // .multiple never propose (and so never agree on) the same id.
-        let proposal = try runtime.withEngine("communicator creation") { engine in
-            let next = Int(engine.highestContext) + 1
-            engine.highestContext += 2
-            return next
+    /// Agrees with every rank of this communicator on a pair of context ids free in all of them,
+    /// and on a collective channel none of them has used (``ContextIds``). Collective.
+    /// With `messageCollectivesOnly`, a member asks for collectives by messages (a hint); the result
+    /// says whether any member did.
+    func agreeOnContext(messageCollectivesOnly: Bool = false) throws -> (context: UInt32, channel: Int, messageCollectivesOnly: Bool) {
+        let proposal = try runtime.withEngine("communicator creation") { $0.contextIds.propose() }
+        do {
+            let maxima = try allreduce(proposal.maxima + [messageCollectivesOnly ? 1 : 0], op: .max)
+            let common = try allreduce(proposal.mask, op: .bitwiseAnd)
+            let agreed = try runtime.withEngine("communicator creation") { $0.contextIds.settle(common: common, maxima: maxima) }
+            return (agreed.context, agreed.channel, maxima[2] != 0)
+        } catch {
+            _ = try? runtime.withEngine("communicator creation") { $0.contextIds.abandon() }
+            throw error
         }
-        let agreed = try allreduce([proposal], op: .max)[0]
-        try runtime.withEngine("communicator creation") { $0.highestContext = max($0.highestContext, UInt32(agreed + 1)) }
-        return UInt32(agreed)
     }
 
     /// A new communicator with the same ranks and a private context (MPI_Comm_dup): messages on it
@@ -50,7 +51,8 @@ extension Communicator {
     /// ``AttributeKey``s as their keys' `copy` says; type-keyed attributes are not.
     public func dup() throws(MPIError) -> Communicator {
         try typedErrors {
-            return duplicate(context: try agreeOnContext())
+            let agreed = try agreeOnContext()
+            return duplicate((agreed.context, agreed.channel))
         }
     }
 
@@ -59,24 +61,30 @@ extension Communicator {
     /// level `.serialized` or `.multiple`) and this rank's own pending requests progress meanwhile.
     /// Collective, in the same order as the other collectives on this communicator.
     public func idup() async throws -> Communicator {
-        let proposal = try runtime.withEngine("idup") { engine in
-            let next = Int(engine.highestContext) + 1
-            engine.highestContext += 2
-            return next
+        let proposal = try runtime.withEngine("idup") { $0.contextIds.propose() }
+        do {
+            let maxima = try await iallreduce(proposal.maxima, op: .max).value
+            let common = try await iallreduce(proposal.mask, op: .bitwiseAnd).value
+            let agreed = try runtime.withEngine("idup") { $0.contextIds.settle(common: common, maxima: maxima) }
+            return duplicate(agreed)
+        } catch {
+            _ = try? runtime.withEngine("idup") { $0.contextIds.abandon() }
+            throw error
         }
-        let buffers = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2)
-        defer { buffers.deallocate() }
-        buffers[0] = proposal
-        let request = try iallreduce(UnsafeBufferPointer(rebasing: buffers[0..<1]), into: UnsafeMutableBufferPointer(rebasing: buffers[1..<2]), op: .max)
-        _ = try await request.value
-        let agreed = buffers[1]
-        try runtime.withEngine("idup") { $0.highestContext = max($0.highestContext, UInt32(agreed + 1)) }
-        return duplicate(context: UInt32(agreed))
+    }
+
+    /// The state of a communicator made from this one: `group` on the agreed context and channel,
+    /// with this one's error handler.
+    private func childState(_ agreed: (context: UInt32, channel: Int), group: Group, topology: CartesianTopology? = nil) -> CommunicatorState {
+        let child = CommunicatorState(context: agreed.context, channel: agreed.channel, group: group, topology: topology)
+        child.errorHandler = state.errorHandler
+        return child
     }
 
     /// A communicator like this one (group, topology, attributes as their keys copy them) on `context`.
-    private func duplicate(context: UInt32) -> Communicator {
-        let duplicate = CommunicatorState(context: context, group: group, topology: state.topology)
+    func duplicate(_ agreed: (context: UInt32, channel: Int)) -> Communicator {
+        let duplicate = childState(agreed, group: group, topology: state.topology)
+        duplicate.messageCollectivesOnly = state.messageCollectivesOnly  // dup keeps the hints
         duplicate.graph = state.graph
         duplicate.keyedAttributes = copiedAttributes()
         return Communicator(runtime: runtime, state: duplicate)
@@ -89,7 +97,7 @@ extension Communicator {
             guard color >= 0 || color == MPI.undefined else {
                 throw MPIError(.invalidArgument, "split: color \(color) must be non-negative or MPI.undefined")
             }
-            let context = try agreeOnContext()
+            let agreed = try agreeOnContext()
             let everyone = try allgather([color, key])
             guard color != MPI.undefined else { return nil }
             var members = (0..<size).filter { everyone[2 * $0] == color }
@@ -98,7 +106,7 @@ extension Communicator {
                 return keyA != keyB ? keyA < keyB : a < b
             }
             let group = Group(worldRanks: members.map(worldRank), myWorldRank: self.group.myWorldRank)
-            return Communicator(runtime: runtime, state: CommunicatorState(context: context, group: group))
+            return Communicator(runtime: runtime, state: childState((agreed.context, agreed.channel), group: group))
         }
     }
 
@@ -110,9 +118,9 @@ extension Communicator {
             guard group.worldRanks.allSatisfy(mine.contains) else {
                 throw MPIError(.invalidArgument, "create: the group has processes outside this communicator")
             }
-            let context = try agreeOnContext()
+            let agreed = try agreeOnContext()
             guard group.rank != nil else { return nil }
-            return Communicator(runtime: runtime, state: CommunicatorState(context: context, group: group))
+            return Communicator(runtime: runtime, state: childState((agreed.context, agreed.channel), group: group))
         }
     }
 
@@ -134,12 +142,16 @@ extension Communicator {
     }
 
     /// Releases the communicator (MPI_Comm_free): values stored under ``AttributeKey``s are deleted
-    /// (their keys' `delete` runs, newest first), and the communicator is marked freed. Later calls on
-    /// it are erroneous. Freeing twice deletes nothing twice.
+    /// (their keys' `delete` runs, newest first), the communicator is marked freed, and its context
+    /// ids go back to this process's free ones: a communicator created once every member has freed
+    /// it may take them again (so creating and freeing communicators in a loop uses no more ids).
+    /// Complete its operations first, as MPI requires; later calls on it are erroneous. Freeing twice
+    /// does nothing twice; the world and `MPI.commSelf` are never released.
     public func free() {
         guard !state.isFreed else { return }
         deleteAllAttributes()
         state.isFreed = true
+        _ = try? runtime.withEngine("free") { $0.contextIds.release(state.context) }  // the world's and commSelf's are kept
     }
 
     // MARK: - Attributes

@@ -26,6 +26,10 @@ public struct Communicator: Sendable {
     @inline(__always)
     func worldRank(_ rank: Int) -> Int { state.worldRanks[rank] }
 
+    /// The context id of this communicator's point-to-point traffic, for the package's own checks
+    /// (that `free()` lets ids be reused).
+    package var contextId: UInt32 { context }
+
     /// The same communicator on its private collective context.
     var collectiveChannel: Communicator { Communicator(runtime: runtime, state: state, context: state.context + 1) }
 
@@ -85,6 +89,9 @@ public struct Communicator: Sendable {
 /// engine's lock at thread level `.multiple` (MPI allows one thread at a time below it).
 final class CommunicatorState: @unchecked Sendable {
     let context: UInt32
+    /// The intra-host collective channel agreed on at creation (nil: none, for a communicator of
+    /// one process); see ``ContextIds``.
+    let channel: Int?
     let group: Group
     let worldRanks: [Int]
     var topology: CartesianTopology?
@@ -95,13 +102,18 @@ final class CommunicatorState: @unchecked Sendable {
     /// Values stored under ``AttributeKey``s, in the order they were set.
     var keyedAttributes: [KeyedAttribute] = []
     var isFreed = false
+    /// What calls on the communicator do with their errors (``Communicator/errorHandler``).
+    var errorHandler = ErrorHandler.throwing
+    /// Set by the hint ``Communicator/sharedMemoryCollectivesHint`` = `false` (agreed by all members).
+    var messageCollectivesOnly = false
     /// Incremented by every collective call (all ranks call collectives in the same order).
     var collectiveSequence = 0
     @exclusivity(unchecked) private var sharedChannelResolved = false
     @exclusivity(unchecked) private var sharedChannel: SharedCollectiveChannel?
 
-    init(context: UInt32, group: Group, topology: CartesianTopology? = nil) {
+    init(context: UInt32, channel: Int?, group: Group, topology: CartesianTopology? = nil) {
         self.context = context
+        self.channel = channel
         self.group = group
         self.worldRanks = group.worldRanks
         self.topology = topology
@@ -114,9 +126,11 @@ final class CommunicatorState: @unchecked Sendable {
         if sharedChannelResolved { return sharedChannel }
         sharedChannelResolved = true
         guard runtime.sharedCollectives else { return nil }
-        sharedChannel = SharedCollectiveChannel.make(
-            engine: runtime.engine, context: context, worldRanks: worldRanks,
-            rank: group.rank ?? 0)
+        guard let channel else { return nil }
+        sharedChannel =
+            messageCollectivesOnly
+            ? nil
+            : SharedCollectiveChannel.make(engine: runtime.engine, channel: channel, context: context, worldRanks: worldRanks, rank: group.rank ?? 0)
         if runtime.debug {
             report(
                 "rank \(runtime.rank): communicator of context \(context) (\(worldRanks.count) ranks): small collectives "

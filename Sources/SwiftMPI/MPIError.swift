@@ -88,6 +88,8 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
     /// The job rank of the process that raised the error (its rank in the world communicator), or nil
     /// where the process has none (a program started without a launcher, before it initialized).
     public let rank: Int?
+    /// Whether a communicator's error handler has seen this error (it sees each error once).
+    @usableFromInline var isHandled = false
 
     /// Creates an error, raised by this process's rank.
     public init(_ code: Code, _ message: String, status: Status? = nil) {

@@ -101,17 +101,20 @@ extension Communicator {
     }
 
     /// Posts a receive and returns its request.
+    /// (`keepAlive` is consumed: the reference the caller made moves into the operation, with no
+    /// more reference counting on the owned-buffer path.)
     @usableFromInline
     func startReceive(
-        _ buffer: UnsafeMutableRawBufferPointer, keepAlive: AnyObject?, from source: Int, tag: Int,
+        _ buffer: UnsafeMutableRawBufferPointer, keepAlive: consuming AnyObject?, from source: Int, tag: Int,
         _ call: StaticString, elementBytes: Int = 0
     ) throws -> Request {
         guard try checkSource(source, call) else { return Request(completed: .procNull) }
         try checkReceiveTag(tag, call)
+        var keeping = consume keepAlive
         return try runtime.withEngine(call) { engine in
             let operation = engine.makeReceive()
             configure(operation, buffer: buffer, source: source, tag: tag)
-            if keepAlive != nil { operation.keepAlive = keepAlive }  // a pooled operation has none
+            if keeping != nil { swap(&operation.keepAlive, &keeping) }  // a pooled operation has none
             if elementBytes > 1 { operation.elementBytes = elementBytes }
             engine.postReceive(operation)
             return Request.make(engine, receive: operation)

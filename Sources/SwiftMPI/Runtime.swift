@@ -165,7 +165,7 @@ final class Runtime: @unchecked Sendable {
         current = runtime
         WaitReport.startAnswering(rank: runtime.rank, underManager: runtime.keyValue != nil && launch == nil)
         let group = Group(worldRanks: Array(0..<runtime.size), myWorldRank: runtime.rank)
-        return Communicator(runtime: runtime, state: CommunicatorState(context: 0, group: group))
+        return Communicator(runtime: runtime, state: CommunicatorState(context: 0, channel: 0, group: group))
     }
 
     /// Wire-up under a resource manager: a rank that fails here ends the whole job through the

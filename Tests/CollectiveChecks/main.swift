@@ -18,6 +18,18 @@ let world = try MPI.initialize()
 let worldRank = world.rank
 let n = world.size
 let r = world.rank
+if CommandLine.arguments.dropFirst().first == "context-reuse" {
+    try checkContextReuse(world, cycles: Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 100_000)
+    if r == 0 { print("context ids reused on \(n) ranks") }
+    try MPI.finalize()
+    exit(0)
+}
+if CommandLine.arguments.dropFirst().first == "info" {
+    try checkInfo(world)
+    if r == 0 { print("info and hints checked on \(n) ranks") }
+    try MPI.finalize()
+    exit(0)
+}
 if CommandLine.arguments.dropFirst().first == "mismatches" {
     try checkMismatches(world)
     if r == 0 { print("mismatched collectives caught on \(n) ranks") }

@@ -63,7 +63,8 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "threads": threads,
     "datatypes": datatypeTransfers,
     "datatype-errors": datatypeErrors,
-    "datatype-async": datatypeAsync
+    "datatype-async": datatypeAsync,
+    "error-handlers": errorHandlers
 ]
 
 /// Rank 0 and the last rank exchange every protocol size both ways; contents are checked byte by byte.
@@ -805,4 +806,38 @@ func threads(_ world: Communicator) throws {
         threadsDone.append(thread)
     }
     for thread in threadsDone { pthread_join(thread, nil) }
+}
+
+/// Error handlers: a communicator throws by default; a custom handler sees each failed call's error
+/// once (also when the call is made of other calls) before the call throws it; a `dup` inherits
+/// the handler; the world and other communicators keep theirs. (`.fatal` ends the job: testrank's
+/// `fatal-handler`.)
+func errorHandlers(_ world: Communicator) throws {
+    /// Written only by the handler, on this one thread.
+    final class Seen: @unchecked Sendable { var codes: [MPIError.Code] = [] }
+    let seen = Seen()
+    let comm = try world.dup()
+    _ = requireError(.invalidRank) { try comm.send([1], to: comm.size, tag: 0) }
+    comm.errorHandler = .custom { communicator, error in
+        require(communicator.size == world.size, "the handler got another communicator")
+        seen.codes.append(error.code)
+    }
+    _ = requireError(.invalidRank) { try comm.send([1], to: comm.size, tag: 0) }
+    require(seen.codes == [.invalidRank], "custom handler after a bad send: \(seen.codes)")
+    _ = requireError(.invalidTag) { try comm.recv(count: 1, of: Int.self, from: 0, tag: -7) }
+    _ = requireError(.invalidRank) { _ = try comm.bcast(object: "text", root: -1) }  // bcast(object:) calls bcast
+    require(seen.codes == [.invalidRank, .invalidTag, .invalidRank], "each error once: \(seen.codes)")
+    let child = try comm.dup()
+    _ = requireError(.invalidRank) {
+        try child.barrier(); try child.send([1], to: -5, tag: 0)
+    }
+    require(seen.codes.count == 4, "a dup inherits the handler: \(seen.codes)")
+    _ = requireError(.invalidRank) { try world.send([1], to: world.size, tag: 0) }
+    require(seen.codes.count == 4, "the world's handler is its own: \(seen.codes)")
+    comm.errorHandler = .throwing
+    _ = requireError(.invalidRank) { try comm.send([1], to: comm.size, tag: 0) }
+    require(seen.codes.count == 4, "back to throwing: \(seen.codes)")
+    try comm.barrier()
+    child.free()
+    comm.free()
 }

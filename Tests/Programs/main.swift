@@ -184,6 +184,11 @@ case "peer-dies", "peer-dies-split":
         sleep(5)
     }
     sleep(5)
+case "fatal-handler":
+    // The world's handler is .fatal: rank 1's bad send ends the whole job with its error.
+    world.errorHandler = .fatal
+    if world.rank == 1 { try world.send([1], to: world.size + 3, tag: 0) }
+    sleep(30)
 case "two-threads":
     // At .serialized, two threads of rank 0 receive at once (nothing is ever sent): a debug build
     // must stop the rank saying so instead of letting them race.

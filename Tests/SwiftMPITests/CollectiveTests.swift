@@ -46,6 +46,30 @@ struct CollectiveTests {
         }
     }
 
+    @Test(
+        "free() releases context ids: create/free cycles reuse one pair, with no growth in resident memory; a pair still held by one rank is not handed out",
+        arguments: [(["-n", "4"], 100_000), (["--transport", "tcp", "-n", "3"], 20_000)])
+    func contextIdsReused(options: [String], cycles: Int) throws {
+        let result = try JobRunner.run(options + ["swiftmpi-coll-check", "context-reuse", "\(cycles)"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("context ids reused on \(options.last!) ranks"))
+    }
+
+    @Test("Info follows MPI's key rules; dup(info:) can turn a communicator's shared-memory collectives off, for every member", arguments: [1, 2, 4])
+    func infoAndHints(ranks: Int) throws {
+        let result = try JobRunner.run(["-n", "\(ranks)", "swiftmpi-coll-check", "info"], environment: ["SWIFTMPI_DEBUG": "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("info and hints checked on \(ranks) ranks"))
+        if ranks > 1 {
+            for rank in 0..<ranks {
+                #expect(
+                    result.stderr.range(
+                        of: "rank \(rank): communicator of context \\d+ \\(\(ranks) ranks\\): small collectives by messages", options: .regularExpression)
+                        != nil, "stderr: \(result.stderr)")
+            }
+        }
+    }
+
     @Test("small collectives of one host's communicators go through shared memory, over TCP by messages")
     func sharedMemoryFastPath() throws {
         let local = try JobRunner.run(["-n", "4", "swiftmpi-coll-check"], environment: ["SWIFTMPI_DEBUG": "1"])

@@ -54,6 +54,18 @@ struct LauncherJobTests {
         #expect(result.seconds < 20)
     }
 
+    @Test("a communicator whose error handler is .fatal ends the job on its first error, with the error as the job's line")
+    func fatalErrorHandler() throws {
+        let result = try JobRunner.run(["--timeout", "60", "-n", "3", "swiftmpi-testrank", "fatal-handler"])
+        #expect(result.status == 1, "stderr: \(result.stderr)")
+        #expect(
+            result.stderr.range(
+                of: #"swiftmpirun: rank 1 \(pid \d+\) called MPI.abort\(1\): fatal error handler: rank 1: invalidRank: .*send.*; job aborted"#,
+                options: .regularExpression) != nil,
+            "stderr: \(result.stderr)")
+        #expect(result.seconds < 20)
+    }
+
     @Test("SIGTERM to the launcher is forwarded to every rank and the job ends with 128+15")
     func sigtermForwarded() throws {
         let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"

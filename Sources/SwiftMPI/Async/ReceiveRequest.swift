@@ -72,7 +72,7 @@ extension ReceiveRequest {
     /// when `start` throws, `buffer` is left as it was.
     @inlinable
     static func taking(
-        _ buffer: inout [Element], returnsWhole: Bool, _ start: (UnsafeMutableRawBufferPointer, AnyObject) throws -> Request
+        _ buffer: inout [Element], returnsWhole: Bool, _ start: (UnsafeMutableRawBufferPointer, consuming AnyObject) throws -> Request
     ) rethrows -> ReceiveRequest {
         // The pointer outlives the closure, which is safe here and only here: the mutating access
         // made the storage unique, the request and the engine then hold it without ever changing

@@ -30,11 +30,11 @@ import SwiftMPITransport
 /// any size (larger messages agree here before they switch to messages), at the cost of one load per
 /// member from a cache line the rank reads anyway.
 ///
-/// Which communicators: all members on this host (shared-memory routes), and a context id that maps to
-/// one of the ``SharedArea/collectiveChannelCount`` channels (channel = context / 2;
-/// context ids are never reused, and a rank belongs to at most one communicator of a context, so no
-/// two live communicators of a rank share a channel). Others take the message-based algorithms.
-/// Every rank decides the same way, from the communicator's group and context alone.
+/// Which communicators: all members on this host (shared-memory routes), and a channel, agreed on
+/// at creation (``ContextIds``), below ``SharedArea/collectiveChannelCount``. Channels are never
+/// reused (unlike context ids) and every member's proposal is above every channel it has used, so
+/// no two communicators a rank ever belonged to share one. Others take the message-based
+/// algorithms. Every rank decides the same way, from the communicator's group and channel alone.
 final class SharedCollectiveChannel {
     /// The largest contribution the fast path carries. (8 KiB: a 2-rank allreduce of 2–8 KiB took
     /// 1.7–3.0 µs by messages, 2.5 × Open MPI at 2–4 KiB; each member's contribution is read once here.)
@@ -61,9 +61,8 @@ final class SharedCollectiveChannel {
     @exclusivity(unchecked) private var everyoneReached: UInt32 = 0
 
     /// The channel of a communicator, or nil when it does not qualify (see the type's comment).
-    static func make(engine: Engine, context: UInt32, worldRanks: [Int], rank: Int) -> SharedCollectiveChannel? {
+    static func make(engine: Engine, channel: Int, context: UInt32, worldRanks: [Int], rank: Int) -> SharedCollectiveChannel? {
         guard worldRanks.count > 1 else { return nil }
-        let channel = Int(context / 2)
         var bases: [UnsafeMutableRawPointer] = []
         for worldRank in worldRanks {
             guard let area = engine.routes.sharedArea(ofPeer: worldRank),

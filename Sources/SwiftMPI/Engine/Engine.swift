@@ -111,9 +111,8 @@ final class Engine {
     /// is reached only through its runtime (or, in tests, without one, when this stays nil).
     unowned(unsafe) var runtime: Runtime?
     @exclusivity(unchecked) var warnedAboutReadySend = false
-    /// The highest context id in use by this process (the world uses 0 and 1). Communicators take
-    /// ids in pairs: point-to-point, then collective.
-    @exclusivity(unchecked) var highestContext: UInt32 = 1
+    /// The context ids and collective channels this process hands to new communicators.
+    @exclusivity(unchecked) var contextIds = ContextIds()
 
     /// Scratch memory for packing non-contiguous messages (grown on demand), and the segment lists of
     /// scattered reads (``segmentBatch`` local, then as many remote); allocated on first use.
