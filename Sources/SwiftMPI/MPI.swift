@@ -64,8 +64,9 @@ public enum MPI {
         Runtime.abort(code: code, message: message)
     }
 
-    /// True between `initialize()` and `finalize()`.
-    public static var isInitialized: Bool { Runtime.current != nil }
+    /// True between `initialize()` and `finalize()` (the world model; sessions do not count, as in
+    /// MPI_Initialized).
+    public static var isInitialized: Bool { Runtime.current?.worldModelActive ?? false }
 
     /// Seconds since an arbitrary fixed point in the past, from a monotonic clock (MPI_Wtime).
     public static func wtime() -> Double {

@@ -8,8 +8,9 @@ import SwiftMPIWireup
 /// The state of an initialized SwiftMPI process: its place in the job, its connection to the launcher,
 /// and the point-to-point engine.
 ///
-/// Sendable because its stored properties are `let` except `isActive`, which only `stop()` changes,
-/// and the engine behind it is reached only through `withEngine`/`wait`, serialized by `lock` at
+/// Sendable because its stored properties are `let` except `isActive`, `worldModelActive` and
+/// `openSessions`, which only the initialize and finalize calls change (MPI makes them from one
+/// thread with no other call running), and the engine behind it is reached only through `withEngine`/`wait`, serialized by `lock` at
 /// thread level `.multiple` (below it MPI allows one calling thread at a time).
 final class Runtime: @unchecked Sendable {
     /// The running runtime, between initialize and finalize. Written only by those two calls, which
@@ -40,6 +41,15 @@ final class Runtime: @unchecked Sendable {
     private(set) var isActive = true
     /// `MPI.commSelf`'s state, made at its first use (changed only inside `withEngine`).
     var selfCommunicator: CommunicatorState?
+    /// Between `MPI.initialize()` and `MPI.finalize()` (the world model); changed, like
+    /// ``openSessions``, only by those calls and the sessions' which MPI makes from one thread
+    /// with no other call running.
+    var worldModelActive = false
+    /// `MPI.finalize()` was called: the world model cannot start again.
+    var worldModelEnded = false
+    /// Sessions initialized and not yet finalized; the runtime ends when neither they nor the world
+    /// model use it.
+    var openSessions = 0
 
     private init(
         rank: Int, size: Int, threadLevel: ThreadLevel, keyValue: (any WireupExchange)?, engine: Engine, debug: Bool, sharedCollectives: Bool,
@@ -121,9 +131,40 @@ final class Runtime: @unchecked Sendable {
         _ = cshims_stdout_line_buffered()  // a failure leaves the buffering as it was: nothing to report
     }
 
+    /// `MPI.initialize()`: starts the runtime, or joins the one a ``Session`` started, and returns
+    /// the world communicator.
     static func start(threadLevel: ThreadLevel) throws(MPIError) -> Communicator {
-        guard current == nil else { throw MPIError(.alreadyInitialized, "MPI.initialize() called twice") }
-        guard !finalized else { throw MPIError(.alreadyFinalized, "MPI.initialize() called after MPI.finalize()") }
+        if let runtime = current {
+            guard !runtime.worldModelActive else { throw MPIError(.alreadyInitialized, "MPI.initialize() called twice") }
+            guard !runtime.worldModelEnded else { throw MPIError(.alreadyFinalized, "MPI.initialize() called after MPI.finalize()") }
+            runtime.worldModelActive = true
+            return runtime.worldCommunicator
+        }
+        let runtime = try launch(threadLevel: threadLevel, "MPI.initialize()")
+        runtime.worldModelActive = true
+        return runtime.worldCommunicator
+    }
+
+    /// `Session.initialize()`: starts the runtime, or joins the running one, for one more session.
+    static func startSession(threadLevel: ThreadLevel) throws(MPIError) -> Runtime {
+        let runtime: Runtime
+        if let running = current {
+            runtime = running
+        } else {
+            runtime = try launch(threadLevel: threadLevel, "Session.initialize()")
+        }
+        runtime.openSessions += 1
+        return runtime
+    }
+
+    /// The world communicator (MPI_COMM_WORLD) of this runtime.
+    var worldCommunicator: Communicator {
+        Communicator(runtime: self, state: CommunicatorState(context: 0, channel: 0, group: Group(worldRanks: Array(0..<size), myWorldRank: rank)))
+    }
+
+    /// Wires this process up (with the launcher, a resource manager, or alone) and makes it current.
+    private static func launch(threadLevel: ThreadLevel, _ call: StaticString) throws(MPIError) -> Runtime {
+        guard !finalized else { throw MPIError(.alreadyFinalized, "\(call) after SwiftMPI ended (MPI.finalize() or the last session's finalize())") }
         let launch: LaunchParameters?
         do {
             launch = try LaunchParameters.fromEnvironment()
@@ -164,8 +205,7 @@ final class Runtime: @unchecked Sendable {
         }
         current = runtime
         WaitReport.startAnswering(rank: runtime.rank, underManager: runtime.keyValue != nil && launch == nil)
-        let group = Group(worldRanks: Array(0..<runtime.size), myWorldRank: runtime.rank)
-        return Communicator(runtime: runtime, state: CommunicatorState(context: 0, channel: 0, group: group))
+        return runtime
     }
 
     /// Wire-up under a resource manager: a rank that fails here ends the whole job through the
@@ -319,6 +359,12 @@ final class Runtime: @unchecked Sendable {
             yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: launch.oversubscribed))
         engine.sharedCopyAllowed = settings.sharedCopyEnabled
         engine.hostIndex = peers.firstIndex { $0.host == launch.hostID } ?? 0  // lowest world rank on this host
+        var hostNumbers: [String: Int] = [:]
+        for peer in peers where hostNumbers[peer.host] == nil {
+            hostNumbers[peer.host] = engine.hostNames.count
+            engine.hostNames.append(peer.host)
+        }
+        engine.hostOfRank = peers.map { hostNumbers[$0.host]! }
         if settings.debug {
             let described = engine.routes.capabilities.enumerated().map { peer, capabilities in "\(peer):\(capabilities.name)" }
                 .joined(separator: " ")
@@ -335,10 +381,29 @@ final class Runtime: @unchecked Sendable {
             sharedCollectives: settings.sharedCollectives, checksCollectives: settings.checksCollectives)
     }
 
+    /// `MPI.finalize()`: leaves the world model; the runtime ends unless sessions are still open.
     static func stop() throws(MPIError) {
-        guard let runtime = current else {
+        guard let runtime = current, runtime.worldModelActive else {
             throw MPIError(finalized ? .alreadyFinalized : .notInitialized, "MPI.finalize() without MPI.initialize()")
         }
+        runtime.worldModelActive = false
+        runtime.worldModelEnded = true
+        if runtime.openSessions == 0 { try shutDown(runtime) }
+    }
+
+    /// A session's `finalize()`: the runtime ends with the last session unless the world model is
+    /// still initialized.
+    static func stopSession() throws(MPIError) {
+        guard let runtime = current, runtime.openSessions > 0 else {
+            throw MPIError(.alreadyFinalized, "Session.finalize(): the session was already finalized")
+        }
+        runtime.openSessions -= 1
+        if runtime.openSessions == 0 && !runtime.worldModelActive { try shutDown(runtime) }
+    }
+
+    /// Ends the runtime: delivers what is queued, meets every rank at the launcher's final fence,
+    /// and stops the engine. Nothing can start again afterwards.
+    private static func shutDown(_ runtime: Runtime) throws(MPIError) {
         do {
             // Deliver what is still queued (buffered sends included) before the final barrier.
             // (A TCP frame the kernel took only in part must be finished too: its receiver waits

@@ -14,6 +14,11 @@ func require(_ condition: Bool, _ message: @autoclosure () -> String, line: Int 
     }
 }
 
+if CommandLine.arguments.dropFirst().first == "sessions" {
+    try checkSessions()
+    print("sessions checked")
+    exit(0)
+}
 let world = try MPI.initialize()
 let worldRank = world.rank
 let n = world.size

@@ -824,7 +824,7 @@ func errorHandlers(_ world: Communicator) throws {
     }
     _ = requireError(.invalidRank) { try comm.send([1], to: comm.size, tag: 0) }
     require(seen.codes == [.invalidRank], "custom handler after a bad send: \(seen.codes)")
-    _ = requireError(.invalidTag) { try comm.recv(count: 1, of: Int.self, from: 0, tag: -7) }
+    _ = requireError(.invalidTag) { _ = try comm.recv(count: 1, of: Int.self, from: 0, tag: -7) }
     _ = requireError(.invalidRank) { _ = try comm.bcast(object: "text", root: -1) }  // bcast(object:) calls bcast
     require(seen.codes == [.invalidRank, .invalidTag, .invalidRank], "each error once: \(seen.codes)")
     let child = try comm.dup()

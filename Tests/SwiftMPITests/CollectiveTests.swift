@@ -70,6 +70,20 @@ struct CollectiveTests {
         }
     }
 
+    @Test(
+        "MPI-4 sessions beside the world model: process sets (world, self, one per host), communicators from their groups, createGroup by a group's members only",
+        arguments: [["-n", "1"], ["-n", "2"], ["-n", "4"], ["--transport", "tcp", "-n", "3"]])
+    func sessions(options: [String]) throws {
+        let result = try JobRunner.run(options + ["swiftmpi-coll-check", "sessions"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.components(separatedBy: "sessions checked").count - 1 == Int(options.last!)!, "stdout: \(result.stdout)")
+        if SimulatedHosts.available, options == ["-n", "4"] {
+            let hosts = try SimulatedHosts.run(["--host", "swmh1:1,swmh2:3", "-n", "4", "swiftmpi-coll-check", "sessions"])
+            #expect(hosts.status == 0, "stderr: \(hosts.stderr)")
+            #expect(hosts.stdout.components(separatedBy: "sessions checked").count - 1 == 4, "stdout: \(hosts.stdout)")
+        }
+    }
+
     @Test("small collectives of one host's communicators go through shared memory, over TCP by messages")
     func sharedMemoryFastPath() throws {
         let local = try JobRunner.run(["-n", "4", "swiftmpi-coll-check"], environment: ["SWIFTMPI_DEBUG": "1"])

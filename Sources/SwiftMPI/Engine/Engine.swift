@@ -59,6 +59,10 @@ final class Engine {
     let sleepsOnSharedMemory: Bool
     /// A number for this rank's host, equal on ranks that share memory (for `splitType(.shared)`).
     @exclusivity(unchecked) var hostIndex = 0
+    /// The job's hosts in order of their lowest world rank, and each world rank's host (by number):
+    /// set at wire-up (empty for a singleton: one host).
+    var hostNames: [String] = []
+    var hostOfRank: [Int] = []
     /// Peers whose connection failed, with the reason; every operation involving them fails.
     @exclusivity(unchecked) var failedPeers: [Int: String] = [:]
     /// True once any peer failed (one load on the eager path instead of the dictionary's count).
