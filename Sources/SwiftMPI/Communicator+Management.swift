@@ -151,7 +151,10 @@ extension Communicator {
         guard !state.isFreed else { return }
         deleteAllAttributes()
         state.isFreed = true
-        _ = try? runtime.withEngine("free") { $0.contextIds.release(state.context) }  // the world's and commSelf's are kept
+        _ = try? runtime.withEngine("free") { engine in
+            engine.contextIds.release(state.context)  // the world's and commSelf's are kept
+            if let local = state.localGroupState { engine.contextIds.release(local.context) }  // an intercommunicator's own
+        }
     }
 
     // MARK: - Attributes

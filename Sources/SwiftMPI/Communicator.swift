@@ -13,6 +13,9 @@ public struct Communicator: Sendable {
     /// `context + 1` (``collectiveChannel``), so the two can never match each other.
     let context: UInt32
     let state: CommunicatorState
+    /// How many ranks point-to-point calls address: `size`, or on an intercommunicator the remote
+    /// group's size.
+    let peerCount: Int
 
     init(runtime: Runtime, state: CommunicatorState, context: UInt32? = nil) {
         self.runtime = runtime
@@ -20,9 +23,10 @@ public struct Communicator: Sendable {
         self.context = context ?? state.context
         self.rank = state.group.rank!
         self.size = state.group.size
+        self.peerCount = state.worldRanks.count
     }
 
-    /// The world rank of `rank` in this communicator.
+    /// The world rank of peer `rank` (of the remote group on an intercommunicator).
     @inline(__always)
     func worldRank(_ rank: Int) -> Int { state.worldRanks[rank] }
 
@@ -41,17 +45,17 @@ public struct Communicator: Sendable {
     /// Checks a destination; returns false for `MPI.procNull` (the call then completes at once).
     @inline(__always)
     func checkDestination(_ destination: Int, _ call: StaticString) throws -> Bool {
-        if destination >= 0 && destination < size { return true }
+        if destination >= 0 && destination < peerCount { return true }
         if destination == MPI.procNull { return false }
-        throw MPIError(.invalidRank, "\(call): destination rank \(destination) is outside 0..<\(size)")
+        throw MPIError(.invalidRank, "\(call): destination rank \(destination) is outside 0..<\(peerCount)")
     }
 
     /// Checks a source (ranks, `MPI.anySource`); returns false for `MPI.procNull`.
     @inline(__always)
     func checkSource(_ source: Int, _ call: StaticString) throws -> Bool {
-        if (source >= 0 && source < size) || source == MPI.anySource { return true }
+        if (source >= 0 && source < peerCount) || source == MPI.anySource { return true }
         if source == MPI.procNull { return false }
-        throw MPIError(.invalidRank, "\(call): source rank \(source) is outside 0..<\(size) and not MPI.anySource")
+        throw MPIError(.invalidRank, "\(call): source rank \(source) is outside 0..<\(peerCount) and not MPI.anySource")
     }
 
     @inline(__always)
@@ -93,7 +97,13 @@ final class CommunicatorState: @unchecked Sendable {
     /// one process); see ``ContextIds``.
     let channel: Int?
     let group: Group
+    /// The world rank of each point-to-point peer: the group's, or the remote group's on an
+    /// intercommunicator.
     let worldRanks: [Int]
+    /// An intercommunicator's other group (nil on an intracommunicator).
+    let remoteGroup: Group?
+    /// An intercommunicator's private intracommunicator over its local group.
+    let localGroupState: CommunicatorState?
     var topology: CartesianTopology?
     var graph: GraphTopology?
     /// The name set with ``Communicator/name`` (nil: the default).
@@ -117,6 +127,21 @@ final class CommunicatorState: @unchecked Sendable {
         self.group = group
         self.worldRanks = group.worldRanks
         self.topology = topology
+        self.remoteGroup = nil
+        self.localGroupState = nil
+    }
+
+    /// An intercommunicator's state: point-to-point peers are `remoteGroup`'s ranks; collectives run
+    /// within the local group on `localGroupState` (a private intracommunicator) and between the
+    /// groups' leaders on `context + 1`.
+    init(context: UInt32, group: Group, remoteGroup: Group, localGroupState: CommunicatorState) {
+        self.context = context
+        self.channel = nil
+        self.group = group
+        self.worldRanks = remoteGroup.worldRanks
+        self.topology = nil
+        self.remoteGroup = remoteGroup
+        self.localGroupState = localGroupState
     }
 
     /// The intra-host collective fast path, or nil if this communicator does not qualify; looked up

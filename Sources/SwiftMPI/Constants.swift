@@ -5,6 +5,9 @@ extension MPI {
     public static let anyTag = -1
     /// The null process (MPI_PROC_NULL): sends to it and receives from it complete at once.
     public static let procNull = -2
+    /// The root's own `root` argument in a rooted collective on an intercommunicator (MPI_ROOT):
+    /// the other ranks of its group pass `MPI.procNull`, the other group the root's rank in it.
+    public static let root = -3
     /// The largest valid tag (MPI_TAG_UB); tags are 0...tagUpperBound.
     public static let tagUpperBound = Int(Int32.max)
     /// Extra bytes each buffered send takes in the attached buffer (MPI_BSEND_OVERHEAD).

@@ -438,6 +438,7 @@ public final class Request: @unchecked Sendable {
             do {
                 guard try schedule.unsafelyUnwrapped.advance() else { return false }
                 if let source = schedule.unsafelyUnwrapped.reportsStatusOf { status = source.status }
+                if let given = schedule.unsafelyUnwrapped.programStatus { status = given }
                 finish(nil)
             } catch let error as MPIError {
                 finish(error)

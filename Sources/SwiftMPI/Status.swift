@@ -27,7 +27,8 @@ public struct Status: Sendable, Equatable, CustomStringConvertible {
     /// The status of a receive from `MPI.procNull`: source procNull, tag anyTag, no data.
     public static let procNull = Status(source: MPI.procNull, tag: MPI.anyTag, byteCount: 0)
 
-    static let empty = Status(source: MPI.anySource, tag: MPI.anyTag, byteCount: 0)
+    /// An empty status (MPI's for a null or inactive request): source anySource, tag anyTag, no data.
+    public static let empty = Status(source: MPI.anySource, tag: MPI.anyTag, byteCount: 0)
 
     /// "source S, tag T, N bytes".
     public var description: String {

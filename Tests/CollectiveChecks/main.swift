@@ -318,6 +318,7 @@ try checkOwnedNonblocking(world)
 try checkNonblockingVectorCollectives(world)
 try checkOwnedPersistentCollectives(world)
 checkAsyncDatatypeCollectives(world)
+try checkIntercommunicators(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

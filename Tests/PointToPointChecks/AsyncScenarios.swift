@@ -195,3 +195,43 @@ func asyncStream(_ world: Communicator) throws {
         }
     }
 }
+
+/// Generalized requests: one completed by another thread is waited on in a list with a receive and
+/// reports the status the program gave; `test()` finds it pending first; an awaited one completes;
+/// a failed one throws the program's error; `cancel()` runs the cancel closure with whether it had
+/// completed.
+func generalizedRequests(_ world: Communicator) throws {
+    let given = Status(source: 3, tag: 77, byteCount: 1234)
+    let work = try GeneralizedRequest()
+    require(try work.request.test() == nil, "generalized: complete before the program said so")
+    DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { work.complete(status: given) }
+    let peer = (world.rank + 1) % world.size, from = (world.rank - 1 + world.size) % world.size
+    let receive = try world.irecv(count: 1, of: Int.self, from: from, tag: 880)
+    try world.send([world.rank], to: peer, tag: 880)
+    let statuses = try Request.waitAll([work.request, receive.request])
+    require(statuses[0].source == 3 && statuses[0].tag == 77 && statuses[0].byteCount == 1234, "generalized: status \(statuses[0])")
+    require(try receive.wait().0 == [from], "generalized: the receive beside it")
+    work.complete(status: .empty)  // a second completion changes nothing
+    require(try work.request.wait().tag == 77, "generalized: completed twice")
+
+    runTask("generalized await") {
+        let awaited = try GeneralizedRequest()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(10)) { awaited.complete(status: given) }
+        let status = try await awaited.request.value
+        require(status.tag == 77, "generalized: awaited status \(status)")
+    }
+
+    let failing = try GeneralizedRequest()
+    failing.fail(MPIError(.transport, "the disk went away"))
+    let error = requireError(.transport) { try failing.request.wait() }
+    require(error?.message == "the disk went away", "generalized: the program's error: \(String(describing: error))")
+
+    /// Written by the cancel closure, read after it returned (one thread).
+    final class Calls: @unchecked Sendable { var completed: [Bool] = [] }
+    let calls = Calls()
+    let cancellable = try GeneralizedRequest(cancel: { calls.completed.append($0) })
+    cancellable.cancel()
+    cancellable.complete()
+    cancellable.cancel()
+    require(calls.completed == [false, true], "generalized: cancel closure calls \(calls.completed)")
+}

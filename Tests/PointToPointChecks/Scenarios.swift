@@ -64,7 +64,8 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "datatypes": datatypeTransfers,
     "datatype-errors": datatypeErrors,
     "datatype-async": datatypeAsync,
-    "error-handlers": errorHandlers
+    "error-handlers": errorHandlers,
+    "generalized": generalizedRequests
 ]
 
 /// Rank 0 and the last rank exchange every protocol size both ways; contents are checked byte by byte.

@@ -13,6 +13,18 @@ extension Communicator {
         return (collectiveChannel, state.collectiveSequence % MPI.tagUpperBound)
     }
 
+    /// Throws for an intercommunicator: the intra-group algorithms would silently compute something
+    /// else there. Every schedule starts through `run` or `start`, which call it, as does the
+    /// small allreduce (the other collectives without a schedule have intercommunicator forms).
+    func refuseOnIntercommunicator() throws {
+        guard state.remoteGroup == nil else {
+            throw MPIError(
+                .invalidArgument,
+                "this collective is not available on an intercommunicator (barrier, bcast, allreduce and allgather are); "
+                    + "merge(high:) makes an intracommunicator of both groups")
+        }
+    }
+
     func sendBytes(_ bytes: UnsafeRawBufferPointer, to peer: Int, tag: Int) throws -> Request {
         try startSend(bytes, keepAlive: nil, to: peer, tag: tag, mode: .standard, "collective")
     }

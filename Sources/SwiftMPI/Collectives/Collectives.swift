@@ -8,6 +8,7 @@ extension Communicator {
     /// it: hang reports name it, and an error of one of its internal messages is reported as the
     /// collective's (``collectiveError(_:_:)``).
     func run(_ call: StaticString, _ build: (CollectiveSchedule) throws -> Void) throws {
+        try refuseOnIntercommunicator()
         let schedule = CollectiveSchedule()
         try build(schedule)
         do {
@@ -38,6 +39,7 @@ extension Communicator {
 
     /// Starts a schedule and returns its request.
     func start(_ build: (CollectiveSchedule) throws -> Void) throws -> Request {
+        try refuseOnIntercommunicator()
         let schedule = CollectiveSchedule()
         try build(schedule)
         return try Request(runtime: runtime, schedule: schedule)
@@ -85,6 +87,7 @@ extension Communicator {
     /// Returns once every rank has entered the barrier (MPI_Barrier).
     public func barrier() throws(MPIError) {
         try typedErrors {
+            if isIntercommunicator { return try interBarrier() }
             if let shared = state.sharedCollectiveChannel(runtime) { return try shared.barrier(runtime) }
             try agree(.barrier, "barrier")
             // Dissemination with blocking zero-byte messages: eager, so a send never waits for its
@@ -118,6 +121,7 @@ extension Communicator {
 
     /// ``bcast(_:root:)`` of raw bytes.
     func bcastBytes(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws {
+        if isIntercommunicator { return try interBcast(bytes, root: root) }
         try checkRoot(root, "bcast")
         if let shared = state.sharedCollectiveChannel(runtime) {
             if try shared.bcast(bytes, root: root, runtime) { return }
@@ -168,12 +172,16 @@ extension Communicator {
     /// In-place allreduce (MPI_IN_PLACE).
     @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
     public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) throws(MPIError) {
-        try typedErrors { try values.withUnsafeMutableBufferPointer { try allreduceBuffer($0, op: op) } }
+        try typedErrors {
+            if isIntercommunicator { return try interAllreduce(&values, op: op) }
+            try values.withUnsafeMutableBufferPointer { try allreduceBuffer($0, op: op) }
+        }
     }
 
     /// ``allreduce(inPlace:op:)`` on a buffer.
     @inline(__always)
     func allreduceBuffer<T: BitwiseCopyable>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation<T>) throws {
+        try refuseOnIntercommunicator()
         if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
             if try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce") { return }
         } else {
@@ -367,7 +375,8 @@ extension Communicator {
     /// Every rank's `values` (the same count everywhere), concatenated in rank order (MPI_Allgather).
     public func allgather<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
         try typedErrors {
-            try allgatherv(values, counts: [Int](repeating: values.count, count: size), "allgather")
+            if isIntercommunicator { return try interAllgather(values) }
+            return try allgatherv(values, counts: [Int](repeating: values.count, count: size), "allgather")
         }
     }
 

@@ -17,6 +17,11 @@ final class CollectiveSchedule {
     /// The operation whose status the schedule's request reports (isendrecv: its receive); none for
     /// collectives.
     var reportsStatusOf: Request?
+    /// For a generalized request: the program's completion, nil until it has completed (then the
+    /// status to report, or the error to throw). The schedule completes after its steps and this.
+    var programCompletion: (() throws -> Status?)?
+    /// The status `programCompletion` gave.
+    private(set) var programStatus: Status?
 
     deinit { temporaries.forEach { $0.deallocate() } }
 
@@ -49,6 +54,11 @@ final class CollectiveSchedule {
             }
             if let failure { throw failure }
             guard next < steps.count else {
+                if let programCompletion {
+                    guard let status = try programCompletion() else { return false }
+                    programStatus = status
+                    self.programCompletion = nil
+                }
                 completion?()
                 completion = nil
                 return true

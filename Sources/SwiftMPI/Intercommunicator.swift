@@ -1,0 +1,197 @@
+/// Intercommunicators (MPI-4.1 §7.6): two disjoint groups, each rank addressing the *other* group's
+/// ranks in point-to-point calls — a coupled model's two components talking to each other.
+///
+/// Point-to-point works as on any communicator, with destinations and sources in the remote group
+/// (`remoteSize`). The collectives MPI defines across the two groups are here for `barrier`,
+/// `bcast` (the root passes `MPI.root`, the rest of its group `MPI.procNull`, the other group the
+/// root's rank in it), `allreduce` (each group gets the reduction of the other group's values) and
+/// `allgather` (each group gets the other group's values in rank order), in their blocking forms;
+/// the others throw `.invalidArgument` rather than compute something else — `merge(high:)` makes an
+/// intracommunicator of both groups for them. Each group's part runs on a private intracommunicator
+/// of that group; the groups' leaders (local rank 0) exchange on the intercommunicator's collective
+/// context.
+extension Communicator {
+    /// Whether this is an intercommunicator (MPI_Comm_test_inter).
+    public var isIntercommunicator: Bool { state.remoteGroup != nil }
+
+    /// The other group of an intercommunicator (MPI_Comm_remote_group); nil on an intracommunicator.
+    public var remoteGroup: Group? { state.remoteGroup }
+
+    /// The size of the other group of an intercommunicator (MPI_Comm_remote_size); nil on an
+    /// intracommunicator.
+    public var remoteSize: Int? { state.remoteGroup?.size }
+
+    /// An intercommunicator between this communicator's group and another, disjoint one
+    /// (MPI_Intercomm_create). Collective over this communicator; `localLeader` is the rank here
+    /// that speaks for the group, and `remoteLeader` the other group's leader as a rank of `peer`, a
+    /// communicator both leaders belong to (often the world), on which they exchange with `tag`.
+    /// Throws `.invalidRank` for a leader out of range and `.invalidArgument` when the groups
+    /// overlap or this is itself an intercommunicator.
+    public func createIntercommunicator(localLeader: Int, peer: Communicator, remoteLeader: Int, tag: Int) throws(MPIError) -> Communicator {
+        try typedErrors {
+            let call: StaticString = "createIntercommunicator"
+            guard !isIntercommunicator else { throw MPIError(.invalidArgument, "\(call): call it on an intracommunicator of the local group") }
+            guard localLeader >= 0 && localLeader < size else { throw MPIError(.invalidRank, "\(call): localLeader \(localLeader) is outside 0..<\(size)") }
+            try checkSendTag(tag, call)
+            // The leaders swap their groups (as world ranks) over `peer`; each tells its group.
+            var remote: [Int] = []
+            var count = [0]
+            if rank == localLeader {
+                guard remoteLeader >= 0 && remoteLeader < peer.size else {
+                    throw MPIError(.invalidRank, "\(call): remoteLeader \(remoteLeader) is outside 0..<\(peer.size) of the peer communicator")
+                }
+                try peer.sendrecv([group.worldRanks.count], to: remoteLeader, sendTag: tag, into: &count, from: remoteLeader, recvTag: tag)
+                remote = [Int](repeating: 0, count: count[0])
+                try peer.sendrecv(group.worldRanks, to: remoteLeader, sendTag: tag, into: &remote, from: remoteLeader, recvTag: tag)
+                count = [remote.count]
+            }
+            try bcast(&count, root: localLeader)
+            if rank != localLeader { remote = [Int](repeating: 0, count: count[0]) }
+            try bcast(&remote, root: localLeader)
+            guard Set(remote).isDisjoint(with: group.worldRanks) else {
+                throw MPIError(.invalidArgument, "\(call): the two groups share processes; an intercommunicator joins disjoint groups")
+            }
+            // A private intracommunicator of this group, and a context pair free in both groups.
+            let localAgreed = try agreeOnContext()
+            let localState = CommunicatorState(context: localAgreed.context, channel: localAgreed.channel, group: group)
+            let agreed = try Self.agreeAcrossGroups(local: self, leader: localLeader) { combined in
+                var theirs = [UInt64](repeating: 0, count: combined.count)
+                try peer.sendrecv(combined, to: remoteLeader, sendTag: tag, into: &theirs, from: remoteLeader, recvTag: tag)
+                return theirs
+            }
+            let made = CommunicatorState(
+                context: agreed.context, group: group, remoteGroup: Group(worldRanks: remote, myWorldRank: group.myWorldRank), localGroupState: localState)
+            made.errorHandler = state.errorHandler
+            return Communicator(runtime: runtime, state: made)
+        }
+    }
+
+    /// An intracommunicator of both groups of this intercommunicator (MPI_Intercomm_merge):
+    /// the group whose ranks pass `high: false` comes first; when both groups pass the same, the
+    /// group whose leader has the lower world rank does. Collective over both groups; every rank of a
+    /// group passes the same `high`. Throws `.invalidArgument` on an intracommunicator.
+    public func merge(high: Bool) throws(MPIError) -> Communicator {
+        try typedErrors {
+            guard let remoteGroup = state.remoteGroup else { throw MPIError(.invalidArgument, "merge(high:): only an intercommunicator merges") }
+            let local = localCommunicator
+            let (channel, tag) = interCollective()
+            var highs = [high ? 1 : 0, 0]  // this group's (its leader's), the other's
+            if rank == 0 {
+                var theirs = [0]
+                try channel.sendrecv([highs[0]], to: 0, sendTag: tag, into: &theirs, from: 0, recvTag: tag)
+                highs[1] = theirs[0]
+            }
+            try local.bcast(&highs, root: 0)
+            let localFirst = highs[0] != highs[1] ? highs[0] == 0 : group.worldRanks[0] < remoteGroup.worldRanks[0]
+            let union = localFirst ? group.worldRanks + remoteGroup.worldRanks : remoteGroup.worldRanks + group.worldRanks
+            let agreed = try Self.agreeAcrossGroups(local: local, leader: 0) { combined in
+                var theirs = [UInt64](repeating: 0, count: combined.count)
+                try channel.sendrecv(combined, to: 0, sendTag: tag, into: &theirs, from: 0, recvTag: tag)
+                return theirs
+            }
+            let merged = CommunicatorState(context: agreed.context, channel: agreed.channel, group: Group(worldRanks: union, myWorldRank: group.myWorldRank))
+            merged.errorHandler = state.errorHandler
+            return Communicator(runtime: runtime, state: merged)
+        }
+    }
+
+    // MARK: - Collectives across the two groups
+
+    /// No rank returns before every rank of both groups has entered.
+    func interBarrier() throws {
+        let local = localCommunicator
+        try local.barrier()
+        let (channel, tag) = interCollective()
+        if rank == 0 {
+            var token: [UInt8] = [0]
+            try channel.sendrecv([UInt8(1)], to: 0, sendTag: tag, into: &token, from: 0, recvTag: tag)
+        }
+        try local.barrier()
+    }
+
+    /// The root's bytes to every rank of the other group (see the type's notes for `root`).
+    func interBcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws {
+        let (channel, tag) = interCollective()
+        switch root {
+        case MPI.root:
+            try channel.blockingSend(UnsafeRawBufferPointer(bytes), to: 0, tag: tag, mode: .standard, "bcast")
+        case MPI.procNull:
+            return
+        case 0..<peerCount:
+            if rank == 0 {
+                let status = try channel.blockingReceive(bytes, from: root, tag: tag, "bcast")
+                guard status.byteCount == bytes.count else {
+                    throw MPIError(.invalidCount, "bcast: the root sent \(status.byteCount) bytes for \(bytes.count) here: the groups' counts do not agree")
+                }
+            }
+            try localCommunicator.bcastBytes(bytes, root: 0)
+        default:
+            throw MPIError(
+                .invalidRank, "bcast on an intercommunicator: root \(root) is neither MPI.root, MPI.procNull nor a rank of the other group (0..<\(peerCount))")
+        }
+    }
+
+    /// The reduction of the other group's `values` with `op`, in place.
+    func interAllreduce<T: BitwiseCopyable>(_ values: inout [T], op: ReduceOperation<T>) throws {
+        let local = localCommunicator
+        let reduced = try local.reduce(values, op: op, root: 0)
+        let (channel, tag) = interCollective()
+        if let reduced {
+            let status = try channel.sendrecv(reduced, to: 0, sendTag: tag, into: &values, from: 0, recvTag: tag)
+            guard status.byteCount == values.count * MemoryLayout<T>.stride else {
+                throw MPIError(.invalidCount, "allreduce: the other group reduced \(status.byteCount) bytes for \(values.count) elements here")
+            }
+        }
+        try local.bcast(&values, root: 0)
+    }
+
+    /// The other group's `values`, in its rank order (each of its ranks contributes the same count).
+    func interAllgather<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
+        let local = localCommunicator
+        let gathered = try local.gather(values, root: 0)
+        let (channel, tag) = interCollective()
+        var count = [0]
+        var result: [T] = []
+        if let gathered {
+            try channel.sendrecv([gathered.count], to: 0, sendTag: tag, into: &count, from: 0, recvTag: tag)
+            result = [T](zeroedCount: count[0])
+            try channel.sendrecv(gathered, to: 0, sendTag: tag, into: &result, from: 0, recvTag: tag)
+        }
+        try local.bcast(&count, root: 0)
+        if rank != 0 { result = [T](zeroedCount: count[0]) }
+        try local.bcast(&result, root: 0)
+        return result
+    }
+
+    /// The private intracommunicator of an intercommunicator's local group.
+    var localCommunicator: Communicator { Communicator(runtime: runtime, state: state.localGroupState!) }
+
+    /// The channel and tag of the next exchange between the groups' leaders.
+    private func interCollective() -> (channel: Communicator, tag: Int) {
+        state.collectiveSequence += 1
+        return (collectiveChannel, state.collectiveSequence % MPI.tagUpperBound)
+    }
+
+    /// Agrees on a context pair (and collective channel) free in every member of both groups: each
+    /// group combines its members' proposals on `local`, the leaders swap the results (`swap` runs
+    /// on the leader only), and each group receives the combination of both from its leader.
+    static func agreeAcrossGroups(local: Communicator, leader: Int, swap: ([UInt64]) throws -> [UInt64]) throws -> (context: UInt32, channel: Int) {
+        let runtime = local.runtime
+        let proposal = try runtime.withEngine("intercommunicator") { $0.contextIds.propose() }
+        do {
+            var combined = try local.allreduce(proposal.maxima.map { UInt64($0) }, op: .max) + (try local.allreduce(proposal.mask, op: .bitwiseAnd))
+            if local.rank == leader {
+                let theirs = try swap(combined)
+                for index in 0..<2 { combined[index] = max(combined[index], theirs[index]) }
+                for index in 2..<combined.count { combined[index] &= theirs[index] }
+            }
+            try local.bcast(&combined, root: leader)
+            return try runtime.withEngine("intercommunicator") {
+                $0.contextIds.settle(common: Array(combined[2...]), maxima: [Int(combined[0]), Int(combined[1])])
+            }
+        } catch {
+            _ = try? runtime.withEngine("intercommunicator") { $0.contextIds.abandon() }
+            throw error
+        }
+    }
+}
