@@ -65,7 +65,8 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "datatype-errors": datatypeErrors,
     "datatype-async": datatypeAsync,
     "error-handlers": errorHandlers,
-    "generalized": generalizedRequests
+    "generalized": generalizedRequests,
+    "partitioned": partitioned
 ]
 
 /// Rank 0 and the last rank exchange every protocol size both ways; contents are checked byte by byte.
@@ -841,4 +842,41 @@ func errorHandlers(_ world: Communicator) throws {
     try comm.barrier()
     child.free()
     comm.free()
+}
+
+/// Partitioned communication between ranks 0 and 1: two rounds of 4 parts of 3 elements, written
+/// through `withPartition` and readied in reverse order; the receiver polls `parrived` and gets the
+/// whole message from `wait()`; mistakes (a part readied twice or out of range, a wait before every
+/// part is ready, a start during a round) throw.
+func partitioned(_ world: Communicator) throws {
+    guard world.size >= 2, world.rank < 2 else { return }
+    if world.rank == 0 {
+        let send = try world.psendInit(count: 3, of: Int.self, partitions: 4, to: 1, tag: 890)
+        require(send.partitionCount == 3, "partitioned: \(send.partitionCount) elements per part")
+        for round in 0..<2 {
+            try send.start()
+            requireError(.invalidArgument) { try send.start() }
+            for part in (0..<4).reversed() {
+                try send.withPartition(part) { (span: inout MutableSpan<Int>) in
+                    for index in span.indices { span[index] = round * 100 + part * 10 + index }
+                }
+                if part == 2 { requireError(.invalidArgument) { try send.wait() } }
+                try send.pready(part)
+            }
+            requireError(.invalidArgument) { try send.pready(0) }
+            requireError(.invalidRank) { try send.pready(4) }
+            try send.wait()
+        }
+    } else {
+        let receive = try world.precvInit(count: 3, of: Int.self, partitions: 4, from: 0, tag: 890)
+        requireError(.invalidArgument) { _ = try receive.parrived(0) }
+        for round in 0..<2 {
+            try receive.start()
+            while try !receive.parrived(3) {}
+            requireError(.invalidRank) { _ = try receive.parrived(-1) }
+            let (values, status) = try receive.wait()
+            require(
+                values == (0..<12).map { round * 100 + ($0 / 3) * 10 + $0 % 3 } && status.count(of: Int.self) == 12, "partitioned round \(round): \(values)")
+        }
+    }
 }
