@@ -89,3 +89,35 @@ func checkAsyncDatatypeCollectives(_ world: Communicator) {
         }
     }
 }
+
+/// alltoallw: rank r sends rank i the i + 1 Int32s from element 10 i of its array, and lands the
+/// r + 1 elements from rank j as a stride-2 vector at byte 8 j (r + 1) of its buffer; the gaps stay
+/// untouched. Lists of the wrong length and blocks outside their arrays throw before anything moves.
+func checkAlltoallw(_ world: Communicator) throws {
+    let n = world.size, r = world.rank
+    let int32 = Datatype(Int32.self)
+    let values = (0..<(10 * n)).map { Int32(r * 1000 + $0) }
+    let spread = try Datatype.vector(count: r + 1, blockLength: 1, stride: 2, of: int32)
+    var buffer = [Int32](repeating: -1, count: n * 2 * (r + 1))
+    try world.alltoallw(
+        values, sendCounts: (0..<n).map { $0 + 1 }, sendDisplacements: (0..<n).map { 40 * $0 }, sendTypes: [Datatype](repeating: int32, count: n),
+        into: &buffer, receiveCounts: [Int](repeating: 1, count: n), receiveDisplacements: (0..<n).map { 8 * $0 * (r + 1) },
+        receiveTypes: [Datatype](repeating: spread, count: n))
+    let expected = (0..<(n * 2 * (r + 1))).map { index -> Int32 in
+        let j = index / (2 * (r + 1)), k = index % (2 * (r + 1))
+        return k % 2 == 0 ? Int32(j * 1000 + 10 * r + k / 2) : -1
+    }
+    require(buffer == expected, "alltoallw on \(n) ranks: \(buffer), expected \(expected)")
+    requireError(.invalidCount) {
+        try world.alltoallw(
+            values, sendCounts: [Int](repeating: 1, count: n + 1), sendDisplacements: [Int](repeating: 0, count: n),
+            sendTypes: [Datatype](repeating: int32, count: n), into: &buffer, receiveCounts: [Int](repeating: 1, count: n),
+            receiveDisplacements: [Int](repeating: 0, count: n), receiveTypes: [Datatype](repeating: int32, count: n))
+    }
+    requireError(.invalidCount) {
+        try world.alltoallw(
+            values, sendCounts: [Int](repeating: 1, count: n), sendDisplacements: [Int](repeating: 4 * 10 * n, count: n),
+            sendTypes: [Datatype](repeating: int32, count: n), into: &buffer, receiveCounts: [Int](repeating: 1, count: n),
+            receiveDisplacements: [Int](repeating: 0, count: n), receiveTypes: [Datatype](repeating: int32, count: n))
+    }
+}

@@ -319,6 +319,7 @@ try checkNonblockingVectorCollectives(world)
 try checkOwnedPersistentCollectives(world)
 checkAsyncDatatypeCollectives(world)
 try checkIntercommunicators(world)
+try checkAlltoallw(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

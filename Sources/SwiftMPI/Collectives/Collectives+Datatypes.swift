@@ -95,6 +95,64 @@ extension Communicator {
         }
     }
 
+    /// Every rank sends block i to rank i and receives block j from rank j, each block with its own
+    /// count, datatype and byte displacement (MPI_Alltoallw): block i is `sendCounts[i]` instances
+    /// of `sendTypes[i]` whose origin is byte `sendDisplacements[i]` of `values`; block j lands as
+    /// `receiveCounts[j]` instances of `receiveTypes[j]` at byte `receiveDisplacements[j]` of
+    /// `buffer`. Every block is checked against its array before anything moves (`.invalidCount`);
+    /// the blocks travel as datatype messages, non-contiguous ones without packing where the
+    /// transport can gather. A block whose signature differs from its receiver's throws there.
+    public func alltoallw<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: [T], sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
+        into buffer: inout [U], receiveCounts: [Int], receiveDisplacements: [Int], receiveTypes: [Datatype]
+    ) throws(MPIError) {
+        try typedErrors {
+            let call: StaticString = "alltoallw"
+            try refuseOnIntercommunicator()
+            for (name, list) in [
+                ("sendCounts", sendCounts.count), ("sendDisplacements", sendDisplacements.count), ("sendTypes", sendTypes.count),
+                ("receiveCounts", receiveCounts.count), ("receiveDisplacements", receiveDisplacements.count), ("receiveTypes", receiveTypes.count)
+            ] where list != size {
+                throw MPIError(.invalidCount, "\(call): \(name) has \(list) entries for \(size) ranks")
+            }
+            try values.withUnsafeBytes { sendBytes in
+                try buffer.withUnsafeMutableBytes { receiveBytes in
+                    let outgoing = UnsafeMutableRawBufferPointer(mutating: sendBytes)
+                    let sends = try (0..<size).map { i in
+                        try block(outgoing, displacement: sendDisplacements[i], sendCounts[i], sendTypes[i], "\(call): the block for rank \(i)")
+                    }
+                    let receives = try (0..<size).map { j in
+                        try block(receiveBytes, displacement: receiveDisplacements[j], receiveCounts[j], receiveTypes[j], "\(call): the block from rank \(j)")
+                    }
+                    let (channel, tag) = nextCollective()
+                    var requests: [Request] = []
+                    requests.reserveCapacity(2 * size)
+                    do {
+                        for j in 0..<size { requests.append(try channel.startReceive(receives[j], keepAlive: nil, from: j, tag: tag, call)) }
+                        for i in 0..<size { requests.append(try channel.startSend(sends[i], keepAlive: nil, to: i, tag: tag, mode: .standard, call)) }
+                        for request in requests { try request.wait(as: call, "(\(size) ranks) on \(reportName)") }
+                    } catch let error as MPIError {
+                        // The posted operations still use both arrays: let them finish first.
+                        for request in requests { _ = try? request.wait() }
+                        throw collectiveError(error, call)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The region of `count` instances of `type` whose origin is byte `displacement` of `bytes`.
+    private func block(_ bytes: UnsafeMutableRawBufferPointer, displacement: Int, _ count: Int, _ type: Datatype, _ what: String) throws -> TypedRegion {
+        guard displacement >= 0 && displacement <= bytes.count else {
+            throw MPIError(.invalidCount, "\(what): byte displacement \(displacement) is outside the \(bytes.count)-byte array")
+        }
+        do {
+            return try TypedRegion(type, count: count, in: UnsafeMutableRawBufferPointer(rebasing: bytes[displacement...]), "alltoallw")
+        } catch {
+            throw MPIError(error.code, "\(what) at byte \(displacement): \(error.message)")
+        }
+    }
+
     /// `count` instances for each rank, checked for overflow.
     func instances(_ count: Int, _ call: StaticString) throws -> Int {
         guard count >= 0 else { throw MPIError(.invalidCount, "\(call): negative count \(count)") }
