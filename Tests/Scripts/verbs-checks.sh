@@ -17,7 +17,7 @@ BIN=$(cd "${2:?BIN directory}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 export SWIFTMPI_DEBUG=1
 SCENARIOS=(pingpong self non-overtaking wildcards posted-order truncation ssend bsend rsend rsend-early dup-isolation
-           procnull bad-arguments requests persistent probes sendrecv isend-deadlock shared-copy objects async async-cancel async-stream spans dropped-receives request-free persistent-owned stress)
+           procnull bad-arguments requests persistent probes sendrecv isend-deadlock shared-copy objects async async-cancel async-stream spans dropped-receives request-free persistent-owned error-handlers generalized partitioned stress)
 
 section() {  # section NAME COMMAND...
   local name=$1
