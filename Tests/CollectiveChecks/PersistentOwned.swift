@@ -47,6 +47,39 @@ func checkOwnedPersistentCollectives(_ world: Communicator) throws {
     }
     for run in 0..<3 { try runs(run) }
 
+    // The v-forms and reduce-scatters: rank i contributes i + 1 elements.
+    let counts = (0..<n).map { $0 + 1 }, total = counts.reduce(0, +)
+    let gatherv = try world.gathervInit(of: Int.self, counts: counts, displacements: (0..<n).map { 2 * $0 * n }, root: root)
+    let scatterv = try world.scattervInit(of: Int.self, counts: counts, root: 0)
+    let allgatherv = try world.allgathervInit(of: Int.self, counts: counts)
+    let alltoallv = try world.alltoallvInit(of: Int.self, sendCounts: [Int](repeating: r + 1, count: n), receiveCounts: counts)
+    let reduceScatter = try world.reduceScatterInit(of: Int.self, counts: counts, op: .sum)
+    let reduceScatterBlock = try world.reduceScatterBlockInit(count: 2, of: Int.self, op: .sum)
+    requireError(.invalidCount) { _ = try world.allgathervInit(of: Int.self, counts: [Int](repeating: 1, count: n + 1)) }
+    for run in 0..<2 {
+        let mine = (0...r).map { r * 100 + $0 + run }
+        try gatherv.start(with: mine)
+        let gathered = try gatherv.wait()
+        if r == root {
+            var expected = [Int](repeating: 0, count: 2 * (n - 1) * n + n)
+            for i in 0..<n { for k in 0...i { expected[2 * i * n + k] = i * 100 + k + run } }
+            require(gathered == expected, "gathervInit run \(run): \(String(describing: gathered))")
+        } else {
+            require(gathered == nil, "gathervInit run \(run) off the root")
+        }
+        try scatterv.start(with: r == 0 ? (0..<total).map { $0 * 3 + run } : [])
+        let start = counts[0..<r].reduce(0, +)
+        require(try scatterv.wait() == (start..<(start + r + 1)).map { $0 * 3 + run }, "scattervInit run \(run)")
+        try allgatherv.start(with: mine)
+        require(try allgatherv.wait() == (0..<n).flatMap { i in (0...i).map { i * 100 + $0 + run } }, "allgathervInit run \(run)")
+        try alltoallv.start(with: (0..<n).flatMap { to in [Int](repeating: r * 10 + to + run, count: r + 1) })
+        require(try alltoallv.wait() == (0..<n).flatMap { from in [Int](repeating: from * 10 + r + run, count: from + 1) }, "alltoallvInit run \(run)")
+        try reduceScatter.start(with: (0..<total).map { $0 + run })
+        require(try reduceScatter.wait() == (start..<(start + r + 1)).map { n * ($0 + run) }, "reduceScatterInit run \(run)")
+        try reduceScatterBlock.start(with: (0..<(2 * n)).map { $0 * (r + 1) })
+        require(try reduceScatterBlock.wait() == [2 * r, 2 * r + 1].map { $0 * n * (n + 1) / 2 }, "reduceScatterBlockInit run \(run)")
+    }
+
     // Started together (the same order on every rank), completed by one waitAll.
     let all = [allreduce.request, reduce.request, gather.request, allgather.request]
     try allreduce.start(with: [Int](repeating: 1, count: 5))

@@ -16,10 +16,14 @@ public struct PersistentCollective<Element: BitwiseCopyable, Result>: Sendable {
     private let owner: CollectiveOwner<Result>
     /// This rank's contribution to every run.
     private let input: OwnedBuffer<Element>
+    /// An argument this rank refused at init while still taking part in every run (a root's
+    /// overlapping displacements), so that the others do not hang: thrown by each run's wait.
+    private let refusal: MPIError?
 
-    init(request: Request, input: OwnedBuffer<Element>, keeping buffers: [AnyObject], result: @escaping () -> Result) {
+    init(request: Request, input: OwnedBuffer<Element>, keeping buffers: [AnyObject], refusal: MPIError? = nil, result: @escaping () -> Result) {
         owner = CollectiveOwner(request: request, buffers: buffers, result: result)
         self.input = input
+        self.refusal = refusal
     }
 
     /// How many elements this rank contributes to each run (what ``start(with:)`` takes).
@@ -56,12 +60,14 @@ public struct PersistentCollective<Element: BitwiseCopyable, Result>: Sendable {
     /// Waits for the run and returns its result (MPI_Wait).
     public func wait() throws(MPIError) -> Result {
         try request.wait()
+        if let refusal { throw refusal }
         return owner.result()
     }
 
     /// The run's result if it has completed, else nil (MPI_Test).
     public func test() throws(MPIError) -> Result? {
         guard try request.test() != nil else { return nil }
+        if let refusal { throw refusal }
         return owner.result()
     }
 
@@ -69,6 +75,7 @@ public struct PersistentCollective<Element: BitwiseCopyable, Result>: Sendable {
     public var value: Result {
         get async throws {
             _ = try await request.value
+            if let refusal { throw refusal }
             return owner.result()
         }
     }
