@@ -18,7 +18,7 @@
 #     REPS [--reps N]        repetitions (default 5; 2 with --quick)
 #     QUICK=1 [--quick]      few iterations, sizes up to 64 KiB
 #     OUT [--out DIR]        results directory (default Benchmarks/results/<date>_<time>)
-#     BENCHMARKS, PATHS, LIBS   subsets of "latency bw bibw mbw-mr allreduce barrier halo" (halo: a
+#     BENCHMARKS, PATHS, LIBS   subsets of "latency bw bibw mbw-mr allreduce barrier bcast reduce gather scatter allgather alltoall halo" (halo: a
 #                            column of an N×N grid of doubles exchanged with a vector datatype),
 #                            "shm tcp", "swiftmpi openmpi mpich"
 #     BENCH_ARGS             extra options for every benchmark run, e.g. "-i 100 -x 10", or
@@ -112,7 +112,7 @@ OUT=${OUT:-$BENCH_DIR/results/$(date +%Y-%m-%d_%H%M%S)}
 REF_BIN=$ROOT/.build/reference
 
 for b in $BENCHMARKS; do
-    [[ " latency bw bibw mbw-mr allreduce barrier halo " == *" $b "* ]] || die "unknown benchmark '$b'"
+    [[ " latency bw bibw mbw-mr allreduce barrier bcast reduce gather scatter allgather alltoall halo " == *" $b "* ]] || die "unknown benchmark '$b'"
 done
 for p in $PATHS; do [[ $p == shm || $p == tcp ]] || die "unknown path '$p' (shm or tcp)"; done
 for l in $LIBS; do
@@ -127,7 +127,7 @@ bench_args() {
         case $bench in
             latency) echo "-m 0:65536 -i 1000 -x 100" ;;
             bw | bibw | mbw-mr) echo "-m 1:65536 -i 20 -x 2" ;;
-            allreduce) echo "-m 0:65536 -i 200 -x 20" ;;
+            allreduce | bcast | reduce | gather | scatter | allgather | alltoall) echo "-m 0:65536 -i 200 -x 20" ;;
             barrier) echo "-i 200 -x 20" ;;
             halo) echo "-m 512 -i 200 -x 20" ;;
         esac

@@ -55,6 +55,12 @@ BENCHMARKS = {  # name: (title, unit, higher is better)
     "mbw-mr": ("Message rate (1 pair, window 64)", "messages/s", True),
     "allreduce": ("Allreduce (in place, MPI_DOUBLE sum)", "us", False),
     "barrier": ("Barrier", "us", False),
+    "bcast": ("Broadcast (bytes, root 0)", "us", False),
+    "reduce": ("Reduce (in place, MPI_DOUBLE sum, root 0)", "us", False),
+    "gather": ("Gather (bytes per rank, root 0)", "us", False),
+    "scatter": ("Scatter (bytes per rank, root 0)", "us", False),
+    "allgather": ("Allgather (bytes per rank)", "us", False),
+    "alltoall": ("All-to-all (bytes per pair)", "us", False),
     "halo": ("Halo exchange: a column of an N×N grid of doubles (size = N)", "us", False),
 }
 PATHS = {"shm": "shared memory", "tcp": "TCP over loopback"}

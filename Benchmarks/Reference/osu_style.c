@@ -3,7 +3,8 @@
  * written against the MPI C API so that Open MPI and MPICH run exactly what SwiftMPI runs.
  *
  *     mpirun -n 2 ./osu_style <benchmark> [-m MIN:MAX] [-i ITERS] [-x WARMUP] [-W WINDOW] [-D vect:S:B]
- *     benchmarks: latency, bw, bibw, mbw-mr, barrier, allreduce, halo
+ *     benchmarks: latency, bw, bibw, mbw-mr, barrier, allreduce, bcast, reduce, gather, scatter, allgather,
+ *                 alltoall, halo
  *
  * Why a copy of swiftmpi-bench rather than the OSU Micro-Benchmarks themselves: a comparison is only
  * fair when both sides time the same thing. This file follows Benchmarks/Sources/Runner.swift line by
@@ -48,7 +49,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum benchmark { LATENCY, BW, BIBW, MBW_MR, BARRIER, ALLREDUCE, HALO };
+enum benchmark { LATENCY, BW, BIBW, MBW_MR, BARRIER, ALLREDUCE, BCAST, REDUCE, GATHER, SCATTER, ALLGATHER, ALLTOALL, HALO };
 
 static const struct {
     const char *name;
@@ -60,6 +61,12 @@ static const struct {
     [MBW_MR] = {"mbw-mr", "Multiple Bandwidth / Message Rate Test"},
     [BARRIER] = {"barrier", "Barrier Latency Test"},
     [ALLREDUCE] = {"allreduce", "Allreduce Latency Test"},
+    [BCAST] = {"bcast", "Broadcast Latency Test"},
+    [REDUCE] = {"reduce", "Reduce Latency Test"},
+    [GATHER] = {"gather", "Gather Latency Test"},
+    [SCATTER] = {"scatter", "Scatter Latency Test"},
+    [ALLGATHER] = {"allgather", "Allgather Latency Test"},
+    [ALLTOALL] = {"alltoall", "All-to-All Latency Test"},
     [HALO] = {"halo", "Halo Exchange Test (a column of an N×N grid of doubles, MPI_Type_vector)"},
 };
 #define BENCHMARK_COUNT ((int)(sizeof benchmarks / sizeof benchmarks[0]))
@@ -74,7 +81,7 @@ struct options {
     long stride, block; /* -D vect:STRIDE:BLOCK; 0 without -D */
 };
 
-static int is_collective(enum benchmark b) { return b == BARRIER || b == ALLREDUCE; }
+static int is_collective(enum benchmark b) { return b >= BARRIER && b <= ALLTOALL; }
 static int is_bandwidth(enum benchmark b) { return b == BW || b == BIBW || b == MBW_MR; }
 
 /* ---------------------------------------------------------------- state shared by the benchmarks */
@@ -83,6 +90,7 @@ static MPI_Comm world, control; /* control: a private duplicate for the untimed 
 static int rank, nranks;
 static struct options opt;
 static unsigned char *send_buffer, *receive_buffer, *window_buffer;
+static unsigned char *all_send, *all_receive; /* size bytes per rank, for the rooted and all-to-all collectives */
 static double *doubles;
 static MPI_Request *requests;
 static MPI_Datatype message_type = MPI_BYTE; /* -D: the vector for the current size */
@@ -228,19 +236,30 @@ static double message_rate(long size, int iterations, int warmup, double *rate) 
     return *rate * (double)transmitted(size) / 1e6;
 }
 
-/* osu_barrier / osu_allreduce: each call timed alone; mean per rank, averaged over the ranks. */
+/* osu_barrier, osu_allreduce, osu_bcast, …: each call timed alone; mean per rank, averaged over the
+ * ranks. As Runner.swift collective(): allreduce and reduce in place on max(size / 8, 1) doubles
+ * (sum; reduce to rank 0), the others on size bytes per rank, rooted ones at rank 0. */
 static double collective(enum benchmark b, long size, int iterations, int warmup) {
     long count = size / 8 > 1 ? size / 8 : 1;
-    if (b == ALLREDUCE) {
+    if (b == ALLREDUCE || b == REDUCE) {
         for (long k = 0; k < count; k++) doubles[k] = 1; /* Runner.swift starts each size from ones */
     }
+    int bytes = (int)size;
     double total = 0;
     for (int i = 0; i < iterations + warmup; i++) {
         double start = MPI_Wtime();
-        if (b == BARRIER) {
-            MPI_Barrier(world);
-        } else {
-            MPI_Allreduce(MPI_IN_PLACE, doubles, (int)count, MPI_DOUBLE, MPI_SUM, world);
+        switch (b) {
+        case BARRIER: MPI_Barrier(world); break;
+        case ALLREDUCE: MPI_Allreduce(MPI_IN_PLACE, doubles, (int)count, MPI_DOUBLE, MPI_SUM, world); break;
+        case REDUCE:
+            MPI_Reduce(rank == 0 ? MPI_IN_PLACE : doubles, rank == 0 ? doubles : NULL, (int)count, MPI_DOUBLE, MPI_SUM, 0, world);
+            break;
+        case BCAST: MPI_Bcast(send_buffer, bytes, MPI_BYTE, 0, world); break;
+        case GATHER: MPI_Gather(send_buffer, bytes, MPI_BYTE, all_receive, bytes, MPI_BYTE, 0, world); break;
+        case SCATTER: MPI_Scatter(all_send, bytes, MPI_BYTE, receive_buffer, bytes, MPI_BYTE, 0, world); break;
+        case ALLGATHER: MPI_Allgather(send_buffer, bytes, MPI_BYTE, all_receive, bytes, MPI_BYTE, world); break;
+        case ALLTOALL: MPI_Alltoall(all_send, bytes, MPI_BYTE, all_receive, bytes, MPI_BYTE, world); break;
+        default: break;
         }
         if (i >= warmup) total += MPI_Wtime() - start;
         control_barrier();
@@ -286,7 +305,8 @@ static void halo(void) {
 static void usage(FILE *to) {
     fprintf(to,
             "usage: mpirun -n 2 osu_style <benchmark> [options]\n\n"
-            "benchmarks: latency, bw, bibw (2 ranks), mbw-mr (an even number), barrier, allreduce (any)\n"
+            "benchmarks: latency, bw, bibw (2 ranks), mbw-mr (an even number), barrier, allreduce, bcast, reduce, gather, scatter,\n"
+            "            allgather, alltoall (any)\n"
             "options:\n"
             "  -m MIN:MAX   message sizes in bytes (default 0:4194304; bw, bibw and mbw-mr start at 1)\n"
             "  -i ITERS     timed iterations (default: OSU's, by size)\n"
@@ -415,6 +435,10 @@ int main(int argc, char **argv) {
     receive_buffer = page_aligned(bytes, 0x62);
     window_buffer = page_aligned(bytes, 0x63);
     doubles = page_aligned((bytes / 8 > 1 ? bytes / 8 : 1) * sizeof(double), 0);
+    if (is_collective(b)) {
+        all_send = page_aligned(bytes * (size_t)nranks, 0x64);
+        all_receive = page_aligned(bytes * (size_t)nranks, 0x65);
+    }
     requests = malloc(2 * (size_t)opt.window * sizeof *requests);
     if (!requests) MPI_Abort(world, 1);
 
