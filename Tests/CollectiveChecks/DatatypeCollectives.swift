@@ -121,3 +121,31 @@ func checkAlltoallw(_ world: Communicator) throws {
             receiveDisplacements: [Int](repeating: 0, count: n), receiveTypes: [Datatype](repeating: int32, count: n))
     }
 }
+
+/// ialltoallw and the awaited alltoallw give what the blocking form gives (the exchange of
+/// ``checkAlltoallw(_:)``), and the nonblocking one's result keeps the array's other elements.
+func checkNonblockingAlltoallw(_ world: Communicator) throws {
+    let n = world.size, r = world.rank
+    let int32 = Datatype(Int32.self)
+    let values = (0..<(10 * n)).map { Int32(r * 1000 + $0) }
+    let spread = try Datatype.vector(count: r + 1, blockLength: 1, stride: 2, of: int32)
+    let sendCounts = (0..<n).map { $0 + 1 }, sendDisplacements = (0..<n).map { 40 * $0 }
+    let receiveDisplacements = (0..<n).map { 8 * $0 * (r + 1) }
+    let expected = (0..<(n * 2 * (r + 1))).map { index -> Int32 in
+        let j = index / (2 * (r + 1)), k = index % (2 * (r + 1))
+        return k % 2 == 0 ? Int32(j * 1000 + 10 * r + k / 2) : -7
+    }
+    let request = try world.ialltoallw(
+        values, sendCounts: sendCounts, sendDisplacements: sendDisplacements, sendTypes: [Datatype](repeating: int32, count: n),
+        into: [Int32](repeating: -7, count: n * 2 * (r + 1)), receiveCounts: [Int](repeating: 1, count: n), receiveDisplacements: receiveDisplacements,
+        receiveTypes: [Datatype](repeating: spread, count: n))
+    require(try request.wait() == expected, "ialltoallw on \(n) ranks")
+    awaitTask("awaited alltoallw") {
+        var buffer = [Int32](repeating: -7, count: n * 2 * (r + 1))
+        try await world.alltoallw(
+            values, sendCounts: sendCounts, sendDisplacements: sendDisplacements, sendTypes: [Datatype](repeating: int32, count: n),
+            into: &buffer, receiveCounts: [Int](repeating: 1, count: n), receiveDisplacements: receiveDisplacements,
+            receiveTypes: [Datatype](repeating: spread, count: n))
+        require(buffer == expected, "awaited alltoallw on \(n) ranks")
+    }
+}

@@ -320,6 +320,7 @@ try checkOwnedPersistentCollectives(world)
 checkAsyncDatatypeCollectives(world)
 try checkIntercommunicators(world)
 try checkAlltoallw(world)
+try checkNonblockingAlltoallw(world)
 try world.barrier()
 if r == 0 { print("collectives passed on \(n) ranks") }
 try MPI.finalize()

@@ -108,28 +108,16 @@ extension Communicator {
     ) throws(MPIError) {
         try typedErrors {
             let call: StaticString = "alltoallw"
-            try refuseOnIntercommunicator()
-            for (name, list) in [
-                ("sendCounts", sendCounts.count), ("sendDisplacements", sendDisplacements.count), ("sendTypes", sendTypes.count),
-                ("receiveCounts", receiveCounts.count), ("receiveDisplacements", receiveDisplacements.count), ("receiveTypes", receiveTypes.count)
-            ] where list != size {
-                throw MPIError(.invalidCount, "\(call): \(name) has \(list) entries for \(size) ranks")
-            }
             try values.withUnsafeBytes { sendBytes in
                 try buffer.withUnsafeMutableBytes { receiveBytes in
-                    let outgoing = UnsafeMutableRawBufferPointer(mutating: sendBytes)
-                    let sends = try (0..<size).map { i in
-                        try block(outgoing, displacement: sendDisplacements[i], sendCounts[i], sendTypes[i], "\(call): the block for rank \(i)")
-                    }
-                    let receives = try (0..<size).map { j in
-                        try block(receiveBytes, displacement: receiveDisplacements[j], receiveCounts[j], receiveTypes[j], "\(call): the block from rank \(j)")
-                    }
+                    let (sends, receives) = try alltoallwBlocks(
+                        UnsafeMutableRawBufferPointer(mutating: sendBytes), sendCounts, sendDisplacements, sendTypes,
+                        receiveBytes, receiveCounts, receiveDisplacements, receiveTypes, call)
                     let (channel, tag) = nextCollective()
                     var requests: [Request] = []
                     requests.reserveCapacity(2 * size)
                     do {
-                        for j in 0..<size { requests.append(try channel.startReceive(receives[j], keepAlive: nil, from: j, tag: tag, call)) }
-                        for i in 0..<size { requests.append(try channel.startSend(sends[i], keepAlive: nil, to: i, tag: tag, mode: .standard, call)) }
+                        requests = try alltoallwPost(channel, tag: tag, sends, receives, call)
                         for request in requests { try request.wait(as: call, "(\(size) ranks) on \(reportName)") }
                     } catch let error as MPIError {
                         // The posted operations still use both arrays: let them finish first.
@@ -139,6 +127,70 @@ extension Communicator {
                 }
             }
         }
+    }
+
+    /// Starts ``alltoallw(_:sendCounts:sendDisplacements:sendTypes:into:receiveCounts:receiveDisplacements:receiveTypes:)``
+    /// on memory it owns (MPI_Ialltoallw): `buffer` is the array the blocks land in, copied in, and
+    /// comes back from the request's `wait()` with them (its other elements as they were).
+    public func ialltoallw<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: [T], sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
+        into buffer: [U], receiveCounts: [Int], receiveDisplacements: [Int], receiveTypes: [Datatype]
+    ) throws(MPIError) -> CollectiveRequest<[U]> {
+        try typedErrors {
+            let call: StaticString = "ialltoallw"
+            let input = OwnedBuffer(copying: values), output = OwnedBuffer(copying: buffer)
+            let (sends, receives) = try alltoallwBlocks(
+                UnsafeMutableRawBufferPointer(input.buffer), sendCounts, sendDisplacements, sendTypes,
+                UnsafeMutableRawBufferPointer(output.buffer), receiveCounts, receiveDisplacements, receiveTypes, call)
+            let request = try start { schedule in
+                let (channel, tag) = nextCollective()
+                schedule.then { try self.alltoallwPost(channel, tag: tag, sends, receives, call) }
+            }
+            return CollectiveRequest(request: request, keeping: [input, output]) { output.array() }
+        }
+    }
+
+    /// ``alltoallw(_:sendCounts:sendDisplacements:sendTypes:into:receiveCounts:receiveDisplacements:receiveTypes:)``,
+    /// awaited.
+    public func alltoallw<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: [T], sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
+        into buffer: inout [U], receiveCounts: [Int], receiveDisplacements: [Int], receiveTypes: [Datatype]
+    ) async throws {
+        buffer = try await ialltoallw(
+            values, sendCounts: sendCounts, sendDisplacements: sendDisplacements, sendTypes: sendTypes, into: buffer, receiveCounts: receiveCounts,
+            receiveDisplacements: receiveDisplacements, receiveTypes: receiveTypes
+        ).value
+    }
+
+    /// Every block of an alltoallw, checked against its memory before anything moves.
+    private func alltoallwBlocks(
+        _ sendBytes: UnsafeMutableRawBufferPointer, _ sendCounts: [Int], _ sendDisplacements: [Int], _ sendTypes: [Datatype],
+        _ receiveBytes: UnsafeMutableRawBufferPointer, _ receiveCounts: [Int], _ receiveDisplacements: [Int], _ receiveTypes: [Datatype],
+        _ call: StaticString
+    ) throws -> (sends: [TypedRegion], receives: [TypedRegion]) {
+        try refuseOnIntercommunicator()
+        for (name, list) in [
+            ("sendCounts", sendCounts.count), ("sendDisplacements", sendDisplacements.count), ("sendTypes", sendTypes.count),
+            ("receiveCounts", receiveCounts.count), ("receiveDisplacements", receiveDisplacements.count), ("receiveTypes", receiveTypes.count)
+        ] where list != size {
+            throw MPIError(.invalidCount, "\(call): \(name) has \(list) entries for \(size) ranks")
+        }
+        let sends = try (0..<size).map { i in
+            try block(sendBytes, displacement: sendDisplacements[i], sendCounts[i], sendTypes[i], "\(call): the block for rank \(i)")
+        }
+        let receives = try (0..<size).map { j in
+            try block(receiveBytes, displacement: receiveDisplacements[j], receiveCounts[j], receiveTypes[j], "\(call): the block from rank \(j)")
+        }
+        return (sends, receives)
+    }
+
+    /// Posts every receive, then every send, of an alltoallw on the collective channel.
+    private func alltoallwPost(_ channel: Communicator, tag: Int, _ sends: [TypedRegion], _ receives: [TypedRegion], _ call: StaticString) throws -> [Request] {
+        var requests: [Request] = []
+        requests.reserveCapacity(2 * size)
+        for j in 0..<size { requests.append(try channel.startReceive(receives[j], keepAlive: nil, from: j, tag: tag, call)) }
+        for i in 0..<size { requests.append(try channel.startSend(sends[i], keepAlive: nil, to: i, tag: tag, mode: .standard, call)) }
+        return requests
     }
 
     /// The region of `count` instances of `type` whose origin is byte `displacement` of `bytes`.
