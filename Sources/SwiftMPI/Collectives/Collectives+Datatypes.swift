@@ -129,7 +129,7 @@ extension Communicator {
         }
     }
 
-    /// Starts ``alltoallw(_:sendCounts:sendDisplacements:sendTypes:into:receiveCounts:receiveDisplacements:receiveTypes:)``
+    /// Starts `alltoallw(_:sendCounts:sendDisplacements:sendTypes:into:receiveCounts:receiveDisplacements:receiveTypes:)`
     /// on memory it owns (MPI_Ialltoallw): `buffer` is the array the blocks land in, copied in, and
     /// comes back from the request's `wait()` with them (its other elements as they were).
     public func ialltoallw<T: BitwiseCopyable, U: BitwiseCopyable>(
@@ -150,7 +150,7 @@ extension Communicator {
         }
     }
 
-    /// ``alltoallw(_:sendCounts:sendDisplacements:sendTypes:into:receiveCounts:receiveDisplacements:receiveTypes:)``,
+    /// `alltoallw(_:sendCounts:sendDisplacements:sendTypes:into:receiveCounts:receiveDisplacements:receiveTypes:)`,
     /// awaited.
     public func alltoallw<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
