@@ -2,12 +2,13 @@
 /// ranks in point-to-point calls — a coupled model's two components talking to each other.
 ///
 /// Point-to-point works as on any communicator, with destinations and sources in the remote group
-/// (`remoteSize`). The collectives MPI defines across the two groups are here for `barrier`,
-/// `bcast` (the root passes `MPI.root`, the rest of its group `MPI.procNull`, the other group the
-/// root's rank in it), `allreduce` (each group gets the reduction of the other group's values) and
-/// `allgather` (each group gets the other group's values in rank order), in their blocking forms;
-/// the others throw `.invalidArgument` rather than compute something else — `merge(high:)` makes an
-/// intracommunicator of both groups for them. Each group's part runs on a private intracommunicator
+/// (`remoteSize`). The collectives MPI defines across the two groups are here, in their blocking
+/// array forms: `barrier`; the rooted `bcast`, `reduce`, `gather` and `scatter` (the root passes
+/// `MPI.root`, the rest of its group `MPI.procNull`, the other group the root's rank in it: data
+/// goes from the root to the other group or from the other group to the root); `allreduce` and
+/// `allgather` (each group gets the reduction, or the values, of the other group); `alltoall`
+/// (block i to rank i of the other group). The others throw `.invalidArgument` rather than compute
+/// something else — `merge(high:)` makes an intracommunicator of both groups for them. Each group's part runs on a private intracommunicator
 /// of that group; the groups' leaders (local rank 0) exchange on the intercommunicator's collective
 /// context.
 extension Communicator {
@@ -161,6 +162,108 @@ extension Communicator {
         if rank != 0 { result = [T](zeroedCount: count[0]) }
         try local.bcast(&result, root: 0)
         return result
+    }
+
+    /// The reduction of the other group's `values` at the root (`root`: see the type's notes; the
+    /// root's `values` only give the count); nil on the other ranks.
+    func interReduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>, root: Int) throws -> [T]? {
+        let (channel, tag) = interCollective()
+        switch try interRole(root, "reduce") {
+        case .root:
+            var result = values
+            let status = try channel.recv(into: &result, from: 0, tag: tag)
+            guard status.byteCount == values.count * MemoryLayout<T>.stride else {
+                throw MPIError(.invalidCount, "reduce: the other group reduced \(status.byteCount) bytes for \(values.count) elements at the root")
+            }
+            return result
+        case .bystander:
+            return nil
+        case .contributor:
+            if let reduced = try localCommunicator.reduce(values, op: op, root: 0) { try channel.send(reduced, to: root, tag: tag) }
+            return nil
+        }
+    }
+
+    /// The other group's `values` in its rank order at the root; nil on the other ranks.
+    func interGather<T: BitwiseCopyable>(_ values: [T], root: Int) throws -> [T]? {
+        let (channel, tag) = interCollective()
+        switch try interRole(root, "gather") {
+        case .root:
+            let incoming = try channel.probe(from: 0, tag: tag)
+            var result = [T](zeroedCount: incoming.byteCount / Swift.max(MemoryLayout<T>.stride, 1))
+            try channel.recv(into: &result, from: 0, tag: tag)
+            return result
+        case .bystander:
+            return nil
+        case .contributor:
+            if let gathered = try localCommunicator.gather(values, root: 0) { try channel.send(gathered, to: root, tag: tag) }
+            return nil
+        }
+    }
+
+    /// The root's `values` dealt out in equal parts to the other group's ranks, in rank order;
+    /// empty on the root's own group.
+    func interScatter<T: BitwiseCopyable>(_ values: [T], root: Int) throws -> [T] {
+        let (channel, tag) = interCollective()
+        switch try interRole(root, "scatter") {
+        case .root:
+            try channel.send(values, to: 0, tag: tag)
+            return []
+        case .bystander:
+            return []
+        case .contributor:
+            var all: [T] = []
+            if rank == 0 {
+                let incoming = try channel.probe(from: root, tag: tag)
+                all = [T](zeroedCount: incoming.byteCount / Swift.max(MemoryLayout<T>.stride, 1))
+                try channel.recv(into: &all, from: root, tag: tag)
+            }
+            return try localCommunicator.scatter(all, root: 0)
+        }
+    }
+
+    /// Block i of `values` to rank i of the other group; block j of the result from its rank j.
+    func interAlltoall<T: BitwiseCopyable>(_ values: [T]) throws -> [T] {
+        guard values.count % peerCount == 0 else {
+            throw MPIError(.invalidCount, "alltoall: \(values.count) elements do not divide among the other group's \(peerCount) ranks")
+        }
+        let block = values.count / peerCount
+        let (channel, tag) = interCollective()
+        var result = [T](zeroedCount: values.count)
+        try values.withUnsafeBufferPointer { input in
+            try result.withUnsafeMutableBufferPointer { output in
+                var requests: [Request] = []
+                do {
+                    for j in 0..<peerCount {
+                        requests.append(
+                            try channel.irecv(into: UnsafeMutableBufferPointer(rebasing: output[(j * block)..<((j + 1) * block)]), from: j, tag: tag))
+                    }
+                    for i in 0..<peerCount {
+                        requests.append(try channel.isend(UnsafeBufferPointer(rebasing: input[(i * block)..<((i + 1) * block)]), to: i, tag: tag))
+                    }
+                    try Request.waitAll(requests)
+                } catch {
+                    for request in requests { _ = try? request.wait() }  // they still use both arrays
+                    throw error
+                }
+            }
+        }
+        return result
+    }
+
+    /// A rank's part in a rooted collective on an intercommunicator, from its `root` argument.
+    private enum InterRole { case root, bystander, contributor }
+
+    private func interRole(_ root: Int, _ call: StaticString) throws -> InterRole {
+        switch root {
+        case MPI.root: return .root
+        case MPI.procNull: return .bystander
+        case 0..<peerCount: return .contributor
+        default:
+            throw MPIError(
+                .invalidRank, "\(call) on an intercommunicator: root \(root) is neither MPI.root, MPI.procNull nor a rank of the other group (0..<\(peerCount))"
+            )
+        }
     }
 
     /// The private intracommunicator of an intercommunicator's local group.

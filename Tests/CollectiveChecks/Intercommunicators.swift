@@ -2,8 +2,9 @@ import SwiftMPI
 
 /// Intercommunicators between the first third of the ranks (at least one) and the rest:
 /// point-to-point across the groups with sources and destinations in the other group, barrier,
-/// bcast with MPI.root / MPI.procNull, allreduce and allgather of the other group's values, a
-/// collective it lacks refused with an error, and merge in both orders.
+/// the rooted bcast, reduce, gather and scatter with MPI.root / MPI.procNull, allreduce, allgather
+/// and alltoall across the groups, a collective it lacks refused with an error, and merge in both
+/// orders.
 func checkIntercommunicators(_ world: Communicator) throws {
     let n = world.size, r = world.rank
     guard n >= 2 else {
@@ -38,7 +39,20 @@ func checkIntercommunicators(_ world: Communicator) throws {
     require(sums == [remoteWorldRanks.reduce(0, +), remoteSize], "intercommunicator allreduce: \(sums)")
     let everyone = try inter.allgather([r])
     require(everyone == remoteWorldRanks, "intercommunicator allgather: \(everyone)")
-    requireError(.invalidArgument) { _ = try inter.gather([1], root: 0) }
+    // Rooted collectives: the first group's leader is the root of reduce and scatter, the second
+    // group's of gather.
+    let firstRoot = inFirst ? (inter.rank == 0 ? MPI.root : MPI.procNull) : 0
+    let secondRoot = inFirst ? 0 : (inter.rank == 0 ? MPI.root : MPI.procNull)
+    let reduced = try inter.reduce([r, 1], op: .sum, root: firstRoot)
+    require(inFirst && inter.rank == 0 ? reduced == [remoteWorldRanks.reduce(0, +), remoteSize] : reduced == nil, "intercommunicator reduce")
+    let gathered = try inter.gather([2 * r, 2 * r + 1], root: secondRoot)
+    require(!inFirst && inter.rank == 0 ? gathered == remoteWorldRanks.flatMap { [2 * $0, 2 * $0 + 1] } : gathered == nil, "intercommunicator gather")
+    let dealt = try inter.scatter(inFirst && inter.rank == 0 ? (0..<(2 * remoteSize)).map { $0 * 3 } : [], root: firstRoot)
+    require(inFirst ? dealt.isEmpty : dealt == [6 * inter.rank, 6 * inter.rank + 3], "intercommunicator scatter: \(dealt)")
+    let exchanged = try inter.alltoall((0..<remoteSize).map { r * 100 + $0 })
+    require(exchanged == remoteWorldRanks.map { $0 * 100 + inter.rank }, "intercommunicator alltoall: \(exchanged)")
+    requireError(.invalidRank) { _ = try inter.reduce([1], op: .sum, root: remoteSize) }
+    requireError(.invalidArgument) { _ = try inter.scan([1], op: .sum) }
 
     let merged = try inter.merge(high: !inFirst)
     require(merged.size == n && merged.rank == r && !merged.isIntercommunicator, "merge with the first group low: rank \(merged.rank)")

@@ -20,7 +20,7 @@ extension Communicator {
         guard state.remoteGroup == nil else {
             throw MPIError(
                 .invalidArgument,
-                "this collective is not available on an intercommunicator (barrier, bcast, allreduce and allgather are); "
+                "this collective is not available on an intercommunicator (the blocking array forms of barrier, bcast, reduce, gather, scatter, allreduce, allgather and alltoall are); "
                     + "merge(high:) makes an intracommunicator of both groups")
         }
     }

@@ -135,6 +135,7 @@ extension Communicator {
     @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
     public func reduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>, root: Int) throws(MPIError) -> [T]? {
         try typedErrors {
+            if isIntercommunicator { return try interReduce(values, op: op, root: root) }
             var result = values
             try values.withUnsafeBufferPointer { input in
                 try result.withUnsafeMutableBufferPointer { output in try reduceBuffers(input, into: output, op: op, root: root) }
@@ -197,6 +198,7 @@ extension Communicator {
     /// elsewhere (MPI_Gather).
     public func gather<T: BitwiseCopyable>(_ values: [T], root: Int) throws(MPIError) -> [T]? {
         try typedErrors {
+            if isIntercommunicator { return try interGather(values, root: root) }
             try checkRoot(root, "gather")
             var agreed = false
             if let shared = state.sharedCollectiveChannel(runtime) {
@@ -306,6 +308,7 @@ extension Communicator {
     /// at the root only; its count must divide by `size`.
     public func scatter<T: BitwiseCopyable>(_ values: [T], root: Int) throws(MPIError) -> [T] {
         try typedErrors {
+            if isIntercommunicator { return try interScatter(values, root: root) }
             try checkRoot(root, "scatter")
             var count = [values.count]
             if let shared = state.sharedCollectiveChannel(runtime) {
@@ -412,6 +415,7 @@ extension Communicator {
     /// `values.count` must divide by `size`.
     public func alltoall<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
         try typedErrors {
+            if isIntercommunicator { return try interAlltoall(values) }
             guard values.count % size == 0 else {
                 throw MPIError(.invalidCount, "alltoall: \(values.count) elements do not divide among \(size) ranks")
             }
