@@ -90,22 +90,22 @@ func checkAsyncDatatypeCollectives(_ world: Communicator) {
     }
 }
 
-/// alltoallw: rank r sends rank i the i + 1 Int32s from element 10 i of its array, and lands the
+/// alltoallw: rank r sends rank i the i + 1 Int32s from element (n + 1) i of its array, and lands the
 /// r + 1 elements from rank j as a stride-2 vector at byte 8 j (r + 1) of its buffer; the gaps stay
 /// untouched. Lists of the wrong length and blocks outside their arrays throw before anything moves.
 func checkAlltoallw(_ world: Communicator) throws {
     let n = world.size, r = world.rank
     let int32 = Datatype(Int32.self)
-    let values = (0..<(10 * n)).map { Int32(r * 1000 + $0) }
+    let values = (0..<((n + 1) * n)).map { Int32(r * 1000 + $0) }
     let spread = try Datatype.vector(count: r + 1, blockLength: 1, stride: 2, of: int32)
     var buffer = [Int32](repeating: -1, count: n * 2 * (r + 1))
     try world.alltoallw(
-        values, sendCounts: (0..<n).map { $0 + 1 }, sendDisplacements: (0..<n).map { 40 * $0 }, sendTypes: [Datatype](repeating: int32, count: n),
+        values, sendCounts: (0..<n).map { $0 + 1 }, sendDisplacements: (0..<n).map { 4 * (n + 1) * $0 }, sendTypes: [Datatype](repeating: int32, count: n),
         into: &buffer, receiveCounts: [Int](repeating: 1, count: n), receiveDisplacements: (0..<n).map { 8 * $0 * (r + 1) },
         receiveTypes: [Datatype](repeating: spread, count: n))
     let expected = (0..<(n * 2 * (r + 1))).map { index -> Int32 in
         let j = index / (2 * (r + 1)), k = index % (2 * (r + 1))
-        return k % 2 == 0 ? Int32(j * 1000 + 10 * r + k / 2) : -1
+        return k % 2 == 0 ? Int32(j * 1000 + (n + 1) * r + k / 2) : -1
     }
     require(buffer == expected, "alltoallw on \(n) ranks: \(buffer), expected \(expected)")
     requireError(.invalidCount) {
@@ -116,7 +116,7 @@ func checkAlltoallw(_ world: Communicator) throws {
     }
     requireError(.invalidCount) {
         try world.alltoallw(
-            values, sendCounts: [Int](repeating: 1, count: n), sendDisplacements: [Int](repeating: 4 * 10 * n, count: n),
+            values, sendCounts: [Int](repeating: 1, count: n), sendDisplacements: [Int](repeating: 4 * (n + 1) * n, count: n),
             sendTypes: [Datatype](repeating: int32, count: n), into: &buffer, receiveCounts: [Int](repeating: 1, count: n),
             receiveDisplacements: [Int](repeating: 0, count: n), receiveTypes: [Datatype](repeating: int32, count: n))
     }
@@ -127,13 +127,13 @@ func checkAlltoallw(_ world: Communicator) throws {
 func checkNonblockingAlltoallw(_ world: Communicator) throws {
     let n = world.size, r = world.rank
     let int32 = Datatype(Int32.self)
-    let values = (0..<(10 * n)).map { Int32(r * 1000 + $0) }
+    let values = (0..<((n + 1) * n)).map { Int32(r * 1000 + $0) }
     let spread = try Datatype.vector(count: r + 1, blockLength: 1, stride: 2, of: int32)
-    let sendCounts = (0..<n).map { $0 + 1 }, sendDisplacements = (0..<n).map { 40 * $0 }
+    let sendCounts = (0..<n).map { $0 + 1 }, sendDisplacements = (0..<n).map { 4 * (n + 1) * $0 }
     let receiveDisplacements = (0..<n).map { 8 * $0 * (r + 1) }
     let expected = (0..<(n * 2 * (r + 1))).map { index -> Int32 in
         let j = index / (2 * (r + 1)), k = index % (2 * (r + 1))
-        return k % 2 == 0 ? Int32(j * 1000 + 10 * r + k / 2) : -7
+        return k % 2 == 0 ? Int32(j * 1000 + (n + 1) * r + k / 2) : -7
     }
     let request = try world.ialltoallw(
         values, sendCounts: sendCounts, sendDisplacements: sendDisplacements, sendTypes: [Datatype](repeating: int32, count: n),
