@@ -15,6 +15,7 @@ extension Communicator {
     /// (`.invalidCount` when only the byte counts differ), on every rank alike, when they disagree.
     func agree(_ kind: CollectiveSignature.Kind, root: Int? = nil, bytes: Int = 0, _ call: StaticString) throws {
         guard runtime.checksCollectives, size > 1 else { return }
+        try refuseOnIntercommunicator()  // its messages would go to the other group
         let signature = CollectiveSignature(kind, root: root)
         if let shared = state.sharedCollectiveChannel(runtime) { return try shared.agree(signature, runtime, call) }
         let (channel, tag) = nextCollective()
