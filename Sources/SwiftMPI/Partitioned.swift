@@ -162,7 +162,9 @@ extension Communicator {
         count: Int, of type: T.Type, partitions: Int, to destination: Int, tag: Int
     ) throws(MPIError) -> PartitionedSend<T> {
         try typedErrors {
-            guard count >= 0, partitions >= 1 else { throw MPIError(.invalidCount, "psendInit: \(partitions) parts of \(count) elements") }
+            guard count >= 0, partitions >= 1, !count.multipliedReportingOverflow(by: partitions).overflow else {
+                throw MPIError(.invalidCount, "psendInit: \(partitions) parts of \(count) elements")
+            }
             guard try checkDestination(destination, "psendInit") else {
                 throw MPIError(.invalidRank, "psendInit: a partitioned send to MPI.procNull is not supported")
             }
@@ -178,7 +180,9 @@ extension Communicator {
         count: Int, of type: T.Type, partitions: Int, from source: Int, tag: Int
     ) throws(MPIError) -> PartitionedReceive<T> {
         try typedErrors {
-            guard count >= 0, partitions >= 1 else { throw MPIError(.invalidCount, "precvInit: \(partitions) parts of \(count) elements") }
+            guard count >= 0, partitions >= 1, !count.multipliedReportingOverflow(by: partitions).overflow else {
+                throw MPIError(.invalidCount, "precvInit: \(partitions) parts of \(count) elements")
+            }
             guard source >= 0 && source < peerCount else {
                 throw MPIError(.invalidRank, "precvInit: source \(source) is outside 0..<\(peerCount) (a partitioned receive names its sender)")
             }

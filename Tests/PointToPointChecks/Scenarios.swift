@@ -851,6 +851,7 @@ func errorHandlers(_ world: Communicator) throws {
 func partitioned(_ world: Communicator) throws {
     guard world.size >= 2, world.rank < 2 else { return }
     if world.rank == 0 {
+        requireError(.invalidCount) { _ = try world.psendInit(count: Int.max / 2, of: UInt8.self, partitions: 3, to: 1, tag: 890) }
         let send = try world.psendInit(count: 3, of: Int.self, partitions: 4, to: 1, tag: 890)
         require(send.partitionCount == 3, "partitioned: \(send.partitionCount) elements per part")
         for round in 0..<2 {

@@ -12,18 +12,18 @@
 public struct PersistentCollective<Element: BitwiseCopyable, Result>: Sendable {
     /// The persistent request underneath (for `Request.startAll` and the list forms; after a list
     /// wait, ``wait()`` returns the result without waiting).
-    public var request: Request { owner.request }
-    private let owner: CollectiveOwner<Result>
+    public var request: Request { runs.request }
+    /// Each run completes as a ``CollectiveRequest`` on the same request and memory does (and a
+    /// request dropped mid-run keeps its memory in the same way). A `refusal` is an argument this
+    /// rank refused at init while still taking part in every run (a root's overlapping
+    /// displacements), so that the others do not hang: thrown by each run's wait.
+    private let runs: CollectiveRequest<Result>
     /// This rank's contribution to every run.
     private let input: OwnedBuffer<Element>
-    /// An argument this rank refused at init while still taking part in every run (a root's
-    /// overlapping displacements), so that the others do not hang: thrown by each run's wait.
-    private let refusal: MPIError?
 
     init(request: Request, input: OwnedBuffer<Element>, keeping buffers: [AnyObject], refusal: MPIError? = nil, result: @escaping () -> Result) {
-        owner = CollectiveOwner(request: request, buffers: buffers, result: result)
+        runs = CollectiveRequest(request: request, keeping: buffers, refusal: refusal, result: result)
         self.input = input
-        self.refusal = refusal
     }
 
     /// How many elements this rank contributes to each run (what ``start(with:)`` takes).
@@ -58,26 +58,14 @@ public struct PersistentCollective<Element: BitwiseCopyable, Result>: Sendable {
     }
 
     /// Waits for the run and returns its result (MPI_Wait).
-    public func wait() throws(MPIError) -> Result {
-        try request.wait()
-        if let refusal { throw refusal }
-        return owner.result()
-    }
+    public func wait() throws(MPIError) -> Result { try runs.wait() }
 
     /// The run's result if it has completed, else nil (MPI_Test).
-    public func test() throws(MPIError) -> Result? {
-        guard try request.test() != nil else { return nil }
-        if let refusal { throw refusal }
-        return owner.result()
-    }
+    public func test() throws(MPIError) -> Result? { try runs.test() }
 
     /// The run's result, awaited without blocking the thread (``Request/value``).
     public var value: Result {
-        get async throws {
-            _ = try await request.value
-            if let refusal { throw refusal }
-            return owner.result()
-        }
+        get async throws { try await runs.value }
     }
 
     private func checkInactive(_ call: String) throws(MPIError) {
