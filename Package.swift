@@ -11,7 +11,10 @@ let package = Package(
     products: [
         .library(name: "SwiftMPI", targets: ["SwiftMPI"]),
         .executable(name: "swiftmpirun", targets: ["swiftmpirun"]),
-        .executable(name: "swiftmpi-bench", targets: ["swiftmpi-bench"])
+        .executable(name: "swiftmpi-bench", targets: ["swiftmpi-bench"]),
+        // MPI's C interface with MPICH's ABI (CInterface/, docs/C-ABI.md): libmpi.so, whose soname is
+        // libmpi.so.12; swiftmpirun gives ranks the names libmpi.so.12 and libmpich.so.12 for it.
+        .library(name: "mpi", type: .dynamic, targets: ["SwiftMPIC"])
     ],
     dependencies: [
         // `swift package generate-documentation --target SwiftMPI` (the DocC catalog in Sources/SwiftMPI/SwiftMPI.docc).
@@ -25,6 +28,12 @@ let package = Package(
         // What swiftmpirun reads from outside (its command line, --host lists, hostfiles, Slurm's
         // variables): a library, so the fuzz targets link it.
         .target(name: "SwiftMPILauncherParsing", path: "Launcher/Parsing"),
+        // The C interface: mpi.h and the MPI_ → PMPI_ profiling twins (C), the PMPI_ functions over
+        // the Swift API (Swift).
+        .target(name: "CMPI", path: "CInterface/CMPI"),
+        .target(
+            name: "SwiftMPIC", dependencies: ["SwiftMPI", "CMPI"], path: "CInterface/SwiftMPIC",
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.12"])]),
         .executableTarget(
             name: "swiftmpirun", dependencies: ["SwiftMPILauncherParsing", "SwiftMPIWireup", "CShims"],
             path: "Launcher/swiftmpirun",

@@ -124,7 +124,7 @@ final class Daemon {
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(devNull) }
         let launchNames = Set(WireupEnvironment.launchVariables)
-        let base = currentEnvironment().filter { !launchNames.contains(String($0.prefix { $0 != "=" })) } + spec.environment
+        let base = CLibraryPath.prepend(to: currentEnvironment().filter { !launchNames.contains(String($0.prefix { $0 != "=" })) } + spec.environment)
         let cpuOfLocalRank = spec.ranks.indices.map { bind ? Int32(cpus[$0 % cpus.count]) : nil }
         let order = startOrder(cpus: cpuOfLocalRank)
         let hold = HoldOnCurrentCPU()

@@ -49,11 +49,11 @@ struct JobPlan {
         }
         self.exports = exported
         let launchNames = Set(WireupEnvironment.launchVariables)
-        inheritedEnvironment =
-            currentEnvironment().filter { entry in
+        inheritedEnvironment = CLibraryPath.prepend(
+            to: currentEnvironment().filter { entry in
                 let name = String(entry.prefix { $0 != "=" })
                 return !launchNames.contains(name) && exported[name] == nil
-            } + exported.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }
+            } + exported.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" })
         if let outputDirectory {
             do {
                 _ = try systemCall("mkdir") { mkdir(outputDirectory, 0o755) }

@@ -1,0 +1,367 @@
+import CMPI
+import SwiftMPI
+
+// Blocking collectives. Data moves as bytes (contiguous datatypes); reductions run on the
+// datatype's element type. MPI_IN_PLACE is honoured where MPI allows it.
+
+extension CInterface {
+    /// True for MPI_IN_PLACE.
+    @inline(__always)
+    static func isInPlace(_ pointer: UnsafeRawPointer?) -> Bool { Int(bitPattern: pointer) == -1 }
+
+    /// `count` instances of `datatype` at `pointer` as contiguous bytes.
+    @inline(__always)
+    static func bytes(
+        _ pointer: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ function: StaticString
+    ) throws(CError) -> UnsafeMutableBufferPointer<UInt8> {
+        CBuffer.mutableByteBuffer(try CBuffer(pointer, count, datatype).contiguous(function))
+    }
+
+    /// The elements of `count` instances of a reducible datatype at `pointer`.
+    static func elements<T>(_ pointer: UnsafeRawPointer?, _ count: Int, _: T.Type) -> UnsafeMutableBufferPointer<T> {
+        UnsafeMutableBufferPointer(start: count == 0 ? nil : UnsafeMutableRawPointer(mutating: pointer)?.assumingMemoryBound(to: T.self), count: count)
+    }
+}
+
+@_cdecl("PMPI_Barrier")
+func mpiBarrier(_ comm: MPI_Comm) -> Int32 {
+    cCall("MPI_Barrier", on: comm) { try CInterface.communicator(comm).barrier() }
+}
+
+@_cdecl("PMPI_Bcast")
+func mpiBcast(_ buffer: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm) -> Int32 {
+    cCall("MPI_Bcast", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        var span = try CInterface.bytes(buffer, count, datatype, "MPI_Bcast").mutableSpan
+        try communicator.bcast(&span, root: CInterface.rank(root))
+    }
+}
+
+private struct ReduceCall: CReduction {
+    let communicator: Communicator
+    let send: UnsafeRawPointer?
+    let receive: UnsafeMutableRawPointer?
+    let count: Int
+    let root: Int
+
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+        let isRoot = communicator.rank == root
+        var result = CInterface.elements(isRoot ? receive : nil, isRoot ? count : 0, T.self).mutableSpan
+        if CInterface.isInPlace(send) {
+            guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
+            let input = Array(CInterface.elements(receive, count, T.self))
+            try communicator.reduce(input.span, into: &result, op: operation, root: root)
+        } else {
+            try communicator.reduce(CInterface.elements(send, count, T.self).span, into: &result, op: operation, root: root)
+        }
+        return nil
+    }
+}
+
+@_cdecl("PMPI_Reduce")
+func mpiReduce(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ root: Int32,
+    _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Reduce", on: comm) {
+        let call = ReduceCall(
+            communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), root: Int(root))
+        try CInterface.reduce(datatype, op, call)
+    }
+}
+
+private struct AllreduceCall: CReduction {
+    let communicator: Communicator
+    let send: UnsafeRawPointer?
+    let receive: UnsafeMutableRawPointer?
+    let count: Int
+
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+        var result = CInterface.elements(receive, count, T.self).mutableSpan
+        if CInterface.isInPlace(send) {
+            try communicator.allreduce(inPlace: &result, op: operation)
+        } else {
+            try communicator.allreduce(CInterface.elements(send, count, T.self).span, into: &result, op: operation)
+        }
+        return nil
+    }
+}
+
+@_cdecl("PMPI_Allreduce")
+func mpiAllreduce(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Allreduce", on: comm) {
+        let call = AllreduceCall(communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count))
+        try CInterface.reduce(datatype, op, call)
+    }
+}
+
+@_cdecl("PMPI_Gather")
+func mpiGather(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Gather", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let isRoot = communicator.rank == Int(root)
+        let output = isRoot ? try CInterface.bytes(recvbuf, recvcount * Int32(communicator.size), recvtype, "MPI_Gather") : .init(start: nil, count: 0)
+        var result = output.mutableSpan
+        if CInterface.isInPlace(sendbuf) {
+            guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
+            let block = output.count / max(communicator.size, 1)
+            let own = Array(output[(communicator.rank * block)..<((communicator.rank + 1) * block)])
+            try communicator.gather(own.span, into: &result, root: Int(root))
+        } else {
+            try communicator.gather(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Gather").span, into: &result, root: Int(root))
+        }
+    }
+}
+
+@_cdecl("PMPI_Scatter")
+func mpiScatter(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Scatter", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let isRoot = communicator.rank == Int(root)
+        let input = isRoot ? try CInterface.bytes(sendbuf, sendcount * Int32(communicator.size), sendtype, "MPI_Scatter") : .init(start: nil, count: 0)
+        if CInterface.isInPlace(recvbuf) {
+            guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
+            var discard = [UInt8](repeating: 0, count: input.count / max(communicator.size, 1))
+            var result = discard.mutableSpan
+            try communicator.scatter(UnsafeBufferPointer(input).span, into: &result, root: Int(root))
+        } else {
+            var result = try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Scatter").mutableSpan
+            try communicator.scatter(UnsafeBufferPointer(input).span, into: &result, root: Int(root))
+        }
+    }
+}
+
+@_cdecl("PMPI_Allgather")
+func mpiAllgather(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Allgather", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let output = try CInterface.bytes(recvbuf, recvcount * Int32(communicator.size), recvtype, "MPI_Allgather")
+        var result = output.mutableSpan
+        if CInterface.isInPlace(sendbuf) {
+            let block = output.count / max(communicator.size, 1)
+            let own = Array(output[(communicator.rank * block)..<((communicator.rank + 1) * block)])
+            try communicator.allgather(own.span, into: &result)
+        } else {
+            try communicator.allgather(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Allgather").span, into: &result)
+        }
+    }
+}
+
+@_cdecl("PMPI_Alltoall")
+func mpiAlltoall(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Alltoall", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let output = try CInterface.bytes(recvbuf, recvcount * Int32(communicator.size), recvtype, "MPI_Alltoall")
+        var result = output.mutableSpan
+        if CInterface.isInPlace(sendbuf) {
+            try communicator.alltoall(Array(output).span, into: &result)
+        } else {
+            try communicator.alltoall(try CInterface.bytes(sendbuf, sendcount * Int32(communicator.size), sendtype, "MPI_Alltoall").span, into: &result)
+        }
+    }
+}
+
+// MARK: v-forms (through the array forms: the blocks are copied in and out)
+
+extension CInterface {
+    /// Per-rank counts and displacements in bytes for a contiguous datatype.
+    static func layout(
+        _ counts: UnsafePointer<Int32>?, _ displacements: UnsafePointer<Int32>?, _ datatype: MPI_Datatype, size: Int, _ function: StaticString
+    ) throws(CError) -> (counts: [Int], displacements: [Int], extent: Int) {
+        guard let counts, let displacements else { throw CError(MPI_ERR_ARG, "null counts or displacements") }
+        let type = try CInterface.datatype(datatype)
+        guard type.isContiguous else { throw CError.unsupported("\(function)", "non-contiguous datatypes in this call") }
+        var byteCounts: [Int] = []
+        var byteDisplacements: [Int] = []
+        for rank in 0..<size {
+            byteCounts.append(try CInterface.count(counts[rank]) * type.size)
+            byteDisplacements.append(Int(displacements[rank]) * type.size)
+        }
+        return (byteCounts, byteDisplacements, byteCounts.indices.map { byteDisplacements[$0] + byteCounts[$0] }.max() ?? 0)
+    }
+
+    /// Copies each rank's block of `result` (laid out by `layout`) to `buffer`, leaving the gaps alone.
+    static func copyBlocks(_ result: [UInt8], _ layout: (counts: [Int], displacements: [Int], extent: Int), to buffer: UnsafeMutableRawPointer?) {
+        guard let buffer else { return }
+        result.withUnsafeBytes { source in
+            for rank in layout.counts.indices where layout.counts[rank] > 0 {
+                (buffer + layout.displacements[rank]).copyMemory(from: source.baseAddress! + layout.displacements[rank], byteCount: layout.counts[rank])
+            }
+        }
+    }
+
+    static func array(_ pointer: UnsafeRawPointer?, bytes: Int) -> [UInt8] {
+        guard let pointer, bytes > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: bytes))
+    }
+}
+
+@_cdecl("PMPI_Gatherv")
+func mpiGatherv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
+    _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Gatherv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let isRoot = communicator.rank == Int(root)
+        let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.size, "MPI_Gatherv") : nil
+        let own: [UInt8]
+        if CInterface.isInPlace(sendbuf), let layout {
+            own = CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
+        } else {
+            own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Gatherv"))
+        }
+        let counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
+        let displacements = layout?.displacements ?? [Int](repeating: 0, count: communicator.size)
+        if let result = try communicator.gatherv(own, counts: counts, displacements: displacements, root: Int(root)), let layout {
+            CInterface.copyBlocks(result, layout, to: recvbuf)
+        }
+    }
+}
+
+@_cdecl("PMPI_Scatterv")
+func mpiScatterv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ displs: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Scatterv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let isRoot = communicator.rank == Int(root)
+        let layout = isRoot ? try CInterface.layout(sendcounts, displs, sendtype, size: communicator.size, "MPI_Scatterv") : nil
+        let values = layout.map { CInterface.array(sendbuf, bytes: $0.extent) } ?? []
+        let counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
+        let displacements = layout?.displacements ?? [Int](repeating: 0, count: communicator.size)
+        let part = try communicator.scatterv(values, counts: counts, displacements: displacements, root: Int(root))
+        if CInterface.isInPlace(recvbuf) { return }
+        let output = try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Scatterv")
+        guard part.count <= output.count else { throw CError(MPI_ERR_TRUNCATE, "a part of \(part.count) bytes for a buffer of \(output.count)") }
+        _ = output.initialize(from: part)
+    }
+}
+
+@_cdecl("PMPI_Allgatherv")
+func mpiAllgatherv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
+    _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Allgatherv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.size, "MPI_Allgatherv")
+        let own =
+            CInterface.isInPlace(sendbuf)
+            ? CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
+            : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Allgatherv"))
+        let result = try communicator.allgatherv(own, counts: layout.counts, displacements: layout.displacements)
+        CInterface.copyBlocks(result, layout, to: recvbuf)
+    }
+}
+
+@_cdecl("PMPI_Alltoallv")
+func mpiAlltoallv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
+    _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Alltoallv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.size, "MPI_Alltoallv")
+        let send =
+            CInterface.isInPlace(sendbuf) ? receive : try CInterface.layout(sendcounts, sdispls, sendtype, size: communicator.size, "MPI_Alltoallv")
+        let values = CInterface.array(CInterface.isInPlace(sendbuf) ? UnsafeRawPointer(recvbuf) : sendbuf, bytes: send.extent)
+        let result = try communicator.alltoallv(
+            values, sendCounts: send.counts, sendDisplacements: send.displacements, recvCounts: receive.counts, recvDisplacements: receive.displacements)
+        CInterface.copyBlocks(result, receive, to: recvbuf)
+    }
+}
+
+// MARK: Reduce-scatters and scans (through the array forms)
+
+private struct ArrayReduction: CReduction {
+    enum Kind { case reduceScatterBlock(Int), reduceScatter([Int]), scan, exscan }
+    let communicator: Communicator
+    let send: UnsafeRawPointer?
+    let receive: UnsafeMutableRawPointer?
+    let inputCount: Int
+    let kind: Kind
+
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+        let source = CInterface.isInPlace(send) ? UnsafeRawPointer(receive) : send
+        let input = Array(CInterface.elements(source, inputCount, T.self))
+        let result: [T]?
+        switch kind {
+        case .reduceScatterBlock: result = try communicator.reduceScatterBlock(input, op: operation)
+        case .reduceScatter(let counts): result = try communicator.reduceScatter(input, counts: counts, op: operation)
+        case .scan: result = try communicator.scan(input, op: operation)
+        case .exscan: result = try communicator.exscan(input, op: operation)
+        }
+        if let result { _ = CInterface.elements(receive, result.count, T.self).initialize(from: result) }
+        return nil
+    }
+}
+
+@_cdecl("PMPI_Reduce_scatter_block")
+func mpiReduceScatterBlock(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Reduce_scatter_block", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let count = try CInterface.count(recvcount)
+        try CInterface.reduce(
+            datatype, op,
+            ArrayReduction(communicator: communicator, send: sendbuf, receive: recvbuf, inputCount: count * communicator.size, kind: .reduceScatterBlock(count))
+        )
+    }
+}
+
+@_cdecl("PMPI_Reduce_scatter")
+func mpiReduceScatter(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Reduce_scatter", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        guard let recvcounts else { throw CError(MPI_ERR_ARG, "null receive counts") }
+        var counts: [Int] = []
+        for rank in 0..<communicator.size { counts.append(try CInterface.count(recvcounts[rank])) }
+        try CInterface.reduce(
+            datatype, op,
+            ArrayReduction(
+                communicator: communicator, send: sendbuf, receive: recvbuf, inputCount: counts.reduce(0, +), kind: .reduceScatter(counts)))
+    }
+}
+
+@_cdecl("PMPI_Scan")
+func mpiScan(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Scan", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        try CInterface.reduce(
+            datatype, op, ArrayReduction(communicator: communicator, send: sendbuf, receive: recvbuf, inputCount: try CInterface.count(count), kind: .scan))
+    }
+}
+
+@_cdecl("PMPI_Exscan")
+func mpiExscan(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Exscan", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        try CInterface.reduce(
+            datatype, op, ArrayReduction(communicator: communicator, send: sendbuf, receive: recvbuf, inputCount: try CInterface.count(count), kind: .exscan))
+    }
+}

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CMPI
+import SwiftMPI
+
+// Communicator queries, construction, comparison, names and predefined attributes.
+
+@_cdecl("PMPI_Comm_rank")
+func mpiCommRank(_ comm: MPI_Comm, _ rank: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Comm_rank", on: comm) { rank?.pointee = Int32(try CInterface.communicator(comm).rank) }
+}
+
+@_cdecl("PMPI_Comm_size")
+func mpiCommSize(_ comm: MPI_Comm, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Comm_size", on: comm) { size?.pointee = Int32(try CInterface.communicator(comm).size) }
+}
+
+/// Stores the handle of a new communicator (MPI_COMM_NULL for none).
+private func store(_ communicator: Communicator?, from parent: MPI_Comm, into handle: UnsafeMutablePointer<MPI_Comm>?) throws(CError) {
+    guard let handle else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+    handle.pointee = CInterface.insert(communicator, from: parent)
+}
+
+@_cdecl("PMPI_Comm_dup")
+func mpiCommDup(_ comm: MPI_Comm, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+    cCall("MPI_Comm_dup", on: comm) { try store(try CInterface.communicator(comm).dup(), from: comm, into: newComm) }
+}
+
+@_cdecl("PMPI_Comm_split")
+func mpiCommSplit(_ comm: MPI_Comm, _ color: Int32, _ key: Int32, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+    cCall("MPI_Comm_split", on: comm) {
+        guard color >= 0 || color == MPI_UNDEFINED else { throw CError(MPI_ERR_ARG, "negative color \(color)") }
+        let communicator = try CInterface.communicator(comm)
+        let split = try communicator.split(color: color == MPI_UNDEFINED ? MPI.undefined : Int(color), key: Int(key))
+        try store(split, from: comm, into: newComm)
+    }
+}
+
+@_cdecl("PMPI_Comm_split_type")
+func mpiCommSplitType(_ comm: MPI_Comm, _ splitType: Int32, _ key: Int32, _ info: MPI_Info, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+    cCall("MPI_Comm_split_type", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        switch splitType {
+        case MPI_UNDEFINED:
+            // This rank takes part in the split but joins no communicator.
+            _ = try communicator.split(color: MPI.undefined, key: Int(key))
+            try store(nil, from: comm, into: newComm)
+        case MPI_COMM_TYPE_SHARED:
+            try store(try communicator.splitType(.shared, key: Int(key)), from: comm, into: newComm)
+        default:
+            throw CError.unsupported("MPI_Comm_split_type", "split type \(splitType)")
+        }
+    }
+}
+
+@_cdecl("PMPI_Comm_free")
+func mpiCommFree(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+    cCall("MPI_Comm_free", on: comm?.pointee ?? MPI_COMM_WORLD) {
+        guard let comm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        guard comm.pointee != MPI_COMM_WORLD, comm.pointee != MPI_COMM_SELF else {
+            throw CError(MPI_ERR_COMM, "MPI_COMM_WORLD and MPI_COMM_SELF cannot be freed")
+        }
+        guard let entry = CInterface.communicators.remove(comm.pointee) else { _ = try CInterface.communicator(comm.pointee); return }
+        entry.communicator.free()
+        comm.pointee = MPI_COMM_NULL
+    }
+}
+
+@_cdecl("PMPI_Comm_compare")
+func mpiCommCompare(_ comm1: MPI_Comm, _ comm2: MPI_Comm, _ result: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Comm_compare", on: comm1) {
+        let comparison = try CInterface.communicator(comm1).compare(try CInterface.communicator(comm2))
+        result?.pointee =
+            switch comparison {
+            case .identical: MPI_IDENT
+            case .congruent: MPI_CONGRUENT
+            case .similar: MPI_SIMILAR
+            case .unequal: MPI_UNEQUAL
+            }
+    }
+}
+
+@_cdecl("PMPI_Comm_test_inter")
+func mpiCommTestInter(_ comm: MPI_Comm, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Comm_test_inter", on: comm) { flag?.pointee = try CInterface.communicator(comm).isIntercommunicator ? 1 : 0 }
+}
+
+@_cdecl("PMPI_Comm_set_name")
+func mpiCommSetName(_ comm: MPI_Comm, _ name: UnsafePointer<CChar>?) -> Int32 {
+    cCall("MPI_Comm_set_name", on: comm) {
+        guard let name else { throw CError(MPI_ERR_ARG, "a null name") }
+        try CInterface.communicator(comm).name = String(cString: name)
+    }
+}
+
+@_cdecl("PMPI_Comm_get_name")
+func mpiCommGetName(_ comm: MPI_Comm, _ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Comm_get_name", on: comm) {
+        let text =
+            switch comm {
+            case MPI_COMM_WORLD: "MPI_COMM_WORLD"
+            case MPI_COMM_SELF: "MPI_COMM_SELF"
+            default: try CInterface.communicator(comm).name
+            }
+        CInterface.copy(text, into: name, capacity: Int(MPI_MAX_OBJECT_NAME), length: length)
+    }
+}
+
+extension CInterface {
+    /// The values of the predefined attributes, at stable addresses (MPI_Comm_get_attr returns
+    /// pointers to them).
+    nonisolated(unsafe) static let predefinedAttributes: UnsafeMutablePointer<Int32> = {
+        let values = UnsafeMutablePointer<Int32>.allocate(capacity: 6)
+        values[0] = Int32(MPI.tagUpperBound)
+        values[1] = MPI_PROC_NULL  // MPI_HOST
+        values[2] = MPI_ANY_SOURCE  // MPI_IO: every rank can do I/O
+        values[3] = MPI.wtimeIsGlobal ? 1 : 0
+        values[4] = 0  // MPI_APPNUM
+        values[5] = 1  // MPI_UNIVERSE_SIZE, set when asked
+        return values
+    }()
+}
+
+@_cdecl("PMPI_Comm_get_attr")
+func mpiCommGetAttr(_ comm: MPI_Comm, _ keyval: Int32, _ value: UnsafeMutableRawPointer?, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Comm_get_attr", on: comm) {
+        _ = try CInterface.communicator(comm)
+        let values = CInterface.predefinedAttributes
+        let pointer: UnsafeMutablePointer<Int32>?
+        switch keyval {
+        case MPI_TAG_UB: pointer = values
+        case MPI_HOST: pointer = values + 1
+        case MPI_IO: pointer = values + 2
+        case MPI_WTIME_IS_GLOBAL: pointer = values + 3
+        case MPI_APPNUM: pointer = values + 4
+        case MPI_UNIVERSE_SIZE:
+            values[5] = Int32(MPI.universeSize ?? 1)
+            pointer = values + 5
+        case MPI_LASTUSEDCODE: pointer = nil
+        default: throw CError.unsupported("MPI_Comm_get_attr", "attribute keys made by the program (MPI_Comm_create_keyval)")
+        }
+        flag?.pointee = pointer == nil ? 0 : 1
+        if let pointer { value?.storeBytes(of: UnsafeMutableRawPointer(pointer), as: UnsafeMutableRawPointer.self) }
+    }
+}

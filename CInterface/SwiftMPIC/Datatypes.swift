@@ -1,0 +1,359 @@
+import CMPI
+import SwiftMPI
+
+/// What the C interface knows of a datatype: the SwiftMPI datatype, and for predefined numeric
+/// types the element type that reductions compute with.
+struct CDatatype {
+    /// The element type of a predefined datatype, for reductions.
+    enum Element {
+        case int8, uint8, int16, uint16, int32, uint32, int64, uint64, float, double, longDouble, bool
+        case floatInt, doubleInt, longInt, intInt, shortInt
+        /// Bytes only: movable, not reducible (MPI_BYTE, MPI_PACKED, derived types).
+        case opaque
+    }
+
+    var datatype: Datatype
+    var element: Element
+    var committed: Bool
+    /// MPI_Type_set_name's name.
+    var name = ""
+    /// Bytes of data per instance (MPI_Type_size).
+    let size: Int
+    /// True when instances are `size` bytes laid end to end: the data moves as plain bytes.
+    let isContiguous: Bool
+
+    init(_ datatype: Datatype, element: Element = .opaque, committed: Bool = false) {
+        self.datatype = datatype
+        self.element = element
+        self.committed = committed
+        size = datatype.size
+        isContiguous = datatype.size == datatype.extent && datatype.trueLowerBound == 0 && datatype.lowerBound == 0
+    }
+
+    /// The bytes `count` instances occupy from the buffer's start (the buffer SwiftMPI checks them against).
+    func footprint(count: Int) -> Int {
+        count == 0 ? 0 : (count - 1) * datatype.extent + datatype.trueLowerBound + datatype.trueExtent
+    }
+}
+
+/// The C pair types of MINLOC and MAXLOC, with C's layout.
+struct FloatInt: BitwiseCopyable {
+    var value: Float
+    var index: Int32
+}
+struct DoubleInt: BitwiseCopyable {
+    var value: Double
+    var index: Int32
+}
+struct LongInt: BitwiseCopyable {
+    var value: Int
+    var index: Int32
+}
+struct IntInt: BitwiseCopyable {
+    var value: Int32
+    var index: Int32
+}
+struct ShortInt: BitwiseCopyable {
+    var value: Int16
+    var index: Int32
+}
+
+extension CInterface {
+    nonisolated(unsafe) static var datatypes = HandleTable<CDatatype>(.datatype)
+
+    /// MPICH's predefined datatypes, by handle. (The pair types MPI_FLOAT_INT, MPI_DOUBLE_INT,
+    /// MPI_LONG_INT and MPI_SHORT_INT, 0x8c00000n, overflow Int32 as C literals: written by bit pattern.)
+    static let predefinedDatatypes: [MPI_Datatype: CDatatype] = {
+        func entry<T: BitwiseCopyable>(_ type: T.Type, _ element: CDatatype.Element) -> CDatatype {
+            CDatatype(Datatype(type), element: element, committed: true)
+        }
+        var table: [MPI_Datatype: CDatatype] = [:]
+        for handle in [MPI_CHAR, MPI_SIGNED_CHAR, MPI_INT8_T, MPI_INTEGER1, MPI_CHARACTER] { table[handle] = entry(Int8.self, .int8) }
+        for handle in [MPI_UNSIGNED_CHAR, MPI_UINT8_T] { table[handle] = entry(UInt8.self, .uint8) }
+        for handle in [MPI_BYTE, MPI_PACKED] { table[handle] = entry(UInt8.self, .opaque) }
+        for handle in [MPI_C_BOOL, MPI_CXX_BOOL] { table[handle] = entry(Bool.self, .bool) }
+        for handle in [MPI_SHORT, MPI_INT16_T, MPI_INTEGER2] { table[handle] = entry(Int16.self, .int16) }
+        for handle in [MPI_UNSIGNED_SHORT, MPI_UINT16_T] { table[handle] = entry(UInt16.self, .uint16) }
+        for handle in [MPI_INT, MPI_INT32_T, MPI_INTEGER, MPI_INTEGER4, MPI_LOGICAL] { table[handle] = entry(Int32.self, .int32) }
+        for handle in [MPI_UNSIGNED, MPI_UINT32_T, MPI_WCHAR] { table[handle] = entry(UInt32.self, .uint32) }
+        for handle in [MPI_LONG, MPI_LONG_LONG_INT, MPI_INT64_T, MPI_INTEGER8, MPI_AINT, MPI_OFFSET, MPI_COUNT] {
+            table[handle] = entry(Int64.self, .int64)
+        }
+        for handle in [MPI_UNSIGNED_LONG, MPI_UNSIGNED_LONG_LONG, MPI_UINT64_T] { table[handle] = entry(UInt64.self, .uint64) }
+        for handle in [MPI_FLOAT, MPI_REAL, MPI_REAL4] { table[handle] = entry(Float.self, .float) }
+        for handle in [MPI_DOUBLE, MPI_DOUBLE_PRECISION, MPI_REAL8] { table[handle] = entry(Double.self, .double) }
+        #if arch(x86_64)
+        table[MPI_LONG_DOUBLE] = entry(Float80.self, .longDouble)
+        #endif
+        for handle in [MPI_COMPLEX, MPI_C_FLOAT_COMPLEX, MPI_COMPLEX8, MPI_CXX_FLOAT_COMPLEX, MPI_2REAL] {
+            table[handle] = entry(SIMD2<Float>.self, .opaque)
+        }
+        for handle in [MPI_DOUBLE_COMPLEX, MPI_C_DOUBLE_COMPLEX, MPI_COMPLEX16, MPI_CXX_DOUBLE_COMPLEX, MPI_2DOUBLE_PRECISION] {
+            table[handle] = entry(SIMD2<Double>.self, .opaque)
+        }
+        table[MPI_Datatype(bitPattern: 0x8C00_0000)] = entry(FloatInt.self, .floatInt)
+        table[MPI_Datatype(bitPattern: 0x8C00_0001)] = entry(DoubleInt.self, .doubleInt)
+        table[MPI_Datatype(bitPattern: 0x8C00_0002)] = entry(LongInt.self, .longInt)
+        table[MPI_2INT] = entry(IntInt.self, .intInt)
+        table[MPI_2INTEGER] = entry(IntInt.self, .intInt)
+        table[MPI_Datatype(bitPattern: 0x8C00_0003)] = entry(ShortInt.self, .shortInt)
+        return table
+    }()
+
+    /// The datatype `handle` names; with `forCommunication`, it must be committed.
+    static func datatype(_ handle: MPI_Datatype, forCommunication: Bool = true) throws(CError) -> CDatatype {
+        if let predefined = predefinedDatatypes[handle] { return predefined }
+        guard let derived = datatypes[handle] else {
+            throw CError(
+                MPI_ERR_TYPE,
+                handle == MPI_DATATYPE_NULL
+                    ? "MPI_DATATYPE_NULL is not a datatype" : "invalid datatype handle 0x\(String(UInt32(bitPattern: handle), radix: 16))")
+        }
+        if forCommunication && !derived.committed { throw CError(MPI_ERR_TYPE, "the datatype was not committed (MPI_Type_commit)") }
+        return derived
+    }
+
+    /// A count from C, checked.
+    @inline(__always)
+    static func count(_ count: Int32) throws(CError) -> Int {
+        guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative count \(count)") }
+        return Int(count)
+    }
+
+    static func storeDatatype(_ datatype: Datatype, into handle: UnsafeMutablePointer<MPI_Datatype>?) throws(CError) {
+        guard let handle else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
+        handle.pointee = datatypes.insert(CDatatype(datatype))
+    }
+}
+
+extension CInterface {
+    /// The names MPI_Type_get_name gives the predefined datatypes.
+    static let predefinedNames: [MPI_Datatype: String] = [
+        MPI_CHAR: "MPI_CHAR", MPI_SIGNED_CHAR: "MPI_SIGNED_CHAR", MPI_UNSIGNED_CHAR: "MPI_UNSIGNED_CHAR", MPI_BYTE: "MPI_BYTE",
+        MPI_WCHAR: "MPI_WCHAR", MPI_SHORT: "MPI_SHORT", MPI_UNSIGNED_SHORT: "MPI_UNSIGNED_SHORT", MPI_INT: "MPI_INT",
+        MPI_UNSIGNED: "MPI_UNSIGNED", MPI_LONG: "MPI_LONG", MPI_UNSIGNED_LONG: "MPI_UNSIGNED_LONG", MPI_FLOAT: "MPI_FLOAT",
+        MPI_DOUBLE: "MPI_DOUBLE", MPI_LONG_DOUBLE: "MPI_LONG_DOUBLE", MPI_LONG_LONG_INT: "MPI_LONG_LONG_INT",
+        MPI_UNSIGNED_LONG_LONG: "MPI_UNSIGNED_LONG_LONG", MPI_PACKED: "MPI_PACKED", MPI_2INT: "MPI_2INT",
+        MPI_INT8_T: "MPI_INT8_T", MPI_INT16_T: "MPI_INT16_T", MPI_INT32_T: "MPI_INT32_T", MPI_INT64_T: "MPI_INT64_T",
+        MPI_UINT8_T: "MPI_UINT8_T", MPI_UINT16_T: "MPI_UINT16_T", MPI_UINT32_T: "MPI_UINT32_T", MPI_UINT64_T: "MPI_UINT64_T",
+        MPI_C_BOOL: "MPI_C_BOOL", MPI_AINT: "MPI_AINT", MPI_OFFSET: "MPI_OFFSET", MPI_COUNT: "MPI_COUNT",
+        MPI_C_FLOAT_COMPLEX: "MPI_C_FLOAT_COMPLEX", MPI_C_DOUBLE_COMPLEX: "MPI_C_DOUBLE_COMPLEX",
+        MPI_Datatype(bitPattern: 0x8C00_0000): "MPI_FLOAT_INT", MPI_Datatype(bitPattern: 0x8C00_0001): "MPI_DOUBLE_INT",
+        MPI_Datatype(bitPattern: 0x8C00_0002): "MPI_LONG_INT", MPI_Datatype(bitPattern: 0x8C00_0003): "MPI_SHORT_INT"
+    ]
+
+    /// Builds a derived datatype from C arrays of `count` entries.
+    static func array<T, R>(_ pointer: UnsafePointer<T>?, _ count: Int32, _ transform: (T) throws(CError) -> R) throws(CError) -> [R] {
+        let count = try CInterface.count(count)
+        guard count == 0 || pointer != nil else { throw CError(MPI_ERR_ARG, "a null array of \(count) entries") }
+        var result: [R] = []
+        result.reserveCapacity(count)
+        for index in 0..<count { result.append(try transform(pointer![index])) }
+        return result
+    }
+}
+
+@_cdecl("PMPI_Type_set_name")
+func mpiTypeSetName(_ datatype: MPI_Datatype, _ name: UnsafePointer<CChar>?) -> Int32 {
+    cCall("MPI_Type_set_name") {
+        guard let name else { throw CError(MPI_ERR_ARG, "a null name") }
+        guard CInterface.datatypes[datatype] != nil else {
+            _ = try CInterface.datatype(datatype, forCommunication: false)
+            throw CError(MPI_ERR_TYPE, "predefined datatypes keep their names")
+        }
+        CInterface.datatypes[datatype]?.name = String(cString: name)
+    }
+}
+
+@_cdecl("PMPI_Type_get_name")
+func mpiTypeGetName(_ datatype: MPI_Datatype, _ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Type_get_name") {
+        let text = try CInterface.predefinedNames[datatype] ?? CInterface.datatype(datatype, forCommunication: false).name
+        CInterface.copy(text, into: name, capacity: Int(MPI_MAX_OBJECT_NAME), length: length)
+    }
+}
+
+@_cdecl("PMPI_Type_get_true_extent")
+func mpiTypeGetTrueExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Aint>?, _ extent: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
+    cCall("MPI_Type_get_true_extent") {
+        let type = try CInterface.datatype(datatype, forCommunication: false).datatype
+        lowerBound?.pointee = type.trueLowerBound
+        extent?.pointee = type.trueExtent
+    }
+}
+
+@_cdecl("PMPI_Type_dup")
+func mpiTypeDup(_ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+    cCall("MPI_Type_dup") {
+        let old = try CInterface.datatype(oldType, forCommunication: false)
+        guard let newType else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
+        var copy = old
+        copy.committed = true
+        newType.pointee = CInterface.datatypes.insert(copy)
+    }
+}
+
+@_cdecl("PMPI_Type_indexed")
+func mpiTypeIndexed(
+    _ count: Int32, _ blockLengths: UnsafePointer<Int32>?, _ displacements: UnsafePointer<Int32>?, _ oldType: MPI_Datatype,
+    _ newType: UnsafeMutablePointer<MPI_Datatype>?
+) -> Int32 {
+    cCall("MPI_Type_indexed") {
+        let old = try CInterface.datatype(oldType, forCommunication: false)
+        let lengths = try CInterface.array(blockLengths, count) { (value: Int32) throws(CError) in try CInterface.count(value) }
+        let offsets = try CInterface.array(displacements, count) { (value: Int32) throws(CError) in Int(value) }
+        try CInterface.storeDatatype(try Datatype.indexed(blockLengths: lengths, displacements: offsets, of: old.datatype), into: newType)
+    }
+}
+
+@_cdecl("PMPI_Type_create_hvector")
+func mpiTypeCreateHvector(
+    _ count: Int32, _ blockLength: Int32, _ stride: MPI_Aint, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
+) -> Int32 {
+    cCall("MPI_Type_create_hvector") {
+        let old = try CInterface.datatype(oldType, forCommunication: false)
+        let vector = try Datatype.hvector(
+            count: try CInterface.count(count), blockLength: try CInterface.count(blockLength), strideBytes: stride, of: old.datatype)
+        try CInterface.storeDatatype(vector, into: newType)
+    }
+}
+
+@_cdecl("PMPI_Type_create_hindexed")
+func mpiTypeCreateHindexed(
+    _ count: Int32, _ blockLengths: UnsafePointer<Int32>?, _ displacements: UnsafePointer<MPI_Aint>?, _ oldType: MPI_Datatype,
+    _ newType: UnsafeMutablePointer<MPI_Datatype>?
+) -> Int32 {
+    cCall("MPI_Type_create_hindexed") {
+        let old = try CInterface.datatype(oldType, forCommunication: false)
+        let lengths = try CInterface.array(blockLengths, count) { (value: Int32) throws(CError) in try CInterface.count(value) }
+        let offsets = try CInterface.array(displacements, count) { (value: MPI_Aint) throws(CError) in value }
+        try CInterface.storeDatatype(try Datatype.hindexed(blockLengths: lengths, displacementsBytes: offsets, of: old.datatype), into: newType)
+    }
+}
+
+@_cdecl("PMPI_Type_create_indexed_block")
+func mpiTypeCreateIndexedBlock(
+    _ count: Int32, _ blockLength: Int32, _ displacements: UnsafePointer<Int32>?, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
+) -> Int32 {
+    cCall("MPI_Type_create_indexed_block") {
+        let old = try CInterface.datatype(oldType, forCommunication: false)
+        let offsets = try CInterface.array(displacements, count) { (value: Int32) throws(CError) in Int(value) }
+        let type = try Datatype.indexedBlock(blockLength: try CInterface.count(blockLength), displacements: offsets, of: old.datatype)
+        try CInterface.storeDatatype(type, into: newType)
+    }
+}
+
+@_cdecl("PMPI_Type_create_struct")
+func mpiTypeCreateStruct(
+    _ count: Int32, _ blockLengths: UnsafePointer<Int32>?, _ displacements: UnsafePointer<MPI_Aint>?, _ types: UnsafePointer<MPI_Datatype>?,
+    _ newType: UnsafeMutablePointer<MPI_Datatype>?
+) -> Int32 {
+    cCall("MPI_Type_create_struct") {
+        let lengths = try CInterface.array(blockLengths, count) { (value: Int32) throws(CError) in try CInterface.count(value) }
+        let offsets = try CInterface.array(displacements, count) { (value: MPI_Aint) throws(CError) in value }
+        let fieldTypes = try CInterface.array(types, count) { (handle: MPI_Datatype) throws(CError) in
+            try CInterface.datatype(handle, forCommunication: false).datatype
+        }
+        let fields = lengths.indices.map { (offset: offsets[$0], count: lengths[$0], type: fieldTypes[$0]) }
+        try CInterface.storeDatatype(try Datatype.structure(fields), into: newType)
+    }
+}
+
+@_cdecl("PMPI_Type_create_resized")
+func mpiTypeCreateResized(_ oldType: MPI_Datatype, _ lowerBound: MPI_Aint, _ extent: MPI_Aint, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+    cCall("MPI_Type_create_resized") {
+        let old = try CInterface.datatype(oldType, forCommunication: false)
+        try CInterface.storeDatatype(try old.datatype.resized(lowerBound: lowerBound, extent: extent), into: newType)
+    }
+}
+
+@_cdecl("PMPI_Get_address")
+func mpiGetAddress(_ location: UnsafeRawPointer?, _ address: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
+    address?.pointee = MPI_Aint(bitPattern: UInt(bitPattern: location))
+    return MPI_SUCCESS
+}
+
+@_cdecl("PMPI_Get_elements")
+func mpiGetElements(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Get_elements") {
+        guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
+        let type = try CInterface.datatype(datatype, forCommunication: false).datatype
+        let bytes = CInterface.byteCount(of: status)
+        guard type.size > 0 else {
+            count?.pointee = 0
+            return
+        }
+        let elementSize = type.size / max(type.elementCount, 1)
+        count?.pointee = elementSize > 0 && bytes % elementSize == 0 ? Int32(truncatingIfNeeded: bytes / elementSize) : MPI_UNDEFINED
+    }
+}
+
+@_cdecl("PMPI_Type_size")
+func mpiTypeSize(_ datatype: MPI_Datatype, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Type_size") {
+        size?.pointee = Int32(truncatingIfNeeded: try CInterface.datatype(datatype, forCommunication: false).size)
+    }
+}
+
+@_cdecl("PMPI_Type_get_extent")
+func mpiTypeGetExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Aint>?, _ extent: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
+    cCall("MPI_Type_get_extent") {
+        let type = try CInterface.datatype(datatype, forCommunication: false).datatype
+        lowerBound?.pointee = type.lowerBound
+        extent?.pointee = type.extent
+    }
+}
+
+@_cdecl("PMPI_Type_contiguous")
+func mpiTypeContiguous(_ count: Int32, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+    cCall("MPI_Type_contiguous") {
+        let old = try CInterface.datatype(oldType, forCommunication: false)
+        try CInterface.storeDatatype(try Datatype.contiguous(count: try CInterface.count(count), of: old.datatype), into: newType)
+    }
+}
+
+@_cdecl("PMPI_Type_vector")
+func mpiTypeVector(_ count: Int32, _ blockLength: Int32, _ stride: Int32, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+    cCall("MPI_Type_vector") {
+        let old = try CInterface.datatype(oldType, forCommunication: false)
+        let vector = try Datatype.vector(
+            count: try CInterface.count(count), blockLength: try CInterface.count(blockLength), stride: Int(stride), of: old.datatype)
+        try CInterface.storeDatatype(vector, into: newType)
+    }
+}
+
+@_cdecl("PMPI_Type_commit")
+func mpiTypeCommit(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+    cCall("MPI_Type_commit") {
+        guard let datatype else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
+        if CInterface.predefinedDatatypes[datatype.pointee] != nil { return }
+        guard CInterface.datatypes[datatype.pointee] != nil else { throw CError(MPI_ERR_TYPE, "invalid datatype handle") }
+        CInterface.datatypes[datatype.pointee]?.committed = true
+    }
+}
+
+@_cdecl("PMPI_Type_free")
+func mpiTypeFree(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+    cCall("MPI_Type_free") {
+        guard let datatype else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
+        if CInterface.predefinedDatatypes[datatype.pointee] != nil { throw CError(MPI_ERR_TYPE, "a predefined datatype cannot be freed") }
+        guard CInterface.datatypes.remove(datatype.pointee) != nil else { throw CError(MPI_ERR_TYPE, "invalid datatype handle") }
+        datatype.pointee = MPI_DATATYPE_NULL
+    }
+}
+
+@_cdecl("PMPI_Get_count")
+func mpiGetCount(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Get_count") {
+        guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
+        let size = try CInterface.datatype(datatype, forCommunication: false).size
+        let bytes = CInterface.byteCount(of: status)
+        count?.pointee = size == 0 ? (bytes == 0 ? 0 : MPI_UNDEFINED) : bytes % size == 0 ? Int32(truncatingIfNeeded: bytes / size) : MPI_UNDEFINED
+    }
+}
+
+@_cdecl("PMPI_Test_cancelled")
+func mpiTestCancelled(_ status: UnsafePointer<MPI_Status>?, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+    flag?.pointee = (status?.pointee.count_hi_and_cancelled ?? 0) & 1
+    return MPI_SUCCESS
+}

@@ -1,0 +1,158 @@
+import CMPI
+import SwiftMPI
+
+/// A reduction operation the program made with MPI_Op_create.
+struct COperation {
+    let function: CUserFunction
+    let isCommutative: Bool
+}
+
+/// MPI_User_function: `inoutvec[i] = invec[i] ∘ inoutvec[i]` for `*len` elements of `*datatype`.
+typealias CUserFunction =
+    @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<MPI_Datatype>?) -> Void
+
+/// A reduction to run once its element type is known: the collective, generic over the element.
+/// Nonblocking ones return their request.
+protocol CReduction {
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request?
+}
+
+extension CInterface {
+    nonisolated(unsafe) static var operations = HandleTable<COperation>(.op)
+
+    /// Runs `reduction` with the element type of `datatype` and the operation `op` on it.
+    @discardableResult
+    static func reduce(_ datatype: MPI_Datatype, _ op: MPI_Op, _ reduction: some CReduction) throws -> Request? {
+        let type = try CInterface.datatype(datatype)
+        if let user = operations[op] {
+            return try runUserOperation(user, type, datatype, reduction)
+        }
+        switch type.element {
+        case .int8: return try reduction.run(try integerOperation(op, Int8.self))
+        case .uint8: return try reduction.run(try integerOperation(op, UInt8.self))
+        case .int16: return try reduction.run(try integerOperation(op, Int16.self))
+        case .uint16: return try reduction.run(try integerOperation(op, UInt16.self))
+        case .int32: return try reduction.run(try integerOperation(op, Int32.self))
+        case .uint32: return try reduction.run(try integerOperation(op, UInt32.self))
+        case .int64: return try reduction.run(try integerOperation(op, Int64.self))
+        case .uint64: return try reduction.run(try integerOperation(op, UInt64.self))
+        case .float: return try reduction.run(try floatingOperation(op, Float.self))
+        case .double: return try reduction.run(try floatingOperation(op, Double.self))
+        case .longDouble:
+            #if arch(x86_64)
+            return try reduction.run(try floatingOperation(op, Float80.self))
+            #else
+            throw CError.unsupported("reductions", "long double")
+            #endif
+        case .bool:
+            switch op {
+            case MPI_LAND: return try reduction.run(ReduceOperation<Bool>.logicalAnd)
+            case MPI_LOR: return try reduction.run(ReduceOperation<Bool>.logicalOr)
+            case MPI_LXOR: return try reduction.run(ReduceOperation<Bool>.logicalXor)
+            default: throw invalid(op, "MPI_C_BOOL")
+            }
+        case .floatInt: return try reduction.run(try locationOperation(op, FloatInt.self, \.value, \.index))
+        case .doubleInt: return try reduction.run(try locationOperation(op, DoubleInt.self, \.value, \.index))
+        case .longInt: return try reduction.run(try locationOperation(op, LongInt.self, \.value, \.index))
+        case .intInt: return try reduction.run(try locationOperation(op, IntInt.self, \.value, \.index))
+        case .shortInt: return try reduction.run(try locationOperation(op, ShortInt.self, \.value, \.index))
+        case .opaque: throw CError(MPI_ERR_OP, "no predefined reduction operation applies to this datatype")
+        }
+    }
+
+    private static func invalid(_ op: MPI_Op, _ type: String) -> CError {
+        CError(MPI_ERR_OP, "operation 0x\(String(UInt32(bitPattern: op), radix: 16)) does not apply to \(type)")
+    }
+
+    private static func integerOperation<T: FixedWidthInteger & BitwiseCopyable>(_ op: MPI_Op, _ type: T.Type) throws(CError) -> ReduceOperation<T> {
+        switch op {
+        case MPI_MAX: .max
+        case MPI_MIN: .min
+        case MPI_SUM: .sum
+        case MPI_PROD: .product
+        case MPI_BAND: .bitwiseAnd
+        case MPI_BOR: .bitwiseOr
+        case MPI_BXOR: .bitwiseXor
+        case MPI_LAND: .custom("logicalAnd") { $0 != 0 && $1 != 0 ? 1 : 0 }
+        case MPI_LOR: .custom("logicalOr") { $0 != 0 || $1 != 0 ? 1 : 0 }
+        case MPI_LXOR: .custom("logicalXor") { ($0 != 0) != ($1 != 0) ? 1 : 0 }
+        case MPI_REPLACE: .custom("replace", commutative: false) { $1 }
+        case MPI_NO_OP: .custom("noOp", commutative: false) { left, _ in left }
+        default: throw invalid(op, "\(T.self)")
+        }
+    }
+
+    private static func floatingOperation<T: BinaryFloatingPoint & BitwiseCopyable>(_ op: MPI_Op, _ type: T.Type) throws(CError) -> ReduceOperation<T> {
+        switch op {
+        case MPI_MAX: .max
+        case MPI_MIN: .min
+        case MPI_SUM: .sum
+        case MPI_PROD: .product
+        case MPI_REPLACE: .custom("replace", commutative: false) { $1 }
+        case MPI_NO_OP: .custom("noOp", commutative: false) { left, _ in left }
+        default: throw invalid(op, "\(T.self)")
+        }
+    }
+
+    /// MINLOC and MAXLOC on C's (value, index) pairs: the smaller (larger) value, and on a tie the
+    /// smaller index.
+    private static func locationOperation<P: BitwiseCopyable, V: Comparable>(
+        _ op: MPI_Op, _ type: P.Type, _ value: KeyPath<P, V>, _ index: KeyPath<P, Int32>
+    ) throws(CError) -> ReduceOperation<P> {
+        let wantsLarger: Bool
+        switch op {
+        case MPI_MINLOC: wantsLarger = false
+        case MPI_MAXLOC: wantsLarger = true
+        default: throw invalid(op, "a (value, index) pair type")
+        }
+        return .custom(wantsLarger ? "maxloc" : "minloc") { left, right in
+            let (a, b) = (left[keyPath: value], right[keyPath: value])
+            if a == b { return left[keyPath: index] <= right[keyPath: index] ? left : right }
+            return (a > b) == wantsLarger ? left : right
+        }
+    }
+
+    /// A program's operation, applied element by element through its C function (as `invec` the
+    /// operand from lower ranks).
+    private static func runUserOperation(_ user: COperation, _ type: CDatatype, _ handle: MPI_Datatype, _ reduction: some CReduction) throws -> Request? {
+        guard type.isContiguous else { throw CError.unsupported("reductions", "user operations on non-contiguous datatypes") }
+        // The element type is the datatype's bytes; the function sees one instance at a time.
+        func run<T: BitwiseCopyable>(_: T.Type) throws -> Request? {
+            return try reduction.run(
+                ReduceOperation<T>.custom("user operation", commutative: user.isCommutative) { left, right in
+                    var input = left
+                    var inoutValue = right
+                    var length: Int32 = 1
+                    var datatype = handle
+                    withUnsafeMutableBytes(of: &input) { inputBytes in
+                        withUnsafeMutableBytes(of: &inoutValue) { user.function(inputBytes.baseAddress, $0.baseAddress, &length, &datatype) }
+                    }
+                    return inoutValue
+                })
+        }
+        switch type.size {
+        case 1: return try run(UInt8.self)
+        case 2: return try run(UInt16.self)
+        case 4: return try run(UInt32.self)
+        case 8: return try run(UInt64.self)
+        case 16: return try run(SIMD2<UInt64>.self)
+        default: throw CError.unsupported("reductions", "user operations on \(type.size)-byte datatypes")
+        }
+    }
+}
+
+@_cdecl("PMPI_Op_create")
+func mpiOpCreate(_ function: CUserFunction?, _ commute: Int32, _ op: UnsafeMutablePointer<MPI_Op>?) -> Int32 {
+    cCall("MPI_Op_create") {
+        guard let function, let op else { throw CError(MPI_ERR_ARG, "a null function or operation pointer") }
+        op.pointee = CInterface.operations.insert(COperation(function: function, isCommutative: commute != 0))
+    }
+}
+
+@_cdecl("PMPI_Op_free")
+func mpiOpFree(_ op: UnsafeMutablePointer<MPI_Op>?) -> Int32 {
+    cCall("MPI_Op_free") {
+        guard let op, CInterface.operations.remove(op.pointee) != nil else { throw CError(MPI_ERR_OP, "not an operation made by MPI_Op_create") }
+        op.pointee = MPI_OP_NULL
+    }
+}

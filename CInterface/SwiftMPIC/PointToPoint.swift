@@ -1,0 +1,222 @@
+import CMPI
+import SwiftMPI
+
+// Blocking and nonblocking sends and receives, probes, the buffered-send buffer.
+
+@inline(__always)
+private func blockingSend(
+    _ function: StaticString, _ mode: Communicator.Mode, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype,
+    _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let destination = CInterface.rank(dest)
+        switch try CBuffer(buf, count, datatype) {
+        case .bytes(let raw):
+            let bytes = CBuffer.byteBuffer(raw)
+            switch mode {
+            case .standard: try communicator.send(bytes, to: destination, tag: Int(tag))
+            case .synchronous: try communicator.ssend(bytes, to: destination, tag: Int(tag))
+            case .ready: try communicator.rsend(bytes, to: destination, tag: Int(tag))
+            case .buffered: try communicator.bsend(bytes, to: destination, tag: Int(tag))
+            }
+        case .typed(let raw, let count, let type):
+            let bytes = CBuffer.byteBuffer(raw)
+            switch mode {
+            case .standard: try communicator.send(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
+            case .synchronous: try communicator.ssend(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
+            case .ready: try communicator.rsend(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
+            case .buffered: try communicator.bsend(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
+            }
+        }
+    }
+}
+
+@_cdecl("PMPI_Send")
+func mpiSend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
+    blockingSend("MPI_Send", .standard, buf, count, datatype, dest, tag, comm)
+}
+
+@_cdecl("PMPI_Ssend")
+func mpiSsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
+    blockingSend("MPI_Ssend", .synchronous, buf, count, datatype, dest, tag, comm)
+}
+
+@_cdecl("PMPI_Rsend")
+func mpiRsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
+    blockingSend("MPI_Rsend", .ready, buf, count, datatype, dest, tag, comm)
+}
+
+@_cdecl("PMPI_Bsend")
+func mpiBsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
+    blockingSend("MPI_Bsend", .buffered, buf, count, datatype, dest, tag, comm)
+}
+
+@_cdecl("PMPI_Recv")
+func mpiRecv(
+    _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ source: Int32, _ tag: Int32, _ comm: MPI_Comm,
+    _ status: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall("MPI_Recv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let result: Status
+        switch try CBuffer(buf, count, datatype) {
+        case .bytes(let raw):
+            result = try communicator.recv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(tag))
+        case .typed(let raw, let count, let type):
+            result = try communicator.recv(into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(tag))
+        }
+        CInterface.store(result, into: status)
+    }
+}
+
+@inline(__always)
+private func nonblockingSend(
+    _ function: StaticString, _ mode: Communicator.Mode, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype,
+    _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let communicator = try CInterface.communicator(comm)
+        let destination = CInterface.rank(dest)
+        let started: Request
+        switch try CBuffer(buf, count, datatype) {
+        case .bytes(let raw):
+            let bytes = CBuffer.byteBuffer(raw)
+            switch mode {
+            case .standard: started = try communicator.isend(bytes, to: destination, tag: Int(tag))
+            case .synchronous: started = try communicator.issend(bytes, to: destination, tag: Int(tag))
+            case .ready: started = try communicator.irsend(bytes, to: destination, tag: Int(tag))
+            case .buffered: started = try communicator.ibsend(bytes, to: destination, tag: Int(tag))
+            }
+        case .typed(let raw, let count, let type):
+            guard case .standard = mode else { throw CError.unsupported("\(function)", "non-contiguous datatypes in this call") }
+            started = try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: destination, tag: Int(tag))
+        }
+        request.pointee = CInterface.requests.insert(CRequest(started, comm))
+    }
+}
+
+@_cdecl("PMPI_Isend")
+func mpiIsend(
+    _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    nonblockingSend("MPI_Isend", .standard, buf, count, datatype, dest, tag, comm, request)
+}
+
+@_cdecl("PMPI_Issend")
+func mpiIssend(
+    _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    nonblockingSend("MPI_Issend", .synchronous, buf, count, datatype, dest, tag, comm, request)
+}
+
+@_cdecl("PMPI_Irsend")
+func mpiIrsend(
+    _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    nonblockingSend("MPI_Irsend", .ready, buf, count, datatype, dest, tag, comm, request)
+}
+
+@_cdecl("PMPI_Ibsend")
+func mpiIbsend(
+    _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    nonblockingSend("MPI_Ibsend", .buffered, buf, count, datatype, dest, tag, comm, request)
+}
+
+@_cdecl("PMPI_Irecv")
+func mpiIrecv(
+    _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ source: Int32, _ tag: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Irecv", on: comm) {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let communicator = try CInterface.communicator(comm)
+        let started: Request
+        switch try CBuffer(buf, count, datatype) {
+        case .bytes(let raw):
+            started = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(tag))
+        case .typed(let raw, let count, let type):
+            started = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(tag))
+        }
+        request.pointee = CInterface.requests.insert(CRequest(started, comm))
+    }
+}
+
+@_cdecl("PMPI_Sendrecv")
+func mpiSendrecv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ source: Int32, _ recvtag: Int32,
+    _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall("MPI_Sendrecv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        // Post the receive, then send, then wait: no deadlock whatever the sizes.
+        let receive: Request
+        switch try CBuffer(recvbuf, recvcount, recvtype) {
+        case .bytes(let raw):
+            receive = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(recvtag))
+        case .typed(let raw, let count, let type):
+            receive = try communicator.irecv(
+                into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(recvtag))
+        }
+        let send: Request
+        switch try CBuffer(sendbuf, sendcount, sendtype) {
+        case .bytes(let raw):
+            send = try communicator.isend(CBuffer.byteBuffer(raw), to: CInterface.rank(dest), tag: Int(sendtag))
+        case .typed(let raw, let count, let type):
+            send = try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: CInterface.rank(dest), tag: Int(sendtag))
+        }
+        _ = try send.wait()
+        CInterface.store(try receive.wait(), into: status)
+    }
+}
+
+@_cdecl("PMPI_Probe")
+func mpiProbe(_ source: Int32, _ tag: Int32, _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
+    cCall("MPI_Probe", on: comm) {
+        CInterface.store(try CInterface.communicator(comm).probe(from: CInterface.rank(source), tag: Int(tag)), into: status)
+    }
+}
+
+@_cdecl("PMPI_Iprobe")
+func mpiIprobe(
+    _ source: Int32, _ tag: Int32, _ comm: MPI_Comm, _ flag: UnsafeMutablePointer<Int32>?, _ status: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall("MPI_Iprobe", on: comm) {
+        let found = try CInterface.communicator(comm).iprobe(from: CInterface.rank(source), tag: Int(tag))
+        flag?.pointee = found == nil ? 0 : 1
+        if let found { CInterface.store(found, into: status) }
+    }
+}
+
+extension CInterface {
+    /// The program's buffer given to MPI_Buffer_attach, returned by MPI_Buffer_detach (SwiftMPI
+    /// keeps its own area of the same size).
+    nonisolated(unsafe) static var attachedBuffer: (UnsafeMutableRawPointer?, Int32)?
+}
+
+@_cdecl("PMPI_Buffer_attach")
+func mpiBufferAttach(_ buffer: UnsafeMutableRawPointer?, _ size: Int32) -> Int32 {
+    cCall("MPI_Buffer_attach") {
+        guard size >= 0 else { throw CError(MPI_ERR_ARG, "negative buffer size \(size)") }
+        try MPI.attachBuffer(bytes: Int(size))
+        CInterface.attachedBuffer = (buffer, size)
+    }
+}
+
+@_cdecl("PMPI_Buffer_detach")
+func mpiBufferDetach(_ bufferAddress: UnsafeMutableRawPointer?, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Buffer_detach") {
+        _ = try MPI.detachBuffer()
+        let attached = CInterface.attachedBuffer
+        CInterface.attachedBuffer = nil
+        bufferAddress?.storeBytes(of: attached?.0, as: UnsafeMutableRawPointer?.self)
+        size?.pointee = attached?.1 ?? 0
+    }
+}

@@ -1,0 +1,230 @@
+import CMPI
+import SwiftMPI
+
+/// A request the C program holds: the SwiftMPI request and the communicator whose error handler its
+/// completion errors go to. Persistent requests keep their handle when they complete.
+struct CRequest {
+    let request: Request
+    let comm: MPI_Comm
+    let isPersistent: Bool
+
+    init(_ request: Request, _ comm: MPI_Comm, persistent: Bool = false) {
+        self.request = request
+        self.comm = comm
+        isPersistent = persistent
+    }
+}
+
+extension CInterface {
+    nonisolated(unsafe) static var requests = HandleTable<CRequest>(.request)
+
+    /// The request `handle` names; nil for MPI_REQUEST_NULL.
+    static func request(_ handle: MPI_Request) throws(CError) -> CRequest? {
+        if handle == MPI_REQUEST_NULL { return nil }
+        guard let entry = requests[handle] else { throw CError(MPI_ERR_REQUEST, "invalid request handle 0x\(String(UInt32(bitPattern: handle), radix: 16))") }
+        return entry
+    }
+
+    /// After a wait or test returned `handle`'s result: a nonpersistent request is freed and becomes
+    /// MPI_REQUEST_NULL.
+    static func retire(_ handle: UnsafeMutablePointer<MPI_Request>, _ entry: CRequest) {
+        guard !entry.isPersistent else { return }
+        requests.remove(handle.pointee)
+        handle.pointee = MPI_REQUEST_NULL
+    }
+
+    /// The status MPI gives a null or inactive request.
+    static let emptyStatus = Status.empty
+
+    /// Stores the statuses of the `count` requests of an array call, where asked for.
+    static func status(_ statuses: UnsafeMutablePointer<MPI_Status>?, _ index: Int) -> UnsafeMutablePointer<MPI_Status>? {
+        guard let statuses, Int(bitPattern: statuses) != 1 else { return nil }
+        return statuses + index
+    }
+}
+
+@_cdecl("PMPI_Wait")
+func mpiWait(_ request: UnsafeMutablePointer<MPI_Request>?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
+    let comm = request.flatMap { CInterface.requests[$0.pointee]?.comm } ?? MPI_COMM_WORLD
+    return cCall("MPI_Wait", on: comm) {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        guard let entry = try CInterface.request(request.pointee) else { return CInterface.store(CInterface.emptyStatus, into: status) }
+        defer { CInterface.retire(request, entry) }
+        CInterface.store(try entry.request.wait(), into: status)
+    }
+}
+
+@_cdecl("PMPI_Test")
+func mpiTest(_ request: UnsafeMutablePointer<MPI_Request>?, _ flag: UnsafeMutablePointer<Int32>?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
+    cCall("MPI_Test") {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        guard let entry = try CInterface.request(request.pointee) else {
+            flag?.pointee = 1
+            return CInterface.store(CInterface.emptyStatus, into: status)
+        }
+        let result: Status?
+        do {
+            result = try entry.request.test()
+        } catch {
+            CInterface.retire(request, entry)
+            throw error
+        }
+        flag?.pointee = result == nil ? 0 : 1
+        if let result {
+            CInterface.store(result, into: status)
+            CInterface.retire(request, entry)
+        }
+    }
+}
+
+@_cdecl("PMPI_Waitall")
+func mpiWaitall(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ statuses: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
+    cCall("MPI_Waitall") {
+        let count = try CInterface.count(count)
+        guard count == 0 || requests != nil else { throw CError(MPI_ERR_REQUEST, "a null request array") }
+        var failed = false
+        for index in 0..<count {
+            let handle = requests! + index
+            guard let entry = try CInterface.request(handle.pointee) else {
+                CInterface.store(CInterface.emptyStatus, into: CInterface.status(statuses, index))
+                continue
+            }
+            do {
+                CInterface.store(try entry.request.wait(), into: CInterface.status(statuses, index))
+                CInterface.status(statuses, index)?.pointee.MPI_ERROR = MPI_SUCCESS
+            } catch let error as MPIError {
+                failed = true
+                ErrorText.lastMessage[CError(error).errorClass] = "MPI_Waitall: \(error.message)"
+                CInterface.status(statuses, index)?.pointee.MPI_ERROR = CError(error).errorClass
+            }
+            CInterface.retire(handle, entry)
+        }
+        if failed { throw CError(MPI_ERR_IN_STATUS, "a request failed (see the statuses' MPI_ERROR)") }
+    }
+}
+
+@_cdecl("PMPI_Testall")
+func mpiTestall(
+    _ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ flag: UnsafeMutablePointer<Int32>?, _ statuses: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall("MPI_Testall") {
+        let count = try CInterface.count(count)
+        guard count == 0 || requests != nil else { throw CError(MPI_ERR_REQUEST, "a null request array") }
+        var entries: [CRequest?] = []
+        for index in 0..<count { entries.append(try CInterface.request(requests![index])) }
+        let active = entries.compactMap { $0?.request }
+        guard let results = try Request.testAll(active) else {
+            flag?.pointee = 0
+            return
+        }
+        flag?.pointee = 1
+        var next = 0
+        for index in 0..<count {
+            if let entry = entries[index] {
+                CInterface.store(results[next], into: CInterface.status(statuses, index))
+                next += 1
+                CInterface.retire(requests! + index, entry)
+            } else {
+                CInterface.store(CInterface.emptyStatus, into: CInterface.status(statuses, index))
+            }
+        }
+    }
+}
+
+/// The active requests of an array call, with their positions in the array.
+private func activeRequests(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?) throws(CError) -> [(index: Int, entry: CRequest)] {
+    let count = try CInterface.count(count)
+    guard count == 0 || requests != nil else { throw CError(MPI_ERR_REQUEST, "a null request array") }
+    var active: [(index: Int, entry: CRequest)] = []
+    for index in 0..<count {
+        if let entry = try CInterface.request(requests![index]) { active.append((index, entry)) }
+    }
+    return active
+}
+
+@_cdecl("PMPI_Waitany")
+func mpiWaitany(
+    _ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ index: UnsafeMutablePointer<Int32>?, _ status: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall("MPI_Waitany") {
+        let active = try activeRequests(count, requests)
+        guard !active.isEmpty else {
+            index?.pointee = MPI_UNDEFINED
+            return CInterface.store(CInterface.emptyStatus, into: status)
+        }
+        let (position, result) = try Request.waitAny(active.map(\.entry.request))
+        let (arrayIndex, entry) = active[position]
+        index?.pointee = Int32(arrayIndex)
+        CInterface.store(result, into: status)
+        CInterface.retire(requests! + arrayIndex, entry)
+    }
+}
+
+@_cdecl("PMPI_Testany")
+func mpiTestany(
+    _ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ index: UnsafeMutablePointer<Int32>?, _ flag: UnsafeMutablePointer<Int32>?,
+    _ status: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall("MPI_Testany") {
+        let active = try activeRequests(count, requests)
+        guard !active.isEmpty else {
+            index?.pointee = MPI_UNDEFINED
+            flag?.pointee = 1
+            return CInterface.store(CInterface.emptyStatus, into: status)
+        }
+        guard let (position, result) = try Request.testAny(active.map(\.entry.request)) else {
+            index?.pointee = MPI_UNDEFINED
+            flag?.pointee = 0
+            return
+        }
+        let (arrayIndex, entry) = active[position]
+        index?.pointee = Int32(arrayIndex)
+        flag?.pointee = 1
+        CInterface.store(result, into: status)
+        CInterface.retire(requests! + arrayIndex, entry)
+    }
+}
+
+@_cdecl("PMPI_Waitsome")
+func mpiWaitsome(
+    _ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ outCount: UnsafeMutablePointer<Int32>?,
+    _ indices: UnsafeMutablePointer<Int32>?, _ statuses: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall("MPI_Waitsome") {
+        let active = try activeRequests(count, requests)
+        guard !active.isEmpty else {
+            outCount?.pointee = MPI_UNDEFINED
+            return
+        }
+        let completed = try Request.waitSome(active.map(\.entry.request))
+        outCount?.pointee = Int32(completed.count)
+        for (slot, (position, result)) in completed.enumerated() {
+            let (arrayIndex, entry) = active[position]
+            indices?[slot] = Int32(arrayIndex)
+            CInterface.store(result, into: CInterface.status(statuses, slot))
+            CInterface.retire(requests! + arrayIndex, entry)
+        }
+    }
+}
+
+@_cdecl("PMPI_Request_free")
+func mpiRequestFree(_ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
+    cCall("MPI_Request_free") {
+        guard let request, let entry = try CInterface.request(request.pointee) else {
+            throw CError(MPI_ERR_REQUEST, "MPI_REQUEST_NULL cannot be freed")
+        }
+        try entry.request.free()
+        CInterface.requests.remove(request.pointee)
+        request.pointee = MPI_REQUEST_NULL
+    }
+}
+
+@_cdecl("PMPI_Cancel")
+func mpiCancel(_ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
+    cCall("MPI_Cancel") {
+        guard let request, let entry = try CInterface.request(request.pointee) else {
+            throw CError(MPI_ERR_REQUEST, "MPI_REQUEST_NULL cannot be cancelled")
+        }
+        entry.request.cancel()
+    }
+}
