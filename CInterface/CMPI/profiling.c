@@ -147,10 +147,10 @@ int MPI_Wait(MPI_Request *request, MPI_Status *status) { return PMPI_Wait(reques
 int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status) { return PMPI_Test(request, flag, status); }
 
 #pragma weak MPI_Waitall
-int MPI_Waitall(int count, MPI_Request array_of_requests[], MPI_Status array_of_statuses[]) { return PMPI_Waitall(count, array_of_requests, array_of_statuses); }
+int MPI_Waitall(int count, MPI_Request array_of_requests[], MPI_Status *array_of_statuses) { return PMPI_Waitall(count, array_of_requests, array_of_statuses); }
 
 #pragma weak MPI_Testall
-int MPI_Testall(int count, MPI_Request array_of_requests[], int *flag, MPI_Status array_of_statuses[]) { return PMPI_Testall(count, array_of_requests, flag, array_of_statuses); }
+int MPI_Testall(int count, MPI_Request array_of_requests[], int *flag, MPI_Status *array_of_statuses) { return PMPI_Testall(count, array_of_requests, flag, array_of_statuses); }
 
 #pragma weak MPI_Waitany
 int MPI_Waitany(int count, MPI_Request array_of_requests[], int *indx, MPI_Status *status) { return PMPI_Waitany(count, array_of_requests, indx, status); }
@@ -159,7 +159,7 @@ int MPI_Waitany(int count, MPI_Request array_of_requests[], int *indx, MPI_Statu
 int MPI_Testany(int count, MPI_Request array_of_requests[], int *indx, int *flag, MPI_Status *status) { return PMPI_Testany(count, array_of_requests, indx, flag, status); }
 
 #pragma weak MPI_Waitsome
-int MPI_Waitsome(int incount, MPI_Request array_of_requests[], int *outcount, int array_of_indices[], MPI_Status array_of_statuses[]) { return PMPI_Waitsome(incount, array_of_requests, outcount, array_of_indices, array_of_statuses); }
+int MPI_Waitsome(int incount, MPI_Request array_of_requests[], int *outcount, int array_of_indices[], MPI_Status *array_of_statuses) { return PMPI_Waitsome(incount, array_of_requests, outcount, array_of_indices, array_of_statuses); }
 
 #pragma weak MPI_Request_free
 int MPI_Request_free(MPI_Request *request) { return PMPI_Request_free(request); }

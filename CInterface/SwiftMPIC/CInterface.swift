@@ -6,7 +6,7 @@ import SwiftMPI
 
 /// A C error handler (MPI_Comm_create_errhandler), called as `handler(&comm, &code)`; the C type is
 /// variadic, which the x86-64 and AArch64 calling conventions let us call with two arguments.
-typealias CErrorHandler = @convention(c) (UnsafeMutablePointer<MPI_Comm>, UnsafeMutablePointer<Int32>) -> Void
+public typealias CErrorHandler = @convention(c) (UnsafeMutablePointer<MPI_Comm>, UnsafeMutablePointer<Int32>) -> Void
 
 /// A communicator the C program holds, with what the C interface keeps beside it.
 struct CCommunicator {

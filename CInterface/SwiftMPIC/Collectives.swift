@@ -24,12 +24,12 @@ extension CInterface {
 }
 
 @_cdecl("PMPI_Barrier")
-func mpiBarrier(_ comm: MPI_Comm) -> Int32 {
+public func mpiBarrier(_ comm: MPI_Comm) -> Int32 {
     cCall("MPI_Barrier", on: comm) { try CInterface.communicator(comm).barrier() }
 }
 
 @_cdecl("PMPI_Bcast")
-func mpiBcast(_ buffer: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm) -> Int32 {
+public func mpiBcast(_ buffer: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm) -> Int32 {
     cCall("MPI_Bcast", on: comm) {
         let communicator = try CInterface.communicator(comm)
         var span = try CInterface.bytes(buffer, count, datatype, "MPI_Bcast").mutableSpan
@@ -59,7 +59,7 @@ private struct ReduceCall: CReduction {
 }
 
 @_cdecl("PMPI_Reduce")
-func mpiReduce(
+public func mpiReduce(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ root: Int32,
     _ comm: MPI_Comm
 ) -> Int32 {
@@ -88,7 +88,7 @@ private struct AllreduceCall: CReduction {
 }
 
 @_cdecl("PMPI_Allreduce")
-func mpiAllreduce(
+public func mpiAllreduce(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
 ) -> Int32 {
     cCall("MPI_Allreduce", on: comm) {
@@ -98,7 +98,7 @@ func mpiAllreduce(
 }
 
 @_cdecl("PMPI_Gather")
-func mpiGather(
+public func mpiGather(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
@@ -119,7 +119,7 @@ func mpiGather(
 }
 
 @_cdecl("PMPI_Scatter")
-func mpiScatter(
+public func mpiScatter(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
@@ -140,7 +140,7 @@ func mpiScatter(
 }
 
 @_cdecl("PMPI_Allgather")
-func mpiAllgather(
+public func mpiAllgather(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
@@ -159,7 +159,7 @@ func mpiAllgather(
 }
 
 @_cdecl("PMPI_Alltoall")
-func mpiAlltoall(
+public func mpiAlltoall(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
@@ -211,7 +211,7 @@ extension CInterface {
 }
 
 @_cdecl("PMPI_Gatherv")
-func mpiGatherv(
+public func mpiGatherv(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
     _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
@@ -234,7 +234,7 @@ func mpiGatherv(
 }
 
 @_cdecl("PMPI_Scatterv")
-func mpiScatterv(
+public func mpiScatterv(
     _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ displs: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
@@ -254,7 +254,7 @@ func mpiScatterv(
 }
 
 @_cdecl("PMPI_Allgatherv")
-func mpiAllgatherv(
+public func mpiAllgatherv(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
     _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
@@ -271,7 +271,7 @@ func mpiAllgatherv(
 }
 
 @_cdecl("PMPI_Alltoallv")
-func mpiAlltoallv(
+public func mpiAlltoallv(
     _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
     _ comm: MPI_Comm
@@ -314,7 +314,7 @@ private struct ArrayReduction: CReduction {
 }
 
 @_cdecl("PMPI_Reduce_scatter_block")
-func mpiReduceScatterBlock(
+public func mpiReduceScatterBlock(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
 ) -> Int32 {
     cCall("MPI_Reduce_scatter_block", on: comm) {
@@ -328,7 +328,7 @@ func mpiReduceScatterBlock(
 }
 
 @_cdecl("PMPI_Reduce_scatter")
-func mpiReduceScatter(
+public func mpiReduceScatter(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ datatype: MPI_Datatype, _ op: MPI_Op,
     _ comm: MPI_Comm
 ) -> Int32 {
@@ -345,7 +345,7 @@ func mpiReduceScatter(
 }
 
 @_cdecl("PMPI_Scan")
-func mpiScan(
+public func mpiScan(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
 ) -> Int32 {
     cCall("MPI_Scan", on: comm) {
@@ -356,7 +356,7 @@ func mpiScan(
 }
 
 @_cdecl("PMPI_Exscan")
-func mpiExscan(
+public func mpiExscan(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
 ) -> Int32 {
     cCall("MPI_Exscan", on: comm) {

@@ -7,12 +7,12 @@ import SwiftMPI
 // Communicator queries, construction, comparison, names and predefined attributes.
 
 @_cdecl("PMPI_Comm_rank")
-func mpiCommRank(_ comm: MPI_Comm, _ rank: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiCommRank(_ comm: MPI_Comm, _ rank: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Comm_rank", on: comm) { rank?.pointee = Int32(try CInterface.communicator(comm).rank) }
 }
 
 @_cdecl("PMPI_Comm_size")
-func mpiCommSize(_ comm: MPI_Comm, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiCommSize(_ comm: MPI_Comm, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Comm_size", on: comm) { size?.pointee = Int32(try CInterface.communicator(comm).size) }
 }
 
@@ -23,12 +23,12 @@ private func store(_ communicator: Communicator?, from parent: MPI_Comm, into ha
 }
 
 @_cdecl("PMPI_Comm_dup")
-func mpiCommDup(_ comm: MPI_Comm, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+public func mpiCommDup(_ comm: MPI_Comm, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
     cCall("MPI_Comm_dup", on: comm) { try store(try CInterface.communicator(comm).dup(), from: comm, into: newComm) }
 }
 
 @_cdecl("PMPI_Comm_split")
-func mpiCommSplit(_ comm: MPI_Comm, _ color: Int32, _ key: Int32, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+public func mpiCommSplit(_ comm: MPI_Comm, _ color: Int32, _ key: Int32, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
     cCall("MPI_Comm_split", on: comm) {
         guard color >= 0 || color == MPI_UNDEFINED else { throw CError(MPI_ERR_ARG, "negative color \(color)") }
         let communicator = try CInterface.communicator(comm)
@@ -38,7 +38,7 @@ func mpiCommSplit(_ comm: MPI_Comm, _ color: Int32, _ key: Int32, _ newComm: Uns
 }
 
 @_cdecl("PMPI_Comm_split_type")
-func mpiCommSplitType(_ comm: MPI_Comm, _ splitType: Int32, _ key: Int32, _ info: MPI_Info, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+public func mpiCommSplitType(_ comm: MPI_Comm, _ splitType: Int32, _ key: Int32, _ info: MPI_Info, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
     cCall("MPI_Comm_split_type", on: comm) {
         let communicator = try CInterface.communicator(comm)
         switch splitType {
@@ -55,7 +55,7 @@ func mpiCommSplitType(_ comm: MPI_Comm, _ splitType: Int32, _ key: Int32, _ info
 }
 
 @_cdecl("PMPI_Comm_free")
-func mpiCommFree(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+public func mpiCommFree(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
     cCall("MPI_Comm_free", on: comm?.pointee ?? MPI_COMM_WORLD) {
         guard let comm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
         guard comm.pointee != MPI_COMM_WORLD, comm.pointee != MPI_COMM_SELF else {
@@ -68,7 +68,7 @@ func mpiCommFree(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
 }
 
 @_cdecl("PMPI_Comm_compare")
-func mpiCommCompare(_ comm1: MPI_Comm, _ comm2: MPI_Comm, _ result: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiCommCompare(_ comm1: MPI_Comm, _ comm2: MPI_Comm, _ result: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Comm_compare", on: comm1) {
         let comparison = try CInterface.communicator(comm1).compare(try CInterface.communicator(comm2))
         result?.pointee =
@@ -82,12 +82,12 @@ func mpiCommCompare(_ comm1: MPI_Comm, _ comm2: MPI_Comm, _ result: UnsafeMutabl
 }
 
 @_cdecl("PMPI_Comm_test_inter")
-func mpiCommTestInter(_ comm: MPI_Comm, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiCommTestInter(_ comm: MPI_Comm, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Comm_test_inter", on: comm) { flag?.pointee = try CInterface.communicator(comm).isIntercommunicator ? 1 : 0 }
 }
 
 @_cdecl("PMPI_Comm_set_name")
-func mpiCommSetName(_ comm: MPI_Comm, _ name: UnsafePointer<CChar>?) -> Int32 {
+public func mpiCommSetName(_ comm: MPI_Comm, _ name: UnsafePointer<CChar>?) -> Int32 {
     cCall("MPI_Comm_set_name", on: comm) {
         guard let name else { throw CError(MPI_ERR_ARG, "a null name") }
         try CInterface.communicator(comm).name = String(cString: name)
@@ -95,7 +95,7 @@ func mpiCommSetName(_ comm: MPI_Comm, _ name: UnsafePointer<CChar>?) -> Int32 {
 }
 
 @_cdecl("PMPI_Comm_get_name")
-func mpiCommGetName(_ comm: MPI_Comm, _ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiCommGetName(_ comm: MPI_Comm, _ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Comm_get_name", on: comm) {
         let text =
             switch comm {
@@ -123,7 +123,7 @@ extension CInterface {
 }
 
 @_cdecl("PMPI_Comm_get_attr")
-func mpiCommGetAttr(_ comm: MPI_Comm, _ keyval: Int32, _ value: UnsafeMutableRawPointer?, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiCommGetAttr(_ comm: MPI_Comm, _ keyval: Int32, _ value: UnsafeMutableRawPointer?, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Comm_get_attr", on: comm) {
         _ = try CInterface.communicator(comm)
         let values = CInterface.predefinedAttributes

@@ -154,7 +154,7 @@ extension CInterface {
 }
 
 @_cdecl("PMPI_Type_set_name")
-func mpiTypeSetName(_ datatype: MPI_Datatype, _ name: UnsafePointer<CChar>?) -> Int32 {
+public func mpiTypeSetName(_ datatype: MPI_Datatype, _ name: UnsafePointer<CChar>?) -> Int32 {
     cCall("MPI_Type_set_name") {
         guard let name else { throw CError(MPI_ERR_ARG, "a null name") }
         guard CInterface.datatypes[datatype] != nil else {
@@ -166,7 +166,7 @@ func mpiTypeSetName(_ datatype: MPI_Datatype, _ name: UnsafePointer<CChar>?) -> 
 }
 
 @_cdecl("PMPI_Type_get_name")
-func mpiTypeGetName(_ datatype: MPI_Datatype, _ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiTypeGetName(_ datatype: MPI_Datatype, _ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Type_get_name") {
         let text = try CInterface.predefinedNames[datatype] ?? CInterface.datatype(datatype, forCommunication: false).name
         CInterface.copy(text, into: name, capacity: Int(MPI_MAX_OBJECT_NAME), length: length)
@@ -174,7 +174,7 @@ func mpiTypeGetName(_ datatype: MPI_Datatype, _ name: UnsafeMutablePointer<CChar
 }
 
 @_cdecl("PMPI_Type_get_true_extent")
-func mpiTypeGetTrueExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Aint>?, _ extent: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
+public func mpiTypeGetTrueExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Aint>?, _ extent: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
     cCall("MPI_Type_get_true_extent") {
         let type = try CInterface.datatype(datatype, forCommunication: false).datatype
         lowerBound?.pointee = type.trueLowerBound
@@ -183,7 +183,7 @@ func mpiTypeGetTrueExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutableP
 }
 
 @_cdecl("PMPI_Type_dup")
-func mpiTypeDup(_ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+public func mpiTypeDup(_ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
     cCall("MPI_Type_dup") {
         let old = try CInterface.datatype(oldType, forCommunication: false)
         guard let newType else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
@@ -194,7 +194,7 @@ func mpiTypeDup(_ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Dat
 }
 
 @_cdecl("PMPI_Type_indexed")
-func mpiTypeIndexed(
+public func mpiTypeIndexed(
     _ count: Int32, _ blockLengths: UnsafePointer<Int32>?, _ displacements: UnsafePointer<Int32>?, _ oldType: MPI_Datatype,
     _ newType: UnsafeMutablePointer<MPI_Datatype>?
 ) -> Int32 {
@@ -207,7 +207,7 @@ func mpiTypeIndexed(
 }
 
 @_cdecl("PMPI_Type_create_hvector")
-func mpiTypeCreateHvector(
+public func mpiTypeCreateHvector(
     _ count: Int32, _ blockLength: Int32, _ stride: MPI_Aint, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
 ) -> Int32 {
     cCall("MPI_Type_create_hvector") {
@@ -219,7 +219,7 @@ func mpiTypeCreateHvector(
 }
 
 @_cdecl("PMPI_Type_create_hindexed")
-func mpiTypeCreateHindexed(
+public func mpiTypeCreateHindexed(
     _ count: Int32, _ blockLengths: UnsafePointer<Int32>?, _ displacements: UnsafePointer<MPI_Aint>?, _ oldType: MPI_Datatype,
     _ newType: UnsafeMutablePointer<MPI_Datatype>?
 ) -> Int32 {
@@ -232,7 +232,7 @@ func mpiTypeCreateHindexed(
 }
 
 @_cdecl("PMPI_Type_create_indexed_block")
-func mpiTypeCreateIndexedBlock(
+public func mpiTypeCreateIndexedBlock(
     _ count: Int32, _ blockLength: Int32, _ displacements: UnsafePointer<Int32>?, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
 ) -> Int32 {
     cCall("MPI_Type_create_indexed_block") {
@@ -244,7 +244,7 @@ func mpiTypeCreateIndexedBlock(
 }
 
 @_cdecl("PMPI_Type_create_struct")
-func mpiTypeCreateStruct(
+public func mpiTypeCreateStruct(
     _ count: Int32, _ blockLengths: UnsafePointer<Int32>?, _ displacements: UnsafePointer<MPI_Aint>?, _ types: UnsafePointer<MPI_Datatype>?,
     _ newType: UnsafeMutablePointer<MPI_Datatype>?
 ) -> Int32 {
@@ -260,7 +260,7 @@ func mpiTypeCreateStruct(
 }
 
 @_cdecl("PMPI_Type_create_resized")
-func mpiTypeCreateResized(_ oldType: MPI_Datatype, _ lowerBound: MPI_Aint, _ extent: MPI_Aint, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+public func mpiTypeCreateResized(_ oldType: MPI_Datatype, _ lowerBound: MPI_Aint, _ extent: MPI_Aint, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
     cCall("MPI_Type_create_resized") {
         let old = try CInterface.datatype(oldType, forCommunication: false)
         try CInterface.storeDatatype(try old.datatype.resized(lowerBound: lowerBound, extent: extent), into: newType)
@@ -268,13 +268,13 @@ func mpiTypeCreateResized(_ oldType: MPI_Datatype, _ lowerBound: MPI_Aint, _ ext
 }
 
 @_cdecl("PMPI_Get_address")
-func mpiGetAddress(_ location: UnsafeRawPointer?, _ address: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
+public func mpiGetAddress(_ location: UnsafeRawPointer?, _ address: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
     address?.pointee = MPI_Aint(bitPattern: UInt(bitPattern: location))
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Get_elements")
-func mpiGetElements(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiGetElements(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Get_elements") {
         guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
         let type = try CInterface.datatype(datatype, forCommunication: false).datatype
@@ -289,14 +289,14 @@ func mpiGetElements(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Dataty
 }
 
 @_cdecl("PMPI_Type_size")
-func mpiTypeSize(_ datatype: MPI_Datatype, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiTypeSize(_ datatype: MPI_Datatype, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Type_size") {
         size?.pointee = Int32(truncatingIfNeeded: try CInterface.datatype(datatype, forCommunication: false).size)
     }
 }
 
 @_cdecl("PMPI_Type_get_extent")
-func mpiTypeGetExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Aint>?, _ extent: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
+public func mpiTypeGetExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Aint>?, _ extent: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
     cCall("MPI_Type_get_extent") {
         let type = try CInterface.datatype(datatype, forCommunication: false).datatype
         lowerBound?.pointee = type.lowerBound
@@ -305,7 +305,7 @@ func mpiTypeGetExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePoint
 }
 
 @_cdecl("PMPI_Type_contiguous")
-func mpiTypeContiguous(_ count: Int32, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+public func mpiTypeContiguous(_ count: Int32, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
     cCall("MPI_Type_contiguous") {
         let old = try CInterface.datatype(oldType, forCommunication: false)
         try CInterface.storeDatatype(try Datatype.contiguous(count: try CInterface.count(count), of: old.datatype), into: newType)
@@ -313,7 +313,9 @@ func mpiTypeContiguous(_ count: Int32, _ oldType: MPI_Datatype, _ newType: Unsaf
 }
 
 @_cdecl("PMPI_Type_vector")
-func mpiTypeVector(_ count: Int32, _ blockLength: Int32, _ stride: Int32, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+public func mpiTypeVector(
+    _ count: Int32, _ blockLength: Int32, _ stride: Int32, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
+) -> Int32 {
     cCall("MPI_Type_vector") {
         let old = try CInterface.datatype(oldType, forCommunication: false)
         let vector = try Datatype.vector(
@@ -323,7 +325,7 @@ func mpiTypeVector(_ count: Int32, _ blockLength: Int32, _ stride: Int32, _ oldT
 }
 
 @_cdecl("PMPI_Type_commit")
-func mpiTypeCommit(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+public func mpiTypeCommit(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
     cCall("MPI_Type_commit") {
         guard let datatype else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
         if CInterface.predefinedDatatypes[datatype.pointee] != nil { return }
@@ -333,7 +335,7 @@ func mpiTypeCommit(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
 }
 
 @_cdecl("PMPI_Type_free")
-func mpiTypeFree(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+public func mpiTypeFree(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
     cCall("MPI_Type_free") {
         guard let datatype else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
         if CInterface.predefinedDatatypes[datatype.pointee] != nil { throw CError(MPI_ERR_TYPE, "a predefined datatype cannot be freed") }
@@ -343,7 +345,7 @@ func mpiTypeFree(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
 }
 
 @_cdecl("PMPI_Get_count")
-func mpiGetCount(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiGetCount(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Get_count") {
         guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
         let size = try CInterface.datatype(datatype, forCommunication: false).size
@@ -353,7 +355,7 @@ func mpiGetCount(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype,
 }
 
 @_cdecl("PMPI_Test_cancelled")
-func mpiTestCancelled(_ status: UnsafePointer<MPI_Status>?, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiTestCancelled(_ status: UnsafePointer<MPI_Status>?, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
     flag?.pointee = (status?.pointee.count_hi_and_cancelled ?? 0) & 1
     return MPI_SUCCESS
 }

@@ -27,12 +27,12 @@ private func initialize(_ required: Int32, _ function: StaticString) -> Int32 {
 }
 
 @_cdecl("PMPI_Init")
-func mpiInit(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> Int32 {
+public func mpiInit(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> Int32 {
     initialize(MPI_THREAD_SINGLE, "MPI_Init")
 }
 
 @_cdecl("PMPI_Init_thread")
-func mpiInitThread(
+public func mpiInitThread(
     _ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?,
     _ required: Int32, _ provided: UnsafeMutablePointer<Int32>?
 ) -> Int32 {
@@ -42,7 +42,7 @@ func mpiInitThread(
 }
 
 @_cdecl("PMPI_Finalize")
-func mpiFinalize() -> Int32 {
+public func mpiFinalize() -> Int32 {
     cCall("MPI_Finalize") {
         try MPI.finalize()
         CInterface.world = nil
@@ -52,69 +52,69 @@ func mpiFinalize() -> Int32 {
 }
 
 @_cdecl("PMPI_Initialized")
-func mpiInitialized(_ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiInitialized(_ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
     flag?.pointee = CInterface.world != nil || CInterface.finalized ? 1 : 0
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Finalized")
-func mpiFinalized(_ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiFinalized(_ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
     flag?.pointee = CInterface.finalized ? 1 : 0
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Query_thread")
-func mpiQueryThread(_ provided: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiQueryThread(_ provided: UnsafeMutablePointer<Int32>?) -> Int32 {
     provided?.pointee = CInterface.providedThreadLevel
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Is_thread_main")
-func mpiIsThreadMain(_ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiIsThreadMain(_ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
     flag?.pointee = pthread_equal(pthread_self(), CInterface.mainThread) != 0 ? 1 : 0
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Abort")
-func mpiAbort(_ comm: MPI_Comm, _ errorCode: Int32) -> Int32 {
+public func mpiAbort(_ comm: MPI_Comm, _ errorCode: Int32) -> Int32 {
     let rank = CInterface.world.map { "rank \($0.rank): " } ?? ""
     MPI.abort(errorCode, message: "\(rank)MPI_Abort(\(errorCode)) called")
 }
 
 @_cdecl("PMPI_Wtime")
-func mpiWtime() -> Double { MPI.wtime() }
+public func mpiWtime() -> Double { MPI.wtime() }
 
 @_cdecl("PMPI_Wtick")
-func mpiWtick() -> Double { MPI.wtick() }
+public func mpiWtick() -> Double { MPI.wtick() }
 
 @_cdecl("PMPI_Get_processor_name")
-func mpiGetProcessorName(_ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiGetProcessorName(_ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
     CInterface.copy(MPI.processorName, into: name, capacity: Int(MPI_MAX_PROCESSOR_NAME), length: length)
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Get_version")
-func mpiGetVersion(_ version: UnsafeMutablePointer<Int32>?, _ subversion: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiGetVersion(_ version: UnsafeMutablePointer<Int32>?, _ subversion: UnsafeMutablePointer<Int32>?) -> Int32 {
     version?.pointee = MPI_VERSION
     subversion?.pointee = MPI_SUBVERSION
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Get_library_version")
-func mpiGetLibraryVersion(_ version: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiGetLibraryVersion(_ version: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
     let text = "SwiftMPI (MPICH 4.0.2 ABI, MPI \(MPI_VERSION).\(MPI_SUBVERSION))"
     CInterface.copy(text, into: version, capacity: Int(MPI_MAX_LIBRARY_VERSION_STRING), length: length)
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Error_string")
-func mpiErrorString(_ code: Int32, _ string: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiErrorString(_ code: Int32, _ string: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
     CInterface.copy(ErrorText.text(code), into: string, capacity: Int(MPI_MAX_ERROR_STRING), length: length)
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Error_class")
-func mpiErrorClass(_ code: Int32, _ errorClass: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiErrorClass(_ code: Int32, _ errorClass: UnsafeMutablePointer<Int32>?) -> Int32 {
     guard code >= 0, code <= MPI_ERR_LASTCODE else {
         return CInterface.raise(CError(MPI_ERR_ARG, "\(code) is not an error code"), in: "MPI_Error_class", on: MPI_COMM_WORLD)
     }
@@ -123,7 +123,7 @@ func mpiErrorClass(_ code: Int32, _ errorClass: UnsafeMutablePointer<Int32>?) ->
 }
 
 @_cdecl("PMPI_Comm_set_errhandler")
-func mpiCommSetErrhandler(_ comm: MPI_Comm, _ handler: MPI_Errhandler) -> Int32 {
+public func mpiCommSetErrhandler(_ comm: MPI_Comm, _ handler: MPI_Errhandler) -> Int32 {
     cCall("MPI_Comm_set_errhandler", on: comm) {
         _ = try CInterface.communicator(comm)
         let predefined = [MPI_ERRORS_ARE_FATAL, MPI_ERRORS_RETURN, MPI_ERRORS_ABORT, MPIR_ERRORS_THROW_EXCEPTIONS]
@@ -139,7 +139,7 @@ func mpiCommSetErrhandler(_ comm: MPI_Comm, _ handler: MPI_Errhandler) -> Int32 
 }
 
 @_cdecl("PMPI_Comm_get_errhandler")
-func mpiCommGetErrhandler(_ comm: MPI_Comm, _ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
+public func mpiCommGetErrhandler(_ comm: MPI_Comm, _ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
     cCall("MPI_Comm_get_errhandler", on: comm) {
         _ = try CInterface.communicator(comm)
         handler?.pointee = CInterface.errorHandler(of: comm)
@@ -147,13 +147,13 @@ func mpiCommGetErrhandler(_ comm: MPI_Comm, _ handler: UnsafeMutablePointer<MPI_
 }
 
 @_cdecl("PMPI_Comm_call_errhandler")
-func mpiCommCallErrhandler(_ comm: MPI_Comm, _ code: Int32) -> Int32 {
+public func mpiCommCallErrhandler(_ comm: MPI_Comm, _ code: Int32) -> Int32 {
     CInterface.raise(CError(code, "raised by the program"), in: "MPI_Comm_call_errhandler", on: comm)
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Comm_create_errhandler")
-func mpiCommCreateErrhandler(_ function: CErrorHandler?, _ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
+public func mpiCommCreateErrhandler(_ function: CErrorHandler?, _ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
     cCall("MPI_Comm_create_errhandler") {
         guard let function, let handler else { throw CError(MPI_ERR_ARG, "a null function or handle pointer") }
         let handle = CInterface.errorHandlerTable.insert(function)
@@ -163,7 +163,7 @@ func mpiCommCreateErrhandler(_ function: CErrorHandler?, _ handler: UnsafeMutabl
 }
 
 @_cdecl("PMPI_Errhandler_free")
-func mpiErrhandlerFree(_ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
+public func mpiErrhandlerFree(_ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
     cCall("MPI_Errhandler_free") {
         guard let handler else { throw CError(MPI_ERR_ARG, "a null handle pointer") }
         // Communicators using the handler keep calling it (MPI frees it when they are freed); the

@@ -11,12 +11,12 @@ private func store(_ started: Request?, _ comm: MPI_Comm, into request: UnsafeMu
 }
 
 @_cdecl("PMPI_Ibarrier")
-func mpiIbarrier(_ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
+public func mpiIbarrier(_ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
     cCall("MPI_Ibarrier", on: comm) { try store(try CInterface.communicator(comm).ibarrier(), comm, into: request) }
 }
 
 @_cdecl("PMPI_Ibcast")
-func mpiIbcast(
+public func mpiIbcast(
     _ buffer: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
@@ -44,7 +44,7 @@ private struct NonblockingReduction: CReduction {
 }
 
 @_cdecl("PMPI_Iallreduce")
-func mpiIallreduce(
+public func mpiIallreduce(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
@@ -56,7 +56,7 @@ func mpiIallreduce(
 }
 
 @_cdecl("PMPI_Ireduce")
-func mpiIreduce(
+public func mpiIreduce(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ root: Int32,
     _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
@@ -68,7 +68,7 @@ func mpiIreduce(
 }
 
 @_cdecl("PMPI_Igather")
-func mpiIgather(
+public func mpiIgather(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
@@ -83,7 +83,7 @@ func mpiIgather(
 }
 
 @_cdecl("PMPI_Iscatter")
-func mpiIscatter(
+public func mpiIscatter(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
@@ -98,7 +98,7 @@ func mpiIscatter(
 }
 
 @_cdecl("PMPI_Iallgather")
-func mpiIallgather(
+public func mpiIallgather(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
@@ -112,7 +112,7 @@ func mpiIallgather(
 }
 
 @_cdecl("PMPI_Ialltoall")
-func mpiIalltoall(
+public func mpiIalltoall(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {

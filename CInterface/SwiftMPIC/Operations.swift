@@ -8,7 +8,7 @@ struct COperation {
 }
 
 /// MPI_User_function: `inoutvec[i] = invec[i] ∘ inoutvec[i]` for `*len` elements of `*datatype`.
-typealias CUserFunction =
+public typealias CUserFunction =
     @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<MPI_Datatype>?) -> Void
 
 /// A reduction to run once its element type is known: the collective, generic over the element.
@@ -142,7 +142,7 @@ extension CInterface {
 }
 
 @_cdecl("PMPI_Op_create")
-func mpiOpCreate(_ function: CUserFunction?, _ commute: Int32, _ op: UnsafeMutablePointer<MPI_Op>?) -> Int32 {
+public func mpiOpCreate(_ function: CUserFunction?, _ commute: Int32, _ op: UnsafeMutablePointer<MPI_Op>?) -> Int32 {
     cCall("MPI_Op_create") {
         guard let function, let op else { throw CError(MPI_ERR_ARG, "a null function or operation pointer") }
         op.pointee = CInterface.operations.insert(COperation(function: function, isCommutative: commute != 0))
@@ -150,7 +150,7 @@ func mpiOpCreate(_ function: CUserFunction?, _ commute: Int32, _ op: UnsafeMutab
 }
 
 @_cdecl("PMPI_Op_free")
-func mpiOpFree(_ op: UnsafeMutablePointer<MPI_Op>?) -> Int32 {
+public func mpiOpFree(_ op: UnsafeMutablePointer<MPI_Op>?) -> Int32 {
     cCall("MPI_Op_free") {
         guard let op, CInterface.operations.remove(op.pointee) != nil else { throw CError(MPI_ERR_OP, "not an operation made by MPI_Op_create") }
         op.pointee = MPI_OP_NULL

@@ -33,27 +33,27 @@ private func blockingSend(
 }
 
 @_cdecl("PMPI_Send")
-func mpiSend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
+public func mpiSend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
     blockingSend("MPI_Send", .standard, buf, count, datatype, dest, tag, comm)
 }
 
 @_cdecl("PMPI_Ssend")
-func mpiSsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
+public func mpiSsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
     blockingSend("MPI_Ssend", .synchronous, buf, count, datatype, dest, tag, comm)
 }
 
 @_cdecl("PMPI_Rsend")
-func mpiRsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
+public func mpiRsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
     blockingSend("MPI_Rsend", .ready, buf, count, datatype, dest, tag, comm)
 }
 
 @_cdecl("PMPI_Bsend")
-func mpiBsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
+public func mpiBsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
     blockingSend("MPI_Bsend", .buffered, buf, count, datatype, dest, tag, comm)
 }
 
 @_cdecl("PMPI_Recv")
-func mpiRecv(
+public func mpiRecv(
     _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ source: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
@@ -98,7 +98,7 @@ private func nonblockingSend(
 }
 
 @_cdecl("PMPI_Isend")
-func mpiIsend(
+public func mpiIsend(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
@@ -106,7 +106,7 @@ func mpiIsend(
 }
 
 @_cdecl("PMPI_Issend")
-func mpiIssend(
+public func mpiIssend(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
@@ -114,7 +114,7 @@ func mpiIssend(
 }
 
 @_cdecl("PMPI_Irsend")
-func mpiIrsend(
+public func mpiIrsend(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
@@ -122,7 +122,7 @@ func mpiIrsend(
 }
 
 @_cdecl("PMPI_Ibsend")
-func mpiIbsend(
+public func mpiIbsend(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
@@ -130,7 +130,7 @@ func mpiIbsend(
 }
 
 @_cdecl("PMPI_Irecv")
-func mpiIrecv(
+public func mpiIrecv(
     _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ source: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
@@ -149,7 +149,7 @@ func mpiIrecv(
 }
 
 @_cdecl("PMPI_Sendrecv")
-func mpiSendrecv(
+public func mpiSendrecv(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32,
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ source: Int32, _ recvtag: Int32,
     _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
@@ -178,14 +178,14 @@ func mpiSendrecv(
 }
 
 @_cdecl("PMPI_Probe")
-func mpiProbe(_ source: Int32, _ tag: Int32, _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
+public func mpiProbe(_ source: Int32, _ tag: Int32, _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
     cCall("MPI_Probe", on: comm) {
         CInterface.store(try CInterface.communicator(comm).probe(from: CInterface.rank(source), tag: Int(tag)), into: status)
     }
 }
 
 @_cdecl("PMPI_Iprobe")
-func mpiIprobe(
+public func mpiIprobe(
     _ source: Int32, _ tag: Int32, _ comm: MPI_Comm, _ flag: UnsafeMutablePointer<Int32>?, _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
     cCall("MPI_Iprobe", on: comm) {
@@ -202,7 +202,7 @@ extension CInterface {
 }
 
 @_cdecl("PMPI_Buffer_attach")
-func mpiBufferAttach(_ buffer: UnsafeMutableRawPointer?, _ size: Int32) -> Int32 {
+public func mpiBufferAttach(_ buffer: UnsafeMutableRawPointer?, _ size: Int32) -> Int32 {
     cCall("MPI_Buffer_attach") {
         guard size >= 0 else { throw CError(MPI_ERR_ARG, "negative buffer size \(size)") }
         try MPI.attachBuffer(bytes: Int(size))
@@ -211,7 +211,7 @@ func mpiBufferAttach(_ buffer: UnsafeMutableRawPointer?, _ size: Int32) -> Int32
 }
 
 @_cdecl("PMPI_Buffer_detach")
-func mpiBufferDetach(_ bufferAddress: UnsafeMutableRawPointer?, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func mpiBufferDetach(_ bufferAddress: UnsafeMutableRawPointer?, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Buffer_detach") {
         _ = try MPI.detachBuffer()
         let attached = CInterface.attachedBuffer

@@ -44,7 +44,7 @@ extension CInterface {
 }
 
 @_cdecl("PMPI_Wait")
-func mpiWait(_ request: UnsafeMutablePointer<MPI_Request>?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
+public func mpiWait(_ request: UnsafeMutablePointer<MPI_Request>?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
     let comm = request.flatMap { CInterface.requests[$0.pointee]?.comm } ?? MPI_COMM_WORLD
     return cCall("MPI_Wait", on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
@@ -55,7 +55,7 @@ func mpiWait(_ request: UnsafeMutablePointer<MPI_Request>?, _ status: UnsafeMuta
 }
 
 @_cdecl("PMPI_Test")
-func mpiTest(_ request: UnsafeMutablePointer<MPI_Request>?, _ flag: UnsafeMutablePointer<Int32>?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
+public func mpiTest(_ request: UnsafeMutablePointer<MPI_Request>?, _ flag: UnsafeMutablePointer<Int32>?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
     cCall("MPI_Test") {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         guard let entry = try CInterface.request(request.pointee) else {
@@ -78,7 +78,7 @@ func mpiTest(_ request: UnsafeMutablePointer<MPI_Request>?, _ flag: UnsafeMutabl
 }
 
 @_cdecl("PMPI_Waitall")
-func mpiWaitall(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ statuses: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
+public func mpiWaitall(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ statuses: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
     cCall("MPI_Waitall") {
         let count = try CInterface.count(count)
         guard count == 0 || requests != nil else { throw CError(MPI_ERR_REQUEST, "a null request array") }
@@ -104,7 +104,7 @@ func mpiWaitall(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, 
 }
 
 @_cdecl("PMPI_Testall")
-func mpiTestall(
+public func mpiTestall(
     _ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ flag: UnsafeMutablePointer<Int32>?, _ statuses: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
     cCall("MPI_Testall") {
@@ -143,7 +143,7 @@ private func activeRequests(_ count: Int32, _ requests: UnsafeMutablePointer<MPI
 }
 
 @_cdecl("PMPI_Waitany")
-func mpiWaitany(
+public func mpiWaitany(
     _ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ index: UnsafeMutablePointer<Int32>?, _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
     cCall("MPI_Waitany") {
@@ -161,7 +161,7 @@ func mpiWaitany(
 }
 
 @_cdecl("PMPI_Testany")
-func mpiTestany(
+public func mpiTestany(
     _ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ index: UnsafeMutablePointer<Int32>?, _ flag: UnsafeMutablePointer<Int32>?,
     _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
@@ -186,7 +186,7 @@ func mpiTestany(
 }
 
 @_cdecl("PMPI_Waitsome")
-func mpiWaitsome(
+public func mpiWaitsome(
     _ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ outCount: UnsafeMutablePointer<Int32>?,
     _ indices: UnsafeMutablePointer<Int32>?, _ statuses: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
@@ -208,7 +208,7 @@ func mpiWaitsome(
 }
 
 @_cdecl("PMPI_Request_free")
-func mpiRequestFree(_ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
+public func mpiRequestFree(_ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
     cCall("MPI_Request_free") {
         guard let request, let entry = try CInterface.request(request.pointee) else {
             throw CError(MPI_ERR_REQUEST, "MPI_REQUEST_NULL cannot be freed")
@@ -220,7 +220,7 @@ func mpiRequestFree(_ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
 }
 
 @_cdecl("PMPI_Cancel")
-func mpiCancel(_ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
+public func mpiCancel(_ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
     cCall("MPI_Cancel") {
         guard let request, let entry = try CInterface.request(request.pointee) else {
             throw CError(MPI_ERR_REQUEST, "MPI_REQUEST_NULL cannot be cancelled")

@@ -1,0 +1,301 @@
+/*
+ * c-interface-check: a C program that checks SwiftMPI's C interface from the outside, through mpi.h
+ * alone. Built by the tests twice: with swiftmpicc against SwiftMPI's mpi.h, and with MPICH's
+ * mpicc.mpich against MPICH's (the same source must run on libmpich.so.12 = SwiftMPI). Rank 0
+ * prints " No Errors" when every check passed on every rank (as MPICH's test suite does).
+ *
+ *   c-interface-check            all checks (any number of ranks)
+ *   c-interface-check fatal      a send to an invalid rank under the default MPI_ERRORS_ARE_FATAL
+ *   c-interface-check profile    a profiling layer (this file's MPI_Send) counts sends via PMPI_Send
+ */
+#include <mpi.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int errors = 0;
+static int rank, size;
+
+#define CHECK(condition, ...) do { if (!(condition)) { errors++; \
+    fprintf(stderr, "rank %d: %s:%d: check failed: %s: ", rank, __FILE__, __LINE__, #condition); \
+    fprintf(stderr, __VA_ARGS__); fprintf(stderr, "\n"); } } while (0)
+
+/* The profiling interface: with `profile`, this definition replaces the library's weak MPI_Send. */
+static int profiling = 0, profiledSends = 0;
+int MPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm) {
+    if (profiling) profiledSends++;
+    return PMPI_Send(buf, count, datatype, dest, tag, comm);
+}
+
+static void pointToPoint(void) {
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+    int out[4] = {rank, rank * 10, rank * 100, -rank}, in[4] = {0};
+    MPI_Status status;
+    /* sendrecv around a ring, with status and count */
+    MPI_Sendrecv(out, 4, MPI_INT, right, 5, in, 4, MPI_INT, left, 5, MPI_COMM_WORLD, &status);
+    int count = -1;
+    MPI_Get_count(&status, MPI_INT, &count);
+    CHECK(in[1] == left * 10 && status.MPI_SOURCE == left && status.MPI_TAG == 5 && count == 4,
+          "sendrecv got %d from %d tag %d count %d", in[1], status.MPI_SOURCE, status.MPI_TAG, count);
+    /* wildcards: everyone sends rank 0 a double; rank 0 takes them in any order */
+    if (rank == 0) {
+        int seen = 0;
+        for (int i = 1; i < size; i++) {
+            double value;
+            MPI_Recv(&value, 1, MPI_DOUBLE, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &status);
+            CHECK(value == status.MPI_SOURCE + 0.5 && status.MPI_TAG == 100 + status.MPI_SOURCE, "wildcard receive");
+            seen |= 1 << status.MPI_SOURCE;
+        }
+        CHECK(size == 1 || seen == ((1 << size) - 2), "every sender seen once");
+    } else {
+        double value = rank + 0.5;
+        MPI_Ssend(&value, 1, MPI_DOUBLE, 0, 100 + rank, MPI_COMM_WORLD);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);  /* no later message may meet rank 0's wildcard receives */
+    /* MPI_PROC_NULL */
+    MPI_Recv(in, 4, MPI_INT, MPI_PROC_NULL, 0, MPI_COMM_WORLD, &status);
+    MPI_Get_count(&status, MPI_INT, &count);
+    CHECK(status.MPI_SOURCE == MPI_PROC_NULL && status.MPI_TAG == MPI_ANY_TAG && count == 0, "MPI_PROC_NULL receive");
+    /* nonblocking: irecv from left, isend to right, waitall; then waitany and testall */
+    MPI_Request requests[2];
+    MPI_Irecv(in, 4, MPI_INT, left, 6, MPI_COMM_WORLD, &requests[0]);
+    MPI_Isend(out, 4, MPI_INT, right, 6, MPI_COMM_WORLD, &requests[1]);
+    MPI_Status statuses[2];
+    MPI_Waitall(2, requests, statuses);
+    CHECK(requests[0] == MPI_REQUEST_NULL && requests[1] == MPI_REQUEST_NULL, "waitall frees requests");
+    CHECK(in[2] == left * 100 && statuses[0].MPI_SOURCE == left, "isend/irecv");
+    MPI_Irecv(in, 4, MPI_INT, left, 7, MPI_COMM_WORLD, &requests[0]);
+    MPI_Isend(out, 4, MPI_INT, right, 7, MPI_COMM_WORLD, &requests[1]);
+    int done = 0, index = -1;
+    for (int k = 0; k < 2; k++) {
+        MPI_Waitany(2, requests, &index, &status);
+        done |= 1 << index;
+    }
+    CHECK(done == 3, "waitany completed both");
+    MPI_Waitany(2, requests, &index, &status);
+    CHECK(index == MPI_UNDEFINED, "waitany of null requests gives MPI_UNDEFINED");
+    /* probe, then receive what it found */
+    MPI_Send(out, 3, MPI_INT, right, 8, MPI_COMM_WORLD);
+    MPI_Probe(left, 8, MPI_COMM_WORLD, &status);
+    MPI_Get_count(&status, MPI_INT, &count);
+    CHECK(count == 3, "probe count %d", count);
+    MPI_Recv(in, count, MPI_INT, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    /* buffered send */
+    int bufferSize = 1024 + MPI_BSEND_OVERHEAD;
+    void *buffer = malloc(bufferSize);
+    MPI_Buffer_attach(buffer, bufferSize);
+    MPI_Bsend(out, 4, MPI_INT, right, 9, MPI_COMM_WORLD);
+    MPI_Recv(in, 4, MPI_INT, left, 9, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    void *detached; int detachedSize;
+    MPI_Buffer_detach(&detached, &detachedSize);
+    CHECK(detached == buffer && detachedSize == bufferSize && in[3] == -left, "bsend and buffer detach");
+    free(buffer);
+}
+
+static void datatypes(void) {
+    /* a column of a 4x3 matrix, sent as a vector and received as contiguous ints */
+    int matrix[4][3], column[4];
+    for (int i = 0; i < 4; i++) for (int j = 0; j < 3; j++) matrix[i][j] = rank * 100 + i * 10 + j;
+    MPI_Datatype columnType;
+    MPI_Type_vector(4, 1, 3, MPI_INT, &columnType);
+    MPI_Type_commit(&columnType);
+    int typeSize; MPI_Aint lb, extent;
+    MPI_Type_size(columnType, &typeSize);
+    MPI_Type_get_extent(columnType, &lb, &extent);
+    CHECK(typeSize == 16 && lb == 0 && extent == 40, "vector size %d extent %ld", typeSize, (long)extent);
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+    MPI_Sendrecv(&matrix[0][1], 1, columnType, right, 20, column, 4, MPI_INT, left, 20, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    CHECK(column[0] == left * 100 + 1 && column[3] == left * 100 + 31, "vector column received as %d %d", column[0], column[3]);
+    MPI_Type_free(&columnType);
+    CHECK(columnType == MPI_DATATYPE_NULL, "type free");
+    /* a struct {int; double} */
+    struct Record { int i; double d; } record = {rank, rank * 1.5}, received;
+    int lengths[2] = {1, 1};
+    MPI_Aint offsets[2] = {offsetof(struct Record, i), offsetof(struct Record, d)};
+    MPI_Datatype types[2] = {MPI_INT, MPI_DOUBLE}, recordType;
+    MPI_Type_create_struct(2, lengths, offsets, types, &recordType);
+    MPI_Type_commit(&recordType);
+    MPI_Sendrecv(&record, 1, recordType, right, 21, &received, 1, recordType, left, 21, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    CHECK(received.i == left && received.d == left * 1.5, "struct record");
+    MPI_Type_free(&recordType);
+    char name[MPI_MAX_OBJECT_NAME]; int length;
+    MPI_Type_get_name(MPI_DOUBLE, name, &length);
+    CHECK(strcmp(name, "MPI_DOUBLE") == 0 && length == 10, "type name %s", name);
+}
+
+static void userMax(void *in, void *inout, int *length, MPI_Datatype *type) {
+    (void)type;
+    for (int i = 0; i < *length; i++) if (((int *)in)[i] > ((int *)inout)[i]) ((int *)inout)[i] = ((int *)in)[i];
+}
+
+static void collectives(void) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    int value = rank == 0 ? 42 : -1;
+    MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    CHECK(value == 42, "bcast");
+    long sum = 0, mine = rank + 1;
+    MPI_Reduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, size - 1, MPI_COMM_WORLD);
+    CHECK(rank != size - 1 || sum == (long)size * (size + 1) / 2, "reduce sum %ld", sum);
+    double both[2] = {rank, -rank};
+    MPI_Allreduce(MPI_IN_PLACE, both, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    CHECK(both[0] == size - 1 && both[1] == 0, "allreduce in place max");
+    struct { double value; int index; } pair = {(double)((rank * 7) % size), rank}, least;
+    MPI_Allreduce(&pair, &least, 1, MPI_DOUBLE_INT, MPI_MINLOC, MPI_COMM_WORLD);
+    CHECK(least.value == 0 && least.index == 0, "minloc %g at %d", least.value, least.index);
+    MPI_Op maxOp;
+    MPI_Op_create(userMax, 1, &maxOp);
+    int top = 0, candidate = rank * 3;
+    MPI_Allreduce(&candidate, &top, 1, MPI_INT, maxOp, MPI_COMM_WORLD);
+    CHECK(top == (size - 1) * 3, "user operation %d", top);
+    MPI_Op_free(&maxOp);
+    int *all = malloc(sizeof(int) * size * 2), part[2] = {rank, rank * rank};
+    MPI_Gather(part, 2, MPI_INT, all, 2, MPI_INT, 0, MPI_COMM_WORLD);
+    if (rank == 0) for (int r = 0; r < size; r++) CHECK(all[2 * r + 1] == r * r, "gather block %d", r);
+    MPI_Allgather(part, 2, MPI_INT, all, 2, MPI_INT, MPI_COMM_WORLD);
+    for (int r = 0; r < size; r++) CHECK(all[2 * r] == r, "allgather block %d", r);
+    if (rank == 0) for (int r = 0; r < size; r++) { all[2 * r] = r + 1; all[2 * r + 1] = -(r + 1); }
+    MPI_Scatter(all, 2, MPI_INT, part, 2, MPI_INT, 0, MPI_COMM_WORLD);
+    CHECK(part[0] == rank + 1 && part[1] == -(rank + 1), "scatter");
+    for (int r = 0; r < size; r++) { all[2 * r] = rank * 1000 + r; all[2 * r + 1] = 0; }
+    int *received = malloc(sizeof(int) * size * 2);
+    MPI_Alltoall(all, 2, MPI_INT, received, 2, MPI_INT, MPI_COMM_WORLD);
+    for (int r = 0; r < size; r++) CHECK(received[2 * r] == r * 1000 + rank, "alltoall block %d", r);
+    /* v-forms: rank r contributes r + 1 ints, placed in reverse rank order */
+    int *counts = malloc(sizeof(int) * size), *displs = malloc(sizeof(int) * size), total = 0;
+    for (int r = size - 1; r >= 0; r--) { counts[r] = r + 1; displs[r] = total; total += r + 1; }
+    int *mineV = malloc(sizeof(int) * (rank + 1)), *gathered = malloc(sizeof(int) * total);
+    for (int i = 0; i <= rank; i++) mineV[i] = rank;
+    MPI_Allgatherv(mineV, rank + 1, MPI_INT, gathered, counts, displs, MPI_INT, MPI_COMM_WORLD);
+    for (int r = 0; r < size; r++) CHECK(gathered[displs[r]] == r && gathered[displs[r] + r] == r, "allgatherv block %d", r);
+    int prefix = 0;
+    MPI_Scan(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+    CHECK(sum == (long)(rank + 1) * (rank + 2) / 2, "scan %ld", sum);
+    MPI_Exscan(&candidate, &prefix, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    CHECK(rank == 0 || prefix == 3 * rank * (rank - 1) / 2, "exscan %d", prefix);
+    int *blocks = malloc(sizeof(int) * size), block = 0;
+    for (int r = 0; r < size; r++) blocks[r] = r + rank;
+    MPI_Reduce_scatter_block(blocks, &block, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    CHECK(block == size * rank + size * (size - 1) / 2, "reduce_scatter_block %d", block);
+    /* nonblocking collectives */
+    MPI_Request requests[2];
+    int token = rank == size - 1 ? 7 : 0, total2 = 0, one = 1;
+    MPI_Ibcast(&token, 1, MPI_INT, size - 1, MPI_COMM_WORLD, &requests[0]);
+    MPI_Iallreduce(&one, &total2, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD, &requests[1]);
+    MPI_Status statuses[2];
+    MPI_Waitall(2, requests, statuses);
+    CHECK(token == 7 && total2 == size, "ibcast and iallreduce");
+    free(all); free(received); free(counts); free(displs); free(mineV); free(gathered); free(blocks);
+}
+
+static void communicators(void) {
+    MPI_Comm halves, copy;
+    MPI_Comm_split(MPI_COMM_WORLD, rank % 2, -rank, &halves);
+    int halfRank, halfSize, result;
+    MPI_Comm_rank(halves, &halfRank);
+    MPI_Comm_size(halves, &halfSize);
+    CHECK(halfSize == (size + 1 - rank % 2) / 2 && halfRank == halfSize - 1 - rank / 2, "split keys order ranks: %d of %d", halfRank, halfSize);
+    MPI_Comm_dup(halves, &copy);
+    MPI_Comm_compare(halves, copy, &result);
+    CHECK(result == MPI_CONGRUENT, "dup is congruent");
+    MPI_Comm_compare(MPI_COMM_WORLD, MPI_COMM_WORLD, &result);
+    CHECK(result == MPI_IDENT, "world is identical to itself");
+    int sum = 0, one = 1;
+    MPI_Allreduce(&one, &sum, 1, MPI_INT, MPI_SUM, copy);
+    CHECK(sum == halfSize, "allreduce on a split communicator");
+    MPI_Comm_set_name(copy, "copy");
+    char name[MPI_MAX_OBJECT_NAME]; int length;
+    MPI_Comm_get_name(copy, name, &length);
+    CHECK(strcmp(name, "copy") == 0, "communicator name %s", name);
+    MPI_Comm_free(&copy);
+    MPI_Comm_free(&halves);
+    CHECK(copy == MPI_COMM_NULL && halves == MPI_COMM_NULL, "comm free");
+    MPI_Comm none;
+    MPI_Comm_split(MPI_COMM_WORLD, rank == 0 ? MPI_UNDEFINED : 1, 0, &none);
+    CHECK((rank == 0) == (none == MPI_COMM_NULL), "MPI_UNDEFINED color gives MPI_COMM_NULL");
+    if (none != MPI_COMM_NULL) MPI_Comm_free(&none);
+    int *tagUpperBound, flag = 0;
+    MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &tagUpperBound, &flag);
+    CHECK(flag && *tagUpperBound >= 32767, "MPI_TAG_UB");
+}
+
+static int handlerCalls = 0;
+static void countingHandler(MPI_Comm *comm, int *code, ...) { (void)comm; (void)code; handlerCalls++; }
+
+static void errorsReturned(void) {
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    int value = 1, errorClass = -1, length = 0;
+    char text[MPI_MAX_ERROR_STRING];
+    int code = MPI_Send(&value, 1, MPI_INT, size, 0, MPI_COMM_WORLD);
+    MPI_Error_class(code, &errorClass);
+    MPI_Error_string(code, text, &length);
+    CHECK(errorClass == MPI_ERR_RANK && length > 0 && strstr(text, "MPI_Send") != NULL, "invalid rank: class %d, '%s'", errorClass, text);
+    code = MPI_Send(&value, 1, MPI_DATATYPE_NULL, 0, 0, MPI_COMM_WORLD);
+    CHECK(code == MPI_ERR_TYPE, "MPI_DATATYPE_NULL gives MPI_ERR_TYPE, not %d", code);
+    code = MPI_Send(&value, -1, MPI_INT, 0, 0, MPI_COMM_WORLD);
+    CHECK(code == MPI_ERR_COUNT, "a negative count gives MPI_ERR_COUNT, not %d", code);
+    code = MPI_Send(&value, 1, MPI_INT, 0, -5, MPI_COMM_WORLD);
+    CHECK(code == MPI_ERR_TAG, "a negative tag gives MPI_ERR_TAG, not %d", code);
+    code = MPI_Barrier(MPI_COMM_NULL);
+    CHECK(code == MPI_ERR_COMM, "MPI_COMM_NULL gives MPI_ERR_COMM, not %d", code);
+    /* truncation: 2 ints into room for 1 */
+    int pair[2] = {1, 2}, one = 0;
+    MPI_Request request;
+    MPI_Isend(pair, 2, MPI_INT, rank, 30, MPI_COMM_WORLD, &request);
+    code = MPI_Recv(&one, 1, MPI_INT, rank, 30, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    CHECK(code == MPI_ERR_TRUNCATE, "truncation gives MPI_ERR_TRUNCATE, not %d", code);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    /* a handler of the program's own */
+    MPI_Errhandler handler;
+    MPI_Comm_create_errhandler(countingHandler, &handler);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, handler);
+    code = MPI_Send(&value, 1, MPI_INT, -7, 0, MPI_COMM_WORLD);
+    CHECK(handlerCalls == 1 && code == MPI_ERR_RANK, "user handler called %d times, code %d", handlerCalls, code);
+    MPI_Errhandler_free(&handler);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+}
+
+int main(int argc, char **argv) {
+    int provided = -1, flag = 0;
+    MPI_Initialized(&flag);
+    if (flag) { fprintf(stderr, "initialized before MPI_Init\n"); return 1; }
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (argc > 1 && strcmp(argv[1], "fatal") == 0) {
+        int value = 0;
+        MPI_Send(&value, 1, MPI_INT, size + 3, 0, MPI_COMM_WORLD);  /* ends the job */
+        printf("MPI_Send returned under MPI_ERRORS_ARE_FATAL\n");
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "profile") == 0) {
+        profiling = 1;
+        int value = rank;
+        if (rank == 0) for (int r = 1; r < size; r++) MPI_Send(&value, 1, MPI_INT, r, 1, MPI_COMM_WORLD);
+        else MPI_Recv(&value, 1, MPI_INT, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Barrier(MPI_COMM_WORLD);
+        printf("rank %d: profiled sends %d\n", rank, profiledSends);
+        MPI_Finalize();
+        return 0;
+    }
+    CHECK(provided >= MPI_THREAD_FUNNELED, "provided thread level %d", provided);
+    int version, subversion;
+    MPI_Get_version(&version, &subversion);
+    CHECK(version == MPI_VERSION && subversion == MPI_SUBVERSION, "version %d.%d", version, subversion);
+    double start = MPI_Wtime();
+    pointToPoint();
+    datatypes();
+    collectives();
+    communicators();
+    errorsReturned();
+    CHECK(MPI_Wtime() >= start && MPI_Wtick() > 0, "clock");
+    int allErrors = 0;
+    MPI_Reduce(&errors, &allErrors, 1, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
+    MPI_Finalize();
+    MPI_Finalized(&flag);
+    if (rank == 0) {
+        if (allErrors == 0 && flag) printf(" No Errors\n");
+        else printf(" Found %d errors\n", allErrors);
+    }
+    return allErrors == 0 ? 0 : 1;
+}

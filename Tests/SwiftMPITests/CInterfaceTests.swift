@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// SwiftMPI's C interface (libmpi.so.12 with MPICH's ABI) judged from the outside: a C program
+/// (Tests/CPrograms/c-interface-check.c) built with swiftmpicc against SwiftMPI's mpi.h, and the
+/// same source built with MPICH's own mpicc, both run on SwiftMPI's library under swiftmpirun.
+@Suite("C interface", .serialized)
+struct CInterfaceTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let source = root.appendingPathComponent("Tests/CPrograms/c-interface-check.c").path
+
+    /// Compiles the check program with `compiler` and returns its path (nil, with the output recorded
+    /// as a failure, when it does not build).
+    static func build(_ compiler: [String], named name: String) throws -> String? {
+        let directory = try TestRun.makeScratch("c-interface")
+        let program = directory.appendingPathComponent(name).path, log = directory.appendingPathComponent("log").path
+        let child = try ChildProcess(
+            compiler[0], Array(compiler.dropFirst()) + ["-Wall", "-Werror", "-o", program, source],
+            environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_BUILD_DIR": JobRunner.binaryDirectory.path]) { $1 },
+            stdoutPath: log, stderrPath: log)
+        let status = child.wait()
+        #expect(status == 0, "\(compiler[0]) failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        return status == 0 ? program : nil
+    }
+
+    static func swiftmpiccProgram() throws -> String? {
+        try build([root.appendingPathComponent("CInterface/swiftmpicc").path], named: "c-interface-check")
+    }
+
+    @Test("a C program built with swiftmpicc passes every check at 1-5 ranks, over shared memory and TCP, and as a singleton")
+    func swiftmpiccProgram() throws {
+        guard let program = try Self.swiftmpiccProgram() else { return }
+        for ranks in 1...5 {
+            let result = try JobRunner.run(["-n", "\(ranks)", "--oversubscribe", program])
+            #expect(result.status == 0 && result.stdout.contains(" No Errors"), "\(ranks) ranks: \(result.stdout) \(result.stderr)")
+        }
+        let tcp = try JobRunner.run(["-n", "3", program], environment: ["SWIFTMPI_TRANSPORT": "tcp"])
+        #expect(tcp.status == 0 && tcp.stdout.contains(" No Errors"), "over TCP: \(tcp.stdout) \(tcp.stderr)")
+        // Without a launcher: a job of one rank (swiftmpicc linked the library's directory as a run path).
+        let log = TestRun.scratchDirectory.appendingPathComponent("singleton-\(UUID().uuidString)").path
+        let status = try ChildProcess(program, [], stdoutPath: log, stderrPath: log).wait()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(status == 0 && output.contains(" No Errors"), "singleton: \(output)")
+    }
+
+    @Test("the same source built with MPICH's mpicc.mpich runs on SwiftMPI's libmpich.so.12 under swiftmpirun")
+    func mpichBuiltProgram() throws {
+        let mpicc = "/usr/bin/mpicc.mpich"
+        guard
+            TestRun.suiteRuns(
+                "MPICH-built C programs",
+                unavailableReason: FileManager.default.isExecutableFile(atPath: mpicc)
+                    ? nil : "\(mpicc) is not installed (apt-get install mpich libmpich-dev; Tests/Scripts/prepare.sh)")
+        else { return }
+        guard let program = try Self.build([mpicc], named: "c-interface-check-mpich") else { return }
+        for ranks in [1, 2, 4] {
+            let result = try JobRunner.run(["-n", "\(ranks)", program])
+            #expect(result.status == 0 && result.stdout.contains(" No Errors"), "\(ranks) ranks: \(result.stdout) \(result.stderr)")
+        }
+    }
+
+    @Test("under MPI_ERRORS_ARE_FATAL an error ends the job with one line naming the rank, the call and the error class")
+    func fatalByDefault() throws {
+        guard let program = try Self.swiftmpiccProgram() else { return }
+        let result = try JobRunner.run(["-n", "2", program, "fatal"])
+        #expect(result.status != 0)
+        #expect(!result.stdout.contains("returned"), "\(result.stdout)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains("MPI_Send") }
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("MPI_ERR_RANK") == true && lines.first?.contains("rank 0") == true, "\(result.stderr)")
+    }
+
+    @Test("a profiling layer that defines MPI_Send sees every send and reaches SwiftMPI through PMPI_Send")
+    func profilingInterface() throws {
+        guard let program = try Self.swiftmpiccProgram() else { return }
+        let result = try JobRunner.run(["-n", "3", program, "profile"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.sortedLines == ["rank 0: profiled sends 2", "rank 1: profiled sends 0", "rank 2: profiled sends 0"], "\(result.stdout)")
+    }
+
+    @Test("mpi.h's PMPI_ prototypes and profiling.c are what generate-profiling.py makes of its MPI_ prototypes")
+    func profilingTwinsUpToDate() throws {
+        let log = TestRun.scratchDirectory.appendingPathComponent("generate-\(UUID().uuidString)").path
+        let status = try ChildProcess(
+            "/usr/bin/env", ["python3", Self.root.appendingPathComponent("CInterface/generate-profiling.py").path, "--check"], stdoutPath: log,
+            stderrPath: log
+        ).wait()
+        #expect(status == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+}
