@@ -8,51 +8,89 @@ import SwiftMPI
 /// variadic, which the x86-64 and AArch64 calling conventions let us call with two arguments.
 public typealias CErrorHandler = @convention(c) (UnsafeMutablePointer<MPI_Comm>, UnsafeMutablePointer<Int32>) -> Void
 
-/// A communicator the C program holds, with what the C interface keeps beside it.
-struct CCommunicator {
-    var communicator: Communicator
-    var errorHandler: MPI_Errhandler = MPI_ERRORS_ARE_FATAL
+/// A communicator the C program holds, with what the C interface keeps beside it. A class, held
+/// unmanaged by its handle, so that a call borrows the communicator in place: no reference counting
+/// on the path of every message.
+final class CCommunicator {
+    let communicator: Communicator
+    var errorHandler: MPI_Errhandler
+
+    init(_ communicator: Communicator, errorHandler: MPI_Errhandler) {
+        self.communicator = communicator
+        self.errorHandler = errorHandler
+    }
 }
 
 /// The C interface's state: the communicators, datatypes, requests, operations and error handlers
 /// behind the program's handles. The world and self communicators have MPICH's predefined handles.
 enum CInterface {
-    nonisolated(unsafe) static var world: Communicator?
-    nonisolated(unsafe) static var selfCommunicator: Communicator?
-    nonisolated(unsafe) static var worldErrorHandler = MPI_ERRORS_ARE_FATAL
-    nonisolated(unsafe) static var selfErrorHandler = MPI_ERRORS_ARE_FATAL
-    nonisolated(unsafe) static var communicators = HandleTable<CCommunicator>(.communicator)
+    nonisolated(unsafe) static var worldEntry: Unmanaged<CCommunicator>?
+    nonisolated(unsafe) static var selfEntry: Unmanaged<CCommunicator>?
+    nonisolated(unsafe) static var communicators = HandleTable<Unmanaged<CCommunicator>>(.communicator)
     nonisolated(unsafe) static var userErrorHandlers: [MPI_Errhandler: CErrorHandler] = [:]
     nonisolated(unsafe) static var errorHandlerTable = HandleTable<CErrorHandler>(.errhandler)
     nonisolated(unsafe) static var providedThreadLevel = MPI_THREAD_SINGLE
     nonisolated(unsafe) static var mainThread = pthread_self()
     nonisolated(unsafe) static var finalized = false
 
-    /// The communicator `handle` names.
+    /// The world communicator between MPI_Init and MPI_Finalize.
+    static var world: Communicator? { worldEntry?.takeUnretainedValue().communicator }
+
+    /// Starts the C interface's world and self communicators.
+    static func start(world: Communicator, self selfCommunicator: Communicator) {
+        worldEntry = .passRetained(CCommunicator(world, errorHandler: MPI_ERRORS_ARE_FATAL))
+        selfEntry = .passRetained(CCommunicator(selfCommunicator, errorHandler: MPI_ERRORS_ARE_FATAL))
+    }
+
+    /// Ends them (MPI_Finalize).
+    static func stop() {
+        worldEntry?.release()
+        selfEntry?.release()
+        worldEntry = nil
+        selfEntry = nil
+        finalized = true
+    }
+
+    /// The entry of the communicator `handle` names.
     @inline(__always)
-    static func communicator(_ handle: MPI_Comm) throws(CError) -> Communicator {
-        if handle == MPI_COMM_WORLD, let world { return world }
-        if handle == MPI_COMM_SELF, let selfCommunicator { return selfCommunicator }
-        if let entry = communicators[handle] { return entry.communicator }
-        if world == nil { throw CError(MPI_ERR_OTHER, finalized ? "called after MPI_Finalize" : "called before MPI_Init") }
+    static func entry(_ handle: MPI_Comm) throws(CError) -> Unmanaged<CCommunicator> {
+        if handle == MPI_COMM_WORLD, let worldEntry { return worldEntry }
+        if handle == MPI_COMM_SELF, let selfEntry { return selfEntry }
+        if let entry = communicators[handle] { return entry }
+        if worldEntry == nil { throw CError(MPI_ERR_OTHER, finalized ? "called after MPI_Finalize" : "called before MPI_Init") }
         throw CError(
             MPI_ERR_COMM,
             handle == MPI_COMM_NULL ? "MPI_COMM_NULL is not a communicator" : "invalid communicator handle 0x\(String(UInt32(bitPattern: handle), radix: 16))")
     }
 
-    /// The error handler of `comm` (MPI_ERRORS_ARE_FATAL for a handle that names none).
+    /// Runs `body` with the communicator `handle` names, borrowed where it is stored.
+    @inline(__always)
+    static func withCommunicator<R>(_ handle: MPI_Comm, _ body: (borrowing Communicator) throws -> R) throws -> R {
+        try entry(handle)._withUnsafeGuaranteedRef { try body($0.communicator) }
+    }
+
+    /// A copy of the communicator `handle` names.
+    static func communicator(_ handle: MPI_Comm) throws(CError) -> Communicator {
+        try entry(handle).takeUnretainedValue().communicator
+    }
+
+    /// The error handler of `comm` (the world's for a handle that names no communicator).
     static func errorHandler(of comm: MPI_Comm) -> MPI_Errhandler {
-        switch comm {
-        case MPI_COMM_WORLD: worldErrorHandler
-        case MPI_COMM_SELF: selfErrorHandler
-        default: communicators[comm]?.errorHandler ?? worldErrorHandler
-        }
+        guard let entry = try? entry(comm) else { return worldEntry?.takeUnretainedValue().errorHandler ?? MPI_ERRORS_ARE_FATAL }
+        return entry.takeUnretainedValue().errorHandler
     }
 
     /// Stores a communicator the program made; it inherits `parent`'s error handler.
     static func insert(_ communicator: Communicator?, from parent: MPI_Comm) -> MPI_Comm {
         guard let communicator else { return MPI_COMM_NULL }
-        return communicators.insert(CCommunicator(communicator: communicator, errorHandler: errorHandler(of: parent)))
+        return communicators.insert(.passRetained(CCommunicator(communicator, errorHandler: errorHandler(of: parent))))
+    }
+
+    /// Frees a communicator the program made; nil when `handle` names none.
+    static func remove(_ handle: MPI_Comm) -> Communicator? {
+        guard let entry = communicators.remove(handle) else { return nil }
+        defer { entry.release() }
+        return entry.takeUnretainedValue().communicator
     }
 
     /// A C rank as SwiftMPI's (the wildcards and MPI_PROC_NULL have other values in Swift).

@@ -225,7 +225,9 @@ public func mpiGatherv(
         } else {
             own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Gatherv"))
         }
-        let counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
+        // Counts matter at the root only (MPI); elsewhere this rank's own count is all the Swift call reads.
+        var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
+        if layout == nil { counts[communicator.rank] = own.count }
         let displacements = layout?.displacements ?? [Int](repeating: 0, count: communicator.size)
         if let result = try communicator.gatherv(own, counts: counts, displacements: displacements, root: Int(root)), let layout {
             CInterface.copyBlocks(result, layout, to: recvbuf)
@@ -243,11 +245,16 @@ public func mpiScatterv(
         let isRoot = communicator.rank == Int(root)
         let layout = isRoot ? try CInterface.layout(sendcounts, displs, sendtype, size: communicator.size, "MPI_Scatterv") : nil
         let values = layout.map { CInterface.array(sendbuf, bytes: $0.extent) } ?? []
-        let counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
+        let inPlace = CInterface.isInPlace(recvbuf)
+        if inPlace && !isRoot { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
+        let output = inPlace ? UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0) : try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Scatterv")
+        // MPI gives the counts at the root only; Swift's scatterv wants them on every rank (a rank's
+        // part of a shared-memory step lies after the parts of the ranks before it): the root sends them.
+        var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
+        try communicator.bcast(&counts, root: Int(root))
         let displacements = layout?.displacements ?? [Int](repeating: 0, count: communicator.size)
         let part = try communicator.scatterv(values, counts: counts, displacements: displacements, root: Int(root))
-        if CInterface.isInPlace(recvbuf) { return }
-        let output = try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Scatterv")
+        if inPlace { return }
         guard part.count <= output.count else { throw CError(MPI_ERR_TRUNCATE, "a part of \(part.count) bytes for a buffer of \(output.count)") }
         _ = output.initialize(from: part)
     }

@@ -61,8 +61,8 @@ public func mpiCommFree(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
         guard comm.pointee != MPI_COMM_WORLD, comm.pointee != MPI_COMM_SELF else {
             throw CError(MPI_ERR_COMM, "MPI_COMM_WORLD and MPI_COMM_SELF cannot be freed")
         }
-        guard let entry = CInterface.communicators.remove(comm.pointee) else { _ = try CInterface.communicator(comm.pointee); return }
-        entry.communicator.free()
+        guard let communicator = CInterface.remove(comm.pointee) else { _ = try CInterface.communicator(comm.pointee); return }
+        communicator.free()
         comm.pointee = MPI_COMM_NULL
     }
 }

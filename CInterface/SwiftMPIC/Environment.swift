@@ -19,8 +19,7 @@ private func initialize(_ required: Int32, _ function: StaticString) -> Int32 {
             case MPI_THREAD_FUNNELED: .funneled
             default: .serialized
             }
-        CInterface.world = try MPI.initialize(threadLevel: level)
-        CInterface.selfCommunicator = try MPI.commSelf
+        CInterface.start(world: try MPI.initialize(threadLevel: level), self: try MPI.commSelf)
         CInterface.providedThreadLevel = provided
         CInterface.mainThread = pthread_self()
     }
@@ -45,9 +44,7 @@ public func mpiInitThread(
 public func mpiFinalize() -> Int32 {
     cCall("MPI_Finalize") {
         try MPI.finalize()
-        CInterface.world = nil
-        CInterface.selfCommunicator = nil
-        CInterface.finalized = true
+        CInterface.stop()
     }
 }
 
@@ -130,11 +127,7 @@ public func mpiCommSetErrhandler(_ comm: MPI_Comm, _ handler: MPI_Errhandler) ->
         guard predefined.contains(handler) || CInterface.userErrorHandlers[handler] != nil else {
             throw CError(MPI_ERR_ARG, "invalid error handler 0x\(String(UInt32(bitPattern: handler), radix: 16))")
         }
-        switch comm {
-        case MPI_COMM_WORLD: CInterface.worldErrorHandler = handler
-        case MPI_COMM_SELF: CInterface.selfErrorHandler = handler
-        default: CInterface.communicators[comm]?.errorHandler = handler
-        }
+        try CInterface.entry(comm).takeUnretainedValue().errorHandler = handler
     }
 }
 

@@ -9,25 +9,30 @@ private func blockingSend(
     _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
-        let communicator = try CInterface.communicator(comm)
+        let buffer = try CBuffer(buf, count, datatype)
         let destination = CInterface.rank(dest)
-        switch try CBuffer(buf, count, datatype) {
-        case .bytes(let raw):
-            let bytes = CBuffer.byteBuffer(raw)
-            switch mode {
-            case .standard: try communicator.send(bytes, to: destination, tag: Int(tag))
-            case .synchronous: try communicator.ssend(bytes, to: destination, tag: Int(tag))
-            case .ready: try communicator.rsend(bytes, to: destination, tag: Int(tag))
-            case .buffered: try communicator.bsend(bytes, to: destination, tag: Int(tag))
-            }
-        case .typed(let raw, let count, let type):
-            let bytes = CBuffer.byteBuffer(raw)
-            switch mode {
-            case .standard: try communicator.send(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
-            case .synchronous: try communicator.ssend(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
-            case .ready: try communicator.rsend(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
-            case .buffered: try communicator.bsend(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
-            }
+        try CInterface.withCommunicator(comm) { communicator in try send(buffer, mode, destination, Int(tag), communicator) }
+    }
+}
+
+@inline(__always)
+private func send(_ buffer: CBuffer, _ mode: Communicator.Mode, _ destination: Int, _ tag: Int, _ communicator: borrowing Communicator) throws {
+    switch buffer {
+    case .bytes(let raw):
+        let bytes = CBuffer.byteBuffer(raw)
+        switch mode {
+        case .standard: try communicator.send(bytes, to: destination, tag: Int(tag))
+        case .synchronous: try communicator.ssend(bytes, to: destination, tag: Int(tag))
+        case .ready: try communicator.rsend(bytes, to: destination, tag: Int(tag))
+        case .buffered: try communicator.bsend(bytes, to: destination, tag: Int(tag))
+        }
+    case .typed(let raw, let count, let type):
+        let bytes = CBuffer.byteBuffer(raw)
+        switch mode {
+        case .standard: try communicator.send(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
+        case .synchronous: try communicator.ssend(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
+        case .ready: try communicator.rsend(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
+        case .buffered: try communicator.bsend(bytes, count: count, datatype: type, to: destination, tag: Int(tag))
         }
     }
 }
@@ -58,13 +63,14 @@ public func mpiRecv(
     _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
     cCall("MPI_Recv", on: comm) {
-        let communicator = try CInterface.communicator(comm)
-        let result: Status
-        switch try CBuffer(buf, count, datatype) {
-        case .bytes(let raw):
-            result = try communicator.recv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(tag))
-        case .typed(let raw, let count, let type):
-            result = try communicator.recv(into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(tag))
+        let buffer = try CBuffer(buf, count, datatype)
+        let result = try CInterface.withCommunicator(comm) { communicator in
+            switch buffer {
+            case .bytes(let raw):
+                try communicator.recv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(tag))
+            case .typed(let raw, let count, let type):
+                try communicator.recv(into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(tag))
+            }
         }
         CInterface.store(result, into: status)
     }
@@ -77,21 +83,22 @@ private func nonblockingSend(
 ) -> Int32 {
     cCall(function, on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
-        let communicator = try CInterface.communicator(comm)
+        let buffer = try CBuffer(buf, count, datatype)
         let destination = CInterface.rank(dest)
-        let started: Request
-        switch try CBuffer(buf, count, datatype) {
-        case .bytes(let raw):
-            let bytes = CBuffer.byteBuffer(raw)
-            switch mode {
-            case .standard: started = try communicator.isend(bytes, to: destination, tag: Int(tag))
-            case .synchronous: started = try communicator.issend(bytes, to: destination, tag: Int(tag))
-            case .ready: started = try communicator.irsend(bytes, to: destination, tag: Int(tag))
-            case .buffered: started = try communicator.ibsend(bytes, to: destination, tag: Int(tag))
+        let started = try CInterface.withCommunicator(comm) { communicator -> Request in
+            switch buffer {
+            case .bytes(let raw):
+                let bytes = CBuffer.byteBuffer(raw)
+                switch mode {
+                case .standard: return try communicator.isend(bytes, to: destination, tag: Int(tag))
+                case .synchronous: return try communicator.issend(bytes, to: destination, tag: Int(tag))
+                case .ready: return try communicator.irsend(bytes, to: destination, tag: Int(tag))
+                case .buffered: return try communicator.ibsend(bytes, to: destination, tag: Int(tag))
+                }
+            case .typed(let raw, let count, let type):
+                guard case .standard = mode else { throw CError.unsupported("\(function)", "non-contiguous datatypes in this call") }
+                return try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: destination, tag: Int(tag))
             }
-        case .typed(let raw, let count, let type):
-            guard case .standard = mode else { throw CError.unsupported("\(function)", "non-contiguous datatypes in this call") }
-            started = try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: destination, tag: Int(tag))
         }
         request.pointee = CInterface.requests.insert(CRequest(started, comm))
     }
@@ -136,13 +143,14 @@ public func mpiIrecv(
 ) -> Int32 {
     cCall("MPI_Irecv", on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
-        let communicator = try CInterface.communicator(comm)
-        let started: Request
-        switch try CBuffer(buf, count, datatype) {
-        case .bytes(let raw):
-            started = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(tag))
-        case .typed(let raw, let count, let type):
-            started = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(tag))
+        let buffer = try CBuffer(buf, count, datatype)
+        let started = try CInterface.withCommunicator(comm) { communicator -> Request in
+            switch buffer {
+            case .bytes(let raw):
+                try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(tag))
+            case .typed(let raw, let count, let type):
+                try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(tag))
+            }
         }
         request.pointee = CInterface.requests.insert(CRequest(started, comm))
     }

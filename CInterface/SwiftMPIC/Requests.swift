@@ -7,11 +7,15 @@ struct CRequest {
     let request: Request
     let comm: MPI_Comm
     let isPersistent: Bool
+    /// For collectives that compute into Swift arrays: copies the result into the program's buffer
+    /// once the request has completed (run by whichever wait or test completes it).
+    let completion: (() throws -> Void)?
 
-    init(_ request: Request, _ comm: MPI_Comm, persistent: Bool = false) {
+    init(_ request: Request, _ comm: MPI_Comm, persistent: Bool = false, completion: (() throws -> Void)? = nil) {
         self.request = request
         self.comm = comm
         isPersistent = persistent
+        self.completion = completion
     }
 }
 
@@ -27,7 +31,8 @@ extension CInterface {
 
     /// After a wait or test returned `handle`'s result: a nonpersistent request is freed and becomes
     /// MPI_REQUEST_NULL.
-    static func retire(_ handle: UnsafeMutablePointer<MPI_Request>, _ entry: CRequest) {
+    static func retire(_ handle: UnsafeMutablePointer<MPI_Request>, _ entry: CRequest) throws {
+        try entry.completion?()
         guard !entry.isPersistent else { return }
         requests.remove(handle.pointee)
         handle.pointee = MPI_REQUEST_NULL
@@ -49,8 +54,9 @@ public func mpiWait(_ request: UnsafeMutablePointer<MPI_Request>?, _ status: Uns
     return cCall("MPI_Wait", on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         guard let entry = try CInterface.request(request.pointee) else { return CInterface.store(CInterface.emptyStatus, into: status) }
-        defer { CInterface.retire(request, entry) }
-        CInterface.store(try entry.request.wait(), into: status)
+        let result = try entry.request.wait()
+        try CInterface.retire(request, entry)
+        CInterface.store(result, into: status)
     }
 }
 
@@ -66,13 +72,13 @@ public func mpiTest(_ request: UnsafeMutablePointer<MPI_Request>?, _ flag: Unsaf
         do {
             result = try entry.request.test()
         } catch {
-            CInterface.retire(request, entry)
+            try? CInterface.retire(request, entry)
             throw error
         }
         flag?.pointee = result == nil ? 0 : 1
         if let result {
             CInterface.store(result, into: status)
-            CInterface.retire(request, entry)
+            try CInterface.retire(request, entry)
         }
     }
 }
@@ -97,7 +103,7 @@ public func mpiWaitall(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Requ
                 ErrorText.lastMessage[CError(error).errorClass] = "MPI_Waitall: \(error.message)"
                 CInterface.status(statuses, index)?.pointee.MPI_ERROR = CError(error).errorClass
             }
-            CInterface.retire(handle, entry)
+            try CInterface.retire(handle, entry)
         }
         if failed { throw CError(MPI_ERR_IN_STATUS, "a request failed (see the statuses' MPI_ERROR)") }
     }
@@ -123,7 +129,7 @@ public func mpiTestall(
             if let entry = entries[index] {
                 CInterface.store(results[next], into: CInterface.status(statuses, index))
                 next += 1
-                CInterface.retire(requests! + index, entry)
+                try CInterface.retire(requests! + index, entry)
             } else {
                 CInterface.store(CInterface.emptyStatus, into: CInterface.status(statuses, index))
             }
@@ -156,7 +162,7 @@ public func mpiWaitany(
         let (arrayIndex, entry) = active[position]
         index?.pointee = Int32(arrayIndex)
         CInterface.store(result, into: status)
-        CInterface.retire(requests! + arrayIndex, entry)
+        try CInterface.retire(requests! + arrayIndex, entry)
     }
 }
 
@@ -181,7 +187,7 @@ public func mpiTestany(
         index?.pointee = Int32(arrayIndex)
         flag?.pointee = 1
         CInterface.store(result, into: status)
-        CInterface.retire(requests! + arrayIndex, entry)
+        try CInterface.retire(requests! + arrayIndex, entry)
     }
 }
 
@@ -202,7 +208,7 @@ public func mpiWaitsome(
             let (arrayIndex, entry) = active[position]
             indices?[slot] = Int32(arrayIndex)
             CInterface.store(result, into: CInterface.status(statuses, slot))
-            CInterface.retire(requests! + arrayIndex, entry)
+            try CInterface.retire(requests! + arrayIndex, entry)
         }
     }
 }

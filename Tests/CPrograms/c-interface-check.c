@@ -168,6 +168,14 @@ static void collectives(void) {
     for (int i = 0; i <= rank; i++) mineV[i] = rank;
     MPI_Allgatherv(mineV, rank + 1, MPI_INT, gathered, counts, displs, MPI_INT, MPI_COMM_WORLD);
     for (int r = 0; r < size; r++) CHECK(gathered[displs[r]] == r && gathered[displs[r] + r] == r, "allgatherv block %d", r);
+    /* scatterv from rank 1 and gatherv to rank 0, blocks in reverse rank order: counts only at the roots */
+    int *source = malloc(sizeof(int) * total), *back = malloc(sizeof(int) * total), *myPart = malloc(sizeof(int) * (rank + 1));
+    if (rank == 1 % size) for (int r = 0; r < size; r++) for (int i = 0; i <= r; i++) source[displs[r] + i] = r * 10 + i;
+    MPI_Scatterv(source, rank == 1 % size ? counts : NULL, rank == 1 % size ? displs : NULL, MPI_INT, myPart, rank + 1, MPI_INT, 1 % size, MPI_COMM_WORLD);
+    for (int i = 0; i <= rank; i++) CHECK(myPart[i] == rank * 10 + i, "scatterv part element %d: %d", i, myPart[i]);
+    MPI_Gatherv(myPart, rank + 1, MPI_INT, back, rank == 0 ? counts : NULL, rank == 0 ? displs : NULL, MPI_INT, 0, MPI_COMM_WORLD);
+    if (rank == 0) for (int r = 0; r < size; r++) CHECK(back[displs[r] + r] == r * 10 + r, "gatherv block %d", r);
+    free(source); free(back); free(myPart);
     int prefix = 0;
     MPI_Scan(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
     CHECK(sum == (long)(rank + 1) * (rank + 2) / 2, "scan %ld", sum);

@@ -1,0 +1,196 @@
+import CMPI
+import SwiftMPI
+
+// Nonblocking v-forms, reduce-scatters and alltoallw: SwiftMPI runs them on arrays (its owned
+// nonblocking collectives); the completing wait or test copies the result into the program's buffer.
+
+/// Stores a started collective whose result `copy` puts in place once it completes.
+private func store<Result>(
+    _ started: CollectiveRequest<Result>, _ comm: MPI_Comm, into request: UnsafeMutablePointer<MPI_Request>?,
+    copy: @escaping (Result) -> Void
+) throws(CError) {
+    guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+    request.pointee = CInterface.requests.insert(CRequest(started.request, comm, completion: { copy(try started.wait()) }))
+}
+
+@_cdecl("PMPI_Igatherv")
+public func mpiIgatherv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
+    _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Igatherv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        guard !CInterface.isInPlace(sendbuf) else { throw CError.unsupported("MPI_Igatherv", "MPI_IN_PLACE") }
+        let isRoot = communicator.rank == Int(root)
+        let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.size, "MPI_Igatherv") : nil
+        let own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Igatherv"))
+        var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
+        if layout == nil { counts[communicator.rank] = own.count }
+        let started = try communicator.igatherv(own, counts: counts, displacements: layout?.displacements, root: Int(root))
+        try store(started, comm, into: request) { result in
+            if let result, let layout { CInterface.copyBlocks(result, layout, to: recvbuf) }
+        }
+    }
+}
+
+@_cdecl("PMPI_Iscatterv")
+public func mpiIscatterv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ displs: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Iscatterv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        guard !CInterface.isInPlace(recvbuf) else { throw CError.unsupported("MPI_Iscatterv", "MPI_IN_PLACE") }
+        let isRoot = communicator.rank == Int(root)
+        let layout = isRoot ? try CInterface.layout(sendcounts, displs, sendtype, size: communicator.size, "MPI_Iscatterv") : nil
+        let output = try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatterv")
+        let values = layout.map { CInterface.array(sendbuf, bytes: $0.extent) } ?? []
+        // Counts matter at the root only (MPI); the messages' path reads this rank's own count elsewhere.
+        var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
+        if layout == nil { counts[communicator.rank] = output.count }
+        let started = try communicator.iscatterv(values, counts: counts, displacements: layout?.displacements, root: Int(root))
+        try store(started, comm, into: request) { part in _ = output.initialize(from: part.prefix(output.count)) }
+    }
+}
+
+@_cdecl("PMPI_Iallgatherv")
+public func mpiIallgatherv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
+    _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Iallgatherv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.size, "MPI_Iallgatherv")
+        let own =
+            CInterface.isInPlace(sendbuf)
+            ? CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
+            : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Iallgatherv"))
+        let started = try communicator.iallgatherv(own, counts: layout.counts, displacements: layout.displacements)
+        try store(started, comm, into: request) { CInterface.copyBlocks($0, layout, to: recvbuf) }
+    }
+}
+
+@_cdecl("PMPI_Ialltoallv")
+public func mpiIalltoallv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
+    _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Ialltoallv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.size, "MPI_Ialltoallv")
+        let inPlace = CInterface.isInPlace(sendbuf)
+        let send = inPlace ? receive : try CInterface.layout(sendcounts, sdispls, sendtype, size: communicator.size, "MPI_Ialltoallv")
+        let values = CInterface.array(inPlace ? UnsafeRawPointer(recvbuf) : sendbuf, bytes: send.extent)
+        let started = try communicator.ialltoallv(
+            values, sendCounts: send.counts, sendDisplacements: send.displacements, receiveCounts: receive.counts,
+            receiveDisplacements: receive.displacements)
+        try store(started, comm, into: request) { CInterface.copyBlocks($0, receive, to: recvbuf) }
+    }
+}
+
+private struct NonblockingReduceScatter: CReduction {
+    let communicator: Communicator
+    let send: UnsafeRawPointer?
+    let receive: UnsafeMutableRawPointer?
+    let counts: [Int]
+    let isBlock: Bool
+    let comm: MPI_Comm
+    let request: UnsafeMutablePointer<MPI_Request>?
+
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+        let source = CInterface.isInPlace(send) ? UnsafeRawPointer(receive) : send
+        let input = Array(CInterface.elements(source, counts.reduce(0, +), T.self))
+        let started = isBlock ? try communicator.ireduceScatterBlock(input, op: operation) : try communicator.ireduceScatter(input, counts: counts, op: operation)
+        let output = CInterface.elements(receive, counts[communicator.rank], T.self)
+        try store(started, comm, into: request) { result in _ = output.initialize(from: result.prefix(output.count)) }
+        return nil
+    }
+}
+
+@_cdecl("PMPI_Ireduce_scatter_block")
+public func mpiIreduceScatterBlock(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Ireduce_scatter_block", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let counts = [Int](repeating: try CInterface.count(recvcount), count: communicator.size)
+        try CInterface.reduce(
+            datatype, op,
+            NonblockingReduceScatter(
+                communicator: communicator, send: sendbuf, receive: recvbuf, counts: counts, isBlock: true, comm: comm, request: request))
+    }
+}
+
+@_cdecl("PMPI_Ireduce_scatter")
+public func mpiIreduceScatter(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Ireduce_scatter", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let counts = try CInterface.array(recvcounts, Int32(communicator.size)) { (value: Int32) throws(CError) in try CInterface.count(value) }
+        try CInterface.reduce(
+            datatype, op,
+            NonblockingReduceScatter(
+                communicator: communicator, send: sendbuf, receive: recvbuf, counts: counts, isBlock: false, comm: comm, request: request))
+    }
+}
+
+// MARK: alltoallw
+
+extension CInterface {
+    /// Alltoallw's per-rank blocks: counts, byte displacements and datatypes, and the bytes they span.
+    static func wLayout(
+        _ counts: UnsafePointer<Int32>?, _ displacements: UnsafePointer<Int32>?, _ types: UnsafePointer<MPI_Datatype>?, size: Int
+    ) throws(CError) -> (counts: [Int], displacements: [Int], types: [Datatype], extent: Int) {
+        let counts = try array(counts, Int32(size)) { (value: Int32) throws(CError) in try CInterface.count(value) }
+        let displacements = try array(displacements, Int32(size)) { (value: Int32) throws(CError) in Int(value) }
+        let types = try array(types, Int32(size)) { (handle: MPI_Datatype) throws(CError) in try CInterface.datatype(handle) }
+        let extent = counts.indices.map { displacements[$0] + types[$0].footprint(count: counts[$0]) }.max() ?? 0
+        return (counts, displacements, types.map(\.datatype), extent)
+    }
+}
+
+@_cdecl("PMPI_Alltoallw")
+public func mpiAlltoallw(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<Int32>?, _ sendtypes: UnsafePointer<MPI_Datatype>?,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtypes: UnsafePointer<MPI_Datatype>?,
+    _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Alltoallw", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.size)
+        let send = CInterface.isInPlace(sendbuf) ? receive : try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: communicator.size)
+        let values = CInterface.array(CInterface.isInPlace(sendbuf) ? UnsafeRawPointer(recvbuf) : sendbuf, bytes: send.extent)
+        var buffer = CInterface.array(recvbuf, bytes: receive.extent)
+        try communicator.alltoallw(
+            values, sendCounts: send.counts, sendDisplacements: send.displacements, sendTypes: send.types, into: &buffer,
+            receiveCounts: receive.counts, receiveDisplacements: receive.displacements, receiveTypes: receive.types)
+        if let recvbuf, !buffer.isEmpty { buffer.withUnsafeBytes { recvbuf.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+    }
+}
+
+@_cdecl("PMPI_Ialltoallw")
+public func mpiIalltoallw(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<Int32>?, _ sendtypes: UnsafePointer<MPI_Datatype>?,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtypes: UnsafePointer<MPI_Datatype>?,
+    _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Ialltoallw", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        guard !CInterface.isInPlace(sendbuf) else { throw CError.unsupported("MPI_Ialltoallw", "MPI_IN_PLACE") }
+        let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.size)
+        let send = try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: communicator.size)
+        let values = CInterface.array(sendbuf, bytes: send.extent)
+        let buffer = CInterface.array(recvbuf, bytes: receive.extent)
+        let started = try communicator.ialltoallw(
+            values, sendCounts: send.counts, sendDisplacements: send.displacements, sendTypes: send.types, into: buffer,
+            receiveCounts: receive.counts, receiveDisplacements: receive.displacements, receiveTypes: receive.types)
+        try store(started, comm, into: request) { result in
+            if let recvbuf, !result.isEmpty { result.withUnsafeBytes { recvbuf.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+        }
+    }
+}
