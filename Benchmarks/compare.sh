@@ -12,6 +12,7 @@
 #     Benchmarks/compare.sh                 # 5 repetitions, OSU's iteration counts, 0 B .. 4 MiB
 #     Benchmarks/compare.sh --quick         # CI smoke run: 2 repetitions, few iterations, <= 64 KiB
 #     Benchmarks/compare.sh --placement fast # every run in the fast vCPU placement (see below)
+#     Benchmarks/compare.sh --osu           # OSU 7.4's own binaries instead (below)
 #     REPS=3 BENCHMARKS="latency bw" PATHS=shm Benchmarks/compare.sh
 #     Benchmarks/plot.py Benchmarks/results/<run>      # re-summarize an existing run
 # Settings (environment variable, or the flag in brackets):
@@ -29,6 +30,11 @@
 #     PLACEMENT_WAIT         seconds to wait for a placement before a run goes ahead anyway (120)
 #     TIMEOUT                seconds allowed per benchmark run (default 900)
 #     SWIFT_BIN              where swiftmpirun, swiftmpi-bench, swiftmpi-hello are (default .build/release)
+#     OSU=1 [--osu]          the benchmarks are OSU Micro-Benchmarks 7.4's own programs (Benchmarks/osu-build.sh
+#                            builds the pinned tarball): built once with mpicc.mpich and run on MPICH's library
+#                            and, unchanged, on SwiftMPI's C interface (libmpich.so.12, which swiftmpirun puts
+#                            first on the library path) -- the same binary, only the library differs -- and
+#                            built with mpicc.openmpi for Open MPI. Not for halo.
 # Results: <OUT>/raw/<path>.<benchmark>.<library>.rep<N>.txt (+ .err; a run made again because the
 # placement changed during it is kept as rep<N>.discarded<K>.txt), launch/*.json, commands.txt
 # (every command run, exactly), runs.tsv (duration, load average, placement probes of each run and
@@ -83,6 +89,7 @@ OUT=${OUT:-}
 LAUNCH=${LAUNCH:-1}
 PLACEMENT=${PLACEMENT:-}
 PLACEMENT_WAIT=${PLACEMENT_WAIT:-120}
+OSU=${OSU:-0}
 while (($#)); do
     case $1 in
         --quick) QUICK=1 ;;
@@ -91,6 +98,7 @@ while (($#)); do
         --out) [[ $# -ge 2 ]] || die "--out needs a directory"; OUT=$2; shift ;;
         --out=*) OUT=${1#--out=} ;;
         --no-launch) LAUNCH=0 ;;
+        --osu) OSU=1 ;;
         --placement) [[ $# -ge 2 ]] || die "--placement needs match, fast, slow or any"; PLACEMENT=$2; shift ;;
         --placement=*) PLACEMENT=${1#--placement=} ;;
         -h | --help) usage; exit 0 ;;
@@ -115,6 +123,7 @@ for b in $BENCHMARKS; do
     [[ " latency bw bibw mbw-mr allreduce barrier bcast reduce gather scatter allgather alltoall halo " == *" $b "* ]] || die "unknown benchmark '$b'"
 done
 for p in $PATHS; do [[ $p == shm || $p == tcp ]] || die "unknown path '$p' (shm or tcp)"; done
+if [[ $OSU == 1 && " $BENCHMARKS " == *" halo "* ]]; then die "halo is not an OSU benchmark (drop it, or run without --osu)"; fi
 for l in $LIBS; do
     [[ " swiftmpi openmpi mpich " == *" $l "* ]] || die "unknown library '$l' (swiftmpi openmpi mpich)"
 done
@@ -187,6 +196,12 @@ for lib in $LIBS; do
     done
     libs+=("$lib")
 done
+if [[ $OSU == 1 ]]; then
+    "$BENCH_DIR/osu-build.sh" "$ROOT/.build/peer/osu" mpicc.mpich mpicxx.mpich || die "--osu needs OSU built with mpicc.mpich (see above)"
+    if [[ " ${libs[*]} " == *" openmpi "* ]]; then
+        "$BENCH_DIR/osu-build.sh" "$ROOT/.build/peer/osu-openmpi" mpicc.openmpi mpicxx.openmpi || die "cannot build OSU with mpicc.openmpi"
+    fi
+fi
 ((${#libs[@]} >= 2)) || warn "only ${libs[*]:-nothing} left to run: there is nothing to compare with"
 ((${#libs[@]} >= 1)) || die "no library to run"
 
@@ -208,6 +223,23 @@ program() { # the benchmark (or hello) binary of a library
         [[ $kind == bench ]] && echo "$SWIFT_BIN/swiftmpi-bench" || echo "$SWIFT_BIN/swiftmpi-hello"
     else
         [[ $kind == bench ]] && echo "$REF_BIN/osu_style_$lib" || echo "$REF_BIN/hello_$lib"
+    fi
+}
+
+# bench_command LIB BENCH: the program and first arguments of a benchmark run (an OSU binary with --osu;
+# SwiftMPI runs MPICH's build of OSU).
+bench_command() {
+    local lib=$1 bench=$2
+    if [[ $OSU == 1 ]]; then
+        local build=$ROOT/.build/peer/osu
+        [[ $lib == openmpi ]] && build=$ROOT/.build/peer/osu-openmpi
+        case $bench in
+            latency | bw | bibw) echo "$build/c/mpi/pt2pt/standard/osu_$bench" ;;
+            mbw-mr) echo "$build/c/mpi/pt2pt/standard/osu_mbw_mr" ;;
+            *) echo "$build/c/mpi/collective/blocking/osu_$bench" ;;
+        esac
+    else
+        echo "$(program "$lib" bench) $bench"
     fi
 }
 
@@ -251,7 +283,7 @@ run() {
 
 {
     echo "## date"; date -Is
-    echo "## settings"; echo "REPS=$REPS QUICK=$QUICK PLACEMENT=$PLACEMENT BENCHMARKS=\"$BENCHMARKS\" PATHS=\"$PATHS\" LIBS=\"${libs[*]}\" BENCH_ARGS=\"$BENCH_ARGS\""
+    echo "## settings"; echo "OSU=$OSU REPS=$REPS QUICK=$QUICK PLACEMENT=$PLACEMENT BENCHMARKS=\"$BENCHMARKS\" PATHS=\"$PATHS\" LIBS=\"${libs[*]}\" BENCH_ARGS=\"$BENCH_ARGS\""
     echo "## swiftmpi"; git -C "$ROOT" log -1 --format='%H %s' 2> /dev/null || true
     if [[ -n $stale ]]; then echo "## warning"; echo "the Swift binaries are older than the sources (${stale//$'\n'/, })"; fi
     git -C "$ROOT" status --short 2> /dev/null | head -20 || true
@@ -279,8 +311,8 @@ for path in $PATHS; do
             mpich) env=(UCX_LOG_LEVEL=info); grep='ep_cfg'; extra=() ;;
         esac
         read -r -a prefix <<< "$(launcher "$lib" "$path")"
-        run "$OUT/paths.$lib.$path.txt" env "${env[@]}" "${prefix[@]}" "${extra[@]}" \
-            "$(program "$lib" bench)" barrier -i 10 -x 1
+        read -r -a command <<< "$(bench_command "$lib" barrier)"
+        run "$OUT/paths.$lib.$path.txt" env "${env[@]}" "${prefix[@]}" "${extra[@]}" "${command[@]}" -i 10 -x 1
         {
             echo "## $lib $path: $(launcher "$lib" "$path")"
             evidence=$(cat "$OUT/paths.$lib.$path".{txt,err} 2> /dev/null | grep -E "$grep" | sed 's/^\[[0-9.]*\] //' || true)
@@ -330,7 +362,8 @@ for rep in $(seq 1 "$REPS"); do
                     load=$(cut -d' ' -f1 /proc/loadavg)
                     before=$(probe)
                     t0=$EPOCHREALTIME
-                    run "$out" "${prefix[@]}" "$(program "$lib" bench)" "$bench" "${args[@]}"
+                    read -r -a command <<< "$(bench_command "$lib" "$bench")"
+                    run "$out" "${prefix[@]}" "${command[@]}" "${args[@]}"
                     seconds=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
                     after=$(probe)
                     grep -q '^ *[0-9]' "$out" || die "no result rows in $out"

@@ -6,30 +6,18 @@
 #   Tests/PeerSuites/osu.sh                 # build (once, into .build/peer/osu) and run; exit 1 on a failure
 #   SWIFT_BIN=.build/release Tests/PeerSuites/osu.sh
 #
-# The pinned source is OSU's release tarball from the shared peer suites (PEER_SUITES, or
-# ../shared/peer-suites beside the repository); it is never copied into the project. Each benchmark
+# The pinned source is OSU's release tarball from the shared peer suites (Benchmarks/osu-build.sh
+# finds and builds it; exit status 2 when it is missing). Each benchmark
 # prints PASS, FAIL (with its last lines) or SKIP (with the reason: a feature SwiftMPI does not have
 # yet); the summary line counts them.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 SWIFT_BIN=${SWIFT_BIN:-.build/debug}
-for candidate in "${PEER_SUITES:-}" "$root/../shared/peer-suites" /work/shared/peer-suites; do
-  [ -n "$candidate" ] && [ -f "$candidate/osu-micro-benchmarks-7.4.tar.gz" ] && { PEER_SUITES=$candidate; break; }
-done
-tarball=${PEER_SUITES:-}/osu-micro-benchmarks-7.4.tar.gz
-[ -f "$tarball" ] || { echo "osu.sh: osu-micro-benchmarks-7.4.tar.gz not found (set PEER_SUITES to the peer-suites directory)" >&2; exit 2; }
 command -v mpicc.mpich >/dev/null || { echo "osu.sh: mpicc.mpich not found (apt-get install mpich libmpich-dev)" >&2; exit 2; }
 [ -x "$SWIFT_BIN/swiftmpirun" ] && [ -e "$SWIFT_BIN/libmpi.so" ] || { echo "osu.sh: $SWIFT_BIN has no swiftmpirun or libmpi.so (swift build first)" >&2; exit 2; }
-
 build=.build/peer/osu
-if [ ! -x "$build/c/mpi/pt2pt/standard/osu_latency" ]; then
-  echo "building OSU 7.4 with mpicc.mpich into $build (a few minutes)"
-  rm -rf "$build" && mkdir -p .build/peer
-  tmp=$(mktemp -d) && tar -xzf "$tarball" -C "$tmp" && mv "$tmp"/osu-micro-benchmarks-7.4 "$build" && rmdir "$tmp"
-  (cd "$build" && ./configure -q CC=mpicc.mpich CXX=mpicxx.mpich >configure.log 2>&1 && make -j2 >make.log 2>&1) \
-    || { echo "osu.sh: building OSU failed (see $build/configure.log, make.log)" >&2; exit 1; }
-fi
+Benchmarks/osu-build.sh "$build" mpicc.mpich mpicxx.mpich || exit $?
 bin=$build/c/mpi
 
 # benchmark  ranks  options   (-c where OSU validates; sizes and iterations kept small for CI)
