@@ -86,6 +86,18 @@ int MPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result) { return PMPI_
 #pragma weak MPI_Comm_test_inter
 int MPI_Comm_test_inter(MPI_Comm comm, int *flag) { return PMPI_Comm_test_inter(comm, flag); }
 
+#pragma weak MPI_Comm_create_keyval
+int MPI_Comm_create_keyval(MPI_Comm_copy_attr_function *comm_copy_attr_fn, MPI_Comm_delete_attr_function *comm_delete_attr_fn, int *comm_keyval, void *extra_state) { return PMPI_Comm_create_keyval(comm_copy_attr_fn, comm_delete_attr_fn, comm_keyval, extra_state); }
+
+#pragma weak MPI_Comm_free_keyval
+int MPI_Comm_free_keyval(int *comm_keyval) { return PMPI_Comm_free_keyval(comm_keyval); }
+
+#pragma weak MPI_Comm_set_attr
+int MPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val) { return PMPI_Comm_set_attr(comm, comm_keyval, attribute_val); }
+
+#pragma weak MPI_Comm_delete_attr
+int MPI_Comm_delete_attr(MPI_Comm comm, int comm_keyval) { return PMPI_Comm_delete_attr(comm, comm_keyval); }
+
 #pragma weak MPI_Comm_get_attr
 int MPI_Comm_get_attr(MPI_Comm comm, int comm_keyval, void *attribute_val, int *flag) { return PMPI_Comm_get_attr(comm, comm_keyval, attribute_val, flag); }
 

@@ -84,7 +84,7 @@ enum ErrorText {
 extension CInterface {
     /// Hands `error`, raised by `function` on `comm`, to the communicator's error handler and returns
     /// the code the function returns (when the handler returns at all).
-    static func raise(_ error: CError, in function: StaticString, on comm: MPI_Comm) -> Int32 {
+    static func raise(_ error: CError, in function: String, on comm: MPI_Comm) -> Int32 {
         let text = "\(function): \(error.message)"
         ErrorText.lastMessage[error.errorClass] = text
         let handler = errorHandler(of: comm)
@@ -113,10 +113,18 @@ func cCall(_ function: StaticString, on comm: MPI_Comm = MPI_COMM_WORLD, _ body:
         try body()
         return MPI_SUCCESS
     } catch let error as CError {
-        return CInterface.raise(error, in: function, on: comm)
+        return CInterface.raise(error, in: "\(function)", on: comm)
     } catch let error as MPIError {
-        return CInterface.raise(CError(error), in: function, on: comm)
+        return CInterface.raise(CError(error), in: "\(function)", on: comm)
     } catch {
-        return CInterface.raise(CError(MPI_ERR_INTERN, "\(error)"), in: function, on: comm)
+        return CInterface.raise(CError(MPI_ERR_INTERN, "\(error)"), in: "\(function)", on: comm)
     }
+}
+
+/// The body of every function SwiftMPI's C interface does not implement yet (CMPI/unsupported.c):
+/// MPI_ERR_UNSUPPORTED_OPERATION through the world's error handler, naming the function.
+@_cdecl("swiftmpi_unsupported")
+public func unsupported(_ function: UnsafePointer<CChar>) -> Int32 {
+    let name = String(cString: function)
+    return CInterface.raise(CError.unsupported(name), in: name, on: MPI_COMM_WORLD)
 }

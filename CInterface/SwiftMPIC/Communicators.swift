@@ -24,7 +24,12 @@ private func store(_ communicator: Communicator?, from parent: MPI_Comm, into ha
 
 @_cdecl("PMPI_Comm_dup")
 public func mpiCommDup(_ comm: MPI_Comm, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
-    cCall("MPI_Comm_dup", on: comm) { try store(try CInterface.communicator(comm).dup(), from: comm, into: newComm) }
+    cCall("MPI_Comm_dup", on: comm) {
+        let copy = try CInterface.communicator(comm).dup()
+        try store(copy, from: comm, into: newComm)
+        CInterface.adoptAttributes(of: copy, as: newComm!.pointee)
+        try CInterface.checkCallbacks("copy")
+    }
 }
 
 @_cdecl("PMPI_Comm_split")
@@ -63,6 +68,7 @@ public func mpiCommFree(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
         }
         guard let communicator = CInterface.remove(comm.pointee) else { _ = try CInterface.communicator(comm.pointee); return }
         communicator.free()
+        try CInterface.checkCallbacks("delete")
         comm.pointee = MPI_COMM_NULL
     }
 }
@@ -138,7 +144,13 @@ public func mpiCommGetAttr(_ comm: MPI_Comm, _ keyval: Int32, _ value: UnsafeMut
             values[5] = Int32(MPI.universeSize ?? 1)
             pointer = values + 5
         case MPI_LASTUSEDCODE: pointer = nil
-        default: throw CError.unsupported("MPI_Comm_get_attr", "attribute keys made by the program (MPI_Comm_create_keyval)")
+        default:
+            guard let (found, stored) = try CInterface.programAttribute(comm, keyval) else {
+                throw CError(MPI_ERR_KEYVAL, "invalid attribute key \(keyval)")
+            }
+            flag?.pointee = found ? 1 : 0
+            if found { value?.storeBytes(of: stored, as: UnsafeMutableRawPointer?.self) }
+            return
         }
         flag?.pointee = pointer == nil ? 0 : 1
         if let pointer { value?.storeBytes(of: UnsafeMutableRawPointer(pointer), as: UnsafeMutableRawPointer.self) }

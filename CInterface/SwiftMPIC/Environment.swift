@@ -43,6 +43,9 @@ public func mpiInitThread(
 @_cdecl("PMPI_Finalize")
 public func mpiFinalize() -> Int32 {
     cCall("MPI_Finalize") {
+        // MPI: attributes on MPI_COMM_SELF are deleted first (libraries hook their cleanup there).
+        CInterface.deleteAttributes(of: MPI_COMM_SELF)
+        CInterface.deleteAttributes(of: MPI_COMM_WORLD)
         try MPI.finalize()
         CInterface.stop()
     }
@@ -141,7 +144,7 @@ public func mpiCommGetErrhandler(_ comm: MPI_Comm, _ handler: UnsafeMutablePoint
 
 @_cdecl("PMPI_Comm_call_errhandler")
 public func mpiCommCallErrhandler(_ comm: MPI_Comm, _ code: Int32) -> Int32 {
-    CInterface.raise(CError(code, "raised by the program"), in: "MPI_Comm_call_errhandler", on: comm)
+    _ = CInterface.raise(CError(code, "raised by the program"), in: "MPI_Comm_call_errhandler", on: comm)
     return MPI_SUCCESS
 }
 

@@ -102,7 +102,8 @@ private struct NonblockingReduceScatter: CReduction {
     func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
         let source = CInterface.isInPlace(send) ? UnsafeRawPointer(receive) : send
         let input = Array(CInterface.elements(source, counts.reduce(0, +), T.self))
-        let started = isBlock ? try communicator.ireduceScatterBlock(input, op: operation) : try communicator.ireduceScatter(input, counts: counts, op: operation)
+        let started =
+            isBlock ? try communicator.ireduceScatterBlock(input, op: operation) : try communicator.ireduceScatter(input, counts: counts, op: operation)
         let output = CInterface.elements(receive, counts[communicator.rank], T.self)
         try store(started, comm, into: request) { result in _ = output.initialize(from: result.prefix(output.count)) }
         return nil

@@ -4,12 +4,12 @@ import Glibc
 
 /// Where ranks find SwiftMPI's C interface: programs built against MPICH (or with `swiftmpicc`)
 /// need `libmpich.so.12` or `libmpi.so.12`. SwiftPM builds it as `libmpi.so` beside `swiftmpirun`;
-/// the launcher links both names to it in `mpich-abi/` there (once) and puts that directory first
+/// the launcher links both names (and `libmpi.so`, the first name mpi4py tries) to it in `mpich-abi/` there (once) and puts that directory first
 /// on the ranks' `LD_LIBRARY_PATH`, so `swiftmpirun -n 4 ./osu_latency` runs MPICH's binary on
 /// SwiftMPI. Swift ranks do not load it. Without a built `libmpi.so` nothing changes.
 enum CLibraryPath {
     /// The names programs look for, in the directory the ranks search first.
-    static let names = ["libmpi.so.12", "libmpich.so.12"]
+    static let names = ["libmpi.so.12", "libmpich.so.12", "libmpi.so"]
 
     /// `mpich-abi/` beside swiftmpirun, with its links made; nil when there is no `libmpi.so`.
     static func directory() -> String? {

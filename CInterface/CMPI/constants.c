@@ -1,0 +1,15 @@
+/* The C interface's predefined objects that are data, not macros (MPICH's ABI exports them). */
+#include "mpi.h"
+
+static int unweighted;
+static int weightsEmpty;
+int * const MPI_UNWEIGHTED = &unweighted;
+int * const MPI_WEIGHTS_EMPTY = &weightsEmpty;
+
+/* MPI_COMM_DUP_FN (MPICH's name for it): the copy keeps the same value. */
+int MPIR_Dup_fn(MPI_Comm oldcomm, int keyval, void *extra_state, void *attribute_val_in, void *attribute_val_out, int *flag) {
+    (void)oldcomm; (void)keyval; (void)extra_state;
+    *(void **)attribute_val_out = attribute_val_in;
+    *flag = 1;
+    return MPI_SUCCESS;
+}
