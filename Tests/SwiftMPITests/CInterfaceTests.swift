@@ -78,11 +78,11 @@ struct CInterfaceTests {
         #expect(result.sortedLines == ["rank 0: profiled sends 2", "rank 1: profiled sends 0", "rank 2: profiled sends 0"], "\(result.stdout)")
     }
 
-    @Test("mpi.h's PMPI_ prototypes and profiling.c are what generate-profiling.py makes of its MPI_ prototypes")
+    @Test("mpi.h's PMPI_ prototypes and profiling.c are what generate.py makes of its MPI_ prototypes")
     func profilingTwinsUpToDate() throws {
         let log = TestRun.scratchDirectory.appendingPathComponent("generate-\(UUID().uuidString)").path
         let status = try ChildProcess(
-            "/usr/bin/env", ["python3", Self.root.appendingPathComponent("CInterface/generate-profiling.py").path, "--check"], stdoutPath: log,
+            "/usr/bin/env", ["python3", Self.root.appendingPathComponent("CInterface/generate.py").path, "--check"], stdoutPath: log,
             stderrPath: log
         ).wait()
         #expect(status == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
