@@ -505,3 +505,96 @@ int MPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
 
 #pragma weak MPI_Ireduce_scatter
 int MPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[], MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request) { return PMPI_Ireduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm, request); }
+
+#pragma weak MPI_Mprobe
+int MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Status *status) { return PMPI_Mprobe(source, tag, comm, message, status); }
+
+#pragma weak MPI_Improbe
+int MPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *message, MPI_Status *status) { return PMPI_Improbe(source, tag, comm, flag, message, status); }
+
+#pragma weak MPI_Mrecv
+int MPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Status *status) { return PMPI_Mrecv(buf, count, datatype, message, status); }
+
+#pragma weak MPI_Imrecv
+int MPI_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Request *request) { return PMPI_Imrecv(buf, count, datatype, message, request); }
+
+#pragma weak MPI_Reduce_local
+int MPI_Reduce_local(const void *inbuf, void *inoutbuf, int count, MPI_Datatype datatype, MPI_Op op) { return PMPI_Reduce_local(inbuf, inoutbuf, count, datatype, op); }
+
+#pragma weak MPI_Op_commutative
+int MPI_Op_commutative(MPI_Op op, int *commute) { return PMPI_Op_commutative(op, commute); }
+
+#pragma weak MPI_Iscan
+int MPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request) { return PMPI_Iscan(sendbuf, recvbuf, count, datatype, op, comm, request); }
+
+#pragma weak MPI_Iexscan
+int MPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request) { return PMPI_Iexscan(sendbuf, recvbuf, count, datatype, op, comm, request); }
+
+#pragma weak MPI_Testsome
+int MPI_Testsome(int incount, MPI_Request array_of_requests[], int *outcount, int array_of_indices[], MPI_Status *array_of_statuses) { return PMPI_Testsome(incount, array_of_requests, outcount, array_of_indices, array_of_statuses); }
+
+#pragma weak MPI_Request_get_status
+int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status) { return PMPI_Request_get_status(request, flag, status); }
+
+#pragma weak MPI_Sendrecv_replace
+int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Status *status) { return PMPI_Sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, status); }
+
+#pragma weak MPI_Pack_size
+int MPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm, int *size) { return PMPI_Pack_size(incount, datatype, comm, size); }
+
+#pragma weak MPI_Pack
+int MPI_Pack(const void *inbuf, int incount, MPI_Datatype datatype, void *outbuf, int outsize, int *position, MPI_Comm comm) { return PMPI_Pack(inbuf, incount, datatype, outbuf, outsize, position, comm); }
+
+#pragma weak MPI_Unpack
+int MPI_Unpack(const void *inbuf, int insize, int *position, void *outbuf, int outcount, MPI_Datatype datatype, MPI_Comm comm) { return PMPI_Unpack(inbuf, insize, position, outbuf, outcount, datatype, comm); }
+
+#pragma weak MPI_Alloc_mem
+int MPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr) { return PMPI_Alloc_mem(size, info, baseptr); }
+
+#pragma weak MPI_Free_mem
+int MPI_Free_mem(void *base) { return PMPI_Free_mem(base); }
+
+#pragma weak MPI_Add_error_class
+int MPI_Add_error_class(int *errorclass) { return PMPI_Add_error_class(errorclass); }
+
+#pragma weak MPI_Add_error_code
+int MPI_Add_error_code(int errorclass, int *errorcode) { return PMPI_Add_error_code(errorclass, errorcode); }
+
+#pragma weak MPI_Add_error_string
+int MPI_Add_error_string(int errorcode, const char *string) { return PMPI_Add_error_string(errorcode, string); }
+
+#pragma weak MPI_Status_set_cancelled
+int MPI_Status_set_cancelled(MPI_Status *status, int flag) { return PMPI_Status_set_cancelled(status, flag); }
+
+#pragma weak MPI_Status_set_elements_x
+int MPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) { return PMPI_Status_set_elements_x(status, datatype, count); }
+
+#pragma weak MPI_Get_elements_x
+int MPI_Get_elements_x(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count) { return PMPI_Get_elements_x(status, datatype, count); }
+
+#pragma weak MPI_Type_size_x
+int MPI_Type_size_x(MPI_Datatype datatype, MPI_Count *size) { return PMPI_Type_size_x(datatype, size); }
+
+#pragma weak MPI_Type_get_extent_x
+int MPI_Type_get_extent_x(MPI_Datatype datatype, MPI_Count *lb, MPI_Count *extent) { return PMPI_Type_get_extent_x(datatype, lb, extent); }
+
+#pragma weak MPI_Type_get_true_extent_x
+int MPI_Type_get_true_extent_x(MPI_Datatype datatype, MPI_Count *true_lb, MPI_Count *true_extent) { return PMPI_Type_get_true_extent_x(datatype, true_lb, true_extent); }
+
+#pragma weak MPI_Type_create_subarray
+int MPI_Type_create_subarray(int ndims, const int array_of_sizes[], const int array_of_subsizes[], const int array_of_starts[], int order, MPI_Datatype oldtype, MPI_Datatype *newtype) { return PMPI_Type_create_subarray(ndims, array_of_sizes, array_of_subsizes, array_of_starts, order, oldtype, newtype); }
+
+#pragma weak MPI_Type_create_hindexed_block
+int MPI_Type_create_hindexed_block(int count, int blocklength, const MPI_Aint array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype) { return PMPI_Type_create_hindexed_block(count, blocklength, array_of_displacements, oldtype, newtype); }
+
+#pragma weak MPI_Type_match_size
+int MPI_Type_match_size(int typeclass, int size, MPI_Datatype *datatype) { return PMPI_Type_match_size(typeclass, size, datatype); }
+
+#pragma weak MPI_Intercomm_create
+int MPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_comm, int remote_leader, int tag, MPI_Comm *newintercomm) { return PMPI_Intercomm_create(local_comm, local_leader, peer_comm, remote_leader, tag, newintercomm); }
+
+#pragma weak MPI_Intercomm_merge
+int MPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm) { return PMPI_Intercomm_merge(intercomm, high, newintracomm); }
+
+#pragma weak MPI_Comm_idup
+int MPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request) { return PMPI_Comm_idup(comm, newcomm, request); }

@@ -5,18 +5,6 @@ int swiftmpi_unsupported(const char *function);
 int PMPI_Accumulate(void) { return swiftmpi_unsupported("MPI_Accumulate"); }
 #pragma weak MPI_Accumulate = PMPI_Accumulate
 
-int PMPI_Add_error_class(void) { return swiftmpi_unsupported("MPI_Add_error_class"); }
-#pragma weak MPI_Add_error_class = PMPI_Add_error_class
-
-int PMPI_Add_error_code(void) { return swiftmpi_unsupported("MPI_Add_error_code"); }
-#pragma weak MPI_Add_error_code = PMPI_Add_error_code
-
-int PMPI_Add_error_string(void) { return swiftmpi_unsupported("MPI_Add_error_string"); }
-#pragma weak MPI_Add_error_string = PMPI_Add_error_string
-
-int PMPI_Alloc_mem(void) { return swiftmpi_unsupported("MPI_Alloc_mem"); }
-#pragma weak MPI_Alloc_mem = PMPI_Alloc_mem
-
 int PMPI_Close_port(void) { return swiftmpi_unsupported("MPI_Close_port"); }
 #pragma weak MPI_Close_port = PMPI_Close_port
 
@@ -31,9 +19,6 @@ int PMPI_Comm_disconnect(void) { return swiftmpi_unsupported("MPI_Comm_disconnec
 
 int PMPI_Comm_get_parent(void) { return swiftmpi_unsupported("MPI_Comm_get_parent"); }
 #pragma weak MPI_Comm_get_parent = PMPI_Comm_get_parent
-
-int PMPI_Comm_idup(void) { return swiftmpi_unsupported("MPI_Comm_idup"); }
-#pragma weak MPI_Comm_idup = PMPI_Comm_idup
 
 int PMPI_Comm_join(void) { return swiftmpi_unsupported("MPI_Comm_join"); }
 #pragma weak MPI_Comm_join = PMPI_Comm_join
@@ -215,17 +200,11 @@ int PMPI_File_write_ordered_end(void) { return swiftmpi_unsupported("MPI_File_wr
 int PMPI_File_write_shared(void) { return swiftmpi_unsupported("MPI_File_write_shared"); }
 #pragma weak MPI_File_write_shared = PMPI_File_write_shared
 
-int PMPI_Free_mem(void) { return swiftmpi_unsupported("MPI_Free_mem"); }
-#pragma weak MPI_Free_mem = PMPI_Free_mem
-
 int PMPI_Get(void) { return swiftmpi_unsupported("MPI_Get"); }
 #pragma weak MPI_Get = PMPI_Get
 
 int PMPI_Get_accumulate(void) { return swiftmpi_unsupported("MPI_Get_accumulate"); }
 #pragma weak MPI_Get_accumulate = PMPI_Get_accumulate
-
-int PMPI_Get_elements_x(void) { return swiftmpi_unsupported("MPI_Get_elements_x"); }
-#pragma weak MPI_Get_elements_x = PMPI_Get_elements_x
 
 int PMPI_Graph_map(void) { return swiftmpi_unsupported("MPI_Graph_map"); }
 #pragma weak MPI_Graph_map = PMPI_Graph_map
@@ -235,15 +214,6 @@ int PMPI_Grequest_complete(void) { return swiftmpi_unsupported("MPI_Grequest_com
 
 int PMPI_Grequest_start(void) { return swiftmpi_unsupported("MPI_Grequest_start"); }
 #pragma weak MPI_Grequest_start = PMPI_Grequest_start
-
-int PMPI_Iexscan(void) { return swiftmpi_unsupported("MPI_Iexscan"); }
-#pragma weak MPI_Iexscan = PMPI_Iexscan
-
-int PMPI_Improbe(void) { return swiftmpi_unsupported("MPI_Improbe"); }
-#pragma weak MPI_Improbe = PMPI_Improbe
-
-int PMPI_Imrecv(void) { return swiftmpi_unsupported("MPI_Imrecv"); }
-#pragma weak MPI_Imrecv = PMPI_Imrecv
 
 int PMPI_Ineighbor_allgather(void) { return swiftmpi_unsupported("MPI_Ineighbor_allgather"); }
 #pragma weak MPI_Ineighbor_allgather = PMPI_Ineighbor_allgather
@@ -260,23 +230,8 @@ int PMPI_Ineighbor_alltoallv(void) { return swiftmpi_unsupported("MPI_Ineighbor_
 int PMPI_Ineighbor_alltoallw(void) { return swiftmpi_unsupported("MPI_Ineighbor_alltoallw"); }
 #pragma weak MPI_Ineighbor_alltoallw = PMPI_Ineighbor_alltoallw
 
-int PMPI_Intercomm_create(void) { return swiftmpi_unsupported("MPI_Intercomm_create"); }
-#pragma weak MPI_Intercomm_create = PMPI_Intercomm_create
-
-int PMPI_Intercomm_merge(void) { return swiftmpi_unsupported("MPI_Intercomm_merge"); }
-#pragma weak MPI_Intercomm_merge = PMPI_Intercomm_merge
-
-int PMPI_Iscan(void) { return swiftmpi_unsupported("MPI_Iscan"); }
-#pragma weak MPI_Iscan = PMPI_Iscan
-
 int PMPI_Lookup_name(void) { return swiftmpi_unsupported("MPI_Lookup_name"); }
 #pragma weak MPI_Lookup_name = PMPI_Lookup_name
-
-int PMPI_Mprobe(void) { return swiftmpi_unsupported("MPI_Mprobe"); }
-#pragma weak MPI_Mprobe = PMPI_Mprobe
-
-int PMPI_Mrecv(void) { return swiftmpi_unsupported("MPI_Mrecv"); }
-#pragma weak MPI_Mrecv = PMPI_Mrecv
 
 int PMPI_Neighbor_allgather(void) { return swiftmpi_unsupported("MPI_Neighbor_allgather"); }
 #pragma weak MPI_Neighbor_allgather = PMPI_Neighbor_allgather
@@ -293,23 +248,14 @@ int PMPI_Neighbor_alltoallv(void) { return swiftmpi_unsupported("MPI_Neighbor_al
 int PMPI_Neighbor_alltoallw(void) { return swiftmpi_unsupported("MPI_Neighbor_alltoallw"); }
 #pragma weak MPI_Neighbor_alltoallw = PMPI_Neighbor_alltoallw
 
-int PMPI_Op_commutative(void) { return swiftmpi_unsupported("MPI_Op_commutative"); }
-#pragma weak MPI_Op_commutative = PMPI_Op_commutative
-
 int PMPI_Open_port(void) { return swiftmpi_unsupported("MPI_Open_port"); }
 #pragma weak MPI_Open_port = PMPI_Open_port
-
-int PMPI_Pack(void) { return swiftmpi_unsupported("MPI_Pack"); }
-#pragma weak MPI_Pack = PMPI_Pack
 
 int PMPI_Pack_external(void) { return swiftmpi_unsupported("MPI_Pack_external"); }
 #pragma weak MPI_Pack_external = PMPI_Pack_external
 
 int PMPI_Pack_external_size(void) { return swiftmpi_unsupported("MPI_Pack_external_size"); }
 #pragma weak MPI_Pack_external_size = PMPI_Pack_external_size
-
-int PMPI_Pack_size(void) { return swiftmpi_unsupported("MPI_Pack_size"); }
-#pragma weak MPI_Pack_size = PMPI_Pack_size
 
 int PMPI_Pcontrol(void) { return swiftmpi_unsupported("MPI_Pcontrol"); }
 #pragma weak MPI_Pcontrol = PMPI_Pcontrol
@@ -323,14 +269,8 @@ int PMPI_Put(void) { return swiftmpi_unsupported("MPI_Put"); }
 int PMPI_Raccumulate(void) { return swiftmpi_unsupported("MPI_Raccumulate"); }
 #pragma weak MPI_Raccumulate = PMPI_Raccumulate
 
-int PMPI_Reduce_local(void) { return swiftmpi_unsupported("MPI_Reduce_local"); }
-#pragma weak MPI_Reduce_local = PMPI_Reduce_local
-
 int PMPI_Register_datarep(void) { return swiftmpi_unsupported("MPI_Register_datarep"); }
 #pragma weak MPI_Register_datarep = PMPI_Register_datarep
-
-int PMPI_Request_get_status(void) { return swiftmpi_unsupported("MPI_Request_get_status"); }
-#pragma weak MPI_Request_get_status = PMPI_Request_get_status
 
 int PMPI_Rget(void) { return swiftmpi_unsupported("MPI_Rget"); }
 #pragma weak MPI_Rget = PMPI_Rget
@@ -341,29 +281,11 @@ int PMPI_Rget_accumulate(void) { return swiftmpi_unsupported("MPI_Rget_accumulat
 int PMPI_Rput(void) { return swiftmpi_unsupported("MPI_Rput"); }
 #pragma weak MPI_Rput = PMPI_Rput
 
-int PMPI_Sendrecv_replace(void) { return swiftmpi_unsupported("MPI_Sendrecv_replace"); }
-#pragma weak MPI_Sendrecv_replace = PMPI_Sendrecv_replace
-
-int PMPI_Status_set_cancelled(void) { return swiftmpi_unsupported("MPI_Status_set_cancelled"); }
-#pragma weak MPI_Status_set_cancelled = PMPI_Status_set_cancelled
-
-int PMPI_Status_set_elements_x(void) { return swiftmpi_unsupported("MPI_Status_set_elements_x"); }
-#pragma weak MPI_Status_set_elements_x = PMPI_Status_set_elements_x
-
-int PMPI_Testsome(void) { return swiftmpi_unsupported("MPI_Testsome"); }
-#pragma weak MPI_Testsome = PMPI_Testsome
-
 int PMPI_Type_create_darray(void) { return swiftmpi_unsupported("MPI_Type_create_darray"); }
 #pragma weak MPI_Type_create_darray = PMPI_Type_create_darray
 
-int PMPI_Type_create_hindexed_block(void) { return swiftmpi_unsupported("MPI_Type_create_hindexed_block"); }
-#pragma weak MPI_Type_create_hindexed_block = PMPI_Type_create_hindexed_block
-
 int PMPI_Type_create_keyval(void) { return swiftmpi_unsupported("MPI_Type_create_keyval"); }
 #pragma weak MPI_Type_create_keyval = PMPI_Type_create_keyval
-
-int PMPI_Type_create_subarray(void) { return swiftmpi_unsupported("MPI_Type_create_subarray"); }
-#pragma weak MPI_Type_create_subarray = PMPI_Type_create_subarray
 
 int PMPI_Type_delete_attr(void) { return swiftmpi_unsupported("MPI_Type_delete_attr"); }
 #pragma weak MPI_Type_delete_attr = PMPI_Type_delete_attr
@@ -380,23 +302,8 @@ int PMPI_Type_get_contents(void) { return swiftmpi_unsupported("MPI_Type_get_con
 int PMPI_Type_get_envelope(void) { return swiftmpi_unsupported("MPI_Type_get_envelope"); }
 #pragma weak MPI_Type_get_envelope = PMPI_Type_get_envelope
 
-int PMPI_Type_get_extent_x(void) { return swiftmpi_unsupported("MPI_Type_get_extent_x"); }
-#pragma weak MPI_Type_get_extent_x = PMPI_Type_get_extent_x
-
-int PMPI_Type_get_true_extent_x(void) { return swiftmpi_unsupported("MPI_Type_get_true_extent_x"); }
-#pragma weak MPI_Type_get_true_extent_x = PMPI_Type_get_true_extent_x
-
-int PMPI_Type_match_size(void) { return swiftmpi_unsupported("MPI_Type_match_size"); }
-#pragma weak MPI_Type_match_size = PMPI_Type_match_size
-
 int PMPI_Type_set_attr(void) { return swiftmpi_unsupported("MPI_Type_set_attr"); }
 #pragma weak MPI_Type_set_attr = PMPI_Type_set_attr
-
-int PMPI_Type_size_x(void) { return swiftmpi_unsupported("MPI_Type_size_x"); }
-#pragma weak MPI_Type_size_x = PMPI_Type_size_x
-
-int PMPI_Unpack(void) { return swiftmpi_unsupported("MPI_Unpack"); }
-#pragma weak MPI_Unpack = PMPI_Unpack
 
 int PMPI_Unpack_external(void) { return swiftmpi_unsupported("MPI_Unpack_external"); }
 #pragma weak MPI_Unpack_external = PMPI_Unpack_external

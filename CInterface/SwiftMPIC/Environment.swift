@@ -109,12 +109,17 @@ public func mpiGetLibraryVersion(_ version: UnsafeMutablePointer<CChar>?, _ leng
 
 @_cdecl("PMPI_Error_string")
 public func mpiErrorString(_ code: Int32, _ string: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
-    CInterface.copy(ErrorText.text(code), into: string, capacity: Int(MPI_MAX_ERROR_STRING), length: length)
+    let text = CInterface.addedErrors[code] != nil ? CInterface.addedErrorStrings[code] ?? "" : ErrorText.text(code)
+    CInterface.copy(text, into: string, capacity: Int(MPI_MAX_ERROR_STRING), length: length)
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Error_class")
 public func mpiErrorClass(_ code: Int32, _ errorClass: UnsafeMutablePointer<Int32>?) -> Int32 {
+    if let added = CInterface.addedErrors[code] {
+        errorClass?.pointee = added
+        return MPI_SUCCESS
+    }
     guard code >= 0, code <= MPI_ERR_LASTCODE else {
         return CInterface.raise(CError(MPI_ERR_ARG, "\(code) is not an error code"), in: "MPI_Error_class", on: MPI_COMM_WORLD)
     }

@@ -1,0 +1,356 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CMPI
+import SwiftMPI
+
+// The rest: local reductions, packing, memory, error classes of the program's own, status setters,
+// MPI_Count forms, more datatype constructors, request queries, intercommunicators, idup.
+
+@_cdecl("PMPI_Reduce_local")
+public func mpiReduceLocal(_ inbuf: UnsafeRawPointer?, _ inoutbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op) -> Int32 {
+    struct Local: CReduction {
+        let input: UnsafeRawPointer?
+        let output: UnsafeMutableRawPointer?
+        let count: Int
+        func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+            let target = CInterface.elements(output, count, T.self)
+            var values = Array(target)
+            try MPI.reduceLocal(Array(CInterface.elements(input, count, T.self)), into: &values, op: operation)
+            _ = target.initialize(from: values)
+            return nil
+        }
+    }
+    return cCall("MPI_Reduce_local") { try CInterface.reduce(datatype, op, Local(input: inbuf, output: inoutbuf, count: try CInterface.count(count))) }
+}
+
+@_cdecl("PMPI_Op_commutative")
+public func mpiOpCommutative(_ op: MPI_Op, _ commute: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Op_commutative") {
+        if let user = CInterface.operations[op] {
+            commute?.pointee = user.isCommutative ? 1 : 0
+        } else {
+            guard UInt32(bitPattern: op) & 0xFFFF_FF00 == 0x5800_0000, op != MPI_OP_NULL else { throw CError(MPI_ERR_OP, "invalid operation") }
+            commute?.pointee = op == MPI_REPLACE || op == MPI_NO_OP ? 0 : 1
+        }
+    }
+}
+
+@_cdecl("PMPI_Iscan")
+public func mpiIscan(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Iscan", on: comm) { try startScan(sendbuf, recvbuf, count, datatype, op, comm, request, exclusive: false) }
+}
+
+@_cdecl("PMPI_Iexscan")
+public func mpiIexscan(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Iexscan", on: comm) { try startScan(sendbuf, recvbuf, count, datatype, op, comm, request, exclusive: true) }
+}
+
+private func startScan(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?, exclusive: Bool
+) throws {
+    struct Scan: CReduction {
+        let communicator: Communicator
+        let send: UnsafeRawPointer?
+        let receive: UnsafeMutableRawPointer?
+        let count: Int
+        let exclusive: Bool
+        func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+            let output = CInterface.elements(receive, count, T.self)
+            let input = CInterface.isInPlace(send) ? UnsafeBufferPointer(output) : UnsafeBufferPointer(CInterface.elements(send, count, T.self))
+            return exclusive
+                ? try communicator.iexscan(input, into: output, op: operation) : try communicator.iscan(input, into: output, op: operation)
+        }
+    }
+    guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+    let scan = Scan(communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), exclusive: exclusive)
+    guard let started = try CInterface.reduce(datatype, op, scan) else { throw CError(MPI_ERR_INTERN, "the scan did not start") }
+    request.pointee = CInterface.requests.insert(CRequest(started, comm))
+}
+
+@_cdecl("PMPI_Testsome")
+public func mpiTestsome(
+    _ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ outCount: UnsafeMutablePointer<Int32>?,
+    _ indices: UnsafeMutablePointer<Int32>?, _ statuses: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall("MPI_Testsome") {
+        let total = try CInterface.count(count)
+        guard total == 0 || requests != nil else { throw CError(MPI_ERR_REQUEST, "a null request array") }
+        var active: [(index: Int, entry: CRequest)] = []
+        for index in 0..<total {
+            if let entry = try CInterface.request(requests![index]) { active.append((index, entry)) }
+        }
+        guard !active.isEmpty else {
+            outCount?.pointee = MPI_UNDEFINED
+            return
+        }
+        let completed = try Request.testSome(active.map(\.entry.request)) ?? []
+        outCount?.pointee = Int32(completed.count)
+        for (slot, (position, result)) in completed.enumerated() {
+            let (arrayIndex, entry) = active[position]
+            indices?[slot] = Int32(arrayIndex)
+            CInterface.store(result, into: CInterface.status(statuses, slot))
+            try CInterface.retire(requests! + arrayIndex, entry)
+        }
+    }
+}
+
+@_cdecl("PMPI_Request_get_status")
+public func mpiRequestGetStatus(_ request: MPI_Request, _ flag: UnsafeMutablePointer<Int32>?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
+    cCall("MPI_Request_get_status") {
+        guard let entry = try CInterface.request(request) else {
+            flag?.pointee = 1
+            return CInterface.store(.empty, into: status)
+        }
+        // A test that leaves the request as it is (SwiftMPI's requests report a completed result again).
+        let result = try entry.request.test()
+        flag?.pointee = result == nil ? 0 : 1
+        if let result { CInterface.store(result, into: status) }
+    }
+}
+
+@_cdecl("PMPI_Sendrecv_replace")
+public func mpiSendrecvReplace(
+    _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32, _ source: Int32, _ recvtag: Int32,
+    _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall("MPI_Sendrecv_replace", on: comm) {
+        let type = try CInterface.datatype(datatype)
+        let bytes = type.footprint(count: try CInterface.count(count))
+        // The outgoing data is copied first, then received into the buffer.
+        let outgoing = CInterface.array(buf, bytes: bytes)
+        try outgoing.withUnsafeBytes { copy in
+            _ = mpiSendrecv(copy.baseAddress, count, datatype, dest, sendtag, buf, count, datatype, source, recvtag, comm, status)
+        }
+    }
+}
+
+@_cdecl("PMPI_Pack_size")
+public func mpiPackSize(_ count: Int32, _ datatype: MPI_Datatype, _ comm: MPI_Comm, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Pack_size", on: comm) {
+        size?.pointee = Int32(try CInterface.datatype(datatype).datatype.packSize(count: try CInterface.count(count)))
+    }
+}
+
+@_cdecl("PMPI_Pack")
+public func mpiPack(
+    _ inbuf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ outbuf: UnsafeMutableRawPointer?, _ outsize: Int32,
+    _ position: UnsafeMutablePointer<Int32>?, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Pack", on: comm) {
+        guard let position else { throw CError(MPI_ERR_ARG, "a null position pointer") }
+        let type = try CInterface.datatype(datatype)
+        let instances = try CInterface.count(count)
+        var packed = CInterface.array(outbuf, bytes: Int(outsize))
+        var at = Int(position.pointee)
+        let source = UnsafeBufferPointer(start: inbuf?.assumingMemoryBound(to: UInt8.self), count: type.footprint(count: instances))
+        try type.datatype.pack(from: source, count: instances, into: &packed, position: &at)
+        guard at <= Int(outsize) else { throw CError(MPI_ERR_TRUNCATE, "MPI_Pack needs \(at) bytes of the \(outsize) given") }
+        packed.withUnsafeBytes { if let outbuf, $0.count > 0 { outbuf.copyMemory(from: $0.baseAddress!, byteCount: min($0.count, Int(outsize))) } }
+        position.pointee = Int32(at)
+    }
+}
+
+@_cdecl("PMPI_Unpack")
+public func mpiUnpack(
+    _ inbuf: UnsafeRawPointer?, _ insize: Int32, _ position: UnsafeMutablePointer<Int32>?, _ outbuf: UnsafeMutableRawPointer?, _ count: Int32,
+    _ datatype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Unpack", on: comm) {
+        guard let position else { throw CError(MPI_ERR_ARG, "a null position pointer") }
+        let type = try CInterface.datatype(datatype)
+        let instances = try CInterface.count(count)
+        let packed = CInterface.array(inbuf, bytes: Int(insize))
+        var at = Int(position.pointee)
+        let target = UnsafeMutableBufferPointer(start: outbuf?.assumingMemoryBound(to: UInt8.self), count: type.footprint(count: instances))
+        try type.datatype.unpack(from: packed, position: &at, into: target, count: instances)
+        position.pointee = Int32(at)
+    }
+}
+
+@_cdecl("PMPI_Alloc_mem")
+public func mpiAllocMem(_ size: MPI_Aint, _ info: MPI_Info, _ base: UnsafeMutableRawPointer?) -> Int32 {
+    cCall("MPI_Alloc_mem") {
+        guard size >= 0 else { throw CError(MPI_ERR_ARG, "negative size \(size)") }
+        guard let memory = malloc(max(size, 1)) else { throw CError(MPI_ERR_NO_MEM, "could not allocate \(size) bytes") }
+        base?.storeBytes(of: memory, as: UnsafeMutableRawPointer.self)
+    }
+}
+
+@_cdecl("PMPI_Free_mem")
+public func mpiFreeMem(_ base: UnsafeMutableRawPointer?) -> Int32 {
+    free(base)
+    return MPI_SUCCESS
+}
+
+extension CInterface {
+    /// Error classes and codes the program added (MPI_Add_error_class/code/string): code → class, and texts.
+    nonisolated(unsafe) static var addedErrors: [Int32: Int32] = [:]
+    nonisolated(unsafe) static var addedErrorStrings: [Int32: String] = [:]
+    nonisolated(unsafe) static var nextErrorCode: Int32 = 100
+}
+
+@_cdecl("PMPI_Add_error_class")
+public func mpiAddErrorClass(_ errorClass: UnsafeMutablePointer<Int32>?) -> Int32 {
+    let code = CInterface.nextErrorCode
+    CInterface.nextErrorCode += 1
+    CInterface.addedErrors[code] = code
+    errorClass?.pointee = code
+    return MPI_SUCCESS
+}
+
+@_cdecl("PMPI_Add_error_code")
+public func mpiAddErrorCode(_ errorClass: Int32, _ errorCode: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPI_Add_error_code") {
+        guard CInterface.addedErrors[errorClass] == errorClass || (0...MPI_ERR_VALUE_TOO_LARGE).contains(errorClass) else {
+            throw CError(MPI_ERR_ARG, "\(errorClass) is not an error class")
+        }
+        let code = CInterface.nextErrorCode
+        CInterface.nextErrorCode += 1
+        CInterface.addedErrors[code] = errorClass
+        errorCode?.pointee = code
+    }
+}
+
+@_cdecl("PMPI_Add_error_string")
+public func mpiAddErrorString(_ errorCode: Int32, _ string: UnsafePointer<CChar>?) -> Int32 {
+    cCall("MPI_Add_error_string") {
+        guard CInterface.addedErrors[errorCode] != nil else { throw CError(MPI_ERR_ARG, "\(errorCode) is not an error code the program added") }
+        CInterface.addedErrorStrings[errorCode] = try CInterface.string(string, "string")
+    }
+}
+
+@_cdecl("PMPI_Status_set_cancelled")
+public func mpiStatusSetCancelled(_ status: UnsafeMutablePointer<MPI_Status>?, _ flag: Int32) -> Int32 {
+    guard let status else { return MPI_ERR_ARG }
+    status.pointee.count_hi_and_cancelled = (status.pointee.count_hi_and_cancelled & ~1) | (flag != 0 ? 1 : 0)
+    return MPI_SUCCESS
+}
+
+@_cdecl("PMPI_Status_set_elements_x")
+public func mpiStatusSetElementsX(_ status: UnsafeMutablePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: MPI_Count) -> Int32 {
+    cCall("MPI_Status_set_elements_x") {
+        guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
+        let type = try CInterface.datatype(datatype, forCommunication: false).datatype
+        let bytes = count * (type.size / max(type.elementCount, 1))
+        let cancelled = status.pointee.count_hi_and_cancelled & 1
+        status.pointee.count_lo = Int32(truncatingIfNeeded: bytes)
+        status.pointee.count_hi_and_cancelled = Int32(truncatingIfNeeded: (bytes >> 32) << 1) | cancelled
+    }
+}
+
+@_cdecl("PMPI_Get_elements_x")
+public func mpiGetElementsX(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
+    var small: Int32 = 0
+    let result = mpiGetElements(status, datatype, &small)
+    count?.pointee = MPI_Count(small)
+    return result
+}
+
+@_cdecl("PMPI_Type_size_x")
+public func mpiTypeSizeX(_ datatype: MPI_Datatype, _ size: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
+    cCall("MPI_Type_size_x") { size?.pointee = try CInterface.datatype(datatype, forCommunication: false).size }
+}
+
+@_cdecl("PMPI_Type_get_extent_x")
+public func mpiTypeGetExtentX(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Count>?, _ extent: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
+    mpiTypeGetExtent(datatype, lowerBound, extent)
+}
+
+@_cdecl("PMPI_Type_get_true_extent_x")
+public func mpiTypeGetTrueExtentX(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Count>?, _ extent: UnsafeMutablePointer<MPI_Count>?) -> Int32
+{
+    mpiTypeGetTrueExtent(datatype, lowerBound, extent)
+}
+
+@_cdecl("PMPI_Type_create_subarray")
+public func mpiTypeCreateSubarray(
+    _ count: Int32, _ sizes: UnsafePointer<Int32>?, _ subsizes: UnsafePointer<Int32>?, _ starts: UnsafePointer<Int32>?, _ order: Int32,
+    _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
+) -> Int32 {
+    cCall("MPI_Type_create_subarray") {
+        guard order == 56 || order == 57 else { throw CError(MPI_ERR_ARG, "order \(order) is neither MPI_ORDER_C nor MPI_ORDER_FORTRAN") }
+        let old = try CInterface.datatype(oldType, forCommunication: false)
+        let type = try Datatype.subarray(
+            sizes: try CInterface.ints(sizes, count), subsizes: try CInterface.ints(subsizes, count), starts: try CInterface.ints(starts, count),
+            of: old.datatype, order: order == 56 ? .rowMajor : .columnMajor)
+        try CInterface.storeDatatype(type, into: newType)
+    }
+}
+
+@_cdecl("PMPI_Type_create_hindexed_block")
+public func mpiTypeCreateHindexedBlock(
+    _ count: Int32, _ blockLength: Int32, _ displacements: UnsafePointer<MPI_Aint>?, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
+) -> Int32 {
+    cCall("MPI_Type_create_hindexed_block") {
+        let old = try CInterface.datatype(oldType, forCommunication: false)
+        let offsets = try CInterface.array(displacements, count) { (value: MPI_Aint) throws(CError) in value }
+        try CInterface.storeDatatype(
+            try Datatype.hindexedBlock(blockLength: try CInterface.count(blockLength), displacementsBytes: offsets, of: old.datatype), into: newType)
+    }
+}
+
+@_cdecl("PMPI_Type_match_size")
+public func mpiTypeMatchSize(_ typeClass: Int32, _ size: Int32, _ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
+    cCall("MPI_Type_match_size") {
+        let match: MPI_Datatype? =
+            switch (typeClass, size) {
+            case (1, 4): MPI_FLOAT
+            case (1, 8): MPI_DOUBLE
+            case (1, 16): MPI_LONG_DOUBLE
+            case (2, 1): MPI_INT8_T
+            case (2, 2): MPI_INT16_T
+            case (2, 4): MPI_INT32_T
+            case (2, 8): MPI_INT64_T
+            case (3, 8): MPI_C_FLOAT_COMPLEX
+            case (3, 16): MPI_C_DOUBLE_COMPLEX
+            default: nil
+            }
+        guard let match else { throw CError(MPI_ERR_ARG, "no predefined type of class \(typeClass) with \(size) bytes") }
+        datatype?.pointee = match
+    }
+}
+
+@_cdecl("PMPI_Intercomm_create")
+public func mpiIntercommCreate(
+    _ localComm: MPI_Comm, _ localLeader: Int32, _ peerComm: MPI_Comm, _ remoteLeader: Int32, _ tag: Int32, _ newComm: UnsafeMutablePointer<MPI_Comm>?
+) -> Int32 {
+    cCall("MPI_Intercomm_create", on: localComm) {
+        guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        let local = try CInterface.communicator(localComm)
+        // The peer communicator matters at the leaders only (MPI).
+        let peer = local.rank == Int(localLeader) ? try CInterface.communicator(peerComm) : local
+        let made = try local.createIntercommunicator(localLeader: Int(localLeader), peer: peer, remoteLeader: Int(remoteLeader), tag: Int(tag))
+        newComm.pointee = CInterface.insert(made, from: localComm)
+    }
+}
+
+@_cdecl("PMPI_Intercomm_merge")
+public func mpiIntercommMerge(_ intercomm: MPI_Comm, _ high: Int32, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+    cCall("MPI_Intercomm_merge", on: intercomm) {
+        guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = CInterface.insert(try CInterface.communicator(intercomm).merge(high: high != 0), from: intercomm)
+    }
+}
+
+@_cdecl("PMPI_Comm_idup")
+public func mpiCommIdup(_ comm: MPI_Comm, _ newComm: UnsafeMutablePointer<MPI_Comm>?, _ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
+    // The duplicate is agreed at once (as MPI_Comm_dup, in the same collective order) and the
+    // request is already complete: a program that makes progress elsewhere before waiting on it
+    // while another rank has not yet called MPI_Comm_idup would wait here (docs/C-ABI.md).
+    let result = mpiCommDup(comm, newComm)
+    guard result == MPI_SUCCESS else { return result }
+    return cCall("MPI_Comm_idup", on: comm) {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let done = try GeneralizedRequest()
+        done.complete()
+        request.pointee = CInterface.requests.insert(CRequest(done.request, comm))
+    }
+}
