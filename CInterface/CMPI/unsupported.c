@@ -296,12 +296,6 @@ int PMPI_Type_free_keyval(void) { return swiftmpi_unsupported("MPI_Type_free_key
 int PMPI_Type_get_attr(void) { return swiftmpi_unsupported("MPI_Type_get_attr"); }
 #pragma weak MPI_Type_get_attr = PMPI_Type_get_attr
 
-int PMPI_Type_get_contents(void) { return swiftmpi_unsupported("MPI_Type_get_contents"); }
-#pragma weak MPI_Type_get_contents = PMPI_Type_get_contents
-
-int PMPI_Type_get_envelope(void) { return swiftmpi_unsupported("MPI_Type_get_envelope"); }
-#pragma weak MPI_Type_get_envelope = PMPI_Type_get_envelope
-
 int PMPI_Type_set_attr(void) { return swiftmpi_unsupported("MPI_Type_set_attr"); }
 #pragma weak MPI_Type_set_attr = PMPI_Type_set_attr
 

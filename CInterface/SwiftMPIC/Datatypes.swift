@@ -8,6 +8,7 @@ struct CDatatype {
     enum Element {
         case int8, uint8, int16, uint16, int32, uint32, int64, uint64, float, double, longDouble, bool
         case floatInt, doubleInt, longInt, intInt, shortInt
+        case complexFloat, complexDouble
         /// Bytes only: movable, not reducible (MPI_BYTE, MPI_PACKED, derived types).
         case opaque
     }
@@ -17,6 +18,8 @@ struct CDatatype {
     var committed: Bool
     /// MPI_Type_set_name's name.
     var name = ""
+    /// How the program built it (MPI_Type_get_envelope, MPI_Type_get_contents).
+    var envelope = Envelope.named
     /// Bytes of data per instance (MPI_Type_size).
     let size: Int
     /// True when instances are `size` bytes laid end to end: the data moves as plain bytes.
@@ -34,6 +37,17 @@ struct CDatatype {
     func footprint(count: Int) -> Int {
         count == 0 ? 0 : (count - 1) * datatype.extent + datatype.trueLowerBound + datatype.trueExtent
     }
+}
+
+/// A derived datatype's constructor and its arguments, as MPI_Type_get_contents returns them.
+struct Envelope {
+    var combiner: Int32
+    var integers: [Int32] = []
+    var addresses: [MPI_Aint] = []
+    var types: [MPI_Datatype] = []
+
+    /// A predefined datatype (MPI_COMBINER_NAMED).
+    static let named = Envelope(combiner: 1)
 }
 
 /// The C pair types of MINLOC and MAXLOC, with C's layout.
@@ -85,12 +99,12 @@ extension CInterface {
         #if arch(x86_64)
         table[MPI_LONG_DOUBLE] = entry(Float80.self, .longDouble)
         #endif
-        for handle in [MPI_COMPLEX, MPI_C_FLOAT_COMPLEX, MPI_COMPLEX8, MPI_CXX_FLOAT_COMPLEX, MPI_2REAL] {
-            table[handle] = entry(SIMD2<Float>.self, .opaque)
+        for handle in [MPI_COMPLEX, MPI_C_FLOAT_COMPLEX, MPI_COMPLEX8, MPI_CXX_FLOAT_COMPLEX] { table[handle] = entry(SIMD2<Float>.self, .complexFloat) }
+        for handle in [MPI_DOUBLE_COMPLEX, MPI_C_DOUBLE_COMPLEX, MPI_COMPLEX16, MPI_CXX_DOUBLE_COMPLEX] {
+            table[handle] = entry(SIMD2<Double>.self, .complexDouble)
         }
-        for handle in [MPI_DOUBLE_COMPLEX, MPI_C_DOUBLE_COMPLEX, MPI_COMPLEX16, MPI_CXX_DOUBLE_COMPLEX, MPI_2DOUBLE_PRECISION] {
-            table[handle] = entry(SIMD2<Double>.self, .opaque)
-        }
+        table[MPI_2REAL] = entry(SIMD2<Float>.self, .opaque)
+        table[MPI_2DOUBLE_PRECISION] = entry(SIMD2<Double>.self, .opaque)
         table[MPI_Datatype(bitPattern: 0x8C00_0000)] = entry(FloatInt.self, .floatInt)
         table[MPI_Datatype(bitPattern: 0x8C00_0001)] = entry(DoubleInt.self, .doubleInt)
         table[MPI_Datatype(bitPattern: 0x8C00_0002)] = entry(LongInt.self, .longInt)
@@ -103,6 +117,14 @@ extension CInterface {
     /// The datatype `handle` names; with `forCommunication`, it must be committed.
     static func datatype(_ handle: MPI_Datatype, forCommunication: Bool = true) throws(CError) -> CDatatype {
         if let predefined = predefinedDatatypes[handle] { return predefined }
+        // Other basic types (long double complex, 16-byte reals, ...): bytes of the size the handle encodes.
+        let bits = UInt32(bitPattern: handle), basicSize = Int((bits >> 8) & 0xFF)
+        if bits & 0xFF00_0000 == 0x4C00_0000, basicSize > 0, let bytes = try? Datatype.contiguous(count: basicSize, of: Datatype(UInt8.self)) {
+            return CDatatype(bytes, committed: true)
+        }
+        if handle == MPI_Datatype(bitPattern: 0x8C00_0004), let pair = try? Datatype.contiguous(count: 32, of: Datatype(UInt8.self)) {  // MPI_LONG_DOUBLE_INT
+            return CDatatype(pair, committed: true)
+        }
         guard let derived = datatypes[handle] else {
             throw CError(
                 MPI_ERR_TYPE,
@@ -120,10 +142,15 @@ extension CInterface {
         return Int(count)
     }
 
-    static func storeDatatype(_ datatype: Datatype, into handle: UnsafeMutablePointer<MPI_Datatype>?) throws(CError) {
+    static func storeDatatype(_ datatype: Datatype, _ envelope: Envelope, into handle: UnsafeMutablePointer<MPI_Datatype>?) throws(CError) {
         guard let handle else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
-        handle.pointee = datatypes.insert(CDatatype(datatype))
+        var entry = CDatatype(datatype)
+        entry.envelope = envelope
+        handle.pointee = datatypes.insert(entry)
     }
+
+    /// C integers as the envelope's.
+    static func int32s(_ values: [Int]) -> [Int32] { values.map { Int32(truncatingIfNeeded: $0) } }
 }
 
 extension CInterface {
@@ -189,6 +216,7 @@ public func mpiTypeDup(_ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<
         guard let newType else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
         var copy = old
         copy.committed = true
+        copy.envelope = Envelope(combiner: 2, types: [oldType])
         newType.pointee = CInterface.datatypes.insert(copy)
     }
 }
@@ -202,7 +230,9 @@ public func mpiTypeIndexed(
         let old = try CInterface.datatype(oldType, forCommunication: false)
         let lengths = try CInterface.array(blockLengths, count) { (value: Int32) throws(CError) in try CInterface.count(value) }
         let offsets = try CInterface.array(displacements, count) { (value: Int32) throws(CError) in Int(value) }
-        try CInterface.storeDatatype(try Datatype.indexed(blockLengths: lengths, displacements: offsets, of: old.datatype), into: newType)
+        try CInterface.storeDatatype(
+            try Datatype.indexed(blockLengths: lengths, displacements: offsets, of: old.datatype),
+            Envelope(combiner: 7, integers: [count] + CInterface.int32s(lengths) + CInterface.int32s(offsets), types: [oldType]), into: newType)
     }
 }
 
@@ -214,7 +244,7 @@ public func mpiTypeCreateHvector(
         let old = try CInterface.datatype(oldType, forCommunication: false)
         let vector = try Datatype.hvector(
             count: try CInterface.count(count), blockLength: try CInterface.count(blockLength), strideBytes: stride, of: old.datatype)
-        try CInterface.storeDatatype(vector, into: newType)
+        try CInterface.storeDatatype(vector, Envelope(combiner: 6, integers: [count, blockLength], addresses: [stride], types: [oldType]), into: newType)
     }
 }
 
@@ -227,7 +257,9 @@ public func mpiTypeCreateHindexed(
         let old = try CInterface.datatype(oldType, forCommunication: false)
         let lengths = try CInterface.array(blockLengths, count) { (value: Int32) throws(CError) in try CInterface.count(value) }
         let offsets = try CInterface.array(displacements, count) { (value: MPI_Aint) throws(CError) in value }
-        try CInterface.storeDatatype(try Datatype.hindexed(blockLengths: lengths, displacementsBytes: offsets, of: old.datatype), into: newType)
+        try CInterface.storeDatatype(
+            try Datatype.hindexed(blockLengths: lengths, displacementsBytes: offsets, of: old.datatype),
+            Envelope(combiner: 9, integers: [count] + CInterface.int32s(lengths), addresses: offsets, types: [oldType]), into: newType)
     }
 }
 
@@ -239,7 +271,7 @@ public func mpiTypeCreateIndexedBlock(
         let old = try CInterface.datatype(oldType, forCommunication: false)
         let offsets = try CInterface.array(displacements, count) { (value: Int32) throws(CError) in Int(value) }
         let type = try Datatype.indexedBlock(blockLength: try CInterface.count(blockLength), displacements: offsets, of: old.datatype)
-        try CInterface.storeDatatype(type, into: newType)
+        try CInterface.storeDatatype(type, Envelope(combiner: 10, integers: [count, blockLength] + CInterface.int32s(offsets), types: [oldType]), into: newType)
     }
 }
 
@@ -251,11 +283,13 @@ public func mpiTypeCreateStruct(
     cCall("MPI_Type_create_struct") {
         let lengths = try CInterface.array(blockLengths, count) { (value: Int32) throws(CError) in try CInterface.count(value) }
         let offsets = try CInterface.array(displacements, count) { (value: MPI_Aint) throws(CError) in value }
-        let fieldTypes = try CInterface.array(types, count) { (handle: MPI_Datatype) throws(CError) in
-            try CInterface.datatype(handle, forCommunication: false).datatype
-        }
+        let handles = try CInterface.array(types, count) { (handle: MPI_Datatype) throws(CError) in handle }
+        var fieldTypes: [Datatype] = []
+        for handle in handles { fieldTypes.append(try CInterface.datatype(handle, forCommunication: false).datatype) }
         let fields = lengths.indices.map { (offset: offsets[$0], count: lengths[$0], type: fieldTypes[$0]) }
-        try CInterface.storeDatatype(try Datatype.structure(fields), into: newType)
+        try CInterface.storeDatatype(
+            try Datatype.structure(fields), Envelope(combiner: 12, integers: [count] + CInterface.int32s(lengths), addresses: offsets, types: handles),
+            into: newType)
     }
 }
 
@@ -263,7 +297,9 @@ public func mpiTypeCreateStruct(
 public func mpiTypeCreateResized(_ oldType: MPI_Datatype, _ lowerBound: MPI_Aint, _ extent: MPI_Aint, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
     cCall("MPI_Type_create_resized") {
         let old = try CInterface.datatype(oldType, forCommunication: false)
-        try CInterface.storeDatatype(try old.datatype.resized(lowerBound: lowerBound, extent: extent), into: newType)
+        try CInterface.storeDatatype(
+            try old.datatype.resized(lowerBound: lowerBound, extent: extent), Envelope(combiner: 18, addresses: [lowerBound, extent], types: [oldType]),
+            into: newType)
     }
 }
 
@@ -308,7 +344,9 @@ public func mpiTypeGetExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutab
 public func mpiTypeContiguous(_ count: Int32, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
     cCall("MPI_Type_contiguous") {
         let old = try CInterface.datatype(oldType, forCommunication: false)
-        try CInterface.storeDatatype(try Datatype.contiguous(count: try CInterface.count(count), of: old.datatype), into: newType)
+        try CInterface.storeDatatype(
+            try Datatype.contiguous(count: try CInterface.count(count), of: old.datatype), Envelope(combiner: 3, integers: [count], types: [oldType]),
+            into: newType)
     }
 }
 
@@ -320,7 +358,7 @@ public func mpiTypeVector(
         let old = try CInterface.datatype(oldType, forCommunication: false)
         let vector = try Datatype.vector(
             count: try CInterface.count(count), blockLength: try CInterface.count(blockLength), stride: Int(stride), of: old.datatype)
-        try CInterface.storeDatatype(vector, into: newType)
+        try CInterface.storeDatatype(vector, Envelope(combiner: 4, integers: [count, blockLength, stride], types: [oldType]), into: newType)
     }
 }
 
@@ -358,4 +396,42 @@ public func mpiGetCount(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Da
 public func mpiTestCancelled(_ status: UnsafePointer<MPI_Status>?, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
     flag?.pointee = (status?.pointee.count_hi_and_cancelled ?? 0) & 1
     return MPI_SUCCESS
+}
+
+@_cdecl("PMPI_Type_get_envelope")
+public func mpiTypeGetEnvelope(
+    _ datatype: MPI_Datatype, _ integers: UnsafeMutablePointer<Int32>?, _ addresses: UnsafeMutablePointer<Int32>?,
+    _ datatypes: UnsafeMutablePointer<Int32>?, _ combiner: UnsafeMutablePointer<Int32>?
+) -> Int32 {
+    cCall("MPI_Type_get_envelope") {
+        let envelope = try CInterface.datatype(datatype, forCommunication: false).envelope
+        integers?.pointee = Int32(envelope.integers.count)
+        addresses?.pointee = Int32(envelope.addresses.count)
+        datatypes?.pointee = Int32(envelope.types.count)
+        combiner?.pointee = envelope.combiner
+    }
+}
+
+@_cdecl("PMPI_Type_get_contents")
+public func mpiTypeGetContents(
+    _ datatype: MPI_Datatype, _ maxIntegers: Int32, _ maxAddresses: Int32, _ maxDatatypes: Int32, _ integers: UnsafeMutablePointer<Int32>?,
+    _ addresses: UnsafeMutablePointer<MPI_Aint>?, _ datatypes: UnsafeMutablePointer<MPI_Datatype>?
+) -> Int32 {
+    cCall("MPI_Type_get_contents") {
+        let envelope = try CInterface.datatype(datatype, forCommunication: false).envelope
+        guard envelope.combiner != Envelope.named.combiner else { throw CError(MPI_ERR_TYPE, "a predefined datatype has no contents") }
+        guard envelope.integers.count <= Int(maxIntegers), envelope.addresses.count <= Int(maxAddresses), envelope.types.count <= Int(maxDatatypes)
+        else { throw CError(MPI_ERR_ARG, "the arrays are smaller than MPI_Type_get_envelope's counts") }
+        for (index, value) in envelope.integers.enumerated() { integers?[index] = value }
+        for (index, value) in envelope.addresses.enumerated() { addresses?[index] = value }
+        for (index, handle) in envelope.types.enumerated() {
+            // Derived datatypes come back as new handles the program frees (MPI).
+            if var derived = CInterface.datatypes[handle] {
+                derived.committed = false
+                datatypes?[index] = CInterface.datatypes.insert(derived)
+            } else {
+                datatypes?[index] = handle
+            }
+        }
+    }
 }

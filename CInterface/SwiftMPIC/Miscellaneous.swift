@@ -85,7 +85,7 @@ public func mpiTestsome(
         guard total == 0 || requests != nil else { throw CError(MPI_ERR_REQUEST, "a null request array") }
         var active: [(index: Int, entry: CRequest)] = []
         for index in 0..<total {
-            if let entry = try CInterface.request(requests![index]) { active.append((index, entry)) }
+            if let entry = try CInterface.request(requests![index]), entry.request.isActive { active.append((index, entry)) }
         }
         guard !active.isEmpty else {
             outCount?.pointee = MPI_UNDEFINED
@@ -281,7 +281,8 @@ public func mpiTypeCreateSubarray(
         let type = try Datatype.subarray(
             sizes: try CInterface.ints(sizes, count), subsizes: try CInterface.ints(subsizes, count), starts: try CInterface.ints(starts, count),
             of: old.datatype, order: order == 56 ? .rowMajor : .columnMajor)
-        try CInterface.storeDatatype(type, into: newType)
+        let arguments = try CInterface.ints(sizes, count) + CInterface.ints(subsizes, count) + CInterface.ints(starts, count)
+        try CInterface.storeDatatype(type, Envelope(combiner: 13, integers: [count] + CInterface.int32s(arguments) + [order], types: [oldType]), into: newType)
     }
 }
 
@@ -293,7 +294,8 @@ public func mpiTypeCreateHindexedBlock(
         let old = try CInterface.datatype(oldType, forCommunication: false)
         let offsets = try CInterface.array(displacements, count) { (value: MPI_Aint) throws(CError) in value }
         try CInterface.storeDatatype(
-            try Datatype.hindexedBlock(blockLength: try CInterface.count(blockLength), displacementsBytes: offsets, of: old.datatype), into: newType)
+            try Datatype.hindexedBlock(blockLength: try CInterface.count(blockLength), displacementsBytes: offsets, of: old.datatype),
+            Envelope(combiner: 19, integers: [count, blockLength], addresses: offsets, types: [oldType]), into: newType)
     }
 }
 

@@ -56,6 +56,8 @@ extension CInterface {
         case .longInt: return try reduction.run(try locationOperation(op, LongInt.self, \.value, \.index))
         case .intInt: return try reduction.run(try locationOperation(op, IntInt.self, \.value, \.index))
         case .shortInt: return try reduction.run(try locationOperation(op, ShortInt.self, \.value, \.index))
+        case .complexFloat: return try reduction.run(try complexOperation(op, Float.self))
+        case .complexDouble: return try reduction.run(try complexOperation(op, Double.self))
         case .opaque: throw CError(MPI_ERR_OP, "no predefined reduction operation applies to this datatype")
         }
     }
@@ -91,6 +93,19 @@ extension CInterface {
         case MPI_REPLACE: .custom("replace", commutative: false) { $1 }
         case MPI_NO_OP: .custom("noOp", commutative: false) { left, _ in left }
         default: throw invalid(op, "\(T.self)")
+        }
+    }
+
+    /// SUM and PROD on complex numbers (real and imaginary parts as a pair).
+    private static func complexOperation<T: BinaryFloatingPoint & SIMDScalar & BitwiseCopyable>(
+        _ op: MPI_Op, _ type: T.Type
+    ) throws(CError) -> ReduceOperation<SIMD2<T>> {
+        switch op {
+        case MPI_SUM: .custom("sum") { $0 + $1 }
+        case MPI_PROD: .custom("product") { a, b in SIMD2(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x) }
+        case MPI_REPLACE: .custom("replace", commutative: false) { $1 }
+        case MPI_NO_OP: .custom("noOp", commutative: false) { left, _ in left }
+        default: throw invalid(op, "complex numbers")
         }
     }
 

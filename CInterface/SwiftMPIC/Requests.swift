@@ -143,7 +143,7 @@ private func activeRequests(_ count: Int32, _ requests: UnsafeMutablePointer<MPI
     guard count == 0 || requests != nil else { throw CError(MPI_ERR_REQUEST, "a null request array") }
     var active: [(index: Int, entry: CRequest)] = []
     for index in 0..<count {
-        if let entry = try CInterface.request(requests![index]) { active.append((index, entry)) }
+        if let entry = try CInterface.request(requests![index]), entry.request.isActive { active.append((index, entry)) }
     }
     return active
 }

@@ -140,6 +140,11 @@ public final class Request: @unchecked Sendable {
     /// True for requests made by `sendInit`/`recvInit`.
     public var isPersistent: Bool { persistent != nil }
 
+    /// Whether a wait or test still has a result to return: false for a persistent request that is
+    /// not started, and for a request whose result a wait or test already returned (MPI's inactive
+    /// requests, which ``waitAny(_:)``, ``waitSome(_:)``, ``testAny(_:)`` and ``testSome(_:)`` skip).
+    public var isActive: Bool { !reported && !isInactive }
+
     /// Waits until the operation completes and returns its status (MPI_Wait). For a send, the status
     /// names the destination, tag and byte count. An inactive persistent request returns an empty
     /// status at once. Throws the operation's error (for example `.truncate`).
