@@ -9,7 +9,8 @@ itself and call PMPI_X. (3) CMPI/unsupported.c: for each function of CInterface/
 mpi.h does not declare, MPI_X and PMPI_X that report MPI_ERR_UNSUPPORTED_OPERATION through the error
 handler, naming the function (they take no parameters: the caller's arguments are ignored, which
 the C calling conventions allow; every such function returns int). `--check` fails when any of the
-three is out of date (CI runs it).
+three is out of date (CI runs it). (4) The function table of docs/C-ABI.md, between its
+"BEGIN FUNCTIONS" and "END FUNCTIONS" markers: every exported function and its status.
 """
 import pathlib
 import re
@@ -20,6 +21,7 @@ HEADER = HERE / "CMPI" / "include" / "mpi.h"
 TWINS = HERE / "CMPI" / "profiling.c"
 STUBS = HERE / "CMPI" / "unsupported.c"
 FUNCTIONS = HERE / "functions.txt"
+DOC = HERE.parent / "docs" / "C-ABI.md"
 PROTOTYPE = re.compile(r"^(?P<result>[\w ]+?\**)\s*\bMPI_(?P<name>\w+)\((?P<params>.*)\);$")
 
 
@@ -71,14 +73,21 @@ def generate(header):
     for name in listed:
         if name not in implemented:
             stubs.append(f"\nint P{name}(void) {{ return swiftmpi_unsupported(\"{name}\"); }}\n#pragma weak {name} = P{name}\n")
-    return new_header, "".join(twins), "".join(stubs)
+    rows = ["| function | status |", "|---|---|"]
+    for name in sorted(set(listed)):
+        rows.append(f"| `{name}` | {'implemented' if name in implemented else 'not yet: `MPI_ERR_UNSUPPORTED_OPERATION`'} |")
+    done = sum(1 for name in set(listed) if name in implemented)
+    table = f"{done} of {len(set(listed))} exported functions are implemented.\n\n" + "\n".join(rows) + "\n"
+    doc = DOC.read_text() if DOC.exists() else "<!-- BEGIN FUNCTIONS -->\n<!-- END FUNCTIONS -->\n"
+    new_doc = re.sub(r"(<!-- BEGIN FUNCTIONS -->\n).*?(<!-- END FUNCTIONS -->)", lambda m: m.group(1) + table + m.group(2), doc, flags=re.S)
+    return new_header, "".join(twins), "".join(stubs), new_doc
 
 
 def main():
     header = HEADER.read_text()
-    new_header, twins, stubs = generate(header)
+    new_header, twins, stubs, doc = generate(header)
     if "--check" in sys.argv:
-        outputs = ((HEADER, new_header), (TWINS, twins), (STUBS, stubs))
+        outputs = ((HEADER, new_header), (TWINS, twins), (STUBS, stubs), (DOC, doc))
         stale = [str(path) for path, text in outputs if not path.exists() or path.read_text() != text]
         if stale:
             sys.exit("out of date (run CInterface/generate.py): " + ", ".join(stale))
@@ -86,6 +95,7 @@ def main():
     HEADER.write_text(new_header)
     TWINS.write_text(twins)
     STUBS.write_text(stubs)
+    DOC.write_text(doc)
 
 
 main()

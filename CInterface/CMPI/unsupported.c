@@ -17,9 +17,6 @@ int PMPI_Comm_connect(void) { return swiftmpi_unsupported("MPI_Comm_connect"); }
 int PMPI_Comm_disconnect(void) { return swiftmpi_unsupported("MPI_Comm_disconnect"); }
 #pragma weak MPI_Comm_disconnect = PMPI_Comm_disconnect
 
-int PMPI_Comm_get_parent(void) { return swiftmpi_unsupported("MPI_Comm_get_parent"); }
-#pragma weak MPI_Comm_get_parent = PMPI_Comm_get_parent
-
 int PMPI_Comm_join(void) { return swiftmpi_unsupported("MPI_Comm_join"); }
 #pragma weak MPI_Comm_join = PMPI_Comm_join
 
@@ -215,14 +212,8 @@ int PMPI_Grequest_complete(void) { return swiftmpi_unsupported("MPI_Grequest_com
 int PMPI_Grequest_start(void) { return swiftmpi_unsupported("MPI_Grequest_start"); }
 #pragma weak MPI_Grequest_start = PMPI_Grequest_start
 
-int PMPI_Ineighbor_allgather(void) { return swiftmpi_unsupported("MPI_Ineighbor_allgather"); }
-#pragma weak MPI_Ineighbor_allgather = PMPI_Ineighbor_allgather
-
 int PMPI_Ineighbor_allgatherv(void) { return swiftmpi_unsupported("MPI_Ineighbor_allgatherv"); }
 #pragma weak MPI_Ineighbor_allgatherv = PMPI_Ineighbor_allgatherv
-
-int PMPI_Ineighbor_alltoall(void) { return swiftmpi_unsupported("MPI_Ineighbor_alltoall"); }
-#pragma weak MPI_Ineighbor_alltoall = PMPI_Ineighbor_alltoall
 
 int PMPI_Ineighbor_alltoallv(void) { return swiftmpi_unsupported("MPI_Ineighbor_alltoallv"); }
 #pragma weak MPI_Ineighbor_alltoallv = PMPI_Ineighbor_alltoallv
@@ -232,18 +223,6 @@ int PMPI_Ineighbor_alltoallw(void) { return swiftmpi_unsupported("MPI_Ineighbor_
 
 int PMPI_Lookup_name(void) { return swiftmpi_unsupported("MPI_Lookup_name"); }
 #pragma weak MPI_Lookup_name = PMPI_Lookup_name
-
-int PMPI_Neighbor_allgather(void) { return swiftmpi_unsupported("MPI_Neighbor_allgather"); }
-#pragma weak MPI_Neighbor_allgather = PMPI_Neighbor_allgather
-
-int PMPI_Neighbor_allgatherv(void) { return swiftmpi_unsupported("MPI_Neighbor_allgatherv"); }
-#pragma weak MPI_Neighbor_allgatherv = PMPI_Neighbor_allgatherv
-
-int PMPI_Neighbor_alltoall(void) { return swiftmpi_unsupported("MPI_Neighbor_alltoall"); }
-#pragma weak MPI_Neighbor_alltoall = PMPI_Neighbor_alltoall
-
-int PMPI_Neighbor_alltoallv(void) { return swiftmpi_unsupported("MPI_Neighbor_alltoallv"); }
-#pragma weak MPI_Neighbor_alltoallv = PMPI_Neighbor_alltoallv
 
 int PMPI_Neighbor_alltoallw(void) { return swiftmpi_unsupported("MPI_Neighbor_alltoallw"); }
 #pragma weak MPI_Neighbor_alltoallw = PMPI_Neighbor_alltoallw

@@ -53,8 +53,14 @@ public func mpiCommSplitType(_ comm: MPI_Comm, _ splitType: Int32, _ key: Int32,
             try store(nil, from: comm, into: newComm)
         case MPI_COMM_TYPE_SHARED:
             try store(try communicator.splitType(.shared, key: Int(key)), from: comm, into: newComm)
+        case 2, 3, 4:
+            // MPI_COMM_TYPE_HW_GUIDED, MPI_COMM_TYPE_HW_UNGUIDED, MPIX_COMM_TYPE_NEIGHBORHOOD: SwiftMPI
+            // knows no finer hardware level than the host, so every rank gets MPI_COMM_NULL, as MPI
+            // allows when no (further) split applies.
+            _ = try communicator.split(color: MPI.undefined, key: Int(key))
+            try store(nil, from: comm, into: newComm)
         default:
-            throw CError.unsupported("MPI_Comm_split_type", "split type \(splitType)")
+            throw CError(MPI_ERR_ARG, "split type \(splitType) is not an MPI_COMM_TYPE_ constant")
         }
     }
 }
@@ -155,4 +161,11 @@ public func mpiCommGetAttr(_ comm: MPI_Comm, _ keyval: Int32, _ value: UnsafeMut
         flag?.pointee = pointer == nil ? 0 : 1
         if let pointer { value?.storeBytes(of: UnsafeMutableRawPointer(pointer), as: UnsafeMutableRawPointer.self) }
     }
+}
+
+@_cdecl("PMPI_Comm_get_parent")
+public func mpiCommGetParent(_ parent: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+    // No process is started by MPI_Comm_spawn (not supported yet), so none has a parent.
+    parent?.pointee = MPI_COMM_NULL
+    return MPI_SUCCESS
 }

@@ -126,7 +126,7 @@ public func mpiSendrecvReplace(
         let bytes = type.footprint(count: try CInterface.count(count))
         // The outgoing data is copied first, then received into the buffer.
         let outgoing = CInterface.array(buf, bytes: bytes)
-        try outgoing.withUnsafeBytes { copy in
+        outgoing.withUnsafeBytes { copy in
             _ = mpiSendrecv(copy.baseAddress, count, datatype, dest, sendtag, buf, count, datatype, source, recvtag, comm, status)
         }
     }

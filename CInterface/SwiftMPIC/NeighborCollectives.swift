@@ -1,0 +1,129 @@
+import CMPI
+import SwiftMPI
+
+// Neighbourhood collectives on Cartesian and graph topologies (SwiftMPI's neighbour order, which is MPI's).
+
+extension CInterface {
+    /// Whom this rank receives from and sends to, in MPI's neighbour order (MPI.procNull past a
+    /// non-periodic edge).
+    static func neighbors(_ communicator: Communicator) throws -> (sources: [Int], destinations: [Int]) {
+        if let topology = communicator.topology {
+            var list: [Int] = []
+            for dimension in topology.dimensions.indices {
+                let (down, up) = try communicator.cartShift(dimension: dimension, displacement: 1)
+                list += [down, up]
+            }
+            return (list, list)
+        }
+        if let graph = communicator.graphTopology { return (graph.sources, graph.destinations) }
+        throw CError(MPI_ERR_TOPOLOGY, "the communicator has no topology")
+    }
+
+    /// Copies the blocks of `result` (packed in neighbour order, `counts` bytes each) to their
+    /// displacements in `buffer`, leaving the blocks of MPI_PROC_NULL neighbours untouched.
+    static func copyNeighborBlocks(_ result: [UInt8], counts: [Int], displacements: [Int], sources: [Int], to buffer: UnsafeMutableRawPointer?) {
+        guard let buffer else { return }
+        result.withUnsafeBytes { source in
+            var offset = 0
+            for index in counts.indices {
+                if sources[index] != MPI.procNull && counts[index] > 0 {
+                    (buffer + displacements[index]).copyMemory(from: source.baseAddress! + offset, byteCount: counts[index])
+                }
+                offset += counts[index]
+            }
+        }
+    }
+}
+
+private func neighborAllgather(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcount: Int32, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, alltoall: Bool
+) throws -> Request {
+    let communicator = try CInterface.communicator(comm)
+    let (sources, destinations) = try CInterface.neighbors(communicator)
+    let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount * Int32(alltoall ? destinations.count : 1), sendtype, function))
+    let output = try CInterface.bytes(recvbuf, recvcount * Int32(sources.count), recvtype, function)
+    return alltoall ? try communicator.ineighborAlltoall(input, into: output) : try communicator.ineighborAllgather(input, into: output)
+}
+
+@_cdecl("PMPI_Neighbor_allgather")
+public func mpiNeighborAllgather(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Neighbor_allgather", on: comm) {
+        _ = try neighborAllgather("MPI_Neighbor_allgather", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: false).wait()
+    }
+}
+
+@_cdecl("PMPI_Ineighbor_allgather")
+public func mpiIneighborAllgather(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Ineighbor_allgather", on: comm) {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let started = try neighborAllgather("MPI_Ineighbor_allgather", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: false)
+        request.pointee = CInterface.requests.insert(CRequest(started, comm))
+    }
+}
+
+@_cdecl("PMPI_Neighbor_alltoall")
+public func mpiNeighborAlltoall(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Neighbor_alltoall", on: comm) {
+        _ = try neighborAllgather("MPI_Neighbor_alltoall", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: true).wait()
+    }
+}
+
+@_cdecl("PMPI_Ineighbor_alltoall")
+public func mpiIneighborAlltoall(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Ineighbor_alltoall", on: comm) {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let started = try neighborAllgather("MPI_Ineighbor_alltoall", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: true)
+        request.pointee = CInterface.requests.insert(CRequest(started, comm))
+    }
+}
+
+@_cdecl("PMPI_Neighbor_allgatherv")
+public func mpiNeighborAllgatherv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
+    _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Neighbor_allgatherv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let (sources, _) = try CInterface.neighbors(communicator)
+        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: sources.count, "MPI_Neighbor_allgatherv")
+        let own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Neighbor_allgatherv"))
+        let result = try communicator.neighborAllgatherv(own, counts: layout.counts)
+        CInterface.copyNeighborBlocks(result, counts: layout.counts, displacements: layout.displacements, sources: sources, to: recvbuf)
+    }
+}
+
+@_cdecl("PMPI_Neighbor_alltoallv")
+public func mpiNeighborAlltoallv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
+    _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Neighbor_alltoallv", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let (sources, destinations) = try CInterface.neighbors(communicator)
+        let send = try CInterface.layout(sendcounts, sdispls, sendtype, size: destinations.count, "MPI_Neighbor_alltoallv")
+        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: sources.count, "MPI_Neighbor_alltoallv")
+        // The blocks to send, packed in neighbour order.
+        var packed: [UInt8] = []
+        if let sendbuf {
+            for index in send.counts.indices where send.counts[index] > 0 {
+                packed += UnsafeRawBufferPointer(start: sendbuf + send.displacements[index], count: send.counts[index])
+            }
+        }
+        let result = try communicator.neighborAlltoallv(packed, sendCounts: send.counts, receiveCounts: receive.counts)
+        CInterface.copyNeighborBlocks(result, counts: receive.counts, displacements: receive.displacements, sources: sources, to: recvbuf)
+    }
+}
