@@ -13,3 +13,11 @@ int MPIR_Dup_fn(MPI_Comm oldcomm, int keyval, void *extra_state, void *attribute
     *flag = 1;
     return MPI_SUCCESS;
 }
+
+/* MPI_Pcontrol: for profiling libraries, which define MPI_Pcontrol themselves; SwiftMPI's does nothing
+   (as MPI allows), so the call succeeds. Variadic, so written here rather than generated. */
+int PMPI_Pcontrol(const int level, ...) {
+    (void)level;
+    return MPI_SUCCESS;
+}
+#pragma weak MPI_Pcontrol = PMPI_Pcontrol

@@ -212,12 +212,6 @@ int PMPI_Grequest_complete(void) { return swiftmpi_unsupported("MPI_Grequest_com
 int PMPI_Grequest_start(void) { return swiftmpi_unsupported("MPI_Grequest_start"); }
 #pragma weak MPI_Grequest_start = PMPI_Grequest_start
 
-int PMPI_Ineighbor_allgatherv(void) { return swiftmpi_unsupported("MPI_Ineighbor_allgatherv"); }
-#pragma weak MPI_Ineighbor_allgatherv = PMPI_Ineighbor_allgatherv
-
-int PMPI_Ineighbor_alltoallv(void) { return swiftmpi_unsupported("MPI_Ineighbor_alltoallv"); }
-#pragma weak MPI_Ineighbor_alltoallv = PMPI_Ineighbor_alltoallv
-
 int PMPI_Ineighbor_alltoallw(void) { return swiftmpi_unsupported("MPI_Ineighbor_alltoallw"); }
 #pragma weak MPI_Ineighbor_alltoallw = PMPI_Ineighbor_alltoallw
 
@@ -235,9 +229,6 @@ int PMPI_Pack_external(void) { return swiftmpi_unsupported("MPI_Pack_external");
 
 int PMPI_Pack_external_size(void) { return swiftmpi_unsupported("MPI_Pack_external_size"); }
 #pragma weak MPI_Pack_external_size = PMPI_Pack_external_size
-
-int PMPI_Pcontrol(void) { return swiftmpi_unsupported("MPI_Pcontrol"); }
-#pragma weak MPI_Pcontrol = PMPI_Pcontrol
 
 int PMPI_Publish_name(void) { return swiftmpi_unsupported("MPI_Publish_name"); }
 #pragma weak MPI_Publish_name = PMPI_Publish_name

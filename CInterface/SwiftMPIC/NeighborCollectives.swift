@@ -127,3 +127,53 @@ public func mpiNeighborAlltoallv(
         CInterface.copyNeighborBlocks(result, counts: receive.counts, displacements: receive.displacements, sources: sources, to: recvbuf)
     }
 }
+
+@_cdecl("PMPI_Ineighbor_allgatherv")
+public func mpiIneighborAllgatherv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
+    _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Ineighbor_allgatherv", on: comm) {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let communicator = try CInterface.communicator(comm)
+        let (sources, _) = try CInterface.neighbors(communicator)
+        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: sources.count, "MPI_Ineighbor_allgatherv")
+        let own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Ineighbor_allgatherv"))
+        let started = try communicator.ineighborAllgatherv(own, counts: layout.counts)
+        request.pointee = CInterface.requests.insert(
+            CRequest(
+                started.request, comm,
+                completion: {
+                    CInterface.copyNeighborBlocks(try started.wait(), counts: layout.counts, displacements: layout.displacements, sources: sources, to: recvbuf)
+                }))
+    }
+}
+
+@_cdecl("PMPI_Ineighbor_alltoallv")
+public func mpiIneighborAlltoallv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
+    _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Ineighbor_alltoallv", on: comm) {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let communicator = try CInterface.communicator(comm)
+        let (sources, destinations) = try CInterface.neighbors(communicator)
+        let send = try CInterface.layout(sendcounts, sdispls, sendtype, size: destinations.count, "MPI_Ineighbor_alltoallv")
+        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: sources.count, "MPI_Ineighbor_alltoallv")
+        var packed: [UInt8] = []
+        if let sendbuf {
+            for index in send.counts.indices where send.counts[index] > 0 {
+                packed += UnsafeRawBufferPointer(start: sendbuf + send.displacements[index], count: send.counts[index])
+            }
+        }
+        let started = try communicator.ineighborAlltoallv(packed, sendCounts: send.counts, receiveCounts: receive.counts)
+        request.pointee = CInterface.requests.insert(
+            CRequest(
+                started.request, comm,
+                completion: {
+                    CInterface.copyNeighborBlocks(
+                        try started.wait(), counts: receive.counts, displacements: receive.displacements, sources: sources, to: recvbuf)
+                }))
+    }
+}

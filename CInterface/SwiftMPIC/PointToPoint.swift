@@ -228,3 +228,34 @@ public func mpiBufferDetach(_ bufferAddress: UnsafeMutableRawPointer?, _ size: U
         size?.pointee = attached?.1 ?? 0
     }
 }
+
+@_cdecl("PMPI_Isendrecv")
+public func mpiIsendrecv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ source: Int32, _ recvtag: Int32,
+    _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Isendrecv", on: comm) {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let send = try CBuffer(sendbuf, sendcount, sendtype).contiguous("MPI_Isendrecv")
+        let receive = try CBuffer(recvbuf, recvcount, recvtype).contiguous("MPI_Isendrecv")
+        let started = try CInterface.communicator(comm).isendrecv(
+            CBuffer.byteBuffer(send), to: CInterface.rank(dest), sendTag: Int(sendtag), into: CBuffer.mutableByteBuffer(receive),
+            from: CInterface.rank(source), recvTag: Int(recvtag))
+        request.pointee = CInterface.requests.insert(CRequest(started, comm))
+    }
+}
+
+@_cdecl("PMPI_Isendrecv_replace")
+public func mpiIsendrecvReplace(
+    _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32, _ source: Int32, _ recvtag: Int32,
+    _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Isendrecv_replace", on: comm) {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let bytes = try CBuffer(buf, count, datatype).contiguous("MPI_Isendrecv_replace")
+        let started = try CInterface.communicator(comm).isendrecvReplace(
+            CBuffer.mutableByteBuffer(bytes), to: CInterface.rank(dest), sendTag: Int(sendtag), from: CInterface.rank(source), recvTag: Int(recvtag))
+        request.pointee = CInterface.requests.insert(CRequest(started, comm))
+    }
+}

@@ -10,7 +10,8 @@ extension MPI {
     public static let root = -3
     /// The largest valid tag (MPI_TAG_UB); tags are 0...tagUpperBound.
     public static let tagUpperBound = Int(Int32.max)
-    /// Extra bytes each buffered send takes in the attached buffer (MPI_BSEND_OVERHEAD).
+    /// Extra bytes each buffered send takes in the attached buffer beyond its data rounded up to 8
+    /// bytes (MPI_BSEND_OVERHEAD: attach the data's size plus this much per message in flight).
     public static let bufferedSendOverhead = 64
     /// Whether ``wtime()`` is synchronized across ranks (MPI_WTIME_IS_GLOBAL): false, each rank reads
     /// its own host's monotonic clock.

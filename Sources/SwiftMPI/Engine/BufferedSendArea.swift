@@ -13,9 +13,11 @@ final class BufferedSendArea {
     var capacity: Int { storage.count }
     var freeBytes: Int { storage.count - used.reduce(0) { $0 + $1.count } }
 
-    /// Reserves `count` bytes (rounded to 64, plus ``MPI/bufferedSendOverhead``) or returns nil.
+    /// Reserves `count` bytes (rounded up to 8, plus ``MPI/bufferedSendOverhead``) or returns nil. A
+    /// message of n bytes needs at most n + 71 bytes, so an area sized by MPI's rule (n +
+    /// MPI_BSEND_OVERHEAD per message, 96 in the C interface's ABI) always holds them.
     func allocate(_ count: Int) -> Range<Int>? {
-        let needed = (count + 63) / 64 * 64 + MPI.bufferedSendOverhead
+        let needed = (count + 7) / 8 * 8 + MPI.bufferedSendOverhead
         var start = 0
         for (index, range) in used.enumerated() {
             if range.lowerBound - start >= needed {
