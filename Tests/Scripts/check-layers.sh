@@ -14,11 +14,14 @@
 #                                SwiftMPIWireup, CShims, SwiftMPILauncherParsing
 #                                (never SwiftMPITransport or SwiftMPI: it shares only the wire-up
 #                                module and the C shims with the runtime)
+#   the C interface: CMPI (CInterface/CMPI: mpi.h and C)   nothing of ours
+#                    SwiftMPIC (CInterface/SwiftMPIC)       SwiftMPI, CMPI (only the public Swift API:
+#                                                          the C layer is thin, over what Swift users have)
 #   tests, examples, benchmarks  unrestricted
 #
 # and, for every target: a module it imports must be among its dependencies in Package.swift (a module
 # that is only reachable through another dependency does not count). Any target under Sources/,
-# Launcher/ or CShims/ must have a rule here.
+# Launcher/, CShims/ or CInterface/ must have a rule here.
 #
 # Import lines are read in every form Swift accepts (`import X`, `@testable import X`,
 # `internal import X`, `@_implementationOnly import X`, `@preconcurrency import X`,
@@ -44,6 +47,8 @@ declare -A allowed=(
     [SwiftMPI]="SwiftMPITransport SwiftMPIWireup CShims"
     [swiftmpirun]="$launcher_rule"
     [SwiftMPILauncherParsing]="$launcher_rule"
+    [CMPI]=""
+    [SwiftMPIC]="SwiftMPI CMPI"
 )
 declare -A why=(
     [CShims]="CShims is the bottom layer and uses nothing of ours"
@@ -52,6 +57,8 @@ declare -A why=(
     [SwiftMPI]="the runtime uses only SwiftMPITransport, SwiftMPIWireup and CShims"
     [swiftmpirun]="the launcher shares only SwiftMPIWireup and CShims with the runtime (never SwiftMPITransport or SwiftMPI)"
     [SwiftMPILauncherParsing]="the launcher shares only SwiftMPIWireup and CShims with the runtime (never SwiftMPITransport or SwiftMPI)"
+    [CMPI]="the C interface's header and C twins use nothing of ours"
+    [SwiftMPIC]="the C interface is a thin layer over SwiftMPI's public API (and its own header), never the transports or wire-up"
 )
 
 # MARK: - The targets of Package.swift
@@ -156,7 +163,7 @@ is_allowed() {  # TARGET MODULE: whether the layer rules let TARGET use MODULE
 
 for name in "${names[@]}"; do
     path=${path_of[$name]}
-    if [[ ! -v allowed[$name] && ( $path == Sources/* || $path == Launcher/* || $path == CShims* ) ]]; then
+    if [[ ! -v allowed[$name] && ( $path == Sources/* || $path == Launcher/* || $path == CShims* || $path == CInterface/* ) ]]; then
         violation "Package.swift:${line_of[$name]}: target $name ($path) has no layer rule: add one to Tests/Scripts/check-layers.sh and docs/Design.md (Layers)"
     fi
     for entry in ${dependencies_of[$name]}; do
