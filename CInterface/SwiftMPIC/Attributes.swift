@@ -29,10 +29,10 @@ struct CKeyval {
 }
 
 extension CInterface {
-    nonisolated(unsafe) static var keyvals = HandleTable<CKeyval>(.keyval)
+    @exclusivity(unchecked) nonisolated(unsafe) static var keyvals = HandleTable<CKeyval>(.keyval)
     /// The first error a callback returned during the current call (callbacks cannot throw through
     /// SwiftMPI's closures); the call reports it.
-    nonisolated(unsafe) static var callbackError: Int32 = MPI_SUCCESS
+    @exclusivity(unchecked) nonisolated(unsafe) static var callbackError: Int32 = MPI_SUCCESS
 
     static func keyval(_ handle: Int32) throws(CError) -> CKeyval {
         guard let keyval = keyvals[handle] else { throw CError(MPI_ERR_KEYVAL, "invalid attribute key \(handle)") }

@@ -43,7 +43,7 @@ struct CError: Error {
 
 /// What MPI_Error_string says about each class, followed by the last message raised in it.
 enum ErrorText {
-    nonisolated(unsafe) static var lastMessage: [Int32: String] = [:]
+    @exclusivity(unchecked) nonisolated(unsafe) static var lastMessage: [Int32: String] = [:]
 
     static func className(_ errorClass: Int32) -> String {
         switch errorClass {

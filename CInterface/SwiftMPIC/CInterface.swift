@@ -24,14 +24,14 @@ final class CCommunicator {
 /// The C interface's state: the communicators, datatypes, requests, operations and error handlers
 /// behind the program's handles. The world and self communicators have MPICH's predefined handles.
 enum CInterface {
-    nonisolated(unsafe) static var worldEntry: Unmanaged<CCommunicator>?
-    nonisolated(unsafe) static var selfEntry: Unmanaged<CCommunicator>?
-    nonisolated(unsafe) static var communicators = HandleTable<Unmanaged<CCommunicator>>(.communicator)
-    nonisolated(unsafe) static var userErrorHandlers: [MPI_Errhandler: CErrorHandler] = [:]
-    nonisolated(unsafe) static var errorHandlerTable = HandleTable<CErrorHandler>(.errhandler)
-    nonisolated(unsafe) static var providedThreadLevel = MPI_THREAD_SINGLE
-    nonisolated(unsafe) static var mainThread = pthread_self()
-    nonisolated(unsafe) static var finalized = false
+    @exclusivity(unchecked) nonisolated(unsafe) static var worldEntry: Unmanaged<CCommunicator>?
+    @exclusivity(unchecked) nonisolated(unsafe) static var selfEntry: Unmanaged<CCommunicator>?
+    @exclusivity(unchecked) nonisolated(unsafe) static var communicators = HandleTable<Unmanaged<CCommunicator>>(.communicator)
+    @exclusivity(unchecked) nonisolated(unsafe) static var userErrorHandlers: [MPI_Errhandler: CErrorHandler] = [:]
+    @exclusivity(unchecked) nonisolated(unsafe) static var errorHandlerTable = HandleTable<CErrorHandler>(.errhandler)
+    @exclusivity(unchecked) nonisolated(unsafe) static var providedThreadLevel = MPI_THREAD_SINGLE
+    @exclusivity(unchecked) nonisolated(unsafe) static var mainThread = pthread_self()
+    @exclusivity(unchecked) nonisolated(unsafe) static var finalized = false
 
     /// The world communicator between MPI_Init and MPI_Finalize.
     static var world: Communicator? { worldEntry?.takeUnretainedValue().communicator }

@@ -50,10 +50,9 @@ struct HandleTable<Object> {
     /// Frees `handle`'s slot and returns what it held.
     @discardableResult
     mutating func remove(_ handle: Int32) -> Object? {
-        guard let index = index(handle), let object = objects[index] else { return nil }
-        objects[index] = nil
+        guard let index = index(handle), objects[index] != nil else { return nil }
         freeSlots.append(index)
-        return object
+        return objects[index].take()
     }
 
     /// The objects alive, in no particular order.

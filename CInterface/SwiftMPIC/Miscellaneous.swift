@@ -192,9 +192,9 @@ public func mpiFreeMem(_ base: UnsafeMutableRawPointer?) -> Int32 {
 
 extension CInterface {
     /// Error classes and codes the program added (MPI_Add_error_class/code/string): code → class, and texts.
-    nonisolated(unsafe) static var addedErrors: [Int32: Int32] = [:]
-    nonisolated(unsafe) static var addedErrorStrings: [Int32: String] = [:]
-    nonisolated(unsafe) static var nextErrorCode: Int32 = 100
+    @exclusivity(unchecked) nonisolated(unsafe) static var addedErrors: [Int32: Int32] = [:]
+    @exclusivity(unchecked) nonisolated(unsafe) static var addedErrorStrings: [Int32: String] = [:]
+    @exclusivity(unchecked) nonisolated(unsafe) static var nextErrorCode: Int32 = 100
 }
 
 @_cdecl("PMPI_Add_error_class")

@@ -140,12 +140,9 @@ public func mpiIneighborAllgatherv(
         let layout = try CInterface.layout(recvcounts, displs, recvtype, size: sources.count, "MPI_Ineighbor_allgatherv")
         let own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Ineighbor_allgatherv"))
         let started = try communicator.ineighborAllgatherv(own, counts: layout.counts)
-        request.pointee = CInterface.requests.insert(
-            CRequest(
-                started.request, comm,
-                completion: {
-                    CInterface.copyNeighborBlocks(try started.wait(), counts: layout.counts, displacements: layout.displacements, sources: sources, to: recvbuf)
-                }))
+        request.pointee = CInterface.insert(started.request, comm) {
+            CInterface.copyNeighborBlocks(try started.wait(), counts: layout.counts, displacements: layout.displacements, sources: sources, to: recvbuf)
+        }
     }
 }
 
@@ -168,12 +165,8 @@ public func mpiIneighborAlltoallv(
             }
         }
         let started = try communicator.ineighborAlltoallv(packed, sendCounts: send.counts, receiveCounts: receive.counts)
-        request.pointee = CInterface.requests.insert(
-            CRequest(
-                started.request, comm,
-                completion: {
-                    CInterface.copyNeighborBlocks(
-                        try started.wait(), counts: receive.counts, displacements: receive.displacements, sources: sources, to: recvbuf)
-                }))
+        request.pointee = CInterface.insert(started.request, comm) {
+            CInterface.copyNeighborBlocks(try started.wait(), counts: receive.counts, displacements: receive.displacements, sources: sources, to: recvbuf)
+        }
     }
 }

@@ -10,7 +10,7 @@ private func store<Result>(
     copy: @escaping (Result) -> Void
 ) throws(CError) {
     guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
-    request.pointee = CInterface.requests.insert(CRequest(started.request, comm, completion: { copy(try started.wait()) }))
+    request.pointee = CInterface.insert(started.request, comm) { copy(try started.wait()) }
 }
 
 @_cdecl("PMPI_Igatherv")

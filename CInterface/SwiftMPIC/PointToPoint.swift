@@ -206,7 +206,7 @@ public func mpiIprobe(
 extension CInterface {
     /// The program's buffer given to MPI_Buffer_attach, returned by MPI_Buffer_detach (SwiftMPI
     /// keeps its own area of the same size).
-    nonisolated(unsafe) static var attachedBuffer: (UnsafeMutableRawPointer?, Int32)?
+    @exclusivity(unchecked) nonisolated(unsafe) static var attachedBuffer: (UnsafeMutableRawPointer?, Int32)?
 }
 
 @_cdecl("PMPI_Buffer_attach")

@@ -2,25 +2,35 @@ import CMPI
 import SwiftMPI
 
 /// A request the C program holds: the SwiftMPI request and the communicator whose error handler its
-/// completion errors go to. Persistent requests keep their handle when they complete.
+/// completion errors go to. Persistent requests keep their handle when they complete. Collectives
+/// that compute into Swift arrays also have a completion (``CInterface/completions``), kept apart so
+/// that the common entry holds one reference.
 struct CRequest {
     let request: Request
     let comm: MPI_Comm
     let isPersistent: Bool
-    /// For collectives that compute into Swift arrays: copies the result into the program's buffer
-    /// once the request has completed (run by whichever wait or test completes it).
-    let completion: (() throws -> Void)?
+    let hasCompletion: Bool
 
-    init(_ request: Request, _ comm: MPI_Comm, persistent: Bool = false, completion: (() throws -> Void)? = nil) {
+    init(_ request: Request, _ comm: MPI_Comm, persistent: Bool = false, hasCompletion: Bool = false) {
         self.request = request
         self.comm = comm
         isPersistent = persistent
-        self.completion = completion
+        self.hasCompletion = hasCompletion
     }
 }
 
 extension CInterface {
-    nonisolated(unsafe) static var requests = HandleTable<CRequest>(.request)
+    @exclusivity(unchecked) nonisolated(unsafe) static var requests = HandleTable<CRequest>(.request)
+    /// What completes a collective computed into Swift arrays: copies the result into the program's
+    /// buffer once the request has completed (run by whichever wait or test completes it).
+    @exclusivity(unchecked) nonisolated(unsafe) static var completions: [MPI_Request: () throws -> Void] = [:]
+
+    /// Stores a request whose completion copies its result out.
+    static func insert(_ request: Request, _ comm: MPI_Comm, completion: @escaping () throws -> Void) -> MPI_Request {
+        let handle = requests.insert(CRequest(request, comm, hasCompletion: true))
+        completions[handle] = completion
+        return handle
+    }
 
     /// The request `handle` names; nil for MPI_REQUEST_NULL.
     static func request(_ handle: MPI_Request) throws(CError) -> CRequest? {
@@ -31,8 +41,9 @@ extension CInterface {
 
     /// After a wait or test returned `handle`'s result: a nonpersistent request is freed and becomes
     /// MPI_REQUEST_NULL.
+    @inline(__always)
     static func retire(_ handle: UnsafeMutablePointer<MPI_Request>, _ entry: CRequest) throws {
-        try entry.completion?()
+        if entry.hasCompletion, let completion = completions.removeValue(forKey: handle.pointee) { try completion() }
         guard !entry.isPersistent else { return }
         requests.remove(handle.pointee)
         handle.pointee = MPI_REQUEST_NULL
