@@ -227,6 +227,9 @@ int MPI_Cart_map(MPI_Comm comm, int ndims, const int dims[], const int periods[]
 #pragma weak MPI_Graph_create
 int MPI_Graph_create(MPI_Comm comm_old, int nnodes, const int indx[], const int edges[], int reorder, MPI_Comm *comm_graph) { return PMPI_Graph_create(comm_old, nnodes, indx, edges, reorder, comm_graph); }
 
+#pragma weak MPI_Graph_map
+int MPI_Graph_map(MPI_Comm comm, int nnodes, const int indx[], const int edges[], int *newrank) { return PMPI_Graph_map(comm, nnodes, indx, edges, newrank); }
+
 #pragma weak MPI_Graphdims_get
 int MPI_Graphdims_get(MPI_Comm comm, int *nnodes, int *nedges) { return PMPI_Graphdims_get(comm, nnodes, nedges); }
 

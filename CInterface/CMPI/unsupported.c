@@ -203,9 +203,6 @@ int PMPI_Get(void) { return swiftmpi_unsupported("MPI_Get"); }
 int PMPI_Get_accumulate(void) { return swiftmpi_unsupported("MPI_Get_accumulate"); }
 #pragma weak MPI_Get_accumulate = PMPI_Get_accumulate
 
-int PMPI_Graph_map(void) { return swiftmpi_unsupported("MPI_Graph_map"); }
-#pragma weak MPI_Graph_map = PMPI_Graph_map
-
 int PMPI_Grequest_complete(void) { return swiftmpi_unsupported("MPI_Grequest_complete"); }
 #pragma weak MPI_Grequest_complete = PMPI_Grequest_complete
 

@@ -249,3 +249,16 @@ public func mpiDistGraphNeighbors(
         }
     }
 }
+
+@_cdecl("PMPI_Graph_map")
+public func mpiGraphMap(
+    _ comm: MPI_Comm, _ nodes: Int32, _ index: UnsafePointer<Int32>?, _ edges: UnsafePointer<Int32>?, _ rank: UnsafeMutablePointer<Int32>?
+) -> Int32 {
+    // SwiftMPI keeps ranks where they are (as MPI_Graph_create with reorder does): rank r is node r
+    // when there is one, else not in the graph.
+    cCall("MPI_Graph_map", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        guard nodes >= 0, Int(nodes) <= communicator.size else { throw CError(MPI_ERR_ARG, "\(nodes) nodes for \(communicator.size) ranks") }
+        rank?.pointee = communicator.rank < Int(nodes) ? Int32(communicator.rank) : MPI_UNDEFINED
+    }
+}
