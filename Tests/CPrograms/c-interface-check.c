@@ -5,7 +5,7 @@
  * prints " No Errors" when every check passed on every rank (as MPICH's test suite does).
  *
  *   c-interface-check            all checks (any number of ranks)
- *   c-interface-check fatal      a send to an invalid rank under the default MPI_ERRORS_ARE_FATAL
+ *   c-interface-check fatal      rank 0 sends to an invalid rank under the default MPI_ERRORS_ARE_FATAL
  *   c-interface-check profile    a profiling layer (this file's MPI_Send) counts sends via PMPI_Send
  */
 #include <mpi.h>
@@ -356,8 +356,9 @@ int main(int argc, char **argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (argc > 1 && strcmp(argv[1], "fatal") == 0) {
         int value = 0;
-        MPI_Send(&value, 1, MPI_INT, size + 3, 0, MPI_COMM_WORLD);  /* ends the job */
-        printf("MPI_Send returned under MPI_ERRORS_ARE_FATAL\n");
+        if (rank == 0) MPI_Send(&value, 1, MPI_INT, size + 3, 0, MPI_COMM_WORLD);  /* ends the job */
+        MPI_Barrier(MPI_COMM_WORLD);  /* the others wait here until the job ends */
+        printf("rank %d: returned under MPI_ERRORS_ARE_FATAL\n", rank);
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "profile") == 0) {
