@@ -11,14 +11,21 @@ enum CBuffer {
     /// `count` instances of `datatype` at `pointer`.
     @inline(__always)
     init(_ pointer: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype) throws(CError) {
+        try self.init(pointer, Int(count), datatype)
+    }
+
+    /// `count` instances, counted in Int (a collective's per-rank count times the ranks cannot
+    /// overflow, as it could in Int32).
+    @inline(__always)
+    init(_ pointer: UnsafeRawPointer?, _ count: Int, _ datatype: MPI_Datatype) throws(CError) {
         let bits = UInt32(bitPattern: datatype)
         let basicSize = Int((bits >> 8) & 0xFF)
         if bits & 0xFF00_0000 == 0x4C00_0000, basicSize > 0, count >= 0 {
-            self = .bytes(try Self.raw(pointer, basicSize * Int(count)))
+            self = .bytes(try Self.raw(pointer, basicSize * count))
             return
         }
         let type = try CInterface.datatype(datatype)
-        let count = try CInterface.count(count)
+        guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative count \(count)") }
         if type.isContiguous {
             self = .bytes(try Self.raw(pointer, type.size * count))
         } else {

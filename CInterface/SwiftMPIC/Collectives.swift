@@ -14,6 +14,13 @@ extension CInterface {
     static func bytes(
         _ pointer: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ function: StaticString
     ) throws(CError) -> UnsafeMutableBufferPointer<UInt8> {
+        try bytes(pointer, Int(count), datatype, function)
+    }
+
+    /// The same for a count in Int (a per-rank count times the ranks).
+    static func bytes(
+        _ pointer: UnsafeRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ function: StaticString
+    ) throws(CError) -> UnsafeMutableBufferPointer<UInt8> {
         CBuffer.mutableByteBuffer(try CBuffer(pointer, count, datatype).contiguous(function))
     }
 
@@ -105,7 +112,7 @@ public func mpiGather(
     cCall("MPI_Gather", on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = communicator.rank == Int(root)
-        let output = isRoot ? try CInterface.bytes(recvbuf, recvcount * Int32(communicator.size), recvtype, "MPI_Gather") : .init(start: nil, count: 0)
+        let output = isRoot ? try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Gather") : .init(start: nil, count: 0)
         var result = output.mutableSpan
         if CInterface.isInPlace(sendbuf) {
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
@@ -126,7 +133,7 @@ public func mpiScatter(
     cCall("MPI_Scatter", on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = communicator.rank == Int(root)
-        let input = isRoot ? try CInterface.bytes(sendbuf, sendcount * Int32(communicator.size), sendtype, "MPI_Scatter") : .init(start: nil, count: 0)
+        let input = isRoot ? try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Scatter") : .init(start: nil, count: 0)
         if CInterface.isInPlace(recvbuf) {
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
             var discard = [UInt8](repeating: 0, count: input.count / max(communicator.size, 1))
@@ -146,7 +153,7 @@ public func mpiAllgather(
 ) -> Int32 {
     cCall("MPI_Allgather", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let output = try CInterface.bytes(recvbuf, recvcount * Int32(communicator.size), recvtype, "MPI_Allgather")
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Allgather")
         var result = output.mutableSpan
         if CInterface.isInPlace(sendbuf) {
             let block = output.count / max(communicator.size, 1)
@@ -165,12 +172,12 @@ public func mpiAlltoall(
 ) -> Int32 {
     cCall("MPI_Alltoall", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let output = try CInterface.bytes(recvbuf, recvcount * Int32(communicator.size), recvtype, "MPI_Alltoall")
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Alltoall")
         var result = output.mutableSpan
         if CInterface.isInPlace(sendbuf) {
             try communicator.alltoall(Array(output).span, into: &result)
         } else {
-            try communicator.alltoall(try CInterface.bytes(sendbuf, sendcount * Int32(communicator.size), sendtype, "MPI_Alltoall").span, into: &result)
+            try communicator.alltoall(try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Alltoall").span, into: &result)
         }
     }
 }

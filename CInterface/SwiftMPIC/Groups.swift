@@ -86,6 +86,7 @@ public func mpiGroupExcl(_ group: MPI_Group, _ count: Int32, _ members: UnsafePo
 
 /// MPI's (first, last, stride) triplets as strides.
 private func ranges(_ count: Int32, _ triplets: UnsafePointer<Int32>?) throws(CError) -> [StrideThrough<Int>] {
+    guard count >= 0, count <= Int32.max / 3 else { throw CError(MPI_ERR_ARG, "\(count) ranges") }
     let flat = try CInterface.array(triplets, count * 3) { (value: Int32) throws(CError) in Int(value) }
     var result: [StrideThrough<Int>] = []
     for index in stride(from: 0, to: flat.count, by: 3) {

@@ -81,12 +81,7 @@ public func mpiTestsome(
     _ indices: UnsafeMutablePointer<Int32>?, _ statuses: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
     cCall("MPI_Testsome") {
-        let total = try CInterface.count(count)
-        guard total == 0 || requests != nil else { throw CError(MPI_ERR_REQUEST, "a null request array") }
-        var active: [(index: Int, entry: CRequest)] = []
-        for index in 0..<total {
-            if let entry = try CInterface.request(requests![index]), entry.request.isActive { active.append((index, entry)) }
-        }
+        let active = try activeRequests(count, requests)
         guard !active.isEmpty else {
             outCount?.pointee = MPI_UNDEFINED
             return
@@ -124,10 +119,10 @@ public func mpiSendrecvReplace(
     cCall("MPI_Sendrecv_replace", on: comm) {
         let type = try CInterface.datatype(datatype)
         let bytes = type.footprint(count: try CInterface.count(count))
-        // The outgoing data is copied first, then received into the buffer.
+        // The outgoing data is copied first, then received into the buffer (an error is this call's).
         let outgoing = CInterface.array(buf, bytes: bytes)
-        outgoing.withUnsafeBytes { copy in
-            _ = mpiSendrecv(copy.baseAddress, count, datatype, dest, sendtag, buf, count, datatype, source, recvtag, comm, status)
+        try outgoing.withUnsafeBytes { copy in
+            try sendrecv(copy.baseAddress, count, datatype, dest, sendtag, buf, count, datatype, source, recvtag, comm, status)
         }
     }
 }
@@ -145,7 +140,7 @@ public func mpiPack(
     _ position: UnsafeMutablePointer<Int32>?, _ comm: MPI_Comm
 ) -> Int32 {
     cCall("MPI_Pack", on: comm) {
-        guard let position else { throw CError(MPI_ERR_ARG, "a null position pointer") }
+        guard let position, position.pointee >= 0 else { throw CError(MPI_ERR_ARG, "a null or negative position") }
         let type = try CInterface.datatype(datatype)
         let instances = try CInterface.count(count)
         var packed = CInterface.array(outbuf, bytes: Int(outsize))
@@ -164,7 +159,7 @@ public func mpiUnpack(
     _ datatype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
     cCall("MPI_Unpack", on: comm) {
-        guard let position else { throw CError(MPI_ERR_ARG, "a null position pointer") }
+        guard let position, position.pointee >= 0 else { throw CError(MPI_ERR_ARG, "a null or negative position") }
         let type = try CInterface.datatype(datatype)
         let instances = try CInterface.count(count)
         let packed = CInterface.array(inbuf, bytes: Int(insize))

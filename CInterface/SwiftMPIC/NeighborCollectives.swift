@@ -41,8 +41,8 @@ private func neighborAllgather(
 ) throws -> Request {
     let communicator = try CInterface.communicator(comm)
     let (sources, destinations) = try CInterface.neighbors(communicator)
-    let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount * Int32(alltoall ? destinations.count : 1), sendtype, function))
-    let output = try CInterface.bytes(recvbuf, recvcount * Int32(sources.count), recvtype, function)
+    let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount) * (alltoall ? destinations.count : 1), sendtype, function))
+    let output = try CInterface.bytes(recvbuf, Int(recvcount) * sources.count, recvtype, function)
     return alltoall ? try communicator.ineighborAlltoall(input, into: output) : try communicator.ineighborAllgather(input, into: output)
 }
 

@@ -76,7 +76,7 @@ public func mpiIgather(
         let communicator = try CInterface.communicator(comm)
         guard !CInterface.isInPlace(sendbuf) else { throw CError.unsupported("MPI_Igather", "MPI_IN_PLACE") }
         let isRoot = communicator.rank == Int(root)
-        let output = isRoot ? try CInterface.bytes(recvbuf, recvcount * Int32(communicator.size), recvtype, "MPI_Igather") : .init(start: nil, count: 0)
+        let output = isRoot ? try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Igather") : .init(start: nil, count: 0)
         let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Igather"))
         try store(try communicator.igather(input, into: output, root: Int(root)), comm, into: request)
     }
@@ -91,7 +91,7 @@ public func mpiIscatter(
         let communicator = try CInterface.communicator(comm)
         guard !CInterface.isInPlace(recvbuf) else { throw CError.unsupported("MPI_Iscatter", "MPI_IN_PLACE") }
         let isRoot = communicator.rank == Int(root)
-        let input = isRoot ? try CInterface.bytes(sendbuf, sendcount * Int32(communicator.size), sendtype, "MPI_Iscatter") : .init(start: nil, count: 0)
+        let input = isRoot ? try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Iscatter") : .init(start: nil, count: 0)
         let output = try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatter")
         try store(try communicator.iscatter(UnsafeBufferPointer(input), into: output, root: Int(root)), comm, into: request)
     }
@@ -105,7 +105,7 @@ public func mpiIallgather(
     cCall("MPI_Iallgather", on: comm) {
         let communicator = try CInterface.communicator(comm)
         guard !CInterface.isInPlace(sendbuf) else { throw CError.unsupported("MPI_Iallgather", "MPI_IN_PLACE") }
-        let output = try CInterface.bytes(recvbuf, recvcount * Int32(communicator.size), recvtype, "MPI_Iallgather")
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Iallgather")
         let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Iallgather"))
         try store(try communicator.iallgather(input, into: output), comm, into: request)
     }
@@ -119,8 +119,8 @@ public func mpiIalltoall(
     cCall("MPI_Ialltoall", on: comm) {
         let communicator = try CInterface.communicator(comm)
         guard !CInterface.isInPlace(sendbuf) else { throw CError.unsupported("MPI_Ialltoall", "MPI_IN_PLACE") }
-        let output = try CInterface.bytes(recvbuf, recvcount * Int32(communicator.size), recvtype, "MPI_Ialltoall")
-        let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount * Int32(communicator.size), sendtype, "MPI_Ialltoall"))
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Ialltoall")
+        let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Ialltoall"))
         try store(try communicator.ialltoall(input, into: output), comm, into: request)
     }
 }

@@ -163,26 +163,34 @@ public func mpiSendrecv(
     _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
     cCall("MPI_Sendrecv", on: comm) {
-        let communicator = try CInterface.communicator(comm)
-        // Post the receive, then send, then wait: no deadlock whatever the sizes.
-        let receive: Request
-        switch try CBuffer(recvbuf, recvcount, recvtype) {
-        case .bytes(let raw):
-            receive = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(recvtag))
-        case .typed(let raw, let count, let type):
-            receive = try communicator.irecv(
-                into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(recvtag))
-        }
-        let send: Request
-        switch try CBuffer(sendbuf, sendcount, sendtype) {
-        case .bytes(let raw):
-            send = try communicator.isend(CBuffer.byteBuffer(raw), to: CInterface.rank(dest), tag: Int(sendtag))
-        case .typed(let raw, let count, let type):
-            send = try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: CInterface.rank(dest), tag: Int(sendtag))
-        }
-        _ = try send.wait()
-        CInterface.store(try receive.wait(), into: status)
+        try sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status)
     }
+}
+
+/// MPI_Sendrecv's work (also MPI_Sendrecv_replace's): post the receive, start the send, wait for
+/// both, so there is no deadlock whatever the sizes.
+func sendrecv(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ source: Int32, _ recvtag: Int32,
+    _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
+) throws {
+    let communicator = try CInterface.communicator(comm)
+    let receive: Request
+    switch try CBuffer(recvbuf, recvcount, recvtype) {
+    case .bytes(let raw):
+        receive = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(recvtag))
+    case .typed(let raw, let count, let type):
+        receive = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(recvtag))
+    }
+    let send: Request
+    switch try CBuffer(sendbuf, sendcount, sendtype) {
+    case .bytes(let raw):
+        send = try communicator.isend(CBuffer.byteBuffer(raw), to: CInterface.rank(dest), tag: Int(sendtag))
+    case .typed(let raw, let count, let type):
+        send = try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: CInterface.rank(dest), tag: Int(sendtag))
+    }
+    _ = try send.wait()
+    CInterface.store(try receive.wait(), into: status)
 }
 
 @_cdecl("PMPI_Probe")

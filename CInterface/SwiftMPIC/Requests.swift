@@ -149,7 +149,7 @@ public func mpiTestall(
 }
 
 /// The active requests of an array call, with their positions in the array.
-private func activeRequests(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?) throws(CError) -> [(index: Int, entry: CRequest)] {
+func activeRequests(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?) throws(CError) -> [(index: Int, entry: CRequest)] {
     let count = try CInterface.count(count)
     guard count == 0 || requests != nil else { throw CError(MPI_ERR_REQUEST, "a null request array") }
     var active: [(index: Int, entry: CRequest)] = []

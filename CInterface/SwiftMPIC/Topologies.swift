@@ -212,7 +212,7 @@ public func mpiDistGraphCreate(
     cCall("MPI_Dist_graph_create", on: comm) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
         let degreeList = try CInterface.ints(degrees, count)
-        let edges = Int32(degreeList.reduce(0, +))
+        guard let edges = Int32(exactly: degreeList.reduce(0, +)) else { throw CError(MPI_ERR_ARG, "more edges than an int counts") }
         let unweighted = weights == UnsafePointer(MPI_UNWEIGHTED)
         let weightList = unweighted ? nil : (weights == UnsafePointer(MPI_WEIGHTS_EMPTY) ? [] : try CInterface.ints(weights, edges))
         let graph = try CInterface.communicator(comm).distGraphCreate(

@@ -325,6 +325,12 @@ static void errorsReturned(void) {
     CHECK(classOf(code) == MPI_ERR_TAG, "a negative tag gives MPI_ERR_TAG, not %d", code);
     code = MPI_Barrier(MPI_COMM_NULL);
     CHECK(classOf(code) == MPI_ERR_COMM, "MPI_COMM_NULL gives MPI_ERR_COMM, not %d", code);
+    code = MPI_Sendrecv_replace(&value, 1, MPI_INT, size, 0, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    CHECK(classOf(code) == MPI_ERR_RANK, "sendrecv_replace to an invalid rank gives MPI_ERR_RANK, not %d", code);
+    int position = -1;
+    char packed[16];
+    code = MPI_Pack(&value, 1, MPI_INT, packed, sizeof packed, &position, MPI_COMM_WORLD);
+    CHECK(code != MPI_SUCCESS, "a negative pack position is refused");  /* SwiftMPI only: MPICH does not check it */
     /* truncation: 2 ints into room for 1 */
     int pair[2] = {1, 2}, one = 0;
     MPI_Request request;
