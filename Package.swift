@@ -14,7 +14,10 @@ let package = Package(
         .executable(name: "swiftmpi-bench", targets: ["swiftmpi-bench"]),
         // MPI's C interface with MPICH's ABI (CInterface/, docs/C-ABI.md): libmpi.so, whose soname is
         // libmpi.so.12; swiftmpirun gives ranks the names libmpi.so.12 and libmpich.so.12 for it.
-        .library(name: "mpi", type: .dynamic, targets: ["SwiftMPIC"])
+        .library(name: "mpi", type: .dynamic, targets: ["SwiftMPIC"]),
+        // The same C interface as a Swift module, for Swift programs that call C libraries taking MPI
+        // handles: `import SwiftMPIC` gives `communicator.mpiHandle`, `Communicator(mpiHandle:)`, ...
+        .library(name: "SwiftMPIC", targets: ["SwiftMPIC"])
     ],
     dependencies: [
         // `swift package generate-documentation --target SwiftMPI` (the DocC catalog in Sources/SwiftMPI/SwiftMPI.docc).
@@ -54,6 +57,10 @@ let package = Package(
             name: "swiftmpi-testrank", dependencies: ["SwiftMPI", "SwiftMPIWireup"], path: "Tests/Programs"),
         .executableTarget(name: "swiftmpi-p2p-check", dependencies: ["SwiftMPI"], path: "Tests/PointToPointChecks"),
         .executableTarget(name: "swiftmpi-coll-check", dependencies: ["SwiftMPI"], path: "Tests/CollectiveChecks"),
+        // A C library taking MPI handles, called from a Swift rank (the C interface's interoperability).
+        .target(name: "SwiftMPIInteropLibrary", dependencies: ["CMPI"], path: "Tests/CInterop/Library"),
+        .executableTarget(
+            name: "swiftmpi-interop-check", dependencies: ["SwiftMPI", "SwiftMPIC", "SwiftMPIInteropLibrary"], path: "Tests/CInterop/Program"),
         // libFuzzer targets (Tests/Scripts/libfuzzer.sh); in a normal build it replays saved inputs.
         .executableTarget(
             name: "swiftmpi-fuzz", dependencies: ["SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing"],
@@ -73,7 +80,7 @@ let package = Package(
             dependencies: [
                 "SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing", "SwiftMPITransportConformance", "swiftmpirun",
                 "swiftmpi-testrank", "swiftmpi-conformance", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check",
-                "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi", "swiftmpi-pencil"
+                "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi", "swiftmpi-pencil", "swiftmpi-interop-check"
             ],
             path: "Tests/SwiftMPITests")
     ]

@@ -57,6 +57,10 @@ enum CInterface {
         if handle == MPI_COMM_WORLD, let worldEntry { return worldEntry }
         if handle == MPI_COMM_SELF, let selfEntry { return selfEntry }
         if let entry = communicators[handle] { return entry }
+        if worldEntry == nil && MPI.runningWorld != nil {  // a Swift program's C library, before any handle was asked for
+            joinSwiftRuntime()
+            return try entry(handle)
+        }
         if worldEntry == nil { throw CError(MPI_ERR_OTHER, finalized ? "called after MPI_Finalize" : "called before MPI_Init") }
         throw CError(
             MPI_ERR_COMM,

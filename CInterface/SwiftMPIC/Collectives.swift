@@ -39,8 +39,21 @@ public func mpiBarrier(_ comm: MPI_Comm) -> Int32 {
 public func mpiBcast(_ buffer: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm) -> Int32 {
     cCall("MPI_Bcast", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        var span = try CInterface.bytes(buffer, count, datatype, "MPI_Bcast").mutableSpan
-        try communicator.bcast(&span, root: CInterface.rank(root))
+        switch try CBuffer(buffer, count, datatype) {
+        case .bytes(let raw):
+            var span = CBuffer.mutableByteBuffer(raw).mutableSpan
+            try communicator.bcast(&span, root: CInterface.rank(root))
+        case .typed(let raw, let count, let type):
+            // A non-contiguous datatype: the root packs, the packed bytes travel, the others unpack.
+            let swiftRoot = CInterface.rank(root)
+            guard swiftRoot != MPI.procNull else { return }
+            let sends = swiftRoot == MPI.root || (!communicator.isIntercommunicator && swiftRoot == communicator.rank)
+            var packed = [UInt8](repeating: 0, count: try type.packSize(count: count))
+            var position = 0
+            if sends { try type.pack(from: CBuffer.byteBuffer(raw), count: count, into: &packed, position: &position) }
+            try communicator.bcast(&packed, root: swiftRoot)
+            if !sends { try type.unpack(from: packed, position: &position, into: CBuffer.mutableByteBuffer(raw), count: count) }
+        }
     }
 }
 

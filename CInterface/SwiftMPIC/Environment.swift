@@ -53,7 +53,7 @@ public func mpiFinalize() -> Int32 {
 
 @_cdecl("PMPI_Initialized")
 public func mpiInitialized(_ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
-    flag?.pointee = CInterface.world != nil || CInterface.finalized ? 1 : 0
+    flag?.pointee = CInterface.world != nil || CInterface.finalized || MPI.isInitialized ? 1 : 0
     return MPI_SUCCESS
 }
 

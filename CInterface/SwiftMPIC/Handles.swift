@@ -57,4 +57,10 @@ struct HandleTable<Object> {
 
     /// The objects alive, in no particular order.
     var live: [Object] { objects.compactMap { $0 } }
+
+    /// The handle of the first live object that satisfies `predicate` (a linear search).
+    func firstHandle(where predicate: (Object) -> Bool) -> Int32? {
+        guard let index = objects.firstIndex(where: { $0.map(predicate) ?? false }) else { return nil }
+        return Int32(bitPattern: prefix | UInt32(index))
+    }
 }

@@ -21,6 +21,13 @@ public enum MPI {
     /// The thread level the running job was initialized with.
     public static var threadLevel: ThreadLevel? { Runtime.current?.threadLevel }
 
+    /// The world communicator between `MPI.initialize()` and `MPI.finalize()`, else nil: for the C
+    /// interface, which joins a runtime Swift code started.
+    package static var runningWorld: Communicator? {
+        guard let runtime = Runtime.current, runtime.worldModelActive else { return nil }
+        return runtime.worldCommunicator
+    }
+
     /// Gives buffered sends (`bsend`, `ibsend`) `bytes` of buffer space (MPI_Buffer_attach). Each
     /// buffered message takes its size rounded up to 64 bytes plus ``bufferedSendOverhead``.
     /// Throws `.invalidArgument` when a buffer is already attached or `bytes` is negative.

@@ -70,6 +70,17 @@ struct CInterfaceTests {
         #expect(lines.first?.contains("MPI_ERR_RANK") == true && lines.first?.contains("rank 0") == true, "\(result.stderr)")
     }
 
+    @Test("a Swift rank passes its communicators, datatypes, groups, operations and requests to a C library and uses what the library made")
+    func swiftCallsACLibrary() throws {
+        let program = JobRunner.binaryDirectory.appendingPathComponent("swiftmpi-interop-check").path
+        for (ranks, transport) in [(1, "auto"), (2, "tcp"), (3, "auto"), (4, "auto")] {
+            let result = try JobRunner.run(
+                ["-n", "\(ranks)", "--oversubscribe", program], environment: transport == "tcp" ? ["SWIFTMPI_TRANSPORT": "tcp"] : [:])
+            #expect(result.status == 0, "\(ranks) ranks over \(transport): \(result.stdout) \(result.stderr)")
+            #expect(result.sortedLines == (0..<ranks).map { "interop: rank \($0) passed" }, "\(ranks) ranks: \(result.stdout)")
+        }
+    }
+
     @Test("a profiling layer that defines MPI_Send sees every send and reaches SwiftMPI through PMPI_Send")
     func profilingInterface() throws {
         guard let program = try Self.swiftmpiccProgram() else { return }

@@ -14,6 +14,9 @@ public struct ReduceOperation<T> {
     public let isCommutative: Bool
     /// A name for messages.
     public let name: String
+    /// True for SwiftMPI's own operators (`.sum`, `.max`, …), false for ``custom(_:commutative:_:)``:
+    /// the C interface gives built-in ones MPI's predefined handles.
+    package let isBuiltIn: Bool
 
     /// A user operator (MPI_Op_create). Declare `commutative: false` when order matters.
     @inlinable
@@ -21,18 +24,19 @@ public struct ReduceOperation<T> {
         _ name: String = "custom", commutative: Bool = true,
         _ combine: @escaping (T, T) -> T
     ) -> ReduceOperation {
-        ReduceOperation(combine: combine, isCommutative: commutative, name: name)
+        ReduceOperation(combine: combine, isCommutative: commutative, name: name, isBuiltIn: false)
     }
 
     @usableFromInline
     init(
         combine: @escaping (T, T) -> T, isCommutative: Bool, name: String,
-        kernel: ((UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void)? = nil
+        kernel: ((UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void)? = nil, isBuiltIn: Bool = true
     ) {
         self.combine = combine
         self.isCommutative = isCommutative
         self.name = name
         self.kernel = kernel
+        self.isBuiltIn = isBuiltIn
     }
 
     /// out[i] = combine(left[i], right[i]); `out` may alias either input.

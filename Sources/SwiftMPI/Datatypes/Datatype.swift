@@ -19,6 +19,9 @@ public struct Datatype: Sendable, CustomStringConvertible {
 
     init(_ map: TypeMap) { self.map = map }
 
+    /// Which datatype this is, shared by its copies (the C interface gives them one handle).
+    package var identity: ObjectIdentifier { ObjectIdentifier(map) }
+
     /// The predefined datatype of one `T` (MPI_DOUBLE for `Double`, and so on for any bitwise-copyable
     /// type, including your own structs): `MemoryLayout<T>.stride` bytes, padding included, as array
     /// sends move them.
