@@ -388,7 +388,7 @@ int cshims_verbs_connect_qp(cshims_verbs_endpoint *endpoint, void *opaque_qp, co
 
     memset(&attr, 0, sizeof attr);
     attr.qp_state = IBV_QPS_RTS;
-    attr.timeout = 14;     // 4.096 µs × 2^14 ≈ 67 ms per attempt
+    attr.timeout = 18;     // 4.096 µs × 2^18 ≈ 1.07 s per attempt (UCX's default is 1 s; 67 ms retransmitted needlessly under load)
     attr.retry_cnt = 7;
     attr.rnr_retry = 7;    // infinite: credits keep receivers posted, RNR only slows a sender down
     attr.sq_psn = local_psn;

@@ -38,6 +38,11 @@ public final class VerbsTransport: Transport {
     static let receivesPerPeer = credits + spareReceives
     static let sendSlotsPerPeer = credits + spareReceives
     static let readsPerPeer = 16
+    /// The most bytes one RDMA READ work request asks for. With ``readsPerPeer`` it bounds the read
+    /// responses in flight from one peer to 4 MiB — far above any fabric's bandwidth-delay product,
+    /// and low enough that a burst cannot overrun a link's queues: unbounded, 16 reads of 4 MiB (64 MiB)
+    /// overran the Soft-RoCE test link, and go-back-N retransmission then crawled for minutes.
+    static let readChunkLimit = 256 * 1024
     /// Bytes of one peer's entry in the published address: queue-pair number and PSN.
     static let pairEntryLength = 8
 
@@ -277,7 +282,7 @@ public final class VerbsTransport: Transport {
         }
         endpoint = opened
         portAddress = address
-        maxReadChunk = Int(min(cshims_verbs_max_message(opened), 1 << 30))
+        maxReadChunk = min(Int(cshims_verbs_max_message(opened)), Self.readChunkLimit)
         cache = VerbsRegistrationCache(endpoint: opened, enabled: registrationCache)
         var made = [Peer?](repeating: nil, count: size)
         var numbers = [UInt32](repeating: 0, count: size)

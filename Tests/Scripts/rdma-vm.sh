@@ -162,6 +162,9 @@ guest() {
   done
   modprobe virtio_net
   ip link set lo up; ip link set eth0 up; ip addr add "$VM_IP/24" dev eth0
+  # Queue rather than drop when the link pushes back (RoCE has no loss recovery worth the name: each
+  # drop costs a go-back-N retransmission after the ack timeout).
+  ip link set eth0 txqueuelen 20000
   modprobe rdma_rxe && rdma link add rxe0 type rxe netdev eth0 || echo "rdma-vm guest: rxe0 setup failed"
   local state="" nap
   exec {nap}<> <(:)   # read -t on this fd sleeps without forking (forks are slow under TCG)
@@ -307,31 +310,62 @@ run_one() {
   finish "$rc"
 }
 
+# The pair's link. qemu's UDP form (`-netdev socket,udp=`) drops whatever its receive buffer cannot
+# hold: an RDMA READ's burst of responses overflowed it, the host dropped up to half the packets
+# (RcvbufErrors in /proc/net/snmp, even with 16 MiB buffers), and rxe spent the run retransmitting
+# (go-back-N) — slow, and into rxe's rarer recovery paths (a stuck job, a bogus zero-byte receive).
+# RoCE assumes a lossless fabric, so the link is a Unix stream socket (`-netdev stream`, qemu >= 7.2):
+# lossless, with back-pressure into the sending guest, and no Nagle delay (NOTES.md's TCP problem).
+# LINK_A/LINK_B: the two netdev specifications; a listens, b connects once a's socket exists.
+choose_link() {
+  local socket=$RUN/link.sock
+  local backends
+  backends=$(qemu-system-x86_64 -netdev help 2> /dev/null || true)
+  if grep -qx stream <<< "$backends"; then
+    LINK_A="stream,server=on,addr.type=unix,addr.path=$socket"
+    LINK_B="stream,server=off,addr.type=unix,addr.path=$socket"
+    return
+  fi
+  local i p
+  for i in $(seq 20); do  # a free pair of UDP ports on 127.0.0.1: a listens on p, b on p+1
+    p=$((20000 + RANDOM % 20000 * 2))
+    ss -Hlun | awk '{ print $4 }' | grep -qE ":($p|$((p + 1)))$" || break
+  done
+  echo "rdma-vm: this qemu has no -netdev stream; the VMs' link is UDP, which drops packets under load" >&2
+  LINK_A="socket,udp=127.0.0.1:$((p + 1)),localaddr=127.0.0.1:$p"
+  LINK_B="socket,udp=127.0.0.1:$p,localaddr=127.0.0.1:$((p + 1))"
+}
+
+udp_drops() { awk '/^Udp:/ && $6 ~ /^[0-9]+$/ { print $6; exit }' /proc/net/snmp; }  # RcvbufErrors
+
 run_pair() {
-  local i a=() b=() t p qa=0 qb=0 ra rb
+  local i a=() b=() t qa=0 qb=0 ra rb drops
   parse_opts "$(( $(nproc) > 3 ? $(nproc) / 2 : 1 ))" "$@"   # 4 vCPUs on 2 cores is much slower than 2
   for ((i = 0; i < ${#ARGS[@]}; i++)); do [ "${ARGS[i]}" = -- ] && break; a+=("${ARGS[i]}"); done
   b=("${ARGS[@]:i+1}")
   if [ ${#a[@]} = 0 ] || [ ${#b[@]} = 0 ]; then echo "rdma-vm: usage: pair [options] -- CMD_A... -- CMD_B..." >&2; exit 2; fi
-  # a free pair of UDP ports on 127.0.0.1: a listens on p, b on p+1, each sends to the other
-  for i in $(seq 20); do
-    p=$((20000 + RANDOM % 20000 * 2))
-    ss -Hlun | awk '{ print $4 }' | grep -qE ":($p|$((p + 1)))$" || break
-  done
   mkdir -p "$RUN/agent"
   SHARE_DIRS+=("$RUN/agent"); SHARE_CACHE+=(none)   # cache=none: files written by the other VM show up at once
   export SWIFTMPI_VM_AGENT_DIR=$RUN/agent
   write_ctl "$RUN/a" vma 169.254.77.1 "${a[@]}"
   write_ctl "$RUN/b" vmb 169.254.77.2 "${b[@]}"
+  choose_link
+  drops=$(udp_drops)
   t=$(now)
-  boot_vm "$RUN/a" "socket,udp=127.0.0.1:$((p + 1)),localaddr=127.0.0.1:$p" 52:54:00:77:00:01; PIDS=("$BOOT_PID")
-  boot_vm "$RUN/b" "socket,udp=127.0.0.1:$p,localaddr=127.0.0.1:$((p + 1))" 52:54:00:77:00:02; PIDS+=("$BOOT_PID")
+  boot_vm "$RUN/a" "$LINK_A" 52:54:00:77:00:01; PIDS=("$BOOT_PID")
+  if [[ $LINK_A == stream,* ]]; then  # b connects to a's socket: wait until a's qemu listens
+    for i in $(seq 100); do [ -S "$RUN/link.sock" ] && break; sleep 0.1; done
+  fi
+  boot_vm "$RUN/b" "$LINK_B" 52:54:00:77:00:02; PIDS+=("$BOOT_PID")
   wait "${PIDS[0]}" || qa=$?
   wait "${PIDS[1]}" || qb=$?
   ra=$(vm_status "$RUN/a" "$qa"); rb=$(vm_status "$RUN/b" "$qb")
   echo "===== vma: ${a[*]} (exit $ra)"; cat "$RUN/a/out.log"
   echo "===== vmb: ${b[*]} (exit $rb)"; cat "$RUN/b/out.log"
   vm_report "$RUN/a" vma "$ra" "$t"; vm_report "$RUN/b" vmb "$rb" "$t"
+  if [[ $LINK_A == socket,udp=* ]]; then
+    echo "rdma-vm: UDP datagrams the host dropped for want of receive buffer during the run (all sockets): $(( $(udp_drops) - drops ))"
+  fi
   [ "$ra" = 0 ] && [ "$rb" = 0 ] && finish 0
   finish "$((ra > rb ? ra : rb))"
 }
