@@ -158,8 +158,14 @@ int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm) { return 
 #pragma weak MPI_Comm_create_group
 int MPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *newcomm) { return PMPI_Comm_create_group(comm, group, tag, newcomm); }
 
+#pragma weak MPI_Comm_create_from_group
+int MPI_Comm_create_from_group(MPI_Group group, const char *stringtag, MPI_Info info, MPI_Errhandler errhandler, MPI_Comm *newcomm) { return PMPI_Comm_create_from_group(group, stringtag, info, errhandler, newcomm); }
+
 #pragma weak MPI_Info_create
 int MPI_Info_create(MPI_Info *info) { return PMPI_Info_create(info); }
+
+#pragma weak MPI_Info_create_env
+int MPI_Info_create_env(int argc, char *argv[], MPI_Info *info) { return PMPI_Info_create_env(argc, argv, info); }
 
 #pragma weak MPI_Info_free
 int MPI_Info_free(MPI_Info *info) { return PMPI_Info_free(info); }

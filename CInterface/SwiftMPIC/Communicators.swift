@@ -37,6 +37,7 @@ public func mpiCommSplit(_ comm: MPI_Comm, _ color: Int32, _ key: Int32, _ newCo
     cCall("MPI_Comm_split", on: comm) {
         guard color >= 0 || color == MPI_UNDEFINED else { throw CError(MPI_ERR_ARG, "negative color \(color)") }
         let communicator = try CInterface.communicator(comm)
+        guard !communicator.isIntercommunicator else { throw CError.unsupported("MPI_Comm_split", "intercommunicators") }
         let split = try communicator.split(color: color == MPI_UNDEFINED ? MPI.undefined : Int(color), key: Int(key))
         try store(split, from: comm, into: newComm)
     }
@@ -52,6 +53,9 @@ public func mpiCommSplitType(_ comm: MPI_Comm, _ splitType: Int32, _ key: Int32,
             _ = try communicator.split(color: MPI.undefined, key: Int(key))
             try store(nil, from: comm, into: newComm)
         case MPI_COMM_TYPE_SHARED:
+            try store(try communicator.splitType(.shared, key: Int(key)), from: comm, into: newComm)
+        case 2 where (try? CInterface.info(info))?["mpi_hw_resource_type"] == "mpi_shared_memory":
+            // MPI_COMM_TYPE_HW_GUIDED asking for the shared-memory level: the host, as MPI_COMM_TYPE_SHARED.
             try store(try communicator.splitType(.shared, key: Int(key)), from: comm, into: newComm)
         case 2, 3, 4:
             // MPI_COMM_TYPE_HW_GUIDED, MPI_COMM_TYPE_HW_UNGUIDED, MPIX_COMM_TYPE_NEIGHBORHOOD: SwiftMPI
@@ -109,11 +113,14 @@ public func mpiCommSetName(_ comm: MPI_Comm, _ name: UnsafePointer<CChar>?) -> I
 @_cdecl("PMPI_Comm_get_name")
 public func mpiCommGetName(_ comm: MPI_Comm, _ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Comm_get_name", on: comm) {
+        // World and self answer with MPI's names until the program sets others (Swift calls them
+        // "world" and "self").
+        let given = try CInterface.communicator(comm).name
         let text =
             switch comm {
-            case MPI_COMM_WORLD: "MPI_COMM_WORLD"
-            case MPI_COMM_SELF: "MPI_COMM_SELF"
-            default: try CInterface.communicator(comm).name
+            case MPI_COMM_WORLD where given == "world": "MPI_COMM_WORLD"
+            case MPI_COMM_SELF where given == "self" || given.isEmpty: "MPI_COMM_SELF"
+            default: given
             }
         CInterface.copy(text, into: name, capacity: Int(MPI_MAX_OBJECT_NAME), length: length)
     }
@@ -123,13 +130,14 @@ extension CInterface {
     /// The values of the predefined attributes, at stable addresses (MPI_Comm_get_attr returns
     /// pointers to them).
     nonisolated(unsafe) static let predefinedAttributes: UnsafeMutablePointer<Int32> = {
-        let values = UnsafeMutablePointer<Int32>.allocate(capacity: 6)
+        let values = UnsafeMutablePointer<Int32>.allocate(capacity: 7)
         values[0] = Int32(MPI.tagUpperBound)
         values[1] = MPI_PROC_NULL  // MPI_HOST
         values[2] = MPI_ANY_SOURCE  // MPI_IO: every rank can do I/O
         values[3] = MPI.wtimeIsGlobal ? 1 : 0
         values[4] = 0  // MPI_APPNUM
         values[5] = 1  // MPI_UNIVERSE_SIZE, set when asked
+        values[6] = MPI_ERR_LASTCODE  // MPI_LASTUSEDCODE, set when asked
         return values
     }()
 }
@@ -149,7 +157,9 @@ public func mpiCommGetAttr(_ comm: MPI_Comm, _ keyval: Int32, _ value: UnsafeMut
         case MPI_UNIVERSE_SIZE:
             values[5] = Int32(MPI.universeSize ?? 1)
             pointer = values + 5
-        case MPI_LASTUSEDCODE: pointer = nil
+        case MPI_LASTUSEDCODE:
+            values[6] = CInterface.nextErrorCode - 1
+            pointer = values + 6
         default:
             guard let (found, stored) = try CInterface.programAttribute(comm, keyval) else {
                 throw CError(MPI_ERR_KEYVAL, "invalid attribute key \(keyval)")

@@ -3,12 +3,12 @@ import SwiftMPI
 
 /// What the C interface knows of a datatype: the SwiftMPI datatype, and for predefined numeric
 /// types the element type that reductions compute with.
-struct CDatatype {
+struct CDatatype: Sendable {
     /// The element type of a predefined datatype, for reductions.
     enum Element {
         case int8, uint8, int16, uint16, int32, uint32, int64, uint64, float, double, longDouble, bool
         case floatInt, doubleInt, longInt, intInt, shortInt
-        case complexFloat, complexDouble
+        case complexFloat, complexDouble, complexLongDouble
         /// Bytes only: movable, not reducible (MPI_BYTE, MPI_PACKED, derived types).
         case opaque
     }
@@ -40,11 +40,15 @@ struct CDatatype {
 }
 
 /// A derived datatype's constructor and its arguments, as MPI_Type_get_contents returns them.
-struct Envelope {
+struct Envelope: Sendable {
     var combiner: Int32
     var integers: [Int32] = []
     var addresses: [MPI_Aint] = []
     var types: [MPI_Datatype] = []
+    /// What the derived datatypes among `types` were when this one was built: the program may free
+    /// their handles (and the slots be reused) while this datatype lives, and MPI_Type_get_contents
+    /// must still describe them.
+    var constituents: [CDatatype?] = []
 
     /// A predefined datatype (MPI_COMBINER_NAMED).
     static let named = Envelope(combiner: 1)
@@ -67,6 +71,13 @@ struct IntInt: BitwiseCopyable {
     var value: Int32
     var index: Int32
 }
+#if arch(x86_64)
+/// C's `long double _Complex`: two 80-bit reals at a 16-byte stride (32 bytes).
+struct LongDoubleComplex: BitwiseCopyable {
+    var real: Float80
+    var imaginary: Float80
+}
+#endif
 struct ShortInt: BitwiseCopyable {
     var value: Int16
     var index: Int32
@@ -98,6 +109,7 @@ extension CInterface {
         for handle in [MPI_DOUBLE, MPI_DOUBLE_PRECISION, MPI_REAL8] { table[handle] = entry(Double.self, .double) }
         #if arch(x86_64)
         table[MPI_LONG_DOUBLE] = entry(Float80.self, .longDouble)
+        for handle in [MPI_C_LONG_DOUBLE_COMPLEX, MPI_CXX_LONG_DOUBLE_COMPLEX] { table[handle] = entry(LongDoubleComplex.self, .complexLongDouble) }
         #endif
         for handle in [MPI_COMPLEX, MPI_C_FLOAT_COMPLEX, MPI_COMPLEX8, MPI_CXX_FLOAT_COMPLEX] { table[handle] = entry(SIMD2<Float>.self, .complexFloat) }
         for handle in [MPI_DOUBLE_COMPLEX, MPI_C_DOUBLE_COMPLEX, MPI_COMPLEX16, MPI_CXX_DOUBLE_COMPLEX] {
@@ -117,12 +129,16 @@ extension CInterface {
     /// The datatype `handle` names; with `forCommunication`, it must be committed.
     static func datatype(_ handle: MPI_Datatype, forCommunication: Bool = true) throws(CError) -> CDatatype {
         if let predefined = predefinedDatatypes[handle] { return predefined }
-        // Other basic types (long double complex, 16-byte reals, ...): bytes of the size the handle encodes.
+        // Other basic types (float16, long double complex, 16-byte reals, ...): the size the handle
+        // encodes, aligned as C aligns a scalar of that size (up to 16), so structures of them get
+        // C's padding.
         let bits = UInt32(bitPattern: handle), basicSize = Int((bits >> 8) & 0xFF)
-        if bits & 0xFF00_0000 == 0x4C00_0000, basicSize > 0, let bytes = try? Datatype.contiguous(count: basicSize, of: Datatype(UInt8.self)) {
-            return CDatatype(bytes, committed: true)
+        if bits & 0xFF00_0000 == 0x4C00_0000, basicSize > 0, let basic = Self.opaqueScalar(bytes: basicSize) {
+            return CDatatype(basic, committed: true)
         }
-        if handle == MPI_Datatype(bitPattern: 0x8C00_0004), let pair = try? Datatype.contiguous(count: 32, of: Datatype(UInt8.self)) {  // MPI_LONG_DOUBLE_INT
+        if handle == MPI_Datatype(bitPattern: 0x8C00_0004),  // MPI_LONG_DOUBLE_INT: { long double; int }, 32 bytes
+            let pair = try? Datatype.structure([(offset: 0, count: 1, type: Datatype(SIMD2<UInt64>.self)), (offset: 16, count: 1, type: Datatype(Int32.self))])
+        {
             return CDatatype(pair, committed: true)
         }
         guard let derived = datatypes[handle] else {
@@ -133,6 +149,21 @@ extension CInterface {
         }
         if forCommunication && !derived.committed { throw CError(MPI_ERR_TYPE, "the datatype was not committed (MPI_Type_commit)") }
         return derived
+    }
+
+    /// `bytes` of opaque data with the alignment C gives a scalar of that size.
+    static func opaqueScalar(bytes: Int) -> Datatype? {
+        switch bytes {
+        case 1: Datatype(UInt8.self)
+        case 2: Datatype(UInt16.self)
+        case 4: Datatype(UInt32.self)
+        case 8: Datatype(UInt64.self)
+        case 16: Datatype(SIMD2<UInt64>.self)
+        default:
+            bytes % 16 == 0
+                ? try? Datatype.contiguous(count: bytes / 16, of: Datatype(SIMD2<UInt64>.self))
+                : try? Datatype.contiguous(count: bytes, of: Datatype(UInt8.self))
+        }
     }
 
     /// A count from C, checked.
@@ -146,6 +177,7 @@ extension CInterface {
         guard let handle else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
         var entry = CDatatype(datatype)
         entry.envelope = envelope
+        entry.envelope.constituents = envelope.types.map { datatypes[$0] }
         handle.pointee = datatypes.insert(entry)
     }
 
@@ -154,21 +186,6 @@ extension CInterface {
 }
 
 extension CInterface {
-    /// The names MPI_Type_get_name gives the predefined datatypes.
-    static let predefinedNames: [MPI_Datatype: String] = [
-        MPI_CHAR: "MPI_CHAR", MPI_SIGNED_CHAR: "MPI_SIGNED_CHAR", MPI_UNSIGNED_CHAR: "MPI_UNSIGNED_CHAR", MPI_BYTE: "MPI_BYTE",
-        MPI_WCHAR: "MPI_WCHAR", MPI_SHORT: "MPI_SHORT", MPI_UNSIGNED_SHORT: "MPI_UNSIGNED_SHORT", MPI_INT: "MPI_INT",
-        MPI_UNSIGNED: "MPI_UNSIGNED", MPI_LONG: "MPI_LONG", MPI_UNSIGNED_LONG: "MPI_UNSIGNED_LONG", MPI_FLOAT: "MPI_FLOAT",
-        MPI_DOUBLE: "MPI_DOUBLE", MPI_LONG_DOUBLE: "MPI_LONG_DOUBLE", MPI_LONG_LONG_INT: "MPI_LONG_LONG_INT",
-        MPI_UNSIGNED_LONG_LONG: "MPI_UNSIGNED_LONG_LONG", MPI_PACKED: "MPI_PACKED", MPI_2INT: "MPI_2INT",
-        MPI_INT8_T: "MPI_INT8_T", MPI_INT16_T: "MPI_INT16_T", MPI_INT32_T: "MPI_INT32_T", MPI_INT64_T: "MPI_INT64_T",
-        MPI_UINT8_T: "MPI_UINT8_T", MPI_UINT16_T: "MPI_UINT16_T", MPI_UINT32_T: "MPI_UINT32_T", MPI_UINT64_T: "MPI_UINT64_T",
-        MPI_C_BOOL: "MPI_C_BOOL", MPI_AINT: "MPI_AINT", MPI_OFFSET: "MPI_OFFSET", MPI_COUNT: "MPI_COUNT",
-        MPI_C_FLOAT_COMPLEX: "MPI_C_FLOAT_COMPLEX", MPI_C_DOUBLE_COMPLEX: "MPI_C_DOUBLE_COMPLEX",
-        MPI_Datatype(bitPattern: 0x8C00_0000): "MPI_FLOAT_INT", MPI_Datatype(bitPattern: 0x8C00_0001): "MPI_DOUBLE_INT",
-        MPI_Datatype(bitPattern: 0x8C00_0002): "MPI_LONG_INT", MPI_Datatype(bitPattern: 0x8C00_0003): "MPI_SHORT_INT"
-    ]
-
     /// Builds a derived datatype from C arrays of `count` entries.
     static func array<T, R>(_ pointer: UnsafePointer<T>?, _ count: Int32, _ transform: (T) throws(CError) -> R) throws(CError) -> [R] {
         let count = try CInterface.count(count)
@@ -186,7 +203,8 @@ public func mpiTypeSetName(_ datatype: MPI_Datatype, _ name: UnsafePointer<CChar
         guard let name else { throw CError(MPI_ERR_ARG, "a null name") }
         guard CInterface.datatypes[datatype] != nil else {
             _ = try CInterface.datatype(datatype, forCommunication: false)
-            throw CError(MPI_ERR_TYPE, "predefined datatypes keep their names")
+            CInterface.renamedPredefined[datatype] = String(cString: name)
+            return
         }
         CInterface.datatypes[datatype]?.name = String(cString: name)
     }
@@ -195,7 +213,9 @@ public func mpiTypeSetName(_ datatype: MPI_Datatype, _ name: UnsafePointer<CChar
 @_cdecl("PMPI_Type_get_name")
 public func mpiTypeGetName(_ datatype: MPI_Datatype, _ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Type_get_name") {
-        let text = try CInterface.predefinedNames[datatype] ?? CInterface.datatype(datatype, forCommunication: false).name
+        let text =
+            try CInterface.renamedPredefined[datatype] ?? CInterface.predefinedNames[datatype]
+            ?? CInterface.datatype(datatype, forCommunication: false).name
         CInterface.copy(text, into: name, capacity: Int(MPI_MAX_OBJECT_NAME), length: length)
     }
 }
@@ -216,7 +236,7 @@ public func mpiTypeDup(_ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<
         guard let newType else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
         var copy = old
         copy.committed = true
-        copy.envelope = Envelope(combiner: 2, types: [oldType])
+        copy.envelope = Envelope(combiner: 2, types: [oldType], constituents: [CInterface.datatypes[oldType]])
         newType.pointee = CInterface.datatypes.insert(copy)
     }
 }
@@ -366,8 +386,10 @@ public func mpiTypeVector(
 public func mpiTypeCommit(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
     cCall("MPI_Type_commit") {
         guard let datatype else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
-        if CInterface.predefinedDatatypes[datatype.pointee] != nil { return }
-        guard CInterface.datatypes[datatype.pointee] != nil else { throw CError(MPI_ERR_TYPE, "invalid datatype handle") }
+        guard CInterface.datatypes[datatype.pointee] != nil else {
+            _ = try CInterface.datatype(datatype.pointee, forCommunication: false)  // predefined (committed), or an error
+            return
+        }
         CInterface.datatypes[datatype.pointee]?.committed = true
     }
 }
@@ -425,8 +447,9 @@ public func mpiTypeGetContents(
         for (index, value) in envelope.integers.enumerated() { integers?[index] = value }
         for (index, value) in envelope.addresses.enumerated() { addresses?[index] = value }
         for (index, handle) in envelope.types.enumerated() {
-            // Derived datatypes come back as new handles the program frees (MPI).
-            if var derived = CInterface.datatypes[handle] {
+            // Derived datatypes come back as new handles the program frees (MPI), made from what
+            // they were when this datatype was built (their own handles may be gone by now).
+            if index < envelope.constituents.count, var derived = envelope.constituents[index] {
                 derived.committed = false
                 datatypes?[index] = CInterface.datatypes.insert(derived)
             } else {

@@ -131,10 +131,7 @@ public func mpiErrorClass(_ code: Int32, _ errorClass: UnsafeMutablePointer<Int3
 public func mpiCommSetErrhandler(_ comm: MPI_Comm, _ handler: MPI_Errhandler) -> Int32 {
     cCall("MPI_Comm_set_errhandler", on: comm) {
         _ = try CInterface.communicator(comm)
-        let predefined = [MPI_ERRORS_ARE_FATAL, MPI_ERRORS_RETURN, MPI_ERRORS_ABORT, MPIR_ERRORS_THROW_EXCEPTIONS]
-        guard predefined.contains(handler) || CInterface.userErrorHandlers[handler] != nil else {
-            throw CError(MPI_ERR_ARG, "invalid error handler 0x\(String(UInt32(bitPattern: handler), radix: 16))")
-        }
+        try CInterface.checkErrorHandler(handler)
         try CInterface.entry(comm).takeUnretainedValue().errorHandler = handler
     }
 }
@@ -167,8 +164,19 @@ public func mpiCommCreateErrhandler(_ function: CErrorHandler?, _ handler: Unsaf
 public func mpiErrhandlerFree(_ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
     cCall("MPI_Errhandler_free") {
         guard let handler else { throw CError(MPI_ERR_ARG, "a null handle pointer") }
+        guard handler.pointee != MPI_ERRHANDLER_NULL else { throw CError(MPI_ERR_ARG, "MPI_ERRHANDLER_NULL cannot be freed") }
         // Communicators using the handler keep calling it (MPI frees it when they are freed); the
         // handle itself becomes MPI_ERRHANDLER_NULL.
         handler.pointee = MPI_ERRHANDLER_NULL
+    }
+}
+
+extension CInterface {
+    /// Throws unless `handler` is a predefined error handler or one the program made.
+    static func checkErrorHandler(_ handler: MPI_Errhandler) throws(CError) {
+        let predefined = [MPI_ERRORS_ARE_FATAL, MPI_ERRORS_RETURN, MPI_ERRORS_ABORT, MPIR_ERRORS_THROW_EXCEPTIONS]
+        guard predefined.contains(handler) || userErrorHandlers[handler] != nil else {
+            throw CError(MPI_ERR_ARG, "invalid error handler 0x\(String(UInt32(bitPattern: handler), radix: 16))")
+        }
     }
 }

@@ -169,3 +169,22 @@ public func mpiCommCreateGroup(_ comm: MPI_Comm, _ group: MPI_Group, _ tag: Int3
         newComm.pointee = CInterface.insert(try CInterface.communicator(comm).createGroup(members, tag: Int(tag)), from: comm)
     }
 }
+
+@_cdecl("PMPI_Comm_create_from_group")
+public func mpiCommCreateFromGroup(
+    _ group: MPI_Group, _ stringtag: UnsafePointer<CChar>?, _ info: MPI_Info, _ errhandler: MPI_Errhandler, _ newComm: UnsafeMutablePointer<MPI_Comm>?
+) -> Int32 {
+    cCall("MPI_Comm_create_from_group") {
+        guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        let members = try CInterface.group(group)
+        guard members.rank != nil else { throw CError(MPI_ERR_GROUP, "the calling rank is not in the group") }
+        _ = try CInterface.info(info)
+        try CInterface.checkErrorHandler(errhandler)
+        // The group's ranks agree on a tag from the string: FNV-1a (String's hash is seeded per process).
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in try CInterface.string(stringtag, "stringtag").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let made = try CInterface.communicator(MPI_COMM_WORLD).createGroup(members, tag: Int(hash % UInt64(MPI.tagUpperBound)))
+        newComm.pointee = CInterface.insert(made, from: MPI_COMM_WORLD)
+        try CInterface.entry(newComm.pointee).takeUnretainedValue().errorHandler = errhandler
+    }
+}

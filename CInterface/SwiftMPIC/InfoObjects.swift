@@ -27,6 +27,18 @@ public func mpiInfoCreate(_ info: UnsafeMutablePointer<MPI_Info>?) -> Int32 {
     }
 }
 
+/// MPI_Info_create_env: an info of the environment the process started in. SwiftMPI fills in none of
+/// MPI's optional keys (command, argv, maxprocs, ...): the info is empty, as MPI allows.
+@_cdecl("PMPI_Info_create_env")
+public func mpiInfoCreateEnv(
+    _ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ info: UnsafeMutablePointer<MPI_Info>?
+) -> Int32 {
+    cCall("MPI_Info_create_env") {
+        guard let info else { throw CError(MPI_ERR_ARG, "a null info pointer") }
+        info.pointee = CInterface.infos.insert(Info())
+    }
+}
+
 @_cdecl("PMPI_Info_free")
 public func mpiInfoFree(_ info: UnsafeMutablePointer<MPI_Info>?) -> Int32 {
     cCall("MPI_Info_free") {

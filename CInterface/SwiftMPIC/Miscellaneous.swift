@@ -189,7 +189,9 @@ extension CInterface {
     /// Error classes and codes the program added (MPI_Add_error_class/code/string): code → class, and texts.
     @exclusivity(unchecked) nonisolated(unsafe) static var addedErrors: [Int32: Int32] = [:]
     @exclusivity(unchecked) nonisolated(unsafe) static var addedErrorStrings: [Int32: String] = [:]
-    @exclusivity(unchecked) nonisolated(unsafe) static var nextErrorCode: Int32 = 100
+    /// Added classes and codes start above MPI_ERR_LASTCODE, as MPICH's do (MPI_LASTUSEDCODE is
+    /// MPI_ERR_LASTCODE until the first is added).
+    @exclusivity(unchecked) nonisolated(unsafe) static var nextErrorCode: Int32 = MPI_ERR_LASTCODE + 1
 }
 
 @_cdecl("PMPI_Add_error_class")

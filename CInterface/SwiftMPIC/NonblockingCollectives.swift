@@ -22,7 +22,24 @@ public func mpiIbcast(
 ) -> Int32 {
     cCall("MPI_Ibcast", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        try store(try communicator.ibcast(try CInterface.bytes(buffer, count, datatype, "MPI_Ibcast"), root: CInterface.rank(root)), comm, into: request)
+        switch try CBuffer(buffer, count, datatype) {
+        case .bytes(let raw):
+            try store(try communicator.ibcast(CBuffer.mutableByteBuffer(raw), root: CInterface.rank(root)), comm, into: request)
+        case .typed(let raw, let count, let type):
+            // A non-contiguous datatype: the root packs now, the others unpack when the request completes.
+            let swiftRoot = CInterface.rank(root)
+            let sends = swiftRoot == MPI.root || (!communicator.isIntercommunicator && swiftRoot == communicator.rank)
+            var packed = [UInt8](repeating: 0, count: try type.packSize(count: count))
+            var position = 0
+            if sends { try type.pack(from: CBuffer.byteBuffer(raw), count: count, into: &packed, position: &position) }
+            let started = try communicator.ibcast(packed, root: swiftRoot)
+            try store(started, comm, into: request) { result in
+                guard !sends, swiftRoot != MPI.procNull else { return }
+                var at = 0
+                // (Cannot fail: the buffer and the packed size were checked when the call started.)
+                try? type.unpack(from: result, position: &at, into: CBuffer.mutableByteBuffer(raw), count: count)
+            }
+        }
     }
 }
 
@@ -74,10 +91,17 @@ public func mpiIgather(
 ) -> Int32 {
     cCall("MPI_Igather", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        guard !CInterface.isInPlace(sendbuf) else { throw CError.unsupported("MPI_Igather", "MPI_IN_PLACE") }
         let isRoot = communicator.rank == Int(root)
         let output = isRoot ? try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Igather") : .init(start: nil, count: 0)
-        let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Igather"))
+        let input: UnsafeBufferPointer<UInt8>
+        if CInterface.isInPlace(sendbuf) {
+            // The root's own block is already in place: it is the input (the schedule's copy of a
+            // rank's own block is a memmove, harmless onto itself).
+            guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
+            input = UnsafeBufferPointer(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
+        } else {
+            input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Igather"))
+        }
         try store(try communicator.igather(input, into: output, root: Int(root)), comm, into: request)
     }
 }
@@ -89,10 +113,15 @@ public func mpiIscatter(
 ) -> Int32 {
     cCall("MPI_Iscatter", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        guard !CInterface.isInPlace(recvbuf) else { throw CError.unsupported("MPI_Iscatter", "MPI_IN_PLACE") }
         let isRoot = communicator.rank == Int(root)
         let input = isRoot ? try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Iscatter") : .init(start: nil, count: 0)
-        let output = try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatter")
+        let output: UnsafeMutableBufferPointer<UInt8>
+        if CInterface.isInPlace(recvbuf) {  // the root's block stays where it is
+            guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
+            output = CInterface.ownBlock(of: input, rank: communicator.rank, size: communicator.size)
+        } else {
+            output = try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatter")
+        }
         try store(try communicator.iscatter(UnsafeBufferPointer(input), into: output, root: Int(root)), comm, into: request)
     }
 }
@@ -104,9 +133,11 @@ public func mpiIallgather(
 ) -> Int32 {
     cCall("MPI_Iallgather", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        guard !CInterface.isInPlace(sendbuf) else { throw CError.unsupported("MPI_Iallgather", "MPI_IN_PLACE") }
         let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Iallgather")
-        let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Iallgather"))
+        let input =
+            CInterface.isInPlace(sendbuf)
+            ? UnsafeBufferPointer(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
+            : UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Iallgather"))
         try store(try communicator.iallgather(input, into: output), comm, into: request)
     }
 }
@@ -122,5 +153,13 @@ public func mpiIalltoall(
         let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Ialltoall")
         let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Ialltoall"))
         try store(try communicator.ialltoall(input, into: output), comm, into: request)
+    }
+}
+
+extension CInterface {
+    /// Rank `rank`'s block of a buffer holding one block per rank (MPI_IN_PLACE's data).
+    static func ownBlock(of buffer: UnsafeMutableBufferPointer<UInt8>, rank: Int, size: Int) -> UnsafeMutableBufferPointer<UInt8> {
+        let block = buffer.count / max(size, 1)
+        return UnsafeMutableBufferPointer(rebasing: buffer[(rank * block)..<((rank + 1) * block)])
     }
 }

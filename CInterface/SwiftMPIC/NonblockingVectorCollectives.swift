@@ -5,7 +5,9 @@ import SwiftMPI
 // nonblocking collectives); the completing wait or test copies the result into the program's buffer.
 
 /// Stores a started collective whose result `copy` puts in place once it completes.
-private func store<Result>(
+/// Stores the request of an owned nonblocking collective; `copy` puts its result into the program's
+/// buffer when a wait or test completes it.
+func store<Result>(
     _ started: CollectiveRequest<Result>, _ comm: MPI_Comm, into request: UnsafeMutablePointer<MPI_Request>?,
     copy: @escaping (Result) -> Void
 ) throws(CError) {
@@ -182,10 +184,11 @@ public func mpiIalltoallw(
 ) -> Int32 {
     cCall("MPI_Ialltoallw", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        guard !CInterface.isInPlace(sendbuf) else { throw CError.unsupported("MPI_Ialltoallw", "MPI_IN_PLACE") }
         let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.size)
-        let send = try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: communicator.size)
-        let values = CInterface.array(sendbuf, bytes: send.extent)
+        // MPI_IN_PLACE: the receive buffer's layout and contents are the data sent (copied now).
+        let inPlace = CInterface.isInPlace(sendbuf)
+        let send = inPlace ? receive : try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: communicator.size)
+        let values = CInterface.array(inPlace ? UnsafeRawPointer(recvbuf) : sendbuf, bytes: send.extent)
         let buffer = CInterface.array(recvbuf, bytes: receive.extent)
         let started = try communicator.ialltoallw(
             values, sendCounts: send.counts, sendDisplacements: send.displacements, sendTypes: send.types, into: buffer,

@@ -58,6 +58,12 @@ extension CInterface {
         case .shortInt: return try reduction.run(try locationOperation(op, ShortInt.self, \.value, \.index))
         case .complexFloat: return try reduction.run(try complexOperation(op, Float.self))
         case .complexDouble: return try reduction.run(try complexOperation(op, Double.self))
+        case .complexLongDouble:
+            #if arch(x86_64)
+            return try reduction.run(try longDoubleComplexOperation(op))
+            #else
+            throw CError.unsupported("reductions", "long double complex")
+            #endif
         case .opaque: throw CError(MPI_ERR_OP, "no predefined reduction operation applies to this datatype")
         }
     }
@@ -108,6 +114,22 @@ extension CInterface {
         default: throw invalid(op, "complex numbers")
         }
     }
+
+    #if arch(x86_64)
+    /// SUM and PROD on long double complex numbers (Float80 is no SIMD scalar).
+    private static func longDoubleComplexOperation(_ op: MPI_Op) throws(CError) -> ReduceOperation<LongDoubleComplex> {
+        switch op {
+        case MPI_SUM: .custom("sum") { LongDoubleComplex(real: $0.real + $1.real, imaginary: $0.imaginary + $1.imaginary) }
+        case MPI_PROD:
+            .custom("product") { a, b in
+                LongDoubleComplex(real: a.real * b.real - a.imaginary * b.imaginary, imaginary: a.real * b.imaginary + a.imaginary * b.real)
+            }
+        case MPI_REPLACE: .custom("replace", commutative: false) { $1 }
+        case MPI_NO_OP: .custom("noOp", commutative: false) { left, _ in left }
+        default: throw invalid(op, "long double complex numbers")
+        }
+    }
+    #endif
 
     /// MINLOC and MAXLOC on C's (value, index) pairs: the smaller (larger) value, and on a tie the
     /// smaller index.

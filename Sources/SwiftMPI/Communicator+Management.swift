@@ -92,8 +92,13 @@ extension Communicator {
 
     /// Splits into one communicator per `color`, ranks ordered by `key` then by rank here
     /// (MPI_Comm_split). A rank with color `MPI.undefined` gets nil. Collective.
+    /// Throws `.invalidArgument` on an intercommunicator (its split, which makes intercommunicators,
+    /// is not there yet).
     public func split(color: Int, key: Int) throws(MPIError) -> Communicator? {
         try typedErrors {
+            guard !isIntercommunicator else {
+                throw MPIError(.invalidArgument, "split: splitting an intercommunicator is not supported yet (split its local communicator instead)")
+            }
             guard color >= 0 || color == MPI.undefined else {
                 throw MPIError(.invalidArgument, "split: color \(color) must be non-negative or MPI.undefined")
             }

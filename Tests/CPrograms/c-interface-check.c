@@ -8,6 +8,7 @@
  *   c-interface-check fatal      rank 0 sends to an invalid rank under the default MPI_ERRORS_ARE_FATAL
  *   c-interface-check profile    a profiling layer (this file's MPI_Send) counts sends via PMPI_Send
  */
+#include <complex.h>
 #include <mpi.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -123,6 +124,43 @@ static void datatypes(void) {
     char name[MPI_MAX_OBJECT_NAME]; int length;
     MPI_Type_get_name(MPI_DOUBLE, name, &length);
     CHECK(strcmp(name, "MPI_DOUBLE") == 0 && length == 10, "type name %s", name);
+}
+
+/* What mpi4py's test suite found (docs/C-ABI.md): datatype contents that outlive their parts'
+ * handles, in-place nonblocking gathers, long double complex reductions. */
+static void peerSuiteFindings(void) {
+    MPI_Datatype dup, pair, vector, parts[1];
+    int integers[1], integerCount, addressCount, typeCount, combiner;
+    MPI_Aint addresses[1];
+    MPI_Type_dup(MPI_INT, &dup);
+    MPI_Type_contiguous(2, dup, &pair);
+    MPI_Type_free(&dup);
+    MPI_Type_vector(3, 1, 2, MPI_DOUBLE, &vector); /* may take the freed handle's slot */
+    MPI_Type_get_contents(pair, 1, 0, 1, integers, addresses, parts);
+    MPI_Type_get_envelope(parts[0], &integerCount, &addressCount, &typeCount, &combiner);
+    CHECK(integers[0] == 2 && combiner == MPI_COMBINER_DUP, "contents of a contiguous type after its part was freed: count %d combiner %d",
+          integers[0], combiner);
+    MPI_Type_free(&parts[0]);
+    MPI_Type_free(&pair);
+    MPI_Type_free(&vector);
+
+    int *all = malloc(sizeof(int) * size), mine = rank * 7;
+    MPI_Request request;
+    for (int r = 0; r < size; r++) all[r] = r == rank ? mine : -1;
+    if (rank == 0) MPI_Igather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, 1, MPI_INT, 0, MPI_COMM_WORLD, &request);
+    else MPI_Igather(&mine, 1, MPI_INT, NULL, 0, MPI_INT, 0, MPI_COMM_WORLD, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    if (rank == 0) for (int r = 0; r < size; r++) CHECK(all[r] == r * 7, "in-place igather block %d: %d", r, all[r]);
+    for (int r = 0; r < size; r++) all[r] = r == rank ? rank * 3 : -1;
+    MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, 1, MPI_INT, MPI_COMM_WORLD, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    for (int r = 0; r < size; r++) CHECK(all[r] == r * 3, "in-place iallgather block %d: %d", r, all[r]);
+    free(all);
+
+    long double _Complex z = (long double)rank + 1.0L * I, total = 0;
+    MPI_Allreduce(&z, &total, 1, MPI_C_LONG_DOUBLE_COMPLEX, MPI_SUM, MPI_COMM_WORLD);
+    CHECK(creall(total) == (long double)size * (size - 1) / 2 && cimagl(total) == size, "long double complex sum %Lg%+Lgi",
+          creall(total), cimagl(total));
 }
 
 static void userMax(void *in, void *inout, int *length, MPI_Datatype *type) {
@@ -385,6 +423,7 @@ int main(int argc, char **argv) {
     pointToPoint();
     datatypes();
     collectives();
+    peerSuiteFindings();
     communicators();
     groupsInfoTopologies();
     errorsReturned();
