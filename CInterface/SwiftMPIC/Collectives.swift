@@ -30,6 +30,27 @@ extension CInterface {
     }
 }
 
+extension CInterface {
+    /// Rank `rank`'s block of a buffer holding one block per rank (MPI_IN_PLACE's data).
+    static func ownBlock(of buffer: UnsafeMutableBufferPointer<UInt8>, rank: Int, size: Int) -> UnsafeMutableBufferPointer<UInt8> {
+        let block = buffer.count / max(size, 1)
+        return UnsafeMutableBufferPointer(rebasing: buffer[(rank * block)..<((rank + 1) * block)])
+    }
+
+    /// A broadcast of `count` instances of a non-contiguous `type` at `raw` travels packed: the
+    /// bytes (the root's data packed, elsewhere room for it) and whether this rank receives them
+    /// (not the root, nor an intercommunicator's MPI_PROC_NULL ranks).
+    static func broadcastPacking(
+        _ raw: UnsafeRawBufferPointer, _ count: Int, _ type: Datatype, root: Int, on communicator: Communicator
+    ) throws -> (bytes: [UInt8], receives: Bool) {
+        let sends = root == MPI.root || (!communicator.isIntercommunicator && root == communicator.rank)
+        var packed = [UInt8](repeating: 0, count: try type.packSize(count: count))
+        var position = 0
+        if sends { try type.pack(from: CBuffer.byteBuffer(raw), count: count, into: &packed, position: &position) }
+        return (packed, !sends && root != MPI.procNull)
+    }
+}
+
 @_cdecl("PMPI_Barrier")
 public func mpiBarrier(_ comm: MPI_Comm) -> Int32 {
     cCall("MPI_Barrier", on: comm) { try CInterface.communicator(comm).barrier() }
@@ -46,13 +67,10 @@ public func mpiBcast(_ buffer: UnsafeMutableRawPointer?, _ count: Int32, _ datat
         case .typed(let raw, let count, let type):
             // A non-contiguous datatype: the root packs, the packed bytes travel, the others unpack.
             let swiftRoot = CInterface.rank(root)
-            guard swiftRoot != MPI.procNull else { return }
-            let sends = swiftRoot == MPI.root || (!communicator.isIntercommunicator && swiftRoot == communicator.rank)
-            var packed = [UInt8](repeating: 0, count: try type.packSize(count: count))
+            var packed = try CInterface.broadcastPacking(raw, count, type, root: swiftRoot, on: communicator)
+            try communicator.bcast(&packed.bytes, root: swiftRoot)
             var position = 0
-            if sends { try type.pack(from: CBuffer.byteBuffer(raw), count: count, into: &packed, position: &position) }
-            try communicator.bcast(&packed, root: swiftRoot)
-            if !sends { try type.unpack(from: packed, position: &position, into: CBuffer.mutableByteBuffer(raw), count: count) }
+            if packed.receives { try type.unpack(from: packed.bytes, position: &position, into: CBuffer.mutableByteBuffer(raw), count: count) }
         }
     }
 }
@@ -129,8 +147,7 @@ public func mpiGather(
         var result = output.mutableSpan
         if CInterface.isInPlace(sendbuf) {
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
-            let block = output.count / max(communicator.size, 1)
-            let own = Array(output[(communicator.rank * block)..<((communicator.rank + 1) * block)])
+            let own = Array(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
             try communicator.gather(own.span, into: &result, root: Int(root))
         } else {
             try communicator.gather(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Gather").span, into: &result, root: Int(root))
@@ -169,8 +186,7 @@ public func mpiAllgather(
         let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Allgather")
         var result = output.mutableSpan
         if CInterface.isInPlace(sendbuf) {
-            let block = output.count / max(communicator.size, 1)
-            let own = Array(output[(communicator.rank * block)..<((communicator.rank + 1) * block)])
+            let own = Array(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
             try communicator.allgather(own.span, into: &result)
         } else {
             try communicator.allgather(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Allgather").span, into: &result)

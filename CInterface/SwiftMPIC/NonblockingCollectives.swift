@@ -28,13 +28,9 @@ public func mpiIbcast(
         case .typed(let raw, let count, let type):
             // A non-contiguous datatype: the root packs now, the others unpack when the request completes.
             let swiftRoot = CInterface.rank(root)
-            let sends = swiftRoot == MPI.root || (!communicator.isIntercommunicator && swiftRoot == communicator.rank)
-            var packed = [UInt8](repeating: 0, count: try type.packSize(count: count))
-            var position = 0
-            if sends { try type.pack(from: CBuffer.byteBuffer(raw), count: count, into: &packed, position: &position) }
-            let started = try communicator.ibcast(packed, root: swiftRoot)
-            try store(started, comm, into: request) { result in
-                guard !sends, swiftRoot != MPI.procNull else { return }
+            let packed = try CInterface.broadcastPacking(raw, count, type, root: swiftRoot, on: communicator)
+            try store(try communicator.ibcast(packed.bytes, root: swiftRoot), comm, into: request) { result in
+                guard packed.receives else { return }
                 var at = 0
                 // (Cannot fail: the buffer and the packed size were checked when the call started.)
                 try? type.unpack(from: result, position: &at, into: CBuffer.mutableByteBuffer(raw), count: count)
@@ -153,13 +149,5 @@ public func mpiIalltoall(
         let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Ialltoall")
         let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Ialltoall"))
         try store(try communicator.ialltoall(input, into: output), comm, into: request)
-    }
-}
-
-extension CInterface {
-    /// Rank `rank`'s block of a buffer holding one block per rank (MPI_IN_PLACE's data).
-    static func ownBlock(of buffer: UnsafeMutableBufferPointer<UInt8>, rank: Int, size: Int) -> UnsafeMutableBufferPointer<UInt8> {
-        let block = buffer.count / max(size, 1)
-        return UnsafeMutableBufferPointer(rebasing: buffer[(rank * block)..<((rank + 1) * block)])
     }
 }

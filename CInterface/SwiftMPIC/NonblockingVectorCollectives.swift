@@ -4,7 +4,6 @@ import SwiftMPI
 // Nonblocking v-forms, reduce-scatters and alltoallw: SwiftMPI runs them on arrays (its owned
 // nonblocking collectives); the completing wait or test copies the result into the program's buffer.
 
-/// Stores a started collective whose result `copy` puts in place once it completes.
 /// Stores the request of an owned nonblocking collective; `copy` puts its result into the program's
 /// buffer when a wait or test completes it.
 func store<Result>(

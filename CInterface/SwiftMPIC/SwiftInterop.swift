@@ -45,6 +45,21 @@ extension CInterface {
     }
 
     fileprivate static func hex(_ handle: Int32) -> String { "0x" + String(UInt32(bitPattern: handle), radix: 16) }
+
+    /// The Swift object a C handle names, found by `find`; a handle it rejects is `.invalidArgument`
+    /// naming `call` and the handle.
+    fileprivate static func object<R>(
+        _ call: String, _ handle: Int32, requiresRunning: Bool = true, _ find: (Int32) throws(CError) -> R
+    ) throws(MPIError) -> R {
+        try swiftCall { () throws(CError) -> R in
+            if requiresRunning { try requireRunning("\(call)(mpiHandle:)") }
+            do throws(CError) {
+                return try find(handle)
+            } catch {
+                throw CError(MPI_ERR_ARG, "\(call)(mpiHandle: \(hex(handle))): \(error.message)")
+            }
+        }
+    }
 }
 
 extension Communicator {
@@ -70,14 +85,7 @@ extension Communicator {
     /// (it stays C's to free). Throws `.invalidArgument` for `MPI_COMM_NULL` or a handle that names
     /// no communicator.
     public init(mpiHandle: MPI_Comm) throws(MPIError) {
-        self = try CInterface.swiftCall { () throws(CError) -> Communicator in
-            try CInterface.requireRunning("Communicator(mpiHandle:)")
-            do throws(CError) {
-                return try CInterface.communicator(mpiHandle)
-            } catch {
-                throw CError(MPI_ERR_ARG, "Communicator(mpiHandle: \(CInterface.hex(mpiHandle))): \(error.message)")
-            }
-        }
+        self = try CInterface.object("Communicator", mpiHandle) { handle throws(CError) in try CInterface.communicator(handle) }
     }
 }
 
@@ -111,12 +119,8 @@ extension Datatype {
     /// built (it stays C's to free; this copy lives on after that). Throws `.invalidArgument` for
     /// `MPI_DATATYPE_NULL` or a handle that names no datatype.
     public init(mpiHandle: MPI_Datatype) throws(MPIError) {
-        self = try CInterface.swiftCall { () throws(CError) -> Datatype in
-            do throws(CError) {
-                return try CInterface.datatype(mpiHandle, forCommunication: false).datatype
-            } catch {
-                throw CError(MPI_ERR_ARG, "Datatype(mpiHandle: \(CInterface.hex(mpiHandle))): \(error.message)")
-            }
+        self = try CInterface.object("Datatype", mpiHandle, requiresRunning: false) { handle throws(CError) in
+            try CInterface.datatype(handle, forCommunication: false).datatype
         }
     }
 }
@@ -139,14 +143,7 @@ extension Group {
     /// The group a C handle names (it stays C's to free). Throws `.invalidArgument` for
     /// `MPI_GROUP_NULL` or a handle that names no group.
     public init(mpiHandle: MPI_Group) throws(MPIError) {
-        self = try CInterface.swiftCall { () throws(CError) -> Group in
-            try CInterface.requireRunning("Group(mpiHandle:)")
-            do throws(CError) {
-                return try CInterface.group(mpiHandle)
-            } catch {
-                throw CError(MPI_ERR_ARG, "Group(mpiHandle: \(CInterface.hex(mpiHandle))): \(error.message)")
-            }
-        }
+        self = try CInterface.object("Group", mpiHandle) { handle throws(CError) in try CInterface.group(handle) }
     }
 }
 

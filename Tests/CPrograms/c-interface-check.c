@@ -127,7 +127,8 @@ static void datatypes(void) {
 }
 
 /* What mpi4py's test suite found (docs/C-ABI.md): datatype contents that outlive their parts'
- * handles, in-place nonblocking gathers, long double complex reductions. */
+ * handles, in-place nonblocking gathers, MPI_Ibcast of a derived datatype, long double complex
+ * reductions. */
 static void peerSuiteFindings(void) {
     MPI_Datatype dup, pair, vector, parts[1];
     int integers[1], integerCount, addressCount, typeCount, combiner;
@@ -156,6 +157,19 @@ static void peerSuiteFindings(void) {
     MPI_Wait(&request, MPI_STATUS_IGNORE);
     for (int r = 0; r < size; r++) CHECK(all[r] == r * 3, "in-place iallgather block %d: %d", r, all[r]);
     free(all);
+
+    /* MPI_Ibcast of a matrix column (a vector type): packed at the root, unpacked at completion */
+    int matrix[4][3];
+    MPI_Datatype column;
+    for (int r = 0; r < 4; r++) for (int c = 0; c < 3; c++) matrix[r][c] = rank == 0 && c == 1 ? 10 * r : -1;
+    MPI_Type_vector(4, 1, 3, MPI_INT, &column);
+    MPI_Type_commit(&column);
+    MPI_Ibcast(&matrix[0][1], 1, column, 0, MPI_COMM_WORLD, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 3; c++)
+            CHECK(matrix[r][c] == (c == 1 ? 10 * r : -1), "ibcast of a column: [%d][%d] = %d", r, c, matrix[r][c]);
+    MPI_Type_free(&column);
 
     long double _Complex z = (long double)rank + 1.0L * I, total = 0;
     MPI_Allreduce(&z, &total, 1, MPI_C_LONG_DOUBLE_COMPLEX, MPI_SUM, MPI_COMM_WORLD);
