@@ -57,6 +57,7 @@ let package = Package(
             name: "swiftmpi-testrank", dependencies: ["SwiftMPI", "SwiftMPIWireup"], path: "Tests/Programs"),
         .executableTarget(name: "swiftmpi-p2p-check", dependencies: ["SwiftMPI"], path: "Tests/PointToPointChecks"),
         .executableTarget(name: "swiftmpi-coll-check", dependencies: ["SwiftMPI"], path: "Tests/CollectiveChecks"),
+        .executableTarget(name: "swiftmpi-rma-check", dependencies: ["SwiftMPI"], path: "Tests/OneSidedChecks"),
         // A C library taking MPI handles, called from a Swift rank (the C interface's interoperability).
         .target(name: "SwiftMPIInteropLibrary", dependencies: ["CMPI"], path: "Tests/CInterop/Library"),
         .executableTarget(
@@ -80,6 +81,7 @@ let package = Package(
             dependencies: [
                 "SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing", "SwiftMPITransportConformance", "swiftmpirun",
                 "swiftmpi-testrank", "swiftmpi-conformance", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check",
+                "swiftmpi-rma-check",
                 "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi", "swiftmpi-pencil", "swiftmpi-interop-check"
             ],
             path: "Tests/SwiftMPITests")

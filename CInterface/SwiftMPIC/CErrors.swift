@@ -26,6 +26,8 @@ struct CError: Error {
             case .bufferExhausted: MPI_ERR_BUFFER
             case .peerFailed: MPI_ERR_PROC_ABORTED
             case .collectiveMismatch: MPI_ERR_NOT_SAME
+            case .rmaSynchronization: MPI_ERR_RMA_SYNC
+            case .rmaRange: MPI_ERR_RMA_RANGE
             case .invalidArgument: MPI_ERR_ARG
             case .notInitialized, .alreadyInitialized, .alreadyFinalized: MPI_ERR_OTHER
             case .cancelled: MPI_ERR_REQUEST

@@ -154,6 +154,12 @@ static inline void cshims_store_fenced_u32(uint32_t *word, uint32_t value) {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+/// A full memory fence: this thread's loads and stores before it are performed before those after
+/// it, as other processes sharing the memory see them (one-sided windows' flush and fence).
+static inline void cshims_memory_fence(void) {
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 /// Sleeps while the 32-bit word (in memory shared between processes) holds `expected`, at most
 /// `timeout_ms` milliseconds (futex FUTEX_WAIT, process-shared). Returns 0 when woken (or the word
 /// differed, EAGAIN), ETIMEDOUT, EINTR, or another errno.

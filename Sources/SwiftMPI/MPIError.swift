@@ -12,7 +12,7 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
             case notInitialized, alreadyInitialized, alreadyFinalized
             case invalidRank, invalidTag, invalidCount, invalidArgument, invalidDatatype
             case truncate, bufferExhausted, peerFailed, wireup, transport, cancelled, internalError
-            case collectiveMismatch
+            case collectiveMismatch, rmaSynchronization, rmaRange
         }
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
@@ -38,6 +38,11 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
         /// collective with different roots; every rank that takes part throws it. (Always checked by
         /// one host's shared-memory collectives; elsewhere under `SWIFTMPI_CHECK_COLLECTIVES=1`.)
         public static let collectiveMismatch = Code(.collectiveMismatch)
+        /// A one-sided call outside an epoch that allows it (a put to a rank neither locked, fenced
+        /// nor started), or synchronization calls in an order MPI forbids (MPI_ERR_RMA_SYNC).
+        public static let rmaSynchronization = Code(.rmaSynchronization)
+        /// A one-sided access outside the target's window (MPI_ERR_RMA_RANGE), checked at the origin.
+        public static let rmaRange = Code(.rmaRange)
         /// A message was longer than the receive buffer.
         public static let truncate = Code(.truncate)
         /// The attached buffered-send buffer has no room for the message.
@@ -68,6 +73,8 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
             case .invalidDatatype: "a datatype that cannot be built, or a message that is not a whole number of its elements"
             case .invalidArgument: "an argument the call cannot accept"
             case .collectiveMismatch: "the ranks called different collectives, or the same one with different roots"
+            case .rmaSynchronization: "a one-sided call outside an epoch that allows it"
+            case .rmaRange: "a one-sided access outside the target's window"
             case .truncate: "a message longer than the receive buffer"
             case .bufferExhausted: "no room left in the attached buffered-send buffer"
             case .peerFailed: "a peer process failed or its connection was lost"

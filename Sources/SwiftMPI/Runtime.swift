@@ -358,6 +358,7 @@ final class Runtime: @unchecked Sendable {
             singleCopyAllowed: singleCopyAllowed, singleCopyThreshold: settings.singleCopyThreshold,
             yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: launch.oversubscribed))
         engine.sharedCopyAllowed = settings.sharedCopyEnabled
+        engine.jobID = launch.jobID
         engine.hostIndex = peers.firstIndex { $0.host == launch.hostID } ?? 0  // lowest world rank on this host
         var hostNumbers: [String: Int] = [:]
         for peer in peers where hostNumbers[peer.host] == nil {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CShims
 
 /// The names of a job's shared-memory segments (`/swiftmpi-<job id>-<local rank>` in /dev/shm).
@@ -14,5 +17,26 @@ public enum SegmentNames {
     /// mappings of the segments stay valid.
     public static func removeStale(jobID: String, localSize: Int) {
         for rank in 0..<localSize { _ = cshims_segment_unlink(name(jobID: jobID, localRank: rank)) }
+        removeWindowSegments(jobID: jobID)
+    }
+
+    /// The name of a one-sided window's segment on one host: the window's context id and the world
+    /// rank of its lowest member there make it unique within the job.
+    public static func windowName(jobID: String, context: UInt32, leader: Int) -> String { "/swiftmpi-\(jobID)-w\(context)-\(leader)" }
+
+    /// Removes the names of job `jobID`'s window segments still in /dev/shm (a rank killed while it
+    /// created a window leaves one behind).
+    public static func removeWindowSegments(jobID: String) {
+        let prefix = Array("swiftmpi-\(jobID)-w".utf8)
+        guard let directory = opendir("/dev/shm") else { return }
+        defer { closedir(directory) }
+        var stale: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: &entry.pointee.d_name) { bytes in
+                Array(bytes.prefix { $0 != 0 })
+            }
+            if name.starts(with: prefix) { stale.append("/" + String(decoding: name, as: UTF8.self)) }
+        }
+        for name in stale { _ = cshims_segment_unlink(name) }
     }
 }

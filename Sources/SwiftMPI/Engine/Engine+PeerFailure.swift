@@ -33,7 +33,7 @@ extension Engine {
             case .message(let operation), .stream(let operation):
                 operation.error = error
                 finishSend(operation)
-            case .control:
+            case .control, .packet:
                 break
             }
         }

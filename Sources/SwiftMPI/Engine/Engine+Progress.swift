@@ -23,6 +23,7 @@ extension Engine: PacketSink {
             progressed = true
         }
         if !progressed && !helpRequests.isEmpty { progressed = helpWithSharedCopy() }
+        if windowsWithWaitingLocks > 0 && grantWaitingLocks() { progressed = true }
         return progressed
     }
 
@@ -62,6 +63,8 @@ extension Engine: PacketSink {
         case .data: receiveFragment(header, payload, from: peer)
         case .ack: acknowledged(header, from: peer)
         case .share: requestedHelp(header, from: peer)
+        case .rma: windows[header.context]?.serve(header, payload, from: peer, engine: self)
+        case .rmaReply: windows[header.context]?.receiveReply(header, payload)
         case nil: return
         }
     }

@@ -149,6 +149,8 @@ extension Engine {
             }
         case .stream(let operation):
             return streamFragments(operation, to: peer)
+        case .packet(let kind, let header, let payload):
+            return payload.withUnsafeBytes { routes.trySend(to: peer, kind: kind, header: header, payload: $0) }
         }
     }
 

@@ -23,6 +23,7 @@ import SwiftMPITransport
 /// | Engine+SharedCopy.swift     | large shared-memory messages copied by both ranks           |
 /// | Engine+Progress.swift       | polling, packet dispatch, waiting and the idle policy       |
 /// | Engine+PeerFailure.swift    | failed peers and liveness                                   |
+/// | Engine+OneSided.swift       | one-sided requests: windows served, replies received        |
 /// | BufferedSendArea.swift      | the buffered-send allocator                                 |
 ///
 /// Not thread-safe by itself: `Runtime` serializes calls when the thread level is `.multiple`.
@@ -41,6 +42,9 @@ final class Engine {
         case control(WireKind, MatchHeader)
         /// Data fragments of a pipelined rendezvous.
         case stream(SendOperation)
+        /// A packet with a payload copied here because the transport had no room (one-sided requests
+        /// and replies: ``Engine/sendRMA(_:_:_:to:)``).
+        case packet(WireKind, MatchHeader, [UInt8])
     }
 
     let rank: Int
@@ -117,6 +121,12 @@ final class Engine {
     @exclusivity(unchecked) var warnedAboutReadySend = false
     /// The context ids and collective channels this process hands to new communicators.
     @exclusivity(unchecked) var contextIds = ContextIds()
+    /// The job's id (names shared-memory segments of one-sided windows); set at wire-up.
+    var jobID = "singleton-\(getpid())"
+    /// The one-sided windows of this rank by context id (``Engine/sendRMA(_:_:_:to:)``), and how
+    /// many of them have lock requests waiting (retried while progressing).
+    @exclusivity(unchecked) var windows: [UInt32: WindowState] = [:]
+    @exclusivity(unchecked) var windowsWithWaitingLocks = 0
 
     /// Scratch memory for packing non-contiguous messages (grown on demand), and the segment lists of
     /// scattered reads (``segmentBatch`` local, then as many remote); allocated on first use.

@@ -18,6 +18,12 @@ import SwiftMPITransport
 ///              R process_vm_readv, S process_vm_writev; all chunks finished: R ──ack──▶ S
 /// RDMA read:   S ──rendezvous(addr,rkey)──────────▶ R  match; RDMA READ; on completion R ──ack──▶ S
 /// pipelined:   S ──rendezvous─▶ R  match; R ──clearToSend─▶ S; S ──data × n──▶ R
+///
+/// rma        origin → target     a one-sided request on a window (``RMARequest`` in header.tag;
+///            context = the window's, source = the origin's rank in it, length = the target byte
+///            offset, receiverOperation = bytes asked for, flags = the accumulate operator or lock
+///            kind, senderOperation = the reply's id); applied when it arrives, in arrival order
+/// rmaReply   target → origin     its answer (``RMAReply``): data asked for, or done
 /// ```
 enum WireKind: PacketKind {
     case eager = 1
@@ -26,6 +32,8 @@ enum WireKind: PacketKind {
     case data = 4
     case ack = 5
     case share = 6
+    case rma = 7
+    case rmaReply = 8
 }
 
 /// The 32-byte header of every packet, carried opaquely by the transports.

@@ -1,0 +1,171 @@
+/// The operators one-sided accumulates apply at the target: MPI's predefined ones (MPI-4.1 §12.3.4
+/// allows no user operators there), as numbers on the wire.
+enum AccumulateOperator: UInt32 {
+    case replace = 1, noOp, sum, product, min, max, bitwiseAnd, bitwiseOr, bitwiseXor, logicalAnd, logicalOr, logicalXor
+
+    /// The wire form of a built-in ``ReduceOperation`` (by its name); nil for user operators.
+    init?<T>(_ operation: ReduceOperation<T>) {
+        guard operation.isBuiltIn else { return nil }
+        switch operation.name {
+        case "replace": self = .replace
+        case "noOp": self = .noOp
+        case "sum": self = .sum
+        case "product": self = .product
+        case "min": self = .min
+        case "max": self = .max
+        case "bitwiseAnd": self = .bitwiseAnd
+        case "bitwiseOr": self = .bitwiseOr
+        case "bitwiseXor": self = .bitwiseXor
+        case "logicalAnd": self = .logicalAnd
+        case "logicalOr": self = .logicalOr
+        case "logicalXor": self = .logicalXor
+        default: return nil
+        }
+    }
+}
+
+/// Applies accumulate operators to a window's elements, given only bytes: the window's element type
+/// is recorded at creation as one of the basic scalar kinds, so a target applies `sum` to doubles it
+/// holds as raw memory (over TCP the operator arrives as a number). `replace` and `noOp` work for
+/// every element type; the arithmetic, bitwise and logical operators for the types C MPI allows them
+/// on (integers, floating point, `Bool` for the logical ones).
+struct AccumulateKernel {
+    /// The element types the kernel computes with.
+    enum Scalar {
+        case int8, int16, int32, int64, uint8, uint16, uint32, uint64, float, double, bool
+        /// Any other element type: `replace` and `noOp` only.
+        case opaque
+    }
+
+    let scalar: Scalar
+    /// Bytes per element.
+    let stride: Int
+
+    /// The kernel for elements of `T`.
+    init<T: BitwiseCopyable>(for type: T.Type) {
+        stride = MemoryLayout<T>.stride
+        scalar =
+            switch type {
+            case is Int8.Type: .int8
+            case is Int16.Type: .int16
+            case is Int32.Type: .int32
+            case is Int64.Type, is Int.Type: .int64
+            case is UInt8.Type: .uint8
+            case is UInt16.Type: .uint16
+            case is UInt32.Type: .uint32
+            case is UInt64.Type, is UInt.Type: .uint64
+            case is Float.Type: .float
+            case is Double.Type: .double
+            case is Bool.Type: .bool
+            default: .opaque
+            }
+    }
+
+    /// True when `op` can be applied to this element type.
+    func supports(_ op: AccumulateOperator) -> Bool {
+        switch op {
+        case .replace, .noOp: true
+        case .sum, .product, .min, .max: scalar != .bool && scalar != .opaque
+        case .bitwiseAnd, .bitwiseOr, .bitwiseXor: scalar != .bool && scalar != .opaque && scalar != .float && scalar != .double
+        case .logicalAnd, .logicalOr, .logicalXor: scalar != .opaque && scalar != .float && scalar != .double
+        }
+    }
+
+    /// `target[i] = op(target[i], origin[i])` for `count` elements (`replace`: `origin[i]`). `target`
+    /// is aligned window memory; `origin` may be unaligned (a packet's payload). The operator must be
+    /// one ``supports(_:)`` accepts (checked at the origin; a packet that breaks that is ignored).
+    func apply(_ op: AccumulateOperator, target: UnsafeMutableRawPointer, origin: UnsafeRawPointer, count: Int) {
+        switch op {
+        case .noOp: return
+        case .replace:
+            target.copyMemory(from: origin, byteCount: count * stride)
+            return
+        default: break
+        }
+        switch scalar {
+        case .int8: Self.integers(op, target, origin, count, Int8.self)
+        case .int16: Self.integers(op, target, origin, count, Int16.self)
+        case .int32: Self.integers(op, target, origin, count, Int32.self)
+        case .int64: Self.integers(op, target, origin, count, Int64.self)
+        case .uint8: Self.integers(op, target, origin, count, UInt8.self)
+        case .uint16: Self.integers(op, target, origin, count, UInt16.self)
+        case .uint32: Self.integers(op, target, origin, count, UInt32.self)
+        case .uint64: Self.integers(op, target, origin, count, UInt64.self)
+        case .float: Self.floats(op, target, origin, count, Float.self)
+        case .double: Self.floats(op, target, origin, count, Double.self)
+        case .bool: Self.booleans(op, target, origin, count)
+        case .opaque: return
+        }
+    }
+
+    private static func integers<S: FixedWidthInteger>(
+        _ op: AccumulateOperator, _ target: UnsafeMutableRawPointer, _ origin: UnsafeRawPointer, _ count: Int, _: S.Type
+    ) {
+        let values = target.assumingMemoryBound(to: S.self)
+        for i in 0..<count {
+            let a = values[i]
+            let b = origin.loadUnaligned(fromByteOffset: i * MemoryLayout<S>.stride, as: S.self)
+            values[i] =
+                switch op {
+                case .sum: a &+ b
+                case .product: a &* b
+                case .min: Swift.min(a, b)
+                case .max: Swift.max(a, b)
+                case .bitwiseAnd: a & b
+                case .bitwiseOr: a | b
+                case .bitwiseXor: a ^ b
+                case .logicalAnd: (a != 0 && b != 0) ? 1 : 0
+                case .logicalOr: (a != 0 || b != 0) ? 1 : 0
+                case .logicalXor: ((a != 0) != (b != 0)) ? 1 : 0
+                case .replace: b
+                case .noOp: a
+                }
+        }
+    }
+
+    private static func floats<S: BinaryFloatingPoint>(
+        _ op: AccumulateOperator, _ target: UnsafeMutableRawPointer, _ origin: UnsafeRawPointer, _ count: Int, _: S.Type
+    ) {
+        let values = target.assumingMemoryBound(to: S.self)
+        for i in 0..<count {
+            let a = values[i]
+            let b = origin.loadUnaligned(fromByteOffset: i * MemoryLayout<S>.stride, as: S.self)
+            switch op {
+            case .sum: values[i] = a + b
+            case .product: values[i] = a * b
+            case .min: values[i] = Swift.min(a, b)
+            case .max: values[i] = Swift.max(a, b)
+            case .replace: values[i] = b
+            default: return  // not supported for floating point (checked at the origin)
+            }
+        }
+    }
+
+    private static func booleans(_ op: AccumulateOperator, _ target: UnsafeMutableRawPointer, _ origin: UnsafeRawPointer, _ count: Int) {
+        let values = target.assumingMemoryBound(to: UInt8.self)  // Bool's one byte, 0 or 1
+        for i in 0..<count {
+            let a = values[i] != 0
+            let b = origin.load(fromByteOffset: i, as: UInt8.self) != 0
+            switch op {
+            case .logicalAnd: values[i] = a && b ? 1 : 0
+            case .logicalOr: values[i] = a || b ? 1 : 0
+            case .logicalXor: values[i] = a != b ? 1 : 0
+            case .replace: values[i] = b ? 1 : 0
+            default: return
+            }
+        }
+    }
+}
+
+extension ReduceOperation {
+    /// Replaces the target's element by the origin's (MPI_REPLACE): for one-sided `accumulate`,
+    /// `getAccumulate` and `fetchAndOp`, where it makes them atomic puts and swaps. In a reduction it
+    /// keeps the higher rank's value.
+    @inlinable
+    public static var replace: ReduceOperation { .init(combine: { $1 }, isCommutative: false, name: "replace") }
+
+    /// Leaves the target's element as it is (MPI_NO_OP): `getAccumulate` and `fetchAndOp` with it
+    /// read atomically. In a reduction it keeps the lower rank's value.
+    @inlinable
+    public static var noOp: ReduceOperation { .init(combine: { a, _ in a }, isCommutative: false, name: "noOp") }
+}

@@ -1,0 +1,392 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShims
+
+/// A one-sided request on the wire (``WireKind/rma``, in the header's tag).
+enum RMARequest: Int32 {
+    case put = 1, get, accumulate, getAccumulate, compareAndSwap, lock, unlock, flush, post, complete
+}
+
+/// A target's answer (``WireKind/rmaReply``, in the header's tag).
+enum RMAReply: Int32 {
+    /// The bytes a get, get-accumulate or compare-and-swap asked for (the reply id in senderOperation).
+    case data = 1
+    /// A lock granted, an unlock or a flush done.
+    case done
+}
+
+/// What one rank knows of a window: its own memory and the other ranks' sizes, which ranks it reaches
+/// by loads and stores (``WindowMemory``), the epochs it has open as an origin, and what it serves as
+/// a target. The generic ``Window`` is a typed view of it.
+///
+/// Two paths, chosen per target at creation: **direct** (this rank, and for allocated windows every
+/// rank on this host) — the origin copies, accumulates under the target's accumulate word and takes
+/// the target's lock word itself, so nothing waits for the target; **messages** (other hosts, forced
+/// TCP, and the other ranks of `create(exposing:)` windows) — ``RMARequest`` packets applied by the
+/// target's engine when they arrive, in order, so a flush is one round trip: its reply comes after
+/// every earlier request was applied. A target serves messages while it is inside any SwiftMPI call
+/// (there is no progress thread): a passive-target lock on a rank reached by messages is granted when
+/// that rank next calls SwiftMPI.
+///
+/// Its mutable state is changed only inside `Runtime.withEngine` or an engine wait (the packet
+/// handlers run there too), under the engine's lock at thread level `.multiple`.
+final class WindowState: @unchecked Sendable {
+    /// The window's private communicator (a duplicate of the one it was made on).
+    let communicator: Communicator
+    let rank: Int
+    let size: Int
+    let kernel: AccumulateKernel
+    /// The bytes each rank exposes, by rank in the window.
+    let byteCounts: [Int]
+    let memory: WindowMemory
+    /// True when some rank reaches this one through messages: a call that completes by loads and
+    /// stores still polls once, so that a rank spinning on its own window (a compare-and-swap
+    /// mutex) serves the others.
+    let servesMessages: Bool
+
+    // Origin side.
+    /// Replies expected (to gets, locks, unlocks, flushes); every origin call waits for zero.
+    var outstanding = 0
+    var replyDestinations: [UInt32: UnsafeMutableRawBufferPointer] = [:]
+    var nextReplyID: UInt32 = 0
+    /// Targets reached by messages that were sent requests since their last flush.
+    var unflushed: [Int] = []
+    var isUnflushed: [Bool]
+    var fenceOpen = false
+    var lockedAll = false
+    var locks: [Int: WindowLock] = [:]
+    /// The group of the open access epoch (``Window/start(_:)``) and the one exposed (``Window/post(_:)``).
+    var accessGroup: [Int]?
+    var accessSet: Set<Int> = []
+    var exposureGroup: [Int]?
+    /// Posts and completes received, by sending rank.
+    var postsReceived: [Int]
+    var completesReceived: [Int]
+    var isFreed = false
+
+    // Target side (requests arriving as messages).
+    /// Origins that hold this rank's lock through messages (true: exclusively).
+    var holders: [Int: Bool] = [:]
+    /// Lock requests that could not be granted yet, in arrival order.
+    var waitingLocks: [(origin: Int, exclusive: Bool, peer: Int)] = []
+
+    init(communicator: Communicator, kernel: AccumulateKernel, byteCounts: [Int], memory: WindowMemory) {
+        self.communicator = communicator
+        self.rank = communicator.rank
+        self.size = communicator.size
+        self.kernel = kernel
+        self.byteCounts = byteCounts
+        self.memory = memory
+        servesMessages = memory.direct.contains { $0 == nil }
+        isUnflushed = Array(repeating: false, count: size)
+        postsReceived = Array(repeating: 0, count: size)
+        completesReceived = Array(repeating: 0, count: size)
+    }
+
+    var runtime: Runtime { communicator.runtime }
+    var context: UInt32 { communicator.context }
+    /// This rank's memory.
+    var base: UnsafeMutableRawPointer { memory.direct[rank]! }
+    var ownLock: UnsafeMutablePointer<UInt64> { memory.lockWords[rank]! }
+
+    // MARK: - Creation and release
+
+    /// How a window gets its memory.
+    enum Placement {
+        /// Allocated by SwiftMPI, shared with the ranks on this host (``Window/allocate(count:on:)``).
+        case allocate
+        /// Allocated contiguously in one segment of the host (``Window/allocateShared(count:on:)``).
+        case shared
+        /// The caller's memory (``Window/create(exposing:on:)``).
+        case exposing(UnsafeMutableRawPointer?)
+    }
+
+    /// Makes a window of `bytes` bytes on this rank. Collective over `communicator`.
+    static func make(on communicator: Communicator, bytes: Int, kernel: AccumulateKernel, placement: Placement, _ call: String) throws -> WindowState {
+        guard !communicator.isIntercommunicator else {
+            throw MPIError(.invalidArgument, "\(call): windows are made on intracommunicators; this one is an intercommunicator")
+        }
+        let windowCommunicator = try communicator.dup()
+        let table = try windowCommunicator.allgather([bytes, kernel.stride])
+        let byteCounts = stride(from: 0, to: table.count, by: 2).map { table[$0] }
+        if let bad = byteCounts.firstIndex(where: { $0 < 0 }) {
+            throw MPIError(.invalidCount, "\(call): rank \(bad) asked for a negative size (\(byteCounts[bad]) bytes)")
+        }
+        if let other = stride(from: 1, to: table.count, by: 2).first(where: { table[$0] != kernel.stride }) {
+            throw MPIError(
+                .invalidArgument, "\(call): the ranks' element types differ (\(kernel.stride) bytes here, \(table[other]) bytes on rank \(other / 2))")
+        }
+        let engine = communicator.runtime.engine
+        // Allocated windows are shared with the ranks the route reaches through shared memory (so
+        // forcing TCP sends one-sided traffic over TCP too); shared windows with every rank of the
+        // host, whatever the transport: their memory is shared by definition.
+        let hostMembers = (0..<windowCommunicator.size).filter { member in
+            let peer = windowCommunicator.worldRank(member)
+            let route = engine.routes.routes[peer]
+            if case .shared = placement, !engine.hostOfRank.isEmpty { return engine.hostOfRank[peer] == engine.hostOfRank[engine.rank] }
+            return route == .own || route == .sharedMemory
+        }
+        let memory: WindowMemory
+        switch placement {
+        case .shared:
+            guard hostMembers.count == windowCommunicator.size else {
+                throw MPIError(
+                    .invalidArgument,
+                    "\(call): the communicator's \(windowCommunicator.size) ranks do not all share memory with each other (rank \(windowCommunicator.rank) "
+                        + "reaches \(hostMembers.count) of them that way); make the window on communicator.splitType(.shared)")
+            }
+            memory = try WindowMemory.makeShared(
+                on: windowCommunicator, members: hostMembers, byteCounts: byteCounts, contiguous: true, jobID: engine.jobID, call: call)
+        case .allocate:
+            memory = try WindowMemory.makeShared(
+                on: windowCommunicator, members: hostMembers, byteCounts: byteCounts, contiguous: false, jobID: engine.jobID, call: call)
+        case .exposing(let pointer):
+            memory = WindowMemory.makePrivate(
+                rank: windowCommunicator.rank, size: windowCommunicator.size, bytes: bytes, exposing: pointer, allocate: false)
+        }
+        let window = WindowState(communicator: windowCommunicator, kernel: kernel, byteCounts: byteCounts, memory: memory)
+        try communicator.runtime.withEngine("window creation") { $0.windows[windowCommunicator.context] = window }
+        try windowCommunicator.barrier()  // every rank serves the window before anyone uses it
+        return window
+    }
+
+    /// Ends the window (collective): every rank's epochs must be closed.
+    func free(_ call: String) throws {
+        try checkOpen(call)
+        guard locks.isEmpty && !lockedAll && accessGroup == nil && exposureGroup == nil else {
+            throw MPIError(.rmaSynchronization, "\(call): the window still has an epoch open here (unlock, unlockAll, complete or wait first)")
+        }
+        try flushAll(call)
+        try communicator.barrier()
+        try runtime.withEngine("window free") { engine in
+            engine.windows[context] = nil
+            if !waitingLocks.isEmpty { engine.windowsWithWaitingLocks -= 1 }
+            waitingLocks.removeAll()
+        }
+        isFreed = true
+        memory.release()
+        communicator.free()
+    }
+
+    // MARK: - Checks
+
+    func checkOpen(_ call: String) throws {
+        guard !isFreed else { throw MPIError(.invalidArgument, "\(call): the window was freed") }
+    }
+
+    /// Throws unless `target` is a rank of the window in an access epoch of this rank.
+    func checkAccess(_ target: Int, _ call: String) throws {
+        try checkOpen(call)
+        guard target >= 0 && target < size else {
+            throw MPIError(.invalidRank, "\(call): target rank \(target) is outside 0..<\(size)")
+        }
+        if fenceOpen || lockedAll || locks[target] != nil || accessSet.contains(target) { return }
+        throw MPIError(
+            .rmaSynchronization,
+            "\(call): rank \(target) is not in an access epoch of this window; call fence(), lock(_:rank:), lockAll() or start(_:) first")
+    }
+
+    /// Throws unless `count` elements from element `offset` lie inside `target`'s window.
+    func checkRange(_ target: Int, offset: Int, count: Int, _ call: String) throws {
+        let elements = byteCounts[target] / kernel.stride
+        guard count >= 0 else { throw MPIError(.invalidCount, "\(call): a negative count (\(count))") }
+        guard offset >= 0 && offset <= elements - count else {
+            throw MPIError(
+                .rmaRange,
+                "\(call): elements \(offset)..<\(offset + count) are outside rank \(target)'s window of \(elements) element\(elements == 1 ? "" : "s")")
+        }
+    }
+
+    /// Polls once if some rank reaches this one through messages (after a call done by loads and stores).
+    @inline(__always)
+    func serveMessages() throws {
+        if servesMessages { try runtime.withEngine("one-sided call") { engine in _ = engine.progress() } }
+    }
+
+    // MARK: - Sending requests
+
+    /// Sends `request` packets to `target` covering `bytes` from `byteOffset` in pieces of at most the
+    /// route's payload (whole elements); `replyInto` (same size as `bytes`, or the result of a
+    /// get) receives the replies' data. Inside `withEngine`.
+    func sendRequests(
+        _ request: RMARequest, _ bytes: UnsafeRawBufferPointer, replyInto result: UnsafeMutableRawBufferPointer?, to target: Int,
+        byteOffset: Int, flags: UInt32 = 0, engine: Engine
+    ) {
+        let peer = communicator.worldRank(target)
+        let total = request == .get ? (result?.count ?? 0) : bytes.count
+        let piece = max(engine.fragmentSizes[peer] / kernel.stride * kernel.stride, kernel.stride)
+        var done = 0
+        repeat {
+            let length = min(piece, total - done)
+            var header = MatchHeader(
+                context: context, source: Int32(rank), tag: request.rawValue, flags: flags, length: UInt64(byteOffset + done))
+            if let result {
+                header.senderOperation = nextReplyID
+                header.receiverOperation = UInt32(length)
+                replyDestinations[nextReplyID] = UnsafeMutableRawBufferPointer(rebasing: result[done..<(done + length)])
+                nextReplyID &+= 1
+                outstanding += 1
+            }
+            let payload = request == .get ? UnsafeRawBufferPointer(start: nil, count: 0) : UnsafeRawBufferPointer(rebasing: bytes[done..<(done + length)])
+            engine.sendRMA(.rma, header, payload, to: peer)
+            done += length
+        } while done < total
+        if !isUnflushed[target] {
+            isUnflushed[target] = true
+            unflushed.append(target)
+        }
+    }
+
+    /// Sends a compare-and-swap request (`pair`: the expected element, then the desired one); the
+    /// old element arrives in `result`. Inside `withEngine`.
+    func sendCompareAndSwap(_ pair: UnsafeRawBufferPointer, replyInto result: UnsafeMutableRawBufferPointer, to target: Int, byteOffset: Int, engine: Engine) {
+        var header = MatchHeader(
+            context: context, source: Int32(rank), tag: RMARequest.compareAndSwap.rawValue, length: UInt64(byteOffset),
+            senderOperation: nextReplyID, receiverOperation: UInt32(result.count))
+        replyDestinations[nextReplyID] = result
+        nextReplyID &+= 1
+        outstanding += 1
+        header.flags = 0
+        engine.sendRMA(.rma, header, pair, to: communicator.worldRank(target))
+    }
+
+    /// Sends a header-only request (lock, unlock, flush: answered with ``RMAReply/done``; post,
+    /// complete: not answered). Inside `withEngine`.
+    func sendControl(_ request: RMARequest, to target: Int, flags: UInt32 = 0, engine: Engine) {
+        let header = MatchHeader(context: context, source: Int32(rank), tag: request.rawValue, flags: flags)
+        if request != .post && request != .complete { outstanding += 1 }
+        engine.sendRMA(.rma, header, UnsafeRawBufferPointer(start: nil, count: 0), to: communicator.worldRank(target))
+    }
+
+    /// Waits until every expected reply arrived; throws `.peerFailed` if a peer failed meanwhile.
+    func awaitReplies(_ call: String) throws {
+        try runtime.wait("Window.", call, until: { engine in self.outstanding == 0 || engine.anyPeerFailed })
+        if outstanding > 0 {
+            let reason = runtime.engine.failedPeers.values.first ?? "a peer failed"
+            outstanding = 0
+            replyDestinations.removeAll()
+            throw MPIError(.peerFailed, "\(call): \(reason)")
+        }
+    }
+
+    /// Completes every request sent by messages (at the targets) since the last flush.
+    func flushAll(_ call: String) throws {
+        cshims_memory_fence()
+        guard !unflushed.isEmpty else { return }
+        try runtime.withEngine("flush") { engine in
+            for target in unflushed {
+                sendControl(.flush, to: target, engine: engine)
+                isUnflushed[target] = false
+            }
+            unflushed.removeAll()
+        }
+        try awaitReplies(call)
+    }
+
+    /// Completes the requests sent to `target` by messages.
+    func flush(_ target: Int, _ call: String) throws {
+        cshims_memory_fence()
+        guard isUnflushed[target] else { return }
+        try runtime.withEngine("flush") { engine in
+            sendControl(.flush, to: target, engine: engine)
+            isUnflushed[target] = false
+            unflushed.removeAll { $0 == target }
+        }
+        try awaitReplies(call)
+    }
+
+    // MARK: - Serving requests (target side, in the engine's packet dispatch)
+
+    /// Applies one request from the rank `header.source` (world rank `peer`). Requests that make no
+    /// sense (out of bounds, an unknown operator) are not applied; questions are still answered, so
+    /// a bad origin cannot hang itself, nor write outside the window.
+    func serve(_ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int, engine: Engine) {
+        let origin = Int(header.source)
+        guard origin >= 0 && origin < size, let request = RMARequest(rawValue: header.tag) else { return }
+        let offset = Int(truncatingIfNeeded: header.length)
+        let own = byteCounts[rank]
+        func inside(_ bytes: Int) -> Bool { offset >= 0 && bytes >= 0 && offset <= own - bytes }
+        func reply(_ kind: RMAReply, _ bytes: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
+            let answer = MatchHeader(context: context, source: Int32(rank), tag: kind.rawValue, senderOperation: header.senderOperation)
+            engine.sendRMA(.rmaReply, answer, bytes, to: peer)
+        }
+        let stride = kernel.stride
+        switch request {
+        case .put:
+            guard inside(payload.count), payload.count > 0 else { return }
+            (base + offset).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+        case .accumulate:
+            guard inside(payload.count), payload.count % stride == 0, payload.count > 0,
+                let op = AccumulateOperator(rawValue: header.flags), kernel.supports(op)
+            else { return }
+            WindowLockWord.withAccumulateLock(ownLock + 1) {
+                kernel.apply(op, target: base + offset, origin: payload.baseAddress!, count: payload.count / stride)
+            }
+        case .get:
+            let length = Int(header.receiverOperation)
+            guard inside(length) else { return reply(.data) }
+            reply(.data, UnsafeRawBufferPointer(start: base + offset, count: length))
+        case .getAccumulate:
+            guard inside(payload.count), payload.count % stride == 0, payload.count > 0,
+                let op = AccumulateOperator(rawValue: header.flags), kernel.supports(op)
+            else { return reply(.data) }
+            WindowLockWord.withAccumulateLock(ownLock + 1) {
+                reply(.data, UnsafeRawBufferPointer(start: base + offset, count: payload.count))  // sent or copied before it changes
+                kernel.apply(op, target: base + offset, origin: payload.baseAddress!, count: payload.count / stride)
+            }
+        case .compareAndSwap:
+            guard inside(stride), payload.count == 2 * stride else { return reply(.data) }
+            WindowLockWord.withAccumulateLock(ownLock + 1) {
+                reply(.data, UnsafeRawBufferPointer(start: base + offset, count: stride))
+                if memcmp(base + offset, payload.baseAddress!, stride) == 0 {
+                    (base + offset).copyMemory(from: payload.baseAddress! + stride, byteCount: stride)
+                }
+            }
+        case .lock:
+            let exclusive = header.flags == 1
+            if waitingLocks.isEmpty && WindowLockWord.tryAcquire(ownLock, exclusive: exclusive) {
+                holders[origin] = exclusive
+                reply(.done)
+            } else {
+                if waitingLocks.isEmpty { engine.windowsWithWaitingLocks += 1 }
+                waitingLocks.append((origin, exclusive, peer))
+            }
+        case .unlock:
+            if let exclusive = holders.removeValue(forKey: origin) { WindowLockWord.release(ownLock, exclusive: exclusive) }
+            reply(.done)
+        case .flush:
+            reply(.done)
+        case .post:
+            postsReceived[origin] += 1
+        case .complete:
+            cshims_memory_fence()
+            completesReceived[origin] += 1
+        }
+    }
+
+    /// Grants waiting lock requests in arrival order, as far as the lock allows; true when any was.
+    func grantWaitingLocks(engine: Engine) -> Bool {
+        var granted = false
+        while let first = waitingLocks.first, WindowLockWord.tryAcquire(ownLock, exclusive: first.exclusive) {
+            waitingLocks.removeFirst()
+            holders[first.origin] = first.exclusive
+            let answer = MatchHeader(context: context, source: Int32(rank), tag: RMAReply.done.rawValue)
+            engine.sendRMA(.rmaReply, answer, UnsafeRawBufferPointer(start: nil, count: 0), to: first.peer)
+            granted = true
+        }
+        if granted && waitingLocks.isEmpty { engine.windowsWithWaitingLocks -= 1 }
+        return granted
+    }
+
+    /// A target's reply: data into the destination its id names, and one reply fewer to wait for.
+    func receiveReply(_ header: MatchHeader, _ payload: UnsafeRawBufferPointer) {
+        guard outstanding > 0, let kind = RMAReply(rawValue: header.tag) else { return }
+        if kind == .data, let destination = replyDestinations.removeValue(forKey: header.senderOperation), payload.count > 0,
+            destination.count > 0
+        {
+            destination.baseAddress!.copyMemory(from: payload.baseAddress!, byteCount: min(payload.count, destination.count))
+        }
+        outstanding -= 1
+    }
+}

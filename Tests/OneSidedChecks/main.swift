@@ -1,0 +1,286 @@
+// swiftmpi-rma-check: one-sided communication (windows), checked against serial models on every rank.
+// Run as real jobs by the test suite:  swiftmpirun -n N swiftmpi-rma-check
+// Any mismatch prints "CHECK FAILED ..." and exits 1, which ends the job.
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPI
+
+func require(_ condition: Bool, _ message: @autoclosure () -> String, line: Int = #line) {
+    guard condition else {
+        let text = "CHECK FAILED (line \(line)) on rank \(worldRank): \(message())\n"
+        _ = text.utf8CString.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress!, $0.count - 1) }
+        exit(1)
+    }
+}
+
+/// Runs `body`, which must throw an MPIError with `code`.
+func requireError(_ code: MPIError.Code, _ what: String, line: Int = #line, _ body: () throws -> Void) {
+    do {
+        try body()
+        require(false, "\(what): no error", line: line)
+    } catch let error as MPIError {
+        require(error.code == code, "\(what): \(error.code) instead of \(code): \(error)", line: line)
+    } catch {
+        require(false, "\(what): \(error)", line: line)
+    }
+}
+
+let world = try MPI.initialize()
+let worldRank = world.rank
+let n = world.size
+let r = world.rank
+let right = (r + 1) % n
+let left = (r + n - 1) % n
+
+// MARK: Fence: put, get, accumulate against a serial model, on every kind of window
+for kind in ["allocate", "create"] {
+    let count = 1000
+    var exposed = [Double](repeating: 0, count: count)
+    try exposed.withUnsafeMutableBufferPointer { buffer in
+        let win =
+            kind == "allocate"
+            ? try Window<Double>.allocate(count: count, on: world)
+            : try Window<Double>.create(exposing: buffer, on: world)
+        require(try win.count(ofRank: left) == count, "\(kind): count of rank \(left)")
+        try win.fence()
+        // Each rank writes its values into the right neighbour's window, at 10..<510.
+        let mine = (0..<500).map { Double(r * 10_000 + $0) }
+        try win.put(mine, to: right, at: 10)
+        try win.fence()
+        let local = Array(win.localMemory)
+        require(Array(local[10..<510]) == (0..<500).map { Double(left * 10_000 + $0) }, "\(kind): put + fence from rank \(left)")
+        require(local[0..<10].allSatisfy { $0 == 0 } && local[510...].allSatisfy { $0 == 0 }, "\(kind): put wrote outside its range")
+        // Reads the left neighbour's window (which holds what rank left - 1 put there).
+        let read = try win.get(count: 500, from: left, at: 10)
+        try win.fence()
+        let leftOfLeft = (left + n - 1) % n
+        require(read == (0..<500).map { Double(leftOfLeft * 10_000 + $0) }, "\(kind): get + fence from rank \(left)")
+        // Every rank adds to every rank's elements 600..<700: sum exact.
+        for target in 0..<n { try win.accumulate([Double](repeating: Double(r + 1), count: 100), to: target, at: 600, op: .sum) }
+        try win.fence()
+        require(Array(win.localMemory[600..<700]).allSatisfy { $0 == Double(n * (n + 1) / 2) }, "\(kind): accumulate sum")
+        // max, then replace.
+        try win.accumulate([Double(r)], to: 0, at: 800, op: .max)
+        try win.fence()
+        if r == 0 { require(win.localMemory[800] == Double(n - 1), "\(kind): accumulate max") }
+        if r == n - 1 { try win.accumulate([-7], to: 0, at: 801, op: .replace) }
+        try win.fence()
+        if r == 0 { require(win.localMemory[801] == -7, "\(kind): accumulate replace") }
+        try win.free()
+    }
+    if kind == "create" { require(exposed[600] == Double(n * (n + 1) / 2), "create: the caller's buffer holds the window's data after free") }
+}
+
+// MARK: Large transfers: bigger than any packet
+do {
+    let count = 300_000  // 2.4 MB
+    let win = try Window<Double>.allocate(count: count, on: world)
+    try win.fence()
+    try win.put((0..<count).map { Double($0) + Double(r) / 8 }, to: right, at: 0)
+    try win.fence()
+    require(Array(win.localMemory) == (0..<count).map { Double($0) + Double(left) / 8 }, "large put")
+    var back = [Double](repeating: -1, count: count - 5)
+    try win.get(into: &back, from: right, at: 5)
+    try win.fence()
+    require(back == (5..<count).map { Double($0) + Double(r) / 8 }, "large get")
+    try win.accumulate([Double](repeating: 1, count: count), to: right, at: 0, op: .sum)
+    try win.fence()
+    require(Array(win.localMemory) == (0..<count).map { Double($0) + Double(left) / 8 + 1 }, "large accumulate")
+    try win.free()
+}
+
+// MARK: Integer operators, getAccumulate, fetchAndOp, compareAndSwap
+do {
+    let win = try Window<Int64>.allocate(count: 8, on: world)
+    win.localMemory[1] = 1  // the product's start
+    try win.fence()
+    try win.accumulate([Int64(1) << r], to: 0, at: 0, op: .bitwiseOr)
+    try win.accumulate([Int64(r + 1)], to: 0, at: 1, op: .product)
+    try win.fence()
+    if r == 0 {
+        require(win.localMemory[0] == (Int64(1) << n) - 1, "bitwiseOr: \(win.localMemory[0])")
+        require(win.localMemory[1] == (1...Int64(n)).reduce(1, *), "product")
+    }
+    // Serialized through fences: each rank in turn swaps in its rank + 100 and sees the previous one's.
+    for turn in 0..<n {
+        if r == turn {
+            let old = try win.getAccumulate([Int64(r + 100)], to: n - 1, at: 2, op: .replace)
+            require(old == [turn == 0 ? 0 : Int64(turn - 1 + 100)], "getAccumulate replace: \(old)")
+            let same = try win.fetchAndOp(0, to: n - 1, at: 2, op: .noOp)
+            require(same == Int64(r + 100), "fetchAndOp noOp")
+        }
+        try win.fence()
+    }
+    try win.free()
+}
+
+// MARK: A fetch-and-op work queue under contention: every ticket handed out exactly once
+do {
+    let perRank = 200
+    let win = try Window<Int>.allocate(count: 1, on: world)
+    try win.fence()
+    try win.fence()
+    try win.lockAll()
+    var tickets: [Int] = []
+    for _ in 0..<perRank { tickets.append(try win.fetchAndOp(1, to: n / 2, at: 0, op: .sum)) }
+    try win.unlockAll()
+    let all = try world.allgather(tickets)
+    require(all.sorted() == Array(0..<(n * perRank)), "fetchAndOp tickets are not 0..<\(n * perRank)")
+    try win.fence()
+    if r == n / 2 { require(win.localMemory[0] == n * perRank, "fetchAndOp counter") }
+    try win.fence()
+    try win.free()
+}
+
+// MARK: An exclusive-lock counter (get, put, unlock) and a compare-and-swap mutex
+do {
+    let rounds = 50
+    let win = try Window<Int64>.allocate(count: 4, on: world)
+    try win.fence()
+    try win.fence()
+    for _ in 0..<rounds {
+        try win.lock(.exclusive, rank: 0)
+        let value = try win.get(count: 1, from: 0, at: 0)[0]
+        try win.put([value + 1], to: 0, at: 0)
+        try win.unlock(rank: 0)
+    }
+    for _ in 0..<rounds {
+        try win.lockAll()
+        // Spin on the mutex word (element 1 of the last rank): 0 free, else holder + 1.
+        while try win.compareAndSwap(0, Int64(r + 1), at: 1, in: n - 1) != 0 {}
+        let value = try win.get(count: 1, from: n - 1, at: 2)[0]
+        try win.put([value + 1], to: n - 1, at: 2)
+        try win.flush(rank: n - 1)
+        let released = try win.compareAndSwap(Int64(r + 1), 0, at: 1, in: n - 1)
+        require(released == Int64(r + 1), "compareAndSwap mutex held by \(released - 1), not by this rank")
+        try win.unlockAll()
+    }
+    try world.barrier()
+    try win.lock(.shared, rank: 0)
+    let counter = try win.get(count: 1, from: 0, at: 0)[0]
+    try win.unlock(rank: 0)
+    try win.lock(.shared, rank: n - 1)
+    let guarded = try win.get(count: 1, from: n - 1, at: 2)[0]
+    try win.unlock(rank: n - 1)
+    require(counter == Int64(n * rounds), "exclusive-lock counter \(counter), not \(n * rounds)")
+    require(guarded == Int64(n * rounds), "compare-and-swap mutex counter \(guarded), not \(n * rounds)")
+    try world.barrier()
+    try win.free()
+}
+
+// MARK: Post, start, complete, wait: a ring, twice
+do {
+    let win = try Window<Int32>.allocate(count: 4, on: world)
+    let leftGroup = try world.group.include([left])
+    let rightGroup = try world.group.include([right])
+    for round in 0..<2 {
+        try win.post(leftGroup)  // the left neighbour writes here
+        try win.start(rightGroup)
+        try win.put([Int32(r), Int32(round)], to: right, at: 0)
+        try win.accumulate([1], to: right, at: 2, op: .sum)
+        try win.complete()
+        try win.wait()
+        let local = Array(win.localMemory)
+        require(local[0] == Int32(left) && local[1] == Int32(round) && local[2] == Int32(round + 1), "post/start/complete/wait round \(round): \(local)")
+    }
+    try win.fence()
+    if n > 1 {
+        let posted = try world.group.include([right])
+        try win.post(posted)
+        require(!(try win.test()) || n == 1, "test() before the origin completed")  // the right neighbour has not started
+        try world.barrier()
+        try win.start(try world.group.include([left]))
+        try win.complete()
+        while try !win.test() {}
+    }
+    try win.free()
+}
+
+// MARK: Shared windows: one segment, direct loads and stores, contiguous parts
+if let node = try world.splitType(.shared) {
+    let count = 16 + node.rank
+    let win = try Window<UInt64>.allocateShared(count: count, on: node)
+    let mine = win.localMemory
+    for i in 0..<count { mine[i] = UInt64(node.rank * 1000 + i) }
+    try win.fence()
+    for other in 0..<node.size {
+        let part = try win.localMemory(ofRank: other)
+        require(part.count == 16 + other, "shared part of rank \(other) has \(part.count) elements")
+        require(Array(part) == (0..<(16 + other)).map { UInt64(other * 1000 + $0) }, "shared part of rank \(other)")
+        if other > 0 {
+            let previous = try win.localMemory(ofRank: other - 1)
+            require(previous.baseAddress! + previous.count == part.baseAddress!, "shared parts \(other - 1) and \(other) are not contiguous")
+        }
+    }
+    try win.fence()
+    try win.free()
+    node.free()
+}
+
+// MARK: Passive target: the target sleeps outside SwiftMPI
+if n > 1 {
+    let win = try Window<Int>.allocate(count: 1, on: world)
+    let direct = try world.allreduce([(try? win.localMemory(ofRank: 0)) != nil ? 1 : 0], op: .min)[0] == 1
+    try world.barrier()
+    if r == 0 {
+        usleep(1_000_000)
+        let woke = MPI.wtime()
+        _ = try world.allreduce([woke], op: .max)
+        try win.lock(.shared, rank: 0)
+        require(win.localMemory[0] == n - 1, "passive target: \(win.localMemory[0]) accumulates arrived, not \(n - 1)")
+        try win.unlock(rank: 0)
+    } else {
+        try win.lock(.exclusive, rank: 0)
+        try win.accumulate([1], to: 0, at: 0, op: .sum)
+        try win.unlock(rank: 0)
+        let finished = MPI.wtime()
+        let woke = try world.allreduce([0.0], op: .max)[0]
+        // On shared memory the origin does it all; by messages the target serves it when it wakes.
+        if direct { require(finished < woke, "passive target on shared memory waited for the sleeping target") }
+    }
+    try win.free()
+    if r == 0 {
+        print("passive target: \(direct ? "completed while the target slept (shared memory)" : "completed when the target called SwiftMPI (messages)")")
+    }
+}
+
+// MARK: Mistakes are reported, not corrupting
+do {
+    let win = try Window<Float>.allocate(count: 10, on: world)
+    requireError(.rmaSynchronization, "put before any epoch") { try win.put([1], to: right, at: 0) }
+    requireError(.rmaSynchronization, "unlock without lock") { try win.unlock(rank: right) }
+    requireError(.rmaSynchronization, "complete without start") { try win.complete() }
+    try win.fence()
+    requireError(.rmaRange, "put past the end") { try win.put([1, 2], to: right, at: 9) }
+    requireError(.rmaRange, "get at a negative offset") { _ = try win.get(count: 1, from: right, at: -1) }
+    requireError(.invalidRank, "put to rank n") { try win.put([1], to: n, at: 0) }
+    requireError(.invalidArgument, "accumulate with a user operator") {
+        try win.accumulate([1], to: right, at: 0, op: .custom("plusOne") { a, b in a + b + 1 })
+    }
+    try win.put([], to: right, at: 10)  // nothing, at the end: allowed
+    try win.put([5], to: MPI.procNull, at: 99)  // MPI.procNull: nothing
+    try win.fence()
+    try win.lock(.exclusive, rank: right)
+    requireError(.rmaSynchronization, "lock twice") { try win.lock(.shared, rank: right) }
+    requireError(.rmaSynchronization, "free with a lock held") { try win.free() }
+    try win.unlock(rank: right)
+    try win.free()
+    requireError(.invalidArgument, "put after free") { try win.put([1], to: right, at: 0) }
+    let flags = try Window<Bool>.allocate(count: 1, on: world)
+    try flags.fence()
+    try flags.accumulate([true], to: 0, at: 0, op: .logicalOr)
+    try flags.fence()
+    if r == 0 { require(flags.localMemory[0], "logicalOr on Bool") }
+    try flags.free()
+    let halves = try Window<Float16>.allocate(count: 2, on: world)
+    try halves.fence()
+    requireError(.invalidArgument, "sum on Float16 elements (no C MPI type)") { try halves.accumulate([1], to: 0, at: 0, op: .sum) }
+    try halves.accumulate([Float16(r)], to: 0, at: 1, op: .replace)
+    try halves.fence()
+    try halves.free()
+}
+
+try world.barrier()
+if r == 0 { print("one-sided checks passed on \(n) ranks") }
+try MPI.finalize()
