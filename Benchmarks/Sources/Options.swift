@@ -6,6 +6,8 @@ import Glibc
 enum Benchmark: String {
     case latency, bw, bibw, mbwMR = "mbw-mr", multiLatency = "multi-lat"
     case barrier, bcast, allreduce, reduce, gather, scatter, allgather, alltoall, halo
+    case putLatency = "put-latency", getLatency = "get-latency", putBW = "put-bw", getBW = "get-bw"
+    case accLatency = "acc-latency", fopLatency = "fop-latency", casLatency = "cas-latency", getAccLatency = "get-acc-latency"
 
     /// The OSU title.
     var title: String {
@@ -24,6 +26,14 @@ enum Benchmark: String {
         case .allgather: "Allgather Latency Test"
         case .alltoall: "All-to-All Latency Test"
         case .halo: "Halo Exchange Test (a column of an N×N grid of doubles, MPI_Type_vector)"
+        case .putLatency: "One Sided MPI_Put latency Test"
+        case .getLatency: "One Sided MPI_Get latency Test"
+        case .putBW: "One Sided MPI_Put Bandwidth Test"
+        case .getBW: "One Sided MPI_Get Bandwidth Test"
+        case .accLatency: "One Sided MPI_Accumulate latency Test"
+        case .fopLatency: "One Sided MPI_Fetch_and_op latency Test"
+        case .casLatency: "One Sided MPI_Compare_and_swap latency Test"
+        case .getAccLatency: "One Sided MPI_Get_accumulate latency Test"
         }
     }
 
@@ -35,7 +45,15 @@ enum Benchmark: String {
         }
     }
 
-    var isBandwidth: Bool { self == .bw || self == .bibw || self == .mbwMR }
+    var isBandwidth: Bool { self == .bw || self == .bibw || self == .mbwMR || self == .putBW || self == .getBW }
+
+    /// OSU's one-sided benchmarks (2 ranks: rank 0 accesses rank 1's window).
+    var isOneSided: Bool {
+        switch self {
+        case .putLatency, .getLatency, .putBW, .getBW, .accLatency, .fopLatency, .casLatency, .getAccLatency: true
+        default: false
+        }
+    }
 
     /// The point-to-point benchmarks that take `-D` (OSU 7.4's derived-datatype option).
     var takesDatatype: Bool { self == .latency || self == .bw || self == .bibw || self == .mbwMR }
@@ -108,6 +126,10 @@ struct BenchOptions {
     /// `--owned`: mbw-mr sends arrays (`isend(_: [UInt8])`) and receives into requests that own
     /// their buffers (`irecv(count:of:from:tag:)`, the elements read back from each).
     var owned = false
+    /// One-sided: how the window is made (`-w allocate|create`, OSU's default allocate) and how
+    /// rank 0 completes each access (`-s flush|lock|fence`, OSU's default flush).
+    var windowCreation = "allocate"
+    var synchronization = "flush"
 
     static let largeMessage = 8192
 
@@ -140,6 +162,18 @@ struct BenchOptions {
             case "-x": options.warmup = try positive(try value(), "-x")
             case "-W": options.window = try positive(try value(), "-W")
             case "--json": options.json = true
+            case "-w":
+                guard benchmark.isOneSided else { throw BenchError(description: "-w applies to the one-sided benchmarks") }
+                options.windowCreation = try value()
+                guard ["allocate", "create"].contains(options.windowCreation) else {
+                    throw BenchError(description: "-w needs allocate or create, got '\(options.windowCreation)'")
+                }
+            case "-s":
+                guard benchmark.isOneSided else { throw BenchError(description: "-s applies to the one-sided benchmarks") }
+                options.synchronization = try value()
+                guard ["flush", "lock", "fence"].contains(options.synchronization) else {
+                    throw BenchError(description: "-s needs flush, lock or fence, got '\(options.synchronization)'")
+                }
             case "--owned":
                 guard benchmark == .mbwMR else { throw BenchError(description: "--owned applies to mbw-mr") }
                 options.owned = true

@@ -41,6 +41,11 @@ final class BenchRunner {
             let transmit = options.datatype == nil ? "" : "     Transmit Size"
             switch benchmark {
             case .latency, .multiLatency: print("# Size          Latency (us)" + transmit)
+            case .putLatency, .getLatency, .accLatency, .fopLatency, .casLatency, .getAccLatency, .putBW, .getBW:
+                print("# Window creation: \(options.windowCreation == "create" ? "MPI_Win_create" : "MPI_Win_allocate")")
+                let sync = ["flush": "MPI_Win_flush", "lock": "MPI_Win_lock/unlock", "fence": "MPI_Win_fence"][options.synchronization]!
+                print("# Synchronization: \(sync)")
+                print(benchmark.isBandwidth ? "# Size      Bandwidth (MB/s)" : "# Size          Latency (us)")
             case .bw, .bibw: print("# Size      Bandwidth (MB/s)" + transmit)
             case .mbwMR: print("# [ pairs: \(world.size / 2) ] [ window size: \(options.window) ]\n# Size                  MB/s        Messages/s" + transmit)
             case .barrier: print("# Avg Latency(us)")
@@ -49,6 +54,7 @@ final class BenchRunner {
             }
         }
         if benchmark == .halo { return try haloExchanges() }
+        if benchmark.isOneSided { return try oneSided(benchmark) }
         for size in benchmark == .barrier ? [0] : options.sizes {
             let (iterations, warmup) = options.counts(for: size, benchmark: benchmark)
             try barrier()
@@ -78,7 +84,7 @@ final class BenchRunner {
         }
     }
 
-    private func report(_ benchmark: Benchmark, size: Int, result: (value: Double, rate: Double?), transmitted: Int? = nil) {
+    func report(_ benchmark: Benchmark, size: Int, result: (value: Double, rate: Double?), transmitted: Int? = nil) {
         let transmit = transmitted.map { padded("\($0)", 18) } ?? ""
         if options.json {
             let unit = benchmark.isBandwidth ? "MB/s" : "us"
@@ -373,7 +379,7 @@ final class BenchRunner {
 
     // MARK: - Helpers on the private communicator
 
-    private func barrier() throws {
+    func barrier() throws {
         var token: [UInt8] = [0]
         if control.rank == 0 {
             for _ in 1..<control.size { try control.recv(into: &token, from: MPI.anySource, tag: 0) }

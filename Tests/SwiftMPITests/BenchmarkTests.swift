@@ -38,6 +38,27 @@ struct BenchmarkTests {
         #expect(rows.allSatisfy { Double($0.split(separator: " ")[1])! > 0 })
     }
 
+    @Test(
+        "one-sided benchmarks (OSU's names) print a row per size with every window kind and synchronization, on shared memory and TCP",
+        arguments: [
+            ["put-latency"], ["get-latency", "-w", "create"], ["put-bw", "-s", "lock"], ["get-bw", "-s", "fence"], ["acc-latency"],
+            ["get-acc-latency", "-w", "create"], ["--transport", "tcp", "put-latency", "-s", "lock"], ["--transport", "tcp", "get-bw"]
+        ])
+    func oneSided(arguments: [String]) throws {
+        let launcher = arguments.first == "--transport" ? Array(arguments.prefix(2)) : []
+        let bench = Array(arguments.dropFirst(launcher.count))
+        let result = try JobRunner.run(launcher + ["-n", "2", "swiftmpi-bench"] + bench + ["-m", "1:4096", "-i", "5", "-x", "1", "-W", "4"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let rows = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(rows.count == 13, "\(result.stdout)")
+        #expect(rows.allSatisfy { $0.contains(/^\d+ +\d+\.\d\d$/) }, "\(result.stdout)")
+        for atomic in ["fop-latency", "cas-latency"] {
+            let single = try JobRunner.run(launcher + ["-n", "2", "swiftmpi-bench", atomic, "-i", "5", "-x", "1"])
+            #expect(single.status == 0, "stderr: \(single.stderr)")
+            #expect(single.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.count == 1, "\(single.stdout)")
+        }
+    }
+
     @Test("the barrier benchmark prints one latency")
     func barrier() throws {
         let result = try JobRunner.run(["-n", "3", "swiftmpi-bench", "barrier", "-i", "5", "-x", "1"])
@@ -54,7 +75,9 @@ struct BenchmarkTests {
         #expect(lines.allSatisfy { $0.hasPrefix("{\"benchmark\": \"latency\", \"size\": ") && $0.contains("\"unit\": \"us\"") })
     }
 
-    @Test("bad options give a clear error and status 2", arguments: [["latency", "-m", "9:3"], ["bw", "-i", "0"], ["nosuch"]])
+    @Test(
+        "bad options give a clear error and status 2",
+        arguments: [["latency", "-m", "9:3"], ["bw", "-i", "0"], ["nosuch"], ["put-latency", "-s", "nosuch"], ["latency", "-w", "create"]])
     func badOptions(arguments: [String]) throws {
         let result = try JobRunner.run(["-n", "2", "swiftmpi-bench"] + arguments)
         #expect(result.status == 2)

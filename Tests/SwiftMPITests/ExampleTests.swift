@@ -16,6 +16,16 @@ struct ExampleTests {
         }
     }
 
+    @Test(
+        "heat diffusion with a one-sided halo exchange (put + fence) matches the serial run, on shared memory and over TCP",
+        arguments: [["-n", "4"], ["-n", "6"], ["--transport", "tcp", "-n", "4"]])
+    func oneSidedHeat(options: [String]) throws {
+        let result = try JobRunner.run(options + ["swiftmpi-heat", "--one-sided"])
+        #expect(result.status == 0, "\(options): \(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("one-sided halo exchange"), "\(options): \(result.stdout)")
+        #expect(result.stdout.contains("matches the serial run"), "\(options): \(result.stdout)")
+    }
+
     @Test("a separate package that depends on SwiftMPI by path builds and runs under swiftmpirun")
     func consumerPackage() throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
