@@ -646,3 +646,117 @@ int MPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype se
 
 #pragma weak MPI_Ineighbor_alltoallv
 int MPI_Ineighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request) { return PMPI_Ineighbor_alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request); }
+
+#pragma weak MPI_Win_create
+int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, MPI_Win *win) { return PMPI_Win_create(base, size, disp_unit, info, comm, win); }
+
+#pragma weak MPI_Win_allocate
+int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return PMPI_Win_allocate(size, disp_unit, info, comm, baseptr, win); }
+
+#pragma weak MPI_Win_allocate_shared
+int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr, MPI_Win *win) { return PMPI_Win_allocate_shared(size, disp_unit, info, comm, baseptr, win); }
+
+#pragma weak MPI_Win_shared_query
+int MPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) { return PMPI_Win_shared_query(win, rank, size, disp_unit, baseptr); }
+
+#pragma weak MPI_Win_free
+int MPI_Win_free(MPI_Win *win) { return PMPI_Win_free(win); }
+
+#pragma weak MPI_Win_fence
+int MPI_Win_fence(int assert, MPI_Win win) { return PMPI_Win_fence(assert, win); }
+
+#pragma weak MPI_Win_lock
+int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win) { return PMPI_Win_lock(lock_type, rank, assert, win); }
+
+#pragma weak MPI_Win_unlock
+int MPI_Win_unlock(int rank, MPI_Win win) { return PMPI_Win_unlock(rank, win); }
+
+#pragma weak MPI_Win_lock_all
+int MPI_Win_lock_all(int assert, MPI_Win win) { return PMPI_Win_lock_all(assert, win); }
+
+#pragma weak MPI_Win_unlock_all
+int MPI_Win_unlock_all(MPI_Win win) { return PMPI_Win_unlock_all(win); }
+
+#pragma weak MPI_Win_flush
+int MPI_Win_flush(int rank, MPI_Win win) { return PMPI_Win_flush(rank, win); }
+
+#pragma weak MPI_Win_flush_all
+int MPI_Win_flush_all(MPI_Win win) { return PMPI_Win_flush_all(win); }
+
+#pragma weak MPI_Win_flush_local
+int MPI_Win_flush_local(int rank, MPI_Win win) { return PMPI_Win_flush_local(rank, win); }
+
+#pragma weak MPI_Win_flush_local_all
+int MPI_Win_flush_local_all(MPI_Win win) { return PMPI_Win_flush_local_all(win); }
+
+#pragma weak MPI_Win_sync
+int MPI_Win_sync(MPI_Win win) { return PMPI_Win_sync(win); }
+
+#pragma weak MPI_Win_post
+int MPI_Win_post(MPI_Group group, int assert, MPI_Win win) { return PMPI_Win_post(group, assert, win); }
+
+#pragma weak MPI_Win_start
+int MPI_Win_start(MPI_Group group, int assert, MPI_Win win) { return PMPI_Win_start(group, assert, win); }
+
+#pragma weak MPI_Win_complete
+int MPI_Win_complete(MPI_Win win) { return PMPI_Win_complete(win); }
+
+#pragma weak MPI_Win_wait
+int MPI_Win_wait(MPI_Win win) { return PMPI_Win_wait(win); }
+
+#pragma weak MPI_Win_test
+int MPI_Win_test(MPI_Win win, int *flag) { return PMPI_Win_test(win, flag); }
+
+#pragma weak MPI_Win_get_group
+int MPI_Win_get_group(MPI_Win win, MPI_Group *group) { return PMPI_Win_get_group(win, group); }
+
+#pragma weak MPI_Win_get_attr
+int MPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) { return PMPI_Win_get_attr(win, win_keyval, attribute_val, flag); }
+
+#pragma weak MPI_Win_set_name
+int MPI_Win_set_name(MPI_Win win, const char *win_name) { return PMPI_Win_set_name(win, win_name); }
+
+#pragma weak MPI_Win_get_name
+int MPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) { return PMPI_Win_get_name(win, win_name, resultlen); }
+
+#pragma weak MPI_Win_set_errhandler
+int MPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) { return PMPI_Win_set_errhandler(win, errhandler); }
+
+#pragma weak MPI_Win_get_errhandler
+int MPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) { return PMPI_Win_get_errhandler(win, errhandler); }
+
+#pragma weak MPI_Win_get_info
+int MPI_Win_get_info(MPI_Win win, MPI_Info *info_used) { return PMPI_Win_get_info(win, info_used); }
+
+#pragma weak MPI_Win_set_info
+int MPI_Win_set_info(MPI_Win win, MPI_Info info) { return PMPI_Win_set_info(win, info); }
+
+#pragma weak MPI_Put
+int MPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) { return PMPI_Put(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win); }
+
+#pragma weak MPI_Get
+int MPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win) { return PMPI_Get(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win); }
+
+#pragma weak MPI_Accumulate
+int MPI_Accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) { return PMPI_Accumulate(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win); }
+
+#pragma weak MPI_Get_accumulate
+int MPI_Get_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win) { return PMPI_Get_accumulate(origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win); }
+
+#pragma weak MPI_Fetch_and_op
+int MPI_Fetch_and_op(const void *origin_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Op op, MPI_Win win) { return PMPI_Fetch_and_op(origin_addr, result_addr, datatype, target_rank, target_disp, op, win); }
+
+#pragma weak MPI_Compare_and_swap
+int MPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, void *result_addr, MPI_Datatype datatype, int target_rank, MPI_Aint target_disp, MPI_Win win) { return PMPI_Compare_and_swap(origin_addr, compare_addr, result_addr, datatype, target_rank, target_disp, win); }
+
+#pragma weak MPI_Rput
+int MPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) { return PMPI_Rput(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request); }
+
+#pragma weak MPI_Rget
+int MPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win, MPI_Request *request) { return PMPI_Rget(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request); }
+
+#pragma weak MPI_Raccumulate
+int MPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) { return PMPI_Raccumulate(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request); }
+
+#pragma weak MPI_Rget_accumulate
+int MPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) { return PMPI_Rget_accumulate(origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request); }

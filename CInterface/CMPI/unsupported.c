@@ -2,9 +2,6 @@
 /* The functions SwiftMPI does not implement yet: each reports MPI_ERR_UNSUPPORTED_OPERATION. */
 int swiftmpi_unsupported(const char *function);
 
-int PMPI_Accumulate(void) { return swiftmpi_unsupported("MPI_Accumulate"); }
-#pragma weak MPI_Accumulate = PMPI_Accumulate
-
 int PMPI_Close_port(void) { return swiftmpi_unsupported("MPI_Close_port"); }
 #pragma weak MPI_Close_port = PMPI_Close_port
 
@@ -25,12 +22,6 @@ int PMPI_Comm_spawn(void) { return swiftmpi_unsupported("MPI_Comm_spawn"); }
 
 int PMPI_Comm_spawn_multiple(void) { return swiftmpi_unsupported("MPI_Comm_spawn_multiple"); }
 #pragma weak MPI_Comm_spawn_multiple = PMPI_Comm_spawn_multiple
-
-int PMPI_Compare_and_swap(void) { return swiftmpi_unsupported("MPI_Compare_and_swap"); }
-#pragma weak MPI_Compare_and_swap = PMPI_Compare_and_swap
-
-int PMPI_Fetch_and_op(void) { return swiftmpi_unsupported("MPI_Fetch_and_op"); }
-#pragma weak MPI_Fetch_and_op = PMPI_Fetch_and_op
 
 int PMPI_File_call_errhandler(void) { return swiftmpi_unsupported("MPI_File_call_errhandler"); }
 #pragma weak MPI_File_call_errhandler = PMPI_File_call_errhandler
@@ -197,12 +188,6 @@ int PMPI_File_write_ordered_end(void) { return swiftmpi_unsupported("MPI_File_wr
 int PMPI_File_write_shared(void) { return swiftmpi_unsupported("MPI_File_write_shared"); }
 #pragma weak MPI_File_write_shared = PMPI_File_write_shared
 
-int PMPI_Get(void) { return swiftmpi_unsupported("MPI_Get"); }
-#pragma weak MPI_Get = PMPI_Get
-
-int PMPI_Get_accumulate(void) { return swiftmpi_unsupported("MPI_Get_accumulate"); }
-#pragma weak MPI_Get_accumulate = PMPI_Get_accumulate
-
 int PMPI_Grequest_complete(void) { return swiftmpi_unsupported("MPI_Grequest_complete"); }
 #pragma weak MPI_Grequest_complete = PMPI_Grequest_complete
 
@@ -230,23 +215,8 @@ int PMPI_Pack_external_size(void) { return swiftmpi_unsupported("MPI_Pack_extern
 int PMPI_Publish_name(void) { return swiftmpi_unsupported("MPI_Publish_name"); }
 #pragma weak MPI_Publish_name = PMPI_Publish_name
 
-int PMPI_Put(void) { return swiftmpi_unsupported("MPI_Put"); }
-#pragma weak MPI_Put = PMPI_Put
-
-int PMPI_Raccumulate(void) { return swiftmpi_unsupported("MPI_Raccumulate"); }
-#pragma weak MPI_Raccumulate = PMPI_Raccumulate
-
 int PMPI_Register_datarep(void) { return swiftmpi_unsupported("MPI_Register_datarep"); }
 #pragma weak MPI_Register_datarep = PMPI_Register_datarep
-
-int PMPI_Rget(void) { return swiftmpi_unsupported("MPI_Rget"); }
-#pragma weak MPI_Rget = PMPI_Rget
-
-int PMPI_Rget_accumulate(void) { return swiftmpi_unsupported("MPI_Rget_accumulate"); }
-#pragma weak MPI_Rget_accumulate = PMPI_Rget_accumulate
-
-int PMPI_Rput(void) { return swiftmpi_unsupported("MPI_Rput"); }
-#pragma weak MPI_Rput = PMPI_Rput
 
 int PMPI_Type_create_darray(void) { return swiftmpi_unsupported("MPI_Type_create_darray"); }
 #pragma weak MPI_Type_create_darray = PMPI_Type_create_darray
@@ -272,23 +242,11 @@ int PMPI_Unpack_external(void) { return swiftmpi_unsupported("MPI_Unpack_externa
 int PMPI_Unpublish_name(void) { return swiftmpi_unsupported("MPI_Unpublish_name"); }
 #pragma weak MPI_Unpublish_name = PMPI_Unpublish_name
 
-int PMPI_Win_allocate(void) { return swiftmpi_unsupported("MPI_Win_allocate"); }
-#pragma weak MPI_Win_allocate = PMPI_Win_allocate
-
-int PMPI_Win_allocate_shared(void) { return swiftmpi_unsupported("MPI_Win_allocate_shared"); }
-#pragma weak MPI_Win_allocate_shared = PMPI_Win_allocate_shared
-
 int PMPI_Win_attach(void) { return swiftmpi_unsupported("MPI_Win_attach"); }
 #pragma weak MPI_Win_attach = PMPI_Win_attach
 
 int PMPI_Win_call_errhandler(void) { return swiftmpi_unsupported("MPI_Win_call_errhandler"); }
 #pragma weak MPI_Win_call_errhandler = PMPI_Win_call_errhandler
-
-int PMPI_Win_complete(void) { return swiftmpi_unsupported("MPI_Win_complete"); }
-#pragma weak MPI_Win_complete = PMPI_Win_complete
-
-int PMPI_Win_create(void) { return swiftmpi_unsupported("MPI_Win_create"); }
-#pragma weak MPI_Win_create = PMPI_Win_create
 
 int PMPI_Win_create_dynamic(void) { return swiftmpi_unsupported("MPI_Win_create_dynamic"); }
 #pragma weak MPI_Win_create_dynamic = PMPI_Win_create_dynamic
@@ -305,80 +263,8 @@ int PMPI_Win_delete_attr(void) { return swiftmpi_unsupported("MPI_Win_delete_att
 int PMPI_Win_detach(void) { return swiftmpi_unsupported("MPI_Win_detach"); }
 #pragma weak MPI_Win_detach = PMPI_Win_detach
 
-int PMPI_Win_fence(void) { return swiftmpi_unsupported("MPI_Win_fence"); }
-#pragma weak MPI_Win_fence = PMPI_Win_fence
-
-int PMPI_Win_flush(void) { return swiftmpi_unsupported("MPI_Win_flush"); }
-#pragma weak MPI_Win_flush = PMPI_Win_flush
-
-int PMPI_Win_flush_all(void) { return swiftmpi_unsupported("MPI_Win_flush_all"); }
-#pragma weak MPI_Win_flush_all = PMPI_Win_flush_all
-
-int PMPI_Win_flush_local(void) { return swiftmpi_unsupported("MPI_Win_flush_local"); }
-#pragma weak MPI_Win_flush_local = PMPI_Win_flush_local
-
-int PMPI_Win_flush_local_all(void) { return swiftmpi_unsupported("MPI_Win_flush_local_all"); }
-#pragma weak MPI_Win_flush_local_all = PMPI_Win_flush_local_all
-
-int PMPI_Win_free(void) { return swiftmpi_unsupported("MPI_Win_free"); }
-#pragma weak MPI_Win_free = PMPI_Win_free
-
 int PMPI_Win_free_keyval(void) { return swiftmpi_unsupported("MPI_Win_free_keyval"); }
 #pragma weak MPI_Win_free_keyval = PMPI_Win_free_keyval
 
-int PMPI_Win_get_attr(void) { return swiftmpi_unsupported("MPI_Win_get_attr"); }
-#pragma weak MPI_Win_get_attr = PMPI_Win_get_attr
-
-int PMPI_Win_get_errhandler(void) { return swiftmpi_unsupported("MPI_Win_get_errhandler"); }
-#pragma weak MPI_Win_get_errhandler = PMPI_Win_get_errhandler
-
-int PMPI_Win_get_group(void) { return swiftmpi_unsupported("MPI_Win_get_group"); }
-#pragma weak MPI_Win_get_group = PMPI_Win_get_group
-
-int PMPI_Win_get_info(void) { return swiftmpi_unsupported("MPI_Win_get_info"); }
-#pragma weak MPI_Win_get_info = PMPI_Win_get_info
-
-int PMPI_Win_get_name(void) { return swiftmpi_unsupported("MPI_Win_get_name"); }
-#pragma weak MPI_Win_get_name = PMPI_Win_get_name
-
-int PMPI_Win_lock(void) { return swiftmpi_unsupported("MPI_Win_lock"); }
-#pragma weak MPI_Win_lock = PMPI_Win_lock
-
-int PMPI_Win_lock_all(void) { return swiftmpi_unsupported("MPI_Win_lock_all"); }
-#pragma weak MPI_Win_lock_all = PMPI_Win_lock_all
-
-int PMPI_Win_post(void) { return swiftmpi_unsupported("MPI_Win_post"); }
-#pragma weak MPI_Win_post = PMPI_Win_post
-
 int PMPI_Win_set_attr(void) { return swiftmpi_unsupported("MPI_Win_set_attr"); }
 #pragma weak MPI_Win_set_attr = PMPI_Win_set_attr
-
-int PMPI_Win_set_errhandler(void) { return swiftmpi_unsupported("MPI_Win_set_errhandler"); }
-#pragma weak MPI_Win_set_errhandler = PMPI_Win_set_errhandler
-
-int PMPI_Win_set_info(void) { return swiftmpi_unsupported("MPI_Win_set_info"); }
-#pragma weak MPI_Win_set_info = PMPI_Win_set_info
-
-int PMPI_Win_set_name(void) { return swiftmpi_unsupported("MPI_Win_set_name"); }
-#pragma weak MPI_Win_set_name = PMPI_Win_set_name
-
-int PMPI_Win_shared_query(void) { return swiftmpi_unsupported("MPI_Win_shared_query"); }
-#pragma weak MPI_Win_shared_query = PMPI_Win_shared_query
-
-int PMPI_Win_start(void) { return swiftmpi_unsupported("MPI_Win_start"); }
-#pragma weak MPI_Win_start = PMPI_Win_start
-
-int PMPI_Win_sync(void) { return swiftmpi_unsupported("MPI_Win_sync"); }
-#pragma weak MPI_Win_sync = PMPI_Win_sync
-
-int PMPI_Win_test(void) { return swiftmpi_unsupported("MPI_Win_test"); }
-#pragma weak MPI_Win_test = PMPI_Win_test
-
-int PMPI_Win_unlock(void) { return swiftmpi_unsupported("MPI_Win_unlock"); }
-#pragma weak MPI_Win_unlock = PMPI_Win_unlock
-
-int PMPI_Win_unlock_all(void) { return swiftmpi_unsupported("MPI_Win_unlock_all"); }
-#pragma weak MPI_Win_unlock_all = PMPI_Win_unlock_all
-
-int PMPI_Win_wait(void) { return swiftmpi_unsupported("MPI_Win_wait"); }
-#pragma weak MPI_Win_wait = PMPI_Win_wait

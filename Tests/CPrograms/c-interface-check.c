@@ -24,7 +24,7 @@ static int rank, size;
 
 /* The profiling interface: with `profile`, this definition replaces the library's weak MPI_Send. */
 static int profiling = 0, profiledSends = 0;
-int MPI_Win_fence(int assert, int win);  /* not in SwiftMPI's mpi.h yet: it is exported and reports itself */
+int MPI_Win_detach(MPI_Win win, const void *base);  /* not in SwiftMPI's mpi.h yet: it is exported and reports itself */
 int MPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm) {
     if (profiling) profiledSends++;
     return PMPI_Send(buf, count, datatype, dest, tag, comm);
@@ -399,10 +399,164 @@ static void errorsReturned(void) {
     MPI_Errhandler_free(&handler);
     /* a function SwiftMPI does not have yet reports itself, through the handler */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-    code = MPI_Win_fence(0, 0);
+    code = MPI_Win_detach(MPI_WIN_NULL, NULL);
     MPI_Error_string(code, text, &length);
-    CHECK(classOf(code) == MPI_ERR_UNSUPPORTED_OPERATION && strstr(text, "MPI_Win_fence") != NULL, "unsupported: %d '%s'", code, text);
+    CHECK(classOf(code) == MPI_ERR_UNSUPPORTED_OPERATION && strstr(text, "MPI_Win_detach") != NULL, "unsupported: %d '%s'", code, text);
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+}
+
+/* One-sided communication: every window flavor, data call and synchronization mode, against what
+   the ranks know each other hold. */
+static void oneSided(void) {
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+    int *base = NULL;
+    MPI_Win win;
+    CHECK(MPI_Win_allocate(16 * sizeof(int), sizeof(int), MPI_INFO_NULL, MPI_COMM_WORLD, &base, &win) == MPI_SUCCESS, "MPI_Win_allocate");
+    for (int i = 0; i < 16; i++) base[i] = -1;
+    void *attribute = NULL;
+    int flag = 0;
+    MPI_Win_get_attr(win, MPI_WIN_BASE, &attribute, &flag);
+    CHECK(flag && attribute == base, "MPI_WIN_BASE %p, base %p", attribute, (void *)base);
+    MPI_Win_get_attr(win, MPI_WIN_SIZE, &attribute, &flag);
+    CHECK(flag && *(MPI_Aint *)attribute == 16 * (MPI_Aint)sizeof(int), "MPI_WIN_SIZE");
+    MPI_Win_get_attr(win, MPI_WIN_DISP_UNIT, &attribute, &flag);
+    CHECK(flag && *(int *)attribute == (int)sizeof(int), "MPI_WIN_DISP_UNIT");
+    MPI_Win_get_attr(win, MPI_WIN_CREATE_FLAVOR, &attribute, &flag);
+    CHECK(flag && *(int *)attribute == MPI_WIN_FLAVOR_ALLOCATE, "MPI_WIN_CREATE_FLAVOR");
+    MPI_Win_get_attr(win, MPI_WIN_MODEL, &attribute, &flag);
+    CHECK(flag && *(int *)attribute == MPI_WIN_UNIFIED, "MPI_WIN_MODEL");
+    MPI_Group group, worldGroup;
+    int comparison = -1;
+    MPI_Win_get_group(win, &group);
+    MPI_Comm_group(MPI_COMM_WORLD, &worldGroup);
+    MPI_Group_compare(group, worldGroup, &comparison);
+    CHECK(comparison == MPI_IDENT, "window group %d", comparison);
+    MPI_Group_free(&group);
+
+    /* fence: put to the right, get from the left, accumulate everywhere */
+    MPI_Win_fence(0, win);
+    int mine[4] = {rank, rank + 100, rank + 200, rank + 300};
+    MPI_Put(mine, 4, MPI_INT, right, 2, 4, MPI_INT, win);
+    MPI_Win_fence(0, win);
+    CHECK(base[2] == left && base[5] == left + 300 && base[1] == -1 && base[6] == -1, "put + fence: %d %d %d %d", base[1], base[2], base[5], base[6]);
+    int got[4] = {0};
+    MPI_Get(got, 4, MPI_INT, left, 2, 4, MPI_INT, win);
+    MPI_Win_fence(0, win);
+    int leftOfLeft = (left + size - 1) % size;
+    CHECK(got[0] == leftOfLeft && got[3] == leftOfLeft + 300, "get + fence: %d %d", got[0], got[3]);
+    int one = 1;
+    if (rank == 0) base[8] = 0;
+    MPI_Win_fence(0, win);
+    MPI_Accumulate(&one, 1, MPI_INT, 0, 8, 1, MPI_INT, MPI_SUM, win);
+    MPI_Win_fence(0, win);
+    if (rank == 0) CHECK(base[8] == size, "accumulate sum %d", base[8]);
+    /* a vector origin (every other int) is packed */
+    MPI_Datatype everyOther;
+    MPI_Type_vector(2, 1, 2, MPI_INT, &everyOther);
+    MPI_Type_commit(&everyOther);
+    int spaced[3] = {rank + 7, -5, rank + 9};
+    MPI_Put(spaced, 1, everyOther, right, 10, 2, MPI_INT, win);
+    MPI_Win_fence(0, win);
+    CHECK(base[10] == left + 7 && base[11] == left + 9, "vector put %d %d", base[10], base[11]);
+    MPI_Type_free(&everyOther);
+
+    /* passive target: a ticket counter on rank 0 (fetch-and-op), a compare-and-swap, lock_all + flush */
+    MPI_Win_lock_all(0, win);
+    int ticket = -1, previous = -1;
+    if (rank == 0) base[12] = 0;
+    MPI_Win_unlock_all(win);
+    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
+    MPI_Fetch_and_op(&one, &ticket, MPI_INT, 0, 12, MPI_SUM, win);
+    MPI_Win_unlock(0, win);
+    int tickets[64] = {0};
+    MPI_Allgather(&ticket, 1, MPI_INT, tickets, 1, MPI_INT, MPI_COMM_WORLD);
+    int seen = 0;
+    for (int r = 0; r < size; r++) seen |= 1 << tickets[r];
+    CHECK(seen == (1 << size) - 1, "fetch-and-op tickets 0x%x", seen);
+    MPI_Win_lock(MPI_LOCK_EXCLUSIVE, size - 1, 0, win);
+    int expected = -1, desired = rank;
+    MPI_Compare_and_swap(&desired, &expected, &previous, MPI_INT, size - 1, 0, win);
+    MPI_Win_unlock(size - 1, win);
+    int swaps = previous == -1 ? 1 : 0, allSwaps = 0;
+    MPI_Allreduce(&swaps, &allSwaps, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    CHECK(allSwaps == 1, "compare-and-swap succeeded on %d ranks", allSwaps);
+    MPI_Win_lock_all(0, win);
+    int value = rank * 10;
+    MPI_Request request;
+    MPI_Rput(&value, 1, MPI_INT, right, 13, 1, MPI_INT, win, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    MPI_Win_flush(right, win);
+    MPI_Win_flush_local_all(win);
+    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Win_sync(win);  /* in the passive epoch: this rank's view of its own memory is current */
+    CHECK(base[13] == left * 10, "rput + flush %d", base[13]);
+    MPI_Win_unlock_all(win);
+
+    /* post/start/complete/wait around the ring */
+    MPI_Group leftGroup, rightGroup;
+    MPI_Group_incl(worldGroup, 1, &left, &leftGroup);
+    MPI_Group_incl(worldGroup, 1, &right, &rightGroup);
+    MPI_Win_post(leftGroup, 0, win);
+    MPI_Win_start(rightGroup, 0, win);
+    int stamp = rank + 1000;
+    MPI_Put(&stamp, 1, MPI_INT, right, 14, 1, MPI_INT, win);
+    MPI_Win_complete(win);
+    MPI_Win_wait(win);
+    CHECK(base[14] == left + 1000, "post/start/complete/wait %d", base[14]);
+    MPI_Group_free(&leftGroup);
+    MPI_Group_free(&rightGroup);
+    MPI_Group_free(&worldGroup);
+
+    /* errors: out of range, outside an epoch, a bad lock type; the window's handler returns them */
+    MPI_Win_set_errhandler(win, MPI_ERRORS_RETURN);
+    MPI_Errhandler handler;
+    MPI_Win_get_errhandler(win, &handler);
+    CHECK(handler == MPI_ERRORS_RETURN, "window error handler");
+    MPI_Win_fence(MPI_MODE_NOSUCCEED, win);  /* no epoch follows */
+    CHECK(classOf(MPI_Put(&one, 1, MPI_INT, right, 0, 1, MPI_INT, win)) == MPI_ERR_RMA_SYNC, "put outside an epoch");
+    MPI_Win_fence(0, win);
+    CHECK(classOf(MPI_Put(&one, 1, MPI_INT, right, 16, 1, MPI_INT, win)) == MPI_ERR_RMA_RANGE, "put past the end");
+    CHECK(classOf(MPI_Accumulate(&one, 1, MPI_INT, right, 0, 1, MPI_INT, MPI_MAXLOC, win)) == MPI_ERR_OP, "accumulate with MAXLOC");
+    MPI_Win_fence(0, win);
+    CHECK(classOf(MPI_Win_lock(7, right, 0, win)) == MPI_ERR_LOCKTYPE, "bad lock type");
+    char name[MPI_MAX_OBJECT_NAME];
+    int length = 0;
+    MPI_Win_set_name(win, "ring");
+    MPI_Win_get_name(win, name, &length);
+    CHECK(length == 4 && strcmp(name, "ring") == 0, "window name '%s'", name);
+    CHECK(MPI_Win_free(&win) == MPI_SUCCESS && win == MPI_WIN_NULL, "MPI_Win_free");
+
+    /* a window over the program's memory, and a shared one on each host */
+    double exposed[4] = {0, 0, 0, 0};
+    MPI_Win_create(exposed, sizeof exposed, sizeof(double), MPI_INFO_NULL, MPI_COMM_WORLD, &win);
+    MPI_Win_fence(0, win);
+    double half = 0.5;
+    MPI_Accumulate(&half, 1, MPI_DOUBLE, right, 3, 1, MPI_DOUBLE, MPI_SUM, win);
+    MPI_Win_fence(0, win);
+    CHECK(exposed[3] == 0.5, "accumulate into MPI_Win_create memory %g", exposed[3]);
+    MPI_Win_free(&win);
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    int nodeRank, nodeSize;
+    MPI_Comm_rank(node, &nodeRank);
+    MPI_Comm_size(node, &nodeSize);
+    long *part = NULL;
+    MPI_Win_allocate_shared(2 * sizeof(long), sizeof(long), MPI_INFO_NULL, node, &part, &win);
+    part[0] = nodeRank;
+    part[1] = nodeRank * 2;
+    MPI_Win_fence(0, win);
+    for (int r = 0; r < nodeSize; r++) {
+        MPI_Aint bytes = 0;
+        int unit = 0;
+        long *other = NULL;
+        MPI_Win_shared_query(win, r, &bytes, &unit, &other);
+        CHECK(bytes == 2 * (MPI_Aint)sizeof(long) && unit == (int)sizeof(long) && other[0] == r && other[1] == 2 * r, "shared part %d", r);
+        CHECK(other == part + 2 * (r - nodeRank), "shared parts are contiguous");
+    }
+    MPI_Win_fence(0, win);
+    MPI_Win_free(&win);
+    MPI_Comm_free(&node);
 }
 
 int main(int argc, char **argv) {
@@ -440,6 +594,7 @@ int main(int argc, char **argv) {
     peerSuiteFindings();
     communicators();
     groupsInfoTopologies();
+    oneSided();
     errorsReturned();
     CHECK(MPI_Wtime() >= start && MPI_Wtick() > 0, "clock");
     int allErrors = 0;

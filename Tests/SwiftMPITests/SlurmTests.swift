@@ -216,8 +216,10 @@ enum OpenMPILauncher {
                 "--foreground", "300", path!, "--allow-run-as-root", "--oversubscribe", "-n", "\(ranks)",
                 SlurmCluster.program(program)
             ] + arguments,
+            // Open MPI's session directory (ompi.<host>.<uid>) goes into the scratch directory, removed
+            // below: a job ended by abort or a signal leaves it behind otherwise, in /tmp.
             environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SWIFTMPI_") }
-                .merging(environment) { $1 },
+                .merging(["OMPI_MCA_orte_tmpdir_base": scratch.path]) { $1 }.merging(environment) { $1 },
             stdoutPath: out, stderrPath: err)
         if let whileRunning {
             // mpirun is the only child of timeout(1), once timeout has started it.

@@ -1,6 +1,6 @@
 /// The operators one-sided accumulates apply at the target: MPI's predefined ones (MPI-4.1 §12.3.4
 /// allows no user operators there), as numbers on the wire.
-enum AccumulateOperator: UInt32 {
+package enum AccumulateOperator: UInt32 {
     case replace = 1, noOp, sum, product, min, max, bitwiseAnd, bitwiseOr, bitwiseXor, logicalAnd, logicalOr, logicalXor
 
     /// The wire form of a built-in ``ReduceOperation`` (by its name); nil for user operators.
@@ -29,17 +29,17 @@ enum AccumulateOperator: UInt32 {
 /// holds as raw memory (over TCP the operator arrives as a number). `replace` and `noOp` work for
 /// every element type; the arithmetic, bitwise and logical operators for the types C MPI allows them
 /// on (integers, floating point, `Bool` for the logical ones).
-struct AccumulateKernel {
+package struct AccumulateKernel {
     /// The element types the kernel computes with.
-    enum Scalar {
-        case int8, int16, int32, int64, uint8, uint16, uint32, uint64, float, double, bool
+    package enum Scalar: UInt32 {
+        case int8 = 1, int16, int32, int64, uint8, uint16, uint32, uint64, float, double, bool
         /// Any other element type: `replace` and `noOp` only.
         case opaque
     }
 
-    let scalar: Scalar
+    package let scalar: Scalar
     /// Bytes per element.
-    let stride: Int
+    package let stride: Int
 
     /// The kernel for elements of `T`.
     init<T: BitwiseCopyable>(for type: T.Type) {
@@ -61,8 +61,26 @@ struct AccumulateKernel {
             }
     }
 
+    /// A kernel for `scalar` elements of `stride` bytes (the C interface's datatypes).
+    package init(scalar: Scalar, stride: Int) {
+        self.scalar = scalar
+        self.stride = stride
+    }
+
+    /// The operator and this kernel in a request's flags: the target computes with the origin's
+    /// element type (operator in bits 0-7, scalar kind in 8-15, stride in 16-31).
+    func wireFlags(_ op: AccumulateOperator) -> UInt32 { op.rawValue | scalar.rawValue << 8 | UInt32(truncatingIfNeeded: stride) << 16 }
+
+    /// The operator and kernel of a request's flags; nil when they make no sense.
+    static func decode(_ flags: UInt32) -> (AccumulateOperator, AccumulateKernel)? {
+        guard let op = AccumulateOperator(rawValue: flags & 0xFF), let scalar = Scalar(rawValue: (flags >> 8) & 0xFF) else { return nil }
+        let kernel = AccumulateKernel(scalar: scalar, stride: Int(flags >> 16))
+        guard kernel.stride > 0, kernel.supports(op) else { return nil }
+        return (op, kernel)
+    }
+
     /// True when `op` can be applied to this element type.
-    func supports(_ op: AccumulateOperator) -> Bool {
+    package func supports(_ op: AccumulateOperator) -> Bool {
         switch op {
         case .replace, .noOp: true
         case .sum, .product, .min, .max: scalar != .bool && scalar != .opaque
@@ -102,6 +120,12 @@ struct AccumulateKernel {
         _ op: AccumulateOperator, _ target: UnsafeMutableRawPointer, _ origin: UnsafeRawPointer, _ count: Int, _: S.Type
     ) {
         let values = target.assumingMemoryBound(to: S.self)
+        if op == .sum && Int(bitPattern: origin) % MemoryLayout<S>.alignment == 0 {
+            // Aligned operands (the direct path's arrays): a loop the compiler vectorizes.
+            let operands = origin.assumingMemoryBound(to: S.self)
+            for i in 0..<count { values[i] = values[i] &+ operands[i] }
+            return
+        }
         for i in 0..<count {
             let a = values[i]
             let b = origin.loadUnaligned(fromByteOffset: i * MemoryLayout<S>.stride, as: S.self)
@@ -127,6 +151,11 @@ struct AccumulateKernel {
         _ op: AccumulateOperator, _ target: UnsafeMutableRawPointer, _ origin: UnsafeRawPointer, _ count: Int, _: S.Type
     ) {
         let values = target.assumingMemoryBound(to: S.self)
+        if op == .sum && Int(bitPattern: origin) % MemoryLayout<S>.alignment == 0 {
+            let operands = origin.assumingMemoryBound(to: S.self)
+            for i in 0..<count { values[i] = values[i] + operands[i] }
+            return
+        }
         for i in 0..<count {
             let a = values[i]
             let b = origin.loadUnaligned(fromByteOffset: i * MemoryLayout<S>.stride, as: S.self)

@@ -77,7 +77,9 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     private static func make(count: Int, on communicator: Communicator, placement: WindowState.Placement, _ call: String) throws(MPIError) -> Window {
         try communicator.typedErrors {
             let bytes = count < 0 ? -1 : count * stride
-            return Window(state: try WindowState.make(on: communicator, bytes: bytes, kernel: AccumulateKernel(for: T.self), placement: placement, call))
+            let state = try WindowState.make(
+                on: communicator, bytes: bytes, displacementUnit: stride, kernel: AccumulateKernel(for: T.self), sameUnit: true, placement: placement, call)
+            return Window(state: state)
         }
     }
 
@@ -121,16 +123,16 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
 
     /// Writes `values` into `target`'s window from element `offset` (MPI_Put).
     public func put(_ values: UnsafeBufferPointer<T>, to target: Int, at offset: Int) throws(MPIError) {
-        try state.communicator.typedErrors {
+        let state = self.state
+        if state.allows(target, offset: offset, count: values.count), let base = state.memory.direct[target] {
+            // The fast path: a copy into mapped memory, no other check to make.
+            (base + offset &* Self.stride).copyMemory(from: values.baseAddress!, byteCount: values.count &* Self.stride)
+            if state.servesMessages { try typedErrors { try state.serveMessages() } }
+            return
+        }
+        try typedErrors {
             guard try prepare(target, offset: offset, count: values.count, "put") else { return }
-            let bytes = UnsafeRawBufferPointer(values)
-            if let base = state.memory.direct[target] {
-                (base + offset * Self.stride).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-                return try state.serveMessages()
-            }
-            try state.runtime.withEngine("put") { engine in
-                state.sendRequests(.put, bytes, replyInto: nil, to: target, byteOffset: offset * Self.stride, engine: engine)
-            }
+            try state.put(UnsafeRawBufferPointer(values), to: target, byteOffset: offset * Self.stride)
         }
     }
 
@@ -141,17 +143,15 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
 
     /// Reads `values.count` elements of `target`'s window from element `offset` into `values` (MPI_Get).
     public func get(into values: UnsafeMutableBufferPointer<T>, from target: Int, at offset: Int) throws(MPIError) {
-        try state.communicator.typedErrors {
+        let state = self.state
+        if state.allows(target, offset: offset, count: values.count), let base = state.memory.direct[target] {
+            UnsafeMutableRawPointer(values.baseAddress!).copyMemory(from: base + offset &* Self.stride, byteCount: values.count &* Self.stride)
+            if state.servesMessages { try typedErrors { try state.serveMessages() } }
+            return
+        }
+        try typedErrors {
             guard try prepare(target, offset: offset, count: values.count, "get") else { return }
-            let bytes = UnsafeMutableRawBufferPointer(values)
-            if let base = state.memory.direct[target] {
-                bytes.baseAddress!.copyMemory(from: base + offset * Self.stride, byteCount: bytes.count)
-                return try state.serveMessages()
-            }
-            try state.runtime.withEngine("get") { engine in
-                state.sendRequests(.get, UnsafeRawBufferPointer(bytes), replyInto: bytes, to: target, byteOffset: offset * Self.stride, engine: engine)
-            }
-            try state.awaitReplies("get(from: \(target), \(bytes.count) bytes)")
+            try state.get(into: UnsafeMutableRawBufferPointer(values), from: target, byteOffset: offset * Self.stride, "get")
         }
     }
 
@@ -173,19 +173,10 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// Combines `values` into `target`'s window from element `offset`, element by element, with `op`
     /// (MPI_Accumulate): atomic per element with respect to other accumulates.
     public func accumulate(_ values: UnsafeBufferPointer<T>, to target: Int, at offset: Int, op: ReduceOperation<T>) throws(MPIError) {
-        try state.communicator.typedErrors {
+        try typedErrors {
             let code = try accumulateOperator(op, "accumulate")
             guard try prepare(target, offset: offset, count: values.count, "accumulate") else { return }
-            let bytes = UnsafeRawBufferPointer(values)
-            if let base = state.memory.direct[target] {
-                WindowLockWord.withAccumulateLock(state.memory.lockWords[target]! + 1) {
-                    state.kernel.apply(code, target: base + offset * Self.stride, origin: bytes.baseAddress!, count: values.count)
-                }
-                return try state.serveMessages()
-            }
-            try state.runtime.withEngine("accumulate") { engine in
-                state.sendRequests(.accumulate, bytes, replyInto: nil, to: target, byteOffset: offset * Self.stride, flags: code.rawValue, engine: engine)
-            }
+            try state.accumulate(UnsafeRawBufferPointer(values), to: target, byteOffset: offset * Self.stride, op: code, kernel: state.kernel)
         }
     }
 
@@ -198,24 +189,13 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// returns the elements as they were before, atomically (MPI_Get_accumulate; with `.noOp` an
     /// atomic read, with `.replace` an atomic swap).
     public func getAccumulate(_ values: [T], to target: Int, at offset: Int, op: ReduceOperation<T>) throws(MPIError) -> [T] {
-        try state.communicator.typedErrors {
+        try typedErrors {
             let code = try accumulateOperator(op, "getAccumulate")
             var result = values  // same size; overwritten with the old elements
             guard try prepare(target, offset: offset, count: values.count, "getAccumulate") else { return result }
             try values.withUnsafeBytes { bytes in
                 try result.withUnsafeMutableBytes { old in
-                    if let base = state.memory.direct[target] {
-                        WindowLockWord.withAccumulateLock(state.memory.lockWords[target]! + 1) {
-                            old.baseAddress!.copyMemory(from: base + offset * Self.stride, byteCount: old.count)
-                            state.kernel.apply(code, target: base + offset * Self.stride, origin: bytes.baseAddress!, count: values.count)
-                        }
-                        return try state.serveMessages()
-                    }
-                    try state.runtime.withEngine("getAccumulate") { engine in
-                        state.sendRequests(
-                            .getAccumulate, bytes, replyInto: old, to: target, byteOffset: offset * Self.stride, flags: code.rawValue, engine: engine)
-                    }
-                    try state.awaitReplies("getAccumulate(to: \(target), \(bytes.count) bytes)")
+                    try state.getAccumulate(bytes, result: old, to: target, byteOffset: offset * Self.stride, op: code, kernel: state.kernel, "getAccumulate")
                 }
             }
             return result
@@ -232,26 +212,13 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// atomically, and returns the element as it was (MPI_Compare_and_swap; it was replaced when the
     /// result equals `expected`).
     public func compareAndSwap(_ expected: T, _ desired: T, at offset: Int, in target: Int) throws(MPIError) -> T {
-        try state.communicator.typedErrors {
+        try typedErrors {
             var old = expected
             guard try prepare(target, offset: offset, count: 1, "compareAndSwap") else { return old }
             let pair = [expected, desired]
             try pair.withUnsafeBytes { bytes in
                 try withUnsafeMutableBytes(of: &old) { result in
-                    if let base = state.memory.direct[target] {
-                        let element = base + offset * Self.stride
-                        WindowLockWord.withAccumulateLock(state.memory.lockWords[target]! + 1) {
-                            result.baseAddress!.copyMemory(from: element, byteCount: Self.stride)
-                            if memcmp(element, bytes.baseAddress!, Self.stride) == 0 {
-                                element.copyMemory(from: bytes.baseAddress! + Self.stride, byteCount: Self.stride)
-                            }
-                        }
-                        return try state.serveMessages()
-                    }
-                    try state.runtime.withEngine("compareAndSwap") { engine in
-                        state.sendCompareAndSwap(bytes, replyInto: result, to: target, byteOffset: offset * Self.stride, engine: engine)
-                    }
-                    try state.awaitReplies("compareAndSwap(in: \(target))")
+                    try state.compareAndSwap(bytes, result: result, in: target, byteOffset: offset * Self.stride, "compareAndSwap")
                 }
             }
             return old
@@ -296,117 +263,39 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// Ends the previous fence epoch and starts the next (MPI_Win_fence): every one-sided call made on
     /// the window before it, by any rank, is complete at its target when it returns. Collective.
     public func fence() throws(MPIError) {
-        try state.communicator.typedErrors {
-            try state.checkOpen("fence")
-            guard state.locks.isEmpty && !state.lockedAll && state.accessGroup == nil && state.exposureGroup == nil else {
-                throw MPIError(.rmaSynchronization, "fence: a lock, lockAll, start or post epoch is still open on this rank")
-            }
-            try state.flushAll("fence")
-            try state.communicator.barrier()
-            cshims_memory_fence()
-            state.fenceOpen = true
-        }
+        try typedErrors { try state.fence("fence") }
     }
 
     /// Starts a passive-target epoch on `target`: waits until this rank holds its lock, exclusively
     /// or shared (MPI_Win_lock).
     public func lock(_ kind: WindowLock, rank target: Int) throws(MPIError) {
-        try state.communicator.typedErrors {
-            try state.checkOpen("lock")
-            if target == MPI.procNull { return }
-            guard target >= 0 && target < state.size else { throw MPIError(.invalidRank, "lock: rank \(target) is outside 0..<\(state.size)") }
-            guard state.locks[target] == nil && !state.lockedAll else {
-                throw MPIError(.rmaSynchronization, "lock: this rank already holds rank \(target)'s lock (unlock it first)")
-            }
-            let exclusive = kind == .exclusive
-            if let word = state.memory.lockWords[target] {
-                try state.runtime.wait("Window.lock", "(rank: \(target))") { _ in WindowLockWord.tryAcquire(word, exclusive: exclusive) }
-            } else {
-                try state.runtime.withEngine("lock") { engine in state.sendControl(.lock, to: target, flags: exclusive ? 1 : 0, engine: engine) }
-                try state.awaitReplies("lock(rank: \(target))")
-            }
-            state.locks[target] = kind
-        }
+        try typedErrors { try state.lock(exclusive: kind == .exclusive, rank: target, "lock") }
     }
 
     /// Ends the passive-target epoch on `target` (MPI_Win_unlock): the calls made in it are complete
     /// at the target, and the lock is released.
     public func unlock(rank target: Int) throws(MPIError) {
-        try state.communicator.typedErrors {
-            try state.checkOpen("unlock")
-            if target == MPI.procNull { return }
-            guard target >= 0 && target < state.size, let kind = state.locks[target] else {
-                throw MPIError(.rmaSynchronization, "unlock: this rank does not hold rank \(target)'s lock")
-            }
-            try release(target, exclusive: kind == .exclusive, "unlock(rank: \(target))")
-            state.locks[target] = nil
-        }
-    }
-
-    private func release(_ target: Int, exclusive: Bool, _ call: String) throws {
-        if let word = state.memory.lockWords[target] {
-            cshims_memory_fence()
-            WindowLockWord.release(word, exclusive: exclusive)
-            return
-        }
-        try state.runtime.withEngine("unlock") { engine in
-            state.sendControl(.unlock, to: target, engine: engine)
-            if state.isUnflushed[target] {
-                state.isUnflushed[target] = false
-                state.unflushed.removeAll { $0 == target }
-            }
-        }
-        try state.awaitReplies(call)
+        try typedErrors { try state.unlock(rank: target, "unlock") }
     }
 
     /// Starts a passive-target epoch on every rank, holding each one's lock shared (MPI_Win_lock_all).
     public func lockAll() throws(MPIError) {
-        try state.communicator.typedErrors {
-            try state.checkOpen("lockAll")
-            guard state.locks.isEmpty && !state.lockedAll else {
-                throw MPIError(.rmaSynchronization, "lockAll: this rank already holds a lock on the window")
-            }
-            try state.runtime.withEngine("lockAll") { engine in
-                for target in 0..<state.size where state.memory.lockWords[target] == nil {
-                    state.sendControl(.lock, to: target, flags: 0, engine: engine)
-                }
-            }
-            for target in 0..<state.size {
-                if let word = state.memory.lockWords[target] {
-                    try state.runtime.wait("Window.lockAll", "(rank: \(target))") { _ in WindowLockWord.tryAcquire(word, exclusive: false) }
-                }
-            }
-            try state.awaitReplies("lockAll")
-            state.lockedAll = true
-        }
+        try typedErrors { try state.lockAll("lockAll") }
     }
 
     /// Ends the epoch of ``lockAll()`` (MPI_Win_unlock_all): every call made in it is complete at its
     /// target.
     public func unlockAll() throws(MPIError) {
-        try state.communicator.typedErrors {
-            try state.checkOpen("unlockAll")
-            guard state.lockedAll else { throw MPIError(.rmaSynchronization, "unlockAll: no lockAll() epoch is open on this rank") }
-            cshims_memory_fence()
-            try state.runtime.withEngine("unlockAll") { engine in
-                for target in 0..<state.size {
-                    if let word = state.memory.lockWords[target] {
-                        WindowLockWord.release(word, exclusive: false)
-                    } else {
-                        state.sendControl(.unlock, to: target, engine: engine)
-                        state.isUnflushed[target] = false
-                    }
-                }
-                state.unflushed.removeAll()
-            }
-            try state.awaitReplies("unlockAll")
-            state.lockedAll = false
-        }
+        try typedErrors { try state.unlockAll("unlockAll") }
     }
 
     /// Completes, at the target, every call this rank made to `target` so far (MPI_Win_flush).
     public func flush(rank target: Int) throws(MPIError) {
-        try state.communicator.typedErrors {
+        if target >= 0 && target < state.size && !state.isFreed && !state.isUnflushed[target] {
+            cshims_memory_fence()  // loads and stores to mapped memory: complete once ordered
+            return
+        }
+        try typedErrors {
             try state.checkOpen("flush")
             if target == MPI.procNull { return }
             guard target >= 0 && target < state.size else { throw MPIError(.invalidRank, "flush: rank \(target) is outside 0..<\(state.size)") }
@@ -414,9 +303,26 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
         }
     }
 
+    /// Completes at the origin every call this rank made to `target` (MPI_Win_flush_local): the
+    /// buffers they read from may change. SwiftMPI's calls are complete at the origin when they
+    /// return, so this only checks its arguments.
+    public func flushLocal(rank target: Int) throws(MPIError) {
+        try typedErrors {
+            try state.checkOpen("flushLocal")
+            guard target == MPI.procNull || (target >= 0 && target < state.size) else {
+                throw MPIError(.invalidRank, "flushLocal: rank \(target) is outside 0..<\(state.size)")
+            }
+        }
+    }
+
+    /// ``flushLocal(rank:)`` for every rank (MPI_Win_flush_local_all).
+    public func flushLocalAll() throws(MPIError) {
+        try typedErrors { try state.checkOpen("flushLocalAll") }
+    }
+
     /// Completes, at their targets, every call this rank made so far (MPI_Win_flush_all).
     public func flushAll() throws(MPIError) {
-        try state.communicator.typedErrors {
+        try typedErrors {
             try state.checkOpen("flushAll")
             try state.flushAll("flushAll")
         }
@@ -425,102 +331,46 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// Exposes this rank's window to the ranks of `group` (MPI_Win_post): each may start an access
     /// epoch on it; ``wait()`` ends the exposure once they all completed. Does not block.
     public func post(_ group: Group) throws(MPIError) {
-        try state.communicator.typedErrors {
-            try state.checkOpen("post")
-            guard state.exposureGroup == nil else { throw MPIError(.rmaSynchronization, "post: an exposure epoch is open already (wait first)") }
-            let ranks = try windowRanks(group, "post")
-            cshims_memory_fence()
-            try state.runtime.withEngine("post") { engine in
-                for origin in ranks {
-                    if origin == state.rank { state.postsReceived[origin] += 1 } else { state.sendControl(.post, to: origin, engine: engine) }
-                }
-            }
-            state.exposureGroup = ranks
-        }
+        try typedErrors { try state.post(try state.windowRanks(group, "post"), "post") }
     }
 
     /// Starts an access epoch on the ranks of `group` (MPI_Win_start): waits until each has posted.
     public func start(_ group: Group) throws(MPIError) {
-        try state.communicator.typedErrors {
-            try state.checkOpen("start")
-            guard state.accessGroup == nil else { throw MPIError(.rmaSynchronization, "start: an access epoch is open already (complete first)") }
-            let ranks = try windowRanks(group, "start")
-            try state.runtime.wait("Window.start", "(\(ranks.count) ranks)") { _ in ranks.allSatisfy { self.state.postsReceived[$0] > 0 } }
-            for target in ranks { state.postsReceived[target] -= 1 }
-            cshims_memory_fence()
-            state.accessGroup = ranks
-            state.accessSet = Set(ranks)
-        }
+        try typedErrors { try state.start(try state.windowRanks(group, "start"), "start") }
     }
 
     /// Ends the access epoch of ``start(_:)`` (MPI_Win_complete): the targets' ``wait()`` returns
     /// after every call made in it.
     public func complete() throws(MPIError) {
-        try state.communicator.typedErrors {
-            try state.checkOpen("complete")
-            guard let ranks = state.accessGroup else { throw MPIError(.rmaSynchronization, "complete: no start() epoch is open on this rank") }
-            cshims_memory_fence()
-            try state.runtime.withEngine("complete") { engine in
-                for target in ranks {
-                    if target == state.rank {
-                        state.completesReceived[target] += 1
-                    } else {
-                        state.sendControl(.complete, to: target, engine: engine)  // after the target's requests
-                        if state.isUnflushed[target] {
-                            state.isUnflushed[target] = false
-                            state.unflushed.removeAll { $0 == target }
-                        }
-                    }
-                }
-            }
-            state.accessGroup = nil
-            state.accessSet = []
-        }
+        try typedErrors { try state.complete("complete") }
     }
 
     /// Ends the exposure of ``post(_:)`` (MPI_Win_wait): waits until every rank of the group completed
     /// its access epoch; their calls are then visible here.
     public func wait() throws(MPIError) {
-        try state.communicator.typedErrors {
-            try state.checkOpen("wait")
-            guard let ranks = state.exposureGroup else { throw MPIError(.rmaSynchronization, "wait: no post() exposure is open on this rank") }
-            try state.runtime.wait("Window.wait", "(\(ranks.count) ranks)") { _ in ranks.allSatisfy { self.state.completesReceived[$0] > 0 } }
-            for origin in ranks { state.completesReceived[origin] -= 1 }
-            cshims_memory_fence()
-            state.exposureGroup = nil
-        }
+        try typedErrors { try state.wait("wait") }
     }
 
     /// ``wait()`` without blocking (MPI_Win_test): true, with the exposure ended, when every rank of
     /// the group has completed.
     public func test() throws(MPIError) -> Bool {
-        try state.communicator.typedErrors {
-            try state.checkOpen("test")
-            guard let ranks = state.exposureGroup else { throw MPIError(.rmaSynchronization, "test: no post() exposure is open on this rank") }
-            try state.runtime.withEngine("test") { engine in _ = engine.progress() }
-            guard ranks.allSatisfy({ state.completesReceived[$0] > 0 }) else { return false }
-            for origin in ranks { state.completesReceived[origin] -= 1 }
-            cshims_memory_fence()
-            state.exposureGroup = nil
-            return true
-        }
+        try typedErrors { try state.test("test") }
     }
 
     /// Ends the window (MPI_Win_free). Collective; every epoch on this rank must be closed. A shared
     /// segment is unmapped, memory SwiftMPI allocated is freed, and memory given to
     /// ``create(exposing:on:)`` is the caller's again.
     public func free() throws(MPIError) {
-        try state.communicator.typedErrors { try state.free("free") }
+        try typedErrors { try state.free("free") }
     }
 
     // MARK: - Helpers
 
     /// Checks an access; false when there is nothing to do (`MPI.procNull`, or no elements).
     private func prepare(_ target: Int, offset: Int, count: Int, _ call: String) throws -> Bool {
-        if target == MPI.procNull { return false }
-        try state.checkAccess(target, call)
-        try state.checkRange(target, offset: offset, count: count, call)
-        return count > 0
+        guard count >= 0 else { throw MPIError(.invalidCount, "\(call): a negative count (\(count))") }
+        let (byteOffset, overflow) = offset.multipliedReportingOverflow(by: Self.stride)
+        return try state.prepareAccess(target, byteOffset: overflow ? Int.max : byteOffset, bytes: count * Self.stride, unit: Self.stride, call)
     }
 
     private func accumulateOperator(_ op: ReduceOperation<T>, _ call: String) throws -> AccumulateOperator {
@@ -531,13 +381,5 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
             throw MPIError(.invalidArgument, "\(call): the operator '\(op.name)' is not defined on \(T.self) elements in a window")
         }
         return code
-    }
-
-    /// `group`'s ranks as ranks of the window; every member must be one.
-    private func windowRanks(_ group: Group, _ call: String) throws -> [Int] {
-        try group.translateRanks(Array(0..<group.size), to: state.communicator.group).enumerated().map { index, rank in
-            guard let rank else { throw MPIError(.invalidRank, "\(call): rank \(index) of the group is not a rank of the window") }
-            return rank
-        }
     }
 }

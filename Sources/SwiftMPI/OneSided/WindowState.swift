@@ -37,8 +37,11 @@ final class WindowState: @unchecked Sendable {
     let rank: Int
     let size: Int
     let kernel: AccumulateKernel
-    /// The bytes each rank exposes, by rank in the window.
+    /// The bytes each rank exposes, by rank in the window, as elements of ``kernel``, and each rank's
+    /// displacement unit (bytes; the stride of the element type for a ``Window``).
     let byteCounts: [Int]
+    let elementCounts: [Int]
+    let displacementUnits: [Int]
     let memory: WindowMemory
     /// True when some rank reaches this one through messages: a call that completes by loads and
     /// stores still polls once, so that a rank spinning on its own window (a compare-and-swap
@@ -58,7 +61,8 @@ final class WindowState: @unchecked Sendable {
     var locks: [Int: WindowLock] = [:]
     /// The group of the open access epoch (``Window/start(_:)``) and the one exposed (``Window/post(_:)``).
     var accessGroup: [Int]?
-    var accessSet: Set<Int> = []
+    /// Per target: true while this rank holds its lock or it is in the ``accessGroup``.
+    var accessible: [Bool]
     var exposureGroup: [Int]?
     /// Posts and completes received, by sending rank.
     var postsReceived: [Int]
@@ -71,13 +75,16 @@ final class WindowState: @unchecked Sendable {
     /// Lock requests that could not be granted yet, in arrival order.
     var waitingLocks: [(origin: Int, exclusive: Bool, peer: Int)] = []
 
-    init(communicator: Communicator, kernel: AccumulateKernel, byteCounts: [Int], memory: WindowMemory) {
+    init(communicator: Communicator, kernel: AccumulateKernel, byteCounts: [Int], displacementUnits: [Int], memory: WindowMemory) {
         self.communicator = communicator
         self.rank = communicator.rank
         self.size = communicator.size
         self.kernel = kernel
         self.byteCounts = byteCounts
+        self.elementCounts = byteCounts.map { $0 / kernel.stride }
+        self.displacementUnits = displacementUnits
         self.memory = memory
+        accessible = Array(repeating: false, count: communicator.size)
         servesMessages = memory.direct.contains { $0 == nil }
         isUnflushed = Array(repeating: false, count: size)
         postsReceived = Array(repeating: 0, count: size)
@@ -102,20 +109,28 @@ final class WindowState: @unchecked Sendable {
         case exposing(UnsafeMutableRawPointer?)
     }
 
-    /// Makes a window of `bytes` bytes on this rank. Collective over `communicator`.
-    static func make(on communicator: Communicator, bytes: Int, kernel: AccumulateKernel, placement: Placement, _ call: String) throws -> WindowState {
+    /// Makes a window of `bytes` bytes on this rank, addressed in units of `displacementUnit` bytes
+    /// (every rank's the same when `sameUnit`: a typed ``Window``). Collective over `communicator`.
+    static func make(
+        on communicator: Communicator, bytes: Int, displacementUnit: Int, kernel: AccumulateKernel, sameUnit: Bool, placement: Placement, _ call: String
+    ) throws -> WindowState {
         guard !communicator.isIntercommunicator else {
             throw MPIError(.invalidArgument, "\(call): windows are made on intracommunicators; this one is an intercommunicator")
         }
         let windowCommunicator = try communicator.dup()
-        let table = try windowCommunicator.allgather([bytes, kernel.stride])
+        let table = try windowCommunicator.allgather([bytes, displacementUnit])
         let byteCounts = stride(from: 0, to: table.count, by: 2).map { table[$0] }
+        let displacementUnits = stride(from: 1, to: table.count, by: 2).map { table[$0] }
         if let bad = byteCounts.firstIndex(where: { $0 < 0 }) {
             throw MPIError(.invalidCount, "\(call): rank \(bad) asked for a negative size (\(byteCounts[bad]) bytes)")
         }
-        if let other = stride(from: 1, to: table.count, by: 2).first(where: { table[$0] != kernel.stride }) {
+        if let bad = displacementUnits.firstIndex(where: { $0 <= 0 }) {
+            throw MPIError(.invalidArgument, "\(call): rank \(bad) gave a displacement unit of \(displacementUnits[bad]) bytes")
+        }
+        if sameUnit, let other = displacementUnits.firstIndex(where: { $0 != displacementUnit }) {
             throw MPIError(
-                .invalidArgument, "\(call): the ranks' element types differ (\(kernel.stride) bytes here, \(table[other]) bytes on rank \(other / 2))")
+                .invalidArgument,
+                "\(call): the ranks' element types differ (\(displacementUnit) bytes here, \(displacementUnits[other]) bytes on rank \(other))")
         }
         let engine = communicator.runtime.engine
         // Allocated windows are shared with the ranks the route reaches through shared memory (so
@@ -145,7 +160,8 @@ final class WindowState: @unchecked Sendable {
             memory = WindowMemory.makePrivate(
                 rank: windowCommunicator.rank, size: windowCommunicator.size, bytes: bytes, exposing: pointer, allocate: false)
         }
-        let window = WindowState(communicator: windowCommunicator, kernel: kernel, byteCounts: byteCounts, memory: memory)
+        let window = WindowState(
+            communicator: windowCommunicator, kernel: kernel, byteCounts: byteCounts, displacementUnits: displacementUnits, memory: memory)
         try communicator.runtime.withEngine("window creation") { $0.windows[windowCommunicator.context] = window }
         try windowCommunicator.barrier()  // every rank serves the window before anyone uses it
         return window
@@ -181,21 +197,21 @@ final class WindowState: @unchecked Sendable {
         guard target >= 0 && target < size else {
             throw MPIError(.invalidRank, "\(call): target rank \(target) is outside 0..<\(size)")
         }
-        if fenceOpen || lockedAll || locks[target] != nil || accessSet.contains(target) { return }
+        if mayAccess(target) { return }
         throw MPIError(
             .rmaSynchronization,
             "\(call): rank \(target) is not in an access epoch of this window; call fence(), lock(_:rank:), lockAll() or start(_:) first")
     }
 
-    /// Throws unless `count` elements from element `offset` lie inside `target`'s window.
-    func checkRange(_ target: Int, offset: Int, count: Int, _ call: String) throws {
-        let elements = byteCounts[target] / kernel.stride
-        guard count >= 0 else { throw MPIError(.invalidCount, "\(call): a negative count (\(count))") }
-        guard offset >= 0 && offset <= elements - count else {
-            throw MPIError(
-                .rmaRange,
-                "\(call): elements \(offset)..<\(offset + count) are outside rank \(target)'s window of \(elements) element\(elements == 1 ? "" : "s")")
-        }
+    /// True when an epoch open here covers `target` (a rank of the window).
+    @inline(__always)
+    func mayAccess(_ target: Int) -> Bool { fenceOpen || lockedAll || accessible[target] }
+
+    /// The fast path's test: `count` (> 0) elements from `offset` inside `target`'s window, in an
+    /// epoch; false sends the call to the checks that say what is wrong.
+    @inline(__always)
+    func allows(_ target: Int, offset: Int, count: Int) -> Bool {
+        target >= 0 && target < size && !isFreed && mayAccess(target) && count > 0 && offset >= 0 && offset <= elementCounts[target] &- count
     }
 
     /// Polls once if some rank reaches this one through messages (after a call done by loads and stores).
@@ -211,11 +227,11 @@ final class WindowState: @unchecked Sendable {
     /// get) receives the replies' data. Inside `withEngine`.
     func sendRequests(
         _ request: RMARequest, _ bytes: UnsafeRawBufferPointer, replyInto result: UnsafeMutableRawBufferPointer?, to target: Int,
-        byteOffset: Int, flags: UInt32 = 0, engine: Engine
+        byteOffset: Int, flags: UInt32 = 0, unit: Int = 1, engine: Engine
     ) {
         let peer = communicator.worldRank(target)
         let total = request == .get ? (result?.count ?? 0) : bytes.count
-        let piece = max(engine.fragmentSizes[peer] / kernel.stride * kernel.stride, kernel.stride)
+        let piece = max(engine.fragmentSizes[peer] / unit * unit, unit)
         var done = 0
         repeat {
             let length = min(piece, total - done)
@@ -311,32 +327,32 @@ final class WindowState: @unchecked Sendable {
             let answer = MatchHeader(context: context, source: Int32(rank), tag: kind.rawValue, senderOperation: header.senderOperation)
             engine.sendRMA(.rmaReply, answer, bytes, to: peer)
         }
-        let stride = kernel.stride
         switch request {
         case .put:
             guard inside(payload.count), payload.count > 0 else { return }
             (base + offset).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
         case .accumulate:
-            guard inside(payload.count), payload.count % stride == 0, payload.count > 0,
-                let op = AccumulateOperator(rawValue: header.flags), kernel.supports(op)
+            guard inside(payload.count), payload.count > 0, let (op, kernel) = AccumulateKernel.decode(header.flags),
+                payload.count % kernel.stride == 0
             else { return }
             WindowLockWord.withAccumulateLock(ownLock + 1) {
-                kernel.apply(op, target: base + offset, origin: payload.baseAddress!, count: payload.count / stride)
+                kernel.apply(op, target: base + offset, origin: payload.baseAddress!, count: payload.count / kernel.stride)
             }
         case .get:
             let length = Int(header.receiverOperation)
             guard inside(length) else { return reply(.data) }
             reply(.data, UnsafeRawBufferPointer(start: base + offset, count: length))
         case .getAccumulate:
-            guard inside(payload.count), payload.count % stride == 0, payload.count > 0,
-                let op = AccumulateOperator(rawValue: header.flags), kernel.supports(op)
+            guard inside(payload.count), payload.count > 0, let (op, kernel) = AccumulateKernel.decode(header.flags),
+                payload.count % kernel.stride == 0
             else { return reply(.data) }
             WindowLockWord.withAccumulateLock(ownLock + 1) {
                 reply(.data, UnsafeRawBufferPointer(start: base + offset, count: payload.count))  // sent or copied before it changes
-                kernel.apply(op, target: base + offset, origin: payload.baseAddress!, count: payload.count / stride)
+                kernel.apply(op, target: base + offset, origin: payload.baseAddress!, count: payload.count / kernel.stride)
             }
         case .compareAndSwap:
-            guard inside(stride), payload.count == 2 * stride else { return reply(.data) }
+            let stride = payload.count / 2
+            guard stride > 0, inside(stride), payload.count == 2 * stride else { return reply(.data) }
             WindowLockWord.withAccumulateLock(ownLock + 1) {
                 reply(.data, UnsafeRawBufferPointer(start: base + offset, count: stride))
                 if memcmp(base + offset, payload.baseAddress!, stride) == 0 {

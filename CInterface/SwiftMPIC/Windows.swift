@@ -1,0 +1,541 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CMPI
+import SwiftMPI
+
+// One-sided communication (MPI_Win_*, MPI_Put, MPI_Get, the accumulates) over SwiftMPI's windows
+// (ByteWindow: the Swift `Window`'s state, addressed in bytes with each rank's displacement unit).
+// Origin buffers of any committed datatype (non-contiguous ones are packed or unpacked here); target
+// datatypes must be contiguous, and accumulates need a predefined element type except for
+// MPI_REPLACE and MPI_NO_OP (docs/C-ABI.md). Of the assertions (MPI_MODE_*) only MPI_MODE_NOSUCCEED
+// has an effect (it ends fence epochs); the others are accepted and ignored, as MPI allows.
+
+/// A window the C program holds, with its error handler and the values its predefined attributes
+/// point to (MPI_Win_get_attr hands out pointers to them, valid until MPI_Win_free).
+final class CWindow {
+    let window: ByteWindow
+    var errorHandler = MPI_ERRORS_ARE_FATAL
+    let size: UnsafeMutablePointer<MPI_Aint>
+    let integers: UnsafeMutablePointer<Int32>  // displacement unit, flavor, model
+
+    init(_ window: ByteWindow) {
+        self.window = window
+        size = .allocate(capacity: 1)
+        size.initialize(to: MPI_Aint(window.byteCount))
+        integers = .allocate(capacity: 3)
+        let flavor: Int32 =
+            switch window.flavor {
+            case .create: MPI_WIN_FLAVOR_CREATE
+            case .allocate: MPI_WIN_FLAVOR_ALLOCATE
+            case .shared: MPI_WIN_FLAVOR_SHARED
+            }
+        integers.initialize(from: [Int32(truncatingIfNeeded: window.displacementUnit), flavor, MPI_WIN_UNIFIED], count: 3)
+    }
+
+    deinit {
+        size.deallocate()
+        integers.deallocate()
+    }
+}
+
+extension CInterface {
+    @exclusivity(unchecked) nonisolated(unsafe) static var windows = HandleTable<CWindow>(.window)
+
+    /// The window `handle` names.
+    static func window(_ handle: MPI_Win) throws(CError) -> CWindow {
+        guard let window = windows[handle] else {
+            throw CError(MPI_ERR_WIN, handle == MPI_WIN_NULL ? "MPI_WIN_NULL is not a window" : "invalid window handle")
+        }
+        return window
+    }
+
+    /// The accumulate operator `op` names (MPI's predefined ones; no user operators, MPI-4.1 §12.3.4).
+    static func accumulateOperator(_ op: MPI_Op) throws(CError) -> AccumulateOperator {
+        switch op {
+        case MPI_SUM: .sum
+        case MPI_PROD: .product
+        case MPI_MIN: .min
+        case MPI_MAX: .max
+        case MPI_BAND: .bitwiseAnd
+        case MPI_BOR: .bitwiseOr
+        case MPI_BXOR: .bitwiseXor
+        case MPI_LAND: .logicalAnd
+        case MPI_LOR: .logicalOr
+        case MPI_LXOR: .logicalXor
+        case MPI_REPLACE: .replace
+        case MPI_NO_OP: .noOp
+        default: throw CError(MPI_ERR_OP, "one-sided accumulates take MPI's predefined operators (not MINLOC, MAXLOC or user operators here)")
+        }
+    }
+
+    /// The element kernel of `datatype` for `op`.
+    static func accumulateKernel(_ datatype: MPI_Datatype, _ op: AccumulateOperator) throws(CError) -> AccumulateKernel {
+        let type = try CInterface.datatype(datatype)
+        let scalar: AccumulateKernel.Scalar =
+            switch type.element {
+            case .int8: .int8
+            case .uint8: .uint8
+            case .int16: .int16
+            case .uint16: .uint16
+            case .int32: .int32
+            case .uint32: .uint32
+            case .int64: .int64
+            case .uint64: .uint64
+            case .float: .float
+            case .double: .double
+            case .bool: .bool
+            default: .opaque
+            }
+        let kernel = AccumulateKernel(scalar: scalar, stride: scalar == .opaque ? max(type.size, 1) : type.datatype.extent)
+        guard kernel.supports(op) else { throw CError(MPI_ERR_OP, "the operator is not defined on this datatype in a one-sided accumulate") }
+        return kernel
+    }
+
+    /// Runs `body` with the bytes `count` instances of `datatype` at `pointer` hold, contiguous: in
+    /// place, or packed into a scratch buffer.
+    static func withOriginBytes(
+        _ pointer: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        switch try CBuffer(pointer, count, datatype) {
+        case .bytes(let raw): try body(raw)
+        case .typed(let raw, let count, let type):
+            var packed = [UInt8](repeating: 0, count: type.size * count)
+            var position = 0
+            try type.pack(from: CBuffer.byteBuffer(raw), count: count, into: &packed, position: &position)
+            try packed.withUnsafeBytes { try body($0) }
+        }
+    }
+
+    /// The size in bytes of a target's `count` instances of `datatype`, which must be contiguous.
+    static func targetBytes(_ count: Int32, _ datatype: MPI_Datatype, _ function: StaticString) throws(CError) -> Int {
+        let type = try CInterface.datatype(datatype)
+        guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative target count \(count)") }
+        guard type.isContiguous else { throw CError.unsupported("\(function)", "non-contiguous target datatypes") }
+        return type.size * Int(count)
+    }
+
+    /// Reads into `count` instances of `datatype` at `pointer`: `body` fills contiguous bytes, in
+    /// place or in a scratch buffer unpacked afterwards.
+    static func intoOrigin(
+        _ pointer: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ body: (UnsafeMutableRawBufferPointer) throws -> Void
+    ) throws {
+        switch try CBuffer(pointer, count, datatype) {
+        case .bytes(let raw): try body(UnsafeMutableRawBufferPointer(mutating: raw))
+        case .typed(let raw, let count, let type):
+            var scratch = [UInt8](repeating: 0, count: type.size * count)
+            try scratch.withUnsafeMutableBytes { try body($0) }
+            var position = 0
+            try type.unpack(from: scratch, position: &position, into: CBuffer.mutableByteBuffer(raw), count: count)
+        }
+    }
+
+    /// A request that is already complete (the request-based one-sided calls finish before they return).
+    static func completedRequest(_ request: UnsafeMutablePointer<MPI_Request>?) throws {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let done = try GeneralizedRequest()
+        done.complete()
+        request.pointee = requests.insert(CRequest(done.request, MPI_COMM_WORLD))
+    }
+}
+
+/// Runs `body`, the work of `function` on window `win`, and returns MPI_SUCCESS or what the window's
+/// error handler makes of the error (MPI_ERRORS_ARE_FATAL by default, as MPI says for windows).
+func windowCall(_ function: StaticString, _ win: MPI_Win, _ body: (CWindow) throws -> Void) -> Int32 {
+    let entry = CInterface.windows[win]
+    do {
+        guard let entry else { throw CError(MPI_ERR_WIN, win == MPI_WIN_NULL ? "MPI_WIN_NULL is not a window" : "invalid window handle") }
+        try body(entry)
+        return MPI_SUCCESS
+    } catch {
+        let cError = error as? CError ?? (error as? MPIError).map(CError.init) ?? CError(MPI_ERR_INTERN, "\(error)")
+        let handler = entry?.errorHandler ?? MPI_ERRORS_ARE_FATAL
+        if handler == MPI_ERRORS_RETURN || handler == MPIR_ERRORS_THROW_EXCEPTIONS {
+            ErrorText.lastMessage[cError.errorClass] = "\(function): \(cError.message)"
+            return cError.errorClass
+        }
+        return CInterface.raise(cError, in: "\(function)", on: MPI_COMM_WORLD)
+    }
+}
+
+// MARK: - Creation
+
+private func makeWindow(
+    _ function: StaticString, _ size: MPI_Aint, _ unit: Int32, _ comm: MPI_Comm, flavor: ByteWindow.Flavor, exposing base: UnsafeMutableRawPointer?,
+    _ win: UnsafeMutablePointer<MPI_Win>?
+) -> (result: Int32, window: CWindow?) {
+    var made: CWindow?
+    let result = cCall(function, on: comm) {
+        guard let win else { throw CError(MPI_ERR_ARG, "a null window pointer") }
+        guard size >= 0 else { throw CError(MPI_ERR_SIZE, "negative size \(size)") }
+        guard unit > 0 else { throw CError(MPI_ERR_DISP, "displacement unit \(unit) is not positive") }
+        let communicator = try CInterface.communicator(comm)
+        let window = try ByteWindow.make(
+            bytes: Int(size), displacementUnit: Int(unit), flavor: flavor, exposing: base, on: communicator, "\(function)")
+        let entry = CWindow(window)
+        win.pointee = CInterface.windows.insert(entry)
+        made = entry
+    }
+    return (result, made)
+}
+
+@_cdecl("PMPI_Win_create")
+public func mpiWinCreate(
+    _ base: UnsafeMutableRawPointer?, _ size: MPI_Aint, _ unit: Int32, _ info: MPI_Info, _ comm: MPI_Comm, _ win: UnsafeMutablePointer<MPI_Win>?
+) -> Int32 {
+    if size > 0 && base == nil { return cCall("MPI_Win_create", on: comm) { throw CError(MPI_ERR_ARG, "a null base for \(size) bytes") } }
+    return makeWindow("MPI_Win_create", size, unit, comm, flavor: .create, exposing: base, win).result
+}
+
+@_cdecl("PMPI_Win_allocate")
+public func mpiWinAllocate(
+    _ size: MPI_Aint, _ unit: Int32, _ info: MPI_Info, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
+) -> Int32 {
+    let made = makeWindow("MPI_Win_allocate", size, unit, comm, flavor: .allocate, exposing: nil, win)
+    if let entry = made.window { baseptr?.storeBytes(of: entry.window.base, as: UnsafeMutableRawPointer.self) }
+    return made.result
+}
+
+@_cdecl("PMPI_Win_allocate_shared")
+public func mpiWinAllocateShared(
+    _ size: MPI_Aint, _ unit: Int32, _ info: MPI_Info, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
+) -> Int32 {
+    let made = makeWindow("MPI_Win_allocate_shared", size, unit, comm, flavor: .shared, exposing: nil, win)
+    if let entry = made.window { baseptr?.storeBytes(of: entry.window.base, as: UnsafeMutableRawPointer.self) }
+    return made.result
+}
+
+@_cdecl("PMPI_Win_shared_query")
+public func mpiWinSharedQuery(
+    _ win: MPI_Win, _ rank: Int32, _ size: UnsafeMutablePointer<MPI_Aint>?, _ unit: UnsafeMutablePointer<Int32>?, _ baseptr: UnsafeMutableRawPointer?
+) -> Int32 {
+    windowCall("MPI_Win_shared_query", win) { entry in
+        let window = entry.window
+        // MPI_PROC_NULL: the lowest rank with a part of non-zero size.
+        let target = rank == MPI_PROC_NULL ? ((0..<window.size).first { (window.sharedPart($0)?.bytes ?? 0) > 0 } ?? 0) : Int(rank)
+        guard let part = window.sharedPart(target) else {
+            throw CError(MPI_ERR_RMA_FLAVOR, "rank \(rank)'s part of the window is not mapped in this process (not shared memory)")
+        }
+        size?.pointee = MPI_Aint(part.bytes)
+        unit?.pointee = Int32(truncatingIfNeeded: part.unit)
+        baseptr?.storeBytes(of: part.base, as: UnsafeMutableRawPointer.self)
+    }
+}
+
+@_cdecl("PMPI_Win_free")
+public func mpiWinFree(_ win: UnsafeMutablePointer<MPI_Win>?) -> Int32 {
+    guard let win else { return cCall("MPI_Win_free") { throw CError(MPI_ERR_ARG, "a null window pointer") } }
+    let result = windowCall("MPI_Win_free", win.pointee) { entry in try entry.window.free() }
+    if result == MPI_SUCCESS {
+        CInterface.windows.remove(win.pointee)
+        win.pointee = MPI_WIN_NULL
+    }
+    return result
+}
+
+// MARK: - Attributes, names, error handlers, info
+
+@_cdecl("PMPI_Win_get_attr")
+public func mpiWinGetAttr(_ win: MPI_Win, _ keyval: Int32, _ value: UnsafeMutableRawPointer?, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+    windowCall("MPI_Win_get_attr", win) { entry in
+        guard let value, let flag else { throw CError(MPI_ERR_ARG, "a null attribute or flag pointer") }
+        flag.pointee = 1
+        switch keyval {
+        case MPI_WIN_BASE: value.storeBytes(of: entry.window.base, as: UnsafeMutableRawPointer.self)
+        case MPI_WIN_SIZE: value.storeBytes(of: entry.size, as: UnsafeMutablePointer<MPI_Aint>.self)
+        case MPI_WIN_DISP_UNIT: value.storeBytes(of: entry.integers, as: UnsafeMutablePointer<Int32>.self)
+        case MPI_WIN_CREATE_FLAVOR: value.storeBytes(of: entry.integers + 1, as: UnsafeMutablePointer<Int32>.self)
+        case MPI_WIN_MODEL: value.storeBytes(of: entry.integers + 2, as: UnsafeMutablePointer<Int32>.self)
+        default: flag.pointee = 0  // user keyvals on windows are not there yet: no value
+        }
+    }
+}
+
+@_cdecl("PMPI_Win_get_group")
+public func mpiWinGetGroup(_ win: MPI_Win, _ group: UnsafeMutablePointer<MPI_Group>?) -> Int32 {
+    windowCall("MPI_Win_get_group", win) { entry in try CInterface.storeGroup(entry.window.group, into: group) }
+}
+
+@_cdecl("PMPI_Win_set_name")
+public func mpiWinSetName(_ win: MPI_Win, _ name: UnsafePointer<CChar>?) -> Int32 {
+    windowCall("MPI_Win_set_name", win) { entry in
+        guard let name else { throw CError(MPI_ERR_ARG, "a null name") }
+        entry.window.name = String(
+            String(decoding: UnsafeRawBufferPointer(start: name, count: strlen(name)), as: UTF8.self).prefix(Int(MPI_MAX_OBJECT_NAME) - 1))
+    }
+}
+
+@_cdecl("PMPI_Win_get_name")
+public func mpiWinGetName(_ win: MPI_Win, _ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
+    windowCall("MPI_Win_get_name", win) { entry in
+        guard let name, let length else { throw CError(MPI_ERR_ARG, "a null name or length pointer") }
+        let bytes = Array(entry.window.name.utf8.prefix(Int(MPI_MAX_OBJECT_NAME) - 1))
+        for (index, byte) in bytes.enumerated() { name[index] = CChar(bitPattern: byte) }
+        name[bytes.count] = 0
+        length.pointee = Int32(bytes.count)
+    }
+}
+
+@_cdecl("PMPI_Win_set_errhandler")
+public func mpiWinSetErrhandler(_ win: MPI_Win, _ handler: MPI_Errhandler) -> Int32 {
+    windowCall("MPI_Win_set_errhandler", win) { entry in
+        guard [MPI_ERRORS_ARE_FATAL, MPI_ERRORS_RETURN, MPI_ERRORS_ABORT, MPIR_ERRORS_THROW_EXCEPTIONS].contains(handler) else {
+            throw CError.unsupported("MPI_Win_set_errhandler", "error handlers made with MPI_Win_create_errhandler")
+        }
+        entry.errorHandler = handler
+    }
+}
+
+@_cdecl("PMPI_Win_get_errhandler")
+public func mpiWinGetErrhandler(_ win: MPI_Win, _ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
+    windowCall("MPI_Win_get_errhandler", win) { entry in
+        guard let handler else { throw CError(MPI_ERR_ARG, "a null error handler pointer") }
+        handler.pointee = entry.errorHandler
+    }
+}
+
+@_cdecl("PMPI_Win_get_info")
+public func mpiWinGetInfo(_ win: MPI_Win, _ info: UnsafeMutablePointer<MPI_Info>?) -> Int32 {
+    windowCall("MPI_Win_get_info", win) { _ in
+        guard let info else { throw CError(MPI_ERR_ARG, "a null info pointer") }
+        info.pointee = CInterface.infos.insert(Info())  // no hints are used yet
+    }
+}
+
+@_cdecl("PMPI_Win_set_info")
+public func mpiWinSetInfo(_ win: MPI_Win, _ info: MPI_Info) -> Int32 {
+    windowCall("MPI_Win_set_info", win) { _ in _ = try CInterface.info(info) }  // hints are accepted and not used yet
+}
+
+// MARK: - Synchronization
+
+@_cdecl("PMPI_Win_fence")
+public func mpiWinFence(_ assertion: Int32, _ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_fence", win) { entry in try entry.window.fence(noSucceed: assertion & MPI_MODE_NOSUCCEED != 0) }
+}
+
+@_cdecl("PMPI_Win_lock")
+public func mpiWinLock(_ lockType: Int32, _ rank: Int32, _ assertion: Int32, _ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_lock", win) { entry in
+        guard lockType == MPI_LOCK_EXCLUSIVE || lockType == MPI_LOCK_SHARED else { throw CError(MPI_ERR_LOCKTYPE, "lock type \(lockType)") }
+        try entry.window.lock(exclusive: lockType == MPI_LOCK_EXCLUSIVE, rank: CInterface.rank(rank))
+    }
+}
+
+@_cdecl("PMPI_Win_unlock")
+public func mpiWinUnlock(_ rank: Int32, _ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_unlock", win) { entry in try entry.window.unlock(rank: CInterface.rank(rank)) }
+}
+
+@_cdecl("PMPI_Win_lock_all")
+public func mpiWinLockAll(_ assertion: Int32, _ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_lock_all", win) { entry in try entry.window.lockAll() }
+}
+
+@_cdecl("PMPI_Win_unlock_all")
+public func mpiWinUnlockAll(_ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_unlock_all", win) { entry in try entry.window.unlockAll() }
+}
+
+@_cdecl("PMPI_Win_flush")
+public func mpiWinFlush(_ rank: Int32, _ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_flush", win) { entry in try entry.window.flush(rank: CInterface.rank(rank)) }
+}
+
+@_cdecl("PMPI_Win_flush_all")
+public func mpiWinFlushAll(_ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_flush_all", win) { entry in try entry.window.flushAll() }
+}
+
+/// Calls are complete at the origin when they return: the local flushes only check their window.
+@_cdecl("PMPI_Win_flush_local")
+public func mpiWinFlushLocal(_ rank: Int32, _ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_flush_local", win) { entry in
+        guard rank == MPI_PROC_NULL || (rank >= 0 && Int(rank) < entry.window.size) else { throw CError(MPI_ERR_RANK, "rank \(rank)") }
+    }
+}
+
+@_cdecl("PMPI_Win_flush_local_all")
+public func mpiWinFlushLocalAll(_ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_flush_local_all", win) { _ in }
+}
+
+/// The memory model is unified: MPI_Win_sync is a memory fence.
+@_cdecl("PMPI_Win_sync")
+public func mpiWinSync(_ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_sync", win) { entry in entry.window.sync() }
+}
+
+@_cdecl("PMPI_Win_post")
+public func mpiWinPost(_ group: MPI_Group, _ assertion: Int32, _ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_post", win) { entry in try entry.window.post(try CInterface.group(group)) }
+}
+
+@_cdecl("PMPI_Win_start")
+public func mpiWinStart(_ group: MPI_Group, _ assertion: Int32, _ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_start", win) { entry in try entry.window.start(try CInterface.group(group)) }
+}
+
+@_cdecl("PMPI_Win_complete")
+public func mpiWinComplete(_ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_complete", win) { entry in try entry.window.complete() }
+}
+
+@_cdecl("PMPI_Win_wait")
+public func mpiWinWait(_ win: MPI_Win) -> Int32 {
+    windowCall("MPI_Win_wait", win) { entry in try entry.window.wait() }
+}
+
+@_cdecl("PMPI_Win_test")
+public func mpiWinTest(_ win: MPI_Win, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+    windowCall("MPI_Win_test", win) { entry in
+        guard let flag else { throw CError(MPI_ERR_ARG, "a null flag pointer") }
+        flag.pointee = try entry.window.test() ? 1 : 0
+    }
+}
+
+// MARK: - Data movement
+
+@_cdecl("PMPI_Put")
+public func mpiPut(
+    _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: Int32, _ targetType: MPI_Datatype, _ win: MPI_Win
+) -> Int32 {
+    windowCall("MPI_Put", win) { entry in
+        let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Put")
+        try CInterface.withOriginBytes(origin, originCount, originType) { bytes in
+            guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
+            try entry.window.put(bytes, to: CInterface.rank(target), displacement: Int(displacement), "MPI_Put")
+        }
+    }
+}
+
+@_cdecl("PMPI_Get")
+public func mpiGet(
+    _ origin: UnsafeMutableRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: Int32, _ targetType: MPI_Datatype, _ win: MPI_Win
+) -> Int32 {
+    windowCall("MPI_Get", win) { entry in
+        let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Get")
+        try CInterface.intoOrigin(origin, originCount, originType) { bytes in
+            guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
+            try entry.window.get(into: bytes, from: CInterface.rank(target), displacement: Int(displacement), "MPI_Get")
+        }
+    }
+}
+
+@_cdecl("PMPI_Accumulate")
+public func mpiAccumulate(
+    _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: Int32, _ targetType: MPI_Datatype, _ op: MPI_Op, _ win: MPI_Win
+) -> Int32 {
+    windowCall("MPI_Accumulate", win) { entry in
+        let code = try CInterface.accumulateOperator(op)
+        let kernel = try CInterface.accumulateKernel(targetType, code)
+        let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Accumulate")
+        try CInterface.withOriginBytes(origin, originCount, originType) { bytes in
+            guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
+            try entry.window.accumulate(bytes, to: CInterface.rank(target), displacement: Int(displacement), op: code, kernel: kernel, "MPI_Accumulate")
+        }
+    }
+}
+
+@_cdecl("PMPI_Get_accumulate")
+public func mpiGetAccumulate(
+    _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ result: UnsafeMutableRawPointer?, _ resultCount: Int32,
+    _ resultType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint, _ targetCount: Int32, _ targetType: MPI_Datatype, _ op: MPI_Op,
+    _ win: MPI_Win
+) -> Int32 {
+    windowCall("MPI_Get_accumulate", win) { entry in
+        let code = try CInterface.accumulateOperator(op)
+        let kernel = try CInterface.accumulateKernel(targetType, code)
+        let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Get_accumulate")
+        func run(_ bytes: UnsafeRawBufferPointer) throws {
+            try CInterface.intoOrigin(result, resultCount, resultType) { old in
+                guard expected == old.count, bytes.count == expected else {
+                    throw CError(MPI_ERR_TYPE, "origin, result and target hold different numbers of bytes (\(bytes.count), \(old.count), \(expected))")
+                }
+                try entry.window.getAccumulate(
+                    bytes, result: old, to: CInterface.rank(target), displacement: Int(displacement), op: code, kernel: kernel, "MPI_Get_accumulate")
+            }
+        }
+        if code == .noOp {
+            // With MPI_NO_OP the origin buffer is ignored (it may be NULL): zeros stand in for it.
+            try [UInt8](repeating: 0, count: expected).withUnsafeBytes { try run($0) }
+        } else {
+            try CInterface.withOriginBytes(origin, originCount, originType) { try run($0) }
+        }
+    }
+}
+
+@_cdecl("PMPI_Fetch_and_op")
+public func mpiFetchAndOp(
+    _ origin: UnsafeRawPointer?, _ result: UnsafeMutableRawPointer?, _ datatype: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ op: MPI_Op, _ win: MPI_Win
+) -> Int32 {
+    mpiGetAccumulate(origin, 1, datatype, result, 1, datatype, target, displacement, 1, datatype, op, win)
+}
+
+@_cdecl("PMPI_Compare_and_swap")
+public func mpiCompareAndSwap(
+    _ origin: UnsafeRawPointer?, _ compare: UnsafeRawPointer?, _ result: UnsafeMutableRawPointer?, _ datatype: MPI_Datatype, _ target: Int32,
+    _ displacement: MPI_Aint, _ win: MPI_Win
+) -> Int32 {
+    windowCall("MPI_Compare_and_swap", win) { entry in
+        let type = try CInterface.datatype(datatype)
+        guard type.isContiguous, type.size > 0 else { throw CError(MPI_ERR_TYPE, "compare-and-swap takes one element of a basic datatype") }
+        guard let origin, let compare, let result else { throw CError(MPI_ERR_BUFFER, "a null origin, compare or result buffer") }
+        var pair = [UInt8](repeating: 0, count: 2 * type.size)
+        pair.withUnsafeMutableBytes { bytes in
+            bytes.baseAddress!.copyMemory(from: compare, byteCount: type.size)
+            (bytes.baseAddress! + type.size).copyMemory(from: origin, byteCount: type.size)
+        }
+        try pair.withUnsafeBytes { bytes in
+            try entry.window.compareAndSwap(
+                bytes, result: UnsafeMutableRawBufferPointer(start: result, count: type.size), in: CInterface.rank(target),
+                displacement: Int(displacement), "MPI_Compare_and_swap")
+        }
+    }
+}
+
+@_cdecl("PMPI_Rput")
+public func mpiRput(
+    _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: Int32, _ targetType: MPI_Datatype, _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let result = mpiPut(origin, originCount, originType, target, displacement, targetCount, targetType, win)
+    guard result == MPI_SUCCESS else { return result }
+    return windowCall("MPI_Rput", win) { _ in try CInterface.completedRequest(request) }
+}
+
+@_cdecl("PMPI_Rget")
+public func mpiRget(
+    _ origin: UnsafeMutableRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: Int32, _ targetType: MPI_Datatype, _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let result = mpiGet(origin, originCount, originType, target, displacement, targetCount, targetType, win)
+    guard result == MPI_SUCCESS else { return result }
+    return windowCall("MPI_Rget", win) { _ in try CInterface.completedRequest(request) }
+}
+
+@_cdecl("PMPI_Raccumulate")
+public func mpiRaccumulate(
+    _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: Int32, _ targetType: MPI_Datatype, _ op: MPI_Op, _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let result = mpiAccumulate(origin, originCount, originType, target, displacement, targetCount, targetType, op, win)
+    guard result == MPI_SUCCESS else { return result }
+    return windowCall("MPI_Raccumulate", win) { _ in try CInterface.completedRequest(request) }
+}
+
+@_cdecl("PMPI_Rget_accumulate")
+public func mpiRgetAccumulate(
+    _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ result: UnsafeMutableRawPointer?, _ resultCount: Int32,
+    _ resultType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint, _ targetCount: Int32, _ targetType: MPI_Datatype, _ op: MPI_Op,
+    _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let status = mpiGetAccumulate(
+        origin, originCount, originType, result, resultCount, resultType, target, displacement, targetCount, targetType, op, win)
+    guard status == MPI_SUCCESS else { return status }
+    return windowCall("MPI_Rget_accumulate", win) { _ in try CInterface.completedRequest(request) }
+}

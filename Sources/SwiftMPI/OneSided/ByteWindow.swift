@@ -1,0 +1,154 @@
+import CShims
+
+/// A window addressed in bytes, each rank with its own displacement unit: MPI_Win as the C interface
+/// sees it (`CInterface/SwiftMPIC/Windows.swift`). The same ``WindowState`` as ``Window``: the same
+/// paths, epochs, checks and wire requests; only the addressing differs.
+package final class ByteWindow: @unchecked Sendable {
+    let state: WindowState
+
+    /// How the window was made (MPI_WIN_CREATE_FLAVOR).
+    package enum Flavor: Sendable {
+        case create, allocate, shared
+    }
+    package let flavor: Flavor
+    /// MPI_Win_set_name's name.
+    package var name = ""
+
+    private init(state: WindowState, flavor: Flavor) {
+        self.state = state
+        self.flavor = flavor
+    }
+
+    /// MPI_Win_create (`exposing` the caller's `bytes`), MPI_Win_allocate, MPI_Win_allocate_shared. Collective.
+    package static func make(
+        bytes: Int, displacementUnit: Int, flavor: Flavor, exposing: UnsafeMutableRawPointer?, on communicator: Communicator, _ call: String
+    ) throws(MPIError) -> ByteWindow {
+        try typedErrors {
+            let placement: WindowState.Placement =
+                switch flavor {
+                case .create: .exposing(exposing)
+                case .allocate: .allocate
+                case .shared: .shared
+                }
+            let state = try WindowState.make(
+                on: communicator, bytes: bytes, displacementUnit: displacementUnit, kernel: AccumulateKernel(for: UInt8.self), sameUnit: false,
+                placement: placement, call)
+            return ByteWindow(state: state, flavor: flavor)
+        }
+    }
+
+    /// This rank's memory (the caller's for `create`).
+    package var base: UnsafeMutableRawPointer { state.base }
+    /// This rank's size in bytes and displacement unit.
+    package var byteCount: Int { state.byteCounts[state.rank] }
+    package var displacementUnit: Int { state.displacementUnits[state.rank] }
+    /// The window's ranks.
+    package var group: Group { state.communicator.group }
+    package var rank: Int { state.rank }
+    package var size: Int { state.size }
+
+    /// MPI_Win_shared_query: where `rank`'s part is mapped here, its size and unit; nil when it is not.
+    package func sharedPart(_ rank: Int) -> (base: UnsafeMutableRawPointer, bytes: Int, unit: Int)? {
+        guard rank >= 0 && rank < state.size, let base = state.memory.direct[rank] else { return nil }
+        return (base, state.byteCounts[rank], state.displacementUnits[rank])
+    }
+
+    /// The byte offset of `displacement` units in `target`'s window (nil on overflow or a bad rank).
+    private func byteOffset(_ target: Int, _ displacement: Int) -> Int {
+        guard target >= 0 && target < state.size else { return 0 }
+        let (offset, overflow) = displacement.multipliedReportingOverflow(by: state.displacementUnits[target])
+        return overflow ? Int.max : offset
+    }
+
+    /// MPI_Put of contiguous bytes.
+    package func put(_ bytes: UnsafeRawBufferPointer, to target: Int, displacement: Int, _ call: String) throws(MPIError) {
+        try typedErrors {
+            let offset = byteOffset(target, displacement)
+            guard try state.prepareAccess(target, byteOffset: offset, bytes: bytes.count, unit: 1, call) else { return }
+            try state.put(bytes, to: target, byteOffset: offset)
+        }
+    }
+
+    /// MPI_Get into contiguous bytes.
+    package func get(into bytes: UnsafeMutableRawBufferPointer, from target: Int, displacement: Int, _ call: String) throws(MPIError) {
+        try typedErrors {
+            let offset = byteOffset(target, displacement)
+            guard try state.prepareAccess(target, byteOffset: offset, bytes: bytes.count, unit: 1, call) else { return }
+            try state.get(into: bytes, from: target, byteOffset: offset, call)
+        }
+    }
+
+    /// MPI_Accumulate of contiguous elements of `kernel`'s type.
+    package func accumulate(
+        _ bytes: UnsafeRawBufferPointer, to target: Int, displacement: Int, op: AccumulateOperator, kernel: AccumulateKernel, _ call: String
+    ) throws(MPIError) {
+        try typedErrors {
+            let offset = byteOffset(target, displacement)
+            guard try state.prepareAccess(target, byteOffset: offset, bytes: bytes.count, unit: 1, call) else { return }
+            try state.accumulate(bytes, to: target, byteOffset: offset, op: op, kernel: kernel)
+        }
+    }
+
+    /// MPI_Get_accumulate (and MPI_Fetch_and_op): `result` as large as `bytes`.
+    package func getAccumulate(
+        _ bytes: UnsafeRawBufferPointer, result: UnsafeMutableRawBufferPointer, to target: Int, displacement: Int, op: AccumulateOperator,
+        kernel: AccumulateKernel, _ call: String
+    ) throws(MPIError) {
+        try typedErrors {
+            let offset = byteOffset(target, displacement)
+            guard try state.prepareAccess(target, byteOffset: offset, bytes: result.count, unit: 1, call) else { return }
+            try state.getAccumulate(bytes, result: result, to: target, byteOffset: offset, op: op, kernel: kernel, call)
+        }
+    }
+
+    /// MPI_Compare_and_swap: `pair` is the expected element then the desired one; `result` one element.
+    package func compareAndSwap(
+        _ pair: UnsafeRawBufferPointer, result: UnsafeMutableRawBufferPointer, in target: Int, displacement: Int, _ call: String
+    ) throws(MPIError) {
+        try typedErrors {
+            let offset = byteOffset(target, displacement)
+            guard try state.prepareAccess(target, byteOffset: offset, bytes: result.count, unit: 1, call) else { return }
+            try state.compareAndSwap(pair, result: result, in: target, byteOffset: offset, call)
+        }
+    }
+
+    /// MPI_Win_fence. Collective; `noSucceed`: MPI_MODE_NOSUCCEED (no fence epoch follows).
+    package func fence(noSucceed: Bool) throws(MPIError) { try typedErrors { try state.fence(noSucceed: noSucceed, "MPI_Win_fence") } }
+    /// MPI_Win_lock.
+    package func lock(exclusive: Bool, rank: Int) throws(MPIError) { try typedErrors { try state.lock(exclusive: exclusive, rank: rank, "MPI_Win_lock") } }
+    /// MPI_Win_unlock.
+    package func unlock(rank: Int) throws(MPIError) { try typedErrors { try state.unlock(rank: rank, "MPI_Win_unlock") } }
+    /// MPI_Win_lock_all.
+    package func lockAll() throws(MPIError) { try typedErrors { try state.lockAll("MPI_Win_lock_all") } }
+    /// MPI_Win_unlock_all.
+    package func unlockAll() throws(MPIError) { try typedErrors { try state.unlockAll("MPI_Win_unlock_all") } }
+    /// MPI_Win_flush (MPI_PROC_NULL: nothing).
+    package func flush(rank: Int) throws(MPIError) {
+        try typedErrors {
+            try state.checkOpen("MPI_Win_flush")
+            if rank == MPI.procNull { return }
+            guard rank >= 0 && rank < state.size else { throw MPIError(.invalidRank, "MPI_Win_flush: rank \(rank) is outside 0..<\(state.size)") }
+            try state.flush(rank, "MPI_Win_flush")
+        }
+    }
+    /// MPI_Win_sync: a memory fence (the memory model is unified).
+    package func sync() { cshims_memory_fence() }
+    /// MPI_Win_flush_all.
+    package func flushAll() throws(MPIError) { try typedErrors { try state.flushAll("MPI_Win_flush_all") } }
+    /// MPI_Win_post.
+    package func post(_ group: Group) throws(MPIError) { try typedErrors { try state.post(try state.windowRanks(group, "MPI_Win_post"), "MPI_Win_post") } }
+    /// MPI_Win_start.
+    package func start(_ group: Group) throws(MPIError) {
+        try typedErrors { try state.start(try state.windowRanks(group, "MPI_Win_start"), "MPI_Win_start") }
+    }
+    /// MPI_Win_complete.
+    package func complete() throws(MPIError) { try typedErrors { try state.complete("MPI_Win_complete") } }
+    /// MPI_Win_wait.
+    package func wait() throws(MPIError) { try typedErrors { try state.wait("MPI_Win_wait") } }
+    /// MPI_Win_test.
+    package func test() throws(MPIError) -> Bool { try typedErrors { try state.test("MPI_Win_test") } }
+    /// MPI_Win_free. Collective.
+    package func free() throws(MPIError) { try typedErrors { try state.free("MPI_Win_free") } }
+    /// True once freed.
+    package var isFreed: Bool { state.isFreed }
+}
