@@ -40,14 +40,24 @@ final class CWindow {
 }
 
 extension CInterface {
-    @exclusivity(unchecked) nonisolated(unsafe) static var windows = HandleTable<CWindow>(.window)
+    /// The program's windows, held unmanaged (as communicators are) so that a call borrows its
+    /// window in place, with no reference counting on the path of every put.
+    @exclusivity(unchecked) nonisolated(unsafe) static var windows = HandleTable<Unmanaged<CWindow>>(.window)
+    /// The window of the last call, found without the table (a put and its flush on one window are
+    /// the common case); cleared when a window is freed.
+    @exclusivity(unchecked) nonisolated(unsafe) static var recentHandle = MPI_WIN_NULL
+    @exclusivity(unchecked) nonisolated(unsafe) static var recentEntry: Unmanaged<CWindow>? = nil
 
-    /// The window `handle` names.
-    static func window(_ handle: MPI_Win) throws(CError) -> CWindow {
-        guard let window = windows[handle] else {
-            throw CError(MPI_ERR_WIN, handle == MPI_WIN_NULL ? "MPI_WIN_NULL is not a window" : "invalid window handle")
+    /// The entry of the window `handle` names, nil for none.
+    @inline(__always)
+    static func windowEntry(_ handle: MPI_Win) -> Unmanaged<CWindow>? {
+        if handle == recentHandle, handle != MPI_WIN_NULL { return recentEntry }
+        let entry = windows[handle]
+        if entry != nil {
+            recentHandle = handle
+            recentEntry = entry
         }
-        return window
+        return entry
     }
 
     /// The accumulate operator `op` names (MPI's predefined ones; no user operators, MPI-4.1 §12.3.4).
@@ -108,7 +118,10 @@ extension CInterface {
     }
 
     /// The size in bytes of a target's `count` instances of `datatype`, which must be contiguous.
+    @inline(__always)
     static func targetBytes(_ count: Int32, _ datatype: MPI_Datatype, _ function: StaticString) throws(CError) -> Int {
+        let bits = UInt32(bitPattern: datatype), basicSize = Int((bits >> 8) & 0xFF)
+        if bits & 0xFF00_0000 == 0x4C00_0000, basicSize > 0, count >= 0 { return basicSize * Int(count) }  // a basic type: its bits say
         let type = try CInterface.datatype(datatype)
         guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative target count \(count)") }
         guard type.isContiguous else { throw CError.unsupported("\(function)", "non-contiguous target datatypes") }
@@ -141,21 +154,28 @@ extension CInterface {
 
 /// Runs `body`, the work of `function` on window `win`, and returns MPI_SUCCESS or what the window's
 /// error handler makes of the error (MPI_ERRORS_ARE_FATAL by default, as MPI says for windows).
+@inline(__always)
 func windowCall(_ function: StaticString, _ win: MPI_Win, _ body: (CWindow) throws -> Void) -> Int32 {
-    let entry = CInterface.windows[win]
+    let entry = CInterface.windowEntry(win)
     do {
         guard let entry else { throw CError(MPI_ERR_WIN, win == MPI_WIN_NULL ? "MPI_WIN_NULL is not a window" : "invalid window handle") }
-        try body(entry)
+        try entry._withUnsafeGuaranteedRef { try body($0) }
         return MPI_SUCCESS
     } catch {
-        let cError = error as? CError ?? (error as? MPIError).map(CError.init) ?? CError(MPI_ERR_INTERN, "\(error)")
-        let handler = entry?.errorHandler ?? MPI_ERRORS_ARE_FATAL
-        if handler == MPI_ERRORS_RETURN || handler == MPIR_ERRORS_THROW_EXCEPTIONS {
-            ErrorText.lastMessage[cError.errorClass] = "\(function): \(cError.message)"
-            return cError.errorClass
-        }
-        return CInterface.raise(cError, in: "\(function)", on: MPI_COMM_WORLD)
+        return windowError(error, function, entry)
     }
+}
+
+/// An error of a window call, as the window's error handler wants it.
+@inline(never)
+func windowError(_ error: any Error, _ function: StaticString, _ entry: Unmanaged<CWindow>?) -> Int32 {
+    let cError = error as? CError ?? (error as? MPIError).map(CError.init) ?? CError(MPI_ERR_INTERN, "\(error)")
+    let handler = entry?.takeUnretainedValue().errorHandler ?? MPI_ERRORS_ARE_FATAL
+    if handler == MPI_ERRORS_RETURN || handler == MPIR_ERRORS_THROW_EXCEPTIONS {
+        ErrorText.lastMessage[cError.errorClass] = "\(function): \(cError.message)"
+        return cError.errorClass
+    }
+    return CInterface.raise(cError, in: "\(function)", on: MPI_COMM_WORLD)
 }
 
 // MARK: - Creation
@@ -173,7 +193,7 @@ private func makeWindow(
         let window = try ByteWindow.make(
             bytes: Int(size), displacementUnit: Int(unit), flavor: flavor, exposing: base, on: communicator, "\(function)")
         let entry = CWindow(window)
-        win.pointee = CInterface.windows.insert(entry)
+        win.pointee = CInterface.windows.insert(.passRetained(entry))
         made = entry
     }
     return (result, made)
@@ -227,7 +247,8 @@ public func mpiWinFree(_ win: UnsafeMutablePointer<MPI_Win>?) -> Int32 {
     guard let win else { return cCall("MPI_Win_free") { throw CError(MPI_ERR_ARG, "a null window pointer") } }
     let result = windowCall("MPI_Win_free", win.pointee) { entry in try entry.window.free() }
     if result == MPI_SUCCESS {
-        CInterface.windows.remove(win.pointee)
+        if CInterface.recentHandle == win.pointee { (CInterface.recentHandle, CInterface.recentEntry) = (MPI_WIN_NULL, nil) }
+        CInterface.windows.remove(win.pointee)?.release()
         win.pointee = MPI_WIN_NULL
     }
     return result

@@ -61,20 +61,40 @@ package final class ByteWindow: @unchecked Sendable {
     }
 
     /// MPI_Put of contiguous bytes.
-    package func put(_ bytes: UnsafeRawBufferPointer, to target: Int, displacement: Int, _ call: String) throws(MPIError) {
+    @inline(__always)
+    package func put(_ bytes: UnsafeRawBufferPointer, to target: Int, displacement: Int, _ call: StaticString) throws(MPIError) {
+        let state = self.state
+        if target >= 0 && target < state.size, let base = state.memory.direct[target] {
+            let (offset, overflow) = displacement.multipliedReportingOverflow(by: state.displacementUnits[target])
+            if !overflow && state.allows(target, byteOffset: offset, bytes: bytes.count) {
+                (base + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)  // the fast path: mapped memory
+                if state.servesMessages { try typedErrors { try state.serveMessages() } }
+                return
+            }
+        }
         try typedErrors {
             let offset = byteOffset(target, displacement)
-            guard try state.prepareAccess(target, byteOffset: offset, bytes: bytes.count, unit: 1, call) else { return }
+            guard try state.prepareAccess(target, byteOffset: offset, bytes: bytes.count, unit: 1, "\(call)") else { return }
             try state.put(bytes, to: target, byteOffset: offset)
         }
     }
 
     /// MPI_Get into contiguous bytes.
-    package func get(into bytes: UnsafeMutableRawBufferPointer, from target: Int, displacement: Int, _ call: String) throws(MPIError) {
+    @inline(__always)
+    package func get(into bytes: UnsafeMutableRawBufferPointer, from target: Int, displacement: Int, _ call: StaticString) throws(MPIError) {
+        let state = self.state
+        if target >= 0 && target < state.size, let base = state.memory.direct[target] {
+            let (offset, overflow) = displacement.multipliedReportingOverflow(by: state.displacementUnits[target])
+            if !overflow && state.allows(target, byteOffset: offset, bytes: bytes.count) {
+                bytes.baseAddress!.copyMemory(from: base + offset, byteCount: bytes.count)
+                if state.servesMessages { try typedErrors { try state.serveMessages() } }
+                return
+            }
+        }
         try typedErrors {
             let offset = byteOffset(target, displacement)
-            guard try state.prepareAccess(target, byteOffset: offset, bytes: bytes.count, unit: 1, call) else { return }
-            try state.get(into: bytes, from: target, byteOffset: offset, call)
+            guard try state.prepareAccess(target, byteOffset: offset, bytes: bytes.count, unit: 1, "\(call)") else { return }
+            try state.get(into: bytes, from: target, byteOffset: offset, "\(call)")
         }
     }
 
@@ -123,7 +143,13 @@ package final class ByteWindow: @unchecked Sendable {
     /// MPI_Win_unlock_all.
     package func unlockAll() throws(MPIError) { try typedErrors { try state.unlockAll("MPI_Win_unlock_all") } }
     /// MPI_Win_flush (MPI_PROC_NULL: nothing).
+    @inline(__always)
     package func flush(rank: Int) throws(MPIError) {
+        let state = self.state
+        if rank >= 0 && rank < state.size && !state.isFreed && !state.isUnflushed[rank] {
+            cshims_memory_fence()  // nothing sent by messages: loads and stores are complete once ordered
+            return
+        }
         try typedErrors {
             try state.checkOpen("MPI_Win_flush")
             if rank == MPI.procNull { return }

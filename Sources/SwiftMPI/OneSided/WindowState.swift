@@ -30,7 +30,9 @@ enum RMAReply: Int32 {
 /// that rank next calls SwiftMPI.
 ///
 /// Its mutable state is changed only inside `Runtime.withEngine` or an engine wait (the packet
-/// handlers run there too), under the engine's lock at thread level `.multiple`.
+/// handlers run there too), under the engine's lock at thread level `.multiple`; like the engine's,
+/// it is marked `@exclusivity(unchecked)`: no access to it is ever open across a call that could
+/// reach it again, and the dynamic checks showed in profiles of a put to mapped memory.
 final class WindowState: @unchecked Sendable {
     /// The window's private communicator (a duplicate of the one it was made on).
     let communicator: Communicator
@@ -50,30 +52,30 @@ final class WindowState: @unchecked Sendable {
 
     // Origin side.
     /// Replies expected (to gets, locks, unlocks, flushes); every origin call waits for zero.
-    var outstanding = 0
-    var replyDestinations: [UInt32: UnsafeMutableRawBufferPointer] = [:]
-    var nextReplyID: UInt32 = 0
+    @exclusivity(unchecked) var outstanding = 0
+    @exclusivity(unchecked) var replyDestinations: [UInt32: UnsafeMutableRawBufferPointer] = [:]
+    @exclusivity(unchecked) var nextReplyID: UInt32 = 0
     /// Targets reached by messages that were sent requests since their last flush.
-    var unflushed: [Int] = []
-    var isUnflushed: [Bool]
-    var fenceOpen = false
-    var lockedAll = false
-    var locks: [Int: WindowLock] = [:]
+    @exclusivity(unchecked) var unflushed: [Int] = []
+    @exclusivity(unchecked) var isUnflushed: [Bool]
+    @exclusivity(unchecked) var fenceOpen = false
+    @exclusivity(unchecked) var lockedAll = false
+    @exclusivity(unchecked) var locks: [Int: WindowLock] = [:]
     /// The group of the open access epoch (``Window/start(_:)``) and the one exposed (``Window/post(_:)``).
-    var accessGroup: [Int]?
+    @exclusivity(unchecked) var accessGroup: [Int]?
     /// Per target: true while this rank holds its lock or it is in the ``accessGroup``.
-    var accessible: [Bool]
-    var exposureGroup: [Int]?
+    @exclusivity(unchecked) var accessible: [Bool]
+    @exclusivity(unchecked) var exposureGroup: [Int]?
     /// Posts and completes received, by sending rank.
-    var postsReceived: [Int]
-    var completesReceived: [Int]
-    var isFreed = false
+    @exclusivity(unchecked) var postsReceived: [Int]
+    @exclusivity(unchecked) var completesReceived: [Int]
+    @exclusivity(unchecked) var isFreed = false
 
     // Target side (requests arriving as messages).
     /// Origins that hold this rank's lock through messages (true: exclusively).
-    var holders: [Int: Bool] = [:]
+    @exclusivity(unchecked) var holders: [Int: Bool] = [:]
     /// Lock requests that could not be granted yet, in arrival order.
-    var waitingLocks: [(origin: Int, exclusive: Bool, peer: Int)] = []
+    @exclusivity(unchecked) var waitingLocks: [(origin: Int, exclusive: Bool, peer: Int)] = []
 
     init(communicator: Communicator, kernel: AccumulateKernel, byteCounts: [Int], displacementUnits: [Int], memory: WindowMemory) {
         self.communicator = communicator
@@ -212,6 +214,12 @@ final class WindowState: @unchecked Sendable {
     @inline(__always)
     func allows(_ target: Int, offset: Int, count: Int) -> Bool {
         target >= 0 && target < size && !isFreed && mayAccess(target) && count > 0 && offset >= 0 && offset <= elementCounts[target] &- count
+    }
+
+    /// The same test in bytes.
+    @inline(__always)
+    func allows(_ target: Int, byteOffset: Int, bytes: Int) -> Bool {
+        target >= 0 && target < size && !isFreed && mayAccess(target) && bytes > 0 && byteOffset >= 0 && byteOffset <= byteCounts[target] &- bytes
     }
 
     /// Polls once if some rank reaches this one through messages (after a call done by loads and stores).
