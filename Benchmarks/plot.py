@@ -62,6 +62,13 @@ BENCHMARKS = {  # name: (title, unit, higher is better)
     "allgather": ("Allgather (bytes per rank)", "us", False),
     "alltoall": ("All-to-all (bytes per pair)", "us", False),
     "halo": ("Halo exchange: a column of an N×N grid of doubles (size = N)", "us", False),
+    "put-latency": ("One-sided put + flush (OSU osu_put_latency)", "us", False),
+    "get-latency": ("One-sided get + flush (OSU osu_get_latency)", "us", False),
+    "put-bw": ("One-sided put bandwidth (OSU osu_put_bw)", "MB/s", True),
+    "get-bw": ("One-sided get bandwidth (OSU osu_get_bw)", "MB/s", True),
+    "acc-latency": ("One-sided accumulate + flush (OSU osu_acc_latency)", "us", False),
+    "fop-latency": ("Fetch-and-op + flush (OSU osu_fop_latency)", "us", False),
+    "cas-latency": ("Compare-and-swap + flush (OSU osu_cas_latency)", "us", False),
 }
 PATHS = {"shm": "shared memory", "tcp": "TCP over loopback"}
 PLACEMENT_THRESHOLD_US = 0.1  # placement_probe.c: ~0.03 us in the fast placement, ~0.16-0.2 in the slow one

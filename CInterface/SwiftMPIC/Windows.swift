@@ -95,6 +95,9 @@ extension CInterface {
             case .float: .float
             case .double: .double
             case .bool: .bool
+            #if arch(x86_64)
+            case .longDouble: .float80
+            #endif
             default: .opaque
             }
         let kernel = AccumulateKernel(scalar: scalar, stride: scalar == .opaque ? max(type.size, 1) : type.datatype.extent)
@@ -452,8 +455,9 @@ public func mpiAccumulate(
 ) -> Int32 {
     windowCall("MPI_Accumulate", win) { entry in
         let code = try CInterface.accumulateOperator(op)
-        let kernel = try CInterface.accumulateKernel(targetType, code)
         let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Accumulate")
+        // Nothing to combine: no element type to check the operator against (MPICH accepts it too).
+        let kernel = expected == 0 ? AccumulateKernel(scalar: .opaque, stride: 1) : try CInterface.accumulateKernel(targetType, code)
         try CInterface.withOriginBytes(origin, originCount, originType) { bytes in
             guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
             try entry.window.accumulate(bytes, to: CInterface.rank(target), displacement: Int(displacement), op: code, kernel: kernel, "MPI_Accumulate")
@@ -469,8 +473,8 @@ public func mpiGetAccumulate(
 ) -> Int32 {
     windowCall("MPI_Get_accumulate", win) { entry in
         let code = try CInterface.accumulateOperator(op)
-        let kernel = try CInterface.accumulateKernel(targetType, code)
         let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Get_accumulate")
+        let kernel = expected == 0 ? AccumulateKernel(scalar: .opaque, stride: 1) : try CInterface.accumulateKernel(targetType, code)
         func run(_ bytes: UnsafeRawBufferPointer) throws {
             try CInterface.intoOrigin(result, resultCount, resultType) { old in
                 guard expected == old.count, bytes.count == expected else {

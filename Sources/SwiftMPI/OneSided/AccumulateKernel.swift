@@ -35,6 +35,8 @@ package struct AccumulateKernel {
         case int8 = 1, int16, int32, int64, uint8, uint16, uint32, uint64, float, double, bool
         /// Any other element type: `replace` and `noOp` only.
         case opaque
+        /// x86-64's 80-bit extended double (C's `long double`, 16 bytes with padding).
+        case float80
     }
 
     package let scalar: Scalar
@@ -57,8 +59,15 @@ package struct AccumulateKernel {
             case is Float.Type: .float
             case is Double.Type: .double
             case is Bool.Type: .bool
-            default: .opaque
+            default: Self.extendedScalar(type)
             }
+    }
+
+    private static func extendedScalar<T>(_ type: T.Type) -> Scalar {
+        #if arch(x86_64)
+        if type is Float80.Type { return .float80 }
+        #endif
+        return .opaque
     }
 
     /// A kernel for `scalar` elements of `stride` bytes (the C interface's datatypes).
@@ -84,10 +93,12 @@ package struct AccumulateKernel {
         switch op {
         case .replace, .noOp: true
         case .sum, .product, .min, .max: scalar != .bool && scalar != .opaque
-        case .bitwiseAnd, .bitwiseOr, .bitwiseXor: scalar != .bool && scalar != .opaque && scalar != .float && scalar != .double
-        case .logicalAnd, .logicalOr, .logicalXor: scalar != .opaque && scalar != .float && scalar != .double
+        case .bitwiseAnd, .bitwiseOr, .bitwiseXor: scalar != .bool && scalar != .opaque && !isFloatingPoint
+        case .logicalAnd, .logicalOr, .logicalXor: scalar != .opaque && !isFloatingPoint
         }
     }
+
+    private var isFloatingPoint: Bool { scalar == .float || scalar == .double || scalar == .float80 }
 
     /// `target[i] = op(target[i], origin[i])` for `count` elements (`replace`: `origin[i]`). `target`
     /// is aligned window memory; `origin` may be unaligned (a packet's payload). The operator must be
@@ -112,6 +123,10 @@ package struct AccumulateKernel {
         case .float: Self.floats(op, target, origin, count, Float.self)
         case .double: Self.floats(op, target, origin, count, Double.self)
         case .bool: Self.booleans(op, target, origin, count)
+        case .float80:
+            #if arch(x86_64)
+            Self.floats(op, target, origin, count, Float80.self)
+            #endif
         case .opaque: return
         }
     }
