@@ -659,6 +659,15 @@ int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Com
 #pragma weak MPI_Win_shared_query
 int MPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr) { return PMPI_Win_shared_query(win, rank, size, disp_unit, baseptr); }
 
+#pragma weak MPI_Win_create_dynamic
+int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win) { return PMPI_Win_create_dynamic(info, comm, win); }
+
+#pragma weak MPI_Win_attach
+int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size) { return PMPI_Win_attach(win, base, size); }
+
+#pragma weak MPI_Win_detach
+int MPI_Win_detach(MPI_Win win, const void *base) { return PMPI_Win_detach(win, base); }
+
 #pragma weak MPI_Win_free
 int MPI_Win_free(MPI_Win *win) { return PMPI_Win_free(win); }
 

@@ -242,14 +242,8 @@ int PMPI_Unpack_external(void) { return swiftmpi_unsupported("MPI_Unpack_externa
 int PMPI_Unpublish_name(void) { return swiftmpi_unsupported("MPI_Unpublish_name"); }
 #pragma weak MPI_Unpublish_name = PMPI_Unpublish_name
 
-int PMPI_Win_attach(void) { return swiftmpi_unsupported("MPI_Win_attach"); }
-#pragma weak MPI_Win_attach = PMPI_Win_attach
-
 int PMPI_Win_call_errhandler(void) { return swiftmpi_unsupported("MPI_Win_call_errhandler"); }
 #pragma weak MPI_Win_call_errhandler = PMPI_Win_call_errhandler
-
-int PMPI_Win_create_dynamic(void) { return swiftmpi_unsupported("MPI_Win_create_dynamic"); }
-#pragma weak MPI_Win_create_dynamic = PMPI_Win_create_dynamic
 
 int PMPI_Win_create_errhandler(void) { return swiftmpi_unsupported("MPI_Win_create_errhandler"); }
 #pragma weak MPI_Win_create_errhandler = PMPI_Win_create_errhandler
@@ -259,9 +253,6 @@ int PMPI_Win_create_keyval(void) { return swiftmpi_unsupported("MPI_Win_create_k
 
 int PMPI_Win_delete_attr(void) { return swiftmpi_unsupported("MPI_Win_delete_attr"); }
 #pragma weak MPI_Win_delete_attr = PMPI_Win_delete_attr
-
-int PMPI_Win_detach(void) { return swiftmpi_unsupported("MPI_Win_detach"); }
-#pragma weak MPI_Win_detach = PMPI_Win_detach
 
 int PMPI_Win_free_keyval(void) { return swiftmpi_unsupported("MPI_Win_free_keyval"); }
 #pragma weak MPI_Win_free_keyval = PMPI_Win_free_keyval

@@ -6,6 +6,7 @@ import SwiftMPI
 
 // One-sided communication (MPI_Win_*, MPI_Put, MPI_Get, the accumulates) over SwiftMPI's windows
 // (ByteWindow: the Swift `Window`'s state, addressed in bytes with each rank's displacement unit).
+// Dynamic windows: target displacements are addresses (MPI_Get_address) in attached regions.
 // Origin buffers of any committed datatype (non-contiguous ones are packed or unpacked here); target
 // datatypes must be contiguous, and accumulates need a predefined element type except for
 // MPI_REPLACE and MPI_NO_OP (docs/C-ABI.md). Of the assertions (MPI_MODE_*) only MPI_MODE_NOSUCCEED
@@ -29,6 +30,7 @@ final class CWindow {
             case .create: MPI_WIN_FLAVOR_CREATE
             case .allocate: MPI_WIN_FLAVOR_ALLOCATE
             case .shared: MPI_WIN_FLAVOR_SHARED
+            case .dynamic: MPI_WIN_FLAVOR_DYNAMIC
             }
         integers.initialize(from: [Int32(truncatingIfNeeded: window.displacementUnit), flavor, MPI_WIN_UNIFIED], count: 3)
     }
@@ -228,6 +230,28 @@ public func mpiWinAllocateShared(
     return made.result
 }
 
+@_cdecl("PMPI_Win_create_dynamic")
+public func mpiWinCreateDynamic(_ info: MPI_Info, _ comm: MPI_Comm, _ win: UnsafeMutablePointer<MPI_Win>?) -> Int32 {
+    makeWindow("MPI_Win_create_dynamic", 0, 1, comm, flavor: .dynamic, exposing: nil, win).result
+}
+
+@_cdecl("PMPI_Win_attach")
+public func mpiWinAttach(_ win: MPI_Win, _ base: UnsafeMutableRawPointer?, _ size: MPI_Aint) -> Int32 {
+    windowCall("MPI_Win_attach", win) { entry in
+        guard entry.window.flavor == .dynamic else { throw CError(MPI_ERR_RMA_FLAVOR, "the window was not made with MPI_Win_create_dynamic") }
+        guard size == 0 || base != nil else { throw CError(MPI_ERR_ARG, "a null base for \(size) bytes") }
+        try entry.window.attach(base, count: Int(size))
+    }
+}
+
+@_cdecl("PMPI_Win_detach")
+public func mpiWinDetach(_ win: MPI_Win, _ base: UnsafeRawPointer?) -> Int32 {
+    windowCall("MPI_Win_detach", win) { entry in
+        guard entry.window.flavor == .dynamic else { throw CError(MPI_ERR_RMA_FLAVOR, "the window was not made with MPI_Win_create_dynamic") }
+        try entry.window.detach(base)
+    }
+}
+
 @_cdecl("PMPI_Win_shared_query")
 public func mpiWinSharedQuery(
     _ win: MPI_Win, _ rank: Int32, _ size: UnsafeMutablePointer<MPI_Aint>?, _ unit: UnsafeMutablePointer<Int32>?, _ baseptr: UnsafeMutableRawPointer?
@@ -265,7 +289,8 @@ public func mpiWinGetAttr(_ win: MPI_Win, _ keyval: Int32, _ value: UnsafeMutabl
         guard let value, let flag else { throw CError(MPI_ERR_ARG, "a null attribute or flag pointer") }
         flag.pointee = 1
         switch keyval {
-        case MPI_WIN_BASE: value.storeBytes(of: entry.window.base, as: UnsafeMutableRawPointer.self)
+        case MPI_WIN_BASE:  // MPI_BOTTOM for a dynamic window
+            value.storeBytes(of: entry.window.flavor == .dynamic ? nil : entry.window.base, as: UnsafeMutableRawPointer?.self)
         case MPI_WIN_SIZE: value.storeBytes(of: entry.size, as: UnsafeMutablePointer<MPI_Aint>.self)
         case MPI_WIN_DISP_UNIT: value.storeBytes(of: entry.integers, as: UnsafeMutablePointer<Int32>.self)
         case MPI_WIN_CREATE_FLAVOR: value.storeBytes(of: entry.integers + 1, as: UnsafeMutablePointer<Int32>.self)

@@ -218,6 +218,33 @@ if let node = try world.splitType(.shared) {
     node.free()
 }
 
+// MARK: Dynamic windows: memory attached later, reached at the offsets attach gives
+do {
+    let win = try Window<Int64>.createDynamic(on: world)
+    var local = [Int64](repeating: 0, count: 8)
+    try local.withUnsafeMutableBufferPointer { buffer in
+        let offset = try win.attach(buffer)
+        var where_ = [0]  // where the right neighbour's buffer is
+        try world.sendrecv([offset], to: left, sendTag: 3, into: &where_, from: right, recvTag: 3)
+        let rightOffset = where_[0]
+        try win.fence()
+        try win.put([Int64(r), Int64(r * 10)], to: right, at: rightOffset + 2)
+        try win.accumulate([5], to: right, at: rightOffset + 7, op: .sum)
+        try win.fence()
+        let back = try win.get(count: 2, from: right, at: rightOffset + 2)
+        try win.fence()
+        require(back == [Int64(r), Int64(r * 10)], "dynamic get \(back)")
+        require(Array(buffer) == [0, 0, Int64(left), Int64(left * 10), 0, 0, 0, 5], "dynamic put/accumulate \(Array(buffer))")
+        // Outside the attached buffer: the target refuses, the origin's next completion says so.
+        try win.put([1], to: right, at: rightOffset + 8)
+        requireError(.rmaRange, "put past an attached buffer, reported by the fence") { try win.fence() }
+        try win.detach(buffer)
+        requireError(.invalidArgument, "detach twice") { try win.detach(buffer) }
+    }
+    try win.fence()
+    try win.free()
+}
+
 // MARK: Passive target: the target sleeps outside SwiftMPI
 if n > 1 {
     let win = try Window<Int>.allocate(count: 1, on: world)

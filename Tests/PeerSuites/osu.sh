@@ -50,11 +50,11 @@ for name in put_latency get_latency put_bw get_bw put_bibw get_acc_latency; do
 done
 for name in acc_latency fop_latency cas_latency; do benchmarks+=("one-sided/osu_$name 2 -m 1:65536 -i 20 -x 2 -c"); done
 for sync in lock fence pscw lock_all flush_local; do benchmarks+=("one-sided/osu_put_latency 2 -m 1:4096 -i 20 -x 2 -s $sync"); done
-for window in create allocate; do benchmarks+=("one-sided/osu_get_bw 2 -m 1:4096 -i 10 -x 1 -w $window -s lock"); done
+for window in create allocate dynamic; do benchmarks+=("one-sided/osu_get_bw 2 -m 1:4096 -i 10 -x 1 -w $window -s lock"); done
+benchmarks+=("one-sided/osu_put_latency 2 -m 1:4096 -i 20 -x 2 -w dynamic" "one-sided/osu_acc_latency 2 -m 1:4096 -i 20 -x 2 -w dynamic")
 # Not run, with the reason (counted as skipped):
 declare -A unsupported=(
   [pt2pt/standard/osu_latency_mt]="needs MPI_THREAD_MULTIPLE; SwiftMPI's C interface provides up to MPI_THREAD_SERIALIZED"
-  ["one-sided/* -w dynamic"]="dynamic windows (MPI_Win_create_dynamic, MPI_Win_attach) are not there yet"
 )
 
 pass=0 fail=0 skip=0

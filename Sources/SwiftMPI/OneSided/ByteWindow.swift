@@ -8,7 +8,7 @@ package final class ByteWindow: @unchecked Sendable {
 
     /// How the window was made (MPI_WIN_CREATE_FLAVOR).
     package enum Flavor: Sendable {
-        case create, allocate, shared
+        case create, allocate, shared, dynamic
     }
     package let flavor: Flavor
     /// MPI_Win_set_name's name.
@@ -29,6 +29,7 @@ package final class ByteWindow: @unchecked Sendable {
                 case .create: .exposing(exposing)
                 case .allocate: .allocate
                 case .shared: .shared
+                case .dynamic: .dynamic
                 }
             let state = try WindowState.make(
                 on: communicator, bytes: bytes, displacementUnit: displacementUnit, kernel: AccumulateKernel(for: UInt8.self), sameUnit: false,
@@ -157,6 +158,12 @@ package final class ByteWindow: @unchecked Sendable {
             try state.flush(rank, "MPI_Win_flush")
         }
     }
+    /// MPI_Win_attach (dynamic windows).
+    package func attach(_ start: UnsafeMutableRawPointer?, count: Int) throws(MPIError) {
+        try typedErrors { try state.attach(start, count: count, "MPI_Win_attach") }
+    }
+    /// MPI_Win_detach.
+    package func detach(_ start: UnsafeRawPointer?) throws(MPIError) { try typedErrors { try state.detach(start, "MPI_Win_detach") } }
     /// MPI_Win_sync: a memory fence (the memory model is unified).
     package func sync() { cshims_memory_fence() }
     /// MPI_Win_flush_all.

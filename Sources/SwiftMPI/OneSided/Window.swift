@@ -74,6 +74,36 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
         try make(count: buffer.count, on: communicator, placement: .exposing(buffer.baseAddress.map(UnsafeMutableRawPointer.init)), "Window.create")
     }
 
+    /// A window with no memory until ranks attach some (MPI_Win_create_dynamic). Collective. Each
+    /// rank attaches buffers with ``attach(_:)``, which gives the offset other ranks then use to
+    /// reach the buffer's first element (send it to them); accesses go by messages to the target,
+    /// which checks them against its attached buffers (an access outside every one is reported by the
+    /// origin's next flush, unlock, fence or complete as `.rmaRange`).
+    public static func createDynamic(on communicator: Communicator) throws(MPIError) -> Window {
+        try make(count: 0, on: communicator, placement: .dynamic, "Window.createDynamic")
+    }
+
+    /// Makes `buffer` reachable through this dynamic window (MPI_Win_attach) until ``detach(_:)``,
+    /// and returns the offset, in elements of `T`, at which other ranks reach its first element. The
+    /// buffer must stay allocated meanwhile; its address must be a multiple of `T`'s stride (true
+    /// for arrays of numbers; else use a `Window<UInt8>`). Local.
+    @discardableResult
+    public func attach(_ buffer: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Int {
+        try typedErrors {
+            let address = Int(bitPattern: buffer.baseAddress)
+            guard address % Self.stride == 0 else {
+                throw MPIError(.invalidArgument, "attach: the buffer's address is not a multiple of \(T.self)'s stride (\(Self.stride)); use a Window<UInt8>")
+            }
+            try state.attach(buffer.baseAddress.map(UnsafeMutableRawPointer.init), count: buffer.count * Self.stride, "attach")
+            return address / Self.stride
+        }
+    }
+
+    /// Ends ``attach(_:)`` for `buffer` (MPI_Win_detach). Local.
+    public func detach(_ buffer: UnsafeMutableBufferPointer<T>) throws(MPIError) {
+        try typedErrors { try state.detach(buffer.baseAddress.map(UnsafeRawPointer.init), "detach") }
+    }
+
     private static func make(count: Int, on communicator: Communicator, placement: WindowState.Placement, _ call: String) throws(MPIError) -> Window {
         try communicator.typedErrors {
             let bytes = count < 0 ? -1 : count * stride

@@ -13,6 +13,10 @@ extension WindowState {
         if target == MPI.procNull { return false }
         try checkAccess(target, call)
         guard bytes >= 0 else { throw MPIError(.invalidCount, "\(call): a negative count") }
+        if isDynamic {  // addresses in the target: it checks them against its attached regions
+            guard byteOffset > 0 else { throw MPIError(.rmaRange, "\(call): address \(byteOffset) is not in any attached region of rank \(target)") }
+            return bytes > 0
+        }
         guard byteOffset >= 0 && byteOffset <= byteCounts[target] - bytes else {
             let whole = unit > 0 && byteOffset % unit == 0 && bytes % unit == 0 && byteCounts[target] % unit == 0
             let (what, first, end, size) =
@@ -23,6 +27,33 @@ extension WindowState {
                 .rmaRange, "\(call): \(what) \(first)..<\(end) are outside rank \(target)'s window of \(size) \(size == 1 ? String(what.dropLast()) : what)")
         }
         return bytes > 0
+    }
+
+    /// MPI_Win_attach: makes `count` bytes at `start` reachable through this rank's dynamic window.
+    func attach(_ start: UnsafeMutableRawPointer?, count: Int, _ call: String) throws {
+        try checkOpen(call)
+        guard isDynamic else { throw MPIError(.invalidArgument, "\(call): only windows made with createDynamic take attached memory") }
+        guard count >= 0 else { throw MPIError(.invalidCount, "\(call): a negative size (\(count) bytes)") }
+        guard count > 0, let start else { return }
+        let first = Int(bitPattern: start), end = first + count
+        if let other = attached.first(where: { $0.start < end && first < $0.end }) {
+            throw MPIError(.invalidArgument, "\(call): \(count) bytes at \(start) overlap a region attached already (\(other.end - other.start) bytes)")
+        }
+        try runtime.withEngine("attach") { _ in
+            attached.append((first, end))
+            attached.sort { $0.start < $1.start }
+        }
+    }
+
+    /// MPI_Win_detach: the region attached at `start` is no longer reachable.
+    func detach(_ start: UnsafeRawPointer?, _ call: String) throws {
+        try checkOpen(call)
+        guard isDynamic else { throw MPIError(.invalidArgument, "\(call): only windows made with createDynamic take attached memory") }
+        let first = Int(bitPattern: start)
+        guard let index = attached.firstIndex(where: { $0.start == first }) else {
+            throw MPIError(.invalidArgument, "\(call): no region is attached at \(String(describing: start))")
+        }
+        try runtime.withEngine("detach") { _ in _ = attached.remove(at: index) }
     }
 
     /// MPI_Put of `bytes` (at least one) to `target` at `byteOffset`.

@@ -10,10 +10,13 @@ extension WindowState {
         guard locks.isEmpty && !lockedAll && accessGroup == nil && exposureGroup == nil else {
             throw MPIError(.rmaSynchronization, "\(call): a lock, lockAll, start or post epoch is still open on this rank")
         }
-        try flushAll(call)
+        // A target's report of a bad access is thrown after the barrier, so that no rank waits in it.
+        var refused: MPIError?
+        do { try flushAll(call) } catch let error as MPIError where error.code == .rmaRange { refused = error }
         try communicator.barrier()
         cshims_memory_fence()
         fenceOpen = !noSucceed
+        if let refused { throw refused }
     }
 
     /// MPI_Win_lock: waits until this rank holds `target`'s lock.

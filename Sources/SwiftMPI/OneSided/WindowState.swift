@@ -14,6 +14,9 @@ enum RMAReply: Int32 {
     case data = 1
     /// A lock granted, an unlock or a flush done.
     case done
+    /// The request fell outside the target's memory (header.length: where it asked; flags 1 when
+    /// it answers a request that expected a reply). Reported by the origin's next completion.
+    case failed
 }
 
 /// What one rank knows of a window: its own memory and the other ranks' sizes, which ranks it reaches
@@ -71,14 +74,25 @@ final class WindowState: @unchecked Sendable {
     @exclusivity(unchecked) var completesReceived: [Int]
     @exclusivity(unchecked) var isFreed = false
 
+    /// A window with no memory of its own until regions are attached (MPI_Win_create_dynamic):
+    /// displacements are addresses in the target, checked by the target against ``attached``.
+    let isDynamic: Bool
+    /// The regions attached to this rank's dynamic window (first and past-the-end address), sorted.
+    @exclusivity(unchecked) var attached: [(start: Int, end: Int)] = []
+    /// The first error a target reported (``RMAReply/failed``), thrown by the next completion.
+    @exclusivity(unchecked) var remoteError: String?
+
     // Target side (requests arriving as messages).
     /// Origins that hold this rank's lock through messages (true: exclusively).
     @exclusivity(unchecked) var holders: [Int: Bool] = [:]
     /// Lock requests that could not be granted yet, in arrival order.
     @exclusivity(unchecked) var waitingLocks: [(origin: Int, exclusive: Bool, peer: Int)] = []
 
-    init(communicator: Communicator, kernel: AccumulateKernel, byteCounts: [Int], displacementUnits: [Int], memory: WindowMemory) {
+    init(
+        communicator: Communicator, kernel: AccumulateKernel, byteCounts: [Int], displacementUnits: [Int], memory: WindowMemory, isDynamic: Bool = false
+    ) {
         self.communicator = communicator
+        self.isDynamic = isDynamic
         self.rank = communicator.rank
         self.size = communicator.size
         self.kernel = kernel
@@ -95,8 +109,8 @@ final class WindowState: @unchecked Sendable {
 
     var runtime: Runtime { communicator.runtime }
     var context: UInt32 { communicator.context }
-    /// This rank's memory.
-    var base: UnsafeMutableRawPointer { memory.direct[rank]! }
+    /// This rank's memory (for a dynamic window, the lock words: it has no memory of its own).
+    var base: UnsafeMutableRawPointer { memory.direct[rank] ?? UnsafeMutableRawPointer(ownLock) }
     var ownLock: UnsafeMutablePointer<UInt64> { memory.lockWords[rank]! }
 
     // MARK: - Creation and release
@@ -109,6 +123,8 @@ final class WindowState: @unchecked Sendable {
         case shared
         /// The caller's memory (``Window/create(exposing:on:)``).
         case exposing(UnsafeMutableRawPointer?)
+        /// Memory attached later (``Window/createDynamic(on:)``).
+        case dynamic
     }
 
     /// Makes a window of `bytes` bytes on this rank, addressed in units of `displacementUnit` bytes
@@ -144,7 +160,7 @@ final class WindowState: @unchecked Sendable {
             if case .shared = placement, !engine.hostOfRank.isEmpty { return engine.hostOfRank[peer] == engine.hostOfRank[engine.rank] }
             return route == .own || route == .sharedMemory
         }
-        let memory: WindowMemory
+        var memory: WindowMemory
         switch placement {
         case .shared:
             guard hostMembers.count == windowCommunicator.size else {
@@ -161,9 +177,17 @@ final class WindowState: @unchecked Sendable {
         case .exposing(let pointer):
             memory = WindowMemory.makePrivate(
                 rank: windowCommunicator.rank, size: windowCommunicator.size, bytes: bytes, exposing: pointer, allocate: false)
+        case .dynamic:
+            // Only the lock words: every access, this rank's own too, goes by messages to the
+            // target, which finds the address among its attached regions.
+            memory = WindowMemory.makePrivate(rank: windowCommunicator.rank, size: windowCommunicator.size, bytes: 0, exposing: nil, allocate: false)
+            memory.direct[windowCommunicator.rank] = nil
         }
+        var isDynamic = false
+        if case .dynamic = placement { isDynamic = true }
         let window = WindowState(
-            communicator: windowCommunicator, kernel: kernel, byteCounts: byteCounts, displacementUnits: displacementUnits, memory: memory)
+            communicator: windowCommunicator, kernel: kernel, byteCounts: byteCounts, displacementUnits: displacementUnits, memory: memory,
+            isDynamic: isDynamic)
         try communicator.runtime.withEngine("window creation") { $0.windows[windowCommunicator.context] = window }
         try windowCommunicator.barrier()  // every rank serves the window before anyone uses it
         return window
@@ -286,6 +310,10 @@ final class WindowState: @unchecked Sendable {
     /// Waits until every expected reply arrived; throws `.peerFailed` if a peer failed meanwhile.
     func awaitReplies(_ call: String) throws {
         try runtime.wait("Window.", call, until: { engine in self.outstanding == 0 || engine.anyPeerFailed })
+        if let error = remoteError, outstanding == 0 {
+            remoteError = nil
+            throw MPIError(.rmaRange, "\(call): \(error)")
+        }
         if outstanding > 0 {
             let reason = runtime.engine.failedPeers.values.first ?? "a peer failed"
             outstanding = 0
@@ -330,41 +358,64 @@ final class WindowState: @unchecked Sendable {
         guard origin >= 0 && origin < size, let request = RMARequest(rawValue: header.tag) else { return }
         let offset = Int(truncatingIfNeeded: header.length)
         let own = byteCounts[rank]
-        func inside(_ bytes: Int) -> Bool { offset >= 0 && bytes >= 0 && offset <= own - bytes }
+        // Where the request's bytes are here: in the window, or (dynamic) in an attached region.
+        var address = self.base  // set by inside(_:)
+        func inside(_ bytes: Int) -> Bool {
+            guard offset >= 0 && bytes >= 0 else { return false }
+            if !isDynamic {
+                guard offset <= own - bytes else { return false }
+                address = self.base + offset
+                return true
+            }
+            guard attached.contains(where: { $0.start <= offset && offset <= $0.end - bytes }), let pointer = UnsafeMutableRawPointer(bitPattern: offset)
+            else { return false }
+            address = pointer
+            return true
+        }
         func reply(_ kind: RMAReply, _ bytes: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
             let answer = MatchHeader(context: context, source: Int32(rank), tag: kind.rawValue, senderOperation: header.senderOperation)
             engine.sendRMA(.rmaReply, answer, bytes, to: peer)
         }
+        /// Tells the origin its request fell outside this rank's memory (`answering`: it waits for a reply).
+        func refuse(_ bytes: Int, answering: Bool) {
+            let answer = MatchHeader(
+                context: context, source: Int32(rank), tag: RMAReply.failed.rawValue, flags: answering ? 1 : 0, length: UInt64(bitPattern: Int64(offset)),
+                senderOperation: header.senderOperation, receiverOperation: UInt32(truncatingIfNeeded: bytes))
+            engine.sendRMA(.rmaReply, answer, UnsafeRawBufferPointer(start: nil, count: 0), to: peer)
+        }
         switch request {
         case .put:
-            guard inside(payload.count), payload.count > 0 else { return }
-            (base + offset).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+            guard payload.count > 0 else { return }
+            guard inside(payload.count) else { return refuse(payload.count, answering: false) }
+            address.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
         case .accumulate:
-            guard inside(payload.count), payload.count > 0, let (op, kernel) = AccumulateKernel.decode(header.flags),
-                payload.count % kernel.stride == 0
-            else { return }
+            guard payload.count > 0 else { return }
+            guard inside(payload.count) else { return refuse(payload.count, answering: false) }
+            guard let (op, kernel) = AccumulateKernel.decode(header.flags), payload.count % kernel.stride == 0 else { return }
             WindowLockWord.withAccumulateLock(ownLock + 1) {
-                kernel.apply(op, target: base + offset, origin: payload.baseAddress!, count: payload.count / kernel.stride)
+                kernel.apply(op, target: address, origin: payload.baseAddress!, count: payload.count / kernel.stride)
             }
         case .get:
             let length = Int(header.receiverOperation)
-            guard inside(length) else { return reply(.data) }
-            reply(.data, UnsafeRawBufferPointer(start: base + offset, count: length))
+            guard inside(length) else { return refuse(length, answering: true) }
+            reply(.data, UnsafeRawBufferPointer(start: address, count: length))
         case .getAccumulate:
-            guard inside(payload.count), payload.count > 0, let (op, kernel) = AccumulateKernel.decode(header.flags),
-                payload.count % kernel.stride == 0
-            else { return reply(.data) }
+            guard inside(payload.count) else { return refuse(payload.count, answering: true) }
+            guard payload.count > 0, let (op, kernel) = AccumulateKernel.decode(header.flags), payload.count % kernel.stride == 0 else {
+                return reply(.data)
+            }
             WindowLockWord.withAccumulateLock(ownLock + 1) {
-                reply(.data, UnsafeRawBufferPointer(start: base + offset, count: payload.count))  // sent or copied before it changes
-                kernel.apply(op, target: base + offset, origin: payload.baseAddress!, count: payload.count / kernel.stride)
+                reply(.data, UnsafeRawBufferPointer(start: address, count: payload.count))  // sent or copied before it changes
+                kernel.apply(op, target: address, origin: payload.baseAddress!, count: payload.count / kernel.stride)
             }
         case .compareAndSwap:
             let stride = payload.count / 2
-            guard stride > 0, inside(stride), payload.count == 2 * stride else { return reply(.data) }
+            guard stride > 0, payload.count == 2 * stride else { return reply(.data) }
+            guard inside(stride) else { return refuse(stride, answering: true) }
             WindowLockWord.withAccumulateLock(ownLock + 1) {
-                reply(.data, UnsafeRawBufferPointer(start: base + offset, count: stride))
-                if memcmp(base + offset, payload.baseAddress!, stride) == 0 {
-                    (base + offset).copyMemory(from: payload.baseAddress! + stride, byteCount: stride)
+                reply(.data, UnsafeRawBufferPointer(start: address, count: stride))
+                if memcmp(address, payload.baseAddress!, stride) == 0 {
+                    address.copyMemory(from: payload.baseAddress! + stride, byteCount: stride)
                 }
             }
         case .lock:
@@ -405,7 +456,18 @@ final class WindowState: @unchecked Sendable {
 
     /// A target's reply: data into the destination its id names, and one reply fewer to wait for.
     func receiveReply(_ header: MatchHeader, _ payload: UnsafeRawBufferPointer) {
-        guard outstanding > 0, let kind = RMAReply(rawValue: header.tag) else { return }
+        guard let kind = RMAReply(rawValue: header.tag) else { return }
+        if kind == .failed {
+            let target = Int(header.source)
+            if remoteError == nil {
+                remoteError =
+                    "rank \(target) has no \(isDynamic ? "attached memory" : "window memory") at \(isDynamic ? "address" : "byte offset") "
+                    + "\(Int64(bitPattern: header.length)) for \(header.receiverOperation) bytes"
+            }
+            guard header.flags == 1 else { return }  // a put or accumulate: nothing waits for it
+            replyDestinations[header.senderOperation] = nil
+        }
+        guard outstanding > 0 else { return }
         if kind == .data, let destination = replyDestinations.removeValue(forKey: header.senderOperation), payload.count > 0,
             destination.count > 0
         {
