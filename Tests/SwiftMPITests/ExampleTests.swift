@@ -6,8 +6,11 @@ import Testing
 @Suite("scientific examples", .serialized)
 struct ExampleTests {
     @Test(
-        "heat diffusion, conjugate gradient, Monte-Carlo π and the pencil transform match their serial runs",
-        arguments: [("swiftmpi-heat", [1, 4, 6]), ("swiftmpi-cg", [1, 3, 5]), ("swiftmpi-pi", [1, 2, 7]), ("swiftmpi-pencil", [1, 4, 6])])
+        "heat diffusion, conjugate gradient, Monte-Carlo π, the pencil transform and the shared table match their serial runs",
+        arguments: [
+            ("swiftmpi-heat", [1, 4, 6]), ("swiftmpi-cg", [1, 3, 5]), ("swiftmpi-pi", [1, 2, 7]), ("swiftmpi-pencil", [1, 4, 6]),
+            ("swiftmpi-table", [1, 3, 4])
+        ])
     func examples(program: String, rankCounts: [Int]) throws {
         for ranks in rankCounts {
             let result = try JobRunner.run(["-n", "\(ranks)", program])
@@ -24,6 +27,16 @@ struct ExampleTests {
         #expect(result.status == 0, "\(options): \(result.stdout) \(result.stderr)")
         #expect(result.stdout.contains("one-sided halo exchange"), "\(options): \(result.stdout)")
         #expect(result.stdout.contains("matches the serial run"), "\(options): \(result.stdout)")
+    }
+
+    @Test(
+        "the shared table is held once per host: twice for 4 ranks on 2 simulated hosts",
+        .enabled(if: SimulatedHosts.available, "needs root and ip(8) for network namespaces; CI runs it"))
+    func sharedTableOncePerHost() throws {
+        let result = try SimulatedHosts.run(["--host", "swmh1:2,swmh2:2", "-n", "4", "swiftmpi-table", "200000", "10000"])
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("held 2 times for 4 ranks on 2 hosts"), "\(result.stdout)")
+        #expect(result.stdout.contains("matches the serial run"), "\(result.stdout)")
     }
 
     @Test("a separate package that depends on SwiftMPI by path builds and runs under swiftmpirun")

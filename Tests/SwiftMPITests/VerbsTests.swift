@@ -121,7 +121,7 @@ struct VerbsHostTests {
     "verbs transport in Soft-RoCE VMs", .serialized,
     .enabled(if: RDMAVirtualMachines.available, "needs root and qemu for the Soft-RoCE VMs; CI runs it"))
 struct VerbsVMTests {
-    @Test("one VM: every point-to-point scenario, collectives, the registration cache, and a failed RDMA read")
+    @Test("one VM: every point-to-point scenario, collectives, one-sided calls, the registration cache, and a failed RDMA read")
     func singleVM() throws {
         let (status, output) = try RDMAVirtualMachines.run([
             "run", "-p", "2", "-t", "900", "--", "Tests/Scripts/verbs-checks.sh",
@@ -176,6 +176,13 @@ struct VerbsVMTests {
         #expect(collectives.status == 0, "\(collectives.lines)")
         #expect(collectives.lines.contains("collectives passed on 2 ranks"))
 
+        // One-sided calls between 3 ranks, all by active messages over verbs (rxe0's loopback).
+        let rma = RDMAVirtualMachines.section("rma", in: output)
+        RDMAVirtualMachines.report("rma", rma.lines)
+        #expect(rma.status == 0, "\(rma.lines)")
+        #expect(rma.lines.contains("one-sided checks passed on 3 ranks"), "\(rma.lines)")
+        #expect(rma.lines.contains { $0.contains(": routes 0:self 1:verbs 2:verbs;") }, "\(rma.lines)")
+
         // 60 sends of one 1 MiB buffer: one registration per rank, every later one from the cache.
         let cache = RDMAVirtualMachines.section("registration-cache", in: output)
         RDMAVirtualMachines.report("registration-cache", cache.lines)
@@ -201,7 +208,7 @@ struct VerbsVMTests {
         #expect(failure.lines.contains { $0.hasPrefix("swiftmpirun: rank 0 ") && $0.contains("exited with status 3; job aborted") })
     }
 
-    @Test("two VMs joined by a link: ranks in each, over verbs forced and chosen by themselves")
+    @Test("two VMs joined by a link: ranks in each, over verbs forced and chosen by themselves; windows across them")
     func twoVMs() throws {
         let bin = JobRunner.binaryDirectory.path
         let (status, output) = try RDMAVirtualMachines.run([
@@ -232,5 +239,11 @@ struct VerbsVMTests {
         #expect(automatic.lines.contains { $0.contains("rank 0 on vma: routes 0:self 1:verbs 2:shm 3:verbs;") }, "\(automatic.lines)")
         #expect(automatic.lines.contains { $0.contains("rank 3 on vmb: routes 0:verbs 1:shm 2:verbs 3:self;") }, "\(automatic.lines)")
         for scenario in ["pingpong", "wildcards"] { #expect(automatic.lines.contains("passed \(scenario)"), "\(scenario)") }
+
+        // Windows across the link: each VM's two ranks share a segment, the VMs reach each other by verbs.
+        let rma = RDMAVirtualMachines.section("pair-rma", in: output)
+        RDMAVirtualMachines.report("pair-rma", rma.lines)
+        #expect(rma.status == 0, "\(rma.lines)")
+        #expect(rma.lines.contains("one-sided checks passed on 4 ranks"), "\(rma.lines)")
     }
 }
