@@ -731,6 +731,12 @@ int MPI_Win_get_name(MPI_Win win, char *win_name, int *resultlen) { return PMPI_
 #pragma weak MPI_Win_set_errhandler
 int MPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler) { return PMPI_Win_set_errhandler(win, errhandler); }
 
+#pragma weak MPI_Win_create_errhandler
+int MPI_Win_create_errhandler(MPI_Win_errhandler_function *win_errhandler_fn, MPI_Errhandler *errhandler) { return PMPI_Win_create_errhandler(win_errhandler_fn, errhandler); }
+
+#pragma weak MPI_Win_call_errhandler
+int MPI_Win_call_errhandler(MPI_Win win, int errorcode) { return PMPI_Win_call_errhandler(win, errorcode); }
+
 #pragma weak MPI_Win_get_errhandler
 int MPI_Win_get_errhandler(MPI_Win win, MPI_Errhandler *errhandler) { return PMPI_Win_get_errhandler(win, errhandler); }
 

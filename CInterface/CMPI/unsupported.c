@@ -242,12 +242,6 @@ int PMPI_Unpack_external(void) { return swiftmpi_unsupported("MPI_Unpack_externa
 int PMPI_Unpublish_name(void) { return swiftmpi_unsupported("MPI_Unpublish_name"); }
 #pragma weak MPI_Unpublish_name = PMPI_Unpublish_name
 
-int PMPI_Win_call_errhandler(void) { return swiftmpi_unsupported("MPI_Win_call_errhandler"); }
-#pragma weak MPI_Win_call_errhandler = PMPI_Win_call_errhandler
-
-int PMPI_Win_create_errhandler(void) { return swiftmpi_unsupported("MPI_Win_create_errhandler"); }
-#pragma weak MPI_Win_create_errhandler = PMPI_Win_create_errhandler
-
 int PMPI_Win_create_keyval(void) { return swiftmpi_unsupported("MPI_Win_create_keyval"); }
 #pragma weak MPI_Win_create_keyval = PMPI_Win_create_keyval
 

@@ -175,12 +175,34 @@ func windowCall(_ function: StaticString, _ win: MPI_Win, _ body: (CWindow) thro
 @inline(never)
 func windowError(_ error: any Error, _ function: StaticString, _ entry: Unmanaged<CWindow>?) -> Int32 {
     let cError = error as? CError ?? (error as? MPIError).map(CError.init) ?? CError(MPI_ERR_INTERN, "\(error)")
-    let handler = entry?.takeUnretainedValue().errorHandler ?? MPI_ERRORS_ARE_FATAL
-    if handler == MPI_ERRORS_RETURN || handler == MPIR_ERRORS_THROW_EXCEPTIONS {
-        ErrorText.lastMessage[cError.errorClass] = "\(function): \(cError.message)"
-        return cError.errorClass
+    return CInterface.raise(cError, in: "\(function)", window: entry)
+}
+
+extension CInterface {
+    /// What `entry`'s error handler makes of `error` (a window's handler is MPI_ERRORS_ARE_FATAL
+    /// unless set; a call on no window raises on MPI_COMM_WORLD's, as MPI says for null handles).
+    static func raise(_ error: CError, in function: String, window entry: Unmanaged<CWindow>?) -> Int32 {
+        guard let entry else { return raise(error, in: function, on: MPI_COMM_WORLD) }
+        let window = entry.takeUnretainedValue()
+        switch window.errorHandler {
+        case MPI_ERRORS_RETURN, MPIR_ERRORS_THROW_EXCEPTIONS:
+            ErrorText.lastMessage[error.errorClass] = "\(function): \(error.message)"
+            return error.errorClass
+        case let handler:
+            if let user = userErrorHandlers[handler] {
+                ErrorText.lastMessage[error.errorClass] = "\(function): \(error.message)"
+                guard var handle = windows.firstHandle(where: { $0.toOpaque() == entry.toOpaque() }) else { return error.errorClass }
+                var code = error.errorClass
+                // A window handler has the C type of a communicator's ((MPI_Win *, int *, ...)).
+                withUnsafeMutablePointer(to: &handle) { user($0, &code) }
+                return error.errorClass
+            }
+            // MPI_ERRORS_ARE_FATAL, MPI_ERRORS_ABORT: the job ends, naming the rank, the call and the class.
+            let rank = world.map { "rank \($0.rank): " } ?? ""
+            MPI.abort(
+                error.errorClass, message: "\(rank)\(function): \(error.message) (\(ErrorText.className(error.errorClass)); MPI_ERRORS_ARE_FATAL)")
+        }
     }
-    return CInterface.raise(cError, in: "\(function)", on: MPI_COMM_WORLD)
 }
 
 // MARK: - Creation
@@ -287,6 +309,7 @@ public func mpiWinFree(_ win: UnsafeMutablePointer<MPI_Win>?) -> Int32 {
 public func mpiWinGetAttr(_ win: MPI_Win, _ keyval: Int32, _ value: UnsafeMutableRawPointer?, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
     windowCall("MPI_Win_get_attr", win) { entry in
         guard let value, let flag else { throw CError(MPI_ERR_ARG, "a null attribute or flag pointer") }
+        guard keyval != MPI_KEYVAL_INVALID else { throw CError(MPI_ERR_KEYVAL, "MPI_KEYVAL_INVALID is not a key") }
         flag.pointee = 1
         switch keyval {
         case MPI_WIN_BASE:  // MPI_BOTTOM for a dynamic window
@@ -328,11 +351,27 @@ public func mpiWinGetName(_ win: MPI_Win, _ name: UnsafeMutablePointer<CChar>?, 
 @_cdecl("PMPI_Win_set_errhandler")
 public func mpiWinSetErrhandler(_ win: MPI_Win, _ handler: MPI_Errhandler) -> Int32 {
     windowCall("MPI_Win_set_errhandler", win) { entry in
-        guard [MPI_ERRORS_ARE_FATAL, MPI_ERRORS_RETURN, MPI_ERRORS_ABORT, MPIR_ERRORS_THROW_EXCEPTIONS].contains(handler) else {
-            throw CError.unsupported("MPI_Win_set_errhandler", "error handlers made with MPI_Win_create_errhandler")
-        }
+        guard
+            [MPI_ERRORS_ARE_FATAL, MPI_ERRORS_RETURN, MPI_ERRORS_ABORT, MPIR_ERRORS_THROW_EXCEPTIONS].contains(handler)
+                || CInterface.userErrorHandlers[handler] != nil
+        else { throw CError(MPI_ERR_ARG, "not an error handler") }
         entry.errorHandler = handler
     }
+}
+
+@_cdecl("PMPI_Win_create_errhandler")
+public func mpiWinCreateErrhandler(_ function: CErrorHandler?, _ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
+    mpiCommCreateErrhandler(function, handler)  // the same C type but for the handle's: one table
+}
+
+@_cdecl("PMPI_Win_call_errhandler")
+public func mpiWinCallErrhandler(_ win: MPI_Win, _ code: Int32) -> Int32 {
+    guard let entry = CInterface.windowEntry(win) else {
+        return CInterface.raise(
+            CError(MPI_ERR_WIN, win == MPI_WIN_NULL ? "MPI_WIN_NULL is not a window" : "invalid window handle"), in: "MPI_Win_call_errhandler", window: nil)
+    }
+    _ = CInterface.raise(CError(code, "raised by the program"), in: "MPI_Win_call_errhandler", window: entry)
+    return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Win_get_errhandler")
