@@ -571,17 +571,15 @@ public func mpiCompareAndSwap(
     _ displacement: MPI_Aint, _ win: MPI_Win
 ) -> Int32 {
     windowCall("MPI_Compare_and_swap", win) { entry in
-        let type = try CInterface.datatype(datatype)
-        guard type.isContiguous, type.size > 0 else { throw CError(MPI_ERR_TYPE, "compare-and-swap takes one element of a basic datatype") }
+        let size = try CInterface.targetBytes(1, datatype, "MPI_Compare_and_swap")  // contiguous, from the handle's bits when basic
+        guard size > 0 else { throw CError(MPI_ERR_TYPE, "compare-and-swap takes one element of a basic datatype") }
         guard let origin, let compare, let result else { throw CError(MPI_ERR_BUFFER, "a null origin, compare or result buffer") }
-        var pair = [UInt8](repeating: 0, count: 2 * type.size)
-        pair.withUnsafeMutableBytes { bytes in
-            bytes.baseAddress!.copyMemory(from: compare, byteCount: type.size)
-            (bytes.baseAddress! + type.size).copyMemory(from: origin, byteCount: type.size)
-        }
-        try pair.withUnsafeBytes { bytes in
+        // The expected element then the desired one, on the stack (no allocation per call).
+        try withUnsafeTemporaryAllocation(byteCount: 2 * size, alignment: 16) { pair in
+            pair.baseAddress!.copyMemory(from: compare, byteCount: size)
+            (pair.baseAddress! + size).copyMemory(from: origin, byteCount: size)
             try entry.window.compareAndSwap(
-                bytes, result: UnsafeMutableRawBufferPointer(start: result, count: type.size), in: CInterface.rank(target),
+                UnsafeRawBufferPointer(pair), result: UnsafeMutableRawBufferPointer(start: result, count: size), in: CInterface.rank(target),
                 displacement: Int(displacement), "MPI_Compare_and_swap")
         }
     }
