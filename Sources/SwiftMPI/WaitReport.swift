@@ -24,6 +24,7 @@ enum WaitReport {
         var call: String?
         var since = 0.0
         var finished = false
+        var publications = 0
     }
 
     private static let state = Mutex(State())
@@ -31,11 +32,17 @@ enum WaitReport {
     /// Waits idle for this long before they are published.
     static let publishAfter = 0.25
 
+    /// How many waits were published so far: each builds its call's text (one allocation, after
+    /// ``publishAfter`` seconds of idleness), which the allocation check tells apart from the
+    /// message path's.
+    static var publications: Int { state.withLock { $0.publications } }
+
     /// A wait in `call` (as the user wrote it) has been idle since `since` (``MPI/wtime()``).
     static func waiting(in call: String, since: Double) {
         state.withLock {
             $0.call = call
             $0.since = since
+            $0.publications += 1
         }
     }
 
@@ -150,4 +157,10 @@ enum WaitReport {
             written += n
         }
     }
+}
+
+extension MPI {
+    /// How many of this rank's waits were published for hang reports (``WaitReport``): the package's
+    /// allocation check subtracts their one allocation each from what it counts.
+    package static var waitReportsPublished: Int { WaitReport.publications }
 }

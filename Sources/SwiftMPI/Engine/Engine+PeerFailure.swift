@@ -75,10 +75,10 @@ extension Engine {
     /// shared memory); throws `.peerFailed`, naming `call`, for the first one gone. The wait ends
     /// with that error; the peer's other operations are left as they are (a transport whose link
     /// breaks reports the failure itself, and then ``failPeer(_:_:)`` fails them all).
-    func checkPeersAlive(_ call: String) throws(MPIError) {
+    func checkPeersAlive(_ call: @autoclosure () -> String) throws(MPIError) {
         if let (_, reason) = routes.checkPeers().first {
             giveLauncherTimeToEndJob()
-            throw MPIError(.peerFailed, "\(call): \(reason)")
+            throw MPIError(.peerFailed, "\(call()): \(reason)")
         }
     }
 }
