@@ -54,7 +54,8 @@ package final class ByteWindow: @unchecked Sendable {
         return (base, state.byteCounts[rank], state.displacementUnits[rank])
     }
 
-    /// The byte offset of `displacement` units in `target`'s window (nil on overflow or a bad rank).
+    /// The byte offset of `displacement` units in `target`'s window (Int.max on overflow, 0 for a bad rank:
+    /// ``WindowState/prepareAccess(_:byteOffset:bytes:unit:_:)`` then reports either).
     private func byteOffset(_ target: Int, _ displacement: Int) -> Int {
         guard target >= 0 && target < state.size else { return 0 }
         let (offset, overflow) = displacement.multipliedReportingOverflow(by: state.displacementUnits[target])
