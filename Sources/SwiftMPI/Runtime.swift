@@ -351,7 +351,7 @@ final class Runtime: @unchecked Sendable {
             }
         }
         try wireup("could not finish wire-up") { try client.fence() }
-        sharedMemory?.unlinkOwnSegment()
+        sharedMemory?.unlinkHostSegments()
         withExtendedLifetime(probeWord) {}
         let engine = Engine(
             rank: rank, routes: Routes(rank: rank, routes: routes, sharedMemory: sharedMemory, tcp: tcp, verbs: verbs),

@@ -11,7 +11,7 @@ import Glibc
 /// ``SlotRing`` per sending peer: the ring from local rank `s` starts at `s * ringBytes`, followed by
 /// a *shared area* whose size and layout belong to the layer above (the engine keeps its collective
 /// channels and copy board there; ``sharedArea(ofPeer:)``). Peers attach to each other's segments
-/// during wire-up; then every rank unlinks its own name, so nothing is left in /dev/shm whichever way
+/// during wire-up; then every rank unlinks all their names, so nothing is left in /dev/shm whichever way
 /// the job ends (the launcher also removes stale names of its job).
 ///
 /// ```
@@ -176,6 +176,17 @@ public final class SharedMemoryTransport: Transport {
         let local = localRankOfWorld[peer]
         guard local >= 0, let segment = local == localRank ? ownSegment : peerSegments[local] else { return nil }
         return segment + ringsBytes + Self.doorbellBytes
+    }
+
+    /// Removes the segment names of every rank on this host (mappings stay valid); call once all
+    /// peers have attached (after wire-up's last fence). Every rank removes them all, not only its
+    /// own: a rank that passes the fence first and ends the job at once (`MPI.abort`) has then
+    /// already removed the name of a peer killed before that peer's own removal ran.
+    public func unlinkHostSegments() {
+        unlinkOwnSegment()
+        for peer in 0..<localSize where peer != localRank {
+            _ = cshims_segment_unlink(String(ownName.dropLast("\(localRank)".count)) + "\(peer)")
+        }
     }
 
     /// Removes this rank's segment name (mappings stay valid); call once all peers have attached.

@@ -77,7 +77,9 @@ struct WindowMemory {
         }
         if members.count > 1 && !isLeader { failure = cshims_segment_attach(name, layout.total, &address) }
         let attached = try communicator.allreduce([Int(failure)], op: .max)[0]
-        if isLeader { cshims_segment_unlink(name) }
+        // Every member removes the name (the first one succeeds): a member that goes on and ends the
+        // job at once cannot leave it behind for a slower leader.
+        if members.count > 1 { cshims_segment_unlink(name) }
         if attached != 0 {
             if members.count > 1 && failure == 0 { cshims_segment_unmap(address, layout.total) }
             throw MPIError(.transport, "\(call): a window segment of \(layout.total) bytes could not be mapped: \(String(cString: strerror(Int32(attached))))")
