@@ -21,7 +21,7 @@
 #     OUT [--out DIR]        results directory (default Benchmarks/results/<date>_<time>)
 #     BENCHMARKS, PATHS, LIBS   subsets of "latency bw bibw mbw-mr allreduce barrier bcast reduce gather scatter allgather alltoall halo" (halo: a
 #                            column of an N×N grid of doubles exchanged with a vector datatype) and, with --osu,
-#                            the one-sided "put-latency get-latency put-bw get-bw acc-latency fop-latency cas-latency"
+#                            the one-sided "put-latency get-latency put-bw get-bw put-bibw acc-latency fop-latency cas-latency"
 #                            (OSU's osu_put_latency ... with its defaults: MPI_Win_allocate, MPI_Win_flush),
 #                            "shm tcp", "swiftmpi openmpi mpich"
 #     BENCH_ARGS             extra options for every benchmark run, e.g. "-i 100 -x 10", or
@@ -121,7 +121,7 @@ SWIFT_BIN=${SWIFT_BIN:-$ROOT/.build/release}
 OUT=${OUT:-$BENCH_DIR/results/$(date +%Y-%m-%d_%H%M%S)}
 REF_BIN=$ROOT/.build/reference
 
-ONE_SIDED=" put-latency get-latency put-bw get-bw acc-latency fop-latency cas-latency "
+ONE_SIDED=" put-latency get-latency put-bw get-bw put-bibw acc-latency fop-latency cas-latency "
 for b in $BENCHMARKS; do
     [[ " latency bw bibw mbw-mr allreduce barrier bcast reduce gather scatter allgather alltoall halo$ONE_SIDED" == *" $b "* ]] || die "unknown benchmark '$b'"
     if [[ $ONE_SIDED == *" $b "* && $OSU != 1 ]]; then
@@ -146,7 +146,7 @@ bench_args() {
             barrier) echo "-i 200 -x 20" ;;
             halo) echo "-m 512 -i 200 -x 20" ;;
             *-latency) echo "-m 1:65536 -i 1000 -x 100" ;;
-            *-bw) echo "-m 1:65536 -i 20 -x 2" ;;
+            *-bw | put-bibw) echo "-m 1:65536 -i 20 -x 2" ;;
         esac
     fi
     echo "$BENCH_ARGS"
@@ -244,7 +244,7 @@ bench_command() {
         case $bench in
             latency | bw | bibw) echo "$build/c/mpi/pt2pt/standard/osu_$bench" ;;
             mbw-mr) echo "$build/c/mpi/pt2pt/standard/osu_mbw_mr" ;;
-            *-latency | *-bw) echo "$build/c/mpi/one-sided/osu_${bench//-/_}" ;;
+            *-latency | *-bw | put-bibw) echo "$build/c/mpi/one-sided/osu_${bench//-/_}" ;;
             *) echo "$build/c/mpi/collective/blocking/osu_$bench" ;;
         esac
     else

@@ -66,6 +66,7 @@ BENCHMARKS = {  # name: (title, unit, higher is better)
     "get-latency": ("One-sided get + flush (OSU osu_get_latency)", "us", False),
     "put-bw": ("One-sided put bandwidth (OSU osu_put_bw)", "MB/s", True),
     "get-bw": ("One-sided get bandwidth (OSU osu_get_bw)", "MB/s", True),
+    "put-bibw": ("One-sided put bi-directional bandwidth (OSU osu_put_bibw)", "MB/s", True),
     "acc-latency": ("One-sided accumulate + flush (OSU osu_acc_latency)", "us", False),
     "fop-latency": ("Fetch-and-op + flush (OSU osu_fop_latency)", "us", False),
     "cas-latency": ("Compare-and-swap + flush (OSU osu_cas_latency)", "us", False),

@@ -447,6 +447,21 @@ int cshims_verbs_post_read(void *qp, uint64_t wr_id, void *local, uint32_t lengt
     return ibv_post_send(qp, &wr, &bad);
 }
 
+int cshims_verbs_post_write(void *qp, uint64_t wr_id, const void *local, uint32_t length, uint32_t lkey, uint64_t remote, uint32_t rkey,
+                            int inline_data) {
+    struct ibv_sge sge = {.addr = (uintptr_t)local, .length = length, .lkey = lkey};
+    struct ibv_send_wr wr, *bad = NULL;
+    memset(&wr, 0, sizeof wr);
+    wr.wr_id = wr_id;
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    wr.opcode = IBV_WR_RDMA_WRITE;
+    wr.send_flags = IBV_SEND_SIGNALED | (inline_data ? IBV_SEND_INLINE : 0);
+    wr.wr.rdma.remote_addr = remote;
+    wr.wr.rdma.rkey = rkey;
+    return ibv_post_send(qp, &wr, &bad);
+}
+
 int cshims_verbs_post_read_list(void *qp, uint64_t wr_id, const struct cshims_segment *local, int count, uint32_t lkey,
                                 uint64_t remote, uint32_t rkey) {
     if (count < 1 || count > CSHIMS_VERBS_MAX_SGE) return EINVAL;
@@ -556,6 +571,11 @@ int cshims_verbs_post_read(void *qp, uint64_t wr_id, void *local, uint32_t lengt
 int cshims_verbs_post_read_list(void *qp, uint64_t wr_id, const struct cshims_segment *local, int count, uint32_t lkey,
                                 uint64_t remote, uint32_t rkey) {
     (void)qp; (void)wr_id; (void)local; (void)count; (void)lkey; (void)remote; (void)rkey;
+    return ENOTSUP;
+}
+int cshims_verbs_post_write(void *qp, uint64_t wr_id, const void *local, uint32_t length, uint32_t lkey, uint64_t remote, uint32_t rkey,
+                            int inline_data) {
+    (void)qp; (void)wr_id; (void)local; (void)length; (void)lkey; (void)remote; (void)rkey; (void)inline_data;
     return ENOTSUP;
 }
 int cshims_verbs_post_receive(void *qp, uint64_t wr_id, void *address, uint32_t length, uint32_t lkey) {

@@ -6,7 +6,7 @@ import Glibc
 enum Benchmark: String {
     case latency, bw, bibw, mbwMR = "mbw-mr", multiLatency = "multi-lat"
     case barrier, bcast, allreduce, reduce, gather, scatter, allgather, alltoall, halo
-    case putLatency = "put-latency", getLatency = "get-latency", putBW = "put-bw", getBW = "get-bw"
+    case putLatency = "put-latency", getLatency = "get-latency", putBW = "put-bw", getBW = "get-bw", putBiBW = "put-bibw"
     case accLatency = "acc-latency", fopLatency = "fop-latency", casLatency = "cas-latency", getAccLatency = "get-acc-latency"
 
     /// The OSU title.
@@ -30,6 +30,7 @@ enum Benchmark: String {
         case .getLatency: "One Sided MPI_Get latency Test"
         case .putBW: "One Sided MPI_Put Bandwidth Test"
         case .getBW: "One Sided MPI_Get Bandwidth Test"
+        case .putBiBW: "One Sided MPI_Put Bi-directional Bandwidth Test"
         case .accLatency: "One Sided MPI_Accumulate latency Test"
         case .fopLatency: "One Sided MPI_Fetch_and_op latency Test"
         case .casLatency: "One Sided MPI_Compare_and_swap latency Test"
@@ -45,12 +46,12 @@ enum Benchmark: String {
         }
     }
 
-    var isBandwidth: Bool { self == .bw || self == .bibw || self == .mbwMR || self == .putBW || self == .getBW }
+    var isBandwidth: Bool { self == .bw || self == .bibw || self == .mbwMR || self == .putBW || self == .getBW || self == .putBiBW }
 
     /// OSU's one-sided benchmarks (2 ranks: rank 0 accesses rank 1's window).
     var isOneSided: Bool {
         switch self {
-        case .putLatency, .getLatency, .putBW, .getBW, .accLatency, .fopLatency, .casLatency, .getAccLatency: true
+        case .putLatency, .getLatency, .putBW, .getBW, .putBiBW, .accLatency, .fopLatency, .casLatency, .getAccLatency: true
         default: false
         }
     }
@@ -126,16 +127,20 @@ struct BenchOptions {
     /// `--owned`: mbw-mr sends arrays (`isend(_: [UInt8])`) and receives into requests that own
     /// their buffers (`irecv(count:of:from:tag:)`, the elements read back from each).
     var owned = false
-    /// One-sided: how the window is made (`-w allocate|create`, OSU's default allocate) and how
-    /// rank 0 completes each access (`-s flush|lock|fence`, OSU's default flush).
+    /// One-sided: how the window is made (`-w allocate|create|dynamic`, OSU's default allocate) and
+    /// how each access (or round of accesses) is completed (`-s`: OSU's names; its default flush,
+    /// pscw for put-bibw, which takes pscw or fence only).
     var windowCreation = "allocate"
     var synchronization = "flush"
+
+    static let synchronizations = ["flush", "flush_local", "lock", "lock_all", "pscw", "fence"]
 
     static let largeMessage = 8192
 
     static func parse(_ arguments: [String], benchmark: Benchmark) throws -> BenchOptions {
         var options = BenchOptions()
         if benchmark.isBandwidth { options.minSize = 1 }
+        if benchmark == .putBiBW { options.synchronization = "pscw" }
         var index = 0
         func value() throws -> String {
             index += 1
@@ -165,14 +170,16 @@ struct BenchOptions {
             case "-w":
                 guard benchmark.isOneSided else { throw BenchError(description: "-w applies to the one-sided benchmarks") }
                 options.windowCreation = try value()
-                guard ["allocate", "create"].contains(options.windowCreation) else {
-                    throw BenchError(description: "-w needs allocate or create, got '\(options.windowCreation)'")
+                guard ["allocate", "create", "dynamic"].contains(options.windowCreation) else {
+                    throw BenchError(description: "-w needs allocate, create or dynamic, got '\(options.windowCreation)'")
                 }
             case "-s":
                 guard benchmark.isOneSided else { throw BenchError(description: "-s applies to the one-sided benchmarks") }
                 options.synchronization = try value()
-                guard ["flush", "lock", "fence"].contains(options.synchronization) else {
-                    throw BenchError(description: "-s needs flush, lock or fence, got '\(options.synchronization)'")
+                let allowed = benchmark == .putBiBW ? ["pscw", "fence"] : Self.synchronizations
+                guard allowed.contains(options.synchronization) else {
+                    throw BenchError(
+                        description: "-s needs \(allowed.joined(separator: ", ")) for \(benchmark.rawValue), got '\(options.synchronization)'")
                 }
             case "--owned":
                 guard benchmark == .mbwMR else { throw BenchError(description: "--owned applies to mbw-mr") }

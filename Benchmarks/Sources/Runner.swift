@@ -41,9 +41,13 @@ final class BenchRunner {
             let transmit = options.datatype == nil ? "" : "     Transmit Size"
             switch benchmark {
             case .latency, .multiLatency: print("# Size          Latency (us)" + transmit)
-            case .putLatency, .getLatency, .accLatency, .fopLatency, .casLatency, .getAccLatency, .putBW, .getBW:
-                print("# Window creation: \(options.windowCreation == "create" ? "MPI_Win_create" : "MPI_Win_allocate")")
-                let sync = ["flush": "MPI_Win_flush", "lock": "MPI_Win_lock/unlock", "fence": "MPI_Win_fence"][options.synchronization]!
+            case .putLatency, .getLatency, .accLatency, .fopLatency, .casLatency, .getAccLatency, .putBW, .getBW, .putBiBW:
+                let creation = ["create": "MPI_Win_create", "dynamic": "MPI_Win_create_dynamic"][options.windowCreation] ?? "MPI_Win_allocate"
+                print("# Window creation: \(creation)")
+                let sync = [
+                    "flush": "MPI_Win_flush", "flush_local": "MPI_Win_flush_local", "lock": "MPI_Win_lock/unlock",
+                    "lock_all": "MPI_Win_lock_all/unlock_all", "pscw": "Post/Start/Complete/Wait", "fence": "MPI_Win_fence"
+                ][options.synchronization, default: options.synchronization]
                 print("# Synchronization: \(sync)")
                 print(benchmark.isBandwidth ? "# Size      Bandwidth (MB/s)" : "# Size          Latency (us)")
             case .bw, .bibw: print("# Size      Bandwidth (MB/s)" + transmit)

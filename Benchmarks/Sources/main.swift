@@ -16,8 +16,9 @@ let usage = """
     benchmarks: latency, bw, bibw, mbw-mr, multi-lat (point-to-point, 2 ranks; mbw-mr and multi-lat
                 any even number), barrier, bcast, allreduce, reduce, gather, scatter, allgather,
                 alltoall (any number), halo (2 ranks: a column of an N×N grid of doubles, N = 64, 512, 4096; -m N for one N),
-                put-latency, get-latency, put-bw, get-bw, acc-latency, fop-latency, cas-latency, get-acc-latency
-                (one-sided, 2 ranks: rank 0 accesses rank 1's window, as OSU's osu_put_latency and friends)
+                put-latency, get-latency, put-bw, get-bw, put-bibw, acc-latency, fop-latency, cas-latency,
+                get-acc-latency (one-sided, 2 ranks: rank 0 accesses rank 1's window, as OSU's
+                osu_put_latency and friends; in put-bibw both put into each other's)
     options:
       -m MIN:MAX   message sizes in bytes (default 0:4194304; bw, bibw and mbw-mr start at 1)
       -i ITERS     timed iterations (default: OSU's, by size)
@@ -31,9 +32,12 @@ let usage = """
       --async      latency: every send and receive is a request awaited by a task (Request.value)
       --span       latency: sends from a Span and receives into a MutableSpan (of arrays)
       --owned      mbw-mr: isend of arrays and irecv(count:of:) requests that own their buffers
-      -w KIND      one-sided: allocate (Window.allocate, default) or create (Window.create over the buffer)
-      -s SYNC      one-sided: flush (lockAll-style lock once, flush each access: default), lock (lock and
-                   unlock around each access), fence (a fence after each access)
+      -w KIND      one-sided: allocate (Window.allocate, default), create (Window.create over the buffer)
+                   or dynamic (Window.createDynamic, the buffer attached)
+      -s SYNC      one-sided, as OSU: flush (a shared lock taken once, a flush after each access or
+                   round: default), flush_local, lock (lock and unlock around each), lock_all (lockAll
+                   and unlockAll around each), pscw (start/complete at rank 0, post/wait at rank 1),
+                   fence (a fence after each); put-bibw takes pscw (default) or fence
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())

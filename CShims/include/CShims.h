@@ -376,6 +376,12 @@ int cshims_verbs_post_read(void *qp, uint64_t wr_id, void *local, uint32_t lengt
 /// bad count or length).
 int cshims_verbs_post_read_list(void *qp, uint64_t wr_id, const struct cshims_segment *local, int count, uint32_t lkey,
                                 uint64_t remote, uint32_t rkey);
+/// Posts a signaled RDMA WRITE of `length` bytes from `local` to (`remote`, `rkey`); inline (the
+/// bytes copied at the call, `lkey` unused) when `inline_data`. Its completion means the bytes are in
+/// the peer's memory (a Reliable Connected pair completes a write when the peer acknowledged it).
+/// Returns 0 or an errno.
+int cshims_verbs_post_write(void *qp, uint64_t wr_id, const void *local, uint32_t length, uint32_t lkey, uint64_t remote, uint32_t rkey,
+                            int inline_data);
 /// Posts one receive buffer. Returns 0 or an errno.
 int cshims_verbs_post_receive(void *qp, uint64_t wr_id, void *address, uint32_t length, uint32_t lkey);
 

@@ -58,6 +58,15 @@ public protocol Transport: AnyObject {
     /// Ends one exposure from ``expose(_:)``.
     func conceal(_ memory: ExposedMemory)
 
+    /// Makes `bytes` readable and writable by peers (``read(from:remote:into:token:)``,
+    /// ``write(to:remote:from:token:)``) until ``endLastingExposure(_:)``, and no longer: unlike
+    /// ``expose(_:)`` nothing is kept afterwards, so the memory may be unmapped then (a one-sided
+    /// window's). Nil when the transport cannot.
+    func exposeLasting(_ bytes: UnsafeMutableRawBufferPointer) -> ExposedMemory?
+
+    /// Ends one exposure from ``exposeLasting(_:)``.
+    func endLastingExposure(_ memory: ExposedMemory)
+
     /// Copies `local.count` bytes of memory `peer` exposed at `remote` into `local`: at once
     /// (``BulkAccess/immediate``) or reported later by ``TransportEvent/readCompleted(token:)``
     /// (``BulkAccess/asynchronous``).
@@ -134,8 +143,8 @@ public struct TransportCapabilities: Sendable {
     public var peerRead: BulkAccess
     /// Writing memory a peer exposed.
     public var peerWrite: BulkAccess
-    /// Remote atomic operations on a peer's exposed memory (none of today's transports; one-sided
-    /// communication will use them).
+    /// Remote atomic operations on a peer's exposed memory (none of today's transports: one-sided
+    /// accumulates and atomics go as messages, applied by the target; docs/Design.md says why).
     public var remoteAtomics: Bool
     /// ``Transport/trySendKeepingPayload(to:kind:header:payload:)`` may send from the caller's memory.
     public var sendsFromCallerMemory: Bool
@@ -258,6 +267,12 @@ extension Transport {
 
     /// Nothing to end unless the transport exposes memory.
     public func conceal(_ memory: ExposedMemory) {}
+
+    /// No lasting exposure unless the transport offers asynchronous peer writes.
+    public func exposeLasting(_ bytes: UnsafeMutableRawBufferPointer) -> ExposedMemory? { nil }
+
+    /// Nothing to end unless the transport exposes memory.
+    public func endLastingExposure(_ memory: ExposedMemory) {}
 
     /// Unsupported unless the transport declares ``TransportCapabilities/peerRead``.
     public func read(from peer: Int, remote: RemoteMemory, into local: UnsafeMutableRawBufferPointer, token: UInt32) -> BulkResult {

@@ -37,9 +37,10 @@ public final class VerbsTransport: Transport {
     static let spareReceives = 4
     static let receivesPerPeer = credits + spareReceives
     static let sendSlotsPerPeer = credits + spareReceives
-    static let readsPerPeer = 16
-    /// The most bytes one RDMA READ work request asks for. With ``readsPerPeer`` it bounds the read
-    /// responses in flight from one peer to 4 MiB — far above any fabric's bandwidth-delay product,
+    /// RDMA READs and WRITEs (work requests) in flight towards one peer; more wait in its queue.
+    static let bulkPerPeer = 16
+    /// The most bytes one RDMA READ or WRITE work request moves. With ``bulkPerPeer`` it bounds the
+    /// bytes in flight between two peers to 4 MiB — far above any fabric's bandwidth-delay product,
     /// and low enough that a burst cannot overrun a link's queues: unbounded, 16 reads of 4 MiB (64 MiB)
     /// overran the Soft-RoCE test link, and go-back-N retransmission then crawled for minutes.
     static let readChunkLimit = 256 * 1024
@@ -113,19 +114,21 @@ public final class VerbsTransport: Transport {
         var creditsToReturn = 0
         var nextSlot = 0
         var slotsInFlight = 0
-        var readsInFlight = 0
-        /// Read jobs with chunks not yet posted, in order.
-        var pendingReads: [Int] = []
+        var bulkInFlight = 0
+        /// Read and write jobs with chunks not yet posted, in order.
+        var pendingBulk: [Int] = []
         init(qp: UnsafeMutableRawPointer) { self.qp = qp }
     }
 
-    private struct ReadJob {
+    /// An RDMA READ (or, with `writes`, WRITE) of `local` from (to) `remote`, in chunks.
+    private struct BulkJob {
         var token: UInt32
         var local: UnsafeMutableRawBufferPointer
         var remote: UInt64
         var key: UInt32
         var lkey: UInt32
-        var handle: VerbsRegistrationCache.Handle
+        /// The local memory's registration; nil for a write small enough to go inline.
+        var handle: VerbsRegistrationCache.Handle?
         var posted = 0
         var completedChunks = 0
         var chunks: Int
@@ -133,6 +136,7 @@ public final class VerbsTransport: Transport {
         /// `maxReadChunk` slices of `local`): each a remote range and its run of `pieces`.
         var requests: [ScatteredRequest] = []
         var pieces: [cshims_segment] = []
+        var writes = false
     }
 
     /// One RDMA READ of a scattered read: `length` contiguous remote bytes at `remote` into
@@ -143,7 +147,7 @@ public final class VerbsTransport: Transport {
         var pieceCount: Int
     }
 
-    private enum WorkKind: UInt64 { case send = 0, receive = 1, read = 2 }
+    private enum WorkKind: UInt64 { case send = 0, receive = 1, read = 2, write = 3 }
 
     public let rank: Int
     public let size: Int
@@ -163,16 +167,20 @@ public final class VerbsTransport: Transport {
     private var receiveKey: UInt32 = 0
     private var sendKey: UInt32 = 0
     private var slotOfPeer: [Int]
-    private var readJobs: [ReadJob?] = []
+    private var bulkJobs: [BulkJob?] = []
     private var completedReads: [UInt32] = []
+    private var completedWrites: [UInt32] = []
     private var failures: [(peer: Int, reason: String)] = []
     private var creditDebtors: [Int] = []
+    /// Registrations made by ``exposeLasting(_:)``, by slot.
+    private var lastingRegions: [UnsafeMutableRawPointer?] = []
 
     /// Packets up to one send slot; RDMA READ of memory a peer registered, reported by an event,
     /// contiguous or scattered (lists of up to 1024 pieces, cut into work requests of up to the queue
-    /// pairs' scatter/gather limit).
+    /// pairs' scatter/gather limit); RDMA WRITE of contiguous memory, reported by an event.
     public var capabilities: TransportCapabilities {
-        TransportCapabilities(name: "verbs", maxPayload: Self.maxPayload, peerRead: .asynchronous, maxReadSegments: Self.maxListSegments)
+        TransportCapabilities(
+            name: "verbs", maxPayload: Self.maxPayload, peerRead: .asynchronous, peerWrite: .asynchronous, maxReadSegments: Self.maxListSegments)
     }
 
     /// The most pieces a side one ``readSegments(from:remote:key:into:token:)`` takes.
@@ -239,19 +247,64 @@ public final class VerbsTransport: Transport {
                 done += bytes
             }
         }
-        let job = ReadJob(
+        let job = BulkJob(
             token: token, local: UnsafeMutableRawBufferPointer(mutating: range), remote: 0, key: key, lkey: handle.lkey, handle: handle,
             chunks: requests.count, requests: requests, pieces: pieces)
         start(job, state, peer: peer)
         return .started
     }
 
-    /// Reads that finished and queue pairs that failed.
-    public var hasEvents: Bool { !completedReads.isEmpty || !failures.isEmpty }
+    /// Reads and writes that finished and queue pairs that failed.
+    public var hasEvents: Bool { !completedReads.isEmpty || !completedWrites.isEmpty || !failures.isEmpty }
 
-    /// Reads that finished and queue pairs that failed since the last call.
+    /// Reads and writes that finished and queue pairs that failed since the last call.
     public func takeEvents() -> [TransportEvent] {
-        takeCompletedReads().map { .readCompleted(token: $0) } + takeFailures().map { .peerFailed(peer: $0.peer, reason: $0.reason) }
+        defer { completedWrites.removeAll(keepingCapacity: true) }
+        return takeCompletedReads().map { .readCompleted(token: $0) } + completedWrites.map { .writeCompleted(token: $0) }
+            + takeFailures().map { .peerFailed(peer: $0.peer, reason: $0.reason) }
+    }
+
+    /// Starts an RDMA WRITE of `local` to `remote` (memory `peer` exposed);
+    /// ``TransportEvent/writeCompleted(token:)`` follows once the bytes are in the peer's memory.
+    /// `local` stays valid and unchanged until then, except for writes of up to the provider's inline
+    /// size, whose bytes are copied before this returns.
+    public func write(to peer: Int, remote: RemoteMemory, from local: UnsafeRawBufferPointer, token: UInt32) -> BulkResult {
+        guard let state = peers[peer], !state.failed else { return .failed(errno: ECONNRESET) }
+        guard local.count > 0 else { return .completed }
+        var handle: VerbsRegistrationCache.Handle?
+        if local.count > maxInline {
+            guard case .success(let registered) = cache.acquire(local) else { return .failed(errno: ENOMEM) }
+            handle = registered
+        }
+        let job = BulkJob(
+            token: token, local: UnsafeMutableRawBufferPointer(mutating: local), remote: remote.address, key: remote.key, lkey: handle?.lkey ?? 0,
+            handle: handle, chunks: max(1, (local.count + maxReadChunk - 1) / maxReadChunk), writes: true)
+        start(job, state, peer: peer)
+        return .started
+    }
+
+    /// Registers `bytes` for peers' reads and writes until ``endLastingExposure(_:)``, outside the
+    /// registration cache (a window's memory: it may be unmapped once the exposure ends, which a
+    /// cached registration would outlive).
+    public func exposeLasting(_ bytes: UnsafeMutableRawBufferPointer) -> ExposedMemory? {
+        guard bytes.count > 0 else { return nil }
+        var region: UnsafeMutableRawPointer?
+        var localKey: UInt32 = 0, remoteKey: UInt32 = 0
+        guard cshims_verbs_register(endpoint, bytes.baseAddress, bytes.count, &region, &localKey, &remoteKey) == 0, let region else { return nil }
+        let slot =
+            lastingRegions.firstIndex { $0 == nil }
+            ?? {
+                lastingRegions.append(nil); return lastingRegions.count - 1
+            }()
+        lastingRegions[slot] = region
+        return ExposedMemory(remote: RemoteMemory(address: UInt64(UInt(bitPattern: bytes.baseAddress)), key: remoteKey), registration: slot)
+    }
+
+    /// Deregisters an exposure from ``exposeLasting(_:)``.
+    public func endLastingExposure(_ memory: ExposedMemory) {
+        guard memory.registration >= 0, memory.registration < lastingRegions.count, let region = lastingRegions[memory.registration] else { return }
+        cshims_verbs_deregister(region)
+        lastingRegions[memory.registration] = nil
     }
 
     /// Registrations and cache hits.
@@ -275,7 +328,7 @@ public final class VerbsTransport: Transport {
         var opened: OpaquePointer?
         var address = cshims_verbs_address()
         var reason = [CChar](repeating: 0, count: 256)
-        let depth = max(1, peerCandidates.count) * (Self.receivesPerPeer + Self.sendSlotsPerPeer + Self.readsPerPeer) + 16
+        let depth = max(1, peerCandidates.count) * (Self.receivesPerPeer + Self.sendSlotsPerPeer + Self.bulkPerPeer) + 16
         let error = cshims_verbs_open(device, Int32(port), Int32(gidIndex), Int32(depth), &opened, &address, &reason, reason.count)
         guard error == 0, let opened else {
             throw TransportError(String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), errno: error)
@@ -292,7 +345,7 @@ public final class VerbsTransport: Transport {
             var qp: UnsafeMutableRawPointer?
             var inline: UInt32 = 0, scatterEntries: UInt32 = 1
             let error = cshims_verbs_create_qp(
-                opened, Int32(Self.sendSlotsPerPeer + Self.readsPerPeer + 4),
+                opened, Int32(Self.sendSlotsPerPeer + Self.bulkPerPeer + 4),
                 Int32(Self.receivesPerPeer), 256, &qp, &numbers[peer], &inline, &scatterEntries)
             guard error == 0, let qp else {
                 for case let earlier? in made { cshims_verbs_destroy_qp(earlier.qp) }
@@ -322,7 +375,8 @@ public final class VerbsTransport: Transport {
         cshims_verbs_deregister(sendMR)
         if receiveRegion.baseAddress != nil { receiveRegion.deallocate() }
         if sendRegion.baseAddress != nil { sendRegion.deallocate() }
-        for job in readJobs { if let job { cache.release(job.handle) } }
+        for job in bulkJobs { if let handle = job?.handle { cache.release(handle) } }
+        for case let region? in lastingRegions { cshims_verbs_deregister(region) }
         cache.deregisterAll()  // before the endpoint (its protection domain) is closed
         cshims_verbs_close(endpoint)
     }
@@ -458,7 +512,7 @@ public final class VerbsTransport: Transport {
         guard let state = peers[peer] else { return false }
         guard case .success(let handle) = cache.acquire(UnsafeRawBufferPointer(buffer)) else { return false }
         let chunks = max(1, (buffer.count + maxReadChunk - 1) / maxReadChunk)
-        let job = ReadJob(
+        let job = BulkJob(
             token: token, local: buffer, remote: address, key: key, lkey: handle.lkey,
             handle: handle, chunks: chunks)
         start(job, state, peer: peer)
@@ -466,22 +520,28 @@ public final class VerbsTransport: Transport {
     }
 
     /// Files `job` and posts what the peer's read budget allows.
-    private func start(_ job: ReadJob, _ state: Peer, peer: Int) {
+    private func start(_ job: BulkJob, _ state: Peer, peer: Int) {
         let index =
-            readJobs.firstIndex { $0 == nil }
+            bulkJobs.firstIndex { $0 == nil }
             ?? {
-                readJobs.append(nil); return readJobs.count - 1
+                bulkJobs.append(nil); return bulkJobs.count - 1
             }()
-        readJobs[index] = job
-        state.pendingReads.append(index)
-        postReads(state, peer: peer)
+        bulkJobs[index] = job
+        state.pendingBulk.append(index)
+        postBulk(state, peer: peer)
     }
 
-    private func postReads(_ state: Peer, peer: Int) {
-        while let index = state.pendingReads.first, state.readsInFlight < Self.readsPerPeer, !state.failed {
-            var job = readJobs[index]!
+    private func postBulk(_ state: Peer, peer: Int) {
+        while let index = state.pendingBulk.first, state.bulkInFlight < Self.bulkPerPeer, !state.failed {
+            var job = bulkJobs[index]!
             let error: Int32
-            if job.requests.isEmpty {
+            if job.writes {
+                let offset = job.posted * maxReadChunk
+                let length = min(maxReadChunk, job.local.count - offset)
+                error = cshims_verbs_post_write(
+                    state.qp, Self.workID(.write, peer, index), job.local.baseAddress! + offset, UInt32(length), job.lkey,
+                    job.remote + UInt64(offset), job.key, job.handle == nil ? 1 : 0)
+            } else if job.requests.isEmpty {
                 let offset = job.posted * maxReadChunk
                 let length = min(maxReadChunk, job.local.count - offset)
                 error = cshims_verbs_post_read(
@@ -496,13 +556,13 @@ public final class VerbsTransport: Transport {
                 }
             }
             if error != 0 {
-                fail(peer, "RDMA read from rank \(peer): ibv_post_send: \(String(cString: strerror(error)))")
+                fail(peer, "RDMA \(job.writes ? "write to" : "read from") rank \(peer): ibv_post_send: \(String(cString: strerror(error)))")
                 return
             }
             job.posted += 1
-            state.readsInFlight += 1
-            readJobs[index] = job
-            if job.posted == job.chunks { state.pendingReads.removeFirst() }
+            state.bulkInFlight += 1
+            bulkJobs[index] = job
+            if job.posted == job.chunks { state.pendingBulk.removeFirst() }
         }
     }
 
@@ -552,30 +612,30 @@ public final class VerbsTransport: Transport {
         let index = Int(UInt32(truncatingIfNeeded: completion.wr_id))
         guard peer < size, let state = peers[peer] else { return }
         if completion.status != 0 {
-            if kind == .read, index < readJobs.count, let job = readJobs[index] {
-                cache.release(job.handle)
-                readJobs[index] = nil
+            if kind == .read || kind == .write, index < bulkJobs.count, let job = bulkJobs[index] {
+                if let handle = job.handle { cache.release(handle) }
+                bulkJobs[index] = nil
             }
             guard !state.failed else { return }  // the flushed rest of a queue pair in error
-            let operation = kind == .read ? "RDMA read from" : kind == .receive ? "receive from" : "send to"
+            let operation = kind == .read ? "RDMA read from" : kind == .write ? "RDMA write to" : kind == .receive ? "receive from" : "send to"
             fail(peer, "verbs \(operation) rank \(peer) failed: \(String(cString: cshims_verbs_status_text(completion.status))) (status \(completion.status))")
             return
         }
         switch kind {
         case .send:
             state.slotsInFlight -= 1
-        case .read:
-            state.readsInFlight -= 1
-            guard index < readJobs.count, var job = readJobs[index] else { return }
+        case .read, .write:
+            state.bulkInFlight -= 1
+            guard index < bulkJobs.count, var job = bulkJobs[index] else { return }
             job.completedChunks += 1
             if job.completedChunks == job.chunks {
-                cache.release(job.handle)
-                readJobs[index] = nil
-                completedReads.append(job.token)
+                if let handle = job.handle { cache.release(handle) }
+                bulkJobs[index] = nil
+                if job.writes { completedWrites.append(job.token) } else { completedReads.append(job.token) }
             } else {
-                readJobs[index] = job
+                bulkJobs[index] = job
             }
-            postReads(state, peer: peer)
+            postBulk(state, peer: peer)
         case .receive:
             let frame = receiveBuffer(peer, index)
             let length = Int(completion.byte_len)
@@ -610,10 +670,10 @@ public final class VerbsTransport: Transport {
         guard let state = peers[peer], !state.failed else { return }
         state.failed = true
         failures.append((peer, reason))
-        for index in state.pendingReads {
-            if let job = readJobs[index] { cache.release(job.handle) }
-            readJobs[index] = nil
+        for index in state.pendingBulk {
+            if let handle = bulkJobs[index]?.handle { cache.release(handle) }
+            bulkJobs[index] = nil
         }
-        state.pendingReads.removeAll()
+        state.pendingBulk.removeAll()
     }
 }

@@ -272,6 +272,58 @@ if n > 1 {
     }
 }
 
+// MARK: Passive target by RDMA: puts and gets complete while the target sleeps outside SwiftMPI
+for kind in ["allocate", "create"] where n > 1 {
+    var exposed = [Int](repeating: 0, count: 4 * n)
+    try exposed.withUnsafeMutableBufferPointer { buffer in
+        let win = kind == "allocate" ? try Window<Int>.allocate(count: 4 * n, on: world) : try Window<Int>.create(exposing: buffer, on: world)
+        let path = try win.path(toRank: 0)
+        try win.lockAll()  // granted before the barrier ends: every rank is inside SwiftMPI until then
+        try world.barrier()
+        if r == 0 {
+            usleep(1_000_000)
+            _ = try world.allreduce([MPI.wtime()], op: .max)
+        } else {
+            // Small (staged) and large (from this rank's memory) puts, flushed, then read back.
+            try win.put([r, r + 1, r + 2, r + 3], to: 0, at: 4 * r)
+            try win.flush(rank: 0)
+            require(try win.get(count: 4, from: 0, at: 4 * r) == [r, r + 1, r + 2, r + 3], "\(kind): RDMA get after put + flush")
+            let finished = MPI.wtime()
+            let woke = try world.allreduce([0.0], op: .max)[0]
+            if path != .messages { require(finished < woke, "\(kind): passive target (\(path)) waited for the sleeping target") }
+        }
+        try win.unlockAll()
+        try world.barrier()
+        if r == 0 {
+            let memory = kind == "allocate" ? Array(win.localMemory) : Array(buffer)
+            for origin in 1..<n {
+                require(Array(memory[(4 * origin)..<(4 * origin + 4)]) == [origin, origin + 1, origin + 2, origin + 3], "\(kind): rank \(origin)'s put")
+            }
+        }
+        let paths = try world.gather([path == .mapped ? 0 : path == .remoteMemoryAccess ? 1 : 2], root: 0)
+        try win.free()
+        if r == 0 {
+            let names = ["mapped", "RDMA", "messages"]
+            print("passive target \(kind): paths to rank 0: \(paths!.dropFirst().map { names[$0] }.joined(separator: " "))")
+        }
+    }
+}
+
+// MARK: Large puts and gets by RDMA: bigger than a staging slot, from and into the caller's memory
+if n > 1 {
+    let count = 100_000
+    let win = try Window<Int32>.allocate(count: count, on: world)
+    try win.lockAll()
+    let values = (0..<Int32(count)).map { $0 &* 3 &+ Int32(r) }
+    try win.put(values, to: right, at: 0)
+    try win.flush(rank: right)
+    require(try win.get(count: count, from: right, at: 0) == values, "large put then get on rank \(right)")
+    try win.unlockAll()
+    try world.barrier()
+    require(Array(win.localMemory) == (0..<Int32(count)).map { $0 &* 3 &+ Int32(left) }, "large put from rank \(left)")
+    try win.free()
+}
+
 // MARK: Mistakes are reported, not corrupting
 do {
     let win = try Window<Float>.allocate(count: 10, on: world)

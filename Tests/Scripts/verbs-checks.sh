@@ -39,7 +39,8 @@ single)
   # fragments elsewhere; the debug counts at finalize show how many messages were read scattered.
   section p2p-datatypes env SWIFTMPI_DEBUG=1 "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-p2p-check" datatypes datatype-errors datatype-async
   section collectives "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-coll-check"
-  # One-sided communication by active messages over verbs (every call and synchronization mode).
+  # One-sided communication over verbs (every call and synchronization mode): puts and gets by RDMA
+  # WRITE and READ, accumulates, atomics and locks by active messages.
   section rma "$BIN/swiftmpirun" -n 3 "$BIN/swiftmpi-rma-check"
   # 1 MiB messages sent 60 times from the same buffer: registered once, then found in the cache.
   section registration-cache "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-bench" bw -m 1048576:1048576 -i 10 -x 2 -W 4
@@ -59,7 +60,7 @@ pair-jobs)
   # Without forcing: ranks on one VM share memory, the ranks across the link choose verbs by themselves.
   section pair-auto "$BIN/swiftmpirun" "${launch[@]}" --host vma:2,vmb:2 --map-by node -n 4 \
     "$BIN/swiftmpi-p2p-check" pingpong wildcards
-  # Windows across the link: loads and stores within a VM, active messages over verbs between them.
+  # Windows across the link: loads and stores within a VM, RDMA and active messages between them.
   section pair-rma "$BIN/swiftmpirun" "${launch[@]}" --host vma:2,vmb:2 --map-by node -n 4 "$BIN/swiftmpi-rma-check"
   ;;
 pair-b)

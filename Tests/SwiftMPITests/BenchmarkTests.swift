@@ -42,7 +42,9 @@ struct BenchmarkTests {
         "one-sided benchmarks (OSU's names) print a row per size with every window kind and synchronization, on shared memory and TCP",
         arguments: [
             ["put-latency"], ["get-latency", "-w", "create"], ["put-bw", "-s", "lock"], ["get-bw", "-s", "fence"], ["acc-latency"],
-            ["get-acc-latency", "-w", "create"], ["--transport", "tcp", "put-latency", "-s", "lock"], ["--transport", "tcp", "get-bw"]
+            ["get-acc-latency", "-w", "create"], ["--transport", "tcp", "put-latency", "-s", "lock"], ["--transport", "tcp", "get-bw"],
+            ["put-latency", "-w", "dynamic", "-s", "pscw"], ["put-bibw"], ["put-bibw", "-s", "fence", "-w", "create"],
+            ["get-bw", "-s", "lock_all"], ["put-bw", "-s", "flush_local", "-w", "dynamic"], ["--transport", "tcp", "put-bibw"]
         ])
     func oneSided(arguments: [String]) throws {
         let launcher = arguments.first == "--transport" ? Array(arguments.prefix(2)) : []

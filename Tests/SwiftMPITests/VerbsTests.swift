@@ -176,12 +176,15 @@ struct VerbsVMTests {
         #expect(collectives.status == 0, "\(collectives.lines)")
         #expect(collectives.lines.contains("collectives passed on 2 ranks"))
 
-        // One-sided calls between 3 ranks, all by active messages over verbs (rxe0's loopback).
+        // One-sided calls between 3 ranks over verbs (rxe0's loopback): puts and gets by RDMA WRITE
+        // and READ, which complete while the target sleeps; the rest by active messages.
         let rma = RDMAVirtualMachines.section("rma", in: output)
         RDMAVirtualMachines.report("rma", rma.lines)
         #expect(rma.status == 0, "\(rma.lines)")
         #expect(rma.lines.contains("one-sided checks passed on 3 ranks"), "\(rma.lines)")
         #expect(rma.lines.contains { $0.contains(": routes 0:self 1:verbs 2:verbs;") }, "\(rma.lines)")
+        #expect(rma.lines.contains("passive target allocate: paths to rank 0: RDMA RDMA"), "\(rma.lines)")
+        #expect(rma.lines.contains("passive target create: paths to rank 0: RDMA RDMA"), "\(rma.lines)")
 
         // 60 sends of one 1 MiB buffer: one registration per rank, every later one from the cache.
         let cache = RDMAVirtualMachines.section("registration-cache", in: output)
@@ -245,5 +248,9 @@ struct VerbsVMTests {
         RDMAVirtualMachines.report("pair-rma", rma.lines)
         #expect(rma.status == 0, "\(rma.lines)")
         #expect(rma.lines.contains("one-sided checks passed on 4 ranks"), "\(rma.lines)")
+        // Ranks 1 and 3 are on the other VM (RDMA); rank 2 shares rank 0's VM (its memory mapped, or
+        // messages for a window over the caller's memory).
+        #expect(rma.lines.contains("passive target allocate: paths to rank 0: RDMA mapped RDMA"), "\(rma.lines)")
+        #expect(rma.lines.contains("passive target create: paths to rank 0: RDMA messages RDMA"), "\(rma.lines)")
     }
 }

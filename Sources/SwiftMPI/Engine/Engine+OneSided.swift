@@ -21,4 +21,21 @@ extension Engine {
         }
         return granted
     }
+
+    /// A window's RDMA read or write finished (its token: ``WindowState/RemoteAccess/token(window:slot:)``).
+    func finishRemoteAccess(_ token: UInt32) {
+        let (window, slot) = WindowState.RemoteAccess.decode(token)
+        guard window < remoteAccessWindows.count, let state = remoteAccessWindows[window] else { return }
+        state.remoteAccess?.finished(slot: slot)
+    }
+
+    /// A slot in ``remoteAccessWindows`` for `window` (reused after a window is freed).
+    func addRemoteAccessWindow(_ window: WindowState) -> Int {
+        if let free = remoteAccessWindows.firstIndex(where: { $0 == nil }) {
+            remoteAccessWindows[free] = window
+            return free
+        }
+        remoteAccessWindows.append(window)
+        return remoteAccessWindows.count - 1
+    }
 }

@@ -15,8 +15,9 @@ extension Engine: PacketSink {
         if routes.hasEvents {
             for event in routes.takeEvents() {
                 switch event {
-                case .readCompleted(let token): finishRead(token)
-                case .writeCompleted: break  // no protocol writes asynchronously yet
+                case .readCompleted(let token):
+                    if token & WindowState.RemoteAccess.tokenFlag != 0 { finishRemoteAccess(token) } else { finishRead(token) }
+                case .writeCompleted(let token): finishRemoteAccess(token)  // only one-sided calls write
                 case .peerFailed(let peer, let reason): failPeer(peer, reason)
                 }
             }

@@ -127,6 +127,9 @@ final class Engine {
     /// many of them have lock requests waiting (retried while progressing).
     @exclusivity(unchecked) var windows: [UInt32: WindowState] = [:]
     @exclusivity(unchecked) var windowsWithWaitingLocks = 0
+    /// Windows that read and write peers' memory with the transport (RDMA), by their slot in the
+    /// tokens of those transfers (``WindowState/RemoteAccess``).
+    @exclusivity(unchecked) var remoteAccessWindows: [WindowState?] = []
 
     /// Scratch memory for packing non-contiguous messages (grown on demand), and the segment lists of
     /// scattered reads (``segmentBatch`` local, then as many remote); allocated on first use.

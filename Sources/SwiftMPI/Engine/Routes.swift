@@ -131,6 +131,28 @@ struct Routes {
         }
     }
 
+    /// ``Transport/exposeLasting(_:)`` on `peer`'s route (one exposure serves every peer of that transport).
+    func exposeLasting(_ bytes: UnsafeMutableRawBufferPointer, to peer: Int) -> ExposedMemory? {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.exposeLasting(bytes)
+        case .own: own.exposeLasting(bytes)
+        case .tcp: tcp.unsafelyUnwrapped.exposeLasting(bytes)
+        case .verbs: verbs.unsafelyUnwrapped.exposeLasting(bytes)
+        case .loopback: loopback.unsafelyUnwrapped.exposeLasting(bytes)
+        }
+    }
+
+    /// ``Transport/endLastingExposure(_:)`` of an exposure made for `peer`.
+    func endLastingExposure(_ memory: ExposedMemory, from peer: Int) {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.endLastingExposure(memory)
+        case .own: own.endLastingExposure(memory)
+        case .tcp: tcp.unsafelyUnwrapped.endLastingExposure(memory)
+        case .verbs: verbs.unsafelyUnwrapped.endLastingExposure(memory)
+        case .loopback: loopback.unsafelyUnwrapped.endLastingExposure(memory)
+        }
+    }
+
     /// ``Transport/read(from:remote:into:token:)`` on `peer`'s route.
     func read(from peer: Int, remote: RemoteMemory, into local: UnsafeMutableRawBufferPointer, token: UInt32) -> BulkResult {
         switch routes[peer] {

@@ -68,8 +68,9 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     }
 
     /// A window over memory the caller owns (MPI_Win_create). The buffer must stay allocated, and
-    /// must not be deallocated or moved, until ``free()`` returns; other ranks reach it through
-    /// messages that this rank serves whenever it is inside a SwiftMPI call. Collective.
+    /// must not be deallocated or moved, until ``free()`` returns; other ranks reach it by RDMA where
+    /// their route is verbs (puts and gets), else through messages that this rank serves whenever it
+    /// is inside a SwiftMPI call (``path(toRank:)``). Collective.
     public static func create(exposing buffer: UnsafeMutableBufferPointer<T>, on communicator: Communicator) throws(MPIError) -> Window {
         try make(count: buffer.count, on: communicator, placement: .exposing(buffer.baseAddress.map(UnsafeMutableRawPointer.init)), "Window.create")
     }
@@ -132,6 +133,13 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// window memory: separate them from other ranks' accesses with the window's synchronization.
     public var localMemory: UnsafeMutableBufferPointer<T> {
         UnsafeMutableBufferPointer(start: state.base.assumingMemoryBound(to: T.self), count: state.byteCounts[state.rank] / Self.stride)
+    }
+
+    /// How this rank's calls reach `rank`'s memory, which says what they need of that rank.
+    public func path(toRank rank: Int) throws(MPIError) -> WindowAccessPath {
+        guard rank >= 0 && rank < state.size else { throw MPIError(.invalidRank, "Window.path(toRank:): rank \(rank) is outside 0..<\(state.size)") }
+        if state.memory.direct[rank] != nil { return .mapped }
+        return state.remoteAccess?.remote[rank] != nil ? .remoteMemoryAccess : .messages
     }
 
     /// `rank`'s part of the window as mapped in this process (MPI_Win_shared_query), for direct loads
@@ -412,4 +420,19 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
         }
         return code
     }
+}
+
+/// How a rank's one-sided calls reach another rank's window memory (``Window/path(toRank:)``): what
+/// decides whether they complete while that rank computes outside SwiftMPI.
+public enum WindowAccessPath: Sendable, Equatable {
+    /// Mapped in this process (this rank, the ranks of its host): every call is loads, stores and
+    /// CPU atomics done by the origin; nothing waits for the target.
+    case mapped
+    /// Read and written by the transport itself (RDMA READ and WRITE over verbs): puts and gets
+    /// complete without the target; accumulates, atomics and locks go as messages, applied when the
+    /// target is next inside a SwiftMPI call.
+    case remoteMemoryAccess
+    /// Messages (TCP, another host without RDMA, dynamic windows): the target applies each call when
+    /// it is next inside a SwiftMPI call.
+    case messages
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SwiftMPITransport
 
 /// The data movement of a window in bytes, shared by ``Window`` and the C interface's windows: each
 /// call reaches the target directly (its memory mapped here) or by ``RMARequest`` messages. The
@@ -62,6 +63,9 @@ extension WindowState {
             (base + byteOffset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
             return try serveMessages()
         }
+        if let remote = remoteAccess?.remote[target] {
+            return try remotePut(bytes, to: target, at: RemoteMemory(address: remote.address + UInt64(byteOffset), key: remote.key), "put")
+        }
         try runtime.withEngine("put") { engine in sendRequests(.put, bytes, replyInto: nil, to: target, byteOffset: byteOffset, engine: engine) }
     }
 
@@ -70,6 +74,10 @@ extension WindowState {
         if let base = memory.direct[target] {
             destination.baseAddress!.copyMemory(from: base + byteOffset, byteCount: destination.count)
             return try serveMessages()
+        }
+        if let remote = remoteAccess?.remote[target] {
+            let at = RemoteMemory(address: remote.address + UInt64(byteOffset), key: remote.key)
+            return try remoteGet(into: destination, from: target, at: at, "\(call)(from: \(target), \(destination.count) bytes)")
         }
         try runtime.withEngine("get") { engine in
             sendRequests(.get, UnsafeRawBufferPointer(destination), replyInto: destination, to: target, byteOffset: byteOffset, engine: engine)

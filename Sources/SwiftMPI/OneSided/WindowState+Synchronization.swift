@@ -50,6 +50,7 @@ extension WindowState {
     }
 
     private func release(_ target: Int, exclusive: Bool, _ call: String) throws {
+        try awaitRemoteAccess(call)  // the epoch's RDMA writes are in the target's memory first
         if let word = memory.lockWords[target] {
             cshims_memory_fence()
             WindowLockWord.release(word, exclusive: exclusive)
@@ -86,6 +87,7 @@ extension WindowState {
         try checkOpen(call)
         guard lockedAll else { throw MPIError(.rmaSynchronization, "\(call): no lockAll() epoch is open on this rank") }
         cshims_memory_fence()
+        try awaitRemoteAccess(call)
         try runtime.withEngine("unlockAll") { engine in
             for target in 0..<size {
                 if let word = memory.lockWords[target] {
@@ -130,6 +132,7 @@ extension WindowState {
         try checkOpen(call)
         guard let targets = accessGroup else { throw MPIError(.rmaSynchronization, "\(call): no start() epoch is open on this rank") }
         cshims_memory_fence()
+        try awaitRemoteAccess(call)  // the targets' wait returns after the RDMA writes landed
         try runtime.withEngine("complete") { engine in
             for target in targets {
                 if target == rank {

@@ -81,6 +81,8 @@ final class WindowState: @unchecked Sendable {
     @exclusivity(unchecked) var attached: [(start: Int, end: Int)] = []
     /// The first error a target reported (``RMAReply/failed``), thrown by the next completion.
     @exclusivity(unchecked) var remoteError: String?
+    /// Puts and gets the transport does by itself (RDMA), when some rank of the window asked for it.
+    @exclusivity(unchecked) var remoteAccess: RemoteAccess?
 
     // Target side (requests arriving as messages).
     /// Origins that hold this rank's lock through messages (true: exclusively).
@@ -136,9 +138,28 @@ final class WindowState: @unchecked Sendable {
             throw MPIError(.invalidArgument, "\(call): windows are made on intracommunicators; this one is an intercommunicator")
         }
         let windowCommunicator = try communicator.dup()
-        let table = try windowCommunicator.allgather([bytes, displacementUnit])
-        let byteCounts = stride(from: 0, to: table.count, by: 2).map { table[$0] }
-        let displacementUnits = stride(from: 1, to: table.count, by: 2).map { table[$0] }
+        let engine = communicator.runtime.engine
+        // Allocated windows are shared with the ranks the route reaches through shared memory (so
+        // forcing TCP sends one-sided traffic over TCP too); shared windows with every rank of the
+        // host, whatever the transport: their memory is shared by definition.
+        let hostMembers = (0..<windowCommunicator.size).filter { member in
+            let peer = windowCommunicator.worldRank(member)
+            let route = engine.routes.routes[peer]
+            if case .shared = placement, !engine.hostOfRank.isEmpty { return engine.hostOfRank[peer] == engine.hostOfRank[engine.rank] }
+            return route == .own || route == .sharedMemory
+        }
+        // Whether this rank would put and get by RDMA on some rank (asked of all: the exchange of
+        // registrations that follows is collective, made when any rank asked).
+        var wantsRemoteAccess = false
+        switch placement {
+        case .allocate: wantsRemoteAccess = Self.wantsRemoteAccess(windowCommunicator, direct: Set(hostMembers))
+        case .exposing: wantsRemoteAccess = Self.wantsRemoteAccess(windowCommunicator, direct: [windowCommunicator.rank])
+        case .shared, .dynamic: break
+        }
+        let table = try windowCommunicator.allgather([bytes, displacementUnit, wantsRemoteAccess ? 1 : 0])
+        let byteCounts = stride(from: 0, to: table.count, by: 3).map { table[$0] }
+        let displacementUnits = stride(from: 1, to: table.count, by: 3).map { table[$0] }
+        let anyRemoteAccess = stride(from: 2, to: table.count, by: 3).contains { table[$0] == 1 }
         if let bad = byteCounts.firstIndex(where: { $0 < 0 }) {
             throw MPIError(.invalidCount, "\(call): rank \(bad) asked for a negative size (\(byteCounts[bad]) bytes)")
         }
@@ -149,16 +170,6 @@ final class WindowState: @unchecked Sendable {
             throw MPIError(
                 .invalidArgument,
                 "\(call): the ranks' element types differ (\(displacementUnit) bytes here, \(displacementUnits[other]) bytes on rank \(other))")
-        }
-        let engine = communicator.runtime.engine
-        // Allocated windows are shared with the ranks the route reaches through shared memory (so
-        // forcing TCP sends one-sided traffic over TCP too); shared windows with every rank of the
-        // host, whatever the transport: their memory is shared by definition.
-        let hostMembers = (0..<windowCommunicator.size).filter { member in
-            let peer = windowCommunicator.worldRank(member)
-            let route = engine.routes.routes[peer]
-            if case .shared = placement, !engine.hostOfRank.isEmpty { return engine.hostOfRank[peer] == engine.hostOfRank[engine.rank] }
-            return route == .own || route == .sharedMemory
         }
         var memory: WindowMemory
         switch placement {
@@ -188,6 +199,11 @@ final class WindowState: @unchecked Sendable {
         let window = WindowState(
             communicator: windowCommunicator, kernel: kernel, byteCounts: byteCounts, displacementUnits: displacementUnits, memory: memory,
             isDynamic: isDynamic)
+        if anyRemoteAccess {
+            let access = try makeRemoteAccess(on: windowCommunicator, memory: memory, bytes: bytes, wanted: wantsRemoteAccess)
+            window.remoteAccess = access
+            try communicator.runtime.withEngine("window creation") { engine in access.window = engine.addRemoteAccessWindow(window) }
+        }
         try communicator.runtime.withEngine("window creation") { $0.windows[windowCommunicator.context] = window }
         try windowCommunicator.barrier()  // every rank serves the window before anyone uses it
         return window
@@ -203,6 +219,7 @@ final class WindowState: @unchecked Sendable {
         try communicator.barrier()
         try runtime.withEngine("window free") { engine in
             engine.windows[context] = nil
+            releaseRemoteAccess(engine: engine)
             if !waitingLocks.isEmpty { engine.windowsWithWaitingLocks -= 1 }
             waitingLocks.removeAll()
         }
@@ -325,6 +342,7 @@ final class WindowState: @unchecked Sendable {
     /// Completes every request sent by messages (at the targets) since the last flush.
     func flushAll(_ call: String) throws {
         cshims_memory_fence()
+        try awaitRemoteAccess(call)
         guard !unflushed.isEmpty else { return }
         try runtime.withEngine("flush") { engine in
             for target in unflushed {
@@ -339,6 +357,7 @@ final class WindowState: @unchecked Sendable {
     /// Completes the requests sent to `target` by messages.
     func flush(_ target: Int, _ call: String) throws {
         cshims_memory_fence()
+        try awaitRemoteAccess(call)  // all of the window's: simpler than per target, and as correct
         guard isUnflushed[target] else { return }
         try runtime.withEngine("flush") { engine in
             sendControl(.flush, to: target, engine: engine)

@@ -167,6 +167,25 @@ public enum ConformanceSuite {
             }
             try expect(Array(UnsafeRawBufferPointer(exposedBuffer)) == replacement, "the exposed memory does not hold the bytes written")
         }
+        // A lasting exposure (a one-sided window's memory): offered with asynchronous reads and
+        // writes; a small write (inline where the provider allows) and a read of it.
+        let lasting = b.exposeLasting(exposedBuffer)
+        if capabilities.peerWrite == .asynchronous && capabilities.peerRead == .asynchronous {
+            guard let lasting else { throw ConformanceFailure("peer reads and writes are asynchronous, but exposeLasting returned nil") }
+            defer { b.endLastingExposure(lasting) }
+            let small: [UInt8] = Array(1...24)
+            let at = RemoteMemory(address: lasting.remote.address + 1000, key: lasting.remote.key)
+            let result = small.withUnsafeBytes { a.write(to: pair.rankB, remote: at, from: $0, token: 10) }
+            try expect(result == .started, "a 24-byte write to a lasting exposure answered \(result)")
+            try pair.awaitEvent(on: a, .writeCompleted(token: 10), drainingAlso: b)
+            try expect(Array(exposedBuffer[1000..<1024]) == small, "the lasting exposure does not hold the 24 bytes written")
+            let back = UnsafeMutableRawBufferPointer(rebasing: local[0..<24])
+            try expect(a.read(from: pair.rankB, remote: at, into: back, token: 11) == .started, "a read of the lasting exposure did not start")
+            try pair.awaitEvent(on: a, .readCompleted(token: 11), drainingAlso: b)
+            try expect(Array(back) == small, "the 24 bytes read back differ")
+        } else {
+            try expect(lasting == nil, "exposeLasting gave an exposure, but peer reads and writes are not both asynchronous")
+        }
         try expect(!capabilities.remoteAtomics, "remoteAtomics is declared, but the suite has no atomics check yet: add one before declaring it")
     }
 
