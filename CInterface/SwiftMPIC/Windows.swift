@@ -148,6 +148,49 @@ extension CInterface {
         }
     }
 
+    /// The accumulate kernel of the common integer and floating-point datatypes, from the handle
+    /// alone (no table look-up); nil for the others, which take ``accumulateKernel(_:_:)``.
+    @inline(__always)
+    static func basicKernel(_ datatype: MPI_Datatype) -> AccumulateKernel? {
+        switch datatype {
+        case MPI_CHAR, MPI_SIGNED_CHAR, MPI_INT8_T: AccumulateKernel(scalar: .int8, stride: 1)  // OSU's fop and cas type
+        case MPI_UNSIGNED_CHAR, MPI_UINT8_T: AccumulateKernel(scalar: .uint8, stride: 1)
+        case MPI_SHORT, MPI_INT16_T: AccumulateKernel(scalar: .int16, stride: 2)
+        case MPI_UNSIGNED_SHORT, MPI_UINT16_T: AccumulateKernel(scalar: .uint16, stride: 2)
+        case MPI_INT, MPI_INT32_T: AccumulateKernel(scalar: .int32, stride: 4)
+        case MPI_UNSIGNED, MPI_UINT32_T: AccumulateKernel(scalar: .uint32, stride: 4)
+        case MPI_LONG, MPI_LONG_LONG, MPI_INT64_T: AccumulateKernel(scalar: .int64, stride: 8)
+        case MPI_UNSIGNED_LONG, MPI_UNSIGNED_LONG_LONG, MPI_UINT64_T: AccumulateKernel(scalar: .uint64, stride: 8)
+        case MPI_DOUBLE: AccumulateKernel(scalar: .double, stride: 8)
+        case MPI_FLOAT: AccumulateKernel(scalar: .float, stride: 4)
+        default: nil
+        }
+    }
+
+    /// The size of a basic datatype from its handle's bits; 0 for any other datatype.
+    @inline(__always)
+    static func basicSize(_ datatype: MPI_Datatype) -> Int {
+        let bits = UInt32(bitPattern: datatype)
+        return bits & 0xFF00_0000 == 0x4C00_0000 ? Int((bits >> 8) & 0xFF) : 0
+    }
+
+    /// Where a put or get of basic datatypes with the same byte count on both sides, to or from a
+    /// target whose memory is mapped here, lands (``ByteWindow/mappedAddress(_:displacement:bytes:)``);
+    /// nil for everything else, which takes the checked path.
+    @inline(__always)
+    static func mappedTarget(
+        _ win: MPI_Win, _ target: Int32, _ displacement: MPI_Aint, _ originCount: Int32, _ originType: MPI_Datatype, _ targetCount: Int32,
+        _ targetType: MPI_Datatype
+    ) -> UnsafeMutableRawPointer? {
+        let originSize = basicSize(originType), targetSize = basicSize(targetType)
+        guard originSize > 0, targetSize > 0, originCount > 0, Int(originCount) * originSize == Int(targetCount) * targetSize,
+            let entry = windowEntry(win)
+        else { return nil }
+        return entry._withUnsafeGuaranteedRef {
+            $0.window.mappedAddress(Int(target), displacement: Int(displacement), bytes: Int(originCount) * originSize)
+        }
+    }
+
     /// A request that is already complete (the request-based one-sided calls finish before they return).
     static func completedRequest(_ request: UnsafeMutablePointer<MPI_Request>?) throws {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
@@ -489,7 +532,12 @@ public func mpiPut(
     _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
     _ targetCount: Int32, _ targetType: MPI_Datatype, _ win: MPI_Win
 ) -> Int32 {
-    windowCall("MPI_Put", win) { entry in
+    // Basic datatypes on a window mapped here: one copy, before anything that could retain or throw.
+    if let origin, let address = CInterface.mappedTarget(win, target, displacement, originCount, originType, targetCount, targetType) {
+        address.copyMemory(from: origin, byteCount: Int(originCount) * CInterface.basicSize(originType))
+        return MPI_SUCCESS
+    }
+    return windowCall("MPI_Put", win) { entry in
         let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Put")
         try CInterface.withOriginBytes(origin, originCount, originType) { bytes in
             guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
@@ -503,7 +551,11 @@ public func mpiGet(
     _ origin: UnsafeMutableRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
     _ targetCount: Int32, _ targetType: MPI_Datatype, _ win: MPI_Win
 ) -> Int32 {
-    windowCall("MPI_Get", win) { entry in
+    if let origin, let address = CInterface.mappedTarget(win, target, displacement, originCount, originType, targetCount, targetType) {
+        origin.copyMemory(from: address, byteCount: Int(originCount) * CInterface.basicSize(originType))
+        return MPI_SUCCESS
+    }
+    return windowCall("MPI_Get", win) { entry in
         let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Get")
         try CInterface.intoOrigin(origin, originCount, originType) { bytes in
             guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
@@ -562,7 +614,18 @@ public func mpiFetchAndOp(
     _ origin: UnsafeRawPointer?, _ result: UnsafeMutableRawPointer?, _ datatype: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
     _ op: MPI_Op, _ win: MPI_Win
 ) -> Int32 {
-    mpiGetAccumulate(origin, 1, datatype, result, 1, datatype, target, displacement, 1, datatype, op, win)
+    // A common basic type on a window mapped here: done under the accumulate word, nothing looked up.
+    // (MPI_NO_OP reads no origin, which may then be null.)
+    if let result, let kernel = CInterface.basicKernel(datatype), let code = try? CInterface.accumulateOperator(op), kernel.supports(code),
+        origin != nil || code == .noOp, let entry = CInterface.windowEntry(win),
+        entry._withUnsafeGuaranteedRef({
+            $0.window.mappedFetchAndOp(
+                origin ?? UnsafeRawPointer(result), result: result, target: Int(target), displacement: Int(displacement), op: code, kernel: kernel)
+        })
+    {
+        return MPI_SUCCESS
+    }
+    return mpiGetAccumulate(origin, 1, datatype, result, 1, datatype, target, displacement, 1, datatype, op, win)
 }
 
 @_cdecl("PMPI_Compare_and_swap")
@@ -570,7 +633,16 @@ public func mpiCompareAndSwap(
     _ origin: UnsafeRawPointer?, _ compare: UnsafeRawPointer?, _ result: UnsafeMutableRawPointer?, _ datatype: MPI_Datatype, _ target: Int32,
     _ displacement: MPI_Aint, _ win: MPI_Win
 ) -> Int32 {
-    windowCall("MPI_Compare_and_swap", win) { entry in
+    let basic = CInterface.basicSize(datatype)
+    if basic > 0, let origin, let compare, let result, let entry = CInterface.windowEntry(win),
+        entry._withUnsafeGuaranteedRef({
+            $0.window.mappedCompareAndSwap(
+                desired: origin, expected: compare, result: result, target: Int(target), displacement: Int(displacement), bytes: basic)
+        })
+    {
+        return MPI_SUCCESS
+    }
+    return windowCall("MPI_Compare_and_swap", win) { entry in
         let size = try CInterface.targetBytes(1, datatype, "MPI_Compare_and_swap")  // contiguous, from the handle's bits when basic
         guard size > 0 else { throw CError(MPI_ERR_TYPE, "compare-and-swap takes one element of a basic datatype") }
         guard let origin, let compare, let result else { throw CError(MPI_ERR_BUFFER, "a null origin, compare or result buffer") }

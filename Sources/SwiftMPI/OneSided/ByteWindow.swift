@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CShims
 
 /// A window addressed in bytes, each rank with its own displacement unit: MPI_Win as the C interface
@@ -60,6 +63,51 @@ package final class ByteWindow: @unchecked Sendable {
         guard target >= 0 && target < state.size else { return 0 }
         let (offset, overflow) = displacement.multipliedReportingOverflow(by: state.displacementUnits[target])
         return overflow ? Int.max : offset
+    }
+
+    /// Where `bytes` bytes at `displacement` units in `target`'s window are mapped here, when a call
+    /// there may complete by loads and stores now (in an epoch, in bounds, and no rank waits on this
+    /// one's messages); nil sends the call to the checked path. Throws nothing and retains nothing: the
+    /// C interface tries it before anything else.
+    @inline(__always)
+    package func mappedAddress(_ target: Int, displacement: Int, bytes: Int) -> UnsafeMutableRawPointer? {
+        let state = self.state
+        guard target >= 0 && target < state.size, let base = state.memory.direct[target], !state.servesMessages else { return nil }
+        let (offset, overflow) = displacement.multipliedReportingOverflow(by: state.displacementUnits[target])
+        guard !overflow && state.allows(target, byteOffset: offset, bytes: bytes) else { return nil }
+        return base + offset
+    }
+
+    /// MPI_Fetch_and_op of one element on memory mapped here, under the target's accumulate word;
+    /// false (nothing done) sends the call to the checked path. `origin` is not read for `.noOp`.
+    @inline(__always)
+    package func mappedFetchAndOp(
+        _ origin: UnsafeRawPointer, result: UnsafeMutableRawPointer, target: Int, displacement: Int, op: AccumulateOperator, kernel: AccumulateKernel
+    ) -> Bool {
+        guard let address = mappedAddress(target, displacement: displacement, bytes: kernel.stride), let word = state.memory.lockWords[target] else {
+            return false
+        }
+        WindowLockWord.withAccumulateLock(word + 1) {
+            result.copyMemory(from: address, byteCount: kernel.stride)
+            kernel.apply(op, target: address, origin: origin, count: 1)
+        }
+        return true
+    }
+
+    /// MPI_Compare_and_swap of one `bytes`-byte element on memory mapped here; false (nothing done)
+    /// sends the call to the checked path.
+    @inline(__always)
+    package func mappedCompareAndSwap(
+        desired: UnsafeRawPointer, expected: UnsafeRawPointer, result: UnsafeMutableRawPointer, target: Int, displacement: Int, bytes: Int
+    ) -> Bool {
+        guard let element = mappedAddress(target, displacement: displacement, bytes: bytes), let word = state.memory.lockWords[target] else {
+            return false
+        }
+        WindowLockWord.withAccumulateLock(word + 1) {
+            result.copyMemory(from: element, byteCount: bytes)
+            if memcmp(element, expected, bytes) == 0 { element.copyMemory(from: desired, byteCount: bytes) }
+        }
+        return true
     }
 
     /// MPI_Put of contiguous bytes.
