@@ -272,6 +272,51 @@ if n > 1 {
     }
 }
 
+// MARK: Datatype forms: a row into a column, a column into every other element, accumulate by column
+do {
+    let nx = 6, ny = 5
+    let double = Datatype(Double.self)
+    let column = try Datatype.vector(count: ny, blockLength: 1, stride: nx, of: double)
+    let everyOther = try Datatype.vector(count: ny, blockLength: 1, stride: 2, of: double)
+    let win = try Window<Double>.allocate(count: nx * ny, on: world)
+    try win.fence()
+    let row = (0..<ny).map { Double(r * 100 + $0) }
+    try win.put(row, count: ny, datatype: double, to: right, at: 2, targetCount: 1, targetDatatype: column)
+    try win.fence()
+    let grid = Array(win.localMemory)
+    for y in 0..<ny { require(grid[y * nx + 2] == Double(left * 100 + y), "datatype put: row \(y) of column 2 holds \(grid[y * nx + 2])") }
+    require(grid.enumerated().allSatisfy { $0.offset % nx == 2 || $0.element == 0 }, "datatype put wrote outside column 2: \(grid)")
+    // Read the left neighbour's column 2 into every other element of a buffer twice as long.
+    var picked = [Double](repeating: -1, count: 2 * ny)
+    try win.get(into: &picked, count: 1, datatype: everyOther, from: left, at: 2, targetCount: 1, targetDatatype: column)
+    let leftOfLeft = (left + n - 1) % n
+    for y in 0..<ny {
+        require(picked[2 * y] == Double(leftOfLeft * 100 + y) && picked[2 * y + 1] == -1, "datatype get: \(picked)")
+    }
+    try win.fence()  // rank 0 has read its grid before anyone accumulates into it
+    // Every rank adds 1 to column 4 of rank 0: n in each of its elements.
+    try win.accumulate(
+        [Double](repeating: 1, count: ny), count: ny, datatype: double, to: 0, at: 4, targetCount: 1, targetDatatype: column, op: .sum)
+    try win.fence()
+    if r == 0 { for y in 0..<ny { require(win.localMemory[y * nx + 4] == Double(n), "datatype accumulate: row \(y)") } }
+    // Mistakes are caught at the origin before anything moves.
+    requireError(.rmaRange, "a column from element 2 of row 1 runs past the window") {
+        try win.put(row, count: ny, datatype: double, to: right, at: nx + 2, targetCount: 1, targetDatatype: column)
+    }
+    requireError(.invalidDatatype, "origin and target byte counts differ") {
+        try win.put(row, count: ny - 1, datatype: double, to: right, at: 2, targetCount: 1, targetDatatype: column)
+    }
+    requireError(.invalidCount, "an origin layout past the origin's buffer") {
+        try win.put(row, count: 1, datatype: column, to: right, at: 0, targetCount: ny, targetDatatype: double)
+    }
+    let halves = try Datatype.hindexed(blockLengths: [8], displacementsBytes: [4], of: Datatype(UInt8.self))
+    requireError(.invalidDatatype, "an accumulate whose target layout cuts elements") {
+        try win.accumulate([1], count: 1, datatype: double, to: right, at: 0, targetCount: 1, targetDatatype: halves, op: .sum)
+    }
+    try win.fence()
+    try win.free()
+}
+
 // MARK: Passive target by RDMA: puts and gets complete while the target sleeps outside SwiftMPI
 for kind in ["allocate", "create"] where n > 1 {
     var exposed = [Int](repeating: 0, count: 4 * n)

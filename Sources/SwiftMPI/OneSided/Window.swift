@@ -48,7 +48,7 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
 
     private init(state: WindowState) { self.state = state }
 
-    private static var stride: Int { MemoryLayout<T>.stride }
+    static var stride: Int { MemoryLayout<T>.stride }
 
     // MARK: - Creation
 
@@ -411,7 +411,7 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
         return try state.prepareAccess(target, byteOffset: overflow ? Int.max : byteOffset, bytes: count * Self.stride, unit: Self.stride, call)
     }
 
-    private func accumulateOperator(_ op: ReduceOperation<T>, _ call: String) throws -> AccumulateOperator {
+    func accumulateOperator(_ op: ReduceOperation<T>, _ call: String) throws -> AccumulateOperator {
         guard let code = AccumulateOperator(op) else {
             throw MPIError(.invalidArgument, "\(call): one-sided accumulates take MPI's predefined operators only, not the user operator '\(op.name)'")
         }
