@@ -133,6 +133,16 @@ extension CInterface {
         return type.size * Int(count)
     }
 
+    /// The bytes of a target's `count` instances of `datatype`, and the datatype when it is not
+    /// contiguous (then the data goes run by run: ``ByteWindow/put(packed:to:displacement:targetCount:targetDatatype:_:)``).
+    static func targetLayout(_ count: Int32, _ datatype: MPI_Datatype) throws(CError) -> (bytes: Int, layout: Datatype?) {
+        let basic = basicSize(datatype)
+        if basic > 0 && count >= 0 { return (basic * Int(count), nil) }
+        let type = try CInterface.datatype(datatype)
+        guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative target count \(count)") }
+        return (type.size * Int(count), type.isContiguous ? nil : type.datatype)
+    }
+
     /// Reads into `count` instances of `datatype` at `pointer`: `body` fills contiguous bytes, in
     /// place or in a scratch buffer unpacked afterwards.
     static func intoOrigin(
@@ -538,10 +548,16 @@ public func mpiPut(
         return MPI_SUCCESS
     }
     return windowCall("MPI_Put", win) { entry in
-        let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Put")
+        let (expected, layout) = try CInterface.targetLayout(targetCount, targetType)
         try CInterface.withOriginBytes(origin, originCount, originType) { bytes in
             guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
-            try entry.window.put(bytes, to: CInterface.rank(target), displacement: Int(displacement), "MPI_Put")
+            if let layout {
+                try entry.window.put(
+                    packed: bytes, to: CInterface.rank(target), displacement: Int(displacement), targetCount: Int(targetCount), targetDatatype: layout,
+                    "MPI_Put")
+            } else {
+                try entry.window.put(bytes, to: CInterface.rank(target), displacement: Int(displacement), "MPI_Put")
+            }
         }
     }
 }
@@ -556,10 +572,16 @@ public func mpiGet(
         return MPI_SUCCESS
     }
     return windowCall("MPI_Get", win) { entry in
-        let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Get")
+        let (expected, layout) = try CInterface.targetLayout(targetCount, targetType)
         try CInterface.intoOrigin(origin, originCount, originType) { bytes in
             guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
-            try entry.window.get(into: bytes, from: CInterface.rank(target), displacement: Int(displacement), "MPI_Get")
+            if let layout {
+                try entry.window.get(
+                    packed: bytes, from: CInterface.rank(target), displacement: Int(displacement), targetCount: Int(targetCount), targetDatatype: layout,
+                    "MPI_Get")
+            } else {
+                try entry.window.get(into: bytes, from: CInterface.rank(target), displacement: Int(displacement), "MPI_Get")
+            }
         }
     }
 }

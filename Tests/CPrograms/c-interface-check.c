@@ -459,6 +459,20 @@ static void oneSided(void) {
     MPI_Put(spaced, 1, everyOther, right, 10, 2, MPI_INT, win);
     MPI_Win_fence(0, win);
     CHECK(base[10] == left + 7 && base[11] == left + 9, "vector put %d %d", base[10], base[11]);
+    /* a vector target (every other int from 13): written, then read back, run by run */
+    int pair[2] = {rank + 40, rank + 41};
+    MPI_Put(pair, 2, MPI_INT, right, 13, 1, everyOther, win);
+    MPI_Win_fence(0, win);
+    CHECK(base[13] == left + 40 && base[14] == -1 && base[15] == left + 41, "vector target put %d %d %d", base[13], base[14], base[15]);
+    int back[2] = {0, 0};
+    MPI_Get(back, 2, MPI_INT, left, 13, 1, everyOther, win);
+    MPI_Win_fence(0, win);
+    CHECK(back[0] == leftOfLeft + 40 && back[1] == leftOfLeft + 41, "vector target get %d %d", back[0], back[1]);
+    /* past the window's end: an error, nothing written */
+    MPI_Win_set_errhandler(win, MPI_ERRORS_RETURN);
+    CHECK(classOf(MPI_Put(pair, 2, MPI_INT, right, 14, 1, everyOther, win)) == MPI_ERR_RMA_RANGE, "a vector target past the window");
+    MPI_Win_set_errhandler(win, MPI_ERRORS_ARE_FATAL);
+    MPI_Win_fence(0, win);
     MPI_Type_free(&everyOther);
 
     /* passive target: a ticket counter on rank 0 (fetch-and-op), a compare-and-swap, lock_all + flush */

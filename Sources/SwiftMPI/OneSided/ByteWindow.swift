@@ -148,6 +148,27 @@ package final class ByteWindow: @unchecked Sendable {
         }
     }
 
+    /// MPI_Put into a non-contiguous target layout: `packed` holds the data of `targetCount`
+    /// instances of `targetDatatype` laid at `displacement` (``WindowState/targetRuns(_:count:target:byteOffset:unit:_:)``).
+    package func put(
+        packed: UnsafeRawBufferPointer, to target: Int, displacement: Int, targetCount: Int, targetDatatype: Datatype, _ call: String
+    ) throws(MPIError) {
+        try typedErrors {
+            let runs = try state.targetRuns(targetDatatype, count: targetCount, target: target, byteOffset: byteOffset(target, displacement), unit: 1, call)
+            try state.put(packed: packed, runs: runs, to: target)
+        }
+    }
+
+    /// MPI_Get from a non-contiguous target layout into `packed` (the data in type-map order).
+    package func get(
+        packed: UnsafeMutableRawBufferPointer, from target: Int, displacement: Int, targetCount: Int, targetDatatype: Datatype, _ call: String
+    ) throws(MPIError) {
+        try typedErrors {
+            let runs = try state.targetRuns(targetDatatype, count: targetCount, target: target, byteOffset: byteOffset(target, displacement), unit: 1, call)
+            try state.get(packed: packed, runs: runs, from: target, call)
+        }
+    }
+
     /// MPI_Accumulate of contiguous elements of `kernel`'s type.
     package func accumulate(
         _ bytes: UnsafeRawBufferPointer, to target: Int, displacement: Int, op: AccumulateOperator, kernel: AccumulateKernel, _ call: String
