@@ -9,7 +9,7 @@ import SwiftMPI
 // Dynamic windows: target displacements are addresses (MPI_Get_address) in attached regions.
 // Origin buffers of any committed datatype (non-contiguous ones are packed or unpacked here); target
 // datatypes must be contiguous, and accumulates need a predefined element type except for
-// MPI_REPLACE and MPI_NO_OP (docs/C-ABI.md). Of the assertions (MPI_MODE_*) only MPI_MODE_NOSUCCEED
+// MPI_REPLACE and MPI_NO_OP (docs/C-ABI.md). Of the assertions (MPI_MODE_*) only MPI_MODE_NOSUCCEED and MPI_MODE_NOCHECK
 // has an effect (it ends fence epochs); the others are accepted and ignored, as MPI allows.
 
 /// A window the C program holds, with its error handler and the values its predefined attributes
@@ -459,7 +459,7 @@ public func mpiWinFence(_ assertion: Int32, _ win: MPI_Win) -> Int32 {
 public func mpiWinLock(_ lockType: Int32, _ rank: Int32, _ assertion: Int32, _ win: MPI_Win) -> Int32 {
     windowCall("MPI_Win_lock", win) { entry in
         guard lockType == MPI_LOCK_EXCLUSIVE || lockType == MPI_LOCK_SHARED else { throw CError(MPI_ERR_LOCKTYPE, "lock type \(lockType)") }
-        try entry.window.lock(exclusive: lockType == MPI_LOCK_EXCLUSIVE, rank: CInterface.rank(rank))
+        try entry.window.lock(exclusive: lockType == MPI_LOCK_EXCLUSIVE, rank: CInterface.rank(rank), noCheck: assertion & MPI_MODE_NOCHECK != 0)
     }
 }
 
@@ -470,7 +470,7 @@ public func mpiWinUnlock(_ rank: Int32, _ win: MPI_Win) -> Int32 {
 
 @_cdecl("PMPI_Win_lock_all")
 public func mpiWinLockAll(_ assertion: Int32, _ win: MPI_Win) -> Int32 {
-    windowCall("MPI_Win_lock_all", win) { entry in try entry.window.lockAll() }
+    windowCall("MPI_Win_lock_all", win) { entry in try entry.window.lockAll(noCheck: assertion & MPI_MODE_NOCHECK != 0) }
 }
 
 @_cdecl("PMPI_Win_unlock_all")
@@ -591,7 +591,16 @@ public func mpiAccumulate(
     _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
     _ targetCount: Int32, _ targetType: MPI_Datatype, _ op: MPI_Op, _ win: MPI_Win
 ) -> Int32 {
-    windowCall("MPI_Accumulate", win) { entry in
+    // The same common basic type on both sides, on a window mapped here: under the accumulate word at once.
+    if let origin, originType == targetType, originCount == targetCount, originCount > 0, let kernel = CInterface.basicKernel(originType),
+        let code = try? CInterface.accumulateOperator(op), kernel.supports(code), let entry = CInterface.windowEntry(win),
+        entry._withUnsafeGuaranteedRef({
+            $0.window.mappedAccumulate(origin, count: Int(originCount), target: Int(target), displacement: Int(displacement), op: code, kernel: kernel)
+        })
+    {
+        return MPI_SUCCESS
+    }
+    return windowCall("MPI_Accumulate", win) { entry in
         let code = try CInterface.accumulateOperator(op)
         let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Accumulate")
         // Nothing to combine: no element type to check the operator against (MPICH accepts it too).

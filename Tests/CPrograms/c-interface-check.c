@@ -507,6 +507,16 @@ static void oneSided(void) {
     MPI_Win_sync(win);  /* in the passive epoch: this rank's view of its own memory is current */
     CHECK(base[13] == left * 10, "rput + flush %d", base[13]);
     MPI_Win_unlock_all(win);
+    /* MPI_MODE_NOCHECK: no lock taken; unlock_all still completes the epoch's puts */
+    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Win_lock_all(MPI_MODE_NOCHECK, win);
+    value = rank * 10 + 1;
+    MPI_Put(&value, 1, MPI_INT, right, 13, 1, MPI_INT, win);
+    MPI_Win_unlock_all(win);
+    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Win_lock(MPI_LOCK_SHARED, rank, MPI_MODE_NOCHECK, win);
+    CHECK(base[13] == left * 10 + 1, "put in a MPI_MODE_NOCHECK epoch %d", base[13]);
+    MPI_Win_unlock(rank, win);
 
     /* post/start/complete/wait around the ring */
     MPI_Group leftGroup, rightGroup;

@@ -323,7 +323,9 @@ for kind in ["allocate", "create"] where n > 1 {
     try exposed.withUnsafeMutableBufferPointer { buffer in
         let win = kind == "allocate" ? try Window<Int>.allocate(count: 4 * n, on: world) : try Window<Int>.create(exposing: buffer, on: world)
         let path = try win.path(toRank: 0)
-        try win.lockAll()  // granted before the barrier ends: every rank is inside SwiftMPI until then
+        // MPI_MODE_NOCHECK: nobody locks exclusively meanwhile, so no lock is taken (a lock on a
+        // rank reached by RDMA would wait for its grant, which a sleeping target does not give).
+        try win.lockAll(noCheck: true)
         try world.barrier()
         if r == 0 {
             usleep(1_000_000)
@@ -367,6 +369,31 @@ if n > 1 {
     try world.barrier()
     require(Array(win.localMemory) == (0..<Int32(count)).map { $0 &* 3 &+ Int32(left) }, "large put from rank \(left)")
     try win.free()
+}
+
+// MARK: lockAll takes the lock of a rank reached by messages (or RDMA) at the first access to it
+if n > 1 {
+    var memory = [Int](repeating: 0, count: 1)
+    try memory.withUnsafeMutableBufferPointer { buffer in
+        let win = try Window<Int>.create(exposing: buffer, on: world)
+        if r == 0 { try win.lock(.exclusive, rank: 0) }
+        try world.barrier()
+        if r == 1 {
+            require(try win.path(toRank: 0) != .mapped, "a window over the caller's memory is mapped on rank 0 alone")
+            try win.lockAll()  // returns although rank 0 holds its own lock exclusively
+            try world.send([1], to: 0, tag: 61)
+            try win.put([42], to: 0, at: 0)  // waits here for the lock
+            try win.unlockAll()
+        }
+        if r == 0 {
+            _ = try world.recv(count: 1, of: Int.self, from: 1, tag: 61)  // lockAll returned on rank 1
+            buffer[0] = 41
+            try win.unlock(rank: 0)
+        }
+        try world.barrier()
+        if r == 0 { require(buffer[0] == 42, "lockAll's put landed before the exclusive epoch ended: \(buffer[0])") }
+        try win.free()
+    }
 }
 
 // MARK: Mistakes are reported, not corrupting

@@ -17,7 +17,8 @@
 #   Soft-RoCE VMs (verbs suite):          libibverbs-dev (the runtime is built with verbs only where
 #                                         its headers are: rebuild after installing it), qemu-system-x86
 #                                         busybox-static kmod cpio rdma-core ibverbs-providers
-#                                         ibverbs-utils, then `rdma-vm.sh prepare`:
+#                                         ibverbs-utils, perftest (raw verbs latency beside SwiftMPI's),
+#                                         then `rdma-vm.sh prepare`:
 #                                         a stock Debian kernel package downloaded (not installed) and
 #                                         unpacked into its cache, /var/cache/swiftmpi-rdma-vm
 #
@@ -38,7 +39,7 @@ esac
 if [ "$(id -u)" != 0 ]; then echo "prepare: run as root (it installs packages with apt)" >&2; exit 1; fi
 
 packages=(slurm-wlm munge libpmix-dev openmpi-bin iproute2 passwd util-linux python3)
-[ $vm = 1 ] && packages+=(libibverbs-dev qemu-system-x86 busybox-static kmod cpio rdma-core ibverbs-providers ibverbs-utils)
+[ $vm = 1 ] && packages+=(libibverbs-dev qemu-system-x86 busybox-static kmod cpio rdma-core ibverbs-providers ibverbs-utils perftest)
 
 missing=()
 for p in "${packages[@]}"; do

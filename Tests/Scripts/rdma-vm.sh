@@ -39,7 +39,7 @@ set -euo pipefail
 STATE=${SWIFTMPI_RDMA_VM_DIR:-/var/cache/swiftmpi-rdma-vm}
 MEM=${SWIFTMPI_RDMA_VM_MEM:-1536}
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
-PKGS=(qemu-system-x86 busybox-static kmod cpio rdma-core ibverbs-providers ibverbs-utils iproute2)
+PKGS=(qemu-system-x86 busybox-static kmod cpio rdma-core ibverbs-providers ibverbs-utils iproute2 perftest)
 INITRD=$STATE/initrd.img
 O9P="trans=virtio,version=9p2000.L,msize=512000"
 log() { echo "rdma-vm: $*" >&2; }

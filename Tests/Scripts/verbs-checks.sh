@@ -9,11 +9,13 @@
 #   verbs-checks.sh pair-a BIN     in vma: jobs across vma and vmb (the launcher runs here), once
 #                                  vmb serves the launch agent (Tests/Scripts/vm-launch-agent.sh)
 #   verbs-checks.sh pair-b BIN     in vmb: runs what the launcher in vma asks for, until it is done
+#   verbs-checks.sh raw-latency TOOL   in vma during pair-a: perftest's TOOL (ib_write_lat, ib_read_lat)
+#                                  between vmb (server) and vma (client)
 #
 # BIN is the directory holding swiftmpirun and the check programs (e.g. .build/debug).
 set -u
-mode=${1:?usage: verbs-checks.sh single|pair-a|pair-b BIN}
-BIN=$(cd "${2:?BIN directory}" && pwd)
+mode=${1:?usage: verbs-checks.sh single|pair-a|pair-b BIN | raw-latency TOOL}
+[ "$mode" = raw-latency ] || BIN=$(cd "${2:?BIN directory}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 export SWIFTMPI_DEBUG=1
 SCENARIOS=(pingpong self non-overtaking wildcards posted-order truncation ssend bsend rsend rsend-early dup-isolation
@@ -62,6 +64,33 @@ pair-jobs)
     "$BIN/swiftmpi-p2p-check" pingpong wildcards
   # Windows across the link: loads and stores within a VM, RDMA and active messages between them.
   section pair-rma "$BIN/swiftmpirun" "${launch[@]}" --host vma:2,vmb:2 --map-by node -n 4 "$BIN/swiftmpi-rma-check"
+  # Raw verbs beside SwiftMPI's one-sided calls over the same link (issue #22): perftest's RDMA WRITE
+  # ping-pong (it prints half the round trip) and RDMA READ latency (a whole round trip, as a get or
+  # a put + flush), then swiftmpi-bench put-latency and get-latency at the same size. Printed for
+  # docs/benchmarks, not asserted: timings under TCG emulation.
+  # (A release build's programs when there is one beside BIN: a debug build under emulation measures
+  # mostly its own unoptimized code.)
+  bench_bin=$BIN
+  if [ -x "$BIN/../release/swiftmpi-bench" ] && [ -x "$BIN/../release/swiftmpirun" ]; then bench_bin=$(cd "$BIN/../release" && pwd); fi
+  echo "benchmarks from $bench_bin"
+  section raw-write-latency "$HERE/verbs-checks.sh" raw-latency ib_write_lat
+  section raw-read-latency "$HERE/verbs-checks.sh" raw-latency ib_read_lat
+  for bench in put-latency get-latency; do
+    section "swiftmpi-$bench" "$bench_bin/swiftmpirun" "${launch[@]}" --transport verbs --host vma:1,vmb:1 -n 2 \
+      "$bench_bin/swiftmpi-bench" "$bench" -m 8:8 -i 300 -x 20
+  done
+  ;;
+raw-latency)  # raw-latency TOOL: perftest's TOOL, its server on vmb (through the launch agent), the client here
+  tool=$2
+  "$HERE/vm-launch-agent.sh" vmb "$tool" -d rxe0 -x 1 -s 8 -n 300 -F < /dev/null &
+  server=$!
+  status=1
+  for attempt in 1 2 3 4 5 6; do  # until the server listens (the agent starts it within seconds)
+    sleep 2
+    "$tool" -d rxe0 -x 1 -s 8 -n 300 -F 169.254.77.2 && { status=0; break; }
+  done
+  wait "$server" || status=1
+  exit $status
   ;;
 pair-b)
   exec "$HERE/vm-launch-agent.sh" serve

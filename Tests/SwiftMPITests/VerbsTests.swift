@@ -211,7 +211,7 @@ struct VerbsVMTests {
         #expect(failure.lines.contains { $0.hasPrefix("swiftmpirun: rank 0 ") && $0.contains("exited with status 3; job aborted") })
     }
 
-    @Test("two VMs joined by a link: ranks in each, over verbs forced and chosen by themselves; windows across them")
+    @Test("two VMs joined by a link: ranks in each, over verbs forced and chosen by themselves; windows across them; raw verbs latency beside SwiftMPI's")
     func twoVMs() throws {
         let bin = JobRunner.binaryDirectory.path
         let (status, output) = try RDMAVirtualMachines.run([
@@ -252,5 +252,30 @@ struct VerbsVMTests {
         // messages for a window over the caller's memory).
         #expect(rma.lines.contains("passive target allocate: paths to rank 0: RDMA mapped RDMA"), "\(rma.lines)")
         #expect(rma.lines.contains("passive target create: paths to rank 0: RDMA messages RDMA"), "\(rma.lines)")
+
+        // Raw verbs beside SwiftMPI over the same link: perftest's numbers and swiftmpi-bench's, printed
+        // with their ratio (timings under emulation: recorded, not asserted; docs/benchmarks).
+        func firstNumbers(_ name: String, column: Int) -> Double? {
+            let section = RDMAVirtualMachines.section(name, in: output)
+            #expect(section.status == 0, "\(name): \(section.lines)")
+            let row = section.lines.first { $0.split(separator: " ").first == "8" }
+            let fields = row?.split(separator: " ") ?? []
+            return fields.count > column ? Double(fields[column]) : nil
+        }
+        // t_avg (swiftmpi-bench reports averages too; under emulation a few slow iterations weigh)
+        let rawWrite = firstNumbers("raw-write-latency", column: 5)  // half a round trip
+        let rawRead = firstNumbers("raw-read-latency", column: 5)
+        let put = firstNumbers("swiftmpi-put-latency", column: 1)
+        let get = firstNumbers("swiftmpi-get-latency", column: 1)
+        #expect(rawWrite != nil && rawRead != nil && put != nil && get != nil, "perftest \(String(describing: rawWrite)) \(String(describing: rawRead))")
+        let build = output.split(separator: "\n").first { $0.hasPrefix("benchmarks from ") }.map { $0.hasSuffix("/release") ? "release" : "debug" } ?? "?"
+        if let rawWrite, let rawRead, let put, let get {
+            print("[raw-verbs] SwiftMPI's \(build) build")
+            print(
+                String(
+                    format: "[raw-verbs] 8 B across the VMs, averages: ib_write_lat %.1f us (one way), ib_read_lat %.1f us; SwiftMPI put + flush %.1f us "
+                        + "(%.2f x a write round trip), get %.1f us (%.2f x ib_read_lat)", rawWrite, rawRead, put, put / (2 * rawWrite), get,
+                    get / rawRead))
+        }
     }
 }

@@ -94,6 +94,20 @@ package final class ByteWindow: @unchecked Sendable {
         return true
     }
 
+    /// MPI_Accumulate of `count` contiguous elements on memory mapped here, under the target's
+    /// accumulate word; false (nothing done) sends the call to the checked path.
+    @inline(__always)
+    package func mappedAccumulate(
+        _ origin: UnsafeRawPointer, count: Int, target: Int, displacement: Int, op: AccumulateOperator, kernel: AccumulateKernel
+    ) -> Bool {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: kernel.stride)
+        guard !overflow, let address = mappedAddress(target, displacement: displacement, bytes: bytes), let word = state.memory.lockWords[target] else {
+            return false
+        }
+        WindowLockWord.withAccumulateLock(word + 1) { kernel.apply(op, target: address, origin: origin, count: count) }
+        return true
+    }
+
     /// MPI_Compare_and_swap of one `bytes`-byte element on memory mapped here; false (nothing done)
     /// sends the call to the checked path.
     @inline(__always)
@@ -206,11 +220,13 @@ package final class ByteWindow: @unchecked Sendable {
     /// MPI_Win_fence. Collective; `noSucceed`: MPI_MODE_NOSUCCEED (no fence epoch follows).
     package func fence(noSucceed: Bool) throws(MPIError) { try typedErrors { try state.fence(noSucceed: noSucceed, "MPI_Win_fence") } }
     /// MPI_Win_lock.
-    package func lock(exclusive: Bool, rank: Int) throws(MPIError) { try typedErrors { try state.lock(exclusive: exclusive, rank: rank, "MPI_Win_lock") } }
+    package func lock(exclusive: Bool, rank: Int, noCheck: Bool = false) throws(MPIError) {
+        try typedErrors { try state.lock(exclusive: exclusive, rank: rank, noCheck: noCheck, "MPI_Win_lock") }
+    }
     /// MPI_Win_unlock.
     package func unlock(rank: Int) throws(MPIError) { try typedErrors { try state.unlock(rank: rank, "MPI_Win_unlock") } }
     /// MPI_Win_lock_all.
-    package func lockAll() throws(MPIError) { try typedErrors { try state.lockAll("MPI_Win_lock_all") } }
+    package func lockAll(noCheck: Bool = false) throws(MPIError) { try typedErrors { try state.lockAll(noCheck: noCheck, "MPI_Win_lock_all") } }
     /// MPI_Win_unlock_all.
     package func unlockAll() throws(MPIError) { try typedErrors { try state.unlockAll("MPI_Win_unlock_all") } }
     /// MPI_Win_flush (MPI_PROC_NULL: nothing).

@@ -305,9 +305,11 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     }
 
     /// Starts a passive-target epoch on `target`: waits until this rank holds its lock, exclusively
-    /// or shared (MPI_Win_lock).
-    public func lock(_ kind: WindowLock, rank target: Int) throws(MPIError) {
-        try typedErrors { try state.lock(exclusive: kind == .exclusive, rank: target, "lock") }
+    /// or shared (MPI_Win_lock). With `noCheck` (MPI_MODE_NOCHECK) the caller promises that no other
+    /// rank holds or asks for a conflicting lock meanwhile: no lock is taken, and the epoch needs
+    /// nothing from the target.
+    public func lock(_ kind: WindowLock, rank target: Int, noCheck: Bool = false) throws(MPIError) {
+        try typedErrors { try state.lock(exclusive: kind == .exclusive, rank: target, noCheck: noCheck, "lock") }
     }
 
     /// Ends the passive-target epoch on `target` (MPI_Win_unlock): the calls made in it are complete
@@ -317,8 +319,12 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     }
 
     /// Starts a passive-target epoch on every rank, holding each one's lock shared (MPI_Win_lock_all).
-    public func lockAll() throws(MPIError) {
-        try typedErrors { try state.lockAll("lockAll") }
+    /// A rank reached by messages or RDMA is locked at the first access to it (one request, granted
+    /// when that rank is next inside SwiftMPI). With `noCheck` (MPI_MODE_NOCHECK: no rank holds or
+    /// asks for an exclusive lock meanwhile) no lock is taken at all: puts and gets by RDMA then
+    /// complete while the targets compute (``path(toRank:)``).
+    public func lockAll(noCheck: Bool = false) throws(MPIError) {
+        try typedErrors { try state.lockAll(noCheck: noCheck, "lockAll") }
     }
 
     /// Ends the epoch of ``lockAll()`` (MPI_Win_unlock_all): every call made in it is complete at its

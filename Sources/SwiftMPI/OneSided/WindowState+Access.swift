@@ -63,6 +63,7 @@ extension WindowState {
             (base + byteOffset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
             return try serveMessages()
         }
+        try lockLazily(target, "put")
         if let remote = remoteAccess?.remote[target] {
             return try remotePut(bytes, to: target, at: RemoteMemory(address: remote.address + UInt64(byteOffset), key: remote.key), "put")
         }
@@ -75,6 +76,7 @@ extension WindowState {
             destination.baseAddress!.copyMemory(from: base + byteOffset, byteCount: destination.count)
             return try serveMessages()
         }
+        try lockLazily(target, call)
         if let remote = remoteAccess?.remote[target] {
             let at = RemoteMemory(address: remote.address + UInt64(byteOffset), key: remote.key)
             return try remoteGet(into: destination, from: target, at: at, "\(call)(from: \(target), \(destination.count) bytes)")
@@ -93,6 +95,7 @@ extension WindowState {
             }
             return try serveMessages()
         }
+        try lockLazily(target, "accumulate")
         try runtime.withEngine("accumulate") { engine in
             sendRequests(
                 .accumulate, bytes, replyInto: nil, to: target, byteOffset: byteOffset, flags: kernel.wireFlags(op), unit: kernel.stride, engine: engine)
@@ -111,6 +114,7 @@ extension WindowState {
             }
             return try serveMessages()
         }
+        try lockLazily(target, call)
         try runtime.withEngine("getAccumulate") { engine in
             sendRequests(
                 .getAccumulate, bytes, replyInto: result, to: target, byteOffset: byteOffset, flags: kernel.wireFlags(op), unit: kernel.stride,
@@ -131,6 +135,7 @@ extension WindowState {
             }
             return try serveMessages()
         }
+        try lockLazily(target, call)
         try runtime.withEngine("compareAndSwap") { engine in
             sendCompareAndSwap(pair, replyInto: result, to: target, byteOffset: byteOffset, engine: engine)
         }

@@ -20,14 +20,16 @@ extension WindowState {
     }
 
     /// MPI_Win_lock: waits until this rank holds `target`'s lock.
-    func lock(exclusive: Bool, rank target: Int, _ call: String) throws {
+    func lock(exclusive: Bool, rank target: Int, noCheck: Bool = false, _ call: String) throws {
         try checkOpen(call)
         if target == MPI.procNull { return }
         guard target >= 0 && target < size else { throw MPIError(.invalidRank, "\(call): rank \(target) is outside 0..<\(size)") }
         guard locks[target] == nil && !lockedAll else {
             throw MPIError(.rmaSynchronization, "\(call): this rank already holds rank \(target)'s lock (unlock it first)")
         }
-        if let word = memory.lockWords[target] {
+        if noCheck {
+            noCheckLocks.insert(target)  // MPI_MODE_NOCHECK: nothing to take
+        } else if let word = memory.lockWords[target] {
             try runtime.wait("Window.lock", "(rank: \(target))") { _ in WindowLockWord.tryAcquire(word, exclusive: exclusive) }
         } else {
             try runtime.withEngine("lock") { engine in sendControl(.lock, to: target, flags: exclusive ? 1 : 0, engine: engine) }
@@ -51,6 +53,7 @@ extension WindowState {
 
     private func release(_ target: Int, exclusive: Bool, _ call: String) throws {
         try awaitRemoteAccess(call)  // the epoch's RDMA writes are in the target's memory first
+        if noCheckLocks.remove(target) != nil { return try flush(target, call) }
         if let word = memory.lockWords[target] {
             cshims_memory_fence()
             WindowLockWord.release(word, exclusive: exclusive)
@@ -66,20 +69,39 @@ extension WindowState {
         try awaitReplies(call)
     }
 
-    /// MPI_Win_lock_all: every rank's lock, shared.
-    func lockAll(_ call: String) throws {
+    /// MPI_Win_lock_all: every rank's lock, shared. The lock words mapped here are taken at once;
+    /// the lock of a rank reached by messages at the first access to it in the epoch
+    /// (``lockLazily(_:_:)``), as MPI allows (a lock call may return before the lock is held), so an
+    /// epoch of a 1 000-node job that touches a few neighbours sends a few lock requests, not N.
+    func lockAll(noCheck: Bool = false, _ call: String) throws {
         try checkOpen(call)
         guard locks.isEmpty && !lockedAll else { throw MPIError(.rmaSynchronization, "\(call): this rank already holds a lock on the window") }
-        try runtime.withEngine("lockAll") { engine in
-            for target in 0..<size where memory.lockWords[target] == nil { sendControl(.lock, to: target, flags: 0, engine: engine) }
+        if noCheck {  // MPI_MODE_NOCHECK: no lock anywhere; unlockAll completes the calls (a flush)
+            noCheckAll = true
+            lockedAll = true
+            return
         }
         for target in 0..<size {
             if let word = memory.lockWords[target] {
                 try runtime.wait("Window.lockAll", "(rank: \(target))") { _ in WindowLockWord.tryAcquire(word, exclusive: false) }
             }
         }
-        try awaitReplies(call)
         lockedAll = true
+    }
+
+    /// In a lockAll epoch, takes `target`'s shared lock before the first access to it by messages
+    /// (or RDMA): one request and its grant.
+    @inline(__always)
+    func lockLazily(_ target: Int, _ call: String) throws {
+        guard lockedAll, lazyLocks[target] != 2, !noCheckAll, memory.lockWords[target] == nil else { return }
+        try runtime.withEngine("lockAll") { engine in
+            if lazyLocks[target] == 0 {
+                lazyLocks[target] = 1
+                sendControl(.lock, to: target, flags: 0, engine: engine)
+            }
+        }
+        try awaitReplies("\(call): lockAll's lock on rank \(target)")
+        lazyLocks[target] = 2
     }
 
     /// MPI_Win_unlock_all.
@@ -88,12 +110,19 @@ extension WindowState {
         guard lockedAll else { throw MPIError(.rmaSynchronization, "\(call): no lockAll() epoch is open on this rank") }
         cshims_memory_fence()
         try awaitRemoteAccess(call)
+        if noCheckAll {
+            try flushAll(call)
+            noCheckAll = false
+            lockedAll = false
+            return
+        }
         try runtime.withEngine("unlockAll") { engine in
             for target in 0..<size {
                 if let word = memory.lockWords[target] {
                     WindowLockWord.release(word, exclusive: false)
-                } else {
+                } else if lazyLocks[target] != 0 {  // its reply comes after the epoch's requests were applied
                     sendControl(.unlock, to: target, engine: engine)
+                    lazyLocks[target] = 0
                     isUnflushed[target] = false
                 }
             }

@@ -63,6 +63,14 @@ final class WindowState: @unchecked Sendable {
     @exclusivity(unchecked) var isUnflushed: [Bool]
     @exclusivity(unchecked) var fenceOpen = false
     @exclusivity(unchecked) var lockedAll = false
+    /// Per target reached by messages, in a lockAll epoch: 0 its lock not asked for yet, 1 asked
+    /// (the reply pending), 2 held. lockAll sends nothing: the first access to a target takes its
+    /// lock, so an epoch costs messages only to the ranks it reaches (``lockLazily(_:_:)``).
+    @exclusivity(unchecked) var lazyLocks: [UInt8]
+    /// The lockAll epoch was opened with MPI_MODE_NOCHECK (no lock taken anywhere), and the targets
+    /// locked that way by ``lock(exclusive:rank:noCheck:_:)``.
+    @exclusivity(unchecked) var noCheckAll = false
+    @exclusivity(unchecked) var noCheckLocks: Set<Int> = []
     @exclusivity(unchecked) var locks: [Int: WindowLock] = [:]
     /// The group of the open access epoch (``Window/start(_:)``) and the one exposed (``Window/post(_:)``).
     @exclusivity(unchecked) var accessGroup: [Int]?
@@ -105,6 +113,7 @@ final class WindowState: @unchecked Sendable {
         accessible = Array(repeating: false, count: communicator.size)
         servesMessages = memory.direct.contains { $0 == nil }
         isUnflushed = Array(repeating: false, count: size)
+        lazyLocks = Array(repeating: 0, count: size)
         postsReceived = Array(repeating: 0, count: size)
         completesReceived = Array(repeating: 0, count: size)
     }
