@@ -19,7 +19,7 @@ public enum WindowLock: Sendable, Equatable {
 /// rank makes the window with the same `T` (checked at creation). An access is checked at the origin
 /// against the target's size (``MPIError/Code/rmaRange``) and against the epochs open
 /// (``MPIError/Code/rmaSynchronization``): a call reaches a target only inside an access epoch —
-/// after ``fence()``, between ``lock(_:rank:)`` and ``unlock(rank:)``, between ``lockAll()`` and
+/// after ``fence()``, between ``lock(_:rank:noCheck:)`` and ``unlock(rank:)``, between ``lockAll(noCheck:)`` and
 /// ``unlockAll()``, or between ``start(_:)`` and ``complete()``.
 ///
 /// **Completion.** `put` and `accumulate` are complete at the origin when they return (the values
@@ -327,7 +327,7 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
         try typedErrors { try state.lockAll(noCheck: noCheck, "lockAll") }
     }
 
-    /// Ends the epoch of ``lockAll()`` (MPI_Win_unlock_all): every call made in it is complete at its
+    /// Ends the epoch of ``lockAll(noCheck:)`` (MPI_Win_unlock_all): every call made in it is complete at its
     /// target.
     public func unlockAll() throws(MPIError) {
         try typedErrors { try state.unlockAll("unlockAll") }
