@@ -160,6 +160,16 @@ static inline void cshims_memory_fence(void) {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+/// `target[i] += origin[i]` for `count` elements (1- to 8-byte integers, which wrap; floats and doubles), with the widest vector unit the CPU
+/// has (AVX-512, AVX2, or the baseline, chosen once): one-sided accumulates' sums. Naturally aligned
+/// elements; the two ranges either coincide or do not overlap.
+void cshims_sum_u8(uint8_t *target, const uint8_t *origin, size_t count);
+void cshims_sum_u16(uint16_t *target, const uint16_t *origin, size_t count);
+void cshims_sum_u32(uint32_t *target, const uint32_t *origin, size_t count);
+void cshims_sum_u64(uint64_t *target, const uint64_t *origin, size_t count);
+void cshims_sum_f32(float *target, const float *origin, size_t count);
+void cshims_sum_f64(double *target, const double *origin, size_t count);
+
 /// Sleeps while the 32-bit word (in memory shared between processes) holds `expected`, at most
 /// `timeout_ms` milliseconds (futex FUTEX_WAIT, process-shared). Returns 0 when woken (or the word
 /// differed, EAGAIN), ETIMEDOUT, EINTR, or another errno.
