@@ -299,6 +299,20 @@ do {
         [Double](repeating: 1, count: ny), count: ny, datatype: double, to: 0, at: 4, targetCount: 1, targetDatatype: column, op: .sum)
     try win.fence()
     if r == 0 { for y in 0..<ny { require(win.localMemory[y * nx + 4] == Double(n), "datatype accumulate: row \(y)") } }
+    try win.fence()
+    // Rank 0's column 4 holds n everywhere; each rank adds r + 1 and gets what was there into every
+    // other element of its result: the old values seen, in order, are n plus earlier ranks' addends.
+    var previous = [Double](repeating: -1, count: 2 * ny)
+    try win.lock(.exclusive, rank: 0)
+    try win.getAccumulate(
+        [Double](repeating: Double(r + 1), count: ny), count: ny, datatype: double, into: &previous, resultCount: 1,
+        resultDatatype: everyOther, to: 0, at: 4, targetCount: 1, targetDatatype: column, op: .sum)
+    try win.unlock(rank: 0)
+    require((0..<ny).allSatisfy { previous[2 * $0 + 1] == -1 && previous[2 * $0] == previous[0] }, "datatype getAccumulate layout: \(previous)")
+    let seen = try world.allgather([previous[0]])
+    require(Set(seen).count == n && seen.allSatisfy { $0 >= Double(n) }, "datatype getAccumulate: old values \(seen)")
+    try win.fence()
+    if r == 0 { require(win.localMemory[4] == Double(n + n * (n + 1) / 2), "datatype getAccumulate sum: \(win.localMemory[4])") }
     // Mistakes are caught at the origin before anything moves.
     requireError(.rmaRange, "a column from element 2 of row 1 runs past the window") {
         try win.put(row, count: ny, datatype: double, to: right, at: nx + 2, targetCount: 1, targetDatatype: column)

@@ -1,5 +1,5 @@
-/// The datatype forms of put, get and accumulate (MPI_Put, MPI_Get and MPI_Accumulate with origin
-/// and target datatypes): a halo column, a sub-block or scattered picks of the origin's buffer go
+/// The datatype forms of put, get, accumulate and getAccumulate (MPI_Put, MPI_Get, MPI_Accumulate
+/// and MPI_Get_accumulate with origin and target datatypes): a halo column, a sub-block or scattered picks of the origin's buffer go
 /// to (or come from) a differently shaped region of the target's window, in one call.
 ///
 /// The origin's `count` instances of `datatype` are laid from the buffer's first element and must lie
@@ -71,6 +71,41 @@ extension Window {
                 guard let runs = try runs(region, target, offset, targetCount, targetDatatype, unit: Self.stride, "accumulate") else { return }
                 let packed = region.packed()
                 try packed.withUnsafeBytes { try state.accumulate(packed: $0, runs: runs, to: target, op: code, kernel: state.kernel) }
+            }
+        }
+    }
+
+    /// Combines `count` instances of `datatype` from `values` into `target`'s window, laid as
+    /// `targetCount` instances of `targetDatatype` from element `offset`, with `op`, and returns what
+    /// those elements held before, laid out in `result` as `resultCount` instances of
+    /// `resultDatatype` (MPI_Get_accumulate with datatypes; atomic per element; with `.noOp` an
+    /// atomic read). The result layout must hold the same bytes as the target's, inside `result`.
+    public func getAccumulate(
+        _ values: [T], count: Int, datatype: Datatype, into result: inout [T], resultCount: Int, resultDatatype: Datatype, to target: Int,
+        at offset: Int, targetCount: Int, targetDatatype: Datatype, op: ReduceOperation<T>
+    ) throws(MPIError) {
+        try typedErrors {
+            let code = try accumulateOperator(op, "getAccumulate")
+            try values.withUnsafeBytes { bytes in
+                try result.withUnsafeMutableBytes { resultBytes in
+                    let origin = try TypedRegion(datatype, count: count, in: UnsafeMutableRawBufferPointer(mutating: bytes), "getAccumulate")
+                    let old = try TypedRegion(resultDatatype, count: resultCount, in: resultBytes, "getAccumulate")
+                    guard old.byteCount == origin.byteCount else {
+                        throw MPIError(
+                            .invalidDatatype,
+                            "getAccumulate: the result's \(resultCount) × \(resultDatatype) hold \(old.byteCount) bytes, the origin's \(origin.byteCount)")
+                    }
+                    guard let runs = try runs(origin, target, offset, targetCount, targetDatatype, unit: Self.stride, "getAccumulate") else { return }
+                    let packed = origin.packed()
+                    var previous = [UInt8](repeating: 0, count: old.byteCount)
+                    try packed.withUnsafeBytes { packedBytes in
+                        try previous.withUnsafeMutableBytes { into in
+                            try state.getAccumulate(
+                                packed: packedBytes, result: into, runs: runs, to: target, op: code, kernel: state.kernel, "getAccumulate")
+                        }
+                    }
+                    previous.withUnsafeBytes { old.unpack(0..<old.byteCount, from: $0.baseAddress!) }
+                }
             }
         }
     }

@@ -61,4 +61,20 @@ extension WindowState {
             position += run.length
         }
     }
+
+    /// Accumulates `packed` into `runs` of `target` with `op` and returns the elements as they were in
+    /// `result` (as long as `packed`, in the same order), atomically per element.
+    func getAccumulate(
+        packed: UnsafeRawBufferPointer, result: UnsafeMutableRawBufferPointer, runs: [(offset: Int, length: Int)], to target: Int,
+        op: AccumulateOperator, kernel: AccumulateKernel, _ call: String
+    ) throws {
+        var position = 0
+        for run in runs {
+            let range = position..<(position + run.length)
+            try getAccumulate(
+                UnsafeRawBufferPointer(rebasing: packed[range]), result: UnsafeMutableRawBufferPointer(rebasing: result[range]), to: target,
+                byteOffset: run.offset, op: op, kernel: kernel, call)
+            position += run.length
+        }
+    }
 }
