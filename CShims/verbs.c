@@ -421,45 +421,38 @@ void cshims_verbs_deregister(void *mr) {
 
 // MARK: - Data path (the library's inline calls: provider function pointers, no symbol look-up)
 
-int cshims_verbs_post_send(void *qp, uint64_t wr_id, const void *address, uint32_t length, uint32_t lkey, int inline_data) {
-    struct ibv_sge sge = {.addr = (uintptr_t)address, .length = length, .lkey = lkey};
+/// Posts one signaled work request of `count` scatter/gather entries: a SEND, or an RDMA READ or
+/// WRITE of (`remote`, `rkey`).
+static int post_one(void *qp, uint64_t wr_id, struct ibv_sge *sge, int count, enum ibv_wr_opcode opcode, int inline_data,
+                    uint64_t remote, uint32_t rkey) {
     struct ibv_send_wr wr, *bad = NULL;
     memset(&wr, 0, sizeof wr);
     wr.wr_id = wr_id;
-    wr.sg_list = &sge;
-    wr.num_sge = 1;
-    wr.opcode = IBV_WR_SEND;
+    wr.sg_list = sge;
+    wr.num_sge = count;
+    wr.opcode = opcode;
     wr.send_flags = IBV_SEND_SIGNALED | (inline_data ? IBV_SEND_INLINE : 0);
+    if (opcode != IBV_WR_SEND) {
+        wr.wr.rdma.remote_addr = remote;
+        wr.wr.rdma.rkey = rkey;
+    }
     return ibv_post_send(qp, &wr, &bad);
+}
+
+int cshims_verbs_post_send(void *qp, uint64_t wr_id, const void *address, uint32_t length, uint32_t lkey, int inline_data) {
+    struct ibv_sge sge = {.addr = (uintptr_t)address, .length = length, .lkey = lkey};
+    return post_one(qp, wr_id, &sge, 1, IBV_WR_SEND, inline_data, 0, 0);
 }
 
 int cshims_verbs_post_read(void *qp, uint64_t wr_id, void *local, uint32_t length, uint32_t lkey, uint64_t remote, uint32_t rkey) {
     struct ibv_sge sge = {.addr = (uintptr_t)local, .length = length, .lkey = lkey};
-    struct ibv_send_wr wr, *bad = NULL;
-    memset(&wr, 0, sizeof wr);
-    wr.wr_id = wr_id;
-    wr.sg_list = &sge;
-    wr.num_sge = 1;
-    wr.opcode = IBV_WR_RDMA_READ;
-    wr.send_flags = IBV_SEND_SIGNALED;
-    wr.wr.rdma.remote_addr = remote;
-    wr.wr.rdma.rkey = rkey;
-    return ibv_post_send(qp, &wr, &bad);
+    return post_one(qp, wr_id, &sge, 1, IBV_WR_RDMA_READ, 0, remote, rkey);
 }
 
 int cshims_verbs_post_write(void *qp, uint64_t wr_id, const void *local, uint32_t length, uint32_t lkey, uint64_t remote, uint32_t rkey,
                             int inline_data) {
     struct ibv_sge sge = {.addr = (uintptr_t)local, .length = length, .lkey = lkey};
-    struct ibv_send_wr wr, *bad = NULL;
-    memset(&wr, 0, sizeof wr);
-    wr.wr_id = wr_id;
-    wr.sg_list = &sge;
-    wr.num_sge = 1;
-    wr.opcode = IBV_WR_RDMA_WRITE;
-    wr.send_flags = IBV_SEND_SIGNALED | (inline_data ? IBV_SEND_INLINE : 0);
-    wr.wr.rdma.remote_addr = remote;
-    wr.wr.rdma.rkey = rkey;
-    return ibv_post_send(qp, &wr, &bad);
+    return post_one(qp, wr_id, &sge, 1, IBV_WR_RDMA_WRITE, inline_data, remote, rkey);
 }
 
 int cshims_verbs_post_read_list(void *qp, uint64_t wr_id, const struct cshims_segment *local, int count, uint32_t lkey,
@@ -475,16 +468,7 @@ int cshims_verbs_post_read_list(void *qp, uint64_t wr_id, const struct cshims_se
         total += local[i].length;
     }
     if (total > UINT32_MAX) return EINVAL;
-    struct ibv_send_wr wr, *bad = NULL;
-    memset(&wr, 0, sizeof wr);
-    wr.wr_id = wr_id;
-    wr.sg_list = sge;
-    wr.num_sge = count;
-    wr.opcode = IBV_WR_RDMA_READ;
-    wr.send_flags = IBV_SEND_SIGNALED;
-    wr.wr.rdma.remote_addr = remote;
-    wr.wr.rdma.rkey = rkey;
-    return ibv_post_send(qp, &wr, &bad);
+    return post_one(qp, wr_id, sge, count, IBV_WR_RDMA_READ, 0, remote, rkey);
 }
 
 int cshims_verbs_post_receive(void *qp, uint64_t wr_id, void *address, uint32_t length, uint32_t lkey) {

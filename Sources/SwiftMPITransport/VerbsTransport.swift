@@ -266,8 +266,9 @@ public final class VerbsTransport: Transport {
 
     /// Starts an RDMA WRITE of `local` to `remote` (memory `peer` exposed);
     /// ``TransportEvent/writeCompleted(token:)`` follows once the bytes are in the peer's memory.
-    /// `local` stays valid and unchanged until then, except for writes of up to the provider's inline
-    /// size, whose bytes are copied before this returns.
+    /// `local` stays valid and unchanged until then (a write of up to the provider's inline size goes
+    /// without registration, its bytes copied when the request is posted, which may be later when the
+    /// peer's budget of reads and writes in flight is spent).
     public func write(to peer: Int, remote: RemoteMemory, from local: UnsafeRawBufferPointer, token: UInt32) -> BulkResult {
         guard let state = peers[peer], !state.failed else { return .failed(errno: ECONNRESET) }
         guard local.count > 0 else { return .completed }

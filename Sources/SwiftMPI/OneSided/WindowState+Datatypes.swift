@@ -34,19 +34,13 @@ extension WindowState {
 
     /// Puts `packed` (the origin's data in type-map order) into `runs` of `target`.
     func put(packed: UnsafeRawBufferPointer, runs: [(offset: Int, length: Int)], to target: Int) throws {
-        var position = 0
-        for run in runs {
-            try put(UnsafeRawBufferPointer(rebasing: packed[position..<(position + run.length)]), to: target, byteOffset: run.offset)
-            position += run.length
-        }
+        try forEachRun(runs) { range, offset in try put(UnsafeRawBufferPointer(rebasing: packed[range]), to: target, byteOffset: offset) }
     }
 
     /// Gets `runs` of `target` into `packed`, in order.
     func get(packed: UnsafeMutableRawBufferPointer, runs: [(offset: Int, length: Int)], from target: Int, _ call: String) throws {
-        var position = 0
-        for run in runs {
-            try get(into: UnsafeMutableRawBufferPointer(rebasing: packed[position..<(position + run.length)]), from: target, byteOffset: run.offset, call)
-            position += run.length
+        try forEachRun(runs) { range, offset in
+            try get(into: UnsafeMutableRawBufferPointer(rebasing: packed[range]), from: target, byteOffset: offset, call)
         }
     }
 
@@ -54,11 +48,8 @@ extension WindowState {
     func accumulate(
         packed: UnsafeRawBufferPointer, runs: [(offset: Int, length: Int)], to target: Int, op: AccumulateOperator, kernel: AccumulateKernel
     ) throws {
-        var position = 0
-        for run in runs {
-            let piece = UnsafeRawBufferPointer(rebasing: packed[position..<(position + run.length)])
-            try accumulate(piece, to: target, byteOffset: run.offset, op: op, kernel: kernel)
-            position += run.length
+        try forEachRun(runs) { range, offset in
+            try accumulate(UnsafeRawBufferPointer(rebasing: packed[range]), to: target, byteOffset: offset, op: op, kernel: kernel)
         }
     }
 
@@ -68,12 +59,18 @@ extension WindowState {
         packed: UnsafeRawBufferPointer, result: UnsafeMutableRawBufferPointer, runs: [(offset: Int, length: Int)], to target: Int,
         op: AccumulateOperator, kernel: AccumulateKernel, _ call: String
     ) throws {
-        var position = 0
-        for run in runs {
-            let range = position..<(position + run.length)
+        try forEachRun(runs) { range, offset in
             try getAccumulate(
                 UnsafeRawBufferPointer(rebasing: packed[range]), result: UnsafeMutableRawBufferPointer(rebasing: result[range]), to: target,
-                byteOffset: run.offset, op: op, kernel: kernel, call)
+                byteOffset: offset, op: op, kernel: kernel, call)
+        }
+    }
+
+    /// Calls `body` with each run's packed byte range and its offset in the target's window, in order.
+    private func forEachRun(_ runs: [(offset: Int, length: Int)], _ body: (Range<Int>, Int) throws -> Void) throws {
+        var position = 0
+        for run in runs {
+            try body(position..<(position + run.length), run.offset)
             position += run.length
         }
     }

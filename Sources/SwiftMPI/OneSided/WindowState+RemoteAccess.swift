@@ -64,6 +64,11 @@ extension WindowState {
         /// A transfer finished: a put's slot is free again, a get's holds the data.
         func finished(slot: Int) {
             pending -= 1
+            slotFinished(slot)
+        }
+
+        /// `slot`'s transfer is done (also one that completed when it was started: nothing pending).
+        func slotFinished(_ slot: Int) {
             guard slot != Self.noSlot, slot < Self.slotCount else { return }
             if slotIsRead[slot] { slotDone[slot] = true } else { freeSlots.append(slot) }
         }
@@ -202,7 +207,7 @@ extension WindowState {
             access.pending += 1
             return
         case .completed:
-            if slot != RemoteAccess.noSlot { access.finishedAtOnce(slot: slot) }
+            access.slotFinished(slot)
             return
         case .failed(let errno) where errno == ECONNRESET:
             if slot != RemoteAccess.noSlot { access.freeSlots.append(slot) }
@@ -218,12 +223,5 @@ extension WindowState {
 
     private func peerFailure(_ call: String) -> MPIError {
         MPIError(.peerFailed, "\(call): \(runtime.engine.failedPeers.values.first ?? "a peer failed")")
-    }
-}
-
-extension WindowState.RemoteAccess {
-    /// A transfer that completed when it was started (nothing pending).
-    func finishedAtOnce(slot: Int) {
-        if slotIsRead[slot] { slotDone[slot] = true } else { freeSlots.append(slot) }
     }
 }
