@@ -59,6 +59,7 @@ let package = Package(
         .executableTarget(name: "swiftmpi-p2p-check", dependencies: ["SwiftMPI"], path: "Tests/PointToPointChecks"),
         .executableTarget(name: "swiftmpi-coll-check", dependencies: ["SwiftMPI"], path: "Tests/CollectiveChecks"),
         .executableTarget(name: "swiftmpi-rma-check", dependencies: ["SwiftMPI"], path: "Tests/OneSidedChecks"),
+        .executableTarget(name: "swiftmpi-io-check", dependencies: ["SwiftMPI"], path: "Tests/IOChecks"),
         // A C library taking MPI handles, called from a Swift rank (the C interface's interoperability).
         .target(name: "SwiftMPIInteropLibrary", dependencies: ["CMPI"], path: "Tests/CInterop/Library"),
         .executableTarget(

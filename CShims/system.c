@@ -3,6 +3,7 @@
 #include "CShims.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -68,4 +69,16 @@ int cshims_signalfd_read(int fd, int *signal_out) {
 int cshims_stdout_line_buffered(void) {
     if (fflush(stdout) != 0) return errno ? errno : EIO;
     return setvbuf(stdout, NULL, _IOLBF, 0) == 0 ? 0 : (errno ? errno : EINVAL);
+}
+
+int cshims_lock_range(int fd, int type, long long start, long long length) {
+    struct flock lock = {0};
+    lock.l_type = (short)type;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = (off_t)start;
+    lock.l_len = (off_t)length;
+    while (fcntl(fd, F_SETLKW, &lock) != 0) {
+        if (errno != EINTR) return errno;
+    }
+    return 0;
 }

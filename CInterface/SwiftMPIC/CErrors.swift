@@ -32,6 +32,16 @@ struct CError: Error {
             case .notInitialized, .alreadyInitialized, .alreadyFinalized: MPI_ERR_OTHER
             case .cancelled: MPI_ERR_REQUEST
             case .internalError: MPI_ERR_INTERN
+            case .noSuchFile: MPI_ERR_NO_SUCH_FILE
+            case .fileExists: MPI_ERR_FILE_EXISTS
+            case .accessDenied: MPI_ERR_ACCESS
+            case .noSpace: MPI_ERR_NO_SPACE
+            case .readOnly: MPI_ERR_READ_ONLY
+            case .io: MPI_ERR_IO
+            case .invalidMode: MPI_ERR_AMODE
+            case .badFile: MPI_ERR_BAD_FILE
+            case .notSame: MPI_ERR_NOT_SAME
+            case .unsupportedDataRepresentation: MPI_ERR_UNSUPPORTED_DATAREP
             default: MPI_ERR_OTHER
             }
         self.init(errorClass, error.message)

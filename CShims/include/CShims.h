@@ -115,6 +115,11 @@ int cshims_stdout_line_buffered(void);
 /// short reads). Returns 0 or an errno.
 int cshims_random_bytes(void *buffer, size_t length);
 
+/// Takes (`type` F_RDLCK or F_WRLCK) or releases (F_UNLCK) the POSIX byte-range lock on `length`
+/// bytes of `fd` from `start` (fcntl F_SETLKW: waits for conflicting locks of other processes,
+/// retrying EINTR). Returns 0 or an errno.
+int cshims_lock_range(int fd, int type, long long start, long long length);
+
 // MARK: - Shared-memory segments and atomics
 
 /// Creates the shared-memory segment `name` ("/swiftmpi-..."; O_EXCL, mode 0600 so only the job's user

@@ -13,6 +13,8 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
             case invalidRank, invalidTag, invalidCount, invalidArgument, invalidDatatype
             case truncate, bufferExhausted, peerFailed, wireup, transport, cancelled, internalError
             case collectiveMismatch, rmaSynchronization, rmaRange
+            case noSuchFile, fileExists, accessDenied, noSpace, readOnly, io, invalidMode, badFile, notSame
+            case unsupportedDataRepresentation
         }
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
@@ -43,6 +45,30 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
         public static let rmaSynchronization = Code(.rmaSynchronization)
         /// A one-sided access outside the target's window (MPI_ERR_RMA_RANGE), checked at the origin.
         public static let rmaRange = Code(.rmaRange)
+        /// A file that does not exist (MPI_ERR_NO_SUCH_FILE): opened without `.create`, or deleted.
+        public static let noSuchFile = Code(.noSuchFile)
+        /// A file opened with `.create` and `.exclusive` that already exists (MPI_ERR_FILE_EXISTS).
+        public static let fileExists = Code(.fileExists)
+        /// The file system refused access to a file or its directory (MPI_ERR_ACCESS).
+        public static let accessDenied = Code(.accessDenied)
+        /// No room left on the file system, or the user's quota is used up (MPI_ERR_NO_SPACE).
+        public static let noSpace = Code(.noSpace)
+        /// A write to a file opened `.readOnly`, or on a read-only file system (MPI_ERR_READ_ONLY).
+        public static let readOnly = Code(.readOnly)
+        /// Any other failure of the file system (MPI_ERR_IO); the message names the system call and errno.
+        public static let io = Code(.io)
+        /// An access mode MPI forbids (MPI_ERR_AMODE): not exactly one of read-only, write-only and
+        /// read-write, read-only with create or exclusive, read-write with sequential; or a read from a
+        /// write-only file.
+        public static let invalidMode = Code(.invalidMode)
+        /// A path that cannot name a file (MPI_ERR_BAD_FILE): empty, too long, or through something
+        /// that is not a directory.
+        public static let badFile = Code(.badFile)
+        /// The ranks passed different values where a collective call needs the same on all
+        /// (MPI_ERR_NOT_SAME): a file's access mode, or a view's element size.
+        public static let notSame = Code(.notSame)
+        /// A data representation other than "native" and "internal" (MPI_ERR_UNSUPPORTED_DATAREP).
+        public static let unsupportedDataRepresentation = Code(.unsupportedDataRepresentation)
         /// A message was longer than the receive buffer.
         public static let truncate = Code(.truncate)
         /// The attached buffered-send buffer has no room for the message.
@@ -82,6 +108,16 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
             case .transport: "a transport reported an error"
             case .cancelled: "the request was cancelled"
             case .internalError: "an internal error in SwiftMPI"
+            case .noSuchFile: "no such file"
+            case .fileExists: "the file exists"
+            case .accessDenied: "permission denied"
+            case .noSpace: "no space left on the file system"
+            case .readOnly: "the file or file system is read-only"
+            case .io: "an I/O error"
+            case .invalidMode: "an access mode MPI does not allow"
+            case .badFile: "an invalid file name"
+            case .notSame: "the ranks passed different values to a collective call"
+            case .unsupportedDataRepresentation: "an unsupported data representation"
             }
         }
     }

@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShims
+import SwiftMPIWireup
+
+/// How one rank's data reaches the file system on its own (independent access): one `pwrite` or
+/// `pread` per run of the view, or data sieving where the runs are short — the bytes between the
+/// first and last run of a window of at most ``File/sieveWindow`` bytes are read once, the pieces
+/// copied in or out, and (for writes) written back once under a byte-range lock, so other ranks'
+/// concurrent writes into the holes are not lost.
+extension File {
+    /// Which way data moves.
+    enum Direction {
+        case write, read
+    }
+
+    /// The most file bytes one data-sieving step reads (and writes back).
+    static let sieveWindow = 4 << 20
+    /// Runs shorter than this on average are sieved (`automatic`).
+    static let sieveRunLength = 16 << 10
+
+    /// The public calls' common path: checks the call, finds the view position (an explicit element
+    /// offset, or the individual pointer when nil), moves the data independently or collectively,
+    /// advances the individual pointer when it was used, and reports the bytes moved.
+    func access(
+        _ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, at offset: Int?, collective: Bool, _ call: StaticString,
+        sequentialAllowed: Bool = false
+    ) throws(MPIError) -> Status {
+        try typedErrors {
+            try checkOpen(call)
+            var failure: Error? = nil
+            var moved = 0
+            do {
+                if direction == .write { try requireWritable(call) } else { try requireReadable(call) }
+                if mode.contains(.sequential) && !sequentialAllowed {
+                    throw MPIError(.invalidMode, "\(call)(\"\(path)\"): a file opened .sequential is accessed through the shared file pointer only")
+                }
+                _ = try elementCount(bytes.count, call)
+                let start = offset ?? individualPointer
+                try checkOffset(start, call)
+                if !collective {
+                    moved = try independent(direction, bytes, at: start * view.elementSize, call)
+                }
+            } catch {
+                guard collective else { throw error }
+                failure = error
+            }
+            if collective {
+                // Every rank takes part in the exchange, a rank that failed its checks with no data.
+                let start = (offset ?? individualPointer) * view.elementSize
+                moved = try collectiveTransfer(
+                    direction, failure == nil ? bytes : UnsafeMutableRawBufferPointer(start: nil, count: 0), at: max(0, start),
+                    failure: failure.map { $0 as? MPIError ?? MPIError(.io, "\(call)(\"\(path)\"): \($0)") }, call)
+            }
+            if offset == nil { individualPointer += moved / view.elementSize }
+            return Status(source: MPI.anySource, tag: MPI.anyTag, byteCount: moved)
+        }
+    }
+
+    /// The number of view elements in `bytes` bytes; throws unless it is whole.
+    func elementCount(_ bytes: Int, _ call: StaticString) throws(MPIError) -> Int {
+        guard bytes % view.elementSize == 0 else {
+            throw MPIError(
+                .invalidDatatype, "\(call)(\"\(path)\"): \(bytes) bytes are not a whole number of the view's \(view.elementSize)-byte elements")
+        }
+        return bytes / view.elementSize
+    }
+
+    /// Moves `buffer` to or from the view data bytes from `position` on; returns the bytes moved
+    /// (fewer than asked when a read meets the end of the file).
+    func independent(_ direction: Direction, _ buffer: UnsafeMutableRawBufferPointer, at position: Int, _ call: StaticString) throws -> Int {
+        let runs = view.fileRuns(position..<(position + buffer.count))
+        guard let first = runs.first, let last = runs.last, let base = buffer.baseAddress else { return 0 }
+        let locked = atomicity ? first.offset..<(last.offset + last.length) : nil
+        if let locked { try lock(locked, direction == .write ? F_WRLCK : F_RDLCK, call) }
+        defer { if let locked { try? lock(locked, F_UNLCK, call) } }
+        let toggle = direction == .read ? hints.sievingRead : hints.sievingWrite
+        let sieve = runs.count > 1 && canReadBack && (toggle == .enable || (toggle == .automatic && buffer.count / runs.count < Self.sieveRunLength))
+        var moved = 0
+        var index = 0
+        while index < runs.count {
+            // A window: consecutive runs spanning at most sieveWindow bytes (at least one run).
+            var end = index + 1
+            if sieve {
+                while end < runs.count && runs[end].offset + runs[end].length - runs[index].offset <= Self.sieveWindow { end += 1 }
+            }
+            let window = runs[index..<end]
+            let done =
+                end - index > 1
+                ? try sieved(direction, window, base + moved, lockWrites: locked == nil, call)
+                : try direct(direction, window.first!, base + moved, call)
+            moved += done
+            if done < window.reduce(0, { $0 + $1.length }) { break }  // a read met the end of the file
+            index = end
+        }
+        return moved
+    }
+
+    /// One run, moved with `pwrite`/`pread` until done or (reading) the end of the file.
+    func direct(_ direction: Direction, _ run: (offset: Int, length: Int), _ memory: UnsafeMutableRawPointer, _ call: StaticString) throws -> Int {
+        var done = 0
+        while done < run.length {
+            let n =
+                direction == .write
+                ? pwrite(descriptor, memory + done, run.length - done, off_t(run.offset + done))
+                : pread(descriptor, memory + done, run.length - done, off_t(run.offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Self.fileError(errno, "\(call)(\"\(path)\")", call: direction == .write ? "pwrite" : "pread")
+            }
+            if n == 0 { break }  // end of file (reads)
+            done += n
+        }
+        return done
+    }
+
+    /// Several short runs through one buffer covering them (data sieving); returns the bytes of the
+    /// runs moved (reads: up to the end of the file).
+    private func sieved(
+        _ direction: Direction, _ runs: ArraySlice<(offset: Int, length: Int)>, _ memory: UnsafeMutableRawPointer, lockWrites: Bool,
+        _ call: StaticString
+    ) throws -> Int {
+        let low = runs.first!.offset
+        let span = runs.last!.offset + runs.last!.length - low
+        let window = UnsafeMutableRawBufferPointer.allocate(byteCount: span, alignment: 64)
+        defer { window.deallocate() }
+        let range = low..<(low + span)
+        if direction == .write && lockWrites { try lock(range, F_WRLCK, call) }
+        defer { if direction == .write && lockWrites { try? lock(range, F_UNLCK, call) } }
+        let available = try direct(.read, (low, span), window.baseAddress!, call)
+        if available < span { memset(window.baseAddress! + available, 0, span - available) }
+        var moved = 0
+        for run in runs {
+            let at = run.offset - low
+            if direction == .write {
+                (window.baseAddress! + at).copyMemory(from: memory + moved, byteCount: run.length)
+                moved += run.length
+            } else {
+                let have = max(0, min(run.length, available - at))
+                (memory + moved).copyMemory(from: window.baseAddress! + at, byteCount: have)
+                moved += have
+                if have < run.length { return moved }
+            }
+        }
+        if direction == .write { _ = try direct(.write, (low, span), window.baseAddress!, call) }
+        return moved
+    }
+
+    /// Takes or releases the byte-range lock on `range` (fcntl, waiting for other processes).
+    func lock(_ range: Range<Int>, _ type: Int32, _ call: StaticString) throws {
+        guard !range.isEmpty else { return }
+        let code = cshims_lock_range(descriptor, type, Int64(range.lowerBound), Int64(range.count))
+        if code != 0 { throw Self.fileError(code, "\(call)(\"\(path)\")", call: "fcntl(F_SETLKW)") }
+    }
+}

@@ -1,0 +1,135 @@
+/// What part of a file a rank sees (MPI's file view): from `displacement` bytes on, `fileType` tiled
+/// over and over; only the bytes its runs cover belong to the view, in order, and positions in the
+/// view count elements of `elementType`.
+struct FileView: Sendable {
+    var displacement: Int
+    var elementType: Datatype
+    var fileType: Datatype
+
+    /// The default view: every byte of the file, offsets in bytes.
+    static let bytes = FileView(displacement: 0, elementType: Datatype(UInt8.self), fileType: Datatype(UInt8.self))
+
+    /// Bytes of one element: view positions times this are bytes of view data.
+    var elementSize: Int { elementType.size }
+
+    /// The file byte ranges that view data bytes `range` occupy, in view order, neighbours merged.
+    func fileRuns(_ range: Range<Int>) -> [(offset: Int, length: Int)] {
+        guard !range.isEmpty else { return [] }
+        let map = fileType.map
+        if map.isDense && map.extent == map.size {  // no holes: one run
+            return [(displacement + map.trueLowerBound + range.lowerBound, range.count)]
+        }
+        var runs: [(offset: Int, length: Int)] = []
+        map.forEachRun(origin: displacement, count: Int.max, range: range) { offset, length, _ in
+            if let last = runs.last, last.offset + last.length == offset {
+                runs[runs.count - 1].length += length
+            } else {
+                runs.append((offset, length))
+            }
+            return true
+        }
+        return runs
+    }
+
+    /// The file offset of view data byte `position` (MPI_File_get_byte_offset).
+    func fileOffset(ofDataByte position: Int) -> Int {
+        var offset = displacement
+        fileType.map.forEachRun(origin: displacement, count: Int.max, range: position..<(position + 1)) { start, _, _ in
+            offset = start
+            return false
+        }
+        return offset
+    }
+
+    /// How many bytes of view data lie before file byte `end` (the view's end of file).
+    func dataBytes(before end: Int) -> Int {
+        let map = fileType.map
+        guard end > displacement, map.size > 0 else { return 0 }
+        let tiles = (end - displacement) / map.extent
+        var bytes = tiles * map.size
+        let tileStart = displacement + tiles * map.extent
+        map.forEachRun(origin: tileStart, count: 1, range: 0..<map.size) { offset, length, _ in
+            guard offset < end else { return false }
+            bytes += min(length, end - offset)
+            return true
+        }
+        return bytes
+    }
+
+    /// Checks what MPI asks of a view: a positive element size, a file type made of whole elements,
+    /// and file-type data at nonnegative, nondecreasing offsets that stay inside one extent (so the
+    /// tiles never overlap).
+    static func check(displacement: Int, elementType: Datatype, fileType: Datatype, _ path: String) throws(MPIError) {
+        let call = "File.setView(\"\(path)\")"
+        guard displacement >= 0 else { throw MPIError(.invalidArgument, "\(call): a negative displacement (\(displacement))") }
+        guard elementType.size > 0 else { throw MPIError(.invalidDatatype, "\(call): the element type \(elementType) has no data") }
+        guard fileType.size % elementType.size == 0 else {
+            throw MPIError(
+                .invalidDatatype, "\(call): the file type \(fileType) (\(fileType.size) bytes) is not a whole number of \(elementType.size)-byte elements")
+        }
+        let map = fileType.map
+        var end = 0
+        var problem: String? = nil
+        map.forEachRun(origin: 0, count: 1, range: 0..<map.size) { offset, length, _ in
+            if offset < end {
+                problem = offset < 0 ? "data at a negative offset (\(offset))" : "data at offset \(offset) after data up to \(end): offsets must not decrease"
+                return false
+            }
+            end = offset + length
+            return true
+        }
+        if problem == nil && end > map.extent && map.size > 0 {
+            problem = "data up to byte \(end) beyond its \(map.extent)-byte extent, so the tiles overlap"
+        }
+        if let problem { throw MPIError(.invalidDatatype, "\(call): the file type \(fileType) has \(problem)") }
+    }
+}
+
+extension File {
+    /// Sets this rank's view of the file (MPI_File_set_view): from `displacement` bytes on,
+    /// `fileType` tiled over and over, offsets counted in `elementType`s. Collective; resets the
+    /// individual and shared file pointers to 0. Every rank passes the same element size and
+    /// representation (else `.notSame` on every rank); file types may differ (that is how ranks
+    /// interleave). Throws `.invalidDatatype` for a file type that is not whole elements or whose
+    /// offsets decrease or overlap, `.unsupportedDataRepresentation` for other than "native" or
+    /// "internal".
+    public func setView(displacement: Int, elementType: Datatype, fileType: Datatype, representation: String = "native") throws(MPIError) {
+        try collective("File.setView") {
+            var failure: MPIError? = nil
+            do {
+                guard representation == "native" || representation == "internal" else {
+                    throw MPIError(
+                        .unsupportedDataRepresentation,
+                        "File.setView(\"\(path)\"): data representation \"\(representation)\" (SwiftMPI writes \"native\" only)")
+                }
+                try FileView.check(displacement: displacement, elementType: elementType, fileType: fileType, path)
+            } catch let error as MPIError {
+                failure = error
+            }
+            try Self.agree(communicator, failure)
+            let sizes = try communicator.allreduce([elementType.size, -elementType.size], op: .max)
+            guard sizes[0] == -sizes[1] else {
+                throw MPIError(.notSame, "File.setView(\"\(path)\"): the ranks passed element types of different sizes")
+            }
+            view = FileView(displacement: displacement, elementType: elementType, fileType: fileType)
+            individualPointer = 0
+            if communicator.rank == 0 { _ = try sharedPointer.fetchAndOp(0, to: 0, at: 0, op: .replace) }
+            try communicator.barrier()
+        }
+    }
+
+    /// The current view's displacement, element type and file type (MPI_File_get_view).
+    public var currentView: (displacement: Int, elementType: Datatype, fileType: Datatype) {
+        (view.displacement, view.elementType, view.fileType)
+    }
+
+    /// The file offset in bytes of view element `offset` (MPI_File_get_byte_offset).
+    public func byteOffset(ofElement offset: Int) throws(MPIError) -> Int {
+        try checkOffset(offset, "File.byteOffset")
+        return view.fileOffset(ofDataByte: offset * view.elementSize)
+    }
+
+    func checkOffset(_ offset: Int, _ call: StaticString) throws(MPIError) {
+        guard offset >= 0 else { throw MPIError(.invalidArgument, "\(call)(\"\(path)\"): a negative offset (\(offset))") }
+    }
+}
