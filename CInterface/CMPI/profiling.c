@@ -775,3 +775,180 @@ int MPI_Raccumulate(const void *origin_addr, int origin_count, MPI_Datatype orig
 
 #pragma weak MPI_Rget_accumulate
 int MPI_Rget_accumulate(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, void *result_addr, int result_count, MPI_Datatype result_datatype, int target_rank, MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Op op, MPI_Win win, MPI_Request *request) { return PMPI_Rget_accumulate(origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request); }
+
+#pragma weak MPI_File_open
+int MPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info, MPI_File *fh) { return PMPI_File_open(comm, filename, amode, info, fh); }
+
+#pragma weak MPI_File_close
+int MPI_File_close(MPI_File *fh) { return PMPI_File_close(fh); }
+
+#pragma weak MPI_File_delete
+int MPI_File_delete(const char *filename, MPI_Info info) { return PMPI_File_delete(filename, info); }
+
+#pragma weak MPI_File_set_size
+int MPI_File_set_size(MPI_File fh, MPI_Offset size) { return PMPI_File_set_size(fh, size); }
+
+#pragma weak MPI_File_preallocate
+int MPI_File_preallocate(MPI_File fh, MPI_Offset size) { return PMPI_File_preallocate(fh, size); }
+
+#pragma weak MPI_File_get_size
+int MPI_File_get_size(MPI_File fh, MPI_Offset *size) { return PMPI_File_get_size(fh, size); }
+
+#pragma weak MPI_File_get_group
+int MPI_File_get_group(MPI_File fh, MPI_Group *group) { return PMPI_File_get_group(fh, group); }
+
+#pragma weak MPI_File_get_amode
+int MPI_File_get_amode(MPI_File fh, int *amode) { return PMPI_File_get_amode(fh, amode); }
+
+#pragma weak MPI_File_set_info
+int MPI_File_set_info(MPI_File fh, MPI_Info info) { return PMPI_File_set_info(fh, info); }
+
+#pragma weak MPI_File_get_info
+int MPI_File_get_info(MPI_File fh, MPI_Info *info_used) { return PMPI_File_get_info(fh, info_used); }
+
+#pragma weak MPI_File_set_view
+int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) { return PMPI_File_set_view(fh, disp, etype, filetype, datarep, info); }
+
+#pragma weak MPI_File_get_view
+int MPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Datatype *filetype, char *datarep) { return PMPI_File_get_view(fh, disp, etype, filetype, datarep); }
+
+#pragma weak MPI_File_read_at
+int MPI_File_read_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_read_at(fh, offset, buf, count, datatype, status); }
+
+#pragma weak MPI_File_read_at_all
+int MPI_File_read_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_read_at_all(fh, offset, buf, count, datatype, status); }
+
+#pragma weak MPI_File_write_at
+int MPI_File_write_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_write_at(fh, offset, buf, count, datatype, status); }
+
+#pragma weak MPI_File_write_at_all
+int MPI_File_write_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_write_at_all(fh, offset, buf, count, datatype, status); }
+
+#pragma weak MPI_File_iread_at
+int MPI_File_iread_at(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return PMPI_File_iread_at(fh, offset, buf, count, datatype, request); }
+
+#pragma weak MPI_File_iwrite_at
+int MPI_File_iwrite_at(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return PMPI_File_iwrite_at(fh, offset, buf, count, datatype, request); }
+
+#pragma weak MPI_File_iread_at_all
+int MPI_File_iread_at_all(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return PMPI_File_iread_at_all(fh, offset, buf, count, datatype, request); }
+
+#pragma weak MPI_File_iwrite_at_all
+int MPI_File_iwrite_at_all(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return PMPI_File_iwrite_at_all(fh, offset, buf, count, datatype, request); }
+
+#pragma weak MPI_File_read
+int MPI_File_read(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_read(fh, buf, count, datatype, status); }
+
+#pragma weak MPI_File_read_all
+int MPI_File_read_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_read_all(fh, buf, count, datatype, status); }
+
+#pragma weak MPI_File_write
+int MPI_File_write(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_write(fh, buf, count, datatype, status); }
+
+#pragma weak MPI_File_write_all
+int MPI_File_write_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_write_all(fh, buf, count, datatype, status); }
+
+#pragma weak MPI_File_iread
+int MPI_File_iread(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return PMPI_File_iread(fh, buf, count, datatype, request); }
+
+#pragma weak MPI_File_iwrite
+int MPI_File_iwrite(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return PMPI_File_iwrite(fh, buf, count, datatype, request); }
+
+#pragma weak MPI_File_iread_all
+int MPI_File_iread_all(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return PMPI_File_iread_all(fh, buf, count, datatype, request); }
+
+#pragma weak MPI_File_iwrite_all
+int MPI_File_iwrite_all(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return PMPI_File_iwrite_all(fh, buf, count, datatype, request); }
+
+#pragma weak MPI_File_seek
+int MPI_File_seek(MPI_File fh, MPI_Offset offset, int whence) { return PMPI_File_seek(fh, offset, whence); }
+
+#pragma weak MPI_File_get_position
+int MPI_File_get_position(MPI_File fh, MPI_Offset *offset) { return PMPI_File_get_position(fh, offset); }
+
+#pragma weak MPI_File_get_byte_offset
+int MPI_File_get_byte_offset(MPI_File fh, MPI_Offset offset, MPI_Offset *disp) { return PMPI_File_get_byte_offset(fh, offset, disp); }
+
+#pragma weak MPI_File_read_shared
+int MPI_File_read_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_read_shared(fh, buf, count, datatype, status); }
+
+#pragma weak MPI_File_write_shared
+int MPI_File_write_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_write_shared(fh, buf, count, datatype, status); }
+
+#pragma weak MPI_File_iread_shared
+int MPI_File_iread_shared(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return PMPI_File_iread_shared(fh, buf, count, datatype, request); }
+
+#pragma weak MPI_File_iwrite_shared
+int MPI_File_iwrite_shared(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Request *request) { return PMPI_File_iwrite_shared(fh, buf, count, datatype, request); }
+
+#pragma weak MPI_File_read_ordered
+int MPI_File_read_ordered(MPI_File fh, void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_read_ordered(fh, buf, count, datatype, status); }
+
+#pragma weak MPI_File_write_ordered
+int MPI_File_write_ordered(MPI_File fh, const void *buf, int count, MPI_Datatype datatype, MPI_Status *status) { return PMPI_File_write_ordered(fh, buf, count, datatype, status); }
+
+#pragma weak MPI_File_seek_shared
+int MPI_File_seek_shared(MPI_File fh, MPI_Offset offset, int whence) { return PMPI_File_seek_shared(fh, offset, whence); }
+
+#pragma weak MPI_File_get_position_shared
+int MPI_File_get_position_shared(MPI_File fh, MPI_Offset *offset) { return PMPI_File_get_position_shared(fh, offset); }
+
+#pragma weak MPI_File_read_at_all_begin
+int MPI_File_read_at_all_begin(MPI_File fh, MPI_Offset offset, void *buf, int count, MPI_Datatype datatype) { return PMPI_File_read_at_all_begin(fh, offset, buf, count, datatype); }
+
+#pragma weak MPI_File_read_at_all_end
+int MPI_File_read_at_all_end(MPI_File fh, void *buf, MPI_Status *status) { return PMPI_File_read_at_all_end(fh, buf, status); }
+
+#pragma weak MPI_File_write_at_all_begin
+int MPI_File_write_at_all_begin(MPI_File fh, MPI_Offset offset, const void *buf, int count, MPI_Datatype datatype) { return PMPI_File_write_at_all_begin(fh, offset, buf, count, datatype); }
+
+#pragma weak MPI_File_write_at_all_end
+int MPI_File_write_at_all_end(MPI_File fh, const void *buf, MPI_Status *status) { return PMPI_File_write_at_all_end(fh, buf, status); }
+
+#pragma weak MPI_File_read_all_begin
+int MPI_File_read_all_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) { return PMPI_File_read_all_begin(fh, buf, count, datatype); }
+
+#pragma weak MPI_File_read_all_end
+int MPI_File_read_all_end(MPI_File fh, void *buf, MPI_Status *status) { return PMPI_File_read_all_end(fh, buf, status); }
+
+#pragma weak MPI_File_write_all_begin
+int MPI_File_write_all_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) { return PMPI_File_write_all_begin(fh, buf, count, datatype); }
+
+#pragma weak MPI_File_write_all_end
+int MPI_File_write_all_end(MPI_File fh, const void *buf, MPI_Status *status) { return PMPI_File_write_all_end(fh, buf, status); }
+
+#pragma weak MPI_File_read_ordered_begin
+int MPI_File_read_ordered_begin(MPI_File fh, void *buf, int count, MPI_Datatype datatype) { return PMPI_File_read_ordered_begin(fh, buf, count, datatype); }
+
+#pragma weak MPI_File_read_ordered_end
+int MPI_File_read_ordered_end(MPI_File fh, void *buf, MPI_Status *status) { return PMPI_File_read_ordered_end(fh, buf, status); }
+
+#pragma weak MPI_File_write_ordered_begin
+int MPI_File_write_ordered_begin(MPI_File fh, const void *buf, int count, MPI_Datatype datatype) { return PMPI_File_write_ordered_begin(fh, buf, count, datatype); }
+
+#pragma weak MPI_File_write_ordered_end
+int MPI_File_write_ordered_end(MPI_File fh, const void *buf, MPI_Status *status) { return PMPI_File_write_ordered_end(fh, buf, status); }
+
+#pragma weak MPI_File_get_type_extent
+int MPI_File_get_type_extent(MPI_File fh, MPI_Datatype datatype, MPI_Aint *extent) { return PMPI_File_get_type_extent(fh, datatype, extent); }
+
+#pragma weak MPI_File_set_atomicity
+int MPI_File_set_atomicity(MPI_File fh, int flag) { return PMPI_File_set_atomicity(fh, flag); }
+
+#pragma weak MPI_File_get_atomicity
+int MPI_File_get_atomicity(MPI_File fh, int *flag) { return PMPI_File_get_atomicity(fh, flag); }
+
+#pragma weak MPI_File_sync
+int MPI_File_sync(MPI_File fh) { return PMPI_File_sync(fh); }
+
+#pragma weak MPI_File_create_errhandler
+int MPI_File_create_errhandler(MPI_File_errhandler_function *file_errhandler_fn, MPI_Errhandler *errhandler) { return PMPI_File_create_errhandler(file_errhandler_fn, errhandler); }
+
+#pragma weak MPI_File_set_errhandler
+int MPI_File_set_errhandler(MPI_File file, MPI_Errhandler errhandler) { return PMPI_File_set_errhandler(file, errhandler); }
+
+#pragma weak MPI_File_get_errhandler
+int MPI_File_get_errhandler(MPI_File file, MPI_Errhandler *errhandler) { return PMPI_File_get_errhandler(file, errhandler); }
+
+#pragma weak MPI_File_call_errhandler
+int MPI_File_call_errhandler(MPI_File fh, int errorcode) { return PMPI_File_call_errhandler(fh, errorcode); }

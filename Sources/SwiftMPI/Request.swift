@@ -60,6 +60,10 @@ public final class Request: @unchecked Sendable {
     /// it, as MPI skips requests it has set to MPI_REQUEST_NULL.
     @exclusivity(unchecked) private var reported = false
 
+    /// A request that is already complete with `status` (the C interface's nonblocking file calls,
+    /// which move their data before they return).
+    package static func completed(_ status: Status) -> Request { Request(completed: status) }
+
     init(completed status: Status) {
         phase = .complete
         self.status = status

@@ -11,7 +11,7 @@ struct CInterfaceTests {
 
     /// Compiles the check program with `compiler` and returns its path (nil, with the output recorded
     /// as a failure, when it does not build).
-    static func build(_ compiler: [String], named name: String) throws -> String? {
+    static func build(_ compiler: [String], named name: String, source: String = source) throws -> String? {
         let directory = try TestRun.makeScratch("c-interface")
         let program = directory.appendingPathComponent(name).path, log = directory.appendingPathComponent("log").path
         let child = try ChildProcess(
@@ -21,6 +21,33 @@ struct CInterfaceTests {
         let status = child.wait()
         #expect(status == 0, "\(compiler[0]) failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         return status == 0 ? program : nil
+    }
+
+    static let ioSource = root.appendingPathComponent("Tests/CPrograms/c-io-check.c").path
+
+    @Test("MPI-IO from C (MPI_File_*): built with swiftmpicc at 1-4 ranks and over TCP, and built with MPICH's mpicc on SwiftMPI's library")
+    func fileIO() throws {
+        if let program = try Self.build([Self.root.appendingPathComponent("CInterface/swiftmpicc").path], named: "c-io-check", source: Self.ioSource) {
+            for ranks in 1...4 {
+                let result = try JobRunner.run(["-n", "\(ranks)", program])
+                #expect(result.status == 0 && result.stdout.contains(" No Errors"), "\(ranks) ranks: \(result.stdout) \(result.stderr)")
+            }
+            let overTCP = try JobRunner.run(["-n", "3", program], environment: ["SWIFTMPI_TRANSPORT": "tcp"])
+            let passed = overTCP.status == 0 && overTCP.stdout.contains(" No Errors")
+            #expect(passed, "over TCP: \(overTCP.stdout) \(overTCP.stderr)")
+        }
+        let mpicc = "/usr/bin/mpicc.mpich"
+        guard
+            TestRun.suiteRuns(
+                "MPICH-built MPI-IO program",
+                unavailableReason: FileManager.default.isExecutableFile(atPath: mpicc)
+                    ? nil : "\(mpicc) is not installed (apt-get install mpich libmpich-dev; Tests/Scripts/prepare.sh)")
+        else { return }
+        guard let program = try Self.build([mpicc], named: "c-io-check-mpich", source: Self.ioSource) else { return }
+        for ranks in [2, 3] {
+            let result = try JobRunner.run(["-n", "\(ranks)", program])
+            #expect(result.status == 0 && result.stdout.contains(" No Errors"), "\(ranks) ranks: \(result.stdout) \(result.stderr)")
+        }
     }
 
     static func swiftmpiccProgram() throws -> String? {

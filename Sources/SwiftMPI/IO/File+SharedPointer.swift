@@ -64,7 +64,7 @@ extension File {
         }
     }
 
-    private func shared(_ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, _ call: StaticString) throws(MPIError) -> Status {
+    func shared(_ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, _ call: StaticString) throws(MPIError) -> Status {
         try typedErrors {
             try checkOpen(call)
             if direction == .write { try requireWritable(call) } else { try requireReadable(call) }
@@ -74,7 +74,7 @@ extension File {
         }
     }
 
-    private func ordered(_ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, _ call: StaticString) throws(MPIError) -> Status {
+    func ordered(_ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, _ call: StaticString) throws(MPIError) -> Status {
         try collective(call) {
             var failure: MPIError? = nil
             var elements = 0
