@@ -39,15 +39,16 @@ struct FileHints: Sendable {
         }
     }
 
-    /// The hints in effect, as MPI_File_get_info reports them.
+    /// The hints in effect, as MPI_File_get_info reports them (the striping ones only when given).
     func reported(aggregators: [Int]) -> Info {
         var info = Info()
-        let pairs: [(String, String)] = [
+        var pairs: [(String, String)] = [
             ("cb_nodes", "\(aggregators.count)"), ("cb_buffer_size", "\(bufferSize)"),
             ("romio_cb_write", collectiveWrite.rawValue), ("romio_cb_read", collectiveRead.rawValue),
-            ("romio_ds_read", sievingRead.rawValue), ("romio_ds_write", sievingWrite.rawValue),
-            ("striping_factor", "\(stripingFactor ?? 1)"), ("striping_unit", "\(stripingUnit ?? 0)")
+            ("romio_ds_read", sievingRead.rawValue), ("romio_ds_write", sievingWrite.rawValue)
         ]
+        if let stripingFactor { pairs.append(("striping_factor", "\(stripingFactor)")) }
+        if let stripingUnit { pairs.append(("striping_unit", "\(stripingUnit)")) }
         for (key, value) in pairs { try? info.set(key, value) }
         return info
     }
