@@ -23,6 +23,9 @@
 #                            column of an N×N grid of doubles exchanged with a vector datatype) and, with --osu,
 #                            the one-sided "put-latency get-latency put-bw get-bw put-bibw acc-latency fop-latency cas-latency"
 #                            (OSU's osu_put_latency ... with its defaults: MPI_Win_allocate, MPI_Win_flush),
+#                            and, without --osu, MPI-IO's "io-write io-read" (every rank SIZE bytes of one file:
+#                            swiftmpi-bench against Benchmarks/Reference/io_style.c; BENCH_ARGS chooses the
+#                            pattern, e.g. "-p strided -c -d /dev/shm -m 1048576:67108864"; PATHS=shm),
 #                            "shm tcp", "swiftmpi openmpi mpich"
 #     BENCH_ARGS             extra options for every benchmark run, e.g. "-i 100 -x 10", or
 #                            "-D vect:8:4" (derived datatypes, OSU 7.4's -D; latency, bw, bibw, mbw-mr)
@@ -123,13 +126,14 @@ REF_BIN=$ROOT/.build/reference
 
 ONE_SIDED=" put-latency get-latency put-bw get-bw put-bibw acc-latency fop-latency cas-latency "
 for b in $BENCHMARKS; do
-    [[ " latency bw bibw mbw-mr allreduce barrier bcast reduce gather scatter allgather alltoall halo$ONE_SIDED" == *" $b "* ]] || die "unknown benchmark '$b'"
+    [[ " latency bw bibw mbw-mr allreduce barrier bcast reduce gather scatter allgather alltoall halo io-write io-read$ONE_SIDED" == *" $b "* ]] || die "unknown benchmark '$b'"
     if [[ $ONE_SIDED == *" $b "* && $OSU != 1 ]]; then
         die "$b: the one-sided benchmarks compare OSU's own binaries (add --osu; swiftmpi-bench $b measures SwiftMPI's Swift API alone)"
     fi
 done
 for p in $PATHS; do [[ $p == shm || $p == tcp ]] || die "unknown path '$p' (shm or tcp)"; done
 if [[ $OSU == 1 && " $BENCHMARKS " == *" halo "* ]]; then die "halo is not an OSU benchmark (drop it, or run without --osu)"; fi
+if [[ $OSU == 1 && " $BENCHMARKS " == *" io-"* ]]; then die "io-write and io-read are not OSU benchmarks (run them without --osu)"; fi
 for l in $LIBS; do
     [[ " swiftmpi openmpi mpich " == *" $l "* ]] || die "unknown library '$l' (swiftmpi openmpi mpich)"
 done
@@ -147,6 +151,7 @@ bench_args() {
             halo) echo "-m 512 -i 200 -x 20" ;;
             *-latency) echo "-m 1:65536 -i 1000 -x 100" ;;
             *-bw | put-bibw) echo "-m 1:65536 -i 20 -x 2" ;;
+            io-*) echo "-m 1048576:8388608 -i 3 -x 1" ;;
         esac
     fi
     echo "$BENCH_ARGS"
@@ -198,7 +203,7 @@ for lib in $LIBS; do
     fi
     echo "== building the reference programs with mpicc.$lib"
     # -Wno-stringop-overflow: GCC 12 mistakes MPICH's MPI_STATUSES_IGNORE for a zero-length array.
-    for program in osu_style hello; do
+    for program in osu_style io_style hello; do
         "mpicc.$lib" -std=c99 -O2 -Wall -Wextra -Wno-stringop-overflow \
             -o "$REF_BIN/${program}_$lib" "$BENCH_DIR/Reference/$program.c"
     done
@@ -247,6 +252,8 @@ bench_command() {
             *-latency | *-bw | put-bibw) echo "$build/c/mpi/one-sided/osu_${bench//-/_}" ;;
             *) echo "$build/c/mpi/collective/blocking/osu_$bench" ;;
         esac
+    elif [[ $bench == io-* && $lib != swiftmpi ]]; then
+        echo "$REF_BIN/io_style_$lib $bench"
     else
         echo "$(program "$lib" bench) $bench"
     fi

@@ -8,6 +8,7 @@ enum Benchmark: String {
     case barrier, bcast, allreduce, reduce, gather, scatter, allgather, alltoall, halo
     case putLatency = "put-latency", getLatency = "get-latency", putBW = "put-bw", getBW = "get-bw", putBiBW = "put-bibw"
     case accLatency = "acc-latency", fopLatency = "fop-latency", casLatency = "cas-latency", getAccLatency = "get-acc-latency"
+    case ioWrite = "io-write", ioRead = "io-read"
 
     /// The OSU title.
     var title: String {
@@ -35,6 +36,8 @@ enum Benchmark: String {
         case .fopLatency: "One Sided MPI_Fetch_and_op latency Test"
         case .casLatency: "One Sided MPI_Compare_and_swap latency Test"
         case .getAccLatency: "One Sided MPI_Get_accumulate latency Test"
+        case .ioWrite: "File Write Bandwidth Test (MPI-IO, every rank SIZE bytes of one file)"
+        case .ioRead: "File Read Bandwidth Test (MPI-IO, every rank SIZE bytes of one file)"
         }
     }
 
@@ -46,7 +49,12 @@ enum Benchmark: String {
         }
     }
 
-    var isBandwidth: Bool { self == .bw || self == .bibw || self == .mbwMR || self == .putBW || self == .getBW || self == .putBiBW }
+    var isBandwidth: Bool {
+        self == .bw || self == .bibw || self == .mbwMR || self == .putBW || self == .getBW || self == .putBiBW || isFileIO
+    }
+
+    /// io-write and io-read (any number of ranks).
+    var isFileIO: Bool { self == .ioWrite || self == .ioRead }
 
     /// OSU's one-sided benchmarks (2 ranks: rank 0 accesses rank 1's window).
     var isOneSided: Bool {
@@ -135,12 +143,28 @@ struct BenchOptions {
 
     static let synchronizations = ["flush", "flush_local", "lock", "lock_all", "pscw", "fence"]
 
+    /// File I/O (io-write, io-read): the access pattern (`-p contiguous|strided`), the strided block
+    /// (`-b`), collective calls (`-c`), the directory (`-d`), fsync in the timed region (`--sync`),
+    /// plain pwrite/pread instead of MPI-IO (`--posix`), dropping the page cache before reads
+    /// (`--drop-caches`), and the collective-buffering hint (`--cb enable|disable|automatic`).
+    var pattern = "contiguous"
+    var block = 4096
+    var collective = false
+    var directory = "/dev/shm"
+    var sync = false
+    var posix = false
+    var dropCaches = false
+    var collectiveBuffering = "automatic"
+    /// `--cb-nodes N`: the cb_nodes hint (aggregators), when given.
+    var aggregators: Int?
+
     static let largeMessage = 8192
 
     static func parse(_ arguments: [String], benchmark: Benchmark) throws -> BenchOptions {
         var options = BenchOptions()
         if benchmark.isBandwidth { options.minSize = 1 }
         if benchmark == .putBiBW { options.synchronization = "pscw" }
+        if benchmark.isFileIO { (options.minSize, options.maxSize) = (1 << 20, 1 << 28) }
         var index = 0
         func value() throws -> String {
             index += 1
@@ -190,6 +214,27 @@ struct BenchOptions {
             case "--async":
                 guard benchmark == .latency else { throw BenchError(description: "--async applies to latency") }
                 options.awaited = true
+            case "-p", "-b", "-c", "-d", "--sync", "--posix", "--drop-caches", "--cb", "--cb-nodes":
+                guard benchmark.isFileIO else { throw BenchError(description: "\(arguments[index]) applies to io-write and io-read") }
+                switch arguments[index] {
+                case "-p":
+                    options.pattern = try value()
+                    guard ["contiguous", "strided"].contains(options.pattern) else {
+                        throw BenchError(description: "-p needs contiguous or strided, got '\(options.pattern)'")
+                    }
+                case "-b": options.block = try positive(try value(), "-b")
+                case "-c": options.collective = true
+                case "-d": options.directory = try value()
+                case "--sync": options.sync = true
+                case "--posix": options.posix = true
+                case "--drop-caches": options.dropCaches = true
+                case "--cb-nodes": options.aggregators = try positive(try value(), "--cb-nodes")
+                default:
+                    options.collectiveBuffering = try value()
+                    guard ["enable", "disable", "automatic"].contains(options.collectiveBuffering) else {
+                        throw BenchError(description: "--cb needs enable, disable or automatic, got '\(options.collectiveBuffering)'")
+                    }
+                }
             case "-D":
                 guard benchmark.takesDatatype else { throw BenchError(description: "-D applies to latency, bw, bibw and mbw-mr") }
                 options.datatype = try DatatypeOption.parse(try value())

@@ -53,11 +53,17 @@ final class BenchRunner {
             case .bw, .bibw: print("# Size      Bandwidth (MB/s)" + transmit)
             case .mbwMR: print("# [ pairs: \(world.size / 2) ] [ window size: \(options.window) ]\n# Size                  MB/s        Messages/s" + transmit)
             case .barrier: print("# Avg Latency(us)")
+            case .ioWrite, .ioRead:
+                let form = options.posix ? "pwrite/pread (no MPI-IO)" : options.collective ? "collective (writeAll/readAll)" : "independent (write/read)"
+                let pattern = options.pattern == "strided" ? "strided, \(options.block)-byte blocks interleaved" : "contiguous blocks"
+                print("# [ ranks: \(world.size) ] \(form), \(pattern), in \(options.directory)\(options.sync ? ", fsync timed" : "")")
+                print("# Size      Bandwidth (MB/s)")
             case .halo: print("# N             Latency (us)     Transmit Size")
             default: print("# Size       Avg Latency(us)")
             }
         }
         if benchmark == .halo { return try haloExchanges() }
+        if benchmark.isFileIO { return try fileIO(benchmark) }
         if benchmark.isOneSided { return try oneSided(benchmark) }
         for size in benchmark == .barrier ? [0] : options.sizes {
             let (iterations, warmup) = options.counts(for: size, benchmark: benchmark)

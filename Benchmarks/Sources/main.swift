@@ -18,7 +18,9 @@ let usage = """
                 alltoall (any number), halo (2 ranks: a column of an N×N grid of doubles, N = 64, 512, 4096; -m N for one N),
                 put-latency, get-latency, put-bw, get-bw, put-bibw, acc-latency, fop-latency, cas-latency,
                 get-acc-latency (one-sided, 2 ranks: rank 0 accesses rank 1's window, as OSU's
-                osu_put_latency and friends; in put-bibw both put into each other's)
+                osu_put_latency and friends; in put-bibw both put into each other's),
+                io-write, io-read (MPI-IO, any number of ranks: every rank SIZE bytes of one file;
+                aggregate MB/s; sizes 1 MiB to 256 MiB by default, 5 iterations + 1 warm-up)
     options:
       -m MIN:MAX   message sizes in bytes (default 0:4194304; bw, bibw and mbw-mr start at 1)
       -i ITERS     timed iterations (default: OSU's, by size)
@@ -38,6 +40,15 @@ let usage = """
                    round: default), flush_local, lock (lock and unlock around each), lock_all (lockAll
                    and unlockAll around each), pscw (start/complete at rank 0, post/wait at rank 1),
                    fence (a fence after each); put-bibw takes pscw (default) or fence
+      -p PATTERN   io: contiguous (rank r's block at r × SIZE, default) or strided (the ranks' data
+                   interleaved in blocks of -b BLOCK bytes, default 4096, through a file view)
+      -c           io: collective calls (writeAll/readAll) instead of independent ones
+      --cb MODE    io: the romio_cb_write/read hint: enable, disable or automatic (default)
+      --cb-nodes N io: the cb_nodes hint: N aggregators (default one per host)
+      -d DIR       io: where the file is made (default /dev/shm, a tmpfs)
+      --sync       io-write: fsync inside the timed region (else writes land in the page cache)
+      --drop-caches  io-read: drop the page cache before each timed read (root)
+      --posix      io: the same pattern with plain pwrite/pread, no MPI-IO (the file system's limit)
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -56,7 +67,7 @@ do {
 
 let world = try MPI.initialize()
 let pairOnly = benchmark == .latency || benchmark == .bw || benchmark == .bibw || benchmark == .halo || benchmark.isOneSided
-guard benchmark.isCollective || (world.size >= 2 && (!pairOnly || world.size == 2)) else {
+guard benchmark.isCollective || benchmark.isFileIO || (world.size >= 2 && (!pairOnly || world.size == 2)) else {
     if world.rank == 0 { print("swiftmpi-bench \(name): needs exactly 2 ranks (mbw-mr and multi-lat take an even number)") }
     try MPI.finalize()
     exit(2)

@@ -61,6 +61,22 @@ struct BenchmarkTests {
         }
     }
 
+    @Test(
+        "I/O benchmarks print aggregate MB/s per size for every pattern and form, and leave no file behind",
+        arguments: [
+            ["io-write"], ["io-read", "-c"], ["io-write", "-p", "strided", "-c", "-b", "1024"], ["io-read", "-p", "strided", "--cb", "disable"],
+            ["io-write", "--posix", "-p", "strided"], ["io-write", "-c", "--cb-nodes", "2", "--sync"]
+        ])
+    func fileIO(arguments: [String]) throws {
+        let directory = try TestRun.makeScratch("io-bench").path
+        let result = try JobRunner.run(["-n", "3", "swiftmpi-bench"] + arguments + ["-m", "65536:262144", "-i", "2", "-x", "1", "-d", directory])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let rows = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(rows.map { $0.split(separator: " ").first.map(String.init) } == ["65536", "131072", "262144"], "\(result.stdout)")
+        #expect(rows.allSatisfy { Double($0.split(separator: " ").last ?? "") ?? 0 > 0 }, "\(result.stdout)")
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty == true, "the benchmark's file is left behind")
+    }
+
     @Test("the barrier benchmark prints one latency")
     func barrier() throws {
         let result = try JobRunner.run(["-n", "3", "swiftmpi-bench", "barrier", "-i", "5", "-x", "1"])
@@ -79,7 +95,10 @@ struct BenchmarkTests {
 
     @Test(
         "bad options give a clear error and status 2",
-        arguments: [["latency", "-m", "9:3"], ["bw", "-i", "0"], ["nosuch"], ["put-latency", "-s", "nosuch"], ["latency", "-w", "create"]])
+        arguments: [
+            ["latency", "-m", "9:3"], ["bw", "-i", "0"], ["nosuch"], ["put-latency", "-s", "nosuch"], ["latency", "-w", "create"],
+            ["io-write", "-p", "diagonal"], ["latency", "-c"], ["io-read", "--cb", "sometimes"]
+        ])
     func badOptions(arguments: [String]) throws {
         let result = try JobRunner.run(["-n", "2", "swiftmpi-bench"] + arguments)
         #expect(result.status == 2)

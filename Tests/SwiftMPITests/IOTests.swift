@@ -39,4 +39,37 @@ struct IOTests {
         #expect(result.stdout.contains("full file system: every rank threw .noSpace naming the file"))
         #expect(result.stdout.contains("I/O checks passed on 3 ranks"))
     }
+
+    @Test(
+        "parallel HDF5 (Debian's libhdf5-mpich, built for MPICH) writes a 2-D dataset by hyperslabs with collective transfer on SwiftMPI's library; h5dump shows it"
+    )
+    func parallelHDF5() throws {
+        let mpicc = "/usr/bin/mpicc.mpich", header = "/usr/include/hdf5/mpich/hdf5.h", h5dump = "/usr/bin/h5dump"
+        let missing = [mpicc, header, h5dump].filter { !FileManager.default.fileExists(atPath: $0) }
+        guard
+            TestRun.suiteRuns(
+                "parallel HDF5",
+                unavailableReason: missing.isEmpty
+                    ? nil : "\(missing.joined(separator: ", ")) missing (apt-get install mpich libmpich-dev libhdf5-mpich-dev hdf5-tools; .ci/run does)")
+        else { return }
+        let directory = try TestRun.makeScratch("hdf5")
+        let program = directory.appendingPathComponent("hdf5-check").path, log = directory.appendingPathComponent("log").path
+        let source = CInterfaceTests.root.appendingPathComponent("Tests/CPrograms/hdf5-check.c").path
+        let built = try ChildProcess(
+            mpicc, ["-Wall", "-Werror", "-I/usr/include/hdf5/mpich", "-o", program, source, "-L/usr/lib/x86_64-linux-gnu/hdf5/mpich", "-lhdf5"],
+            stdoutPath: log, stderrPath: log
+        ).wait()
+        try #require(built == 0, "mpicc.mpich: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        for ranks in [1, 3] {
+            let file = directory.appendingPathComponent("data-\(ranks).h5").path
+            let result = try JobRunner.run(["-n", "\(ranks)", program, file])
+            #expect(result.status == 0 && result.stdout.contains(" No Errors"), "\(ranks) ranks: \(result.stdout) \(result.stderr)")
+            let dump = directory.appendingPathComponent("dump-\(ranks)").path
+            let status = try ChildProcess(h5dump, ["-d", "/data", file], stdoutPath: dump, stderrPath: dump).wait()
+            let shown = (try? String(contentsOfFile: dump, encoding: .utf8)) ?? ""
+            let last = 4 * ranks - 1
+            #expect(status == 0 && shown.contains("DATASPACE  SIMPLE { ( \(4 * ranks), 6 )"), "h5dump: \(shown)")
+            #expect(shown.contains("(0,0): 0, 1, 2, 3, 4, 5,") && shown.contains("(\(last),0): \(last * 100), \(last * 100 + 1),"), "h5dump: \(shown)")
+        }
+    }
 }

@@ -84,14 +84,14 @@ public struct Datatype: Sendable, CustomStringConvertible {
         var bytes: [Int] = []
         for displacement in displacements { bytes.append(try multiply(displacement, type.extent, "indexed")) }
         return try blocks(
-            "indexed(blockLengths: \(blockLengths), displacements: \(displacements), of: \(type))",
+            "indexed(blockLengths: \(listed(blockLengths)), displacements: \(listed(displacements)), of: \(type))",
             lengths: blockLengths, displacements: bytes, of: type)
     }
 
     /// Like ``indexed(blockLengths:displacements:of:)`` with displacements in bytes (MPI_Type_create_hindexed).
     public static func hindexed(blockLengths: [Int], displacementsBytes: [Int], of type: Datatype) throws(MPIError) -> Datatype {
         try blocks(
-            "hindexed(blockLengths: \(blockLengths), displacementsBytes: \(displacementsBytes), of: \(type))",
+            "hindexed(blockLengths: \(listed(blockLengths)), displacementsBytes: \(listed(displacementsBytes)), of: \(type))",
             lengths: blockLengths, displacements: displacementsBytes, of: type)
     }
 
@@ -101,7 +101,7 @@ public struct Datatype: Sendable, CustomStringConvertible {
         var bytes: [Int] = []
         for displacement in displacements { bytes.append(try multiply(displacement, type.extent, "indexedBlock")) }
         return try blocks(
-            "indexedBlock(blockLength: \(blockLength), displacements: \(displacements), of: \(type))",
+            "indexedBlock(blockLength: \(blockLength), displacements: \(listed(displacements)), of: \(type))",
             lengths: Array(repeating: blockLength, count: displacements.count), displacements: bytes, of: type)
     }
 
@@ -109,7 +109,7 @@ public struct Datatype: Sendable, CustomStringConvertible {
     /// (MPI_Type_create_hindexed_block).
     public static func hindexedBlock(blockLength: Int, displacementsBytes: [Int], of type: Datatype) throws(MPIError) -> Datatype {
         try blocks(
-            "hindexedBlock(blockLength: \(blockLength), displacementsBytes: \(displacementsBytes), of: \(type))",
+            "hindexedBlock(blockLength: \(blockLength), displacementsBytes: \(listed(displacementsBytes)), of: \(type))",
             lengths: Array(repeating: blockLength, count: displacementsBytes.count), displacements: displacementsBytes, of: type)
     }
 
@@ -157,6 +157,13 @@ public struct Datatype: Sendable, CustomStringConvertible {
         let block = try compose("", [(0, blockLength, type)], alignToLargestField: false, emptyAlignment: type.map.alignment)
         if count > 0 && blockLength > 0 { fields = [(0, count, block)] }
         return try compose(summary, fields, alignToLargestField: false, stride: strideBytes, emptyAlignment: type.map.alignment)
+    }
+
+    /// A list for a type's summary: up to 8 values, then how many there are in all (an indexed type
+    /// of thousands of blocks would otherwise print, and build, all of them).
+    static func listed(_ values: [Int]) -> String {
+        let shown = values.prefix(8).map(String.init).joined(separator: ", ")
+        return values.count > 8 ? "[\(shown), … (\(values.count) in all)]" : "[\(shown)]"
     }
 
     private static func blocks(_ summary: String, lengths: [Int], displacements: [Int], of type: Datatype) throws(MPIError) -> Datatype {

@@ -104,6 +104,9 @@ public final class File: @unchecked Sendable {
     var aggregators: [Int]
     /// The file system's preferred I/O size (stat's st_blksize): file domains start at its multiples.
     let blockSize: Int
+    /// An aggregator's window buffer for collective buffering (up to `cb_buffer_size` bytes), made at
+    /// its first collective call and freed when the file closes.
+    var aggregation: UnsafeMutableRawBufferPointer?
     private var isOpen = true
 
     private init(
@@ -123,6 +126,7 @@ public final class File: @unchecked Sendable {
 
     deinit {
         if isOpen { Glibc.close(descriptor) }
+        aggregation?.deallocate()
     }
 
     // MARK: - Opening and closing
@@ -200,6 +204,8 @@ public final class File: @unchecked Sendable {
         try typedErrors {
             try checkOpen("File.close")
             isOpen = false
+            aggregation?.deallocate()
+            aggregation = nil
             try sharedPointer.unlockAll()
             try sharedPointer.free()
             var failure: MPIError? = nil

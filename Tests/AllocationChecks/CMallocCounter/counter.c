@@ -25,11 +25,14 @@ uint64_t malloc_counter_allocations(void) { return 0; }
 #else
 int malloc_counter_available(void) { return 1; }
 
-static uint64_t allocations;
+// Per thread: what is measured is the calling thread's message path. A rank's helper threads (the
+// one that answers the launcher's hang reports starts at MPI.initialize() and may first run, and
+// allocate, at any later moment on a busy machine) are not part of it.
+static __thread uint64_t allocations;
 
-static inline void count(void) { __atomic_add_fetch(&allocations, 1, __ATOMIC_RELAXED); }
+static inline void count(void) { allocations++; }
 
-uint64_t malloc_counter_allocations(void) { return __atomic_load_n(&allocations, __ATOMIC_RELAXED); }
+uint64_t malloc_counter_allocations(void) { return allocations; }
 
 void *malloc(size_t size) { count(); return __libc_malloc(size); }
 void *calloc(size_t n, size_t size) { count(); return __libc_calloc(n, size); }
