@@ -27,6 +27,8 @@
 #                            swiftmpi-bench against Benchmarks/Reference/io_style.c; BENCH_ARGS chooses the
 #                            pattern, e.g. "-p strided -c -d /dev/shm -m 1048576:67108864"; PATHS=shm),
 #                            "shm tcp", "swiftmpi openmpi mpich"
+#     RANKS                  ranks per run (default 2; the point-to-point benchmarks need 2; beyond the
+#                            cores, runs are not bound and Open MPI and SwiftMPI oversubscribe)
 #     BENCH_ARGS             extra options for every benchmark run, e.g. "-i 100 -x 10", or
 #                            "-D vect:8:4" (derived datatypes, OSU 7.4's -D; latency, bw, bibw, mbw-mr)
 #     LAUNCH=0 [--no-launch] skip the hyperfine launch-time comparison
@@ -115,10 +117,12 @@ if [[ $QUICK == 1 ]]; then : "${REPS:=2}" "${PLACEMENT:=any}"; else : "${REPS:=5
 [[ " match fast slow any " == *" $PLACEMENT "* ]] || die "--placement must be match, fast, slow or any, got '$PLACEMENT'"
 [[ $PLACEMENT_WAIT =~ ^[0-9]+$ ]] || die "PLACEMENT_WAIT must be a number of seconds, got '$PLACEMENT_WAIT'"
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer, got '$REPS'"
+[[ ${RANKS:-2} =~ ^[1-9][0-9]*$ ]] || die "RANKS must be a positive integer, got '$RANKS'"
 BENCHMARKS=${BENCHMARKS:-latency bw bibw mbw-mr allreduce barrier}
 PATHS=${PATHS:-shm tcp}
 LIBS=${LIBS:-swiftmpi openmpi mpich}
 BENCH_ARGS=${BENCH_ARGS:-}
+RANKS=${RANKS:-2}
 TIMEOUT=${TIMEOUT:-900}
 SWIFT_BIN=${SWIFT_BIN:-$ROOT/.build/release}
 OUT=${OUT:-$BENCH_DIR/results/$(date +%Y-%m-%d_%H%M%S)}
@@ -221,13 +225,18 @@ fi
 # The launcher prefix of each library on each path (the program and its arguments follow).
 launcher() {
     local lib=$1 path=$2
+    # RANKS beyond the cores: no binding, and Open MPI and SwiftMPI told to oversubscribe.
+    local n=$RANKS swift_bind="--bind-to core" ompi_bind="--bind-to core --map-by core" mpich_bind="-bind-to core"
+    if ((RANKS > $(nproc))); then
+        swift_bind="--oversubscribe" ompi_bind="--oversubscribe --bind-to none" mpich_bind="-bind-to none"
+    fi
     case $lib/$path in
-        swiftmpi/shm) echo "$SWIFT_BIN/swiftmpirun -n 2 --bind-to core --transport shm" ;;
-        swiftmpi/tcp) echo "$SWIFT_BIN/swiftmpirun -n 2 --bind-to core --transport tcp --tcp-if lo" ;;
-        openmpi/shm) echo "mpirun.openmpi -n 2 --bind-to core --map-by core --mca pml ob1 --mca btl self,vader" ;;
-        openmpi/tcp) echo "mpirun.openmpi -n 2 --bind-to core --map-by core --mca pml ob1 --mca btl self,tcp --mca btl_tcp_if_include lo" ;;
-        mpich/shm) echo "mpirun.mpich -n 2 -bind-to core" ;;
-        mpich/tcp) echo "mpirun.mpich -n 2 -bind-to core -genv MPIR_CVAR_NOLOCAL 1 -genv UCX_TLS tcp,self" ;;
+        swiftmpi/shm) echo "$SWIFT_BIN/swiftmpirun -n $n $swift_bind --transport shm" ;;
+        swiftmpi/tcp) echo "$SWIFT_BIN/swiftmpirun -n $n $swift_bind --transport tcp --tcp-if lo" ;;
+        openmpi/shm) echo "mpirun.openmpi -n $n $ompi_bind --mca pml ob1 --mca btl self,vader" ;;
+        openmpi/tcp) echo "mpirun.openmpi -n $n $ompi_bind --mca pml ob1 --mca btl self,tcp --mca btl_tcp_if_include lo" ;;
+        mpich/shm) echo "mpirun.mpich -n $n $mpich_bind" ;;
+        mpich/tcp) echo "mpirun.mpich -n $n $mpich_bind -genv MPIR_CVAR_NOLOCAL 1 -genv UCX_TLS tcp,self" ;;
     esac
 }
 program() { # the benchmark (or hello) binary of a library
@@ -299,7 +308,7 @@ run() {
 
 {
     echo "## date"; date -Is
-    echo "## settings"; echo "OSU=$OSU REPS=$REPS QUICK=$QUICK PLACEMENT=$PLACEMENT BENCHMARKS=\"$BENCHMARKS\" PATHS=\"$PATHS\" LIBS=\"${libs[*]}\" BENCH_ARGS=\"$BENCH_ARGS\""
+    echo "## settings"; echo "OSU=$OSU REPS=$REPS RANKS=$RANKS QUICK=$QUICK PLACEMENT=$PLACEMENT BENCHMARKS=\"$BENCHMARKS\" PATHS=\"$PATHS\" LIBS=\"${libs[*]}\" BENCH_ARGS=\"$BENCH_ARGS\""
     echo "## swiftmpi"; git -C "$ROOT" log -1 --format='%H %s' 2> /dev/null || true
     if [[ -n $stale ]]; then echo "## warning"; echo "the Swift binaries are older than the sources (${stale//$'\n'/, })"; fi
     git -C "$ROOT" status --short 2> /dev/null | head -20 || true

@@ -70,8 +70,8 @@ BENCHMARKS = {  # name: (title, unit, higher is better)
     "acc-latency": ("One-sided accumulate + flush (OSU osu_acc_latency)", "us", False),
     "fop-latency": ("Fetch-and-op + flush (OSU osu_fop_latency)", "us", False),
     "cas-latency": ("Compare-and-swap + flush (OSU osu_cas_latency)", "us", False),
-    "io-write": ("MPI-IO write, aggregate of 2 ranks (size = bytes per rank; BENCH_ARGS say the pattern)", "MB/s", True),
-    "io-read": ("MPI-IO read, aggregate of 2 ranks (size = bytes per rank; BENCH_ARGS say the pattern)", "MB/s", True),
+    "io-write": ("MPI-IO write, aggregate of the ranks (size = bytes per rank; settings say the ranks and pattern)", "MB/s", True),
+    "io-read": ("MPI-IO read, aggregate of the ranks (size = bytes per rank; settings say the ranks and pattern)", "MB/s", True),
 }
 PATHS = {"shm": "shared memory", "tcp": "TCP over loopback"}
 PLACEMENT_THRESHOLD_US = 0.1  # placement_probe.c: ~0.03 us in the fast placement, ~0.16-0.2 in the slow one

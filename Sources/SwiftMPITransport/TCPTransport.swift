@@ -199,27 +199,36 @@ public final class TCPTransport: Transport {
     /// True while part of a payload from ``trySendKeepingPayload(to:kind:header:payload:)`` is unsent.
     public func isSendingCallerMemory(to peer: Int) -> Bool { isBorrowing(peer) }
 
+    /// Sends one frame of `payload` then `trailer`, gathered by the same `sendmsg` (no copy); what
+    /// the kernel does not take at once is copied.
+    public func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer, trailer: UnsafeRawBufferPointer) -> Bool {
+        trySend(to: peer, kind: kind, header: header, payload: payload, trailer: trailer, borrowing: false)
+    }
+
     private func trySend(
         to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer,
-        borrowing: Bool
+        trailer: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), borrowing: Bool
     ) -> Bool {
         guard let connection = connections[peer] else { return true }  // failed peer: dropped, reported by poll
         if connection.hasUnsent {
             flush(connection, peer: peer)
             if connection.hasUnsent { return false }
         }
-        var frame = (kind, UInt8(0), UInt16(0), UInt32(truncatingIfNeeded: payload.count), header)
-        let total = Self.frameHeaderLength + payload.count
+        var frame = (kind, UInt8(0), UInt16(0), UInt32(truncatingIfNeeded: payload.count + trailer.count), header)
+        let total = Self.frameHeaderLength + payload.count + trailer.count
         let outcome: Result<Int, SystemCallError> = withUnsafeMutableBytes(of: &frame) { head in
-            // Header and payload leave in one system call, without copying or allocating.
+            // Header and payload (and trailer) leave in one system call, without copying or allocating.
             var vectors = (
                 iovec(iov_base: head.baseAddress, iov_len: Self.frameHeaderLength),
-                iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: min(payload.count, Self.sendPiece))
+                iovec(
+                    iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress),
+                    iov_len: trailer.isEmpty ? min(payload.count, Self.sendPiece) : payload.count),
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: trailer.baseAddress), iov_len: trailer.count)
             )
             return withUnsafeMutableBytes(of: &vectors) { iov in
                 var message = msghdr()
                 message.msg_iov = iov.baseAddress!.assumingMemoryBound(to: iovec.self)
-                message.msg_iovlen = payload.count > 0 ? 2 : 1
+                message.msg_iovlen = trailer.count > 0 ? 3 : payload.count > 0 ? 2 : 1
                 do throws(SystemCallError) {
                     switch try nonblockingSystemCall("sendmsg", { sendmsg(connection.fd, &message, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }) {
                     case .done(let n): return .success(n)
@@ -237,7 +246,7 @@ public final class TCPTransport: Transport {
             fail(peer, "\(error)")
             return true
         }
-        if written == Self.frameHeaderLength + min(payload.count, Self.sendPiece) && written < total {
+        if trailer.isEmpty && written == Self.frameHeaderLength + min(payload.count, Self.sendPiece) && written < total {
             switch sendPieces(connection.fd, UnsafeRawBufferPointer(rebasing: payload[(written - Self.frameHeaderLength)...])) {
             case .success(let n): written += n
             case .failure(let error):
@@ -259,6 +268,8 @@ public final class TCPTransport: Transport {
                     connection.pending += payload[payloadSent...]
                 }
             }
+            let trailerSent = max(0, written - Self.frameHeaderLength - payload.count)
+            if trailer.count > trailerSent { connection.pending += trailer[trailerSent...] }
         }
         return true
     }

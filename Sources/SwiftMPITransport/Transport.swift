@@ -34,6 +34,12 @@ public protocol Transport: AnyObject {
     /// straight from there instead of copying it (``TransportCapabilities/sendsFromCallerMemory``).
     func trySendKeepingPayload(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool
 
+    /// Sends one packet whose payload is `payload` followed by `trailer` (a rendezvous offer and the
+    /// message's first bytes), as ``trySend(to:kind:header:payload:)`` does: false means no resources
+    /// now, and both buffers are free when it returns true. Transports that gather (TCP's `sendmsg`)
+    /// copy neither; the default copies both into one buffer first.
+    func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer, trailer: UnsafeRawBufferPointer) -> Bool
+
     /// True while a payload handed to ``trySendKeepingPayload(to:kind:header:payload:)`` for `peer`
     /// is still being sent from the caller's memory.
     func isSendingCallerMemory(to peer: Int) -> Bool
@@ -252,6 +258,12 @@ extension Transport {
     /// None of the caller's memory is ever in use after a send returns.
     @inlinable
     public func isSendingCallerMemory(to peer: Int) -> Bool { false }
+
+    /// Transports that cannot gather send a copy of both parts.
+    public func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer, trailer: UnsafeRawBufferPointer) -> Bool {
+        let joined = Array(payload) + Array(trailer)
+        return joined.withUnsafeBytes { trySend(to: peer, kind: kind, header: header, payload: $0) }
+    }
 
     /// No events unless the transport reports some.
     public var hasEvents: Bool { false }

@@ -80,7 +80,7 @@ extension Engine {
     /// Delivers a message taken from the unexpected queue.
     private func consume(_ message: UnexpectedMessage, into operation: ReceiveOperation) {
         if let offer = message.offer {
-            acceptRendezvous(operation, message.header, offer, from: message.peer)
+            message.payload.withUnsafeBytes { acceptRendezvous(operation, message.header, offer, prefix: $0, from: message.peer) }
         } else {
             message.payload.withUnsafeBytes { deliverEager(operation, message.header, $0, from: message.peer) }
         }

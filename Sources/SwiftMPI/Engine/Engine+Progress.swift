@@ -54,11 +54,15 @@ extension Engine: PacketSink {
         case .rendezvous:
             guard payload.count >= MemoryLayout<RendezvousOffer>.size else { return }
             let offer = payload.loadUnaligned(as: RendezvousOffer.self)
+            // The message's first bytes, when the offer carries them (RendezvousOffer.Flags.prefixed).
+            let prefix =
+                offer.flags & RendezvousOffer.Flags.prefixed != 0
+                ? UnsafeRawBufferPointer(rebasing: payload[MemoryLayout<RendezvousOffer>.size...]) : UnsafeRawBufferPointer(start: nil, count: 0)
             if let operation = takePostedMatch(header) {
-                acceptRendezvous(operation, header, offer, from: peer)
+                acceptRendezvous(operation, header, offer, prefix: prefix, from: peer)
             } else {
                 if header.flags & MatchHeader.Flags.ready != 0 { warnReadySend(header) }
-                unexpected.append(UnexpectedMessage(header: header, peer: peer, payload: [], offer: offer))
+                unexpected.append(UnexpectedMessage(header: header, peer: peer, payload: prefix.isEmpty ? [] : Array(prefix), offer: offer))
             }
         case .clearToSend: clearedToSend(header, from: peer)
         case .data: receiveFragment(header, payload, from: peer)

@@ -101,7 +101,8 @@ struct UnexpectedMessage {
     var header: MatchHeader
     /// The sender's world rank.
     var peer: Int
-    /// Eager messages: the copied payload. Rendezvous offers: empty.
+    /// Eager messages: the copied payload. Rendezvous offers: the message's first bytes when the
+    /// offer carried them (``RendezvousOffer/Flags/prefixed``), else empty.
     var payload: [UInt8]
     /// Rendezvous offers: where the message is.
     var offer: RendezvousOffer?

@@ -87,6 +87,17 @@ struct Routes {
         }
     }
 
+    /// ``Transport/trySend(to:kind:header:payload:trailer:)`` on `peer`'s route.
+    func trySend(to peer: Int, kind: WireKind, header: MatchHeader, payload: UnsafeRawBufferPointer, trailer: UnsafeRawBufferPointer) -> Bool {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload, trailer: trailer)
+        case .own: own.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload, trailer: trailer)
+        case .tcp: tcp.unsafelyUnwrapped.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload, trailer: trailer)
+        case .verbs: verbs.unsafelyUnwrapped.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload, trailer: trailer)
+        case .loopback: loopback.unsafelyUnwrapped.trySend(to: peer, kind: kind.rawValue, header: header.packet, payload: payload, trailer: trailer)
+        }
+    }
+
     /// ``Transport/trySendKeepingPayload(to:kind:header:payload:)`` on `peer`'s route.
     func trySendKeepingPayload(to peer: Int, kind: WireKind, header: MatchHeader, payload: UnsafeRawBufferPointer) -> Bool {
         switch routes[peer] {

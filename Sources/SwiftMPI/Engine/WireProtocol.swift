@@ -119,5 +119,9 @@ struct RendezvousOffer {
     enum Flags {
         static let exposed: UInt32 = 1
         static let segmented: UInt32 = 2
+        /// The packet's payload goes on after the offer with the message's first bytes (a route where
+        /// the receiver asks for fragments: it copies them while its clear-to-send travels back, and
+        /// asks for the rest from there).
+        static let prefixed: UInt32 = 4
     }
 }

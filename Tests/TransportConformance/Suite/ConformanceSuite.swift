@@ -34,6 +34,7 @@ public enum ConformanceSuite {
         Check(name: "declared bulk capabilities work; undeclared ones answer unsupported", run: bulk),
         Check(name: "declared scattered reads and writes copy the listed pieces in order; undeclared ones answer unsupported", run: scatteredRead),
         Check(name: "payloads sent from the caller's memory arrive intact", run: callerMemory),
+        Check(name: "a payload sent in two parts (payload, trailer) arrives as one, in order with the others", run: trailers),
         Check(name: "a peer that goes away is reported", breaksLink: true, run: failure)
     ]
 
@@ -306,6 +307,40 @@ public enum ConformanceSuite {
     }
 
     // MARK: - Helpers
+
+    static func trailers(_ pair: TransportPair) throws {
+        let (a, b) = (pair.a, pair.b)
+        let limit = min(a.capabilities.maxPayload, 70_000)
+        let sink = PacketCollector()
+        var sent: [[UInt8]] = []
+        for index in 0..<40 {
+            // Offer-sized heads, trailers from empty to 64 KiB and more (a TCP partial write splits one).
+            let head = pattern(count: index % 3 == 0 ? 0 : 88, seed: index)
+            let tail = pattern(count: min(limit - head.count, index * 1777 % 69_000), seed: index + 1000)
+            let deadline = monotonicSeconds() + 30
+            func offered() -> Bool {
+                head.withUnsafeBytes { h in tail.withUnsafeBytes { t in a.trySend(to: pair.rankB, kind: 5, header: numbered(index), payload: h, trailer: t) } }
+            }
+            while !offered() {
+                _ = b.poll(into: sink)
+                _ = a.poll(into: PacketCollector())
+                guard monotonicSeconds() < deadline else { throw ConformanceFailure("trySend(payload:trailer:) refused for 30 s") }
+            }
+            sent.append(head + tail)
+            if index % 5 == 0 {  // a plain packet between them keeps its place
+                try pair.send(
+                    from: a, to: pair.rankB, kind: 5, header: numbered(1000 + index), payload: pattern(count: 10, seed: index), draining: b, into: sink)
+                sent.append(pattern(count: 10, seed: index))
+            }
+        }
+        try pair.drain(b, into: sink, until: { sink.packets.count >= sent.count })
+        try expect(sink.packets.count == sent.count, "\(sink.packets.count) packets arrived, \(sent.count) sent")
+        for (index, packet) in sink.packets.enumerated() {
+            try expect(
+                packet.payload == sent[index], "packet \(index): \(packet.payload.count) bytes differ from the \(sent[index].count) sent (payload then trailer)"
+            )
+        }
+    }
 
     static func numbered(_ index: Int) -> PacketHeader {
         var header = PacketHeader()
