@@ -44,7 +44,7 @@ let usage = """
                    interleaved in blocks of -b BLOCK bytes, default 4096, through a file view)
       -c           io: collective calls (writeAll/readAll) instead of independent ones
       --cb MODE    io: the romio_cb_write/read hint: enable, disable or automatic (default)
-      --cb-nodes N io: the cb_nodes hint: N aggregators (default one per host)
+      --cb-nodes N io: the cb_nodes hint: N aggregators (default one per host, up to 8 on one host)
       -d DIR       io: where the file is made (default /dev/shm, a tmpfs)
       --sync       io-write: fsync inside the timed region (else writes land in the page cache)
       --drop-caches  io-read: drop the page cache before each timed read (root)

@@ -150,7 +150,8 @@ extension File {
             if direction == .read && !span.isEmpty {
                 failure = failure ?? attempt(call) { available = try readWindow(span, into: staging, call) }
             }
-            for (source, pieces) in (myAggregator == nil ? [] : requests[round]).enumerated() where !pieces.isEmpty {
+            let me = communicator.rank
+            for (source, pieces) in (myAggregator == nil ? [] : requests[round]).enumerated() where !pieces.isEmpty && source != me {
                 var lengths: [Int] = []
                 var displacements: [Int] = []
                 for piece in pieces {
@@ -172,6 +173,16 @@ extension File {
             for aggregator in 0..<count {
                 let pieces = cells[round * count + aggregator]
                 guard let first = pieces.first, let last = pieces.last else { continue }
+                if aggregator == myAggregator {  // its own pieces: one copy each way, no message
+                    for piece in pieces {
+                        let at = piece.fileOffset - span.lowerBound
+                        let length = direction == .write ? piece.length : max(0, min(piece.length, available - at))
+                        guard length > 0 else { break }
+                        let mine = buffer.baseAddress! + piece.memoryOffset, window = staging.baseAddress! + at
+                        if direction == .write { window.copyMemory(from: mine, byteCount: length) } else { mine.copyMemory(from: window, byteCount: length) }
+                    }
+                    continue
+                }
                 let slice = UnsafeMutableBufferPointer<UInt8>(
                     start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + first.memoryOffset,
                     count: last.memoryOffset + last.length - first.memoryOffset)

@@ -31,7 +31,8 @@ import SwiftMPIWireup
 /// POSIX byte-range lock (`fcntl`) over the file bytes it touches, so concurrent overlapping
 /// accesses never interleave.
 ///
-/// **Hints** (``info``): `cb_nodes` (collective-buffering aggregators; default one per host),
+/// **Hints** (``info``): `cb_nodes` (collective-buffering aggregators; default one per host, as
+/// ROMIO, and up to 8 ranks when the job has one host),
 /// `cb_buffer_size` (bytes an aggregator handles per round; 16 MiB), `romio_cb_write` and
 /// `romio_cb_read` (`enable`, `disable`, `automatic`: collective buffering only when the ranks'
 /// accesses interleave or have holes), `romio_ds_read` (data sieving for independent strided reads),
@@ -100,7 +101,8 @@ public final class File: @unchecked Sendable {
     /// fetch-and-add under a lockAll epoch that lasts as long as the file is open.
     let sharedPointer: Window<Int64>
     var hints: FileHints
-    /// The ranks that do the file system's work in collective buffering (default one per host).
+    /// The ranks that do the file system's work in collective buffering (default one per host; up to
+    /// 8 on a job of one host).
     var aggregators: [Int]
     /// The file system's preferred I/O size (stat's st_blksize): file domains start at its multiples.
     let blockSize: Int
