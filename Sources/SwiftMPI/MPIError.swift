@@ -8,7 +8,7 @@ import SwiftMPIWireup
 public struct MPIError: Error, CustomStringConvertible, Sendable {
     /// The kind of failure: a closed set that users can switch on.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Wrapped: Hashable, Sendable {
+        private enum Wrapped: Hashable, Sendable, CaseIterable {
             case notInitialized, alreadyInitialized, alreadyFinalized
             case invalidRank, invalidTag, invalidCount, invalidArgument, invalidDatatype
             case truncate, bufferExhausted, peerFailed, wireup, transport, cancelled, internalError
@@ -86,6 +86,12 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
 
         /// The code's name.
         public var description: String { "\(wrapped)" }
+
+        /// The code whose ``description`` is `name` (an error that crossed between ranks as text).
+        init?(named name: some StringProtocol) {
+            guard let wrapped = Wrapped.allCases.first(where: { "\($0)" == name }) else { return nil }
+            self.init(wrapped)
+        }
 
         /// What the code means, in a sentence (``MPI/errorString(_:)``).
         var meaning: String {

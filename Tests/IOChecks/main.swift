@@ -255,6 +255,58 @@ do {
     requireError(.noSuchFile, "deleteOnClose removed the file") { try File.delete(path: last) }
 }
 
+// MARK: The other forms: spans, independent nonblocking, readShared, hints, the view, sequential files
+do {
+    let file = try File.open(on: world, path: path("forms"), mode: [.create, .readWrite])
+    try file.setView(displacement: 16, elementType: int32, fileType: int32)
+    let view = file.currentView
+    require(view.displacement == 16 && view.elementType.size == 4 && view.fileType.size == 4, "currentView: \(view)")
+    let mine = (0..<8).map { Int32(r * 100 + $0) }
+    require(try file.write(mine.span, at: r * 8).count(of: Int32.self) == 8, "write from a Span")
+    try file.sync()
+    try world.barrier()
+    try file.sync()
+    var back = [Int32](repeating: 0, count: 8)
+    var span = back.mutableSpan
+    try file.read(into: &span, at: r * 8)
+    require(back == mine, "read into a MutableSpan: \(back)")
+    var other = [Int32](repeating: 0, count: 8)
+    try other.withUnsafeMutableBufferPointer { buffer in
+        let request = try file.iread(into: buffer, at: ((r + 1) % n) * 8)
+        require(try request.wait().count(of: Int32.self) == 8, "iread status")
+    }
+    require(other == (0..<8).map { Int32(((r + 1) % n) * 100 + $0) }, "iread of the next rank's part: \(other)")
+    // readShared: every rank takes its own 4 elements of the 8 n the ranks wrote, none twice.
+    try file.seekShared(to: 0)
+    var taken = [Int32](repeating: -1, count: 4)
+    try file.readShared(into: &taken)
+    let all = try world.allgather(taken)
+    require(Set(all).count == 4 * n && all.allSatisfy { $0 >= 0 }, "readShared handed out overlapping parts: \(all)")
+    let afterRead = try file.sharedPosition
+    require(afterRead == 4 * n, "shared pointer after readShared: \(afterRead)")
+    try world.barrier()  // every rank has looked before any moves it again
+    _ = try file.iwriteShared([Int32(7)]).wait()
+    try world.barrier()
+    require(try file.sharedPosition == 5 * n, "shared pointer after iwriteShared")
+    // Hints: known ones set and reported, a bad value refused on every rank.
+    try file.setInfo(try Info(["cb_buffer_size": "65536", "striping_factor": "4", "no_such_hint": "x"]))
+    require(file.info["cb_buffer_size"] == "65536" && file.info["striping_factor"] == "4", "setInfo: \(file.info)")
+    requireError(.invalidArgument, "cb_nodes = 0") { try file.setInfo(try Info(["cb_nodes": "0"])) }
+    requireError(.invalidArgument, "an offset past the largest file offset") { try file.write([Int32(1)], at: Int.max / 2) }
+    requireError(.invalidArgument, "a seek past the largest offset") {
+        try file.seek(to: Int.max - 1)
+        try file.seek(to: 10, from: .current)
+    }
+    try file.close()
+    let sequential = try File.open(on: world, path: path("sequential"), mode: [.create, .writeOnly, .sequential])
+    requireError(.invalidMode, "an explicit offset on a sequential file") { try sequential.write([UInt8(1)], at: 0) }
+    try sequential.writeOrdered([UInt8(r)])
+    try sequential.close()
+    requireError(.badFile, "a path through a regular file") {
+        _ = try File.open(on: world, path: "\(directory)/forms/inside", mode: [.create, .writeOnly])
+    }
+}
+
 // MARK: Mistakes: every rank gets a clear error, nothing hangs
 do {
     requireError(.noSuchFile, "open a missing file") { _ = try File.open(on: world, path: "\(directory)/missing", mode: .readOnly) }

@@ -25,29 +25,36 @@ struct CInterfaceTests {
 
     static let ioSource = root.appendingPathComponent("Tests/CPrograms/c-io-check.c").path
 
+    /// MPICH's C compiler, or nil (the suite says loudly why it is skipped) when it is not installed.
+    static func mpichCompiler(_ suite: String) -> String? {
+        let mpicc = "/usr/bin/mpicc.mpich"
+        let runs = TestRun.suiteRuns(
+            suite,
+            unavailableReason: FileManager.default.isExecutableFile(atPath: mpicc)
+                ? nil : "\(mpicc) is not installed (apt-get install mpich libmpich-dev; Tests/Scripts/prepare.sh)")
+        return runs ? mpicc : nil
+    }
+
+    /// Runs `program` under swiftmpirun at each rank count; each run must print MPICH's " No Errors".
+    static func expectNoErrors(_ program: String, ranks: [Int]) throws {
+        for n in ranks {
+            let result = try JobRunner.run(["-n", "\(n)", program])
+            #expect(result.status == 0 && result.stdout.contains(" No Errors"), "\(n) ranks: \(result.stdout) \(result.stderr)")
+        }
+    }
+
     @Test("MPI-IO from C (MPI_File_*): built with swiftmpicc at 1-4 ranks and over TCP, and built with MPICH's mpicc on SwiftMPI's library")
     func fileIO() throws {
         if let program = try Self.build([Self.root.appendingPathComponent("CInterface/swiftmpicc").path], named: "c-io-check", source: Self.ioSource) {
-            for ranks in 1...4 {
-                let result = try JobRunner.run(["-n", "\(ranks)", program])
-                #expect(result.status == 0 && result.stdout.contains(" No Errors"), "\(ranks) ranks: \(result.stdout) \(result.stderr)")
-            }
+            try Self.expectNoErrors(program, ranks: Array(1...4))
             let overTCP = try JobRunner.run(["-n", "3", program], environment: ["SWIFTMPI_TRANSPORT": "tcp"])
             let passed = overTCP.status == 0 && overTCP.stdout.contains(" No Errors")
             #expect(passed, "over TCP: \(overTCP.stdout) \(overTCP.stderr)")
         }
-        let mpicc = "/usr/bin/mpicc.mpich"
-        guard
-            TestRun.suiteRuns(
-                "MPICH-built MPI-IO program",
-                unavailableReason: FileManager.default.isExecutableFile(atPath: mpicc)
-                    ? nil : "\(mpicc) is not installed (apt-get install mpich libmpich-dev; Tests/Scripts/prepare.sh)")
+        guard let mpicc = Self.mpichCompiler("MPICH-built MPI-IO program"),
+            let program = try Self.build([mpicc], named: "c-io-check-mpich", source: Self.ioSource)
         else { return }
-        guard let program = try Self.build([mpicc], named: "c-io-check-mpich", source: Self.ioSource) else { return }
-        for ranks in [2, 3] {
-            let result = try JobRunner.run(["-n", "\(ranks)", program])
-            #expect(result.status == 0 && result.stdout.contains(" No Errors"), "\(ranks) ranks: \(result.stdout) \(result.stderr)")
-        }
+        try Self.expectNoErrors(program, ranks: [2, 3])
     }
 
     static func swiftmpiccProgram() throws -> String? {
@@ -72,18 +79,9 @@ struct CInterfaceTests {
 
     @Test("the same source built with MPICH's mpicc.mpich runs on SwiftMPI's libmpich.so.12 under swiftmpirun")
     func mpichBuiltProgram() throws {
-        let mpicc = "/usr/bin/mpicc.mpich"
-        guard
-            TestRun.suiteRuns(
-                "MPICH-built C programs",
-                unavailableReason: FileManager.default.isExecutableFile(atPath: mpicc)
-                    ? nil : "\(mpicc) is not installed (apt-get install mpich libmpich-dev; Tests/Scripts/prepare.sh)")
+        guard let mpicc = Self.mpichCompiler("MPICH-built C programs"), let program = try Self.build([mpicc], named: "c-interface-check-mpich")
         else { return }
-        guard let program = try Self.build([mpicc], named: "c-interface-check-mpich") else { return }
-        for ranks in [1, 2, 4] {
-            let result = try JobRunner.run(["-n", "\(ranks)", program])
-            #expect(result.status == 0 && result.stdout.contains(" No Errors"), "\(ranks) ranks: \(result.stdout) \(result.stderr)")
-        }
+        try Self.expectNoErrors(program, ranks: [1, 2, 4])
     }
 
     @Test("under MPI_ERRORS_ARE_FATAL an error ends the job with one line naming the rank, the call and the error class")

@@ -127,7 +127,8 @@ extension File {
         case .current: base = current
         case .end: base = view.dataBytes(before: try size) / view.elementSize
         }
-        let target = base + offset
+        let (target, overflow) = base.addingReportingOverflow(offset)
+        guard !overflow else { throw MPIError(.invalidArgument, "\(call)(\"\(path)\"): \(offset) from \(whence) lies beyond the largest offset") }
         guard target >= 0 else {
             throw MPIError(.invalidArgument, "\(call)(\"\(path)\"): \(offset) from \(whence) lands before the start of the view")
         }

@@ -31,26 +31,23 @@ extension File {
             try checkOpen(call)
             var failure: Error? = nil
             var moved = 0
+            var position = 0  // in bytes of view data
             do {
                 if direction == .write { try requireWritable(call) } else { try requireReadable(call) }
                 if mode.contains(.sequential) && !sequentialAllowed {
                     throw MPIError(.invalidMode, "\(call)(\"\(path)\"): a file opened .sequential is accessed through the shared file pointer only")
                 }
                 _ = try elementCount(bytes.count, call)
-                let start = offset ?? individualPointer
-                try checkOffset(start, call)
-                if !collective {
-                    moved = try independent(direction, bytes, at: start * view.elementSize, call)
-                }
+                position = try dataPosition(ofElement: offset ?? individualPointer, bytes: bytes.count, call)
+                if !collective { moved = try independent(direction, bytes, at: position, call) }
             } catch {
                 guard collective else { throw error }
                 failure = error
             }
             if collective {
                 // Every rank takes part in the exchange, a rank that failed its checks with no data.
-                let start = (offset ?? individualPointer) * view.elementSize
                 moved = try collectiveTransfer(
-                    direction, failure == nil ? bytes : UnsafeMutableRawBufferPointer(start: nil, count: 0), at: max(0, start),
+                    direction, failure == nil ? bytes : UnsafeMutableRawBufferPointer(start: nil, count: 0), at: position,
                     failure: failure.map { $0 as? MPIError ?? MPIError(.io, "\(call)(\"\(path)\"): \($0)") }, call)
             }
             if offset == nil { individualPointer += moved / view.elementSize }

@@ -339,14 +339,9 @@ public final class File: @unchecked Sendable {
         let report = try communicator.bcast(object: failure.map { "\($0.code)|\($0.message)" }, root: failed)
         if let failure { throw failure }
         let parts = report.split(separator: "|", maxSplits: 1).map(String.init)
-        let code = Self.codes.first { "\($0)" == parts.first } ?? .io
+        let code = parts.first.flatMap { MPIError.Code(named: $0) } ?? .io
         throw MPIError(code, "rank \(failed) failed: \(parts.last ?? report)")
     }
-
-    private static let codes: [MPIError.Code] = [
-        .noSuchFile, .fileExists, .accessDenied, .noSpace, .readOnly, .io, .invalidMode, .badFile, .notSame, .invalidArgument,
-        .invalidDatatype, .invalidCount, .unsupportedDataRepresentation
-    ]
 
     /// The error for a failed system call on a file, its code chosen from errno.
     static func fileError(_ code: Int32, _ context: String, call: StaticString) -> MPIError {

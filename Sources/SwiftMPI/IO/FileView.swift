@@ -125,11 +125,17 @@ extension File {
 
     /// The file offset in bytes of view element `offset` (MPI_File_get_byte_offset).
     public func byteOffset(ofElement offset: Int) throws(MPIError) -> Int {
-        try checkOffset(offset, "File.byteOffset")
-        return view.fileOffset(ofDataByte: offset * view.elementSize)
+        view.fileOffset(ofDataByte: try dataPosition(ofElement: offset, bytes: 0, "File.byteOffset"))
     }
 
-    func checkOffset(_ offset: Int, _ call: StaticString) throws(MPIError) {
+    /// The view data byte where element `offset` starts; throws `.invalidArgument` for a negative
+    /// offset, or one whose `bytes` would end beyond the largest file offset.
+    func dataPosition(ofElement offset: Int, bytes: Int, _ call: StaticString) throws(MPIError) -> Int {
         guard offset >= 0 else { throw MPIError(.invalidArgument, "\(call)(\"\(path)\"): a negative offset (\(offset))") }
+        let (position, overflow) = offset.multipliedReportingOverflow(by: view.elementSize)
+        guard !overflow, position <= Int.max - bytes else {
+            throw MPIError(.invalidArgument, "\(call)(\"\(path)\"): offset \(offset) lies beyond the largest file offset")
+        }
+        return position
     }
 }
