@@ -952,3 +952,108 @@ int MPI_File_get_errhandler(MPI_File file, MPI_Errhandler *errhandler) { return 
 
 #pragma weak MPI_File_call_errhandler
 int MPI_File_call_errhandler(MPI_File fh, int errorcode) { return PMPI_File_call_errhandler(fh, errorcode); }
+
+#pragma weak MPI_Keyval_create
+int MPI_Keyval_create(MPI_Copy_function *copy_fn, MPI_Delete_function *delete_fn, int *keyval, void *extra_state) { return PMPI_Keyval_create(copy_fn, delete_fn, keyval, extra_state); }
+
+#pragma weak MPI_Keyval_free
+int MPI_Keyval_free(int *keyval) { return PMPI_Keyval_free(keyval); }
+
+#pragma weak MPI_Attr_put
+int MPI_Attr_put(MPI_Comm comm, int keyval, void *attribute_val) { return PMPI_Attr_put(comm, keyval, attribute_val); }
+
+#pragma weak MPI_Attr_get
+int MPI_Attr_get(MPI_Comm comm, int keyval, void *attribute_val, int *flag) { return PMPI_Attr_get(comm, keyval, attribute_val, flag); }
+
+#pragma weak MPI_Attr_delete
+int MPI_Attr_delete(MPI_Comm comm, int keyval) { return PMPI_Attr_delete(comm, keyval); }
+
+#pragma weak MPI_Errhandler_create
+int MPI_Errhandler_create(MPI_Comm_errhandler_function *comm_errhandler_fn, MPI_Errhandler *errhandler) { return PMPI_Errhandler_create(comm_errhandler_fn, errhandler); }
+
+#pragma weak MPI_Errhandler_set
+int MPI_Errhandler_set(MPI_Comm comm, MPI_Errhandler errhandler) { return PMPI_Errhandler_set(comm, errhandler); }
+
+#pragma weak MPI_Errhandler_get
+int MPI_Errhandler_get(MPI_Comm comm, MPI_Errhandler *errhandler) { return PMPI_Errhandler_get(comm, errhandler); }
+
+#pragma weak MPI_Address
+int MPI_Address(void *location, MPI_Aint *address) { return PMPI_Address(location, address); }
+
+#pragma weak MPI_Type_extent
+int MPI_Type_extent(MPI_Datatype datatype, MPI_Aint *extent) { return PMPI_Type_extent(datatype, extent); }
+
+#pragma weak MPI_Type_lb
+int MPI_Type_lb(MPI_Datatype datatype, MPI_Aint *displacement) { return PMPI_Type_lb(datatype, displacement); }
+
+#pragma weak MPI_Type_ub
+int MPI_Type_ub(MPI_Datatype datatype, MPI_Aint *displacement) { return PMPI_Type_ub(datatype, displacement); }
+
+#pragma weak MPI_Type_hindexed
+int MPI_Type_hindexed(int count, int array_of_blocklengths[], MPI_Aint array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype) { return PMPI_Type_hindexed(count, array_of_blocklengths, array_of_displacements, oldtype, newtype); }
+
+#pragma weak MPI_Type_hvector
+int MPI_Type_hvector(int count, int blocklength, MPI_Aint stride, MPI_Datatype oldtype, MPI_Datatype *newtype) { return PMPI_Type_hvector(count, blocklength, stride, oldtype, newtype); }
+
+#pragma weak MPI_Type_struct
+int MPI_Type_struct(int count, int array_of_blocklengths[], MPI_Aint array_of_displacements[], MPI_Datatype array_of_types[], MPI_Datatype *newtype) { return PMPI_Type_struct(count, array_of_blocklengths, array_of_displacements, array_of_types, newtype); }
+
+#pragma weak MPI_Status_set_elements
+int MPI_Status_set_elements(MPI_Status *status, MPI_Datatype datatype, int count) { return PMPI_Status_set_elements(status, datatype, count); }
+
+#pragma weak MPI_Info_get_string
+int MPI_Info_get_string(MPI_Info info, const char *key, int *buflen, char *value, int *flag) { return PMPI_Info_get_string(info, key, buflen, value, flag); }
+
+#pragma weak MPI_Barrier_init
+int MPI_Barrier_init(MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Barrier_init(comm, info, request); }
+
+#pragma weak MPI_Bcast_init
+int MPI_Bcast_init(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Bcast_init(buffer, count, datatype, root, comm, info, request); }
+
+#pragma weak MPI_Reduce_init
+int MPI_Reduce_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Reduce_init(sendbuf, recvbuf, count, datatype, op, root, comm, info, request); }
+
+#pragma weak MPI_Allreduce_init
+int MPI_Allreduce_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Allreduce_init(sendbuf, recvbuf, count, datatype, op, comm, info, request); }
+
+#pragma weak MPI_Reduce_scatter_block_init
+int MPI_Reduce_scatter_block_init(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Reduce_scatter_block_init(sendbuf, recvbuf, recvcount, datatype, op, comm, info, request); }
+
+#pragma weak MPI_Reduce_scatter_init
+int MPI_Reduce_scatter_init(const void *sendbuf, void *recvbuf, const int recvcounts[], MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Reduce_scatter_init(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, request); }
+
+#pragma weak MPI_Scan_init
+int MPI_Scan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Scan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request); }
+
+#pragma weak MPI_Exscan_init
+int MPI_Exscan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Exscan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request); }
+
+#pragma weak MPI_Gather_init
+int MPI_Gather_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Gather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request); }
+
+#pragma weak MPI_Gatherv_init
+int MPI_Gatherv_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Gatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, info, request); }
+
+#pragma weak MPI_Scatter_init
+int MPI_Scatter_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Scatter_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request); }
+
+#pragma weak MPI_Scatterv_init
+int MPI_Scatterv_init(const void *sendbuf, const int sendcounts[], const int displs[], MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Scatterv_init(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, info, request); }
+
+#pragma weak MPI_Allgather_init
+int MPI_Allgather_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Allgather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request); }
+
+#pragma weak MPI_Allgatherv_init
+int MPI_Allgatherv_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int displs[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, info, request); }
+
+#pragma weak MPI_Alltoall_init
+int MPI_Alltoall_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, request); }
+
+#pragma weak MPI_Alltoallv_init
+int MPI_Alltoallv_init(const void *sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, info, request); }
+
+#pragma weak MPI_Alltoallw_init
+int MPI_Alltoallw_init(const void *sendbuf, const int sendcounts[], const int sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[], const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, info, request); }
+
+#pragma weak MPI_Comm_idup_with_info
+int MPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request) { return PMPI_Comm_idup_with_info(comm, info, newcomm, request); }

@@ -16,10 +16,15 @@ public typealias CDeleteFunction = @convention(c) (MPI_Comm, Int32, UnsafeMutabl
 final class CAttributeValue {
     let value: UnsafeMutableRawPointer?
     var owner: MPI_Comm
+    /// When it was set, for deleting a communicator's attributes in the reverse order (MPI 2.2 and
+    /// later require that order for MPI_COMM_SELF at MPI_Finalize).
+    let order: Int
 
     init(_ value: UnsafeMutableRawPointer?, owner: MPI_Comm) {
         self.value = value
         self.owner = owner
+        CInterface.attributesSet += 1
+        order = CInterface.attributesSet
     }
 }
 
@@ -51,10 +56,15 @@ extension CInterface {
         for keyval in keyvals.live { copy.attribute(for: keyval.key)?.owner = handle }
     }
 
-    /// Deletes every attribute of `comm` (MPI_Finalize does this to MPI_COMM_SELF first, then the world).
+    /// How many attribute values were ever set (each value's `order`).
+    @exclusivity(unchecked) nonisolated(unsafe) static var attributesSet = 0
+
+    /// Deletes every attribute of `comm`, the last set first (MPI_Finalize does this to
+    /// MPI_COMM_SELF first, then the world).
     static func deleteAttributes(of comm: MPI_Comm) {
         guard let communicator = try? communicator(comm) else { return }
-        for keyval in keyvals.live { communicator.removeAttribute(for: keyval.key) }
+        let stored = keyvals.live.compactMap { keyval in communicator.attribute(for: keyval.key).map { (keyval.key, $0.order) } }
+        for (key, _) in stored.sorted(by: { $0.1 > $1.1 }) { communicator.removeAttribute(for: key) }
     }
 }
 

@@ -24,12 +24,32 @@ enum CBuffer {
             self = .bytes(try Self.raw(pointer, basicSize * count))
             return
         }
+        if count == 0 && datatype == MPI_DATATYPE_NULL {  // nothing, of no type (MPICH accepts it, and programs rely on it)
+            self = .bytes(UnsafeRawBufferPointer(start: nil, count: 0))
+            return
+        }
         let type = try CInterface.datatype(datatype)
         guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative count \(count)") }
         if type.isContiguous {
             self = .bytes(try Self.raw(pointer, type.size * count))
-        } else {
-            self = .typed(try Self.raw(pointer, type.footprint(count: count)), count: count, type.datatype)
+            return
+        }
+        let span = try type.span(count: count)
+        if span.lowerBound >= 0 && pointer != nil || count == 0 {
+            self = .typed(try Self.raw(pointer, span.upperBound), count: count, type.datatype)
+            return
+        }
+        // Data before `pointer` (a negative lower bound or stride), or absolute addresses from
+        // MPI_BOTTOM (a nil pointer): the Swift API takes data only from its buffer's start on, so
+        // the buffer starts at the lowest byte and the datatype places the instances past it.
+        guard let base = UnsafeRawPointer(bitPattern: UInt(bitPattern: pointer) &+ UInt(bitPattern: span.lowerBound)) else {
+            throw CError(MPI_ERR_BUFFER, "a null buffer for \(count) instances of a datatype")
+        }
+        do {
+            let shifted = try Datatype.hindexed(blockLengths: [count], displacementsBytes: [-span.lowerBound], of: type.datatype)
+            self = .typed(UnsafeRawBufferPointer(start: base, count: span.count), count: 1, shifted)
+        } catch {
+            throw CError(error)
         }
     }
 
@@ -56,6 +76,64 @@ enum CBuffer {
         switch self {
         case .bytes(let raw): return raw
         case .typed: throw CError.unsupported("\(function)", "non-contiguous datatypes in this call")
+        }
+    }
+}
+
+/// `count` instances of a non-contiguous datatype staged as contiguous bytes, for the calls that
+/// move plain bytes (gather, scatter, allgather, alltoall, matched receives): the data the call reads
+/// is packed in, and `unpack` copies what it wrote back into the caller's buffer.
+final class CStaging {
+    /// The packed bytes the call works on.
+    let bytes: UnsafeMutableBufferPointer<UInt8>
+    private let target: UnsafeRawBufferPointer
+    private let count: Int
+    private let type: Datatype
+
+    init(_ target: UnsafeRawBufferPointer, count: Int, type: Datatype, packing: Bool) throws(CError) {
+        self.target = target
+        self.count = count
+        self.type = type
+        bytes = .allocate(capacity: type.size * count)
+        guard packing else { return }
+        do {
+            var packed = [UInt8](repeating: 0, count: bytes.count)
+            var position = 0
+            try type.pack(from: CBuffer.byteBuffer(target), count: count, into: &packed, position: &position)
+            _ = bytes.initialize(from: packed)
+        } catch {
+            bytes.deallocate()
+            throw CError(error)
+        }
+    }
+
+    /// Copies the first `byteCount` bytes (whole instances; all by default) into the caller's buffer.
+    func unpack(byteCount: Int? = nil) throws(CError) {
+        let instances = min(count, (byteCount ?? bytes.count) / max(type.size, 1))
+        var position = 0
+        do {
+            try type.unpack(from: Array(bytes), position: &position, into: CBuffer.mutableByteBuffer(target), count: instances)
+        } catch {
+            throw CError(error)
+        }
+    }
+
+    deinit { bytes.deallocate() }
+}
+
+extension CInterface {
+    /// `count` instances of `datatype` at `pointer` as contiguous bytes: the caller's memory for a
+    /// contiguous datatype, else a `staging` the call packs (`reads`) and the caller unpacks after.
+    static func bytes(
+        _ pointer: UnsafeRawPointer?, _ count: Int, _ datatype: MPI_Datatype, reads: Bool, staging: inout CStaging?
+    ) throws(CError) -> UnsafeMutableBufferPointer<UInt8> {
+        switch try CBuffer(pointer, count, datatype) {
+        case .bytes(let raw):
+            return CBuffer.mutableByteBuffer(raw)
+        case .typed(let raw, let count, let type):
+            let made = try CStaging(raw, count: count, type: type, packing: reads)
+            staging = made
+            return made.bytes
         }
     }
 }

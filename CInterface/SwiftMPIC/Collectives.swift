@@ -143,15 +143,23 @@ public func mpiGather(
     cCall("MPI_Gather", on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = communicator.rank == Int(root)
-        let output = isRoot ? try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Gather") : .init(start: nil, count: 0)
+        var staged: CStaging?, stagedInput: CStaging?
+        let inPlace = CInterface.isInPlace(sendbuf)
+        let output =
+            isRoot
+            ? try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, reads: inPlace, staging: &staged)
+            : .init(start: nil, count: 0)
         var result = output.mutableSpan
-        if CInterface.isInPlace(sendbuf) {
+        if inPlace {
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
             let own = Array(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
             try communicator.gather(own.span, into: &result, root: Int(root))
         } else {
-            try communicator.gather(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Gather").span, into: &result, root: Int(root))
+            let input = try CInterface.bytes(sendbuf, Int(sendcount), sendtype, reads: true, staging: &stagedInput)
+            try communicator.gather(UnsafeBufferPointer(input).span, into: &result, root: Int(root))
+            withExtendedLifetime(stagedInput) {}  // the packed input lives until the call is over
         }
+        try staged?.unpack()
     }
 }
 
@@ -163,16 +171,22 @@ public func mpiScatter(
     cCall("MPI_Scatter", on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = communicator.rank == Int(root)
-        let input = isRoot ? try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Scatter") : .init(start: nil, count: 0)
+        var stagedInput: CStaging?, staged: CStaging?
+        let input =
+            isRoot
+            ? try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, reads: true, staging: &stagedInput)
+            : .init(start: nil, count: 0)
         if CInterface.isInPlace(recvbuf) {
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
             var discard = [UInt8](repeating: 0, count: input.count / max(communicator.size, 1))
             var result = discard.mutableSpan
             try communicator.scatter(UnsafeBufferPointer(input).span, into: &result, root: Int(root))
         } else {
-            var result = try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Scatter").mutableSpan
+            var result = try CInterface.bytes(recvbuf, Int(recvcount), recvtype, reads: false, staging: &staged).mutableSpan
             try communicator.scatter(UnsafeBufferPointer(input).span, into: &result, root: Int(root))
+            try staged?.unpack()
         }
+        withExtendedLifetime(stagedInput) {}  // the packed input lives until the call is over
     }
 }
 
@@ -183,14 +197,19 @@ public func mpiAllgather(
 ) -> Int32 {
     cCall("MPI_Allgather", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Allgather")
+        var staged: CStaging?, stagedInput: CStaging?
+        let inPlace = CInterface.isInPlace(sendbuf)
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, reads: inPlace, staging: &staged)
         var result = output.mutableSpan
-        if CInterface.isInPlace(sendbuf) {
+        if inPlace {
             let own = Array(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
             try communicator.allgather(own.span, into: &result)
         } else {
-            try communicator.allgather(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Allgather").span, into: &result)
+            let input = try CInterface.bytes(sendbuf, Int(sendcount), sendtype, reads: true, staging: &stagedInput)
+            try communicator.allgather(UnsafeBufferPointer(input).span, into: &result)
+            withExtendedLifetime(stagedInput) {}  // the packed input lives until the call is over
         }
+        try staged?.unpack()
     }
 }
 
@@ -201,13 +220,18 @@ public func mpiAlltoall(
 ) -> Int32 {
     cCall("MPI_Alltoall", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Alltoall")
+        var staged: CStaging?, stagedInput: CStaging?
+        let inPlace = CInterface.isInPlace(sendbuf)
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, reads: inPlace, staging: &staged)
         var result = output.mutableSpan
-        if CInterface.isInPlace(sendbuf) {
+        if inPlace {
             try communicator.alltoall(Array(output).span, into: &result)
         } else {
-            try communicator.alltoall(try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Alltoall").span, into: &result)
+            let input = try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, reads: true, staging: &stagedInput)
+            try communicator.alltoall(UnsafeBufferPointer(input).span, into: &result)
+            withExtendedLifetime(stagedInput) {}  // the packed input lives until the call is over
         }
+        try staged?.unpack()
     }
 }
 

@@ -37,7 +37,6 @@ public func mpiCommSplit(_ comm: MPI_Comm, _ color: Int32, _ key: Int32, _ newCo
     cCall("MPI_Comm_split", on: comm) {
         guard color >= 0 || color == MPI_UNDEFINED else { throw CError(MPI_ERR_ARG, "negative color \(color)") }
         let communicator = try CInterface.communicator(comm)
-        guard !communicator.isIntercommunicator else { throw CError.unsupported("MPI_Comm_split", "intercommunicators") }
         let split = try communicator.split(color: color == MPI_UNDEFINED ? MPI.undefined : Int(color), key: Int(key))
         try store(split, from: comm, into: newComm)
     }

@@ -9,7 +9,9 @@ struct CDatatype: Sendable {
         case int8, uint8, int16, uint16, int32, uint32, int64, uint64, float, double, longDouble, bool
         case floatInt, doubleInt, longInt, intInt, shortInt
         case complexFloat, complexDouble, complexLongDouble
-        /// Bytes only: movable, not reducible (MPI_BYTE, MPI_PACKED, derived types).
+        /// MPI_BYTE: the bitwise operations only.
+        case byte
+        /// Bytes only: movable, not reducible (MPI_PACKED, derived types).
         case opaque
     }
 
@@ -36,6 +38,17 @@ struct CDatatype: Sendable {
     /// The bytes `count` instances occupy from the buffer's start (the buffer SwiftMPI checks them against).
     func footprint(count: Int) -> Int {
         count == 0 ? 0 : (count - 1) * datatype.extent + datatype.trueLowerBound + datatype.trueExtent
+    }
+
+    /// The bytes `count` instances reach, relative to the buffer's start: below 0 when the lower
+    /// bound or the extent is negative.
+    func span(count: Int) throws(CError) -> Range<Int> {
+        guard count > 0 else { return 0..<0 }
+        let (reach, overflow) = (count - 1).multipliedReportingOverflow(by: datatype.extent)
+        let (low, o1) = datatype.trueLowerBound.addingReportingOverflow(min(0, reach))
+        let (high, o2) = (datatype.trueLowerBound + datatype.trueExtent).addingReportingOverflow(max(0, reach))
+        guard !overflow, !o1, !o2 else { throw CError(MPI_ERR_COUNT, "\(count) instances of a \(datatype.extent)-byte extent overflow") }
+        return low..<high
     }
 }
 
@@ -71,6 +84,12 @@ struct IntInt: BitwiseCopyable {
     var value: Int32
     var index: Int32
 }
+/// A C `float _Complex` or `double _Complex` (and Fortran's pairs): two scalars, aligned as one
+/// (SIMD2 would be aligned as both, 16 bytes for doubles, and pad structures C does not pad).
+struct CComplex<Scalar: BinaryFloatingPoint & BitwiseCopyable>: BitwiseCopyable {
+    var real: Scalar
+    var imaginary: Scalar
+}
 #if arch(x86_64)
 /// C's `long double _Complex`: two 80-bit reals at a 16-byte stride (32 bytes).
 struct LongDoubleComplex: BitwiseCopyable {
@@ -95,7 +114,8 @@ extension CInterface {
         var table: [MPI_Datatype: CDatatype] = [:]
         for handle in [MPI_CHAR, MPI_SIGNED_CHAR, MPI_INT8_T, MPI_INTEGER1, MPI_CHARACTER] { table[handle] = entry(Int8.self, .int8) }
         for handle in [MPI_UNSIGNED_CHAR, MPI_UINT8_T] { table[handle] = entry(UInt8.self, .uint8) }
-        for handle in [MPI_BYTE, MPI_PACKED] { table[handle] = entry(UInt8.self, .opaque) }
+        table[MPI_BYTE] = entry(UInt8.self, .byte)
+        table[MPI_PACKED] = entry(UInt8.self, .opaque)
         for handle in [MPI_C_BOOL, MPI_CXX_BOOL] { table[handle] = entry(Bool.self, .bool) }
         for handle in [MPI_SHORT, MPI_INT16_T, MPI_INTEGER2] { table[handle] = entry(Int16.self, .int16) }
         for handle in [MPI_UNSIGNED_SHORT, MPI_UINT16_T] { table[handle] = entry(UInt16.self, .uint16) }
@@ -111,12 +131,12 @@ extension CInterface {
         table[MPI_LONG_DOUBLE] = entry(Float80.self, .longDouble)
         for handle in [MPI_C_LONG_DOUBLE_COMPLEX, MPI_CXX_LONG_DOUBLE_COMPLEX] { table[handle] = entry(LongDoubleComplex.self, .complexLongDouble) }
         #endif
-        for handle in [MPI_COMPLEX, MPI_C_FLOAT_COMPLEX, MPI_COMPLEX8, MPI_CXX_FLOAT_COMPLEX] { table[handle] = entry(SIMD2<Float>.self, .complexFloat) }
+        for handle in [MPI_COMPLEX, MPI_C_FLOAT_COMPLEX, MPI_COMPLEX8, MPI_CXX_FLOAT_COMPLEX] { table[handle] = entry(CComplex<Float>.self, .complexFloat) }
         for handle in [MPI_DOUBLE_COMPLEX, MPI_C_DOUBLE_COMPLEX, MPI_COMPLEX16, MPI_CXX_DOUBLE_COMPLEX] {
-            table[handle] = entry(SIMD2<Double>.self, .complexDouble)
+            table[handle] = entry(CComplex<Double>.self, .complexDouble)
         }
-        table[MPI_2REAL] = entry(SIMD2<Float>.self, .opaque)
-        table[MPI_2DOUBLE_PRECISION] = entry(SIMD2<Double>.self, .opaque)
+        table[MPI_2REAL] = entry(CComplex<Float>.self, .opaque)
+        table[MPI_2DOUBLE_PRECISION] = entry(CComplex<Double>.self, .opaque)
         table[MPI_Datatype(bitPattern: 0x8C00_0000)] = entry(FloatInt.self, .floatInt)
         table[MPI_Datatype(bitPattern: 0x8C00_0001)] = entry(DoubleInt.self, .doubleInt)
         table[MPI_Datatype(bitPattern: 0x8C00_0002)] = entry(LongInt.self, .longInt)

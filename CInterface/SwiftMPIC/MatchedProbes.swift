@@ -58,9 +58,12 @@ public func mpiMrecv(
     _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
     cCall("MPI_Mrecv") {
-        let bytes = try CInterface.bytes(buf, count, datatype, "MPI_Mrecv")
+        var staged: CStaging?
+        let bytes = try CInterface.bytes(buf, Int(count), datatype, reads: false, staging: &staged)
         guard let matched = try CInterface.takeMessage(message) else { return CInterface.store(.procNull, into: status) }
-        CInterface.store(try matched.communicator.mrecv(matched.message, into: bytes), into: status)
+        let received = try matched.communicator.mrecv(matched.message, into: bytes)
+        try staged?.unpack(byteCount: received.byteCount)
+        CInterface.store(received, into: status)
     }
 }
 

@@ -341,15 +341,35 @@ public func mpiIntercommMerge(_ intercomm: MPI_Comm, _ high: Int32, _ newComm: U
 
 @_cdecl("PMPI_Comm_idup")
 public func mpiCommIdup(_ comm: MPI_Comm, _ newComm: UnsafeMutablePointer<MPI_Comm>?, _ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
-    // The duplicate is agreed at once (as MPI_Comm_dup, in the same collective order) and the
-    // request is already complete: a program that makes progress elsewhere before waiting on it
-    // while another rank has not yet called MPI_Comm_idup would wait here (docs/C-ABI.md).
-    let result = mpiCommDup(comm, newComm)
-    guard result == MPI_SUCCESS else { return result }
-    return cCall("MPI_Comm_idup", on: comm) {
-        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
-        let done = try GeneralizedRequest()
-        done.complete()
-        request.pointee = CInterface.requests.insert(CRequest(done.request, comm))
+    // The context agreement runs as nonblocking allreduces; the new handle is stored when the
+    // request completes (MPI: newcomm is valid then). On an intercommunicator the duplicate is
+    // made at once, as MPI_Comm_dup, and the request is already complete.
+    guard let communicator = try? CInterface.communicator(comm), !communicator.isIntercommunicator else {
+        let result = mpiCommDup(comm, newComm)
+        guard result == MPI_SUCCESS else { return result }
+        return cCall("MPI_Comm_idup", on: comm) {
+            guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+            let done = try GeneralizedRequest()
+            done.complete()
+            request.pointee = CInterface.requests.insert(CRequest(done.request, comm))
+        }
     }
+    return cCall("MPI_Comm_idup", on: comm) {
+        guard let request, let newComm else { throw CError(MPI_ERR_ARG, "a null request or communicator pointer") }
+        let started = try communicator.startDup()
+        request.pointee = CInterface.insert(started.request, comm) {
+            let copy = try started.finish()
+            newComm.pointee = CInterface.insert(copy, from: comm)
+            CInterface.adoptAttributes(of: copy, as: newComm.pointee)
+            try CInterface.checkCallbacks("copy")
+        }
+    }
+}
+
+@_cdecl("PMPI_Comm_idup_with_info")
+public func mpiCommIdupWithInfo(
+    _ comm: MPI_Comm, _ info: MPI_Info, _ newComm: UnsafeMutablePointer<MPI_Comm>?, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    // No info key changes how SwiftMPI duplicates a communicator.
+    mpiCommIdup(comm, newComm, request)
 }

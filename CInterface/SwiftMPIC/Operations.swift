@@ -64,6 +64,9 @@ extension CInterface {
             #else
             throw CError.unsupported("reductions", "long double complex")
             #endif
+        case .byte:
+            guard op == MPI_BAND || op == MPI_BOR || op == MPI_BXOR else { throw invalid(op, "MPI_BYTE (the bitwise operations apply)") }
+            return try reduction.run(try integerOperation(op, UInt8.self))
         case .opaque: throw CError(MPI_ERR_OP, "no predefined reduction operation applies to this datatype")
         }
     }
@@ -103,12 +106,15 @@ extension CInterface {
     }
 
     /// SUM and PROD on complex numbers (real and imaginary parts as a pair).
-    private static func complexOperation<T: BinaryFloatingPoint & SIMDScalar & BitwiseCopyable>(
+    private static func complexOperation<T: BinaryFloatingPoint & BitwiseCopyable>(
         _ op: MPI_Op, _ type: T.Type
-    ) throws(CError) -> ReduceOperation<SIMD2<T>> {
+    ) throws(CError) -> ReduceOperation<CComplex<T>> {
         switch op {
-        case MPI_SUM: .custom("sum") { $0 + $1 }
-        case MPI_PROD: .custom("product") { a, b in SIMD2(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x) }
+        case MPI_SUM: .custom("sum") { CComplex(real: $0.real + $1.real, imaginary: $0.imaginary + $1.imaginary) }
+        case MPI_PROD:
+            .custom("product") { a, b in
+                CComplex(real: a.real * b.real - a.imaginary * b.imaginary, imaginary: a.real * b.imaginary + a.imaginary * b.real)
+            }
         case MPI_REPLACE: .custom("replace", commutative: false) { $1 }
         case MPI_NO_OP: .custom("noOp", commutative: false) { left, _ in left }
         default: throw invalid(op, "complex numbers")

@@ -96,8 +96,7 @@ private func nonblockingSend(
                 case .buffered: return try communicator.ibsend(bytes, to: destination, tag: Int(tag))
                 }
             case .typed(let raw, let count, let type):
-                guard case .standard = mode else { throw CError.unsupported("\(function)", "non-contiguous datatypes in this call") }
-                return try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: destination, tag: Int(tag))
+                return try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: destination, tag: Int(tag), mode: mode)
             }
         }
         request.pointee = CInterface.requests.insert(CRequest(started, comm))

@@ -92,12 +92,15 @@ extension Communicator {
         }
     }
 
-    /// Nonblocking send from a buffer that must stay valid until completion (MPI_Isend).
+    /// Nonblocking send from a buffer that must stay valid until completion (MPI_Isend, and in
+    /// `mode` MPI_Issend, MPI_Ibsend, MPI_Irsend).
     public func isend<T: BitwiseCopyable>(
-        _ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int
+        _ buffer: UnsafeBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, tag: Int, mode: Mode = .standard
     ) throws(MPIError) -> Request {
         try typedErrors {
-            try startSend(UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, keepAlive: nil, to: destination, tag: tag, mode: .standard, "isend")
+            try startSend(
+                UnsafeRawBufferPointer(buffer), count: count, datatype: datatype, keepAlive: nil, to: destination, tag: tag, mode: mode.engineMode,
+                "isend")
         }
     }
 

@@ -51,6 +51,7 @@ extension Communicator {
     /// ``AttributeKey``s as their keys' `copy` says; type-keyed attributes are not.
     public func dup() throws(MPIError) -> Communicator {
         try typedErrors {
+            if isIntercommunicator { return try interDuplicate() }
             let agreed = try agreeOnContext()
             return duplicate((agreed.context, agreed.channel))
         }
@@ -67,6 +68,32 @@ extension Communicator {
             let common = try await iallreduce(proposal.mask, op: .bitwiseAnd).value
             let agreed = try runtime.withEngine("idup") { $0.contextIds.settle(common: common, maxima: maxima) }
             return duplicate(agreed)
+        } catch {
+            _ = try? runtime.withEngine("idup") { $0.contextIds.abandon() }
+            throw error
+        }
+    }
+
+    /// MPI_Comm_idup for the C interface: the context agreement's two allreduces start now and
+    /// progress like any nonblocking collective; once `request` has completed, `finish` settles the
+    /// context and returns the duplicate (as ``dup()`` makes it). Intracommunicators only.
+    package func startDup() throws -> (request: Request, finish: () throws -> Communicator) {
+        guard !isIntercommunicator else { throw MPIError(.invalidArgument, "idup: not available on an intercommunicator yet") }
+        let proposal = try runtime.withEngine("idup") { $0.contextIds.propose() }
+        let buffers = DupAgreement(proposal)
+        do {
+            let maxima = try iallreduce(UnsafeBufferPointer(buffers.maxima), into: buffers.maximaResult, op: .max)
+            let masks = try iallreduce(UnsafeBufferPointer(buffers.mask), into: buffers.maskResult, op: .bitwiseAnd)
+            return (
+                masks,
+                {
+                    _ = try maxima.wait()
+                    let agreed = try self.runtime.withEngine("idup") {
+                        $0.contextIds.settle(common: Array(buffers.maskResult), maxima: Array(buffers.maximaResult))
+                    }
+                    return self.duplicate(agreed)
+                }
+            )
         } catch {
             _ = try? runtime.withEngine("idup") { $0.contextIds.abandon() }
             throw error
@@ -92,16 +119,14 @@ extension Communicator {
 
     /// Splits into one communicator per `color`, ranks ordered by `key` then by rank here
     /// (MPI_Comm_split). A rank with color `MPI.undefined` gets nil. Collective.
-    /// Throws `.invalidArgument` on an intercommunicator (its split, which makes intercommunicators,
-    /// is not there yet).
+    /// On an intercommunicator, each color's ranks of this group form an intercommunicator with the
+    /// other group's ranks of that color (nil where the other group has none).
     public func split(color: Int, key: Int) throws(MPIError) -> Communicator? {
         try typedErrors {
-            guard !isIntercommunicator else {
-                throw MPIError(.invalidArgument, "split: splitting an intercommunicator is not supported yet (split its local communicator instead)")
-            }
             guard color >= 0 || color == MPI.undefined else {
                 throw MPIError(.invalidArgument, "split: color \(color) must be non-negative or MPI.undefined")
             }
+            if isIntercommunicator { return try interSplit(color: color, key: key) }
             let agreed = try agreeOnContext()
             let everyone = try allgather([color, key])
             guard color != MPI.undefined else { return nil }
@@ -116,12 +141,19 @@ extension Communicator {
     }
 
     /// The communicator of `group`, a subset of this one (MPI_Comm_create); nil on ranks outside it.
-    /// Collective over this communicator; every rank must pass the same group.
+    /// Collective over this communicator; every rank must pass the same group. On an
+    /// intercommunicator each group passes a group of its own ranks, and the result joins the two
+    /// (nil where either is empty).
     public func create(group: Group) throws(MPIError) -> Communicator? {
         try typedErrors {
             let mine = Set(self.group.worldRanks)
             guard group.worldRanks.allSatisfy(mine.contains) else {
                 throw MPIError(.invalidArgument, "create: the group has processes outside this communicator")
+            }
+            if isIntercommunicator {
+                // Each side passes a group of its own ranks; their members, in group order, are joined.
+                let position = group.rank
+                return try interSplit(color: position == nil ? MPI.undefined : 0, key: position ?? 0)
             }
             let agreed = try agreeOnContext()
             guard group.rank != nil else { return nil }
@@ -178,5 +210,32 @@ extension Communicator {
     /// Removes the value cached under `type`.
     public func removeAttribute<Value>(_ type: Value.Type) {
         state.attributes[ObjectIdentifier(Value.self)] = nil
+    }
+}
+
+/// The buffers of a nonblocking context agreement (``Communicator/startDup()``), alive until the
+/// requests that read and write them are done with them.
+private final class DupAgreement {
+    let maxima: UnsafeMutableBufferPointer<Int>
+    let maximaResult: UnsafeMutableBufferPointer<Int>
+    let mask: UnsafeMutableBufferPointer<UInt64>
+    let maskResult: UnsafeMutableBufferPointer<UInt64>
+
+    init(_ proposal: (mask: [UInt64], maxima: [Int])) {
+        maxima = .allocate(capacity: proposal.maxima.count)
+        _ = maxima.initialize(from: proposal.maxima)
+        maximaResult = .allocate(capacity: proposal.maxima.count)
+        maximaResult.initialize(repeating: 0)
+        mask = .allocate(capacity: proposal.mask.count)
+        _ = mask.initialize(from: proposal.mask)
+        maskResult = .allocate(capacity: proposal.mask.count)
+        maskResult.initialize(repeating: 0)
+    }
+
+    deinit {
+        maxima.deallocate()
+        maximaResult.deallocate()
+        mask.deallocate()
+        maskResult.deallocate()
     }
 }

@@ -96,6 +96,52 @@ extension Communicator {
         }
     }
 
+    /// ``dup()`` of an intercommunicator: the same two groups on a context pair free in both, with
+    /// a private communicator of the local group of its own.
+    func interDuplicate() throws -> Communicator {
+        guard let remoteGroup = state.remoteGroup else { return try dup() }
+        let local = localCommunicator
+        let localAgreed = try local.agreeOnContext()
+        let localState = CommunicatorState(context: localAgreed.context, channel: localAgreed.channel, group: group)
+        let (channel, tag) = interCollective()
+        let agreed = try Self.agreeAcrossGroups(local: local, leader: 0) { combined in
+            var theirs = [UInt64](repeating: 0, count: combined.count)
+            try channel.sendrecv(combined, to: 0, sendTag: tag, into: &theirs, from: 0, recvTag: tag)
+            return theirs
+        }
+        let made = CommunicatorState(context: agreed.context, group: group, remoteGroup: remoteGroup, localGroupState: localState)
+        made.errorHandler = state.errorHandler
+        made.keyedAttributes = copiedAttributes()
+        return Communicator(runtime: runtime, state: made)
+    }
+
+    /// ``split(color:key:)`` of an intercommunicator: this group splits as an intracommunicator
+    /// would, the groups swap their (color, key) pairs through their leaders, and each piece agrees
+    /// with the other group's piece of its color on a context pair (their leaders swap proposals).
+    func interSplit(color: Int, key: Int) throws -> Communicator? {
+        guard let remoteGroup = state.remoteGroup else { return try split(color: color, key: key) }
+        let local = localCommunicator
+        let (channel, tag) = interCollective()
+        let mine = try local.allgather([color, key])
+        var theirs = [Int](repeating: 0, count: 2 * remoteGroup.size)
+        if local.rank == 0 { try channel.sendrecv(mine, to: 0, sendTag: tag, into: &theirs, from: 0, recvTag: tag) }
+        try local.bcast(&theirs, root: 0)
+        guard let piece = try local.split(color: color, key: key) else { return nil }
+        // The other group's ranks of this color, by key, then by rank.
+        let partners = (0..<remoteGroup.size).filter { theirs[2 * $0] == color }.sorted { (theirs[2 * $0 + 1], $0) < (theirs[2 * $1 + 1], $1) }
+        guard let partnerLeader = partners.first else { return nil }
+        let agreed = try Self.agreeAcrossGroups(local: piece, leader: 0) { combined in
+            var received = [UInt64](repeating: 0, count: combined.count)
+            try channel.sendrecv(combined, to: partnerLeader, sendTag: tag, into: &received, from: partnerLeader, recvTag: tag)
+            return received
+        }
+        let made = CommunicatorState(
+            context: agreed.context, group: piece.group,
+            remoteGroup: Group(worldRanks: partners.map { remoteGroup.worldRanks[$0] }, myWorldRank: group.myWorldRank), localGroupState: piece.state)
+        made.errorHandler = state.errorHandler
+        return Communicator(runtime: runtime, state: made)
+    }
+
     // MARK: - Collectives across the two groups
 
     /// No rank returns before every rank of both groups has entered.

@@ -155,6 +155,7 @@ public final class Request: @unchecked Sendable {
     @discardableResult
     public func wait() throws(MPIError) -> Status {
         try typedErrors {
+            if reported && persistent != nil { return .empty }  // inactive again once its result was returned (MPI)
             if !isSettled {
                 try withRuntime { try $0.wait("Request.wait()") { self.settle($0) } }
             }
@@ -176,6 +177,7 @@ public final class Request: @unchecked Sendable {
     /// Progresses once and returns the status if the operation has completed, else nil (MPI_Test).
     public func test() throws(MPIError) -> Status? {
         try typedErrors {
+            if reported && persistent != nil { return .empty }  // inactive again once its result was returned (MPI)
             if !isSettled {
                 let done = try withRuntime {
                     try $0.withEngine("Request.test()") { engine in

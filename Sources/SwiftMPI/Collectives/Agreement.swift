@@ -14,8 +14,8 @@ extension Communicator {
     /// rank when the check is on (see the extension's comment); throws `.collectiveMismatch`
     /// (`.invalidCount` when only the byte counts differ), on every rank alike, when they disagree.
     func agree(_ kind: CollectiveSignature.Kind, root: Int? = nil, bytes: Int = 0, _ call: StaticString) throws {
+        try refuseOnIntercommunicator()  // its messages would go to the other group (and a one-rank group must refuse too)
         guard runtime.checksCollectives, size > 1 else { return }
-        try refuseOnIntercommunicator()  // its messages would go to the other group
         let signature = CollectiveSignature(kind, root: root)
         if let shared = state.sharedCollectiveChannel(runtime) { return try shared.agree(signature, runtime, call) }
         let (channel, tag) = nextCollective()

@@ -42,7 +42,10 @@ extension Communicator {
         try refuseOnIntercommunicator()
         let schedule = CollectiveSchedule()
         try build(schedule)
-        return try Request(runtime: runtime, schedule: schedule)
+        let request = try Request(runtime: runtime, schedule: schedule)
+        // Every progress call advances it from now on, whichever request a rank waits for.
+        try runtime.withEngine("collective") { $0.nonblockingSchedules.append(schedule) }
+        return request
     }
 
     func checkRoot(_ root: Int, _ call: StaticString) throws {

@@ -8,6 +8,12 @@
 /// a contribution's size, may change between starts); a root is checked at once.
 extension Communicator {
     private func persistent(_ startCollective: @escaping () throws -> Request) -> Request {
+        persistentCollective(startCollective)
+    }
+
+    /// A persistent request that runs `startCollective` (a nonblocking collective on this
+    /// communicator) at each start; for the C interface's `MPI_*_init` calls.
+    package func persistentCollective(_ startCollective: @escaping () throws -> Request) -> Request {
         Request(runtime: runtime, persistent: .collective(startCollective))
     }
 

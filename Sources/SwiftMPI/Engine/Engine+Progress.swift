@@ -25,6 +25,28 @@ extension Engine: PacketSink {
         }
         if !progressed && !helpRequests.isEmpty { progressed = helpWithSharedCopy() }
         if windowsWithWaitingLocks > 0 && grantWaitingLocks() { progressed = true }
+        if !nonblockingSchedules.isEmpty && !advancingSchedules && advanceSchedules() { progressed = true }
+        return progressed
+    }
+
+    /// Advances every nonblocking collective that has not completed, so that waiting on one request
+    /// (or on anything) moves the others on: MPI's progress rule (ranks may complete outstanding
+    /// collectives in different orders). A schedule leaves the list once it completed or failed; its
+    /// request finds that (or the error) when tested or waited on.
+    func advanceSchedules() -> Bool {
+        advancingSchedules = true
+        defer { advancingSchedules = false }
+        var progressed = false
+        var index = 0
+        while index < nonblockingSchedules.count {
+            if (try? nonblockingSchedules[index].advance()) ?? true {
+                nonblockingSchedules.swapAt(index, nonblockingSchedules.count - 1)
+                nonblockingSchedules.removeLast()
+                progressed = true
+            } else {
+                index += 1
+            }
+        }
         return progressed
     }
 

@@ -127,6 +127,10 @@ final class Engine {
     /// many of them have lock requests waiting (retried while progressing).
     @exclusivity(unchecked) var windows: [UInt32: WindowState] = [:]
     @exclusivity(unchecked) var windowsWithWaitingLocks = 0
+    /// The nonblocking collectives that have not completed, advanced by every progress call
+    /// (``advanceSchedules()``), and whether that is under way (a step may progress).
+    @exclusivity(unchecked) var nonblockingSchedules: [CollectiveSchedule] = []
+    @exclusivity(unchecked) var advancingSchedules = false
     /// Windows that read and write peers' memory with the transport (RDMA), by their slot in the
     /// tokens of those transfers (``WindowState/RemoteAccess``).
     @exclusivity(unchecked) var remoteAccessWindows: [WindowState?] = []

@@ -1,0 +1,192 @@
+import CMPI
+import SwiftMPI
+
+// Persistent collectives (MPI-4 MPI_Bcast_init and the rest): each start runs the nonblocking
+// collective (PMPI_Ibcast, …) with the arguments given at init, through SwiftMPI's persistent
+// requests. The arguments are checked at each start, where MPI_Start reports an error; the info
+// argument is accepted and has no keys SwiftMPI reads.
+
+/// Makes a persistent request whose start calls `start` (a C nonblocking collective) and takes
+/// over the request it made, with what completes it (the copy-out of a non-contiguous result).
+private func persistentCollective(
+    _ function: StaticString, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?,
+    start: @escaping (UnsafeMutablePointer<MPI_Request>) -> Int32
+) -> Int32 {
+    cCall(function, on: comm) {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let communicator = try CInterface.communicator(comm)
+        // The handle is known only after insertion; the start closure reads it from this box.
+        final class Handle { var value = MPI_REQUEST_NULL }
+        let outer = Handle()
+        let made = communicator.persistentCollective {
+            var inner = MPI_REQUEST_NULL
+            let status = start(&inner)
+            guard status == MPI_SUCCESS, let entry = CInterface.requests[inner] else {
+                throw CError(status == MPI_SUCCESS ? MPI_ERR_INTERN : status, "\(function): the collective did not start")
+            }
+            if let completion = CInterface.completions.removeValue(forKey: inner) { CInterface.completions[outer.value] = completion }
+            CInterface.requests.remove(inner)
+            return entry.request
+        }
+        outer.value = CInterface.requests.insert(CRequest(made, comm, persistent: true, hasCompletion: true))
+        request.pointee = outer.value
+    }
+}
+
+@_cdecl("PMPI_Barrier_init")
+public func mpiBarrierInit(_ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
+    persistentCollective("MPI_Barrier_init", comm, request) { PMPI_Ibarrier(comm, $0) }
+}
+
+@_cdecl("PMPI_Bcast_init")
+public func mpiBcastInit(
+    _ buffer: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ info: MPI_Info,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Bcast_init", comm, request) { PMPI_Ibcast(buffer, count, datatype, root, comm, $0) }
+}
+
+@_cdecl("PMPI_Reduce_init")
+public func mpiReduceInit(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ root: Int32,
+    _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Reduce_init", comm, request) { PMPI_Ireduce(sendbuf, recvbuf, count, datatype, op, root, comm, $0) }
+}
+
+@_cdecl("PMPI_Allreduce_init")
+public func mpiAllreduceInit(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Allreduce_init", comm, request) { PMPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, $0) }
+}
+
+@_cdecl("PMPI_Reduce_scatter_block_init")
+public func mpiReduceScatterBlockInit(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Reduce_scatter_block_init", comm, request) {
+        PMPI_Ireduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Reduce_scatter_init")
+public func mpiReduceScatterInit(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ datatype: MPI_Datatype,
+    _ op: MPI_Op, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Reduce_scatter_init", comm, request) { PMPI_Ireduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm, $0) }
+}
+
+@_cdecl("PMPI_Scan_init")
+public func mpiScanInit(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Scan_init", comm, request) { PMPI_Iscan(sendbuf, recvbuf, count, datatype, op, comm, $0) }
+}
+
+@_cdecl("PMPI_Exscan_init")
+public func mpiExscanInit(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Exscan_init", comm, request) { PMPI_Iexscan(sendbuf, recvbuf, count, datatype, op, comm, $0) }
+}
+
+@_cdecl("PMPI_Gather_init")
+public func mpiGatherInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Gather_init", comm, request) {
+        PMPI_Igather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Gatherv_init")
+public func mpiGathervInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<Int32>?, _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm,
+    _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Gatherv_init", comm, request) {
+        PMPI_Igatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Scatter_init")
+public func mpiScatterInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Scatter_init", comm, request) {
+        PMPI_Iscatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Scatterv_init")
+public func mpiScattervInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ displs: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ info: MPI_Info,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Scatterv_init", comm, request) {
+        PMPI_Iscatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Allgather_init")
+public func mpiAllgatherInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Allgather_init", comm, request) {
+        PMPI_Iallgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Allgatherv_init")
+public func mpiAllgathervInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<Int32>?, _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Allgatherv_init", comm, request) {
+        PMPI_Iallgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Alltoall_init")
+public func mpiAlltoallInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Alltoall_init", comm, request) {
+        PMPI_Ialltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Alltoallv_init")
+public func mpiAlltoallvInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
+    _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Alltoallv_init", comm, request) {
+        PMPI_Ialltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Alltoallw_init")
+public func mpiAlltoallwInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<Int32>?, _ sendtypes: UnsafePointer<MPI_Datatype>?,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?,
+    _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Alltoallw_init", comm, request) {
+        PMPI_Ialltoallw(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, $0)
+    }
+}
