@@ -31,6 +31,12 @@ extension CInterface {
 }
 
 extension CInterface {
+    /// True at a rooted collective's root: the rank given as root, or on an intercommunicator the
+    /// rank that passes MPI_ROOT.
+    static func isRoot(_ root: Int32, of communicator: Communicator) -> Bool {
+        communicator.isIntercommunicator ? root == MPI_ROOT : communicator.rank == Int(root)
+    }
+
     /// Rank `rank`'s block of a buffer holding one block per rank (MPI_IN_PLACE's data).
     static func ownBlock(of buffer: UnsafeMutableBufferPointer<UInt8>, rank: Int, size: Int) -> UnsafeMutableBufferPointer<UInt8> {
         let block = buffer.count / max(size, 1)
@@ -83,7 +89,7 @@ private struct ReduceCall: CReduction {
     let root: Int
 
     func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
-        let isRoot = communicator.rank == root
+        let isRoot = communicator.isIntercommunicator ? root == MPI.root : communicator.rank == root
         var result = CInterface.elements(isRoot ? receive : nil, isRoot ? count : 0, T.self).mutableSpan
         if CInterface.isInPlace(send) {
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
@@ -103,7 +109,7 @@ public func mpiReduce(
 ) -> Int32 {
     cCall("MPI_Reduce", on: comm) {
         let call = ReduceCall(
-            communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), root: Int(root))
+            communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), root: CInterface.rank(root))
         try CInterface.reduce(datatype, op, call)
     }
 }
@@ -142,21 +148,21 @@ public func mpiGather(
 ) -> Int32 {
     cCall("MPI_Gather", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let isRoot = communicator.rank == Int(root)
+        let isRoot = CInterface.isRoot(root, of: communicator)
         var staged: CStaging?, stagedInput: CStaging?
         let inPlace = CInterface.isInPlace(sendbuf)
         let output =
             isRoot
-            ? try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, reads: inPlace, staging: &staged)
+            ? try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, reads: inPlace, staging: &staged)
             : .init(start: nil, count: 0)
         var result = output.mutableSpan
         if inPlace {
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
             let own = Array(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
-            try communicator.gather(own.span, into: &result, root: Int(root))
+            try communicator.gather(own.span, into: &result, root: CInterface.rank(root))
         } else {
             let input = try CInterface.bytes(sendbuf, Int(sendcount), sendtype, reads: true, staging: &stagedInput)
-            try communicator.gather(UnsafeBufferPointer(input).span, into: &result, root: Int(root))
+            try communicator.gather(UnsafeBufferPointer(input).span, into: &result, root: CInterface.rank(root))
             withExtendedLifetime(stagedInput) {}  // the packed input lives until the call is over
         }
         try staged?.unpack()
@@ -170,20 +176,20 @@ public func mpiScatter(
 ) -> Int32 {
     cCall("MPI_Scatter", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let isRoot = communicator.rank == Int(root)
+        let isRoot = CInterface.isRoot(root, of: communicator)
         var stagedInput: CStaging?, staged: CStaging?
         let input =
             isRoot
-            ? try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, reads: true, staging: &stagedInput)
+            ? try CInterface.bytes(sendbuf, Int(sendcount) * communicator.peerCount, sendtype, reads: true, staging: &stagedInput)
             : .init(start: nil, count: 0)
         if CInterface.isInPlace(recvbuf) {
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
             var discard = [UInt8](repeating: 0, count: input.count / max(communicator.size, 1))
             var result = discard.mutableSpan
-            try communicator.scatter(UnsafeBufferPointer(input).span, into: &result, root: Int(root))
+            try communicator.scatter(UnsafeBufferPointer(input).span, into: &result, root: CInterface.rank(root))
         } else {
             var result = try CInterface.bytes(recvbuf, Int(recvcount), recvtype, reads: false, staging: &staged).mutableSpan
-            try communicator.scatter(UnsafeBufferPointer(input).span, into: &result, root: Int(root))
+            try communicator.scatter(UnsafeBufferPointer(input).span, into: &result, root: CInterface.rank(root))
             try staged?.unpack()
         }
         withExtendedLifetime(stagedInput) {}  // the packed input lives until the call is over
@@ -199,7 +205,7 @@ public func mpiAllgather(
         let communicator = try CInterface.communicator(comm)
         var staged: CStaging?, stagedInput: CStaging?
         let inPlace = CInterface.isInPlace(sendbuf)
-        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, reads: inPlace, staging: &staged)
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, reads: inPlace, staging: &staged)
         var result = output.mutableSpan
         if inPlace {
             let own = Array(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
@@ -222,12 +228,12 @@ public func mpiAlltoall(
         let communicator = try CInterface.communicator(comm)
         var staged: CStaging?, stagedInput: CStaging?
         let inPlace = CInterface.isInPlace(sendbuf)
-        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, reads: inPlace, staging: &staged)
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, reads: inPlace, staging: &staged)
         var result = output.mutableSpan
         if inPlace {
             try communicator.alltoall(Array(output).span, into: &result)
         } else {
-            let input = try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, reads: true, staging: &stagedInput)
+            let input = try CInterface.bytes(sendbuf, Int(sendcount) * communicator.peerCount, sendtype, reads: true, staging: &stagedInput)
             try communicator.alltoall(UnsafeBufferPointer(input).span, into: &result)
             withExtendedLifetime(stagedInput) {}  // the packed input lives until the call is over
         }
@@ -431,4 +437,10 @@ public func mpiExscan(
         try CInterface.reduce(
             datatype, op, ArrayReduction(communicator: communicator, send: sendbuf, receive: recvbuf, inputCount: try CInterface.count(count), kind: .exscan))
     }
+}
+
+extension Communicator {
+    /// The ranks a rooted or all-to-all collective exchanges blocks with: this group's, or on an
+    /// intercommunicator the other group's.
+    var peerCount: Int { remoteSize ?? size }
 }

@@ -7,7 +7,9 @@ struct CDatatype: Sendable {
     /// The element type of a predefined datatype, for reductions.
     enum Element {
         case int8, uint8, int16, uint16, int32, uint32, int64, uint64, float, double, longDouble, bool
-        case floatInt, doubleInt, longInt, intInt, shortInt
+        case floatInt, doubleInt, longInt, intInt, shortInt, longDoubleInt
+        /// Fortran's MPI_2REAL and MPI_2DOUBLE_PRECISION: (value, index) of one type.
+        case floatPair, doublePair
         case complexFloat, complexDouble, complexLongDouble
         /// MPI_BYTE: the bitwise operations only.
         case byte
@@ -91,6 +93,13 @@ struct CComplex<Scalar: BinaryFloatingPoint & BitwiseCopyable>: BitwiseCopyable 
     var imaginary: Scalar
 }
 #if arch(x86_64)
+/// C's { long double; int } (MPI_LONG_DOUBLE_INT): the int at byte 16, 32 bytes in all.
+struct LongDoubleInt: BitwiseCopyable {
+    var value: Float80
+    var padding: (UInt16, UInt16, UInt16) = (0, 0, 0)
+    var index: Int32
+}
+
 /// C's `long double _Complex`: two 80-bit reals at a 16-byte stride (32 bytes).
 struct LongDoubleComplex: BitwiseCopyable {
     var real: Float80
@@ -135,8 +144,8 @@ extension CInterface {
         for handle in [MPI_DOUBLE_COMPLEX, MPI_C_DOUBLE_COMPLEX, MPI_COMPLEX16, MPI_CXX_DOUBLE_COMPLEX] {
             table[handle] = entry(CComplex<Double>.self, .complexDouble)
         }
-        table[MPI_2REAL] = entry(CComplex<Float>.self, .opaque)
-        table[MPI_2DOUBLE_PRECISION] = entry(CComplex<Double>.self, .opaque)
+        table[MPI_2REAL] = entry(CComplex<Float>.self, .floatPair)
+        table[MPI_2DOUBLE_PRECISION] = entry(CComplex<Double>.self, .doublePair)
         table[MPI_Datatype(bitPattern: 0x8C00_0000)] = entry(FloatInt.self, .floatInt)
         table[MPI_Datatype(bitPattern: 0x8C00_0001)] = entry(DoubleInt.self, .doubleInt)
         table[MPI_Datatype(bitPattern: 0x8C00_0002)] = entry(LongInt.self, .longInt)
@@ -156,11 +165,9 @@ extension CInterface {
         if bits & 0xFF00_0000 == 0x4C00_0000, basicSize > 0, let basic = Self.opaqueScalar(bytes: basicSize) {
             return CDatatype(basic, committed: true)
         }
-        if handle == MPI_Datatype(bitPattern: 0x8C00_0004),  // MPI_LONG_DOUBLE_INT: { long double; int }, 32 bytes
-            let pair = try? Datatype.structure([(offset: 0, count: 1, type: Datatype(SIMD2<UInt64>.self)), (offset: 16, count: 1, type: Datatype(Int32.self))])
-        {
-            return CDatatype(pair, committed: true)
-        }
+        #if arch(x86_64)
+        if handle == MPI_Datatype(bitPattern: 0x8C00_0004) { return longDoubleInt }  // MPI_LONG_DOUBLE_INT
+        #endif
         guard let derived = datatypes[handle] else {
             throw CError(
                 MPI_ERR_TYPE,
@@ -170,6 +177,11 @@ extension CInterface {
         if forCommunication && !derived.committed { throw CError(MPI_ERR_TYPE, "the datatype was not committed (MPI_Type_commit)") }
         return derived
     }
+
+    #if arch(x86_64)
+    /// MPI_LONG_DOUBLE_INT: C's { long double; int }, 32 bytes, the int at 16.
+    static let longDoubleInt = CDatatype(Datatype(LongDoubleInt.self), element: .longDoubleInt, committed: true)
+    #endif
 
     /// `bytes` of opaque data with the alignment C gives a scalar of that size.
     static func opaqueScalar(bytes: Int) -> Datatype? {

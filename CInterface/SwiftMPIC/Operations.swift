@@ -56,6 +56,14 @@ extension CInterface {
         case .longInt: return try reduction.run(try locationOperation(op, LongInt.self, \.value, \.index))
         case .intInt: return try reduction.run(try locationOperation(op, IntInt.self, \.value, \.index))
         case .shortInt: return try reduction.run(try locationOperation(op, ShortInt.self, \.value, \.index))
+        case .floatPair: return try reduction.run(try locationOperation(op, CComplex<Float>.self, \.real, \.imaginary))
+        case .doublePair: return try reduction.run(try locationOperation(op, CComplex<Double>.self, \.real, \.imaginary))
+        case .longDoubleInt:
+            #if arch(x86_64)
+            return try reduction.run(try locationOperation(op, LongDoubleInt.self, \.value, \.index))
+            #else
+            throw CError.unsupported("reductions", "long double")
+            #endif
         case .complexFloat: return try reduction.run(try complexOperation(op, Float.self))
         case .complexDouble: return try reduction.run(try complexOperation(op, Double.self))
         case .complexLongDouble:
@@ -139,8 +147,8 @@ extension CInterface {
 
     /// MINLOC and MAXLOC on C's (value, index) pairs: the smaller (larger) value, and on a tie the
     /// smaller index.
-    private static func locationOperation<P: BitwiseCopyable, V: Comparable>(
-        _ op: MPI_Op, _ type: P.Type, _ value: KeyPath<P, V>, _ index: KeyPath<P, Int32>
+    private static func locationOperation<P: BitwiseCopyable, V: Comparable, I: Comparable>(
+        _ op: MPI_Op, _ type: P.Type, _ value: KeyPath<P, V>, _ index: KeyPath<P, I>
     ) throws(CError) -> ReduceOperation<P> {
         let wantsLarger: Bool
         switch op {
@@ -156,32 +164,67 @@ extension CInterface {
     }
 
     /// A program's operation, applied element by element through its C function (as `invec` the
-    /// operand from lower ranks).
+    /// operand from lower ranks). The element type is a value of the datatype's size (any size:
+    /// ``withOpaqueType(size:_:)``), so the reduction algorithms never cut an instance.
     private static func runUserOperation(_ user: COperation, _ type: CDatatype, _ handle: MPI_Datatype, _ reduction: some CReduction) throws -> Request? {
         guard type.isContiguous else { throw CError.unsupported("reductions", "user operations on non-contiguous datatypes") }
-        // The element type is the datatype's bytes; the function sees one instance at a time.
-        func run<T: BitwiseCopyable>(_: T.Type) throws -> Request? {
-            return try reduction.run(
-                ReduceOperation<T>.custom("user operation", commutative: user.isCommutative) { left, right in
-                    var input = left
-                    var inoutValue = right
-                    var length: Int32 = 1
-                    var datatype = handle
-                    withUnsafeMutableBytes(of: &input) { inputBytes in
-                        withUnsafeMutableBytes(of: &inoutValue) { user.function(inputBytes.baseAddress, $0.baseAddress, &length, &datatype) }
-                    }
-                    return inoutValue
-                })
-        }
+        let call = UserOperationCall(user: user, handle: handle, reduction: reduction)
         switch type.size {
-        case 1: return try run(UInt8.self)
-        case 2: return try run(UInt16.self)
-        case 4: return try run(UInt32.self)
-        case 8: return try run(UInt64.self)
-        case 16: return try run(SIMD2<UInt64>.self)
-        default: throw CError.unsupported("reductions", "user operations on \(type.size)-byte datatypes")
+        case 1: return try call.run(UInt8.self)
+        case 2: return try call.run(UInt16.self)
+        case 4: return try call.run(UInt32.self)
+        case 8: return try call.run(UInt64.self)
+        case 0: throw CError.unsupported("reductions", "user operations on empty datatypes")
+        default: return try withOpaqueType(size: type.size, call)
         }
     }
+}
+
+/// A reduction with a program's operation, for an element type of the datatype's size.
+private struct UserOperationCall<Reduction: CReduction>: OpaqueTypeBody {
+    let user: COperation
+    let handle: MPI_Datatype
+    let reduction: Reduction
+
+    func run<T: BitwiseCopyable>(_: T.Type) throws -> Request? {
+        let (function, handle) = (user.function, handle)
+        return try reduction.run(
+            ReduceOperation<T>.custom("user operation", commutative: user.isCommutative) { left, right in
+                var input = left
+                var inoutValue = right
+                var length: Int32 = 1
+                var datatype = handle
+                withUnsafeMutableBytes(of: &input) { inputBytes in
+                    withUnsafeMutableBytes(of: &inoutValue) { function(inputBytes.baseAddress, $0.baseAddress, &length, &datatype) }
+                }
+                return inoutValue
+            })
+    }
+}
+
+/// Something to run with a type chosen at run time (``withOpaqueType(size:_:)``).
+protocol OpaqueTypeBody {
+    func run<T: BitwiseCopyable>(_ type: T.Type) throws -> Request?
+}
+
+/// Two values laid end to end; of byte-aligned parts, it is byte-aligned with no padding.
+private struct Joined<First: BitwiseCopyable, Second: BitwiseCopyable>: BitwiseCopyable {
+    var first: First
+    var second: Second
+}
+
+/// No bytes (the start of ``withOpaqueType(size:_:)``'s sum).
+private struct NoBytes: BitwiseCopyable {}
+
+/// Runs `body` with a type of exactly `size` bytes, aligned to 1 (so its stride is its size): the
+/// sum, bit by bit, of byte tuples of 1, 2, 4, … bytes built as ``Joined`` pairs.
+func withOpaqueType(size: Int, _ body: some OpaqueTypeBody) throws -> Request? {
+    func grow<Sum: BitwiseCopyable, Power: BitwiseCopyable>(_: Sum.Type, _: Power.Type, bit: Int) throws -> Request? {
+        guard 1 << bit <= size else { return try body.run(Sum.self) }
+        if size & (1 << bit) != 0 { return try grow(Joined<Sum, Power>.self, Joined<Power, Power>.self, bit: bit + 1) }
+        return try grow(Sum.self, Joined<Power, Power>.self, bit: bit + 1)
+    }
+    return try grow(NoBytes.self, UInt8.self, bit: 0)
 }
 
 @_cdecl("PMPI_Op_create")

@@ -3,8 +3,9 @@ import SwiftMPI
 
 // Persistent collectives (MPI-4 MPI_Bcast_init and the rest): each start runs the nonblocking
 // collective (PMPI_Ibcast, …) with the arguments given at init, through SwiftMPI's persistent
-// requests. The arguments are checked at each start, where MPI_Start reports an error; the info
-// argument is accepted and has no keys SwiftMPI reads.
+// requests. Count, displacement and datatype arrays are copied at init; the buffers must stay (MPI).
+// The arguments are checked at each start, where MPI_Start reports an error; the info argument is
+// accepted and has no keys SwiftMPI reads.
 
 /// Makes a persistent request whose start calls `start` (a C nonblocking collective) and takes
 /// over the request it made, with what completes it (the copy-out of a non-contiguous result).
@@ -31,6 +32,40 @@ private func persistentCollective(
         outer.value = CInterface.requests.insert(CRequest(made, comm, persistent: true, hasCompletion: true))
         request.pointee = outer.value
     }
+}
+
+/// A copy of an argument array of one entry per rank, made at init: the program may reuse its
+/// array once the init call returned. Its memory stays put while the request lives.
+private final class Pinned<Element> {
+    let address: UnsafePointer<Element>
+    private let memory: UnsafeMutableBufferPointer<Element>
+
+    init(_ source: UnsafeBufferPointer<Element>) {
+        memory = .allocate(capacity: max(source.count, 1))
+        _ = memory.initialize(fromContentsOf: source)
+        address = UnsafePointer(memory.baseAddress!)
+    }
+
+    deinit { memory.deallocate() }
+}
+
+/// `count` entries of `pointer`, pinned; nil for a nil pointer.
+private func pinned<Element>(_ pointer: UnsafePointer<Element>?, count: Int) -> Pinned<Element>? {
+    pointer.map { Pinned(UnsafeBufferPointer(start: $0, count: count)) }
+}
+
+/// How many neighbors a topology communicator receives from and sends to (0 for an invalid one:
+/// the start then reports it).
+private func neighborCounts(_ comm: MPI_Comm) -> (sources: Int, destinations: Int) {
+    guard let communicator = try? CInterface.communicator(comm), let neighbors = try? CInterface.neighbors(communicator) else { return (0, 0) }
+    return (neighbors.sources.count, neighbors.destinations.count)
+}
+
+/// `pointer`'s entries, one per rank (`peers`: per remote rank on an intercommunicator), pinned;
+/// nil for a nil pointer or an invalid communicator (the start then reports it).
+private func pinned<Element>(_ pointer: UnsafePointer<Element>?, _ comm: MPI_Comm, peers: Bool = true) -> Pinned<Element>? {
+    guard let pointer, let communicator = try? CInterface.communicator(comm) else { return nil }
+    return Pinned(UnsafeBufferPointer(start: pointer, count: peers ? communicator.peerCount : communicator.size))
 }
 
 @_cdecl("PMPI_Barrier_init")
@@ -77,7 +112,10 @@ public func mpiReduceScatterInit(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ datatype: MPI_Datatype,
     _ op: MPI_Op, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    persistentCollective("MPI_Reduce_scatter_init", comm, request) { PMPI_Ireduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm, $0) }
+    let recvcountsCopy = pinned(recvcounts, comm, peers: false)
+    return persistentCollective("MPI_Reduce_scatter_init", comm, request) { request in
+        PMPI_Ireduce_scatter(sendbuf, recvbuf, recvcountsCopy?.address, datatype, op, comm, request)
+    }
 }
 
 @_cdecl("PMPI_Scan_init")
@@ -112,8 +150,11 @@ public func mpiGathervInit(
     _ recvcounts: UnsafePointer<Int32>?, _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm,
     _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    persistentCollective("MPI_Gatherv_init", comm, request) {
-        PMPI_Igatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, $0)
+    let atRoot = (try? CInterface.communicator(comm)).map { CInterface.isRoot(root, of: $0) } ?? false  // the arrays count there only
+    let recvcountsCopy = atRoot ? pinned(recvcounts, comm) : nil
+    let displsCopy = atRoot ? pinned(displs, comm) : nil
+    return persistentCollective("MPI_Gatherv_init", comm, request) { request in
+        PMPI_Igatherv(sendbuf, sendcount, sendtype, recvbuf, recvcountsCopy?.address, displsCopy?.address, recvtype, root, comm, request)
     }
 }
 
@@ -133,8 +174,11 @@ public func mpiScattervInit(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ info: MPI_Info,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    persistentCollective("MPI_Scatterv_init", comm, request) {
-        PMPI_Iscatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, $0)
+    let atRoot = (try? CInterface.communicator(comm)).map { CInterface.isRoot(root, of: $0) } ?? false  // the arrays count there only
+    let sendcountsCopy = atRoot ? pinned(sendcounts, comm) : nil
+    let displsCopy = atRoot ? pinned(displs, comm) : nil
+    return persistentCollective("MPI_Scatterv_init", comm, request) { request in
+        PMPI_Iscatterv(sendbuf, sendcountsCopy?.address, displsCopy?.address, sendtype, recvbuf, recvcount, recvtype, root, comm, request)
     }
 }
 
@@ -154,8 +198,10 @@ public func mpiAllgathervInit(
     _ recvcounts: UnsafePointer<Int32>?, _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    persistentCollective("MPI_Allgatherv_init", comm, request) {
-        PMPI_Iallgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, $0)
+    let recvcountsCopy = pinned(recvcounts, comm)
+    let displsCopy = pinned(displs, comm)
+    return persistentCollective("MPI_Allgatherv_init", comm, request) { request in
+        PMPI_Iallgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcountsCopy?.address, displsCopy?.address, recvtype, comm, request)
     }
 }
 
@@ -175,8 +221,13 @@ public func mpiAlltoallvInit(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
     _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    persistentCollective("MPI_Alltoallv_init", comm, request) {
-        PMPI_Ialltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, $0)
+    let sendcountsCopy = pinned(sendcounts, comm)
+    let sdisplsCopy = pinned(sdispls, comm)
+    let recvcountsCopy = pinned(recvcounts, comm)
+    let rdisplsCopy = pinned(rdispls, comm)
+    return persistentCollective("MPI_Alltoallv_init", comm, request) { request in
+        PMPI_Ialltoallv(
+            sendbuf, sendcountsCopy?.address, sdisplsCopy?.address, sendtype, recvbuf, recvcountsCopy?.address, rdisplsCopy?.address, recvtype, comm, request)
     }
 }
 
@@ -186,7 +237,67 @@ public func mpiAlltoallwInit(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?,
     _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    persistentCollective("MPI_Alltoallw_init", comm, request) {
-        PMPI_Ialltoallw(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, $0)
+    let sendcountsCopy = pinned(sendcounts, comm)
+    let sdisplsCopy = pinned(sdispls, comm)
+    let sendtypesCopy = pinned(sendtypes, comm)
+    let recvcountsCopy = pinned(recvcounts, comm)
+    let rdisplsCopy = pinned(rdispls, comm)
+    let recvtypesCopy = pinned(recvtypes, comm)
+    return persistentCollective("MPI_Alltoallw_init", comm, request) { request in
+        PMPI_Ialltoallw(
+            sendbuf, sendcountsCopy?.address, sdisplsCopy?.address, sendtypesCopy?.address, recvbuf, recvcountsCopy?.address, rdisplsCopy?.address,
+            recvtypesCopy?.address, comm, request)
+    }
+}
+
+@_cdecl("PMPI_Neighbor_allgather_init")
+public func mpiNeighborAllgatherInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Neighbor_allgather_init", comm, request) {
+        PMPI_Ineighbor_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Neighbor_allgatherv_init")
+public func mpiNeighborAllgathervInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<Int32>?, _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let sources = neighborCounts(comm).sources
+    let recvcountsCopy = pinned(recvcounts, count: sources)
+    let displsCopy = pinned(displs, count: sources)
+    return persistentCollective("MPI_Neighbor_allgatherv_init", comm, request) {
+        PMPI_Ineighbor_allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcountsCopy?.address, displsCopy?.address, recvtype, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Neighbor_alltoall_init")
+public func mpiNeighborAlltoallInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Neighbor_alltoall_init", comm, request) {
+        PMPI_Ineighbor_alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Neighbor_alltoallv_init")
+public func mpiNeighborAlltoallvInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
+    _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let (sources, destinations) = neighborCounts(comm)
+    let sendcountsCopy = pinned(sendcounts, count: destinations)
+    let sdisplsCopy = pinned(sdispls, count: destinations)
+    let recvcountsCopy = pinned(recvcounts, count: sources)
+    let rdisplsCopy = pinned(rdispls, count: sources)
+    return persistentCollective("MPI_Neighbor_alltoallv_init", comm, request) {
+        PMPI_Ineighbor_alltoallv(
+            sendbuf, sendcountsCopy?.address, sdisplsCopy?.address, sendtype, recvbuf, recvcountsCopy?.address, rdisplsCopy?.address, recvtype, comm,
+            $0)
     }
 }

@@ -68,6 +68,11 @@ extension Communicator {
     /// needs as many elements as `values` there and is not touched elsewhere.
     public func reduce<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>, op: ReduceOperation<T>, root: Int) throws(MPIError) {
         try typedErrors {
+            if isIntercommunicator {  // the root (MPI.root) receives the other group's reduction into `result`
+                let contribution = root == MPI.root ? [T](zeroedCount: result.count) : Self.array(values)
+                if let reduced = try interReduce(contribution, op: op, root: root) { try Self.copy(reduced, into: &result, "reduce") }
+                return
+            }
             try values.withUnsafeBufferPointer { input in
                 try result.withUnsafeMutableBufferPointer { output in
                     if rank == root && output.count < input.count {
@@ -81,7 +86,14 @@ extension Communicator {
 
     /// Combines every rank's elements with `op`, in place, on every rank (MPI_Allreduce with MPI_IN_PLACE).
     public func allreduce<T: BitwiseCopyable>(inPlace values: inout MutableSpan<T>, op: ReduceOperation<T>) throws(MPIError) {
-        try typedErrors { try values.withUnsafeMutableBufferPointer { try allreduceBuffer($0, op: op) } }
+        try typedErrors {
+            if isIntercommunicator {  // each group gets the other group's reduction
+                var combined = Self.array(values.span)
+                try interAllreduce(&combined, op: op)
+                return try Self.copy(combined, into: &values, "allreduce")
+            }
+            try values.withUnsafeMutableBufferPointer { try allreduceBuffer($0, op: op) }
+        }
     }
 
     /// Combines every rank's `values` with `op` into `result` on every rank (MPI_Allreduce).
@@ -89,6 +101,11 @@ extension Communicator {
         try typedErrors {
             guard result.count == values.count else {
                 throw MPIError(.invalidCount, "allreduce: a result of \(result.count) elements for \(values.count)")
+            }
+            if isIntercommunicator {
+                var combined = Self.array(values)
+                try interAllreduce(&combined, op: op)
+                return try Self.copy(combined, into: &result, "allreduce")
             }
             try values.withUnsafeBufferPointer { input in
                 try result.withUnsafeMutableBufferPointer { output in
@@ -103,6 +120,10 @@ extension Communicator {
     /// `size × values.count` elements there (MPI_Gather).
     public func gather<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>, root: Int) throws(MPIError) {
         try typedErrors {
+            if isIntercommunicator {  // the root (MPI.root) receives the other group's values
+                if let gathered = try interGather(Self.array(values), root: root) { try Self.copy(gathered, into: &result, "gather") }
+                return
+            }
             try checkRoot(root, "gather")
             let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "gather")
             if rank == root, result.count < values.count * size {
@@ -122,6 +143,11 @@ extension Communicator {
     /// `values` is read at the root only.
     public func scatter<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>, root: Int) throws(MPIError) {
         try typedErrors {
+            if isIntercommunicator {  // the root (MPI.root) deals its values out to the other group
+                let part = try interScatter(root == MPI.root ? Self.array(values) : [], root: root)
+                if !part.isEmpty { try Self.copy(part, into: &result, "scatter") }
+                return
+            }
             try checkRoot(root, "scatter")
             let layout = try byteLayout(T.self, counts: [Int](repeating: result.count, count: size), "scatter")
             if rank == root, values.count < result.count * size {
@@ -141,6 +167,7 @@ extension Communicator {
     /// (`size × values.count` elements) (MPI_Allgather).
     public func allgather<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>) throws(MPIError) {
         try typedErrors {
+            if isIntercommunicator { return try Self.copy(try interAllgather(Self.array(values)), into: &result, "allgather") }
             let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "allgather")
             guard result.count >= values.count * size else {
                 throw MPIError(.invalidCount, "allgather: a result of \(result.count) elements for \(size) × \(values.count)")
@@ -157,6 +184,7 @@ extension Communicator {
     /// rank j (MPI_Alltoall).
     public func alltoall<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>) throws(MPIError) {
         try typedErrors {
+            if isIntercommunicator { return try Self.copy(try interAlltoall(Self.array(values)), into: &result, "alltoall") }
             guard values.count % size == 0, result.count >= values.count else {
                 throw MPIError(.invalidCount, "alltoall: \(values.count) elements for \(size) ranks into \(result.count)")
             }
@@ -169,6 +197,21 @@ extension Communicator {
                             receiveDisplacements: layout.displacements, $0)
                     }
                 }
+            }
+        }
+    }
+
+    /// A span's elements in an array (for the intercommunicator forms, which take arrays).
+    private static func array<T: BitwiseCopyable>(_ values: Span<T>) -> [T] {
+        values.withUnsafeBufferPointer { Array($0) }
+    }
+
+    /// Copies `values` to the start of `result`, which must hold them.
+    private static func copy<T: BitwiseCopyable>(_ values: [T], into result: inout MutableSpan<T>, _ call: StaticString) throws {
+        guard result.count >= values.count else { throw MPIError(.invalidCount, "\(call): a result of \(result.count) elements for \(values.count)") }
+        result.withUnsafeMutableBufferPointer { output in
+            values.withUnsafeBufferPointer { input in
+                if let base = input.baseAddress, input.count > 0 { output.baseAddress!.update(from: base, count: input.count) }
             }
         }
     }
