@@ -10,6 +10,19 @@ private func store(_ started: Request?, _ comm: MPI_Comm, into request: UnsafeMu
     request.pointee = CInterface.requests.insert(CRequest(started, comm))
 }
 
+/// Stores a started collective's request; with staged (packed) buffers, completing it unpacks
+/// `unpacking` into the program's buffer, and both stagings live until then.
+private func store(
+    _ started: Request, _ comm: MPI_Comm, into request: UnsafeMutablePointer<MPI_Request>?, unpacking staged: CStaging?, keeping stagedInput: CStaging?
+) throws(CError) {
+    guard staged != nil || stagedInput != nil else { return try store(started, comm, into: request) }
+    guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+    request.pointee = CInterface.insert(started, comm) {
+        try staged?.unpack()
+        withExtendedLifetime(stagedInput) {}
+    }
+}
+
 @_cdecl("PMPI_Ibarrier")
 public func mpiIbarrier(_ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
     cCall("MPI_Ibarrier", on: comm) { try store(try CInterface.communicator(comm).ibarrier(), comm, into: request) }
@@ -88,17 +101,22 @@ public func mpiIgather(
     cCall("MPI_Igather", on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = communicator.rank == Int(root)
-        let output = isRoot ? try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Igather") : .init(start: nil, count: 0)
+        let inPlace = CInterface.isInPlace(sendbuf)
+        var staged: CStaging?, stagedInput: CStaging?  // non-contiguous datatypes, packed
+        let output =
+            isRoot
+            ? try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, reads: inPlace, staging: &staged)
+            : .init(start: nil, count: 0)
         let input: UnsafeBufferPointer<UInt8>
-        if CInterface.isInPlace(sendbuf) {
+        if inPlace {
             // The root's own block is already in place: it is the input (the schedule's copy of a
             // rank's own block is a memmove, harmless onto itself).
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
             input = UnsafeBufferPointer(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
         } else {
-            input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Igather"))
+            input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount), sendtype, reads: true, staging: &stagedInput))
         }
-        try store(try communicator.igather(input, into: output, root: Int(root)), comm, into: request)
+        try store(try communicator.igather(input, into: output, root: Int(root)), comm, into: request, unpacking: staged, keeping: stagedInput)
     }
 }
 
@@ -110,15 +128,21 @@ public func mpiIscatter(
     cCall("MPI_Iscatter", on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = communicator.rank == Int(root)
-        let input = isRoot ? try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Iscatter") : .init(start: nil, count: 0)
+        var staged: CStaging?, stagedInput: CStaging?  // non-contiguous datatypes, packed
+        let input =
+            isRoot
+            ? try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, reads: true, staging: &stagedInput)
+            : .init(start: nil, count: 0)
         let output: UnsafeMutableBufferPointer<UInt8>
         if CInterface.isInPlace(recvbuf) {  // the root's block stays where it is
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
             output = CInterface.ownBlock(of: input, rank: communicator.rank, size: communicator.size)
         } else {
-            output = try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatter")
+            output = try CInterface.bytes(recvbuf, Int(recvcount), recvtype, reads: false, staging: &staged)
         }
-        try store(try communicator.iscatter(UnsafeBufferPointer(input), into: output, root: Int(root)), comm, into: request)
+        try store(
+            try communicator.iscatter(UnsafeBufferPointer(input), into: output, root: Int(root)), comm, into: request, unpacking: staged,
+            keeping: stagedInput)
     }
 }
 
@@ -145,9 +169,21 @@ public func mpiIalltoall(
 ) -> Int32 {
     cCall("MPI_Ialltoall", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        guard !CInterface.isInPlace(sendbuf) else { throw CError.unsupported("MPI_Ialltoall", "MPI_IN_PLACE") }
         let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Ialltoall")
-        let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Ialltoall"))
-        try store(try communicator.ialltoall(input, into: output), comm, into: request)
+        guard CInterface.isInPlace(sendbuf) else {
+            let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Ialltoall"))
+            return try store(try communicator.ialltoall(input, into: output), comm, into: request)
+        }
+        // In place: the blocks to send are a copy of the receive buffer, kept until completion.
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(output.count, 1))
+        _ = copy.initialize(from: output)
+        do {
+            let started = try communicator.ialltoall(UnsafeBufferPointer(rebasing: copy[0..<output.count]), into: output)
+            request.pointee = CInterface.insert(started, comm) { copy.deallocate() }
+        } catch {
+            copy.deallocate()
+            throw error
+        }
     }
 }

@@ -21,10 +21,16 @@ public func mpiIgatherv(
 ) -> Int32 {
     cCall("MPI_Igatherv", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        guard !CInterface.isInPlace(sendbuf) else { throw CError.unsupported("MPI_Igatherv", "MPI_IN_PLACE") }
         let isRoot = communicator.rank == Int(root)
+        let inPlace = CInterface.isInPlace(sendbuf)
+        if inPlace && !isRoot { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
         let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.size, "MPI_Igatherv") : nil
-        let own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Igatherv"))
+        let own: [UInt8]
+        if inPlace, let layout {  // the root's own block is already in place: it travels as it is
+            own = CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
+        } else {
+            own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Igatherv"))
+        }
         var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
         if layout == nil { counts[communicator.rank] = own.count }
         let started = try communicator.igatherv(own, counts: counts, displacements: layout?.displacements, root: Int(root))
@@ -42,10 +48,15 @@ public func mpiIscatterv(
 ) -> Int32 {
     cCall("MPI_Iscatterv", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        guard !CInterface.isInPlace(recvbuf) else { throw CError.unsupported("MPI_Iscatterv", "MPI_IN_PLACE") }
         let isRoot = communicator.rank == Int(root)
+        let inPlace = CInterface.isInPlace(recvbuf)
+        if inPlace && !isRoot { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
         let layout = isRoot ? try CInterface.layout(sendcounts, displs, sendtype, size: communicator.size, "MPI_Iscatterv") : nil
-        let output = try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatterv")
+        // In place, the root's own block stays where it is in the send buffer: its part is discarded.
+        let output =
+            inPlace
+            ? UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+            : try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatterv")
         let values = layout.map { CInterface.array(sendbuf, bytes: $0.extent) } ?? []
         // Counts matter at the root only (MPI); the messages' path reads this rank's own count elsewhere.
         var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)

@@ -48,7 +48,8 @@ extension Communicator {
 
     /// A new communicator with the same ranks and a private context (MPI_Comm_dup): messages on it
     /// never match receives on this one. Collective. The topology is copied, and values stored under
-    /// ``AttributeKey``s as their keys' `copy` says; type-keyed attributes are not.
+    /// ``AttributeKey``s as their keys' `copy` says; type-keyed attributes are not. The dup of an
+    /// intercommunicator is an intercommunicator of the same two groups (collective over both).
     public func dup() throws(MPIError) -> Communicator {
         try typedErrors {
             if isIntercommunicator { return try interDuplicate() }

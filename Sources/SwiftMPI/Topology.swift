@@ -45,22 +45,57 @@ extension MPI {
         guard nodes % fixedProduct == 0 else {
             throw MPIError(.invalidArgument, "dimsCreate: fixed dimensions \(result) do not divide \(nodes)")
         }
-        var remaining = nodes / fixedProduct
+        let remaining = nodes / fixedProduct
         let free = result.indices.filter { result[$0] == 0 }
-        var factors: [Int] = []
-        var candidate = 2
-        while remaining > 1 {
-            while remaining % candidate == 0 { factors.append(candidate); remaining /= candidate }
-            candidate += 1
-        }
-        var sizes = [Int](repeating: 1, count: free.count)
-        for factor in factors.sorted(by: >) where !sizes.isEmpty {
-            let smallest = sizes.indices.min { sizes[$0] < sizes[$1] }!
-            sizes[smallest] *= factor
-        }
         if free.isEmpty && remaining != 1 { throw MPIError(.invalidArgument, "dimsCreate: no free dimension") }
-        for (slot, size) in zip(free, sizes.sorted(by: >)) { result[slot] = size }
+        for (slot, size) in zip(free, balancedFactors(remaining, count: free.count)) { result[slot] = size }
         return result
+    }
+
+    /// `n` as `count` factors, largest first, whose largest and smallest are closest; on a tie, the
+    /// one with the larger smallest factor, then the larger next-smallest, and so on (the choices
+    /// MPICH makes, which its test suite checks). A depth-first search over `n`'s divisors that stops
+    /// where a smaller factor can only widen the spread.
+    static func balancedFactors(_ n: Int, count: Int) -> [Int] {
+        guard count > 0 else { return [] }
+        let divisors = (1...Int(Double(n).squareRoot() + 1)).filter { $0 * $0 <= n && n % $0 == 0 }.flatMap { [$0, n / $0] }
+        let descending = Array(Set(divisors)).sorted(by: >)
+        var best: [Int] = []
+        var current: [Int] = []
+        func isBetter(_ candidate: [Int]) -> Bool {
+            guard let bestFirst = best.first, let bestLast = best.last else { return true }
+            let (spread, bestSpread) = (candidate[0] - candidate[candidate.count - 1], bestFirst - bestLast)
+            if spread != bestSpread { return spread < bestSpread }
+            return best.reversed().lexicographicallyPrecedes(candidate.reversed())
+        }
+        /// True when `factor` raised to `power` reaches `target` (so `power` factors of at most
+        /// `factor` can multiply to it).
+        func reaches(_ factor: Int, _ power: Int, _ target: Int) -> Bool {
+            var product = 1
+            for _ in 0..<power {
+                product *= factor
+                if product >= target { return true }
+            }
+            return product >= target
+        }
+        func search(_ remaining: Int, _ left: Int, _ upper: Int) {
+            if left == 1 {
+                guard remaining <= upper else { return }
+                current.append(remaining)
+                if isBetter(current) { best = current }
+                current.removeLast()
+                return
+            }
+            for factor in descending where factor <= upper && remaining % factor == 0 {
+                guard reaches(factor, left, remaining) else { break }  // smaller factors cannot reach it either
+                if let first = current.first, let bestFirst = best.first, let bestLast = best.last, first - factor > bestFirst - bestLast { break }
+                current.append(factor)
+                search(remaining / factor, left - 1, factor)
+                current.removeLast()
+            }
+        }
+        search(n, count, n)
+        return best
     }
 }
 

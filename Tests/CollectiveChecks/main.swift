@@ -231,6 +231,12 @@ for round in 0..<600 {
 let dims = try MPI.dimsCreate(nodes: n, dimensions: 2)
 require(dims.reduce(1, *) == n && dims[0] >= dims[1], "dimsCreate \(dims)")
 require(try MPI.dimsCreate(nodes: 12, dimensions: 3, fixed: [0, 3, 0]) == [2, 3, 2], "dimsCreate fixed")
+// As balanced as possible (the smallest spread), and on a tie the larger smallest factor: MPICH's choices.
+for (nodes, dimensions, expected) in [
+    (336, 2, [21, 16]), (432, 3, [9, 8, 6]), (228_072, 3, [86, 52, 51]), (712_656, 5, [101, 14, 9, 8, 7]), (1, 3, [1, 1, 1]), (97, 2, [97, 1])
+] {
+    require(try MPI.dimsCreate(nodes: nodes, dimensions: dimensions) == expected, "dimsCreate(\(nodes), \(dimensions)) is not \(expected)")
+}
 let grid = try world.cartCreate(dims: dims, periods: [true, false])!
 let coordinates = try grid.cartCoords()
 require(coordinates == [r / dims[1], r % dims[1]], "cartCoords \(coordinates)")
@@ -316,6 +322,7 @@ try checkObjectCollectives(world)
 try checkSpanCollectives(world)
 try checkOwnedNonblocking(world)
 try checkNonblockingVectorCollectives(world)
+try checkCompletionOrder(world)
 try checkOwnedPersistentCollectives(world)
 checkAsyncDatatypeCollectives(world)
 try checkIntercommunicators(world)
