@@ -45,12 +45,7 @@ struct CDatatype: Sendable {
     /// The bytes `count` instances reach, relative to the buffer's start: below 0 when the lower
     /// bound or the extent is negative.
     func span(count: Int) throws(CError) -> Range<Int> {
-        guard count > 0 else { return 0..<0 }
-        let (reach, overflow) = (count - 1).multipliedReportingOverflow(by: datatype.extent)
-        let (low, o1) = datatype.trueLowerBound.addingReportingOverflow(min(0, reach))
-        let (high, o2) = (datatype.trueLowerBound + datatype.trueExtent).addingReportingOverflow(max(0, reach))
-        guard !overflow, !o1, !o2 else { throw CError(MPI_ERR_COUNT, "\(count) instances of a \(datatype.extent)-byte extent overflow") }
-        return low..<high
+        do { return try datatype.footprint(count: count, "MPI") } catch { throw CError(error) }
     }
 }
 

@@ -3,7 +3,8 @@ import SwiftMPI
 
 // Persistent collectives (MPI-4 MPI_Bcast_init and the rest): each start runs the nonblocking
 // collective (PMPI_Ibcast, …) with the arguments given at init, through SwiftMPI's persistent
-// requests. Count, displacement and datatype arrays are copied at init; the buffers must stay (MPI).
+// requests. Count, displacement and datatype arrays are copied at init (not those MPI says are
+// ignored: a non-root's, or the send side's in place); the buffers must stay (MPI).
 // The arguments are checked at each start, where MPI_Start reports an error; the info argument is
 // accepted and has no keys SwiftMPI reads.
 
@@ -221,8 +222,9 @@ public func mpiAlltoallvInit(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
     _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    let sendcountsCopy = pinned(sendcounts, comm)
-    let sdisplsCopy = pinned(sdispls, comm)
+    let inPlace = CInterface.isInPlace(sendbuf)  // the send arrays are ignored then (and may be anything)
+    let sendcountsCopy = inPlace ? nil : pinned(sendcounts, comm)
+    let sdisplsCopy = inPlace ? nil : pinned(sdispls, comm)
     let recvcountsCopy = pinned(recvcounts, comm)
     let rdisplsCopy = pinned(rdispls, comm)
     return persistentCollective("MPI_Alltoallv_init", comm, request) { request in
@@ -237,9 +239,10 @@ public func mpiAlltoallwInit(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?,
     _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    let sendcountsCopy = pinned(sendcounts, comm)
-    let sdisplsCopy = pinned(sdispls, comm)
-    let sendtypesCopy = pinned(sendtypes, comm)
+    let inPlace = CInterface.isInPlace(sendbuf)  // the send arrays are ignored then (and may be anything)
+    let sendcountsCopy = inPlace ? nil : pinned(sendcounts, comm)
+    let sdisplsCopy = inPlace ? nil : pinned(sdispls, comm)
+    let sendtypesCopy = inPlace ? nil : pinned(sendtypes, comm)
     let recvcountsCopy = pinned(recvcounts, comm)
     let rdisplsCopy = pinned(rdispls, comm)
     let recvtypesCopy = pinned(recvtypes, comm)

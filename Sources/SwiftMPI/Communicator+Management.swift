@@ -52,7 +52,7 @@ extension Communicator {
     /// intercommunicator is an intercommunicator of the same two groups (collective over both).
     public func dup() throws(MPIError) -> Communicator {
         try typedErrors {
-            if isIntercommunicator { return try interDuplicate() }
+            if let remoteGroup = state.remoteGroup { return try interDuplicate(remoteGroup) }
             let agreed = try agreeOnContext()
             return duplicate((agreed.context, agreed.channel))
         }
@@ -127,7 +127,7 @@ extension Communicator {
             guard color >= 0 || color == MPI.undefined else {
                 throw MPIError(.invalidArgument, "split: color \(color) must be non-negative or MPI.undefined")
             }
-            if isIntercommunicator { return try interSplit(color: color, key: key) }
+            if let remoteGroup = state.remoteGroup { return try interSplit(remoteGroup, color: color, key: key) }
             let agreed = try agreeOnContext()
             let everyone = try allgather([color, key])
             guard color != MPI.undefined else { return nil }
@@ -151,10 +151,10 @@ extension Communicator {
             guard group.worldRanks.allSatisfy(mine.contains) else {
                 throw MPIError(.invalidArgument, "create: the group has processes outside this communicator")
             }
-            if isIntercommunicator {
+            if let remoteGroup = state.remoteGroup {
                 // Each side passes a group of its own ranks; their members, in group order, are joined.
                 let position = group.rank
-                return try interSplit(color: position == nil ? MPI.undefined : 0, key: position ?? 0)
+                return try interSplit(remoteGroup, color: position == nil ? MPI.undefined : 0, key: position ?? 0)
             }
             let agreed = try agreeOnContext()
             guard group.rank != nil else { return nil }

@@ -98,8 +98,7 @@ extension Communicator {
 
     /// ``dup()`` of an intercommunicator: the same two groups on a context pair free in both, with
     /// a private communicator of the local group of its own.
-    func interDuplicate() throws -> Communicator {
-        guard let remoteGroup = state.remoteGroup else { return try dup() }
+    func interDuplicate(_ remoteGroup: Group) throws -> Communicator {
         let local = localCommunicator
         let localAgreed = try local.agreeOnContext()
         let localState = CommunicatorState(context: localAgreed.context, channel: localAgreed.channel, group: group)
@@ -118,8 +117,7 @@ extension Communicator {
     /// ``split(color:key:)`` of an intercommunicator: this group splits as an intracommunicator
     /// would, the groups swap their (color, key) pairs through their leaders, and each piece agrees
     /// with the other group's piece of its color on a context pair (their leaders swap proposals).
-    func interSplit(color: Int, key: Int) throws -> Communicator? {
-        guard let remoteGroup = state.remoteGroup else { return try split(color: color, key: key) }
+    func interSplit(_ remoteGroup: Group, color: Int, key: Int) throws -> Communicator? {
         let local = localCommunicator
         let (channel, tag) = interCollective()
         let mine = try local.allgather([color, key])

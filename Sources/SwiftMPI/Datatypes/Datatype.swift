@@ -43,6 +43,13 @@ public struct Datatype: Sendable, CustomStringConvertible {
     public var trueLowerBound: Int { map.trueLowerBound }
     /// The bytes from the lowest to one past the highest byte of data in one instance.
     public var trueExtent: Int { map.trueUpperBound - map.trueLowerBound }
+
+    /// The bytes from the origin that `count` instances touch (below 0 for a negative lower bound
+    /// or extent); empty for no instances. Throws `.invalidCount` when the range overflows. For the
+    /// C interface, whose buffers are a pointer (the origin) and not a bounded span.
+    package func footprint(count: Int, _ call: StaticString) throws(MPIError) -> Range<Int> {
+        count > 0 ? try TypedRegion.footprint(map, count: count, call) : 0..<0
+    }
     /// The number of primitive elements in one instance.
     public var elementCount: Int { map.elementsPerInstance }
 
