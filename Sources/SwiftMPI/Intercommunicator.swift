@@ -140,54 +140,24 @@ extension Communicator {
         return Communicator(runtime: runtime, state: made)
     }
 
-    // MARK: - Collectives across the two groups
+    // MARK: - Collectives across the two groups (the blocking array forms; algorithms: InterSchedules.swift)
 
     /// No rank returns before every rank of both groups has entered.
     func interBarrier() throws {
-        let local = localCommunicator
-        try local.barrier()
-        let (channel, tag) = interCollective()
-        if rank == 0 {
-            var token: [UInt8] = [0]
-            try channel.sendrecv([UInt8(1)], to: 0, sendTag: tag, into: &token, from: 0, recvTag: tag)
-        }
-        try local.barrier()
+        try run("barrier", spansGroups: true) { scheduleInterBarrier($0) }
     }
 
     /// The root's bytes to every rank of the other group (see the type's notes for `root`).
     func interBcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws {
-        let (channel, tag) = interCollective()
-        switch root {
-        case MPI.root:
-            try channel.blockingSend(UnsafeRawBufferPointer(bytes), to: 0, tag: tag, mode: .standard, "bcast")
-        case MPI.procNull:
-            return
-        case 0..<peerCount:
-            if rank == 0 {
-                let status = try channel.blockingReceive(bytes, from: root, tag: tag, "bcast")
-                guard status.byteCount == bytes.count else {
-                    throw MPIError(.invalidCount, "bcast: the root sent \(status.byteCount) bytes for \(bytes.count) here: the groups' counts do not agree")
-                }
-            }
-            try localCommunicator.bcastBytes(bytes, root: 0)
-        default:
-            throw MPIError(
-                .invalidRank, "bcast on an intercommunicator: root \(root) is neither MPI.root, MPI.procNull nor a rank of the other group (0..<\(peerCount))")
-        }
+        try checkRoot(root, "bcast")
+        try run("bcast", spansGroups: true) { scheduleInterBroadcast(bytes, root: root, $0) }
     }
 
     /// The reduction of the other group's `values` with `op`, in place.
     func interAllreduce<T: BitwiseCopyable>(_ values: inout [T], op: ReduceOperation<T>) throws {
-        let local = localCommunicator
-        let reduced = try local.reduce(values, op: op, root: 0)
-        let (channel, tag) = interCollective()
-        if let reduced {
-            let status = try channel.sendrecv(reduced, to: 0, sendTag: tag, into: &values, from: 0, recvTag: tag)
-            guard status.byteCount == values.count * MemoryLayout<T>.stride else {
-                throw MPIError(.invalidCount, "allreduce: the other group reduced \(status.byteCount) bytes for \(values.count) elements here")
-            }
+        try values.withUnsafeMutableBufferPointer { buffer in
+            try run("allreduce", spansGroups: true) { scheduleInterAllreduce(UnsafeBufferPointer(buffer), into: buffer, op: op, $0) }
         }
-        try local.bcast(&values, root: 0)
     }
 
     /// The other group's `values`, in its rank order (each of its ranks contributes the same count).
@@ -211,21 +181,14 @@ extension Communicator {
     /// The reduction of the other group's `values` at the root (`root`: see the type's notes; the
     /// root's `values` only give the count); nil on the other ranks.
     func interReduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>, root: Int) throws -> [T]? {
-        let (channel, tag) = interCollective()
-        switch try interRole(root, "reduce") {
-        case .root:
-            var result = values
-            let status = try channel.recv(into: &result, from: 0, tag: tag)
-            guard status.byteCount == values.count * MemoryLayout<T>.stride else {
-                throw MPIError(.invalidCount, "reduce: the other group reduced \(status.byteCount) bytes for \(values.count) elements at the root")
+        try checkRoot(root, "reduce")
+        var result = [T](zeroedCount: root == MPI.root ? values.count : 0)
+        try values.withUnsafeBufferPointer { input in
+            try result.withUnsafeMutableBufferPointer { output in
+                try run("reduce", spansGroups: true) { scheduleInterReduce(input, into: output, op: op, root: root, $0) }
             }
-            return result
-        case .bystander:
-            return nil
-        case .contributor:
-            if let reduced = try localCommunicator.reduce(values, op: op, root: 0) { try channel.send(reduced, to: root, tag: tag) }
-            return nil
         }
+        return root == MPI.root ? result : nil
     }
 
     /// The other group's `values` in its rank order at the root; nil on the other ranks.
@@ -271,25 +234,103 @@ extension Communicator {
         guard values.count % peerCount == 0 else {
             throw MPIError(.invalidCount, "alltoall: \(values.count) elements do not divide among the other group's \(peerCount) ranks")
         }
-        let block = values.count / peerCount
-        let (channel, tag) = interCollective()
-        var result = [T](zeroedCount: values.count)
+        let block = [Int](repeating: values.count / peerCount, count: peerCount)
+        return try interAlltoallv(values, sendCounts: block, sendDisplacements: nil, receiveCounts: block, receiveDisplacements: nil, "alltoall")
+    }
+
+    /// `counts[j]` elements from rank j of the other group at the root (MPI.root), in rank order or
+    /// at `displacements[j]`; every other rank's `counts` are not read. Nil but at the root.
+    func interGatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]?, root: Int, _ call: StaticString) throws -> [T]? {
+        try checkRoot(root, call)
+        let isRoot = root == MPI.root
+        let layout = isRoot ? try byteLayout(T.self, counts: counts, displacements: displacements, receiving: true, call) : nil
+        var result = [T](zeroedCount: layout?.extent ?? 0)
+        try values.withUnsafeBytes { input in
+            try result.withUnsafeMutableBytes { output in
+                try run(call, spansGroups: true) {
+                    scheduleInterGather(
+                        input, into: isRoot ? output : nil, counts: layout?.counts ?? [], displacements: layout?.displacements ?? [], root: root, $0)
+                }
+            }
+        }
+        return isRoot ? result : nil
+    }
+
+    /// The root's (MPI.root) `counts[j]` elements, from the start of block j or `displacements[j]`,
+    /// to rank j of the other group, which receives its `counts[rank]` (every rank of that group
+    /// passes that group's counts). Empty in the root's group.
+    func interScatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]?, root: Int, _ call: StaticString) throws -> [T] {
+        try checkRoot(root, call)
+        let isRoot = root == MPI.root
+        var layout: (counts: [Int], displacements: [Int], extent: Int)?
+        var result: [T] = []
+        if isRoot {
+            layout = try byteLayout(T.self, counts: counts, displacements: displacements, call)
+            guard values.count >= layout!.extent else {
+                throw MPIError(.invalidCount, "\(call): \(values.count) elements at the root, \(layout!.extent) to deal out")
+            }
+        } else if root != MPI.procNull {
+            guard counts.count == size, counts[rank] >= 0 else {
+                throw MPIError(.invalidCount, "\(call): the receiving group passes its \(size) counts, got \(counts)")
+            }
+            result = [T](zeroedCount: counts[rank])
+        }
+        try values.withUnsafeBytes { input in
+            try result.withUnsafeMutableBytes { output in
+                try run(call, spansGroups: true) {
+                    scheduleInterScatter(
+                        isRoot ? input : nil, counts: layout?.counts ?? [], displacements: layout?.displacements ?? [], into: output, root: root, $0)
+                }
+            }
+        }
+        return result
+    }
+
+    /// `values` to every rank of the other group; its rank j's `counts[j]` elements in rank order
+    /// or at `displacements[j]`.
+    func interAllgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]?, _ call: StaticString) throws -> [T] {
+        let layout = try byteLayout(T.self, counts: counts, displacements: displacements, receiving: true, call)
+        var result = [T](zeroedCount: layout.extent)
+        try values.withUnsafeBytes { input in
+            try result.withUnsafeMutableBytes { output in
+                try run(call, spansGroups: true) {
+                    scheduleInterAllgatherv(input, into: output, counts: layout.counts, displacements: layout.displacements, $0)
+                }
+            }
+        }
+        return result
+    }
+
+    /// Alltoallv across the groups: counts and displacements per rank of the other group.
+    func interAlltoallv<T: BitwiseCopyable>(
+        _ values: [T], sendCounts: [Int], sendDisplacements: [Int]?, receiveCounts: [Int], receiveDisplacements: [Int]?, _ call: StaticString
+    ) throws -> [T] {
+        let send = try byteLayout(T.self, counts: sendCounts, displacements: sendDisplacements, call)
+        let receive = try byteLayout(T.self, counts: receiveCounts, displacements: receiveDisplacements, receiving: true, call)
+        guard values.count >= send.extent else { throw MPIError(.invalidCount, "\(call): \(values.count) elements, \(send.extent) to send") }
+        var result = [T](zeroedCount: receive.extent)
+        try values.withUnsafeBytes { input in
+            try result.withUnsafeMutableBytes { output in
+                try run(call, spansGroups: true) {
+                    scheduleInterAlltoall(
+                        input, sendCounts: send.counts, sendDisplacements: send.displacements, into: output, receiveCounts: receive.counts,
+                        receiveDisplacements: receive.displacements, $0)
+                }
+            }
+        }
+        return result
+    }
+
+    /// The other group's reduction of `values`, `counts[i]` elements of it to this group's rank i
+    /// (`counts` has this group's size entries; their sum is the other group's `values.count`).
+    func interReduceScatter<T: BitwiseCopyable>(_ values: [T], counts: [Int], op: ReduceOperation<T>, _ call: StaticString) throws -> [T] {
+        guard counts.count == size, counts.allSatisfy({ $0 >= 0 }) else {
+            throw MPIError(.invalidCount, "\(call): needs this group's \(size) non-negative counts, got \(counts)")
+        }
+        var result = [T](zeroedCount: counts[rank])
         try values.withUnsafeBufferPointer { input in
             try result.withUnsafeMutableBufferPointer { output in
-                var requests: [Request] = []
-                do {
-                    for j in 0..<peerCount {
-                        requests.append(
-                            try channel.irecv(into: UnsafeMutableBufferPointer(rebasing: output[(j * block)..<((j + 1) * block)]), from: j, tag: tag))
-                    }
-                    for i in 0..<peerCount {
-                        requests.append(try channel.isend(UnsafeBufferPointer(rebasing: input[(i * block)..<((i + 1) * block)]), to: i, tag: tag))
-                    }
-                    try Request.waitAll(requests)
-                } catch {
-                    for request in requests { _ = try? request.wait() }  // they still use both arrays
-                    throw error
-                }
+                try run(call, spansGroups: true) { scheduleInterReduceScatter(input, counts: counts, into: output, op: op, $0) }
             }
         }
         return result
@@ -314,7 +355,7 @@ extension Communicator {
     var localCommunicator: Communicator { Communicator(runtime: runtime, state: state.localGroupState!) }
 
     /// The channel and tag of the next exchange between the groups' leaders.
-    private func interCollective() -> (channel: Communicator, tag: Int) {
+    func interCollective() -> (channel: Communicator, tag: Int) {
         state.collectiveSequence += 1
         return (collectiveChannel, state.collectiveSequence % MPI.tagUpperBound)
     }

@@ -68,7 +68,10 @@ final class CollectiveOwner<Result>: @unchecked Sendable {
 /// Nonblocking collectives on arrays: the array forms of `ibcast`, `ireduce`, `iallreduce`,
 /// `igather`, `iscatter`, `iallgather`, `ialltoall`, `iscan` and `iexscan`. Each copies its input
 /// into memory it owns, starts the collective and returns a ``CollectiveRequest`` whose `wait()`
-/// gives the result as the blocking form would.
+/// gives the result as the blocking form would. On an intercommunicator they follow the blocking
+/// forms' rules (Intercommunicator.swift), with every rank of both groups passing the same count:
+/// the root (`MPI.root`) of `igather` passes a `values` of that count, and `iallgather` gets
+/// `remoteSize` times it.
 extension Communicator {
     /// Starts broadcasting the root's `values` (every rank passes the same count) (MPI_Ibcast).
     public func ibcast<T: BitwiseCopyable>(_ values: [T], root: Int) throws(MPIError) -> CollectiveRequest<[T]> {
@@ -81,7 +84,7 @@ extension Communicator {
     public func ireduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>, root: Int) throws(MPIError) -> CollectiveRequest<[T]?> {
         let input = OwnedBuffer(copying: values), output = OwnedBuffer<T>(count: values.count)
         let request = try ireduce(input.readable, into: output.buffer, op: op, root: root)
-        let isRoot = rank == root
+        let isRoot = isRoot(root)
         return CollectiveRequest(request: request, keeping: [input, output]) { isRoot ? output.array() : nil }
     }
 
@@ -95,8 +98,8 @@ extension Communicator {
     /// Starts gathering every rank's `values` (equal counts) in rank order at the root; nil
     /// elsewhere (MPI_Igather).
     public func igather<T: BitwiseCopyable>(_ values: [T], root: Int) throws(MPIError) -> CollectiveRequest<[T]?> {
-        let isRoot = rank == root
-        let input = OwnedBuffer(copying: values), output = OwnedBuffer<T>(count: isRoot ? values.count * size : 0)
+        let isRoot = isRoot(root)
+        let input = OwnedBuffer(copying: values), output = OwnedBuffer<T>(count: isRoot ? values.count * peerCount : 0)
         let request = try igather(input.readable, into: output.buffer, root: root)
         return CollectiveRequest(request: request, keeping: [input, output]) { isRoot ? output.array() : nil }
     }
@@ -105,14 +108,16 @@ extension Communicator {
     /// (MPI_Iscatter); every rank passes the same `count`, and `values` is read at the root only.
     public func iscatter<T: BitwiseCopyable>(_ values: [T], count: Int, root: Int) throws(MPIError) -> CollectiveRequest<[T]> {
         guard count >= 0 else { throw MPIError(.invalidCount, "iscatter(count: \(count)): negative count") }
-        let input = OwnedBuffer(copying: rank == root ? values : []), output = OwnedBuffer<T>(count: count)
+        // On an intercommunicator the root's group receives nothing (as in the blocking form).
+        let receives = !isIntercommunicator || (root != MPI.root && root != MPI.procNull)
+        let input = OwnedBuffer(copying: isRoot(root) ? values : []), output = OwnedBuffer<T>(count: receives ? count : 0)
         let request = try iscatter(input.readable, into: output.buffer, root: root)
         return CollectiveRequest(request: request, keeping: [input, output]) { output.array() }
     }
 
     /// Starts gathering every rank's `values` (equal counts) in rank order on every rank (MPI_Iallgather).
     public func iallgather<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> CollectiveRequest<[T]> {
-        let input = OwnedBuffer(copying: values), output = OwnedBuffer<T>(count: values.count * size)
+        let input = OwnedBuffer(copying: values), output = OwnedBuffer<T>(count: values.count * peerCount)
         let request = try iallgather(input.readable, into: output.buffer)
         return CollectiveRequest(request: request, keeping: [input, output]) { output.array() }
     }

@@ -11,6 +11,7 @@ extension Communicator {
     ) throws(MPIError) -> CollectiveRequest<[T]?> {
         try typedErrors {
             try checkRoot(root, "igatherv")
+            if isIntercommunicator { return try startInterGatherv(values, counts: counts, displacements: displacements, root: root) }
             var layout = try byteLayout(T.self, counts: counts, "igatherv")
             var refusal: MPIError?
             if rank == root, let displacements {
@@ -41,6 +42,7 @@ extension Communicator {
     ) throws(MPIError) -> CollectiveRequest<[T]> {
         try typedErrors {
             try checkRoot(root, "iscatterv")
+            if isIntercommunicator { return try startInterScatterv(values, counts: counts, displacements: displacements, root: root) }
             let layout = try byteLayout(T.self, counts: counts, displacements: rank == root ? displacements : nil, "iscatterv")
             if rank == root, values.count < layout.extent {
                 throw MPIError(.invalidCount, "iscatterv: \(values.count) elements at the root, \(layout.extent) to deal out")
@@ -61,6 +63,15 @@ extension Communicator {
     public func iallgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]? = nil) throws(MPIError) -> CollectiveRequest<[T]> {
         try typedErrors {
             let layout = try byteLayout(T.self, counts: counts, displacements: displacements, receiving: true, "iallgatherv")
+            if isIntercommunicator {  // `counts` are the other group's
+                let input = OwnedBuffer(copying: values), output = OwnedBuffer<T>(zeroedCount: layout.extent)
+                let request = try start(spansGroups: true) {
+                    scheduleInterAllgatherv(
+                        UnsafeRawBufferPointer(input.readable), into: UnsafeMutableRawBufferPointer(output.buffer), counts: layout.counts,
+                        displacements: layout.displacements, $0)
+                }
+                return CollectiveRequest(request: request, keeping: [input, output]) { output.array() }
+            }
             guard values.count == counts[rank] else {
                 throw MPIError(.invalidCount, "iallgatherv: rank \(rank) passes \(values.count) elements, counts[\(rank)] is \(counts[rank])")
             }
@@ -87,10 +98,17 @@ extension Communicator {
                 throw MPIError(.invalidCount, "ialltoallv: \(values.count) elements to send, the send counts need \(send.extent)")
             }
             let input = OwnedBuffer(copying: values), output = OwnedBuffer<T>(zeroedCount: receive.extent)
-            let request = try start {
-                scheduleAlltoall(
-                    UnsafeRawBufferPointer(input.readable), sendCounts: send.counts, sendDisplacements: send.displacements,
-                    into: UnsafeMutableRawBufferPointer(output.buffer), receiveCounts: receive.counts, receiveDisplacements: receive.displacements, $0)
+            let (source, target) = (UnsafeRawBufferPointer(input.readable), UnsafeMutableRawBufferPointer(output.buffer))
+            let request = try start(spansGroups: isIntercommunicator) {
+                if isIntercommunicator {  // counts and displacements are the other group's
+                    scheduleInterAlltoall(
+                        source, sendCounts: send.counts, sendDisplacements: send.displacements, into: target, receiveCounts: receive.counts,
+                        receiveDisplacements: receive.displacements, $0)
+                } else {
+                    scheduleAlltoall(
+                        source, sendCounts: send.counts, sendDisplacements: send.displacements, into: target, receiveCounts: receive.counts,
+                        receiveDisplacements: receive.displacements, $0)
+                }
             }
             return CollectiveRequest(request: request, keeping: [input, output]) { output.array() }
         }
@@ -142,12 +160,14 @@ extension Communicator {
 }
 
 /// Nonblocking reduce-scatter on arrays (MPI_Ireduce_scatter, MPI_Ireduce_scatter_block) and the
-/// async forms: one schedule that reduces at rank 0 and then deals the result out.
+/// async forms: one schedule that reduces at rank 0 and then deals the result out (on an
+/// intercommunicator: the other group's reduction, as ``reduceScatter(_:counts:op:)``).
 extension Communicator {
     /// Starts combining every rank's `values` with `op` and giving rank i `counts[i]` elements of the
     /// result, in order (MPI_Ireduce_scatter).
     public func ireduceScatter<T: BitwiseCopyable>(_ values: [T], counts: [Int], op: ReduceOperation<T>) throws(MPIError) -> CollectiveRequest<[T]> {
         try typedErrors {
+            if isIntercommunicator { return try startInterReduceScatter(values, counts: counts, op: op) }
             guard counts.count == size, counts.reduce(0, +) == values.count else {
                 throw MPIError(.invalidCount, "ireduceScatter: counts \(counts) must have \(size) entries summing to \(values.count)")
             }
@@ -181,5 +201,54 @@ extension Communicator {
     /// `reduceScatterBlock`, awaited.
     public func reduceScatterBlock<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) async throws -> [T] {
         try await ireduceScatterBlock(values, op: op).value
+    }
+}
+
+/// The owned nonblocking v-forms on an intercommunicator (the rules of the blocking forms in
+/// Intercommunicator.swift).
+extension Communicator {
+    fileprivate func startInterGatherv<T: BitwiseCopyable>(
+        _ values: [T], counts: [Int], displacements: [Int]?, root: Int
+    ) throws -> CollectiveRequest<[T]?> {
+        let isRoot = root == MPI.root
+        let layout = isRoot ? try byteLayout(T.self, counts: counts, displacements: displacements, receiving: true, "igatherv") : nil
+        let input = OwnedBuffer(copying: values), output = OwnedBuffer<T>(zeroedCount: layout?.extent ?? 0)
+        let request = try start(spansGroups: true) {
+            scheduleInterGather(
+                UnsafeRawBufferPointer(input.readable), into: isRoot ? UnsafeMutableRawBufferPointer(output.buffer) : nil, counts: layout?.counts ?? [],
+                displacements: layout?.displacements ?? [], root: root, $0)
+        }
+        return CollectiveRequest(request: request, keeping: [input, output]) { isRoot ? output.array() : nil }
+    }
+
+    fileprivate func startInterScatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]?, root: Int) throws -> CollectiveRequest<[T]> {
+        let isRoot = root == MPI.root
+        let layout = isRoot ? try byteLayout(T.self, counts: counts, displacements: displacements, "iscatterv") : nil
+        if let layout, values.count < layout.extent {
+            throw MPIError(.invalidCount, "iscatterv: \(values.count) elements at the root, \(layout.extent) to deal out")
+        }
+        var count = 0
+        if !isRoot && root != MPI.procNull {
+            guard counts.count == size, counts[rank] >= 0 else {
+                throw MPIError(.invalidCount, "iscatterv: the receiving group passes its \(size) counts, got \(counts)")
+            }
+            count = counts[rank]
+        }
+        let input = OwnedBuffer(copying: isRoot ? values : []), output = OwnedBuffer<T>(zeroedCount: count)
+        let request = try start(spansGroups: true) {
+            scheduleInterScatter(
+                isRoot ? UnsafeRawBufferPointer(input.readable) : nil, counts: layout?.counts ?? [], displacements: layout?.displacements ?? [],
+                into: UnsafeMutableRawBufferPointer(output.buffer), root: root, $0)
+        }
+        return CollectiveRequest(request: request, keeping: [input, output]) { output.array() }
+    }
+
+    fileprivate func startInterReduceScatter<T: BitwiseCopyable>(_ values: [T], counts: [Int], op: ReduceOperation<T>) throws -> CollectiveRequest<[T]> {
+        guard counts.count == size, counts.allSatisfy({ $0 >= 0 }) else {
+            throw MPIError(.invalidCount, "ireduceScatter: needs this group's \(size) non-negative counts, got \(counts)")
+        }
+        let input = OwnedBuffer(copying: values), output = OwnedBuffer<T>(zeroedCount: counts[rank])
+        let request = try start(spansGroups: true) { scheduleInterReduceScatter(input.readable, counts: counts, into: output.buffer, op: op, $0) }
+        return CollectiveRequest(request: request, keeping: [input, output]) { output.array() }
     }
 }

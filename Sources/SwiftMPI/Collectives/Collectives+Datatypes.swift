@@ -101,7 +101,8 @@ extension Communicator {
     /// `receiveCounts[j]` instances of `receiveTypes[j]` at byte `receiveDisplacements[j]` of
     /// `buffer`. Every block is checked against its array before anything moves (`.invalidCount`);
     /// the blocks travel as datatype messages, non-contiguous ones without packing where the
-    /// transport can gather. A block whose signature differs from its receiver's throws there.
+    /// transport can gather. A block whose signature differs from its receiver's throws there. On an
+    /// intercommunicator the blocks go to and come from the other group's ranks.
     public func alltoallw<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
         into buffer: inout [U], receiveCounts: [Int], receiveDisplacements: [Int], receiveTypes: [Datatype]
@@ -142,7 +143,7 @@ extension Communicator {
             let (sends, receives) = try alltoallwBlocks(
                 UnsafeMutableRawBufferPointer(input.buffer), sendCounts, sendDisplacements, sendTypes,
                 UnsafeMutableRawBufferPointer(output.buffer), receiveCounts, receiveDisplacements, receiveTypes, call)
-            let request = try start { schedule in
+            let request = try start(spansGroups: true) { schedule in
                 let (channel, tag) = nextCollective()
                 schedule.then { try self.alltoallwPost(channel, tag: tag, sends, receives, call) }
             }
@@ -168,17 +169,16 @@ extension Communicator {
         _ receiveBytes: UnsafeMutableRawBufferPointer, _ receiveCounts: [Int], _ receiveDisplacements: [Int], _ receiveTypes: [Datatype],
         _ call: StaticString
     ) throws -> (sends: [TypedRegion], receives: [TypedRegion]) {
-        try refuseOnIntercommunicator()
         for (name, list) in [
             ("sendCounts", sendCounts.count), ("sendDisplacements", sendDisplacements.count), ("sendTypes", sendTypes.count),
             ("receiveCounts", receiveCounts.count), ("receiveDisplacements", receiveDisplacements.count), ("receiveTypes", receiveTypes.count)
-        ] where list != size {
-            throw MPIError(.invalidCount, "\(call): \(name) has \(list) entries for \(size) ranks")
+        ] where list != peerCount {
+            throw MPIError(.invalidCount, "\(call): \(name) has \(list) entries for \(peerCount) ranks")
         }
-        let sends = try (0..<size).map { i in
+        let sends = try (0..<peerCount).map { i in
             try block(sendBytes, displacement: sendDisplacements[i], sendCounts[i], sendTypes[i], "\(call): the block for rank \(i)")
         }
-        let receives = try (0..<size).map { j in
+        let receives = try (0..<peerCount).map { j in
             try block(receiveBytes, displacement: receiveDisplacements[j], receiveCounts[j], receiveTypes[j], "\(call): the block from rank \(j)")
         }
         return (sends, receives)
@@ -187,9 +187,9 @@ extension Communicator {
     /// Posts every receive, then every send, of an alltoallw on the collective channel.
     private func alltoallwPost(_ channel: Communicator, tag: Int, _ sends: [TypedRegion], _ receives: [TypedRegion], _ call: StaticString) throws -> [Request] {
         var requests: [Request] = []
-        requests.reserveCapacity(2 * size)
-        for j in 0..<size { requests.append(try channel.startReceive(receives[j], keepAlive: nil, from: j, tag: tag, call)) }
-        for i in 0..<size { requests.append(try channel.startSend(sends[i], keepAlive: nil, to: i, tag: tag, mode: .standard, call)) }
+        requests.reserveCapacity(2 * peerCount)
+        for j in 0..<peerCount { requests.append(try channel.startReceive(receives[j], keepAlive: nil, from: j, tag: tag, call)) }
+        for i in 0..<peerCount { requests.append(try channel.startSend(sends[i], keepAlive: nil, to: i, tag: tag, mode: .standard, call)) }
         return requests
     }
 

@@ -3,12 +3,12 @@
 /// that must stay valid until their `Request` completes. Contributions whose sizes disagree between
 /// ranks throw (`.truncate` or `.invalidCount`) rather than corrupt memory.
 extension Communicator {
-    /// Runs a schedule to completion.
     /// Builds and runs a blocking collective's schedule. `call` is the collective as the user called
     /// it: hang reports name it, and an error of one of its internal messages is reported as the
-    /// collective's (``collectiveError(_:_:)``).
-    func run(_ call: StaticString, _ build: (CollectiveSchedule) throws -> Void) throws {
-        try refuseOnIntercommunicator()
+    /// collective's (``collectiveError(_:_:)``). Refused on an intercommunicator unless the schedule
+    /// is one of its forms (`spansGroups`, InterSchedules.swift).
+    func run(_ call: StaticString, spansGroups: Bool = false, _ build: (CollectiveSchedule) throws -> Void) throws {
+        if !spansGroups { try refuseOnIntercommunicator() }
         let schedule = CollectiveSchedule()
         try build(schedule)
         do {
@@ -37,9 +37,9 @@ extension Communicator {
         }
     }
 
-    /// Starts a schedule and returns its request.
-    func start(_ build: (CollectiveSchedule) throws -> Void) throws -> Request {
-        try refuseOnIntercommunicator()
+    /// Starts a schedule and returns its request (`spansGroups`: as in ``run(_:spansGroups:_:)``).
+    func start(spansGroups: Bool = false, _ build: (CollectiveSchedule) throws -> Void) throws -> Request {
+        if !spansGroups { try refuseOnIntercommunicator() }
         let schedule = CollectiveSchedule()
         try build(schedule)
         let request = try Request(runtime: runtime, schedule: schedule)
@@ -48,7 +48,17 @@ extension Communicator {
         return request
     }
 
+    /// Throws `.invalidRank` unless `root` names a rank, or on an intercommunicator `MPI.root`,
+    /// `MPI.procNull` or a rank of the other group.
     func checkRoot(_ root: Int, _ call: StaticString) throws {
+        if isIntercommunicator {
+            guard root == MPI.root || root == MPI.procNull || (root >= 0 && root < peerCount) else {
+                throw MPIError(
+                    .invalidRank,
+                    "\(call) on an intercommunicator: root \(root) is neither MPI.root, MPI.procNull nor a rank of the other group (0..<\(peerCount))")
+            }
+            return
+        }
         guard root >= 0 && root < size else { throw MPIError(.invalidRank, "\(call): root \(root) is outside 0..<\(size)") }
     }
 
@@ -58,8 +68,8 @@ extension Communicator {
     func byteLayout<T>(
         _ type: T.Type, counts: [Int], displacements: [Int]? = nil, receiving: Bool = false, _ call: StaticString
     ) throws -> (counts: [Int], displacements: [Int], extent: Int) {
-        guard counts.count == size, counts.allSatisfy({ $0 >= 0 }) else {
-            throw MPIError(.invalidCount, "\(call): needs \(size) non-negative counts, got \(counts)")
+        guard counts.count == peerCount, counts.allSatisfy({ $0 >= 0 }) else {
+            throw MPIError(.invalidCount, "\(call): needs \(peerCount) non-negative counts, got \(counts)")
         }
         let stride = MemoryLayout<T>.stride
         guard let displacements else {
@@ -68,8 +78,8 @@ extension Communicator {
             for count in counts { offsets.append(offset); offset += count * stride }
             return (counts.map { $0 * stride }, offsets, offset / max(stride, 1))
         }
-        guard displacements.count == size, displacements.allSatisfy({ $0 >= 0 }) else {
-            throw MPIError(.invalidArgument, "\(call): needs \(size) non-negative displacements, got \(displacements)")
+        guard displacements.count == peerCount, displacements.allSatisfy({ $0 >= 0 }) else {
+            throw MPIError(.invalidArgument, "\(call): needs \(peerCount) non-negative displacements, got \(displacements)")
         }
         if receiving {
             let blocks = counts.indices.filter { counts[$0] > 0 }.sorted { displacements[$0] < displacements[$1] }
@@ -234,6 +244,7 @@ extension Communicator {
     private func gatherv<T: BitwiseCopyable>(
         _ values: [T], counts: [Int], displacements: [Int]? = nil, root: Int, _ call: StaticString, agreed: Bool = false
     ) throws -> [T]? {
+        if isIntercommunicator { return try interGatherv(values, counts: counts, displacements: displacements, root: root, call) }
         try checkRoot(root, call)
         // Displacements matter at the root only: a root that refuses its own still takes the others'
         // contributions (in rank order, then discarded) before it throws, so that they do not hang.
@@ -352,6 +363,7 @@ extension Communicator {
     private func scatterv<T: BitwiseCopyable>(
         _ values: [T], counts: [Int], displacements: [Int]? = nil, root: Int, _ call: StaticString, agreed: Bool = false
     ) throws -> [T] {
+        if isIntercommunicator { return try interScatterv(values, counts: counts, displacements: displacements, root: root, call) }
         try checkRoot(root, call)
         let layout = try byteLayout(T.self, counts: counts, displacements: rank == root ? displacements : nil, call)
         if rank == root, values.count < layout.extent {
@@ -403,6 +415,7 @@ extension Communicator {
     }
 
     private func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]? = nil, _ call: StaticString) throws -> [T] {
+        if isIntercommunicator { return try interAllgatherv(values, counts: counts, displacements: displacements, call) }
         let layout = try byteLayout(T.self, counts: counts, displacements: displacements, receiving: true, call)
         var result = [T](zeroedCount: layout.extent)
         try agree(.allgather, call)
@@ -452,6 +465,11 @@ extension Communicator {
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int]? = nil, receiveCounts: [Int], receiveDisplacements: [Int]? = nil,
         _ call: StaticString
     ) throws -> [T] {
+        if isIntercommunicator {
+            return try interAlltoallv(
+                values, sendCounts: sendCounts, sendDisplacements: sendDisplacements, receiveCounts: receiveCounts,
+                receiveDisplacements: receiveDisplacements, call)
+        }
         let send = try byteLayout(T.self, counts: sendCounts, displacements: sendDisplacements, call)
         let receive = try byteLayout(T.self, counts: receiveCounts, displacements: receiveDisplacements, receiving: true, call)
         guard values.count >= send.extent else {
@@ -472,8 +490,10 @@ extension Communicator {
     }
 
     /// Reduces every rank's `values` and deals the result out, `counts[i]` elements to rank i
-    /// (MPI_Reduce_scatter).
+    /// (MPI_Reduce_scatter). On an intercommunicator each group gets the other group's reduction:
+    /// `counts` has this group's entries, and their sum is the other group's `values.count`.
     public func reduceScatter<T: BitwiseCopyable>(_ values: [T], counts: [Int], op: ReduceOperation<T>) throws(MPIError) -> [T] {
+        if isIntercommunicator { return try typedErrors { try interReduceScatter(values, counts: counts, op: op, "reduceScatter") } }
         guard counts.count == size, counts.reduce(0, +) == values.count else {
             throw MPIError(.invalidCount, "reduceScatter: counts \(counts) must have \(size) entries summing to \(values.count)")
         }
@@ -482,7 +502,9 @@ extension Communicator {
     }
 
     /// Reduces every rank's `values` and deals the result out in equal blocks, block i to rank i
-    /// (MPI_Reduce_scatter_block). `values.count` must divide by `size`.
+    /// (MPI_Reduce_scatter_block). `values.count` must divide by `size`; on an intercommunicator
+    /// each group gets the other group's reduction, in blocks of `values.count / size` (the two
+    /// groups' `values` have the same count).
     public func reduceScatterBlock<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws(MPIError) -> [T] {
         guard values.count % size == 0 else {
             throw MPIError(.invalidCount, "reduceScatterBlock: \(values.count) elements do not divide among \(size) ranks")
@@ -587,14 +609,22 @@ extension Communicator {
     }
 
     // MARK: - Nonblocking
+    // On an intercommunicator these run the forms of InterSchedules.swift: rooted ones take `MPI.root`,
+    // `MPI.procNull` or the root's rank in the other group, and counts describe the other group.
 
     /// Nonblocking barrier (MPI_Ibarrier).
-    public func ibarrier() throws(MPIError) -> Request { try typedErrors { try start { scheduleBarrier($0) } } }
+    public func ibarrier() throws(MPIError) -> Request {
+        try typedErrors {
+            if isIntercommunicator { return try start(spansGroups: true) { scheduleInterBarrier($0) } }
+            return try start { scheduleBarrier($0) }
+        }
+    }
 
     /// Nonblocking broadcast of `buffer` from `root` (MPI_Ibcast).
     public func ibcast<T: BitwiseCopyable>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws(MPIError) -> Request {
         try typedErrors {
             try checkRoot(root, "ibcast")
+            if isIntercommunicator { return try start(spansGroups: true) { scheduleInterBroadcast(UnsafeMutableRawBufferPointer(buffer), root: root, $0) } }
             return try start { scheduleBroadcast(UnsafeMutableRawBufferPointer(buffer), root: root, $0) }
         }
     }
@@ -606,7 +636,9 @@ extension Communicator {
     ) throws(MPIError) -> Request {
         try typedErrors {
             try checkRoot(root, "ireduce")
-            return try start { scheduleReduce(values, into: rank == root ? result : nil, op: op, root: root, $0) }
+            let output = isRoot(root) ? result : nil
+            if isIntercommunicator { return try start(spansGroups: true) { scheduleInterReduce(values, into: output, op: op, root: root, $0) } }
+            return try start { scheduleReduce(values, into: output, op: op, root: root, $0) }
         }
     }
 
@@ -619,13 +651,19 @@ extension Communicator {
             guard result.count >= values.count else {
                 throw MPIError(.invalidCount, "iallreduce: result buffer of \(result.count) for \(values.count) elements")
             }
-            return try start { scheduleAllreduce(values, into: UnsafeMutableBufferPointer(rebasing: result[0..<values.count]), op: op, $0) }
+            let output = UnsafeMutableBufferPointer(rebasing: result[0..<values.count])
+            if isIntercommunicator { return try start(spansGroups: true) { scheduleInterAllreduce(values, into: output, op: op, $0) } }
+            return try start { scheduleAllreduce(values, into: output, op: op, $0) }
         }
     }
 
-    /// Nonblocking allgather: `result` holds `size * values.count` elements (MPI_Iallgather).
+    /// Nonblocking allgather: `result` holds `size * values.count` elements (MPI_Iallgather); on an
+    /// intercommunicator the other group's values, `result.count / remoteSize` from each rank.
     public func iallgather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request {
         try typedErrors {
+            if isIntercommunicator {
+                return try start(spansGroups: true) { scheduleInterAllgather(UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result), $0) }
+            }
             let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "iallgather")
             guard result.count >= values.count * size else { throw MPIError(.invalidCount, "iallgather: result buffer too small") }
             return try start {
@@ -636,49 +674,74 @@ extension Communicator {
         }
     }
 
-    /// Nonblocking gather into `result` at the root (MPI_Igather).
+    /// Nonblocking gather into `result` at the root (MPI_Igather); on an intercommunicator `result`
+    /// (at `MPI.root`) holds `result.count / remoteSize` elements from each rank of the other group.
     public func igather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int) throws(MPIError) -> Request
     {
         try typedErrors {
             try checkRoot(root, "igather")
-            let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "igather")
-            if rank == root, result.count < values.count * size { throw MPIError(.invalidCount, "igather: result buffer too small") }
+            let block = isIntercommunicator && isRoot(root) ? result.count / Swift.max(peerCount, 1) : values.count
+            let layout = try byteLayout(T.self, counts: [Int](repeating: block, count: peerCount), "igather")
+            if isRoot(root), result.count < block * peerCount { throw MPIError(.invalidCount, "igather: result buffer too small") }
+            let output = isRoot(root) ? UnsafeMutableRawBufferPointer(result) : nil
+            if isIntercommunicator {
+                return try start(spansGroups: true) {
+                    scheduleInterGather(
+                        UnsafeRawBufferPointer(values), into: output, counts: layout.counts, displacements: layout.displacements, root: root, $0)
+                }
+            }
             return try start {
-                scheduleGather(
-                    UnsafeRawBufferPointer(values), into: rank == root ? UnsafeMutableRawBufferPointer(result) : nil,
-                    counts: layout.counts, displacements: layout.displacements, root: root, $0)
+                scheduleGather(UnsafeRawBufferPointer(values), into: output, counts: layout.counts, displacements: layout.displacements, root: root, $0)
             }
         }
     }
 
-    /// Nonblocking scatter of equal parts of the root's `values` into `result` (MPI_Iscatter).
+    /// Nonblocking scatter of equal parts of the root's `values` into `result` (MPI_Iscatter); on an
+    /// intercommunicator the root (`MPI.root`) deals `values.count / remoteSize` elements to each
+    /// rank of the other group.
     public func iscatter<T: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int
     ) throws(MPIError) -> Request {
         try typedErrors {
             try checkRoot(root, "iscatter")
-            let layout = try byteLayout(T.self, counts: [Int](repeating: result.count, count: size), "iscatter")
-            if rank == root, values.count < result.count * size { throw MPIError(.invalidCount, "iscatter: the root's buffer is too small") }
+            let block = isIntercommunicator && isRoot(root) ? values.count / Swift.max(peerCount, 1) : result.count
+            let layout = try byteLayout(T.self, counts: [Int](repeating: block, count: peerCount), "iscatter")
+            if isRoot(root), values.count < block * peerCount { throw MPIError(.invalidCount, "iscatter: the root's buffer is too small") }
+            let input = isRoot(root) ? UnsafeRawBufferPointer(values) : nil
+            if isIntercommunicator {
+                return try start(spansGroups: true) {
+                    scheduleInterScatter(
+                        input, counts: layout.counts, displacements: layout.displacements, into: UnsafeMutableRawBufferPointer(result), root: root, $0)
+                }
+            }
             return try start {
-                scheduleScatter(
-                    rank == root ? UnsafeRawBufferPointer(values) : nil, counts: layout.counts,
-                    displacements: layout.displacements, into: UnsafeMutableRawBufferPointer(result), root: root, $0)
+                scheduleScatter(input, counts: layout.counts, displacements: layout.displacements, into: UnsafeMutableRawBufferPointer(result), root: root, $0)
             }
         }
     }
 
-    /// Nonblocking alltoall: block i of `values` to rank i (MPI_Ialltoall).
+    /// Nonblocking alltoall: block i of `values` to rank i (MPI_Ialltoall); on an intercommunicator
+    /// to rank i of the other group, whose rank j's block lands as block j of `result` (blocks of
+    /// `result.count / remoteSize` elements).
     public func ialltoall<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request {
         try typedErrors {
-            guard values.count % size == 0, result.count >= values.count else {
-                throw MPIError(.invalidCount, "ialltoall: \(values.count) elements for \(size) ranks into \(result.count)")
+            guard values.count % peerCount == 0, isIntercommunicator ? result.count % peerCount == 0 : result.count >= values.count else {
+                throw MPIError(.invalidCount, "ialltoall: \(values.count) elements for \(peerCount) ranks into \(result.count)")
             }
-            let layout = try byteLayout(T.self, counts: [Int](repeating: values.count / size, count: size), "ialltoall")
+            let send = try byteLayout(T.self, counts: [Int](repeating: values.count / peerCount, count: peerCount), "ialltoall")
+            if isIntercommunicator {
+                let receive = try byteLayout(T.self, counts: [Int](repeating: result.count / peerCount, count: peerCount), "ialltoall")
+                return try start(spansGroups: true) {
+                    scheduleInterAlltoall(
+                        UnsafeRawBufferPointer(values), sendCounts: send.counts, sendDisplacements: send.displacements,
+                        into: UnsafeMutableRawBufferPointer(result), receiveCounts: receive.counts, receiveDisplacements: receive.displacements, $0)
+                }
+            }
             return try start {
                 scheduleAlltoall(
-                    UnsafeRawBufferPointer(values), sendCounts: layout.counts, sendDisplacements: layout.displacements,
-                    into: UnsafeMutableRawBufferPointer(result), receiveCounts: layout.counts,
-                    receiveDisplacements: layout.displacements, $0)
+                    UnsafeRawBufferPointer(values), sendCounts: send.counts, sendDisplacements: send.displacements,
+                    into: UnsafeMutableRawBufferPointer(result), receiveCounts: send.counts,
+                    receiveDisplacements: send.displacements, $0)
             }
         }
     }

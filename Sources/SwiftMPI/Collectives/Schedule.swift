@@ -7,10 +7,15 @@
 final class CollectiveSchedule {
     typealias Step = () throws -> [Request]
 
-    private var steps: [Step] = []
+    private var steps: [(step: Step, defersErrors: Bool)] = []
     private var next = 0
     private var pending: [Request] = []
+    /// Whether the errors of the pending operations are deferred (``then(deferringErrors:_:)``).
+    private var pendingDefersErrors = false
     private var failure: (any Error)?
+    /// An error that ends the schedule only after its last step: a rank that relays data to others
+    /// (an intercommunicator group's leader) finds the data wrong, and must still tell them so.
+    private(set) var deferredFailure: (any Error)?
     private var temporaries: [UnsafeMutableRawBufferPointer] = []
     /// Runs after the last step completed (for copying results out).
     var completion: (() -> Void)?
@@ -25,8 +30,13 @@ final class CollectiveSchedule {
 
     deinit { temporaries.forEach { $0.deallocate() } }
 
-    /// Adds a step.
-    func then(_ step: @escaping Step) { steps.append(step) }
+    /// Adds a step; with `deferringErrors`, an error of its operations is deferred
+    /// (``deferFailure(_:)``) instead of ending the schedule.
+    func then(deferringErrors: Bool = false, _ step: @escaping Step) { steps.append((step, deferringErrors)) }
+
+    /// Records `error` to be thrown once the last step has run (the first such error wins, unless
+    /// `replacing`: a step that explains an operation's error better).
+    func deferFailure(_ error: any Error, replacing: Bool = false) { deferredFailure = replacing ? error : deferredFailure ?? error }
 
     /// A scratch buffer of `count` elements that lives as long as the schedule.
     func scratch<T>(_ type: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {
@@ -48,12 +58,13 @@ final class CollectiveSchedule {
                 do {
                     guard try request.isComplete() else { return false }
                 } catch {
-                    failure = failure ?? error
+                    if pendingDefersErrors { deferFailure(error) } else { failure = failure ?? error }
                 }
                 pending.removeLast()
             }
             if let failure { throw failure }
             guard next < steps.count else {
+                if let deferredFailure { throw deferredFailure }
                 if let programCompletion {
                     guard let status = try programCompletion() else { return false }
                     programStatus = status
@@ -63,8 +74,9 @@ final class CollectiveSchedule {
                 completion = nil
                 return true
             }
-            let step = steps[next]
+            let (step, defersErrors) = steps[next]
             next += 1
+            pendingDefersErrors = defersErrors
             pending = try step()
         }
     }
