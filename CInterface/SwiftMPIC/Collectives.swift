@@ -230,7 +230,14 @@ public func mpiAlltoall(
         let inPlace = CInterface.isInPlace(sendbuf)
         let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, reads: inPlace, staging: &staged)
         var result = output.mutableSpan
-        if inPlace {
+        if communicator.isIntercommunicator && !inPlace {  // the groups may send different counts
+            let peers = communicator.peerCount
+            let input = try CInterface.bytes(sendbuf, Int(sendcount) * peers, sendtype, reads: true, staging: &stagedInput)
+            let received = try communicator.alltoallv(
+                Array(input), sendCounts: [Int](repeating: input.count / max(peers, 1), count: peers),
+                receiveCounts: [Int](repeating: output.count / max(peers, 1), count: peers))
+            _ = output.initialize(from: received)
+        } else if inPlace {
             try communicator.alltoall(Array(output).span, into: &result)
         } else {
             let input = try CInterface.bytes(sendbuf, Int(sendcount) * communicator.peerCount, sendtype, reads: true, staging: &stagedInput)
@@ -283,8 +290,14 @@ public func mpiGatherv(
 ) -> Int32 {
     cCall("MPI_Gatherv", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let isRoot = communicator.rank == Int(root)
-        let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.size, "MPI_Gatherv") : nil
+        let isRoot = CInterface.isRoot(root, of: communicator)
+        let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, "MPI_Gatherv") : nil
+        if communicator.isIntercommunicator {  // the counts are the other group's, read at the root only
+            let own = isRoot || root == MPI_PROC_NULL ? [] : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Gatherv"))
+            let result = try communicator.gatherv(own, counts: layout?.counts ?? [], displacements: layout?.displacements ?? [], root: CInterface.rank(root))
+            if let result, let layout { CInterface.copyBlocks(result, layout, to: recvbuf) }
+            return
+        }
         let own: [UInt8]
         if CInterface.isInPlace(sendbuf), let layout {
             own = CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
@@ -308,9 +321,18 @@ public func mpiScatterv(
 ) -> Int32 {
     cCall("MPI_Scatterv", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let isRoot = communicator.rank == Int(root)
-        let layout = isRoot ? try CInterface.layout(sendcounts, displs, sendtype, size: communicator.size, "MPI_Scatterv") : nil
+        let isRoot = CInterface.isRoot(root, of: communicator)
+        let layout = isRoot ? try CInterface.layout(sendcounts, displs, sendtype, size: communicator.peerCount, "MPI_Scatterv") : nil
         let values = layout.map { CInterface.array(sendbuf, bytes: $0.extent) } ?? []
+        if communicator.isIntercommunicator {  // the root's counts are the other group's; a receiver's own is its recvcount
+            let receives = !isRoot && root != MPI_PROC_NULL
+            let output = receives ? try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Scatterv") : .init(start: nil, count: 0)
+            var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
+            if receives { counts[communicator.rank] = output.count }
+            let part = try communicator.scatterv(values, counts: counts, displacements: layout?.displacements ?? [], root: CInterface.rank(root))
+            _ = output.initialize(from: part)
+            return
+        }
         let inPlace = CInterface.isInPlace(recvbuf)
         if inPlace && !isRoot { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
         let output = inPlace ? UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0) : try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Scatterv")
@@ -333,7 +355,7 @@ public func mpiAllgatherv(
 ) -> Int32 {
     cCall("MPI_Allgatherv", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.size, "MPI_Allgatherv")
+        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, "MPI_Allgatherv")
         let own =
             CInterface.isInPlace(sendbuf)
             ? CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
@@ -351,9 +373,10 @@ public func mpiAlltoallv(
 ) -> Int32 {
     cCall("MPI_Alltoallv", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.size, "MPI_Alltoallv")
+        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, "MPI_Alltoallv")
         let send =
-            CInterface.isInPlace(sendbuf) ? receive : try CInterface.layout(sendcounts, sdispls, sendtype, size: communicator.size, "MPI_Alltoallv")
+            CInterface.isInPlace(sendbuf)
+            ? receive : try CInterface.layout(sendcounts, sdispls, sendtype, size: communicator.peerCount, "MPI_Alltoallv")
         let values = CInterface.array(CInterface.isInPlace(sendbuf) ? UnsafeRawPointer(recvbuf) : sendbuf, bytes: send.extent)
         let result = try communicator.alltoallv(
             values, sendCounts: send.counts, sendDisplacements: send.displacements, recvCounts: receive.counts, recvDisplacements: receive.displacements)

@@ -341,20 +341,10 @@ public func mpiIntercommMerge(_ intercomm: MPI_Comm, _ high: Int32, _ newComm: U
 
 @_cdecl("PMPI_Comm_idup")
 public func mpiCommIdup(_ comm: MPI_Comm, _ newComm: UnsafeMutablePointer<MPI_Comm>?, _ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
-    // The context agreement runs as nonblocking allreduces; the new handle is stored when the
-    // request completes (MPI: newcomm is valid then). On an intercommunicator the duplicate is
-    // made at once, as MPI_Comm_dup, and the request is already complete.
-    guard let communicator = try? CInterface.communicator(comm), !communicator.isIntercommunicator else {
-        let result = mpiCommDup(comm, newComm)
-        guard result == MPI_SUCCESS else { return result }
-        return cCall("MPI_Comm_idup", on: comm) {
-            guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
-            let done = try GeneralizedRequest()
-            done.complete()
-            request.pointee = CInterface.requests.insert(CRequest(done.request, comm))
-        }
-    }
-    return cCall("MPI_Comm_idup", on: comm) {
+    // The context agreement runs as nonblocking allreduces (on an intercommunicator, over each group
+    // and across them); the new handle is stored when the request completes (MPI: newcomm is valid then).
+    cCall("MPI_Comm_idup", on: comm) {
+        let communicator = try CInterface.communicator(comm)
         guard let request, let newComm else { throw CError(MPI_ERR_ARG, "a null request or communicator pointer") }
         let started = try communicator.startDup()
         request.pointee = CInterface.insert(started.request, comm) {

@@ -61,9 +61,13 @@ private struct NonblockingReduction: CReduction {
     let root: Int?
 
     func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
-        let isRoot = root == nil || communicator.rank == root
+        let isRoot = root == nil || (communicator.isIntercommunicator ? root == MPI.root : communicator.rank == root)
         let result = CInterface.elements(isRoot ? receive : nil, isRoot ? count : 0, T.self)
-        let input = CInterface.isInPlace(send) ? UnsafeBufferPointer(result) : UnsafeBufferPointer(CInterface.elements(send, count, T.self))
+        // An intercommunicator's root (and its group) sends nothing: its send buffer is not read.
+        let sends = !communicator.isIntercommunicator || (root != MPI.root && root != MPI.procNull)
+        let input =
+            CInterface.isInPlace(send)
+            ? UnsafeBufferPointer(result) : UnsafeBufferPointer(CInterface.elements(sends ? send : nil, sends ? count : 0, T.self))
         if let root { return try communicator.ireduce(input, into: result, op: operation, root: root) }
         return try communicator.iallreduce(input, into: result, op: operation)
     }
@@ -88,7 +92,8 @@ public func mpiIreduce(
 ) -> Int32 {
     cCall("MPI_Ireduce", on: comm) {
         let call = NonblockingReduction(
-            communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), root: Int(root))
+            communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count),
+            root: CInterface.rank(root))
         try store(try CInterface.reduce(datatype, op, call), comm, into: request)
     }
 }
@@ -100,12 +105,12 @@ public func mpiIgather(
 ) -> Int32 {
     cCall("MPI_Igather", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let isRoot = communicator.rank == Int(root)
+        let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(sendbuf)
         var staged: CStaging?, stagedInput: CStaging?  // non-contiguous datatypes, packed
         let output =
             isRoot
-            ? try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, reads: inPlace, staging: &staged)
+            ? try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, reads: inPlace, staging: &staged)
             : .init(start: nil, count: 0)
         let input: UnsafeBufferPointer<UInt8>
         if inPlace {
@@ -113,10 +118,13 @@ public func mpiIgather(
             // rank's own block is a memmove, harmless onto itself).
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
             input = UnsafeBufferPointer(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
+        } else if communicator.isIntercommunicator && (root == MPI_ROOT || root == MPI_PROC_NULL) {
+            input = .init(start: nil, count: 0)  // the root's group sends nothing
         } else {
             input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount), sendtype, reads: true, staging: &stagedInput))
         }
-        try store(try communicator.igather(input, into: output, root: Int(root)), comm, into: request, unpacking: staged, keeping: stagedInput)
+        try store(
+            try communicator.igather(input, into: output, root: CInterface.rank(root)), comm, into: request, unpacking: staged, keeping: stagedInput)
     }
 }
 
@@ -127,21 +135,23 @@ public func mpiIscatter(
 ) -> Int32 {
     cCall("MPI_Iscatter", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let isRoot = communicator.rank == Int(root)
+        let isRoot = CInterface.isRoot(root, of: communicator)
         var staged: CStaging?, stagedInput: CStaging?  // non-contiguous datatypes, packed
         let input =
             isRoot
-            ? try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, reads: true, staging: &stagedInput)
+            ? try CInterface.bytes(sendbuf, Int(sendcount) * communicator.peerCount, sendtype, reads: true, staging: &stagedInput)
             : .init(start: nil, count: 0)
         let output: UnsafeMutableBufferPointer<UInt8>
         if CInterface.isInPlace(recvbuf) {  // the root's block stays where it is
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
             output = CInterface.ownBlock(of: input, rank: communicator.rank, size: communicator.size)
+        } else if communicator.isIntercommunicator && (root == MPI_ROOT || root == MPI_PROC_NULL) {
+            output = .init(start: nil, count: 0)  // the root's group receives nothing
         } else {
             output = try CInterface.bytes(recvbuf, Int(recvcount), recvtype, reads: false, staging: &staged)
         }
         try store(
-            try communicator.iscatter(UnsafeBufferPointer(input), into: output, root: Int(root)), comm, into: request, unpacking: staged,
+            try communicator.iscatter(UnsafeBufferPointer(input), into: output, root: CInterface.rank(root)), comm, into: request, unpacking: staged,
             keeping: stagedInput)
     }
 }
@@ -153,7 +163,7 @@ public func mpiIallgather(
 ) -> Int32 {
     cCall("MPI_Iallgather", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Iallgather")
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, "MPI_Iallgather")
         let input =
             CInterface.isInPlace(sendbuf)
             ? UnsafeBufferPointer(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
@@ -169,9 +179,9 @@ public func mpiIalltoall(
 ) -> Int32 {
     cCall("MPI_Ialltoall", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.size, recvtype, "MPI_Ialltoall")
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, "MPI_Ialltoall")
         guard CInterface.isInPlace(sendbuf) else {
-            let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount) * communicator.size, sendtype, "MPI_Ialltoall"))
+            let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount) * communicator.peerCount, sendtype, "MPI_Ialltoall"))
             return try store(try communicator.ialltoall(input, into: output), comm, into: request)
         }
         // In place: the blocks to send are a copy of the receive buffer, kept until completion.

@@ -21,10 +21,17 @@ public func mpiIgatherv(
 ) -> Int32 {
     cCall("MPI_Igatherv", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let isRoot = communicator.rank == Int(root)
+        let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(sendbuf)
         if inPlace && !isRoot { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
-        let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.size, "MPI_Igatherv") : nil
+        let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, "MPI_Igatherv") : nil
+        if communicator.isIntercommunicator {  // the counts are the other group's, read at the root only
+            let own = isRoot || root == MPI_PROC_NULL ? [] : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Igatherv"))
+            let started = try communicator.igatherv(own, counts: layout?.counts ?? [], displacements: layout?.displacements, root: CInterface.rank(root))
+            return try store(started, comm, into: request) { result in
+                if let result, let layout { CInterface.copyBlocks(result, layout, to: recvbuf) }
+            }
+        }
         let own: [UInt8]
         if inPlace, let layout {  // the root's own block is already in place: it travels as it is
             own = CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
@@ -48,10 +55,19 @@ public func mpiIscatterv(
 ) -> Int32 {
     cCall("MPI_Iscatterv", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let isRoot = communicator.rank == Int(root)
+        let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(recvbuf)
         if inPlace && !isRoot { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
-        let layout = isRoot ? try CInterface.layout(sendcounts, displs, sendtype, size: communicator.size, "MPI_Iscatterv") : nil
+        let layout = isRoot ? try CInterface.layout(sendcounts, displs, sendtype, size: communicator.peerCount, "MPI_Iscatterv") : nil
+        if communicator.isIntercommunicator {  // the root's counts are the other group's; a receiver's own is its recvcount
+            let receives = !isRoot && root != MPI_PROC_NULL
+            let output = receives ? try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatterv") : .init(start: nil, count: 0)
+            var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
+            if receives { counts[communicator.rank] = output.count }
+            let values = layout.map { CInterface.array(sendbuf, bytes: $0.extent) } ?? []
+            let started = try communicator.iscatterv(values, counts: counts, displacements: layout?.displacements, root: CInterface.rank(root))
+            return try store(started, comm, into: request) { part in _ = output.initialize(from: part.prefix(output.count)) }
+        }
         // In place, the root's own block stays where it is in the send buffer: its part is discarded.
         let output =
             inPlace
@@ -73,7 +89,7 @@ public func mpiIallgatherv(
 ) -> Int32 {
     cCall("MPI_Iallgatherv", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.size, "MPI_Iallgatherv")
+        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, "MPI_Iallgatherv")
         let own =
             CInterface.isInPlace(sendbuf)
             ? CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
@@ -91,9 +107,9 @@ public func mpiIalltoallv(
 ) -> Int32 {
     cCall("MPI_Ialltoallv", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.size, "MPI_Ialltoallv")
+        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, "MPI_Ialltoallv")
         let inPlace = CInterface.isInPlace(sendbuf)
-        let send = inPlace ? receive : try CInterface.layout(sendcounts, sdispls, sendtype, size: communicator.size, "MPI_Ialltoallv")
+        let send = inPlace ? receive : try CInterface.layout(sendcounts, sdispls, sendtype, size: communicator.peerCount, "MPI_Ialltoallv")
         let values = CInterface.array(inPlace ? UnsafeRawPointer(recvbuf) : sendbuf, bytes: send.extent)
         let started = try communicator.ialltoallv(
             values, sendCounts: send.counts, sendDisplacements: send.displacements, receiveCounts: receive.counts,
@@ -175,8 +191,8 @@ public func mpiAlltoallw(
 ) -> Int32 {
     cCall("MPI_Alltoallw", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.size)
-        let send = CInterface.isInPlace(sendbuf) ? receive : try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: communicator.size)
+        let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.peerCount)
+        let send = CInterface.isInPlace(sendbuf) ? receive : try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: communicator.peerCount)
         let values = CInterface.array(CInterface.isInPlace(sendbuf) ? UnsafeRawPointer(recvbuf) : sendbuf, bytes: send.extent)
         var buffer = CInterface.array(recvbuf, bytes: receive.extent)
         try communicator.alltoallw(
@@ -194,10 +210,10 @@ public func mpiIalltoallw(
 ) -> Int32 {
     cCall("MPI_Ialltoallw", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.size)
+        let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.peerCount)
         // MPI_IN_PLACE: the receive buffer's layout and contents are the data sent (copied now).
         let inPlace = CInterface.isInPlace(sendbuf)
-        let send = inPlace ? receive : try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: communicator.size)
+        let send = inPlace ? receive : try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: communicator.peerCount)
         let values = CInterface.array(inPlace ? UnsafeRawPointer(recvbuf) : sendbuf, bytes: send.extent)
         let buffer = CInterface.array(recvbuf, bytes: receive.extent)
         let started = try communicator.ialltoallw(

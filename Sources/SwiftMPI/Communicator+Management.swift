@@ -58,28 +58,21 @@ extension Communicator {
         }
     }
 
-    /// ``dup()`` without blocking the thread (MPI_Comm_idup, in Swift's terms): the agreement on the
-    /// new context runs as a nonblocking allreduce that the task awaits, so other tasks (at thread
+    /// ``dup()`` without blocking the thread (MPI_Comm_idup, in Swift's terms), also of an
+    /// intercommunicator: the agreement on the new context runs as nonblocking allreduces that the task awaits, so other tasks (at thread
     /// level `.serialized` or `.multiple`) and this rank's own pending requests progress meanwhile.
     /// Collective, in the same order as the other collectives on this communicator.
     public func idup() async throws -> Communicator {
-        let proposal = try runtime.withEngine("idup") { $0.contextIds.propose() }
-        do {
-            let maxima = try await iallreduce(proposal.maxima, op: .max).value
-            let common = try await iallreduce(proposal.mask, op: .bitwiseAnd).value
-            let agreed = try runtime.withEngine("idup") { $0.contextIds.settle(common: common, maxima: maxima) }
-            return duplicate(agreed)
-        } catch {
-            _ = try? runtime.withEngine("idup") { $0.contextIds.abandon() }
-            throw error
-        }
+        let started = try startDup()
+        _ = try await started.request.value
+        return try started.finish()
     }
 
-    /// MPI_Comm_idup for the C interface: the context agreement's two allreduces start now and
+    /// MPI_Comm_idup (``idup()``, and the C interface's): the context agreement's allreduces start now and
     /// progress like any nonblocking collective; once `request` has completed, `finish` settles the
-    /// context and returns the duplicate (as ``dup()`` makes it). Intracommunicators only.
+    /// context and returns the duplicate (as ``dup()`` makes it), also of an intercommunicator.
     package func startDup() throws -> (request: Request, finish: () throws -> Communicator) {
-        guard !isIntercommunicator else { throw MPIError(.invalidArgument, "idup: not available on an intercommunicator yet") }
+        if let remoteGroup = state.remoteGroup { return try startInterDup(remoteGroup) }
         let proposal = try runtime.withEngine("idup") { $0.contextIds.propose() }
         let buffers = DupAgreement(proposal)
         do {
@@ -99,6 +92,52 @@ extension Communicator {
             _ = try? runtime.withEngine("idup") { $0.contextIds.abandon() }
             throw error
         }
+    }
+
+    /// ``startDup()`` of an intercommunicator: two agreements at once, both as nonblocking
+    /// allreduces — a context for the private communicator of this group (on that group), and a
+    /// context pair free in both groups (each group's combination on the group, the other group's
+    /// by an allreduce across the intercommunicator, combined here). Their proposals are made
+    /// together, so the second proposes no free pairs and takes the next unbounded context
+    /// everywhere (``ContextIds``).
+    private func startInterDup(_ remoteGroup: Group) throws -> (request: Request, finish: () throws -> Communicator) {
+        let local = localCommunicator
+        let (localProposal, crossProposal) = try runtime.withEngine("idup") { ($0.contextIds.propose(), $0.contextIds.propose()) }
+        let forLocal = DupAgreement(localProposal), ownGroup = DupAgreement(crossProposal), otherGroup = DupAgreement(crossProposal)
+        var requests: [Request] = []
+        do {
+            for (communicator, agreement) in [(local, forLocal), (local, ownGroup), (self, otherGroup)] {
+                requests.append(try communicator.iallreduce(UnsafeBufferPointer(agreement.maxima), into: agreement.maximaResult, op: .max))
+                requests.append(try communicator.iallreduce(UnsafeBufferPointer(agreement.mask), into: agreement.maskResult, op: .bitwiseAnd))
+            }
+        } catch {
+            for request in requests { _ = try? request.wait() }
+            _ = try? runtime.withEngine("idup") {
+                $0.contextIds.abandon()
+                $0.contextIds.abandon()
+            }
+            throw error
+        }
+        let last = requests.removeLast()
+        return (
+            last,
+            {
+                for request in requests { try request.wait() }
+                let maxima = zip(ownGroup.maximaResult, otherGroup.maximaResult).map { Swift.max($0, $1) }
+                let masks = zip(ownGroup.maskResult, otherGroup.maskResult).map { $0 & $1 }
+                let (localAgreed, agreed) = try self.runtime.withEngine("idup") {
+                    (
+                        $0.contextIds.settle(common: Array(forLocal.maskResult), maxima: Array(forLocal.maximaResult)),
+                        $0.contextIds.settle(common: masks, maxima: maxima)
+                    )
+                }
+                let localState = CommunicatorState(context: localAgreed.context, channel: localAgreed.channel, group: self.group)
+                let made = CommunicatorState(context: agreed.context, group: self.group, remoteGroup: remoteGroup, localGroupState: localState)
+                made.errorHandler = self.state.errorHandler
+                made.keyedAttributes = self.copiedAttributes()
+                return Communicator(runtime: self.runtime, state: made)
+            }
+        )
     }
 
     /// The state of a communicator made from this one: `group` on the agreed context and channel,

@@ -2,14 +2,20 @@
 /// ranks in point-to-point calls — a coupled model's two components talking to each other.
 ///
 /// Point-to-point works as on any communicator, with destinations and sources in the remote group
-/// (`remoteSize`). The collectives MPI defines across the two groups are here, in their blocking
-/// array forms: `barrier`; the rooted `bcast`, `reduce`, `gather` and `scatter` (the root passes
-/// `MPI.root`, the rest of its group `MPI.procNull`, the other group the root's rank in it: data
-/// goes from the root to the other group or from the other group to the root); `allreduce` and
-/// `allgather` (each group gets the reduction, or the values, of the other group); `alltoall`
-/// (block i to rank i of the other group). The others throw `.invalidArgument` rather than compute
-/// something else — `merge(high:)` makes an intracommunicator of both groups for them. Each group's part runs on a private intracommunicator
-/// of that group; the groups' leaders (local rank 0) exchange on the intercommunicator's collective
+/// (`remoteSize`). Every collective MPI defines across the two groups is here, blocking and
+/// nonblocking, on arrays and buffers (the algorithms: InterSchedules.swift): `barrier`; the rooted
+/// `bcast`, `reduce`, `gather(v)` and `scatter(v)` (the root passes `MPI.root`, the rest of its
+/// group `MPI.procNull`, the other group the root's rank in it: data goes from the root to the
+/// other group or from the other group to the root); `allreduce`, `allgather(v)`, `reduceScatter`
+/// and `reduceScatterBlock` (each group gets the other group's reduction or values); `alltoall(v/w)`
+/// (block i to rank i of the other group). Counts and displacements describe the other group's
+/// ranks, except where a group receives its own share: the receiving group of `scatterv` passes
+/// its own counts (rank i reads `counts[i]`), and `reduceScatter`'s counts deal the other group's
+/// reduction out over this group. The groups may pass different counts where MPI lets them
+/// (`alltoallv`: what one group sends is what the other receives). Scans and the neighbourhood
+/// collectives have no intercommunicator form and throw `.invalidArgument` — `merge(high:)` makes
+/// an intracommunicator of both groups. Each group's part runs on a private intracommunicator of
+/// that group; the groups' leaders (local rank 0) exchange on the intercommunicator's collective
 /// context.
 extension Communicator {
     /// Whether this is an intercommunicator (MPI_Comm_test_inter).

@@ -4,7 +4,8 @@ import SwiftMPI
 /// intercommunicator (the first third of the ranks, at least one, and the rest), each against a
 /// serial computation from the world ranks: the groups pass different counts where MPI lets them
 /// (alltoallv, reduce-scatter), the nonblocking ones are all started before any is waited for and
-/// are waited for in reverse order, and a contribution of the wrong size throws `.invalidCount`.
+/// are waited for in reverse order, an idup completes while a collective overtakes it, and a
+/// contribution of the wrong size throws `.invalidCount`.
 func checkIntercommunicatorForms(_ world: Communicator) throws {
     let n = world.size, r = world.rank
     guard n >= 2 else { return }
@@ -110,6 +111,15 @@ func checkIntercommunicatorForms(_ world: Communicator) throws {
     require(try reduce.wait() == (isSecondRoot ? [remoteSum, remoteSize] : nil), "intercommunicator ireduce")
     require(try bcast.wait() == (inFirst && me != 0 ? [0, 0, 0] : [4, 5, 6]), "intercommunicator ibcast")
     try barrier.wait()
+
+    // A nonblocking dup (MPI_Comm_idup) overtaken by a collective on the intercommunicator itself.
+    let dup = try inter.startDup()
+    require(try inter.allgather([r]) == remote, "intercommunicator allgather while an idup is in flight")
+    try dup.request.wait()
+    let copy = try dup.finish()
+    require(copy.isIntercommunicator && copy.remoteSize == remoteSize && copy.rank == me, "idup of an intercommunicator")
+    require(try copy.allreduce([r], op: .sum) == [remoteSum], "allreduce on an intercommunicator's idup")
+    copy.free()
 
     // A group whose contributions are one element short: the other group's ranks are told.
     let short = try inter.iallreduce(inFirst ? [1] : [1, 2], op: .sum)

@@ -14,13 +14,13 @@ extension Communicator {
     }
 
     /// Throws for an intercommunicator: the intra-group algorithms would silently compute something
-    /// else there. Every schedule starts through `run` or `start`, which call it, as does the
-    /// small allreduce (the other collectives without a schedule have intercommunicator forms).
+    /// else there. Every schedule starts through `run` or `start`, which call it unless the schedule
+    /// is an intercommunicator form, as does the small allreduce.
     func refuseOnIntercommunicator() throws {
         guard state.remoteGroup == nil else {
             throw MPIError(
                 .invalidArgument,
-                "this collective is not available on an intercommunicator (the blocking array forms of barrier, bcast, reduce, gather, scatter, allreduce, allgather and alltoall are); "
+                "this collective has no intercommunicator form (scans and neighbourhood collectives do not span two groups); "
                     + "merge(high:) makes an intracommunicator of both groups")
         }
     }
