@@ -96,7 +96,9 @@ private struct ReduceCall: CReduction {
             let input = Array(CInterface.elements(receive, count, T.self))
             try communicator.reduce(input.span, into: &result, op: operation, root: root)
         } else {
-            try communicator.reduce(CInterface.elements(send, count, T.self).span, into: &result, op: operation, root: root)
+            // An intercommunicator's root (and its group) sends nothing: its send buffer is not read.
+            let sends = !communicator.isIntercommunicator || (root != MPI.root && root != MPI.procNull)
+            try communicator.reduce(CInterface.elements(sends ? send : nil, sends ? count : 0, T.self).span, into: &result, op: operation, root: root)
         }
         return nil
     }
@@ -108,8 +110,12 @@ public func mpiReduce(
     _ comm: MPI_Comm
 ) -> Int32 {
     cCall("MPI_Reduce", on: comm) {
-        let call = ReduceCall(
-            communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), root: CInterface.rank(root))
+        let communicator = try CInterface.communicator(comm)
+        if communicator.isIntercommunicator && root == MPI_PROC_NULL {  // every other argument is ignored (MPI)
+            _ = try communicator.reduce([UInt8](), op: .sum, root: MPI.procNull)
+            return
+        }
+        let call = ReduceCall(communicator: communicator, send: sendbuf, receive: recvbuf, count: try CInterface.count(count), root: CInterface.rank(root))
         try CInterface.reduce(datatype, op, call)
     }
 }

@@ -188,3 +188,22 @@ public func mpiCommCreateFromGroup(
         try CInterface.entry(newComm.pointee).takeUnretainedValue().errorHandler = errhandler
     }
 }
+
+@_cdecl("PMPI_Intercomm_create_from_groups")
+public func mpiIntercommCreateFromGroups(
+    _ localGroup: MPI_Group, _ localLeader: Int32, _ remoteGroup: MPI_Group, _ remoteLeader: Int32, _ stringtag: UnsafePointer<CChar>?, _ info: MPI_Info,
+    _ errhandler: MPI_Errhandler, _ newIntercomm: UnsafeMutablePointer<MPI_Comm>?
+) -> Int32 {
+    cCall("MPI_Intercomm_create_from_groups") {
+        guard let newIntercomm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        let local = try CInterface.group(localGroup), remote = try CInterface.group(remoteGroup)
+        guard local.rank != nil else { throw CError(MPI_ERR_GROUP, "the calling rank is not in the local group") }
+        _ = try CInterface.info(info)
+        try CInterface.checkErrorHandler(errhandler)
+        let made = try Communicator(
+            localGroup: local, localLeader: Int(localLeader), remoteGroup: remote, remoteLeader: Int(remoteLeader),
+            tag: try CInterface.string(stringtag, "stringtag"))
+        newIntercomm.pointee = CInterface.insert(made, from: MPI_COMM_WORLD)
+        try CInterface.entry(newIntercomm.pointee).takeUnretainedValue().errorHandler = errhandler
+    }
+}

@@ -91,6 +91,12 @@ public func mpiIreduce(
     _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall("MPI_Ireduce", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        if communicator.isIntercommunicator && root == MPI_PROC_NULL {  // every other argument is ignored (MPI)
+            return try store(
+                try communicator.ireduce(UnsafeBufferPointer<UInt8>(start: nil, count: 0), into: .init(start: nil, count: 0), op: .sum, root: MPI.procNull),
+                comm, into: request)
+        }
         let call = NonblockingReduction(
             communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count),
             root: CInterface.rank(root))

@@ -41,14 +41,42 @@ extension Communicator {
         self = try SwiftMPI.typedErrors { try Communicator(runtime: runtime, group: group, tag: Self.messageTag(tag), "Communicator(group:tag:)") }
     }
 
+    /// An intercommunicator between `localGroup`, which this rank belongs to, and the disjoint
+    /// `remoteGroup`, made by the members of both groups without a parent communicator
+    /// (MPI_Intercomm_create_from_groups; for groups of a ``Session``'s process sets, or any
+    /// others). Every member of both groups passes the same `tag`, each group its own leader
+    /// (`localLeader`, a rank of `localGroup`) and the other's (`remoteLeader`, a rank of
+    /// `remoteGroup`); the leaders exchange the groups' proposals as ``createIntercommunicator(localLeader:peer:remoteLeader:tag:)``
+    /// does, on the context reserved for group creations. Throws `.invalidArgument` when the caller
+    /// is not in `localGroup` or the groups overlap, `.invalidRank` for a leader outside its group.
+    public init(localGroup: Group, localLeader: Int, remoteGroup: Group, remoteLeader: Int, tag: String) throws(MPIError) {
+        let call: StaticString = "Communicator(localGroup:localLeader:remoteGroup:remoteLeader:tag:)"
+        let runtime = try SwiftMPI.typedErrors { try Runtime.running("\(call)") }
+        self = try SwiftMPI.typedErrors {
+            guard remoteLeader >= 0 && remoteLeader < remoteGroup.size else {
+                throw MPIError(.invalidRank, "\(call): remoteLeader \(remoteLeader) is outside 0..<\(remoteGroup.size) of the remote group")
+            }
+            let messageTag = Self.messageTag(tag)
+            let local = try Communicator(runtime: runtime, group: localGroup, tag: messageTag, call)
+            defer { local.free() }
+            return try local.createIntercommunicator(
+                localLeader: localLeader, peer: Self.groupCreationMessages(runtime), remoteLeader: remoteGroup.worldRanks[remoteLeader], tag: messageTag)
+        }
+    }
+
+    /// Every process, addressed by world rank, on ``groupCreationContext``.
+    private static func groupCreationMessages(_ runtime: Runtime) -> Communicator {
+        Communicator(
+            runtime: runtime,
+            state: CommunicatorState(
+                context: Self.groupCreationContext, channel: nil, group: Group(worldRanks: Array(0..<runtime.size), myWorldRank: runtime.rank)))
+    }
+
     /// The agreement among `group`'s members, by messages with `tag` on ``groupCreationContext``.
     private init(runtime: Runtime, group: Group, tag: Int, _ call: StaticString) throws {
         guard let me = group.rank else { throw MPIError(.invalidArgument, "\(call): only the group's members call it (this rank is not in it)") }
         let members = group.worldRanks
-        let messages = Communicator(
-            runtime: runtime,
-            state: CommunicatorState(
-                context: Self.groupCreationContext, channel: nil, group: Group(worldRanks: Array(0..<runtime.size), myWorldRank: runtime.rank)))
+        let messages = Self.groupCreationMessages(runtime)
         let proposal = try runtime.withEngine(call) { $0.contextIds.propose() }
         do {
             // One message each way: the maxima (context, channel), then the mask.

@@ -121,6 +121,19 @@ func checkIntercommunicatorForms(_ world: Communicator) throws {
     require(try copy.allreduce([r], op: .sum) == [remoteSum], "allreduce on an intercommunicator's idup")
     copy.free()
 
+    // The same two groups joined without a parent communicator (MPI_Intercomm_create_from_groups),
+    // leaders the last rank of each group.
+    let firstGroup = try world.group.include(Array(0..<split)), secondGroup = try world.group.include(Array(split..<n))
+    let (localGroup, remoteGroup) = inFirst ? (firstGroup, secondGroup) : (secondGroup, firstGroup)
+    let joined = try Communicator(
+        localGroup: localGroup, localLeader: localGroup.size - 1, remoteGroup: remoteGroup, remoteLeader: remoteGroup.size - 1, tag: "forms")
+    require(joined.isIntercommunicator && joined.remoteSize == remoteSize && joined.rank == me, "an intercommunicator from groups")
+    require(try joined.allgather([r]) == remote, "allgather on an intercommunicator from groups")
+    requireError(.invalidRank) {
+        _ = try Communicator(localGroup: localGroup, localLeader: 0, remoteGroup: remoteGroup, remoteLeader: remoteGroup.size, tag: "bad leader")
+    }
+    joined.free()
+
     // A group whose contributions are one element short: the other group's ranks are told.
     let short = try inter.iallreduce(inFirst ? [1] : [1, 2], op: .sum)
     requireError(.invalidCount) { _ = try short.wait() }
