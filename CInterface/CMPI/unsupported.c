@@ -29,14 +29,8 @@ int PMPI_Grequest_complete(void) { return swiftmpi_unsupported("MPI_Grequest_com
 int PMPI_Grequest_start(void) { return swiftmpi_unsupported("MPI_Grequest_start"); }
 #pragma weak MPI_Grequest_start = PMPI_Grequest_start
 
-int PMPI_Ineighbor_alltoallw(void) { return swiftmpi_unsupported("MPI_Ineighbor_alltoallw"); }
-#pragma weak MPI_Ineighbor_alltoallw = PMPI_Ineighbor_alltoallw
-
 int PMPI_Lookup_name(void) { return swiftmpi_unsupported("MPI_Lookup_name"); }
 #pragma weak MPI_Lookup_name = PMPI_Lookup_name
-
-int PMPI_Neighbor_alltoallw(void) { return swiftmpi_unsupported("MPI_Neighbor_alltoallw"); }
-#pragma weak MPI_Neighbor_alltoallw = PMPI_Neighbor_alltoallw
 
 int PMPI_Open_port(void) { return swiftmpi_unsupported("MPI_Open_port"); }
 #pragma weak MPI_Open_port = PMPI_Open_port

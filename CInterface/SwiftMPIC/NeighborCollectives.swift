@@ -170,3 +170,44 @@ public func mpiIneighborAlltoallv(
         }
     }
 }
+
+@_cdecl("PMPI_Neighbor_alltoallw")
+public func mpiNeighborAlltoallw(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<MPI_Aint>?, _ sendtypes: UnsafePointer<MPI_Datatype>?,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<MPI_Aint>?,
+    _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm
+) -> Int32 {
+    cCall("MPI_Neighbor_alltoallw", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let (sources, destinations) = try CInterface.neighbors(communicator)
+        let send = try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: destinations.count)
+        let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: sources.count)
+        let values = CInterface.array(sendbuf, bytes: send.extent)
+        var buffer = CInterface.array(recvbuf, bytes: receive.extent)
+        try communicator.neighborAlltoallw(
+            values, sendCounts: send.counts, sendDisplacements: send.displacements, sendTypes: send.types, into: &buffer,
+            receiveCounts: receive.counts, receiveDisplacements: receive.displacements, receiveTypes: receive.types)
+        if let recvbuf, !buffer.isEmpty { buffer.withUnsafeBytes { recvbuf.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+    }
+}
+
+@_cdecl("PMPI_Ineighbor_alltoallw")
+public func mpiIneighborAlltoallw(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<MPI_Aint>?, _ sendtypes: UnsafePointer<MPI_Datatype>?,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<MPI_Aint>?,
+    _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall("MPI_Ineighbor_alltoallw", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let (sources, destinations) = try CInterface.neighbors(communicator)
+        let send = try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: destinations.count)
+        let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: sources.count)
+        let started = try communicator.ineighborAlltoallw(
+            CInterface.array(sendbuf, bytes: send.extent), sendCounts: send.counts, sendDisplacements: send.displacements, sendTypes: send.types,
+            into: CInterface.array(recvbuf, bytes: receive.extent), receiveCounts: receive.counts, receiveDisplacements: receive.displacements,
+            receiveTypes: receive.types)
+        try store(started, comm, into: request) { result in
+            if let recvbuf, !result.isEmpty { result.withUnsafeBytes { recvbuf.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+        }
+    }
+}

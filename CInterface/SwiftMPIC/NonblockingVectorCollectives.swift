@@ -175,8 +175,20 @@ extension CInterface {
     static func wLayout(
         _ counts: UnsafePointer<Int32>?, _ displacements: UnsafePointer<Int32>?, _ types: UnsafePointer<MPI_Datatype>?, size: Int
     ) throws(CError) -> (counts: [Int], displacements: [Int], types: [Datatype], extent: Int) {
+        try wLayout(counts, displacements: try array(displacements, Int32(size)) { (value: Int32) throws(CError) in Int(value) }, types, size: size)
+    }
+
+    /// The same with MPI_Aint displacements (the neighbourhood alltoallw's).
+    static func wLayout(
+        _ counts: UnsafePointer<Int32>?, _ displacements: UnsafePointer<MPI_Aint>?, _ types: UnsafePointer<MPI_Datatype>?, size: Int
+    ) throws(CError) -> (counts: [Int], displacements: [Int], types: [Datatype], extent: Int) {
+        try wLayout(counts, displacements: try array(displacements, Int32(size)) { (value: MPI_Aint) throws(CError) in Int(value) }, types, size: size)
+    }
+
+    private static func wLayout(
+        _ counts: UnsafePointer<Int32>?, displacements: [Int], _ types: UnsafePointer<MPI_Datatype>?, size: Int
+    ) throws(CError) -> (counts: [Int], displacements: [Int], types: [Datatype], extent: Int) {
         let counts = try array(counts, Int32(size)) { (value: Int32) throws(CError) in try CInterface.count(value) }
-        let displacements = try array(displacements, Int32(size)) { (value: Int32) throws(CError) in Int(value) }
         let types = try array(types, Int32(size)) { (handle: MPI_Datatype) throws(CError) in try CInterface.datatype(handle) }
         let extent = counts.indices.map { displacements[$0] + types[$0].footprint(count: counts[$0]) }.max() ?? 0
         return (counts, displacements, types.map(\.datatype), extent)

@@ -53,6 +53,31 @@ func checkTopologies(_ world: Communicator) throws {
         }
         let untouched = neighbors.indices.flatMap { k in neighbors[k] == MPI.procNull ? [-9, -9] : [neighbors[k] * 100 + (k ^ 1), -neighbors[k]] }
         require(buffered == untouched, "ineighborAlltoall on \(gridDims) leaves MPI.procNull blocks untouched: \(buffered)")
+        // neighborAlltoallw: block k travels as a strided pair (a vector type over the blocks stored
+        // column-wise) and lands contiguous, the slots in reverse order; procNull blocks untouched.
+        let slots = neighbors.count, intType = Datatype(Int.self), stride = MemoryLayout<Int>.stride
+        let columns = (0..<slots).map { blocks[2 * $0] } + (0..<slots).map { blocks[2 * $0 + 1] }
+        let pair = try Datatype.vector(count: 2, blockLength: 1, stride: slots, of: intType)
+        var faces = [Int](repeating: -9, count: 2 * slots)
+        let reversedSlots = (0..<slots).map { (slots - 1 - $0) * 2 * stride }
+        try grid.neighborAlltoallw(
+            columns, sendCounts: [Int](repeating: 1, count: slots), sendDisplacements: (0..<slots).map { $0 * stride },
+            sendTypes: [Datatype](repeating: pair, count: slots), into: &faces, receiveCounts: [Int](repeating: 2, count: slots),
+            receiveDisplacements: reversedSlots, receiveTypes: [Datatype](repeating: intType, count: slots))
+        let expectedFaces = (0..<slots).reversed().flatMap { k in neighbors[k] == MPI.procNull ? [-9, -9] : [neighbors[k] * 100 + (k ^ 1), -neighbors[k]] }
+        require(faces == expectedFaces, "neighborAlltoallw on \(gridDims): \(faces), expected \(expectedFaces)")
+        let ifaces = try grid.ineighborAlltoallw(
+            columns, sendCounts: [Int](repeating: 1, count: slots), sendDisplacements: (0..<slots).map { $0 * stride },
+            sendTypes: [Datatype](repeating: pair, count: slots), into: [Int](repeating: -9, count: 2 * slots),
+            receiveCounts: [Int](repeating: 2, count: slots), receiveDisplacements: reversedSlots,
+            receiveTypes: [Datatype](repeating: intType, count: slots))
+        require(try ifaces.wait() == expectedFaces, "ineighborAlltoallw on \(gridDims)")
+        expectError(.invalidCount, "neighborAlltoallw with a block past the array") {
+            try grid.neighborAlltoallw(
+                columns, sendCounts: [Int](repeating: 1, count: slots), sendDisplacements: (0..<slots).map { $0 * stride + stride },
+                sendTypes: [Datatype](repeating: pair, count: slots), into: &faces, receiveCounts: [Int](repeating: 2, count: slots),
+                receiveDisplacements: reversedSlots, receiveTypes: [Datatype](repeating: intType, count: slots))
+        }
         var everyGather = [Int](repeating: -9, count: 2 * neighbors.count)
         try [grid.rank * 10 + 1, grid.rank * 10 + 2].withUnsafeBufferPointer { input in
             try everyGather.withUnsafeMutableBufferPointer { output in _ = try grid.ineighborAllgather(input, into: output).wait() }

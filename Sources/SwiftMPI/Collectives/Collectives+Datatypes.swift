@@ -176,10 +176,10 @@ extension Communicator {
             throw MPIError(.invalidCount, "\(call): \(name) has \(list) entries for \(peerCount) ranks")
         }
         let sends = try (0..<peerCount).map { i in
-            try block(sendBytes, displacement: sendDisplacements[i], sendCounts[i], sendTypes[i], "\(call): the block for rank \(i)")
+            try typedBlock(sendBytes, displacement: sendDisplacements[i], sendCounts[i], sendTypes[i], "\(call): the block for rank \(i)")
         }
         let receives = try (0..<peerCount).map { j in
-            try block(receiveBytes, displacement: receiveDisplacements[j], receiveCounts[j], receiveTypes[j], "\(call): the block from rank \(j)")
+            try typedBlock(receiveBytes, displacement: receiveDisplacements[j], receiveCounts[j], receiveTypes[j], "\(call): the block from rank \(j)")
         }
         return (sends, receives)
     }
@@ -194,7 +194,7 @@ extension Communicator {
     }
 
     /// The region of `count` instances of `type` whose origin is byte `displacement` of `bytes`.
-    private func block(_ bytes: UnsafeMutableRawBufferPointer, displacement: Int, _ count: Int, _ type: Datatype, _ what: String) throws -> TypedRegion {
+    func typedBlock(_ bytes: UnsafeMutableRawBufferPointer, displacement: Int, _ count: Int, _ type: Datatype, _ what: String) throws -> TypedRegion {
         guard displacement >= 0 && displacement <= bytes.count else {
             throw MPIError(.invalidCount, "\(what): byte displacement \(displacement) is outside the \(bytes.count)-byte array")
         }

@@ -172,6 +172,17 @@ extension Communicator {
         return result
     }
 
+    /// The channel and the tag of each slot's messages for the next neighbourhood collective: one
+    /// tag, or on a Cartesian grid one per slot, where a block sent down (slot k) arrives in the
+    /// receiver's up slot (k ^ 1) and so on.
+    func neighborTags(_ neighbors: Neighborhood) -> (channel: Communicator, tags: (send: (Int) -> Int, receive: (Int) -> Int)) {
+        let (channel, first) = nextCollective()
+        guard neighbors.cartesian else { return (channel, ({ _ in first }, { _ in first })) }
+        var tags = [first]
+        for _ in 1..<max(1, neighbors.sources.count) { tags.append(nextCollective().tag) }
+        return (channel, ({ tags[$0] }, { tags[$0 ^ 1] }))
+    }
+
     /// One step: a receive from every source neighbour and a send to every destination neighbour
     /// (none to or from `MPI.procNull`). On a Cartesian grid slot 2d is the neighbour down dimension
     /// d and slot 2d + 1 the one up: a block sent down arrives in the receiver's up slot, so the send
@@ -180,21 +191,19 @@ extension Communicator {
         _ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer, _ layout: NeighborLayout, _ neighbors: Neighborhood,
         _ schedule: CollectiveSchedule
     ) {
-        let (channel, first) = nextCollective()
-        var tags = [first]
-        if neighbors.cartesian { for _ in 1..<max(1, neighbors.sources.count) { tags.append(nextCollective().tag) } }
+        let (channel, tags) = neighborTags(neighbors)
         schedule.then {
             var requests: [Request] = []
             for (slot, source) in neighbors.sources.enumerated() where source != MPI.procNull {
                 let block = layout.receives[slot]
-                let tag = neighbors.cartesian ? tags[slot ^ 1] : first
+                let tag = tags.receive(slot)
                 requests.append(
                     try channel.receiveBytes(
                         UnsafeMutableRawBufferPointer(rebasing: result[block.offset..<(block.offset + block.count)]), from: source, tag: tag))
             }
             for (slot, destination) in neighbors.destinations.enumerated() where destination != MPI.procNull {
                 let block = layout.sends[slot]
-                let tag = neighbors.cartesian ? tags[slot] : first
+                let tag = tags.send(slot)
                 requests.append(
                     try channel.sendBytes(UnsafeRawBufferPointer(rebasing: values[block.offset..<(block.offset + block.count)]), to: destination, tag: tag))
             }
