@@ -59,6 +59,25 @@ extension CInterface {
     /// How many attribute values were ever set (each value's `order`).
     @exclusivity(unchecked) nonisolated(unsafe) static var attributesSet = 0
 
+    /// Deletes `key`'s value from `communicator` through its delete callback; a callback that
+    /// returns an error keeps the value there (MPI: the call fails, the attribute stays) and the
+    /// error is thrown.
+    static func deleteAttribute(_ key: AttributeKey<CAttributeValue>, of communicator: Communicator) throws(CError) {
+        guard let old = communicator.attribute(for: key) else { return }
+        communicator.removeAttribute(for: key)
+        guard callbackError == MPI_SUCCESS else {
+            communicator.setAttribute(old, for: key)  // (no value there now: no callback runs)
+            try checkCallbacks("delete")
+            return
+        }
+    }
+
+    /// The error a callback returned during the current call, taken (MPI_SUCCESS when none did).
+    static func takeCallbackError() -> Int32 {
+        defer { callbackError = MPI_SUCCESS }
+        return callbackError
+    }
+
     /// Deletes every attribute of `comm`, the last set first (MPI_Finalize does this to
     /// MPI_COMM_SELF first, then the world).
     static func deleteAttributes(of comm: MPI_Comm) {
@@ -115,16 +134,16 @@ public func mpiCommFreeKeyval(_ keyval: UnsafeMutablePointer<Int32>?) -> Int32 {
 public func mpiCommSetAttr(_ comm: MPI_Comm, _ keyval: Int32, _ value: UnsafeMutableRawPointer?) -> Int32 {
     cCall("MPI_Comm_set_attr", on: comm) {
         let communicator = try CInterface.communicator(comm)
-        communicator.setAttribute(CAttributeValue(value, owner: comm), for: try CInterface.keyval(keyval).key)
-        try CInterface.checkCallbacks("delete")
+        let key = try CInterface.keyval(keyval).key
+        try CInterface.deleteAttribute(key, of: communicator)  // the old value's delete callback may refuse
+        communicator.setAttribute(CAttributeValue(value, owner: comm), for: key)
     }
 }
 
 @_cdecl("PMPI_Comm_delete_attr")
 public func mpiCommDeleteAttr(_ comm: MPI_Comm, _ keyval: Int32) -> Int32 {
     cCall("MPI_Comm_delete_attr", on: comm) {
-        try CInterface.communicator(comm).removeAttribute(for: try CInterface.keyval(keyval).key)
-        try CInterface.checkCallbacks("delete")
+        try CInterface.deleteAttribute(try CInterface.keyval(keyval).key, of: try CInterface.communicator(comm))
     }
 }
 

@@ -26,9 +26,16 @@ private func store(_ communicator: Communicator?, from parent: MPI_Comm, into ha
 public func mpiCommDup(_ comm: MPI_Comm, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
     cCall("MPI_Comm_dup", on: comm) {
         let copy = try CInterface.communicator(comm).dup()
+        let copyError = CInterface.takeCallbackError()
+        guard copyError == MPI_SUCCESS else {
+            // A copy callback failed: there is no duplicate (newcomm is MPI_COMM_NULL, as in MPICH).
+            copy.free()
+            _ = CInterface.takeCallbackError()  // (the delete callbacks of what was copied)
+            newComm?.pointee = MPI_COMM_NULL
+            throw CError(copyError, "an attribute copy callback returned error \(copyError)")
+        }
         try store(copy, from: comm, into: newComm)
         CInterface.adoptAttributes(of: copy, as: newComm!.pointee)
-        try CInterface.checkCallbacks("copy")
     }
 }
 
@@ -75,9 +82,13 @@ public func mpiCommFree(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
         guard comm.pointee != MPI_COMM_WORLD, comm.pointee != MPI_COMM_SELF else {
             throw CError(MPI_ERR_COMM, "MPI_COMM_WORLD and MPI_COMM_SELF cannot be freed")
         }
-        guard let communicator = CInterface.remove(comm.pointee) else { _ = try CInterface.communicator(comm.pointee); return }
-        communicator.free()
+        _ = try CInterface.communicator(comm.pointee)
+        // The attributes go first, the last set first, while the handle is still valid: a delete
+        // callback may use it (MPI_Comm_get_attr); one that fails fails the call.
+        CInterface.deleteAttributes(of: comm.pointee)
         try CInterface.checkCallbacks("delete")
+        guard let communicator = CInterface.remove(comm.pointee) else { return }
+        communicator.free()
         comm.pointee = MPI_COMM_NULL
     }
 }
