@@ -47,9 +47,6 @@ int PMPI_Publish_name(void) { return swiftmpi_unsupported("MPI_Publish_name"); }
 int PMPI_Register_datarep(void) { return swiftmpi_unsupported("MPI_Register_datarep"); }
 #pragma weak MPI_Register_datarep = PMPI_Register_datarep
 
-int PMPI_Type_create_darray(void) { return swiftmpi_unsupported("MPI_Type_create_darray"); }
-#pragma weak MPI_Type_create_darray = PMPI_Type_create_darray
-
 int PMPI_Type_create_keyval(void) { return swiftmpi_unsupported("MPI_Type_create_keyval"); }
 #pragma weak MPI_Type_create_keyval = PMPI_Type_create_keyval
 

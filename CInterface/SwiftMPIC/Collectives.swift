@@ -273,6 +273,39 @@ extension CInterface {
         return (byteCounts, byteDisplacements, byteCounts.indices.map { byteDisplacements[$0] + byteCounts[$0] }.max() ?? 0)
     }
 
+    /// The blocks a v-form's root sends (`counts[i]` instances of `datatype` at `displacements[i]`
+    /// extents from `buffer`) as bytes with their byte layout: the buffer's bytes as they are for a
+    /// contiguous datatype, each block packed in rank order for any other.
+    static func sentBlocks(
+        _ buffer: UnsafeRawPointer?, _ counts: UnsafePointer<Int32>?, _ displacements: UnsafePointer<Int32>?, _ datatype: MPI_Datatype, size: Int,
+        _ function: StaticString
+    ) throws -> (values: [UInt8], layout: (counts: [Int], displacements: [Int], extent: Int)) {
+        let type = try CInterface.datatype(datatype)
+        if type.isContiguous {
+            let layout = try CInterface.layout(counts, displacements, datatype, size: size, function)
+            return (CInterface.array(buffer, bytes: layout.extent), layout)
+        }
+        guard let counts, let displacements else { throw CError(MPI_ERR_ARG, "null counts or displacements") }
+        var packed: [UInt8] = []
+        var layout: (counts: [Int], displacements: [Int], extent: Int) = ([], [], 0)
+        for rank in 0..<size {
+            let start = packed.count
+            let origin = buffer.map { $0 + Int(displacements[rank]) * type.datatype.extent }
+            switch try CBuffer(origin, try CInterface.count(counts[rank]), datatype) {
+            case .bytes(let raw):
+                packed += raw
+            case .typed(let raw, let count, let blockType):
+                var position = packed.count
+                packed += [UInt8](repeating: 0, count: try blockType.packSize(count: count))
+                try blockType.pack(from: CBuffer.byteBuffer(raw), count: count, into: &packed, position: &position)
+            }
+            layout.counts.append(packed.count - start)
+            layout.displacements.append(start)
+        }
+        layout.extent = packed.count
+        return (packed, layout)
+    }
+
     /// Copies each rank's block of `result` (laid out by `layout`) to `buffer`, leaving the gaps alone.
     static func copyBlocks(_ result: [UInt8], _ layout: (counts: [Int], displacements: [Int], extent: Int), to buffer: UnsafeMutableRawPointer?) {
         guard let buffer else { return }
@@ -328,8 +361,9 @@ public func mpiScatterv(
     cCall("MPI_Scatterv", on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
-        let layout = isRoot ? try CInterface.layout(sendcounts, displs, sendtype, size: communicator.peerCount, "MPI_Scatterv") : nil
-        let values = layout.map { CInterface.array(sendbuf, bytes: $0.extent) } ?? []
+        let sent = isRoot ? try CInterface.sentBlocks(sendbuf, sendcounts, displs, sendtype, size: communicator.peerCount, "MPI_Scatterv") : nil
+        let layout = sent?.layout
+        let values = sent?.values ?? []
         if communicator.isIntercommunicator {  // the root's counts are the other group's; a receiver's own is its recvcount
             let receives = !isRoot && root != MPI_PROC_NULL
             let output = receives ? try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Scatterv") : .init(start: nil, count: 0)

@@ -59,7 +59,7 @@ extension CInterface {
         MPI_Datatype(bitPattern: 0x4C00_043D): "MPI_UINT32_T",
         MPI_Datatype(bitPattern: 0x4C00_083E): "MPI_UINT64_T",
         MPI_Datatype(bitPattern: 0x4C00_013F): "MPI_C_BOOL",
-        MPI_Datatype(bitPattern: 0x4C00_0840): "MPI_C_FLOAT_COMPLEX",
+        MPI_Datatype(bitPattern: 0x4C00_0840): "MPI_C_COMPLEX",  // MPI_C_FLOAT_COMPLEX is its synonym
         MPI_Datatype(bitPattern: 0x4C00_1041): "MPI_C_DOUBLE_COMPLEX",
         MPI_Datatype(bitPattern: 0x4C00_2042): "MPI_C_LONG_DOUBLE_COMPLEX",
         MPI_Datatype(bitPattern: 0x4C00_0246): "MPIX_C_FLOAT16",

@@ -283,6 +283,36 @@ public func mpiTypeCreateSubarray(
     }
 }
 
+@_cdecl("PMPI_Type_create_darray")
+public func mpiTypeCreateDarray(
+    _ size: Int32, _ rank: Int32, _ count: Int32, _ globalSizes: UnsafePointer<Int32>?, _ distributions: UnsafePointer<Int32>?,
+    _ arguments: UnsafePointer<Int32>?, _ processGrid: UnsafePointer<Int32>?, _ order: Int32, _ oldType: MPI_Datatype,
+    _ newType: UnsafeMutablePointer<MPI_Datatype>?
+) -> Int32 {
+    cCall("MPI_Type_create_darray") {
+        guard order == MPI_ORDER_C || order == MPI_ORDER_FORTRAN else {
+            throw CError(MPI_ERR_ARG, "order \(order) is neither MPI_ORDER_C nor MPI_ORDER_FORTRAN")
+        }
+        let old = try CInterface.datatype(oldType, forCommunication: false)
+        let kinds = try CInterface.ints(distributions, count), dargs = try CInterface.ints(arguments, count)
+        let distribution = try zip(kinds, dargs).map { (kind, darg) throws(CError) -> Datatype.Distribution in
+            let given = darg == Int(MPI_DISTRIBUTE_DFLT_DARG) ? nil : darg
+            switch Int32(kind) {
+            case MPI_DISTRIBUTE_BLOCK: return .block(size: given)
+            case MPI_DISTRIBUTE_CYCLIC: return .cyclic(size: given ?? 1)
+            case MPI_DISTRIBUTE_NONE: return .none
+            default: throw CError(MPI_ERR_ARG, "distribution \(kind) is not MPI_DISTRIBUTE_BLOCK, _CYCLIC or _NONE")
+            }
+        }
+        let type = try Datatype.darray(
+            size: Int(size), rank: Int(rank), globalSizes: try CInterface.ints(globalSizes, count), distributions: distribution,
+            processGrid: try CInterface.ints(processGrid, count), of: old.datatype, order: order == MPI_ORDER_C ? .rowMajor : .columnMajor)
+        let integers =
+            try [size, rank, count] + CInterface.int32s(CInterface.ints(globalSizes, count) + kinds + dargs + CInterface.ints(processGrid, count)) + [order]
+        try CInterface.storeDatatype(type, Envelope(combiner: MPI_COMBINER_DARRAY, integers: integers, types: [oldType]), into: newType)
+    }
+}
+
 @_cdecl("PMPI_Type_create_hindexed_block")
 public func mpiTypeCreateHindexedBlock(
     _ count: Int32, _ blockLength: Int32, _ displacements: UnsafePointer<MPI_Aint>?, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?

@@ -58,13 +58,14 @@ public func mpiIscatterv(
         let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(recvbuf)
         if inPlace && !isRoot { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
-        let layout = isRoot ? try CInterface.layout(sendcounts, displs, sendtype, size: communicator.peerCount, "MPI_Iscatterv") : nil
+        let sent = isRoot ? try CInterface.sentBlocks(sendbuf, sendcounts, displs, sendtype, size: communicator.peerCount, "MPI_Iscatterv") : nil
+        let layout = sent?.layout
         if communicator.isIntercommunicator {  // the root's counts are the other group's; a receiver's own is its recvcount
             let receives = !isRoot && root != MPI_PROC_NULL
             let output = receives ? try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatterv") : .init(start: nil, count: 0)
             var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
             if receives { counts[communicator.rank] = output.count }
-            let values = layout.map { CInterface.array(sendbuf, bytes: $0.extent) } ?? []
+            let values = sent?.values ?? []
             let started = try communicator.iscatterv(values, counts: counts, displacements: layout?.displacements, root: CInterface.rank(root))
             return try store(started, comm, into: request) { part in _ = output.initialize(from: part.prefix(output.count)) }
         }
@@ -73,7 +74,7 @@ public func mpiIscatterv(
             inPlace
             ? UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
             : try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatterv")
-        let values = layout.map { CInterface.array(sendbuf, bytes: $0.extent) } ?? []
+        let values = sent?.values ?? []
         // Counts matter at the root only (MPI); the messages' path reads this rank's own count elsewhere.
         var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
         if layout == nil { counts[communicator.rank] = output.count }

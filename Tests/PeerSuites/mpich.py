@@ -40,8 +40,8 @@ DIRECTORIES = ["basic", "init", "pt2pt", "coll", "comm", "group", "datatype", "t
 KNOWN = os.path.join(ROOT, "Tests", "PeerSuites", "mpich-known-failures.txt")
 # The machine's memory in GB, for the testlists' mem= (GB a test needs), as MPICH's runtests reads it.
 MEMORY_GB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
-# Programs and helpers older than SwiftMPI's mpi.h are rebuilt.
-HEADER_TIME = os.path.getmtime(os.path.join(ROOT, "CInterface", "CMPI", "include", "mpi.h"))
+# Programs and helpers older than SwiftMPI's mpi.h, or than this script's configuration, are rebuilt.
+HEADER_TIME = max(os.path.getmtime(os.path.join(ROOT, "CInterface", "CMPI", "include", "mpi.h")), os.path.getmtime(__file__))
 
 # What MPICH's configure would find on Debian 12 with SwiftMPI's mpi.h (an MPI-4.1 header with
 # long double, long long and the MPI-2 combiners; no Fortran, no GPU, no thread package).
@@ -61,6 +61,7 @@ MPITESTCONF = """/* Written by Tests/PeerSuites/mpich.py in place of MPICH's con
 #define HAVE_MPI_TYPE_CREATE_STRUCT 1
 #define HAVE_MPI2_COMBINERS 1
 #define HAVE_MPI_IO 1
+#define HAVE_MPI_INTEGER16 1 /* configure's check only compiles `MPI_Datatype t = MPI_INTEGER16;` */
 #define HAVE_PTHREAD_BARRIER_INIT 1
 #define THREAD_PACKAGE_NAME 1 /* mpithreadtest.h's THREAD_PACKAGE_NONE */
 """
