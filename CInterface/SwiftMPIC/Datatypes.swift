@@ -141,14 +141,24 @@ extension CInterface {
         }
         table[MPI_2REAL] = entry(CComplex<Float>.self, .floatPair)
         table[MPI_2DOUBLE_PRECISION] = entry(CComplex<Double>.self, .doublePair)
-        table[MPI_Datatype(bitPattern: 0x8C00_0000)] = entry(FloatInt.self, .floatInt)
-        table[MPI_Datatype(bitPattern: 0x8C00_0001)] = entry(DoubleInt.self, .doubleInt)
-        table[MPI_Datatype(bitPattern: 0x8C00_0002)] = entry(LongInt.self, .longInt)
-        table[MPI_2INT] = entry(IntInt.self, .intInt)
-        table[MPI_2INTEGER] = entry(IntInt.self, .intInt)
-        table[MPI_Datatype(bitPattern: 0x8C00_0003)] = entry(ShortInt.self, .shortInt)
+        table[MPI_Datatype(bitPattern: 0x8C00_0000)] = pair(Float.self, FloatInt.self, .floatInt)
+        table[MPI_Datatype(bitPattern: 0x8C00_0001)] = pair(Double.self, DoubleInt.self, .doubleInt)
+        table[MPI_Datatype(bitPattern: 0x8C00_0002)] = pair(Int64.self, LongInt.self, .longInt)
+        table[MPI_2INT] = pair(Int32.self, IntInt.self, .intInt)
+        table[MPI_2INTEGER] = pair(Int32.self, IntInt.self, .intInt)
+        table[MPI_Datatype(bitPattern: 0x8C00_0003)] = pair(Int16.self, ShortInt.self, .shortInt)
         return table
     }()
+
+    /// A (value, int) pair type as C lays `Pair` out: the value at 0, the int after it, padded to
+    /// the struct's stride — so its size is the two fields' (12 for MPI_DOUBLE_INT) and its extent
+    /// the struct's (16), as in MPICH.
+    static func pair<Value: BitwiseCopyable, Pair: BitwiseCopyable>(_: Value.Type, _: Pair.Type, _ element: CDatatype.Element) -> CDatatype {
+        let indexOffset = MemoryLayout<Pair>.size - MemoryLayout<Int32>.size  // (the int is Pair's last field)
+        let fields: [(offset: Int, count: Int, type: Datatype)] = [(0, 1, Datatype(Value.self)), (indexOffset, 1, Datatype(Int32.self))]
+        let type = try! Datatype.structure(fields).resized(lowerBound: 0, extent: MemoryLayout<Pair>.stride)
+        return CDatatype(type, element: element, committed: true)
+    }
 
     /// The datatype `handle` names; with `forCommunication`, it must be committed.
     static func datatype(_ handle: MPI_Datatype, forCommunication: Bool = true) throws(CError) -> CDatatype {
@@ -175,7 +185,7 @@ extension CInterface {
 
     #if arch(x86_64)
     /// MPI_LONG_DOUBLE_INT: C's { long double; int }, 32 bytes, the int at 16.
-    static let longDoubleInt = CDatatype(Datatype(LongDoubleInt.self), element: .longDoubleInt, committed: true)
+    static let longDoubleInt = pair(Float80.self, LongDoubleInt.self, .longDoubleInt)
     #endif
 
     /// `bytes` of opaque data with the alignment C gives a scalar of that size.
@@ -366,8 +376,7 @@ public func mpiGetElements(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI
             count?.pointee = 0
             return
         }
-        let elementSize = type.size / max(type.elementCount, 1)
-        count?.pointee = elementSize > 0 && bytes % elementSize == 0 ? Int32(truncatingIfNeeded: bytes / elementSize) : MPI_UNDEFINED
+        count?.pointee = type.elementCount(inBytes: bytes).map { Int32(truncatingIfNeeded: $0) } ?? MPI_UNDEFINED
     }
 }
 

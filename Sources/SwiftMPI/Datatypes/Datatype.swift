@@ -53,6 +53,11 @@ public struct Datatype: Sendable, CustomStringConvertible {
     /// The number of primitive elements in one instance.
     public var elementCount: Int { map.elementsPerInstance }
 
+    /// The primitive elements of this type's signature in `bytes` bytes of packed instances, a
+    /// last partial instance counted element by element; nil when they end inside an element (the C
+    /// interface's MPI_Get_elements on a status it holds; Swift has ``Status/elementCount(of:)``).
+    package func elementCount(inBytes bytes: Int) -> Int? { map.elementCount(inBytes: bytes) }
+
     /// How the datatype was built, e.g. "vector(count: 4, blockLength: 1, stride: 8, of: Double)".
     public var description: String { map.summary }
 
