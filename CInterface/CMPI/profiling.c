@@ -734,6 +734,33 @@ int MPI_Win_get_group(MPI_Win win, MPI_Group *group) { return PMPI_Win_get_group
 #pragma weak MPI_Win_get_attr
 int MPI_Win_get_attr(MPI_Win win, int win_keyval, void *attribute_val, int *flag) { return PMPI_Win_get_attr(win, win_keyval, attribute_val, flag); }
 
+#pragma weak MPI_Win_set_attr
+int MPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val) { return PMPI_Win_set_attr(win, win_keyval, attribute_val); }
+
+#pragma weak MPI_Win_delete_attr
+int MPI_Win_delete_attr(MPI_Win win, int win_keyval) { return PMPI_Win_delete_attr(win, win_keyval); }
+
+#pragma weak MPI_Win_create_keyval
+int MPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state) { return PMPI_Win_create_keyval(win_copy_attr_fn, win_delete_attr_fn, win_keyval, extra_state); }
+
+#pragma weak MPI_Win_free_keyval
+int MPI_Win_free_keyval(int *win_keyval) { return PMPI_Win_free_keyval(win_keyval); }
+
+#pragma weak MPI_Type_create_keyval
+int MPI_Type_create_keyval(MPI_Type_copy_attr_function *type_copy_attr_fn, MPI_Type_delete_attr_function *type_delete_attr_fn, int *type_keyval, void *extra_state) { return PMPI_Type_create_keyval(type_copy_attr_fn, type_delete_attr_fn, type_keyval, extra_state); }
+
+#pragma weak MPI_Type_free_keyval
+int MPI_Type_free_keyval(int *type_keyval) { return PMPI_Type_free_keyval(type_keyval); }
+
+#pragma weak MPI_Type_set_attr
+int MPI_Type_set_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val) { return PMPI_Type_set_attr(datatype, type_keyval, attribute_val); }
+
+#pragma weak MPI_Type_get_attr
+int MPI_Type_get_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val, int *flag) { return PMPI_Type_get_attr(datatype, type_keyval, attribute_val, flag); }
+
+#pragma weak MPI_Type_delete_attr
+int MPI_Type_delete_attr(MPI_Datatype datatype, int type_keyval) { return PMPI_Type_delete_attr(datatype, type_keyval); }
+
 #pragma weak MPI_Win_set_name
 int MPI_Win_set_name(MPI_Win win, const char *win_name) { return PMPI_Win_set_name(win, win_name); }
 

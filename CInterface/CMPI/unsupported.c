@@ -47,35 +47,8 @@ int PMPI_Publish_name(void) { return swiftmpi_unsupported("MPI_Publish_name"); }
 int PMPI_Register_datarep(void) { return swiftmpi_unsupported("MPI_Register_datarep"); }
 #pragma weak MPI_Register_datarep = PMPI_Register_datarep
 
-int PMPI_Type_create_keyval(void) { return swiftmpi_unsupported("MPI_Type_create_keyval"); }
-#pragma weak MPI_Type_create_keyval = PMPI_Type_create_keyval
-
-int PMPI_Type_delete_attr(void) { return swiftmpi_unsupported("MPI_Type_delete_attr"); }
-#pragma weak MPI_Type_delete_attr = PMPI_Type_delete_attr
-
-int PMPI_Type_free_keyval(void) { return swiftmpi_unsupported("MPI_Type_free_keyval"); }
-#pragma weak MPI_Type_free_keyval = PMPI_Type_free_keyval
-
-int PMPI_Type_get_attr(void) { return swiftmpi_unsupported("MPI_Type_get_attr"); }
-#pragma weak MPI_Type_get_attr = PMPI_Type_get_attr
-
-int PMPI_Type_set_attr(void) { return swiftmpi_unsupported("MPI_Type_set_attr"); }
-#pragma weak MPI_Type_set_attr = PMPI_Type_set_attr
-
 int PMPI_Unpack_external(void) { return swiftmpi_unsupported("MPI_Unpack_external"); }
 #pragma weak MPI_Unpack_external = PMPI_Unpack_external
 
 int PMPI_Unpublish_name(void) { return swiftmpi_unsupported("MPI_Unpublish_name"); }
 #pragma weak MPI_Unpublish_name = PMPI_Unpublish_name
-
-int PMPI_Win_create_keyval(void) { return swiftmpi_unsupported("MPI_Win_create_keyval"); }
-#pragma weak MPI_Win_create_keyval = PMPI_Win_create_keyval
-
-int PMPI_Win_delete_attr(void) { return swiftmpi_unsupported("MPI_Win_delete_attr"); }
-#pragma weak MPI_Win_delete_attr = PMPI_Win_delete_attr
-
-int PMPI_Win_free_keyval(void) { return swiftmpi_unsupported("MPI_Win_free_keyval"); }
-#pragma weak MPI_Win_free_keyval = PMPI_Win_free_keyval
-
-int PMPI_Win_set_attr(void) { return swiftmpi_unsupported("MPI_Win_set_attr"); }
-#pragma weak MPI_Win_set_attr = PMPI_Win_set_attr

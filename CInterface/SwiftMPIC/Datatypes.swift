@@ -274,7 +274,15 @@ public func mpiTypeDup(_ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<
         var copy = old
         copy.committed = true
         copy.envelope = Envelope(combiner: 2, types: [oldType], constituents: [CInterface.datatypes[oldType]])
-        newType.pointee = CInterface.datatypes.insert(copy)
+        let handle = CInterface.datatypes.insert(copy)
+        do {
+            try CInterface.copyObjectAttributes(.init(kind: .datatype, handle: oldType), to: .init(kind: .datatype, handle: handle))
+        } catch {
+            _ = CInterface.datatypes.remove(handle)  // a copy callback failed: no duplicate
+            newType.pointee = MPI_DATATYPE_NULL
+            throw error
+        }
+        newType.pointee = handle
     }
 }
 
@@ -435,7 +443,9 @@ public func mpiTypeFree(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int3
     cCall("MPI_Type_free") {
         guard let datatype else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
         if CInterface.predefinedDatatypes[datatype.pointee] != nil { throw CError(MPI_ERR_TYPE, "a predefined datatype cannot be freed") }
-        guard CInterface.datatypes.remove(datatype.pointee) != nil else { throw CError(MPI_ERR_TYPE, "invalid datatype handle") }
+        guard CInterface.datatypes[datatype.pointee] != nil else { throw CError(MPI_ERR_TYPE, "invalid datatype handle") }
+        try CInterface.deleteObjectAttributes(.init(kind: .datatype, handle: datatype.pointee))
+        _ = CInterface.datatypes.remove(datatype.pointee)
         datatype.pointee = MPI_DATATYPE_NULL
     }
 }

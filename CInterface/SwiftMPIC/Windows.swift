@@ -347,7 +347,11 @@ public func mpiWinSharedQuery(
 @_cdecl("PMPI_Win_free")
 public func mpiWinFree(_ win: UnsafeMutablePointer<MPI_Win>?) -> Int32 {
     guard let win else { return cCall("MPI_Win_free") { throw CError(MPI_ERR_ARG, "a null window pointer") } }
-    let result = windowCall("MPI_Win_free", win.pointee) { entry in try entry.window.free() }
+    let handle = win.pointee
+    let result = windowCall("MPI_Win_free", handle) { entry in
+        try CInterface.deleteObjectAttributes(.init(kind: .window, handle: handle))
+        try entry.window.free()
+    }
     if result == MPI_SUCCESS {
         if CInterface.recentHandle == win.pointee { (CInterface.recentHandle, CInterface.recentEntry) = (MPI_WIN_NULL, nil) }
         CInterface.windows.remove(win.pointee)?.release()
@@ -371,7 +375,7 @@ public func mpiWinGetAttr(_ win: MPI_Win, _ keyval: Int32, _ value: UnsafeMutabl
         case MPI_WIN_DISP_UNIT: value.storeBytes(of: entry.integers, as: UnsafeMutablePointer<Int32>.self)
         case MPI_WIN_CREATE_FLAVOR: value.storeBytes(of: entry.integers + 1, as: UnsafeMutablePointer<Int32>.self)
         case MPI_WIN_MODEL: value.storeBytes(of: entry.integers + 2, as: UnsafeMutablePointer<Int32>.self)
-        default: flag.pointee = 0  // user keyvals on windows are not there yet: no value
+        default: try CInterface.getObjectAttribute(.init(kind: .window, handle: win), keyval, value, flag)
         }
     }
 }
