@@ -349,12 +349,27 @@ public func mpiTypeCreateStruct(
         let lengths = try CInterface.array(blockLengths, count) { (value: Int32) throws(CError) in try CInterface.count(value) }
         let offsets = try CInterface.array(displacements, count) { (value: MPI_Aint) throws(CError) in value }
         let handles = try CInterface.array(types, count) { (handle: MPI_Datatype) throws(CError) in handle }
-        var fieldTypes: [Datatype] = []
-        for handle in handles { fieldTypes.append(try CInterface.datatype(handle, forCommunication: false).datatype) }
-        let fields = lengths.indices.map { (offset: offsets[$0], count: lengths[$0], type: fieldTypes[$0]) }
+        // MPI-1's markers MPI_LB and MPI_UB (deprecated, still in MPICH's ABI) carry no data: they set
+        // the bounds (the lowest MPI_LB, the highest MPI_UB) of the structure of the other fields.
+        var fields: [(offset: Int, count: Int, type: Datatype)] = []
+        var lowerMarkers: [Int] = [], upperMarkers: [Int] = []
+        for index in handles.indices {
+            switch handles[index] {
+            case MPI_LB: lowerMarkers.append(offsets[index])
+            case MPI_UB: upperMarkers.append(offsets[index])
+            default: fields.append((offsets[index], lengths[index], try CInterface.datatype(handles[index], forCommunication: false).datatype))
+            }
+        }
+        // No data fields (count 0, or markers only): an empty type, bounded by its markers if any.
+        var type = fields.isEmpty ? try Datatype.contiguous(count: 0, of: Datatype(UInt8.self)) : try Datatype.structure(fields)
+        if !lowerMarkers.isEmpty || !upperMarkers.isEmpty {
+            // (A bound no marker sets is the data's, or 0 without data: { (LB,10) } has extent -10.)
+            let lower = lowerMarkers.min() ?? (fields.isEmpty ? 0 : type.lowerBound)
+            let upper = upperMarkers.max() ?? (fields.isEmpty ? 0 : type.lowerBound + type.extent)
+            type = try type.resized(lowerBound: lower, extent: upper - lower)
+        }
         try CInterface.storeDatatype(
-            try Datatype.structure(fields), Envelope(combiner: 12, integers: [count] + CInterface.int32s(lengths), addresses: offsets, types: handles),
-            into: newType)
+            type, Envelope(combiner: 12, integers: [count] + CInterface.int32s(lengths), addresses: offsets, types: handles), into: newType)
     }
 }
 

@@ -135,7 +135,15 @@ struct DatatypeTests {
         #expect(refused { try .contiguous(count: Int.max / 4, of: double) })
         #expect(refused { try .subarray(sizes: [4], subsizes: [3], starts: [2], of: double) })
         #expect(refused { try .darray(size: 3, rank: 0, globalSizes: [4], distributions: [.block()], processGrid: [2], of: double) })
-        #expect(refused { try double.resized(lowerBound: 0, extent: -8) })
+        // A negative extent is MPI's (instances step backwards): made, and checked against the
+        // buffer like any other — a second instance would start before the array.
+        let backwards = try! double.resized(lowerBound: 0, extent: -8)
+        #expect(backwards.extent == -8 && backwards.size == 8)
+        var packed = [UInt8](repeating: 0, count: 16)
+        var position = 0
+        #expect((try? backwards.pack(from: [1.0, 2.0], count: 1, into: &packed, position: &position)) != nil && position == 8)
+        position = 0
+        #expect(throws: MPIError.self) { try backwards.pack(from: [1.0, 2.0], count: 2, into: &packed, position: &position) }
         // A record of two separate fields repeated 2^40 times would flatten to 2^41 runs: refused at
         // once rather than flattened until memory runs out; the same for signatures that alternate.
         let record = try! Datatype.structure([(offset: 0, count: 1, type: int32), (offset: 8, count: 1, type: double)])

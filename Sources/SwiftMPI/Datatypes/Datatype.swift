@@ -137,10 +137,9 @@ public struct Datatype: Sendable, CustomStringConvertible {
 
     /// The same data with its lower bound and extent set, in bytes (MPI_Type_create_resized): e.g.
     /// a column type resized to one element's extent, so that consecutive columns follow each other.
+    /// The extent may be negative, as MPI allows: consecutive instances then step backwards (every
+    /// buffer check covers the bytes they reach).
     public func resized(lowerBound: Int, extent: Int) throws(MPIError) -> Datatype {
-        guard extent >= 0 else {
-            throw MPIError(.invalidDatatype, "resized: negative extent \(extent)")
-        }
         let (upper, overflow) = lowerBound.addingReportingOverflow(extent)
         guard !overflow else { throw MPIError(.invalidDatatype, "resized: lower bound \(lowerBound) + extent \(extent) overflows") }
         return Datatype(
