@@ -34,7 +34,8 @@ struct CDatatype: Sendable {
         self.element = element
         self.committed = committed
         size = datatype.size
-        isContiguous = datatype.size == datatype.extent && datatype.trueLowerBound == 0 && datatype.lowerBound == 0
+        // (Dense, from byte 0: a size equal to the extent is not enough, a transpose permutes its bytes.)
+        isContiguous = (datatype.isDense || (datatype.size == 0 && datatype.extent == 0)) && datatype.trueLowerBound == 0 && datatype.lowerBound == 0
     }
 
     /// The bytes `count` instances occupy from the buffer's start (the buffer SwiftMPI checks them against).

@@ -141,12 +141,17 @@ public func mpiPack(
 ) -> Int32 {
     cCall("MPI_Pack", on: comm) {
         guard let position, position.pointee >= 0 else { throw CError(MPI_ERR_ARG, "a null or negative position") }
-        let type = try CInterface.datatype(datatype)
-        let instances = try CInterface.count(count)
         var packed = CInterface.array(outbuf, bytes: Int(outsize))
         var at = Int(position.pointee)
-        let source = UnsafeBufferPointer(start: inbuf?.assumingMemoryBound(to: UInt8.self), count: type.footprint(count: instances))
-        try type.datatype.pack(from: source, count: instances, into: &packed, position: &at)
+        // (CBuffer places the data: negative displacements and MPI_BOTTOM's absolute addresses too.)
+        switch try CBuffer(inbuf, count, datatype) {
+        case .bytes(let raw):
+            guard at <= packed.count - raw.count else { throw CError(MPI_ERR_TRUNCATE, "MPI_Pack needs \(at + raw.count) bytes of the \(outsize) given") }
+            packed.replaceSubrange(at..<(at + raw.count), with: raw)
+            at += raw.count
+        case .typed(let raw, let instances, let type):
+            try type.pack(from: CBuffer.byteBuffer(raw), count: instances, into: &packed, position: &at)
+        }
         guard at <= Int(outsize) else { throw CError(MPI_ERR_TRUNCATE, "MPI_Pack needs \(at) bytes of the \(outsize) given") }
         packed.withUnsafeBytes { if let outbuf, $0.count > 0 { outbuf.copyMemory(from: $0.baseAddress!, byteCount: min($0.count, Int(outsize))) } }
         position.pointee = Int32(at)
@@ -160,12 +165,16 @@ public func mpiUnpack(
 ) -> Int32 {
     cCall("MPI_Unpack", on: comm) {
         guard let position, position.pointee >= 0 else { throw CError(MPI_ERR_ARG, "a null or negative position") }
-        let type = try CInterface.datatype(datatype)
-        let instances = try CInterface.count(count)
         let packed = CInterface.array(inbuf, bytes: Int(insize))
         var at = Int(position.pointee)
-        let target = UnsafeMutableBufferPointer(start: outbuf?.assumingMemoryBound(to: UInt8.self), count: type.footprint(count: instances))
-        try type.datatype.unpack(from: packed, position: &at, into: target, count: instances)
+        switch try CBuffer(outbuf, count, datatype) {
+        case .bytes(let raw):
+            guard at <= packed.count - raw.count else { throw CError(MPI_ERR_TRUNCATE, "MPI_Unpack needs \(at + raw.count) bytes of the \(insize) given") }
+            if raw.count > 0 { CBuffer.mutableByteBuffer(raw).baseAddress!.update(from: Array(packed[at..<(at + raw.count)]), count: raw.count) }
+            at += raw.count
+        case .typed(let raw, let instances, let type):
+            try type.unpack(from: packed, position: &at, into: CBuffer.mutableByteBuffer(raw), count: instances)
+        }
         position.pointee = Int32(at)
     }
 }

@@ -354,6 +354,23 @@ static void groupsInfoTopologies(void) {
     position = 0;
     MPI_Unpack(received, bytes, &position, unpacked, 3, MPI_INT, MPI_COMM_WORLD);
     CHECK(bytes == 12 && message == MPI_MESSAGE_NULL && unpacked[2] == rank + 2, "mprobe/mrecv/pack: %d bytes", bytes);
+    /* A transpose's size equals its extent, but its bytes are permuted: it must not travel as plain
+       bytes (to itself, and packed). */
+    int grid[9], transposed[9];
+    for (int i = 0; i < 9; i++) { grid[i] = i; transposed[i] = -1; }
+    MPI_Datatype column, transpose;
+    MPI_Type_vector(3, 1, 3, MPI_INT, &column);
+    MPI_Type_create_hvector(3, 1, sizeof(int), column, &transpose);
+    MPI_Type_commit(&transpose);
+    MPI_Sendrecv(grid, 1, transpose, rank, 41, transposed, 9, MPI_INT, rank, 41, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    CHECK(transposed[1] == 3 && transposed[3] == 1 && transposed[8] == 8, "a transpose sent: %d %d %d", transposed[1], transposed[3], transposed[8]);
+    position = 0;
+    MPI_Pack(grid, 1, transpose, packed, sizeof packed, &position, MPI_COMM_WORLD);
+    int packedInts[9];
+    memcpy(packedInts, packed, sizeof packedInts);
+    CHECK(position == 36 && packedInts[1] == 3 && packedInts[5] == 7, "a transpose packed");
+    MPI_Type_free(&column);
+    MPI_Type_free(&transpose);
 }
 
 /* The class of an error code (codes may carry more than their class, as MPICH's do). */

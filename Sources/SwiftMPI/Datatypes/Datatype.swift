@@ -50,6 +50,11 @@ public struct Datatype: Sendable, CustomStringConvertible {
     package func footprint(count: Int, _ call: StaticString) throws(MPIError) -> Range<Int> {
         count > 0 ? try TypedRegion.footprint(map, count: count, call) : 0..<0
     }
+    /// True when an instance's data is one run of bytes, in type-map order, covering its extent:
+    /// consecutive instances are plain bytes (the C interface moves such types without packing; a
+    /// type whose size equals its extent is not enough — a transpose permutes its bytes).
+    package var isDense: Bool { map.isDense }
+
     /// The number of primitive elements in one instance.
     public var elementCount: Int { map.elementsPerInstance }
 
