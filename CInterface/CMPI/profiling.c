@@ -83,6 +83,9 @@ int MPI_Comm_free(MPI_Comm *comm) { return PMPI_Comm_free(comm); }
 #pragma weak MPI_Comm_compare
 int MPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result) { return PMPI_Comm_compare(comm1, comm2, result); }
 
+#pragma weak MPI_Comm_disconnect
+int MPI_Comm_disconnect(MPI_Comm *comm) { return PMPI_Comm_disconnect(comm); }
+
 #pragma weak MPI_Comm_test_inter
 int MPI_Comm_test_inter(MPI_Comm comm, int *flag) { return PMPI_Comm_test_inter(comm, flag); }
 

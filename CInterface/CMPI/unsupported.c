@@ -11,9 +11,6 @@ int PMPI_Comm_accept(void) { return swiftmpi_unsupported("MPI_Comm_accept"); }
 int PMPI_Comm_connect(void) { return swiftmpi_unsupported("MPI_Comm_connect"); }
 #pragma weak MPI_Comm_connect = PMPI_Comm_connect
 
-int PMPI_Comm_disconnect(void) { return swiftmpi_unsupported("MPI_Comm_disconnect"); }
-#pragma weak MPI_Comm_disconnect = PMPI_Comm_disconnect
-
 int PMPI_Comm_join(void) { return swiftmpi_unsupported("MPI_Comm_join"); }
 #pragma weak MPI_Comm_join = PMPI_Comm_join
 

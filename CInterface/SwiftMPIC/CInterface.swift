@@ -131,7 +131,7 @@ enum CInterface {
 
     /// The byte count a C status holds.
     static func byteCount(of status: UnsafePointer<MPI_Status>) -> Int {
-        Int(UInt32(bitPattern: status.pointee.count_lo)) | Int(status.pointee.count_hi_and_cancelled >> 1) << 32
+        Int(UInt32(bitPattern: status.pointee.count_lo)) | Int(UInt32(bitPattern: status.pointee.count_hi_and_cancelled) >> 1) << 32
     }
 
     /// Writes a Swift string into a C buffer of `capacity` bytes (NUL-terminated, cut to fit) and

@@ -93,6 +93,18 @@ public func mpiCommFree(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
     }
 }
 
+@_cdecl("PMPI_Comm_disconnect")
+public func mpiCommDisconnect(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+    // Collective: a barrier (every rank has stopped using the communicator for its part), then as
+    // MPI_Comm_free. SwiftMPI does not track a communicator's pending operations; the program
+    // completes its own first, which MPI requires of MPI_Comm_free's caller anyway (docs/C-ABI.md).
+    let synchronized = cCall("MPI_Comm_disconnect", on: comm?.pointee ?? MPI_COMM_WORLD) {
+        guard let comm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        try CInterface.communicator(comm.pointee).barrier()
+    }
+    return synchronized == MPI_SUCCESS ? mpiCommFree(comm) : synchronized
+}
+
 @_cdecl("PMPI_Comm_compare")
 public func mpiCommCompare(_ comm1: MPI_Comm, _ comm2: MPI_Comm, _ result: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Comm_compare", on: comm1) {
