@@ -27,3 +27,27 @@ func checkCompletionOrder(_ world: Communicator) throws {
     other.free()
     first.free()
 }
+
+/// Persistent collectives on one communicator, made in the same order everywhere and started in
+/// different orders (rank 0 the broadcast first, the others the allreduce first): they match by
+/// their making (MPI-4.1), and both give the serial result, twice.
+func checkPersistentStartOrder(_ world: Communicator) throws {
+    let n = world.size, r = world.rank
+    var value = [r == 0 ? 42 : -1]
+    var sum = [0]
+    try value.withUnsafeMutableBufferPointer { broadcast in
+        try [r + 1].withUnsafeBufferPointer { contribution in
+            try sum.withUnsafeMutableBufferPointer { total in
+                let bcast = try world.bcastInit(broadcast, root: 0)
+                let allreduce = world.allreduceInit(contribution, into: total, op: .sum)
+                for round in 0..<2 {
+                    if round == 1 && r != 0 { broadcast[0] = -1 }
+                    let order = r == 0 ? [bcast, allreduce] : [allreduce, bcast]
+                    for request in order { try request.start() }
+                    _ = try Request.waitAll(order)
+                    require(broadcast[0] == 42 && total[0] == n * (n + 1) / 2, "persistent collectives started in different orders, round \(round)")
+                }
+            }
+        }
+    }
+}

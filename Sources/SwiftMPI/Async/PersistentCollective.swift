@@ -4,7 +4,8 @@
 /// and completed with ``wait()``, which returns that run's result as the blocking call would. No
 /// pointer has to outlive anything.
 ///
-/// Every rank starts its persistent collectives in the same order, as MPI requires. The
+/// Every rank makes its persistent collectives in the same order, as MPI requires, and may start
+/// them in any order (they match by their making, ``Communicator/reservingSequence(_:)``). The
 /// contribution cannot be written while a run is active (``withInput(_:)`` and ``start(with:)`` then
 /// throw `.invalidArgument`). A request dropped with a run still active keeps its memory (a small,
 /// deliberate leak, as for ``CollectiveRequest``) rather than let that run's messages land in freed

@@ -114,6 +114,6 @@ extension Communicator {
 
     /// A persistent request whose every start builds a schedule with `build` on this communicator.
     private func persistentSchedule(_ build: @escaping (Communicator, CollectiveSchedule) -> Void) -> Request {
-        Request(runtime: runtime, persistent: .collective { [self] in try self.start { build(self, $0) } })
+        Request(runtime: runtime, persistent: .collective(reservingSequence { [self] in try self.start { build(self, $0) } }))
     }
 }

@@ -14,8 +14,27 @@ extension Communicator {
     /// A persistent request that runs `startCollective` (a nonblocking collective on this
     /// communicator) at each start; for the C interface's `MPI_*_init` calls.
     package func persistentCollective(_ startCollective: @escaping () throws -> Request) -> Request {
-        Request(runtime: runtime, persistent: .collective(startCollective))
+        Request(runtime: runtime, persistent: .collective(reservingSequence(startCollective)))
     }
+
+    /// Persistent collectives match by the order of their initializations, not of their starts
+    /// (MPI-4.1 §6.13: ranks may start them in different orders): each reserves its place in this
+    /// communicator's collective sequence when it is made, and every start builds its schedule from
+    /// there (a span of ``persistentSequenceSpan`` numbers, more than any schedule takes). Starts of
+    /// one request reuse its tags, in order, as consecutive collectives would.
+    func reservingSequence(_ start: @escaping () throws -> Request) -> () throws -> Request {
+        let reserved = state.collectiveSequence
+        state.collectiveSequence += Self.persistentSequenceSpan
+        return { [state] in
+            let saved = state.collectiveSequence
+            state.collectiveSequence = reserved
+            defer { state.collectiveSequence = saved }
+            return try start()
+        }
+    }
+
+    /// The collective sequence numbers one persistent collective reserves.
+    static let persistentSequenceSpan = 1024
 
     /// A persistent ``ibarrier()`` (MPI_Barrier_init).
     public func barrierInit() -> Request { persistent { try self.ibarrier() } }
