@@ -5,7 +5,7 @@
 /// pointer has to outlive anything.
 ///
 /// Every rank makes its persistent collectives in the same order, as MPI requires, and may start
-/// them in any order (they match by their making, ``Communicator/reservingSequence(_:)``). The
+/// them in any order (they match by the order they were made in). The
 /// contribution cannot be written while a run is active (``withInput(_:)`` and ``start(with:)`` then
 /// throw `.invalidArgument`). A request dropped with a run still active keeps its memory (a small,
 /// deliberate leak, as for ``CollectiveRequest``) rather than let that run's messages land in freed
