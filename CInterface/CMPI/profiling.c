@@ -86,6 +86,39 @@ int MPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result) { return PMPI_
 #pragma weak MPI_Comm_disconnect
 int MPI_Comm_disconnect(MPI_Comm *comm) { return PMPI_Comm_disconnect(comm); }
 
+#pragma weak MPI_Session_init
+int MPI_Session_init(MPI_Info info, MPI_Errhandler errhandler, MPI_Session *session) { return PMPI_Session_init(info, errhandler, session); }
+
+#pragma weak MPI_Session_finalize
+int MPI_Session_finalize(MPI_Session *session) { return PMPI_Session_finalize(session); }
+
+#pragma weak MPI_Session_get_num_psets
+int MPI_Session_get_num_psets(MPI_Session session, MPI_Info info, int *npset_names) { return PMPI_Session_get_num_psets(session, info, npset_names); }
+
+#pragma weak MPI_Session_get_nth_pset
+int MPI_Session_get_nth_pset(MPI_Session session, MPI_Info info, int n, int *pset_len, char *pset_name) { return PMPI_Session_get_nth_pset(session, info, n, pset_len, pset_name); }
+
+#pragma weak MPI_Session_get_pset_info
+int MPI_Session_get_pset_info(MPI_Session session, const char *pset_name, MPI_Info *info) { return PMPI_Session_get_pset_info(session, pset_name, info); }
+
+#pragma weak MPI_Session_get_info
+int MPI_Session_get_info(MPI_Session session, MPI_Info *info_used) { return PMPI_Session_get_info(session, info_used); }
+
+#pragma weak MPI_Session_create_errhandler
+int MPI_Session_create_errhandler(MPI_Session_errhandler_function *session_errhandler_fn, MPI_Errhandler *errhandler) { return PMPI_Session_create_errhandler(session_errhandler_fn, errhandler); }
+
+#pragma weak MPI_Session_set_errhandler
+int MPI_Session_set_errhandler(MPI_Session session, MPI_Errhandler errhandler) { return PMPI_Session_set_errhandler(session, errhandler); }
+
+#pragma weak MPI_Session_get_errhandler
+int MPI_Session_get_errhandler(MPI_Session session, MPI_Errhandler *errhandler) { return PMPI_Session_get_errhandler(session, errhandler); }
+
+#pragma weak MPI_Session_call_errhandler
+int MPI_Session_call_errhandler(MPI_Session session, int errorcode) { return PMPI_Session_call_errhandler(session, errorcode); }
+
+#pragma weak MPI_Group_from_session_pset
+int MPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup) { return PMPI_Group_from_session_pset(session, pset_name, newgroup); }
+
 #pragma weak MPI_Comm_test_inter
 int MPI_Comm_test_inter(MPI_Comm comm, int *flag) { return PMPI_Comm_test_inter(comm, flag); }
 

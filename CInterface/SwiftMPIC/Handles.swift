@@ -13,7 +13,7 @@ struct HandleTable<Object> {
 
     /// MPICH's object kinds, bits 26-29 of a handle.
     enum Kind: UInt32 {
-        case communicator = 1, group = 2, datatype = 3, errhandler = 5, op = 6, info = 7, window = 8, keyval = 9, request = 11, message = 13
+        case communicator = 1, group = 2, datatype = 3, errhandler = 5, op = 6, info = 7, window = 8, keyval = 9, request = 11, message = 13, session = 14
     }
 
     init(_ kind: Kind) { prefix = 0xC000_0000 | kind.rawValue << 26 }
