@@ -304,3 +304,21 @@ public func mpiNeighborAlltoallvInit(
             $0)
     }
 }
+
+@_cdecl("PMPI_Neighbor_alltoallw_init")
+public func mpiNeighborAlltoallwInit(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ sdispls: UnsafePointer<MPI_Aint>?, _ sendtypes: UnsafePointer<MPI_Datatype>?,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<MPI_Aint>?,
+    _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let (sources, destinations) = neighborCounts(comm)
+    let sendcountsCopy = pinned(sendcounts, count: destinations), sdisplsCopy = pinned(sdispls, count: destinations)
+    let sendtypesCopy = pinned(sendtypes, count: destinations)
+    let recvcountsCopy = pinned(recvcounts, count: sources), rdisplsCopy = pinned(rdispls, count: sources)
+    let recvtypesCopy = pinned(recvtypes, count: sources)
+    return persistentCollective("MPI_Neighbor_alltoallw_init", comm, request) {
+        PMPI_Ineighbor_alltoallw(
+            sendbuf, sendcountsCopy?.address, sdisplsCopy?.address, sendtypesCopy?.address, recvbuf, recvcountsCopy?.address, rdisplsCopy?.address,
+            recvtypesCopy?.address, comm, $0)
+    }
+}
