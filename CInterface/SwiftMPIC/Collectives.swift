@@ -21,7 +21,13 @@ extension CInterface {
     static func bytes(
         _ pointer: UnsafeRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ function: StaticString
     ) throws(CError) -> UnsafeMutableBufferPointer<UInt8> {
-        CBuffer.mutableByteBuffer(try CBuffer(pointer, count, datatype).contiguous(function))
+        let buffer = try CBuffer(pointer, count, datatype)
+        if case .typed = buffer, let type = try? CInterface.datatype(datatype), type.movesWithPadding, let pointer {
+            // A pair type: its instances with their padding (the v-forms move them so).
+            return UnsafeMutableBufferPointer(
+                start: UnsafeMutablePointer(mutating: pointer.assumingMemoryBound(to: UInt8.self)), count: count * type.datatype.extent)
+        }
+        return CBuffer.mutableByteBuffer(try buffer.contiguous(function))
     }
 
     /// The elements of `count` instances of a reducible datatype at `pointer`.
@@ -242,6 +248,7 @@ public func mpiAlltoall(
             let received = try communicator.alltoallv(
                 Array(input), sendCounts: [Int](repeating: input.count / max(peers, 1), count: peers),
                 receiveCounts: [Int](repeating: output.count / max(peers, 1), count: peers))
+            withExtendedLifetime(stagedInput) {}  // the packed input lives until the call is over
             _ = output.initialize(from: received)
         } else if inPlace {
             try communicator.alltoall(Array(output).span, into: &result)
@@ -263,12 +270,14 @@ extension CInterface {
     ) throws(CError) -> (counts: [Int], displacements: [Int], extent: Int) {
         guard let counts, let displacements else { throw CError(MPI_ERR_ARG, "null counts or displacements") }
         let type = try CInterface.datatype(datatype)
-        guard type.isContiguous else { throw CError.unsupported("\(function)", "non-contiguous datatypes in this call") }
+        guard type.isContiguous || type.movesWithPadding else { throw CError.unsupported("\(function)", "non-contiguous datatypes in this call") }
+        // (A pair type's instances move with their padding: `extent` bytes each, as a contiguous type's.)
+        let unit = type.datatype.extent
         var byteCounts: [Int] = []
         var byteDisplacements: [Int] = []
         for rank in 0..<size {
-            byteCounts.append(try CInterface.count(counts[rank]) * type.size)
-            byteDisplacements.append(Int(displacements[rank]) * type.size)
+            byteCounts.append(try CInterface.count(counts[rank]) * unit)
+            byteDisplacements.append(Int(displacements[rank]) * unit)
         }
         return (byteCounts, byteDisplacements, byteCounts.indices.map { byteDisplacements[$0] + byteCounts[$0] }.max() ?? 0)
     }
@@ -281,7 +290,7 @@ extension CInterface {
         _ function: StaticString
     ) throws -> (values: [UInt8], layout: (counts: [Int], displacements: [Int], extent: Int)) {
         let type = try CInterface.datatype(datatype)
-        if type.isContiguous {
+        if type.isContiguous || type.movesWithPadding {  // (as the receivers' v-form buffers move them)
             let layout = try CInterface.layout(counts, displacements, datatype, size: size, function)
             return (CInterface.array(buffer, bytes: layout.extent), layout)
         }

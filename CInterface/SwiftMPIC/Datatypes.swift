@@ -28,6 +28,9 @@ struct CDatatype: Sendable {
     let size: Int
     /// True when instances are `size` bytes laid end to end: the data moves as plain bytes.
     let isContiguous: Bool
+    /// True when instances can move as `extent` bytes each, trailing padding included (the pair
+    /// types): what the v-forms do with them.
+    let movesWithPadding: Bool
 
     init(_ datatype: Datatype, element: Element = .opaque, committed: Bool = false) {
         self.datatype = datatype
@@ -36,6 +39,7 @@ struct CDatatype: Sendable {
         size = datatype.size
         // (Dense, from byte 0: a size equal to the extent is not enough, a transpose permutes its bytes.)
         isContiguous = (datatype.isDense || (datatype.size == 0 && datatype.extent == 0)) && datatype.trueLowerBound == 0 && datatype.lowerBound == 0
+        movesWithPadding = !isContiguous && datatype.isLeadingRun && datatype.extent > 0
     }
 
     /// The bytes `count` instances occupy from the buffer's start (the buffer SwiftMPI checks them against).
@@ -400,7 +404,7 @@ public func mpiGetElements(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI
             count?.pointee = 0
             return
         }
-        count?.pointee = type.elementCount(inBytes: bytes).map { Int32(truncatingIfNeeded: $0) } ?? MPI_UNDEFINED
+        count?.pointee = type.elementCount(inBytes: bytes).flatMap { Int32(exactly: $0) } ?? MPI_UNDEFINED
     }
 }
 

@@ -191,8 +191,11 @@ extension CInterface {
     ) throws(CError) -> (counts: [Int], displacements: [Int], types: [Datatype], extent: Int) {
         let counts = try array(counts, Int32(size)) { (value: Int32) throws(CError) in try CInterface.count(value) }
         let types = try array(types, Int32(size)) { (handle: MPI_Datatype) throws(CError) in try CInterface.datatype(handle) }
-        let extent = counts.indices.map { displacements[$0] + types[$0].footprint(count: counts[$0]) }.max() ?? 0
-        return (counts, displacements, types.map(\.datatype), extent)
+        // An empty block moves nothing: its displacement (which a program may leave unset) is not
+        // read, and the block is placed at 0.
+        let placed = counts.indices.map { counts[$0] > 0 ? displacements[$0] : 0 }
+        let extent = counts.indices.map { placed[$0] + types[$0].footprint(count: counts[$0]) }.max() ?? 0
+        return (counts, placed, types.map(\.datatype), extent)
     }
 }
 

@@ -64,7 +64,7 @@ extension Communicator {
     /// Collective, in the same order as the other collectives on this communicator.
     public func idup() async throws -> Communicator {
         let started = try startDup()
-        _ = try await started.request.value
+        _ = try? await started.request.value  // (`finish` waits for it again and reports its error)
         return try started.finish()
     }
 
@@ -81,7 +81,13 @@ extension Communicator {
             return (
                 masks,
                 {
-                    _ = try maxima.wait()
+                    do {
+                        _ = try maxima.wait()
+                        _ = try masks.wait()
+                    } catch {
+                        _ = try? self.runtime.withEngine("idup") { $0.contextIds.abandon() }
+                        throw error
+                    }
                     let agreed = try self.runtime.withEngine("idup") {
                         $0.contextIds.settle(common: Array(buffers.maskResult), maxima: Array(buffers.maximaResult))
                     }
@@ -122,7 +128,15 @@ extension Communicator {
         return (
             last,
             {
-                for request in requests { try request.wait() }
+                do {
+                    for request in requests + [last] { try request.wait() }
+                } catch {
+                    _ = try? self.runtime.withEngine("idup") {
+                        $0.contextIds.abandon()
+                        $0.contextIds.abandon()
+                    }
+                    throw error
+                }
                 let maxima = zip(ownGroup.maximaResult, otherGroup.maximaResult).map { Swift.max($0, $1) }
                 let masks = zip(ownGroup.maskResult, otherGroup.maskResult).map { $0 & $1 }
                 let (localAgreed, agreed) = try self.runtime.withEngine("idup") {

@@ -25,7 +25,7 @@ static int rank, size;
 
 /* The profiling interface: with `profile`, this definition replaces the library's weak MPI_Send. */
 static int profiling = 0, profiledSends = 0;
-int MPI_Comm_disconnect(MPI_Comm *comm);  /* not in SwiftMPI's mpi.h yet: it is exported and reports itself */
+int MPI_Comm_join(int fd, MPI_Comm *intercomm);  /* not in SwiftMPI's mpi.h yet: it is exported and reports itself */
 int MPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm) {
     if (profiling) profiledSends++;
     return PMPI_Send(buf, count, datatype, dest, tag, comm);
@@ -197,6 +197,16 @@ static void collectives(void) {
     struct { double value; int index; } pair = {(double)((rank * 7) % size), rank}, least;
     MPI_Allreduce(&pair, &least, 1, MPI_DOUBLE_INT, MPI_MINLOC, MPI_COMM_WORLD);
     CHECK(least.value == 0 && least.index == 0, "minloc %g at %d", least.value, least.index);
+    /* A pair type (size 12, extent 16, as MPICH's) in a v-form: rank i's pair lands at slot size-1-i. */
+    struct { double value; int index; } pairs[64];
+    int pairCounts[64], pairDisplacements[64];
+    for (int i = 0; i < size && i < 64; i++) { pairCounts[i] = 1; pairDisplacements[i] = size - 1 - i; pairs[i].index = -1; }
+    int pairSize = 0;
+    MPI_Type_size(MPI_DOUBLE_INT, &pairSize);
+    if (size <= 64) {
+        MPI_Allgatherv(&pair, 1, MPI_DOUBLE_INT, pairs, pairCounts, pairDisplacements, MPI_DOUBLE_INT, MPI_COMM_WORLD);
+        CHECK(pairSize == 12 && pairs[0].index == size - 1 && pairs[size - 1].index == 0, "allgatherv of MPI_DOUBLE_INT (size %d)", pairSize);
+    }
     MPI_Op maxOp;
     MPI_Op_create(userMax, 1, &maxOp);
     int top = 0, candidate = rank * 3;
@@ -418,9 +428,15 @@ static void errorsReturned(void) {
     /* a function SwiftMPI does not have yet reports itself, through the handler */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm unused = MPI_COMM_NULL;
-    code = MPI_Comm_disconnect(&unused);
+    code = MPI_Comm_join(-1, &unused);
     MPI_Error_string(code, text, &length);
-    CHECK(classOf(code) == MPI_ERR_UNSUPPORTED_OPERATION && strstr(text, "MPI_Comm_disconnect") != NULL, "unsupported: %d '%s'", code, text);
+    CHECK(classOf(code) == MPI_ERR_UNSUPPORTED_OPERATION && strstr(text, "MPI_Comm_join") != NULL, "unsupported: %d '%s'", code, text);
+    /* MPI_Comm_disconnect of MPI_COMM_NULL is refused; of a duplicate, it frees it */
+    code = MPI_Comm_disconnect(&unused);
+    CHECK(classOf(code) == MPI_ERR_COMM, "MPI_Comm_disconnect(MPI_COMM_NULL): %d", code);
+    MPI_Comm_dup(MPI_COMM_WORLD, &unused);
+    code = MPI_Comm_disconnect(&unused);
+    CHECK(code == MPI_SUCCESS && unused == MPI_COMM_NULL, "MPI_Comm_disconnect of a duplicate: %d", code);
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
 }
 

@@ -22,13 +22,16 @@ extension Communicator {
     /// communicator's collective sequence when it is made, and every start builds its schedule from
     /// there (a span of ``persistentSequenceSpan`` numbers, more than any schedule takes). Starts of
     /// one request reuse its tags, in order, as consecutive collectives would.
+    /// On an intercommunicator the same holds for its groups' private communicator, whose steps
+    /// each group's part of the schedule takes.
     func reservingSequence(_ start: @escaping () throws -> Request) -> () throws -> Request {
-        let reserved = state.collectiveSequence
-        state.collectiveSequence += Self.persistentSequenceSpan
-        return { [state] in
-            let saved = state.collectiveSequence
-            state.collectiveSequence = reserved
-            defer { state.collectiveSequence = saved }
+        let states = [state] + (state.localGroupState.map { [$0] } ?? [])
+        let reserved = states.map(\.collectiveSequence)
+        for state in states { state.collectiveSequence += Self.persistentSequenceSpan }
+        return {
+            let saved = states.map(\.collectiveSequence)
+            for (state, sequence) in zip(states, reserved) { state.collectiveSequence = sequence }
+            defer { for (state, sequence) in zip(states, saved) { state.collectiveSequence = sequence } }
             return try start()
         }
     }

@@ -55,6 +55,14 @@ public struct Datatype: Sendable, CustomStringConvertible {
     /// type whose size equals its extent is not enough — a transpose permutes its bytes).
     package var isDense: Bool { map.isDense }
 
+    /// True when an instance's data is one run from byte 0, in type-map order, and only padding
+    /// follows it up to the extent (a C struct's trailing padding): `count` instances can move as
+    /// their `count × extent` bytes, padding included (the C interface's v-forms move MPICH's pair
+    /// types, such as MPI_DOUBLE_INT, this way).
+    package var isLeadingRun: Bool {
+        map.lowerBound == 0 && map.blocks.count == 1 && map.blocks[0].count == 1 && map.blocks[0].offset == 0
+    }
+
     /// The number of primitive elements in one instance.
     public var elementCount: Int { map.elementsPerInstance }
 
