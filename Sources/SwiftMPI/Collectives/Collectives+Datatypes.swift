@@ -169,19 +169,26 @@ extension Communicator {
         _ receiveBytes: UnsafeMutableRawBufferPointer, _ receiveCounts: [Int], _ receiveDisplacements: [Int], _ receiveTypes: [Datatype],
         _ call: StaticString
     ) throws -> (sends: [TypedRegion], receives: [TypedRegion]) {
-        for (name, list) in [
-            ("sendCounts", sendCounts.count), ("sendDisplacements", sendDisplacements.count), ("sendTypes", sendTypes.count),
-            ("receiveCounts", receiveCounts.count), ("receiveDisplacements", receiveDisplacements.count), ("receiveTypes", receiveTypes.count)
-        ] where list != peerCount {
-            throw MPIError(.invalidCount, "\(call): \(name) has \(list) entries for \(peerCount) ranks")
-        }
-        let sends = try (0..<peerCount).map { i in
-            try typedBlock(sendBytes, displacement: sendDisplacements[i], sendCounts[i], sendTypes[i], "\(call): the block for rank \(i)")
-        }
-        let receives = try (0..<peerCount).map { j in
-            try typedBlock(receiveBytes, displacement: receiveDisplacements[j], receiveCounts[j], receiveTypes[j], "\(call): the block from rank \(j)")
-        }
+        let sends = try typedBlocks(
+            sendBytes, sendCounts, sendDisplacements, sendTypes, peers: peerCount, side: "send", peer: "rank", call)
+        let receives = try typedBlocks(
+            receiveBytes, receiveCounts, receiveDisplacements, receiveTypes, peers: peerCount, side: "receive", peer: "rank", call)
         return (sends, receives)
+    }
+
+    /// One side's blocks of an alltoallw (`side`: "send" or "receive"), one per peer (`peer`: "rank"
+    /// or "neighbour"), each its count, byte displacement and type, checked against `bytes`.
+    func typedBlocks(
+        _ bytes: UnsafeMutableRawBufferPointer, _ counts: [Int], _ displacements: [Int], _ types: [Datatype], peers: Int, side: String,
+        peer: String, _ call: StaticString
+    ) throws -> [TypedRegion] {
+        for (name, entries) in [("Counts", counts.count), ("Displacements", displacements.count), ("Types", types.count)] where entries != peers {
+            throw MPIError(.invalidCount, "\(call): \(side)\(name) has \(entries) entries for \(peers) \(peer)s")
+        }
+        let direction = side == "send" ? "for" : "from"
+        return try (0..<peers).map { i in
+            try typedBlock(bytes, displacement: displacements[i], counts[i], types[i], "\(call): the block \(direction) \(peer) \(i)")
+        }
     }
 
     /// Posts every receive, then every send, of an alltoallw on the collective channel.

@@ -52,20 +52,11 @@ extension Communicator {
         _ receiveBytes: UnsafeMutableRawBufferPointer, _ receiveCounts: [Int], _ receiveDisplacements: [Int], _ receiveTypes: [Datatype],
         _ neighbors: Neighborhood, _ call: StaticString
     ) throws -> (sends: [TypedRegion], receives: [TypedRegion]) {
-        let outdegree = neighbors.destinations.count, indegree = neighbors.sources.count
-        for (name, entries, expected) in [
-            ("sendCounts", sendCounts.count, outdegree), ("sendDisplacements", sendDisplacements.count, outdegree), ("sendTypes", sendTypes.count, outdegree),
-            ("receiveCounts", receiveCounts.count, indegree), ("receiveDisplacements", receiveDisplacements.count, indegree),
-            ("receiveTypes", receiveTypes.count, indegree)
-        ] where entries != expected {
-            throw MPIError(.invalidCount, "\(call): \(name) has \(entries) entries for \(expected) neighbours")
-        }
-        let sends = try (0..<outdegree).map { i in
-            try typedBlock(sendBytes, displacement: sendDisplacements[i], sendCounts[i], sendTypes[i], "\(call): the block for neighbour \(i)")
-        }
-        let receives = try (0..<indegree).map { j in
-            try typedBlock(receiveBytes, displacement: receiveDisplacements[j], receiveCounts[j], receiveTypes[j], "\(call): the block from neighbour \(j)")
-        }
+        let sends = try typedBlocks(
+            sendBytes, sendCounts, sendDisplacements, sendTypes, peers: neighbors.destinations.count, side: "send", peer: "neighbour", call)
+        let receives = try typedBlocks(
+            receiveBytes, receiveCounts, receiveDisplacements, receiveTypes, peers: neighbors.sources.count, side: "receive",
+            peer: "neighbour", call)
         return (sends, receives)
     }
 
