@@ -120,6 +120,14 @@ func checkIntercommunicatorForms(_ world: Communicator) throws {
     require(copy.isIntercommunicator && copy.remoteSize == remoteSize && copy.rank == me, "idup of an intercommunicator")
     require(try copy.allreduce([r], op: .sum) == [remoteSum], "allreduce on an intercommunicator's idup")
     copy.free()
+    // Swift's awaited idup() of the intercommunicator (the same agreement, awaited).
+    awaitTask("idup() of an intercommunicator") {
+        let awaited = try await inter.idup()
+        require(awaited.isIntercommunicator && awaited.remoteSize == remoteSize, "awaited idup of an intercommunicator")
+        let sums = try await awaited.allreduce([r], op: .sum)
+        require(sums == [remoteSum], "awaited allreduce on an awaited idup of an intercommunicator")
+        awaited.free()
+    }
 
     // The same two groups joined without a parent communicator (MPI_Intercomm_create_from_groups),
     // leaders the last rank of each group.
