@@ -15,7 +15,12 @@
 #     - network namespaces (ip netns list)
 #     - users and groups (/etc/passwd, /etc/group)
 #     - entries of /tmp, /var/tmp and /dev/shm, except the build's own files (SwiftPM's lock
-#       files and TemporaryDirectory.*, which `swift test` makes when it builds)
+#       files and TemporaryDirectory.*, which `swift test` makes when it builds), and entries of the
+#       system's state directories a daemon or package could write to: /run, /run/lock, /var/run,
+#       /var/spool, /var/lib, /var/log, /etc/slurm, /etc/munge
+#     - mounts (/proc/self/mountinfo: a test's tmpfs, say)
+#     - installed packages (dpkg-query: a test run installs nothing; a package added, removed or
+#       changed in version counts)
 set -euo pipefail
 
 # "pid starttime state comm" for every process (comm without spaces: they become _).
@@ -47,11 +52,21 @@ of_a_run() {
   return 1
 }
 
-entries() {   # the entries of /tmp, /var/tmp, /dev/shm, one path a line
+entries() {   # the entries of the scratch and system state directories, one path a line
   local dir
-  for dir in /tmp /var/tmp /dev/shm; do
+  for dir in /tmp /var/tmp /dev/shm /run /run/lock /var/run /var/spool /var/lib /var/log /etc/slurm /etc/munge; do
     [ -d "$dir" ] && find "$dir" -mindepth 1 -maxdepth 1 -printf '%p\n' 2>/dev/null
-  done | sort
+  done | sort -u
+}
+
+mounts() {   # mount points, one a line (field 5 of mountinfo)
+  awk '{ print $5 }' /proc/self/mountinfo | sort
+}
+
+packages() {   # installed packages with their versions, one a line
+  if command -v dpkg-query >/dev/null; then
+    dpkg-query -W -f '${db:Status-Abbrev} ${Package}:${Architecture} ${Version}\n' 2>/dev/null | awk '$1 ~ /^.i/ { print $2 " " $3 }' | sort
+  fi
 }
 
 build_file() {   # files the toolchain makes in /tmp while building (not the tests')
@@ -69,6 +84,8 @@ snapshot() {
   cut -d: -f1 /etc/passwd | sort > "$dir/users"
   cut -d: -f1 /etc/group | sort > "$dir/groups"
   entries > "$dir/entries"
+  mounts > "$dir/mounts"
+  packages > "$dir/packages"
 }
 
 # Everything of the run still there, one line each (empty: nothing).
@@ -88,6 +105,8 @@ leftovers() {
     build_file "$entry" && continue
     echo "file $entry"
   done < <(entries | comm -13 "$dir/entries" -)
+  mounts | comm -13 "$dir/mounts" - | sed 's/^/mount /'
+  packages | comm -3 "$dir/packages" - | sed 's/^\([^\t]\)/package removed or changed: \1/; t; s/^\t/package installed or changed: /'
 }
 
 check() {
@@ -103,7 +122,7 @@ check() {
     echo "$left" | sed 's/^/  /' >&2
     exit 1
   fi
-  echo "check-leftovers: nothing left behind (no process, namespace, user or file of the run; $(awk "BEGIN { print $waited / 2 }") s after the run)"
+  echo "check-leftovers: nothing left behind (no process, namespace, user, file, mount or package change of the run; $(awk "BEGIN { print $waited / 2 }") s after the run)"
 }
 
 case "${1:-}" in

@@ -4,19 +4,26 @@
 # stopped, its daemons reaped and its files removed, by the run's keeper, although the test process
 # never got to clean up itself. Run as root from the package root, after a build with tests.
 #
-#   Tests/Scripts/interrupt-check.sh [SWIFT TEST OPTIONS...]   (e.g. --scratch-path .build-x)
+#   Tests/Scripts/interrupt-check.sh [--signal INT|TERM] [SWIFT TEST OPTIONS...]   (e.g. --scratch-path .build-x)
 #
 # It snapshots what exists, starts `swift test --skip-build --filter SlurmTests` in a session and
 # process group of its own (setsid), waits until a slurmctld that was not there before runs and an
-# srun of the run's session is running (a test is in the middle of a job), sends SIGINT to the whole
-# process group, waits for swift test to exit (up to 60 s, then SIGKILL: a failure), and runs
-# `check-leftovers.sh check` (which waits up to 30 s for the keeper). Exit 0 iff nothing was left.
+# srun of the run's session is running (a test is in the middle of a job), sends the signal (default
+# SIGINT, as Ctrl-C does; SIGTERM is what timeout(1) sends when a run's time is up: to the command and
+# then to its whole process group) to the whole process group, waits for swift test to exit (up to
+# 60 s, then SIGKILL: a failure), and runs `check-leftovers.sh check` (which waits up to 30 s for the
+# keeper). Exit 0 iff nothing was left.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scripts=Tests/Scripts
 work=$(mktemp -d /tmp/swiftmpi-interrupt-check.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 log() { echo "interrupt-check: $*" >&2; }
+signal=INT
+if [ "${1:-}" = --signal ]; then
+  signal=${2:?--signal needs INT or TERM}; shift 2
+  case $signal in INT|TERM) ;; *) log "--signal takes INT or TERM, not $signal"; exit 2 ;; esac
+fi
 
 if ! Tests/Scripts/slurm-cluster.sh check 2>"$work/check"; then
   log "cannot run: $(cat "$work/check")"; exit 1
@@ -66,11 +73,11 @@ if [ -z "$ctld" ] || [ -z "$srun" ]; then
   kill -KILL -- "-$group" 2>/dev/null || true
   exit 1
 fi
-log "after $(( $(date +%s) - start )) s: the run's slurmctld is pid $ctld, a test's srun is pid $srun; SIGINT to process group $group"
-kill -INT -- "-$group"
+log "after $(( $(date +%s) - start )) s: the run's slurmctld is pid $ctld, a test's srun is pid $srun; SIG$signal to process group $group"
+kill -"$signal" -- "-$group"
 for _ in $(seq 600); do alive "$group" || break; sleep 0.1; done
 if alive "$group"; then
-  log "swift test did not exit within 60 s of SIGINT; killing its process group"
+  log "swift test did not exit within 60 s of SIG$signal; killing its process group"
   kill -KILL -- "-$group" 2>/dev/null || true
   exit 1
 fi

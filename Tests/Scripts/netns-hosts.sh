@@ -72,18 +72,23 @@ up() {
     fi
     log "${PREFIX}sw exists but not ${PREFIX}${count}; run down first"; exit 1
   fi
+  local claimed=no
   if [ "$owner" != none ] && [ -z "${SWIFTMPI_NETNS_PREFIX:-}" ]; then
+    # A fresh prefix, claimed by creating its switch namespace: `ip netns add` fails when the name
+    # exists, so two runs choosing at the same moment never share one.
     for _ in $(seq 100); do
       PREFIX=$(printf 'swm%04xh' $((RANDOM % 65536)))
-      [ -z "$(namespaces)" ] && break
+      [ -z "$(namespaces)" ] || continue
+      if ip netns add "${PREFIX}sw" 2>/dev/null; then claimed=yes; break; fi
     done
+    [ $claimed = yes ] || { log "found no free namespace prefix"; exit 1; }
   fi
   if [ "$owner" != none ]; then
     # From here on, whatever happens to the owner (or to this script), the namespaces go with it.
     SWIFTMPI_NETNS_PREFIX=$PREFIX "$(dirname "$SELF")/owner-guard.sh" start "$owner" -- \
       env SWIFTMPI_NETNS_PREFIX="$PREFIX" "$SELF" down >/dev/null
   fi
-  ip netns add "${PREFIX}sw"
+  [ $claimed = yes ] || ip netns add "${PREFIX}sw"
   ip -n "${PREFIX}sw" link add br0 type bridge
   ip -n "${PREFIX}sw" link set br0 up
   for i in $(seq 1 "$count"); do

@@ -287,8 +287,10 @@ up() {
   chmod 0755 "$STATE"
   chmod 1777 "$STATE/tmp"
   t0=$(now)
-  # Port choice and the daemons' binding are one critical section among runs of this script.
-  exec {lock}<"$SELF"
+  # Port choice and the daemons' binding are one critical section among all runs of this script on
+  # the machine, from any checkout: the lock is taken on the slurmctld executable itself, which every
+  # such run has and which no file of ours has to be made for (and left behind).
+  exec {lock}<"$(command -v slurmctld)"
   flock "$lock"
   port=${SWIFTMPI_SLURM_PORT:-$(free_port_pair)}
   for p in "$port" "$((port + 1))"; do

@@ -28,12 +28,15 @@ struct IOTests {
         "a full file system (a 4 MiB tmpfs) makes every rank throw .noSpace naming the file",
         .enabled(if: getuid() == 0, "needs root to mount a small tmpfs (CI runs it as root)"))
     func fullFileSystem() throws {
-        let mountPoint = try TestRun.makeScratch("full").path
-        // Unmounted below, or by a guardian if this run is interrupted (before the scratch directory goes).
-        _ = try ChildProcess("/bin/bash", [TestRun.script("owner-guard.sh"), "start", TestRun.owner, "--", "umount", "-l", mountPoint]).wait()
+        // Outside the run's scratch directory, so that its removal never meets a mounted file system:
+        // unmounted and removed below, or, if this run is interrupted, by one guardian, in that order.
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("swiftmpi-tmpfs.\(getpid()).\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        let unmountAndRemove = ["/bin/sh", "-c", "umount -l \"$1\" 2>/dev/null; rmdir \"$1\"", "sh", mountPoint]
+        _ = try ChildProcess("/bin/bash", [TestRun.script("owner-guard.sh"), "start", TestRun.owner, "--"] + unmountAndRemove).wait()
+        defer { _ = try? ChildProcess(unmountAndRemove[0], Array(unmountAndRemove.dropFirst())).wait() }
         let mounted = try ChildProcess("/usr/bin/env", ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint]).wait()
         try #require(mounted == 0, "mount -t tmpfs failed with status \(mounted)")
-        defer { _ = try? ChildProcess("/usr/bin/env", ["umount", mountPoint]).wait() }
         let result = try JobRunner.run(["-n", "3", "swiftmpi-io-check"], environment: ["SWIFTMPI_IO_FULL_DIR": mountPoint])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("full file system: every rank threw .noSpace naming the file"))
