@@ -3,7 +3,9 @@
 # tests at the same time, beside a user's own one-machine Slurm cluster (started with plain
 # `slurm-cluster.sh up`, in /tmp/swiftmpi-slurm), both pass; the user's cluster still runs and still
 # takes jobs afterwards; and the runs left nothing behind (Tests/Scripts/check-leftovers.sh), neither
-# of theirs nor by stopping the user's. Run as root from the package root after a build with tests.
+# of theirs nor by stopping the user's; a third run told to use the user's cluster and simulated
+# hosts (SWIFTMPI_SLURM_STATE, SWIFTMPI_NETNS_PREFIX) uses them and leaves them running. Run as
+# root from the package root after a build with tests.
 #
 #   Tests/Scripts/coexistence-check.sh [BUILD DIR, default .build/debug]
 #
@@ -17,8 +19,10 @@ bundle=$build/SwiftMPIPackageTests.xctest
 work=$(mktemp -d /tmp/swiftmpi-coexistence-check.XXXXXX)
 log() { echo "coexistence-check: $*" >&2; }
 user_state=/tmp/swiftmpi-slurm
+user_hosts=swmuserh   # the user's simulated hosts: swmuserh1..3
 user_up=no
 cleanup() {
+  SWIFTMPI_NETNS_PREFIX=$user_hosts $scripts/netns-hosts.sh down 2>/dev/null || true
   if [ $user_up = yes ]; then
     SWIFTMPI_SLURM_STATE=$user_state $scripts/slurm-cluster.sh down >/dev/null 2>&1 || true
     rm -rf $user_state
@@ -34,9 +38,11 @@ if [ -e $user_state ]; then
 fi
 
 $scripts/check-leftovers.sh snapshot "$work/before-user"
-log "starting the user's cluster in $user_state (plain up)"
+if ip netns list | grep -q "^$user_hosts"; then log "namespaces $user_hosts* exist already"; exit 1; fi
+log "starting the user's cluster in $user_state and the user's simulated hosts $user_hosts* (plain up)"
 user_up=yes
 SWIFTMPI_SLURM_STATE=$user_state $scripts/slurm-cluster.sh up > "$work/user.env"
+SWIFTMPI_NETNS_PREFIX=$user_hosts $scripts/netns-hosts.sh up >/dev/null
 $scripts/check-leftovers.sh snapshot "$work/before-runs"
 
 log "two test runs at once (SlurmTests and MultiHostTests each)"
@@ -66,6 +72,19 @@ if [ "$(echo "$states" | grep -c .)" -lt 2 ] || echo "$states" | grep -qx "$user
   log "expected two private state directories, not the user's"; exit 1
 fi
 
+log "a run told to use the user's cluster and hosts (SWIFTMPI_SLURM_STATE, SWIFTMPI_NETNS_PREFIX) uses them and leaves them"
+status=0
+SWIFTMPI_SLURM_STATE=$user_state SWIFTMPI_NETNS_PREFIX=$user_hosts SWIFTMPI_REQUIRE_ALL_SUITES=1 \
+  "$bundle" --testing-library swift-testing --filter 'SlurmTests|MultiHostTests' \
+  >"$work/run3.log" 2>&1 || status=$?
+log "run 3: status $status: $(grep -a "Test run with" "$work/run3.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')"
+[ $status = 0 ] || { grep -a -E "✘|failed" "$work/run3.log" | head -20 | sed 's/^/  | /' >&2; exit 1; }
+grep -a -q "already up in $user_state; not started by this run, so left running" "$work/run3.log" ||
+  { log "run 3 did not report using the user's cluster"; exit 1; }
+for host in ${user_hosts}sw ${user_hosts}1 ${user_hosts}2 ${user_hosts}3; do
+  ip netns list | grep -q "^$host\b" || { log "the user's namespace $host is gone"; exit 1; }
+done
+
 log "the user's cluster still runs and takes a job"
 SWIFTMPI_SLURM_STATE=$user_state $scripts/slurm-cluster.sh status >&2 || { log "the user's cluster is down"; exit 1; }
 ( eval "$(cat "$work/user.env")"; srun -n 1 /bin/true ) || { log "the user's cluster took no job"; exit 1; }
@@ -74,6 +93,7 @@ log "the runs left nothing behind (the user's cluster aside)"
 $scripts/check-leftovers.sh check "$work/before-runs" 30
 SWIFTMPI_SLURM_STATE=$user_state $scripts/slurm-cluster.sh down >&2
 rm -rf $user_state   # a plain `down` keeps the logs there, for the user
+SWIFTMPI_NETNS_PREFIX=$user_hosts $scripts/netns-hosts.sh down
 user_up=no
 log "after the user's own down, nothing is left of anything"
 $scripts/check-leftovers.sh check "$work/before-user" 30
