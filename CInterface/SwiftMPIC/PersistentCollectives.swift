@@ -23,12 +23,11 @@ private func persistentCollective(
         let made = communicator.persistentCollective {
             var inner = MPI_REQUEST_NULL
             let status = start(&inner)
-            guard status == MPI_SUCCESS, let entry = CInterface.requests[inner] else {
+            guard status == MPI_SUCCESS, let started = CInterface.requests.take(inner) else {
                 throw CError(status == MPI_SUCCESS ? MPI_ERR_INTERN : status, "\(function): the collective did not start")
             }
             if let completion = CInterface.completions.removeValue(forKey: inner) { CInterface.completions[outer.value] = completion }
-            CInterface.requests.remove(inner)
-            return entry.request
+            return started
         }
         outer.value = CInterface.requests.insert(CRequest(made, comm, persistent: true, hasCompletion: true))
         request.pointee = outer.value

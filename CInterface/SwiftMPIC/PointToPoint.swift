@@ -85,21 +85,24 @@ private func nonblockingSend(
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let buffer = try CBuffer(buf, count, datatype)
         let destination = CInterface.rank(dest)
-        let started = try CInterface.withCommunicator(comm) { communicator -> Request in
+        // The request goes into the table where it is made, so that its reference moves there
+        // without a retain and a release.
+        request.pointee = try CInterface.withCommunicator(comm) { communicator -> MPI_Request in
+            let started: Request
             switch buffer {
             case .bytes(let raw):
                 let bytes = CBuffer.byteBuffer(raw)
                 switch mode {
-                case .standard: return try communicator.isend(bytes, to: destination, tag: Int(tag))
-                case .synchronous: return try communicator.issend(bytes, to: destination, tag: Int(tag))
-                case .ready: return try communicator.irsend(bytes, to: destination, tag: Int(tag))
-                case .buffered: return try communicator.ibsend(bytes, to: destination, tag: Int(tag))
+                case .standard: started = try communicator.isend(bytes, to: destination, tag: Int(tag))
+                case .synchronous: started = try communicator.issend(bytes, to: destination, tag: Int(tag))
+                case .ready: started = try communicator.irsend(bytes, to: destination, tag: Int(tag))
+                case .buffered: started = try communicator.ibsend(bytes, to: destination, tag: Int(tag))
                 }
             case .typed(let raw, let count, let type):
-                return try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: destination, tag: Int(tag), mode: mode)
+                started = try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: destination, tag: Int(tag), mode: mode)
             }
+            return CInterface.requests.insert(CRequest(consume started, comm))
         }
-        request.pointee = CInterface.requests.insert(CRequest(started, comm))
     }
 }
 
@@ -143,15 +146,17 @@ public func mpiIrecv(
     cCall("MPI_Irecv", on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let buffer = try CBuffer(buf, count, datatype)
-        let started = try CInterface.withCommunicator(comm) { communicator -> Request in
+        request.pointee = try CInterface.withCommunicator(comm) { communicator -> MPI_Request in
+            let started: Request
             switch buffer {
             case .bytes(let raw):
-                try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(tag))
+                started = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(tag))
             case .typed(let raw, let count, let type):
-                try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(tag))
+                started = try communicator.irecv(
+                    into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(tag))
             }
+            return CInterface.requests.insert(CRequest(consume started, comm))
         }
-        request.pointee = CInterface.requests.insert(CRequest(started, comm))
     }
 }
 

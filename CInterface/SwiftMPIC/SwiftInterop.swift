@@ -173,8 +173,7 @@ extension Request {
             guard !entry.isPersistent, !entry.hasCompletion else {
                 throw CError(MPI_ERR_ARG, "\(prefix): a \(entry.isPersistent ? "persistent request" : "collective that copies its result out") stays with C")
             }
-            CInterface.requests.remove(handle)
-            return entry.request
+            return CInterface.requests.take(handle)!
         }
         handle = MPI_REQUEST_NULL
         return taken
