@@ -23,6 +23,12 @@ final class CCommunicator {
 
 /// The C interface's state: the communicators, datatypes, requests, operations and error handlers
 /// behind the program's handles. The world and self communicators have MPICH's predefined handles.
+///
+/// Every `nonisolated(unsafe)` static of the C interface (here and in the other files of this
+/// module) holds because the C interface provides at most MPI_THREAD_SERIALIZED (`MPI_Init_thread`
+/// says so, docs/C-ABI.md): one thread at a time is inside an MPI call, so these tables are read
+/// and changed by one thread at a time, with the happens-before the program's own serialization
+/// gives. `@exclusivity(unchecked)` drops the dynamic checks the same rule makes unnecessary.
 enum CInterface {
     @exclusivity(unchecked) nonisolated(unsafe) static var worldEntry: Unmanaged<CCommunicator>?
     @exclusivity(unchecked) nonisolated(unsafe) static var selfEntry: Unmanaged<CCommunicator>?

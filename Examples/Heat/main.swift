@@ -123,7 +123,8 @@ if grid.rank == 0 {
     }
     let heat = blocks.reduce(0, +)
     print(
-        "heat\(oneSided ? " (one-sided halo exchange)" : ""): \(n)×\(n) grid, \(steps) steps on \(dims[0])×\(dims[1]) ranks; total heat \(heat); largest difference from serial \(worst)"
+        "heat\(oneSided ? " (one-sided halo exchange)" : ""): \(n)×\(n) grid, \(steps) steps on \(dims[0])×\(dims[1]) ranks; "
+            + "total heat \(heat); largest difference from serial \(worst)"
     )
     guard worst == 0 else { print("MISMATCH with the serial run"); exit(1) }
     print("matches the serial run")

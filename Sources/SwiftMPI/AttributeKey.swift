@@ -8,6 +8,13 @@ import Synchronization
 /// the duplicate, nil stores nothing (MPI_NULL_COPY_FN when `copy` itself is nil). `delete` runs
 /// exactly once for every value that leaves a communicator: replaced by another value, removed, or
 /// dropped when the communicator is freed (values in the reverse order they were set).
+///
+/// Sendable by assertion (`@unchecked`): the key is immutable, and its callbacks run only inside
+/// communicator calls (`dup`, `setAttribute`, `removeAttribute`, `free`), which MPI serializes (one
+/// thread at a time below thread level `.multiple`; with `.multiple`, the caller who shares a
+/// communicator between threads must not set and free its attributes concurrently, as in C MPI).
+/// The callbacks are not required to be `@Sendable` because C MPI's copy and delete functions are
+/// not either, and `KeyedAttribute` stores them type-erased.
 public struct AttributeKey<Value>: @unchecked Sendable {
     let id: Int
     let copy: ((Value) -> Value?)?

@@ -7,15 +7,17 @@ extension MPI {
     /// from this process's unbounded range, which no later agreement hands out again. Throws
     /// `.notInitialized` outside that span.
     public static var commSelf: Communicator {
-        get throws {
+        get throws(MPIError) {
             guard let runtime = Runtime.current else { throw MPIError(.notInitialized, "MPI.commSelf: call MPI.initialize() first") }
-            let state = try runtime.withEngine("MPI.commSelf") { engine in
-                if let made = runtime.selfCommunicator { return made }
-                let context = engine.contextIds.takeLocal()
-                let made = CommunicatorState(context: context, channel: nil, group: Group(worldRanks: [runtime.rank], myWorldRank: runtime.rank))
-                made.name = "self"
-                runtime.selfCommunicator = made
-                return made
+            let state = try typedErrors {
+                try runtime.withEngine("MPI.commSelf") { engine in
+                    if let made = runtime.selfCommunicator { return made }
+                    let context = engine.contextIds.takeLocal()
+                    let made = CommunicatorState(context: context, channel: nil, group: Group(worldRanks: [runtime.rank], myWorldRank: runtime.rank))
+                    made.name = "self"
+                    runtime.selfCommunicator = made
+                    return made
+                }
             }
             return Communicator(runtime: runtime, state: state)
         }

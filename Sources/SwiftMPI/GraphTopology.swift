@@ -39,7 +39,8 @@ extension Communicator {
                 guard weights.sources.count == sources.count, weights.destinations.count == destinations.count else {
                     throw MPIError(
                         .invalidArgument,
-                        "\(call): \(weights.sources.count) and \(weights.destinations.count) weights for \(sources.count) sources and \(destinations.count) destinations"
+                        "\(call): \(weights.sources.count) and \(weights.destinations.count) "
+                            + "weights for \(sources.count) sources and \(destinations.count) destinations"
                     )
                 }
             }

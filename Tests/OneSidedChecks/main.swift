@@ -410,6 +410,36 @@ if n > 1 {
     }
 }
 
+// MARK: Request forms (rput, rget, raccumulate) and every flush, in a passive epoch against a serial model
+do {
+    let win = try Window<Int64>.allocate(count: n + 2, on: world)
+    for i in 0..<(n + 2) { win.localMemory[i] = 0 }
+    try world.barrier()
+    try win.lockAll()
+    // Every rank writes its slot of its right neighbour, adds to the last slot, then reads both back.
+    let put = try win.rput([Int64(100 + r)], to: right, at: r)
+    _ = try put.wait()
+    try win.flushLocal(rank: right)
+    try win.flush(rank: right)
+    let added = try win.raccumulate([Int64(r + 1)], to: right, at: n + 1, op: .sum)
+    _ = try added.wait()
+    try win.flushLocalAll()
+    try win.flushAll()
+    try world.barrier()  // every rank's put and accumulate are complete at their targets
+    var mine: [Int64] = [0]
+    let got = try win.rget(into: &mine, from: right, at: r)
+    _ = try got.wait()
+    require(mine == [Int64(100 + r)], "rget after rput from rank \(r): \(mine)")
+    var total: [Int64] = [0]
+    _ = try win.rget(into: &total, from: right, at: n + 1).wait()
+    // The right neighbour's last slot got one accumulate: from this rank, its left neighbour.
+    require(total == [Int64(r + 1)], "raccumulate into rank \(right): \(total), not \(r + 1)")
+    try win.unlockAll()
+    try world.barrier()
+    try win.free()
+    if r == 0 { print("request forms: rput, rget, raccumulate, flush, flushLocal, flushLocalAll, flushAll") }
+}
+
 // MARK: Mistakes are reported, not corrupting
 do {
     let win = try Window<Float>.allocate(count: 10, on: world)
@@ -432,6 +462,7 @@ do {
     try win.unlock(rank: right)
     try win.free()
     requireError(.invalidArgument, "put after free") { try win.put([1], to: right, at: 0) }
+    requireError(.invalidArgument, "lock after free") { try win.lock(.shared, rank: right) }
     let flags = try Window<Bool>.allocate(count: 1, on: world)
     try flags.fence()
     try flags.accumulate([true], to: 0, at: 0, op: .logicalOr)

@@ -47,7 +47,8 @@ func datatypeTransfers(_ world: Communicator) throws {
             let first = received.indices.first { received[$0] != target[$0] } ?? -1
             require(
                 received == target,
-                "\(name), \(how): the typed receive differs from the expected grid at element \(first): \(first >= 0 ? received[first] : 0) instead of \(first >= 0 ? target[first] : 0)"
+                "\(name), \(how): the typed receive differs from the expected grid at element \(first): "
+                    + "\(first >= 0 ? received[first] : 0) instead of \(first >= 0 ? target[first] : 0)"
             )
         }
         for (sender, receiver) in [(0, last), (last, 0)] where sender != receiver {

@@ -25,7 +25,7 @@ struct CollectiveTests {
     }
 
     @Test(
-        "with SWIFTMPI_CHECK_COLLECTIVES=1 mismatches throw on every rank where collectives use messages only: TCP, no shared-memory collectives, simulated hosts",
+        "with SWIFTMPI_CHECK_COLLECTIVES=1 mismatches throw on every rank where collectives are messages only (TCP, no shm collectives)",
         arguments: [["--transport", "tcp", "-n", "3"], ["-n", "4"], ["--transport", "tcp", "-n", "2"]])
     func mismatchesCaughtWhenChecked(options: [String]) throws {
         var environment = ["SWIFTMPI_CHECK_COLLECTIVES": "1"]
@@ -71,7 +71,7 @@ struct CollectiveTests {
     }
 
     @Test(
-        "MPI-4 sessions beside the world model: process sets (world, self, one per host), communicators from their groups, createGroup by a group's members only",
+        "MPI-4 sessions beside the world model: process sets, communicators from their groups, createGroup by a group's members only",
         arguments: [["-n", "1"], ["-n", "2"], ["-n", "4"], ["--transport", "tcp", "-n", "3"]])
     func sessions(options: [String]) throws {
         let result = try JobRunner.run(options + ["swiftmpi-coll-check", "sessions"])

@@ -44,7 +44,7 @@ struct IOTests {
     }
 
     @Test(
-        "parallel HDF5 (Debian's libhdf5-mpich, built for MPICH) writes a 2-D dataset by hyperslabs with collective transfer on SwiftMPI's library; h5dump shows it"
+        "parallel HDF5 (Debian's libhdf5-mpich) writes a 2-D dataset by hyperslabs, collectively, on SwiftMPI's library; h5dump shows it"
     )
     func parallelHDF5() throws {
         let mpicc = "/usr/bin/mpicc.mpich", header = "/usr/include/hdf5/mpich/hdf5.h", h5dump = "/usr/bin/h5dump"

@@ -86,7 +86,8 @@ extension Communicator {
             for (previous, next) in zip(blocks, blocks.dropFirst()) where displacements[previous] + counts[previous] > displacements[next] {
                 throw MPIError(
                     .invalidArgument,
-                    "\(call): the blocks of ranks \(previous) and \(next) overlap (displacements \(displacements[previous]) and \(displacements[next]), counts \(counts[previous]) and \(counts[next]))"
+                    "\(call): the blocks of ranks \(previous) and \(next) overlap "
+                        + "(displacements \(displacements[previous]) and \(displacements[next]), counts \(counts[previous]) and \(counts[next]))"
                 )
             }
         }
@@ -561,7 +562,8 @@ extension Communicator {
                 guard received == incomingBytes.count else {
                     throw MPIError(
                         .invalidCount,
-                        "allreduce: rank \(partner) contributes \(received) bytes, rank \(rank) \(incomingBytes.count): the ranks' counts for allreduce do not agree"
+                        "allreduce: rank \(partner) contributes \(received) bytes, rank \(rank) \(incomingBytes.count): "
+                            + "the ranks' counts for allreduce do not agree"
                     )
                 }
             }

@@ -39,7 +39,7 @@ extension Engine {
         // Nothing from a failed peer will come any more: a receive naming it fails now instead of
         // waiting forever (what already arrived from it was matched above).
         if anyPeerFailed, operation.peer >= 0, let reason = failedPeers[operation.peer] {
-            operation.error = MPIError(.peerFailed, "receive from rank \(operation.peer): \(reason)")
+            operation.error = MPIError(.peerFailed, "recv: from rank \(operation.peer): \(reason)")
             operation.isComplete = true
             return
         }

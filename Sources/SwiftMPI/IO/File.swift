@@ -40,6 +40,10 @@ import SwiftMPIWireup
 /// stripes). The byte order is the machine's ("native"; "internal" is accepted as the same).
 ///
 /// Not thread-safe by itself; calls from several threads need thread level `.multiple`.
+/// Sendable by assertion (`@unchecked`): its mutable state (the view, the individual pointer, the
+/// hints) changes only inside its own calls, which the program serializes as MPI requires of a file
+/// handle (MPI-4.1 §14.6.4: concurrent calls on one handle are erroneous), and the shared pointer
+/// lives in a window whose operations are serialized by the runtime.
 public final class File: @unchecked Sendable {
     /// How a file is opened (MPI_MODE_*, with MPICH's values): exactly one of ``readOnly``,
     /// ``writeOnly`` and ``readWrite``, with any of the others.

@@ -6,6 +6,10 @@ import CShims
 /// A window addressed in bytes, each rank with its own displacement unit: MPI_Win as the C interface
 /// sees it (`CInterface/SwiftMPIC/Windows.swift`). The same ``WindowState`` as ``Window``: the same
 /// paths, epochs, checks and wire requests; only the addressing differs.
+///
+/// Sendable by assertion (`@unchecked`): `state` and `flavor` never change, `state` is changed only
+/// with the engine locked, and `name` only by MPI_Win_set_name, which the C interface (at most
+/// MPI_THREAD_SERIALIZED) never calls from two threads at once.
 package final class ByteWindow: @unchecked Sendable {
     let state: WindowState
 

@@ -119,7 +119,8 @@ extension Window {
         guard region.byteCount == targetBytes else {
             throw MPIError(
                 .invalidDatatype,
-                "\(call): the origin's \(region.count) × \(region.map.summary) hold \(region.byteCount) bytes, the target's \(targetCount) × \(targetDatatype) \(targetBytes)"
+                "\(call): the origin's \(region.count) × \(region.map.summary) hold \(region.byteCount) bytes, "
+                    + "the target's \(targetCount) × \(targetDatatype) \(targetBytes)"
             )
         }
         let (byteOffset, overflow) = offset.multipliedReportingOverflow(by: Self.stride)

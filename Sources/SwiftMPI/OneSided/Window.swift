@@ -43,6 +43,8 @@ public enum WindowLock: Sendable, Equatable {
 /// `Bool` for the logical ones; any `T` for `replace` and `noOp`).
 ///
 /// Not thread-safe by itself; calls from several threads need thread level `.multiple`.
+/// Sendable by assertion (`@unchecked`): its only stored state is the immutable reference to its
+/// ``WindowState``, whose epochs and queues change only with the engine locked (`Runtime.withEngine`).
 public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     let state: WindowState
 
@@ -285,6 +287,13 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// the read with other work.
     public func rget(into values: UnsafeMutableBufferPointer<T>, from target: Int, at offset: Int) throws(MPIError) -> Request {
         try get(into: values, from: target, at: offset)
+        return try completedRequest(bytes: values.count * Self.stride, "rget")
+    }
+
+    /// ``rget(into:from:at:)-(UnsafeMutableBufferPointer<T>,_,_)`` into an array: `values` holds the
+    /// elements when this returns (the request is complete at once), so no buffer outlives the call.
+    public func rget(into values: inout [T], from target: Int, at offset: Int) throws(MPIError) -> Request {
+        try get(into: &values, from: target, at: offset)
         return try completedRequest(bytes: values.count * Self.stride, "rget")
     }
 

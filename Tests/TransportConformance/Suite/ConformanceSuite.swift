@@ -35,6 +35,7 @@ public enum ConformanceSuite {
         Check(name: "declared scattered reads and writes copy the listed pieces in order; undeclared ones answer unsupported", run: scatteredRead),
         Check(name: "payloads sent from the caller's memory arrive intact", run: callerMemory),
         Check(name: "a payload sent in two parts (payload, trailer) arrives as one, in order with the others", run: trailers),
+        Check(name: "pending output drains once the peer has everything; waiting for input keeps what arrived", run: pendingAndWaiting),
         Check(name: "a peer that goes away is reported", breaksLink: true, run: failure)
     ]
 
@@ -123,6 +124,31 @@ public enum ConformanceSuite {
         // And the route works again afterwards.
         try pair.send(from: a, to: pair.rankB, kind: 4, header: numbered(accepted), payload: bytes, draining: b, into: sink)
         try pair.drain(b, into: sink, until: { sink.packets.count > accepted })
+    }
+
+    static func pendingAndWaiting(_ pair: TransportPair) throws {
+        let (a, b) = (pair.a, pair.b)
+        let sink = PacketCollector()
+        try expect(a.capabilities.eagerLimit <= a.capabilities.maxPayload, "eagerLimit \(a.capabilities.eagerLimit) exceeds maxPayload")
+        // A large payload may leave output queued at the sender; once the receiver has all of it, none is left.
+        let large = pattern(count: min(a.capabilities.maxPayload, 1 << 20), seed: 11)
+        try pair.send(from: a, to: pair.rankB, kind: 6, header: numbered(0), payload: large, draining: b, into: sink)
+        try pair.drain(b, into: sink, until: { sink.packets.count >= 1 })
+        let deadline = monotonicSeconds() + 30
+        while a.hasPendingOutput {
+            _ = a.poll(into: PacketCollector())
+            guard monotonicSeconds() < deadline else { throw ConformanceFailure("hasPendingOutput still true 30 s after the peer had every packet") }
+        }
+        try expect(sink.packets.first?.payload == large, "the large payload arrived damaged")
+        // A packet that is already there when the receiver waits for input: the wait returns (within
+        // its timeout) without taking it, and the next polls deliver it.
+        let small = pattern(count: 10, seed: 12)
+        try pair.send(from: a, to: pair.rankB, kind: 6, header: numbered(1), payload: small, draining: b, into: sink)
+        if sink.packets.count == 1 {
+            if b.capabilities.canWaitForInput { b.waitForInput(milliseconds: 100) }
+            try pair.drain(b, into: sink, until: { sink.packets.count >= 2 })
+        }
+        try expect(sink.packets.count == 2 && sink.packets[1].payload == small, "the packet waited for arrived as \(sink.packets.count) packets")
     }
 
     static func bulk(_ pair: TransportPair) throws {
