@@ -44,7 +44,7 @@ public enum WindowLock: Sendable, Equatable {
 ///
 /// Not thread-safe by itself; calls from several threads need thread level `.multiple`.
 /// Sendable by assertion (`@unchecked`): its only stored state is the immutable reference to its
-/// ``WindowState``, whose epochs and queues change only with the engine locked (`Runtime.withEngine`).
+/// `WindowState`, whose epochs and queues change only with the engine locked (`Runtime.withEngine`).
 public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     let state: WindowState
 
