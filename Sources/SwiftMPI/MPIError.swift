@@ -7,95 +7,115 @@ import SwiftMPIWireup
 /// peer, an exhausted bsend buffer) throw; SwiftMPI traps only on broken internal invariants.
 public struct MPIError: Error, CustomStringConvertible, Sendable {
     /// The kind of failure: a closed set that users can switch on.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Wrapped: Hashable, Sendable, CaseIterable {
-            case notInitialized, alreadyInitialized, alreadyFinalized
-            case invalidRank, invalidTag, invalidCount, invalidArgument, invalidDatatype
-            case truncate, bufferExhausted, peerFailed, wireup, transport, cancelled, internalError
-            case collectiveMismatch, rmaSynchronization, rmaRange
-            case noSuchFile, fileExists, accessDenied, noSpace, readOnly, io, invalidMode, badFile, notSame
-            case unsupportedDataRepresentation
-        }
-        private let wrapped: Wrapped
-        private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
-
+    public enum Code: Hashable, Sendable, CaseIterable, CustomStringConvertible {
         /// A call needed `MPI.initialize()` first.
-        public static let notInitialized = Code(.notInitialized)
+        case notInitialized
         /// `MPI.initialize()` was called twice.
-        public static let alreadyInitialized = Code(.alreadyInitialized)
+        case alreadyInitialized
         /// A call came after `MPI.finalize()`.
-        public static let alreadyFinalized = Code(.alreadyFinalized)
+        case alreadyFinalized
         /// A rank outside the communicator (and not a wildcard or `MPI.procNull` where those are allowed).
-        public static let invalidRank = Code(.invalidRank)
+        case invalidRank
         /// A negative tag or one above `MPI.tagUpperBound` (and not `MPI.anyTag` where allowed).
-        public static let invalidTag = Code(.invalidTag)
+        case invalidTag
         /// A negative or impossible element count.
-        public static let invalidCount = Code(.invalidCount)
+        case invalidCount
         /// A datatype that cannot be built (a negative count, an extent that overflows, no fields), or
         /// a message whose length is not a whole number of the receive datatype's elements.
-        public static let invalidDatatype = Code(.invalidDatatype)
+        case invalidDatatype
         /// Any other argument that the call cannot accept.
-        public static let invalidArgument = Code(.invalidArgument)
+        case invalidArgument
         /// The ranks of a communicator called different collectives at the same point, or the same
         /// collective with different roots; every rank that takes part throws it. (Always checked by
         /// one host's shared-memory collectives; elsewhere under `SWIFTMPI_CHECK_COLLECTIVES=1`.)
-        public static let collectiveMismatch = Code(.collectiveMismatch)
+        case collectiveMismatch
         /// A one-sided call outside an epoch that allows it (a put to a rank neither locked, fenced
         /// nor started), or synchronization calls in an order MPI forbids (MPI_ERR_RMA_SYNC).
-        public static let rmaSynchronization = Code(.rmaSynchronization)
+        case rmaSynchronization
         /// A one-sided access outside the target's window (MPI_ERR_RMA_RANGE), checked at the origin.
-        public static let rmaRange = Code(.rmaRange)
+        case rmaRange
         /// A file that does not exist (MPI_ERR_NO_SUCH_FILE): opened without `.create`, or deleted.
-        public static let noSuchFile = Code(.noSuchFile)
+        case noSuchFile
         /// A file opened with `.create` and `.exclusive` that already exists (MPI_ERR_FILE_EXISTS).
-        public static let fileExists = Code(.fileExists)
+        case fileExists
         /// The file system refused access to a file or its directory (MPI_ERR_ACCESS).
-        public static let accessDenied = Code(.accessDenied)
+        case accessDenied
         /// No room left on the file system, or the user's quota is used up (MPI_ERR_NO_SPACE).
-        public static let noSpace = Code(.noSpace)
+        case noSpace
         /// A write to a file opened `.readOnly`, or on a read-only file system (MPI_ERR_READ_ONLY).
-        public static let readOnly = Code(.readOnly)
+        case readOnly
         /// Any other failure of the file system (MPI_ERR_IO); the message names the system call and errno.
-        public static let io = Code(.io)
+        case io
         /// An access mode MPI forbids (MPI_ERR_AMODE): not exactly one of read-only, write-only and
         /// read-write, read-only with create or exclusive, read-write with sequential; or a read from a
         /// write-only file.
-        public static let invalidMode = Code(.invalidMode)
+        case invalidMode
         /// A path that cannot name a file (MPI_ERR_BAD_FILE): empty, too long, or through something
         /// that is not a directory.
-        public static let badFile = Code(.badFile)
+        case badFile
         /// The ranks passed different values where a collective call needs the same on all
         /// (MPI_ERR_NOT_SAME): a file's access mode, or a view's element size.
-        public static let notSame = Code(.notSame)
+        case notSame
         /// A data representation other than "native" and "internal" (MPI_ERR_UNSUPPORTED_DATAREP).
-        public static let unsupportedDataRepresentation = Code(.unsupportedDataRepresentation)
+        case unsupportedDataRepresentation
         /// A message was longer than the receive buffer.
-        public static let truncate = Code(.truncate)
+        case truncate
         /// The attached buffered-send buffer has no room for the message.
-        public static let bufferExhausted = Code(.bufferExhausted)
+        case bufferExhausted
         /// A peer process failed or its connection was lost.
-        public static let peerFailed = Code(.peerFailed)
+        case peerFailed
         /// The job's wire-up (key-value exchange with the launcher) failed.
-        public static let wireup = Code(.wireup)
+        case wireup
         /// A transport reported an error.
-        public static let transport = Code(.transport)
+        case transport
         /// The request was cancelled.
-        public static let cancelled = Code(.cancelled)
+        case cancelled
         /// An internal error (a bug in SwiftMPI).
-        public static let internalError = Code(.internalError)
+        case internalError
 
         /// The code's name.
-        public var description: String { "\(wrapped)" }
+        public var description: String {
+            switch self {
+            case .notInitialized: "notInitialized"
+            case .alreadyInitialized: "alreadyInitialized"
+            case .alreadyFinalized: "alreadyFinalized"
+            case .invalidRank: "invalidRank"
+            case .invalidTag: "invalidTag"
+            case .invalidCount: "invalidCount"
+            case .invalidArgument: "invalidArgument"
+            case .invalidDatatype: "invalidDatatype"
+            case .truncate: "truncate"
+            case .bufferExhausted: "bufferExhausted"
+            case .peerFailed: "peerFailed"
+            case .wireup: "wireup"
+            case .transport: "transport"
+            case .cancelled: "cancelled"
+            case .internalError: "internalError"
+            case .collectiveMismatch: "collectiveMismatch"
+            case .rmaSynchronization: "rmaSynchronization"
+            case .rmaRange: "rmaRange"
+            case .noSuchFile: "noSuchFile"
+            case .fileExists: "fileExists"
+            case .accessDenied: "accessDenied"
+            case .noSpace: "noSpace"
+            case .readOnly: "readOnly"
+            case .io: "io"
+            case .invalidMode: "invalidMode"
+            case .badFile: "badFile"
+            case .notSame: "notSame"
+            case .unsupportedDataRepresentation: "unsupportedDataRepresentation"
+            }
+        }
 
         /// The code whose ``description`` is `name` (an error that crossed between ranks as text).
         init?(named name: some StringProtocol) {
-            guard let wrapped = Wrapped.allCases.first(where: { "\($0)" == name }) else { return nil }
-            self.init(wrapped)
+            guard let code = Code.allCases.first(where: { $0.description == name }) else { return nil }
+            self = code
         }
 
         /// What the code means, in a sentence (``MPI/errorString(_:)``).
         var meaning: String {
-            switch wrapped {
+            switch self {
             case .notInitialized: "the call needs MPI.initialize() first"
             case .alreadyInitialized: "MPI.initialize() was called twice"
             case .alreadyFinalized: "the call came after MPI.finalize()"

@@ -433,6 +433,9 @@ final class Runtime: @unchecked Sendable {
             for line in runtime.engine.routes.statistics { report("rank \(runtime.rank): \(line)") }
         }
         if let client = runtime.keyValue {
+            // The final fence waits for every rank to finalize: a hang report says so, instead of
+            // "not waiting in SwiftMPI" for a rank whose peers never get here.
+            WaitReport.waiting(in: "MPI.finalize(), for every rank to call it", since: MPI.wtime())
             do {
                 try client.fence()
                 try client.finalize()

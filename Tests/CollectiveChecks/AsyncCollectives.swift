@@ -116,6 +116,11 @@ func checkNonblockingVectorCollectives(_ world: Communicator) throws {
     require(
         try exchanged.wait() == (try world.alltoallv(outgoing, sendCounts: counts, receiveCounts: [Int](repeating: r + 1, count: n))),
         "ialltoallv")
+    // MPI's spelling (recvcounts) works for the nonblocking form as for the blocking one.
+    let spelled = try world.ialltoallv(outgoing, sendCounts: counts, recvCounts: [Int](repeating: r + 1, count: n))
+    require(
+        try spelled.wait() == (try world.alltoallv(outgoing, sendCounts: counts, receiveCounts: [Int](repeating: r + 1, count: n))),
+        "ialltoallv(recvCounts:)")
     awaitTask("async v-forms") {
         let gathered = try await world.gatherv(mine, counts: counts, root: 0)
         require(r != 0 || gathered! == (0..<n).flatMap { [Int32](repeating: Int32($0), count: $0 + 1) }, "async gatherv")

@@ -52,7 +52,7 @@ func checkOwnedPersistentCollectives(_ world: Communicator) throws {
     let gatherv = try world.gathervInit(of: Int.self, counts: counts, displacements: (0..<n).map { 2 * $0 * n }, root: root)
     let scatterv = try world.scattervInit(of: Int.self, counts: counts, root: 0)
     let allgatherv = try world.allgathervInit(of: Int.self, counts: counts)
-    let alltoallv = try world.alltoallvInit(of: Int.self, sendCounts: [Int](repeating: r + 1, count: n), receiveCounts: counts)
+    let alltoallv = try world.alltoallvInit(of: Int.self, sendCounts: [Int](repeating: r + 1, count: n), recvCounts: counts)
     let reduceScatter = try world.reduceScatterInit(of: Int.self, counts: counts, op: .sum)
     let reduceScatterBlock = try world.reduceScatterBlockInit(count: 2, of: Int.self, op: .sum)
     requireError(.invalidCount) { _ = try world.allgathervInit(of: Int.self, counts: [Int](repeating: 1, count: n + 1)) }

@@ -107,6 +107,15 @@ case "print-then-hang":  // every rank prints a line with print() (stdout a pipe
     print("rank \(world.rank) receiving from \((world.rank + 1) % world.size)")
     var value = [0]
     try world.recv(into: &value, from: (world.rank + 1) % world.size, tag: 7)
+case "finalize-while-peer-waits":  // rank 1 calls MPI.finalize while rank 0 waits forever for a message from it
+    if world.rank == 0 {
+        var value = [0]
+        try world.recv(into: &value, from: 1, tag: 9)
+    }
+case "finished-then-hang":  // every rank finalizes; then rank 1 sleeps (hangs outside MPI)
+    try MPI.finalize()
+    if world.rank == 1 { sleep(60) }
+    exit(0)
 case "collective-hang":  // rank 0 waits in a barrier that rank 1 never enters (rank 1 sleeps)
     if world.rank == 0 { try world.barrier() } else { sleep(60) }
 case "idle-cpu":  // idle-cpu <seconds>: rank 0 waits that long in recv for rank 1, then reports its CPU time

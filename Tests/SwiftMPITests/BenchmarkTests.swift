@@ -28,6 +28,28 @@ struct BenchmarkTests {
     }
 
     @Test(
+        "-D vect:8:4 (OSU 7.4's datatype option) prints the transmit size: half of each buffer moves",
+        arguments: ["latency", "bw", "bibw", "mbw-mr"])
+    func derivedDatatype(benchmark: String) throws {
+        let result = try JobRunner.run(["-n", "2", "swiftmpi-bench", benchmark, "-D", "vect:8:4", "-m", "8:4096", "-i", "5", "-x", "1", "-W", "4"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("# Datatype: vector(stride: 8, block: 4)"), "stdout: \(result.stdout)")
+        let rows = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.split(separator: " ") }
+        #expect(rows.map { Int($0[0]) } == [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096], "stdout: \(result.stdout)")
+        #expect(rows.allSatisfy { Int($0.last!) == Int($0[0])! / 2 && Double($0[1])! >= 0 }, "stdout: \(result.stdout)")
+    }
+
+    @Test("halo exchanges a column of an N×N grid with a vector datatype and prints its latency per N")
+    func halo() throws {
+        let result = try JobRunner.run(["-n", "2", "swiftmpi-bench", "halo", "-i", "5", "-x", "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let rows = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.split(separator: " ") }
+        // N, latency, transmit size = N doubles.
+        #expect(rows.map { Int($0[0]) } == [64, 512, 4096], "stdout: \(result.stdout)")
+        #expect(rows.allSatisfy { Int($0[2]) == Int($0[0])! * 8 && Double($0[1])! > 0 }, "stdout: \(result.stdout)")
+    }
+
+    @Test(
         "collective benchmarks print the average latency per size on any rank count",
         arguments: [("allreduce", 3), ("bcast", 4), ("reduce", 2), ("gather", 3), ("scatter", 3), ("allgather", 3), ("alltoall", 2)])
     func collectives(benchmark: String, ranks: Int) throws {

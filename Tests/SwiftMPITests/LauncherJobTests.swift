@@ -76,23 +76,29 @@ struct LauncherJobTests {
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
     }
 
-    @Test("the first SIGINT to the launcher makes every rank say what it waits for, then interrupts them")
-    func interruptExplainsHang() throws {
+    @Test(
+        "the first SIGINT or SIGTERM to the launcher makes every rank say what it waits for, keeps what they printed, then ends them",
+        arguments: [SIGINT, SIGTERM])
+    func interruptExplainsHang(signal: Int32) throws {
         let mark = "SWIFTMPI_TEST_MARK=\(UUID().uuidString)"
-        let stderrPath = TestRun.scratchDirectory.appendingPathComponent("sigint-\(UUID().uuidString).err").path
-        defer { unlink(stderrPath) }
+        let stderrPath = TestRun.scratchDirectory.appendingPathComponent("signal-\(UUID().uuidString).err").path
+        let stdoutPath = TestRun.scratchDirectory.appendingPathComponent("signal-\(UUID().uuidString).out").path
+        defer { unlink(stderrPath); unlink(stdoutPath) }
         let launcher = try ChildProcess(
             JobRunner.launcher, ["-n", "2", "swiftmpi-testrank", "print-then-hang"],
             environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": String(mark.dropFirst(19))]) { $1 },
-            stderrPath: stderrPath)
+            stdoutPath: stdoutPath, stderrPath: stderrPath)
         #expect(JobRunner.eventually(within: 10) { JobRunner.livePIDs(withEnvironment: mark).count == 3 })
         usleep(1_000_000)  // both ranks in their receives (published after 0.25 s idle)
-        kill(launcher.pid, SIGINT)
-        #expect(launcher.wait() == 128 + SIGINT)
+        kill(launcher.pid, signal)
+        #expect(launcher.wait() == 128 + signal)
         let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        let stdout = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
         for rank in 0..<2 {
             #expect(stderr.contains("swiftmpirun: rank \(rank): waiting "), "stderr: \(stderr)")
             #expect(stderr.contains(" s in recv(from: \(1 - rank), tag: 7, 8 bytes) on world\n"), "stderr: \(stderr)")
+            // What the ranks printed before they blocked is kept (stdout is line-buffered).
+            #expect(stdout.contains("rank \(rank) receiving from \(1 - rank)\n"), "stdout: \(stdout)")
         }
         #expect(JobRunner.eventually(within: 5) { JobRunner.livePIDs(withEnvironment: mark).isEmpty })
     }
@@ -259,7 +265,21 @@ struct LauncherJobTests {
         for rank in 0..<2 {
             let text = try String(contentsOf: directory.appendingPathComponent("rank.\(rank).out"), encoding: .utf8)
             #expect(text == "rank \(rank) receiving from \(1 - rank)\n")
+            // The launcher still says what each rank waited for when the ranks' output goes to files.
+            #expect(saved.stderr.contains("swiftmpirun: rank \(rank): waiting "), "stderr: \(saved.stderr)")
         }
+    }
+
+    @Test("a hang report says which rank waits in MPI.finalize for the others and which one returned from it")
+    func finalizeInHangReports() throws {
+        let waiting = try JobRunner.ranks(2, ["finalize-while-peer-waits"], launcherOptions: ["--timeout", "2"])
+        #expect(waiting.status == 124)
+        #expect(
+            waiting.stderr.contains(#/swiftmpirun: rank 1: waiting \d+\.\d s in MPI.finalize\(\), for every rank to call it/#), "stderr: \(waiting.stderr)")
+        #expect(waiting.stderr.contains(#/swiftmpirun: rank 0: waiting \d+\.\d s in recv\(from: 1, tag: 9, 8 bytes\) on world/#), "stderr: \(waiting.stderr)")
+        let finished = try JobRunner.ranks(2, ["finished-then-hang"], launcherOptions: ["--timeout", "2"])
+        #expect(finished.status == 124)
+        #expect(finished.stderr.contains("swiftmpirun: rank 1: finished (MPI.finalize() returned)"), "stderr: \(finished.stderr)")
     }
 
     @Test("a rank hung in a collective reports the collective's number on its communicator, not an internal tag")

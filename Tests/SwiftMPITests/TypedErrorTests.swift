@@ -34,4 +34,31 @@ struct TypedErrorTests {
             }
         }
     }
+
+    /// A switch over every code with no `default`: it compiles only while the cases below name
+    /// every code, so a program's exhaustive handling is checked by the compiler (and a code added
+    /// to SwiftMPI shows up as an error in such a switch, on purpose).
+    static func kind(of code: MPIError.Code) -> String {
+        switch code {
+        case .notInitialized, .alreadyInitialized, .alreadyFinalized: "the program called MPI out of order"
+        case .invalidRank, .invalidTag, .invalidCount, .invalidArgument, .invalidDatatype, .invalidMode, .badFile, .unsupportedDataRepresentation:
+            "a bad argument"
+        case .collectiveMismatch, .notSame, .truncate: "the ranks disagree"
+        case .rmaSynchronization, .rmaRange: "a one-sided mistake"
+        case .noSuchFile, .fileExists, .accessDenied, .noSpace, .readOnly, .io: "the file system said no"
+        case .peerFailed, .wireup, .transport, .internalError: "the job or the machine failed"
+        case .bufferExhausted, .cancelled: "a resource or a request"
+        }
+    }
+
+    @Test("a switch over MPIError.Code needs no default: every code is a case, and each has a name and a meaning")
+    func exhaustive() {
+        #expect(MPIError.Code.allCases.count == 28)
+        for code in MPIError.Code.allCases {
+            #expect(!Self.kind(of: code).isEmpty)
+            #expect(MPIError.Code(named: code.description) == code)
+            #expect(MPI.errorString(code).hasPrefix("\(code): "))
+        }
+        #expect(Self.kind(of: .truncate) == "the ranks disagree")
+    }
 }

@@ -67,6 +67,15 @@ extension Communicator {
         }
     }
 
+    /// ``alltoallvInit(of:sendCounts:sendDisplacements:receiveCounts:receiveDisplacements:)`` spelled
+    /// as the blocking ``alltoallv(_:sendCounts:sendDisplacements:recvCounts:recvDisplacements:)``.
+    public func alltoallvInit<T: BitwiseCopyable>(
+        of type: T.Type, sendCounts: [Int], sendDisplacements: [Int]? = nil, recvCounts: [Int], recvDisplacements: [Int]? = nil
+    ) throws(MPIError) -> PersistentCollective<T, [T]> {
+        try alltoallvInit(
+            of: type, sendCounts: sendCounts, sendDisplacements: sendDisplacements, receiveCounts: recvCounts, receiveDisplacements: recvDisplacements)
+    }
+
     /// A persistent ``ialltoallv(_:sendCounts:sendDisplacements:receiveCounts:receiveDisplacements:)``:
     /// the contribution holds the send blocks (the extent of the send counts and displacements).
     public func alltoallvInit<T: BitwiseCopyable>(

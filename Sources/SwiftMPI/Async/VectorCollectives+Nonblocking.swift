@@ -85,6 +85,16 @@ extension Communicator {
         }
     }
 
+    /// ``ialltoallv(_:sendCounts:sendDisplacements:receiveCounts:receiveDisplacements:)`` spelled as
+    /// the blocking ``alltoallv(_:sendCounts:sendDisplacements:recvCounts:recvDisplacements:)``
+    /// (MPI's `recvcounts`, `rdispls`).
+    public func ialltoallv<T: BitwiseCopyable>(
+        _ values: [T], sendCounts: [Int], sendDisplacements: [Int]? = nil, recvCounts: [Int], recvDisplacements: [Int]? = nil
+    ) throws(MPIError) -> CollectiveRequest<[T]> {
+        try ialltoallv(
+            values, sendCounts: sendCounts, sendDisplacements: sendDisplacements, receiveCounts: recvCounts, receiveDisplacements: recvDisplacements)
+    }
+
     /// Starts sending `sendCounts[i]` elements (from the start of block i or `sendDisplacements[i]`)
     /// to rank i and receiving `receiveCounts[j]` from rank j (in rank order or at
     /// `receiveDisplacements[j]`) (MPI_Ialltoallv).
