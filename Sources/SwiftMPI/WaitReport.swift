@@ -128,9 +128,8 @@ enum WaitReport {
         let (fd, rank, signals) = answering.withLock { $0 }
         var byte: UInt8 = 0
         while true {
-            let count = read(fd, &byte, 1)
-            if count < 0 && errno == EINTR { continue }
-            guard count == 1 else { break }
+            // EINTR retried by systemCall; an error or end of file ends the answering thread.
+            guard (try? systemCall("read") { read(fd, &byte, 1) }) == 1 else { break }
             guard signals else {
                 writeAll(fd, line(rank: rank) + "\n")
                 continue
@@ -151,9 +150,9 @@ enum WaitReport {
         let bytes = Array(text.utf8)
         var written = 0
         while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return }
+            let chunk = bytes[written...]
+            guard let n = try? chunk.withUnsafeBytes({ buffer in try systemCall("write") { write(fd, buffer.baseAddress, buffer.count) } }), n > 0
+            else { return }
             written += n
         }
     }

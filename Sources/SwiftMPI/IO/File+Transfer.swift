@@ -98,13 +98,14 @@ extension File {
     func direct(_ direction: Direction, _ run: (offset: Int, length: Int), _ memory: UnsafeMutableRawPointer, _ call: StaticString) throws -> Int {
         var done = 0
         while done < run.length {
-            let n =
-                direction == .write
-                ? pwrite(descriptor, memory + done, run.length - done, off_t(run.offset + done))
-                : pread(descriptor, memory + done, run.length - done, off_t(run.offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Self.fileError(errno, "\(call)(\"\(path)\")", call: direction == .write ? "pwrite" : "pread")
+            let n: Int
+            do {
+                n =
+                    direction == .write
+                    ? try systemCall("pwrite") { pwrite(descriptor, memory + done, run.length - done, off_t(run.offset + done)) }
+                    : try systemCall("pread") { pread(descriptor, memory + done, run.length - done, off_t(run.offset + done)) }
+            } catch {
+                throw Self.fileError(error.code, "\(call)(\"\(path)\")", call: direction == .write ? "pwrite" : "pread")
             }
             if n == 0 { break }  // end of file (reads)
             done += n

@@ -159,12 +159,20 @@ public final class File: @unchecked Sendable {
             var failure: Int32 = 0
             var canReadBack = !mode.contains(.writeOnly)
             func openHere(_ extra: Int32) {
-                descriptor = Glibc.open(path, flags | extra, 0o666)
-                if descriptor >= 0 && mode.contains(.writeOnly) { canReadBack = true; return }
-                if descriptor < 0 && errno == EACCES && mode.contains(.writeOnly) {
-                    descriptor = Glibc.open(path, (flags & ~O_RDWR) | O_WRONLY | extra, 0o666)
+                func attempt(_ flags: Int32) -> Int32 {
+                    do {
+                        return try systemCall("open") { Glibc.open(path, flags, 0o666) }
+                    } catch {
+                        failure = error.code
+                        return -1
+                    }
                 }
-                if descriptor < 0 { failure = errno }
+                descriptor = attempt(flags | extra)
+                if descriptor >= 0 && mode.contains(.writeOnly) { canReadBack = true; return }
+                if descriptor < 0 && failure == EACCES && mode.contains(.writeOnly) {
+                    failure = 0
+                    descriptor = attempt((flags & ~O_RDWR) | O_WRONLY | extra)
+                }
             }
             if comm.rank == 0 { openHere(mode.contains(.create) ? (O_CREAT | (mode.contains(.exclusive) ? O_EXCL : 0)) : 0) }
             var first = [Int(failure)]
@@ -215,6 +223,8 @@ public final class File: @unchecked Sendable {
             try sharedPointer.unlockAll()
             try sharedPointer.free()
             var failure: MPIError? = nil
+            // Not through systemCall: close(2) is not retried on EINTR on Linux (the descriptor is
+            // released either way); errno is read right after the call.
             if Glibc.close(descriptor) != 0 { failure = Self.fileError(errno, "File.close(\"\(path)\")", call: "close") }
             try Self.agree(communicator, failure)
             if mode.contains(.deleteOnClose) && communicator.rank == 0 { _ = unlink(path) }
@@ -226,7 +236,7 @@ public final class File: @unchecked Sendable {
     /// Deletes the file at `path` (MPI_File_delete). Not collective: one rank deletes it. Throws
     /// `.noSuchFile` when there is none, `.accessDenied` when the directory forbids it.
     public static func delete(path: String, info: Info = Info()) throws(MPIError) {
-        if unlink(path) != 0 { throw fileError(errno, "File.delete(\"\(path)\")", call: "unlink") }
+        if let failure = fileFailure("unlink", "File.delete(\"\(path)\")", { unlink(path) }) { throw failure }
     }
 
     // MARK: - Size, space and durability
@@ -236,7 +246,7 @@ public final class File: @unchecked Sendable {
         get throws(MPIError) {
             try checkOpen("File.size")
             var facts = stat()
-            guard fstat(descriptor, &facts) == 0 else { throw Self.fileError(errno, "File.size(\"\(path)\")", call: "fstat") }
+            if let failure = Self.fileFailure("fstat", "File.size(\"\(path)\")", { fstat(descriptor, &facts) }) { throw failure }
             return Int(facts.st_size)
         }
     }
@@ -251,8 +261,8 @@ public final class File: @unchecked Sendable {
             try communicator.barrier()  // every rank's earlier accesses happen before the size changes
             try Self.agree(
                 communicator,
-                communicator.rank == 0 && ftruncate(descriptor, off_t(bytes)) != 0
-                    ? Self.fileError(errno, "File.setSize(\"\(path)\")", call: "ftruncate") : nil)
+                communicator.rank == 0
+                    ? Self.fileFailure("ftruncate", "File.setSize(\"\(path)\")", { ftruncate(descriptor, off_t(bytes)) }) : nil)
         }
     }
 
@@ -277,7 +287,7 @@ public final class File: @unchecked Sendable {
     /// visible to another's reads (MPI's sync-barrier-sync).
     public func sync() throws(MPIError) {
         try collective("File.sync") {
-            try Self.agree(communicator, fsync(descriptor) != 0 ? Self.fileError(errno, "File.sync(\"\(path)\")", call: "fsync") : nil)
+            try Self.agree(communicator, Self.fileFailure("fsync", "File.sync(\"\(path)\")", { fsync(descriptor) }))
         }
     }
 
@@ -345,6 +355,17 @@ public final class File: @unchecked Sendable {
         let parts = report.split(separator: "|", maxSplits: 1).map(String.init)
         let code = parts.first.flatMap { MPIError.Code(named: $0) } ?? .io
         throw MPIError(code, "rank \(failed) failed: \(parts.last ?? report)")
+    }
+
+    /// Makes one system call on a file through `systemCall` (EINTR retried, errno read at once) and
+    /// returns its failure as the MPIError `context` names, or nil when it succeeded.
+    static func fileFailure(_ call: StaticString, _ context: @autoclosure () -> String, _ body: () -> Int32) -> MPIError? {
+        do {
+            _ = try systemCall(call, body)
+            return nil
+        } catch {
+            return fileError(error.code, context(), call: call)
+        }
     }
 
     /// The error for a failed system call on a file, its code chosen from errno.
