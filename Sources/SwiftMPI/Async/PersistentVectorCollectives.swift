@@ -94,6 +94,35 @@ extension Communicator {
         }
     }
 
+    /// A persistent ``ialltoallw(_:sendCounts:sendDisplacements:sendTypes:into:receiveCounts:receiveDisplacements:receiveTypes:)``
+    /// (MPI_Alltoallw_init) on owned memory: each run sends blocks of the `sendElements` elements of
+    /// `T` given to `start(with:)` (block i: `sendCounts[i]` instances of `sendTypes[i]` from byte
+    /// `sendDisplacements[i]`) and its result is the `receiveElements` elements of `U` the blocks
+    /// from every rank landed in; elements no receive block covers keep their values from the last
+    /// run (zero at first). Every block is checked against its array here, once, and nothing is
+    /// made when one does not fit (`.invalidCount`). On intracommunicators.
+    public func alltoallwInit<T: BitwiseCopyable, U: BitwiseCopyable>(
+        sendElements: Int, of type: T.Type, sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
+        receiveElements: Int, of resultType: U.Type, receiveCounts: [Int], receiveDisplacements: [Int], receiveTypes: [Datatype]
+    ) throws(MPIError) -> PersistentCollective<T, [U]> {
+        try typedErrors {
+            let call: StaticString = "alltoallwInit"
+            guard sendElements >= 0, receiveElements >= 0 else {
+                throw MPIError(.invalidCount, "\(call): a negative number of elements (\(sendElements) to send, \(receiveElements) to receive)")
+            }
+            try refuseOnIntercommunicator()
+            let input = OwnedBuffer<T>(zeroedCount: sendElements), output = OwnedBuffer<U>(zeroedCount: receiveElements)
+            let (sends, receives) = try alltoallwBlocks(
+                UnsafeMutableRawBufferPointer(input.buffer), sendCounts, sendDisplacements, sendTypes,
+                UnsafeMutableRawBufferPointer(output.buffer), receiveCounts, receiveDisplacements, receiveTypes, call)
+            let request = persistentSchedule { communicator, schedule in
+                let (channel, tag) = communicator.nextCollective()
+                schedule.then { try communicator.alltoallwPost(channel, tag: tag, sends, receives, call) }
+            }
+            return PersistentCollective(request: request, input: input, keeping: [input, output]) { output.array() }
+        }
+    }
+
     /// A persistent ``ireduceScatter(_:counts:op:)``: every rank contributes `counts.reduce(0, +)`
     /// elements; rank i gets `counts[i]` elements of their reduction.
     public func reduceScatterInit<T: BitwiseCopyable>(of type: T.Type, counts: [Int], op: ReduceOperation<T>) throws(MPIError) -> PersistentCollective<T, [T]> {

@@ -164,7 +164,7 @@ extension Communicator {
     }
 
     /// Every block of an alltoallw, checked against its memory before anything moves.
-    private func alltoallwBlocks(
+    func alltoallwBlocks(
         _ sendBytes: UnsafeMutableRawBufferPointer, _ sendCounts: [Int], _ sendDisplacements: [Int], _ sendTypes: [Datatype],
         _ receiveBytes: UnsafeMutableRawBufferPointer, _ receiveCounts: [Int], _ receiveDisplacements: [Int], _ receiveTypes: [Datatype],
         _ call: StaticString
@@ -192,7 +192,7 @@ extension Communicator {
     }
 
     /// Posts every receive, then every send, of an alltoallw on the collective channel.
-    private func alltoallwPost(_ channel: Communicator, tag: Int, _ sends: [TypedRegion], _ receives: [TypedRegion], _ call: StaticString) throws -> [Request] {
+    func alltoallwPost(_ channel: Communicator, tag: Int, _ sends: [TypedRegion], _ receives: [TypedRegion], _ call: StaticString) throws -> [Request] {
         var requests: [Request] = []
         requests.reserveCapacity(2 * peerCount)
         for j in 0..<peerCount { requests.append(try channel.startReceive(receives[j], keepAlive: nil, from: j, tag: tag, call)) }
