@@ -72,6 +72,14 @@ func checkTopologies(_ world: Communicator) throws {
             receiveCounts: [Int](repeating: 2, count: slots), receiveDisplacements: reversedSlots,
             receiveTypes: [Datatype](repeating: intType, count: slots))
         require(try ifaces.wait() == expectedFaces, "ineighborAlltoallw on \(gridDims)")
+        awaitTask("awaited neighborAlltoallw") {
+            var awaited = [Int](repeating: -9, count: 2 * slots)
+            try await grid.neighborAlltoallw(
+                columns, sendCounts: [Int](repeating: 1, count: slots), sendDisplacements: (0..<slots).map { $0 * stride },
+                sendTypes: [Datatype](repeating: pair, count: slots), into: &awaited, receiveCounts: [Int](repeating: 2, count: slots),
+                receiveDisplacements: reversedSlots, receiveTypes: [Datatype](repeating: intType, count: slots))
+            require(awaited == expectedFaces, "awaited neighborAlltoallw on \(gridDims)")
+        }
         expectError(.invalidCount, "neighborAlltoallw with a block past the array") {
             try grid.neighborAlltoallw(
                 columns, sendCounts: [Int](repeating: 1, count: slots), sendDisplacements: (0..<slots).map { $0 * stride + stride },

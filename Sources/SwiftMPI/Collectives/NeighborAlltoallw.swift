@@ -46,6 +46,18 @@ extension Communicator {
         }
     }
 
+    /// `neighborAlltoallw(_:sendCounts:sendDisplacements:sendTypes:into:receiveCounts:receiveDisplacements:receiveTypes:)`,
+    /// awaited: the task suspends (no thread is held) until the blocks have arrived in `buffer`.
+    public func neighborAlltoallw<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: [T], sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
+        into buffer: inout [U], receiveCounts: [Int], receiveDisplacements: [Int], receiveTypes: [Datatype]
+    ) async throws {
+        buffer = try await ineighborAlltoallw(
+            values, sendCounts: sendCounts, sendDisplacements: sendDisplacements, sendTypes: sendTypes, into: buffer,
+            receiveCounts: receiveCounts, receiveDisplacements: receiveDisplacements, receiveTypes: receiveTypes
+        ).value
+    }
+
     /// Every block of a neighbourhood alltoallw, checked against its memory.
     private func neighborBlocks(
         _ sendBytes: UnsafeMutableRawBufferPointer, _ sendCounts: [Int], _ sendDisplacements: [Int], _ sendTypes: [Datatype],
