@@ -31,6 +31,15 @@ let shared = try table.localMemory(ofRank: 0)  // the same memory on every rank 
 var sum = 0.0
 for k in 0..<queries { sum += shared[query(rank: world.rank, k)] }
 try table.fence()
+// One copy per host, not one per rank: every other rank of the host writes a mark into the table
+// through its own view of it, and the host's rank 0 finds every mark in its memory.
+if host.rank > 0 && host.rank < entries { shared[host.rank] = -Double(host.rank) }
+try table.fence()
+var oneCopy = 1
+if host.rank == 0 {
+    for other in 1..<min(host.size, entries) where table.localMemory[other] != -Double(other) { oneCopy = 0 }
+}
+let copiesShared = try world.allreduce([host.rank == 0 ? oneCopy : 1], op: .min)[0] == 1
 
 let sums = try world.gather([sum], root: 0)
 if let sums {
@@ -44,8 +53,9 @@ if let sums {
     print(
         "table: \(entries) entries (\(entries * 8 / 1_048_576) MiB) held \(hosts) time\(hosts == 1 ? "" : "s") for \(world.size) ranks on \(hosts) "
             + "host\(hosts == 1 ? "" : "s"); \(queries) lookups per rank; largest difference from serial \(worst)")
-    guard worst == 0 else {
-        print("MISMATCH with the serial run")
+    print(copiesShared ? "one copy per host: every rank's writes reached its host's rank 0" : "NOT SHARED: a rank wrote into a copy of its own")
+    guard worst == 0, copiesShared else {
+        print(worst == 0 ? "the table is not shared" : "MISMATCH with the serial run")
         exit(1)
     }
     print("matches the serial run")
