@@ -156,7 +156,7 @@ extension Communicator {
     /// The root's bytes to every rank of the other group (see the type's notes for `root`).
     func interBcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws {
         try checkRoot(root, "bcast")
-        try run("bcast", spansGroups: true) { scheduleInterBroadcast(bytes, root: root, $0) }
+        try run("bcast", root: root, spansGroups: true) { scheduleInterBroadcast(bytes, root: root, $0) }
     }
 
     /// The reduction of the other group's `values` with `op`, in place.
@@ -191,7 +191,7 @@ extension Communicator {
         var result = [T](zeroedCount: root == MPI.root ? values.count : 0)
         try values.withUnsafeBufferPointer { input in
             try result.withUnsafeMutableBufferPointer { output in
-                try run("reduce", spansGroups: true) { scheduleInterReduce(input, into: output, op: op, root: root, $0) }
+                try run("reduce", root: root, spansGroups: true) { scheduleInterReduce(input, into: output, op: op, root: root, $0) }
             }
         }
         return root == MPI.root ? result : nil

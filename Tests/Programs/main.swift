@@ -116,6 +116,13 @@ case "finished-then-hang":  // every rank finalizes; then rank 1 sleeps (hangs o
     try MPI.finalize()
     if world.rank == 1 { sleep(60) }
     exit(0)
+case "bcast-hang":  // rank 0 waits in a bcast from root 1, which rank 1 never enters (rank 1 sleeps)
+    if world.rank == 0 {
+        var value = [0]
+        try world.bcast(&value, root: 1)
+    } else {
+        sleep(60)
+    }
 case "collective-hang":  // rank 0 waits in a barrier that rank 1 never enters (rank 1 sleeps)
     if world.rank == 0 { try world.barrier() } else { sleep(60) }
 case "idle-cpu":  // idle-cpu <seconds>: rank 0 waits that long in recv for rank 1, then reports its CPU time

@@ -282,6 +282,17 @@ struct LauncherJobTests {
         #expect(finished.stderr.contains("swiftmpirun: rank 1: finished (MPI.finalize() returned)"), "stderr: \(finished.stderr)")
     }
 
+    @Test("a rank hung in a rooted collective names the root it waits for, on shared memory and over TCP")
+    func rootedCollectiveHangReport() throws {
+        for options in [[String](), ["--transport", "tcp"]] {
+            let result = try JobRunner.ranks(2, ["bcast-hang"], launcherOptions: ["--timeout", "2"] + options)
+            #expect(result.status == 124)
+            #expect(
+                result.stderr.contains(#/swiftmpirun: rank 0: waiting \d+\.\d s in bcast\(2 ranks, root 1\) on world, (shared-memory )?collective #\d+\n/#),
+                "\(options): stderr: \(result.stderr)")
+        }
+    }
+
     @Test("a rank hung in a collective reports the collective's number on its communicator, not an internal tag")
     func collectiveHangReport() throws {
         let shared = try JobRunner.ranks(2, ["collective-hang"], launcherOptions: ["--timeout", "2"])

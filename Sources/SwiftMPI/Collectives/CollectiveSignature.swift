@@ -44,6 +44,12 @@ struct CollectiveSignature: Equatable {
     /// The signature another rank published.
     init(word: UInt32) { self.word = word }
 
+    /// The root this signature names (nil: none, or one beyond the 24 bits kept).
+    var root: Int? {
+        let rootBits = word & Self.rootMask
+        return rootBits == 0 || rootBits == Self.rootMask ? nil : Int(rootBits - 1)
+    }
+
     /// The call as the user wrote it, e.g. `bcast(root: 1)`; `a collective unknown to this rank` for
     /// a word that names no kind (a corrupted or foreign channel).
     var call: String {

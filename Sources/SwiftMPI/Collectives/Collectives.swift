@@ -7,12 +7,14 @@ extension Communicator {
     /// it: hang reports name it, and an error of one of its internal messages is reported as the
     /// collective's (``collectiveError(_:_:)``). Refused on an intercommunicator unless the schedule
     /// is one of its forms (`spansGroups`, InterSchedules.swift).
-    func run(_ call: StaticString, spansGroups: Bool = false, _ build: (CollectiveSchedule) throws -> Void) throws {
+    func run(_ call: StaticString, root: Int? = nil, spansGroups: Bool = false, _ build: (CollectiveSchedule) throws -> Void) throws {
         if !spansGroups { try refuseOnIntercommunicator() }
         let schedule = CollectiveSchedule()
         try build(schedule)
         do {
-            try Request(runtime: runtime, schedule: schedule).wait(as: call, "(\(size) ranks) on \(reportName), collective #\(state.collectiveSequence)")
+            let rootText = root.map { ", root \($0)" } ?? ""
+            try Request(runtime: runtime, schedule: schedule).wait(
+                as: call, "(\(size) ranks\(rootText)) on \(reportName), collective #\(state.collectiveSequence)")
         } catch let error as MPIError {
             throw collectiveError(error, call)
         }
@@ -142,7 +144,7 @@ extension Communicator {
         } else {
             try agree(.bcast, root: root, bytes: bytes.count, "bcast")
         }
-        try run("bcast") { scheduleBroadcast(bytes, root: root, $0) }
+        try run("bcast", root: root) { scheduleBroadcast(bytes, root: root, $0) }
     }
 
     /// Combines every rank's `values` element-wise with `op`; the result at `root`, nil elsewhere (MPI_Reduce).
@@ -169,7 +171,7 @@ extension Communicator {
         } else {
             try agree(.reduce, root: root, bytes: input.count * MemoryLayout<T>.stride, "reduce")
         }
-        try run("reduce") { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
+        try run("reduce", root: root) { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
     }
 
     /// In-place reduce (MPI_IN_PLACE): at `root`, `values` becomes the result; elsewhere it is unchanged.
@@ -269,7 +271,7 @@ extension Communicator {
                 } else if !agreed {
                     try agree(.gather, root: root, call)
                 }
-                try run(call) {
+                try run(call, root: root) {
                     scheduleGather(
                         input, into: rank == root ? output : nil, counts: layout.counts,
                         displacements: layout.displacements, root: root, $0)
@@ -334,7 +336,7 @@ extension Communicator {
                 count[0] = total
             } else {
                 try agree(.scatter, root: root, "scatter")
-                try count.withUnsafeMutableBytes { bytes in try run("scatter") { scheduleBroadcast(bytes, root: root, $0) } }  // the count
+                try count.withUnsafeMutableBytes { bytes in try run("scatter", root: root) { scheduleBroadcast(bytes, root: root, $0) } }  // the count
             }
             guard count[0] % size == 0 else {
                 throw MPIError(.invalidCount, "scatter: \(count[0]) elements at the root do not divide among \(size) ranks")
@@ -381,7 +383,7 @@ extension Communicator {
                 } else if !agreed {
                     try agree(.scatter, root: root, call)
                 }
-                try run(call) {
+                try run(call, root: root) {
                     scheduleScatter(
                         rank == root ? input : nil, counts: layout.counts, displacements: layout.displacements,
                         into: output, root: root, $0)

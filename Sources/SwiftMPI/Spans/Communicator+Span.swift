@@ -131,7 +131,7 @@ extension Communicator {
             }
             try values.withUnsafeBytes { input in
                 try result.withUnsafeMutableBytes { output in
-                    try run("gather") {
+                    try run("gather", root: root) {
                         scheduleGather(input, into: rank == root ? output : nil, counts: layout.counts, displacements: layout.displacements, root: root, $0)
                     }
                 }
@@ -155,7 +155,7 @@ extension Communicator {
             }
             try values.withUnsafeBytes { input in
                 try result.withUnsafeMutableBytes { output in
-                    try run("scatter") {
+                    try run("scatter", root: root) {
                         scheduleScatter(rank == root ? input : nil, counts: layout.counts, displacements: layout.displacements, into: output, root: root, $0)
                     }
                 }
