@@ -295,6 +295,20 @@ if n > 1 {
     require(try world.allreduce([1], op: .sum) == [n], "collectives after a mismatched gather")
     try world.barrier()
     require(reused.joined().allSatisfy { $0 == -7 }, "memory freed by a failed gather was written afterwards: \(reused)")
+    // alltoallv: rank 0 sends rank 1 two elements where rank 1 expects one (every other pair
+    // agrees): rank 1 throws, naming alltoallv and rank 0, no internal tag; everyone goes on.
+    do {
+        let sendCounts = (0..<n).map { r == 0 && $0 == 1 ? 2 : 1 }
+        let values = [Int](repeating: r, count: sendCounts.reduce(0, +))
+        _ = try world.alltoallv(values, sendCounts: sendCounts, receiveCounts: [Int](repeating: 1, count: n))
+        require(r != 1, "alltoallv with 2 elements from rank 0 where rank 1 expects 1 accepted at rank 1")
+    } catch let error {
+        require(
+            r == 1 && error.code == .truncate && error.message.hasPrefix("alltoallv: ") && error.message.contains("from rank 0")
+                && !error.message.contains("tag"),
+            "mismatched alltoallv: \(error)")
+    }
+    require(try world.allreduce([1], op: .sum) == [n], "collectives after a mismatched alltoallv")
 }
 for (name, build) in [
     ("include out of range", { try everyone.include([0, n]) }),
