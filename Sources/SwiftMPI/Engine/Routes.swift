@@ -41,6 +41,12 @@ struct Routes {
     /// Each peer's transport's capabilities (what the engine derives protocol thresholds from).
     let capabilities: [TransportCapabilities]
 
+    /// Whether `peer`'s memory can be mapped into this process: the rank itself, or a rank reached
+    /// through shared memory (what a window's direct loads and stores need).
+    func mapsMemory(of peer: Int) -> Bool {
+        routes[peer] == .own || routes[peer] == .sharedMemory
+    }
+
     /// Routes for `rank`: `routes[p]` must name a transport that is given (checked here, once).
     init(
         rank: Int, routes: [Route], sharedMemory: SharedMemoryTransport? = nil, tcp: TCPTransport? = nil,

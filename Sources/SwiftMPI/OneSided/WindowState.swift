@@ -153,9 +153,8 @@ final class WindowState: @unchecked Sendable {
         // host, whatever the transport: their memory is shared by definition.
         let hostMembers = (0..<windowCommunicator.size).filter { member in
             let peer = windowCommunicator.worldRank(member)
-            let route = engine.routes.routes[peer]
             if case .shared = placement, !engine.hostOfRank.isEmpty { return engine.hostOfRank[peer] == engine.hostOfRank[engine.rank] }
-            return route == .own || route == .sharedMemory
+            return engine.routes.mapsMemory(of: peer)
         }
         // Whether this rank would put and get by RDMA on some rank (asked of all: the exchange of
         // registrations that follows is collective, made when any rank asked).
