@@ -112,6 +112,12 @@ func checkTopologies(_ world: Communicator) throws {
             try persistentExchange.start(with: blocks)
             require(try persistentExchange.wait() == expectedExchange, "neighborAlltoallInit(count:of:) round \(round)")
         }
+        let persistentGatherv = try grid.neighborAllgathervInit(count: 1, of: Int.self, counts: [Int](repeating: 1, count: neighbors.count))
+        for round in 0..<2 {
+            try persistentGatherv.start(with: [grid.rank * 10 + round])
+            require(
+                try persistentGatherv.wait() == neighbors.map { $0 == MPI.procNull ? 0 : $0 * 10 + round }, "neighborAllgathervInit round \(round)")
+        }
 
         // Sub-grids: the rows (keep the last dimension) and the columns (keep the first).
         if gridDims.count == 2 {
@@ -148,6 +154,12 @@ func checkTopologies(_ world: Communicator) throws {
         let awaited = try await graph.neighborAlltoallv(payload, sendCounts: [1, 2], receiveCounts: [1, 2])
         require(awaited == expectedGraph, "awaited neighborAlltoallv on a graph: \(awaited)")
     }
+    let persistentGraph = try graph.neighborAlltoallvInit(of: Int.self, sendCounts: [1, 2], receiveCounts: [1, 2])
+    for round in 0..<2 {
+        try persistentGraph.start(with: payload.map { $0 + round })
+        require(try persistentGraph.wait() == expectedGraph.map { $0 + round }, "neighborAlltoallvInit on a graph, round \(round)")
+    }
+    requireError(.invalidCount) { _ = try graph.neighborAlltoallvInit(of: Int.self, sendCounts: [1, -2], receiveCounts: [1, 2]) }
     let zero = try graph.neighborAllgatherv([Int](), counts: [0, 0])
     require(zero.isEmpty, "neighborAllgatherv of nothing")
     expectError(.invalidCount, "neighborAlltoallv with 3 counts for 2 neighbours") {

@@ -88,6 +88,51 @@ extension Communicator {
         }
     }
 
+    /// A persistent `neighborAllgatherv(_:counts:)` (MPI_Neighbor_allgatherv_init) on memory it owns:
+    /// each run sends the `count` elements given to `start(with:)` to every destination neighbour
+    /// and receives `counts[j]` elements from source neighbour j, in neighbour order.
+    public func neighborAllgathervInit<T: BitwiseCopyable>(count: Int, of type: T.Type, counts: [Int]) throws(MPIError) -> PersistentCollective<T, [T]> {
+        try typedErrors {
+            guard count >= 0 else { throw MPIError(.invalidCount, "neighborAllgathervInit(count: \(count)): negative count") }
+            let neighbors = try neighborhood("neighborAllgathervInit")
+            return try persistentNeighborExchange(
+                T.self, sendCount: count, sendCounts: [Int](repeating: count, count: neighbors.destinations.count), sendsOneBlock: true,
+                receiveCounts: counts, neighbors, "neighborAllgathervInit")
+        }
+    }
+
+    /// A persistent `neighborAlltoallv(_:sendCounts:receiveCounts:)` (MPI_Neighbor_alltoallv_init) on
+    /// memory it owns: the contribution holds `sendCounts[i]` elements for destination neighbour i,
+    /// one block after the other; the result `receiveCounts[j]` from source neighbour j.
+    public func neighborAlltoallvInit<T: BitwiseCopyable>(
+        of type: T.Type, sendCounts: [Int], receiveCounts: [Int]
+    ) throws(MPIError) -> PersistentCollective<T, [T]> {
+        try typedErrors {
+            let neighbors = try neighborhood("neighborAlltoallvInit")
+            let total = sendCounts.allSatisfy { $0 >= 0 } ? sendCounts.reduce(0, +) : 0
+            return try persistentNeighborExchange(
+                T.self, sendCount: total, sendCounts: sendCounts, sendsOneBlock: false, receiveCounts: receiveCounts, neighbors,
+                "neighborAlltoallvInit")
+        }
+    }
+
+    /// A persistent exchange over owned memory: the counts are checked once, when it is made.
+    private func persistentNeighborExchange<T: BitwiseCopyable>(
+        _ type: T.Type, sendCount: Int, sendCounts: [Int], sendsOneBlock: Bool, receiveCounts: [Int], _ neighbors: Neighborhood,
+        _ call: StaticString
+    ) throws -> PersistentCollective<T, [T]> {
+        let total = receiveCounts.allSatisfy { $0 >= 0 } ? receiveCounts.reduce(0, +) : 0
+        let input = OwnedBuffer<T>(zeroedCount: sendCount), output = OwnedBuffer<T>(zeroedCount: total)
+        let layout = try neighborLayout(
+            T.self, sendCounts: sendCounts, sendsOneBlock: sendsOneBlock, receiveCounts: receiveCounts, neighbors,
+            available: (sendCount, total), call)
+        let request = persistentSchedule { communicator, schedule in
+            communicator.scheduleNeighborExchange(
+                UnsafeRawBufferPointer(input.readable), into: UnsafeMutableRawBufferPointer(output.buffer), layout, neighbors, schedule)
+        }
+        return PersistentCollective(request: request, input: input, keeping: [input, output]) { output.array() }
+    }
+
     /// The block size of an all-to-all over `neighbors`: `count` must divide among the destinations.
     private func neighborBlock(_ count: Int, _ neighbors: Neighborhood, _ call: StaticString) throws -> Int {
         let outdegree = neighbors.destinations.count

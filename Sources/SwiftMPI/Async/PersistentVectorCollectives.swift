@@ -151,7 +151,7 @@ extension Communicator {
     }
 
     /// A persistent request whose every start builds a schedule with `build` on this communicator.
-    private func persistentSchedule(_ build: @escaping (Communicator, CollectiveSchedule) -> Void) -> Request {
+    func persistentSchedule(_ build: @escaping (Communicator, CollectiveSchedule) -> Void) -> Request {
         Request(runtime: runtime, persistent: .collective(reservingSequence { [self] in try self.start { build(self, $0) } }))
     }
 }
