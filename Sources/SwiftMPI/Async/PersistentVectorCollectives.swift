@@ -68,7 +68,7 @@ extension Communicator {
     }
 
     /// ``alltoallvInit(of:sendCounts:sendDisplacements:receiveCounts:receiveDisplacements:)`` spelled
-    /// as the blocking ``alltoallv(_:sendCounts:sendDisplacements:recvCounts:recvDisplacements:)``.
+    /// as the blocking `alltoallv(_:sendCounts:sendDisplacements:recvCounts:recvDisplacements:)`.
     public func alltoallvInit<T: BitwiseCopyable>(
         of type: T.Type, sendCounts: [Int], sendDisplacements: [Int]? = nil, recvCounts: [Int], recvDisplacements: [Int]? = nil
     ) throws(MPIError) -> PersistentCollective<T, [T]> {

@@ -86,7 +86,7 @@ extension Communicator {
     }
 
     /// ``ialltoallv(_:sendCounts:sendDisplacements:receiveCounts:receiveDisplacements:)`` spelled as
-    /// the blocking ``alltoallv(_:sendCounts:sendDisplacements:recvCounts:recvDisplacements:)``
+    /// the blocking `alltoallv(_:sendCounts:sendDisplacements:recvCounts:recvDisplacements:)`
     /// (MPI's `recvcounts`, `rdispls`).
     public func ialltoallv<T: BitwiseCopyable>(
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int]? = nil, recvCounts: [Int], recvDisplacements: [Int]? = nil

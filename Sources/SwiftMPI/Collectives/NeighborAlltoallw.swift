@@ -27,7 +27,7 @@ extension Communicator {
         }
     }
 
-    /// Starts ``neighborAlltoallw(_:sendCounts:sendDisplacements:sendTypes:into:receiveCounts:receiveDisplacements:receiveTypes:)``
+    /// Starts `neighborAlltoallw(_:sendCounts:sendDisplacements:sendTypes:into:receiveCounts:receiveDisplacements:receiveTypes:)`
     /// on memory it owns (MPI_Ineighbor_alltoallw): `buffer` is copied in and comes back from the
     /// request's `wait()` with the received blocks in it.
     public func ineighborAlltoallw<T: BitwiseCopyable, U: BitwiseCopyable>(
