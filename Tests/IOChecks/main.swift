@@ -309,7 +309,8 @@ do {
 
 // MARK: Mistakes: every rank gets a clear error, nothing hangs
 do {
-    requireError(.noSuchFile, "open a missing file") { _ = try File.open(on: world, path: "\(directory)/missing", mode: .readOnly) }
+    let missing = requireError(.noSuchFile, "open a missing file") { _ = try File.open(on: world, path: "\(directory)/missing", mode: .readOnly) }
+    require(missing.contains("File.open(\"\(directory)/missing\")"), "the error names the call and the path: \(missing)")
     requireError(.invalidMode, "read-only with create") { _ = try File.open(on: world, path: path("bad-mode"), mode: [.readOnly, .create]) }
     requireError(.invalidMode, "two access modes") { _ = try File.open(on: world, path: path("bad-mode"), mode: [.readOnly, .writeOnly]) }
     if n > 1 {
@@ -322,9 +323,10 @@ do {
         var one = [UInt8](repeating: 0, count: 1)
         try existing.read(into: &one, at: 0)
     }
-    requireError(.invalidDatatype, "a view with decreasing offsets") {
+    let decreasing = requireError(.invalidDatatype, "a view with decreasing offsets") {
         try existing.setView(displacement: 0, elementType: int32, fileType: try Datatype.indexed(blockLengths: [1, 1], displacements: [4, 0], of: int32))
     }
+    require(decreasing.contains("setView"), "the error names the call: \(decreasing)")
     requireError(.invalidDatatype, "a file type that is not whole elements") {
         try existing.setView(displacement: 0, elementType: Datatype(Int64.self), fileType: int32)
     }

@@ -10,7 +10,7 @@ import Testing
 /// collective, a read-only file, a file nobody may write, a full file system).
 @Suite("parallel file I/O", .serialized)
 struct IOTests {
-    @Test("every access form against the model on one host, 1 to 8 ranks", arguments: [1, 2, 3, 4, 8])
+    @Test("every access form against the model on one host, 1 to 8 ranks", arguments: Array(1...8))
     func sharedMemory(ranks: Int) throws {
         let result = try JobRunner.run(["-n", "\(ranks)", "swiftmpi-io-check"])
         #expect(result.status == 0, "stderr: \(result.stderr)")

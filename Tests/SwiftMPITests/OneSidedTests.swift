@@ -10,7 +10,7 @@ import Testing
 /// and between hosts it goes by active messages.
 @Suite("one-sided communication (windows)", .serialized)
 struct OneSidedTests {
-    @Test("every window call and synchronization mode on shared memory, 1 to 6 ranks", arguments: [1, 2, 3, 4, 6])
+    @Test("every window call and synchronization mode on shared memory, 1 to 8 ranks", arguments: [1, 2, 3, 4, 5, 6, 8])
     func sharedMemory(ranks: Int) throws {
         let result = try JobRunner.run(["-n", "\(ranks)", "swiftmpi-rma-check"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
