@@ -64,7 +64,7 @@ if mode == "forge" && launchedRank == 0 { try forgeRequests() }
 // segments created and named (a launcher killed then must not leave the names behind).
 if mode == "late-init", let launchedRank, let launchedSize, launchedRank == launchedSize - 1 { sleep(60) }
 
-let world = try MPI.initialize(threadLevel: mode == "two-threads" ? .serialized : .single)
+let world = try MPI.initialize(threadLevel: mode == "two-threads" ? .serialized : mode == "idle-cpu-multiple" ? .multiple : .single)
 switch mode {
 case "ranks":
     print("rank \(world.rank) of \(world.size)")
@@ -125,7 +125,8 @@ case "bcast-hang":  // rank 0 waits in a bcast from root 1, which rank 1 never e
     }
 case "collective-hang":  // rank 0 waits in a barrier that rank 1 never enters (rank 1 sleeps)
     if world.rank == 0 { try world.barrier() } else { sleep(60) }
-case "idle-cpu":  // idle-cpu <seconds>: rank 0 waits that long in recv for rank 1, then reports its CPU time
+case "idle-cpu", "idle-cpu-multiple":  // idle-cpu <seconds>: rank 0 waits that long in recv for rank 1, then reports its CPU time
+    // (idle-cpu-multiple: at thread level .multiple, where a wait holds the engine lock)
     let seconds = argument(1, default: 3)
     if world.rank == 1 {
         sleep(UInt32(seconds))

@@ -320,6 +320,18 @@ struct LauncherJobTests {
         #expect(blocked >= 2.9 && cpu < blocked / 3, "stdout: \(result.stdout)")
     }
 
+    @Test(
+        "a rank blocked in recv for 3 s naps instead of spinning where it has no doorbell: at thread level .multiple over TCP",
+        arguments: [["--transport", "tcp"], [String]()])
+    func idleRankNapsAtMultiple(options: [String]) throws {
+        let result = try JobRunner.ranks(2, ["idle-cpu-multiple", "3"], launcherOptions: options)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let match = result.stdout.firstMatch(of: /blocked ([0-9.]+) s in recv, cpu ([0-9.e-]+) s/)
+        let blocked = Double(match?.1 ?? "0") ?? 0, cpu = Double(match?.2 ?? "9") ?? 9
+        print("[idle-cpu .multiple \(options)] blocked \(blocked) s in recv, CPU \(cpu) s")
+        #expect(blocked >= 2.9 && cpu < blocked / 3, "stdout: \(result.stdout)")
+    }
+
     @Test("--tag-output prefixes every line and lines of different ranks never interleave")
     func taggedOutputStaysWhole() throws {
         let result = try JobRunner.ranks(4, ["lines", "300"], launcherOptions: ["--tag-output"])

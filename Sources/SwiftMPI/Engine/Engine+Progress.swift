@@ -115,6 +115,10 @@ extension Engine: PacketSink {
         var idle = 0
         var idleSince = 0.0, waitingSince = 0.0, spinningSince = 0.0
         var sleepMilliseconds: Int32 = 0  // > 0 once idle long enough to sleep on shared memory
+        // > 0 once idle long enough where nothing can wake this rank (a wait holding the engine lock
+        // at thread level .multiple without a shared-memory doorbell, or transports that cannot be
+        // waited on): short naps instead of a spin at 100 % CPU.
+        var napMicroseconds: UInt32 = 0
         var published = false  // in WaitReport, for the launcher's hang reports
         defer { if published { WaitReport.resumed() } }
         while true {
@@ -122,6 +126,7 @@ extension Engine: PacketSink {
                 idle = 0
                 spinningSince = 0
                 sleepMilliseconds = 0
+                napMicroseconds = 0
                 rounds &+= 1
                 if let lock, rounds & 15 == 0 {
                     lock.unlock()
@@ -135,6 +140,10 @@ extension Engine: PacketSink {
                     // (their descriptors belong to whoever holds the lock).
                     if sleepMilliseconds > 0 {
                         routes.sleepOnSharedMemory(milliseconds: sleepMilliseconds, unlocking: lock)
+                    } else if napMicroseconds > 0 {
+                        lock.unlock()
+                        usleep(napMicroseconds)
+                        lock.lock()
                     } else {
                         lock.unlock()
                         sched_yield()
@@ -146,6 +155,8 @@ extension Engine: PacketSink {
                     // Oversubscribed, or idle for long: sleep in the kernel until a socket has data
                     // (at most 1 ms, so shared-memory peers and queued sends are still served).
                     routes.waitForInput(milliseconds: 1)
+                } else if napMicroseconds > 0 {
+                    usleep(napMicroseconds)
                 } else if yieldWhenIdle || idle > 1000 {
                     sched_yield()
                 }
@@ -169,8 +180,12 @@ extension Engine: PacketSink {
                     }
                     if spinningSince == 0 {
                         spinningSince = now
-                    } else if sleepsOnSharedMemory && now - spinningSince > Self.spinBeforeSleep {
-                        sleepMilliseconds = now - spinningSince > 1 ? 10 : 1
+                    } else if now - spinningSince > Self.spinBeforeSleep {
+                        if sleepsOnSharedMemory {
+                            sleepMilliseconds = now - spinningSince > 1 ? 10 : 1
+                        } else {
+                            napMicroseconds = now - spinningSince > 1 ? 1000 : 200
+                        }
                     }
                 }
             }
