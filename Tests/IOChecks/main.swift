@@ -1,6 +1,7 @@
 // swiftmpi-io-check: parallel file I/O (MPI-IO), checked against a serial model of the file's bytes.
 // Run as real jobs by the test suite:  swiftmpirun -n N swiftmpi-io-check [DIRECTORY]
-// Files go to DIRECTORY (default: a new directory under /tmp, removed at the end). With
+// Files go to DIRECTORY (default: a new directory under /tmp, removed at the end; the test suite
+// passes one inside its scratch directory, so that a failed run leaves nothing either). With
 // SWIFTMPI_IO_FULL_DIR set (a small tmpfs the test mounted), a write that fills it must fail on
 // every rank with .noSpace. Any mismatch prints "CHECK FAILED ..." and exits 1, which ends the job.
 #if canImport(Glibc)

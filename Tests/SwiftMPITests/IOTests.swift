@@ -12,14 +12,14 @@ import Testing
 struct IOTests {
     @Test("every access form against the model on one host, 1 to 8 ranks", arguments: Array(1...8))
     func sharedMemory(ranks: Int) throws {
-        let result = try JobRunner.run(["-n", "\(ranks)", "swiftmpi-io-check"])
+        let result = try JobRunner.run(["-n", "\(ranks)", "swiftmpi-io-check", try TestRun.makeScratch("io").path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("I/O checks passed on \(ranks) ranks"))
     }
 
     @Test("every access form with TCP between the ranks (the shared file pointer by messages)", arguments: [2, 3])
     func tcp(ranks: Int) throws {
-        let result = try JobRunner.run(["--transport", "tcp", "-n", "\(ranks)", "swiftmpi-io-check"])
+        let result = try JobRunner.run(["--transport", "tcp", "-n", "\(ranks)", "swiftmpi-io-check", try TestRun.makeScratch("io").path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("I/O checks passed on \(ranks) ranks"))
     }
@@ -37,7 +37,8 @@ struct IOTests {
         defer { _ = try? ChildProcess(unmountAndRemove[0], Array(unmountAndRemove.dropFirst())).wait() }
         let mounted = try ChildProcess("/usr/bin/env", ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint]).wait()
         try #require(mounted == 0, "mount -t tmpfs failed with status \(mounted)")
-        let result = try JobRunner.run(["-n", "3", "swiftmpi-io-check"], environment: ["SWIFTMPI_IO_FULL_DIR": mountPoint])
+        let result = try JobRunner.run(
+            ["-n", "3", "swiftmpi-io-check", try TestRun.makeScratch("io").path], environment: ["SWIFTMPI_IO_FULL_DIR": mountPoint])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("full file system: every rank threw .noSpace naming the file"))
         #expect(result.stdout.contains("I/O checks passed on 3 ranks"))
