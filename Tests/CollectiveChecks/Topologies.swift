@@ -72,6 +72,23 @@ func checkTopologies(_ world: Communicator) throws {
             receiveCounts: [Int](repeating: 2, count: slots), receiveDisplacements: reversedSlots,
             receiveTypes: [Datatype](repeating: intType, count: slots))
         require(try ifaces.wait() == expectedFaces, "ineighborAlltoallw on \(gridDims)")
+        let persistentFaces = try grid.neighborAlltoallwInit(
+            sendElements: columns.count, of: Int.self, sendCounts: [Int](repeating: 1, count: slots), sendDisplacements: (0..<slots).map { $0 * stride },
+            sendTypes: [Datatype](repeating: pair, count: slots), receiveElements: 2 * slots, of: Int.self,
+            receiveCounts: [Int](repeating: 2, count: slots), receiveDisplacements: reversedSlots, receiveTypes: [Datatype](repeating: intType, count: slots))
+        for round in 0..<2 {
+            try persistentFaces.start(with: columns.map { $0 + round })
+            var expectedRound: [Int] = []
+            for k in (0..<slots).reversed() {
+                let neighbor: Int = neighbors[k]
+                if neighbor == MPI.procNull {
+                    expectedRound += [0, 0]
+                } else {
+                    expectedRound += [neighbor * 100 + (k ^ 1) + round, -neighbor + round]
+                }
+            }
+            require(try persistentFaces.wait() == expectedRound, "neighborAlltoallwInit on \(gridDims), round \(round)")
+        }
         awaitTask("awaited neighborAlltoallw") {
             var awaited = [Int](repeating: -9, count: 2 * slots)
             try await grid.neighborAlltoallw(

@@ -58,6 +58,31 @@ extension Communicator {
         ).value
     }
 
+    /// A persistent neighbourhood alltoallw (MPI_Neighbor_alltoallw_init) on owned memory: each run
+    /// sends blocks of the `sendElements` elements of `T` given to `start(with:)` (block i:
+    /// `sendCounts[i]` instances of `sendTypes[i]` from byte `sendDisplacements[i]`, to destination
+    /// neighbour i), and its result is the `receiveElements` elements of `U` the blocks from the
+    /// source neighbours landed in; elements no receive block covers keep their values from the
+    /// last run (zero at first). Every block is checked against its array here, once.
+    public func neighborAlltoallwInit<T: BitwiseCopyable, U: BitwiseCopyable>(
+        sendElements: Int, of type: T.Type, sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
+        receiveElements: Int, of resultType: U.Type, receiveCounts: [Int], receiveDisplacements: [Int], receiveTypes: [Datatype]
+    ) throws(MPIError) -> PersistentCollective<T, [U]> {
+        try typedErrors {
+            let call: StaticString = "neighborAlltoallwInit"
+            guard sendElements >= 0, receiveElements >= 0 else {
+                throw MPIError(.invalidCount, "\(call): a negative number of elements (\(sendElements) to send, \(receiveElements) to receive)")
+            }
+            let neighbors = try neighborhood(call)
+            let input = OwnedBuffer<T>(zeroedCount: sendElements), output = OwnedBuffer<U>(zeroedCount: receiveElements)
+            let blocks = try neighborBlocks(
+                UnsafeMutableRawBufferPointer(input.buffer), sendCounts, sendDisplacements, sendTypes,
+                UnsafeMutableRawBufferPointer(output.buffer), receiveCounts, receiveDisplacements, receiveTypes, neighbors, call)
+            let request = persistentSchedule { communicator, schedule in communicator.scheduleNeighborBlocks(blocks, neighbors, call, schedule) }
+            return PersistentCollective(request: request, input: input, keeping: [input, output]) { output.array() }
+        }
+    }
+
     /// Every block of a neighbourhood alltoallw, checked against its memory.
     private func neighborBlocks(
         _ sendBytes: UnsafeMutableRawBufferPointer, _ sendCounts: [Int], _ sendDisplacements: [Int], _ sendTypes: [Datatype],
@@ -74,7 +99,7 @@ extension Communicator {
 
     /// One step: every block received from its source neighbour and sent to its destination (none
     /// to or from `MPI.procNull`).
-    private func scheduleNeighborBlocks(
+    func scheduleNeighborBlocks(
         _ blocks: (sends: [TypedRegion], receives: [TypedRegion]), _ neighbors: Neighborhood, _ call: StaticString, _ schedule: CollectiveSchedule
     ) {
         let (channel, tags) = neighborTags(neighbors)
