@@ -163,6 +163,11 @@ func checkNonblockingAlltoallw(_ world: Communicator) throws {
     }
     requireError(.invalidCount) {
         _ = try world.alltoallwInit(
+            sendElements: -1, of: Int32.self, sendCounts: [], sendDisplacements: [], sendTypes: [], receiveElements: 0, of: Int32.self,
+            receiveCounts: [], receiveDisplacements: [], receiveTypes: [])
+    }
+    requireError(.invalidCount) {
+        _ = try world.alltoallwInit(
             sendElements: 0, of: Int32.self, sendCounts: sendCounts, sendDisplacements: sendDisplacements,
             sendTypes: [Datatype](repeating: int32, count: n), receiveElements: n * 2 * (r + 1), of: Int32.self,
             receiveCounts: [Int](repeating: 1, count: n), receiveDisplacements: receiveDisplacements, receiveTypes: [Datatype](repeating: spread, count: n))

@@ -107,11 +107,8 @@ extension Communicator {
     ) throws(MPIError) -> PersistentCollective<T, [U]> {
         try typedErrors {
             let call: StaticString = "alltoallwInit"
-            guard sendElements >= 0, receiveElements >= 0 else {
-                throw MPIError(.invalidCount, "\(call): a negative number of elements (\(sendElements) to send, \(receiveElements) to receive)")
-            }
             try refuseOnIntercommunicator()
-            let input = OwnedBuffer<T>(zeroedCount: sendElements), output = OwnedBuffer<U>(zeroedCount: receiveElements)
+            let (input, output) = try blockMemory(sendElements, of: T.self, receiveElements, of: U.self, call)
             let (sends, receives) = try alltoallwBlocks(
                 UnsafeMutableRawBufferPointer(input.buffer), sendCounts, sendDisplacements, sendTypes,
                 UnsafeMutableRawBufferPointer(output.buffer), receiveCounts, receiveDisplacements, receiveTypes, call)
@@ -148,6 +145,17 @@ extension Communicator {
     {
         guard count >= 0 else { throw MPIError(.invalidCount, "reduceScatterBlockInit(count: \(count)): negative count") }
         return try reduceScatterInit(of: type, counts: [Int](repeating: count, count: size), op: op)
+    }
+
+    /// The zeroed contribution and result memory of a persistent w-form (alltoallw, neighbourhood
+    /// alltoallw); `.invalidCount` for a negative number of elements.
+    func blockMemory<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ sendElements: Int, of type: T.Type, _ receiveElements: Int, of resultType: U.Type, _ call: StaticString
+    ) throws(MPIError) -> (OwnedBuffer<T>, OwnedBuffer<U>) {
+        guard sendElements >= 0, receiveElements >= 0 else {
+            throw MPIError(.invalidCount, "\(call): a negative number of elements (\(sendElements) to send, \(receiveElements) to receive)")
+        }
+        return (OwnedBuffer<T>(zeroedCount: sendElements), OwnedBuffer<U>(zeroedCount: receiveElements))
     }
 
     /// A persistent request whose every start builds a schedule with `build` on this communicator.

@@ -44,6 +44,9 @@ struct CollectiveSignature: Equatable {
     /// The signature another rank published.
     init(word: UInt32) { self.word = word }
 
+    /// `, root R` in a hang report of a rooted collective, empty otherwise (made only when a report is).
+    static func reportText(root: Int?) -> String { root.map { ", root \($0)" } ?? "" }
+
     /// The root this signature names (nil: none, or one beyond the 24 bits kept).
     var root: Int? {
         let rootBits = word & Self.rootMask

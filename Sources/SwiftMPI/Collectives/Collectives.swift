@@ -12,9 +12,8 @@ extension Communicator {
         let schedule = CollectiveSchedule()
         try build(schedule)
         do {
-            let rootText = root.map { ", root \($0)" } ?? ""
             try Request(runtime: runtime, schedule: schedule).wait(
-                as: call, "(\(size) ranks\(rootText)) on \(reportName), collective #\(state.collectiveSequence)")
+                as: call, "(\(size) ranks\(CollectiveSignature.reportText(root: root))) on \(reportName), collective #\(state.collectiveSequence)")
         } catch let error as MPIError {
             throw collectiveError(error, call)
         }

@@ -70,11 +70,8 @@ extension Communicator {
     ) throws(MPIError) -> PersistentCollective<T, [U]> {
         try typedErrors {
             let call: StaticString = "neighborAlltoallwInit"
-            guard sendElements >= 0, receiveElements >= 0 else {
-                throw MPIError(.invalidCount, "\(call): a negative number of elements (\(sendElements) to send, \(receiveElements) to receive)")
-            }
             let neighbors = try neighborhood(call)
-            let input = OwnedBuffer<T>(zeroedCount: sendElements), output = OwnedBuffer<U>(zeroedCount: receiveElements)
+            let (input, output) = try blockMemory(sendElements, of: T.self, receiveElements, of: U.self, call)
             let blocks = try neighborBlocks(
                 UnsafeMutableRawBufferPointer(input.buffer), sendCounts, sendDisplacements, sendTypes,
                 UnsafeMutableRawBufferPointer(output.buffer), receiveCounts, receiveDisplacements, receiveTypes, neighbors, call)

@@ -330,8 +330,8 @@ final class SharedCollectiveChannel {
     /// `signature` (if given) and throws `.collectiveMismatch` naming the first member that differs.
     @inline(__always)
     private func waitForAll(_ step: UInt32, _ signature: CollectiveSignature?, _ runtime: Runtime, _ call: StaticString) throws {
-        let rootText = signature.flatMap { $0.root }.map { ", root \($0)" } ?? ""
-        try runtime.wait(call, "(\(members.count) ranks\(rootText)) on \(name), shared-memory collective #\(step)") { _ in
+        try runtime.wait(call, "(\(members.count) ranks\(CollectiveSignature.reportText(root: signature?.root))) on \(name), shared-memory collective #\(step)")
+        { _ in
             for member in members.indices where !published(member, step) { return false }
             return true
         }
