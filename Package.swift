@@ -27,7 +27,10 @@ let package = Package(
         .target(name: "CShims", path: "CShims"),
         .target(name: "SwiftMPIWireup", dependencies: ["CShims"], path: "Sources/SwiftMPIWireup"),
         .target(name: "SwiftMPITransport", dependencies: ["CShims", "SwiftMPIWireup"], path: "Sources/SwiftMPITransport"),
-        .target(name: "SwiftMPI", dependencies: ["SwiftMPIWireup", "SwiftMPITransport", "CShims"], path: "Sources/SwiftMPI"),
+        // Trace files, their merge into one Perfetto trace, and the profile report: shared by the
+        // runtime (which records and writes them) and the launcher (which merges what an aborted job left).
+        .target(name: "SwiftMPITrace", path: "Sources/SwiftMPITrace"),
+        .target(name: "SwiftMPI", dependencies: ["SwiftMPIWireup", "SwiftMPITransport", "SwiftMPITrace", "CShims"], path: "Sources/SwiftMPI"),
         // What swiftmpirun reads from outside (its command line, --host lists, hostfiles, Slurm's
         // variables): a library, so the fuzz targets link it.
         .target(name: "SwiftMPILauncherParsing", path: "Launcher/Parsing"),
@@ -38,7 +41,7 @@ let package = Package(
             name: "SwiftMPIC", dependencies: ["SwiftMPI", "CMPI"], path: "CInterface/SwiftMPIC",
             linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libmpi.so.12"])]),
         .executableTarget(
-            name: "swiftmpirun", dependencies: ["SwiftMPILauncherParsing", "SwiftMPIWireup", "CShims"],
+            name: "swiftmpirun", dependencies: ["SwiftMPILauncherParsing", "SwiftMPIWireup", "SwiftMPITrace", "CShims"],
             path: "Launcher/swiftmpirun",
             // A release launcher is one static executable: no dynamic loader, no relocations, no
             // libstdc++ to map — it starts in ~0.85 ms instead of ~1.9 ms, a large part of
@@ -81,7 +84,8 @@ let package = Package(
         .testTarget(
             name: "SwiftMPITests",
             dependencies: [
-                "SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "CShims", "SwiftMPILauncherParsing", "SwiftMPITransportConformance", "swiftmpirun",
+                "SwiftMPI", "SwiftMPIWireup", "SwiftMPITransport", "SwiftMPITrace", "CShims", "SwiftMPILauncherParsing", "SwiftMPITransportConformance",
+                "swiftmpirun",
                 "swiftmpi-testrank", "swiftmpi-conformance", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check",
                 "swiftmpi-rma-check",
                 "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi", "swiftmpi-pencil", "swiftmpi-table", "swiftmpi-interop-check"

@@ -62,6 +62,14 @@ package struct LaunchOptions: Equatable, Sendable {
     package var mapping: HostPlan.Mapping = .slot
     /// `--launch-agent`: the command that starts a daemon on host %h.
     package var launchAgent: String?
+    /// `--trace DIR`: record every rank's MPI calls and messages; the merged trace is DIR/trace.json.
+    package var traceDirectory: String?
+    /// `--trace-buffer N`: events each rank can hold (at least 16).
+    package var traceBuffer: Int?
+    /// `--profile`: print a profile of the job's MPI calls when it ends.
+    package var profile = false
+    /// `--profile-out DIR`: write profile.json and the plots (SVG) to DIR.
+    package var profileDirectory: String?
     /// `--timeout`: positive and finite when set.
     package var timeout: Double?
     /// PROGRAM and its arguments.
@@ -131,6 +139,13 @@ package struct LaunchOptions: Equatable, Sendable {
             case "--map-by": options.mapping = try choice(try value(), of: name)
             case "--launch-agent": options.launchAgent = try value()
             case "--timeout": options.timeout = try seconds(try value())
+            case "--trace": options.traceDirectory = try directory(try value(), of: name)
+            case "--trace-buffer":
+                let count = try integer(try value(), of: name)
+                guard count >= 16 && count <= 1 << 26 else { throw LaunchError("--trace-buffer must be 16 to \(1 << 26) events, got \(count)") }
+                options.traceBuffer = count
+            case "--profile": options.profile = true
+            case "--profile-out": options.profileDirectory = try directory(try value(), of: name)
             case "--daemon": daemonEndpoint = try value()
             case "--daemon-host":
                 let index = try integer(try value(), of: name)
@@ -139,7 +154,8 @@ package struct LaunchOptions: Equatable, Sendable {
             default: throw LaunchError("unknown option '\(word)'")
             }
             if attached != nil,
-                ["-h", "--help", "-help", "--version", "--info", "--tag-output", "--backtrace", "--oversubscribe", "--allow-run-as-root"].contains(name)
+                ["-h", "--help", "-help", "--version", "--info", "--tag-output", "--backtrace", "--profile", "--oversubscribe", "--allow-run-as-root"]
+                    .contains(name)
             {
                 throw LaunchError("'\(name)' takes no value")
             }
@@ -178,6 +194,11 @@ package struct LaunchOptions: Equatable, Sendable {
     private static func integer(_ text: String, of option: String) throws(LaunchError) -> Int {
         guard let value = Int(text) else { throw LaunchError("\(option) expects an integer, got '\(text)'") }
         return value
+    }
+
+    private static func directory(_ text: String, of option: String) throws(LaunchError) -> String {
+        guard !text.isEmpty, !text.hasPrefix("-") else { throw LaunchError("\(option) expects a directory, got '\(text)'") }
+        return text
     }
 
     private static func seconds(_ text: String) throws(LaunchError) -> Double {
@@ -226,6 +247,15 @@ package struct LaunchOptions: Equatable, Sendable {
           --launch-agent COMMAND  Runs a command on host %h (default: ssh, or srun inside a
                                   Slurm allocation; without %h the host is appended).
           --timeout SECONDS       End the job after SECONDS with status 124.
+          --trace DIR             Record each rank's MPI calls and messages; the merged trace
+                                  (open it in ui.perfetto.dev) is DIR/trace.json, each rank's
+                                  events DIR/rank.N.trace (sets SWIFTMPI_TRACE).
+          --trace-buffer N        Events each rank holds (default 262144, 64 bytes each); later
+                                  events are dropped and counted (SWIFTMPI_TRACE_BUFFER).
+          --profile               Print a profile of the job's MPI calls when it ends: time per
+                                  call, bytes, wait sites, load imbalance (SWIFTMPI_PROFILE=1).
+          --profile-out DIR       Also write DIR/profile.json and SVG plots: heatmap.svg,
+                                  calls.svg, sizes.svg (SWIFTMPI_PROFILE_OUT).
           --oversubscribe         Accepted for Open MPI's command lines: swiftmpirun always starts
                                   more ranks than CPUs when asked (they then wait by yielding).
           --allow-run-as-root     Accepted for Open MPI's command lines: root needs no permission.

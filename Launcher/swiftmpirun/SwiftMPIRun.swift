@@ -54,6 +54,8 @@ enum SwiftMPIRun {
         // backtraces of every rank, interleaved, only on request.
         if !options.backtrace && getenv("SWIFT_BACKTRACE") == nil { exports.append("SWIFT_BACKTRACE=enable=no") }
         if let tcpInterface = options.tcpInterface { exports.append("SWIFTMPI_TCP_IF=\(tcpInterface)") }
+        let (traces, traceExports) = try TraceCollector.prepare(options)
+        exports += traceExports
         var hosts = try rethrowing { try options.hostList.map(HostPlan.parseHostList) ?? options.hostfile.map(HostPlan.readHostfile) }
         var agent = options.launchAgent ?? "ssh"
         var insideAllocation = false
@@ -70,7 +72,7 @@ enum SwiftMPIRun {
         guard rankCount <= LaunchOptions.maximumRankCount else {
             throw LaunchError("the hosts' \(rankCount) slots are more ranks than one launch can start (at most \(LaunchOptions.maximumRankCount)); give -n")
         }
-        return try rethrowing {
+        let status = try rethrowing {
             let plan = try JobPlan(
                 rankCount: rankCount, command: options.command, exports: exports, tagOutput: options.tagOutput, backtrace: options.backtrace,
                 outputDirectory: options.outputDirectory, binding: options.binding, timeout: options.timeout)
@@ -83,6 +85,8 @@ enum SwiftMPIRun {
             }
             return try Job(plan: plan).run()
         }
+        traces.collect(status: status)
+        return status
     }
 
     /// Runs `body`, turning any error that is not already a ``LaunchError`` into one.

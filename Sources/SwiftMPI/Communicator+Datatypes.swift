@@ -222,10 +222,12 @@ extension Communicator {
                 try buffer.withUnsafeMutableBytes { receiveBytes in
                     let receiveRegion = try region(receiveBytes, receiveCount, receiveType, "sendrecv")
                     let sendRegion = try region(UnsafeMutableRawBufferPointer(mutating: sendBytes), sendCount, sendType, "sendrecv")
-                    let receive = try startReceive(receiveRegion, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
-                    let send = try startSend(sendRegion, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
-                    try send.wait()
-                    return try receive.wait()
+                    return try traced("sendrecv", peer: destination, tag: sendTag, bytes: sendRegion.byteCount) {
+                        let receive = try startReceive(receiveRegion, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
+                        let send = try startSend(sendRegion, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
+                        try send.wait()
+                        return try receive.wait()
+                    }
                 }
             }
         }
@@ -264,10 +266,13 @@ extension Communicator {
                     let start = offset * MemoryLayout<T>.stride
                     return try region(UnsafeMutableRawBufferPointer(rebasing: bytes[start...]), count, type, "sendrecv")
                 }
-                let receive = try startReceive(part(receiveOffset, receiveCount, receiveType), keepAlive: nil, from: source, tag: recvTag, "sendrecv")
-                let send = try startSend(part(sendOffset, sendCount, sendType), keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
-                try send.wait()
-                return try receive.wait()
+                let sending = try part(sendOffset, sendCount, sendType)
+                return try traced("sendrecv", peer: destination, tag: sendTag, bytes: sending.byteCount) {
+                    let receive = try startReceive(part(receiveOffset, receiveCount, receiveType), keepAlive: nil, from: source, tag: recvTag, "sendrecv")
+                    let send = try startSend(sending, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
+                    try send.wait()
+                    return try receive.wait()
+                }
             }
         }
     }

@@ -49,10 +49,12 @@ extension Communicator {
         _ sendBytes: UnsafeRawBufferPointer, to destination: Int, sendTag: Int, into receiveBytes: UnsafeMutableRawBufferPointer, from source: Int,
         recvTag: Int
     ) throws -> Status {
-        let receive = try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
-        let send = try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
-        try send.wait()
-        return try receive.wait()
+        try traced("sendrecv", peer: destination, tag: sendTag, bytes: sendBytes.count) {
+            let receive = try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
+            let send = try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
+            try send.wait()
+            return try receive.wait()
+        }
     }
 
     /// Sends `values` and receives into `buffer` at once, so that rings of ranks cannot deadlock
@@ -124,10 +126,12 @@ extension Communicator {
             try checkReceiveTag(tag, "probe")
             var status = Status.empty
             let pattern = pattern(source: source, tag: tag)
-            try runtime.wait("probe") { engine in
-                guard let found = engine.probe(pattern) else { return false }
-                status = found
-                return true
+            try traced("probe", peer: source, tag: tag) {
+                try runtime.wait("probe") { engine in
+                    guard let found = engine.probe(pattern) else { return false }
+                    status = found
+                    return true
+                }
             }
             return status
         }

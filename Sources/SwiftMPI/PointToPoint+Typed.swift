@@ -50,49 +50,55 @@ extension Communicator {
     }
 
     func blockingSend(_ region: TypedRegion, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString) throws {
-        if let bytes = region.contiguousBytes { return try blockingSend(UnsafeRawBufferPointer(bytes), to: destination, tag: tag, mode: mode, call) }
-        guard try checkDestination(destination, call) else { return }
-        try checkSendTag(tag, call)
-        if mode == .buffered {
-            return try region.packed().withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .buffered, call) }
+        try traced(call, peer: destination, tag: tag, bytes: region.byteCount) {
+            if let bytes = region.contiguousBytes { return try blockingSend(UnsafeRawBufferPointer(bytes), to: destination, tag: tag, mode: mode, call) }
+            guard try checkDestination(destination, call) else { return }
+            try checkSendTag(tag, call)
+            if mode == .buffered {
+                return try region.packed().withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .buffered, call) }
+            }
+            let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
+            let started = try runtime.withEngine(call) { engine in
+                engine.send(region, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
+            }
+            try finishBlockingSend(started, call)
         }
-        let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
-        let started = try runtime.withEngine(call) { engine in
-            engine.send(region, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
-        }
-        try finishBlockingSend(started, call)
     }
 
     func startSend(_ region: TypedRegion, keepAlive: AnyObject?, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString) throws -> Request {
-        if let bytes = region.contiguousBytes {
-            return try startSend(UnsafeRawBufferPointer(bytes), keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call)
-        }
-        guard try checkDestination(destination, call) else { return Request(completed: .procNull) }
-        try checkSendTag(tag, call)
-        if mode == .buffered {
-            return try region.packed().withUnsafeBytes { try startSend($0, keepAlive: nil, to: destination, tag: tag, mode: .buffered, call) }
-        }
-        let status = Status(source: destination, tag: tag, byteCount: region.byteCount)
-        let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
-        return try runtime.withEngine(call) { engine in
-            let operation = engine.send(region, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: keepAlive)
-            return Request.make(engine, send: operation, status: status)
+        try traced(call, peer: destination, tag: tag, bytes: region.byteCount) {
+            if let bytes = region.contiguousBytes {
+                return try startSend(UnsafeRawBufferPointer(bytes), keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call)
+            }
+            guard try checkDestination(destination, call) else { return Request(completed: .procNull) }
+            try checkSendTag(tag, call)
+            if mode == .buffered {
+                return try region.packed().withUnsafeBytes { try startSend($0, keepAlive: nil, to: destination, tag: tag, mode: .buffered, call) }
+            }
+            let status = Status(source: destination, tag: tag, byteCount: region.byteCount)
+            let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
+            return try runtime.withEngine(call) { engine in
+                let operation = engine.send(region, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: keepAlive)
+                return Request.make(engine, send: operation, status: status)
+            }
         }
     }
 
     func blockingReceive(_ region: TypedRegion, from source: Int, tag: Int, _ call: StaticString) throws -> Status {
-        if let bytes = region.contiguousBytes {
-            return try checkedSignature(blockingReceive(bytes, from: source, tag: tag, call), region, call)
+        try traced(call, peer: source, tag: tag, bytes: region.byteCount) {
+            if let bytes = region.contiguousBytes {
+                return try checkedSignature(blockingReceive(bytes, from: source, tag: tag, call), region, call)
+            }
+            guard try checkSource(source, call) else { return .procNull }
+            try checkReceiveTag(tag, call)
+            let operation = try runtime.withEngine(call) { engine in
+                let operation = engine.makeReceive()
+                configure(operation, region: region, source: source, tag: tag)
+                engine.postReceive(operation)
+                return operation
+            }
+            return try finishBlockingReceive(operation, call, detail: receiveDetail(source: source, tag: tag, bytes: region.byteCount))
         }
-        guard try checkSource(source, call) else { return .procNull }
-        try checkReceiveTag(tag, call)
-        let operation = try runtime.withEngine(call) { engine in
-            let operation = engine.makeReceive()
-            configure(operation, region: region, source: source, tag: tag)
-            engine.postReceive(operation)
-            return operation
-        }
-        return try finishBlockingReceive(operation, call, detail: receiveDetail(source: source, tag: tag, bytes: region.byteCount))
     }
 
     /// Sets a pooled receive up for a non-contiguous region.
@@ -104,19 +110,21 @@ extension Communicator {
     }
 
     func startReceive(_ region: TypedRegion, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString) throws -> Request {
-        // Contiguous data whose elements are all one size is received as bytes, checked by that size.
-        let elementBytes = region.map.uniformElementSize
-        if let bytes = region.contiguousBytes, elementBytes > 0 || region.byteCount == 0 {
-            return try startReceive(bytes, keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: elementBytes)
-        }
-        guard try checkSource(source, call) else { return Request(completed: .procNull) }
-        try checkReceiveTag(tag, call)
-        return try runtime.withEngine(call) { engine in
-            let operation = engine.makeReceive()
-            configure(operation, region: region, source: source, tag: tag)
-            if keepAlive != nil { operation.keepAlive = keepAlive }
-            engine.postReceive(operation)
-            return Request.make(engine, receive: operation)
+        try traced(call, peer: source, tag: tag, bytes: region.byteCount) {
+            // Contiguous data whose elements are all one size is received as bytes, checked by that size.
+            let elementBytes = region.map.uniformElementSize
+            if let bytes = region.contiguousBytes, elementBytes > 0 || region.byteCount == 0 {
+                return try startReceive(bytes, keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: elementBytes)
+            }
+            guard try checkSource(source, call) else { return Request(completed: .procNull) }
+            try checkReceiveTag(tag, call)
+            return try runtime.withEngine(call) { engine in
+                let operation = engine.makeReceive()
+                configure(operation, region: region, source: source, tag: tag)
+                if keepAlive != nil { operation.keepAlive = keepAlive }
+                engine.postReceive(operation)
+                return Request.make(engine, receive: operation)
+            }
         }
     }
 

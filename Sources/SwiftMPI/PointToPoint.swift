@@ -9,17 +9,19 @@ extension Communicator {
         _ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int, mode: SendMode,
         _ call: StaticString
     ) throws {
-        guard try checkDestination(destination, call) else { return }
-        try checkSendTag(tag, call)
-        if mode == .buffered {
-            _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
-            return
+        try traced(call, peer: destination, tag: tag, bytes: bytes.count) {
+            guard try checkDestination(destination, call) else { return }
+            try checkSendTag(tag, call)
+            if mode == .buffered {
+                _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
+                return
+            }
+            let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
+            let started = try runtime.withEngine(call) { engine in
+                engine.send(bytes, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
+            }
+            try finishBlockingSend(started, call)
         }
-        let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
-        let started = try runtime.withEngine(call) { engine in
-            engine.send(bytes, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
-        }
-        try finishBlockingSend(started, call)
     }
 
     /// Waits for a blocking send the engine started (nil: already complete) and recycles it.
@@ -36,6 +38,16 @@ extension Communicator {
     /// reused from the engine's pool when possible (``Request/make(_:send:status:)``).
     @usableFromInline
     func startSend(
+        _ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
+        mode: SendMode, _ call: StaticString
+    ) throws -> Request {
+        try traced(call, peer: destination, tag: tag, bytes: bytes.count) {
+            try startSendUntraced(bytes, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call)
+        }
+    }
+
+    @inline(__always)
+    private func startSendUntraced(
         _ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
         mode: SendMode, _ call: StaticString
     ) throws -> Request {
@@ -68,6 +80,15 @@ extension Communicator {
     @usableFromInline
     func blockingReceive(
         _ buffer: UnsafeMutableRawBufferPointer, from source: Int, tag: Int, _ call: StaticString, elementBytes: Int = 0
+    ) throws -> Status {
+        try traced(call, peer: source, tag: tag, bytes: buffer.count) {
+            try blockingReceiveUntraced(buffer, from: source, tag: tag, call, elementBytes: elementBytes)
+        }
+    }
+
+    @inline(__always)
+    private func blockingReceiveUntraced(
+        _ buffer: UnsafeMutableRawBufferPointer, from source: Int, tag: Int, _ call: StaticString, elementBytes: Int
     ) throws -> Status {
         guard try checkSource(source, call) else { return .procNull }
         try checkReceiveTag(tag, call)
@@ -111,6 +132,9 @@ extension Communicator {
         guard try checkSource(source, call) else { return Request(completed: .procNull) }
         try checkReceiveTag(tag, call)
         var keeping = consume keepAlive
+        if let tracer = runtime.tracer {
+            tracer.call(call, context: context, peer: tracePeer(source), tag: tag, bytes: buffer.count) {}
+        }
         return try runtime.withEngine(call) { engine in
             let operation = engine.makeReceive()
             configure(operation, buffer: buffer, source: source, tag: tag)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SwiftMPITrace
 
 /// A nonblocking operation in flight (MPI_Request).
 ///
@@ -157,11 +158,23 @@ public final class Request: @unchecked Sendable {
         try typedErrors {
             if reported && persistent != nil { return .empty }  // inactive again once its result was returned (MPI)
             if !isSettled {
-                try withRuntime { try $0.wait("Request.wait()") { self.settle($0) } }
+                try withRuntime { runtime in
+                    guard let tracer = runtime.tracer else { return try runtime.wait("Request.wait()") { self.settle($0) } }
+                    let (context, peer) = traceTarget
+                    try tracer.call("wait", context: context, peer: peer, tag: -1, bytes: 0) { try runtime.wait("Request.wait()") { self.settle($0) } }
+                }
             }
             reported = true
             return try result()
         }
+    }
+
+    /// The communicator's context and the peer (a world rank; -1 when unknown) a trace names for a
+    /// wait on this request (``Tracer``).
+    private var traceTarget: (context: UInt32, peer: Int) {
+        if case .send = phase, let operation = sendOperation { return (operation.header.context, operation.destination) }
+        if case .receive = phase, let operation = receiveOperation { return (operation.pattern.context, operation.peer) }
+        return (TraceEvent.noCommunicator, -1)
     }
 
     /// ``wait()`` on behalf of a blocking call (a collective): hang reports and errors name `call`
@@ -284,6 +297,13 @@ public final class Request: @unchecked Sendable {
     @discardableResult
     public static func waitAll(_ requests: [Request]) throws(MPIError) -> [Status] {
         try typedErrors {
+            guard Tracer.isRecording, let tracer = Runtime.current?.tracer else { return try waitAllUntraced(requests) }
+            return try tracer.call("waitAll", context: TraceEvent.noCommunicator, peer: -1, tag: -1, bytes: 0) { try waitAllUntraced(requests) }
+        }
+    }
+
+    private static func waitAllUntraced(_ requests: [Request]) throws -> [Status] {
+        do {
             var statuses: [Status] = []
             statuses.reserveCapacity(requests.count)
             var firstError: Error?
@@ -320,10 +340,12 @@ public final class Request: @unchecked Sendable {
             }
             var found = candidates[0]
             if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
-                try runtime.wait("Request.waitAny(_:)") { engine in
-                    guard let index = candidates.first(where: { requests[$0].settle(engine) }) else { return false }
-                    found = index
-                    return true
+                try runtime.traced("waitAny") {
+                    try runtime.wait("Request.waitAny(_:)") { engine in
+                        guard let index = candidates.first(where: { requests[$0].settle(engine) }) else { return false }
+                        found = index
+                        return true
+                    }
                 }
             }
             return (found, try requests[found].wait())
@@ -361,7 +383,9 @@ public final class Request: @unchecked Sendable {
             let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
             guard !candidates.isEmpty else { return [] }
             if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
-                try runtime.wait("Request.waitSome(_:)") { engine in candidates.contains { requests[$0].settle(engine) } }
+                try runtime.traced("waitSome") {
+                    try runtime.wait("Request.waitSome(_:)") { engine in candidates.contains { requests[$0].settle(engine) } }
+                }
             }
             return try candidates.filter { requests[$0].settleLocked() }.map { ($0, try requests[$0].wait()) }
         }

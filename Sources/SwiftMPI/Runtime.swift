@@ -50,6 +50,9 @@ final class Runtime: @unchecked Sendable {
     /// Sessions initialized and not yet finalized; the runtime ends when neither they nor the world
     /// model use it.
     var openSessions = 0
+    /// The recorder of `--trace`/`--profile` (``Tracer``): set once before the program's first call
+    /// and cleared at the start of finalize; nil (one load and branch per call) when off.
+    var tracer: Tracer?
 
     private init(
         rank: Int, size: Int, threadLevel: ThreadLevel, keyValue: (any WireupExchange)?, engine: Engine, debug: Bool, sharedCollectives: Bool,
@@ -204,6 +207,7 @@ final class Runtime: @unchecked Sendable {
                 checksCollectives: settings.checksCollectives)
         }
         current = runtime
+        runtime.startTracing()
         WaitReport.startAnswering(rank: runtime.rank, underManager: runtime.keyValue != nil && launch == nil)
         return runtime
     }
@@ -405,6 +409,7 @@ final class Runtime: @unchecked Sendable {
     /// Ends the runtime: delivers what is queued, meets every rank at the launcher's final fence,
     /// and stops the engine. Nothing can start again afterwards.
     private static func shutDown(_ runtime: Runtime) throws(MPIError) {
+        runtime.finishTracing()
         do {
             // Deliver what is still queued (buffered sends included) before the final barrier.
             // (A TCP frame the kernel took only in part must be finished too: its receiver waits
@@ -455,6 +460,7 @@ final class Runtime: @unchecked Sendable {
     }
 
     static func abort(code: Int32, message: String) -> Never {
+        current?.abandonTracing()
         current?.keyValue?.abort(code: code, message: message)
         fflush(nil)
         _exit(code)

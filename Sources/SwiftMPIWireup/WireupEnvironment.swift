@@ -60,6 +60,10 @@ public enum WireupEnvironment {
             "SWIFTMPI_LINE_BUFFERED",
             "1 (default) makes each rank's stdout line-buffered from MPI.initialize(), 0 keeps block buffering when it is not a terminal"
         ),
+        ("SWIFTMPI_TRACE", "a directory: record every rank's MPI calls and messages, merged into DIR/trace.json (swiftmpirun --trace)"),
+        ("SWIFTMPI_TRACE_BUFFER", "events each rank records (default 262144, 64 bytes each); later ones are dropped and counted"),
+        ("SWIFTMPI_PROFILE", "1 prints a profile of the job's MPI calls when it ends (swiftmpirun --profile)"),
+        ("SWIFTMPI_PROFILE_OUT", "a directory for profile.json and the profile's SVG plots (swiftmpirun --profile-out)"),
         ("SWIFTMPI_DEBUG", "1 prints wire-up, transport and collective-path decisions to stderr")
     ]
 

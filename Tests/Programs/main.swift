@@ -103,6 +103,30 @@ case "env":  // env <NAME>
 case "uncaught":  // uncaught <rank>: that rank sends to a rank that does not exist, without catching
     if world.rank == argument(1, default: 1) { try world.send([1], to: world.size + 5, tag: 0) }
     sleep(60)
+case "traced", "traced-abort":  // known traffic for --trace/--profile (TracingTests): a ring, an allreduce, a late rank
+    let next = (world.rank + 1) % world.size, previous = (world.rank + world.size - 1) % world.size
+    var small = [Int](repeating: 0, count: 8)
+    for _ in 0..<3 {  // 3 × 64 bytes around the ring, tag 5
+        let request = try world.isend([Int](repeating: world.rank, count: 8), to: next, tag: 5)
+        try world.recv(into: &small, from: previous, tag: 5)
+        try request.wait()
+    }
+    var large = [UInt8](repeating: 0, count: 1 << 20)  // 1 MiB around the ring, tag 6 (rendezvous)
+    try world.sendrecv([UInt8](repeating: UInt8(world.rank), count: 1 << 20), to: next, sendTag: 6, into: &large, from: previous, recvTag: 6)
+    let sum = try world.allreduce([1.0, 2.0, 3.0, 4.0], op: .sum)
+    if mode == "traced-abort" && world.rank == 1 {
+        print("rank 1 aborts")
+        MPI.abort(3, message: "traced abort")
+    }
+    if world.rank == world.size - 1 {  // the late rank: rank 0 waits for it
+        MPI.traceRegion("late") { usleep(300_000) }
+        try world.send([42], to: 0, tag: 9)
+    } else if world.rank == 0 {
+        var late = [0]
+        try world.recv(into: &late, from: world.size - 1, tag: 9)
+    }
+    if mode == "traced-abort" { sleep(60) }
+    print("rank \(world.rank) traced: sum \(sum[0])")
 case "print-then-hang":  // every rank prints a line with print() (stdout a pipe or a file), then waits forever
     print("rank \(world.rank) receiving from \((world.rank + 1) % world.size)")
     var value = [0]

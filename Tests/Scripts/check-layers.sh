@@ -8,10 +8,11 @@
 #
 #   CShims                       nothing of ours (C; its quoted #includes stay inside CShims/)
 #   SwiftMPIWireup               CShims
+#   SwiftMPITrace                nothing of ours (trace files, their merge, the profile: pure Swift)
 #   SwiftMPITransport            CShims, SwiftMPIWireup                  (never SwiftMPI)
-#   SwiftMPI                     SwiftMPITransport, SwiftMPIWireup, CShims
+#   SwiftMPI                     SwiftMPITransport, SwiftMPIWireup, SwiftMPITrace, CShims
 #   the launcher: swiftmpirun (Launcher/swiftmpirun) and SwiftMPILauncherParsing (Launcher/Parsing)
-#                                SwiftMPIWireup, CShims, SwiftMPILauncherParsing
+#                                SwiftMPIWireup, SwiftMPITrace, CShims, SwiftMPILauncherParsing
 #                                (never SwiftMPITransport or SwiftMPI: it shares only the wire-up
 #                                module and the C shims with the runtime)
 #   the C interface: CMPI (CInterface/CMPI: mpi.h and C)   nothing of ours
@@ -39,12 +40,13 @@ manifest="$root/Package.swift"
 
 # MARK: - The rules
 
-launcher_rule="SwiftMPIWireup CShims SwiftMPILauncherParsing"
+launcher_rule="SwiftMPIWireup SwiftMPITrace CShims SwiftMPILauncherParsing"
 declare -A allowed=(
     [CShims]=""
     [SwiftMPIWireup]="CShims"
+    [SwiftMPITrace]=""
     [SwiftMPITransport]="CShims SwiftMPIWireup"
-    [SwiftMPI]="SwiftMPITransport SwiftMPIWireup CShims"
+    [SwiftMPI]="SwiftMPITransport SwiftMPIWireup SwiftMPITrace CShims"
     [swiftmpirun]="$launcher_rule"
     [SwiftMPILauncherParsing]="$launcher_rule"
     [CMPI]=""
@@ -53,10 +55,11 @@ declare -A allowed=(
 declare -A why=(
     [CShims]="CShims is the bottom layer and uses nothing of ours"
     [SwiftMPIWireup]="the wire-up layer uses only CShims"
+    [SwiftMPITrace]="the trace module is pure Swift and uses nothing of ours"
     [SwiftMPITransport]="transports use only CShims and SwiftMPIWireup, never the engine (SwiftMPI)"
-    [SwiftMPI]="the runtime uses only SwiftMPITransport, SwiftMPIWireup and CShims"
-    [swiftmpirun]="the launcher shares only SwiftMPIWireup and CShims with the runtime (never SwiftMPITransport or SwiftMPI)"
-    [SwiftMPILauncherParsing]="the launcher shares only SwiftMPIWireup and CShims with the runtime (never SwiftMPITransport or SwiftMPI)"
+    [SwiftMPI]="the runtime uses only SwiftMPITransport, SwiftMPIWireup, SwiftMPITrace and CShims"
+    [swiftmpirun]="the launcher shares only SwiftMPIWireup, SwiftMPITrace and CShims with the runtime (never SwiftMPITransport or SwiftMPI)"
+    [SwiftMPILauncherParsing]="the launcher shares only SwiftMPIWireup, SwiftMPITrace and CShims with the runtime (never SwiftMPITransport or SwiftMPI)"
     [CMPI]="the C interface's header and C twins use nothing of ours"
     [SwiftMPIC]="the C interface is a thin layer over SwiftMPI's public API (and its own header), never the transports or wire-up"
 )

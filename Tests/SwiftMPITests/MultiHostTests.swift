@@ -82,6 +82,31 @@ struct MultiHostTests {
         #expect(result.stderr.contains("tcp 10.77.0.3:"))
     }
 
+    @Test("a traced job across hosts: rank 0 merges every rank's events, clocks aligned within their stated bounds")
+    func tracedAcrossHosts() throws {
+        let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))
+        let directory = try TestRun.makeScratch("trace-hosts")
+        let result = try SimulatedHosts.run(["--host", "\(h1):2,\(h2):2", "-n", "4", "--trace", directory.path, "swiftmpi-testrank", "traced"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let trace = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("trace.json"))) as? [String: Any])
+        let events = try #require(trace["traceEvents"] as? [[String: Any]])
+        #expect(events.filter { $0["ph"] as? String == "s" }.count == 17)
+        #expect(events.filter { $0["ph"] as? String == "f" }.count == 17)
+        // Every namespace reads the one kernel's clock, so the true offset is 0: each measured
+        // offset must lie within its own uncertainty, and ranks on rank 0's host are not measured.
+        for rank in 0..<4 {
+            let text = try String(contentsOf: directory.appendingPathComponent("rank.\(rank).trace"), encoding: .utf8)
+            let words = text.split(separator: "\n")[1].split(separator: " ")
+            let offset = try #require(Int64(words[11])), uncertainty = try #require(Int64(words[13]))
+            if rank < 2 {
+                #expect(offset == 0 && uncertainty == 0, "rank \(rank): \(words)")
+            } else {
+                #expect(uncertainty > 0 && abs(offset) <= uncertainty, "rank \(rank): \(words)")
+            }
+        }
+    }
+
     @Test("a rank crashing on another host aborts the whole job with the usual line")
     func remoteCrash() throws {
         let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))

@@ -101,7 +101,7 @@ extension Communicator {
 
     /// Returns once every rank has entered the barrier (MPI_Barrier).
     public func barrier() throws(MPIError) {
-        try typedErrors {
+        try tracedCall("barrier") {
             if isIntercommunicator { return try interBarrier() }
             if let shared = state.sharedCollectiveChannel(runtime) { return try shared.barrier(runtime) }
             try agree(.barrier, "barrier")
@@ -131,7 +131,9 @@ extension Communicator {
 
     /// Sends the root's `buffer` to every rank; every rank passes a buffer of the same count (MPI_Bcast).
     public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], root: Int) throws(MPIError) {
-        try typedErrors { try buffer.withUnsafeMutableBytes { try bcastBytes($0, root: root) } }
+        try tracedCall("bcast", peer: root, bytes: buffer.count * MemoryLayout<T>.stride) {
+            try buffer.withUnsafeMutableBytes { try bcastBytes($0, root: root) }
+        }
     }
 
     /// ``bcast(_:root:)`` of raw bytes.
@@ -149,7 +151,7 @@ extension Communicator {
     /// Combines every rank's `values` element-wise with `op`; the result at `root`, nil elsewhere (MPI_Reduce).
     @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
     public func reduce<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>, root: Int) throws(MPIError) -> [T]? {
-        try typedErrors {
+        try tracedCall("reduce", peer: root, bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator { return try interReduce(values, op: op, root: root) }
             var result = values
             try values.withUnsafeBufferPointer { input in
@@ -188,7 +190,7 @@ extension Communicator {
     /// In-place allreduce (MPI_IN_PLACE).
     @_specialize(where T == Double) @_specialize(where T == Float) @_specialize(where T == Int) @_specialize(where T == Int32)
     public func allreduce<T: BitwiseCopyable>(inPlace values: inout [T], op: ReduceOperation<T>) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("allreduce", bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator { return try interAllreduce(&values, op: op) }
             try values.withUnsafeMutableBufferPointer { try allreduceBuffer($0, op: op) }
         }
@@ -212,7 +214,7 @@ extension Communicator {
     /// Every rank's `values` (the same count everywhere), concatenated in rank order at `root`; nil
     /// elsewhere (MPI_Gather).
     public func gather<T: BitwiseCopyable>(_ values: [T], root: Int) throws(MPIError) -> [T]? {
-        try typedErrors {
+        try tracedCall("gather", peer: root, bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator { return try interGather(values, root: root) }
             try checkRoot(root, "gather")
             var agreed = false
@@ -228,7 +230,7 @@ extension Communicator {
 
     /// Like `gather(_:root:)` with `counts[i]` elements from rank i (used at the root) (MPI_Gatherv).
     public func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int) throws(MPIError) -> [T]? {
-        try typedErrors {
+        try tracedCall("gatherv", peer: root, bytes: values.count * MemoryLayout<T>.stride) {
             try gatherv(values, counts: counts, root: root, "gatherv")
         }
     }
@@ -237,7 +239,7 @@ extension Communicator {
     /// elements) of the root's result, which spans the furthest block; elements no block covers are
     /// zero. Blocks must not overlap (MPI_Gatherv).
     public func gatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int], root: Int) throws(MPIError) -> [T]? {
-        try typedErrors {
+        try tracedCall("gatherv", peer: root, bytes: values.count * MemoryLayout<T>.stride) {
             try gatherv(values, counts: counts, displacements: displacements, root: root, "gatherv")
         }
     }
@@ -323,7 +325,7 @@ extension Communicator {
     /// The root's `values` dealt out in equal parts, part i to rank i (MPI_Scatter). `values` is read
     /// at the root only; its count must divide by `size`.
     public func scatter<T: BitwiseCopyable>(_ values: [T], root: Int) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("scatter", peer: root, bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator { return try interScatter(values, root: root) }
             try checkRoot(root, "scatter")
             var count = [values.count]
@@ -348,7 +350,7 @@ extension Communicator {
     /// The root's `values` dealt out, `counts[i]` elements to rank i (every rank passes the same
     /// counts) (MPI_Scatterv).
     public func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], root: Int) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("scatterv", peer: root, bytes: values.count * MemoryLayout<T>.stride) {
             try scatterv(values, counts: counts, root: root, "scatterv")
         }
     }
@@ -356,7 +358,7 @@ extension Communicator {
     /// Like `scatterv(_:counts:root:)` with rank i's part taken from `displacements[i]` (in
     /// elements) of the root's `values` (MPI_Scatterv); parts may overlap.
     public func scatterv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int], root: Int) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("scatterv", peer: root, bytes: values.count * MemoryLayout<T>.stride) {
             try scatterv(values, counts: counts, displacements: displacements, root: root, "scatterv")
         }
     }
@@ -394,7 +396,7 @@ extension Communicator {
 
     /// Every rank's `values` (the same count everywhere), concatenated in rank order (MPI_Allgather).
     public func allgather<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("allgather", bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator { return try interAllgather(values) }
             return try allgatherv(values, counts: [Int](repeating: values.count, count: size), "allgather")
         }
@@ -402,7 +404,7 @@ extension Communicator {
 
     /// Like `allgather(_:)` with `counts[i]` elements from rank i (MPI_Allgatherv).
     public func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int]) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("allgatherv", bytes: values.count * MemoryLayout<T>.stride) {
             try allgatherv(values, counts: counts, "allgatherv")
         }
     }
@@ -411,7 +413,7 @@ extension Communicator {
     /// elements) of the result, which spans the furthest block; elements no block covers are zero.
     /// Blocks must not overlap (MPI_Allgatherv).
     public func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("allgatherv", bytes: values.count * MemoryLayout<T>.stride) {
             try allgatherv(values, counts: counts, displacements: displacements, "allgatherv")
         }
     }
@@ -432,7 +434,7 @@ extension Communicator {
     /// Block i of `values` goes to rank i; the result holds block j from rank j (MPI_Alltoall).
     /// `values.count` must divide by `size`.
     public func alltoall<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("alltoall", bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator { return try interAlltoall(values) }
             guard values.count % size == 0 else {
                 throw MPIError(.invalidCount, "alltoall: \(values.count) elements do not divide among \(size) ranks")
@@ -444,7 +446,7 @@ extension Communicator {
 
     /// `sendCounts[i]` elements to rank i, `receiveCounts[j]` from rank j, blocks in rank order (MPI_Alltoallv).
     public func alltoallv<T: BitwiseCopyable>(_ values: [T], sendCounts: [Int], receiveCounts: [Int]) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("alltoallv", bytes: values.count * MemoryLayout<T>.stride) {
             try alltoallv(values, sendCounts: sendCounts, receiveCounts: receiveCounts, "alltoallv")
         }
     }
@@ -456,7 +458,7 @@ extension Communicator {
     public func alltoallv<T: BitwiseCopyable>(
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int], recvCounts: [Int], recvDisplacements: [Int]
     ) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("alltoallv", bytes: values.count * MemoryLayout<T>.stride) {
             try alltoallv(
                 values, sendCounts: sendCounts, sendDisplacements: sendDisplacements, receiveCounts: recvCounts,
                 receiveDisplacements: recvDisplacements, "alltoallv")
@@ -495,6 +497,10 @@ extension Communicator {
     /// (MPI_Reduce_scatter). On an intercommunicator each group gets the other group's reduction:
     /// `counts` has this group's entries, and their sum is the other group's `values.count`.
     public func reduceScatter<T: BitwiseCopyable>(_ values: [T], counts: [Int], op: ReduceOperation<T>) throws(MPIError) -> [T] {
+        try tracedCall("reduceScatter", bytes: values.count * MemoryLayout<T>.stride) { try reduceScatterUntraced(values, counts: counts, op: op) }
+    }
+
+    private func reduceScatterUntraced<T: BitwiseCopyable>(_ values: [T], counts: [Int], op: ReduceOperation<T>) throws(MPIError) -> [T] {
         if isIntercommunicator { return try typedErrors { try interReduceScatter(values, counts: counts, op: op, "reduceScatter") } }
         guard counts.count == size, counts.reduce(0, +) == values.count else {
             throw MPIError(.invalidCount, "reduceScatter: counts \(counts) must have \(size) entries summing to \(values.count)")
@@ -516,7 +522,7 @@ extension Communicator {
 
     /// Inclusive prefix reduction: rank i gets op over ranks 0...i (MPI_Scan).
     public func scan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("scan", bytes: values.count * MemoryLayout<T>.stride) {
             var result = values
             try agree(.scan, bytes: values.count * MemoryLayout<T>.stride, "scan")
             try values.withUnsafeBufferPointer { input in
@@ -530,7 +536,7 @@ extension Communicator {
 
     /// Exclusive prefix reduction: rank i gets op over ranks 0..<i; nil at rank 0 (MPI_Exscan).
     public func exscan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws(MPIError) -> [T]? {
-        try typedErrors {
+        try tracedCall("exscan", bytes: values.count * MemoryLayout<T>.stride) {
             var result = values
             try agree(.exscan, bytes: values.count * MemoryLayout<T>.stride, "exscan")
             try values.withUnsafeBufferPointer { input in

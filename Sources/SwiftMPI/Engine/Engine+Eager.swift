@@ -8,6 +8,7 @@ extension Engine {
     func deliverEager(_ operation: ReceiveOperation, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
         let length = payload.count
         operation.status = Status(source: Int(header.source), tag: Int(header.tag), byteCount: length)
+        traceReceive(header, from: peer, bytes: length, "eager")
         if length > operation.capacity {
             operation.error = truncation(header, length: length, capacity: operation.capacity)
         } else if let mismatch = signatureMismatch(operation, header, length: length) {

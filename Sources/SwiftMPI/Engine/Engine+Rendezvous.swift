@@ -71,6 +71,7 @@ extension Engine {
     ) {
         let total = Int(clamping: header.length)
         operation.status = Status(source: Int(header.source), tag: Int(header.tag), byteCount: total)
+        traceReceive(header, from: peer, bytes: total, "rendezvous")
         let reply = MatchHeader(senderOperation: header.senderOperation)
         // An offer left in the unexpected queue by a peer that has failed since: its data can never
         // come (every transport drops packets to a failed peer), so the receive fails now.

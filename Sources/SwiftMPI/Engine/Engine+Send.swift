@@ -39,6 +39,7 @@ extension Engine {
     ) -> SendOperation? {
         var header = MatchHeader(envelope, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
         header.length = UInt64(bytes.count)
+        traceSend(envelope, to: destination, bytes: bytes.count, mode: mode)
         if mode != .synchronous && trySendEagerNow(bytes, to: destination, header: header) { return nil }
         let operation = makeSend()
         operation.bytes = bytes
@@ -66,6 +67,7 @@ extension Engine {
                     + "of \(area.capacity) bytes free)"
             )
         }
+        traceSend(envelope, to: destination, bytes: bytes.count, mode: .buffered)
         let copy = UnsafeMutableRawBufferPointer(rebasing: area.storage[range.lowerBound..<(range.lowerBound + bytes.count)])
         if bytes.count > 0 { copy.copyMemory(from: bytes) }
         let operation = makeSend()
@@ -74,6 +76,23 @@ extension Engine {
         operation.header = MatchHeader(envelope)
         operation.bufferedRange = range
         startSend(operation, synchronous: false)
+    }
+
+    /// Records a user point-to-point message leaving for the tracer, when there is one (messages
+    /// of collectives, on odd contexts, are not recorded): named by its protocol.
+    @inline(__always)
+    func traceSend(_ envelope: Envelope, to destination: Int, bytes: Int, mode: SendMode) {
+        guard let tracer, envelope.context & 1 == 0 else { return }
+        let name: StaticString =
+            mode == .synchronous ? "synchronous" : sendProtocol(byteCount: bytes, to: destination) == .eager ? "eager" : "rendezvous"
+        tracer.message(.send, name, context: envelope.context, peer: destination, tag: envelope.tag, bytes: bytes)
+    }
+
+    /// Records a user point-to-point message matched by a receive, for the tracer.
+    @inline(__always)
+    func traceReceive(_ header: MatchHeader, from peer: Int, bytes: Int, _ name: StaticString) {
+        guard let tracer, header.context & 1 == 0 else { return }
+        tracer.message(.receive, name, context: header.context, peer: peer, tag: header.tag, bytes: bytes)
     }
 
     /// The allocation-free path of a blocking standard send: an eager message straight onto the

@@ -67,6 +67,9 @@ final class Engine {
     /// set at wire-up (empty for a singleton: one host).
     var hostNames: [String] = []
     var hostOfRank: [Int] = []
+    /// The recorder of `--trace`/`--profile`, which sees user point-to-point messages leave and
+    /// match; nil when off (set and cleared by the runtime, between calls).
+    @exclusivity(unchecked) var tracer: Tracer?
     /// Peers whose connection failed, with the reason; every operation involving them fails.
     @exclusivity(unchecked) var failedPeers: [Int: String] = [:]
     /// True once any peer failed (one load on the eager path instead of the dictionary's count).
