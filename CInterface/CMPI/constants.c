@@ -5,6 +5,9 @@ static int unweighted;
 static int weightsEmpty;
 int * const MPI_UNWEIGHTED = &unweighted;
 int * const MPI_WEIGHTS_EMPTY = &weightsEmpty;
+/* MPI_T_pvar_start/stop/reset with this handle act on every handle of the session. SwiftMPI's
+   handles are the numbers 1, 2, ...; this one is the all-ones pointer, never one of them. */
+struct MPIR_T_pvar_handle_s * const MPI_T_PVAR_ALL_HANDLES = (struct MPIR_T_pvar_handle_s *)~(unsigned long)0;
 
 /* MPI_COMM_DUP_FN (MPICH's name for it): the copy keeps the same value. */
 int MPIR_Dup_fn(MPI_Comm oldcomm, int keyval, void *extra_state, void *attribute_val_in, void *attribute_val_out, int *flag) {

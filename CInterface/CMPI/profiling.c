@@ -1147,3 +1147,117 @@ int MPI_Neighbor_alltoallv_init(const void *sendbuf, const int sendcounts[], con
 
 #pragma weak MPI_Neighbor_alltoallw_init
 int MPI_Neighbor_alltoallw_init(const void *sendbuf, const int sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Neighbor_alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, info, request); }
+
+#pragma weak MPI_T_init_thread
+int MPI_T_init_thread(int required, int *provided) { return PMPI_T_init_thread(required, provided); }
+
+#pragma weak MPI_T_finalize
+int MPI_T_finalize(void) { return PMPI_T_finalize(); }
+
+#pragma weak MPI_T_cvar_get_num
+int MPI_T_cvar_get_num(int *num_cvar) { return PMPI_T_cvar_get_num(num_cvar); }
+
+#pragma weak MPI_T_cvar_get_info
+int MPI_T_cvar_get_info(int cvar_index, char *name, int *name_len, int *verbosity, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *scope) { return PMPI_T_cvar_get_info(cvar_index, name, name_len, verbosity, datatype, enumtype, desc, desc_len, bind, scope); }
+
+#pragma weak MPI_T_cvar_get_index
+int MPI_T_cvar_get_index(const char *name, int *cvar_index) { return PMPI_T_cvar_get_index(name, cvar_index); }
+
+#pragma weak MPI_T_cvar_handle_alloc
+int MPI_T_cvar_handle_alloc(int cvar_index, void *obj_handle, MPI_T_cvar_handle *handle, int *count) { return PMPI_T_cvar_handle_alloc(cvar_index, obj_handle, handle, count); }
+
+#pragma weak MPI_T_cvar_handle_free
+int MPI_T_cvar_handle_free(MPI_T_cvar_handle *handle) { return PMPI_T_cvar_handle_free(handle); }
+
+#pragma weak MPI_T_cvar_read
+int MPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf) { return PMPI_T_cvar_read(handle, buf); }
+
+#pragma weak MPI_T_cvar_write
+int MPI_T_cvar_write(MPI_T_cvar_handle handle, const void *buf) { return PMPI_T_cvar_write(handle, buf); }
+
+#pragma weak MPI_T_pvar_get_num
+int MPI_T_pvar_get_num(int *num_pvar) { return PMPI_T_pvar_get_num(num_pvar); }
+
+#pragma weak MPI_T_pvar_get_info
+int MPI_T_pvar_get_info(int pvar_index, char *name, int *name_len, int *verbosity, int *var_class, MPI_Datatype *datatype, MPI_T_enum *enumtype, char *desc, int *desc_len, int *bind, int *readonly, int *continuous, int *atomic) { return PMPI_T_pvar_get_info(pvar_index, name, name_len, verbosity, var_class, datatype, enumtype, desc, desc_len, bind, readonly, continuous, atomic); }
+
+#pragma weak MPI_T_pvar_get_index
+int MPI_T_pvar_get_index(const char *name, int var_class, int *pvar_index) { return PMPI_T_pvar_get_index(name, var_class, pvar_index); }
+
+#pragma weak MPI_T_pvar_session_create
+int MPI_T_pvar_session_create(MPI_T_pvar_session *session) { return PMPI_T_pvar_session_create(session); }
+
+#pragma weak MPI_T_pvar_session_free
+int MPI_T_pvar_session_free(MPI_T_pvar_session *session) { return PMPI_T_pvar_session_free(session); }
+
+#pragma weak MPI_T_pvar_handle_alloc
+int MPI_T_pvar_handle_alloc(MPI_T_pvar_session session, int pvar_index, void *obj_handle, MPI_T_pvar_handle *handle, int *count) { return PMPI_T_pvar_handle_alloc(session, pvar_index, obj_handle, handle, count); }
+
+#pragma weak MPI_T_pvar_handle_free
+int MPI_T_pvar_handle_free(MPI_T_pvar_session session, MPI_T_pvar_handle *handle) { return PMPI_T_pvar_handle_free(session, handle); }
+
+#pragma weak MPI_T_pvar_start
+int MPI_T_pvar_start(MPI_T_pvar_session session, MPI_T_pvar_handle handle) { return PMPI_T_pvar_start(session, handle); }
+
+#pragma weak MPI_T_pvar_stop
+int MPI_T_pvar_stop(MPI_T_pvar_session session, MPI_T_pvar_handle handle) { return PMPI_T_pvar_stop(session, handle); }
+
+#pragma weak MPI_T_pvar_read
+int MPI_T_pvar_read(MPI_T_pvar_session session, MPI_T_pvar_handle handle, void *buf) { return PMPI_T_pvar_read(session, handle, buf); }
+
+#pragma weak MPI_T_pvar_write
+int MPI_T_pvar_write(MPI_T_pvar_session session, MPI_T_pvar_handle handle, const void *buf) { return PMPI_T_pvar_write(session, handle, buf); }
+
+#pragma weak MPI_T_pvar_reset
+int MPI_T_pvar_reset(MPI_T_pvar_session session, MPI_T_pvar_handle handle) { return PMPI_T_pvar_reset(session, handle); }
+
+#pragma weak MPI_T_pvar_readreset
+int MPI_T_pvar_readreset(MPI_T_pvar_session session, MPI_T_pvar_handle handle, void *buf) { return PMPI_T_pvar_readreset(session, handle, buf); }
+
+#pragma weak MPI_T_category_get_num
+int MPI_T_category_get_num(int *num_cat) { return PMPI_T_category_get_num(num_cat); }
+
+#pragma weak MPI_T_category_get_info
+int MPI_T_category_get_info(int cat_index, char *name, int *name_len, char *desc, int *desc_len, int *num_cvars, int *num_pvars, int *num_categories) { return PMPI_T_category_get_info(cat_index, name, name_len, desc, desc_len, num_cvars, num_pvars, num_categories); }
+
+#pragma weak MPI_T_category_get_index
+int MPI_T_category_get_index(const char *name, int *cat_index) { return PMPI_T_category_get_index(name, cat_index); }
+
+#pragma weak MPI_T_category_get_cvars
+int MPI_T_category_get_cvars(int cat_index, int len, int indices[]) { return PMPI_T_category_get_cvars(cat_index, len, indices); }
+
+#pragma weak MPI_T_category_get_pvars
+int MPI_T_category_get_pvars(int cat_index, int len, int indices[]) { return PMPI_T_category_get_pvars(cat_index, len, indices); }
+
+#pragma weak MPI_T_category_get_categories
+int MPI_T_category_get_categories(int cat_index, int len, int indices[]) { return PMPI_T_category_get_categories(cat_index, len, indices); }
+
+#pragma weak MPI_T_category_get_num_events
+int MPI_T_category_get_num_events(int cat_index, int *num_events) { return PMPI_T_category_get_num_events(cat_index, num_events); }
+
+#pragma weak MPI_T_category_get_events
+int MPI_T_category_get_events(int cat_index, int len, int indices[]) { return PMPI_T_category_get_events(cat_index, len, indices); }
+
+#pragma weak MPI_T_category_changed
+int MPI_T_category_changed(int *update_number) { return PMPI_T_category_changed(update_number); }
+
+#pragma weak MPI_T_enum_get_info
+int MPI_T_enum_get_info(MPI_T_enum enumtype, int *num, char *name, int *name_len) { return PMPI_T_enum_get_info(enumtype, num, name, name_len); }
+
+#pragma weak MPI_T_enum_get_item
+int MPI_T_enum_get_item(MPI_T_enum enumtype, int indx, int *value, char *name, int *name_len) { return PMPI_T_enum_get_item(enumtype, indx, value, name, name_len); }
+
+#pragma weak MPI_T_event_get_num
+int MPI_T_event_get_num(int *num_events) { return PMPI_T_event_get_num(num_events); }
+
+#pragma weak MPI_T_event_get_index
+int MPI_T_event_get_index(const char *name, int *event_index) { return PMPI_T_event_get_index(name, event_index); }
+
+#pragma weak MPI_T_event_get_info
+int MPI_T_event_get_info(int event_index, char *name, int *name_len, int *verbosity, MPI_Datatype array_of_datatypes[], MPI_Aint array_of_displacements[], int *num_elements, MPI_T_enum *enumtype, MPI_Info *info, char *desc, int *desc_len, int *bind) { return PMPI_T_event_get_info(event_index, name, name_len, verbosity, array_of_datatypes, array_of_displacements, num_elements, enumtype, info, desc, desc_len, bind); }
+
+#pragma weak MPI_T_source_get_info
+int MPI_T_source_get_info(int source_index, char *name, int *name_len, char *desc, int *desc_len, MPI_T_source_order *ordering, MPI_Count *ticks_per_second, MPI_Count *max_ticks, MPI_Info *info) { return PMPI_T_source_get_info(source_index, name, name_len, desc, desc_len, ordering, ticks_per_second, max_ticks, info); }
+
+#pragma weak MPI_T_source_get_num
+int MPI_T_source_get_num(int *num_sources) { return PMPI_T_source_get_num(num_sources); }

@@ -27,6 +27,10 @@ enum LauncherInfo {
             lines.append("  \(name)=\(WireupEnvironment.value(name) ?? "") (\(meaning))")
         }
         lines.append("  set by swiftmpirun for each rank: \(WireupEnvironment.launchVariables.joined(separator: ", "))")
+        let controls = ToolVariables.controls.map { "\($0.name) (\($0.scope == .readOnly ? "read-only" : "writable"))" }
+        lines.append("MPI_T control variables (MPI.ControlVariable): " + controls.joined(separator: ", "))
+        lines.append("MPI_T performance variables (MPI.PerformanceVariable):")
+        for variable in ToolVariables.performance { lines.append("  \(variable.name): \(variable.meaning)") }
         Swift.print(lines.joined(separator: "\n"))
     }
 

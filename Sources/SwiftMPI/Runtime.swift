@@ -29,8 +29,13 @@ final class Runtime: @unchecked Sendable {
     let debug: Bool
     /// `SWIFTMPI_SHM_COLLECTIVES=0` turns the intra-host collective fast path off.
     let sharedCollectives: Bool
-    /// `SWIFTMPI_CHECK_COLLECTIVES=1`: collectives that use messages only agree on kind and root first.
-    let checksCollectives: Bool
+    /// `SWIFTMPI_CHECK_COLLECTIVES=1`: collectives that use messages only agree on kind and root
+    /// first (any value but 0 turns the check on). Changed only through its control variable,
+    /// between collectives, on every rank alike.
+    var checkCollectivesSetting: Int
+    var checksCollectives: Bool { checkCollectivesSetting != 0 }
+    /// The settings the runtime started with (for control variables).
+    let settings = RuntimeSettings.fromEnvironment()
     /// Serializes every call at thread level `.multiple`; nil (no cost) at the lower levels until a
     /// task first awaits a request (``asyncProgress``): from then on it serializes the calls with
     /// the progress thread. Installed by the one thread then inside SwiftMPI (below `.multiple` MPI
@@ -60,7 +65,7 @@ final class Runtime: @unchecked Sendable {
     ) {
         self.debug = debug
         self.sharedCollectives = sharedCollectives
-        self.checksCollectives = checksCollectives
+        self.checkCollectivesSetting = checksCollectives ? 1 : 0
         self.rank = rank
         self.size = size
         self.threadLevel = threadLevel
@@ -208,6 +213,7 @@ final class Runtime: @unchecked Sendable {
         }
         current = runtime
         runtime.startTracing()
+        runtime.updateCounting()
         WaitReport.startAnswering(rank: runtime.rank, underManager: runtime.keyValue != nil && launch == nil)
         return runtime
     }

@@ -127,6 +127,37 @@ case "traced", "traced-abort":  // known traffic for --trace/--profile (TracingT
     }
     if mode == "traced-abort" { sleep(60) }
     print("rank \(world.rank) traced: sum \(sum[0])")
+case "tool-variables":  // MPI.PerformanceVariable and MPI.ControlVariable with known traffic (TracingTests)
+    let session = MPI.PerformanceSession()
+    let messages = session.handle(for: MPI.PerformanceVariable.named("swiftmpi_messages_sent_shm")!)
+    let bytes = session.handle(for: MPI.PerformanceVariable.named("swiftmpi_bytes_sent_shm")!)
+    let unexpected = session.handle(for: MPI.PerformanceVariable.named("swiftmpi_unexpected_messages")!)
+    try world.barrier()
+    try messages.start()
+    try bytes.start()
+    if world.rank == 0 {
+        for _ in 0..<7 { try world.send([UInt8](repeating: 1, count: 33), to: 1, tag: 4) }
+        try world.send([0], to: 1, tag: 5)
+    } else if world.rank == 1 {
+        _ = try world.probe(from: 0, tag: 5)  // the seven wait unexpected behind it
+        var buffer = [UInt8](repeating: 0, count: 33)
+        for _ in 0..<7 { try world.recv(into: &buffer, from: 0, tag: 4) }
+        var last = [0]
+        try world.recv(into: &last, from: 0, tag: 5)
+    }
+    try messages.stop()
+    try bytes.stop()
+    try world.barrier()
+    let threshold = MPI.ControlVariable.named("SWIFTMPI_SINGLE_COPY_THRESHOLD")!
+    try threshold.set(.integer(1000))
+    var refused = "no"
+    do { try MPI.ControlVariable.named("SWIFTMPI_TRANSPORT")!.set(.text("tcp")) } catch { refused = "\(error.code)" }
+    var started = "no"
+    do { try unexpected.start() } catch { started = "\(error.code)" }
+    print(
+        "rank \(world.rank): sent \(try messages.read()) messages \(try bytes.read()) bytes, unexpected \(try unexpected.read()), "
+            + "threshold \(threshold.value), read-only set \(refused), continuous start \(started)")
+    session.free()
 case "print-then-hang":  // every rank prints a line with print() (stdout a pipe or a file), then waits forever
     print("rank \(world.rank) receiving from \((world.rank + 1) % world.size)")
     var value = [0]

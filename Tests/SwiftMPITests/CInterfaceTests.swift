@@ -57,6 +57,19 @@ struct CInterfaceTests {
         try Self.expectNoErrors(program, ranks: [2, 3])
     }
 
+    static let toolSource = root.appendingPathComponent("Tests/CPrograms/c-mpit-check.c").path
+
+    @Test("MPI_T from C: control variables before and after MPI_Init, counters equal to known traffic, misuse answered with MPI_T's codes")
+    func toolInterface() throws {
+        if let program = try Self.build([Self.root.appendingPathComponent("CInterface/swiftmpicc").path], named: "c-mpit-check", source: Self.toolSource) {
+            try Self.expectNoErrors(program, ranks: [2, 3])
+        }
+        guard let mpicc = Self.mpichCompiler("MPICH-built MPI_T program"),
+            let program = try Self.build([mpicc], named: "c-mpit-check-mpich", source: Self.toolSource)
+        else { return }
+        try Self.expectNoErrors(program, ranks: [2])
+    }
+
     static func swiftmpiccProgram() throws -> String? {
         try build([root.appendingPathComponent("CInterface/swiftmpicc").path], named: "c-interface-check")
     }

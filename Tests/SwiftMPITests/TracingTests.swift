@@ -2,8 +2,10 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import SwiftMPI
 import SwiftMPILauncherParsing
 import SwiftMPITrace
+import SwiftMPIWireup
 import Testing
 
 /// `swiftmpirun --trace`, `--profile` and `--profile-out` (docs/Tracing.md): the trace file format,
@@ -204,6 +206,22 @@ struct TracingTests {
             let file = try String(contentsOf: directory.appendingPathComponent("rank.\(rank).trace"), encoding: .utf8)
             #expect(file.split(separator: "\n").count == 2 + 16)  // the two header lines and the 16 oldest events
         }
+    }
+
+    @Test("MPI.PerformanceVariable counts exactly the known traffic; MPI.ControlVariable reads and sets settings")
+    func toolVariables() throws {
+        let result = try JobRunner.ranks(2, ["tool-variables"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let common = "threshold integer(1000), read-only set invalidArgument, continuous start invalidArgument"
+        #expect(result.stdout.contains("rank 0: sent 8 messages \(7 * 33 + 8) bytes, unexpected 0, \(common)"), "\(result.stdout)")
+        #expect(result.stdout.contains("rank 1: sent 0 messages 0 bytes, unexpected 8, \(common)"), "\(result.stdout)")
+        // Outside a job (no runtime here): the values the environment gives, and no changes.
+        let threshold = try #require(MPI.ControlVariable.named("SWIFTMPI_SINGLE_COPY_THRESHOLD"))
+        #expect(threshold.value == .integer(32768) && threshold.scope == .local && threshold.isInteger)
+        #expect(throws: MPIError.self) { try threshold.set(.integer(1)) }
+        #expect(MPI.ControlVariable.all.map(\.name) == ToolVariables.controls.map(\.name))
+        #expect(MPI.PerformanceVariable.all.count == ToolVariables.performance.count)
+        #expect(MPI.PerformanceVariable.named("swiftmpi_unexpected_queue_high_water")?.isReadOnly == true)
     }
 
     @Test("the launcher's trace options: parsed, and bad values refused with the option's name")

@@ -72,6 +72,7 @@ extension Engine: PacketSink {
             } else {
                 if header.flags & MatchHeader.Flags.ready != 0 { warnReadySend(header) }
                 unexpected.append(UnexpectedMessage(header: header, peer: peer, payload: Array(payload), offer: nil))
+                statistics.queuedUnexpected(length: unexpected.count)
             }
         case .rendezvous:
             guard payload.count >= MemoryLayout<RendezvousOffer>.size else { return }
@@ -85,6 +86,7 @@ extension Engine: PacketSink {
             } else {
                 if header.flags & MatchHeader.Flags.ready != 0 { warnReadySend(header) }
                 unexpected.append(UnexpectedMessage(header: header, peer: peer, payload: prefix.isEmpty ? [] : Array(prefix), offer: offer))
+                statistics.queuedUnexpected(length: unexpected.count)
             }
         case .clearToSend: clearedToSend(header, from: peer)
         case .data: receiveFragment(header, payload, from: peer)

@@ -39,7 +39,7 @@ extension Engine {
     ) -> SendOperation? {
         var header = MatchHeader(envelope, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
         header.length = UInt64(bytes.count)
-        traceSend(envelope, to: destination, bytes: bytes.count, mode: mode)
+        noteSend(envelope, to: destination, bytes: bytes.count, mode: mode)
         if mode != .synchronous && trySendEagerNow(bytes, to: destination, header: header) { return nil }
         let operation = makeSend()
         operation.bytes = bytes
@@ -67,7 +67,7 @@ extension Engine {
                     + "of \(area.capacity) bytes free)"
             )
         }
-        traceSend(envelope, to: destination, bytes: bytes.count, mode: .buffered)
+        noteSend(envelope, to: destination, bytes: bytes.count, mode: .buffered)
         let copy = UnsafeMutableRawBufferPointer(rebasing: area.storage[range.lowerBound..<(range.lowerBound + bytes.count)])
         if bytes.count > 0 { copy.copyMemory(from: bytes) }
         let operation = makeSend()
@@ -78,10 +78,12 @@ extension Engine {
         startSend(operation, synchronous: false)
     }
 
-    /// Records a user point-to-point message leaving for the tracer, when there is one (messages
-    /// of collectives, on odd contexts, are not recorded): named by its protocol.
+    /// Counts a message leaving for the per-transport performance variables while they count
+    /// (``PerformanceCounters``), and records it for the tracer, when there is one (messages of
+    /// collectives, on odd contexts, are not recorded): named by its protocol.
     @inline(__always)
-    func traceSend(_ envelope: Envelope, to destination: Int, bytes: Int, mode: SendMode) {
+    func noteSend(_ envelope: Envelope, to destination: Int, bytes: Int, mode: SendMode) {
+        if let counters { counters.sent(bytes, over: routes.routes[destination]) }
         guard let tracer, envelope.context & 1 == 0 else { return }
         let name: StaticString =
             mode == .synchronous ? "synchronous" : sendProtocol(byteCount: bytes, to: destination) == .eager ? "eager" : "rendezvous"
@@ -116,7 +118,9 @@ extension Engine {
             finishSend(operation)
             return
         }
-        if synchronous || sendProtocol(byteCount: operation.byteCount, to: operation.destination) == .rendezvous {
+        let rendezvous = sendProtocol(byteCount: operation.byteCount, to: operation.destination) == .rendezvous
+        if rendezvous { statistics.rendezvousSends &+= 1 }
+        if synchronous || rendezvous {
             operation.header.senderOperation = waitingSends.insert(operation)
         }
         operation.phase = .queued

@@ -33,14 +33,14 @@ extension Engine {
                 var header = MatchHeader(envelope, flags: mode == .ready ? MatchHeader.Flags.ready : 0)
                 header.length = UInt64(total)
                 if trySendEagerNow(UnsafeRawBufferPointer(rebasing: scratch[0..<total]), to: destination, header: header) {
-                    traceSend(envelope, to: destination, bytes: total, mode: mode)
+                    noteSend(envelope, to: destination, bytes: total, mode: mode)
                     return nil
                 }
             }
             let packed = ArrayBox(region.packed())  // kept by the operation until it leaves
             return send(packed.bytes, to: destination, envelope: envelope, mode: mode, keepAlive: packed)
         }
-        traceSend(envelope, to: destination, bytes: total, mode: mode)
+        noteSend(envelope, to: destination, bytes: total, mode: mode)
         let operation = makeSend()
         operation.region = region
         operation.destination = destination

@@ -70,6 +70,11 @@ final class Engine {
     /// The recorder of `--trace`/`--profile`, which sees user point-to-point messages leave and
     /// match; nil when off (set and cleared by the runtime, between calls).
     @exclusivity(unchecked) var tracer: Tracer?
+    /// The per-transport message counters while a performance-variable handle counts them; nil
+    /// otherwise (``PerformanceCounters``).
+    @exclusivity(unchecked) var counters: PerformanceCounters?
+    /// The process's other performance counts (always kept: rendezvous sends, unexpected arrivals).
+    let statistics = PerformanceCounters.shared
     /// Peers whose connection failed, with the reason; every operation involving them fails.
     @exclusivity(unchecked) var failedPeers: [Int: String] = [:]
     /// True once any peer failed (one load on the eager path instead of the dictionary's count).
@@ -78,7 +83,8 @@ final class Engine {
     @exclusivity(unchecked) var waitedForLauncher = false
     /// Rendezvous messages from this many bytes are read from the sender's memory where the route
     /// reads peer memory at once (Cross Memory Attach), when allowed.
-    let singleCopyThreshold: Int
+    /// (Changed through the control variable `SWIFTMPI_SINGLE_COPY_THRESHOLD`, between calls.)
+    @exclusivity(unchecked) var singleCopyThreshold: Int
     /// False once a read of peer memory was forbidden by the system (or when disabled).
     @exclusivity(unchecked) var singleCopyAllowed: Bool
     /// Rendezvous messages on shared memory from ``SharedCopy/threshold`` bytes are copied by both
