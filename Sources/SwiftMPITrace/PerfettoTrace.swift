@@ -30,7 +30,9 @@ package enum PerfettoTrace {
                 case .call:
                     arguments = #""communicator":\#(JSONText.string(event.communicator)),"peer":\#(event.peer),"tag":\#(event.tag),"# + arguments
                 case .send, .receive:
-                    arguments = #""communicator":\#(JSONText.string(event.communicator)),"peer":\#(event.peer),"tag":\#(event.tag),"# + arguments
+                    arguments =
+                        #""communicator":\#(JSONText.string(event.communicator)),"peer":\#(event.peer),"tag":\#(event.tag),"#
+                        + #""protocol":\#(JSONText.string(event.name)),"# + arguments
                 case .region: break
                 }
                 let name: String
@@ -38,7 +40,7 @@ package enum PerfettoTrace {
                 switch event.kind {
                 case .call: (name, category) = (event.name, "mpi")
                 case .region: (name, category) = (event.name, "region")
-                case .send: (name, category) = ("to \(event.peer): \(event.bytes) B \(event.name)", "message")
+                case .send: (name, category) = ("to \(event.peer): \(event.bytes) B", "message")
                 case .receive: (name, category) = ("from \(event.peer): \(event.bytes) B", "message")
                 }
                 lines.append(

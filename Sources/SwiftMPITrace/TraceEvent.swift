@@ -53,9 +53,10 @@ package struct TraceEvent: Equatable, Sendable {
         /// from entry to return.
         case call = "C"
         /// A point-to-point message leaving this rank (`name`: its protocol and transport, such as
-        /// `eager shm`); `peer` is the destination.
+        /// `eager over shm`); `peer` is the destination.
         case send = "S"
-        /// A point-to-point message matched by a receive of this rank; `peer` is its source.
+        /// A point-to-point message matched by a receive of this rank (`name`: how its data came,
+        /// such as `rendezvous (single copy) over shm`); `peer` is its source.
         case receive = "R"
         /// A region of the user's own (`MPI.traceRegion("solve") { … }`).
         case region = "G"

@@ -4,7 +4,7 @@
 /// swiftmpi-trace 1
 /// rank 0 size 4 started 1000 ended 9000 dropped 0 offset 0 uncertainty 0 host node1
 /// C	send	0	1	7	8	1200	1300
-/// S	eager shm	0	1	7	8	1250	1250
+/// S	eager over shm	0	1	7	8	1250	1250
 /// ```
 /// Event lines are `kind name context peer tag bytes start end` (``TraceEvent``). Names never hold a
 /// tab or a line break (``encode(_:)`` replaces them with spaces). ``decode(_:)`` reads the file as

@@ -122,6 +122,19 @@ struct SlurmTests {
         }
     }
 
+    @Test("SWIFTMPI_TRACE and SWIFTMPI_PROFILE under srun: rank 0 merges the trace and prints the profile, no launcher of ours involved")
+    func tracedStep() throws {
+        let directory = try TestRun.makeScratch("srun-trace")
+        chmod(directory.path, 0o777)  // whichever user the step's tasks run as
+        let result = try SlurmCluster.srun(
+            ["--mpi=pmix", "-n", "4", SlurmCluster.program("swiftmpi-testrank"), "traced"],
+            environment: ["SWIFTMPI_TRACE": directory.path, "SWIFTMPI_PROFILE": "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("SwiftMPI profile: 4 of 4 ranks traced"), "stdout: \(result.stdout)")
+        let trace = try String(contentsOf: directory.appendingPathComponent("trace.json"), encoding: .utf8)
+        #expect(trace.contains(#""messages":17,"unpaired_sends":0,"unpaired_receives":0"#), "\(trace.prefix(400))")
+    }
+
     @Test("MPI.abort in one rank ends the whole step through the PMI-2 or PMIx server", arguments: ["pmi2", "pmix"])
     func abort(mpi: String) throws {
         let result = try SlurmCluster.srun(["--mpi=\(mpi)", "-n", "3", SlurmCluster.program("swiftmpi-testrank"), "abort", "5", "2"])

@@ -20,7 +20,7 @@ struct TracingTests {
     func traceFileFormat() throws {
         let events = [
             TraceEvent(.call, "send", context: 0, peer: 1, tag: 7, bytes: 8, start: 10, end: 20),
-            TraceEvent(.send, "eager shm", context: 0, peer: 1, tag: 7, bytes: 8, start: 15, end: 15),
+            TraceEvent(.send, "eager over shm", context: 0, peer: 1, tag: 7, bytes: 8, start: 15, end: 15),
             TraceEvent(.region, "a\tregion", start: 30, end: 90)
         ]
         let trace = RankTrace(rank: 2, size: 4, host: "node one", started: 1, ended: 99, dropped: 3, clockOffset: -5, clockUncertainty: 2, events: events)

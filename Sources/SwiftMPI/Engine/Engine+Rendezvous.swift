@@ -71,7 +71,9 @@ extension Engine {
     ) {
         let total = Int(clamping: header.length)
         operation.status = Status(source: Int(header.source), tag: Int(header.tag), byteCount: total)
-        traceReceive(header, from: peer, bytes: total, "rendezvous")
+        // The tracer's record names how the data came (the path taken below).
+        var path: StaticString = "rendezvous"
+        defer { traceReceive(header, from: peer, bytes: total, path) }
         let reply = MatchHeader(senderOperation: header.senderOperation)
         // An offer left in the unexpected queue by a peer that has failed since: its data can never
         // come (every transport drops packets to a failed peer), so the receive fails now.
@@ -95,7 +97,10 @@ extension Engine {
         if operation.region != nil || offer.flags & RendezvousOffer.Flags.segmented != 0 {
             // Non-contiguous on either side: one scattered read where the route offers it, else
             // packed fragments (no shared copy, no RDMA read: they move contiguous bytes).
-            if readable && startScatteredRead(operation, header, total: total, offer: offer, from: peer) { return }
+            if readable && startScatteredRead(operation, header, total: total, offer: offer, from: peer) {
+                path = "rendezvous (scattered read)"
+                return
+            }
             if readable && singleCopyAllowed {
                 // Large and one-way: both cores copy (shared copy of a datatype message), where the
                 // receiver's data is one block the sender can walk.
@@ -107,10 +112,12 @@ extension Engine {
                         operation, header, RemoteMemory(address: offer.address), from: peer,
                         regions: (operation.region ?? TypedRegion(contiguous: operation.buffer.baseAddress, byteCount: total), remote))
                 {
+                    path = "rendezvous (shared copy)"
                     return
                 }
                 switch readScattered(operation, total: total, offer: offer, from: peer) {
                 case .completed:
+                    path = "rendezvous (single copy)"
                     operation.isComplete = true
                     sendControl(.ack, reply, to: peer)
                     return
@@ -125,6 +132,7 @@ extension Engine {
                     break
                 }
             }
+            path = "rendezvous (fragments)"
             askForFragments(operation, reply, total: total, prefix: prefix, from: peer)
             return
         }
@@ -135,11 +143,13 @@ extension Engine {
                 && !waitingSends.contains(where: { $0.destination == peer }),
                 startSharedCopy(operation, header, remote, from: peer)
             {
+                path = "rendezvous (shared copy)"
                 return
             }
             let target = UnsafeMutableRawBufferPointer(rebasing: operation.buffer[0..<total])
             switch routes.read(from: peer, remote: remote, into: target, token: 0) {
             case .completed:
+                path = "rendezvous (single copy)"
                 operation.isComplete = true
                 sendControl(.ack, reply, to: peer)
                 return
@@ -158,12 +168,14 @@ extension Engine {
             operation.senderOperation = header.senderOperation
             let target = UnsafeMutableRawBufferPointer(rebasing: operation.buffer[0..<total])
             operation.remaining = 1  // the reads in flight (finishRead)
+            path = "rendezvous (RDMA read)"
             switch routes.read(from: peer, remote: remote, into: target, token: operation.id) {
             case .started: return
             case .completed: finishRead(operation.id); return
             case .unsupported, .forbidden, .failed: _ = waitingReceives.remove(operation.id)
             }
         }
+        path = "rendezvous (fragments)"
         askForFragments(operation, reply, total: total, prefix: prefix, from: peer)
     }
 

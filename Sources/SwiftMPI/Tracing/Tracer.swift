@@ -176,7 +176,7 @@ final class Tracer: @unchecked Sendable {
     }
 
     /// The events so far as a trace file's record; `transports` names each world rank's route,
-    /// appended to the messages' protocols (`eager shm`).
+    /// appended to the messages' protocols (`eager over shm`, `rendezvous (single copy) over shm`).
     func rankTrace(rank: Int, size: Int, host: String, transports: [String]) -> RankTrace {
         let count = min(claimedCount, settings.capacity)
         let names = regionNames.withLock { $0 }
@@ -190,7 +190,7 @@ final class Tracer: @unchecked Sendable {
             case .call: name = record.name.description
             case .send, .receive:
                 name = record.name.description
-                if record.peer >= 0 && Int(record.peer) < transports.count { name += " " + transports[Int(record.peer)] }
+                if record.peer >= 0 && Int(record.peer) < transports.count { name += " over " + transports[Int(record.peer)] }
             }
             events.append(
                 TraceEvent(
