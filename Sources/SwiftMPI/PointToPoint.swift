@@ -9,19 +9,19 @@ extension Communicator {
         _ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int, mode: SendMode,
         _ call: StaticString
     ) throws {
-        try traced(call, peer: destination, tag: tag, bytes: bytes.count) {
-            guard try checkDestination(destination, call) else { return }
-            try checkSendTag(tag, call)
-            if mode == .buffered {
-                _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
-                return
-            }
-            let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
-            let started = try runtime.withEngine(call) { engine in
-                engine.send(bytes, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
-            }
-            try finishBlockingSend(started, call)
+        let span = traceBegin()
+        defer { if span != 0 { traceEnd(span, call, peer: destination, tag: tag, bytes: bytes.count) } }
+        guard try checkDestination(destination, call) else { return }
+        try checkSendTag(tag, call)
+        if mode == .buffered {
+            _ = try startBufferedSend(bytes, to: destination, tag: tag, call)
+            return
         }
+        let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
+        let started = try runtime.withEngine(call) { engine in
+            engine.send(bytes, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
+        }
+        try finishBlockingSend(started, call)
     }
 
     /// Waits for a blocking send the engine started (nil: already complete) and recycles it.
@@ -41,9 +41,9 @@ extension Communicator {
         _ bytes: UnsafeRawBufferPointer, keepAlive: AnyObject?, to destination: Int, tag: Int,
         mode: SendMode, _ call: StaticString
     ) throws -> Request {
-        try traced(call, peer: destination, tag: tag, bytes: bytes.count) {
-            try startSendUntraced(bytes, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call)
-        }
+        let span = traceBegin()
+        defer { if span != 0 { traceEnd(span, call, peer: destination, tag: tag, bytes: bytes.count) } }
+        return try startSendUntraced(bytes, keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call)
     }
 
     @inline(__always)
@@ -81,9 +81,9 @@ extension Communicator {
     func blockingReceive(
         _ buffer: UnsafeMutableRawBufferPointer, from source: Int, tag: Int, _ call: StaticString, elementBytes: Int = 0
     ) throws -> Status {
-        try traced(call, peer: source, tag: tag, bytes: buffer.count) {
-            try blockingReceiveUntraced(buffer, from: source, tag: tag, call, elementBytes: elementBytes)
-        }
+        let span = traceBegin()
+        defer { if span != 0 { traceEnd(span, call, peer: source, tag: tag, bytes: buffer.count) } }
+        return try blockingReceiveUntraced(buffer, from: source, tag: tag, call, elementBytes: elementBytes)
     }
 
     @inline(__always)
@@ -132,9 +132,8 @@ extension Communicator {
         guard try checkSource(source, call) else { return Request(completed: .procNull) }
         try checkReceiveTag(tag, call)
         var keeping = consume keepAlive
-        if let tracer = runtime.tracer {
-            tracer.call(call, context: context, peer: tracePeer(source), tag: tag, bytes: buffer.count) {}
-        }
+        let span = traceBegin()
+        if span != 0 { traceEnd(span, call, peer: source, tag: tag, bytes: buffer.count) }
         return try runtime.withEngine(call) { engine in
             let operation = engine.makeReceive()
             configure(operation, buffer: buffer, source: source, tag: tag)

@@ -159,7 +159,7 @@ public final class Request: @unchecked Sendable {
             if reported && persistent != nil { return .empty }  // inactive again once its result was returned (MPI)
             if !isSettled {
                 try withRuntime { runtime in
-                    guard let tracer = runtime.tracer else { return try runtime.wait("Request.wait()") { self.settle($0) } }
+                    guard Tracer.isRecording, let tracer = runtime.tracer else { return try runtime.wait("Request.wait()") { self.settle($0) } }
                     let (context, peer) = traceTarget
                     try tracer.call("wait", context: context, peer: peer, tag: -1, bytes: 0) { try runtime.wait("Request.wait()") { self.settle($0) } }
                 }

@@ -83,6 +83,11 @@ extension Engine {
     /// collectives, on odd contexts, are not recorded): named by its protocol.
     @inline(__always)
     func noteSend(_ envelope: Envelope, to destination: Int, bytes: Int, mode: SendMode) {
+        if observing { observeSend(envelope, to: destination, bytes: bytes, mode: mode) }
+    }
+
+    @inline(never)
+    private func observeSend(_ envelope: Envelope, to destination: Int, bytes: Int, mode: SendMode) {
         if let counters { counters.sent(bytes, over: routes.routes[destination]) }
         guard let tracer, envelope.context & 1 == 0 else { return }
         let name: StaticString =
@@ -93,6 +98,11 @@ extension Engine {
     /// Records a user point-to-point message matched by a receive, for the tracer.
     @inline(__always)
     func traceReceive(_ header: MatchHeader, from peer: Int, bytes: Int, _ name: StaticString) {
+        if observing { recordReceive(header, from: peer, bytes: bytes, name) }
+    }
+
+    @inline(never)
+    private func recordReceive(_ header: MatchHeader, from peer: Int, bytes: Int, _ name: StaticString) {
         guard let tracer, header.context & 1 == 0 else { return }
         tracer.message(.receive, name, context: header.context, peer: peer, tag: header.tag, bytes: bytes)
     }

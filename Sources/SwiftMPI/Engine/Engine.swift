@@ -67,14 +67,6 @@ final class Engine {
     /// set at wire-up (empty for a singleton: one host).
     var hostNames: [String] = []
     var hostOfRank: [Int] = []
-    /// The recorder of `--trace`/`--profile`, which sees user point-to-point messages leave and
-    /// match; nil when off (set and cleared by the runtime, between calls).
-    @exclusivity(unchecked) var tracer: Tracer?
-    /// The per-transport message counters while a performance-variable handle counts them; nil
-    /// otherwise (``PerformanceCounters``).
-    @exclusivity(unchecked) var counters: PerformanceCounters?
-    /// The process's other performance counts (always kept: rendezvous sends, unexpected arrivals).
-    let statistics = PerformanceCounters.shared
     /// Peers whose connection failed, with the reason; every operation involving them fails.
     @exclusivity(unchecked) var failedPeers: [Int: String] = [:]
     /// True once any peer failed (one load on the eager path instead of the dictionary's count).
@@ -148,6 +140,17 @@ final class Engine {
     /// scattered reads (``segmentBatch`` local, then as many remote); allocated on first use.
     @exclusivity(unchecked) var packStorage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     @exclusivity(unchecked) var segmentStorage = UnsafeMutableBufferPointer<MemorySegment>(start: nil, count: 0)
+    // Observers last, so that the fields the message path uses keep their places (and cache lines).
+    /// The recorder of `--trace`/`--profile`, which sees user point-to-point messages leave and
+    /// match; nil when off (set and cleared by the runtime, between calls).
+    @exclusivity(unchecked) var tracer: Tracer? { didSet { observing = tracer != nil || counters != nil } }
+    /// The per-transport message counters while a performance-variable handle counts them; nil
+    /// otherwise (``PerformanceCounters``).
+    @exclusivity(unchecked) var counters: PerformanceCounters? { didSet { observing = tracer != nil || counters != nil } }
+    /// True while a tracer or the counters watch messages: the message path's one test.
+    @exclusivity(unchecked) var observing = false
+    /// The process's other performance counts (always kept: rendezvous sends, unexpected arrivals).
+    let statistics = PerformanceCounters.shared
 
     deinit {
         packStorage.deallocate()

@@ -16,6 +16,7 @@ extension Runtime {
         if let measured = synchronizeClocks() { tracer.clockOffsets.append(measured) }
         self.tracer = tracer
         engine.tracer = tracer
+        Tracer.active = tracer
         Tracer.isRecording = true
     }
 
@@ -27,6 +28,7 @@ extension Runtime {
         guard let tracer else { return }
         tracer.stop()
         Tracer.isRecording = false
+        Tracer.active = nil
         self.tracer = nil
         engine.tracer = nil
         if let measured = synchronizeClocks() { tracer.clockOffsets.append(measured) }
@@ -76,7 +78,7 @@ extension Runtime {
     /// Runs `body`, recorded as the call `call` (on no communicator) when the job is traced.
     @inline(__always)
     func traced<R>(_ call: StaticString, _ body: () throws -> R) rethrows -> R {
-        guard let tracer else { return try body() }
+        guard Tracer.isRecording, let tracer else { return try body() }
         return try tracer.call(call, context: TraceEvent.noCommunicator, peer: -1, tag: -1, bytes: 0, body)
     }
 

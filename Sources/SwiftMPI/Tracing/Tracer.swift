@@ -58,9 +58,13 @@ final class Tracer: @unchecked Sendable {
     }
 
     let settings: Settings
-    /// True while a tracer records: lets paths that have no runtime at hand (``Request/waitAll(_:)``)
-    /// skip the look-up with one load of a plain global. Written only by initialize and finalize.
-    nonisolated(unsafe) static var isRecording = false
+    /// True while a tracer records: every call's wrapper tests this one plain global before it
+    /// looks for the tracer. Written only by initialize and finalize.
+    @usableFromInline nonisolated(unsafe) static var isRecording = false
+    /// The recording tracer, reached without reference counting on the recording path. Safe because
+    /// the runtime holds it strongly (``Runtime/tracer``) from before this is set until after it is
+    /// cleared, both at initialize and finalize, with no other SwiftMPI call running.
+    nonisolated(unsafe) static unowned(unsafe) var active: Tracer?
     private let records: UnsafeMutablePointer<Record>
     /// True at thread level `.multiple`: slots are then claimed atomically (`claimed`) and
     /// messages read the clock themselves; below it one counter (`next`) without atomics.
@@ -113,23 +117,31 @@ final class Tracer: @unchecked Sendable {
     private var claimedCount: Int { concurrent ? claimed.load(ordering: .acquiring) : next }
 
     /// Runs `body`, recording it as the call `name` unless it runs inside another recorded call.
-    @inline(__always)
     func call<R>(_ name: StaticString, context: UInt32, peer: Int, tag: Int, bytes: Int, _ body: () throws -> R) rethrows -> R {
-        guard depth == 0 else { return try body() }
+        let start = begin()
+        defer { if start != 0 { end(start, name, context: context, peer: peer, tag: tag, bytes: bytes) } }
+        return try body()
+    }
+
+    /// Starts recording an outermost call: its start time, or 0 inside another recorded call.
+    func begin() -> UInt64 {
+        guard depth == 0 else { return 0 }
         depth = 1
         let start = Self.now()
         callStart = start
         callFirstSlot = claimedCount
-        defer {
-            let end = Self.now()
-            if !concurrent { stampReceives(end) }
-            append(
-                Record(
-                    name: name, kind: .call, region: -1, context: context, peer: Int32(clamping: peer), tag: Int32(clamping: tag),
-                    bytes: bytes, start: start, end: end))
-            depth = 0
-        }
-        return try body()
+        return start
+    }
+
+    /// Ends the call ``begin()`` started at `start` (not 0) and records it.
+    func end(_ start: UInt64, _ name: StaticString, context: UInt32, peer: Int, tag: Int, bytes: Int) {
+        let end = Self.now()
+        if !concurrent { stampReceives(end) }
+        append(
+            Record(
+                name: name, kind: .call, region: -1, context: context, peer: Int32(clamping: peer), tag: Int32(clamping: tag), bytes: bytes,
+                start: start, end: end))
+        depth = 0
     }
 
     /// Gives the receives matched during the call that ends at `end` that time (see ``message(_:_:context:peer:tag:bytes:)``).
