@@ -1261,3 +1261,42 @@ int MPI_T_source_get_info(int source_index, char *name, int *name_len, char *des
 
 #pragma weak MPI_T_source_get_num
 int MPI_T_source_get_num(int *num_sources) { return PMPI_T_source_get_num(num_sources); }
+
+#pragma weak MPI_T_event_handle_alloc
+int MPI_T_event_handle_alloc(int event_index, void *obj_handle, MPI_Info info, MPI_T_event_registration *event_registration) { return PMPI_T_event_handle_alloc(event_index, obj_handle, info, event_registration); }
+
+#pragma weak MPI_T_event_handle_free
+int MPI_T_event_handle_free(MPI_T_event_registration event_registration, void *user_data, MPI_T_event_free_cb_function free_cb_function) { return PMPI_T_event_handle_free(event_registration, user_data, free_cb_function); }
+
+#pragma weak MPI_T_event_handle_get_info
+int MPI_T_event_handle_get_info(MPI_T_event_registration event_registration, MPI_Info *info_used) { return PMPI_T_event_handle_get_info(event_registration, info_used); }
+
+#pragma weak MPI_T_event_handle_set_info
+int MPI_T_event_handle_set_info(MPI_T_event_registration event_registration, MPI_Info info) { return PMPI_T_event_handle_set_info(event_registration, info); }
+
+#pragma weak MPI_T_event_register_callback
+int MPI_T_event_register_callback(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info, void *user_data, MPI_T_event_cb_function event_cb_function) { return PMPI_T_event_register_callback(event_registration, cb_safety, info, user_data, event_cb_function); }
+
+#pragma weak MPI_T_event_callback_get_info
+int MPI_T_event_callback_get_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info *info_used) { return PMPI_T_event_callback_get_info(event_registration, cb_safety, info_used); }
+
+#pragma weak MPI_T_event_callback_set_info
+int MPI_T_event_callback_set_info(MPI_T_event_registration event_registration, MPI_T_cb_safety cb_safety, MPI_Info info) { return PMPI_T_event_callback_set_info(event_registration, cb_safety, info); }
+
+#pragma weak MPI_T_event_set_dropped_handler
+int MPI_T_event_set_dropped_handler(MPI_T_event_registration event_registration, MPI_T_event_dropped_cb_function dropped_cb_function) { return PMPI_T_event_set_dropped_handler(event_registration, dropped_cb_function); }
+
+#pragma weak MPI_T_event_read
+int MPI_T_event_read(MPI_T_event_instance event_instance, int element_index, void *buffer) { return PMPI_T_event_read(event_instance, element_index, buffer); }
+
+#pragma weak MPI_T_event_copy
+int MPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer) { return PMPI_T_event_copy(event_instance, buffer); }
+
+#pragma weak MPI_T_event_get_timestamp
+int MPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp) { return PMPI_T_event_get_timestamp(event_instance, event_timestamp); }
+
+#pragma weak MPI_T_event_get_source
+int MPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index) { return PMPI_T_event_get_source(event_instance, source_index); }
+
+#pragma weak MPI_T_source_get_timestamp
+int MPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) { return PMPI_T_source_get_timestamp(source_index, timestamp); }

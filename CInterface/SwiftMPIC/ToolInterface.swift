@@ -10,7 +10,8 @@ import SwiftMPI
 // ("swiftmpi_settings": every control variable; "swiftmpi_counters": every performance variable),
 // no enumerations and no events. As MPI specifies, these functions return their error codes and
 // never call an error handler; they may be called before MPI_Init and after MPI_Finalize, between
-// MPI_T_init_thread and MPI_T_finalize, from any thread (MPI_THREAD_MULTIPLE).
+// MPI_T_init_thread and MPI_T_finalize, up to MPI_THREAD_SERIALIZED (a tool's calls must not overlap
+// the program's MPI calls: writing a control variable or starting a counter changes the engine).
 
 /// The interface's state: how often it was initialized, and the handles it gave out.
 private struct ToolState {
@@ -67,7 +68,9 @@ private let textCount: Int32 = 256
 @_cdecl("PMPI_T_init_thread")
 public func mpiTInitThread(_ required: Int32, _ provided: UnsafeMutablePointer<Int32>?) -> Int32 {
     tool.withLock { $0.initializations += 1 }
-    provided?.pointee = min(max(required, MPI_THREAD_SINGLE), MPI_THREAD_MULTIPLE)
+    // Serialized at most: writing a control variable or starting a counter changes the running
+    // engine, which below thread level .multiple only the thread inside MPI may touch.
+    provided?.pointee = min(max(required, MPI_THREAD_SINGLE), MPI_THREAD_SERIALIZED)
     return MPI_SUCCESS
 }
 
@@ -534,4 +537,73 @@ public func mpiTSourceGetInfo(
     _ maximum: UnsafeMutablePointer<MPI_Count>?, _ info: UnsafeMutablePointer<MPI_Info>?
 ) -> Int32 {
     toolCall { _ in MPI_T_ERR_INVALID_INDEX }  // nor event sources
+}
+
+// MARK: - Events (SwiftMPI has none: every registration or instance handle is invalid)
+
+@_cdecl("PMPI_T_event_handle_alloc")
+public func mpiTEventHandleAlloc(_ index: Int32, _ object: UnsafeMutableRawPointer?, _ info: MPI_Info, _ registration: UnsafeMutableRawPointer?) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_INDEX }
+}
+
+@_cdecl("PMPI_T_event_handle_free")
+public func mpiTEventHandleFree(_ registration: OpaquePointer?, _ userData: UnsafeMutableRawPointer?, _ callback: UnsafeRawPointer?) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_HANDLE }
+}
+
+@_cdecl("PMPI_T_event_handle_get_info")
+public func mpiTEventHandleGetInfo(_ registration: OpaquePointer?, _ info: UnsafeMutablePointer<MPI_Info>?) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_HANDLE }
+}
+
+@_cdecl("PMPI_T_event_handle_set_info")
+public func mpiTEventHandleSetInfo(_ registration: OpaquePointer?, _ info: MPI_Info) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_HANDLE }
+}
+
+@_cdecl("PMPI_T_event_register_callback")
+public func mpiTEventRegisterCallback(
+    _ registration: OpaquePointer?, _ safety: MPI_T_cb_safety, _ info: MPI_Info, _ userData: UnsafeMutableRawPointer?, _ callback: UnsafeRawPointer?
+) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_HANDLE }
+}
+
+@_cdecl("PMPI_T_event_callback_get_info")
+public func mpiTEventCallbackGetInfo(_ registration: OpaquePointer?, _ safety: MPI_T_cb_safety, _ info: UnsafeMutablePointer<MPI_Info>?) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_HANDLE }
+}
+
+@_cdecl("PMPI_T_event_callback_set_info")
+public func mpiTEventCallbackSetInfo(_ registration: OpaquePointer?, _ safety: MPI_T_cb_safety, _ info: MPI_Info) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_HANDLE }
+}
+
+@_cdecl("PMPI_T_event_set_dropped_handler")
+public func mpiTEventSetDroppedHandler(_ registration: OpaquePointer?, _ handler: UnsafeRawPointer?) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_HANDLE }
+}
+
+@_cdecl("PMPI_T_event_read")
+public func mpiTEventRead(_ instance: OpaquePointer?, _ element: Int32, _ buffer: UnsafeMutableRawPointer?) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_HANDLE }
+}
+
+@_cdecl("PMPI_T_event_copy")
+public func mpiTEventCopy(_ instance: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_HANDLE }
+}
+
+@_cdecl("PMPI_T_event_get_timestamp")
+public func mpiTEventGetTimestamp(_ instance: OpaquePointer?, _ timestamp: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_HANDLE }
+}
+
+@_cdecl("PMPI_T_event_get_source")
+public func mpiTEventGetSource(_ instance: OpaquePointer?, _ source: UnsafeMutablePointer<Int32>?) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_HANDLE }
+}
+
+@_cdecl("PMPI_T_source_get_timestamp")
+public func mpiTSourceGetTimestamp(_ index: Int32, _ timestamp: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
+    toolCall { _ in MPI_T_ERR_INVALID_INDEX }
 }

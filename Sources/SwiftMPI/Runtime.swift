@@ -96,6 +96,7 @@ final class Runtime: @unchecked Sendable {
         defer { lock.unlock() }
         guard isActive else { throw MPIError(.alreadyFinalized, "await after MPI.finalize()") }
         if let asyncProgress { return asyncProgress }
+        tracer?.becomeConcurrent()  // the progress thread delivers messages while tasks call
         let progress = AsyncProgress(runtime: self, lock: lock)
         asyncProgress = progress
         return progress

@@ -31,6 +31,7 @@ package struct MessageFlows: Sendable {
 
     /// Pairs the messages of `traces` (one per rank; ranks may be missing).
     package init(_ traces: [RankTrace]) {
+        let traces = RankTrace.distinct(traces)
         var sends: [Channel: [Int]] = [:]
         var receives: [Channel: [Int]] = [:]
         for trace in traces {

@@ -13,7 +13,7 @@ package enum PerfettoTrace {
 
     /// The JSON text of the merged trace of `traces`.
     package static func json(_ traces: [RankTrace]) -> String {
-        let traces = traces.sorted { $0.rank < $1.rank }
+        let traces = RankTrace.distinct(traces)
         let origin = traces.compactMap { trace in trace.events.map { trace.aligned($0.start) }.min() ?? trace.aligned(trace.started) }.min() ?? 0
         let flows = MessageFlows(traces)
         var lines: [String] = []

@@ -51,9 +51,10 @@ package struct Profile: Sendable {
 
     package static let sizeBounds = [0, 8, 64, 512, 4096, 32768, 262_144, 2_097_152, 16_777_216, Int.max]
 
-    /// The profile of `traces` (one per rank; ranks may be missing).
+    /// The profile of `traces` (one per rank; ranks may be missing). Made by the job's rank 0 from
+    /// its own ranks' events: its matrices have one row and column per rank of the job.
     package init(_ traces: [RankTrace]) {
-        let traces = traces.sorted { $0.rank < $1.rank }
+        let traces = RankTrace.distinct(traces)
         ranks = traces.map(\.rank)
         size = max(traces.map(\.size).max() ?? 0, (traces.map(\.rank).max() ?? -1) + 1)
         var wall: [Int: UInt64] = [:]
@@ -73,20 +74,20 @@ package struct Profile: Sendable {
                     let key = (event.kind == .region ? "region " : "call ") + event.name
                     var summary = summaries[key] ?? CallSummary(name: event.name, isRegion: event.kind == .region)
                     summary.count += 1
-                    summary.bytes += event.bytes
-                    summary.timePerRank[trace.rank, default: 0] += duration
+                    summary.bytes &+= event.bytes
+                    summary.timePerRank[trace.rank, default: 0] &+= duration
                     summaries[key] = summary
                     guard event.kind == .call else { continue }
-                    mpi += duration
+                    mpi &+= duration
                     let siteKey = "\(trace.rank)\t\(event.name)\t\(event.context & ~1)\t\(event.peer)"
                     var site =
                         sites[siteKey] ?? WaitSite(rank: trace.rank, call: event.name, communicator: event.communicator, peer: event.peer, count: 0, time: 0)
                     site.count += 1
-                    site.time += duration
+                    site.time &+= duration
                     sites[siteKey] = site
                 case .send:
                     if (0..<size).contains(event.peer) {
-                        bytes[trace.rank][event.peer] += event.bytes
+                        bytes[trace.rank][event.peer] &+= event.bytes
                         messages[trace.rank][event.peer] += 1
                     }
                     sizeCounts[Self.sizeBounds.firstIndex { event.bytes <= $0 } ?? Self.sizeBounds.count - 1] += 1

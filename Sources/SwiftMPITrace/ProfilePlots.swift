@@ -50,7 +50,13 @@ extension Profile {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
-            default: out.append(character)
+            default:
+                // XML 1.0 has no form for most control characters: they become spaces.
+                if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1, scalar.value < 0x20 {
+                    out += " "
+                } else {
+                    out.append(character)
+                }
             }
         }
         return out

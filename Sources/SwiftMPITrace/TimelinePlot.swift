@@ -10,7 +10,7 @@ package enum TimelinePlot {
 
     /// The SVG text for `traces`, `width` pixels wide for the time axis.
     package static func svg(_ traces: [RankTrace], width: Int = 900) -> String {
-        let traces = traces.sorted { $0.rank < $1.rank }
+        let traces = RankTrace.distinct(traces)
         let times = traces.flatMap { trace in trace.events.flatMap { [trace.aligned($0.start), trace.aligned($0.end)] } }
         guard let first = times.min(), let last = times.max() else {
             return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"300\" height=\"40\"><text x=\"10\" y=\"25\">no events</text></svg>\n"
@@ -80,7 +80,13 @@ package enum TimelinePlot {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
-            default: out.append(character)
+            default:
+                // XML 1.0 has no form for most control characters: they become spaces.
+                if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1, scalar.value < 0x20 {
+                    out += " "
+                } else {
+                    out.append(character)
+                }
             }
         }
         return out

@@ -99,3 +99,12 @@ package struct TraceEvent: Equatable, Sendable {
         return base == 0 ? "world" : base == Self.noCommunicator ? "-" : "comm \(base)"
     }
 }
+
+extension RankTrace {
+    /// `traces` in rank order with one trace per rank (the first given for a rank wins): what every
+    /// merge works on, so that two files claiming one rank cannot mix their events.
+    package static func distinct(_ traces: [RankTrace]) -> [RankTrace] {
+        var seen = Set<Int>()
+        return traces.filter { seen.insert($0.rank).inserted }.sorted { $0.rank < $1.rank }
+    }
+}

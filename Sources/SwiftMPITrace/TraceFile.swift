@@ -8,10 +8,17 @@
 /// ```
 /// Event lines are `kind name context peer tag bytes start end` (``TraceEvent``). Names never hold a
 /// tab or a line break (``encode(_:)`` replaces them with spaces). ``decode(_:)`` reads the file as
-/// untrusted input: a malformed line is a ``TraceFileError`` naming its line, never a trap.
+/// untrusted input: a malformed line is a ``TraceFileError`` naming its line, never a trap, and
+/// the numbers it accepts are bounded (``maximumTime``) so that merging them cannot overflow.
 package enum TraceFile {
     /// The first line of every trace file.
     package static let magic = "swiftmpi-trace 1"
+
+    /// The largest time (ns), offset or uncertainty a file may state: 2^61 (73 years), so that sums and
+    /// differences of two of them never overflow in the merge.
+    package static let maximumTime: UInt64 = 1 << 61
+    /// The most ranks a file may state.
+    package static let maximumRanks = 1 << 24
 
     /// The file's name for `rank`.
     package static func name(rank: Int) -> String { "rank.\(rank).trace" }
@@ -53,9 +60,12 @@ package enum TraceFile {
             rank: try number(0, Int.self), size: try number(1, Int.self), host: String(values[7]), started: try number(2, UInt64.self),
             ended: try number(3, UInt64.self), dropped: try number(4, Int.self), clockOffset: try number(5, Int64.self),
             clockUncertainty: try number(6, UInt64.self))
-        guard trace.size >= 1, (0..<trace.size).contains(trace.rank), trace.dropped >= 0 else {
+        guard trace.size >= 1, trace.size <= maximumRanks, (0..<trace.size).contains(trace.rank), trace.dropped >= 0 else {
             throw TraceFileError(line: 2, "rank \(trace.rank) of \(trace.size) ranks (dropped \(trace.dropped)) is impossible")
         }
+        guard trace.started <= maximumTime, trace.ended <= maximumTime, trace.clockOffset.magnitude <= maximumTime,
+            trace.clockUncertainty <= maximumTime
+        else { throw TraceFileError(line: 2, "times beyond \(maximumTime) ns (73 years) are impossible") }
         trace.events.reserveCapacity(lines.count - 2)
         for (offset, line) in lines.dropFirst(2).enumerated() {
             trace.events.append(try event(line, number: offset + 3))
@@ -70,7 +80,7 @@ package enum TraceFile {
             throw TraceFileError(line: number, "unknown event kind '\(fields[0])'")
         }
         guard let context = UInt32(fields[2]), let peer = Int(fields[3]), let tag = Int(fields[4]), let bytes = Int(fields[5]),
-            let start = UInt64(fields[6]), let end = UInt64(fields[7]), bytes >= 0, end >= start
+            let start = UInt64(fields[6]), let end = UInt64(fields[7]), bytes >= 0, end >= start, end <= maximumTime
         else { throw TraceFileError(line: number, "malformed numbers in '\(line)'") }
         return TraceEvent(kind, String(fields[1]), context: context, peer: peer, tag: tag, bytes: bytes, start: start, end: end)
     }

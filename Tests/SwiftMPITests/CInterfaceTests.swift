@@ -64,6 +64,14 @@ struct CInterfaceTests {
         if let program = try Self.build([Self.root.appendingPathComponent("CInterface/swiftmpicc").path], named: "c-mpit-check", source: Self.toolSource) {
             try Self.expectNoErrors(program, ranks: [2, 3])
         }
+        // A C program's calls are traced like a Swift program's: its collectives are in the profile.
+        if let program = try Self.swiftmpiccProgram() {
+            let profiled = try JobRunner.run(["-n", "2", "--profile", program])
+            #expect(profiled.status == 0 && profiled.stdout.contains("SwiftMPI profile: 2 of 2 ranks traced"), "\(profiled.stdout) \(profiled.stderr)")
+            for call in ["allreduce", "bcast", "send", "recv"] {
+                #expect(profiled.stdout.contains("\n  \(call) "), "\(call) missing from the C program's profile: \(profiled.stdout)")
+            }
+        }
         guard let mpicc = Self.mpichCompiler("MPICH-built MPI_T program"),
             let program = try Self.build([mpicc], named: "c-mpit-check-mpich", source: Self.toolSource)
         else { return }

@@ -39,6 +39,24 @@ struct TracingTests {
         #expect(throws: TraceFileError.self) { try TraceFile.decode(good.replacingOccurrences(of: "rank 2", with: "rank 9")) }
     }
 
+    @Test("files that would overflow the merge, and two files of one rank, are refused or ignored, never a trap")
+    func hostileFiles() throws {
+        let good = RankTrace(rank: 0, size: 2, started: 1, ended: 2, events: [TraceEvent(.call, "send", peer: 1, tag: 0, start: 1, end: 2)])
+        let text = TraceFile.encode(good)
+        #expect(throws: TraceFileError.self) { try TraceFile.decode(text + "C\tsend\t0\t1\t0\t0\t1\t18446744073709551615\n") }
+        #expect(throws: TraceFileError.self) { try TraceFile.decode(text.replacingOccurrences(of: "offset 0", with: "offset -9223372036854775808")) }
+        #expect(throws: TraceFileError.self) { try TraceFile.decode(text.replacingOccurrences(of: "size 2", with: "size 99999999999")) }
+        // Two traces claiming rank 0, one with more events than the other: the first is used.
+        var other = good
+        other.events += Array(repeating: TraceEvent(.send, "eager", peer: 1, tag: 0, start: 5, end: 5), count: 3)
+        let receiver = RankTrace(rank: 1, size: 2, events: Array(repeating: TraceEvent(.receive, "eager", peer: 0, tag: 0, start: 6, end: 6), count: 3))
+        #expect(MessageFlows([good, other, receiver]).flows.isEmpty)
+        #expect(MessageFlows([other, good, receiver]).flows.count == 3)
+        let json = PerfettoTrace.json([good, other, receiver])
+        #expect(json.contains(#""ranks_traced":2"#))
+        #expect(TimelinePlot.svg([other, good, receiver]).contains("<svg"))
+    }
+
     @Test("the k-th send of a (sender, receiver, communicator, tag) pairs with the k-th receive")
     func messagePairing() {
         func send(_ to: Int, tag: Int, _ bytes: Int, at time: UInt64) -> TraceEvent {
@@ -124,6 +142,12 @@ struct TracingTests {
         let starts = events.filter { $0["ph"] as? String == "s" }, ends = events.filter { $0["ph"] as? String == "f" }
         #expect(starts.count == 17 && ends.count == 17)  // 4 × (3 small + 1 large) + the late rank's one
         #expect(Set(starts.compactMap { $0["id"] as? Int }) == Set(ends.compactMap { $0["id"] as? Int }))
+        // Each arrow joins a sender to its receiver: every message of this job goes from rank r to r + 1 (mod 4).
+        let receivers = Dictionary(ends.compactMap { end in (end["id"] as? Int).map { ($0, end["pid"] as? Int ?? -1) } }, uniquingKeysWith: { a, _ in a })
+        for start in starts {
+            let id = try #require(start["id"] as? Int), sender = try #require(start["pid"] as? Int)
+            #expect(receivers[id] == (sender + 1) % 4, "flow \(id) from rank \(sender) ends at \(String(describing: receivers[id]))")
+        }
         let other = try #require(trace["otherData"] as? [String: Any])
         #expect(other["unpaired_sends"] as? Int == 0 && other["unpaired_receives"] as? Int == 0 && other["dropped_events"] as? Int == 0)
         // Each message event's partner: the message from rank r goes to r + 1 (or from rank 3 to rank 0, tag 9).

@@ -9,14 +9,14 @@
 extension Communicator {
     /// Broadcasts `count` instances of `datatype` in `buffer` from `root` (MPI_Bcast with a datatype).
     public func bcast<T: BitwiseCopyable>(_ buffer: inout [T], count: Int, datatype: Datatype, root: Int) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("bcast") {
             try buffer.withUnsafeMutableBytes { try bcast($0, count: count, datatype: datatype, root: root) }
         }
     }
 
     /// Broadcasts into a slice (`&grid[k...]`); the slice's start is the origin.
     public func bcast<T: BitwiseCopyable>(_ buffer: inout ArraySlice<T>, count: Int, datatype: Datatype, root: Int) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("bcast") {
             try buffer.withUnsafeMutableBytes { try bcast($0, count: count, datatype: datatype, root: root) }
         }
     }
@@ -35,7 +35,7 @@ extension Communicator {
     public func gather<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype, root: Int
     ) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("gather") {
             try checkRoot(root, "gather")
             let mine = try values.withUnsafeBytes { try TypedRegion(datatype, count: count, in: .init(mutating: $0), "gather").packed() }
             let received = try gather(mine, root: root)
@@ -52,7 +52,7 @@ extension Communicator {
     public func scatter<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype, root: Int
     ) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("scatter") {
             try checkRoot(root, "scatter")
             let all =
                 rank == root
@@ -70,7 +70,7 @@ extension Communicator {
     public func allgather<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype
     ) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("allgather") {
             let mine = try values.withUnsafeBytes { try TypedRegion(datatype, count: count, in: .init(mutating: $0), "allgather").packed() }
             let received = try allgather(mine)
             try buffer.withUnsafeMutableBytes { bytes in
@@ -84,7 +84,7 @@ extension Communicator {
     public func alltoall<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: [T], count: Int, datatype: Datatype, into buffer: inout [U], count receiveCount: Int, datatype receiveType: Datatype
     ) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("alltoall") {
             let all = try values.withUnsafeBytes {
                 try TypedRegion(datatype, count: try instances(count, "alltoall"), in: .init(mutating: $0), "alltoall").packed()
             }
@@ -107,7 +107,7 @@ extension Communicator {
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
         into buffer: inout [U], receiveCounts: [Int], receiveDisplacements: [Int], receiveTypes: [Datatype]
     ) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("alltoallw") {
             let call: StaticString = "alltoallw"
             try values.withUnsafeBytes { sendBytes in
                 try buffer.withUnsafeMutableBytes { receiveBytes in

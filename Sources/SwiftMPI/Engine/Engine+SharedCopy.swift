@@ -61,6 +61,7 @@ extension Engine {
             }
             copy.descriptor.finish()
             sharedCopyCounts.chunksRead += 1
+            statistics.sharedCopyChunksRead &+= 1
             return
         }
         let target = UnsafeMutableRawBufferPointer(rebasing: copy.operation.buffer[range])
@@ -77,6 +78,7 @@ extension Engine {
         if error != 0 && copy.readError == 0 { copy.readError = error }
         copy.descriptor.finish()
         sharedCopyCounts.chunksRead += 1
+        statistics.sharedCopyChunksRead &+= 1
     }
 
     /// Completes the receive once every chunk is finished (copying the one the sender gave up on);
@@ -171,6 +173,7 @@ extension Engine {
             }
             descriptor.finish()
             sharedCopyCounts.chunksWritten += 1
+            statistics.sharedCopyChunksWritten &+= 1
             copied = true
         }
         return copied

@@ -61,13 +61,15 @@ extension Communicator {
 
     /// Broadcasts the root's elements into every rank's span (MPI_Bcast).
     public func bcast<T: BitwiseCopyable>(_ buffer: inout MutableSpan<T>, root: Int) throws(MPIError) {
-        try typedErrors { try buffer.withUnsafeMutableBytes { try bcastBytes($0, root: root) } }
+        try tracedCall("bcast", peer: root, bytes: buffer.count * MemoryLayout<T>.stride) {
+            try buffer.withUnsafeMutableBytes { try bcastBytes($0, root: root) }
+        }
     }
 
     /// Reduces every rank's `values` with `op` into `result` at the root (MPI_Reduce); `result`
     /// needs as many elements as `values` there and is not touched elsewhere.
     public func reduce<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>, op: ReduceOperation<T>, root: Int) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("reduce", peer: root, bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator {  // the root (MPI.root) receives the other group's reduction into `result`
                 let contribution = root == MPI.root ? [T](zeroedCount: result.count) : Self.array(values)
                 if let reduced = try interReduce(contribution, op: op, root: root) { try Self.copy(reduced, into: &result, "reduce") }
@@ -86,7 +88,7 @@ extension Communicator {
 
     /// Combines every rank's elements with `op`, in place, on every rank (MPI_Allreduce with MPI_IN_PLACE).
     public func allreduce<T: BitwiseCopyable>(inPlace values: inout MutableSpan<T>, op: ReduceOperation<T>) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("allreduce", bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator {  // each group gets the other group's reduction
                 var combined = Self.array(values.span)
                 try interAllreduce(&combined, op: op)
@@ -98,7 +100,7 @@ extension Communicator {
 
     /// Combines every rank's `values` with `op` into `result` on every rank (MPI_Allreduce).
     public func allreduce<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>, op: ReduceOperation<T>) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("allreduce", bytes: values.count * MemoryLayout<T>.stride) {
             guard result.count == values.count else {
                 throw MPIError(.invalidCount, "allreduce: a result of \(result.count) elements for \(values.count)")
             }
@@ -119,7 +121,7 @@ extension Communicator {
     /// Every rank's `values` (equal counts) in rank order into `result` at the root, which needs
     /// `size × values.count` elements there (MPI_Gather).
     public func gather<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>, root: Int) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("gather", peer: root, bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator {  // the root (MPI.root) receives the other group's values
                 if let gathered = try interGather(Self.array(values), root: root) { try Self.copy(gathered, into: &result, "gather") }
                 return
@@ -142,7 +144,7 @@ extension Communicator {
     /// The root's `values` in `size` equal parts, part i into rank i's `result` (MPI_Scatter);
     /// `values` is read at the root only.
     public func scatter<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>, root: Int) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("scatter", peer: root, bytes: result.count * MemoryLayout<T>.stride) {
             if isIntercommunicator {  // the root (MPI.root) deals its values out to the other group
                 let part = try interScatter(root == MPI.root ? Self.array(values) : [], root: root)
                 if !part.isEmpty { try Self.copy(part, into: &result, "scatter") }
@@ -166,7 +168,7 @@ extension Communicator {
     /// Every rank's `values` (equal counts) in rank order into every rank's `result`
     /// (`size × values.count` elements) (MPI_Allgather).
     public func allgather<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("allgather", bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator { return try Self.copy(try interAllgather(Self.array(values)), into: &result, "allgather") }
             let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "allgather")
             guard result.count >= values.count * size else {
@@ -183,7 +185,7 @@ extension Communicator {
     /// Block i of `values` (`values.count / size` elements) to rank i; block j of `result` from
     /// rank j (MPI_Alltoall).
     public func alltoall<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("alltoall", bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator { return try Self.copy(try interAlltoall(Self.array(values)), into: &result, "alltoall") }
             guard values.count % size == 0, result.count >= values.count else {
                 throw MPIError(.invalidCount, "alltoall: \(values.count) elements for \(size) ranks into \(result.count)")

@@ -7,7 +7,7 @@ import SwiftMPIWireup
 /// Messages and bytes per transport are counted only while some handle to one of them is started:
 /// the engine then holds ``Engine/counters`` and adds two numbers per message; otherwise it pays one
 /// load and branch. The other counts (rendezvous sends, unexpected arrivals, the unexpected queue's
-/// high-water mark) sit on paths that are slow anyway and are always kept.
+/// high-water mark, shared-copy chunks) sit on paths that are slow anyway and are always kept.
 final class PerformanceCounters: @unchecked Sendable {
     /// The process's counters. (Reads from tools are not synchronized with the engine: a read
     /// while another thread sends may miss that message; MPI_T's `atomic` is false for all.)
@@ -19,6 +19,8 @@ final class PerformanceCounters: @unchecked Sendable {
     @exclusivity(unchecked) var rendezvousSends: UInt64 = 0
     @exclusivity(unchecked) var unexpectedArrivals: UInt64 = 0
     @exclusivity(unchecked) var unexpectedHighWater: UInt64 = 0
+    @exclusivity(unchecked) var sharedCopyChunksRead: UInt64 = 0
+    @exclusivity(unchecked) var sharedCopyChunksWritten: UInt64 = 0
     /// Started handles of per-transport counters: while above 0 the engine counts.
     @exclusivity(unchecked) var startedTransportHandles = 0
 

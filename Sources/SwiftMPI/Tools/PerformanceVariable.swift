@@ -16,8 +16,8 @@ extension MPI {
     /// | `swiftmpi_shared_copy_chunks_read`, `_written` | counter | chunks of large shared-memory messages copied as receiver, as sender |
     ///
     /// A handle's value of a counter is what was counted since the handle was made or last reset
-    /// (for the per-transport counters: while it was started). The queue length and the shared-copy
-    /// counts are the running runtime's (0 when none runs).
+    /// (for the per-transport counters: while it was started). The queue length is the running
+    /// runtime's (0 when none runs); the high-water mark is the most since the process started.
     public struct PerformanceVariable: Sendable, Hashable {
         /// The kind of quantity (MPI_T_PVAR_CLASS_COUNTER, _LEVEL, _HIGHWATERMARK).
         public enum Kind: Sendable {
@@ -68,8 +68,8 @@ extension MPI {
             case "swiftmpi_unexpected_messages": return counters.unexpectedArrivals
             case "swiftmpi_unexpected_queue_length": return UInt64(engine?.unexpected.count ?? 0)
             case "swiftmpi_unexpected_queue_high_water": return counters.unexpectedHighWater
-            case "swiftmpi_shared_copy_chunks_read": return UInt64(engine?.sharedCopyCounts.chunksRead ?? 0)
-            case "swiftmpi_shared_copy_chunks_written": return UInt64(engine?.sharedCopyCounts.chunksWritten ?? 0)
+            case "swiftmpi_shared_copy_chunks_read": return counters.sharedCopyChunksRead
+            case "swiftmpi_shared_copy_chunks_written": return counters.sharedCopyChunksWritten
             default: return 0
             }
         }
@@ -145,7 +145,7 @@ extension MPI {
                 try check(state, "stop")
                 guard !variable.isContinuous else { throw MPIError(.invalidArgument, "\(variable.name) is continuous: it cannot be started or stopped") }
                 guard state.started else { return }
-                state.accumulated &+= variable.current &- state.base
+                state.accumulated &+= Self.since(state.base, variable.current)
                 state.started = false
                 if variable.countsPerTransport { Self.transportHandleStarted(false) }
             }
@@ -198,9 +198,12 @@ extension MPI {
         private func value(_ state: State) -> UInt64 {
             switch variable.kind {
             case .level, .highWatermark: variable.current
-            case .counter: state.accumulated &+ (state.started ? variable.current &- state.base : 0)
+            case .counter: state.accumulated &+ (state.started ? Self.since(state.base, variable.current) : 0)
             }
         }
+
+        /// What a counter counted from `base` to `current` (0 if it went back, which no counter does).
+        private static func since(_ base: UInt64, _ current: UInt64) -> UInt64 { current >= base ? current - base : 0 }
 
         private func check(_ state: State, _ action: String) throws(MPIError) {
             guard !state.freed else { throw MPIError(.invalidArgument, "\(action) of a freed handle of \(variable.name)") }

@@ -16,9 +16,9 @@ import SwiftMPIWireup
 /// pays one load and branch per call.
 ///
 /// Only the outermost call is recorded (a collective's own sends, `waitAll`'s waits are not); the
-/// nesting depth is one counter, exact when one thread calls SwiftMPI at a time (thread levels
-/// below `.multiple`) and approximate above. At `.multiple` slots are claimed atomically, so
-/// threads never share one. With tracing on a call costs two clock reads (~23 ns each here) and
+/// nesting depth is one counter when one thread calls SwiftMPI at a time, and one per thread at
+/// `.multiple` (or once tasks await requests and the progress thread runs), where slots are also
+/// claimed atomically, so threads never share one. With tracing on a call costs two clock reads (~23 ns each here) and
 /// two 64-byte stores; a message none inside a call.
 final class Tracer: @unchecked Sendable {
     /// One event as recorded: plain data, names as static strings (regions by index).
@@ -68,7 +68,7 @@ final class Tracer: @unchecked Sendable {
     private let records: UnsafeMutablePointer<Record>
     /// True at thread level `.multiple`: slots are then claimed atomically (`claimed`) and
     /// messages read the clock themselves; below it one counter (`next`) without atomics.
-    private let concurrent: Bool
+    @exclusivity(unchecked) private var concurrent: Bool
     private let claimed = Atomic<Int>(0)
     @exclusivity(unchecked) private var next = 0
     /// The nesting depth of MPI calls (see the type's comment).
@@ -76,7 +76,10 @@ final class Tracer: @unchecked Sendable {
     /// The outermost call's start, and the first slot recorded during it.
     @exclusivity(unchecked) private var callStart: UInt64 = 0
     @exclusivity(unchecked) private var callFirstSlot = 0
-    private let regionNames = Mutex<[String]>([])
+    /// The user's region names, each numbered once (at most ``maximumRegionNames``; later names
+    /// are recorded as `(other regions)`).
+    private let regionNames = Mutex<(list: [String], index: [String: Int])>(([], [:]))
+    static let maximumRegionNames = 4096
     /// When recording started (``now()``), and stopped (0 while running).
     let started: UInt64
     @exclusivity(unchecked) var ended: UInt64 = 0
@@ -113,6 +116,21 @@ final class Tracer: @unchecked Sendable {
         records[slot] = record
     }
 
+    /// From now on, slots are claimed atomically and each thread has its own nesting depth: the
+    /// runtime's progress thread has started (called with the engine locked, before it runs).
+    func becomeConcurrent() {
+        guard !concurrent else { return }
+        claimed.store(next, ordering: .releasing)
+        concurrent = true
+    }
+
+    /// Per thread in concurrent mode: non-nil inside a recorded call.
+    private static let depthKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
     /// How many records were claimed (recorded or dropped).
     private var claimedCount: Int { concurrent ? claimed.load(ordering: .acquiring) : next }
 
@@ -125,6 +143,11 @@ final class Tracer: @unchecked Sendable {
 
     /// Starts recording an outermost call: its start time, or 0 inside another recorded call.
     func begin() -> UInt64 {
+        if concurrent {
+            guard pthread_getspecific(Self.depthKey) == nil else { return 0 }
+            pthread_setspecific(Self.depthKey, UnsafeRawPointer(bitPattern: 1))
+            return Self.now()
+        }
         guard depth == 0 else { return 0 }
         depth = 1
         let start = Self.now()
@@ -141,7 +164,7 @@ final class Tracer: @unchecked Sendable {
             Record(
                 name: name, kind: .call, region: -1, context: context, peer: Int32(clamping: peer), tag: Int32(clamping: tag), bytes: bytes,
                 start: start, end: end))
-        depth = 0
+        if concurrent { pthread_setspecific(Self.depthKey, nil) } else { depth = 0 }
     }
 
     /// Gives the receives matched during the call that ends at `end` that time (see ``message(_:_:context:peer:tag:bytes:)``).
@@ -173,9 +196,12 @@ final class Tracer: @unchecked Sendable {
     /// Runs `body` as the user's region `name`.
     func region<R, E: Error>(_ name: String, _ body: () throws(E) -> R) throws(E) -> R {
         let index = regionNames.withLock { names in
-            if let known = names.firstIndex(of: name) { return known }
-            names.append(name)
-            return names.count - 1
+            if let known = names.index[name] { return known }
+            let key = names.list.count < Self.maximumRegionNames ? name : "(other regions)"
+            if let known = names.index[key] { return known }
+            names.list.append(key)
+            names.index[key] = names.list.count - 1
+            return names.list.count - 1
         }
         let start = Self.now()
         defer { append(Record(name: "", kind: .region, region: Int32(index), context: 0, peer: -1, tag: -1, bytes: 0, start: start, end: Self.now())) }
@@ -191,7 +217,7 @@ final class Tracer: @unchecked Sendable {
     /// appended to the messages' protocols (`eager over shm`, `rendezvous (single copy) over shm`).
     func rankTrace(rank: Int, size: Int, host: String, transports: [String]) -> RankTrace {
         let count = min(claimedCount, settings.capacity)
-        let names = regionNames.withLock { $0 }
+        let names = regionNames.withLock { $0.list }
         var events: [TraceEvent] = []
         events.reserveCapacity(count)
         for index in 0..<count {
