@@ -153,7 +153,7 @@ extension Communicator {
     /// Waits for a matching message and takes it out of matching, so that no other receive can get it;
     /// receive it with `mrecv(_:into:)` (MPI_Mprobe).
     public func mprobe(from source: Int, tag: Int) throws(MPIError) -> Message {
-        try typedErrors {
+        try tracedCall("mprobe") {
             guard try checkSource(source, "mprobe") else { return Message(communicator: self, message: nil) }
             try checkReceiveTag(tag, "mprobe")
             var taken: MatchedMessage?
@@ -184,7 +184,7 @@ extension Communicator {
     /// message was already received, `.truncate` if it does not fit.
     @discardableResult
     public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: inout [T]) throws(MPIError) -> Status {
-        try typedErrors {
+        try tracedCall("mrecv") {
             try buffer.withUnsafeMutableBytes { try message.receive(into: $0) }
         }
     }
@@ -193,7 +193,7 @@ extension Communicator {
     /// until the request completes (MPI_Imrecv). Throws `.invalidArgument` if the message was
     /// already received; `.truncate` comes from the request when it does not fit.
     public func imrecv<T: BitwiseCopyable>(_ message: Message, into buffer: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request {
-        try typedErrors {
+        try tracedCall("imrecv") {
             try message.startReceive(into: UnsafeMutableRawBufferPointer(buffer))
         }
     }
@@ -201,7 +201,7 @@ extension Communicator {
     /// Receives a message taken by `mprobe(from:tag:)` into a buffer (MPI_Mrecv).
     @discardableResult
     public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Status {
-        try typedErrors {
+        try tracedCall("mrecv") {
             try message.receive(into: UnsafeMutableRawBufferPointer(buffer))
         }
     }

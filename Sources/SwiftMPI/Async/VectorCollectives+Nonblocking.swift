@@ -9,7 +9,7 @@ extension Communicator {
     public func igatherv<T: BitwiseCopyable>(
         _ values: [T], counts: [Int], displacements: [Int]? = nil, root: Int
     ) throws(MPIError) -> CollectiveRequest<[T]?> {
-        try typedErrors {
+        try tracedCall("igatherv") {
             try checkRoot(root, "igatherv")
             if isIntercommunicator { return try startInterGatherv(values, counts: counts, displacements: displacements, root: root) }
             var layout = try byteLayout(T.self, counts: counts, "igatherv")
@@ -40,7 +40,7 @@ extension Communicator {
     public func iscatterv<T: BitwiseCopyable>(
         _ values: [T], counts: [Int], displacements: [Int]? = nil, root: Int
     ) throws(MPIError) -> CollectiveRequest<[T]> {
-        try typedErrors {
+        try tracedCall("iscatterv") {
             try checkRoot(root, "iscatterv")
             if isIntercommunicator { return try startInterScatterv(values, counts: counts, displacements: displacements, root: root) }
             let layout = try byteLayout(T.self, counts: counts, displacements: rank == root ? displacements : nil, "iscatterv")
@@ -61,7 +61,7 @@ extension Communicator {
     /// Starts gathering `counts[i]` elements from rank i on every rank, in rank order or at
     /// `displacements[i]` (MPI_Iallgatherv).
     public func iallgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]? = nil) throws(MPIError) -> CollectiveRequest<[T]> {
-        try typedErrors {
+        try tracedCall("iallgatherv") {
             let layout = try byteLayout(T.self, counts: counts, displacements: displacements, receiving: true, "iallgatherv")
             if isIntercommunicator {  // `counts` are the other group's
                 let input = OwnedBuffer(copying: values), output = OwnedBuffer<T>(zeroedCount: layout.extent)
@@ -101,7 +101,7 @@ extension Communicator {
     public func ialltoallv<T: BitwiseCopyable>(
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int]? = nil, receiveCounts: [Int], receiveDisplacements: [Int]? = nil
     ) throws(MPIError) -> CollectiveRequest<[T]> {
-        try typedErrors {
+        try tracedCall("ialltoallv") {
             let send = try byteLayout(T.self, counts: sendCounts, displacements: sendDisplacements, "ialltoallv")
             let receive = try byteLayout(T.self, counts: receiveCounts, displacements: receiveDisplacements, receiving: true, "ialltoallv")
             guard values.count >= send.extent else {
@@ -176,7 +176,7 @@ extension Communicator {
     /// Starts combining every rank's `values` with `op` and giving rank i `counts[i]` elements of the
     /// result, in order (MPI_Ireduce_scatter).
     public func ireduceScatter<T: BitwiseCopyable>(_ values: [T], counts: [Int], op: ReduceOperation<T>) throws(MPIError) -> CollectiveRequest<[T]> {
-        try typedErrors {
+        try tracedCall("ireduceScatter") {
             if isIntercommunicator { return try startInterReduceScatter(values, counts: counts, op: op) }
             guard counts.count == size, counts.reduce(0, +) == values.count else {
                 throw MPIError(.invalidCount, "ireduceScatter: counts \(counts) must have \(size) entries summing to \(values.count)")

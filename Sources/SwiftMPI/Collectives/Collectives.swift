@@ -287,7 +287,7 @@ extension Communicator {
     /// holds `size` equal parts with its own already at part `root`, and receives everyone's; elsewhere
     /// `buffer` is this rank's contribution and stays as it is.
     public func gather<T: BitwiseCopyable>(inPlace buffer: inout [T], root: Int) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("gather") {
             try checkRoot(root, "gather")
             guard rank == root else {
                 _ = try gather(buffer, root: root)
@@ -501,7 +501,7 @@ extension Communicator {
     }
 
     private func reduceScatterUntraced<T: BitwiseCopyable>(_ values: [T], counts: [Int], op: ReduceOperation<T>) throws(MPIError) -> [T] {
-        if isIntercommunicator { return try typedErrors { try interReduceScatter(values, counts: counts, op: op, "reduceScatter") } }
+        if isIntercommunicator { return try tracedCall("reduceScatter") { try interReduceScatter(values, counts: counts, op: op, "reduceScatter") } }
         guard counts.count == size, counts.reduce(0, +) == values.count else {
             throw MPIError(.invalidCount, "reduceScatter: counts \(counts) must have \(size) entries summing to \(values.count)")
         }
@@ -623,7 +623,7 @@ extension Communicator {
 
     /// Nonblocking barrier (MPI_Ibarrier).
     public func ibarrier() throws(MPIError) -> Request {
-        try typedErrors {
+        try tracedCall("ibarrier") {
             if isIntercommunicator { return try start(spansGroups: true) { scheduleInterBarrier($0) } }
             return try start { scheduleBarrier($0) }
         }
@@ -631,7 +631,7 @@ extension Communicator {
 
     /// Nonblocking broadcast of `buffer` from `root` (MPI_Ibcast).
     public func ibcast<T: BitwiseCopyable>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws(MPIError) -> Request {
-        try typedErrors {
+        try tracedCall("ibcast") {
             try checkRoot(root, "ibcast")
             if isIntercommunicator { return try start(spansGroups: true) { scheduleInterBroadcast(UnsafeMutableRawBufferPointer(buffer), root: root, $0) } }
             return try start { scheduleBroadcast(UnsafeMutableRawBufferPointer(buffer), root: root, $0) }
@@ -643,7 +643,7 @@ extension Communicator {
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
         op: ReduceOperation<T>, root: Int
     ) throws(MPIError) -> Request {
-        try typedErrors {
+        try tracedCall("ireduce") {
             try checkRoot(root, "ireduce")
             let output = isRoot(root) ? result : nil
             if isIntercommunicator { return try start(spansGroups: true) { scheduleInterReduce(values, into: output, op: op, root: root, $0) } }
@@ -656,7 +656,7 @@ extension Communicator {
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
         op: ReduceOperation<T>
     ) throws(MPIError) -> Request {
-        try typedErrors {
+        try tracedCall("iallreduce") {
             guard result.count >= values.count else {
                 throw MPIError(.invalidCount, "iallreduce: result buffer of \(result.count) for \(values.count) elements")
             }
@@ -669,7 +669,7 @@ extension Communicator {
     /// Nonblocking allgather: `result` holds `size * values.count` elements (MPI_Iallgather); on an
     /// intercommunicator the other group's values, `result.count / remoteSize` from each rank.
     public func iallgather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request {
-        try typedErrors {
+        try tracedCall("iallgather") {
             if isIntercommunicator {
                 return try start(spansGroups: true) { scheduleInterAllgather(UnsafeRawBufferPointer(values), into: UnsafeMutableRawBufferPointer(result), $0) }
             }
@@ -687,7 +687,7 @@ extension Communicator {
     /// (at `MPI.root`) holds `result.count / remoteSize` elements from each rank of the other group.
     public func igather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int) throws(MPIError) -> Request
     {
-        try typedErrors {
+        try tracedCall("igather") {
             try checkRoot(root, "igather")
             let block = isIntercommunicator && isRoot(root) ? result.count / Swift.max(peerCount, 1) : values.count
             let layout = try byteLayout(T.self, counts: [Int](repeating: block, count: peerCount), "igather")
@@ -711,7 +711,7 @@ extension Communicator {
     public func iscatter<T: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>, root: Int
     ) throws(MPIError) -> Request {
-        try typedErrors {
+        try tracedCall("iscatter") {
             try checkRoot(root, "iscatter")
             let block = isIntercommunicator && isRoot(root) ? values.count / Swift.max(peerCount, 1) : result.count
             let layout = try byteLayout(T.self, counts: [Int](repeating: block, count: peerCount), "iscatter")
@@ -733,7 +733,7 @@ extension Communicator {
     /// to rank i of the other group, whose rank j's block lands as block j of `result` (blocks of
     /// `result.count / remoteSize` elements).
     public func ialltoall<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request {
-        try typedErrors {
+        try tracedCall("ialltoall") {
             guard values.count % peerCount == 0, isIntercommunicator ? result.count % peerCount == 0 : result.count >= values.count else {
                 throw MPIError(.invalidCount, "ialltoall: \(values.count) elements for \(peerCount) ranks into \(result.count)")
             }
@@ -760,7 +760,7 @@ extension Communicator {
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
         op: ReduceOperation<T>
     ) throws(MPIError) -> Request {
-        try typedErrors {
+        try tracedCall("iscan") {
             try startScan(values, into: result, op: op, exclusive: false, "iscan")
         }
     }
@@ -779,7 +779,7 @@ extension Communicator {
         _ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>,
         op: ReduceOperation<T>
     ) throws(MPIError) -> Request {
-        try typedErrors {
+        try tracedCall("iexscan") {
             try startScan(values, into: result, op: op, exclusive: true, "iexscan")
         }
     }

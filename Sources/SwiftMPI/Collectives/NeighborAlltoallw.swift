@@ -13,7 +13,7 @@ extension Communicator {
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
         into buffer: inout [U], receiveCounts: [Int], receiveDisplacements: [Int], receiveTypes: [Datatype]
     ) throws(MPIError) {
-        try typedErrors {
+        try tracedCall("neighborAlltoallw") {
             let call: StaticString = "neighborAlltoallw"
             let neighbors = try neighborhood(call)
             try values.withUnsafeBytes { sendBytes in
@@ -34,7 +34,7 @@ extension Communicator {
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
         into buffer: [U], receiveCounts: [Int], receiveDisplacements: [Int], receiveTypes: [Datatype]
     ) throws(MPIError) -> CollectiveRequest<[U]> {
-        try typedErrors {
+        try tracedCall("ineighborAlltoallw") {
             let call: StaticString = "ineighborAlltoallw"
             let neighbors = try neighborhood(call)
             let input = OwnedBuffer(copying: values), output = OwnedBuffer(copying: buffer)
@@ -68,7 +68,7 @@ extension Communicator {
         sendElements: Int, of type: T.Type, sendCounts: [Int], sendDisplacements: [Int], sendTypes: [Datatype],
         receiveElements: Int, of resultType: U.Type, receiveCounts: [Int], receiveDisplacements: [Int], receiveTypes: [Datatype]
     ) throws(MPIError) -> PersistentCollective<T, [U]> {
-        try typedErrors {
+        try tracedCall("neighborAlltoallwInit") {
             let call: StaticString = "neighborAlltoallwInit"
             let neighbors = try neighborhood(call)
             let (input, output) = try blockMemory(sendElements, of: T.self, receiveElements, of: U.self, call)

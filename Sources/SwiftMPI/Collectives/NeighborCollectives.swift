@@ -35,7 +35,7 @@ extension Communicator {
     /// `values` sent to every destination neighbour; returns one block per source neighbour, in order
     /// (MPI_Neighbor_allgather).
     public func neighborAllgather<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("neighborAllgather") {
             let neighbors = try neighborhood("neighborAllgather")
             return try neighborExchange(
                 values, sendCounts: [Int](repeating: values.count, count: neighbors.destinations.count), sendsOneBlock: true,
@@ -46,7 +46,7 @@ extension Communicator {
     /// Like `neighborAllgather(_:)` with `counts[i]` elements from source neighbour i
     /// (MPI_Neighbor_allgatherv).
     public func neighborAllgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int]) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("neighborAllgatherv") {
             let neighbors = try neighborhood("neighborAllgatherv")
             return try neighborExchange(
                 values, sendCounts: [Int](repeating: values.count, count: neighbors.destinations.count), sendsOneBlock: true,
@@ -59,7 +59,7 @@ extension Communicator {
     /// destinations sends nothing and receives empty blocks: use `neighborAlltoallv(_:sendCounts:receiveCounts:)`
     /// when its sources send more.
     public func neighborAlltoall<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("neighborAlltoall") {
             let neighbors = try neighborhood("neighborAlltoall")
             let outdegree = neighbors.destinations.count
             guard outdegree > 0 ? values.count % outdegree == 0 : values.isEmpty else {
@@ -75,7 +75,7 @@ extension Communicator {
     /// `sendCounts[i]` elements (packed in order in `values`) to destination neighbour i,
     /// `receiveCounts[j]` from source neighbour j (MPI_Neighbor_alltoallv).
     public func neighborAlltoallv<T: BitwiseCopyable>(_ values: [T], sendCounts: [Int], receiveCounts: [Int]) throws(MPIError) -> [T] {
-        try typedErrors {
+        try tracedCall("neighborAlltoallv") {
             let neighbors = try neighborhood("neighborAlltoallv")
             return try neighborExchange(values, sendCounts: sendCounts, sendsOneBlock: false, receiveCounts: receiveCounts, neighbors, "neighborAlltoallv")
         }
@@ -87,7 +87,7 @@ extension Communicator {
     /// neighbour); both buffers must stay valid until the request completes (MPI_Ineighbor_allgather).
     public func ineighborAllgather<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request
     {
-        try typedErrors {
+        try tracedCall("ineighborAllgather") {
             let call: StaticString = "ineighborAllgather"
             let neighbors = try neighborhood(call)
             let layout = try neighborLayout(
@@ -101,7 +101,7 @@ extension Communicator {
     /// completes (MPI_Ineighbor_alltoall).
     public func ineighborAlltoall<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, into result: UnsafeMutableBufferPointer<T>) throws(MPIError) -> Request
     {
-        try typedErrors {
+        try tracedCall("ineighborAlltoall") {
             let call: StaticString = "ineighborAlltoall"
             let neighbors = try neighborhood(call)
             let outdegree = neighbors.destinations.count
