@@ -248,6 +248,20 @@ struct TracingTests {
         #expect(MPI.PerformanceVariable.named("swiftmpi_unexpected_queue_high_water")?.isReadOnly == true)
     }
 
+    @Test("one-sided and file calls appear in the profile (swiftmpi-rma-check and swiftmpi-io-check at 2 ranks)")
+    func oneSidedAndFiles() throws {
+        let rma = try JobRunner.run(["-n", "2", "--profile", "swiftmpi-rma-check"])
+        #expect(rma.status == 0, "stderr: \(rma.stderr)")
+        for call in ["put", "get", "accumulate", "fetchAndOp", "compareAndSwap", "fence", "lock", "unlock", "flush"] {
+            #expect(rma.stdout.contains("\n  \(call) "), "\(call) missing: \(rma.stdout)")
+        }
+        let io = try JobRunner.run(["-n", "2", "--profile", "swiftmpi-io-check", try TestRun.makeScratch("trace-io").path])
+        #expect(io.status == 0, "stderr: \(io.stderr)")
+        for call in ["File.write", "File.read", "File.writeAll", "File.readAll"] {
+            #expect(io.stdout.contains("\n  \(call) "), "\(call) missing: \(io.stdout)")
+        }
+    }
+
     @Test("the launcher's trace options: parsed, and bad values refused with the option's name")
     func options() throws {
         let options = try LaunchOptions.parse(["--trace", "t", "--trace-buffer", "1000", "--profile", "--profile-out", "p", "-n", "2", "prog"])

@@ -27,7 +27,9 @@ extension File {
         _ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, at offset: Int?, collective: Bool, _ call: StaticString,
         sequentialAllowed: Bool = false
     ) throws(MPIError) -> Status {
-        try typedErrors {
+        let span = communicator.traceBegin()  // every read and write of a file passes here (--trace)
+        defer { if span != 0 { communicator.traceEnd(span, call, peer: nil, tag: -1, bytes: bytes.count) } }
+        return try typedErrors {
             try checkOpen(call)
             var failure: Error? = nil
             var moved = 0

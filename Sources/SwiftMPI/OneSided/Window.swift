@@ -163,6 +163,8 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
 
     /// Writes `values` into `target`'s window from element `offset` (MPI_Put).
     public func put(_ values: UnsafeBufferPointer<T>, to target: Int, at offset: Int) throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "put", peer: target, tag: -1, bytes: values.count * Self.stride) } }
         let state = self.state
         if state.allows(target, offset: offset, count: values.count), let base = state.memory.direct[target] {
             // The fast path: a copy into mapped memory, no other check to make.
@@ -183,6 +185,8 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
 
     /// Reads `values.count` elements of `target`'s window from element `offset` into `values` (MPI_Get).
     public func get(into values: UnsafeMutableBufferPointer<T>, from target: Int, at offset: Int) throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "get", peer: target, tag: -1, bytes: values.count * Self.stride) } }
         let state = self.state
         if state.allows(target, offset: offset, count: values.count), let base = state.memory.direct[target] {
             UnsafeMutableRawPointer(values.baseAddress!).copyMemory(from: base + offset &* Self.stride, byteCount: values.count &* Self.stride)
@@ -213,6 +217,8 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// Combines `values` into `target`'s window from element `offset`, element by element, with `op`
     /// (MPI_Accumulate): atomic per element with respect to other accumulates.
     public func accumulate(_ values: UnsafeBufferPointer<T>, to target: Int, at offset: Int, op: ReduceOperation<T>) throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "accumulate", peer: target, tag: -1, bytes: values.count * Self.stride) } }
         try typedErrors {
             let code = try accumulateOperator(op, "accumulate")
             guard try prepare(target, offset: offset, count: values.count, "accumulate") else { return }
@@ -229,7 +235,9 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// returns the elements as they were before, atomically (MPI_Get_accumulate; with `.noOp` an
     /// atomic read, with `.replace` an atomic swap).
     public func getAccumulate(_ values: [T], to target: Int, at offset: Int, op: ReduceOperation<T>) throws(MPIError) -> [T] {
-        try typedErrors {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "getAccumulate", peer: target, tag: -1, bytes: values.count * Self.stride) } }
+        return try typedErrors {
             let code = try accumulateOperator(op, "getAccumulate")
             var result = values  // same size; overwritten with the old elements
             guard try prepare(target, offset: offset, count: values.count, "getAccumulate") else { return result }
@@ -245,14 +253,18 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// Combines `value` into element `offset` of `target`'s window with `op` and returns the element
     /// as it was, atomically (MPI_Fetch_and_op).
     public func fetchAndOp(_ value: T, to target: Int, at offset: Int, op: ReduceOperation<T>) throws(MPIError) -> T {
-        try getAccumulate([value], to: target, at: offset, op: op)[0]
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "fetchAndOp", peer: target, tag: -1, bytes: Self.stride) } }
+        return try getAccumulate([value], to: target, at: offset, op: op)[0]
     }
 
     /// Replaces element `offset` of `target`'s window by `desired` if its bytes equal `expected`'s,
     /// atomically, and returns the element as it was (MPI_Compare_and_swap; it was replaced when the
     /// result equals `expected`).
     public func compareAndSwap(_ expected: T, _ desired: T, at offset: Int, in target: Int) throws(MPIError) -> T {
-        try typedErrors {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "compareAndSwap", peer: target, tag: -1, bytes: Self.stride) } }
+        return try typedErrors {
             var old = expected
             guard try prepare(target, offset: offset, count: 1, "compareAndSwap") else { return old }
             let pair = [expected, desired]
@@ -271,6 +283,8 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// returns, so the request is complete at once (as MPI allows); the data reaches the target at
     /// the next flush, unlock, fence or complete.
     public func rput(_ values: [T], to target: Int, at offset: Int) throws(MPIError) -> Request {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "rput", peer: target, tag: -1, bytes: values.count * Self.stride) } }
         try put(values, to: target, at: offset)
         return try completedRequest(bytes: values.count * Self.stride, "rput")
     }
@@ -278,6 +292,8 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// ``accumulate(_:to:at:op:)-([T],_,_,_)`` with a request (MPI_Raccumulate), complete at once
     /// like ``rput(_:to:at:)``.
     public func raccumulate(_ values: [T], to target: Int, at offset: Int, op: ReduceOperation<T>) throws(MPIError) -> Request {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "raccumulate", peer: target, tag: -1, bytes: values.count * Self.stride) } }
         try accumulate(values, to: target, at: offset, op: op)
         return try completedRequest(bytes: values.count * Self.stride, "raccumulate")
     }
@@ -286,6 +302,8 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// version reads before it returns (the request is complete at once): it does not yet overlap
     /// the read with other work.
     public func rget(into values: UnsafeMutableBufferPointer<T>, from target: Int, at offset: Int) throws(MPIError) -> Request {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "rget", peer: target, tag: -1, bytes: values.count * Self.stride) } }
         try get(into: values, from: target, at: offset)
         return try completedRequest(bytes: values.count * Self.stride, "rget")
     }
@@ -310,6 +328,8 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// Ends the previous fence epoch and starts the next (MPI_Win_fence): every one-sided call made on
     /// the window before it, by any rank, is complete at its target when it returns. Collective.
     public func fence() throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "fence", peer: nil, tag: -1, bytes: 0) } }
         try typedErrors { try state.fence("fence") }
     }
 
@@ -318,12 +338,16 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// rank holds or asks for a conflicting lock meanwhile: no lock is taken, and the epoch needs
     /// nothing from the target.
     public func lock(_ kind: WindowLock, rank target: Int, noCheck: Bool = false) throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "lock", peer: target, tag: -1, bytes: 0) } }
         try typedErrors { try state.lock(exclusive: kind == .exclusive, rank: target, noCheck: noCheck, "lock") }
     }
 
     /// Ends the passive-target epoch on `target` (MPI_Win_unlock): the calls made in it are complete
     /// at the target, and the lock is released.
     public func unlock(rank target: Int) throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "unlock", peer: target, tag: -1, bytes: 0) } }
         try typedErrors { try state.unlock(rank: target, "unlock") }
     }
 
@@ -333,17 +357,23 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// asks for an exclusive lock meanwhile) no lock is taken at all: puts and gets by RDMA then
     /// complete while the targets compute (``path(toRank:)``).
     public func lockAll(noCheck: Bool = false) throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "lockAll", peer: nil, tag: -1, bytes: 0) } }
         try typedErrors { try state.lockAll(noCheck: noCheck, "lockAll") }
     }
 
     /// Ends the epoch of ``lockAll(noCheck:)`` (MPI_Win_unlock_all): every call made in it is complete at its
     /// target.
     public func unlockAll() throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "unlockAll", peer: nil, tag: -1, bytes: 0) } }
         try typedErrors { try state.unlockAll("unlockAll") }
     }
 
     /// Completes, at the target, every call this rank made to `target` so far (MPI_Win_flush).
     public func flush(rank target: Int) throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "flush", peer: target, tag: -1, bytes: 0) } }
         if target >= 0 && target < state.size && !state.isFreed && !state.isUnflushed[target] {
             cshims_memory_fence()  // loads and stores to mapped memory: complete once ordered
             return
@@ -375,6 +405,8 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
 
     /// Completes, at their targets, every call this rank made so far (MPI_Win_flush_all).
     public func flushAll() throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "flushAll", peer: nil, tag: -1, bytes: 0) } }
         try typedErrors {
             try state.checkOpen("flushAll")
             try state.flushAll("flushAll")
@@ -384,23 +416,31 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// Exposes this rank's window to the ranks of `group` (MPI_Win_post): each may start an access
     /// epoch on it; ``wait()`` ends the exposure once they all completed. Does not block.
     public func post(_ group: Group) throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "post", peer: nil, tag: -1, bytes: 0) } }
         try typedErrors { try state.post(try state.windowRanks(group, "post"), "post") }
     }
 
     /// Starts an access epoch on the ranks of `group` (MPI_Win_start): waits until each has posted.
     public func start(_ group: Group) throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "start", peer: nil, tag: -1, bytes: 0) } }
         try typedErrors { try state.start(try state.windowRanks(group, "start"), "start") }
     }
 
     /// Ends the access epoch of ``start(_:)`` (MPI_Win_complete): the targets' ``wait()`` returns
     /// after every call made in it.
     public func complete() throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "complete", peer: nil, tag: -1, bytes: 0) } }
         try typedErrors { try state.complete("complete") }
     }
 
     /// Ends the exposure of ``post(_:)`` (MPI_Win_wait): waits until every rank of the group completed
     /// its access epoch; their calls are then visible here.
     public func wait() throws(MPIError) {
+        let span = state.communicator.traceBegin()
+        defer { if span != 0 { state.communicator.traceEnd(span, "wait", peer: nil, tag: -1, bytes: 0) } }
         try typedErrors { try state.wait("wait") }
     }
 
