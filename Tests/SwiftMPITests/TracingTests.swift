@@ -161,12 +161,15 @@ struct TracingTests {
             #expect((to == (from + 1) % 4 && [5, 6].contains(tag)) || (from == 3 && to == 0 && tag == 9), "\(message)")
             #expect(bytes == [5: 64, 6: 1 << 20, 9: 8][tag], "\(message)")
         }
-        // The late rank: rank 0 waits in recv from rank 3 for at least the 300 ms rank 3 spends in its region.
-        let lateReceive = events.first {
-            $0["pid"] as? Int == 0 && $0["name"] as? String == "recv" && ($0["args"] as? [String: Any])?["tag"] as? Int == 9
-        }
-        #expect((lateReceive?["dur"] as? Double ?? 0) >= 300_000, "\(String(describing: lateReceive))")
-        #expect(events.contains { $0["pid"] as? Int == 3 && $0["name"] as? String == "late" && $0["cat"] as? String == "region" })
+        // The late rank: rank 0 waits in recv from rank 3 until after rank 3's 300 ms region ends (one
+        // host, one clock: the message is sent after the region, so the receive cannot end before it).
+        // (Not "at least 300 ms": rank 3 may leave the allreduce, and start its region, before rank 0 does.)
+        let lateReceive = try #require(
+            events.first { $0["pid"] as? Int == 0 && $0["name"] as? String == "recv" && ($0["args"] as? [String: Any])?["tag"] as? Int == 9 })
+        let lateRegion = try #require(events.first { $0["pid"] as? Int == 3 && $0["name"] as? String == "late" && $0["cat"] as? String == "region" })
+        func end(_ event: [String: Any]) -> Double { (event["ts"] as? Double ?? 0) + (event["dur"] as? Double ?? 0) }
+        #expect(end(lateReceive) >= end(lateRegion), "\(lateReceive) \(lateRegion)")
+        #expect((lateRegion["dur"] as? Double ?? 0) >= 300_000, "\(lateRegion)")
 
         // The profile: counts and bytes exactly as sent.
         let profile = try json(profileDirectory.appendingPathComponent("profile.json"))
