@@ -36,8 +36,10 @@ enum ResourceManager {
             let secret = try shareSecret(through: pmi, rank: pmi.rank)
             let processors = nodeProcessors()
             // Shared-memory names must be the same for the ranks of a node and unique per job step:
-            // the job id ("job.step", "job+offset.step") hex-encoded, so no two ids collide.
-            let job = "pmi" + Hex.encode(Array(pmi.jobID.utf8.prefix(48)))
+            // the job id ("job.step", "job+offset.step") hex-encoded, so no two ids collide, and a
+            // digest of the step's secret, so that two clusters' steps with one id (two Slurm
+            // instances on one machine) do not either.
+            let job = "pmi" + Hex.encode(Array(pmi.jobID.utf8.prefix(48))) + "-" + stepDigest(secret)
             var launch = LaunchParameters(
                 rank: pmi.rank, size: pmi.size, localRank: local.firstIndex(of: pmi.rank)!,
                 localSize: local.count, jobID: job, keyValueSocket: "", secret: secret,
@@ -68,7 +70,7 @@ enum ResourceManager {
             }
             let secret = try shareSecret(through: pmix, rank: pmix.rank)
             let processors = nodeProcessors()
-            let job = "pmix" + Hex.encode(Array(pmix.namespace.utf8.prefix(48)))
+            let job = "pmix" + Hex.encode(Array(pmix.namespace.utf8.prefix(48))) + "-" + stepDigest(secret)
             var launch = LaunchParameters(
                 rank: pmix.rank, size: size, localRank: localRank, localSize: localSize,
                 jobID: job, keyValueSocket: "", secret: secret, oversubscribed: localSize > processors)
@@ -84,6 +86,18 @@ enum ResourceManager {
 
     /// The job's TCP secret: made by rank 0 and put under `secret/0`; the others read it after the
     /// fence (only the job's processes reach the manager's key-value space).
+    /// 16 hex digits that differ between job steps with overwhelming probability and reveal nothing
+    /// of the secret they come from (FNV-1a over it: a digest, never its bytes).
+    static func stepDigest(_ secret: JobSecret) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in secret.bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        let text = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+
     private static func shareSecret(through exchange: any WireupExchange, rank: Int) throws -> JobSecret {
         if rank == 0 {
             let secret = try JobSecret.generate()
