@@ -1,4 +1,4 @@
-/// Small helpers that write JSON and decimal text without Foundation (the launcher is one static
+/// Small helpers that write JSON, XML and decimal text without Foundation (the launcher is one static
 /// executable and links no Foundation).
 enum JSONText {
     /// `text` as a JSON string literal.
@@ -21,6 +21,27 @@ enum JSONText {
             }
         }
         return out + "\""
+    }
+
+    /// `text` for an SVG (XML) document's text or attribute: markup characters as entities, and
+    /// control characters, which XML 1.0 cannot carry, as spaces.
+    static func xml(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default:
+                if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1, scalar.value < 0x20 {
+                    out += " "
+                } else {
+                    out.append(character)
+                }
+            }
+        }
+        return out
     }
 
     /// `value` with `digits` digits after the point (no exponent), e.g. `fixed(1.25, 1)` = `1.3`.

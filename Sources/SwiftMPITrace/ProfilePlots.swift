@@ -36,30 +36,10 @@ extension Profile {
         """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="12">
         <rect width="\(width)" height="\(height)" fill="white"/>
-        <text x="\(width / 2)" y="20" text-anchor="middle" font-size="14" font-weight="bold">\(escape(title))</text>
+        <text x="\(width / 2)" y="20" text-anchor="middle" font-size="14" font-weight="bold">\(JSONText.xml(title))</text>
         \(body)</svg>
 
         """
-    }
-
-    private static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default:
-                // XML 1.0 has no form for most control characters: they become spaces.
-                if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1, scalar.value < 0x20 {
-                    out += " "
-                } else {
-                    out.append(character)
-                }
-            }
-        }
-        return out
     }
 
     /// Bytes (colour, and the figure in the cell up to 16 ranks) from each sender (row) to each receiver (column).
@@ -79,7 +59,7 @@ extension Profile {
                 if size <= 16 && value > 0 {
                     let color = Double(value) / Double(most) > 0.5 ? "white" : "black"
                     body += "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" font-size=\"10\" fill=\"\(color)\">"
-                    body += "\(Self.escape(Self.compactBytes(value)))</text>\n"
+                    body += "\(JSONText.xml(Self.compactBytes(value)))</text>\n"
                 }
             }
         }
@@ -110,15 +90,15 @@ extension Profile {
             for (name, time, color) in segments where time > 0 {
                 let w = Double(width) * Double(time) / Double(longest)
                 body += "<rect class=\"segment\" x=\"\(JSONText.fixed(x, 2))\" y=\"\(y)\" width=\"\(JSONText.fixed(w, 2))\" height=\"\(barHeight)\" "
-                body += "fill=\"\(color)\" data-rank=\"\(rank)\" data-call=\"\(Self.escape(name))\" data-ns=\"\(time)\">"
-                body += "<title>rank \(rank): \(Self.escape(name)) \(Self.milliseconds(time)) ms</title></rect>\n"
+                body += "fill=\"\(color)\" data-rank=\"\(rank)\" data-call=\"\(JSONText.xml(name))\" data-ns=\"\(time)\">"
+                body += "<title>rank \(rank): \(JSONText.xml(name)) \(Self.milliseconds(time)) ms</title></rect>\n"
                 x += w
             }
         }
         var legendY = top + ranks.count * (barHeight + 6) + 16
         for (index, call) in shown.enumerated() {
             body += "<rect x=\"\(left)\" y=\"\(legendY - 10)\" width=\"12\" height=\"12\" fill=\"\(Self.palette[index % Self.palette.count])\"/>"
-            body += "<text x=\"\(left + 18)\" y=\"\(legendY)\">\(Self.escape(call.name)) (\(Self.milliseconds(call.totalTime)) ms over all ranks)</text>\n"
+            body += "<text x=\"\(left + 18)\" y=\"\(legendY)\">\(JSONText.xml(call.name)) (\(Self.milliseconds(call.totalTime)) ms over all ranks)</text>\n"
             legendY += 18
         }
         if !rest.isEmpty {
@@ -143,7 +123,7 @@ extension Profile {
             body += "<rect class=\"bin\" x=\"\(x)\" y=\"\(top + plotHeight - h)\" width=\"\(barWidth)\" height=\"\(h)\" fill=\"#4e79a7\" "
             body += "data-up-to=\"\(bin.upTo == Int.max ? "none" : "\(bin.upTo)")\" data-count=\"\(bin.count)\"><title>\(bin.count) messages</title></rect>\n"
             body += "<text x=\"\(x + barWidth / 2)\" y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\" font-size=\"10\">"
-            body += "\(Self.escape(Self.sizeLabel(above: previous, upTo: bin.upTo)))</text>\n"
+            body += "\(JSONText.xml(Self.sizeLabel(above: previous, upTo: bin.upTo)))</text>\n"
             if bin.count > 0 {
                 body += "<text x=\"\(x + barWidth / 2)\" y=\"\(top + plotHeight - h - 4)\" text-anchor=\"middle\" font-size=\"10\">\(bin.count)</text>\n"
             }

@@ -31,13 +31,13 @@ package enum TimelinePlot {
                 let widthText = JSONText.fixed(max(Double(end - start) / span * Double(width), 0.5), 2)
                 if event.kind == .region {
                     body += "<rect class=\"region\" x=\"\(x(start))\" y=\"\(y + 2)\" width=\"\(widthText)\" height=\"5\" fill=\"#888\">"
-                    body += "<title>region \(escape(event.name))</title></rect>\n"
+                    body += "<title>region \(JSONText.xml(event.name))</title></rect>\n"
                     continue
                 }
                 let colour = colours[event.name] ?? palette[colours.count % palette.count]
                 colours[event.name] = colour
                 body += "<rect class=\"call\" x=\"\(x(start))\" y=\"\(y + 9)\" width=\"\(widthText)\" height=\"14\" fill=\"\(colour)\" "
-                body += "data-rank=\"\(trace.rank)\" data-call=\"\(escape(event.name))\"><title>rank \(trace.rank): \(escape(event.name))"
+                body += "data-rank=\"\(trace.rank)\" data-call=\"\(JSONText.xml(event.name))\"><title>rank \(trace.rank): \(JSONText.xml(event.name))"
                 body += event.peer >= 0 ? " peer \(event.peer)" : ""
                 body += ", \(JSONText.microseconds(end - start)) µs</title></rect>\n"
             }
@@ -57,7 +57,7 @@ package enum TimelinePlot {
         var legendX = left
         for (name, colour) in colours.sorted(by: { $0.key < $1.key }) {
             body += "<rect x=\"\(legendX)\" y=\"\(axisY + 14)\" width=\"12\" height=\"12\" fill=\"\(colour)\"/>"
-            body += "<text x=\"\(legendX + 16)\" y=\"\(axisY + 24)\">\(escape(name))</text>\n"
+            body += "<text x=\"\(legendX + 16)\" y=\"\(axisY + 24)\">\(JSONText.xml(name))</text>\n"
             legendX += 24 + 8 * name.count
         }
         let height = axisY + 40
@@ -72,23 +72,4 @@ package enum TimelinePlot {
             """
     }
 
-    private static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default:
-                // XML 1.0 has no form for most control characters: they become spaces.
-                if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1, scalar.value < 0x20 {
-                    out += " "
-                } else {
-                    out.append(character)
-                }
-            }
-        }
-        return out
-    }
 }

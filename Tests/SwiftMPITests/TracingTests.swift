@@ -55,6 +55,9 @@ struct TracingTests {
         let json = PerfettoTrace.json([good, other, receiver])
         #expect(json.contains(#""ranks_traced":2"#))
         #expect(TimelinePlot.svg([other, good, receiver]).contains("<svg"))
+        // Names reach the SVG as XML text: markup escaped, control characters (which XML cannot carry) as spaces.
+        let named = RankTrace(rank: 0, size: 1, events: [TraceEvent(.region, "a<b&\u{1}c", start: 1, end: 2)])
+        #expect(TimelinePlot.svg([named]).contains("region a&lt;b&amp; c"))
     }
 
     @Test("the k-th send of a (sender, receiver, communicator, tag) pairs with the k-th receive")
