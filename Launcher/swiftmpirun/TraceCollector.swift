@@ -39,7 +39,7 @@ struct TraceCollector {
         var traces: [RankTrace] = []
         var size = 0
         for name in Self.traceFiles(in: directory) {
-            guard let text = Self.read(directory + "/" + name) else { continue }
+            guard let text = TraceFile.read(directory + "/" + name) else { continue }
             do {
                 let trace = try TraceFile.decode(text)
                 size = max(size, trace.size)
@@ -49,8 +49,8 @@ struct TraceCollector {
             }
         }
         guard !traces.isEmpty else { return }
-        _ = Self.write(TimelinePlot.svg(traces), to: directory + "/" + TimelinePlot.fileName)
-        guard Self.write(PerfettoTrace.json(traces), to: merged) else {
+        _ = TraceFile.write(TimelinePlot.svg(traces), to: directory + "/" + TimelinePlot.fileName, mode: 0o644)
+        guard TraceFile.write(PerfettoTrace.json(traces), to: merged, mode: 0o644) == 0 else {
             report("could not write the partial trace \(merged)")
             return
         }
@@ -88,35 +88,5 @@ struct TraceCollector {
 
     private static func removeOldTraces(in directory: String) {
         for name in traceFiles(in: directory) + [PerfettoTrace.fileName, TimelinePlot.fileName] { unlink(directory + "/" + name) }
-    }
-
-    private static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { return nil }
-            if count == 0 { break }
-            bytes += chunk[..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func write(_ text: String, to path: String) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return false }
-            bytes = bytes.dropFirst(count)
-        }
-        return true
     }
 }

@@ -120,22 +120,8 @@ extension Runtime {
             return
         }
         let path = directory + "/" + name
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            report("cannot write \(path): \(SystemError.describe(errno))")
-            return
-        }
-        defer { close(fd) }
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else {
-                report("cannot write \(path): \(SystemError.describe(errno))")
-                return
-            }
-            bytes = bytes.dropFirst(written)
-        }
+        let failure = TraceFile.write(text, to: path, mode: mode)
+        if failure != 0 { report("cannot write \(path): \(SystemError.describe(failure))") }
     }
 
     /// Measures rank 0's clock minus this rank's (0 on rank 0's host, which shares its clock): for
