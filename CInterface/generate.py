@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PMPI_ twins of mpi.h's MPI_ prototypes, and stubs for the functions not implemented yet.
 
-mpi.h lists each MPI_ function once, one prototype per line, between "BEGIN MPI FUNCTIONS" and
+mpi.h lists each MPI_ (and MPIX_) function once, one prototype per line, between "BEGIN MPI FUNCTIONS" and
 "END MPI FUNCTIONS". From them this script writes (1) the PMPI_ prototypes between "BEGIN PMPI
 FUNCTIONS" and "END PMPI FUNCTIONS" and (2) CMPI/profiling.c, where each MPI_X is a weak symbol
 that calls PMPI_X (SwiftMPI implements the PMPI_ names), so that a profiling tool can define MPI_X
@@ -22,7 +22,7 @@ TWINS = HERE / "CMPI" / "profiling.c"
 STUBS = HERE / "CMPI" / "unsupported.c"
 FUNCTIONS = HERE / "functions.txt"
 DOC = HERE.parent / "docs" / "C-ABI.md"
-PROTOTYPE = re.compile(r"^(?P<result>[\w ]+?\**)\s*\bMPI_(?P<name>\w+)\((?P<params>.*)\);$")
+PROTOTYPE = re.compile(r"^(?P<result>[\w ]+?\**)\s*\b(?P<name>MPIX?_\w+)\((?P<params>.*)\);$")
 
 
 def prototypes(header):
@@ -48,7 +48,7 @@ def argument_names(params):
 
 def generate(header):
     functions = list(prototypes(header))
-    pmpi = "".join(f"{result} PMPI_{name}({params});\n" for result, name, params in functions)
+    pmpi = "".join(f"{result} P{name}({params});\n" for result, name, params in functions)
     new_header = re.sub(
         r"(/\* BEGIN PMPI FUNCTIONS \*/\n).*?(/\* END PMPI FUNCTIONS \*/)",
         lambda m: m.group(1) + pmpi + m.group(2), header, flags=re.S)
@@ -60,9 +60,9 @@ def generate(header):
     for result, name, params in functions:
         if params.endswith("..."):
             continue  # variadic (MPI_Pcontrol): its twins are written by hand in CMPI/constants.c
-        call = f"PMPI_{name}({', '.join(argument_names(params))})"
-        twins.append(f"\n#pragma weak MPI_{name}\n{result} MPI_{name}({params}) {{ return {call}; }}\n")
-    implemented = {f"MPI_{name}" for _, name, _ in functions}
+        call = f"P{name}({', '.join(argument_names(params))})"
+        twins.append(f"\n#pragma weak {name}\n{result} {name}({params}) {{ return {call}; }}\n")
+    implemented = {name for _, name, _ in functions}
     listed = [line.strip() for line in FUNCTIONS.read_text().splitlines() if line.strip() and not line.startswith("#")]
     missing = sorted(implemented - set(listed))
     if missing:

@@ -1300,3 +1300,18 @@ int MPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_inde
 
 #pragma weak MPI_T_source_get_timestamp
 int MPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) { return PMPI_T_source_get_timestamp(source_index, timestamp); }
+
+#pragma weak MPIX_Comm_revoke
+int MPIX_Comm_revoke(MPI_Comm comm) { return PMPIX_Comm_revoke(comm); }
+
+#pragma weak MPIX_Comm_shrink
+int MPIX_Comm_shrink(MPI_Comm comm, MPI_Comm *newcomm) { return PMPIX_Comm_shrink(comm, newcomm); }
+
+#pragma weak MPIX_Comm_agree
+int MPIX_Comm_agree(MPI_Comm comm, int *flag) { return PMPIX_Comm_agree(comm, flag); }
+
+#pragma weak MPIX_Comm_failure_ack
+int MPIX_Comm_failure_ack(MPI_Comm comm) { return PMPIX_Comm_failure_ack(comm); }
+
+#pragma weak MPIX_Comm_failure_get_acked
+int MPIX_Comm_failure_get_acked(MPI_Comm comm, MPI_Group *failedgrp) { return PMPIX_Comm_failure_get_acked(comm, failedgrp); }

@@ -24,7 +24,8 @@ struct CError: Error {
             case .invalidDatatype: MPI_ERR_TYPE
             case .truncate: MPI_ERR_TRUNCATE
             case .bufferExhausted: MPI_ERR_BUFFER
-            case .peerFailed: MPI_ERR_PROC_ABORTED
+            case .processFailed: MPIX_ERR_PROC_FAILED
+            case .revoked: MPIX_ERR_REVOKED
             case .collectiveMismatch: MPI_ERR_NOT_SAME
             case .rmaSynchronization: MPI_ERR_RMA_SYNC
             case .rmaRange: MPI_ERR_RMA_RANGE
@@ -78,6 +79,8 @@ enum ErrorText {
         case MPI_ERR_REQUEST: "MPI_ERR_REQUEST: invalid request"
         case MPI_ERR_NOT_SAME: "MPI_ERR_NOT_SAME: ranks disagree in a collective call"
         case MPI_ERR_PROC_ABORTED: "MPI_ERR_PROC_ABORTED: a peer process failed"
+        case MPIX_ERR_PROC_FAILED: "MPIX_ERR_PROC_FAILED: a process failed"
+        case MPIX_ERR_REVOKED: "MPIX_ERR_REVOKED: the communicator was revoked"
         case MPI_ERR_UNSUPPORTED_OPERATION: "MPI_ERR_UNSUPPORTED_OPERATION: unsupported operation"
         case MPI_ERR_KEYVAL: "MPI_ERR_KEYVAL: invalid attribute key"
         case MPI_ERR_INFO: "MPI_ERR_INFO: invalid info object"

@@ -43,6 +43,8 @@ package struct LaunchOptions: Equatable, Sendable {
     package var exports: [String] = []
     /// `--tag-output`: prefix each output line with its rank.
     package var tagOutput = false
+    /// `--enable-recovery`: the job goes on when a rank fails (ULFM; docs/Recovery.md).
+    package var enableRecovery = false
     /// `--backtrace`: leave the Swift runtime's crash backtraces on in the ranks (they are off by
     /// default: a stopped rank's one-line verdict and its "Fatal error" line say what happened).
     package var backtrace = false
@@ -125,6 +127,7 @@ package struct LaunchOptions: Equatable, Sendable {
             case "--version": options.action = .version
             case "--info": options.action = .info
             case "--tag-output": options.tagOutput = true
+            case "--enable-recovery": options.enableRecovery = true
             case "--backtrace": options.backtrace = true
             case "--oversubscribe", "--allow-run-as-root":
                 break  // Open MPI's spellings of what swiftmpirun always allows (see the help text)
@@ -154,8 +157,11 @@ package struct LaunchOptions: Equatable, Sendable {
             default: throw LaunchError("unknown option '\(word)'")
             }
             if attached != nil,
-                ["-h", "--help", "-help", "--version", "--info", "--tag-output", "--backtrace", "--profile", "--oversubscribe", "--allow-run-as-root"]
-                    .contains(name)
+                [
+                    "-h", "--help", "-help", "--version", "--info", "--tag-output", "--enable-recovery", "--backtrace", "--profile", "--oversubscribe",
+                    "--allow-run-as-root"
+                ]
+                .contains(name)
             {
                 throw LaunchError("'\(name)' takes no value")
             }
@@ -247,6 +253,9 @@ package struct LaunchOptions: Equatable, Sendable {
           --launch-agent COMMAND  Runs a command on host %h (default: ssh, or srun inside a
                                   Slurm allocation; without %h the host is appended).
           --timeout SECONDS       End the job after SECONDS with status 124.
+          --enable-recovery       Keep the job going when a rank fails: the survivors are told
+                                  and can revoke, agree and shrink (docs/Recovery.md; sets
+                                  SWIFTMPI_RECOVERY=1). One host for now.
           --trace DIR             Record each rank's MPI calls and messages; the merged trace
                                   (open it in ui.perfetto.dev) is DIR/trace.json, each rank's
                                   events DIR/rank.N.trace (sets SWIFTMPI_TRACE).
@@ -265,7 +274,8 @@ package struct LaunchOptions: Equatable, Sendable {
 
         EXIT STATUS: 0 when every rank succeeded; the failing rank's status when one failed
         (128+N for signal N); the code given to MPI.abort; 124 on --timeout; 2 for a bad
-        command line, before any rank starts.
+        command line, before any rank starts. With --enable-recovery, when ranks were lost and
+        the others succeeded: the first lost rank's status.
         """
 }
 

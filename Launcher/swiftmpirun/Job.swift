@@ -33,6 +33,20 @@ final class Job {
     /// The launcher's end of each rank's status channel (a socket pair; the rank's end is its
     /// descriptor 3), by rank: asked what each rank waits for when the job hangs.
     private var statusChannels: [Int: Int32] = [:]
+    /// What ranks wrote on their status channels, line by line.
+    private var statusLines = StatusLines()
+    /// Recovery mode (`--enable-recovery`): the job goes on when a rank fails.
+    private lazy var coordinator: RecoveryCoordinator? =
+        plan.recovery
+        ? RecoveryCoordinator(
+            send: { [unowned self] rank, line in
+                guard !ranks[rank].exited, let fd = statusChannels[rank] else { return }
+                _ = Array(line.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            },
+            running: { [unowned self] in ranks.indices.filter { !ranks[$0].exited } }) : nil
+    /// Recovery mode: the status of the first rank lost (the launcher's exit status when the
+    /// survivors finish well).
+    private var firstLossStatus: Int32?
     /// The first SIGTERM has been answered with the ranks' reports.
     private var reportedOnTerm = false
     private var stdinForwarder: StdinForwarder?
@@ -75,6 +89,7 @@ final class Job {
             requests += server.pollRequests
             requests += relays.map { ($0.sourceFD, Int16(POLLIN)) }
             if let stdinForwarder { requests += stdinForwarder.pollRequests }
+            if coordinator != nil { requests += statusChannels.map { ($0.value, Int16(POLLIN)) } }
             var fds = requests.map { pollfd(fd: $0.fd, events: $0.events, revents: 0) }
             let wakeups = [deadline.flatMap { termination.ending ? nil : $0 }, termination.killDeadline, lastExit.map { $0 + Self.drainPeriod }]
             let nextWakeup = wakeups.compactMap { $0 }.min()
@@ -92,13 +107,43 @@ final class Job {
                     }
                 } else if stdinForwarder?.owns(entry.fd) == true {
                     if stdinForwarder?.handle(fd: entry.fd) == false { stdinForwarder = nil }
+                } else if let rank = statusChannels.first(where: { $0.value == entry.fd })?.key {
+                    readStatusChannel(of: rank, answers: nil)
                 } else {
                     for event in server.handle(fd: entry.fd, revents: entry.revents) { handle(event) }
                 }
             }
         }
         for var relay in relays { relay.finish(); close(relay.sourceFD) }
-        return termination.exitStatus
+        if !termination.ending, let coordinator, !coordinator.lost.isEmpty {
+            let lost = coordinator.lost.keys.sorted().map(String.init).joined(separator: ", ")
+            report(
+                "job finished with \(ranks.count - coordinator.lost.count) of \(ranks.count) ranks (recovery mode); "
+                    + "lost: rank\(coordinator.lost.count > 1 ? "s" : "") \(lost)"
+            )
+        }
+        return termination.ending ? termination.exitStatus : firstLossStatus ?? 0
+    }
+
+    /// Reads what rank `rank` wrote on its status channel: recovery requests go to the coordinator,
+    /// hang-report answers into `answers` (dropped when nil: one that came too late). Returns false
+    /// once the channel is closed (the rank is gone).
+    @discardableResult
+    private func readStatusChannel(of rank: Int, answers: UnsafeMutablePointer<[Int: String]>?) -> Bool {
+        guard let fd = statusChannels[rank] else { return false }
+        guard let lines = statusLines.read(fd) else {
+            close(fd)
+            statusChannels[rank] = nil
+            return false
+        }
+        for line in lines {
+            if line.hasPrefix("!") {
+                coordinator?.handle(line, from: rank)
+            } else {
+                answers?.pointee[rank] = String(line)
+            }
+        }
+        return true
     }
 
     // MARK: - Starting
@@ -218,9 +263,24 @@ final class Job {
                 rank: rank, pid: pid, waitStatus: status,
                 initialized: ranks[rank].initialized, finalized: ranks[rank].finalized, fatalError: fatalError(ofRank: rank, waitStatus: status))
             {
-                end(status: verdict.status, line: verdict.line)
+                if let coordinator, !termination.ending, ranks[rank].initialized {
+                    rankLost(rank, verdict, coordinator)
+                } else {
+                    end(status: verdict.status, line: verdict.line)
+                }
             }
         }
+    }
+
+    /// Recovery mode: a rank that failed after `MPI.initialize()` is reported in one line, the
+    /// survivors are told, and the job goes on (docs/Recovery.md).
+    private func rankLost(_ rank: Int, _ verdict: (status: Int32, line: String), _ coordinator: RecoveryCoordinator) {
+        let what = verdict.line.hasSuffix("; job aborted") ? String(verdict.line.dropLast("; job aborted".count)) : verdict.line
+        let survivors = ranks.filter { !$0.exited }.count
+        report("\(what); recovery mode: the job goes on with \(survivors) rank\(survivors == 1 ? "" : "s")")
+        firstLossStatus = firstLossStatus ?? verdict.status
+        coordinator.rankFailed(rank, reason: String(what.drop { $0 != ")" }.dropFirst().drop { $0 == " " }))
+        server?.rankLost(rank)
     }
 
     /// The runtime trap a rank that died of SIGILL or SIGTRAP reported on its stderr: from its relay
@@ -248,7 +308,6 @@ final class Job {
             if write(fd, &request, 1) == 1 { waiting[fd] = rank }
         }
         var answers: [Int: String] = [:]
-        var pending: [Int32: [UInt8]] = [:]
         let asked = Array(waiting.values)
         let deadline = now() + 2
         while !waiting.isEmpty && now() < deadline {
@@ -256,17 +315,7 @@ final class Job {
             guard poll(&fds, nfds_t(fds.count), pollTimeout(until: deadline)) > 0 else { continue }
             for entry in fds where entry.revents != 0 {
                 guard let rank = waiting[entry.fd] else { continue }
-                var buffer = [UInt8](repeating: 0, count: 512)
-                let count = buffer.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
-                if count <= 0 {
-                    waiting[entry.fd] = nil
-                    continue
-                }
-                pending[entry.fd, default: []] += buffer[0..<count]
-                if let newline = pending[entry.fd]!.firstIndex(of: UInt8(ascii: "\n")) {
-                    answers[rank] = String(decoding: pending[entry.fd]![..<newline], as: UTF8.self)
-                    waiting[entry.fd] = nil
-                }
+                if !readStatusChannel(of: rank, answers: &answers) || answers[rank] != nil { waiting[entry.fd] = nil }
             }
         }
         for rank in asked.sorted() { report(answers[rank] ?? "rank \(rank): no answer within 2 s (its status thread did not run)") }

@@ -26,11 +26,14 @@ struct JobPlan {
     let timeout: Double?
     /// The binding asked for: "core", "none", or "auto" (daemons decide per host).
     let binding: String
+    /// `--enable-recovery`: a failed rank does not end the job (``RecoveryCoordinator``).
+    let recovery: Bool
 
     init(
         rankCount: Int, command: [String], exports: [String], tagOutput: Bool, backtrace: Bool = false,
-        outputDirectory: String?, binding: LaunchOptions.Binding?, timeout: Double?
+        outputDirectory: String?, binding: LaunchOptions.Binding?, timeout: Double?, recovery: Bool = false
     ) throws {
+        self.recovery = recovery
         self.rankCount = rankCount
         self.programPath = try ProgramLocator.locate(command[0])
         self.arguments = command

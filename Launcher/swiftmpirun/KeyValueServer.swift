@@ -41,6 +41,8 @@ final class KeyValueServer {
     private var store: [String: [UInt8]] = [:]
     private var fenceWaiters: [Int: Connection] = [:]
     private var rankConnected = Set<Int>()
+    /// Ranks lost in recovery mode: fences complete without them.
+    private var lost = Set<Int>()
     /// Ranks on other hosts, whose requests arrive through their daemons (keyed by rank).
     private var forwarded: [Int: Connection] = [:]
 
@@ -147,11 +149,7 @@ final class KeyValueServer {
             respond(connection, store[key].map { .ok(value: $0) } ?? .notFound)
         case .fence:
             fenceWaiters[rank] = connection
-            if fenceWaiters.count == rankCount {
-                let waiters = fenceWaiters.values
-                fenceWaiters.removeAll()
-                for waiter in waiters { respond(waiter, .ok(value: [])) }
-            }
+            completeFenceIfDue()
         case .abort(let code, let message):
             respond(connection, .ok(value: []))
             return .abort(rank: rank, code: code, message: message)
@@ -160,6 +158,20 @@ final class KeyValueServer {
             return .finalized(rank: rank)
         }
         return nil
+    }
+
+    /// Recovery mode: `rank` is gone, and fences (the one at `MPI.finalize()`) complete without it.
+    func rankLost(_ rank: Int) {
+        lost.insert(rank)
+        fenceWaiters[rank] = nil
+        completeFenceIfDue()
+    }
+
+    private func completeFenceIfDue() {
+        guard !fenceWaiters.isEmpty, fenceWaiters.count + lost.count >= rankCount else { return }
+        let waiters = fenceWaiters.values
+        fenceWaiters.removeAll()
+        for waiter in waiters { respond(waiter, .ok(value: [])) }
     }
 
     private func respond(_ connection: Connection, _ response: KeyValueResponse) {

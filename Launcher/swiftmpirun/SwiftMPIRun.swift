@@ -54,6 +54,7 @@ enum SwiftMPIRun {
         // backtraces of every rank, interleaved, only on request.
         if !options.backtrace && getenv("SWIFT_BACKTRACE") == nil { exports.append("SWIFT_BACKTRACE=enable=no") }
         if let tcpInterface = options.tcpInterface { exports.append("SWIFTMPI_TCP_IF=\(tcpInterface)") }
+        if options.enableRecovery { exports.append("SWIFTMPI_RECOVERY=1") }
         let (traces, traceExports) = try TraceCollector.prepare(options)
         exports += traceExports
         var hosts = try rethrowing { try options.hostList.map(HostPlan.parseHostList) ?? options.hostfile.map(HostPlan.readHostfile) }
@@ -75,8 +76,12 @@ enum SwiftMPIRun {
         let status = try rethrowing {
             let plan = try JobPlan(
                 rankCount: rankCount, command: options.command, exports: exports, tagOutput: options.tagOutput, backtrace: options.backtrace,
-                outputDirectory: options.outputDirectory, binding: options.binding, timeout: options.timeout)
+                outputDirectory: options.outputDirectory, binding: options.binding, timeout: options.timeout,
+                recovery: options.enableRecovery)
             if let hosts {
+                if options.enableRecovery {
+                    throw LaunchError("--enable-recovery runs jobs on one host for now (not with --host, --hostfile or a Slurm allocation)")
+                }
                 let hostPlan = HostPlan(hosts: hosts, rankCount: rankCount, mapping: options.mapping)
                 return try MultiHostJob(
                     plan: plan, hosts: hostPlan, launchAgent: agent, tcpInterface: options.tcpInterface,

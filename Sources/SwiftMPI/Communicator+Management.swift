@@ -247,6 +247,10 @@ extension Communicator {
         _ = try? runtime.withEngine("free") { engine in
             engine.contextIds.release(state.context)  // the world's and commSelf's are kept
             if let local = state.localGroupState { engine.contextIds.release(local.context) }  // an intercommunicator's own
+            if engine.recovery.enabled && state.context != 0 {  // a pair taken again starts unrevoked
+                engine.forgetRecoveryState(of: state.context)
+                if let local = state.localGroupState { engine.forgetRecoveryState(of: local.context) }
+            }
         }
     }
 

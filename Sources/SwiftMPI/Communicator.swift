@@ -129,6 +129,7 @@ final class CommunicatorState: @unchecked Sendable {
         self.topology = topology
         self.remoteGroup = nil
         self.localGroupState = nil
+        CommunicatorMembers.record(context, worldRanks)
     }
 
     /// An intercommunicator's state: point-to-point peers are `remoteGroup`'s ranks; collectives run
@@ -142,6 +143,7 @@ final class CommunicatorState: @unchecked Sendable {
         self.topology = nil
         self.remoteGroup = remoteGroup
         self.localGroupState = localGroupState
+        CommunicatorMembers.record(context, group.worldRanks + remoteGroup.worldRanks)
     }
 
     /// The intra-host collective fast path, or nil if this communicator does not qualify; looked up

@@ -62,8 +62,14 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
         case truncate
         /// The attached buffered-send buffer has no room for the message.
         case bufferExhausted
-        /// A peer process failed or its connection was lost.
-        case peerFailed
+        /// A peer process failed or its connection was lost (MPIX_ERR_PROC_FAILED). In recovery mode
+        /// (`swiftmpirun --enable-recovery`) the job goes on: operations that involve the failed
+        /// rank end with this code, and the survivors can ``Communicator/shrink()``.
+        case processFailed
+        /// The communicator was revoked (``Communicator/revoke()``) by this or another member
+        /// (MPIX_ERR_REVOKED): every operation on it but agreement, shrinking and the failure
+        /// queries ends with this code.
+        case revoked
         /// The job's wire-up (key-value exchange with the launcher) failed.
         case wireup
         /// A transport reported an error.
@@ -72,6 +78,10 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
         case cancelled
         /// An internal error (a bug in SwiftMPI).
         case internalError
+
+        /// The name this code had before recovery mode existed (`peerFailed`): the same code.
+        @available(*, deprecated, renamed: "processFailed")
+        public static var peerFailed: Code { .processFailed }
 
         /// The code's name.
         public var description: String {
@@ -86,7 +96,8 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
             case .invalidDatatype: "invalidDatatype"
             case .truncate: "truncate"
             case .bufferExhausted: "bufferExhausted"
-            case .peerFailed: "peerFailed"
+            case .processFailed: "processFailed"
+            case .revoked: "revoked"
             case .wireup: "wireup"
             case .transport: "transport"
             case .cancelled: "cancelled"
@@ -129,7 +140,8 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
             case .rmaRange: "a one-sided access outside the target's window"
             case .truncate: "a message longer than the receive buffer"
             case .bufferExhausted: "no room left in the attached buffered-send buffer"
-            case .peerFailed: "a peer process failed or its connection was lost"
+            case .processFailed: "a peer process failed or its connection was lost"
+            case .revoked: "the communicator was revoked"
             case .wireup: "the job's wire-up failed"
             case .transport: "a transport reported an error"
             case .cancelled: "the request was cancelled"

@@ -24,12 +24,15 @@ extension Communicator {
         try finishBlockingSend(started, call)
     }
 
-    /// Waits for a blocking send the engine started (nil: already complete) and recycles it.
+    /// Waits for a blocking send the engine started (nil: already complete), recycles it, and
+    /// throws its error (a failed peer, a revoked communicator).
     @inline(__always)
     func finishBlockingSend(_ started: SendOperation?, _ call: StaticString) throws {
         guard let operation = started else { return }
         try runtime.wait(call, sendDetail(operation)) { _ in operation.isComplete }
+        let error = operation.error
         try runtime.withEngine(call) { $0.recycle(operation) }
+        if let error { throw error }
     }
 
     /// Starts a send and returns its request. A small standard or ready send that goes straight onto

@@ -412,7 +412,7 @@ public final class Request: @unchecked Sendable {
     /// resumes it when the request completes (see Design.md, "Awaiting requests"). Works at every
     /// thread level; several tasks calling SwiftMPI at once need `.multiple`.
     ///
-    /// Throws the operation's error (`MPIError`, `.peerFailed` when a peer it depends on is gone),
+    /// Throws the operation's error (`MPIError`, `.processFailed` when a peer it depends on is gone),
     /// or `CancellationError` when the task is cancelled while a receive has not matched yet: the
     /// receive is then withdrawn, and its message goes to a later receive. A send, or a receive
     /// that already matched, finishes before a cancelled await returns.

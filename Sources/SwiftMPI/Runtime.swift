@@ -73,6 +73,8 @@ final class Runtime: @unchecked Sendable {
         self.engine = engine
         self.lock = threadLevel == .multiple ? EngineLock() : nil
         engine.runtime = self
+        engine.recovery.enabled = settings.recovery
+        CommunicatorMembers.recording = settings.recovery
     }
 
     /// Runs `body` with exclusive use of the engine; throws if SwiftMPI is not running.
@@ -530,6 +532,8 @@ struct RuntimeSettings {
     var verbsGIDIndex = -1
     /// `SWIFTMPI_VERBS_REGISTRATION_CACHE=0` registers and deregisters every rendezvous buffer.
     var verbsRegistrationCache = true
+    /// `SWIFTMPI_RECOVERY=1` (`swiftmpirun --enable-recovery`): recovery mode (docs/Recovery.md).
+    var recovery = false
 
     static func fromEnvironment() -> RuntimeSettings {
         var settings = RuntimeSettings()
@@ -540,6 +544,7 @@ struct RuntimeSettings {
             settings.singleCopyThreshold = bytes
         }
         settings.sharedCopyEnabled = WireupEnvironment.value("SWIFTMPI_SHARED_COPY") != "0"
+        settings.recovery = WireupEnvironment.value("SWIFTMPI_RECOVERY") == "1"
         if let value = WireupEnvironment.value("SWIFTMPI_WAIT_MODE"), ["spin", "yield", "auto"].contains(value) {
             settings.waitMode = value
         }

@@ -127,11 +127,21 @@ enum WaitReport {
     private static func serve() {
         let (fd, rank, signals) = answering.withLock { $0 }
         var byte: UInt8 = 0
+        var notice: [UInt8] = []
         while true {
             // EINTR retried by systemCall; an error or end of file ends the answering thread.
             guard (try? systemCall("read") { read(fd, &byte, 1) }) == 1 else { break }
             guard signals else {
-                writeAll(fd, line(rank: rank) + "\n")
+                if !notice.isEmpty || byte == UInt8(ascii: "!") {  // a recovery notice: a line (RecoveryLink)
+                    if byte != UInt8(ascii: "\n") {
+                        if notice.count < 1 << 20 { notice.append(byte) }
+                        continue
+                    }
+                    RecoveryLink.receive(Substring(decoding: notice.dropFirst(), as: UTF8.self))
+                    notice.removeAll(keepingCapacity: true)
+                    continue
+                }
+                _ = sendToLauncher(line(rank: rank) + "\n")
                 continue
             }
             writeAll(STDERR_FILENO, "SwiftMPI: " + line(rank: rank) + "\n")
@@ -143,18 +153,32 @@ enum WaitReport {
             sigaction(signal, &action, nil)
             kill(getpid(), signal)
         }
+        launcherWrites.withLock { _ in answering.withLock { $0.fd = -1 } }  // no write may reach a reused descriptor
         close(fd)
     }
 
-    private static func writeAll(_ fd: Int32, _ text: String) {
+    /// Serializes what this rank writes to the launcher: hang reports from the answering thread,
+    /// recovery requests from the calling threads (``RecoveryLink``).
+    private static let launcherWrites = Mutex(())
+
+    /// Writes `text` (whole lines) to the launcher's status channel; false when there is none.
+    static func sendToLauncher(_ text: String) -> Bool {
+        let (fd, _, signals) = answering.withLock { $0 }
+        guard fd >= 0, !signals else { return false }
+        return launcherWrites.withLock { _ in writeAll(fd, text) }
+    }
+
+    @discardableResult
+    private static func writeAll(_ fd: Int32, _ text: String) -> Bool {
         let bytes = Array(text.utf8)
         var written = 0
         while written < bytes.count {
             let chunk = bytes[written...]
             guard let n = try? chunk.withUnsafeBytes({ buffer in try systemCall("write") { write(fd, buffer.baseAddress, buffer.count) } }), n > 0
-            else { return }
+            else { return false }
             written += n
         }
+        return true
     }
 }
 

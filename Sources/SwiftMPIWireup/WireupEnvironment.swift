@@ -64,6 +64,10 @@ public enum WireupEnvironment {
         ("SWIFTMPI_TRACE_BUFFER", "events each rank records (default 262144, 64 bytes each); later ones are dropped and counted"),
         ("SWIFTMPI_PROFILE", "1 prints a profile of the job's MPI calls when it ends (swiftmpirun --profile)"),
         ("SWIFTMPI_PROFILE_OUT", "a directory for profile.json and the profile's SVG plots (swiftmpirun --profile-out)"),
+        (
+            "SWIFTMPI_RECOVERY",
+            "1: recovery mode (swiftmpirun --enable-recovery sets it): a failed rank ends only what involves it; revoke, agree and shrink (docs/Recovery.md)"
+        ),
         ("SWIFTMPI_DEBUG", "1 prints wire-up, transport and collective-path decisions to stderr")
     ]
 

@@ -235,7 +235,7 @@ case "keep-talking":  // ping-pong between ranks 0 and 1 for <seconds>, then rep
     }
     print("rank \(world.rank) exchanged \(exchanged) round trips, value \(value[0])")
 case "peer-dies", "peer-dies-split":
-    // Rank 1 dies; rank 0, ignoring SIGTERM for a moment, sees .peerFailed in its receive. With
+    // Rank 1 dies; rank 0, ignoring SIGTERM for a moment, sees .processFailed in its receive. With
     // "-split" the receive is on a communicator whose ranks are reversed (world rank 1 is rank 0 there).
     let comm = mode == "peer-dies" ? world : try world.split(color: 0, key: -world.rank)!
     if world.rank == 1 {
@@ -268,7 +268,7 @@ case "two-threads":
     sleep(30)
 case "peer-dies-await":
     // Rank 1 dies; rank 0 (ignoring SIGTERM for a moment) awaits a receive from it in a task, which
-    // suspends, and must end with .peerFailed through the await instead of staying suspended.
+    // suspends, and must end with .processFailed through the await instead of staying suspended.
     if world.rank == 1 {
         usleep(200_000)
         _exit(9)
@@ -294,7 +294,7 @@ case "peer-dies-await":
     sleep(5)
 case "peer-dies-mid-message":
     // Rank 1 starts sending 256 MiB, lets part of it flow, then dies with data still in flight; rank 0
-    // (ignoring SIGTERM for a moment) sees .peerFailed in its receive instead of a hang or a short message.
+    // (ignoring SIGTERM for a moment) sees .processFailed in its receive instead of a hang or a short message.
     let bytes = 256 << 20
     if world.rank == 1 {
         let message = [UInt8](repeating: 7, count: bytes)
@@ -318,7 +318,7 @@ case "peer-dies-mid-message":
 case "offer-then-peer-dies":
     // Rank 1 offers a 1 MiB message (rendezvous), then dies. Rank 0 (ignoring SIGTERM for a moment)
     // first sees the failure, then posts a receive that matches the offer still queued from the dead
-    // rank: it must fail with .peerFailed at once, not wait for data that can never come.
+    // rank: it must fail with .processFailed at once, not wait for data that can never come.
     if world.rank == 1 {
         let message = [UInt8](repeating: 7, count: 1 << 20)
         _ = try world.isend(message, to: 0, tag: 6)
@@ -344,7 +344,7 @@ case "offer-then-peer-dies":
 case "verbs-link-down":
     // Run over verbs inside a Soft-RoCE VM (Tests/Scripts/verbs-checks.sh): rank 1 offers a 64 MiB
     // message; rank 0 takes the network device under rxe0 down, then receives it. The RDMA read must
-    // fail with a verbs status that reaches the receive as .peerFailed, not hang. Rank 0 then exits
+    // fail with a verbs status that reaches the receive as .processFailed, not hang. Rank 0 then exits
     // with status 3 (rank 1 waits for an acknowledgement that cannot come: the launcher ends it).
     let bytes = 64 << 20
     if world.rank == 1 {
@@ -372,6 +372,19 @@ case "verbs-link-down":
         fflush(nil)
         exit(3)
     }
+case "recover":  // recover <victim> <phase>: RecoveryTests (Recovery.swift)
+    try recoveryScenario(world, victim: argument(1, default: 1), phase: arguments.count > 2 ? arguments[2] : "p2p")
+case "recover-soak", "agree-soak":  // <seed> <victim>...: RecoveryTests (Recovery.swift)
+    let victims = arguments.dropFirst(2).compactMap { Int($0) }
+    if mode == "recover-soak" {
+        try recoverySoak(world, seed: argument(1, default: 1), victims: victims)
+    } else {
+        try agreementSoak(world, seed: argument(1, default: 1), victims: victims)
+    }
+case "recovery-off":  // RecoveryTests (Recovery.swift)
+    recoveryOutsideRecoveryMode(world)
+case "recover-timing":  // RecoveryTests, docs/Recovery.md (Recovery.swift)
+    try recoveryTiming(world)
 case "forge":  // done before MPI.initialize (forgeRequests)
     break
 default:

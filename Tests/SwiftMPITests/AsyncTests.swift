@@ -18,11 +18,11 @@ struct AsyncTests {
         print(result.stdout.split(separator: "\n").filter { $0.hasPrefix("async-tasks rank") }.joined(separator: "\n"))
     }
 
-    @Test("a peer that dies ends an awaited receive with .peerFailed", arguments: ["shm", "tcp"])
+    @Test("a peer that dies ends an awaited receive with .processFailed", arguments: ["shm", "tcp"])
     func deadPeer(transport: String) throws {
         let result = try JobRunner.run(["--transport", transport, "-n", "2", "swiftmpi-testrank", "peer-dies-await"])
         #expect(result.status == 9)
-        #expect(result.stdout.contains("rank 0 got peerFailed through await: rank 1 failed"), "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(result.stdout.contains("rank 0 got processFailed through await: rank 1 failed"), "stdout: \(result.stdout)\nstderr: \(result.stderr)")
     }
 
     @Test("below .multiple, two threads inside SwiftMPI at once stop the rank with a line saying so (debug builds)")

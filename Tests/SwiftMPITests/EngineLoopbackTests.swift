@@ -65,7 +65,7 @@ struct EngineLoopbackTests {
         }
     }
 
-    @Test("a receive naming the disconnected peer fails with .peerFailed")
+    @Test("a receive naming the disconnected peer fails with .processFailed")
     func disconnectedPeer() throws {
         let fabric = LoopbackFabric(size: 2)
         let zero = Engine(
@@ -81,6 +81,6 @@ struct EngineLoopbackTests {
         fabric.disconnect(1)
         zero.progress()
         #expect(operation.isComplete)
-        #expect(operation.error?.code == .peerFailed)
+        #expect(operation.error?.code == .processFailed)
     }
 }

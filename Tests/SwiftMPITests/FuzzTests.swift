@@ -191,7 +191,7 @@ struct FuzzTests {
         harness.postReceive(capacity: 8, context: 0, anySource: false, tag: 4)
         #expect(harness.lastReceiveIsComplete)
         #expect(
-            harness.lastReceiveError?.contains("recv: from rank 1: connection closed by rank 1") == true, "\(String(describing: harness.lastReceiveError))")
+            harness.lastReceiveError?.contains("recv: rank 1 failed: connection closed by rank 1") == true, "\(String(describing: harness.lastReceiveError))")
     }
 
     @Test("the engine-packet invariants catch a receive that outgrew its buffer")

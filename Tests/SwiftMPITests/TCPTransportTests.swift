@@ -91,29 +91,29 @@ struct TCPTransportTests {
     }
 
     @Test(
-        "a peer that dies turns a pending receive into .peerFailed, not a hang (also where ranks are renumbered)",
+        "a peer that dies turns a pending receive into .processFailed, not a hang (also where ranks are renumbered)",
         arguments: ["peer-dies", "peer-dies-split"])
     func peerFailure(mode: String) throws {
         let result = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-testrank", mode])
         #expect(result.status == 9)
-        #expect(result.stdout.contains("rank 0 got peerFailed: rank 1 failed: connection closed by rank 1"), "stdout: \(result.stdout)")
+        #expect(result.stdout.contains("rank 0 got processFailed: rank 1 failed: connection closed by rank 1"), "stdout: \(result.stdout)")
         #expect(result.stderr.contains("rank 1 (pid"))
     }
 
-    @Test("a connection that breaks in the middle of a 256 MiB message turns the receive into .peerFailed")
+    @Test("a connection that breaks in the middle of a 256 MiB message turns the receive into .processFailed")
     func peerFailureMidMessage() throws {
         let result = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "peer-dies-mid-message"])
         #expect(result.status == 137)
-        #expect(result.stdout.contains("rank 0 got peerFailed: rank 1 failed:"), "stdout: \(result.stdout)")
+        #expect(result.stdout.contains("rank 0 got processFailed: rank 1 failed:"), "stdout: \(result.stdout)")
     }
 
     @Test("a receive matching a rendezvous offer queued from a rank that has died since fails at once instead of waiting")
     func offerFromFailedPeer() throws {
         let result = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "offer-then-peer-dies"])
         #expect(result.status == 137)
-        #expect(result.stdout.contains("rank 0 first receive got peerFailed: rank 1 failed:"), "stdout: \(result.stdout)")
+        #expect(result.stdout.contains("rank 0 first receive got processFailed: rank 1 failed:"), "stdout: \(result.stdout)")
         #expect(
-            result.stdout.contains("rank 0 second receive got peerFailed: rank 1 failed before its 1048576-byte message could be received"),
+            result.stdout.contains("rank 0 second receive got processFailed: rank 1 failed before its 1048576-byte message could be received"),
             "stdout: \(result.stdout)")
     }
 }

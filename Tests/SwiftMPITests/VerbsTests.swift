@@ -64,7 +64,8 @@ enum RDMAVirtualMachines {
     /// Prints the lines that show which transport each rank used, so the test log shows verbs at work.
     static func report(_ name: String, _ lines: [String]) {
         for line in lines
-        where line.contains(": routes ") || line.contains("verbs memory registrations") || line.contains("read scattered") || line.contains("got peerFailed") {
+        where line.contains(": routes ") || line.contains("verbs memory registrations") || line.contains("read scattered") || line.contains("got processFailed")
+        {
             print("[\(name)] \(line)")
         }
     }
@@ -206,7 +207,9 @@ struct VerbsVMTests {
         RDMAVirtualMachines.report("link-down", failure.lines)
         #expect(failure.status == 3, "\(failure.lines)")
         #expect(
-            failure.lines.contains { $0.hasPrefix("rank 0 got peerFailed") && $0.contains("verbs RDMA read from rank 1 failed: ") && $0.contains("(status ") },
+            failure.lines.contains {
+                $0.hasPrefix("rank 0 got processFailed") && $0.contains("verbs RDMA read from rank 1 failed: ") && $0.contains("(status ")
+            },
             "\(failure.lines)")
         #expect(failure.lines.contains { $0.hasPrefix("swiftmpirun: rank 0 ") && $0.contains("exited with status 3; job aborted") })
     }

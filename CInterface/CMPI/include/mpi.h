@@ -384,6 +384,12 @@ extern int * const MPI_WEIGHTS_EMPTY;
 #define MPI_ERR_VALUE_TOO_LARGE 77
 #define MPI_ERR_LASTCODE    0x3fffffff
 
+/* User-level failure mitigation (ULFM; SwiftMPI's recovery mode, docs/Recovery.md): MPICH's
+   values (MPICH_ERR_FIRST_MPIX + 1 and + 3), so programs built against MPICH's mpi.h see them. */
+#define MPIX_ERR_PROC_FAILED          101
+#define MPIX_ERR_PROC_FAILED_PENDING  102
+#define MPIX_ERR_REVOKED              103
+
 /* The tool information interface (MPI_T): error classes, handle types and constants with the values
    of MPICH 4.0's ABI. Handles are opaque pointers; SwiftMPI's are small numbers, never dereferenced. */
 #define MPI_T_ERR_MEMORY            59
@@ -935,6 +941,11 @@ int MPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer);
 int MPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp);
 int MPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index);
 int MPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp);
+int MPIX_Comm_revoke(MPI_Comm comm);
+int MPIX_Comm_shrink(MPI_Comm comm, MPI_Comm *newcomm);
+int MPIX_Comm_agree(MPI_Comm comm, int *flag);
+int MPIX_Comm_failure_ack(MPI_Comm comm);
+int MPIX_Comm_failure_get_acked(MPI_Comm comm, MPI_Group *failedgrp);
 /* END MPI FUNCTIONS */
 
 /* BEGIN PMPI FUNCTIONS */
@@ -1372,6 +1383,11 @@ int PMPI_T_event_copy(MPI_T_event_instance event_instance, void *buffer);
 int PMPI_T_event_get_timestamp(MPI_T_event_instance event_instance, MPI_Count *event_timestamp);
 int PMPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_index);
 int PMPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp);
+int PMPIX_Comm_revoke(MPI_Comm comm);
+int PMPIX_Comm_shrink(MPI_Comm comm, MPI_Comm *newcomm);
+int PMPIX_Comm_agree(MPI_Comm comm, int *flag);
+int PMPIX_Comm_failure_ack(MPI_Comm comm);
+int PMPIX_Comm_failure_get_acked(MPI_Comm comm, MPI_Group *failedgrp);
 /* END PMPI FUNCTIONS */
 
 #if defined(__cplusplus)

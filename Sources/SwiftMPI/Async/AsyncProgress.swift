@@ -53,7 +53,7 @@ final class AsyncProgress: @unchecked Sendable {
         self.lock = lock
     }
 
-    /// Suspends until `request` settles and returns its status; throws its error, `.peerFailed`
+    /// Suspends until `request` settles and returns its status; throws its error, `.processFailed`
     /// when a peer it depends on is gone, or `CancellationError` when the task is cancelled while a
     /// receive has not matched (the receive is withdrawn, so a later receive gets its message).
     func completion(of request: Request) async throws -> Status {

@@ -13,7 +13,7 @@ extension Communicator {
     /// Agrees on `kind` and `root` (and `bytes`, where every rank passes the same count) with every
     /// rank when the check is on (see the extension's comment); throws `.collectiveMismatch`
     /// (`.invalidCount` when only the byte counts differ), on every rank alike, when they disagree.
-    func agree(_ kind: CollectiveSignature.Kind, root: Int? = nil, bytes: Int = 0, _ call: StaticString) throws {
+    func agreeOnSignature(_ kind: CollectiveSignature.Kind, root: Int? = nil, bytes: Int = 0, _ call: StaticString) throws {
         try refuseOnIntercommunicator()  // its messages would go to the other group (and a one-rank group must refuse too)
         guard runtime.checksCollectives, size > 1 else { return }
         let signature = CollectiveSignature(kind, root: root)

@@ -31,7 +31,7 @@ extension Communicator {
                 error.code,
                 "\(call): \(length)\(source) do not fit what this rank expected: the ranks' counts (or datatypes) for \(call) do not agree",
                 status: error.status)
-        case .peerFailed, .transport:
+        case .processFailed, .transport:
             return MPIError(error.code, "\(call): \(error.message)", status: error.status)
         default:
             return error
@@ -104,7 +104,7 @@ extension Communicator {
         try tracedCall("barrier") {
             if isIntercommunicator { return try interBarrier() }
             if let shared = state.sharedCollectiveChannel(runtime) { return try shared.barrier(runtime) }
-            try agree(.barrier, "barrier")
+            try agreeOnSignature(.barrier, "barrier")
             // Dissemination with blocking zero-byte messages: eager, so a send never waits for its
             // receiver, and nothing is allocated (no schedule, no requests).
             let (channel, tag) = nextCollective()
@@ -143,7 +143,7 @@ extension Communicator {
         if let shared = state.sharedCollectiveChannel(runtime) {
             if try shared.bcast(bytes, root: root, runtime) { return }
         } else {
-            try agree(.bcast, root: root, bytes: bytes.count, "bcast")
+            try agreeOnSignature(.bcast, root: root, bytes: bytes.count, "bcast")
         }
         try run("bcast", root: root) { scheduleBroadcast(bytes, root: root, $0) }
     }
@@ -170,7 +170,7 @@ extension Communicator {
         if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
             if try shared.reduce(input, into: output, op: op, root: root, runtime, "reduce") { return }
         } else {
-            try agree(.reduce, root: root, bytes: input.count * MemoryLayout<T>.stride, "reduce")
+            try agreeOnSignature(.reduce, root: root, bytes: input.count * MemoryLayout<T>.stride, "reduce")
         }
         try run("reduce", root: root) { scheduleReduce(input, into: rank == root ? output : nil, op: op, root: root, $0) }
     }
@@ -203,7 +203,7 @@ extension Communicator {
         if alignsWithSharedChannel(T.self), let shared = state.sharedCollectiveChannel(runtime) {
             if try shared.reduce(UnsafeBufferPointer(buffer), into: buffer, op: op, root: nil, runtime, "allreduce") { return }
         } else {
-            try agree(.allreduce, bytes: buffer.count * MemoryLayout<T>.stride, "allreduce")
+            try agreeOnSignature(.allreduce, bytes: buffer.count * MemoryLayout<T>.stride, "allreduce")
         }
         if buffer.count * MemoryLayout<T>.stride <= Self.smallAllreduceBytes {
             return try smallAllreduce(buffer, op: op)
@@ -270,7 +270,7 @@ extension Communicator {
                         root: root, runtime, call)
                     if done { return }
                 } else if !agreed {
-                    try agree(.gather, root: root, call)
+                    try agreeOnSignature(.gather, root: root, call)
                 }
                 try run(call, root: root) {
                     scheduleGather(
@@ -336,7 +336,7 @@ extension Communicator {
                 if let part { return part }
                 count[0] = total
             } else {
-                try agree(.scatter, root: root, "scatter")
+                try agreeOnSignature(.scatter, root: root, "scatter")
                 try count.withUnsafeMutableBytes { bytes in try run("scatter", root: root) { scheduleBroadcast(bytes, root: root, $0) } }  // the count
             }
             guard count[0] % size == 0 else {
@@ -382,7 +382,7 @@ extension Communicator {
                         root: root, runtime, call)
                     if done { return }
                 } else if !agreed {
-                    try agree(.scatter, root: root, call)
+                    try agreeOnSignature(.scatter, root: root, call)
                 }
                 try run(call, root: root) {
                     scheduleScatter(
@@ -422,7 +422,7 @@ extension Communicator {
         if isIntercommunicator { return try interAllgatherv(values, counts: counts, displacements: displacements, call) }
         let layout = try byteLayout(T.self, counts: counts, displacements: displacements, receiving: true, call)
         var result = [T](zeroedCount: layout.extent)
-        try agree(.allgather, call)
+        try agreeOnSignature(.allgather, call)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
                 try run(call) { scheduleAllgather(input, into: output, counts: layout.counts, displacements: layout.displacements, $0) }
@@ -480,7 +480,7 @@ extension Communicator {
             throw MPIError(.invalidCount, "\(call): \(values.count) elements, \(send.extent) to send")
         }
         var result = [T](zeroedCount: receive.extent)
-        try agree(.alltoall, call)
+        try agreeOnSignature(.alltoall, call)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
                 try run(call) {
@@ -524,7 +524,7 @@ extension Communicator {
     public func scan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws(MPIError) -> [T] {
         try tracedCall("scan", bytes: values.count * MemoryLayout<T>.stride) {
             var result = values
-            try agree(.scan, bytes: values.count * MemoryLayout<T>.stride, "scan")
+            try agreeOnSignature(.scan, bytes: values.count * MemoryLayout<T>.stride, "scan")
             try values.withUnsafeBufferPointer { input in
                 try result.withUnsafeMutableBufferPointer { output in
                     try run("scan") { scheduleScan(input, into: output, op: op, exclusive: false, $0) }
@@ -538,7 +538,7 @@ extension Communicator {
     public func exscan<T: BitwiseCopyable>(_ values: [T], op: ReduceOperation<T>) throws(MPIError) -> [T]? {
         try tracedCall("exscan", bytes: values.count * MemoryLayout<T>.stride) {
             var result = values
-            try agree(.exscan, bytes: values.count * MemoryLayout<T>.stride, "exscan")
+            try agreeOnSignature(.exscan, bytes: values.count * MemoryLayout<T>.stride, "exscan")
             try values.withUnsafeBufferPointer { input in
                 try result.withUnsafeMutableBufferPointer { output in
                     try run("exscan") { scheduleScan(input, into: output, op: op, exclusive: true, $0) }

@@ -53,6 +53,8 @@ final class SharedCollectiveChannel {
     private let rank: Int
     /// The communicator, as hang reports name it.
     private let name: String
+    /// The communicator's point-to-point context (recovery mode asks whether it failed or was revoked).
+    private let context: UInt32
     // Only the calling thread touches these (collectives on one communicator are never concurrent),
     // so dynamic exclusivity checks would be pure cost on a ~0.1 µs path.
     /// The step of the last fast-path collective on this communicator.
@@ -70,14 +72,16 @@ final class SharedCollectiveChannel {
             else { return nil }
             bases.append(base)
         }
-        return SharedCollectiveChannel(bases: bases, rank: rank, name: Communicator.reportName(context: context, size: worldRanks.count))
+        return SharedCollectiveChannel(
+            bases: bases, rank: rank, name: Communicator.reportName(context: context, size: worldRanks.count), context: context)
     }
 
-    private init(bases: [UnsafeMutableRawPointer], rank: Int, name: String) {
+    private init(bases: [UnsafeMutableRawPointer], rank: Int, name: String, context: UInt32) {
         members = .allocate(capacity: bases.count)
         _ = members.initialize(from: bases)
         self.rank = rank
         self.name = name
+        self.context = context
     }
 
     deinit { members.deallocate() }
@@ -318,6 +322,9 @@ final class SharedCollectiveChannel {
     @inline(__always)
     private func beginStep(_ runtime: Runtime, writes: Bool) throws -> UInt32 {
         guard runtime.isActive else { throw MPIError(.alreadyFinalized, "collective after MPI.finalize()") }
+        // (A plain load: the flag only ever turns on, and a collective that misses it by a moment
+        // meets it in its wait.)
+        if runtime.engine.anyFault, let error = runtime.engine.faultError(context: context | 1, peer: -1, "collective") { throw error }
         step &+= 1
         let previous = step &- 1
         if writes && everyoneReached != previous {
@@ -330,10 +337,24 @@ final class SharedCollectiveChannel {
     /// `signature` (if given) and throws `.collectiveMismatch` naming the first member that differs.
     @inline(__always)
     private func waitForAll(_ step: UInt32, _ signature: CollectiveSignature?, _ runtime: Runtime, _ call: StaticString) throws {
-        try runtime.wait(call, "(\(members.count) ranks\(CollectiveSignature.reportText(root: signature?.root))) on \(name), shared-memory collective #\(step)")
-        { _ in
-            for member in members.indices where !published(member, step) { return false }
-            return true
+        // Recovery mode: a failure or revoke seen during the wait (the epoch moves) ends it to look
+        // at this communicator; the wait goes on when it is not concerned.
+        var epoch = -1
+        while true {
+            var faulted = false
+            try runtime.wait(
+                call, "(\(members.count) ranks\(CollectiveSignature.reportText(root: signature?.root))) on \(name), shared-memory collective #\(step)"
+            ) { engine in
+                for member in members.indices where !published(member, step) {
+                    if engine.anyFault && engine.recovery.epoch != epoch { faulted = true }
+                    return faulted
+                }
+                return true
+            }
+            guard faulted else { break }
+            let engine = runtime.engine
+            epoch = engine.recovery.epoch
+            if let error = engine.faultError(context: context | 1, peer: -1, call) { throw error }
         }
         everyoneReached = step
         guard let signature else { return }

@@ -26,6 +26,11 @@ struct MatchedMessage {
 extension Engine {
     /// Posts `operation`: takes the earliest matching unexpected message, or waits in the posted queue.
     func postReceive(_ operation: ReceiveOperation) {
+        if anyFault && recovery.revoked.contains(operation.pattern.context & ~1) {  // nothing is received on a revoked communicator
+            operation.error = MPIError(.revoked, "recv: the communicator was revoked")
+            operation.isComplete = true
+            return
+        }
         // Plain index loops here and below: the generic `firstIndex(where:)` allocates a context when
         // it is not specialized (debug builds), and this is the small-message path.
         var index = 0
@@ -38,8 +43,8 @@ extension Engine {
         }
         // Nothing from a failed peer will come any more: a receive naming it fails now instead of
         // waiting forever (what already arrived from it was matched above).
-        if anyPeerFailed, operation.peer >= 0, let reason = failedPeers[operation.peer] {
-            operation.error = MPIError(.peerFailed, "recv: from rank \(operation.peer): \(reason)")
+        if anyFault, let error = faultError(context: operation.pattern.context, peer: operation.peer, "recv") {
+            operation.error = error
             operation.isComplete = true
             return
         }

@@ -13,12 +13,12 @@ extension Engine {
     /// SIGTERM, or nothing ends the job) gets the error as before, within the launcher's 0.5 s grace
     /// period before SIGKILL. Failure is rare and fatal, so the pause costs nothing that matters.
     func giveLauncherTimeToEndJob() {
-        guard !waitedForLauncher else { return }
+        guard !waitedForLauncher, !recovery.enabled else { return }
         waitedForLauncher = true
         usleep(Self.launcherGrace)
     }
 
-    /// A peer is gone: every operation that depends on it completes with `.peerFailed` (sends to it,
+    /// A peer is gone: every operation that depends on it completes with `.processFailed` (sends to it,
     /// receives naming it, and wildcard receives, which it might have matched), and so will every
     /// later one.
     func failPeer(_ peer: Int, _ reason: String) {
@@ -26,7 +26,8 @@ extension Engine {
         giveLauncherTimeToEndJob()
         failedPeers[peer] = reason
         anyPeerFailed = true
-        let error = MPIError(.peerFailed, "rank \(peer) failed: \(reason)")
+        anyFault = true
+        let error = MPIError(.processFailed, "rank \(peer) failed: \(reason)")
         outboxCount -= outboxes[peer].count
         for item in outboxes[peer] {
             switch item {
@@ -47,7 +48,9 @@ extension Engine {
         var index = 0
         while index < posted.count {
             let operation = posted[index]
-            if operation.pattern.source == MPI.anySourceCode || operation.peer == peer {
+            // A wildcard receive might have matched it (in recovery mode: on communicators that
+            // contain it, below).
+            if (operation.pattern.source == MPI.anySourceCode && !recovery.enabled) || operation.peer == peer {
                 _ = posted.remove(at: index)
                 operation.error = error
                 operation.isComplete = true
@@ -69,16 +72,23 @@ extension Engine {
             copy.operation.isComplete = true
         }
         sharedCopies.removeAll { $0.peer == peer }
+        if recovery.enabled { failCommunicators(containing: peer, reason) }
     }
 
     /// Asks the transports whether their peers are alive (the ones whose links outlive a dead peer:
-    /// shared memory); throws `.peerFailed`, naming `call`, for the first one gone. The wait ends
+    /// shared memory); throws `.processFailed`, naming `call`, for the first one gone. The wait ends
     /// with that error; the peer's other operations are left as they are (a transport whose link
     /// breaks reports the failure itself, and then ``failPeer(_:_:)`` fails them all).
+    /// In recovery mode every peer found gone is failed instead (``failPeer(_:_:)``) and the wait
+    /// goes on: its operation ends with an error only if it involves one of them.
     func checkPeersAlive(_ call: @autoclosure () -> String) throws(MPIError) {
+        if recovery.enabled {
+            for (peer, reason) in routes.checkPeers() { failPeer(peer, reason) }
+            return
+        }
         if let (_, reason) = routes.checkPeers().first {
             giveLauncherTimeToEndJob()
-            throw MPIError(.peerFailed, "\(call()): \(reason)")
+            throw MPIError(.processFailed, "\(call()): \(reason)")
         }
     }
 }

@@ -26,6 +26,10 @@ extension Engine: PacketSink {
         if !progressed && !helpRequests.isEmpty { progressed = helpWithSharedCopy() }
         if windowsWithWaitingLocks > 0 && grantWaitingLocks() { progressed = true }
         if !nonblockingSchedules.isEmpty && !advancingSchedules && advanceSchedules() { progressed = true }
+        if !progressed && RecoveryLink.pending.load(ordering: .relaxed) != 0 {
+            absorbRecoveryNotices()
+            progressed = true
+        }
         return progressed
     }
 
@@ -104,7 +108,7 @@ extension Engine: PacketSink {
     /// CPU at once if oversubscribed, else after a short spin; idle for ``spinBeforeSleep`` on a host
     /// with shared-memory peers, it sleeps on the shared-memory doorbell (woken by a peer's packet;
     /// 1 ms at a time, 10 ms after a second). Every ~second of idleness it asks the transports
-    /// whether their peers are alive and throws `.peerFailed` if one is gone, so a wait never hangs
+    /// whether their peers are alive and throws `.processFailed` if one is gone, so a wait never hangs
     /// on a dead rank.
     ///
     /// With `lock` (thread level `.multiple`, or once tasks await requests), the caller holds it and

@@ -79,7 +79,7 @@ extension Engine {
         // come (every transport drops packets to a failed peer), so the receive fails now.
         if let reason = failedPeers[peer] {
             operation.error = MPIError(
-                .peerFailed, "rank \(peer) failed before its \(total)-byte message could be received: \(reason)",
+                .processFailed, "rank \(peer) failed before its \(total)-byte message could be received: \(reason)",
                 status: operation.status)
             operation.isComplete = true
             return
@@ -123,7 +123,7 @@ extension Engine {
                     return
                 case .failed(let code) where code == ESRCH:
                     giveLauncherTimeToEndJob()
-                    operation.error = MPIError(.peerFailed, "recv: rank \(peer) is gone: \(total)-byte message lost", status: operation.status)
+                    operation.error = MPIError(.processFailed, "recv: rank \(peer) is gone: \(total)-byte message lost", status: operation.status)
                     operation.isComplete = true
                     return
                 case .forbidden:

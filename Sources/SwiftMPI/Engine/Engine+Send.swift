@@ -113,7 +113,7 @@ extension Engine {
     @inline(__always)
     func trySendEagerNow(_ bytes: UnsafeRawBufferPointer, to destination: Int, header: MatchHeader) -> Bool {
         guard sendProtocol(byteCount: bytes.count, to: destination) == .eager, outboxes[destination].isEmpty,
-            !anyPeerFailed
+            !anyFault
         else { return false }
         return routes.trySend(to: destination, kind: .eager, header: header, payload: bytes)
     }
@@ -123,8 +123,8 @@ extension Engine {
     func startSend(_ operation: SendOperation, synchronous: Bool) {
         if synchronous { operation.header.flags |= MatchHeader.Flags.synchronous }
         operation.header.length = UInt64(operation.byteCount)
-        if let reason = failedPeers[operation.destination] {
-            operation.error = MPIError(.peerFailed, "send to rank \(operation.destination): \(reason)")
+        if anyFault, let error = faultError(context: operation.header.context, peer: operation.destination, "send") {
+            operation.error = error
             finishSend(operation)
             return
         }

@@ -93,7 +93,7 @@ extension Engine {
         if copy.readError == ESRCH { giveLauncherTimeToEndJob() }  // the sender is gone (see there)
         if copy.readError != 0 {
             operation.error = MPIError(
-                copy.readError == ESRCH ? .peerFailed : .transport,
+                copy.readError == ESRCH ? .processFailed : .transport,
                 "recv: copying \(copy.total) bytes from rank \(copy.peer) failed: \(String(cString: strerror(copy.readError)))",
                 status: operation.status)
         }

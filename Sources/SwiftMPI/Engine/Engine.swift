@@ -23,6 +23,7 @@ import SwiftMPITransport
 /// | Engine+SharedCopy.swift     | large shared-memory messages copied by both ranks           |
 /// | Engine+Progress.swift       | polling, packet dispatch, waiting and the idle policy       |
 /// | Engine+PeerFailure.swift    | failed peers and liveness                                   |
+/// | Engine+Recovery.swift       | recovery mode: revoked communicators, failures' reach       |
 /// | Engine+OneSided.swift       | one-sided requests: windows served, replies received        |
 /// | BufferedSendArea.swift      | the buffered-send allocator                                 |
 ///
@@ -71,6 +72,11 @@ final class Engine {
     @exclusivity(unchecked) var failedPeers: [Int: String] = [:]
     /// True once any peer failed (one load on the eager path instead of the dictionary's count).
     @exclusivity(unchecked) var anyPeerFailed = false
+    /// True once a peer failed or a communicator was revoked here: operations then look for the
+    /// error they meet (``faultError(context:peer:_:)``), off the path of a healthy job.
+    @exclusivity(unchecked) var anyFault = false
+    /// Revoked communicators, acknowledged failures, agreements (recovery mode; Engine+Recovery.swift).
+    @exclusivity(unchecked) var recovery = RecoveryState()
     /// True once a peer's failure gave the launcher its moment to end the job (``giveLauncherTimeToEndJob()``).
     @exclusivity(unchecked) var waitedForLauncher = false
     /// Rendezvous messages from this many bytes are read from the sender's memory where the route

@@ -211,7 +211,7 @@ extension WindowState {
             return
         case .failed(let errno) where errno == ECONNRESET:
             if slot != RemoteAccess.noSlot { access.freeSlots.append(slot) }
-            throw MPIError(.peerFailed, "\(what): the peer failed")
+            throw MPIError(.processFailed, "\(what): the peer failed")
         case .failed(let errno), .forbidden(let errno):
             if slot != RemoteAccess.noSlot { access.freeSlots.append(slot) }
             throw MPIError(.transport, "\(what): \(String(cString: strerror(errno)))")
@@ -222,6 +222,6 @@ extension WindowState {
     }
 
     private func peerFailure(_ call: String) -> MPIError {
-        MPIError(.peerFailed, "\(call): \(runtime.engine.failedPeers.values.first ?? "a peer failed")")
+        MPIError(.processFailed, "\(call): \(runtime.engine.failedPeers.values.first ?? "a peer failed")")
     }
 }

@@ -332,7 +332,7 @@ final class WindowState: @unchecked Sendable {
         engine.sendRMA(.rma, header, UnsafeRawBufferPointer(start: nil, count: 0), to: communicator.worldRank(target))
     }
 
-    /// Waits until every expected reply arrived; throws `.peerFailed` if a peer failed meanwhile.
+    /// Waits until every expected reply arrived; throws `.processFailed` if a peer failed meanwhile.
     func awaitReplies(_ call: String) throws {
         try runtime.wait("Window.", call, until: { engine in self.outstanding == 0 || engine.anyPeerFailed })
         if let error = remoteError, outstanding == 0 {
@@ -343,7 +343,7 @@ final class WindowState: @unchecked Sendable {
             let reason = runtime.engine.failedPeers.values.first ?? "a peer failed"
             outstanding = 0
             replyDestinations.removeAll()
-            throw MPIError(.peerFailed, "\(call): \(reason)")
+            throw MPIError(.processFailed, "\(call): \(reason)")
         }
     }
 

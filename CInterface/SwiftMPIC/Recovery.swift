@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CMPI
+import SwiftMPI
+
+// User-level failure mitigation (MPIX_Comm_*): the C names of recovery mode's Swift API
+// (Sources/SwiftMPI/Recovery; docs/Recovery.md), with MPICH's signatures and error classes.
+
+@_cdecl("PMPIX_Comm_revoke")
+public func mpixCommRevoke(_ comm: MPI_Comm) -> Int32 {
+    cCall("MPIX_Comm_revoke", on: comm) { try CInterface.communicator(comm).revoke() }
+}
+
+@_cdecl("PMPIX_Comm_shrink")
+public func mpixCommShrink(_ comm: MPI_Comm, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
+    cCall("MPIX_Comm_shrink", on: comm) {
+        guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        let shrunk = try CInterface.communicator(comm).shrink()
+        newComm.pointee = CInterface.insert(shrunk, from: comm)
+    }
+}
+
+@_cdecl("PMPIX_Comm_agree")
+public func mpixCommAgree(_ comm: MPI_Comm, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
+    cCall("MPIX_Comm_agree", on: comm) {
+        guard let flag else { throw CError(MPI_ERR_ARG, "a null flag pointer") }
+        // MPI's flag is an int: its bits are agreed on (bitwise and), sign-extended to the word.
+        flag.pointee = Int32(truncatingIfNeeded: try CInterface.communicator(comm).agree(Int(flag.pointee)))
+    }
+}
+
+@_cdecl("PMPIX_Comm_failure_ack")
+public func mpixCommFailureAck(_ comm: MPI_Comm) -> Int32 {
+    cCall("MPIX_Comm_failure_ack", on: comm) { _ = try CInterface.communicator(comm).acknowledgeFailures() }
+}
+
+@_cdecl("PMPIX_Comm_failure_get_acked")
+public func mpixCommFailureGetAcked(_ comm: MPI_Comm, _ group: UnsafeMutablePointer<MPI_Group>?) -> Int32 {
+    cCall("MPIX_Comm_failure_get_acked", on: comm) {
+        let communicator = try CInterface.communicator(comm)
+        let members = communicator.remoteGroup ?? communicator.group
+        try CInterface.storeGroup(try members.include(communicator.acknowledgedFailures), into: group)
+    }
+}

@@ -1,0 +1,83 @@
+/* Recovery mode from C (MPIX_Comm_revoke, _agree, _failure_ack, _failure_get_acked, _shrink), run
+   under `swiftmpirun --enable-recovery`: the last rank is killed; the survivors see
+   MPIX_ERR_PROC_FAILED and MPIX_ERR_REVOKED, agree, shrink the world and use the new communicator.
+   Rank 0 of the survivors prints " No Errors" when every check passed (RecoveryTests). */
+#include <mpi.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static int errors = 0;
+static int world_rank = -1;
+
+#define CHECK(condition, ...)                    \
+    do {                                         \
+        if (!(condition)) {                      \
+            errors++;                            \
+            printf("rank %d: ", world_rank);     \
+            printf(__VA_ARGS__);                 \
+            printf("\n");                        \
+        }                                        \
+    } while (0)
+
+static int error_class(int code) {
+    int class = -1;
+    MPI_Error_class(code, &class);
+    return class;
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int world_size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    int victim = world_size - 1;
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (world_rank == victim) {
+        usleep(100000);
+        raise(SIGKILL);
+    }
+
+    int value = 0;
+    if (world_rank == 0) {
+        int class = error_class(MPI_Recv(&value, 1, MPI_INT, victim, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+        CHECK(class == MPIX_ERR_PROC_FAILED, "MPI_Recv from the killed rank: class %d, not MPIX_ERR_PROC_FAILED", class);
+        CHECK(MPIX_Comm_revoke(MPI_COMM_WORLD) == MPI_SUCCESS, "MPIX_Comm_revoke failed");
+    } else {
+        int class = error_class(MPI_Recv(&value, 1, MPI_INT, 0, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+        CHECK(class == MPIX_ERR_REVOKED, "MPI_Recv on the revoked world: class %d, not MPIX_ERR_REVOKED", class);
+    }
+    int class = error_class(MPI_Send(&value, 1, MPI_INT, (world_rank + 1) % victim, 3, MPI_COMM_WORLD));
+    CHECK(class == MPIX_ERR_REVOKED, "MPI_Send on the revoked world: class %d, not MPIX_ERR_REVOKED", class);
+
+    int flag = world_rank == 0 ? 0x6 : 0x7;
+    CHECK(MPIX_Comm_agree(MPI_COMM_WORLD, &flag) == MPI_SUCCESS, "MPIX_Comm_agree failed");
+    CHECK(flag == 0x6, "MPIX_Comm_agree gave %#x, not 0x6", flag);
+
+    CHECK(MPIX_Comm_failure_ack(MPI_COMM_WORLD) == MPI_SUCCESS, "MPIX_Comm_failure_ack failed");
+    MPI_Group acked, world_group;
+    int acked_size = -1, first = 0, translated = -1;
+    CHECK(MPIX_Comm_failure_get_acked(MPI_COMM_WORLD, &acked) == MPI_SUCCESS, "MPIX_Comm_failure_get_acked failed");
+    MPI_Group_size(acked, &acked_size);
+    CHECK(acked_size == 1, "%d acknowledged failures, not 1", acked_size);
+    MPI_Comm_group(MPI_COMM_WORLD, &world_group);
+    MPI_Group_translate_ranks(acked, 1, &first, world_group, &translated);
+    CHECK(translated == victim, "the acknowledged failure is world rank %d, not %d", translated, victim);
+
+    MPI_Comm shrunk;
+    CHECK(MPIX_Comm_shrink(MPI_COMM_WORLD, &shrunk) == MPI_SUCCESS, "MPIX_Comm_shrink failed");
+    int size = -1, rank = -1, sum = -1, total = -1;
+    MPI_Comm_size(shrunk, &size);
+    MPI_Comm_rank(shrunk, &rank);
+    CHECK(size == world_size - 1 && rank == world_rank, "shrunk to rank %d of %d", rank, size);
+    MPI_Allreduce(&world_rank, &sum, 1, MPI_INT, MPI_SUM, shrunk);
+    CHECK(sum == (world_size - 1) * (world_size - 2) / 2, "the survivors' ranks sum to %d", sum);
+    MPI_Reduce(&errors, &total, 1, MPI_INT, MPI_SUM, 0, shrunk);
+    if (rank == 0 && total == 0) printf(" No Errors\n");
+    MPI_Group_free(&acked);
+    MPI_Group_free(&world_group);
+    MPI_Comm_free(&shrunk);
+    MPI_Finalize();
+    return 0;
+}

@@ -1,0 +1,193 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwiftMPI
+
+/// recover VICTIM PHASE: world rank VICTIM is killed (SIGKILL) while the others are busy, and the
+/// survivors recover as ULFM programs do — each reports how its operation ended, they agree, shrink
+/// the world and check the new communicator with an allreduce (RecoveryTests).
+///
+/// PHASE `p2p`: the victim's successor (the watcher) waits for a message from the victim and the
+/// others wait for one from the watcher, who revokes the world once its receive fails, so theirs
+/// end with `.revoked`. PHASE `collective`: everyone loops in allreduce on the world until it fails.
+func recoveryScenario(_ world: Communicator, victim: Int, phase: String) throws {
+    try world.barrier()
+    if world.rank == victim {
+        usleep(100_000)
+        raise(SIGKILL)
+    }
+    var outcome = "completed"
+    switch phase {
+    case "p2p":
+        let watcher = (victim + 1) % world.size
+        var value = [0]
+        do {
+            try world.recv(into: &value, from: world.rank == watcher ? victim : watcher, tag: 1)
+        } catch {
+            outcome = "\(error.code)"
+        }
+        if world.rank == watcher { try world.revoke() }
+    default:
+        do {
+            var total = 0
+            for _ in 0..<10_000_000 { total &+= try world.allreduce([1], op: .sum)[0] }
+        } catch {
+            outcome = "\(error.code)"
+        }
+    }
+    print("rank \(world.rank): \(phase) ended with \(outcome)")
+    let agreed = try world.agree(outcome == "completed" ? 1 : 0)
+    let survivors = try world.shrink()
+    let sum = try survivors.allreduce([world.rank], op: .sum)[0]
+    print(
+        "rank \(world.rank): agreed \(agreed), shrunk to \(survivors.size) ranks as rank \(survivors.rank), failed \(world.failedRanks), "
+            + "revoked \(world.isRevoked), sum of world ranks \(sum)")
+}
+
+/// Kills this process with SIGKILL after `microseconds`, from a thread, wherever the main thread is.
+nonisolated func killSelf(after microseconds: UInt32) {
+    var thread = pthread_t()
+    pthread_create(
+        &thread, nil,
+        { raw in
+            usleep(UInt32(UInt(bitPattern: raw)))
+            kill(getpid(), SIGKILL)
+            return nil
+        }, UnsafeMutableRawPointer(bitPattern: UInt(microseconds)))
+}
+
+/// The iteration at which world rank `rank` dies in a soak (nil: it survives): victims are the
+/// ranks listed, each at its own iteration drawn from `seed`, between operations or, every other
+/// victim, during them (a thread kills it a few hundred microseconds later).
+func deathPlan(rank: Int, victims: [Int], seed: Int, iterations: Int) -> (iteration: Int, during: Bool)? {
+    guard let index = victims.firstIndex(of: rank) else { return nil }
+    var generator = SplitMix(seed: UInt64(seed &* 31 &+ rank))
+    return (Int(generator.next() % UInt64(iterations / 2)) + iterations / 10, index % 2 == 1)
+}
+
+/// A small deterministic generator (SplitMix64), so a failing soak can be replayed from its seed.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// recover-soak SEED VICTIMS...: every rank runs ITERATIONS of a ring exchange and an allreduce,
+/// each result checked; the victims die at iterations drawn from SEED. The survivors recover as a
+/// ULFM program does — on an error, revoke; every round ends with an agreement on whether everyone
+/// finished; if not, shrink and go on from the furthest iteration — and report.
+func recoverySoak(_ world: Communicator, seed: Int, victims: [Int], iterations: Int = 400) throws {
+    let death = deathPlan(rank: world.rank, victims: victims, seed: seed, iterations: iterations)
+    var comm = world
+    var iteration = 0
+    var recoveries = 0
+    while true {
+        let finished: Int
+        do {
+            try soakRound(comm, world: world, iteration: &iteration, recovered: recoveries > 0, until: iterations, death: death)
+            finished = 1
+        } catch {
+            guard error.code == .processFailed || error.code == .revoked else { throw error }
+            finished = 0
+            try comm.revoke()
+        }
+        if try comm.agree(finished) == 1 { break }
+        comm = try comm.shrink()
+        recoveries += 1
+    }
+    print("rank \(world.rank): finished \(iteration) iterations on \(comm.size) ranks after \(recoveries) recoveries")
+}
+
+/// One round of ``recoverySoak(_:seed:victims:iterations:)``: from the furthest iteration any
+/// member reached (after a recovery) to `until`, or to the first error.
+func soakRound(
+    _ comm: Communicator, world: Communicator, iteration: inout Int, recovered: Bool, until iterations: Int, death: (iteration: Int, during: Bool)?
+) throws(MPIError) {
+    if recovered { iteration = try comm.allreduce([iteration], op: .max)[0] }
+    while iteration < iterations {
+        if let death, death.iteration == iteration {
+            if death.during { killSelf(after: 300) } else { raise(SIGKILL) }
+        }
+        let right = (comm.rank + 1) % comm.size, left = (comm.rank + comm.size - 1) % comm.size
+        var received = [0]
+        try comm.sendrecv([iteration * 1000 + comm.rank], to: right, sendTag: 4, into: &received, from: left, recvTag: 4)
+        guard received[0] == iteration * 1000 + left else { fatalError("rank \(world.rank): ring got \(received[0]) at iteration \(iteration)") }
+        let total = try comm.allreduce([comm.rank + 1], op: .sum)[0]
+        guard total == comm.size * (comm.size + 1) / 2 else { fatalError("rank \(world.rank): allreduce gave \(total) on \(comm.size) ranks") }
+        iteration += 1
+    }
+}
+
+/// agree-soak SEED VICTIMS...: 1000 agreements on the world, each rank clearing its bit in some of
+/// them; the victims die between or during agreements. Every survivor prints a digest of all the
+/// results it got, which must be the same on all of them.
+func agreementSoak(_ world: Communicator, seed: Int, victims: [Int], count: Int = 1000) throws {
+    let death = deathPlan(rank: world.rank, victims: victims, seed: seed, iterations: count)
+    var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+    for round in 0..<count {
+        if let death, death.iteration == round {
+            if death.during { killSelf(after: 200) } else { raise(SIGKILL) }
+        }
+        let flag = (round + world.rank) % 3 == 0 ? ~(1 << world.rank) : ~0
+        let agreed = try world.agree(flag)
+        digest = (digest ^ UInt64(bitPattern: Int64(agreed))) &* 0x100_0000_01b3
+    }
+    print("rank \(world.rank): \(count) agreements, digest \(String(digest, radix: 16)), failed \(world.failedRanks)")
+}
+
+/// recovery-off: outside recovery mode the recovery calls refuse with `.invalidArgument`, and a
+/// communicator is neither revoked nor missing anyone.
+func recoveryOutsideRecoveryMode(_ world: Communicator) {
+    func attempt(_ name: String, _ call: () throws(MPIError) -> Void) {
+        do {
+            try call()
+            print("rank \(world.rank): \(name) succeeded")
+        } catch {
+            print("rank \(world.rank): \(name) refused: \(error.code): \(error.message)")
+        }
+    }
+    attempt("revoke") { () throws(MPIError) in try world.revoke() }
+    attempt("agree") { () throws(MPIError) in _ = try world.agree(1) }
+    attempt("shrink") { () throws(MPIError) in _ = try world.shrink() }
+    print("rank \(world.rank): revoked \(world.isRevoked), failed \(world.failedRanks)")
+}
+
+/// recover-timing: the last rank sends the time and dies at once; every survivor waits on it. Rank
+/// 0 prints how long after the death its receive failed (detection) and its `shrink()` returned
+/// (recovery), in milliseconds (docs/Recovery.md; one host: the clock is shared).
+func recoveryTiming(_ world: Communicator) throws {
+    let victim = world.size - 1
+    try world.barrier()
+    if world.rank == victim {
+        usleep(50_000)
+        for peer in 0..<victim { try world.send([MPI.wtime()], to: peer, tag: 9) }
+        raise(SIGKILL)
+    }
+    var death = [0.0]
+    try world.recv(into: &death, from: victim, tag: 9)
+    var detected = 0.0
+    do {
+        var nothing = [0]
+        try world.recv(into: &nothing, from: victim, tag: 1)
+    } catch {
+        detected = MPI.wtime()
+    }
+    let survivors = try world.shrink()
+    let recovered = MPI.wtime()
+    if world.rank == 0 {
+        let detection = milliseconds(detected - death[0]), recovery = milliseconds(recovered - death[0])
+        print("recovery timing at \(world.size) ranks: detected after \(detection) ms, shrunk to \(survivors.size) ranks after \(recovery) ms")
+    }
+}
+
+/// `seconds` in milliseconds with two decimals.
+func milliseconds(_ seconds: Double) -> String {
+    let hundredths = Int((seconds * 100_000).rounded())
+    return "\(hundredths / 100).\(String(hundredths % 100 + 100).dropFirst())"
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+/// Recovery mode (`swiftmpirun --enable-recovery`, ULFM): a killed rank does not end the job; the
+/// survivors' operations that involve it end with `.processFailed` or `.revoked`, never hang, and
+/// the survivors agree and shrink — over shared memory and TCP, from Swift and from C.
+@Suite("recovery: jobs that survive a killed rank", .serialized)
+struct RecoveryTests {
+    /// The survivors' lines of a job's stdout that start with `prefix`, by world rank.
+    static func lines(_ output: String, containing text: String) -> [Int: String] {
+        var found: [Int: String] = [:]
+        for line in output.split(separator: "\n") where line.contains(text) {
+            guard line.hasPrefix("rank "), let rank = Int(line.dropFirst(5).prefix { $0.isNumber }) else { continue }
+            found[rank] = String(line)
+        }
+        return found
+    }
+
+    @Test(
+        "a killed rank's receives end with .processFailed, the others' with .revoked (p2p), or every collective with .processFailed; then agree, shrink",
+        arguments: [("shm", "p2p"), ("shm", "collective"), ("tcp", "p2p"), ("tcp", "collective")])
+    func killedRank(transport: String, phase: String) throws {
+        let victim = 2
+        let result = try JobRunner.run(
+            ["--enable-recovery", "--timeout", "60", "--transport", transport, "-n", "4", "swiftmpi-testrank", "recover", "\(victim)", phase])
+        let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
+        #expect(result.status == 137, "the first lost rank's status: \(context)")
+        #expect(
+            result.stderr.contains("rank \(victim) (pid ")
+                && result.stderr.contains(") was killed by signal 9 (Killed); recovery mode: the job goes on with 3 ranks"),
+            "\(context)")
+        #expect(result.stderr.contains("swiftmpirun: job finished with 3 of 4 ranks (recovery mode); lost: rank \(victim)\n"), "\(context)")
+        let outcomes = Self.lines(result.stdout, containing: "\(phase) ended with")
+        let summaries = Self.lines(result.stdout, containing: "agreed")
+        #expect(Set(outcomes.keys) == [0, 1, 3] && Set(summaries.keys) == [0, 1, 3], "\(context)")
+        for survivor in [0, 1, 3] {
+            // p2p: the watcher (the victim's successor) waited on the victim; the others on the watcher, who revoked.
+            let expected = phase == "p2p" && survivor != 3 ? "revoked" : "processFailed"
+            #expect(outcomes[survivor]?.hasSuffix("ended with \(expected)") == true, "rank \(survivor): \(context)")
+            let newRank = survivor == 3 ? 2 : survivor
+            #expect(
+                summaries[survivor]?.hasSuffix(
+                    "agreed 0, shrunk to 3 ranks as rank \(newRank), failed [\(victim)], revoked \(phase == "p2p"), sum of world ranks 4") == true,
+                "rank \(survivor): \(context)")
+        }
+    }
+
+    @Test("without --enable-recovery the same failure ends the job with one line, as always")
+    func defaultEndsTheJob() throws {
+        let result = try JobRunner.run(["--timeout", "60", "-n", "4", "swiftmpi-testrank", "recover", "2", "collective"])
+        #expect(result.status == 137)
+        #expect(result.stderr.contains(") was killed by signal 9 (Killed); job aborted"), "stderr: \(result.stderr)")
+        #expect(!result.stdout.contains("shrunk") && !result.stderr.contains("recovery mode"), "stdout: \(result.stdout)")
+    }
+
+    @Test(
+        "soak: 8 ranks exchange and reduce while two are killed between and during operations; every survivor recovers alike and finishes",
+        arguments: [("shm", 11), ("shm", 12), ("tcp", 13)])
+    func soak(transport: String, seed: Int) throws {
+        let result = try JobRunner.run(
+            ["--enable-recovery", "--timeout", "120", "--transport", transport, "-n", "8", "swiftmpi-testrank", "recover-soak", "\(seed)", "2", "5"])
+        let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
+        #expect(result.status == 137, "\(context)")
+        let finished = Self.lines(result.stdout, containing: "finished")
+        #expect(Set(finished.keys) == [0, 1, 3, 4, 6, 7], "\(context)")
+        let endings = Set(finished.values.map { $0.drop { $0 != ":" } })
+        #expect(endings.count == 1 && endings.first?.hasPrefix(": finished 400 iterations on 6 ranks after ") == true, "\(context)")
+    }
+
+    @Test("1000 agreements while two of 8 ranks are killed between and during them give every survivor the same results", arguments: ["shm", "tcp"])
+    func agreementSoak(transport: String) throws {
+        let result = try JobRunner.run(
+            ["--enable-recovery", "--timeout", "120", "--transport", transport, "-n", "8", "swiftmpi-testrank", "agree-soak", "7", "3", "6"])
+        let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
+        #expect(result.status == 137, "\(context)")
+        let digests = Self.lines(result.stdout, containing: "1000 agreements")
+        #expect(Set(digests.keys) == [0, 1, 2, 4, 5, 7], "\(context)")
+        let results = Set(digests.values.map { $0.drop { $0 != ":" } })
+        #expect(results.count == 1 && results.first?.hasSuffix("failed [3, 6]") == true, "the survivors disagree: \(context)")
+    }
+
+    @Test("outside recovery mode revoke, agree and shrink refuse with .invalidArgument, naming --enable-recovery")
+    func outsideRecoveryMode() throws {
+        let result = try JobRunner.run(["--timeout", "60", "-n", "2", "swiftmpi-testrank", "recovery-off"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        for rank in 0..<2 {
+            for call in ["revoke", "agree", "shrink"] {
+                #expect(
+                    result.stdout.contains(
+                        "rank \(rank): \(call) refused: invalidArgument: \(call): needs recovery mode (swiftmpirun --enable-recovery, or SWIFTMPI_RECOVERY=1)"),
+                    "stdout: \(result.stdout)")
+            }
+            #expect(result.stdout.contains("rank \(rank): revoked false, failed []"), "stdout: \(result.stdout)")
+        }
+    }
+
+    @Test("--enable-recovery across hosts is refused before any rank starts, and takes no value")
+    func launcherRefusals() throws {
+        let hosts = try JobRunner.run(["--enable-recovery", "--host", "localhost:2", "-n", "2", "/bin/true"])
+        #expect(hosts.status == 2)
+        #expect(hosts.stderr.contains("--enable-recovery runs jobs on one host for now"), "stderr: \(hosts.stderr)")
+        let valued = try JobRunner.run(["--enable-recovery=yes", "-n", "2", "/bin/true"])
+        #expect(valued.status == 2 && valued.stderr.contains("'--enable-recovery' takes no value"), "stderr: \(valued.stderr)")
+    }
+
+    @Test("detection and recovery times at 4, 8 and 16 ranks are measured (printed, not asserted)")
+    func timing() throws {
+        for ranks in [4, 8, 16] {
+            let result = try JobRunner.run(["--enable-recovery", "--timeout", "60", "-n", "\(ranks)", "swiftmpi-testrank", "recover-timing"])
+            #expect(result.status == 137, "stderr: \(result.stderr)")
+            let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("recovery timing at \(ranks) ranks: detected after ") }
+            #expect(line?.contains("shrunk to \(ranks - 1) ranks after ") == true, "stdout: \(result.stdout)")
+            print(line ?? "")
+        }
+    }
+
+    static let cSource = CInterfaceTests.root.appendingPathComponent("Tests/CPrograms/c-recovery-check.c").path
+
+    @Test("from C: MPIX_ERR_PROC_FAILED, MPIX_ERR_REVOKED and the MPIX_Comm_ calls, built with swiftmpicc and with MPICH's mpicc")
+    func fromC() throws {
+        let swiftmpicc = CInterfaceTests.root.appendingPathComponent("CInterface/swiftmpicc").path
+        var programs: [String] = []
+        if let program = try CInterfaceTests.build([swiftmpicc], named: "c-recovery-check", source: Self.cSource) { programs.append(program) }
+        if let mpicc = CInterfaceTests.mpichCompiler("MPICH-built recovery program"),
+            let program = try CInterfaceTests.build([mpicc], named: "c-recovery-check-mpich", source: Self.cSource)
+        {
+            programs.append(program)
+        }
+        for program in programs {
+            for (ranks, transport) in [(4, "shm"), (3, "tcp")] {
+                let result = try JobRunner.run(["--enable-recovery", "--timeout", "60", "--transport", transport, "-n", "\(ranks)", program])
+                #expect(result.status == 137 && result.stdout.contains(" No Errors"), "\(program) \(transport): \(result.stdout) \(result.stderr)")
+            }
+        }
+    }
+}
