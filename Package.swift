@@ -52,6 +52,7 @@ let package = Package(
         .executableTarget(name: "swiftmpi-bench", dependencies: ["SwiftMPI"], path: "Benchmarks/Sources"),
         .executableTarget(name: "swiftmpi-hello", dependencies: ["SwiftMPI"], path: "Examples/Hello"),
         .executableTarget(name: "swiftmpi-heat", dependencies: ["SwiftMPI"], path: "Examples/Heat"),
+        .executableTarget(name: "swiftmpi-resilient-heat", dependencies: ["SwiftMPI"], path: "Examples/ResilientHeat"),
         .executableTarget(name: "swiftmpi-cg", dependencies: ["SwiftMPI"], path: "Examples/ConjugateGradient"),
         .executableTarget(name: "swiftmpi-pi", dependencies: ["SwiftMPI"], path: "Examples/MonteCarloPi"),
         .executableTarget(name: "swiftmpi-pencil", dependencies: ["SwiftMPI"], path: "Examples/Pencil"),
@@ -88,7 +89,7 @@ let package = Package(
                 "swiftmpirun",
                 "swiftmpi-testrank", "swiftmpi-conformance", "swiftmpi-hello", "swiftmpi-p2p-check", "swiftmpi-alloc-check", "swiftmpi-coll-check",
                 "swiftmpi-rma-check",
-                "swiftmpi-heat", "swiftmpi-cg", "swiftmpi-pi", "swiftmpi-pencil", "swiftmpi-table", "swiftmpi-interop-check"
+                "swiftmpi-heat", "swiftmpi-resilient-heat", "swiftmpi-cg", "swiftmpi-pi", "swiftmpi-pencil", "swiftmpi-table", "swiftmpi-interop-check"
             ],
             path: "Tests/SwiftMPITests")
     ]

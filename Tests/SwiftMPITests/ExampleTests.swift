@@ -9,7 +9,7 @@ struct ExampleTests {
         "heat diffusion, conjugate gradient, Monte-Carlo π, the pencil transform and the shared table match their serial runs",
         arguments: [
             ("swiftmpi-heat", [1, 4, 6]), ("swiftmpi-cg", [1, 3, 5]), ("swiftmpi-pi", [1, 2, 7]), ("swiftmpi-pencil", [1, 4, 6]),
-            ("swiftmpi-table", [1, 3, 4])
+            ("swiftmpi-table", [1, 3, 4]), ("swiftmpi-resilient-heat", [1, 3])
         ])
     func examples(program: String, rankCounts: [Int]) throws {
         for ranks in rankCounts {
@@ -17,6 +17,24 @@ struct ExampleTests {
             #expect(result.status == 0, "\(program) on \(ranks) ranks: \(result.stdout) \(result.stderr)")
             #expect(result.stdout.contains("matches the serial run"), "\(program) on \(ranks) ranks: \(result.stdout)")
         }
+    }
+
+    @Test(
+        "resilient heat diffusion survives killed ranks (one, two, rank 0, at the first step) with buddy checkpoints and matches the serial run",
+        arguments: [
+            (["-n", "6"], ["--kill", "2@130"], 1), (["-n", "6"], ["--kill", "0@45", "--kill", "3@210"], 2),
+            (["-n", "4"], ["--kill", "3@0"], 1), (["--transport", "tcp", "-n", "5"], ["--kill", "1@77", "--kill", "4@150"], 2)
+        ])
+    func resilientHeat(options: [String], kills: [String], recoveries: Int) throws {
+        let result = try JobRunner.run(["--enable-recovery", "--timeout", "120"] + options + ["swiftmpi-resilient-heat", "64", "300", "20"] + kills)
+        let ranks = Int(options.last!)!
+        #expect(result.status == 137, "\(options) \(kills): \(result.stdout) \(result.stderr)")
+        let recovered = "recover\(recoveries == 1 ? "y" : "ies")"
+        #expect(
+            result.stdout.contains("finished on \(ranks - recoveries) of \(ranks) ranks after \(recoveries) \(recovered); largest difference from serial 0.0"),
+            "\(options) \(kills): \(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("matches the serial run"), "\(options) \(kills): \(result.stdout)")
+        #expect(result.stderr.contains("recovery mode: the job goes on with \(ranks - 1) ranks"), "\(result.stderr)")
     }
 
     @Test(

@@ -8,6 +8,14 @@
 /// went wrong (``agree(_:)-(Int)``), ``revoke()`` the communicator so that every member leaves what it
 /// was doing, ``shrink()`` it to the survivors and go on from a checkpoint. docs/Recovery.md has the
 /// pattern, the detection times and what the launcher does.
+extension MPI {
+    /// True when this job runs in recovery mode (`swiftmpirun --enable-recovery`, or
+    /// `SWIFTMPI_RECOVERY=1`): a failed rank ends only what involves it, and ``Communicator/revoke()``,
+    /// ``Communicator/agree(_:)-(Int)`` and ``Communicator/shrink()`` work. False before
+    /// `MPI.initialize()` and after `MPI.finalize()`.
+    public static var recoveryMode: Bool { Runtime.current?.engine.recovery.enabled ?? false }
+}
+
 extension Communicator {
     /// The ranks of this communicator (of the remote group on an intercommunicator) known here to
     /// have failed, in increasing order. Local knowledge: another member may know of more or fewer
