@@ -21,12 +21,21 @@ public func mpixCommShrink(_ comm: MPI_Comm, _ newComm: UnsafeMutablePointer<MPI
     }
 }
 
+/// The flag is agreed on in any case; like MPICH's and Open MPI's, the call then raises
+/// MPIX_ERR_PROC_FAILED when the agreement found a failed member this rank has not acknowledged
+/// (MPIX_Comm_failure_ack).
 @_cdecl("PMPIX_Comm_agree")
 public func mpixCommAgree(_ comm: MPI_Comm, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPIX_Comm_agree", on: comm) {
         guard let flag else { throw CError(MPI_ERR_ARG, "a null flag pointer") }
+        let communicator = try CInterface.communicator(comm)
         // MPI's flag is an int: its bits are agreed on (bitwise and), sign-extended to the word.
-        flag.pointee = Int32(truncatingIfNeeded: try CInterface.communicator(comm).agree(Int(flag.pointee)))
+        let (value, failed) = try communicator.agreeReportingFailures(Int(flag.pointee))
+        flag.pointee = Int32(truncatingIfNeeded: value)
+        let unacknowledged = Set(failed).subtracting(communicator.acknowledgedFailures)
+        if let first = unacknowledged.min() {
+            throw CError(MPIX_ERR_PROC_FAILED, "rank \(first) failed and was not acknowledged (MPIX_Comm_failure_ack); the flag is agreed")
+        }
     }
 }
 

@@ -43,7 +43,8 @@ final class Job {
                 guard !ranks[rank].exited, let fd = statusChannels[rank] else { return }
                 _ = Array(line.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             },
-            running: { [unowned self] in ranks.indices.filter { !ranks[$0].exited } }) : nil
+            running: { [unowned self] in ranks.indices.filter { !ranks[$0].exited } },
+            isRunning: { [unowned self] in $0 >= 0 && $0 < ranks.count && !ranks[$0].exited }) : nil
     /// Recovery mode: the status of the first rank lost (the launcher's exit status when the
     /// survivors finish well).
     private var firstLossStatus: Int32?
@@ -200,6 +201,7 @@ final class Job {
             let environment =
                 plan.environment(rank: rank, jobID: jobID, socketAddress: socketAddress, secret: secret)
                 + (statusFD >= 0 ? ["\(WireupEnvironment.statusFD)=3"] : [])
+                + (statusFD >= 0 && plan.recovery ? ["\(WireupEnvironment.recoveryCoordinator)=1"] : [])
             switch spawnProcess(
                 plan.programPath, arguments: plan.arguments, environment: environment,
                 stdin: stdinFD, stdout: outFDs[0], stderr: outFDs[1], status: statusFD, cpu: plan.cpuOfRank[rank])
@@ -268,6 +270,8 @@ final class Job {
                 } else {
                     end(status: verdict.status, line: verdict.line)
                 }
+            } else {
+                coordinator?.rankExited()
             }
         }
     }

@@ -13,9 +13,10 @@ import Glibc
 ///   members that failed before it was decided; `-` for an empty list);
 /// - from ranks: `!revoke CONTEXT MEMBERS` and `!agree KEY MEMBERS WORDS MAXIMA`.
 ///
-/// An agreement is decided once every member has either contributed or failed, so every survivor
-/// gets the same answer however failures fall: the launcher sees every death (it reaps the rank),
-/// and it is the one process whose loss ends the job anyway. Cost: one line to the launcher and one
+/// An agreement is decided once every member has either contributed or is gone (failed, or exited),
+/// so every survivor gets the same answer however failures fall: the launcher sees every death (it
+/// reaps the rank), and it is the one process whose loss ends the job anyway. Lines from a rank
+/// already gone are ignored (a rank may write a line and die; the launcher may reap it first). Cost: one line to the launcher and one
 /// back per rank and agreement (O(members) characters each), which is fine for recovery, not for a
 /// hot loop.
 final class RecoveryCoordinator {
@@ -26,6 +27,8 @@ final class RecoveryCoordinator {
     private let send: (Int, String) -> Void
     /// The ranks still running.
     private let running: () -> [Int]
+    /// Whether a rank still runs.
+    private let isRunning: (Int) -> Bool
 
     private struct Agreement {
         var members: [Int]
@@ -34,16 +37,22 @@ final class RecoveryCoordinator {
         var contributed = Set<Int>()
     }
 
-    init(send: @escaping (Int, String) -> Void, running: @escaping () -> [Int]) {
+    init(send: @escaping (Int, String) -> Void, running: @escaping () -> [Int], isRunning: @escaping (Int) -> Bool) {
         self.send = send
         self.running = running
+        self.isRunning = isRunning
     }
 
-    /// Rank `rank` is gone: every running rank is told, and agreements waiting for it are decided.
+    /// Rank `rank` failed: every running rank is told, and agreements waiting for it are decided.
     func rankFailed(_ rank: Int, reason: String) {
         guard lost[rank] == nil else { return }
         lost[rank] = reason
         for survivor in running() where survivor != rank { send(survivor, "!failed \(rank) \(reason)\n") }
+        rankExited()
+    }
+
+    /// A rank exited (well or not): agreements waiting for it are decided without it.
+    func rankExited() {
         for key in Array(agreements.keys) { decideIfDue(key) }
     }
 
@@ -51,11 +60,12 @@ final class RecoveryCoordinator {
     /// ignored: a rank is not trusted to write well-formed ones (it could be a user's program
     /// writing to descriptor 3 by mistake).
     func handle(_ line: Substring, from rank: Int) {
+        guard isRunning(rank) else { return }
         let fields = line.dropFirst().split(separator: " ")
         switch fields.first {
         case "revoke" where fields.count == 3:
             guard let context = UInt32(fields[1]), let members = Self.list(fields[2]) else { return }
-            for member in members where member != rank && lost[member] == nil { send(member, "!revoked \(context) \(rank)\n") }
+            for member in members where member != rank && isRunning(member) { send(member, "!revoked \(context) \(rank)\n") }
         case "agree" where fields.count == 5:
             guard let members = Self.list(fields[2]), members.contains(rank), let words = Self.list(fields[3], radix: 16, as: UInt64.self),
                 let maxima = Self.list(fields[4])
@@ -74,13 +84,13 @@ final class RecoveryCoordinator {
 
     private func decideIfDue(_ key: String) {
         guard let agreement = agreements[key],
-            agreement.members.allSatisfy({ agreement.contributed.contains($0) || lost[$0] != nil })
+            agreement.members.allSatisfy({ agreement.contributed.contains($0) || !isRunning($0) })
         else { return }
         agreements[key] = nil
-        let failed = agreement.members.filter { lost[$0] != nil }
+        let failed = agreement.members.filter { !isRunning($0) }
         let line =
             "!agreed \(key) \(Self.text(agreement.words ?? [], radix: 16)) \(Self.text(agreement.maxima ?? [])) \(Self.text(failed))\n"
-        for member in agreement.members where agreement.contributed.contains(member) && lost[member] == nil { send(member, line) }
+        for member in agreement.members where agreement.contributed.contains(member) && isRunning(member) { send(member, line) }
     }
 
     /// Combines two lists element by element (a longer list keeps its tail).

@@ -54,7 +54,9 @@ enum SwiftMPIRun {
         // backtraces of every rank, interleaved, only on request.
         if !options.backtrace && getenv("SWIFT_BACKTRACE") == nil { exports.append("SWIFT_BACKTRACE=enable=no") }
         if let tcpInterface = options.tcpInterface { exports.append("SWIFTMPI_TCP_IF=\(tcpInterface)") }
-        if options.enableRecovery { exports.append("SWIFTMPI_RECOVERY=1") }
+        // SWIFTMPI_RECOVERY=1 in the launcher's environment means --enable-recovery (the ranks inherit it).
+        let recovery = options.enableRecovery || getenv("SWIFTMPI_RECOVERY").map { String(cString: $0) } == "1"
+        if recovery { exports.append("SWIFTMPI_RECOVERY=1") }
         let (traces, traceExports) = try TraceCollector.prepare(options)
         exports += traceExports
         var hosts = try rethrowing { try options.hostList.map(HostPlan.parseHostList) ?? options.hostfile.map(HostPlan.readHostfile) }
@@ -77,10 +79,11 @@ enum SwiftMPIRun {
             let plan = try JobPlan(
                 rankCount: rankCount, command: options.command, exports: exports, tagOutput: options.tagOutput, backtrace: options.backtrace,
                 outputDirectory: options.outputDirectory, binding: options.binding, timeout: options.timeout,
-                recovery: options.enableRecovery)
+                recovery: recovery)
             if let hosts {
-                if options.enableRecovery {
-                    throw LaunchError("--enable-recovery runs jobs on one host for now (not with --host, --hostfile or a Slurm allocation)")
+                if recovery {
+                    throw LaunchError(
+                        "--enable-recovery (SWIFTMPI_RECOVERY=1) runs jobs on one host for now (not with --host, --hostfile or a Slurm allocation)")
                 }
                 let hostPlan = HostPlan(hosts: hosts, rankCount: rankCount, mapping: options.mapping)
                 return try MultiHostJob(

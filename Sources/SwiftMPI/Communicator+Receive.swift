@@ -119,20 +119,32 @@ extension Communicator {
         return try sendrecv(outgoing, to: destination, sendTag: sendTag, into: &buffer, from: source, recvTag: recvTag)
     }
 
+    /// What a probe for `source` (or `MPI.anySource`) that found nothing meets once something
+    /// failed or was revoked: the error it ends with (nothing more can come), or nil.
+    func probeFault(_ engine: Engine, source: Int, _ call: StaticString) -> MPIError? {
+        guard engine.anyFault else { return nil }
+        return engine.faultError(context: context, peer: source == MPI.anySource ? -1 : worldRank(source), call)
+    }
+
     /// Waits for a matching message without receiving it and returns its status (MPI_Probe).
     public func probe(from source: Int, tag: Int) throws(MPIError) -> Status {
         try typedErrors {
             guard try checkSource(source, "probe") else { return .procNull }
             try checkReceiveTag(tag, "probe")
             var status = Status.empty
+            var fault: MPIError?
             let pattern = pattern(source: source, tag: tag)
             try traced("probe", peer: source, tag: tag) {
                 try runtime.wait("probe") { engine in
-                    guard let found = engine.probe(pattern) else { return false }
+                    guard let found = engine.probe(pattern) else {
+                        fault = probeFault(engine, source: source, "probe")
+                        return fault != nil
+                    }
                     status = found
                     return true
                 }
             }
+            if let fault { throw fault }
             return status
         }
     }
@@ -157,11 +169,14 @@ extension Communicator {
             guard try checkSource(source, "mprobe") else { return Message(communicator: self, message: nil) }
             try checkReceiveTag(tag, "mprobe")
             var taken: MatchedMessage?
+            var fault: MPIError?
             let pattern = pattern(source: source, tag: tag)
             try runtime.wait("mprobe") { engine in
                 taken = engine.takeMatched(pattern)
-                return taken != nil
+                if taken == nil { fault = probeFault(engine, source: source, "mprobe") }
+                return taken != nil || fault != nil
             }
+            if let fault { throw fault }
             return Message(communicator: self, message: taken)
         }
     }

@@ -143,7 +143,9 @@ final class CommunicatorState: @unchecked Sendable {
         self.topology = nil
         self.remoteGroup = remoteGroup
         self.localGroupState = localGroupState
-        CommunicatorMembers.record(context, group.worldRanks + remoteGroup.worldRanks)
+        // Point-to-point peers are the remote group's; its collectives' local phase runs on the local
+        // group's own communicator, revoked with it.
+        CommunicatorMembers.record(context, remoteGroup.worldRanks, linked: localGroupState.context)
     }
 
     /// The intra-host collective fast path, or nil if this communicator does not qualify; looked up

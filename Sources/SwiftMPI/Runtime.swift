@@ -217,6 +217,7 @@ final class Runtime: @unchecked Sendable {
         current = runtime
         runtime.startTracing()
         runtime.updateCounting()
+        RecoveryLink.start()
         WaitReport.startAnswering(rank: runtime.rank, underManager: runtime.keyValue != nil && launch == nil)
         return runtime
     }

@@ -141,7 +141,7 @@ enum WaitReport {
                     notice.removeAll(keepingCapacity: true)
                     continue
                 }
-                _ = sendToLauncher(line(rank: rank) + "\n")
+                _ = sendToLauncher(line(rank: rank) + "\n")  // (takes the lock its closing takes)
                 continue
             }
             writeAll(STDERR_FILENO, "SwiftMPI: " + line(rank: rank) + "\n")
@@ -163,18 +163,28 @@ enum WaitReport {
 
     /// Writes `text` (whole lines) to the launcher's status channel; false when there is none.
     static func sendToLauncher(_ text: String) -> Bool {
-        let (fd, _, signals) = answering.withLock { $0 }
-        guard fd >= 0, !signals else { return false }
-        return launcherWrites.withLock { _ in writeAll(fd, text) }
+        launcherWrites.withLock { _ in
+            // Read under the lock that the answering thread takes to close it: never a reused descriptor.
+            let (fd, _, signals) = answering.withLock { $0 }
+            guard fd >= 0, !signals else { return false }
+            return writeAll(fd, text, socket: true)
+        }
     }
 
+    /// Writes all of `text`; a `socket` is written with send(MSG_NOSIGNAL), so a launcher gone
+    /// is an error here rather than SIGPIPE.
     @discardableResult
-    private static func writeAll(_ fd: Int32, _ text: String) -> Bool {
+    private static func writeAll(_ fd: Int32, _ text: String, socket: Bool = false) -> Bool {
         let bytes = Array(text.utf8)
         var written = 0
         while written < bytes.count {
             let chunk = bytes[written...]
-            guard let n = try? chunk.withUnsafeBytes({ buffer in try systemCall("write") { write(fd, buffer.baseAddress, buffer.count) } }), n > 0
+            guard
+                let n = try? chunk.withUnsafeBytes({ buffer in
+                    try systemCall("write") {
+                        socket ? send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) : write(fd, buffer.baseAddress, buffer.count)
+                    }
+                }), n > 0
             else { return false }
             written += n
         }

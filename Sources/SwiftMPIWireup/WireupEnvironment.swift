@@ -31,6 +31,9 @@ public enum WireupEnvironment {
     public static let hostCount = "SWIFTMPI_HOST_COUNT"
     /// The descriptor on which `swiftmpirun` asks a rank what it waits for (its hang reports).
     public static let statusFD = "SWIFTMPI_STATUS_FD"
+    /// `1` when the status channel also carries recovery mode's coordination (`swiftmpirun
+    /// --enable-recovery`): revokes reach the other ranks, and agreements are decided.
+    public static let recoveryCoordinator = "SWIFTMPI_RECOVERY_COORDINATOR"
 
     /// Variables a user may set to tune the runtime; `swiftmpirun --info` prints them with their values.
     /// Each is listed here when the runtime starts reading it.
@@ -73,7 +76,7 @@ public enum WireupEnvironment {
 
     /// The variables the launcher sets for each rank (and removes from what it passes through).
     public static let launchVariables: [String] =
-        [rank, size, localRank, localSize, jobID, keyValueSocket, secret, oversubscribed, boundCPU, hostID, hostCount, statusFD]
+        [rank, size, localRank, localSize, jobID, keyValueSocket, secret, oversubscribed, boundCPU, hostID, hostCount, statusFD, recoveryCoordinator]
 
     /// Reads an environment variable of this process.
     public static func value(_ name: String) -> String? {

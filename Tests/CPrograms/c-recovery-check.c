@@ -51,11 +51,16 @@ int main(int argc, char **argv) {
     int class = error_class(MPI_Send(&value, 1, MPI_INT, (world_rank + 1) % victim, 3, MPI_COMM_WORLD));
     CHECK(class == MPIX_ERR_REVOKED, "MPI_Send on the revoked world: class %d, not MPIX_ERR_REVOKED", class);
 
+    /* Before the failure is acknowledged, agree raises MPIX_ERR_PROC_FAILED, with the flag agreed. */
     int flag = world_rank == 0 ? 0x6 : 0x7;
-    CHECK(MPIX_Comm_agree(MPI_COMM_WORLD, &flag) == MPI_SUCCESS, "MPIX_Comm_agree failed");
+    class = error_class(MPIX_Comm_agree(MPI_COMM_WORLD, &flag));
+    CHECK(class == MPIX_ERR_PROC_FAILED, "MPIX_Comm_agree before MPIX_Comm_failure_ack: class %d, not MPIX_ERR_PROC_FAILED", class);
     CHECK(flag == 0x6, "MPIX_Comm_agree gave %#x, not 0x6", flag);
 
     CHECK(MPIX_Comm_failure_ack(MPI_COMM_WORLD) == MPI_SUCCESS, "MPIX_Comm_failure_ack failed");
+    flag = world_rank == 1 ? 0x3 : 0x7;
+    CHECK(MPIX_Comm_agree(MPI_COMM_WORLD, &flag) == MPI_SUCCESS, "MPIX_Comm_agree after MPIX_Comm_failure_ack failed");
+    CHECK(flag == 0x3, "MPIX_Comm_agree gave %#x, not 0x3", flag);
     MPI_Group acked, world_group;
     int acked_size = -1, first = 0, translated = -1;
     CHECK(MPIX_Comm_failure_get_acked(MPI_COMM_WORLD, &acked) == MPI_SUCCESS, "MPIX_Comm_failure_get_acked failed");

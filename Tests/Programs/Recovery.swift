@@ -27,6 +27,25 @@ func recoveryScenario(_ world: Communicator, victim: Int, phase: String) throws 
             outcome = "\(error.code)"
         }
         if world.rank == watcher { try world.revoke() }
+    case "probe":
+        // The watcher probes the victim, the others probe any source: both end with .processFailed
+        // (a wildcard while the failure is not acknowledged). Once acknowledged, a wildcard probe
+        // finds the watcher's message.
+        let watcher = (victim + 1) % world.size
+        do {
+            _ = try world.probe(from: world.rank == watcher ? victim : MPI.anySource, tag: 1)
+        } catch {
+            outcome = "\(error.code)"
+        }
+        let acknowledged = world.acknowledgeFailures()
+        if world.rank == watcher {
+            for peer in 0..<world.size where peer != watcher && peer != victim { try world.send([watcher], to: peer, tag: 2) }
+        } else {
+            let status = try world.probe(from: MPI.anySource, tag: 2)
+            var value = [0]
+            try world.recv(into: &value, from: status.source, tag: 2)
+            print("rank \(world.rank): after acknowledging \(acknowledged), a wildcard probe found rank \(status.source)'s message \(value)")
+        }
     default:
         do {
             var total = 0
@@ -82,7 +101,10 @@ struct SplitMix {
 /// each result checked; the victims die at iterations drawn from SEED. The survivors recover as a
 /// ULFM program does — on an error, revoke; every round ends with an agreement on whether everyone
 /// finished; if not, shrink and go on from the furthest iteration — and report.
-func recoverySoak(_ world: Communicator, seed: Int, victims: [Int], iterations: Int = 400) throws {
+///
+/// With `elements` > 1 each ring message is that many integers (8 MiB at most), so the soak also
+/// runs through rendezvous, single copies and shared copies in flight when ranks die or revoke.
+func recoverySoak(_ world: Communicator, seed: Int, victims: [Int], iterations: Int = 400, elements: Int = 1) throws {
     let death = deathPlan(rank: world.rank, victims: victims, seed: seed, iterations: iterations)
     var comm = world
     var iteration = 0
@@ -90,7 +112,7 @@ func recoverySoak(_ world: Communicator, seed: Int, victims: [Int], iterations: 
     while true {
         let finished: Int
         do {
-            try soakRound(comm, world: world, iteration: &iteration, recovered: recoveries > 0, until: iterations, death: death)
+            try soakRound(comm, world: world, iteration: &iteration, recovered: recoveries > 0, until: iterations, death: death, elements: elements)
             finished = 1
         } catch {
             guard error.code == .processFailed || error.code == .revoked else { throw error }
@@ -107,7 +129,8 @@ func recoverySoak(_ world: Communicator, seed: Int, victims: [Int], iterations: 
 /// One round of ``recoverySoak(_:seed:victims:iterations:)``: from the furthest iteration any
 /// member reached (after a recovery) to `until`, or to the first error.
 func soakRound(
-    _ comm: Communicator, world: Communicator, iteration: inout Int, recovered: Bool, until iterations: Int, death: (iteration: Int, during: Bool)?
+    _ comm: Communicator, world: Communicator, iteration: inout Int, recovered: Bool, until iterations: Int, death: (iteration: Int, during: Bool)?,
+    elements: Int
 ) throws(MPIError) {
     if recovered { iteration = try comm.allreduce([iteration], op: .max)[0] }
     while iteration < iterations {
@@ -115,9 +138,11 @@ func soakRound(
             if death.during { killSelf(after: 300) } else { raise(SIGKILL) }
         }
         let right = (comm.rank + 1) % comm.size, left = (comm.rank + comm.size - 1) % comm.size
-        var received = [0]
-        try comm.sendrecv([iteration * 1000 + comm.rank], to: right, sendTag: 4, into: &received, from: left, recvTag: 4)
-        guard received[0] == iteration * 1000 + left else { fatalError("rank \(world.rank): ring got \(received[0]) at iteration \(iteration)") }
+        var received = [Int](repeating: -1, count: elements)
+        try comm.sendrecv([Int](repeating: iteration * 1000 + comm.rank, count: elements), to: right, sendTag: 4, into: &received, from: left, recvTag: 4)
+        guard received.allSatisfy({ $0 == iteration * 1000 + left }) else {
+            fatalError("rank \(world.rank): ring got \(received.first { $0 != iteration * 1000 + left }!) at iteration \(iteration)")
+        }
         let total = try comm.allreduce([comm.rank + 1], op: .sum)[0]
         guard total == comm.size * (comm.size + 1) / 2 else { fatalError("rank \(world.rank): allreduce gave \(total) on \(comm.size) ranks") }
         iteration += 1
@@ -152,6 +177,7 @@ func recoveryOutsideRecoveryMode(_ world: Communicator) {
             print("rank \(world.rank): \(name) refused: \(error.code): \(error.message)")
         }
     }
+    print("rank \(world.rank): recovery mode \(MPI.recoveryMode)")
     attempt("revoke") { () throws(MPIError) in try world.revoke() }
     attempt("agree") { () throws(MPIError) in _ = try world.agree(1) }
     attempt("shrink") { () throws(MPIError) in _ = try world.shrink() }

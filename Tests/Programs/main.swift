@@ -377,7 +377,8 @@ case "recover":  // recover <victim> <phase>: RecoveryTests (Recovery.swift)
 case "recover-soak", "agree-soak":  // <seed> <victim>...: RecoveryTests (Recovery.swift)
     let victims = arguments.dropFirst(2).compactMap { Int($0) }
     if mode == "recover-soak" {
-        try recoverySoak(world, seed: argument(1, default: 1), victims: victims)
+        let elements = Int(WireupEnvironment.value("SOAK_ELEMENTS") ?? "") ?? 1
+        try recoverySoak(world, seed: argument(1, default: 1), victims: victims, elements: elements)
     } else {
         try agreementSoak(world, seed: argument(1, default: 1), victims: victims)
     }

@@ -18,7 +18,7 @@ struct RecoveryTests {
 
     @Test(
         "a killed rank's receives end with .processFailed, the others' with .revoked (p2p), or every collective with .processFailed; then agree, shrink",
-        arguments: [("shm", "p2p"), ("shm", "collective"), ("tcp", "p2p"), ("tcp", "collective")])
+        arguments: [("shm", "p2p"), ("shm", "collective"), ("shm", "probe"), ("tcp", "p2p"), ("tcp", "collective"), ("tcp", "probe")])
     func killedRank(transport: String, phase: String) throws {
         let victim = 2
         let result = try JobRunner.run(
@@ -33,6 +33,13 @@ struct RecoveryTests {
         let outcomes = Self.lines(result.stdout, containing: "\(phase) ended with")
         let summaries = Self.lines(result.stdout, containing: "agreed")
         #expect(Set(outcomes.keys) == [0, 1, 3] && Set(summaries.keys) == [0, 1, 3], "\(context)")
+        if phase == "probe" {
+            for survivor in [0, 1] {
+                #expect(
+                    result.stdout.contains("rank \(survivor): after acknowledging [2], a wildcard probe found rank 3's message [3]"),
+                    "rank \(survivor): \(context)")
+            }
+        }
         for survivor in [0, 1, 3] {
             // p2p: the watcher (the victim's successor) waited on the victim; the others on the watcher, who revoked.
             let expected = phase == "p2p" && survivor != 3 ? "revoked" : "processFailed"
@@ -40,7 +47,8 @@ struct RecoveryTests {
             let newRank = survivor == 3 ? 2 : survivor
             #expect(
                 summaries[survivor]?.hasSuffix(
-                    "agreed 0, shrunk to 3 ranks as rank \(newRank), failed [\(victim)], revoked \(phase == "p2p"), sum of world ranks 4") == true,
+                    "agreed 0, shrunk to 3 ranks as rank \(newRank), failed [\(victim)], revoked \(phase == "p2p"), sum of world ranks 4")
+                    == true,
                 "rank \(survivor): \(context)")
         }
     }
@@ -54,11 +62,12 @@ struct RecoveryTests {
     }
 
     @Test(
-        "soak: 8 ranks exchange and reduce while two are killed between and during operations; every survivor recovers alike and finishes",
-        arguments: [("shm", 11), ("shm", 12), ("tcp", 13)])
-    func soak(transport: String, seed: Int) throws {
+        "soak: 8 ranks exchange (8 B, 320 KiB, 1 MiB) and reduce while two are killed between and during operations; all recover alike and finish",
+        arguments: [("shm", 11, 1), ("shm", 12, 131_072), ("tcp", 13, 1), ("tcp", 14, 40_000)])
+    func soak(transport: String, seed: Int, elements: Int) throws {
         let result = try JobRunner.run(
-            ["--enable-recovery", "--timeout", "120", "--transport", transport, "-n", "8", "swiftmpi-testrank", "recover-soak", "\(seed)", "2", "5"])
+            ["--enable-recovery", "--timeout", "120", "--transport", transport, "-n", "8", "swiftmpi-testrank", "recover-soak", "\(seed)", "2", "5"],
+            environment: ["SOAK_ELEMENTS": "\(elements)"])
         let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
         #expect(result.status == 137, "\(context)")
         let finished = Self.lines(result.stdout, containing: "finished")
@@ -79,11 +88,37 @@ struct RecoveryTests {
         #expect(results.count == 1 && results.first?.hasSuffix("failed [3, 6]") == true, "the survivors disagree: \(context)")
     }
 
+    @Test("SWIFTMPI_RECOVERY=1 in the launcher's environment is --enable-recovery")
+    func environmentVariable() throws {
+        let result = try JobRunner.run(
+            ["--timeout", "60", "-n", "4", "swiftmpi-testrank", "recover", "2", "collective"], environment: ["SWIFTMPI_RECOVERY": "1"])
+        #expect(result.status == 137 && result.stderr.contains("recovery mode: the job goes on with 3 ranks"), "\(result.stdout) \(result.stderr)")
+        #expect(Self.lines(result.stdout, containing: "shrunk to 3 ranks").count == 3, "\(result.stdout)")
+    }
+
+    @Test("ranks given SWIFTMPI_RECOVERY=1 by -x, under a launcher not in recovery mode, revoke locally and refuse to agree")
+    func recoveryWithoutCoordinator() throws {
+        let result = try JobRunner.run(["--timeout", "60", "-x", "SWIFTMPI_RECOVERY=1", "-n", "2", "swiftmpi-testrank", "recovery-off"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        for rank in 0..<2 {
+            #expect(result.stdout.contains("rank \(rank): recovery mode true"), "\(result.stdout)")
+            #expect(result.stdout.contains("rank \(rank): revoke succeeded"), "\(result.stdout)")
+            for call in ["agree", "shrink"] {
+                #expect(
+                    result.stdout.contains(
+                        "rank \(rank): \(call) refused: invalidArgument: \(call): recovery mode's agreements need swiftmpirun --enable-recovery"),
+                    "\(result.stdout)")
+            }
+            #expect(result.stdout.contains("rank \(rank): revoked true, failed []"), "\(result.stdout)")
+        }
+    }
+
     @Test("outside recovery mode revoke, agree and shrink refuse with .invalidArgument, naming --enable-recovery")
     func outsideRecoveryMode() throws {
         let result = try JobRunner.run(["--timeout", "60", "-n", "2", "swiftmpi-testrank", "recovery-off"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for rank in 0..<2 {
+            #expect(result.stdout.contains("rank \(rank): recovery mode false"), "\(result.stdout)")
             for call in ["revoke", "agree", "shrink"] {
                 #expect(
                     result.stdout.contains(
@@ -98,7 +133,7 @@ struct RecoveryTests {
     func launcherRefusals() throws {
         let hosts = try JobRunner.run(["--enable-recovery", "--host", "localhost:2", "-n", "2", "/bin/true"])
         #expect(hosts.status == 2)
-        #expect(hosts.stderr.contains("--enable-recovery runs jobs on one host for now"), "stderr: \(hosts.stderr)")
+        #expect(hosts.stderr.contains("--enable-recovery (SWIFTMPI_RECOVERY=1) runs jobs on one host for now"), "stderr: \(hosts.stderr)")
         let valued = try JobRunner.run(["--enable-recovery=yes", "-n", "2", "/bin/true"])
         #expect(valued.status == 2 && valued.stderr.contains("'--enable-recovery' takes no value"), "stderr: \(valued.stderr)")
     }

@@ -15,7 +15,8 @@ extension Communicator {
         _ = try await runtime.startAsyncProgress().suspend(
             until: { engine in
                 taken.message = engine.takeMatched(pattern)
-                return taken.message.map { .success($0.status) }
+                if let message = taken.message { return .success(message.status) }
+                return probeFault(engine, source: source, "mprobe").map { .failure($0) }
             },
             withdraw: { _ in true })
         return Message(communicator: self, message: taken.message)

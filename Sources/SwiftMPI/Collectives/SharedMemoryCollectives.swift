@@ -339,7 +339,7 @@ final class SharedCollectiveChannel {
     private func waitForAll(_ step: UInt32, _ signature: CollectiveSignature?, _ runtime: Runtime, _ call: StaticString) throws {
         // Recovery mode: a failure or revoke seen during the wait (the epoch moves) ends it to look
         // at this communicator; the wait goes on when it is not concerned.
-        var epoch = -1
+        var epoch = runtime.engine.recovery.epoch  // (looked at on entry: beginStep)
         while true {
             var faulted = false
             try runtime.wait(

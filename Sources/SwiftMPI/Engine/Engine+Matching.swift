@@ -26,8 +26,8 @@ struct MatchedMessage {
 extension Engine {
     /// Posts `operation`: takes the earliest matching unexpected message, or waits in the posted queue.
     func postReceive(_ operation: ReceiveOperation) {
-        if anyFault && recovery.revoked.contains(operation.pattern.context & ~1) {  // nothing is received on a revoked communicator
-            operation.error = MPIError(.revoked, "recv: the communicator was revoked")
+        if anyFault, let dead = recovery.deadContexts[operation.pattern.context] {  // nothing more is received on a dead context
+            operation.error = MPIError(dead.code, "recv: \(dead.message)")
             operation.isComplete = true
             return
         }

@@ -71,6 +71,7 @@ extension Engine: PacketSink {
     func handle(_ rawKind: PacketKind, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
         switch WireKind(rawValue: rawKind) {
         case .eager:
+            if anyFault && recovery.deadContexts[header.context] != nil { return refuse(header, offered: false, from: peer) }
             if let operation = takePostedMatch(header) {
                 deliverEager(operation, header, payload, from: peer)
             } else {
@@ -80,6 +81,7 @@ extension Engine: PacketSink {
             }
         case .rendezvous:
             guard payload.count >= MemoryLayout<RendezvousOffer>.size else { return }
+            if anyFault && recovery.deadContexts[header.context] != nil { return refuse(header, offered: true, from: peer) }
             let offer = payload.loadUnaligned(as: RendezvousOffer.self)
             // The message's first bytes, when the offer carries them (RendezvousOffer.Flags.prefixed).
             let prefix =
@@ -134,6 +136,8 @@ extension Engine: PacketSink {
                 sleepMilliseconds = 0
                 napMicroseconds = 0
                 rounds &+= 1
+                // Recovery notices are otherwise taken when a round finds nothing to do.
+                if rounds & 63 == 0 && RecoveryLink.pending.load(ordering: .relaxed) != 0 { absorbRecoveryNotices() }
                 if let lock, rounds & 15 == 0 {
                     lock.unlock()
                     sched_yield()

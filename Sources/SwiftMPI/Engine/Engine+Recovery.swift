@@ -1,13 +1,18 @@
 import Synchronization
 
 /// What the engine knows for recovery mode (`swiftmpirun --enable-recovery`; docs/Recovery.md):
-/// revoked communicators, acknowledged failures and agreements started, each by the communicator's
-/// context pair (its point-to-point context, which is even; collectives use the odd one above).
+/// dead contexts, acknowledged failures and agreements started, by the communicator's context pair
+/// (its point-to-point context, which is even; collectives use the odd one above).
 struct RecoveryState {
     /// Recovery mode is on: a failed peer fails only what involves it, and the job goes on.
     var enabled = false
-    /// The context pairs of revoked communicators.
-    var revoked: Set<UInt32> = []
+    /// Contexts on which nothing more can be sent or received, with the error operations on them
+    /// meet: both contexts of a revoked communicator (`.revoked`), the collective context of a
+    /// communicator with a failed member (`.processFailed`).
+    var deadContexts: [UInt32: MPIError] = [:]
+    /// Contexts found free of failed members at an ``epoch`` (so the members are scanned once per
+    /// communicator and failure, not per message).
+    var healthyAt: [UInt32: Int] = [:]
     /// Failures acknowledged per communicator (world ranks; ``Communicator/acknowledgeFailures()``).
     var acknowledged: [UInt32: Set<Int>] = [:]
     /// Agreements started per communicator (each agreement's key names its number).
@@ -25,12 +30,19 @@ enum CommunicatorMembers {
     /// Set once at start-up, before any communicator exists.
     nonisolated(unsafe) static var recording = false
     private static let members = Mutex<[UInt32: [Int]]>([:])
+    /// An intercommunicator's pair → its local group's private communicator's context.
+    private static let links = Mutex<[UInt32: UInt32]>([:])
 
-    /// Records `worldRanks` as the members of the communicator on `context`'s pair.
-    static func record(_ context: UInt32, _ worldRanks: [Int]) {
+    /// Records `worldRanks` as the members of the communicator on `context`'s pair (and, for an
+    /// intercommunicator, the context of its local group's communicator, revoked with it).
+    static func record(_ context: UInt32, _ worldRanks: [Int], linked: UInt32? = nil) {
         guard recording else { return }
         members.withLock { $0[context & ~1] = worldRanks }
+        if let linked { links.withLock { $0[context & ~1] = linked } }
     }
+
+    /// The context revoked with `context`'s (an intercommunicator's local group's), if any.
+    static func linked(to context: UInt32) -> UInt32? { links.withLock { $0[context & ~1] } }
 
     /// The members of the communicator on `context`'s pair, if recorded.
     static func of(_ context: UInt32) -> [Int]? { members.withLock { $0[context & ~1] } }
@@ -42,12 +54,14 @@ enum CommunicatorMembers {
     static func forget(_ context: UInt32) {
         guard recording else { return }
         members.withLock { $0[context & ~1] = nil }
+        links.withLock { $0[context & ~1] = nil }
     }
 }
 
 extension Engine {
     /// Applies what the launcher's recovery coordinator said (``RecoveryLink``): failures and
-    /// revokes. Called when a progress round found nothing else to do.
+    /// revokes. Called when a progress round found nothing else to do, and every 64 busy rounds of a
+    /// wait.
     @inline(never)
     func absorbRecoveryNotices() {
         for notice in RecoveryLink.takeNotices() {
@@ -60,26 +74,28 @@ extension Engine {
         }
     }
 
-    /// Revokes the communicator on `context`'s pair here: every pending operation on it completes
-    /// with `.revoked`, and so will every later one (but agree, shrink and the failure queries).
+    /// True when `context`'s communicator was revoked here.
+    func isRevoked(_ context: UInt32) -> Bool { recovery.deadContexts[context & ~1]?.code == .revoked }
+
+    /// Revokes the communicator on `context`'s pair here: operations on it that have not started
+    /// moving data end with `.revoked`, messages for it are refused, and so is every later
+    /// operation (but agree, shrink and the failure queries).
     func revokeLocally(_ context: UInt32, _ how: String) {
         let pair = context & ~1
-        guard recovery.revoked.insert(pair).inserted else { return }
-        recovery.epoch += 1
-        anyFault = true
-        failOperations(MPIError(.revoked, "the communicator was \(how)")) { $0 & ~1 == pair }
+        guard !isRevoked(pair) else { return }
+        let error = MPIError(.revoked, "the communicator was \(how)")
+        kill([pair, pair | 1], error)
+        if let linked = CommunicatorMembers.linked(to: pair) { revokeLocally(linked, how) }
     }
 
     /// In recovery mode, what a failure of world rank `peer` does beyond its own operations: the
-    /// collectives of every communicator that contains it fail (their other members' messages
-    /// cannot be completed consistently), and so do the wildcard receives there that have not
-    /// acknowledged it.
+    /// collective context of every communicator that contains it dies (its members' collectives
+    /// can no longer complete consistently), and wildcard receives there that have not acknowledged
+    /// the failure end.
     func failCommunicators(containing peer: Int, _ reason: String) {
-        recovery.epoch += 1
         let pairs = Set(CommunicatorMembers.containing(peer))
-        guard !pairs.isEmpty else { return }
         let error = MPIError(.processFailed, "rank \(peer) failed: \(reason)")
-        failOperations(error) { context in context & 1 == 1 && pairs.contains(context & ~1) }
+        kill(pairs.filter { recovery.deadContexts[$0 | 1] == nil }.map { $0 | 1 }, error)
         var index = 0
         while index < posted.count {
             let operation = posted[index]
@@ -93,36 +109,36 @@ extension Engine {
         }
     }
 
-    /// Fails every pending send and receive whose context satisfies `affected` with `error`.
-    func failOperations(_ error: MPIError, where affected: (UInt32) -> Bool) {
+    /// Marks `contexts` dead with `error`, ends their operations that have not started moving data
+    /// (queued sends, posted receives) and refuses what their peers sent that was not received yet.
+    /// Transfers under way — a matched rendezvous being read or streamed, a shared copy — finish as
+    /// they would have: their buffers are in a peer's or a transport's hands until then.
+    private func kill(_ contexts: [UInt32], _ error: MPIError) {
+        recovery.epoch += 1
+        anyFault = true
+        guard !contexts.isEmpty else { return }
+        for context in contexts { recovery.deadContexts[context] = error }
+        let dead = Set(contexts)
         var failedSends: [SendOperation] = []
         for peer in outboxes.indices where !outboxes[peer].isEmpty {
             let before = outboxes[peer].count
             outboxes[peer].removeAll { item in
-                switch item {
-                case .message(let operation), .stream(let operation):
-                    guard affected(operation.header.context) else { return false }
-                    failedSends.append(operation)
-                    return true
-                case .control, .packet: return false
-                }
+                // A message still in its outbox has not left (a stream has: it finishes).
+                guard case .message(let operation) = item, dead.contains(operation.header.context) else { return false }
+                failedSends.append(operation)
+                return true
             }
             outboxCount -= before - outboxes[peer].count
         }
-        for id in waitingSends.ids {
-            if let operation = waitingSends.lookup(id), affected(operation.header.context) {
-                _ = waitingSends.remove(id)
-                failedSends.append(operation)
-            }
-        }
-        for operation in failedSends where !operation.isComplete {
+        for operation in failedSends {
+            if waitingSends.lookup(operation.header.senderOperation) === operation { _ = waitingSends.remove(operation.header.senderOperation) }
             operation.error = error
             finishSend(operation)
         }
         var index = 0
         while index < posted.count {
             let operation = posted[index]
-            if affected(operation.pattern.context) {
+            if dead.contains(operation.pattern.context) {
                 _ = posted.remove(at: index)
                 operation.error = error
                 operation.isComplete = true
@@ -130,36 +146,55 @@ extension Engine {
                 index += 1
             }
         }
-        for id in waitingReceives.ids {
-            if let operation = waitingReceives.lookup(id), affected(operation.pattern.context) {
-                _ = waitingReceives.remove(id)
-                operation.error = error
-                operation.isComplete = true
+        index = 0
+        while index < unexpected.count {
+            if dead.contains(unexpected[index].header.context) {
+                let message = unexpected.remove(at: index)
+                refuse(message.header, offered: message.offer != nil, from: message.peer)
+            } else {
+                index += 1
             }
         }
     }
 
+    /// Receiver: a message for a dead context is dropped; a sender waiting for this rank (a
+    /// rendezvous offer, a synchronous send) is answered with a refusing acknowledgement, so it
+    /// completes with an error instead of waiting forever.
+    func refuse(_ header: MatchHeader, offered: Bool, from peer: Int) {
+        guard offered || header.flags & MatchHeader.Flags.synchronous != 0 else { return }
+        sendControl(.ack, MatchHeader(context: header.context, flags: MatchHeader.Flags.refused, senderOperation: header.senderOperation), to: peer)
+    }
+
     /// Forgets what recovery mode knew of a freed communicator (its pair may be taken again).
     func forgetRecoveryState(of context: UInt32) {
-        recovery.revoked.remove(context & ~1)
-        recovery.acknowledged[context & ~1] = nil
-        recovery.agreements[context & ~1] = nil
+        let pair = context & ~1
+        recovery.deadContexts[pair] = nil
+        recovery.deadContexts[pair | 1] = nil
+        recovery.healthyAt[pair] = nil
+        recovery.healthyAt[pair | 1] = nil
+        recovery.acknowledged[pair] = nil
+        recovery.agreements[pair] = nil
         CommunicatorMembers.forget(context)
     }
 
     /// The error an operation on `context` with peer `peer` (a world rank; -1 for a wildcard
-    /// receive) meets now, once something failed or was revoked (``anyFault``); nil when none.
+    /// receive or a shared-memory collective) meets now, once something failed or was revoked
+    /// (``anyFault``); nil when none. A dictionary look-up or two: communicators' members are
+    /// scanned once per communicator and failure (``RecoveryState/healthyAt``).
     func faultError(context: UInt32, peer: Int, _ call: StaticString) -> MPIError? {
-        let pair = context & ~1
-        if recovery.revoked.contains(pair) { return MPIError(.revoked, "\(call): the communicator was revoked") }
+        if let error = recovery.deadContexts[context] { return MPIError(error.code, "\(call): \(error.message)") }
         if peer >= 0, let reason = failedPeers[peer] { return MPIError(.processFailed, "\(call): rank \(peer) failed: \(reason)") }
-        guard recovery.enabled, peer < 0 || context & 1 == 1, let members = CommunicatorMembers.of(context) else { return nil }
-        // A wildcard receive, or a collective: fails while a member's failure is not acknowledged
-        // (collectives: while any member is failed).
-        let acknowledged = context & 1 == 1 ? [] : recovery.acknowledged[pair] ?? []
-        if let failed = members.first(where: { failedPeers[$0] != nil && !acknowledged.contains($0) }) {
-            return MPIError(.processFailed, "\(call): rank \(failed) of the communicator failed: \(failedPeers[failed]!)")
+        guard recovery.enabled, peer < 0 || context & 1 == 1, recovery.healthyAt[context] != recovery.epoch else { return nil }
+        // A wildcard receive, or a collective on a communicator made after a failure was known:
+        // fails while a member's failure is not acknowledged (collectives: while any member failed).
+        guard let members = CommunicatorMembers.of(context) else { return nil }
+        let acknowledged = context & 1 == 1 ? [] : recovery.acknowledged[context & ~1] ?? []
+        guard let failed = members.first(where: { failedPeers[$0] != nil && !acknowledged.contains($0) }) else {
+            recovery.healthyAt[context] = recovery.epoch
+            return nil
         }
-        return nil
+        let error = MPIError(.processFailed, "rank \(failed) of the communicator failed: \(failedPeers[failed]!)")
+        if context & 1 == 1 { recovery.deadContexts[context] = error }
+        return MPIError(.processFailed, "\(call): \(error.message)")
     }
 }

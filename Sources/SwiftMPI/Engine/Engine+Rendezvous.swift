@@ -252,11 +252,17 @@ extension Engine {
         enqueue(.stream(operation), to: peer)
     }
 
-    /// Sender: the receiver matched a synchronous send or finished reading a rendezvous message.
+    /// Sender: the receiver matched a synchronous send or finished reading a rendezvous message —
+    /// or refused it (recovery mode: its communicator is revoked or lost a member there).
     func acknowledged(_ header: MatchHeader, from peer: Int) {
         guard waitingSends.lookup(header.senderOperation)?.destination == peer,
             let operation = waitingSends.remove(header.senderOperation)
         else { return }
+        if header.flags & MatchHeader.Flags.refused != 0 {
+            operation.error =
+                faultError(context: operation.header.context, peer: -1, "send")
+                ?? MPIError(.revoked, "send: rank \(peer) refused the message: the communicator was revoked or lost a member there")
+        }
         finishSend(operation)
     }
 

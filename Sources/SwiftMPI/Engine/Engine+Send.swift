@@ -113,7 +113,7 @@ extension Engine {
     @inline(__always)
     func trySendEagerNow(_ bytes: UnsafeRawBufferPointer, to destination: Int, header: MatchHeader) -> Bool {
         guard sendProtocol(byteCount: bytes.count, to: destination) == .eager, outboxes[destination].isEmpty,
-            !anyFault
+            !anyFault || faultError(context: header.context, peer: destination, "send") == nil
         else { return false }
         return routes.trySend(to: destination, kind: .eager, header: header, payload: bytes)
     }

@@ -27,7 +27,7 @@ extension Engine {
     func send(_ region: TypedRegion, to destination: Int, envelope: Envelope, mode: SendMode, keepAlive: AnyObject?) -> SendOperation? {
         let total = region.byteCount
         if sendProtocol(byteCount: total, to: destination) == .eager {
-            if mode != .synchronous && outboxes[destination].isEmpty && !anyFault {
+            if mode != .synchronous && outboxes[destination].isEmpty {
                 let scratch = packScratch(total)
                 region.pack(0..<total, into: scratch.baseAddress!)
                 var header = MatchHeader(envelope, flags: mode == .ready ? MatchHeader.Flags.ready : 0)

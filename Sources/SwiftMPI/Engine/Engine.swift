@@ -75,8 +75,6 @@ final class Engine {
     /// True once a peer failed or a communicator was revoked here: operations then look for the
     /// error they meet (``faultError(context:peer:_:)``), off the path of a healthy job.
     @exclusivity(unchecked) var anyFault = false
-    /// Revoked communicators, acknowledged failures, agreements (recovery mode; Engine+Recovery.swift).
-    @exclusivity(unchecked) var recovery = RecoveryState()
     /// True once a peer's failure gave the launcher its moment to end the job (``giveLauncherTimeToEndJob()``).
     @exclusivity(unchecked) var waitedForLauncher = false
     /// Rendezvous messages from this many bytes are read from the sender's memory where the route
@@ -157,6 +155,9 @@ final class Engine {
     @exclusivity(unchecked) var observing = false
     /// The process's other performance counts (always kept: rendezvous sends, unexpected arrivals).
     let statistics = PerformanceCounters.shared
+    /// Revoked communicators, acknowledged failures, agreements (recovery mode; Engine+Recovery.swift):
+    /// last, with the other state the message path never touches.
+    @exclusivity(unchecked) var recovery = RecoveryState()
 
     deinit {
         packStorage.deallocate()

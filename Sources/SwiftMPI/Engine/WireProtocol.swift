@@ -55,6 +55,9 @@ struct MatchHeader {
     struct Flags {
         static let synchronous: UInt32 = 1
         static let ready: UInt32 = 2
+        /// On an ack: the receiver refused the message (its communicator was revoked, or lost a
+        /// member, there): the send completes with an error (recovery mode, Engine+Recovery.swift).
+        static let refused: UInt32 = 4
     }
 
     init(

@@ -31,7 +31,7 @@ extension Communicator {
     public var isRevoked: Bool {
         (try? runtime.withEngine("isRevoked") { engine in
             if RecoveryLink.pending.load(ordering: .relaxed) != 0 { engine.absorbRecoveryNotices() }
-            return engine.recovery.revoked.contains(context & ~1)
+            return engine.isRevoked(context)
         }) ?? false
     }
 
@@ -85,6 +85,15 @@ extension Communicator {
     public func agree(_ flag: Int) throws(MPIError) -> Int {
         let result = try agreement(words: [UInt64(bitPattern: Int64(flag))], maxima: [], "agree")
         return Int(Int64(bitPattern: result.words.first ?? 0))
+    }
+
+    /// ``agree(_:)-(Int)`` that also returns the members the agreement found failed, in increasing
+    /// order: the same value and the same ranks on every survivor. (MPIX_Comm_agree raises
+    /// MPIX_ERR_PROC_FAILED when one of them was not acknowledged by the caller: this is how.)
+    public func agreeReportingFailures(_ flag: Int) throws(MPIError) -> (value: Int, failedRanks: [Int]) {
+        let result = try agreement(words: [UInt64(bitPattern: Int64(flag))], maxima: [], "agree")
+        let failed = Set(result.failed)
+        return (Int(Int64(bitPattern: result.words.first ?? 0)), state.group.worldRanks.indices.filter { failed.contains(state.group.worldRanks[$0]) })
     }
 
     /// ``agree(_:)-(Int)`` of a Boolean: true when every survivor passed true.

@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
+import SwiftMPIWireup
 
 /// This rank's side of the launcher's recovery coordinator (`swiftmpirun --enable-recovery`):
 /// notices the launcher pushes (a rank failed, a communicator was revoked, an agreement's result)
@@ -80,8 +84,19 @@ enum RecoveryLink {
         inbox.withLock { $0.results.removeValue(forKey: key) }
     }
 
-    /// Sends a request line (`!` and the newline are added); false when there is no launcher to send it to.
-    static func send(_ line: String) -> Bool { WaitReport.sendToLauncher("!" + line + "\n") }
+    /// True when the launcher coordinates recovery on the status channel (`swiftmpirun
+    /// --enable-recovery`); set once at start-up, before any other thread runs.
+    nonisolated(unsafe) static var coordinated = false
+
+    /// Reads (and removes from the environment) whether the launcher coordinates recovery.
+    static func start() {
+        coordinated = WireupEnvironment.value(WireupEnvironment.recoveryCoordinator) == "1"
+        unsetenv(WireupEnvironment.recoveryCoordinator)
+    }
+
+    /// Sends a request line (`!` and the newline are added); false when no launcher coordinates
+    /// recovery (it could not be answered).
+    static func send(_ line: String) -> Bool { coordinated && WaitReport.sendToLauncher("!" + line + "\n") }
 
     /// A list as the lines spell it: `-` for none, else comma-separated numbers (words in hex).
     static func list<T: BinaryInteger>(_ values: [T], hex: Bool = false) -> String {
