@@ -255,7 +255,7 @@ package struct LaunchOptions: Equatable, Sendable {
           --timeout SECONDS       End the job after SECONDS with status 124.
           --enable-recovery       Keep the job going when a rank fails: the survivors are told
                                   and can revoke, agree and shrink (docs/Recovery.md; sets
-                                  SWIFTMPI_RECOVERY=1). One host for now.
+                                  SWIFTMPI_RECOVERY=1).
           --trace DIR             Record each rank's MPI calls and messages; the merged trace
                                   (open it in ui.perfetto.dev) is DIR/trace.json, each rank's
                                   events DIR/rank.N.trace (sets SWIFTMPI_TRACE).

@@ -37,6 +37,13 @@ final class Daemon {
     private var statusLines: [Int32: [UInt8]] = [:]
     /// The key-value socket (abstract, ``UnixSocket``): closed once every local rank has said hello.
     private var listenFD: Int32 = -1
+    /// Recovery mode (the spec's environment has SWIFTMPI_RECOVERY=1): ranks learn of failures
+    /// through this daemon, and the launcher and the daemon exchange heartbeats.
+    private var recovery = false
+    private var heartbeatTimeout = Heartbeat.timeout(nil)
+    /// When the last bytes came from the launcher, and when this daemon last sent a heartbeat.
+    private var lastHeard = 0.0
+    private var lastBeat = 0.0
 
     init(launcherEndpoint: String, hostIndex: Int) {
         self.launcherEndpoint = launcherEndpoint
@@ -66,6 +73,10 @@ final class Daemon {
             guard let frame = try receiveFrame(blocking: true) else { throw LaunchError("the launcher closed the link before the launch") }
             if frame.kind == .launch { spec = try LaunchSpec(decoding: frame.payload) }
         }
+        recovery = spec!.environment.contains("SWIFTMPI_RECOVERY=1")
+        heartbeatTimeout = Heartbeat.timeout(
+            spec!.environment.first { $0.hasPrefix(Heartbeat.variable + "=") }.map { String($0.dropFirst(Heartbeat.variable.count + 1)) })
+        lastHeard = Handshake.now()
         let signals = try SignalChannel()
         defer { signals.close() }
         let keyValueSocket = try UnixSocket.listenAbstract(prefix: "swiftmpi-kvs")
@@ -81,13 +92,14 @@ final class Daemon {
                 lastExit = lastExit ?? Handshake.now()
                 if Handshake.now() - lastExit! > Job.drainPeriod { break }
             }
+            if recovery { try keepHeartbeat() }
             var requests: [(Int32, Int16)] = [(signals.fd, Int16(POLLIN)), (link, Int16(POLLIN))]
             if listenFD >= 0 { requests.append((listenFD, Int16(POLLIN))) }
             requests += keyValueConnections.keys.map { ($0, Int16(POLLIN)) }
             requests += relays.map { ($0.fd, Int16(POLLIN)) }
             requests += statusChannels.values.map { ($0, Int16(POLLIN)) }
             var fds = requests.map { pollfd(fd: $0.0, events: $0.1, revents: 0) }
-            guard try systemCall("poll", { poll(&fds, nfds_t(fds.count), lastExit == nil ? -1 : 100) }) > 0 else { continue }
+            guard try systemCall("poll", { poll(&fds, nfds_t(fds.count), lastExit == nil && !recovery ? -1 : 100) }) > 0 else { continue }
             for entry in fds where entry.revents != 0 {
                 if entry.fd == signals.fd {
                     for signal in signals.read() {
@@ -147,6 +159,7 @@ final class Daemon {
                     "\(WireupEnvironment.boundCPU)=\(cpu.map { "\($0)" } ?? "none")",
                     "\(WireupEnvironment.hostID)=\(spec.hostID)", "\(WireupEnvironment.hostCount)=\(spec.hostCount)"
                 ] + (hasStatus ? ["\(WireupEnvironment.statusFD)=3"] : [])
+                + (hasStatus && recovery ? ["\(WireupEnvironment.recoveryCoordinator)=1"] : [])
             switch spawnProcess(
                 spec.program, arguments: spec.arguments, environment: environment,
                 stdin: devNull, stdout: out.write, stderr: err.write, status: hasStatus ? pair[1] : -1, cpu: cpu)
@@ -174,6 +187,10 @@ final class Daemon {
             if let fd = connectionOfRank[frame.rank] {
                 try? UnixSocket.sendAll(fd, frame.payload)
             }
+        case .notice:  // a recovery line for the rank (RecoveryCoordinator)
+            if let fd = statusChannels[frame.rank] { _ = frame.payload.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        case .heartbeat:
+            break  // (its arrival was noted)
         case .statusRequest:
             for rank in ranks where !rank.exited {
                 guard let fd = statusChannels[rank.rank] else { continue }
@@ -264,6 +281,19 @@ final class Daemon {
         }
     }
 
+    /// Recovery mode: sends a heartbeat when one is due, and ends this host's ranks (by throwing)
+    /// when the launcher has been silent for the timeout — it counts them as failed by now.
+    private func keepHeartbeat() throws {
+        let now = Handshake.now()
+        if now - lastBeat >= Heartbeat.period {
+            lastBeat = now
+            try send(LinkFrame(.heartbeat))
+        }
+        if now - lastHeard > heartbeatTimeout {
+            throw LaunchError("no heartbeat from the launcher for \(heartbeatTimeout) s: ending this host's ranks")
+        }
+    }
+
     private func killRanks(_ signal: Int32) {
         for rank in ranks where !rank.exited && rank.pid > 0 { kill(-rank.pid, signal) }
     }
@@ -278,7 +308,9 @@ final class Daemon {
         while true {
             if let frame = try linkDecoder.next() { return frame }
             switch ReadBuffer.read(link, recvFlags: blocking ? 0 : Int32(MSG_DONTWAIT)) {
-            case .bytes(let bytes): linkDecoder.append(bytes)
+            case .bytes(let bytes):
+                linkDecoder.append(bytes)
+                lastHeard = Handshake.now()
             case .wouldBlock: if !blocking { return nil }
             case .ended(nil): throw LaunchError("the launcher closed the link")
             case .ended(let error?): throw LaunchError("link to the launcher failed: \(error)")

@@ -31,6 +31,8 @@ final class MultiHostJob {
         var fd: Int32 = -1
         var decoder = LinkFrameDecoder()
         var closed = false
+        /// When the daemon was last heard from (recovery mode's heartbeats).
+        var lastHeard = 0.0
         init(name: String) { self.name = name }
     }
 
@@ -48,6 +50,23 @@ final class MultiHostJob {
     /// waiting, and what to do once it is printed (forward a signal, end the job, or nothing).
     private var statusRound: (asked: [Int], answers: [Int: String], deadline: Double, then: () -> Void)?
     private var reportedOnTerm = false
+    /// Recovery mode (`--enable-recovery`): the job goes on when a rank or a host is lost; the
+    /// coordinator's lines reach ranks through their daemons.
+    private lazy var coordinator: RecoveryCoordinator? =
+        plan.recovery
+        ? RecoveryCoordinator(
+            send: { [unowned self] rank, line in
+                let link = links[ranks[rank].host]
+                guard !ranks[rank].exited, link.fd >= 0, !link.closed else { return }
+                try? UnixSocket.sendAll(link.fd, LinkFrame(.notice, rank: rank, payload: Array(line.utf8)).encoded)
+            },
+            running: { [unowned self] in ranks.indices.filter { !ranks[$0].exited } },
+            isRunning: { [unowned self] in $0 >= 0 && $0 < ranks.count && !ranks[$0].exited }) : nil
+    /// Recovery mode: the status of the first rank lost.
+    private var firstLossStatus: Int32?
+    private var server: KeyValueServer?
+    private let heartbeatTimeout = Heartbeat.timeout(getenv(Heartbeat.variable).map { String(cString: $0) })
+    private var lastBeat = 0.0
 
     /// True when even this host's daemon starts through the launch agent (inside a Slurm allocation,
     /// so that every rank runs in a job step: accounted, confined to the step's CPUs, ended by scancel).
@@ -69,6 +88,8 @@ final class MultiHostJob {
         let secret = try JobSecret.generate()
         let jobID = try JobSecret.generate().hex.prefix(12).description
         let server = try KeyValueServer(listening: false, secret: secret, rankCount: plan.rankCount)
+        self.server = server
+        defer { self.server = nil }
         let address: String
         do {
             address = try InterfaceSelectorForLauncher.select(override: tcpInterface)
@@ -109,6 +130,7 @@ final class MultiHostJob {
                 markExited(host: links.firstIndex { $0 === missing }!)
             }
             termination.escalateIfDue(now: now)
+            if coordinator != nil { keepHeartbeats(now: now) }
 
             var requests: [(Int32, Int16)] = [(signals.fd, Int16(POLLIN)), (listenFD, Int16(POLLIN))]
             requests += links.filter { $0.fd >= 0 && !$0.closed }.map { ($0.fd, Int16(POLLIN)) }
@@ -131,9 +153,37 @@ final class MultiHostJob {
             }
         }
         for var relay in rankRelays.values { relay.finish() }
-        for link in links where link.fd >= 0 { close(link.fd) }
+        for link in links where link.fd >= 0 && !link.closed { close(link.fd) }
         reapAgents(wait: true)
-        return termination.exitStatus
+        if !ending, let coordinator, !coordinator.lost.isEmpty {
+            let lost = coordinator.lost.keys.sorted().map(String.init).joined(separator: ", ")
+            report(
+                "job finished with \(ranks.count - coordinator.lost.count) of \(ranks.count) ranks (recovery mode); "
+                    + "lost: rank\(coordinator.lost.count > 1 ? "s" : "") \(lost)")
+        }
+        return ending ? termination.exitStatus : firstLossStatus ?? 0
+    }
+
+    /// Recovery mode: a heartbeat to every daemon every ``Heartbeat/period``, and a host silent for
+    /// the timeout is lost (its daemon ends its ranks on its side when it hears nothing either).
+    private func keepHeartbeats(now: Double) {
+        if now - lastBeat >= Heartbeat.period {
+            lastBeat = now
+            for link in links where link.fd >= 0 && !link.closed { try? UnixSocket.sendAll(link.fd, LinkFrame(.heartbeat).encoded) }
+        }
+        for link in links where link.fd >= 0 && !link.closed && link.lastHeard > 0 && now - link.lastHeard > heartbeatTimeout {
+            lost(link, reason: "no heartbeat for \(heartbeatTimeout) s")
+        }
+    }
+
+    /// Recovery mode: a rank that failed after `MPI.initialize()` is reported in one line, the
+    /// survivors are told, and the job goes on.
+    private func rankLost(_ rank: Int, status: Int32, what: String, _ coordinator: RecoveryCoordinator) {
+        let survivors = ranks.filter { !$0.exited }.count
+        report("\(what); recovery mode: the job goes on with \(survivors) rank\(survivors == 1 ? "" : "s")")
+        firstLossStatus = firstLossStatus ?? status
+        coordinator.rankFailed(rank, reason: String(what.drop { $0 != ")" }.dropFirst().drop { $0 == " " }))
+        server?.rankLost(rank)
     }
 
     // MARK: - Daemons
@@ -195,6 +245,7 @@ final class MultiHostJob {
                 })
             let link = links[index]
             link.fd = fd
+            link.lastHeard = Handshake.now()
             let spec = LaunchSpec(
                 // The job id is made per host: hosts may share /dev/shm (network namespaces on one machine).
                 jobID: "\(jobID)h\(index)", hostID: link.name, hostCount: links.count, size: plan.rankCount,
@@ -213,6 +264,7 @@ final class MultiHostJob {
         switch ReadBuffer.read(link.fd, recvFlags: Int32(MSG_DONTWAIT)) {
         case .bytes(let bytes):
             link.decoder.append(bytes)
+            link.lastHeard = Handshake.now()
         case .wouldBlock:
             return
         case .ended(let error):
@@ -221,6 +273,7 @@ final class MultiHostJob {
         }
         do {
             while let frame = try link.decoder.next() {
+                if frame.kind == .heartbeat { continue }  // (about no rank; its arrival was noted)
                 guard frame.rank >= 0, frame.rank < ranks.count, links[ranks[frame.rank].host] === link else {
                     throw WireupError.malformed("message about rank \(frame.rank), which is not on host \(link.name)")
                 }
@@ -256,7 +309,14 @@ final class MultiHostJob {
                 finalized: ranks[rank].finalized, host: link.name,
                 fatalError: rankRelays[rank * 2 + 1]?.lastFatalError)
             {
-                end(status: verdict.status, line: verdict.line)
+                if let coordinator, !ending, ranks[rank].initialized {
+                    let what = verdict.line.hasSuffix("; job aborted") ? String(verdict.line.dropLast("; job aborted".count)) : verdict.line
+                    rankLost(rank, status: verdict.status, what: what, coordinator)
+                } else {
+                    end(status: verdict.status, line: verdict.line)
+                }
+            } else {
+                coordinator?.rankExited()
             }
         case .failed:
             ranks[rank].exited = true
@@ -278,8 +338,10 @@ final class MultiHostJob {
                 }
             }
         case .status:
-            statusRound?.answers[rank] = text
-        case .launch, .signal, .statusRequest:
+            if text.hasPrefix("!") { coordinator?.handle(text[...], from: rank) } else { statusRound?.answers[rank] = text }
+        case .heartbeat:
+            break  // (its arrival was noted)
+        case .launch, .signal, .statusRequest, .notice:
             throw WireupError.malformed("unexpected \(frame.kind) from a daemon")
         }
     }
@@ -289,7 +351,25 @@ final class MultiHostJob {
         link.closed = true
         close(link.fd)
         let index = links.firstIndex { $0 === link }!
-        if hosts.ranks(on: index).contains(where: { !ranks[$0].exited }) {
+        let running = hosts.ranks(on: index).filter { !ranks[$0].exited }
+        if let coordinator, !ending, !running.isEmpty, running.allSatisfy({ ranks[$0].initialized }) {
+            // Recovery mode: the host's ranks count as failed (they die with their daemon, or it
+            // ends them when it stops hearing from this launcher).
+            markExited(host: index)
+            let survivors = ranks.filter { !$0.exited }.count
+            report(
+                "lost the daemon on host \(link.name) (\(reason)): rank\(running.count == 1 ? "" : "s") "
+                    + "\(running.map(String.init).joined(separator: ", ")) lost; "
+                    + "recovery mode: the job goes on with \(survivors) rank\(survivors == 1 ? "" : "s")"
+            )
+            firstLossStatus = firstLossStatus ?? 1
+            for rank in running {
+                coordinator.rankFailed(rank, reason: "was on host \(link.name), whose daemon was lost (\(reason))")
+                server?.rankLost(rank)
+            }
+            return
+        }
+        if !running.isEmpty {
             end(status: 1, line: "lost the daemon on host \(link.name) (\(reason)); job aborted")
         }
         markExited(host: index)

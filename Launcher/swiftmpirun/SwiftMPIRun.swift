@@ -1,4 +1,5 @@
 import SwiftMPILauncherParsing
+import SwiftMPIWireup
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,6 +58,7 @@ enum SwiftMPIRun {
         // SWIFTMPI_RECOVERY=1 in the launcher's environment means --enable-recovery (the ranks inherit it).
         let recovery = options.enableRecovery || getenv("SWIFTMPI_RECOVERY").map { String(cString: $0) } == "1"
         if recovery { exports.append("SWIFTMPI_RECOVERY=1") }
+        if recovery, let timeout = getenv(Heartbeat.variable) { exports.append("\(Heartbeat.variable)=\(String(cString: timeout))") }
         let (traces, traceExports) = try TraceCollector.prepare(options)
         exports += traceExports
         var hosts = try rethrowing { try options.hostList.map(HostPlan.parseHostList) ?? options.hostfile.map(HostPlan.readHostfile) }
@@ -81,10 +83,6 @@ enum SwiftMPIRun {
                 outputDirectory: options.outputDirectory, binding: options.binding, timeout: options.timeout,
                 recovery: recovery)
             if let hosts {
-                if recovery {
-                    throw LaunchError(
-                        "--enable-recovery (SWIFTMPI_RECOVERY=1) runs jobs on one host for now (not with --host, --hostfile or a Slurm allocation)")
-                }
                 let hostPlan = HostPlan(hosts: hosts, rankCount: rankCount, mapping: options.mapping)
                 return try MultiHostJob(
                     plan: plan, hosts: hostPlan, launchAgent: agent, tcpInterface: options.tcpInterface,

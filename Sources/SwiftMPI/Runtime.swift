@@ -74,6 +74,8 @@ final class Runtime: @unchecked Sendable {
         self.lock = threadLevel == .multiple ? EngineLock() : nil
         engine.runtime = self
         engine.recovery.enabled = settings.recovery
+        engine.waitedForLauncher = settings.recovery  // no pause at a failure: the launcher does not end the job
+        if settings.recovery { engine.routes.sharedMemory?.reportsDeadPeers = false }
         CommunicatorMembers.recording = settings.recovery
     }
 

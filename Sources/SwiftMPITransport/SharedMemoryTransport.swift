@@ -325,6 +325,15 @@ public final class SharedMemoryTransport: Transport {
 
     /// A peer whose process is gone: its rings stay mapped, so only the system can tell.
     public func checkPeers() -> [(peer: Int, reason: String)] {
+        reportsDeadPeers ? deadPeers() : []
+    }
+
+    /// Whether ``checkPeers()`` reports peers that are gone (true); recovery mode turns it off and
+    /// asks ``deadPeers()`` itself, so that a wait is not ended by a peer it does not involve.
+    public var reportsDeadPeers = true
+
+    /// The local peers that are no longer running, each with why.
+    public func deadPeers() -> [(peer: Int, reason: String)] {
         var dead: [(peer: Int, reason: String)] = []
         for local in 0..<localSize where local != localRank && pids[local] > 0 {
             var gone = false

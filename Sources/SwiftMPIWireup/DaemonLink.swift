@@ -10,15 +10,19 @@ import Glibc
 ///        └──────┴───────┴──────────┴────────────┴─────────────────┘
 /// daemon → launcher: started(rank; pid), output(rank; stream byte + bytes), exited(rank; wait status),
 ///                    keyValue(rank; request frame, secret zeroed), failed(rank; message),
-///                    status(rank; the rank's hang-report line)
+///                    status(rank; a line the rank wrote on its status channel: a hang report,
+///                    or a recovery request starting with "!")
 /// launcher → daemon: launch(LaunchSpec), signal(signal number), keyValue(rank; response frame),
-///                    statusRequest (ask every rank of the host what it waits for)
+///                    statusRequest (ask every rank of the host what it waits for),
+///                    notice(rank; a recovery line for the rank's status channel)
+/// both ways:         heartbeat (recovery mode: every 0.5 s; a side silent for longer than the
+///                    timeout is lost — docs/Recovery.md)
 /// ```
 /// The link is authenticated once by ``Handshake`` (magic "SMDL", ids = host indices), so forwarded
 /// key-value requests travel without the secret; the daemon checks it on its local socket.
 public enum LinkKind: UInt8, Sendable {
-    case started = 1, output = 2, exited = 3, keyValue = 4, failed = 5, status = 6
-    case launch = 10, signal = 11, statusRequest = 12
+    case started = 1, output = 2, exited = 3, keyValue = 4, failed = 5, status = 6, heartbeat = 7
+    case launch = 10, signal = 11, statusRequest = 12, notice = 13
 }
 
 /// One decoded link frame.
@@ -138,5 +142,21 @@ public struct LaunchSpec: Sendable, Equatable {
         arguments = try list(&reader)
         environment = try list(&reader)
         try reader.expectEnd()
+    }
+}
+
+/// Recovery mode's heartbeats between the launcher and its daemons: each side sends one every
+/// ``period`` and loses the other after ``timeout(_:)`` seconds without a frame — the launcher then
+/// counts the host's ranks as failed, the daemon ends them (a host cut off must not go on alone).
+public enum Heartbeat {
+    /// Seconds between heartbeats.
+    public static let period = 0.5
+    /// The variable that sets the timeout (seconds; at least 1, default 2).
+    public static let variable = "SWIFTMPI_HEARTBEAT_TIMEOUT"
+
+    /// The timeout `value` (the variable's text, if set) asks for.
+    public static func timeout(_ value: String?) -> Double {
+        guard let value, let seconds = Double(value), seconds.isFinite, seconds >= 1 else { return 2 }
+        return seconds
     }
 }

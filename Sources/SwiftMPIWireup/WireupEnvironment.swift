@@ -71,6 +71,10 @@ public enum WireupEnvironment {
             "SWIFTMPI_RECOVERY",
             "1: recovery mode (swiftmpirun --enable-recovery sets it): a failed rank ends only what involves it; revoke, agree and shrink (docs/Recovery.md)"
         ),
+        (
+            "SWIFTMPI_HEARTBEAT_TIMEOUT",
+            "seconds (default 2, at least 1): in recovery mode across hosts, a host silent this long is lost and its ranks count as failed"
+        ),
         ("SWIFTMPI_DEBUG", "1 prints wire-up, transport and collective-path decisions to stderr")
     ]
 

@@ -378,7 +378,8 @@ case "recover-soak", "agree-soak":  // <seed> <victim>...: RecoveryTests (Recove
     let victims = arguments.dropFirst(2).compactMap { Int($0) }
     if mode == "recover-soak" {
         let elements = Int(WireupEnvironment.value("SOAK_ELEMENTS") ?? "") ?? 1
-        try recoverySoak(world, seed: argument(1, default: 1), victims: victims, elements: elements)
+        let iterations = Int(WireupEnvironment.value("SOAK_ITERATIONS") ?? "") ?? 400
+        try recoverySoak(world, seed: argument(1, default: 1), victims: victims, iterations: iterations, elements: elements)
     } else {
         try agreementSoak(world, seed: argument(1, default: 1), victims: victims)
     }

@@ -322,9 +322,6 @@ final class SharedCollectiveChannel {
     @inline(__always)
     private func beginStep(_ runtime: Runtime, writes: Bool) throws -> UInt32 {
         guard runtime.isActive else { throw MPIError(.alreadyFinalized, "collective after MPI.finalize()") }
-        // (A plain load: the flag only ever turns on, and a collective that misses it by a moment
-        // meets it in its wait.)
-        if runtime.engine.anyFault, let error = runtime.engine.faultError(context: context | 1, peer: -1, "collective") { throw error }
         step &+= 1
         let previous = step &- 1
         if writes && everyoneReached != previous {
@@ -338,21 +335,19 @@ final class SharedCollectiveChannel {
     @inline(__always)
     private func waitForAll(_ step: UInt32, _ signature: CollectiveSignature?, _ runtime: Runtime, _ call: StaticString) throws {
         // Recovery mode: a failure or revoke seen during the wait (the epoch moves) ends it to look
-        // at this communicator; the wait goes on when it is not concerned.
-        var epoch = runtime.engine.recovery.epoch  // (looked at on entry: beginStep)
+        // at this communicator; the wait goes on when it is not concerned. (The closure captures
+        // nothing mutable: a captured variable cost ~0.01 µs of a 0.15 µs allreduce.)
+        var epoch = -1  // (the first look after a fault scans the members once: faultError caches it)
         while true {
-            var faulted = false
+            let seen = epoch
             try runtime.wait(
                 call, "(\(members.count) ranks\(CollectiveSignature.reportText(root: signature?.root))) on \(name), shared-memory collective #\(step)"
             ) { engine in
-                for member in members.indices where !published(member, step) {
-                    if engine.anyFault && engine.recovery.epoch != epoch { faulted = true }
-                    return faulted
-                }
+                for member in members.indices where !published(member, step) { return engine.anyFault && engine.recovery.epoch != seen }
                 return true
             }
-            guard faulted else { break }
             let engine = runtime.engine
+            if !engine.anyFault || members.indices.allSatisfy({ published($0, step) }) { break }
             epoch = engine.recovery.epoch
             if let error = engine.faultError(context: context | 1, peer: -1, call) { throw error }
         }

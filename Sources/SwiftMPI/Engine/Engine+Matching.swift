@@ -26,11 +26,7 @@ struct MatchedMessage {
 extension Engine {
     /// Posts `operation`: takes the earliest matching unexpected message, or waits in the posted queue.
     func postReceive(_ operation: ReceiveOperation) {
-        if anyFault, let dead = recovery.deadContexts[operation.pattern.context] {  // nothing more is received on a dead context
-            operation.error = MPIError(dead.code, "recv: \(dead.message)")
-            operation.isComplete = true
-            return
-        }
+        if anyFault && failIfFaulty(operation, beforeMatching: true) { return }  // nothing more is received on a dead context
         // Plain index loops here and below: the generic `firstIndex(where:)` allocates a context when
         // it is not specialized (debug builds), and this is the small-message path.
         var index = 0
@@ -43,11 +39,7 @@ extension Engine {
         }
         // Nothing from a failed peer will come any more: a receive naming it fails now instead of
         // waiting forever (what already arrived from it was matched above).
-        if anyFault, let error = faultError(context: operation.pattern.context, peer: operation.peer, "recv") {
-            operation.error = error
-            operation.isComplete = true
-            return
-        }
+        if anyFault && failIfFaulty(operation, beforeMatching: false) { return }
         posted.append(operation)
     }
 

@@ -26,10 +26,7 @@ extension Engine: PacketSink {
         if !progressed && !helpRequests.isEmpty { progressed = helpWithSharedCopy() }
         if windowsWithWaitingLocks > 0 && grantWaitingLocks() { progressed = true }
         if !nonblockingSchedules.isEmpty && !advancingSchedules && advanceSchedules() { progressed = true }
-        if !progressed && RecoveryLink.pending.load(ordering: .relaxed) != 0 {
-            absorbRecoveryNotices()
-            progressed = true
-        }
+        if !progressed && recovery.enabled && recoveryIdle() { progressed = true }
         return progressed
     }
 
@@ -71,9 +68,10 @@ extension Engine: PacketSink {
     func handle(_ rawKind: PacketKind, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
         switch WireKind(rawValue: rawKind) {
         case .eager:
-            if anyFault && recovery.deadContexts[header.context] != nil { return refuse(header, offered: false, from: peer) }
+            // (No receive on a dead context is ever posted: only unexpected messages can be for one.)
             if let operation = takePostedMatch(header) {
                 deliverEager(operation, header, payload, from: peer)
+            } else if anyFault && refuseIfDead(header, offered: false, from: peer) {
             } else {
                 if header.flags & MatchHeader.Flags.ready != 0 { warnReadySend(header) }
                 unexpected.append(UnexpectedMessage(header: header, peer: peer, payload: Array(payload), offer: nil))
@@ -81,7 +79,6 @@ extension Engine: PacketSink {
             }
         case .rendezvous:
             guard payload.count >= MemoryLayout<RendezvousOffer>.size else { return }
-            if anyFault && recovery.deadContexts[header.context] != nil { return refuse(header, offered: true, from: peer) }
             let offer = payload.loadUnaligned(as: RendezvousOffer.self)
             // The message's first bytes, when the offer carries them (RendezvousOffer.Flags.prefixed).
             let prefix =
@@ -89,6 +86,7 @@ extension Engine: PacketSink {
                 ? UnsafeRawBufferPointer(rebasing: payload[MemoryLayout<RendezvousOffer>.size...]) : UnsafeRawBufferPointer(start: nil, count: 0)
             if let operation = takePostedMatch(header) {
                 acceptRendezvous(operation, header, offer, prefix: prefix, from: peer)
+            } else if anyFault && refuseIfDead(header, offered: true, from: peer) {
             } else {
                 if header.flags & MatchHeader.Flags.ready != 0 { warnReadySend(header) }
                 unexpected.append(UnexpectedMessage(header: header, peer: peer, payload: prefix.isEmpty ? [] : Array(prefix), offer: offer))
@@ -136,8 +134,6 @@ extension Engine: PacketSink {
                 sleepMilliseconds = 0
                 napMicroseconds = 0
                 rounds &+= 1
-                // Recovery notices are otherwise taken when a round finds nothing to do.
-                if rounds & 63 == 0 && RecoveryLink.pending.load(ordering: .relaxed) != 0 { absorbRecoveryNotices() }
                 if let lock, rounds & 15 == 0 {
                     lock.unlock()
                     sched_yield()

@@ -3,7 +3,7 @@ import Synchronization
 /// What the engine knows for recovery mode (`swiftmpirun --enable-recovery`; docs/Recovery.md):
 /// dead contexts, acknowledged failures and agreements started, by the communicator's context pair
 /// (its point-to-point context, which is even; collectives use the odd one above).
-struct RecoveryState {
+final class RecoveryState {
     /// Recovery mode is on: a failed peer fails only what involves it, and the job goes on.
     var enabled = false
     /// Contexts on which nothing more can be sent or received, with the error operations on them
@@ -20,6 +20,9 @@ struct RecoveryState {
     /// Incremented by every failure and revoke seen here: waits that poll shared memory (the
     /// shared-memory collectives) look again at their communicator when it changes.
     var epoch = 0
+    /// Idle progress rounds, and when shared-memory peers were last checked (``Engine/recoveryIdle()``).
+    var idleRounds = 0
+    var lastLivenessCheck = 0.0
 }
 
 /// The members (world ranks) of this process's communicators by context pair, in recovery mode
@@ -60,8 +63,7 @@ enum CommunicatorMembers {
 
 extension Engine {
     /// Applies what the launcher's recovery coordinator said (``RecoveryLink``): failures and
-    /// revokes. Called when a progress round found nothing else to do, and every 64 busy rounds of a
-    /// wait.
+    /// revokes. Called when a progress round found nothing else to do (``recoveryIdle()``).
     @inline(never)
     func absorbRecoveryNotices() {
         for notice in RecoveryLink.takeNotices() {
@@ -72,6 +74,84 @@ extension Engine {
                 revokeLocally(context, by >= 0 ? "revoked by world rank \(by)" : "revoked by another member")
             }
         }
+    }
+
+    /// Recovery mode's ``failPeer(_:_:)``: the peer's own operations end with `.processFailed` as in
+    /// the default mode — but wildcard receives only on communicators that contain it, unless
+    /// acknowledged — and the collectives of its communicators die (``failCommunicators(containing:_:)``).
+    /// No pause for the launcher: it does not end the job.
+    @inline(never)
+    func failPeerRecovering(_ peer: Int, _ reason: String) {
+        failedPeers[peer] = reason
+        anyPeerFailed = true
+        let error = MPIError(.processFailed, "rank \(peer) failed: \(reason)")
+        var failedSends: [SendOperation] = []
+        outboxCount -= outboxes[peer].count
+        for item in outboxes[peer] {
+            if case .message(let operation) = item {
+                failedSends.append(operation)
+            } else if case .stream(let operation) = item {
+                failedSends.append(operation)
+            }
+        }
+        outboxes[peer].removeAll()
+        for id in waitingSends.ids where waitingSends.lookup(id)?.destination == peer {
+            if let operation = waitingSends.remove(id) { failedSends.append(operation) }
+        }
+        for operation in failedSends where !operation.isComplete {
+            operation.error = error
+            finishSend(operation)
+        }
+        var index = 0
+        while index < posted.count {
+            let operation = posted[index]
+            if operation.peer == peer {
+                _ = posted.remove(at: index)
+                operation.error = error
+                operation.isComplete = true
+            } else {
+                index += 1
+            }
+        }
+        for id in waitingReceives.ids {
+            if let operation = waitingReceives.lookup(id), operation.peer == peer {
+                _ = waitingReceives.remove(id)
+                operation.error = error
+                operation.isComplete = true
+            }
+        }
+        for copy in sharedCopies where copy.peer == peer {
+            freeCopyDescriptors.append(copy.descriptorIndex)
+            copy.operation.error = error
+            copy.operation.isComplete = true
+        }
+        sharedCopies.removeAll { $0.peer == peer }
+        failCommunicators(containing: peer, reason)  // (sets anyFault)
+    }
+
+    /// Recovery mode, when a progress round found nothing to do: applies the launcher's notices
+    /// and, about once a second, fails the shared-memory peers that are gone (its transport does
+    /// not report them to the waits in this mode: ``Engine/checkPeersAlive(_:)``). True when it
+    /// did something.
+    @inline(never)
+    func recoveryIdle() -> Bool {
+        var acted = false
+        if RecoveryLink.pending.load(ordering: .relaxed) != 0 {
+            absorbRecoveryNotices()
+            acted = true
+        }
+        recovery.idleRounds &+= 1
+        if recovery.idleRounds & 1023 == 0 {
+            let now = MPI.wtime()
+            if now - recovery.lastLivenessCheck > 1 {
+                recovery.lastLivenessCheck = now
+                for (peer, reason) in routes.sharedMemory?.deadPeers() ?? [] where failedPeers[peer] == nil {
+                    failPeer(peer, reason)
+                    acted = true
+                }
+            }
+        }
+        return acted
     }
 
     /// True when `context`'s communicator was revoked here.
@@ -160,10 +240,51 @@ extension Engine {
     /// Receiver: a message for a dead context is dropped; a sender waiting for this rank (a
     /// rendezvous offer, a synchronous send) is answered with a refusing acknowledgement, so it
     /// completes with an error instead of waiting forever.
+    @inline(never)
     func refuse(_ header: MatchHeader, offered: Bool, from peer: Int) {
         guard offered || header.flags & MatchHeader.Flags.synchronous != 0 else { return }
         sendControl(.ack, MatchHeader(context: header.context, flags: MatchHeader.Flags.refused, senderOperation: header.senderOperation), to: peer)
     }
+
+    // The message path's checks once something failed (``anyFault``), out of line so that the
+    // path stays as small as it was without them.
+
+    /// Receiver: refuses a message for a dead context; false when its context is alive.
+    @inline(never)
+    func refuseIfDead(_ header: MatchHeader, offered: Bool, from peer: Int) -> Bool {
+        guard recovery.deadContexts[header.context] != nil else { return false }
+        refuse(header, offered: offered, from: peer)
+        return true
+    }
+
+    /// Completes a receive with the error it meets (a dead context; after matching, also a failed
+    /// source or an unacknowledged failure for a wildcard); false when it meets none.
+    @inline(never)
+    func failIfFaulty(_ operation: ReceiveOperation, beforeMatching: Bool) -> Bool {
+        let error: MPIError?
+        if beforeMatching {
+            error = recovery.deadContexts[operation.pattern.context].map { MPIError($0.code, "recv: \($0.message)") }
+        } else {
+            error = faultError(context: operation.pattern.context, peer: operation.peer, "recv")
+        }
+        guard let error else { return false }
+        operation.error = error
+        operation.isComplete = true
+        return true
+    }
+
+    /// Completes a send with the error it meets; false when it meets none.
+    @inline(never)
+    func failIfFaulty(_ operation: SendOperation) -> Bool {
+        guard let error = faultError(context: operation.header.context, peer: operation.destination, "send") else { return false }
+        operation.error = error
+        finishSend(operation)
+        return true
+    }
+
+    /// True when a send on `context` to `peer` meets no error.
+    @inline(never)
+    func isHealthy(_ context: UInt32, _ peer: Int) -> Bool { faultError(context: context, peer: peer, "send") == nil }
 
     /// Forgets what recovery mode knew of a freed communicator (its pair may be taken again).
     func forgetRecoveryState(of context: UInt32) {
@@ -181,6 +302,7 @@ extension Engine {
     /// receive or a shared-memory collective) meets now, once something failed or was revoked
     /// (``anyFault``); nil when none. A dictionary look-up or two: communicators' members are
     /// scanned once per communicator and failure (``RecoveryState/healthyAt``).
+    @inline(never)  // off the message path: called only once something failed (anyFault)
     func faultError(context: UInt32, peer: Int, _ call: StaticString) -> MPIError? {
         if let error = recovery.deadContexts[context] { return MPIError(error.code, "\(call): \(error.message)") }
         if peer >= 0, let reason = failedPeers[peer] { return MPIError(.processFailed, "\(call): rank \(peer) failed: \(reason)") }

@@ -113,7 +113,7 @@ extension Engine {
     @inline(__always)
     func trySendEagerNow(_ bytes: UnsafeRawBufferPointer, to destination: Int, header: MatchHeader) -> Bool {
         guard sendProtocol(byteCount: bytes.count, to: destination) == .eager, outboxes[destination].isEmpty,
-            !anyFault || faultError(context: header.context, peer: destination, "send") == nil
+            !anyFault || isHealthy(header.context, destination)
         else { return false }
         return routes.trySend(to: destination, kind: .eager, header: header, payload: bytes)
     }
@@ -123,11 +123,7 @@ extension Engine {
     func startSend(_ operation: SendOperation, synchronous: Bool) {
         if synchronous { operation.header.flags |= MatchHeader.Flags.synchronous }
         operation.header.length = UInt64(operation.byteCount)
-        if anyFault, let error = faultError(context: operation.header.context, peer: operation.destination, "send") {
-            operation.error = error
-            finishSend(operation)
-            return
-        }
+        if anyFault && failIfFaulty(operation) { return }
         let rendezvous = sendProtocol(byteCount: operation.byteCount, to: operation.destination) == .rendezvous
         if rendezvous { statistics.rendezvousSends &+= 1 }
         if synchronous || rendezvous {

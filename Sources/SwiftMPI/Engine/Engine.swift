@@ -157,7 +157,7 @@ final class Engine {
     let statistics = PerformanceCounters.shared
     /// Revoked communicators, acknowledged failures, agreements (recovery mode; Engine+Recovery.swift):
     /// last, with the other state the message path never touches.
-    @exclusivity(unchecked) var recovery = RecoveryState()
+    let recovery = RecoveryState()
 
     deinit {
         packStorage.deallocate()
