@@ -37,6 +37,39 @@ struct ExampleTests {
         #expect(result.stderr.contains("recovery mode: the job goes on with \(ranks - 1) ranks"), "\(result.stderr)")
     }
 
+    @Test("resilient heat diffusion survives kill -9 of a random rank at a random moment, from outside, and matches the serial run")
+    func resilientHeatRandomKill() throws {
+        let mark = UUID().uuidString
+        let scratch = try TestRun.makeScratch("rheat")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
+        let job = try ChildProcess(
+            JobRunner.launcher, ["--enable-recovery", "--timeout", "120", "-n", "4", "swiftmpi-resilient-heat", "64", "30000", "50"],
+            environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": mark]) { $1 },
+            stdoutPath: outURL.path, stderrPath: errURL.path)
+        var ranks: [Int32] = []
+        #expect(
+            JobRunner.eventually(within: 30) {
+                ranks = JobRunner.livePIDs(withEnvironment: mark).filter { pid in
+                    ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("swiftmpi-resilient-heat")
+                        && !((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("swiftmpirun")
+                }
+                return ranks.count == 4
+            })
+        let delay = UInt32.random(in: 300_000...2_000_000)
+        usleep(delay)
+        let victim = ranks.randomElement()
+        if let victim { kill(victim, SIGKILL) }
+        let status = job.wait()
+        let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? "", stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        let context = "pid \(victim ?? -1) killed after \(delay / 1000) ms: \(stdout) \(stderr)"
+        #expect(status == 137, "\(context)")
+        #expect(stderr.contains("(pid \(victim ?? -1)) was killed by signal 9 (Killed); recovery mode: the job goes on with 3 ranks"), "\(context)")
+        #expect(stdout.contains("finished on 3 of 4 ranks after 1 recovery; largest difference from serial 0.0"), "\(context)")
+        #expect(stdout.contains("matches the serial run"), "\(context)")
+        print("resilient heat: killed pid \(victim ?? -1) after \(delay / 1000) ms; \(stdout.split(separator: "\n").first { $0.hasPrefix("recovered") } ?? "")")
+    }
+
     @Test(
         "heat diffusion with a one-sided halo exchange (put + fence) matches the serial run, on shared memory and over TCP",
         arguments: [["-n", "4"], ["-n", "6"], ["--transport", "tcp", "-n", "4"]])
