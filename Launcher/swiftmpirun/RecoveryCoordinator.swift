@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SwiftMPIWireup
 
 /// Recovery mode's coordinator (`--enable-recovery`): the launcher keeps the job going when a rank
 /// fails, tells every survivor, relays revokes, and decides agreements.
@@ -64,11 +65,11 @@ final class RecoveryCoordinator {
         let fields = line.dropFirst().split(separator: " ")
         switch fields.first {
         case "revoke" where fields.count == 3:
-            guard let context = UInt32(fields[1]), let members = Self.list(fields[2]) else { return }
+            guard let context = UInt32(fields[1]), let members = RecoveryLine.parse(fields[2]) else { return }
             for member in members where member != rank && isRunning(member) { send(member, "!revoked \(context) \(rank)\n") }
         case "agree" where fields.count == 5:
-            guard let members = Self.list(fields[2]), members.contains(rank), let words = Self.list(fields[3], radix: 16, as: UInt64.self),
-                let maxima = Self.list(fields[4])
+            guard let members = RecoveryLine.parse(fields[2]), members.contains(rank), let words = RecoveryLine.parse(fields[3], radix: 16, as: UInt64.self),
+                let maxima = RecoveryLine.parse(fields[4])
             else { return }
             let key = String(fields[1])
             var agreement = agreements[key] ?? Agreement(members: members)
@@ -89,27 +90,13 @@ final class RecoveryCoordinator {
         agreements[key] = nil
         let failed = agreement.members.filter { !isRunning($0) }
         let line =
-            "!agreed \(key) \(Self.text(agreement.words ?? [], radix: 16)) \(Self.text(agreement.maxima ?? [])) \(Self.text(failed))\n"
+            "!agreed \(key) \(RecoveryLine.list(agreement.words ?? [], radix: 16)) \(RecoveryLine.list(agreement.maxima ?? [])) \(RecoveryLine.list(failed))\n"
         for member in agreement.members where agreement.contributed.contains(member) && isRunning(member) { send(member, line) }
     }
 
     /// Combines two lists element by element (a longer list keeps its tail).
     private func combine<T>(_ a: [T], _ b: [T], _ op: (T, T) -> T) -> [T] {
         (0..<max(a.count, b.count)).map { $0 < a.count && $0 < b.count ? op(a[$0], b[$0]) : ($0 < a.count ? a[$0] : b[$0]) }
-    }
-
-    private static func list<T: FixedWidthInteger>(_ text: Substring, radix: Int = 10, as: T.Type = Int.self) -> [T]? {
-        if text == "-" { return [] }
-        var values: [T] = []
-        for part in text.split(separator: ",") {
-            guard let value = T(part, radix: radix) else { return nil }
-            values.append(value)
-        }
-        return values
-    }
-
-    private static func text<T: BinaryInteger>(_ values: [T], radix: Int = 10) -> String {
-        values.isEmpty ? "-" : values.map { String($0, radix: radix) }.joined(separator: ",")
     }
 }
 

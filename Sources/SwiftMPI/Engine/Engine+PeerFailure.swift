@@ -20,11 +20,11 @@ extension Engine {
 
     /// A peer is gone: every operation that depends on it completes with `.processFailed` (sends to it,
     /// receives naming it, and wildcard receives, which it might have matched), and so will every
-    /// later one.
-    /// In recovery mode ``failPeerRecovering(_:_:)`` does it instead.
+    /// later one. In recovery mode there is no pause for the launcher (it does not end the job),
+    /// wildcard receives end only on communicators that contain the peer, and those communicators'
+    /// collectives die (``failCommunicators(containing:_:)``).
     func failPeer(_ peer: Int, _ reason: String) {
         guard failedPeers[peer] == nil else { return }
-        if recovery.enabled { return failPeerRecovering(peer, reason) }
         giveLauncherTimeToEndJob()
         failedPeers[peer] = reason
         anyPeerFailed = true
@@ -50,7 +50,7 @@ extension Engine {
         var index = 0
         while index < posted.count {
             let operation = posted[index]
-            if operation.pattern.source == MPI.anySourceCode || operation.peer == peer {
+            if (operation.pattern.source == MPI.anySourceCode && !recovery.enabled) || operation.peer == peer {
                 _ = posted.remove(at: index)
                 operation.error = error
                 operation.isComplete = true
@@ -72,6 +72,7 @@ extension Engine {
             copy.operation.isComplete = true
         }
         sharedCopies.removeAll { $0.peer == peer }
+        if recovery.enabled { failCommunicators(containing: peer, reason) }
     }
 
     /// Asks the transports whether their peers are alive (the ones whose links outlive a dead peer:

@@ -76,59 +76,6 @@ extension Engine {
         }
     }
 
-    /// Recovery mode's ``failPeer(_:_:)``: the peer's own operations end with `.processFailed` as in
-    /// the default mode — but wildcard receives only on communicators that contain it, unless
-    /// acknowledged — and the collectives of its communicators die (``failCommunicators(containing:_:)``).
-    /// No pause for the launcher: it does not end the job.
-    @inline(never)
-    func failPeerRecovering(_ peer: Int, _ reason: String) {
-        failedPeers[peer] = reason
-        anyPeerFailed = true
-        let error = MPIError(.processFailed, "rank \(peer) failed: \(reason)")
-        var failedSends: [SendOperation] = []
-        outboxCount -= outboxes[peer].count
-        for item in outboxes[peer] {
-            if case .message(let operation) = item {
-                failedSends.append(operation)
-            } else if case .stream(let operation) = item {
-                failedSends.append(operation)
-            }
-        }
-        outboxes[peer].removeAll()
-        for id in waitingSends.ids where waitingSends.lookup(id)?.destination == peer {
-            if let operation = waitingSends.remove(id) { failedSends.append(operation) }
-        }
-        for operation in failedSends where !operation.isComplete {
-            operation.error = error
-            finishSend(operation)
-        }
-        var index = 0
-        while index < posted.count {
-            let operation = posted[index]
-            if operation.peer == peer {
-                _ = posted.remove(at: index)
-                operation.error = error
-                operation.isComplete = true
-            } else {
-                index += 1
-            }
-        }
-        for id in waitingReceives.ids {
-            if let operation = waitingReceives.lookup(id), operation.peer == peer {
-                _ = waitingReceives.remove(id)
-                operation.error = error
-                operation.isComplete = true
-            }
-        }
-        for copy in sharedCopies where copy.peer == peer {
-            freeCopyDescriptors.append(copy.descriptorIndex)
-            copy.operation.error = error
-            copy.operation.isComplete = true
-        }
-        sharedCopies.removeAll { $0.peer == peer }
-        failCommunicators(containing: peer, reason)  // (sets anyFault)
-    }
-
     /// Recovery mode, when a progress round found nothing to do: applies the launcher's notices
     /// and, about once a second, fails the shared-memory peers that are gone (its transport does
     /// not report them to the waits in this mode: ``Engine/checkPeersAlive(_:)``). True when it

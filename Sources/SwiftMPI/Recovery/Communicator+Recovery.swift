@@ -1,3 +1,5 @@
+import SwiftMPIWireup
+
 /// Recovery from failed ranks (ULFM: User-Level Failure Mitigation, as Open MPI 5 ships it with
 /// `MPIX_Comm_revoke`, `MPIX_Comm_shrink`, `MPIX_Comm_agree` and `MPIX_Comm_failure_ack`).
 ///
@@ -72,7 +74,7 @@ extension Communicator {
                 engine.revokeLocally(context, "revoked by world rank \(runtime.rank)")
             }
             let members = state.group.worldRanks + (state.remoteGroup?.worldRanks ?? [])
-            _ = RecoveryLink.send("revoke \(context & ~1) \(RecoveryLink.list(members))")
+            _ = RecoveryLink.send("revoke \(context & ~1) \(RecoveryLine.list(members))")
         }
     }
 
@@ -137,7 +139,7 @@ extension Communicator {
                 engine.recovery.agreements[pair] = sequence + 1
                 return "\(pair).\(members.min() ?? 0).\(sequence)"
             }
-            let request = "agree \(key) \(RecoveryLink.list(members)) \(RecoveryLink.list(words, hex: true)) \(RecoveryLink.list(maxima))"
+            let request = "agree \(key) \(RecoveryLine.list(members)) \(RecoveryLine.list(words, radix: 16)) \(RecoveryLine.list(maxima))"
             guard RecoveryLink.send(request) else {
                 throw MPIError(
                     .invalidArgument, "\(call): recovery mode's agreements need swiftmpirun --enable-recovery (this rank has no launcher to agree through)")

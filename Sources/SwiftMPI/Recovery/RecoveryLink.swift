@@ -55,8 +55,8 @@ enum RecoveryLink {
             guard let context = UInt32(fields[1]) else { return }
             post(.revoked(context: context, by: fields.count > 2 ? Int(fields[2]) ?? -1 : -1))
         case "agreed" where fields.count >= 5:
-            guard let words = parseList(fields[2], radix: 16, as: UInt64.self), let maxima = parseList(fields[3], radix: 10, as: Int.self),
-                let failed = parseList(fields[4], radix: 10, as: Int.self)
+            guard let words = RecoveryLine.parse(fields[2], radix: 16, as: UInt64.self), let maxima = RecoveryLine.parse(fields[3]),
+                let failed = RecoveryLine.parse(fields[4])
             else { return }
             let key = String(fields[1])
             inbox.withLock { $0.results[key] = AgreementResult(words: words, maxima: maxima, failed: failed) }
@@ -97,19 +97,4 @@ enum RecoveryLink {
     /// Sends a request line (`!` and the newline are added); false when no launcher coordinates
     /// recovery (it could not be answered).
     static func send(_ line: String) -> Bool { coordinated && WaitReport.sendToLauncher("!" + line + "\n") }
-
-    /// A list as the lines spell it: `-` for none, else comma-separated numbers (words in hex).
-    static func list<T: BinaryInteger>(_ values: [T], hex: Bool = false) -> String {
-        values.isEmpty ? "-" : values.map { String($0, radix: hex ? 16 : 10) }.joined(separator: ",")
-    }
-
-    private static func parseList<T: FixedWidthInteger>(_ text: Substring, radix: Int, as: T.Type) -> [T]? {
-        if text == "-" { return [] }
-        var values: [T] = []
-        for part in text.split(separator: ",") {
-            guard let value = T(part, radix: radix) else { return nil }
-            values.append(value)
-        }
-        return values
-    }
 }
