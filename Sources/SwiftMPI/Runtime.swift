@@ -276,7 +276,7 @@ final class Runtime: @unchecked Sendable {
             sharedMemory = try wireup("could not create its shared-memory segment") {
                 try SharedMemoryTransport(
                     jobID: launch.jobID, localRank: launch.localRank, localSize: launch.localSize,
-                    sharedAreaBytes: SharedArea.byteCount)
+                    sharedAreaBytes: SharedArea.byteCount, ringBudget: settings.sharedMemoryRingBudget)
             }
         }
         var tcp: TCPTransport?
@@ -390,6 +390,7 @@ final class Runtime: @unchecked Sendable {
             let singleCopyText = singleCopyAllowed ? "from \(settings.singleCopyThreshold) B, shared by both ranks \(sharedCopyText)" : "off"
             report(
                 "rank \(rank) on \(launch.hostID): routes \(described); shm eager limit \(sharedMemory?.capabilities.eagerLimit ?? 0) B, "
+                    + "shm rings \(sharedMemory.map { "\($0.ringShape.slotCount) × \($0.ringShape.stride) B" } ?? "none") per sender, "
                     + "single copy \(singleCopyText), tcp \(tcp?.endpoint ?? "unused"), \(verbsText), "
                     + "waiting by \(engine.yieldWhenIdle ? "yielding" : "spinning")")
         }
@@ -537,6 +538,9 @@ struct RuntimeSettings {
     var verbsRegistrationCache = true
     /// `SWIFTMPI_RECOVERY=1` (`swiftmpirun --enable-recovery`): recovery mode (docs/Recovery.md).
     var recovery = false
+    /// `SWIFTMPI_SHM_RING_BUDGET=BYTES`: the bytes of shared-memory rings each rank receives on
+    /// (``SharedMemoryTransport/ringShape(localSize:budget:)``; default 4 MiB).
+    var sharedMemoryRingBudget = SharedMemoryTransport.inboundRingBudget
 
     static func fromEnvironment() -> RuntimeSettings {
         var settings = RuntimeSettings()
@@ -548,6 +552,9 @@ struct RuntimeSettings {
         }
         settings.sharedCopyEnabled = WireupEnvironment.value("SWIFTMPI_SHARED_COPY") != "0"
         settings.recovery = WireupEnvironment.value("SWIFTMPI_RECOVERY") == "1"
+        if let value = WireupEnvironment.value("SWIFTMPI_SHM_RING_BUDGET"), let bytes = Int(value), bytes >= 0 {
+            settings.sharedMemoryRingBudget = bytes
+        }
         if let value = WireupEnvironment.value("SWIFTMPI_WAIT_MODE"), ["spin", "yield", "auto"].contains(value) {
             settings.waitMode = value
         }

@@ -26,14 +26,41 @@ import Glibc
 /// Peers are named by world rank (``attachPeers(worldRankOfLocal:worldSize:pids:)`` gives the mapping); a
 /// transport created for tests without one numbers peers by local rank.
 public final class SharedMemoryTransport: Transport {
-    /// Slots per ring and bytes per slot: 64 × (16 KiB + 64 B) ≈ 1 MiB per ordered pair of ranks.
+    /// Slots per ring and bytes per slot while a host has few ranks: 64 × (16 KiB + 64 B) ≈ 1 MiB
+    /// per ordered pair of ranks (``ringShape(localSize:budget:)`` shrinks them as the host fills up).
     public static let defaultSlotCount = 64
-    /// Bytes per slot (header and payload).
+    /// Bytes per slot (header and payload) while a host has few ranks.
     public static let defaultStride = 16 * 1024 + 64
+    /// The most bytes of inbound rings one rank's segment holds before ``ringShape(localSize:budget:)``
+    /// shrinks each ring; a ring never shrinks below ``minimumSlotCount`` slots of 4 KiB.
+    public static let inboundRingBudget = 4 * 1024 * 1024
+    /// The fewest slots a ring keeps.
+    public static let minimumSlotCount = 4
+    /// The slots per ring and the bytes per slot on a host of `localSize` ranks, the same for every
+    /// rank of the host. Rings from every other rank of the host share a budget of `budget` bytes
+    /// per rank (``inboundRingBudget``, 4 MiB, unless `SWIFTMPI_SHM_RING_BUDGET` says otherwise): up to 4 ranks each ring keeps 64 slots of 16 KiB; beyond,
+    /// the slot count halves (down to 8 slots: 16 ranks have 16), then the slot payload (16 → 8 → 4 KiB:
+    /// 33 and 65 ranks), then the slot count again down to ``minimumSlotCount`` (from 66 ranks) — so
+    /// a rank's rings take at most
+    /// max(4 MiB, (localSize − 1) × 4 × (4 KiB + 64 B)): O(N) per rank with a 16.25 KiB term per pair,
+    /// where one ring of 1 MiB per pair made a host's rings grow as N² MiB (docs/Design.md,
+    /// "Memory per rank"). Messages larger than a slot go by rendezvous (a single copy with Cross
+    /// Memory Attach, or fragments through the ring without it), so the smaller slots of a full host
+    /// change which protocol carries a 4–16 KiB message, not whether it arrives.
+    public static func ringShape(localSize: Int, budget: Int = inboundRingBudget) -> (slotCount: Int, stride: Int) {
+        let senders = max(1, localSize - 1)
+        var slots = defaultSlotCount
+        var payload = defaultStride - SlotRing.slotHeaderLength
+        func ringBytes() -> Int { senders * slots * (payload + SlotRing.slotHeaderLength) }
+        while ringBytes() > budget && slots > 8 { slots /= 2 }
+        while ringBytes() > budget && payload > 4 * 1024 { payload /= 2 }
+        while ringBytes() > budget && slots > minimumSlotCount { slots /= 2 }
+        return (slots, payload + SlotRing.slotHeaderLength)
+    }
     /// Up to this many ranks on a host, every ring's slot headers are mapped at start (one page per
-    /// slot: 64 × 4 KiB per ring; 16 ranks commit 60 MiB of /dev/shm in all) instead of at their
-    /// first message; beyond it that memory would grow with the square of the ranks (a container's
-    /// default /dev/shm is 64 MiB), so slots fault in when used.
+    /// slot; 16 ranks, 16 slots per ring, commit 15 MiB of /dev/shm in all) instead of at their first
+    /// message; beyond it that memory would grow with the square of the ranks (a container's default
+    /// /dev/shm is 64 MiB), so slots fault in when used.
     public static let prefaultLimit = 16
 
     /// This rank's index among the ranks of its host.
@@ -67,6 +94,9 @@ public final class SharedMemoryTransport: Transport {
     private let slotCount: Int
     private let stride: Int
 
+    /// The shape of every ring of this host: slots per ring and bytes per slot.
+    public var ringShape: (slotCount: Int, stride: Int) { (slotCount, stride) }
+
     /// Packets up to one slot's payload; reads and writes of peer memory with Cross Memory Attach.
     public var capabilities: TransportCapabilities {
         TransportCapabilities(
@@ -75,13 +105,18 @@ public final class SharedMemoryTransport: Transport {
     }
 
     /// Creates this rank's segment. Peers attach later with ``attachPeers(worldRankOfLocal:worldSize:pids:)``.
-    /// `sharedAreaBytes` are added after the rings for the layer above (``sharedArea(ofPeer:)``).
+    /// `sharedAreaBytes` are added after the rings for the layer above (``sharedArea(ofPeer:)``). The
+    /// rings' shape is ``ringShape(localSize:budget:)``'s for `ringBudget` unless `slotCount` and
+    /// `stride` say otherwise (every rank of the host must pass the same).
     public init(
         jobID: String, localRank: Int, localSize: Int, sharedAreaBytes: Int = 0,
-        slotCount: Int = defaultSlotCount, stride: Int = defaultStride
+        ringBudget: Int = inboundRingBudget, slotCount: Int? = nil, stride: Int? = nil
     ) throws(TransportError) {
         self.localRank = localRank
         self.localSize = localSize
+        let shape = Self.ringShape(localSize: localSize, budget: ringBudget)
+        let slotCount = slotCount ?? shape.slotCount
+        let stride = stride ?? shape.stride
         self.slotCount = slotCount
         self.stride = stride
         let ringBytes = SlotRing.byteCount(slotCount: slotCount, stride: stride)

@@ -211,6 +211,32 @@ case "segment-mode":  // the mode of this rank's shared-memory segment, read bef
     } else if let mode = segmentModeFromMaps(name) {
         print("rank \(world.rank) segment mode \(mode)")
     }
+case "scale":  // a ring, a 1 KiB alltoall and an allreduce, checked; rank 0 then reports /proc/meminfo's Shmem (ScaleTests)
+    let next = (world.rank + 1) % world.size, previous = (world.rank + world.size - 1) % world.size
+    var token = [0]
+    let sent = try world.isend([world.rank], to: next, tag: 1)
+    _ = try world.recv(into: &token, from: previous, tag: 1)
+    try sent.wait()
+    let perPeer = 128  // 128 Ints: 1 KiB to every peer
+    let outgoing = (0..<(world.size * perPeer)).map { world.rank * 1_000_000 + $0 }
+    let incoming = try world.alltoall(outgoing)
+    let alltoallRight = (0..<world.size).allSatisfy { peer in
+        (0..<perPeer).allSatisfy { incoming[peer * perPeer + $0] == peer * 1_000_000 + world.rank * perPeer + $0 }
+    }
+    let wrong = try world.allreduce([token[0] == previous && alltoallRight ? 0 : 1], op: .sum)[0]
+    if world.rank == 0 {
+        var shmem = "?"
+        if let file = fopen("/proc/meminfo", "r") {
+            var line = [CChar](repeating: 0, count: 256)
+            while fgets(&line, Int32(line.count), file) != nil {
+                let text = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                if text.hasPrefix("Shmem:") { shmem = String(text.split(separator: " ")[1]) }
+            }
+            fclose(file)
+        }
+        print("scale: \(world.size) ranks, \(wrong) wrong, Shmem \(shmem) kB")
+    }
+    try world.barrier()
 case "keep-talking":  // ping-pong between ranks 0 and 1 for <seconds>, then report the count
     let seconds = Double(argument(1, default: 3))
     let start = MPI.wtime()

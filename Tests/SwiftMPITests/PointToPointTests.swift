@@ -57,6 +57,16 @@ struct PointToPointTests {
     }
 
     @Test(
+        "every scenario passes through the smallest shared-memory rings (4 slots of 4 KiB, as on a host of 256 ranks), with and without Cross Memory Attach",
+        arguments: ["auto", "none"])
+    func smallestRings(singleCopy: String) throws {
+        // A budget of 48 KiB gives 4 ranks rings of 4 × (4 KiB + 64 B) (ringShape(localSize:budget:)).
+        let shape = try JobRunner.ranks(4, ["ranks"], environment: ["SWIFTMPI_SHM_RING_BUDGET": "49152", "SWIFTMPI_DEBUG": "1"])
+        #expect(shape.status == 0 && shape.stderr.matches(of: /shm eager limit 4096 B, shm rings 4 × 4160 B per sender/).count == 4, "\(shape.stderr)")
+        try check(4, Self.scenarios, environment: ["SWIFTMPI_SHM_RING_BUDGET": "49152", "SWIFTMPI_SINGLE_COPY": singleCopy])
+    }
+
+    @Test(
         "soak: 4 ranks of random traffic in every send mode for 30 s over shared memory and 15 s over TCP, RSS flat",
         arguments: [("shm", 30), ("tcp", 15)])
     func soak(transport: String, seconds: Int) throws {

@@ -53,6 +53,29 @@ struct SharedMemoryRingTests {
         #expect(received == [9])
     }
 
+    @Test("rings shrink as a host fills up: 1 MiB per pair at 2 ranks, a rank's rings within 4 MiB or 4 slots of 4 KiB each")
+    func ringShapeScales() throws {
+        #expect(SharedMemoryTransport.ringShape(localSize: 2) == (64, 16 * 1024 + 64))
+        #expect(SharedMemoryTransport.ringShape(localSize: 4) == (64, 16 * 1024 + 64))
+        #expect(SharedMemoryTransport.ringShape(localSize: 32) == (8, 16 * 1024 + 64))
+        #expect(SharedMemoryTransport.ringShape(localSize: 64) == (8, 8 * 1024 + 64))
+        #expect(SharedMemoryTransport.ringShape(localSize: 256) == (4, 4 * 1024 + 64))
+        var previous = Int.max
+        for size in 2...1100 {
+            let (slots, stride) = SharedMemoryTransport.ringShape(localSize: size)
+            let perRank = (size - 1) * slots * stride
+            #expect(stride % 64 == 0 && slots >= SharedMemoryTransport.minimumSlotCount, "\(size) ranks")
+            #expect(perRank <= SharedMemoryTransport.inboundRingBudget || (slots, stride) == (4, 4096 + 64), "\(size) ranks")
+            #expect(slots * stride <= previous, "\(size) ranks: a ring grew")
+            previous = slots * stride
+        }
+        // A 256-rank host's segment (local rank 0 of 256, with the shared area a real rank adds) is
+        // about 5 MiB where one ring of 1 MiB per sender made it 257 MiB.
+        let transport = try SharedMemoryTransport(jobID: "shape\(getpid())", localRank: 0, localSize: 256, sharedAreaBytes: 1 << 20)
+        transport.unlinkOwnSegment()
+        #expect(transport.capabilities.maxPayload == 4096)
+    }
+
     @Test("payloads copied plainly or with non-temporal stores arrive intact: any length, unaligned sources, neighbours untouched")
     func nonTemporalPayloads() throws {
         // The copy itself: every length up to a few lines, from an unaligned source, stops exactly at
