@@ -26,7 +26,9 @@ struct spawn_request {
     const char *path;
     char *const *argv;
     char *const *envp;
-    int in_fd, out_fd, err_fd, cpu, parent_death_signal;
+    int in_fd, out_fd, err_fd, parent_death_signal;
+    const cshims_cpu_mask *cpus;  // NULL: keep the parent's affinity
+    const char *directory;        // NULL: keep the parent's working directory
     pid_t parent;
     int status_fd;  // -1, or a descriptor the child gets as fd 3 (swiftmpirun's status channel)
     int report_fd;  // close-on-exec: the child writes its errno here if set-up or execve fails
@@ -60,11 +62,9 @@ static void child_after_vfork(const struct spawn_request *request) {
     }
     if (dup_to(request->in_fd, 0) || dup_to(request->out_fd, 1) || dup_to(request->err_fd, 2)) { err = errno; goto fail; }
     if (request->status_fd >= 0 && dup_to(request->status_fd, 3)) { err = errno; goto fail; }
-    if (request->cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(request->cpu, &set);
-        if (sched_setaffinity(0, sizeof set, &set) != 0) { err = errno; goto fail; }
+    if (request->directory != NULL && chdir(request->directory) != 0) { err = errno; goto fail; }
+    if (request->cpus != NULL) {
+        if (sched_setaffinity(0, sizeof(cpu_set_t), (const cpu_set_t *)request->cpus) != 0) { err = errno; goto fail; }
     }
     sigset_t empty;
     sigemptyset(&empty);
@@ -84,13 +84,13 @@ fail:
 // (Sanitizers that replace vfork by fork, such as ThreadSanitizer, still work: nothing relies on
 // the shared memory.)
 int cshims_spawn(const char *path, char *const argv[], char *const envp[],
-                 int in_fd, int out_fd, int err_fd, int status_fd, int cpu, int parent_death_signal,
-                 pid_t *pid_out) {
+                 int in_fd, int out_fd, int err_fd, int status_fd, const cshims_cpu_mask *cpus,
+                 const char *directory, int parent_death_signal, pid_t *pid_out) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
     struct spawn_request request = {
         .path = path, .argv = argv, .envp = envp, .in_fd = in_fd, .out_fd = out_fd, .err_fd = err_fd,
-        .status_fd = status_fd, .cpu = cpu, .parent_death_signal = parent_death_signal, .parent = getpid(), .report_fd = report[1],
+        .status_fd = status_fd, .cpus = cpus, .directory = directory, .parent_death_signal = parent_death_signal, .parent = getpid(), .report_fd = report[1],
     };
     sigset_t all, saved;
     sigfillset(&all);

@@ -157,7 +157,7 @@ extension CInterface {
         values[1] = MPI_PROC_NULL  // MPI_HOST
         values[2] = MPI_ANY_SOURCE  // MPI_IO: every rank can do I/O
         values[3] = MPI.wtimeIsGlobal ? 1 : 0
-        values[4] = 0  // MPI_APPNUM
+        values[4] = Int32(MPI.appNumber)  // MPI_APPNUM
         values[5] = 1  // MPI_UNIVERSE_SIZE, set when asked
         values[6] = MPI_ERR_LASTCODE  // MPI_LASTUSEDCODE, set when asked
         return values

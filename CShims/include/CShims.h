@@ -43,19 +43,24 @@ extern "C" {
 
 // MARK: - Processes and CPU affinity
 
+/// A CPU affinity mask (1024 CPUs, as glibc's cpu_set_t), opaque to Swift.
+typedef struct { uint64_t words[16]; } cshims_cpu_mask;
+
 /// Starts `path` as a new process with `argv` and `envp` (NULL-terminated arrays).
 /// The child gets `in_fd`, `out_fd` and `err_fd` as its standard streams (and `status_fd`, unless -1,
 /// as descriptor 3), becomes the leader of a new
 /// process group, receives `parent_death_signal` (0 = none) when its parent dies, runs with an empty
 /// signal mask and default dispositions for the signals a launcher ignores, forwards or may catch
 /// (process.c lists them; the caller must catch no other signal with a handler), and is bound to
-/// CPU `cpu` when `cpu >= 0`.
+/// the CPUs of `cpus` when it is not NULL (NULL: the caller's affinity, which a launcher that holds
+/// itself on one CPU while it starts ranks must not pass on: it passes its own saved mask instead),
+/// and starts in `directory` when it is not NULL.
 /// Returns 0 and the child's pid in `*pid_out`, or the errno of the failed vfork, set-up or execve
 /// (reported by the child through a close-on-exec pipe: a missing program is an error here, not an
 /// exit status later).
 int cshims_spawn(const char *path, char *const argv[], char *const envp[],
-                 int in_fd, int out_fd, int err_fd, int status_fd, int cpu, int parent_death_signal,
-                 pid_t *pid_out);
+                 int in_fd, int out_fd, int err_fd, int status_fd, const cshims_cpu_mask *cpus,
+                 const char *directory, int parent_death_signal, pid_t *pid_out);
 
 /// Guards a shared-memory name while wire-up runs: if this process was started with a parent-death
 /// signal (as swiftmpirun starts ranks, with SIGKILL), it becomes SIGTERM until
@@ -78,8 +83,6 @@ int cshims_bind_to_cpu(int cpu);
 /// 0 or an errno.
 int cshims_current_cpu(int *cpu_out);
 
-/// A CPU affinity mask (1024 CPUs, as glibc's cpu_set_t), opaque to Swift.
-typedef struct { uint64_t words[16]; } cshims_cpu_mask;
 
 /// The calling thread's affinity. Returns 0 or an errno.
 int cshims_affinity_get(cshims_cpu_mask *mask);

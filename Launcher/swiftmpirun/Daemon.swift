@@ -66,8 +66,7 @@ final class Daemon {
             throw LaunchError("no job secret on standard input")
         }
         let deadline = Handshake.now() + 30
-        link = try TCPSocket.connect(launcherEndpoint, deadline: deadline)
-        try Handshake(magic: "SMDL", secret: secret).connect(link, id: UInt32(hostIndex), expected: UInt32.max, deadline: deadline)
+        link = try connectToLauncher(secret: secret, deadline: deadline)
         var spec: LaunchSpec?
         while spec == nil {
             guard let frame = try receiveFrame(blocking: true) else { throw LaunchError("the launcher closed the link before the launch") }
@@ -130,41 +129,51 @@ final class Daemon {
     }
 
     private func startRanks(_ spec: LaunchSpec, secret: JobSecret, socketAddress: String) throws {
-        let cpus = JobPlan.allowedCPUs()
         let localSize = spec.ranks.count
-        let bind = spec.binding == "core" || (spec.binding == "auto" && localSize <= cpus.count)
+        let reportBindings = spec.binding.hasSuffix(JobPlan.reportSuffix)
+        guard let policy = PlacementPolicy(encoded: String(spec.binding.dropLast(reportBindings ? JobPlan.reportSuffix.count : 0))) else {
+            throw LaunchError("the launcher sent a placement this daemon cannot read: '\(spec.binding)'")
+        }
+        let topology = HostTopology.read()
+        let placements = try policy.place(localSize, on: topology)
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(devNull) }
         let launchNames = Set(WireupEnvironment.launchVariables)
-        let base = CLibraryPath.prepend(to: currentEnvironment().filter { !launchNames.contains(String($0.prefix { $0 != "=" })) } + spec.environment)
-        let cpuOfLocalRank = spec.ranks.indices.map { bind ? Int32(cpus[$0 % cpus.count]) : nil }
-        let order = startOrder(cpus: cpuOfLocalRank)
+        // The job's -x variables replace the daemon's values of the same names (getenv takes the first).
+        let inherited = overriding(currentEnvironment().filter { !launchNames.contains(String($0.prefix { $0 != "=" })) }, with: spec.environment)
+        let order = startOrder(cpus: placements.map(\.cpus))
         let hold = HoldOnCurrentCPU()
         defer { hold.release() }
         for localRank in order {
             let rank = spec.ranks[localRank]
             let out = try makePipe(), err = try makePipe()
             defer { close(out.write); close(err.write) }
-            let cpu = cpuOfLocalRank[localRank]
+            let cpus = placements[localRank].cpus
+            let app = spec.apps[spec.appOfRank[localRank]]
             var pair: [Int32] = [-1, -1]
             let hasStatus = socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0
             defer { if hasStatus { close(pair[1]) } }
             let environment =
-                base + [
+                CLibraryPath.prepend(to: overriding(inherited, with: app.environment)) + [
+                    "\(WireupEnvironment.appNumber)=\(spec.appOfRank[localRank])",
                     "\(WireupEnvironment.rank)=\(rank)", "\(WireupEnvironment.size)=\(spec.size)",
                     "\(WireupEnvironment.localRank)=\(localRank)", "\(WireupEnvironment.localSize)=\(localSize)",
                     "\(WireupEnvironment.jobID)=\(spec.jobID)", "\(WireupEnvironment.keyValueSocket)=\(socketAddress)",
                     "\(WireupEnvironment.secret)=\(secret.hex)",
-                    "\(WireupEnvironment.oversubscribed)=\(localSize > cpus.count ? 1 : 0)",
-                    "\(WireupEnvironment.boundCPU)=\(cpu.map { "\($0)" } ?? "none")",
+                    "\(WireupEnvironment.oversubscribed)=\(localSize > topology.threads.count ? 1 : 0)",
+                    "\(WireupEnvironment.boundCPU)=\(cpus.isEmpty ? "none" : rangeText(cpus))",
                     "\(WireupEnvironment.hostID)=\(spec.hostID)", "\(WireupEnvironment.hostCount)=\(spec.hostCount)"
                 ] + (hasStatus ? ["\(WireupEnvironment.statusFD)=3"] : [])
                 + (hasStatus && recovery ? ["\(WireupEnvironment.recoveryCoordinator)=1"] : [])
             switch spawnProcess(
-                spec.program, arguments: spec.arguments, environment: environment,
-                stdin: devNull, stdout: out.write, stderr: err.write, status: hasStatus ? pair[1] : -1, cpu: cpu)
+                app.program, arguments: app.arguments, environment: environment,
+                stdin: devNull, stdout: out.write, stderr: err.write, status: hasStatus ? pair[1] : -1,
+                affinity: cpus.isEmpty ? hold.unboundAffinity : cpuMask(cpus), directory: app.workingDirectory.isEmpty ? nil : app.workingDirectory)
             {
             case .success(let pid):
+                if reportBindings {
+                    reportVerbatim(JobPlan.bindingReport(rank: rank, cpus: cpus, host: JobPlan.hostName, reporter: getpid(), topology: topology))
+                }
                 if hasStatus { statusChannels[rank] = pair[0] }
                 ranks.append(LocalRank(rank: rank, pid: pid))
                 relays += [(rank, 1, out.read), (rank, 2, err.read)]
@@ -173,10 +182,43 @@ final class Daemon {
                 close(out.read)
                 close(err.read)
                 if hasStatus { close(pair[0]) }
-                try send(LinkFrame(.failed, rank: rank, payload: Array("could not start \(spec.program): \(SystemError.text(error.code))".utf8)))
+                try send(LinkFrame(.failed, rank: rank, payload: Array(startFailure(app, error).utf8)))
                 ranks.append(LocalRank(rank: rank, pid: 0, exited: true))
             }
         }
+    }
+
+    /// Connects to the first of the launcher's addresses (`A:P,B:P,…`) that answers and passes
+    /// the handshake: one that this host cannot route to fails at once, one that refuses or does
+    /// not complete the handshake is given 3 s.
+    private func connectToLauncher(secret: JobSecret, deadline: Double) throws -> Int32 {
+        var failures: [String] = []
+        for endpoint in launcherEndpoint.split(separator: ",").map(String.init) {
+            let attemptDeadline = min(deadline, Handshake.now() + 3)
+            do {
+                let fd = try TCPSocket.connect(endpoint, deadline: attemptDeadline)
+                do {
+                    try Handshake(magic: "SMDL", secret: secret).connect(fd, id: UInt32(hostIndex), expected: UInt32.max, deadline: attemptDeadline)
+                } catch {
+                    close(fd)
+                    throw error
+                }
+                return fd
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        throw LaunchError(
+            "cannot reach the launcher at any of its addresses (\(failures.joined(separator: "; "))); choose one with swiftmpirun --launcher-if")
+    }
+
+    /// Why `app` did not start: its working directory when that is what is missing.
+    private func startFailure(_ app: LaunchSpec.App, _ error: SpawnError) -> String {
+        var info = stat()
+        if !app.workingDirectory.isEmpty && (stat(app.workingDirectory, &info) != 0 || info.st_mode & S_IFMT != S_IFDIR) {
+            return "could not start \(app.program): --wdir \(app.workingDirectory) on \(JobPlan.hostName): \(SystemError.text(error.code))"
+        }
+        return "could not start \(app.program): \(SystemError.text(error.code))"
     }
 
     private func handleLauncher(_ frame: LinkFrame) throws {

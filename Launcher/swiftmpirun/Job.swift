@@ -152,7 +152,7 @@ final class Job {
     private func startRanks(jobID: String, socketAddress: String, secret: JobSecret) throws {
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(devNull) }
-        let order = startOrder(cpus: plan.cpuOfRank)
+        let order = startOrder(cpus: plan.placements.map(\.cpus))
         let hold = HoldOnCurrentCPU()
         defer { hold.release() }
         for rank in order {
@@ -203,13 +203,19 @@ final class Job {
                 + (statusFD >= 0 ? ["\(WireupEnvironment.statusFD)=3"] : [])
                 + (statusFD >= 0 && plan.recovery ? ["\(WireupEnvironment.recoveryCoordinator)=1"] : [])
             switch spawnProcess(
-                plan.programPath, arguments: plan.arguments, environment: environment,
-                stdin: stdinFD, stdout: outFDs[0], stderr: outFDs[1], status: statusFD, cpu: plan.cpuOfRank[rank])
+                plan.programs[plan.appOfRank[rank]].path, arguments: plan.programs[plan.appOfRank[rank]].arguments, environment: environment,
+                stdin: stdinFD, stdout: outFDs[0], stderr: outFDs[1], status: statusFD,
+                affinity: plan.cpus(ofRank: rank).isEmpty ? hold.unboundAffinity : cpuMask(plan.cpus(ofRank: rank)),
+                directory: plan.programs[plan.appOfRank[rank]].workingDirectory)
             {
             case .success(let pid):
+                if plan.reportBindings {
+                    reportVerbatim(
+                        JobPlan.bindingReport(rank: rank, cpus: plan.cpus(ofRank: rank), host: JobPlan.hostName, reporter: getpid(), topology: plan.topology))
+                }
                 ranks.append(Rank(pid: pid))  // in start order until all have started
             case .failure(let error):
-                abortStart("could not start rank \(rank) (\(plan.programPath)): \(SystemError.text(error.code))")
+                abortStart("could not start rank \(rank) (\(plan.programs[plan.appOfRank[rank]].path)): \(SystemError.text(error.code))")
                 throw LaunchError("could not start the job")
             }
         }

@@ -39,7 +39,9 @@ final class MultiHostJob {
     private let plan: JobPlan
     private let hosts: HostPlan
     private let launchAgent: [String]
-    private let tcpInterface: String?
+    /// `--launcher-if`: the one interface (name or address) daemons reach the launcher on; nil:
+    /// every address, tried in order.
+    private let launcherInterface: String?
     private var ranks: [Rank]
     private var links: [HostLink]
     private var rankRelays: [Int: OutputRelay] = [:]
@@ -72,12 +74,12 @@ final class MultiHostJob {
     /// so that every rank runs in a job step: accounted, confined to the step's CPUs, ended by scancel).
     private let agentForLocalHost: Bool
 
-    init(plan: JobPlan, hosts: HostPlan, launchAgent: String, tcpInterface: String?, agentForLocalHost: Bool = false) {
+    init(plan: JobPlan, hosts: HostPlan, launchAgent: String, launcherInterface: String?, agentForLocalHost: Bool = false) {
         self.agentForLocalHost = agentForLocalHost
         self.plan = plan
         self.hosts = hosts
         self.launchAgent = launchAgent.split(separator: " ").map(String.init)
-        self.tcpInterface = tcpInterface
+        self.launcherInterface = launcherInterface
         ranks = hosts.hostOfRank.map { Rank(host: $0) }
         links = hosts.hosts.map { HostLink(name: $0.name) }
     }
@@ -90,15 +92,15 @@ final class MultiHostJob {
         let server = try KeyValueServer(listening: false, secret: secret, rankCount: plan.rankCount)
         self.server = server
         defer { self.server = nil }
-        let address: String
-        do {
-            address = try InterfaceSelectorForLauncher.select(override: tcpInterface)
-        } catch {
-            throw LaunchError("\(error)")
-        }
-        let (listenFD, port) = try TCPSocket.listen(address: address)
+        // A login node may have several networks and only some reach the compute hosts: the
+        // launcher listens on all of them and gives daemons every address to try in order, unless
+        // --launcher-if names one. Connections are authenticated either way (Handshake).
+        let advertised = try LauncherAddress.advertised(forcing: launcherInterface)
+        let (listenFD, port) = try TCPSocket.listen(address: launcherInterface == nil ? "0.0.0.0" : advertised[0])
         defer { close(listenFD) }
-        for index in links.indices { try startDaemon(index, endpoint: "\(address):\(port)", secret: secret) }
+        let endpoints = advertised.map { "\($0):\(port)" }.joined(separator: ",")
+        if getenv("SWIFTMPI_DEBUG").map({ String(cString: $0) }) == "1" { report("daemons may reach the launcher at \(endpoints)") }
+        for index in links.indices { try startDaemon(index, endpoint: endpoints, secret: secret) }
         let handshake = Handshake(magic: "SMDL", secret: secret)
         let connectDeadline = Handshake.now() + 60
         let deadline = plan.timeout.map { Handshake.now() + $0 }
@@ -214,7 +216,7 @@ final class MultiHostJob {
         defer { close(stdinPipe.read); close(outPipe.write) }
         switch spawnProcess(
             program, arguments: command, environment: currentEnvironment(), stdin: stdinPipe.read,
-            stdout: outPipe.write, stderr: outPipe.write, cpu: nil)
+            stdout: outPipe.write, stderr: outPipe.write, affinity: nil)
         {
         case .success(let pid):
             link.agentPID = pid
@@ -249,9 +251,13 @@ final class MultiHostJob {
             let spec = LaunchSpec(
                 // The job id is made per host: hosts may share /dev/shm (network namespaces on one machine).
                 jobID: "\(jobID)h\(index)", hostID: link.name, hostCount: links.count, size: plan.rankCount,
-                ranks: hosts.ranks(on: index), program: plan.programPath, arguments: plan.arguments,
+                ranks: hosts.ranks(on: index),
+                apps: plan.programs.map {
+                    LaunchSpec.App(program: $0.path, arguments: $0.arguments, environment: $0.environment, workingDirectory: $0.workingDirectory ?? "")
+                },
+                appOfRank: hosts.ranks(on: index).map { plan.appOfRank[$0] },
                 environment: plan.exports.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
-                binding: plan.binding)
+                binding: plan.placementForDaemons)
             try UnixSocket.sendAll(fd, LinkFrame(.launch, payload: spec.encoded).encoded)
             if ending { try? UnixSocket.sendAll(fd, LinkFrame(.signal, rank: Int(SIGKILL)).encoded) }
         } catch {
@@ -446,11 +452,18 @@ final class MultiHostJob {
     }
 }
 
-/// The launcher's own TCP address for daemon links: the `--tcp-if` choice, else the first real
-/// interface (the daemons are on other hosts), else loopback for jobs whose hosts are all local.
-enum InterfaceSelectorForLauncher {
-    static func select(override: String?) throws -> String {
-        if let override { return try InterfaceSelector.select(override: override, singleHost: false) }
-        return (try? InterfaceSelector.select(override: nil, singleHost: false)) ?? "127.0.0.1"
+/// The addresses daemons may reach the launcher at.
+enum LauncherAddress {
+    /// `--launcher-if`'s address alone, or every address of this host in the order daemons try
+    /// them (``InterfaceSelector/advertised()``: real interfaces, bridges, loopback).
+    static func advertised(forcing interface: String?) throws(LaunchError) -> [String] {
+        let interfaces = InterfaceSelector.interfaces()
+        guard let interface else { return InterfaceSelector.advertised().isEmpty ? ["127.0.0.1"] : InterfaceSelector.advertised() }
+        guard let match = interfaces.first(where: { $0.name == interface || $0.address == interface }) else {
+            throw LaunchError(
+                "--launcher-if \(interface) names no IPv4 interface or address here (have: "
+                    + "\(interfaces.map { "\($0.name) \($0.address)" }.joined(separator: ", ")))")
+        }
+        return [match.address]
     }
 }

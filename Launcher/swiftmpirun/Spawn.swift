@@ -4,27 +4,43 @@ import Glibc
 #endif
 
 /// Starts `path` with `arguments` and `environment` on the given standard streams (see
-/// `cshims_spawn`: own process group, SIGKILL when the parent dies, CPU binding, clean signals).
-/// Returns the pid, or the errno of the failed start.
+/// `cshims_spawn`: own process group, SIGKILL when the parent dies, CPU binding, clean signals),
+/// with the affinity `affinity` (nil: the caller's), in `directory` (nil: the caller's). Returns
+/// the pid, or the errno of the failed start.
 func spawnProcess(
     _ path: String, arguments: [String], environment: [String], stdin: Int32, stdout: Int32,
-    stderr: Int32, status: Int32 = -1, cpu: Int32?
+    stderr: Int32, status: Int32 = -1, affinity: cshims_cpu_mask?, directory: String? = nil
 ) -> Result<pid_t, SpawnError> {
     var pid: pid_t = 0
+    var mask = affinity ?? cshims_cpu_mask()
     let error = withCStrings(arguments) { argv in
         withCStrings(environment) { envp in
-            cshims_spawn(path, argv, envp, stdin, stdout, stderr, status, cpu ?? -1, SIGKILL, &pid)
+            withUnsafeMutablePointer(to: &mask) { maskPointer in
+                let cpus = affinity == nil ? nil : UnsafePointer(maskPointer)
+                guard let directory else { return cshims_spawn(path, argv, envp, stdin, stdout, stderr, status, cpus, nil, SIGKILL, &pid) }
+                return cshims_spawn(path, argv, envp, stdin, stdout, stderr, status, cpus, directory, SIGKILL, &pid)
+            }
         }
     }
     return error == 0 ? .success(pid) : .failure(SpawnError(code: error))
 }
 
-/// The order in which to start processes bound to `cpus` (nil: unbound): those bound to other CPUs
-/// first, those bound to the CPU the caller runs on last (with ``HoldOnCurrentCPU``, a program
-/// started on the caller's own CPU would make every later start wait for it).
-func startOrder(cpus: [Int32?]) -> [Int] {
-    guard let current = currentCPU() else { return Array(cpus.indices) }
-    return cpus.indices.filter { cpus[$0] != current } + cpus.indices.filter { cpus[$0] == current }
+/// The affinity mask of `cpus` (CPU numbers below 1024).
+func cpuMask(_ cpus: [Int]) -> cshims_cpu_mask {
+    var mask = cshims_cpu_mask()
+    withUnsafeMutableBytes(of: &mask.words) { words in
+        let bits = words.bindMemory(to: UInt64.self)
+        for cpu in cpus where cpu >= 0 && cpu < bits.count * 64 { bits[cpu / 64] |= 1 << UInt64(cpu % 64) }
+    }
+    return mask
+}
+
+/// The order in which to start processes bound to `cpus` (empty: unbound): those bound to other
+/// CPUs first, those whose CPUs include the one the caller runs on last (with ``HoldOnCurrentCPU``,
+/// a program started on the caller's own CPU would make every later start wait for it).
+func startOrder(cpus: [[Int]]) -> [Int] {
+    guard let current = currentCPU().map(Int.init) else { return Array(cpus.indices) }
+    return cpus.indices.filter { !cpus[$0].contains(current) } + cpus.indices.filter { cpus[$0].contains(current) }
 }
 
 /// The CPU the calling thread runs on now, or nil when the kernel cannot say.
@@ -41,6 +57,11 @@ func currentCPU() -> Int32? {
 struct HoldOnCurrentCPU {
     private var saved = cshims_cpu_mask()
     private let held: Bool
+
+    /// The affinity to give an unbound child: the caller's before the hold (children inherit the
+    /// held single CPU otherwise — every unbound rank of an oversubscribed job ran on one CPU), or
+    /// nil when nothing is held (then inheriting is right).
+    var unboundAffinity: cshims_cpu_mask? { held ? saved : nil }
 
     init() {
         guard let current = currentCPU() else {

@@ -73,22 +73,44 @@ enum SwiftMPIRun {
                 report("inside Slurm allocation \(String(cString: getenv("SLURM_JOB_ID")!)): hosts \(listed); daemons started with: \(agent)")
             }
         }
-        let rankCount = options.rankCount ?? hosts.map { $0.reduce(0) { $0 + $1.slots } } ?? 1
+        if let pe = options.placement.coresPerRank, getenv("OMP_NUM_THREADS") == nil,
+            !options.exports.contains(where: { $0 == "OMP_NUM_THREADS" || $0.hasPrefix("OMP_NUM_THREADS=") })
+        {
+            exports.append("OMP_NUM_THREADS=\(pe)")  // hybrid codes: one OpenMP thread per core of the rank
+        }
+        var pprRanks: Int?
+        if case .perResource(let count, let level) = options.placement.mapping {
+            if let listed = hosts {
+                // ppr:N:node makes every host take N ranks; finer resources are counted by each
+                // host's daemon, which refuses more ranks than its host has places for.
+                if level == .node { hosts = listed.map { HostPlan.Host(name: $0.name, slots: count) } }
+                guard level == .node || options.rankCount != nil else {
+                    throw LaunchError(
+                        "--map-by ppr:\(count):\(level.rawValue) across hosts needs -n: the launcher does not know the other hosts' \(level.rawValue)s")
+                }
+            } else {
+                pprRanks = options.placement.rankCount(on: HostTopology.read())
+            }
+        }
+        let rankCount = options.rankCount ?? hosts.map { $0.reduce(0) { $0 + $1.slots } } ?? pprRanks ?? 1
         guard rankCount <= LaunchOptions.maximumRankCount else {
-            throw LaunchError("the hosts' \(rankCount) slots are more ranks than one launch can start (at most \(LaunchOptions.maximumRankCount)); give -n")
+            throw LaunchError("the job's \(rankCount) ranks are more than one launch can start (at most \(LaunchOptions.maximumRankCount)); give -n")
         }
         let status = try rethrowing {
             let plan = try JobPlan(
                 rankCount: rankCount, command: options.command, exports: exports, tagOutput: options.tagOutput, backtrace: options.backtrace,
-                outputDirectory: options.outputDirectory, binding: options.binding, timeout: options.timeout,
-                recovery: recovery)
+                outputDirectory: options.outputDirectory, placement: options.placement, reportBindings: options.reportBindings,
+                timeout: options.timeout, recovery: recovery, placesRanksHere: hosts == nil,
+                workingDirectory: options.workingDirectory, moreApps: options.moreApps)
             if let hosts {
-                let hostPlan = HostPlan(hosts: hosts, rankCount: rankCount, mapping: options.mapping)
+                let hostPlan = HostPlan(hosts: hosts, rankCount: plan.rankCount, mapping: options.mapping)
+                if options.displayMap { JobMap.print(hosts: hostPlan) }
                 return try MultiHostJob(
-                    plan: plan, hosts: hostPlan, launchAgent: agent, tcpInterface: options.tcpInterface,
+                    plan: plan, hosts: hostPlan, launchAgent: agent, launcherInterface: options.launcherInterface,
                     agentForLocalHost: insideAllocation
                 ).run()
             }
+            if options.displayMap { JobMap.print(plan: plan) }
             return try Job(plan: plan).run()
         }
         traces.collect(status: status)

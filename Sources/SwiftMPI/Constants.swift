@@ -1,3 +1,5 @@
+import SwiftMPIWireup
+
 extension MPI {
     /// Matches a message from any source in a receive or probe (MPI_ANY_SOURCE).
     public static let anySource = -1
@@ -19,9 +21,10 @@ extension MPI {
     /// The number of processes the job can have (MPI_UNIVERSE_SIZE): the world's size, since SwiftMPI
     /// does not spawn processes; nil before `MPI.initialize()`.
     public static var universeSize: Int? { Runtime.current?.size }
-    /// Which program of a multi-program launch this rank runs (MPI_APPNUM): always 0, as swiftmpirun
-    /// starts one program.
-    public static let appNumber = 0
+    /// Which program of a multi-program launch this rank runs (MPI_APPNUM): 0 for the first (or
+    /// only) program, 1 for the program after the first ':' of `swiftmpirun -n 1 a : -n 4 b`, and so
+    /// on; 0 when started otherwise (srun, a singleton).
+    public static let appNumber: Int = WireupEnvironment.value(WireupEnvironment.appNumber).flatMap { Int32($0) }.map { max(0, Int($0)) } ?? 0
 
     static let anySourceCode: Int32 = -1
     static let anyTagCode: Int32 = -1

@@ -75,31 +75,54 @@ public struct LinkFrameDecoder: Sendable {
 
 /// What a daemon needs to start its host's ranks.
 public struct LaunchSpec: Sendable, Equatable {
+    /// One program of the job (several in a multi-program job, `swiftmpirun -n 1 a : -n 4 b`).
+    public struct App: Sendable, Equatable {
+        /// The program's path (the same on every host).
+        public var program: String
+        /// Its arguments, the program's name first.
+        public var arguments: [String]
+        /// NAME=VALUE pairs for this program's ranks only (after the spec's ``LaunchSpec/environment``).
+        public var environment: [String]
+        /// The directory its ranks start in; empty for the daemon's own.
+        public var workingDirectory: String
+
+        /// A program from its parts.
+        public init(program: String, arguments: [String], environment: [String] = [], workingDirectory: String = "") {
+            self.program = program
+            self.arguments = arguments
+            self.environment = environment
+            self.workingDirectory = workingDirectory
+        }
+    }
+
     public var jobID: String
     public var hostID: String
     public var hostCount: Int
     public var size: Int
     /// The world ranks this host runs, in local-rank order.
     public var ranks: [Int]
-    public var program: String
-    public var arguments: [String]
+    /// Every program of the job, in the order given (a rank's `MPI.appNumber` is its index here).
+    public var apps: [App]
+    /// The program each of this host's ranks runs (an index into ``apps``), in local-rank order.
+    public var appOfRank: [Int]
     /// NAME=VALUE pairs added to the daemon's environment for every rank.
     public var environment: [String]
-    /// "core", "none", or "auto" (core when the host's ranks fit its CPUs).
+    /// Where the host's ranks run: the launcher's placement policy as text (`PlacementPolicy.encoded`
+    /// in Launcher/Parsing), followed by `+report` for `--report-bindings`.
     public var binding: String
 
-    /// A spec from its parts.
+    /// A spec from its parts; `appOfRank` defaults to the first program for every rank.
     public init(
-        jobID: String, hostID: String, hostCount: Int, size: Int, ranks: [Int], program: String,
-        arguments: [String], environment: [String], binding: String
+        jobID: String, hostID: String, hostCount: Int, size: Int, ranks: [Int], apps: [App], appOfRank: [Int]? = nil,
+        environment: [String], binding: String
     ) {
         self.jobID = jobID
         self.hostID = hostID
         self.hostCount = hostCount
         self.size = size
         self.ranks = ranks
-        self.program = program
-        self.arguments = arguments
+        self.apps = apps
+        self.appOfRank = appOfRank ?? Array(repeating: 0, count: ranks.count)
         self.environment = environment
         self.binding = binding
     }
@@ -107,11 +130,20 @@ public struct LaunchSpec: Sendable, Equatable {
     /// The spec's bytes (length-delimited fields).
     public var encoded: [UInt8] {
         var writer = FieldWriter()
-        for text in [jobID, hostID, program, binding] { writer.field(Array(text.utf8)) }
+        func list(_ items: [String]) {
+            writer.integer(UInt32(items.count))
+            for item in items { writer.field(Array(item.utf8)) }
+        }
+        for text in [jobID, hostID, binding] { writer.field(Array(text.utf8)) }
         for number in [hostCount, size] { writer.integer(UInt32(number)) }
-        for list in [ranks.map(String.init), arguments, environment] {
-            writer.integer(UInt32(list.count))
-            for item in list { writer.field(Array(item.utf8)) }
+        list(ranks.map(String.init))
+        list(appOfRank.map(String.init))
+        list(environment)
+        writer.integer(UInt32(apps.count))
+        for app in apps {
+            for text in [app.program, app.workingDirectory] { writer.field(Array(text.utf8)) }
+            list(app.arguments)
+            list(app.environment)
         }
         return writer.bytes
     }
@@ -121,7 +153,6 @@ public struct LaunchSpec: Sendable, Equatable {
         var reader = FieldReader(bytes[...])
         jobID = try reader.string()
         hostID = try reader.string()
-        program = try reader.string()
         binding = try reader.string()
         hostCount = Int(try reader.integer())
         size = Int(try reader.integer())
@@ -132,15 +163,32 @@ public struct LaunchSpec: Sendable, Equatable {
             for _ in 0..<count { items.append(try reader.string()) }
             return items
         }
-        let rankTexts = try list(&reader)
-        var ranks: [Int] = []
-        for text in rankTexts {
-            guard let rank = Int(text), rank >= 0, rank < size else { throw .malformed("rank '\(text)' in a job of \(size)") }
-            ranks.append(rank)
+        func numbers(_ reader: inout FieldReader, below limit: Int, naming: String) throws(WireupError) -> [Int] {
+            var numbers: [Int] = []
+            for text in try list(&reader) {
+                guard let number = Int(text), number >= 0, number < limit else { throw .malformed("\(naming) '\(text)' (at most \(limit - 1))") }
+                numbers.append(number)
+            }
+            return numbers
         }
-        self.ranks = ranks
-        arguments = try list(&reader)
+        ranks = try numbers(&reader, below: size, naming: "rank")
+        let appTexts = try list(&reader)
         environment = try list(&reader)
+        let appCount = Int(try reader.integer())
+        guard appCount >= 1 && appCount <= 1 << 16 else { throw .malformed("\(appCount) programs") }
+        var apps: [App] = []
+        for _ in 0..<appCount {
+            let program = try reader.string(), workingDirectory = try reader.string()
+            apps.append(App(program: program, arguments: try list(&reader), environment: try list(&reader), workingDirectory: workingDirectory))
+        }
+        self.apps = apps
+        var appOfRank: [Int] = []
+        for text in appTexts {
+            guard let app = Int(text), app >= 0, app < appCount else { throw .malformed("program '\(text)' of \(appCount)") }
+            appOfRank.append(app)
+        }
+        guard appOfRank.count == ranks.count else { throw .malformed("\(appOfRank.count) programs for \(ranks.count) ranks") }
+        self.appOfRank = appOfRank
         try reader.expectEnd()
     }
 }

@@ -40,6 +40,15 @@ public enum InterfaceSelector {
         return result
     }
 
+    /// Every IPv4 address of this host that is up, in the order a peer on another host should try
+    /// them: real interfaces first (as ``select(override:singleHost:)`` prefers them), then bridges
+    /// of containers and VMs, then loopback (which reaches only this host).
+    public static func advertised() -> [String] {
+        let up = interfaces().filter(\.up)
+        let isBridge = { (name: String) in bridgePrefixes.contains { name.hasPrefix($0) } }
+        return (up.filter { !$0.loopback && !isBridge($0.name) } + up.filter { !$0.loopback && isBridge($0.name) } + up.filter(\.loopback)).map(\.address)
+    }
+
     /// The address to listen on. Throws ``WireupError/badEnvironment(_:)`` when the override names
     /// nothing on this host, or when no suitable interface exists for a multi-host job.
     public static func select(override: String?, singleHost: Bool) throws(WireupError) -> String {

@@ -23,7 +23,9 @@ public enum WireupEnvironment {
     public static let secret = "SWIFTMPI_JOB_SECRET"
     /// "1" when the host runs more ranks than it has CPUs: ranks then wait by yielding the CPU.
     public static let oversubscribed = "SWIFTMPI_OVERSUBSCRIBED"
-    /// The CPU the launcher bound this rank to, or "none".
+    /// Which program of a multi-program launch this rank runs (0 for the first or only one).
+    public static let appNumber = "SWIFTMPI_APPNUM"
+    /// The CPUs the launcher bound this rank to (a list such as `0-3,8`), or "none".
     public static let boundCPU = "SWIFTMPI_BOUND_CPU"
     /// The name of this rank's host as the launcher knows it (ranks with the same name share memory).
     public static let hostID = "SWIFTMPI_HOST"
@@ -54,6 +56,10 @@ public enum WireupEnvironment {
             "1 (default) or 0: from 256 KiB the sender helps copy a single-copy message (both ranks copy chunks), or the receiver copies it alone"
         ),
         ("SWIFTMPI_WAIT_MODE", "auto (default: yield when oversubscribed), spin or yield"),
+        (
+            "SWIFTMPI_SHM_RING_BUDGET",
+            "bytes of shared-memory rings each rank receives on, in all (default 4194304: 1 MiB per sender up to 4 ranks on a host, smaller rings beyond)"
+        ),
         ("SWIFTMPI_SHM_COLLECTIVES", "1 (default) or 0: small blocking collectives of one host's ranks through shared memory instead of messages"),
         (
             "SWIFTMPI_CHECK_COLLECTIVES",
@@ -79,8 +85,10 @@ public enum WireupEnvironment {
     ]
 
     /// The variables the launcher sets for each rank (and removes from what it passes through).
-    public static let launchVariables: [String] =
-        [rank, size, localRank, localSize, jobID, keyValueSocket, secret, oversubscribed, boundCPU, hostID, hostCount, statusFD, recoveryCoordinator]
+    public static let launchVariables: [String] = [
+        rank, size, localRank, localSize, jobID, keyValueSocket, secret, oversubscribed, boundCPU, hostID, hostCount, statusFD, recoveryCoordinator,
+        appNumber
+    ]
 
     /// Reads an environment variable of this process.
     public static func value(_ name: String) -> String? {

@@ -209,8 +209,11 @@ func seeds(_ target: String) -> [[UInt8]] {
         return [KeyValueResponse.ok(value: [1, 2]), .notFound, .error("no")].map { $0.encoded() }
     case "link-frame":
         let spec = LaunchSpec(
-            jobID: "j1", hostID: "h", hostCount: 2, size: 4, ranks: [1, 3], program: "/bin/true",
-            arguments: ["a", ""], environment: ["X=1"], binding: "core")
+            jobID: "j1", hostID: "h", hostCount: 2, size: 4, ranks: [1, 3],
+            apps: [
+                .init(program: "/bin/true", arguments: ["a", ""]), .init(program: "/bin/echo", arguments: ["e"], environment: ["Y=2"], workingDirectory: "/tmp")
+            ],
+            appOfRank: [0, 1], environment: ["X=1"], binding: "seq.core/0/slot/auto")
         return [
             LinkFrame(.launch, payload: spec.encoded).encoded, LinkFrame(.output, rank: 2, payload: [1, 65, 10]).encoded,
             LinkFrame(.exited, rank: 1, payload: [0, 0, 0, 0]).encoded

@@ -202,6 +202,34 @@ case "binding":
         "rank \(world.rank) bound to \(WireupEnvironment.value(WireupEnvironment.boundCPU) ?? "?") oversubscribed "
             + "\(WireupEnvironment.value(WireupEnvironment.oversubscribed) ?? "?")"
     )
+case "affinity":  // the CPUs this rank may run on (sched_getaffinity), what the launcher said, OMP_NUM_THREADS
+    var cpus = "?"
+    if let file = fopen("/proc/self/status", "r") {
+        var line = [CChar](repeating: 0, count: 4096)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            if text.hasPrefix("Cpus_allowed_list:") { cpus = String(text.dropFirst(18).filter { !$0.isWhitespace }) }
+        }
+        fclose(file)
+    }
+    print(
+        "rank \(world.rank) cpus \(cpus) env \(WireupEnvironment.value(WireupEnvironment.boundCPU) ?? "?") "
+            + "omp \(WireupEnvironment.value("OMP_NUM_THREADS") ?? "unset")")
+case "mpmd":  // multi-program jobs (LauncherJobTests): every rank tells rank 0 its program, app number, role and directory
+    var directory = [CChar](repeating: 0, count: 4096)
+    let cwd = getcwd(&directory, directory.count) != nil ? directory.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } : "?"
+    let program = CommandLine.arguments[0].split(separator: "/").last.map(String.init) ?? "?"
+    let mine = "app \(MPI.appNumber) \(program) \(arguments.dropFirst().joined(separator: " ")) role \(WireupEnvironment.value("ROLE") ?? "unset") cwd \(cwd)"
+    if world.rank == 0 {
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        for peer in 1..<world.size {
+            let status = try world.recv(into: &buffer, from: peer, tag: 5)
+            print("rank \(peer): \(String(decoding: buffer[0..<status.count(of: UInt8.self)!], as: UTF8.self))")
+        }
+        print("rank 0: \(mine)")
+    } else {
+        try world.send(Array(mine.utf8), to: 0, tag: 5)
+    }
 case "segment-mode":  // the mode of this rank's shared-memory segment, read before wire-up unlinks it
     let name = "/dev/shm/swiftmpi-\(WireupEnvironment.value(WireupEnvironment.jobID)!)-\(world.rank)"
     var info = stat()

@@ -75,8 +75,11 @@ struct FuzzTests {
     @Test("daemon link frames and launch specs")
     func linkFrames() throws {
         let spec = LaunchSpec(
-            jobID: "j1", hostID: "h", hostCount: 2, size: 4, ranks: [1, 3], program: "/bin/true",
-            arguments: ["a", ""], environment: ["X=1"], binding: "core")
+            jobID: "j1", hostID: "h", hostCount: 2, size: 4, ranks: [1, 3],
+            apps: [
+                .init(program: "/bin/true", arguments: ["a", ""]), .init(program: "/bin/echo", arguments: ["e"], environment: ["Y=2"], workingDirectory: "/tmp")
+            ],
+            appOfRank: [0, 1], environment: ["X=1"], binding: "seq.core/0/slot/auto")
         let seeds = [
             LinkFrame(.launch, payload: spec.encoded).encoded, LinkFrame(.output, rank: 2, payload: [1, 65, 10]).encoded,
             LinkFrame(.exited, rank: 1, payload: [0, 0, 0, 0]).encoded

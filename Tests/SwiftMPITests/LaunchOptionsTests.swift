@@ -16,9 +16,40 @@ struct LaunchOptionsTests {
             "--timeout", "2.5", "--tag-output", "-n", "1", "-n", "3", "prog", "-n", "9", "--help"
         ])
         #expect(options.exports == ["A=1", "B"])
-        #expect(options.binding == LaunchOptions.Binding.none && options.mapping == .node && options.transport == .tcp)
+        #expect(options.placement.binding == .none && options.mapping == .node && options.transport == .tcp)
         #expect(options.timeout == 2.5 && options.tagOutput && options.rankCount == 3)
         #expect(options.command == ["prog", "-n", "9", "--help"], "everything from PROGRAM on belongs to the program")
+    }
+
+    @Test("':' separates the programs of a multi-program job, each with its own -n, -x and --wdir")
+    func multiProgram() throws {
+        let options = try LaunchOptions.parse(["--tag-output", "-n", "1", "a", "x", ":", "-n2", "-x", "R=1", "--wdir", "/w", "b", "-n", "y", ":", "--np=3", "c"]
+        )
+        #expect(options.command == ["a", "x"] && options.rankCount == 1 && options.tagOutput)
+        #expect(
+            options.moreApps == [
+                LaunchOptions.App(rankCount: 2, exports: ["R=1"], workingDirectory: "/w", command: ["b", "-n", "y"]),
+                LaunchOptions.App(rankCount: 3, command: ["c"])
+            ])
+        for (words, message) in [
+            (["-n", "1", "a", ":", "b"], "every program after ':' needs its own -n (missing for 'b')"),
+            (["a", ":", "-n", "1", "b"], "every program of a multi-program job needs its own -n (missing for 'a')"),
+            (["-n", "1", "a", ":"], "missing PROGRAM after ':'"),
+            (["-n", "1", ":", "-n", "1", "b"], "missing PROGRAM before ':'"),
+            (["-n", "1", "a", ":", "-n", "0", "b"], "-n must be at least 1, got 0 (for 'b')"),
+            (["-n", "1", "a", ":", "-n", "9223372036854775807", "b"], "-n 9223372036854775807 is more ranks than one launch can start (at most 4096; for 'b')"),
+            (["-n", "1", "a", ":", "-n", "1", "-x", "A-B", "b"], "-x 'A-B': expected NAME or NAME=VALUE"),
+            (
+                ["-n", "1", "a", ":", "-n", "1", "--timeout", "3", "b"],
+                "'--timeout' applies to the whole job: give it before the first program (after ':' only -n, -x and --wdir)"
+            ),
+            (
+                ["--map-by", "ppr:1:core", "-n", "1", "a", ":", "-n", "1", "b"],
+                "--map-by ppr cannot count the ranks of a multi-program job; give -n to each program"
+            )
+        ] {
+            #expect(throws: LaunchError(message), "\(words)") { try LaunchOptions.parse(words) }
+        }
     }
 
     @Test("Open MPI's --oversubscribe and --allow-run-as-root are accepted and change nothing")
@@ -60,8 +91,11 @@ struct LaunchOptionsTests {
             (["-n", "0", "p"], "-n must be at least 1, got 0"),
             (["-n", "5000", "p"], "at most 4096"),
             (["-n", "2"], "missing PROGRAM to run"),
-            (["-n", "2", "--bind-to", "socket", "p"], "--bind-to must be one of core, none, got 'socket'"),
-            (["-n", "2", "--map-by", "ppr", "p"], "--map-by must be one of slot, node, got 'ppr'"),
+            (["-n", "2", "--bind-to", "board", "p"], "--bind-to must be one of none, hwthread, core, numa, socket, got 'board'"),
+            (
+                ["-n", "2", "--map-by", "ppr", "p"],
+                "--map-by must be slot, node, hwthread, core, numa, socket or ppr:N:RESOURCE, optionally followed by :PE=n, got 'ppr'"
+            ),
             (["-n", "2", "--transport", "ib", "p"], "--transport must be one of auto, shm, tcp, verbs, got 'ib'"),
             (["-n", "2", "--timeout", "nan", "p"], "--timeout must be a positive number of seconds, got 'nan'"),
             (["-n", "2", "--timeout", "0", "p"], "--timeout must be a positive number of seconds"),

@@ -390,6 +390,68 @@ struct LauncherJobTests {
         #expect(forced.stdout.contains("rank \(cpus) bound to 0 oversubscribed 1"))
     }
 
+    @Test("--map-by, --bind-to and PE=n give ranks the CPUs they promise (read back from each rank's affinity), under taskset too")
+    func placement() throws {
+        let allowed = try String(contentsOfFile: "/proc/self/status", encoding: .utf8).split(separator: "\n")
+            .first { $0.hasPrefix("Cpus_allowed_list:") }.map { String($0.dropFirst(18).filter { !$0.isWhitespace }) }
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        // One rank with every core: bound to all of them, OMP_NUM_THREADS set to match.
+        let wide = try JobRunner.ranks(1, ["affinity"], launcherOptions: ["--map-by", "core:PE=\(cpus)"])
+        #expect(wide.status == 0 && wide.stdout == "rank 0 cpus \(allowed ?? "?") env \(allowed ?? "?") omp \(cpus)\n", "\(wide.stdout)\(wide.stderr)")
+        // ppr:1:core without -n: one rank per core, each bound to its own, reported as Open MPI does.
+        let perCore = try JobRunner.run(["--map-by", "ppr:1:core", "--report-bindings", "swiftmpi-testrank", "affinity"])
+        #expect(perCore.status == 0 && perCore.sortedLines.count == cpus, "\(perCore.stdout)\(perCore.stderr)")
+        let boundTo = perCore.sortedLines.compactMap { $0.split(separator: " ").dropFirst(3).first.map(String.init) }
+        #expect(Set(boundTo).count == cpus, "every rank on a CPU of its own: \(perCore.stdout)")
+        #expect(perCore.stderr.contains("MCW rank 0 bound to socket 0[core 0[hwt 0]]: [B"), "\(perCore.stderr)")
+        #expect(perCore.stderr.matches(of: /MCW rank \d+ bound to/).count == cpus)
+        // More ranks than CPUs: unbound, each with the launcher's whole CPU list (not the one CPU the
+        // launcher holds while it starts them), and the user's OMP_NUM_THREADS is kept.
+        let crowded = try JobRunner.ranks(cpus + 1, ["affinity"], launcherOptions: ["-x", "OMP_NUM_THREADS=3", "--display-map"])
+        #expect(crowded.status == 0 && crowded.sortedLines.count == cpus + 1)
+        #expect(crowded.sortedLines.allSatisfy { $0.hasSuffix("cpus \(allowed ?? "?") env none omp 3") }, "\(crowded.stdout)")
+        #expect(crowded.stderr.contains("JOB MAP") && crowded.stderr.matches(of: /Process rank: \d+\tBound: N\/A/).count == cpus + 1, "\(crowded.stderr)")
+        // Under taskset the launcher places ranks on the CPUs it was given.
+        let last = "\(cpus - 1)"
+        let pinned = try JobRunner.run(
+            ["-n", "1", "--report-bindings", "swiftmpi-testrank", "affinity"], wrapper: ["/usr/bin/taskset", "-c", last])
+        #expect(pinned.status == 0 && pinned.stdout == "rank 0 cpus \(last) env \(last) omp unset\n", "\(pinned.stdout)\(pinned.stderr)")
+        #expect(pinned.stderr.contains("MCW rank 0 bound to socket 0[core 0[hwt 0]]: [B]"), "\(pinned.stderr)")
+        // Asking for more cores than there are is refused before any rank starts.
+        let greedy = try JobRunner.ranks(2, ["affinity"], launcherOptions: ["--map-by", "core:PE=\(cpus)"])
+        #expect(greedy.status == 2 && greedy.stdout.isEmpty)
+        #expect(greedy.stderr.contains("swiftmpirun: PE=\(cpus): 2 ranks × \(cpus) cores need \(2 * cpus); this host has \(cpus) usable"), "\(greedy.stderr)")
+    }
+
+    @Test("a multi-program job (-n 1 a : -n 2 b) is one world; each program has its app number, -x and --wdir")
+    func multiProgram() throws {
+        // The second program: the test rank program copied under another name.
+        let scratch = try TestRun.makeScratch("mpmd")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let worker = scratch.appendingPathComponent("swiftmpi-worker").path
+        try FileManager.default.copyItem(atPath: JobRunner.binaryDirectory.appendingPathComponent("swiftmpi-testrank").path, toPath: worker)
+        let result = try JobRunner.run([
+            "-x", "ROLE=lead", "-n", "1", "swiftmpi-testrank", "mpmd", "first", ":", "-n", "2", "-x", "ROLE=work", "--wdir", scratch.path, worker, "mpmd",
+            "second"
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let here = FileManager.default.currentDirectoryPath
+        #expect(
+            result.sortedLines == [
+                "rank 0: app 0 swiftmpi-testrank first role lead cwd \(here)", "rank 1: app 1 swiftmpi-worker second role work cwd \(scratch.path)",
+                "rank 2: app 1 swiftmpi-worker second role work cwd \(scratch.path)"
+            ], "\(result.stdout)")
+        // The mistakes: a program without -n, a job-wide option after ':', a missing directory.
+        let noCount = try JobRunner.run(["-n", "1", "swiftmpi-testrank", "mpmd", ":", worker, "mpmd"])
+        #expect(
+            noCount.status == 2 && noCount.stderr.hasPrefix("swiftmpirun: every program after ':' needs its own -n (missing for '\(worker)')"),
+            "\(noCount.stderr)")
+        let misplaced = try JobRunner.run(["-n", "1", "swiftmpi-testrank", ":", "-n", "1", "--tag-output", worker])
+        #expect(misplaced.status == 2 && misplaced.stderr.contains("'--tag-output' applies to the whole job: give it before the first program"))
+        let nowhere = try JobRunner.run(["--wdir", "/nonexistent-swiftmpi", "-n", "1", "swiftmpi-testrank", "mpmd"])
+        #expect(nowhere.status == 2 && nowhere.stderr.hasPrefix("swiftmpirun: --wdir /nonexistent-swiftmpi: No such file or directory"), "\(nowhere.stderr)")
+    }
+
     @Test("key-value requests without the job secret are refused and logged; the job goes on")
     func forgedRequestsRefused() throws {
         let result = try JobRunner.ranks(2, ["forge"])
@@ -454,7 +516,7 @@ struct LauncherCommandLineTests {
             (["--bogus", "-n", "2", "true"], "unknown option '--bogus'"),
             (["true"], "missing -n N"),
             (["-n", "two", "true"], "two"),
-            (["-n", "2", "--bind-to", "socket", "true"], "socket"),
+            (["-n", "2", "--bind-to", "board", "true"], "board"),
             (["-n", "2", "--timeout", "-1", "true"], "--timeout"),
             (["-n", "2", "-x", "=v", "true"], "expected NAME or NAME=VALUE"),
             (["-n", "2", "./Package.swift"], "is not executable")

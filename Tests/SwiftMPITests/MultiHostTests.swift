@@ -82,6 +82,65 @@ struct MultiHostTests {
         #expect(result.stderr.contains("tcp 10.77.0.3:"))
     }
 
+    @Test("placement across hosts: ppr:N:node sets each host's ranks, each host's daemon binds and reports them")
+    func placementAcrossHosts() throws {
+        let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        let perNode = try SimulatedHosts.run(
+            ["--host", "\(h1),\(h2)", "--map-by", "ppr:\(cpus):node", "--report-bindings", "--display-map", "swiftmpi-testrank", "affinity"])
+        #expect(perNode.status == 0 && perNode.sortedLines.count == 2 * cpus, "\(perNode.stdout)\(perNode.stderr)")
+        #expect(perNode.stderr.matches(of: /MCW rank \d+ bound to socket 0\[core \d+\[hwt 0\]\]/).count == 2 * cpus, "\(perNode.stderr)")
+        #expect(perNode.stderr.contains("Data for node: \(h2)\tNum slots: \(cpus)\tNum procs: \(cpus)"), "\(perNode.stderr)")
+        // PE=n reaches the daemons: one rank per host bound to every core, OpenMP told so.
+        let wide = try SimulatedHosts.run(["--host", "\(h1),\(h2)", "-n", "2", "--map-by", "core:PE=\(cpus)", "swiftmpi-testrank", "affinity"])
+        #expect(wide.status == 0 && wide.sortedLines.count == 2 && wide.sortedLines.allSatisfy { $0.hasSuffix("omp \(cpus)") }, "\(wide.stdout)")
+        #expect(wide.sortedLines.allSatisfy { !$0.contains("env none") })
+        // A finer ppr across hosts needs -n: the launcher cannot count other hosts' cores.
+        let unknown = try SimulatedHosts.run(["--host", "\(h1),\(h2)", "--map-by", "ppr:1:core", "swiftmpi-testrank", "affinity"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("--map-by ppr:1:core across hosts needs -n"), "\(unknown.stderr)")
+    }
+
+    @Test("a multi-program job across hosts: each host's daemon starts the program, environment and directory of each of its ranks")
+    func multiProgramAcrossHosts() throws {
+        let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))
+        let result = try SimulatedHosts.run([
+            "--host", "\(h1),\(h2)", "-n", "1", "swiftmpi-testrank", "mpmd", "first", ":", "-n", "1", "-x", "ROLE=work", "--wdir", "/", "swiftmpi-testrank",
+            "mpmd", "second"
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("rank 1: app 1 swiftmpi-testrank second role work cwd /\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("rank 0: app 0 swiftmpi-testrank first role unset"), "\(result.stdout)")
+    }
+
+    @Test("a multi-homed launcher in the root namespace: daemons skip its first address, which they cannot reach; --launcher-if forces one")
+    func multiHomedLauncher() throws {
+        let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))
+        let prefix = String(h1.dropLast())
+        // The machine's own interface comes first in the root namespace; the simulated hosts reach
+        // the root namespace only through this veth into their switch. Before, the launcher
+        // advertised the first interface alone and host 2's daemon failed with "Network is unreachable".
+        let link = "swmup\(getpid() % 10000)"
+        func ip(_ words: [String]) throws -> Int32 { try ChildProcess(SimulatedHosts.ip!, words).wait() }
+        #expect(try ip(["link", "add", link, "type", "veth", "peer", "name", "\(link)p", "netns", "\(prefix)sw"]) == 0)
+        defer { _ = try? ip(["link", "del", link]) }
+        #expect(try ip(["-n", "\(prefix)sw", "link", "set", "\(link)p", "master", "br0", "up"]) == 0)
+        #expect(try ip(["addr", "add", "10.77.0.250/24", "dev", link]) == 0 && ip(["link", "set", link, "up"]) == 0)
+        let job = ["--launch-agent", "\(SimulatedHosts.ip!) netns exec %h", "--host", "\(h1),\(h2)", "-n", "2", "swiftmpi-p2p-check", "pingpong"]
+        #expect(JobRunner.eventually(within: 10) { (try? JobRunner.run(job).status) == 0 }, "the hosts reach the root namespace")
+        let result = try JobRunner.run(job, environment: ["SWIFTMPI_DEBUG": "1"])
+        #expect(result.status == 0 && result.stdout.contains("passed pingpong"), "\(result.stderr)")
+        let advertised = try #require(result.stderr.firstMatch(of: /daemons may reach the launcher at (\S+)/)?.1).split(separator: ",")
+        let first = try #require(advertised.first?.split(separator: ":").first.map(String.init))
+        #expect(first != "10.77.0.250" && advertised.contains { $0.hasPrefix("10.77.0.250:") }, "the unreachable address is tried first: \(advertised)")
+        // Forced onto that first address, the job fails with the reason and the remedy.
+        let forced = try JobRunner.run(["--launcher-if", first, "--timeout", "60"] + job)
+        #expect(forced.status != 0)
+        #expect(forced.stderr.contains("cannot reach the launcher at any of its addresses (connect to \(first):"), "\(forced.stderr)")
+        #expect(forced.stderr.contains("Network is unreachable") && forced.stderr.contains("--launcher-if"), "\(forced.stderr)")
+        let unknown = try JobRunner.run(["--launcher-if", "nosuch0"] + job)
+        #expect(unknown.status == 2 && unknown.stderr.hasPrefix("swiftmpirun: --launcher-if nosuch0 names no IPv4 interface or address here (have: "))
+    }
+
     @Test("a traced job across hosts: rank 0 merges every rank's events, clocks aligned within their stated bounds")
     func tracedAcrossHosts() throws {
         let (h1, h2) = (try SimulatedHosts.host(1), try SimulatedHosts.host(2))
