@@ -62,11 +62,11 @@ if [[ -n $HOSTS ]]; then
     echo "|---:|---:|"
     for hosts in $HOSTS; do
         export SWIFTMPI_NETNS_PREFIX=swmls
-        bash Tests/Scripts/netns-hosts.sh up "$hosts" > /dev/null
+        bash Tests/Scripts/netns-hosts.sh up "$hosts" > /dev/null 2>&1
         list=$(seq -s, -f "swmls%g:2" 1 "$hosts")
         command="ip netns exec swmls1 $SWIFT_BIN/swiftmpirun --launch-agent 'ip netns exec %h' --host $list $SWIFT_BIN/swiftmpi-hello"
         hyperfine --warmup 1 --runs "$RUNS" --export-json "$REF/launch.json" "$command" > /dev/null 2> "$REF/launch.err" \
             && echo "| $hosts | $(median "$REF/launch.json") |" || echo "| $hosts | failed |"
-        bash Tests/Scripts/netns-hosts.sh down > /dev/null
+        bash Tests/Scripts/netns-hosts.sh down > /dev/null 2>&1
     done
 fi
