@@ -25,7 +25,8 @@ extension PlacementPolicy {
         }
         let units = topology.objects(unitLevel)
         let perRank = coresPerRank ?? 1
-        let unitName = unitLevel == .hwthread ? "hardware threads" : "cores"
+        /// "1 core", "2 cores", "1 hardware thread", …
+        func counted(_ count: Int) -> String { "\(count) \(unitLevel == .hwthread ? "hardware thread" : "core")\(count == 1 ? "" : "s")" }
         /// The places of `object`'s units, `perRank` units each (a rest smaller than that is unused).
         func places(within object: [Int]) -> [[Int]] {
             let inside = units.filter { object.contains($0[0]) }
@@ -37,11 +38,11 @@ extension PlacementPolicy {
         case .sequential:
             let all = places(within: Array(topology.threads.indices))
             guard !all.isEmpty else {
-                throw LaunchError("PE=\(perRank) asks for \(perRank) \(unitName) per rank; this host has \(units.count) usable (CPUs \(cpuList(topology)))")
+                throw LaunchError("PE=\(perRank) asks for \(counted(perRank)) per rank; this host has \(units.count) usable (CPUs \(cpuList(topology)))")
             }
             if coresPerRank != nil && rankCount > all.count {
                 throw LaunchError(
-                    "PE=\(perRank): \(rankCount) ranks × \(perRank) \(unitName) need \(rankCount * perRank); "
+                    "PE=\(perRank): \(rankCount) ranks × \(counted(perRank)) need \(rankCount * perRank); "
                         + "this host has \(units.count) usable (CPUs \(cpuList(topology)))")
             }
             mapped = (0..<rankCount).map { all[$0 % all.count] }
@@ -56,7 +57,7 @@ extension PlacementPolicy {
             let capacity = perObject.reduce(0) { $0 + $1.count }
             if coresPerRank != nil && rankCount > capacity {
                 throw LaunchError(
-                    "PE=\(perRank): \(rankCount) ranks × \(perRank) \(unitName) need \(rankCount * perRank); "
+                    "PE=\(perRank): \(rankCount) ranks × \(counted(perRank)) need \(rankCount * perRank); "
                         + "this host has \(units.count) usable (CPUs \(cpuList(topology)))")
             }
             var next = Array(repeating: 0, count: perObject.count)
@@ -79,11 +80,11 @@ extension PlacementPolicy {
             for object in objects where mapped.count < rankCount {
                 let inside = places(within: object)
                 guard !inside.isEmpty else {
-                    throw LaunchError("PE=\(perRank) asks for \(perRank) \(unitName) per rank; a \(level.rawValue) of this host has fewer")
+                    throw LaunchError("PE=\(perRank) asks for \(counted(perRank)) per rank; a \(level.rawValue) of this host has fewer")
                 }
                 if coresPerRank != nil && count > inside.count {
                     throw LaunchError(
-                        "--map-by ppr:\(count):\(level.rawValue):PE=\(perRank) needs \(count * perRank) \(unitName) per \(level.rawValue); "
+                        "--map-by ppr:\(count):\(level.rawValue):PE=\(perRank) needs \(counted(count * perRank)) per \(level.rawValue); "
                             + "a \(level.rawValue) of this host has \(inside.count * perRank)")
                 }
                 for slot in 0..<count {
