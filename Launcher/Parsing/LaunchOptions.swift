@@ -115,12 +115,7 @@ package struct LaunchOptions: Equatable, Sendable {
                 break
             }
             let (name, attached) = splitOption(word)
-            func value() throws(LaunchError) -> String {
-                if let attached { return attached }
-                guard let next = words.first else { throw LaunchError("missing value for '\(name)'") }
-                words = words.dropFirst()
-                return next
-            }
+            func value() throws(LaunchError) -> String { try optionValue(attached, of: name, from: &words) }
             switch name {
             case "-h", "--help", "-help": options.action = .help
             case "--version": options.action = .version
@@ -201,6 +196,14 @@ package struct LaunchOptions: Equatable, Sendable {
         return (word, nil)
     }
 
+    /// The value of option `name`: the one attached to it, else the next of `words` (taken).
+    private static func optionValue(_ attached: String?, of name: String, from words: inout ArraySlice<String>) throws(LaunchError) -> String {
+        if let attached { return attached }
+        guard let next = words.first else { throw LaunchError("missing value for '\(name)'") }
+        words = words.dropFirst()
+        return next
+    }
+
     /// A program after the first of a multi-program (MPMD) job: `swiftmpirun -n 1 ./leader : -n 4
     /// ./worker`. Each takes its own `-n` (required), `-x` and `--wdir`; every other option applies
     /// to the whole job and goes before the first program. The programs' ranks are numbered in
@@ -233,12 +236,7 @@ package struct LaunchOptions: Equatable, Sendable {
             while let word = rest.first, word.hasPrefix("-"), word != "-" {
                 rest = rest.dropFirst()
                 let (name, attached) = LaunchOptions.splitOption(word)
-                func value() throws(LaunchError) -> String {
-                    if let attached { return attached }
-                    guard let next = rest.first else { throw LaunchError("missing value for '\(name)'") }
-                    rest = rest.dropFirst()
-                    return next
-                }
+                func value() throws(LaunchError) -> String { try LaunchOptions.optionValue(attached, of: name, from: &rest) }
                 switch name {
                 case "-n", "-np", "--np": rankCount = try integer(try value(), of: name)
                 case "-x": exports.append(try value())

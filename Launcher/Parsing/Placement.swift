@@ -63,20 +63,11 @@ package struct CPUTopology: Equatable, Sendable {
         case .node: []
         }
     }
-
-    /// The index among `objects(level)` of the object holding thread `index`.
-    package func objectIndex(_ level: PlacementLevel, ofThread index: Int) -> Int {
-        objects(level).firstIndex { $0.contains(index) }!
-    }
 }
 
 /// A level of the CPU hierarchy, in Open MPI's words.
-package enum PlacementLevel: String, CaseIterable, Sendable, Comparable {
+package enum PlacementLevel: String, CaseIterable, Sendable {
     case hwthread, core, numa, socket, node
-
-    package static func < (lhs: Self, rhs: Self) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
 }
 
 /// How the ranks of a host are placed on its CPUs: `--map-by`, `--rank-by` and `--bind-to`, with

@@ -27,6 +27,12 @@ extension PlacementPolicy {
         let perRank = coresPerRank ?? 1
         /// "1 core", "2 cores", "1 hardware thread", …
         func counted(_ count: Int) -> String { "\(count) \(unitLevel == .hwthread ? "hardware thread" : "core")\(count == 1 ? "" : "s")" }
+        /// More ranks with PE=n than the host has places for: sharing cores, each would spin on them.
+        func tooManyRanks() -> LaunchError {
+            LaunchError(
+                "PE=\(perRank): \(rankCount) ranks × \(counted(perRank)) need \(rankCount * perRank); "
+                    + "this host has \(units.count) usable (CPUs \(cpuList(topology)))")
+        }
         /// The places of `object`'s units, `perRank` units each (a rest smaller than that is unused).
         func places(within object: [Int]) -> [[Int]] {
             let inside = units.filter { object.contains($0[0]) }
@@ -40,11 +46,7 @@ extension PlacementPolicy {
             guard !all.isEmpty else {
                 throw LaunchError("PE=\(perRank) asks for \(counted(perRank)) per rank; this host has \(units.count) usable (CPUs \(cpuList(topology)))")
             }
-            if coresPerRank != nil && rankCount > all.count {
-                throw LaunchError(
-                    "PE=\(perRank): \(rankCount) ranks × \(counted(perRank)) need \(rankCount * perRank); "
-                        + "this host has \(units.count) usable (CPUs \(cpuList(topology)))")
-            }
+            if coresPerRank != nil && rankCount > all.count { throw tooManyRanks() }
             mapped = (0..<rankCount).map { all[$0 % all.count] }
             oversubscribed = rankCount > all.count
         case .roundRobin(let level):
@@ -55,11 +57,7 @@ extension PlacementPolicy {
             // Round-robin over the objects that still have a free place (objects of a restricted CPU
             // list may differ in size); only when every place is taken does the mapping wrap round.
             let capacity = perObject.reduce(0) { $0 + $1.count }
-            if coresPerRank != nil && rankCount > capacity {
-                throw LaunchError(
-                    "PE=\(perRank): \(rankCount) ranks × \(counted(perRank)) need \(rankCount * perRank); "
-                        + "this host has \(units.count) usable (CPUs \(cpuList(topology)))")
-            }
+            if coresPerRank != nil && rankCount > capacity { throw tooManyRanks() }
             var next = Array(repeating: 0, count: perObject.count)
             var object = 0
             while mapped.count < min(rankCount, capacity) {
@@ -95,7 +93,8 @@ extension PlacementPolicy {
             }
         }
         if let ranking {
-            let keys = mapped.map { topology.objectIndex(ranking, ofThread: $0[0]) }
+            let objects = topology.objects(ranking)
+            let keys = mapped.map { place in objects.firstIndex { $0.contains(place[0]) }! }
             mapped = mapped.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }.map { mapped[$0] }
         }
         return mapped.map { place in RankPlacement(place: place, cpus: bound(place, unitLevel: unitLevel, oversubscribed: oversubscribed, on: topology)) }

@@ -457,8 +457,11 @@ enum LauncherAddress {
     /// `--launcher-if`'s address alone, or every address of this host in the order daemons try
     /// them (``InterfaceSelector/advertised()``: real interfaces, bridges, loopback).
     static func advertised(forcing interface: String?) throws(LaunchError) -> [String] {
+        guard let interface else {
+            let addresses = InterfaceSelector.advertised()
+            return addresses.isEmpty ? ["127.0.0.1"] : addresses
+        }
         let interfaces = InterfaceSelector.interfaces()
-        guard let interface else { return InterfaceSelector.advertised().isEmpty ? ["127.0.0.1"] : InterfaceSelector.advertised() }
         guard let match = interfaces.first(where: { $0.name == interface || $0.address == interface }) else {
             throw LaunchError(
                 "--launcher-if \(interface) names no IPv4 interface or address here (have: "
