@@ -144,6 +144,7 @@ final class Daemon {
         let order = startOrder(cpus: placements.map(\.cpus))
         let hold = HoldOnCurrentCPU()
         defer { hold.release() }
+        let localRanksText = RankList.text(spec.ranks)
         for localRank in order {
             let rank = spec.ranks[localRank]
             let out = try makePipe(), err = try makePipe()
@@ -158,6 +159,7 @@ final class Daemon {
                     "\(WireupEnvironment.appNumber)=\(spec.appOfRank[localRank])",
                     "\(WireupEnvironment.rank)=\(rank)", "\(WireupEnvironment.size)=\(spec.size)",
                     "\(WireupEnvironment.localRank)=\(localRank)", "\(WireupEnvironment.localSize)=\(localSize)",
+                    "\(WireupEnvironment.localRanks)=\(localRanksText)",
                     "\(WireupEnvironment.jobID)=\(spec.jobID)", "\(WireupEnvironment.keyValueSocket)=\(socketAddress)",
                     "\(WireupEnvironment.secret)=\(secret.hex)",
                     "\(WireupEnvironment.oversubscribed)=\(localSize > topology.threads.count ? 1 : 0)",

@@ -65,6 +65,7 @@ final class Job {
         defer { signals.close() }
         let secret = try JobSecret.generate()
         let server = try KeyValueServer(listening: true, secret: secret, rankCount: plan.rankCount)
+        defer { if getenv("SWIFTMPI_DEBUG").map({ String(cString: $0) }) == "1" { report("key-value exchange: \(server.summary)") } }
         self.server = server
         defer { self.server = nil }
         let jobID = try JobSecret.generate().hex.prefix(12).description  // unique on this host; names the job's segments

@@ -182,6 +182,7 @@ struct JobPlan {
             "\(WireupEnvironment.size)=\(rankCount)",
             "\(WireupEnvironment.localRank)=\(rank)",
             "\(WireupEnvironment.localSize)=\(rankCount)",
+            "\(WireupEnvironment.localRanks)=0-\(rankCount - 1)",
             "\(WireupEnvironment.jobID)=\(jobID)",
             "\(WireupEnvironment.keyValueSocket)=\(socketAddress)",
             "\(WireupEnvironment.secret)=\(secret.hex)",

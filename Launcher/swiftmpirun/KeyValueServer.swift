@@ -45,6 +45,11 @@ final class KeyValueServer {
     private var lost = Set<Int>()
     /// Ranks on other hosts, whose requests arrive through their daemons (keyed by rank).
     private var forwarded: [Int: Connection] = [:]
+    /// Requests served, by kind: what wire-up costs the launcher (`SWIFTMPI_DEBUG=1` prints it).
+    private(set) var served = (puts: 0, gets: 0, fences: 0)
+
+    /// "P puts, G gets, F fences from N ranks": the requests served so far.
+    var summary: String { "\(served.puts) puts, \(served.gets) gets, \(served.fences) fences from \(rankCount) ranks" }
 
     /// Serves on a fresh abstract Unix socket when `listening` (single host; ``address``), or only
     /// forwarded requests.
@@ -143,11 +148,14 @@ final class KeyValueServer {
         case .hello:
             return nil  // handled above
         case .put(let key, let value):
+            served.puts += 1
             store[key] = value
             respond(connection, .ok(value: []))
         case .get(let key):
+            served.gets += 1
             respond(connection, store[key].map { .ok(value: $0) } ?? .notFound)
         case .fence:
+            served.fences += 1
             fenceWaiters[rank] = connection
             completeFenceIfDue()
         case .abort(let code, let message):

@@ -90,6 +90,7 @@ final class MultiHostJob {
         let secret = try JobSecret.generate()
         let jobID = try JobSecret.generate().hex.prefix(12).description
         let server = try KeyValueServer(listening: false, secret: secret, rankCount: plan.rankCount)
+        defer { if getenv("SWIFTMPI_DEBUG").map({ String(cString: $0) }) == "1" { report("key-value exchange: \(server.summary)") } }
         self.server = server
         defer { self.server = nil }
         // A login node may have several networks and only some reach the compute hosts: the

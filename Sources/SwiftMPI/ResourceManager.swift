@@ -46,6 +46,7 @@ enum ResourceManager {
                 oversubscribed: local.count > processors)
             launch.hostID = "node\(node)"
             launch.hostCount = Set(nodes).count
+            launch.localRanks = local
             return (launch, pmi)
         } catch {
             let message = "MPI.initialize(): wire-up through PMI-2 (srun --mpi=pmi2) failed: \(error)"

@@ -238,10 +238,11 @@ final class Runtime: @unchecked Sendable {
         }
     }
 
-    /// Wire-up of a launched rank. Publish this rank's pid, host, shared-memory segment and TCP
-    /// endpoint; fence; choose each peer's route (same host: shared memory unless TCP is forced; other
-    /// hosts: TCP); attach to the peers' segments and probe Cross Memory Attach; open and authenticate
-    /// the TCP connections; fence again, and unlink the segment's name.
+    /// Wire-up of a launched rank. Publish this rank's host and endpoints (pid and probe address go
+    /// in its shared-memory segment); fence; choose each peer's route (same host: shared memory
+    /// unless TCP is forced; other hosts: verbs on a common fabric, else TCP); attach to the peers'
+    /// segments and probe Cross Memory Attach; connect verbs queue pairs (TCP connects on demand);
+    /// fence again, and unlink the segment's name. docs/Design.md, "What wire-up exchanges".
     private static func join(
         _ launch: LaunchParameters, exchange client: any WireupExchange, settings: RuntimeSettings,
         threadLevel: ThreadLevel
@@ -288,24 +289,25 @@ final class Runtime: @unchecked Sendable {
         }
         var probeWord = UInt64(0x5357_4946_544D_5049) ^ UInt64(UInt32(bitPattern: getpid()))
         let probeAddress = withUnsafeMutablePointer(to: &probeWord) { UInt64(UInt(bitPattern: $0)) }
-        struct Peer { var pid: Int32; var host: String; var localRank: Int; var endpoint: String? }
-        let peers: [Peer] = try wireup("could not exchange endpoints") {
-            try client.put("pid/\(rank)", encode(UInt64(UInt32(bitPattern: getpid()))))
-            try client.put("probe/\(rank)", encode(probeAddress))
+        sharedMemory?.publishProbeAddress(probeAddress)
+        // Each rank puts its host and endpoints and reads only what it needs at once: the ranks of
+        // its host (from the launcher's SWIFTMPI_LOCAL_RANKS, else from every rank's host) and, for
+        // verbs, every peer's queue pairs. Process ids and the Cross Memory Attach probe are in the
+        // shared-memory segments; TCP endpoints are read at a peer's first packet, hosts of other
+        // ranks when asked (`hostMap`).
+        let localRanks: [Int] = try wireup("could not exchange endpoints") {
             try client.put("host/\(rank)", Array("\(launch.localRank) \(launch.hostID)".utf8))
             if let tcp { try client.put("tcp/\(rank)", Array(tcp.endpoint.utf8)) }
             if let verbs { try client.put("verbs/\(rank)", verbs.address.encoded) }
             try client.fence()
-            return try (0..<launch.size).map { peer in
-                guard let pid = try client.get("pid/\(peer)"), let host = try client.get("host/\(peer)") else {
-                    throw WireupError.refused("rank \(peer) published no endpoints")
-                }
-                let hostText = String(decoding: host, as: UTF8.self)
-                let local = Int(hostText.prefix { $0 != " " }) ?? -1
-                return Peer(
-                    pid: Int32(truncatingIfNeeded: decode(pid)), host: String(hostText.drop { $0 != " " }.dropFirst()),
-                    localRank: local, endpoint: try client.get("tcp/\(peer)").map { String(decoding: $0, as: UTF8.self) })
+            if let localRanks = launch.localRanks { return localRanks }
+            var ranks = [Int](repeating: -1, count: launch.localSize)
+            for peer in 0..<launch.size {
+                guard let value = try client.get("host/\(peer)") else { throw WireupError.refused("rank \(peer) published no host") }
+                let host = HostRecord(value)
+                if host.name == launch.hostID, host.localRank >= 0, host.localRank < ranks.count { ranks[host.localRank] = peer }
             }
+            return ranks
         }
         // Verbs between two ranks when both opened a port and the ports share a fabric (a rank that
         // could not publishes nothing, so both ends decide alike); forced verbs takes every peer.
@@ -322,41 +324,36 @@ final class Runtime: @unchecked Sendable {
                 }
             }
         }
-        let routes: [Routes.Route] = peers.enumerated().map { peer, info in
+        var isLocal = [Bool](repeating: false, count: launch.size)
+        for peer in localRanks where peer >= 0 { isLocal[peer] = true }
+        let routes: [Routes.Route] = (0..<launch.size).map { peer in
             if peer == rank { return .own }
             if forceVerbs { return .verbs }
-            if info.host == launch.hostID && !forceTCP && sharedMemory != nil { return .sharedMemory }
+            if isLocal[peer] && sharedMemory != nil { return .sharedMemory }
             if verbsAddresses[peer] != nil { return .verbs }
             return .tcp
         }
         var singleCopyAllowed = false
         if let sharedMemory {
-            var worldRankOfLocal = [Int](repeating: -1, count: launch.localSize)
-            var pidOfLocal = [Int32](repeating: 0, count: launch.localSize)
-            for (peer, info) in peers.enumerated() where routes[peer] == .sharedMemory || peer == rank {
-                guard info.localRank >= 0 && info.localRank < launch.localSize else { continue }
-                worldRankOfLocal[info.localRank] = peer
-                pidOfLocal[info.localRank] = info.pid
-            }
             try wireup("could not attach to its peers' shared memory") {
-                try sharedMemory.attachPeers(worldRankOfLocal: worldRankOfLocal, worldSize: launch.size, pids: pidOfLocal)
+                try sharedMemory.attachPeers(worldRankOfLocal: localRanks, worldSize: launch.size)
             }
+            sharedMemory.adoptPublishedPIDs()
             // Probe Cross Memory Attach once: read a word out of another local rank's memory.
-            if settings.singleCopyEnabled, let peer = worldRankOfLocal.first(where: { $0 != rank && $0 >= 0 }),
-                let value = try? client.get("probe/\(peer)")
+            if settings.singleCopyEnabled, let peer = localRanks.first(where: { $0 != rank }),
+                let probe = sharedMemory.probeAddress(ofPeer: peer)
             {
                 var word: UInt64 = 0
                 let result = withUnsafeMutableBytes(of: &word) {
-                    sharedMemory.read(from: peer, remote: RemoteMemory(address: decode(value)), into: $0, token: 0)
+                    sharedMemory.read(from: peer, remote: RemoteMemory(address: probe.address), into: $0, token: 0)
                 }
-                singleCopyAllowed = result == .completed && word == UInt64(0x5357_4946_544D_5049) ^ UInt64(UInt32(bitPattern: peers[peer].pid))
+                singleCopyAllowed = result == .completed && word == UInt64(0x5357_4946_544D_5049) ^ UInt64(UInt32(bitPattern: probe.pid))
             }
         }
-        if let tcp {
-            let tcpPeers = routes.indices.filter { routes[$0] == .tcp }
-            var endpoints: [Int: String] = [:]
-            for peer in tcpPeers { endpoints[peer] = peers[peer].endpoint }
-            try wireup("could not connect to its TCP peers") { try tcp.connect(peers: tcpPeers, endpoints: endpoints) }
+        if let tcp {  // connected on demand: a peer's endpoint is read at the first packet to it
+            tcp.endpointResolver = { peer in
+                (try? client.get("tcp/\(peer)")).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
+            }
         }
         if let transport = verbs {
             let verbsPeers = routes.indices.filter { routes[$0] == .verbs }
@@ -375,13 +372,8 @@ final class Runtime: @unchecked Sendable {
             yieldWhenIdle: settings.yieldWhenIdle(oversubscribed: launch.oversubscribed))
         engine.sharedCopyAllowed = settings.sharedCopyEnabled
         engine.jobID = launch.jobID
-        engine.hostIndex = peers.firstIndex { $0.host == launch.hostID } ?? 0  // lowest world rank on this host
-        var hostNumbers: [String: Int] = [:]
-        for peer in peers where hostNumbers[peer.host] == nil {
-            hostNumbers[peer.host] = engine.hostNames.count
-            engine.hostNames.append(peer.host)
-        }
-        engine.hostOfRank = peers.map { hostNumbers[$0.host]! }
+        engine.hostIndex = localRanks.min() ?? rank  // lowest world rank on this host
+        engine.ranksOnThisHost = localRanks
         if settings.debug {
             let described = engine.routes.capabilities.enumerated().map { peer, capabilities in "\(peer):\(capabilities.name)" }
                 .joined(separator: " ")
@@ -485,14 +477,6 @@ final class Runtime: @unchecked Sendable {
         }
         return runtime
     }
-}
-
-private func encode(_ value: UInt64) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
-
-private func decode(_ bytes: [UInt8]) -> UInt64 {
-    var value: UInt64 = 0
-    for (index, byte) in bytes.prefix(8).enumerated() { value |= UInt64(byte) << (8 * UInt64(index)) }
-    return value
 }
 
 /// Writes one diagnostic line to stderr.

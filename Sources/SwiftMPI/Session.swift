@@ -61,11 +61,7 @@ public final class Session: @unchecked Sendable {
     var rank: Int { runtime.rank }
 
     /// The job's host names and each rank's host (one unnamed host, this one, for a singleton).
-    private var hosts: (names: [String], ofRank: [Int]) {
-        let engine = runtime.engine
-        guard !engine.hostOfRank.isEmpty else { return ([MPI.processorName], [Int](repeating: 0, count: runtime.size)) }
-        return (engine.hostNames, engine.hostOfRank)
-    }
+    private var hosts: (names: [String], ofRank: [Int]) { runtime.hostMap() }
 }
 
 extension Group {

@@ -87,8 +87,12 @@ public final class SharedMemoryTransport: Transport {
     /// sleeps in ``waitForInput(milliseconds:)`` (a futex), so a sender that fills one of its rings
     /// wakes it. Indexed by local rank; empty until ``attachPeers(worldRankOfLocal:worldSize:pids:)``.
     @exclusivity(unchecked) @usableFromInline var doorbells = UnsafeMutableBufferPointer<UnsafeMutablePointer<UInt32>>(start: nil, count: 0)
-    /// Bytes after the rings for the doorbell (a cache line of its own).
+    /// Bytes after the rings for the doorbell (a cache line of its own), which also holds what a
+    /// rank tells the ranks of its host at wire-up: its process id (offset 8, ``adoptPublishedPIDs()``)
+    /// and a probe address (offset 16, ``publishProbeAddress(_:)``).
     static let doorbellBytes = 64
+    static let pidOffset = 8
+    static let probeOffset = 16
     private var peerSegments: [UnsafeMutableRawPointer?]
     private var unlinked = false
     private let slotCount: Int
@@ -147,6 +151,32 @@ public final class SharedMemoryTransport: Transport {
         localRankOfWorld = .allocate(capacity: localSize)
         for index in 0..<localSize { localRankOfWorld[index] = index }
         pids = Array(repeating: 0, count: localSize)
+        (address + ringsBytes + Self.pidOffset).storeBytes(of: getpid(), as: Int32.self)
+    }
+
+    /// Takes each local rank's process id from its segment (written when the segment was created),
+    /// instead of from the `pids` of ``attachPeers(worldRankOfLocal:worldSize:pids:)``: wire-up then
+    /// exchanges no process ids. Call after attaching.
+    public func adoptPublishedPIDs() {
+        for local in 0..<localSize {
+            guard let segment = local == localRank ? ownSegment : peerSegments[local] else { continue }
+            pids[local] = (segment + ringsBytes + Self.pidOffset).load(as: Int32.self)
+        }
+    }
+
+    /// Publishes `address`, a word of this process's memory, for ranks of this host to read with
+    /// Cross Memory Attach to find out whether the kernel lets them (``probeAddress(ofPeer:)``).
+    public func publishProbeAddress(_ address: UInt64) {
+        (ownSegment + ringsBytes + Self.probeOffset).storeBytes(of: address, as: UInt64.self)
+    }
+
+    /// The probe address `peer` (a world rank on this host) published, with its process id; nil when
+    /// its segment is not mapped.
+    public func probeAddress(ofPeer peer: Int) -> (address: UInt64, pid: Int32)? {
+        guard peer >= 0, peer < localRankOfWorld.count else { return nil }
+        let local = localRankOfWorld[peer]
+        guard local >= 0, let segment = local == localRank ? ownSegment : peerSegments[local] else { return nil }
+        return ((segment + ringsBytes + Self.probeOffset).load(as: UInt64.self), pids[local])
     }
 
     /// The segment name of `localRank` in job `jobID`.

@@ -7,9 +7,13 @@ import SwiftMPIWireup
 /// Moves packets between ranks over TCP: the fallback between hosts, and forced with
 /// `SWIFTMPI_TRANSPORT=tcp`.
 ///
-/// One connection per pair of ranks, opened at wire-up (so a job either starts fully connected or
-/// fails at start, and no first message pays for a handshake): each rank connects to every lower
-/// rank and accepts every higher one. Sockets are nonblocking with TCP_NODELAY; a frame's header
+/// Connections are made on demand: the first packet to a peer looks up its endpoint (``endpointResolver``,
+/// the key-value exchange in a job), connects, and reports "no resources now" until the handshake is
+/// done; progress drives the handshake and accepts peers' connections, so neither side ever blocks
+/// on the other. A rank that talks to 6 neighbours of a 1024-rank job holds 6 connections. When two
+/// ranks connect to each other at once, both connections are kept: each rank sends on the first one
+/// that was ready (and only on it, so its messages stay in order) and reads from both. Sockets are
+/// nonblocking with TCP_NODELAY; a frame's header
 /// and payload start in one `sendmsg` (gather), a large payload going on in ``sendPiece``-byte
 /// pieces so the receiver copies while the sender does; partial writes are kept (copied, or borrowed from a
 /// large message's buffer: see `trySend(to:kind:header:payload:borrowing:)`) and finished by progress,
@@ -23,8 +27,9 @@ import SwiftMPIWireup
 /// ```
 /// Each connection starts with the mutual ``Handshake`` (magic "SMTC", ids = ranks); nothing else is
 /// read before it succeeds.
-/// The secret never crosses the network. A connection that fails the handshake, or any connection
-/// arriving after wire-up, is logged and closed; the job goes on.
+/// The secret never crosses the network. A connection that fails the handshake (or sends bytes that
+/// cannot begin one, or does not finish it within ``handshakeTimeout``) is logged and closed; the job
+/// goes on.
 public final class TCPTransport: Transport {
     /// The largest payload of one frame; larger messages go as several data frames. 1 MiB measured
     /// best on loopback (1 MiB osu_bw: 64 KiB frames ~4.0 GB/s, 256 KiB ~5.0–5.9, 1 MiB ~7.4; Open MPI
@@ -69,6 +74,8 @@ public final class TCPTransport: Transport {
         var directRemaining = 0
         var directStart: UnsafeMutableRawPointer?
         var directFrame: (kind: PacketKind, header: PacketHeader, length: Int) = (0, PacketHeader(), 0)
+        /// Set when its peer failed: skipped by progress, then dropped.
+        var broken = false
 
         init(fd: Int32) {
             self.fd = fd
@@ -87,10 +94,41 @@ public final class TCPTransport: Transport {
     public let endpoint: String
     private let listenFD: Int32
     private let handshake: Handshake
+    /// The connection each peer's packets are sent on (nil: none yet, or the peer failed).
     var connections: [Connection?]
+    /// Every authenticated connection, read by progress: one per connected peer, two for a pair
+    /// that connected to each other at once.
+    private var active: [(peer: Int, connection: Connection)] = []
+    private var hasBroken = false
+    /// Connections still in their handshake, either way.
+    private var openings: [Opening] = []
+    /// Frames sent to peers whose connection is still being made, in order (copied).
+    private var waitingFrames: [Int: [UInt8]] = [:]
+    /// Peers that failed: packets to them are dropped, their connections refused.
+    private var failed: [Bool]
+    /// Endpoints given to ``connect(peers:endpoints:timeout:)``, asked of ``endpointResolver`` otherwise.
+    private var knownEndpoints: [Int: String] = [:]
     /// Peers whose connection broke since the last ``takeFailures()``, with the reason.
     private var failures: [(peer: Int, reason: String)] = []
-    private var strayCheck = 0
+    private var pollCount = 0
+    private var openedCount = 0
+    private var acceptedCount = 0
+
+    /// Looks up a peer's endpoint ("address:port") before the first packet to it; nil when the peer
+    /// published none (the peer then fails). Called at most once per peer, from the data path's
+    /// caller (the runtime sets it to a key-value `get`).
+    public var endpointResolver: ((Int) -> String?)?
+    /// Seconds an accepted connection has to finish its handshake before it is turned away.
+    public static let handshakeTimeout = 10.0
+    /// Seconds a connect(2) to a peer's listener may take (refusals retried until then).
+    static let connectTimeout = 10.0
+
+    /// The number of authenticated connections this rank holds.
+    public var connectionCount: Int { active.count }
+
+    /// "tcp: N connections (O opened, A accepted)" (`SWIFTMPI_DEBUG=1` at finalize): connections
+    /// held, and of those made, how many this rank opened and how many it accepted.
+    public var statistics: String? { "tcp: \(active.count) connections (\(openedCount) opened, \(acceptedCount) accepted)" }
 
     /// The transport's limits.
     /// Frames up to ``maxPayload``; eager up to 64 KiB (a rendezvous round trip costs more than
@@ -99,13 +137,15 @@ public final class TCPTransport: Transport {
         TransportCapabilities(name: "tcp", maxPayload: Self.maxPayload, eagerLimit: 64 * 1024, sendsFromCallerMemory: true, canWaitForInput: true)
     }
 
-    /// Listens on `address` (IPv4, port chosen by the kernel).
+    /// Listens on `address` (IPv4, port chosen by the kernel); connects to no peer yet.
     public init(rank: Int, size: Int, address: String, secret: JobSecret) throws(TransportError) {
         self.rank = rank
         self.size = size
         connections = Array(repeating: nil, count: size)
+        failed = Array(repeating: false, count: size)
         do {
             let (fd, port) = try TCPSocket.listen(address: address)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)  // accepts are tried by progress
             listenFD = fd
             endpoint = "\(address):\(port)"
         } catch {
@@ -116,68 +156,247 @@ public final class TCPTransport: Transport {
 
     deinit { close(listenFD) }
 
-    // MARK: - Wire-up
+    // MARK: - Connections
 
-    /// Connects to every lower rank at `endpoints[peer]` and accepts every higher rank, authenticating
-    /// each connection; `peers` are the ranks this transport serves. Throws when a peer cannot be
-    /// reached or the handshakes do not complete within `timeout` seconds.
-    public func connect(peers: [Int], endpoints: [Int: String], timeout: Double = 30) throws(TransportError) {
-        let deadline = Handshake.now() + timeout
-        for peer in peers where peer < rank {
-            guard let endpoint = endpoints[peer] else { throw TransportError("rank \(peer) published no TCP endpoint") }
-            do {
-                let fd = try TCPSocket.connect(endpoint, deadline: deadline)
-                do {
-                    try handshake.connect(fd, id: UInt32(rank), expected: UInt32(peer), deadline: deadline)
-                } catch {
-                    close(fd)
-                    throw error
-                }
-                try adopt(fd, peer: peer)
-            } catch let error as TransportError {
-                throw error
-            } catch {
-                throw TransportError("cannot connect to rank \(peer) at \(endpoint): \(error)")
-            }
+    /// A connection in its handshake, driven by progress without blocking.
+    final class Opening {
+        enum Stage { case connecting, awaitingReply, awaitingHello, awaitingProof }
+        /// The socket; -1 once a ``Connection`` owns it.
+        var fd: Int32
+        /// The peer: known from the start when this rank connects, from the hello when it accepts.
+        var peer: Int?
+        /// Set when the peer's own connection to this rank is kept instead (dropped at the next step).
+        var abandoned = false
+        var stage: Stage
+        var received: [UInt8] = []
+        var nonce: [UInt8]
+        /// When a connection still connecting fails, or an accepted one is turned away if its
+        /// handshake is not done (none for one awaiting its acceptor's reply: the acceptor may be
+        /// computing outside SwiftMPI for as long as it likes).
+        let deadline: Double
+
+        init(fd: Int32, peer: Int?, stage: Stage, nonce: [UInt8] = [], deadline: Double = .infinity) {
+            self.fd = fd
+            self.peer = peer
+            self.stage = stage
+            self.nonce = nonce
+            self.deadline = deadline
         }
-        var missing = Set(peers.filter { $0 > rank })
-        while !missing.isEmpty {
-            guard Handshake.now() < deadline else {
-                throw TransportError("ranks \(missing.sorted()) did not connect within \(Int(timeout)) s")
-            }
-            var request = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
-            guard Glibc.poll(&request, 1, 100) > 0 else { continue }
-            var fd: Int32 = -1
-            guard cshims_accept_nonblocking(listenFD, &fd) == 0 else { continue }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-            do {
-                let peer = Int(
-                    try handshake.accept(fd, id: UInt32(rank), deadline: min(deadline, Handshake.now() + 5)) {
-                        missing.contains(Int($0))
-                    })
-                missing.remove(peer)
-                try adopt(fd, peer: peer)
-            } catch {
-                Self.log("rank \(rank): rejected a TCP connection from \(TCPSocket.peerName(fd)): \(error)")
-                close(fd)
-            }
-        }
-        _ = fcntl(listenFD, F_SETFL, fcntl(listenFD, F_GETFL) | O_NONBLOCK)
+
+        deinit { if fd >= 0 { close(fd) } }
     }
 
-    private func adopt(_ fd: Int32, peer: Int) throws(TransportError) {
+    /// Connects now, instead of on demand: to every lower rank in `peers` at `endpoints[peer]`, and
+    /// waits for every higher one to connect. Throws when a peer cannot be reached or the handshakes
+    /// do not complete within `timeout` seconds. (Jobs connect on demand; tests use this.)
+    public func connect(peers: [Int], endpoints: [Int: String], timeout: Double = 30) throws(TransportError) {
+        knownEndpoints.merge(endpoints) { $1 }
+        for peer in peers where peer < rank { reachOut(to: peer) }
+        let deadline = Handshake.now() + timeout
+        while true {
+            advanceOpenings()
+            if let failure = failures.first(where: { peers.contains($0.peer) }) { throw TransportError(failure.reason) }
+            let missing = peers.filter { connections[$0] == nil }
+            if missing.isEmpty { return }
+            guard Handshake.now() < deadline else {
+                throw TransportError("ranks \(missing) did not connect within \(Int(timeout)) s")
+            }
+            waitForInput(milliseconds: 10)
+        }
+    }
+
+    /// The first packet to `peer` finds no connection: starts one unless one is being made, either
+    /// way, and keeps a copy of the frame to send first once it is ready (so a send completes
+    /// locally, as over an open connection). True: the frame is taken — queued, or dropped when the
+    /// peer failed.
+    @inline(never)
+    private func queueWhileConnecting(
+        to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer, trailer: UnsafeRawBufferPointer
+    ) -> Bool {
+        reachOut(to: peer)
+        guard !failed[peer] else { return true }
+        var frame = (kind, UInt8(0), UInt16(0), UInt32(truncatingIfNeeded: payload.count + trailer.count), header)
+        withUnsafeBytes(of: &frame) { waitingFrames[peer, default: []] += $0.prefix(Self.frameHeaderLength) }
+        waitingFrames[peer]! += payload
+        waitingFrames[peer]! += trailer
+        return true
+    }
+
+    /// Makes sure a connection to `peer` exists or is being made (either way); a peer that cannot be
+    /// reached fails (``takeEvents()``). The engine calls it for the sources of receives it has
+    /// waited on for a while, so a peer that died before sending anything is noticed.
+    public func reachOut(to peer: Int) {
+        guard connections[peer] == nil, !failed[peer], !openings.contains(where: { $0.peer == peer && !$0.abandoned }) else { return }
+        guard let endpoint = knownEndpoints[peer] ?? endpointResolver?(peer) else {
+            fail(peer, "rank \(peer) published no TCP endpoint")
+            return
+        }
+        do {
+            let fd = try TCPSocket.startConnecting(endpoint)
+            openings.append(Opening(fd: fd, peer: peer, stage: .connecting, deadline: Handshake.now() + Self.connectTimeout))
+        } catch {
+            fail(peer, Self.reason(connectingTo: peer, error))
+        }
+    }
+
+    /// Accepts peers' new connections and moves every handshake on as far as its bytes allow.
+    private func advanceOpenings() {
+        for _ in 0..<16 {
+            var fd: Int32 = -1
+            guard cshims_accept_nonblocking(listenFD, &fd) == 0 else { break }
+            openings.append(Opening(fd: fd, peer: nil, stage: .awaitingHello, deadline: Handshake.now() + Self.handshakeTimeout))
+        }
+        var index = 0
+        while index < openings.count {
+            let opening = openings[index]
+            do {
+                switch opening.abandoned ? .withdrawn : try step(opening) {
+                case .waiting:
+                    index += 1
+                case .withdrawn:
+                    openings.remove(at: index)
+                case .authenticated(let peer):
+                    openings.remove(at: index)
+                    if opening.stage == .awaitingProof { acceptedCount += 1 } else { openedCount += 1 }
+                    adopt(opening, peer: peer)
+                }
+            } catch {
+                openings.remove(at: index)
+                if opening.stage == .connecting || opening.stage == .awaitingReply, let peer = opening.peer {
+                    fail(peer, Self.reason(connectingTo: peer, error))
+                } else if case .closed = error, opening.stage == .awaitingHello, opening.received.isEmpty {
+                    continue  // closed before a word: nothing to report
+                } else {
+                    Self.log("rank \(rank): rejected a TCP connection from \(TCPSocket.peerName(opening.fd)): \(error)")
+                    // A connection that named a peer and broke before proving it: if that peer is
+                    // alive it connects again when it sends; if it died, connecting to it says so.
+                    if opening.stage == .awaitingProof, let peer = opening.peer { reachOut(to: peer) }
+                }
+            }
+        }
+    }
+
+    /// Why a connection this rank was making to `peer` failed, as the peer's failure reads.
+    private static func reason(connectingTo peer: Int, _ error: WireupError) -> String {
+        switch error {
+        case .closed: "connection closed by rank \(peer)"
+        case .system(_, let code) where code == ECONNRESET: "connection closed by rank \(peer)"
+        default: "cannot connect to rank \(peer): \(error)"
+        }
+    }
+
+    /// Where a handshake stands after ``step(_:)``.
+    private enum HandshakeProgress {
+        /// It needs bytes that have not arrived.
+        case waiting
+        /// Done: the socket is `peer`'s connection.
+        case authenticated(Int)
+        /// Given up without a failure: the two ranks connected to each other at once, and the
+        /// lower rank's connection is the one kept.
+        case withdrawn
+    }
+
+    /// Reads what `opening`'s next handshake message has of new bytes and answers it once whole.
+    private func step(_ opening: Opening) throws(WireupError) -> HandshakeProgress {
+        if opening.stage == .connecting {
+            guard try TCPSocket.isConnected(opening.fd) else {
+                if Handshake.now() > opening.deadline { throw .refused("not connected within \(Int(Self.connectTimeout)) s") }
+                return .waiting
+            }
+            let (hello, nonce) = try handshake.hello(id: UInt32(rank))
+            try Self.sendWhole(opening.fd, hello)
+            opening.nonce = nonce
+            opening.stage = .awaitingReply
+        }
+        while true {
+            let needed: Int
+            switch opening.stage {
+            case .connecting: return .waiting
+            case .awaitingHello: needed = Handshake.helloLength
+            case .awaitingProof: needed = Handshake.proofLength
+            case .awaitingReply: needed = Handshake.replyLength
+            }
+            var chunk = [UInt8](repeating: 0, count: needed - opening.received.count)
+            let outcome = try wireupNonblockingSystemCall("recv") {
+                chunk.withUnsafeMutableBytes { recv(opening.fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
+            }
+            switch outcome {
+            case .done(0): throw .closed
+            case .done(let n): opening.received += chunk[0..<n]
+            case .wouldBlock:
+                if opening.stage != .awaitingReply && Handshake.now() > opening.deadline {
+                    throw .refused("no handshake within \(Int(Self.handshakeTimeout)) s")
+                }
+                return .waiting
+            }
+            if opening.stage == .awaitingHello && !handshake.canBeginHello(opening.received[...]) {
+                throw .malformed("not a SwiftMPI handshake")
+            }
+            if opening.stage == .awaitingReply && opening.received.starts(with: handshake.deferral) { return .withdrawn }
+            guard opening.received.count == needed else { return .waiting }
+            let message = opening.received
+            opening.received = []
+            switch opening.stage {
+            case .connecting: return .waiting
+            case .awaitingHello:
+                let (reply, nonce, connector) = try handshake.reply(answering: message, id: UInt32(rank)) {
+                    Int($0) < self.size && Int($0) != self.rank && !self.failed[Int($0)]
+                }
+                let peer = Int(connector)
+                // Both ranks connecting at once: the lower rank's connection is kept. (A rank that
+                // already holds one to the peer defers too: the peer is about to adopt it.)
+                let outbound = openings.first { $0.peer == peer && !$0.abandoned && ($0.stage == .connecting || $0.stage == .awaitingReply) }
+                if connections[peer] != nil || (outbound != nil && rank < peer) {
+                    try Self.sendWhole(opening.fd, handshake.deferral)
+                    return .withdrawn
+                }
+                outbound?.abandoned = true
+                try Self.sendWhole(opening.fd, reply)
+                opening.nonce = nonce
+                opening.peer = peer
+                opening.stage = .awaitingProof
+            case .awaitingProof:
+                try handshake.verify(proof: message, nonce: opening.nonce, connector: UInt32(opening.peer!), id: UInt32(rank))
+                return .authenticated(opening.peer!)
+            case .awaitingReply:
+                let (proof, _) = try handshake.proof(answering: message, nonce: opening.nonce, id: UInt32(rank), expected: UInt32(opening.peer!))
+                try Self.sendWhole(opening.fd, proof)
+                return .authenticated(opening.peer!)
+            }
+        }
+    }
+
+    /// Sends a handshake message in one call: a new socket's buffer always takes it whole.
+    private static func sendWhole(_ fd: Int32, _ bytes: [UInt8]) throws(WireupError) {
+        let outcome = try wireupNonblockingSystemCall("send") {
+            bytes.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        }
+        guard case .done(let n) = outcome, n == bytes.count else { throw .refused("the handshake did not fit the socket's buffer") }
+    }
+
+    /// Makes an authenticated socket `peer`'s connection: the one its packets are sent on if it has
+    /// none yet, else a second one that is only read.
+    private func adopt(_ opening: Opening, peer: Int) {
+        let fd = opening.fd
+        opening.fd = -1
+        guard !failed[peer] else {
+            close(fd)
+            return
+        }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         var bufferSize: Int32 = 4 << 20
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufferSize, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufferSize, socklen_t(MemoryLayout<Int32>.size))
-        do {
-            let flags = try systemCall("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
-            _ = try systemCall("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
-        } catch {
-            throw TransportError("\(error)", errno: error.code)
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        let connection = Connection(fd: fd)
+        active.append((peer, connection))
+        guard connections[peer] == nil else { return }
+        connections[peer] = connection
+        if let frames = waitingFrames.removeValue(forKey: peer) {
+            connection.pending = frames
+            flush(connection, peer: peer)
         }
-        connections[peer] = Connection(fd: fd)
     }
 
     // MARK: - Data path
@@ -209,7 +428,9 @@ public final class TCPTransport: Transport {
         to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer,
         trailer: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), borrowing: Bool
     ) -> Bool {
-        guard let connection = connections[peer] else { return true }  // failed peer: dropped, reported by poll
+        guard let connection = connections[peer] else {
+            return queueWhileConnecting(to: peer, kind: kind, header: header, payload: payload, trailer: trailer)
+        }
         if connection.hasUnsent {
             flush(connection, peer: peer)
             if connection.hasUnsent { return false }
@@ -325,7 +546,7 @@ public final class TCPTransport: Transport {
 
     /// True while some frame has bytes the kernel has not taken yet.
     public var hasPendingOutput: Bool {
-        connections.contains { $0?.hasUnsent ?? false }
+        !waitingFrames.isEmpty || active.contains { $0.connection.hasUnsent }
     }
 
     /// Reads what has arrived and hands each whole frame to `sink`, large frames read straight to
@@ -350,13 +571,22 @@ public final class TCPTransport: Transport {
         _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void
     ) -> Int {
         var delivered = 0
-        for peer in 0..<size {
-            guard let connection = connections[peer] else { continue }
+        // Peers' new connections are looked for every 32nd poll (an accept(2) each), handshakes
+        // under way at every poll.
+        pollCount &+= 1
+        if !openings.isEmpty || pollCount & 31 == 0 { advanceOpenings() }
+        var index = 0
+        while index < active.count {  // (a delivery may append a connection; none is removed here)
+            let (peer, connection) = active[index]
+            index += 1
+            if connection.broken { continue }
             if connection.hasUnsent { flush(connection, peer: peer) }
             delivered += receive(connection, peer: peer, place, deliver)
         }
-        strayCheck &+= 1
-        if strayCheck & 0x3FF == 0 { rejectStrays() }
+        if hasBroken {
+            active.removeAll { $0.connection.broken }
+            hasBroken = false
+        }
         return delivered
     }
 
@@ -473,28 +703,27 @@ public final class TCPTransport: Transport {
     }
 
     private func fail(_ peer: Int, _ reason: String) {
+        guard !failed[peer] else { return }
+        failed[peer] = true
         connections[peer] = nil
-        failures.append((peer, reason))
-    }
-
-    /// Every pair connected at wire-up, so any later connection is a stranger: logged and closed.
-    private func rejectStrays() {
-        while true {
-            var fd: Int32 = -1
-            if cshims_accept_nonblocking(listenFD, &fd) != 0 { return }
-            Self.log("rank \(rank): rejected a TCP connection from \(TCPSocket.peerName(fd)): it arrived after wire-up without a handshake")
-            close(fd)
+        waitingFrames[peer] = nil
+        for entry in active where entry.peer == peer {
+            entry.connection.broken = true
+            hasBroken = true
         }
+        failures.append((peer, reason))
     }
 
     /// Waits up to `milliseconds` for any connection to become readable, or writable when it has
     /// unsent bytes (used when idle and oversubscribed, instead of spinning).
     public func waitForInput(milliseconds: Int32) {
         // Also wake when a connection with unsent bytes can take more (a large message's rest).
-        var requests = connections.compactMap {
-            $0.map { pollfd(fd: $0.fd, events: Int16(POLLIN) | ($0.hasUnsent ? Int16(POLLOUT) : 0), revents: 0) }
+        // New connections and handshakes under way wake it too.
+        var requests = active.map {
+            pollfd(fd: $0.connection.fd, events: Int16(POLLIN) | ($0.connection.hasUnsent ? Int16(POLLOUT) : 0), revents: 0)
         }
-        guard !requests.isEmpty else { return }
+        requests += openings.map { pollfd(fd: $0.fd, events: Int16($0.stage == .connecting ? POLLOUT : POLLIN), revents: 0) }
+        requests.append(pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0))
         _ = Glibc.poll(&requests, nfds_t(requests.count), milliseconds)
     }
 

@@ -31,6 +31,9 @@ public enum WireupEnvironment {
     public static let hostID = "SWIFTMPI_HOST"
     /// The number of hosts in the job.
     public static let hostCount = "SWIFTMPI_HOST_COUNT"
+    /// The world ranks on this rank's host, by local rank, as runs (`0-3,8`: ``RankList``): with it a
+    /// rank knows its shared-memory peers without reading every rank's host at wire-up.
+    public static let localRanks = "SWIFTMPI_LOCAL_RANKS"
     /// The descriptor on which `swiftmpirun` asks a rank what it waits for (its hang reports).
     public static let statusFD = "SWIFTMPI_STATUS_FD"
     /// `1` when the status channel also carries recovery mode's coordination (`swiftmpirun
@@ -87,7 +90,7 @@ public enum WireupEnvironment {
     /// The variables the launcher sets for each rank (and removes from what it passes through).
     public static let launchVariables: [String] = [
         rank, size, localRank, localSize, jobID, keyValueSocket, secret, oversubscribed, boundCPU, hostID, hostCount, statusFD, recoveryCoordinator,
-        appNumber
+        appNumber, localRanks
     ]
 
     /// Reads an environment variable of this process.
@@ -119,6 +122,9 @@ public struct LaunchParameters: Sendable, Equatable {
     public var hostID: String = "localhost"
     /// The number of hosts in the job.
     public var hostCount: Int = 1
+    /// The world ranks on this host, by local rank, when the launcher or resource manager said
+    /// (nil: wire-up reads every rank's host instead).
+    public var localRanks: [Int]?
 
     /// Creates parameters from their parts.
     public init(
@@ -171,6 +177,45 @@ public struct LaunchParameters: Sendable, Equatable {
             oversubscribed: lookup(WireupEnvironment.oversubscribed) == "1")
         parameters.hostID = lookup(WireupEnvironment.hostID) ?? "localhost"
         parameters.hostCount = try integer(WireupEnvironment.hostCount, lookup(WireupEnvironment.hostCount) ?? "1")
+        if let text = lookup(WireupEnvironment.localRanks) {
+            guard let ranks = RankList.ranks(text), ranks.count == localSize, ranks[localRank] == rank,
+                ranks.allSatisfy({ $0 < size }), Set(ranks).count == ranks.count
+            else {
+                throw .badEnvironment(
+                    "\(WireupEnvironment.localRanks)=\(text) does not list \(localSize) distinct ranks below \(size) with rank \(rank) at \(localRank)")
+            }
+            parameters.localRanks = ranks
+        }
         return parameters
+    }
+}
+
+/// A list of ranks in a given order, written as runs of consecutive ranks: `0-3,8,5-6` is
+/// [0, 1, 2, 3, 8, 5, 6] (``WireupEnvironment/localRanks``).
+public enum RankList {
+    /// The text of `ranks`, in their order.
+    public static func text(_ ranks: [Int]) -> String {
+        var pieces: [String] = []
+        var index = 0
+        while index < ranks.count {
+            var end = index
+            while end + 1 < ranks.count && ranks[end + 1] == ranks[end] + 1 { end += 1 }
+            pieces.append(end == index ? "\(ranks[index])" : "\(ranks[index])-\(ranks[end])")
+            index = end + 1
+        }
+        return pieces.joined(separator: ",")
+    }
+
+    /// The ranks `text` lists, or nil when it is not such a list.
+    public static func ranks(_ text: String) -> [Int]? {
+        var ranks: [Int] = []
+        for piece in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = piece.split(separator: "-", omittingEmptySubsequences: false)
+            guard bounds.count <= 2, let first = Int(bounds[0]), first >= 0, let last = Int(bounds[bounds.count - 1]), last >= first else {
+                return nil
+            }
+            ranks += first...last
+        }
+        return ranks
     }
 }

@@ -44,9 +44,10 @@ func wireupSystemCall<Result: FixedWidthInteger & SignedInteger>(
     do { return try systemCall(call, body) } catch { throw WireupError(error) }
 }
 
-/// ``nonblockingSystemCall(_:_:)`` for the wire-up layer, whose functions throw ``WireupError``.
+/// ``nonblockingSystemCall(_:_:)`` for the wire-up layer, whose functions throw ``WireupError``
+/// (and for the TCP transport's handshakes).
 @inline(__always)
-func wireupNonblockingSystemCall<Result: FixedWidthInteger & SignedInteger>(
+public func wireupNonblockingSystemCall<Result: FixedWidthInteger & SignedInteger>(
     _ call: StaticString, _ body: () -> Result
 ) throws(WireupError) -> SystemCallResult<Result> {
     do { return try nonblockingSystemCall(call, body) } catch { throw WireupError(error) }

@@ -68,6 +68,24 @@ let world = try MPI.initialize(threadLevel: mode == "two-threads" ? .serialized 
 switch mode {
 case "ranks":
     print("rank \(world.rank) of \(world.size)")
+case "neighbours":  // a ring: each rank exchanges 3 rounds with its left and right neighbours only, both ways at once
+    let left = (world.rank + world.size - 1) % world.size, right = (world.rank + 1) % world.size
+    var total = 0
+    for round in 0..<3 {
+        let received = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2)
+        defer { received.deallocate() }
+        let requests = [
+            try world.irecv(into: UnsafeMutableBufferPointer(rebasing: received[0..<1]), from: left, tag: round),
+            try world.irecv(into: UnsafeMutableBufferPointer(rebasing: received[1..<2]), from: right, tag: round),
+            try world.isend([world.rank * 100 + round], to: right, tag: round), try world.isend([world.rank * 100 + round], to: left, tag: round)
+        ]
+        _ = try Request.waitAll(requests)
+        guard received[0] == left * 100 + round && received[1] == right * 100 + round else {
+            fatalError("rank \(world.rank): got \(received[0]) and \(received[1]) in round \(round)")
+        }
+        total += received[0] + received[1]
+    }
+    print("rank \(world.rank) neighbours ok \(total)")
 case "exit":  // exit <code> <rank>: that rank exits with code; the others wait to be ended
     if world.rank == argument(2, default: 0) { exit(Int32(argument(1, default: 3))) }
     sleep(60)
@@ -372,7 +390,9 @@ case "peer-dies-mid-message":
 case "offer-then-peer-dies":
     // Rank 1 offers a 1 MiB message (rendezvous), then dies. Rank 0 (ignoring SIGTERM for a moment)
     // first sees the failure, then posts a receive that matches the offer still queued from the dead
-    // rank: it must fail with .processFailed at once, not wait for data that can never come.
+    // rank: it must fail with .processFailed at once, not wait for data that can never come. (The
+    // barrier first connects the two ranks: over TCP, connections are made on demand.)
+    try world.barrier()
     if world.rank == 1 {
         let message = [UInt8](repeating: 7, count: 1 << 20)
         _ = try world.isend(message, to: 0, tag: 6)

@@ -100,6 +100,24 @@ struct TCPTransportTests {
         #expect(result.stderr.contains("rank 1 (pid"))
     }
 
+    @Test(
+        "connections on demand: neighbour-only ranks hold 2 connections each; the launcher serves 2 puts and 2 gets per rank",
+        arguments: [8, 16])
+    func connectionsOnDemand(ranks: Int) throws {
+        let result = try JobRunner.run(["--transport", "tcp", "-n", "\(ranks)", "swiftmpi-testrank", "neighbours"], environment: ["SWIFTMPI_DEBUG": "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").filter { $0.contains("neighbours ok") }.count == ranks, "stdout: \(result.stdout)")
+        // "SwiftMPI: rank R: tcp: N connections (O opened, A accepted)", one per rank at finalize.
+        let counts = result.stderr.matches(of: /rank (\d+): tcp: (\d+) connections \((\d+) opened, (\d+) accepted\)/).map {
+            (rank: Int($0.1)!, held: Int($0.2)!, opened: Int($0.3)!, accepted: Int($0.4)!)
+        }
+        #expect(Set(counts.map(\.rank)) == Set(0..<ranks), "stderr: \(result.stderr)")
+        #expect(counts.allSatisfy { $0.held == 2 }, "a neighbour-only rank holds one connection per neighbour: \(counts)")
+        #expect(counts.map(\.opened).reduce(0, +) == ranks && counts.map(\.accepted).reduce(0, +) == ranks, "\(counts)")
+        let served = result.stderr.firstMatch(of: /key-value exchange: (\d+) puts, (\d+) gets, (\d+) fences from (\d+) ranks/)
+        #expect(served.map { Int($0.1)! == 2 * ranks && Int($0.2)! == 2 * ranks && Int($0.4)! == ranks } == true, "stderr: \(result.stderr)")
+    }
+
     @Test("a connection that breaks in the middle of a 256 MiB message turns the receive into .processFailed")
     func peerFailureMidMessage() throws {
         let result = try JobRunner.run(["--transport", "tcp", "-n", "2", "swiftmpi-testrank", "peer-dies-mid-message"])

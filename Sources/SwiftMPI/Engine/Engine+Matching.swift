@@ -40,6 +40,7 @@ extension Engine {
         // Nothing from a failed peer will come any more: a receive naming it fails now instead of
         // waiting forever (what already arrived from it was matched above).
         if anyFault && failIfFaulty(operation, beforeMatching: false) { return }
+        routes.expectPackets(from: operation.peer)
         posted.append(operation)
     }
 

@@ -83,9 +83,24 @@ extension Engine {
     /// instead, so that a wait ends only if it involves one. (This function is inlined into every
     /// wait loop: anything more in it cost ~12 % of the 8-byte message rate, measured.)
     func checkPeersAlive(_ call: @autoclosure () -> String) throws(MPIError) {
-        if let (_, reason) = routes.checkPeers().first {
+        if let (_, reason) = lookForDeadPeers().first {
             giveLauncherTimeToEndJob()
             throw MPIError(.processFailed, "\(call()): \(reason)")
         }
+    }
+
+    /// ``Routes/checkPeers()``, after making sure a connection exists or is being made to the source
+    /// of every posted receive reached over TCP: connections are made at a peer's first packet, so
+    /// a peer that dies before it sends anything is noticed only by connecting to it.
+    @inline(never)
+    func lookForDeadPeers() -> [(peer: Int, reason: String)] {
+        if routes.tcp != nil {
+            var index = 0
+            while index < posted.count {
+                routes.reachOut(to: posted[index].peer)
+                index += 1
+            }
+        }
+        return routes.checkPeers()
     }
 }

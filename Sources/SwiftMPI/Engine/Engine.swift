@@ -64,8 +64,9 @@ final class Engine {
     let sleepsOnSharedMemory: Bool
     /// A number for this rank's host, equal on ranks that share memory (for `splitType(.shared)`).
     @exclusivity(unchecked) var hostIndex = 0
-    /// The job's hosts in order of their lowest world rank, and each world rank's host (by number):
-    /// set at wire-up (empty for a singleton: one host).
+    /// The world ranks on this host, by local rank (set at wire-up; empty for a singleton).
+    var ranksOnThisHost: [Int] = []
+    /// The job's hosts and each world rank's host: read at their first use (``Runtime/hostMap()``).
     var hostNames: [String] = []
     var hostOfRank: [Int] = []
     /// Peers whose connection failed, with the reason; every operation involving them fails.

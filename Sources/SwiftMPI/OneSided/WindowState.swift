@@ -153,7 +153,7 @@ final class WindowState: @unchecked Sendable {
         // host, whatever the transport: their memory is shared by definition.
         let hostMembers = (0..<windowCommunicator.size).filter { member in
             let peer = windowCommunicator.worldRank(member)
-            if case .shared = placement, !engine.hostOfRank.isEmpty { return engine.hostOfRank[peer] == engine.hostOfRank[engine.rank] }
+            if case .shared = placement, !engine.ranksOnThisHost.isEmpty { return engine.ranksOnThisHost.contains(peer) }
             return engine.routes.mapsMemory(of: peer)
         }
         // Whether this rank would put and get by RDMA on some rank (asked of all: the exchange of

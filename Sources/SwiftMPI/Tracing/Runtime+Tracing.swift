@@ -134,9 +134,10 @@ extension Runtime {
     /// one clock for that rank).
     private func synchronizeClocks() -> (offset: Int64, uncertainty: UInt64)? {
         guard size > 1 else { return (0, 0) }
-        let hosts = engine.hostOfRank
+        // Rank 0 reads every rank's host; the others only look at the ranks of their own.
+        if rank != 0 && engine.ranksOnThisHost.contains(0) { return (0, 0) }
+        let hosts = rank == 0 ? hostMap().ofRank : []
         let sharesClock = { (peer: Int) in hosts.count == self.size && hosts[peer] == hosts[0] }
-        if rank != 0 && sharesClock(rank) { return (0, 0) }
         let channel = worldCommunicator.collectiveChannel
         let tag = MPI.tagUpperBound
         // Rank 0's messages: [0, time] asks for the rank's time; [1, offset, uncertainty] ends.
