@@ -27,8 +27,9 @@ package struct LaunchOptions: Equatable, Sendable {
         case version
         /// `--info`: print what this build and machine support, then exit 0.
         case info
-        /// The hidden per-host daemon mode of a multi-host job (`--daemon ENDPOINT --daemon-host I`).
-        case daemon(endpoint: String, hostIndex: Int)
+        /// The hidden per-host daemon mode of a multi-host job (`--daemon ENDPOINT --daemon-host I
+        /// [--daemon-tree TREE]`: the tree when this daemon starts other hosts' daemons).
+        case daemon(endpoint: String, hostIndex: Int, tree: DaemonTree? = nil)
     }
 
     /// What to do; `.run` unless a help, version, info or daemon option was given.
@@ -103,6 +104,7 @@ package struct LaunchOptions: Equatable, Sendable {
         var options = LaunchOptions()
         var daemonEndpoint: String?
         var daemonHost: Int?
+        var daemonTree: DaemonTree?
         var words = arguments[...]
         while let word = words.first, options.command.isEmpty {
             words = words.dropFirst()
@@ -153,6 +155,10 @@ package struct LaunchOptions: Equatable, Sendable {
                 let index = try integer(try value(), of: name)
                 guard (0..<Int(UInt32.max)).contains(index) else { throw LaunchError("--daemon-host must be a host index, got \(index)") }
                 daemonHost = index
+            case "--daemon-tree":
+                let text = try value()
+                guard let tree = DaemonTree(encoded: text) else { throw LaunchError("--daemon-tree is malformed: '\(text)'") }
+                daemonTree = tree
             default: throw LaunchError("unknown option '\(word)'")
             }
             if attached != nil,
@@ -175,7 +181,7 @@ package struct LaunchOptions: Equatable, Sendable {
         if options.action != .run { return options }
         if let daemonEndpoint {
             guard let daemonHost else { throw LaunchError("--daemon needs --daemon-host") }
-            options.action = .daemon(endpoint: daemonEndpoint, hostIndex: daemonHost)
+            options.action = .daemon(endpoint: daemonEndpoint, hostIndex: daemonHost, tree: daemonTree)
             return options
         }
         try options.check(insideAllocation: environment("SLURM_JOB_ID") != nil)

@@ -45,9 +45,15 @@ final class Daemon {
     private var lastHeard = 0.0
     private var lastBeat = 0.0
 
-    init(launcherEndpoint: String, hostIndex: Int) {
+    /// A tree start's tree, when this daemon starts other hosts' daemons (``DaemonTree``).
+    private let tree: DaemonTree?
+    /// The launch agents this daemon started for other hosts and not yet reaped, by pid.
+    private var childAgents: [pid_t: DaemonTree.Host] = [:]
+
+    init(launcherEndpoint: String, hostIndex: Int, tree: DaemonTree? = nil) {
         self.launcherEndpoint = launcherEndpoint
         self.hostIndex = hostIndex
+        self.tree = tree
     }
 
     /// Runs until the host's ranks have ended; returns the daemon's exit status.
@@ -65,8 +71,25 @@ final class Daemon {
         guard let secretLine = readLine(), let secret = JobSecret(hex: secretLine[...].trimmingCharacters(in: " \r")) else {
             throw LaunchError("no job secret on standard input")
         }
+        // A tree start: this daemon starts its hosts first, so that they start while it connects.
+        // Their agents write to this daemon's stderr (so the launcher prints their errors under
+        // this host's name), and it lives until they end: they die with it (parent-death signal).
+        var notStarted: [String] = []
+        for host in tree?.started(byHost: hostIndex) ?? [] {
+            do {
+                let pid = try startDaemonProcess(
+                    host, direct: false, agent: tree!.agent, launcherEndpoint: launcherEndpoint, tree: tree, secret: secret, output: STDERR_FILENO)
+                childAgents[pid] = host
+            } catch {
+                notStarted.append("\(host.index) \(error)")
+            }
+        }
         let deadline = Handshake.now() + 30
         link = try connectToLauncher(secret: secret, deadline: deadline)
+        for failure in notStarted {
+            let index = Int(failure.prefix { $0 != " " })!
+            try send(LinkFrame(.agentExited, rank: index, payload: Array(String(failure.drop { $0 != " " }.dropFirst()).utf8)))
+        }
         var spec: LaunchSpec?
         while spec == nil {
             guard let frame = try receiveFrame(blocking: true) else { throw LaunchError("the launcher closed the link before the launch") }
@@ -87,9 +110,9 @@ final class Daemon {
         var lastExit: Double?
         while true {
             if ranks.allSatisfy(\.exited) {
-                if relays.isEmpty { break }
                 lastExit = lastExit ?? Handshake.now()
-                if Handshake.now() - lastExit! > Job.drainPeriod { break }
+                let drained = relays.isEmpty || Handshake.now() - lastExit! > Job.drainPeriod
+                if drained && childAgents.isEmpty { break }
             }
             if recovery { try keepHeartbeat() }
             var requests: [(Int32, Int16)] = [(signals.fd, Int16(POLLIN)), (link, Int16(POLLIN))]
@@ -319,6 +342,13 @@ final class Daemon {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
+            if let host = childAgents.removeValue(forKey: pid) {
+                if status != 0 {
+                    let text = "the launch agent exited with status \((status >> 8) & 0xff) (started by the daemon on host \(hostIndex))"
+                    try? send(LinkFrame(.agentExited, rank: host.index, payload: Array(text.utf8)))
+                }
+                continue
+            }
             guard let index = ranks.firstIndex(where: { $0.pid == pid }) else { continue }
             ranks[index].exited = true
             try? send(LinkFrame(.exited, rank: ranks[index].rank, payload: Array("\(status)".utf8)))

@@ -101,7 +101,14 @@ final class MultiHostJob {
         defer { close(listenFD) }
         let endpoints = advertised.map { "\($0):\(port)" }.joined(separator: ",")
         if getenv("SWIFTMPI_DEBUG").map({ String(cString: $0) }) == "1" { report("daemons may reach the launcher at \(endpoints)") }
-        for index in links.indices { try startDaemon(index, endpoint: endpoints, secret: secret) }
+        let tree = daemonTree()
+        for index in links.indices where !tree.hosts.contains(where: { $0.index == index }) {
+            try startDaemon(index, endpoint: endpoints, tree: tree, secret: secret)
+        }
+        for host in tree.startedByLauncher { try startDaemon(host.index, endpoint: endpoints, tree: tree, secret: secret) }
+        if getenv("SWIFTMPI_DEBUG").map({ String(cString: $0) }) == "1" && tree.fanout < tree.hosts.count {
+            report("daemons start as a tree of fanout \(tree.fanout): the launcher starts \(tree.startedByLauncher.count) of \(tree.hosts.count)")
+        }
         let handshake = Handshake(magic: "SMDL", secret: secret)
         let connectDeadline = Handshake.now() + 60
         let deadline = plan.timeout.map { Handshake.now() + $0 }
@@ -191,46 +198,34 @@ final class MultiHostJob {
 
     // MARK: - Daemons
 
-    private func startDaemon(_ index: Int, endpoint: String, secret: JobSecret) throws {
+    /// Starts the daemon of host `index` (directly on this host, else through the launch agent,
+    /// giving it the `tree` when it starts daemons of its own), relaying the agent's output.
+    private func startDaemon(_ index: Int, endpoint: String, tree: DaemonTree, secret: JobSecret) throws {
         let link = links[index]
-        let daemon = [ProgramLocator.launcherPath() ?? CommandLine.arguments[0], "--daemon", endpoint, "--daemon-host", "\(index)"]
-        let command: [String]
-        if Self.isLocal(link.name) && !agentForLocalHost {
-            command = daemon
-        } else if launchAgent.contains(where: { $0.contains("%h") }) {
-            command = launchAgent.map { $0.replacing("%h", with: link.name) } + daemon
-        } else {
-            command = launchAgent + [link.name] + daemon
-        }
-        guard let program = try? ProgramLocator.locate(command[0]) else {
-            throw LaunchError("launch agent '\(command[0])' not found")
-        }
-        let stdinPipe = try makePipe()
-        let outPipe: (read: Int32, write: Int32)
+        let outPipe = try makePipe()
+        defer { close(outPipe.write) }
         do {
-            outPipe = try makePipe()
+            link.agentPID = try startDaemonProcess(
+                DaemonTree.Host(index: index, name: link.name), direct: Self.isLocal(link.name) && !agentForLocalHost, agent: launchAgent,
+                launcherEndpoint: endpoint, tree: tree, secret: secret, output: outPipe.write)
         } catch {
-            close(stdinPipe.read)
-            close(stdinPipe.write)
+            close(outPipe.read)
             throw error
         }
-        defer { close(stdinPipe.read); close(outPipe.write) }
-        switch spawnProcess(
-            program, arguments: command, environment: currentEnvironment(), stdin: stdinPipe.read,
-            stdout: outPipe.write, stderr: outPipe.write, affinity: nil)
-        {
-        case .success(let pid):
-            link.agentPID = pid
-        case .failure(let error):
-            close(stdinPipe.write)
-            close(outPipe.read)
-            throw LaunchError("could not start the launch agent for host \(link.name): \(SystemError.text(error.code))")
-        }
-        // The secret goes to the daemon on its standard input, never on a command line.
-        let line = Array("\(secret.hex)\n".utf8)
-        _ = line.withUnsafeBytes { write(stdinPipe.write, $0.baseAddress!, $0.count) }  // 65 bytes: within PIPE_BUF
-        close(stdinPipe.write)
         agentRelays.append(OutputRelay(sourceFD: outPipe.read, destinationFD: STDERR_FILENO, prefix: "[\(link.name)] "))
+    }
+
+    /// The tree the daemons are started in: every host but this one (whose daemon the launcher
+    /// starts directly) through the agent, as a tree beyond ``DaemonTree/treeThreshold`` hosts or as
+    /// `SWIFTMPI_LAUNCH_FANOUT` says; always flat inside a Slurm allocation (`srun` starts steps
+    /// in parallel itself, and a step cannot start further steps from its tasks).
+    private func daemonTree() -> DaemonTree {
+        let remote = links.indices.filter { !(Self.isLocal(links[$0].name) && !agentForLocalHost) }
+            .map { DaemonTree.Host(index: $0, name: links[$0].name) }
+        let fanout =
+            agentForLocalHost
+            ? max(1, remote.count) : DaemonTree.fanout(hostCount: remote.count, setting: getenv("SWIFTMPI_LAUNCH_FANOUT").map { String(cString: $0) })
+        return DaemonTree(hosts: remote, fanout: fanout, agent: launchAgent)
     }
 
     static func isLocal(_ host: String) -> Bool {
@@ -281,6 +276,10 @@ final class MultiHostJob {
         do {
             while let frame = try link.decoder.next() {
                 if frame.kind == .heartbeat { continue }  // (about no rank; its arrival was noted)
+                if frame.kind == .agentExited {  // about a host this daemon started (a tree start)
+                    agentFailed(host: frame.rank, String(decoding: frame.payload, as: UTF8.self))
+                    continue
+                }
                 guard frame.rank >= 0, frame.rank < ranks.count, links[ranks[frame.rank].host] === link else {
                     throw WireupError.malformed("message about rank \(frame.rank), which is not on host \(link.name)")
                 }
@@ -290,6 +289,15 @@ final class MultiHostJob {
             report("dropping the link of host \(link.name): \(error)")
             lost(link, reason: "\(error)")
         }
+    }
+
+    /// A daemon of a tree start could not start host `index`'s daemon: unless that daemon connected
+    /// after all, the job ends as when the launcher's own agent fails.
+    private func agentFailed(host index: Int, _ reason: String) {
+        guard index >= 0, index < links.count, links[index].fd < 0, !links[index].closed else { return }
+        end(status: 1, line: "could not start the daemon on host \(links[index].name): \(reason); job aborted")
+        links[index].closed = true
+        markExited(host: index)
     }
 
     private func handle(_ frame: LinkFrame, from link: HostLink, server: KeyValueServer) throws {
@@ -348,7 +356,7 @@ final class MultiHostJob {
             if text.hasPrefix("!") { coordinator?.handle(text[...], from: rank) } else { statusRound?.answers[rank] = text }
         case .heartbeat:
             break  // (its arrival was noted)
-        case .launch, .signal, .statusRequest, .notice:
+        case .launch, .signal, .statusRequest, .notice, .agentExited:
             throw WireupError.malformed("unexpected \(frame.kind) from a daemon")
         }
     }

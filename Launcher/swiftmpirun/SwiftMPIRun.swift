@@ -44,8 +44,8 @@ enum SwiftMPIRun {
         case .info:
             LauncherInfo.print()
             return 0
-        case .daemon(let endpoint, let hostIndex):
-            return Daemon(launcherEndpoint: endpoint, hostIndex: hostIndex).run()
+        case .daemon(let endpoint, let hostIndex, let tree):
+            return Daemon(launcherEndpoint: endpoint, hostIndex: hostIndex, tree: tree).run()
         case .run:
             break
         }

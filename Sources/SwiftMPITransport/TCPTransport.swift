@@ -7,13 +7,10 @@ import SwiftMPIWireup
 /// Moves packets between ranks over TCP: the fallback between hosts, and forced with
 /// `SWIFTMPI_TRANSPORT=tcp`.
 ///
-/// Connections are made on demand: the first packet to a peer looks up its endpoint (``endpointResolver``,
-/// the key-value exchange in a job), connects, and reports "no resources now" until the handshake is
-/// done; progress drives the handshake and accepts peers' connections, so neither side ever blocks
-/// on the other. A rank that talks to 6 neighbours of a 1024-rank job holds 6 connections. When two
-/// ranks connect to each other at once, both connections are kept: each rank sends on the first one
-/// that was ready (and only on it, so its messages stay in order) and reads from both. Sockets are
-/// nonblocking with TCP_NODELAY; a frame's header
+/// Connections are made on demand (TCPTransport+Connections.swift): the first packet to a peer, or
+/// a receive from it, starts one; progress drives the handshake and accepts peers' connections, so
+/// neither side ever blocks on the other, and a rank holds connections only to the ranks it talks
+/// to. Sockets are nonblocking with TCP_NODELAY; a frame's header
 /// and payload start in one `sendmsg` (gather), a large payload going on in ``sendPiece``-byte
 /// pieces so the receiver copies while the sender does; partial writes are kept (copied, or borrowed from a
 /// large message's buffer: see `trySend(to:kind:header:payload:borrowing:)`) and finished by progress,
@@ -92,36 +89,45 @@ public final class TCPTransport: Transport {
     public let size: Int
     /// "address:port" where this rank accepts its peers, published at wire-up.
     public let endpoint: String
-    private let listenFD: Int32
-    private let handshake: Handshake
+    let listenFD: Int32
+    let handshake: Handshake
     /// The connection each peer's packets are sent on (nil: none yet, or the peer failed).
     var connections: [Connection?]
     /// Every authenticated connection, read by progress: one per connected peer, two for a pair
     /// that connected to each other at once.
-    private var active: [(peer: Int, connection: Connection)] = []
-    private var hasBroken = false
+    var active: [(peer: Int, connection: Connection)] = []
+    var hasBroken = false
     /// Connections still in their handshake, either way.
-    private var openings: [Opening] = []
+    var openings: [Opening] = []
     /// Frames sent to peers whose connection is still being made, in order (copied).
-    private var waitingFrames: [Int: [UInt8]] = [:]
+    var waitingFrames: [Int: [UInt8]] = [:]
     /// Peers that failed: packets to them are dropped, their connections refused.
-    private var failed: [Bool]
+    var failed: [Bool]
     /// Endpoints given to ``connect(peers:endpoints:timeout:)``, asked of ``endpointResolver`` otherwise.
-    private var knownEndpoints: [Int: String] = [:]
+    var knownEndpoints: [Int: String] = [:]
     /// Peers whose connection broke since the last ``takeFailures()``, with the reason.
-    private var failures: [(peer: Int, reason: String)] = []
+    var failures: [(peer: Int, reason: String)] = []
     private var pollCount = 0
-    private var openedCount = 0
-    private var acceptedCount = 0
+    var openedCount = 0
+    var acceptedCount = 0
 
-    /// Looks up a peer's endpoint ("address:port") before the first packet to it; nil when the peer
-    /// published none (the peer then fails). Called at most once per peer, from the data path's
-    /// caller (the runtime sets it to a key-value `get`).
+    /// Looks up a peer's endpoint ("address:port") before the first connection to it; nil when the
+    /// peer published none (the peer then fails). Called once per peer (the answer is kept), from
+    /// the data path's caller: the runtime sets it to a key-value `get`.
     public var endpointResolver: ((Int) -> String?)?
-    /// Seconds an accepted connection has to finish its handshake before it is turned away.
+    /// Seconds an accepted connection has to finish its handshake before it is closed (its
+    /// connector then connects again: see TCPTransport+Connections.swift).
     public static let handshakeTimeout = 10.0
-    /// Seconds a connect(2) to a peer's listener may take (refusals retried until then).
-    static let connectTimeout = 10.0
+    /// Seconds a connect(2) to a peer's listener may take before the peer fails.
+    static let connectTimeout = 30.0
+    /// Accepted connections still in their handshake beyond this many: the oldest is closed (a
+    /// flood of silent clients cannot take the rank's descriptors).
+    static let maximumPendingAccepts = 64
+    /// Times in a row a connection to a peer may be closed by it during the handshake (it gave up
+    /// waiting while this rank computed) before the peer fails.
+    static let maximumAttempts = 8
+    /// Consecutive connection attempts to each peer closed during their handshake.
+    var attempts: [Int: Int] = [:]
 
     /// The number of authenticated connections this rank holds.
     public var connectionCount: Int { active.count }
@@ -155,249 +161,6 @@ public final class TCPTransport: Transport {
     }
 
     deinit { close(listenFD) }
-
-    // MARK: - Connections
-
-    /// A connection in its handshake, driven by progress without blocking.
-    final class Opening {
-        enum Stage { case connecting, awaitingReply, awaitingHello, awaitingProof }
-        /// The socket; -1 once a ``Connection`` owns it.
-        var fd: Int32
-        /// The peer: known from the start when this rank connects, from the hello when it accepts.
-        var peer: Int?
-        /// Set when the peer's own connection to this rank is kept instead (dropped at the next step).
-        var abandoned = false
-        var stage: Stage
-        var received: [UInt8] = []
-        var nonce: [UInt8]
-        /// When a connection still connecting fails, or an accepted one is turned away if its
-        /// handshake is not done (none for one awaiting its acceptor's reply: the acceptor may be
-        /// computing outside SwiftMPI for as long as it likes).
-        let deadline: Double
-
-        init(fd: Int32, peer: Int?, stage: Stage, nonce: [UInt8] = [], deadline: Double = .infinity) {
-            self.fd = fd
-            self.peer = peer
-            self.stage = stage
-            self.nonce = nonce
-            self.deadline = deadline
-        }
-
-        deinit { if fd >= 0 { close(fd) } }
-    }
-
-    /// Connects now, instead of on demand: to every lower rank in `peers` at `endpoints[peer]`, and
-    /// waits for every higher one to connect. Throws when a peer cannot be reached or the handshakes
-    /// do not complete within `timeout` seconds. (Jobs connect on demand; tests use this.)
-    public func connect(peers: [Int], endpoints: [Int: String], timeout: Double = 30) throws(TransportError) {
-        knownEndpoints.merge(endpoints) { $1 }
-        for peer in peers where peer < rank { reachOut(to: peer) }
-        let deadline = Handshake.now() + timeout
-        while true {
-            advanceOpenings()
-            if let failure = failures.first(where: { peers.contains($0.peer) }) { throw TransportError(failure.reason) }
-            let missing = peers.filter { connections[$0] == nil }
-            if missing.isEmpty { return }
-            guard Handshake.now() < deadline else {
-                throw TransportError("ranks \(missing) did not connect within \(Int(timeout)) s")
-            }
-            waitForInput(milliseconds: 10)
-        }
-    }
-
-    /// The first packet to `peer` finds no connection: starts one unless one is being made, either
-    /// way, and keeps a copy of the frame to send first once it is ready (so a send completes
-    /// locally, as over an open connection). True: the frame is taken — queued, or dropped when the
-    /// peer failed.
-    @inline(never)
-    private func queueWhileConnecting(
-        to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer, trailer: UnsafeRawBufferPointer
-    ) -> Bool {
-        reachOut(to: peer)
-        guard !failed[peer] else { return true }
-        var frame = (kind, UInt8(0), UInt16(0), UInt32(truncatingIfNeeded: payload.count + trailer.count), header)
-        withUnsafeBytes(of: &frame) { waitingFrames[peer, default: []] += $0.prefix(Self.frameHeaderLength) }
-        waitingFrames[peer]! += payload
-        waitingFrames[peer]! += trailer
-        return true
-    }
-
-    /// Makes sure a connection to `peer` exists or is being made (either way); a peer that cannot be
-    /// reached fails (``takeEvents()``). The engine calls it for the sources of receives it has
-    /// waited on for a while, so a peer that died before sending anything is noticed.
-    public func reachOut(to peer: Int) {
-        guard connections[peer] == nil, !failed[peer], !openings.contains(where: { $0.peer == peer && !$0.abandoned }) else { return }
-        guard let endpoint = knownEndpoints[peer] ?? endpointResolver?(peer) else {
-            fail(peer, "rank \(peer) published no TCP endpoint")
-            return
-        }
-        do {
-            let fd = try TCPSocket.startConnecting(endpoint)
-            openings.append(Opening(fd: fd, peer: peer, stage: .connecting, deadline: Handshake.now() + Self.connectTimeout))
-        } catch {
-            fail(peer, Self.reason(connectingTo: peer, error))
-        }
-    }
-
-    /// Accepts peers' new connections and moves every handshake on as far as its bytes allow.
-    private func advanceOpenings() {
-        for _ in 0..<16 {
-            var fd: Int32 = -1
-            guard cshims_accept_nonblocking(listenFD, &fd) == 0 else { break }
-            openings.append(Opening(fd: fd, peer: nil, stage: .awaitingHello, deadline: Handshake.now() + Self.handshakeTimeout))
-        }
-        var index = 0
-        while index < openings.count {
-            let opening = openings[index]
-            do {
-                switch opening.abandoned ? .withdrawn : try step(opening) {
-                case .waiting:
-                    index += 1
-                case .withdrawn:
-                    openings.remove(at: index)
-                case .authenticated(let peer):
-                    openings.remove(at: index)
-                    if opening.stage == .awaitingProof { acceptedCount += 1 } else { openedCount += 1 }
-                    adopt(opening, peer: peer)
-                }
-            } catch {
-                openings.remove(at: index)
-                if opening.stage == .connecting || opening.stage == .awaitingReply, let peer = opening.peer {
-                    fail(peer, Self.reason(connectingTo: peer, error))
-                } else if case .closed = error, opening.stage == .awaitingHello, opening.received.isEmpty {
-                    continue  // closed before a word: nothing to report
-                } else {
-                    Self.log("rank \(rank): rejected a TCP connection from \(TCPSocket.peerName(opening.fd)): \(error)")
-                    // A connection that named a peer and broke before proving it: if that peer is
-                    // alive it connects again when it sends; if it died, connecting to it says so.
-                    if opening.stage == .awaitingProof, let peer = opening.peer { reachOut(to: peer) }
-                }
-            }
-        }
-    }
-
-    /// Why a connection this rank was making to `peer` failed, as the peer's failure reads.
-    private static func reason(connectingTo peer: Int, _ error: WireupError) -> String {
-        switch error {
-        case .closed: "connection closed by rank \(peer)"
-        case .system(_, let code) where code == ECONNRESET: "connection closed by rank \(peer)"
-        default: "cannot connect to rank \(peer): \(error)"
-        }
-    }
-
-    /// Where a handshake stands after ``step(_:)``.
-    private enum HandshakeProgress {
-        /// It needs bytes that have not arrived.
-        case waiting
-        /// Done: the socket is `peer`'s connection.
-        case authenticated(Int)
-        /// Given up without a failure: the two ranks connected to each other at once, and the
-        /// lower rank's connection is the one kept.
-        case withdrawn
-    }
-
-    /// Reads what `opening`'s next handshake message has of new bytes and answers it once whole.
-    private func step(_ opening: Opening) throws(WireupError) -> HandshakeProgress {
-        if opening.stage == .connecting {
-            guard try TCPSocket.isConnected(opening.fd) else {
-                if Handshake.now() > opening.deadline { throw .refused("not connected within \(Int(Self.connectTimeout)) s") }
-                return .waiting
-            }
-            let (hello, nonce) = try handshake.hello(id: UInt32(rank))
-            try Self.sendWhole(opening.fd, hello)
-            opening.nonce = nonce
-            opening.stage = .awaitingReply
-        }
-        while true {
-            let needed: Int
-            switch opening.stage {
-            case .connecting: return .waiting
-            case .awaitingHello: needed = Handshake.helloLength
-            case .awaitingProof: needed = Handshake.proofLength
-            case .awaitingReply: needed = Handshake.replyLength
-            }
-            var chunk = [UInt8](repeating: 0, count: needed - opening.received.count)
-            let outcome = try wireupNonblockingSystemCall("recv") {
-                chunk.withUnsafeMutableBytes { recv(opening.fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
-            }
-            switch outcome {
-            case .done(0): throw .closed
-            case .done(let n): opening.received += chunk[0..<n]
-            case .wouldBlock:
-                if opening.stage != .awaitingReply && Handshake.now() > opening.deadline {
-                    throw .refused("no handshake within \(Int(Self.handshakeTimeout)) s")
-                }
-                return .waiting
-            }
-            if opening.stage == .awaitingHello && !handshake.canBeginHello(opening.received[...]) {
-                throw .malformed("not a SwiftMPI handshake")
-            }
-            if opening.stage == .awaitingReply && opening.received.starts(with: handshake.deferral) { return .withdrawn }
-            guard opening.received.count == needed else { return .waiting }
-            let message = opening.received
-            opening.received = []
-            switch opening.stage {
-            case .connecting: return .waiting
-            case .awaitingHello:
-                let (reply, nonce, connector) = try handshake.reply(answering: message, id: UInt32(rank)) {
-                    Int($0) < self.size && Int($0) != self.rank && !self.failed[Int($0)]
-                }
-                let peer = Int(connector)
-                // Both ranks connecting at once: the lower rank's connection is kept. (A rank that
-                // already holds one to the peer defers too: the peer is about to adopt it.)
-                let outbound = openings.first { $0.peer == peer && !$0.abandoned && ($0.stage == .connecting || $0.stage == .awaitingReply) }
-                if connections[peer] != nil || (outbound != nil && rank < peer) {
-                    try Self.sendWhole(opening.fd, handshake.deferral)
-                    return .withdrawn
-                }
-                outbound?.abandoned = true
-                try Self.sendWhole(opening.fd, reply)
-                opening.nonce = nonce
-                opening.peer = peer
-                opening.stage = .awaitingProof
-            case .awaitingProof:
-                try handshake.verify(proof: message, nonce: opening.nonce, connector: UInt32(opening.peer!), id: UInt32(rank))
-                return .authenticated(opening.peer!)
-            case .awaitingReply:
-                let (proof, _) = try handshake.proof(answering: message, nonce: opening.nonce, id: UInt32(rank), expected: UInt32(opening.peer!))
-                try Self.sendWhole(opening.fd, proof)
-                return .authenticated(opening.peer!)
-            }
-        }
-    }
-
-    /// Sends a handshake message in one call: a new socket's buffer always takes it whole.
-    private static func sendWhole(_ fd: Int32, _ bytes: [UInt8]) throws(WireupError) {
-        let outcome = try wireupNonblockingSystemCall("send") {
-            bytes.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-        }
-        guard case .done(let n) = outcome, n == bytes.count else { throw .refused("the handshake did not fit the socket's buffer") }
-    }
-
-    /// Makes an authenticated socket `peer`'s connection: the one its packets are sent on if it has
-    /// none yet, else a second one that is only read.
-    private func adopt(_ opening: Opening, peer: Int) {
-        let fd = opening.fd
-        opening.fd = -1
-        guard !failed[peer] else {
-            close(fd)
-            return
-        }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var bufferSize: Int32 = 4 << 20
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufferSize, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufferSize, socklen_t(MemoryLayout<Int32>.size))
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        let connection = Connection(fd: fd)
-        active.append((peer, connection))
-        guard connections[peer] == nil else { return }
-        connections[peer] = connection
-        if let frames = waitingFrames.removeValue(forKey: peer) {
-            connection.pending = frames
-            flush(connection, peer: peer)
-        }
-    }
 
     // MARK: - Data path
 
@@ -522,7 +285,7 @@ public final class TCPTransport: Transport {
         return !connection.borrowed.isEmpty
     }
 
-    private func flush(_ connection: Connection, peer: Int) {
+    func flush(_ connection: Connection, peer: Int) {
         if connection.pendingStart < connection.pending.count {
             let outcome = connection.pending.withUnsafeBytes { sendPieces(connection.fd, UnsafeRawBufferPointer(rebasing: $0[connection.pendingStart...])) }
             switch outcome {
@@ -702,7 +465,7 @@ public final class TCPTransport: Transport {
         return failures
     }
 
-    private func fail(_ peer: Int, _ reason: String) {
+    func fail(_ peer: Int, _ reason: String) {
         guard !failed[peer] else { return }
         failed[peer] = true
         connections[peer] = nil

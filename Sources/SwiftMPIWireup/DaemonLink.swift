@@ -11,7 +11,9 @@ import Glibc
 /// daemon → launcher: started(rank; pid), output(rank; stream byte + bytes), exited(rank; wait status),
 ///                    keyValue(rank; request frame, secret zeroed), failed(rank; message),
 ///                    status(rank; a line the rank wrote on its status channel: a hang report,
-///                    or a recovery request starting with "!")
+///                    or a recovery request starting with "!"),
+///                    agentExited(rank = host index; wait status): a tree start's launch agent
+///                    for that host, started by this daemon, ended with a failure
 /// launcher → daemon: launch(LaunchSpec), signal(signal number), keyValue(rank; response frame),
 ///                    statusRequest (ask every rank of the host what it waits for),
 ///                    notice(rank; a recovery line for the rank's status channel)
@@ -21,7 +23,7 @@ import Glibc
 /// The link is authenticated once by ``Handshake`` (magic "SMDL", ids = host indices), so forwarded
 /// key-value requests travel without the secret; the daemon checks it on its local socket.
 public enum LinkKind: UInt8, Sendable {
-    case started = 1, output = 2, exited = 3, keyValue = 4, failed = 5, status = 6, heartbeat = 7
+    case started = 1, output = 2, exited = 3, keyValue = 4, failed = 5, status = 6, heartbeat = 7, agentExited = 8
     case launch = 10, signal = 11, statusRequest = 12, notice = 13
 }
 

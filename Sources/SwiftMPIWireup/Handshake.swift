@@ -82,9 +82,9 @@ public struct Handshake {
     public func reply(
         answering hello: [UInt8], id: UInt32, allow: (UInt32) -> Bool
     ) throws(WireupError) -> (message: [UInt8], nonce: [UInt8], connector: UInt32) {
-        guard hello.count == Self.helloLength, Array(hello[0..<5]) == magic + [1] else { throw .malformed("not a SwiftMPI handshake") }
+        guard hello.count == Self.helloLength, Array(hello[0..<5]) == magic + [1] else { throw .handshake("not a SwiftMPI handshake") }
         let connector = Self.integer(hello[5..<9])
-        guard allow(connector) else { throw .refused("unexpected peer id \(connector)") }
+        guard allow(connector) else { throw .handshake("unexpected peer id \(connector)") }
         let nonce = try Self.nonce()
         return (magic + [1] + Self.bytes(id) + nonce + mac("accept", Array(hello[9..<25]), id, connector), nonce, connector)
     }
@@ -95,9 +95,9 @@ public struct Handshake {
     public func proof(
         answering reply: [UInt8], nonce: [UInt8], id: UInt32, expected: UInt32?
     ) throws(WireupError) -> (message: [UInt8], acceptor: UInt32) {
-        guard reply.count == Self.replyLength, Array(reply[0..<5]) == magic + [1] else { throw .malformed("bad handshake reply") }
+        guard reply.count == Self.replyLength, Array(reply[0..<5]) == magic + [1] else { throw .handshake("bad reply") }
         let acceptor = Self.integer(reply[5..<9])
-        if let expected, acceptor != expected { throw .refused("expected peer \(expected), reached \(acceptor)") }
+        if let expected, acceptor != expected { throw .handshake("expected peer \(expected), reached \(acceptor)") }
         guard HMACSHA256.equal(Array(reply[25..<57]), mac("accept", nonce, acceptor, id)) else { throw .unauthenticated }
         return (mac("connect", Array(reply[9..<25]), id, acceptor), acceptor)
     }
@@ -158,7 +158,7 @@ public struct Handshake {
         var request = pollfd(fd: fd, events: Int16(events), revents: 0)
         // The time left is computed again if poll is interrupted and called anew.
         let ready = try wireupSystemCall("poll") { poll(&request, 1, Int32(max(0, (deadline - now()) * 1000))) }
-        guard ready > 0 else { throw .refused("timed out") }
+        guard ready > 0 else { throw .handshake("timed out") }
     }
 }
 

@@ -14,6 +14,9 @@ public enum WireupError: Error, Equatable, CustomStringConvertible {
     case refused(String)
     /// A call into the resource manager's PMIx library failed.
     case pmix(String)
+    /// A connection's ``Handshake`` failed (a stranger, a wrong peer, a proof that does not check, a
+    /// timeout).
+    case handshake(String)
 
     /// A one-line explanation.
     public var description: String {
@@ -22,9 +25,10 @@ public enum WireupError: Error, Equatable, CustomStringConvertible {
         case .malformed(let why): return "malformed key-value message: \(why)"
         case .unauthenticated: return "key-value request without the job secret"
         case .system(let call, let errno): return "\(call): \(SystemError.describe(errno))"
-        case .closed: return "the key-value exchange closed the connection"
+        case .closed: return "the other side closed the connection"
         case .refused(let why): return "the key-value exchange refused the request: \(why)"
         case .pmix(let why): return "PMIx: \(why)"
+        case .handshake(let why): return "handshake failed: \(why)"
         }
     }
 }

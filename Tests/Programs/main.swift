@@ -86,6 +86,20 @@ case "neighbours":  // a ring: each rank exchanges 3 rounds with its left and ri
         total += received[0] + received[1]
     }
     print("rank \(world.rank) neighbours ok \(total)")
+case "late-handshake":  // rank 0 sends to rank 1, then stays outside SwiftMPI for longer than the TCP handshake timeout
+    if world.rank == 0 {
+        let request = try world.isend([42], to: 1, tag: 1)
+        sleep(12)
+        _ = try request.wait()
+        var back = [0]
+        try world.recv(into: &back, from: 1, tag: 2)
+        print("rank 0 got \(back[0])")
+    } else if world.rank == 1 {
+        var value = [0]
+        try world.recv(into: &value, from: 0, tag: 1)
+        try world.send([value[0] + 1], to: 0, tag: 2)
+        print("rank 1 got \(value[0])")
+    }
 case "exit":  // exit <code> <rank>: that rank exits with code; the others wait to be ended
     if world.rank == argument(2, default: 0) { exit(Int32(argument(1, default: 3))) }
     sleep(60)
