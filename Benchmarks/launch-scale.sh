@@ -7,7 +7,8 @@
 #     Benchmarks/launch-scale.sh                          # 2..256 ranks, 2..32 hosts
 #     RANKS="2 64" HOSTS="" RUNS=3 Benchmarks/launch-scale.sh
 # Settings: RANKS (default "2 8 32 64 128 256"), HOSTS (simulated host counts, default "2 8 32"; needs
-# root and ip(8); "" skips), RUNS (hyperfine runs per cell, default 5; 2 beyond 64 ranks for the peers,
+# root and ip(8); "" skips), FANOUTS (daemon starts across hosts, SWIFTMPI_LAUNCH_FANOUT: default "0 4",
+# flat and a tree of fanout 4), RUNS (hyperfine runs per cell, default 5; 2 beyond 64 ranks for the peers,
 # whose launches take tens of seconds), LIBS ("swiftmpi mpich openmpi", those installed), SWIFT_BIN
 # (default .build/release).
 # Output: two Markdown tables on stdout (median seconds of the runs, min..max).
@@ -18,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RANKS=${RANKS-"2 8 32 64 128 256"}
 HOSTS=${HOSTS-"2 8 32"}
+FANOUTS=${FANOUTS-"0 4"}
 RUNS=${RUNS:-5}
 SWIFT_BIN=${SWIFT_BIN:-.build/release}
 LIBS=${LIBS:-"swiftmpi mpich openmpi"}
@@ -58,15 +60,19 @@ done
 if [[ -n $HOSTS ]]; then
     if [[ $(id -u) != 0 ]]; then echo "launch-scale.sh: simulated hosts need root; skipping them" >&2; exit 0; fi
     echo
-    echo "| simulated hosts × 2 ranks | swiftmpi (s) |"
-    echo "|---:|---:|"
+    echo "| simulated hosts × 2 ranks | $(for fanout in $FANOUTS; do [[ $fanout == 0 ]] && printf 'flat start (s) | ' || printf 'tree, fanout %s (s) | ' "$fanout"; done)"
+    echo "|---:|$(for _ in $FANOUTS; do printf -- '---:|'; done)"
     for hosts in $HOSTS; do
         export SWIFTMPI_NETNS_PREFIX=swmls
         bash Tests/Scripts/netns-hosts.sh up "$hosts" > /dev/null 2>&1
         list=$(seq -s, -f "swmls%g:2" 1 "$hosts")
         command="ip netns exec swmls1 $SWIFT_BIN/swiftmpirun --launch-agent 'ip netns exec %h' --host $list $SWIFT_BIN/swiftmpi-hello"
-        hyperfine --warmup 1 --runs "$RUNS" --export-json "$REF/launch.json" "$command" > /dev/null 2> "$REF/launch.err" \
-            && echo "| $hosts | $(median "$REF/launch.json") |" || echo "| $hosts | failed |"
+        row="| $hosts |"
+        for fanout in $FANOUTS; do
+            SWIFTMPI_LAUNCH_FANOUT=$fanout hyperfine --warmup 1 --runs "$RUNS" --export-json "$REF/launch.json" "$command" > /dev/null 2> "$REF/launch.err" \
+                && row+=" $(median "$REF/launch.json") |" || row+=" failed |"
+        done
+        echo "$row"
         bash Tests/Scripts/netns-hosts.sh down > /dev/null 2>&1
     done
 fi

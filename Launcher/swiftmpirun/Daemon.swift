@@ -101,6 +101,7 @@ final class Daemon {
         lastHeard = Handshake.now()
         let signals = try SignalChannel()
         defer { signals.close() }
+        reapRanks()  // an agent this daemon started may have failed before the signals were caught
         let keyValueSocket = try UnixSocket.listenAbstract(prefix: "swiftmpi-kvs")
         listenFD = keyValueSocket.fd
         defer { stopListening() }
@@ -344,7 +345,8 @@ final class Daemon {
             if pid <= 0 { return }
             if let host = childAgents.removeValue(forKey: pid) {
                 if status != 0 {
-                    let text = "the launch agent exited with status \((status >> 8) & 0xff) (started by the daemon on host \(hostIndex))"
+                    let me = tree?.hosts.first { $0.index == hostIndex }?.name ?? "\(hostIndex)"
+                    let text = "the launch agent exited with status \((status >> 8) & 0xff) (started by the daemon on host \(me))"
                     try? send(LinkFrame(.agentExited, rank: host.index, payload: Array(text.utf8)))
                 }
                 continue

@@ -152,7 +152,7 @@ final class MultiHostJob {
                     handle(signals: signals.read())
                 } else if entry.fd == listenFD {
                     accept(listenFD, handshake: handshake, jobID: jobID)
-                } else if let link = links.first(where: { $0.fd == entry.fd }) {
+                } else if let link = links.first(where: { $0.fd == entry.fd && !$0.closed }) {
                     receive(on: link, server: server)
                 } else if let index = agentRelays.firstIndex(where: { $0.sourceFD == entry.fd }) {
                     if !agentRelays[index].pump() {
@@ -239,7 +239,7 @@ final class MultiHostJob {
         do {
             let index = Int(
                 try handshake.accept(fd, id: UInt32.max, deadline: Handshake.now() + 5) { claimed in
-                    Int(claimed) < self.links.count && self.links[Int(claimed)].fd < 0
+                    Int(claimed) < self.links.count && self.links[Int(claimed)].fd < 0 && !self.links[Int(claimed)].closed
                 })
             let link = links[index]
             link.fd = fd
@@ -365,6 +365,9 @@ final class MultiHostJob {
         guard !link.closed else { return }
         link.closed = true
         close(link.fd)
+        // Forget the number: the next accepted link may get it, and must not be taken for this one
+        // (that read a later daemon's frames as this host's, refused them, and spun on the hang-up).
+        link.fd = -1
         let index = links.firstIndex { $0 === link }!
         let running = hosts.ranks(on: index).filter { !ranks[$0].exited }
         if let coordinator, !ending, !running.isEmpty, running.allSatisfy({ ranks[$0].initialized }) {

@@ -20,10 +20,11 @@ import SwiftMPIWireup
 // C adopts only after A's ack, so a connection A gave up on (its handshake timeout, or too many
 // pending accepts) is never used: C sees it closed and connects again, up to ``maximumAttempts``
 // times; a refused connect means the peer's listener is gone and the peer fails. When both ranks
-// connect at once, the higher rank answers the lower rank's hello and drops its own attempt once the
-// lower rank's connection is authenticated; the lower rank defers the higher one's. A rank sends only
-// on the first connection it adopted for a peer and reads every connection, so order holds even if
-// a race leaves two.
+// connect at once, the higher rank answers the lower rank's hello and, once the lower rank's
+// connection is authenticated, drops its own attempt if that has not sent its proof yet (after the
+// proof the peer may have adopted it: it is kept); the lower rank defers the higher one's. A rank
+// sends only on the first connection it adopted for a peer and reads every connection, so order
+// holds when a race leaves two.
 
 extension TCPTransport {
     /// The acceptor's last handshake message: "adopted".
@@ -150,8 +151,14 @@ extension TCPTransport {
                     if accepted { acceptedCount += 1 } else { openedCount += 1 }
                     attempts[peer] = nil
                     adopt(opening, peer: peer)
-                    // Both ranks connected at once and this rank's attempt lost: drop it.
-                    if accepted { for other in openings where other.peer == peer && other.isOutbound { other.abandoned = true } }
+                    // Both ranks connected at once and this rank's attempt lost: drop it — unless it
+                    // sent its proof, when the peer may have adopted it already: it is kept, as a
+                    // connection only read.
+                    if accepted {
+                        for other in openings where other.peer == peer && (other.stage == .connecting || other.stage == .awaitingReply) {
+                            other.abandoned = true
+                        }
+                    }
                 }
             } catch {
                 openings.remove(at: index)
@@ -189,7 +196,15 @@ extension TCPTransport {
             }
             return
         }
-        if case .closed = error, opening.stage == .awaitingHello, opening.received.isEmpty { return }
+        // Closed before a byte, or after a valid hello (a peer's attempt that lost the race when both
+        // connected at once): nothing to report.
+        switch error {
+        case .closed where opening.stage == .awaitingHello && opening.received.isEmpty: return
+        case _ where closedByPeer && opening.stage == .awaitingProof:
+            if let peer = opening.peer, waitingFrames[peer] != nil { reachOut(to: peer) }
+            return
+        default: break
+        }
         Self.log("rank \(rank): rejected a TCP connection from \(TCPSocket.peerName(opening.fd)): \(error)")
         // It named a peer and broke before proving it: if this rank has frames for that peer, make
         // sure a connection is on its way (the claim may have been false).

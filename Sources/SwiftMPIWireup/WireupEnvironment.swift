@@ -84,6 +84,10 @@ public enum WireupEnvironment {
             "SWIFTMPI_HEARTBEAT_TIMEOUT",
             "seconds (default 2, at least 1): in recovery mode across hosts, a host silent this long is lost and its ranks count as failed"
         ),
+        (
+            "SWIFTMPI_LAUNCH_FANOUT",
+            "hosts each daemon starts in a multi-host launch: 0 flat (the launcher starts every host), N a tree (default: flat up to 16 hosts, 8 beyond)"
+        ),
         ("SWIFTMPI_DEBUG", "1 prints wire-up, transport and collective-path decisions to stderr")
     ]
 

@@ -4,10 +4,10 @@ import SwiftMPILauncherParsing
 
 /// Simulated hosts: network namespaces with their own network stacks (Tests/Scripts/netns-hosts.sh).
 ///
-/// The run makes its own three, at the first test that needs them, under a prefix no namespace has
-/// (hosts `host(1)`...`host(3)`, e.g. swm3f2ah1), and they are removed when the test process exits,
+/// The run makes its own 32, at the first test that needs them, under a prefix no namespace has
+/// (hosts `host(1)`...`host(32)`, e.g. swm3f2ah1), and they are removed when the test process exits,
 /// however it ends (see `TestRun`). Hosts already made under `$SWIFTMPI_NETNS_PREFIX` (with
-/// `Tests/Scripts/netns-hosts.sh up 3`) are used instead and left alone.
+/// `Tests/Scripts/netns-hosts.sh up 32`) are used instead and left alone.
 enum SimulatedHosts {
     static let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
@@ -26,9 +26,9 @@ enum SimulatedHosts {
 
     /// The prefix of the hosts' names, once they are up (made by the first test that asks).
     private static let started: Result<String, StartFailure> = {
-        let up = TestRun.runScript("netns-hosts.sh", ["up", "3", "--owner", TestRun.owner])
+        let up = TestRun.runScript("netns-hosts.sh", ["up", "\(count)", "--owner", TestRun.owner])
         guard up.status == 0, let prefix = up.exports["SWIFTMPI_NETNS_PREFIX"] else {
-            return .failure(StartFailure(description: "Tests/Scripts/netns-hosts.sh up 3 failed with status \(up.status): \(up.reason)"))
+            return .failure(StartFailure(description: "Tests/Scripts/netns-hosts.sh up \(count) failed with status \(up.status): \(up.reason)"))
         }
         if up.exports["SWIFTMPI_NETNS_OWNER"] == TestRun.owner {
             TestRun.atExit("netns-hosts.sh", ["down"], environment: ["SWIFTMPI_NETNS_PREFIX": prefix])
@@ -37,11 +37,14 @@ enum SimulatedHosts {
         return .success(prefix)
     }()
 
-    /// The name of simulated host `index` (1...3), which is also its namespace; makes the hosts if needed.
+    /// How many hosts the run makes.
+    static let count = 32
+
+    /// The name of simulated host `index` (1...32), which is also its namespace; makes the hosts if needed.
     static func host(_ index: Int) throws -> String { try started.get() + "\(index)" }
 
     /// Runs swiftmpirun on host 1 with `ip netns exec %h` as the launch agent. Host names written
-    /// swmh1...swmh3 in the arguments (as in `--host swmh1:2,swmh2:2`) stand for `host(1)`...`host(3)`.
+    /// swmh1...swmh32 in the arguments (as in `--host swmh1:2,swmh2:2`) stand for `host(1)`...`host(3)`.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
         let prefix = try started.get()
         let arguments = arguments.map { $0.replacing(/\bswmh([0-9]+)\b/) { "\(prefix)\($0.1)" } }
@@ -64,6 +67,40 @@ struct MultiHostTests {
                 + PointToPointTests.scenarios)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for scenario in PointToPointTests.scenarios { #expect(result.stdout.contains("passed \(scenario)\n"), "\(scenario)") }
+    }
+
+    @Test("32 hosts × 2 ranks, daemons started as a tree of fanout 4: point-to-point scenarios pass across 64 ranks")
+    func thirtyTwoHostsAsATree() throws {
+        let hosts = try (1...SimulatedHosts.count).map { "\(try SimulatedHosts.host($0)):2" }.joined(separator: ",")
+        let scenarios = ["pingpong", "non-overtaking", "wildcards", "posted-order", "truncation", "ssend", "bsend", "sendrecv", "probes", "isend-deadlock"]
+        let result = try SimulatedHosts.run(
+            ["--host", hosts, "--timeout", "240", "swiftmpi-p2p-check"] + scenarios, environment: ["SWIFTMPI_LAUNCH_FANOUT": "4", "SWIFTMPI_DEBUG": "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("daemons start as a tree of fanout 4: the launcher starts 4 of 32"), "stderr: \(result.stderr)")
+        for scenario in scenarios { #expect(result.stdout.contains("passed \(scenario)\n"), "\(scenario)") }
+    }
+
+    @Test("a tree start still brings every rank's output, exit status and signals to the launcher, and a failed agent deep in the tree ends the job")
+    func treeStartReports() throws {
+        let hosts = try (1...7).map { try SimulatedHosts.host($0) }
+        let fanout = ["SWIFTMPI_LAUNCH_FANOUT": "2"]  // hosts 1–2 started by the launcher, 3–6 by them, 7 by host 3
+        let list = hosts.map { "\($0):1" }.joined(separator: ",")
+        // Output from every host, and the exit status of the last rank (on host 7, two generations down).
+        let exit = try SimulatedHosts.run(["--host", list, "swiftmpi-testrank", "exit", "3", "6"], environment: fanout)
+        #expect(exit.status == 3, "stderr: \(exit.stderr)")
+        #expect(exit.stderr.contains("rank 6 (pid"), "stderr: \(exit.stderr)")
+        // Signals: on --timeout every rank, on every host, answers what it waits for and is ended.
+        let hang = try SimulatedHosts.run(["--host", list, "--timeout", "3", "swiftmpi-testrank", "print-then-hang"], environment: fanout)
+        #expect(hang.status == 124, "stderr: \(hang.stderr)")
+        for rank in 0..<7 { #expect(hang.stdout.contains("rank \(rank) "), "rank \(rank): \(hang.stdout)") }
+        // Host 7 does not exist: the daemon of host 3, which starts it, reports its agent's failure.
+        let missing = hosts.prefix(6).map { "\($0):1" }.joined(separator: ",") + ",nosuchhost:1"
+        let failed = try SimulatedHosts.run(["--host", missing, "swiftmpi-testrank", "ranks"], environment: fanout)
+        #expect(failed.status == 1, "stderr: \(failed.stderr)")
+        #expect(
+            failed.stderr.contains(
+                "could not start the daemon on host nosuchhost: the launch agent exited with status 255 (started by the daemon on host \(hosts[2]))"),
+            "stderr: \(failed.stderr)")
     }
 
     @Test("--map-by node over 3 hosts, and each peer gets the right route")

@@ -101,7 +101,7 @@ struct TCPTransportTests {
         // reset, and connecting again was refused.
         #expect(
             result.stdout.contains(
-                /rank 0 got processFailed: rank 1 failed: (connection closed by rank 1|cannot connect to rank 1 at 127\.0\.0\.1:\d+: connect: Connection refused)/
+                /rank 0 got processFailed: rank 1 failed: (connection closed by rank 1|cannot connect to rank 1 at [\d.:]+: connect: Connection refused)/
             ),
             "stdout: \(result.stdout)")
         #expect(result.stderr.contains("rank 1 (pid"))
