@@ -13,8 +13,11 @@
 # (default .build/release).
 # Output: two Markdown tables on stdout (median seconds of the runs, min..max).
 # Decisions: every library oversubscribes the same way (no binding beyond the cores); simulated
-# hosts are Tests/Scripts/netns-hosts.sh's, started with `ip netns exec` as the launch agent (MPICH's
-# and Open MPI's launchers cannot use that agent without ssh, so only SwiftMPI runs there).
+# hosts are Tests/Scripts/netns-hosts.sh's, started with `ip netns exec` as the launch agent —
+# SwiftMPI's directly, MPICH's Hydra and Open MPI's ORTE through Benchmarks/netns-agent.sh as their
+# ssh (hosts given as addresses, which the agent maps to namespaces). The simulated hosts share one
+# hostname and /dev/shm, which confuses Open MPI's shared-memory BTL (vader), so Open MPI runs with
+# btl self,tcp there; a hello does not communicate, so the launch is what is measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RANKS=${RANKS-"2 8 32 64 128 256"}
@@ -59,9 +62,13 @@ done
 
 if [[ -n $HOSTS ]]; then
     if [[ $(id -u) != 0 ]]; then echo "launch-scale.sh: simulated hosts need root; skipping them" >&2; exit 0; fi
+    agent=$PWD/Benchmarks/netns-agent.sh
+    export NETNS_AGENT_TMPDIR=$PWD/$REF/netns-tmp
+    peers=()
+    for lib in $LIBS; do [[ $lib != swiftmpi && -n $(command_for "$lib" 2 || true) ]] && peers+=("$lib"); done
     echo
-    echo "| simulated hosts × 2 ranks | $(for fanout in $FANOUTS; do [[ $fanout == 0 ]] && printf 'flat start (s) | ' || printf 'tree, fanout %s (s) | ' "$fanout"; done)"
-    echo "|---:|$(for _ in $FANOUTS; do printf -- '---:|'; done)"
+    echo "| simulated hosts × 2 ranks | $(for fanout in $FANOUTS; do [[ $fanout == 0 ]] && printf 'swiftmpi, flat start (s) | ' || printf 'swiftmpi, tree of %s (s) | ' "$fanout"; done)$(for lib in "${peers[@]}"; do printf '%s (s) | ' "$lib"; done)"
+    echo "|---:|$(for _ in $FANOUTS "${peers[@]}"; do printf -- '---:|'; done)"
     for hosts in $HOSTS; do
         export SWIFTMPI_NETNS_PREFIX=swmls
         bash Tests/Scripts/netns-hosts.sh up "$hosts" > /dev/null 2>&1
@@ -70,6 +77,16 @@ if [[ -n $HOSTS ]]; then
         row="| $hosts |"
         for fanout in $FANOUTS; do
             SWIFTMPI_LAUNCH_FANOUT=$fanout hyperfine --warmup 1 --runs "$RUNS" --export-json "$REF/launch.json" "$command" > /dev/null 2> "$REF/launch.err" \
+                && row+=" $(median "$REF/launch.json") |" || row+=" failed |"
+        done
+        addresses=$(seq -s, -f "10.77.0.%g" 1 "$hosts")
+        for lib in "${peers[@]}"; do
+            case $lib in
+            mpich) peer="mpirun.mpich -launcher ssh -launcher-exec $agent -hosts $addresses -ppn 2 -n $((2 * hosts)) $REF/hello.mpich" ;;
+            openmpi) peer="mpirun.openmpi --allow-run-as-root --oversubscribe --bind-to none --mca plm_rsh_agent $agent --mca oob_tcp_if_include eth0 \
+--mca btl self,tcp --mca btl_tcp_if_include eth0 --host $(seq -s, -f "10.77.0.%g:2" 1 "$hosts") -n $((2 * hosts)) $REF/hello.openmpi" ;;
+            esac
+            hyperfine --warmup 1 --runs "$RUNS" --export-json "$REF/launch.json" "ip netns exec swmls1 $peer" > /dev/null 2> "$REF/launch.err" \
                 && row+=" $(median "$REF/launch.json") |" || row+=" failed |"
         done
         echo "$row"

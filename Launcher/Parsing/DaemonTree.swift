@@ -28,9 +28,9 @@ package struct DaemonTree: Equatable, Sendable {
     }
 
     /// Above this many hosts started through the agent, the launcher starts them as a tree of
-    /// ``defaultFanout`` unless `SWIFTMPI_LAUNCH_FANOUT` says otherwise (docs/Scale.md measures the
-    /// crossover).
-    package static let treeThreshold = 16
+    /// ``defaultFanout`` unless `SWIFTMPI_LAUNCH_FANOUT` says otherwise (docs/Scale.md: the
+    /// crossover with ssh is modelled near 160–320 hosts; below 64 a tree would only add a generation).
+    package static let treeThreshold = 64
     /// The fanout of a tree start.
     package static let defaultFanout = 8
 
@@ -42,10 +42,15 @@ package struct DaemonTree: Equatable, Sendable {
     }
 
     /// The fanout for `hostCount` agent-started hosts: `setting` (`SWIFTMPI_LAUNCH_FANOUT`: a number,
-    /// 0 for flat) when given and valid, else flat up to ``treeThreshold`` hosts and
-    /// ``defaultFanout`` beyond.
-    package static func fanout(hostCount: Int, setting: String?) -> Int {
-        if let setting, let value = Int(setting), value >= 0 { return value == 0 ? max(1, hostCount) : value }
+    /// 0 for flat) when given, else flat up to ``treeThreshold`` hosts and ``defaultFanout`` beyond.
+    /// Throws for a setting that is not a number of hosts.
+    package static func fanout(hostCount: Int, setting: String?) throws(LaunchError) -> Int {
+        if let setting {
+            guard let value = Int(setting), value >= 0 else {
+                throw LaunchError("SWIFTMPI_LAUNCH_FANOUT must be 0 (a flat start) or the number of hosts each daemon starts, got '\(setting)'")
+            }
+            return value == 0 ? max(1, hostCount) : value
+        }
         return hostCount > treeThreshold ? defaultFanout : max(1, hostCount)
     }
 

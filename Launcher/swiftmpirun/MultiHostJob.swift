@@ -101,7 +101,7 @@ final class MultiHostJob {
         defer { close(listenFD) }
         let endpoints = advertised.map { "\($0):\(port)" }.joined(separator: ",")
         if getenv("SWIFTMPI_DEBUG").map({ String(cString: $0) }) == "1" { report("daemons may reach the launcher at \(endpoints)") }
-        let tree = daemonTree()
+        let tree = try daemonTree()
         for index in links.indices where !tree.hosts.contains(where: { $0.index == index }) {
             try startDaemon(index, endpoint: endpoints, tree: tree, secret: secret)
         }
@@ -219,12 +219,11 @@ final class MultiHostJob {
     /// starts directly) through the agent, as a tree beyond ``DaemonTree/treeThreshold`` hosts or as
     /// `SWIFTMPI_LAUNCH_FANOUT` says; always flat inside a Slurm allocation (`srun` starts steps
     /// in parallel itself, and a step cannot start further steps from its tasks).
-    private func daemonTree() -> DaemonTree {
+    private func daemonTree() throws(LaunchError) -> DaemonTree {
         let remote = links.indices.filter { !(Self.isLocal(links[$0].name) && !agentForLocalHost) }
             .map { DaemonTree.Host(index: $0, name: links[$0].name) }
-        let fanout =
-            agentForLocalHost
-            ? max(1, remote.count) : DaemonTree.fanout(hostCount: remote.count, setting: getenv("SWIFTMPI_LAUNCH_FANOUT").map { String(cString: $0) })
+        let setting = getenv("SWIFTMPI_LAUNCH_FANOUT").map { String(cString: $0) }
+        let fanout = agentForLocalHost ? max(1, remote.count) : try DaemonTree.fanout(hostCount: remote.count, setting: setting)
         return DaemonTree(hosts: remote, fanout: fanout, agent: launchAgent)
     }
 

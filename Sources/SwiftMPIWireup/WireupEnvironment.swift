@@ -86,7 +86,7 @@ public enum WireupEnvironment {
         ),
         (
             "SWIFTMPI_LAUNCH_FANOUT",
-            "hosts each daemon starts in a multi-host launch: 0 flat (the launcher starts every host), N a tree (default: flat up to 16 hosts, 8 beyond)"
+            "hosts each daemon starts in a multi-host launch: 0 flat (the launcher starts every host), N a tree (default: flat up to 64 hosts, 8 beyond)"
         ),
         ("SWIFTMPI_DEBUG", "1 prints wire-up, transport and collective-path decisions to stderr")
     ]

@@ -48,12 +48,14 @@ struct DaemonTreeTests {
         }
     }
 
-    @Test("flat up to the threshold, a tree beyond it; SWIFTMPI_LAUNCH_FANOUT overrides, 0 meaning flat")
-    func fanoutChoice() {
-        #expect(DaemonTree.fanout(hostCount: DaemonTree.treeThreshold, setting: nil) == DaemonTree.treeThreshold)
-        #expect(DaemonTree.fanout(hostCount: DaemonTree.treeThreshold + 1, setting: nil) == DaemonTree.defaultFanout)
-        #expect(DaemonTree.fanout(hostCount: 32, setting: "0") == 32)
-        #expect(DaemonTree.fanout(hostCount: 32, setting: "4") == 4)
-        #expect(DaemonTree.fanout(hostCount: 32, setting: "many") == DaemonTree.defaultFanout)
+    @Test("flat up to the threshold, a tree beyond it; SWIFTMPI_LAUNCH_FANOUT overrides, 0 meaning flat, anything else an error")
+    func fanoutChoice() throws {
+        #expect(try DaemonTree.fanout(hostCount: DaemonTree.treeThreshold, setting: nil) == DaemonTree.treeThreshold)
+        #expect(try DaemonTree.fanout(hostCount: DaemonTree.treeThreshold + 1, setting: nil) == DaemonTree.defaultFanout)
+        #expect(try DaemonTree.fanout(hostCount: 32, setting: "0") == 32)
+        #expect(try DaemonTree.fanout(hostCount: 32, setting: "4") == 4)
+        for bad in ["many", "-1", ""] {
+            #expect(throws: LaunchError.self, "'\(bad)'") { try DaemonTree.fanout(hostCount: 32, setting: bad) }
+        }
     }
 }
