@@ -114,8 +114,10 @@ final class MultiHostJob {
         let deadline = plan.timeout.map { Handshake.now() + $0 }
         var lastExit: Double?
 
+        var endingSince: Double?
         while true {
             let now = Handshake.now()
+            if ending && endingSince == nil { endingSince = now }
             if ranks.allSatisfy(\.exited) {
                 let linksDone = links.allSatisfy { $0.closed || $0.fd < 0 }
                 if linksDone && agentRelays.isEmpty { break }
@@ -135,8 +137,13 @@ final class MultiHostJob {
                 }
                 round.then()
             }
-            if !ending, now > connectDeadline, let missing = links.first(where: { $0.fd < 0 && !$0.closed }) {
-                end(status: 1, line: "the daemon on host \(missing.name) did not connect within 60 s; job aborted")
+            // A daemon that has not connected: within 60 s, or the job ends; once the job is ending, its
+            // host is given up 5 s after that began (in a tree start its agent may have died
+            // with the daemon that started it, which this launcher cannot see).
+            let giveUp = endingSince.map { $0 + 5 } ?? connectDeadline
+            if now > giveUp, let missing = links.first(where: { $0.fd < 0 && !$0.closed }) {
+                if !ending { end(status: 1, line: "the daemon on host \(missing.name) did not connect within 60 s; job aborted") }
+                missing.closed = true
                 markExited(host: links.firstIndex { $0 === missing }!)
             }
             termination.escalateIfDue(now: now)

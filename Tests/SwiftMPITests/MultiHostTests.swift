@@ -101,6 +101,15 @@ struct MultiHostTests {
             failed.stderr.contains(
                 "could not start the daemon on host nosuchhost: the launch agent exited with status 255 (started by the daemon on host \(hosts[2]))"),
             "stderr: \(failed.stderr)")
+        // The third host does not exist, so the seventh, which its daemon would start, is never
+        // started either: the job still ends, with the first failure's line.
+        let lostBranch = [hosts[0], hosts[1], "nosuchhost"] + hosts[3..<7]
+        let branch = try SimulatedHosts.run(["--host", lostBranch.map { "\($0):1" }.joined(separator: ","), "swiftmpi-testrank", "ranks"], environment: fanout)
+        #expect(branch.status == 1, "stderr: \(branch.stderr)")
+        #expect(
+            branch.stderr.contains(
+                "could not start the daemon on host nosuchhost: the launch agent exited with status 255 (started by the daemon on host \(hosts[0]))"),
+            "stderr: \(branch.stderr)")
     }
 
     @Test("--map-by node over 3 hosts, and each peer gets the right route")
