@@ -34,10 +34,10 @@ package struct DaemonTree: Equatable, Sendable {
     /// The fanout of a tree start.
     package static let defaultFanout = 8
 
-    /// A tree of `hosts` with `fanout` (at least 1).
+    /// A tree of `hosts` with `fanout` (at least 1, at most the number of hosts).
     package init(hosts: [Host], fanout: Int, agent: [String]) {
         self.hosts = hosts
-        self.fanout = max(1, fanout)
+        self.fanout = max(1, min(fanout, hosts.count))
         self.agent = agent
     }
 
@@ -49,7 +49,7 @@ package struct DaemonTree: Equatable, Sendable {
             guard let value = Int(setting), value >= 0 else {
                 throw LaunchError("SWIFTMPI_LAUNCH_FANOUT must be 0 (a flat start) or the number of hosts each daemon starts, got '\(setting)'")
             }
-            return value == 0 ? max(1, hostCount) : value
+            return value == 0 ? max(1, hostCount) : min(value, max(1, hostCount))
         }
         return hostCount > treeThreshold ? defaultFanout : max(1, hostCount)
     }
@@ -65,37 +65,46 @@ package struct DaemonTree: Equatable, Sendable {
         return Array(hosts[first..<min(hosts.count, first + fanout)])
     }
 
-    /// The tree as one command-line word without spaces (so that ssh's remote shell keeps it whole):
-    /// `fanout;agent words as hex, comma-separated;index=name,index=name,…`.
+    /// The tree as one command-line word that no shell splits or expands (ssh hands its arguments
+    /// to the remote user's shell): `fanout:agent words,…:index@name,…`, words and names in hex.
     package var encoded: String {
-        let digits = Array("0123456789abcdef")
-        let agentText = agent.map { word in String(word.utf8.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }) }
-        return "\(fanout);\(agentText.joined(separator: ","));" + hosts.map { "\($0.index)=\($0.name)" }.joined(separator: ",")
+        let agentText = agent.map(Self.hex).joined(separator: ",")
+        return "\(fanout):\(agentText):" + hosts.map { "\($0.index)@\(Self.hex($0.name))" }.joined(separator: ",")
     }
 
     /// The tree `encoded` describes, or nil when it is malformed.
     package init?(encoded: String) {
-        let parts = encoded.split(separator: ";", maxSplits: 2, omittingEmptySubsequences: false)
+        let parts = encoded.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3, let fanout = Int(parts[0]), fanout >= 1 else { return nil }
         var agent: [String] = []
         for word in parts[1].split(separator: ",") {
-            guard word.count % 2 == 0 else { return nil }
-            var bytes: [UInt8] = []
-            var index = word.startIndex
-            while index < word.endIndex {
-                let next = word.index(index, offsetBy: 2)
-                guard let byte = UInt8(word[index..<next], radix: 16) else { return nil }
-                bytes.append(byte)
-                index = next
-            }
-            agent.append(String(decoding: bytes, as: UTF8.self))
+            guard let text = Self.text(fromHex: word) else { return nil }
+            agent.append(text)
         }
         var hosts: [Host] = []
         for entry in parts[2].split(separator: ",") {
-            let pair = entry.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, let index = Int(pair[0]), index >= 0, !pair[1].isEmpty else { return nil }
-            hosts.append(Host(index: index, name: String(pair[1])))
+            let pair = entry.split(separator: "@", omittingEmptySubsequences: false)
+            guard pair.count == 2, let index = Int(pair[0]), index >= 0, let name = Self.text(fromHex: pair[1]), !name.isEmpty else { return nil }
+            hosts.append(Host(index: index, name: name))
         }
         self.init(hosts: hosts, fanout: fanout, agent: agent)
+    }
+
+    private static func hex(_ text: String) -> String {
+        let digits = Array("0123456789abcdef")
+        return String(text.utf8.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+    }
+
+    private static func text(fromHex hex: Substring) -> String? {
+        guard hex.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -107,6 +107,9 @@ final class Daemon {
         defer { stopListening() }
         defer { SegmentNames.removeStale(jobID: spec!.jobID, localSize: spec!.ranks.count) }
         try startRanks(spec!, secret: secret, socketAddress: keyValueSocket.address)
+        // Frames that came with the spec in one read (a job that is ending sends SIGKILL right after
+        // it) are handled now: the loop below looks at the link only when more bytes arrive.
+        while let frame = try linkDecoder.next() { try handleLauncher(frame) }
 
         var lastExit: Double?
         while true {
@@ -346,7 +349,8 @@ final class Daemon {
             if let host = childAgents.removeValue(forKey: pid) {
                 if status != 0 {
                     let me = tree?.hosts.first { $0.index == hostIndex }?.name ?? "\(hostIndex)"
-                    let text = "the launch agent exited with status \((status >> 8) & 0xff) (started by the daemon on host \(me))"
+                    let how = status & 0x7f == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
+                    let text = "the launch agent \(how) (started by the daemon on host \(me))"
                     try? send(LinkFrame(.agentExited, rank: host.index, payload: Array(text.utf8)))
                 }
                 continue

@@ -248,8 +248,6 @@ final class MultiHostJob {
                     Int(claimed) < self.links.count && self.links[Int(claimed)].fd < 0 && !self.links[Int(claimed)].closed
                 })
             let link = links[index]
-            link.fd = fd
-            link.lastHeard = Handshake.now()
             let spec = LaunchSpec(
                 // The job id is made per host: hosts may share /dev/shm (network namespaces on one machine).
                 jobID: "\(jobID)h\(index)", hostID: link.name, hostCount: links.count, size: plan.rankCount,
@@ -261,6 +259,10 @@ final class MultiHostJob {
                 environment: plan.exports.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
                 binding: plan.placementForDaemons)
             try UnixSocket.sendAll(fd, LinkFrame(.launch, payload: spec.encoded).encoded)
+            // The link is the host's only once the launch went out: a descriptor closed below must
+            // not stay on it (the next link may get the same number).
+            link.fd = fd
+            link.lastHeard = Handshake.now()
             if ending { try? UnixSocket.sendAll(fd, LinkFrame(.signal, rank: Int(SIGKILL)).encoded) }
         } catch {
             report("refused a daemon connection from \(TCPSocket.peerName(fd)): \(error)")

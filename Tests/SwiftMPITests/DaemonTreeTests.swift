@@ -38,14 +38,17 @@ struct DaemonTreeTests {
         #expect(tree.started(byHost: 7).isEmpty && tree.started(byHost: 99).isEmpty)
     }
 
-    @Test("the tree travels as one word without spaces and comes back the same; malformed words are refused")
+    @Test("the tree travels as one word no shell splits or expands, and comes back the same; malformed words are refused")
     func encoding() {
-        let tree = DaemonTree(hosts: hosts(5), fanout: 3, agent: ["ip", "netns", "exec", "%h"])
-        #expect(!tree.encoded.contains(" "))
+        var odd = hosts(5)
+        odd[1].name = "a;b c$(x)`y`'\"*?,=@:ü"
+        let tree = DaemonTree(hosts: odd, fanout: 3, agent: ["ip", "netns", "exec", "%h"])
+        #expect(tree.encoded.allSatisfy { $0.isLetter || $0.isNumber || ":,@".contains($0) }, "\(tree.encoded)")
         #expect(DaemonTree(encoded: tree.encoded) == tree)
-        for bad in ["", "x;;1=a", "0;;1=a", "2;zz;1=a", "2;;1", "2;;a=b", "2;6;1=a", "2;;1="] {
+        for bad in ["", "x::1@61", "0::1@61", "2:zz:1@61", "2::1", "2::a@61", "2:6:1@61", "2::1@", "2::1@6"] {
             #expect(DaemonTree(encoded: bad) == nil, "'\(bad)'")
         }
+        #expect(DaemonTree(hosts: hosts(3), fanout: Int.max, agent: ["ssh"]).fanout == 3)
     }
 
     @Test("flat up to the threshold, a tree beyond it; SWIFTMPI_LAUNCH_FANOUT overrides, 0 meaning flat, anything else an error")

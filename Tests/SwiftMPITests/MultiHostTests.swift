@@ -45,11 +45,13 @@ enum SimulatedHosts {
 
     /// Runs swiftmpirun on host 1 with `ip netns exec %h` as the launch agent. Host names written
     /// swmh1...swmh32 in the arguments (as in `--host swmh1:2,swmh2:2`) stand for `host(1)`...`host(3)`.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> JobResult {
+    /// `agent` replaces `ip netns exec %h` (as `Benchmarks/netns-agent.sh`, which runs the daemon's
+    /// command line through a shell, as ssh does).
+    static func run(_ arguments: [String], environment: [String: String] = [:], agent: String? = nil) throws -> JobResult {
         let prefix = try started.get()
         let arguments = arguments.map { $0.replacing(/\bswmh([0-9]+)\b/) { "\(prefix)\($0.1)" } }
         return try JobRunner.run(
-            ["--launch-agent", "\(ip!) netns exec %h"] + arguments, environment: environment,
+            ["--launch-agent", agent ?? "\(ip!) netns exec %h"] + arguments, environment: environment.merging(["SWIFTMPI_NETNS_PREFIX": prefix]) { $1 },
             wrapper: [ip!, "netns", "exec", try host(1)])
     }
 }
@@ -69,12 +71,14 @@ struct MultiHostTests {
         for scenario in PointToPointTests.scenarios { #expect(result.stdout.contains("passed \(scenario)\n"), "\(scenario)") }
     }
 
-    @Test("32 hosts × 2 ranks, daemons started as a tree of fanout 4: point-to-point scenarios pass across 64 ranks")
+    @Test("32 hosts × 2 ranks, daemons started as a tree of fanout 4 through a shell as ssh would: point-to-point scenarios pass across 64 ranks")
     func thirtyTwoHostsAsATree() throws {
         let hosts = try (1...SimulatedHosts.count).map { "\(try SimulatedHosts.host($0)):2" }.joined(separator: ",")
         let scenarios = ["pingpong", "non-overtaking", "wildcards", "posted-order", "truncation", "ssend", "bsend", "sendrecv", "probes", "isend-deadlock"]
+        let agent = TestRun.scripts.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Benchmarks/netns-agent.sh").path
         let result = try SimulatedHosts.run(
-            ["--host", hosts, "--timeout", "240", "swiftmpi-p2p-check"] + scenarios, environment: ["SWIFTMPI_LAUNCH_FANOUT": "4", "SWIFTMPI_DEBUG": "1"])
+            ["--host", hosts, "--timeout", "240", "swiftmpi-p2p-check"] + scenarios, environment: ["SWIFTMPI_LAUNCH_FANOUT": "4", "SWIFTMPI_DEBUG": "1"],
+            agent: agent)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("daemons start as a tree of fanout 4: the launcher starts 4 of 32"), "stderr: \(result.stderr)")
         for scenario in scenarios { #expect(result.stdout.contains("passed \(scenario)\n"), "\(scenario)") }
