@@ -19,7 +19,7 @@ bundle=$build/SwiftMPIPackageTests.xctest
 work=$(mktemp -d /tmp/swiftmpi-coexistence-check.XXXXXX)
 log() { echo "coexistence-check: $*" >&2; }
 user_state=/tmp/swiftmpi-slurm
-user_hosts=swmuserh   # the user's simulated hosts: swmuserh1..3
+user_hosts=swmuserh   # the user's simulated hosts: swmuserh1..32 (MultiHostTests needs 32)
 user_up=no
 cleanup() {
   SWIFTMPI_NETNS_PREFIX=$user_hosts $scripts/netns-hosts.sh down 2>/dev/null || true
@@ -39,10 +39,10 @@ fi
 
 $scripts/check-leftovers.sh snapshot "$work/before-user"
 if ip netns list | grep -q "^$user_hosts"; then log "namespaces $user_hosts* exist already"; exit 1; fi
-log "starting the user's cluster in $user_state and the user's simulated hosts $user_hosts* (plain up)"
+log "starting the user's cluster in $user_state and the user's simulated hosts $user_hosts* (plain up 32)"
 user_up=yes
 SWIFTMPI_SLURM_STATE=$user_state $scripts/slurm-cluster.sh up > "$work/user.env"
-SWIFTMPI_NETNS_PREFIX=$user_hosts $scripts/netns-hosts.sh up >/dev/null
+SWIFTMPI_NETNS_PREFIX=$user_hosts $scripts/netns-hosts.sh up 32 >/dev/null
 $scripts/check-leftovers.sh snapshot "$work/before-runs"
 
 log "two test runs at once (SlurmTests and MultiHostTests each)"
