@@ -129,9 +129,6 @@ public final class TCPTransport: Transport {
     /// Consecutive connection attempts to each peer closed during their handshake.
     var attempts: [Int: Int] = [:]
 
-    /// The number of authenticated connections this rank holds.
-    public var connectionCount: Int { active.count }
-
     /// "tcp: N connections (O opened, A accepted)" (`SWIFTMPI_DEBUG=1` at finalize): connections
     /// held, and of those made, how many this rank opened and how many it accepted.
     public var statistics: String? { "tcp: \(active.count) connections (\(openedCount) opened, \(acceptedCount) accepted)" }

@@ -97,7 +97,7 @@ extension Engine {
         if routes.tcp != nil {
             var index = 0
             while index < posted.count {
-                routes.reachOut(to: posted[index].peer)
+                routes.expectPackets(from: posted[index].peer)
                 index += 1
             }
         }

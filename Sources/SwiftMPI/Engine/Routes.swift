@@ -251,18 +251,12 @@ struct Routes {
     }
 
     /// A receive waits for `peer` (a world rank, or -1 for any): where its route connects on demand
-    /// (TCP), the connection is started now, so that it is ready sooner and a peer that died before
-    /// sending is noticed. (One load and branch when there is no TCP transport.)
+    /// (TCP), the connection is started now unless it exists or is being made, so that it is ready
+    /// sooner and a peer that died before sending is noticed. (One load and branch when there is no
+    /// TCP transport.)
     @inline(__always)
     func expectPackets(from peer: Int) {
         if tcp != nil && peer >= 0 && routes[peer] == .tcp { tcp.unsafelyUnwrapped.reachOut(to: peer) }
-    }
-
-    /// Makes sure `peer` (a world rank, or -1 for none) is connected or being connected where its
-    /// route connects on demand (TCP); nothing elsewhere.
-    func reachOut(to peer: Int) {
-        guard peer >= 0, peer < routes.count, routes[peer] == .tcp else { return }
-        tcp?.reachOut(to: peer)
     }
 
     /// Peers the transports found dead by asking the system.
