@@ -11,10 +11,12 @@ import SwiftMPIWireup
 /// a receive from it, starts one; progress drives the handshake and accepts peers' connections, so
 /// neither side ever blocks on the other, and a rank holds connections only to the ranks it talks
 /// to. Sockets are nonblocking with TCP_NODELAY; a frame's header
-/// and payload start in one `sendmsg` (gather), a large payload going on in ``sendPiece``-byte
-/// pieces so the receiver copies while the sender does; partial writes are kept (copied, or borrowed from a
-/// large message's buffer: see `trySend(to:kind:header:payload:borrowing:)`) and finished by progress,
-/// partial reads are reassembled. Progress polls the sockets while a rank waits.
+/// and payload start in one `sendmsg` (gather), a large payload going on in larger calls
+/// (``firstPiece``) so the receiver copies while the sender does; partial writes are kept (copied,
+/// or borrowed from a large message's buffer: see `trySend(to:kind:header:payload:borrowing:)`) and
+/// finished by progress once the socket has room, partial reads are reassembled, and the rest of a
+/// large frame is read in reads of at least ``readLowWater`` bytes. Progress polls the sockets while
+/// a rank waits.
 ///
 /// ```
 /// frame   ┌──────┬───────┬──────────┬──────────────┬──────────────────────┐
@@ -37,12 +39,29 @@ public final class TCPTransport: Transport {
     static let directThreshold = 32 * 1024
     /// The most a read that starts a frame takes into the staging buffer (see `receive`).
     static let frameStartRead = 16 * 1024
-    /// The most one send system call hands the kernel. Each call ends with the kernel pushing what
-    /// it took, so the receiver copies one piece out while the sender copies the next in; one
-    /// `sendmsg` of a whole 1 MiB frame made the receiver wait for all of it (loopback, 1 MiB
-    /// ping-pong: 160 µs in one call, 110–120 µs in 256 KiB pieces, 125–165 µs in 128 KiB pieces, where the
-    /// system calls start to cost more than the overlap gains; Open MPI 114–135 µs in the same runs).
-    static let sendPiece = 256 * 1024
+    /// How a large payload is handed to the kernel: the first `firstPiece` bytes in the call that
+    /// sends the header, so the peer starts copying at once; then, on a connection whose earlier
+    /// bytes are all delivered (nothing queued: `SIOCOUTQ`, as for a lone message), the rest in one
+    /// call; while earlier frames are still in flight (a stream of messages), in `sendPiece`-byte
+    /// calls, so the socket's lock is let go and acknowledgements are handled between them.
+    /// Measured over loopback, interleaved with Open MPI in both vCPU placements (issue #29):
+    /// 256 KiB pieces throughout gave 1 MiB ping-pong 141 µs in the slow placement against Open
+    /// MPI's 133; the whole rest in one call 132 but osu_bw at 1 MiB 8.0–9.2 GB/s against 8.8;
+    /// 512 KiB pieces throughout 10.6 GB/s but ping-pong 105 µs against 99 in the fast placement.
+    static let firstPiece = 64 * 1024
+    /// See ``firstPiece``.
+    static let sendPiece = 512 * 1024
+    /// The rest of a large frame is read in reads of at least this many bytes, and only frames with
+    /// at least twice this much left are read so (the last part is read as it comes). The socket's
+    /// receive low-water mark (`SO_RCVLOWAT`) is set to it, so poll(2) calls the socket readable, and
+    /// the kernel wakes it, only once that much has arrived; a read is tried only then. Spinning on
+    /// `recv` instead read ~130 KiB per call and took the socket's lock against the sender's packets
+    /// on every try; where the two vCPUs are hyperthreads of one core it also took the core from
+    /// the sender: 4 MiB osu_bw over loopback 6.0–6.5 GB/s against Open MPI's 7.4–8.4, now 9–10.
+    static let readLowWater = 64 * 1024
+    /// Spin-wait hints (PAUSE) a poll spends when every connection with a frame under way was not
+    /// ready: about a microsecond in which the core is left to the peer's hyperthread.
+    static let backoffHints = 50
 
     /// Where the payload of a large frame may be read to instead of the staging buffer: given the
     /// sender's rank, kind, header and payload length, the engine names memory of that many bytes
@@ -73,6 +92,8 @@ public final class TCPTransport: Transport {
         var directFrame: (kind: PacketKind, header: PacketHeader, length: Int) = (0, PacketHeader(), 0)
         /// Set when its peer failed: skipped by progress, then dropped.
         var broken = false
+        /// The socket's receive low-water mark: 1, or ``readLowWater`` while a large frame's rest is read.
+        var lowWater = 1
 
         init(fd: Int32) {
             self.fd = fd
@@ -108,6 +129,9 @@ public final class TCPTransport: Transport {
     /// Peers whose connection broke since the last ``takeFailures()``, with the reason.
     var failures: [(peer: Int, reason: String)] = []
     private var pollCount = 0
+    /// Set by a poll in which a frame under way could not go on (its socket not yet readable or
+    /// writable enough): the poll then ends with a short backoff.
+    private var waited = false
     var openedCount = 0
     var acceptedCount = 0
 
@@ -203,7 +227,7 @@ public final class TCPTransport: Transport {
                 iovec(iov_base: head.baseAddress, iov_len: Self.frameHeaderLength),
                 iovec(
                     iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress),
-                    iov_len: trailer.isEmpty ? min(payload.count, Self.sendPiece) : payload.count),
+                    iov_len: trailer.isEmpty ? min(payload.count, Self.firstPiece) : payload.count),
                 iovec(iov_base: UnsafeMutableRawPointer(mutating: trailer.baseAddress), iov_len: trailer.count)
             )
             return withUnsafeMutableBytes(of: &vectors) { iov in
@@ -227,8 +251,9 @@ public final class TCPTransport: Transport {
             fail(peer, "\(error)")
             return true
         }
-        if trailer.isEmpty && written == Self.frameHeaderLength + min(payload.count, Self.sendPiece) && written < total {
-            switch sendPieces(connection.fd, UnsafeRawBufferPointer(rebasing: payload[(written - Self.frameHeaderLength)...])) {
+        if trailer.isEmpty && written == Self.frameHeaderLength + min(payload.count, Self.firstPiece) && written < total {
+            let rest = UnsafeRawBufferPointer(rebasing: payload[(written - Self.frameHeaderLength)...])
+            switch sendPieces(connection.fd, rest, piece: isIdle(connection) ? rest.count : Self.sendPiece) {
             case .success(let n): written += n
             case .failure(let error):
                 fail(peer, "\(error)")
@@ -255,12 +280,19 @@ public final class TCPTransport: Transport {
         return true
     }
 
-    /// Sends `bytes` in pieces of at most ``sendPiece`` until the kernel takes less than a whole piece:
+    /// True when every byte sent on `connection` so far has been delivered and acknowledged
+    /// (`SIOCOUTQ` is 0): a frame starting now is not behind others (``firstPiece``).
+    private func isIdle(_ connection: Connection) -> Bool {
+        var queued: Int32 = 0
+        return ioctl(connection.fd, UInt(TIOCOUTQ), &queued) == 0 && queued == 0
+    }
+
+    /// Sends `bytes` in pieces of at most `size` bytes until the kernel takes less than a whole piece:
     /// the bytes taken.
-    private func sendPieces(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, SystemCallError> {
+    private func sendPieces(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, piece size: Int = TCPTransport.sendPiece) -> Result<Int, SystemCallError> {
         var sent = 0
         while sent < bytes.count {
-            let piece = min(bytes.count - sent, Self.sendPiece)
+            let piece = min(bytes.count - sent, size)
             do {
                 switch try nonblockingSystemCall("send", { send(fd, bytes.baseAddress! + sent, piece, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }) {
                 case .done(let n):
@@ -283,6 +315,13 @@ public final class TCPTransport: Transport {
     }
 
     func flush(_ connection: Connection, peer: Int) {
+        // Sent only once the kernel has room for a good part of it (POLLOUT: a third of the send
+        // buffer free), not in the dribs an acknowledgement frees -- the same lock argument as
+        // ``readLowWater``.
+        guard isReady(connection, for: POLLOUT) else {
+            waited = true
+            return
+        }
         if connection.pendingStart < connection.pending.count {
             let outcome = connection.pending.withUnsafeBytes { sendPieces(connection.fd, UnsafeRawBufferPointer(rebasing: $0[connection.pendingStart...])) }
             switch outcome {
@@ -347,7 +386,19 @@ public final class TCPTransport: Transport {
             active.removeAll { $0.connection.broken }
             hasBroken = false
         }
+        if waited {
+            waited = false
+            if delivered == 0 { backOff() }
+        }
         return delivered
+    }
+
+    /// A short spin-wait that leaves the core to a hyperthread sibling -- where the peer may be the
+    /// one copying the bytes this rank waits for -- without a system call or a sleep (a poll(2)
+    /// sleep would cost a wake-up per read; measured slower for latency).
+    @inline(never)
+    private func backOff() {
+        for _ in 0..<Self.backoffHints { cshims_cpu_relax() }
     }
 
     private func receive(
@@ -384,6 +435,7 @@ public final class TCPTransport: Transport {
                     connection.directNext = destination + have
                     connection.directRemaining = length - have
                     connection.directFrame = (kind, header, length)
+                    if connection.directRemaining >= 2 * Self.readLowWater { setLowWater(connection, Self.readLowWater) }
                     connection.inputStart = 0
                     connection.inputEnd = 0
                 }
@@ -402,13 +454,39 @@ public final class TCPTransport: Transport {
         _ connection: Connection, peer: Int,
         _ deliver: (Int, PacketKind, PacketHeader, UnsafeRawBufferPointer) -> Void
     ) -> Int {
+        // Read only once the low-water mark's worth has arrived (see ``readLowWater``); the last part
+        // of the frame is read as it comes, the mark let go first.
+        if connection.lowWater > 1 && !isReady(connection, for: POLLIN) {
+            waited = true
+            return 0
+        }
         guard let n = receiveBytes(connection, peer: peer, into: connection.directNext!, count: connection.directRemaining) else { return 0 }
         connection.directNext! += n
         connection.directRemaining -= n
+        if connection.lowWater > 1 && connection.directRemaining < 2 * connection.lowWater { setLowWater(connection, 1) }
         guard connection.directRemaining == 0 else { return 0 }
         let frame = connection.directFrame
         deliver(peer, frame.kind, frame.header, UnsafeRawBufferPointer(start: connection.directStart, count: frame.length))
         return 1
+    }
+
+    /// True when poll(2) reports `connection`'s socket ready for `event` (or broken: the system call
+    /// that follows then finds out). Unlike a `recv` or `send` that finds nothing to do, it does not
+    /// take the socket's lock, which the peer's packets need.
+    private func isReady(_ connection: Connection, for event: Int32) -> Bool {
+        var request = pollfd(fd: connection.fd, events: Int16(event), revents: 0)
+        return Glibc.poll(&request, 1, 0) != 0
+    }
+
+    /// Sets the socket's receive low-water mark (`SO_RCVLOWAT`): poll(2) and the kernel's wake-ups
+    /// report it readable once `bytes` have arrived. Reads are gated on it only if the kernel took
+    /// it; going back to 1 stops the gating even if the kernel refused (a `recv` returns what has
+    /// arrived whatever the mark, so nothing can wait on bytes that will not come).
+    private func setLowWater(_ connection: Connection, _ bytes: Int) {
+        var value = Int32(bytes)
+        if setsockopt(connection.fd, SOL_SOCKET, SO_RCVLOWAT, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 || bytes == 1 {
+            connection.lowWater = bytes
+        }
     }
 
     /// Reads up to `count` bytes without blocking: how many arrived, or nil when none can be read

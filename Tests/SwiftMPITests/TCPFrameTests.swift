@@ -94,13 +94,54 @@ struct TCPFrameTests {
         #expect(borrowedSizes.contains(TCPTransport.maxPayload), "no frame was sent partly from its buffer: \(borrowedSizes)")
     }
 
-    @Test("a peer that closes in the middle of a large frame is reported, not waited for")
-    func peerClosesMidFrame() throws {
+    @Test("large frames back to back arrive intact and in order, their rests read in low-water reads, and the mark is let go after each")
+    func streamOfLargeFrames() throws {
+        let (zero, one) = try connectedPair()
+        // Rests just above, at and below twice the low-water mark (after the first read of up to
+        // 16 KiB), and whole fragments; each size twice, sent without waiting for the previous one.
+        let low = TCPTransport.readLowWater
+        let sizes = [2 * low + 16 * 1024, 2 * low + 16 * 1024 - 1, 2 * low, 200_001, TCPTransport.maxPayload, 3 * low + 7]
+        let frames = (sizes + sizes).enumerated().map { payload($0.element, seed: UInt8($0.offset)) }
+        let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: TCPTransport.maxPayload, alignment: 64)
+        defer { destination.deallocate() }
+        var next = 0  // the next frame to send
+        var received: [[UInt8]] = []
+        var sawLowWater = false
+        let receiving = zero.connections[1]!
+        let deadline = Date().addingTimeInterval(30)
+        while received.count < frames.count {
+            if next < frames.count && !one.isSendingCallerMemory(to: 0) {
+                var header = PacketHeader()
+                header.word0 = UInt64(next)
+                if frames[next].withUnsafeBytes({ one.trySendKeepingPayload(to: 0, kind: 7, header: header, payload: $0) }) { next += 1 }
+            }
+            _ = one.poll { _, _, _, _ in }
+            _ = zero.poll(place: { _, _, _, _ in destination.baseAddress }) { _, _, header, bytes in
+                #expect(header.word0 == UInt64(received.count), "frames out of order")
+                received.append(Array(bytes))
+                // Delivered: the socket's mark is back at 1, so a small frame wakes a sleeping rank.
+                var mark: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                getsockopt(receiving.fd, SOL_SOCKET, SO_RCVLOWAT, &mark, &length)
+                #expect(mark == 1 && receiving.lowWater == 1, "low-water mark \(mark) left after a frame of \(bytes.count) bytes")
+            }
+            if receiving.lowWater == low { sawLowWater = true }
+            try #require(Date() < deadline, "\(received.count) of \(frames.count) frames through in 30 s")
+        }
+        for (index, frame) in frames.enumerated() { #expect(received[index] == frame, "frame \(index) of \(frame.count) bytes") }
+        #expect(sawLowWater, "no frame's rest was read with the low-water mark set")
+        #expect(!zero.hasEvents && !one.hasEvents)
+    }
+
+    @Test(
+        "a peer that closes in the middle of a large frame is reported, not waited for (also below the low-water mark)",
+        arguments: [100_000, 20_000])
+    func peerClosesMidFrame(sentBytes: Int) throws {
         let (zero, one) = try connectedPair()
         let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: TCPTransport.maxPayload, alignment: 64)
         defer { destination.deallocate() }
-        // Only part of a 1 MiB frame: its header and 100 000 bytes, then the connection closes.
-        let partial = payload(100_000, seed: 3)
+        // Only part of a 1 MiB frame: its header and `sentBytes` bytes, then the connection closes.
+        let partial = payload(sentBytes, seed: 3)
         partial.withUnsafeBytes { bytes in
             var frame = (UInt8(7), UInt8(0), UInt16(0), UInt32(TCPTransport.maxPayload), PacketHeader())
             withUnsafeBytes(of: &frame) { head in _ = send(one.connections[0]!.fd, head.baseAddress, TCPTransport.frameHeaderLength, 0) }
@@ -115,6 +156,6 @@ struct TCPFrameTests {
         #expect(delivered == 0)
         let events = zero.takeEvents()
         #expect(events.count == 1 && events.allSatisfy { if case .peerFailed(1, _) = $0 { true } else { false } }, "\(events)")
-        #expect(Array(destination.prefix(100_000)) == partial, "what did arrive went straight to its place")
+        #expect(Array(destination.prefix(sentBytes)) == partial, "what did arrive went straight to its place")
     }
 }
