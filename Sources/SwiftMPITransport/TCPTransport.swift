@@ -12,7 +12,7 @@ import SwiftMPIWireup
 /// neither side ever blocks on the other, and a rank holds connections only to the ranks it talks
 /// to. Sockets are nonblocking with TCP_NODELAY; a frame's header
 /// and payload start in one `sendmsg` (gather), a large payload going on in larger calls
-/// (``firstPiece``) so the receiver copies while the sender does; partial writes are kept (copied,
+/// (see ``firstPiece``) so the receiver copies while the sender does; partial writes are kept (copied,
 /// or borrowed from a large message's buffer: see `trySend(to:kind:header:payload:borrowing:)`) and
 /// finished by progress once the socket has room, partial reads are reassembled, and the rest of a
 /// large frame is read in reads of at least ``readLowWater`` bytes. Progress polls the sockets while
@@ -41,9 +41,10 @@ public final class TCPTransport: Transport {
     static let frameStartRead = 16 * 1024
     /// How a large payload is handed to the kernel: the first `firstPiece` bytes in the call that
     /// sends the header, so the peer starts copying at once; then, on a connection whose earlier
-    /// bytes are all delivered (nothing queued: `SIOCOUTQ`, as for a lone message), the rest in one
-    /// call; while earlier frames are still in flight (a stream of messages), in `sendPiece`-byte
-    /// calls, so the socket's lock is let go and acknowledgements are handled between them.
+    /// bytes are all acknowledged (the kernel's queue, `TIOCOUTQ` alias `SIOCOUTQ`, holds no more
+    /// than that first call's: a lone message), the rest in one call; while earlier frames are still
+    /// in flight (a stream of messages), in `sendPiece`-byte calls, so the socket's lock is let go
+    /// and acknowledgements are handled between them.
     /// Measured over loopback, interleaved with Open MPI in both vCPU placements (issue #29):
     /// 256 KiB pieces throughout gave 1 MiB ping-pong 141 µs in the slow placement against Open
     /// MPI's 133; the whole rest in one call 132 but osu_bw at 1 MiB 8.0–9.2 GB/s against 8.8;
@@ -57,10 +58,12 @@ public final class TCPTransport: Transport {
     /// the kernel wakes it, only once that much has arrived; a read is tried only then. Spinning on
     /// `recv` instead read ~130 KiB per call and took the socket's lock against the sender's packets
     /// on every try; where the two vCPUs are hyperthreads of one core it also took the core from
-    /// the sender: 4 MiB osu_bw over loopback 6.0–6.5 GB/s against Open MPI's 7.4–8.4, now 9–10.
+    /// the sender: 4 MiB osu_bw over loopback 6.0–6.5 GB/s against Open MPI's 7.4–8.4, now 10–11.
     static let readLowWater = 64 * 1024
-    /// Spin-wait hints (PAUSE) a poll spends when every connection with a frame under way was not
-    /// ready: about a microsecond in which the core is left to the peer's hyperthread.
+    /// Spin-wait hints (PAUSE) a poll spends when it delivered no frame and a frame under way could
+    /// not go on (its socket not ready): ~1 µs on this machine's AMD EPYC (the hint's length varies
+    /// by CPU: shorter on older AMD cores, longer on recent Intel ones, a no-op-like `yield` on ARM),
+    /// in which the core is left to the peer's hyperthread.
     static let backoffHints = 50
 
     /// Where the payload of a large frame may be read to instead of the staging buffer: given the
@@ -253,7 +256,7 @@ public final class TCPTransport: Transport {
         }
         if trailer.isEmpty && written == Self.frameHeaderLength + min(payload.count, Self.firstPiece) && written < total {
             let rest = UnsafeRawBufferPointer(rebasing: payload[(written - Self.frameHeaderLength)...])
-            switch sendPieces(connection.fd, rest, piece: isIdle(connection) ? rest.count : Self.sendPiece) {
+            switch sendPieces(connection.fd, rest, piece: isAlone(connection, sent: written) ? rest.count : Self.sendPiece) {
             case .success(let n): written += n
             case .failure(let error):
                 fail(peer, "\(error)")
@@ -280,11 +283,12 @@ public final class TCPTransport: Transport {
         return true
     }
 
-    /// True when every byte sent on `connection` so far has been delivered and acknowledged
-    /// (`SIOCOUTQ` is 0): a frame starting now is not behind others (``firstPiece``).
-    private func isIdle(_ connection: Connection) -> Bool {
+    /// True when no byte sent on `connection` before the last `sent` is still unacknowledged (the
+    /// kernel's queue, `TIOCOUTQ`, holds at most those; acknowledgements are cumulative): the frame
+    /// under way is not behind others (``firstPiece``).
+    private func isAlone(_ connection: Connection, sent: Int) -> Bool {
         var queued: Int32 = 0
-        return ioctl(connection.fd, UInt(TIOCOUTQ), &queued) == 0 && queued == 0
+        return ioctl(connection.fd, UInt(TIOCOUTQ), &queued) == 0 && Int(queued) <= sent
     }
 
     /// Sends `bytes` in pieces of at most `size` bytes until the kernel takes less than a whole piece:
@@ -373,6 +377,7 @@ public final class TCPTransport: Transport {
         // Peers' new connections are looked for every 32nd poll (an accept(2) each), handshakes
         // under way at every poll.
         pollCount &+= 1
+        waited = false  // (a flush outside poll may have set it)
         if !openings.isEmpty || pollCount & 31 == 0 { advanceOpenings() }
         var index = 0
         while index < active.count {  // (a delivery may append a connection; none is removed here)
@@ -480,8 +485,9 @@ public final class TCPTransport: Transport {
 
     /// Sets the socket's receive low-water mark (`SO_RCVLOWAT`): poll(2) and the kernel's wake-ups
     /// report it readable once `bytes` have arrived. Reads are gated on it only if the kernel took
-    /// it; going back to 1 stops the gating even if the kernel refused (a `recv` returns what has
-    /// arrived whatever the mark, so nothing can wait on bytes that will not come).
+    /// it. Going back to 1 stops the gating even if the kernel refused: a nonblocking `recv` returns
+    /// what has arrived whatever the mark, so no read waits on bytes that will not come (an idle
+    /// ``waitForInput(milliseconds:)`` could then sleep its whole timeout before a small frame).
     private func setLowWater(_ connection: Connection, _ bytes: Int) {
         var value = Int32(bytes)
         if setsockopt(connection.fd, SOL_SOCKET, SO_RCVLOWAT, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 || bytes == 1 {

@@ -94,13 +94,15 @@ struct TCPFrameTests {
         #expect(borrowedSizes.contains(TCPTransport.maxPayload), "no frame was sent partly from its buffer: \(borrowedSizes)")
     }
 
-    @Test("large frames back to back arrive intact and in order, their rests read in low-water reads, and the mark is let go after each")
+    @Test("large frames back to back arrive intact and in order, their rests read with the low-water mark set, and the mark is let go after each")
     func streamOfLargeFrames() throws {
         let (zero, one) = try connectedPair()
-        // Rests just above, at and below twice the low-water mark (after the first read of up to
-        // 16 KiB), and whole fragments; each size twice, sent without waiting for the previous one.
+        // Rests just above, at and just below twice the low-water mark after a whole first read
+        // (16 KiB with the 40-byte header; a shorter first read leaves more), and whole fragments;
+        // each size twice, sent without waiting for the previous one.
         let low = TCPTransport.readLowWater
-        let sizes = [2 * low + 16 * 1024, 2 * low + 16 * 1024 - 1, 2 * low, 200_001, TCPTransport.maxPayload, 3 * low + 7]
+        let first = TCPTransport.frameStartRead - TCPTransport.frameHeaderLength
+        let sizes = [2 * low + first + 1, 2 * low + first, 2 * low + first - 1, 2 * low, 200_001, TCPTransport.maxPayload, 3 * low + 7]
         let frames = (sizes + sizes).enumerated().map { payload($0.element, seed: UInt8($0.offset)) }
         let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: TCPTransport.maxPayload, alignment: 64)
         defer { destination.deallocate() }
