@@ -71,6 +71,15 @@ enum CBuffer {
         UnsafeMutableBufferPointer(mutating: byteBuffer(raw))
     }
 
+    /// The buffer as bytes, an instance count and a datatype, for calls whose other buffer has a
+    /// datatype: plain bytes as that many instances of `MPI_BYTE`.
+    var typed: (UnsafeRawBufferPointer, count: Int, Datatype) {
+        switch self {
+        case .bytes(let raw): (raw, raw.count, Datatype(UInt8.self))
+        case .typed(let raw, let count, let type): (raw, count, type)
+        }
+    }
+
     /// Bytes of a contiguous buffer, or an error naming `function` for datatypes it cannot take yet.
     func contiguous(_ function: StaticString) throws(CError) -> UnsafeRawBufferPointer {
         switch self {
@@ -81,7 +90,7 @@ enum CBuffer {
 }
 
 /// `count` instances of a non-contiguous datatype staged as contiguous bytes, for the calls that
-/// move plain bytes (gather, scatter, allgather, alltoall, matched receives): the data the call reads
+/// move plain bytes (gather, scatter, allgather, alltoall): the data the call reads
 /// is packed in, and `unpack` copies what it wrote back into the caller's buffer.
 final class CStaging {
     /// The packed bytes the call works on.

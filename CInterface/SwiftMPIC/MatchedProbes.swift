@@ -58,11 +58,14 @@ public func mpiMrecv(
     _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
     cCall("MPI_Mrecv") {
-        var staged: CStaging?
-        let bytes = try CInterface.bytes(buf, Int(count), datatype, reads: false, staging: &staged)
+        let buffer = try CBuffer(buf, count, datatype)
         guard let matched = try CInterface.takeMessage(message) else { return CInterface.store(.procNull, into: status) }
-        let received = try matched.communicator.mrecv(matched.message, into: bytes)
-        try staged?.unpack(byteCount: received.byteCount)
+        let received: Status
+        switch buffer {
+        case .bytes(let raw): received = try matched.communicator.mrecv(matched.message, into: CBuffer.mutableByteBuffer(raw))
+        case .typed(let raw, let count, let type):
+            received = try matched.communicator.mrecv(matched.message, into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type)
+        }
         CInterface.store(received, into: status)
     }
 }
@@ -74,13 +77,19 @@ public func mpiImrecv(
 ) -> Int32 {
     cCall("MPI_Imrecv") {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
-        let bytes = try CInterface.bytes(buf, count, datatype, "MPI_Imrecv")
+        let buffer = try CBuffer(buf, count, datatype)
         guard let matched = try CInterface.takeMessage(message) else {
             let done = try GeneralizedRequest()
             done.complete(status: .procNull)
             request.pointee = CInterface.requests.insert(CRequest(done.request, MPI_COMM_WORLD))
             return
         }
-        request.pointee = CInterface.requests.insert(CRequest(try matched.communicator.imrecv(matched.message, into: bytes), MPI_COMM_WORLD))
+        let started: Request
+        switch buffer {
+        case .bytes(let raw): started = try matched.communicator.imrecv(matched.message, into: CBuffer.mutableByteBuffer(raw))
+        case .typed(let raw, let count, let type):
+            started = try matched.communicator.imrecv(matched.message, into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type)
+        }
+        request.pointee = CInterface.requests.insert(CRequest(started, MPI_COMM_WORLD))
     }
 }

@@ -249,11 +249,22 @@ public func mpiIsendrecv(
 ) -> Int32 {
     cCall("MPI_Isendrecv", on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
-        let send = try CBuffer(sendbuf, sendcount, sendtype).contiguous("MPI_Isendrecv")
-        let receive = try CBuffer(recvbuf, recvcount, recvtype).contiguous("MPI_Isendrecv")
-        let started = try CInterface.communicator(comm).isendrecv(
-            CBuffer.byteBuffer(send), to: CInterface.rank(dest), sendTag: Int(sendtag), into: CBuffer.mutableByteBuffer(receive),
-            from: CInterface.rank(source), recvTag: Int(recvtag))
+        let communicator = try CInterface.communicator(comm)
+        let (destination, origin) = (CInterface.rank(dest), CInterface.rank(source))
+        let started: Request
+        switch (try CBuffer(sendbuf, sendcount, sendtype), try CBuffer(recvbuf, recvcount, recvtype)) {
+        case (.bytes(let send), .bytes(let receive)):
+            started = try communicator.isendrecv(
+                CBuffer.byteBuffer(send), to: destination, sendTag: Int(sendtag), into: CBuffer.mutableByteBuffer(receive), from: origin,
+                recvTag: Int(recvtag))
+        case (let send, let receive):
+            // A datatype on either side: both as datatypes (contiguous ones as bytes of that many instances).
+            let (sendBytes, sendCount, sendType) = send.typed
+            let (receiveBytes, receiveCount, receiveType) = receive.typed
+            started = try communicator.isendrecv(
+                CBuffer.byteBuffer(sendBytes), count: sendCount, datatype: sendType, to: destination, sendTag: Int(sendtag),
+                into: CBuffer.mutableByteBuffer(receiveBytes), count: receiveCount, datatype: receiveType, from: origin, recvTag: Int(recvtag))
+        }
         request.pointee = CInterface.requests.insert(CRequest(started, comm))
     }
 }
@@ -265,9 +276,18 @@ public func mpiIsendrecvReplace(
 ) -> Int32 {
     cCall("MPI_Isendrecv_replace", on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
-        let bytes = try CBuffer(buf, count, datatype).contiguous("MPI_Isendrecv_replace")
-        let started = try CInterface.communicator(comm).isendrecvReplace(
-            CBuffer.mutableByteBuffer(bytes), to: CInterface.rank(dest), sendTag: Int(sendtag), from: CInterface.rank(source), recvTag: Int(recvtag))
+        let communicator = try CInterface.communicator(comm)
+        let (destination, origin) = (CInterface.rank(dest), CInterface.rank(source))
+        let started: Request
+        switch try CBuffer(buf, count, datatype) {
+        case .bytes(let bytes):
+            started = try communicator.isendrecvReplace(
+                CBuffer.mutableByteBuffer(bytes), to: destination, sendTag: Int(sendtag), from: origin, recvTag: Int(recvtag))
+        case .typed(let bytes, let count, let type):
+            started = try communicator.isendrecvReplace(
+                CBuffer.mutableByteBuffer(bytes), count: count, datatype: type, to: destination, sendTag: Int(sendtag), from: origin,
+                recvTag: Int(recvtag))
+        }
         request.pointee = CInterface.requests.insert(CRequest(started, comm))
     }
 }

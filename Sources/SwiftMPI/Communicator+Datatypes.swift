@@ -277,6 +277,78 @@ extension Communicator {
         }
     }
 
+    // MARK: Matched receives
+
+    /// Receives a message taken by `mprobe(from:tag:)` as up to `count` instances of `datatype` into
+    /// `buffer` (MPI_Mrecv with a datatype). Throws `.invalidArgument` if the message was already
+    /// received, `.truncate` if it is longer than `count` instances, `.invalidDatatype` if it is not
+    /// a whole number of the datatype's elements; `.invalidCount` (before the message is taken) if
+    /// the instances do not fit `buffer`.
+    @discardableResult
+    public func mrecv<T: BitwiseCopyable>(_ message: Message, into buffer: inout [T], count: Int, datatype: Datatype) throws(MPIError) -> Status {
+        try tracedCall("mrecv") {
+            try buffer.withUnsafeMutableBytes { try message.receive(into: region($0, count, datatype, "mrecv")) }
+        }
+    }
+
+    /// Receives a message taken by `mprobe(from:tag:)` as up to `count` instances of `datatype` into
+    /// a buffer (MPI_Mrecv with a datatype), checked as the array form.
+    @discardableResult
+    public func mrecv<T: BitwiseCopyable>(
+        _ message: Message, into buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype
+    ) throws(MPIError) -> Status {
+        try tracedCall("mrecv") {
+            try message.receive(into: region(UnsafeMutableRawBufferPointer(buffer), count, datatype, "mrecv"))
+        }
+    }
+
+    /// Starts receiving a message taken by `mprobe(from:tag:)` as up to `count` instances of
+    /// `datatype` into `buffer`, which must stay valid until the request completes (MPI_Imrecv with a
+    /// datatype). The footprint is checked now; `.truncate` and `.invalidDatatype` come from the
+    /// request.
+    public func imrecv<T: BitwiseCopyable>(
+        _ message: Message, into buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype
+    ) throws(MPIError) -> Request {
+        try tracedCall("imrecv") {
+            try message.startReceive(into: region(UnsafeMutableRawBufferPointer(buffer), count, datatype, "imrecv"))
+        }
+    }
+
+    // MARK: Nonblocking send-receive
+
+    /// Starts sending `sendCount` instances of `sendType` from `values` and receiving up to
+    /// `receiveCount` instances of `receiveType` into `buffer` together (MPI_Isendrecv with
+    /// datatypes): the request completes when both have, with the receive's status. Both buffers
+    /// must stay valid until then; both footprints are checked before anything starts.
+    public func isendrecv<T: BitwiseCopyable, U: BitwiseCopyable>(
+        _ values: UnsafeBufferPointer<T>, count sendCount: Int, datatype sendType: Datatype, to destination: Int, sendTag: Int,
+        into buffer: UnsafeMutableBufferPointer<U>, count receiveCount: Int, datatype receiveType: Datatype, from source: Int, recvTag: Int
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            let receiving = try region(UnsafeMutableRawBufferPointer(buffer), receiveCount, receiveType, "isendrecv")
+            let sending = try region(UnsafeRawBufferPointer(values), sendCount, sendType, "isendrecv")
+            let receive = try startReceive(receiving, keepAlive: nil, from: source, tag: recvTag, "isendrecv")
+            let send = try startSend(sending, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "isendrecv")
+            return try both(send, receive)
+        }
+    }
+
+    /// Starts sending `count` instances of `datatype` from `buffer` and receiving a message into
+    /// the same instances (MPI_Isendrecv_replace with a datatype): the outgoing instances are packed
+    /// first, so the receive may overwrite them at once. `buffer` must stay valid until the request
+    /// completes, with the receive's status.
+    public func isendrecvReplace<T: BitwiseCopyable>(
+        _ buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype, to destination: Int, sendTag: Int, from source: Int, recvTag: Int
+    ) throws(MPIError) -> Request {
+        try typedErrors {
+            let instances = try region(UnsafeMutableRawBufferPointer(buffer), count, datatype, "isendrecvReplace")
+            let outgoing = instances.packed()
+            let receive = try startReceive(instances, keepAlive: nil, from: source, tag: recvTag, "isendrecvReplace")
+            let send = try startArraySend(outgoing, to: destination, tag: sendTag, mode: .standard, "isendrecvReplace")
+            return try both(send, receive)
+        }
+    }
+
     // MARK: Helpers
 
     private func region(_ bytes: UnsafeRawBufferPointer, _ count: Int, _ type: Datatype, _ call: StaticString) throws -> TypedRegion {

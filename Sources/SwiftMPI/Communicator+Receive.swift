@@ -102,7 +102,7 @@ extension Communicator {
 
     /// One request for a send and a receive already started: complete when both are, with the
     /// receive's status.
-    private func both(_ send: Request, _ receive: Request) throws -> Request {
+    func both(_ send: Request, _ receive: Request) throws -> Request {
         let schedule = CollectiveSchedule()
         schedule.then { [send, receive] }
         schedule.reportsStatusOf = receive
@@ -241,21 +241,60 @@ public final class Message: @unchecked Sendable {
     /// The message's source, tag and length.
     public var status: Status { message?.status ?? .procNull }
 
-    func startReceive(into buffer: UnsafeMutableRawBufferPointer, keepAlive: AnyObject? = nil) throws -> Request {
+    func startReceive(into buffer: UnsafeMutableRawBufferPointer, keepAlive: AnyObject? = nil, elementBytes: Int = 0) throws -> Request {
+        try startReceive(keepAlive: keepAlive) { operation in
+            operation.buffer = buffer
+            if elementBytes > 1 { operation.elementBytes = elementBytes }
+        }
+    }
+
+    /// Starts receiving into `count` instances of a datatype (``Communicator/imrecv(_:into:count:datatype:)``):
+    /// contiguous data whose elements are all one size as bytes, checked by that size.
+    func startReceive(into region: TypedRegion) throws -> Request {
+        let elementBytes = region.map.uniformElementSize
+        if let bytes = region.contiguousBytes, elementBytes > 0 || region.byteCount == 0 {
+            return try startReceive(into: bytes, elementBytes: elementBytes)
+        }
+        return try startReceive(keepAlive: nil) { Self.target($0, region) }
+    }
+
+    func receive(into buffer: UnsafeMutableRawBufferPointer, elementBytes: Int = 0) throws -> Status {
+        try receive { operation in
+            operation.buffer = buffer
+            if elementBytes > 1 { operation.elementBytes = elementBytes }
+        }
+    }
+
+    /// Receives into `count` instances of a datatype (``Communicator/mrecv(_:into:count:datatype:)``).
+    func receive(into region: TypedRegion) throws -> Status {
+        let elementBytes = region.map.uniformElementSize
+        if let bytes = region.contiguousBytes, elementBytes > 0 || region.byteCount == 0 {
+            return try receive(into: bytes, elementBytes: elementBytes)
+        }
+        return try receive { Self.target($0, region) }
+    }
+
+    /// Points a pooled receive at a non-contiguous region.
+    private static func target(_ operation: ReceiveOperation, _ region: TypedRegion) {
+        operation.region = region
+        operation.buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)  // a pooled operation keeps its last one
+    }
+
+    private func startReceive(keepAlive: AnyObject?, _ setUp: (ReceiveOperation) -> Void) throws -> Request {
         guard !received else { throw MPIError(.invalidArgument, "imrecv: this message was already received") }
         received = true
         guard let message else { return Request(completed: .procNull) }
         self.message = nil
         return try communicator.runtime.withEngine("imrecv") { engine in
             let operation = engine.makeReceive()
-            operation.buffer = buffer
+            setUp(operation)
             if keepAlive != nil { operation.keepAlive = keepAlive }
             engine.receive(message, into: operation)
             return Request.make(engine, receive: operation)
         }
     }
 
-    func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Status {
+    private func receive(_ setUp: (ReceiveOperation) -> Void) throws -> Status {
         guard !received else { throw MPIError(.invalidArgument, "mrecv: this message was already received") }
         received = true
         guard let message else { return .procNull }
@@ -263,7 +302,7 @@ public final class Message: @unchecked Sendable {
         let runtime = communicator.runtime
         let operation = try runtime.withEngine("mrecv") { engine in
             let operation = engine.makeReceive()
-            operation.buffer = buffer
+            setUp(operation)
             engine.receive(message, into: operation)
             return operation
         }

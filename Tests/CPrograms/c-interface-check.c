@@ -110,6 +110,45 @@ static void datatypes(void) {
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
     MPI_Sendrecv(&matrix[0][1], 1, columnType, right, 20, column, 4, MPI_INT, left, 20, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     CHECK(column[0] == left * 100 + 1 && column[3] == left * 100 + 31, "vector column received as %d %d", column[0], column[3]);
+    /* the same column through MPI_Isendrecv (vector to vector), MPI_Isendrecv_replace and a matched
+     * probe received into a column with MPI_Mrecv and MPI_Imrecv */
+    int into[4][3];
+    for (int i = 0; i < 4; i++) for (int j = 0; j < 3; j++) into[i][j] = -1;
+    MPI_Request request;
+    MPI_Isendrecv(&matrix[0][1], 1, columnType, right, 22, &into[0][2], 1, columnType, left, 22, MPI_COMM_WORLD, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 3; j++)
+            CHECK(into[i][j] == (j == 2 ? left * 100 + i * 10 + 1 : -1), "isendrecv of a column: [%d][%d] = %d", i, j, into[i][j]);
+    int own[4][3];
+    for (int i = 0; i < 4; i++) for (int j = 0; j < 3; j++) own[i][j] = rank * 100 + i * 10 + j;
+    MPI_Isendrecv_replace(&own[0][0], 1, columnType, right, 23, left, 23, MPI_COMM_WORLD, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 3; j++)
+            CHECK(own[i][j] == (j == 0 ? left : rank) * 100 + i * 10 + j, "isendrecv_replace of a column: [%d][%d] = %d", i, j, own[i][j]);
+    for (int round = 0; round < 2; round++) {
+        MPI_Message message;
+        MPI_Status status;
+        MPI_Isend(&matrix[0][1], 1, columnType, right, 24, MPI_COMM_WORLD, &request);
+        MPI_Mprobe(left, 24, MPI_COMM_WORLD, &message, &status);
+        for (int i = 0; i < 4; i++) for (int j = 0; j < 3; j++) into[i][j] = -1;
+        if (round == 0) {
+            MPI_Mrecv(&into[0][0], 1, columnType, &message, &status);
+        } else {
+            MPI_Request receive;
+            MPI_Imrecv(&into[0][0], 1, columnType, &message, &receive);
+            MPI_Wait(&receive, &status);
+        }
+        MPI_Wait(&request, MPI_STATUS_IGNORE);
+        int received = -1;
+        MPI_Get_count(&status, columnType, &received);
+        CHECK(received == 1 && message == MPI_MESSAGE_NULL, "%s of a column: count %d", round == 0 ? "mrecv" : "imrecv", received);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 3; j++)
+                CHECK(into[i][j] == (j == 0 ? left * 100 + i * 10 + 1 : -1), "%s of a column: [%d][%d] = %d", round == 0 ? "mrecv" : "imrecv",
+                      i, j, into[i][j]);
+    }
     MPI_Type_free(&columnType);
     CHECK(columnType == MPI_DATATYPE_NULL, "type free");
     /* a struct {int; double} */

@@ -113,6 +113,42 @@ func datatypeTransfers(_ world: Communicator) throws {
             var mine = grid
             try world.sendrecvReplace(&mine, count: count, datatype: type, to: peer, sendTag: 10, from: peer, recvTag: 10)
             require(mine == grid, "\(name): sendrecvReplace between equal grids changed the grid")
+            // Matched probes received with a datatype: mrecv into an array, imrecv into a buffer
+            // (from a contiguous sender).
+            let outgoing = [
+                try world.isend(grid, count: count, datatype: type, to: peer, tag: 12), try world.isend(expected, to: peer, tag: 13)
+            ]
+            var probed = [Double](repeating: -1, count: elements)
+            let message = try world.mprobe(from: peer, tag: 12)
+            let status = try world.mrecv(message, into: &probed, count: count, datatype: type)
+            require(status.count(of: type) == count && status.byteCount == packed.count, "\(name): mrecv status \(status)")
+            checkTyped(probed, "mprobe + mrecv with a datatype")
+            probed = [Double](repeating: -1, count: elements)
+            var found: Message?
+            while found == nil { found = try world.improbe(from: peer, tag: 13) }
+            try probed.withUnsafeMutableBufferPointer { buffer in
+                _ = try world.imrecv(found!, into: buffer, count: count, datatype: type).wait()
+            }
+            checkTyped(probed, "improbe + imrecv with a datatype")
+            try Request.waitAll(outgoing)
+            // isendrecv with datatypes on both sides, and isendrecvReplace between different grids:
+            // the datatype's part of each grid becomes the peer's, the rest stays.
+            probed = [Double](repeating: -1, count: elements)
+            try grid.withUnsafeBufferPointer { out in
+                try probed.withUnsafeMutableBufferPointer { into in
+                    _ = try world.isendrecv(
+                        out, count: count, datatype: type, to: peer, sendTag: 14, into: into, count: count, datatype: type, from: peer, recvTag: 14
+                    ).wait()
+                }
+            }
+            checkTyped(probed, "isendrecv with datatypes")
+            let sign: Double = world.rank == 0 ? 1 : -1
+            var own = grid.map { $0 * sign }
+            let replaced = own.indices.map { target[$0] == -1 ? own[$0] : -own[$0] }
+            try own.withUnsafeMutableBufferPointer { buffer in
+                _ = try world.isendrecvReplace(buffer, count: count, datatype: type, to: peer, sendTag: 15, from: peer, recvTag: 15).wait()
+            }
+            require(own == replaced, "\(name): isendrecvReplace with a datatype")
         }
         // Everyone: sendrecv round a ring with datatypes on both sides.
         var received = [Double](repeating: -1, count: elements)
@@ -144,12 +180,22 @@ func datatypeErrors(_ world: Communicator) throws {
     _ = short.withUnsafeBufferPointer { buffer in
         requireError(.invalidCount) { _ = try world.sendInit(buffer, count: 1, datatype: column, to: peer, tag: 1) }
     }
+    var shortGrid = short
+    shortGrid.withUnsafeMutableBufferPointer { buffer in
+        _ = short.withUnsafeBufferPointer { out in
+            requireError(.invalidCount) {
+                _ = try world.isendrecv(out, count: 1, datatype: column, to: peer, sendTag: 1, into: buffer, count: 1, datatype: double, from: peer, recvTag: 1)
+            }
+        }
+        requireError(.invalidCount) { _ = try world.isendrecvReplace(buffer, count: 1, datatype: column, to: peer, sendTag: 1, from: peer, recvTag: 1) }
+    }
     if world.rank == 0 {
         try world.send(grid, count: 1, datatype: column, to: peer, tag: 2)  // the first message that really goes
         try world.send([Int32](repeating: 7, count: 3), to: peer, tag: 3)
         try world.send([Double](repeating: 2, count: 20), to: peer, tag: 4)
         try world.send([Int32](repeating: 7, count: 3), to: peer, tag: 5)
         try world.send([Int32](repeating: 7, count: 3), to: peer, tag: 6)
+        try world.send(grid, count: 1, datatype: column, to: peer, tag: 7)
     } else {
         var received = [Double](repeating: 0, count: 100)
         let status = try world.recv(into: &received, count: 1, datatype: column, from: peer, tag: MPI.anyTag)
@@ -164,6 +210,13 @@ func datatypeErrors(_ world: Communicator) throws {
             let request = try world.irecv(into: buffer, count: 4, datatype: double, from: peer, tag: 6)
             requireError(.invalidDatatype) { try request.wait() }
         }
+        // A matched message refused for the receive's footprint is not taken: it can still be received.
+        let message = try world.mprobe(from: peer, tag: 7)
+        var tooSmall = [Double](repeating: 0, count: 50)
+        requireError(.invalidCount) { try world.mrecv(message, into: &tooSmall, count: 1, datatype: column) }
+        var column10 = [Double](repeating: 0, count: 10)
+        try world.mrecv(message, into: &column10, count: 10, datatype: double)
+        require(column10 == [Double](repeating: 1, count: 10), "the matched message after a refused mrecv: \(column10)")
     }
 }
 
