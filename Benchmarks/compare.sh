@@ -187,7 +187,7 @@ if ((${#need_swift[@]})); then
     done
 fi
 stale=$({ find "$ROOT/Sources" "$ROOT/CShims" "$BENCH_DIR/Sources" -newer "$SWIFT_BIN/swiftmpi-bench" -type f
-          find "$ROOT/Launcher" "$ROOT/Sources/SwiftMPIWireup" "$ROOT/Sources/SwiftMPITransport" "$ROOT/CShims" -newer "$SWIFT_BIN/swiftmpirun" -type f; } \
+          find "$ROOT/Launcher" "$ROOT/Sources/SwiftMPIWireup" "$ROOT/Sources/SwiftMPITrace" "$ROOT/CShims" -newer "$SWIFT_BIN/swiftmpirun" -type f; } \
     2> /dev/null | head -3 || true)
 [[ -z $stale ]] || warn "sources are newer than the release binaries in $SWIFT_BIN (e.g. ${stale//$'\n'/, });" \
     "run 'swift build -c release --static-swift-stdlib' first to measure the current code"
