@@ -223,6 +223,7 @@ extension Communicator {
                     let receiveRegion = try region(receiveBytes, receiveCount, receiveType, "sendrecv")
                     let sendRegion = try region(UnsafeMutableRawBufferPointer(mutating: sendBytes), sendCount, sendType, "sendrecv")
                     return try traced("sendrecv", peer: destination, tag: sendTag, bytes: sendRegion.byteCount) {
+                        try checkSendArguments(to: destination, tag: sendTag, "sendrecv")
                         let receive = try startReceive(receiveRegion, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
                         let send = try startSend(sendRegion, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
                         try send.wait()
@@ -268,6 +269,7 @@ extension Communicator {
                 }
                 let sending = try part(sendOffset, sendCount, sendType)
                 return try traced("sendrecv", peer: destination, tag: sendTag, bytes: sending.byteCount) {
+                    try checkSendArguments(to: destination, tag: sendTag, "sendrecv")
                     let receive = try startReceive(part(receiveOffset, receiveCount, receiveType), keepAlive: nil, from: source, tag: recvTag, "sendrecv")
                     let send = try startSend(sending, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
                     try send.wait()
@@ -319,7 +321,8 @@ extension Communicator {
     /// Starts sending `sendCount` instances of `sendType` from `values` and receiving up to
     /// `receiveCount` instances of `receiveType` into `buffer` together (MPI_Isendrecv with
     /// datatypes): the request completes when both have, with the receive's status. Both buffers
-    /// must stay valid until then; both footprints are checked before anything starts.
+    /// must stay valid until then; both footprints, the destination and the tags are checked before
+    /// anything starts.
     public func isendrecv<T: BitwiseCopyable, U: BitwiseCopyable>(
         _ values: UnsafeBufferPointer<T>, count sendCount: Int, datatype sendType: Datatype, to destination: Int, sendTag: Int,
         into buffer: UnsafeMutableBufferPointer<U>, count receiveCount: Int, datatype receiveType: Datatype, from source: Int, recvTag: Int
@@ -327,6 +330,7 @@ extension Communicator {
         try typedErrors {
             let receiving = try region(UnsafeMutableRawBufferPointer(buffer), receiveCount, receiveType, "isendrecv")
             let sending = try region(UnsafeRawBufferPointer(values), sendCount, sendType, "isendrecv")
+            try checkSendArguments(to: destination, tag: sendTag, "isendrecv")
             let receive = try startReceive(receiving, keepAlive: nil, from: source, tag: recvTag, "isendrecv")
             let send = try startSend(sending, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "isendrecv")
             return try both(send, receive)
@@ -342,6 +346,7 @@ extension Communicator {
     ) throws(MPIError) -> Request {
         try typedErrors {
             let instances = try region(UnsafeMutableRawBufferPointer(buffer), count, datatype, "isendrecvReplace")
+            try checkSendArguments(to: destination, tag: sendTag, "isendrecvReplace")
             let outgoing = instances.packed()
             let receive = try startReceive(instances, keepAlive: nil, from: source, tag: recvTag, "isendrecvReplace")
             let send = try startArraySend(outgoing, to: destination, tag: sendTag, mode: .standard, "isendrecvReplace")

@@ -50,6 +50,7 @@ extension Communicator {
         recvTag: Int
     ) throws -> Status {
         try traced("sendrecv", peer: destination, tag: sendTag, bytes: sendBytes.count) {
+            try checkSendArguments(to: destination, tag: sendTag, "sendrecv")
             let receive = try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
             let send = try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
             try send.wait()
@@ -80,6 +81,7 @@ extension Communicator {
         into buffer: UnsafeMutableBufferPointer<U>, from source: Int, recvTag: Int
     ) throws(MPIError) -> Request {
         try typedErrors {
+            try checkSendArguments(to: destination, tag: sendTag, "isendrecv")
             let receive = try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecv")
             let send = try startSend(UnsafeRawBufferPointer(values), keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "isendrecv")
             return try both(send, receive)
@@ -93,11 +95,20 @@ extension Communicator {
         _ buffer: UnsafeMutableBufferPointer<T>, to destination: Int, sendTag: Int, from source: Int, recvTag: Int
     ) throws(MPIError) -> Request {
         try typedErrors {
+            try checkSendArguments(to: destination, tag: sendTag, "isendrecvReplace")
             let outgoing = Array(buffer)
             let receive = try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecvReplace")
             let send = try startArraySend(outgoing, to: destination, tag: sendTag, mode: .standard, "isendrecvReplace")
             return try both(send, receive)
         }
+    }
+
+    /// Checks a send-receive's send arguments before its receive is posted, so that a bad destination
+    /// or tag throws with nothing started (a receive posted first would stay posted, into a buffer
+    /// the caller may then free).
+    func checkSendArguments(to destination: Int, tag: Int, _ call: StaticString) throws {
+        _ = try checkDestination(destination, call)
+        try checkSendTag(tag, call)
     }
 
     /// One request for a send and a receive already started: complete when both are, with the

@@ -120,6 +120,10 @@ static void datatypes(void) {
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 3; j++)
             CHECK(into[i][j] == (j == 2 ? left * 100 + i * 10 + 1 : -1), "isendrecv of a column: [%d][%d] = %d", i, j, into[i][j]);
+    int plain[4] = {-1, -1, -1, -1}; /* a column sent, received as contiguous ints */
+    MPI_Isendrecv(&matrix[0][1], 1, columnType, right, 25, plain, 4, MPI_INT, left, 25, MPI_COMM_WORLD, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    for (int i = 0; i < 4; i++) CHECK(plain[i] == left * 100 + i * 10 + 1, "isendrecv of a column into ints: [%d] = %d", i, plain[i]);
     int own[4][3];
     for (int i = 0; i < 4; i++) for (int j = 0; j < 3; j++) own[i][j] = rank * 100 + i * 10 + j;
     MPI_Isendrecv_replace(&own[0][0], 1, columnType, right, 23, left, 23, MPI_COMM_WORLD, &request);

@@ -169,6 +169,9 @@ func datatypeErrors(_ world: Communicator) throws {
     let grid = [Double](repeating: 1, count: 100)
     let peer = world.rank == 0 ? world.size - 1 : 0
     guard world.size > 1, world.rank == 0 || world.rank == world.size - 1 else { return }
+    // Records of an Int32 and a Float: contiguous, elements of two sizes (the region path).
+    let mixed = try Datatype.structure([(offset: 0, count: 1, type: Datatype(Int32.self)), (offset: 4, count: 1, type: Datatype(Float.self))])
+    let mixedRecords: [UInt64] = (1...3).map { UInt64(UInt32(bitPattern: Int32($0))) | UInt64((Float($0) * 1.5).bitPattern) << 32 }
     let short = [Double](repeating: 1, count: 90)
     let error = requireError(.invalidCount) { try world.send(short, count: 1, datatype: column, to: peer, tag: 1) }
     require(error?.message.contains("occupies bytes 0..<728") == true && error?.message.contains("720 bytes") == true, "message: \(String(describing: error))")
@@ -196,6 +199,9 @@ func datatypeErrors(_ world: Communicator) throws {
         try world.send([Int32](repeating: 7, count: 3), to: peer, tag: 5)
         try world.send([Int32](repeating: 7, count: 3), to: peer, tag: 6)
         try world.send(grid, count: 1, datatype: column, to: peer, tag: 7)
+        try world.send([Double](repeating: 3, count: 10), to: peer, tag: 8)
+        try world.send([Double](repeating: 4, count: 20), to: peer, tag: 9)
+        try world.send(mixedRecords, count: 3, datatype: mixed, to: peer, tag: 10)
     } else {
         var received = [Double](repeating: 0, count: 100)
         let status = try world.recv(into: &received, count: 1, datatype: column, from: peer, tag: MPI.anyTag)
@@ -217,6 +223,29 @@ func datatypeErrors(_ world: Communicator) throws {
         var column10 = [Double](repeating: 0, count: 10)
         try world.mrecv(message, into: &column10, count: 10, datatype: double)
         require(column10 == [Double](repeating: 1, count: 10), "the matched message after a refused mrecv: \(column10)")
+        // A send-receive refused for its destination or tag posts no receive: tag 8 is still there.
+        var landing = [Double](repeating: 0, count: 10)
+        landing.withUnsafeMutableBufferPointer { into in
+            grid.withUnsafeBufferPointer { out in
+                requireError(.invalidRank) {
+                    _ = try world.isendrecv(
+                        out, count: 1, datatype: column, to: world.size, sendTag: 1, into: into, count: 10, datatype: double, from: peer, recvTag: 8)
+                }
+                requireError(.invalidTag) { _ = try world.isendrecv(out, to: peer, sendTag: -5, into: into, from: peer, recvTag: 8) }
+                requireError(.invalidRank) { _ = try world.isendrecvReplace(into, to: world.size, sendTag: 1, from: peer, recvTag: 8) }
+            }
+        }
+        var outgoing = grid
+        requireError(.invalidRank) { try world.sendrecv(grid, to: world.size + 3, sendTag: 1, into: &outgoing, from: peer, recvTag: 8) }
+        try world.recv(into: &landing, from: peer, tag: 8)
+        require(landing == [Double](repeating: 3, count: 10), "tag 8 after refused send-receives: \(landing)")
+        // A matched message longer than the typed receive: .truncate.
+        let long = try world.mprobe(from: peer, tag: 9)
+        requireError(.truncate) { try world.mrecv(long, into: &received, count: 1, datatype: column) }
+        // Contiguous records of mixed element sizes through a matched receive.
+        var records = [UInt64](repeating: 0, count: 3)
+        let recordStatus = try world.mrecv(try world.mprobe(from: peer, tag: 10), into: &records, count: 3, datatype: mixed)
+        require(records == mixedRecords && recordStatus.count(of: mixed) == 3, "mixed records through mrecv: \(records), status \(recordStatus)")
     }
 }
 
