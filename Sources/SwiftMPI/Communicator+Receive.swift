@@ -252,60 +252,67 @@ public final class Message: @unchecked Sendable {
     /// The message's source, tag and length.
     public var status: Status { message?.status ?? .procNull }
 
-    func startReceive(into buffer: UnsafeMutableRawBufferPointer, keepAlive: AnyObject? = nil, elementBytes: Int = 0) throws -> Request {
-        try startReceive(keepAlive: keepAlive) { operation in
-            operation.buffer = buffer
-            if elementBytes > 1 { operation.elementBytes = elementBytes }
+    /// Where a matched message is received to: bytes (each message checked to be a whole number of
+    /// `elementBytes` when that is more than 1), or a non-contiguous region.
+    private enum Target {
+        case bytes(UnsafeMutableRawBufferPointer, elementBytes: Int)
+        case region(TypedRegion)
+
+        /// `count` instances of a datatype: as bytes where a receive may take them so.
+        init(_ region: TypedRegion) {
+            if let taken = region.receivableBytes {
+                self = .bytes(taken.bytes, elementBytes: taken.elementBytes)
+            } else {
+                self = .region(region)
+            }
+        }
+
+        /// Points a pooled receive at the target.
+        func aim(_ operation: ReceiveOperation) {
+            switch self {
+            case .bytes(let buffer, let elementBytes):
+                operation.buffer = buffer
+                if elementBytes > 1 { operation.elementBytes = elementBytes }
+            case .region(let region):
+                operation.region = region
+                operation.buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)  // a pooled operation keeps its last one
+            }
         }
     }
 
-    /// Starts receiving into `count` instances of a datatype (``Communicator/imrecv(_:into:count:datatype:)``):
-    /// contiguous data whose elements are all one size as bytes, checked by that size.
+    func startReceive(into buffer: UnsafeMutableRawBufferPointer, keepAlive: AnyObject? = nil) throws -> Request {
+        try startReceive(.bytes(buffer, elementBytes: 0), keepAlive: keepAlive)
+    }
+
+    /// Starts receiving into `count` instances of a datatype (``Communicator/imrecv(_:into:count:datatype:)``).
     func startReceive(into region: TypedRegion) throws -> Request {
-        let elementBytes = region.map.uniformElementSize
-        if let bytes = region.contiguousBytes, elementBytes > 0 || region.byteCount == 0 {
-            return try startReceive(into: bytes, elementBytes: elementBytes)
-        }
-        return try startReceive(keepAlive: nil) { Self.target($0, region) }
+        try startReceive(Target(region), keepAlive: nil)
     }
 
-    func receive(into buffer: UnsafeMutableRawBufferPointer, elementBytes: Int = 0) throws -> Status {
-        try receive { operation in
-            operation.buffer = buffer
-            if elementBytes > 1 { operation.elementBytes = elementBytes }
-        }
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Status {
+        try receive(.bytes(buffer, elementBytes: 0))
     }
 
     /// Receives into `count` instances of a datatype (``Communicator/mrecv(_:into:count:datatype:)``).
     func receive(into region: TypedRegion) throws -> Status {
-        let elementBytes = region.map.uniformElementSize
-        if let bytes = region.contiguousBytes, elementBytes > 0 || region.byteCount == 0 {
-            return try receive(into: bytes, elementBytes: elementBytes)
-        }
-        return try receive { Self.target($0, region) }
+        try receive(Target(region))
     }
 
-    /// Points a pooled receive at a non-contiguous region.
-    private static func target(_ operation: ReceiveOperation, _ region: TypedRegion) {
-        operation.region = region
-        operation.buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)  // a pooled operation keeps its last one
-    }
-
-    private func startReceive(keepAlive: AnyObject?, _ setUp: (ReceiveOperation) -> Void) throws -> Request {
+    private func startReceive(_ target: Target, keepAlive: AnyObject?) throws -> Request {
         guard !received else { throw MPIError(.invalidArgument, "imrecv: this message was already received") }
         received = true
         guard let message else { return Request(completed: .procNull) }
         self.message = nil
         return try communicator.runtime.withEngine("imrecv") { engine in
             let operation = engine.makeReceive()
-            setUp(operation)
+            target.aim(operation)
             if keepAlive != nil { operation.keepAlive = keepAlive }
             engine.receive(message, into: operation)
             return Request.make(engine, receive: operation)
         }
     }
 
-    private func receive(_ setUp: (ReceiveOperation) -> Void) throws -> Status {
+    private func receive(_ target: Target) throws -> Status {
         guard !received else { throw MPIError(.invalidArgument, "mrecv: this message was already received") }
         received = true
         guard let message else { return .procNull }
@@ -313,7 +320,7 @@ public final class Message: @unchecked Sendable {
         let runtime = communicator.runtime
         let operation = try runtime.withEngine("mrecv") { engine in
             let operation = engine.makeReceive()
-            setUp(operation)
+            target.aim(operation)
             engine.receive(message, into: operation)
             return operation
         }

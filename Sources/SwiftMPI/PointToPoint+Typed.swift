@@ -111,10 +111,8 @@ extension Communicator {
 
     func startReceive(_ region: TypedRegion, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString) throws -> Request {
         try traced(call, peer: source, tag: tag, bytes: region.byteCount) {
-            // Contiguous data whose elements are all one size is received as bytes, checked by that size.
-            let elementBytes = region.map.uniformElementSize
-            if let bytes = region.contiguousBytes, elementBytes > 0 || region.byteCount == 0 {
-                return try startReceive(bytes, keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: elementBytes)
+            if let taken = region.receivableBytes {
+                return try startReceive(taken.bytes, keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: taken.elementBytes)
             }
             guard try checkSource(source, call) else { return Request(completed: .procNull) }
             try checkReceiveTag(tag, call)

@@ -80,6 +80,15 @@ struct TypedRegion {
         return UnsafeMutableRawBufferPointer(start: origin + map.blockStorage[0].offset, count: byteCount)
     }
 
+    /// The region as bytes a receive may take as they are: contiguous data whose elements are all
+    /// one size (each message then checked to be a whole number of `elementBytes`), else nil (the
+    /// receive goes as a region, unpacked and checked element by element).
+    var receivableBytes: (bytes: UnsafeMutableRawBufferPointer, elementBytes: Int)? {
+        let elementBytes = map.uniformElementSize
+        guard let bytes = contiguousBytes, elementBytes > 0 || byteCount == 0 else { return nil }
+        return (bytes, elementBytes)
+    }
+
     /// The origin as a number, for address arithmetic that may refer to another process.
     var originAddress: Int { Int(bitPattern: origin) }
 
