@@ -34,10 +34,14 @@ int main(int argc, char **argv) {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     int victim = world_size - 1;
     MPI_Barrier(MPI_COMM_WORLD);
+    /* The victim dies only once every survivor has left the barrier and said so (on a loaded
+       machine a survivor still in the barrier would see the failure there instead). */
+    int word = world_rank;
     if (world_rank == victim) {
-        usleep(100000);
+        for (int peer = 0; peer < victim; peer++) MPI_Recv(&word, 1, MPI_INT, peer, 9, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         raise(SIGKILL);
     }
+    MPI_Send(&word, 1, MPI_INT, victim, 9, MPI_COMM_WORLD);
 
     int value = 0;
     if (world_rank == 0) {

@@ -12,10 +12,14 @@ import SwiftMPI
 /// end with `.revoked`. PHASE `collective`: everyone loops in allreduce on the world until it fails.
 func recoveryScenario(_ world: Communicator, victim: Int, phase: String) throws {
     try world.barrier()
+    // The victim dies only once every survivor has left the barrier and said so: a survivor still in
+    // the barrier when the victim died (a loaded machine) would see the failure there instead.
     if world.rank == victim {
-        usleep(100_000)
+        var word = [0]
+        for peer in 0..<world.size where peer != victim { try world.recv(into: &word, from: peer, tag: 9) }
         raise(SIGKILL)
     }
+    try world.send([world.rank], to: victim, tag: 9)
     var outcome = "completed"
     switch phase {
     case "p2p":
@@ -191,10 +195,13 @@ func recoveryTiming(_ world: Communicator) throws {
     let victim = world.size - 1
     try world.barrier()
     if world.rank == victim {
-        usleep(50_000)
+        // Every survivor has left the barrier before the victim dies (as in recoveryScenario).
+        var word = [0]
+        for peer in 0..<victim { try world.recv(into: &word, from: peer, tag: 8) }
         for peer in 0..<victim { try world.send([MPI.wtime()], to: peer, tag: 9) }
         raise(SIGKILL)
     }
+    try world.send([world.rank], to: victim, tag: 8)
     var death = [0.0]
     try world.recv(into: &death, from: victim, tag: 9)
     var detected = 0.0
