@@ -34,14 +34,16 @@ struct MultiHostRecoveryTests {
         #expect(Set(finished.values.map { $0.drop { $0 != ":" } }).count == 1, "the survivors recovered differently: \(context)")
     }
 
-    /// Runs a 6-rank soak over three simulated hosts (2 ranks each) in the background, does
-    /// `strike` to host 3 (given the job's environment mark) after two seconds, and returns the job's status, output and the seconds
-    /// from the strike to the launcher's line about the lost host.
+    /// Runs a 6-rank soak over this suite's three private simulated hosts (2 ranks each) in the
+    /// background, does `strike` to the third (given the job's environment mark) after two seconds,
+    /// and returns the job's status, output and the seconds from the strike to the launcher's line
+    /// about the lost host.
     func soakWithLostHost(
         _ strike: (_ host: String, _ mark: String) throws -> Void
     ) throws -> (status: Int32, stdout: String, stderr: String, detection: Double?) {
-        let (h1, h3) = (try SimulatedHosts.host(1), try SimulatedHosts.host(3))
-        let h2 = try SimulatedHosts.host(2)
+        // Hosts of this suite's own: the third is broken on purpose, and other suites run meanwhile.
+        let first = SimulatedHosts.firstPrivate
+        let (h1, h2, h3) = (try SimulatedHosts.host(first), try SimulatedHosts.host(first + 1), try SimulatedHosts.host(first + 2))
         let mark = UUID().uuidString
         let scratch = try TestRun.makeScratch("mhr")
         defer { try? FileManager.default.removeItem(at: scratch) }

@@ -4,10 +4,15 @@ import SwiftMPILauncherParsing
 
 /// Simulated hosts: network namespaces with their own network stacks (Tests/Scripts/netns-hosts.sh).
 ///
-/// The run makes its own 32, at the first test that needs them, under a prefix no namespace has
-/// (hosts `host(1)`...`host(32)`, e.g. swm3f2ah1), and they are removed when the test process exits,
+/// The run makes its own 35, at the first test that needs them, under a prefix no namespace has
+/// (hosts `host(1)`...`host(35)`, e.g. swm3f2ah1), and they are removed when the test process exits,
 /// however it ends (see `TestRun`). Hosts already made under `$SWIFTMPI_NETNS_PREFIX` (with
-/// `Tests/Scripts/netns-hosts.sh up 32`) are used instead and left alone.
+/// `Tests/Scripts/netns-hosts.sh up 35`) are used instead and left alone.
+///
+/// Suites run in parallel: hosts 1...32 are shared by every suite, which only start jobs on them;
+/// hosts 33...35 belong to ``MultiHostRecoveryTests`` alone, which kills their daemons and cuts
+/// their links (a link cut on a shared host once failed another suite's job with "Network is
+/// unreachable").
 enum SimulatedHosts {
     static let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
@@ -38,9 +43,12 @@ enum SimulatedHosts {
     }()
 
     /// How many hosts the run makes.
-    static let count = 32
+    static let count = 35
 
-    /// The name of simulated host `index` (1...32), which is also its namespace; makes the hosts if needed.
+    /// The first of the hosts that only ``MultiHostRecoveryTests`` uses (it breaks them on purpose).
+    static let firstPrivate = 33
+
+    /// The name of simulated host `index` (1...35), which is also its namespace; makes the hosts if needed.
     static func host(_ index: Int) throws -> String { try started.get() + "\(index)" }
 
     /// Runs swiftmpirun on host 1 with `ip netns exec %h` as the launch agent. Host names written
