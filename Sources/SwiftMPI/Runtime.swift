@@ -24,6 +24,9 @@ final class Runtime: @unchecked Sendable {
     let threadLevel: ThreadLevel
     /// The process manager this rank wired up through (nil for a singleton).
     let keyValue: (any WireupExchange)?
+    /// True when that manager is a resource manager's PMI-2 or PMIx server (srun, mpirun), not
+    /// swiftmpirun: its fence waits for every rank, failed ones included.
+    var underResourceManager = false
     let engine: Engine
     /// `SWIFTMPI_DEBUG=1`: describe wire-up and collective paths on stderr.
     let debug: Bool
@@ -220,7 +223,11 @@ final class Runtime: @unchecked Sendable {
         runtime.startTracing()
         runtime.updateCounting()
         RecoveryLink.start()
-        WaitReport.startAnswering(rank: runtime.rank, underManager: runtime.keyValue != nil && launch == nil)
+        if settings.debug && settings.recovery {
+            report("rank \(runtime.rank): recovery mode; revokes and agreements \(RecoveryLink.coordinated ? "through the launcher" : "among the ranks")")
+        }
+        runtime.underResourceManager = runtime.keyValue != nil && launch == nil
+        WaitReport.startAnswering(rank: runtime.rank, underManager: runtime.underResourceManager)
         return runtime
     }
 
@@ -442,12 +449,16 @@ final class Runtime: @unchecked Sendable {
         if runtime.debug {
             for line in runtime.engine.routes.statistics { report("rank \(runtime.rank): \(line)") }
         }
+        // In recovery mode under a resource manager the survivors meet among themselves: its fence
+        // would wait for the failed ranks too, forever.
+        let survivorsMeet = runtime.engine.recovery.enabled && runtime.underResourceManager
+        if survivorsMeet { try Communicator.finalAgreement(runtime) }
         if let client = runtime.keyValue {
             // The final fence waits for every rank to finalize: a hang report says so, instead of
             // "not waiting in SwiftMPI" for a rank whose peers never get here.
             WaitReport.waiting(in: "MPI.finalize(), for every rank to call it", since: MPI.wtime())
             do {
-                try client.fence()
+                if !survivorsMeet { try client.fence() }
                 try client.finalize()
             } catch {
                 throw MPIError(.wireup, "MPI.finalize(): rank \(runtime.rank): \(error)")

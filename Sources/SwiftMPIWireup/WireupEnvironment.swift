@@ -40,6 +40,10 @@ public enum WireupEnvironment {
     /// --enable-recovery`): revokes reach the other ranks, and agreements are decided.
     public static let recoveryCoordinator = "SWIFTMPI_RECOVERY_COORDINATOR"
 
+    /// `peers` makes recovery mode's revokes and agreements travel among the ranks even under a
+    /// launcher that coordinates them (as they do where none does: under `srun`).
+    public static let recoveryAgreement = "SWIFTMPI_RECOVERY_AGREEMENT"
+
     /// Variables a user may set to tune the runtime; `swiftmpirun --info` prints them with their values.
     /// Each is listed here when the runtime starts reading it.
     public static let userSettings: [(name: String, meaning: String)] = [
@@ -79,6 +83,10 @@ public enum WireupEnvironment {
         (
             "SWIFTMPI_RECOVERY",
             "1: recovery mode (swiftmpirun --enable-recovery sets it): a failed rank ends only what involves it; revoke, agree and shrink (docs/Recovery.md)"
+        ),
+        (
+            "SWIFTMPI_RECOVERY_AGREEMENT",
+            "launcher (default under swiftmpirun --enable-recovery) or peers (default elsewhere, as under srun): who revokes and agreements go through"
         ),
         (
             "SWIFTMPI_HEARTBEAT_TIMEOUT",

@@ -18,13 +18,18 @@ struct RecoveryTests {
 
     @Test(
         "a killed rank's receives end with .processFailed, the others' with .revoked (p2p), or every collective with .processFailed; then agree, shrink",
-        arguments: [("shm", "p2p"), ("shm", "collective"), ("shm", "probe"), ("tcp", "p2p"), ("tcp", "collective"), ("tcp", "probe")])
-    func killedRank(transport: String, phase: String) throws {
+        arguments: ["launcher", "peers"].flatMap { agreement in
+            [("shm", "p2p"), ("shm", "collective"), ("shm", "probe"), ("tcp", "p2p"), ("tcp", "collective"), ("tcp", "probe")].map { ($0.0, $0.1, agreement) }
+        })
+    func killedRank(transport: String, phase: String, agreement: String) throws {
         let victim = 2
         let result = try JobRunner.run(
-            ["--enable-recovery", "--timeout", "60", "--transport", transport, "-n", "4", "swiftmpi-testrank", "recover", "\(victim)", phase])
+            ["--enable-recovery", "--timeout", "60", "--transport", transport, "-n", "4", "swiftmpi-testrank", "recover", "\(victim)", phase],
+            environment: ["SWIFTMPI_RECOVERY_AGREEMENT": agreement, "SWIFTMPI_DEBUG": "1"])
         let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
         #expect(result.status == 137, "the first lost rank's status: \(context)")
+        let way = agreement == "peers" ? "among the ranks" : "through the launcher"
+        #expect(result.stderr.contains("rank 3: recovery mode; revokes and agreements \(way)"), "\(context)")
         #expect(
             result.stderr.contains("rank \(victim) (pid ")
                 && result.stderr.contains(") was killed by signal 9 (Killed); recovery mode: the job goes on with 3 ranks"),
@@ -63,11 +68,14 @@ struct RecoveryTests {
 
     @Test(
         "soak: 8 ranks exchange (8 B, 320 KiB, 1 MiB) and reduce while two are killed between and during operations; all recover alike and finish",
-        arguments: [("shm", 11, 1), ("shm", 12, 131_072), ("tcp", 13, 1), ("tcp", 14, 40_000)])
-    func soak(transport: String, seed: Int, elements: Int) throws {
+        arguments: [
+            ("shm", 11, 1, "launcher"), ("shm", 12, 131_072, "launcher"), ("tcp", 13, 1, "launcher"), ("tcp", 14, 40_000, "launcher"),
+            ("shm", 15, 1, "peers"), ("tcp", 16, 40_000, "peers")
+        ])
+    func soak(transport: String, seed: Int, elements: Int, agreement: String) throws {
         let result = try JobRunner.run(
             ["--enable-recovery", "--timeout", "120", "--transport", transport, "-n", "8", "swiftmpi-testrank", "recover-soak", "\(seed)", "2", "5"],
-            environment: ["SOAK_ELEMENTS": "\(elements)"])
+            environment: ["SOAK_ELEMENTS": "\(elements)", "SWIFTMPI_RECOVERY_AGREEMENT": agreement])
         let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
         #expect(result.status == 137, "\(context)")
         let finished = Self.lines(result.stdout, containing: "finished")
@@ -76,10 +84,13 @@ struct RecoveryTests {
         #expect(endings.count == 1 && endings.first?.hasPrefix(": finished 400 iterations on 6 ranks after ") == true, "\(context)")
     }
 
-    @Test("1000 agreements while two of 8 ranks are killed between and during them give every survivor the same results", arguments: ["shm", "tcp"])
-    func agreementSoak(transport: String) throws {
+    @Test(
+        "1000 agreements while two of 8 ranks are killed between and during them give every survivor the same results",
+        arguments: [("shm", "launcher"), ("tcp", "launcher"), ("shm", "peers"), ("tcp", "peers")])
+    func agreementSoak(transport: String, agreement: String) throws {
         let result = try JobRunner.run(
-            ["--enable-recovery", "--timeout", "120", "--transport", transport, "-n", "8", "swiftmpi-testrank", "agree-soak", "7", "3", "6"])
+            ["--enable-recovery", "--timeout", "120", "--transport", transport, "-n", "8", "swiftmpi-testrank", "agree-soak", "7", "3", "6"],
+            environment: ["SWIFTMPI_RECOVERY_AGREEMENT": agreement])
         let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
         #expect(result.status == 137, "\(context)")
         let digests = Self.lines(result.stdout, containing: "1000 agreements")
@@ -96,19 +107,15 @@ struct RecoveryTests {
         #expect(Self.lines(result.stdout, containing: "shrunk to 3 ranks").count == 3, "\(result.stdout)")
     }
 
-    @Test("ranks given SWIFTMPI_RECOVERY=1 by -x, under a launcher not in recovery mode, revoke locally and refuse to agree")
+    @Test("ranks given SWIFTMPI_RECOVERY=1 by -x, under a launcher not in recovery mode, revoke, agree and shrink among themselves")
     func recoveryWithoutCoordinator() throws {
         let result = try JobRunner.run(["--timeout", "60", "-x", "SWIFTMPI_RECOVERY=1", "-n", "2", "swiftmpi-testrank", "recovery-off"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for rank in 0..<2 {
             #expect(result.stdout.contains("rank \(rank): recovery mode true"), "\(result.stdout)")
-            #expect(result.stdout.contains("rank \(rank): revoke succeeded"), "\(result.stdout)")
-            for call in ["agree", "shrink"] {
-                #expect(
-                    result.stdout.contains(
-                        "rank \(rank): \(call) refused: invalidArgument: \(call): recovery mode's agreements need swiftmpirun --enable-recovery"),
-                    "\(result.stdout)")
-            }
+            #expect(result.stdout.contains("rank \(rank): revoke succeeded\n"), "\(result.stdout)")
+            #expect(result.stdout.contains("rank \(rank): agree succeeded, agreed 1\n"), "\(result.stdout)")  // 3 & 5
+            #expect(result.stdout.contains("rank \(rank): shrink succeeded, 2 ranks\n"), "\(result.stdout)")
             #expect(result.stdout.contains("rank \(rank): revoked true, failed []"), "\(result.stdout)")
         }
     }

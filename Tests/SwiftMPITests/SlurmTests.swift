@@ -135,6 +135,32 @@ struct SlurmTests {
         #expect(trace.contains(#""messages":17,"unpaired_sends":0,"unpaired_receives":0"#), "\(trace.prefix(400))")
     }
 
+    @Test(
+        "SWIFTMPI_RECOVERY=1 srun --no-kill: a killed rank's peers end with .processFailed or .revoked, then agree and shrink among themselves",
+        arguments: [("pmi2", "p2p", "auto"), ("pmix", "collective", "auto"), ("pmi2", "collective", "tcp"), ("pmix", "p2p", "tcp")])
+    func recovery(mpi: String, phase: String, transport: String) throws {
+        let victim = 2
+        let result = try SlurmCluster.srun(
+            ["--mpi=\(mpi)", "--no-kill", "--kill-on-bad-exit=0", "-n", "4", SlurmCluster.program("swiftmpi-testrank"), "recover", "\(victim)", phase],
+            environment: ["SWIFTMPI_RECOVERY": "1", "SWIFTMPI_TRANSPORT": transport, "SWIFTMPI_DEBUG": "1"])
+        let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
+        #expect(result.status != 0 && result.stderr.contains("task \(victim): Killed"), "\(context)")
+        #expect(result.stderr.contains("rank 0: recovery mode; revokes and agreements among the ranks"), "\(context)")
+        let outcomes = RecoveryTests.lines(result.stdout, containing: "\(phase) ended with")
+        let summaries = RecoveryTests.lines(result.stdout, containing: "agreed")
+        #expect(Set(outcomes.keys) == [0, 1, 3] && Set(summaries.keys) == [0, 1, 3], "\(context)")
+        for survivor in [0, 1, 3] {
+            let expected = phase == "p2p" && survivor != 3 ? "revoked" : "processFailed"  // as RecoveryTests.killedRank
+            #expect(outcomes[survivor]?.hasSuffix("ended with \(expected)") == true, "rank \(survivor): \(context)")
+            #expect(
+                summaries[survivor]?.hasSuffix(
+                    "agreed 0, shrunk to 3 ranks as rank \(survivor == 3 ? 2 : survivor), failed [\(victim)], revoked \(phase == "p2p"), sum of world ranks 4")
+                    == true,
+                "rank \(survivor): \(context)")
+        }
+        print("srun --mpi=\(mpi) --no-kill, \(phase) over \(transport): the survivors recovered in \(String(format: "%.1f", result.seconds)) s")
+    }
+
     @Test("MPI.abort in one rank ends the whole step through the PMI-2 or PMIx server", arguments: ["pmi2", "pmix"])
     func abort(mpi: String) throws {
         let result = try SlurmCluster.srun(["--mpi=\(mpi)", "-n", "3", SlurmCluster.program("swiftmpi-testrank"), "abort", "5", "2"])

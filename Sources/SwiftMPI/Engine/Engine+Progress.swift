@@ -98,6 +98,7 @@ extension Engine: PacketSink {
         case .share: requestedHelp(header, from: peer)
         case .rma: windows[header.context]?.serve(header, payload, from: peer, engine: self)
         case .rmaReply: windows[header.context]?.receiveReply(header, payload)
+        case .recovery: receiveRecovery(header, payload, from: peer)
         case nil: return
         }
     }

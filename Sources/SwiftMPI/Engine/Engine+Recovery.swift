@@ -17,6 +17,9 @@ final class RecoveryState {
     var acknowledged: [UInt32: Set<Int>] = [:]
     /// Agreements started per communicator (each agreement's key names its number).
     var agreements: [UInt32: Int] = [:]
+    /// Agreements among the members themselves (no coordinator of swiftmpirun's;
+    /// Engine+Agreement.swift), the last few per communicator.
+    var peerAgreements: [Engine.AgreementKey: Engine.PeerAgreement] = [:]
     /// Incremented by every failure and revoke seen here: waits that poll shared memory (the
     /// shared-memory collectives) look again at their communicator when it changes.
     var epoch = 0
@@ -242,6 +245,7 @@ extension Engine {
         recovery.healthyAt[pair | 1] = nil
         recovery.acknowledged[pair] = nil
         recovery.agreements[pair] = nil
+        recovery.peerAgreements = recovery.peerAgreements.filter { $0.key.pair != pair }
         CommunicatorMembers.forget(context)
     }
 

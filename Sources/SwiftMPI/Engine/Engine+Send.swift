@@ -152,6 +152,16 @@ extension Engine {
         enqueue(.control(kind, header), to: peer)
     }
 
+    /// Sends a packet with a payload (a one-sided request or reply, a recovery packet) to world rank
+    /// `peer`, after whatever is queued for it: on the wire at once when the transport has room
+    /// (nothing allocated), else a copy of `payload` waits in the outbox. Either way `payload` may
+    /// change as soon as this returns, so a put is complete at the origin when its call returns.
+    func sendPacket(_ kind: WireKind, _ header: MatchHeader, _ payload: UnsafeRawBufferPointer, to peer: Int) {
+        if outboxes[peer].isEmpty && routes.trySend(to: peer, kind: kind, header: header, payload: payload) { return }
+        outboxes[peer].append(.packet(kind, header, Array(payload)))
+        outboxCount += 1
+    }
+
     func enqueue(_ item: Outgoing, to peer: Int) {
         if outboxes[peer].isEmpty && transmit(item, to: peer) { return }
         outboxes[peer].append(item)

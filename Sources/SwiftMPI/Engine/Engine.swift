@@ -24,6 +24,7 @@ import SwiftMPITransport
 /// | Engine+Progress.swift       | polling, packet dispatch, waiting and the idle policy       |
 /// | Engine+PeerFailure.swift    | failed peers and liveness                                   |
 /// | Engine+Recovery.swift       | recovery mode: revoked communicators, failures' reach       |
+/// | Engine+Agreement.swift      | recovery mode's revokes and agreements among the members    |
 /// | Engine+OneSided.swift       | one-sided requests: windows served, replies received        |
 /// | BufferedSendArea.swift      | the buffered-send allocator                                 |
 ///
@@ -44,7 +45,7 @@ final class Engine {
         /// Data fragments of a pipelined rendezvous.
         case stream(SendOperation)
         /// A packet with a payload copied here because the transport had no room (one-sided requests
-        /// and replies: ``Engine/sendRMA(_:_:_:to:)``).
+        /// and replies: ``Engine/sendPacket(_:_:_:to:)``).
         case packet(WireKind, MatchHeader, [UInt8])
     }
 
@@ -129,7 +130,7 @@ final class Engine {
     @exclusivity(unchecked) var contextIds = ContextIds()
     /// The job's id (names shared-memory segments of one-sided windows); set at wire-up.
     var jobID = "singleton-\(getpid())"
-    /// The one-sided windows of this rank by context id (``Engine/sendRMA(_:_:_:to:)``), and how
+    /// The one-sided windows of this rank by context id (``Engine/sendPacket(_:_:_:to:)``), and how
     /// many of them have lock requests waiting (retried while progressing).
     @exclusivity(unchecked) var windows: [UInt32: WindowState] = [:]
     @exclusivity(unchecked) var windowsWithWaitingLocks = 0

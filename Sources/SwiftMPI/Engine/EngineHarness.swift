@@ -105,6 +105,36 @@ package final class EngineHarness {
         return found
     }
 
+    /// Recovery mode on this engine (off when made).
+    package var recoveryMode: Bool {
+        get { engine.recovery.enabled }
+        set { engine.recovery.enabled = newValue }
+    }
+
+    /// Starts agreement `sequence` among ranks 0 and 1 on the world's context pair with this rank's
+    /// `words` and `maxima` (Engine+Agreement.swift; rank 0 coordinates while it lives).
+    package func startAgreement(_ sequence: Int, words: [UInt64], maxima: [Int]) {
+        engine.startAgreement(.init(pair: 0, lowest: 0, sequence: sequence), members: [0, 1], words: words, maxima: maxima)
+    }
+
+    /// Agreement `sequence`'s result here, once there is one.
+    package func agreementResult(_ sequence: Int) -> (words: [UInt64], maxima: [Int], failed: [Int])? {
+        engine.advanceAgreement(.init(pair: 0, lowest: 0, sequence: sequence)).map { ($0.words, $0.maxima, $0.failed) }
+    }
+
+    /// A recovery packet from rank 1 for agreement `sequence` on the world's pair: `subkind` (1
+    /// revoke, 2 contribute, 3 decide, 4 query) and its lists.
+    package static func recoveryPacket(_ subkind: Int32, sequence: Int, words: [UInt64] = [], maxima: [Int] = [], failed: [Int] = []) -> [UInt8] {
+        let values = [UInt64(words.count), UInt64(maxima.count), UInt64(failed.count)] + words + (maxima + failed).map { UInt64(bitPattern: Int64($0)) }
+        return packet(kind: WireKind.recovery.rawValue, tag: subkind, length: UInt64(sequence), payload: values.withUnsafeBytes { Array($0) })
+    }
+
+    /// True when this engine holds world rank 1 as failed.
+    package var peerFailed: Bool { engine.failedPeers[1] != nil }
+
+    /// True when the world's communicator was revoked here.
+    package var worldRevoked: Bool { engine.isRevoked(0) }
+
     /// Makes rank 1 fail, as a transport reporting it would.
     package func failPeer(_ reason: String) { engine.failPeer(1, reason) }
 

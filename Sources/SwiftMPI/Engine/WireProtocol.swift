@@ -24,6 +24,10 @@ import SwiftMPITransport
 ///            offset, receiverOperation = bytes asked for, flags = the accumulate operator or lock
 ///            kind, senderOperation = the reply's id); applied when it arrives, in arrival order
 /// rmaReply   target → origin     its answer (``RMAReply``): data asked for, or done
+/// recovery   member → member     recovery mode without swiftmpirun's coordinator: a revoke, or an
+///            agreement's contribution, decision or query (``Engine/RecoveryPacket`` in header.tag;
+///            context = the communicator's pair, source = its lowest member, length = the
+///            agreement's number; Engine+Agreement.swift)
 /// ```
 enum WireKind: PacketKind {
     case eager = 1
@@ -34,6 +38,7 @@ enum WireKind: PacketKind {
     case share = 6
     case rma = 7
     case rmaReply = 8
+    case recovery = 9
 }
 
 /// The 32-byte header of every packet, carried opaquely by the transports.

@@ -302,7 +302,7 @@ final class WindowState: @unchecked Sendable {
                 outstanding += 1
             }
             let payload = request == .get ? UnsafeRawBufferPointer(start: nil, count: 0) : UnsafeRawBufferPointer(rebasing: bytes[done..<(done + length)])
-            engine.sendRMA(.rma, header, payload, to: peer)
+            engine.sendPacket(.rma, header, payload, to: peer)
             done += length
         } while done < total
         if !isUnflushed[target] {
@@ -321,7 +321,7 @@ final class WindowState: @unchecked Sendable {
         nextReplyID &+= 1
         outstanding += 1
         header.flags = 0
-        engine.sendRMA(.rma, header, pair, to: communicator.worldRank(target))
+        engine.sendPacket(.rma, header, pair, to: communicator.worldRank(target))
     }
 
     /// Sends a header-only request (lock, unlock, flush: answered with ``RMAReply/done``; post,
@@ -329,7 +329,7 @@ final class WindowState: @unchecked Sendable {
     func sendControl(_ request: RMARequest, to target: Int, flags: UInt32 = 0, engine: Engine) {
         let header = MatchHeader(context: context, source: Int32(rank), tag: request.rawValue, flags: flags)
         if request != .post && request != .complete { outstanding += 1 }
-        engine.sendRMA(.rma, header, UnsafeRawBufferPointer(start: nil, count: 0), to: communicator.worldRank(target))
+        engine.sendPacket(.rma, header, UnsafeRawBufferPointer(start: nil, count: 0), to: communicator.worldRank(target))
     }
 
     /// Waits until every expected reply arrived; throws `.processFailed` if a peer failed meanwhile.
@@ -401,14 +401,14 @@ final class WindowState: @unchecked Sendable {
         }
         func reply(_ kind: RMAReply, _ bytes: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
             let answer = MatchHeader(context: context, source: Int32(rank), tag: kind.rawValue, senderOperation: header.senderOperation)
-            engine.sendRMA(.rmaReply, answer, bytes, to: peer)
+            engine.sendPacket(.rmaReply, answer, bytes, to: peer)
         }
         /// Tells the origin its request fell outside this rank's memory (`answering`: it waits for a reply).
         func refuse(_ bytes: Int, answering: Bool) {
             let answer = MatchHeader(
                 context: context, source: Int32(rank), tag: RMAReply.failed.rawValue, flags: answering ? 1 : 0, length: UInt64(bitPattern: Int64(offset)),
                 senderOperation: header.senderOperation, receiverOperation: UInt32(truncatingIfNeeded: bytes))
-            engine.sendRMA(.rmaReply, answer, UnsafeRawBufferPointer(start: nil, count: 0), to: peer)
+            engine.sendPacket(.rmaReply, answer, UnsafeRawBufferPointer(start: nil, count: 0), to: peer)
         }
         switch request {
         case .put:
@@ -474,7 +474,7 @@ final class WindowState: @unchecked Sendable {
             waitingLocks.removeFirst()
             holders[first.origin] = first.exclusive
             let answer = MatchHeader(context: context, source: Int32(rank), tag: RMAReply.done.rawValue)
-            engine.sendRMA(.rmaReply, answer, UnsafeRawBufferPointer(start: nil, count: 0), to: first.peer)
+            engine.sendPacket(.rmaReply, answer, UnsafeRawBufferPointer(start: nil, count: 0), to: first.peer)
             granted = true
         }
         if granted && waitingLocks.isEmpty { engine.windowsWithWaitingLocks -= 1 }

@@ -64,17 +64,19 @@ extension Communicator {
     /// every member, ends with `.revoked` — but ``agree(_:)-(Int)``, ``shrink()`` and the failure
     /// queries, which work on a revoked communicator. A member blocked in a receive or a collective
     /// that can no longer complete leaves it this way. Local and immediate here; the other members
-    /// learn of it through the launcher within milliseconds.
+    /// learn of it within milliseconds, through the launcher (`swiftmpirun --enable-recovery`) or
+    /// from this rank directly (under `srun`: at their next progress).
     ///
     /// - Throws: `.invalidArgument` outside recovery mode.
     public func revoke() throws(MPIError) {
         try typedErrors {
+            let members = state.group.worldRanks + (state.remoteGroup?.worldRanks ?? [])
             try runtime.withEngine("revoke") { engine in
                 guard engine.recovery.enabled else { throw Self.needsRecoveryMode("revoke") }
                 engine.revokeLocally(context, "revoked by world rank \(runtime.rank)")
+                if !RecoveryLink.coordinated { engine.sendRevoke(context & ~1, to: members) }
             }
-            let members = state.group.worldRanks + (state.remoteGroup?.worldRanks ?? [])
-            _ = RecoveryLink.send("revoke \(context & ~1) \(RecoveryLine.list(members))")
+            if RecoveryLink.coordinated { _ = RecoveryLink.send("revoke \(context & ~1) \(RecoveryLine.list(members))") }
         }
     }
 
@@ -126,7 +128,8 @@ extension Communicator {
         }
     }
 
-    /// Sends this rank's contribution to the launcher's coordinator and waits (progressing) for the
+    /// Sends this rank's contribution to the launcher's coordinator, or to the members' own
+    /// (Engine+Agreement.swift) where no launcher coordinates, and waits (progressing) for the
     /// result, which every survivor gets alike; applies the failures it reports.
     private func agreement(words: [UInt64], maxima: [Int], _ call: StaticString) throws(MPIError) -> RecoveryLink.AgreementResult {
         try typedErrors {
@@ -137,23 +140,41 @@ extension Communicator {
                 let pair = context & ~1
                 let sequence = engine.recovery.agreements[pair, default: 0]
                 engine.recovery.agreements[pair] = sequence + 1
-                return "\(pair).\(members.min() ?? 0).\(sequence)"
-            }
-            let request = "agree \(key) \(RecoveryLine.list(members)) \(RecoveryLine.list(words, radix: 16)) \(RecoveryLine.list(maxima))"
-            guard RecoveryLink.send(request) else {
-                throw MPIError(
-                    .invalidArgument, "\(call): recovery mode's agreements need swiftmpirun --enable-recovery (this rank has no launcher to agree through)")
+                return Engine.AgreementKey(pair: pair, lowest: members.min() ?? 0, sequence: sequence)
             }
             var result: RecoveryLink.AgreementResult?
-            try runtime.wait(call, "(\(size) ranks) on \(Communicator.reportName(context: context, size: size)), through the launcher") { _ in
-                if result == nil { result = RecoveryLink.takeResult(key) }
-                return result != nil
+            let name = Communicator.reportName(context: context, size: size)
+            if RecoveryLink.coordinated {
+                let line = "\(key.pair).\(key.lowest).\(key.sequence)"
+                _ = RecoveryLink.send("agree \(line) \(RecoveryLine.list(members)) \(RecoveryLine.list(words, radix: 16)) \(RecoveryLine.list(maxima))")
+                try runtime.wait(call, "(\(size) ranks) on \(name), through the launcher") { _ in
+                    if result == nil { result = RecoveryLink.takeResult(line) }
+                    return result != nil
+                }
+            } else {
+                try runtime.withEngine(call) { $0.startAgreement(key, members: members, words: words, maxima: maxima) }
+                try runtime.wait(call, "(\(size) ranks) on \(name), among the members") { engine in
+                    if result == nil { result = engine.advanceAgreement(key) }
+                    return result != nil
+                }
             }
             let agreed = result!
             try runtime.withEngine(call) { engine in
                 for peer in agreed.failed where engine.failedPeers[peer] == nil { engine.failPeer(peer, "failed (found by \(call))") }
             }
             return agreed
+        }
+    }
+
+    /// `MPI.finalize()` in recovery mode under a resource manager: an agreement of every world rank
+    /// that has not failed (the manager's fence would wait for the failed ones too), then what it
+    /// sent is delivered, so no survivor leaves while another still waits for its decision.
+    static func finalAgreement(_ runtime: Runtime) throws(MPIError) {
+        try SwiftMPI.typedErrors {
+            let key = Engine.AgreementKey(pair: 0, lowest: -1, sequence: 0)  // the world's, apart from its agreements
+            try runtime.withEngine("MPI.finalize()") { $0.startAgreement(key, members: Array(0..<runtime.size), words: [], maxima: []) }
+            try runtime.wait("MPI.finalize()", ", for every rank that has not failed to call it") { $0.advanceAgreement(key) != nil }
+            try runtime.wait("MPI.finalize()") { $0.outboxCount == 0 && !$0.routes.hasPendingOutput }
         }
     }
 

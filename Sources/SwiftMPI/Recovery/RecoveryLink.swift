@@ -84,13 +84,17 @@ enum RecoveryLink {
         inbox.withLock { $0.results.removeValue(forKey: key) }
     }
 
-    /// True when the launcher coordinates recovery on the status channel (`swiftmpirun
-    /// --enable-recovery`); set once at start-up, before any other thread runs.
+    /// True when the launcher coordinates revokes and agreements on the status channel
+    /// (`swiftmpirun --enable-recovery`); false where the members agree among themselves (under
+    /// `srun`, or `SWIFTMPI_RECOVERY_AGREEMENT=peers`). Set once at start-up, before any other
+    /// thread runs.
     nonisolated(unsafe) static var coordinated = false
 
     /// Reads (and removes from the environment) whether the launcher coordinates recovery.
     static func start() {
-        coordinated = WireupEnvironment.value(WireupEnvironment.recoveryCoordinator) == "1"
+        coordinated =
+            WireupEnvironment.value(WireupEnvironment.recoveryCoordinator) == "1"
+            && WireupEnvironment.value(WireupEnvironment.recoveryAgreement) != "peers"
         unsetenv(WireupEnvironment.recoveryCoordinator)
     }
 

@@ -1,0 +1,211 @@
+/// Recovery mode without swiftmpirun's coordinator (`SWIFTMPI_RECOVERY=1` under `srun --no-kill`,
+/// or `SWIFTMPI_RECOVERY_AGREEMENT=peers`): revokes and agreements travel between the members
+/// themselves, as ``WireKind/recovery`` packets (docs/Recovery.md, "Agreement among the members").
+///
+/// An agreement's coordinator is its lowest member not known here to have failed. Every member
+/// sends its contribution there; the coordinator decides once every member it does not know failed
+/// has contributed, and sends the decision to them. A coordinator that took over from failed lower
+/// members first asks every member (a query that names the failed ones): a member that already
+/// holds a decision answers with it and the new coordinator passes that one on, so every survivor
+/// returns the same result. A member accepts a decision only from the coordinator it currently
+/// sends to; once it has turned to a new one, a late decision of the old is ignored. Every member
+/// keeps its last decisions per communicator to answer members that lag behind.
+extension Engine {
+    /// One agreement: the communicator's context pair, its lowest member (communicators that share
+    /// a context id have no member in common) and its number on that communicator.
+    struct AgreementKey: Hashable {
+        var pair: UInt32
+        var lowest: Int
+        var sequence: Int
+    }
+
+    /// What this rank knows of one agreement (made by its start here or by a peer's packet,
+    /// whichever comes first).
+    final class PeerAgreement {
+        /// The members (world ranks, increasing); empty until it starts here.
+        var members: [Int] = []
+        /// This rank's contribution, once it started here.
+        var contribution: Contribution?
+        /// Contributions received, by member (this rank coordinates, or may come to).
+        var received: [Int: Contribution] = [:]
+        /// Decisions offered, by the member that sent them (accepted from the coordinator only).
+        var offered: [Int: RecoveryLink.AgreementResult] = [:]
+        /// The result, the same on every survivor once set.
+        var decision: RecoveryLink.AgreementResult?
+        /// Where this rank's contribution went last (nil: nowhere yet; this rank for itself).
+        var sentTo: Int?
+        /// This rank took over as coordinator and has asked the members.
+        var queried = false
+        /// Something arrived since ``Engine/advanceAgreement(_:)`` last looked, and the
+        /// ``RecoveryState/epoch`` it last looked at.
+        var changed = true
+        var epoch = -1
+    }
+
+    /// A member's words (and-combined) and values (max-combined).
+    struct Contribution {
+        var words: [UInt64]
+        var maxima: [Int]
+    }
+
+    /// The subkinds of a ``WireKind/recovery`` packet (in the header's tag).
+    enum RecoveryPacket: Int32 {
+        /// The communicator on the header's context was revoked by the sender.
+        case revoke = 1
+        /// The sender's contribution (payload: ``encode(_:_:_:)`` of words, maxima, nothing).
+        case contribute = 2
+        /// A decision (payload: words, maxima, failed ranks).
+        case decide = 3
+        /// The sender coordinates now (payload: the members it knows failed).
+        case query = 4
+    }
+
+    /// Starts agreement `key` here with this rank's contribution.
+    func startAgreement(_ key: AgreementKey, members: [Int], words: [UInt64], maxima: [Int]) {
+        let agreement = peerAgreement(key)
+        agreement.members = members.sorted()
+        agreement.contribution = Contribution(words: words, maxima: maxima)
+        agreement.changed = true
+        // The last decisions stay to answer members that lag behind: no member can be more than
+        // one agreement behind another on the same communicator (each needs everyone's contribution).
+        for old in recovery.peerAgreements.keys where old.pair == key.pair && old.lowest == key.lowest && old.sequence < key.sequence - 2 {
+            recovery.peerAgreements[old] = nil
+        }
+    }
+
+    /// Moves agreement `key` on (sends the contribution where it belongs, decides when this rank
+    /// coordinates and has heard from everyone) and returns its result once there is one.
+    func advanceAgreement(_ key: AgreementKey) -> RecoveryLink.AgreementResult? {
+        guard let agreement = recovery.peerAgreements[key], let contribution = agreement.contribution else { return nil }
+        if let decision = agreement.decision { return decision }
+        guard agreement.changed || agreement.epoch != recovery.epoch else { return nil }
+        agreement.changed = false
+        agreement.epoch = recovery.epoch
+        let live = agreement.members.filter { $0 == rank || failedPeers[$0] == nil }
+        guard let coordinator = live.first else { return nil }
+        if coordinator != rank {
+            if let decision = agreement.offered[coordinator] {
+                agreement.decision = decision
+                return decision
+            }
+            if agreement.sentTo != coordinator {
+                agreement.sentTo = coordinator
+                sendRecovery(.contribute, key, encode(contribution.words, contribution.maxima, []), to: coordinator)
+            }
+            return nil
+        }
+        agreement.sentTo = rank
+        if let decision = agreement.offered.values.first {  // a decision a member holds: it stands
+            return decide(key, agreement, decision, live)
+        }
+        let failed = agreement.members.filter { failedPeers[$0] != nil }
+        if !failed.isEmpty && failed.first! < rank && !agreement.queried {
+            agreement.queried = true
+            for member in live where member != rank { sendRecovery(.query, key, encode([], [], failed), to: member) }
+        }
+        let missing = live.filter { $0 != rank && agreement.received[$0] == nil }
+        guard missing.isEmpty else {
+            for member in missing { routes.expectPackets(from: member) }  // a connection to each: its end is noticed
+            return nil
+        }
+        var combined = contribution
+        for member in live where member != rank {
+            let theirs = agreement.received[member]!
+            for index in combined.words.indices where index < theirs.words.count { combined.words[index] &= theirs.words[index] }
+            for index in combined.maxima.indices where index < theirs.maxima.count {
+                combined.maxima[index] = max(combined.maxima[index], theirs.maxima[index])
+            }
+        }
+        return decide(key, agreement, RecoveryLink.AgreementResult(words: combined.words, maxima: combined.maxima, failed: failed), live)
+    }
+
+    /// Records `decision` as agreement `key`'s and sends it to the other live members.
+    private func decide(
+        _ key: AgreementKey, _ agreement: PeerAgreement, _ decision: RecoveryLink.AgreementResult, _ live: [Int]
+    ) -> RecoveryLink.AgreementResult {
+        agreement.decision = decision
+        let payload = encode(decision.words, decision.maxima, decision.failed)
+        for member in live where member != rank { sendRecovery(.decide, key, payload, to: member) }
+        return decision
+    }
+
+    /// Tells the other members of the communicator on `pair` (world ranks) that it was revoked.
+    func sendRevoke(_ pair: UInt32, to members: [Int]) {
+        for member in Set(members) where member != rank && failedPeers[member] == nil {
+            sendRecovery(.revoke, AgreementKey(pair: pair, lowest: 0, sequence: 0), [], to: member)
+        }
+    }
+
+    /// Handles a ``WireKind/recovery`` packet. Malformed ones, and all of them outside recovery
+    /// mode, are dropped.
+    @inline(never)
+    func receiveRecovery(_ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
+        guard recovery.enabled, let kind = RecoveryPacket(rawValue: header.tag) else { return }
+        let key = AgreementKey(pair: header.context & ~1, lowest: Int(header.source), sequence: Int(truncatingIfNeeded: header.length))
+        if kind == .revoke {
+            revokeLocally(key.pair, "revoked by world rank \(peer)")
+            return
+        }
+        guard let (words, maxima, failed) = decode(payload) else { return }
+        let agreement = peerAgreement(key)
+        agreement.changed = true
+        switch kind {
+        case .contribute:
+            if let decision = agreement.decision {  // it asks a member that already has the result
+                sendRecovery(.decide, key, encode(decision.words, decision.maxima, decision.failed), to: peer)
+            } else {
+                agreement.received[peer] = Contribution(words: words, maxima: maxima)
+            }
+        case .decide:
+            agreement.offered[peer] = RecoveryLink.AgreementResult(words: words, maxima: maxima, failed: failed)
+        case .query:
+            // (Only ranks below the sender can have made it the coordinator; it cannot name itself.)
+            for failedRank in failed where failedRank >= 0 && failedRank < peer && failedRank != rank && failedPeers[failedRank] == nil {
+                failPeer(failedRank, "failed (reported by world rank \(peer))")
+            }
+            if let decision = agreement.decision {
+                sendRecovery(.decide, key, encode(decision.words, decision.maxima, decision.failed), to: peer)
+            } else if agreement.contribution != nil, agreement.sentTo != peer {
+                // (It coordinates now: the failures it named make it this rank's coordinator too.)
+                agreement.sentTo = peer
+                let mine = agreement.contribution!
+                sendRecovery(.contribute, key, encode(mine.words, mine.maxima, []), to: peer)
+            }
+        case .revoke:
+            break
+        }
+    }
+
+    private func peerAgreement(_ key: AgreementKey) -> PeerAgreement {
+        if let agreement = recovery.peerAgreements[key] { return agreement }
+        let agreement = PeerAgreement()
+        recovery.peerAgreements[key] = agreement
+        return agreement
+    }
+
+    private func sendRecovery(_ kind: RecoveryPacket, _ key: AgreementKey, _ payload: [UInt64], to peer: Int) {
+        guard failedPeers[peer] == nil else { return }
+        let header = MatchHeader(context: key.pair, source: Int32(truncatingIfNeeded: key.lowest), tag: kind.rawValue, length: UInt64(key.sequence))
+        payload.withUnsafeBytes { sendPacket(.recovery, header, $0, to: peer) }
+    }
+
+    /// A payload: the three counts, then words, maxima and failed ranks.
+    private func encode(_ words: [UInt64], _ maxima: [Int], _ failed: [Int]) -> [UInt64] {
+        [UInt64(words.count), UInt64(maxima.count), UInt64(failed.count)] + words + maxima.map { UInt64(bitPattern: Int64($0)) }
+            + failed.map { UInt64(bitPattern: Int64($0)) }
+    }
+
+    /// ``encode(_:_:_:)``'s three lists; nil when the payload does not hold what its counts say.
+    private func decode(_ payload: UnsafeRawBufferPointer) -> (words: [UInt64], maxima: [Int], failed: [Int])? {
+        let wordSize = MemoryLayout<UInt64>.size
+        guard payload.count >= 3 * wordSize, payload.count % wordSize == 0 else { return nil }
+        let values = (0..<payload.count / wordSize).map { payload.loadUnaligned(fromByteOffset: $0 * wordSize, as: UInt64.self) }
+        let counts = values[0..<3].map { Int(clamping: $0) }
+        guard counts.allSatisfy({ $0 <= values.count }), 3 + counts[0] + counts[1] + counts[2] == values.count else { return nil }
+        let maximaStart = 3 + counts[0], failedStart = maximaStart + counts[1]
+        let words = Array(values[3..<maximaStart])
+        let maxima = values[maximaStart..<failedStart].map { Int(Int64(bitPattern: $0)) }
+        let failed = values[failedStart...].map { Int(Int64(bitPattern: $0)) }
+        return (words, maxima, failed)
+    }
+}
