@@ -245,6 +245,10 @@ extension Communicator {
         deleteAllAttributes()
         state.isFreed = true
         _ = try? runtime.withEngine("free") { engine in
+            // In recovery mode a communicator whose members agreed among themselves keeps its ids:
+            // a member still in its last agreement may yet ask this rank for the decision
+            // (Engine+Agreement.swift), which a communicator taking the pair again would confuse.
+            if engine.recovery.enabled && engine.agreedAmongMembers(onPairOf: state.context) { return }
             engine.contextIds.release(state.context)  // the world's and commSelf's are kept
             if let local = state.localGroupState { engine.contextIds.release(local.context) }  // an intercommunicator's own
             if engine.recovery.enabled && state.context != 0 {  // a pair taken again starts unrevoked

@@ -86,7 +86,8 @@ public enum WireupEnvironment {
         ),
         (
             "SWIFTMPI_RECOVERY_AGREEMENT",
-            "launcher (default under swiftmpirun --enable-recovery) or peers (default elsewhere, as under srun): who revokes and agreements go through"
+            "launcher (default under swiftmpirun --enable-recovery) or peers (default elsewhere, as under srun: revokes and agreements among the ranks, "
+                + "failures known from their transports alone)"
         ),
         (
             "SWIFTMPI_HEARTBEAT_TIMEOUT",

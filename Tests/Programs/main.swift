@@ -481,7 +481,9 @@ default:
     print("unknown mode \(mode)")
     exit(64)
 }
+let worldRank = world.rank
 try MPI.finalize()
+if mode.hasPrefix("recover") || mode == "agree-soak" { print("rank \(worldRank): finalized") }  // RecoveryTests, SlurmTests
 
 /// Starts a thread that kills the process (SIGKILL: nothing runs after it, not even a sanitizer's
 /// exit hooks) 20 ms from now, wherever the main thread is. (A function, not top-level code: the

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Recovery mode without swiftmpirun's coordinator (`SWIFTMPI_RECOVERY=1` under `srun --no-kill`,
 /// or `SWIFTMPI_RECOVERY_AGREEMENT=peers`): revokes and agreements travel between the members
 /// themselves, as ``WireKind/recovery`` packets (docs/Recovery.md, "Agreement among the members").
@@ -40,6 +44,9 @@ extension Engine {
         /// ``RecoveryState/epoch`` it last looked at.
         var changed = true
         var epoch = -1
+        /// When it last said again what it waits for, and whether it waited before.
+        var nudgedAt = 0.0
+        var nudgedBefore = false
     }
 
     /// A member's words (and-combined) and values (max-combined).
@@ -74,38 +81,52 @@ extension Engine {
     }
 
     /// Moves agreement `key` on (sends the contribution where it belongs, decides when this rank
-    /// coordinates and has heard from everyone) and returns its result once there is one.
+    /// coordinates and has heard from everyone) and returns its result once there is one. About
+    /// once a second while it waits it says again what it waits for (the contribution to its
+    /// coordinator, a query to the members it misses): idempotent, and a transport that finds a
+    /// peer dead only when sending to it (verbs) then finds it.
     func advanceAgreement(_ key: AgreementKey) -> RecoveryLink.AgreementResult? {
         guard let agreement = recovery.peerAgreements[key], let contribution = agreement.contribution else { return nil }
         if let decision = agreement.decision { return decision }
-        guard agreement.changed || agreement.epoch != recovery.epoch else { return nil }
+        let now = MPI.wtime()
+        let nudge = now - agreement.nudgedAt > 1
+        guard nudge || agreement.changed || agreement.epoch != recovery.epoch else { return nil }
+        if nudge { agreement.nudgedAt = now }
         agreement.changed = false
         agreement.epoch = recovery.epoch
         let live = agreement.members.filter { $0 == rank || failedPeers[$0] == nil }
         guard let coordinator = live.first else { return nil }
         if coordinator != rank {
-            if let decision = agreement.offered[coordinator] {
-                agreement.decision = decision
-                return decision
+            if let decision = agreement.offered[coordinator], isWellFormed(decision, for: agreement) {
+                return accept(decision, key, agreement)
             }
-            if agreement.sentTo != coordinator {
+            if agreement.sentTo != coordinator || nudge {
                 agreement.sentTo = coordinator
                 sendRecovery(.contribute, key, encode(contribution.words, contribution.maxima, []), to: coordinator)
             }
             return nil
         }
         agreement.sentTo = rank
-        if let decision = agreement.offered.values.first {  // a decision a member holds: it stands
-            return decide(key, agreement, decision, live)
-        }
         let failed = agreement.members.filter { failedPeers[$0] != nil }
-        if !failed.isEmpty && failed.first! < rank && !agreement.queried {
+        if let lowestFailed = failed.first, lowestFailed < rank, !agreement.queried {  // this rank took over
             agreement.queried = true
             for member in live where member != rank { sendRecovery(.query, key, encode([], [], failed), to: member) }
         }
+        // After a take-over, a decision a member holds stands (the lowest such member's, should
+        // there be several: they are all the one decision of a failed coordinator).
+        if agreement.queried,
+            let holder = agreement.members.first(where: { agreement.offered[$0].map { isWellFormed($0, for: agreement) } ?? false })
+        {
+            leaveIfNamedFailed(agreement.offered[holder]!, key)
+            return decide(key, agreement, agreement.offered[holder]!, live)
+        }
         let missing = live.filter { $0 != rank && agreement.received[$0] == nil }
         guard missing.isEmpty else {
-            for member in missing { routes.expectPackets(from: member) }  // a connection to each: its end is noticed
+            for member in missing {
+                routes.expectPackets(from: member)  // a connection to each: its end is noticed
+                if nudge && agreement.nudgedBefore { sendRecovery(.query, key, encode([], [], failed), to: member) }
+            }
+            agreement.nudgedBefore = true
             return nil
         }
         var combined = contribution
@@ -117,6 +138,31 @@ extension Engine {
             }
         }
         return decide(key, agreement, RecoveryLink.AgreementResult(words: combined.words, maxima: combined.maxima, failed: failed), live)
+    }
+
+    /// True when `decision` can be this agreement's: as many words and values as this rank's
+    /// contribution, and failed ranks that are members.
+    private func isWellFormed(_ decision: RecoveryLink.AgreementResult, for agreement: PeerAgreement) -> Bool {
+        guard let contribution = agreement.contribution else { return false }
+        return decision.words.count == contribution.words.count && decision.maxima.count == contribution.maxima.count
+            && decision.failed.allSatisfy { agreement.members.contains($0) }
+    }
+
+    /// Takes the coordinator's decision. One that names this rank failed means the others went on
+    /// without it (they took a broken connection for its death): it cannot rejoin them, so it
+    /// leaves the job with a line saying why, as a failed rank would have (not at the final
+    /// meeting of `MPI.finalize()`, whose failed ranks include those that finished first).
+    private func accept(_ decision: RecoveryLink.AgreementResult, _ key: AgreementKey, _ agreement: PeerAgreement) -> RecoveryLink.AgreementResult {
+        leaveIfNamedFailed(decision, key)
+        agreement.decision = decision
+        return decision
+    }
+
+    private func leaveIfNamedFailed(_ decision: RecoveryLink.AgreementResult, _ key: AgreementKey) {
+        guard key.lowest >= 0 && decision.failed.contains(rank) else { return }
+        report("rank \(rank): the other ranks agreed that this rank failed (it lost its connections to them); it leaves the job")
+        fflush(nil)
+        _exit(1)
     }
 
     /// Records `decision` as agreement `key`'s and sends it to the other live members.
@@ -143,10 +189,16 @@ extension Engine {
         guard recovery.enabled, let kind = RecoveryPacket(rawValue: header.tag) else { return }
         let key = AgreementKey(pair: header.context & ~1, lowest: Int(header.source), sequence: Int(truncatingIfNeeded: header.length))
         if kind == .revoke {
+            // Passed on by every member that learns of it first: a revoking rank that dies before
+            // it has told everyone still revokes the communicator for all.
+            guard !isRevoked(key.pair) else { return }
             revokeLocally(key.pair, "revoked by world rank \(peer)")
+            sendRevoke(key.pair, to: (CommunicatorMembers.of(key.pair) ?? []).filter { $0 != peer })
             return
         }
         guard let (words, maxima, failed) = decode(payload) else { return }
+        // (A bound on what packets can make this rank keep: agreements are few and short-lived.)
+        guard recovery.peerAgreements[key] != nil || recovery.peerAgreements.count < Self.maximumAgreements else { return }
         let agreement = peerAgreement(key)
         agreement.changed = true
         switch kind {
@@ -174,6 +226,16 @@ extension Engine {
         case .revoke:
             break
         }
+    }
+
+    /// The most agreements this rank keeps (those packets begin beyond it are dropped).
+    static let maximumAgreements = 4096
+
+    /// True when this rank agreed among the members on the communicator of `context`'s pair: after
+    /// `free()` it keeps answering a member still in that agreement, so the pair is not given out
+    /// again (Communicator.free).
+    func agreedAmongMembers(onPairOf context: UInt32) -> Bool {
+        recovery.peerAgreements.keys.contains { $0.pair == context & ~1 }
     }
 
     private func peerAgreement(_ key: AgreementKey) -> PeerAgreement {

@@ -160,7 +160,9 @@ extension Communicator {
             }
             let agreed = result!
             try runtime.withEngine(call) { engine in
-                for peer in agreed.failed where engine.failedPeers[peer] == nil { engine.failPeer(peer, "failed (found by \(call))") }
+                for peer in agreed.failed where peer >= 0 && peer < engine.size && peer != engine.rank && engine.failedPeers[peer] == nil {
+                    engine.failPeer(peer, "failed (found by \(call))")
+                }
             }
             return agreed
         }

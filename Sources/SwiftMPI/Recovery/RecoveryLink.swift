@@ -45,6 +45,9 @@ enum RecoveryLink {
     /// Parses one line from the launcher (without its `!` and newline); lines it does not know are
     /// ignored, so a newer launcher's notices cannot break an older rank.
     static func receive(_ line: Substring) {
+        // Ranks that agree among themselves learn of failures from their transports alone, as
+        // under srun (so SWIFTMPI_RECOVERY_AGREEMENT=peers tests that path under swiftmpirun).
+        guard coordinated else { return }
         let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: false)
         switch fields.first {
         case "failed" where fields.count >= 2:
