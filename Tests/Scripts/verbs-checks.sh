@@ -46,6 +46,10 @@ single)
   section rma "$BIN/swiftmpirun" -n 3 "$BIN/swiftmpi-rma-check"
   # 1 MiB messages sent 60 times from the same buffer: registered once, then found in the cache.
   section registration-cache "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-bench" bw -m 1048576:1048576 -i 10 -x 2 -W 4
+  # Recovery mode over verbs: a killed rank's peers end with .processFailed or .revoked, then agree
+  # and shrink (the launcher tells them of the failure: verbs itself does not see a peer go away).
+  section recovery-p2p "$BIN/swiftmpirun" --enable-recovery -n 4 "$BIN/swiftmpi-testrank" recover 2 p2p
+  section recovery-collective "$BIN/swiftmpirun" --enable-recovery -n 4 "$BIN/swiftmpi-testrank" recover 2 collective
   # The NIC under rxe0 goes down during a 64 MiB RDMA read: both ranks get .peerFailed naming the
   # verbs status (last: the link stays down).
   section link-down "$BIN/swiftmpirun" -n 2 "$BIN/swiftmpi-testrank" verbs-link-down

@@ -203,6 +203,21 @@ struct VerbsVMTests {
             }
         }
 
+        // Recovery mode over verbs, as RecoveryTests.killedRank checks it over shared memory and TCP.
+        for phase in ["p2p", "collective"] {
+            let recovery = RDMAVirtualMachines.section("recovery-\(phase)", in: output)
+            RDMAVirtualMachines.report("recovery-\(phase)", recovery.lines)
+            let text = recovery.lines.joined(separator: "\n")
+            #expect(recovery.status == 137, "\(text)")
+            #expect(text.contains(": routes 0:self 1:verbs 2:verbs 3:verbs;"), "\(text)")
+            let summaries = RecoveryTests.lines(text, containing: "agreed")
+            #expect(Set(summaries.keys) == [0, 1, 3], "\(text)")
+            for survivor in [0, 1, 3] {
+                let suffix = "agreed 0, shrunk to 3 ranks as rank \(survivor == 3 ? 2 : survivor), failed [2], revoked \(phase == "p2p"), sum of world ranks 4"
+                #expect(summaries[survivor]?.hasSuffix(suffix) == true, "rank \(survivor): \(text)")
+            }
+        }
+
         let failure = RDMAVirtualMachines.section("link-down", in: output)
         RDMAVirtualMachines.report("link-down", failure.lines)
         #expect(failure.status == 3, "\(failure.lines)")
