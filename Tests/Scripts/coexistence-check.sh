@@ -39,10 +39,10 @@ fi
 
 $scripts/check-leftovers.sh snapshot "$work/before-user"
 if ip netns list | grep -q "^$user_hosts"; then log "namespaces $user_hosts* exist already"; exit 1; fi
-log "starting the user's cluster in $user_state and the user's simulated hosts $user_hosts* (plain up 32)"
+log "starting the user's cluster in $user_state and the user's simulated hosts $user_hosts* (plain up 35, as many as the tests use)"
 user_up=yes
 SWIFTMPI_SLURM_STATE=$user_state $scripts/slurm-cluster.sh up > "$work/user.env"
-SWIFTMPI_NETNS_PREFIX=$user_hosts $scripts/netns-hosts.sh up 32 >/dev/null
+SWIFTMPI_NETNS_PREFIX=$user_hosts $scripts/netns-hosts.sh up 35 >/dev/null
 $scripts/check-leftovers.sh snapshot "$work/before-runs"
 
 log "two test runs at once (SlurmTests and MultiHostTests each)"
