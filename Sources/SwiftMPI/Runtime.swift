@@ -452,7 +452,10 @@ final class Runtime: @unchecked Sendable {
         // In recovery mode under a resource manager the survivors meet among themselves: its fence
         // would wait for the failed ranks too, forever.
         let survivorsMeet = runtime.engine.recovery.enabled && runtime.underResourceManager
-        if survivorsMeet { try Communicator.finalAgreement(runtime) }
+        var meetingFailed: MPIError?
+        if survivorsMeet {
+            do { try Communicator.finalAgreement(runtime) } catch { meetingFailed = error }  // the manager's finalize still comes
+        }
         if let client = runtime.keyValue {
             // The final fence waits for every rank to finalize: a hang report says so, instead of
             // "not waiting in SwiftMPI" for a rank whose peers never get here.
@@ -464,6 +467,7 @@ final class Runtime: @unchecked Sendable {
                 throw MPIError(.wireup, "MPI.finalize(): rank \(runtime.rank): \(error)")
             }
         }
+        if let meetingFailed { throw meetingFailed }
         runtime.asyncProgress?.stop()
         runtime.lock?.lock()
         runtime.isActive = false

@@ -233,6 +233,23 @@ struct FuzzTests {
         #expect(harness.worldRevoked)
     }
 
+    @Test("a revoke passed on to each member's 2^k-th neighbours reaches every member from any start, with O(log n) packets each")
+    func revokeOverlay() {
+        for size in 1...70 {
+            let members = (0..<size).map { $0 * 3 + 1 }  // world ranks of some communicator
+            let bound = 2 * (Int.bitWidth - (size - 1).leadingZeroBitCount)
+            for start in members {
+                var reached: Set<Int> = [start], frontier = [start]
+                while let member = frontier.popLast() {
+                    let neighbours = EngineHarness.revokeNeighbours(of: member, among: members)
+                    #expect(neighbours.count <= bound && !neighbours.contains(member) && Set(neighbours).isSubset(of: members))
+                    for next in neighbours where reached.insert(next).inserted { frontier.append(next) }
+                }
+                #expect(reached.count == size, "\(size) members, from \(start): \(reached.count) reached")
+            }
+        }
+    }
+
     @Test("a receive posted after its source failed fails at once, after taking what had already arrived")
     func receiveFromFailedPeer() throws {
         let harness = try EngineHarness(jobID: "failed\(getpid())")

@@ -94,6 +94,11 @@ extension Engine {
         if nudge { agreement.nudgedAt = now }
         agreement.changed = false
         agreement.epoch = recovery.epoch
+        // A member's decision that names this rank failed, from whichever member: the others went
+        // on without it (even were this rank the lowest, which then never takes over).
+        if let named = agreement.offered.values.first(where: { isWellFormed($0, for: agreement) && $0.failed.contains(rank) }) {
+            leaveIfNamedFailed(named, key)
+        }
         let live = agreement.members.filter { $0 == rank || failedPeers[$0] == nil }
         guard let coordinator = live.first else { return nil }
         if coordinator != rank {
@@ -175,6 +180,23 @@ extension Engine {
         return decision
     }
 
+    /// The members a revoke is passed on to: those 2^k places before and after `rank` in the
+    /// members' order — O(log n) each, and every member is reached within O(log n) hops however
+    /// the revoke entered (n log n packets in all, not n²).
+    static func overlayNeighbours(of rank: Int, among members: [Int]) -> [Int] {
+        let sorted = members.sorted()
+        guard let index = sorted.firstIndex(of: rank), sorted.count > 1 else { return [] }
+        var neighbours: Set<Int> = []
+        var distance = 1
+        while distance < sorted.count {
+            neighbours.insert(sorted[(index + distance) % sorted.count])
+            neighbours.insert(sorted[(index - distance % sorted.count + sorted.count) % sorted.count])
+            distance *= 2
+        }
+        neighbours.remove(rank)
+        return neighbours.sorted()
+    }
+
     /// Tells the other members of the communicator on `pair` (world ranks) that it was revoked.
     func sendRevoke(_ pair: UInt32, to members: [Int]) {
         for member in Set(members) where member != rank && failedPeers[member] == nil {
@@ -193,30 +215,33 @@ extension Engine {
             // it has told everyone still revokes the communicator for all.
             guard !isRevoked(key.pair) else { return }
             revokeLocally(key.pair, "revoked by world rank \(peer)")
-            sendRevoke(key.pair, to: (CommunicatorMembers.of(key.pair) ?? []).filter { $0 != peer })
+            sendRevoke(key.pair, to: Self.overlayNeighbours(of: rank, among: CommunicatorMembers.of(key.pair) ?? []).filter { $0 != peer })
             return
         }
         guard let (words, maxima, failed) = decode(payload) else { return }
         // (A bound on what packets can make this rank keep: agreements are few and short-lived.)
-        guard recovery.peerAgreements[key] != nil || recovery.peerAgreements.count < Self.maximumAgreements else { return }
+        guard recovery.peerAgreements[key] != nil || recovery.peerAgreements.values.count(where: { $0.contribution == nil }) < Self.maximumAgreements
+        else { return }
         let agreement = peerAgreement(key)
         agreement.changed = true
         switch kind {
         case .contribute:
             if let decision = agreement.decision {  // it asks a member that already has the result
-                sendRecovery(.decide, key, encode(decision.words, decision.maxima, decision.failed), to: peer)
+                answer(peer, key, decision)
             } else {
                 agreement.received[peer] = Contribution(words: words, maxima: maxima)
             }
         case .decide:
             agreement.offered[peer] = RecoveryLink.AgreementResult(words: words, maxima: maxima, failed: failed)
         case .query:
-            // (Only ranks below the sender can have made it the coordinator; it cannot name itself.)
-            for failedRank in failed where failedRank >= 0 && failedRank < peer && failedRank != rank && failedPeers[failedRank] == nil {
+            // (Only ranks below the sender can have made it the coordinator; it cannot name itself.
+            // A sender this rank holds failed is heard only for the answer below.)
+            let heard = failedPeers[peer] == nil
+            for failedRank in failed where heard && failedRank >= 0 && failedRank < peer && failedRank != rank && failedPeers[failedRank] == nil {
                 failPeer(failedRank, "failed (reported by world rank \(peer))")
             }
             if let decision = agreement.decision {
-                sendRecovery(.decide, key, encode(decision.words, decision.maxima, decision.failed), to: peer)
+                answer(peer, key, decision)
             } else if agreement.contribution != nil, agreement.sentTo != peer {
                 // (It coordinates now: the failures it named make it this rank's coordinator too.)
                 agreement.sentTo = peer
@@ -228,7 +253,7 @@ extension Engine {
         }
     }
 
-    /// The most agreements this rank keeps (those packets begin beyond it are dropped).
+    /// The most agreements packets may begin here before this rank starts them (more are dropped).
     static let maximumAgreements = 4096
 
     /// True when this rank agreed among the members on the communicator of `context`'s pair: after
@@ -243,6 +268,18 @@ extension Engine {
         let agreement = PeerAgreement()
         recovery.peerAgreements[key] = agreement
         return agreement
+    }
+
+    /// Answers a member that asks for agreement `key` with its decision — also one this rank holds
+    /// failed (a broken connection, not a death, may have made it so): the decision tells it that
+    /// the others went on without it, and it leaves the job. To such a member the packet goes only
+    /// if its transport takes it at once (never queued for a peer that may be gone).
+    private func answer(_ peer: Int, _ key: AgreementKey, _ decision: RecoveryLink.AgreementResult) {
+        let payload = encode(decision.words, decision.maxima, decision.failed)
+        guard failedPeers[peer] != nil else { return sendRecovery(.decide, key, payload, to: peer) }
+        let header = MatchHeader(
+            context: key.pair, source: Int32(truncatingIfNeeded: key.lowest), tag: RecoveryPacket.decide.rawValue, length: UInt64(key.sequence))
+        _ = payload.withUnsafeBytes { routes.trySend(to: peer, kind: .recovery, header: header, payload: $0) }
     }
 
     private func sendRecovery(_ kind: RecoveryPacket, _ key: AgreementKey, _ payload: [UInt64], to peer: Int) {

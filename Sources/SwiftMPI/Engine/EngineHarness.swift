@@ -129,6 +129,9 @@ package final class EngineHarness {
         return packet(kind: WireKind.recovery.rawValue, tag: subkind, length: UInt64(sequence), payload: values.withUnsafeBytes { Array($0) })
     }
 
+    /// The members a revoke received by `rank` is passed on to (Engine+Agreement.swift).
+    package static func revokeNeighbours(of rank: Int, among members: [Int]) -> [Int] { Engine.overlayNeighbours(of: rank, among: members) }
+
     /// True when this engine holds world rank 1 as failed.
     package var peerFailed: Bool { engine.failedPeers[1] != nil }
 
