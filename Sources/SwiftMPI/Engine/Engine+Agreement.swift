@@ -49,10 +49,11 @@ extension Engine {
         var nudgedBefore = false
     }
 
-    /// A member's words (and-combined) and values (max-combined).
+    /// A member's words (and-combined) and values (max-combined), and the members it holds failed.
     struct Contribution {
         var words: [UInt64]
         var maxima: [Int]
+        var failed: [Int] = []
     }
 
     /// The subkinds of a ``WireKind/recovery`` packet (in the header's tag).
@@ -107,7 +108,8 @@ extension Engine {
             }
             if agreement.sentTo != coordinator || nudge {
                 agreement.sentTo = coordinator
-                sendRecovery(.contribute, key, encode(contribution.words, contribution.maxima, []), to: coordinator)
+                let known = agreement.members.filter { failedPeers[$0] != nil }  // what it decides on includes them
+                sendRecovery(.contribute, key, encode(contribution.words, contribution.maxima, known), to: coordinator)
             }
             return nil
         }
@@ -142,7 +144,14 @@ extension Engine {
                 combined.maxima[index] = max(combined.maxima[index], theirs.maxima[index])
             }
         }
-        return decide(key, agreement, RecoveryLink.AgreementResult(words: combined.words, maxima: combined.maxima, failed: failed), live)
+        // The failed set is every failure a survivor knows of: a member that one of them holds
+        // failed is failed for all (were it alive, it leaves when it hears so), so that no two
+        // survivors go on disagreeing about who is there.
+        var known = Set(failed)
+        for member in live where member != rank {
+            known.formUnion(agreement.received[member]!.failed.filter { agreement.members.contains($0) && $0 != member })
+        }
+        return decide(key, agreement, RecoveryLink.AgreementResult(words: combined.words, maxima: combined.maxima, failed: known.sorted()), live)
     }
 
     /// True when `decision` can be this agreement's: as many words and values as this rank's
@@ -229,7 +238,7 @@ extension Engine {
             if let decision = agreement.decision {  // it asks a member that already has the result
                 answer(peer, key, decision)
             } else {
-                agreement.received[peer] = Contribution(words: words, maxima: maxima)
+                agreement.received[peer] = Contribution(words: words, maxima: maxima, failed: failed)
             }
         case .decide:
             agreement.offered[peer] = RecoveryLink.AgreementResult(words: words, maxima: maxima, failed: failed)
@@ -246,7 +255,7 @@ extension Engine {
                 // (It coordinates now: the failures it named make it this rank's coordinator too.)
                 agreement.sentTo = peer
                 let mine = agreement.contribution!
-                sendRecovery(.contribute, key, encode(mine.words, mine.maxima, []), to: peer)
+                sendRecovery(.contribute, key, encode(mine.words, mine.maxima, agreement.members.filter { failedPeers[$0] != nil }), to: peer)
             }
         case .revoke:
             break
