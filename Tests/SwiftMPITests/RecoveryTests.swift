@@ -82,13 +82,24 @@ struct RecoveryTests {
                 + victims.map(String.init),
             environment: ["SOAK_ELEMENTS": "\(elements)", "SWIFTMPI_RECOVERY_AGREEMENT": agreement])
         let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
-        let survivors = Set(0..<8).subtracting(victims)
+        let survivors = Set(0..<8).subtracting(victims).subtracting(Self.takenForFailed(result, agreement: agreement, context))
         #expect(result.status == 137, "\(context)")
         let finished = Self.lines(result.stdout, containing: "finished")
         #expect(Set(finished.keys) == survivors, "\(context)")
         let endings = Set(finished.values.map { $0.drop { $0 != ":" } })
-        #expect(endings.count == 1 && endings.first?.hasPrefix(": finished 400 iterations on 6 ranks after ") == true, "\(context)")
+        #expect(
+            endings.count == 1 && endings.first?.hasPrefix(": finished 400 iterations on \(survivors.count) ranks after ") == true, "\(context)")
         #expect(Set(Self.lines(result.stdout, containing: ": finalized").keys) == survivors, "every survivor leaves MPI.finalize(): \(context)")
+    }
+
+    /// The live ranks that left a job because the others agreed they had failed (docs/Recovery.md,
+    /// "Agreement among the ranks": a connection lost under load between two live ranks); said
+    /// loudly when there are any. Never in launcher mode, where only deaths count.
+    static func takenForFailed(_ result: JobResult, agreement: String, _ context: String) -> Set<Int> {
+        let left = Set(result.stderr.matches(of: /rank (\d+): the other ranks agreed that this rank failed/).compactMap { Int($0.1) })
+        if !left.isEmpty { print("recovery among the ranks: live ranks \(left.sorted()) were taken for failed by the others and left the job") }
+        #expect(agreement == "peers" || left.isEmpty, "\(context)")
+        return left
     }
 
     @Test(
@@ -100,12 +111,14 @@ struct RecoveryTests {
                 + victims.map(String.init),
             environment: ["SWIFTMPI_RECOVERY_AGREEMENT": agreement])
         let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
-        let survivors = Set(0..<8).subtracting(victims)
+        let left = Self.takenForFailed(result, agreement: agreement, context)
+        let survivors = Set(0..<8).subtracting(victims).subtracting(left)
         #expect(result.status == 137, "\(context)")
         let digests = Self.lines(result.stdout, containing: "1000 agreements")
         #expect(Set(digests.keys) == survivors, "\(context)")
         let results = Set(digests.values.map { $0.drop { $0 != ":" } })
-        #expect(results.count == 1 && results.first?.hasSuffix("failed \(victims)") == true, "the survivors disagree: \(context)")
+        #expect(
+            results.count == 1 && results.first?.hasSuffix("failed \(Set(victims).union(left).sorted())") == true, "the survivors disagree: \(context)")
         #expect(Set(Self.lines(result.stdout, containing: ": finalized").keys) == survivors, "every survivor leaves MPI.finalize(): \(context)")
     }
 
