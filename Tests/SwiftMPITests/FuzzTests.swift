@@ -172,33 +172,37 @@ struct FuzzTests {
             default:
                 break
             }
-            input.withUnsafeBytes { harness.deliver($0) }
-            // What a hostile peer must never achieve (each one a sentence naming what broke).
-            let violations = harness.violations()
-            #expect(violations.isEmpty, "after input \(input): \(violations)")
+            Self.deliverChecked(input, to: harness)
             checked += 1
-            harness.trim()
         }
         #expect(checked > 0)
     }
 
-    @Test("recovery packets from a peer (revoke, contribute, decide, query), malformed or not, in recovery mode: nothing traps or leaks")
+    /// Feeds one fuzzed packet to `harness`, expects none of what a hostile peer must never achieve
+    /// (each one a sentence naming what broke), and keeps the queues short.
+    static func deliverChecked(_ input: [UInt8], to harness: EngineHarness) {
+        input.withUnsafeBytes { harness.deliver($0) }
+        let violations = harness.violations()
+        #expect(violations.isEmpty, "after input \(input): \(violations)")
+        harness.trim()
+    }
+
+    @Test(
+        "recovery packets from a peer (revoke, contribute, decide, query), malformed or not, in recovery mode: nothing traps and the engine's invariants hold")
     func recoveryPackets() throws {
         let harness = try EngineHarness(jobID: "fuzzrec\(getpid())")
         harness.recoveryMode = true
         let seeds = [
-            EngineHarness.recoveryPacket(2, sequence: 0, words: [7], maxima: [3]), EngineHarness.recoveryPacket(3, sequence: 1, words: [1], failed: [1]),
-            EngineHarness.recoveryPacket(4, sequence: 2, failed: [0, 1]), EngineHarness.recoveryPacket(1, sequence: 0),
+            harness.recoveryPacket(2, sequence: 0, words: [7], maxima: [3]), harness.recoveryPacket(3, sequence: 1, words: [1], failed: [1]),
+            harness.recoveryPacket(4, sequence: 2, failed: [0, 1]), harness.recoveryPacket(1, sequence: 0),
             EngineHarness.packet(kind: 9, tag: 2, payload: [255, 255, 255, 255, 255, 255, 255, 255] + [UInt8](repeating: 0, count: 16))
         ]
         var checked = 0
         try Fuzzer.run("recovery-packets", seeds: seeds) { input, random in
             if random.below(8) == 0 { harness.startAgreement(random.below(4), words: [UInt64(random.below(8))], maxima: [random.below(8)]) }
             _ = harness.agreementResult(random.below(4))
-            input.withUnsafeBytes { harness.deliver($0) }
-            #expect(harness.violations().isEmpty, "after input \(input): \(harness.violations())")
+            Self.deliverChecked(input, to: harness)
             checked += 1
-            harness.trim()
         }
         #expect(checked > 0)
     }
@@ -207,21 +211,21 @@ struct FuzzTests {
     func agreementAmongMembers() throws {
         let harness = try EngineHarness(jobID: "agree\(getpid())")
         // Outside recovery mode a peer's revoke is dropped.
-        EngineHarness.recoveryPacket(1, sequence: 0).withUnsafeBytes { harness.deliver($0) }
+        harness.recoveryPacket(1, sequence: 0).withUnsafeBytes { harness.deliver($0) }
         #expect(!harness.worldRevoked)
         harness.recoveryMode = true
         // Rank 0 coordinates: no result before rank 1's contribution, then the combination.
         harness.startAgreement(0, words: [0b110, 0xFF], maxima: [4, -2])
         #expect(harness.agreementResult(0) == nil)
-        EngineHarness.recoveryPacket(2, sequence: 0, words: [0b011, 0x0F], maxima: [3, 9]).withUnsafeBytes { harness.deliver($0) }
+        harness.recoveryPacket(2, sequence: 0, words: [0b011, 0x0F], maxima: [3, 9]).withUnsafeBytes { harness.deliver($0) }
         let result = try #require(harness.agreementResult(0))
         #expect(result.words == [0b010, 0x0F] && result.maxima == [4, 9] && result.failed.isEmpty)
         // A contribution that arrives before this rank starts is kept for it.
-        EngineHarness.recoveryPacket(2, sequence: 1, words: [1], maxima: []).withUnsafeBytes { harness.deliver($0) }
+        harness.recoveryPacket(2, sequence: 1, words: [1], maxima: []).withUnsafeBytes { harness.deliver($0) }
         harness.startAgreement(1, words: [3], maxima: [])
         #expect(harness.agreementResult(1)?.words == [1])
         // A query naming rank 1 itself (or this rank) as failed fails nobody.
-        EngineHarness.recoveryPacket(4, sequence: 2, failed: [0, 1]).withUnsafeBytes { harness.deliver($0) }
+        harness.recoveryPacket(4, sequence: 2, failed: [0, 1]).withUnsafeBytes { harness.deliver($0) }
         #expect(!harness.peerFailed)
         // Once rank 1 fails, rank 0 decides alone, and says who failed.
         harness.startAgreement(2, words: [5], maxima: [1])
@@ -229,7 +233,7 @@ struct FuzzTests {
         let alone = try #require(harness.agreementResult(2))
         #expect(alone.words == [5] && alone.maxima == [1] && alone.failed == [1])
         // A revoke from a peer revokes the communicator here.
-        EngineHarness.recoveryPacket(1, sequence: 0).withUnsafeBytes { harness.deliver($0) }
+        harness.recoveryPacket(1, sequence: 0).withUnsafeBytes { harness.deliver($0) }
         #expect(harness.worldRevoked)
     }
 

@@ -298,7 +298,7 @@ extension Engine {
     }
 
     /// A payload: the three counts, then words, maxima and failed ranks.
-    private func encode(_ words: [UInt64], _ maxima: [Int], _ failed: [Int]) -> [UInt64] {
+    func encode(_ words: [UInt64], _ maxima: [Int], _ failed: [Int]) -> [UInt64] {
         [UInt64(words.count), UInt64(maxima.count), UInt64(failed.count)] + words + maxima.map { UInt64(bitPattern: Int64($0)) }
             + failed.map { UInt64(bitPattern: Int64($0)) }
     }

@@ -124,9 +124,9 @@ package final class EngineHarness {
 
     /// A recovery packet from rank 1 for agreement `sequence` on the world's pair: `subkind` (1
     /// revoke, 2 contribute, 3 decide, 4 query) and its lists.
-    package static func recoveryPacket(_ subkind: Int32, sequence: Int, words: [UInt64] = [], maxima: [Int] = [], failed: [Int] = []) -> [UInt8] {
-        let values = [UInt64(words.count), UInt64(maxima.count), UInt64(failed.count)] + words + (maxima + failed).map { UInt64(bitPattern: Int64($0)) }
-        return packet(kind: WireKind.recovery.rawValue, tag: subkind, length: UInt64(sequence), payload: values.withUnsafeBytes { Array($0) })
+    package func recoveryPacket(_ subkind: Int32, sequence: Int, words: [UInt64] = [], maxima: [Int] = [], failed: [Int] = []) -> [UInt8] {
+        let values = engine.encode(words, maxima, failed)
+        return Self.packet(kind: WireKind.recovery.rawValue, tag: subkind, length: UInt64(sequence), payload: values.withUnsafeBytes { Array($0) })
     }
 
     /// The members a revoke received by `rank` is passed on to (Engine+Agreement.swift).
