@@ -186,14 +186,21 @@ func sendrecv(
     case .typed(let raw, let count, let type):
         receive = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(recvtag))
     }
-    let send: Request
-    switch try CBuffer(sendbuf, sendcount, sendtype) {
-    case .bytes(let raw):
-        send = try communicator.isend(CBuffer.byteBuffer(raw), to: CInterface.rank(dest), tag: Int(sendtag))
-    case .typed(let raw, let count, let type):
-        send = try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: CInterface.rank(dest), tag: Int(sendtag))
+    // If the send cannot start or fails, the receive is withdrawn (or, already matched, finished)
+    // before the error returns: nothing may write into recvbuf after MPI_Sendrecv has returned.
+    do {
+        let send: Request
+        switch try CBuffer(sendbuf, sendcount, sendtype) {
+        case .bytes(let raw):
+            send = try communicator.isend(CBuffer.byteBuffer(raw), to: CInterface.rank(dest), tag: Int(sendtag))
+        case .typed(let raw, let count, let type):
+            send = try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: CInterface.rank(dest), tag: Int(sendtag))
+        }
+        _ = try send.wait()
+    } catch {
+        receive.withdraw()
+        throw error
     }
-    _ = try send.wait()
     CInterface.store(try receive.wait(), into: status)
 }
 

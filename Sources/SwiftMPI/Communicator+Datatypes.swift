@@ -224,10 +224,10 @@ extension Communicator {
                     let sendRegion = try region(UnsafeMutableRawBufferPointer(mutating: sendBytes), sendCount, sendType, "sendrecv")
                     return try traced("sendrecv", peer: destination, tag: sendTag, bytes: sendRegion.byteCount) {
                         try checkSendArguments(to: destination, tag: sendTag, "sendrecv")
-                        let receive = try startReceive(receiveRegion, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
-                        let send = try startSend(sendRegion, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
-                        try send.wait()
-                        return try receive.wait()
+                        return try waitPair(
+                            startPair(
+                                receive: { try startReceive(receiveRegion, keepAlive: nil, from: source, tag: recvTag, "sendrecv") },
+                                send: { try startSend(sendRegion, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv") }))
                     }
                 }
             }
@@ -270,10 +270,11 @@ extension Communicator {
                 let sending = try part(sendOffset, sendCount, sendType)
                 return try traced("sendrecv", peer: destination, tag: sendTag, bytes: sending.byteCount) {
                     try checkSendArguments(to: destination, tag: sendTag, "sendrecv")
-                    let receive = try startReceive(part(receiveOffset, receiveCount, receiveType), keepAlive: nil, from: source, tag: recvTag, "sendrecv")
-                    let send = try startSend(sending, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
-                    try send.wait()
-                    return try receive.wait()
+                    let receiving = try part(receiveOffset, receiveCount, receiveType)
+                    return try waitPair(
+                        startPair(
+                            receive: { try startReceive(receiving, keepAlive: nil, from: source, tag: recvTag, "sendrecv") },
+                            send: { try startSend(sending, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv") }))
                 }
             }
         }
@@ -331,9 +332,10 @@ extension Communicator {
             let receiving = try region(UnsafeMutableRawBufferPointer(buffer), receiveCount, receiveType, "isendrecv")
             let sending = try region(UnsafeRawBufferPointer(values), sendCount, sendType, "isendrecv")
             try checkSendArguments(to: destination, tag: sendTag, "isendrecv")
-            let receive = try startReceive(receiving, keepAlive: nil, from: source, tag: recvTag, "isendrecv")
-            let send = try startSend(sending, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "isendrecv")
-            return try both(send, receive)
+            return try both(
+                startPair(
+                    receive: { try startReceive(receiving, keepAlive: nil, from: source, tag: recvTag, "isendrecv") },
+                    send: { try startSend(sending, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "isendrecv") }))
         }
     }
 
@@ -348,9 +350,10 @@ extension Communicator {
             let instances = try region(UnsafeMutableRawBufferPointer(buffer), count, datatype, "isendrecvReplace")
             try checkSendArguments(to: destination, tag: sendTag, "isendrecvReplace")
             let outgoing = instances.packed()
-            let receive = try startReceive(instances, keepAlive: nil, from: source, tag: recvTag, "isendrecvReplace")
-            let send = try startArraySend(outgoing, to: destination, tag: sendTag, mode: .standard, "isendrecvReplace")
-            return try both(send, receive)
+            return try both(
+                startPair(
+                    receive: { try startReceive(instances, keepAlive: nil, from: source, tag: recvTag, "isendrecvReplace") },
+                    send: { try startArraySend(outgoing, to: destination, tag: sendTag, mode: .standard, "isendrecvReplace") }))
         }
     }
 

@@ -51,11 +51,38 @@ extension Communicator {
     ) throws -> Status {
         try traced("sendrecv", peer: destination, tag: sendTag, bytes: sendBytes.count) {
             try checkSendArguments(to: destination, tag: sendTag, "sendrecv")
-            let receive = try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv")
-            let send = try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv")
-            try send.wait()
-            return try receive.wait()
+            return try waitPair(
+                startPair(
+                    receive: { try startReceive(receiveBytes, keepAlive: nil, from: source, tag: recvTag, "sendrecv") },
+                    send: { try startSend(sendBytes, keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "sendrecv") }))
         }
+    }
+
+    /// Starts a send-receive's receive, then its send (the receive first, so that rings of ranks
+    /// cannot deadlock). If the send cannot start, the receive is withdrawn before the error is
+    /// thrown (``Request/withdraw()``): a call that throws leaves nothing writing into the caller's
+    /// buffer, which the caller may free at once.
+    func startPair(receive: () throws -> Request, send: () throws -> Request) throws -> (send: Request, receive: Request) {
+        let receiving = try receive()
+        do {
+            return (try send(), receiving)
+        } catch {
+            receiving.withdraw()
+            throw error
+        }
+    }
+
+    /// Waits for a send-receive started by ``startPair(receive:send:)``; returns the receive's
+    /// status. If the send fails (in recovery mode: its destination died, or the communicator was
+    /// revoked), the receive is withdrawn before the send's error is thrown, for the same reason.
+    func waitPair(_ pair: (send: Request, receive: Request)) throws -> Status {
+        do {
+            try pair.send.wait()
+        } catch {
+            pair.receive.withdraw()
+            throw error
+        }
+        return try pair.receive.wait()
     }
 
     /// Sends `values` and receives into `buffer` at once, so that rings of ranks cannot deadlock
@@ -82,9 +109,10 @@ extension Communicator {
     ) throws(MPIError) -> Request {
         try typedErrors {
             try checkSendArguments(to: destination, tag: sendTag, "isendrecv")
-            let receive = try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecv")
-            let send = try startSend(UnsafeRawBufferPointer(values), keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "isendrecv")
-            return try both(send, receive)
+            return try both(
+                startPair(
+                    receive: { try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecv") },
+                    send: { try startSend(UnsafeRawBufferPointer(values), keepAlive: nil, to: destination, tag: sendTag, mode: .standard, "isendrecv") }))
         }
     }
 
@@ -97,9 +125,10 @@ extension Communicator {
         try typedErrors {
             try checkSendArguments(to: destination, tag: sendTag, "isendrecvReplace")
             let outgoing = Array(buffer)
-            let receive = try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecvReplace")
-            let send = try startArraySend(outgoing, to: destination, tag: sendTag, mode: .standard, "isendrecvReplace")
-            return try both(send, receive)
+            return try both(
+                startPair(
+                    receive: { try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: recvTag, "isendrecvReplace") },
+                    send: { try startArraySend(outgoing, to: destination, tag: sendTag, mode: .standard, "isendrecvReplace") }))
         }
     }
 
@@ -113,10 +142,10 @@ extension Communicator {
 
     /// One request for a send and a receive already started: complete when both are, with the
     /// receive's status.
-    func both(_ send: Request, _ receive: Request) throws -> Request {
+    func both(_ pair: (send: Request, receive: Request)) throws -> Request {
         let schedule = CollectiveSchedule()
-        schedule.then { [send, receive] }
-        schedule.reportsStatusOf = receive
+        schedule.then { [pair.send, pair.receive] }
+        schedule.reportsStatusOf = pair.receive
         return try Request(runtime: runtime, schedule: schedule)
     }
 

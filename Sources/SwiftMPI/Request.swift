@@ -213,6 +213,15 @@ public final class Request: @unchecked Sendable {
         _ = try? runtime.withEngine("Request.cancel()") { self.cancelUnmatchedReceive($0) }
     }
 
+    /// Ends a receive whose call failed elsewhere (a send-receive's send), before the caller
+    /// releases its buffer: withdrawn if it has not matched, else waited for — its message is
+    /// already arriving — with its outcome dropped. Nothing writes into the buffer after this
+    /// returns. (A matched receive ends: its sender finishes the transfer, or dies and fails it.)
+    package func withdraw() {
+        cancel()
+        _ = try? wait()
+    }
+
     /// Withdraws a receive that has not matched; true when it did (the request then completes
     /// cancelled). Call with the engine locked.
     func cancelUnmatchedReceive(_ engine: Engine) -> Bool {

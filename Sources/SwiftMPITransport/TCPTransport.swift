@@ -550,6 +550,12 @@ public final class TCPTransport: Transport {
         return failures
     }
 
+    /// Drops `peer`'s connections (``Transport/abandon(peer:reason:)``): a frame being read
+    /// straight into its receive buffer is read no further, and the peer is reported failed.
+    public func abandon(peer: Int, reason: String) {
+        fail(peer, reason)
+    }
+
     func fail(_ peer: Int, _ reason: String) {
         guard !failed[peer] else { return }
         failed[peer] = true

@@ -110,6 +110,13 @@ public protocol Transport: AnyObject {
     /// (``TransportCapabilities/canWaitForInput``); returns at once otherwise.
     func waitForInput(milliseconds: Int32)
 
+    /// The engine holds `peer` failed on word from outside this transport (the launcher, the other
+    /// ranks): from now on the transport writes nothing more into memory the engine placed for
+    /// `peer`'s packets (``PacketSink/placement(from:kind:header:length:)``: a payload being read
+    /// there is abandoned), so the engine may end the operations that own it and the memory be
+    /// freed. The link may be dropped and reported as failed; what was delivered stays delivered.
+    func abandon(peer: Int, reason: String)
+
     /// One line about what the transport did (registration counts and the like), for
     /// `SWIFTMPI_DEBUG=1` at finalize; nil when there is nothing to say.
     var statistics: String? { get }
@@ -316,6 +323,10 @@ extension Transport {
 
     /// Returns at once unless the transport can sleep until input.
     public func waitForInput(milliseconds: Int32) {}
+
+    /// Nothing to abandon for a transport that writes into the engine's memory only during a call
+    /// (it never asks for placement: shared memory, self, loopback).
+    public func abandon(peer: Int, reason: String) {}
 
     /// Nothing to report unless the transport keeps counts.
     public var statistics: String? { nil }

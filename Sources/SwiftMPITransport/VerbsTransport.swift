@@ -667,6 +667,13 @@ public final class VerbsTransport: Transport {
         return failures
     }
 
+    /// Marks `peer` failed (``Transport/abandon(peer:reason:)``): its pending bulk reads are
+    /// forgotten and their registrations released, and it is reported failed. (Verbs places no
+    /// packet payloads; an RDMA read already posted to the device ends on its own.)
+    public func abandon(peer: Int, reason: String) {
+        fail(peer, reason)
+    }
+
     private func fail(_ peer: Int, _ reason: String) {
         guard let state = peers[peer], !state.failed else { return }
         state.failed = true

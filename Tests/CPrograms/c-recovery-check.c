@@ -1,11 +1,18 @@
 /* Recovery mode from C (MPIX_Comm_revoke, _agree, _failure_ack, _failure_get_acked, _shrink), run
    under `swiftmpirun --enable-recovery`: the last rank is killed; the survivors see
    MPIX_ERR_PROC_FAILED and MPIX_ERR_REVOKED, agree, shrink the world and use the new communicator.
-   Rank 0 of the survivors prints " No Errors" when every check passed (RecoveryTests). */
+   Rank 0 of the survivors prints " No Errors" when every check passed (RecoveryTests).
+
+   Also: an MPI_Sendrecv whose send goes to the killed rank returns MPIX_ERR_PROC_FAILED only once
+   its receive, already matched to rank 1's 8 MiB message, has finished: nothing writes into the
+   receive buffer after the call has returned. */
 #include <mpi.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#define LARGE (2 * 1024 * 1024) /* ints: 8 MiB, a rendezvous message on every transport */
 
 static int errors = 0;
 static int world_rank = -1;
@@ -44,11 +51,24 @@ int main(int argc, char **argv) {
     MPI_Send(&word, 1, MPI_INT, victim, 9, MPI_COMM_WORLD);
 
     int value = 0;
+    int *large = malloc(LARGE * sizeof(int));
     if (world_rank == 0) {
         int class = error_class(MPI_Recv(&value, 1, MPI_INT, victim, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
         CHECK(class == MPIX_ERR_PROC_FAILED, "MPI_Recv from the killed rank: class %d, not MPIX_ERR_PROC_FAILED", class);
+        MPI_Probe(1, 5, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        for (int i = 0; i < LARGE; i++) large[i] = -1;
+        class = error_class(MPI_Sendrecv(&value, 1, MPI_INT, victim, 1, large, LARGE, MPI_INT, 1, 5, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+        CHECK(class == MPIX_ERR_PROC_FAILED, "MPI_Sendrecv to the killed rank: class %d, not MPIX_ERR_PROC_FAILED", class);
+        int whole = 1;
+        for (int i = 0; i < LARGE; i++) whole &= large[i] == 3 * i;
+        CHECK(whole, "MPI_Sendrecv returned before its matched receive had finished");
+        for (int i = 0; i < LARGE; i++) large[i] = -7;
         CHECK(MPIX_Comm_revoke(MPI_COMM_WORLD) == MPI_SUCCESS, "MPIX_Comm_revoke failed");
     } else {
+        if (world_rank == 1) {
+            for (int i = 0; i < LARGE; i++) large[i] = 3 * i;
+            CHECK(MPI_Send(large, LARGE, MPI_INT, 0, 5, MPI_COMM_WORLD) == MPI_SUCCESS, "MPI_Send of the large message failed");
+        }
         int class = error_class(MPI_Recv(&value, 1, MPI_INT, 0, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
         CHECK(class == MPIX_ERR_REVOKED, "MPI_Recv on the revoked world: class %d, not MPIX_ERR_REVOKED", class);
     }
@@ -82,6 +102,12 @@ int main(int argc, char **argv) {
     CHECK(size == world_size - 1 && rank == world_rank, "shrunk to rank %d of %d", rank, size);
     MPI_Allreduce(&world_rank, &sum, 1, MPI_INT, MPI_SUM, shrunk);
     CHECK(sum == (world_size - 1) * (world_size - 2) / 2, "the survivors' ranks sum to %d", sum);
+    if (world_rank == 0) {
+        int untouched = 1;
+        for (int i = 0; i < LARGE; i++) untouched &= large[i] == -7;
+        CHECK(untouched, "the receive buffer changed after MPI_Sendrecv had returned");
+    }
+    free(large);
     MPI_Reduce(&errors, &total, 1, MPI_INT, MPI_SUM, 0, shrunk);
     if (rank == 0 && total == 0) printf(" No Errors\n");
     MPI_Group_free(&acked);

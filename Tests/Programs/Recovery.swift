@@ -228,3 +228,42 @@ func milliseconds(_ seconds: Double) -> String {
     let hundredths = Int((seconds * 100_000).rounded())
     return "\(hundredths / 100).\(String(hundredths % 100 + 100).dropFirst())"
 }
+
+/// recover-withdraw: a send-receive whose send fails leaves nothing writing into its receive
+/// buffer. Rank 2 dies; rank 1 sends rank 0 an 8 MiB message; rank 0, once it knows of the death
+/// and rank 1's message has arrived, calls `sendrecv` sending to the dead rank and receiving that
+/// message. The call throws `.processFailed`, and its receive, already matched, has finished by
+/// then: the buffer holds the whole message, and stays as rank 0 then sets it while the survivors
+/// go on (RecoveryTests; before the fix the transport went on writing into a freed buffer).
+func recoveryWithdrawnReceive(_ world: Communicator) throws {
+    let count = 1 << 20
+    try world.barrier()
+    if world.rank == 2 { raise(SIGKILL) }
+    if world.rank == 1 {
+        try world.send((0..<count).map { $0 &* 3 }, to: 0, tag: 5)
+    } else {
+        var word = [0]
+        do {
+            try world.recv(into: &word, from: 2, tag: 1)
+        } catch {
+            print("rank 0: the receive from the killed rank ended with \(error.code)")
+        }
+        _ = try world.probe(from: 1, tag: 5)
+        var buffer = [Int](repeating: -1, count: count)
+        var outcome = "completed"
+        do {
+            try world.sendrecv([0], to: 2, sendTag: 1, into: &buffer, from: 1, recvTag: 5)
+        } catch {
+            outcome = "\(error.code)"
+        }
+        let whole = buffer.indices.allSatisfy { buffer[$0] == $0 &* 3 }
+        print("rank 0: sendrecv to the killed rank ended with \(outcome); its buffer held rank 1's whole message: \(whole)")
+        buffer.withUnsafeMutableBufferPointer { $0.update(repeating: -7) }
+        let survivors = try world.shrink()
+        for _ in 0..<20 { try survivors.barrier() }
+        print("rank 0: the buffer was left as set after the call: \(buffer.allSatisfy { $0 == -7 })")
+        return
+    }
+    let survivors = try world.shrink()
+    for _ in 0..<20 { try survivors.barrier() }
+}

@@ -471,6 +471,8 @@ case "recover-soak", "agree-soak":  // <seed> <victim>...: RecoveryTests (Recove
     } else {
         try agreementSoak(world, seed: argument(1, default: 1), victims: victims)
     }
+case "recover-withdraw":  // RecoveryTests (Recovery.swift)
+    try recoveryWithdrawnReceive(world)
 case "recovery-off":  // RecoveryTests (Recovery.swift)
     recoveryOutsideRecoveryMode(world)
 case "recover-timing":  // RecoveryTests, docs/Recovery.md (Recovery.swift)

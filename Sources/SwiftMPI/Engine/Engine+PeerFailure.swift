@@ -26,6 +26,9 @@ extension Engine {
     func failPeer(_ peer: Int, _ reason: String) {
         guard failedPeers[peer] == nil else { return }
         giveLauncherTimeToEndJob()
+        // Known from the launcher or the other ranks, the link may still be up: the transport must
+        // stop writing into the receive buffers ended below before their owners free them.
+        routes.abandon(peer: peer, reason: reason)
         failedPeers[peer] = reason
         anyPeerFailed = true
         anyFault = true

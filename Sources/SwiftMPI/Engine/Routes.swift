@@ -259,6 +259,18 @@ struct Routes {
         if tcp != nil && peer >= 0 && routes[peer] == .tcp { tcp.unsafelyUnwrapped.reachOut(to: peer) }
     }
 
+    /// ``Transport/abandon(peer:reason:)`` on `peer`'s route: the engine holds it failed on word
+    /// from outside that transport.
+    func abandon(peer: Int, reason: String) {
+        switch routes[peer] {
+        case .sharedMemory: sharedMemory.unsafelyUnwrapped.abandon(peer: peer, reason: reason)
+        case .own: own.abandon(peer: peer, reason: reason)
+        case .tcp: tcp.unsafelyUnwrapped.abandon(peer: peer, reason: reason)
+        case .verbs: verbs.unsafelyUnwrapped.abandon(peer: peer, reason: reason)
+        case .loopback: loopback.unsafelyUnwrapped.abandon(peer: peer, reason: reason)
+        }
+    }
+
     /// Peers the transports found dead by asking the system.
     func checkPeers() -> [(peer: Int, reason: String)] {
         (sharedMemory?.checkPeers() ?? []) + (tcp?.checkPeers() ?? []) + (verbs?.checkPeers() ?? []) + (loopback?.checkPeers() ?? [])

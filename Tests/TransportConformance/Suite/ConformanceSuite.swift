@@ -15,6 +15,9 @@ import SwiftMPITransport
 ///   everything accepted arrives once polled;
 /// - capabilities: each declared bulk access (read, write; immediate or asynchronous), sending from
 ///   the caller's memory, and `unsupported` for every undeclared one;
+/// - abandon: once the receiver abandons the sender (the engine holds it failed on others' word), a
+///   large payload being read into memory the receiver placed is neither written further nor
+///   delivered;
 /// - failure: a peer that goes away is reported (`peerFailed` or `checkPeers`) within 30 s, and
 ///   sending to it afterwards returns.
 public enum ConformanceSuite {
@@ -36,6 +39,7 @@ public enum ConformanceSuite {
         Check(name: "payloads sent from the caller's memory arrive intact", run: callerMemory),
         Check(name: "a payload sent in two parts (payload, trailer) arrives as one, in order with the others", run: trailers),
         Check(name: "pending output drains once the peer has everything; waiting for input keeps what arrived", run: pendingAndWaiting),
+        Check(name: "an abandoned peer's payload being read into placed memory is read no further", run: abandoned),
         Check(name: "a peer that goes away is reported", breaksLink: true, run: failure)
     ]
 
@@ -317,6 +321,37 @@ public enum ConformanceSuite {
             sink.packets.count == 8 && sink.packets.allSatisfy { $0.payload == bytes }, "payloads sent from the caller's memory arrived damaged or incomplete")
     }
 
+    static func abandoned(_ pair: TransportPair) throws {
+        let (a, b) = (pair.a, pair.b)
+        guard pair.rankA != pair.rankB else { return }  // (self: a rank does not abandon itself)
+        let size = min(a.capabilities.maxPayload, 1 << 20)
+        let bytes = pattern(count: size, seed: 31)
+        let sink = PlacingCollector(capacity: size)
+        let deadline = monotonicSeconds() + 30
+        while !bytes.withUnsafeBytes({ a.trySend(to: pair.rankB, kind: 5, header: numbered(0), payload: $0) }) {
+            _ = b.poll(into: sink)
+            _ = a.poll(into: PacketCollector())
+            guard monotonicSeconds() < deadline else { throw ConformanceFailure("trySend refused for 30 s") }
+        }
+        // Until the payload is being read into the placed memory (or arrived whole: a transport
+        // that places nothing, or read it all at once, has nothing under way to abandon).
+        while !sink.placed && sink.packets.isEmpty {
+            _ = b.poll(into: sink)
+            _ = a.poll(into: PacketCollector())
+            guard monotonicSeconds() < deadline else { throw ConformanceFailure("the packet neither arrived nor was placed within 30 s") }
+        }
+        b.abandon(peer: pair.rankA, reason: "abandoned by the conformance check")
+        guard sink.packets.isEmpty else { return }
+        let snapshot = Array(UnsafeRawBufferPointer(sink.memory))
+        let end = monotonicSeconds() + 0.2
+        while monotonicSeconds() < end {
+            _ = b.poll(into: sink)
+            _ = a.poll(into: PacketCollector())
+        }
+        try expect(sink.packets.isEmpty, "the abandoned peer's packet was still delivered")
+        try expect(Array(UnsafeRawBufferPointer(sink.memory)) == snapshot, "the transport wrote into placed memory after abandoning the peer")
+    }
+
     static func failure(_ pair: TransportPair) throws {
         let (a, rankB) = (pair.a, pair.rankB)
         try pair.breakLink()
@@ -415,4 +450,31 @@ func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// Records what a transport delivers, and offers its own memory for every payload that fits
+/// (``PacketSink/placement(from:kind:header:length:)``), as the engine offers receive buffers.
+final class PlacingCollector: PacketSink {
+    /// The memory offered for payloads.
+    let memory: UnsafeMutableRawBufferPointer
+    /// True once the transport asked for (and got) the memory.
+    private(set) var placed = false
+    private(set) var packets: [PacketCollector.Packet] = []
+
+    init(capacity: Int) {
+        memory = .allocate(byteCount: capacity, alignment: 64)
+        memory.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    deinit { memory.deallocate() }
+
+    func placement(from peer: Int, kind: PacketKind, header: PacketHeader, length: Int) -> UnsafeMutableRawPointer? {
+        guard length <= memory.count else { return nil }
+        placed = true
+        return memory.baseAddress
+    }
+
+    func deliver(from peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) {
+        packets.append(PacketCollector.Packet(peer: peer, kind: kind, header: header, payload: Array(payload)))
+    }
 }
