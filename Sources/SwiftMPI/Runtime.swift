@@ -293,6 +293,11 @@ final class Runtime: @unchecked Sendable {
                 let address = try InterfaceSelector.select(override: settings.tcpInterface, singleHost: !multiHost)
                 return try TCPTransport(rank: rank, size: launch.size, address: address, secret: launch.secret)
             }
+            // Recovery among the ranks (under srun) has no launcher watching the hosts: TCP finds
+            // the peers whose host stopped answering itself (TCPTransport+Liveness.swift).
+            if settings.recovery && !RecoveryLink.launcherCoordinates {
+                tcp?.detectLostHosts(after: Heartbeat.timeout(WireupEnvironment.value(Heartbeat.variable)))
+            }
         }
         var probeWord = UInt64(0x5357_4946_544D_5049) ^ UInt64(UInt32(bitPattern: getpid()))
         let probeAddress = withUnsafeMutablePointer(to: &probeWord) { UInt64(UInt(bitPattern: $0)) }

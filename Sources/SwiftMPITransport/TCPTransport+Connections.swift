@@ -120,7 +120,7 @@ extension TCPTransport {
         knownEndpoints[peer] = endpoint
         do {
             let fd = try TCPSocket.startConnecting(endpoint)
-            openings.append(Opening(fd: fd, peer: peer, stage: .connecting, deadline: Handshake.now() + Self.connectTimeout))
+            openings.append(Opening(fd: fd, peer: peer, stage: .connecting, deadline: Handshake.now() + connectTimeout))
         } catch {
             fail(peer, "cannot connect to rank \(peer) at \(endpoint): \(error)")
         }
@@ -215,7 +215,7 @@ extension TCPTransport {
     private func step(_ opening: Opening) throws(WireupError) -> HandshakeProgress {
         if opening.stage == .connecting {
             guard try TCPSocket.isConnected(opening.fd) else {
-                if Handshake.now() > opening.deadline { throw .handshake("not connected within \(Int(Self.connectTimeout)) s") }
+                if Handshake.now() > opening.deadline { throw .handshake("not connected within \(connectTimeout.formatted1) s") }
                 return .waiting
             }
             let (hello, nonce) = try handshake.hello(id: UInt32(rank))
@@ -308,6 +308,7 @@ extension TCPTransport {
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufferSize, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufferSize, socklen_t(MemoryLayout<Int32>.size))
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        if let lostHostTimeout { Self.probeWhenIdle(fd, timeout: lostHostTimeout) }
         let connection = Connection(fd: fd)
         active.append((peer, connection))
         guard connections[peer] == nil else { return }

@@ -137,6 +137,9 @@ public final class TCPTransport: Transport {
     private var waited = false
     var openedCount = 0
     var acceptedCount = 0
+    /// Seconds after which a peer whose host stopped answering counts as failed, once
+    /// ``detectLostHosts(after:)`` turned the detection on (TCPTransport+Liveness.swift).
+    var lostHostTimeout: Double?
 
     /// Looks up a peer's endpoint ("address:port") before the first connection to it; nil when the
     /// peer published none (the peer then fails). Called once per peer (the answer is kept), from
@@ -147,6 +150,9 @@ public final class TCPTransport: Transport {
     public static let handshakeTimeout = 10.0
     /// Seconds a connect(2) to a peer's listener may take before the peer fails.
     static let connectTimeout = 30.0
+    /// ``connectTimeout``, or the lost-host timeout when that detection is on (the peer's kernel
+    /// answers a connect even while the peer computes: no answer means its host is gone).
+    var connectTimeout: Double { lostHostTimeout ?? Self.connectTimeout }
     /// Accepted connections still in their handshake beyond this many: the oldest is closed (a
     /// flood of silent clients cannot take the rank's descriptors).
     static let maximumPendingAccepts = 64

@@ -91,7 +91,8 @@ public enum WireupEnvironment {
         ),
         (
             "SWIFTMPI_HEARTBEAT_TIMEOUT",
-            "seconds (default 2, at least 1): in recovery mode across hosts, a host silent this long is lost and its ranks count as failed"
+            "seconds (default 2, at least 1): in recovery mode across hosts, a host silent this long is lost and its ranks count as failed "
+                + "(the launcher's heartbeats; among the ranks, under srun, TCP's probes)"
         ),
         (
             "SWIFTMPI_LAUNCH_FANOUT",

@@ -108,7 +108,10 @@ struct SplitMix {
 ///
 /// With `elements` > 1 each ring message is that many integers (8 MiB at most), so the soak also
 /// runs through rendezvous, single copies and shared copies in flight when ranks die or revoke.
-func recoverySoak(_ world: Communicator, seed: Int, victims: [Int], iterations: Int = 400, elements: Int = 1) throws {
+///
+/// With `reportsErrors` (SOAK_REPORT=1) each rank prints the wall-clock time (seconds.milliseconds)
+/// and the error that ended each failed round.
+func recoverySoak(_ world: Communicator, seed: Int, victims: [Int], iterations: Int = 400, elements: Int = 1, reportsErrors: Bool = false) throws {
     let death = deathPlan(rank: world.rank, victims: victims, seed: seed, iterations: iterations)
     var comm = world
     var iteration = 0
@@ -120,6 +123,11 @@ func recoverySoak(_ world: Communicator, seed: Int, victims: [Int], iterations: 
             finished = 1
         } catch {
             guard error.code == .processFailed || error.code == .revoked else { throw error }
+            if reportsErrors {
+                var now = timespec()
+                clock_gettime(CLOCK_REALTIME, &now)
+                print("rank \(world.rank): at \(now.tv_sec).\(now.tv_nsec / 1_000_000) a round ended with \(error.code): \(error.message)")
+            }
             finished = 0
             try comm.revoke()
         }

@@ -467,7 +467,9 @@ case "recover-soak", "agree-soak":  // <seed> <victim>...: RecoveryTests (Recove
     if mode == "recover-soak" {
         let elements = Int(WireupEnvironment.value("SOAK_ELEMENTS") ?? "") ?? 1
         let iterations = Int(WireupEnvironment.value("SOAK_ITERATIONS") ?? "") ?? 400
-        try recoverySoak(world, seed: argument(1, default: 1), victims: victims, iterations: iterations, elements: elements)
+        try recoverySoak(
+            world, seed: argument(1, default: 1), victims: victims, iterations: iterations, elements: elements,
+            reportsErrors: WireupEnvironment.value("SOAK_REPORT") == "1")
     } else {
         try agreementSoak(world, seed: argument(1, default: 1), victims: victims)
     }

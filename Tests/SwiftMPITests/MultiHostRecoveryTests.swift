@@ -39,8 +39,8 @@ struct MultiHostRecoveryTests {
     /// and returns the job's status, output and the seconds from the strike to the launcher's line
     /// about the lost host.
     func soakWithLostHost(
-        _ strike: (_ host: String, _ mark: String) throws -> Void
-    ) throws -> (status: Int32, stdout: String, stderr: String, detection: Double?) {
+        environment: [String: String] = [:], _ strike: (_ host: String, _ mark: String) throws -> Void
+    ) throws -> (status: Int32, stdout: String, stderr: String, detection: Double?, struck: Date) {
         // Hosts of this suite's own: the third is broken on purpose, and other suites run meanwhile.
         let first = SimulatedHosts.firstPrivate
         let (h1, h2, h3) = (try SimulatedHosts.host(first), try SimulatedHosts.host(first + 1), try SimulatedHosts.host(first + 2))
@@ -55,7 +55,7 @@ struct MultiHostRecoveryTests {
                 "netns", "exec", h1, JobRunner.launcher, "--launch-agent", "\(SimulatedHosts.ip!) netns exec %h", "--enable-recovery", "--timeout", "150",
                 "--host", "\(h1):2,\(h2):2,\(h3):2", "-n", "6", "swiftmpi-testrank", "recover-soak", "1"
             ],
-            environment: ProcessInfo.processInfo.environment.merging(["SWIFTMPI_TEST_MARK": mark, "SOAK_ITERATIONS": "500"]) { $1 },
+            environment: ProcessInfo.processInfo.environment.merging(environment.merging(["SWIFTMPI_TEST_MARK": mark, "SOAK_ITERATIONS": "500"]) { $1 }) { $1 },
             stdoutPath: outURL.path, stderrPath: errURL.path)
         #expect(JobRunner.eventually(within: 30) { JobRunner.livePIDs(withEnvironment: mark).count >= 10 })  // launcher, 3 daemons, 6 ranks
         usleep(2_000_000)
@@ -69,7 +69,9 @@ struct MultiHostRecoveryTests {
         }
         let status = process.wait()
         #expect(JobRunner.eventually(within: 10) { JobRunner.livePIDs(withEnvironment: mark).isEmpty }, "a process of the job outlived it")
-        return (status, (try? String(contentsOf: outURL, encoding: .utf8)) ?? "", (try? String(contentsOf: errURL, encoding: .utf8)) ?? "", detection)
+        return (
+            status, (try? String(contentsOf: outURL, encoding: .utf8)) ?? "", (try? String(contentsOf: errURL, encoding: .utf8)) ?? "", detection, struck
+        )
     }
 
     @Test("a host whose daemon is killed mid-run: its ranks count as failed, and the other four finish the soak")
@@ -107,5 +109,37 @@ struct MultiHostRecoveryTests {
         let finished = Set(RecoveryTests.lines(result.stdout, containing: "finished 500 iterations on 4 ranks").keys)
         #expect(finished == [0, 1, 2, 3], "\(context)")
         print("host cut off: found by heartbeats after \(result.detection.map { String(format: "%.2f", $0) } ?? "?") s (timeout 2 s, period 0.5 s)")
+    }
+
+    @Test("among the ranks (as under srun, no launcher's word): a host cut off mid-run is found by TCP within ~3 s; the others finish")
+    func hostCutOffAmongRanks() throws {
+        var cut: String?
+        defer {  // the simulated host's link comes back for the tests after this one
+            if let cut { _ = try? ChildProcess(SimulatedHosts.ip!, ["-n", cut, "link", "set", "eth0", "up"]).wait() }
+        }
+        // The ranks ignore the launcher's notices (SWIFTMPI_RECOVERY_AGREEMENT=peers): they must find
+        // the lost host through their TCP connections (keepalive, unacknowledged data, connects).
+        let result = try soakWithLostHost(environment: ["SWIFTMPI_RECOVERY_AGREEMENT": "peers", "SOAK_REPORT": "1"]) { host, _ in
+            cut = host
+            let down = try ChildProcess(SimulatedHosts.ip!, ["-n", host, "link", "set", "eth0", "down"]).wait()
+            #expect(down == 0)
+        }
+        let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
+        let finished = Set(RecoveryTests.lines(result.stdout, containing: "finished 500 iterations on 4 ranks").keys)
+        #expect(finished == [0, 1, 2, 3], "\(context)")
+        RecoveryTests.expectNoneTakenForFailed(result.stderr, context)
+        // When the survivors' first rounds ended, and why: a host found lost by TCP.
+        let endings = result.stdout.split(separator: "\n").compactMap { line -> (Int, Double, String)? in
+            guard let match = line.firstMatch(of: /^rank (\d+): at (\d+\.\d+) a round ended with (.*)$/), let rank = Int(match.1),
+                let time = Double(match.2), rank < 4
+            else { return nil }
+            return (rank, time, String(match.3))
+        }
+        let first = endings.min { $0.1 < $1.1 }
+        #expect(
+            first.map { $0.2.contains("acknowledged nothing") || $0.2.contains("ETIMEDOUT") || $0.2.contains("not connected within") } == true,
+            "the first failed round was not ended by TCP finding the lost host: \(context)")
+        let detection = first.map { $0.1 - result.struck.timeIntervalSince1970 }
+        print("host cut off, among the ranks: TCP found it after \(detection.map { String(format: "%.2f", $0) } ?? "?") s (timeout 2 s)")
     }
 }

@@ -23,9 +23,11 @@ final class RecoveryState {
     /// Incremented by every failure and revoke seen here: waits that poll shared memory (the
     /// shared-memory collectives) look again at their communicator when it changes.
     var epoch = 0
-    /// Idle progress rounds, and when shared-memory peers were last checked (``Engine/recoveryIdle()``).
+    /// Idle progress rounds, and when shared-memory peers and TCP peers' hosts were last checked
+    /// (``Engine/recoveryIdle()``).
     var idleRounds = 0
     var lastLivenessCheck = 0.0
+    var lastHostCheck = 0.0
 }
 
 /// The members (world ranks) of this process's communicators by context pair, in recovery mode
@@ -81,8 +83,8 @@ extension Engine {
 
     /// Recovery mode, when a progress round found nothing to do: applies the launcher's notices
     /// and, every 10 ms or so, fails the shared-memory peers that are gone (its transport does
-    /// not report them to the waits in this mode: ``Engine/checkPeersAlive(_:)``). True when it
-    /// did something.
+    /// not report them to the waits in this mode: ``Engine/checkPeersAlive(_:)``), and every 0.25 s
+    /// the TCP peers whose host stopped answering. True when it did something.
     @inline(never)
     func recoveryIdle() -> Bool {
         var acted = false
@@ -97,6 +99,14 @@ extension Engine {
             if now - recovery.lastLivenessCheck > Self.livenessPeriod {
                 recovery.lastLivenessCheck = now
                 for (peer, reason) in routes.sharedMemory?.deadPeers() ?? [] where failedPeers[peer] == nil {
+                    failPeer(peer, reason)
+                    acted = true
+                }
+            }
+            // Peers whose host stopped answering (TCP among the ranks), four times a second.
+            if now - recovery.lastHostCheck > 0.25 {
+                recovery.lastHostCheck = now
+                for (peer, reason) in routes.tcp?.unreachablePeers() ?? [] where failedPeers[peer] == nil {
                     failPeer(peer, reason)
                     acted = true
                 }

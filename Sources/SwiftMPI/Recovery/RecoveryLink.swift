@@ -93,11 +93,15 @@ enum RecoveryLink {
     /// thread runs.
     nonisolated(unsafe) static var coordinated = false
 
+    /// Whether the environment says the launcher coordinates recovery (read before ``start()``).
+    static var launcherCoordinates: Bool {
+        WireupEnvironment.value(WireupEnvironment.recoveryCoordinator) == "1"
+            && WireupEnvironment.value(WireupEnvironment.recoveryAgreement) != "peers"
+    }
+
     /// Reads (and removes from the environment) whether the launcher coordinates recovery.
     static func start() {
-        coordinated =
-            WireupEnvironment.value(WireupEnvironment.recoveryCoordinator) == "1"
-            && WireupEnvironment.value(WireupEnvironment.recoveryAgreement) != "peers"
+        coordinated = launcherCoordinates
         unsetenv(WireupEnvironment.recoveryCoordinator)
     }
 
