@@ -141,11 +141,13 @@ extension Communicator {
     }
 
     /// One request for a send and a receive already started: complete when both are, with the
-    /// receive's status.
+    /// receive's status. If the send fails, the receive is withdrawn unless it has matched, and
+    /// the request ends with the send's error.
     func both(_ pair: (send: Request, receive: Request)) throws -> Request {
         let schedule = CollectiveSchedule()
-        schedule.then { [pair.send, pair.receive] }
+        schedule.then { [pair.receive, pair.send] }  // (the send, last, is looked at first)
         schedule.reportsStatusOf = pair.receive
+        schedule.withdrawsOnFailure = pair.receive
         return try Request(runtime: runtime, schedule: schedule)
     }
 

@@ -216,10 +216,16 @@ public final class Request: @unchecked Sendable {
     /// Ends a receive whose call failed elsewhere (a send-receive's send), before the caller
     /// releases its buffer: withdrawn if it has not matched, else waited for — its message is
     /// already arriving — with its outcome dropped. Nothing writes into the buffer after this
-    /// returns. (A matched receive ends: its sender finishes the transfer, or dies and fails it.)
+    /// returns. (A matched receive ends: its sender finishes the transfer, or dies and fails it;
+    /// a live sender that stays outside SwiftMPI delays this as long.)
     package func withdraw() {
         cancel()
         _ = try? wait()
+    }
+
+    /// ``cancel()`` from a caller that holds the engine lock (a schedule advancing).
+    func cancelLocked() {
+        if let runtime { _ = cancelUnmatchedReceive(runtime.engine) }
     }
 
     /// Withdraws a receive that has not matched; true when it did (the request then completes

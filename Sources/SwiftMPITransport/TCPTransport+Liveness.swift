@@ -4,22 +4,23 @@ import Glibc
 
 // Lost hosts over TCP, without heartbeats of its own: recovery mode among the ranks (under srun,
 // where no launcher of SwiftMPI's watches the hosts) must find a peer whose host vanished — cut off
-// the network, powered off — within a few seconds, and must never take a live peer that computes
-// for a lost one. Both questions are put to the kernels, which answer for their processes:
+// the network, powered off — within a few seconds, and must not take a live peer that computes for
+// a lost one. Both questions are put to the kernels, which answer for their processes. With the
+// timeout T (SWIFTMPI_HEARTBEAT_TIMEOUT, default 2 s):
 //
-// - an idle connection is probed by TCP keepalive (first probe after 1 s of silence, then every
-//   second; after `timeout - 1` probes unanswered the socket fails with ETIMEDOUT, and the next
-//   read reports the peer failed);
-// - a connection with data in flight that stays unacknowledged (the kernel retransmits it) while
-//   no acknowledgement at all has come for `timeout` seconds is found by ``unreachablePeers()``,
-//   which recovery mode's idle waits ask four times a second (a live
-//   peer that does not read still acknowledges: its window closes, and the probes of a closed window
-//   are acknowledged too);
-// - a connection being made gives up after `timeout` seconds instead of 30 (the handshake of TCP
-//   itself is the kernel's work, not the peer's).
+// - an idle connection is probed by TCP keepalive: first probe after 1 s of silence, then one a
+//   second, and the socket fails with ETIMEDOUT (the next read reports the peer failed) once
+//   max(2, T - 1) probes in a row went unanswered — after max(3, T) s; one lost probe is forgiven;
+// - a connection whose data the kernel keeps retransmitting (two timeouts in a row at least), or
+//   whose peer's closed window goes unanswered, while nothing at all came back on it for T
+//   seconds, is found by ``unreachablePeers()``, which recovery mode's idle waits ask four times a
+//   second (a live peer that does not read still acknowledges, with a closed window, and answers
+//   the probes of that window);
+// - a connection being made gives up after max(4, 2T) seconds instead of 30: three SYNs, so that a
+//   peer whose accept queue overflowed once (it computes while many connect) is still reached.
 //
-// A peer's kernel answers while the peer computes or stops in a debugger, so none of this fails a
-// live rank; only a host that stopped answering at all (or a network that drops everything).
+// A peer's kernel answers while the peer computes or stops in a debugger, so a live rank is taken
+// for lost only if its host drops every packet for that long.
 
 extension TCPTransport {
     /// Turns on the detection of peers whose host stopped answering: their connections break
@@ -29,11 +30,11 @@ extension TCPTransport {
         lostHostTimeout = max(1, seconds)
     }
 
-    /// Keepalive on `fd`: silent for a second, probed every second, failed after the probes of
-    /// `timeout` seconds go unanswered.
+    /// Keepalive on `fd`: silent for a second, probed every second, failed after max(2, T - 1)
+    /// probes in a row go unanswered (at most 127, the kernel's limit).
     static func probeWhenIdle(_ fd: Int32, timeout: Double) {
         var on: Int32 = 1, idle: Int32 = 1, interval: Int32 = 1
-        var count = Int32(max(1, (timeout - 1).rounded(.up)))
+        var count = Int32(min(127, max(2, (timeout - 1).rounded(.up))))
         let size = socklen_t(MemoryLayout<Int32>.size)
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, size)
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, size)
@@ -52,10 +53,10 @@ extension TCPTransport {
             var info = tcp_info()
             var length = socklen_t(MemoryLayout<tcp_info>.size)
             guard getsockopt(connection.fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0 else { continue }
-            if info.tcpi_unacked > 0 && info.tcpi_backoff > 0 && info.tcpi_last_ack_recv >= limit,
-                !lost.contains(where: { $0.peer == peer })
-            {
-                lost.append((peer, "rank \(peer)'s host acknowledged nothing for \(info.tcpi_last_ack_recv) ms: it is unreachable"))
+            let silent = min(info.tcpi_last_ack_recv, info.tcpi_last_data_recv)  // ms since anything came back
+            let stuck = (info.tcpi_unacked > 0 && info.tcpi_backoff >= 2) || info.tcpi_probes >= 2
+            if stuck && silent >= limit, !lost.contains(where: { $0.peer == peer }) {
+                lost.append((peer, "rank \(peer)'s host answered nothing for \(silent) ms: it is unreachable"))
             }
         }
         return lost

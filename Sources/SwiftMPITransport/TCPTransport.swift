@@ -93,6 +93,9 @@ public final class TCPTransport: Transport {
         var directRemaining = 0
         var directStart: UnsafeMutableRawPointer?
         var directFrame: (kind: PacketKind, header: PacketHeader, length: Int) = (0, PacketHeader(), 0)
+        /// Set when the engine abandoned the peer (``abandon(peer:reason:)``) while such a frame was
+        /// under way: the rest of it is read into `input` and dropped, and the frame not delivered.
+        var directDiscarded = false
         /// Set when its peer failed: skipped by progress, then dropped.
         var broken = false
         /// The socket's receive low-water mark: 1, or ``readLowWater`` while a large frame's rest is read.
@@ -150,9 +153,10 @@ public final class TCPTransport: Transport {
     public static let handshakeTimeout = 10.0
     /// Seconds a connect(2) to a peer's listener may take before the peer fails.
     static let connectTimeout = 30.0
-    /// ``connectTimeout``, or the lost-host timeout when that detection is on (the peer's kernel
-    /// answers a connect even while the peer computes: no answer means its host is gone).
-    var connectTimeout: Double { lostHostTimeout ?? Self.connectTimeout }
+    /// ``connectTimeout``, or max(4, twice the lost-host timeout) when that detection is on (the
+    /// peer's kernel answers a connect even while the peer computes: no answer to three SYNs means
+    /// its host is gone).
+    var connectTimeout: Double { lostHostTimeout.map { max(4, 2 * $0) } ?? Self.connectTimeout }
     /// Accepted connections still in their handshake beyond this many: the oldest is closed (a
     /// flood of silent clients cannot take the rank's descriptors).
     static let maximumPendingAccepts = 64
@@ -475,6 +479,7 @@ public final class TCPTransport: Transport {
             waited = true
             return 0
         }
+        if connection.directDiscarded { return discardDirect(connection, peer: peer) }
         guard let n = receiveBytes(connection, peer: peer, into: connection.directNext!, count: connection.directRemaining) else { return 0 }
         connection.directNext! += n
         connection.directRemaining -= n
@@ -556,10 +561,20 @@ public final class TCPTransport: Transport {
         return failures
     }
 
-    /// Drops `peer`'s connections (``Transport/abandon(peer:reason:)``): a frame being read
-    /// straight into its receive buffer is read no further, and the peer is reported failed.
+    /// ``Transport/abandon(peer:reason:)``: a frame of `peer`'s being read straight into a receive
+    /// buffer is read on into `input` and dropped; the connection stays up.
     public func abandon(peer: Int, reason: String) {
-        fail(peer, reason)
+        for (owner, connection) in active where owner == peer && connection.directRemaining > 0 { connection.directDiscarded = true }
+    }
+
+    /// Reads more of an abandoned frame into the connection's staging buffer and drops it.
+    private func discardDirect(_ connection: Connection, peer: Int) -> Int {
+        let count = min(connection.directRemaining, connection.input.count)
+        guard let n = receiveBytes(connection, peer: peer, into: connection.input.baseAddress!, count: count) else { return 0 }
+        connection.directRemaining -= n
+        if connection.lowWater > 1 && connection.directRemaining < 2 * connection.lowWater { setLowWater(connection, 1) }
+        if connection.directRemaining == 0 { connection.directDiscarded = false }
+        return 0
     }
 
     func fail(_ peer: Int, _ reason: String) {

@@ -113,8 +113,9 @@ public protocol Transport: AnyObject {
     /// The engine holds `peer` failed on word from outside this transport (the launcher, the other
     /// ranks): from now on the transport writes nothing more into memory the engine placed for
     /// `peer`'s packets (``PacketSink/placement(from:kind:header:length:)``: a payload being read
-    /// there is abandoned), so the engine may end the operations that own it and the memory be
-    /// freed. The link may be dropped and reported as failed; what was delivered stays delivered.
+    /// there is dropped instead of delivered) and credits no bulk operation started for it, so the
+    /// engine may end the operations that own that memory and it be freed. The link stays up:
+    /// the engine may still tell the peer that the others took it for failed.
     func abandon(peer: Int, reason: String)
 
     /// One line about what the transport did (registration counts and the like), for

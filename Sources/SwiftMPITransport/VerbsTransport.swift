@@ -667,17 +667,23 @@ public final class VerbsTransport: Transport {
         return failures
     }
 
-    /// Marks `peer` failed (``Transport/abandon(peer:reason:)``): its pending bulk reads are
-    /// forgotten and their registrations released, and it is reported failed. (Verbs places no
-    /// packet payloads; an RDMA read already posted to the device ends on its own.)
+    /// ``Transport/abandon(peer:reason:)``: `peer`'s pending bulk reads are forgotten (their
+    /// completions, if any come, credit nothing) and their registrations released; the queue pair
+    /// stays up. Verbs places no packet payloads. An RDMA read the device has already started still
+    /// lands where it was aimed (a limit, docs/Recovery.md): a peer that died answers none.
     public func abandon(peer: Int, reason: String) {
-        fail(peer, reason)
+        if let state = peers[peer] { forgetBulk(of: state) }
     }
 
     private func fail(_ peer: Int, _ reason: String) {
         guard let state = peers[peer], !state.failed else { return }
         state.failed = true
         failures.append((peer, reason))
+        forgetBulk(of: state)
+    }
+
+    /// Drops a peer's pending bulk jobs and releases their registrations.
+    private func forgetBulk(of state: Peer) {
         for index in state.pendingBulk {
             if let handle = bulkJobs[index]?.handle { cache.release(handle) }
             bulkJobs[index] = nil

@@ -126,7 +126,8 @@ func recoverySoak(_ world: Communicator, seed: Int, victims: [Int], iterations: 
             if reportsErrors {
                 var now = timespec()
                 clock_gettime(CLOCK_REALTIME, &now)
-                print("rank \(world.rank): at \(now.tv_sec).\(now.tv_nsec / 1_000_000) a round ended with \(error.code): \(error.message)")
+                let milliseconds = String(1000 + now.tv_nsec / 1_000_000).dropFirst()  // three digits
+                print("rank \(world.rank): at \(now.tv_sec).\(milliseconds) a round ended with \(error.code): \(error.message)")
             }
             finished = 0
             try comm.revoke()
@@ -242,7 +243,8 @@ func milliseconds(_ seconds: Double) -> String {
 /// and rank 1's message has arrived, calls `sendrecv` sending to the dead rank and receiving that
 /// message. The call throws `.processFailed`, and its receive, already matched, has finished by
 /// then: the buffer holds the whole message, and stays as rank 0 then sets it while the survivors
-/// go on (RecoveryTests; before the fix the transport went on writing into a freed buffer).
+/// go on (RecoveryTests; before the fix the transport went on writing into a freed buffer). Then
+/// an `isendrecv` to the dead rank whose receive nothing matches ends with the send's error.
 func recoveryWithdrawnReceive(_ world: Communicator) throws {
     let count = 1 << 20
     try world.barrier()
@@ -267,11 +269,31 @@ func recoveryWithdrawnReceive(_ world: Communicator) throws {
         let whole = buffer.indices.allSatisfy { buffer[$0] == $0 &* 3 }
         print("rank 0: sendrecv to the killed rank ended with \(outcome); its buffer held rank 1's whole message: \(whole)")
         buffer.withUnsafeMutableBufferPointer { $0.update(repeating: -7) }
+        // isendrecv alike, with a receive nothing matches yet: the request ends with the send's
+        // error (it does not wait for a message), and the message sent later is received normally.
+        let one = [0]
+        var later = [0]
+        outcome = "completed"
+        do {
+            try one.withUnsafeBufferPointer { sending throws(MPIError) in
+                try later.withUnsafeMutableBufferPointer { receiving throws(MPIError) in
+                    _ = try world.isendrecv(sending, to: 2, sendTag: 1, into: receiving, from: 1, recvTag: 6).wait()
+                }
+            }
+        } catch {
+            outcome = "\(error.code)"
+        }
+        try world.send([1], to: 1, tag: 7)  // now rank 1 sends the tag-6 message
+        try world.recv(into: &later, from: 1, tag: 6)
+        print("rank 0: isendrecv to the killed rank ended with \(outcome); the message sent afterwards was received: \(later == [66])")
         let survivors = try world.shrink()
         for _ in 0..<20 { try survivors.barrier() }
         print("rank 0: the buffer was left as set after the call: \(buffer.allSatisfy { $0 == -7 })")
         return
     }
+    var go = [0]
+    try world.recv(into: &go, from: 0, tag: 7)
+    try world.send([66], to: 0, tag: 6)
     let survivors = try world.shrink()
     for _ in 0..<20 { try survivors.barrier() }
 }

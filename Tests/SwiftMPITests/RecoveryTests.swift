@@ -60,7 +60,7 @@ struct RecoveryTests {
     }
 
     @Test(
-        "a sendrecv whose send fails finishes its matched receive before it throws: nothing writes into the buffer afterwards",
+        "a sendrecv whose send fails finishes its matched receive before it throws, an isendrecv withdraws its unmatched one: nothing writes afterwards",
         arguments: ["shm", "tcp"])
     func sendrecvWithdrawsItsReceive(transport: String) throws {
         let result = try JobRunner.run(
@@ -71,6 +71,9 @@ struct RecoveryTests {
             result.stdout.contains("rank 0: sendrecv to the killed rank ended with processFailed; its buffer held rank 1's whole message: true\n"),
             "\(context)")
         #expect(result.stdout.contains("rank 0: the buffer was left as set after the call: true\n"), "\(context)")
+        #expect(
+            result.stdout.contains("rank 0: isendrecv to the killed rank ended with processFailed; the message sent afterwards was received: true\n"),
+            "\(context)")
         #expect(Set(Self.lines(result.stdout, containing: ": finalized").keys) == [0, 1], "\(context)")
     }
 

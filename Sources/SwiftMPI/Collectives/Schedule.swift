@@ -22,6 +22,10 @@ final class CollectiveSchedule {
     /// The operation whose status the schedule's request reports (isendrecv: its receive); none for
     /// collectives.
     var reportsStatusOf: Request?
+    /// A receive withdrawn, if it has not matched, once an operation of the schedule fails
+    /// (isendrecv's, when its send fails: the request then ends with the send's error instead of
+    /// waiting for a message; a receive already matched finishes first).
+    var withdrawsOnFailure: Request?
     /// For a generalized request: the program's completion, nil until it has completed (then the
     /// status to report, or the error to throw). The schedule completes after its steps and this.
     var programCompletion: (() throws -> Status?)?
@@ -59,6 +63,7 @@ final class CollectiveSchedule {
                     guard try request.isComplete() else { return false }
                 } catch {
                     if pendingDefersErrors { deferFailure(error) } else { failure = failure ?? error }
+                    withdrawsOnFailure?.cancelLocked()
                 }
                 pending.removeLast()
             }
