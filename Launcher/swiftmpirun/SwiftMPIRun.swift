@@ -58,7 +58,12 @@ enum SwiftMPIRun {
         // SWIFTMPI_RECOVERY=1 in the launcher's environment means --enable-recovery (the ranks inherit it).
         let recovery = options.enableRecovery || getenv("SWIFTMPI_RECOVERY").map { String(cString: $0) } == "1"
         if recovery { exports.append("SWIFTMPI_RECOVERY=1") }
-        if recovery, let timeout = getenv(Heartbeat.variable) { exports.append("\(Heartbeat.variable)=\(String(cString: timeout))") }
+        if recovery, let timeout = getenv(Heartbeat.variable).map({ String(cString: $0) }) {
+            guard Heartbeat.parse(timeout) != nil else {
+                throw LaunchError("\(Heartbeat.variable) must be a number of seconds, at least 1, got '\(timeout)'")
+            }
+            exports.append("\(Heartbeat.variable)=\(timeout)")
+        }
         let (traces, traceExports) = try TraceCollector.prepare(options)
         exports += traceExports
         var hosts = try rethrowing { try options.hostList.map(HostPlan.parseHostList) ?? options.hostfile.map(HostPlan.readHostfile) }

@@ -204,9 +204,15 @@ public enum Heartbeat {
     /// The variable that sets the timeout (seconds; at least 1, default 2).
     public static let variable = "SWIFTMPI_HEARTBEAT_TIMEOUT"
 
-    /// The timeout `value` (the variable's text, if set) asks for.
+    /// The timeout `value` (the variable's text, if set) asks for: 2 when unset or not valid (the
+    /// launcher refuses a value that is not valid before anything starts: ``parse(_:)``).
     public static func timeout(_ value: String?) -> Double {
-        guard let value, let seconds = Double(value), seconds.isFinite, seconds >= 1 else { return 2 }
+        value.flatMap(parse) ?? 2
+    }
+
+    /// The seconds `text` gives, or nil when it is not a finite number of at least 1.
+    public static func parse(_ text: String) -> Double? {
+        guard let seconds = Double(text), seconds.isFinite, seconds >= 1 else { return nil }
         return seconds
     }
 }

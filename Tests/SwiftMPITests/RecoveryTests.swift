@@ -140,6 +140,15 @@ struct RecoveryTests {
         #expect(Set(Self.lines(result.stdout, containing: ": finalized").keys) == survivors, "every survivor leaves MPI.finalize(): \(context)")
     }
 
+    @Test("a SWIFTMPI_HEARTBEAT_TIMEOUT that is not a number of seconds of at least 1 is refused before any rank starts", arguments: ["abc", "0.5", "", "nan"])
+    func badHeartbeatTimeout(value: String) throws {
+        let result = try JobRunner.run(
+            ["--enable-recovery", "-n", "2", "swiftmpi-testrank", "recovery-off"], environment: ["SWIFTMPI_HEARTBEAT_TIMEOUT": value])
+        #expect(result.status == 2, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr == "swiftmpirun: SWIFTMPI_HEARTBEAT_TIMEOUT must be a number of seconds, at least 1, got '\(value)'\n", "\(result.stderr)")
+        #expect(result.stdout.isEmpty, "a rank ran: \(result.stdout)")
+    }
+
     @Test("SWIFTMPI_RECOVERY=1 in the launcher's environment is --enable-recovery")
     func environmentVariable() throws {
         let result = try JobRunner.run(
