@@ -581,6 +581,12 @@ int MPI_Testsome(int incount, MPI_Request array_of_requests[], int *outcount, in
 #pragma weak MPI_Request_get_status
 int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status) { return PMPI_Request_get_status(request, flag, status); }
 
+#pragma weak MPI_Grequest_start
+int MPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request) { return PMPI_Grequest_start(query_fn, free_fn, cancel_fn, extra_state, request); }
+
+#pragma weak MPI_Grequest_complete
+int MPI_Grequest_complete(MPI_Request request) { return PMPI_Grequest_complete(request); }
+
 #pragma weak MPI_Sendrecv_replace
 int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Status *status) { return PMPI_Sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, status); }
 

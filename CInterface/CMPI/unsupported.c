@@ -20,12 +20,6 @@ int PMPI_Comm_spawn(void) { return swiftmpi_unsupported("MPI_Comm_spawn"); }
 int PMPI_Comm_spawn_multiple(void) { return swiftmpi_unsupported("MPI_Comm_spawn_multiple"); }
 #pragma weak MPI_Comm_spawn_multiple = PMPI_Comm_spawn_multiple
 
-int PMPI_Grequest_complete(void) { return swiftmpi_unsupported("MPI_Grequest_complete"); }
-#pragma weak MPI_Grequest_complete = PMPI_Grequest_complete
-
-int PMPI_Grequest_start(void) { return swiftmpi_unsupported("MPI_Grequest_start"); }
-#pragma weak MPI_Grequest_start = PMPI_Grequest_start
-
 int PMPI_Lookup_name(void) { return swiftmpi_unsupported("MPI_Lookup_name"); }
 #pragma weak MPI_Lookup_name = PMPI_Lookup_name
 

@@ -258,6 +258,10 @@ public func mpiRequestFree(_ request: UnsafeMutablePointer<MPI_Request>?) -> Int
         guard let request, let entry = try CInterface.request(request.pointee) else {
             throw CError(MPI_ERR_REQUEST, "MPI_REQUEST_NULL cannot be freed")
         }
+        if try CInterface.freeGeneralizedRequest(request.pointee) {
+            request.pointee = MPI_REQUEST_NULL
+            return
+        }
         try entry.withRequest { try $0.free() }
         CInterface.requests.take(request.pointee)
         request.pointee = MPI_REQUEST_NULL
@@ -270,6 +274,7 @@ public func mpiCancel(_ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
         guard let request, let entry = try CInterface.request(request.pointee) else {
             throw CError(MPI_ERR_REQUEST, "MPI_REQUEST_NULL cannot be cancelled")
         }
+        if let generalized = CInterface.generalizedRequests[request.pointee] { return try generalized.cancelled() }
         entry.withRequest { $0.cancel() }
     }
 }

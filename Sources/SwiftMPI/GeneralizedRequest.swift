@@ -22,12 +22,19 @@ public final class GeneralizedRequest: Sendable {
     /// Starts a request that completes when ``complete(status:)`` or ``fail(_:)`` is called
     /// (MPI_Grequest_start). Throws `.notInitialized` outside `MPI.initialize()` … `finalize()` (or a
     /// session).
-    public init(cancel: @escaping @Sendable (_ completed: Bool) -> Void = { _ in }) throws(MPIError) {
+    ///
+    /// `query`, when given, is MPI's query_fn: called once, by the wait or test that first finds the
+    /// request completed (with ``complete(status:)``), for the status it returns instead of the one
+    /// given there. It runs inside SwiftMPI's wait, so it must not communicate.
+    public init(
+        query: (@Sendable () -> Status)? = nil, cancel: @escaping @Sendable (_ completed: Bool) -> Void = { _ in }
+    ) throws(MPIError) {
         let outcome = Outcome()
         let schedule = CollectiveSchedule()
         schedule.programCompletion = {
             guard let result = outcome.result.withLock({ $0 }) else { return nil }
-            return try result.get()
+            let status = try result.get()
+            return query?() ?? status
         }
         request = try typedErrors { try Request(runtime: try Runtime.running("GeneralizedRequest()"), schedule: schedule) }
         self.outcome = outcome

@@ -703,6 +703,77 @@ static void persistentInPlace(void) {
     MPI_Request_free(&request);
 }
 
+/* Generalized requests: query_fn fills the status in the wait, free_fn runs when the request
+   is freed (by the wait, or at once by MPI_Request_free, even before completion: MPICH), cancel_fn
+   runs at MPI_Cancel with whether it completed, and their nonzero results are the calls' errors. */
+struct greqState { int queried, freed, cancelled, cancelledComplete, queryResult, freeResult; };
+
+static int greqQuery(void *extra, MPI_Status *status) {
+    struct greqState *state = extra;
+    state->queried++;
+    status->MPI_SOURCE = 7;
+    status->MPI_TAG = 42;
+    MPI_Status_set_cancelled(status, 0);
+    MPI_Status_set_elements(status, MPI_INT, 3);
+    return state->queryResult;
+}
+
+static int greqFree(void *extra) {
+    struct greqState *state = extra;
+    state->freed++;
+    return state->freeResult;
+}
+
+static int greqCancel(void *extra, int complete) {
+    struct greqState *state = extra;
+    state->cancelled++;
+    state->cancelledComplete = complete;
+    return MPI_SUCCESS;
+}
+
+static void generalizedRequests(void) {
+    struct greqState state = {0, 0, 0, 0, MPI_SUCCESS, MPI_SUCCESS};
+    MPI_Request request;
+    MPI_Status status;
+    int flag = -1, count = -1;
+    MPI_Grequest_start(greqQuery, greqFree, greqCancel, &state, &request);
+    MPI_Test(&request, &flag, &status);
+    CHECK(flag == 0 && request != MPI_REQUEST_NULL && state.queried == 0, "a generalized request tested before it completed: flag %d", flag);
+    MPI_Cancel(&request);
+    CHECK(state.cancelled == 1 && state.cancelledComplete == 0, "MPI_Cancel ran cancel_fn %d times, complete %d", state.cancelled, state.cancelledComplete);
+    MPI_Grequest_complete(request);
+    CHECK(state.queried == 0 && state.freed == 0, "MPI_Grequest_complete: query_fn ran %d times, free_fn %d", state.queried, state.freed);
+    MPI_Wait(&request, &status);
+    MPI_Get_count(&status, MPI_INT, &count);
+    CHECK(request == MPI_REQUEST_NULL && state.queried == 1 && state.freed == 1, "MPI_Wait of a generalized request: query_fn ran %d times, free_fn %d",
+          state.queried, state.freed);
+    CHECK(status.MPI_SOURCE == 7 && status.MPI_TAG == 42 && count == 3, "the status query_fn filled: source %d tag %d count %d", status.MPI_SOURCE,
+          status.MPI_TAG, count);
+    /* freed before it completes: free_fn runs at MPI_Request_free, not again at completion */
+    struct greqState early = {0, 0, 0, 0, MPI_SUCCESS, MPI_SUCCESS};
+    MPI_Request copy;
+    MPI_Grequest_start(greqQuery, greqFree, greqCancel, &early, &request);
+    copy = request;
+    MPI_Request_free(&request);
+    CHECK(request == MPI_REQUEST_NULL && early.freed == 1, "MPI_Request_free of an incomplete generalized request ran free_fn %d times", early.freed);
+    MPI_Grequest_complete(copy);
+    CHECK(early.freed == 1 && early.queried == 0, "after MPI_Grequest_complete of a freed request: free_fn ran %d times, query_fn %d", early.freed,
+          early.queried);
+    /* query_fn's error is the wait's */
+    struct greqState failing = {0, 0, 0, 0, MPI_ERR_OTHER, MPI_SUCCESS};
+    MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);  /* (SwiftMPI raises there; MPICH on the world) */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Grequest_start(greqQuery, greqFree, greqCancel, &failing, &request);
+    MPI_Grequest_complete(request);
+    int code = MPI_Wait(&request, MPI_STATUS_IGNORE), class = -1;
+    MPI_Error_class(code, &class);
+    CHECK(class == MPI_ERR_OTHER && failing.freed == 1, "a failing query_fn: MPI_Wait returned class %d, free_fn ran %d times", class, failing.freed);
+    code = MPI_Grequest_complete(request);
+    CHECK(code != MPI_SUCCESS, "MPI_Grequest_complete of a request already waited for succeeded");
+    MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_ARE_FATAL);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+}
+
 int main(int argc, char **argv) {
     int provided = -1, flag = 0;
     MPI_Initialized(&flag);
@@ -741,6 +812,7 @@ int main(int argc, char **argv) {
     groupsInfoTopologies();
     oneSided();
     errorsReturned();
+    generalizedRequests();
     CHECK(MPI_Wtime() >= start && MPI_Wtick() > 0, "clock");
     int allErrors = 0;
     MPI_Reduce(&errors, &allErrors, 1, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);

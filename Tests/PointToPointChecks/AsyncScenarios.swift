@@ -199,7 +199,7 @@ func asyncStream(_ world: Communicator) throws {
 /// Generalized requests: one completed by another thread is waited on in a list with a receive and
 /// reports the status the program gave; `test()` finds it pending first; an awaited one completes;
 /// a failed one throws the program's error; `cancel()` runs the cancel closure with whether it had
-/// completed.
+/// completed; a query closure gives the status in the wait.
 func generalizedRequests(_ world: Communicator) throws {
     let given = Status(source: 3, tag: 77, byteCount: 1234)
     let work = try GeneralizedRequest()
@@ -234,4 +234,17 @@ func generalizedRequests(_ world: Communicator) throws {
     cancellable.complete()
     cancellable.cancel()
     require(calls.completed == [false, true], "generalized: cancel closure calls \(calls.completed)")
+
+    // A query closure gives the status, once, in the wait that finds the request complete.
+    final class Queries: @unchecked Sendable { var count = 0 }
+    let queries = Queries()
+    let queried = try GeneralizedRequest(query: {
+        queries.count += 1
+        return Status(source: 5, tag: 6, byteCount: 7)
+    })
+    queried.complete(status: given)
+    require(queries.count == 0, "generalized: query ran before a wait")
+    let status = try queried.request.wait()
+    require(
+        status.source == 5 && status.tag == 6 && status.byteCount == 7 && queries.count == 1, "generalized: queried status \(status), \(queries.count) queries")
 }
