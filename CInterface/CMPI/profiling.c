@@ -362,6 +362,12 @@ int MPI_Buffer_attach(void *buffer, int size) { return PMPI_Buffer_attach(buffer
 #pragma weak MPI_Buffer_detach
 int MPI_Buffer_detach(void *buffer_addr, int *size) { return PMPI_Buffer_detach(buffer_addr, size); }
 
+#pragma weak MPI_Buffer_flush
+int MPI_Buffer_flush(void) { return PMPI_Buffer_flush(); }
+
+#pragma weak MPI_Buffer_iflush
+int MPI_Buffer_iflush(MPI_Request *request) { return PMPI_Buffer_iflush(request); }
+
 #pragma weak MPI_Wait
 int MPI_Wait(MPI_Request *request, MPI_Status *status) { return PMPI_Wait(request, status); }
 

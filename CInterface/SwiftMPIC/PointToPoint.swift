@@ -248,6 +248,19 @@ public func mpiBufferDetach(_ bufferAddress: UnsafeMutableRawPointer?, _ size: U
     }
 }
 
+@_cdecl("PMPI_Buffer_flush")
+public func mpiBufferFlush() -> Int32 {
+    cCall("MPI_Buffer_flush") { try MPI.flushBuffer() }
+}
+
+@_cdecl("PMPI_Buffer_iflush")
+public func mpiBufferIflush(_ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
+    cCall("MPI_Buffer_iflush") {
+        guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        request.pointee = CInterface.requests.insert(CRequest(try MPI.iflushBuffer(), MPI_COMM_WORLD))
+    }
+}
+
 @_cdecl("PMPI_Isendrecv")
 public func mpiIsendrecv(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32,

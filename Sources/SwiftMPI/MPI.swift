@@ -60,6 +60,26 @@ public enum MPI {
         }
     }
 
+    /// Waits until every message buffered so far has been delivered; the buffer stays attached
+    /// (MPI_Buffer_flush). Returns at once when no buffer is attached.
+    public static func flushBuffer() throws(MPIError) {
+        try iflushBuffer().wait()
+    }
+
+    /// Starts a buffer flush (MPI_Buffer_iflush): the request completes once every message
+    /// buffered before this call has been delivered and its space is free again — later buffered
+    /// sends are not waited for. Complete at once when no buffer is attached.
+    public static func iflushBuffer() throws(MPIError) -> Request {
+        try typedErrors {
+            let runtime = try Runtime.running("MPI.iflushBuffer()")
+            let (area, serial) = try runtime.withEngine("MPI.iflushBuffer()") { ($0.bufferedArea, $0.bufferedArea?.allocations ?? 0) }
+            let schedule = CollectiveSchedule()
+            // (Read under the engine lock, as the schedule advances. A detached area was idle.)
+            schedule.programCompletion = { [weak area] in area?.holdsMessages(before: serial) == true ? nil : .empty }
+            return try Request(runtime: runtime, schedule: schedule)
+        }
+    }
+
     /// Leaves the job. A barrier: no rank returns from it while another may still send to it.
     /// After it, every SwiftMPI call throws `.alreadyFinalized`.
     public static func finalize() throws(MPIError) {

@@ -228,7 +228,8 @@ func synchronousSend(_ world: Communicator) throws {
 }
 
 /// bsend copies and returns at once (the receiver has not posted yet); a buffer that is too small
-/// throws .bufferExhausted and sends nothing; detachBuffer waits for delivery.
+/// throws .bufferExhausted and sends nothing; a buffer flush waits for the messages buffered before
+/// it, and the buffer then takes more; detachBuffer waits for delivery.
 func bufferedSend(_ world: Communicator) throws {
     guard world.size >= 2, world.rank < 2 else { return }
     if world.rank == 0 {
@@ -246,6 +247,11 @@ func bufferedSend(_ world: Communicator) throws {
         try MPI.detachBuffer()
         try MPI.attachBuffer(bytes: 4 << 20)
         try world.bsend(pattern(source: 0, index: 3, length: 3 << 20), to: 1, tag: 22)  // rendezvous from the buffer
+        // A flush returns once the receiver has the message (its space free, the buffer attached):
+        // only then does a second 3 MiB message fit the 4 MiB buffer.
+        try MPI.flushBuffer()
+        try world.bsend(pattern(source: 0, index: 4, length: 3 << 20), to: 1, tag: 22)
+        try MPI.iflushBuffer().wait()
         try MPI.detachBuffer()
     } else {
         var go: [UInt8] = [0]
@@ -257,8 +263,10 @@ func bufferedSend(_ world: Communicator) throws {
         }
         require(try world.iprobe(from: 0, tag: 20) == nil, "the exhausted bsend sent something")
         var large = [UInt8](repeating: 0, count: 3 << 20)
-        try world.recv(into: &large, from: 0, tag: 22)
-        require(same(large, pattern(source: 0, index: 3, length: 3 << 20)), "large bsend")
+        for index in 3...4 {
+            try world.recv(into: &large, from: 0, tag: 22)
+            require(same(large, pattern(source: 0, index: index, length: 3 << 20)), "large bsend \(index)")
+        }
     }
 }
 
