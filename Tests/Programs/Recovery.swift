@@ -248,7 +248,14 @@ func milliseconds(_ seconds: Double) -> String {
 func recoveryWithdrawnReceive(_ world: Communicator) throws {
     let count = 1 << 20
     try world.barrier()
-    if world.rank == 2 { raise(SIGKILL) }
+    // Rank 2 dies only once ranks 0 and 1 have left the barrier and said so (a rank still in the
+    // barrier on a loaded machine would see the failure there).
+    if world.rank == 2 {
+        var word = [0]
+        for peer in 0..<2 { try world.recv(into: &word, from: peer, tag: 9) }
+        raise(SIGKILL)
+    }
+    try world.send([world.rank], to: 2, tag: 9)
     if world.rank == 1 {
         try world.send((0..<count).map { $0 &* 3 }, to: 0, tag: 5)
     } else {
