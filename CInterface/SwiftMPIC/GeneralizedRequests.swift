@@ -102,11 +102,7 @@ public func mpiGrequestComplete(_ request: MPI_Request) -> Int32 {
         guard !entry.isComplete else { throw CError(MPI_ERR_REQUEST, "the generalized request was already completed") }
         entry.isComplete = true
         started.complete()
-        if entry.isFreed {  // freed (and free_fn run) before: nothing will wait for it
-            CInterface.generalizedRequests[request] = nil
-            CInterface.completions[request] = nil
-            CInterface.requests.take(request)
-        }
+        if entry.isFreed { CInterface.forgetGeneralizedRequest(request) }  // freed (and free_fn run) before: nothing will wait for it
     }
 }
 
@@ -116,14 +112,15 @@ extension CInterface {
     /// when `handle` is not a generalized request.
     static func freeGeneralizedRequest(_ handle: MPI_Request) throws(CError) -> Bool {
         guard let entry = generalizedRequests[handle] else { return false }
-        if entry.isComplete {
-            generalizedRequests[handle] = nil
-            completions[handle] = nil
-            requests.take(handle)
-        } else {
-            entry.isFreed = true
-        }
+        if entry.isComplete { forgetGeneralizedRequest(handle) } else { entry.isFreed = true }
         try entry.release()
         return true
+    }
+
+    /// Releases a generalized request's handle that no wait or test will return.
+    static func forgetGeneralizedRequest(_ handle: MPI_Request) {
+        generalizedRequests[handle] = nil
+        completions[handle] = nil
+        requests.take(handle)
     }
 }

@@ -179,29 +179,26 @@ func sendrecv(
     _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
 ) throws {
     let communicator = try CInterface.communicator(comm)
-    let receive: Request
-    switch try CBuffer(recvbuf, recvcount, recvtype) {
-    case .bytes(let raw):
-        receive = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(recvtag))
-    case .typed(let raw, let count, let type):
-        receive = try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(recvtag))
-    }
-    // If the send cannot start or fails, the receive is withdrawn (or, already matched, finished)
-    // before the error returns: nothing may write into recvbuf after MPI_Sendrecv has returned.
-    do {
-        let send: Request
-        switch try CBuffer(sendbuf, sendcount, sendtype) {
-        case .bytes(let raw):
-            send = try communicator.isend(CBuffer.byteBuffer(raw), to: CInterface.rank(dest), tag: Int(sendtag))
-        case .typed(let raw, let count, let type):
-            send = try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: CInterface.rank(dest), tag: Int(sendtag))
-        }
-        _ = try send.wait()
-    } catch {
-        receive.withdraw()
-        throw error
-    }
-    CInterface.store(try receive.wait(), into: status)
+    // Swift's send-receive pair: if the send cannot start or fails, the receive is withdrawn (or,
+    // already matched, finished) before the error returns, so nothing writes into recvbuf after.
+    let pair = try communicator.startPair(
+        receive: {
+            switch try CBuffer(recvbuf, recvcount, recvtype) {
+            case .bytes(let raw):
+                try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), from: CInterface.rank(source), tag: Int(recvtag))
+            case .typed(let raw, let count, let type):
+                try communicator.irecv(into: CBuffer.mutableByteBuffer(raw), count: count, datatype: type, from: CInterface.rank(source), tag: Int(recvtag))
+            }
+        },
+        send: {
+            switch try CBuffer(sendbuf, sendcount, sendtype) {
+            case .bytes(let raw):
+                try communicator.isend(CBuffer.byteBuffer(raw), to: CInterface.rank(dest), tag: Int(sendtag))
+            case .typed(let raw, let count, let type):
+                try communicator.isend(CBuffer.byteBuffer(raw), count: count, datatype: type, to: CInterface.rank(dest), tag: Int(sendtag))
+            }
+        })
+    CInterface.store(try communicator.waitPair(pair), into: status)
 }
 
 @_cdecl("PMPI_Probe")

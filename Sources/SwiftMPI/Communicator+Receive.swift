@@ -62,7 +62,7 @@ extension Communicator {
     /// cannot deadlock). If the send cannot start, the receive is withdrawn before the error is
     /// thrown (``Request/withdraw()``): a call that throws leaves nothing writing into the caller's
     /// buffer, which the caller may free at once.
-    func startPair(receive: () throws -> Request, send: () throws -> Request) throws -> (send: Request, receive: Request) {
+    package func startPair(receive: () throws -> Request, send: () throws -> Request) throws -> (send: Request, receive: Request) {
         let receiving = try receive()
         do {
             return (try send(), receiving)
@@ -75,7 +75,7 @@ extension Communicator {
     /// Waits for a send-receive started by ``startPair(receive:send:)``; returns the receive's
     /// status. If the send fails (in recovery mode: its destination died, or the communicator was
     /// revoked), the receive is withdrawn before the send's error is thrown, for the same reason.
-    func waitPair(_ pair: (send: Request, receive: Request)) throws -> Status {
+    package func waitPair(_ pair: (send: Request, receive: Request)) throws -> Status {
         do {
             try pair.send.wait()
         } catch {

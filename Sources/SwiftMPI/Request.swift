@@ -218,7 +218,7 @@ public final class Request: @unchecked Sendable {
     /// already arriving — with its outcome dropped. Nothing writes into the buffer after this
     /// returns. (A matched receive ends: its sender finishes the transfer, or dies and fails it;
     /// a live sender that stays outside SwiftMPI delays this as long.)
-    package func withdraw() {
+    func withdraw() {
         cancel()
         _ = try? wait()
     }

@@ -215,7 +215,7 @@ extension TCPTransport {
     private func step(_ opening: Opening) throws(WireupError) -> HandshakeProgress {
         if opening.stage == .connecting {
             guard try TCPSocket.isConnected(opening.fd) else {
-                if Handshake.now() > opening.deadline { throw .handshake("not connected within \(connectTimeout.formatted1) s") }
+                if Handshake.now() > opening.deadline { throw .handshake("not connected within \(Int(connectTimeout.rounded(.up))) s") }
                 return .waiting
             }
             let (hello, nonce) = try handshake.hello(id: UInt32(rank))

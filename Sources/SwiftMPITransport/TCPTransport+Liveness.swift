@@ -62,11 +62,3 @@ extension TCPTransport {
         return lost
     }
 }
-
-extension Double {
-    /// One decimal ("2.0", "30.0").
-    var formatted1: String {
-        let tenths = Int((self * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
-    }
-}
