@@ -50,79 +50,84 @@ extension Communicator {
     }
 
     func blockingSend(_ region: TypedRegion, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString) throws {
-        try traced(call, peer: destination, tag: tag, bytes: region.byteCount) {
-            if let bytes = region.contiguousBytes { return try blockingSend(UnsafeRawBufferPointer(bytes), to: destination, tag: tag, mode: mode, call) }
-            guard try checkDestination(destination, call) else { return }
-            try checkSendTag(tag, call)
-            if mode == .buffered {
-                return try region.packed().withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .buffered, call) }
-            }
-            let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
-            let started = try runtime.withEngine(call) { engine in
-                engine.send(region, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
-            }
-            try finishBlockingSend(started, call)
+        if let bytes = region.contiguousBytes { return try blockingSend(UnsafeRawBufferPointer(bytes), to: destination, tag: tag, mode: mode, call) }
+        let span = traceBegin()
+        defer { if span != 0 { traceEnd(span, call, peer: destination, tag: tag, bytes: region.byteCount) } }
+        guard try checkDestination(destination, call) else { return }
+        try checkSendTag(tag, call)
+        if mode == .buffered {
+            return try region.packed().withUnsafeBytes { try blockingSend($0, to: destination, tag: tag, mode: .buffered, call) }
         }
+        let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
+        let started = try runtime.withEngine(call) { engine in
+            engine.send(region, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: nil)
+        }
+        try finishBlockingSend(started, call)
     }
 
     func startSend(_ region: TypedRegion, keepAlive: AnyObject?, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString) throws -> Request {
-        try traced(call, peer: destination, tag: tag, bytes: region.byteCount) {
-            if let bytes = region.contiguousBytes {
-                return try startSend(UnsafeRawBufferPointer(bytes), keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call)
-            }
-            guard try checkDestination(destination, call) else { return Request(completed: .procNull) }
-            try checkSendTag(tag, call)
-            if mode == .buffered {
-                return try region.packed().withUnsafeBytes { try startSend($0, keepAlive: nil, to: destination, tag: tag, mode: .buffered, call) }
-            }
-            let status = Status(source: destination, tag: tag, byteCount: region.byteCount)
-            let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
-            return try runtime.withEngine(call) { engine in
-                let operation = engine.send(region, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: keepAlive)
-                return Request.make(engine, send: operation, status: status)
-            }
+        if let bytes = region.contiguousBytes {
+            return try startSend(UnsafeRawBufferPointer(bytes), keepAlive: keepAlive, to: destination, tag: tag, mode: mode, call)
+        }
+        let span = traceBegin()
+        defer { if span != 0 { traceEnd(span, call, peer: destination, tag: tag, bytes: region.byteCount) } }
+        guard try checkDestination(destination, call) else { return Request(completed: .procNull) }
+        try checkSendTag(tag, call)
+        if mode == .buffered {
+            return try region.packed().withUnsafeBytes { try startSend($0, keepAlive: nil, to: destination, tag: tag, mode: .buffered, call) }
+        }
+        let status = Status(source: destination, tag: tag, byteCount: region.byteCount)
+        let destinationWorld = worldRank(destination), envelope = envelope(tag: tag)
+        return try runtime.withEngine(call) { engine in
+            let operation = engine.send(region, to: destinationWorld, envelope: envelope, mode: mode, keepAlive: keepAlive)
+            return Request.make(engine, send: operation, status: status)
         }
     }
 
-    func blockingReceive(_ region: TypedRegion, from source: Int, tag: Int, _ call: StaticString) throws -> Status {
-        try traced(call, peer: source, tag: tag, bytes: region.byteCount) {
-            if let bytes = region.contiguousBytes {
-                return try checkedSignature(blockingReceive(bytes, from: source, tag: tag, call), region, call)
-            }
-            guard try checkSource(source, call) else { return .procNull }
-            try checkReceiveTag(tag, call)
-            let operation = try runtime.withEngine(call) { engine in
-                let operation = engine.makeReceive()
-                configure(operation, region: region, source: source, tag: tag)
-                engine.postReceive(operation)
-                return operation
-            }
-            return try finishBlockingReceive(operation, call, detail: receiveDetail(source: source, tag: tag, bytes: region.byteCount))
+    /// (`region` is consumed: its reference to the type map moves into the receive operation.)
+    func blockingReceive(_ region: consuming TypedRegion, from source: Int, tag: Int, _ call: StaticString) throws -> Status {
+        if let bytes = region.contiguousBytes {
+            return try checkedSignature(blockingReceive(bytes, from: source, tag: tag, call), region, call)
         }
+        let byteCount = region.byteCount
+        let span = traceBegin()
+        defer { if span != 0 { traceEnd(span, call, peer: source, tag: tag, bytes: byteCount) } }
+        guard try checkSource(source, call) else { return .procNull }
+        try checkReceiveTag(tag, call)
+        var moving: TypedRegion? = consume region
+        let operation = try runtime.withEngine(call) { engine in
+            let operation = engine.makeReceive()
+            configure(operation, region: moving.take().unsafelyUnwrapped, source: source, tag: tag)
+            engine.postReceive(operation)
+            return operation
+        }
+        return try finishBlockingReceive(operation, call, detail: receiveDetail(source: source, tag: tag, bytes: byteCount))
     }
 
     /// Sets a pooled receive up for a non-contiguous region.
-    private func configure(_ operation: ReceiveOperation, region: TypedRegion, source: Int, tag: Int) {
-        operation.region = region
+    private func configure(_ operation: ReceiveOperation, region: consuming TypedRegion, source: Int, tag: Int) {
+        operation.region = consume region
         operation.buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)  // a pooled operation keeps its last one
         operation.pattern = pattern(source: source, tag: tag)
         operation.peer = source == MPI.anySource ? -1 : worldRank(source)
     }
 
-    func startReceive(_ region: TypedRegion, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString) throws -> Request {
-        try traced(call, peer: source, tag: tag, bytes: region.byteCount) {
-            if let taken = region.receivableBytes {
-                return try startReceive(taken.bytes, keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: taken.elementBytes)
-            }
-            guard try checkSource(source, call) else { return Request(completed: .procNull) }
-            try checkReceiveTag(tag, call)
-            return try runtime.withEngine(call) { engine in
-                let operation = engine.makeReceive()
-                configure(operation, region: region, source: source, tag: tag)
-                if keepAlive != nil { operation.keepAlive = keepAlive }
-                engine.postReceive(operation)
-                return Request.make(engine, receive: operation)
-            }
+    /// (`region` is consumed: its reference to the type map moves into the receive operation.)
+    func startReceive(_ region: consuming TypedRegion, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString) throws -> Request {
+        if let taken = region.receivableBytes {
+            return try startReceive(taken.bytes, keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: taken.elementBytes)
+        }
+        guard try checkSource(source, call) else { return Request(completed: .procNull) }
+        try checkReceiveTag(tag, call)
+        let span = traceBegin()
+        if span != 0 { traceEnd(span, call, peer: source, tag: tag, bytes: region.byteCount) }
+        var moving: TypedRegion? = consume region
+        return try runtime.withEngine(call) { engine in
+            let operation = engine.makeReceive()
+            configure(operation, region: moving.take().unsafelyUnwrapped, source: source, tag: tag)
+            if keepAlive != nil { operation.keepAlive = keepAlive }
+            engine.postReceive(operation)
+            return Request.make(engine, receive: operation)
         }
     }
 

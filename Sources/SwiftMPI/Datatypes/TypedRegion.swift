@@ -14,20 +14,26 @@ struct TypedRegion {
 
     /// Checks that `count` instances of `type` from `buffer`'s start lie inside `buffer`, naming
     /// `call` and the footprint when not (`.invalidCount`).
+    @inline(__always)
     init(_ type: Datatype, count: Int, in buffer: UnsafeMutableRawBufferPointer, _ call: StaticString) throws(MPIError) {
         guard count >= 0 else { throw MPIError(.invalidCount, "\(call): negative count \(count) of \(type)") }
-        let map = type.map
-        if count > 0 && map.size > 0 {
-            let footprint = try Self.footprint(map, count: count, call)
-            guard footprint.lowerBound >= 0, footprint.upperBound <= buffer.count else {
-                throw MPIError(
-                    .invalidCount,
-                    "\(call): \(count) × \(type) occupies bytes \(footprint) from the buffer's start, but the buffer has \(buffer.count) bytes")
-            }
-        }
+        // The map is taken once, by the region (no other reference is made on the message path).
         self.origin = buffer.baseAddress
-        self.map = map
+        self.map = type.map
         self.count = count
+        if count > 0 && map.size > 0 { try checkInside(buffer.count, call) }
+    }
+
+    /// Throws `.invalidCount`, naming `call` and the footprint, unless the region's footprint lies in
+    /// the `bufferBytes` bytes from its origin.
+    @inline(never)
+    private func checkInside(_ bufferBytes: Int, _ call: StaticString) throws(MPIError) {
+        let footprint = try Self.footprint(map, count: count, call)
+        guard footprint.lowerBound >= 0, footprint.upperBound <= bufferBytes else {
+            throw MPIError(
+                .invalidCount,
+                "\(call): \(count) × \(Datatype(map)) occupies bytes \(footprint) from the buffer's start, but the buffer has \(bufferBytes) bytes")
+        }
     }
 
     /// For a dense datatype (its data fills its extent: a predefined type, contiguous instances of
