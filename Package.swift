@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "SwiftMPITransport", dependencies: ["CShims", "SwiftMPIWireup"], path: "Sources/SwiftMPITransport"),
         // Trace files, their merge into one Perfetto trace, and the profile report: shared by the
         // runtime (which records and writes them) and the launcher (which merges what an aborted job left).
-        .target(name: "SwiftMPITrace", path: "Sources/SwiftMPITrace"),
+        .target(name: "SwiftMPITrace", dependencies: ["SwiftMPIWireup"], path: "Sources/SwiftMPITrace"),
         .target(name: "SwiftMPI", dependencies: ["SwiftMPIWireup", "SwiftMPITransport", "SwiftMPITrace", "CShims"], path: "Sources/SwiftMPI"),
         // What swiftmpirun reads from outside (its command line, --host lists, hostfiles, Slurm's
         // variables): a library, so the fuzz targets link it.

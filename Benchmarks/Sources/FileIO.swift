@@ -96,7 +96,8 @@ final class PosixAccess {
         for (index, offset) in offsets.enumerated() {
             let memory = data.baseAddress! + index * block
             let done = writing ? pwrite(descriptor, memory, block, off_t(offset)) : pread(descriptor, memory, block, off_t(offset))
-            guard done == block else { throw BenchError(description: "\(writing ? "pwrite" : "pread") moved \(done) of \(block) bytes (errno \(errno))") }
+            let code = done < 0 ? errno : 0  // read before anything else can change it
+            guard done == block else { throw BenchError(description: "\(writing ? "pwrite" : "pread") moved \(done) of \(block) bytes (errno \(code))") }
         }
     }
 

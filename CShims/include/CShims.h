@@ -10,7 +10,8 @@
 // cshims_cycle_count, cshims_cpu_relax, cshims_verbs_compiled_in, cshims_verbs_max_message,
 // cshims_verbs_status_text, and the release functions that return nothing (cshims_name_guard_end,
 // cshims_verbs_close, cshims_verbs_destroy_qp, cshims_verbs_deregister, cshims_pmix_abort).
-// No macro here or in CShims/*.c contains control flow.
+// No macro here or in CShims/*.c is a statement with control flow of its own (the few there are define
+// whole functions).
 //
 // Policy-free: each function does one system-level job. Symbols carry the `cshims_` prefix so that
 // they can never collide with a user's C code.

@@ -112,7 +112,10 @@ package struct HostPlan: Equatable, Sendable {
 
     /// Reads and parses a hostfile.
     package static func readHostfile(_ path: String) throws -> [Host] {
-        guard let file = fopen(path, "r") else { throw LaunchError("--hostfile \(path): \(String(cString: strerror(errno)))") }
+        guard let file = fopen(path, "r") else {
+            let code = errno  // read before anything else can change it
+            throw LaunchError("--hostfile \(path): \(String(cString: strerror(code)))")
+        }
         defer { fclose(file) }
         var text = ""
         var buffer = [CChar](repeating: 0, count: 4096)

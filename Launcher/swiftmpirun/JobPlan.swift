@@ -131,7 +131,11 @@ struct JobPlan {
         guard let directory else { return nil }
         var info = stat()
         if checkedHere {
-            guard stat(directory, &info) == 0 else { throw LaunchError("--wdir \(directory): \(SystemError.describe(errno))") }
+            do {
+                _ = try systemCall("stat") { stat(directory, &info) }
+            } catch {
+                throw LaunchError("--wdir \(directory): \(SystemError.describe(error.code))")
+            }
             guard info.st_mode & S_IFMT == S_IFDIR else { throw LaunchError("--wdir \(directory) is not a directory") }
         }
         // Relative to the launcher's directory, symbolic links kept (they may differ on other hosts).

@@ -108,8 +108,12 @@ struct StatusLines {
     /// Reads what `fd` has and returns the complete lines; nil at end of file or on an error.
     mutating func read(_ fd: Int32) -> [Substring]? {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if count < 0 && (errno == EINTR || errno == EAGAIN) { return [] }
+        let count: Int
+        switch try? nonblockingSystemCall("read", { buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }) {
+        case .done(let read): count = read
+        case .wouldBlock: return []
+        case nil: count = -1  // an error: the end of this writer
+        }
         guard count > 0 else {
             pending[fd] = nil
             return nil

@@ -66,9 +66,11 @@ struct TraceCollector {
             guard getcwd(&buffer, buffer.count) != nil else { throw LaunchError("\(option) \(path): the current directory cannot be read") }
             absolute = String(cString: buffer) + "/" + path
         }
-        if mkdir(absolute, 0o755) != 0 && errno != EEXIST {
-            throw LaunchError("\(option) \(path): \(SystemError.describe(errno))")
-        }
+        do {
+            _ = try systemCall("mkdir") { mkdir(absolute, 0o755) }
+        } catch  where error.code != EEXIST {
+            throw LaunchError("\(option) \(path): \(SystemError.describe(error.code))")
+        } catch {}  // it exists
         var info = stat()
         guard stat(absolute, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { throw LaunchError("\(option) \(path) is not a directory") }
         return absolute

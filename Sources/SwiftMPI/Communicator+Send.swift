@@ -191,11 +191,12 @@ extension Communicator {
         _ values: [T], to destination: Int, tag: Int, mode: SendMode,
         _ call: StaticString
     ) throws -> Request {
-        // The pointer outlives the closure, which is safe: the engine holds the storage's owner
-        // until the send has finished, and a caller who changes `values` meanwhile gets a copy, as
-        // copy-on-write promises (its storage is shared), so these bytes stay put and unchanged.
-        let bytes = values.withUnsafeBytes { $0 }
-        return try startSend(bytes, keepAlive: values.storageOwner, to: destination, tag: tag, mode: mode, call)
+        // The engine may use these bytes after the closure returns, which is safe: it holds the
+        // storage's owner until the send has finished, and a caller who changes `values` meanwhile
+        // gets a copy, as copy-on-write promises (its storage is shared), so the bytes stay put.
+        try values.withUnsafeBytes { bytes in
+            try startSend(bytes, keepAlive: values.storageOwner, to: destination, tag: tag, mode: mode, call)
+        }
     }
 }
 

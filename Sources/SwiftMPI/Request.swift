@@ -325,8 +325,8 @@ public final class Request: @unchecked Sendable {
             for index in requests.indices {
                 do {
                     // Borrowed from the array, which keeps every request alive: no retain and release per
-                    // request. `_withUnsafeGuaranteedRef` is the one underscored API SwiftMPI uses, here and
-                    // in `withRuntime`: Swift 6.3 has no public way to call a method on a reference the
+                    // request. `_withUnsafeGuaranteedRef` is the one underscored API SwiftMPI uses (docs/Design.md
+                    // lists each use and what keeps the object alive there): Swift 6.3 has no public way to call a method on a reference the
                     // caller guarantees alive without a retain, and that retain and release cost 15–25 % of
                     // the 8-byte message rate (measured 2026-12-02: ~10 M/s instead of ~13 M/s in
                     // interleaved runs; `unowned(unsafe)` locals and `withExtendedLifetime` kept the retain).

@@ -17,6 +17,8 @@ final class Runtime: @unchecked Sendable {
     /// MPI requires to be made once each, by the main thread, with no other SwiftMPI call running:
     /// that ordering, not a lock, makes `nonisolated(unsafe)` safe here.
     nonisolated(unsafe) static var current: Runtime?
+    /// Set once by `MPI.finalize()`; safe for the same reason as ``current`` (only initialize and
+    /// finalize touch it).
     nonisolated(unsafe) private static var finalized = false
 
     let rank: Int

@@ -222,13 +222,18 @@ public enum TCPSocket {
         let fd = try wireupSystemCall("socket") {
             socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if result != 0 && errno != EINPROGRESS && errno != EINTR {
-            let code = errno
+        do {
+            // Once: an interrupted connect goes on in the background, like one in progress.
+            _ = try systemCallOnce("connect") {
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+        } catch  where error.code == EINPROGRESS || error.code == EINTR {
+            // under way: isConnected(_:) tells when it is made
+        } catch {
             close(fd)
-            throw .system(call: "connect to \(endpoint)", errno: code)
+            throw .system(call: "connect to \(endpoint)", errno: error.code)
         }
         return fd
     }

@@ -108,6 +108,8 @@ func checkAttributeKeys(_ world: Communicator) throws {
 
 /// idup from a task: the duplicate works and is private; MPI.errorString names and explains codes.
 func checkIdup(_ world: Communicator) throws {
+    // @unchecked: the task writes the box before it signals `done`; the main thread reads it only after
+    // waiting on `done` (the semaphore orders the write before the read).
     final class Box: @unchecked Sendable { var made: Communicator?; var error: (any Error)? }
     let box = Box()
     let done = DispatchSemaphore(value: 0)

@@ -236,6 +236,8 @@ func generalizedRequests(_ world: Communicator) throws {
     require(calls.completed == [false, true], "generalized: cancel closure calls \(calls.completed)")
 
     // A query closure gives the status, once, in the wait that finds the request complete.
+    // @unchecked: the query closure runs inside this thread's own wait (SwiftMPI calls it from the
+    // wait that completes the request), so the count is never touched by two threads.
     final class Queries: @unchecked Sendable { var count = 0 }
     let queries = Queries()
     let queried = try GeneralizedRequest(query: {

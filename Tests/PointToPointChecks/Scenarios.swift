@@ -6,6 +6,8 @@ import SwiftMPI
 
 let barrierTag = 2_000_000_000
 
+/// The duplicate the scenarios' barrier uses. Made by the main thread before the first scenario and
+/// used only by the main thread between scenarios (no scenario's threads or tasks call the barrier).
 nonisolated(unsafe) var barrierCommunicator: Communicator?
 
 extension Communicator {
@@ -789,6 +791,7 @@ func threads(_ world: Communicator) throws {
     let peer = 1 - world.rank
     let rounds = 500
     var threadsDone: [pthread_t] = []
+    // @unchecked: every property is a `let` set before the threads start (Communicator is Sendable).
     final class Context: @unchecked Sendable {
         let world: Communicator; let peer: Int; let tag: Int; let rounds: Int
         init(world: Communicator, peer: Int, tag: Int, rounds: Int) { self.world = world; self.peer = peer; self.tag = tag; self.rounds = rounds }

@@ -27,6 +27,8 @@ func requireError(_ code: MPIError.Code, line: Int = #line, _ body: () throws ->
     return nil
 }
 
+/// This rank, for messages. Written once by the main thread after initialize, before any scenario
+/// starts a thread or task; only read after that.
 nonisolated(unsafe) var currentRank = -1
 
 /// A deterministic byte pattern for message `index` from `source` of `length` bytes (filled a word

@@ -8,7 +8,8 @@
 #
 #   CShims                       nothing of ours (C; its quoted #includes stay inside CShims/)
 #   SwiftMPIWireup               CShims
-#   SwiftMPITrace                nothing of ours (trace files, their merge, the profile: pure Swift)
+#   SwiftMPITrace                SwiftMPIWireup (trace files, their merge, the profile; file access through
+#                                the one system-call helper)
 #   SwiftMPITransport            CShims, SwiftMPIWireup                  (never SwiftMPI)
 #   SwiftMPI                     SwiftMPITransport, SwiftMPIWireup, SwiftMPITrace, CShims
 #   the launcher: swiftmpirun (Launcher/swiftmpirun) and SwiftMPILauncherParsing (Launcher/Parsing)
@@ -44,7 +45,7 @@ launcher_rule="SwiftMPIWireup SwiftMPITrace CShims SwiftMPILauncherParsing"
 declare -A allowed=(
     [CShims]=""
     [SwiftMPIWireup]="CShims"
-    [SwiftMPITrace]=""
+    [SwiftMPITrace]="SwiftMPIWireup"
     [SwiftMPITransport]="CShims SwiftMPIWireup"
     [SwiftMPI]="SwiftMPITransport SwiftMPIWireup SwiftMPITrace CShims"
     [swiftmpirun]="$launcher_rule"
@@ -55,7 +56,7 @@ declare -A allowed=(
 declare -A why=(
     [CShims]="CShims is the bottom layer and uses nothing of ours"
     [SwiftMPIWireup]="the wire-up layer uses only CShims"
-    [SwiftMPITrace]="the trace module is pure Swift and uses nothing of ours"
+    [SwiftMPITrace]="the trace module uses only SwiftMPIWireup (its system-call helper)"
     [SwiftMPITransport]="transports use only CShims and SwiftMPIWireup, never the engine (SwiftMPI)"
     [SwiftMPI]="the runtime uses only SwiftMPITransport, SwiftMPIWireup, SwiftMPITrace and CShims"
     [swiftmpirun]="the launcher shares only SwiftMPIWireup, SwiftMPITrace and CShims with the runtime (never SwiftMPITransport or SwiftMPI)"

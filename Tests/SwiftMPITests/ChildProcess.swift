@@ -1,11 +1,15 @@
 import Foundation
 import Synchronization
+import SwiftMPIWireup
 
 /// A child process started with posix_spawn and reaped with waitpid.
 ///
 /// The tests use this instead of Foundation's `Process`, whose SIGCHLD-based reaping can miss a child
 /// when many are started at once from parallel tests (seen here: a zombie launcher and a test waiting
 /// forever).
+///
+/// @unchecked: `pid` is a `let`; `status` is written only by the waits, which the test that started
+/// the child makes from one task at a time (a child is never waited for from two tasks at once).
 final class ChildProcess: @unchecked Sendable {
     let pid: pid_t
     private var status: Int32?
@@ -48,7 +52,7 @@ final class ChildProcess: @unchecked Sendable {
     func wait() -> Int32 {
         if let status { return status }
         var raw: Int32 = 0
-        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        _ = try? systemCall("waitpid") { waitpid(pid, &raw, 0) }  // EINTR retried; ECHILD: raw stays 0
         let signal = raw & 0x7f
         let result = signal != 0 ? 128 + signal : (raw >> 8) & 0xff
         status = result

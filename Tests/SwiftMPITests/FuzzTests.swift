@@ -409,6 +409,8 @@ struct FuzzRandom {
 
 /// Saves the input being tried when the process traps, so a crash becomes a corpus file.
 enum CrashCapture {
+    // nonisolated(unsafe): written by the one fuzzing loop before each input, read only by the signal
+    // handler of that same thread when the input traps; nothing else touches them.
     nonisolated(unsafe) private static var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
     nonisolated(unsafe) private static var length = 0
     nonisolated(unsafe) private static var path: UnsafeMutablePointer<CChar>?

@@ -3,7 +3,8 @@ import Testing
 @testable import SwiftMPITransport
 import SwiftMPIWireup
 
-/// The acceptor thread's result: nil once connected, else the error text.
+/// The acceptor thread's result: nil once connected, else the error text. (@unchecked: `value` is
+/// read and written only under `lock`.)
 private final class AcceptOutcome: @unchecked Sendable {
     private let lock = NSLock()
     private var value: String? = "not finished"

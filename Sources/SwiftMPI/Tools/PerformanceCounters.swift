@@ -8,6 +8,11 @@ import SwiftMPIWireup
 /// the engine then holds ``Engine/counters`` and adds two numbers per message; otherwise it pays one
 /// load and branch. The other counts (rendezvous sends, unexpected arrivals, the unexpected queue's
 /// high-water mark, shared-copy chunks) sit on paths that are slow anyway and are always kept.
+///
+/// @unchecked: the engine writes the counts only from inside SwiftMPI's calls (under the engine lock at
+/// `.multiple`, else from the one thread MPI allows in); a tool's read is the one unsynchronized access
+/// — whole aligned 64-bit words, which MPI_T allows to be stale (`atomic` is false) — and the storage
+/// is never freed (one instance for the process).
 final class PerformanceCounters: @unchecked Sendable {
     /// The process's counters. (Reads from tools are not synchronized with the engine: a read
     /// while another thread sends may miss that message; MPI_T's `atomic` is false for all.)

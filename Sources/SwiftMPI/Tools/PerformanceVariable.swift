@@ -106,7 +106,7 @@ extension MPI {
 
     /// One session's view of a performance variable (MPI_T_pvar_handle): started and stopped,
     /// read, reset and written independently of other handles.
-    public final class PerformanceHandle: @unchecked Sendable {
+    public final class PerformanceHandle: Sendable {
         /// The variable it reads.
         public let variable: PerformanceVariable
         private struct State {

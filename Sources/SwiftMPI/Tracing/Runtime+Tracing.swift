@@ -115,10 +115,12 @@ extension Runtime {
     /// Writes `text` to `directory/name` with `mode` (rank files: private to the user; the merged
     /// trace, profile and plots: readable by all); the directory is made when missing.
     private static func write(_ text: String, to directory: String, name: String, mode: mode_t = 0o600) {
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
-            report("cannot make the trace directory \(directory): \(SystemError.describe(errno))")
+        do {
+            _ = try systemCall("mkdir") { mkdir(directory, 0o755) }
+        } catch  where error.code != EEXIST {
+            report("cannot make the trace directory \(directory): \(SystemError.describe(error.code))")
             return
-        }
+        } catch {}  // it exists
         let path = directory + "/" + name
         let failure = TraceFile.write(text, to: path, mode: mode)
         if failure != 0 { report("cannot write \(path): \(SystemError.describe(failure))") }

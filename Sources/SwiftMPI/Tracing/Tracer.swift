@@ -20,6 +20,10 @@ import SwiftMPIWireup
 /// `.multiple` (or once tasks await requests and the progress thread runs), where slots are also
 /// claimed atomically, so threads never share one. With tracing on a call costs two clock reads (~23 ns each here) and
 /// two 64-byte stores; a message none inside a call.
+///
+/// @unchecked: the nesting counters and event slots are written as just said — one thread at a time
+/// below `.multiple`, per-thread counters and atomically claimed slots above — and the buffers are
+/// freed only by `MPI.finalize()`, when no other call runs.
 final class Tracer: @unchecked Sendable {
     /// One event as recorded: plain data, names as static strings (regions by index).
     struct Record {

@@ -9,6 +9,8 @@ import SwiftMPI
 import SwiftMPIC
 import SwiftMPIInteropLibrary
 
+// Written once, by the main thread, right after MPI_Init and before any other thread starts: then
+// only read.
 nonisolated(unsafe) var myRank = -1
 
 func require(_ condition: Bool, _ what: @autoclosure () -> String, line: Int = #line) {
