@@ -91,7 +91,7 @@ struct JobPlan {
         if let outputDirectory {
             do {
                 _ = try systemCall("mkdir") { mkdir(outputDirectory, 0o755) }
-            } catch  where error.code != EEXIST {
+            } catch let error where error.code != EEXIST {
                 throw LaunchError("--output-dir \(outputDirectory): \(SystemError.describe(error.code))")
             } catch {}  // EEXIST: checked to be a directory next
             var info = stat()

@@ -68,7 +68,7 @@ struct TraceCollector {
         }
         do {
             _ = try systemCall("mkdir") { mkdir(absolute, 0o755) }
-        } catch  where error.code != EEXIST {
+        } catch let error where error.code != EEXIST {
             throw LaunchError("\(option) \(path): \(SystemError.describe(error.code))")
         } catch {}  // it exists
         var info = stat()

@@ -229,7 +229,7 @@ public enum TCPSocket {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
                 }
             }
-        } catch  where error.code == EINPROGRESS || error.code == EINTR {
+        } catch let error where error.code == EINPROGRESS || error.code == EINTR {
             // under way: isConnected(_:) tells when it is made
         } catch {
             close(fd)

@@ -117,7 +117,7 @@ extension Runtime {
     private static func write(_ text: String, to directory: String, name: String, mode: mode_t = 0o600) {
         do {
             _ = try systemCall("mkdir") { mkdir(directory, 0o755) }
-        } catch  where error.code != EEXIST {
+        } catch let error where error.code != EEXIST {
             report("cannot make the trace directory \(directory): \(SystemError.describe(error.code))")
             return
         } catch {}  // it exists
