@@ -63,17 +63,15 @@ func cell(_ i: Int, _ j: Int) -> Int { i * width + j }
 let window = oneSided ? try Window<Double>.allocate(count: local.count, on: grid) : nil
 
 /// The halo exchange by puts: the window takes the grid, a fence, every edge put into the
-/// neighbour's halo (`MPI.procNull` past the border: nothing), a fence, and the grid comes back
-/// with its halo filled.
+/// neighbour's halo with the same datatypes as the messages (`MPI.procNull` past the border:
+/// nothing), a fence, and the grid comes back with its halo filled.
 func exchangeByPuts(_ local: inout [Double], _ window: Window<Double>) throws {
     _ = window.localMemory.update(fromContentsOf: local)
     try window.fence()  // no neighbour puts into this halo before the grid is in the window
-    try window.put(Array(local[cell(1, 1)..<cell(1, 1 + columns)]), to: up, at: cell(rows + 1, 1))
-    try window.put(Array(local[cell(rows, 1)..<cell(rows, 1 + columns)]), to: down, at: cell(0, 1))
-    for i in 1...rows {  // a column is one element per row
-        try window.put([local[cell(i, 1)]], to: left, at: cell(i, columns + 1))
-        try window.put([local[cell(i, columns)]], to: right, at: cell(i, 0))
-    }
+    try window.put(local[cell(1, 1)...], count: 1, datatype: row, to: up, at: cell(rows + 1, 1), targetCount: 1, targetDatatype: row)
+    try window.put(local[cell(rows, 1)...], count: 1, datatype: row, to: down, at: cell(0, 1), targetCount: 1, targetDatatype: row)
+    try window.put(local[cell(1, 1)...], count: 1, datatype: column, to: left, at: cell(1, columns + 1), targetCount: 1, targetDatatype: column)
+    try window.put(local[cell(1, columns)...], count: 1, datatype: column, to: right, at: cell(1, 0), targetCount: 1, targetDatatype: column)
     try window.fence()
     local = Array(window.localMemory)
 }

@@ -31,6 +31,17 @@ extension Window {
         }
     }
 
+    /// Writes `count` instances of `datatype` from `values` — laid from the slice's first element,
+    /// as in point-to-point — into `target`'s window as `targetCount` instances of `targetDatatype`
+    /// from element `offset` (MPI_Put with datatypes): an edge of a grid put where it is.
+    public func put(
+        _ values: ArraySlice<T>, count: Int, datatype: Datatype, to target: Int, at offset: Int, targetCount: Int, targetDatatype: Datatype
+    ) throws(MPIError) {
+        try values.withUnsafeBufferPointer { (buffer) throws(MPIError) in
+            try put(buffer, count: count, datatype: datatype, to: target, at: offset, targetCount: targetCount, targetDatatype: targetDatatype)
+        }
+    }
+
     /// Reads `targetCount` instances of `targetDatatype` from element `offset` of `target`'s window
     /// into `count` instances of `datatype` in `values` (MPI_Get with datatypes); returns with the data.
     public func get(
