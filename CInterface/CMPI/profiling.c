@@ -452,6 +452,12 @@ int MPI_Type_create_resized(MPI_Datatype oldtype, MPI_Aint lb, MPI_Aint extent, 
 #pragma weak MPI_Get_address
 int MPI_Get_address(const void *location, MPI_Aint *address) { return PMPI_Get_address(location, address); }
 
+#pragma weak MPI_Aint_add
+MPI_Aint MPI_Aint_add(MPI_Aint base, MPI_Aint disp) { return PMPI_Aint_add(base, disp); }
+
+#pragma weak MPI_Aint_diff
+MPI_Aint MPI_Aint_diff(MPI_Aint addr1, MPI_Aint addr2) { return PMPI_Aint_diff(addr1, addr2); }
+
 #pragma weak MPI_Get_elements
 int MPI_Get_elements(const MPI_Status *status, MPI_Datatype datatype, int *count) { return PMPI_Get_elements(status, datatype, count); }
 
@@ -625,6 +631,12 @@ int MPI_Status_set_cancelled(MPI_Status *status, int flag) { return PMPI_Status_
 
 #pragma weak MPI_Status_set_elements_x
 int MPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) { return PMPI_Status_set_elements_x(status, datatype, count); }
+
+#pragma weak MPI_Status_c2f
+int MPI_Status_c2f(const MPI_Status *c_status, MPI_Fint *f_status) { return PMPI_Status_c2f(c_status, f_status); }
+
+#pragma weak MPI_Status_f2c
+int MPI_Status_f2c(const MPI_Fint *f_status, MPI_Status *c_status) { return PMPI_Status_f2c(f_status, c_status); }
 
 #pragma weak MPI_Get_elements_x
 int MPI_Get_elements_x(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count) { return PMPI_Get_elements_x(status, datatype, count); }
@@ -892,6 +904,12 @@ int MPI_File_set_info(MPI_File fh, MPI_Info info) { return PMPI_File_set_info(fh
 
 #pragma weak MPI_File_get_info
 int MPI_File_get_info(MPI_File fh, MPI_Info *info_used) { return PMPI_File_get_info(fh, info_used); }
+
+#pragma weak MPI_File_c2f
+MPI_Fint MPI_File_c2f(MPI_File file) { return PMPI_File_c2f(file); }
+
+#pragma weak MPI_File_f2c
+MPI_File MPI_File_f2c(MPI_Fint file) { return PMPI_File_f2c(file); }
 
 #pragma weak MPI_File_set_view
 int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype, const char *datarep, MPI_Info info) { return PMPI_File_set_view(fh, disp, etype, filetype, datarep, info); }

@@ -394,6 +394,15 @@ public func mpiGetAddress(_ location: UnsafeRawPointer?, _ address: UnsafeMutabl
     return MPI_SUCCESS
 }
 
+/// MPI_Aint_add: `base` moved by `disp` bytes (address arithmetic as MPI defines it: wrapping,
+/// never trapping).
+@_cdecl("PMPI_Aint_add")
+public func mpiAintAdd(_ base: MPI_Aint, _ disp: MPI_Aint) -> MPI_Aint { base &+ disp }
+
+/// MPI_Aint_diff: the bytes from `addr2` to `addr1` (wrapping, as MPI_Aint_add).
+@_cdecl("PMPI_Aint_diff")
+public func mpiAintDiff(_ addr1: MPI_Aint, _ addr2: MPI_Aint) -> MPI_Aint { addr1 &- addr2 }
+
 @_cdecl("PMPI_Get_elements")
 public func mpiGetElements(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Get_elements") {

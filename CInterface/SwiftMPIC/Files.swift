@@ -50,6 +50,11 @@ enum ViewType {
 }
 
 extension CInterface {
+    /// The files MPI_File_c2f has named, by their Fortran integer (0: MPI_FILE_NULL); a closed file's
+    /// slot is emptied, so its integer names no file afterwards. (Like every C-interface table:
+    /// changed only by the one thread MPI_THREAD_SERIALIZED allows in.)
+    @exclusivity(unchecked) nonisolated(unsafe) static var fortranFiles: [MPI_File?] = [nil]
+
     /// The error handler of MPI_FILE_NULL: new files start with it.
     @exclusivity(unchecked) nonisolated(unsafe) static var defaultFileErrorHandler = MPI_ERRORS_RETURN
 
@@ -134,10 +139,29 @@ public func mpiFileClose(_ fh: UnsafeMutablePointer<MPI_File?>?) -> Int32 {
     guard let fh else { return noFileCall("MPI_File_close") { throw CError(MPI_ERR_ARG, "a null file handle pointer") } }
     let result = fileCall("MPI_File_close", fh.pointee) { entry in try entry.file.close() }
     if result == MPI_SUCCESS, let handle = fh.pointee {
+        if let slot = CInterface.fortranFiles.firstIndex(where: { $0 == handle }) { CInterface.fortranFiles[slot] = nil }
         Unmanaged<CFile>.fromOpaque(UnsafeRawPointer(handle)).release()
         fh.pointee = nil
     }
     return result
+}
+
+/// MPI_File_c2f: the Fortran integer that names `file` (0 for MPI_FILE_NULL), the same for every
+/// call while the file is open.
+@_cdecl("PMPI_File_c2f")
+public func mpiFileC2F(_ file: MPI_File?) -> MPI_Fint {
+    guard let file else { return 0 }
+    if let slot = CInterface.fortranFiles.firstIndex(where: { $0 == file }) { return MPI_Fint(slot) }
+    CInterface.fortranFiles.append(file)
+    return MPI_Fint(CInterface.fortranFiles.count - 1)
+}
+
+/// MPI_File_f2c: the file a Fortran integer from MPI_File_c2f names; MPI_FILE_NULL for 0, for a
+/// closed file's integer and for any other.
+@_cdecl("PMPI_File_f2c")
+public func mpiFileF2C(_ file: MPI_Fint) -> MPI_File? {
+    guard file > 0, Int(file) < CInterface.fortranFiles.count else { return nil }
+    return CInterface.fortranFiles[Int(file)]
 }
 
 @_cdecl("PMPI_File_delete")

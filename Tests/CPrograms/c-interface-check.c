@@ -107,6 +107,22 @@ static void datatypes(void) {
     MPI_Type_size(columnType, &typeSize);
     MPI_Type_get_extent(columnType, &lb, &extent);
     CHECK(typeSize == 16 && lb == 0 && extent == 40, "vector size %d extent %ld", typeSize, (long)extent);
+    /* MPI-3.1 address arithmetic: MPI_Aint_add and MPI_Aint_diff agree with MPI_Get_address */
+    MPI_Aint base, there;
+    MPI_Get_address(&matrix[0][0], &base);
+    MPI_Get_address(&matrix[1][2], &there);
+    CHECK(MPI_Aint_add(base, 5 * (MPI_Aint)sizeof(int)) == there && MPI_Aint_diff(there, base) == 5 * (MPI_Aint)sizeof(int),
+          "MPI_Aint_add/diff: %ld %ld", (long)MPI_Aint_add(base, 5 * (MPI_Aint)sizeof(int)), (long)MPI_Aint_diff(there, base));
+    /* A status to Fortran's MPI_F_STATUS_SIZE integers and back (MPI_Status_c2f/f2c) */
+    int three[3] = {1, 2, 3}, got[3];
+    MPI_Status selfStatus, restored;
+    MPI_Sendrecv(three, 3, MPI_INT, 0, 7, got, 3, MPI_INT, 0, 7, MPI_COMM_SELF, &selfStatus);
+    MPI_Fint fortranStatus[MPI_F_STATUS_SIZE];
+    int restoredCount = -1;
+    CHECK(MPI_Status_c2f(&selfStatus, fortranStatus) == MPI_SUCCESS && fortranStatus[MPI_F_SOURCE] == 0 && fortranStatus[MPI_F_TAG] == 7,
+          "MPI_Status_c2f: source %d tag %d", (int)fortranStatus[MPI_F_SOURCE], (int)fortranStatus[MPI_F_TAG]);
+    CHECK(MPI_Status_f2c(fortranStatus, &restored) == MPI_SUCCESS && MPI_Get_count(&restored, MPI_INT, &restoredCount) == MPI_SUCCESS
+          && restoredCount == 3 && restored.MPI_SOURCE == 0 && restored.MPI_TAG == 7, "MPI_Status_f2c: count %d", restoredCount);
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
     MPI_Sendrecv(&matrix[0][1], 1, columnType, right, 20, column, 4, MPI_INT, left, 20, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     CHECK(column[0] == left * 100 + 1 && column[3] == left * 100 + 31, "vector column received as %d %d", column[0], column[3]);

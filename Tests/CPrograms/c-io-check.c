@@ -133,6 +133,10 @@ int main(int argc, char **argv) {
     OK(MPI_File_get_atomicity(fh, &flag));
     CHECK(flag == 1, "atomicity flag %d", flag);
     int amode = 0;
+    /* Fortran handles (MPI_File_c2f/f2c): an integer that names the open file, the same each time. */
+    MPI_Fint fortranFile = MPI_File_c2f(fh);
+    CHECK(fortranFile != 0 && MPI_File_c2f(fh) == fortranFile && MPI_File_f2c(fortranFile) == fh, "MPI_File_c2f/f2c round trip");
+    CHECK(MPI_File_c2f(MPI_FILE_NULL) == 0 && MPI_File_f2c(0) == MPI_FILE_NULL, "MPI_FILE_NULL converts to 0 and back");
     OK(MPI_File_get_amode(fh, &amode));
     CHECK(amode == (MPI_MODE_CREATE | MPI_MODE_RDWR), "amode %d", amode);
     MPI_Info info;
@@ -144,6 +148,11 @@ int main(int argc, char **argv) {
     MPI_Info_free(&info);
     OK(MPI_File_close(&fh));
     CHECK(fh == MPI_FILE_NULL, "close sets MPI_FILE_NULL");
+    char library[MPI_MAX_LIBRARY_VERSION_STRING];
+    int length = 0;
+    MPI_Get_library_version(library, &length);
+    if (strstr(library, "SwiftMPI")) /* SwiftMPI's promise (MPI leaves it open): a closed file's integer names no file */
+        CHECK(MPI_File_f2c(fortranFile) == MPI_FILE_NULL, "a closed file's Fortran integer still names a file");
 
     /* Mistakes return error classes (files' default handler is MPI_ERRORS_RETURN). */
     char missing[340];
