@@ -122,6 +122,25 @@ struct SlurmTests {
         }
     }
 
+    @Test(
+        "C programs pass their checks under srun: built with swiftmpicc, and with MPICH's mpicc on SwiftMPI's libmpich.so.12",
+        arguments: ["pmi2", "pmix"])
+    func cPrograms(mpi: String) throws {
+        if let program = try CInterfaceTests.swiftmpiccProgram() {
+            let result = try SlurmCluster.srun(["--mpi=\(mpi)", "-n", "3", program])
+            #expect(result.status == 0 && result.stdout.contains(" No Errors"), "swiftmpicc's program: \(result.stdout) \(result.stderr)")
+        }
+        // MPICH's binary finds SwiftMPI's library by LD_LIBRARY_PATH, as docs/C-ABI.md says for srun.
+        guard let mpicc = CInterfaceTests.mpichCompiler("an MPICH-built C program under srun"),
+            let program = try CInterfaceTests.build([mpicc], named: "c-interface-check-mpich")
+        else { return }
+        let library = JobRunner.binaryDirectory.appendingPathComponent("mpich-abi").path
+        let result = try SlurmCluster.srun(["--mpi=\(mpi)", "-n", "3", program], environment: ["LD_LIBRARY_PATH": library, "SWIFTMPI_DEBUG": "1"])
+        #expect(result.status == 0 && result.stdout.contains(" No Errors"), "MPICH's program: \(result.stdout) \(result.stderr)")
+        // Only SwiftMPI describes its routes: the binary ran on SwiftMPI's library, not on MPICH's.
+        #expect(result.stderr.contains("rank 2 on node0: routes"), "MPICH's program did not run on SwiftMPI: \(result.stderr)")
+    }
+
     @Test("SWIFTMPI_TRACE and SWIFTMPI_PROFILE under srun: rank 0 merges the trace and prints the profile, no launcher of ours involved")
     func tracedStep() throws {
         let directory = try TestRun.makeScratch("srun-trace")
