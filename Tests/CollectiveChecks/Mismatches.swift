@@ -3,12 +3,28 @@ import Glibc
 #endif
 import SwiftMPI
 
+func environment(_ name: String, default value: String) -> String { getenv(name).map { String(cString: $0) } ?? value }
+
+/// True where the world's small collectives go through the shared-memory channel: not forced TCP
+/// or verbs, one host, shared-memory collectives on.
+func sharedChannelInUse() -> Bool {
+    !["tcp", "verbs"].contains(environment("SWIFTMPI_TRANSPORT", default: "auto")) && environment("SWIFTMPI_HOST_COUNT", default: "1") == "1"
+        && environment("SWIFTMPI_SHM_COLLECTIVES", default: "1") != "0"
+}
+
+/// True where every blocking collective is checked: the shared-memory channel of one host, or
+/// `SWIFTMPI_CHECK_COLLECTIVES=1`.
+func collectivesAreChecked() -> Bool {
+    sharedChannelInUse() || environment("SWIFTMPI_CHECK_COLLECTIVES", default: "0") == "1"
+}
+
 /// Collectives whose ranks disagree — on the root, or on which collective they call — throw
 /// `.collectiveMismatch` on every rank, naming the call and both sides, at 8 B, 64 KiB and 8 MiB: bcast,
 /// reduce, gather, scatter, and one collective against another; the
-/// communicator then works normally. The shared-memory channel of one host checks this always; with
-/// messages only (`--transport tcp`, several hosts) it needs `SWIFTMPI_CHECK_COLLECTIVES=1`, which
-/// also adds allgather, alltoall, scan and exscan. Run by `swiftmpirun -n N swiftmpi-coll-check mismatches`.
+/// communicator then works normally. The shared-memory channel of one host checks this always (and
+/// allgather and alltoall, which take a channel step too); with messages only (`--transport tcp`,
+/// several hosts) it needs `SWIFTMPI_CHECK_COLLECTIVES=1`, which also adds allgather, alltoall, scan
+/// and exscan. Run by `swiftmpirun -n N swiftmpi-coll-check mismatches`.
 func checkMismatches(_ world: Communicator) throws {
     let n = world.size, r = world.rank
     require(n > 1, "the mismatch checks need 2 ranks or more")
@@ -46,11 +62,20 @@ func checkMismatches(_ world: Communicator) throws {
             _ = try world.scatter(all, root: r == 0 ? 0 : 1)
         }
     }
-    // Collectives that never use the shared-memory channel are checked when SWIFTMPI_CHECK_COLLECTIVES=1.
-    if getenv("SWIFTMPI_CHECK_COLLECTIVES").map({ String(cString: $0) }) == "1" {
-        try expectMismatch("allgather on some ranks, alltoall on others", naming: ["allgather", "alltoall"]) {
-            if r % 2 == 0 { _ = try world.allgather([r]) } else { _ = try world.alltoall([Int](repeating: r, count: n)) }
+    // allgather and alltoall take a channel step on one host; with messages only they are checked
+    // under SWIFTMPI_CHECK_COLLECTIVES=1, as are scan and exscan (which never use the channel).
+    if collectivesAreChecked() {
+        for count in [1, 8 * 1024] {  // in the channel, and past it (the channel step agrees first)
+            try expectMismatch("allgather on some ranks, alltoall on others, \(count * 8) bytes", naming: ["allgather", "alltoall"]) {
+                if r % 2 == 0 {
+                    _ = try world.allgather([Int](repeating: r, count: count))
+                } else {
+                    _ = try world.alltoall([Int](repeating: r, count: count * n))
+                }
+            }
         }
+    }
+    if getenv("SWIFTMPI_CHECK_COLLECTIVES").map({ String(cString: $0) }) == "1" {
         try expectMismatch("scan on some ranks, exscan on others", naming: ["scan", "exscan"]) {
             if r % 2 == 0 { _ = try world.scan([r], op: .sum) } else { _ = try world.exscan([r], op: .sum) }
         }

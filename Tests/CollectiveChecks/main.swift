@@ -260,11 +260,36 @@ do {
 // host every rank learns the sizes from the channel and throws, instead of ranks splitting between
 // two algorithms and waiting forever; with messages only, SWIFTMPI_CHECK_COLLECTIVES=1 does the same.
 // (Otherwise such a call is erroneous and may hang, as in MPI.)
-func environment(_ name: String, default value: String) -> String { getenv(name).map { String(cString: $0) } ?? value }
-let channelOrChecked =
-    (!["tcp", "verbs"].contains(environment("SWIFTMPI_TRANSPORT", default: "auto")) && environment("SWIFTMPI_HOST_COUNT", default: "1") == "1"
-        && environment("SWIFTMPI_SHM_COLLECTIVES", default: "1") != "0") || environment("SWIFTMPI_CHECK_COLLECTIVES", default: "0") == "1"
-if n > 1 && channelOrChecked {
+// On one host the small blocking collectives send no message at all: each is one or two steps of
+// the shared-memory channel (counted by the shared-memory transport's messages-sent variable).
+if n > 1 && sharedChannelInUse() {
+    let session = MPI.PerformanceSession()
+    let messages = session.handle(for: MPI.PerformanceVariable.named("swiftmpi_messages_sent_shm")!)
+    try world.barrier()
+    try messages.start()
+    for round in 0..<20 {
+        var value = [round]
+        try world.bcast(&value, root: round % n)
+        _ = try world.allreduce([round], op: .sum)
+        _ = try world.reduce([round], op: .sum, root: 0)
+        _ = try world.gather([round], root: n - 1)
+        _ = try world.scatter([Int](repeating: round, count: n), root: 0)
+        require(try world.allgather([r + round]) == (0..<n).map { $0 + round }, "allgather through the channel")
+        require(try world.alltoall((0..<n).map { r * 100 + $0 }) == (0..<n).map { $0 * 100 + r }, "alltoall through the channel")
+        require(
+            try world.allgatherv([Int](repeating: r, count: r + 1), counts: (0..<n).map { $0 + 1 }) == (0..<n).flatMap { [Int](repeating: $0, count: $0 + 1) },
+            "allgatherv")
+        require(
+            try world.alltoallv([Int](repeating: r, count: n * 2), sendCounts: [Int](repeating: 2, count: n), receiveCounts: [Int](repeating: 2, count: n))
+                == (0..<n).flatMap { [$0, $0] }, "alltoallv through the channel")
+        try world.barrier()
+    }
+    try messages.stop()
+    let sent = try messages.read()
+    require(sent == 0, "small collectives on one host sent \(sent) shared-memory messages")
+    session.free()
+}
+if n > 1 && collectivesAreChecked() {
     do {
         _ = try world.allreduce([Double](repeating: 1, count: r == 0 ? 200 : 100), op: .sum)
         require(false, "allreduce of 1600 bytes on rank 0 and 800 elsewhere accepted")

@@ -3,8 +3,8 @@
 /// throws `.collectiveMismatch` on every rank instead of hanging or mixing the collectives' data.
 ///
 /// On one host the shared-memory channel checks its own collectives always (bcast, reduce,
-/// allreduce, gather, scatter, barrier); the others there take one data-less channel step when the
-/// check is on. Where there is no channel (ranks on several hosts, `--transport tcp`,
+/// allreduce, gather, scatter, allgather, alltoall, barrier); the others there (scan, exscan) take
+/// one data-less channel step when the check is on. Where there is no channel (ranks on several hosts, `--transport tcp`,
 /// `SWIFTMPI_SHM_COLLECTIVES=0`) every blocking collective first runs a dissemination of the smallest
 /// and largest signature, with the byte count where every rank must pass the same one (bcast,
 /// reduce, allreduce, scan, exscan): ⌈log₂ p⌉ rounds of one 24-byte message each way, on a tag of

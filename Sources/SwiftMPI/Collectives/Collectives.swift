@@ -398,7 +398,17 @@ extension Communicator {
     public func allgather<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
         try tracedCall("allgather", bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator { return try interAllgather(values) }
-            return try allgatherv(values, counts: [Int](repeating: values.count, count: size), "allgather")
+            var channelTried = false
+            if let shared = state.sharedCollectiveChannel(runtime) {
+                // One channel step without count arrays: every part if they fit, their sizes in any case.
+                var result = [T](zeroedCount: values.count * size)
+                let done = try values.withUnsafeBytes { input in
+                    try result.withUnsafeMutableBytes { try shared.allgatherEqualParts(input, into: $0, runtime) }
+                }
+                if done { return result }
+                channelTried = true
+            }
+            return try allgatherv(values, counts: [Int](repeating: values.count, count: size), "allgather", channelTried: channelTried)
         }
     }
 
@@ -418,14 +428,15 @@ extension Communicator {
         }
     }
 
-    private func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]? = nil, _ call: StaticString) throws -> [T] {
+    private func allgatherv<T: BitwiseCopyable>(
+        _ values: [T], counts: [Int], displacements: [Int]? = nil, _ call: StaticString, channelTried: Bool = false
+    ) throws -> [T] {
         if isIntercommunicator { return try interAllgatherv(values, counts: counts, displacements: displacements, call) }
         let layout = try byteLayout(T.self, counts: counts, displacements: displacements, receiving: true, call)
         var result = [T](zeroedCount: layout.extent)
-        try agreeOnSignature(.allgather, call)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                try run(call) { scheduleAllgather(input, into: output, counts: layout.counts, displacements: layout.displacements, $0) }
+                try allgatherBytes(input, into: output, counts: layout.counts, displacements: layout.displacements, call, channelTried: channelTried)
             }
         }
         return result
@@ -439,8 +450,18 @@ extension Communicator {
             guard values.count % size == 0 else {
                 throw MPIError(.invalidCount, "alltoall: \(values.count) elements do not divide among \(size) ranks")
             }
+            var channelTried = false
+            if let shared = state.sharedCollectiveChannel(runtime) {
+                // One channel step without count arrays: every rank's blocks if they fit, their sizes in any case.
+                var result = [T](zeroedCount: values.count)
+                let done = try values.withUnsafeBytes { input in
+                    try result.withUnsafeMutableBytes { try shared.alltoallEqualBlocks(input, into: $0, runtime) }
+                }
+                if done { return result }
+                channelTried = true
+            }
             let block = [Int](repeating: values.count / size, count: size)
-            return try alltoallv(values, sendCounts: block, receiveCounts: block, "alltoall")
+            return try alltoallv(values, sendCounts: block, receiveCounts: block, "alltoall", channelTried: channelTried)
         }
     }
 
@@ -467,7 +488,7 @@ extension Communicator {
 
     private func alltoallv<T: BitwiseCopyable>(
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int]? = nil, receiveCounts: [Int], receiveDisplacements: [Int]? = nil,
-        _ call: StaticString
+        _ call: StaticString, channelTried: Bool = false
     ) throws -> [T] {
         if isIntercommunicator {
             return try interAlltoallv(
@@ -480,17 +501,54 @@ extension Communicator {
             throw MPIError(.invalidCount, "\(call): \(values.count) elements, \(send.extent) to send")
         }
         var result = [T](zeroedCount: receive.extent)
-        try agreeOnSignature(.alltoall, call)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                try run(call) {
-                    scheduleAlltoall(
-                        input, sendCounts: send.counts, sendDisplacements: send.displacements, into: output,
-                        receiveCounts: receive.counts, receiveDisplacements: receive.displacements, $0)
-                }
+                try alltoallBytes(
+                    input, sendCounts: send.counts, sendDisplacements: send.displacements, into: output, receiveCounts: receive.counts,
+                    receiveDisplacements: receive.displacements, call, channelTried: channelTried)
             }
         }
         return result
+    }
+
+    /// The blocking allgather(v) of an intracommunicator on byte layouts: one step of the
+    /// shared-memory channel where the ranks share a host and the contributions fit it, else the
+    /// message algorithm (after the opt-in agreement). `channelTried`: the ranks already took a
+    /// channel step for this call (its equal-part form), which agreed on it and found it too large.
+    func allgatherBytes(
+        _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, counts: [Int], displacements: [Int], _ call: StaticString,
+        channelTried: Bool = false
+    ) throws {
+        if !channelTried {
+            if let shared = state.sharedCollectiveChannel(runtime) {
+                if try shared.allgather(input, into: output, counts: counts, displacements: displacements, runtime, call) { return }
+            } else {
+                try agreeOnSignature(.allgather, call)
+            }
+        }
+        try run(call) { scheduleAllgather(input, into: output, counts: counts, displacements: displacements, $0) }
+    }
+
+    /// The blocking alltoall(v) of an intracommunicator on byte layouts, as ``allgatherBytes``.
+    func alltoallBytes(
+        _ input: UnsafeRawBufferPointer, sendCounts: [Int], sendDisplacements: [Int], into output: UnsafeMutableRawBufferPointer,
+        receiveCounts: [Int], receiveDisplacements: [Int], _ call: StaticString, channelTried: Bool = false
+    ) throws {
+        if !channelTried {
+            if let shared = state.sharedCollectiveChannel(runtime) {
+                let done = try shared.alltoall(
+                    input, sendCounts: sendCounts, sendDisplacements: sendDisplacements, into: output, receiveCounts: receiveCounts,
+                    receiveDisplacements: receiveDisplacements, runtime, call)
+                if done { return }
+            } else {
+                try agreeOnSignature(.alltoall, call)
+            }
+        }
+        try run(call) {
+            scheduleAlltoall(
+                input, sendCounts: sendCounts, sendDisplacements: sendDisplacements, into: output, receiveCounts: receiveCounts,
+                receiveDisplacements: receiveDisplacements, $0)
+        }
     }
 
     /// Reduces every rank's `values` and deals the result out, `counts[i]` elements to rank i

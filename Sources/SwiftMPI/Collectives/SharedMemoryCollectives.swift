@@ -1,10 +1,11 @@
 import CShims
 import SwiftMPITransport
 
-/// The intra-host fast path of small blocking collectives (barrier, and bcast, reduce and allreduce
-/// of up to ``capacity`` bytes) on a communicator whose ranks all share this host's memory. Larger
-/// bcasts, reduces and allreduces still pass through the channel for one step, in which the ranks
-/// agree on the size (mismatches throw on every rank) before they all switch to messages.
+/// The intra-host fast path of small blocking collectives (barrier, and bcast, reduce, allreduce,
+/// gather, scatter, allgather and alltoall of up to ``capacity`` bytes a member) on a communicator
+/// whose ranks all share this host's memory. Larger ones still pass through the channel for one
+/// step, in which the ranks agree on the size (mismatches throw on every rank) before they all
+/// switch to messages.
 ///
 /// Instead of messages, every rank writes its contribution into one of its own two buffers of a
 /// *collective channel* in its shared-memory segment, publishes the collective's step number there,
@@ -229,6 +230,132 @@ final class SharedCollectiveChannel {
             result.baseAddress!.copyMemory(from: buffer(root, step) + Self.dataOffset + offset, byteCount: part)
         }
         return true
+    }
+
+    /// Every member's `values` into every rank's `result` (`counts[i]` bytes from member i at
+    /// `displacements[i]`): MPI_Allgather(v) in one step. Returns true when every contribution fits
+    /// the channel; false, on every rank alike, when one does not (the caller then uses messages).
+    /// A contribution longer than this rank expects throws `.truncate`, as a longer message would.
+    func allgather(
+        _ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer, counts: [Int], displacements: [Int],
+        _ runtime: Runtime, _ call: StaticString
+    ) throws -> Bool {
+        let signature = CollectiveSignature(.allgather)
+        let step = try beginStep(runtime, writes: true)
+        if values.count <= Self.capacity { write(values, step) }
+        publish(step, signature, length: min(values.count, Int(UInt32.max)))
+        try waitForAll(step, signature, runtime, call)
+        for member in members.indices where length(member, step) > Self.capacity { return false }
+        for member in members.indices {
+            let length = length(member, step)
+            guard length <= counts[member] else {
+                throw MPIError(
+                    .truncate,
+                    "\(call): \(length) bytes from rank \(member) do not fit what this rank expected (\(counts[member])): "
+                        + "the ranks' counts (or datatypes) for \(call) do not agree")
+            }
+            if length > 0 { (result.baseAddress! + displacements[member]).copyMemory(from: buffer(member, step) + Self.dataOffset, byteCount: length) }
+        }
+        return true
+    }
+
+    /// MPI_Allgather's equal parts in one step, without count arrays: every member publishes
+    /// `values` (if they fit) and member i's part lands at `result[i × values.count...]`. Returns
+    /// false, on every rank alike, when one part does not fit (the caller then uses messages). A part
+    /// longer than this rank's throws `.truncate`; a shorter one leaves the rest of its slot as it was.
+    func allgatherEqualParts(_ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer, _ runtime: Runtime) throws -> Bool {
+        let signature = CollectiveSignature(.allgather)
+        let step = try beginStep(runtime, writes: true)
+        if values.count <= Self.capacity { write(values, step) }
+        publish(step, signature, length: min(values.count, Int(UInt32.max)))
+        try waitForAll(step, signature, runtime, "allgather")
+        for member in members.indices where length(member, step) > Self.capacity { return false }
+        let part = values.count
+        for member in members.indices {
+            let length = length(member, step)
+            guard length <= part else {
+                throw MPIError(
+                    .truncate,
+                    "allgather: \(length) bytes from rank \(member) do not fit what this rank expected (\(part)): "
+                        + "the ranks' counts (or datatypes) for allgather do not agree")
+            }
+            if length > 0 { (result.baseAddress! + member * part).copyMemory(from: buffer(member, step) + Self.dataOffset, byteCount: length) }
+        }
+        return true
+    }
+
+    /// MPI_Alltoall's equal blocks in one step, without count arrays: as the general `alltoall` below
+    /// (the same table, so ranks that mix alltoall and alltoallv still exchange their blocks as
+    /// messages would), with block j of `values` for member j and member i's block for this rank
+    /// at `result[i × block...]`, a block being `values.count` over the members.
+    func alltoallEqualBlocks(_ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer, _ runtime: Runtime) throws -> Bool {
+        let signature = CollectiveSignature(.alltoall)
+        let step = try beginStep(runtime, writes: true)
+        let table = members.count * 8, block = values.count / members.count
+        let total = table + values.count
+        if total <= Self.capacity {
+            let data = buffer(rank, step) + Self.dataOffset
+            for member in members.indices {
+                data.storeBytes(of: UInt32(table + member * block), toByteOffset: member * 8, as: UInt32.self)
+                data.storeBytes(of: UInt32(block), toByteOffset: member * 8 + 4, as: UInt32.self)
+            }
+            if values.count > 0 { (data + table).copyMemory(from: values.baseAddress!, byteCount: values.count) }
+        }
+        publish(step, signature, length: min(total, Int(UInt32.max)))
+        try waitForAll(step, signature, runtime, "alltoall")
+        for member in members.indices where length(member, step) > Self.capacity { return false }
+        for member in members.indices { try receiveBlock(from: member, step, into: result.baseAddress! + member * block, expected: block, "alltoall") }
+        return true
+    }
+
+    /// MPI_Alltoall(v) in one step: every member publishes where its block for each member lies —
+    /// a table of (byte offset, length) pairs of `UInt32`, one per member, then the blocks — and
+    /// every rank copies its block of each member into `result` (`receiveCounts[j]` bytes from
+    /// member j at `receiveDisplacements[j]`). Returns true when every member's table and blocks fit
+    /// the channel; false, on every rank alike, when one does not (the caller then uses messages).
+    /// A block longer than this rank expects throws `.truncate`, as a longer message would.
+    func alltoall(
+        _ values: UnsafeRawBufferPointer, sendCounts: [Int], sendDisplacements: [Int], into result: UnsafeMutableRawBufferPointer,
+        receiveCounts: [Int], receiveDisplacements: [Int], _ runtime: Runtime, _ call: StaticString
+    ) throws -> Bool {
+        let signature = CollectiveSignature(.alltoall)
+        let step = try beginStep(runtime, writes: true)
+        let table = members.count * 8
+        let total = table + sendCounts.reduce(0, +)
+        if total <= Self.capacity {
+            let data = buffer(rank, step) + Self.dataOffset
+            var offset = table
+            for member in members.indices {
+                let count = sendCounts[member]
+                data.storeBytes(of: UInt32(offset), toByteOffset: member * 8, as: UInt32.self)
+                data.storeBytes(of: UInt32(count), toByteOffset: member * 8 + 4, as: UInt32.self)
+                if count > 0 { (data + offset).copyMemory(from: values.baseAddress! + sendDisplacements[member], byteCount: count) }
+                offset += count
+            }
+        }
+        publish(step, signature, length: min(total, Int(UInt32.max)))
+        try waitForAll(step, signature, runtime, call)
+        for member in members.indices where length(member, step) > Self.capacity { return false }
+        for member in members.indices {
+            try receiveBlock(from: member, step, into: result.baseAddress! + receiveDisplacements[member], expected: receiveCounts[member], call)
+        }
+        return true
+    }
+
+    /// Copies this rank's block of `member`'s alltoall table (published with `step`) to `target`;
+    /// a block longer than `expected` bytes throws `.truncate`, as a longer message would.
+    @inline(__always)
+    private func receiveBlock(from member: Int, _ step: UInt32, into target: UnsafeMutableRawPointer, expected: Int, _ call: StaticString) throws {
+        let data = UnsafeRawPointer(buffer(member, step) + Self.dataOffset)
+        let offset = Int(data.load(fromByteOffset: rank * 8, as: UInt32.self))
+        let length = Int(data.load(fromByteOffset: rank * 8 + 4, as: UInt32.self))
+        guard length <= expected, offset + length <= Self.capacity else {
+            throw MPIError(
+                .truncate,
+                "\(call): \(length) bytes from rank \(member) do not fit what this rank expected (\(expected)): "
+                    + "the ranks' counts (or datatypes) for \(call) do not agree")
+        }
+        if length > 0 { target.copyMemory(from: data + offset, byteCount: length) }
     }
 
     /// MPI_Gather's equal parts in one step, without count arrays: every member publishes `values`

@@ -170,13 +170,17 @@ extension Communicator {
     public func allgather<T: BitwiseCopyable>(_ values: Span<T>, into result: inout MutableSpan<T>) throws(MPIError) {
         try tracedCall("allgather", bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator { return try Self.copy(try interAllgather(Self.array(values)), into: &result, "allgather") }
-            let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "allgather")
             guard result.count >= values.count * size else {
                 throw MPIError(.invalidCount, "allgather: a result of \(result.count) elements for \(size) × \(values.count)")
             }
             try values.withUnsafeBytes { input in
                 try result.withUnsafeMutableBytes { output in
-                    try run("allgather") { scheduleAllgather(input, into: output, counts: layout.counts, displacements: layout.displacements, $0) }
+                    // The channel's equal-part step first (no count arrays), then the general path.
+                    let shared = state.sharedCollectiveChannel(runtime)
+                    if let shared, try shared.allgatherEqualParts(input, into: output, runtime) { return }
+                    let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "allgather")
+                    try allgatherBytes(
+                        input, into: output, counts: layout.counts, displacements: layout.displacements, "allgather", channelTried: shared != nil)
                 }
             }
         }
@@ -190,14 +194,15 @@ extension Communicator {
             guard values.count % size == 0, result.count >= values.count else {
                 throw MPIError(.invalidCount, "alltoall: \(values.count) elements for \(size) ranks into \(result.count)")
             }
-            let layout = try byteLayout(T.self, counts: [Int](repeating: values.count / size, count: size), "alltoall")
             try values.withUnsafeBytes { input in
                 try result.withUnsafeMutableBytes { output in
-                    try run("alltoall") {
-                        scheduleAlltoall(
-                            input, sendCounts: layout.counts, sendDisplacements: layout.displacements, into: output, receiveCounts: layout.counts,
-                            receiveDisplacements: layout.displacements, $0)
-                    }
+                    // The channel's equal-block step first (no count arrays), then the general path.
+                    let shared = state.sharedCollectiveChannel(runtime)
+                    if let shared, try shared.alltoallEqualBlocks(input, into: output, runtime) { return }
+                    let layout = try byteLayout(T.self, counts: [Int](repeating: values.count / size, count: size), "alltoall")
+                    try alltoallBytes(
+                        input, sendCounts: layout.counts, sendDisplacements: layout.displacements, into: output, receiveCounts: layout.counts,
+                        receiveDisplacements: layout.displacements, "alltoall", channelTried: shared != nil)
                 }
             }
         }
