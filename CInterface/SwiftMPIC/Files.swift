@@ -152,6 +152,10 @@ public func mpiFileClose(_ fh: UnsafeMutablePointer<MPI_File?>?) -> Int32 {
 public func mpiFileC2F(_ file: MPI_File?) -> MPI_Fint {
     guard let file else { return 0 }
     if let slot = CInterface.fortranFiles.firstIndex(where: { $0 == file }) { return MPI_Fint(slot) }
+    if let free = CInterface.fortranFiles.indices.dropFirst().first(where: { CInterface.fortranFiles[$0] == nil }) {
+        CInterface.fortranFiles[free] = file  // a closed file's slot, taken again
+        return MPI_Fint(free)
+    }
     CInterface.fortranFiles.append(file)
     return MPI_Fint(CInterface.fortranFiles.count - 1)
 }

@@ -243,19 +243,22 @@ public func mpiStatusSetCancelled(_ status: UnsafeMutablePointer<MPI_Status>?, _
 /// MPI_Status_c2f: the status as Fortran's MPI_F_STATUS_SIZE integers (its five fields in order).
 @_cdecl("PMPI_Status_c2f")
 public func mpiStatusC2F(_ status: UnsafePointer<MPI_Status>?, _ fortran: UnsafeMutablePointer<MPI_Fint>?) -> Int32 {
-    // MPI_STATUS_IGNORE is the address 1: not a status to read.
-    guard let status, UInt(bitPattern: status) > 1, let fortran else { return MPI_ERR_ARG }
-    let s = status.pointee
-    for (index, value) in [s.count_lo, s.count_hi_and_cancelled, s.MPI_SOURCE, s.MPI_TAG, s.MPI_ERROR].enumerated() { fortran[index] = value }
-    return MPI_SUCCESS
+    cCall("MPI_Status_c2f") {
+        // MPI_STATUS_IGNORE is the address 1: not a status to read.
+        guard let status, UInt(bitPattern: status) > 1, let fortran else { throw CError(MPI_ERR_ARG, "a null or ignored status, or a null Fortran status") }
+        let s = status.pointee
+        for (index, value) in [s.count_lo, s.count_hi_and_cancelled, s.MPI_SOURCE, s.MPI_TAG, s.MPI_ERROR].enumerated() { fortran[index] = value }
+    }
 }
 
 /// MPI_Status_f2c: a Fortran status (MPI_F_STATUS_SIZE integers) as a C status.
 @_cdecl("PMPI_Status_f2c")
 public func mpiStatusF2C(_ fortran: UnsafePointer<MPI_Fint>?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
-    guard let fortran, let status, UInt(bitPattern: status) > 1 else { return MPI_ERR_ARG }
-    status.pointee = MPI_Status(count_lo: fortran[0], count_hi_and_cancelled: fortran[1], MPI_SOURCE: fortran[2], MPI_TAG: fortran[3], MPI_ERROR: fortran[4])
-    return MPI_SUCCESS
+    cCall("MPI_Status_f2c") {
+        guard let fortran, let status, UInt(bitPattern: status) > 1 else { throw CError(MPI_ERR_ARG, "a null Fortran status, or a null or ignored status") }
+        status.pointee = MPI_Status(
+            count_lo: fortran[0], count_hi_and_cancelled: fortran[1], MPI_SOURCE: fortran[2], MPI_TAG: fortran[3], MPI_ERROR: fortran[4])
+    }
 }
 
 @_cdecl("PMPI_Status_set_elements_x")

@@ -282,6 +282,8 @@ static void collectives(void) {
     CHECK(part[0] == rank + 1 && part[1] == -(rank + 1), "scatter");
     for (int r = 0; r < size; r++) { all[2 * r] = rank * 1000 + r; all[2 * r + 1] = 0; }
     int *received = malloc(sizeof(int) * size * 2);
+    MPI_Alltoall(NULL, 0, MPI_INT, NULL, 0, MPI_INT, MPI_COMM_WORLD);  /* zero counts: nothing moves, nothing is touched */
+    MPI_Allgather(NULL, 0, MPI_INT, NULL, 0, MPI_INT, MPI_COMM_WORLD);
     MPI_Alltoall(all, 2, MPI_INT, received, 2, MPI_INT, MPI_COMM_WORLD);
     for (int r = 0; r < size; r++) CHECK(received[2 * r] == r * 1000 + rank, "alltoall block %d", r);
     /* v-forms: rank r contributes r + 1 ints, placed in reverse rank order */

@@ -289,6 +289,18 @@ if n > 1 && sharedChannelInUse() {
     require(sent == 0, "small collectives on one host sent \(sent) shared-memory messages")
     session.free()
 }
+// Zero counts: nothing moves, and nothing is read from or written to an empty buffer (an empty
+// span has no address), on the channel and off it.
+do {
+    let none: [Int] = []
+    let gatheredNone = try world.allgather(none), exchangedNone = try world.alltoall(none)
+    require(gatheredNone.isEmpty && exchangedNone.isEmpty, "allgather and alltoall of no elements")
+    var empty: [Int] = []
+    var emptyView = empty.mutableSpan
+    try world.allgather(none.span, into: &emptyView)
+    try world.alltoall(none.span, into: &emptyView)
+    require(try world.alltoallv(none, sendCounts: [Int](repeating: 0, count: n), receiveCounts: [Int](repeating: 0, count: n)).isEmpty, "alltoallv of none")
+}
 if n > 1 && collectivesAreChecked() {
     do {
         _ = try world.allreduce([Double](repeating: 1, count: r == 0 ? 200 : 100), op: .sum)

@@ -8,7 +8,7 @@
 #
 #   Tests/Scripts/c-without-mpich.sh [BUILD_DIR]     (default: .build/release, else .build/debug)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd -P)  # as swiftmpicc resolves its own path
 build=${1:-}
 if [ -z "$build" ]; then
     if [ -e "$root/.build/release/libmpi.so" ]; then build=$root/.build/release; else build=$root/.build/debug; fi

@@ -304,7 +304,7 @@ final class SharedCollectiveChannel {
         publish(step, signature, length: min(total, Int(UInt32.max)))
         try waitForAll(step, signature, runtime, "alltoall")
         for member in members.indices where length(member, step) > Self.capacity { return false }
-        for member in members.indices { try receiveBlock(from: member, step, into: result.baseAddress! + member * block, expected: block, "alltoall") }
+        for member in members.indices { try receiveBlock(from: member, step, into: result.baseAddress, at: member * block, expected: block, "alltoall") }
         return true
     }
 
@@ -337,25 +337,29 @@ final class SharedCollectiveChannel {
         try waitForAll(step, signature, runtime, call)
         for member in members.indices where length(member, step) > Self.capacity { return false }
         for member in members.indices {
-            try receiveBlock(from: member, step, into: result.baseAddress! + receiveDisplacements[member], expected: receiveCounts[member], call)
+            try receiveBlock(
+                from: member, step, into: result.baseAddress, at: receiveDisplacements[member], expected: receiveCounts[member], call)
         }
         return true
     }
 
-    /// Copies this rank's block of `member`'s alltoall table (published with `step`) to `target`;
-    /// a block longer than `expected` bytes throws `.truncate`, as a longer message would.
+    /// Copies this rank's block of `member`'s alltoall table (published with `step`) to byte `offset`
+    /// of `result` (nil only when every block is empty); a block longer than `expected` bytes throws
+    /// `.truncate`, as a longer message would.
     @inline(__always)
-    private func receiveBlock(from member: Int, _ step: UInt32, into target: UnsafeMutableRawPointer, expected: Int, _ call: StaticString) throws {
+    private func receiveBlock(
+        from member: Int, _ step: UInt32, into result: UnsafeMutableRawPointer?, at offset: Int, expected: Int, _ call: StaticString
+    ) throws {
         let data = UnsafeRawPointer(buffer(member, step) + Self.dataOffset)
-        let offset = Int(data.load(fromByteOffset: rank * 8, as: UInt32.self))
+        let source = Int(data.load(fromByteOffset: rank * 8, as: UInt32.self))
         let length = Int(data.load(fromByteOffset: rank * 8 + 4, as: UInt32.self))
-        guard length <= expected, offset + length <= Self.capacity else {
+        guard length <= expected, source + length <= Self.capacity else {
             throw MPIError(
                 .truncate,
                 "\(call): \(length) bytes from rank \(member) do not fit what this rank expected (\(expected)): "
                     + "the ranks' counts (or datatypes) for \(call) do not agree")
         }
-        if length > 0 { target.copyMemory(from: data + offset, byteCount: length) }
+        if length > 0, let result { (result + offset).copyMemory(from: data + source, byteCount: length) }
     }
 
     /// MPI_Gather's equal parts in one step, without count arrays: every member publishes `values`
