@@ -60,3 +60,33 @@ struct ReferenceContainerTests {
         stack.release()
     }
 }
+
+/// The collective schedules' scratch pool: what it keeps, what it hands out again, and its limits.
+/// (Nothing else in the test process runs collectives, so the pool is this test's alone.)
+@Suite("scratch pool")
+struct ScratchPoolTests {
+    @Test("buffers of 16 KiB to 4 MiB are kept up to the budget and handed out again for a quarter of their size or more")
+    func keepsAndReuses() {
+        let start = ScratchPool.keptBytes
+        ScratchPool.give(ScratchPool.take(100))  // below 16 KiB: freed, not kept
+        #expect(ScratchPool.keptBytes == start)
+        let first = ScratchPool.take(20_000)
+        #expect(first.count == 32 * 1024 && Int(bitPattern: first.baseAddress) % 64 == 0)
+        ScratchPool.give(first)
+        #expect(ScratchPool.keptBytes == start + 32 * 1024)
+        let again = ScratchPool.take(30_000)
+        #expect(again.baseAddress == first.baseAddress && ScratchPool.keptBytes == start, "a kept buffer is handed out again")
+        ScratchPool.give(again)
+        let quarter = ScratchPool.take(ScratchPool.smallest)
+        #expect(quarter.baseAddress == first.baseAddress, "32 KiB serves 16 KiB (a quarter or more)")
+        ScratchPool.give(quarter)
+        ScratchPool.give(ScratchPool.take(ScratchPool.largest + 1))  // larger than any kept buffer: freed
+        #expect(ScratchPool.keptBytes == start + 32 * 1024)
+        // The budget: of budget / 4 MiB + 1 buffers of 4 MiB, only as many as fit are kept.
+        let room = ScratchPool.budget - ScratchPool.keptBytes
+        let many = (0..<(ScratchPool.budget / ScratchPool.largest + 1)).map { _ in ScratchPool.take(ScratchPool.largest) }
+        many.forEach(ScratchPool.give)
+        #expect(ScratchPool.keptBytes == start + 32 * 1024 + room / ScratchPool.largest * ScratchPool.largest)
+        #expect(ScratchPool.keptBytes <= ScratchPool.budget)
+    }
+}

@@ -3,7 +3,8 @@
 ///
 /// Blocking collectives run a schedule to completion; nonblocking ones return it inside a `Request`
 /// that advances whenever it is tested or waited on (and so progresses inside any SwiftMPI wait on
-/// it). Temporary buffers live as long as the schedule.
+/// it). Temporary buffers live as long as the schedule (the larger ones then go back to
+/// ``ScratchPool`` for the next collective).
 final class CollectiveSchedule {
     typealias Step = () throws -> [Request]
 
@@ -32,7 +33,7 @@ final class CollectiveSchedule {
     /// The status `programCompletion` gave.
     private(set) var programStatus: Status?
 
-    deinit { temporaries.forEach { $0.deallocate() } }
+    deinit { temporaries.forEach(ScratchPool.give) }
 
     /// Adds a step; with `deferringErrors`, an error of its operations is deferred
     /// (``deferFailure(_:)``) instead of ending the schedule.
@@ -44,9 +45,8 @@ final class CollectiveSchedule {
 
     /// A scratch buffer of `count` elements that lives as long as the schedule.
     func scratch<T>(_ type: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {
-        let raw = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: max(1, count * MemoryLayout<T>.stride),
-            alignment: max(16, MemoryLayout<T>.alignment))
+        precondition(MemoryLayout<T>.alignment <= 64, "scratch of an element type aligned beyond a cache line")
+        let raw = ScratchPool.take(count * MemoryLayout<T>.stride)
         temporaries.append(raw)
         return UnsafeMutableBufferPointer(start: raw.baseAddress!.bindMemory(to: T.self, capacity: max(1, count)), count: count)
     }
