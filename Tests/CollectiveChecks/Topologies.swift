@@ -166,6 +166,15 @@ func checkTopologies(_ world: Communicator) throws {
     let received = try graph.neighborAlltoallv(payload, sendCounts: [1, 2], receiveCounts: [1, 2])
     let expectedGraph = [sources[0] * 1000, sources[1] * 1000 + 10, sources[1] * 1000 + 11]
     require(received == expectedGraph, "neighborAlltoallv on a graph: \(received), expected \(expectedGraph)")
+    // With displacements: the blocks taken from (and placed at) other places, gaps left zero.
+    let spread = [-1, r * 1000 + 10, r * 1000 + 11, -1, r * 1000]  // destination 0's block at 4, destination 1's at 1
+    let placed = try graph.neighborAlltoallv(spread, sendCounts: [1, 2], sendDisplacements: [4, 1], recvCounts: [1, 2], recvDisplacements: [3, 0])
+    require(placed == [expectedGraph[1], expectedGraph[2], 0, expectedGraph[0]], "neighborAlltoallv with displacements: \(placed)")
+    let gatheredAt = try graph.neighborAllgatherv([r + 1, r + 2], counts: [2, 2], displacements: [3, 0])
+    require(gatheredAt == [sources[1] + 1, sources[1] + 2, 0, sources[0] + 1, sources[0] + 2], "neighborAllgatherv with displacements: \(gatheredAt)")
+    expectError(.invalidArgument, "neighborAllgatherv with overlapping displacements") {
+        _ = try graph.neighborAllgatherv([r], counts: [1, 1], displacements: [0, 0])
+    }
     require(try graph.ineighborAlltoallv(payload, sendCounts: [1, 2], receiveCounts: [1, 2]).wait() == expectedGraph, "ineighborAlltoallv on a graph")
     awaitTask("awaited neighborAlltoallv") {
         let awaited = try await graph.neighborAlltoallv(payload, sendCounts: [1, 2], receiveCounts: [1, 2])

@@ -81,6 +81,59 @@ extension Communicator {
         }
     }
 
+    /// Like `neighborAllgatherv(_:counts:)` with source neighbour i's block placed at
+    /// `displacements[i]` (in elements) of the result, which spans the furthest block; elements no
+    /// block covers are zero. Blocks must not overlap (MPI_Neighbor_allgatherv with displacements).
+    public func neighborAllgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]) throws(MPIError) -> [T] {
+        let packed = try neighborAllgatherv(values, counts: counts)
+        return try typedErrors { try Self.placed(packed, counts: counts, displacements: displacements, "neighborAllgatherv") }
+    }
+
+    /// Like `neighborAlltoallv(_:sendCounts:receiveCounts:)` with the block for destination
+    /// neighbour i taken from `sendDisplacements[i]` of `values` and the block from source neighbour
+    /// j placed at `recvDisplacements[j]` of the result (in elements), which spans the furthest block;
+    /// elements no block covers are zero. Received blocks must not overlap (MPI_Neighbor_alltoallv).
+    public func neighborAlltoallv<T: BitwiseCopyable>(
+        _ values: [T], sendCounts: [Int], sendDisplacements: [Int], recvCounts: [Int], recvDisplacements: [Int]
+    ) throws(MPIError) -> [T] {
+        let blocks: [T] = try typedErrors {
+            guard sendDisplacements.count == sendCounts.count else {
+                throw MPIError(.invalidArgument, "neighborAlltoallv: \(sendCounts.count) send counts but \(sendDisplacements.count) displacements")
+            }
+            var blocks: [T] = []
+            blocks.reserveCapacity(sendCounts.reduce(0) { $0 + max($1, 0) })
+            for (count, start) in zip(sendCounts, sendDisplacements) {
+                guard count >= 0, start >= 0, start <= values.count, count <= values.count - start else {
+                    throw MPIError(.invalidCount, "neighborAlltoallv: a block of \(count) elements at \(start) of \(values.count)")
+                }
+                blocks += values[start..<(start + count)]
+            }
+            return blocks
+        }
+        let packed = try neighborAlltoallv(blocks, sendCounts: sendCounts, receiveCounts: recvCounts)
+        return try typedErrors { try Self.placed(packed, counts: recvCounts, displacements: recvDisplacements, "neighborAlltoallv") }
+    }
+
+    /// `packed` (blocks of `counts` in order) spread to `displacements`, in a zeroed array that spans
+    /// the furthest block; refuses negative or overlapping placements.
+    private static func placed<T: BitwiseCopyable>(_ packed: [T], counts: [Int], displacements: [Int], _ call: StaticString) throws -> [T] {
+        guard displacements.count == counts.count, displacements.allSatisfy({ $0 >= 0 }) else {
+            throw MPIError(.invalidArgument, "\(call): needs \(counts.count) non-negative displacements, got \(displacements)")
+        }
+        let blocks = counts.indices.filter { counts[$0] > 0 }.sorted { displacements[$0] < displacements[$1] }
+        for (previous, next) in zip(blocks, blocks.dropFirst()) where displacements[previous] + counts[previous] > displacements[next] {
+            throw MPIError(.invalidArgument, "\(call): the blocks at \(displacements[previous]) and \(displacements[next]) overlap")
+        }
+        let extent = counts.indices.map { counts[$0] > 0 ? displacements[$0] + counts[$0] : 0 }.max() ?? 0
+        var result = [T](zeroedCount: extent)
+        var offset = 0
+        for index in counts.indices where counts[index] > 0 {
+            result[displacements[index]..<(displacements[index] + counts[index])] = packed[offset..<(offset + counts[index])]
+            offset += counts[index]
+        }
+        return result
+    }
+
     // MARK: - Nonblocking, buffers
 
     /// Starts `neighborAllgather(_:)` into `result` (one block of `values.count` per source
