@@ -82,19 +82,29 @@ extension Communicator {
         guard displacements.count == peerCount, displacements.allSatisfy({ $0 >= 0 }) else {
             throw MPIError(.invalidArgument, "\(call): needs \(peerCount) non-negative displacements, got \(displacements)")
         }
-        if receiving {
+        let extent = try Self.placementExtent(counts: counts, displacements: displacements, checkingOverlap: receiving, call)
+        // An empty block's displacement may lie anywhere, even past the result: it moves nothing, so it is placed at 0.
+        return (counts.map { $0 * stride }, counts.indices.map { counts[$0] > 0 ? displacements[$0] * stride : 0 }, extent)
+    }
+
+    /// The elements that blocks of `counts` at `displacements` span (empty blocks count for nothing);
+    /// with `checkingOverlap`, throws `.invalidArgument` when two non-empty blocks overlap (where
+    /// they are received). Block i is peer i of the call, which errors call `peers` (ranks, or
+    /// neighbours).
+    static func placementExtent(
+        counts: [Int], displacements: [Int], checkingOverlap: Bool, peers: String = "ranks", _ call: StaticString
+    ) throws -> Int {
+        if checkingOverlap {
             let blocks = counts.indices.filter { counts[$0] > 0 }.sorted { displacements[$0] < displacements[$1] }
             for (previous, next) in zip(blocks, blocks.dropFirst()) where displacements[previous] + counts[previous] > displacements[next] {
                 throw MPIError(
                     .invalidArgument,
-                    "\(call): the blocks of ranks \(previous) and \(next) overlap "
+                    "\(call): the blocks of \(peers) \(previous) and \(next) overlap "
                         + "(displacements \(displacements[previous]) and \(displacements[next]), counts \(counts[previous]) and \(counts[next]))"
                 )
             }
         }
-        let extent = counts.indices.map { counts[$0] > 0 ? displacements[$0] + counts[$0] : 0 }.max() ?? 0
-        // An empty block's displacement may lie anywhere, even past the result: it moves nothing, so it is placed at 0.
-        return (counts.map { $0 * stride }, counts.indices.map { counts[$0] > 0 ? displacements[$0] * stride : 0 }, extent)
+        return counts.indices.map { counts[$0] > 0 ? displacements[$0] + counts[$0] : 0 }.max() ?? 0
     }
 
     // MARK: - Blocking
@@ -398,17 +408,10 @@ extension Communicator {
     public func allgather<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> [T] {
         try tracedCall("allgather", bytes: values.count * MemoryLayout<T>.stride) {
             if isIntercommunicator { return try interAllgather(values) }
-            var channelTried = false
-            if let shared = state.sharedCollectiveChannel(runtime) {
-                // One channel step without count arrays: every part if they fit, their sizes in any case.
-                var result = [T](zeroedCount: values.count * size)
-                let done = try values.withUnsafeBytes { input in
-                    try result.withUnsafeMutableBytes { try shared.allgatherEqualParts(input, into: $0, runtime) }
-                }
-                if done { return result }
-                channelTried = true
-            }
-            return try allgatherv(values, counts: [Int](repeating: values.count, count: size), "allgather", channelTried: channelTried)
+            var result = [T](zeroedCount: values.count * size)
+            var output = result.mutableSpan
+            try allgather(values.span, into: &output)  // the channel's equal-part step first, where there is one
+            return result
         }
     }
 
@@ -428,15 +431,13 @@ extension Communicator {
         }
     }
 
-    private func allgatherv<T: BitwiseCopyable>(
-        _ values: [T], counts: [Int], displacements: [Int]? = nil, _ call: StaticString, channelTried: Bool = false
-    ) throws -> [T] {
+    private func allgatherv<T: BitwiseCopyable>(_ values: [T], counts: [Int], displacements: [Int]? = nil, _ call: StaticString) throws -> [T] {
         if isIntercommunicator { return try interAllgatherv(values, counts: counts, displacements: displacements, call) }
         let layout = try byteLayout(T.self, counts: counts, displacements: displacements, receiving: true, call)
         var result = [T](zeroedCount: layout.extent)
         try values.withUnsafeBytes { input in
             try result.withUnsafeMutableBytes { output in
-                try allgatherBytes(input, into: output, counts: layout.counts, displacements: layout.displacements, call, channelTried: channelTried)
+                try allgatherBytes(input, into: output, counts: layout.counts, displacements: layout.displacements, call)
             }
         }
         return result
@@ -450,18 +451,10 @@ extension Communicator {
             guard values.count % size == 0 else {
                 throw MPIError(.invalidCount, "alltoall: \(values.count) elements do not divide among \(size) ranks")
             }
-            var channelTried = false
-            if let shared = state.sharedCollectiveChannel(runtime) {
-                // One channel step without count arrays: every rank's blocks if they fit, their sizes in any case.
-                var result = [T](zeroedCount: values.count)
-                let done = try values.withUnsafeBytes { input in
-                    try result.withUnsafeMutableBytes { try shared.alltoallEqualBlocks(input, into: $0, runtime) }
-                }
-                if done { return result }
-                channelTried = true
-            }
-            let block = [Int](repeating: values.count / size, count: size)
-            return try alltoallv(values, sendCounts: block, receiveCounts: block, "alltoall", channelTried: channelTried)
+            var result = [T](zeroedCount: values.count)
+            var output = result.mutableSpan
+            try alltoall(values.span, into: &output)  // the channel's equal-block step first, where there is one
+            return result
         }
     }
 
@@ -488,7 +481,7 @@ extension Communicator {
 
     private func alltoallv<T: BitwiseCopyable>(
         _ values: [T], sendCounts: [Int], sendDisplacements: [Int]? = nil, receiveCounts: [Int], receiveDisplacements: [Int]? = nil,
-        _ call: StaticString, channelTried: Bool = false
+        _ call: StaticString
     ) throws -> [T] {
         if isIntercommunicator {
             return try interAlltoallv(
@@ -505,7 +498,7 @@ extension Communicator {
             try result.withUnsafeMutableBytes { output in
                 try alltoallBytes(
                     input, sendCounts: send.counts, sendDisplacements: send.displacements, into: output, receiveCounts: receive.counts,
-                    receiveDisplacements: receive.displacements, call, channelTried: channelTried)
+                    receiveDisplacements: receive.displacements, call)
             }
         }
         return result

@@ -120,11 +120,7 @@ extension Communicator {
         guard displacements.count == counts.count, displacements.allSatisfy({ $0 >= 0 }) else {
             throw MPIError(.invalidArgument, "\(call): needs \(counts.count) non-negative displacements, got \(displacements)")
         }
-        let blocks = counts.indices.filter { counts[$0] > 0 }.sorted { displacements[$0] < displacements[$1] }
-        for (previous, next) in zip(blocks, blocks.dropFirst()) where displacements[previous] + counts[previous] > displacements[next] {
-            throw MPIError(.invalidArgument, "\(call): the blocks at \(displacements[previous]) and \(displacements[next]) overlap")
-        }
-        let extent = counts.indices.map { counts[$0] > 0 ? displacements[$0] + counts[$0] : 0 }.max() ?? 0
+        let extent = try placementExtent(counts: counts, displacements: displacements, checkingOverlap: true, peers: "neighbours", call)
         var result = [T](zeroedCount: extent)
         var offset = 0
         for index in counts.indices where counts[index] > 0 {

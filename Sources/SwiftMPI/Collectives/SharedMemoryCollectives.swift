@@ -166,23 +166,10 @@ final class SharedCollectiveChannel {
         _ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer?, counts: [Int], displacements: [Int],
         root: Int, _ runtime: Runtime, _ call: StaticString
     ) throws -> Bool {
-        let signature = CollectiveSignature(.gather, root: root)
-        let step = try beginStep(runtime, writes: true)
-        let fits = values.count <= Self.capacity
-        if fits { write(values, step) }
-        publish(step, signature, length: min(values.count, Int(UInt32.max)))
-        try waitForAll(step, signature, runtime, call)
-        for member in members.indices where length(member, step) > Self.capacity { return false }
+        guard let step = try exchangeContributions(values, CollectiveSignature(.gather, root: root), runtime, call) else { return false }
         guard rank == root, let result else { return true }
         for member in members.indices {
-            let length = length(member, step)
-            guard length <= counts[member] else {
-                throw MPIError(
-                    .truncate,
-                    "\(call): \(length) bytes from rank \(member) do not fit what this rank expected (\(counts[member])): "
-                        + "the ranks' counts (or datatypes) for \(call) do not agree")
-            }
-            if length > 0 { (result.baseAddress! + displacements[member]).copyMemory(from: buffer(member, step) + Self.dataOffset, byteCount: length) }
+            try copyContribution(of: member, step, into: result.baseAddress, at: displacements[member], expected: counts[member], call)
         }
         return true
     }
@@ -240,21 +227,9 @@ final class SharedCollectiveChannel {
         _ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer, counts: [Int], displacements: [Int],
         _ runtime: Runtime, _ call: StaticString
     ) throws -> Bool {
-        let signature = CollectiveSignature(.allgather)
-        let step = try beginStep(runtime, writes: true)
-        if values.count <= Self.capacity { write(values, step) }
-        publish(step, signature, length: min(values.count, Int(UInt32.max)))
-        try waitForAll(step, signature, runtime, call)
-        for member in members.indices where length(member, step) > Self.capacity { return false }
+        guard let step = try exchangeContributions(values, CollectiveSignature(.allgather), runtime, call) else { return false }
         for member in members.indices {
-            let length = length(member, step)
-            guard length <= counts[member] else {
-                throw MPIError(
-                    .truncate,
-                    "\(call): \(length) bytes from rank \(member) do not fit what this rank expected (\(counts[member])): "
-                        + "the ranks' counts (or datatypes) for \(call) do not agree")
-            }
-            if length > 0 { (result.baseAddress! + displacements[member]).copyMemory(from: buffer(member, step) + Self.dataOffset, byteCount: length) }
+            try copyContribution(of: member, step, into: result.baseAddress, at: displacements[member], expected: counts[member], call)
         }
         return true
     }
@@ -264,22 +239,10 @@ final class SharedCollectiveChannel {
     /// false, on every rank alike, when one part does not fit (the caller then uses messages). A part
     /// longer than this rank's throws `.truncate`; a shorter one leaves the rest of its slot as it was.
     func allgatherEqualParts(_ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer, _ runtime: Runtime) throws -> Bool {
-        let signature = CollectiveSignature(.allgather)
-        let step = try beginStep(runtime, writes: true)
-        if values.count <= Self.capacity { write(values, step) }
-        publish(step, signature, length: min(values.count, Int(UInt32.max)))
-        try waitForAll(step, signature, runtime, "allgather")
-        for member in members.indices where length(member, step) > Self.capacity { return false }
+        guard let step = try exchangeContributions(values, CollectiveSignature(.allgather), runtime, "allgather") else { return false }
         let part = values.count
         for member in members.indices {
-            let length = length(member, step)
-            guard length <= part else {
-                throw MPIError(
-                    .truncate,
-                    "allgather: \(length) bytes from rank \(member) do not fit what this rank expected (\(part)): "
-                        + "the ranks' counts (or datatypes) for allgather do not agree")
-            }
-            if length > 0 { (result.baseAddress! + member * part).copyMemory(from: buffer(member, step) + Self.dataOffset, byteCount: length) }
+            try copyContribution(of: member, step, into: result.baseAddress, at: member * part, expected: part, "allgather")
         }
         return true
     }
@@ -353,13 +316,42 @@ final class SharedCollectiveChannel {
         let data = UnsafeRawPointer(buffer(member, step) + Self.dataOffset)
         let source = Int(data.load(fromByteOffset: rank * 8, as: UInt32.self))
         let length = Int(data.load(fromByteOffset: rank * 8 + 4, as: UInt32.self))
-        guard length <= expected, source + length <= Self.capacity else {
-            throw MPIError(
-                .truncate,
-                "\(call): \(length) bytes from rank \(member) do not fit what this rank expected (\(expected)): "
-                    + "the ranks' counts (or datatypes) for \(call) do not agree")
-        }
+        guard length <= expected, source + length <= Self.capacity else { throw Self.tooLong(length, from: member, expected: expected, call) }
         if length > 0, let result { (result + offset).copyMemory(from: data + source, byteCount: length) }
+    }
+
+    /// The step of gather and allgather: every member publishes `values` (when they fit) and their
+    /// byte count. Returns the step, or nil, on every rank alike, when a member's do not fit (the
+    /// caller then uses messages).
+    private func exchangeContributions(
+        _ values: UnsafeRawBufferPointer, _ signature: CollectiveSignature, _ runtime: Runtime, _ call: StaticString
+    ) throws -> UInt32? {
+        let step = try beginStep(runtime, writes: true)
+        if values.count <= Self.capacity { write(values, step) }
+        publish(step, signature, length: min(values.count, Int(UInt32.max)))
+        try waitForAll(step, signature, runtime, call)
+        for member in members.indices where length(member, step) > Self.capacity { return nil }
+        return step
+    }
+
+    /// Copies `member`'s contribution to `step` to byte `offset` of `result` (nil only when every
+    /// contribution is empty); one longer than `expected` bytes throws `.truncate`, as a longer
+    /// message would.
+    @inline(__always)
+    private func copyContribution(
+        of member: Int, _ step: UInt32, into result: UnsafeMutableRawPointer?, at offset: Int, expected: Int, _ call: StaticString
+    ) throws {
+        let length = length(member, step)
+        guard length <= expected else { throw Self.tooLong(length, from: member, expected: expected, call) }
+        if length > 0, let result { (result + offset).copyMemory(from: buffer(member, step) + Self.dataOffset, byteCount: length) }
+    }
+
+    /// The `.truncate` of a contribution or block longer than this rank expected.
+    private static func tooLong(_ length: Int, from member: Int, expected: Int, _ call: StaticString) -> MPIError {
+        MPIError(
+            .truncate,
+            "\(call): \(length) bytes from rank \(member) do not fit what this rank expected (\(expected)): "
+                + "the ranks' counts (or datatypes) for \(call) do not agree")
     }
 
     /// MPI_Gather's equal parts in one step, without count arrays: every member publishes `values`
@@ -370,20 +362,11 @@ final class SharedCollectiveChannel {
     func gatherEqualParts<T: BitwiseCopyable>(
         _ values: UnsafeRawBufferPointer, as type: T.Type, root: Int, _ runtime: Runtime
     ) throws -> (fits: Bool, result: [T]?) {
-        let signature = CollectiveSignature(.gather, root: root)
-        let step = try beginStep(runtime, writes: true)
-        let fits = values.count <= Self.capacity
-        if fits { write(values, step) }
-        publish(step, signature, length: min(values.count, Int(UInt32.max)))
-        try waitForAll(step, signature, runtime, "gather")
-        for member in members.indices where length(member, step) > Self.capacity { return (false, nil) }
+        guard let step = try exchangeContributions(values, CollectiveSignature(.gather, root: root), runtime, "gather") else { return (false, nil) }
         guard rank == root else { return (true, nil) }
         let part = values.count
         for member in members.indices where length(member, step) > part {
-            throw MPIError(
-                .truncate,
-                "gather: \(length(member, step)) bytes from rank \(member) do not fit what this rank expected (\(part)): "
-                    + "the ranks' counts (or datatypes) for gather do not agree")
+            throw Self.tooLong(length(member, step), from: member, expected: part, "gather")
         }
         let count = part / max(MemoryLayout<T>.stride, 1) * members.count
         let result = [T](unsafeUninitializedCapacity: count) { elements, initialized in

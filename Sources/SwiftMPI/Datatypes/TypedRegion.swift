@@ -14,7 +14,6 @@ struct TypedRegion {
 
     /// Checks that `count` instances of `type` from `buffer`'s start lie inside `buffer`, naming
     /// `call` and the footprint when not (`.invalidCount`).
-    @inline(__always)
     init(_ type: Datatype, count: Int, in buffer: UnsafeMutableRawBufferPointer, _ call: StaticString) throws(MPIError) {
         guard count >= 0 else { throw MPIError(.invalidCount, "\(call): negative count \(count) of \(type)") }
         // The map is taken once, by the region (no other reference is made on the message path).
