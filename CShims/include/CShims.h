@@ -141,6 +141,11 @@ int cshims_segment_unlink(const char *name);
 /// Unmaps a mapping made by the calls above. Returns 0 or an errno.
 int cshims_segment_unmap(void *address, size_t size);
 
+/// Asks the cache for the line at `address` ahead of a read (a hint: never faults, may do nothing).
+static inline void cshims_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
 /// Acquire load of a 32-bit word that another process stores to.
 static inline uint32_t cshims_load_acquire_u32(const uint32_t *word) {
     return __atomic_load_n(word, __ATOMIC_ACQUIRE);

@@ -6,10 +6,10 @@ import SwiftMPITransport
 /// checks fail when an edit makes two fields overlap or a field leave its cache line or descriptor.
 @Suite("shared-memory layouts")
 struct SharedLayoutTests {
-    @Test("a ring slot's first line: state, kind, length, the 32-byte header and a 16-byte inline payload fit in 64 bytes, in order")
+    @Test("a ring slot's first line: sequence, kind, length, the 32-byte header and a 16-byte inline payload fit in 64 bytes, in order")
     func slotLayout() {
         typealias Offset = SlotRing.Offset
-        #expect(Offset.state + MemoryLayout<UInt32>.size <= Offset.kind)
+        #expect(Offset.sequence + MemoryLayout<UInt32>.size <= Offset.kind)
         #expect(Offset.kind + MemoryLayout<UInt8>.size <= Offset.length)
         #expect(Offset.length + MemoryLayout<UInt32>.size <= Offset.header)
         #expect(Offset.header + MemoryLayout<PacketHeader>.size == Offset.inlinePayload)

@@ -53,6 +53,60 @@ struct SharedMemoryRingTests {
         #expect(received == [9])
     }
 
+    @Test("a ring keeps order over many laps, frees slots in quarter-ring batches, and survives its count wrapping")
+    func ringLapsAndBatches() {
+        let slots = 8, stride = 128
+        let ringBytes = SlotRing.byteCount(slotCount: slots, stride: stride)
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: ringBytes, alignment: 64)
+        defer { memory.deallocate() }
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: ringBytes)
+        var producer = SlotRing(base: memory, slotCount: slots, stride: stride)
+        var consumer = SlotRing(base: memory, slotCount: slots, stride: stride)
+        func send(_ value: UInt32) -> Bool {
+            withUnsafeBytes(of: value) { producer.tryWrite(kind: 7, header: PacketHeader(), payload: $0) }
+        }
+        func receive() -> UInt32? {
+            var value: UInt32?
+            _ = consumer.tryRead { kind, _, payload in if kind == 7 { value = payload.loadUnaligned(as: UInt32.self) } }
+            return value
+        }
+        #expect(receive() == nil, "a fresh ring is empty")
+        for value in 0..<UInt32(slots) { #expect(send(value)) }
+        #expect(!send(99), "a full ring refuses a packet")
+        #expect(receive() == 0)
+        #expect(!send(99), "one packet read is not yet published (a quarter of 8 slots is 2)")
+        #expect(receive() == 1)
+        #expect(send(8) && send(9), "two slots came free together")
+        #expect(!send(99))
+        var expected: UInt32 = 2
+        while let value = receive() {
+            #expect(value == expected)
+            expected += 1
+        }
+        #expect(expected == 10, "every packet arrived once, in order")
+        // Counts near 2^32 on both sides (as after four billion packets, when every slot has been
+        // written before): order and capacity hold across the wrap.
+        producer.count = UInt32.max - 5
+        producer.published = UInt32.max - 5
+        consumer.count = UInt32.max - 5
+        consumer.published = UInt32.max - 5
+        var sent: UInt32 = 100, next: UInt32 = 100
+        for round in 0..<40 {
+            while send(sent) { sent += 1 }
+            let unpublished = consumer.count &- consumer.published  // read, not yet given back
+            #expect(unpublished < 2 && sent - next + unpublished == UInt32(slots), "round \(round): every slot given back is used")
+            for _ in 0..<(round % 3 + 2) {
+                #expect(receive() == next)
+                next += 1
+            }
+        }
+        while let value = receive() {
+            #expect(value == next)
+            next += 1
+        }
+        #expect(next == sent)
+    }
+
     @Test("rings shrink as a host fills up: 1 MiB per pair at 2 ranks, a rank's rings within 4 MiB or 4 slots of 4 KiB each")
     func ringShapeScales() throws {
         #expect(SharedMemoryTransport.ringShape(localSize: 2) == (64, 16 * 1024 + 64))
@@ -91,9 +145,10 @@ struct SharedMemoryRingTests {
         }
         // Through a ring whose slots hold up to 64 KiB: sizes around the thresholds, in order.
         let stride = 64 * 1024 + SlotRing.slotHeaderLength, slots = 4
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: stride * slots, alignment: 4096)
+        let ringBytes = SlotRing.byteCount(slotCount: slots, stride: stride)
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: ringBytes, alignment: 4096)
         defer { memory.deallocate() }
-        memory.initializeMemory(as: UInt8.self, repeating: 0, count: stride * slots)
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: ringBytes)
         var producer = SlotRing(base: memory, slotCount: slots, stride: stride)
         var consumer = SlotRing(base: memory, slotCount: slots, stride: stride)
         let big = (0..<(64 * 1024 + 8)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }

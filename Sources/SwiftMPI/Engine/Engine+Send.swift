@@ -193,12 +193,15 @@ extension Engine {
         }
     }
 
-    /// Sends what the outboxes hold, in order per peer, until a transport is full.
+    /// Sends what the outboxes hold, in order per peer, until a transport is full. (Array's own
+    /// subscript and `remove(at:)`: the collection protocols' `first` and `removeFirst()` allocate a
+    /// context per call where they are not specialized, in debug builds, and a sender whose ring is
+    /// full passes here once per message.)
     func drainOutboxes() -> Bool {
         var progressed = false
         for peer in outboxes.indices where !outboxes[peer].isEmpty {
-            while let first = outboxes[peer].first, transmit(first, to: peer) {
-                outboxes[peer].removeFirst()
+            while !outboxes[peer].isEmpty, transmit(outboxes[peer][0], to: peer) {
+                _ = outboxes[peer].remove(at: 0)
                 outboxCount -= 1
                 progressed = true
             }
