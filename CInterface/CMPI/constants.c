@@ -5,6 +5,18 @@ static int unweighted;
 static int weightsEmpty;
 int * const MPI_UNWEIGHTED = &unweighted;
 int * const MPI_WEIGHTS_EMPTY = &weightsEmpty;
+/* Fortran's status ignore constants, as seen from C: the addresses of two unused statuses. */
+static MPI_Fint fortranStatusIgnore[MPI_F_STATUS_SIZE];
+static MPI_Fint fortranStatusesIgnore[MPI_F_STATUS_SIZE];
+MPI_Fint *MPI_F_STATUS_IGNORE = fortranStatusIgnore;
+MPI_Fint *MPI_F_STATUSES_IGNORE = fortranStatusesIgnore;
+MPI_F08_status MPIR_F08_MPI_STATUS_IGNORE_OBJ;
+MPI_F08_status MPIR_F08_MPI_STATUSES_IGNORE_OBJ[1];
+int MPIR_F08_MPI_IN_PLACE;
+int MPIR_F08_MPI_BOTTOM;
+MPI_F08_status *MPI_F08_STATUS_IGNORE = &MPIR_F08_MPI_STATUS_IGNORE_OBJ;
+MPI_F08_status *MPI_F08_STATUSES_IGNORE = MPIR_F08_MPI_STATUSES_IGNORE_OBJ;
+
 /* MPI_T_pvar_start/stop/reset with this handle act on every handle of the session. SwiftMPI's
    handles are the numbers 1, 2, ...; this one is the all-ones pointer, never one of them. */
 struct MPIR_T_pvar_handle_s * const MPI_T_PVAR_ALL_HANDLES = (struct MPIR_T_pvar_handle_s *)~(unsigned long)0;

@@ -246,9 +246,23 @@ public func mpiStatusC2F(_ status: UnsafePointer<MPI_Status>?, _ fortran: Unsafe
     cCall("MPI_Status_c2f") {
         // MPI_STATUS_IGNORE is the address 1: not a status to read.
         guard let status, UInt(bitPattern: status) > 1, let fortran else { throw CError(MPI_ERR_ARG, "a null or ignored status, or a null Fortran status") }
+        guard !isFortranStatusIgnore(fortran) else { throw CError(MPI_ERR_ARG, "MPI_F_STATUS_IGNORE is not a Fortran status to write into") }
         let s = status.pointee
         for (index, value) in [s.count_lo, s.count_hi_and_cancelled, s.MPI_SOURCE, s.MPI_TAG, s.MPI_ERROR].enumerated() { fortran[index] = value }
     }
+}
+
+/// The values of `MPI_F_STATUS_IGNORE` and `MPI_F_STATUSES_IGNORE` (CMPI/constants.c), as addresses.
+/// Read through the dynamic linker: Swift 6 refuses to read a mutable C global (which MPICH's ABI
+/// makes them), and they never change.
+private let fortranStatusIgnores: [UInt] = ["MPI_F_STATUS_IGNORE", "MPI_F_STATUSES_IGNORE"].compactMap { (name: String) -> UInt? in
+    dlsym(nil, name).map { UInt(bitPattern: $0.load(as: UnsafeRawPointer?.self)) }
+}
+
+/// True for `MPI_F_STATUS_IGNORE` and `MPI_F_STATUSES_IGNORE`, which C callers may pass where a
+/// Fortran status is expected but which hold none.
+private func isFortranStatusIgnore(_ fortran: UnsafePointer<MPI_Fint>) -> Bool {
+    fortranStatusIgnores.contains(UInt(bitPattern: fortran))
 }
 
 /// MPI_Status_f2c: a Fortran status (MPI_F_STATUS_SIZE integers) as a C status.
@@ -256,6 +270,7 @@ public func mpiStatusC2F(_ status: UnsafePointer<MPI_Status>?, _ fortran: Unsafe
 public func mpiStatusF2C(_ fortran: UnsafePointer<MPI_Fint>?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
     cCall("MPI_Status_f2c") {
         guard let fortran, let status, UInt(bitPattern: status) > 1 else { throw CError(MPI_ERR_ARG, "a null Fortran status, or a null or ignored status") }
+        guard !isFortranStatusIgnore(fortran) else { throw CError(MPI_ERR_ARG, "MPI_F_STATUS_IGNORE is not a Fortran status to read") }
         status.pointee = MPI_Status(
             count_lo: fortran[0], count_hi_and_cancelled: fortran[1], MPI_SOURCE: fortran[2], MPI_TAG: fortran[3], MPI_ERROR: fortran[4])
     }

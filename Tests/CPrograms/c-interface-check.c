@@ -31,6 +31,8 @@ int MPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int ta
     return PMPI_Send(buf, count, datatype, dest, tag, comm);
 }
 
+static int classOf(int code) { int errorClass = -1; MPI_Error_class(code, &errorClass); return errorClass; }
+
 static void pointToPoint(void) {
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
     int out[4] = {rank, rank * 10, rank * 100, -rank}, in[4] = {0};
@@ -123,6 +125,18 @@ static void datatypes(void) {
           "MPI_Status_c2f: source %d tag %d", (int)fortranStatus[MPI_F_SOURCE], (int)fortranStatus[MPI_F_TAG]);
     CHECK(MPI_Status_f2c(fortranStatus, &restored) == MPI_SUCCESS && MPI_Get_count(&restored, MPI_INT, &restoredCount) == MPI_SUCCESS
           && restoredCount == 3 && restored.MPI_SOURCE == 0 && restored.MPI_TAG == 7, "MPI_Status_f2c: count %d", restoredCount);
+    /* Fortran's ignore constants are data (MPICH's ABI; MPICH leaves the first two null without
+     * Fortran, SwiftMPI makes them distinct addresses) and no status to convert */
+    CHECK(MPI_F_STATUS_IGNORE != NULL && MPI_F_STATUSES_IGNORE != NULL && MPI_F_STATUS_IGNORE != MPI_F_STATUSES_IGNORE
+          && MPI_F08_STATUS_IGNORE == &MPIR_F08_MPI_STATUS_IGNORE_OBJ && MPI_F08_STATUSES_IGNORE == MPIR_F08_MPI_STATUSES_IGNORE_OBJ,
+          "MPI_F_STATUS_IGNORE %p, MPI_F_STATUSES_IGNORE %p", (void *)MPI_F_STATUS_IGNORE, (void *)MPI_F_STATUSES_IGNORE);
+    MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);  /* (SwiftMPI raises there; MPICH on the world) */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    int toIgnored = MPI_Status_c2f(&selfStatus, MPI_F_STATUS_IGNORE), fromIgnored = MPI_Status_f2c(MPI_F_STATUSES_IGNORE, &restored);
+    CHECK(classOf(toIgnored) == MPI_ERR_ARG && classOf(fromIgnored) == MPI_ERR_ARG, "MPI_Status_c2f/f2c with MPI_F_STATUS(ES)_IGNORE: classes %d %d",
+          classOf(toIgnored), classOf(fromIgnored));
+    MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_ARE_FATAL);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
     MPI_Sendrecv(&matrix[0][1], 1, columnType, right, 20, column, 4, MPI_INT, left, 20, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     CHECK(column[0] == left * 100 + 1 && column[3] == left * 100 + 31, "vector column received as %d %d", column[0], column[3]);
@@ -445,7 +459,6 @@ static void groupsInfoTopologies(void) {
 }
 
 /* The class of an error code (codes may carry more than their class, as MPICH's do). */
-static int classOf(int code) { int errorClass = -1; MPI_Error_class(code, &errorClass); return errorClass; }
 
 static int handlerCalls = 0;
 static void countingHandler(MPI_Comm *comm, int *code, ...) { (void)comm; (void)code; handlerCalls++; }

@@ -135,7 +135,7 @@ struct CInterfaceTests {
         #expect(result.sortedLines == ["rank 0: profiled sends 2", "rank 1: profiled sends 0", "rank 2: profiled sends 0"], "\(result.stdout)")
     }
 
-    @Test("libmpi.so exports exactly CInterface/functions.txt, each MPI_ (MPIX_) function a weak twin of a strong PMPI_ (PMPIX_) one")
+    @Test("libmpi.so exports exactly CInterface/functions.txt, each MPI_ (MPIX_) function a weak twin of a strong PMPI_ (PMPIX_) one, and MPICH's data symbols")
     func exportsMatchTheList() throws {
         let listed = Set(
             try String(contentsOf: Self.root.appendingPathComponent("CInterface/functions.txt"), encoding: .utf8)
@@ -153,6 +153,15 @@ struct CInterfaceTests {
             weakMPI == listed, "exported but not listed: \(weakMPI.subtracting(listed).sorted()); listed, not exported: \(listed.subtracting(weakMPI).sorted())"
         )
         #expect(strongPMPI == listed, "PMPI_ twins missing: \(listed.subtracting(strongPMPI).sorted())")
+        // The data MPICH 4.0.2's libmpich.so.12 exports under public names (nm -D: types B, D, R),
+        // which programs built with its mpi.h refer to.
+        let data = Set(symbols.filter { $0.count == 3 && ["B", "D", "R"].contains($0[1]) }.map { String($0[2]) })
+        let mpichData: Set = [
+            "MPI_UNWEIGHTED", "MPI_WEIGHTS_EMPTY", "MPI_T_PVAR_ALL_HANDLES", "MPI_F_STATUS_IGNORE", "MPI_F_STATUSES_IGNORE",
+            "MPI_F08_STATUS_IGNORE", "MPI_F08_STATUSES_IGNORE", "MPIR_F08_MPI_STATUS_IGNORE_OBJ", "MPIR_F08_MPI_STATUSES_IGNORE_OBJ",
+            "MPIR_F08_MPI_IN_PLACE", "MPIR_F08_MPI_BOTTOM"
+        ]
+        #expect(mpichData.isSubset(of: data), "data symbols missing: \(mpichData.subtracting(data).sorted())")
     }
 
     @Test("mpi.h's PMPI_ prototypes and profiling.c are what generate.py makes of its MPI_ prototypes")

@@ -96,6 +96,27 @@ typedef struct MPI_Status {
 #define MPI_F_TAG 3
 #define MPI_F_ERROR 4
 
+/* MPI_F_STATUS_IGNORE, MPI_F_STATUSES_IGNORE: what a C caller passes for a Fortran status it does
+   not want (data, as in MPICH's ABI; distinct non-null addresses here). MPI_Status_c2f and
+   MPI_Status_f2c refuse them with MPI_ERR_ARG: there is no status to convert. */
+extern MPI_Fint *MPI_F_STATUS_IGNORE;
+extern MPI_Fint *MPI_F_STATUSES_IGNORE;
+
+/* The Fortran 2008 status as C sees it, and its ignore objects (MPICH's ABI exports them). */
+typedef struct {
+    MPI_Fint count_lo;
+    MPI_Fint count_hi_and_cancelled;
+    MPI_Fint MPI_SOURCE;
+    MPI_Fint MPI_TAG;
+    MPI_Fint MPI_ERROR;
+} MPI_F08_status;
+extern MPI_F08_status MPIR_F08_MPI_STATUS_IGNORE_OBJ;
+extern MPI_F08_status MPIR_F08_MPI_STATUSES_IGNORE_OBJ[1];
+extern int MPIR_F08_MPI_IN_PLACE;
+extern int MPIR_F08_MPI_BOTTOM;
+extern MPI_F08_status *MPI_F08_STATUS_IGNORE;
+extern MPI_F08_status *MPI_F08_STATUSES_IGNORE;
+
 /* Null handles. */
 #define MPI_COMM_NULL        ((MPI_Comm)0x04000000)
 #define MPI_GROUP_NULL       ((MPI_Group)0x08000000)
