@@ -1,5 +1,6 @@
 /* The C interface's predefined objects that are data, not macros (MPICH's ABI exports them). */
 #include "mpi.h"
+#include "swiftmpi_cmpi.h"
 
 static int unweighted;
 static int weightsEmpty;
@@ -16,6 +17,10 @@ int MPIR_F08_MPI_IN_PLACE;
 int MPIR_F08_MPI_BOTTOM;
 MPI_F08_status *MPI_F08_STATUS_IGNORE = &MPIR_F08_MPI_STATUS_IGNORE_OBJ;
 MPI_F08_status *MPI_F08_STATUSES_IGNORE = MPIR_F08_MPI_STATUSES_IGNORE_OBJ;
+
+int MPIR_SwiftMPI_F_status_ignored(const MPI_Fint *status) {
+    return status == MPI_F_STATUS_IGNORE || status == MPI_F_STATUSES_IGNORE;
+}
 
 /* MPI_T_pvar_start/stop/reset with this handle act on every handle of the session. SwiftMPI's
    handles are the numbers 1, 2, ...; this one is the all-ones pointer, never one of them. */

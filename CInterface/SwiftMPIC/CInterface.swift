@@ -133,6 +133,9 @@ enum CInterface {
         pointer.pointee.count_hi_and_cancelled = Int32(truncatingIfNeeded: (status.byteCount >> 32) << 1) | (status.isCancelled ? 1 : 0)
         pointer.pointee.MPI_SOURCE = cRank(status.source)
         pointer.pointee.MPI_TAG = Int32(truncatingIfNeeded: status.tag)
+        // MPI's empty status (a null or inactive request's) also has error MPI_SUCCESS; other
+        // single completions leave MPI_ERROR alone, as MPI says.
+        if status == .empty { pointer.pointee.MPI_ERROR = MPI_SUCCESS }
     }
 
     /// The byte count a C status holds.

@@ -252,17 +252,10 @@ public func mpiStatusC2F(_ status: UnsafePointer<MPI_Status>?, _ fortran: Unsafe
     }
 }
 
-/// The values of `MPI_F_STATUS_IGNORE` and `MPI_F_STATUSES_IGNORE` (CMPI/constants.c), as addresses.
-/// Read through the dynamic linker: Swift 6 refuses to read a mutable C global (which MPICH's ABI
-/// makes them), and they never change.
-private let fortranStatusIgnores: [UInt] = ["MPI_F_STATUS_IGNORE", "MPI_F_STATUSES_IGNORE"].compactMap { (name: String) -> UInt? in
-    dlsym(nil, name).map { UInt(bitPattern: $0.load(as: UnsafeRawPointer?.self)) }
-}
-
 /// True for `MPI_F_STATUS_IGNORE` and `MPI_F_STATUSES_IGNORE`, which C callers may pass where a
-/// Fortran status is expected but which hold none.
+/// Fortran status is expected but which hold none (compared in C: CMPI/constants.c).
 private func isFortranStatusIgnore(_ fortran: UnsafePointer<MPI_Fint>) -> Bool {
-    fortranStatusIgnores.contains(UInt(bitPattern: fortran))
+    MPIR_SwiftMPI_F_status_ignored(fortran) != 0
 }
 
 /// MPI_Status_f2c: a Fortran status (MPI_F_STATUS_SIZE integers) as a C status.

@@ -31,6 +31,7 @@ int MPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int ta
     return PMPI_Send(buf, count, datatype, dest, tag, comm);
 }
 
+/* The class of an error code (codes may carry more than their class, as MPICH's do). */
 static int classOf(int code) { int errorClass = -1; MPI_Error_class(code, &errorClass); return errorClass; }
 
 static void pointToPoint(void) {
@@ -125,6 +126,16 @@ static void datatypes(void) {
           "MPI_Status_c2f: source %d tag %d", (int)fortranStatus[MPI_F_SOURCE], (int)fortranStatus[MPI_F_TAG]);
     CHECK(MPI_Status_f2c(fortranStatus, &restored) == MPI_SUCCESS && MPI_Get_count(&restored, MPI_INT, &restoredCount) == MPI_SUCCESS
           && restoredCount == 3 && restored.MPI_SOURCE == 0 && restored.MPI_TAG == 7, "MPI_Status_f2c: count %d", restoredCount);
+    /* A null request's status is MPI's empty status, error field included */
+    MPI_Status empty = {7, 7, 7, 7, 7};
+    int nullFlag = 0;
+    MPI_Request_get_status(MPI_REQUEST_NULL, &nullFlag, &empty);
+    CHECK(nullFlag == 1 && empty.MPI_SOURCE == MPI_ANY_SOURCE && empty.MPI_TAG == MPI_ANY_TAG && empty.MPI_ERROR == MPI_SUCCESS,
+          "MPI_Request_get_status(MPI_REQUEST_NULL): flag %d source %d tag %d error %d", nullFlag, empty.MPI_SOURCE, empty.MPI_TAG, empty.MPI_ERROR);
+    MPI_Request nullRequest = MPI_REQUEST_NULL;
+    empty.MPI_ERROR = 7;
+    MPI_Wait(&nullRequest, &empty);
+    CHECK(empty.MPI_SOURCE == MPI_ANY_SOURCE && empty.MPI_ERROR == MPI_SUCCESS, "MPI_Wait(MPI_REQUEST_NULL): error %d", empty.MPI_ERROR);
     /* Fortran's ignore constants are data (MPICH's ABI; MPICH leaves the first two null without
      * Fortran, SwiftMPI makes them distinct addresses) and no status to convert */
     CHECK(MPI_F_STATUS_IGNORE != NULL && MPI_F_STATUSES_IGNORE != NULL && MPI_F_STATUS_IGNORE != MPI_F_STATUSES_IGNORE
@@ -457,8 +468,6 @@ static void groupsInfoTopologies(void) {
     MPI_Type_free(&column);
     MPI_Type_free(&transpose);
 }
-
-/* The class of an error code (codes may carry more than their class, as MPICH's do). */
 
 static int handlerCalls = 0;
 static void countingHandler(MPI_Comm *comm, int *code, ...) { (void)comm; (void)code; handlerCalls++; }

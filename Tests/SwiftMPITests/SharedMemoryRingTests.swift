@@ -67,9 +67,14 @@ struct SharedMemoryRingTests {
         }
         func receive() -> UInt32? {
             var value: UInt32?
-            _ = consumer.tryRead { kind, _, payload in if kind == 7 { value = payload.loadUnaligned(as: UInt32.self) } }
+            let announced = consumer.hasPacket  // what a rank about to sleep looks at
+            let read = consumer.tryRead { kind, _, payload in if kind == 7 { value = payload.loadUnaligned(as: UInt32.self) } }
+            #expect(announced == read, "hasPacket said \(announced), tryRead found \(read ? "a packet" : "none")")
             return value
         }
+        // The consumer's count lives in the control line after the slots, inside the ring's bytes.
+        #expect(UnsafeMutableRawPointer(consumer.consumedWord) == memory + slots * stride)
+        #expect(slots * stride + MemoryLayout<UInt32>.size <= ringBytes && SlotRing.controlBytes == 64)
         #expect(receive() == nil, "a fresh ring is empty")
         for value in 0..<UInt32(slots) { #expect(send(value)) }
         #expect(!send(99), "a full ring refuses a packet")
