@@ -17,6 +17,15 @@ func sharedMemoryPair(job: String) throws -> (SharedMemoryTransport, SharedMemor
     return (first, second)
 }
 
+/// Zero-filled, page-aligned memory for one ring of `slots` slots of `stride` bytes, control line
+/// included (as a fresh segment is), and its size. The caller deallocates it.
+func zeroedRing(slots: Int, stride: Int) -> (memory: UnsafeMutableRawPointer, byteCount: Int) {
+    let byteCount = SlotRing.byteCount(slotCount: slots, stride: stride)
+    let memory = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 4096)
+    memory.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+    return (memory, byteCount)
+}
+
 /// The shared-memory rings on their own, in one process (both ends of a 2-rank job's segments).
 @Suite("shared-memory rings")
 struct SharedMemoryRingTests {
@@ -56,10 +65,8 @@ struct SharedMemoryRingTests {
     @Test("a ring keeps order over many laps, frees slots in quarter-ring batches, and survives its count wrapping")
     func ringLapsAndBatches() {
         let slots = 8, stride = 128
-        let ringBytes = SlotRing.byteCount(slotCount: slots, stride: stride)
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: ringBytes, alignment: 64)
+        let (memory, ringBytes) = zeroedRing(slots: slots, stride: stride)
         defer { memory.deallocate() }
-        memory.initializeMemory(as: UInt8.self, repeating: 0, count: ringBytes)
         var producer = SlotRing(base: memory, slotCount: slots, stride: stride)
         var consumer = SlotRing(base: memory, slotCount: slots, stride: stride)
         func send(_ value: UInt32) -> Bool {
@@ -150,10 +157,8 @@ struct SharedMemoryRingTests {
         }
         // Through a ring whose slots hold up to 64 KiB: sizes around the thresholds, in order.
         let stride = 64 * 1024 + SlotRing.slotHeaderLength, slots = 4
-        let ringBytes = SlotRing.byteCount(slotCount: slots, stride: stride)
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: ringBytes, alignment: 4096)
+        let (memory, _) = zeroedRing(slots: slots, stride: stride)
         defer { memory.deallocate() }
-        memory.initializeMemory(as: UInt8.self, repeating: 0, count: ringBytes)
         var producer = SlotRing(base: memory, slotCount: slots, stride: stride)
         var consumer = SlotRing(base: memory, slotCount: slots, stride: stride)
         let big = (0..<(64 * 1024 + 8)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
