@@ -10,11 +10,10 @@ import SwiftMPIWireup
 /// Connections are made on demand (TCPTransport+Connections.swift): the first packet to a peer, or
 /// a receive from it, starts one; progress drives the handshake and accepts peers' connections, so
 /// neither side ever blocks on the other, and a rank holds connections only to the ranks it talks
-/// to. Sockets are nonblocking with TCP_NODELAY; a frame's header
-/// and payload start in one `sendmsg` (gather), a large payload going on in larger calls
-/// (see ``firstPiece``) so the receiver copies while the sender does; partial writes are kept (copied,
-/// or borrowed from a large message's buffer: see `trySend(to:kind:header:payload:borrowing:)`) and
-/// finished by progress once the socket has room, partial reads are reassembled, and the rest of a
+/// to. Sockets are nonblocking with TCP_NODELAY; a frame's header and payload start in one
+/// `sendmsg` (gather), a large payload going on in larger calls (see ``firstPiece``); partial writes
+/// are kept (copied, or borrowed from a large message's buffer: see
+/// `trySend(to:kind:header:payload:borrowing:streaming:)`) and finished by progress once the socket has room, partial reads are reassembled, and the rest of a
 /// large frame is read in reads of at least ``readLowWater`` bytes. Progress polls the sockets while
 /// a rank waits.
 ///
@@ -40,15 +39,21 @@ public final class TCPTransport: Transport {
     /// The most a read that starts a frame takes into the staging buffer (see `receive`).
     static let frameStartRead = 16 * 1024
     /// How a large payload is handed to the kernel: the first `firstPiece` bytes in the call that
-    /// sends the header, so the peer starts copying at once; then, when the peer has already taken
-    /// all of it (the kernel's queue, `TIOCOUTQ` alias `SIOCOUTQ`, is empty: a lone message the peer
-    /// waits for), the rest in one call; otherwise (a stream of messages, the peer behind), in
-    /// `sendPiece`-byte calls, so the socket's lock is let go and acknowledgements are handled
-    /// between them.
+    /// sends the header, so the peer starts copying at once; then the rest in one call — unless the
+    /// engine says more large messages wait behind it (`streaming`) and the peer has not yet taken
+    /// all of the first piece (the kernel's queue, `TIOCOUTQ` alias `SIOCOUTQ`, is not empty: the
+    /// peer is behind). A stream's frames then go in `sendPiece`-byte calls, so the socket's lock is
+    /// let go and acknowledgements are handled between them.
     /// Measured over loopback, interleaved with Open MPI in both vCPU placements (issue #29):
     /// 256 KiB pieces throughout gave 1 MiB ping-pong 141 µs in the slow placement against Open
     /// MPI's 133; the whole rest in one call 132 but osu_bw at 1 MiB 8.0–9.2 GB/s against 8.8;
     /// 512 KiB pieces throughout 10.6 GB/s but ping-pong 105 µs against 99 in the fast placement.
+    /// Choosing by `TIOCOUTQ` alone split lone messages too where the peer's kernel had not yet
+    /// acknowledged the first piece: 2026-12-06 evening, slow placement, 95–99 % of 1 MiB ping-pong
+    /// messages went in two 512 KiB-ish calls, 228 µs against Open MPI's 205 (the rest in one call:
+    /// 201; every extra call cost 10–25 µs there: 256 KiB pieces 247). Sending header and whole
+    /// payload in one call instead of a first piece: 1 MiB 198 µs, but 4 MiB (four frames) 900–930
+    /// against 827–843 and Open MPI's 819–855.
     static let firstPiece = 64 * 1024
     /// See ``firstPiece``.
     static let sendPiece = 512 * 1024
@@ -207,12 +212,14 @@ public final class TCPTransport: Transport {
         trySend(to: peer, kind: kind, header: header, payload: payload, borrowing: false)
     }
 
-    /// Sends one frame, the unsent rest of its payload later from the caller's memory (``isSendingCallerMemory(to:)``).
-    public func trySendKeepingPayload(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
-        trySend(to: peer, kind: kind, header: header, payload: payload, borrowing: true)
+    /// Sends one frame, the unsent rest of its payload later from the caller's memory
+    /// (``isSendingCallerMemory(to:)``); a large payload's rest goes in one call unless `streaming`
+    /// (see ``firstPiece``).
+    public func trySendKeepingPayload(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer, streaming: Bool) -> Bool {
+        trySend(to: peer, kind: kind, header: header, payload: payload, borrowing: true, streaming: streaming)
     }
 
-    /// True while part of a payload from ``trySendKeepingPayload(to:kind:header:payload:)`` is unsent.
+    /// True while part of a payload from ``trySendKeepingPayload(to:kind:header:payload:streaming:)`` is unsent.
     public func isSendingCallerMemory(to peer: Int) -> Bool { isBorrowing(peer) }
 
     /// Sends one frame of `payload` then `trailer`, gathered by the same `sendmsg` (no copy); what
@@ -223,7 +230,7 @@ public final class TCPTransport: Transport {
 
     private func trySend(
         to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer,
-        trailer: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), borrowing: Bool
+        trailer: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), borrowing: Bool, streaming: Bool = false
     ) -> Bool {
         guard let connection = connections[peer] else {
             return queueWhileConnecting(to: peer, kind: kind, header: header, payload: payload, trailer: trailer)
@@ -234,13 +241,15 @@ public final class TCPTransport: Transport {
         }
         var frame = (kind, UInt8(0), UInt16(0), UInt32(truncatingIfNeeded: payload.count + trailer.count), header)
         let total = Self.frameHeaderLength + payload.count + trailer.count
+        // The payload bytes offered with the header: all of them, or a large payload's first piece.
+        let firstPayload = trailer.isEmpty ? min(payload.count, Self.firstPiece) : payload.count
         let outcome: Result<Int, SystemCallError> = withUnsafeMutableBytes(of: &frame) { head in
             // Header and payload (and trailer) leave in one system call, without copying or allocating.
             var vectors = (
                 iovec(iov_base: head.baseAddress, iov_len: Self.frameHeaderLength),
                 iovec(
                     iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress),
-                    iov_len: trailer.isEmpty ? min(payload.count, Self.firstPiece) : payload.count),
+                    iov_len: firstPayload),
                 iovec(iov_base: UnsafeMutableRawPointer(mutating: trailer.baseAddress), iov_len: trailer.count)
             )
             return withUnsafeMutableBytes(of: &vectors) { iov in
@@ -264,9 +273,10 @@ public final class TCPTransport: Transport {
             fail(peer, "\(error)")
             return true
         }
-        if trailer.isEmpty && written == Self.frameHeaderLength + min(payload.count, Self.firstPiece) && written < total {
+        if trailer.isEmpty && written == Self.frameHeaderLength + firstPayload && written < total {  // a large payload's rest
             let rest = UnsafeRawBufferPointer(rebasing: payload[(written - Self.frameHeaderLength)...])
-            switch sendPieces(connection.fd, rest, piece: isAwaited(connection) ? rest.count : Self.sendPiece) {
+            let whole = !streaming || isAwaited(connection)
+            switch sendPieces(connection.fd, rest, piece: whole ? rest.count : Self.sendPiece) {
             case .success(let n): written += n
             case .failure(let error):
                 fail(peer, "\(error)")
@@ -295,9 +305,9 @@ public final class TCPTransport: Transport {
 
     /// True when every byte sent on `connection`, the first piece of the frame under way included,
     /// is already acknowledged (the kernel's queue, `TIOCOUTQ`, is empty): the peer is reading as
-    /// fast as it arrives, waiting for this frame (a lone message: ``firstPiece``). In a stream the
-    /// peer is behind and bytes are queued; over a network with a real round trip the first piece is
-    /// never acknowledged this soon, and frames go in ``sendPiece``-byte calls. (Asking only whether
+    /// fast as it arrives, and even a stream's frame goes in one call (``firstPiece``). Usually a
+    /// stream's peer is behind and bytes are queued; over a network with a real round trip the
+    /// first piece is never acknowledged this soon, and frames go in ``sendPiece``-byte calls. (Asking only whether
     /// the bytes before this frame were acknowledged chose the single call in streams too on
     /// loopback: 1 MiB osu_bw in the fast placement 9.2 GB/s against 11.6, Open MPI 9.0.)
     private func isAwaited(_ connection: Connection) -> Bool {

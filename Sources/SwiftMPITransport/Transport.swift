@@ -32,7 +32,9 @@ public protocol Transport: AnyObject {
     /// Like ``trySend(to:kind:header:payload:)``, but the caller keeps `payload` valid and unchanged
     /// until ``isSendingCallerMemory(to:)`` is false, so the transport may send the rest of it later
     /// straight from there instead of copying it (``TransportCapabilities/sendsFromCallerMemory``).
-    func trySendKeepingPayload(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool
+    /// `streaming` says that more large payloads for `peer` wait behind this one: the transport may
+    /// then favour the stream's throughput over this packet's latency (TCP sends the rest in pieces).
+    func trySendKeepingPayload(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer, streaming: Bool) -> Bool
 
     /// Sends one packet whose payload is `payload` followed by `trailer` (a rendezvous offer and the
     /// message's first bytes), as ``trySend(to:kind:header:payload:)`` does: false means no resources
@@ -40,7 +42,7 @@ public protocol Transport: AnyObject {
     /// copy neither; the default copies both into one buffer first.
     func trySend(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer, trailer: UnsafeRawBufferPointer) -> Bool
 
-    /// True while a payload handed to ``trySendKeepingPayload(to:kind:header:payload:)`` for `peer`
+    /// True while a payload handed to ``trySendKeepingPayload(to:kind:header:payload:streaming:)`` for `peer`
     /// is still being sent from the caller's memory.
     func isSendingCallerMemory(to peer: Int) -> Bool
 
@@ -160,7 +162,7 @@ public struct TransportCapabilities: Sendable {
     /// Remote atomic operations on a peer's exposed memory (none of today's transports: one-sided
     /// accumulates and atomics go as messages, applied by the target; docs/Design.md says why).
     public var remoteAtomics: Bool
-    /// ``Transport/trySendKeepingPayload(to:kind:header:payload:)`` may send from the caller's memory.
+    /// ``Transport/trySendKeepingPayload(to:kind:header:payload:streaming:)`` may send from the caller's memory.
     public var sendsFromCallerMemory: Bool
     /// ``Transport/waitForInput(milliseconds:)`` can sleep until input arrives.
     public var canWaitForInput: Bool
@@ -259,8 +261,14 @@ public enum TransportEvent: Sendable, Equatable {
 extension Transport {
     /// Transports that cannot keep the caller's memory copy it, as ``trySend(to:kind:header:payload:)``.
     @inlinable
-    public func trySendKeepingPayload(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
+    public func trySendKeepingPayload(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer, streaming: Bool) -> Bool {
         trySend(to: peer, kind: kind, header: header, payload: payload)
+    }
+
+    /// ``trySendKeepingPayload(to:kind:header:payload:streaming:)`` for a payload nothing else waits behind.
+    @inlinable
+    public func trySendKeepingPayload(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer) -> Bool {
+        trySendKeepingPayload(to: peer, kind: kind, header: header, payload: payload, streaming: false)
     }
 
     /// None of the caller's memory is ever in use after a send returns.

@@ -37,8 +37,12 @@ struct TCPFrameTests {
 
     private func payload(_ count: Int, seed: UInt8) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) &+ seed } }
 
-    @Test("every size arrives intact: staged below 32 KiB, read straight to its place from there, borrowed rests included")
-    func sizes() throws {
+    /// `streaming`: sent as one of a stream's messages (a large payload in pieces) or as a lone one
+    /// (with its header in one call).
+    @Test(
+        "every size arrives intact: staged below 32 KiB, read straight to its place from there, borrowed rests included",
+        arguments: [false, true])
+    func sizes(streaming: Bool) throws {
         let (zero, one) = try connectedPair()
         let sizes = [0, 1, 40, 32 * 1024 - 1, 32 * 1024, 64 * 1024, 300_001, TCPTransport.maxPayload]
         let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: TCPTransport.maxPayload, alignment: 64)
@@ -62,7 +66,7 @@ struct TCPFrameTests {
                 // longer sending from it.
                 while !accepted || one.isSendingCallerMemory(to: 0) {
                     if !accepted {
-                        accepted = one.trySendKeepingPayload(to: 0, kind: 7, header: header, payload: bytes)
+                        accepted = one.trySendKeepingPayload(to: 0, kind: 7, header: header, payload: bytes, streaming: streaming)
                         if accepted && one.isSendingCallerMemory(to: 0) { borrowedSizes.append(size) }
                     }
                     _ = one.poll { _, _, _, _ in }
@@ -95,8 +99,10 @@ struct TCPFrameTests {
         #expect(borrowedSizes.contains(TCPTransport.maxPayload), "no frame was sent partly from its buffer: \(borrowedSizes)")
     }
 
-    @Test("large frames back to back arrive intact and in order, their rests read with the low-water mark set, and the mark is let go after each")
-    func streamOfLargeFrames() throws {
+    @Test(
+        "large frames back to back arrive intact and in order, their rests read with the low-water mark set, and the mark is let go after each",
+        arguments: [false, true])
+    func streamOfLargeFrames(streaming: Bool) throws {
         let (zero, one) = try connectedPair()
         // Rests just above, at and just below twice the low-water mark after a whole first read
         // (16 KiB with the 40-byte header; a shorter first read leaves more), and whole fragments;
@@ -116,7 +122,9 @@ struct TCPFrameTests {
             if next < frames.count && !one.isSendingCallerMemory(to: 0) {
                 var header = PacketHeader()
                 header.word0 = UInt64(next)
-                if frames[next].withUnsafeBytes({ one.trySendKeepingPayload(to: 0, kind: 7, header: header, payload: $0) }) { next += 1 }
+                if frames[next].withUnsafeBytes({ one.trySendKeepingPayload(to: 0, kind: 7, header: header, payload: $0, streaming: streaming) }) {
+                    next += 1
+                }
             }
             _ = one.poll { _, _, _, _ in }
             _ = zero.poll(place: { _, _, _, _ in destination.baseAddress }) { _, _, header, bytes in

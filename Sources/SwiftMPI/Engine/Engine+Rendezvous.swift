@@ -49,19 +49,28 @@ extension Engine {
     func streamFragments(_ operation: SendOperation, to peer: Int) -> Bool {
         if let region = operation.region { return streamPackedFragments(operation, region, to: peer) }
         let fragment = fragmentSizes[peer]
+        let streaming = hasMessagesBehind(to: peer)
         while operation.streamOffset < operation.bytes.count {
             let length = min(fragment, operation.bytes.count - operation.streamOffset)
             let header = MatchHeader(length: UInt64(operation.streamOffset), receiverOperation: operation.receiverOperation)
             let piece = UnsafeRawBufferPointer(rebasing: operation.bytes[operation.streamOffset..<(operation.streamOffset + length)])
             // The buffer stays busy until this send completes, so the transport may send what it
             // could not take now straight from it later, instead of copying it.
-            guard routes.trySendKeepingPayload(to: peer, kind: .data, header: header, payload: piece) else { return false }
+            guard routes.trySendKeepingPayload(to: peer, kind: .data, header: header, payload: piece, streaming: streaming) else { return false }
             operation.streamOffset += length
         }
         // Complete only once the transport has no part of the buffer left to send.
         if routes.isSendingCallerMemory(to: peer) { return false }
         finishSend(operation)
         return true
+    }
+
+    /// True when other messages to `peer` wait behind the one being streamed — offered and not yet
+    /// cleared, or queued — so the transport may send for the stream's throughput rather than this
+    /// message's latency (``Transport/trySendKeepingPayload(to:kind:header:payload:streaming:)``).
+    /// Read once per streamed message, not on the small-message path.
+    func hasMessagesBehind(to peer: Int) -> Bool {
+        outboxes[peer].count > 1 || waitingSends.contains { $0.destination == peer }
     }
 
     /// Receiver: a rendezvous offer matched `operation`; `prefix` is the message's first bytes when

@@ -108,14 +108,16 @@ struct Routes {
         }
     }
 
-    /// ``Transport/trySendKeepingPayload(to:kind:header:payload:)`` on `peer`'s route.
-    func trySendKeepingPayload(to peer: Int, kind: WireKind, header: MatchHeader, payload: UnsafeRawBufferPointer) -> Bool {
+    /// ``Transport/trySendKeepingPayload(to:kind:header:payload:streaming:)`` on `peer`'s route.
+    func trySendKeepingPayload(to peer: Int, kind: WireKind, header: MatchHeader, payload: UnsafeRawBufferPointer, streaming: Bool) -> Bool {
         switch routes[peer] {
-        case .sharedMemory: sharedMemory.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
-        case .own: own.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
-        case .tcp: tcp.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
-        case .verbs: verbs.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
-        case .loopback: loopback.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload)
+        case .sharedMemory:
+            sharedMemory.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload, streaming: streaming)
+        case .own: own.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload, streaming: streaming)
+        case .tcp: tcp.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload, streaming: streaming)
+        case .verbs: verbs.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload, streaming: streaming)
+        case .loopback:
+            loopback.unsafelyUnwrapped.trySendKeepingPayload(to: peer, kind: kind.rawValue, header: header.packet, payload: payload, streaming: streaming)
         }
     }
 

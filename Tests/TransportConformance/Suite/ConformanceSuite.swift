@@ -301,7 +301,9 @@ public enum ConformanceSuite {
         bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
         for index in 0..<8 {
             let deadline = monotonicSeconds() + 30
-            while !a.trySendKeepingPayload(to: pair.rankB, kind: 5, header: numbered(index), payload: UnsafeRawBufferPointer(buffer)) {
+            // Every other payload as part of a stream (a transport may then send it differently).
+            let payload = UnsafeRawBufferPointer(buffer)
+            while !a.trySendKeepingPayload(to: pair.rankB, kind: 5, header: numbered(index), payload: payload, streaming: index % 2 == 1) {
                 _ = b.poll(into: sink)
                 _ = a.poll(into: PacketCollector())
                 guard monotonicSeconds() < deadline else { throw ConformanceFailure("trySendKeepingPayload refused for 30 s") }
