@@ -1331,6 +1331,84 @@ int MPI_T_event_get_source(MPI_T_event_instance event_instance, int *source_inde
 #pragma weak MPI_T_source_get_timestamp
 int MPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp) { return PMPI_T_source_get_timestamp(source_index, timestamp); }
 
+#pragma weak MPI_Send_c
+int MPI_Send_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm) { return PMPI_Send_c(buf, count, datatype, dest, tag, comm); }
+
+#pragma weak MPI_Ssend_c
+int MPI_Ssend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm) { return PMPI_Ssend_c(buf, count, datatype, dest, tag, comm); }
+
+#pragma weak MPI_Rsend_c
+int MPI_Rsend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm) { return PMPI_Rsend_c(buf, count, datatype, dest, tag, comm); }
+
+#pragma weak MPI_Bsend_c
+int MPI_Bsend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm) { return PMPI_Bsend_c(buf, count, datatype, dest, tag, comm); }
+
+#pragma weak MPI_Recv_c
+int MPI_Recv_c(void *buf, MPI_Count count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Status *status) { return PMPI_Recv_c(buf, count, datatype, source, tag, comm, status); }
+
+#pragma weak MPI_Isend_c
+int MPI_Isend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) { return PMPI_Isend_c(buf, count, datatype, dest, tag, comm, request); }
+
+#pragma weak MPI_Issend_c
+int MPI_Issend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) { return PMPI_Issend_c(buf, count, datatype, dest, tag, comm, request); }
+
+#pragma weak MPI_Irsend_c
+int MPI_Irsend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) { return PMPI_Irsend_c(buf, count, datatype, dest, tag, comm, request); }
+
+#pragma weak MPI_Ibsend_c
+int MPI_Ibsend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request) { return PMPI_Ibsend_c(buf, count, datatype, dest, tag, comm, request); }
+
+#pragma weak MPI_Irecv_c
+int MPI_Irecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request) { return PMPI_Irecv_c(buf, count, datatype, source, tag, comm, request); }
+
+#pragma weak MPI_Sendrecv_c
+int MPI_Sendrecv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, int dest, int sendtag, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Status *status) { return PMPI_Sendrecv_c(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status); }
+
+#pragma weak MPI_Get_count_c
+int MPI_Get_count_c(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count) { return PMPI_Get_count_c(status, datatype, count); }
+
+#pragma weak MPI_Get_elements_c
+int MPI_Get_elements_c(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count) { return PMPI_Get_elements_c(status, datatype, count); }
+
+#pragma weak MPI_Type_size_c
+int MPI_Type_size_c(MPI_Datatype datatype, MPI_Count *size) { return PMPI_Type_size_c(datatype, size); }
+
+#pragma weak MPI_Type_get_extent_c
+int MPI_Type_get_extent_c(MPI_Datatype datatype, MPI_Count *lb, MPI_Count *extent) { return PMPI_Type_get_extent_c(datatype, lb, extent); }
+
+#pragma weak MPI_Type_get_true_extent_c
+int MPI_Type_get_true_extent_c(MPI_Datatype datatype, MPI_Count *true_lb, MPI_Count *true_extent) { return PMPI_Type_get_true_extent_c(datatype, true_lb, true_extent); }
+
+#pragma weak MPI_Type_contiguous_c
+int MPI_Type_contiguous_c(MPI_Count count, MPI_Datatype oldtype, MPI_Datatype *newtype) { return PMPI_Type_contiguous_c(count, oldtype, newtype); }
+
+#pragma weak MPI_Type_vector_c
+int MPI_Type_vector_c(MPI_Count count, MPI_Count blocklength, MPI_Count stride, MPI_Datatype oldtype, MPI_Datatype *newtype) { return PMPI_Type_vector_c(count, blocklength, stride, oldtype, newtype); }
+
+#pragma weak MPI_Type_create_hvector_c
+int MPI_Type_create_hvector_c(MPI_Count count, MPI_Count blocklength, MPI_Count stride, MPI_Datatype oldtype, MPI_Datatype *newtype) { return PMPI_Type_create_hvector_c(count, blocklength, stride, oldtype, newtype); }
+
+#pragma weak MPI_Type_indexed_c
+int MPI_Type_indexed_c(MPI_Count count, const MPI_Count array_of_blocklengths[], const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype) { return PMPI_Type_indexed_c(count, array_of_blocklengths, array_of_displacements, oldtype, newtype); }
+
+#pragma weak MPI_Type_create_hindexed_c
+int MPI_Type_create_hindexed_c(MPI_Count count, const MPI_Count array_of_blocklengths[], const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype) { return PMPI_Type_create_hindexed_c(count, array_of_blocklengths, array_of_displacements, oldtype, newtype); }
+
+#pragma weak MPI_Type_create_indexed_block_c
+int MPI_Type_create_indexed_block_c(MPI_Count count, MPI_Count blocklength, const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype) { return PMPI_Type_create_indexed_block_c(count, blocklength, array_of_displacements, oldtype, newtype); }
+
+#pragma weak MPI_Type_create_hindexed_block_c
+int MPI_Type_create_hindexed_block_c(MPI_Count count, MPI_Count blocklength, const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype) { return PMPI_Type_create_hindexed_block_c(count, blocklength, array_of_displacements, oldtype, newtype); }
+
+#pragma weak MPI_Type_create_resized_c
+int MPI_Type_create_resized_c(MPI_Datatype oldtype, MPI_Count lb, MPI_Count extent, MPI_Datatype *newtype) { return PMPI_Type_create_resized_c(oldtype, lb, extent, newtype); }
+
+#pragma weak MPI_Pack_size_c
+int MPI_Pack_size_c(MPI_Count incount, MPI_Datatype datatype, MPI_Comm comm, MPI_Count *size) { return PMPI_Pack_size_c(incount, datatype, comm, size); }
+
+#pragma weak MPI_Status_set_elements_c
+int MPI_Status_set_elements_c(MPI_Status *status, MPI_Datatype datatype, MPI_Count count) { return PMPI_Status_set_elements_c(status, datatype, count); }
+
 #pragma weak MPIX_Comm_revoke
 int MPIX_Comm_revoke(MPI_Comm comm) { return PMPIX_Comm_revoke(comm); }
 

@@ -43,3 +43,390 @@ int PMPI_Unpack_external(void) { return swiftmpi_unsupported("MPI_Unpack_externa
 
 int PMPI_Unpublish_name(void) { return swiftmpi_unsupported("MPI_Unpublish_name"); }
 #pragma weak MPI_Unpublish_name = PMPI_Unpublish_name
+
+int PMPI_Accumulate_c(void) { return swiftmpi_unsupported("MPI_Accumulate_c"); }
+#pragma weak MPI_Accumulate_c = PMPI_Accumulate_c
+
+int PMPI_Allgather_c(void) { return swiftmpi_unsupported("MPI_Allgather_c"); }
+#pragma weak MPI_Allgather_c = PMPI_Allgather_c
+
+int PMPI_Allgather_init_c(void) { return swiftmpi_unsupported("MPI_Allgather_init_c"); }
+#pragma weak MPI_Allgather_init_c = PMPI_Allgather_init_c
+
+int PMPI_Allgatherv_c(void) { return swiftmpi_unsupported("MPI_Allgatherv_c"); }
+#pragma weak MPI_Allgatherv_c = PMPI_Allgatherv_c
+
+int PMPI_Allgatherv_init_c(void) { return swiftmpi_unsupported("MPI_Allgatherv_init_c"); }
+#pragma weak MPI_Allgatherv_init_c = PMPI_Allgatherv_init_c
+
+int PMPI_Allreduce_c(void) { return swiftmpi_unsupported("MPI_Allreduce_c"); }
+#pragma weak MPI_Allreduce_c = PMPI_Allreduce_c
+
+int PMPI_Allreduce_init_c(void) { return swiftmpi_unsupported("MPI_Allreduce_init_c"); }
+#pragma weak MPI_Allreduce_init_c = PMPI_Allreduce_init_c
+
+int PMPI_Alltoall_c(void) { return swiftmpi_unsupported("MPI_Alltoall_c"); }
+#pragma weak MPI_Alltoall_c = PMPI_Alltoall_c
+
+int PMPI_Alltoall_init_c(void) { return swiftmpi_unsupported("MPI_Alltoall_init_c"); }
+#pragma weak MPI_Alltoall_init_c = PMPI_Alltoall_init_c
+
+int PMPI_Alltoallv_c(void) { return swiftmpi_unsupported("MPI_Alltoallv_c"); }
+#pragma weak MPI_Alltoallv_c = PMPI_Alltoallv_c
+
+int PMPI_Alltoallv_init_c(void) { return swiftmpi_unsupported("MPI_Alltoallv_init_c"); }
+#pragma weak MPI_Alltoallv_init_c = PMPI_Alltoallv_init_c
+
+int PMPI_Alltoallw_c(void) { return swiftmpi_unsupported("MPI_Alltoallw_c"); }
+#pragma weak MPI_Alltoallw_c = PMPI_Alltoallw_c
+
+int PMPI_Alltoallw_init_c(void) { return swiftmpi_unsupported("MPI_Alltoallw_init_c"); }
+#pragma weak MPI_Alltoallw_init_c = PMPI_Alltoallw_init_c
+
+int PMPI_Bcast_c(void) { return swiftmpi_unsupported("MPI_Bcast_c"); }
+#pragma weak MPI_Bcast_c = PMPI_Bcast_c
+
+int PMPI_Bcast_init_c(void) { return swiftmpi_unsupported("MPI_Bcast_init_c"); }
+#pragma weak MPI_Bcast_init_c = PMPI_Bcast_init_c
+
+int PMPI_Bsend_init_c(void) { return swiftmpi_unsupported("MPI_Bsend_init_c"); }
+#pragma weak MPI_Bsend_init_c = PMPI_Bsend_init_c
+
+int PMPI_Buffer_attach_c(void) { return swiftmpi_unsupported("MPI_Buffer_attach_c"); }
+#pragma weak MPI_Buffer_attach_c = PMPI_Buffer_attach_c
+
+int PMPI_Buffer_detach_c(void) { return swiftmpi_unsupported("MPI_Buffer_detach_c"); }
+#pragma weak MPI_Buffer_detach_c = PMPI_Buffer_detach_c
+
+int PMPI_Exscan_c(void) { return swiftmpi_unsupported("MPI_Exscan_c"); }
+#pragma weak MPI_Exscan_c = PMPI_Exscan_c
+
+int PMPI_Exscan_init_c(void) { return swiftmpi_unsupported("MPI_Exscan_init_c"); }
+#pragma weak MPI_Exscan_init_c = PMPI_Exscan_init_c
+
+int PMPI_File_get_type_extent_c(void) { return swiftmpi_unsupported("MPI_File_get_type_extent_c"); }
+#pragma weak MPI_File_get_type_extent_c = PMPI_File_get_type_extent_c
+
+int PMPI_File_iread_all_c(void) { return swiftmpi_unsupported("MPI_File_iread_all_c"); }
+#pragma weak MPI_File_iread_all_c = PMPI_File_iread_all_c
+
+int PMPI_File_iread_at_all_c(void) { return swiftmpi_unsupported("MPI_File_iread_at_all_c"); }
+#pragma weak MPI_File_iread_at_all_c = PMPI_File_iread_at_all_c
+
+int PMPI_File_iread_at_c(void) { return swiftmpi_unsupported("MPI_File_iread_at_c"); }
+#pragma weak MPI_File_iread_at_c = PMPI_File_iread_at_c
+
+int PMPI_File_iread_c(void) { return swiftmpi_unsupported("MPI_File_iread_c"); }
+#pragma weak MPI_File_iread_c = PMPI_File_iread_c
+
+int PMPI_File_iread_shared_c(void) { return swiftmpi_unsupported("MPI_File_iread_shared_c"); }
+#pragma weak MPI_File_iread_shared_c = PMPI_File_iread_shared_c
+
+int PMPI_File_iwrite_all_c(void) { return swiftmpi_unsupported("MPI_File_iwrite_all_c"); }
+#pragma weak MPI_File_iwrite_all_c = PMPI_File_iwrite_all_c
+
+int PMPI_File_iwrite_at_all_c(void) { return swiftmpi_unsupported("MPI_File_iwrite_at_all_c"); }
+#pragma weak MPI_File_iwrite_at_all_c = PMPI_File_iwrite_at_all_c
+
+int PMPI_File_iwrite_at_c(void) { return swiftmpi_unsupported("MPI_File_iwrite_at_c"); }
+#pragma weak MPI_File_iwrite_at_c = PMPI_File_iwrite_at_c
+
+int PMPI_File_iwrite_c(void) { return swiftmpi_unsupported("MPI_File_iwrite_c"); }
+#pragma weak MPI_File_iwrite_c = PMPI_File_iwrite_c
+
+int PMPI_File_iwrite_shared_c(void) { return swiftmpi_unsupported("MPI_File_iwrite_shared_c"); }
+#pragma weak MPI_File_iwrite_shared_c = PMPI_File_iwrite_shared_c
+
+int PMPI_File_read_all_begin_c(void) { return swiftmpi_unsupported("MPI_File_read_all_begin_c"); }
+#pragma weak MPI_File_read_all_begin_c = PMPI_File_read_all_begin_c
+
+int PMPI_File_read_all_c(void) { return swiftmpi_unsupported("MPI_File_read_all_c"); }
+#pragma weak MPI_File_read_all_c = PMPI_File_read_all_c
+
+int PMPI_File_read_at_all_begin_c(void) { return swiftmpi_unsupported("MPI_File_read_at_all_begin_c"); }
+#pragma weak MPI_File_read_at_all_begin_c = PMPI_File_read_at_all_begin_c
+
+int PMPI_File_read_at_all_c(void) { return swiftmpi_unsupported("MPI_File_read_at_all_c"); }
+#pragma weak MPI_File_read_at_all_c = PMPI_File_read_at_all_c
+
+int PMPI_File_read_at_c(void) { return swiftmpi_unsupported("MPI_File_read_at_c"); }
+#pragma weak MPI_File_read_at_c = PMPI_File_read_at_c
+
+int PMPI_File_read_c(void) { return swiftmpi_unsupported("MPI_File_read_c"); }
+#pragma weak MPI_File_read_c = PMPI_File_read_c
+
+int PMPI_File_read_ordered_begin_c(void) { return swiftmpi_unsupported("MPI_File_read_ordered_begin_c"); }
+#pragma weak MPI_File_read_ordered_begin_c = PMPI_File_read_ordered_begin_c
+
+int PMPI_File_read_ordered_c(void) { return swiftmpi_unsupported("MPI_File_read_ordered_c"); }
+#pragma weak MPI_File_read_ordered_c = PMPI_File_read_ordered_c
+
+int PMPI_File_read_shared_c(void) { return swiftmpi_unsupported("MPI_File_read_shared_c"); }
+#pragma weak MPI_File_read_shared_c = PMPI_File_read_shared_c
+
+int PMPI_File_write_all_begin_c(void) { return swiftmpi_unsupported("MPI_File_write_all_begin_c"); }
+#pragma weak MPI_File_write_all_begin_c = PMPI_File_write_all_begin_c
+
+int PMPI_File_write_all_c(void) { return swiftmpi_unsupported("MPI_File_write_all_c"); }
+#pragma weak MPI_File_write_all_c = PMPI_File_write_all_c
+
+int PMPI_File_write_at_all_begin_c(void) { return swiftmpi_unsupported("MPI_File_write_at_all_begin_c"); }
+#pragma weak MPI_File_write_at_all_begin_c = PMPI_File_write_at_all_begin_c
+
+int PMPI_File_write_at_all_c(void) { return swiftmpi_unsupported("MPI_File_write_at_all_c"); }
+#pragma weak MPI_File_write_at_all_c = PMPI_File_write_at_all_c
+
+int PMPI_File_write_at_c(void) { return swiftmpi_unsupported("MPI_File_write_at_c"); }
+#pragma weak MPI_File_write_at_c = PMPI_File_write_at_c
+
+int PMPI_File_write_c(void) { return swiftmpi_unsupported("MPI_File_write_c"); }
+#pragma weak MPI_File_write_c = PMPI_File_write_c
+
+int PMPI_File_write_ordered_begin_c(void) { return swiftmpi_unsupported("MPI_File_write_ordered_begin_c"); }
+#pragma weak MPI_File_write_ordered_begin_c = PMPI_File_write_ordered_begin_c
+
+int PMPI_File_write_ordered_c(void) { return swiftmpi_unsupported("MPI_File_write_ordered_c"); }
+#pragma weak MPI_File_write_ordered_c = PMPI_File_write_ordered_c
+
+int PMPI_File_write_shared_c(void) { return swiftmpi_unsupported("MPI_File_write_shared_c"); }
+#pragma weak MPI_File_write_shared_c = PMPI_File_write_shared_c
+
+int PMPI_Gather_c(void) { return swiftmpi_unsupported("MPI_Gather_c"); }
+#pragma weak MPI_Gather_c = PMPI_Gather_c
+
+int PMPI_Gather_init_c(void) { return swiftmpi_unsupported("MPI_Gather_init_c"); }
+#pragma weak MPI_Gather_init_c = PMPI_Gather_init_c
+
+int PMPI_Gatherv_c(void) { return swiftmpi_unsupported("MPI_Gatherv_c"); }
+#pragma weak MPI_Gatherv_c = PMPI_Gatherv_c
+
+int PMPI_Gatherv_init_c(void) { return swiftmpi_unsupported("MPI_Gatherv_init_c"); }
+#pragma weak MPI_Gatherv_init_c = PMPI_Gatherv_init_c
+
+int PMPI_Get_accumulate_c(void) { return swiftmpi_unsupported("MPI_Get_accumulate_c"); }
+#pragma weak MPI_Get_accumulate_c = PMPI_Get_accumulate_c
+
+int PMPI_Get_c(void) { return swiftmpi_unsupported("MPI_Get_c"); }
+#pragma weak MPI_Get_c = PMPI_Get_c
+
+int PMPI_Iallgather_c(void) { return swiftmpi_unsupported("MPI_Iallgather_c"); }
+#pragma weak MPI_Iallgather_c = PMPI_Iallgather_c
+
+int PMPI_Iallgatherv_c(void) { return swiftmpi_unsupported("MPI_Iallgatherv_c"); }
+#pragma weak MPI_Iallgatherv_c = PMPI_Iallgatherv_c
+
+int PMPI_Iallreduce_c(void) { return swiftmpi_unsupported("MPI_Iallreduce_c"); }
+#pragma weak MPI_Iallreduce_c = PMPI_Iallreduce_c
+
+int PMPI_Ialltoall_c(void) { return swiftmpi_unsupported("MPI_Ialltoall_c"); }
+#pragma weak MPI_Ialltoall_c = PMPI_Ialltoall_c
+
+int PMPI_Ialltoallv_c(void) { return swiftmpi_unsupported("MPI_Ialltoallv_c"); }
+#pragma weak MPI_Ialltoallv_c = PMPI_Ialltoallv_c
+
+int PMPI_Ialltoallw_c(void) { return swiftmpi_unsupported("MPI_Ialltoallw_c"); }
+#pragma weak MPI_Ialltoallw_c = PMPI_Ialltoallw_c
+
+int PMPI_Ibcast_c(void) { return swiftmpi_unsupported("MPI_Ibcast_c"); }
+#pragma weak MPI_Ibcast_c = PMPI_Ibcast_c
+
+int PMPI_Iexscan_c(void) { return swiftmpi_unsupported("MPI_Iexscan_c"); }
+#pragma weak MPI_Iexscan_c = PMPI_Iexscan_c
+
+int PMPI_Igather_c(void) { return swiftmpi_unsupported("MPI_Igather_c"); }
+#pragma weak MPI_Igather_c = PMPI_Igather_c
+
+int PMPI_Igatherv_c(void) { return swiftmpi_unsupported("MPI_Igatherv_c"); }
+#pragma weak MPI_Igatherv_c = PMPI_Igatherv_c
+
+int PMPI_Imrecv_c(void) { return swiftmpi_unsupported("MPI_Imrecv_c"); }
+#pragma weak MPI_Imrecv_c = PMPI_Imrecv_c
+
+int PMPI_Ineighbor_allgather_c(void) { return swiftmpi_unsupported("MPI_Ineighbor_allgather_c"); }
+#pragma weak MPI_Ineighbor_allgather_c = PMPI_Ineighbor_allgather_c
+
+int PMPI_Ineighbor_allgatherv_c(void) { return swiftmpi_unsupported("MPI_Ineighbor_allgatherv_c"); }
+#pragma weak MPI_Ineighbor_allgatherv_c = PMPI_Ineighbor_allgatherv_c
+
+int PMPI_Ineighbor_alltoall_c(void) { return swiftmpi_unsupported("MPI_Ineighbor_alltoall_c"); }
+#pragma weak MPI_Ineighbor_alltoall_c = PMPI_Ineighbor_alltoall_c
+
+int PMPI_Ineighbor_alltoallv_c(void) { return swiftmpi_unsupported("MPI_Ineighbor_alltoallv_c"); }
+#pragma weak MPI_Ineighbor_alltoallv_c = PMPI_Ineighbor_alltoallv_c
+
+int PMPI_Ineighbor_alltoallw_c(void) { return swiftmpi_unsupported("MPI_Ineighbor_alltoallw_c"); }
+#pragma weak MPI_Ineighbor_alltoallw_c = PMPI_Ineighbor_alltoallw_c
+
+int PMPI_Ireduce_c(void) { return swiftmpi_unsupported("MPI_Ireduce_c"); }
+#pragma weak MPI_Ireduce_c = PMPI_Ireduce_c
+
+int PMPI_Ireduce_scatter_block_c(void) { return swiftmpi_unsupported("MPI_Ireduce_scatter_block_c"); }
+#pragma weak MPI_Ireduce_scatter_block_c = PMPI_Ireduce_scatter_block_c
+
+int PMPI_Ireduce_scatter_c(void) { return swiftmpi_unsupported("MPI_Ireduce_scatter_c"); }
+#pragma weak MPI_Ireduce_scatter_c = PMPI_Ireduce_scatter_c
+
+int PMPI_Iscan_c(void) { return swiftmpi_unsupported("MPI_Iscan_c"); }
+#pragma weak MPI_Iscan_c = PMPI_Iscan_c
+
+int PMPI_Iscatter_c(void) { return swiftmpi_unsupported("MPI_Iscatter_c"); }
+#pragma weak MPI_Iscatter_c = PMPI_Iscatter_c
+
+int PMPI_Iscatterv_c(void) { return swiftmpi_unsupported("MPI_Iscatterv_c"); }
+#pragma weak MPI_Iscatterv_c = PMPI_Iscatterv_c
+
+int PMPI_Isendrecv_c(void) { return swiftmpi_unsupported("MPI_Isendrecv_c"); }
+#pragma weak MPI_Isendrecv_c = PMPI_Isendrecv_c
+
+int PMPI_Isendrecv_replace_c(void) { return swiftmpi_unsupported("MPI_Isendrecv_replace_c"); }
+#pragma weak MPI_Isendrecv_replace_c = PMPI_Isendrecv_replace_c
+
+int PMPI_Mrecv_c(void) { return swiftmpi_unsupported("MPI_Mrecv_c"); }
+#pragma weak MPI_Mrecv_c = PMPI_Mrecv_c
+
+int PMPI_Neighbor_allgather_c(void) { return swiftmpi_unsupported("MPI_Neighbor_allgather_c"); }
+#pragma weak MPI_Neighbor_allgather_c = PMPI_Neighbor_allgather_c
+
+int PMPI_Neighbor_allgather_init_c(void) { return swiftmpi_unsupported("MPI_Neighbor_allgather_init_c"); }
+#pragma weak MPI_Neighbor_allgather_init_c = PMPI_Neighbor_allgather_init_c
+
+int PMPI_Neighbor_allgatherv_c(void) { return swiftmpi_unsupported("MPI_Neighbor_allgatherv_c"); }
+#pragma weak MPI_Neighbor_allgatherv_c = PMPI_Neighbor_allgatherv_c
+
+int PMPI_Neighbor_allgatherv_init_c(void) { return swiftmpi_unsupported("MPI_Neighbor_allgatherv_init_c"); }
+#pragma weak MPI_Neighbor_allgatherv_init_c = PMPI_Neighbor_allgatherv_init_c
+
+int PMPI_Neighbor_alltoall_c(void) { return swiftmpi_unsupported("MPI_Neighbor_alltoall_c"); }
+#pragma weak MPI_Neighbor_alltoall_c = PMPI_Neighbor_alltoall_c
+
+int PMPI_Neighbor_alltoall_init_c(void) { return swiftmpi_unsupported("MPI_Neighbor_alltoall_init_c"); }
+#pragma weak MPI_Neighbor_alltoall_init_c = PMPI_Neighbor_alltoall_init_c
+
+int PMPI_Neighbor_alltoallv_c(void) { return swiftmpi_unsupported("MPI_Neighbor_alltoallv_c"); }
+#pragma weak MPI_Neighbor_alltoallv_c = PMPI_Neighbor_alltoallv_c
+
+int PMPI_Neighbor_alltoallv_init_c(void) { return swiftmpi_unsupported("MPI_Neighbor_alltoallv_init_c"); }
+#pragma weak MPI_Neighbor_alltoallv_init_c = PMPI_Neighbor_alltoallv_init_c
+
+int PMPI_Neighbor_alltoallw_c(void) { return swiftmpi_unsupported("MPI_Neighbor_alltoallw_c"); }
+#pragma weak MPI_Neighbor_alltoallw_c = PMPI_Neighbor_alltoallw_c
+
+int PMPI_Neighbor_alltoallw_init_c(void) { return swiftmpi_unsupported("MPI_Neighbor_alltoallw_init_c"); }
+#pragma weak MPI_Neighbor_alltoallw_init_c = PMPI_Neighbor_alltoallw_init_c
+
+int PMPI_Op_create_c(void) { return swiftmpi_unsupported("MPI_Op_create_c"); }
+#pragma weak MPI_Op_create_c = PMPI_Op_create_c
+
+int PMPI_Pack_c(void) { return swiftmpi_unsupported("MPI_Pack_c"); }
+#pragma weak MPI_Pack_c = PMPI_Pack_c
+
+int PMPI_Pack_external_c(void) { return swiftmpi_unsupported("MPI_Pack_external_c"); }
+#pragma weak MPI_Pack_external_c = PMPI_Pack_external_c
+
+int PMPI_Pack_external_size_c(void) { return swiftmpi_unsupported("MPI_Pack_external_size_c"); }
+#pragma weak MPI_Pack_external_size_c = PMPI_Pack_external_size_c
+
+int PMPI_Put_c(void) { return swiftmpi_unsupported("MPI_Put_c"); }
+#pragma weak MPI_Put_c = PMPI_Put_c
+
+int PMPI_Raccumulate_c(void) { return swiftmpi_unsupported("MPI_Raccumulate_c"); }
+#pragma weak MPI_Raccumulate_c = PMPI_Raccumulate_c
+
+int PMPI_Recv_init_c(void) { return swiftmpi_unsupported("MPI_Recv_init_c"); }
+#pragma weak MPI_Recv_init_c = PMPI_Recv_init_c
+
+int PMPI_Reduce_c(void) { return swiftmpi_unsupported("MPI_Reduce_c"); }
+#pragma weak MPI_Reduce_c = PMPI_Reduce_c
+
+int PMPI_Reduce_init_c(void) { return swiftmpi_unsupported("MPI_Reduce_init_c"); }
+#pragma weak MPI_Reduce_init_c = PMPI_Reduce_init_c
+
+int PMPI_Reduce_local_c(void) { return swiftmpi_unsupported("MPI_Reduce_local_c"); }
+#pragma weak MPI_Reduce_local_c = PMPI_Reduce_local_c
+
+int PMPI_Reduce_scatter_block_c(void) { return swiftmpi_unsupported("MPI_Reduce_scatter_block_c"); }
+#pragma weak MPI_Reduce_scatter_block_c = PMPI_Reduce_scatter_block_c
+
+int PMPI_Reduce_scatter_block_init_c(void) { return swiftmpi_unsupported("MPI_Reduce_scatter_block_init_c"); }
+#pragma weak MPI_Reduce_scatter_block_init_c = PMPI_Reduce_scatter_block_init_c
+
+int PMPI_Reduce_scatter_c(void) { return swiftmpi_unsupported("MPI_Reduce_scatter_c"); }
+#pragma weak MPI_Reduce_scatter_c = PMPI_Reduce_scatter_c
+
+int PMPI_Reduce_scatter_init_c(void) { return swiftmpi_unsupported("MPI_Reduce_scatter_init_c"); }
+#pragma weak MPI_Reduce_scatter_init_c = PMPI_Reduce_scatter_init_c
+
+int PMPI_Register_datarep_c(void) { return swiftmpi_unsupported("MPI_Register_datarep_c"); }
+#pragma weak MPI_Register_datarep_c = PMPI_Register_datarep_c
+
+int PMPI_Rget_accumulate_c(void) { return swiftmpi_unsupported("MPI_Rget_accumulate_c"); }
+#pragma weak MPI_Rget_accumulate_c = PMPI_Rget_accumulate_c
+
+int PMPI_Rget_c(void) { return swiftmpi_unsupported("MPI_Rget_c"); }
+#pragma weak MPI_Rget_c = PMPI_Rget_c
+
+int PMPI_Rput_c(void) { return swiftmpi_unsupported("MPI_Rput_c"); }
+#pragma weak MPI_Rput_c = PMPI_Rput_c
+
+int PMPI_Rsend_init_c(void) { return swiftmpi_unsupported("MPI_Rsend_init_c"); }
+#pragma weak MPI_Rsend_init_c = PMPI_Rsend_init_c
+
+int PMPI_Scan_c(void) { return swiftmpi_unsupported("MPI_Scan_c"); }
+#pragma weak MPI_Scan_c = PMPI_Scan_c
+
+int PMPI_Scan_init_c(void) { return swiftmpi_unsupported("MPI_Scan_init_c"); }
+#pragma weak MPI_Scan_init_c = PMPI_Scan_init_c
+
+int PMPI_Scatter_c(void) { return swiftmpi_unsupported("MPI_Scatter_c"); }
+#pragma weak MPI_Scatter_c = PMPI_Scatter_c
+
+int PMPI_Scatter_init_c(void) { return swiftmpi_unsupported("MPI_Scatter_init_c"); }
+#pragma weak MPI_Scatter_init_c = PMPI_Scatter_init_c
+
+int PMPI_Scatterv_c(void) { return swiftmpi_unsupported("MPI_Scatterv_c"); }
+#pragma weak MPI_Scatterv_c = PMPI_Scatterv_c
+
+int PMPI_Scatterv_init_c(void) { return swiftmpi_unsupported("MPI_Scatterv_init_c"); }
+#pragma weak MPI_Scatterv_init_c = PMPI_Scatterv_init_c
+
+int PMPI_Send_init_c(void) { return swiftmpi_unsupported("MPI_Send_init_c"); }
+#pragma weak MPI_Send_init_c = PMPI_Send_init_c
+
+int PMPI_Sendrecv_replace_c(void) { return swiftmpi_unsupported("MPI_Sendrecv_replace_c"); }
+#pragma weak MPI_Sendrecv_replace_c = PMPI_Sendrecv_replace_c
+
+int PMPI_Ssend_init_c(void) { return swiftmpi_unsupported("MPI_Ssend_init_c"); }
+#pragma weak MPI_Ssend_init_c = PMPI_Ssend_init_c
+
+int PMPI_Type_create_darray_c(void) { return swiftmpi_unsupported("MPI_Type_create_darray_c"); }
+#pragma weak MPI_Type_create_darray_c = PMPI_Type_create_darray_c
+
+int PMPI_Type_create_struct_c(void) { return swiftmpi_unsupported("MPI_Type_create_struct_c"); }
+#pragma weak MPI_Type_create_struct_c = PMPI_Type_create_struct_c
+
+int PMPI_Type_create_subarray_c(void) { return swiftmpi_unsupported("MPI_Type_create_subarray_c"); }
+#pragma weak MPI_Type_create_subarray_c = PMPI_Type_create_subarray_c
+
+int PMPI_Type_get_contents_c(void) { return swiftmpi_unsupported("MPI_Type_get_contents_c"); }
+#pragma weak MPI_Type_get_contents_c = PMPI_Type_get_contents_c
+
+int PMPI_Type_get_envelope_c(void) { return swiftmpi_unsupported("MPI_Type_get_envelope_c"); }
+#pragma weak MPI_Type_get_envelope_c = PMPI_Type_get_envelope_c
+
+int PMPI_Unpack_c(void) { return swiftmpi_unsupported("MPI_Unpack_c"); }
+#pragma weak MPI_Unpack_c = PMPI_Unpack_c
+
+int PMPI_Unpack_external_c(void) { return swiftmpi_unsupported("MPI_Unpack_external_c"); }
+#pragma weak MPI_Unpack_external_c = PMPI_Unpack_external_c
+
+int PMPI_Win_allocate_c(void) { return swiftmpi_unsupported("MPI_Win_allocate_c"); }
+#pragma weak MPI_Win_allocate_c = PMPI_Win_allocate_c
+
+int PMPI_Win_allocate_shared_c(void) { return swiftmpi_unsupported("MPI_Win_allocate_shared_c"); }
+#pragma weak MPI_Win_allocate_shared_c = PMPI_Win_allocate_shared_c
+
+int PMPI_Win_create_c(void) { return swiftmpi_unsupported("MPI_Win_create_c"); }
+#pragma weak MPI_Win_create_c = PMPI_Win_create_c
+
+int PMPI_Win_shared_query_c(void) { return swiftmpi_unsupported("MPI_Win_shared_query_c"); }
+#pragma weak MPI_Win_shared_query_c = PMPI_Win_shared_query_c

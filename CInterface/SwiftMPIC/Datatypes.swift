@@ -208,9 +208,9 @@ extension CInterface {
         }
     }
 
-    /// A count from C, checked.
+    /// A count from C, checked (an `int`, or an `MPI_Count` of the large-count `_c` functions).
     @inline(__always)
-    static func count(_ count: Int32) throws(CError) -> Int {
+    static func count<C: FixedWidthInteger & SignedInteger>(_ count: C) throws(CError) -> Int {
         guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative count \(count)") }
         return Int(count)
     }
@@ -229,7 +229,9 @@ extension CInterface {
 
 extension CInterface {
     /// Builds a derived datatype from C arrays of `count` entries.
-    static func array<T, R>(_ pointer: UnsafePointer<T>?, _ count: Int32, _ transform: (T) throws(CError) -> R) throws(CError) -> [R] {
+    static func array<T, R, C: FixedWidthInteger & SignedInteger>(
+        _ pointer: UnsafePointer<T>?, _ count: C, _ transform: (T) throws(CError) -> R
+    ) throws(CError) -> [R] {
         let count = try CInterface.count(count)
         guard count == 0 || pointer != nil else { throw CError(MPI_ERR_ARG, "a null array of \(count) entries") }
         var result: [R] = []
@@ -420,7 +422,7 @@ public func mpiGetElements(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI
 @_cdecl("PMPI_Type_size")
 public func mpiTypeSize(_ datatype: MPI_Datatype, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Type_size") {
-        size?.pointee = Int32(truncatingIfNeeded: try CInterface.datatype(datatype, forCommunication: false).size)
+        size?.pointee = Int32(exactly: try CInterface.datatype(datatype, forCommunication: false).size) ?? MPI_UNDEFINED
     }
 }
 
@@ -485,7 +487,7 @@ public func mpiGetCount(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Da
         guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
         let size = try CInterface.datatype(datatype, forCommunication: false).size
         let bytes = CInterface.byteCount(of: status)
-        count?.pointee = size == 0 ? (bytes == 0 ? 0 : MPI_UNDEFINED) : bytes % size == 0 ? Int32(truncatingIfNeeded: bytes / size) : MPI_UNDEFINED
+        count?.pointee = size == 0 ? (bytes == 0 ? 0 : MPI_UNDEFINED) : bytes % size == 0 ? Int32(exactly: bytes / size) ?? MPI_UNDEFINED : MPI_UNDEFINED
     }
 }
 

@@ -122,7 +122,7 @@ public func mpiSendrecvReplace(
         // The outgoing data is copied first, then received into the buffer (an error is this call's).
         let outgoing = CInterface.array(buf, bytes: bytes)
         try outgoing.withUnsafeBytes { copy in
-            try sendrecv(copy.baseAddress, count, datatype, dest, sendtag, buf, count, datatype, source, recvtag, comm, status)
+            try sendrecv(copy.baseAddress, Int(count), datatype, dest, sendtag, buf, Int(count), datatype, source, recvtag, comm, status)
         }
     }
 }
@@ -274,7 +274,8 @@ public func mpiStatusSetElementsX(_ status: UnsafeMutablePointer<MPI_Status>?, _
     cCall("MPI_Status_set_elements_x") {
         guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
         let type = try CInterface.datatype(datatype, forCommunication: false).datatype
-        let bytes = count * (type.size / max(type.elementCount, 1))
+        guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative element count \(count)") }
+        let bytes = type.byteCount(ofElements: count)
         let cancelled = status.pointee.count_hi_and_cancelled & 1
         status.pointee.count_lo = Int32(truncatingIfNeeded: bytes)
         status.pointee.count_hi_and_cancelled = Int32(truncatingIfNeeded: (bytes >> 32) << 1) | cancelled

@@ -4,8 +4,8 @@ import SwiftMPI
 // Blocking and nonblocking sends and receives, probes, the buffered-send buffer.
 
 @inline(__always)
-private func blockingSend(
-    _ function: StaticString, _ mode: Communicator.Mode, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype,
+func blockingSend(
+    _ function: StaticString, _ mode: Communicator.Mode, _ buf: UnsafeRawPointer?, _ count: Int, _ datatype: MPI_Datatype,
     _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
@@ -39,22 +39,22 @@ private func send(_ buffer: CBuffer, _ mode: Communicator.Mode, _ destination: I
 
 @_cdecl("PMPI_Send")
 public func mpiSend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
-    blockingSend("MPI_Send", .standard, buf, count, datatype, dest, tag, comm)
+    blockingSend("MPI_Send", .standard, buf, Int(count), datatype, dest, tag, comm)
 }
 
 @_cdecl("PMPI_Ssend")
 public func mpiSsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
-    blockingSend("MPI_Ssend", .synchronous, buf, count, datatype, dest, tag, comm)
+    blockingSend("MPI_Ssend", .synchronous, buf, Int(count), datatype, dest, tag, comm)
 }
 
 @_cdecl("PMPI_Rsend")
 public func mpiRsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
-    blockingSend("MPI_Rsend", .ready, buf, count, datatype, dest, tag, comm)
+    blockingSend("MPI_Rsend", .ready, buf, Int(count), datatype, dest, tag, comm)
 }
 
 @_cdecl("PMPI_Bsend")
 public func mpiBsend(_ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
-    blockingSend("MPI_Bsend", .buffered, buf, count, datatype, dest, tag, comm)
+    blockingSend("MPI_Bsend", .buffered, buf, Int(count), datatype, dest, tag, comm)
 }
 
 @_cdecl("PMPI_Recv")
@@ -62,7 +62,15 @@ public func mpiRecv(
     _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ source: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
-    cCall("MPI_Recv", on: comm) {
+    blockingReceive("MPI_Recv", buf, Int(count), datatype, source, tag, comm, status)
+}
+
+/// MPI_Recv's work (also MPI_Recv_c's).
+func blockingReceive(
+    _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ source: Int32, _ tag: Int32,
+    _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let buffer = try CBuffer(buf, count, datatype)
         let result = try CInterface.withCommunicator(comm) { communicator in
             switch buffer {
@@ -77,8 +85,8 @@ public func mpiRecv(
 }
 
 @inline(__always)
-private func nonblockingSend(
-    _ function: StaticString, _ mode: Communicator.Mode, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype,
+func nonblockingSend(
+    _ function: StaticString, _ mode: Communicator.Mode, _ buf: UnsafeRawPointer?, _ count: Int, _ datatype: MPI_Datatype,
     _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
@@ -111,7 +119,7 @@ public func mpiIsend(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    nonblockingSend("MPI_Isend", .standard, buf, count, datatype, dest, tag, comm, request)
+    nonblockingSend("MPI_Isend", .standard, buf, Int(count), datatype, dest, tag, comm, request)
 }
 
 @_cdecl("PMPI_Issend")
@@ -119,7 +127,7 @@ public func mpiIssend(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    nonblockingSend("MPI_Issend", .synchronous, buf, count, datatype, dest, tag, comm, request)
+    nonblockingSend("MPI_Issend", .synchronous, buf, Int(count), datatype, dest, tag, comm, request)
 }
 
 @_cdecl("PMPI_Irsend")
@@ -127,7 +135,7 @@ public func mpiIrsend(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    nonblockingSend("MPI_Irsend", .ready, buf, count, datatype, dest, tag, comm, request)
+    nonblockingSend("MPI_Irsend", .ready, buf, Int(count), datatype, dest, tag, comm, request)
 }
 
 @_cdecl("PMPI_Ibsend")
@@ -135,7 +143,7 @@ public func mpiIbsend(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    nonblockingSend("MPI_Ibsend", .buffered, buf, count, datatype, dest, tag, comm, request)
+    nonblockingSend("MPI_Ibsend", .buffered, buf, Int(count), datatype, dest, tag, comm, request)
 }
 
 @_cdecl("PMPI_Irecv")
@@ -143,7 +151,15 @@ public func mpiIrecv(
     _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ source: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Irecv", on: comm) {
+    nonblockingReceive("MPI_Irecv", buf, Int(count), datatype, source, tag, comm, request)
+}
+
+/// MPI_Irecv's work (also MPI_Irecv_c's).
+func nonblockingReceive(
+    _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ source: Int32, _ tag: Int32,
+    _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let buffer = try CBuffer(buf, count, datatype)
         request.pointee = try CInterface.withCommunicator(comm) { communicator -> MPI_Request in
@@ -167,15 +183,15 @@ public func mpiSendrecv(
     _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
     cCall("MPI_Sendrecv", on: comm) {
-        try sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag, comm, status)
+        try sendrecv(sendbuf, Int(sendcount), sendtype, dest, sendtag, recvbuf, Int(recvcount), recvtype, source, recvtag, comm, status)
     }
 }
 
 /// MPI_Sendrecv's work (also MPI_Sendrecv_replace's): post the receive, start the send, wait for
 /// both, so there is no deadlock whatever the sizes.
 func sendrecv(
-    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32,
-    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ source: Int32, _ recvtag: Int32,
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int, _ recvtype: MPI_Datatype, _ source: Int32, _ recvtag: Int32,
     _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
 ) throws {
     let communicator = try CInterface.communicator(comm)

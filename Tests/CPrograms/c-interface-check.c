@@ -9,6 +9,7 @@
  *   c-interface-check profile    a profiling layer (this file's MPI_Send) counts sends via PMPI_Send
  */
 #include <complex.h>
+#include <limits.h>
 #include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,6 +98,62 @@ static void pointToPoint(void) {
     MPI_Buffer_detach(&detached, &detachedSize);
     CHECK(detached == buffer && detachedSize == bufferSize && in[3] == -left, "bsend and buffer detach");
     free(buffer);
+}
+
+/* MPI-4's large-count (_c) forms: the same calls with MPI_Count counts, and sizes past INT_MAX. */
+static void largeCounts(void) {
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+    double out[3] = {rank + 0.25, rank + 0.5, rank + 0.75}, in[3] = {0};
+    MPI_Request request;
+    MPI_Status status;
+    MPI_Irecv_c(in, 3, MPI_DOUBLE, left, 40, MPI_COMM_WORLD, &request);
+    MPI_Send_c(out, 3, MPI_DOUBLE, right, 40, MPI_COMM_WORLD);
+    MPI_Wait(&request, &status);
+    MPI_Count count = -1;
+    MPI_Get_count_c(&status, MPI_DOUBLE, &count);
+    CHECK(count == 3 && in[2] == left + 0.75, "isend_c/recv_c: count %ld, in[2] %g", (long)count, in[2]);
+    MPI_Sendrecv_c(out, 2, MPI_DOUBLE, right, 41, in, 3, MPI_DOUBLE, left, 41, MPI_COMM_WORLD, &status);
+    MPI_Get_count_c(&status, MPI_DOUBLE, &count);
+    CHECK(count == 2 && in[1] == left + 0.5, "sendrecv_c: count %ld", (long)count);
+    /* A type of 2^31 + 8 bytes: MPI_Type_size cannot say it, MPI_Type_size_c can. */
+    MPI_Datatype huge, column;
+    MPI_Type_contiguous_c((MPI_Count)INT_MAX + 9, MPI_CHAR, &huge);
+    MPI_Count hugeSize = 0, lb = -1, extent = 0;
+    int intSize = 0;
+    MPI_Type_size_c(huge, &hugeSize);
+    MPI_Type_size(huge, &intSize);
+    MPI_Type_get_true_extent_c(huge, &lb, &extent);
+    CHECK(hugeSize == (MPI_Count)INT_MAX + 9 && intSize == MPI_UNDEFINED && lb == 0 && extent == hugeSize,
+        "type_contiguous_c: size %ld, int size %d, true extent %ld", (long)hugeSize, intSize, (long)extent);
+    MPI_Type_free(&huge);
+    /* A column of a 4 x 5 grid of ints through vector_c, sent to itself. */
+    int grid[4][5], got[4] = {0};
+    for (int i = 0; i < 4; i++) for (int j = 0; j < 5; j++) grid[i][j] = i * 10 + j;
+    MPI_Type_vector_c(4, 1, 5, MPI_INT, &column);
+    MPI_Type_commit(&column);
+    MPI_Sendrecv_c(&grid[0][2], 1, column, rank, 42, got, 4, MPI_INT, rank, 42, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    CHECK(got[0] == 2 && got[3] == 32, "vector_c column: %d %d", got[0], got[3]);
+    MPI_Type_free(&column);
+    /* Elements of a struct (char, double): set by element count, read back in elements and bytes. */
+    MPI_Datatype pair;
+    int lengths[2] = {1, 1};
+    MPI_Aint displacements[2] = {0, 8};
+    MPI_Datatype types[2] = {MPI_CHAR, MPI_DOUBLE};
+    MPI_Type_create_struct(2, lengths, displacements, types, &pair);
+    MPI_Type_commit(&pair);
+    MPI_Count elements = -1;
+    int bytes = -1, instances = -1;
+#ifdef SWIFTMPI
+    MPI_Status_set_elements_c(&status, pair, 5);  /* two whole pairs and a char: 2 * 9 + 1 bytes (MPI-4.1: not in MPICH 4.0.2) */
+#else
+    MPI_Status_set_elements_x(&status, pair, 5);
+#endif
+    MPI_Get_elements_c(&status, pair, &elements);
+    MPI_Get_count(&status, MPI_BYTE, &bytes);
+    MPI_Get_count(&status, pair, &instances);
+    CHECK(elements == 5 && bytes == 19 && instances == MPI_UNDEFINED, "status_set_elements_c: %ld elements, %d bytes, count %d",
+        (long)elements, bytes, instances);
+    MPI_Type_free(&pair);
 }
 
 static void datatypes(void) {
@@ -845,6 +902,7 @@ int main(int argc, char **argv) {
     double start = MPI_Wtime();
     pointToPoint();
     datatypes();
+    largeCounts();
     collectives();
     persistentInPlace();
     peerSuiteFindings();

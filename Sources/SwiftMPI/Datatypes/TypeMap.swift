@@ -118,6 +118,21 @@ final class TypeMap: @unchecked Sendable {
         return rest == 0 ? elements : nil
     }
 
+    /// The packed bytes of the first `elements` primitive elements of instances in a row (the
+    /// inverse of ``elementCount(inBytes:)``; MPI_Status_set_elements).
+    func byteCount(ofElements elements: Int) -> Int {
+        let perInstance = elementsPerInstance
+        guard perInstance > 0 else { return 0 }
+        var rest = elements % perInstance
+        var bytes = elements / perInstance * size
+        for piece in signature where rest > 0 {
+            let taken = min(piece.count, rest)
+            bytes += taken * piece.elementSize
+            rest -= taken
+        }
+        return bytes
+    }
+
     /// The block holding packed position `position` (0 ≤ position < size) and where that block starts.
     @inline(__always)
     func block(containing position: Int) -> (index: Int, start: Int) {
