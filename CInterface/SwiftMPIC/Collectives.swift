@@ -70,7 +70,14 @@ public func mpiBarrier(_ comm: MPI_Comm) -> Int32 {
 
 @_cdecl("PMPI_Bcast")
 public func mpiBcast(_ buffer: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm) -> Int32 {
-    cCall("MPI_Bcast", on: comm) {
+    mpiBcastWork("MPI_Bcast", buffer, Int(count), datatype, root, comm)
+}
+
+/// MPI_Bcast's work, also MPI_Bcast_c's (counts as Int).
+func mpiBcastWork(
+    _ function: StaticString, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         switch try CBuffer(buffer, count, datatype) {
         case .bytes(let raw):
@@ -115,7 +122,15 @@ public func mpiReduce(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ root: Int32,
     _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Reduce", on: comm) {
+    mpiReduceWork("MPI_Reduce", sendbuf, recvbuf, Int(count), datatype, op, root, comm)
+}
+
+/// MPI_Reduce's work, also MPI_Reduce_c's (counts as Int).
+func mpiReduceWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ root: Int32, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         if communicator.isIntercommunicator && root == MPI_PROC_NULL {  // every other argument is ignored (MPI)
             _ = try communicator.reduce([UInt8](), op: .sum, root: MPI.procNull)
@@ -147,7 +162,15 @@ private struct AllreduceCall: CReduction {
 public func mpiAllreduce(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Allreduce", on: comm) {
+    mpiAllreduceWork("MPI_Allreduce", sendbuf, recvbuf, Int(count), datatype, op, comm)
+}
+
+/// MPI_Allreduce's work, also MPI_Allreduce_c's (counts as Int).
+func mpiAllreduceWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let call = AllreduceCall(communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count))
         try CInterface.reduce(datatype, op, call)
     }
@@ -158,7 +181,15 @@ public func mpiGather(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Gather", on: comm) {
+    mpiGatherWork("MPI_Gather", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, root, comm)
+}
+
+/// MPI_Gather's work, also MPI_Gather_c's (counts as Int).
+func mpiGatherWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         var staged: CStaging?, stagedInput: CStaging?
@@ -186,7 +217,15 @@ public func mpiScatter(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Scatter", on: comm) {
+    mpiScatterWork("MPI_Scatter", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, root, comm)
+}
+
+/// MPI_Scatter's work, also MPI_Scatter_c's (counts as Int).
+func mpiScatterWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         var stagedInput: CStaging?, staged: CStaging?
@@ -213,7 +252,15 @@ public func mpiAllgather(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Allgather", on: comm) {
+    mpiAllgatherWork("MPI_Allgather", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm)
+}
+
+/// MPI_Allgather's work, also MPI_Allgather_c's (counts as Int).
+func mpiAllgatherWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         var staged: CStaging?, stagedInput: CStaging?
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -236,7 +283,15 @@ public func mpiAlltoall(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Alltoall", on: comm) {
+    mpiAlltoallWork("MPI_Alltoall", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm)
+}
+
+/// MPI_Alltoall's work, also MPI_Alltoall_c's (counts as Int).
+func mpiAlltoallWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         var staged: CStaging?, stagedInput: CStaging?
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -265,8 +320,8 @@ public func mpiAlltoall(
 
 extension CInterface {
     /// Per-rank counts and displacements in bytes for a contiguous datatype.
-    static func layout(
-        _ counts: UnsafePointer<Int32>?, _ displacements: UnsafePointer<Int32>?, _ datatype: MPI_Datatype, size: Int, _ function: StaticString
+    static func layout<C: CInteger, D: CInteger>(
+        _ counts: UnsafePointer<C>?, _ displacements: UnsafePointer<D>?, _ datatype: MPI_Datatype, size: Int, _ function: StaticString
     ) throws(CError) -> (counts: [Int], displacements: [Int], extent: Int) {
         guard let counts, let displacements else { throw CError(MPI_ERR_ARG, "null counts or displacements") }
         let type = try CInterface.datatype(datatype)
@@ -285,8 +340,8 @@ extension CInterface {
     /// The blocks a v-form's root sends (`counts[i]` instances of `datatype` at `displacements[i]`
     /// extents from `buffer`) as bytes with their byte layout: the buffer's bytes as they are for a
     /// contiguous datatype, each block packed in rank order for any other.
-    static func sentBlocks(
-        _ buffer: UnsafeRawPointer?, _ counts: UnsafePointer<Int32>?, _ displacements: UnsafePointer<Int32>?, _ datatype: MPI_Datatype, size: Int,
+    static func sentBlocks<C: CInteger, D: CInteger>(
+        _ buffer: UnsafeRawPointer?, _ counts: UnsafePointer<C>?, _ displacements: UnsafePointer<D>?, _ datatype: MPI_Datatype, size: Int,
         _ function: StaticString
     ) throws -> (values: [UInt8], layout: (counts: [Int], displacements: [Int], extent: Int)) {
         let type = try CInterface.datatype(datatype)
@@ -336,7 +391,15 @@ public func mpiGatherv(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
     _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Gatherv", on: comm) {
+    mpiGathervWork("MPI_Gatherv", sendbuf, Int(sendcount), sendtype, recvbuf, recvcounts, displs, recvtype, root, comm)
+}
+
+/// MPI_Gatherv's work, also MPI_Gatherv_c's (counts as Int, arrays of either width).
+func mpiGathervWork<C: CInteger, D: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<C>?, _ displs: UnsafePointer<D>?, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, "MPI_Gatherv") : nil
@@ -367,7 +430,15 @@ public func mpiScatterv(
     _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<Int32>?, _ displs: UnsafePointer<Int32>?, _ sendtype: MPI_Datatype,
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Scatterv", on: comm) {
+    mpiScattervWork("MPI_Scatterv", sendbuf, sendcounts, displs, sendtype, recvbuf, Int(recvcount), recvtype, root, comm)
+}
+
+/// MPI_Scatterv's work, also MPI_Scatterv_c's (counts as Int, arrays of either width).
+func mpiScattervWork<C: CInteger, D: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<C>?, _ displs: UnsafePointer<D>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         let sent = isRoot ? try CInterface.sentBlocks(sendbuf, sendcounts, displs, sendtype, size: communicator.peerCount, "MPI_Scatterv") : nil
@@ -402,7 +473,15 @@ public func mpiAllgatherv(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
     _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Allgatherv", on: comm) {
+    mpiAllgathervWork("MPI_Allgatherv", sendbuf, Int(sendcount), sendtype, recvbuf, recvcounts, displs, recvtype, comm)
+}
+
+/// MPI_Allgatherv's work, also MPI_Allgatherv_c's (counts as Int, arrays of either width).
+func mpiAllgathervWork<C: CInteger, D: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<C>?, _ displs: UnsafePointer<D>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, "MPI_Allgatherv")
         let own =
@@ -420,7 +499,15 @@ public func mpiAlltoallv(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
     _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Alltoallv", on: comm) {
+    mpiAlltoallvWork("MPI_Alltoallv", sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm)
+}
+
+/// MPI_Alltoallv's work, also MPI_Alltoallv_c's (counts as Int, arrays of either width).
+func mpiAlltoallvWork<C: CInteger, D: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<C>?, _ sdispls: UnsafePointer<D>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<C>?, _ rdispls: UnsafePointer<D>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, "MPI_Alltoallv")
         let send =
@@ -462,7 +549,15 @@ private struct ArrayReduction: CReduction {
 public func mpiReduceScatterBlock(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Reduce_scatter_block", on: comm) {
+    mpiReduceScatterBlockWork("MPI_Reduce_scatter_block", sendbuf, recvbuf, Int(recvcount), datatype, op, comm)
+}
+
+/// MPI_Reduce_scatter_block's work, also MPI_Reduce_scatter_block_c's (counts as Int).
+func mpiReduceScatterBlockWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let count = try CInterface.count(recvcount)
         try CInterface.reduce(
@@ -477,7 +572,15 @@ public func mpiReduceScatter(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ datatype: MPI_Datatype, _ op: MPI_Op,
     _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Reduce_scatter", on: comm) {
+    mpiReduceScatterWork("MPI_Reduce_scatter", sendbuf, recvbuf, recvcounts, datatype, op, comm)
+}
+
+/// MPI_Reduce_scatter's work, also MPI_Reduce_scatter_c's (counts as Int, arrays of either width).
+func mpiReduceScatterWork<C: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<C>?, _ datatype: MPI_Datatype,
+    _ op: MPI_Op, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         guard let recvcounts else { throw CError(MPI_ERR_ARG, "null receive counts") }
         var counts: [Int] = []
@@ -493,7 +596,15 @@ public func mpiReduceScatter(
 public func mpiScan(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Scan", on: comm) {
+    mpiScanWork("MPI_Scan", sendbuf, recvbuf, Int(count), datatype, op, comm)
+}
+
+/// MPI_Scan's work, also MPI_Scan_c's (counts as Int).
+func mpiScanWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         try CInterface.reduce(
             datatype, op, ArrayReduction(communicator: communicator, send: sendbuf, receive: recvbuf, inputCount: try CInterface.count(count), kind: .scan))
@@ -504,7 +615,15 @@ public func mpiScan(
 public func mpiExscan(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Exscan", on: comm) {
+    mpiExscanWork("MPI_Exscan", sendbuf, recvbuf, Int(count), datatype, op, comm)
+}
+
+/// MPI_Exscan's work, also MPI_Exscan_c's (counts as Int).
+func mpiExscanWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         try CInterface.reduce(
             datatype, op, ArrayReduction(communicator: communicator, send: sendbuf, receive: recvbuf, inputCount: try CInterface.count(count), kind: .exscan))

@@ -210,7 +210,7 @@ extension CInterface {
 
     /// A count from C, checked (an `int`, or an `MPI_Count` of the large-count `_c` functions).
     @inline(__always)
-    static func count<C: FixedWidthInteger & SignedInteger>(_ count: C) throws(CError) -> Int {
+    static func count<C: CInteger>(_ count: C) throws(CError) -> Int {
         guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative count \(count)") }
         return Int(count)
     }
@@ -227,9 +227,12 @@ extension CInterface {
     static func int32s(_ values: [Int]) -> [Int32] { values.map { Int32(truncatingIfNeeded: $0) } }
 }
 
+/// A C integer count or displacement: `int`, MPI_Aint, or the large-count functions' MPI_Count.
+typealias CInteger = FixedWidthInteger & SignedInteger
+
 extension CInterface {
     /// Builds a derived datatype from C arrays of `count` entries.
-    static func array<T, R, C: FixedWidthInteger & SignedInteger>(
+    static func array<T, R, C: CInteger>(
         _ pointer: UnsafePointer<T>?, _ count: C, _ transform: (T) throws(CError) -> R
     ) throws(CError) -> [R] {
         let count = try CInterface.count(count)

@@ -7,21 +7,30 @@ import SwiftMPI
 // The rest: local reductions, packing, memory, error classes of the program's own, status setters,
 // MPI_Count forms, more datatype constructors, request queries, intercommunicators, idup.
 
+/// MPI_Reduce_local's reduction: `inoutbuf[i] = inbuf[i] ∘ inoutbuf[i]`.
+private struct LocalReduction: CReduction {
+    let input: UnsafeRawPointer?
+    let output: UnsafeMutableRawPointer?
+    let count: Int
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+        let target = CInterface.elements(output, count, T.self)
+        var values = Array(target)
+        try MPI.reduceLocal(Array(CInterface.elements(input, count, T.self)), into: &values, op: operation)
+        _ = target.initialize(from: values)
+        return nil
+    }
+}
+
 @_cdecl("PMPI_Reduce_local")
 public func mpiReduceLocal(_ inbuf: UnsafeRawPointer?, _ inoutbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op) -> Int32 {
-    struct Local: CReduction {
-        let input: UnsafeRawPointer?
-        let output: UnsafeMutableRawPointer?
-        let count: Int
-        func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
-            let target = CInterface.elements(output, count, T.self)
-            var values = Array(target)
-            try MPI.reduceLocal(Array(CInterface.elements(input, count, T.self)), into: &values, op: operation)
-            _ = target.initialize(from: values)
-            return nil
-        }
-    }
-    return cCall("MPI_Reduce_local") { try CInterface.reduce(datatype, op, Local(input: inbuf, output: inoutbuf, count: try CInterface.count(count))) }
+    cCall("MPI_Reduce_local") { try CInterface.reduce(datatype, op, LocalReduction(input: inbuf, output: inoutbuf, count: try CInterface.count(count))) }
+}
+
+@_cdecl("PMPI_Reduce_local_c")
+public func mpiReduceLocalC(
+    _ inbuf: UnsafeRawPointer?, _ inoutbuf: UnsafeMutableRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ op: MPI_Op
+) -> Int32 {
+    cCall("MPI_Reduce_local_c") { try CInterface.reduce(datatype, op, LocalReduction(input: inbuf, output: inoutbuf, count: try CInterface.count(count))) }
 }
 
 @_cdecl("PMPI_Op_commutative")
@@ -41,7 +50,15 @@ public func mpiIscan(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Iscan", on: comm) { try startScan(sendbuf, recvbuf, count, datatype, op, comm, request, exclusive: false) }
+    mpiIscanWork("MPI_Iscan", sendbuf, recvbuf, Int(count), datatype, op, comm, request)
+}
+
+/// MPI_Iscan's work, also MPI_Iscan_c's (counts as Int).
+func mpiIscanWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) { try startScan(sendbuf, recvbuf, count, datatype, op, comm, request, exclusive: false) }
 }
 
 @_cdecl("PMPI_Iexscan")
@@ -49,11 +66,19 @@ public func mpiIexscan(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Iexscan", on: comm) { try startScan(sendbuf, recvbuf, count, datatype, op, comm, request, exclusive: true) }
+    mpiIexscanWork("MPI_Iexscan", sendbuf, recvbuf, Int(count), datatype, op, comm, request)
+}
+
+/// MPI_Iexscan's work, also MPI_Iexscan_c's (counts as Int).
+func mpiIexscanWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) { try startScan(sendbuf, recvbuf, count, datatype, op, comm, request, exclusive: true) }
 }
 
 private func startScan(
-    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?, exclusive: Bool
 ) throws {
     struct Scan: CReduction {

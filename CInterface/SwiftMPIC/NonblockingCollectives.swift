@@ -33,7 +33,15 @@ public func mpiIbcast(
     _ buffer: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ibcast", on: comm) {
+    mpiIbcastWork("MPI_Ibcast", buffer, Int(count), datatype, root, comm, request)
+}
+
+/// MPI_Ibcast's work, also MPI_Ibcast_c's (counts as Int).
+func mpiIbcastWork(
+    _ function: StaticString, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         switch try CBuffer(buffer, count, datatype) {
         case .bytes(let raw):
@@ -78,7 +86,15 @@ public func mpiIallreduce(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Iallreduce", on: comm) {
+    mpiIallreduceWork("MPI_Iallreduce", sendbuf, recvbuf, Int(count), datatype, op, comm, request)
+}
+
+/// MPI_Iallreduce's work, also MPI_Iallreduce_c's (counts as Int).
+func mpiIallreduceWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let call = NonblockingReduction(
             communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), root: nil)
         try store(try CInterface.reduce(datatype, op, call), comm, into: request)
@@ -90,7 +106,15 @@ public func mpiIreduce(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ root: Int32,
     _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ireduce", on: comm) {
+    mpiIreduceWork("MPI_Ireduce", sendbuf, recvbuf, Int(count), datatype, op, root, comm, request)
+}
+
+/// MPI_Ireduce's work, also MPI_Ireduce_c's (counts as Int).
+func mpiIreduceWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         if communicator.isIntercommunicator && root == MPI_PROC_NULL {  // every other argument is ignored (MPI)
             return try store(
@@ -109,7 +133,15 @@ public func mpiIgather(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Igather", on: comm) {
+    mpiIgatherWork("MPI_Igather", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, root, comm, request)
+}
+
+/// MPI_Igather's work, also MPI_Igather_c's (counts as Int).
+func mpiIgatherWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -139,7 +171,15 @@ public func mpiIscatter(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Iscatter", on: comm) {
+    mpiIscatterWork("MPI_Iscatter", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, root, comm, request)
+}
+
+/// MPI_Iscatter's work, also MPI_Iscatter_c's (counts as Int).
+func mpiIscatterWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         var staged: CStaging?, stagedInput: CStaging?  // non-contiguous datatypes, packed
@@ -167,7 +207,15 @@ public func mpiIallgather(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Iallgather", on: comm) {
+    mpiIallgatherWork("MPI_Iallgather", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm, request)
+}
+
+/// MPI_Iallgather's work, also MPI_Iallgather_c's (counts as Int).
+func mpiIallgatherWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, "MPI_Iallgather")
         let input =
@@ -183,7 +231,15 @@ public func mpiIalltoall(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ialltoall", on: comm) {
+    mpiIalltoallWork("MPI_Ialltoall", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm, request)
+}
+
+/// MPI_Ialltoall's work, also MPI_Ialltoall_c's (counts as Int).
+func mpiIalltoallWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, "MPI_Ialltoall")
         guard CInterface.isInPlace(sendbuf) else {

@@ -19,7 +19,16 @@ public func mpiIgatherv(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
     _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Igatherv", on: comm) {
+    mpiIgathervWork("MPI_Igatherv", sendbuf, Int(sendcount), sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, request)
+}
+
+/// MPI_Igatherv's work, also MPI_Igatherv_c's (counts as Int, arrays of either width).
+func mpiIgathervWork<C: CInteger, D: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<C>?, _ displs: UnsafePointer<D>?, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -53,7 +62,16 @@ public func mpiIscatterv(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Iscatterv", on: comm) {
+    mpiIscattervWork("MPI_Iscatterv", sendbuf, sendcounts, displs, sendtype, recvbuf, Int(recvcount), recvtype, root, comm, request)
+}
+
+/// MPI_Iscatterv's work, also MPI_Iscatterv_c's (counts as Int, arrays of either width).
+func mpiIscattervWork<C: CInteger, D: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<C>?, _ displs: UnsafePointer<D>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(recvbuf)
@@ -88,7 +106,15 @@ public func mpiIallgatherv(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
     _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Iallgatherv", on: comm) {
+    mpiIallgathervWork("MPI_Iallgatherv", sendbuf, Int(sendcount), sendtype, recvbuf, recvcounts, displs, recvtype, comm, request)
+}
+
+/// MPI_Iallgatherv's work, also MPI_Iallgatherv_c's (counts as Int, arrays of either width).
+func mpiIallgathervWork<C: CInteger, D: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<C>?, _ displs: UnsafePointer<D>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, "MPI_Iallgatherv")
         let own =
@@ -106,7 +132,16 @@ public func mpiIalltoallv(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
     _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ialltoallv", on: comm) {
+    mpiIalltoallvWork("MPI_Ialltoallv", sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request)
+}
+
+/// MPI_Ialltoallv's work, also MPI_Ialltoallv_c's (counts as Int, arrays of either width).
+func mpiIalltoallvWork<C: CInteger, D: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<C>?, _ sdispls: UnsafePointer<D>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<C>?, _ rdispls: UnsafePointer<D>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, "MPI_Ialltoallv")
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -144,7 +179,15 @@ public func mpiIreduceScatterBlock(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ireduce_scatter_block", on: comm) {
+    mpiIreduceScatterBlockWork("MPI_Ireduce_scatter_block", sendbuf, recvbuf, Int(recvcount), datatype, op, comm, request)
+}
+
+/// MPI_Ireduce_scatter_block's work, also MPI_Ireduce_scatter_block_c's (counts as Int).
+func mpiIreduceScatterBlockWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int, _ datatype: MPI_Datatype, _ op: MPI_Op,
+    _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let counts = [Int](repeating: try CInterface.count(recvcount), count: communicator.size)
         try CInterface.reduce(
@@ -159,9 +202,17 @@ public func mpiIreduceScatter(
     _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ datatype: MPI_Datatype, _ op: MPI_Op,
     _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ireduce_scatter", on: comm) {
+    mpiIreduceScatterWork("MPI_Ireduce_scatter", sendbuf, recvbuf, recvcounts, datatype, op, comm, request)
+}
+
+/// MPI_Ireduce_scatter's work, also MPI_Ireduce_scatter_c's (counts as Int, arrays of either width).
+func mpiIreduceScatterWork<C: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<C>?, _ datatype: MPI_Datatype,
+    _ op: MPI_Op, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let counts = try CInterface.array(recvcounts, Int32(communicator.size)) { (value: Int32) throws(CError) in try CInterface.count(value) }
+        let counts = try CInterface.array(recvcounts, communicator.size) { (value: C) throws(CError) in try CInterface.count(value) }
         try CInterface.reduce(
             datatype, op,
             NonblockingReduceScatter(
@@ -172,25 +223,20 @@ public func mpiIreduceScatter(
 // MARK: alltoallw
 
 extension CInterface {
-    /// Alltoallw's per-rank blocks: counts, byte displacements and datatypes, and the bytes they span.
-    static func wLayout(
-        _ counts: UnsafePointer<Int32>?, _ displacements: UnsafePointer<Int32>?, _ types: UnsafePointer<MPI_Datatype>?, size: Int
+    /// Alltoallw's per-rank blocks: counts, byte displacements and datatypes, and the bytes they span
+    /// (`int` counts and displacements, or MPI_Aint displacements as the neighbourhood alltoallw's,
+    /// or the large-count forms' MPI_Count and MPI_Aint).
+    static func wLayout<C: CInteger, D: CInteger>(
+        _ counts: UnsafePointer<C>?, _ displacements: UnsafePointer<D>?, _ types: UnsafePointer<MPI_Datatype>?, size: Int
     ) throws(CError) -> (counts: [Int], displacements: [Int], types: [Datatype], extent: Int) {
-        try wLayout(counts, displacements: try array(displacements, Int32(size)) { (value: Int32) throws(CError) in Int(value) }, types, size: size)
+        try wLayout(counts, displacements: try array(displacements, size) { (value: D) throws(CError) in Int(value) }, types, size: size)
     }
 
-    /// The same with MPI_Aint displacements (the neighbourhood alltoallw's).
-    static func wLayout(
-        _ counts: UnsafePointer<Int32>?, _ displacements: UnsafePointer<MPI_Aint>?, _ types: UnsafePointer<MPI_Datatype>?, size: Int
+    private static func wLayout<C: CInteger>(
+        _ counts: UnsafePointer<C>?, displacements: [Int], _ types: UnsafePointer<MPI_Datatype>?, size: Int
     ) throws(CError) -> (counts: [Int], displacements: [Int], types: [Datatype], extent: Int) {
-        try wLayout(counts, displacements: try array(displacements, Int32(size)) { (value: MPI_Aint) throws(CError) in Int(value) }, types, size: size)
-    }
-
-    private static func wLayout(
-        _ counts: UnsafePointer<Int32>?, displacements: [Int], _ types: UnsafePointer<MPI_Datatype>?, size: Int
-    ) throws(CError) -> (counts: [Int], displacements: [Int], types: [Datatype], extent: Int) {
-        let counts = try array(counts, Int32(size)) { (value: Int32) throws(CError) in try CInterface.count(value) }
-        let types = try array(types, Int32(size)) { (handle: MPI_Datatype) throws(CError) in try CInterface.datatype(handle) }
+        let counts = try array(counts, size) { (value: C) throws(CError) in try CInterface.count(value) }
+        let types = try array(types, size) { (handle: MPI_Datatype) throws(CError) in try CInterface.datatype(handle) }
         // An empty block moves nothing: its displacement (which a program may leave unset) is not
         // read, and the block is placed at 0.
         let placed = counts.indices.map { counts[$0] > 0 ? displacements[$0] : 0 }
@@ -205,7 +251,16 @@ public func mpiAlltoallw(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtypes: UnsafePointer<MPI_Datatype>?,
     _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Alltoallw", on: comm) {
+    mpiAlltoallwWork("MPI_Alltoallw", sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm)
+}
+
+/// MPI_Alltoallw's work, also MPI_Alltoallw_c's (counts as Int, arrays of either width).
+func mpiAlltoallwWork<C: CInteger, D: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<C>?, _ sdispls: UnsafePointer<D>?,
+    _ sendtypes: UnsafePointer<MPI_Datatype>?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<C>?, _ rdispls: UnsafePointer<D>?,
+    _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.peerCount)
         let send = CInterface.isInPlace(sendbuf) ? receive : try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: communicator.peerCount)
@@ -224,7 +279,16 @@ public func mpiIalltoallw(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtypes: UnsafePointer<MPI_Datatype>?,
     _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ialltoallw", on: comm) {
+    mpiIalltoallwWork("MPI_Ialltoallw", sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, request)
+}
+
+/// MPI_Ialltoallw's work, also MPI_Ialltoallw_c's (counts as Int, arrays of either width).
+func mpiIalltoallwWork<C: CInteger, D: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<C>?, _ sdispls: UnsafePointer<D>?,
+    _ sendtypes: UnsafePointer<MPI_Datatype>?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<C>?, _ rdispls: UnsafePointer<D>?,
+    _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.peerCount)
         // MPI_IN_PLACE: the receive buffer's layout and contents are the data sent (copied now).

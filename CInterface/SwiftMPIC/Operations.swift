@@ -3,13 +3,22 @@ import SwiftMPI
 
 /// A reduction operation the program made with MPI_Op_create.
 struct COperation {
-    let function: CUserFunction
+    /// The program's function: MPI_Op_create's, or MPI_Op_create_c's with an MPI_Count length.
+    enum Function {
+        case int(CUserFunction)
+        case largeCount(CLargeCountUserFunction)
+    }
+    let function: Function
     let isCommutative: Bool
 }
 
 /// MPI_User_function: `inoutvec[i] = invec[i] ∘ inoutvec[i]` for `*len` elements of `*datatype`.
 public typealias CUserFunction =
     @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<MPI_Datatype>?) -> Void
+
+/// MPI_User_function_c: the same with an MPI_Count length (MPI_Op_create_c).
+public typealias CLargeCountUserFunction =
+    @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<MPI_Count>?, UnsafeMutablePointer<MPI_Datatype>?) -> Void
 
 /// A reduction to run once its element type is known: the collective, generic over the element.
 /// Nonblocking ones return their request.
@@ -165,18 +174,14 @@ extension CInterface {
 
     /// A program's operation, applied element by element through its C function (as `invec` the
     /// operand from lower ranks). The element type is a value of the datatype's size (any size:
-    /// ``withOpaqueType(size:_:)``), so the reduction algorithms never cut an instance.
+    /// ``withOpaqueType(size:_:)``), so the reduction algorithms never cut an instance. It is aligned
+    /// to 1 whatever its size: the program's buffer need only be aligned for what the datatype
+    /// holds (an MPI_2INT pair of `int`s at a 4-byte boundary; a UInt64 there trapped).
     private static func runUserOperation(_ user: COperation, _ type: CDatatype, _ handle: MPI_Datatype, _ reduction: some CReduction) throws -> Request? {
         guard type.isContiguous else { throw CError.unsupported("reductions", "user operations on non-contiguous datatypes") }
         let call = UserOperationCall(user: user, handle: handle, reduction: reduction)
-        switch type.size {
-        case 1: return try call.run(UInt8.self)
-        case 2: return try call.run(UInt16.self)
-        case 4: return try call.run(UInt32.self)
-        case 8: return try call.run(UInt64.self)
-        case 0: throw CError.unsupported("reductions", "user operations on empty datatypes")
-        default: return try withOpaqueType(size: type.size, call)
-        }
+        guard type.size > 0 else { throw CError.unsupported("reductions", "user operations on empty datatypes") }
+        return try withOpaqueType(size: type.size, call)
     }
 }
 
@@ -192,10 +197,18 @@ private struct UserOperationCall<Reduction: CReduction>: OpaqueTypeBody {
             ReduceOperation<T>.custom("user operation", commutative: user.isCommutative) { left, right in
                 var input = left
                 var inoutValue = right
-                var length: Int32 = 1
                 var datatype = handle
                 withUnsafeMutableBytes(of: &input) { inputBytes in
-                    withUnsafeMutableBytes(of: &inoutValue) { function(inputBytes.baseAddress, $0.baseAddress, &length, &datatype) }
+                    withUnsafeMutableBytes(of: &inoutValue) { output in
+                        switch function {
+                        case .int(let function):
+                            var length: Int32 = 1
+                            function(inputBytes.baseAddress, output.baseAddress, &length, &datatype)
+                        case .largeCount(let function):
+                            var length: MPI_Count = 1
+                            function(inputBytes.baseAddress, output.baseAddress, &length, &datatype)
+                        }
+                    }
                 }
                 return inoutValue
             })
@@ -231,7 +244,15 @@ func withOpaqueType(size: Int, _ body: some OpaqueTypeBody) throws -> Request? {
 public func mpiOpCreate(_ function: CUserFunction?, _ commute: Int32, _ op: UnsafeMutablePointer<MPI_Op>?) -> Int32 {
     cCall("MPI_Op_create") {
         guard let function, let op else { throw CError(MPI_ERR_ARG, "a null function or operation pointer") }
-        op.pointee = CInterface.operations.insert(COperation(function: function, isCommutative: commute != 0))
+        op.pointee = CInterface.operations.insert(COperation(function: .int(function), isCommutative: commute != 0))
+    }
+}
+
+@_cdecl("PMPI_Op_create_c")
+public func mpiOpCreateC(_ function: CLargeCountUserFunction?, _ commute: Int32, _ op: UnsafeMutablePointer<MPI_Op>?) -> Int32 {
+    cCall("MPI_Op_create_c") {
+        guard let function, let op else { throw CError(MPI_ERR_ARG, "a null function or operation pointer") }
+        op.pointee = CInterface.operations.insert(COperation(function: .largeCount(function), isCommutative: commute != 0))
     }
 }
 

@@ -100,6 +100,58 @@ static void pointToPoint(void) {
     free(buffer);
 }
 
+/* A program's large-count operation: the product of int pairs' first members, MPI_Count lengths. */
+static void multiplyFirsts(void *in, void *inout, MPI_Count *len, MPI_Datatype *type) {
+    (void)type;
+    for (MPI_Count i = 0; i < *len; i++) ((int *)inout)[2 * i] *= ((int *)in)[2 * i];
+}
+
+/* The large-count collectives: MPI_Count counts, MPI_Aint displacements in the v- and w-forms. */
+static void largeCountCollectives(void) {
+    long sum = 0, mine = rank + 1;
+    MPI_Allreduce_c(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+    CHECK(sum == (long)size * (size + 1) / 2, "allreduce_c: %ld", sum);
+    double shared[2] = {rank == 0 ? 2.5 : 0, rank == 0 ? 3.5 : 0};
+    MPI_Request request;
+    MPI_Ibcast_c(shared, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    CHECK(shared[0] == 2.5 && shared[1] == 3.5, "ibcast_c: %g %g", shared[0], shared[1]);
+    /* gatherv_c: rank r sends r + 1 ints, placed in reverse rank order at the root. */
+    int sent[8], *gathered = calloc(64, sizeof(int));
+    MPI_Count counts[8];
+    MPI_Aint displacements[8];
+    for (int i = 0; i < rank + 1; i++) sent[i] = rank * 10 + i;
+    MPI_Aint at = 0;
+    for (int r = size - 1; r >= 0; r--) { counts[r] = r + 1; displacements[r] = at; at += r + 1; }
+    MPI_Gatherv_c(sent, rank + 1, MPI_INT, gathered, counts, displacements, MPI_INT, 0, MPI_COMM_WORLD);
+    if (rank == 0) {
+        int last = size - 1;
+        CHECK(gathered[0] == last * 10 && gathered[last] == last * 10 + last && gathered[at - 1] == 0, "gatherv_c: %d %d %d",
+            gathered[0], gathered[last], gathered[at - 1]);
+    }
+    free(gathered);
+    /* alltoallw_c: one int to every rank, byte displacements. */
+    int out[8], in[8] = {0};
+    MPI_Count ones[8];
+    MPI_Aint bytes[8];
+    MPI_Datatype ints[8];
+    for (int r = 0; r < size; r++) { out[r] = rank * 100 + r; ones[r] = 1; bytes[r] = r * (MPI_Aint)sizeof(int); ints[r] = MPI_INT; }
+    MPI_Alltoallw_c(out, ones, bytes, ints, in, ones, bytes, ints, MPI_COMM_WORLD);
+    CHECK(in[size - 1] == (size - 1) * 100 + rank, "alltoallw_c: %d", in[size - 1]);
+    /* A user operation made by MPI_Op_create_c, in MPI_Reduce_c and MPI_Reduce_local_c. */
+    MPI_Op multiply;
+    MPI_Op_create_c(multiplyFirsts, 1, &multiply);
+    int pairIn[2] = {rank + 2, 7}, pairOut[2] = {0, 0};
+    MPI_Reduce_c(pairIn, pairOut, 1, MPI_2INT, multiply, 0, MPI_COMM_WORLD);
+    long product = 1;
+    for (int r = 0; r < size; r++) product *= r + 2;
+    if (rank == 0) CHECK(pairOut[0] == product, "reduce_c with an MPI_Op_create_c operation: %d, not %ld", pairOut[0], product);
+    int local[2] = {3, 1}, other[2] = {5, 1};
+    MPI_Reduce_local_c(local, other, 1, MPI_2INT, multiply);
+    CHECK(other[0] == 15, "reduce_local_c: %d", other[0]);
+    MPI_Op_free(&multiply);
+}
+
 /* MPI-4's large-count (_c) forms: the same calls with MPI_Count counts, and sizes past INT_MAX. */
 static void largeCounts(void) {
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
@@ -154,6 +206,7 @@ static void largeCounts(void) {
     CHECK(elements == 5 && bytes == 19 && instances == MPI_UNDEFINED, "status_set_elements_c: %ld elements, %d bytes, count %d",
         (long)elements, bytes, instances);
     MPI_Type_free(&pair);
+    largeCountCollectives();
 }
 
 static void datatypes(void) {
