@@ -57,7 +57,15 @@ public func mpiMrecv(
     _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ message: UnsafeMutablePointer<MPI_Message>?,
     _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
-    cCall("MPI_Mrecv") {
+    mpiMrecvWork("MPI_Mrecv", buf, Int(count), datatype, message, status)
+}
+
+/// MPI_Mrecv's work, also MPI_Mrecv_c's (counts as Int, arrays of either width).
+func mpiMrecvWork(
+    _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ message: UnsafeMutablePointer<MPI_Message>?,
+    _ status: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall(function) {
         let buffer = try CBuffer(buf, count, datatype)
         guard let matched = try CInterface.takeMessage(message) else { return CInterface.store(.procNull, into: status) }
         let received: Status
@@ -75,7 +83,15 @@ public func mpiImrecv(
     _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ message: UnsafeMutablePointer<MPI_Message>?,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Imrecv") {
+    mpiImrecvWork("MPI_Imrecv", buf, Int(count), datatype, message, request)
+}
+
+/// MPI_Imrecv's work, also MPI_Imrecv_c's (counts as Int, arrays of either width).
+func mpiImrecvWork(
+    _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ message: UnsafeMutablePointer<MPI_Message>?,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let buffer = try CBuffer(buf, count, datatype)
         guard let matched = try CInterface.takeMessage(message) else {

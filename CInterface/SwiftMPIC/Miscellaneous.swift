@@ -141,7 +141,15 @@ public func mpiSendrecvReplace(
     _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32, _ source: Int32, _ recvtag: Int32,
     _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
-    cCall("MPI_Sendrecv_replace", on: comm) {
+    mpiSendrecvReplaceWork("MPI_Sendrecv_replace", buf, Int(count), datatype, dest, sendtag, source, recvtag, comm, status)
+}
+
+/// MPI_Sendrecv_replace's work, also MPI_Sendrecv_replace_c's (counts as Int, arrays of either width).
+func mpiSendrecvReplaceWork(
+    _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32, _ source: Int32,
+    _ recvtag: Int32, _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let type = try CInterface.datatype(datatype)
         let bytes = type.footprint(count: try CInterface.count(count))
         // The outgoing data is copied first, then received into the buffer (an error is this call's).

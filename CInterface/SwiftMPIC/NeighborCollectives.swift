@@ -36,8 +36,8 @@ extension CInterface {
 }
 
 private func neighborAllgather(
-    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
-    _ recvcount: Int32, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, alltoall: Bool
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcount: Int, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, alltoall: Bool
 ) throws -> Request {
     let communicator = try CInterface.communicator(comm)
     let (sources, destinations) = try CInterface.neighbors(communicator)
@@ -51,7 +51,15 @@ public func mpiNeighborAllgather(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Neighbor_allgather", on: comm) {
+    mpiNeighborAllgatherWork("MPI_Neighbor_allgather", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm)
+}
+
+/// MPI_Neighbor_allgather's work, also MPI_Neighbor_allgather_c's (counts as Int, arrays of either width).
+func mpiNeighborAllgatherWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         _ = try neighborAllgather("MPI_Neighbor_allgather", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: false).wait()
     }
 }
@@ -61,7 +69,15 @@ public func mpiIneighborAllgather(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ineighbor_allgather", on: comm) {
+    mpiIneighborAllgatherWork("MPI_Ineighbor_allgather", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm, request)
+}
+
+/// MPI_Ineighbor_allgather's work, also MPI_Ineighbor_allgather_c's (counts as Int, arrays of either width).
+func mpiIneighborAllgatherWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let started = try neighborAllgather("MPI_Ineighbor_allgather", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: false)
         request.pointee = CInterface.requests.insert(CRequest(started, comm))
@@ -73,7 +89,15 @@ public func mpiNeighborAlltoall(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Neighbor_alltoall", on: comm) {
+    mpiNeighborAlltoallWork("MPI_Neighbor_alltoall", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm)
+}
+
+/// MPI_Neighbor_alltoall's work, also MPI_Neighbor_alltoall_c's (counts as Int, arrays of either width).
+func mpiNeighborAlltoallWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         _ = try neighborAllgather("MPI_Neighbor_alltoall", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: true).wait()
     }
 }
@@ -83,7 +107,15 @@ public func mpiIneighborAlltoall(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ineighbor_alltoall", on: comm) {
+    mpiIneighborAlltoallWork("MPI_Ineighbor_alltoall", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm, request)
+}
+
+/// MPI_Ineighbor_alltoall's work, also MPI_Ineighbor_alltoall_c's (counts as Int, arrays of either width).
+func mpiIneighborAlltoallWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let started = try neighborAllgather("MPI_Ineighbor_alltoall", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: true)
         request.pointee = CInterface.requests.insert(CRequest(started, comm))
@@ -95,7 +127,15 @@ public func mpiNeighborAllgatherv(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
     _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Neighbor_allgatherv", on: comm) {
+    mpiNeighborAllgathervWork("MPI_Neighbor_allgatherv", sendbuf, Int(sendcount), sendtype, recvbuf, recvcounts, displs, recvtype, comm)
+}
+
+/// MPI_Neighbor_allgatherv's work, also MPI_Neighbor_allgatherv_c's (counts as Int, arrays of either width).
+func mpiNeighborAllgathervWork<G0: CInteger, G1: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<G0>?, _ displs: UnsafePointer<G1>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let (sources, _) = try CInterface.neighbors(communicator)
         let layout = try CInterface.layout(recvcounts, displs, recvtype, size: sources.count, "MPI_Neighbor_allgatherv")
@@ -111,7 +151,15 @@ public func mpiNeighborAlltoallv(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
     _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Neighbor_alltoallv", on: comm) {
+    mpiNeighborAlltoallvWork("MPI_Neighbor_alltoallv", sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm)
+}
+
+/// MPI_Neighbor_alltoallv's work, also MPI_Neighbor_alltoallv_c's (counts as Int, arrays of either width).
+func mpiNeighborAlltoallvWork<G0: CInteger, G1: CInteger, G2: CInteger, G3: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<G0>?, _ sdispls: UnsafePointer<G1>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<G2>?, _ rdispls: UnsafePointer<G3>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let (sources, destinations) = try CInterface.neighbors(communicator)
         let send = try CInterface.layout(sendcounts, sdispls, sendtype, size: destinations.count, "MPI_Neighbor_alltoallv")
@@ -133,7 +181,15 @@ public func mpiIneighborAllgatherv(
     _ sendbuf: UnsafeRawPointer?, _ sendcount: Int32, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?,
     _ displs: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ineighbor_allgatherv", on: comm) {
+    mpiIneighborAllgathervWork("MPI_Ineighbor_allgatherv", sendbuf, Int(sendcount), sendtype, recvbuf, recvcounts, displs, recvtype, comm, request)
+}
+
+/// MPI_Ineighbor_allgatherv's work, also MPI_Ineighbor_allgatherv_c's (counts as Int, arrays of either width).
+func mpiIneighborAllgathervWork<G0: CInteger, G1: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<G0>?, _ displs: UnsafePointer<G1>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let communicator = try CInterface.communicator(comm)
         let (sources, _) = try CInterface.neighbors(communicator)
@@ -152,7 +208,16 @@ public func mpiIneighborAlltoallv(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<Int32>?, _ recvtype: MPI_Datatype,
     _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ineighbor_alltoallv", on: comm) {
+    mpiIneighborAlltoallvWork("MPI_Ineighbor_alltoallv", sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request)
+}
+
+/// MPI_Ineighbor_alltoallv's work, also MPI_Ineighbor_alltoallv_c's (counts as Int, arrays of either width).
+func mpiIneighborAlltoallvWork<G0: CInteger, G1: CInteger, G2: CInteger, G3: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<G0>?, _ sdispls: UnsafePointer<G1>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<G2>?, _ rdispls: UnsafePointer<G3>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let communicator = try CInterface.communicator(comm)
         let (sources, destinations) = try CInterface.neighbors(communicator)
@@ -177,7 +242,16 @@ public func mpiNeighborAlltoallw(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<MPI_Aint>?,
     _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Neighbor_alltoallw", on: comm) {
+    mpiNeighborAlltoallwWork("MPI_Neighbor_alltoallw", sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm)
+}
+
+/// MPI_Neighbor_alltoallw's work, also MPI_Neighbor_alltoallw_c's (counts as Int, arrays of either width).
+func mpiNeighborAlltoallwWork<G0: CInteger, G1: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<G0>?, _ sdispls: UnsafePointer<MPI_Aint>?,
+    _ sendtypes: UnsafePointer<MPI_Datatype>?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<G1>?, _ rdispls: UnsafePointer<MPI_Aint>?,
+    _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let (sources, destinations) = try CInterface.neighbors(communicator)
         let send = try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: destinations.count)
@@ -197,7 +271,16 @@ public func mpiIneighborAlltoallw(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<Int32>?, _ rdispls: UnsafePointer<MPI_Aint>?,
     _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Ineighbor_alltoallw", on: comm) {
+    mpiIneighborAlltoallwWork("MPI_Ineighbor_alltoallw", sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, request)
+}
+
+/// MPI_Ineighbor_alltoallw's work, also MPI_Ineighbor_alltoallw_c's (counts as Int, arrays of either width).
+func mpiIneighborAlltoallwWork<G0: CInteger, G1: CInteger>(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<G0>?, _ sdispls: UnsafePointer<MPI_Aint>?,
+    _ sendtypes: UnsafePointer<MPI_Datatype>?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<G1>?, _ rdispls: UnsafePointer<MPI_Aint>?,
+    _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let (sources, destinations) = try CInterface.neighbors(communicator)
         let send = try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: destinations.count)

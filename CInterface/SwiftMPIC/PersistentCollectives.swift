@@ -321,3 +321,105 @@ public func mpiNeighborAlltoallwInit(
             recvtypesCopy?.address, comm, $0)
     }
 }
+
+// MARK: MPI-4's large-count (`_c`) forms: each starts the large-count nonblocking form, as the `int` forms start theirs.
+
+@_cdecl("PMPI_Bcast_init_c")
+public func mpiBcastInitC(
+    _ buffer: UnsafeMutableRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ info: MPI_Info,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Bcast_init_c", comm, request) { PMPI_Ibcast_c(buffer, count, datatype, root, comm, $0) }
+}
+
+@_cdecl("PMPI_Reduce_init_c")
+public func mpiReduceInitC(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ op: MPI_Op, _ root: Int32,
+    _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Reduce_init_c", comm, request) { PMPI_Ireduce_c(sendbuf, recvbuf, count, datatype, op, root, comm, $0) }
+}
+
+@_cdecl("PMPI_Allreduce_init_c")
+public func mpiAllreduceInitC(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Allreduce_init_c", comm, request) { PMPI_Iallreduce_c(sendbuf, recvbuf, count, datatype, op, comm, $0) }
+}
+
+@_cdecl("PMPI_Reduce_scatter_block_init_c")
+public func mpiReduceScatterBlockInitC(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: MPI_Count, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Reduce_scatter_block_init_c", comm, request) { PMPI_Ireduce_scatter_block_c(sendbuf, recvbuf, recvcount, datatype, op, comm, $0) }
+}
+
+@_cdecl("PMPI_Scan_init_c")
+public func mpiScanInitC(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Scan_init_c", comm, request) { PMPI_Iscan_c(sendbuf, recvbuf, count, datatype, op, comm, $0) }
+}
+
+@_cdecl("PMPI_Exscan_init_c")
+public func mpiExscanInitC(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ op: MPI_Op, _ comm: MPI_Comm,
+    _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Exscan_init_c", comm, request) { PMPI_Iexscan_c(sendbuf, recvbuf, count, datatype, op, comm, $0) }
+}
+
+@_cdecl("PMPI_Gather_init_c")
+public func mpiGatherInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: MPI_Count, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: MPI_Count,
+    _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Gather_init_c", comm, request) { PMPI_Igather_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, $0) }
+}
+
+@_cdecl("PMPI_Scatter_init_c")
+public func mpiScatterInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: MPI_Count, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: MPI_Count,
+    _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Scatter_init_c", comm, request) { PMPI_Iscatter_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, $0) }
+}
+
+@_cdecl("PMPI_Allgather_init_c")
+public func mpiAllgatherInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: MPI_Count, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: MPI_Count,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Allgather_init_c", comm, request) { PMPI_Iallgather_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, $0) }
+}
+
+@_cdecl("PMPI_Alltoall_init_c")
+public func mpiAlltoallInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: MPI_Count, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: MPI_Count,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Alltoall_init_c", comm, request) { PMPI_Ialltoall_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, $0) }
+}
+
+@_cdecl("PMPI_Neighbor_allgather_init_c")
+public func mpiNeighborAllgatherInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: MPI_Count, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: MPI_Count,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Neighbor_allgather_init_c", comm, request) {
+        PMPI_Ineighbor_allgather_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Neighbor_alltoall_init_c")
+public func mpiNeighborAlltoallInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: MPI_Count, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: MPI_Count,
+    _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    persistentCollective("MPI_Neighbor_alltoall_init_c", comm, request) {
+        PMPI_Ineighbor_alltoall_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, $0)
+    }
+}

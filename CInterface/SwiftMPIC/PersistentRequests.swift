@@ -5,7 +5,7 @@ import SwiftMPI
 
 @inline(__always)
 private func sendInit(
-    _ function: StaticString, _ mode: Communicator.Mode, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype,
+    _ function: StaticString, _ mode: Communicator.Mode, _ buf: UnsafeRawPointer?, _ count: Int, _ datatype: MPI_Datatype,
     _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
@@ -29,7 +29,7 @@ public func mpiSendInit(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    sendInit("MPI_Send_init", .standard, buf, count, datatype, dest, tag, comm, request)
+    sendInit("MPI_Send_init", .standard, buf, Int(count), datatype, dest, tag, comm, request)
 }
 
 @_cdecl("PMPI_Ssend_init")
@@ -37,7 +37,7 @@ public func mpiSsendInit(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    sendInit("MPI_Ssend_init", .synchronous, buf, count, datatype, dest, tag, comm, request)
+    sendInit("MPI_Ssend_init", .synchronous, buf, Int(count), datatype, dest, tag, comm, request)
 }
 
 @_cdecl("PMPI_Bsend_init")
@@ -45,7 +45,7 @@ public func mpiBsendInit(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    sendInit("MPI_Bsend_init", .buffered, buf, count, datatype, dest, tag, comm, request)
+    sendInit("MPI_Bsend_init", .buffered, buf, Int(count), datatype, dest, tag, comm, request)
 }
 
 @_cdecl("PMPI_Rsend_init")
@@ -53,7 +53,7 @@ public func mpiRsendInit(
     _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    sendInit("MPI_Rsend_init", .ready, buf, count, datatype, dest, tag, comm, request)
+    sendInit("MPI_Rsend_init", .ready, buf, Int(count), datatype, dest, tag, comm, request)
 }
 
 @_cdecl("PMPI_Recv_init")
@@ -61,7 +61,15 @@ public func mpiRecvInit(
     _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ source: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Recv_init", on: comm) {
+    mpiRecvInitWork("MPI_Recv_init", buf, Int(count), datatype, source, tag, comm, request)
+}
+
+/// MPI_Recv_init's work, also MPI_Recv_init_c's (counts as Int, arrays of either width).
+func mpiRecvInitWork(
+    _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ source: Int32, _ tag: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let buffer = try CBuffer(buf, count, datatype)
         let made = try CInterface.withCommunicator(comm) { communicator -> Request in
@@ -100,4 +108,38 @@ public func mpiStartall(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Req
         }
         try Request.startAll(started)
     }
+}
+
+// MARK: MPI-4's large-count (`_c`) forms
+
+@_cdecl("PMPI_Send_init_c")
+public func mpiSendInitC(
+    _ buf: UnsafeRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    sendInit("MPI_Send_init_c", .standard, buf, count, datatype, dest, tag, comm, request)
+}
+
+@_cdecl("PMPI_Ssend_init_c")
+public func mpiSsendInitC(
+    _ buf: UnsafeRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    sendInit("MPI_Ssend_init_c", .synchronous, buf, count, datatype, dest, tag, comm, request)
+}
+
+@_cdecl("PMPI_Rsend_init_c")
+public func mpiRsendInitC(
+    _ buf: UnsafeRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    sendInit("MPI_Rsend_init_c", .ready, buf, count, datatype, dest, tag, comm, request)
+}
+
+@_cdecl("PMPI_Bsend_init_c")
+public func mpiBsendInitC(
+    _ buf: UnsafeRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    sendInit("MPI_Bsend_init_c", .buffered, buf, count, datatype, dest, tag, comm, request)
 }

@@ -238,14 +238,19 @@ public func mpiIprobe(
 extension CInterface {
     /// The program's buffer given to MPI_Buffer_attach, returned by MPI_Buffer_detach (SwiftMPI
     /// keeps its own area of the same size).
-    @exclusivity(unchecked) nonisolated(unsafe) static var attachedBuffer: (UnsafeMutableRawPointer?, Int32)?
+    @exclusivity(unchecked) nonisolated(unsafe) static var attachedBuffer: (UnsafeMutableRawPointer?, Int)?
 }
 
 @_cdecl("PMPI_Buffer_attach")
 public func mpiBufferAttach(_ buffer: UnsafeMutableRawPointer?, _ size: Int32) -> Int32 {
-    cCall("MPI_Buffer_attach") {
+    mpiBufferAttachWork("MPI_Buffer_attach", buffer, Int(size))
+}
+
+/// MPI_Buffer_attach's work, also MPI_Buffer_attach_c's (counts as Int, arrays of either width).
+func mpiBufferAttachWork(_ function: StaticString, _ buffer: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
+    cCall(function) {
         guard size >= 0 else { throw CError(MPI_ERR_ARG, "negative buffer size \(size)") }
-        try MPI.attachBuffer(bytes: Int(size))
+        try MPI.attachBuffer(bytes: size)
         CInterface.attachedBuffer = (buffer, size)
     }
 }
@@ -253,6 +258,17 @@ public func mpiBufferAttach(_ buffer: UnsafeMutableRawPointer?, _ size: Int32) -
 @_cdecl("PMPI_Buffer_detach")
 public func mpiBufferDetach(_ bufferAddress: UnsafeMutableRawPointer?, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Buffer_detach") {
+        _ = try MPI.detachBuffer()
+        let attached = CInterface.attachedBuffer
+        CInterface.attachedBuffer = nil
+        bufferAddress?.storeBytes(of: attached?.0, as: UnsafeMutableRawPointer?.self)
+        size?.pointee = Int32(exactly: attached?.1 ?? 0) ?? MPI_UNDEFINED
+    }
+}
+
+@_cdecl("PMPI_Buffer_detach_c")
+public func mpiBufferDetachC(_ bufferAddress: UnsafeMutableRawPointer?, _ size: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
+    cCall("MPI_Buffer_detach_c") {
         _ = try MPI.detachBuffer()
         let attached = CInterface.attachedBuffer
         CInterface.attachedBuffer = nil
@@ -280,7 +296,16 @@ public func mpiIsendrecv(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int32, _ recvtype: MPI_Datatype, _ source: Int32, _ recvtag: Int32,
     _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Isendrecv", on: comm) {
+    mpiIsendrecvWork("MPI_Isendrecv", sendbuf, Int(sendcount), sendtype, dest, sendtag, recvbuf, Int(recvcount), recvtype, source, recvtag, comm, request)
+}
+
+/// MPI_Isendrecv's work, also MPI_Isendrecv_c's (counts as Int, arrays of either width).
+func mpiIsendrecvWork(
+    _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int, _ recvtype: MPI_Datatype, _ source: Int32, _ recvtag: Int32, _ comm: MPI_Comm,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let communicator = try CInterface.communicator(comm)
         let (destination, origin) = (CInterface.rank(dest), CInterface.rank(source))
@@ -307,7 +332,15 @@ public func mpiIsendrecvReplace(
     _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32, _ source: Int32, _ recvtag: Int32,
     _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    cCall("MPI_Isendrecv_replace", on: comm) {
+    mpiIsendrecvReplaceWork("MPI_Isendrecv_replace", buf, Int(count), datatype, dest, sendtag, source, recvtag, comm, request)
+}
+
+/// MPI_Isendrecv_replace's work, also MPI_Isendrecv_replace_c's (counts as Int, arrays of either width).
+func mpiIsendrecvReplaceWork(
+    _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32, _ source: Int32,
+    _ recvtag: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    cCall(function, on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let communicator = try CInterface.communicator(comm)
         let (destination, origin) = (CInterface.rank(dest), CInterface.rank(source))

@@ -150,6 +150,37 @@ static void largeCountCollectives(void) {
     MPI_Reduce_local_c(local, other, 1, MPI_2INT, multiply);
     CHECK(other[0] == 15, "reduce_local_c: %d", other[0]);
     MPI_Op_free(&multiply);
+    /* Persistent forms, started twice: a ring of send_init_c/recv_init_c, and allreduce_init_c. */
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+    long token = 0, from = -1, total = 0;
+    MPI_Request ring[2], reduction;
+    MPI_Recv_init_c(&from, 1, MPI_LONG, left, 43, MPI_COMM_WORLD, &ring[0]);
+    MPI_Send_init_c(&token, 1, MPI_LONG, right, 43, MPI_COMM_WORLD, &ring[1]);
+    MPI_Allreduce_init_c(&token, &total, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD, MPI_INFO_NULL, &reduction);
+    for (int round = 1; round <= 2; round++) {
+        token = rank * 10 + round;
+        MPI_Startall(2, ring);
+        MPI_Waitall(2, ring, MPI_STATUSES_IGNORE);
+        MPI_Start(&reduction);
+        MPI_Wait(&reduction, MPI_STATUS_IGNORE);
+        CHECK(from == left * 10 + round && total == 10L * size * (size - 1) / 2 + (long)size * round,
+            "persistent _c forms, round %d: from %ld, total %ld", round, from, total);
+    }
+    MPI_Request_free(&ring[0]);
+    MPI_Request_free(&ring[1]);
+    MPI_Request_free(&reduction);
+    /* sendrecv_replace_c around the ring; a buffer attached and detached with MPI_Count sizes. */
+    int value = rank;
+    MPI_Sendrecv_replace_c(&value, 1, MPI_INT, right, 44, left, 44, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    CHECK(value == left, "sendrecv_replace_c: %d", value);
+    static char area[4096 + MPI_BSEND_OVERHEAD];
+    void *detached = NULL;
+    MPI_Count detachedSize = 0;
+    MPI_Buffer_attach_c(area, sizeof area);
+    MPI_Bsend_c(&value, 1, MPI_INT, rank, 45, MPI_COMM_WORLD);
+    MPI_Recv_c(&value, 1, MPI_INT, rank, 45, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Buffer_detach_c(&detached, &detachedSize);
+    CHECK(detached == area && detachedSize == (MPI_Count)sizeof area, "buffer_attach_c/detach_c: size %ld", (long)detachedSize);
 }
 
 /* MPI-4's large-count (_c) forms: the same calls with MPI_Count counts, and sizes past INT_MAX. */
