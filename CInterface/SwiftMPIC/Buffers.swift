@@ -21,7 +21,7 @@ enum CBuffer {
         let bits = UInt32(bitPattern: datatype)
         let basicSize = Int((bits >> 8) & 0xFF)
         if bits & 0xFF00_0000 == 0x4C00_0000, basicSize > 0, count >= 0 {
-            self = .bytes(try Self.raw(pointer, basicSize * count))
+            self = .bytes(try Self.raw(pointer, try Self.product(count, basicSize)))
             return
         }
         if count == 0 && datatype == MPI_DATATYPE_NULL {  // nothing, of no type (MPICH accepts it, and programs rely on it)
@@ -31,7 +31,7 @@ enum CBuffer {
         let type = try CInterface.datatype(datatype)
         guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative count \(count)") }
         if type.isContiguous {
-            self = .bytes(try Self.raw(pointer, type.size * count))
+            self = .bytes(try Self.raw(pointer, try Self.product(count, type.size)))
             return
         }
         let span = try type.span(count: count)
@@ -51,6 +51,15 @@ enum CBuffer {
         } catch {
             throw CError(error)
         }
+    }
+
+    /// `count` instances of `size` bytes, in bytes; MPI_ERR_COUNT where that overflows (an
+    /// MPI_Count from a large-count function can be any 64-bit value).
+    @inline(__always)
+    static func product(_ count: Int, _ size: Int) throws(CError) -> Int {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+        guard !overflow else { throw CError(MPI_ERR_COUNT, "\(count) instances of \(size) bytes overflow") }
+        return bytes
     }
 
     @inline(__always)

@@ -331,8 +331,8 @@ extension CInterface {
         var byteCounts: [Int] = []
         var byteDisplacements: [Int] = []
         for rank in 0..<size {
-            byteCounts.append(try CInterface.count(counts[rank]) * unit)
-            byteDisplacements.append(Int(displacements[rank]) * unit)
+            byteCounts.append(try CBuffer.product(try CInterface.count(counts[rank]), unit))
+            byteDisplacements.append(try CBuffer.product(Int(displacements[rank]), unit))
         }
         return (byteCounts, byteDisplacements, byteCounts.indices.map { byteDisplacements[$0] + byteCounts[$0] }.max() ?? 0)
     }
@@ -354,7 +354,8 @@ extension CInterface {
         var layout: (counts: [Int], displacements: [Int], extent: Int) = ([], [], 0)
         for rank in 0..<size {
             let start = packed.count
-            let origin = buffer.map { $0 + Int(displacements[rank]) * type.datatype.extent }
+            let offset = try CBuffer.product(Int(displacements[rank]), type.datatype.extent)
+            let origin = buffer.map { $0 + offset }
             switch try CBuffer(origin, try CInterface.count(counts[rank]), datatype) {
             case .bytes(let raw):
                 packed += raw
@@ -402,9 +403,9 @@ func mpiGathervWork<C: CInteger, D: CInteger>(
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
-        let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, "MPI_Gatherv") : nil
+        let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, function) : nil
         if communicator.isIntercommunicator {  // the counts are the other group's, read at the root only
-            let own = isRoot || root == MPI_PROC_NULL ? [] : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Gatherv"))
+            let own = isRoot || root == MPI_PROC_NULL ? [] : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, function))
             let result = try communicator.gatherv(own, counts: layout?.counts ?? [], displacements: layout?.displacements ?? [], root: CInterface.rank(root))
             if let result, let layout { CInterface.copyBlocks(result, layout, to: recvbuf) }
             return
@@ -413,7 +414,7 @@ func mpiGathervWork<C: CInteger, D: CInteger>(
         if CInterface.isInPlace(sendbuf), let layout {
             own = CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
         } else {
-            own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Gatherv"))
+            own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, function))
         }
         // Counts matter at the root only (MPI); elsewhere this rank's own count is all the Swift call reads.
         var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
@@ -441,12 +442,12 @@ func mpiScattervWork<C: CInteger, D: CInteger>(
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
-        let sent = isRoot ? try CInterface.sentBlocks(sendbuf, sendcounts, displs, sendtype, size: communicator.peerCount, "MPI_Scatterv") : nil
+        let sent = isRoot ? try CInterface.sentBlocks(sendbuf, sendcounts, displs, sendtype, size: communicator.peerCount, function) : nil
         let layout = sent?.layout
         let values = sent?.values ?? []
         if communicator.isIntercommunicator {  // the root's counts are the other group's; a receiver's own is its recvcount
             let receives = !isRoot && root != MPI_PROC_NULL
-            let output = receives ? try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Scatterv") : .init(start: nil, count: 0)
+            let output = receives ? try CInterface.bytes(recvbuf, recvcount, recvtype, function) : .init(start: nil, count: 0)
             var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
             if receives { counts[communicator.rank] = output.count }
             let part = try communicator.scatterv(values, counts: counts, displacements: layout?.displacements ?? [], root: CInterface.rank(root))
@@ -455,7 +456,7 @@ func mpiScattervWork<C: CInteger, D: CInteger>(
         }
         let inPlace = CInterface.isInPlace(recvbuf)
         if inPlace && !isRoot { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
-        let output = inPlace ? UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0) : try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Scatterv")
+        let output = inPlace ? UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0) : try CInterface.bytes(recvbuf, recvcount, recvtype, function)
         // MPI gives the counts at the root only; Swift's scatterv wants them on every rank (a rank's
         // part of a shared-memory step lies after the parts of the ranks before it): the root sends them.
         var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
@@ -483,11 +484,11 @@ func mpiAllgathervWork<C: CInteger, D: CInteger>(
 ) -> Int32 {
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, "MPI_Allgatherv")
+        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, function)
         let own =
             CInterface.isInPlace(sendbuf)
             ? CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
-            : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Allgatherv"))
+            : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, function))
         let result = try communicator.allgatherv(own, counts: layout.counts, displacements: layout.displacements)
         CInterface.copyBlocks(result, layout, to: recvbuf)
     }
@@ -509,10 +510,10 @@ func mpiAlltoallvWork<C: CInteger, D: CInteger>(
 ) -> Int32 {
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, "MPI_Alltoallv")
+        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, function)
         let send =
             CInterface.isInPlace(sendbuf)
-            ? receive : try CInterface.layout(sendcounts, sdispls, sendtype, size: communicator.peerCount, "MPI_Alltoallv")
+            ? receive : try CInterface.layout(sendcounts, sdispls, sendtype, size: communicator.peerCount, function)
         let values = CInterface.array(CInterface.isInPlace(sendbuf) ? UnsafeRawPointer(recvbuf) : sendbuf, bytes: send.extent)
         let result = try communicator.alltoallv(
             values, sendCounts: send.counts, sendDisplacements: send.displacements, recvCounts: receive.counts, recvDisplacements: receive.displacements)

@@ -4,9 +4,10 @@ import Glibc
 import CMPI
 import SwiftMPI
 
-// MPI-4's large-count (`_c`) forms of the remaining point-to-point calls, persistent and neighbourhood
-// collectives, one-sided communication and window creation: the `int` forms' work (the `...Work`
-// functions), with MPI_Count counts, MPI_Aint displacements and displacement units.
+// MPI-4's large-count (`_c`) forms of the remaining point-to-point calls (matched receives,
+// isendrecv, sendrecv_replace, buffer attach, persistent receives) and of the neighbourhood
+// collectives: the `int` forms' work (the `...Work` functions), with MPI_Count counts and MPI_Aint
+// displacements.
 
 @_cdecl("PMPI_Buffer_attach_c")
 public func mpiBufferAttachC(_ buffer: UnsafeMutableRawPointer?, _ size: MPI_Count) -> Int32 {

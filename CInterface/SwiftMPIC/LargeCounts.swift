@@ -245,5 +245,5 @@ public func mpiPackSizeC(_ count: MPI_Count, _ datatype: MPI_Datatype, _ comm: M
 
 @_cdecl("PMPI_Status_set_elements_c")
 public func mpiStatusSetElementsC(_ status: UnsafeMutablePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: MPI_Count) -> Int32 {
-    mpiStatusSetElementsX(status, datatype, count)
+    setElements("MPI_Status_set_elements_c", status, datatype, count)
 }

@@ -60,7 +60,7 @@ public func mpiMrecv(
     mpiMrecvWork("MPI_Mrecv", buf, Int(count), datatype, message, status)
 }
 
-/// MPI_Mrecv's work, also MPI_Mrecv_c's (counts as Int, arrays of either width).
+/// MPI_Mrecv's work, also MPI_Mrecv_c's (counts as Int).
 func mpiMrecvWork(
     _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ message: UnsafeMutablePointer<MPI_Message>?,
     _ status: UnsafeMutablePointer<MPI_Status>?
@@ -86,7 +86,7 @@ public func mpiImrecv(
     mpiImrecvWork("MPI_Imrecv", buf, Int(count), datatype, message, request)
 }
 
-/// MPI_Imrecv's work, also MPI_Imrecv_c's (counts as Int, arrays of either width).
+/// MPI_Imrecv's work, also MPI_Imrecv_c's (counts as Int).
 func mpiImrecvWork(
     _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ message: UnsafeMutablePointer<MPI_Message>?,
     _ request: UnsafeMutablePointer<MPI_Request>?

@@ -144,7 +144,7 @@ public func mpiSendrecvReplace(
     mpiSendrecvReplaceWork("MPI_Sendrecv_replace", buf, Int(count), datatype, dest, sendtag, source, recvtag, comm, status)
 }
 
-/// MPI_Sendrecv_replace's work, also MPI_Sendrecv_replace_c's (counts as Int, arrays of either width).
+/// MPI_Sendrecv_replace's work, also MPI_Sendrecv_replace_c's (counts as Int).
 func mpiSendrecvReplaceWork(
     _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32, _ source: Int32,
     _ recvtag: Int32, _ comm: MPI_Comm, _ status: UnsafeMutablePointer<MPI_Status>?
@@ -163,7 +163,7 @@ func mpiSendrecvReplaceWork(
 @_cdecl("PMPI_Pack_size")
 public func mpiPackSize(_ count: Int32, _ datatype: MPI_Datatype, _ comm: MPI_Comm, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Pack_size", on: comm) {
-        size?.pointee = Int32(try CInterface.datatype(datatype).datatype.packSize(count: try CInterface.count(count)))
+        size?.pointee = Int32(exactly: try CInterface.datatype(datatype).datatype.packSize(count: try CInterface.count(count))) ?? MPI_UNDEFINED
     }
 }
 
@@ -304,11 +304,16 @@ public func mpiStatusF2C(_ fortran: UnsafePointer<MPI_Fint>?, _ status: UnsafeMu
 
 @_cdecl("PMPI_Status_set_elements_x")
 public func mpiStatusSetElementsX(_ status: UnsafeMutablePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: MPI_Count) -> Int32 {
-    cCall("MPI_Status_set_elements_x") {
+    setElements("MPI_Status_set_elements_x", status, datatype, count)
+}
+
+/// MPI_Status_set_elements_x's work (also the int form's, through it, and MPI_Status_set_elements_c's).
+func setElements(_ function: StaticString, _ status: UnsafeMutablePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: MPI_Count) -> Int32 {
+    cCall(function) {
         guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
         let type = try CInterface.datatype(datatype, forCommunication: false).datatype
         guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative element count \(count)") }
-        let bytes = type.byteCount(ofElements: count)
+        guard let bytes = type.byteCount(ofElements: count) else { throw CError(MPI_ERR_COUNT, "\(count) elements overflow a byte count") }
         let cancelled = status.pointee.count_hi_and_cancelled & 1
         status.pointee.count_lo = Int32(truncatingIfNeeded: bytes)
         status.pointee.count_hi_and_cancelled = Int32(truncatingIfNeeded: (bytes >> 32) << 1) | cancelled

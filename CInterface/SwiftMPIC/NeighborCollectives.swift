@@ -54,13 +54,13 @@ public func mpiNeighborAllgather(
     mpiNeighborAllgatherWork("MPI_Neighbor_allgather", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm)
 }
 
-/// MPI_Neighbor_allgather's work, also MPI_Neighbor_allgather_c's (counts as Int, arrays of either width).
+/// MPI_Neighbor_allgather's work, also MPI_Neighbor_allgather_c's (counts as Int).
 func mpiNeighborAllgatherWork(
     _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
-        _ = try neighborAllgather("MPI_Neighbor_allgather", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: false).wait()
+        _ = try neighborAllgather(function, sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: false).wait()
     }
 }
 
@@ -72,14 +72,14 @@ public func mpiIneighborAllgather(
     mpiIneighborAllgatherWork("MPI_Ineighbor_allgather", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm, request)
 }
 
-/// MPI_Ineighbor_allgather's work, also MPI_Ineighbor_allgather_c's (counts as Int, arrays of either width).
+/// MPI_Ineighbor_allgather's work, also MPI_Ineighbor_allgather_c's (counts as Int).
 func mpiIneighborAllgatherWork(
     _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
-        let started = try neighborAllgather("MPI_Ineighbor_allgather", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: false)
+        let started = try neighborAllgather(function, sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: false)
         request.pointee = CInterface.requests.insert(CRequest(started, comm))
     }
 }
@@ -92,13 +92,13 @@ public func mpiNeighborAlltoall(
     mpiNeighborAlltoallWork("MPI_Neighbor_alltoall", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm)
 }
 
-/// MPI_Neighbor_alltoall's work, also MPI_Neighbor_alltoall_c's (counts as Int, arrays of either width).
+/// MPI_Neighbor_alltoall's work, also MPI_Neighbor_alltoall_c's (counts as Int).
 func mpiNeighborAlltoallWork(
     _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
-        _ = try neighborAllgather("MPI_Neighbor_alltoall", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: true).wait()
+        _ = try neighborAllgather(function, sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: true).wait()
     }
 }
 
@@ -110,14 +110,14 @@ public func mpiIneighborAlltoall(
     mpiIneighborAlltoallWork("MPI_Ineighbor_alltoall", sendbuf, Int(sendcount), sendtype, recvbuf, Int(recvcount), recvtype, comm, request)
 }
 
-/// MPI_Ineighbor_alltoall's work, also MPI_Ineighbor_alltoall_c's (counts as Int, arrays of either width).
+/// MPI_Ineighbor_alltoall's work, also MPI_Ineighbor_alltoall_c's (counts as Int).
 func mpiIneighborAlltoallWork(
     _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int,
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
-        let started = try neighborAllgather("MPI_Ineighbor_alltoall", sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: true)
+        let started = try neighborAllgather(function, sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, alltoall: true)
         request.pointee = CInterface.requests.insert(CRequest(started, comm))
     }
 }
@@ -138,8 +138,8 @@ func mpiNeighborAllgathervWork<G0: CInteger, G1: CInteger>(
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let (sources, _) = try CInterface.neighbors(communicator)
-        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: sources.count, "MPI_Neighbor_allgatherv")
-        let own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Neighbor_allgatherv"))
+        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: sources.count, function)
+        let own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, function))
         let result = try communicator.neighborAllgatherv(own, counts: layout.counts)
         CInterface.copyNeighborBlocks(result, counts: layout.counts, displacements: layout.displacements, sources: sources, to: recvbuf)
     }
@@ -162,8 +162,8 @@ func mpiNeighborAlltoallvWork<G0: CInteger, G1: CInteger, G2: CInteger, G3: CInt
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let (sources, destinations) = try CInterface.neighbors(communicator)
-        let send = try CInterface.layout(sendcounts, sdispls, sendtype, size: destinations.count, "MPI_Neighbor_alltoallv")
-        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: sources.count, "MPI_Neighbor_alltoallv")
+        let send = try CInterface.layout(sendcounts, sdispls, sendtype, size: destinations.count, function)
+        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: sources.count, function)
         // The blocks to send, packed in neighbour order.
         var packed: [UInt8] = []
         if let sendbuf {
@@ -193,8 +193,8 @@ func mpiIneighborAllgathervWork<G0: CInteger, G1: CInteger>(
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let communicator = try CInterface.communicator(comm)
         let (sources, _) = try CInterface.neighbors(communicator)
-        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: sources.count, "MPI_Ineighbor_allgatherv")
-        let own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Ineighbor_allgatherv"))
+        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: sources.count, function)
+        let own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, function))
         let started = try communicator.ineighborAllgatherv(own, counts: layout.counts)
         request.pointee = CInterface.insert(started.request, comm) {
             CInterface.copyNeighborBlocks(try started.wait(), counts: layout.counts, displacements: layout.displacements, sources: sources, to: recvbuf)
@@ -221,8 +221,8 @@ func mpiIneighborAlltoallvWork<G0: CInteger, G1: CInteger, G2: CInteger, G3: CIn
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         let communicator = try CInterface.communicator(comm)
         let (sources, destinations) = try CInterface.neighbors(communicator)
-        let send = try CInterface.layout(sendcounts, sdispls, sendtype, size: destinations.count, "MPI_Ineighbor_alltoallv")
-        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: sources.count, "MPI_Ineighbor_alltoallv")
+        let send = try CInterface.layout(sendcounts, sdispls, sendtype, size: destinations.count, function)
+        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: sources.count, function)
         var packed: [UInt8] = []
         if let sendbuf {
             for index in send.counts.indices where send.counts[index] > 0 {

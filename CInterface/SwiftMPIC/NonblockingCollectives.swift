@@ -217,11 +217,11 @@ func mpiIallgatherWork(
 ) -> Int32 {
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, "MPI_Iallgather")
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, function)
         let input =
             CInterface.isInPlace(sendbuf)
             ? UnsafeBufferPointer(CInterface.ownBlock(of: output, rank: communicator.rank, size: communicator.size))
-            : UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Iallgather"))
+            : UnsafeBufferPointer(try CInterface.bytes(sendbuf, sendcount, sendtype, function))
         try store(try communicator.iallgather(input, into: output), comm, into: request)
     }
 }
@@ -241,9 +241,9 @@ func mpiIalltoallWork(
 ) -> Int32 {
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, "MPI_Ialltoall")
+        let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, function)
         guard CInterface.isInPlace(sendbuf) else {
-            let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount) * communicator.peerCount, sendtype, "MPI_Ialltoall"))
+            let input = UnsafeBufferPointer(try CInterface.bytes(sendbuf, Int(sendcount) * communicator.peerCount, sendtype, function))
             return try store(try communicator.ialltoall(input, into: output), comm, into: request)
         }
         // In place: the blocks to send are a copy of the receive buffer, kept until completion.

@@ -33,9 +33,9 @@ func mpiIgathervWork<C: CInteger, D: CInteger>(
         let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(sendbuf)
         if inPlace && !isRoot { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
-        let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, "MPI_Igatherv") : nil
+        let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, function) : nil
         if communicator.isIntercommunicator {  // the counts are the other group's, read at the root only
-            let own = isRoot || root == MPI_PROC_NULL ? [] : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Igatherv"))
+            let own = isRoot || root == MPI_PROC_NULL ? [] : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, function))
             let started = try communicator.igatherv(own, counts: layout?.counts ?? [], displacements: layout?.displacements, root: CInterface.rank(root))
             return try store(started, comm, into: request) { result in
                 if let result, let layout { CInterface.copyBlocks(result, layout, to: recvbuf) }
@@ -45,7 +45,7 @@ func mpiIgathervWork<C: CInteger, D: CInteger>(
         if inPlace, let layout {  // the root's own block is already in place: it travels as it is
             own = CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
         } else {
-            own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Igatherv"))
+            own = Array(try CInterface.bytes(sendbuf, sendcount, sendtype, function))
         }
         var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
         if layout == nil { counts[communicator.rank] = own.count }
@@ -76,11 +76,11 @@ func mpiIscattervWork<C: CInteger, D: CInteger>(
         let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(recvbuf)
         if inPlace && !isRoot { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the receive buffer is for the root only") }
-        let sent = isRoot ? try CInterface.sentBlocks(sendbuf, sendcounts, displs, sendtype, size: communicator.peerCount, "MPI_Iscatterv") : nil
+        let sent = isRoot ? try CInterface.sentBlocks(sendbuf, sendcounts, displs, sendtype, size: communicator.peerCount, function) : nil
         let layout = sent?.layout
         if communicator.isIntercommunicator {  // the root's counts are the other group's; a receiver's own is its recvcount
             let receives = !isRoot && root != MPI_PROC_NULL
-            let output = receives ? try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatterv") : .init(start: nil, count: 0)
+            let output = receives ? try CInterface.bytes(recvbuf, recvcount, recvtype, function) : .init(start: nil, count: 0)
             var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
             if receives { counts[communicator.rank] = output.count }
             let values = sent?.values ?? []
@@ -91,7 +91,7 @@ func mpiIscattervWork<C: CInteger, D: CInteger>(
         let output =
             inPlace
             ? UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
-            : try CInterface.bytes(recvbuf, recvcount, recvtype, "MPI_Iscatterv")
+            : try CInterface.bytes(recvbuf, recvcount, recvtype, function)
         let values = sent?.values ?? []
         // Counts matter at the root only (MPI); the messages' path reads this rank's own count elsewhere.
         var counts = layout?.counts ?? [Int](repeating: 0, count: communicator.size)
@@ -116,11 +116,11 @@ func mpiIallgathervWork<C: CInteger, D: CInteger>(
 ) -> Int32 {
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, "MPI_Iallgatherv")
+        let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, function)
         let own =
             CInterface.isInPlace(sendbuf)
             ? CInterface.array(UnsafeRawPointer(recvbuf).map { $0 + layout.displacements[communicator.rank] }, bytes: layout.counts[communicator.rank])
-            : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, "MPI_Iallgatherv"))
+            : Array(try CInterface.bytes(sendbuf, sendcount, sendtype, function))
         let started = try communicator.iallgatherv(own, counts: layout.counts, displacements: layout.displacements)
         try store(started, comm, into: request) { CInterface.copyBlocks($0, layout, to: recvbuf) }
     }
@@ -143,9 +143,9 @@ func mpiIalltoallvWork<C: CInteger, D: CInteger>(
 ) -> Int32 {
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
-        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, "MPI_Ialltoallv")
+        let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, function)
         let inPlace = CInterface.isInPlace(sendbuf)
-        let send = inPlace ? receive : try CInterface.layout(sendcounts, sdispls, sendtype, size: communicator.peerCount, "MPI_Ialltoallv")
+        let send = inPlace ? receive : try CInterface.layout(sendcounts, sdispls, sendtype, size: communicator.peerCount, function)
         let values = CInterface.array(inPlace ? UnsafeRawPointer(recvbuf) : sendbuf, bytes: send.extent)
         let started = try communicator.ialltoallv(
             values, sendCounts: send.counts, sendDisplacements: send.displacements, receiveCounts: receive.counts,

@@ -176,7 +176,8 @@ extension CInterface {
     /// operand from lower ranks). The element type is a value of the datatype's size (any size:
     /// ``withOpaqueType(size:_:)``), so the reduction algorithms never cut an instance. It is aligned
     /// to 1 whatever its size: the program's buffer need only be aligned for what the datatype
-    /// holds (an MPI_2INT pair of `int`s at a 4-byte boundary; a UInt64 there trapped).
+    /// holds (an MPI_2INT pair of `int`s at a 4-byte boundary; a UInt64 there trapped); the
+    /// function is given 16-byte aligned copies of the operands.
     private static func runUserOperation(_ user: COperation, _ type: CDatatype, _ handle: MPI_Datatype, _ reduction: some CReduction) throws -> Request? {
         guard type.isContiguous else { throw CError.unsupported("reductions", "user operations on non-contiguous datatypes") }
         let call = UserOperationCall(user: user, handle: handle, reduction: reduction)
@@ -195,20 +196,25 @@ private struct UserOperationCall<Reduction: CReduction>: OpaqueTypeBody {
         let (function, handle) = (user.function, handle)
         return try reduction.run(
             ReduceOperation<T>.custom("user operation", commutative: user.isCommutative) { left, right in
-                var input = left
+                // The operands are staged 16-byte aligned: T has alignment 1 (any size), and the
+                // program's function reads them as the datatype's members (ints, doubles, ...).
+                let size = MemoryLayout<T>.size
+                let offset = (size + 15) & ~15
                 var inoutValue = right
                 var datatype = handle
-                withUnsafeMutableBytes(of: &input) { inputBytes in
-                    withUnsafeMutableBytes(of: &inoutValue) { output in
-                        switch function {
-                        case .int(let function):
-                            var length: Int32 = 1
-                            function(inputBytes.baseAddress, output.baseAddress, &length, &datatype)
-                        case .largeCount(let function):
-                            var length: MPI_Count = 1
-                            function(inputBytes.baseAddress, output.baseAddress, &length, &datatype)
-                        }
+                withUnsafeTemporaryAllocation(byteCount: offset + size, alignment: 16) { staging in
+                    let input = staging.baseAddress!, output = staging.baseAddress! + offset
+                    withUnsafeBytes(of: left) { input.copyMemory(from: $0.baseAddress!, byteCount: size) }
+                    withUnsafeBytes(of: right) { output.copyMemory(from: $0.baseAddress!, byteCount: size) }
+                    switch function {
+                    case .int(let function):
+                        var length: Int32 = 1
+                        function(input, output, &length, &datatype)
+                    case .largeCount(let function):
+                        var length: MPI_Count = 1
+                        function(input, output, &length, &datatype)
                     }
+                    inoutValue = output.loadUnaligned(as: T.self)
                 }
                 return inoutValue
             })

@@ -64,7 +64,7 @@ public func mpiRecvInit(
     mpiRecvInitWork("MPI_Recv_init", buf, Int(count), datatype, source, tag, comm, request)
 }
 
-/// MPI_Recv_init's work, also MPI_Recv_init_c's (counts as Int, arrays of either width).
+/// MPI_Recv_init's work, also MPI_Recv_init_c's (counts as Int).
 func mpiRecvInitWork(
     _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ source: Int32, _ tag: Int32, _ comm: MPI_Comm,
     _ request: UnsafeMutablePointer<MPI_Request>?

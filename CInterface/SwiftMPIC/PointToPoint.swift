@@ -246,7 +246,7 @@ public func mpiBufferAttach(_ buffer: UnsafeMutableRawPointer?, _ size: Int32) -
     mpiBufferAttachWork("MPI_Buffer_attach", buffer, Int(size))
 }
 
-/// MPI_Buffer_attach's work, also MPI_Buffer_attach_c's (counts as Int, arrays of either width).
+/// MPI_Buffer_attach's work, also MPI_Buffer_attach_c's (counts as Int).
 func mpiBufferAttachWork(_ function: StaticString, _ buffer: UnsafeMutableRawPointer?, _ size: Int) -> Int32 {
     cCall(function) {
         guard size >= 0 else { throw CError(MPI_ERR_ARG, "negative buffer size \(size)") }
@@ -299,7 +299,7 @@ public func mpiIsendrecv(
     mpiIsendrecvWork("MPI_Isendrecv", sendbuf, Int(sendcount), sendtype, dest, sendtag, recvbuf, Int(recvcount), recvtype, source, recvtag, comm, request)
 }
 
-/// MPI_Isendrecv's work, also MPI_Isendrecv_c's (counts as Int, arrays of either width).
+/// MPI_Isendrecv's work, also MPI_Isendrecv_c's (counts as Int).
 func mpiIsendrecvWork(
     _ function: StaticString, _ sendbuf: UnsafeRawPointer?, _ sendcount: Int, _ sendtype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32,
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int, _ recvtype: MPI_Datatype, _ source: Int32, _ recvtag: Int32, _ comm: MPI_Comm,
@@ -335,7 +335,7 @@ public func mpiIsendrecvReplace(
     mpiIsendrecvReplaceWork("MPI_Isendrecv_replace", buf, Int(count), datatype, dest, sendtag, source, recvtag, comm, request)
 }
 
-/// MPI_Isendrecv_replace's work, also MPI_Isendrecv_replace_c's (counts as Int, arrays of either width).
+/// MPI_Isendrecv_replace's work, also MPI_Isendrecv_replace_c's (counts as Int).
 func mpiIsendrecvReplaceWork(
     _ function: StaticString, _ buf: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ dest: Int32, _ sendtag: Int32, _ source: Int32,
     _ recvtag: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?

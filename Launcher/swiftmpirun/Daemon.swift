@@ -219,23 +219,30 @@ final class Daemon {
 
     /// Connects to the first of the launcher's addresses (`A:P,B:P,…`) that answers and passes
     /// the handshake: one that this host cannot route to fails at once, one that refuses or does
-    /// not complete the handshake is given 3 s.
+    /// not complete the handshake is given 3 s. If none passed but some took the connection, those
+    /// are tried again with the rest of `deadline` for the handshake: a launcher that many daemons
+    /// reach at once handshakes with them one at a time (32 hosts of each of two jobs started
+    /// together on a loaded 2-core machine left the last ones waiting more than 3 s).
     private func connectToLauncher(secret: JobSecret, deadline: Double) throws -> Int32 {
         var failures: [String] = []
-        for endpoint in launcherEndpoint.split(separator: ",").map(String.init) {
-            let attemptDeadline = min(deadline, Handshake.now() + 3)
+        var reachable: [String] = []
+        func attempt(_ endpoint: String, handshakeDeadline: (Double) -> Double) throws -> Int32 {
+            let fd = try TCPSocket.connect(endpoint, deadline: min(deadline, Handshake.now() + 3))
             do {
-                let fd = try TCPSocket.connect(endpoint, deadline: attemptDeadline)
-                do {
-                    try Handshake(magic: "SMDL", secret: secret).connect(fd, id: UInt32(hostIndex), expected: UInt32.max, deadline: attemptDeadline)
-                } catch {
-                    close(fd)
-                    throw error
-                }
-                return fd
+                let until = handshakeDeadline(Handshake.now())
+                try Handshake(magic: "SMDL", secret: secret).connect(fd, id: UInt32(hostIndex), expected: UInt32.max, deadline: until)
             } catch {
-                failures.append("\(error)")
+                close(fd)
+                reachable.append(endpoint)
+                throw error
             }
+            return fd
+        }
+        for endpoint in launcherEndpoint.split(separator: ",").map(String.init) {
+            do { return try attempt(endpoint) { min(deadline, $0 + 3) } } catch { failures.append("\(error)") }
+        }
+        for endpoint in reachable where Handshake.now() < deadline {
+            do { return try attempt(endpoint) { _ in deadline } } catch { failures.append("\(error) (again)") }
         }
         throw LaunchError(
             "cannot reach the launcher at any of its addresses (\(failures.joined(separator: "; "))); choose one with swiftmpirun --launcher-if")

@@ -32,8 +32,9 @@ public protocol Transport: AnyObject {
     /// Like ``trySend(to:kind:header:payload:)``, but the caller keeps `payload` valid and unchanged
     /// until ``isSendingCallerMemory(to:)`` is false, so the transport may send the rest of it later
     /// straight from there instead of copying it (``TransportCapabilities/sendsFromCallerMemory``).
-    /// `streaming` says that more large payloads for `peer` wait behind this one: the transport may
-    /// then favour the stream's throughput over this packet's latency (TCP sends the rest in pieces).
+    /// `streaming` says that more traffic for `peer` waits behind this payload (other messages
+    /// queued or offered): the transport may then favour the stream's throughput over this packet's
+    /// latency (TCP sends the rest in pieces).
     func trySendKeepingPayload(to peer: Int, kind: PacketKind, header: PacketHeader, payload: UnsafeRawBufferPointer, streaming: Bool) -> Bool
 
     /// Sends one packet whose payload is `payload` followed by `trailer` (a rendezvous offer and the

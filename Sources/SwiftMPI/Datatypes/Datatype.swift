@@ -72,8 +72,9 @@ public struct Datatype: Sendable, CustomStringConvertible {
     package func elementCount(inBytes bytes: Int) -> Int? { map.elementCount(inBytes: bytes) }
 
     /// The packed bytes of the first `elements` primitive elements of this type's instances in a
-    /// row: the inverse of ``elementCount(inBytes:)`` (the C interface's MPI_Status_set_elements).
-    package func byteCount(ofElements elements: Int) -> Int { map.byteCount(ofElements: elements) }
+    /// row: the inverse of ``elementCount(inBytes:)`` (the C interface's MPI_Status_set_elements);
+    /// nil where that many bytes overflow an Int.
+    package func byteCount(ofElements elements: Int) -> Int? { map.byteCount(ofElements: elements) }
 
     /// How the datatype was built, e.g. "vector(count: 4, blockLength: 1, stride: 8, of: Double)".
     public var description: String { map.summary }

@@ -119,18 +119,20 @@ final class TypeMap: @unchecked Sendable {
     }
 
     /// The packed bytes of the first `elements` primitive elements of instances in a row (the
-    /// inverse of ``elementCount(inBytes:)``; MPI_Status_set_elements).
-    func byteCount(ofElements elements: Int) -> Int {
+    /// inverse of ``elementCount(inBytes:)``; MPI_Status_set_elements); nil where that overflows.
+    func byteCount(ofElements elements: Int) -> Int? {
         let perInstance = elementsPerInstance
         guard perInstance > 0 else { return 0 }
         var rest = elements % perInstance
-        var bytes = elements / perInstance * size
+        var partial = 0  // the bytes of a last, partial instance (fewer than `size`)
         for piece in signature where rest > 0 {
             let taken = min(piece.count, rest)
-            bytes += taken * piece.elementSize
+            partial += taken * piece.elementSize
             rest -= taken
         }
-        return bytes
+        let (whole, overflow) = (elements / perInstance).multipliedReportingOverflow(by: size)
+        let (bytes, overflowAgain) = whole.addingReportingOverflow(partial)
+        return overflow || overflowAgain ? nil : bytes
     }
 
     /// The block holding packed position `position` (0 ≤ position < size) and where that block starts.

@@ -68,7 +68,8 @@ extension Engine {
     /// True when other messages to `peer` wait behind the one being streamed — offered and not yet
     /// cleared, or queued — so the transport may send for the stream's throughput rather than this
     /// message's latency (``Transport/trySendKeepingPayload(to:kind:header:payload:streaming:)``).
-    /// Read once per streamed message, not on the small-message path.
+    /// Read each time a large message's fragments are tried (a scan of the waiting sends), never on
+    /// the small-message path.
     func hasMessagesBehind(to peer: Int) -> Bool {
         outboxes[peer].count > 1 || waitingSends.contains { $0.destination == peer }
     }
