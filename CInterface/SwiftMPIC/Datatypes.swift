@@ -486,11 +486,24 @@ public func mpiTypeFree(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int3
 
 @_cdecl("PMPI_Get_count")
 public func mpiGetCount(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<Int32>?) -> Int32 {
-    cCall("MPI_Get_count") {
+    cCall("MPI_Get_count") { count?.pointee = try CInterface.instanceCount(status, datatype).flatMap { Int32(exactly: $0) } ?? MPI_UNDEFINED }
+}
+
+extension CInterface {
+    /// MPI_Get_count's answer (also MPI_Get_count_c's): the whole instances of `datatype` the status's
+    /// bytes hold, nil (MPI_UNDEFINED) when they end inside one.
+    static func instanceCount(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype) throws(CError) -> Int? {
         guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
         let size = try CInterface.datatype(datatype, forCommunication: false).size
         let bytes = CInterface.byteCount(of: status)
-        count?.pointee = size == 0 ? (bytes == 0 ? 0 : MPI_UNDEFINED) : bytes % size == 0 ? Int32(exactly: bytes / size) ?? MPI_UNDEFINED : MPI_UNDEFINED
+        return size == 0 ? (bytes == 0 ? 0 : nil) : bytes % size == 0 ? bytes / size : nil
+    }
+
+    /// MPI_Get_elements_x's answer (also MPI_Get_elements_c's): the primitive elements in the
+    /// status's bytes, nil (MPI_UNDEFINED) when they end inside one.
+    static func elementCount(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype) throws(CError) -> Int? {
+        guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
+        return try CInterface.datatype(datatype, forCommunication: false).datatype.elementCount(inBytes: CInterface.byteCount(of: status))
     }
 }
 

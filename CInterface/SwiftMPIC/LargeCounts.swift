@@ -90,21 +90,12 @@ public func mpiSendrecvC(
 
 @_cdecl("PMPI_Get_count_c")
 public func mpiGetCountC(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
-    cCall("MPI_Get_count_c") {
-        guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
-        let size = try CInterface.datatype(datatype, forCommunication: false).size
-        let bytes = CInterface.byteCount(of: status)
-        count?.pointee = size == 0 ? (bytes == 0 ? 0 : MPI_Count(MPI_UNDEFINED)) : bytes % size == 0 ? bytes / size : MPI_Count(MPI_UNDEFINED)
-    }
+    cCall("MPI_Get_count_c") { count?.pointee = try CInterface.instanceCount(status, datatype) ?? MPI_Count(MPI_UNDEFINED) }
 }
 
 @_cdecl("PMPI_Get_elements_c")
 public func mpiGetElementsC(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
-    cCall("MPI_Get_elements_c") {
-        guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
-        let type = try CInterface.datatype(datatype, forCommunication: false).datatype
-        count?.pointee = type.elementCount(inBytes: CInterface.byteCount(of: status)).map { MPI_Count($0) } ?? MPI_Count(MPI_UNDEFINED)
-    }
+    cCall("MPI_Get_elements_c") { count?.pointee = try CInterface.elementCount(status, datatype) ?? MPI_Count(MPI_UNDEFINED) }
 }
 
 @_cdecl("PMPI_Type_size_c")

@@ -322,11 +322,7 @@ func setElements(_ function: StaticString, _ status: UnsafeMutablePointer<MPI_St
 
 @_cdecl("PMPI_Get_elements_x")
 public func mpiGetElementsX(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI_Datatype, _ count: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
-    cCall("MPI_Get_elements_x") {
-        guard let status else { throw CError(MPI_ERR_ARG, "a null status pointer") }
-        let type = try CInterface.datatype(datatype, forCommunication: false).datatype
-        count?.pointee = type.elementCount(inBytes: CInterface.byteCount(of: status)).map { MPI_Count($0) } ?? MPI_Count(MPI_UNDEFINED)
-    }
+    cCall("MPI_Get_elements_x") { count?.pointee = try CInterface.elementCount(status, datatype) ?? MPI_Count(MPI_UNDEFINED) }
 }
 
 @_cdecl("PMPI_Type_size_x")
