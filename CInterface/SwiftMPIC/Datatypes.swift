@@ -59,6 +59,9 @@ struct Envelope: Sendable {
     var combiner: Int32
     var integers: [Int32] = []
     var addresses: [MPI_Aint] = []
+    /// The integer-valued arguments of a large-count (`_c`) constructor (DatatypeConstructors.swift):
+    /// only MPI_Type_get_envelope_c and _get_contents_c can describe a type that has any.
+    var largeCounts: [MPI_Count] = []
     var types: [MPI_Datatype] = []
     /// What the derived datatypes among `types` were when this one was built: the program may free
     /// their handles (and the slots be reused) while this datatype lives, and MPI_Type_get_contents
@@ -296,103 +299,6 @@ public func mpiTypeDup(_ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<
     }
 }
 
-@_cdecl("PMPI_Type_indexed")
-public func mpiTypeIndexed(
-    _ count: Int32, _ blockLengths: UnsafePointer<Int32>?, _ displacements: UnsafePointer<Int32>?, _ oldType: MPI_Datatype,
-    _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_indexed") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let lengths = try CInterface.array(blockLengths, count) { (value: Int32) throws(CError) in try CInterface.count(value) }
-        let offsets = try CInterface.array(displacements, count) { (value: Int32) throws(CError) in Int(value) }
-        try CInterface.storeDatatype(
-            try Datatype.indexed(blockLengths: lengths, displacements: offsets, of: old.datatype),
-            Envelope(combiner: 7, integers: [count] + CInterface.int32s(lengths) + CInterface.int32s(offsets), types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_hvector")
-public func mpiTypeCreateHvector(
-    _ count: Int32, _ blockLength: Int32, _ stride: MPI_Aint, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_hvector") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let vector = try Datatype.hvector(
-            count: try CInterface.count(count), blockLength: try CInterface.count(blockLength), strideBytes: stride, of: old.datatype)
-        try CInterface.storeDatatype(vector, Envelope(combiner: 6, integers: [count, blockLength], addresses: [stride], types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_hindexed")
-public func mpiTypeCreateHindexed(
-    _ count: Int32, _ blockLengths: UnsafePointer<Int32>?, _ displacements: UnsafePointer<MPI_Aint>?, _ oldType: MPI_Datatype,
-    _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_hindexed") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let lengths = try CInterface.array(blockLengths, count) { (value: Int32) throws(CError) in try CInterface.count(value) }
-        let offsets = try CInterface.array(displacements, count) { (value: MPI_Aint) throws(CError) in value }
-        try CInterface.storeDatatype(
-            try Datatype.hindexed(blockLengths: lengths, displacementsBytes: offsets, of: old.datatype),
-            Envelope(combiner: 9, integers: [count] + CInterface.int32s(lengths), addresses: offsets, types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_indexed_block")
-public func mpiTypeCreateIndexedBlock(
-    _ count: Int32, _ blockLength: Int32, _ displacements: UnsafePointer<Int32>?, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_indexed_block") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let offsets = try CInterface.array(displacements, count) { (value: Int32) throws(CError) in Int(value) }
-        let type = try Datatype.indexedBlock(blockLength: try CInterface.count(blockLength), displacements: offsets, of: old.datatype)
-        try CInterface.storeDatatype(type, Envelope(combiner: 10, integers: [count, blockLength] + CInterface.int32s(offsets), types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_struct")
-public func mpiTypeCreateStruct(
-    _ count: Int32, _ blockLengths: UnsafePointer<Int32>?, _ displacements: UnsafePointer<MPI_Aint>?, _ types: UnsafePointer<MPI_Datatype>?,
-    _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_struct") {
-        let lengths = try CInterface.array(blockLengths, count) { (value: Int32) throws(CError) in try CInterface.count(value) }
-        let offsets = try CInterface.array(displacements, count) { (value: MPI_Aint) throws(CError) in value }
-        let handles = try CInterface.array(types, count) { (handle: MPI_Datatype) throws(CError) in handle }
-        // MPI-1's markers MPI_LB and MPI_UB (deprecated, still in MPICH's ABI) carry no data: they set
-        // the bounds (the lowest MPI_LB, the highest MPI_UB) of the structure of the other fields.
-        var fields: [(offset: Int, count: Int, type: Datatype)] = []
-        var lowerMarkers: [Int] = [], upperMarkers: [Int] = []
-        for index in handles.indices {
-            switch handles[index] {
-            case MPI_LB: lowerMarkers.append(offsets[index])
-            case MPI_UB: upperMarkers.append(offsets[index])
-            default: fields.append((offsets[index], lengths[index], try CInterface.datatype(handles[index], forCommunication: false).datatype))
-            }
-        }
-        // No data fields (count 0, or markers only): an empty type, bounded by its markers if any.
-        var type = fields.isEmpty ? try Datatype.contiguous(count: 0, of: Datatype(UInt8.self)) : try Datatype.structure(fields)
-        if !lowerMarkers.isEmpty || !upperMarkers.isEmpty {
-            // (A bound no marker sets is the data's, or 0 without data: { (LB,10) } has extent -10.)
-            let lower = lowerMarkers.min() ?? (fields.isEmpty ? 0 : type.lowerBound)
-            let upper = upperMarkers.max() ?? (fields.isEmpty ? 0 : type.lowerBound + type.extent)
-            type = try type.resized(lowerBound: lower, extent: upper - lower)
-        }
-        try CInterface.storeDatatype(
-            type, Envelope(combiner: 12, integers: [count] + CInterface.int32s(lengths), addresses: offsets, types: handles), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_resized")
-public func mpiTypeCreateResized(_ oldType: MPI_Datatype, _ lowerBound: MPI_Aint, _ extent: MPI_Aint, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
-    cCall("MPI_Type_create_resized") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        try CInterface.storeDatatype(
-            try old.datatype.resized(lowerBound: lowerBound, extent: extent), Envelope(combiner: 18, addresses: [lowerBound, extent], types: [oldType]),
-            into: newType)
-    }
-}
-
 @_cdecl("PMPI_Get_address")
 public func mpiGetAddress(_ location: UnsafeRawPointer?, _ address: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
     address?.pointee = MPI_Aint(bitPattern: UInt(bitPattern: location))
@@ -435,28 +341,6 @@ public func mpiTypeGetExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutab
         let type = try CInterface.datatype(datatype, forCommunication: false).datatype
         lowerBound?.pointee = type.lowerBound
         extent?.pointee = type.extent
-    }
-}
-
-@_cdecl("PMPI_Type_contiguous")
-public func mpiTypeContiguous(_ count: Int32, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
-    cCall("MPI_Type_contiguous") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        try CInterface.storeDatatype(
-            try Datatype.contiguous(count: try CInterface.count(count), of: old.datatype), Envelope(combiner: 3, integers: [count], types: [oldType]),
-            into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_vector")
-public func mpiTypeVector(
-    _ count: Int32, _ blockLength: Int32, _ stride: Int32, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_vector") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let vector = try Datatype.vector(
-            count: try CInterface.count(count), blockLength: try CInterface.count(blockLength), stride: Int(stride), of: old.datatype)
-        try CInterface.storeDatatype(vector, Envelope(combiner: 4, integers: [count, blockLength, stride], types: [oldType]), into: newType)
     }
 }
 
@@ -511,43 +395,4 @@ extension CInterface {
 public func mpiTestCancelled(_ status: UnsafePointer<MPI_Status>?, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
     flag?.pointee = (status?.pointee.count_hi_and_cancelled ?? 0) & 1
     return MPI_SUCCESS
-}
-
-@_cdecl("PMPI_Type_get_envelope")
-public func mpiTypeGetEnvelope(
-    _ datatype: MPI_Datatype, _ integers: UnsafeMutablePointer<Int32>?, _ addresses: UnsafeMutablePointer<Int32>?,
-    _ datatypes: UnsafeMutablePointer<Int32>?, _ combiner: UnsafeMutablePointer<Int32>?
-) -> Int32 {
-    cCall("MPI_Type_get_envelope") {
-        let envelope = try CInterface.datatype(datatype, forCommunication: false).envelope
-        integers?.pointee = Int32(envelope.integers.count)
-        addresses?.pointee = Int32(envelope.addresses.count)
-        datatypes?.pointee = Int32(envelope.types.count)
-        combiner?.pointee = envelope.combiner
-    }
-}
-
-@_cdecl("PMPI_Type_get_contents")
-public func mpiTypeGetContents(
-    _ datatype: MPI_Datatype, _ maxIntegers: Int32, _ maxAddresses: Int32, _ maxDatatypes: Int32, _ integers: UnsafeMutablePointer<Int32>?,
-    _ addresses: UnsafeMutablePointer<MPI_Aint>?, _ datatypes: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_get_contents") {
-        let envelope = try CInterface.datatype(datatype, forCommunication: false).envelope
-        guard envelope.combiner != Envelope.named.combiner else { throw CError(MPI_ERR_TYPE, "a predefined datatype has no contents") }
-        guard envelope.integers.count <= Int(maxIntegers), envelope.addresses.count <= Int(maxAddresses), envelope.types.count <= Int(maxDatatypes)
-        else { throw CError(MPI_ERR_ARG, "the arrays are smaller than MPI_Type_get_envelope's counts") }
-        for (index, value) in envelope.integers.enumerated() { integers?[index] = value }
-        for (index, value) in envelope.addresses.enumerated() { addresses?[index] = value }
-        for (index, handle) in envelope.types.enumerated() {
-            // Derived datatypes come back as new handles the program frees (MPI), made from what
-            // they were when this datatype was built (their own handles may be gone by now).
-            if index < envelope.constituents.count, var derived = envelope.constituents[index] {
-                derived.committed = false
-                datatypes?[index] = CInterface.datatypes.insert(derived)
-            } else {
-                datatypes?[index] = handle
-            }
-        }
-    }
 }

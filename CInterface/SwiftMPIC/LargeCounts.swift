@@ -4,10 +4,9 @@ import Glibc
 import CMPI
 import SwiftMPI
 
-// MPI-4's large-count (`_c`) forms of point-to-point and the datatype calls: the same work as the
-// `int` forms (the helpers take Int counts), with counts and sizes as MPI_Count. The envelope that
-// MPI_Type_get_envelope and _get_contents report for a type made here keeps `int` integers: counts
-// beyond 2^31 - 1 are cut there (MPI_Type_get_envelope_c is not there yet).
+// MPI-4's large-count (`_c`) forms of point-to-point and the datatype queries: the same work as the
+// `int` forms (the helpers take Int counts), with counts and sizes as MPI_Count. (The datatype
+// constructors' `_c` forms are in DatatypeConstructors.swift, beside their `int` forms.)
 
 @_cdecl("PMPI_Send_c")
 public func mpiSendC(_ buf: UnsafeRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ dest: Int32, _ tag: Int32, _ comm: MPI_Comm) -> Int32 {
@@ -120,110 +119,6 @@ public func mpiTypeGetTrueExtentC(
         let type = try CInterface.datatype(datatype, forCommunication: false).datatype
         lowerBound?.pointee = type.trueLowerBound
         extent?.pointee = type.trueExtent
-    }
-}
-
-@_cdecl("PMPI_Type_contiguous_c")
-public func mpiTypeContiguousC(_ count: MPI_Count, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
-    cCall("MPI_Type_contiguous_c") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        try CInterface.storeDatatype(
-            try Datatype.contiguous(count: try CInterface.count(count), of: old.datatype),
-            Envelope(combiner: 3, integers: CInterface.int32s([count]), types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_vector_c")
-public func mpiTypeVectorC(
-    _ count: MPI_Count, _ blockLength: MPI_Count, _ stride: MPI_Count, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_vector_c") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let vector = try Datatype.vector(count: try CInterface.count(count), blockLength: try CInterface.count(blockLength), stride: stride, of: old.datatype)
-        try CInterface.storeDatatype(vector, Envelope(combiner: 4, integers: CInterface.int32s([count, blockLength, stride]), types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_hvector_c")
-public func mpiTypeCreateHvectorC(
-    _ count: MPI_Count, _ blockLength: MPI_Count, _ stride: MPI_Count, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_hvector_c") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let vector = try Datatype.hvector(
-            count: try CInterface.count(count), blockLength: try CInterface.count(blockLength), strideBytes: stride, of: old.datatype)
-        try CInterface.storeDatatype(
-            vector, Envelope(combiner: 6, integers: CInterface.int32s([count, blockLength]), addresses: [stride], types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_indexed_c")
-public func mpiTypeIndexedC(
-    _ count: MPI_Count, _ blockLengths: UnsafePointer<MPI_Count>?, _ displacements: UnsafePointer<MPI_Count>?, _ oldType: MPI_Datatype,
-    _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_indexed_c") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let lengths = try CInterface.array(blockLengths, count) { (value: MPI_Count) throws(CError) in try CInterface.count(value) }
-        let offsets = try CInterface.array(displacements, count) { (value: MPI_Count) throws(CError) in value }
-        try CInterface.storeDatatype(
-            try Datatype.indexed(blockLengths: lengths, displacements: offsets, of: old.datatype),
-            Envelope(combiner: 7, integers: CInterface.int32s([count] + lengths + offsets), types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_hindexed_c")
-public func mpiTypeCreateHindexedC(
-    _ count: MPI_Count, _ blockLengths: UnsafePointer<MPI_Count>?, _ displacements: UnsafePointer<MPI_Count>?, _ oldType: MPI_Datatype,
-    _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_hindexed_c") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let lengths = try CInterface.array(blockLengths, count) { (value: MPI_Count) throws(CError) in try CInterface.count(value) }
-        let offsets = try CInterface.array(displacements, count) { (value: MPI_Count) throws(CError) in value }
-        try CInterface.storeDatatype(
-            try Datatype.hindexed(blockLengths: lengths, displacementsBytes: offsets, of: old.datatype),
-            Envelope(combiner: 9, integers: CInterface.int32s([count] + lengths), addresses: offsets, types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_indexed_block_c")
-public func mpiTypeCreateIndexedBlockC(
-    _ count: MPI_Count, _ blockLength: MPI_Count, _ displacements: UnsafePointer<MPI_Count>?, _ oldType: MPI_Datatype,
-    _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_indexed_block_c") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let offsets = try CInterface.array(displacements, count) { (value: MPI_Count) throws(CError) in value }
-        let type = try Datatype.indexedBlock(blockLength: try CInterface.count(blockLength), displacements: offsets, of: old.datatype)
-        try CInterface.storeDatatype(
-            type, Envelope(combiner: 10, integers: CInterface.int32s([count, blockLength] + offsets), types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_hindexed_block_c")
-public func mpiTypeCreateHindexedBlockC(
-    _ count: MPI_Count, _ blockLength: MPI_Count, _ displacements: UnsafePointer<MPI_Count>?, _ oldType: MPI_Datatype,
-    _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_hindexed_block_c") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let offsets = try CInterface.array(displacements, count) { (value: MPI_Count) throws(CError) in value }
-        try CInterface.storeDatatype(
-            try Datatype.hindexedBlock(blockLength: try CInterface.count(blockLength), displacementsBytes: offsets, of: old.datatype),
-            Envelope(combiner: 19, integers: CInterface.int32s([count, blockLength]), addresses: offsets, types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_resized_c")
-public func mpiTypeCreateResizedC(
-    _ oldType: MPI_Datatype, _ lowerBound: MPI_Count, _ extent: MPI_Count, _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_resized_c") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        try CInterface.storeDatatype(
-            try old.datatype.resized(lowerBound: lowerBound, extent: extent), Envelope(combiner: 18, addresses: [lowerBound, extent], types: [oldType]),
-            into: newType)
     }
 }
 

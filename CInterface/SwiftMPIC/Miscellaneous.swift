@@ -167,27 +167,65 @@ public func mpiPackSize(_ count: Int32, _ datatype: MPI_Datatype, _ comm: MPI_Co
     }
 }
 
-@_cdecl("PMPI_Pack")
-public func mpiPack(
-    _ inbuf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ outbuf: UnsafeMutableRawPointer?, _ outsize: Int32,
-    _ position: UnsafeMutablePointer<Int32>?, _ comm: MPI_Comm
+/// MPI_Pack's work, also MPI_Pack_c's.
+private func pack<C: CInteger>(
+    _ function: StaticString, _ inbuf: UnsafeRawPointer?, _ count: C, _ datatype: MPI_Datatype, _ outbuf: UnsafeMutableRawPointer?, _ outsize: C,
+    _ position: UnsafeMutablePointer<C>?, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Pack", on: comm) {
+    cCall(function, on: comm) {
         guard let position, position.pointee >= 0 else { throw CError(MPI_ERR_ARG, "a null or negative position") }
-        var packed = CInterface.array(outbuf, bytes: Int(outsize))
+        let outsize = try CInterface.count(outsize)
+        var packed = CInterface.array(outbuf, bytes: outsize)
         var at = Int(position.pointee)
         // (CBuffer places the data: negative displacements and MPI_BOTTOM's absolute addresses too.)
-        switch try CBuffer(inbuf, count, datatype) {
+        switch try CBuffer(inbuf, Int(count), datatype) {
         case .bytes(let raw):
-            guard at <= packed.count - raw.count else { throw CError(MPI_ERR_TRUNCATE, "MPI_Pack needs \(at + raw.count) bytes of the \(outsize) given") }
+            guard at <= packed.count - raw.count else { throw CError(MPI_ERR_TRUNCATE, "\(function) needs \(at + raw.count) bytes of the \(outsize) given") }
             packed.replaceSubrange(at..<(at + raw.count), with: raw)
             at += raw.count
         case .typed(let raw, let instances, let type):
             try type.pack(from: CBuffer.byteBuffer(raw), count: instances, into: &packed, position: &at)
         }
-        guard at <= Int(outsize) else { throw CError(MPI_ERR_TRUNCATE, "MPI_Pack needs \(at) bytes of the \(outsize) given") }
-        packed.withUnsafeBytes { if let outbuf, $0.count > 0 { outbuf.copyMemory(from: $0.baseAddress!, byteCount: min($0.count, Int(outsize))) } }
-        position.pointee = Int32(at)
+        guard at <= outsize else { throw CError(MPI_ERR_TRUNCATE, "\(function) needs \(at) bytes of the \(outsize) given") }
+        packed.withUnsafeBytes { if let outbuf, $0.count > 0 { outbuf.copyMemory(from: $0.baseAddress!, byteCount: min($0.count, outsize)) } }
+        position.pointee = C(at)
+    }
+}
+
+@_cdecl("PMPI_Pack")
+public func mpiPack(
+    _ inbuf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ outbuf: UnsafeMutableRawPointer?, _ outsize: Int32,
+    _ position: UnsafeMutablePointer<Int32>?, _ comm: MPI_Comm
+) -> Int32 {
+    pack("MPI_Pack", inbuf, count, datatype, outbuf, outsize, position, comm)
+}
+
+@_cdecl("PMPI_Pack_c")
+public func mpiPackC(
+    _ inbuf: UnsafeRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ outbuf: UnsafeMutableRawPointer?, _ outsize: MPI_Count,
+    _ position: UnsafeMutablePointer<MPI_Count>?, _ comm: MPI_Comm
+) -> Int32 {
+    pack("MPI_Pack_c", inbuf, count, datatype, outbuf, outsize, position, comm)
+}
+
+/// MPI_Unpack's work, also MPI_Unpack_c's.
+private func unpack<C: CInteger>(
+    _ function: StaticString, _ inbuf: UnsafeRawPointer?, _ insize: C, _ position: UnsafeMutablePointer<C>?, _ outbuf: UnsafeMutableRawPointer?,
+    _ count: C, _ datatype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    cCall(function, on: comm) {
+        guard let position, position.pointee >= 0 else { throw CError(MPI_ERR_ARG, "a null or negative position") }
+        let packed = CInterface.array(inbuf, bytes: try CInterface.count(insize))
+        var at = Int(position.pointee)
+        switch try CBuffer(outbuf, Int(count), datatype) {
+        case .bytes(let raw):
+            guard at <= packed.count - raw.count else { throw CError(MPI_ERR_TRUNCATE, "\(function) needs \(at + raw.count) bytes of the \(insize) given") }
+            if raw.count > 0 { CBuffer.mutableByteBuffer(raw).baseAddress!.update(from: Array(packed[at..<(at + raw.count)]), count: raw.count) }
+            at += raw.count
+        case .typed(let raw, let instances, let type):
+            try type.unpack(from: packed, position: &at, into: CBuffer.mutableByteBuffer(raw), count: instances)
+        }
+        position.pointee = C(at)
     }
 }
 
@@ -196,20 +234,15 @@ public func mpiUnpack(
     _ inbuf: UnsafeRawPointer?, _ insize: Int32, _ position: UnsafeMutablePointer<Int32>?, _ outbuf: UnsafeMutableRawPointer?, _ count: Int32,
     _ datatype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
-    cCall("MPI_Unpack", on: comm) {
-        guard let position, position.pointee >= 0 else { throw CError(MPI_ERR_ARG, "a null or negative position") }
-        let packed = CInterface.array(inbuf, bytes: Int(insize))
-        var at = Int(position.pointee)
-        switch try CBuffer(outbuf, count, datatype) {
-        case .bytes(let raw):
-            guard at <= packed.count - raw.count else { throw CError(MPI_ERR_TRUNCATE, "MPI_Unpack needs \(at + raw.count) bytes of the \(insize) given") }
-            if raw.count > 0 { CBuffer.mutableByteBuffer(raw).baseAddress!.update(from: Array(packed[at..<(at + raw.count)]), count: raw.count) }
-            at += raw.count
-        case .typed(let raw, let instances, let type):
-            try type.unpack(from: packed, position: &at, into: CBuffer.mutableByteBuffer(raw), count: instances)
-        }
-        position.pointee = Int32(at)
-    }
+    unpack("MPI_Unpack", inbuf, insize, position, outbuf, count, datatype, comm)
+}
+
+@_cdecl("PMPI_Unpack_c")
+public func mpiUnpackC(
+    _ inbuf: UnsafeRawPointer?, _ insize: MPI_Count, _ position: UnsafeMutablePointer<MPI_Count>?, _ outbuf: UnsafeMutableRawPointer?,
+    _ count: MPI_Count, _ datatype: MPI_Datatype, _ comm: MPI_Comm
+) -> Int32 {
+    unpack("MPI_Unpack_c", inbuf, insize, position, outbuf, count, datatype, comm)
 }
 
 @_cdecl("PMPI_Alloc_mem")
@@ -339,65 +372,6 @@ public func mpiTypeGetExtentX(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMuta
 public func mpiTypeGetTrueExtentX(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Count>?, _ extent: UnsafeMutablePointer<MPI_Count>?) -> Int32
 {
     mpiTypeGetTrueExtent(datatype, lowerBound, extent)
-}
-
-@_cdecl("PMPI_Type_create_subarray")
-public func mpiTypeCreateSubarray(
-    _ count: Int32, _ sizes: UnsafePointer<Int32>?, _ subsizes: UnsafePointer<Int32>?, _ starts: UnsafePointer<Int32>?, _ order: Int32,
-    _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_subarray") {
-        guard order == 56 || order == 57 else { throw CError(MPI_ERR_ARG, "order \(order) is neither MPI_ORDER_C nor MPI_ORDER_FORTRAN") }
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let type = try Datatype.subarray(
-            sizes: try CInterface.ints(sizes, count), subsizes: try CInterface.ints(subsizes, count), starts: try CInterface.ints(starts, count),
-            of: old.datatype, order: order == 56 ? .rowMajor : .columnMajor)
-        let arguments = try CInterface.ints(sizes, count) + CInterface.ints(subsizes, count) + CInterface.ints(starts, count)
-        try CInterface.storeDatatype(type, Envelope(combiner: 13, integers: [count] + CInterface.int32s(arguments) + [order], types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_darray")
-public func mpiTypeCreateDarray(
-    _ size: Int32, _ rank: Int32, _ count: Int32, _ globalSizes: UnsafePointer<Int32>?, _ distributions: UnsafePointer<Int32>?,
-    _ arguments: UnsafePointer<Int32>?, _ processGrid: UnsafePointer<Int32>?, _ order: Int32, _ oldType: MPI_Datatype,
-    _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_darray") {
-        guard order == MPI_ORDER_C || order == MPI_ORDER_FORTRAN else {
-            throw CError(MPI_ERR_ARG, "order \(order) is neither MPI_ORDER_C nor MPI_ORDER_FORTRAN")
-        }
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let kinds = try CInterface.ints(distributions, count), dargs = try CInterface.ints(arguments, count)
-        let distribution = try zip(kinds, dargs).map { (kind, darg) throws(CError) -> Datatype.Distribution in
-            let given = darg == Int(MPI_DISTRIBUTE_DFLT_DARG) ? nil : darg
-            switch Int32(kind) {
-            case MPI_DISTRIBUTE_BLOCK: return .block(size: given)
-            case MPI_DISTRIBUTE_CYCLIC: return .cyclic(size: given ?? 1)
-            case MPI_DISTRIBUTE_NONE: return .none
-            default: throw CError(MPI_ERR_ARG, "distribution \(kind) is not MPI_DISTRIBUTE_BLOCK, _CYCLIC or _NONE")
-            }
-        }
-        let type = try Datatype.darray(
-            size: Int(size), rank: Int(rank), globalSizes: try CInterface.ints(globalSizes, count), distributions: distribution,
-            processGrid: try CInterface.ints(processGrid, count), of: old.datatype, order: order == MPI_ORDER_C ? .rowMajor : .columnMajor)
-        let integers =
-            try [size, rank, count] + CInterface.int32s(CInterface.ints(globalSizes, count) + kinds + dargs + CInterface.ints(processGrid, count)) + [order]
-        try CInterface.storeDatatype(type, Envelope(combiner: MPI_COMBINER_DARRAY, integers: integers, types: [oldType]), into: newType)
-    }
-}
-
-@_cdecl("PMPI_Type_create_hindexed_block")
-public func mpiTypeCreateHindexedBlock(
-    _ count: Int32, _ blockLength: Int32, _ displacements: UnsafePointer<MPI_Aint>?, _ oldType: MPI_Datatype, _ newType: UnsafeMutablePointer<MPI_Datatype>?
-) -> Int32 {
-    cCall("MPI_Type_create_hindexed_block") {
-        let old = try CInterface.datatype(oldType, forCommunication: false)
-        let offsets = try CInterface.array(displacements, count) { (value: MPI_Aint) throws(CError) in value }
-        try CInterface.storeDatatype(
-            try Datatype.hindexedBlock(blockLength: try CInterface.count(blockLength), displacementsBytes: offsets, of: old.datatype),
-            Envelope(combiner: 19, integers: [count, blockLength], addresses: offsets, types: [oldType]), into: newType)
-    }
 }
 
 @_cdecl("PMPI_Type_match_size")

@@ -184,6 +184,66 @@ static void largeCountCollectives(void) {
     CHECK(detached == area && detachedSize == (MPI_Count)sizeof area, "buffer_attach_c/detach_c: size %ld", (long)detachedSize);
 }
 
+/* Datatypes made and decoded by the _c constructors: their integer arguments are large counts, which
+ * only MPI_Type_get_envelope_c describes (MPI_Type_get_envelope refuses them with MPI_ERR_TYPE). */
+static void largeCountDatatypes(void) {
+    MPI_Count ni = -1, na = -1, nc = -1, nd = -1, large[8] = {0};
+    int combiner = -1, integers[8] = {0}, intCount = -1;
+    MPI_Aint addresses[4];
+    MPI_Datatype constituents[4], vector, record, block, spread, plain;
+    MPI_Type_vector_c(4, 1, 5, MPI_INT, &vector);
+    MPI_Type_get_envelope_c(vector, &ni, &na, &nc, &nd, &combiner);
+    MPI_Type_get_contents_c(vector, 0, 0, 3, 1, integers, addresses, large, constituents);
+    CHECK(ni == 0 && na == 0 && nc == 3 && nd == 1 && combiner == MPI_COMBINER_VECTOR && large[0] == 4 && large[2] == 5
+        && constituents[0] == MPI_INT, "vector_c envelope: %ld %ld %ld %ld, combiner %d", (long)ni, (long)na, (long)nc, (long)nd, combiner);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    int code = MPI_Type_get_envelope(vector, &intCount, &intCount, &intCount, &combiner);
+    CHECK(classOf(code) == MPI_ERR_TYPE, "MPI_Type_get_envelope of a _c type: class %d", classOf(code));
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+    MPI_Type_free(&vector);
+    /* A record { int; double } through struct_c, to itself: 5 large counts (count, lengths, displacements). */
+    struct { int i; double d; } out = {rank + 7, rank + 0.5}, in = {0, 0};
+    MPI_Count lengths[2] = {1, 1}, displacements[2] = {offsetof(__typeof__(out), i), offsetof(__typeof__(out), d)};
+    MPI_Datatype fields[2] = {MPI_INT, MPI_DOUBLE};
+    MPI_Type_create_struct_c(2, lengths, displacements, fields, &record);
+    MPI_Type_commit(&record);
+    MPI_Sendrecv_c(&out, 1, record, rank, 46, &in, 1, record, rank, 46, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Type_get_envelope_c(record, &ni, &na, &nc, &nd, &combiner);
+    CHECK(in.i == rank + 7 && in.d == rank + 0.5 && ni == 0 && na == 0 && nc == 5 && nd == 2 && combiner == MPI_COMBINER_STRUCT,
+        "struct_c: %d %g, envelope %ld %ld %ld %ld", in.i, in.d, (long)ni, (long)na, (long)nc, (long)nd);
+    MPI_Type_free(&record);
+    /* The 2 x 3 block at (1, 1) of a 4 x 5 grid through subarray_c, packed and unpacked with _c. */
+    int grid[4][5], packedBack[6] = {0};
+    for (int i = 0; i < 4; i++) for (int j = 0; j < 5; j++) grid[i][j] = i * 10 + j;
+    MPI_Count sizes[2] = {4, 5}, subsizes[2] = {2, 3}, starts[2] = {1, 1}, position = 0, readAt = 0;
+    MPI_Type_create_subarray_c(2, sizes, subsizes, starts, MPI_ORDER_C, MPI_INT, &block);
+    MPI_Type_commit(&block);
+    char packed[64];
+    MPI_Pack_c(grid, 1, block, packed, sizeof packed, &position, MPI_COMM_WORLD);
+    MPI_Unpack_c(packed, position, &readAt, packedBack, 6, MPI_INT, MPI_COMM_WORLD);
+    MPI_Type_get_envelope_c(block, &ni, &na, &nc, &nd, &combiner);
+    MPI_Type_get_contents_c(block, 2, 0, 6, 1, integers, addresses, large, constituents);
+    CHECK(position == 24 && readAt == 24 && packedBack[0] == 11 && packedBack[5] == 23 && ni == 2 && nc == 6 && integers[0] == 2
+        && integers[1] == MPI_ORDER_C && large[1] == 5 && large[5] == 1, "subarray_c/pack_c: position %ld, %d..%d, envelope %ld %ld",
+        (long)position, packedBack[0], packedBack[5], (long)ni, (long)nc);
+    MPI_Type_free(&block);
+    /* darray_c: one process holding all 6 ints of a block distribution; only the global size is a large count. */
+    MPI_Count globalSizes[1] = {6};
+    int distributions[1] = {MPI_DISTRIBUTE_BLOCK}, dargs[1] = {MPI_DISTRIBUTE_DFLT_DARG}, grid1[1] = {1};
+    MPI_Type_create_darray_c(1, 0, 1, globalSizes, distributions, dargs, grid1, MPI_ORDER_C, MPI_INT, &spread);
+    MPI_Count spreadSize = 0;
+    MPI_Type_size_c(spread, &spreadSize);
+    MPI_Type_get_envelope_c(spread, &ni, &na, &nc, &nd, &combiner);
+    CHECK(spreadSize == 6 * (MPI_Count)sizeof(int) && ni == 7 && nc == 1 && combiner == MPI_COMBINER_DARRAY, "darray_c: size %ld, envelope %ld %ld",
+        (long)spreadSize, (long)ni, (long)nc);
+    MPI_Type_free(&spread);
+    /* An int constructor's type: MPI_Type_get_envelope_c describes it with integers, no large counts. */
+    MPI_Type_contiguous(5, MPI_INT, &plain);
+    MPI_Type_get_envelope_c(plain, &ni, &na, &nc, &nd, &combiner);
+    CHECK(ni == 1 && na == 0 && nc == 0 && nd == 1 && combiner == MPI_COMBINER_CONTIGUOUS, "contiguous envelope_c: %ld %ld", (long)ni, (long)nc);
+    MPI_Type_free(&plain);
+}
+
 /* MPI-4's large-count (_c) forms: the same calls with MPI_Count counts, and sizes past INT_MAX. */
 static void largeCounts(void) {
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
@@ -238,6 +298,7 @@ static void largeCounts(void) {
     CHECK(elements == 5 && bytes == 19 && instances == MPI_UNDEFINED, "status_set_elements_c: %ld elements, %d bytes, count %d",
         (long)elements, bytes, instances);
     MPI_Type_free(&pair);
+    largeCountDatatypes();
     largeCountCollectives();
 }
 
