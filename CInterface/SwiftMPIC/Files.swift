@@ -254,12 +254,23 @@ public func mpiFileGetView(
     }
 }
 
+/// MPI_File_get_type_extent's work, also MPI_File_get_type_extent_c's (MPI_Aint and MPI_Count are
+/// both 64-bit here): the extent in the "native" representation, the only one.
+private func typeExtent(_ function: StaticString, _ fh: MPI_File?, _ datatype: MPI_Datatype, _ extent: UnsafeMutablePointer<Int>?) -> Int32 {
+    fileCall(function, fh) { _ in
+        guard let extent else { throw CError(MPI_ERR_ARG, "a null extent pointer") }
+        extent.pointee = try CInterface.datatype(datatype, forCommunication: false).datatype.extent
+    }
+}
+
 @_cdecl("PMPI_File_get_type_extent")
 public func mpiFileGetTypeExtent(_ fh: MPI_File?, _ datatype: MPI_Datatype, _ extent: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
-    fileCall("MPI_File_get_type_extent", fh) { _ in
-        guard let extent else { throw CError(MPI_ERR_ARG, "a null extent pointer") }
-        extent.pointee = MPI_Aint(try CInterface.datatype(datatype, forCommunication: false).datatype.extent)
-    }
+    typeExtent("MPI_File_get_type_extent", fh, datatype, extent)
+}
+
+@_cdecl("PMPI_File_get_type_extent_c")
+public func mpiFileGetTypeExtentC(_ fh: MPI_File?, _ datatype: MPI_Datatype, _ extent: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
+    typeExtent("MPI_File_get_type_extent_c", fh, datatype, extent)
 }
 
 @_cdecl("PMPI_File_set_atomicity")
@@ -280,242 +291,7 @@ public func mpiFileSync(_ fh: MPI_File?) -> Int32 {
     fileCall("MPI_File_sync", fh) { try $0.file.sync() }
 }
 
-// MARK: - Data access
-
-/// Writes `count` instances of `datatype` from `buf` (packed first when not contiguous).
-private func writeData(
-    _ entry: CFile, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ position: File.Position, collective: Bool,
-    _ function: StaticString
-) throws -> Status {
-    var status = Status.empty
-    try CInterface.withOriginBytes(buf, count, datatype) { bytes in
-        status = try entry.file.transfer(write: true, UnsafeMutableRawBufferPointer(mutating: bytes), position, collective: collective, function)
-    }
-    return status
-}
-
-/// Reads `count` instances of `datatype` into `buf` (unpacked afterwards when not contiguous).
-private func readData(
-    _ entry: CFile, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ position: File.Position, collective: Bool,
-    _ function: StaticString
-) throws -> Status {
-    var status = Status.empty
-    try CInterface.intoOrigin(buf, count, datatype) { bytes in
-        status = try entry.file.transfer(write: false, bytes, position, collective: collective, function)
-    }
-    return status
-}
-
-@_cdecl("PMPI_File_write_at")
-public func mpiFileWriteAt(
-    _ fh: MPI_File?, _ offset: MPI_Offset, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype,
-    _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_write_at", fh) {
-        CInterface.store(try writeData($0, buf, count, datatype, .at(Int(offset)), collective: false, "MPI_File_write_at"), into: status)
-    }
-}
-
-@_cdecl("PMPI_File_write_at_all")
-public func mpiFileWriteAtAll(
-    _ fh: MPI_File?, _ offset: MPI_Offset, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype,
-    _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_write_at_all", fh) {
-        CInterface.store(try writeData($0, buf, count, datatype, .at(Int(offset)), collective: true, "MPI_File_write_at_all"), into: status)
-    }
-}
-
-@_cdecl("PMPI_File_read_at")
-public func mpiFileReadAt(
-    _ fh: MPI_File?, _ offset: MPI_Offset, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype,
-    _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_read_at", fh) {
-        CInterface.store(try readData($0, buf, count, datatype, .at(Int(offset)), collective: false, "MPI_File_read_at"), into: status)
-    }
-}
-
-@_cdecl("PMPI_File_read_at_all")
-public func mpiFileReadAtAll(
-    _ fh: MPI_File?, _ offset: MPI_Offset, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype,
-    _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_read_at_all", fh) {
-        CInterface.store(try readData($0, buf, count, datatype, .at(Int(offset)), collective: true, "MPI_File_read_at_all"), into: status)
-    }
-}
-
-@_cdecl("PMPI_File_write")
-public func mpiFileWrite(
-    _ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_write", fh) { CInterface.store(try writeData($0, buf, count, datatype, .individual, collective: false, "MPI_File_write"), into: status) }
-}
-
-@_cdecl("PMPI_File_write_all")
-public func mpiFileWriteAll(
-    _ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_write_all", fh) {
-        CInterface.store(try writeData($0, buf, count, datatype, .individual, collective: true, "MPI_File_write_all"), into: status)
-    }
-}
-
-@_cdecl("PMPI_File_read")
-public func mpiFileRead(
-    _ fh: MPI_File?, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_read", fh) { CInterface.store(try readData($0, buf, count, datatype, .individual, collective: false, "MPI_File_read"), into: status) }
-}
-
-@_cdecl("PMPI_File_read_all")
-public func mpiFileReadAll(
-    _ fh: MPI_File?, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_read_all", fh) {
-        CInterface.store(try readData($0, buf, count, datatype, .individual, collective: true, "MPI_File_read_all"), into: status)
-    }
-}
-
-@_cdecl("PMPI_File_write_shared")
-public func mpiFileWriteShared(
-    _ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_write_shared", fh) {
-        CInterface.store(try writeData($0, buf, count, datatype, .shared, collective: false, "MPI_File_write_shared"), into: status)
-    }
-}
-
-@_cdecl("PMPI_File_read_shared")
-public func mpiFileReadShared(
-    _ fh: MPI_File?, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_read_shared", fh) {
-        CInterface.store(try readData($0, buf, count, datatype, .shared, collective: false, "MPI_File_read_shared"), into: status)
-    }
-}
-
-@_cdecl("PMPI_File_write_ordered")
-public func mpiFileWriteOrdered(
-    _ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_write_ordered", fh) {
-        CInterface.store(try writeData($0, buf, count, datatype, .ordered, collective: true, "MPI_File_write_ordered"), into: status)
-    }
-}
-
-@_cdecl("PMPI_File_read_ordered")
-public func mpiFileReadOrdered(
-    _ fh: MPI_File?, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ status: UnsafeMutablePointer<MPI_Status>?
-) -> Int32 {
-    fileCall("MPI_File_read_ordered", fh) {
-        CInterface.store(try readData($0, buf, count, datatype, .ordered, collective: true, "MPI_File_read_ordered"), into: status)
-    }
-}
-
-// MARK: - Nonblocking forms (the data moves in the call; the request is complete)
-
-/// Stores a complete request for `status`.
-private func completed(_ status: Status, into request: UnsafeMutablePointer<MPI_Request>?) throws {
-    guard let request else { throw CError(MPI_ERR_ARG, "a null request pointer") }
-    request.pointee = CInterface.requests.insert(CRequest(Request.completed(status), MPI_COMM_WORLD))
-}
-
-@_cdecl("PMPI_File_iwrite_at")
-public func mpiFileIwriteAt(
-    _ fh: MPI_File?, _ offset: MPI_Offset, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ request: UnsafeMutablePointer<MPI_Request>?
-) -> Int32 {
-    fileCall("MPI_File_iwrite_at", fh) {
-        try completed(try writeData($0, buf, count, datatype, .at(Int(offset)), collective: false, "MPI_File_iwrite_at"), into: request)
-    }
-}
-
-@_cdecl("PMPI_File_iwrite_at_all")
-public func mpiFileIwriteAtAll(
-    _ fh: MPI_File?, _ offset: MPI_Offset, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ request: UnsafeMutablePointer<MPI_Request>?
-) -> Int32 {
-    fileCall("MPI_File_iwrite_at_all", fh) {
-        try completed(try writeData($0, buf, count, datatype, .at(Int(offset)), collective: true, "MPI_File_iwrite_at_all"), into: request)
-    }
-}
-
-@_cdecl("PMPI_File_iread_at")
-public func mpiFileIreadAt(
-    _ fh: MPI_File?, _ offset: MPI_Offset, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype,
-    _ request: UnsafeMutablePointer<MPI_Request>?
-) -> Int32 {
-    fileCall("MPI_File_iread_at", fh) {
-        try completed(try readData($0, buf, count, datatype, .at(Int(offset)), collective: false, "MPI_File_iread_at"), into: request)
-    }
-}
-
-@_cdecl("PMPI_File_iread_at_all")
-public func mpiFileIreadAtAll(
-    _ fh: MPI_File?, _ offset: MPI_Offset, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype,
-    _ request: UnsafeMutablePointer<MPI_Request>?
-) -> Int32 {
-    fileCall("MPI_File_iread_at_all", fh) {
-        try completed(try readData($0, buf, count, datatype, .at(Int(offset)), collective: true, "MPI_File_iread_at_all"), into: request)
-    }
-}
-
-@_cdecl("PMPI_File_iwrite")
-public func mpiFileIwrite(
-    _ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ request: UnsafeMutablePointer<MPI_Request>?
-) -> Int32 {
-    fileCall("MPI_File_iwrite", fh) { try completed(try writeData($0, buf, count, datatype, .individual, collective: false, "MPI_File_iwrite"), into: request) }
-}
-
-@_cdecl("PMPI_File_iwrite_all")
-public func mpiFileIwriteAll(
-    _ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ request: UnsafeMutablePointer<MPI_Request>?
-) -> Int32 {
-    fileCall("MPI_File_iwrite_all", fh) {
-        try completed(try writeData($0, buf, count, datatype, .individual, collective: true, "MPI_File_iwrite_all"), into: request)
-    }
-}
-
-@_cdecl("PMPI_File_iread")
-public func mpiFileIread(
-    _ fh: MPI_File?, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ request: UnsafeMutablePointer<MPI_Request>?
-) -> Int32 {
-    fileCall("MPI_File_iread", fh) { try completed(try readData($0, buf, count, datatype, .individual, collective: false, "MPI_File_iread"), into: request) }
-}
-
-@_cdecl("PMPI_File_iread_all")
-public func mpiFileIreadAll(
-    _ fh: MPI_File?, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ request: UnsafeMutablePointer<MPI_Request>?
-) -> Int32 {
-    fileCall("MPI_File_iread_all", fh) {
-        try completed(try readData($0, buf, count, datatype, .individual, collective: true, "MPI_File_iread_all"), into: request)
-    }
-}
-
-@_cdecl("PMPI_File_iwrite_shared")
-public func mpiFileIwriteShared(
-    _ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ request: UnsafeMutablePointer<MPI_Request>?
-) -> Int32 {
-    fileCall("MPI_File_iwrite_shared", fh) {
-        try completed(try writeData($0, buf, count, datatype, .shared, collective: false, "MPI_File_iwrite_shared"), into: request)
-    }
-}
-
-@_cdecl("PMPI_File_iread_shared")
-public func mpiFileIreadShared(
-    _ fh: MPI_File?, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ request: UnsafeMutablePointer<MPI_Request>?
-) -> Int32 {
-    fileCall("MPI_File_iread_shared", fh) {
-        try completed(try readData($0, buf, count, datatype, .shared, collective: false, "MPI_File_iread_shared"), into: request)
-    }
-}
-
-// MARK: - Split collectives (the begin call moves the data; the end call reports it)
-
-private func begin(_ entry: CFile, _ function: StaticString, _ body: () throws -> Status) throws {
-    guard entry.splitStatus == nil else { throw CError(MPI_ERR_OTHER, "\(function): a split collective is already in progress on this file") }
-    entry.splitStatus = try body()
-}
+// MARK: - Split collectives' ends (their `_begin` calls, in FileAccess.swift, move the data)
 
 private func end(_ entry: CFile, _ function: StaticString, _ status: UnsafeMutablePointer<MPI_Status>?) throws {
     guard let done = entry.splitStatus else { throw CError(MPI_ERR_OTHER, "\(function) without its _begin") }
@@ -523,27 +299,9 @@ private func end(_ entry: CFile, _ function: StaticString, _ status: UnsafeMutab
     CInterface.store(done, into: status)
 }
 
-@_cdecl("PMPI_File_write_at_all_begin")
-public func mpiFileWriteAtAllBegin(_ fh: MPI_File?, _ offset: MPI_Offset, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype) -> Int32 {
-    fileCall("MPI_File_write_at_all_begin", fh) { entry in
-        try begin(entry, "MPI_File_write_at_all_begin") {
-            try writeData(entry, buf, count, datatype, .at(Int(offset)), collective: true, "MPI_File_write_at_all_begin")
-        }
-    }
-}
-
 @_cdecl("PMPI_File_write_at_all_end")
 public func mpiFileWriteAtAllEnd(_ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
     fileCall("MPI_File_write_at_all_end", fh) { try end($0, "MPI_File_write_at_all_end", status) }
-}
-
-@_cdecl("PMPI_File_read_at_all_begin")
-public func mpiFileReadAtAllBegin(_ fh: MPI_File?, _ offset: MPI_Offset, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype) -> Int32 {
-    fileCall("MPI_File_read_at_all_begin", fh) { entry in
-        try begin(entry, "MPI_File_read_at_all_begin") {
-            try readData(entry, buf, count, datatype, .at(Int(offset)), collective: true, "MPI_File_read_at_all_begin")
-        }
-    }
 }
 
 @_cdecl("PMPI_File_read_at_all_end")
@@ -551,23 +309,9 @@ public func mpiFileReadAtAllEnd(_ fh: MPI_File?, _ buf: UnsafeMutableRawPointer?
     fileCall("MPI_File_read_at_all_end", fh) { try end($0, "MPI_File_read_at_all_end", status) }
 }
 
-@_cdecl("PMPI_File_write_all_begin")
-public func mpiFileWriteAllBegin(_ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype) -> Int32 {
-    fileCall("MPI_File_write_all_begin", fh) { entry in
-        try begin(entry, "MPI_File_write_all_begin") { try writeData(entry, buf, count, datatype, .individual, collective: true, "MPI_File_write_all_begin") }
-    }
-}
-
 @_cdecl("PMPI_File_write_all_end")
 public func mpiFileWriteAllEnd(_ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
     fileCall("MPI_File_write_all_end", fh) { try end($0, "MPI_File_write_all_end", status) }
-}
-
-@_cdecl("PMPI_File_read_all_begin")
-public func mpiFileReadAllBegin(_ fh: MPI_File?, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype) -> Int32 {
-    fileCall("MPI_File_read_all_begin", fh) { entry in
-        try begin(entry, "MPI_File_read_all_begin") { try readData(entry, buf, count, datatype, .individual, collective: true, "MPI_File_read_all_begin") }
-    }
 }
 
 @_cdecl("PMPI_File_read_all_end")
@@ -575,25 +319,9 @@ public func mpiFileReadAllEnd(_ fh: MPI_File?, _ buf: UnsafeMutableRawPointer?, 
     fileCall("MPI_File_read_all_end", fh) { try end($0, "MPI_File_read_all_end", status) }
 }
 
-@_cdecl("PMPI_File_write_ordered_begin")
-public func mpiFileWriteOrderedBegin(_ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype) -> Int32 {
-    fileCall("MPI_File_write_ordered_begin", fh) { entry in
-        try begin(entry, "MPI_File_write_ordered_begin") {
-            try writeData(entry, buf, count, datatype, .ordered, collective: true, "MPI_File_write_ordered_begin")
-        }
-    }
-}
-
 @_cdecl("PMPI_File_write_ordered_end")
 public func mpiFileWriteOrderedEnd(_ fh: MPI_File?, _ buf: UnsafeRawPointer?, _ status: UnsafeMutablePointer<MPI_Status>?) -> Int32 {
     fileCall("MPI_File_write_ordered_end", fh) { try end($0, "MPI_File_write_ordered_end", status) }
-}
-
-@_cdecl("PMPI_File_read_ordered_begin")
-public func mpiFileReadOrderedBegin(_ fh: MPI_File?, _ buf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype) -> Int32 {
-    fileCall("MPI_File_read_ordered_begin", fh) { entry in
-        try begin(entry, "MPI_File_read_ordered_begin") { try readData(entry, buf, count, datatype, .ordered, collective: true, "MPI_File_read_ordered_begin") }
-    }
 }
 
 @_cdecl("PMPI_File_read_ordered_end")

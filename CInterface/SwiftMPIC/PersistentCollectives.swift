@@ -423,3 +423,147 @@ public func mpiNeighborAlltoallInitC(
         PMPI_Ineighbor_alltoall_c(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, $0)
     }
 }
+
+// The v- and w-forms' large-count inits: counts are MPI_Count and displacements MPI_Aint arrays,
+// pinned at init as the `int` forms pin theirs.
+
+@_cdecl("PMPI_Reduce_scatter_init_c")
+public func mpiReduceScatterInitC(
+    _ sendbuf: UnsafeRawPointer?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<MPI_Count>?, _ datatype: MPI_Datatype,
+    _ op: MPI_Op, _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let recvcountsCopy = pinned(recvcounts, comm, peers: false)
+    return persistentCollective("MPI_Reduce_scatter_init_c", comm, request) { request in
+        PMPI_Ireduce_scatter_c(sendbuf, recvbuf, recvcountsCopy?.address, datatype, op, comm, request)
+    }
+}
+
+@_cdecl("PMPI_Gatherv_init_c")
+public func mpiGathervInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: MPI_Count, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<MPI_Count>?, _ displs: UnsafePointer<MPI_Aint>?, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm,
+    _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let atRoot = (try? CInterface.communicator(comm)).map { CInterface.isRoot(root, of: $0) } ?? false  // the arrays count there only
+    let recvcountsCopy = atRoot ? pinned(recvcounts, comm) : nil
+    let displsCopy = atRoot ? pinned(displs, comm) : nil
+    return persistentCollective("MPI_Gatherv_init_c", comm, request) { request in
+        PMPI_Igatherv_c(sendbuf, sendcount, sendtype, recvbuf, recvcountsCopy?.address, displsCopy?.address, recvtype, root, comm, request)
+    }
+}
+
+@_cdecl("PMPI_Scatterv_init_c")
+public func mpiScattervInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<MPI_Count>?, _ displs: UnsafePointer<MPI_Aint>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: MPI_Count, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ info: MPI_Info,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let atRoot = (try? CInterface.communicator(comm)).map { CInterface.isRoot(root, of: $0) } ?? false  // the arrays count there only
+    let sendcountsCopy = atRoot ? pinned(sendcounts, comm) : nil
+    let displsCopy = atRoot ? pinned(displs, comm) : nil
+    return persistentCollective("MPI_Scatterv_init_c", comm, request) { request in
+        PMPI_Iscatterv_c(sendbuf, sendcountsCopy?.address, displsCopy?.address, sendtype, recvbuf, recvcount, recvtype, root, comm, request)
+    }
+}
+
+@_cdecl("PMPI_Allgatherv_init_c")
+public func mpiAllgathervInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: MPI_Count, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<MPI_Count>?, _ displs: UnsafePointer<MPI_Aint>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let recvcountsCopy = pinned(recvcounts, comm)
+    let displsCopy = pinned(displs, comm)
+    return persistentCollective("MPI_Allgatherv_init_c", comm, request) { request in
+        PMPI_Iallgatherv_c(sendbuf, sendcount, sendtype, recvbuf, recvcountsCopy?.address, displsCopy?.address, recvtype, comm, request)
+    }
+}
+
+@_cdecl("PMPI_Alltoallv_init_c")
+public func mpiAlltoallvInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<MPI_Count>?, _ sdispls: UnsafePointer<MPI_Aint>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<MPI_Count>?, _ rdispls: UnsafePointer<MPI_Aint>?, _ recvtype: MPI_Datatype,
+    _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let inPlace = CInterface.isInPlace(sendbuf)  // the send arrays are ignored then (and may be anything)
+    let sendcountsCopy = inPlace ? nil : pinned(sendcounts, comm)
+    let sdisplsCopy = inPlace ? nil : pinned(sdispls, comm)
+    let recvcountsCopy = pinned(recvcounts, comm)
+    let rdisplsCopy = pinned(rdispls, comm)
+    return persistentCollective("MPI_Alltoallv_init_c", comm, request) { request in
+        PMPI_Ialltoallv_c(
+            sendbuf, sendcountsCopy?.address, sdisplsCopy?.address, sendtype, recvbuf, recvcountsCopy?.address, rdisplsCopy?.address, recvtype, comm, request)
+    }
+}
+
+@_cdecl("PMPI_Alltoallw_init_c")
+public func mpiAlltoallwInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<MPI_Count>?, _ sdispls: UnsafePointer<MPI_Aint>?,
+    _ sendtypes: UnsafePointer<MPI_Datatype>?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<MPI_Count>?,
+    _ rdispls: UnsafePointer<MPI_Aint>?, _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ info: MPI_Info,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let inPlace = CInterface.isInPlace(sendbuf)  // the send arrays are ignored then (and may be anything)
+    let sendcountsCopy = inPlace ? nil : pinned(sendcounts, comm)
+    let sdisplsCopy = inPlace ? nil : pinned(sdispls, comm)
+    let sendtypesCopy = inPlace ? nil : pinned(sendtypes, comm)
+    let recvcountsCopy = pinned(recvcounts, comm)
+    let rdisplsCopy = pinned(rdispls, comm)
+    let recvtypesCopy = pinned(recvtypes, comm)
+    return persistentCollective("MPI_Alltoallw_init_c", comm, request) { request in
+        PMPI_Ialltoallw_c(
+            sendbuf, sendcountsCopy?.address, sdisplsCopy?.address, sendtypesCopy?.address, recvbuf, recvcountsCopy?.address, rdisplsCopy?.address,
+            recvtypesCopy?.address, comm, request)
+    }
+}
+
+@_cdecl("PMPI_Neighbor_allgatherv_init_c")
+public func mpiNeighborAllgathervInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcount: MPI_Count, _ sendtype: MPI_Datatype, _ recvbuf: UnsafeMutableRawPointer?,
+    _ recvcounts: UnsafePointer<MPI_Count>?, _ displs: UnsafePointer<MPI_Aint>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ info: MPI_Info,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let sources = neighborCounts(comm).sources
+    let recvcountsCopy = pinned(recvcounts, count: sources)
+    let displsCopy = pinned(displs, count: sources)
+    return persistentCollective("MPI_Neighbor_allgatherv_init_c", comm, request) {
+        PMPI_Ineighbor_allgatherv_c(sendbuf, sendcount, sendtype, recvbuf, recvcountsCopy?.address, displsCopy?.address, recvtype, comm, $0)
+    }
+}
+
+@_cdecl("PMPI_Neighbor_alltoallv_init_c")
+public func mpiNeighborAlltoallvInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<MPI_Count>?, _ sdispls: UnsafePointer<MPI_Aint>?, _ sendtype: MPI_Datatype,
+    _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<MPI_Count>?, _ rdispls: UnsafePointer<MPI_Aint>?, _ recvtype: MPI_Datatype,
+    _ comm: MPI_Comm, _ info: MPI_Info, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let (sources, destinations) = neighborCounts(comm)
+    let sendcountsCopy = pinned(sendcounts, count: destinations)
+    let sdisplsCopy = pinned(sdispls, count: destinations)
+    let recvcountsCopy = pinned(recvcounts, count: sources)
+    let rdisplsCopy = pinned(rdispls, count: sources)
+    return persistentCollective("MPI_Neighbor_alltoallv_init_c", comm, request) {
+        PMPI_Ineighbor_alltoallv_c(
+            sendbuf, sendcountsCopy?.address, sdisplsCopy?.address, sendtype, recvbuf, recvcountsCopy?.address, rdisplsCopy?.address, recvtype, comm,
+            $0)
+    }
+}
+
+@_cdecl("PMPI_Neighbor_alltoallw_init_c")
+public func mpiNeighborAlltoallwInitC(
+    _ sendbuf: UnsafeRawPointer?, _ sendcounts: UnsafePointer<MPI_Count>?, _ sdispls: UnsafePointer<MPI_Aint>?,
+    _ sendtypes: UnsafePointer<MPI_Datatype>?, _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<MPI_Count>?,
+    _ rdispls: UnsafePointer<MPI_Aint>?, _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ info: MPI_Info,
+    _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let (sources, destinations) = neighborCounts(comm)
+    let sendcountsCopy = pinned(sendcounts, count: destinations), sdisplsCopy = pinned(sdispls, count: destinations)
+    let sendtypesCopy = pinned(sendtypes, count: destinations)
+    let recvcountsCopy = pinned(recvcounts, count: sources), rdisplsCopy = pinned(rdispls, count: sources)
+    let recvtypesCopy = pinned(recvtypes, count: sources)
+    return persistentCollective("MPI_Neighbor_alltoallw_init_c", comm, request) {
+        PMPI_Ineighbor_alltoallw_c(
+            sendbuf, sendcountsCopy?.address, sdisplsCopy?.address, sendtypesCopy?.address, recvbuf, recvcountsCopy?.address, rdisplsCopy?.address,
+            recvtypesCopy?.address, comm, $0)
+    }
+}

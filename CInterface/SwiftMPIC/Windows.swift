@@ -110,7 +110,7 @@ extension CInterface {
     /// Runs `body` with the bytes `count` instances of `datatype` at `pointer` hold, contiguous: in
     /// place, or packed into a scratch buffer.
     static func withOriginBytes(
-        _ pointer: UnsafeRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ body: (UnsafeRawBufferPointer) throws -> Void
+        _ pointer: UnsafeRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         switch try CBuffer(pointer, count, datatype) {
         case .bytes(let raw): try body(raw)
@@ -124,29 +124,29 @@ extension CInterface {
 
     /// The size in bytes of a target's `count` instances of `datatype`, which must be contiguous.
     @inline(__always)
-    static func targetBytes(_ count: Int32, _ datatype: MPI_Datatype, _ function: StaticString) throws(CError) -> Int {
+    static func targetBytes(_ count: Int, _ datatype: MPI_Datatype, _ function: StaticString) throws(CError) -> Int {
         let bits = UInt32(bitPattern: datatype), basicSize = Int((bits >> 8) & 0xFF)
-        if bits & 0xFF00_0000 == 0x4C00_0000, basicSize > 0, count >= 0 { return basicSize * Int(count) }  // a basic type: its bits say
+        if bits & 0xFF00_0000 == 0x4C00_0000, basicSize > 0, count >= 0 { return try CBuffer.product(count, basicSize) }  // a basic type: its bits say
         let type = try CInterface.datatype(datatype)
         guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative target count \(count)") }
         guard type.isContiguous else { throw CError.unsupported("\(function)", "non-contiguous target datatypes") }
-        return type.size * Int(count)
+        return try CBuffer.product(count, type.size)
     }
 
     /// The bytes of a target's `count` instances of `datatype`, and the datatype when it is not
     /// contiguous (then the data goes run by run: ``ByteWindow/put(packed:to:displacement:targetCount:targetDatatype:_:)``).
-    static func targetLayout(_ count: Int32, _ datatype: MPI_Datatype) throws(CError) -> (bytes: Int, layout: Datatype?) {
+    static func targetLayout(_ count: Int, _ datatype: MPI_Datatype) throws(CError) -> (bytes: Int, layout: Datatype?) {
         let basic = basicSize(datatype)
-        if basic > 0 && count >= 0 { return (basic * Int(count), nil) }
+        if basic > 0 && count >= 0 { return (try CBuffer.product(count, basic), nil) }
         let type = try CInterface.datatype(datatype)
         guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative target count \(count)") }
-        return (type.size * Int(count), type.isContiguous ? nil : type.datatype)
+        return (try CBuffer.product(count, type.size), type.isContiguous ? nil : type.datatype)
     }
 
     /// Reads into `count` instances of `datatype` at `pointer`: `body` fills contiguous bytes, in
     /// place or in a scratch buffer unpacked afterwards.
     static func intoOrigin(
-        _ pointer: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ body: (UnsafeMutableRawBufferPointer) throws -> Void
+        _ pointer: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, _ body: (UnsafeMutableRawBufferPointer) throws -> Void
     ) throws {
         switch try CBuffer(pointer, count, datatype) {
         case .bytes(let raw): try body(UnsafeMutableRawBufferPointer(mutating: raw))
@@ -189,15 +189,16 @@ extension CInterface {
     /// nil for everything else, which takes the checked path.
     @inline(__always)
     static func mappedTarget(
-        _ win: MPI_Win, _ target: Int32, _ displacement: MPI_Aint, _ originCount: Int32, _ originType: MPI_Datatype, _ targetCount: Int32,
+        _ win: MPI_Win, _ target: Int32, _ displacement: MPI_Aint, _ originCount: Int, _ originType: MPI_Datatype, _ targetCount: Int,
         _ targetType: MPI_Datatype
     ) -> UnsafeMutableRawPointer? {
+        // (Sizes are at most 255 bytes; counts beyond 2^48 take the checked path, which reports their overflow.)
         let originSize = basicSize(originType), targetSize = basicSize(targetType)
-        guard originSize > 0, targetSize > 0, originCount > 0, Int(originCount) * originSize == Int(targetCount) * targetSize,
-            let entry = windowEntry(win)
+        guard originSize > 0, targetSize > 0, originCount > 0, originCount < 1 << 48, targetCount < 1 << 48,
+            originCount * originSize == targetCount * targetSize, let entry = windowEntry(win)
         else { return nil }
         return entry._withUnsafeGuaranteedRef {
-            $0.window.mappedAddress(Int(target), displacement: Int(displacement), bytes: Int(originCount) * originSize)
+            $0.window.mappedAddress(Int(target), displacement: Int(displacement), bytes: originCount * originSize)
         }
     }
 
@@ -261,7 +262,7 @@ extension CInterface {
 // MARK: - Creation
 
 private func makeWindow(
-    _ function: StaticString, _ size: MPI_Aint, _ unit: Int32, _ comm: MPI_Comm, flavor: ByteWindow.Flavor, exposing base: UnsafeMutableRawPointer?,
+    _ function: StaticString, _ size: MPI_Aint, _ unit: Int, _ comm: MPI_Comm, flavor: ByteWindow.Flavor, exposing base: UnsafeMutableRawPointer?,
     _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> (result: Int32, window: CWindow?) {
     var made: CWindow?
@@ -270,8 +271,7 @@ private func makeWindow(
         guard size >= 0 else { throw CError(MPI_ERR_SIZE, "negative size \(size)") }
         guard unit > 0 else { throw CError(MPI_ERR_DISP, "displacement unit \(unit) is not positive") }
         let communicator = try CInterface.communicator(comm)
-        let window = try ByteWindow.make(
-            bytes: Int(size), displacementUnit: Int(unit), flavor: flavor, exposing: base, on: communicator, "\(function)")
+        let window = try ByteWindow.make(bytes: Int(size), displacementUnit: unit, flavor: flavor, exposing: base, on: communicator, "\(function)")
         let entry = CWindow(window)
         win.pointee = CInterface.windows.insert(.passRetained(entry))
         made = entry
@@ -279,30 +279,65 @@ private func makeWindow(
     return (result, made)
 }
 
+/// MPI_Win_create's work, also MPI_Win_create_c's (whose displacement unit is an MPI_Aint).
+private func winCreate(
+    _ function: StaticString, _ base: UnsafeMutableRawPointer?, _ size: MPI_Aint, _ unit: Int, _ comm: MPI_Comm, _ win: UnsafeMutablePointer<MPI_Win>?
+) -> Int32 {
+    if size > 0 && base == nil { return cCall(function, on: comm) { throw CError(MPI_ERR_ARG, "a null base for \(size) bytes") } }
+    return makeWindow(function, size, unit, comm, flavor: .create, exposing: base, win).result
+}
+
 @_cdecl("PMPI_Win_create")
 public func mpiWinCreate(
     _ base: UnsafeMutableRawPointer?, _ size: MPI_Aint, _ unit: Int32, _ info: MPI_Info, _ comm: MPI_Comm, _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
-    if size > 0 && base == nil { return cCall("MPI_Win_create", on: comm) { throw CError(MPI_ERR_ARG, "a null base for \(size) bytes") } }
-    return makeWindow("MPI_Win_create", size, unit, comm, flavor: .create, exposing: base, win).result
+    winCreate("MPI_Win_create", base, size, Int(unit), comm, win)
+}
+
+@_cdecl("PMPI_Win_create_c")
+public func mpiWinCreateC(
+    _ base: UnsafeMutableRawPointer?, _ size: MPI_Aint, _ unit: MPI_Aint, _ info: MPI_Info, _ comm: MPI_Comm, _ win: UnsafeMutablePointer<MPI_Win>?
+) -> Int32 {
+    winCreate("MPI_Win_create_c", base, size, unit, comm, win)
+}
+
+/// MPI_Win_allocate's and MPI_Win_allocate_shared's work, also their `_c` forms': the window's
+/// memory is stored at `baseptr`.
+private func winAllocate(
+    _ function: StaticString, flavor: ByteWindow.Flavor, _ size: MPI_Aint, _ unit: Int, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?,
+    _ win: UnsafeMutablePointer<MPI_Win>?
+) -> Int32 {
+    let made = makeWindow(function, size, unit, comm, flavor: flavor, exposing: nil, win)
+    if let entry = made.window { baseptr?.storeBytes(of: entry.window.base, as: UnsafeMutableRawPointer.self) }
+    return made.result
 }
 
 @_cdecl("PMPI_Win_allocate")
 public func mpiWinAllocate(
     _ size: MPI_Aint, _ unit: Int32, _ info: MPI_Info, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
-    let made = makeWindow("MPI_Win_allocate", size, unit, comm, flavor: .allocate, exposing: nil, win)
-    if let entry = made.window { baseptr?.storeBytes(of: entry.window.base, as: UnsafeMutableRawPointer.self) }
-    return made.result
+    winAllocate("MPI_Win_allocate", flavor: .allocate, size, Int(unit), comm, baseptr, win)
+}
+
+@_cdecl("PMPI_Win_allocate_c")
+public func mpiWinAllocateC(
+    _ size: MPI_Aint, _ unit: MPI_Aint, _ info: MPI_Info, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
+) -> Int32 {
+    winAllocate("MPI_Win_allocate_c", flavor: .allocate, size, unit, comm, baseptr, win)
 }
 
 @_cdecl("PMPI_Win_allocate_shared")
 public func mpiWinAllocateShared(
     _ size: MPI_Aint, _ unit: Int32, _ info: MPI_Info, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
-    let made = makeWindow("MPI_Win_allocate_shared", size, unit, comm, flavor: .shared, exposing: nil, win)
-    if let entry = made.window { baseptr?.storeBytes(of: entry.window.base, as: UnsafeMutableRawPointer.self) }
-    return made.result
+    winAllocate("MPI_Win_allocate_shared", flavor: .shared, size, Int(unit), comm, baseptr, win)
+}
+
+@_cdecl("PMPI_Win_allocate_shared_c")
+public func mpiWinAllocateSharedC(
+    _ size: MPI_Aint, _ unit: MPI_Aint, _ info: MPI_Info, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
+) -> Int32 {
+    winAllocate("MPI_Win_allocate_shared_c", flavor: .shared, size, unit, comm, baseptr, win)
 }
 
 @_cdecl("PMPI_Win_create_dynamic")
@@ -327,11 +362,13 @@ public func mpiWinDetach(_ win: MPI_Win, _ base: UnsafeRawPointer?) -> Int32 {
     }
 }
 
-@_cdecl("PMPI_Win_shared_query")
-public func mpiWinSharedQuery(
-    _ win: MPI_Win, _ rank: Int32, _ size: UnsafeMutablePointer<MPI_Aint>?, _ unit: UnsafeMutablePointer<Int32>?, _ baseptr: UnsafeMutableRawPointer?
+/// MPI_Win_shared_query's work, also MPI_Win_shared_query_c's: `body` stores the displacement unit
+/// in the form's integer width.
+private func winSharedQuery(
+    _ function: StaticString, _ win: MPI_Win, _ rank: Int32, _ size: UnsafeMutablePointer<MPI_Aint>?, _ baseptr: UnsafeMutableRawPointer?,
+    storeUnit: (Int) -> Void
 ) -> Int32 {
-    windowCall("MPI_Win_shared_query", win) { entry in
+    windowCall(function, win) { entry in
         let window = entry.window
         // MPI_PROC_NULL: the lowest rank with a part of non-zero size.
         let target = rank == MPI_PROC_NULL ? ((0..<window.size).first { (window.sharedPart($0)?.bytes ?? 0) > 0 } ?? 0) : Int(rank)
@@ -339,9 +376,23 @@ public func mpiWinSharedQuery(
             throw CError(MPI_ERR_RMA_FLAVOR, "rank \(rank)'s part of the window is not mapped in this process (not shared memory)")
         }
         size?.pointee = MPI_Aint(part.bytes)
-        unit?.pointee = Int32(truncatingIfNeeded: part.unit)
+        storeUnit(part.unit)
         baseptr?.storeBytes(of: part.base, as: UnsafeMutableRawPointer.self)
     }
+}
+
+@_cdecl("PMPI_Win_shared_query")
+public func mpiWinSharedQuery(
+    _ win: MPI_Win, _ rank: Int32, _ size: UnsafeMutablePointer<MPI_Aint>?, _ unit: UnsafeMutablePointer<Int32>?, _ baseptr: UnsafeMutableRawPointer?
+) -> Int32 {
+    winSharedQuery("MPI_Win_shared_query", win, rank, size, baseptr) { unit?.pointee = Int32(truncatingIfNeeded: $0) }
+}
+
+@_cdecl("PMPI_Win_shared_query_c")
+public func mpiWinSharedQueryC(
+    _ win: MPI_Win, _ rank: Int32, _ size: UnsafeMutablePointer<MPI_Aint>?, _ unit: UnsafeMutablePointer<MPI_Aint>?, _ baseptr: UnsafeMutableRawPointer?
+) -> Int32 {
+    winSharedQuery("MPI_Win_shared_query_c", win, rank, size, baseptr) { unit?.pointee = $0 }
 }
 
 @_cdecl("PMPI_Win_free")
@@ -541,26 +592,72 @@ public func mpiWinTest(_ win: MPI_Win, _ flag: UnsafeMutablePointer<Int32>?) -> 
 
 // MARK: - Data movement
 
-@_cdecl("PMPI_Put")
-public func mpiPut(
-    _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
-    _ targetCount: Int32, _ targetType: MPI_Datatype, _ win: MPI_Win
+// Each call's work takes Int counts: the `int` forms and the large-count `_c` forms (MPI_Count
+// counts) are thin wrappers over it, and the request forms (MPI_Rput, …) call it, then return a
+// completed request.
+
+/// MPI_Put's work, also MPI_Put_c's and the request forms'.
+@inline(__always)
+private func put(
+    _ function: StaticString, _ origin: UnsafeRawPointer?, _ originCount: Int, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: Int, _ targetType: MPI_Datatype, _ win: MPI_Win
 ) -> Int32 {
     // Basic datatypes on a window mapped here: one copy, before anything that could retain or throw.
     if let origin, let address = CInterface.mappedTarget(win, target, displacement, originCount, originType, targetCount, targetType) {
-        address.copyMemory(from: origin, byteCount: Int(originCount) * CInterface.basicSize(originType))
+        address.copyMemory(from: origin, byteCount: originCount * CInterface.basicSize(originType))
         return MPI_SUCCESS
     }
-    return windowCall("MPI_Put", win) { entry in
+    return windowCall(function, win) { entry in
         let (expected, layout) = try CInterface.targetLayout(targetCount, targetType)
         try CInterface.withOriginBytes(origin, originCount, originType) { bytes in
             guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
             if let layout {
                 try entry.window.put(
-                    packed: bytes, to: CInterface.rank(target), displacement: Int(displacement), targetCount: Int(targetCount), targetDatatype: layout,
-                    "MPI_Put")
+                    packed: bytes, to: CInterface.rank(target), displacement: Int(displacement), targetCount: targetCount, targetDatatype: layout, "\(function)"
+                )
             } else {
-                try entry.window.put(bytes, to: CInterface.rank(target), displacement: Int(displacement), "MPI_Put")
+                try entry.window.put(bytes, to: CInterface.rank(target), displacement: Int(displacement), function)
+            }
+        }
+    }
+}
+
+@_cdecl("PMPI_Put")
+public func mpiPut(
+    _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: Int32, _ targetType: MPI_Datatype, _ win: MPI_Win
+) -> Int32 {
+    put("MPI_Put", origin, Int(originCount), originType, target, displacement, Int(targetCount), targetType, win)
+}
+
+@_cdecl("PMPI_Put_c")
+public func mpiPutC(
+    _ origin: UnsafeRawPointer?, _ originCount: MPI_Count, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: MPI_Count, _ targetType: MPI_Datatype, _ win: MPI_Win
+) -> Int32 {
+    put("MPI_Put_c", origin, originCount, originType, target, displacement, targetCount, targetType, win)
+}
+
+/// MPI_Get's work, also MPI_Get_c's and the request forms'.
+@inline(__always)
+private func get(
+    _ function: StaticString, _ origin: UnsafeMutableRawPointer?, _ originCount: Int, _ originType: MPI_Datatype, _ target: Int32,
+    _ displacement: MPI_Aint, _ targetCount: Int, _ targetType: MPI_Datatype, _ win: MPI_Win
+) -> Int32 {
+    if let origin, let address = CInterface.mappedTarget(win, target, displacement, originCount, originType, targetCount, targetType) {
+        origin.copyMemory(from: address, byteCount: originCount * CInterface.basicSize(originType))
+        return MPI_SUCCESS
+    }
+    return windowCall(function, win) { entry in
+        let (expected, layout) = try CInterface.targetLayout(targetCount, targetType)
+        try CInterface.intoOrigin(origin, originCount, originType) { bytes in
+            guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
+            if let layout {
+                try entry.window.get(
+                    packed: bytes, from: CInterface.rank(target), displacement: Int(displacement), targetCount: targetCount, targetDatatype: layout,
+                    "\(function)")
+            } else {
+                try entry.window.get(into: bytes, from: CInterface.rank(target), displacement: Int(displacement), function)
             }
         }
     }
@@ -571,21 +668,40 @@ public func mpiGet(
     _ origin: UnsafeMutableRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
     _ targetCount: Int32, _ targetType: MPI_Datatype, _ win: MPI_Win
 ) -> Int32 {
-    if let origin, let address = CInterface.mappedTarget(win, target, displacement, originCount, originType, targetCount, targetType) {
-        origin.copyMemory(from: address, byteCount: Int(originCount) * CInterface.basicSize(originType))
+    get("MPI_Get", origin, Int(originCount), originType, target, displacement, Int(targetCount), targetType, win)
+}
+
+@_cdecl("PMPI_Get_c")
+public func mpiGetC(
+    _ origin: UnsafeMutableRawPointer?, _ originCount: MPI_Count, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: MPI_Count, _ targetType: MPI_Datatype, _ win: MPI_Win
+) -> Int32 {
+    get("MPI_Get_c", origin, originCount, originType, target, displacement, targetCount, targetType, win)
+}
+
+/// MPI_Accumulate's work, also MPI_Accumulate_c's and the request forms'.
+@inline(__always)
+private func accumulate(
+    _ function: StaticString, _ origin: UnsafeRawPointer?, _ originCount: Int, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: Int, _ targetType: MPI_Datatype, _ op: MPI_Op, _ win: MPI_Win
+) -> Int32 {
+    // The same common basic type on both sides, on a window mapped here: under the accumulate word at once.
+    if let origin, originType == targetType, originCount == targetCount, originCount > 0, let kernel = CInterface.basicKernel(originType),
+        let code = try? CInterface.accumulateOperator(op), kernel.supports(code), let entry = CInterface.windowEntry(win),
+        entry._withUnsafeGuaranteedRef({
+            $0.window.mappedAccumulate(origin, count: originCount, target: Int(target), displacement: Int(displacement), op: code, kernel: kernel)
+        })
+    {
         return MPI_SUCCESS
     }
-    return windowCall("MPI_Get", win) { entry in
-        let (expected, layout) = try CInterface.targetLayout(targetCount, targetType)
-        try CInterface.intoOrigin(origin, originCount, originType) { bytes in
+    return windowCall(function, win) { entry in
+        let code = try CInterface.accumulateOperator(op)
+        let expected = try CInterface.targetBytes(targetCount, targetType, function)
+        // Nothing to combine: no element type to check the operator against (MPICH accepts it too).
+        let kernel = expected == 0 ? AccumulateKernel(scalar: .opaque, stride: 1) : try CInterface.accumulateKernel(targetType, code)
+        try CInterface.withOriginBytes(origin, originCount, originType) { bytes in
             guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
-            if let layout {
-                try entry.window.get(
-                    packed: bytes, from: CInterface.rank(target), displacement: Int(displacement), targetCount: Int(targetCount), targetDatatype: layout,
-                    "MPI_Get")
-            } else {
-                try entry.window.get(into: bytes, from: CInterface.rank(target), displacement: Int(displacement), "MPI_Get")
-            }
+            try entry.window.accumulate(bytes, to: CInterface.rank(target), displacement: Int(displacement), op: code, kernel: kernel, "\(function)")
         }
     }
 }
@@ -595,23 +711,41 @@ public func mpiAccumulate(
     _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
     _ targetCount: Int32, _ targetType: MPI_Datatype, _ op: MPI_Op, _ win: MPI_Win
 ) -> Int32 {
-    // The same common basic type on both sides, on a window mapped here: under the accumulate word at once.
-    if let origin, originType == targetType, originCount == targetCount, originCount > 0, let kernel = CInterface.basicKernel(originType),
-        let code = try? CInterface.accumulateOperator(op), kernel.supports(code), let entry = CInterface.windowEntry(win),
-        entry._withUnsafeGuaranteedRef({
-            $0.window.mappedAccumulate(origin, count: Int(originCount), target: Int(target), displacement: Int(displacement), op: code, kernel: kernel)
-        })
-    {
-        return MPI_SUCCESS
-    }
-    return windowCall("MPI_Accumulate", win) { entry in
+    accumulate("MPI_Accumulate", origin, Int(originCount), originType, target, displacement, Int(targetCount), targetType, op, win)
+}
+
+@_cdecl("PMPI_Accumulate_c")
+public func mpiAccumulateC(
+    _ origin: UnsafeRawPointer?, _ originCount: MPI_Count, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: MPI_Count, _ targetType: MPI_Datatype, _ op: MPI_Op, _ win: MPI_Win
+) -> Int32 {
+    accumulate("MPI_Accumulate_c", origin, originCount, originType, target, displacement, targetCount, targetType, op, win)
+}
+
+/// MPI_Get_accumulate's work, also MPI_Get_accumulate_c's, MPI_Fetch_and_op's checked path and the request forms'.
+private func getAccumulate(
+    _ function: StaticString, _ origin: UnsafeRawPointer?, _ originCount: Int, _ originType: MPI_Datatype, _ result: UnsafeMutableRawPointer?,
+    _ resultCount: Int, _ resultType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint, _ targetCount: Int, _ targetType: MPI_Datatype,
+    _ op: MPI_Op, _ win: MPI_Win
+) -> Int32 {
+    windowCall(function, win) { entry in
         let code = try CInterface.accumulateOperator(op)
-        let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Accumulate")
-        // Nothing to combine: no element type to check the operator against (MPICH accepts it too).
+        let expected = try CInterface.targetBytes(targetCount, targetType, function)
         let kernel = expected == 0 ? AccumulateKernel(scalar: .opaque, stride: 1) : try CInterface.accumulateKernel(targetType, code)
-        try CInterface.withOriginBytes(origin, originCount, originType) { bytes in
-            guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
-            try entry.window.accumulate(bytes, to: CInterface.rank(target), displacement: Int(displacement), op: code, kernel: kernel, "MPI_Accumulate")
+        func run(_ bytes: UnsafeRawBufferPointer) throws {
+            try CInterface.intoOrigin(result, resultCount, resultType) { old in
+                guard expected == old.count, bytes.count == expected else {
+                    throw CError(MPI_ERR_TYPE, "origin, result and target hold different numbers of bytes (\(bytes.count), \(old.count), \(expected))")
+                }
+                try entry.window.getAccumulate(
+                    bytes, result: old, to: CInterface.rank(target), displacement: Int(displacement), op: code, kernel: kernel, "\(function)")
+            }
+        }
+        if code == .noOp {
+            // With MPI_NO_OP the origin buffer is ignored (it may be NULL): zeros stand in for it.
+            try [UInt8](repeating: 0, count: expected).withUnsafeBytes { try run($0) }
+        } else {
+            try CInterface.withOriginBytes(origin, originCount, originType) { try run($0) }
         }
     }
 }
@@ -622,26 +756,20 @@ public func mpiGetAccumulate(
     _ resultType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint, _ targetCount: Int32, _ targetType: MPI_Datatype, _ op: MPI_Op,
     _ win: MPI_Win
 ) -> Int32 {
-    windowCall("MPI_Get_accumulate", win) { entry in
-        let code = try CInterface.accumulateOperator(op)
-        let expected = try CInterface.targetBytes(targetCount, targetType, "MPI_Get_accumulate")
-        let kernel = expected == 0 ? AccumulateKernel(scalar: .opaque, stride: 1) : try CInterface.accumulateKernel(targetType, code)
-        func run(_ bytes: UnsafeRawBufferPointer) throws {
-            try CInterface.intoOrigin(result, resultCount, resultType) { old in
-                guard expected == old.count, bytes.count == expected else {
-                    throw CError(MPI_ERR_TYPE, "origin, result and target hold different numbers of bytes (\(bytes.count), \(old.count), \(expected))")
-                }
-                try entry.window.getAccumulate(
-                    bytes, result: old, to: CInterface.rank(target), displacement: Int(displacement), op: code, kernel: kernel, "MPI_Get_accumulate")
-            }
-        }
-        if code == .noOp {
-            // With MPI_NO_OP the origin buffer is ignored (it may be NULL): zeros stand in for it.
-            try [UInt8](repeating: 0, count: expected).withUnsafeBytes { try run($0) }
-        } else {
-            try CInterface.withOriginBytes(origin, originCount, originType) { try run($0) }
-        }
-    }
+    getAccumulate(
+        "MPI_Get_accumulate", origin, Int(originCount), originType, result, Int(resultCount), resultType, target, displacement, Int(targetCount),
+        targetType, op, win)
+}
+
+@_cdecl("PMPI_Get_accumulate_c")
+public func mpiGetAccumulateC(
+    _ origin: UnsafeRawPointer?, _ originCount: MPI_Count, _ originType: MPI_Datatype, _ result: UnsafeMutableRawPointer?, _ resultCount: MPI_Count,
+    _ resultType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint, _ targetCount: MPI_Count, _ targetType: MPI_Datatype, _ op: MPI_Op,
+    _ win: MPI_Win
+) -> Int32 {
+    getAccumulate(
+        "MPI_Get_accumulate_c", origin, originCount, originType, result, resultCount, resultType, target, displacement, targetCount, targetType, op,
+        win)
 }
 
 @_cdecl("PMPI_Fetch_and_op")
@@ -660,7 +788,7 @@ public func mpiFetchAndOp(
     {
         return MPI_SUCCESS
     }
-    return mpiGetAccumulate(origin, 1, datatype, result, 1, datatype, target, displacement, 1, datatype, op, win)
+    return getAccumulate("MPI_Fetch_and_op", origin, 1, datatype, result, 1, datatype, target, displacement, 1, datatype, op, win)
 }
 
 @_cdecl("PMPI_Compare_and_swap")
@@ -692,14 +820,28 @@ public func mpiCompareAndSwap(
     }
 }
 
+/// Returns a completed request in `request` after `status`, a successful call of `function`'s work.
+private func completed(_ status: Int32, _ function: StaticString, _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
+    guard status == MPI_SUCCESS else { return status }
+    return windowCall(function, win) { _ in try CInterface.completedRequest(request) }
+}
+
 @_cdecl("PMPI_Rput")
 public func mpiRput(
     _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
     _ targetCount: Int32, _ targetType: MPI_Datatype, _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    let result = mpiPut(origin, originCount, originType, target, displacement, targetCount, targetType, win)
-    guard result == MPI_SUCCESS else { return result }
-    return windowCall("MPI_Rput", win) { _ in try CInterface.completedRequest(request) }
+    let status = put("MPI_Rput", origin, Int(originCount), originType, target, displacement, Int(targetCount), targetType, win)
+    return completed(status, "MPI_Rput", win, request)
+}
+
+@_cdecl("PMPI_Rput_c")
+public func mpiRputC(
+    _ origin: UnsafeRawPointer?, _ originCount: MPI_Count, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: MPI_Count, _ targetType: MPI_Datatype, _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let status = put("MPI_Rput_c", origin, originCount, originType, target, displacement, targetCount, targetType, win)
+    return completed(status, "MPI_Rput_c", win, request)
 }
 
 @_cdecl("PMPI_Rget")
@@ -707,9 +849,17 @@ public func mpiRget(
     _ origin: UnsafeMutableRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
     _ targetCount: Int32, _ targetType: MPI_Datatype, _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    let result = mpiGet(origin, originCount, originType, target, displacement, targetCount, targetType, win)
-    guard result == MPI_SUCCESS else { return result }
-    return windowCall("MPI_Rget", win) { _ in try CInterface.completedRequest(request) }
+    let status = get("MPI_Rget", origin, Int(originCount), originType, target, displacement, Int(targetCount), targetType, win)
+    return completed(status, "MPI_Rget", win, request)
+}
+
+@_cdecl("PMPI_Rget_c")
+public func mpiRgetC(
+    _ origin: UnsafeMutableRawPointer?, _ originCount: MPI_Count, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: MPI_Count, _ targetType: MPI_Datatype, _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let status = get("MPI_Rget_c", origin, originCount, originType, target, displacement, targetCount, targetType, win)
+    return completed(status, "MPI_Rget_c", win, request)
 }
 
 @_cdecl("PMPI_Raccumulate")
@@ -717,9 +867,17 @@ public func mpiRaccumulate(
     _ origin: UnsafeRawPointer?, _ originCount: Int32, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
     _ targetCount: Int32, _ targetType: MPI_Datatype, _ op: MPI_Op, _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    let result = mpiAccumulate(origin, originCount, originType, target, displacement, targetCount, targetType, op, win)
-    guard result == MPI_SUCCESS else { return result }
-    return windowCall("MPI_Raccumulate", win) { _ in try CInterface.completedRequest(request) }
+    let status = accumulate("MPI_Raccumulate", origin, Int(originCount), originType, target, displacement, Int(targetCount), targetType, op, win)
+    return completed(status, "MPI_Raccumulate", win, request)
+}
+
+@_cdecl("PMPI_Raccumulate_c")
+public func mpiRaccumulateC(
+    _ origin: UnsafeRawPointer?, _ originCount: MPI_Count, _ originType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint,
+    _ targetCount: MPI_Count, _ targetType: MPI_Datatype, _ op: MPI_Op, _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let status = accumulate("MPI_Raccumulate_c", origin, originCount, originType, target, displacement, targetCount, targetType, op, win)
+    return completed(status, "MPI_Raccumulate_c", win, request)
 }
 
 @_cdecl("PMPI_Rget_accumulate")
@@ -728,8 +886,20 @@ public func mpiRgetAccumulate(
     _ resultType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint, _ targetCount: Int32, _ targetType: MPI_Datatype, _ op: MPI_Op,
     _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
-    let status = mpiGetAccumulate(
-        origin, originCount, originType, result, resultCount, resultType, target, displacement, targetCount, targetType, op, win)
-    guard status == MPI_SUCCESS else { return status }
-    return windowCall("MPI_Rget_accumulate", win) { _ in try CInterface.completedRequest(request) }
+    let status = getAccumulate(
+        "MPI_Rget_accumulate", origin, Int(originCount), originType, result, Int(resultCount), resultType, target, displacement, Int(targetCount),
+        targetType, op, win)
+    return completed(status, "MPI_Rget_accumulate", win, request)
+}
+
+@_cdecl("PMPI_Rget_accumulate_c")
+public func mpiRgetAccumulateC(
+    _ origin: UnsafeRawPointer?, _ originCount: MPI_Count, _ originType: MPI_Datatype, _ result: UnsafeMutableRawPointer?, _ resultCount: MPI_Count,
+    _ resultType: MPI_Datatype, _ target: Int32, _ displacement: MPI_Aint, _ targetCount: MPI_Count, _ targetType: MPI_Datatype, _ op: MPI_Op,
+    _ win: MPI_Win, _ request: UnsafeMutablePointer<MPI_Request>?
+) -> Int32 {
+    let status = getAccumulate(
+        "MPI_Rget_accumulate_c", origin, originCount, originType, result, resultCount, resultType, target, displacement, targetCount, targetType, op,
+        win)
+    return completed(status, "MPI_Rget_accumulate_c", win, request)
 }

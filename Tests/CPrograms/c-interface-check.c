@@ -244,6 +244,87 @@ static void largeCountDatatypes(void) {
     MPI_Type_free(&plain);
 }
 
+/* One-sided calls with MPI_Count counts and MPI_Aint displacement units. */
+static void largeCountOneSided(void) {
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+    long *base = NULL, mine[2] = {rank + 10, rank + 20}, got[2] = {0}, one = 1, old = -1;
+    MPI_Win win;
+    MPI_Win_allocate_c(4 * sizeof(long), sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &base, &win);
+    for (int i = 0; i < 4; i++) base[i] = 0;
+    MPI_Win_fence(0, win);
+    MPI_Put_c(mine, 2, MPI_LONG, right, 0, 2, MPI_LONG, win);
+    MPI_Accumulate_c(&one, 1, MPI_LONG, right, 2, 1, MPI_LONG, MPI_SUM, win);
+    MPI_Win_fence(0, win);
+    MPI_Get_c(got, 2, MPI_LONG, right, 0, 2, MPI_LONG, win);
+    MPI_Get_accumulate_c(&one, 1, MPI_LONG, &old, 1, MPI_LONG, right, 2, 1, MPI_LONG, MPI_SUM, win);
+    MPI_Win_fence(0, win);
+    MPI_Request request;
+    MPI_Rput_c(&mine[1], 1, MPI_LONG, right, 3, 1, MPI_LONG, win, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    MPI_Win_fence(0, win);
+    CHECK(got[0] == rank + 10 && got[1] == rank + 20 && old == 1 && base[0] == left + 10 && base[2] == 2 && base[3] == left + 20,
+        "put_c/get_c/accumulate_c/get_accumulate_c/rput_c: got %ld %ld, old %ld, window %ld %ld %ld", got[0], got[1], old, base[0], base[2], base[3]);
+    MPI_Barrier(MPI_COMM_WORLD);  /* every rank has read its window before the next epoch changes it */
+    long fetched = -1;
+    MPI_Rget_c(&fetched, 1, MPI_LONG, left, 2, 1, MPI_LONG, win, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    MPI_Raccumulate_c(&one, 1, MPI_LONG, left, 2, 1, MPI_LONG, MPI_SUM, win, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    MPI_Rget_accumulate_c(&one, 1, MPI_LONG, &old, 1, MPI_LONG, left, 3, 1, MPI_LONG, MPI_NO_OP, win, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    MPI_Win_fence(0, win);
+    CHECK(fetched == 2 && base[2] == 3 && old == (left + size - 1) % size + 20, "rget_c/raccumulate_c/rget_accumulate_c: %ld, %ld, %ld", fetched, base[2], old);
+    MPI_Win_free(&win);
+    long exposed[2] = {rank, rank};
+    MPI_Win_create_c(exposed, sizeof exposed, sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &win);
+    MPI_Win_fence(0, win);
+    MPI_Put_c(&mine[0], 1, MPI_LONG, right, 1, 1, MPI_LONG, win);
+    MPI_Win_fence(0, win);
+    MPI_Win_free(&win);
+    CHECK(exposed[0] == rank && exposed[1] == left + 10, "win_create_c: %ld %ld", exposed[0], exposed[1]);
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    long *part = NULL, *first = NULL;
+    MPI_Win_allocate_shared_c(sizeof(long), sizeof(long), MPI_INFO_NULL, node, &part, &win);
+    MPI_Aint bytes = 0, unit = 0;
+    MPI_Win_shared_query_c(win, 0, &bytes, &unit, &first);
+    CHECK(bytes == (MPI_Aint)sizeof(long) && unit == (MPI_Aint)sizeof(long) && first != NULL, "shared_query_c: %ld bytes, unit %ld", (long)bytes, (long)unit);
+    MPI_Win_free(&win);
+    MPI_Comm_free(&node);
+}
+
+/* Persistent v- and w-form collectives with MPI_Count counts and MPI_Aint displacements. */
+static void largeCountPersistentVectors(void) {
+    MPI_Count counts[64], ones[64];
+    MPI_Aint displacements[64], bytes[64];
+    MPI_Datatype ints[64];
+    int sent[64], gathered[64], out[64], in[64];
+    for (int r = 0; r < size; r++) {
+        counts[r] = r + 1;
+        displacements[r] = r * (r + 1) / 2;
+        ones[r] = 1;
+        bytes[r] = r * (MPI_Aint)sizeof(int);
+        ints[r] = MPI_INT;
+        out[r] = rank * 100 + r;
+    }
+    for (int i = 0; i <= rank; i++) sent[i] = rank;
+    MPI_Request requests[2];
+    MPI_Allgatherv_init_c(sent, rank + 1, MPI_INT, gathered, counts, displacements, MPI_INT, MPI_COMM_WORLD, MPI_INFO_NULL, &requests[0]);
+    MPI_Alltoallw_init_c(out, ones, bytes, ints, in, ones, bytes, ints, MPI_COMM_WORLD, MPI_INFO_NULL, &requests[1]);
+    for (int round = 0; round < 2; round++) {
+        memset(gathered, -1, sizeof gathered);
+        memset(in, -1, sizeof in);
+        MPI_Status statuses[2];
+        MPI_Startall(2, requests);
+        MPI_Waitall(2, requests, statuses);
+        int good = 1;
+        for (int r = 0; r < size; r++) good = good && gathered[r * (r + 1) / 2 + r] == r && in[r] == r * 100 + rank;
+        CHECK(good, "allgatherv_init_c/alltoallw_init_c round %d", round);
+    }
+    MPI_Request_free(&requests[0]);
+    MPI_Request_free(&requests[1]);
+}
+
 /* MPI-4's large-count (_c) forms: the same calls with MPI_Count counts, and sizes past INT_MAX. */
 static void largeCounts(void) {
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
@@ -300,6 +381,8 @@ static void largeCounts(void) {
     MPI_Type_free(&pair);
     largeCountDatatypes();
     largeCountCollectives();
+    largeCountOneSided();
+    largeCountPersistentVectors();
 }
 
 static void datatypes(void) {

@@ -128,6 +128,37 @@ int main(int argc, char **argv) {
     OK(MPI_File_iread_at(fh, (MPI_Offset)rank * sizeof(int), &value, 1, MPI_INT, &request));
     OK(MPI_Wait(&request, &status));
     CHECK(value == rank, "iread_at after the split collective write: %d", value);
+
+    /* The large-count (_c) forms: MPI_Count counts, the same data. */
+    int wide[4] = {rank, rank + 1, rank + 2, rank + 3}, wideBack[4] = {0};
+    int next = (rank + 1) % size;
+    MPI_Count wideCount = -1, intExtent = -1;
+    OK(MPI_File_write_at_all_c(fh, (MPI_Offset)rank * sizeof wide, wide, 4, MPI_INT, &status));
+    MPI_Get_count_c(&status, MPI_INT, &wideCount);
+    CHECK(wideCount == 4, "write_at_all_c status count %ld", (long)wideCount);
+    OK(MPI_File_sync(fh));
+    MPI_Barrier(MPI_COMM_WORLD);
+    OK(MPI_File_sync(fh));
+    OK(MPI_File_read_at_c(fh, (MPI_Offset)next * sizeof wide, wideBack, 4, MPI_INT, &status));
+    CHECK(wideBack[0] == next && wideBack[3] == next + 3, "read_at_c of the next rank's block: %d %d", wideBack[0], wideBack[3]);
+    memset(wideBack, 0, sizeof wideBack);
+    OK(MPI_File_iread_at_all_c(fh, (MPI_Offset)rank * sizeof wide, wideBack, 4, MPI_INT, &request));
+    OK(MPI_Wait(&request, &status));
+    CHECK(wideBack[2] == rank + 2, "iread_at_all_c: %d", wideBack[2]);
+    memset(wideBack, 0, sizeof wideBack);
+    OK(MPI_File_read_at_all_begin_c(fh, (MPI_Offset)next * sizeof wide, wideBack, 4, MPI_INT));
+    OK(MPI_File_read_at_all_end(fh, wideBack, &status));
+    CHECK(wideBack[1] == next + 1, "read_at_all_begin_c: %d", wideBack[1]);
+    OK(MPI_File_seek(fh, (MPI_Offset)rank * sizeof wide, MPI_SEEK_SET));
+    OK(MPI_File_read_c(fh, wideBack, 4, MPI_INT, &status));
+    CHECK(wideBack[3] == rank + 3, "read_c at the individual pointer: %d", wideBack[3]);
+    OK(MPI_File_get_type_extent_c(fh, MPI_INT, &intExtent));
+    CHECK(intExtent == (MPI_Count)sizeof(int), "get_type_extent_c: %ld", (long)intExtent);
+    OK(MPI_File_seek_shared(fh, 0, MPI_SEEK_SET));
+    OK(MPI_File_write_ordered_c(fh, wide, 4, MPI_INT, &status));
+    OK(MPI_File_seek_shared(fh, 0, MPI_SEEK_SET));
+    OK(MPI_File_read_ordered_c(fh, wideBack, 4, MPI_INT, &status));
+    CHECK(wideBack[0] == rank && wideBack[3] == rank + 3, "write_ordered_c then read_ordered_c: %d %d", wideBack[0], wideBack[3]);
     int flag = -1;
     OK(MPI_File_set_atomicity(fh, 1));
     OK(MPI_File_get_atomicity(fh, &flag));
