@@ -26,20 +26,11 @@ int PMPI_Lookup_name(void) { return swiftmpi_unsupported("MPI_Lookup_name"); }
 int PMPI_Open_port(void) { return swiftmpi_unsupported("MPI_Open_port"); }
 #pragma weak MPI_Open_port = PMPI_Open_port
 
-int PMPI_Pack_external(void) { return swiftmpi_unsupported("MPI_Pack_external"); }
-#pragma weak MPI_Pack_external = PMPI_Pack_external
-
-int PMPI_Pack_external_size(void) { return swiftmpi_unsupported("MPI_Pack_external_size"); }
-#pragma weak MPI_Pack_external_size = PMPI_Pack_external_size
-
 int PMPI_Publish_name(void) { return swiftmpi_unsupported("MPI_Publish_name"); }
 #pragma weak MPI_Publish_name = PMPI_Publish_name
 
 int PMPI_Register_datarep(void) { return swiftmpi_unsupported("MPI_Register_datarep"); }
 #pragma weak MPI_Register_datarep = PMPI_Register_datarep
-
-int PMPI_Unpack_external(void) { return swiftmpi_unsupported("MPI_Unpack_external"); }
-#pragma weak MPI_Unpack_external = PMPI_Unpack_external
 
 int PMPI_Unpublish_name(void) { return swiftmpi_unsupported("MPI_Unpublish_name"); }
 #pragma weak MPI_Unpublish_name = PMPI_Unpublish_name

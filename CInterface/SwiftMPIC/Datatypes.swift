@@ -155,6 +155,23 @@ extension CInterface {
         table[MPI_2INT] = pair(Int32.self, IntInt.self, .intInt)
         table[MPI_2INTEGER] = pair(Int32.self, IntInt.self, .intInt)
         table[MPI_Datatype(bitPattern: 0x8C00_0003)] = pair(Int16.self, ShortInt.self, .shortInt)
+        // external32 (MPI-4.1 Table 13.2) where a type's C form is not its Swift element's: `long` is
+        // 4 bytes there and `wchar_t` 2; a complex number is two big-endian parts.
+        func external(_ handles: [MPI_Datatype], _ representation: ExternalRepresentation) {
+            for handle in handles {
+                if let entry = table[handle] { table[handle]?.datatype = entry.datatype.withExternalRepresentation(representation) }
+            }
+        }
+        external([MPI_LONG], ExternalRepresentation(.signedInteger, size: 4))
+        external([MPI_UNSIGNED_LONG], ExternalRepresentation(.unsignedInteger, size: 4))
+        external([MPI_WCHAR], ExternalRepresentation(.unsignedInteger, size: 2))
+        external([MPI_COMPLEX, MPI_C_FLOAT_COMPLEX, MPI_COMPLEX8, MPI_CXX_FLOAT_COMPLEX, MPI_2REAL], ExternalRepresentation(.floatingPoint, size: 4, parts: 2))
+        external(
+            [MPI_DOUBLE_COMPLEX, MPI_C_DOUBLE_COMPLEX, MPI_COMPLEX16, MPI_CXX_DOUBLE_COMPLEX, MPI_2DOUBLE_PRECISION],
+            ExternalRepresentation(.floatingPoint, size: 8, parts: 2))
+        #if arch(x86_64)
+        external([MPI_C_LONG_DOUBLE_COMPLEX, MPI_CXX_LONG_DOUBLE_COMPLEX], ExternalRepresentation(.floatingPoint, size: 16, parts: 2))
+        #endif
         return table
     }()
 

@@ -325,6 +325,42 @@ static void largeCountPersistentVectors(void) {
     MPI_Request_free(&requests[1]);
 }
 
+/* MPI_Pack_external: every element big-endian in MPI's external32 size (a long is 4 bytes there,
+ * a long double a 16-byte IEEE quadruple), and back. */
+static void external32(void) {
+    struct { int i; long l; double d; long double q; float _Complex z; } in = {0x01020304, -2, 1.0, -3.0L, 2.0f + 0.5f * I}, out;
+    MPI_Datatype types[5] = {MPI_INT, MPI_LONG, MPI_DOUBLE, MPI_LONG_DOUBLE, MPI_C_FLOAT_COMPLEX}, record;
+    int lengths[5] = {1, 1, 1, 1, 1};
+    MPI_Aint displacements[5] = {offsetof(__typeof__(in), i), offsetof(__typeof__(in), l), offsetof(__typeof__(in), d), offsetof(__typeof__(in), q),
+        offsetof(__typeof__(in), z)};
+    MPI_Type_create_struct(5, lengths, displacements, types, &record);
+    MPI_Type_commit(&record);
+    MPI_Aint size = -1, position = 0, readAt = 0;
+    MPI_Pack_external_size("external32", 1, record, &size);
+    unsigned char packed[64] = {0};
+    MPI_Pack_external("external32", &in, 1, record, packed, sizeof packed, &position);
+    const unsigned char expected[40] = {1, 2, 3, 4, 0xFF, 0xFF, 0xFF, 0xFE, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0, 0xC0, 0x00, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0x40, 0, 0, 0, 0x3F, 0, 0, 0};
+    CHECK(size == 40 && position == 40 && memcmp(packed, expected, 40) == 0, "pack_external: size %ld, position %ld, bytes %02x %02x %02x %02x | %02x %02x",
+        (long)size, (long)position, packed[0], packed[3], packed[4], packed[7], packed[16], packed[18]);
+    memset(&out, 0, sizeof out);
+    MPI_Unpack_external("external32", packed, position, &readAt, &out, 1, record);
+    CHECK(readAt == 40 && out.i == in.i && out.l == -2 && out.d == 1.0 && out.q == -3.0L && out.z == in.z, "unpack_external: %d %ld %g %Lg",
+        out.i, out.l, out.d, out.q);
+    MPI_Count sizeC = -1;
+    MPI_Pack_external_size_c("external32", 2, MPI_LONG, &sizeC);
+    CHECK(sizeC == 8, "pack_external_size_c of 2 longs: %ld", (long)sizeC);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    position = 0;
+    int code = MPI_Pack_external("native", &in, 1, record, packed, sizeof packed, &position);
+    CHECK(classOf(code) == MPI_ERR_ARG, "a data representation other than external32: class %d", classOf(code));
+    position = 30;
+    code = MPI_Pack_external("external32", &in, 1, record, packed, sizeof packed, &position);
+    CHECK(classOf(code) == MPI_ERR_TRUNCATE && position == 30, "pack_external past the buffer: class %d", classOf(code));
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+    MPI_Type_free(&record);
+}
+
 /* MPI-4's large-count (_c) forms: the same calls with MPI_Count counts, and sizes past INT_MAX. */
 static void largeCounts(void) {
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
@@ -1132,6 +1168,7 @@ int main(int argc, char **argv) {
     pointToPoint();
     datatypes();
     largeCounts();
+    external32();
     collectives();
     persistentInPlace();
     peerSuiteFindings();

@@ -35,7 +35,7 @@ fi
 excluded=$work/excluded.txt
 grep -v -e '^#' -e '^[[:space:]]*$' Tests/PeerSuites/mpi4py-unsupported.txt | sed 's/[[:space:]]*#.*//' > "$excluded"
 # Modules whose every test needs a missing feature, or that fail to load without one.
-skip_modules='^test_(spawn|dynproc|util_pool|pack)$'
+skip_modules='^test_(spawn|dynproc|util_pool)$'
 
 python=$root/$work/venv/bin/python
 total_run=0 total_failed=0 total_skipped=0 failed_modules=()

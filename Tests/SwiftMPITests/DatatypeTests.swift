@@ -70,7 +70,7 @@ struct DatatypeTests {
         #expect(bounds(record) == [28, 0, 32, 0, 32])
         let padded = try Datatype.structure([(offset: 0, count: 1, type: double), (offset: 8, count: 1, type: int32)])
         #expect(bounds(padded) == [12, 0, 16, 0, 12])
-        #expect(padded.map.signature == [SignaturePiece(elementSize: 8, count: 1), SignaturePiece(elementSize: 4, count: 1)])
+        #expect(padded.map.signature.map { [$0.elementSize, $0.count] } == [[8, 1], [4, 1]])
     }
 
     @Test("nested: a vector of structures and a subarray of vectors")
@@ -201,5 +201,44 @@ struct DatatypeTests {
         #expect(throws: MPIError.self) { try column.pack(from: grid, count: 1, into: &small, position: &position) }
         #expect(position == 0 && small.allSatisfy { $0 == 0 })
         #expect(throws: MPIError.self) { try column.pack(from: grid[6...], count: 1, into: &bytes, position: &position) }
+    }
+
+    @Test("external32 packing: each element big-endian in its external size, round-tripped; a type without an external form refused")
+    func external32() throws {
+        struct Record {
+            var id: Int32
+            var weight: Double
+            var flag: Bool
+            var count: UInt16
+        }
+        let fields = try Datatype.structure([
+            (offset: MemoryLayout<Record>.offset(of: \.id)!, count: 1, type: int32),
+            (offset: MemoryLayout<Record>.offset(of: \.weight)!, count: 1, type: double),
+            (offset: MemoryLayout<Record>.offset(of: \.flag)!, count: 1, type: Datatype(Bool.self)),
+            (offset: MemoryLayout<Record>.offset(of: \.count)!, count: 1, type: Datatype(UInt16.self))
+        ])
+        let records = [Record(id: 0x0102_0304, weight: -2.5, flag: true, count: 0xABCD), Record(id: -1, weight: 1, flag: false, count: 7)]
+        #expect(try fields.externalPackSize(count: 2) == 2 * 15)
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var position = 1
+        try fields.packExternal(from: records, count: 2, into: &bytes, position: &position)
+        #expect(position == 31)
+        #expect(Array(bytes[1..<16]) == [1, 2, 3, 4, 0xC0, 0x04, 0, 0, 0, 0, 0, 0, 1, 0xAB, 0xCD])
+        #expect(Array(bytes[16..<20]) == [0xFF, 0xFF, 0xFF, 0xFF])
+        var back = [Record](repeating: Record(id: 0, weight: 0, flag: false, count: 0), count: 2)
+        position = 1
+        try fields.unpackExternal(from: bytes, position: &position, into: &back, count: 2)
+        #expect(position == 31 && back[0].id == 0x0102_0304 && back[0].weight == -2.5 && back[0].flag && back[0].count == 0xABCD)
+        #expect(back[1].id == -1 && back[1].weight == 1 && !back[1].flag && back[1].count == 7)
+        // A program's own struct as one element: SwiftMPI does not know its fields.
+        let opaque = Datatype(Record.self)
+        #expect(throws: MPIError.self) { try opaque.externalPackSize(count: 1) }
+        position = 0
+        #expect(throws: MPIError.self) { try opaque.packExternal(from: records, count: 1, into: &bytes, position: &position) }
+        // Too little room: nothing written.
+        var small = [UInt8](repeating: 0, count: 20)
+        position = 0
+        #expect(throws: MPIError.self) { try fields.packExternal(from: records, count: 2, into: &small, position: &position) }
+        #expect(position == 0 && small.allSatisfy { $0 == 0 })
     }
 }

@@ -30,7 +30,7 @@ public struct Datatype: Sendable, CustomStringConvertible {
         map = TypeMap(
             blocks: stride == 0 ? [] : [TypeBlock(offset: 0, length: stride, count: 1, stride: 0)],
             lowerBound: 0, upperBound: stride, alignment: MemoryLayout<T>.alignment,
-            signature: stride == 0 ? [] : [SignaturePiece(elementSize: stride, count: 1)], summary: "\(T.self)")
+            signature: stride == 0 ? [] : [SignaturePiece(elementSize: stride, count: 1, external: .of(T.self))], summary: "\(T.self)")
     }
 
     /// The bytes of data in one instance (MPI_Type_size).

@@ -14,10 +14,12 @@ struct TypeBlock: Equatable, BitwiseCopyable {
     }
 }
 
-/// A run of `count` primitive elements of `elementSize` bytes in a type signature.
+/// A run of `count` primitive elements of `elementSize` bytes in a type signature, each written
+/// as `external` says in MPI's portable representation (Datatype+External32.swift).
 struct SignaturePiece: Equatable {
     var elementSize: Int
     var count: Int
+    var external = ExternalRepresentation.none
 }
 
 /// A datatype flattened once, at creation: what the engine, the transports and pack/unpack walk.
@@ -85,7 +87,9 @@ final class TypeMap: @unchecked Sendable {
         self.signature = signature
         self.summary = summary
         self.isDense = blocks.count == 1 && blocks[0].count == 1 && blocks[0].length == upperBound - lowerBound
-        self.uniformElementSize = signature.count == 1 ? signature[0].elementSize : 0
+        // (Pieces of one size differ only in their external form: the size is still uniform.)
+        let sizes = Set(signature.map(\.elementSize))
+        self.uniformElementSize = sizes.count == 1 ? sizes.first! : 0
     }
 
     deinit { blockStorage.deallocate() }
@@ -247,14 +251,16 @@ struct BlockBuilder {
     }
 }
 
-/// Builds a signature, merging equal neighbours.
+/// Builds a signature, merging neighbours of one element size and external form.
 struct SignatureBuilder {
     private(set) var pieces: [SignaturePiece] = []
 
     mutating func append(_ signature: [SignaturePiece], times: Int) throws(MPIError) {
         guard times > 0 else { return }
         if signature.count == 1 {
-            append(SignaturePiece(elementSize: signature[0].elementSize, count: signature[0].count * times))
+            var piece = signature[0]
+            piece.count *= times
+            append(piece)
             return
         }
         let (pieces, overflow) = times.multipliedReportingOverflow(by: signature.count)
@@ -266,7 +272,7 @@ struct SignatureBuilder {
 
     private mutating func append(_ piece: SignaturePiece) {
         guard piece.count > 0 else { return }
-        if let last = pieces.last, last.elementSize == piece.elementSize {
+        if let last = pieces.last, last.elementSize == piece.elementSize, last.external == piece.external {
             pieces[pieces.count - 1].count += piece.count
         } else {
             pieces.append(piece)
