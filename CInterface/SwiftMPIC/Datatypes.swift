@@ -377,7 +377,9 @@ public func mpiTypeCommit(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> In
 public func mpiTypeFree(_ datatype: UnsafeMutablePointer<MPI_Datatype>?) -> Int32 {
     cCall("MPI_Type_free") {
         guard let datatype else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
-        if CInterface.predefinedDatatypes[datatype.pointee] != nil { throw CError(MPI_ERR_TYPE, "a predefined datatype cannot be freed") }
+        if CInterface.predefinedDatatypes[datatype.pointee] != nil || CInterface.isFortranType(datatype.pointee) {
+            throw CError(MPI_ERR_TYPE, "a predefined datatype cannot be freed")
+        }
         guard CInterface.datatypes[datatype.pointee] != nil else { throw CError(MPI_ERR_TYPE, "invalid datatype handle") }
         try CInterface.deleteObjectAttributes(.init(kind: .datatype, handle: datatype.pointee))
         _ = CInterface.datatypes.remove(datatype.pointee)

@@ -361,6 +361,32 @@ static void external32(void) {
     MPI_Type_free(&record);
 }
 
+/* Fortran 90's parameterized types from C: the smallest predefined type that holds the request,
+ * the same handle each time, described by its F90 combiner, not to be freed. */
+static void fortranTypes(void) {
+    MPI_Datatype real = MPI_DATATYPE_NULL, again = MPI_DATATYPE_NULL, integer = MPI_DATATYPE_NULL, freed;
+    MPI_Type_create_f90_real(7, MPI_UNDEFINED, &real);
+    MPI_Type_create_f90_real(7, MPI_UNDEFINED, &again);
+    MPI_Type_create_f90_integer(3, &integer);
+    int size = 0, intSize = 0, ni = -1, na = -1, nd = -1, combiner = -1, arguments[2] = {0};
+    MPI_Type_size(real, &size);
+    MPI_Type_size(integer, &intSize);
+    MPI_Type_get_envelope(real, &ni, &na, &nd, &combiner);
+    MPI_Type_get_contents(real, 2, 0, 0, arguments, NULL, NULL);
+    CHECK(real == again && size == 8 && intSize == 2 && ni == 2 && na == 0 && nd == 0 && combiner == MPI_COMBINER_F90_REAL && arguments[0] == 7
+        && arguments[1] == MPI_UNDEFINED, "f90_real(7, undefined): size %d, combiner %d, (%d, %d)", size, combiner, arguments[0], arguments[1]);
+    double sum[2] = {1.5, 2.5}, other[2] = {0.5, 0.5};
+    MPI_Reduce_local(sum, other, 2, real, MPI_SUM);
+    CHECK(other[0] == 2.0 && other[1] == 3.0, "reduce_local on an f90 real: %g %g", other[0], other[1]);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    freed = real;
+    int code = MPI_Type_free(&freed);
+    CHECK(classOf(code) == MPI_ERR_TYPE, "freeing an f90 type: class %d", classOf(code));
+    code = MPI_Type_create_f90_integer(19, &freed);
+    CHECK(classOf(code) == MPI_ERR_ARG, "an integer of 19 digits: class %d", classOf(code));
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+}
+
 /* MPI-4's large-count (_c) forms: the same calls with MPI_Count counts, and sizes past INT_MAX. */
 static void largeCounts(void) {
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
@@ -1169,6 +1195,7 @@ int main(int argc, char **argv) {
     datatypes();
     largeCounts();
     external32();
+    fortranTypes();
     collectives();
     persistentInPlace();
     peerSuiteFindings();
