@@ -1454,6 +1454,24 @@ int MPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype) { return PMPI_
 #pragma weak MPI_Type_create_f90_complex
 int MPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype) { return PMPI_Type_create_f90_complex(p, r, newtype); }
 
+#pragma weak MPI_Psend_init
+int MPI_Psend_init(const void *buf, int partitions, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Psend_init(buf, partitions, count, datatype, dest, tag, comm, info, request); }
+
+#pragma weak MPI_Precv_init
+int MPI_Precv_init(void *buf, int partitions, MPI_Count count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Info info, MPI_Request *request) { return PMPI_Precv_init(buf, partitions, count, datatype, source, tag, comm, info, request); }
+
+#pragma weak MPI_Pready
+int MPI_Pready(int partition, MPI_Request request) { return PMPI_Pready(partition, request); }
+
+#pragma weak MPI_Pready_range
+int MPI_Pready_range(int partition_low, int partition_high, MPI_Request request) { return PMPI_Pready_range(partition_low, partition_high, request); }
+
+#pragma weak MPI_Pready_list
+int MPI_Pready_list(int length, const int array_of_partitions[], MPI_Request request) { return PMPI_Pready_list(length, array_of_partitions, request); }
+
+#pragma weak MPI_Parrived
+int MPI_Parrived(MPI_Request request, int partition, int *flag) { return PMPI_Parrived(request, partition, flag); }
+
 #pragma weak MPI_Put_c
 int MPI_Put_c(const void *origin_addr, MPI_Count origin_count, MPI_Datatype origin_datatype, int target_rank, MPI_Aint target_disp, MPI_Count target_count, MPI_Datatype target_datatype, MPI_Win win) { return PMPI_Put_c(origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win); }
 

@@ -43,6 +43,8 @@ public final class Request: @unchecked Sendable {
         case typedReceive(Communicator, UnsafeMutableRawBufferPointer, count: Int, Datatype, source: Int, tag: Int)
         /// A persistent collective (MPI-4 `MPI_Allreduce_init`, …): starts its nonblocking form.
         case collective(() throws -> Request)
+        /// A partitioned send or receive over caller memory (PartitionedRequests.swift): each start begins a round.
+        case partitioned(PartitionedRound)
     }
 
     // Dynamic exclusivity checks on these cost more than the rest of a test of a completed request;
@@ -144,6 +146,27 @@ public final class Request: @unchecked Sendable {
 
     /// True for requests made by `sendInit`/`recvInit`.
     public var isPersistent: Bool { persistent != nil }
+
+    /// The rounds of a partitioned request (PartitionedRequests.swift), nil for any other.
+    var partitionedRound: PartitionedRound? {
+        if case .partitioned(let round)? = persistent { round } else { nil }
+    }
+
+    /// Progresses once and says whether the operation has completed, leaving its result for a wait
+    /// or test (MPI_Parrived); throws the operation's error once it failed.
+    func peek(_ call: StaticString) throws(MPIError) -> Bool {
+        try typedErrors {
+            let done =
+                try isSettled
+                || withRuntime {
+                    try $0.withEngine(call) { engine in
+                        engine.progress(); return self.settle(engine)
+                    }
+                }
+            if done && phase == .failed, let error { throw error }
+            return done
+        }
+    }
 
     /// Whether a wait or test still has a result to return: false for a persistent request that is
     /// not started, and for a request whose result a wait or test already returned (MPI's inactive
@@ -288,6 +311,8 @@ public final class Request: @unchecked Sendable {
                 started = try communicator.startReceive(buffer, count: count, datatype: type, keepAlive: nil, from: source, tag: tag, "Request.start()")
             case .collective(let startCollective):
                 started = try startCollective()
+            case .partitioned(let round):
+                started = try round.begin(runtime.unsafelyUnwrapped)
             }
             // Take over the started request's state (it came from the pool and goes back to it empty).
             phase = started.phase

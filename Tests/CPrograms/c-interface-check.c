@@ -387,6 +387,48 @@ static void fortranTypes(void) {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
 }
 
+/* MPI-4 partitioned communication: 4 parts of 2 ints to the right neighbour, two rounds. */
+static void partitioned(void) {
+    int right = (rank + 1) % size, left = (rank + size - 1) % size;
+    int out[8] = {0}, in[8] = {0};
+    MPI_Request requests[2];
+    MPI_Psend_init(out, 4, 2, MPI_INT, right, 47, MPI_COMM_WORLD, MPI_INFO_NULL, &requests[0]);
+    MPI_Precv_init(in, 4, 2, MPI_INT, left, 47, MPI_COMM_WORLD, MPI_INFO_NULL, &requests[1]);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 8; i++) { out[i] = rank * 100 + round * 10 + i; in[i] = -1; }
+        MPI_Startall(2, requests);
+        MPI_Pready_range(0, 1, requests[0]);
+        int rest[2] = {3, 2}, arrived = 0;
+        MPI_Pready_list(2, rest, requests[0]);
+        for (int spins = 0; !arrived && spins < 10000000; spins++) MPI_Parrived(requests[1], 3, &arrived);
+        MPI_Status statuses[2];
+        MPI_Waitall(2, requests, statuses);
+        int count = -1;
+        MPI_Get_count(&statuses[1], MPI_INT, &count);
+        CHECK(arrived && count == 8 && in[0] == left * 100 + round * 10 && in[7] == left * 100 + round * 10 + 7,
+            "partitioned round %d: arrived %d, count %d, in %d..%d", round, arrived, count, in[0], in[7]);
+    }
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    int code = MPI_Pready(0, requests[0]);  /* (classes as MPICH gives them) */
+    CHECK(classOf(code) == MPI_ERR_REQUEST, "MPI_Pready on a completed round: class %d", classOf(code));
+    int flag = -1;
+    code = MPI_Parrived(requests[1], 0, &flag);
+    CHECK(classOf(code) == MPI_ERR_REQUEST, "MPI_Parrived on a completed round: class %d", classOf(code));
+#ifdef SWIFTMPI
+    MPI_Start(&requests[0]);
+    code = MPI_Pready(4, requests[0]);
+    CHECK(classOf(code) == MPI_ERR_ARG, "MPI_Pready of partition 4 of 4: class %d", classOf(code));
+    code = MPI_Parrived(requests[0], 0, &flag);
+    CHECK(classOf(code) == MPI_ERR_ARG, "MPI_Parrived on a partitioned send: class %d", classOf(code));
+    for (int part = 0; part < 4; part++) MPI_Pready(part, requests[0]);
+    MPI_Recv(in, 8, MPI_INT, left, 47, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Wait(&requests[0], MPI_STATUS_IGNORE);
+#endif
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+    MPI_Request_free(&requests[0]);
+    MPI_Request_free(&requests[1]);
+}
+
 /* MPI-4's large-count (_c) forms: the same calls with MPI_Count counts, and sizes past INT_MAX. */
 static void largeCounts(void) {
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
@@ -1196,6 +1238,7 @@ int main(int argc, char **argv) {
     largeCounts();
     external32();
     fortranTypes();
+    partitioned();
     collectives();
     persistentInPlace();
     peerSuiteFindings();
