@@ -60,14 +60,15 @@ public struct Communicator: Sendable {
 
     @inline(__always)
     func checkSendTag(_ tag: Int, _ call: StaticString) throws {
-        guard tag >= 0 && tag <= MPI.tagUpperBound else {
+        // (The private collective context takes negative tags too: partitioned messages use them.)
+        guard (tag >= 0 && tag <= MPI.tagUpperBound) || context != state.context else {
             throw MPIError(.invalidTag, "\(call): tag \(tag) is outside 0...\(MPI.tagUpperBound)")
         }
     }
 
     @inline(__always)
     func checkReceiveTag(_ tag: Int, _ call: StaticString) throws {
-        guard (tag >= 0 && tag <= MPI.tagUpperBound) || tag == MPI.anyTag else {
+        guard (tag >= 0 && tag <= MPI.tagUpperBound) || tag == MPI.anyTag || context != state.context else {
             throw MPIError(.invalidTag, "\(call): tag \(tag) is outside 0...\(MPI.tagUpperBound) and not MPI.anyTag")
         }
     }
@@ -118,6 +119,9 @@ final class CommunicatorState: @unchecked Sendable {
     var messageCollectivesOnly = false
     /// Incremented by every collective call (all ranks call collectives in the same order).
     var collectiveSequence = 0
+    /// How many partitioned requests this process made here, by direction, peer and tag: the
+    /// k-th matches the peer's k-th for the same pair and tag (PartitionedRequests.swift).
+    var partitionedInits: [PartitionedPeer: Int] = [:]
     @exclusivity(unchecked) private var sharedChannelResolved = false
     @exclusivity(unchecked) private var sharedChannel: SharedCollectiveChannel?
 

@@ -7,11 +7,14 @@ import Synchronization
 ///
 /// SwiftMPI sends the message when its last part is ready (MPI lets an implementation choose when
 /// parts travel); the receiver's ``PartitionedReceive/parrived(_:)`` then reports every part at once.
-/// Marking parts ready from several threads needs thread level `.multiple`.
+/// Marking parts ready from several threads needs thread level `.multiple`. Partitioned messages
+/// match only partitioned receives, in the order the two sides made their requests for a pair of
+/// ranks and a tag (MPI-4.1 §4.2.2), never an ordinary receive with the same tag.
 public final class PartitionedSend<Element: BitwiseCopyable>: Sendable {
-    private let communicator: Communicator
+    /// Where the message goes: the communicator's partitioned matching space (PartitionedRequests.swift).
+    private let channel: Communicator
     private let memory: OwnedBuffer<Element>
-    private let destination: Int, tag: Int
+    private let destination: Int, wireTag: Int
     /// The number of parts.
     public let partitions: Int
     private let state = Mutex(State())
@@ -23,12 +26,12 @@ public final class PartitionedSend<Element: BitwiseCopyable>: Sendable {
         var send: Request?
     }
 
-    init(_ communicator: Communicator, count: Int, partitions: Int, destination: Int, tag: Int) {
-        self.communicator = communicator
+    init(_ channel: Communicator, count: Int, partitions: Int, destination: Int, wireTag: Int) {
+        self.channel = channel
         memory = OwnedBuffer(zeroedCount: count * partitions)
         self.partitions = partitions
         self.destination = destination
-        self.tag = tag
+        self.wireTag = wireTag
     }
 
     /// Elements per part.
@@ -73,7 +76,7 @@ public final class PartitionedSend<Element: BitwiseCopyable>: Sendable {
         guard complete else { return }
         // The request keeps the memory alive while the message is in flight, even if this object goes.
         let send = try typedErrors {
-            try communicator.startSend(UnsafeRawBufferPointer(memory.readable), keepAlive: memory, to: destination, tag: tag, mode: .standard, "pready")
+            try channel.startSend(UnsafeRawBufferPointer(memory.readable), keepAlive: memory, to: destination, tag: wireTag, mode: .standard, "pready")
         }
         state.withLock { $0.send = send }
     }
@@ -104,19 +107,21 @@ public final class PartitionedSend<Element: BitwiseCopyable>: Sendable {
 /// receive of one message of `partitions` parts into memory the request owns; ``parrived(_:)``
 /// says whether a part has arrived, and ``wait()`` returns the whole message.
 public final class PartitionedReceive<Element: BitwiseCopyable>: Sendable {
-    private let communicator: Communicator
+    /// Where the message comes from: the communicator's partitioned matching space.
+    private let channel: Communicator
     private let memory: OwnedBuffer<Element>
-    private let source: Int, tag: Int
+    private let source: Int, tag: Int, wireTag: Int
     /// The number of parts.
     public let partitions: Int
     private let receive = Mutex<Request?>(nil)
 
-    init(_ communicator: Communicator, count: Int, partitions: Int, source: Int, tag: Int) {
-        self.communicator = communicator
+    init(_ channel: Communicator, count: Int, partitions: Int, source: Int, tag: Int, wireTag: Int) {
+        self.channel = channel
         memory = OwnedBuffer(zeroedCount: count * partitions)
         self.partitions = partitions
         self.source = source
         self.tag = tag
+        self.wireTag = wireTag
     }
 
     /// Posts the round's receive (MPI_Start); throws `.invalidArgument` while the last round is
@@ -125,7 +130,7 @@ public final class PartitionedReceive<Element: BitwiseCopyable>: Sendable {
         try receive.withLock { (receive: inout Request?) throws(MPIError) in
             guard receive == nil else { throw MPIError(.invalidArgument, "PartitionedReceive.start(): the last round is still active; wait for it") }
             receive = try typedErrors {
-                try communicator.startReceive(UnsafeMutableRawBufferPointer(memory.buffer), keepAlive: memory, from: source, tag: tag, "precvInit")
+                try channel.startReceive(UnsafeMutableRawBufferPointer(memory.buffer), keepAlive: memory, from: source, tag: wireTag, "precvInit")
             }
         }
     }
@@ -150,14 +155,15 @@ public final class PartitionedReceive<Element: BitwiseCopyable>: Sendable {
         }
         let status = try request.wait()
         receive.withLock { $0 = nil }
-        return (memory.array(), status)
+        return (memory.array(), Status(source: status.source, tag: tag, byteCount: status.byteCount))
     }
 }
 
 extension Communicator {
     /// A partitioned send of `partitions` parts of `count` elements each to `destination`
     /// (MPI_Psend_init); see ``PartitionedSend``. Throws `.invalidCount` for a negative count or
-    /// fewer than one part, `.invalidRank` or `.invalidTag` for a bad destination or tag.
+    /// fewer than one part, `.invalidRank` for a bad destination, `.invalidTag` for a tag outside
+    /// 0..<65536 (the tags partitioned communication takes here).
     public func psendInit<T: BitwiseCopyable>(
         count: Int, of type: T.Type, partitions: Int, to destination: Int, tag: Int
     ) throws(MPIError) -> PartitionedSend<T> {
@@ -168,14 +174,14 @@ extension Communicator {
             guard try checkDestination(destination, "psendInit") else {
                 throw MPIError(.invalidRank, "psendInit: a partitioned send to MPI.procNull is not supported")
             }
-            try checkSendTag(tag, "psendInit")
-            return PartitionedSend(self, count: count, partitions: partitions, destination: destination, tag: tag)
+            let (channel, wireTag) = try partitionedMatching(peer: destination, tag: tag, send: true, "psendInit")
+            return PartitionedSend(channel, count: count, partitions: partitions, destination: destination, wireTag: wireTag)
         }
     }
 
     /// A partitioned receive of `partitions` parts of `count` elements each from `source`
     /// (MPI_Precv_init); see ``PartitionedReceive``. The sender's parts and counts must describe
-    /// the same number of elements.
+    /// the same number of elements. Throws as ``psendInit(count:of:partitions:to:tag:)``.
     public func precvInit<T: BitwiseCopyable>(
         count: Int, of type: T.Type, partitions: Int, from source: Int, tag: Int
     ) throws(MPIError) -> PartitionedReceive<T> {
@@ -186,8 +192,8 @@ extension Communicator {
             guard source >= 0 && source < peerCount else {
                 throw MPIError(.invalidRank, "precvInit: source \(source) is outside 0..<\(peerCount) (a partitioned receive names its sender)")
             }
-            try checkReceiveTag(tag, "precvInit")
-            return PartitionedReceive(self, count: count, partitions: partitions, source: source, tag: tag)
+            let (channel, wireTag) = try partitionedMatching(peer: source, tag: tag, send: false, "precvInit")
+            return PartitionedReceive(channel, count: count, partitions: partitions, source: source, tag: tag, wireTag: wireTag)
         }
     }
 }

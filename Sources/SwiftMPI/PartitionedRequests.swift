@@ -13,6 +13,8 @@ import Synchronization
 final class PartitionedRound: @unchecked Sendable {
     let partitions: Int
     let isSend: Bool
+    /// The program's tag (the messages carry another, PartitionedRequests' matching tag).
+    private let tag: Int
     /// Starts the round's whole transfer: the send (when the last part is ready) or the receive (at the start).
     private let transfer: () throws -> Request
     private let state = Mutex(State())
@@ -21,24 +23,29 @@ final class PartitionedRound: @unchecked Sendable {
         var ready: [Bool] = []
         var readyCount = 0
         var active = false
-        var send: Request?
+        /// The round's send or receive, once started.
+        var transfer: Request?
     }
 
-    init(partitions: Int, isSend: Bool, transfer: @escaping () throws -> Request) {
+    init(partitions: Int, isSend: Bool, tag: Int, transfer: @escaping () throws -> Request) {
         self.partitions = partitions
         self.isSend = isSend
+        self.tag = tag
         self.transfer = transfer
     }
 
-    /// Begins a round (the persistent request's start) and returns the request that completes it:
-    /// a receive, or for a send one that waits for every part and then for the message to leave.
+    /// Begins a round (the persistent request's start) and returns the request that completes it
+    /// once the round's transfer has: for a send, after every part was ready and the message left;
+    /// for a receive (posted now), with the message's status under the program's tag.
     func begin(_ runtime: Runtime) throws -> Request {
-        state.withLock { $0 = State(ready: [Bool](repeating: false, count: partitions), readyCount: 0, active: true, send: nil) }
-        guard isSend else { return try transfer() }
+        let receive = isSend ? nil : try transfer()
+        state.withLock { $0 = State(ready: [Bool](repeating: false, count: partitions), readyCount: 0, active: true, transfer: receive) }
         let schedule = CollectiveSchedule()
         schedule.programCompletion = { [self] in
-            guard let send = state.withLock({ $0.send }), try send.isComplete() else { return nil }
-            return .empty
+            guard let transfer = state.withLock({ $0.transfer }), try transfer.isComplete() else { return nil }
+            guard !isSend else { return .empty }
+            let status = transfer.settledStatus
+            return Status(source: status.source, tag: tag, byteCount: status.byteCount)
         }
         return try Request(runtime: runtime, schedule: schedule)
     }
@@ -56,7 +63,7 @@ final class PartitionedRound: @unchecked Sendable {
         }
         guard last else { return }
         let send = try typedErrors { try transfer() }
-        state.withLock { $0.send = send }
+        state.withLock { $0.transfer = send }
     }
 
     /// Checks that `partition` names a part of a started round.
@@ -73,11 +80,41 @@ final class PartitionedRound: @unchecked Sendable {
     }
 }
 
+/// A direction, peer and tag of partitioned requests (``CommunicatorState/partitionedInits``).
+struct PartitionedPeer: Hashable {
+    var send: Bool
+    var peer: Int
+    var tag: Int
+}
+
 extension Communicator {
+    /// Tags of partitioned requests stay below this (their messages' tags carry them).
+    static let partitionedTagLimit = 1 << 16
+
+    /// Where the partitioned request being made for `peer` and `tag` sends or receives: this
+    /// communicator's private collective context, whose collectives use non-negative tags and no
+    /// wildcards, with the negative tag −2 − (tag · 2^15 + k mod 2^15) for the k-th such request
+    /// made here. Partitioned messages so match no ordinary message (MPI-4.1 §4.2.2) and pair up
+    /// in the order of the two sides' init calls, exactly while fewer than 2^15 requests of one
+    /// pair and tag are in use at once. Throws `.invalidTag` for a tag outside 0..<65536.
+    func partitionedMatching(peer: Int, tag: Int, send: Bool, _ call: StaticString) throws(MPIError) -> (Communicator, Int) {
+        guard tag >= 0 && tag < Self.partitionedTagLimit else {
+            throw MPIError(.invalidTag, "\(call): tag \(tag) is outside 0..<\(Self.partitionedTagLimit) (the tags partitioned communication takes)")
+        }
+        let key = PartitionedPeer(send: send, peer: peer, tag: tag)
+        let index = try typedErrors {
+            try runtime.withEngine(call) { _ in
+                defer { state.partitionedInits[key, default: 0] &+= 1 }
+                return state.partitionedInits[key, default: 0] & 0x7FFF
+            }
+        }
+        return (collectiveChannel, -2 - (tag << 15 | index))
+    }
+
     /// A persistent request for a partitioned send to `destination` of `partitions` parts from
     /// `bytes`: `count` instances of `datatype` for all the parts together (nil: `bytes` as plain
     /// bytes). See ``PartitionedRound``. Throws `.invalidCount` for fewer than one part or a negative
-    /// count, `.invalidRank` or `.invalidTag` for a bad destination or tag.
+    /// count, `.invalidRank` for a bad destination, `.invalidTag` for a tag outside 0..<65536.
     package func partitionedSendRequest(
         _ bytes: UnsafeRawBufferPointer, count: Int, datatype: Datatype?, partitions: Int, to destination: Int, tag: Int, _ call: StaticString
     ) throws(MPIError) -> Request {
@@ -86,12 +123,12 @@ extension Communicator {
             guard try checkDestination(destination, call) else {
                 throw MPIError(.invalidRank, "\(call): a partitioned send to MPI_PROC_NULL is not supported")
             }
-            try checkSendTag(tag, call)
-            let round = PartitionedRound(partitions: partitions, isSend: true) { [self] in
+            let (channel, wireTag) = try partitionedMatching(peer: destination, tag: tag, send: true, call)
+            let round = PartitionedRound(partitions: partitions, isSend: true, tag: tag) {
                 if let datatype {
-                    return try startSend(bytes, count: count, datatype: datatype, keepAlive: nil, to: destination, tag: tag, mode: .standard, call)
+                    return try channel.startSend(bytes, count: count, datatype: datatype, keepAlive: nil, to: destination, tag: wireTag, mode: .standard, call)
                 }
-                return try startSend(bytes, keepAlive: nil, to: destination, tag: tag, mode: .standard, call)
+                return try channel.startSend(bytes, keepAlive: nil, to: destination, tag: wireTag, mode: .standard, call)
             }
             return Request(runtime: runtime, persistent: .partitioned(round))
         }
@@ -108,12 +145,12 @@ extension Communicator {
             guard source >= 0 && source < peerCount else {
                 throw MPIError(.invalidRank, "\(call): source \(source) is outside 0..<\(peerCount) (a partitioned receive names its sender)")
             }
-            try checkReceiveTag(tag, call)
-            let round = PartitionedRound(partitions: partitions, isSend: false) { [self] in
+            let (channel, wireTag) = try partitionedMatching(peer: source, tag: tag, send: false, call)
+            let round = PartitionedRound(partitions: partitions, isSend: false, tag: tag) {
                 if let datatype {
-                    return try startReceive(buffer, count: count, datatype: datatype, keepAlive: nil, from: source, tag: tag, call)
+                    return try channel.startReceive(buffer, count: count, datatype: datatype, keepAlive: nil, from: source, tag: wireTag, call)
                 }
-                return try startReceive(buffer, keepAlive: nil, from: source, tag: tag, call)
+                return try channel.startReceive(buffer, keepAlive: nil, from: source, tag: wireTag, call)
             }
             return Request(runtime: runtime, persistent: .partitioned(round))
         }

@@ -147,6 +147,9 @@ public final class Request: @unchecked Sendable {
     /// True for requests made by `sendInit`/`recvInit`.
     public var isPersistent: Bool { persistent != nil }
 
+    /// The status of a request that completed (``isComplete()`` returned true).
+    var settledStatus: Status { status }
+
     /// The rounds of a partitioned request (PartitionedRequests.swift), nil for any other.
     var partitionedRound: PartitionedRound? {
         if case .partitioned(let round)? = persistent { round } else { nil }

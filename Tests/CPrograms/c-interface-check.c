@@ -415,14 +415,20 @@ static void partitioned(void) {
     code = MPI_Parrived(requests[1], 0, &flag);
     CHECK(classOf(code) == MPI_ERR_REQUEST, "MPI_Parrived on a completed round: class %d", classOf(code));
 #ifdef SWIFTMPI
-    MPI_Start(&requests[0]);
+    MPI_Startall(2, requests);
     code = MPI_Pready(4, requests[0]);
     CHECK(classOf(code) == MPI_ERR_ARG, "MPI_Pready of partition 4 of 4: class %d", classOf(code));
     code = MPI_Parrived(requests[0], 0, &flag);
     CHECK(classOf(code) == MPI_ERR_ARG, "MPI_Parrived on a partitioned send: class %d", classOf(code));
     for (int part = 0; part < 4; part++) MPI_Pready(part, requests[0]);
-    MPI_Recv(in, 8, MPI_INT, left, 47, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    MPI_Wait(&requests[0], MPI_STATUS_IGNORE);
+    /* An ordinary message with the same tag is another matching space: the receive gets it, not the partitioned one. */
+    MPI_Status plain, statuses[2];
+    MPI_Sendrecv(NULL, 0, MPI_INT, right, 47, in, 8, MPI_INT, left, 47, MPI_COMM_WORLD, &plain);
+    int plainCount = -1;
+    MPI_Get_count(&plain, MPI_INT, &plainCount);
+    MPI_Waitall(2, requests, statuses);
+    CHECK(plainCount == 0 && statuses[1].MPI_TAG == 47 && statuses[1].MPI_SOURCE == left, "partitioned and ordinary messages of one tag: %d, tag %d",
+        plainCount, statuses[1].MPI_TAG);
 #endif
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
     MPI_Request_free(&requests[0]);

@@ -857,12 +857,14 @@ func errorHandlers(_ world: Communicator) throws {
 
 /// Partitioned communication between ranks 0 and 1: two rounds of 4 parts of 3 elements, written
 /// through `withPartition` and readied in reverse order; the receiver polls `parrived` and gets the
-/// whole message from `wait()`; mistakes (a part readied twice or out of range, a wait before every
-/// part is ready, a start during a round) throw.
+/// whole message from `wait()`; an ordinary message of the same tag, sent first, is not taken for
+/// the partitioned one (MPI's separate matching space); mistakes (a part readied twice or out of
+/// range, a wait before every part is ready, a start during a round, a tag beyond 65535) throw.
 func partitioned(_ world: Communicator) throws {
     guard world.size >= 2, world.rank < 2 else { return }
     if world.rank == 0 {
         requireError(.invalidCount) { _ = try world.psendInit(count: Int.max / 2, of: UInt8.self, partitions: 3, to: 1, tag: 890) }
+        requireError(.invalidTag) { _ = try world.psendInit(count: 1, of: UInt8.self, partitions: 1, to: 1, tag: 1 << 16) }
         let send = try world.psendInit(count: 3, of: Int.self, partitions: 4, to: 1, tag: 890)
         require(send.partitionCount == 3, "partitioned: \(send.partitionCount) elements per part")
         for round in 0..<2 {
@@ -877,6 +879,7 @@ func partitioned(_ world: Communicator) throws {
             }
             requireError(.invalidArgument) { try send.pready(0) }
             requireError(.invalidRank) { try send.pready(4) }
+            try world.send([round], to: 1, tag: 890)
             try send.wait()
         }
     } else {
@@ -884,11 +887,14 @@ func partitioned(_ world: Communicator) throws {
         requireError(.invalidArgument) { _ = try receive.parrived(0) }
         for round in 0..<2 {
             try receive.start()
+            let (plain, _) = try world.recv(count: 1, of: Int.self, from: 0, tag: 890)
+            require(plain == [round], "partitioned round \(round): the ordinary message was \(plain)")
             while try !receive.parrived(3) {}
             requireError(.invalidRank) { _ = try receive.parrived(-1) }
             let (values, status) = try receive.wait()
             require(
-                values == (0..<12).map { round * 100 + ($0 / 3) * 10 + $0 % 3 } && status.count(of: Int.self) == 12, "partitioned round \(round): \(values)")
+                values == (0..<12).map { round * 100 + ($0 / 3) * 10 + $0 % 3 } && status.count(of: Int.self) == 12 && status.tag == 890,
+                "partitioned round \(round): \(values), \(status)")
         }
     }
 }
