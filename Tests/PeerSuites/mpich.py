@@ -6,9 +6,9 @@
     Tests/PeerSuites/mpich.py pt2pt coll           # only these directories
     SWIFT_BIN=.build/release Tests/PeerSuites/mpich.py --timeout 60
 
-Directories: basic init pt2pt coll comm group datatype topo attr errhan info (the issue's list) and mpi_t
-(the tool information interface, issue #24; basic
-has no testlist in MPICH and is built but not run, as MPICH does). Each directory's `testlist.in` (or
+Directories: basic init pt2pt coll comm group datatype topo attr errhan info (the issue's list), mpi_t
+(the tool information interface, issue #24) and part (partitioned communication). basic
+has no testlist in MPICH and is built but not run, as MPICH does. Each directory's `testlist.in` (or
 `testlist`) gives the programs, rank counts, arguments, environment and time limits; lines that need
 configure substitutions (`@...@`) are the optional features MPICH's configure would add and are not
 run. A test passes as MPICH's `runtests` decides: exit status 0, a line " No Errors", no other output
@@ -37,7 +37,7 @@ import tarfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DIRECTORIES = ["basic", "init", "pt2pt", "coll", "comm", "group", "datatype", "topo", "attr", "errhan", "info", "mpi_t"]
+DIRECTORIES = ["basic", "init", "pt2pt", "coll", "comm", "group", "datatype", "topo", "attr", "errhan", "info", "mpi_t", "part"]
 KNOWN = os.path.join(ROOT, "Tests", "PeerSuites", "mpich-known-failures.txt")
 # The machine's memory in GB, for the testlists' mem= (GB a test needs), as MPICH's runtests reads it.
 MEMORY_GB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
