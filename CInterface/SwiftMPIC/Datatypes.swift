@@ -151,7 +151,7 @@ extension CInterface {
         table[MPI_2DOUBLE_PRECISION] = entry(CComplex<Double>.self, .doublePair)
         table[MPI_Datatype(bitPattern: 0x8C00_0000)] = pair(Float.self, FloatInt.self, .floatInt)
         table[MPI_Datatype(bitPattern: 0x8C00_0001)] = pair(Double.self, DoubleInt.self, .doubleInt)
-        table[MPI_Datatype(bitPattern: 0x8C00_0002)] = pair(Int64.self, LongInt.self, .longInt)
+        table[MPI_Datatype(bitPattern: 0x8C00_0002)] = pair(Int64.self, LongInt.self, .longInt, external: ExternalRepresentation(.signedInteger, size: 4))
         table[MPI_2INT] = pair(Int32.self, IntInt.self, .intInt)
         table[MPI_2INTEGER] = pair(Int32.self, IntInt.self, .intInt)
         table[MPI_Datatype(bitPattern: 0x8C00_0003)] = pair(Int16.self, ShortInt.self, .shortInt)
@@ -178,9 +178,13 @@ extension CInterface {
     /// A (value, int) pair type as C lays `Pair` out: the value at 0, the int after it, padded to
     /// the struct's stride — so its size is the two fields' (12 for MPI_DOUBLE_INT) and its extent
     /// the struct's (16), as in MPICH.
-    static func pair<Value: BitwiseCopyable, Pair: BitwiseCopyable>(_: Value.Type, _: Pair.Type, _ element: CDatatype.Element) -> CDatatype {
+    /// (`external`: the value's external32 form where it is not its Swift type's: a C `long` is 4 bytes there.)
+    static func pair<Value: BitwiseCopyable, Pair: BitwiseCopyable>(
+        _: Value.Type, _: Pair.Type, _ element: CDatatype.Element, external: ExternalRepresentation? = nil
+    ) -> CDatatype {
         let indexOffset = MemoryLayout<Pair>.size - MemoryLayout<Int32>.size  // (the int is Pair's last field)
-        let fields: [(offset: Int, count: Int, type: Datatype)] = [(0, 1, Datatype(Value.self)), (indexOffset, 1, Datatype(Int32.self))]
+        let value = external.map { Datatype(Value.self).withExternalRepresentation($0) } ?? Datatype(Value.self)
+        let fields: [(offset: Int, count: Int, type: Datatype)] = [(0, 1, value), (indexOffset, 1, Datatype(Int32.self))]
         let type = try! Datatype.structure(fields).resized(lowerBound: 0, extent: MemoryLayout<Pair>.stride)
         return CDatatype(type, element: element, committed: true)
     }

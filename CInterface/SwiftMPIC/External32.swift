@@ -56,7 +56,7 @@ private func packExternal<C: CInteger>(
         let (raw, count, type) = try instances(inbuf, try CInterface.count(count), datatype)
         let needed = try type.externalPackSize(count: count)
         guard position.pointee <= outsize, needed <= outsize - position.pointee else {
-            throw CError(MPI_ERR_TRUNCATE, "\(function) needs \(position.pointee + needed) bytes of the \(outsize) given")
+            throw CError(MPI_ERR_TRUNCATE, "\(function): \(needed) bytes at position \(position.pointee) do not fit the \(outsize) given")
         }
         var packed = CInterface.array(outbuf, bytes: outsize)
         var at = position.pointee

@@ -180,7 +180,9 @@ private func pack<C: CInteger>(
         // (CBuffer places the data: negative displacements and MPI_BOTTOM's absolute addresses too.)
         switch try CBuffer(inbuf, Int(count), datatype) {
         case .bytes(let raw):
-            guard at <= packed.count - raw.count else { throw CError(MPI_ERR_TRUNCATE, "\(function) needs \(at + raw.count) bytes of the \(outsize) given") }
+            guard at <= packed.count - raw.count else {
+                throw CError(MPI_ERR_TRUNCATE, "\(function): \(raw.count) bytes at position \(at) do not fit the \(outsize) given")
+            }
             packed.replaceSubrange(at..<(at + raw.count), with: raw)
             at += raw.count
         case .typed(let raw, let instances, let type):
@@ -219,7 +221,9 @@ private func unpack<C: CInteger>(
         var at = Int(position.pointee)
         switch try CBuffer(outbuf, Int(count), datatype) {
         case .bytes(let raw):
-            guard at <= packed.count - raw.count else { throw CError(MPI_ERR_TRUNCATE, "\(function) needs \(at + raw.count) bytes of the \(insize) given") }
+            guard at <= packed.count - raw.count else {
+                throw CError(MPI_ERR_TRUNCATE, "\(function): \(raw.count) bytes at position \(at) are more than the \(insize) given hold")
+            }
             if raw.count > 0 { CBuffer.mutableByteBuffer(raw).baseAddress!.update(from: Array(packed[at..<(at + raw.count)]), count: raw.count) }
             at += raw.count
         case .typed(let raw, let instances, let type):

@@ -194,7 +194,7 @@ extension CInterface {
     ) -> UnsafeMutableRawPointer? {
         // (Sizes are at most 255 bytes; counts beyond 2^48 take the checked path, which reports their overflow.)
         let originSize = basicSize(originType), targetSize = basicSize(targetType)
-        guard originSize > 0, targetSize > 0, originCount > 0, originCount < 1 << 48, targetCount < 1 << 48,
+        guard originSize > 0, targetSize > 0, originCount > 0, originCount < 1 << 48, targetCount >= 0, targetCount < 1 << 48,
             originCount * originSize == targetCount * targetSize, let entry = windowEntry(win)
         else { return nil }
         return entry._withUnsafeGuaranteedRef {

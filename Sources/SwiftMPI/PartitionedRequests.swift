@@ -25,6 +25,8 @@ final class PartitionedRound: @unchecked Sendable {
         var active = false
         /// The round's send or receive, once started.
         var transfer: Request?
+        /// Why the round's send could not start (the request then completes with it).
+        var failure: MPIError?
     }
 
     init(partitions: Int, isSend: Bool, tag: Int, transfer: @escaping () throws -> Request) {
@@ -42,7 +44,9 @@ final class PartitionedRound: @unchecked Sendable {
         state.withLock { $0 = State(ready: [Bool](repeating: false, count: partitions), readyCount: 0, active: true, transfer: receive) }
         let schedule = CollectiveSchedule()
         schedule.programCompletion = { [self] in
-            guard let transfer = state.withLock({ $0.transfer }), try transfer.isComplete() else { return nil }
+            let (transfer, failure) = state.withLock { ($0.transfer, $0.failure) }
+            if let failure { throw failure }
+            guard let transfer, try transfer.isComplete() else { return nil }
             guard !isSend else { return .empty }
             let status = transfer.settledStatus
             return Status(source: status.source, tag: tag, byteCount: status.byteCount)
@@ -62,8 +66,13 @@ final class PartitionedRound: @unchecked Sendable {
             return state.readyCount == partitions
         }
         guard last else { return }
-        let send = try typedErrors { try transfer() }
-        state.withLock { $0.transfer = send }
+        do {
+            let send = try typedErrors { try transfer() }
+            state.withLock { $0.transfer = send }
+        } catch {
+            state.withLock { $0.failure = error }  // the request completes with it too
+            throw error
+        }
     }
 
     /// Checks that `partition` names a part of a started round.
@@ -93,9 +102,9 @@ extension Communicator {
 
     /// Where the partitioned request being made for `peer` and `tag` sends or receives: this
     /// communicator's private collective context, whose collectives use non-negative tags and no
-    /// wildcards, with the negative tag −2 − (tag · 2^15 + k mod 2^15) for the k-th such request
+    /// wildcards, with the negative tag −2 − (tag · 2^15 + (k mod (2^15 − 1))) for the k-th such request
     /// made here. Partitioned messages so match no ordinary message (MPI-4.1 §4.2.2) and pair up
-    /// in the order of the two sides' init calls, exactly while fewer than 2^15 requests of one
+    /// in the order of the two sides' init calls, exactly while fewer than 2^15 − 1 requests of one
     /// pair and tag are in use at once. Throws `.invalidTag` for a tag outside 0..<65536.
     func partitionedMatching(peer: Int, tag: Int, send: Bool, _ call: StaticString) throws(MPIError) -> (Communicator, Int) {
         guard tag >= 0 && tag < Self.partitionedTagLimit else {
@@ -105,7 +114,7 @@ extension Communicator {
         let index = try typedErrors {
             try runtime.withEngine(call) { _ in
                 defer { state.partitionedInits[key, default: 0] &+= 1 }
-                return state.partitionedInits[key, default: 0] & 0x7FFF
+                return state.partitionedInits[key, default: 0] % 0x7FFF
             }
         }
         return (collectiveChannel, -2 - (tag << 15 | index))

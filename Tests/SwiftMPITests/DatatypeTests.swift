@@ -235,6 +235,13 @@ struct DatatypeTests {
         #expect(throws: MPIError.self) { try opaque.externalPackSize(count: 1) }
         position = 0
         #expect(throws: MPIError.self) { try opaque.packExternal(from: records, count: 1, into: &bytes, position: &position) }
+        // Elements of one size but different kinds (a float-int pair) stay one run of the signature,
+        // so millions of instances are still a datatype; external32 keeps their kinds up to a limit.
+        let pair = try Datatype.structure([(offset: 0, count: 1, type: Datatype(Float.self)), (offset: 4, count: 1, type: int32)])
+        let many = try Datatype.contiguous(count: 3_000_000, of: pair)
+        #expect(many.map.signature.count == 1 && many.size == 24_000_000)
+        #expect(throws: MPIError.self) { try many.externalPackSize(count: 1) }
+        #expect(try Datatype.contiguous(count: 1000, of: pair).externalPackSize(count: 1) == 8000)
         // Too little room: nothing written.
         var small = [UInt8](repeating: 0, count: 20)
         position = 0

@@ -114,6 +114,6 @@ extension Datatype {
         return Datatype(
             TypeMap(
                 blocks: moved.map.blocks, lowerBound: 0, upperBound: extent, alignment: element.map.alignment,
-                signature: moved.map.signature, summary: summary))
+                signature: moved.map.signature, externalSignature: moved.map.externalSignature, summary: summary))
     }
 }

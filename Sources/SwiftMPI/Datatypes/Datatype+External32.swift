@@ -85,11 +85,11 @@ extension Datatype {
     /// predefined types whose C type is not their external32 type (`long` is 4 bytes there, `wchar_t`
     /// 2) or whose elements have parts (complex numbers).
     package func withExternalRepresentation(_ external: ExternalRepresentation) -> Datatype {
-        let signature = map.signature.map { SignaturePiece(elementSize: $0.elementSize, count: $0.count, external: external) }
+        let pieces = map.signature.map { ExternalPiece(elementSize: $0.elementSize, count: $0.count, external: external) }
         return Datatype(
             TypeMap(
-                blocks: map.blocks, lowerBound: map.lowerBound, upperBound: map.upperBound, alignment: map.alignment, signature: signature,
-                summary: map.summary))
+                blocks: map.blocks, lowerBound: map.lowerBound, upperBound: map.upperBound, alignment: map.alignment, signature: map.signature,
+                externalSignature: pieces, summary: map.summary))
     }
 
     /// ``packExternal(from:count:into:position:)`` from raw memory (the C interface's MPI_Pack_external).
@@ -123,16 +123,29 @@ extension Datatype {
         position += external
     }
 
+    /// The elements' external forms; throws when their forms alternate too often to be kept.
+    private func externalPieces(_ call: StaticString) throws(MPIError) -> [ExternalPiece] {
+        guard let pieces = map.externalSignature else {
+            throw MPIError(
+                .invalidDatatype,
+                "\(call): the kinds of \(self)'s elements alternate more than \(SignatureBuilder.externalLimit) times (too many for external32 here)")
+        }
+        return pieces
+    }
+
     /// The external32 bytes of one instance; throws when an element has no external form.
     private func externalSize(ofInstance call: StaticString) throws(MPIError) -> Int {
         var bytes = 0
-        for piece in map.signature {
+        for piece in try externalPieces(call) {
             guard piece.external.kind != .none else {
                 throw MPIError(
                     .invalidDatatype,
                     "\(call): \(self) has elements of \(piece.elementSize) bytes of a type with no external32 form (describe a record by its fields)")
             }
-            bytes += piece.count * piece.external.size * piece.external.parts
+            let (run, o1) = piece.count.multipliedReportingOverflow(by: piece.external.size * piece.external.parts)
+            let (sum, o2) = bytes.addingReportingOverflow(run)
+            guard !o1, !o2 else { throw MPIError(.invalidCount, "\(call): \(self)'s external32 size overflows") }
+            bytes = sum
         }
         return bytes
     }
@@ -141,8 +154,9 @@ extension Datatype {
     /// `external`, element by element in signature order (`toExternal` says which way).
     private func convert(_ native: UnsafeRawPointer, to external: UnsafeRawPointer, count: Int, toExternal: Bool) {
         var nativeAt = native, externalAt = external
+        let pieces = map.externalSignature ?? []  // (checked by externalPackSize first)
         for _ in 0..<count {
-            for piece in map.signature {
+            for piece in pieces {
                 let parts = piece.external.parts, nativePart = piece.elementSize / parts, externalPart = piece.external.size
                 for _ in 0..<(piece.count * parts) {
                     let nativeBytes = UnsafeMutableRawPointer(mutating: nativeAt), externalBytes = UnsafeMutableRawPointer(mutating: externalAt)
@@ -215,7 +229,7 @@ enum External32 {
         return value
     }
 
-    /// Stores `value`'s low `size` bytes big-endian (beyond 8 bytes, the high ones are its sign).
+    /// Stores `value`'s low `size` bytes big-endian (beyond 8 bytes, the high ones are zero).
     private static func storeBigEndian(_ value: UInt64, _ target: UnsafeMutableRawPointer, _ size: Int) {
         for index in 0..<size {
             let shift = 8 * (size - 1 - index)
@@ -237,7 +251,8 @@ enum External32 {
     }
 
     /// A big-endian binary128 as x87's 80-bit extended number (the fraction's low 49 bits are
-    /// rounded off by truncation; the integer bit is set for every normal, infinite or NaN value).
+    /// rounded off by truncation — a NaN stays a NaN; the integer bit is set for every normal,
+    /// infinite or NaN value).
     private static func loadExtended(fromQuadruple source: UnsafeRawPointer, _ native: UnsafeMutableRawPointer) {
         var high: UInt64 = 0, low: UInt64 = 0
         for index in 0..<8 {
@@ -245,7 +260,9 @@ enum External32 {
             low = low << 8 | UInt64(source.load(fromByteOffset: 8 + index, as: UInt8.self))
         }
         let signAndExponent = UInt16(truncatingIfNeeded: high >> 48)
-        let fraction = (high & 0xFFFF_FFFF_FFFF) << 15 | low >> 49
+        var fraction = (high & 0xFFFF_FFFF_FFFF) << 15 | low >> 49
+        // A NaN whose payload lies only in the bits cut off stays a (quiet) NaN, not an infinity.
+        if signAndExponent & 0x7FFF == 0x7FFF && fraction == 0 && (high & 0xFFFF_FFFF_FFFF != 0 || low != 0) { fraction = 1 << 62 }
         let integerBit: UInt64 = signAndExponent & 0x7FFF == 0 ? 0 : 1 << 63
         native.storeBytes(of: (integerBit | fraction).littleEndian, as: UInt64.self)
         native.storeBytes(of: signAndExponent.littleEndian, toByteOffset: 8, as: UInt16.self)

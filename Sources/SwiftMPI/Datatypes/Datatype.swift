@@ -30,7 +30,8 @@ public struct Datatype: Sendable, CustomStringConvertible {
         map = TypeMap(
             blocks: stride == 0 ? [] : [TypeBlock(offset: 0, length: stride, count: 1, stride: 0)],
             lowerBound: 0, upperBound: stride, alignment: MemoryLayout<T>.alignment,
-            signature: stride == 0 ? [] : [SignaturePiece(elementSize: stride, count: 1, external: .of(T.self))], summary: "\(T.self)")
+            signature: stride == 0 ? [] : [SignaturePiece(elementSize: stride, count: 1)],
+            externalSignature: stride == 0 ? [] : [ExternalPiece(elementSize: stride, count: 1, external: .of(T.self))], summary: "\(T.self)")
     }
 
     /// The bytes of data in one instance (MPI_Type_size).
@@ -163,7 +164,8 @@ public struct Datatype: Sendable, CustomStringConvertible {
         return Datatype(
             TypeMap(
                 blocks: map.blocks, lowerBound: lowerBound, upperBound: upper, alignment: map.alignment,
-                signature: map.signature, summary: "\(self).resized(lowerBound: \(lowerBound), extent: \(extent))"))
+                signature: map.signature, externalSignature: map.externalSignature,
+                summary: "\(self).resized(lowerBound: \(lowerBound), extent: \(extent))"))
     }
 
     // MARK: Building blocks
@@ -232,7 +234,7 @@ public struct Datatype: Sendable, CustomStringConvertible {
             alignment = max(alignment, map.alignment)
             do {
                 try builder.append(map, at: field.displacement, count: field.count, stride: step)
-                try signature.append(map.signature, times: field.count)
+                try signature.append(map.signature, external: map.externalSignature, times: field.count)
             } catch {
                 throw MPIError(.invalidDatatype, "\(summary): \(error.message)")
             }
@@ -243,6 +245,8 @@ public struct Datatype: Sendable, CustomStringConvertible {
             upper = lower + (extent + alignment - 1) / alignment * alignment
         }
         return Datatype(
-            TypeMap(blocks: builder.blocks, lowerBound: lower, upperBound: upper, alignment: alignment, signature: signature.pieces, summary: summary))
+            TypeMap(
+                blocks: builder.blocks, lowerBound: lower, upperBound: upper, alignment: alignment, signature: signature.pieces,
+                externalSignature: signature.externalPieces, summary: summary))
     }
 }

@@ -14,12 +14,18 @@ struct TypeBlock: Equatable, BitwiseCopyable {
     }
 }
 
-/// A run of `count` primitive elements of `elementSize` bytes in a type signature, each written
-/// as `external` says in MPI's portable representation (Datatype+External32.swift).
+/// A run of `count` primitive elements of `elementSize` bytes in a type signature.
 struct SignaturePiece: Equatable {
     var elementSize: Int
     var count: Int
-    var external = ExternalRepresentation.none
+}
+
+/// A run of `count` primitive elements of `elementSize` bytes, each written as `external` says in
+/// MPI's portable representation (Datatype+External32.swift).
+struct ExternalPiece: Equatable {
+    var elementSize: Int
+    var count: Int
+    var external: ExternalRepresentation
 }
 
 /// A datatype flattened once, at creation: what the engine, the transports and pack/unpack walk.
@@ -48,8 +54,12 @@ final class TypeMap: @unchecked Sendable {
     let trueUpperBound: Int
     /// The largest alignment of any primitive inside (struct extents are rounded up to it).
     let alignment: Int
-    /// The primitive elements of one instance, in order, run-length encoded.
+    /// The primitive elements of one instance, in order, run-length encoded by size.
     let signature: [SignaturePiece]
+    /// The same elements with their external32 forms, run-length encoded by size and form; nil when
+    /// their forms alternate more than ``SignatureBuilder/externalLimit`` times (external32 packing
+    /// then refuses the type). Kept apart from `signature`, whose runs of one size it would split.
+    let externalSignature: [ExternalPiece]?
     /// How the type was built, for error messages ("vector(count: 4, blockLength: 1, stride: 8, of: Double)").
     let summary: String
     /// True when `count` instances from the origin are the single byte range starting at
@@ -61,7 +71,7 @@ final class TypeMap: @unchecked Sendable {
 
     init(
         blocks: [TypeBlock], lowerBound: Int, upperBound: Int, alignment: Int, signature: [SignaturePiece],
-        summary: String
+        externalSignature: [ExternalPiece]?, summary: String
     ) {
         self.blocks = blocks
         blockStorage = .allocate(capacity: max(blocks.count, 1))
@@ -85,11 +95,10 @@ final class TypeMap: @unchecked Sendable {
         self.trueUpperBound = blocks.isEmpty ? 0 : high
         self.alignment = alignment
         self.signature = signature
+        self.externalSignature = externalSignature
         self.summary = summary
         self.isDense = blocks.count == 1 && blocks[0].count == 1 && blocks[0].length == upperBound - lowerBound
-        // (Pieces of one size differ only in their external form: the size is still uniform.)
-        let sizes = Set(signature.map(\.elementSize))
-        self.uniformElementSize = sizes.count == 1 ? sizes.first! : 0
+        self.uniformElementSize = signature.count == 1 ? signature[0].elementSize : 0
     }
 
     deinit { blockStorage.deallocate() }
@@ -251,16 +260,19 @@ struct BlockBuilder {
     }
 }
 
-/// Builds a signature, merging neighbours of one element size and external form.
+/// Builds a signature, merging neighbours of one element size, and its external32 forms alongside.
 struct SignatureBuilder {
     private(set) var pieces: [SignaturePiece] = []
+    private(set) var externalPieces: [ExternalPiece]? = []
+    /// The most runs an external signature keeps (its elements' forms alternating, as in many
+    /// instances of a float-int pair); beyond, the type has none.
+    static let externalLimit = 1 << 16
 
-    mutating func append(_ signature: [SignaturePiece], times: Int) throws(MPIError) {
+    mutating func append(_ signature: [SignaturePiece], external: [ExternalPiece]?, times: Int) throws(MPIError) {
         guard times > 0 else { return }
+        appendExternal(external, times: times)
         if signature.count == 1 {
-            var piece = signature[0]
-            piece.count *= times
-            append(piece)
+            append(SignaturePiece(elementSize: signature[0].elementSize, count: signature[0].count * times))
             return
         }
         let (pieces, overflow) = times.multipliedReportingOverflow(by: signature.count)
@@ -272,10 +284,36 @@ struct SignatureBuilder {
 
     private mutating func append(_ piece: SignaturePiece) {
         guard piece.count > 0 else { return }
-        if let last = pieces.last, last.elementSize == piece.elementSize, last.external == piece.external {
+        if let last = pieces.last, last.elementSize == piece.elementSize {
             pieces[pieces.count - 1].count += piece.count
         } else {
             pieces.append(piece)
         }
+    }
+
+    private mutating func appendExternal(_ external: [ExternalPiece]?, times: Int) {
+        guard var built = externalPieces, let external else {
+            externalPieces = nil
+            return
+        }
+        externalPieces = nil  // (so `built` is the array's only reference, changed in place)
+        func add(_ piece: ExternalPiece) {
+            guard piece.count > 0 else { return }
+            if let last = built.last, last.elementSize == piece.elementSize, last.external == piece.external {
+                built[built.count - 1].count += piece.count
+            } else {
+                built.append(piece)
+            }
+        }
+        if external.count == 1 {
+            var piece = external[0]
+            piece.count *= times  // (as the signature's: the type's size, checked first, bounds it)
+            add(piece)
+        } else {
+            let (runs, overflow) = times.multipliedReportingOverflow(by: external.count)
+            guard !overflow, built.count + runs <= Self.externalLimit else { return }  // none
+            for _ in 0..<times { for piece in external { add(piece) } }
+        }
+        externalPieces = built
     }
 }

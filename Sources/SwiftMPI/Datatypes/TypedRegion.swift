@@ -64,7 +64,8 @@ struct TypedRegion {
         let blocks = byteCount > 0 ? [TypeBlock(offset: 0, length: byteCount, count: 1, stride: 0)] : []
         self.init(
             unchecked: start,
-            map: TypeMap(blocks: blocks, lowerBound: 0, upperBound: byteCount, alignment: 1, signature: [], summary: "\(byteCount) bytes"),
+            map: TypeMap(
+                blocks: blocks, lowerBound: 0, upperBound: byteCount, alignment: 1, signature: [], externalSignature: [], summary: "\(byteCount) bytes"),
             count: 1)
     }
 

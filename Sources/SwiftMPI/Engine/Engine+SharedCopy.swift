@@ -188,7 +188,8 @@ extension Engine {
         let (covered, overflow) = block.length.multipliedReportingOverflow(by: block.count)
         guard block.length > 0, block.count > 0, !overflow, covered >= total, routes.capabilities[peer].maxWriteSegments > 0 else { return nil }
         let receiverMap = TypeMap(
-            blocks: [block], lowerBound: 0, upperBound: max(0, block.span.high), alignment: 1, signature: [], summary: "rank \(peer)'s receive")
+            blocks: [block], lowerBound: 0, upperBound: max(0, block.span.high), alignment: 1, signature: [], externalSignature: [],
+            summary: "rank \(peer)'s receive")
         let remote = TypedRegion(unchecked: UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: receiverOrigin)), map: receiverMap, count: 1)
         let local = operation.region ?? TypedRegion(contiguous: UnsafeMutableRawPointer(mutating: operation.bytes.baseAddress), byteCount: total)
         return (local, remote)

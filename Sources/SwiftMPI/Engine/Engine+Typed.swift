@@ -191,7 +191,9 @@ extension Engine {
         }
         let (bytes, overflow) = size.multipliedReportingOverflow(by: Int(offer.instances))
         guard !overflow, bytes == total else { return .failure(RegionFailure(result: .failed(errno: EPROTO))) }
-        let map = TypeMap(blocks: blocks, lowerBound: 0, upperBound: Int(offer.extent), alignment: 1, signature: [], summary: "rank \(peer)'s datatype")
+        let map = TypeMap(
+            blocks: blocks, lowerBound: 0, upperBound: Int(offer.extent), alignment: 1, signature: [], externalSignature: [],
+            summary: "rank \(peer)'s datatype")
         return .success(TypedRegion(unchecked: origin, map: map, count: Int(offer.instances)))
     }
 
