@@ -362,11 +362,11 @@ public func mpiWinDetach(_ win: MPI_Win, _ base: UnsafeRawPointer?) -> Int32 {
     }
 }
 
-/// MPI_Win_shared_query's work, also MPI_Win_shared_query_c's: `body` stores the displacement unit
-/// in the form's integer width.
-private func winSharedQuery(
-    _ function: StaticString, _ win: MPI_Win, _ rank: Int32, _ size: UnsafeMutablePointer<MPI_Aint>?, _ baseptr: UnsafeMutableRawPointer?,
-    storeUnit: (Int) -> Void
+/// MPI_Win_shared_query's work, also MPI_Win_shared_query_c's: the displacement unit in the form's
+/// integer width (`MPI_ERR_DISP`, nothing stored, for a `_c` window's unit beyond an `int`).
+private func winSharedQuery<U: CInteger>(
+    _ function: StaticString, _ win: MPI_Win, _ rank: Int32, _ size: UnsafeMutablePointer<MPI_Aint>?, _ unit: UnsafeMutablePointer<U>?,
+    _ baseptr: UnsafeMutableRawPointer?
 ) -> Int32 {
     windowCall(function, win) { entry in
         let window = entry.window
@@ -375,8 +375,11 @@ private func winSharedQuery(
         guard let part = window.sharedPart(target) else {
             throw CError(MPI_ERR_RMA_FLAVOR, "rank \(rank)'s part of the window is not mapped in this process (not shared memory)")
         }
+        guard let partUnit = U(exactly: part.unit) else {
+            throw CError(MPI_ERR_DISP, "the displacement unit \(part.unit) does not fit an int (MPI_Win_shared_query_c gives it)")
+        }
         size?.pointee = MPI_Aint(part.bytes)
-        storeUnit(part.unit)
+        unit?.pointee = partUnit
         baseptr?.storeBytes(of: part.base, as: UnsafeMutableRawPointer.self)
     }
 }
@@ -385,14 +388,14 @@ private func winSharedQuery(
 public func mpiWinSharedQuery(
     _ win: MPI_Win, _ rank: Int32, _ size: UnsafeMutablePointer<MPI_Aint>?, _ unit: UnsafeMutablePointer<Int32>?, _ baseptr: UnsafeMutableRawPointer?
 ) -> Int32 {
-    winSharedQuery("MPI_Win_shared_query", win, rank, size, baseptr) { unit?.pointee = Int32(truncatingIfNeeded: $0) }
+    winSharedQuery("MPI_Win_shared_query", win, rank, size, unit, baseptr)
 }
 
 @_cdecl("PMPI_Win_shared_query_c")
 public func mpiWinSharedQueryC(
     _ win: MPI_Win, _ rank: Int32, _ size: UnsafeMutablePointer<MPI_Aint>?, _ unit: UnsafeMutablePointer<MPI_Aint>?, _ baseptr: UnsafeMutableRawPointer?
 ) -> Int32 {
-    winSharedQuery("MPI_Win_shared_query_c", win, rank, size, baseptr) { unit?.pointee = $0 }
+    winSharedQuery("MPI_Win_shared_query_c", win, rank, size, unit, baseptr)
 }
 
 @_cdecl("PMPI_Win_free")

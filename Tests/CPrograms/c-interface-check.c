@@ -290,6 +290,17 @@ static void largeCountOneSided(void) {
     MPI_Win_shared_query_c(win, 0, &bytes, &unit, &first);
     CHECK(bytes == (MPI_Aint)sizeof(long) && unit == (MPI_Aint)sizeof(long) && first != NULL, "shared_query_c: %ld bytes, unit %ld", (long)bytes, (long)unit);
     MPI_Win_free(&win);
+#ifdef SWIFTMPI
+    /* A displacement unit only the _c form can give: the int form refuses it rather than cut it. */
+    MPI_Win_allocate_shared_c(sizeof(long), (MPI_Aint)INT_MAX + 1, MPI_INFO_NULL, node, &part, &win);
+    MPI_Win_set_errhandler(win, MPI_ERRORS_RETURN);
+    int intUnit = -1;
+    int code = MPI_Win_shared_query(win, 0, &bytes, &intUnit, &first);
+    MPI_Win_shared_query_c(win, 0, &bytes, &unit, &first);
+    CHECK(classOf(code) == MPI_ERR_DISP && intUnit == -1 && unit == (MPI_Aint)INT_MAX + 1, "shared_query of a unit beyond int: class %d, %d, %ld",
+        classOf(code), intUnit, (long)unit);
+    MPI_Win_free(&win);
+#endif
     MPI_Comm_free(&node);
 }
 
