@@ -22,6 +22,10 @@ int MPIR_SwiftMPI_F_status_ignored(const MPI_Fint *status) {
     return status == MPI_F_STATUS_IGNORE || status == MPI_F_STATUSES_IGNORE;
 }
 
+static _Thread_local int callbackError;
+int MPIR_SwiftMPI_callback_error(void) { return callbackError; }
+void MPIR_SwiftMPI_set_callback_error(int error) { callbackError = error; }
+
 /* MPI_T_pvar_start/stop/reset with this handle act on every handle of the session. SwiftMPI's
    handles are the numbers 1, 2, ...; this one is the all-ones pointer, never one of them. */
 struct MPIR_T_pvar_handle_s * const MPI_T_PVAR_ALL_HANDLES = (struct MPIR_T_pvar_handle_s *)~(unsigned long)0;

@@ -23,8 +23,7 @@ final class CAttributeValue {
     init(_ value: UnsafeMutableRawPointer?, owner: MPI_Comm) {
         self.value = value
         self.owner = owner
-        CInterface.attributesSet += 1
-        order = CInterface.attributesSet
+        order = CInterface.nextAttributeOrder()
     }
 }
 
@@ -34,10 +33,13 @@ struct CKeyval {
 }
 
 extension CInterface {
-    @exclusivity(unchecked) nonisolated(unsafe) static var keyvals = HandleTable<CKeyval>(.keyval)
-    /// The first error a callback returned during the current call (callbacks cannot throw through
-    /// SwiftMPI's closures); the call reports it.
-    @exclusivity(unchecked) nonisolated(unsafe) static var callbackError: Int32 = MPI_SUCCESS
+    nonisolated(unsafe) static let keyvals = HandleTable<CKeyval>(.keyval)
+    /// The first error a callback of this thread returned during its current call (callbacks cannot
+    /// throw through SwiftMPI's closures); the call reports it. Per thread (a C thread-local).
+    static var callbackError: Int32 {
+        get { MPIR_SwiftMPI_callback_error() }
+        set { MPIR_SwiftMPI_set_callback_error(newValue) }
+    }
 
     static func keyval(_ handle: Int32) throws(CError) -> CKeyval {
         guard let keyval = keyvals[handle] else { throw CError(MPI_ERR_KEYVAL, "invalid attribute key \(handle)") }
@@ -56,8 +58,16 @@ extension CInterface {
         for keyval in keyvals.live { copy.attribute(for: keyval.key)?.owner = handle }
     }
 
-    /// How many attribute values were ever set (each value's `order`).
-    @exclusivity(unchecked) nonisolated(unsafe) static var attributesSet = 0
+    /// How many attribute values were ever set (each value's `order`), under ``CInterfaceLock``.
+    @exclusivity(unchecked) nonisolated(unsafe) private static var attributesSet = 0
+
+    /// The order of an attribute value set now: later values have larger ones.
+    static func nextAttributeOrder() -> Int {
+        CInterfaceLock.withLock {
+            attributesSet += 1
+            return attributesSet
+        }
+    }
 
     /// Deletes `key`'s value from `communicator` through its delete callback; a callback that
     /// returns an error keeps the value there (MPI: the call fails, the attribute stays) and the

@@ -56,7 +56,14 @@ struct CError: Error {
 
 /// What MPI_Error_string says about each class, followed by the last message raised in it.
 enum ErrorText {
-    @exclusivity(unchecked) nonisolated(unsafe) static var lastMessage: [Int32: String] = [:]
+    /// The last message raised in each class, under ``CInterfaceLock``.
+    @exclusivity(unchecked) nonisolated(unsafe) private static var lastMessages: [Int32: String] = [:]
+
+    /// The last message raised in `errorClass`.
+    static func lastMessage(_ errorClass: Int32) -> String? { CInterfaceLock.withLock { lastMessages[errorClass] } }
+
+    /// Records `text` as the last message raised in `errorClass`.
+    static func record(_ text: String, in errorClass: Int32) { CInterfaceLock.withLock { lastMessages[errorClass] = text } }
 
     static func className(_ errorClass: Int32) -> String {
         switch errorClass {
@@ -91,7 +98,7 @@ enum ErrorText {
     /// MPI_Error_string's text for `code` (SwiftMPI's codes are its classes).
     static func text(_ code: Int32) -> String {
         let name = className(code)
-        guard let last = lastMessage[code] else { return name }
+        guard let last = lastMessage(code) else { return name }
         return "\(name) (last: \(last))"
     }
 }
@@ -101,7 +108,7 @@ extension CInterface {
     /// the code the function returns (when the handler returns at all).
     static func raise(_ error: CError, in function: String, on comm: MPI_Comm) -> Int32 {
         let text = "\(function): \(error.message)"
-        ErrorText.lastMessage[error.errorClass] = text
+        ErrorText.record(text, in: error.errorClass)
         let handler = errorHandler(of: comm)
         switch handler {
         case MPI_ERRORS_RETURN, MPIR_ERRORS_THROW_EXCEPTIONS:
@@ -110,7 +117,7 @@ extension CInterface {
             let rank = world.map { "rank \($0.rank): " } ?? ""
             MPI.abort(error.errorClass, message: "\(rank)\(text) (\(ErrorText.className(error.errorClass)); MPI_ERRORS_ARE_FATAL)")
         default:
-            if let function = userErrorHandlers[handler] {
+            if let function = CInterface.userErrorHandler(handler) {
                 var commHandle = comm
                 var code = error.errorClass
                 function(&commHandle, &code)

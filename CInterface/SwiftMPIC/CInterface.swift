@@ -25,19 +25,29 @@ final class CCommunicator {
 /// behind the program's handles. The world and self communicators have MPICH's predefined handles.
 ///
 /// Every `nonisolated(unsafe)` static of the C interface (here and in the other files of this
-/// module) holds because the C interface provides at most MPI_THREAD_SERIALIZED (`MPI_Init_thread`
-/// says so, docs/C-ABI.md): one thread at a time is inside an MPI call, so these tables are read
-/// and changed by one thread at a time, with the happens-before the program's own serialization
-/// gives. `@exclusivity(unchecked)` drops the dynamic checks the same rule makes unnecessary.
+/// module) is either set once, while one thread runs (`MPI_Init_thread`: the world and self
+/// entries, the thread level), or read and changed under ``CInterfaceLock``, which is on at
+/// MPI_THREAD_MULTIPLE; below that level one thread at a time is inside an MPI call, with the
+/// happens-before the program's own serialization gives. `@exclusivity(unchecked)` drops the
+/// dynamic checks the same rules make unnecessary.
 enum CInterface {
     @exclusivity(unchecked) nonisolated(unsafe) static var worldEntry: Unmanaged<CCommunicator>?
     @exclusivity(unchecked) nonisolated(unsafe) static var selfEntry: Unmanaged<CCommunicator>?
-    @exclusivity(unchecked) nonisolated(unsafe) static var communicators = HandleTable<Unmanaged<CCommunicator>>(.communicator)
-    @exclusivity(unchecked) nonisolated(unsafe) static var userErrorHandlers: [MPI_Errhandler: CErrorHandler] = [:]
-    @exclusivity(unchecked) nonisolated(unsafe) static var errorHandlerTable = HandleTable<CErrorHandler>(.errhandler)
+    nonisolated(unsafe) static let communicators = HandleTable<Unmanaged<CCommunicator>>(.communicator)
+    /// The program's error handler functions by handle, under ``CInterfaceLock``.
+    @exclusivity(unchecked) nonisolated(unsafe) private static var userErrorHandlers: [MPI_Errhandler: CErrorHandler] = [:]
+    nonisolated(unsafe) static let errorHandlerTable = HandleTable<CErrorHandler>(.errhandler)
     @exclusivity(unchecked) nonisolated(unsafe) static var providedThreadLevel = MPI_THREAD_SINGLE
     @exclusivity(unchecked) nonisolated(unsafe) static var mainThread = pthread_self()
     @exclusivity(unchecked) nonisolated(unsafe) static var finalized = false
+
+    /// The program's error handler function behind `handle`.
+    static func userErrorHandler(_ handle: MPI_Errhandler) -> CErrorHandler? { CInterfaceLock.withLock { userErrorHandlers[handle] } }
+
+    /// Records the program's error handler function behind `handle`.
+    static func setUserErrorHandler(_ function: CErrorHandler, for handle: MPI_Errhandler) {
+        CInterfaceLock.withLock { userErrorHandlers[handle] = function }
+    }
 
     /// The world communicator between MPI_Init and MPI_Finalize.
     static var world: Communicator? { worldEntry?.takeUnretainedValue().communicator }

@@ -180,7 +180,7 @@ public func mpiCommGetAttr(_ comm: MPI_Comm, _ keyval: Int32, _ value: UnsafeMut
             values[5] = Int32(MPI.universeSize ?? 1)
             pointer = values + 5
         case MPI_LASTUSEDCODE:
-            values[6] = CInterface.nextErrorCode - 1
+            values[6] = CInterfaceLock.withLock { CInterface.nextErrorCode } - 1
             pointer = values + 6
         default:
             guard let (found, stored) = try CInterface.programAttribute(comm, keyval) else {

@@ -115,7 +115,7 @@ struct ShortInt: BitwiseCopyable {
 }
 
 extension CInterface {
-    @exclusivity(unchecked) nonisolated(unsafe) static var datatypes = HandleTable<CDatatype>(.datatype)
+    nonisolated(unsafe) static let datatypes = HandleTable<CDatatype>(.datatype)
 
     /// MPICH's predefined datatypes, by handle. (The pair types MPI_FLOAT_INT, MPI_DOUBLE_INT,
     /// MPI_LONG_INT and MPI_SHORT_INT, 0x8c00000n, overflow Int32 as C literals: written by bit pattern.)
@@ -274,7 +274,7 @@ public func mpiTypeSetName(_ datatype: MPI_Datatype, _ name: UnsafePointer<CChar
         guard let name else { throw CError(MPI_ERR_ARG, "a null name") }
         guard CInterface.datatypes[datatype] != nil else {
             _ = try CInterface.datatype(datatype, forCommunication: false)
-            CInterface.renamedPredefined[datatype] = String(cString: name)
+            CInterfaceLock.withLock { CInterface.renamedPredefined[datatype] = String(cString: name) }
             return
         }
         CInterface.datatypes[datatype]?.name = String(cString: name)
@@ -285,7 +285,7 @@ public func mpiTypeSetName(_ datatype: MPI_Datatype, _ name: UnsafePointer<CChar
 public func mpiTypeGetName(_ datatype: MPI_Datatype, _ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Type_get_name") {
         let text =
-            try CInterface.renamedPredefined[datatype] ?? CInterface.predefinedNames[datatype]
+            try CInterfaceLock.withLock { CInterface.renamedPredefined[datatype] } ?? CInterface.predefinedNames[datatype]
             ?? CInterface.datatype(datatype, forCommunication: false).name
         CInterface.copy(text, into: name, capacity: Int(MPI_MAX_OBJECT_NAME), length: length)
     }

@@ -11,14 +11,17 @@ private func initialize(_ required: Int32, _ function: StaticString) -> Int32 {
         guard CInterface.world == nil else {
             throw CError(MPI_ERR_OTHER, CInterface.finalized ? "MPI cannot be initialized again after MPI_Finalize" : "MPI is already initialized")
         }
-        // The C interface's handle tables are not locked: it provides up to MPI_THREAD_SERIALIZED.
-        let provided = min(max(required, MPI_THREAD_SINGLE), MPI_THREAD_SERIALIZED)
+        // Every level is provided; MPI_THREAD_MULTIPLE turns on the C interface's lock (and the
+        // runtime's), which the lower levels do without.
+        let provided = min(max(required, MPI_THREAD_SINGLE), MPI_THREAD_MULTIPLE)
         let level: ThreadLevel =
             switch provided {
             case MPI_THREAD_SINGLE: .single
             case MPI_THREAD_FUNNELED: .funneled
-            default: .serialized
+            case MPI_THREAD_SERIALIZED: .serialized
+            default: .multiple
             }
+        if level == .multiple { CInterfaceLock.enable() }
         CInterface.start(world: try MPI.initialize(threadLevel: level), self: try MPI.commSelf)
         CInterface.providedThreadLevel = provided
         CInterface.mainThread = pthread_self()
@@ -109,14 +112,15 @@ public func mpiGetLibraryVersion(_ version: UnsafeMutablePointer<CChar>?, _ leng
 
 @_cdecl("PMPI_Error_string")
 public func mpiErrorString(_ code: Int32, _ string: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
-    let text = CInterface.addedErrors[code] != nil ? CInterface.addedErrorStrings[code] ?? "" : ErrorText.text(code)
+    let added = CInterfaceLock.withLock { CInterface.addedErrors[code] != nil ? CInterface.addedErrorStrings[code] ?? "" : nil }
+    let text = added ?? ErrorText.text(code)
     CInterface.copy(text, into: string, capacity: Int(MPI_MAX_ERROR_STRING), length: length)
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Error_class")
 public func mpiErrorClass(_ code: Int32, _ errorClass: UnsafeMutablePointer<Int32>?) -> Int32 {
-    if let added = CInterface.addedErrors[code] {
+    if let added = CInterfaceLock.withLock({ CInterface.addedErrors[code] }) {
         errorClass?.pointee = added
         return MPI_SUCCESS
     }
@@ -155,7 +159,7 @@ public func mpiCommCreateErrhandler(_ function: CErrorHandler?, _ handler: Unsaf
     cCall("MPI_Comm_create_errhandler") {
         guard let function, let handler else { throw CError(MPI_ERR_ARG, "a null function or handle pointer") }
         let handle = CInterface.errorHandlerTable.insert(function)
-        CInterface.userErrorHandlers[handle] = function
+        CInterface.setUserErrorHandler(function, for: handle)
         handler.pointee = handle
     }
 }
@@ -175,7 +179,7 @@ extension CInterface {
     /// Throws unless `handler` is a predefined error handler or one the program made.
     static func checkErrorHandler(_ handler: MPI_Errhandler) throws(CError) {
         let predefined = [MPI_ERRORS_ARE_FATAL, MPI_ERRORS_RETURN, MPI_ERRORS_ABORT, MPIR_ERRORS_THROW_EXCEPTIONS]
-        guard predefined.contains(handler) || userErrorHandlers[handler] != nil else {
+        guard predefined.contains(handler) || CInterface.userErrorHandler(handler) != nil else {
             throw CError(MPI_ERR_ARG, "invalid error handler 0x\(String(UInt32(bitPattern: handler), radix: 16))")
         }
     }

@@ -51,8 +51,8 @@ enum ViewType {
 
 extension CInterface {
     /// The files MPI_File_c2f has named, by their Fortran integer (0: MPI_FILE_NULL); a closed file's
-    /// slot is emptied, so its integer names no file afterwards. (Like every C-interface table:
-    /// changed only by the one thread MPI_THREAD_SERIALIZED allows in.)
+    /// slot is emptied, so its integer names no file afterwards. Under ``CInterfaceLock``, like the
+    /// other C-interface tables.
     @exclusivity(unchecked) nonisolated(unsafe) static var fortranFiles: [MPI_File?] = [nil]
 
     /// The error handler of MPI_FILE_NULL: new files start with it.
@@ -66,13 +66,13 @@ extension CInterface {
 
     /// What the handler of `file` (or MPI_FILE_NULL's) makes of `error`.
     static func raise(_ error: CError, in function: String, file: CFile?, handle: MPI_File?) -> Int32 {
-        ErrorText.lastMessage[error.errorClass] = "\(function): \(error.message)"
+        ErrorText.record("\(function): \(error.message)", in: error.errorClass)
         let handler = file?.errorHandler ?? defaultFileErrorHandler
         switch handler {
         case MPI_ERRORS_RETURN, MPIR_ERRORS_THROW_EXCEPTIONS:
             return error.errorClass
         case let handler:
-            if let user = userErrorHandlers[handler] {
+            if let user = CInterface.userErrorHandler(handler) {
                 var code = error.errorClass
                 var fileHandle = handle
                 // A file handler has the C type of a communicator's ((MPI_File *, int *, ...)).
@@ -139,7 +139,9 @@ public func mpiFileClose(_ fh: UnsafeMutablePointer<MPI_File?>?) -> Int32 {
     guard let fh else { return noFileCall("MPI_File_close") { throw CError(MPI_ERR_ARG, "a null file handle pointer") } }
     let result = fileCall("MPI_File_close", fh.pointee) { entry in try entry.file.close() }
     if result == MPI_SUCCESS, let handle = fh.pointee {
-        if let slot = CInterface.fortranFiles.firstIndex(where: { $0 == handle }) { CInterface.fortranFiles[slot] = nil }
+        CInterfaceLock.withLock {
+            if let slot = CInterface.fortranFiles.firstIndex(where: { $0 == handle }) { CInterface.fortranFiles[slot] = nil }
+        }
         Unmanaged<CFile>.fromOpaque(UnsafeRawPointer(handle)).release()
         fh.pointee = nil
     }
@@ -151,21 +153,25 @@ public func mpiFileClose(_ fh: UnsafeMutablePointer<MPI_File?>?) -> Int32 {
 @_cdecl("PMPI_File_c2f")
 public func mpiFileC2F(_ file: MPI_File?) -> MPI_Fint {
     guard let file else { return 0 }
-    if let slot = CInterface.fortranFiles.firstIndex(where: { $0 == file }) { return MPI_Fint(slot) }
-    if let free = CInterface.fortranFiles.indices.dropFirst().first(where: { CInterface.fortranFiles[$0] == nil }) {
-        CInterface.fortranFiles[free] = file  // a closed file's slot, taken again
-        return MPI_Fint(free)
+    return CInterfaceLock.withLock {
+        if let slot = CInterface.fortranFiles.firstIndex(where: { $0 == file }) { return MPI_Fint(slot) }
+        if let free = CInterface.fortranFiles.indices.dropFirst().first(where: { CInterface.fortranFiles[$0] == nil }) {
+            CInterface.fortranFiles[free] = file  // a closed file's slot, taken again
+            return MPI_Fint(free)
+        }
+        CInterface.fortranFiles.append(file)
+        return MPI_Fint(CInterface.fortranFiles.count - 1)
     }
-    CInterface.fortranFiles.append(file)
-    return MPI_Fint(CInterface.fortranFiles.count - 1)
 }
 
 /// MPI_File_f2c: the file a Fortran integer from MPI_File_c2f names; MPI_FILE_NULL for 0, for a
 /// closed file's integer and for any other.
 @_cdecl("PMPI_File_f2c")
 public func mpiFileF2C(_ file: MPI_Fint) -> MPI_File? {
-    guard file > 0, Int(file) < CInterface.fortranFiles.count else { return nil }
-    return CInterface.fortranFiles[Int(file)]
+    return CInterfaceLock.withLock {
+        guard file > 0, Int(file) < CInterface.fortranFiles.count else { return nil }
+        return CInterface.fortranFiles[Int(file)]
+    }
 }
 
 @_cdecl("PMPI_File_delete")
@@ -386,7 +392,7 @@ public func mpiFileCreateErrhandler(_ function: CErrorHandler?, _ handler: Unsaf
 public func mpiFileSetErrhandler(_ fh: MPI_File?, _ handler: MPI_Errhandler) -> Int32 {
     noFileCall("MPI_File_set_errhandler") {
         let predefined = [MPI_ERRORS_ARE_FATAL, MPI_ERRORS_RETURN, MPI_ERRORS_ABORT, MPIR_ERRORS_THROW_EXCEPTIONS]
-        guard predefined.contains(handler) || CInterface.userErrorHandlers[handler] != nil else {
+        guard predefined.contains(handler) || CInterface.userErrorHandler(handler) != nil else {
             throw CError(MPI_ERR_ARG, "invalid error handler")
         }
         if fh == nil { CInterface.defaultFileErrorHandler = handler } else { try CInterface.file(fh).errorHandler = handler }

@@ -9,26 +9,25 @@ import SwiftMPI
 // given (MPI_UNDEFINED included); like a predefined type it cannot be freed.
 
 extension CInterface {
-    /// The handles made so far, by combiner and arguments.
+    /// The handles made so far, by combiner and arguments (under ``CInterfaceLock``).
     @exclusivity(unchecked) nonisolated(unsafe) static var fortranTypes: [[Int32]: MPI_Datatype] = [:]
 
     /// The handle for `arguments` (combiner first) of a type like `base`, made at the first call.
     static func fortranType(_ arguments: [Int32], like base: MPI_Datatype, into newType: UnsafeMutablePointer<MPI_Datatype>?) throws(CError) {
         guard let newType else { throw CError(MPI_ERR_ARG, "a null datatype pointer") }
-        if let made = fortranTypes[arguments] {
-            newType.pointee = made
-            return
-        }
         var entry = try datatype(base, forCommunication: false)
         entry.committed = true
         entry.envelope = Envelope(combiner: arguments[0], integers: Array(arguments.dropFirst()))
-        let handle = datatypes.insert(entry)
-        fortranTypes[arguments] = handle
-        newType.pointee = handle
+        newType.pointee = CInterfaceLock.withLock {
+            if let made = fortranTypes[arguments] { return made }
+            let handle = datatypes.insert(entry)
+            fortranTypes[arguments] = handle
+            return handle
+        }
     }
 
     /// True for a handle MPI_Type_create_f90_* returned (predefined: not to be freed).
-    static func isFortranType(_ handle: MPI_Datatype) -> Bool { fortranTypes.values.contains(handle) }
+    static func isFortranType(_ handle: MPI_Datatype) -> Bool { CInterfaceLock.withLock { fortranTypes.values.contains(handle) } }
 }
 
 /// The real kind of at least `precision` decimal digits and exponent range `range` (either

@@ -12,8 +12,9 @@ import SwiftMPI
 /// result is that call's error code. `cancel_fn` runs at MPI_Cancel with whether the request
 /// completed.
 final class CGeneralizedRequest: @unchecked Sendable {
-    // @unchecked: the callbacks and extra state are the C program's, called only from its MPI calls
-    // (the C interface is at most MPI_THREAD_SERIALIZED), never concurrently.
+    // @unchecked: the callbacks and extra state are the C program's, called from its MPI calls on
+    // the request, which MPI lets one thread at a time make; `isComplete` and `isFreed`, which
+    // MPI_Grequest_complete may change from another thread, change under CInterfaceLock.
     let query: (@convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<MPI_Status>?) -> Int32)?
     let free: (@convention(c) (UnsafeMutableRawPointer?) -> Int32)?
     let cancel: (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Int32)?
@@ -64,7 +65,8 @@ final class CGeneralizedRequest: @unchecked Sendable {
 
 extension CInterface {
     /// The generalized requests not yet released, by handle (a handle freed by MPI_Request_free
-    /// stays here, and taken in the request table, until MPI_Grequest_complete).
+    /// stays here, and taken in the request table, until MPI_Grequest_complete). Under
+    /// ``CInterfaceLock``: MPI_Grequest_complete often comes from another thread.
     @exclusivity(unchecked) nonisolated(unsafe) static var generalizedRequests: [MPI_Request: CGeneralizedRequest] = [:]
 }
 
@@ -83,12 +85,12 @@ public func mpiGrequestStart(
         var handle = MPI_REQUEST_NULL
         handle = CInterface.insert(started.request, MPI_COMM_SELF) { () throws(CError) in
             // The wait or test that returned the request: query_fn's error, then free_fn's.
-            CInterface.generalizedRequests[handle] = nil
+            CInterfaceLock.withLock { CInterface.generalizedRequests[handle] = nil }
             let queried = entry.queryResult
             try entry.release()
             guard queried == MPI_SUCCESS else { throw CError(queried, "the generalized request's query function returned \(queried)") }
         }
-        CInterface.generalizedRequests[handle] = entry
+        CInterfaceLock.withLock { CInterface.generalizedRequests[handle] = entry }
         request.pointee = handle
     }
 }
@@ -96,13 +98,17 @@ public func mpiGrequestStart(
 @_cdecl("PMPI_Grequest_complete")
 public func mpiGrequestComplete(_ request: MPI_Request) -> Int32 {
     cCall("MPI_Grequest_complete", on: MPI_COMM_SELF) {
-        guard let entry = CInterface.generalizedRequests[request], let started = entry.request else {
+        guard let entry = CInterfaceLock.withLock({ CInterface.generalizedRequests[request] }), let started = entry.request else {
             throw CError(MPI_ERR_REQUEST, "0x\(String(UInt32(bitPattern: request), radix: 16)) is not a generalized request")
         }
-        guard !entry.isComplete else { throw CError(MPI_ERR_REQUEST, "the generalized request was already completed") }
-        entry.isComplete = true
+        let freed = CInterfaceLock.withLock { () -> Bool? in
+            guard !entry.isComplete else { return nil }
+            entry.isComplete = true
+            return entry.isFreed
+        }
+        guard let freed else { throw CError(MPI_ERR_REQUEST, "the generalized request was already completed") }
         started.complete()
-        if entry.isFreed { CInterface.forgetGeneralizedRequest(request) }  // freed (and free_fn run) before: nothing will wait for it
+        if freed { CInterface.forgetGeneralizedRequest(request) }  // freed (and free_fn run) before: nothing will wait for it
     }
 }
 
@@ -111,16 +117,22 @@ extension CInterface {
     /// the request completed, else at MPI_Grequest_complete (so that call still finds it). False
     /// when `handle` is not a generalized request.
     static func freeGeneralizedRequest(_ handle: MPI_Request) throws(CError) -> Bool {
-        guard let entry = generalizedRequests[handle] else { return false }
-        if entry.isComplete { forgetGeneralizedRequest(handle) } else { entry.isFreed = true }
+        guard let entry = CInterfaceLock.withLock({ generalizedRequests[handle] }) else { return false }
+        let complete = CInterfaceLock.withLock {
+            if !entry.isComplete { entry.isFreed = true }
+            return entry.isComplete
+        }
+        if complete { forgetGeneralizedRequest(handle) }
         try entry.release()
         return true
     }
 
     /// Releases a generalized request's handle that no wait or test will return.
     static func forgetGeneralizedRequest(_ handle: MPI_Request) {
-        generalizedRequests[handle] = nil
-        completions[handle] = nil
-        requests.take(handle)
+        CInterfaceLock.withLock {
+            generalizedRequests[handle] = nil
+            completions[handle] = nil
+            requests.take(handle)
+        }
     }
 }

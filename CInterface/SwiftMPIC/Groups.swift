@@ -4,7 +4,7 @@ import SwiftMPI
 // Groups (MPI_Group), and communicators made from them.
 
 extension CInterface {
-    @exclusivity(unchecked) nonisolated(unsafe) static var groups = HandleTable<Group>(.group)
+    nonisolated(unsafe) static let groups = HandleTable<Group>(.group)
 
     /// The group `handle` names (MPI_GROUP_EMPTY included).
     static func group(_ handle: MPI_Group) throws(CError) -> Group {
@@ -180,10 +180,8 @@ public func mpiCommCreateFromGroup(
         guard members.rank != nil else { throw CError(MPI_ERR_GROUP, "the calling rank is not in the group") }
         _ = try CInterface.info(info)
         try CInterface.checkErrorHandler(errhandler)
-        // The group's ranks agree on a tag from the string: FNV-1a (String's hash is seeded per process).
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in try CInterface.string(stringtag, "stringtag").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let made = try CInterface.communicator(MPI_COMM_WORLD).createGroup(members, tag: Int(hash % UInt64(MPI.tagUpperBound)))
+        // Made by the group's members alone: no world needed (a session's process sets).
+        let made = try Communicator(group: members, tag: try CInterface.string(stringtag, "stringtag"))
         newComm.pointee = CInterface.insert(made, from: MPI_COMM_WORLD)
         try CInterface.entry(newComm.pointee).takeUnretainedValue().errorHandler = errhandler
     }

@@ -265,7 +265,8 @@ public func mpiFreeMem(_ base: UnsafeMutableRawPointer?) -> Int32 {
 }
 
 extension CInterface {
-    /// Error classes and codes the program added (MPI_Add_error_class/code/string): code → class, and texts.
+    /// Error classes and codes the program added (MPI_Add_error_class/code/string): code → class, and
+    /// texts (these three under ``CInterfaceLock``).
     @exclusivity(unchecked) nonisolated(unsafe) static var addedErrors: [Int32: Int32] = [:]
     @exclusivity(unchecked) nonisolated(unsafe) static var addedErrorStrings: [Int32: String] = [:]
     /// Added classes and codes start above MPI_ERR_LASTCODE, as MPICH's do (MPI_LASTUSEDCODE is
@@ -275,22 +276,26 @@ extension CInterface {
 
 @_cdecl("PMPI_Add_error_class")
 public func mpiAddErrorClass(_ errorClass: UnsafeMutablePointer<Int32>?) -> Int32 {
-    let code = CInterface.nextErrorCode
-    CInterface.nextErrorCode += 1
-    CInterface.addedErrors[code] = code
-    errorClass?.pointee = code
+    errorClass?.pointee = CInterfaceLock.withLock {
+        let code = CInterface.nextErrorCode
+        CInterface.nextErrorCode += 1
+        CInterface.addedErrors[code] = code
+        return code
+    }
     return MPI_SUCCESS
 }
 
 @_cdecl("PMPI_Add_error_code")
 public func mpiAddErrorCode(_ errorClass: Int32, _ errorCode: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Add_error_code") {
-        guard CInterface.addedErrors[errorClass] == errorClass || (0...MPI_ERR_VALUE_TOO_LARGE).contains(errorClass) else {
-            throw CError(MPI_ERR_ARG, "\(errorClass) is not an error class")
+        let code = CInterfaceLock.withLock { () -> Int32? in
+            guard CInterface.addedErrors[errorClass] == errorClass || (0...MPI_ERR_VALUE_TOO_LARGE).contains(errorClass) else { return nil }
+            let code = CInterface.nextErrorCode
+            CInterface.nextErrorCode += 1
+            CInterface.addedErrors[code] = errorClass
+            return code
         }
-        let code = CInterface.nextErrorCode
-        CInterface.nextErrorCode += 1
-        CInterface.addedErrors[code] = errorClass
+        guard let code else { throw CError(MPI_ERR_ARG, "\(errorClass) is not an error class") }
         errorCode?.pointee = code
     }
 }
@@ -298,8 +303,13 @@ public func mpiAddErrorCode(_ errorClass: Int32, _ errorCode: UnsafeMutablePoint
 @_cdecl("PMPI_Add_error_string")
 public func mpiAddErrorString(_ errorCode: Int32, _ string: UnsafePointer<CChar>?) -> Int32 {
     cCall("MPI_Add_error_string") {
-        guard CInterface.addedErrors[errorCode] != nil else { throw CError(MPI_ERR_ARG, "\(errorCode) is not an error code the program added") }
-        CInterface.addedErrorStrings[errorCode] = try CInterface.string(string, "string")
+        let text = try CInterface.string(string, "string")
+        let added = CInterfaceLock.withLock {
+            guard CInterface.addedErrors[errorCode] != nil else { return false }
+            CInterface.addedErrorStrings[errorCode] = text
+            return true
+        }
+        guard added else { throw CError(MPI_ERR_ARG, "\(errorCode) is not an error code the program added") }
     }
 }
 

@@ -20,7 +20,7 @@ struct CObjectKeyval {
 }
 
 extension CInterface {
-    @exclusivity(unchecked) nonisolated(unsafe) static var objectKeyvals = HandleTable<CObjectKeyval>(.keyval)
+    nonisolated(unsafe) static let objectKeyvals = HandleTable<CObjectKeyval>(.keyval)
 
     /// A datatype or window, for its attributes.
     struct AttributedObject: Hashable {
@@ -28,8 +28,28 @@ extension CInterface {
         let handle: Int32
     }
 
-    /// The values stored on datatypes and windows, by keyval, each with when it was set.
-    @exclusivity(unchecked) nonisolated(unsafe) static var objectAttributes: [AttributedObject: [Int32: (value: UnsafeMutableRawPointer?, order: Int)]] = [:]
+    /// The values stored on datatypes and windows, by keyval, each with when it was set (read and
+    /// changed under ``CInterfaceLock``, through ``objectAttributes(_:)`` and
+    /// ``setObjectAttributes(_:_:)``).
+    @exclusivity(unchecked) nonisolated(unsafe) private static var objectAttributes:
+        [AttributedObject: [Int32: (value: UnsafeMutableRawPointer?, order: Int)]] = [:]
+
+    /// `object`'s attributes.
+    private static func objectAttributes(_ object: AttributedObject) -> [Int32: (value: UnsafeMutableRawPointer?, order: Int)]? {
+        CInterfaceLock.withLock { objectAttributes[object] }
+    }
+
+    /// Sets (`value`) or removes (nil) `object`'s attribute under `keyval`.
+    private static func setObjectAttribute(_ object: AttributedObject, _ keyval: Int32, to value: UnsafeMutableRawPointer??) {
+        CInterfaceLock.withLock {
+            if let value {
+                objectAttributes[object, default: [:]][keyval] = (value, nextAttributeOrder())
+            } else {
+                objectAttributes[object]?[keyval] = nil
+                if objectAttributes[object]?.isEmpty == true { objectAttributes[object] = nil }
+            }
+        }
+    }
 
     static func objectKeyval(_ handle: Int32, _ kind: CObjectKeyval.Kind) throws(CError) -> CObjectKeyval {
         guard let keyval = objectKeyvals[handle], keyval.kind == kind else {
@@ -56,8 +76,7 @@ extension CInterface {
     static func setObjectAttribute(_ object: AttributedObject, _ keyval: Int32, _ value: UnsafeMutableRawPointer?) throws(CError) {
         _ = try objectKeyval(keyval, object.kind)
         try deleteObjectAttribute(object, keyval)
-        attributesSet += 1
-        objectAttributes[object, default: [:]][keyval] = (value, attributesSet)
+        setObjectAttribute(object, keyval, to: .some(value))
     }
 
     static func getObjectAttribute(
@@ -65,7 +84,7 @@ extension CInterface {
     ) throws(CError) {
         guard let value, let flag else { throw CError(MPI_ERR_ARG, "a null attribute or flag pointer") }
         _ = try objectKeyval(keyval, object.kind)
-        guard let stored = objectAttributes[object]?[keyval] else {
+        guard let stored = objectAttributes(object)?[keyval] else {
             flag.pointee = 0
             return
         }
@@ -77,25 +96,24 @@ extension CInterface {
     /// fails keeps the value and fails the call.
     static func deleteObjectAttribute(_ object: AttributedObject, _ keyval: Int32) throws(CError) {
         let callbacks = try objectKeyval(keyval, object.kind)
-        guard let stored = objectAttributes[object]?[keyval] else { return }
+        guard let stored = objectAttributes(object)?[keyval] else { return }
         if let delete = callbacks.delete {
             let error = delete(object.handle, keyval, stored.value, callbacks.extraState)
             guard error == MPI_SUCCESS else { throw CError(error, "an attribute delete callback returned error \(error)") }
         }
-        objectAttributes[object]?[keyval] = nil
-        if objectAttributes[object]?.isEmpty == true { objectAttributes[object] = nil }
+        setObjectAttribute(object, keyval, to: nil)
     }
 
     /// Deletes every attribute of `object`, the last set first (the object is being freed).
     static func deleteObjectAttributes(_ object: AttributedObject) throws(CError) {
-        guard let stored = objectAttributes[object] else { return }
+        guard let stored = objectAttributes(object) else { return }
         for (keyval, _) in stored.sorted(by: { $0.value.order > $1.value.order }) { try deleteObjectAttribute(object, keyval) }
     }
 
     /// Copies `source`'s attributes to `target` through their copy callbacks (MPI_Type_dup); a
     /// callback that fails deletes what was copied and fails the call.
     static func copyObjectAttributes(_ source: AttributedObject, to target: AttributedObject) throws(CError) {
-        guard let stored = objectAttributes[source] else { return }
+        guard let stored = objectAttributes(source) else { return }
         for (keyval, attribute) in stored.sorted(by: { $0.value.order < $1.value.order }) {
             guard let callbacks = objectKeyvals[keyval], let copy = callbacks.copy else { continue }
             var out: UnsafeMutableRawPointer? = nil
@@ -103,13 +121,10 @@ extension CInterface {
             let error = copy(source.handle, keyval, callbacks.extraState, attribute.value, &out, &flag)
             guard error == MPI_SUCCESS else {
                 try? deleteObjectAttributes(target)
-                objectAttributes[target] = nil
+                CInterfaceLock.withLock { objectAttributes[target] = nil }
                 throw CError(error, "an attribute copy callback returned error \(error)")
             }
-            if flag != 0 {
-                attributesSet += 1
-                objectAttributes[target, default: [:]][keyval] = (out, attributesSet)
-            }
+            if flag != 0 { setObjectAttribute(target, keyval, to: .some(out)) }
         }
     }
 }

@@ -26,7 +26,9 @@ private func persistentCollective(
             guard status == MPI_SUCCESS, let started = CInterface.requests.take(inner) else {
                 throw CError(status == MPI_SUCCESS ? MPI_ERR_INTERN : status, "\(function): the collective did not start")
             }
-            if let completion = CInterface.completions.removeValue(forKey: inner) { CInterface.completions[outer.value] = completion }
+            CInterfaceLock.withLock {
+                if let completion = CInterface.completions.removeValue(forKey: inner) { CInterface.completions[outer.value] = completion }
+            }
             return started
         }
         outer.value = CInterface.requests.insert(CRequest(made, comm, persistent: true, hasCompletion: true))

@@ -237,7 +237,7 @@ public func mpiIprobe(
 
 extension CInterface {
     /// The program's buffer given to MPI_Buffer_attach, returned by MPI_Buffer_detach (SwiftMPI
-    /// keeps its own area of the same size).
+    /// keeps its own area of the same size). Under ``CInterfaceLock``.
     @exclusivity(unchecked) nonisolated(unsafe) static var attachedBuffer: (UnsafeMutableRawPointer?, Int)?
 }
 
@@ -251,7 +251,7 @@ func mpiBufferAttachWork(_ function: StaticString, _ buffer: UnsafeMutableRawPoi
     cCall(function) {
         guard size >= 0 else { throw CError(MPI_ERR_ARG, "negative buffer size \(size)") }
         try MPI.attachBuffer(bytes: size)
-        CInterface.attachedBuffer = (buffer, size)
+        CInterfaceLock.withLock { CInterface.attachedBuffer = (buffer, size) }
     }
 }
 
@@ -259,8 +259,7 @@ func mpiBufferAttachWork(_ function: StaticString, _ buffer: UnsafeMutableRawPoi
 public func mpiBufferDetach(_ bufferAddress: UnsafeMutableRawPointer?, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Buffer_detach") {
         _ = try MPI.detachBuffer()
-        let attached = CInterface.attachedBuffer
-        CInterface.attachedBuffer = nil
+        let attached = CInterfaceLock.withLock { CInterface.attachedBuffer.take() }
         bufferAddress?.storeBytes(of: attached?.0, as: UnsafeMutableRawPointer?.self)
         size?.pointee = Int32(exactly: attached?.1 ?? 0) ?? MPI_UNDEFINED
     }
@@ -270,8 +269,7 @@ public func mpiBufferDetach(_ bufferAddress: UnsafeMutableRawPointer?, _ size: U
 public func mpiBufferDetachC(_ bufferAddress: UnsafeMutableRawPointer?, _ size: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
     cCall("MPI_Buffer_detach_c") {
         _ = try MPI.detachBuffer()
-        let attached = CInterface.attachedBuffer
-        CInterface.attachedBuffer = nil
+        let attached = CInterfaceLock.withLock { CInterface.attachedBuffer.take() }
         bufferAddress?.storeBytes(of: attached?.0, as: UnsafeMutableRawPointer?.self)
         size?.pointee = attached?.1 ?? 0
     }

@@ -30,8 +30,8 @@ struct CRequest {
     var request: Request { object.takeUnretainedValue() }
 
     /// Runs `body` on the request borrowed from the table, without reference counting: the table's
-    /// +1 keeps it alive, and nothing removes the entry while `body` runs (the C interface is at
-    /// most MPI_THREAD_SERIALIZED, and a request's own work never touches the C handle table).
+    /// +1 keeps it alive, and nothing removes the entry while `body` runs (MPI lets one thread at a
+    /// time use a request, and a request's own work never touches the C handle table).
     @inline(__always)
     func withRequest<R>(_ body: (Request) throws -> R) rethrows -> R {
         try object._withUnsafeGuaranteedRef(body)
@@ -42,22 +42,25 @@ extension HandleTable where Object == CRequest {
     /// Removes `handle`'s entry and returns its request with the table's reference (nil for a
     /// handle that names no request).
     @discardableResult
-    mutating func take(_ handle: Int32) -> Request? {
+    func take(_ handle: Int32) -> Request? {
         remove(handle)?.object.takeRetainedValue()
     }
 }
 
 extension CInterface {
-    @exclusivity(unchecked) nonisolated(unsafe) static var requests = HandleTable<CRequest>(.request)
+    nonisolated(unsafe) static let requests = HandleTable<CRequest>(.request)
     /// What completes a collective computed into Swift arrays: copies the result into the program's
-    /// buffer once the request has completed (run by whichever wait or test completes it).
+    /// buffer once the request has completed (run by whichever wait or test completes it). Under
+    /// ``CInterfaceLock``.
     @exclusivity(unchecked) nonisolated(unsafe) static var completions: [MPI_Request: () throws -> Void] = [:]
 
     /// Stores a request whose completion copies its result out.
     static func insert(_ request: Request, _ comm: MPI_Comm, completion: @escaping () throws -> Void) -> MPI_Request {
-        let handle = requests.insert(CRequest(request, comm, hasCompletion: true))
-        completions[handle] = completion
-        return handle
+        CInterfaceLock.withLock {
+            let handle = requests.insert(CRequest(request, comm, hasCompletion: true))
+            completions[handle] = completion
+            return handle
+        }
     }
 
     /// The request `handle` names; nil for MPI_REQUEST_NULL.
@@ -71,7 +74,7 @@ extension CInterface {
     /// MPI_REQUEST_NULL.
     @inline(__always)
     static func retire(_ handle: UnsafeMutablePointer<MPI_Request>, _ entry: CRequest) throws {
-        if entry.hasCompletion, let completion = completions.removeValue(forKey: handle.pointee) { try completion() }
+        if entry.hasCompletion, let completion = CInterfaceLock.withLock({ completions.removeValue(forKey: handle.pointee) }) { try completion() }
         guard !entry.isPersistent else { return }
         requests.take(handle.pointee)
         handle.pointee = MPI_REQUEST_NULL
@@ -139,7 +142,7 @@ public func mpiWaitall(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Requ
                 CInterface.status(statuses, index)?.pointee.MPI_ERROR = MPI_SUCCESS
             } catch let error as MPIError {
                 failed = true
-                ErrorText.lastMessage[CError(error).errorClass] = "MPI_Waitall: \(error.message)"
+                ErrorText.record("MPI_Waitall: \(error.message)", in: CError(error).errorClass)
                 CInterface.status(statuses, index)?.pointee.MPI_ERROR = CError(error).errorClass
             }
             try CInterface.retire(handle, entry)
@@ -274,7 +277,7 @@ public func mpiCancel(_ request: UnsafeMutablePointer<MPI_Request>?) -> Int32 {
         guard let request, let entry = try CInterface.request(request.pointee) else {
             throw CError(MPI_ERR_REQUEST, "MPI_REQUEST_NULL cannot be cancelled")
         }
-        if let generalized = CInterface.generalizedRequests[request.pointee] { return try generalized.cancelled() }
+        if let generalized = CInterfaceLock.withLock({ CInterface.generalizedRequests[request.pointee] }) { return try generalized.cancelled() }
         entry.withRequest { $0.cancel() }
     }
 }

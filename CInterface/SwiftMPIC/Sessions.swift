@@ -16,7 +16,7 @@ final class CSession {
 }
 
 extension CInterface {
-    @exclusivity(unchecked) nonisolated(unsafe) static var sessions = HandleTable<CSession>(.session)
+    nonisolated(unsafe) static let sessions = HandleTable<CSession>(.session)
 
     static func session(_ handle: MPI_Session) throws(CError) -> CSession {
         guard let session = sessions[handle] else { throw CError(MPI_ERR_SESSION, "invalid session handle 0x\(String(UInt32(bitPattern: handle), radix: 16))") }
@@ -41,6 +41,7 @@ public func mpiSessionInit(_ info: MPI_Info, _ errhandler: MPI_Errhandler, _ ses
             case "MPI_THREAD_FUNNELED": .funneled
             default: .single
             }
+        if level == .multiple { CInterfaceLock.enable() }
         session.pointee = CInterface.sessions.insert(CSession(try Session.initialize(threadLevel: level), errorHandler: errhandler))
     }
 }
@@ -142,7 +143,7 @@ public func mpiSessionCallErrhandler(_ session: MPI_Session, _ code: Int32) -> I
         case MPI_ERRORS_ARE_FATAL, MPI_ERRORS_ABORT:
             MPI.abort(code, message: "MPI_Session_call_errhandler: error \(code) raised by the program (MPI_ERRORS_ARE_FATAL)")
         default:
-            guard let function = CInterface.userErrorHandlers[handler] else { return }
+            guard let function = CInterface.userErrorHandler(handler) else { return }
             var sessionHandle = session
             var errorCode = code
             function(&sessionHandle, &errorCode)

@@ -11,21 +11,27 @@ import SwiftMPI
 //
 // The C interface joins the runtime a Swift `MPI.initialize()` started at the first handle asked
 // for (or the first C call on MPI_COMM_WORLD): C code then sees MPI as initialized, with the
-// world's thread level (at most MPI_THREAD_SERIALIZED, as for C programs).
+// world's thread level.
 
 extension CInterface {
     /// Starts the C interface's world and self communicators over the runtime Swift code started,
     /// unless it is running already (or MPI is not initialized).
     static func joinSwiftRuntime() {
         guard worldEntry == nil, !finalized, let world = MPI.runningWorld, let selfCommunicator = try? MPI.commSelf else { return }
-        start(world: world, self: selfCommunicator)
-        providedThreadLevel =
-            switch MPI.threadLevel ?? .single {
-            case .single: MPI_THREAD_SINGLE
-            case .funneled: MPI_THREAD_FUNNELED
-            default: MPI_THREAD_SERIALIZED
-            }
-        mainThread = pthread_self()
+        let level = MPI.threadLevel ?? .single
+        if level == .multiple { CInterfaceLock.enable() }
+        CInterfaceLock.withLock {
+            guard worldEntry == nil else { return }  // another thread joined first
+            start(world: world, self: selfCommunicator)
+            providedThreadLevel =
+                switch level {
+                case .single: MPI_THREAD_SINGLE
+                case .funneled: MPI_THREAD_FUNNELED
+                case .serialized: MPI_THREAD_SERIALIZED
+                case .multiple: MPI_THREAD_MULTIPLE
+                }
+            mainThread = pthread_self()
+        }
     }
 
     /// The C handle of a Swift object, or the call's error as Swift's.

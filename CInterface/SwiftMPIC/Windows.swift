@@ -44,18 +44,19 @@ final class CWindow {
 extension CInterface {
     /// The program's windows, held unmanaged (as communicators are) so that a call borrows its
     /// window in place, with no reference counting on the path of every put.
-    @exclusivity(unchecked) nonisolated(unsafe) static var windows = HandleTable<Unmanaged<CWindow>>(.window)
+    nonisolated(unsafe) static let windows = HandleTable<Unmanaged<CWindow>>(.window)
     /// The window of the last call, found without the table (a put and its flush on one window are
-    /// the common case); cleared when a window is freed.
+    /// the common case); cleared when a window is freed. Not used at MPI_THREAD_MULTIPLE (threads
+    /// would see the two halves of each other's updates).
     @exclusivity(unchecked) nonisolated(unsafe) static var recentHandle = MPI_WIN_NULL
     @exclusivity(unchecked) nonisolated(unsafe) static var recentEntry: Unmanaged<CWindow>? = nil
 
     /// The entry of the window `handle` names, nil for none.
     @inline(__always)
     static func windowEntry(_ handle: MPI_Win) -> Unmanaged<CWindow>? {
-        if handle == recentHandle, handle != MPI_WIN_NULL { return recentEntry }
+        if handle == recentHandle, handle != MPI_WIN_NULL, !CInterfaceLock.isEnabled { return recentEntry }
         let entry = windows[handle]
-        if entry != nil {
+        if entry != nil, !CInterfaceLock.isEnabled {
             recentHandle = handle
             recentEntry = entry
         }
@@ -240,11 +241,11 @@ extension CInterface {
         let window = entry.takeUnretainedValue()
         switch window.errorHandler {
         case MPI_ERRORS_RETURN, MPIR_ERRORS_THROW_EXCEPTIONS:
-            ErrorText.lastMessage[error.errorClass] = "\(function): \(error.message)"
+            ErrorText.record("\(function): \(error.message)", in: error.errorClass)
             return error.errorClass
         case let handler:
-            if let user = userErrorHandlers[handler] {
-                ErrorText.lastMessage[error.errorClass] = "\(function): \(error.message)"
+            if let user = CInterface.userErrorHandler(handler) {
+                ErrorText.record("\(function): \(error.message)", in: error.errorClass)
                 guard var handle = windows.firstHandle(where: { $0.toOpaque() == entry.toOpaque() }) else { return error.errorClass }
                 var code = error.errorClass
                 // A window handler has the C type of a communicator's ((MPI_Win *, int *, ...)).
@@ -464,7 +465,7 @@ public func mpiWinSetErrhandler(_ win: MPI_Win, _ handler: MPI_Errhandler) -> In
     windowCall("MPI_Win_set_errhandler", win) { entry in
         guard
             [MPI_ERRORS_ARE_FATAL, MPI_ERRORS_RETURN, MPI_ERRORS_ABORT, MPIR_ERRORS_THROW_EXCEPTIONS].contains(handler)
-                || CInterface.userErrorHandlers[handler] != nil
+                || CInterface.userErrorHandler(handler) != nil
         else { throw CError(MPI_ERR_ARG, "not an error handler") }
         entry.errorHandler = handler
     }

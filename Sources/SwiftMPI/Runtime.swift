@@ -4,6 +4,7 @@ import Glibc
 import CShims
 import SwiftMPITransport
 import SwiftMPIWireup
+import Synchronization
 
 /// The state of an initialized SwiftMPI process: its place in the job, its connection to the launcher,
 /// and the point-to-point engine.
@@ -507,10 +508,14 @@ func report(_ line: String) {
     _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress!, $0.count) }
 }
 
-/// A mutex for thread level `.multiple`. Sendable because its only state is the pthread mutex,
-/// which exists to be shared between threads (allocated once, never moved, destroyed in deinit).
+/// A mutex for thread level `.multiple`, which counts the threads waiting for it so that a thread
+/// waiting for a message hands it over only when another thread wants it (``hasWaiters``): alone,
+/// a waiting thread polls as fast as below `.multiple`. Sendable because its only state is the
+/// pthread mutex, which exists to be shared between threads (allocated once, never moved,
+/// destroyed in deinit), and an atomic counter.
 final class EngineLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let waiting = Atomic<Int>(0)
     init() {
         var attributes = pthread_mutexattr_t()
         pthread_mutexattr_init(&attributes)
@@ -519,8 +524,15 @@ final class EngineLock: @unchecked Sendable {
         pthread_mutexattr_destroy(&attributes)
     }
     deinit { pthread_mutex_destroy(mutex); mutex.deallocate() }
-    @inline(__always) func lock() { pthread_mutex_lock(mutex) }
+    @inline(__always) func lock() {
+        if pthread_mutex_trylock(mutex) == 0 { return }
+        waiting.add(1, ordering: .relaxed)
+        pthread_mutex_lock(mutex)
+        waiting.subtract(1, ordering: .relaxed)
+    }
     @inline(__always) func unlock() { pthread_mutex_unlock(mutex) }
+    /// Another thread is blocked in ``lock()`` (a hint: it may have just given up or arrived).
+    @inline(__always) var hasWaiters: Bool { waiting.load(ordering: .relaxed) != 0 }
 }
 
 /// The runtime's documented environment overrides (`swiftmpirun --info` lists them).

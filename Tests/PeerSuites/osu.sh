@@ -32,6 +32,8 @@ benchmarks=(
   "pt2pt/persistent/osu_latency_persistent 2 -m 0:1048576 -i 50 -x 5 -c"
   "pt2pt/persistent/osu_bw_persistent 2 -m 1:1048576 -i 20 -x 2 -c"
   "pt2pt/persistent/osu_bibw_persistent 2 -m 1:1048576 -i 20 -x 2 -c"
+  "pt2pt/standard/osu_latency_mt 2 -t 2:2 -m 0:65536 -i 50 -x 5 -c"
+  "pt2pt/standard/osu_latency_mt 2 -t 4:4 -m 0:65536 -i 50 -x 5 -c"
   "startup/osu_init 2"
   "startup/osu_hello 4"
 )
@@ -73,7 +75,6 @@ for window in create allocate dynamic; do benchmarks+=("one-sided/osu_get_bw 2 -
 benchmarks+=("one-sided/osu_put_latency 2 -m 1:4096 -i 20 -x 2 -w dynamic" "one-sided/osu_acc_latency 2 -m 1:4096 -i 20 -x 2 -w dynamic")
 # Not run, with the reason (counted as skipped):
 declare -A unsupported=(
-  [pt2pt/standard/osu_latency_mt]="needs MPI_THREAD_MULTIPLE; SwiftMPI's C interface provides up to MPI_THREAD_SERIALIZED"
   [pt2pt/congestion/osu_bw_fan_in]="refuses to run on one node (OSU checks the processor names); this suite runs on one host"
   [pt2pt/congestion/osu_bw_fan_out]="refuses to run on one node (OSU checks the processor names); this suite runs on one host"
 )
@@ -85,6 +86,14 @@ for entry in "${benchmarks[@]}"; do
   [ -x "$bin/$name" ] || { echo "SKIP $name ($ranks ranks): not built by OSU's configure here"; skip=$((skip + 1)); continue; }
   out=$(timeout 300 "$SWIFT_BIN/swiftmpirun" --oversubscribe -n "$ranks" "$bin/$name" $options 2>&1)
   status=$?
+  # OSU 7.4's osu_latency_mt returns from main without MPI_Finalize (it calls it on no path), which
+  # swiftmpirun reports as Open MPI's mpirun does. Its run counts when that is the only complaint,
+  # every size was validated ("Pass" on each of its lines) and the last size was reached.
+  if [ "$name" = pt2pt/standard/osu_latency_mt ] && [ $status != 0 ] \
+      && [ "$(grep -c '^swiftmpirun:' <<<"$out")" = 1 ] && grep -q '^swiftmpirun: rank 0 .* exited without calling MPI.finalize()' <<<"$out" \
+      && [ "$(grep -c -E '^[0-9]+ +[0-9.]+ +Pass$' <<<"$out")" = 17 ] && grep -q -E '^65536 +[0-9.]+ +Pass$' <<<"$out"; then
+    status=0
+  fi
   if [ $status = 0 ] && ! grep -q -E "Fail|FAILED|VALIDATION ERROR" <<<"$out"; then
     echo "PASS $name ($ranks ranks)"
     pass=$((pass + 1))

@@ -57,6 +57,23 @@ struct CInterfaceTests {
         try Self.expectNoErrors(program, ranks: [2, 3])
     }
 
+    static let threadsSource = root.appendingPathComponent("Tests/CPrograms/c-threads-check.c").path
+
+    @Test("MPI_THREAD_MULTIPLE from C: four threads per rank send, receive, reduce and make and free handles at once, built with swiftmpicc and MPICH's mpicc")
+    func threadMultiple() throws {
+        if let program = try Self.build(
+            [Self.root.appendingPathComponent("CInterface/swiftmpicc").path, "-pthread"], named: "c-threads-check", source: Self.threadsSource)
+        {
+            try Self.expectNoErrors(program, ranks: Array(1...4))
+            let overTCP = try JobRunner.run(["-n", "3", program], environment: ["SWIFTMPI_TRANSPORT": "tcp"])
+            #expect(overTCP.status == 0 && overTCP.stdout.contains(" No Errors"), "over TCP: \(overTCP.stdout) \(overTCP.stderr)")
+        }
+        guard let mpicc = Self.mpichCompiler("MPICH-built MPI_THREAD_MULTIPLE program"),
+            let program = try Self.build([mpicc, "-pthread"], named: "c-threads-check-mpich", source: Self.threadsSource)
+        else { return }
+        try Self.expectNoErrors(program, ranks: [2, 3])
+    }
+
     static let toolSource = root.appendingPathComponent("Tests/CPrograms/c-mpit-check.c").path
 
     @Test("MPI_T from C: control variables before and after MPI_Init, counters equal to known traffic, misuse answered with MPI_T's codes")

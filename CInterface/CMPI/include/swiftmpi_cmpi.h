@@ -9,4 +9,10 @@
    makes them writable data, which Swift 6 cannot read directly), else 0. */
 int MPIR_SwiftMPI_F_status_ignored(const MPI_Fint *status);
 
+/* The first error an attribute callback of the calling thread returned during its current MPI call
+   (MPI_SUCCESS when none did): per thread, since at MPI_THREAD_MULTIPLE threads run callbacks at
+   once. */
+int MPIR_SwiftMPI_callback_error(void);
+void MPIR_SwiftMPI_set_callback_error(int error);
+
 #endif

@@ -113,8 +113,9 @@ extension Engine: PacketSink {
     /// on a dead rank.
     ///
     /// With `lock` (thread level `.multiple`, or once tasks await requests), the caller holds it and
-    /// the wait lets other threads in: it releases the lock around every yield and sleep, and every
-    /// 16 busy rounds.
+    /// the wait lets other threads in: it releases the lock around every sleep, and yields it
+    /// whenever another thread is waiting for it (checked every round: one relaxed load, so a
+    /// thread that waits alone polls as fast as without the lock).
     @inline(__always)
     func wait(_ call: @autoclosure () -> String, releasing lock: EngineLock? = nil, until done: () -> Bool) throws(MPIError) {
         if done() { return }
@@ -135,7 +136,7 @@ extension Engine: PacketSink {
                 sleepMilliseconds = 0
                 napMicroseconds = 0
                 rounds &+= 1
-                if let lock, rounds & 15 == 0 {
+                if let lock, lock.hasWaiters {
                     lock.unlock()
                     sched_yield()
                     lock.lock()
@@ -151,7 +152,7 @@ extension Engine: PacketSink {
                         lock.unlock()
                         usleep(napMicroseconds)
                         lock.lock()
-                    } else {
+                    } else if lock.hasWaiters || yieldWhenIdle || idle > 1000 {
                         lock.unlock()
                         sched_yield()
                         lock.lock()
@@ -170,7 +171,7 @@ extension Engine: PacketSink {
                 // After a system call (a sleep or a yield, which on a loaded machine may give the
                 // CPU away for milliseconds) the clock is cheap next to it; while spinning, every
                 // 1024 polls.
-                if sleepMilliseconds > 0 || yieldWhenIdle || idle > 1000 || idle & 0x3FF == 0 || lock != nil {
+                if sleepMilliseconds > 0 || yieldWhenIdle || idle > 1000 || idle & 0x3FF == 0 {
                     let now = MPI.wtime()
                     if idleSince == 0 {
                         idleSince = now
