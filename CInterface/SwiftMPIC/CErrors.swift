@@ -62,7 +62,8 @@ enum ErrorText {
     /// The last message raised in `errorClass`.
     static func lastMessage(_ errorClass: Int32) -> String? { CInterfaceLock.withLock { lastMessages[errorClass] } }
 
-    /// Records `text` as the last message raised in `errorClass`.
+    /// Records `text` as the last message raised in `errorClass` (out of line: error paths only).
+    @inline(never)
     static func record(_ text: String, in errorClass: Int32) { CInterfaceLock.withLock { lastMessages[errorClass] = text } }
 
     static func className(_ errorClass: Int32) -> String {

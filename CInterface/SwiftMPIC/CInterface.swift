@@ -33,10 +33,10 @@ final class CCommunicator {
 enum CInterface {
     @exclusivity(unchecked) nonisolated(unsafe) static var worldEntry: Unmanaged<CCommunicator>?
     @exclusivity(unchecked) nonisolated(unsafe) static var selfEntry: Unmanaged<CCommunicator>?
-    nonisolated(unsafe) static let communicators = HandleTable<Unmanaged<CCommunicator>>(.communicator)
+    @exclusivity(unchecked) nonisolated(unsafe) static var communicators = HandleTable<Unmanaged<CCommunicator>>(.communicator)
     /// The program's error handler functions by handle, under ``CInterfaceLock``.
     @exclusivity(unchecked) nonisolated(unsafe) private static var userErrorHandlers: [MPI_Errhandler: CErrorHandler] = [:]
-    nonisolated(unsafe) static let errorHandlerTable = HandleTable<CErrorHandler>(.errhandler)
+    @exclusivity(unchecked) nonisolated(unsafe) static var errorHandlerTable = HandleTable<CErrorHandler>(.errhandler)
     @exclusivity(unchecked) nonisolated(unsafe) static var providedThreadLevel = MPI_THREAD_SINGLE
     @exclusivity(unchecked) nonisolated(unsafe) static var mainThread = pthread_self()
     @exclusivity(unchecked) nonisolated(unsafe) static var finalized = false

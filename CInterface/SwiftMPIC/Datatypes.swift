@@ -115,7 +115,7 @@ struct ShortInt: BitwiseCopyable {
 }
 
 extension CInterface {
-    nonisolated(unsafe) static let datatypes = HandleTable<CDatatype>(.datatype)
+    @exclusivity(unchecked) nonisolated(unsafe) static var datatypes = HandleTable<CDatatype>(.datatype)
 
     /// MPICH's predefined datatypes, by handle. (The pair types MPI_FLOAT_INT, MPI_DOUBLE_INT,
     /// MPI_LONG_INT and MPI_SHORT_INT, 0x8c00000n, overflow Int32 as C literals: written by bit pattern.)

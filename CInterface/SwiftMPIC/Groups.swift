@@ -4,7 +4,7 @@ import SwiftMPI
 // Groups (MPI_Group), and communicators made from them.
 
 extension CInterface {
-    nonisolated(unsafe) static let groups = HandleTable<Group>(.group)
+    @exclusivity(unchecked) nonisolated(unsafe) static var groups = HandleTable<Group>(.group)
 
     /// The group `handle` names (MPI_GROUP_EMPTY included).
     static func group(_ handle: MPI_Group) throws(CError) -> Group {

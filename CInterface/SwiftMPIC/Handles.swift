@@ -8,17 +8,13 @@ import CMPI
 /// "indirect" object, bits 26-29: the kind, as in MPICH, so a handle of one kind is never taken for
 /// another). Freed slots are reused, so a table is as large as the most objects alive at once.
 ///
-/// Safe from several threads at MPI_THREAD_MULTIPLE: the table is a fixed pointer to its storage
-/// (a copy of the value is two words, never the arrays), and every operation runs under
-/// ``CInterfaceLock`` (which costs one untaken branch below that level).
+/// Safe from several threads at MPI_THREAD_MULTIPLE: every operation runs under
+/// ``CInterfaceLock`` (one untaken branch below that level), and every one of them, reads
+/// included, is `mutating`, so that a table stored in a static is always used in place, never
+/// copied (a copy would retain its arrays outside the lock).
 struct HandleTable<Object> {
-    private struct Storage {
-        var objects: [Object?] = []
-        var freeSlots: [Int] = []
-    }
-
-    /// Allocated once; a table lives as long as the process.
-    private let storage: UnsafeMutablePointer<Storage>
+    private var objects: [Object?] = []
+    private var freeSlots: [Int] = []
     private let prefix: UInt32
 
     /// MPICH's object kinds, bits 26-29 of a handle.
@@ -26,25 +22,30 @@ struct HandleTable<Object> {
         case communicator = 1, group = 2, datatype = 3, errhandler = 5, op = 6, info = 7, window = 8, keyval = 9, request = 11, message = 13, session = 14
     }
 
-    init(_ kind: Kind) {
-        prefix = 0xC000_0000 | kind.rawValue << 26
-        storage = .allocate(capacity: 1)
-        storage.initialize(to: Storage())
-    }
+    init(_ kind: Kind) { prefix = 0xC000_0000 | kind.rawValue << 26 }
 
     /// Stores `object` and returns its handle.
-    func insert(_ object: Object) -> Int32 {
-        CInterfaceLock.withLock {
-            let index: Int
-            if let slot = storage.pointee.freeSlots.popLast() {
-                index = slot
-                storage.pointee.objects[slot] = object
-            } else {
-                index = storage.pointee.objects.count
-                storage.pointee.objects.append(object)
-            }
-            return Int32(bitPattern: prefix | UInt32(index))
+    mutating func insert(_ object: Object) -> Int32 {
+        if _slowPath(CInterfaceLock.isEnabled) { return lockedInsert(object) }
+        return insertUnlocked(object)
+    }
+
+    @inline(never)
+    private mutating func lockedInsert(_ object: Object) -> Int32 {
+        CInterfaceLock.withLock { insertUnlocked(object) }
+    }
+
+    @inline(__always)
+    private mutating func insertUnlocked(_ object: Object) -> Int32 {
+        let index: Int
+        if let slot = freeSlots.popLast() {
+            index = slot
+            objects[slot] = object
+        } else {
+            index = objects.count
+            objects.append(object)
         }
+        return Int32(bitPattern: prefix | UInt32(index))
     }
 
     /// The slot `handle` names (under the lock).
@@ -52,39 +53,56 @@ struct HandleTable<Object> {
         let bits = UInt32(bitPattern: handle)
         guard bits & 0xFC00_0000 == prefix else { return nil }
         let index = Int(bits & 0x03FF_FFFF)
-        return index < storage.pointee.objects.count ? index : nil
+        return index < objects.count ? index : nil
     }
 
     /// The object `handle` names, nil for a handle of another kind or a freed one. Setting nil
     /// frees the handle; setting a value replaces a live object (a freed handle stays freed).
     subscript(handle: Int32) -> Object? {
-        get { CInterfaceLock.withLock { index(handle).flatMap { storage.pointee.objects[$0] } } }
-        nonmutating set {
+        mutating get {
+            if _slowPath(CInterfaceLock.isEnabled) { return lockedObject(handle) }
+            return index(handle).flatMap { objects[$0] }
+        }
+        set {
             CInterfaceLock.withLock {
-                guard let index = index(handle), storage.pointee.objects[index] != nil else { return }
-                if let newValue { storage.pointee.objects[index] = newValue } else { remove(handle) }
+                guard let index = index(handle), objects[index] != nil else { return }
+                if let newValue { objects[index] = newValue } else { remove(handle) }
             }
         }
     }
 
+    @inline(never)
+    private mutating func lockedObject(_ handle: Int32) -> Object? {
+        CInterfaceLock.withLock { index(handle).flatMap { objects[$0] } }
+    }
+
     /// Frees `handle`'s slot and returns what it held.
     @discardableResult
-    func remove(_ handle: Int32) -> Object? {
-        CInterfaceLock.withLock {
-            guard let index = index(handle), storage.pointee.objects[index] != nil else { return nil }
-            storage.pointee.freeSlots.append(index)
-            return storage.pointee.objects[index].take()
-        }
+    mutating func remove(_ handle: Int32) -> Object? {
+        if _slowPath(CInterfaceLock.isEnabled) { return lockedRemove(handle) }
+        return removeUnlocked(handle)
+    }
+
+    @inline(never)
+    private mutating func lockedRemove(_ handle: Int32) -> Object? {
+        CInterfaceLock.withLock { removeUnlocked(handle) }
+    }
+
+    @inline(__always)
+    private mutating func removeUnlocked(_ handle: Int32) -> Object? {
+        guard let index = index(handle), objects[index] != nil else { return nil }
+        freeSlots.append(index)
+        return objects[index].take()
     }
 
     /// The objects alive, in no particular order.
-    var live: [Object] { CInterfaceLock.withLock { storage.pointee.objects.compactMap { $0 } } }
+    var live: [Object] { mutating get { CInterfaceLock.withLock { objects.compactMap { $0 } } } }
 
     /// The handle of the first live object that satisfies `predicate` (a linear search, under the
     /// lock: `predicate` must not block).
-    func firstHandle(where predicate: (Object) -> Bool) -> Int32? {
+    mutating func firstHandle(where predicate: (Object) -> Bool) -> Int32? {
         CInterfaceLock.withLock {
-            guard let index = storage.pointee.objects.firstIndex(where: { $0.map(predicate) ?? false }) else { return nil }
+            guard let index = objects.firstIndex(where: { $0.map(predicate) ?? false }) else { return nil }
             return Int32(bitPattern: prefix | UInt32(index))
         }
     }
@@ -123,8 +141,12 @@ enum CInterfaceLock {
     @inline(__always)
     static func withLock<R>(_ body: () throws -> R) rethrows -> R {
         guard isEnabled else { return try body() }
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        lockMutex()
+        defer { unlockMutex() }
         return try body()
     }
+
+    // Out of line: the callers' inlined check stays one load and a branch.
+    @inline(never) private static func lockMutex() { pthread_mutex_lock(mutex) }
+    @inline(never) private static func unlockMutex() { pthread_mutex_unlock(mutex) }
 }

@@ -4,7 +4,7 @@ import SwiftMPI
 // Info objects (MPI_Info) over SwiftMPI's Info value.
 
 extension CInterface {
-    nonisolated(unsafe) static let infos = HandleTable<Info>(.info)
+    @exclusivity(unchecked) nonisolated(unsafe) static var infos = HandleTable<Info>(.info)
 
     /// The hints `handle` names (none for MPI_INFO_NULL and MPI_INFO_ENV).
     static func info(_ handle: MPI_Info, allowNull: Bool = true) throws(CError) -> Info {

@@ -4,7 +4,7 @@ import SwiftMPI
 // Matched probes (MPI_Mprobe, MPI_Mrecv): a probed message is taken off the queue and received later.
 
 extension CInterface {
-    nonisolated(unsafe) static let messages = HandleTable<(message: Message, communicator: Communicator)>(.message)
+    @exclusivity(unchecked) nonisolated(unsafe) static var messages = HandleTable<(message: Message, communicator: Communicator)>(.message)
 
     /// Stores a matched message (MPI_MESSAGE_NO_PROC for a probe of MPI_PROC_NULL).
     static func storeMessage(_ message: Message, on communicator: Communicator, source: Int32, into handle: UnsafeMutablePointer<MPI_Message>?) {

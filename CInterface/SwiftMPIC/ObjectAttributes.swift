@@ -20,7 +20,7 @@ struct CObjectKeyval {
 }
 
 extension CInterface {
-    nonisolated(unsafe) static let objectKeyvals = HandleTable<CObjectKeyval>(.keyval)
+    @exclusivity(unchecked) nonisolated(unsafe) static var objectKeyvals = HandleTable<CObjectKeyval>(.keyval)
 
     /// A datatype or window, for its attributes.
     struct AttributedObject: Hashable {

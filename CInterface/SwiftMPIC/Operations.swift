@@ -27,7 +27,7 @@ protocol CReduction {
 }
 
 extension CInterface {
-    nonisolated(unsafe) static let operations = HandleTable<COperation>(.op)
+    @exclusivity(unchecked) nonisolated(unsafe) static var operations = HandleTable<COperation>(.op)
 
     /// Runs `reduction` with the element type of `datatype` and the operation `op` on it.
     @discardableResult

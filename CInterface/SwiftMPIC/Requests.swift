@@ -42,13 +42,13 @@ extension HandleTable where Object == CRequest {
     /// Removes `handle`'s entry and returns its request with the table's reference (nil for a
     /// handle that names no request).
     @discardableResult
-    func take(_ handle: Int32) -> Request? {
+    mutating func take(_ handle: Int32) -> Request? {
         remove(handle)?.object.takeRetainedValue()
     }
 }
 
 extension CInterface {
-    nonisolated(unsafe) static let requests = HandleTable<CRequest>(.request)
+    @exclusivity(unchecked) nonisolated(unsafe) static var requests = HandleTable<CRequest>(.request)
     /// What completes a collective computed into Swift arrays: copies the result into the program's
     /// buffer once the request has completed (run by whichever wait or test completes it). Under
     /// ``CInterfaceLock``.
@@ -74,10 +74,17 @@ extension CInterface {
     /// MPI_REQUEST_NULL.
     @inline(__always)
     static func retire(_ handle: UnsafeMutablePointer<MPI_Request>, _ entry: CRequest) throws {
-        if entry.hasCompletion, let completion = CInterfaceLock.withLock({ completions.removeValue(forKey: handle.pointee) }) { try completion() }
+        if entry.hasCompletion { try complete(handle.pointee) }
         guard !entry.isPersistent else { return }
         requests.take(handle.pointee)
         handle.pointee = MPI_REQUEST_NULL
+    }
+
+    /// Runs and forgets the completion of the collective behind `handle` (out of line: the path of
+    /// every message does not come here).
+    @inline(never)
+    static func complete(_ handle: MPI_Request) throws {
+        if let completion = CInterfaceLock.withLock({ completions.removeValue(forKey: handle) }) { try completion() }
     }
 
     /// The status MPI gives a null or inactive request.

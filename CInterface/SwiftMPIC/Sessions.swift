@@ -16,7 +16,7 @@ final class CSession {
 }
 
 extension CInterface {
-    nonisolated(unsafe) static let sessions = HandleTable<CSession>(.session)
+    @exclusivity(unchecked) nonisolated(unsafe) static var sessions = HandleTable<CSession>(.session)
 
     static func session(_ handle: MPI_Session) throws(CError) -> CSession {
         guard let session = sessions[handle] else { throw CError(MPI_ERR_SESSION, "invalid session handle 0x\(String(UInt32(bitPattern: handle), radix: 16))") }

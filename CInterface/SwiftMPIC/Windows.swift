@@ -44,7 +44,7 @@ final class CWindow {
 extension CInterface {
     /// The program's windows, held unmanaged (as communicators are) so that a call borrows its
     /// window in place, with no reference counting on the path of every put.
-    nonisolated(unsafe) static let windows = HandleTable<Unmanaged<CWindow>>(.window)
+    @exclusivity(unchecked) nonisolated(unsafe) static var windows = HandleTable<Unmanaged<CWindow>>(.window)
     /// The window of the last call, found without the table (a put and its flush on one window are
     /// the common case); cleared when a window is freed. Not used at MPI_THREAD_MULTIPLE (threads
     /// would see the two halves of each other's updates).
