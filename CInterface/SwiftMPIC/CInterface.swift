@@ -13,6 +13,7 @@ public typealias CErrorHandler = @convention(c) (UnsafeMutablePointer<MPI_Comm>,
 /// on the path of every message.
 final class CCommunicator {
     let communicator: Communicator
+    /// Read and set under ``CInterfaceLock``.
     var errorHandler: MPI_Errhandler
 
     init(_ communicator: Communicator, errorHandler: MPI_Errhandler) {
@@ -96,8 +97,10 @@ enum CInterface {
 
     /// The error handler of `comm` (the world's for a handle that names no communicator).
     static func errorHandler(of comm: MPI_Comm) -> MPI_Errhandler {
-        guard let entry = try? entry(comm) else { return worldEntry?.takeUnretainedValue().errorHandler ?? MPI_ERRORS_ARE_FATAL }
-        return entry.takeUnretainedValue().errorHandler
+        guard let entry = try? entry(comm) else {
+            return CInterfaceLock.withLock { worldEntry?.takeUnretainedValue().errorHandler ?? MPI_ERRORS_ARE_FATAL }
+        }
+        return CInterfaceLock.withLock { entry.takeUnretainedValue().errorHandler }
     }
 
     /// Stores a communicator the program made; it inherits `parent`'s error handler.

@@ -177,10 +177,11 @@ public func mpiCommGetAttr(_ comm: MPI_Comm, _ keyval: Int32, _ value: UnsafeMut
         case MPI_WTIME_IS_GLOBAL: pointer = values + 3
         case MPI_APPNUM: pointer = values + 4
         case MPI_UNIVERSE_SIZE:
-            values[5] = Int32(MPI.universeSize ?? 1)
+            let size = Int32(MPI.universeSize ?? 1)
+            CInterfaceLock.withLock { values[5] = size }
             pointer = values + 5
         case MPI_LASTUSEDCODE:
-            values[6] = CInterfaceLock.withLock { CInterface.nextErrorCode } - 1
+            CInterfaceLock.withLock { values[6] = CInterface.nextErrorCode - 1 }
             pointer = values + 6
         default:
             guard let (found, stored) = try CInterface.programAttribute(comm, keyval) else {

@@ -136,7 +136,8 @@ public func mpiCommSetErrhandler(_ comm: MPI_Comm, _ handler: MPI_Errhandler) ->
     cCall("MPI_Comm_set_errhandler", on: comm) {
         _ = try CInterface.communicator(comm)
         try CInterface.checkErrorHandler(handler)
-        try CInterface.entry(comm).takeUnretainedValue().errorHandler = handler
+        let entry = try CInterface.entry(comm).takeUnretainedValue()
+        CInterfaceLock.withLock { entry.errorHandler = handler }
     }
 }
 

@@ -16,6 +16,7 @@ import SwiftMPI
 /// gave them (MPI_File_get_view returns them), and the result of a split collective in progress.
 final class CFile {
     let file: File
+    /// Read and set under ``CInterfaceLock``.
     var errorHandler: MPI_Errhandler
     /// The view's element and file types: a predefined handle, or a copy of a derived type (the
     /// program may free its handle after MPI_File_set_view; MPI_File_get_view hands out new ones).
@@ -55,7 +56,8 @@ extension CInterface {
     /// other C-interface tables.
     @exclusivity(unchecked) nonisolated(unsafe) static var fortranFiles: [MPI_File?] = [nil]
 
-    /// The error handler of MPI_FILE_NULL: new files start with it.
+    /// The error handler of MPI_FILE_NULL: new files start with it. Under ``CInterfaceLock``, as
+    /// each file's own `errorHandler` is.
     @exclusivity(unchecked) nonisolated(unsafe) static var defaultFileErrorHandler = MPI_ERRORS_RETURN
 
     /// The CFile an MPI_File names; throws MPI_ERR_FILE for MPI_FILE_NULL.
@@ -67,7 +69,7 @@ extension CInterface {
     /// What the handler of `file` (or MPI_FILE_NULL's) makes of `error`.
     static func raise(_ error: CError, in function: String, file: CFile?, handle: MPI_File?) -> Int32 {
         ErrorText.record("\(function): \(error.message)", in: error.errorClass)
-        let handler = file?.errorHandler ?? defaultFileErrorHandler
+        let handler = CInterfaceLock.withLock { file?.errorHandler ?? defaultFileErrorHandler }
         switch handler {
         case MPI_ERRORS_RETURN, MPIR_ERRORS_THROW_EXCEPTIONS:
             return error.errorClass
@@ -129,7 +131,7 @@ public func mpiFileOpen(
         let communicator = try CInterface.communicator(comm)
         let file = try File.open(
             on: communicator, path: try string(filename, "file name"), mode: File.Mode(rawValue: amode), info: try CInterface.info(info))
-        let entry = CFile(file, errorHandler: CInterface.defaultFileErrorHandler)
+        let entry = CFile(file, errorHandler: CInterfaceLock.withLock { CInterface.defaultFileErrorHandler })
         fh.pointee = OpaquePointer(Unmanaged.passRetained(entry).toOpaque())
     }
 }
@@ -395,7 +397,10 @@ public func mpiFileSetErrhandler(_ fh: MPI_File?, _ handler: MPI_Errhandler) -> 
         guard predefined.contains(handler) || CInterface.userErrorHandler(handler) != nil else {
             throw CError(MPI_ERR_ARG, "invalid error handler")
         }
-        if fh == nil { CInterface.defaultFileErrorHandler = handler } else { try CInterface.file(fh).errorHandler = handler }
+        let file = fh == nil ? nil : try CInterface.file(fh)
+        CInterfaceLock.withLock {
+            if let file { file.errorHandler = handler } else { CInterface.defaultFileErrorHandler = handler }
+        }
     }
 }
 
@@ -403,7 +408,8 @@ public func mpiFileSetErrhandler(_ fh: MPI_File?, _ handler: MPI_Errhandler) -> 
 public func mpiFileGetErrhandler(_ fh: MPI_File?, _ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
     noFileCall("MPI_File_get_errhandler") {
         guard let handler else { throw CError(MPI_ERR_ARG, "a null error handler pointer") }
-        handler.pointee = fh == nil ? CInterface.defaultFileErrorHandler : try CInterface.file(fh).errorHandler
+        let file = fh == nil ? nil : try CInterface.file(fh)
+        handler.pointee = CInterfaceLock.withLock { file?.errorHandler ?? CInterface.defaultFileErrorHandler }
     }
 }
 

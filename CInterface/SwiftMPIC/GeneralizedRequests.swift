@@ -52,7 +52,8 @@ final class CGeneralizedRequest: @unchecked Sendable {
 
     /// Runs `cancel_fn` with whether the request completed; throws its nonzero result.
     func cancelled() throws(CError) {
-        let result = cancel?(extraState, isComplete ? 1 : 0) ?? MPI_SUCCESS
+        let complete = CInterfaceLock.withLock { isComplete }
+        let result = cancel?(extraState, complete ? 1 : 0) ?? MPI_SUCCESS
         guard result == MPI_SUCCESS else { throw CError(result, "the generalized request's cancel function returned \(result)") }
     }
 

@@ -11,7 +11,9 @@ import SwiftMPI
 //
 // The C interface joins the runtime a Swift `MPI.initialize()` started at the first handle asked
 // for (or the first C call on MPI_COMM_WORLD): C code then sees MPI as initialized, with the
-// world's thread level.
+// world's thread level. At `.multiple` the C interface's lock is on from that join: a program whose
+// threads call C before anything joined (no handle asked for, no call naming a communicator)
+// must let one thread make that first call.
 
 extension CInterface {
     /// Starts the C interface's world and self communicators over the runtime Swift code started,
@@ -81,8 +83,12 @@ extension Communicator {
                 let context = contextId
                 if let world = CInterface.world, world.contextId == context { return MPI_COMM_WORLD }
                 if let selfEntry = CInterface.selfEntry, selfEntry.takeUnretainedValue().communicator.contextId == context { return MPI_COMM_SELF }
-                if let known = CInterface.communicators.firstHandle(where: { $0.takeUnretainedValue().communicator.contextId == context }) { return known }
-                return CInterface.insert(self, from: MPI_COMM_WORLD)
+                return CInterfaceLock.withLock {  // (one step: two threads asking get one handle)
+                    if let known = CInterface.communicators.firstHandle(where: { $0.takeUnretainedValue().communicator.contextId == context }) {
+                        return known
+                    }
+                    return CInterface.insert(self, from: MPI_COMM_WORLD)
+                }
             }
         }
     }
@@ -115,8 +121,10 @@ extension Datatype {
                 try CInterface.requireRunning("Datatype.mpiHandle")
                 if let predefined = Self.predefinedHandles[description], predefined.size == size, size == extent { return predefined.handle }
                 let identity = identity
-                if let known = CInterface.datatypes.firstHandle(where: { $0.datatype.identity == identity }) { return known }
-                return CInterface.datatypes.insert(CDatatype(self, committed: true))
+                return CInterfaceLock.withLock {
+                    if let known = CInterface.datatypes.firstHandle(where: { $0.datatype.identity == identity }) { return known }
+                    return CInterface.datatypes.insert(CDatatype(self, committed: true))
+                }
             }
         }
     }
@@ -140,8 +148,10 @@ extension Group {
             try CInterface.swiftCall { () throws(CError) -> MPI_Group in
                 try CInterface.requireRunning("Group.mpiHandle")
                 if size == 0 { return MPI_GROUP_EMPTY }
-                if let known = CInterface.groups.firstHandle(where: { $0 == self }) { return known }
-                return CInterface.groups.insert(self)
+                return CInterfaceLock.withLock {
+                    if let known = CInterface.groups.firstHandle(where: { $0 == self }) { return known }
+                    return CInterface.groups.insert(self)
+                }
             }
         }
     }

@@ -16,6 +16,7 @@ import SwiftMPI
 /// point to (MPI_Win_get_attr hands out pointers to them, valid until MPI_Win_free).
 final class CWindow {
     let window: ByteWindow
+    /// Read and set under ``CInterfaceLock``.
     var errorHandler = MPI_ERRORS_ARE_FATAL
     let size: UnsafeMutablePointer<MPI_Aint>
     let integers: UnsafeMutablePointer<Int32>  // displacement unit, flavor, model
@@ -239,7 +240,7 @@ extension CInterface {
     static func raise(_ error: CError, in function: String, window entry: Unmanaged<CWindow>?) -> Int32 {
         guard let entry else { return raise(error, in: function, on: MPI_COMM_WORLD) }
         let window = entry.takeUnretainedValue()
-        switch window.errorHandler {
+        switch CInterfaceLock.withLock({ window.errorHandler }) {
         case MPI_ERRORS_RETURN, MPIR_ERRORS_THROW_EXCEPTIONS:
             ErrorText.record("\(function): \(error.message)", in: error.errorClass)
             return error.errorClass
@@ -444,8 +445,9 @@ public func mpiWinGetGroup(_ win: MPI_Win, _ group: UnsafeMutablePointer<MPI_Gro
 public func mpiWinSetName(_ win: MPI_Win, _ name: UnsafePointer<CChar>?) -> Int32 {
     windowCall("MPI_Win_set_name", win) { entry in
         guard let name else { throw CError(MPI_ERR_ARG, "a null name") }
-        entry.window.name = String(
+        let text = String(
             String(decoding: UnsafeRawBufferPointer(start: name, count: strlen(name)), as: UTF8.self).prefix(Int(MPI_MAX_OBJECT_NAME) - 1))
+        CInterfaceLock.withLock { entry.window.name = text }
     }
 }
 
@@ -453,7 +455,7 @@ public func mpiWinSetName(_ win: MPI_Win, _ name: UnsafePointer<CChar>?) -> Int3
 public func mpiWinGetName(_ win: MPI_Win, _ name: UnsafeMutablePointer<CChar>?, _ length: UnsafeMutablePointer<Int32>?) -> Int32 {
     windowCall("MPI_Win_get_name", win) { entry in
         guard let name, let length else { throw CError(MPI_ERR_ARG, "a null name or length pointer") }
-        let bytes = Array(entry.window.name.utf8.prefix(Int(MPI_MAX_OBJECT_NAME) - 1))
+        let bytes = Array(CInterfaceLock.withLock { entry.window.name }.utf8.prefix(Int(MPI_MAX_OBJECT_NAME) - 1))
         for (index, byte) in bytes.enumerated() { name[index] = CChar(bitPattern: byte) }
         name[bytes.count] = 0
         length.pointee = Int32(bytes.count)
@@ -467,7 +469,7 @@ public func mpiWinSetErrhandler(_ win: MPI_Win, _ handler: MPI_Errhandler) -> In
             [MPI_ERRORS_ARE_FATAL, MPI_ERRORS_RETURN, MPI_ERRORS_ABORT, MPIR_ERRORS_THROW_EXCEPTIONS].contains(handler)
                 || CInterface.userErrorHandler(handler) != nil
         else { throw CError(MPI_ERR_ARG, "not an error handler") }
-        entry.errorHandler = handler
+        CInterfaceLock.withLock { entry.errorHandler = handler }
     }
 }
 
@@ -490,7 +492,7 @@ public func mpiWinCallErrhandler(_ win: MPI_Win, _ code: Int32) -> Int32 {
 public func mpiWinGetErrhandler(_ win: MPI_Win, _ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
     windowCall("MPI_Win_get_errhandler", win) { entry in
         guard let handler else { throw CError(MPI_ERR_ARG, "a null error handler pointer") }
-        handler.pointee = entry.errorHandler
+        handler.pointee = CInterfaceLock.withLock { entry.errorHandler }
     }
 }
 

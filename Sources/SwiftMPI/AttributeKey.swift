@@ -10,9 +10,10 @@ import Synchronization
 /// dropped when the communicator is freed (values in the reverse order they were set).
 ///
 /// Sendable by assertion (`@unchecked`): the key is immutable, and its callbacks run only inside
-/// communicator calls (`dup`, `setAttribute`, `removeAttribute`, `free`), which MPI serializes (one
-/// thread at a time below thread level `.multiple`; with `.multiple`, the caller who shares a
-/// communicator between threads must not set and free its attributes concurrently, as in C MPI).
+/// communicator calls (`dup`, `setAttribute`, `removeAttribute`, `free`). At thread level
+/// `.multiple` threads may set, read and remove values of one communicator at once (the values
+/// change under the runtime's lock; the callbacks run outside it); as in C MPI, freeing a
+/// communicator while another thread uses it is the caller's error.
 /// The callbacks are not required to be `@Sendable` because C MPI's copy and delete functions are
 /// not either, and `KeyedAttribute` stores them type-erased.
 public struct AttributeKey<Value>: @unchecked Sendable {
@@ -53,26 +54,34 @@ extension Communicator {
     /// (its key's `delete` runs).
     public func setAttribute<Value>(_ value: Value, for key: AttributeKey<Value>) {
         removeAttribute(for: key)
-        state.keyedAttributes.append(KeyedAttribute(value, for: key))
+        withAttributes { $0.append(KeyedAttribute(value, for: key)) }
     }
 
     /// The value stored under `key`, if any (MPI_Comm_get_attr).
     public func attribute<Value>(for key: AttributeKey<Value>) -> Value? {
-        state.keyedAttributes.last { $0.key == key.id }?.value as? Value
+        withAttributes { $0.last { $0.key == key.id }?.value } as? Value
     }
 
     /// Deletes the value stored under `key`, running its key's `delete` (MPI_Comm_delete_attr).
     public func removeAttribute<Value>(for key: AttributeKey<Value>) {
-        guard let index = state.keyedAttributes.firstIndex(where: { $0.key == key.id }) else { return }
-        let removed = state.keyedAttributes.remove(at: index)
-        removed.delete?()
+        let removed = withAttributes { attributes in attributes.firstIndex { $0.key == key.id }.map { attributes.remove(at: $0) } }
+        removed?.delete?()
     }
 
     /// The values `dup` carries over: each key's `copy` of this communicator's value.
-    func copiedAttributes() -> [KeyedAttribute] { state.keyedAttributes.compactMap { $0.copy?() } }
+    func copiedAttributes() -> [KeyedAttribute] { withAttributes { $0 }.compactMap { $0.copy?() } }
 
     /// Deletes every keyed value, newest first (for `free`).
     func deleteAllAttributes() {
-        while let last = state.keyedAttributes.popLast() { last.delete?() }
+        while let last = withAttributes({ $0.popLast() }) { last.delete?() }
+    }
+
+    /// Runs `body` on the communicator's values, under the runtime's lock at thread level
+    /// `.multiple` (never across a callback: the callers run those after `body`).
+    private func withAttributes<R>(_ body: (inout [KeyedAttribute]) -> R) -> R {
+        let lock = runtime.lock
+        lock?.lock()
+        defer { lock?.unlock() }
+        return body(&state.keyedAttributes)
     }
 }

@@ -90,8 +90,9 @@ public struct Communicator: Sendable {
 /// sequence number that tags its collectives.
 ///
 /// Sendable because its `let` properties never change and its mutable ones (the collective sequence
-/// number, attributes, the freed flag) are changed only inside `Runtime.withEngine`, under the
-/// engine's lock at thread level `.multiple` (MPI allows one thread at a time below it).
+/// number, attributes, the freed flag) are changed only under the engine's lock at thread level
+/// `.multiple` (inside `Runtime.withEngine`, or, for attributes, `withAttributes`); MPI allows one
+/// thread at a time below it.
 final class CommunicatorState: @unchecked Sendable {
     let context: UInt32
     /// The intra-host collective channel agreed on at creation (nil: none, for a communicator of

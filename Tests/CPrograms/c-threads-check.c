@@ -3,8 +3,10 @@
  * Each rank starts THREADS threads after MPI_Init_thread(MPI_THREAD_MULTIPLE). Every thread, on its
  * own tags and its own duplicate of MPI_COMM_WORLD, exchanges messages with the next and previous
  * rank (blocking, nonblocking, small and 1 MiB), runs collectives on its communicator, and meanwhile
- * makes and frees the C interface's objects (datatypes, info objects, attribute keys and values,
- * requests, error codes) so that the handle tables change under every thread at once. A generalized
+ * makes and frees the C interface's objects (datatypes, info objects, attribute keys and values —
+ * on its own communicator, on its duplicates through a copy callback, and on MPI_COMM_WORLD, which
+ * every thread changes at once —, requests, added error classes, codes and strings) so that the
+ * C interface's state changes under every thread at once. A generalized
  * request is completed by one thread while another waits for it. Every received value is checked;
  * rank 0 prints " No Errors" (as MPICH's tests do) when no rank found a mismatch.
  *
@@ -38,13 +40,14 @@ static int errors[THREADS];
         }                                                                              \
     } while (0)
 
-static int copies;
+static int copies[THREADS];
 
+/* Copies the value (the address of the thread's mark) and counts the copy for that thread. */
 static int copyAttribute(MPI_Comm comm, int keyval, void *extra, void *in, void *out, int *flag) {
     (void)comm, (void)keyval, (void)extra;
     *(void **)out = in;
     *flag = 1;
-    __atomic_fetch_add(&copies, 1, __ATOMIC_RELAXED);
+    copies[*(int *)in]++;
     return MPI_SUCCESS;
 }
 
@@ -77,14 +80,31 @@ static void churnObjects(int thread, int round) {
     CHECK(thread, flag && strcmp(got, value) == 0, "info value %s, not %s", got, value);
     MPI_Info_free(&info);
 
+    /* A value on this thread's communicator, carried to a duplicate by the copy callback. */
+    static int marks[THREADS] = {0, 1, 2, 3};
     int keyval;
     MPI_Comm_create_keyval(copyAttribute, MPI_COMM_NULL_DELETE_FN, &keyval, NULL);
-    static int marks[THREADS];
-    MPI_Comm_set_attr(comms[thread], keyval, &marks[thread]);
+    CHECK(thread, MPI_Comm_set_attr(comms[thread], keyval, &marks[thread]) == MPI_SUCCESS, "MPI_Comm_set_attr failed");
     void *stored = NULL;
     MPI_Comm_get_attr(comms[thread], keyval, &stored, &flag);
     CHECK(thread, flag && stored == &marks[thread], "attribute not found");
+    int copiesBefore = copies[thread];
+    MPI_Comm duplicate;
+    CHECK(thread, MPI_Comm_dup(comms[thread], &duplicate) == MPI_SUCCESS, "MPI_Comm_dup failed");
+    stored = NULL;
+    MPI_Comm_get_attr(duplicate, keyval, &stored, &flag);
+    CHECK(thread, flag && stored == &marks[thread] && copies[thread] == copiesBefore + 1, "the duplicate's attribute: flag %d, copies %d", flag,
+          copies[thread] - copiesBefore);
+    MPI_Comm_free(&duplicate);
     MPI_Comm_delete_attr(comms[thread], keyval);
+    MPI_Comm_get_attr(comms[thread], keyval, &stored, &flag);
+    CHECK(thread, !flag, "a deleted attribute is still there");
+
+    /* A value on MPI_COMM_WORLD, which the other threads change at the same time. */
+    CHECK(thread, MPI_Comm_set_attr(MPI_COMM_WORLD, keyval, &marks[thread]) == MPI_SUCCESS, "MPI_Comm_set_attr on the world failed");
+    MPI_Comm_get_attr(MPI_COMM_WORLD, keyval, &stored, &flag);
+    CHECK(thread, flag && stored == &marks[thread], "the world's attribute not found");
+    MPI_Comm_delete_attr(MPI_COMM_WORLD, keyval);
     MPI_Comm_free_keyval(&keyval);
 
     /* An error answered through MPI_ERRORS_RETURN, its text kept. */
@@ -94,7 +114,22 @@ static void churnObjects(int thread, int round) {
     CHECK(thread, errorClass == MPI_ERR_RANK, "send to rank %d: class %d", size + thread, errorClass);
     char text[MPI_MAX_ERROR_STRING];
     MPI_Error_string(code, text, &length);
-    CHECK(thread, length > 0, "empty error string");
+    char success[MPI_MAX_ERROR_STRING];
+    int successLength = 0;
+    MPI_Error_string(MPI_SUCCESS, success, &successLength);
+    CHECK(thread, length > 0 && strcmp(text, success) != 0, "error string \"%s\"", text);
+
+    /* An error class and code of the program's own, with its string. */
+    int addedClass, addedCode;
+    MPI_Add_error_class(&addedClass);
+    MPI_Add_error_code(addedClass, &addedCode);
+    char message[64];
+    snprintf(message, sizeof message, "thread %d round %d", thread, round);
+    MPI_Add_error_string(addedCode, message);
+    MPI_Error_string(addedCode, text, &length);
+    MPI_Error_class(addedCode, &errorClass);
+    CHECK(thread, strcmp(text, message) == 0 && errorClass == addedClass, "added code %d: string %s, class %d (not %d)", addedCode, text, errorClass,
+          addedClass);
 }
 
 static void *work(void *argument) {
@@ -124,9 +159,12 @@ static void *work(void *argument) {
         for (int i = 0; i < count; i++) out[i] = thread + round + i;
         MPI_Request requests[2];
         MPI_Status statuses[2];
-        MPI_Irecv(in, count, MPI_INT, previous, round, comm, &requests[0]);
-        MPI_Isend(out, count, MPI_INT, next, round, comm, &requests[1]);
-        MPI_Waitall(2, requests, statuses);
+        int codes[3];
+        codes[0] = MPI_Irecv(in, count, MPI_INT, previous, round, comm, &requests[0]);
+        codes[1] = MPI_Isend(out, count, MPI_INT, next, round, comm, &requests[1]);
+        codes[2] = MPI_Waitall(2, requests, statuses);
+        CHECK(thread, codes[0] == MPI_SUCCESS && codes[1] == MPI_SUCCESS && codes[2] == MPI_SUCCESS, "round %d: irecv %d, isend %d, waitall %d", round,
+              codes[0], codes[1], codes[2]);
         CHECK(thread, statuses[0].MPI_SOURCE == previous && statuses[0].MPI_TAG == round, "irecv status %d/%d", statuses[0].MPI_SOURCE,
               statuses[0].MPI_TAG);
         for (int i = 0; i < count; i++) {
@@ -137,9 +175,9 @@ static void *work(void *argument) {
         }
 
         /* A collective on this thread's communicator, while the other threads run theirs. */
-        int mine = thread + round, sum = 0;
-        MPI_Allreduce(&mine, &sum, 1, MPI_INT, MPI_SUM, comm);
-        CHECK(thread, sum == size * mine, "round %d: allreduce %d, not %d", round, sum, size * mine);
+        int mine = thread + round + 1, sum = 0;
+        int code = MPI_Allreduce(&mine, &sum, 1, MPI_INT, MPI_SUM, comm);
+        CHECK(thread, code == MPI_SUCCESS && sum == size * mine, "round %d: allreduce code %d, sum %d, not %d", round, code, sum, size * mine);
 
         if (round % 10 == 0) churnObjects(thread, round);
     }

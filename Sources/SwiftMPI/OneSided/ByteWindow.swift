@@ -8,8 +8,8 @@ import CShims
 /// paths, epochs, checks and wire requests; only the addressing differs.
 ///
 /// Sendable by assertion (`@unchecked`): `state` and `flavor` never change, `state` is changed only
-/// with the engine locked, and `name` only by MPI_Win_set_name, which the C interface (at most
-/// MPI_THREAD_SERIALIZED) never calls from two threads at once.
+/// with the engine locked, and `name` only by MPI_Win_set_name, which the C interface does under
+/// its lock at MPI_THREAD_MULTIPLE.
 package final class ByteWindow: @unchecked Sendable {
     let state: WindowState
 
