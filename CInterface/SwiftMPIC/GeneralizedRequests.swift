@@ -118,11 +118,12 @@ extension CInterface {
     /// the request completed, else at MPI_Grequest_complete (so that call still finds it). False
     /// when `handle` is not a generalized request.
     static func freeGeneralizedRequest(_ handle: MPI_Request) throws(CError) -> Bool {
-        guard let entry = CInterfaceLock.withLock({ generalizedRequests[handle] }) else { return false }
-        let complete = CInterfaceLock.withLock {
+        let found = CInterfaceLock.withLock { () -> (entry: CGeneralizedRequest, complete: Bool)? in
+            guard let entry = generalizedRequests[handle] else { return nil }
             if !entry.isComplete { entry.isFreed = true }
-            return entry.isComplete
+            return (entry, entry.isComplete)
         }
+        guard let (entry, complete) = found else { return false }
         if complete { forgetGeneralizedRequest(handle) }
         try entry.release()
         return true

@@ -1,7 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CMPI
+import SwiftMPI
 
 /// The objects a C program creates (communicators, datatypes, requests, operations, error
 /// handlers), addressed by MPICH-style handles: `0xC0000000 | kind << 26 | index` (bits 30-31: an
@@ -121,15 +119,8 @@ enum CInterfaceLock {
     /// `.multiple` runtime, before any other thread can call MPI; never cleared.
     @exclusivity(unchecked) nonisolated(unsafe) static var isEnabled = false
 
-    nonisolated(unsafe) private static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
-        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        var attributes = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attributes)
-        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
-        pthread_mutex_init(mutex, &attributes)
-        pthread_mutexattr_destroy(&attributes)
-        return mutex
-    }()
+    /// The runtime's recursive mutex.
+    private static let mutex = EngineLock()
 
     /// Turns the lock on (thread level MPI_THREAD_MULTIPLE).
     static func enable() {
@@ -147,6 +138,6 @@ enum CInterfaceLock {
     }
 
     // Out of line: the callers' inlined check stays one load and a branch.
-    @inline(never) private static func lockMutex() { pthread_mutex_lock(mutex) }
-    @inline(never) private static func unlockMutex() { pthread_mutex_unlock(mutex) }
+    @inline(never) private static func lockMutex() { mutex.lock() }
+    @inline(never) private static func unlockMutex() { mutex.unlock() }
 }

@@ -513,10 +513,12 @@ func report(_ line: String) {
 /// a waiting thread polls as fast as below `.multiple`. Sendable because its only state is the
 /// pthread mutex, which exists to be shared between threads (allocated once, never moved,
 /// destroyed in deinit), and an atomic counter.
-final class EngineLock: @unchecked Sendable {
+/// (`package`: the C interface guards its own state with one too.)
+package final class EngineLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let waiting = Atomic<Int>(0)
-    init() {
+    /// A recursive mutex, unlocked.
+    package init() {
         var attributes = pthread_mutexattr_t()
         pthread_mutexattr_init(&attributes)
         pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
@@ -524,13 +526,15 @@ final class EngineLock: @unchecked Sendable {
         pthread_mutexattr_destroy(&attributes)
     }
     deinit { pthread_mutex_destroy(mutex); mutex.deallocate() }
-    @inline(__always) func lock() {
+    /// Takes the mutex (again, if this thread holds it), counted among the waiters while blocked.
+    @inline(__always) package func lock() {
         if pthread_mutex_trylock(mutex) == 0 { return }
         waiting.add(1, ordering: .relaxed)
         pthread_mutex_lock(mutex)
         waiting.subtract(1, ordering: .relaxed)
     }
-    @inline(__always) func unlock() { pthread_mutex_unlock(mutex) }
+    /// Releases one level of ``lock()``.
+    @inline(__always) package func unlock() { pthread_mutex_unlock(mutex) }
     /// Another thread is blocked in ``lock()`` (a hint: it may have just given up or arrived).
     @inline(__always) var hasWaiters: Bool { waiting.load(ordering: .relaxed) != 0 }
 }
