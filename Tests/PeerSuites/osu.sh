@@ -34,6 +34,9 @@ benchmarks=(
   "pt2pt/persistent/osu_bibw_persistent 2 -m 1:1048576 -i 20 -x 2 -c"
   "pt2pt/standard/osu_latency_mt 2 -t 2:2 -m 0:65536 -i 50 -x 5 -c"
   "pt2pt/standard/osu_latency_mt 2 -t 4:4 -m 0:65536 -i 50 -x 5 -c"
+  # -I: its communicator from an MPI-4 session's process set (MPI_Session_init with thread_level
+  # MPI_THREAD_MULTIPLE, MPI_Comm_create_from_group before any MPI_Init)
+  "pt2pt/standard/osu_latency_mt 2 -I -t 2:2 -m 0:65536 -i 50 -x 5 -c"
   "startup/osu_init 2"
   "startup/osu_hello 4"
 )
