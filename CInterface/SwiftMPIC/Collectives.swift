@@ -101,16 +101,25 @@ private struct ReduceCall: CReduction {
     let count: Int
     let root: Int
 
-    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
-        let isRoot = communicator.isIntercommunicator ? root == MPI.root : communicator.rank == root
+    private var isRoot: Bool { communicator.isIntercommunicator ? root == MPI.root : communicator.rank == root }
+    /// An intercommunicator's root (and its group) sends nothing: its send buffer is not read.
+    private var sends: Bool { !communicator.isIntercommunicator || (root != MPI.root && root != MPI.procNull) }
+
+    var buffers: CReductionBuffers {
+        CReductionBuffers(send: send, receive: receive, sendCount: sends ? count : 0, receiveCount: isRoot ? count : 0)
+    }
+
+    func on(_ buffers: CReductionBuffers) -> Self {
+        ReduceCall(communicator: communicator, send: buffers.send, receive: buffers.receive, count: count, root: root)
+    }
+
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> CStartedReduction? {
         var result = CInterface.elements(isRoot ? receive : nil, isRoot ? count : 0, T.self).mutableSpan
         if CInterface.isInPlace(send) {
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }
             let input = Array(CInterface.elements(receive, count, T.self))
             try communicator.reduce(input.span, into: &result, op: operation, root: root)
         } else {
-            // An intercommunicator's root (and its group) sends nothing: its send buffer is not read.
-            let sends = !communicator.isIntercommunicator || (root != MPI.root && root != MPI.procNull)
             try communicator.reduce(CInterface.elements(sends ? send : nil, sends ? count : 0, T.self).span, into: &result, op: operation, root: root)
         }
         return nil
@@ -147,7 +156,13 @@ private struct AllreduceCall: CReduction {
     let receive: UnsafeMutableRawPointer?
     let count: Int
 
-    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+    var buffers: CReductionBuffers { CReductionBuffers(send: send, receive: receive, sendCount: count, receiveCount: count) }
+
+    func on(_ buffers: CReductionBuffers) -> Self {
+        AllreduceCall(communicator: communicator, send: buffers.send, receive: buffers.receive, count: count)
+    }
+
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> CStartedReduction? {
         var result = CInterface.elements(receive, count, T.self).mutableSpan
         if CInterface.isInPlace(send) {
             try communicator.allreduce(inPlace: &result, op: operation)
@@ -531,7 +546,23 @@ private struct ArrayReduction: CReduction {
     let inputCount: Int
     let kind: Kind
 
-    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+    /// The instances this rank's result has.
+    private var resultCount: Int {
+        switch kind {
+        case .reduceScatterBlock(let count): count
+        case .reduceScatter(let counts): counts[communicator.rank]
+        case .scan: inputCount
+        case .exscan: communicator.rank == 0 ? 0 : inputCount  // (rank 0's is undefined: left as it is)
+        }
+    }
+
+    var buffers: CReductionBuffers { CReductionBuffers(send: send, receive: receive, sendCount: inputCount, receiveCount: resultCount) }
+
+    func on(_ buffers: CReductionBuffers) -> Self {
+        ArrayReduction(communicator: communicator, send: buffers.send, receive: buffers.receive, inputCount: inputCount, kind: kind)
+    }
+
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> CStartedReduction? {
         let source = CInterface.isInPlace(send) ? UnsafeRawPointer(receive) : send
         let input = Array(CInterface.elements(source, inputCount, T.self))
         let result: [T]?

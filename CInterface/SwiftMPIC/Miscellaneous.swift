@@ -12,7 +12,14 @@ private struct LocalReduction: CReduction {
     let input: UnsafeRawPointer?
     let output: UnsafeMutableRawPointer?
     let count: Int
-    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+
+    var buffers: CReductionBuffers {
+        CReductionBuffers(send: input, receive: output, sendCount: count, receiveCount: count, receiveIsOperand: true)
+    }
+
+    func on(_ buffers: CReductionBuffers) -> Self { LocalReduction(input: buffers.send, output: buffers.receive, count: count) }
+
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> CStartedReduction? {
         let target = CInterface.elements(output, count, T.self)
         var values = Array(target)
         try MPI.reduceLocal(Array(CInterface.elements(input, count, T.self)), into: &values, op: operation)
@@ -87,17 +94,27 @@ private func startScan(
         let receive: UnsafeMutableRawPointer?
         let count: Int
         let exclusive: Bool
-        func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+
+        var buffers: CReductionBuffers {
+            // (Rank 0's exclusive scan result is undefined: its buffer is left as it is.)
+            CReductionBuffers(send: send, receive: receive, sendCount: count, receiveCount: exclusive && communicator.rank == 0 ? 0 : count)
+        }
+
+        func on(_ buffers: CReductionBuffers) -> Self {
+            Scan(communicator: communicator, send: buffers.send, receive: buffers.receive, count: count, exclusive: exclusive)
+        }
+
+        func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> CStartedReduction? {
             let output = CInterface.elements(receive, count, T.self)
             let input = CInterface.isInPlace(send) ? UnsafeBufferPointer(output) : UnsafeBufferPointer(CInterface.elements(send, count, T.self))
-            return exclusive
-                ? try communicator.iexscan(input, into: output, op: operation) : try communicator.iscan(input, into: output, op: operation)
+            return CStartedReduction(
+                request: exclusive
+                    ? try communicator.iexscan(input, into: output, op: operation) : try communicator.iscan(input, into: output, op: operation))
         }
     }
-    guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
     let scan = Scan(communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), exclusive: exclusive)
     guard let started = try CInterface.reduce(datatype, op, scan) else { throw CError(MPI_ERR_INTERN, "the scan did not start") }
-    request.pointee = CInterface.requests.insert(CRequest(started, comm))
+    try started.store(comm, into: request)
 }
 
 @_cdecl("PMPI_Testsome")

@@ -10,6 +10,12 @@ private func store(_ started: Request?, _ comm: MPI_Comm, into request: UnsafeMu
     request.pointee = CInterface.requests.insert(CRequest(started, comm))
 }
 
+/// Stores a started reduction's request, with what completes it.
+private func storeReduction(_ started: CStartedReduction?, _ comm: MPI_Comm, into request: UnsafeMutablePointer<MPI_Request>?) throws(CError) {
+    guard let started else { throw CError(MPI_ERR_INTERN, "the reduction did not start") }
+    try started.store(comm, into: request)
+}
+
 /// Stores a started collective's request; with staged (packed) buffers, completing it unpacks
 /// `unpacking` into the program's buffer, and both stagings live until then.
 private func store(
@@ -68,16 +74,25 @@ private struct NonblockingReduction: CReduction {
     /// Nil for allreduce.
     let root: Int?
 
-    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
-        let isRoot = root == nil || (communicator.isIntercommunicator ? root == MPI.root : communicator.rank == root)
+    private var isRoot: Bool { root == nil || (communicator.isIntercommunicator ? root == MPI.root : communicator.rank == root) }
+    /// An intercommunicator's root (and its group) sends nothing: its send buffer is not read.
+    private var sends: Bool { !communicator.isIntercommunicator || (root != MPI.root && root != MPI.procNull) }
+
+    var buffers: CReductionBuffers {
+        CReductionBuffers(send: send, receive: receive, sendCount: sends ? count : 0, receiveCount: isRoot ? count : 0)
+    }
+
+    func on(_ buffers: CReductionBuffers) -> Self {
+        NonblockingReduction(communicator: communicator, send: buffers.send, receive: buffers.receive, count: count, root: root)
+    }
+
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> CStartedReduction? {
         let result = CInterface.elements(isRoot ? receive : nil, isRoot ? count : 0, T.self)
-        // An intercommunicator's root (and its group) sends nothing: its send buffer is not read.
-        let sends = !communicator.isIntercommunicator || (root != MPI.root && root != MPI.procNull)
         let input =
             CInterface.isInPlace(send)
             ? UnsafeBufferPointer(result) : UnsafeBufferPointer(CInterface.elements(sends ? send : nil, sends ? count : 0, T.self))
-        if let root { return try communicator.ireduce(input, into: result, op: operation, root: root) }
-        return try communicator.iallreduce(input, into: result, op: operation)
+        if let root { return CStartedReduction(request: try communicator.ireduce(input, into: result, op: operation, root: root)) }
+        return CStartedReduction(request: try communicator.iallreduce(input, into: result, op: operation))
     }
 }
 
@@ -97,7 +112,7 @@ func mpiIallreduceWork(
     cCall(function, on: comm) {
         let call = NonblockingReduction(
             communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), root: nil)
-        try store(try CInterface.reduce(datatype, op, call), comm, into: request)
+        try storeReduction(try CInterface.reduce(datatype, op, call), comm, into: request)
     }
 }
 
@@ -124,7 +139,7 @@ func mpiIreduceWork(
         let call = NonblockingReduction(
             communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count),
             root: CInterface.rank(root))
-        try store(try CInterface.reduce(datatype, op, call), comm, into: request)
+        try storeReduction(try CInterface.reduce(datatype, op, call), comm, into: request)
     }
 }
 

@@ -160,17 +160,22 @@ private struct NonblockingReduceScatter: CReduction {
     let receive: UnsafeMutableRawPointer?
     let counts: [Int]
     let isBlock: Bool
-    let comm: MPI_Comm
-    let request: UnsafeMutablePointer<MPI_Request>?
 
-    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request? {
+    var buffers: CReductionBuffers {
+        CReductionBuffers(send: send, receive: receive, sendCount: counts.reduce(0, +), receiveCount: counts[communicator.rank])
+    }
+
+    func on(_ buffers: CReductionBuffers) -> Self {
+        NonblockingReduceScatter(communicator: communicator, send: buffers.send, receive: buffers.receive, counts: counts, isBlock: isBlock)
+    }
+
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> CStartedReduction? {
         let source = CInterface.isInPlace(send) ? UnsafeRawPointer(receive) : send
         let input = Array(CInterface.elements(source, counts.reduce(0, +), T.self))
         let started =
             isBlock ? try communicator.ireduceScatterBlock(input, op: operation) : try communicator.ireduceScatter(input, counts: counts, op: operation)
         let output = CInterface.elements(receive, counts[communicator.rank], T.self)
-        try store(started, comm, into: request) { result in _ = output.initialize(from: result.prefix(output.count)) }
-        return nil
+        return CStartedReduction(request: started.request) { _ = output.initialize(from: try started.wait().prefix(output.count)) }
     }
 }
 
@@ -190,10 +195,9 @@ func mpiIreduceScatterBlockWork(
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let counts = [Int](repeating: try CInterface.count(recvcount), count: communicator.size)
-        try CInterface.reduce(
-            datatype, op,
-            NonblockingReduceScatter(
-                communicator: communicator, send: sendbuf, receive: recvbuf, counts: counts, isBlock: true, comm: comm, request: request))
+        let call = NonblockingReduceScatter(communicator: communicator, send: sendbuf, receive: recvbuf, counts: counts, isBlock: true)
+        guard let started = try CInterface.reduce(datatype, op, call) else { throw CError(MPI_ERR_INTERN, "the reduce-scatter did not start") }
+        try started.store(comm, into: request)
     }
 }
 
@@ -213,10 +217,9 @@ func mpiIreduceScatterWork<C: CInteger>(
     cCall(function, on: comm) {
         let communicator = try CInterface.communicator(comm)
         let counts = try CInterface.array(recvcounts, communicator.size) { (value: C) throws(CError) in try CInterface.count(value) }
-        try CInterface.reduce(
-            datatype, op,
-            NonblockingReduceScatter(
-                communicator: communicator, send: sendbuf, receive: recvbuf, counts: counts, isBlock: false, comm: comm, request: request))
+        let call = NonblockingReduceScatter(communicator: communicator, send: sendbuf, receive: recvbuf, counts: counts, isBlock: false)
+        guard let started = try CInterface.reduce(datatype, op, call) else { throw CError(MPI_ERR_INTERN, "the reduce-scatter did not start") }
+        try started.store(comm, into: request)
     }
 }
 

@@ -21,9 +21,45 @@ public typealias CLargeCountUserFunction =
     @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<MPI_Count>?, UnsafeMutablePointer<MPI_Datatype>?) -> Void
 
 /// A reduction to run once its element type is known: the collective, generic over the element.
-/// Nonblocking ones return their request.
 protocol CReduction {
-    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> Request?
+    /// Runs the collective with `operation`; a nonblocking one returns what it started.
+    func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> CStartedReduction?
+    /// The program's buffers, and how many instances this rank's call reads and writes in them.
+    var buffers: CReductionBuffers { get }
+    /// The same reduction on other buffers: packed copies of the program's, for a program's
+    /// operation on a non-contiguous datatype.
+    func on(_ buffers: CReductionBuffers) -> Self
+}
+
+/// The buffers of one rank's reduction.
+struct CReductionBuffers {
+    /// The send buffer, or MPI_IN_PLACE.
+    var send: UnsafeRawPointer?
+    var receive: UnsafeMutableRawPointer?
+    /// The instances read from `send` (from `receive` when in place); 0 where none are read.
+    var sendCount: Int
+    /// The instances written to `receive`; 0 where none are (a reduce's other ranks).
+    var receiveCount: Int
+    /// True when the receive buffer is also an operand without MPI_IN_PLACE (MPI_Reduce_local's
+    /// `inoutbuf`).
+    var receiveIsOperand = false
+}
+
+/// A nonblocking reduction once started: its request, and what completing it must do before the
+/// program sees it complete (copy a result into the program's buffer).
+struct CStartedReduction {
+    let request: Request
+    var completion: (() throws -> Void)?
+
+    /// Stores the request in the program's `handle`, with its completion.
+    func store(_ comm: MPI_Comm, into handle: UnsafeMutablePointer<MPI_Request>?) throws(CError) {
+        guard let handle else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
+        if let completion {
+            handle.pointee = CInterface.insert(request, comm, completion: completion)
+        } else {
+            handle.pointee = CInterface.requests.insert(CRequest(request, comm))
+        }
+    }
 }
 
 extension CInterface {
@@ -31,9 +67,10 @@ extension CInterface {
 
     /// Runs `reduction` with the element type of `datatype` and the operation `op` on it.
     @discardableResult
-    static func reduce(_ datatype: MPI_Datatype, _ op: MPI_Op, _ reduction: some CReduction) throws -> Request? {
+    static func reduce(_ datatype: MPI_Datatype, _ op: MPI_Op, _ reduction: some CReduction) throws -> CStartedReduction? {
         let type = try CInterface.datatype(datatype)
         if let user = operations[op] {
+            guard type.isContiguous else { return try runStaged(user, type, datatype, reduction) }
             return try runUserOperation(user, type, datatype, reduction)
         }
         switch type.element {
@@ -178,11 +215,46 @@ extension CInterface {
     /// to 1 whatever its size: the program's buffer need only be aligned for what the datatype
     /// holds (an MPI_2INT pair of `int`s at a 4-byte boundary; a UInt64 there trapped); the
     /// function is given 16-byte aligned copies of the operands.
-    private static func runUserOperation(_ user: COperation, _ type: CDatatype, _ handle: MPI_Datatype, _ reduction: some CReduction) throws -> Request? {
-        guard type.isContiguous else { throw CError.unsupported("reductions", "user operations on non-contiguous datatypes") }
-        let call = UserOperationCall(user: user, handle: handle, reduction: reduction)
+    private static func runUserOperation(
+        _ user: COperation, _ type: CDatatype, _ handle: MPI_Datatype, _ reduction: some CReduction
+    ) throws -> CStartedReduction? {
         guard type.size > 0 else { throw CError.unsupported("reductions", "user operations on empty datatypes") }
-        return try withOpaqueType(size: type.size, call)
+        let layout = type.isContiguous ? nil : (type.datatype, try type.span(count: 1))
+        return try withOpaqueType(size: type.size, UserOperationCall(user: user, handle: handle, layout: layout, reduction: reduction))
+    }
+
+    /// A program's operation on a non-contiguous datatype: the reduction runs on packed copies of
+    /// the program's buffers (each instance its `size` bytes of data), the operation sees each
+    /// instance laid out as the datatype describes it, and the result is unpacked into the receive
+    /// buffer when the reduction completes (the bytes between the datatype's data stay as they were).
+    private static func runStaged(
+        _ user: COperation, _ type: CDatatype, _ handle: MPI_Datatype, _ reduction: some CReduction
+    ) throws -> CStartedReduction? {
+        let program = reduction.buffers
+        let inPlace = isInPlace(program.send)
+        var sendStaging: CStaging?, receiveStaging: CStaging?
+        let receive = try bytes(
+            program.receive, inPlace ? max(program.sendCount, program.receiveCount) : program.receiveCount, handle,
+            reads: inPlace || program.receiveIsOperand, staging: &receiveStaging)
+        let send = inPlace ? program.send : UnsafeRawPointer(try bytes(program.send, program.sendCount, handle, reads: true, staging: &sendStaging).baseAddress)
+        var staged = program
+        (staged.send, staged.receive) = (send, UnsafeMutableRawPointer(receive.baseAddress))
+        let started = try runUserOperation(user, type, handle, reduction.on(staged))
+        let resultBytes = program.receiveCount * type.size
+        let copyOut = { () throws in
+            try receiveStaging?.unpack(byteCount: resultBytes)
+            withExtendedLifetime(sendStaging) {}
+        }
+        guard var started else {
+            try copyOut()
+            return nil
+        }
+        let completion = started.completion
+        started.completion = {
+            try completion?()
+            try copyOut()
+        }
+        return started
     }
 }
 
@@ -190,22 +262,33 @@ extension CInterface {
 private struct UserOperationCall<Reduction: CReduction>: OpaqueTypeBody {
     let user: COperation
     let handle: MPI_Datatype
+    /// For a non-contiguous datatype: the datatype, and the bytes one instance spans from its
+    /// origin (the elements are then its packed data).
+    let layout: (type: Datatype, span: Range<Int>)?
     let reduction: Reduction
 
-    func run<T: BitwiseCopyable>(_: T.Type) throws -> Request? {
-        let (function, handle) = (user.function, handle)
+    func run<T: BitwiseCopyable>(_: T.Type) throws -> CStartedReduction? {
+        let (function, handle, layout) = (user.function, handle, layout)
         return try reduction.run(
             ReduceOperation<T>.custom("user operation", commutative: user.isCommutative) { left, right in
                 // The operands are staged 16-byte aligned: T has alignment 1 (any size), and the
-                // program's function reads them as the datatype's members (ints, doubles, ...).
-                let size = MemoryLayout<T>.size
-                let offset = (size + 15) & ~15
+                // program's function reads them as the datatype's members (ints, doubles, ...),
+                // laid out as the datatype places them.
+                let bytes = layout?.span.count ?? MemoryLayout<T>.size
+                let offset = (bytes + 15) & ~15
                 var inoutValue = right
                 var datatype = handle
-                withUnsafeTemporaryAllocation(byteCount: offset + size, alignment: 16) { staging in
-                    let input = staging.baseAddress!, output = staging.baseAddress! + offset
-                    withUnsafeBytes(of: left) { input.copyMemory(from: $0.baseAddress!, byteCount: size) }
-                    withUnsafeBytes(of: right) { output.copyMemory(from: $0.baseAddress!, byteCount: size) }
+                withUnsafeTemporaryAllocation(byteCount: offset + bytes, alignment: 16) { staging in
+                    var input = staging.baseAddress!, output = staging.baseAddress! + offset
+                    if let layout {
+                        staging.initializeMemory(as: UInt8.self, repeating: 0)
+                        (input, output) = (input - layout.span.lowerBound, output - layout.span.lowerBound)
+                        withUnsafeBytes(of: left) { layout.type.unpack(uncheckedCount: 1, from: $0.baseAddress!, into: input) }
+                        withUnsafeBytes(of: right) { layout.type.unpack(uncheckedCount: 1, from: $0.baseAddress!, into: output) }
+                    } else {
+                        withUnsafeBytes(of: left) { input.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+                        withUnsafeBytes(of: right) { output.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+                    }
                     switch function {
                     case .int(let function):
                         var length: Int32 = 1
@@ -214,7 +297,11 @@ private struct UserOperationCall<Reduction: CReduction>: OpaqueTypeBody {
                         var length: MPI_Count = 1
                         function(input, output, &length, &datatype)
                     }
-                    inoutValue = output.loadUnaligned(as: T.self)
+                    if let layout {
+                        withUnsafeMutableBytes(of: &inoutValue) { layout.type.pack(uncheckedCount: 1, from: output, into: $0.baseAddress!) }
+                    } else {
+                        inoutValue = output.loadUnaligned(as: T.self)
+                    }
                 }
                 return inoutValue
             })
@@ -223,7 +310,7 @@ private struct UserOperationCall<Reduction: CReduction>: OpaqueTypeBody {
 
 /// Something to run with a type chosen at run time (``withOpaqueType(size:_:)``).
 protocol OpaqueTypeBody {
-    func run<T: BitwiseCopyable>(_ type: T.Type) throws -> Request?
+    func run<T: BitwiseCopyable>(_ type: T.Type) throws -> CStartedReduction?
 }
 
 /// Two values laid end to end; of byte-aligned parts, it is byte-aligned with no padding.
@@ -237,8 +324,8 @@ private struct NoBytes: BitwiseCopyable {}
 
 /// Runs `body` with a type of exactly `size` bytes, aligned to 1 (so its stride is its size): the
 /// sum, bit by bit, of byte tuples of 1, 2, 4, … bytes built as ``Joined`` pairs.
-func withOpaqueType(size: Int, _ body: some OpaqueTypeBody) throws -> Request? {
-    func grow<Sum: BitwiseCopyable, Power: BitwiseCopyable>(_: Sum.Type, _: Power.Type, bit: Int) throws -> Request? {
+func withOpaqueType(size: Int, _ body: some OpaqueTypeBody) throws -> CStartedReduction? {
+    func grow<Sum: BitwiseCopyable, Power: BitwiseCopyable>(_: Sum.Type, _: Power.Type, bit: Int) throws -> CStartedReduction? {
         guard 1 << bit <= size else { return try body.run(Sum.self) }
         if size & (1 << bit) != 0 { return try grow(Joined<Sum, Power>.self, Joined<Power, Power>.self, bit: bit + 1) }
         return try grow(Sum.self, Joined<Power, Power>.self, bit: bit + 1)

@@ -1133,6 +1133,134 @@ static void oneSided(void) {
    address that reading would crash on), and each start exchanges the buffer's current contents, so
    two rounds of the transposition give it back. */
 static uintptr_t unreadable = 8;
+/* A program's non-commutative operation on a datatype with gaps: composition of affine maps
+ * x -> m x + c, each instance two unsigned ints 12 bytes apart in a 20-byte extent. The function
+ * finds them through the datatype it is given (as MPICH's tests do); the bytes between them in a
+ * receive buffer must keep what they held. */
+static MPI_Datatype affineType = MPI_DATATYPE_NULL;
+static int affineCalls = 0, affineWrongType = 0;
+static void composeAffine(void *invec, void *inoutvec, int *len, MPI_Datatype *datatype) {
+    MPI_Aint lb, extent;
+    MPI_Type_get_extent(*datatype, &lb, &extent);
+    if (*datatype != affineType) affineWrongType++;
+    for (int i = 0; i < *len; i++) {
+        const unsigned *first = (const unsigned *)((const char *)invec + i * extent);  /* lower ranks: applied first */
+        unsigned *then = (unsigned *)((char *)inoutvec + i * extent);
+        unsigned m = then[0] * first[0], c = then[0] * first[3] + then[3];
+        then[0] = m;
+        then[3] = c;
+        affineCalls++;
+    }
+}
+
+enum { AFFINE_COUNT = 3, AFFINE_STRIDE = 5, AFFINE_GAP = 0x5A5A5A5A };
+
+/* Rank r's instance i: x -> (r + 2 + i) x + 7 r + i, stored in `buffer` (gaps set to AFFINE_GAP). */
+static void affineFill(unsigned *buffer, int r) {
+    for (int k = 0; k < AFFINE_COUNT * AFFINE_STRIDE; k++) buffer[k] = AFFINE_GAP;
+    for (int i = 0; i < AFFINE_COUNT; i++) { buffer[i * AFFINE_STRIDE] = r + 2 + i; buffer[i * AFFINE_STRIDE + 3] = 7 * r + i; }
+}
+
+/* The composition of ranks `from`..<`to`'s maps, instance `i`: (m, c). */
+static void affineExpected(int from, int to, int i, unsigned *m, unsigned *c) {
+    *m = 1; *c = 0;
+    for (int r = from; r < to; r++) { unsigned mr = r + 2 + i, cr = 7 * r + i; *c = mr * *c + cr; *m = mr * *m; }
+}
+
+/* Checks `buffer`'s instances against ranks from..<to, and that its gaps still hold AFFINE_GAP. */
+static void affineCheck(const unsigned *buffer, int from, int to, const char *what) {
+    for (int i = 0; i < AFFINE_COUNT; i++) {
+        unsigned m, c;
+        affineExpected(from, to, i, &m, &c);
+        CHECK(buffer[i * AFFINE_STRIDE] == m && buffer[i * AFFINE_STRIDE + 3] == c, "%s: instance %d is (%u, %u), not (%u, %u)", what, i,
+              buffer[i * AFFINE_STRIDE], buffer[i * AFFINE_STRIDE + 3], m, c);
+        for (int k = 1; k < AFFINE_STRIDE; k++)
+            if (k != 3) CHECK(buffer[i * AFFINE_STRIDE + k] == AFFINE_GAP, "%s: gap word %d of instance %d changed to %#x", what, k, i, buffer[i * AFFINE_STRIDE + k]);
+    }
+}
+
+static void userOperationsOnGaps(void) {
+    MPI_Datatype twoApart;
+    MPI_Type_vector(2, 1, 3, MPI_UNSIGNED, &twoApart);
+    MPI_Type_create_resized(twoApart, 0, AFFINE_STRIDE * sizeof(unsigned), &affineType);
+    MPI_Type_commit(&affineType);
+    MPI_Type_free(&twoApart);
+    MPI_Op compose;
+    MPI_Op_create(composeAffine, 0, &compose);
+    enum { WORDS = AFFINE_COUNT * AFFINE_STRIDE };
+    unsigned mine[WORDS], result[WORDS], blocks[64 * AFFINE_STRIDE];
+    affineFill(mine, rank);
+
+    affineFill(result, -1);
+    MPI_Allreduce(mine, result, AFFINE_COUNT, affineType, compose, MPI_COMM_WORLD);
+    affineCheck(result, 0, size, "allreduce");
+
+    affineFill(result, -1);
+    MPI_Reduce(mine, rank == size - 1 ? result : NULL, AFFINE_COUNT, affineType, compose, size - 1, MPI_COMM_WORLD);
+    if (rank == size - 1) affineCheck(result, 0, size, "reduce to the last rank");
+
+    affineFill(result, rank);  /* in place at root 0 */
+    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : mine, rank == 0 ? result : NULL, AFFINE_COUNT, affineType, compose, 0, MPI_COMM_WORLD);
+    if (rank == 0) affineCheck(result, 0, size, "reduce in place");
+
+    affineFill(result, -1);
+    MPI_Scan(mine, result, AFFINE_COUNT, affineType, compose, MPI_COMM_WORLD);
+    affineCheck(result, 0, rank + 1, "scan");
+
+    affineFill(result, -1);
+    MPI_Exscan(mine, result, AFFINE_COUNT, affineType, compose, MPI_COMM_WORLD);
+    if (rank > 0) affineCheck(result, 0, rank, "exscan");
+
+    MPI_Request request;
+    affineFill(result, -1);
+    MPI_Iscan(mine, result, AFFINE_COUNT, affineType, compose, MPI_COMM_WORLD, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    affineCheck(result, 0, rank + 1, "iscan");
+
+    affineFill(result, -1);
+    MPI_Iallreduce(mine, result, AFFINE_COUNT, affineType, compose, MPI_COMM_WORLD, &request);
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+    affineCheck(result, 0, size, "iallreduce");
+
+    affineFill(result, rank);  /* persistent, in place, started twice */
+    MPI_Allreduce_init(MPI_IN_PLACE, result, AFFINE_COUNT, affineType, compose, MPI_COMM_WORLD, MPI_INFO_NULL, &request);
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) affineFill(result, rank);
+        MPI_Start(&request);
+        MPI_Wait(&request, MPI_STATUS_IGNORE);
+        affineCheck(result, 0, size, round == 0 ? "allreduce_init, first start" : "allreduce_init, second start");
+    }
+    MPI_Request_free(&request);
+
+    /* reduce_scatter_block: one instance each, rank r's block i holds instance 0 of map (r, i) */
+    if (size <= 64) {
+        unsigned sendBlocks[64 * AFFINE_STRIDE];
+        for (int r = 0; r < size; r++) {
+            for (int k = 0; k < AFFINE_STRIDE; k++) sendBlocks[r * AFFINE_STRIDE + k] = AFFINE_GAP;
+            sendBlocks[r * AFFINE_STRIDE] = rank + 2 + r;
+            sendBlocks[r * AFFINE_STRIDE + 3] = 7 * rank + r;
+        }
+        for (int k = 0; k < AFFINE_STRIDE; k++) blocks[k] = AFFINE_GAP;
+        MPI_Ireduce_scatter_block(sendBlocks, blocks, 1, affineType, compose, MPI_COMM_WORLD, &request);
+        MPI_Wait(&request, MPI_STATUS_IGNORE);
+        unsigned m, c;
+        affineExpected(0, size, rank, &m, &c);
+        CHECK(blocks[0] == m && blocks[3] == c && blocks[1] == AFFINE_GAP && blocks[4] == AFFINE_GAP,
+              "ireduce_scatter_block: (%u, %u), not (%u, %u)", blocks[0], blocks[3], m, c);
+    }
+
+    /* reduce_local: inoutbuf = inbuf o inoutbuf, the gaps of inoutbuf kept */
+    unsigned earlier[WORDS];
+    affineFill(earlier, 0);
+    affineFill(result, 1);
+    MPI_Reduce_local(earlier, result, AFFINE_COUNT, affineType, compose);
+    affineCheck(result, 0, 2, "reduce_local");
+
+    CHECK(affineCalls > 0 && affineWrongType == 0, "the operation ran %d times, %d with another datatype", affineCalls, affineWrongType);
+    MPI_Op_free(&compose);
+    MPI_Type_free(&affineType);
+}
+
 static void persistentInPlace(void) {
     enum { most = 64 };
     int buffer[most], counts[most], displacements[most];
@@ -1258,6 +1386,7 @@ int main(int argc, char **argv) {
     partitioned();
     collectives();
     persistentInPlace();
+    userOperationsOnGaps();
     peerSuiteFindings();
     communicators();
     groupsInfoTopologies();

@@ -61,6 +61,22 @@ extension Datatype {
         position += region.byteCount
     }
 
+    /// Packs the `count` instances whose origin is `origin` into `target` (`size × count` bytes),
+    /// without checks and without allocating: the caller guarantees that the instances' footprint
+    /// and the target are memory it owns. For staging areas the caller laid out itself (the C
+    /// interface's user reduction operations).
+    package func pack(uncheckedCount count: Int, from origin: UnsafeRawPointer, into target: UnsafeMutableRawPointer) {
+        let region = TypedRegion(unchecked: UnsafeMutableRawPointer(mutating: origin), map: map, count: count)
+        region.pack(0..<region.byteCount, into: target)
+    }
+
+    /// Unpacks `size × count` bytes from `packed` into the `count` instances whose origin is
+    /// `origin`, without checks and without allocating (the caller guarantees both are its memory).
+    package func unpack(uncheckedCount count: Int, from packed: UnsafeRawPointer, into origin: UnsafeMutableRawPointer) {
+        let region = TypedRegion(unchecked: origin, map: map, count: count)
+        region.unpack(0..<region.byteCount, from: packed)
+    }
+
     /// `count` instances in `buffer`, checked to lie inside it and to fit the `packed`-byte array
     /// from `position`.
     private func checkedRegion(
