@@ -203,6 +203,35 @@ struct DatatypeTests {
         #expect(throws: MPIError.self) { try column.pack(from: grid[6...], count: 1, into: &bytes, position: &position) }
     }
 
+    @Test("one run per instance (a resized 1-, 3- or 8-byte element): packed and unpacked in pieces that start and end inside instances")
+    func packingOneRunPerInstance() throws {
+        for length in [1, 3, 8] {
+            let type = try Datatype.contiguous(count: length, of: Datatype(UInt8.self)).resized(lowerBound: 0, extent: length + 2)
+            let count = 7, extent = length + 2
+            var memory = (0..<(count * extent)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 1) }
+            let expected = (0..<count).flatMap { memory[($0 * extent)..<($0 * extent + length)] }
+            // Pieces of 5 bytes: they start and end inside instances for every length but 1.
+            let cuts = Array(stride(from: 0, to: count * length, by: 5)) + [count * length]
+            var packed = [UInt8](repeating: 0, count: count * length)
+            memory.withUnsafeMutableBytes { raw in
+                let region = TypedRegion(unchecked: raw.baseAddress, map: type.map, count: count)
+                packed.withUnsafeMutableBytes { out in
+                    for (low, high) in zip(cuts, cuts.dropFirst()) { region.pack(low..<high, into: out.baseAddress! + low) }
+                }
+            }
+            #expect(packed == expected, "packing \(length)-byte instances")
+            var back = [UInt8](repeating: 0xEE, count: count * extent)
+            back.withUnsafeMutableBytes { raw in
+                let region = TypedRegion(unchecked: raw.baseAddress, map: type.map, count: count)
+                packed.withUnsafeBytes { source in
+                    for (low, high) in zip(cuts, cuts.dropFirst()) { region.unpack(low..<high, from: source.baseAddress! + low) }
+                }
+            }
+            let expectedBack = (0..<(count * extent)).map { $0 % extent < length ? memory[$0] : 0xEE }
+            #expect(back == expectedBack, "unpacking \(length)-byte instances, the gaps untouched")
+        }
+    }
+
     @Test("external32 packing: each element big-endian in its external size, round-tripped; a type without an external form refused")
     func external32() throws {
         struct Record {

@@ -129,6 +129,19 @@ struct TypedRegion {
         var (index, blockStart) = map.block(containing: position - instance * size)
         var inBlock = position - instance * size - blockStart
         while position < range.upperBound && instance < count {
+            if blockCount == 1 && blocks[0].count == 1 && inBlock == 0 {
+                // One run per instance (a resized element, a record of one field): the whole
+                // instances are elements `extent` apart, copied in the same tight loop.
+                let whole = min(count - instance, (range.upperBound - position) / size)
+                if whole > 0 {
+                    copyElements(
+                        origin + (instance * extent + blocks[0].offset), stride: extent, packed + (position - range.lowerBound), length: size,
+                        count: whole, packing: packing)
+                    position += whole * size
+                    instance += whole
+                    continue
+                }
+            }
             let block = blocks[index]
             var element = inBlock / block.length
             var skip = inBlock - element * block.length
