@@ -20,7 +20,12 @@
 #     QUICK=1 [--quick]      few iterations, sizes up to 64 KiB
 #     OUT [--out DIR]        results directory (default Benchmarks/results/<date>_<time>)
 #     BENCHMARKS, PATHS, LIBS   subsets of "latency bw bibw mbw-mr allreduce barrier bcast reduce gather scatter allgather alltoall halo" (halo: a
-#                            column of an N×N grid of doubles exchanged with a vector datatype) and, with --osu,
+#                            column of an N×N grid of doubles exchanged with a vector datatype), of the other OSU 7.4
+#                            collectives "gatherv scatterv allgatherv alltoallv alltoallw reduce-scatter reduce-scatter-block"
+#                            and of the non-blocking ones "ibarrier ibcast iallreduce ireduce igather iscatter iallgather
+#                            ialltoall igatherv iscatterv iallgatherv ialltoallv ialltoallw ireduce-scatter ireduce-scatter-block"
+#                            (compared by OSU's "Overall" column: the call, computation as long as the call alone, the wait),
+#                            and, with --osu,
 #                            the one-sided "put-latency get-latency put-bw get-bw put-bibw acc-latency fop-latency cas-latency"
 #                            (OSU's osu_put_latency ... with its defaults: MPI_Win_allocate, MPI_Win_flush),
 #                            and, without --osu, MPI-IO's "io-write io-read" (every rank SIZE bytes of one file:
@@ -129,8 +134,12 @@ OUT=${OUT:-$BENCH_DIR/results/$(date +%Y-%m-%d_%H%M%S)}
 REF_BIN=$ROOT/.build/reference
 
 ONE_SIDED=" put-latency get-latency put-bw get-bw put-bibw acc-latency fop-latency cas-latency "
+MORE_COLLECTIVES=" gatherv scatterv allgatherv alltoallv alltoallw reduce-scatter reduce-scatter-block "
+NONBLOCKING=" ibarrier ibcast iallreduce ireduce igather iscatter iallgather ialltoall igatherv iscatterv iallgatherv ialltoallv ialltoallw"
+NONBLOCKING+=" ireduce-scatter ireduce-scatter-block "
 for b in $BENCHMARKS; do
-    [[ " latency bw bibw mbw-mr allreduce barrier bcast reduce gather scatter allgather alltoall halo io-write io-read$ONE_SIDED" == *" $b "* ]] || die "unknown benchmark '$b'"
+    [[ " latency bw bibw mbw-mr allreduce barrier bcast reduce gather scatter allgather alltoall halo io-write io-read$ONE_SIDED$MORE_COLLECTIVES$NONBLOCKING" == *" $b "* ]] \
+        || die "unknown benchmark '$b'"
     if [[ $ONE_SIDED == *" $b "* && $OSU != 1 ]]; then
         die "$b: the one-sided benchmarks compare OSU's own binaries (add --osu; swiftmpi-bench $b measures SwiftMPI's Swift API alone)"
     fi
@@ -150,8 +159,9 @@ bench_args() {
         case $bench in
             latency) echo "-m 0:65536 -i 1000 -x 100" ;;
             bw | bibw | mbw-mr) echo "-m 1:65536 -i 20 -x 2" ;;
-            allreduce | bcast | reduce | gather | scatter | allgather | alltoall) echo "-m 0:65536 -i 200 -x 20" ;;
-            barrier) echo "-i 200 -x 20" ;;
+            allreduce | bcast | reduce | gather | scatter | allgather | alltoall | *v | alltoallw | *reduce-scatter*) echo "-m 0:65536 -i 200 -x 20" ;;
+            barrier | ibarrier) echo "-i 200 -x 20" ;;
+            i*) echo "-m 1:65536 -i 200 -x 20" ;;
             halo) echo "-m 512 -i 200 -x 20" ;;
             *-latency) echo "-m 1:65536 -i 1000 -x 100" ;;
             *-bw | put-bibw) echo "-m 1:65536 -i 20 -x 2" ;;
@@ -259,7 +269,8 @@ bench_command() {
             latency | bw | bibw) echo "$build/c/mpi/pt2pt/standard/osu_$bench" ;;
             mbw-mr) echo "$build/c/mpi/pt2pt/standard/osu_mbw_mr" ;;
             *-latency | *-bw | put-bibw) echo "$build/c/mpi/one-sided/osu_${bench//-/_}" ;;
-            *) echo "$build/c/mpi/collective/blocking/osu_$bench" ;;
+            i*) echo "$build/c/mpi/collective/non_blocking/osu_${bench//-/_}" ;;
+            *) echo "$build/c/mpi/collective/blocking/osu_${bench//-/_}" ;;
         esac
     elif [[ $bench == io-* && $lib != swiftmpi ]]; then
         echo "$REF_BIN/io_style_$lib $bench"

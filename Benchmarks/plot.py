@@ -61,6 +61,16 @@ BENCHMARKS = {  # name: (title, unit, higher is better)
     "scatter": ("Scatter (bytes per rank, root 0)", "us", False),
     "allgather": ("Allgather (bytes per rank)", "us", False),
     "alltoall": ("All-to-all (bytes per pair)", "us", False),
+    "gatherv": ("Gatherv (bytes per rank, root 0)", "us", False),
+    "scatterv": ("Scatterv (bytes per rank, root 0)", "us", False),
+    "allgatherv": ("Allgatherv (bytes per rank)", "us", False),
+    "alltoallv": ("All-to-allv (bytes per pair)", "us", False),
+    "alltoallw": ("All-to-allw (bytes per pair, MPI_BYTE)", "us", False),
+    "reduce-scatter": ("Reduce-scatter (MPI_DOUBLE sum, the vector split over the ranks)", "us", False),
+    "reduce-scatter-block": ("Reduce-scatter-block (MPI_DOUBLE sum)", "us", False),
+    **{name: (f"Non-blocking {name[1:]}: OSU's overall time (start, computation as long as the call alone, wait)", "us", False)
+       for name in ["ibarrier", "ibcast", "iallreduce", "ireduce", "igather", "iscatter", "iallgather", "ialltoall", "igatherv",
+                    "iscatterv", "iallgatherv", "ialltoallv", "ialltoallw", "ireduce-scatter", "ireduce-scatter-block"]},
     "halo": ("Halo exchange: a column of an N×N grid of doubles (size = N)", "us", False),
     "put-latency": ("One-sided put + flush (OSU osu_put_latency)", "us", False),
     "get-latency": ("One-sided get + flush (OSU osu_get_latency)", "us", False),
@@ -73,6 +83,7 @@ BENCHMARKS = {  # name: (title, unit, higher is better)
     "io-write": ("MPI-IO write, aggregate of the ranks (size = bytes per rank; settings say the ranks and pattern)", "MB/s", True),
     "io-read": ("MPI-IO read, aggregate of the ranks (size = bytes per rank; settings say the ranks and pattern)", "MB/s", True),
 }
+SINGLE_VALUE = {"barrier", "ibarrier"}  # one row, no size column
 PATHS = {"shm": "shared memory", "tcp": "TCP over loopback"}
 PLACEMENT_THRESHOLD_US = 0.1  # placement_probe.c: ~0.03 us in the fast placement, ~0.16-0.2 in the slow one
 RAW_NAME = re.compile(r"^(shm|tcp)\.([a-z-]+)\.(swiftmpi|openmpi|mpich)\.rep(\d+)\.txt$")
@@ -89,7 +100,7 @@ def read_rows(path, benchmark):
             if not fields or fields[0].startswith("#"):
                 continue
             try:
-                if benchmark == "barrier":
+                if benchmark in SINGLE_VALUE:
                     rows[0] = float(fields[0])
                 else:
                     rows[int(fields[0])] = float(fields[2] if benchmark == "mbw-mr" else fields[1])
@@ -269,10 +280,10 @@ def benchmark_tables(data, by_repetition, placements, libraries):
             better = "higher is better: ratio > 1 means SwiftMPI is faster" if higher \
                 else "lower is better: ratio < 1 means SwiftMPI is faster"
             lines += [f"## {title}, {PATHS[path]} ({unit}; {better})", ""]
-            size_column = "" if benchmark == "barrier" else "size | "
+            size_column = "" if benchmark in SINGLE_VALUE else "size | "
             names = " | ".join(f"{NAME[lib]} (n={max(len(table[s][lib]) for s in table)})" for lib in libraries)
             lines.append(f"| {size_column}{names} | SwiftMPI / best peer | fast placement | slow placement |")
-            lines.append("|" + "---:|" * ((0 if benchmark == "barrier" else 1) + len(libraries) + 3))
+            lines.append("|" + "---:|" * ((0 if benchmark in SINGLE_VALUE else 1) + len(libraries) + 3))
             ratios, by_placement = [], {"fast": [], "slow": []}
             for size in sorted(table):
                 cells, medians = [], {}
@@ -295,7 +306,7 @@ def benchmark_tables(data, by_repetition, placements, libraries):
                     if value:
                         by_placement[placement].append(value)
                     placed.append(cell)
-                first = "" if benchmark == "barrier" else f"{size_label(size)} | "
+                first = "" if benchmark in SINGLE_VALUE else f"{size_label(size)} | "
                 lines.append(f"| {first}{' | '.join(cells)} | {text} | {' | '.join(placed)} |")
             if len(ratios) > 1:
                 means = [math.exp(sum(math.log(r) for r in values) / len(values)) if values else None
@@ -414,7 +425,7 @@ def panel(x0, y0, title, unit, series):
 
 
 def svg_plot(data, libraries, title):
-    sweeps = [b for b in BENCHMARKS if b != "barrier" and any((p, b) in data for p in PATHS)]
+    sweeps = [b for b in BENCHMARKS if b not in SINGLE_VALUE and any((p, b) in data for p in PATHS)]
     paths = [p for p in PATHS if any((p, b) in data for b in sweeps)]
     if not sweeps:
         return None

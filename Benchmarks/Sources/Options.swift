@@ -6,6 +6,9 @@ import Glibc
 enum Benchmark: String {
     case latency, bw, bibw, mbwMR = "mbw-mr", multiLatency = "multi-lat"
     case barrier, bcast, allreduce, reduce, gather, scatter, allgather, alltoall, halo
+    case gatherv, scatterv, allgatherv, alltoallv, alltoallw, reduceScatter = "reduce-scatter", reduceScatterBlock = "reduce-scatter-block"
+    case ibarrier, ibcast, iallreduce, ireduce, igather, iscatter, iallgather, ialltoall
+    case igatherv, iscatterv, iallgatherv, ialltoallv, ialltoallw, ireduceScatter = "ireduce-scatter", ireduceScatterBlock = "ireduce-scatter-block"
     case putLatency = "put-latency", getLatency = "get-latency", putBW = "put-bw", getBW = "get-bw", putBiBW = "put-bibw"
     case accLatency = "acc-latency", fopLatency = "fop-latency", casLatency = "cas-latency", getAccLatency = "get-acc-latency"
     case ioWrite = "io-write", ioRead = "io-read"
@@ -26,6 +29,28 @@ enum Benchmark: String {
         case .scatter: "Scatter Latency Test"
         case .allgather: "Allgather Latency Test"
         case .alltoall: "All-to-All Latency Test"
+        case .gatherv: "Gatherv Latency Test"
+        case .scatterv: "Scatterv Latency Test"
+        case .allgatherv: "Allgatherv Latency Test"
+        case .alltoallv: "All-to-Allv Personalized Exchange Latency Test"
+        case .alltoallw: "All-to-Allw Personalized Exchange Latency Test"
+        case .reduceScatter: "Reduce_scatter Latency Test"
+        case .reduceScatterBlock: "Reduce_scatter_block Latency Test"
+        case .ibarrier: "Non-blocking Barrier Latency Test"
+        case .ibcast: "Non-Blocking Broadcast Latency Test"
+        case .iallreduce: "Non-blocking Allreduce Latency Test"
+        case .ireduce: "Non-blocking Reduce Latency Test"
+        case .igather: "Non-blocking Gather Latency Test"
+        case .iscatter: "Non-blocking Scatter Latency Test"
+        case .iallgather: "Non-blocking Allgather Latency Test"
+        case .ialltoall: "Non-blocking All-to-All Latency Test"
+        case .igatherv: "Non-blocking Gatherv Latency Test"
+        case .iscatterv: "Non-blocking Scatterv Latency Test"
+        case .iallgatherv: "Non-blocking Allgatherv Latency Test"
+        case .ialltoallv: "Non-blocking All-to-Allv Latency Test"
+        case .ialltoallw: "Non-blocking All-to-Allw Latency Test"
+        case .ireduceScatter: "Non-blocking Reduce_scatter Latency Test"
+        case .ireduceScatterBlock: "Non-blocking Reduce_scatter_block Latency Test"
         case .halo: "Halo Exchange Test (a column of an N×N grid of doubles, MPI_Type_vector)"
         case .putLatency: "One Sided MPI_Put latency Test"
         case .getLatency: "One Sided MPI_Get latency Test"
@@ -45,6 +70,24 @@ enum Benchmark: String {
     var isCollective: Bool {
         switch self {
         case .barrier, .bcast, .allreduce, .reduce, .gather, .scatter, .allgather, .alltoall: true
+        case .gatherv, .scatterv, .allgatherv, .alltoallv, .alltoallw, .reduceScatter, .reduceScatterBlock: true
+        default: isNonblockingCollective
+        }
+    }
+
+    /// OSU's non-blocking collectives: timed alone, then overlapped with computation (osu_ibcast …).
+    var isNonblockingCollective: Bool {
+        switch self {
+        case .ibarrier, .ibcast, .iallreduce, .ireduce, .igather, .iscatter, .iallgather, .ialltoall: true
+        case .igatherv, .iscatterv, .iallgatherv, .ialltoallv, .ialltoallw, .ireduceScatter, .ireduceScatterBlock: true
+        default: false
+        }
+    }
+
+    /// The collectives that reduce (sizes are bytes of Double), blocking or not.
+    var reduces: Bool {
+        switch self {
+        case .allreduce, .reduce, .reduceScatter, .reduceScatterBlock, .iallreduce, .ireduce, .ireduceScatter, .ireduceScatterBlock: true
         default: false
         }
     }

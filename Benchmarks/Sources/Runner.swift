@@ -53,6 +53,14 @@ final class BenchRunner {
             case .bw, .bibw: print("# Size      Bandwidth (MB/s)" + transmit)
             case .mbwMR: print("# [ pairs: \(world.size / 2) ] [ window size: \(options.window) ]\n# Size                  MB/s        Messages/s" + transmit)
             case .barrier: print("# Avg Latency(us)")
+            case .ibarrier:
+                print("# Overall = Coll. Init + Compute + MPI_Test + MPI_Wait\n")
+                let columns: [String] = ["Compute(us)", "Pure Comm.(us)", "Overlap(%)"].map { padded($0, 18) }
+                print("# Overall(us)" + columns.joined())
+            case _ where benchmark.isNonblockingCollective:
+                print("# Overall = Coll. Init + Compute + MPI_Test + MPI_Wait\n")
+                let columns: [String] = ["Overall(us)", "Compute(us)", "Pure Comm.(us)", "Overlap(%)"].map { padded($0, 18) }
+                print("# Size    " + columns.joined())
             case .ioWrite, .ioRead:
                 let form = options.posix ? "pwrite/pread (no MPI-IO)" : options.collective ? "collective (writeAll/readAll)" : "independent (write/read)"
                 let pattern = options.pattern == "strided" ? "strided, \(options.block)-byte blocks interleaved" : "contiguous blocks"
@@ -65,9 +73,16 @@ final class BenchRunner {
         if benchmark == .halo { return try haloExchanges() }
         if benchmark.isFileIO { return try fileIO(benchmark) }
         if benchmark.isOneSided { return try oneSided(benchmark) }
-        for size in benchmark == .barrier ? [0] : options.sizes {
+        for size in benchmark == .barrier || benchmark == .ibarrier ? [0] : options.sizes {
             let (iterations, warmup) = options.counts(for: size, benchmark: benchmark)
             try barrier()
+            if benchmark.isNonblockingCollective {
+                // As OSU: sizes with no element are skipped (bytes of Double for the reductions).
+                guard benchmark == .ibarrier || size >= (benchmark.reduces ? 8 : 1) else { continue }
+                let row = try nonblockingCollective(benchmark, size, iterations, warmup)
+                if world.rank == 0 { report(benchmark, size: size, row: row) }
+                continue
+            }
             let result: (value: Double, rate: Double?)
             switch benchmark {
             case .latency, .multiLatency, .bw, .bibw, .mbwMR:
@@ -110,6 +125,19 @@ final class BenchRunner {
         } else {
             print(pad(size, 10) + padded(format(result.value), 18) + transmit)
         }
+    }
+
+    /// A non-blocking collective's row, as OSU prints it (JSON: the overall time, with the others).
+    func report(_ benchmark: Benchmark, size: Int, row: OverlapRow) {
+        if options.json {
+            print(
+                "{\"benchmark\": \"\(benchmark.rawValue)\", \"size\": \(size), \"value\": \(format(row.overall)), \"unit\": \"us\", "
+                    + "\"compute_us\": \(format(row.compute)), \"pure_us\": \(format(row.pure)), \"overlap_percent\": \(format(row.overlap)), "
+                    + "\"ranks\": \(world.size)}")
+            return
+        }
+        let columns = padded(format(row.compute), 18) + padded(format(row.pure), 18) + padded(format(row.overlap), 18)
+        print((benchmark == .ibarrier ? padded(format(row.overall), 13) : pad(size, 10) + padded(format(row.overall), 18)) + columns)
     }
 
     // MARK: - Benchmarks
@@ -318,34 +346,6 @@ final class BenchRunner {
         return (totalRate * Double(size) / 1e6, totalRate)
     }
 
-    /// osu_barrier, osu_bcast, osu_allreduce, …: each call timed alone (a barrier on the private
-    /// communicator separates calls), the average per rank, then averaged over ranks. Sizes are bytes
-    /// of Double (reductions) or of UInt8.
-    private func collective(_ benchmark: Benchmark, _ size: Int, _ iterations: Int, _ warmup: Int) throws -> Double {
-        var doubles = [Double](repeating: 1, count: max(size / 8, benchmark == .allreduce || benchmark == .reduce ? 1 : 0))
-        var bytes = [UInt8](repeating: 1, count: size)
-        let perRank = [UInt8](repeating: 2, count: size)
-        let blocks = [UInt8](repeating: 3, count: size * world.size)
-        var total = 0.0
-        for i in 0..<(iterations + warmup) {
-            let start = MPI.wtime()
-            switch benchmark {
-            case .barrier: try world.barrier()
-            case .bcast: try world.bcast(&bytes, root: 0)
-            case .allreduce: try world.allreduce(inPlace: &doubles, op: .sum)
-            case .reduce: try world.reduce(inPlace: &doubles, op: .sum, root: 0)
-            case .gather: _ = try world.gather(perRank, root: 0)
-            case .scatter: _ = try world.scatter(blocks, root: 0)
-            case .allgather: _ = try world.allgather(perRank)
-            case .alltoall: _ = try world.alltoall(blocks)
-            default: break
-            }
-            if i >= warmup { total += MPI.wtime() - start }
-            try barrier()
-        }
-        return try averageOverRanks(total * 1e6 / Double(iterations))
-    }
-
     // MARK: - Derived datatypes (-D) and the halo exchange
 
     /// The datatype one message of a `size`-byte buffer is under `-D` (built as OSU 7.4 builds it),
@@ -414,7 +414,7 @@ final class BenchRunner {
         return total
     }
 
-    private func averageOverRanks(_ value: Double) throws -> Double {
+    func averageOverRanks(_ value: Double) throws -> Double {
         try sumOverRanks(value) / Double(control.size)
     }
 }

@@ -15,7 +15,12 @@ let usage = """
 
     benchmarks: latency, bw, bibw, mbw-mr, multi-lat (point-to-point, 2 ranks; mbw-mr and multi-lat
                 any even number), barrier, bcast, allreduce, reduce, gather, scatter, allgather,
-                alltoall (any number), halo (2 ranks: a column of an N×N grid of doubles, N = 64, 512, 4096; -m N for one N),
+                alltoall, gatherv, scatterv, allgatherv, alltoallv, alltoallw, reduce-scatter,
+                reduce-scatter-block (any number), their non-blocking forms ibarrier, ibcast, iallreduce,
+                ireduce, igather, iscatter, iallgather, ialltoall, igatherv, iscatterv, iallgatherv,
+                ialltoallv, ialltoallw, ireduce-scatter, ireduce-scatter-block (any number; OSU's
+                overall, compute, pure communication and overlap columns),
+                halo (2 ranks: a column of an N×N grid of doubles, N = 64, 512, 4096; -m N for one N),
                 put-latency, get-latency, put-bw, get-bw, put-bibw, acc-latency, fop-latency, cas-latency,
                 get-acc-latency (one-sided, 2 ranks: rank 0 accesses rank 1's window, as OSU's
                 osu_put_latency and friends; in put-bibw both put into each other's),

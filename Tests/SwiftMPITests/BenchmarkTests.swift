@@ -51,7 +51,10 @@ struct BenchmarkTests {
 
     @Test(
         "collective benchmarks print the average latency per size on any rank count",
-        arguments: [("allreduce", 3), ("bcast", 4), ("reduce", 2), ("gather", 3), ("scatter", 3), ("allgather", 3), ("alltoall", 2)])
+        arguments: [
+            ("allreduce", 3), ("bcast", 4), ("reduce", 2), ("gather", 3), ("scatter", 3), ("allgather", 3), ("alltoall", 2), ("gatherv", 3),
+            ("scatterv", 3), ("allgatherv", 2), ("alltoallv", 3), ("alltoallw", 3), ("reduce-scatter", 3), ("reduce-scatter-block", 2)
+        ])
     func collectives(benchmark: String, ranks: Int) throws {
         let result = try JobRunner.run(["-n", "\(ranks)", "swiftmpi-bench", benchmark, "-m", "8:4096", "-i", "5", "-x", "1"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -97,6 +100,35 @@ struct BenchmarkTests {
         #expect(rows.map { $0.split(separator: " ").first.map(String.init) } == ["65536", "131072", "262144"], "\(result.stdout)")
         #expect(rows.allSatisfy { Double($0.split(separator: " ").last ?? "") ?? 0 > 0 }, "\(result.stdout)")
         #expect((try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty == true, "the benchmark's file is left behind")
+    }
+
+    @Test(
+        "non-blocking collective benchmarks print OSU's overall, compute, pure communication and overlap columns per size",
+        arguments: [
+            "ibcast", "iallreduce", "ireduce", "igather", "iscatter", "iallgather", "ialltoall", "igatherv", "iscatterv", "iallgatherv",
+            "ialltoallv", "ialltoallw", "ireduce-scatter", "ireduce-scatter-block"
+        ])
+    func nonblockingCollectives(benchmark: String) throws {
+        let result = try JobRunner.run(["-n", "3", "swiftmpi-bench", benchmark, "-m", "4:4096", "-i", "5", "-x", "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let rows = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.map { $0.split(separator: " ") }
+        // The reductions count bytes of Double: 4 bytes has no element and is skipped, as OSU skips it.
+        let reduces = benchmark.contains("reduce")
+        #expect(rows.map { Int($0[0]) } == (reduces ? [] : [4]) + [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096])
+        for row in rows {
+            let (overall, compute, pure, overlap) = (Double(row[1])!, Double(row[2])!, Double(row[3])!, Double(row[4])!)
+            #expect(overall > 0 && compute > 0 && pure > 0 && overlap >= 0, "\(row)")
+            // The computation lasts at least as long as the call alone, and the overall time includes it.
+            #expect(compute >= pure * 0.99 && overall >= compute * 0.99, "\(row)")
+        }
+    }
+
+    @Test("the non-blocking barrier benchmark prints one row: overall, compute, pure communication, overlap")
+    func nonblockingBarrier() throws {
+        let result = try JobRunner.run(["-n", "3", "swiftmpi-bench", "ibarrier", "-i", "5", "-x", "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let rows = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        #expect(rows.count == 1 && rows[0].split(separator: " ").compactMap { Double($0) }.count == 4, "\(rows)")
     }
 
     @Test("the barrier benchmark prints one latency")
