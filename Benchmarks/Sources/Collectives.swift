@@ -16,6 +16,9 @@ struct OverlapRow {
 extension BenchRunner {
     /// osu_barrier, osu_bcast, osu_allreduce, osu_gatherv, …: each call timed alone (a barrier on
     /// the private communicator separates calls), the average per rank, then averaged over ranks.
+    /// The collectives that have them use the forms on caller memory (spans; allreduce in place on
+    /// an array), as OSU's C calls write into buffers allocated once; the v-forms, reduce-scatter and
+    /// alltoall's v and w forms return arrays (an allocation per call, which OSU's C does not make).
     /// Sizes are bytes per rank, of Double (reductions) or of UInt8; the v-forms give every rank the
     /// same count (as OSU does); reduce-scatter splits the vector as evenly as it can (OSU's
     /// portion and remainder), reduce-scatter-block gives each rank the quotient (OSU's portion).
@@ -28,6 +31,8 @@ extension BenchRunner {
         let displacements = (0..<world.size).map { $0 * size }
         let bytesType = [Datatype](repeating: Datatype(UInt8.self), count: world.size)
         var received = [UInt8](repeating: 0, count: size * world.size)
+        var part = [UInt8](repeating: 0, count: size)
+        var results = [Double](repeating: 0, count: doubles.count)
         let split = evenSplit(doubles.count)
         let blockInput = Array(doubles.prefix(doubles.count / world.size * world.size))
         var total = 0.0
@@ -37,11 +42,21 @@ extension BenchRunner {
             case .barrier: try world.barrier()
             case .bcast: try world.bcast(&bytes, root: 0)
             case .allreduce: try world.allreduce(inPlace: &doubles, op: .sum)
-            case .reduce: try world.reduce(inPlace: &doubles, op: .sum, root: 0)
-            case .gather: _ = try world.gather(perRank, root: 0)
-            case .scatter: _ = try world.scatter(blocks, root: 0)
-            case .allgather: _ = try world.allgather(perRank)
-            case .alltoall: _ = try world.alltoall(blocks)
+            case .reduce:
+                var output = results.mutableSpan
+                try world.reduce(doubles.span, into: &output, op: .sum, root: 0)
+            case .gather:
+                var output = received.mutableSpan
+                try world.gather(perRank.span, into: &output, root: 0)
+            case .scatter:
+                var output = part.mutableSpan
+                try world.scatter(blocks.span, into: &output, root: 0)
+            case .allgather:
+                var output = received.mutableSpan
+                try world.allgather(perRank.span, into: &output)
+            case .alltoall:
+                var output = received.mutableSpan
+                try world.alltoall(blocks.span, into: &output)
             case .gatherv: _ = try world.gatherv(perRank, counts: counts, displacements: displacements, root: 0)
             case .scatterv: _ = try world.scatterv(blocks, counts: counts, displacements: displacements, root: 0)
             case .allgatherv: _ = try world.allgatherv(perRank, counts: counts, displacements: displacements)

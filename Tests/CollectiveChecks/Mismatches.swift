@@ -61,6 +61,25 @@ func checkMismatches(_ world: Communicator) throws {
         try expectMismatch("scatter with roots 0 and 1, \(size)", naming: ["scatter: ", "scatter(root: "]) {
             _ = try world.scatter(all, root: r == 0 ? 0 : 1)
         }
+        // The span forms take the same channel step as the array forms (and the same agreement).
+        var gathered = [Int64](repeating: 0, count: count * n)
+        try expectMismatch("gather on spans with every rank its own root, \(size)", naming: ["gather: ", "called gather(root: \(r))"]) {
+            var output = gathered.mutableSpan
+            try world.gather(mine.span, into: &output, root: r)
+        }
+        var part = [Int64](repeating: 0, count: count)
+        try expectMismatch("scatter on spans with roots 0 and 1, \(size)", naming: ["scatter: ", "scatter(root: "]) {
+            var output = part.mutableSpan
+            try world.scatter(all.span, into: &output, root: r == 0 ? 0 : 1)
+        }
+        try expectMismatch("gather on a span at rank 0, on an array elsewhere, roots 0 and 1, \(size)", naming: ["gather: ", "gather(root: "]) {
+            if r == 0 {
+                var output = gathered.mutableSpan
+                try world.gather(mine.span, into: &output, root: 0)
+            } else {
+                _ = try world.gather(mine, root: 1)
+            }
+        }
     }
     // allgather and alltoall take a channel step on one host; with messages only they are checked
     // under SWIFTMPI_CHECK_COLLECTIVES=1, as are scan and exscan (which never use the channel).

@@ -54,6 +54,29 @@ func checkSpanCollectives(_ world: Communicator) throws {
         _ = consume exchangedSpan
         require(exchanged == (0..<n).flatMap { from in [UInt16](repeating: UInt16(from * 100 + r), count: count) }, "alltoall on spans \(count)")
     }
+    // Span and array forms mixed in one collective (even ranks spans, odd ranks arrays): inside the
+    // shared-memory channel (3 elements) and past it (5000 Int32, 20 000 bytes a rank).
+    for count in [3, 5000] {
+        let root = n - 1
+        let mine = [Int32](repeating: Int32(r), count: count)
+        var gathered = [Int32](repeating: -1, count: r == root ? n * count : 0)
+        if r % 2 == 0 {
+            var output = gathered.mutableSpan
+            try world.gather(mine.span, into: &output, root: root)
+        } else if let result = try world.gather(mine, root: root) {
+            gathered = result
+        }
+        require(r != root || gathered == (0..<n).flatMap { [Int32](repeating: Int32($0), count: count) }, "gather, spans and arrays mixed, \(count)")
+        let everyone = r == root ? (0..<(n * count)).map { Int32($0) } : []
+        var part = [Int32](repeating: -1, count: count)
+        if r % 2 == 0 {
+            var output = part.mutableSpan
+            try world.scatter(everyone.span, into: &output, root: root)
+        } else {
+            part = try world.scatter(r == root ? everyone : [], root: root)
+        }
+        require(part == (0..<count).map { Int32(r * count + $0) }, "scatter, spans and arrays mixed, \(count)")
+    }
     var tooShort = [Double](repeating: 0, count: 1)
     var tooShortSpan = tooShort.mutableSpan
     do {

@@ -352,8 +352,8 @@ extension Communicator {
             guard count[0] % size == 0 else {
                 throw MPIError(.invalidCount, "scatter: \(count[0]) elements at the root do not divide among \(size) ranks")
             }
-            return try scatterv(
-                values, counts: [Int](repeating: count[0] / size, count: size), root: root, "scatter", agreed: state.sharedCollectiveChannel(runtime) != nil)
+            // (Agreed above, in the channel step or before the count; the span form takes the same steps.)
+            return try scatterv(values, counts: [Int](repeating: count[0] / size, count: size), root: root, "scatter", agreed: true)
         }
     }
 

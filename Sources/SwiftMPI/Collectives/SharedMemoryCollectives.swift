@@ -362,24 +362,45 @@ final class SharedCollectiveChannel {
     func gatherEqualParts<T: BitwiseCopyable>(
         _ values: UnsafeRawBufferPointer, as type: T.Type, root: Int, _ runtime: Runtime
     ) throws -> (fits: Bool, result: [T]?) {
-        guard let step = try exchangeContributions(values, CollectiveSignature(.gather, root: root), runtime, "gather") else { return (false, nil) }
+        guard let step = try exchangeEqualParts(values, root: root, runtime) else { return (false, nil) }
         guard rank == root else { return (true, nil) }
-        let part = values.count
-        for member in members.indices where length(member, step) > part {
-            throw Self.tooLong(length(member, step), from: member, expected: part, "gather")
-        }
-        let count = part / max(MemoryLayout<T>.stride, 1) * members.count
+        let count = values.count / max(MemoryLayout<T>.stride, 1) * members.count
         let result = [T](unsafeUninitializedCapacity: count) { elements, initialized in
-            let output = UnsafeMutableRawBufferPointer(elements)
-            for member in members.indices where part > 0 {
-                let received = length(member, step)
-                let slot = output.baseAddress! + member * part
-                slot.copyMemory(from: buffer(member, step) + Self.dataOffset, byteCount: received)
-                if received < part { (slot + received).initializeMemory(as: UInt8.self, repeating: 0, count: part - received) }
-            }
+            if let output = elements.baseAddress { copyEqualParts(of: step, part: values.count, into: UnsafeMutableRawPointer(output)) }
             initialized = count
         }
         return (true, result)
+    }
+
+    /// ``gatherEqualParts(_:as:root:_:)`` into the root's `result` (`members × values.count` bytes;
+    /// nil or unused elsewhere). Returns false, on every rank alike, when a contribution does not fit.
+    func gatherEqualParts(_ values: UnsafeRawBufferPointer, into result: UnsafeMutableRawBufferPointer?, root: Int, _ runtime: Runtime) throws -> Bool {
+        guard let step = try exchangeEqualParts(values, root: root, runtime) else { return false }
+        if rank == root, let output = result?.baseAddress { copyEqualParts(of: step, part: values.count, into: output) }
+        return true
+    }
+
+    /// The step of an equal-part gather: every member publishes its contribution; at the root, one
+    /// longer than the root's own throws `.truncate`. Nil when one does not fit the channel.
+    private func exchangeEqualParts(_ values: UnsafeRawBufferPointer, root: Int, _ runtime: Runtime) throws -> UInt32? {
+        guard let step = try exchangeContributions(values, CollectiveSignature(.gather, root: root), runtime, "gather") else { return nil }
+        if rank == root {
+            for member in members.indices where length(member, step) > values.count {
+                throw Self.tooLong(length(member, step), from: member, expected: values.count, "gather")
+            }
+        }
+        return step
+    }
+
+    /// Copies every member's contribution to `step` to `output` in rank order, `part` bytes apart;
+    /// a shorter one is followed by zeros up to its part.
+    private func copyEqualParts(of step: UInt32, part: Int, into output: UnsafeMutableRawPointer) {
+        for member in members.indices where part > 0 {
+            let received = length(member, step)
+            let slot = output + member * part
+            slot.copyMemory(from: buffer(member, step) + Self.dataOffset, byteCount: received)
+            if received < part { (slot + received).initializeMemory(as: UInt8.self, repeating: 0, count: part - received) }
+        }
     }
 
     /// MPI_Scatter's equal parts in one step: the root publishes all of `values` (if they fit) and
@@ -388,15 +409,7 @@ final class SharedCollectiveChannel {
     func scatterEqualParts<T: BitwiseCopyable>(
         _ values: UnsafeRawBufferPointer?, as type: T.Type, root: Int, _ runtime: Runtime
     ) throws -> (part: [T]?, total: Int) {
-        let signature = CollectiveSignature(.scatter, root: root)
-        let step = try beginStep(runtime, writes: rank == root)
-        if rank == root, let values {
-            if values.count <= Self.capacity { write(values, step) }
-            publish(step, signature, length: min(values.count, Int(UInt32.max)))
-        } else {
-            publish(step, signature)
-        }
-        try waitForAll(step, signature, runtime, "scatter")
+        let step = try dealEqualParts(values, root: root, runtime)
         let stride = MemoryLayout<T>.stride
         let total = length(root, step) / max(stride, 1)
         guard total % members.count == 0 else {
@@ -413,6 +426,38 @@ final class SharedCollectiveChannel {
             initialized = count
         }
         return (part, total)
+    }
+
+    /// ``scatterEqualParts(_:as:root:_:)`` into this rank's `result`, whose size is this rank's part:
+    /// a root whose values are not `members × result.count` bytes throws `.invalidCount` on every
+    /// rank. Returns false, on every rank alike, when the root's values do not fit the channel.
+    func scatterEqualParts(_ values: UnsafeRawBufferPointer?, into result: UnsafeMutableRawBufferPointer, root: Int, _ runtime: Runtime) throws -> Bool {
+        let step = try dealEqualParts(values, root: root, runtime)
+        let total = length(root, step), part = result.count
+        guard total == part * members.count else {
+            throw MPIError(
+                .invalidCount,
+                "scatter: the root deals out \(total) bytes, this rank expects \(part) of \(members.count) equal parts: "
+                    + "the ranks' counts for scatter do not agree")
+        }
+        guard total <= Self.capacity else { return false }
+        if part > 0 { result.baseAddress!.copyMemory(from: buffer(root, step) + Self.dataOffset + rank * part, byteCount: part) }
+        return true
+    }
+
+    /// The step of an equal-part scatter: the root publishes its values (when they fit) and their
+    /// byte count, the others only their signature.
+    private func dealEqualParts(_ values: UnsafeRawBufferPointer?, root: Int, _ runtime: Runtime) throws -> UInt32 {
+        let signature = CollectiveSignature(.scatter, root: root)
+        let step = try beginStep(runtime, writes: rank == root)
+        if rank == root, let values {
+            if values.count <= Self.capacity { write(values, step) }
+            publish(step, signature, length: min(values.count, Int(UInt32.max)))
+        } else {
+            publish(step, signature)
+        }
+        try waitForAll(step, signature, runtime, "scatter")
+        return step
     }
 
     /// A step without data in which the members only compare signatures: the agreement of a
