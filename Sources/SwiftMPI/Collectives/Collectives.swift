@@ -72,19 +72,26 @@ extension Communicator {
         guard counts.count == peerCount, counts.allSatisfy({ $0 >= 0 }) else {
             throw MPIError(.invalidCount, "\(call): needs \(peerCount) non-negative counts, got \(counts)")
         }
+        // Built in one pass each, without intermediate arrays: a small v-form's cost is mostly these.
         let stride = MemoryLayout<T>.stride
+        let byteCounts = stride == 1 ? counts : counts.map { $0 * stride }
         guard let displacements else {
-            var offsets: [Int] = []
+            var offsets = [Int](repeating: 0, count: counts.count)
             var offset = 0
-            for count in counts { offsets.append(offset); offset += count * stride }
-            return (counts.map { $0 * stride }, offsets, offset / max(stride, 1))
+            for (index, count) in byteCounts.enumerated() {
+                offsets[index] = offset
+                offset += count
+            }
+            return (byteCounts, offsets, offset / max(stride, 1))
         }
         guard displacements.count == peerCount, displacements.allSatisfy({ $0 >= 0 }) else {
             throw MPIError(.invalidArgument, "\(call): needs \(peerCount) non-negative displacements, got \(displacements)")
         }
         let extent = try Self.placementExtent(counts: counts, displacements: displacements, checkingOverlap: receiving, call)
         // An empty block's displacement may lie anywhere, even past the result: it moves nothing, so it is placed at 0.
-        return (counts.map { $0 * stride }, counts.indices.map { counts[$0] > 0 ? displacements[$0] * stride : 0 }, extent)
+        var offsets = [Int](repeating: 0, count: counts.count)
+        for index in counts.indices where counts[index] > 0 { offsets[index] = displacements[index] * stride }
+        return (byteCounts, offsets, extent)
     }
 
     /// The elements that blocks of `counts` at `displacements` span (empty blocks count for nothing);
@@ -94,7 +101,16 @@ extension Communicator {
     static func placementExtent(
         counts: [Int], displacements: [Int], checkingOverlap: Bool, peers: String = "ranks", _ call: StaticString
     ) throws -> Int {
-        if checkingOverlap {
+        // One pass: the furthest end, and whether the non-empty blocks already lie in ascending,
+        // disjoint order (the usual layout), which needs no sorting to check.
+        var extent = 0, end = 0, ordered = true
+        for index in counts.indices where counts[index] > 0 {
+            let start = displacements[index]
+            if start < end { ordered = false }
+            end = start + counts[index]
+            extent = max(extent, end)
+        }
+        if checkingOverlap && !ordered {
             let blocks = counts.indices.filter { counts[$0] > 0 }.sorted { displacements[$0] < displacements[$1] }
             for (previous, next) in zip(blocks, blocks.dropFirst()) where displacements[previous] + counts[previous] > displacements[next] {
                 throw MPIError(
@@ -104,7 +120,7 @@ extension Communicator {
                 )
             }
         }
-        return counts.indices.map { counts[$0] > 0 ? displacements[$0] + counts[$0] : 0 }.max() ?? 0
+        return extent
     }
 
     // MARK: - Blocking
