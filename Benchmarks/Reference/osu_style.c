@@ -24,7 +24,8 @@
  *   - mbw-mr: rank i streams to rank i + n/2 (bw with an ack), aggregate MB/s and messages/s;
  *   - collectives: each call timed alone, calls separated by an untimed barrier on a private
  *     communicator, the mean per rank averaged over the ranks; allreduce is an in-place MPI_SUM on
- *     max(size / 8, 1) doubles, as SwiftMPI's allreduce(inPlace:) on [Double]; the v-forms give every
+ *     max(size / 8, 1) doubles, as SwiftMPI's allreduce(inPlace:) on [Double], reduce the same sum
+ *     into a separate buffer at rank 0 (SwiftMPI's reduce on spans, OSU's osu_reduce); the v-forms give every
  *     rank SIZE bytes; reduce-scatter splits max(size / 8, 1) doubles as evenly as it can,
  *     reduce-scatter-block gives each rank the quotient (OSU's portion);
  *   - non-blocking collectives (OSU's osu_ibcast ...): each call started and waited for at once (pure
@@ -289,8 +290,9 @@ static void set_layouts(long size, long elements) {
 }
 
 /* osu_barrier, osu_allreduce, osu_bcast, …: each call timed alone; mean per rank, averaged over the
- * ranks. As Runner.swift collective(): allreduce and reduce in place on max(size / 8, 1) doubles
- * (sum; reduce to rank 0), the others on size bytes per rank, rooted ones at rank 0. */
+ * ranks. As Collectives.swift collective(): allreduce in place and reduce (to rank 0, into a
+ * separate buffer, as SwiftMPI's reduce(_:into:) on spans and OSU's osu_reduce) on max(size / 8, 1)
+ * doubles (sum), the others on size bytes per rank, rooted ones at rank 0. */
 static double collective(enum benchmark b, long size, int iterations, int warmup) {
     long count = size / 8 > 1 ? size / 8 : 1;
     set_layouts(size, count);
@@ -304,9 +306,7 @@ static double collective(enum benchmark b, long size, int iterations, int warmup
         switch (b) {
         case BARRIER: MPI_Barrier(world); break;
         case ALLREDUCE: MPI_Allreduce(MPI_IN_PLACE, doubles, (int)count, MPI_DOUBLE, MPI_SUM, world); break;
-        case REDUCE:
-            MPI_Reduce(rank == 0 ? MPI_IN_PLACE : doubles, rank == 0 ? doubles : NULL, (int)count, MPI_DOUBLE, MPI_SUM, 0, world);
-            break;
+        case REDUCE: MPI_Reduce(doubles, results, (int)count, MPI_DOUBLE, MPI_SUM, 0, world); break;
         case BCAST: MPI_Bcast(send_buffer, bytes, MPI_BYTE, 0, world); break;
         case GATHER: MPI_Gather(send_buffer, bytes, MPI_BYTE, all_receive, bytes, MPI_BYTE, 0, world); break;
         case SCATTER: MPI_Scatter(all_send, bytes, MPI_BYTE, receive_buffer, bytes, MPI_BYTE, 0, world); break;

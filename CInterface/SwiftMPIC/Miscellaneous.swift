@@ -112,6 +112,7 @@ private func startScan(
                     ? try communicator.iexscan(input, into: output, op: operation) : try communicator.iscan(input, into: output, op: operation))
         }
     }
+    guard request != nil else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }  // (before anything starts)
     let scan = Scan(communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), exclusive: exclusive)
     guard let started = try CInterface.reduce(datatype, op, scan) else { throw CError(MPI_ERR_INTERN, "the scan did not start") }
     try started.store(comm, into: request)

@@ -231,18 +231,17 @@ extension CInterface {
         _ user: COperation, _ type: CDatatype, _ handle: MPI_Datatype, _ reduction: some CReduction
     ) throws -> CStartedReduction? {
         let program = reduction.buffers
-        let inPlace = isInPlace(program.send)
         var sendStaging: CStaging?, receiveStaging: CStaging?
-        let receive = try bytes(
-            program.receive, inPlace ? max(program.sendCount, program.receiveCount) : program.receiveCount, handle,
-            reads: inPlace || program.receiveIsOperand, staging: &receiveStaging)
-        let send = inPlace ? program.send : UnsafeRawPointer(try bytes(program.send, program.sendCount, handle, reads: true, staging: &sendStaging).baseAddress)
+        // In place, the input (the receive buffer's first `sendCount` instances) is packed apart
+        // from the output: the staged reduction is not in place.
+        let input = isInPlace(program.send) ? UnsafeRawPointer(program.receive) : program.send
+        let send = try bytes(input, program.sendCount, handle, reads: true, staging: &sendStaging)
+        let receive = try bytes(program.receive, program.receiveCount, handle, reads: program.receiveIsOperand, staging: &receiveStaging)
         var staged = program
-        (staged.send, staged.receive) = (send, UnsafeMutableRawPointer(receive.baseAddress))
+        (staged.send, staged.receive) = (UnsafeRawPointer(send.baseAddress), UnsafeMutableRawPointer(receive.baseAddress))
         let started = try runUserOperation(user, type, handle, reduction.on(staged))
-        let resultBytes = program.receiveCount * type.size
         let copyOut = { () throws in
-            try receiveStaging?.unpack(byteCount: resultBytes)
+            try receiveStaging?.unpack()
             withExtendedLifetime(sendStaging) {}
         }
         guard var started else {
@@ -269,20 +268,24 @@ private struct UserOperationCall<Reduction: CReduction>: OpaqueTypeBody {
 
     func run<T: BitwiseCopyable>(_: T.Type) throws -> CStartedReduction? {
         let (function, handle, layout) = (user.function, handle, layout)
+        // Each operand's staging: for a laid-out instance, its origin 16-byte aligned (as the
+        // program's own buffer would align it), `lead` bytes in, so that data before the origin
+        // (a negative lower bound) still lies inside; the data ends `bytes` bytes in.
+        let lead = layout.map { ($0.span.lowerBound < 0 ? -$0.span.lowerBound + 15 : 0) & ~15 } ?? 0
+        let bytes = layout.map { lead + max(0, $0.span.upperBound) } ?? MemoryLayout<T>.size
+        let offset = (bytes + 15) & ~15
         return try reduction.run(
             ReduceOperation<T>.custom("user operation", commutative: user.isCommutative) { left, right in
                 // The operands are staged 16-byte aligned: T has alignment 1 (any size), and the
                 // program's function reads them as the datatype's members (ints, doubles, ...),
                 // laid out as the datatype places them.
-                let bytes = layout?.span.count ?? MemoryLayout<T>.size
-                let offset = (bytes + 15) & ~15
                 var inoutValue = right
                 var datatype = handle
                 withUnsafeTemporaryAllocation(byteCount: offset + bytes, alignment: 16) { staging in
                     var input = staging.baseAddress!, output = staging.baseAddress! + offset
                     if let layout {
                         staging.initializeMemory(as: UInt8.self, repeating: 0)
-                        (input, output) = (input - layout.span.lowerBound, output - layout.span.lowerBound)
+                        (input, output) = (input + lead, output + lead)  // the instances' origins
                         withUnsafeBytes(of: left) { layout.type.unpack(uncheckedCount: 1, from: $0.baseAddress!, into: input) }
                         withUnsafeBytes(of: right) { layout.type.unpack(uncheckedCount: 1, from: $0.baseAddress!, into: output) }
                     } else {

@@ -1179,6 +1179,46 @@ static void affineCheck(const unsigned *buffer, int from, int to, const char *wh
     }
 }
 
+/* A record whose data starts 4 bytes past its origin (MPI's true lower bound 4): an int at 4 and a
+ * double at 8, as `struct { int pad; int value; double weight; }` lays them out. The operation sees
+ * each operand's double aligned for a double, as in the program's own buffer. */
+struct record { int pad; int value; double weight; };
+static int misalignedRecords = 0;
+static void addRecords(void *invec, void *inoutvec, int *len, MPI_Datatype *datatype) {
+    (void)datatype;
+    struct record *in = invec, *inout = inoutvec;
+    for (int i = 0; i < *len; i++) {
+        if ((uintptr_t)&in[i].weight % _Alignof(double) || (uintptr_t)&inout[i].weight % _Alignof(double)) misalignedRecords++;
+        inout[i].value += in[i].value;
+        inout[i].weight += in[i].weight;
+    }
+}
+
+static void userOperationOnOffsetRecords(void) {
+    int lengths[2] = {1, 1};
+    MPI_Aint displacements[2] = {offsetof(struct record, value), offsetof(struct record, weight)};
+    MPI_Datatype types[2] = {MPI_INT, MPI_DOUBLE}, fields, recordType;
+    MPI_Type_create_struct(2, lengths, displacements, types, &fields);
+    MPI_Type_create_resized(fields, 0, sizeof(struct record), &recordType);
+    MPI_Type_commit(&recordType);
+    MPI_Type_free(&fields);
+    MPI_Op add;
+    MPI_Op_create(addRecords, 1, &add);
+    struct record mine[3], sum[3];
+    for (int i = 0; i < 3; i++) {
+        mine[i] = (struct record){.pad = -7, .value = rank + i, .weight = 0.5 * rank + i};
+        sum[i] = (struct record){.pad = -9, .value = 0, .weight = 0};
+    }
+    MPI_Allreduce(mine, sum, 3, recordType, add, MPI_COMM_WORLD);
+    for (int i = 0; i < 3; i++) {
+        CHECK(sum[i].value == size * (size - 1) / 2 + size * i && sum[i].weight == 0.25 * size * (size - 1) + size * i && sum[i].pad == -9,
+              "allreduce of offset records, instance %d: value %d weight %g pad %d", i, sum[i].value, sum[i].weight, sum[i].pad);
+    }
+    CHECK(misalignedRecords == 0, "the operation saw %d misaligned doubles", misalignedRecords);
+    MPI_Op_free(&add);
+    MPI_Type_free(&recordType);
+}
+
 static void userOperationsOnGaps(void) {
     MPI_Datatype twoApart;
     MPI_Type_vector(2, 1, 3, MPI_UNSIGNED, &twoApart);
@@ -1387,6 +1427,7 @@ int main(int argc, char **argv) {
     collectives();
     persistentInPlace();
     userOperationsOnGaps();
+    userOperationOnOffsetRecords();
     peerSuiteFindings();
     communicators();
     groupsInfoTopologies();

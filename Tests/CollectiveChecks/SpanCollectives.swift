@@ -87,4 +87,28 @@ func checkSpanCollectives(_ world: Communicator) throws {
     }
     _ = consume tooShortSpan
     require(try world.allreduce([1], op: .sum) == [n], "allreduce after a refused span")
+    // A root whose gather result or scatter values are too short: the root (gather) or every rank
+    // (scatter) throws .invalidCount, and no rank is left waiting (in the channel, and by messages).
+    for count in [3, 5000] {
+        let root = n - 1
+        var short = [Int32](repeating: 0, count: r == root ? n * count - 1 : 0)
+        do {
+            var output = short.mutableSpan
+            try world.gather([Int32](repeating: Int32(r), count: count).span, into: &output, root: root)
+            require(r != root, "gather into a root result too short returned at the root")
+        } catch {
+            require(r == root && error.code == .invalidCount, "gather into a root result too short, rank \(r): \(error)")
+        }
+        require(try world.allreduce([1], op: .sum) == [n], "allreduce after a gather refused at its root, \(count)")
+        let few = r == root ? [Int32](repeating: 1, count: n * count - 1) : []
+        var part = [Int32](repeating: 0, count: count)
+        do {
+            var output = part.mutableSpan
+            try world.scatter(few.span, into: &output, root: root)
+            require(false, "scatter of too few values returned on rank \(r)")
+        } catch {
+            require(error.code == .invalidCount || error.code == .truncate, "scatter of too few values, rank \(r): \(error)")
+        }
+        require(try world.allreduce([1], op: .sum) == [n], "allreduce after a scatter of too few values, \(count)")
+    }
 }

@@ -428,21 +428,25 @@ final class SharedCollectiveChannel {
         return (part, total)
     }
 
-    /// ``scatterEqualParts(_:as:root:_:)`` into this rank's `result`, whose size is this rank's part:
-    /// a root whose values are not `members × result.count` bytes throws `.invalidCount` on every
-    /// rank. Returns false, on every rank alike, when the root's values do not fit the channel.
-    func scatterEqualParts(_ values: UnsafeRawBufferPointer?, into result: UnsafeMutableRawBufferPointer, root: Int, _ runtime: Runtime) throws -> Bool {
+    /// ``scatterEqualParts(_:as:root:_:)`` into this rank's `result`, whose size is this rank's part,
+    /// with the root's byte count. `done` is false, on every rank alike, when the root's values do
+    /// not fit the channel (the caller then uses messages and checks the count after them); when
+    /// they fit, a rank whose part they are not `members × result.count` bytes for throws
+    /// `.invalidCount` (every rank has taken the step: none waits for it).
+    func scatterEqualParts(
+        _ values: UnsafeRawBufferPointer?, into result: UnsafeMutableRawBufferPointer, root: Int, _ runtime: Runtime
+    ) throws -> (done: Bool, total: Int) {
         let step = try dealEqualParts(values, root: root, runtime)
         let total = length(root, step), part = result.count
+        guard total <= Self.capacity else { return (false, total) }
         guard total == part * members.count else {
             throw MPIError(
                 .invalidCount,
                 "scatter: the root deals out \(total) bytes, this rank expects \(part) of \(members.count) equal parts: "
                     + "the ranks' counts for scatter do not agree")
         }
-        guard total <= Self.capacity else { return false }
         if part > 0 { result.baseAddress!.copyMemory(from: buffer(root, step) + Self.dataOffset + rank * part, byteCount: part) }
-        return true
+        return (true, total)
     }
 
     /// The step of an equal-part scatter: the root publishes its values (when they fit) and their

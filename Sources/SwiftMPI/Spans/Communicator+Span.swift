@@ -127,25 +127,30 @@ extension Communicator {
                 return
             }
             try checkRoot(root, "gather")
-            if rank == root, result.count < values.count * size {
-                throw MPIError(.invalidCount, "gather: a result of \(result.count) elements for \(size) × \(values.count)")
-            }
-            try values.withUnsafeBytes { input in
-                try result.withUnsafeMutableBytes { output in
-                    let target = rank == root ? output : nil
-                    // One channel step without count arrays when the contributions fit (the array
-                    // form's step too, so the two forms agree), else messages.
-                    if let shared = state.sharedCollectiveChannel(runtime) {
-                        if try shared.gatherEqualParts(input, into: target, root: root, runtime) { return }
-                    } else {
-                        try agreeOnSignature(.gather, root: root, "gather")
-                    }
-                    let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "gather")
-                    try run("gather", root: root) {
-                        scheduleGather(input, into: target, counts: layout.counts, displacements: layout.displacements, root: root, $0)
+            // A root whose result is too short still takes the others' contributions (into scratch
+            // memory, then throws), so that no rank waits for one that gave up.
+            let short = rank == root && result.count < values.count * size
+            var scratch = [UInt8](repeating: 0, count: short ? values.count * size * MemoryLayout<T>.stride : 0)
+            try scratch.withUnsafeMutableBytes { scratchBytes in
+                try values.withUnsafeBytes { input in
+                    try result.withUnsafeMutableBytes { resultBytes in
+                        let output = short ? scratchBytes : resultBytes
+                        let target = rank == root ? output : nil
+                        // One channel step without count arrays when the contributions fit (the array
+                        // form's step too, so the two forms agree), else messages.
+                        if let shared = state.sharedCollectiveChannel(runtime) {
+                            if try shared.gatherEqualParts(input, into: target, root: root, runtime) { return }
+                        } else {
+                            try agreeOnSignature(.gather, root: root, "gather")
+                        }
+                        let layout = try byteLayout(T.self, counts: [Int](repeating: values.count, count: size), "gather")
+                        try run("gather", root: root) {
+                            scheduleGather(input, into: target, counts: layout.counts, displacements: layout.displacements, root: root, $0)
+                        }
                     }
                 }
             }
+            if short { throw MPIError(.invalidCount, "gather: a result of \(result.count) elements for \(size) × \(values.count)") }
         }
     }
 
@@ -159,35 +164,42 @@ extension Communicator {
                 return
             }
             try checkRoot(root, "scatter")
-            if rank == root, values.count < result.count * size {
-                throw MPIError(.invalidCount, "scatter: the root's \(values.count) elements for \(size) × \(result.count)")
-            }
-            try values.withUnsafeBytes { input in
-                try result.withUnsafeMutableBytes { output in
-                    // The root deals out exactly its ranks' parts (its span may be longer).
-                    let source = rank == root ? UnsafeRawBufferPointer(rebasing: input[..<(output.count * size)]) : nil
-                    // One channel step when the root's values fit (the array form's step too, so the
-                    // two forms agree), else messages.
-                    let part = output.count / Swift.max(MemoryLayout<T>.stride, 1)
-                    var total = [part * size]
-                    if let shared = state.sharedCollectiveChannel(runtime) {
-                        if try shared.scatterEqualParts(source, into: output, root: root, runtime) { return }
-                    } else {
-                        // The root's element count first, as the array form (whose ranks learn their
-                        // part from it) sends it: ranks may use either form.
-                        try agreeOnSignature(.scatter, root: root, "scatter")
-                        try total.withUnsafeMutableBytes { bytes in try run("scatter", root: root) { scheduleBroadcast(bytes, root: root, $0) } }
-                    }
-                    let layout = try byteLayout(T.self, counts: [Int](repeating: part, count: size), "scatter")
-                    try run("scatter", root: root) {
-                        scheduleScatter(source, counts: layout.counts, displacements: layout.displacements, into: output, root: root, $0)
-                    }
-                    // (Checked once the parts have moved, so that no rank waits for one that gave up.)
-                    guard total[0] == part * size else {
-                        throw MPIError(
-                            .invalidCount,
-                            "scatter: the root deals out \(total[0]) elements, this rank expects \(part) of \(size) equal parts: "
-                                + "the ranks' counts for scatter do not agree")
+            // A root with too few values announces what it has (every rank then throws) and deals
+            // out zeros by messages, so that no rank waits for one that gave up.
+            let short = rank == root && values.count < result.count * size
+            let scratch = [UInt8](repeating: 0, count: short ? result.count * size * MemoryLayout<T>.stride : 0)
+            try scratch.withUnsafeBytes { scratchBytes in
+                try values.withUnsafeBytes { input in
+                    try result.withUnsafeMutableBytes { output in
+                        let stride = Swift.max(MemoryLayout<T>.stride, 1), part = output.count / stride
+                        // The root deals out exactly its ranks' parts (its span may be longer).
+                        let announced = rank == root ? UnsafeRawBufferPointer(rebasing: input[..<Swift.min(input.count, output.count * size)]) : nil
+                        let source = short ? scratchBytes : announced
+                        // The root's element count: what the others check their parts against.
+                        var total = [rank == root ? (announced?.count ?? 0) / stride : part * size]
+                        // One channel step when the root's values fit (the array form's step too, so the
+                        // two forms agree), else messages.
+                        if let shared = state.sharedCollectiveChannel(runtime) {
+                            let (done, rootBytes) = try shared.scatterEqualParts(announced, into: output, root: root, runtime)
+                            if done { return }
+                            total[0] = rootBytes / stride
+                        } else {
+                            // The root's element count first, as the array form (whose ranks learn their
+                            // part from it) sends it: ranks may use either form.
+                            try agreeOnSignature(.scatter, root: root, "scatter")
+                            try total.withUnsafeMutableBytes { bytes in try run("scatter", root: root) { scheduleBroadcast(bytes, root: root, $0) } }
+                        }
+                        let layout = try byteLayout(T.self, counts: [Int](repeating: part, count: size), "scatter")
+                        try run("scatter", root: root) {
+                            scheduleScatter(source, counts: layout.counts, displacements: layout.displacements, into: output, root: root, $0)
+                        }
+                        // (Checked once the parts have moved, so that no rank waits for one that gave up.)
+                        guard total[0] == part * size else {
+                            throw MPIError(
+                                .invalidCount,
+                                "scatter: the root deals out \(total[0]) elements, this rank expects \(part) of \(size) equal parts: "
+                                    + "the ranks' counts for scatter do not agree")
+                        }
                     }
                 }
             }
