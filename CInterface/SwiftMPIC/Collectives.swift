@@ -101,19 +101,14 @@ private struct ReduceCall: CReduction {
     let count: Int
     let root: Int
 
-    private var isRoot: Bool { communicator.isIntercommunicator ? root == MPI.root : communicator.rank == root }
-    /// An intercommunicator's root (and its group) sends nothing: its send buffer is not read.
-    private var sends: Bool { !communicator.isIntercommunicator || (root != MPI.root && root != MPI.procNull) }
-
-    var buffers: CReductionBuffers {
-        CReductionBuffers(send: send, receive: receive, sendCount: sends ? count : 0, receiveCount: isRoot ? count : 0)
-    }
+    var buffers: CReductionBuffers { .rooted(communicator, send: send, receive: receive, count: count, root: root) }
 
     func on(_ buffers: CReductionBuffers) -> Self {
         ReduceCall(communicator: communicator, send: buffers.send, receive: buffers.receive, count: count, root: root)
     }
 
     func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> CStartedReduction? {
+        let (isRoot, sends) = communicator.reductionRoles(root: root)
         var result = CInterface.elements(isRoot ? receive : nil, isRoot ? count : 0, T.self).mutableSpan
         if CInterface.isInPlace(send) {
             guard isRoot else { throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE as the send buffer is for the root only") }

@@ -74,19 +74,14 @@ private struct NonblockingReduction: CReduction {
     /// Nil for allreduce.
     let root: Int?
 
-    private var isRoot: Bool { root == nil || (communicator.isIntercommunicator ? root == MPI.root : communicator.rank == root) }
-    /// An intercommunicator's root (and its group) sends nothing: its send buffer is not read.
-    private var sends: Bool { !communicator.isIntercommunicator || (root != MPI.root && root != MPI.procNull) }
-
-    var buffers: CReductionBuffers {
-        CReductionBuffers(send: send, receive: receive, sendCount: sends ? count : 0, receiveCount: isRoot ? count : 0)
-    }
+    var buffers: CReductionBuffers { .rooted(communicator, send: send, receive: receive, count: count, root: root) }
 
     func on(_ buffers: CReductionBuffers) -> Self {
         NonblockingReduction(communicator: communicator, send: buffers.send, receive: buffers.receive, count: count, root: root)
     }
 
     func run<T: BitwiseCopyable>(_ operation: ReduceOperation<T>) throws -> CStartedReduction? {
+        let (isRoot, sends) = communicator.reductionRoles(root: root)
         let result = CInterface.elements(isRoot ? receive : nil, isRoot ? count : 0, T.self)
         let input =
             CInterface.isInPlace(send)

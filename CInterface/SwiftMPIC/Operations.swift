@@ -45,6 +45,24 @@ struct CReductionBuffers {
     var receiveIsOperand = false
 }
 
+extension CReductionBuffers {
+    /// The buffers of a reduce (`root`) or allreduce (`root` nil) on `communicator`'s rank: it
+    /// receives the result at the root (every rank for allreduce), and contributes unless it is in
+    /// an intercommunicator's root group.
+    static func rooted(_ communicator: Communicator, send: UnsafeRawPointer?, receive: UnsafeMutableRawPointer?, count: Int, root: Int?) -> Self {
+        let roles = communicator.reductionRoles(root: root)
+        return CReductionBuffers(send: send, receive: receive, sendCount: roles.sends ? count : 0, receiveCount: roles.receives ? count : 0)
+    }
+}
+
+extension Communicator {
+    /// This rank's part in a reduce to `root` (nil: an allreduce): whether it receives the result,
+    /// and whether it sends (an intercommunicator's root, and its group, send nothing).
+    func reductionRoles(root: Int?) -> (receives: Bool, sends: Bool) {
+        (root == nil || (isIntercommunicator ? root == MPI.root : rank == root), !isIntercommunicator || (root != MPI.root && root != MPI.procNull))
+    }
+}
+
 /// A nonblocking reduction once started: its request, and what completing it must do before the
 /// program sees it complete (copy a result into the program's buffer).
 struct CStartedReduction {
