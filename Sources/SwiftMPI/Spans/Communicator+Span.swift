@@ -176,28 +176,28 @@ extension Communicator {
                         let announced = rank == root ? UnsafeRawBufferPointer(rebasing: input[..<Swift.min(input.count, output.count * size)]) : nil
                         let source = short ? scratchBytes : announced
                         // The root's element count: what the others check their parts against.
-                        var total = [rank == root ? (announced?.count ?? 0) / stride : part * size]
+                        var total = rank == root ? (announced?.count ?? 0) / stride : part * size  // (an Int, not an array: no allocation)
                         // One channel step when the root's values fit (the array form's step too, so the
                         // two forms agree), else messages.
                         if let shared = state.sharedCollectiveChannel(runtime) {
                             let (done, rootBytes) = try shared.scatterEqualParts(announced, into: output, root: root, runtime)
                             if done { return }
-                            total[0] = rootBytes / stride
+                            total = rootBytes / stride
                         } else {
                             // The root's element count first, as the array form (whose ranks learn their
                             // part from it) sends it: ranks may use either form.
                             try agreeOnSignature(.scatter, root: root, "scatter")
-                            try total.withUnsafeMutableBytes { bytes in try run("scatter", root: root) { scheduleBroadcast(bytes, root: root, $0) } }
+                            try withUnsafeMutableBytes(of: &total) { bytes in try run("scatter", root: root) { scheduleBroadcast(bytes, root: root, $0) } }
                         }
                         let layout = try byteLayout(T.self, counts: [Int](repeating: part, count: size), "scatter")
                         try run("scatter", root: root) {
                             scheduleScatter(source, counts: layout.counts, displacements: layout.displacements, into: output, root: root, $0)
                         }
                         // (Checked once the parts have moved, so that no rank waits for one that gave up.)
-                        guard total[0] == part * size else {
+                        guard total == part * size else {
                             throw MPIError(
                                 .invalidCount,
-                                "scatter: the root deals out \(total[0]) elements, this rank expects \(part) of \(size) equal parts: "
+                                "scatter: the root deals out \(total) elements, this rank expects \(part) of \(size) equal parts: "
                                     + "the ranks' counts for scatter do not agree")
                         }
                     }
