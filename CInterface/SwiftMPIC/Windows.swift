@@ -16,13 +16,25 @@ import SwiftMPI
 /// point to (MPI_Win_get_attr hands out pointers to them, valid until MPI_Win_free).
 final class CWindow {
     let window: ByteWindow
+    /// This rank's base as the program sees it (MPI_WIN_BASE, MPI_Win_allocate's `baseptr`): the
+    /// pointer MPI_Win_create was given, NULL where MPI_Win_allocate(_shared) had no bytes to give
+    /// (as MPICH does), MPI_BOTTOM (NULL) for a dynamic window. SwiftMPI's own base is never NULL;
+    /// a program that frees what MPI_WIN_BASE shows (MPICH's test harness does) must see only its
+    /// own memory.
+    let programBase: UnsafeMutableRawPointer?
     /// Read and set under ``CInterfaceLock``.
     var errorHandler = MPI_ERRORS_ARE_FATAL
     let size: UnsafeMutablePointer<MPI_Aint>
     let integers: UnsafeMutablePointer<Int32>  // displacement unit, flavor, model
 
-    init(_ window: ByteWindow) {
+    init(_ window: ByteWindow, exposing base: UnsafeMutableRawPointer?) {
         self.window = window
+        programBase =
+            switch window.flavor {
+            case .create: base
+            case .allocate, .shared: window.byteCount > 0 ? window.base : nil
+            case .dynamic: nil
+            }
         size = .allocate(capacity: 1)
         size.initialize(to: MPI_Aint(window.byteCount))
         integers = .allocate(capacity: 3)
@@ -274,7 +286,7 @@ private func makeWindow(
         guard unit > 0 else { throw CError(MPI_ERR_DISP, "displacement unit \(unit) is not positive") }
         let communicator = try CInterface.communicator(comm)
         let window = try ByteWindow.make(bytes: Int(size), displacementUnit: unit, flavor: flavor, exposing: base, on: communicator, "\(function)")
-        let entry = CWindow(window)
+        let entry = CWindow(window, exposing: base)
         win.pointee = CInterface.windows.insert(.passRetained(entry))
         made = entry
     }
@@ -310,7 +322,7 @@ private func winAllocate(
     _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
     let made = makeWindow(function, size, unit, comm, flavor: flavor, exposing: nil, win)
-    if let entry = made.window { baseptr?.storeBytes(of: entry.window.base, as: UnsafeMutableRawPointer.self) }
+    if let entry = made.window { baseptr?.storeBytes(of: entry.programBase, as: UnsafeMutableRawPointer?.self) }
     return made.result
 }
 
@@ -374,15 +386,13 @@ private func winSharedQuery<U: CInteger>(
         let window = entry.window
         // MPI_PROC_NULL: the lowest rank with a part of non-zero size.
         let target = rank == MPI_PROC_NULL ? ((0..<window.size).first { (window.sharedPart($0)?.bytes ?? 0) > 0 } ?? 0) : Int(rank)
-        guard let part = window.sharedPart(target) else {
-            throw CError(MPI_ERR_RMA_FLAVOR, "rank \(rank)'s part of the window is not mapped in this process (not shared memory)")
-        }
+        guard let part = window.sharedPart(target) else { throw CError(MPI_ERR_RANK, "rank \(rank) is not in the window's group") }
         guard let partUnit = U(exactly: part.unit) else {
             throw CError(MPI_ERR_DISP, "the displacement unit \(part.unit) does not fit an int (MPI_Win_shared_query_c gives it)")
         }
         size?.pointee = MPI_Aint(part.bytes)
         unit?.pointee = partUnit
-        baseptr?.storeBytes(of: part.base, as: UnsafeMutableRawPointer.self)
+        baseptr?.storeBytes(of: part.base, as: UnsafeMutableRawPointer?.self)
     }
 }
 
@@ -425,8 +435,7 @@ public func mpiWinGetAttr(_ win: MPI_Win, _ keyval: Int32, _ value: UnsafeMutabl
         guard keyval != MPI_KEYVAL_INVALID else { throw CError(MPI_ERR_KEYVAL, "MPI_KEYVAL_INVALID is not a key") }
         flag.pointee = 1
         switch keyval {
-        case MPI_WIN_BASE:  // MPI_BOTTOM for a dynamic window
-            value.storeBytes(of: entry.window.flavor == .dynamic ? nil : entry.window.base, as: UnsafeMutableRawPointer?.self)
+        case MPI_WIN_BASE: value.storeBytes(of: entry.programBase, as: UnsafeMutableRawPointer?.self)
         case MPI_WIN_SIZE: value.storeBytes(of: entry.size, as: UnsafeMutablePointer<MPI_Aint>.self)
         case MPI_WIN_DISP_UNIT: value.storeBytes(of: entry.integers, as: UnsafeMutablePointer<Int32>.self)
         case MPI_WIN_CREATE_FLAVOR: value.storeBytes(of: entry.integers + 1, as: UnsafeMutablePointer<Int32>.self)

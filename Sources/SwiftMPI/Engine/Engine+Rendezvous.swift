@@ -71,7 +71,7 @@ extension Engine {
     /// Read each time a large message's fragments are tried (a scan of the waiting sends), never on
     /// the small-message path.
     func hasMessagesBehind(to peer: Int) -> Bool {
-        outboxes[peer].count > 1 || waitingSends.contains { $0.destination == peer }
+        outboxes[peer].count - outboxSentAhead > 1 || waitingSends.contains { $0.destination == peer }
     }
 
     /// Receiver: a rendezvous offer matched `operation`; `prefix` is the message's first bytes when

@@ -193,16 +193,25 @@ extension Engine {
         }
     }
 
-    /// Sends what the outboxes hold, in order per peer, until a transport is full. (Array's own
-    /// subscript and `remove(at:)`: the collection protocols' `first` and `removeFirst()` allocate a
-    /// context per call where they are not specialized, in debug builds, and a sender whose ring is
-    /// full passes here once per message.)
+    /// Sends what the outboxes hold, in order per peer, until a transport is full. The items sent
+    /// leave their queue together afterwards (one `removeSubrange`): removing each as it went moved
+    /// the whole queue per item, quadratic in its length — a put of a million 4-byte runs over
+    /// messages queued a million packets and never finished. (Array's own subscript: the collection
+    /// protocols' `first` allocate a context per call where they are not specialized, in debug
+    /// builds, and a sender whose ring is full passes here once per message.)
     func drainOutboxes() -> Bool {
         var progressed = false
         for peer in outboxes.indices where !outboxes[peer].isEmpty {
-            while !outboxes[peer].isEmpty, transmit(outboxes[peer][0], to: peer) {
-                _ = outboxes[peer].remove(at: 0)
-                outboxCount -= 1
+            var sent = 0
+            while sent < outboxes[peer].count {
+                outboxSentAhead = sent
+                guard transmit(outboxes[peer][sent], to: peer) else { break }
+                sent += 1
+            }
+            outboxSentAhead = 0
+            if sent > 0 {
+                outboxes[peer].removeSubrange(0..<sent)
+                outboxCount -= sent
                 progressed = true
             }
         }

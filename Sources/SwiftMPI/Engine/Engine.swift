@@ -108,6 +108,9 @@ final class Engine {
     @exclusivity(unchecked) var waitingReceives = OperationTable<ReceiveOperation>()
     @exclusivity(unchecked) var outboxes: [[Outgoing]]
     @exclusivity(unchecked) var outboxCount = 0
+    /// While ``drainOutboxes()`` transmits: the items at the front of the queue it is draining that
+    /// are already sent (they leave the queue together when it stops); 0 otherwise.
+    @exclusivity(unchecked) var outboxSentAhead = 0
     @exclusivity(unchecked) var sendPool = ReferenceStack<SendOperation>(capacity: 16)
     @exclusivity(unchecked) var receivePool = ReferenceStack<ReceiveOperation>(capacity: 16)
     @exclusivity(unchecked) var bufferedArea: BufferedSendArea?

@@ -55,9 +55,13 @@ package final class ByteWindow: @unchecked Sendable {
     package var rank: Int { state.rank }
     package var size: Int { state.size }
 
-    /// MPI_Win_shared_query: where `rank`'s part is mapped here, its size and unit; nil when it is not.
-    package func sharedPart(_ rank: Int) -> (base: UnsafeMutableRawPointer, bytes: Int, unit: Int)? {
-        guard rank >= 0 && rank < state.size, let base = state.memory.direct[rank] else { return nil }
+    /// MPI_Win_shared_query: where `rank`'s part is mapped here, its size and unit. A part that is
+    /// empty or not mapped here (another host's, or any other rank's in a window that is not in
+    /// shared memory) has no base and size 0, as MPI-4.1 says for every window flavor; nil for a
+    /// rank outside the window.
+    package func sharedPart(_ rank: Int) -> (base: UnsafeMutableRawPointer?, bytes: Int, unit: Int)? {
+        guard rank >= 0 && rank < state.size else { return nil }
+        guard let base = state.memory.direct[rank], state.byteCounts[rank] > 0 else { return (nil, 0, state.displacementUnits[rank]) }
         return (base, state.byteCounts[rank], state.displacementUnits[rank])
     }
 
