@@ -17,8 +17,19 @@ struct CDatatype: Sendable {
         case opaque
     }
 
+    /// The one predefined datatype a type's data is made of, as its element type and extent.
+    struct Basic: Equatable {
+        let element: Element
+        let extent: Int
+    }
+
     var datatype: Datatype
     var element: Element
+    /// What all of this type's data is made of: the type itself when predefined (and not opaque), for
+    /// a derived type its constituents' common basic type (``CInterface/storeDatatype(_:_:into:)``);
+    /// nil when they differ. One-sided accumulates compute with it (MPI-4.1 §12.3.4: their datatypes
+    /// are built from one predefined type).
+    var basic: Basic?
     var committed: Bool
     /// MPI_Type_set_name's name.
     var name = ""
@@ -36,6 +47,7 @@ struct CDatatype: Sendable {
         self.datatype = datatype
         self.element = element
         self.committed = committed
+        basic = element == .opaque ? nil : Basic(element: element, extent: datatype.extent)
         size = datatype.size
         // (Dense, from byte 0: a size equal to the extent is not enough, a transpose permutes its bytes.)
         isContiguous = (datatype.isDense || (datatype.size == 0 && datatype.extent == 0)) && datatype.trueLowerBound == 0 && datatype.lowerBound == 0
@@ -244,6 +256,8 @@ extension CInterface {
         var entry = CDatatype(datatype)
         entry.envelope = envelope
         entry.envelope.constituents = envelope.types.map { datatypes[$0] }
+        let basics = envelope.types.map { try? CInterface.datatype($0, forCommunication: false).basic }
+        if let first = basics.first, basics.allSatisfy({ $0 == first }) { entry.basic = first }
         handle.pointee = datatypes.insert(entry)
     }
 

@@ -8,8 +8,9 @@ import SwiftMPI
 // (ByteWindow: the Swift `Window`'s state, addressed in bytes with each rank's displacement unit).
 // Dynamic windows: target displacements are addresses (MPI_Get_address) in attached regions.
 // Origin buffers of any committed datatype (non-contiguous ones are packed or unpacked here); target
-// datatypes must be contiguous, and accumulates need a predefined element type except for
-// MPI_REPLACE and MPI_NO_OP (docs/C-ABI.md). Of the assertions (MPI_MODE_*) only MPI_MODE_NOSUCCEED and MPI_MODE_NOCHECK
+// datatypes of any layout (cut into contiguous runs at the origin). Accumulates compute with the one
+// predefined type a datatype is built from (CDatatype.basic); one made of several takes MPI_REPLACE
+// and MPI_NO_OP only (docs/C-ABI.md). Of the assertions (MPI_MODE_*) only MPI_MODE_NOSUCCEED and MPI_MODE_NOCHECK
 // has an effect (it ends fence epochs); the others are accepted and ignored, as MPI allows.
 
 /// A window the C program holds, with its error handler and the values its predefined attributes
@@ -95,11 +96,13 @@ extension CInterface {
         }
     }
 
-    /// The element kernel of `datatype` for `op`.
+    /// The element kernel of `datatype` for `op`: its basic type's (``CDatatype/basic``), or bytes
+    /// (MPI_REPLACE and MPI_NO_OP only) for a type made of several basic types, a pair type or an
+    /// opaque one.
     static func accumulateKernel(_ datatype: MPI_Datatype, _ op: AccumulateOperator) throws(CError) -> AccumulateKernel {
         let type = try CInterface.datatype(datatype)
         let scalar: AccumulateKernel.Scalar =
-            switch type.element {
+            switch type.basic?.element {
             case .int8: .int8
             case .uint8: .uint8
             case .int16: .int16
@@ -116,8 +119,20 @@ extension CInterface {
             #endif
             default: .opaque
             }
-        let kernel = AccumulateKernel(scalar: scalar, stride: scalar == .opaque ? max(type.size, 1) : type.datatype.extent)
+        let kernel = AccumulateKernel(scalar: scalar, stride: scalar == .opaque ? 1 : type.basic?.extent ?? 1)
         guard kernel.supports(op) else { throw CError(MPI_ERR_OP, "the operator is not defined on this datatype in a one-sided accumulate") }
+        return kernel
+    }
+
+    /// The kernel an accumulate of `origin` data into `target`'s layout computes with, checking that
+    /// both are built from the same basic type where the operator computes (MPI-4.1 §12.3.4).
+    static func accumulateKernel(origin: MPI_Datatype, target: MPI_Datatype, _ op: AccumulateOperator) throws(CError) -> AccumulateKernel {
+        let kernel = try accumulateKernel(target, op)
+        if origin != target, op != .replace, op != .noOp, let targetBasic = try CInterface.datatype(target).basic,
+            let originBasic = try CInterface.datatype(origin).basic, originBasic != targetBasic
+        {
+            throw CError(MPI_ERR_TYPE, "the origin and target datatypes are built from different basic types (\(originBasic.element), \(targetBasic.element))")
+        }
         return kernel
     }
 
@@ -711,12 +726,19 @@ private func accumulate(
     }
     return windowCall(function, win) { entry in
         let code = try CInterface.accumulateOperator(op)
-        let expected = try CInterface.targetBytes(targetCount, targetType, function)
+        let (expected, layout) = try CInterface.targetLayout(targetCount, targetType)
         // Nothing to combine: no element type to check the operator against (MPICH accepts it too).
-        let kernel = expected == 0 ? AccumulateKernel(scalar: .opaque, stride: 1) : try CInterface.accumulateKernel(targetType, code)
+        let kernel =
+            expected == 0 ? AccumulateKernel(scalar: .opaque, stride: 1) : try CInterface.accumulateKernel(origin: originType, target: targetType, code)
         try CInterface.withOriginBytes(origin, originCount, originType) { bytes in
             guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
-            try entry.window.accumulate(bytes, to: CInterface.rank(target), displacement: Int(displacement), op: code, kernel: kernel, "\(function)")
+            if let layout {
+                try entry.window.accumulate(
+                    packed: bytes, to: CInterface.rank(target), displacement: Int(displacement), targetCount: targetCount, targetDatatype: layout,
+                    op: code, kernel: kernel, "\(function)")
+            } else {
+                try entry.window.accumulate(bytes, to: CInterface.rank(target), displacement: Int(displacement), op: code, kernel: kernel, "\(function)")
+            }
         }
     }
 }
@@ -745,15 +767,24 @@ private func getAccumulate(
 ) -> Int32 {
     windowCall(function, win) { entry in
         let code = try CInterface.accumulateOperator(op)
-        let expected = try CInterface.targetBytes(targetCount, targetType, function)
-        let kernel = expected == 0 ? AccumulateKernel(scalar: .opaque, stride: 1) : try CInterface.accumulateKernel(targetType, code)
+        let (expected, layout) = try CInterface.targetLayout(targetCount, targetType)
+        let kernel =
+            expected == 0
+            ? AccumulateKernel(scalar: .opaque, stride: 1)
+            : try CInterface.accumulateKernel(origin: code == .noOp ? targetType : originType, target: targetType, code)
         func run(_ bytes: UnsafeRawBufferPointer) throws {
             try CInterface.intoOrigin(result, resultCount, resultType) { old in
                 guard expected == old.count, bytes.count == expected else {
                     throw CError(MPI_ERR_TYPE, "origin, result and target hold different numbers of bytes (\(bytes.count), \(old.count), \(expected))")
                 }
-                try entry.window.getAccumulate(
-                    bytes, result: old, to: CInterface.rank(target), displacement: Int(displacement), op: code, kernel: kernel, "\(function)")
+                if let layout {
+                    try entry.window.getAccumulate(
+                        packed: bytes, result: old, to: CInterface.rank(target), displacement: Int(displacement), targetCount: targetCount,
+                        targetDatatype: layout, op: code, kernel: kernel, "\(function)")
+                } else {
+                    try entry.window.getAccumulate(
+                        bytes, result: old, to: CInterface.rank(target), displacement: Int(displacement), op: code, kernel: kernel, "\(function)")
+                }
             }
         }
         if code == .noOp {

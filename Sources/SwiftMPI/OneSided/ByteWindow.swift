@@ -191,6 +191,33 @@ package final class ByteWindow: @unchecked Sendable {
         }
     }
 
+    /// MPI_Accumulate into a non-contiguous target layout: `packed` holds the elements of
+    /// `targetCount` instances of `targetDatatype` laid at `displacement`, whose runs must hold whole
+    /// elements of `kernel`'s type (`.invalidDatatype` otherwise).
+    package func accumulate(
+        packed: UnsafeRawBufferPointer, to target: Int, displacement: Int, targetCount: Int, targetDatatype: Datatype, op: AccumulateOperator,
+        kernel: AccumulateKernel, _ call: String
+    ) throws(MPIError) {
+        try typedErrors {
+            let runs = try state.targetRuns(
+                targetDatatype, count: targetCount, target: target, byteOffset: byteOffset(target, displacement), unit: kernel.stride, call)
+            try state.accumulate(packed: packed, runs: runs, to: target, op: op, kernel: kernel)
+        }
+    }
+
+    /// MPI_Get_accumulate from and into a non-contiguous target layout: `result`, as long as
+    /// `packed`, receives the elements as they were, in type-map order.
+    package func getAccumulate(
+        packed: UnsafeRawBufferPointer, result: UnsafeMutableRawBufferPointer, to target: Int, displacement: Int, targetCount: Int,
+        targetDatatype: Datatype, op: AccumulateOperator, kernel: AccumulateKernel, _ call: String
+    ) throws(MPIError) {
+        try typedErrors {
+            let runs = try state.targetRuns(
+                targetDatatype, count: targetCount, target: target, byteOffset: byteOffset(target, displacement), unit: kernel.stride, call)
+            try state.getAccumulate(packed: packed, result: result, runs: runs, to: target, op: op, kernel: kernel, call)
+        }
+    }
+
     /// MPI_Accumulate of contiguous elements of `kernel`'s type.
     package func accumulate(
         _ bytes: UnsafeRawBufferPointer, to target: Int, displacement: Int, op: AccumulateOperator, kernel: AccumulateKernel, _ call: String
