@@ -110,8 +110,7 @@ struct CComplex<Scalar: BinaryFloatingPoint & BitwiseCopyable>: BitwiseCopyable 
 #if arch(x86_64)
 /// C's { long double; int } (MPI_LONG_DOUBLE_INT): the int at byte 16, 32 bytes in all.
 struct LongDoubleInt: BitwiseCopyable {
-    var value: Float80
-    var padding: (UInt16, UInt16, UInt16) = (0, 0, 0)
+    var value: Float80  // (16 bytes in Swift's layout, as in C's)
     var index: Int32
 }
 

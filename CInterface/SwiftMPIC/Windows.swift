@@ -92,15 +92,24 @@ extension CInterface {
         case MPI_LXOR: .logicalXor
         case MPI_REPLACE: .replace
         case MPI_NO_OP: .noOp
-        default: throw CError(MPI_ERR_OP, "one-sided accumulates take MPI's predefined operators (not MINLOC, MAXLOC or user operators here)")
+        case MPI_MINLOC: .minloc
+        case MPI_MAXLOC: .maxloc
+        default: throw CError(MPI_ERR_OP, "one-sided accumulates take MPI's predefined operators, not user operators (MPI-4.1 §12.3.4)")
         }
     }
 
-    /// The element kernel of `datatype` for `op`: its basic type's (``CDatatype/basic``), or bytes
-    /// (MPI_REPLACE and MPI_NO_OP only) for a type made of several basic types, a pair type or an
-    /// opaque one.
-    static func accumulateKernel(_ datatype: MPI_Datatype, _ op: AccumulateOperator) throws(CError) -> AccumulateKernel {
+    /// The element kernel of `datatype` for `op`: its basic type's (``CDatatype/basic``; for the
+    /// pair types of MPI_MINLOC and MPI_MAXLOC a pair, with its padding when `padded`:
+    /// ``movesPaddedPairs(_:)``), or
+    /// bytes (MPI_REPLACE and MPI_NO_OP only) for a type made of several basic types or an opaque one.
+    static func accumulateKernel(_ datatype: MPI_Datatype, _ op: AccumulateOperator, padded: Bool = false) throws(CError) -> AccumulateKernel {
         let type = try CInterface.datatype(datatype)
+        if let pair = pairScalar(type.basic?.element), let extent = type.basic?.extent {
+            let whole = AccumulateKernel(scalar: pair, stride: extent, indexWidth: 4)
+            let kernel = padded ? whole : AccumulateKernel(scalar: pair, stride: whole.indexOffset + 4, indexWidth: 4)
+            guard kernel.supports(op) else { throw CError(MPI_ERR_OP, "pair types take MPI_MINLOC, MPI_MAXLOC, MPI_REPLACE and MPI_NO_OP") }
+            return kernel
+        }
         let scalar: AccumulateKernel.Scalar =
             switch type.basic?.element {
             case .int8: .int8
@@ -124,10 +133,68 @@ extension CInterface {
         return kernel
     }
 
+    /// The value's kind in one of C's (value, int) pair types; nil for other elements.
+    static func pairScalar(_ element: CDatatype.Element?) -> AccumulateKernel.Scalar? {
+        switch element {
+        case .shortInt: .int16
+        case .intInt: .int32
+        case .longInt: .int64
+        case .floatInt: .float
+        case .doubleInt: .double
+        #if arch(x86_64)
+        case .longDoubleInt: .float80
+        #endif
+        default: nil
+        }
+    }
+
+    /// True when every one of an accumulate's `datatypes` is a predefined pair type whose data has a
+    /// hole (MPI_SHORT_INT, MPI_LONG_INT, MPI_DOUBLE_INT, MPI_LONG_DOUBLE_INT). Then `count`
+    /// instances move as `count × extent` bytes, padding included (C's arrays of the pair struct hold
+    /// it), each pair one element of `extent` bytes. Otherwise pairs move packed (in type-map order,
+    /// `size` bytes each), which needs each pair's data to be one run: all pair types but
+    /// MPI_SHORT_INT, which a derived datatype can hold only with MPI_REPLACE or MPI_NO_OP.
+    static func movesPaddedPairs(_ datatypes: MPI_Datatype...) -> Bool {
+        datatypes.allSatisfy { datatype in
+            guard basicSize(datatype) == 0, let type = try? CInterface.datatype(datatype) else { return false }
+            return !type.isContiguous && pairScalar(type.element) != nil
+        }
+    }
+
+    /// An accumulate's target bytes and layout (``targetLayout(_:_:)``), padded pairs as one run.
+    static func accumulateTarget(_ count: Int, _ datatype: MPI_Datatype, padded: Bool) throws(CError) -> (bytes: Int, layout: Datatype?) {
+        guard padded else { return try targetLayout(count, datatype) }
+        guard count >= 0 else { throw CError(MPI_ERR_COUNT, "negative target count \(count)") }
+        return (try CBuffer.product(count, try CInterface.datatype(datatype).datatype.extent), nil)
+    }
+
+    /// ``withOriginBytes(_:_:_:_:)`` for accumulates: padded pairs as they lie.
+    static func withAccumulateOrigin(
+        _ pointer: UnsafeRawPointer?, _ count: Int, _ datatype: MPI_Datatype, padded: Bool, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        guard padded else { return try withOriginBytes(pointer, count, datatype, body) }
+        let bytes = try accumulateTarget(count, datatype, padded: true).bytes
+        guard bytes == 0 || pointer != nil else { throw CError(MPI_ERR_BUFFER, "a null buffer for \(count) elements") }
+        try body(UnsafeRawBufferPointer(start: pointer, count: bytes))
+    }
+
+    /// ``intoOrigin(_:_:_:_:)`` for accumulates' results: padded pairs as they lie.
+    static func intoAccumulateResult(
+        _ pointer: UnsafeMutableRawPointer?, _ count: Int, _ datatype: MPI_Datatype, padded: Bool,
+        _ body: (UnsafeMutableRawBufferPointer) throws -> Void
+    ) throws {
+        guard padded else { return try intoOrigin(pointer, count, datatype, body) }
+        let bytes = try accumulateTarget(count, datatype, padded: true).bytes
+        guard bytes == 0 || pointer != nil else { throw CError(MPI_ERR_BUFFER, "a null result buffer for \(count) elements") }
+        try body(UnsafeMutableRawBufferPointer(start: pointer, count: bytes))
+    }
+
     /// The kernel an accumulate of `origin` data into `target`'s layout computes with, checking that
     /// both are built from the same basic type where the operator computes (MPI-4.1 §12.3.4).
-    static func accumulateKernel(origin: MPI_Datatype, target: MPI_Datatype, _ op: AccumulateOperator) throws(CError) -> AccumulateKernel {
-        let kernel = try accumulateKernel(target, op)
+    static func accumulateKernel(
+        origin: MPI_Datatype, target: MPI_Datatype, _ op: AccumulateOperator, padded: Bool
+    ) throws(CError) -> AccumulateKernel {
+        let kernel = try accumulateKernel(target, op, padded: padded)
         if origin != target, op != .replace, op != .noOp, let targetBasic = try CInterface.datatype(target).basic,
             let originBasic = try CInterface.datatype(origin).basic, originBasic != targetBasic
         {
@@ -726,11 +793,13 @@ private func accumulate(
     }
     return windowCall(function, win) { entry in
         let code = try CInterface.accumulateOperator(op)
-        let (expected, layout) = try CInterface.targetLayout(targetCount, targetType)
+        let padded = CInterface.movesPaddedPairs(originType, targetType)
+        let (expected, layout) = try CInterface.accumulateTarget(targetCount, targetType, padded: padded)
         // Nothing to combine: no element type to check the operator against (MPICH accepts it too).
         let kernel =
-            expected == 0 ? AccumulateKernel(scalar: .opaque, stride: 1) : try CInterface.accumulateKernel(origin: originType, target: targetType, code)
-        try CInterface.withOriginBytes(origin, originCount, originType) { bytes in
+            expected == 0
+            ? AccumulateKernel(scalar: .opaque, stride: 1) : try CInterface.accumulateKernel(origin: originType, target: targetType, code, padded: padded)
+        try CInterface.withAccumulateOrigin(origin, originCount, originType, padded: padded) { bytes in
             guard expected == bytes.count else { throw CError(MPI_ERR_TYPE, "the origin holds \(bytes.count) bytes, the target datatype \(expected)") }
             if let layout {
                 try entry.window.accumulate(
@@ -767,13 +836,14 @@ private func getAccumulate(
 ) -> Int32 {
     windowCall(function, win) { entry in
         let code = try CInterface.accumulateOperator(op)
-        let (expected, layout) = try CInterface.targetLayout(targetCount, targetType)
+        let padded = CInterface.movesPaddedPairs(code == .noOp ? targetType : originType, resultType, targetType)
+        let (expected, layout) = try CInterface.accumulateTarget(targetCount, targetType, padded: padded)
         let kernel =
             expected == 0
             ? AccumulateKernel(scalar: .opaque, stride: 1)
-            : try CInterface.accumulateKernel(origin: code == .noOp ? targetType : originType, target: targetType, code)
+            : try CInterface.accumulateKernel(origin: code == .noOp ? targetType : originType, target: targetType, code, padded: padded)
         func run(_ bytes: UnsafeRawBufferPointer) throws {
-            try CInterface.intoOrigin(result, resultCount, resultType) { old in
+            try CInterface.intoAccumulateResult(result, resultCount, resultType, padded: padded) { old in
                 guard expected == old.count, bytes.count == expected else {
                     throw CError(MPI_ERR_TYPE, "origin, result and target hold different numbers of bytes (\(bytes.count), \(old.count), \(expected))")
                 }
@@ -791,7 +861,7 @@ private func getAccumulate(
             // With MPI_NO_OP the origin buffer is ignored (it may be NULL): zeros stand in for it.
             try [UInt8](repeating: 0, count: expected).withUnsafeBytes { try run($0) }
         } else {
-            try CInterface.withOriginBytes(origin, originCount, originType) { try run($0) }
+            try CInterface.withAccumulateOrigin(origin, originCount, originType, padded: padded) { try run($0) }
         }
     }
 }

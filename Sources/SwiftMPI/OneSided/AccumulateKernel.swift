@@ -4,6 +4,8 @@ import CShims
 /// allows no user operators there), as numbers on the wire.
 package enum AccumulateOperator: UInt32 {
     case replace = 1, noOp, sum, product, min, max, bitwiseAnd, bitwiseOr, bitwiseXor, logicalAnd, logicalOr, logicalXor
+    /// MPI_MINLOC and MPI_MAXLOC, on (value, index) pairs: ties go to the lower index.
+    case minloc, maxloc
 
     /// The wire form of a built-in ``ReduceOperation`` (by its name); nil for user operators.
     init?<T>(_ operation: ReduceOperation<T>) {
@@ -21,6 +23,8 @@ package enum AccumulateOperator: UInt32 {
         case "logicalAnd": self = .logicalAnd
         case "logicalOr": self = .logicalOr
         case "logicalXor": self = .logicalXor
+        case "minloc": self = .minloc
+        case "maxloc": self = .maxloc
         default: return nil
         }
     }
@@ -44,10 +48,19 @@ package struct AccumulateKernel {
     package let scalar: Scalar
     /// Bytes per element.
     package let stride: Int
+    /// For (value, index) pairs (`minloc`, `maxloc`): the index's width in bytes, 4 (C's pair types'
+    /// `int`) or 8 (``ValueAndIndex``'s `Int`), placed after the value at the index's alignment; 0
+    /// for plain elements.
+    package let indexWidth: Int
 
     /// The kernel for elements of `T`.
     init<T: BitwiseCopyable>(for type: T.Type) {
         stride = MemoryLayout<T>.stride
+        if let pair = Self.pairScalar(type) {
+            (scalar, indexWidth) = (pair, MemoryLayout<Int>.size)
+            return
+        }
+        indexWidth = 0
         scalar =
             switch type {
             case is Int8.Type: .int8
@@ -65,6 +78,20 @@ package struct AccumulateKernel {
             }
     }
 
+    /// The value's kind when `T` is a ``ValueAndIndex`` of a common numeric type (`minloc`, `maxloc`).
+    private static func pairScalar<T>(_ type: T.Type) -> Scalar? {
+        switch type {
+        case is ValueAndIndex<Int32>.Type: .int32
+        case is ValueAndIndex<Int>.Type, is ValueAndIndex<Int64>.Type: .int64
+        case is ValueAndIndex<UInt32>.Type: .uint32
+        case is ValueAndIndex<UInt64>.Type, is ValueAndIndex<UInt>.Type: .uint64
+        case is ValueAndIndex<Int16>.Type: .int16
+        case is ValueAndIndex<Float>.Type: .float
+        case is ValueAndIndex<Double>.Type: .double
+        default: nil
+        }
+    }
+
     private static func extendedScalar<T>(_ type: T.Type) -> Scalar {
         #if arch(x86_64)
         if type is Float80.Type { return .float80 }
@@ -72,28 +99,50 @@ package struct AccumulateKernel {
         return .opaque
     }
 
-    /// A kernel for `scalar` elements of `stride` bytes (the C interface's datatypes).
-    package init(scalar: Scalar, stride: Int) {
+    /// A kernel for `scalar` elements of `stride` bytes (the C interface's datatypes), or for
+    /// (`scalar`, index) pairs of `stride` bytes whose index is `indexWidth` bytes wide.
+    package init(scalar: Scalar, stride: Int, indexWidth: Int = 0) {
         self.scalar = scalar
         self.stride = stride
+        self.indexWidth = indexWidth
     }
 
     /// The operator and this kernel in a request's flags: the target computes with the origin's
-    /// element type (operator in bits 0-7, scalar kind in 8-15, stride in 16-31).
-    func wireFlags(_ op: AccumulateOperator) -> UInt32 { op.rawValue | scalar.rawValue << 8 | UInt32(truncatingIfNeeded: stride) << 16 }
+    /// element type (operator in bits 0-5, the index width in 6-7 as 0, 4 or 8 bytes, scalar kind in
+    /// 8-15, stride in 16-31).
+    func wireFlags(_ op: AccumulateOperator) -> UInt32 {
+        op.rawValue | UInt32(indexWidth / 4) << 6 | scalar.rawValue << 8 | UInt32(truncatingIfNeeded: stride) << 16
+    }
 
     /// The operator and kernel of a request's flags; nil when they make no sense.
     static func decode(_ flags: UInt32) -> (AccumulateOperator, AccumulateKernel)? {
-        guard let op = AccumulateOperator(rawValue: flags & 0xFF), let scalar = Scalar(rawValue: (flags >> 8) & 0xFF) else { return nil }
-        let kernel = AccumulateKernel(scalar: scalar, stride: Int(flags >> 16))
-        guard kernel.stride > 0, kernel.supports(op) else { return nil }
+        guard let op = AccumulateOperator(rawValue: flags & 0x3F), let scalar = Scalar(rawValue: (flags >> 8) & 0xFF) else { return nil }
+        let kernel = AccumulateKernel(scalar: scalar, stride: Int(flags >> 16), indexWidth: Int((flags >> 6) & 3) * 4)
+        guard kernel.stride > 0, kernel.indexWidth != 12, kernel.supports(op) else { return nil }
+        if kernel.indexWidth > 0 && kernel.indexOffset + kernel.indexWidth > kernel.stride { return nil }
         return (op, kernel)
+    }
+
+    /// Where a pair's index starts: after the value, at the index's alignment.
+    package var indexOffset: Int {
+        let valueBytes =
+            switch scalar {
+            case .int8, .uint8, .bool: 1
+            case .int16, .uint16: 2
+            case .int32, .uint32, .float: 4
+            case .int64, .uint64, .double: 8
+            case .float80: 16
+            case .opaque: stride
+            }
+        return (valueBytes + indexWidth - 1) / indexWidth * indexWidth
     }
 
     /// True when `op` can be applied to this element type.
     package func supports(_ op: AccumulateOperator) -> Bool {
         switch op {
         case .replace, .noOp: true
+        case .minloc, .maxloc: indexWidth > 0 && scalar != .bool && scalar != .opaque
+        case _ where indexWidth > 0: false  // pairs take replace, noOp, minloc and maxloc only
         case .sum, .product, .min, .max: scalar != .bool && scalar != .opaque
         case .bitwiseAnd, .bitwiseOr, .bitwiseXor: scalar != .bool && scalar != .opaque && !isFloatingPoint
         case .logicalAnd, .logicalOr, .logicalXor: scalar != .opaque && !isFloatingPoint
@@ -113,6 +162,10 @@ package struct AccumulateKernel {
             return
         default: break
         }
+        if op == .minloc || op == .maxloc {
+            locations(op, target, origin, count)
+            return
+        }
         if op == .sum && count >= 8 && (Int(bitPattern: origin) | Int(bitPattern: target)) % stride == 0 && vectorSum(target, origin, count) { return }
         switch scalar {
         case .int8: Self.integers(op, target, origin, count, Int8.self)
@@ -131,6 +184,45 @@ package struct AccumulateKernel {
             Self.floats(op, target, origin, count, Float80.self)
             #endif
         case .opaque: return
+        }
+    }
+
+    /// `minloc` and `maxloc` on `count` (value, index) pairs: a target pair is replaced by the
+    /// origin's when the origin's value is smaller (larger), or equal with a lower index.
+    private func locations(_ op: AccumulateOperator, _ target: UnsafeMutableRawPointer, _ origin: UnsafeRawPointer, _ count: Int) {
+        switch scalar {
+        case .int8: locations(op, target, origin, count, Int8.self)
+        case .int16: locations(op, target, origin, count, Int16.self)
+        case .int32: locations(op, target, origin, count, Int32.self)
+        case .int64: locations(op, target, origin, count, Int64.self)
+        case .uint8: locations(op, target, origin, count, UInt8.self)
+        case .uint16: locations(op, target, origin, count, UInt16.self)
+        case .uint32: locations(op, target, origin, count, UInt32.self)
+        case .uint64: locations(op, target, origin, count, UInt64.self)
+        case .float: locations(op, target, origin, count, Float.self)
+        case .double: locations(op, target, origin, count, Double.self)
+        case .float80:
+            #if arch(x86_64)
+            locations(op, target, origin, count, Float80.self)
+            #endif
+        case .bool, .opaque: return
+        }
+    }
+
+    private func locations<V: Comparable & BitwiseCopyable>(
+        _ op: AccumulateOperator, _ target: UnsafeMutableRawPointer, _ origin: UnsafeRawPointer, _ count: Int, _: V.Type
+    ) {
+        let offset = indexOffset
+        func index(_ pair: UnsafeRawPointer) -> Int {
+            indexWidth == 4 ? Int(pair.loadUnaligned(fromByteOffset: offset, as: Int32.self)) : Int(pair.loadUnaligned(fromByteOffset: offset, as: Int64.self))
+        }
+        for i in 0..<count {
+            let old = target + i * stride, new = origin + i * stride
+            let a = old.loadUnaligned(as: V.self), b = new.loadUnaligned(as: V.self)
+            let wins = op == .minloc ? b < a : b > a
+            if wins || (b == a && index(new) < index(old)) {
+                old.copyMemory(from: new, byteCount: offset + indexWidth)
+            }
         }
     }
 
@@ -176,7 +268,7 @@ package struct AccumulateKernel {
                 case .logicalOr: (a != 0 || b != 0) ? 1 : 0
                 case .logicalXor: ((a != 0) != (b != 0)) ? 1 : 0
                 case .replace: b
-                case .noOp: a
+                case .noOp, .minloc, .maxloc: a  // (pairs: ``locations(_:_:_:_:)``)
                 }
         }
     }

@@ -30,7 +30,13 @@ extension WindowState {
         if noCheck {
             noCheckLocks.insert(target)  // MPI_MODE_NOCHECK: nothing to take
         } else if let word = memory.lockWords[target] {
-            try runtime.wait("Window.lock", "(rank: \(target))") { _ in WindowLockWord.tryAcquire(word, exclusive: exclusive) }
+            // This rank's own lock, which other ranks request by messages: while any of them waits
+            // (they asked first), this rank waits too, or a loop of local lock and unlock would
+            // starve them.
+            let queued = target == rank && servesMessages
+            try runtime.wait("Window.lock", "(rank: \(target))") { _ in
+                (!queued || waitingLocks.isEmpty) && WindowLockWord.tryAcquire(word, exclusive: exclusive)
+            }
         } else {
             try runtime.withEngine("lock") { engine in sendControl(.lock, to: target, flags: exclusive ? 1 : 0, engine: engine) }
             try awaitReplies("lock(rank: \(target))")
@@ -57,6 +63,7 @@ extension WindowState {
         if let word = memory.lockWords[target] {
             cshims_memory_fence()
             WindowLockWord.release(word, exclusive: exclusive)
+            if target == rank { try serveMessages() }  // grants the lock to a rank waiting for it by messages
             return
         }
         try runtime.withEngine("unlock") { engine in
