@@ -1129,6 +1129,90 @@ static void oneSided(void) {
     MPI_Comm_free(&node);
 }
 
+/* Accumulates into derived target layouts, MINLOC/MAXLOC on pair types (MPICH's rma tests), and
+   the bases a program sees: what it gave MPI_Win_create, NULL for an empty allocation, NULL and 0
+   from MPI_Win_shared_query for memory not mapped here. */
+static void oneSidedLayouts(void) {
+    MPI_Win win;
+    void *base = &win;
+    int flag = 0;
+    MPI_Win_create(NULL, 0, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &win);
+    MPI_Win_get_attr(win, MPI_WIN_BASE, &base, &flag);
+    CHECK(flag && base == NULL, "MPI_WIN_BASE of a window created on NULL is %p", base);
+    MPI_Win_free(&win);
+    base = &win;
+    MPI_Win_allocate(0, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &base, &win);
+    CHECK(base == NULL, "an empty MPI_Win_allocate gives %p", base);
+    MPI_Win_free(&win);
+
+    /* Every rank exposes 8 ints; rank 0's are the target. */
+    int exposed[8] = {0};
+    MPI_Win_create(exposed, sizeof exposed, sizeof(int), MPI_INFO_NULL, MPI_COMM_WORLD, &win);
+    MPI_Win_set_errhandler(win, MPI_ERRORS_RETURN);
+    for (int r = 0; r < size; r++) {
+        MPI_Aint bytes = -1;
+        int unit = 0;
+        int *part = &unit;
+        MPI_Win_shared_query(win, r, &bytes, &unit, &part);
+        if (r == rank) CHECK(bytes == sizeof exposed && part == exposed, "own part: %ld bytes at %p", (long)bytes, (void *)part);
+        else CHECK(bytes == 0 && part == NULL && unit == sizeof(int), "rank %d's part: %ld bytes at %p", r, (long)bytes, (void *)part);
+    }
+    MPI_Datatype everyOther, picks;
+    MPI_Type_vector(4, 1, 2, MPI_INT, &everyOther);
+    MPI_Type_commit(&everyOther);
+    int lengths[2] = {1, 2}, displacements[2] = {1, 5};
+    MPI_Type_indexed(2, lengths, displacements, MPI_INT, &picks);
+    MPI_Type_commit(&picks);
+    int ones[4] = {1, 2, 3, 4};
+    MPI_Win_fence(0, win);
+    MPI_Accumulate(ones, 4, MPI_INT, 0, 0, 1, everyOther, MPI_SUM, win);
+    MPI_Win_fence(0, win);
+    if (rank == 0)
+        for (int i = 0; i < 8; i++)
+            CHECK(exposed[i] == (i % 2 == 0 ? size * (i / 2 + 1) : 0), "vector accumulate: element %d is %d", i, exposed[i]);
+    MPI_Win_fence(MPI_MODE_NOSUCCEED, win);
+    int seen[3] = {-1, -1, -1}, add[3] = {10, 20, 30};
+    MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win);
+    MPI_Get_accumulate(add, 3, MPI_INT, seen, 3, MPI_INT, 0, 0, 1, picks, MPI_SUM, win);
+    MPI_Win_unlock(0, win);
+    /* The ranks take the lock in some order: the k-th sees 10k, 20k and 4 × size + 30k. */
+    CHECK(seen[0] >= 0 && seen[0] % 10 == 0 && seen[1] == 2 * seen[0] && seen[2] == 4 * size + 3 * seen[0], "get-accumulate on picks: %d %d %d",
+          seen[0], seen[1], seen[2]);
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (rank == 0) CHECK(exposed[1] == 10 * size && exposed[5] == 20 * size && exposed[6] == 34 * size, "picks after get-accumulate");
+    double wrong[4] = {1, 1, 1, 1};
+    MPI_Win_fence(0, win);
+    int code = MPI_Accumulate(wrong, 4, MPI_FLOAT, 0, 0, 1, everyOther, MPI_SUM, win);
+    CHECK(classOf(code) == MPI_ERR_TYPE, "floats summed into ints: error class %d", classOf(code));
+    MPI_Win_fence(0, win);
+    MPI_Type_free(&everyOther);
+    MPI_Type_free(&picks);
+    MPI_Win_free(&win);
+
+    /* Pairs: {double; int} has 4 bytes of padding, {short; int} a hole in the middle. */
+    struct { double value; int index; } doubles[2] = {{-1, -1}, {1e9, -1}};
+    struct { short value; int index; } shorts[1] = {{-1, -1}};
+    MPI_Win pairs, shortPairs;
+    MPI_Win_create(doubles, sizeof doubles, sizeof doubles[0], MPI_INFO_NULL, MPI_COMM_WORLD, &pairs);
+    MPI_Win_create(shorts, sizeof shorts, sizeof shorts[0], MPI_INFO_NULL, MPI_COMM_WORLD, &shortPairs);
+    struct { double value; int index; } mine[2] = {{(double)(rank % 2), rank}, {(double)(rank % 2), rank}};
+    struct { short value; int index; } mineShort = {(short)(100 - rank), rank};
+    MPI_Win_fence(0, pairs);
+    MPI_Win_fence(0, shortPairs);
+    MPI_Accumulate(&mine[0], 1, MPI_DOUBLE_INT, 0, 0, 1, MPI_DOUBLE_INT, MPI_MAXLOC, pairs);
+    MPI_Accumulate(&mine[1], 1, MPI_DOUBLE_INT, 0, 1, 1, MPI_DOUBLE_INT, MPI_MINLOC, pairs);
+    MPI_Accumulate(&mineShort, 1, MPI_SHORT_INT, 0, 0, 1, MPI_SHORT_INT, MPI_MAXLOC, shortPairs);
+    MPI_Win_fence(0, pairs);
+    MPI_Win_fence(0, shortPairs);
+    if (rank == 0) {
+        CHECK(doubles[0].value == (size > 1 ? 1 : 0) && doubles[0].index == (size > 1 ? 1 : 0), "MAXLOC: (%g, %d)", doubles[0].value, doubles[0].index);
+        CHECK(doubles[1].value == 0 && doubles[1].index == 0, "MINLOC: (%g, %d)", doubles[1].value, doubles[1].index);
+        CHECK(shorts[0].value == 100 && shorts[0].index == 0, "MAXLOC on MPI_SHORT_INT: (%d, %d)", shorts[0].value, shorts[0].index);
+    }
+    MPI_Win_free(&pairs);
+    MPI_Win_free(&shortPairs);
+}
+
 /* A persistent alltoallv in place: its send arrays are ignored, whatever they point to (here an
    address that reading would crash on), and each start exchanges the buffer's current contents, so
    two rounds of the transposition give it back. */
@@ -1432,6 +1516,7 @@ int main(int argc, char **argv) {
     communicators();
     groupsInfoTopologies();
     oneSided();
+    oneSidedLayouts();
     errorsReturned();
     generalizedRequests();
     CHECK(MPI_Wtime() >= start && MPI_Wtick() > 0, "clock");

@@ -312,6 +312,33 @@ do {
     }
 }
 
+// MARK: View rules: a file type whose data starts past byte 0 tiles by its extent; overlaps are
+// allowed when the file is only read
+do {
+    // Two Int32 at bytes 8 and 12 of a type whose bounds are 8 and 16 (MPICH's hindexed tests'
+    // shape): tile k holds bytes 8 + 8k ..< 16 + 8k, so consecutive elements are contiguous.
+    let late = try Datatype.hindexed(blockLengths: [1, 1], displacementsBytes: [8, 12], of: int32)
+    let file = try File.open(on: world, path: path("late-view"), mode: [.create, .readWrite])
+    try file.setView(displacement: 0, elementType: int32, fileType: late)
+    if r == 0 { try file.write([Int32(1), 2, 3, 4], at: 0) }
+    try file.sync()
+    try world.barrier()
+    try file.sync()
+    try file.setView(displacement: 0, elementType: Datatype(UInt8.self), fileType: Datatype(UInt8.self))
+    let written = try contents(file)
+    require(written == bytes(of: [0, 0, 1, 2, 3, 4]), "a late file type's tiles: \(written)")
+    try file.close()
+    let reader = try File.open(on: world, path: path("late-view"), mode: .readOnly)
+    try reader.setView(displacement: 0, elementType: int32, fileType: try Datatype.indexed(blockLengths: [3, 1], displacements: [0, 1], of: int32))
+    var read = [Int32](repeating: -1, count: 4)
+    try reader.read(into: &read, at: 0)
+    require(read == [0, 0, 1, 0], "an overlapping view read back: \(read)")
+    var together = [Int32](repeating: -1, count: 8)
+    try reader.readAll(into: &together, at: 0)
+    require(together == [0, 0, 1, 0, 2, 3, 4, 3], "an overlapping view read collectively: \(together)")
+    try reader.close()
+}
+
 // MARK: Mistakes: every rank gets a clear error, nothing hangs
 do {
     let missing = requireError(.noSuchFile, "open a missing file") { _ = try File.open(on: world, path: "\(directory)/missing", mode: .readOnly) }
@@ -334,6 +361,13 @@ do {
     require(decreasing.contains("setView"), "the error names the call: \(decreasing)")
     requireError(.invalidDatatype, "a file type that is not whole elements") {
         try existing.setView(displacement: 0, elementType: Datatype(Int64.self), fileType: int32)
+    }
+    let overlapping = try Datatype.indexed(blockLengths: [3, 1], displacements: [0, 1], of: int32)
+    requireError(.invalidDatatype, "an overlapping file type on a file opened for writing") {
+        try existing.setView(displacement: 0, elementType: int32, fileType: overlapping)
+    }
+    requireError(.invalidDatatype, "tiles that overlap (12 bytes of data, a 4-byte extent)") {
+        try existing.setView(displacement: 0, elementType: int32, fileType: try Datatype.contiguous(count: 3, of: int32).resized(lowerBound: 0, extent: 4))
     }
     requireError(.unsupportedDataRepresentation, "external32") {
         try existing.setView(displacement: 0, elementType: int32, fileType: int32, representation: "external32")

@@ -115,6 +115,34 @@ do {
     try win.free()
 }
 
+// MARK: minloc and maxloc on (value, index) pairs: the extreme value and, on ties, the lowest index
+do {
+    let win = try Window<ValueAndIndex<Double>>.allocate(count: 2, on: world)
+    win.localMemory[0] = ValueAndIndex(.infinity, -1)
+    win.localMemory[1] = ValueAndIndex(-.infinity, -1)
+    try win.fence()
+    // Values 5, 4, 3, ... down to a floor of 2: ranks from 3 on tie at 2, so the lowest of them wins.
+    let value = Double(max(5 - r, 2))
+    try win.accumulate([ValueAndIndex(value, r)], to: 0, at: 0, op: .minloc())
+    try win.accumulate([ValueAndIndex(value, r)], to: 0, at: 1, op: .maxloc())
+    try win.fence()
+    if r == 0 {
+        let low = win.localMemory[0], high = win.localMemory[1]
+        require(low == ValueAndIndex(Double(max(5 - (n - 1), 2)), min(n - 1, 3)), "minloc: \(low)")
+        require(high == ValueAndIndex(5, 0), "maxloc: \(high)")
+    }
+    try win.lock(.exclusive, rank: 0)
+    let old = try win.fetchAndOp(ValueAndIndex(-1, r), to: 0, at: 0, op: .minloc())
+    try win.unlock(rank: 0)
+    require(old.value >= -1, "fetchAndOp minloc returned \(old)")
+    try win.fence()
+    if r == 0 { require(win.localMemory[0] == ValueAndIndex(-1, 0), "minloc ties go to the lowest index: \(win.localMemory[0])") }
+    requireError(.invalidArgument, "a user operator on pairs") {
+        try win.accumulate([ValueAndIndex(1, r)], to: 0, at: 0, op: .custom("first") { a, _ in a })
+    }
+    try win.free()
+}
+
 // MARK: A fetch-and-op work queue under contention: every ticket handed out exactly once
 do {
     let perRank = 200

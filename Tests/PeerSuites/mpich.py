@@ -7,7 +7,8 @@
     SWIFT_BIN=.build/release Tests/PeerSuites/mpich.py --timeout 60
 
 Directories: basic init pt2pt coll comm group datatype topo attr errhan info (the issue's list), mpi_t
-(the tool information interface, issue #24) and part (partitioned communication). basic
+(the tool information interface, issue #24), part (partitioned communication), rma (one-sided
+communication, issue #22) and io (MPI-IO, issue #23). basic
 has no testlist in MPICH and is built but not run, as MPICH does. Each directory's `testlist.in` (or
 `testlist`) gives the programs, rank counts, arguments, environment and time limits; lines that need
 configure substitutions (`@...@`) are the optional features MPICH's configure would add and are not
@@ -37,7 +38,7 @@ import tarfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DIRECTORIES = ["basic", "init", "pt2pt", "coll", "comm", "group", "datatype", "topo", "attr", "errhan", "info", "mpi_t", "part"]
+DIRECTORIES = ["basic", "init", "pt2pt", "coll", "comm", "group", "datatype", "topo", "attr", "errhan", "info", "mpi_t", "part", "rma", "io"]
 KNOWN = os.path.join(ROOT, "Tests", "PeerSuites", "mpich-known-failures.txt")
 # The machine's memory in GB, for the testlists' mem= (GB a test needs), as MPICH's runtests reads it.
 MEMORY_GB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9

@@ -129,6 +129,16 @@ extern MPI_F08_status *MPI_F08_STATUSES_IGNORE;
 #define MPI_MESSAGE_NULL     ((MPI_Message)0x2c000000)
 #define MPI_SESSION_NULL     ((MPI_Session)0x38000000)
 #define MPI_FILE_NULL        ((MPI_File)0)
+
+/* MPI-IO's request names from ROMIO (MPICH's mpio.h): nonblocking file calls return MPI_Requests. */
+#define MPIO_Request         MPI_Request
+#define MPIO_USES_MPI_REQUEST
+#define MPIO_REQUEST_DEFINED
+#define MPIO_REQUEST_NULL    ((MPIO_Request)0)
+#define MPIO_Wait            MPI_Wait
+#define MPIO_Test            MPI_Test
+#define PMPIO_Wait           PMPI_Wait
+#define PMPIO_Test           PMPI_Test
 #define MPI_MESSAGE_NO_PROC  ((MPI_Message)0x6c000000)
 
 /* Predefined communicators, groups, error handlers, info. */

@@ -36,12 +36,12 @@ extension File {
     ) throws -> Int {
         let runs = buffer.count > 0 ? view.fileRuns(position..<(position + buffer.count)) : []
         let low = runs.first?.offset ?? Int.max
-        let high = runs.last.map { $0.offset + $0.length } ?? Int.min
+        let high = runs.isEmpty ? Int.min : runs.reduce(Int.min) { max($0, $1.offset + $1.length) }
         let bounds = try communicator.allgather([low, high, runs.count])
         let toggle = direction == .write ? hints.collectiveWrite : hints.collectiveRead
         var local = failure
         var moved = 0
-        if toggle == .enable || (toggle == .automatic && Self.interleaved(bounds)) {
+        if !anyViewOverlaps && (toggle == .enable || (toggle == .automatic && Self.interleaved(bounds))) {
             moved = try twoPhase(direction, buffer, runs, bounds, at: position, &local, call)
         } else if local == nil {
             do {

@@ -70,8 +70,9 @@ extension File {
     /// (fewer than asked when a read meets the end of the file).
     func independent(_ direction: Direction, _ buffer: UnsafeMutableRawBufferPointer, at position: Int, _ call: StaticString) throws -> Int {
         let runs = view.fileRuns(position..<(position + buffer.count))
-        guard let first = runs.first, let last = runs.last, let base = buffer.baseAddress else { return 0 }
-        let locked = atomicity ? first.offset..<(last.offset + last.length) : nil
+        guard let first = runs.first, let base = buffer.baseAddress else { return 0 }
+        // (Runs may overlap, in a view that is only read: the last need not end last.)
+        let locked = atomicity ? first.offset..<runs.reduce(0, { max($0, $1.offset + $1.length) }) : nil
         if let locked { try lock(locked, direction == .write ? F_WRLCK : F_RDLCK, call) }
         defer { if let locked { try? lock(locked, F_UNLCK, call) } }
         let toggle = direction == .read ? hints.sievingRead : hints.sievingWrite
@@ -122,7 +123,7 @@ extension File {
         _ call: StaticString
     ) throws -> Int {
         let low = runs.first!.offset
-        let span = runs.last!.offset + runs.last!.length - low
+        let span = runs.reduce(0) { max($0, $1.offset + $1.length) } - low  // (overlapping runs: not the last's end)
         let window = UnsafeMutableRawBufferPointer.allocate(byteCount: span, alignment: 64)
         defer { window.deallocate() }
         let range = low..<(low + span)

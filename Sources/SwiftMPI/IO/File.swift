@@ -99,6 +99,9 @@ public final class File: @unchecked Sendable {
     /// where permissions allow, so data sieving and collective buffering can fill holes.
     let canReadBack: Bool
     var view = FileView.bytes
+    /// True when some rank's view has overlapping data (a file only read): collective calls then
+    /// read independently, as two-phase buffering needs each rank's runs in increasing order.
+    var anyViewOverlaps = false
     /// This rank's individual file pointer, in elements of the view.
     var individualPointer = 0
     /// The shared file pointer, in elements of the view: one 8-byte counter on rank 0, reached by

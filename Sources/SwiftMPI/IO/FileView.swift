@@ -56,10 +56,14 @@ struct FileView: Sendable {
         return bytes
     }
 
-    /// Checks what MPI asks of a view: a positive element size, a file type made of whole elements,
-    /// and file-type data at nonnegative, nondecreasing offsets that stay inside one extent (so the
-    /// tiles never overlap).
-    static func check(displacement: Int, elementType: Datatype, fileType: Datatype, _ path: String) throws(MPIError) {
+    /// Checks what MPI asks of a view (MPI-4.1 §14.3): a positive element size, a file type made of
+    /// whole elements, and file-type data at nonnegative offsets that do not decrease, from one run
+    /// to the next and from one tile to the next (a tile starts `extent` bytes after the last, so
+    /// the data from the first byte to the last must fit in one extent). Overlapping data is allowed
+    /// when the file is only read (`readOnly`): reading a byte twice is harmless, writing it twice is
+    /// not. Returns true when the file type's data overlaps (then only reads are possible).
+    @discardableResult
+    static func check(displacement: Int, elementType: Datatype, fileType: Datatype, readOnly: Bool, _ path: String) throws(MPIError) -> Bool {
         let call = "File.setView(\"\(path)\")"
         guard displacement >= 0 else { throw MPIError(.invalidArgument, "\(call): a negative displacement (\(displacement))") }
         guard elementType.size > 0 else { throw MPIError(.invalidDatatype, "\(call): the element type \(elementType) has no data") }
@@ -68,20 +72,33 @@ struct FileView: Sendable {
                 .invalidDatatype, "\(call): the file type \(fileType) (\(fileType.size) bytes) is not a whole number of \(elementType.size)-byte elements")
         }
         let map = fileType.map
-        var end = 0
+        var (first, start, end) = (Int?.none, 0, 0)
         var problem: String? = nil
+        var overlaps = false
         map.forEachRun(origin: 0, count: 1, range: 0..<map.size) { offset, length, _ in
-            if offset < end {
-                problem = offset < 0 ? "data at a negative offset (\(offset))" : "data at offset \(offset) after data up to \(end): offsets must not decrease"
-                return false
+            if offset < 0 {
+                problem = "data at a negative offset (\(offset))"
+            } else if offset < start {
+                problem = "data at offset \(offset) after data at \(start): offsets must not decrease"
+            } else if offset < end {
+                overlaps = true
+                if !readOnly { problem = "data at offset \(offset) overlapping data up to \(end) (allowed only in a file opened .readOnly)" }
             }
-            end = offset + length
-            return true
+            if first == nil { first = offset }
+            (start, end) = (offset, max(end, offset + length))
+            return problem == nil
         }
-        if problem == nil && end > map.extent && map.size > 0 {
-            problem = "data up to byte \(end) beyond its \(map.extent)-byte extent, so the tiles overlap"
+        if problem == nil, let first, map.size > 0 {
+            // The next tile's first run starts at `first + extent`.
+            if start > first + map.extent {
+                problem = "data at offset \(start), beyond the next tile's first data at \(first + map.extent): offsets must not decrease"
+            } else if end > first + map.extent {
+                overlaps = true
+                if !readOnly { problem = "data from byte \(first) to \(end), more than its \(map.extent)-byte extent, so the tiles overlap" }
+            }
         }
         if let problem { throw MPIError(.invalidDatatype, "\(call): the file type \(fileType) has \(problem)") }
+        return overlaps
     }
 }
 
@@ -91,26 +108,29 @@ extension File {
     /// individual and shared file pointers to 0. Every rank passes the same element size and
     /// representation (else `.notSame` on every rank); file types may differ (that is how ranks
     /// interleave). Throws `.invalidDatatype` for a file type that is not whole elements or whose
-    /// offsets decrease or overlap, `.unsupportedDataRepresentation` for other than "native" or
-    /// "internal".
+    /// offsets decrease, or overlap in a file opened for writing (``FileView``'s check),
+    /// `.unsupportedDataRepresentation` for other than "native" or "internal".
     public func setView(displacement: Int, elementType: Datatype, fileType: Datatype, representation: String = "native") throws(MPIError) {
         try collective("File.setView") {
             var failure: MPIError? = nil
+            var overlaps = false
             do {
                 guard representation == "native" || representation == "internal" else {
                     throw MPIError(
                         .unsupportedDataRepresentation,
                         "File.setView(\"\(path)\"): data representation \"\(representation)\" (SwiftMPI writes \"native\" only)")
                 }
-                try FileView.check(displacement: displacement, elementType: elementType, fileType: fileType, path)
+                overlaps = try FileView.check(
+                    displacement: displacement, elementType: elementType, fileType: fileType, readOnly: mode.contains(.readOnly), path)
             } catch let error as MPIError {
                 failure = error
             }
             try Self.agree(communicator, failure)
-            let sizes = try communicator.allreduce([elementType.size, -elementType.size], op: .max)
+            let sizes = try communicator.allreduce([elementType.size, -elementType.size, overlaps ? 1 : 0], op: .max)
             guard sizes[0] == -sizes[1] else {
                 throw MPIError(.notSame, "File.setView(\"\(path)\"): the ranks passed element types of different sizes")
             }
+            anyViewOverlaps = sizes[2] != 0
             view = FileView(displacement: displacement, elementType: elementType, fileType: fileType)
             individualPointer = 0
             if communicator.rank == 0 { _ = try sharedPointer.fetchAndOp(0, to: 0, at: 0, op: .replace) }

@@ -171,7 +171,7 @@ package final class ByteWindow: @unchecked Sendable {
     }
 
     /// MPI_Put into a non-contiguous target layout: `packed` holds the data of `targetCount`
-    /// instances of `targetDatatype` laid at `displacement` (``WindowState/targetRuns(_:count:target:byteOffset:unit:_:)``).
+    /// instances of `targetDatatype` laid at `displacement` (``WindowState/targetRuns(_:count:target:byteOffset:unit:aligned:_:)``).
     package func put(
         packed: UnsafeRawBufferPointer, to target: Int, displacement: Int, targetCount: Int, targetDatatype: Datatype, _ call: String
     ) throws(MPIError) {

@@ -136,7 +136,7 @@ extension Window {
         }
         let (byteOffset, overflow) = offset.multipliedReportingOverflow(by: Self.stride)
         guard !overflow else { throw MPIError(.rmaRange, "\(call): element offset \(offset) overflows") }
-        let runs = try state.targetRuns(targetDatatype, count: targetCount, target: target, byteOffset: byteOffset, unit: unit, call)
+        let runs = try state.targetRuns(targetDatatype, count: targetCount, target: target, byteOffset: byteOffset, unit: unit, aligned: true, call)
         return runs.isEmpty ? nil : runs
     }
 }

@@ -8,8 +8,11 @@ extension WindowState {
     /// The contiguous runs (byte offset in `target`'s window, length) of `count` instances of `type`
     /// placed at `byteOffset` there, in type-map order; checks the epoch and that all of them lie in
     /// the window (`.rmaRange`) and, for accumulates (`unit` > 1), that every run holds whole
-    /// elements (the packed data is cut at run boundaries, so each run then starts on an element). Empty for `MPI.procNull` and for no data.
-    func targetRuns(_ type: Datatype, count: Int, target: Int, byteOffset: Int, unit: Int, _ call: String) throws -> [(offset: Int, length: Int)] {
+    /// elements (the packed data is cut at run boundaries) and, in a typed window (`aligned`: its
+    /// elements lie at multiples of `unit` bytes), starts on one. Empty for `MPI.procNull` and for no data.
+    func targetRuns(
+        _ type: Datatype, count: Int, target: Int, byteOffset: Int, unit: Int, aligned: Bool = false, _ call: String
+    ) throws -> [(offset: Int, length: Int)] {
         guard count >= 0 else { throw MPIError(.invalidCount, "\(call): a negative target count (\(count))") }
         let map = type.map
         let bytes = map.size * count
@@ -24,7 +27,7 @@ extension WindowState {
             runs.append((address, length))
             return true
         }
-        if unit > 1, let bad = runs.first(where: { $0.length % unit != 0 }) {
+        if unit > 1, let bad = runs.first(where: { $0.length % unit != 0 || (aligned && $0.offset % unit != 0) }) {
             throw MPIError(
                 .invalidDatatype,
                 "\(call): the target datatype \(type) cuts elements of \(unit) bytes (a run of \(bad.length) bytes at byte \(bad.offset))")
