@@ -17,10 +17,11 @@ struct CDatatype: Sendable {
         case opaque
     }
 
-    /// The one predefined datatype a type's data is made of, as its element type and extent.
+    /// The one predefined datatype a type's data is made of, as its element type, extent and size.
     struct Basic: Equatable {
         let element: Element
         let extent: Int
+        let size: Int
     }
 
     var datatype: Datatype
@@ -47,7 +48,7 @@ struct CDatatype: Sendable {
         self.datatype = datatype
         self.element = element
         self.committed = committed
-        basic = element == .opaque ? nil : Basic(element: element, extent: datatype.extent)
+        basic = element == .opaque ? nil : Basic(element: element, extent: datatype.extent, size: datatype.size)
         size = datatype.size
         // (Dense, from byte 0: a size equal to the extent is not enough, a transpose permutes its bytes.)
         isContiguous = (datatype.isDense || (datatype.size == 0 && datatype.extent == 0)) && datatype.trueLowerBound == 0 && datatype.lowerBound == 0

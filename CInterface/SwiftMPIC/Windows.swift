@@ -104,8 +104,15 @@ extension CInterface {
     /// bytes (MPI_REPLACE and MPI_NO_OP only) for a type made of several basic types or an opaque one.
     static func accumulateKernel(_ datatype: MPI_Datatype, _ op: AccumulateOperator, padded: Bool = false) throws(CError) -> AccumulateKernel {
         let type = try CInterface.datatype(datatype)
-        if let pair = pairScalar(type.basic?.element), let extent = type.basic?.extent {
-            let whole = AccumulateKernel(scalar: pair, stride: extent, indexWidth: 4)
+        if let pair = pairScalar(type.basic?.element), let basic = type.basic {
+            let whole = AccumulateKernel(scalar: pair, stride: basic.extent, indexWidth: 4)
+            if !padded && basic.size != whole.indexOffset + 4 {
+                // MPI_SHORT_INT packed: its int follows its short at byte 2, not where C's struct has it.
+                guard op == .replace || op == .noOp else {
+                    throw CError(MPI_ERR_TYPE, "MPI_MINLOC and MPI_MAXLOC take MPI_SHORT_INT alone, not inside a derived datatype")
+                }
+                return AccumulateKernel(scalar: .opaque, stride: 1)
+            }
             let kernel = padded ? whole : AccumulateKernel(scalar: pair, stride: whole.indexOffset + 4, indexWidth: 4)
             guard kernel.supports(op) else { throw CError(MPI_ERR_OP, "pair types take MPI_MINLOC, MPI_MAXLOC, MPI_REPLACE and MPI_NO_OP") }
             return kernel
@@ -128,7 +135,8 @@ extension CInterface {
             #endif
             default: .opaque
             }
-        let kernel = AccumulateKernel(scalar: scalar, stride: scalar == .opaque ? 1 : type.basic?.extent ?? 1)
+        // (An opaque basic type, e.g. a complex number, is still one element: MPI_REPLACE changes it at once.)
+        let kernel = AccumulateKernel(scalar: scalar, stride: type.basic?.extent ?? 1)
         guard kernel.supports(op) else { throw CError(MPI_ERR_OP, "the operator is not defined on this datatype in a one-sided accumulate") }
         return kernel
     }
@@ -195,10 +203,14 @@ extension CInterface {
         origin: MPI_Datatype, target: MPI_Datatype, _ op: AccumulateOperator, padded: Bool
     ) throws(CError) -> AccumulateKernel {
         let kernel = try accumulateKernel(target, op, padded: padded)
-        if origin != target, op != .replace, op != .noOp, let targetBasic = try CInterface.datatype(target).basic,
-            let originBasic = try CInterface.datatype(origin).basic, originBasic != targetBasic
-        {
-            throw CError(MPI_ERR_TYPE, "the origin and target datatypes are built from different basic types (\(originBasic.element), \(targetBasic.element))")
+        if origin != target, op != .replace, op != .noOp, let targetBasic = try CInterface.datatype(target).basic {
+            let originBasic = try CInterface.datatype(origin).basic
+            guard originBasic == targetBasic else {
+                throw CError(
+                    MPI_ERR_TYPE,
+                    "the origin datatype is built from \(originBasic.map { "\($0.element)" } ?? "several basic types"), the target's from \(targetBasic.element)"
+                )
+            }
         }
         return kernel
     }
@@ -255,7 +267,7 @@ extension CInterface {
     }
 
     /// The accumulate kernel of the common integer and floating-point datatypes, from the handle
-    /// alone (no table look-up); nil for the others, which take ``accumulateKernel(_:_:)``.
+    /// alone (no table look-up); nil for the others, which take ``accumulateKernel(_:_:padded:)``.
     @inline(__always)
     static func basicKernel(_ datatype: MPI_Datatype) -> AccumulateKernel? {
         switch datatype {

@@ -1209,6 +1209,21 @@ static void oneSidedLayouts(void) {
         CHECK(doubles[1].value == 0 && doubles[1].index == 0, "MINLOC: (%g, %d)", doubles[1].value, doubles[1].index);
         CHECK(shorts[0].value == 100 && shorts[0].index == 0, "MAXLOC on MPI_SHORT_INT: (%d, %d)", shorts[0].value, shorts[0].index);
     }
+    /* Inside a derived datatype {short; int} moves packed (its int at byte 2): MINLOC and MAXLOC
+       cannot compute on it there, MPI_REPLACE can. */
+    MPI_Datatype oneShortPair;
+    MPI_Type_contiguous(1, MPI_SHORT_INT, &oneShortPair);
+    MPI_Type_commit(&oneShortPair);
+    MPI_Win_set_errhandler(shortPairs, MPI_ERRORS_RETURN);
+    MPI_Win_fence(0, shortPairs);
+    code = MPI_Accumulate(&mineShort, 1, oneShortPair, 0, 0, 1, oneShortPair, MPI_MAXLOC, shortPairs);
+    CHECK(classOf(code) == MPI_ERR_TYPE, "MAXLOC on a derived MPI_SHORT_INT: error class %d", classOf(code));
+    MPI_Win_fence(0, shortPairs);
+    if (rank == size - 1) MPI_Accumulate(&mineShort, 1, oneShortPair, 0, 0, 1, oneShortPair, MPI_REPLACE, shortPairs);
+    MPI_Win_fence(0, shortPairs);
+    if (rank == 0) CHECK(shorts[0].value == 100 - (size - 1) && shorts[0].index == size - 1, "REPLACE of a derived MPI_SHORT_INT: (%d, %d)",
+                         shorts[0].value, shorts[0].index);
+    MPI_Type_free(&oneShortPair);
     MPI_Win_free(&pairs);
     MPI_Win_free(&shortPairs);
 }

@@ -126,15 +126,18 @@ do {
     try win.accumulate([ValueAndIndex(value, r)], to: 0, at: 0, op: .minloc())
     try win.accumulate([ValueAndIndex(value, r)], to: 0, at: 1, op: .maxloc())
     try win.fence()
+    let lowest = ValueAndIndex(Double(max(5 - (n - 1), 2)), min(n - 1, 3))
     if r == 0 {
         let low = win.localMemory[0], high = win.localMemory[1]
-        require(low == ValueAndIndex(Double(max(5 - (n - 1), 2)), min(n - 1, 3)), "minloc: \(low)")
+        require(low == lowest, "minloc: \(low)")
         require(high == ValueAndIndex(5, 0), "maxloc: \(high)")
     }
+    try win.fence()
     try win.lock(.exclusive, rank: 0)
     let old = try win.fetchAndOp(ValueAndIndex(-1, r), to: 0, at: 0, op: .minloc())
     try win.unlock(rank: 0)
-    require(old.value >= -1, "fetchAndOp minloc returned \(old)")
+    // The first rank to take the lock sees the minloc above; the others a -1 some rank put there.
+    require(old == lowest || (old.value == -1 && old.index < n), "fetchAndOp minloc returned \(old)")
     try win.fence()
     if r == 0 { require(win.localMemory[0] == ValueAndIndex(-1, 0), "minloc ties go to the lowest index: \(win.localMemory[0])") }
     requireError(.invalidArgument, "a user operator on pairs") {

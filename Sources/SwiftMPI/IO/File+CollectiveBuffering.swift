@@ -35,8 +35,8 @@ extension File {
         _ direction: Direction, _ buffer: UnsafeMutableRawBufferPointer, at position: Int, failure: MPIError?, _ call: StaticString
     ) throws -> Int {
         let runs = buffer.count > 0 ? view.fileRuns(position..<(position + buffer.count)) : []
-        let low = runs.first?.offset ?? Int.max
-        let high = runs.isEmpty ? Int.min : runs.reduce(Int.min) { max($0, $1.offset + $1.length) }
+        let covered = runs.isEmpty ? nil : Self.span(runs[...])
+        let (low, high) = (covered?.lowerBound ?? Int.max, covered?.upperBound ?? Int.min)
         let bounds = try communicator.allgather([low, high, runs.count])
         let toggle = direction == .write ? hints.collectiveWrite : hints.collectiveRead
         var local = failure

@@ -70,9 +70,8 @@ extension File {
     /// (fewer than asked when a read meets the end of the file).
     func independent(_ direction: Direction, _ buffer: UnsafeMutableRawBufferPointer, at position: Int, _ call: StaticString) throws -> Int {
         let runs = view.fileRuns(position..<(position + buffer.count))
-        guard let first = runs.first, let base = buffer.baseAddress else { return 0 }
-        // (Runs may overlap, in a view that is only read: the last need not end last.)
-        let locked = atomicity ? first.offset..<runs.reduce(0, { max($0, $1.offset + $1.length) }) : nil
+        guard !runs.isEmpty, let base = buffer.baseAddress else { return 0 }
+        let locked = atomicity ? Self.span(runs[...]) : nil
         if let locked { try lock(locked, direction == .write ? F_WRLCK : F_RDLCK, call) }
         defer { if let locked { try? lock(locked, F_UNLCK, call) } }
         let toggle = direction == .read ? hints.sievingRead : hints.sievingWrite
@@ -122,11 +121,11 @@ extension File {
         _ direction: Direction, _ runs: ArraySlice<(offset: Int, length: Int)>, _ memory: UnsafeMutableRawPointer, lockWrites: Bool,
         _ call: StaticString
     ) throws -> Int {
-        let low = runs.first!.offset
-        let span = runs.reduce(0) { max($0, $1.offset + $1.length) } - low  // (overlapping runs: not the last's end)
+        let covered = Self.span(runs)
+        let (low, span) = (covered.lowerBound, covered.count)
         let window = UnsafeMutableRawBufferPointer.allocate(byteCount: span, alignment: 64)
         defer { window.deallocate() }
-        let range = low..<(low + span)
+        let range = covered
         if direction == .write && lockWrites { try lock(range, F_WRLCK, call) }
         defer { if direction == .write && lockWrites { try? lock(range, F_UNLCK, call) } }
         let available = try direct(.read, (low, span), window.baseAddress!, call)
@@ -146,6 +145,13 @@ extension File {
         }
         if direction == .write { _ = try direct(.write, (low, span), window.baseAddress!, call) }
         return moved
+    }
+
+    /// The file bytes `runs` cover, from the lowest to the highest: in a view that is only read
+    /// runs may overlap and go back, so neither the first starts lowest nor the last ends highest.
+    static func span(_ runs: ArraySlice<(offset: Int, length: Int)>) -> Range<Int> {
+        let low = runs.reduce(Int.max) { min($0, $1.offset) }
+        return low..<runs.reduce(low) { max($0, $1.offset + $1.length) }
     }
 
     /// Takes or releases the byte-range lock on `range` (fcntl, waiting for other processes).

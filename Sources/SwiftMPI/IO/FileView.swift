@@ -45,7 +45,9 @@ struct FileView: Sendable {
     func dataBytes(before end: Int) -> Int {
         let map = fileType.map
         guard end > displacement, map.size > 0 else { return 0 }
-        let tiles = (end - displacement) / map.extent
+        // Whole tiles: those whose data (from `trueLowerBound` in the tile, within one extent) ends
+        // by `end`; the next one's runs are counted up to `end`.
+        let tiles = max(0, end - displacement - map.trueLowerBound) / map.extent
         var bytes = tiles * map.size
         let tileStart = displacement + tiles * map.extent
         map.forEachRun(origin: tileStart, count: 1, range: 0..<map.size) { offset, length, _ in

@@ -123,8 +123,10 @@ package struct AccumulateKernel {
         return (op, kernel)
     }
 
-    /// Where a pair's index starts: after the value, at the index's alignment.
+    /// Where a pair's index starts: after the value, at the index's alignment (`stride` for plain
+    /// elements).
     package var indexOffset: Int {
+        guard indexWidth > 0 else { return stride }
         let valueBytes =
             switch scalar {
             case .int8, .uint8, .bool: 1

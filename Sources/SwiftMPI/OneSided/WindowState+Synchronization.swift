@@ -29,14 +29,22 @@ extension WindowState {
         }
         if noCheck {
             noCheckLocks.insert(target)  // MPI_MODE_NOCHECK: nothing to take
-        } else if let word = memory.lockWords[target] {
-            // This rank's own lock, which other ranks request by messages: while any of them waits
-            // (they asked first), this rank waits too, or a loop of local lock and unlock would
-            // starve them.
-            let queued = target == rank && servesMessages
-            try runtime.wait("Window.lock", "(rank: \(target))") { _ in
-                (!queued || waitingLocks.isEmpty) && WindowLockWord.tryAcquire(word, exclusive: exclusive)
+        } else if target == rank && servesMessages {
+            // This rank's own lock, which other ranks request by messages: it queues behind them
+            // (they asked first), in one first-come first-served queue, so that neither a loop of
+            // local lock and unlock starves them nor their stream of requests starves it.
+            try runtime.withEngine("lock") { engine in
+                if waitingLocks.isEmpty && WindowLockWord.tryAcquire(ownLock, exclusive: exclusive) {
+                    ownLockGranted = true
+                } else {
+                    if waitingLocks.isEmpty { engine.windowsWithWaitingLocks += 1 }
+                    waitingLocks.append((rank, exclusive, -1))
+                }
             }
+            try runtime.wait("Window.lock", "(rank: \(target))") { _ in ownLockGranted }
+            ownLockGranted = false
+        } else if let word = memory.lockWords[target] {
+            try runtime.wait("Window.lock", "(rank: \(target))") { _ in WindowLockWord.tryAcquire(word, exclusive: exclusive) }
         } else {
             try runtime.withEngine("lock") { engine in sendControl(.lock, to: target, flags: exclusive ? 1 : 0, engine: engine) }
             try awaitReplies("lock(rank: \(target))")

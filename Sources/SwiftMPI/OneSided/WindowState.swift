@@ -97,6 +97,9 @@ final class WindowState: @unchecked Sendable {
     @exclusivity(unchecked) var holders: [Int: Bool] = [:]
     /// Lock requests that could not be granted yet, in arrival order.
     @exclusivity(unchecked) var waitingLocks: [(origin: Int, exclusive: Bool, peer: Int)] = []
+    /// Set when this rank's own request for its lock (queued in ``waitingLocks`` with peer -1) is
+    /// granted: the lock word is then held for it.
+    @exclusivity(unchecked) var ownLockGranted = false
 
     init(
         communicator: Communicator, kernel: AccumulateKernel, byteCounts: [Int], displacementUnits: [Int], memory: WindowMemory, isDynamic: Bool = false
@@ -333,17 +336,18 @@ final class WindowState: @unchecked Sendable {
     }
 
     /// Waits until every expected reply arrived; throws `.processFailed` if a peer failed meanwhile.
-    func awaitReplies(_ call: String) throws {
-        try runtime.wait("Window.", call, until: { engine in self.outstanding == 0 || engine.anyPeerFailed })
+    func awaitReplies(_ call: @autoclosure () -> String) throws {
+        // (`call` is built only when it is shown: a get over messages waits here every time.)
+        try runtime.wait("Window.", call(), until: { engine in self.outstanding == 0 || engine.anyPeerFailed })
         if let error = remoteError, outstanding == 0 {
             remoteError = nil
-            throw MPIError(.rmaRange, "\(call): \(error)")
+            throw MPIError(.rmaRange, "\(call()): \(error)")
         }
         if outstanding > 0 {
             let reason = runtime.engine.failedPeers.values.first ?? "a peer failed"
             outstanding = 0
             replyDestinations.removeAll()
-            throw MPIError(.processFailed, "\(call): \(reason)")
+            throw MPIError(.processFailed, "\(call()): \(reason)")
         }
     }
 
@@ -472,10 +476,14 @@ final class WindowState: @unchecked Sendable {
         var granted = false
         while let first = waitingLocks.first, WindowLockWord.tryAcquire(ownLock, exclusive: first.exclusive) {
             waitingLocks.removeFirst()
+            granted = true
+            if first.peer < 0 {  // this rank's own request (``lock(exclusive:rank:noCheck:_:)``)
+                ownLockGranted = true
+                continue
+            }
             holders[first.origin] = first.exclusive
             let answer = MatchHeader(context: context, source: Int32(rank), tag: RMAReply.done.rawValue)
             engine.sendPacket(.rmaReply, answer, UnsafeRawBufferPointer(start: nil, count: 0), to: first.peer)
-            granted = true
         }
         if granted && waitingLocks.isEmpty { engine.windowsWithWaitingLocks -= 1 }
         return granted
