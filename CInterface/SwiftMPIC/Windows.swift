@@ -206,10 +206,8 @@ extension CInterface {
         if origin != target, op != .replace, op != .noOp, let targetBasic = try CInterface.datatype(target).basic {
             let originBasic = try CInterface.datatype(origin).basic
             guard originBasic == targetBasic else {
-                throw CError(
-                    MPI_ERR_TYPE,
-                    "the origin datatype is built from \(originBasic.map { "\($0.element)" } ?? "several basic types"), the target's from \(targetBasic.element)"
-                )
+                let made = originBasic.map { "\($0.element)" } ?? "several basic types"
+                throw CError(MPI_ERR_TYPE, "the origin datatype is built from \(made), the target's from \(targetBasic.element)")
             }
         }
         return kernel

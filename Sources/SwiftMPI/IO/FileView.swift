@@ -110,7 +110,7 @@ extension File {
     /// individual and shared file pointers to 0. Every rank passes the same element size and
     /// representation (else `.notSame` on every rank); file types may differ (that is how ranks
     /// interleave). Throws `.invalidDatatype` for a file type that is not whole elements or whose
-    /// offsets decrease, or overlap in a file opened for writing (``FileView``'s check),
+    /// offsets decrease, or overlap in a file opened for writing,
     /// `.unsupportedDataRepresentation` for other than "native" or "internal".
     public func setView(displacement: Int, elementType: Datatype, fileType: Datatype, representation: String = "native") throws(MPIError) {
         try collective("File.setView") {
