@@ -100,7 +100,7 @@ extension CInterface {
 
     /// The element kernel of `datatype` for `op`: its basic type's (``CDatatype/basic``; for the
     /// pair types of MPI_MINLOC and MPI_MAXLOC a pair, with its padding when `padded`:
-    /// ``movesPaddedPairs(_:)``), or
+    /// ``movesPaddedPairs(_:_:_:)``), or
     /// bytes (MPI_REPLACE and MPI_NO_OP only) for a type made of several basic types or an opaque one.
     static func accumulateKernel(_ datatype: MPI_Datatype, _ op: AccumulateOperator, padded: Bool = false) throws(CError) -> AccumulateKernel {
         let type = try CInterface.datatype(datatype)
@@ -162,11 +162,13 @@ extension CInterface {
     /// it), each pair one element of `extent` bytes. Otherwise pairs move packed (in type-map order,
     /// `size` bytes each), which needs each pair's data to be one run: all pair types but
     /// MPI_SHORT_INT, which a derived datatype can hold only with MPI_REPLACE or MPI_NO_OP.
-    static func movesPaddedPairs(_ datatypes: MPI_Datatype...) -> Bool {
-        datatypes.allSatisfy { datatype in
+    /// (Two or three handles, no array: a basic type answers from its handle's bits, with no look-up.)
+    static func movesPaddedPairs(_ first: MPI_Datatype, _ second: MPI_Datatype, _ third: MPI_Datatype? = nil) -> Bool {
+        func padded(_ datatype: MPI_Datatype) -> Bool {
             guard basicSize(datatype) == 0, let type = try? CInterface.datatype(datatype) else { return false }
             return !type.isContiguous && pairScalar(type.element) != nil
         }
+        return padded(first) && padded(second) && (third.map(padded) ?? true)
     }
 
     /// An accumulate's target bytes and layout (``targetLayout(_:_:)``), padded pairs as one run.
