@@ -183,9 +183,8 @@ extension CInterface {
         _ pointer: UnsafeRawPointer?, _ count: Int, _ datatype: MPI_Datatype, padded: Bool, _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         guard padded else { return try withOriginBytes(pointer, count, datatype, body) }
-        let bytes = try accumulateTarget(count, datatype, padded: true).bytes
-        guard bytes == 0 || pointer != nil else { throw CError(MPI_ERR_BUFFER, "a null buffer for \(count) elements") }
-        try body(UnsafeRawBufferPointer(start: pointer, count: bytes))
+        // (The same bytes as a result's, only read.)
+        try intoAccumulateResult(UnsafeMutableRawPointer(mutating: pointer), count, datatype, padded: true) { try body(UnsafeRawBufferPointer($0)) }
     }
 
     /// ``intoOrigin(_:_:_:_:)`` for accumulates' results: padded pairs as they lie.
@@ -195,7 +194,7 @@ extension CInterface {
     ) throws {
         guard padded else { return try intoOrigin(pointer, count, datatype, body) }
         let bytes = try accumulateTarget(count, datatype, padded: true).bytes
-        guard bytes == 0 || pointer != nil else { throw CError(MPI_ERR_BUFFER, "a null result buffer for \(count) elements") }
+        guard bytes == 0 || pointer != nil else { throw CError(MPI_ERR_BUFFER, "a null buffer for \(count) elements") }
         try body(UnsafeMutableRawBufferPointer(start: pointer, count: bytes))
     }
 

@@ -1184,6 +1184,15 @@ static void oneSidedLayouts(void) {
     MPI_Win_fence(0, win);
     int code = MPI_Accumulate(wrong, 4, MPI_FLOAT, 0, 0, 1, everyOther, MPI_SUM, win);
     CHECK(classOf(code) == MPI_ERR_TYPE, "floats summed into ints: error class %d", classOf(code));
+    /* An origin made of several basic types (an int and a float) cannot be summed into ints either. */
+    int mixedLengths[2] = {1, 1};
+    MPI_Aint mixedDisplacements[2] = {0, 4};
+    MPI_Datatype mixedTypes[2] = {MPI_INT, MPI_FLOAT}, mixed;
+    MPI_Type_create_struct(2, mixedLengths, mixedDisplacements, mixedTypes, &mixed);
+    MPI_Type_commit(&mixed);
+    code = MPI_Accumulate(wrong, 2, mixed, 0, 0, 1, everyOther, MPI_SUM, win);
+    CHECK(classOf(code) == MPI_ERR_TYPE, "an int-and-float origin summed into ints: error class %d", classOf(code));
+    MPI_Type_free(&mixed);
     MPI_Win_fence(0, win);
     MPI_Type_free(&everyOther);
     MPI_Type_free(&picks);

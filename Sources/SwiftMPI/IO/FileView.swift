@@ -64,7 +64,6 @@ struct FileView: Sendable {
     /// the data from the first byte to the last must fit in one extent). Overlapping data is allowed
     /// when the file is only read (`readOnly`): reading a byte twice is harmless, writing it twice is
     /// not. Returns true when the file type's data overlaps (then only reads are possible).
-    @discardableResult
     static func check(displacement: Int, elementType: Datatype, fileType: Datatype, readOnly: Bool, _ path: String) throws(MPIError) -> Bool {
         let call = "File.setView(\"\(path)\")"
         guard displacement >= 0 else { throw MPIError(.invalidArgument, "\(call): a negative displacement (\(displacement))") }
