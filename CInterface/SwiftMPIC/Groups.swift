@@ -8,7 +8,7 @@ extension CInterface {
 
     /// The group `handle` names (MPI_GROUP_EMPTY included).
     static func group(_ handle: MPI_Group) throws(CError) -> Group {
-        if handle == MPI_GROUP_EMPTY { return try communicator(MPI_COMM_SELF).group.empty }
+        if handle == MPI_GROUP_EMPTY { return Group.empty }
         guard let group = groups[handle] else {
             throw CError(MPI_ERR_GROUP, handle == MPI_GROUP_NULL ? "MPI_GROUP_NULL is not a group" : "invalid group handle")
         }
@@ -177,6 +177,11 @@ public func mpiCommCreateFromGroup(
     cCall("MPI_Comm_create_from_group") {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
         let members = try CInterface.group(group)
+        // MPI-4.1 §7.4.2: a process not in any group calls with MPI_GROUP_EMPTY and gets MPI_COMM_NULL.
+        if members.size == 0 {
+            newComm.pointee = MPI_COMM_NULL
+            return
+        }
         guard members.rank != nil else { throw CError(MPI_ERR_GROUP, "the calling rank is not in the group") }
         _ = try CInterface.info(info)
         try CInterface.checkErrorHandler(errhandler)

@@ -10,8 +10,9 @@ import SwiftMPI
 // ("swiftmpi_settings": every control variable; "swiftmpi_counters": every performance variable),
 // no enumerations and no events. As MPI specifies, these functions return their error codes and
 // never call an error handler; they may be called before MPI_Init and after MPI_Finalize, between
-// MPI_T_init_thread and MPI_T_finalize, up to MPI_THREAD_SERIALIZED (a tool's calls must not overlap
-// the program's MPI calls: writing a control variable or starting a counter changes the engine).
+// MPI_T_init_thread and MPI_T_finalize: MPI_THREAD_MULTIPLE unless the runtime already runs below
+// it (then serialized: writing a control variable or starting a counter changes the engine, which
+// such a runtime's calls touch without a lock).
 
 /// The interface's state: how often it was initialized, and the handles it gave out.
 private struct ToolState {
@@ -68,9 +69,12 @@ private let textCount: Int32 = 256
 @_cdecl("PMPI_T_init_thread")
 public func mpiTInitThread(_ required: Int32, _ provided: UnsafeMutablePointer<Int32>?) -> Int32 {
     tool.withLock { $0.initializations += 1 }
-    // Serialized at most: writing a control variable or starting a counter changes the running
-    // engine, which below thread level .multiple only the thread inside MPI may touch.
-    provided?.pointee = min(max(required, MPI_THREAD_SINGLE), MPI_THREAD_SERIALIZED)
+    // The interface's own state is under `tool`'s lock. The variables' reads and writes of the
+    // engine take the engine lock, which a runtime at .multiple has, and which a runtime started
+    // after this call has at any level: then MPI_THREAD_MULTIPLE. A runtime already running below
+    // .multiple has none (its calls take no lock), so a tool must not overlap them: serialized.
+    let level = min(max(required, MPI_THREAD_SINGLE), MPI_THREAD_MULTIPLE)
+    provided?.pointee = level == MPI_THREAD_MULTIPLE && !MPI.allowConcurrentToolCalls() ? MPI_THREAD_SERIALIZED : level
     return MPI_SUCCESS
 }
 

@@ -22,6 +22,11 @@ public struct Group: Sendable, Equatable {
     /// The empty group (MPI_GROUP_EMPTY).
     public var empty: Group { Group(worldRanks: [], myWorldRank: myWorldRank) }
 
+    /// The empty group (MPI_GROUP_EMPTY) without a group at hand: a session's code, or a C
+    /// program's MPI_GROUP_EMPTY before a world exists. Groups made from it (a union with a
+    /// session's group) know the calling process while SwiftMPI runs.
+    public static var empty: Group { Group(worldRanks: [], myWorldRank: Runtime.current?.rank ?? -1) }
+
     /// The group of `ranks` of this group, in that order (MPI_Group_incl).
     ///
     /// Throws `.invalidRank` for a rank outside `0..<size` or a rank given twice. (MPI reports these

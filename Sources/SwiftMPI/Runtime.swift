@@ -9,8 +9,8 @@ import Synchronization
 /// The state of an initialized SwiftMPI process: its place in the job, its connection to the launcher,
 /// and the point-to-point engine.
 ///
-/// Sendable because its stored properties are `let` except `isActive`, `worldModelActive` and
-/// `openSessions`, which only the initialize and finalize calls change (MPI makes them from one
+/// Sendable because its stored properties are `let` except `isActive`, `worldModelActive`,
+/// `openSessions` and `resting`, which only the initialize and finalize calls change (MPI makes them from one
 /// thread with no other call running), and the engine behind it is reached only through `withEngine`/`wait`, serialized by `lock` at
 /// thread level `.multiple` (below it MPI allows one calling thread at a time).
 final class Runtime: @unchecked Sendable {
@@ -61,6 +61,11 @@ final class Runtime: @unchecked Sendable {
     /// Sessions initialized and not yet finalized; the runtime ends when neither they nor the world
     /// model use it.
     var openSessions = 0
+    /// Every session has finalized and the world model is not running: the ranks have met and
+    /// delivered what was queued, and the runtime rests, still wired up, until a session or the
+    /// world model starts again (MPI-4.1 lets the sessions model initialize MPI more than once).
+    /// The process manager hears that this rank finished when the process exits (``finishResting``).
+    var resting = false
     /// The recorder of `--trace`/`--profile` (``Tracer``): set once before the program's first call
     /// and cleared at the start of finalize; nil (one load and branch per call) when off.
     var tracer: Tracer?
@@ -77,7 +82,7 @@ final class Runtime: @unchecked Sendable {
         self.threadLevel = threadLevel
         self.keyValue = keyValue
         self.engine = engine
-        self.lock = threadLevel == .multiple ? EngineLock() : nil
+        self.lock = threadLevel == .multiple || Runtime.toolCallsConcurrent ? EngineLock() : nil
         engine.runtime = self
         engine.recovery.enabled = settings.recovery
         engine.waitedForLauncher = settings.recovery  // no pause at a failure: the launcher does not end the job
@@ -96,6 +101,32 @@ final class Runtime: @unchecked Sendable {
         #endif
         guard isActive else { throw MPIError(.alreadyFinalized, "\(call) after MPI.finalize()") }
         return try body(engine)
+    }
+
+    /// A tool asked, before SwiftMPI started, to read and set its variables from any thread at any
+    /// time (MPI_T_init_thread at MPI_THREAD_MULTIPLE): the runtime then starts with its lock
+    /// whatever its thread level. Set only before the runtime exists.
+    nonisolated(unsafe) private static var toolCallsConcurrent = false
+
+    /// Makes the tool variables (``MPI/ControlVariable``, ``MPI/PerformanceVariable``) safe to use
+    /// from any thread while other threads call SwiftMPI (MPI_T at MPI_THREAD_MULTIPLE): true when
+    /// the runtime has, or will start with, its lock; false when it already runs without one (then a
+    /// tool must not overlap the program's calls).
+    static func allowConcurrentToolCalls() -> Bool {
+        guard let running = current else {
+            toolCallsConcurrent = true
+            return true
+        }
+        return running.lock != nil
+    }
+
+    /// Runs `body` under the engine lock when there is one (reads of engine state by the tool
+    /// variables, which may come from a thread other than the one inside SwiftMPI).
+    @inline(__always)
+    func withLockIfAny<R>(_ body: () throws -> R) rethrows -> R {
+        lock?.lock()
+        defer { lock?.unlock() }
+        return try body()
     }
 
     /// The progress thread for awaiting tasks, started (and the lock installed) at the first call.
@@ -157,6 +188,7 @@ final class Runtime: @unchecked Sendable {
             guard !runtime.worldModelActive else { throw MPIError(.alreadyInitialized, "MPI.initialize() called twice") }
             guard !runtime.worldModelEnded else { throw MPIError(.alreadyFinalized, "MPI.initialize() called after MPI.finalize()") }
             runtime.worldModelActive = true
+            runtime.resting = false
             return runtime.worldCommunicator
         }
         let runtime = try launch(threadLevel: threadLevel, "MPI.initialize()")
@@ -172,6 +204,7 @@ final class Runtime: @unchecked Sendable {
         } else {
             runtime = try launch(threadLevel: threadLevel, "Session.initialize()")
         }
+        runtime.resting = false
         runtime.openSessions += 1
         return runtime
     }
@@ -183,7 +216,7 @@ final class Runtime: @unchecked Sendable {
 
     /// Wires this process up (with the launcher, a resource manager, or alone) and makes it current.
     private static func launch(threadLevel: ThreadLevel, _ call: StaticString) throws(MPIError) -> Runtime {
-        guard !finalized else { throw MPIError(.alreadyFinalized, "\(call) after SwiftMPI ended (MPI.finalize() or the last session's finalize())") }
+        guard !finalized else { throw MPIError(.alreadyFinalized, "\(call) after SwiftMPI ended (MPI.finalize() was called and no session is open)") }
         let launch: LaunchParameters?
         do {
             launch = try LaunchParameters.fromEnvironment()
@@ -416,19 +449,64 @@ final class Runtime: @unchecked Sendable {
         if runtime.openSessions == 0 { try shutDown(runtime) }
     }
 
-    /// A session's `finalize()`: the runtime ends with the last session unless the world model is
-    /// still initialized.
+    /// A session's `finalize()`: with the last session, unless the world model is running, every
+    /// rank meets and the runtime rests (``resting``) — a later `Session.initialize()` or
+    /// `MPI.initialize()` finds it wired up — or ends, when `MPI.finalize()` has already been called.
     static func stopSession() throws(MPIError) {
         guard let runtime = current, runtime.openSessions > 0 else {
             throw MPIError(.alreadyFinalized, "Session.finalize(): the session was already finalized")
         }
         runtime.openSessions -= 1
-        if runtime.openSessions == 0 && !runtime.worldModelActive { try shutDown(runtime) }
+        guard runtime.openSessions == 0 && !runtime.worldModelActive else { return }
+        if runtime.worldModelEnded {
+            try shutDown(runtime)
+            return
+        }
+        try meetAtEnd(runtime)
+        runtime.resting = true
+        if !restingExitRegistered {
+            restingExitRegistered = true
+            atexit { Runtime.finishResting() }
+        }
+    }
+
+    nonisolated(unsafe) private static var restingExitRegistered = false
+
+    /// At process exit, a runtime still resting tells the process manager that this rank finished
+    /// (the ranks met when their last session ended; this is the part that cannot be undone).
+    private static func finishResting() {
+        guard let runtime = current, runtime.resting else { return }
+        try? runtime.keyValue?.finalize()
+        current = nil
+        finalized = true
     }
 
     /// Ends the runtime: delivers what is queued, meets every rank at the launcher's final fence,
     /// and stops the engine. Nothing can start again afterwards.
     private static func shutDown(_ runtime: Runtime) throws(MPIError) {
+        try meetAtEnd(runtime)
+        if let client = runtime.keyValue {
+            do {
+                try client.finalize()
+            } catch {
+                throw MPIError(.wireup, "MPI.finalize(): rank \(runtime.rank): \(error)")
+            }
+        }
+        runtime.asyncProgress?.stop()
+        runtime.lock?.lock()
+        runtime.isActive = false
+        runtime.lock?.unlock()
+        // Pooled requests refer to the runtime, which owns the engine and its pool: break the cycle.
+        for index in 0..<Request.poolSize { runtime.engine.requestPool[index] = nil }
+        current = nil
+        finalized = true
+        WaitReport.finished()
+    }
+
+    /// The collective part of the end: gathers the trace, delivers what is queued, and meets every
+    /// rank at the launcher's fence (in recovery mode under a resource manager, the survivors'
+    /// agreement instead).
+    private static func meetAtEnd(_ runtime: Runtime) throws(MPIError) {
         runtime.finishTracing()
         do {
             // Deliver what is still queued (buffered sends included) before the final barrier.
@@ -464,27 +542,18 @@ final class Runtime: @unchecked Sendable {
         if survivorsMeet {
             do { try Communicator.finalAgreement(runtime) } catch { meetingFailed = error }  // the manager's finalize still comes
         }
-        if let client = runtime.keyValue {
+        if let client = runtime.keyValue, !survivorsMeet {
             // The final fence waits for every rank to finalize: a hang report says so, instead of
             // "not waiting in SwiftMPI" for a rank whose peers never get here.
             WaitReport.waiting(in: "MPI.finalize(), for every rank to call it", since: MPI.wtime())
             do {
-                if !survivorsMeet { try client.fence() }
-                try client.finalize()
+                try client.fence()
             } catch {
                 throw MPIError(.wireup, "MPI.finalize(): rank \(runtime.rank): \(error)")
             }
+            WaitReport.resumed()
         }
         if let meetingFailed { throw meetingFailed }
-        runtime.asyncProgress?.stop()
-        runtime.lock?.lock()
-        runtime.isActive = false
-        runtime.lock?.unlock()
-        // Pooled requests refer to the runtime, which owns the engine and its pool: break the cycle.
-        for index in 0..<Request.poolSize { runtime.engine.requestPool[index] = nil }
-        current = nil
-        finalized = true
-        WaitReport.finished()
     }
 
     static func abort(code: Int32, message: String) -> Never {

@@ -4,8 +4,11 @@
 /// A session names the job's process sets, makes a ``Group`` of one (`Group(session:pset:)`), and
 /// a communicator is made from the group by its members (`Communicator(group:tag:)`). Sessions and
 /// the world model share one runtime and work side by side: initializing is local (no communication)
-/// and may come before or after `MPI.initialize()`; SwiftMPI ends when the world model and every
-/// session have finalized, and cannot start again after that.
+/// and may come before or after `MPI.initialize()`. When the last session finalizes and the world
+/// model is not running, every process meets (as at `MPI.finalize()`) and SwiftMPI rests, still
+/// wired up: sessions may start again (MPI-4.1 lets the sessions model initialize MPI more than
+/// once), and so may the world model if `MPI.finalize()` was never called. SwiftMPI ends for good
+/// when `MPI.finalize()` has been called and every session has finalized.
 ///
 /// Process sets: `mpi://WORLD` (every process of the job), `mpi://SELF` (this process), and one per
 /// host, `swiftmpi://host/NAME`, with the processes on host NAME (as the launcher or resource manager
@@ -34,8 +37,9 @@ public final class Session: @unchecked Sendable {
         ["mpi://WORLD", "mpi://SELF"] + hosts.names.map { "swiftmpi://host/\($0)" }
     }
 
-    /// Ends the session (MPI_Session_finalize); SwiftMPI itself ends when this was the last session
-    /// and the world model is not initialized (then, as `MPI.finalize()`, it meets every process).
+    /// Ends the session (MPI_Session_finalize). When this was the last session and the world model
+    /// is not running, it meets every process, as `MPI.finalize()` does, and SwiftMPI rests until a
+    /// session starts again (or ends, if `MPI.finalize()` was called).
     /// Throws `.alreadyFinalized` when called twice.
     public func finalize() throws(MPIError) {
         guard !isFinalized else { throw MPIError(.alreadyFinalized, "Session.finalize(): the session was already finalized") }

@@ -3,8 +3,8 @@ import Glibc
 #endif
 import SwiftMPI
 
-/// MPI-4 sessions beside the world model, run before anything initializes SwiftMPI: process sets,
-/// groups and communicators made from them by their members, `createGroup` on the world by the
+/// MPI-4 sessions beside the world model, run before anything initializes SwiftMPI: sessions that
+/// end and start again, process sets, groups and communicators made from them by their members, `createGroup` on the world by the
 /// members of each half, the session still working after `MPI.finalize()`, and nothing starting
 /// again once the last user has ended. (Its own `check`: coll-check's `require` names the world rank,
 /// which does not exist yet here.)
@@ -25,6 +25,20 @@ func checkSessions() throws {
         } catch {
             check(false, "expected \(code), got \(error)", line: line)
         }
+    }
+
+    // Sessions alone: the last one's finalize meets every process and SwiftMPI rests, wired up;
+    // a new session starts it again (MPI-4.1 lets the sessions model initialize MPI more than once).
+    for round in 0..<2 {
+        let first = try Session.initialize()
+        let firstGroup = try Group(session: first, pset: "mpi://WORLD")
+        check(Group.empty.size == 0 && Group.empty.union(firstGroup).rank == firstGroup.rank, "Group.empty, and its union with a session's group")
+        let firstComm = try Communicator(group: firstGroup, tag: "org.swiftmpi.checks.round\(round)")
+        let counted = try firstComm.allreduce([1], op: .sum)
+        check(counted == [firstComm.size], "allreduce in the session of round \(round)")
+        firstComm.free()
+        try first.finalize()
+        checkError(.alreadyFinalized) { try first.finalize() }
     }
 
     let session = try Session.initialize()

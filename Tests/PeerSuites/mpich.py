@@ -38,7 +38,10 @@ import tarfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DIRECTORIES = ["basic", "init", "pt2pt", "coll", "comm", "group", "datatype", "topo", "attr", "errhan", "info", "mpi_t", "part", "rma", "io"]
+DIRECTORIES = [
+    "basic", "init", "pt2pt", "coll", "comm", "group", "datatype", "topo", "attr", "errhan", "info", "mpi_t", "part", "rma", "io", "session",
+    "threads/pt2pt", "threads/comm", "threads/init", "threads/mpi_t", "threads/rma", "threads/part",
+]
 KNOWN = os.path.join(ROOT, "Tests", "PeerSuites", "mpich-known-failures.txt")
 # The machine's memory in GB, for the testlists' mem= (GB a test needs), as MPICH's runtests reads it.
 MEMORY_GB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
@@ -46,7 +49,7 @@ MEMORY_GB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
 HEADER_TIME = max(os.path.getmtime(os.path.join(ROOT, "CInterface", "CMPI", "include", "mpi.h")), os.path.getmtime(__file__))
 
 # What MPICH's configure would find on Debian 12 with SwiftMPI's mpi.h (an MPI-4.1 header with
-# long double, long long and the MPI-2 combiners; no Fortran, no GPU, no thread package).
+# long double, long long and the MPI-2 combiners; no Fortran, no GPU; POSIX threads in threads/).
 MPITESTCONF = """/* Written by Tests/PeerSuites/mpich.py in place of MPICH's configure. */
 #define HAVE_STDARG_H 1
 #define HAVE_STRING_H 1
@@ -65,7 +68,9 @@ MPITESTCONF = """/* Written by Tests/PeerSuites/mpich.py in place of MPICH's con
 #define HAVE_MPI_IO 1
 #define HAVE_MPI_INTEGER16 1 /* configure's check only compiles `MPI_Datatype t = MPI_INTEGER16;` */
 #define HAVE_PTHREAD_BARRIER_INIT 1
+#ifndef THREAD_PACKAGE_NAME /* the threads directories' programs are built with POSIX threads (2) */
 #define THREAD_PACKAGE_NAME 1 /* mpithreadtest.h's THREAD_PACKAGE_NONE */
+#endif
 """
 DTPOOLSCONF = """/* Written by Tests/PeerSuites/mpich.py in place of dtpools' configure. */
 #define HAVE_STDLIB_H 1
@@ -164,19 +169,28 @@ def compile_command(compiler, source, output, sources, flags, objects=()):
     return [compiler, "-O1", "-w"] + includes + flags + sources + list(objects) + ["-o", output, "-lm"]
 
 
-def build_helpers(compiler, source, out):
-    helpers = [os.path.join(source, "util", name) for name in ("mtest.c", "mtest_common.c", "mtest_single.c", "dtypes.c", "run_mpitests.c")]
+def thread_flags(directory):
+    """The threads directories' programs use POSIX threads (Makefile_threads.mtest's setting)."""
+    return ["-DTHREAD_PACKAGE_NAME=2", "-DMTEST_USE_THREAD", "-pthread"] if directory.split("/")[0] == "threads" else []
+
+
+def build_helpers(compiler, source, out, threads):
+    """MPICH's util/ helpers in one archive: with mtest_single.c, or for the threads directories
+    mtest_thread.c built for POSIX threads."""
+    helpers = [os.path.join(source, "util", name) for name in ("mtest.c", "mtest_common.c", "mtest_thread.c" if threads else "mtest_single.c", "dtypes.c", "run_mpitests.c")]
     helpers += sorted(os.path.join(source, "dtpools", "src", name) for name in os.listdir(os.path.join(source, "dtpools", "src")) if name.endswith(".c"))
     objects = []
+    directory = os.path.join(out, "threads-helpers") if threads else out
+    os.makedirs(directory, exist_ok=True)
     for path in helpers:
-        obj = os.path.join(out, os.path.basename(path)[:-2] + ".o")
+        obj = os.path.join(directory, os.path.basename(path)[:-2] + ".o")
         if not os.path.exists(obj) or os.path.getmtime(obj) < max(os.path.getmtime(path), HEADER_TIME):
-            command = compile_command(compiler, source, obj, ["-c", path], ["-I" + os.path.join(source, "util")])
+            command = compile_command(compiler, source, obj, ["-c", path], ["-I" + os.path.join(source, "util")] + thread_flags("threads" if threads else ""))
             result = subprocess.run(command, capture_output=True, text=True)
             if result.returncode != 0:
                 sys.exit(f"mpich.py: building the helper {path} failed:\n{result.stderr}")
         objects.append(obj)
-    archive = os.path.join(out, "libmtest.a")  # an archive: the linker takes run_mpitests.o's main only when needed
+    archive = os.path.join(directory, "libmtest.a")  # an archive: the linker takes run_mpitests.o's main only when needed
     subprocess.run(["ar", "rcs", archive] + objects, check=True)
     return archive
 
@@ -197,7 +211,9 @@ def build_program(compiler, source, out, directory, program, helpers):
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
         return None, f"no source {missing[0]}"
-    command = compile_command(compiler, source, target, paths, flags + ["-I" + os.path.join(source, directory)], [helpers])
+    flags += thread_flags(directory)
+    helper_archive = helpers["threads" if thread_flags(directory) else "single"]
+    command = compile_command(compiler, source, target, paths, flags + ["-I" + os.path.join(source, directory)], [helper_archive])
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         lines = [line for line in result.stderr.splitlines() if "error" in line or "undefined reference" in line]
@@ -279,7 +295,9 @@ def main():
     source = prepare(build, archive)
     out = os.path.join(build, "bin")
     os.makedirs(out, exist_ok=True)
-    helpers = build_helpers(compiler, source, out)
+    helpers = {"single": build_helpers(compiler, source, out, threads=False)}
+    if any(directory.split("/")[0] == "threads" for directory in options.directories):
+        helpers["threads"] = build_helpers(compiler, source, out, threads=True)
 
     tests = [test for directory in options.directories for test in parse_testlist(directory, source)]
     if options.only:

@@ -64,11 +64,13 @@ extension MPI {
             case "SWIFTMPI_TRANSPORT": return .text(settings.transport)
             case "SWIFTMPI_TCP_IF": return .text(settings.tcpInterface ?? "")
             case "SWIFTMPI_SINGLE_COPY": return .text(settings.singleCopyEnabled ? "cma" : "none")
-            case "SWIFTMPI_SINGLE_COPY_THRESHOLD": return .integer(running?.engine.singleCopyThreshold ?? settings.singleCopyThreshold)
+            case "SWIFTMPI_SINGLE_COPY_THRESHOLD":
+                return .integer(running.map { runtime in runtime.withLockIfAny { runtime.engine.singleCopyThreshold } } ?? settings.singleCopyThreshold)
             case "SWIFTMPI_SHARED_COPY": return .integer(settings.sharedCopyEnabled ? 1 : 0)
             case "SWIFTMPI_WAIT_MODE": return .text(settings.waitMode)
             case "SWIFTMPI_SHM_COLLECTIVES": return .integer(settings.sharedCollectives ? 1 : 0)
-            case "SWIFTMPI_CHECK_COLLECTIVES": return .integer(running?.checkCollectivesSetting ?? (settings.checksCollectives ? 1 : 0))
+            case "SWIFTMPI_CHECK_COLLECTIVES":
+                return .integer(running.map { runtime in runtime.withLockIfAny { runtime.checkCollectivesSetting } } ?? (settings.checksCollectives ? 1 : 0))
             case "SWIFTMPI_LINE_BUFFERED": return .integer(WireupEnvironment.value(name) == "0" ? 0 : 1)
             case "SWIFTMPI_TRACE_BUFFER": return .integer(running?.tracer?.settings.capacity ?? Tracer.Settings().capacity)
             case "SWIFTMPI_DEBUG": return .integer(settings.debug ? 1 : 0)
@@ -100,4 +102,11 @@ extension MPI {
             }
         }
     }
+}
+
+extension MPI {
+    /// Makes the tool variables safe to use from any thread while other threads call SwiftMPI (the
+    /// C interface's MPI_T_init_thread at MPI_THREAD_MULTIPLE): true when the runtime has, or will
+    /// start with, its lock; false when it already runs below `.multiple` without one.
+    package static func allowConcurrentToolCalls() -> Bool { Runtime.allowConcurrentToolCalls() }
 }

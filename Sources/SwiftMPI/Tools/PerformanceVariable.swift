@@ -59,8 +59,12 @@ extension MPI {
 
         /// The process's count now (since the program started).
         var current: UInt64 {
+            guard let runtime = Runtime.current else { return count(engine: nil) }
+            return runtime.withLockIfAny { count(engine: runtime.engine) }
+        }
+
+        private func count(engine: Engine?) -> UInt64 {
             let counters = PerformanceCounters.shared
-            let engine = Runtime.current?.engine
             let transports = ToolVariables.countedTransports.count
             if index < 2 * transports { return index % 2 == 0 ? counters.messages[index / 2] : counters.bytes[index / 2] }
             switch name {
