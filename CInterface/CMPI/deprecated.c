@@ -40,6 +40,7 @@ int PMPI_Type_lb(MPI_Datatype datatype, MPI_Aint *displacement) {
 
 int PMPI_Type_ub(MPI_Datatype datatype, MPI_Aint *displacement) {
     MPI_Aint lb, extent;
+    if (displacement == NULL) return PMPI_Type_get_extent(datatype, NULL, &extent); /* MPI_ERR_ARG, through the handler */
     int error = PMPI_Type_get_extent(datatype, &lb, &extent);
     if (error == MPI_SUCCESS) *displacement = lb + extent;
     return error;

@@ -33,7 +33,7 @@ struct CKeyval {
 }
 
 extension CInterface {
-    @exclusivity(unchecked) nonisolated(unsafe) static var keyvals = HandleTable<CKeyval>(.keyval)
+    @exclusivity(unchecked) nonisolated(unsafe) static var keyvals = HandleTable<CKeyval>(.keyval, for: .communicator)
     /// The first error a callback of this thread returned during its current call (callbacks cannot
     /// throw through SwiftMPI's closures); the call reports it. Per thread (a C thread-local).
     static var callbackError: Int32 {

@@ -108,9 +108,14 @@ extension CInterface {
     /// Hands `error`, raised by `function` on `comm`, to the communicator's error handler and returns
     /// the code the function returns (when the handler returns at all).
     static func raise(_ error: CError, in function: String, on comm: MPI_Comm) -> Int32 {
+        raise(error, in: function, handler: errorHandler(of: comm), object: comm)
+    }
+
+    /// Hands `error` to `handler`, which a call on `object` (a communicator's or a session's handle,
+    /// which a program's handler receives) raised.
+    static func raise(_ error: CError, in function: String, handler: MPI_Errhandler, object: Int32) -> Int32 {
         let text = "\(function): \(error.message)"
         ErrorText.record(text, in: error.errorClass)
-        let handler = errorHandler(of: comm)
         switch handler {
         case MPI_ERRORS_RETURN, MPIR_ERRORS_THROW_EXCEPTIONS:
             return error.errorClass
@@ -119,9 +124,10 @@ extension CInterface {
             MPI.abort(error.errorClass, message: "\(rank)\(text) (\(ErrorText.className(error.errorClass)); MPI_ERRORS_ARE_FATAL)")
         default:
             if let function = CInterface.userErrorHandler(handler) {
-                var commHandle = comm
+                var objectHandle = object
                 var code = error.errorClass
-                function(&commHandle, &code)
+                function(&objectHandle, &code)
+                return code  // what the handler left there (MPICH returns it: a handler may clear the error)
             }
             return error.errorClass
         }
@@ -142,6 +148,30 @@ func cCall(_ function: StaticString, on comm: MPI_Comm = MPI_COMM_WORLD, _ body:
     } catch {
         return CInterface.raise(CError(MPI_ERR_INTERN, "\(error)"), in: "\(function)", on: comm)
     }
+}
+
+/// Runs `body`, the work of the C function `function`, and returns MPI_SUCCESS or what `handler`
+/// makes of the error it throws, as raised on `object` (a session's calls, and those that name the
+/// handler to use: MPI_Session_init, MPI_Comm_create_from_group).
+func cCall(_ function: StaticString, handler: @autoclosure () -> MPI_Errhandler, object: Int32, _ body: () throws -> Void) -> Int32 {
+    do {
+        try body()
+        return MPI_SUCCESS
+    } catch let error as CError {
+        return CInterface.raise(error, in: "\(function)", handler: handler(), object: object)
+    } catch let error as MPIError {
+        return CInterface.raise(CError(error), in: "\(function)", handler: handler(), object: object)
+    } catch {
+        return CInterface.raise(CError(MPI_ERR_INTERN, "\(error)"), in: "\(function)", handler: handler(), object: object)
+    }
+}
+
+/// The output argument `pointer` (named `name` in the MPI standard) of a C call, which MPI requires:
+/// MPI_ERR_ARG naming it when the program passed NULL (as MPICH checks).
+@inline(__always)
+func output<T>(_ pointer: UnsafeMutablePointer<T>?, _ name: StaticString) throws(CError) -> UnsafeMutablePointer<T> {
+    guard let pointer else { throw CError(MPI_ERR_ARG, "a null \(name) pointer") }
+    return pointer
 }
 
 /// The body of every function SwiftMPI's C interface does not implement yet (CMPI/unsupported.c):

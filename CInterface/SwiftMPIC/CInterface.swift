@@ -13,10 +13,13 @@ public typealias CErrorHandler = @convention(c) (UnsafeMutablePointer<MPI_Comm>,
 /// on the path of every message.
 final class CCommunicator {
     let communicator: Communicator
-    /// Read and set under ``CInterfaceLock``.
-    var errorHandler: MPI_Errhandler
+    /// The handler set on it or inherited from a parent that had one set; nil for the default,
+    /// which is MPI_COMM_WORLD's handler at the time of the error (MPICH's rule: a program that
+    /// sets MPI_ERRORS_RETURN on the world after making communicators gets it on them too). Read
+    /// and set under ``CInterfaceLock``.
+    var errorHandler: MPI_Errhandler?
 
-    init(_ communicator: Communicator, errorHandler: MPI_Errhandler) {
+    init(_ communicator: Communicator, errorHandler: MPI_Errhandler?) {
         self.communicator = communicator
         self.errorHandler = errorHandler
     }
@@ -55,8 +58,8 @@ enum CInterface {
 
     /// Starts the C interface's world and self communicators.
     static func start(world: Communicator, self selfCommunicator: Communicator) {
-        worldEntry = .passRetained(CCommunicator(world, errorHandler: MPI_ERRORS_ARE_FATAL))
-        selfEntry = .passRetained(CCommunicator(selfCommunicator, errorHandler: MPI_ERRORS_ARE_FATAL))
+        worldEntry = .passRetained(CCommunicator(world, errorHandler: nil))
+        selfEntry = .passRetained(CCommunicator(selfCommunicator, errorHandler: nil))
     }
 
     /// Ends them (MPI_Finalize).
@@ -95,18 +98,21 @@ enum CInterface {
         try entry(handle).takeUnretainedValue().communicator
     }
 
-    /// The error handler of `comm` (the world's for a handle that names no communicator).
+    /// The error handler of `comm`: its own, else (the default, or a handle that names no
+    /// communicator) the world's.
     static func errorHandler(of comm: MPI_Comm) -> MPI_Errhandler {
-        guard let entry = try? entry(comm) else {
-            return CInterfaceLock.withLock { worldEntry?.takeUnretainedValue().errorHandler ?? MPI_ERRORS_ARE_FATAL }
+        let own = try? entry(comm)
+        return CInterfaceLock.withLock {
+            own?.takeUnretainedValue().errorHandler ?? worldEntry?.takeUnretainedValue().errorHandler ?? MPI_ERRORS_ARE_FATAL
         }
-        return CInterfaceLock.withLock { entry.takeUnretainedValue().errorHandler }
     }
 
-    /// Stores a communicator the program made; it inherits `parent`'s error handler.
+    /// Stores a communicator the program made; it inherits the handler set on `parent`, or the
+    /// default when none was.
     static func insert(_ communicator: Communicator?, from parent: MPI_Comm) -> MPI_Comm {
         guard let communicator else { return MPI_COMM_NULL }
-        return communicators.insert(.passRetained(CCommunicator(communicator, errorHandler: errorHandler(of: parent))))
+        let inherited = (try? entry(parent)).flatMap { entry in CInterfaceLock.withLock { entry.takeUnretainedValue().errorHandler } }
+        return communicators.insert(.passRetained(CCommunicator(communicator, errorHandler: inherited)))
     }
 
     /// Frees a communicator the program made; nil when `handle` names none.

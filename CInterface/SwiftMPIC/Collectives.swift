@@ -9,6 +9,43 @@ extension CInterface {
     @inline(__always)
     static func isInPlace(_ pointer: UnsafeRawPointer?) -> Bool { Int(bitPattern: pointer) == -1 }
 
+    /// MPI_ERR_BUFFER when a collective's send buffer is its receive buffer — at its start, or at
+    /// `ownBlock` bytes into it, where this rank's own block lands: MPI forbids aliased arguments
+    /// (MPI_IN_PLACE says "my data is already there"). Checked as MPICH checks: when data moves, on
+    /// intracommunicators, at the root only for a rooted collective (`root`), whose other ranks
+    /// ignore one of the two buffers.
+    static func checkNotAliased(
+        _ send: UnsafeRawPointer?, _ receive: UnsafeMutableRawPointer?, ownBlock: @autoclosure () throws -> Int = 0, moves: Bool, root: Int32? = nil,
+        on comm: MPI_Comm
+    ) throws {
+        guard moves, let send, let receive, !isInPlace(send), !isInPlace(UnsafeRawPointer(receive)) else { return }
+        let communicator = try communicator(comm)
+        guard !communicator.isIntercommunicator, root.map({ isRoot($0, of: communicator) }) ?? true else { return }
+        let own = UnsafeRawPointer(receive) + (try ownBlock())
+        guard send == UnsafeRawPointer(receive) || send == own else { return }
+        throw CError(MPI_ERR_BUFFER, "the send buffer is the receive buffer (MPI forbids aliased arguments; pass MPI_IN_PLACE as the send buffer instead)")
+    }
+
+    /// True when one of an intracommunicator's `counts` (one per rank) is positive: data moves
+    /// (empty buffers may share one address, as Python's do).
+    static func anyPositive<C: CInteger>(_ counts: UnsafePointer<C>?, _ comm: MPI_Comm) throws -> Bool {
+        let communicator = try communicator(comm)
+        guard let counts, !communicator.isIntercommunicator else { return false }  // (aliasing is checked on intracommunicators)
+        return UnsafeBufferPointer(start: counts, count: communicator.size).contains { $0 > 0 }
+    }
+
+    /// The byte offset of this rank's block in a receive buffer whose blocks start at `displacement`
+    /// elements of `datatype` (a v-form's displs).
+    static func ownBlockOffset<D: CInteger>(_ comm: MPI_Comm, displacement: UnsafePointer<D>?, _ datatype: MPI_Datatype) throws -> Int {
+        guard let displacement else { return 0 }
+        return try Int(displacement[communicator(comm).rank]) * self.datatype(datatype, forCommunication: false).datatype.extent
+    }
+
+    /// The byte offset of this rank's block in a receive buffer of `count` elements of `datatype` per rank.
+    static func ownBlockOffset(_ comm: MPI_Comm, count: Int, _ datatype: MPI_Datatype) throws -> Int {
+        try communicator(comm).rank * count * self.datatype(datatype, forCommunication: false).datatype.extent
+    }
+
     /// `count` instances of `datatype` at `pointer` as contiguous bytes.
     @inline(__always)
     static func bytes(
@@ -135,6 +172,7 @@ func mpiReduceWork(
     _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: count > 0, root: root, on: comm)
         let communicator = try CInterface.communicator(comm)
         if communicator.isIntercommunicator && root == MPI_PROC_NULL {  // every other argument is ignored (MPI)
             _ = try communicator.reduce([UInt8](), op: .sum, root: MPI.procNull)
@@ -181,6 +219,7 @@ func mpiAllreduceWork(
     _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: count > 0, on: comm)
         let call = AllreduceCall(communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count))
         try CInterface.reduce(datatype, op, call)
     }
@@ -200,6 +239,8 @@ func mpiGatherWork(
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(
+            sendbuf, recvbuf, ownBlock: try CInterface.ownBlockOffset(comm, count: recvcount, recvtype), moves: sendcount > 0, root: root, on: comm)
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         var staged: CStaging?, stagedInput: CStaging?
@@ -236,6 +277,9 @@ func mpiScatterWork(
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(
+            UnsafeRawPointer(recvbuf), UnsafeMutableRawPointer(mutating: sendbuf), ownBlock: try CInterface.ownBlockOffset(comm, count: sendcount, sendtype),
+            moves: recvcount > 0, root: root, on: comm)
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         var stagedInput: CStaging?, staged: CStaging?
@@ -271,6 +315,8 @@ func mpiAllgatherWork(
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(
+            sendbuf, recvbuf, ownBlock: try CInterface.ownBlockOffset(comm, count: recvcount, recvtype), moves: sendcount > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         var staged: CStaging?, stagedInput: CStaging?
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -302,6 +348,7 @@ func mpiAlltoallWork(
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: sendcount > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         var staged: CStaging?, stagedInput: CStaging?
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -411,6 +458,7 @@ func mpiGathervWork<C: CInteger, D: CInteger>(
     _ recvcounts: UnsafePointer<C>?, _ displs: UnsafePointer<D>?, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: sendcount > 0, root: root, on: comm)
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         let layout = isRoot ? try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, function) : nil
@@ -450,6 +498,7 @@ func mpiScattervWork<C: CInteger, D: CInteger>(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcount: Int, _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(UnsafeRawPointer(recvbuf), UnsafeMutableRawPointer(mutating: sendbuf), moves: recvcount > 0, root: root, on: comm)
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         let sent = isRoot ? try CInterface.sentBlocks(sendbuf, sendcounts, displs, sendtype, size: communicator.peerCount, function) : nil
@@ -493,6 +542,8 @@ func mpiAllgathervWork<C: CInteger, D: CInteger>(
     _ recvcounts: UnsafePointer<C>?, _ displs: UnsafePointer<D>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(
+            sendbuf, recvbuf, ownBlock: try CInterface.ownBlockOffset(comm, displacement: displs, recvtype), moves: sendcount > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, function)
         let own =
@@ -519,6 +570,7 @@ func mpiAlltoallvWork<C: CInteger, D: CInteger>(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<C>?, _ rdispls: UnsafePointer<D>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: try CInterface.anyPositive(recvcounts, comm), on: comm)
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, function)
         let send =
@@ -585,6 +637,7 @@ func mpiReduceScatterBlockWork(
     _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: recvcount > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         let count = try CInterface.count(recvcount)
         try CInterface.reduce(
@@ -608,6 +661,7 @@ func mpiReduceScatterWork<C: CInteger>(
     _ op: MPI_Op, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: try CInterface.anyPositive(recvcounts, comm), on: comm)
         let communicator = try CInterface.communicator(comm)
         guard let recvcounts else { throw CError(MPI_ERR_ARG, "null receive counts") }
         var counts: [Int] = []
@@ -632,6 +686,7 @@ func mpiScanWork(
     _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: count > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         try CInterface.reduce(
             datatype, op, ArrayReduction(communicator: communicator, send: sendbuf, receive: recvbuf, inputCount: try CInterface.count(count), kind: .scan))
@@ -651,6 +706,7 @@ func mpiExscanWork(
     _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: count > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         try CInterface.reduce(
             datatype, op, ArrayReduction(communicator: communicator, send: sendbuf, receive: recvbuf, inputCount: try CInterface.count(count), kind: .exscan))

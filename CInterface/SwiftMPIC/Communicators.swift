@@ -8,12 +8,12 @@ import SwiftMPI
 
 @_cdecl("PMPI_Comm_rank")
 public func mpiCommRank(_ comm: MPI_Comm, _ rank: UnsafeMutablePointer<Int32>?) -> Int32 {
-    cCall("MPI_Comm_rank", on: comm) { rank?.pointee = Int32(try CInterface.communicator(comm).rank) }
+    cCall("MPI_Comm_rank", on: comm) { try output(rank, "rank").pointee = Int32(try CInterface.communicator(comm).rank) }
 }
 
 @_cdecl("PMPI_Comm_size")
 public func mpiCommSize(_ comm: MPI_Comm, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
-    cCall("MPI_Comm_size", on: comm) { size?.pointee = Int32(try CInterface.communicator(comm).size) }
+    cCall("MPI_Comm_size", on: comm) { try output(size, "size").pointee = Int32(try CInterface.communicator(comm).size) }
 }
 
 /// Stores the handle of a new communicator (MPI_COMM_NULL for none).
@@ -88,8 +88,11 @@ public func mpiCommFree(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
         CInterface.deleteAttributes(of: comm.pointee)
         try CInterface.checkCallbacks("delete")
         guard let communicator = CInterface.remove(comm.pointee) else { return }
-        communicator.free()
+        let unreceived = communicator.free()
         comm.pointee = MPI_COMM_NULL
+        if unreceived > 0 {
+            throw CError(MPI_ERR_OTHER, "\(unreceived) message(s) sent to this rank on the communicator were never received; they are dropped")
+        }
     }
 }
 
@@ -121,7 +124,7 @@ public func mpiCommCompare(_ comm1: MPI_Comm, _ comm2: MPI_Comm, _ result: Unsaf
 
 @_cdecl("PMPI_Comm_test_inter")
 public func mpiCommTestInter(_ comm: MPI_Comm, _ flag: UnsafeMutablePointer<Int32>?) -> Int32 {
-    cCall("MPI_Comm_test_inter", on: comm) { flag?.pointee = try CInterface.communicator(comm).isIntercommunicator ? 1 : 0 }
+    cCall("MPI_Comm_test_inter", on: comm) { try output(flag, "flag").pointee = try CInterface.communicator(comm).isIntercommunicator ? 1 : 0 }
 }
 
 @_cdecl("PMPI_Comm_set_name")

@@ -309,8 +309,8 @@ public func mpiTypeGetName(_ datatype: MPI_Datatype, _ name: UnsafeMutablePointe
 public func mpiTypeGetTrueExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Aint>?, _ extent: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
     cCall("MPI_Type_get_true_extent") {
         let type = try CInterface.datatype(datatype, forCommunication: false).datatype
-        lowerBound?.pointee = type.trueLowerBound
-        extent?.pointee = type.trueExtent
+        try output(lowerBound, "true_lb").pointee = type.trueLowerBound
+        try output(extent, "true_extent").pointee = type.trueExtent
     }
 }
 
@@ -366,7 +366,7 @@ public func mpiGetElements(_ status: UnsafePointer<MPI_Status>?, _ datatype: MPI
 @_cdecl("PMPI_Type_size")
 public func mpiTypeSize(_ datatype: MPI_Datatype, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Type_size") {
-        size?.pointee = Int32(exactly: try CInterface.datatype(datatype, forCommunication: false).size) ?? MPI_UNDEFINED
+        try output(size, "size").pointee = Int32(exactly: try CInterface.datatype(datatype, forCommunication: false).size) ?? MPI_UNDEFINED
     }
 }
 
@@ -374,8 +374,8 @@ public func mpiTypeSize(_ datatype: MPI_Datatype, _ size: UnsafeMutablePointer<I
 public func mpiTypeGetExtent(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Aint>?, _ extent: UnsafeMutablePointer<MPI_Aint>?) -> Int32 {
     cCall("MPI_Type_get_extent") {
         let type = try CInterface.datatype(datatype, forCommunication: false).datatype
-        lowerBound?.pointee = type.lowerBound
-        extent?.pointee = type.extent
+        try output(lowerBound, "lb").pointee = type.lowerBound
+        try output(extent, "extent").pointee = type.extent
     }
 }
 

@@ -144,8 +144,10 @@ public func mpiCommSetErrhandler(_ comm: MPI_Comm, _ handler: MPI_Errhandler) ->
 @_cdecl("PMPI_Comm_get_errhandler")
 public func mpiCommGetErrhandler(_ comm: MPI_Comm, _ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
     cCall("MPI_Comm_get_errhandler", on: comm) {
-        _ = try CInterface.communicator(comm)
-        handler?.pointee = CInterface.errorHandler(of: comm)
+        // The handler set on it, or inherited from a parent that had one set; MPI_ERRORS_ARE_FATAL
+        // for the default (which raises on MPI_COMM_WORLD's handler), as MPICH answers.
+        let entry = try CInterface.entry(comm)
+        try output(handler, "errhandler").pointee = CInterfaceLock.withLock { entry.takeUnretainedValue().errorHandler } ?? MPI_ERRORS_ARE_FATAL
     }
 }
 

@@ -81,7 +81,7 @@ extension CInterface {
                 withUnsafeMutablePointer(to: &fileHandle) { pointer in
                     pointer.withMemoryRebound(to: MPI_Comm.self, capacity: 1) { user($0, &code) }
                 }
-                return error.errorClass
+                return code  // what the handler left there (MPICH returns it: a handler may clear the error)
             }
             let rank = world.map { "rank \($0.rank): " } ?? ""
             MPI.abort(error.errorClass, message: "\(rank)\(function): \(error.message) (\(ErrorText.className(error.errorClass)); MPI_ERRORS_ARE_FATAL)")

@@ -53,12 +53,12 @@ public func mpiCommRemoteSize(_ comm: MPI_Comm, _ size: UnsafeMutablePointer<Int
 
 @_cdecl("PMPI_Group_size")
 public func mpiGroupSize(_ group: MPI_Group, _ size: UnsafeMutablePointer<Int32>?) -> Int32 {
-    cCall("MPI_Group_size") { size?.pointee = Int32(try CInterface.group(group).size) }
+    cCall("MPI_Group_size") { try output(size, "size").pointee = Int32(try CInterface.group(group).size) }
 }
 
 @_cdecl("PMPI_Group_rank")
 public func mpiGroupRank(_ group: MPI_Group, _ rank: UnsafeMutablePointer<Int32>?) -> Int32 {
-    cCall("MPI_Group_rank") { rank?.pointee = try CInterface.group(group).rank.map { Int32($0) } ?? MPI_UNDEFINED }
+    cCall("MPI_Group_rank") { try output(rank, "rank").pointee = try CInterface.group(group).rank.map { Int32($0) } ?? MPI_UNDEFINED }
 }
 
 @_cdecl("PMPI_Group_free")
@@ -128,7 +128,7 @@ public func mpiGroupDifference(_ first: MPI_Group, _ second: MPI_Group, _ newGro
 @_cdecl("PMPI_Group_compare")
 public func mpiGroupCompare(_ first: MPI_Group, _ second: MPI_Group, _ result: UnsafeMutablePointer<Int32>?) -> Int32 {
     cCall("MPI_Group_compare") {
-        result?.pointee = CInterface.comparison(try CInterface.group(first).compare(try CInterface.group(second)), groups: true)
+        try output(result, "result").pointee = CInterface.comparison(try CInterface.group(first).compare(try CInterface.group(second)), groups: true)
     }
 }
 
@@ -139,6 +139,7 @@ public func mpiGroupTranslateRanks(
     cCall("MPI_Group_translate_ranks") {
         let from = try CInterface.group(first), to = try CInterface.group(second)
         let input = try ranks(count, members)
+        let translated = input.isEmpty ? translated : try output(translated, "ranks2")
         for rank in input where rank != Int(MPI_PROC_NULL) && !(0..<from.size).contains(rank) {
             throw CError(MPI_ERR_RANK, "rank \(rank) is not in the group of \(from.size)")
         }
@@ -153,6 +154,7 @@ public func mpiGroupTranslateRanks(
 public func mpiCommCreate(_ comm: MPI_Comm, _ group: MPI_Group, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
     cCall("MPI_Comm_create", on: comm) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         newComm.pointee = CInterface.insert(try CInterface.communicator(comm).create(group: try CInterface.group(group)), from: comm)
     }
 }
@@ -161,6 +163,7 @@ public func mpiCommCreate(_ comm: MPI_Comm, _ group: MPI_Group, _ newComm: Unsaf
 public func mpiCommCreateGroup(_ comm: MPI_Comm, _ group: MPI_Group, _ tag: Int32, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
     cCall("MPI_Comm_create_group", on: comm) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         let members = try CInterface.group(group)
         guard members.rank != nil else {
             newComm.pointee = MPI_COMM_NULL
@@ -174,8 +177,10 @@ public func mpiCommCreateGroup(_ comm: MPI_Comm, _ group: MPI_Group, _ tag: Int3
 public func mpiCommCreateFromGroup(
     _ group: MPI_Group, _ stringtag: UnsafePointer<CChar>?, _ info: MPI_Info, _ errhandler: MPI_Errhandler, _ newComm: UnsafeMutablePointer<MPI_Comm>?
 ) -> Int32 {
-    cCall("MPI_Comm_create_from_group") {
+    // Errors go to the handler the call names (there is no communicator yet).
+    cCall("MPI_Comm_create_from_group", handler: errhandler, object: MPI_COMM_NULL) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         let members = try CInterface.group(group)
         // MPI-4.1 §7.4.2: a process not in any group calls with MPI_GROUP_EMPTY and gets MPI_COMM_NULL.
         if members.size == 0 {
@@ -197,7 +202,8 @@ public func mpiIntercommCreateFromGroups(
     _ localGroup: MPI_Group, _ localLeader: Int32, _ remoteGroup: MPI_Group, _ remoteLeader: Int32, _ stringtag: UnsafePointer<CChar>?, _ info: MPI_Info,
     _ errhandler: MPI_Errhandler, _ newIntercomm: UnsafeMutablePointer<MPI_Comm>?
 ) -> Int32 {
-    cCall("MPI_Intercomm_create_from_groups") {
+    // Errors go to the handler the call names (there is no communicator yet).
+    cCall("MPI_Intercomm_create_from_groups", handler: errhandler, object: MPI_COMM_NULL) {
         guard let newIntercomm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
         let local = try CInterface.group(localGroup), remote = try CInterface.group(remoteGroup)
         guard local.rank != nil else { throw CError(MPI_ERR_GROUP, "the calling rank is not in the local group") }

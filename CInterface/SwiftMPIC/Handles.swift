@@ -20,7 +20,15 @@ struct HandleTable<Object> {
         case communicator = 1, group = 2, datatype = 3, errhandler = 5, op = 6, info = 7, window = 8, keyval = 9, request = 11, message = 13, session = 14
     }
 
-    init(_ kind: Kind) { prefix = 0xC000_0000 | kind.rawValue << 26 }
+    /// The handle bits that name the table (the rest number its slots).
+    private let prefixMask: UInt32
+
+    /// A table of `kind`'s handles. Keyvals also carry the kind of object they are for in bits
+    /// 22-25 (as MPICH's do), so that a window's keyval is never mistaken for a communicator's.
+    init(_ kind: Kind, for objectKind: Kind? = nil) {
+        prefix = 0xC000_0000 | kind.rawValue << 26 | (objectKind?.rawValue ?? 0) << 22
+        prefixMask = objectKind == nil ? 0xFC00_0000 : 0xFFC0_0000
+    }
 
     /// Stores `object` and returns its handle.
     mutating func insert(_ object: Object) -> Int32 {
@@ -49,8 +57,8 @@ struct HandleTable<Object> {
     /// The slot `handle` names (under the lock).
     private func index(_ handle: Int32) -> Int? {
         let bits = UInt32(bitPattern: handle)
-        guard bits & 0xFC00_0000 == prefix else { return nil }
-        let index = Int(bits & 0x03FF_FFFF)
+        guard bits & prefixMask == prefix else { return nil }
+        let index = Int(bits & ~prefixMask)
         return index < objects.count ? index : nil
     }
 

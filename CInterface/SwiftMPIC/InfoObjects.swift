@@ -137,6 +137,7 @@ public func mpiCommGetInfo(_ comm: MPI_Comm, _ info: UnsafeMutablePointer<MPI_In
 public func mpiCommDupWithInfo(_ comm: MPI_Comm, _ info: MPI_Info, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
     cCall("MPI_Comm_dup_with_info", on: comm) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         let copy = try CInterface.communicator(comm).dup(info: try CInterface.info(info))
         newComm.pointee = CInterface.insert(copy, from: comm)
         CInterface.adoptAttributes(of: copy, as: newComm.pointee)

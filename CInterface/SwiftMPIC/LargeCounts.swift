@@ -99,15 +99,15 @@ public func mpiGetElementsC(_ status: UnsafePointer<MPI_Status>?, _ datatype: MP
 
 @_cdecl("PMPI_Type_size_c")
 public func mpiTypeSizeC(_ datatype: MPI_Datatype, _ size: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
-    cCall("MPI_Type_size_c") { size?.pointee = try CInterface.datatype(datatype, forCommunication: false).size }
+    cCall("MPI_Type_size_c") { try output(size, "size").pointee = try CInterface.datatype(datatype, forCommunication: false).size }
 }
 
 @_cdecl("PMPI_Type_get_extent_c")
 public func mpiTypeGetExtentC(_ datatype: MPI_Datatype, _ lowerBound: UnsafeMutablePointer<MPI_Count>?, _ extent: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
     cCall("MPI_Type_get_extent_c") {
         let type = try CInterface.datatype(datatype, forCommunication: false).datatype
-        lowerBound?.pointee = type.lowerBound
-        extent?.pointee = type.extent
+        try output(lowerBound, "lb").pointee = type.lowerBound
+        try output(extent, "extent").pointee = type.extent
     }
 }
 
@@ -117,8 +117,8 @@ public func mpiTypeGetTrueExtentC(
 ) -> Int32 {
     cCall("MPI_Type_get_true_extent_c") {
         let type = try CInterface.datatype(datatype, forCommunication: false).datatype
-        lowerBound?.pointee = type.trueLowerBound
-        extent?.pointee = type.trueExtent
+        try output(lowerBound, "true_lb").pointee = type.trueLowerBound
+        try output(extent, "true_extent").pointee = type.trueExtent
     }
 }
 

@@ -30,14 +30,31 @@ private struct LocalReduction: CReduction {
 
 @_cdecl("PMPI_Reduce_local")
 public func mpiReduceLocal(_ inbuf: UnsafeRawPointer?, _ inoutbuf: UnsafeMutableRawPointer?, _ count: Int32, _ datatype: MPI_Datatype, _ op: MPI_Op) -> Int32 {
-    cCall("MPI_Reduce_local") { try CInterface.reduce(datatype, op, LocalReduction(input: inbuf, output: inoutbuf, count: try CInterface.count(count))) }
+    cCall("MPI_Reduce_local") {
+        try checkLocalReductionBuffers(inbuf, inoutbuf, count: Int(count))
+        try CInterface.reduce(datatype, op, LocalReduction(input: inbuf, output: inoutbuf, count: try CInterface.count(count)))
+    }
+}
+
+/// MPI_Reduce_local's buffers: two distinct buffers (MPI_IN_PLACE is not one, and the same buffer
+/// twice is an alias MPI forbids), MPI_ERR_BUFFER otherwise.
+private func checkLocalReductionBuffers(_ input: UnsafeRawPointer?, _ output: UnsafeMutableRawPointer?, count: Int) throws(CError) {
+    if CInterface.isInPlace(input) || CInterface.isInPlace(UnsafeRawPointer(output)) {
+        throw CError(MPI_ERR_BUFFER, "MPI_IN_PLACE is not a buffer of MPI_Reduce_local")
+    }
+    if count > 0, let input, input == UnsafeRawPointer(output) {
+        throw CError(MPI_ERR_BUFFER, "inbuf and inoutbuf are the same buffer (MPI forbids aliased arguments)")
+    }
 }
 
 @_cdecl("PMPI_Reduce_local_c")
 public func mpiReduceLocalC(
     _ inbuf: UnsafeRawPointer?, _ inoutbuf: UnsafeMutableRawPointer?, _ count: MPI_Count, _ datatype: MPI_Datatype, _ op: MPI_Op
 ) -> Int32 {
-    cCall("MPI_Reduce_local_c") { try CInterface.reduce(datatype, op, LocalReduction(input: inbuf, output: inoutbuf, count: try CInterface.count(count))) }
+    cCall("MPI_Reduce_local_c") {
+        try checkLocalReductionBuffers(inbuf, inoutbuf, count: Int(count))
+        try CInterface.reduce(datatype, op, LocalReduction(input: inbuf, output: inoutbuf, count: try CInterface.count(count)))
+    }
 }
 
 @_cdecl("PMPI_Op_commutative")
@@ -113,6 +130,7 @@ private func startScan(
         }
     }
     guard request != nil else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }  // (before anything starts)
+    try CInterface.checkNotAliased(sendbuf, recvbuf, moves: count > 0, on: comm)
     let scan = Scan(communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), exclusive: exclusive)
     guard let started = try CInterface.reduce(datatype, op, scan) else { throw CError(MPI_ERR_INTERN, "the scan did not start") }
     try started.store(comm, into: request)
@@ -129,7 +147,12 @@ public func mpiTestsome(
             outCount?.pointee = MPI_UNDEFINED
             return
         }
-        let completed = try Request.testSome(active.map(\.entry.request)) ?? []
+        let completed: [(index: Int, status: Status)]
+        do {
+            completed = try Request.testSome(active.map(\.entry.request)) ?? []
+        } catch {
+            return try reportSomeAfterFailure(active, in: "MPI_Testsome", requests!, outCount, indices, statuses)
+        }
         outCount?.pointee = Int32(completed.count)
         for (slot, (position, result)) in completed.enumerated() {
             let (arrayIndex, entry) = active[position]
@@ -392,7 +415,7 @@ public func mpiGetElementsX(_ status: UnsafePointer<MPI_Status>?, _ datatype: MP
 
 @_cdecl("PMPI_Type_size_x")
 public func mpiTypeSizeX(_ datatype: MPI_Datatype, _ size: UnsafeMutablePointer<MPI_Count>?) -> Int32 {
-    cCall("MPI_Type_size_x") { size?.pointee = try CInterface.datatype(datatype, forCommunication: false).size }
+    cCall("MPI_Type_size_x") { try output(size, "size").pointee = try CInterface.datatype(datatype, forCommunication: false).size }
 }
 
 @_cdecl("PMPI_Type_get_extent_x")
@@ -433,6 +456,7 @@ public func mpiIntercommCreate(
 ) -> Int32 {
     cCall("MPI_Intercomm_create", on: localComm) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         let local = try CInterface.communicator(localComm)
         // The peer communicator matters at the leaders only (MPI).
         let peer = local.rank == Int(localLeader) ? try CInterface.communicator(peerComm) : local
@@ -445,6 +469,7 @@ public func mpiIntercommCreate(
 public func mpiIntercommMerge(_ intercomm: MPI_Comm, _ high: Int32, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
     cCall("MPI_Intercomm_merge", on: intercomm) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         newComm.pointee = CInterface.insert(try CInterface.communicator(intercomm).merge(high: high != 0), from: intercomm)
     }
 }

@@ -105,6 +105,7 @@ func mpiIallreduceWork(
     _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: count > 0, on: comm)
         let call = NonblockingReduction(
             communicator: try CInterface.communicator(comm), send: sendbuf, receive: recvbuf, count: try CInterface.count(count), root: nil)
         try storeReduction(try CInterface.reduce(datatype, op, call), comm, into: request)
@@ -125,6 +126,7 @@ func mpiIreduceWork(
     _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: count > 0, root: root, on: comm)
         let communicator = try CInterface.communicator(comm)
         if communicator.isIntercommunicator && root == MPI_PROC_NULL {  // every other argument is ignored (MPI)
             return try store(
@@ -152,6 +154,8 @@ func mpiIgatherWork(
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(
+            sendbuf, recvbuf, ownBlock: try CInterface.ownBlockOffset(comm, count: recvcount, recvtype), moves: sendcount > 0, root: root, on: comm)
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -190,6 +194,9 @@ func mpiIscatterWork(
     _ recvtype: MPI_Datatype, _ root: Int32, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(
+            UnsafeRawPointer(recvbuf), UnsafeMutableRawPointer(mutating: sendbuf), ownBlock: try CInterface.ownBlockOffset(comm, count: sendcount, sendtype),
+            moves: recvcount > 0, root: root, on: comm)
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         var staged: CStaging?, stagedInput: CStaging?  // non-contiguous datatypes, packed
@@ -226,6 +233,8 @@ func mpiIallgatherWork(
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(
+            sendbuf, recvbuf, ownBlock: try CInterface.ownBlockOffset(comm, count: recvcount, recvtype), moves: sendcount > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, function)
         let input =
@@ -250,6 +259,7 @@ func mpiIalltoallWork(
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: sendcount > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, function)
         guard CInterface.isInPlace(sendbuf) else {

@@ -29,6 +29,7 @@ func mpiIgathervWork<C: CInteger, D: CInteger>(
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: sendcount > 0, root: root, on: comm)
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -72,6 +73,7 @@ func mpiIscattervWork<C: CInteger, D: CInteger>(
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(UnsafeRawPointer(recvbuf), UnsafeMutableRawPointer(mutating: sendbuf), moves: recvcount > 0, root: root, on: comm)
         let communicator = try CInterface.communicator(comm)
         let isRoot = CInterface.isRoot(root, of: communicator)
         let inPlace = CInterface.isInPlace(recvbuf)
@@ -115,6 +117,8 @@ func mpiIallgathervWork<C: CInteger, D: CInteger>(
     _ recvcounts: UnsafePointer<C>?, _ displs: UnsafePointer<D>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(
+            sendbuf, recvbuf, ownBlock: try CInterface.ownBlockOffset(comm, displacement: displs, recvtype), moves: sendcount > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         let layout = try CInterface.layout(recvcounts, displs, recvtype, size: communicator.peerCount, function)
         let own =
@@ -142,6 +146,7 @@ func mpiIalltoallvWork<C: CInteger, D: CInteger>(
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: try CInterface.anyPositive(recvcounts, comm), on: comm)
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, function)
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -193,6 +198,7 @@ func mpiIreduceScatterBlockWork(
     _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: recvcount > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         let counts = [Int](repeating: try CInterface.count(recvcount), count: communicator.size)
         let call = NonblockingReduceScatter(communicator: communicator, send: sendbuf, receive: recvbuf, counts: counts, isBlock: true)
@@ -215,6 +221,7 @@ func mpiIreduceScatterWork<C: CInteger>(
     _ op: MPI_Op, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: try CInterface.anyPositive(recvcounts, comm), on: comm)
         let communicator = try CInterface.communicator(comm)
         let counts = try CInterface.array(recvcounts, communicator.size) { (value: C) throws(CError) in try CInterface.count(value) }
         let call = NonblockingReduceScatter(communicator: communicator, send: sendbuf, receive: recvbuf, counts: counts, isBlock: false)
@@ -264,6 +271,7 @@ func mpiAlltoallwWork<C: CInteger, D: CInteger>(
     _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: try CInterface.anyPositive(recvcounts, comm), on: comm)
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.peerCount)
         let send = CInterface.isInPlace(sendbuf) ? receive : try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: communicator.peerCount)
@@ -292,6 +300,7 @@ func mpiIalltoallwWork<C: CInteger, D: CInteger>(
     _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: try CInterface.anyPositive(recvcounts, comm), on: comm)
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.peerCount)
         // MPI_IN_PLACE: the receive buffer's layout and contents are the data sent (copied now).

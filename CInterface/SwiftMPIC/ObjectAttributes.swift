@@ -20,7 +20,7 @@ struct CObjectKeyval {
 }
 
 extension CInterface {
-    @exclusivity(unchecked) nonisolated(unsafe) static var objectKeyvals = HandleTable<CObjectKeyval>(.keyval)
+    @exclusivity(unchecked) nonisolated(unsafe) static var objectKeyvals = HandleTable<CObjectKeyval>(.keyval, for: .datatype)
 
     /// A datatype or window, for its attributes.
     struct AttributedObject: Hashable {

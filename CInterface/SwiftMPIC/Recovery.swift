@@ -16,6 +16,7 @@ public func mpixCommRevoke(_ comm: MPI_Comm) -> Int32 {
 public func mpixCommShrink(_ comm: MPI_Comm, _ newComm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
     cCall("MPIX_Comm_shrink", on: comm) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         let shrunk = try CInterface.communicator(comm).shrink()
         newComm.pointee = CInterface.insert(shrunk, from: comm)
     }

@@ -103,7 +103,15 @@ public func mpiWait(_ request: UnsafeMutablePointer<MPI_Request>?, _ status: Uns
     return cCall("MPI_Wait", on: comm) {
         guard let request else { throw CError(MPI_ERR_REQUEST, "a null request pointer") }
         guard let entry = try CInterface.request(request.pointee) else { return CInterface.store(CInterface.emptyStatus, into: status) }
-        let result = try entry.withRequest { try $0.wait() }
+        let result: Status
+        do {
+            result = try entry.withRequest { try $0.wait() }
+        } catch {
+            // A failed request ends too; a truncated receive's status still names its message.
+            if let failure = error as? MPIError, let known = failure.status { CInterface.store(known, into: status) }
+            try? CInterface.retire(request, entry)
+            throw error
+        }
         try CInterface.retire(request, entry)
         CInterface.store(result, into: status)
     }
@@ -150,6 +158,7 @@ public func mpiWaitall(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Requ
             } catch let error as MPIError {
                 failed = true
                 ErrorText.record("MPI_Waitall: \(error.message)", in: CError(error).errorClass)
+                CInterface.store(error.status ?? CInterface.emptyStatus, into: CInterface.status(statuses, index))
                 CInterface.status(statuses, index)?.pointee.MPI_ERROR = CError(error).errorClass
             }
             try CInterface.retire(handle, entry)
@@ -168,9 +177,23 @@ public func mpiTestall(
         var entries: [CRequest?] = []
         for index in 0..<count { entries.append(try CInterface.request(requests![index])) }
         let active = entries.compactMap { $0?.request }
-        guard let results = try Request.testAll(active) else {
-            flag?.pointee = 0
-            return
+        let results: [Status]
+        do {
+            guard let all = try Request.testAll(active) else {
+                flag?.pointee = 0
+                return
+            }
+            results = all
+        } catch {
+            // Every request completed (testAll waits for them all once all are done); one failed.
+            flag?.pointee = 1
+            let known = entries.enumerated().compactMap { index, entry in entry.map { (index: index, entry: $0) } }
+            for item in completedAfterFailure(known, in: "MPI_Testall") {
+                CInterface.store(item.status, into: CInterface.status(statuses, item.index))
+                CInterface.status(statuses, item.index)?.pointee.MPI_ERROR = item.error
+                try CInterface.retire(requests! + item.index, item.entry)
+            }
+            throw CError(MPI_ERR_IN_STATUS, "a request failed (see the statuses' MPI_ERROR)")
         }
         flag?.pointee = 1
         var next = 0
@@ -184,6 +207,42 @@ public func mpiTestall(
             }
         }
     }
+}
+
+/// What a call on several requests gives back when one of them failed (it threw): each active
+/// request that has completed, with its status, or its error class for the status's MPI_ERROR.
+/// (A completed request reports its outcome again, so the ones the failed call already took are
+/// found too.)
+func completedAfterFailure(_ active: [(index: Int, entry: CRequest)], in function: String) -> [(index: Int, entry: CRequest, status: Status, error: Int32)] {
+    var completed: [(index: Int, entry: CRequest, status: Status, error: Int32)] = []
+    for (index, entry) in active {
+        do {
+            if let status = try entry.withRequest({ try $0.test() }) { completed.append((index, entry, status, MPI_SUCCESS)) }
+        } catch {
+            let failure = error as? MPIError ?? MPIError(.internalError, "\(error)")
+            let code = CError(failure).errorClass
+            ErrorText.record("\(function): \(failure.message)", in: code)
+            completed.append((index, entry, failure.status ?? .empty, code))
+        }
+    }
+    return completed
+}
+
+/// MPI_Waitsome's and MPI_Testsome's answer after a failed request: the completed requests, their
+/// statuses with MPI_ERROR set, and MPI_ERR_IN_STATUS.
+func reportSomeAfterFailure(
+    _ active: [(index: Int, entry: CRequest)], in function: String, _ requests: UnsafeMutablePointer<MPI_Request>, _ outCount: UnsafeMutablePointer<Int32>?,
+    _ indices: UnsafeMutablePointer<Int32>?, _ statuses: UnsafeMutablePointer<MPI_Status>?
+) throws {
+    let completed = completedAfterFailure(active, in: function)
+    outCount?.pointee = Int32(completed.count)
+    for (slot, item) in completed.enumerated() {
+        indices?[slot] = Int32(item.index)
+        CInterface.store(item.status, into: CInterface.status(statuses, slot))
+        CInterface.status(statuses, slot)?.pointee.MPI_ERROR = item.error
+        try CInterface.retire(requests + item.index, item.entry)
+    }
+    throw CError(MPI_ERR_IN_STATUS, "a request failed (see the statuses' MPI_ERROR)")
 }
 
 /// The active requests of an array call, with their positions in the array.
@@ -251,7 +310,12 @@ public func mpiWaitsome(
             outCount?.pointee = MPI_UNDEFINED
             return
         }
-        let completed = try Request.waitSome(active.map(\.entry.request))
+        let completed: [(index: Int, status: Status)]
+        do {
+            completed = try Request.waitSome(active.map(\.entry.request))
+        } catch {
+            return try reportSomeAfterFailure(active, in: "MPI_Waitsome", requests!, outCount, indices, statuses)
+        }
         outCount?.pointee = Int32(completed.count)
         for (slot, (position, result)) in completed.enumerated() {
             let (arrayIndex, entry) = active[position]

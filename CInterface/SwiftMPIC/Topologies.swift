@@ -56,6 +56,7 @@ public func mpiCartCreate(
 ) -> Int32 {
     cCall("MPI_Cart_create", on: comm) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         let grid = try CInterface.communicator(comm).cartCreate(
             dims: try CInterface.ints(dims, count), periods: try CInterface.ints(periods, count).map { $0 != 0 }, reorder: reorder != 0)
         newComm.pointee = CInterface.insert(grid, from: comm)
@@ -113,6 +114,7 @@ public func mpiCartSub(_ comm: MPI_Comm, _ remain: UnsafePointer<Int32>?, _ newC
     cCall("MPI_Cart_sub", on: comm) {
         let (communicator, topology) = try CInterface.cartesian(comm)
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         let keep = try CInterface.ints(remain, Int32(topology.dimensions.count)).map { $0 != 0 }
         newComm.pointee = CInterface.insert(try communicator.cartSub(keep: keep), from: comm)
     }
@@ -136,6 +138,7 @@ public func mpiGraphCreate(
 ) -> Int32 {
     cCall("MPI_Graph_create", on: comm) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         let indices = try CInterface.ints(index, nodes)
         let edgeList = try CInterface.ints(edges, Int32(indices.last ?? 0))
         newComm.pointee = CInterface.insert(try CInterface.communicator(comm).graphCreate(index: indices, edges: edgeList, reorder: reorder != 0), from: comm)
@@ -188,6 +191,7 @@ public func mpiDistGraphCreateAdjacent(
 ) -> Int32 {
     cCall("MPI_Dist_graph_create_adjacent", on: comm) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         let unweighted = sourceWeights == UnsafePointer(MPI_UNWEIGHTED) || destinationWeights == UnsafePointer(MPI_UNWEIGHTED)
         let empty = UnsafePointer(MPI_WEIGHTS_EMPTY)
         let weights: (sources: [Int], destinations: [Int])? =
@@ -211,6 +215,7 @@ public func mpiDistGraphCreate(
 ) -> Int32 {
     cCall("MPI_Dist_graph_create", on: comm) {
         guard let newComm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
+        newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         let degreeList = try CInterface.ints(degrees, count)
         guard let edges = Int32(exactly: degreeList.reduce(0, +)) else { throw CError(MPI_ERR_ARG, "more edges than an int counts") }
         let unweighted = weights == UnsafePointer(MPI_UNWEIGHTED)

@@ -23,8 +23,9 @@ final class CWindow {
     /// a program that frees what MPI_WIN_BASE shows (MPICH's test harness does) must see only its
     /// own memory.
     let programBase: UnsafeMutableRawPointer?
-    /// Read and set under ``CInterfaceLock``.
-    var errorHandler = MPI_ERRORS_ARE_FATAL
+    /// The handler set on it; nil for the default, which is MPI_COMM_WORLD's handler at the time
+    /// of the error (as MPICH does). Read and set under ``CInterfaceLock``.
+    var errorHandler: MPI_Errhandler?
     let size: UnsafeMutablePointer<MPI_Aint>
     let integers: UnsafeMutablePointer<Int32>  // displacement unit, flavor, model
 
@@ -340,12 +341,13 @@ func windowError(_ error: any Error, _ function: StaticString, _ entry: Unmanage
 }
 
 extension CInterface {
-    /// What `entry`'s error handler makes of `error` (a window's handler is MPI_ERRORS_ARE_FATAL
-    /// unless set; a call on no window raises on MPI_COMM_WORLD's, as MPI says for null handles).
+    /// What `entry`'s error handler makes of `error` (a window without one of its own, and a call
+    /// on no window, raise on MPI_COMM_WORLD's, as MPICH does).
     static func raise(_ error: CError, in function: String, window entry: Unmanaged<CWindow>?) -> Int32 {
-        guard let entry else { return raise(error, in: function, on: MPI_COMM_WORLD) }
-        let window = entry.takeUnretainedValue()
-        switch CInterfaceLock.withLock({ window.errorHandler }) {
+        guard let entry, let handler = CInterfaceLock.withLock({ entry.takeUnretainedValue().errorHandler }) else {
+            return raise(error, in: function, on: MPI_COMM_WORLD)
+        }
+        switch handler {
         case MPI_ERRORS_RETURN, MPIR_ERRORS_THROW_EXCEPTIONS:
             ErrorText.record("\(function): \(error.message)", in: error.errorClass)
             return error.errorClass
@@ -356,7 +358,7 @@ extension CInterface {
                 var code = error.errorClass
                 // A window handler has the C type of a communicator's ((MPI_Win *, int *, ...)).
                 withUnsafeMutablePointer(to: &handle) { user($0, &code) }
-                return error.errorClass
+                return code  // what the handler left there (MPICH returns it: a handler may clear the error)
             }
             // MPI_ERRORS_ARE_FATAL, MPI_ERRORS_ABORT: the job ends, naming the rank, the call and the class.
             let rank = world.map { "rank \($0.rank): " } ?? ""
@@ -594,7 +596,7 @@ public func mpiWinCallErrhandler(_ win: MPI_Win, _ code: Int32) -> Int32 {
 public func mpiWinGetErrhandler(_ win: MPI_Win, _ handler: UnsafeMutablePointer<MPI_Errhandler>?) -> Int32 {
     windowCall("MPI_Win_get_errhandler", win) { entry in
         guard let handler else { throw CError(MPI_ERR_ARG, "a null error handler pointer") }
-        handler.pointee = CInterfaceLock.withLock { entry.errorHandler }
+        handler.pointee = CInterfaceLock.withLock { entry.errorHandler } ?? MPI_ERRORS_ARE_FATAL
     }
 }
 
@@ -918,12 +920,30 @@ public func mpiFetchAndOp(
     return getAccumulate("MPI_Fetch_and_op", origin, 1, datatype, result, 1, datatype, target, displacement, 1, datatype, op, win)
 }
 
+extension CInterface {
+    /// The datatypes MPI_Compare_and_swap takes (MPI-4.1 §12.3.4): C and Fortran integers,
+    /// logicals, the multi-language types and MPI_BYTE (and MPI_CHAR, as MPICH allows); not
+    /// floating point, complex or derived types, which fail with MPI_ERR_TYPE.
+    @inline(__always)
+    static func comparesAndSwaps(_ datatype: MPI_Datatype) -> Bool {
+        switch datatype {
+        case MPI_INT, MPI_LONG, MPI_SHORT, MPI_UNSIGNED_SHORT, MPI_UNSIGNED, MPI_UNSIGNED_LONG, MPI_LONG_LONG_INT, MPI_UNSIGNED_LONG_LONG,
+            MPI_SIGNED_CHAR, MPI_UNSIGNED_CHAR, MPI_CHAR, MPI_BYTE, MPI_INT8_T, MPI_INT16_T, MPI_INT32_T, MPI_INT64_T, MPI_UINT8_T, MPI_UINT16_T,
+            MPI_UINT32_T, MPI_UINT64_T, MPI_INTEGER, MPI_INTEGER1, MPI_INTEGER2, MPI_INTEGER4, MPI_INTEGER8, MPI_LOGICAL, MPI_C_BOOL, MPI_CXX_BOOL,
+            MPI_AINT, MPI_OFFSET, MPI_COUNT:
+            return true
+        default:
+            return false
+        }
+    }
+}
+
 @_cdecl("PMPI_Compare_and_swap")
 public func mpiCompareAndSwap(
     _ origin: UnsafeRawPointer?, _ compare: UnsafeRawPointer?, _ result: UnsafeMutableRawPointer?, _ datatype: MPI_Datatype, _ target: Int32,
     _ displacement: MPI_Aint, _ win: MPI_Win
 ) -> Int32 {
-    let basic = CInterface.basicSize(datatype)
+    let basic = CInterface.comparesAndSwaps(datatype) ? CInterface.basicSize(datatype) : 0
     if basic > 0, let origin, let compare, let result, let entry = CInterface.windowEntry(win),
         entry._withUnsafeGuaranteedRef({
             $0.window.mappedCompareAndSwap(
@@ -933,6 +953,13 @@ public func mpiCompareAndSwap(
         return MPI_SUCCESS
     }
     return windowCall("MPI_Compare_and_swap", win) { entry in
+        guard CInterface.comparesAndSwaps(datatype) else {
+            throw CError(
+                MPI_ERR_TYPE,
+                "compare-and-swap takes an integer, logical, multi-language or byte datatype, "
+                    + "not \(CInterface.predefinedNames[datatype] ?? "a derived datatype")"
+            )
+        }
         let size = try CInterface.targetBytes(1, datatype, "MPI_Compare_and_swap")  // contiguous, from the handle's bits when basic
         guard size > 0 else { throw CError(MPI_ERR_TYPE, "compare-and-swap takes one element of a basic datatype") }
         guard let origin, let compare, let result else { throw CError(MPI_ERR_BUFFER, "a null origin, compare or result buffer") }

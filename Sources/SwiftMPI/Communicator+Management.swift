@@ -240,11 +240,20 @@ extension Communicator {
     /// it may take them again (so creating and freeing communicators in a loop uses no more ids).
     /// Complete its operations first, as MPI requires; later calls on it are erroneous. Freeing twice
     /// does nothing twice; the world and `MPI.commSelf` are never released.
-    public func free() {
-        guard !state.isFreed else { return }
+    ///
+    /// Returns how many messages sent to this process on the communicator no receive took: they
+    /// are dropped (a later communicator may take the same context), and a sender still waiting
+    /// for one (a synchronous or large send) fails instead of waiting forever. Nonzero means the
+    /// program left a message unreceived; the C interface's MPI_Comm_free reports it as an error.
+    @discardableResult
+    public func free() -> Int {
+        guard !state.isFreed else { return 0 }
         deleteAllAttributes()
         state.isFreed = true
+        var dropped = 0
         _ = try? runtime.withEngine("free") { engine in
+            dropped = engine.discardUnreceived(onContext: state.context)
+            if let local = state.localGroupState { dropped += engine.discardUnreceived(onContext: local.context) }
             // In recovery mode a communicator whose members agreed among themselves keeps its ids:
             // a member still in its last agreement may yet ask this rank for the decision
             // (Engine+Agreement.swift), which a communicator taking the pair again would confuse.
@@ -256,6 +265,7 @@ extension Communicator {
                 if let local = state.localGroupState { engine.forgetRecoveryState(of: local.context) }
             }
         }
+        return dropped
     }
 
     // MARK: - Attributes

@@ -41,6 +41,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DIRECTORIES = [
     "basic", "init", "pt2pt", "coll", "comm", "group", "datatype", "topo", "attr", "errhan", "info", "mpi_t", "part", "rma", "io", "session",
     "threads/pt2pt", "threads/comm", "threads/init", "threads/mpi_t", "threads/rma", "threads/part",
+    "errors/attr", "errors/coll", "errors/comm", "errors/datatype", "errors/group", "errors/io", "errors/pt2pt", "errors/rma", "errors/session",
+    "errors/topo",
 ]
 KNOWN = os.path.join(ROOT, "Tests", "PeerSuites", "mpich-known-failures.txt")
 # The machine's memory in GB, for the testlists' mem= (GB a test needs), as MPICH's runtests reads it.

@@ -68,7 +68,8 @@ let scenarios: [String: @Sendable (Communicator) throws -> Void] = [
     "datatype-async": datatypeAsync,
     "error-handlers": errorHandlers,
     "generalized": generalizedRequests,
-    "partitioned": partitioned
+    "partitioned": partitioned,
+    "unreceived": unreceived
 ]
 
 /// Rank 0 and the last rank exchange every protocol size both ways; contents are checked byte by byte.
@@ -897,4 +898,30 @@ func partitioned(_ world: Communicator) throws {
                 "partitioned round \(round): \(values), \(status)")
         }
     }
+}
+
+/// Freeing a communicator with messages no receive took: `free()` says how many, drops them (a
+/// later communicator with the same context must not match them), and a synchronous sender still
+/// waiting for one of them fails instead of waiting forever.
+func unreceived(_ world: Communicator) throws {
+    let comm = try world.dup()
+    var dropped = 0
+    if world.size >= 2 && world.rank == 0 {
+        try comm.send([1, 2, 3], to: 1, tag: 5)
+        let waiting = try comm.issend([4], to: 1, tag: 6)
+        try world.send([0], to: 1, tag: 891)  // both are on their way
+        requireError(.revoked) { _ = try waiting.wait() }
+        dropped = comm.free()
+    } else if world.size >= 2 && world.rank == 1 {
+        _ = try world.recv(count: 1, of: Int.self, from: 0, tag: 891)
+        _ = try comm.probe(from: 0, tag: 6)  // the synchronous one arrived (after the first, in order)
+        dropped = comm.free()
+    } else {
+        dropped = comm.free()
+    }
+    let expected = world.size >= 2 && world.rank == 1 ? 2 : 0
+    require(dropped == expected, "unreceived: free() dropped \(dropped) messages, expected \(expected)")
+    let next = try world.dup()  // may take the freed context: nothing of the old one arrives
+    require(try next.iprobe(from: MPI.anySource, tag: MPI.anyTag) == nil, "unreceived: a dropped message reached a new communicator")
+    next.free()
 }

@@ -19,7 +19,7 @@ mode=${1:?usage: verbs-checks.sh single|pair-a|pair-b BIN | raw-latency TOOL}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export SWIFTMPI_DEBUG=1
 SCENARIOS=(pingpong self non-overtaking wildcards posted-order truncation ssend bsend rsend rsend-early dup-isolation
-           procnull bad-arguments requests persistent probes sendrecv isend-deadlock shared-copy objects async async-cancel async-stream spans dropped-receives request-free persistent-owned error-handlers generalized partitioned stress)
+           procnull bad-arguments requests persistent probes sendrecv isend-deadlock shared-copy objects async async-cancel async-stream spans dropped-receives request-free persistent-owned error-handlers generalized partitioned unreceived stress)
 
 section() {  # section NAME COMMAND...
   local name=$1

@@ -10,7 +10,7 @@ struct PointToPointTests {
         "rsend", "rsend-early", "dup-isolation", "procnull", "bad-arguments", "requests", "persistent", "probes", "sendrecv",
         "isend-deadlock", "shared-copy", "objects", "async", "async-cancel", "async-stream", "spans", "dropped-receives", "request-free", "persistent-owned",
         "stress", "datatypes",
-        "datatype-errors", "datatype-async", "error-handlers", "generalized", "partitioned"
+        "datatype-errors", "datatype-async", "error-handlers", "generalized", "partitioned", "unreceived"
     ]
 
     private func check(

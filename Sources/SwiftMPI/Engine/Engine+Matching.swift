@@ -24,6 +24,25 @@ struct MatchedMessage {
 }
 
 extension Engine {
+    /// A communicator is being freed: drops the messages that arrived on `context` and no receive
+    /// took (a communicator made later may take the context again and must not match them), and
+    /// tells a sender that waits for one (a rendezvous offer, a synchronous send) that it was
+    /// refused, so that it fails instead of waiting forever. Returns how many there were.
+    func discardUnreceived(onContext context: UInt32) -> Int {
+        var dropped = 0
+        var index = 0
+        while index < unexpected.count {
+            if unexpected[index].header.context == context {
+                let message = unexpected.remove(at: index)
+                refuse(message.header, offered: message.offer != nil, from: message.peer)
+                dropped += 1
+            } else {
+                index += 1
+            }
+        }
+        return dropped
+    }
+
     /// Posts `operation`: takes the earliest matching unexpected message, or waits in the posted queue.
     func postReceive(_ operation: ReceiveOperation) {
         if anyFault && failIfFaulty(operation, beforeMatching: true) { return }  // nothing more is received on a dead context

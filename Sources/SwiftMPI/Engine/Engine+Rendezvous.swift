@@ -263,7 +263,8 @@ extension Engine {
     }
 
     /// Sender: the receiver matched a synchronous send or finished reading a rendezvous message —
-    /// or refused it (recovery mode: its communicator is revoked or lost a member there).
+    /// or refused it (it freed the communicator with the message unreceived; recovery mode: the
+    /// communicator is revoked or lost a member there).
     func acknowledged(_ header: MatchHeader, from peer: Int) {
         guard waitingSends.lookup(header.senderOperation)?.destination == peer,
             let operation = waitingSends.remove(header.senderOperation)
@@ -271,7 +272,9 @@ extension Engine {
         if header.flags & MatchHeader.Flags.refused != 0 {
             operation.error =
                 faultError(context: operation.header.context, peer: -1, "send")
-                ?? MPIError(.revoked, "send: rank \(peer) refused the message: the communicator was revoked or lost a member there")
+                ?? MPIError(
+                    .revoked,
+                    "send: rank \(peer) refused the message: the communicator was freed there before a receive took it, or was revoked or lost a member")
         }
         finishSend(operation)
     }

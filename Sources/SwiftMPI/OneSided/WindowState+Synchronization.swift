@@ -19,6 +19,16 @@ extension WindowState {
         if let refused { throw refused }
     }
 
+    /// A lock or lockAll starts a passive-target epoch: not inside a start() access epoch, and it
+    /// ends the epoch a fence may have opened (MPI-4.1 §12.5: a fence followed by a lock opens no
+    /// fence epoch; calls after the unlock need a new epoch).
+    private func beginPassiveEpoch(_ call: String) throws {
+        guard accessGroup == nil else {
+            throw MPIError(.rmaSynchronization, "\(call): a start() access epoch is open on this rank (complete() it first)")
+        }
+        fenceOpen = false
+    }
+
     /// MPI_Win_lock: waits until this rank holds `target`'s lock.
     func lock(exclusive: Bool, rank target: Int, noCheck: Bool = false, _ call: String) throws {
         try checkOpen(call)
@@ -27,6 +37,7 @@ extension WindowState {
         guard locks[target] == nil && !lockedAll else {
             throw MPIError(.rmaSynchronization, "\(call): this rank already holds rank \(target)'s lock (unlock it first)")
         }
+        try beginPassiveEpoch(call)
         if noCheck {
             noCheckLocks.insert(target)  // MPI_MODE_NOCHECK: nothing to take
         } else if target == rank && servesMessages {
@@ -91,6 +102,7 @@ extension WindowState {
     func lockAll(noCheck: Bool = false, _ call: String) throws {
         try checkOpen(call)
         guard locks.isEmpty && !lockedAll else { throw MPIError(.rmaSynchronization, "\(call): this rank already holds a lock on the window") }
+        try beginPassiveEpoch(call)
         if noCheck {  // MPI_MODE_NOCHECK: no lock anywhere; unlockAll completes the calls (a flush)
             noCheckAll = true
             lockedAll = true
