@@ -348,7 +348,7 @@ func mpiAlltoallWork(
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
-        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: sendcount > 0, on: comm)
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: sendcount > 0 && recvcount > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         var staged: CStaging?, stagedInput: CStaging?
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -570,7 +570,8 @@ func mpiAlltoallvWork<C: CInteger, D: CInteger>(
     _ recvbuf: UnsafeMutableRawPointer?, _ recvcounts: UnsafePointer<C>?, _ rdispls: UnsafePointer<D>?, _ recvtype: MPI_Datatype, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
-        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: try CInterface.anyPositive(recvcounts, comm), on: comm)
+        try CInterface.checkNotAliased(
+            sendbuf, recvbuf, moves: try CInterface.anyPositive(sendcounts, comm) && CInterface.anyPositive(recvcounts, comm), on: comm)
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, function)
         let send =

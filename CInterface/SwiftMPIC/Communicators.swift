@@ -77,7 +77,8 @@ public func mpiCommSplitType(_ comm: MPI_Comm, _ splitType: Int32, _ key: Int32,
 
 @_cdecl("PMPI_Comm_free")
 public func mpiCommFree(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
-    cCall("MPI_Comm_free", on: comm?.pointee ?? MPI_COMM_WORLD) {
+    var unreceived = 0, handler = MPI_ERRORS_ARE_FATAL, freed = MPI_COMM_NULL
+    let status = cCall("MPI_Comm_free", on: comm?.pointee ?? MPI_COMM_WORLD) {
         guard let comm else { throw CError(MPI_ERR_ARG, "a null communicator pointer") }
         guard comm.pointee != MPI_COMM_WORLD, comm.pointee != MPI_COMM_SELF else {
             throw CError(MPI_ERR_COMM, "MPI_COMM_WORLD and MPI_COMM_SELF cannot be freed")
@@ -87,13 +88,17 @@ public func mpiCommFree(_ comm: UnsafeMutablePointer<MPI_Comm>?) -> Int32 {
         // callback may use it (MPI_Comm_get_attr); one that fails fails the call.
         CInterface.deleteAttributes(of: comm.pointee)
         try CInterface.checkCallbacks("delete")
+        handler = CInterface.errorHandler(of: comm.pointee)  // read while the handle is valid
+        freed = comm.pointee
         guard let communicator = CInterface.remove(comm.pointee) else { return }
-        let unreceived = communicator.free()
+        unreceived = communicator.free()
         comm.pointee = MPI_COMM_NULL
-        if unreceived > 0 {
-            throw CError(MPI_ERR_OTHER, "\(unreceived) message(s) sent to this rank on the communicator were never received; they are dropped")
-        }
     }
+    guard status == MPI_SUCCESS, unreceived > 0 else { return status }
+    // The communicator is gone; its handler still judges this.
+    return CInterface.raise(
+        CError(MPI_ERR_OTHER, "\(unreceived) message(s) sent to this rank on the communicator were never received; they are dropped"),
+        in: "MPI_Comm_free", handler: handler, object: freed)
 }
 
 @_cdecl("PMPI_Comm_disconnect")

@@ -259,7 +259,7 @@ func mpiIalltoallWork(
     _ recvtype: MPI_Datatype, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
-        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: sendcount > 0, on: comm)
+        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: sendcount > 0 && recvcount > 0, on: comm)
         let communicator = try CInterface.communicator(comm)
         let output = try CInterface.bytes(recvbuf, Int(recvcount) * communicator.peerCount, recvtype, function)
         guard CInterface.isInPlace(sendbuf) else {

@@ -146,7 +146,8 @@ func mpiIalltoallvWork<C: CInteger, D: CInteger>(
     _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
-        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: try CInterface.anyPositive(recvcounts, comm), on: comm)
+        try CInterface.checkNotAliased(
+            sendbuf, recvbuf, moves: try CInterface.anyPositive(sendcounts, comm) && CInterface.anyPositive(recvcounts, comm), on: comm)
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.layout(recvcounts, rdispls, recvtype, size: communicator.peerCount, function)
         let inPlace = CInterface.isInPlace(sendbuf)
@@ -271,7 +272,8 @@ func mpiAlltoallwWork<C: CInteger, D: CInteger>(
     _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm
 ) -> Int32 {
     cCall(function, on: comm) {
-        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: try CInterface.anyPositive(recvcounts, comm), on: comm)
+        try CInterface.checkNotAliased(
+            sendbuf, recvbuf, moves: try CInterface.anyPositive(sendcounts, comm) && CInterface.anyPositive(recvcounts, comm), on: comm)
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.peerCount)
         let send = CInterface.isInPlace(sendbuf) ? receive : try CInterface.wLayout(sendcounts, sdispls, sendtypes, size: communicator.peerCount)
@@ -300,7 +302,8 @@ func mpiIalltoallwWork<C: CInteger, D: CInteger>(
     _ recvtypes: UnsafePointer<MPI_Datatype>?, _ comm: MPI_Comm, _ request: UnsafeMutablePointer<MPI_Request>?
 ) -> Int32 {
     cCall(function, on: comm) {
-        try CInterface.checkNotAliased(sendbuf, recvbuf, moves: try CInterface.anyPositive(recvcounts, comm), on: comm)
+        try CInterface.checkNotAliased(
+            sendbuf, recvbuf, moves: try CInterface.anyPositive(sendcounts, comm) && CInterface.anyPositive(recvcounts, comm), on: comm)
         let communicator = try CInterface.communicator(comm)
         let receive = try CInterface.wLayout(recvcounts, rdispls, recvtypes, size: communicator.peerCount)
         // MPI_IN_PLACE: the receive buffer's layout and contents are the data sent (copied now).

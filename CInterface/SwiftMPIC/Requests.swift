@@ -211,18 +211,20 @@ public func mpiTestall(
 
 /// What a call on several requests gives back when one of them failed (it threw): each active
 /// request that has completed, with its status, or its error class for the status's MPI_ERROR.
-/// (A completed request reports its outcome again, so the ones the failed call already took are
-/// found too.)
+/// (`outcomeOnceMore()` gives a completed request's outcome again, a persistent one's included,
+/// so the ones the failed call already took are found too.)
 func completedAfterFailure(_ active: [(index: Int, entry: CRequest)], in function: String) -> [(index: Int, entry: CRequest, status: Status, error: Int32)] {
     var completed: [(index: Int, entry: CRequest, status: Status, error: Int32)] = []
     for (index, entry) in active {
-        do {
-            if let status = try entry.withRequest({ try $0.test() }) { completed.append((index, entry, status, MPI_SUCCESS)) }
-        } catch {
-            let failure = error as? MPIError ?? MPIError(.internalError, "\(error)")
+        switch entry.withRequest({ $0.outcomeOnceMore() }) {
+        case .success(let status):
+            completed.append((index, entry, status, MPI_SUCCESS))
+        case .failure(let failure):
             let code = CError(failure).errorClass
             ErrorText.record("\(function): \(failure.message)", in: code)
             completed.append((index, entry, failure.status ?? .empty, code))
+        case nil:
+            continue
         }
     }
     return completed

@@ -252,8 +252,12 @@ extension Communicator {
         state.isFreed = true
         var dropped = 0
         _ = try? runtime.withEngine("free") { engine in
-            dropped = engine.discardUnreceived(onContext: state.context)
-            if let local = state.localGroupState { dropped += engine.discardUnreceived(onContext: local.context) }
+            // (The world and commSelf stay usable: their messages stay.)
+            if state.context != 0 && state.context != runtime.selfCommunicator?.context {
+                engine.progress()  // what already arrived (a ring or socket not read yet) counts too
+                dropped = engine.discardUnreceived(onContext: state.context)
+                if let local = state.localGroupState { dropped += engine.discardUnreceived(onContext: local.context) }
+            }
             // In recovery mode a communicator whose members agreed among themselves keeps its ids:
             // a member still in its last agreement may yet ask this rank for the decision
             // (Engine+Agreement.swift), which a communicator taking the pair again would confuse.

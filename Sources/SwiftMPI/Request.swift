@@ -476,6 +476,22 @@ public final class Request: @unchecked Sendable {
         }
     }
 
+    /// The outcome of a completed request once more — a persistent one's too, which ``test()``
+    /// reports as empty after its first report: for the C interface's calls on several requests
+    /// when one failed and the Swift call threw before handing out the others' results. Nil while
+    /// the request has not completed.
+    package func outcomeOnceMore() -> Result<Status, MPIError>? {
+        guard isSettled || settleLocked() else { return nil }
+        reported = true
+        do {
+            return .success(try result())
+        } catch let error as MPIError {
+            return .failure(error)
+        } catch {
+            return .failure(MPIError(.internalError, "\(error)"))
+        }
+    }
+
     // MARK: - Completion bookkeeping
 
     var isSettled: Bool {

@@ -10,9 +10,10 @@ import Synchronization
 /// and the point-to-point engine.
 ///
 /// Sendable because its stored properties are `let` except `isActive`, `worldModelActive`,
-/// `openSessions` and `resting`, which only the initialize and finalize calls change (MPI makes them from one
-/// thread with no other call running), and the engine behind it is reached only through `withEngine`/`wait`, serialized by `lock` at
-/// thread level `.multiple` (below it MPI allows one calling thread at a time).
+/// `openSessions` and `resting`, which only the initialize and finalize calls change, one at a time
+/// (under `lifecycle`; MPI makes the world model's from one thread with no other call running), and
+/// the engine behind it is reached only through `withEngine`/`wait`, serialized by `lock` at thread
+/// level `.multiple` (below it MPI allows one calling thread at a time).
 final class Runtime: @unchecked Sendable {
     /// The running runtime, between initialize and finalize. Written only by those two calls, which
     /// MPI requires to be made once each, by the main thread, with no other SwiftMPI call running:
@@ -184,6 +185,8 @@ final class Runtime: @unchecked Sendable {
     /// `MPI.initialize()`: starts the runtime, or joins the one a ``Session`` started, and returns
     /// the world communicator.
     static func start(threadLevel: ThreadLevel) throws(MPIError) -> Communicator {
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
         if let runtime = current {
             guard !runtime.worldModelActive else { throw MPIError(.alreadyInitialized, "MPI.initialize() called twice") }
             guard !runtime.worldModelEnded else { throw MPIError(.alreadyFinalized, "MPI.initialize() called after MPI.finalize()") }
@@ -198,6 +201,8 @@ final class Runtime: @unchecked Sendable {
 
     /// `Session.initialize()`: starts the runtime, or joins the running one, for one more session.
     static func startSession(threadLevel: ThreadLevel) throws(MPIError) -> Runtime {
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
         let runtime: Runtime
         if let running = current {
             runtime = running
@@ -441,6 +446,8 @@ final class Runtime: @unchecked Sendable {
 
     /// `MPI.finalize()`: leaves the world model; the runtime ends unless sessions are still open.
     static func stop() throws(MPIError) {
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
         guard let runtime = current, runtime.worldModelActive else {
             throw MPIError(finalized ? .alreadyFinalized : .notInitialized, "MPI.finalize() without MPI.initialize()")
         }
@@ -453,6 +460,8 @@ final class Runtime: @unchecked Sendable {
     /// rank meets and the runtime rests (``resting``) — a later `Session.initialize()` or
     /// `MPI.initialize()` finds it wired up — or ends, when `MPI.finalize()` has already been called.
     static func stopSession() throws(MPIError) {
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
         guard let runtime = current, runtime.openSessions > 0 else {
             throw MPIError(.alreadyFinalized, "Session.finalize(): the session was already finalized")
         }
@@ -462,15 +471,22 @@ final class Runtime: @unchecked Sendable {
             try shutDown(runtime)
             return
         }
-        try meetAtEnd(runtime)
+        let meetingFailed = try meetAtEnd(runtime)
         runtime.resting = true
         if !restingExitRegistered {
             restingExitRegistered = true
             atexit { Runtime.finishResting() }
         }
+        if let meetingFailed { throw meetingFailed }
     }
 
     nonisolated(unsafe) private static var restingExitRegistered = false
+
+    /// Serializes starting and ending the world model and sessions: MPI lets several threads
+    /// initialize and finalize sessions at once (MPI-4.1 §11.3), and a last session's finalize
+    /// meets every rank while another thread may be starting a session. Held across that meeting;
+    /// recursive.
+    private static let lifecycle = EngineLock()
 
     /// At process exit, a runtime still resting tells the process manager that this rank finished
     /// (the ranks met when their last session ended; this is the part that cannot be undone).
@@ -484,7 +500,7 @@ final class Runtime: @unchecked Sendable {
     /// Ends the runtime: delivers what is queued, meets every rank at the launcher's final fence,
     /// and stops the engine. Nothing can start again afterwards.
     private static func shutDown(_ runtime: Runtime) throws(MPIError) {
-        try meetAtEnd(runtime)
+        let meetingFailed = try meetAtEnd(runtime)  // thrown after the manager's finalize, which still comes
         if let client = runtime.keyValue {
             do {
                 try client.finalize()
@@ -501,12 +517,15 @@ final class Runtime: @unchecked Sendable {
         current = nil
         finalized = true
         WaitReport.finished()
+        if let meetingFailed { throw meetingFailed }
     }
 
-    /// The collective part of the end: gathers the trace, delivers what is queued, and meets every
-    /// rank at the launcher's fence (in recovery mode under a resource manager, the survivors'
-    /// agreement instead).
-    private static func meetAtEnd(_ runtime: Runtime) throws(MPIError) {
+    /// The collective part of the end: gathers the trace (tracing ends here: a runtime taken up
+    /// again after resting is not traced), delivers what is queued, and meets every rank at the
+    /// launcher's fence (in recovery mode under a resource manager, the survivors' agreement
+    /// instead). Returns the agreement's failure, for the caller to throw once the manager has
+    /// heard this rank's finalize.
+    private static func meetAtEnd(_ runtime: Runtime) throws(MPIError) -> MPIError? {
         runtime.finishTracing()
         do {
             // Deliver what is still queued (buffered sends included) before the final barrier.
@@ -540,7 +559,7 @@ final class Runtime: @unchecked Sendable {
         let survivorsMeet = runtime.engine.recovery.enabled && runtime.underResourceManager
         var meetingFailed: MPIError?
         if survivorsMeet {
-            do { try Communicator.finalAgreement(runtime) } catch { meetingFailed = error }  // the manager's finalize still comes
+            do { try Communicator.finalAgreement(runtime) } catch { meetingFailed = error }  // returned: the manager's finalize still comes
         }
         if let client = runtime.keyValue, !survivorsMeet {
             // The final fence waits for every rank to finalize: a hang report says so, instead of
@@ -553,7 +572,7 @@ final class Runtime: @unchecked Sendable {
             }
             WaitReport.resumed()
         }
-        if let meetingFailed { throw meetingFailed }
+        return meetingFailed
     }
 
     static func abort(code: Int32, message: String) -> Never {

@@ -927,7 +927,51 @@ static void errorsReturned(void) {
     MPI_Comm_dup(MPI_COMM_WORLD, &unused);
     code = MPI_Comm_disconnect(&unused);
     CHECK(code == MPI_SUCCESS && unused == MPI_COMM_NULL, "MPI_Comm_disconnect of a duplicate: %d", code);
+    /* A failed request among several: MPI_ERR_IN_STATUS and every status, a persistent receive's too
+       (a truncated one keeps its source and tag; the good one says MPI_SUCCESS). */
+    int big[2] = {7, 8}, small = 0, fine = 0;
+    MPI_Request pair2[2];
+    MPI_Status statuses[2];
+    MPI_Recv_init(&small, 1, MPI_INT, rank, 31, MPI_COMM_WORLD, &pair2[0]);
+    MPI_Recv_init(&fine, 1, MPI_INT, rank, 32, MPI_COMM_WORLD, &pair2[1]);
+    MPI_Startall(2, pair2);
+    MPI_Send(big, 2, MPI_INT, rank, 31, MPI_COMM_WORLD);
+    MPI_Send(big, 1, MPI_INT, rank, 32, MPI_COMM_WORLD);
+    statuses[0].MPI_ERROR = statuses[1].MPI_ERROR = -1;
+    code = MPI_Waitall(2, pair2, statuses);
+    CHECK(classOf(code) == MPI_ERR_IN_STATUS && statuses[0].MPI_ERROR == MPI_ERR_TRUNCATE && statuses[0].MPI_TAG == 31
+          && statuses[1].MPI_ERROR == MPI_SUCCESS && statuses[1].MPI_TAG == 32 && fine == 7,
+          "persistent Waitall with a truncation: %d, errors %d/%d, tags %d/%d", code, statuses[0].MPI_ERROR, statuses[1].MPI_ERROR,
+          statuses[0].MPI_TAG, statuses[1].MPI_TAG);
+    MPI_Startall(2, pair2);
+    MPI_Send(big, 2, MPI_INT, rank, 31, MPI_COMM_WORLD);
+    MPI_Send(big, 1, MPI_INT, rank, 32, MPI_COMM_WORLD);
+    int outcount = 0, indices[2] = {-1, -1}, rounds = 0, done = 0, inStatus = 0, truncatedReported = 0;
+    while (done < 2 && ++rounds < 1000000) {
+        statuses[0].MPI_ERROR = statuses[1].MPI_ERROR = -1;
+        code = MPI_Testsome(2, pair2, &outcount, indices, statuses);
+        if (outcount == MPI_UNDEFINED) break;
+        if (classOf(code) == MPI_ERR_IN_STATUS) {
+            inStatus = 1;
+            for (int i = 0; i < outcount; i++)
+                if (indices[i] == 0) truncatedReported = statuses[i].MPI_ERROR == MPI_ERR_TRUNCATE && statuses[i].MPI_TAG == 31;
+        }
+        done += outcount;
+    }
+    CHECK(done == 2 && inStatus && truncatedReported, "persistent Testsome with a truncation: %d done, in status %d, reported %d", done,
+          inStatus, truncatedReported);
+    MPI_Request_free(&pair2[0]);
+    MPI_Request_free(&pair2[1]);
+    /* MPI_Comm_free with a message nobody received: an error, through the freed communicator's own handler */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+    MPI_Comm leftover;
+    MPI_Comm_dup(MPI_COMM_WORLD, &leftover);
+    MPI_Comm_set_errhandler(leftover, MPI_ERRORS_RETURN);
+    MPI_Send(&value, 1, MPI_INT, rank, 33, leftover);
+    int arrived = 0;
+    while (!arrived) MPI_Iprobe(rank, 33, leftover, &arrived, MPI_STATUS_IGNORE);
+    code = MPI_Comm_free(&leftover);
+    CHECK(code != MPI_SUCCESS && leftover == MPI_COMM_NULL, "MPI_Comm_free with an unreceived message: %d", code);
 }
 
 /* One-sided communication: every window flavor, data call and synchronization mode, against what

@@ -272,9 +272,11 @@ extension Engine {
         if header.flags & MatchHeader.Flags.refused != 0 {
             operation.error =
                 faultError(context: operation.header.context, peer: -1, "send")
-                ?? MPIError(
-                    .revoked,
-                    "send: rank \(peer) refused the message: the communicator was freed there before a receive took it, or was revoked or lost a member")
+                ?? (recovery.enabled
+                    ? MPIError(
+                        .revoked,
+                        "send: rank \(peer) refused the message: the communicator was revoked, lost a member, or was freed there before a receive took it")
+                    : MPIError(.transport, "send: rank \(peer) refused the message: it freed the communicator before a receive took the message"))
         }
         finishSend(operation)
     }
