@@ -183,10 +183,7 @@ public func mpiCommCreateFromGroup(
         newComm.pointee = MPI_COMM_NULL  // what an error leaves (as MPICH does)
         let members = try CInterface.group(group)
         // MPI-4.1 §7.4.2: a process not in any group calls with MPI_GROUP_EMPTY and gets MPI_COMM_NULL.
-        if members.size == 0 {
-            newComm.pointee = MPI_COMM_NULL
-            return
-        }
+        if members.size == 0 { return }  // (newComm is MPI_COMM_NULL already)
         guard members.rank != nil else { throw CError(MPI_ERR_GROUP, "the calling rank is not in the group") }
         _ = try CInterface.info(info)
         try CInterface.checkErrorHandler(errhandler)

@@ -9,8 +9,8 @@ import Synchronization
 /// The state of an initialized SwiftMPI process: its place in the job, its connection to the launcher,
 /// and the point-to-point engine.
 ///
-/// Sendable because its stored properties are `let` except `isActive`, `worldModelActive`,
-/// `openSessions` and `resting`, which only the initialize and finalize calls change, one at a time
+/// Sendable because its stored properties are `let` except `isActive`, `worldModelActive` and
+/// `openSessions`, which only the initialize and finalize calls change, one at a time
 /// (under `lifecycle`; MPI makes the world model's from one thread with no other call running), and
 /// the engine behind it is reached only through `withEngine`/`wait`, serialized by `lock` at thread
 /// level `.multiple` (below it MPI allows one calling thread at a time).
@@ -66,7 +66,8 @@ final class Runtime: @unchecked Sendable {
     /// delivered what was queued, and the runtime rests, still wired up, until a session or the
     /// world model starts again (MPI-4.1 lets the sessions model initialize MPI more than once).
     /// The process manager hears that this rank finished when the process exits (``finishResting``).
-    var resting = false
+    /// (A runtime with neither users nor ``current`` cleared is resting: shutting down clears it.)
+    var resting: Bool { openSessions == 0 && !worldModelActive }
     /// The recorder of `--trace`/`--profile` (``Tracer``): set once before the program's first call
     /// and cleared at the start of finalize; nil (one load and branch per call) when off.
     var tracer: Tracer?
@@ -191,7 +192,6 @@ final class Runtime: @unchecked Sendable {
             guard !runtime.worldModelActive else { throw MPIError(.alreadyInitialized, "MPI.initialize() called twice") }
             guard !runtime.worldModelEnded else { throw MPIError(.alreadyFinalized, "MPI.initialize() called after MPI.finalize()") }
             runtime.worldModelActive = true
-            runtime.resting = false
             return runtime.worldCommunicator
         }
         let runtime = try launch(threadLevel: threadLevel, "MPI.initialize()")
@@ -209,7 +209,6 @@ final class Runtime: @unchecked Sendable {
         } else {
             runtime = try launch(threadLevel: threadLevel, "Session.initialize()")
         }
-        runtime.resting = false
         runtime.openSessions += 1
         return runtime
     }
@@ -472,7 +471,6 @@ final class Runtime: @unchecked Sendable {
             return
         }
         let meetingFailed = try meetAtEnd(runtime)
-        runtime.resting = true
         if !restingExitRegistered {
             restingExitRegistered = true
             atexit { Runtime.finishResting() }
