@@ -25,6 +25,7 @@ struct CError: Error {
             case .truncate: MPI_ERR_TRUNCATE
             case .bufferExhausted: MPI_ERR_BUFFER
             case .processFailed: MPIX_ERR_PROC_FAILED
+            case .processFailedPending: MPIX_ERR_PROC_FAILED_PENDING
             case .revoked: MPIX_ERR_REVOKED
             case .collectiveMismatch: MPI_ERR_NOT_SAME
             case .rmaSynchronization: MPI_ERR_RMA_SYNC
@@ -88,6 +89,7 @@ enum ErrorText {
         case MPI_ERR_NOT_SAME: "MPI_ERR_NOT_SAME: ranks disagree in a collective call"
         case MPI_ERR_PROC_ABORTED: "MPI_ERR_PROC_ABORTED: a peer process failed"
         case MPIX_ERR_PROC_FAILED: "MPIX_ERR_PROC_FAILED: a process failed"
+        case MPIX_ERR_PROC_FAILED_PENDING: "MPIX_ERR_PROC_FAILED_PENDING: a wildcard receive waits for the acknowledgement of a failure"
         case MPIX_ERR_REVOKED: "MPIX_ERR_REVOKED: the communicator was revoked"
         case MPI_ERR_UNSUPPORTED_OPERATION: "MPI_ERR_UNSUPPORTED_OPERATION: unsupported operation"
         case MPI_ERR_KEYVAL: "MPI_ERR_KEYVAL: invalid attribute key"

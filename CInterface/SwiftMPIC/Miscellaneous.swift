@@ -151,6 +151,10 @@ public func mpiTestsome(
         do {
             completed = try Request.testSome(active.map(\.entry.request)) ?? []
         } catch {
+            if isPending(error) {  // nothing completed; a wildcard receive pends on a failure
+                outCount?.pointee = 0
+                throw error
+            }
             return try reportSomeAfterFailure(active, in: "MPI_Testsome", requests!, outCount, indices, statuses)
         }
         outCount?.pointee = Int32(completed.count)

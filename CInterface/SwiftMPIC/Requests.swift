@@ -107,9 +107,10 @@ public func mpiWait(_ request: UnsafeMutablePointer<MPI_Request>?, _ status: Uns
         do {
             result = try entry.withRequest { try $0.wait() }
         } catch {
-            // A failed request ends too; a truncated receive's status still names its message.
+            // A failed request ends too (not one that pends on a failure: it stays active); a
+            // truncated receive's status still names its message.
             if let failure = error as? MPIError, let known = failure.status { CInterface.store(known, into: status) }
-            try? CInterface.retire(request, entry)
+            if !isPending(error) { try? CInterface.retire(request, entry) }
             throw error
         }
         try CInterface.retire(request, entry)
@@ -129,7 +130,7 @@ public func mpiTest(_ request: UnsafeMutablePointer<MPI_Request>?, _ flag: Unsaf
         do {
             result = try entry.withRequest { try $0.test() }
         } catch {
-            try? CInterface.retire(request, entry)
+            if !isPending(error) { try? CInterface.retire(request, entry) }
             throw error
         }
         flag?.pointee = result == nil ? 0 : 1
@@ -160,6 +161,7 @@ public func mpiWaitall(_ count: Int32, _ requests: UnsafeMutablePointer<MPI_Requ
                 ErrorText.record("MPI_Waitall: \(error.message)", in: CError(error).errorClass)
                 CInterface.store(error.status ?? CInterface.emptyStatus, into: CInterface.status(statuses, index))
                 CInterface.status(statuses, index)?.pointee.MPI_ERROR = CError(error).errorClass
+                if error.code == .processFailedPending { continue }  // it stays active
             }
             try CInterface.retire(handle, entry)
         }
@@ -185,6 +187,10 @@ public func mpiTestall(
             }
             results = all
         } catch {
+            if isPending(error) {  // not all completed; a wildcard receive pends on a failure
+                flag?.pointee = 0
+                throw error
+            }
             // Every request completed (testAll waits for them all once all are done); one failed.
             flag?.pointee = 1
             let known = entries.enumerated().compactMap { index, entry in entry.map { (index: index, entry: $0) } }
@@ -208,6 +214,10 @@ public func mpiTestall(
         }
     }
 }
+
+/// True for `.processFailedPending`: a wildcard receive that waits for the acknowledgement of a
+/// failure (MPIX_ERR_PROC_FAILED_PENDING); its request stays active, not freed.
+func isPending(_ error: any Error) -> Bool { (error as? MPIError)?.code == .processFailedPending }
 
 /// What a call on several requests gives back when one of them failed (it threw): each active
 /// request that has completed, with its status, or its error class for the status's MPI_ERROR.
@@ -316,6 +326,10 @@ public func mpiWaitsome(
         do {
             completed = try Request.waitSome(active.map(\.entry.request))
         } catch {
+            if isPending(error) {  // nothing completed; a wildcard receive pends on a failure
+                outCount?.pointee = 0
+                throw error
+            }
             return try reportSomeAfterFailure(active, in: "MPI_Waitsome", requests!, outCount, indices, statuses)
         }
         outCount?.pointee = Int32(completed.count)

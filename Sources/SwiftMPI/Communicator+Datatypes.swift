@@ -203,11 +203,15 @@ extension Communicator {
     }
 
     /// Nonblocking receive with a datatype (MPI_Irecv); `buffer` must stay valid until completion.
+    /// A wildcard one in recovery mode pends on an unacknowledged failure as the untyped
+    /// ``Communicator/irecv(into:from:tag:)->Request`` does.
     public func irecv<T: BitwiseCopyable>(
         into buffer: UnsafeMutableBufferPointer<T>, count: Int, datatype: Datatype, from source: Int, tag: Int
     ) throws(MPIError) -> Request {
         try typedErrors {
-            try startReceive(UnsafeMutableRawBufferPointer(buffer), count: count, datatype: datatype, keepAlive: nil, from: source, tag: tag, "irecv")
+            try startReceive(
+                UnsafeMutableRawBufferPointer(buffer), count: count, datatype: datatype, keepAlive: nil, from: source, tag: tag, "irecv",
+                pendsOnFailure: true)
         }
     }
 

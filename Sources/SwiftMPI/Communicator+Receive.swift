@@ -28,9 +28,13 @@ extension Communicator {
     /// hatch. SwiftMPI writes into `buffer` until the request completes — also after the request
     /// is dropped — so keep the buffer alive and wait for, test or cancel the request first.
     /// ``irecv(count:of:from:tag:)`` owns its buffer and has no such rule.
+    ///
+    /// In recovery mode a wildcard receive (`MPI.anySource`) behaves as ULFM's: while a failure
+    /// among the communicator's members is not acknowledged, waits and tests of the request throw
+    /// `.processFailedPending` and leave it active (the owned forms end with `.processFailed`).
     public func irecv<T: BitwiseCopyable>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws(MPIError) -> Request {
         try typedErrors {
-            try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: tag, "irecv")
+            try startReceive(UnsafeMutableRawBufferPointer(buffer), keepAlive: nil, from: source, tag: tag, "irecv", pendsOnFailure: true)
         }
     }
 

@@ -66,6 +66,13 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
         /// (`swiftmpirun --enable-recovery`) the job goes on: operations that involve the failed
         /// rank end with this code, and the survivors can ``Communicator/shrink()``.
         case processFailed
+        /// A wildcard receive started by `irecv` (`MPI.anySource`) cannot match for now: a member
+        /// of its communicator failed, and this rank has not acknowledged the failure
+        /// (``Communicator/acknowledgeFailures()``) (MPIX_ERR_PROC_FAILED_PENDING). Only a wait or
+        /// test of the request throws it, and the request stays active: after the acknowledgement it
+        /// can complete, or ``Request/cancel()`` withdraws it. (A blocking wildcard receive throws
+        /// ``processFailed`` instead, and is withdrawn.)
+        case processFailedPending
         /// The communicator was revoked (``Communicator/revoke()``) by this or another member
         /// (MPIX_ERR_REVOKED): every operation on it but agreement, shrinking and the failure
         /// queries ends with this code.
@@ -97,6 +104,7 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
             case .truncate: "truncate"
             case .bufferExhausted: "bufferExhausted"
             case .processFailed: "processFailed"
+            case .processFailedPending: "processFailedPending"
             case .revoked: "revoked"
             case .wireup: "wireup"
             case .transport: "transport"
@@ -141,6 +149,7 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
             case .truncate: "a message longer than the receive buffer"
             case .bufferExhausted: "no room left in the attached buffered-send buffer"
             case .processFailed: "a peer process failed or its connection was lost"
+            case .processFailedPending: "a wildcard receive waits for the acknowledgement of a failure; the request stays active"
             case .revoked: "the communicator was revoked"
             case .wireup: "the job's wire-up failed"
             case .transport: "a transport reported an error"

@@ -39,14 +39,17 @@ extension Communicator {
     /// A nonblocking receive of up to `count` instances of `type` into `bytes`: dense types whose
     /// elements are all one size as plain bytes (checked to be a whole number of elements).
     func startReceive(
-        _ bytes: UnsafeMutableRawBufferPointer, count: Int, datatype type: Datatype, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString
+        _ bytes: UnsafeMutableRawBufferPointer, count: Int, datatype type: Datatype, keepAlive: AnyObject?, from source: Int, tag: Int,
+        _ call: StaticString, pendsOnFailure: Bool = false
     ) throws -> Request {
         let elementBytes = type.map.uniformElementSize
         if elementBytes > 0 || type.size == 0, let dense = try TypedRegion.denseBytes(type, count: count, in: UnsafeRawBufferPointer(bytes), call) {
             return try startReceive(
-                UnsafeMutableRawBufferPointer(mutating: dense), keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: elementBytes)
+                UnsafeMutableRawBufferPointer(mutating: dense), keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: elementBytes,
+                pendsOnFailure: pendsOnFailure)
         }
-        return try startReceive(TypedRegion(type, count: count, in: bytes, call), keepAlive: keepAlive, from: source, tag: tag, call)
+        return try startReceive(
+            TypedRegion(type, count: count, in: bytes, call), keepAlive: keepAlive, from: source, tag: tag, call, pendsOnFailure: pendsOnFailure)
     }
 
     func blockingSend(_ region: TypedRegion, to destination: Int, tag: Int, mode: SendMode, _ call: StaticString) throws {
@@ -113,9 +116,12 @@ extension Communicator {
     }
 
     /// (`region` is consumed: its reference to the type map moves into the receive operation.)
-    func startReceive(_ region: consuming TypedRegion, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString) throws -> Request {
+    func startReceive(
+        _ region: consuming TypedRegion, keepAlive: AnyObject?, from source: Int, tag: Int, _ call: StaticString, pendsOnFailure: Bool = false
+    ) throws -> Request {
         if let taken = region.receivableBytes {
-            return try startReceive(taken.bytes, keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: taken.elementBytes)
+            return try startReceive(
+                taken.bytes, keepAlive: keepAlive, from: source, tag: tag, call, elementBytes: taken.elementBytes, pendsOnFailure: pendsOnFailure)
         }
         guard try checkSource(source, call) else { return Request(completed: .procNull) }
         try checkReceiveTag(tag, call)
@@ -126,6 +132,7 @@ extension Communicator {
             let operation = engine.makeReceive()
             configure(operation, region: moving.take().unsafelyUnwrapped, source: source, tag: tag)
             if keepAlive != nil { operation.keepAlive = keepAlive }
+            if pendsOnFailure && source == MPI.anySource { operation.pendsOnFailure = true }
             engine.postReceive(operation)
             return Request.make(engine, receive: operation)
         }

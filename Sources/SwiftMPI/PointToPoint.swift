@@ -126,11 +126,12 @@ extension Communicator {
 
     /// Posts a receive and returns its request.
     /// (`keepAlive` is consumed: the reference the caller made moves into the operation, with no
-    /// more reference counting on the owned-buffer path.)
+    /// more reference counting on the owned-buffer path. `pendsOnFailure`: a wildcard receive
+    /// stays posted while a failure is not acknowledged, ``ReceiveOperation/pendsOnFailure``.)
     @usableFromInline
     func startReceive(
         _ buffer: UnsafeMutableRawBufferPointer, keepAlive: consuming AnyObject?, from source: Int, tag: Int,
-        _ call: StaticString, elementBytes: Int = 0
+        _ call: StaticString, elementBytes: Int = 0, pendsOnFailure: Bool = false
     ) throws -> Request {
         guard try checkSource(source, call) else { return Request(completed: .procNull) }
         try checkReceiveTag(tag, call)
@@ -142,6 +143,7 @@ extension Communicator {
             configure(operation, buffer: buffer, source: source, tag: tag)
             if keeping != nil { swap(&operation.keepAlive, &keeping) }  // a pooled operation has none
             if elementBytes > 1 { operation.elementBytes = elementBytes }
+            if pendsOnFailure && source == MPI.anySource { operation.pendsOnFailure = true }
             engine.postReceive(operation)
             return Request.make(engine, receive: operation)
         }

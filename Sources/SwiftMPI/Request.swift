@@ -178,17 +178,22 @@ public final class Request: @unchecked Sendable {
 
     /// Waits until the operation completes and returns its status (MPI_Wait). For a send, the status
     /// names the destination, tag and byte count. An inactive persistent request returns an empty
-    /// status at once. Throws the operation's error (for example `.truncate`).
+    /// status at once. Throws the operation's error (for example `.truncate`), or
+    /// `.processFailedPending` for a wildcard ``Communicator/irecv(into:from:tag:)->Request`` that cannot
+    /// match until a failure is acknowledged (the request then stays active).
     @discardableResult
     public func wait() throws(MPIError) -> Status {
         try typedErrors {
             if reported && persistent != nil { return .empty }  // inactive again once its result was returned (MPI)
-            if !isSettled {
+            while !isSettled {
                 try withRuntime { runtime in
-                    guard Tracer.isRecording, let tracer = runtime.tracer else { return try runtime.wait("Request.wait()") { self.settle($0) } }
+                    guard Tracer.isRecording, let tracer = runtime.tracer else { return try runtime.wait("Request.wait()") { self.settleOrPend($0) } }
                     let (context, peer) = traceTarget
-                    try tracer.call("wait", context: context, peer: peer, tag: -1, bytes: 0) { try runtime.wait("Request.wait()") { self.settle($0) } }
+                    try tracer.call("wait", context: context, peer: peer, tag: -1, bytes: 0) {
+                        try runtime.wait("Request.wait()") { self.settleOrPend($0) }
+                    }
                 }
+                try throwIfPending("Request.wait()")
             }
             reported = true
             return try result()
@@ -221,10 +226,12 @@ public final class Request: @unchecked Sendable {
                 let done = try withRuntime {
                     try $0.withEngine("Request.test()") { engine in
                         engine.progress()
-                        return self.settle(engine)
+                        return self.settleOrPend(engine)
                     }
                 }
                 if !done { return nil }
+                try throwIfPending("Request.test()")
+                if !isSettled { return nil }
             }
             reported = true
             return try result()
@@ -385,7 +392,7 @@ public final class Request: @unchecked Sendable {
             if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
                 try runtime.traced("waitAny") {
                     try runtime.wait("Request.waitAny(_:)") { engine in
-                        guard let index = candidates.first(where: { requests[$0].settle(engine) }) else { return false }
+                        guard let index = candidates.first(where: { requests[$0].settleOrPend(engine) }) else { return false }
                         found = index
                         return true
                     }
@@ -403,7 +410,10 @@ public final class Request: @unchecked Sendable {
             if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
                 try runtime.withEngine("Request.testAny(_:)") { $0.progress() }
             }
-            guard let index = candidates.first(where: { requests[$0].settleLocked() }) else { return nil }
+            guard let index = candidates.first(where: { requests[$0].settleLocked() }) else {
+                for index in candidates { try requests[index].throwIfPending("Request.testAny(_:)") }
+                return nil
+            }
             return (index, try requests[index].wait())
         }
     }
@@ -414,37 +424,82 @@ public final class Request: @unchecked Sendable {
             if let runtime = requests.lazy.compactMap(\.runtime).first {
                 try runtime.withEngine("Request.testAll(_:)") { $0.progress() }
             }
-            guard requests.allSatisfy({ $0.settleLocked() }) else { return nil }
+            guard requests.allSatisfy({ $0.settleLocked() }) else {
+                for request in requests { try request.throwIfPending("Request.testAll(_:)") }
+                return nil
+            }
             return try waitAll(requests)
         }
     }
 
     /// Waits until at least one request completes; returns every completed one not reported before
-    /// (MPI_Waitsome). Returns an empty array when no active request is left.
+    /// (MPI_Waitsome). Returns an empty array when no active request is left. Throws the first
+    /// completed request's error, if one failed (the others it completed are then reported too:
+    /// ``waitSomeOutcomes(_:)`` returns each one's status or error instead).
     public static func waitSome(_ requests: [Request]) throws(MPIError) -> [(index: Int, status: Status)] {
-        try typedErrors {
-            let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
-            guard !candidates.isEmpty else { return [] }
-            if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
-                try runtime.traced("waitSome") {
-                    try runtime.wait("Request.waitSome(_:)") { engine in candidates.contains { requests[$0].settle(engine) } }
-                }
-            }
-            return try candidates.filter { requests[$0].settleLocked() }.map { ($0, try requests[$0].wait()) }
-        }
+        try typedErrors { try completedIndices(requests, blocking: true, "Request.waitSome(_:)")?.map { ($0, try requests[$0].wait()) } ?? [] }
     }
 
     /// Every request that has completed and was not reported before, without blocking
     /// (MPI_Testsome): an empty array when none has completed yet, nil when no active request is left
     /// (MPI's `MPI_UNDEFINED` count), so `while let done = try Request.testSome(requests)` ends.
+    /// Throws as ``waitSome(_:)`` does; ``testSomeOutcomes(_:)`` returns every result instead.
     public static func testSome(_ requests: [Request]) throws(MPIError) -> [(index: Int, status: Status)]? {
-        try typedErrors {
-            let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
-            guard !candidates.isEmpty else { return nil }
+        try typedErrors { try completedIndices(requests, blocking: false, "Request.testSome(_:)")?.map { ($0, try requests[$0].wait()) } }
+    }
+
+    /// Waits for every request and returns each one's outcome, in order: its status, or the error
+    /// it failed with (MPI_Waitall's `MPI_ERR_IN_STATUS`, where every status carries its own
+    /// error). Nothing is lost when some fail, unlike ``waitAll(_:)``, which throws the first error.
+    /// A wildcard receive that pends on an unacknowledged failure (`.processFailedPending`) is the
+    /// one outcome whose request stays active.
+    public static func waitAllOutcomes(_ requests: [Request]) -> [Result<Status, MPIError>] {
+        requests.map { $0.outcome() }
+    }
+
+    /// ``waitSome(_:)`` that returns each completed request's status or error instead of throwing
+    /// the first error: nothing is lost when some fail (MPI_Waitsome's `MPI_ERR_IN_STATUS`). Throws
+    /// only `.processFailedPending`, when nothing completed and a wildcard receive pends on a failure.
+    public static func waitSomeOutcomes(_ requests: [Request]) throws(MPIError) -> [(index: Int, outcome: Result<Status, MPIError>)] {
+        try typedErrors { try completedIndices(requests, blocking: true, "Request.waitSomeOutcomes(_:)")?.map { ($0, requests[$0].outcome()) } ?? [] }
+    }
+
+    /// ``testSome(_:)`` that returns each completed request's status or error instead of throwing
+    /// the first error; nil when no active request is left.
+    public static func testSomeOutcomes(_ requests: [Request]) throws(MPIError) -> [(index: Int, outcome: Result<Status, MPIError>)]? {
+        try typedErrors { try completedIndices(requests, blocking: false, "Request.testSomeOutcomes(_:)")?.map { ($0, requests[$0].outcome()) } }
+    }
+
+    /// The requests that have completed and were not reported, after waiting for one (`blocking`)
+    /// or one round of progress; nil when no active request is left. When none completed, throws
+    /// the `.processFailedPending` of a wildcard receive that pends on a failure.
+    private static func completedIndices(_ requests: [Request], blocking: Bool, _ call: StaticString) throws -> [Int]? {
+        let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
+        guard !candidates.isEmpty else { return nil }
+        while true {
             if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
-                try runtime.withEngine("Request.testSome(_:)") { $0.progress() }
+                if blocking {
+                    try runtime.traced("waitSome") { try runtime.wait(call) { engine in candidates.contains { requests[$0].settleOrPend(engine) } } }
+                } else {
+                    try runtime.withEngine(call) { $0.progress() }
+                }
             }
-            return try candidates.filter { requests[$0].settleLocked() }.map { ($0, try requests[$0].wait()) }
+            let done = candidates.filter { requests[$0].settleLocked() }
+            if !done.isEmpty || !blocking {
+                if done.isEmpty { for index in candidates { try requests[index].throwIfPending(call) } }
+                return done
+            }
+            for index in candidates { try requests[index].throwIfPending(call) }
+            // (What pended was acknowledged meanwhile: wait again.)
+        }
+    }
+
+    /// ``wait()``'s result as a value.
+    private func outcome() -> Result<Status, MPIError> {
+        do {
+            return .success(try wait())
+        } catch {
+            return .failure(error)
         }
     }
 
@@ -544,6 +599,33 @@ public final class Request: @unchecked Sendable {
             break
         }
         return true
+    }
+
+    /// ``settle(_:)``, or true for an `irecv`'s wildcard receive that pends on an unacknowledged
+    /// failure (``pendingFailure(_:)``). Call with the engine locked.
+    @inline(__always)
+    private func settleOrPend(_ engine: Engine) -> Bool {
+        settle(engine) || (engine.anyFault && pendingFailure(engine) != nil)
+    }
+
+    /// Recovery mode: for an `irecv`'s wildcard receive that cannot match while a failure among
+    /// its communicator's members is not acknowledged, the `.processFailedPending` error a wait or
+    /// test throws, the request staying active (ULFM's MPIX_ERR_PROC_FAILED_PENDING); else nil.
+    /// Call with the engine locked.
+    @inline(never)
+    private func pendingFailure(_ engine: Engine) -> MPIError? {
+        guard phase == .receive, let operation = receiveOperation, operation.pendsOnFailure, operation.peer < 0,
+            let failure = engine.faultError(context: operation.pattern.context, peer: -1, "irecv"), failure.code == .processFailed
+        else { return nil }
+        return MPIError(
+            .processFailedPending,
+            "\(failure.message); the wildcard receive stays posted until the failure is acknowledged (acknowledgeFailures(), MPIX_Comm_failure_ack)")
+    }
+
+    /// Throws ``pendingFailure(_:)``'s error for an unsettled request that pends on a failure.
+    private func throwIfPending(_ call: StaticString) throws {
+        guard !isSettled, let runtime, runtime.engine.anyFault else { return }
+        if let pending = try runtime.withEngine(call, { self.pendingFailure($0) }) { throw pending }
     }
 
     @inline(__always)

@@ -89,7 +89,6 @@ final class Runtime: @unchecked Sendable {
         engine.recovery.enabled = settings.recovery
         engine.waitedForLauncher = settings.recovery  // no pause at a failure: the launcher does not end the job
         if settings.recovery { engine.routes.sharedMemory?.reportsDeadPeers = false }
-        CommunicatorMembers.recording = settings.recovery
     }
 
     /// Runs `body` with exclusive use of the engine; throws if SwiftMPI is not running.

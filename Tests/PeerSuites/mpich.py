@@ -42,9 +42,15 @@ DIRECTORIES = [
     "basic", "init", "pt2pt", "coll", "comm", "group", "datatype", "topo", "attr", "errhan", "info", "mpi_t", "part", "rma", "io", "session",
     "threads/pt2pt", "threads/comm", "threads/init", "threads/mpi_t", "threads/rma", "threads/part",
     "errors/attr", "errors/coll", "errors/comm", "errors/datatype", "errors/group", "errors/io", "errors/pt2pt", "errors/rma", "errors/session",
-    "errors/topo",
+    "errors/topo", "ft",
 ]
 KNOWN = os.path.join(ROOT, "Tests", "PeerSuites", "mpich-known-failures.txt")
+# The testlists' mpiexecarg= flags of MPICH's Hydra, as swiftmpirun spells them: -disable-auto-cleanup
+# keeps the other ranks running when one fails (ft/), which is swiftmpirun's recovery mode.
+LAUNCHER_ARGS = {"-disable-auto-cleanup": "--enable-recovery"}
+# Directories whose xfail marks are MPICH's own open tickets (its fault tolerance, ft/), not MPI's
+# limits: their tests run and are judged as any other, so a failure there is a failure.
+OWN_XFAIL_IGNORED = {"ft"}
 # The machine's memory in GB, for the testlists' mem= (GB a test needs), as MPICH's runtests reads it.
 MEMORY_GB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
 # Programs and helpers older than SwiftMPI's mpi.h, or than this script's configuration, are rebuilt.
@@ -116,9 +122,10 @@ class Test:
         self.directory, self.program, self.ranks, self.line = directory, program, ranks, line
         self.args = [value for key, value in options if key == "arg"]
         self.env = dict(value.split("=", 1) for key, value in options if key == "env")
-        settings = {key: value for key, value in options if key not in ("arg", "env")}
+        self.launcher_args = [LAUNCHER_ARGS[value] for key, value in options if key == "mpiexecarg"]
+        settings = {key: value for key, value in options if key not in ("arg", "env", "mpiexecarg")}
         self.time_limit = int(settings["timeLimit"]) if "timeLimit" in settings else None
-        self.xfail = settings.get("xfail")
+        self.xfail = None if directory in OWN_XFAIL_IGNORED else settings.get("xfail")
         self.result_test = settings.get("resultTest")
         self.memory = float(settings["mem"]) if "mem" in settings else 0.0  # GB the test needs
 
@@ -232,9 +239,18 @@ def judge(test, status, output):
         line for line in lines
         if not re.match(r"^\s*No [Ee]rrors\s*$", line) and not re.match(r"^\s*Test Skipped\s*$", line)
         and not re.match(r"^(MPICH: |WARNING: |(Abort.*)?application called MPI_Abort)", line)
+        and not line.startswith("swiftmpirun: ")  # the launcher's reports, as runtests takes Hydra's `MPICH: ` lines
     ]
     if test.result_test in ("TestStatus", "TestErrFatal"):
         return (status != 0, "exited with status 0 but was expected to fail" if status == 0 else "")
+    if test.result_test == "TestStatusNoErrors":  # a rank fails on purpose: the job's status is not 0
+        if status == 124:
+            return False, "timed out"
+        if not no_errors:
+            return False, "no 'No Errors' line"
+        if stray:
+            return False, "unexpected output"
+        return (status != 0, "exited with status 0, though a rank failed" if status == 0 else "")
     if status == 124:
         return False, "timed out"
     if skipped:
@@ -252,7 +268,7 @@ def run_test(launcher, test, path, default_timeout, test_directory):
     """Runs one test from its source directory (where its data files are); (status, output, seconds)."""
     limit = min(test.time_limit or default_timeout, 2 * default_timeout)
     env = dict(os.environ, **test.env)
-    command = ["timeout", "-k", "5", str(limit), launcher, "--oversubscribe", "-n", str(test.ranks), path] + test.args
+    command = ["timeout", "-k", "5", str(limit), launcher, "--oversubscribe"] + test.launcher_args + ["-n", str(test.ranks), path] + test.args
     started = time.monotonic()
     result = subprocess.run(command, cwd=test_directory, env=env, capture_output=True, text=True, errors="replace")
     return result.returncode, result.stdout + result.stderr, time.monotonic() - started

@@ -399,6 +399,33 @@ func requests(_ world: Communicator) throws {
     require(tested.count == count, "testSome reported \(tested.count) of \(count) before returning nil")
     try Request.waitAll(laterSends)
 
+    // The outcome forms keep every result when one request fails (here a truncated receive).
+    func isTruncation(_ outcome: Result<Status, MPIError>) -> Bool {
+        if case .failure(let error) = outcome { return error.code == .truncate }
+        return false
+    }
+    func receivedTag(_ outcome: Result<Status, MPIError>) -> Int? { try? outcome.get().tag }
+    let small = (0..<6).map { _ in UnsafeMutableBufferPointer<Int64>.allocate(capacity: 1) }
+    defer { small.forEach { $0.deallocate() } }
+    let mixed = try (0..<3).map { try world.irecv(into: small[$0], from: peer, tag: 70 + $0) }
+    let mixedSends = try (0..<3).map { try world.isend($0 == 1 ? [Int64(7), 8] : [Int64(7)], to: peer, tag: 70 + $0) }
+    let outcomes = Request.waitAllOutcomes(mixed)
+    require(
+        outcomes.count == 3 && receivedTag(outcomes[0]) == 70 && isTruncation(outcomes[1]) && receivedTag(outcomes[2]) == 72,
+        "waitAllOutcomes: \(outcomes)")
+    try Request.waitAll(mixedSends)
+    let someReceives = try (3..<6).map { try world.irecv(into: small[$0], from: peer, tag: 80 + $0) }
+    let someSends = try (3..<6).map { try world.isend($0 == 4 ? [Int64(7), 8] : [Int64(7)], to: peer, tag: 80 + $0) }
+    var results: [Int: Result<Status, MPIError>] = [:]
+    while case let done = try Request.waitSomeOutcomes(someReceives), !done.isEmpty {
+        for (index, outcome) in done { require(results.updateValue(outcome, forKey: index) == nil, "waitSomeOutcomes reported \(index) twice") }
+    }
+    require(
+        results.count == 3 && receivedTag(results[0]!) == 83 && isTruncation(results[1]!) && receivedTag(results[2]!) == 85,
+        "waitSomeOutcomes: \(results)")
+    require(try Request.testSomeOutcomes(someReceives) == nil, "testSomeOutcomes once none is left")
+    try Request.waitAll(someSends)
+
     // testAny and cancel
     let lonely = UnsafeMutableBufferPointer<Int64>.allocate(capacity: 1)
     defer { lonely.deallocate() }

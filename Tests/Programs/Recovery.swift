@@ -179,10 +179,12 @@ func agreementSoak(_ world: Communicator, seed: Int, victims: [Int], count: Int 
     print("rank \(world.rank): \(count) agreements, digest \(String(digest, radix: 16)), failed \(world.failedRanks)")
 }
 
-/// recovery-off: outside recovery mode the recovery calls refuse with `.invalidArgument`, and a
-/// communicator is neither revoked nor missing anyone. In recovery mode without a coordinating
-/// launcher (`-x SWIFTMPI_RECOVERY=1`) they work among the ranks: each prints what it got.
-func recoveryOutsideRecoveryMode(_ world: Communicator) {
+/// recovery-off: rank 1 revokes a copy of the world, and every rank's barrier on it ends with
+/// `.revoked` (in any mode); then agree and shrink on it, which outside recovery mode refuse with
+/// `.invalidArgument`. In recovery mode without a coordinating launcher (`-x SWIFTMPI_RECOVERY=1`)
+/// they work among the ranks: each prints what it got.
+func recoveryOutsideRecoveryMode(_ world: Communicator) throws {
+    let copy = try world.dup()
     func attempt(_ name: String, _ call: () throws(MPIError) -> String) {
         do {
             let detail = try call()
@@ -192,13 +194,21 @@ func recoveryOutsideRecoveryMode(_ world: Communicator) {
         }
     }
     print("rank \(world.rank): recovery mode \(MPI.recoveryMode)")
-    attempt("revoke") { () throws(MPIError) in
-        try world.revoke()
+    if world.rank == 1 {
+        attempt("revoke") { () throws(MPIError) in
+            try copy.revoke()
+            return ""
+        }
+    }
+    attempt("barrier") { () throws(MPIError) in
+        try copy.barrier()
         return ""
     }
-    attempt("agree") { () throws(MPIError) in ", agreed \(try world.agree(world.rank == 0 ? 3 : 5))" }
-    attempt("shrink") { () throws(MPIError) in ", \(try world.shrink().size) ranks" }
-    print("rank \(world.rank): revoked \(world.isRevoked), failed \(world.failedRanks)")
+    attempt("agree") { () throws(MPIError) in ", agreed \(try copy.agree(world.rank == 0 ? 3 : 5))" }
+    attempt("shrink") { () throws(MPIError) in ", \(try copy.shrink().size) ranks" }
+    print("rank \(world.rank): revoked \(copy.isRevoked), failed \(copy.failedRanks)")
+    copy.free()
+    try world.barrier()
 }
 
 /// recover-timing: the last rank sends the time and dies at once; every survivor waits on it. Rank
@@ -303,4 +313,47 @@ func recoveryWithdrawnReceive(_ world: Communicator) throws {
     try world.send([66], to: 0, tag: 6)
     let survivors = try world.shrink()
     for _ in 0..<20 { try survivors.barrier() }
+}
+
+/// recover-pending: ULFM's pending wildcard receive. Rank 1 dies. Rank 0's blocking wildcard
+/// receive ends with `.processFailed`; then its wildcard `irecv` pends: `wait`, `test`, `waitAny`,
+/// `waitSome` and `testSome` throw `.processFailedPending` and leave the request active. Rank 0 then
+/// lets rank 2 send and acknowledges the failure, and the same request receives rank 2's message.
+func recoveryPendingWildcard(_ world: Communicator) throws {
+    if world.rank == 1 { raise(SIGKILL) }
+    if world.rank == 2 {
+        var token = [0]
+        try world.recv(into: &token, from: 0, tag: 1)
+        try world.send([4242], to: 0, tag: 2)
+        return
+    }
+    var word = [0]
+    do {
+        try world.recv(into: &word, from: MPI.anySource, tag: 2)
+        print("rank 0: the blocking wildcard receive completed")
+    } catch {
+        print("rank 0: the blocking wildcard receive ended with \(error.code)")
+    }
+    let buffer = UnsafeMutableBufferPointer<Int>.allocate(capacity: 1)
+    defer { buffer.deallocate() }
+    buffer[0] = -1
+    let request = try world.irecv(into: buffer, from: MPI.anySource, tag: 2)
+    func outcome(_ call: () throws(MPIError) -> Void) -> String {
+        do {
+            try call()
+            return "completed"
+        } catch {
+            return "\(error.code)"
+        }
+    }
+    let outcomes = [
+        outcome { () throws(MPIError) in _ = try request.wait() }, outcome { () throws(MPIError) in _ = try request.test() },
+        outcome { () throws(MPIError) in _ = try Request.waitAny([request]) }, outcome { () throws(MPIError) in _ = try Request.waitSome([request]) },
+        outcome { () throws(MPIError) in _ = try Request.testSome([request]) }
+    ]
+    print("rank 0: wait, test, waitAny, waitSome, testSome of the pending irecv: \(outcomes.joined(separator: ", ")); active \(request.isActive)")
+    try world.send([1], to: 2, tag: 1)
+    print("rank 0: acknowledged \(world.acknowledgeFailures())")
+    let status = try request.wait()
+    print("rank 0: the same irecv then received \(buffer[0]) from rank \(status.source)")
 }

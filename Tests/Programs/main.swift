@@ -475,8 +475,10 @@ case "recover-soak", "agree-soak":  // <seed> <victim>...: RecoveryTests (Recove
     }
 case "recover-withdraw":  // RecoveryTests (Recovery.swift)
     try recoveryWithdrawnReceive(world)
+case "recover-pending":  // RecoveryTests (Recovery.swift)
+    try recoveryPendingWildcard(world)
 case "recovery-off":  // RecoveryTests (Recovery.swift)
-    recoveryOutsideRecoveryMode(world)
+    try recoveryOutsideRecoveryMode(world)
 case "recover-timing":  // RecoveryTests, docs/Recovery.md (Recovery.swift)
     try recoveryTiming(world)
 case "forge":  // done before MPI.initialize (forgeRequests)

@@ -210,9 +210,9 @@ struct FuzzTests {
     @Test("an agreement among the members: the coordinator decides on every contribution (and, max), and a query cannot fail its sender")
     func agreementAmongMembers() throws {
         let harness = try EngineHarness(jobID: "agree\(getpid())")
-        // Outside recovery mode a peer's revoke is dropped.
-        harness.recoveryPacket(1, sequence: 0).withUnsafeBytes { harness.deliver($0) }
-        #expect(!harness.worldRevoked)
+        // Outside recovery mode a peer's agreement packets are dropped: this contribution would
+        // decide the agreement below at once.
+        harness.recoveryPacket(2, sequence: 0, words: [1], maxima: [1]).withUnsafeBytes { harness.deliver($0) }
         harness.recoveryMode = true
         // Rank 0 coordinates: no result before rank 1's contribution, then the combination.
         harness.startAgreement(0, words: [0b110, 0xFF], maxima: [4, -2])
@@ -235,6 +235,10 @@ struct FuzzTests {
         // A revoke from a peer revokes the communicator here.
         harness.recoveryPacket(1, sequence: 0).withUnsafeBytes { harness.deliver($0) }
         #expect(harness.worldRevoked)
+        // So it does outside recovery mode (ULFM's revoke needs no failure).
+        let plain = try EngineHarness(jobID: "revoke\(getpid())")
+        plain.recoveryPacket(1, sequence: 0).withUnsafeBytes { plain.deliver($0) }
+        #expect(plain.worldRevoked)
     }
 
     @Test("a revoke passed on to each member's 2^k-th neighbours reaches every member from any start, with O(log n) packets each")

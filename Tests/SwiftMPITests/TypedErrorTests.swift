@@ -46,14 +46,14 @@ struct TypedErrorTests {
         case .collectiveMismatch, .notSame, .truncate: "the ranks disagree"
         case .rmaSynchronization, .rmaRange: "a one-sided mistake"
         case .noSuchFile, .fileExists, .accessDenied, .noSpace, .readOnly, .io: "the file system said no"
-        case .processFailed, .revoked, .wireup, .transport, .internalError: "the job or the machine failed"
+        case .processFailed, .processFailedPending, .revoked, .wireup, .transport, .internalError: "the job or the machine failed"
         case .bufferExhausted, .cancelled: "a resource or a request"
         }
     }
 
     @Test("a switch over MPIError.Code needs no default: every code is a case, and each has a name and a meaning")
     func exhaustive() {
-        #expect(MPIError.Code.allCases.count == 29)
+        #expect(MPIError.Code.allCases.count == 30)
         for code in MPIError.Code.allCases {
             #expect(!Self.kind(of: code).isEmpty)
             #expect(MPIError.Code(named: code.description) == code)

@@ -481,16 +481,24 @@ final class SharedCollectiveChannel {
     }
 
     /// Starts the next step; a rank that will write its buffer first waits until every member has
-    /// finished the step that last used it.
+    /// finished the step that last used it. A communicator revoked, or one whose members' failure
+    /// is known here, ends the collective before it starts (even when every member would arrive).
     @inline(__always)
     private func beginStep(_ runtime: Runtime, writes: Bool) throws -> UInt32 {
         guard runtime.isActive else { throw MPIError(.alreadyFinalized, "collective after MPI.finalize()") }
+        if runtime.engine.anyFault { try throwIfFaulty(runtime) }
         step &+= 1
         let previous = step &- 1
         if writes && everyoneReached != previous {
             try waitForAll(previous, nil, runtime, "collective")
         }
         return step
+    }
+
+    /// Throws the error this communicator's collectives meet now (``Engine/faultError(context:peer:_:)``), if any.
+    @inline(never)
+    private func throwIfFaulty(_ runtime: Runtime) throws {
+        if let error = try runtime.withEngine("collective", { $0.faultError(context: context | 1, peer: -1, "collective") }) { throw error }
     }
 
     /// Waits until every member has published `step`, then compares their signatures for it with

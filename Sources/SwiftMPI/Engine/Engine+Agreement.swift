@@ -213,11 +213,11 @@ extension Engine {
         }
     }
 
-    /// Handles a ``WireKind/recovery`` packet. Malformed ones, and all of them outside recovery
+    /// Handles a ``WireKind/recovery`` packet. Malformed ones, and all but revokes outside recovery
     /// mode, are dropped.
     @inline(never)
     func receiveRecovery(_ header: MatchHeader, _ payload: UnsafeRawBufferPointer, from peer: Int) {
-        guard recovery.enabled, let kind = RecoveryPacket(rawValue: header.tag) else { return }
+        guard let kind = RecoveryPacket(rawValue: header.tag), recovery.enabled || kind == .revoke else { return }
         let key = AgreementKey(pair: header.context & ~1, lowest: Int(header.source), sequence: Int(truncatingIfNeeded: header.length))
         if kind == .revoke {
             // Passed on by every member that learns of it first: a revoking rank that dies before

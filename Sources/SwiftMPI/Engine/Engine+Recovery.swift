@@ -30,13 +30,12 @@ final class RecoveryState {
     var lastHostCheck = 0.0
 }
 
-/// The members (world ranks) of this process's communicators by context pair, in recovery mode
-/// only: a failure then fails the collectives of exactly the communicators that contain the failed
-/// rank, and the wildcard receives on them. Filled when a communicator's state is made (not a hot
-/// path); read when a failure arrives.
+/// The members (world ranks) of this process's communicators by context pair: in recovery mode a
+/// failure fails the collectives of exactly the communicators that contain the failed rank, and
+/// the wildcard receives on them; in any mode a revoke passes through them. Filled when a
+/// communicator's state is made (not a hot path; the group's array is shared, not copied); read
+/// when a failure or a revoke arrives.
 enum CommunicatorMembers {
-    /// Set once at start-up, before any communicator exists.
-    nonisolated(unsafe) static var recording = false
     private static let members = Mutex<[UInt32: [Int]]>([:])
     /// An intercommunicator's pair → its local group's private communicator's context.
     private static let links = Mutex<[UInt32: UInt32]>([:])
@@ -44,7 +43,6 @@ enum CommunicatorMembers {
     /// Records `worldRanks` as the members of the communicator on `context`'s pair (and, for an
     /// intercommunicator, the context of its local group's communicator, revoked with it).
     static func record(_ context: UInt32, _ worldRanks: [Int], linked: UInt32? = nil) {
-        guard recording else { return }
         members.withLock { $0[context & ~1] = worldRanks }
         if let linked { links.withLock { $0[context & ~1] = linked } }
     }
@@ -60,7 +58,6 @@ enum CommunicatorMembers {
 
     /// Forgets a freed communicator's pair (which may be reused).
     static func forget(_ context: UInt32) {
-        guard recording else { return }
         members.withLock { $0[context & ~1] = nil }
         links.withLock { $0[context & ~1] = nil }
     }
@@ -135,8 +132,8 @@ extension Engine {
 
     /// In recovery mode, what a failure of world rank `peer` does beyond its own operations: the
     /// collective context of every communicator that contains it dies (its members' collectives
-    /// can no longer complete consistently), and wildcard receives there that have not acknowledged
-    /// the failure end.
+    /// can no longer complete consistently), and blocking wildcard receives there end (an `irecv`'s
+    /// stays posted: its request reports `.processFailedPending` until the failure is acknowledged).
     func failCommunicators(containing peer: Int, _ reason: String) {
         let pairs = Set(CommunicatorMembers.containing(peer))
         let error = MPIError(.processFailed, "rank \(peer) failed: \(reason)")
@@ -144,7 +141,7 @@ extension Engine {
         var index = 0
         while index < posted.count {
             let operation = posted[index]
-            if operation.pattern.source == MPI.anySourceCode, pairs.contains(operation.pattern.context & ~1) {
+            if operation.pattern.source == MPI.anySourceCode, !operation.pendsOnFailure, pairs.contains(operation.pattern.context & ~1) {
                 _ = posted.remove(at: index)
                 operation.error = error
                 operation.isComplete = true
@@ -231,6 +228,8 @@ extension Engine {
             error = recovery.deadContexts[operation.pattern.context].map { MPIError($0.code, "recv: \($0.message)") }
         } else {
             error = faultError(context: operation.pattern.context, peer: operation.peer, "recv")
+            // An irecv's wildcard receive is posted all the same (its request reports the failure).
+            if operation.pendsOnFailure && operation.peer < 0 && error?.code == .processFailed { return false }
         }
         guard let error else { return false }
         operation.error = error

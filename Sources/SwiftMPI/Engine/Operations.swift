@@ -74,6 +74,10 @@ final class ReceiveOperation {
     /// For a contiguous receive of a datatype whose elements all have this many bytes (> 1): a
     /// message must be a whole number of them (the signature check without a region).
     @exclusivity(unchecked) var elementBytes = 0
+    /// A wildcard receive behind an `irecv` request, in recovery mode: it stays posted while a
+    /// failure among its communicator's members is not acknowledged, and a wait or test reports
+    /// `.processFailedPending` meanwhile (ULFM). Other receives end with `.processFailed`.
+    @exclusivity(unchecked) var pendsOnFailure = false
 
     /// The most bytes the receive accepts.
     @inline(__always)
@@ -90,6 +94,7 @@ final class ReceiveOperation {
         if keepAlive != nil { keepAlive = nil }
         if region != nil { region = nil }
         elementBytes = 0
+        if pendsOnFailure { pendsOnFailure = false }
     }
 
     @inline(__always)

@@ -65,14 +65,14 @@ extension Communicator {
     /// queries, which work on a revoked communicator. A member blocked in a receive or a collective
     /// that can no longer complete leaves it this way. Local and immediate here; the other members
     /// learn of it within milliseconds, through the launcher (`swiftmpirun --enable-recovery`) or
-    /// from this rank directly (under `srun`: at their next progress).
+    /// from this rank directly (under `srun`, and outside recovery mode: at their next progress).
     ///
-    /// - Throws: `.invalidArgument` outside recovery mode.
+    /// Works outside recovery mode too, as ULFM's revoke does without failures: a program may
+    /// revoke a communicator to interrupt its members (the job still ends when a rank fails).
     public func revoke() throws(MPIError) {
         try typedErrors {
             let members = state.group.worldRanks + (state.remoteGroup?.worldRanks ?? [])
             try runtime.withEngine("revoke") { engine in
-                guard engine.recovery.enabled else { throw Self.needsRecoveryMode("revoke") }
                 engine.revokeLocally(context, "revoked by world rank \(runtime.rank)")
                 if !RecoveryLink.coordinated { engine.sendRevoke(context & ~1, to: members) }
             }
