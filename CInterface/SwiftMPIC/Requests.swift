@@ -273,6 +273,7 @@ public func mpiWaitany(
     _ count: Int32, _ requests: UnsafeMutablePointer<MPI_Request>?, _ index: UnsafeMutablePointer<Int32>?, _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
     cCall("MPI_Waitany") {
+        index?.pointee = MPI_UNDEFINED  // (what an error, a pending wildcard receive's included, leaves)
         let active = try activeRequests(count, requests)
         guard !active.isEmpty else {
             index?.pointee = MPI_UNDEFINED
@@ -292,6 +293,8 @@ public func mpiTestany(
     _ status: UnsafeMutablePointer<MPI_Status>?
 ) -> Int32 {
     cCall("MPI_Testany") {
+        index?.pointee = MPI_UNDEFINED  // (what an error, a pending wildcard receive's included, leaves)
+        flag?.pointee = 0
         let active = try activeRequests(count, requests)
         guard !active.isEmpty else {
             index?.pointee = MPI_UNDEFINED

@@ -264,7 +264,7 @@ extension Communicator {
             if engine.recovery.enabled && engine.agreedAmongMembers(onPairOf: state.context) { return }
             engine.contextIds.release(state.context)  // the world's and commSelf's are kept
             if let local = state.localGroupState { engine.contextIds.release(local.context) }  // an intercommunicator's own
-            if (engine.recovery.enabled || engine.anyFault) && state.context != 0 {  // a pair taken again starts unrevoked
+            if state.context != 0 {  // a pair taken again starts unrevoked, with no members or links left
                 engine.forgetRecoveryState(of: state.context)
                 if let local = state.localGroupState { engine.forgetRecoveryState(of: local.context) }
             }

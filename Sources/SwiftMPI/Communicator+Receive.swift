@@ -79,6 +79,8 @@ extension Communicator {
     /// Waits for a send-receive started by ``startPair(receive:send:)``; returns the receive's
     /// status. If the send fails (in recovery mode: its destination died, or the communicator was
     /// revoked), the receive is withdrawn before the send's error is thrown, for the same reason.
+    /// A wildcard receive that pends on an unacknowledged failure (C's `MPI_Sendrecv` posts it
+    /// with `irecv`) is withdrawn too, and the call, blocking, ends with `.processFailed` (ULFM).
     package func waitPair(_ pair: (send: Request, receive: Request)) throws -> Status {
         do {
             try pair.send.wait()
@@ -86,7 +88,12 @@ extension Communicator {
             pair.receive.withdraw()
             throw error
         }
-        return try pair.receive.wait()
+        do {
+            return try pair.receive.wait()
+        } catch  where error.code == .processFailedPending {
+            pair.receive.withdraw()
+            throw MPIError(.processFailed, error.message)
+        }
     }
 
     /// Sends `values` and receives into `buffer` at once, so that rings of ranks cannot deadlock

@@ -68,8 +68,8 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
         case processFailed
         /// A wildcard receive started by `irecv` (`MPI.anySource`) cannot match for now: a member
         /// of its communicator failed, and this rank has not acknowledged the failure
-        /// (``Communicator/acknowledgeFailures()``) (MPIX_ERR_PROC_FAILED_PENDING). Only a wait or
-        /// test of the request throws it, and the request stays active: after the acknowledgement it
+        /// (``Communicator/acknowledgeFailures()``) (MPIX_ERR_PROC_FAILED_PENDING). Only a wait, test
+        /// or await of the request throws it, and the request stays active: after the acknowledgement it
         /// can complete, or ``Request/cancel()`` withdraws it. (A blocking wildcard receive throws
         /// ``processFailed`` instead, and is withdrawn.)
         case processFailedPending

@@ -219,6 +219,7 @@ public final class Request: @unchecked Sendable {
     }
 
     /// Progresses once and returns the status if the operation has completed, else nil (MPI_Test).
+    /// Throws as ``wait()`` does (`.processFailedPending` included, the request staying active).
     public func test() throws(MPIError) -> Status? {
         try typedErrors {
             if reported && persistent != nil { return .empty }  // inactive again once its result was returned (MPI)
@@ -343,7 +344,8 @@ public final class Request: @unchecked Sendable {
     }
 
     /// Waits for every request; returns their statuses in order (MPI_Waitall). If some failed, all
-    /// are still completed first, then the first error is thrown.
+    /// are still waited for first (a wildcard receive that pends on a failure stays active), then
+    /// the first error is thrown; ``waitAllOutcomes(_:)`` returns every status and error instead.
     @discardableResult
     public static func waitAll(_ requests: [Request]) throws(MPIError) -> [Status] {
         try typedErrors {
@@ -392,7 +394,11 @@ public final class Request: @unchecked Sendable {
             if let runtime = candidates.lazy.compactMap({ requests[$0].runtime }).first {
                 try runtime.traced("waitAny") {
                     try runtime.wait("Request.waitAny(_:)") { engine in
-                        guard let index = candidates.first(where: { requests[$0].settleOrPend(engine) }) else { return false }
+                        // A completed request first; else one that pends on a failure (its wait throws).
+                        guard
+                            let index = candidates.first(where: { requests[$0].settle(engine) })
+                                ?? (engine.anyFault ? candidates.first(where: { requests[$0].pendingFailure(engine) != nil }) : nil)
+                        else { return false }
                         found = index
                         return true
                     }
@@ -403,6 +409,7 @@ public final class Request: @unchecked Sendable {
     }
 
     /// Progresses once and returns the index and status of a completed request, or nil (MPI_Testany).
+    /// When none completed and a wildcard receive pends on a failure, throws its `.processFailedPending`.
     public static func testAny(_ requests: [Request]) throws(MPIError) -> (index: Int, status: Status)? {
         try typedErrors {
             let candidates = requests.indices.filter { !requests[$0].reported && !requests[$0].isInactive }
@@ -419,6 +426,7 @@ public final class Request: @unchecked Sendable {
     }
 
     /// Progresses once and returns all statuses if every request has completed, else nil (MPI_Testall).
+    /// While not all completed, a wildcard receive that pends on a failure throws its `.processFailedPending`.
     public static func testAll(_ requests: [Request]) throws(MPIError) -> [Status]? {
         try typedErrors {
             if let runtime = requests.lazy.compactMap(\.runtime).first {
@@ -434,8 +442,10 @@ public final class Request: @unchecked Sendable {
 
     /// Waits until at least one request completes; returns every completed one not reported before
     /// (MPI_Waitsome). Returns an empty array when no active request is left. Throws the first
-    /// completed request's error, if one failed (the others it completed are then reported too:
-    /// ``waitSomeOutcomes(_:)`` returns each one's status or error instead).
+    /// completed request's error, if one failed: the completed requests before it count as
+    /// reported and their statuses are lost, so use ``waitSomeOutcomes(_:)``, which returns each
+    /// one's status or error, where a request can fail. When none completed and a wildcard
+    /// receive pends on a failure, throws its `.processFailedPending`.
     public static func waitSome(_ requests: [Request]) throws(MPIError) -> [(index: Int, status: Status)] {
         try typedErrors { try completedIndices(requests, blocking: true, "Request.waitSome(_:)")?.map { ($0, try requests[$0].wait()) } ?? [] }
     }
@@ -459,7 +469,8 @@ public final class Request: @unchecked Sendable {
 
     /// ``waitSome(_:)`` that returns each completed request's status or error instead of throwing
     /// the first error: nothing is lost when some fail (MPI_Waitsome's `MPI_ERR_IN_STATUS`). Throws
-    /// only `.processFailedPending`, when nothing completed and a wildcard receive pends on a failure.
+    /// what the wait itself meets (`.alreadyFinalized`), or `.processFailedPending` when nothing
+    /// completed and a wildcard receive pends on a failure.
     public static func waitSomeOutcomes(_ requests: [Request]) throws(MPIError) -> [(index: Int, outcome: Result<Status, MPIError>)] {
         try typedErrors { try completedIndices(requests, blocking: true, "Request.waitSomeOutcomes(_:)")?.map { ($0, requests[$0].outcome()) } ?? [] }
     }
@@ -613,8 +624,8 @@ public final class Request: @unchecked Sendable {
     /// test throws, the request staying active (ULFM's MPIX_ERR_PROC_FAILED_PENDING); else nil.
     /// Call with the engine locked.
     @inline(never)
-    private func pendingFailure(_ engine: Engine) -> MPIError? {
-        guard phase == .receive, let operation = receiveOperation, operation.pendsOnFailure, operation.peer < 0,
+    func pendingFailure(_ engine: Engine) -> MPIError? {
+        guard phase == .receive, let operation = receiveOperation, operation.pendsOnFailure, !operation.isComplete, operation.peer < 0,
             let failure = engine.faultError(context: operation.pattern.context, peer: -1, "irecv"), failure.code == .processFailed
         else { return nil }
         return MPIError(

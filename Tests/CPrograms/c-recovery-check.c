@@ -55,6 +55,17 @@ int main(int argc, char **argv) {
     if (world_rank == 0) {
         int class = error_class(MPI_Recv(&value, 1, MPI_INT, victim, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
         CHECK(class == MPIX_ERR_PROC_FAILED, "MPI_Recv from the killed rank: class %d, not MPIX_ERR_PROC_FAILED", class);
+        /* A wildcard MPI_Sendrecv (its send to this rank itself) is blocking: before the failure is
+           acknowledged it ends with MPIX_ERR_PROC_FAILED, not _PENDING, and withdraws its receive,
+           so a message sent afterwards with its tag goes to the next receive, not into `wild`. */
+        int wild = -1, got = -1, own = 11;
+        class = error_class(MPI_Sendrecv(&own, 1, MPI_INT, 0, 8, &wild, 1, MPI_INT, MPI_ANY_SOURCE, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+        CHECK(class == MPIX_ERR_PROC_FAILED, "a wildcard MPI_Sendrecv before the acknowledgement: class %d, not MPIX_ERR_PROC_FAILED", class);
+        MPI_Recv(&got, 1, MPI_INT, 0, 8, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Send(&own, 1, MPI_INT, 0, 7, MPI_COMM_WORLD);
+        got = -1;
+        MPI_Recv(&got, 1, MPI_INT, 0, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        CHECK(got == 11 && wild == -1, "after the failed wildcard MPI_Sendrecv: received %d, its buffer holds %d", got, wild);
         MPI_Probe(1, 5, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         for (int i = 0; i < LARGE; i++) large[i] = -1;
         class = error_class(MPI_Sendrecv(&value, 1, MPI_INT, victim, 1, large, LARGE, MPI_INT, 1, 5, MPI_COMM_WORLD, MPI_STATUS_IGNORE));

@@ -122,7 +122,7 @@ class Test:
         self.directory, self.program, self.ranks, self.line = directory, program, ranks, line
         self.args = [value for key, value in options if key == "arg"]
         self.env = dict(value.split("=", 1) for key, value in options if key == "env")
-        self.launcher_args = [LAUNCHER_ARGS[value] for key, value in options if key == "mpiexecarg"]
+        self.launcher_args = [LAUNCHER_ARGS.get(value, value) for key, value in options if key == "mpiexecarg"]  # (an unknown one fails loudly)
         settings = {key: value for key, value in options if key not in ("arg", "env", "mpiexecarg")}
         self.time_limit = int(settings["timeLimit"]) if "timeLimit" in settings else None
         self.xfail = None if directory in OWN_XFAIL_IGNORED else settings.get("xfail")
@@ -271,7 +271,9 @@ def run_test(launcher, test, path, default_timeout, test_directory):
     command = ["timeout", "-k", "5", str(limit), launcher, "--oversubscribe"] + test.launcher_args + ["-n", str(test.ranks), path] + test.args
     started = time.monotonic()
     result = subprocess.run(command, cwd=test_directory, env=env, capture_output=True, text=True, errors="replace")
-    return result.returncode, result.stdout + result.stderr, time.monotonic() - started
+    seconds = time.monotonic() - started
+    # timeout's status is 124, or 137 when its SIGTERM was not enough (not a rank's own death).
+    return 124 if seconds >= limit else result.returncode, result.stdout + result.stderr, seconds
 
 
 def known_failures():

@@ -54,11 +54,17 @@ final class AsyncProgress: @unchecked Sendable {
     }
 
     /// Suspends until `request` settles and returns its status; throws its error, `.processFailed`
-    /// when a peer it depends on is gone, or `CancellationError` when the task is cancelled while a
-    /// receive has not matched (the receive is withdrawn, so a later receive gets its message).
+    /// when a peer it depends on is gone (`.processFailedPending` for a wildcard `irecv` that pends
+    /// on an unacknowledged failure, the request staying active), or `CancellationError` when the
+    /// task is cancelled while a receive has not matched (the receive is withdrawn, so a later
+    /// receive gets its message).
     func completion(of request: Request) async throws -> Status {
         try await suspend(
-            until: { engine in request.settle(engine) ? Result { try request.wait() } : nil },
+            until: { engine in
+                if request.settle(engine) { return Result { try request.wait() } }
+                if engine.anyFault, let pending = request.pendingFailure(engine) { return .failure(pending) }
+                return nil
+            },
             withdraw: { engine in request.cancelUnmatchedReceive(engine) })
     }
 

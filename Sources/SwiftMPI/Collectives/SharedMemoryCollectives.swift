@@ -519,8 +519,9 @@ final class SharedCollectiveChannel {
             }
             let engine = runtime.engine
             if !engine.anyFault || members.indices.allSatisfy({ published($0, step) }) { break }
-            epoch = engine.recovery.epoch
-            if let error = engine.faultError(context: context | 1, peer: -1, call) { throw error }
+            let (now, error) = try runtime.withEngine(call) { ($0.recovery.epoch, $0.faultError(context: context | 1, peer: -1, call)) }
+            epoch = now
+            if let error { throw error }
         }
         everyoneReached = step
         guard let signature else { return }

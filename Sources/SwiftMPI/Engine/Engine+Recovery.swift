@@ -44,7 +44,7 @@ enum CommunicatorMembers {
     /// intercommunicator, the context of its local group's communicator, revoked with it).
     static func record(_ context: UInt32, _ worldRanks: [Int], linked: UInt32? = nil) {
         members.withLock { $0[context & ~1] = worldRanks }
-        if let linked { links.withLock { $0[context & ~1] = linked } }
+        links.withLock { $0[context & ~1] = linked }  // (nil clears a link a freed communicator left)
     }
 
     /// The context revoked with `context`'s (an intercommunicator's local group's), if any.
@@ -132,8 +132,9 @@ extension Engine {
 
     /// In recovery mode, what a failure of world rank `peer` does beyond its own operations: the
     /// collective context of every communicator that contains it dies (its members' collectives
-    /// can no longer complete consistently), and blocking wildcard receives there end (an `irecv`'s
-    /// stays posted: its request reports `.processFailedPending` until the failure is acknowledged).
+    /// can no longer complete consistently), and wildcard receives there end — but those of the
+    /// pointer form of `irecv` (``ReceiveOperation/pendsOnFailure``), which stay posted: their
+    /// requests report `.processFailedPending` until the failure is acknowledged.
     func failCommunicators(containing peer: Int, _ reason: String) {
         let pairs = Set(CommunicatorMembers.containing(peer))
         let error = MPIError(.processFailed, "rank \(peer) failed: \(reason)")

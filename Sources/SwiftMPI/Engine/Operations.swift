@@ -74,8 +74,8 @@ final class ReceiveOperation {
     /// For a contiguous receive of a datatype whose elements all have this many bytes (> 1): a
     /// message must be a whole number of them (the signature check without a region).
     @exclusivity(unchecked) var elementBytes = 0
-    /// A wildcard receive behind an `irecv` request, in recovery mode: it stays posted while a
-    /// failure among its communicator's members is not acknowledged, and a wait or test reports
+    /// A wildcard receive behind the pointer form of `irecv`: in recovery mode it stays posted while
+    /// a failure among its communicator's members is not acknowledged, and a wait or test reports
     /// `.processFailedPending` meanwhile (ULFM). Other receives end with `.processFailed`.
     @exclusivity(unchecked) var pendsOnFailure = false
 
