@@ -56,7 +56,7 @@ entries() {   # the entries of the scratch and system state directories, one pat
   local dir
   for dir in /tmp /var/tmp /dev/shm /run /run/lock /var/run /var/spool /var/lib /var/log /etc/slurm /etc/munge; do
     [ -d "$dir" ] && find "$dir" -mindepth 1 -maxdepth 1 -printf '%p\n' 2>/dev/null
-  done | sort -u
+  done | grep -vx /run/mount | sort -u   # (util-linux's own: the first mount(8) on a machine makes it; mounts are checked below)
 }
 
 mounts() {   # mount points, one a line (field 5 of mountinfo)
