@@ -209,6 +209,11 @@ func recoveryOutsideRecoveryMode(_ world: Communicator) throws {
     print("rank \(world.rank): revoked \(copy.isRevoked), failed \(copy.failedRanks)")
     copy.free()
     try world.barrier()
+    // The next communicator (perhaps on the freed one's context ids) is not revoked anywhere.
+    let next = try world.dup()
+    try next.barrier()
+    print("rank \(world.rank): the next communicator works, revoked \(next.isRevoked)")
+    next.free()
 }
 
 /// recover-timing: the last rank sends the time and dies at once; every survivor waits on it. Rank

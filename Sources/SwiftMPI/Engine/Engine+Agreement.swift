@@ -220,10 +220,13 @@ extension Engine {
         guard let kind = RecoveryPacket(rawValue: header.tag), recovery.enabled || kind == .revoke else { return }
         let key = AgreementKey(pair: header.context & ~1, lowest: Int(header.source), sequence: Int(truncatingIfNeeded: header.length))
         if kind == .revoke {
-            // Passed on by every member that learns of it first: a revoking rank that dies before
-            // it has told everyone still revokes the communicator for all.
+            // In recovery mode passed on by every member that learns of it first: a revoking rank
+            // that dies before it has told everyone still revokes the communicator for all. (Outside
+            // it no rank dies, and the revoking rank tells every member: no copies come late, after
+            // a member has freed the communicator, to revoke the next one on its context ids.)
             guard !isRevoked(key.pair) else { return }
             revokeLocally(key.pair, "revoked by world rank \(peer)")
+            guard recovery.enabled else { return }
             sendRevoke(key.pair, to: Self.overlayNeighbours(of: rank, among: CommunicatorMembers.of(key.pair) ?? []).filter { $0 != peer })
             return
         }
