@@ -15,13 +15,15 @@ private func transfer(
     _ function: StaticString
 ) throws -> Status {
     var status = Status.empty
+    let memoryType = try CInterface.datatype(datatype, forCommunication: false).datatype  // (what an external32 view converts)
     if write {
         try CInterface.withOriginBytes(buf, count, datatype) { bytes in
-            status = try entry.file.transfer(write: true, UnsafeMutableRawBufferPointer(mutating: bytes), position, collective: collective, function)
+            status = try entry.file.transfer(
+                write: true, UnsafeMutableRawBufferPointer(mutating: bytes), of: memoryType, position, collective: collective, function)
         }
     } else {
         try CInterface.intoOrigin(UnsafeMutableRawPointer(mutating: buf), count, datatype) { bytes in
-            status = try entry.file.transfer(write: false, bytes, position, collective: collective, function)
+            status = try entry.file.transfer(write: false, bytes, of: memoryType, position, collective: collective, function)
         }
     }
     return status

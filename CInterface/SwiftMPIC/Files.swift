@@ -267,7 +267,8 @@ public func mpiFileGetView(
 }
 
 /// MPI_File_get_type_extent's work, also MPI_File_get_type_extent_c's (MPI_Aint and MPI_Count are
-/// both 64-bit here): the extent in the "native" representation, the only one.
+/// both 64-bit here): the extent in memory, which is also the extent in the file — in "external32"
+/// too, as SwiftMPI's external32 views take only types whose elements keep their size there.
 private func typeExtent(_ function: StaticString, _ fh: MPI_File?, _ datatype: MPI_Datatype, _ extent: UnsafeMutablePointer<Int>?) -> Int32 {
     fileCall(function, fh) { _ in
         guard let extent else { throw CError(MPI_ERR_ARG, "a null extent pointer") }

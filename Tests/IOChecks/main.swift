@@ -344,6 +344,76 @@ do {
     try reader.close()
 }
 
+// MARK: External32: every element big-endian in the file, in every access form, converted back on reading
+do {
+    let file = try File.open(on: world, path: path("external32"), mode: [.create, .readWrite])
+    let k = 5
+    // K Int32s per rank interleaved block by block (collective), 2 Doubles per rank (independent),
+    // then Int16s and UInt64s through the shared file pointer (ordered, then shared).
+    let interleaved = try Datatype.contiguous(count: k, of: int32).resized(lowerBound: 0, extent: n * k * 4)
+    let ints = (0..<k).map { Int32(r * 1000 + $0 - 3) }
+    let doubles = [Double(r) + 0.25, -Double(r + 1) * 1e-300]
+    let shorts = (0..<3).map { Int16(r * 10 - 1 + $0) }
+    let doublesAt = n * k * 4, shortsAt = doublesAt + n * 16, wordsAt = shortsAt + n * 6
+    func views(_ part: Int) throws {
+        switch part {
+        case 0: try file.setView(displacement: r * k * 4, elementType: int32, fileType: interleaved, representation: "external32")
+        case 1:
+            try file.setView(
+                displacement: doublesAt + r * 16, elementType: Datatype(Double.self), fileType: Datatype(Double.self), representation: "external32")
+        case 2: try file.setView(displacement: shortsAt, elementType: Datatype(Int16.self), fileType: Datatype(Int16.self), representation: "external32")
+        default: try file.setView(displacement: wordsAt, elementType: Datatype(UInt64.self), fileType: Datatype(UInt64.self), representation: "external32")
+        }
+    }
+    try views(0)
+    require(file.dataRepresentation == "external32", "dataRepresentation says \(file.dataRepresentation)")
+    try file.writeAll(ints, at: 0)
+    try views(1)
+    try file.write(doubles, at: 0)
+    try views(2)
+    try file.writeOrdered(shorts)
+    try views(3)
+    try file.writeShared([UInt64(0x0102_0304_0506_0700 + r)])
+    try file.sync()
+    try world.barrier()
+    try file.sync()
+    // Read back in each form.
+    try views(0)
+    var intsBack = [Int32](repeating: 0, count: k)
+    try file.readAll(into: &intsBack, at: 0)
+    require(intsBack == ints, "external32 Int32s read back collectively: \(intsBack)")
+    intsBack = [Int32](repeating: 0, count: k)
+    try file.read(into: &intsBack, at: 0)
+    require(intsBack == ints, "external32 Int32s read back independently: \(intsBack)")
+    try views(1)
+    var doublesBack = [Double](repeating: 0, count: 2)
+    try file.read(into: &doublesBack)
+    require(doublesBack == doubles, "external32 Doubles read back: \(doublesBack)")
+    try views(2)
+    var shortsBack = [Int16](repeating: 0, count: 3)
+    try file.readOrdered(into: &shortsBack)
+    require(shortsBack == shorts, "external32 Int16s read back in rank order: \(shortsBack)")
+    try views(3)
+    var words = [UInt64](repeating: 0, count: n)
+    let status = try file.read(into: &words, at: 0)
+    require(status.count(of: UInt64.self) == n, "external32 UInt64s: \(status.byteCount) bytes read")
+    require(Set(words) == Set((0..<n).map { UInt64(0x0102_0304_0506_0700 + $0) }), "external32 UInt64s written at the shared pointer: \(words)")
+    // The file's bytes: the model, each element big-endian.
+    try file.setView(displacement: 0, elementType: Datatype(UInt8.self), fileType: Datatype(UInt8.self))
+    let written = try contents(file)
+    var model: [UInt8] = []
+    for rank in 0..<n { for i in 0..<k { model += withUnsafeBytes(of: Int32(rank * 1000 + i - 3).bigEndian) { Array($0) } } }
+    for rank in 0..<n { for d in [Double(rank) + 0.25, -Double(rank + 1) * 1e-300] { model += withUnsafeBytes(of: d.bitPattern.bigEndian) { Array($0) } } }
+    for rank in 0..<n { for i in 0..<3 { model += withUnsafeBytes(of: Int16(rank * 10 - 1 + i).bigEndian) { Array($0) } } }
+    require(written.count == model.count + 8 * n, "the external32 file has \(written.count) bytes, not \(model.count + 8 * n)")
+    require(Array(written.prefix(model.count)) == model, "the external32 file's bytes are not the big-endian model")
+    let wordBytes = written.dropFirst(model.count)
+    for at in stride(from: wordBytes.startIndex, to: wordBytes.endIndex, by: 8) {
+        require(Array(wordBytes[at..<(at + 7)]) == [1, 2, 3, 4, 5, 6, 7], "a UInt64 in the external32 file: \(Array(wordBytes[at..<(at + 8)]))")
+    }
+    try file.close()
+}
+
 // MARK: Mistakes: every rank gets a clear error, nothing hangs
 do {
     let missing = requireError(.noSuchFile, "open a missing file") { _ = try File.open(on: world, path: "\(directory)/missing", mode: .readOnly) }
@@ -374,8 +444,22 @@ do {
     requireError(.invalidDatatype, "tiles that overlap (12 bytes of data, a 4-byte extent)") {
         try existing.setView(displacement: 0, elementType: int32, fileType: try Datatype.contiguous(count: 3, of: int32).resized(lowerBound: 0, extent: 4))
     }
-    requireError(.unsupportedDataRepresentation, "external32") {
-        try existing.setView(displacement: 0, elementType: int32, fileType: int32, representation: "external32")
+    let unknown = requireError(.unsupportedDataRepresentation, "a data representation MPI does not define") {
+        try existing.setView(displacement: 0, elementType: int32, fileType: int32, representation: "big-endian")
+    }
+    require(unknown.contains("\"external32\""), "the error names the representations there are: \(unknown)")
+    struct Pair { var a: Int32, b: Int32 }
+    requireError(.invalidDatatype, "an external32 view of a type whose fields SwiftMPI does not know") {
+        try existing.setView(displacement: 0, elementType: Datatype(Pair.self), fileType: Datatype(Pair.self), representation: "external32")
+    }
+    if n > 1 {
+        requireError(.notSame, "different data representations on different ranks") {
+            try existing.setView(displacement: 0, elementType: int32, fileType: int32, representation: r == 0 ? "external32" : "native")
+        }
+    }
+    try existing.setView(displacement: 0, elementType: int32, fileType: int32, representation: "external32")
+    requireError(.invalidDatatype, "writing a type with no external32 form into an external32 view") {
+        try existing.write([Pair(a: 1, b: 2)], at: 0)
     }
     // One rank's mistake in a collective write fails the call on every rank.
     let message = requireError(.invalidDatatype, "a partial element on rank \(n - 1)") {

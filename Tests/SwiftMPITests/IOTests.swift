@@ -45,6 +45,45 @@ struct IOTests {
     }
 
     @Test(
+        "external32 files from C: SwiftMPI and MPICH (under its own mpiexec) read what the other wrote, and write the same big-endian bytes"
+    )
+    func external32WithMPICH() throws {
+        let source = CInterfaceTests.root.appendingPathComponent("Tests/CPrograms/c-external32-check.c").path
+        let directory = try TestRun.makeScratch("external32")
+        let ours = directory.appendingPathComponent("by-swiftmpi").path, theirs = directory.appendingPathComponent("by-mpich").path
+        // The program checks what it reads and the file's raw bytes; SwiftMPI writes and reads its own file.
+        guard
+            let program = try CInterfaceTests.build(
+                [CInterfaceTests.root.appendingPathComponent("CInterface/swiftmpicc").path], named: "c-external32-check", source: source)
+        else { return }
+        for ranks in [1, 3] {
+            let result = try JobRunner.run(["-n", "\(ranks)", program, "write", ours])
+            #expect(result.status == 0 && result.stdout.contains(" No Errors"), "SwiftMPI, \(ranks) ranks: \(result.stdout) \(result.stderr)")
+        }
+        let mpiexec = "/usr/bin/mpiexec.mpich"
+        guard let mpicc = CInterfaceTests.mpichCompiler("external32 files read and written by MPICH"),
+            TestRun.suiteRuns(
+                "external32 files run on MPICH",
+                unavailableReason: FileManager.default.isExecutableFile(atPath: mpiexec) ? nil : "\(mpiexec) is not installed (apt-get install mpich)"),
+            let mpichProgram = try CInterfaceTests.build([mpicc], named: "c-external32-check-mpich", source: source)
+        else { return }
+        /// Runs the MPICH-built program on MPICH itself (3 ranks, at most two minutes).
+        func onMPICH(_ action: String, _ path: String) throws {
+            let out = directory.appendingPathComponent("mpich-\(action).out").path, err = directory.appendingPathComponent("mpich-\(action).err").path
+            let status = try ChildProcess("/usr/bin/timeout", ["120", mpiexec, "-n", "3", mpichProgram, action, path], stdoutPath: out, stderrPath: err)
+                .wait()
+            let output = (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", errors = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+            #expect(status == 0 && output.contains(" No Errors"), "MPICH \(action) \(path): status \(status): \(output) \(errors)")
+        }
+        try onMPICH("read", ours)
+        try onMPICH("write", theirs)
+        let result = try JobRunner.run(["-n", "3", program, "read", theirs])
+        #expect(result.status == 0 && result.stdout.contains(" No Errors"), "SwiftMPI reading MPICH's file: \(result.stdout) \(result.stderr)")
+        let (a, b) = (FileManager.default.contents(atPath: ours), FileManager.default.contents(atPath: theirs))
+        #expect(a != nil && a == b, "the two MPIs wrote different files (\(a?.count ?? -1) and \(b?.count ?? -1) bytes)")
+    }
+
+    @Test(
         "parallel HDF5 (Debian's libhdf5-mpich) writes a 2-D dataset by hyperslabs, collectively, on SwiftMPI's library; h5dump shows it"
     )
     func parallelHDF5() throws {

@@ -123,6 +123,32 @@ extension Datatype {
         position += external
     }
 
+    /// Checks that every element of this datatype has an external32 form as large as its native
+    /// one, so that its data takes the same bytes in both and only byte order differs (what an
+    /// external32 file view moves here). Throws `.invalidDatatype` for an element with no external
+    /// form, `.unsupportedDataRepresentation` for one whose external32 size differs (C's `long`,
+    /// `wchar_t` and their pairs).
+    func requireExternal32SameSize(_ call: StaticString, _ context: @autoclosure () -> String) throws(MPIError) {
+        let external = try externalSize(ofInstance: call)
+        guard external == size else {
+            throw MPIError(
+                .unsupportedDataRepresentation,
+                "\(context()): \(self) takes \(external) bytes in external32 and \(size) in memory; SwiftMPI's external32 file views "
+                    + "move only data whose elements keep their size (not C's long, wchar_t or their pairs)")
+        }
+    }
+
+    /// Converts `count` packed instances between native bytes and external32 bytes of the same
+    /// size (``requireExternal32SameSize(_:_:)`` checked first): from `source` into `target`, which
+    /// must not overlap; `toExternal` says which way.
+    func convertExternal32(_ source: UnsafeRawPointer, into target: UnsafeMutableRawPointer, count: Int, toExternal: Bool) {
+        if toExternal {
+            convert(source, to: target, count: count, toExternal: true)
+        } else {
+            convert(target, to: source, count: count, toExternal: false)
+        }
+    }
+
     /// The elements' external forms; throws when their forms alternate too often to be kept.
     private func externalPieces(_ call: StaticString) throws(MPIError) -> [ExternalPiece] {
         guard let pieces = map.externalSignature else {

@@ -9,7 +9,7 @@ extension File {
     public func write<T: BitwiseCopyable>(_ values: [T], at offset: Int) throws(MPIError) -> Status {
         try typedErrors {
             try values.withUnsafeBytes { bytes in
-                try access(.write, UnsafeMutableRawBufferPointer(mutating: bytes), at: offset, collective: false, "File.write")
+                try access(.write, UnsafeMutableRawBufferPointer(mutating: bytes), of: Datatype(T.self), at: offset, collective: false, "File.write")
             }
         }
     }
@@ -17,7 +17,8 @@ extension File {
     /// Writes the elements of `values` at view element `offset` (MPI_File_write_at). Independent.
     @discardableResult
     public func write<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, at offset: Int) throws(MPIError) -> Status {
-        try access(.write, UnsafeMutableRawBufferPointer(mutating: UnsafeRawBufferPointer(values)), at: offset, collective: false, "File.write")
+        try access(
+            .write, UnsafeMutableRawBufferPointer(mutating: UnsafeRawBufferPointer(values)), of: Datatype(T.self), at: offset, collective: false, "File.write")
     }
 
     /// Writes the elements of `values` at view element `offset` (MPI_File_write_at). Independent.
@@ -30,13 +31,15 @@ extension File {
     /// Independent. Elements past the end of the file are left as they were.
     @discardableResult
     public func read<T: BitwiseCopyable>(into values: inout [T], at offset: Int) throws(MPIError) -> Status {
-        try typedErrors { try values.withUnsafeMutableBytes { bytes in try access(.read, bytes, at: offset, collective: false, "File.read") } }
+        try typedErrors {
+            try values.withUnsafeMutableBytes { bytes in try access(.read, bytes, of: Datatype(T.self), at: offset, collective: false, "File.read") }
+        }
     }
 
     /// Reads into `values` at view element `offset` (MPI_File_read_at). Independent.
     @discardableResult
     public func read<T: BitwiseCopyable>(into values: UnsafeMutableBufferPointer<T>, at offset: Int) throws(MPIError) -> Status {
-        try access(.read, UnsafeMutableRawBufferPointer(values), at: offset, collective: false, "File.read")
+        try access(.read, UnsafeMutableRawBufferPointer(values), of: Datatype(T.self), at: offset, collective: false, "File.read")
     }
 
     /// Reads into `values` at view element `offset` (MPI_File_read_at). Independent.
@@ -53,7 +56,7 @@ extension File {
     public func writeAll<T: BitwiseCopyable>(_ values: [T], at offset: Int) throws(MPIError) -> Status {
         try typedErrors {
             try values.withUnsafeBytes { bytes in
-                try access(.write, UnsafeMutableRawBufferPointer(mutating: bytes), at: offset, collective: true, "File.writeAll")
+                try access(.write, UnsafeMutableRawBufferPointer(mutating: bytes), of: Datatype(T.self), at: offset, collective: true, "File.writeAll")
             }
         }
     }
@@ -61,19 +64,23 @@ extension File {
     /// Writes the elements of `values` at view element `offset` (MPI_File_write_at_all). Collective.
     @discardableResult
     public func writeAll<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>, at offset: Int) throws(MPIError) -> Status {
-        try access(.write, UnsafeMutableRawBufferPointer(mutating: UnsafeRawBufferPointer(values)), at: offset, collective: true, "File.writeAll")
+        try access(
+            .write, UnsafeMutableRawBufferPointer(mutating: UnsafeRawBufferPointer(values)), of: Datatype(T.self), at: offset, collective: true, "File.writeAll"
+        )
     }
 
     /// Reads `values.count` elements at view element `offset` (MPI_File_read_at_all). Collective.
     @discardableResult
     public func readAll<T: BitwiseCopyable>(into values: inout [T], at offset: Int) throws(MPIError) -> Status {
-        try typedErrors { try values.withUnsafeMutableBytes { bytes in try access(.read, bytes, at: offset, collective: true, "File.readAll") } }
+        try typedErrors {
+            try values.withUnsafeMutableBytes { bytes in try access(.read, bytes, of: Datatype(T.self), at: offset, collective: true, "File.readAll") }
+        }
     }
 
     /// Reads into `values` at view element `offset` (MPI_File_read_at_all). Collective.
     @discardableResult
     public func readAll<T: BitwiseCopyable>(into values: UnsafeMutableBufferPointer<T>, at offset: Int) throws(MPIError) -> Status {
-        try access(.read, UnsafeMutableRawBufferPointer(values), at: offset, collective: true, "File.readAll")
+        try access(.read, UnsafeMutableRawBufferPointer(values), of: Datatype(T.self), at: offset, collective: true, "File.readAll")
     }
 
     // MARK: - The individual file pointer
@@ -82,21 +89,26 @@ extension File {
     @discardableResult
     public func write<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> Status {
         try typedErrors {
-            try values.withUnsafeBytes { bytes in try access(.write, UnsafeMutableRawBufferPointer(mutating: bytes), at: nil, collective: false, "File.write") }
+            try values.withUnsafeBytes { bytes in
+                try access(.write, UnsafeMutableRawBufferPointer(mutating: bytes), of: Datatype(T.self), at: nil, collective: false, "File.write")
+            }
         }
     }
 
     /// Reads at the individual file pointer and moves it past what was read (MPI_File_read).
     @discardableResult
     public func read<T: BitwiseCopyable>(into values: inout [T]) throws(MPIError) -> Status {
-        try typedErrors { try values.withUnsafeMutableBytes { bytes in try access(.read, bytes, at: nil, collective: false, "File.read") } }
+        try typedErrors {
+            try values.withUnsafeMutableBytes { bytes in try access(.read, bytes, of: Datatype(T.self), at: nil, collective: false, "File.read") }
+        }
     }
 
     /// Writes `values` at each rank's individual file pointer (MPI_File_write_all). Collective.
     @discardableResult
     public func writeAll<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> Status {
         try typedErrors {
-            try values.withUnsafeBytes { bytes in try access(.write, UnsafeMutableRawBufferPointer(mutating: bytes), at: nil, collective: true, "File.writeAll")
+            try values.withUnsafeBytes { bytes in
+                try access(.write, UnsafeMutableRawBufferPointer(mutating: bytes), of: Datatype(T.self), at: nil, collective: true, "File.writeAll")
             }
         }
     }
@@ -104,7 +116,9 @@ extension File {
     /// Reads at each rank's individual file pointer (MPI_File_read_all). Collective.
     @discardableResult
     public func readAll<T: BitwiseCopyable>(into values: inout [T]) throws(MPIError) -> Status {
-        try typedErrors { try values.withUnsafeMutableBytes { bytes in try access(.read, bytes, at: nil, collective: true, "File.readAll") } }
+        try typedErrors {
+            try values.withUnsafeMutableBytes { bytes in try access(.read, bytes, of: Datatype(T.self), at: nil, collective: true, "File.readAll") }
+        }
     }
 
     /// Moves the individual file pointer (MPI_File_seek) to `offset` view elements from `whence`.

@@ -14,16 +14,18 @@ extension File {
     }
 
     /// Writes (`write`) or reads `bytes`, a whole number of view elements, at `position`; `collective`
-    /// chooses the `…_all` form for explicit offsets and the individual pointer.
+    /// chooses the `…_all` form for explicit offsets and the individual pointer. `memoryType`
+    /// describes the packed data (instances of it, one after the other), for an external32 view.
     package func transfer(
-        write: Bool, _ bytes: UnsafeMutableRawBufferPointer, _ position: Position, collective: Bool, _ call: StaticString
+        write: Bool, _ bytes: UnsafeMutableRawBufferPointer, of memoryType: @autoclosure () -> Datatype, _ position: Position, collective: Bool,
+        _ call: StaticString
     ) throws(MPIError) -> Status {
         let direction: Direction = write ? .write : .read
         switch position {
-        case .at(let offset): return try access(direction, bytes, at: offset, collective: collective, call)
-        case .individual: return try access(direction, bytes, at: nil, collective: collective, call)
-        case .shared: return try shared(direction, bytes, call)
-        case .ordered: return try ordered(direction, bytes, call)
+        case .at(let offset): return try access(direction, bytes, of: memoryType(), at: offset, collective: collective, call)
+        case .individual: return try access(direction, bytes, of: memoryType(), at: nil, collective: collective, call)
+        case .shared: return try shared(direction, bytes, of: memoryType(), call)
+        case .ordered: return try ordered(direction, bytes, of: memoryType(), call)
         }
     }
 }

@@ -8,27 +8,32 @@ extension File {
     /// SwiftMPI does not fix.
     @discardableResult
     public func writeShared<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> Status {
-        try typedErrors { try values.withUnsafeBytes { bytes in try shared(.write, UnsafeMutableRawBufferPointer(mutating: bytes), "File.writeShared") } }
+        try typedErrors {
+            try values.withUnsafeBytes { bytes in try shared(.write, UnsafeMutableRawBufferPointer(mutating: bytes), of: Datatype(T.self), "File.writeShared") }
+        }
     }
 
     /// Reads at the shared file pointer and moves it past the elements asked for (MPI_File_read_shared).
     @discardableResult
     public func readShared<T: BitwiseCopyable>(into values: inout [T]) throws(MPIError) -> Status {
-        try typedErrors { try values.withUnsafeMutableBytes { bytes in try shared(.read, bytes, "File.readShared") } }
+        try typedErrors { try values.withUnsafeMutableBytes { bytes in try shared(.read, bytes, of: Datatype(T.self), "File.readShared") } }
     }
 
     /// Writes every rank's `values` at the shared file pointer in rank order, and moves the pointer
     /// past all of them (MPI_File_write_ordered). Collective.
     @discardableResult
     public func writeOrdered<T: BitwiseCopyable>(_ values: [T]) throws(MPIError) -> Status {
-        try typedErrors { try values.withUnsafeBytes { bytes in try ordered(.write, UnsafeMutableRawBufferPointer(mutating: bytes), "File.writeOrdered") } }
+        try typedErrors {
+            try values.withUnsafeBytes { bytes in try ordered(.write, UnsafeMutableRawBufferPointer(mutating: bytes), of: Datatype(T.self), "File.writeOrdered")
+            }
+        }
     }
 
     /// Reads at the shared file pointer in rank order, each rank its `values.count` elements
     /// (MPI_File_read_ordered). Collective.
     @discardableResult
     public func readOrdered<T: BitwiseCopyable>(into values: inout [T]) throws(MPIError) -> Status {
-        try typedErrors { try values.withUnsafeMutableBytes { bytes in try ordered(.read, bytes, "File.readOrdered") } }
+        try typedErrors { try values.withUnsafeMutableBytes { bytes in try ordered(.read, bytes, of: Datatype(T.self), "File.readOrdered") } }
     }
 
     /// Moves the shared file pointer (MPI_File_seek_shared). Collective; every rank passes the same
@@ -64,17 +69,21 @@ extension File {
         }
     }
 
-    func shared(_ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, _ call: StaticString) throws(MPIError) -> Status {
+    func shared(
+        _ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, of memoryType: @autoclosure () -> Datatype, _ call: StaticString
+    ) throws(MPIError) -> Status {
         try typedErrors {
             try checkOpen(call)
             if direction == .write { try requireWritable(call) } else { try requireReadable(call) }
             let elements = try elementCount(bytes.count, call)
             let start = Int(try sharedPointer.fetchAndOp(Int64(elements), to: 0, at: 0, op: .sum))
-            return try access(direction, bytes, at: start, collective: false, call, sequentialAllowed: true)
+            return try access(direction, bytes, of: memoryType(), at: start, collective: false, call, sequentialAllowed: true)
         }
     }
 
-    func ordered(_ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, _ call: StaticString) throws(MPIError) -> Status {
+    func ordered(
+        _ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, of memoryType: @autoclosure () -> Datatype, _ call: StaticString
+    ) throws(MPIError) -> Status {
         try collective(call) {
             var failure: MPIError? = nil
             var elements = 0
@@ -90,7 +99,7 @@ extension File {
             var base = [0]
             if communicator.rank == 0 { base[0] = Int(try sharedPointer.fetchAndOp(Int64(total), to: 0, at: 0, op: .sum)) }
             try communicator.bcast(&base, root: 0)
-            return try access(direction, bytes, at: base[0] + before, collective: true, call, sequentialAllowed: true)
+            return try access(direction, bytes, of: memoryType(), at: base[0] + before, collective: true, call, sequentialAllowed: true)
         }
     }
 }

@@ -22,10 +22,11 @@ extension File {
 
     /// The public calls' common path: checks the call, finds the view position (an explicit element
     /// offset, or the individual pointer when nil), moves the data independently or collectively,
-    /// advances the individual pointer when it was used, and reports the bytes moved.
+    /// advances the individual pointer when it was used, and reports the bytes moved. `bytes` are
+    /// packed instances of `memoryType`, which an external32 view converts element by element.
     func access(
-        _ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, at offset: Int?, collective: Bool, _ call: StaticString,
-        sequentialAllowed: Bool = false
+        _ direction: Direction, _ bytes: UnsafeMutableRawBufferPointer, of memoryType: @autoclosure () -> Datatype, at offset: Int?,
+        collective: Bool, _ call: StaticString, sequentialAllowed: Bool = false
     ) throws(MPIError) -> Status {
         let span = communicator.traceBegin()  // every read and write of a file passes here (--trace)
         defer { if span != 0 { communicator.traceEnd(span, call, peer: nil, tag: -1, bytes: bytes.count) } }
@@ -34,6 +35,8 @@ extension File {
             var failure: Error? = nil
             var moved = 0
             var position = 0  // in bytes of view data
+            var external: External32Data? = nil  // the file's bytes, when they differ from memory's
+            defer { external?.buffer.deallocate() }
             do {
                 if direction == .write { try requireWritable(call) } else { try requireReadable(call) }
                 if mode.contains(.sequential) && !sequentialAllowed {
@@ -41,7 +44,8 @@ extension File {
                 }
                 _ = try elementCount(bytes.count, call)
                 position = try dataPosition(ofElement: offset ?? individualPointer, bytes: bytes.count, call)
-                if !collective { moved = try independent(direction, bytes, at: position, call) }
+                if view.isExternal32 { external = try External32Data(direction, bytes, memoryType(), "\(call)(\"\(path)\") in external32") }
+                if !collective { moved = try independent(direction, external?.buffer ?? bytes, at: position, call) }
             } catch {
                 guard collective else { throw error }
                 failure = error
@@ -49,9 +53,10 @@ extension File {
             if collective {
                 // Every rank takes part in the exchange, a rank that failed its checks with no data.
                 moved = try collectiveTransfer(
-                    direction, failure == nil ? bytes : UnsafeMutableRawBufferPointer(start: nil, count: 0), at: position,
+                    direction, failure == nil ? external?.buffer ?? bytes : UnsafeMutableRawBufferPointer(start: nil, count: 0), at: position,
                     failure: failure.map { $0 as? MPIError ?? MPIError(.io, "\(call)(\"\(path)\"): \($0)") }, call)
             }
+            if direction == .read { external?.convertBack(moved, into: bytes) }
             if offset == nil { individualPointer += moved / view.elementSize }
             return Status(source: MPI.anySource, tag: MPI.anyTag, byteCount: moved)
         }
@@ -159,5 +164,38 @@ extension File {
         guard !range.isEmpty else { return }
         let code = cshims_lock_range(descriptor, type, Int64(range.lowerBound), Int64(range.count))
         if code != 0 { throw Self.fileError(code, "\(call)(\"\(path)\")", call: "fcntl(F_SETLKW)") }
+    }
+}
+
+/// The file-side bytes of one access to an external32 view: a write's data converted to big-endian
+/// before it goes out, or the buffer a read fills before it is converted into memory.
+struct External32Data {
+    /// The file-side bytes (as many as memory's: only types whose elements keep their size pass).
+    let buffer: UnsafeMutableRawBufferPointer
+    /// What the bytes are: packed instances of it.
+    let memoryType: Datatype
+
+    /// Checks `memoryType` (``Datatype/requireExternal32SameSize(_:_:)``) and makes the buffer: for
+    /// a write, `bytes` converted to external32.
+    init(_ direction: File.Direction, _ bytes: UnsafeMutableRawBufferPointer, _ memoryType: Datatype, _ context: @autoclosure () -> String) throws(MPIError) {
+        try memoryType.requireExternal32SameSize("File", context())
+        guard bytes.count == 0 || (memoryType.size > 0 && bytes.count % memoryType.size == 0) else {
+            throw MPIError(.invalidCount, "\(context()): \(bytes.count) bytes are not whole instances of \(memoryType)")
+        }
+        self.memoryType = memoryType
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
+        if direction == .write, let source = bytes.baseAddress, bytes.count > 0 {
+            memoryType.convertExternal32(source, into: buffer.baseAddress!, count: bytes.count / memoryType.size, toExternal: true)
+        }
+    }
+
+    /// Converts the whole instances among the first `moved` bytes read into `bytes` (memory's form);
+    /// a part of an instance at the end of the file is copied as it is.
+    func convertBack(_ moved: Int, into bytes: UnsafeMutableRawBufferPointer) {
+        guard moved > 0, memoryType.size > 0, let target = bytes.baseAddress else { return }
+        let whole = moved / memoryType.size
+        memoryType.convertExternal32(buffer.baseAddress!, into: target, count: whole, toExternal: false)
+        let rest = whole * memoryType.size
+        if rest < moved { (target + rest).copyMemory(from: buffer.baseAddress! + rest, byteCount: moved - rest) }
     }
 }

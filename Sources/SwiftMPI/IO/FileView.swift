@@ -5,9 +5,18 @@ struct FileView: Sendable {
     var displacement: Int
     var elementType: Datatype
     var fileType: Datatype
+    /// The data representation: "native" (as in memory; "internal" is the same here) or
+    /// "external32" (every element big-endian, MPI-4.1 §14.5.2).
+    var representation = "native"
 
     /// The default view: every byte of the file, offsets in bytes.
     static let bytes = FileView(displacement: 0, elementType: Datatype(UInt8.self), fileType: Datatype(UInt8.self))
+
+    /// The data representations a view takes.
+    static let representations: Set<String> = ["native", "internal", "external32"]
+
+    /// True when data is converted to and from external32 on its way to the file.
+    var isExternal32: Bool { representation == "external32" }
 
     /// Bytes of one element: view positions times this are bytes of view data.
     var elementSize: Int { elementType.size }
@@ -109,17 +118,29 @@ extension File {
     /// individual and shared file pointers to 0. Every rank passes the same element size and
     /// representation (else `.notSame` on every rank); file types may differ (that is how ranks
     /// interleave). Throws `.invalidDatatype` for a file type that is not whole elements or whose
-    /// offsets decrease, or overlap in a file opened for writing,
-    /// `.unsupportedDataRepresentation` for other than "native" or "internal".
+    /// offsets decrease, or overlap in a file opened for writing.
+    ///
+    /// `representation` is "native" (the bytes as in memory; "internal" is the same), or
+    /// "external32": MPI's portable form, every element big-endian (MPI-4.1 §14.5.2), converted on
+    /// each read and write, so any MPI on any machine reads the file. SwiftMPI takes external32 for
+    /// types whose elements keep their size in it (Swift's integers, floating-point numbers and
+    /// `Bool`; C's but `long`, `wchar_t` and their pairs): the view's types and the data of each read
+    /// and write; others throw `.unsupportedDataRepresentation`, as does any other representation.
     public func setView(displacement: Int, elementType: Datatype, fileType: Datatype, representation: String = "native") throws(MPIError) {
         try collective("File.setView") {
             var failure: MPIError? = nil
             var overlaps = false
             do {
-                guard representation == "native" || representation == "internal" else {
+                guard FileView.representations.contains(representation) else {
                     throw MPIError(
                         .unsupportedDataRepresentation,
-                        "File.setView(\"\(path)\"): data representation \"\(representation)\" (SwiftMPI writes \"native\" only)")
+                        "File.setView(\"\(path)\"): data representation \"\(representation)\" (SwiftMPI's are \"native\", \"internal\" and \"external32\")"
+                    )
+                }
+                if representation == "external32" {
+                    for type in [elementType, fileType] {
+                        try type.requireExternal32SameSize("File.setView", "File.setView(\"\(path)\") in external32")
+                    }
                 }
                 overlaps = try FileView.check(
                     displacement: displacement, elementType: elementType, fileType: fileType, readOnly: mode.contains(.readOnly), path)
@@ -127,12 +148,16 @@ extension File {
                 failure = error
             }
             try Self.agree(communicator, failure)
-            let sizes = try communicator.allreduce([elementType.size, -elementType.size, overlaps ? 1 : 0], op: .max)
+            let code = FileView.representations.sorted().firstIndex(of: representation) ?? -1
+            let sizes = try communicator.allreduce([elementType.size, -elementType.size, overlaps ? 1 : 0, code, -code], op: .max)
             guard sizes[0] == -sizes[1] else {
                 throw MPIError(.notSame, "File.setView(\"\(path)\"): the ranks passed element types of different sizes")
             }
+            guard sizes[3] == -sizes[4] else {
+                throw MPIError(.notSame, "File.setView(\"\(path)\"): the ranks passed different data representations")
+            }
             anyViewOverlaps = sizes[2] != 0
-            view = FileView(displacement: displacement, elementType: elementType, fileType: fileType)
+            view = FileView(displacement: displacement, elementType: elementType, fileType: fileType, representation: representation)
             individualPointer = 0
             if communicator.rank == 0 { _ = try sharedPointer.fetchAndOp(0, to: 0, at: 0, op: .replace) }
             try communicator.barrier()
@@ -143,6 +168,10 @@ extension File {
     public var currentView: (displacement: Int, elementType: Datatype, fileType: Datatype) {
         (view.displacement, view.elementType, view.fileType)
     }
+
+    /// The current view's data representation: "native" (also the default view's), "internal" or
+    /// "external32", as ``setView(displacement:elementType:fileType:representation:)`` was given it.
+    public var dataRepresentation: String { view.representation }
 
     /// The file offset in bytes of view element `offset` (MPI_File_get_byte_offset).
     public func byteOffset(ofElement offset: Int) throws(MPIError) -> Int {
