@@ -369,7 +369,7 @@ do {
     require(file.dataRepresentation == "external32", "dataRepresentation says \(file.dataRepresentation)")
     try file.writeAll(ints, at: 0)
     try views(1)
-    try file.write(doubles, at: 0)
+    _ = try file.iwrite(doubles, at: 0).wait()
     try views(2)
     try file.writeOrdered(shorts)
     try views(3)
@@ -389,6 +389,9 @@ do {
     var doublesBack = [Double](repeating: 0, count: 2)
     try file.read(into: &doublesBack)
     require(doublesBack == doubles, "external32 Doubles read back: \(doublesBack)")
+    doublesBack = [0, 0]
+    try doublesBack.withUnsafeMutableBufferPointer { buffer in _ = try file.iread(into: buffer, at: 0).wait() }
+    require(doublesBack == doubles, "external32 Doubles read back by iread: \(doublesBack)")
     try views(2)
     var shortsBack = [Int16](repeating: 0, count: 3)
     try file.readOrdered(into: &shortsBack)
@@ -398,6 +401,10 @@ do {
     let status = try file.read(into: &words, at: 0)
     require(status.count(of: UInt64.self) == n, "external32 UInt64s: \(status.byteCount) bytes read")
     require(Set(words) == Set((0..<n).map { UInt64(0x0102_0304_0506_0700 + $0) }), "external32 UInt64s written at the shared pointer: \(words)")
+    try file.seekShared(to: 0)
+    var word = [UInt64(0)]
+    try file.readShared(into: &word)
+    require(Set(try world.allgather(word)) == Set(words), "external32 UInt64s read at the shared pointer, one per rank: \(word)")
     // The file's bytes: the model, each element big-endian.
     try file.setView(displacement: 0, elementType: Datatype(UInt8.self), fileType: Datatype(UInt8.self))
     let written = try contents(file)
@@ -461,6 +468,11 @@ do {
     requireError(.invalidDatatype, "writing a type with no external32 form into an external32 view") {
         try existing.write([Pair(a: 1, b: 2)], at: 0)
     }
+    // Refused at the shared file pointer too, which then has not moved.
+    requireError(.invalidDatatype, "writeShared of a type with no external32 form") { try existing.writeShared([Pair(a: 1, b: 2)]) }
+    requireError(.invalidDatatype, "writeOrdered of a type with no external32 form") { try existing.writeOrdered([Pair(a: 1, b: 2)]) }
+    let unmoved = try existing.sharedPosition
+    require(unmoved == 0, "refused shared-pointer writes moved the pointer to \(unmoved)")
     // One rank's mistake in a collective write fails the call on every rank.
     let message = requireError(.invalidDatatype, "a partial element on rank \(n - 1)") {
         try existing.setView(displacement: 0, elementType: int32, fileType: int32)

@@ -129,12 +129,12 @@ extension Datatype {
     /// form, `.unsupportedDataRepresentation` for one whose external32 size differs (C's `long`,
     /// `wchar_t` and their pairs).
     func requireExternal32SameSize(_ call: StaticString, _ context: @autoclosure () -> String) throws(MPIError) {
-        let external = try externalSize(ofInstance: call)
-        guard external == size else {
+        _ = try externalSize(ofInstance: call)  // (every element has an external form)
+        for piece in try externalPieces(call) where piece.external.size * piece.external.parts != piece.elementSize {
             throw MPIError(
                 .unsupportedDataRepresentation,
-                "\(context()): \(self) takes \(external) bytes in external32 and \(size) in memory; SwiftMPI's external32 file views "
-                    + "move only data whose elements keep their size (not C's long, wchar_t or their pairs)")
+                "\(context()): \(self) has elements of \(piece.elementSize) bytes in memory and \(piece.external.size * piece.external.parts) "
+                    + "in external32; SwiftMPI's external32 file views move only data whose elements keep their size (not C's long, wchar_t or their pairs)")
         }
     }
 

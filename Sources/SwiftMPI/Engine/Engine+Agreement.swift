@@ -222,8 +222,9 @@ extension Engine {
         if kind == .revoke {
             // In recovery mode passed on by every member that learns of it first: a revoking rank
             // that dies before it has told everyone still revokes the communicator for all. (Outside
-            // it no rank dies, and the revoking rank tells every member: no copies come late, after
-            // a member has freed the communicator, to revoke the next one on its context ids.)
+            // it no rank dies, and the revoking rank tells every member itself: no member's extra
+            // copy can come late, after the communicator was freed, to revoke the next one on its
+            // context ids.)
             guard !isRevoked(key.pair) else { return }
             revokeLocally(key.pair, "revoked by world rank \(peer)")
             guard recovery.enabled else { return }

@@ -76,6 +76,7 @@ extension File {
             try checkOpen(call)
             if direction == .write { try requireWritable(call) } else { try requireReadable(call) }
             let elements = try elementCount(bytes.count, call)
+            try checkRepresentable(memoryType(), call)
             let start = Int(try sharedPointer.fetchAndOp(Int64(elements), to: 0, at: 0, op: .sum))
             return try access(direction, bytes, of: memoryType(), at: start, collective: false, call, sequentialAllowed: true)
         }
@@ -90,6 +91,7 @@ extension File {
             do {
                 if direction == .write { try requireWritable(call) } else { try requireReadable(call) }
                 elements = try elementCount(bytes.count, call)
+                try checkRepresentable(memoryType(), call)
             } catch let error as MPIError {
                 failure = error
             }

@@ -62,6 +62,13 @@ extension File {
         }
     }
 
+    /// Checks that an external32 view can take data of `memoryType` (nothing to check in a native
+    /// view): the shared-pointer calls check before they move the pointer.
+    func checkRepresentable(_ memoryType: @autoclosure () -> Datatype, _ call: StaticString) throws(MPIError) {
+        guard view.isExternal32 else { return }
+        try memoryType().requireExternal32SameSize(call, "\(call)(\"\(path)\") in external32")
+    }
+
     /// The number of view elements in `bytes` bytes; throws unless it is whole.
     func elementCount(_ bytes: Int, _ call: StaticString) throws(MPIError) -> Int {
         guard bytes % view.elementSize == 0 else {
@@ -189,13 +196,19 @@ struct External32Data {
         }
     }
 
-    /// Converts the whole instances among the first `moved` bytes read into `bytes` (memory's form);
-    /// a part of an instance at the end of the file is copied as it is.
+    /// Converts the first `moved` bytes read into `bytes` (memory's form): whole instances, then the
+    /// elements of a last instance the end of the file cut short (converted as a whole instance
+    /// padded with zeros, of which only the bytes read are kept).
     func convertBack(_ moved: Int, into bytes: UnsafeMutableRawBufferPointer) {
-        guard moved > 0, memoryType.size > 0, let target = bytes.baseAddress else { return }
-        let whole = moved / memoryType.size
+        let size = memoryType.size
+        guard moved > 0, size > 0, let target = bytes.baseAddress else { return }
+        let whole = moved / size, rest = whole * size
         memoryType.convertExternal32(buffer.baseAddress!, into: target, count: whole, toExternal: false)
-        let rest = whole * memoryType.size
-        if rest < moved { (target + rest).copyMemory(from: buffer.baseAddress! + rest, byteCount: moved - rest) }
+        guard rest < moved else { return }
+        let last = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { last.deallocate() }
+        memset(buffer.baseAddress! + moved, 0, rest + size - moved)  // (the buffer holds whole instances)
+        memoryType.convertExternal32(buffer.baseAddress! + rest, into: last.baseAddress!, count: 1, toExternal: false)
+        (target + rest).copyMemory(from: last.baseAddress!, byteCount: moved - rest)
     }
 }

@@ -124,8 +124,11 @@ extension File {
     /// "external32": MPI's portable form, every element big-endian (MPI-4.1 §14.5.2), converted on
     /// each read and write, so any MPI on any machine reads the file. SwiftMPI takes external32 for
     /// types whose elements keep their size in it (Swift's integers, floating-point numbers and
-    /// `Bool`; C's but `long`, `wchar_t` and their pairs): the view's types and the data of each read
-    /// and write; others throw `.unsupportedDataRepresentation`, as does any other representation.
+    /// `Bool`; C's but `long`, `wchar_t` and their pairs), checked for the view's types here and for
+    /// the data of each read and write: an element that changes size throws
+    /// `.unsupportedDataRepresentation` (as does a representation other than these three), and an
+    /// element with no external form (a type of the program's own given to `Datatype(_:)`)
+    /// `.invalidDatatype`.
     public func setView(displacement: Int, elementType: Datatype, fileType: Datatype, representation: String = "native") throws(MPIError) {
         try collective("File.setView") {
             var failure: MPIError? = nil
