@@ -63,10 +63,7 @@ struct RecoveryTests {
         "a sendrecv whose send fails finishes its matched receive before it throws, an isendrecv withdraws its unmatched one: nothing writes afterwards",
         arguments: ["shm", "tcp"])
     func sendrecvWithdrawsItsReceive(transport: String) throws {
-        let result = try JobRunner.run(
-            ["--enable-recovery", "--timeout", "60", "--transport", transport, "-n", "3", "swiftmpi-testrank", "recover-withdraw"])
-        let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
-        #expect(result.status == 137, "\(context)")
+        let (result, context) = try Self.killedRankJob("recover-withdraw", transport: transport)
         #expect(
             result.stdout.contains("rank 0: sendrecv to the killed rank ended with processFailed; its buffer held rank 1's whole message: true\n"),
             "\(context)")
@@ -77,14 +74,20 @@ struct RecoveryTests {
         #expect(Set(Self.lines(result.stdout, containing: ": finalized").keys) == [0, 1], "\(context)")
     }
 
+    /// Runs testrank `scenario` at 3 ranks in recovery mode over `transport`, where one rank is killed
+    /// (the job's status is then 137, expected here); returns the result and its output for messages.
+    static func killedRankJob(_ scenario: String, transport: String) throws -> (JobResult, String) {
+        let result = try JobRunner.run(["--enable-recovery", "--timeout", "60", "--transport", transport, "-n", "3", "swiftmpi-testrank", scenario])
+        let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
+        #expect(result.status == 137, "\(context)")
+        return (result, context)
+    }
+
     @Test(
         "a wildcard irecv pends on an unacknowledged failure (.processFailedPending, still active) and completes after the acknowledgement",
         arguments: ["shm", "tcp"])
     func pendingWildcardReceive(transport: String) throws {
-        let result = try JobRunner.run(
-            ["--enable-recovery", "--timeout", "60", "--transport", transport, "-n", "3", "swiftmpi-testrank", "recover-pending"])
-        let context = "stdout: \(result.stdout)\nstderr: \(result.stderr)"
-        #expect(result.status == 137, "\(context)")
+        let (result, context) = try Self.killedRankJob("recover-pending", transport: transport)
         #expect(result.stdout.contains("rank 0: the blocking wildcard receive ended with processFailed\n"), "\(context)")
         let pending = Array(repeating: "processFailedPending", count: 5).joined(separator: ", ")
         #expect(result.stdout.contains("rank 0: wait, test, waitAny, waitSome, testSome of the pending irecv: \(pending); active true\n"), "\(context)")

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import SwiftMPITransport
 
 /// The point-to-point engine: matching, send protocols and progress, written once for every transport.
@@ -75,8 +76,15 @@ final class Engine {
     /// True once any peer failed (one load on the eager path instead of the dictionary's count).
     @exclusivity(unchecked) var anyPeerFailed = false
     /// True once a peer failed or a communicator was revoked here: operations then look for the
-    /// error they meet (``faultError(context:peer:_:)``), off the path of a healthy job.
-    @exclusivity(unchecked) var anyFault = false
+    /// error they meet (``faultError(context:peer:_:)``), off the path of a healthy job. Set with the
+    /// engine locked and never cleared; also read without the lock (a request's wait and a
+    /// shared-memory collective step look before they lock, then look again), hence atomic: a
+    /// relaxed load, a plain load on x86.
+    var anyFault: Bool {
+        @inline(__always) get { anyFaultFlag.load(ordering: .relaxed) }
+        set { anyFaultFlag.store(newValue, ordering: .relaxed) }
+    }
+    private let anyFaultFlag = Atomic<Bool>(false)
     /// True once a peer's failure gave the launcher its moment to end the job (``giveLauncherTimeToEndJob()``).
     @exclusivity(unchecked) var waitedForLauncher = false
     /// Rendezvous messages from this many bytes are read from the sender's memory where the route
