@@ -371,8 +371,8 @@ extension CInterface {
 // MARK: - Creation
 
 private func makeWindow(
-    _ function: StaticString, _ size: MPI_Aint, _ unit: Int, _ comm: MPI_Comm, flavor: ByteWindow.Flavor, exposing base: UnsafeMutableRawPointer?,
-    _ win: UnsafeMutablePointer<MPI_Win>?
+    _ function: StaticString, _ size: MPI_Aint, _ unit: Int, _ info: MPI_Info, _ comm: MPI_Comm, flavor: ByteWindow.Flavor,
+    exposing base: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> (result: Int32, window: CWindow?) {
     var made: CWindow?
     let result = cCall(function, on: comm) {
@@ -380,7 +380,8 @@ private func makeWindow(
         guard size >= 0 else { throw CError(MPI_ERR_SIZE, "negative size \(size)") }
         guard unit > 0 else { throw CError(MPI_ERR_DISP, "displacement unit \(unit) is not positive") }
         let communicator = try CInterface.communicator(comm)
-        let window = try ByteWindow.make(bytes: Int(size), displacementUnit: unit, flavor: flavor, exposing: base, on: communicator, "\(function)")
+        let window = try ByteWindow.make(
+            bytes: Int(size), displacementUnit: unit, flavor: flavor, exposing: base, on: communicator, info: try CInterface.info(info), "\(function)")
         let entry = CWindow(window, exposing: base)
         win.pointee = CInterface.windows.insert(.passRetained(entry))
         made = entry
@@ -390,33 +391,34 @@ private func makeWindow(
 
 /// MPI_Win_create's work, also MPI_Win_create_c's (whose displacement unit is an MPI_Aint).
 private func winCreate(
-    _ function: StaticString, _ base: UnsafeMutableRawPointer?, _ size: MPI_Aint, _ unit: Int, _ comm: MPI_Comm, _ win: UnsafeMutablePointer<MPI_Win>?
+    _ function: StaticString, _ base: UnsafeMutableRawPointer?, _ size: MPI_Aint, _ unit: Int, _ info: MPI_Info, _ comm: MPI_Comm,
+    _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
     if size > 0 && base == nil { return cCall(function, on: comm) { throw CError(MPI_ERR_ARG, "a null base for \(size) bytes") } }
-    return makeWindow(function, size, unit, comm, flavor: .create, exposing: base, win).result
+    return makeWindow(function, size, unit, info, comm, flavor: .create, exposing: base, win).result
 }
 
 @_cdecl("PMPI_Win_create")
 public func mpiWinCreate(
     _ base: UnsafeMutableRawPointer?, _ size: MPI_Aint, _ unit: Int32, _ info: MPI_Info, _ comm: MPI_Comm, _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
-    winCreate("MPI_Win_create", base, size, Int(unit), comm, win)
+    winCreate("MPI_Win_create", base, size, Int(unit), info, comm, win)
 }
 
 @_cdecl("PMPI_Win_create_c")
 public func mpiWinCreateC(
     _ base: UnsafeMutableRawPointer?, _ size: MPI_Aint, _ unit: MPI_Aint, _ info: MPI_Info, _ comm: MPI_Comm, _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
-    winCreate("MPI_Win_create_c", base, size, unit, comm, win)
+    winCreate("MPI_Win_create_c", base, size, unit, info, comm, win)
 }
 
 /// MPI_Win_allocate's and MPI_Win_allocate_shared's work, also their `_c` forms': the window's
 /// memory is stored at `baseptr`.
 private func winAllocate(
-    _ function: StaticString, flavor: ByteWindow.Flavor, _ size: MPI_Aint, _ unit: Int, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?,
-    _ win: UnsafeMutablePointer<MPI_Win>?
+    _ function: StaticString, flavor: ByteWindow.Flavor, _ size: MPI_Aint, _ unit: Int, _ info: MPI_Info, _ comm: MPI_Comm,
+    _ baseptr: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
-    let made = makeWindow(function, size, unit, comm, flavor: flavor, exposing: nil, win)
+    let made = makeWindow(function, size, unit, info, comm, flavor: flavor, exposing: nil, win)
     if let entry = made.window { baseptr?.storeBytes(of: entry.programBase, as: UnsafeMutableRawPointer?.self) }
     return made.result
 }
@@ -425,33 +427,33 @@ private func winAllocate(
 public func mpiWinAllocate(
     _ size: MPI_Aint, _ unit: Int32, _ info: MPI_Info, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
-    winAllocate("MPI_Win_allocate", flavor: .allocate, size, Int(unit), comm, baseptr, win)
+    winAllocate("MPI_Win_allocate", flavor: .allocate, size, Int(unit), info, comm, baseptr, win)
 }
 
 @_cdecl("PMPI_Win_allocate_c")
 public func mpiWinAllocateC(
     _ size: MPI_Aint, _ unit: MPI_Aint, _ info: MPI_Info, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
-    winAllocate("MPI_Win_allocate_c", flavor: .allocate, size, unit, comm, baseptr, win)
+    winAllocate("MPI_Win_allocate_c", flavor: .allocate, size, unit, info, comm, baseptr, win)
 }
 
 @_cdecl("PMPI_Win_allocate_shared")
 public func mpiWinAllocateShared(
     _ size: MPI_Aint, _ unit: Int32, _ info: MPI_Info, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
-    winAllocate("MPI_Win_allocate_shared", flavor: .shared, size, Int(unit), comm, baseptr, win)
+    winAllocate("MPI_Win_allocate_shared", flavor: .shared, size, Int(unit), info, comm, baseptr, win)
 }
 
 @_cdecl("PMPI_Win_allocate_shared_c")
 public func mpiWinAllocateSharedC(
     _ size: MPI_Aint, _ unit: MPI_Aint, _ info: MPI_Info, _ comm: MPI_Comm, _ baseptr: UnsafeMutableRawPointer?, _ win: UnsafeMutablePointer<MPI_Win>?
 ) -> Int32 {
-    winAllocate("MPI_Win_allocate_shared_c", flavor: .shared, size, unit, comm, baseptr, win)
+    winAllocate("MPI_Win_allocate_shared_c", flavor: .shared, size, unit, info, comm, baseptr, win)
 }
 
 @_cdecl("PMPI_Win_create_dynamic")
 public func mpiWinCreateDynamic(_ info: MPI_Info, _ comm: MPI_Comm, _ win: UnsafeMutablePointer<MPI_Win>?) -> Int32 {
-    makeWindow("MPI_Win_create_dynamic", 0, 1, comm, flavor: .dynamic, exposing: nil, win).result
+    makeWindow("MPI_Win_create_dynamic", 0, 1, info, comm, flavor: .dynamic, exposing: nil, win).result
 }
 
 @_cdecl("PMPI_Win_attach")
@@ -602,15 +604,15 @@ public func mpiWinGetErrhandler(_ win: MPI_Win, _ handler: UnsafeMutablePointer<
 
 @_cdecl("PMPI_Win_get_info")
 public func mpiWinGetInfo(_ win: MPI_Win, _ info: UnsafeMutablePointer<MPI_Info>?) -> Int32 {
-    windowCall("MPI_Win_get_info", win) { _ in
+    windowCall("MPI_Win_get_info", win) { entry in
         guard let info else { throw CError(MPI_ERR_ARG, "a null info pointer") }
-        info.pointee = CInterface.infos.insert(Info())  // no hints are used yet
+        info.pointee = CInterface.infos.insert(entry.window.info)  // the hints in effect (WindowHints)
     }
 }
 
 @_cdecl("PMPI_Win_set_info")
 public func mpiWinSetInfo(_ win: MPI_Win, _ info: MPI_Info) -> Int32 {
-    windowCall("MPI_Win_set_info", win) { _ in _ = try CInterface.info(info) }  // hints are accepted and not used yet
+    windowCall("MPI_Win_set_info", win) { entry in try entry.window.setInfo(try CInterface.info(info)) }
 }
 
 // MARK: - Synchronization

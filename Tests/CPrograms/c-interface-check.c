@@ -994,6 +994,38 @@ static void oneSided(void) {
     CHECK(flag && *(int *)attribute == MPI_WIN_FLAVOR_ALLOCATE, "MPI_WIN_CREATE_FLAVOR");
     MPI_Win_get_attr(win, MPI_WIN_MODEL, &attribute, &flag);
     CHECK(flag && *(int *)attribute == MPI_WIN_UNIFIED, "MPI_WIN_MODEL");
+    {
+        /* Window hints: reported by MPI_Win_get_info; no_locks=true makes a lock MPI_ERR_RMA_SYNC. */
+        MPI_Info hints, used;
+        char value[MPI_MAX_INFO_VAL + 1];
+        int found = 0, code, class_;
+        int *promisedBase = NULL;
+        MPI_Win promised;
+        MPI_Info_create(&hints);
+        MPI_Info_set(hints, "no_locks", "true");
+        MPI_Info_set(hints, "accumulate_ops", "same_op");
+        CHECK(MPI_Win_allocate(sizeof(int), sizeof(int), hints, MPI_COMM_WORLD, &promisedBase, &promised) == MPI_SUCCESS, "MPI_Win_allocate with hints");
+        MPI_Info_free(&hints);
+        MPI_Win_set_errhandler(promised, MPI_ERRORS_RETURN);
+        MPI_Win_get_info(promised, &used);
+        MPI_Info_get(used, "no_locks", MPI_MAX_INFO_VAL, value, &found);
+        CHECK(found && strcmp(value, "true") == 0, "MPI_Win_get_info: no_locks %s", found ? value : "missing");
+        MPI_Info_get(used, "accumulate_ops", MPI_MAX_INFO_VAL, value, &found);
+        CHECK(found && strcmp(value, "same_op") == 0, "MPI_Win_get_info: accumulate_ops %s", found ? value : "missing");
+        MPI_Info_get(used, "accumulate_ordering", MPI_MAX_INFO_VAL, value, &found);
+        CHECK(found && strcmp(value, "rar,raw,war,waw") == 0, "MPI_Win_get_info: accumulate_ordering %s", found ? value : "missing");
+        MPI_Info_free(&used);
+        code = MPI_Win_lock(MPI_LOCK_SHARED, right, 0, promised);
+        MPI_Error_class(code, &class_);
+        CHECK(class_ == MPI_ERR_RMA_SYNC, "MPI_Win_lock on a no_locks window: class %d", class_);
+        MPI_Info_create(&hints);
+        MPI_Info_set(hints, "no_locks", "false");
+        CHECK(MPI_Win_set_info(promised, hints) == MPI_SUCCESS, "MPI_Win_set_info");
+        MPI_Info_free(&hints);
+        CHECK(MPI_Win_lock(MPI_LOCK_SHARED, right, 0, promised) == MPI_SUCCESS && MPI_Win_unlock(right, promised) == MPI_SUCCESS,
+              "lock after MPI_Win_set_info no_locks=false");
+        MPI_Win_free(&promised);
+    }
     MPI_Group group, worldGroup;
     int comparison = -1;
     MPI_Win_get_group(win, &group);

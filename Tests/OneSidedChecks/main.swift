@@ -510,6 +510,45 @@ do {
     try halves.free()
 }
 
+// MARK: Window hints (info): reported, no_locks honoured, same_size checked, bad values refused on every rank
+do {
+    let plain = try Window<Int64>.allocate(count: 4, on: world)
+    let defaults = plain.info
+    require(
+        defaults["no_locks"] == "false" && defaults["accumulate_ordering"] == "rar,raw,war,waw" && defaults["accumulate_ops"] == "same_op_no_op"
+            && defaults["same_size"] == "false",
+        "default hints: \(Array(defaults))")
+    try plain.free()
+    let info = try Info(["no_locks": "true", "accumulate_ordering": "none", "same_size": "true", "same_disp_unit": "true", "a_key_of_another_mpi": "1"])
+    let promised = try Window<Int64>.allocate(count: 4, on: world, info: info)
+    require(promised.info["no_locks"] == "true" && promised.info["accumulate_ordering"] == "none", "hints given: \(Array(promised.info))")
+    require(promised.info["a_key_of_another_mpi"] == nil, "an unknown key is not reported")
+    requireError(.rmaSynchronization, "lock on a window made with no_locks=true") { try promised.lock(.shared, rank: right) }
+    requireError(.rmaSynchronization, "lockAll on a window made with no_locks=true") { try promised.lockAll() }
+    try promised.fence()  // fences still work
+    try promised.accumulate([1], to: right, at: 0, op: .sum)
+    try promised.fence()
+    require(promised.localMemory[0] == 1, "an accumulate under accumulate_ordering=none: \(promised.localMemory[0])")
+    try promised.setInfo(try Info(["no_locks": "false", "same_size": "false"]))
+    require(promised.info["no_locks"] == "false" && promised.info["same_size"] == "true", "setInfo: \(Array(promised.info))")
+    try promised.lock(.shared, rank: right)
+    try promised.unlock(rank: right)
+    try promised.free()
+    if n > 1 {
+        // Rank 0 says the sizes are the same; they are not: every rank throws, nothing hangs.
+        requireError(.invalidArgument, "same_size=true with sizes that differ") {
+            _ = try Window<Int64>.allocate(count: r + 1, on: world, info: try Info(r == 0 ? ["same_size": "true"] : [:]))
+        }
+        // One rank's bad value fails the creation everywhere.
+        requireError(.invalidArgument, "a bad no_locks value on the last rank") {
+            _ = try Window<Int64>.allocate(count: 1, on: world, info: try Info(r == n - 1 ? ["no_locks": "maybe"] : [:]))
+        }
+    }
+    requireError(.invalidArgument, "accumulate_ordering with an order MPI does not name") {
+        _ = try Window<Int64>.allocate(count: 1, on: world, info: try Info(["accumulate_ordering": "rar,wow"]))
+    }
+}
+
 try world.barrier()
 if r == 0 { print("one-sided checks passed on \(n) ranks") }
 try MPI.finalize()

@@ -28,7 +28,8 @@ package final class ByteWindow: @unchecked Sendable {
 
     /// MPI_Win_create (`exposing` the caller's `bytes`), MPI_Win_allocate, MPI_Win_allocate_shared. Collective.
     package static func make(
-        bytes: Int, displacementUnit: Int, flavor: Flavor, exposing: UnsafeMutableRawPointer?, on communicator: Communicator, _ call: String
+        bytes: Int, displacementUnit: Int, flavor: Flavor, exposing: UnsafeMutableRawPointer?, on communicator: Communicator, info: Info = Info(),
+        _ call: String
     ) throws(MPIError) -> ByteWindow {
         try typedErrors {
             let placement: WindowState.Placement =
@@ -40,12 +41,23 @@ package final class ByteWindow: @unchecked Sendable {
                 }
             let state = try WindowState.make(
                 on: communicator, bytes: bytes, displacementUnit: displacementUnit, kernel: AccumulateKernel(for: UInt8.self), sameUnit: false,
-                placement: placement, call)
+                placement: placement, info: info, call)
             return ByteWindow(state: state, flavor: flavor)
         }
     }
 
     /// This rank's memory (the caller's for `create`).
+    /// The window hints in effect (MPI_Win_get_info; ``Window/info``).
+    package var info: Info { state.hints.reported }
+
+    /// Changes this rank's hints (MPI_Win_set_info; ``Window/setInfo(_:)``).
+    package func setInfo(_ info: Info) throws(MPIError) {
+        try typedErrors {
+            try state.checkOpen("MPI_Win_set_info")
+            try state.hints.apply(info, atCreation: false)
+        }
+    }
+
     package var base: UnsafeMutableRawPointer { state.base }
     /// This rank's size in bytes and displacement unit.
     package var byteCount: Int { state.byteCounts[state.rank] }

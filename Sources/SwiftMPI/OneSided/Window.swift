@@ -31,7 +31,7 @@ public enum WindowLock: Sendable, Equatable {
 /// reads from and accumulates into the target's memory itself (under the target's accumulate word),
 /// and takes the target's lock itself, so the target need not call SwiftMPI for any of it. Other
 /// targets (other hosts, TCP forced with `SWIFTMPI_TRANSPORT=tcp`, and every other rank of a
-/// ``create(exposing:on:)`` window, whose memory is the caller's) are reached with active messages
+/// ``create(exposing:on:info:)`` window, whose memory is the caller's) are reached with active messages
 /// that the target applies in arrival order whenever it is inside a SwiftMPI call: a lock on such a
 /// rank is granted, and a flush answered, when it next calls SwiftMPI (MPICH without its progress
 /// thread behaves alike).
@@ -56,34 +56,41 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
 
     /// A window of `count` zero-filled elements on every rank, allocated by SwiftMPI
     /// (MPI_Win_allocate): ranks on one host share it in memory, so one-sided calls between them are
-    /// loads and stores. Collective; `count` may differ between ranks.
-    public static func allocate(count: Int, on communicator: Communicator) throws(MPIError) -> Window {
-        try make(count: count, on: communicator, placement: .allocate, "Window.allocate")
+    /// loads and stores. Collective; `count` may differ between ranks. `info` gives MPI's window
+    /// hints (`no_locks`, `same_size`, `accumulate_ordering`, …; what each does: ``info``).
+    public static func allocate(count: Int, on communicator: Communicator, info: Info = Info()) throws(MPIError) -> Window {
+        try make(count: count, on: communicator, placement: .allocate, info: info, "Window.allocate")
     }
 
     /// A window in one shared segment of the host (MPI_Win_allocate_shared): rank `r`'s part follows
     /// rank `r - 1`'s with no gap, and every rank reaches every part with
     /// ``localMemory(ofRank:)``. Collective; every rank of `communicator` must share memory with the
     /// others (use `communicator.splitType(.shared)`), else every rank throws `.invalidArgument`.
-    public static func allocateShared(count: Int, on communicator: Communicator) throws(MPIError) -> Window {
-        try make(count: count, on: communicator, placement: .shared, "Window.allocateShared")
+    /// `info`: the window hints (``info``).
+    public static func allocateShared(count: Int, on communicator: Communicator, info: Info = Info()) throws(MPIError) -> Window {
+        try make(count: count, on: communicator, placement: .shared, info: info, "Window.allocateShared")
     }
 
     /// A window over memory the caller owns (MPI_Win_create). The buffer must stay allocated, and
     /// must not be deallocated or moved, until ``free()`` returns; other ranks reach it by RDMA where
     /// their route is verbs (puts and gets), else through messages that this rank serves whenever it
-    /// is inside a SwiftMPI call (``path(toRank:)``). Collective.
-    public static func create(exposing buffer: UnsafeMutableBufferPointer<T>, on communicator: Communicator) throws(MPIError) -> Window {
-        try make(count: buffer.count, on: communicator, placement: .exposing(buffer.baseAddress.map(UnsafeMutableRawPointer.init)), "Window.create")
+    /// is inside a SwiftMPI call (``path(toRank:)``). Collective. `info`: the window hints (``info``).
+    public static func create(
+        exposing buffer: UnsafeMutableBufferPointer<T>, on communicator: Communicator, info: Info = Info()
+    ) throws(MPIError)
+        -> Window
+    {
+        try make(
+            count: buffer.count, on: communicator, placement: .exposing(buffer.baseAddress.map(UnsafeMutableRawPointer.init)), info: info, "Window.create")
     }
 
     /// A window with no memory until ranks attach some (MPI_Win_create_dynamic). Collective. Each
     /// rank attaches buffers with ``attach(_:)``, which gives the offset other ranks then use to
     /// reach the buffer's first element (send it to them); accesses go by messages to the target,
     /// which checks them against its attached buffers (an access outside every one is reported by the
-    /// origin's next flush, unlock, fence or complete as `.rmaRange`).
-    public static func createDynamic(on communicator: Communicator) throws(MPIError) -> Window {
-        try make(count: 0, on: communicator, placement: .dynamic, "Window.createDynamic")
+    /// origin's next flush, unlock, fence or complete as `.rmaRange`). `info`: the window hints (``info``).
+    public static func createDynamic(on communicator: Communicator, info: Info = Info()) throws(MPIError) -> Window {
+        try make(count: 0, on: communicator, placement: .dynamic, info: info, "Window.createDynamic")
     }
 
     /// Makes `buffer` reachable through this dynamic window (MPI_Win_attach) until ``detach(_:)``,
@@ -107,12 +114,36 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
         try typedErrors { try state.detach(buffer.baseAddress.map(UnsafeRawPointer.init), "detach") }
     }
 
-    private static func make(count: Int, on communicator: Communicator, placement: WindowState.Placement, _ call: String) throws(MPIError) -> Window {
+    private static func make(
+        count: Int, on communicator: Communicator, placement: WindowState.Placement, info: Info, _ call: String
+    ) throws(MPIError)
+        -> Window
+    {
         try communicator.typedErrors {
             let bytes = count < 0 ? -1 : count * stride
             let state = try WindowState.make(
-                on: communicator, bytes: bytes, displacementUnit: stride, kernel: AccumulateKernel(for: T.self), sameUnit: true, placement: placement, call)
+                on: communicator, bytes: bytes, displacementUnit: stride, kernel: AccumulateKernel(for: T.self), sameUnit: true, placement: placement,
+                info: info, call)
             return Window(state: state)
+        }
+    }
+
+    /// This rank's window hints in effect (MPI_Win_get_info): `no_locks`, `accumulate_ordering`,
+    /// `accumulate_ops`, `same_size`, `same_disp_unit` and `alloc_shared_noncontig`, each as given
+    /// or its default. `no_locks=true` makes this rank's ``lock(_:rank:noCheck:)`` and
+    /// ``lockAll(noCheck:)`` throw `.rmaSynchronization`; `same_size` and `same_disp_unit` are
+    /// checked at creation (`.invalidArgument` on every rank when a rank that claims them is wrong);
+    /// the others are accepted and reported: SwiftMPI keeps every accumulate order and lets any
+    /// operations meet on an element, and lays out shared windows contiguously. A known key with a
+    /// value it does not take throws `.invalidArgument`; unknown keys are ignored.
+    public var info: Info { state.hints.reported }
+
+    /// Changes this rank's hints (MPI_Win_set_info): `no_locks`, `accumulate_ordering` and
+    /// `accumulate_ops`; the keys that describe how the window was made keep their values.
+    public func setInfo(_ info: Info) throws(MPIError) {
+        try typedErrors {
+            try state.checkOpen("Window.setInfo")
+            try state.hints.apply(info, atCreation: false)
         }
     }
 
@@ -452,7 +483,7 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
 
     /// Ends the window (MPI_Win_free). Collective; every epoch on this rank must be closed. A shared
     /// segment is unmapped, memory SwiftMPI allocated is freed, and memory given to
-    /// ``create(exposing:on:)`` is the caller's again.
+    /// ``create(exposing:on:info:)`` is the caller's again.
     public func free() throws(MPIError) {
         try typedErrors { try state.free("free") }
     }

@@ -101,10 +101,15 @@ final class WindowState: @unchecked Sendable {
     /// granted: the lock word is then held for it.
     @exclusivity(unchecked) var ownLockGranted = false
 
+    /// This rank's hints (``WindowHints``): given at creation, some changed by `setInfo`.
+    @exclusivity(unchecked) var hints: WindowHints
+
     init(
-        communicator: Communicator, kernel: AccumulateKernel, byteCounts: [Int], displacementUnits: [Int], memory: WindowMemory, isDynamic: Bool = false
+        communicator: Communicator, kernel: AccumulateKernel, byteCounts: [Int], displacementUnits: [Int], memory: WindowMemory, isDynamic: Bool = false,
+        hints: WindowHints
     ) {
         self.communicator = communicator
+        self.hints = hints
         self.isDynamic = isDynamic
         self.rank = communicator.rank
         self.size = communicator.size
@@ -131,20 +136,21 @@ final class WindowState: @unchecked Sendable {
 
     /// How a window gets its memory.
     enum Placement {
-        /// Allocated by SwiftMPI, shared with the ranks on this host (``Window/allocate(count:on:)``).
+        /// Allocated by SwiftMPI, shared with the ranks on this host (``Window/allocate(count:on:info:)``).
         case allocate
-        /// Allocated contiguously in one segment of the host (``Window/allocateShared(count:on:)``).
+        /// Allocated contiguously in one segment of the host (``Window/allocateShared(count:on:info:)``).
         case shared
-        /// The caller's memory (``Window/create(exposing:on:)``).
+        /// The caller's memory (``Window/create(exposing:on:info:)``).
         case exposing(UnsafeMutableRawPointer?)
-        /// Memory attached later (``Window/createDynamic(on:)``).
+        /// Memory attached later (``Window/createDynamic(on:info:)``).
         case dynamic
     }
 
     /// Makes a window of `bytes` bytes on this rank, addressed in units of `displacementUnit` bytes
     /// (every rank's the same when `sameUnit`: a typed ``Window``). Collective over `communicator`.
     static func make(
-        on communicator: Communicator, bytes: Int, displacementUnit: Int, kernel: AccumulateKernel, sameUnit: Bool, placement: Placement, _ call: String
+        on communicator: Communicator, bytes: Int, displacementUnit: Int, kernel: AccumulateKernel, sameUnit: Bool, placement: Placement,
+        info: Info, _ call: String
     ) throws -> WindowState {
         guard !communicator.isIntercommunicator else {
             throw MPIError(.invalidArgument, "\(call): windows are made on intracommunicators; this one is an intercommunicator")
@@ -167,10 +173,26 @@ final class WindowState: @unchecked Sendable {
         case .exposing: wantsRemoteAccess = Self.wantsRemoteAccess(windowCommunicator, direct: [windowCommunicator.rank])
         case .shared, .dynamic: break
         }
-        let table = try windowCommunicator.allgather([bytes, displacementUnit, wantsRemoteAccess ? 1 : 0])
-        let byteCounts = stride(from: 0, to: table.count, by: 3).map { table[$0] }
-        let displacementUnits = stride(from: 1, to: table.count, by: 3).map { table[$0] }
-        let anyRemoteAccess = stride(from: 2, to: table.count, by: 3).contains { table[$0] == 1 }
+        // The hints: a rank that gave a value a key does not take fails, and so does every rank.
+        var hints = WindowHints()
+        var hintsError: MPIError? = nil
+        do throws(MPIError) { hints = try WindowHints(info) } catch { hintsError = MPIError(error.code, "\(call): \(error.message)") }
+        let claims = (hints.sameSize ? 1 : 0) | (hints.sameDisplacementUnit ? 2 : 0) | (hintsError != nil ? 4 : 0)
+        let table = try windowCommunicator.allgather([bytes, displacementUnit, wantsRemoteAccess ? 1 : 0, claims])
+        let byteCounts = stride(from: 0, to: table.count, by: 4).map { table[$0] }
+        let displacementUnits = stride(from: 1, to: table.count, by: 4).map { table[$0] }
+        let anyRemoteAccess = stride(from: 2, to: table.count, by: 4).contains { table[$0] == 1 }
+        // The hints same_size and same_disp_unit, checked on every rank alike (all throw or none).
+        for (rank, claim) in stride(from: 3, to: table.count, by: 4).map({ table[$0] }).enumerated() {
+            if claim & 4 != 0 { throw hintsError ?? MPIError(.invalidArgument, "\(call): rank \(rank) gave a window hint a value it does not take") }
+            for (bit, key, values) in [(1, "same_size", byteCounts), (2, "same_disp_unit", displacementUnits)] where claim & bit != 0 {
+                if let other = values.firstIndex(where: { $0 != values[rank] }) {
+                    throw MPIError(
+                        .invalidArgument,
+                        "\(call): rank \(rank) gave the hint \(key)=true, but it gave \(values[rank]) bytes and rank \(other) \(values[other])")
+                }
+            }
+        }
         if let bad = byteCounts.firstIndex(where: { $0 < 0 }) {
             throw MPIError(.invalidCount, "\(call): rank \(bad) asked for a negative size (\(byteCounts[bad]) bytes)")
         }
@@ -209,7 +231,7 @@ final class WindowState: @unchecked Sendable {
         if case .dynamic = placement { isDynamic = true }
         let window = WindowState(
             communicator: windowCommunicator, kernel: kernel, byteCounts: byteCounts, displacementUnits: displacementUnits, memory: memory,
-            isDynamic: isDynamic)
+            isDynamic: isDynamic, hints: hints)
         if anyRemoteAccess {
             let access = try makeRemoteAccess(on: windowCommunicator, memory: memory, bytes: bytes, wanted: wantsRemoteAccess)
             window.remoteAccess = access
