@@ -519,20 +519,37 @@ do {
             && defaults["same_size"] == "false",
         "default hints: \(Array(defaults))")
     try plain.free()
-    let info = try Info(["no_locks": "true", "accumulate_ordering": "none", "same_size": "true", "same_disp_unit": "true", "a_key_of_another_mpi": "1"])
+    // Rank 0 promises its part is never locked: nobody locks it, and nobody locks all.
+    let info = try Info(
+        r == 0
+            ? ["no_locks": "true", "accumulate_ordering": "none", "same_size": "true", "same_disp_unit": "true", "a_key_of_another_mpi": "1"]
+            : ["same_size": "true"])
     let promised = try Window<Int64>.allocate(count: 4, on: world, info: info)
-    require(promised.info["no_locks"] == "true" && promised.info["accumulate_ordering"] == "none", "hints given: \(Array(promised.info))")
-    require(promised.info["a_key_of_another_mpi"] == nil, "an unknown key is not reported")
-    requireError(.rmaSynchronization, "lock on a window made with no_locks=true") { try promised.lock(.shared, rank: right) }
-    requireError(.rmaSynchronization, "lockAll on a window made with no_locks=true") { try promised.lockAll() }
+    if r == 0 {
+        require(promised.info["no_locks"] == "true" && promised.info["accumulate_ordering"] == "none", "hints given: \(Array(promised.info))")
+        require(promised.info["a_key_of_another_mpi"] == nil, "an unknown key is not reported")
+    }
+    requireError(.rmaSynchronization, "lock of rank 0, made with no_locks=true") { try promised.lock(.shared, rank: 0) }
+    requireError(.rmaSynchronization, "lockAll while rank 0 gave no_locks=true") { try promised.lockAll() }
+    if n > 1 {
+        try promised.lock(.exclusive, rank: n - 1)  // the other ranks are locked as usual
+        try promised.unlock(rank: n - 1)
+    }
     try promised.fence()  // fences still work
     try promised.accumulate([1], to: right, at: 0, op: .sum)
     try promised.fence()
-    require(promised.localMemory[0] == 1, "an accumulate under accumulate_ordering=none: \(promised.localMemory[0])")
-    try promised.setInfo(try Info(["no_locks": "false", "same_size": "false"]))
-    require(promised.info["no_locks"] == "false" && promised.info["same_size"] == "true", "setInfo: \(Array(promised.info))")
-    try promised.lock(.shared, rank: right)
-    try promised.unlock(rank: right)
+    require(promised.localMemory[0] == 1, "an accumulate beside no_locks and accumulate_ordering=none: \(promised.localMemory[0])")
+    // setInfo changes the accumulate hints only; a bad value changes nothing.
+    try promised.setInfo(try Info(["accumulate_ops": "same_op", "no_locks": "false", "same_size": "false"]))
+    require(promised.info["accumulate_ops"] == "same_op" && promised.info["same_size"] == "true", "after setInfo: \(Array(promised.info))")
+    requireError(.invalidArgument, "setInfo with one bad value") {
+        try promised.setInfo(try Info(["accumulate_ordering": "raw", "accumulate_ops": "any_op"]))
+    }
+    require(promised.info["accumulate_ordering"] == (r == 0 ? "none" : "rar,raw,war,waw"), "a failed setInfo changed nothing: \(Array(promised.info))")
+    requireError(.invalidArgument, "setInfo with same_size=maybe") { try promised.setInfo(try Info(["same_size": "maybe"])) }
+    requireError(.rmaSynchronization, "lock of rank 0 after setInfo(no_locks=false): the promise was made at creation") {
+        try promised.lock(.shared, rank: 0)
+    }
     try promised.free()
     if n > 1 {
         // Rank 0 says the sizes are the same; they are not: every rank throws, nothing hangs.

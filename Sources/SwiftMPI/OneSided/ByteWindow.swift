@@ -46,18 +46,15 @@ package final class ByteWindow: @unchecked Sendable {
         }
     }
 
-    /// This rank's memory (the caller's for `create`).
     /// The window hints in effect (MPI_Win_get_info; ``Window/info``).
-    package var info: Info { state.hints.reported }
+    package var info: Info { state.reportedHints }
 
     /// Changes this rank's hints (MPI_Win_set_info; ``Window/setInfo(_:)``).
     package func setInfo(_ info: Info) throws(MPIError) {
-        try typedErrors {
-            try state.checkOpen("MPI_Win_set_info")
-            try state.hints.apply(info, atCreation: false)
-        }
+        try typedErrors { try state.setHints(info, "MPI_Win_set_info") }
     }
 
+    /// This rank's memory (the caller's for `create`).
     package var base: UnsafeMutableRawPointer { state.base }
     /// This rank's size in bytes and displacement unit.
     package var byteCount: Int { state.byteCounts[state.rank] }

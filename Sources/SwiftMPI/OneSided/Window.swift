@@ -44,7 +44,7 @@ public enum WindowLock: Sendable, Equatable {
 ///
 /// Not thread-safe by itself; calls from several threads need thread level `.multiple`.
 /// Sendable by assertion (`@unchecked`): its only stored state is the immutable reference to its
-/// `WindowState`, whose epochs and queues change only with the engine locked (`Runtime.withEngine`).
+/// `WindowState`, whose epochs, queues and hints change only with the engine locked (`Runtime.withEngine`).
 public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     let state: WindowState
 
@@ -129,22 +129,22 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     }
 
     /// This rank's window hints in effect (MPI_Win_get_info): `no_locks`, `accumulate_ordering`,
-    /// `accumulate_ops`, `same_size`, `same_disp_unit` and `alloc_shared_noncontig`, each as given
-    /// or its default. `no_locks=true` makes this rank's ``lock(_:rank:noCheck:)`` and
-    /// ``lockAll(noCheck:)`` throw `.rmaSynchronization`; `same_size` and `same_disp_unit` are
-    /// checked at creation (`.invalidArgument` on every rank when a rank that claims them is wrong);
-    /// the others are accepted and reported: SwiftMPI keeps every accumulate order and lets any
-    /// operations meet on an element, and lays out shared windows contiguously. A known key with a
-    /// value it does not take throws `.invalidArgument`; unknown keys are ignored.
-    public var info: Info { state.hints.reported }
+    /// `accumulate_ops`, `mpi_accumulate_granularity`, `same_size`, `same_disp_unit` and
+    /// `alloc_shared_noncontig`, each as given or its default. `no_locks=true` promises that this
+    /// rank's part is never locked: other ranks' ``lock(_:rank:noCheck:)`` of it, and every rank's
+    /// ``lockAll(noCheck:)``, then throw `.rmaSynchronization`. `same_size` and `same_disp_unit`
+    /// are checked at creation (`.invalidArgument` on every rank when a rank that claims one is
+    /// wrong). The others are accepted and reported: SwiftMPI keeps every accumulate order and lets
+    /// any operations meet on an element, and lays out shared windows contiguously. A known key
+    /// with a value it does not take throws `.invalidArgument` (on every rank, at creation);
+    /// unknown keys are ignored.
+    public var info: Info { state.reportedHints }
 
-    /// Changes this rank's hints (MPI_Win_set_info): `no_locks`, `accumulate_ordering` and
-    /// `accumulate_ops`; the keys that describe how the window was made keep their values.
+    /// Changes this rank's accumulate hints (MPI_Win_set_info): `accumulate_ordering`,
+    /// `accumulate_ops` and `mpi_accumulate_granularity`; the keys that describe how the window was
+    /// made keep their values (their values are still checked). A bad value changes nothing.
     public func setInfo(_ info: Info) throws(MPIError) {
-        try typedErrors {
-            try state.checkOpen("Window.setInfo")
-            try state.hints.apply(info, atCreation: false)
-        }
+        try typedErrors { try state.setHints(info, "Window.setInfo") }
     }
 
     // MARK: - Who and where

@@ -1,43 +1,63 @@
 /// The one-sided hints a window takes (MPI-4.1 §12.2.1), parsed from an ``Info`` with MPI's key
 /// names. What SwiftMPI does with each:
-/// - `no_locks` (`true`/`false`): the program promises never to lock the window; this rank's
-///   ``Window/lock(_:rank:noCheck:)`` and ``Window/lockAll(noCheck:)`` then throw
-///   `.rmaSynchronization` instead of taking part in a lock protocol the program said it would not use.
+/// - `no_locks` (`true`/`false`): the rank promises that its part of the window is never locked
+///   (MPI: no agent needs to serve lock requests there). Other ranks learn it at creation: a
+///   ``Window/lock(_:rank:noCheck:)`` of such a rank, or a ``Window/lockAll(noCheck:)`` while any
+///   rank gave it, throws `.rmaSynchronization` instead of waiting on a lock nobody serves.
 /// - `same_size`, `same_disp_unit` (`true`/`false`): checked at creation against what the ranks
-///   gave; a rank that says so while the sizes (or element sizes) differ throws `.invalidArgument`.
-/// - `accumulate_ordering` (`none`, or a comma-separated list of `rar`, `raw`, `war`, `waw`) and
-///   `accumulate_ops` (`same_op_no_op`, `same_op`): accepted and reported. SwiftMPI keeps every
-///   order and lets any operations meet on an element (each accumulate holds the target's
-///   accumulate lock), so relaxing them has nothing to speed up here.
+///   gave; when a rank that claims one is wrong, every rank throws `.invalidArgument`.
+/// - `accumulate_ordering` (`none`, or a comma-separated list of `rar`, `raw`, `war`, `waw`),
+///   `accumulate_ops` (`same_op_no_op`, `same_op`) and `mpi_accumulate_granularity` (bytes, ≥ 0):
+///   accepted and reported. SwiftMPI keeps every order and lets any operations meet on an element
+///   (each accumulate holds the target's accumulate lock), so relaxing them has nothing to speed up.
 /// - `alloc_shared_noncontig` (`true`/`false`): accepted and reported; ``Window/allocateShared(count:on:info:)``
 ///   lays the ranks' parts out contiguously either way.
+///
 /// Unknown keys are ignored, as MPI asks; a known key with a value it does not take throws
-/// `.invalidArgument` naming it (as the file hints do).
+/// `.invalidArgument` naming it (as the file hints do). After creation (`setInfo`) the accumulate
+/// keys change; the others describe how the window was made and keep their values.
 struct WindowHints: Sendable, Equatable {
     var noLocks = false
     var sameSize = false
     var sameDisplacementUnit = false
     var accumulateOrdering = "rar,raw,war,waw"
     var accumulateOps = "same_op_no_op"
+    var accumulateGranularity = 0
     var allocSharedNoncontiguous = false
 
     /// The defaults: no hints given.
     init() {}
 
     init(_ info: Info) throws(MPIError) {
-        try apply(info, atCreation: true)
+        self = try WindowHints().applying(info, atCreation: true)
     }
 
-    /// Takes the known keys of `info`; after creation (MPI_Win_set_info) the keys that describe how
-    /// the window was made (`same_size`, `same_disp_unit`, `alloc_shared_noncontig`) keep their values.
-    mutating func apply(_ info: Info, atCreation: Bool) throws(MPIError) {
+    /// These hints with the known keys of `info` taken (all checked first: a bad value changes
+    /// nothing); after creation (MPI_Win_set_info) only the accumulate keys change.
+    func applying(_ info: Info, atCreation: Bool) throws(MPIError) -> WindowHints {
+        var hints = self
+        try hints.apply(info, atCreation: atCreation)
+        return hints
+    }
+
+    private mutating func apply(_ info: Info, atCreation: Bool) throws(MPIError) {
         for key in info.keys {
             let value = info[key]!
             switch key {
-            case "no_locks": noLocks = try Self.boolean(key, value)
-            case "same_size" where atCreation: sameSize = try Self.boolean(key, value)
-            case "same_disp_unit" where atCreation: sameDisplacementUnit = try Self.boolean(key, value)
-            case "alloc_shared_noncontig" where atCreation: allocSharedNoncontiguous = try Self.boolean(key, value)
+            case "no_locks", "same_size", "same_disp_unit", "alloc_shared_noncontig":
+                let flag = try Self.boolean(key, value)
+                guard atCreation else { continue }
+                switch key {
+                case "no_locks": noLocks = flag
+                case "same_size": sameSize = flag
+                case "same_disp_unit": sameDisplacementUnit = flag
+                default: allocSharedNoncontiguous = flag
+                }
+            case "mpi_accumulate_granularity":
+                guard let bytes = Int(value), bytes >= 0 else {
+                    throw MPIError(.invalidArgument, "Window hints: mpi_accumulate_granularity must be a number of bytes, got \"\(value)\"")
+                }
+                accumulateGranularity = bytes
             case "accumulate_ordering":
                 let orders = value.split(separator: ",").map { $0.trimmingWhitespace() }
                 guard value == "none" || (!orders.isEmpty && orders.allSatisfy { ["rar", "raw", "war", "waw"].contains($0) }) else {
@@ -59,6 +79,7 @@ struct WindowHints: Sendable, Equatable {
         var info = Info()
         let pairs = [
             ("no_locks", "\(noLocks)"), ("accumulate_ordering", accumulateOrdering), ("accumulate_ops", accumulateOps),
+            ("mpi_accumulate_granularity", "\(accumulateGranularity)"),
             ("same_size", "\(sameSize)"), ("same_disp_unit", "\(sameDisplacementUnit)"), ("alloc_shared_noncontig", "\(allocSharedNoncontiguous)")
         ]
         for (key, value) in pairs { try? info.set(key, value) }

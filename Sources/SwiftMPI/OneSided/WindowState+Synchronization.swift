@@ -29,18 +29,14 @@ extension WindowState {
         fenceOpen = false
     }
 
-    /// Throws when this rank made (or set) the window with the hint `no_locks=true`.
-    private func refuseIfNoLocks(_ call: String) throws {
-        guard hints.noLocks else { return }
-        throw MPIError(.rmaSynchronization, "\(call): this rank promised with the hint no_locks=true not to lock the window")
-    }
-
     /// MPI_Win_lock: waits until this rank holds `target`'s lock.
     func lock(exclusive: Bool, rank target: Int, noCheck: Bool = false, _ call: String) throws {
         try checkOpen(call)
-        try refuseIfNoLocks(call)
         if target == MPI.procNull { return }
         guard target >= 0 && target < size else { throw MPIError(.invalidRank, "\(call): rank \(target) is outside 0..<\(size)") }
+        if unlockableRanks.contains(target) {
+            throw MPIError(.rmaSynchronization, "\(call): rank \(target) made the window with the hint no_locks=true, so it is not locked")
+        }
         guard locks[target] == nil && !lockedAll else {
             throw MPIError(.rmaSynchronization, "\(call): this rank already holds rank \(target)'s lock (unlock it first)")
         }
@@ -108,7 +104,9 @@ extension WindowState {
     /// epoch of a 1 000-node job that touches a few neighbours sends a few lock requests, not N.
     func lockAll(noCheck: Bool = false, _ call: String) throws {
         try checkOpen(call)
-        try refuseIfNoLocks(call)
+        if let target = unlockableRanks.min() {
+            throw MPIError(.rmaSynchronization, "\(call): rank \(target) made the window with the hint no_locks=true, so not every rank is locked")
+        }
         guard locks.isEmpty && !lockedAll else { throw MPIError(.rmaSynchronization, "\(call): this rank already holds a lock on the window") }
         try beginPassiveEpoch(call)
         if noCheck {  // MPI_MODE_NOCHECK: no lock anywhere; unlockAll completes the calls (a flush)

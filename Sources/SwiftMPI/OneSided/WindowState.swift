@@ -101,15 +101,19 @@ final class WindowState: @unchecked Sendable {
     /// granted: the lock word is then held for it.
     @exclusivity(unchecked) var ownLockGranted = false
 
-    /// This rank's hints (``WindowHints``): given at creation, some changed by `setInfo`.
+    /// This rank's hints (``WindowHints``): given at creation, the accumulate ones changed by
+    /// `setInfo` (with the engine locked).
     @exclusivity(unchecked) var hints: WindowHints
+    /// The ranks that made the window with `no_locks=true`: they are not locked (``WindowHints``).
+    let unlockableRanks: Set<Int>
 
     init(
         communicator: Communicator, kernel: AccumulateKernel, byteCounts: [Int], displacementUnits: [Int], memory: WindowMemory, isDynamic: Bool = false,
-        hints: WindowHints
+        hints: WindowHints, unlockableRanks: Set<Int>
     ) {
         self.communicator = communicator
         self.hints = hints
+        self.unlockableRanks = unlockableRanks
         self.isDynamic = isDynamic
         self.rank = communicator.rank
         self.size = communicator.size
@@ -177,33 +181,41 @@ final class WindowState: @unchecked Sendable {
         var hints = WindowHints()
         var hintsError: MPIError? = nil
         do throws(MPIError) { hints = try WindowHints(info) } catch { hintsError = MPIError(error.code, "\(call): \(error.message)") }
-        let claims = (hints.sameSize ? 1 : 0) | (hints.sameDisplacementUnit ? 2 : 0) | (hintsError != nil ? 4 : 0)
+        let claims = (hints.sameSize ? 1 : 0) | (hints.sameDisplacementUnit ? 2 : 0) | (hintsError != nil ? 4 : 0) | (hints.noLocks ? 8 : 0)
         let table = try windowCommunicator.allgather([bytes, displacementUnit, wantsRemoteAccess ? 1 : 0, claims])
         let byteCounts = stride(from: 0, to: table.count, by: 4).map { table[$0] }
         let displacementUnits = stride(from: 1, to: table.count, by: 4).map { table[$0] }
         let anyRemoteAccess = stride(from: 2, to: table.count, by: 4).contains { table[$0] == 1 }
-        // The hints same_size and same_disp_unit, checked on every rank alike (all throw or none).
-        for (rank, claim) in stride(from: 3, to: table.count, by: 4).map({ table[$0] }).enumerated() {
-            if claim & 4 != 0 { throw hintsError ?? MPIError(.invalidArgument, "\(call): rank \(rank) gave a window hint a value it does not take") }
-            for (bit, key, values) in [(1, "same_size", byteCounts), (2, "same_disp_unit", displacementUnits)] where claim & bit != 0 {
-                if let other = values.firstIndex(where: { $0 != values[rank] }) {
-                    throw MPIError(
-                        .invalidArgument,
-                        "\(call): rank \(rank) gave the hint \(key)=true, but it gave \(values[rank]) bytes and rank \(other) \(values[other])")
+        let claimsByRank = stride(from: 3, to: table.count, by: 4).map { table[$0] }
+        do {
+            // Every rank checks the whole table alike: all throw or none.
+            if let bad = byteCounts.firstIndex(where: { $0 < 0 }) {
+                throw MPIError(.invalidCount, "\(call): rank \(bad) asked for a negative size (\(byteCounts[bad]) bytes)")
+            }
+            if let bad = displacementUnits.firstIndex(where: { $0 <= 0 }) {
+                throw MPIError(.invalidArgument, "\(call): rank \(bad) gave a displacement unit of \(displacementUnits[bad]) bytes")
+            }
+            if sameUnit, let other = displacementUnits.firstIndex(where: { $0 != displacementUnit }) {
+                throw MPIError(
+                    .invalidArgument,
+                    "\(call): the ranks' element types differ (\(displacementUnit) bytes here, \(displacementUnits[other]) bytes on rank \(other))")
+            }
+            for (rank, claim) in claimsByRank.enumerated() {
+                if claim & 4 != 0 { throw hintsError ?? MPIError(.invalidArgument, "\(call): rank \(rank) gave a window hint a value it does not take") }
+                for (bit, key, what, values) in [(1, "same_size", "a size of", byteCounts), (2, "same_disp_unit", "a displacement unit of", displacementUnits)]
+                where claim & bit != 0 {
+                    if let other = values.firstIndex(where: { $0 != values[rank] }) {
+                        throw MPIError(
+                            .invalidArgument,
+                            "\(call): rank \(rank) gave the hint \(key)=true, but \(what) \(values[rank]) bytes where rank \(other) gave \(values[other])")
+                    }
                 }
             }
+        } catch {
+            _ = windowCommunicator.free()
+            throw error
         }
-        if let bad = byteCounts.firstIndex(where: { $0 < 0 }) {
-            throw MPIError(.invalidCount, "\(call): rank \(bad) asked for a negative size (\(byteCounts[bad]) bytes)")
-        }
-        if let bad = displacementUnits.firstIndex(where: { $0 <= 0 }) {
-            throw MPIError(.invalidArgument, "\(call): rank \(bad) gave a displacement unit of \(displacementUnits[bad]) bytes")
-        }
-        if sameUnit, let other = displacementUnits.firstIndex(where: { $0 != displacementUnit }) {
-            throw MPIError(
-                .invalidArgument,
-                "\(call): the ranks' element types differ (\(displacementUnit) bytes here, \(displacementUnits[other]) bytes on rank \(other))")
-        }
+        let unlockableRanks = Set(claimsByRank.indices.filter { claimsByRank[$0] & 8 != 0 })
         var memory: WindowMemory
         switch placement {
         case .shared:
@@ -231,7 +243,7 @@ final class WindowState: @unchecked Sendable {
         if case .dynamic = placement { isDynamic = true }
         let window = WindowState(
             communicator: windowCommunicator, kernel: kernel, byteCounts: byteCounts, displacementUnits: displacementUnits, memory: memory,
-            isDynamic: isDynamic, hints: hints)
+            isDynamic: isDynamic, hints: hints, unlockableRanks: unlockableRanks)
         if anyRemoteAccess {
             let access = try makeRemoteAccess(on: windowCommunicator, memory: memory, bytes: bytes, wanted: wantsRemoteAccess)
             window.remoteAccess = access
@@ -240,6 +252,16 @@ final class WindowState: @unchecked Sendable {
         try communicator.runtime.withEngine("window creation") { $0.windows[windowCommunicator.context] = window }
         try windowCommunicator.barrier()  // every rank serves the window before anyone uses it
         return window
+    }
+
+    /// The hints in effect, read with the engine locked (as ``setHints(_:_:)`` changes them).
+    var reportedHints: Info { ((try? runtime.withEngine("info") { _ in hints }) ?? hints).reported }
+
+    /// MPI_Win_set_info: the accumulate hints of `info` (all checked first), with the engine locked.
+    func setHints(_ info: Info, _ call: String) throws {
+        try checkOpen(call)
+        let changed = try hints.applying(info, atCreation: false)
+        try runtime.withEngine("setInfo") { _ in hints = changed }
     }
 
     /// Ends the window (collective): every rank's epochs must be closed.
