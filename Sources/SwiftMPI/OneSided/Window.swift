@@ -131,8 +131,8 @@ public final class Window<T: BitwiseCopyable>: @unchecked Sendable {
     /// This rank's window hints in effect (MPI_Win_get_info): `no_locks`, `accumulate_ordering`,
     /// `accumulate_ops`, `mpi_accumulate_granularity`, `same_size`, `same_disp_unit` and
     /// `alloc_shared_noncontig`, each as given or its default. `no_locks=true` promises that this
-    /// rank's part is never locked: other ranks' ``lock(_:rank:noCheck:)`` of it, and every rank's
-    /// ``lockAll(noCheck:)``, then throw `.rmaSynchronization`. `same_size` and `same_disp_unit`
+    /// rank's part is never locked: any rank's ``lock(_:rank:noCheck:)`` of it (its own too), and
+    /// every rank's ``lockAll(noCheck:)``, then throw `.rmaSynchronization`. `same_size` and `same_disp_unit`
     /// are checked at creation (`.invalidArgument` on every rank when a rank that claims one is
     /// wrong). The others are accepted and reported: SwiftMPI keeps every accumulate order and lets
     /// any operations meet on an element, and lays out shared windows contiguously. A known key
