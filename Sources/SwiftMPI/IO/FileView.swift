@@ -5,18 +5,23 @@ struct FileView: Sendable {
     var displacement: Int
     var elementType: Datatype
     var fileType: Datatype
-    /// The data representation: "native" (as in memory; "internal" is the same here) or
-    /// "external32" (every element big-endian, MPI-4.1 §14.5.2).
-    var representation = "native"
+    /// The data representation (MPI's name is its raw value).
+    enum Representation: String, CaseIterable, Sendable {
+        /// As in memory.
+        case native
+        /// The same as native here.
+        case `internal`
+        /// Every element big-endian (MPI-4.1 §14.5.2).
+        case external32
+    }
+
+    var representation = Representation.native
 
     /// The default view: every byte of the file, offsets in bytes.
     static let bytes = FileView(displacement: 0, elementType: Datatype(UInt8.self), fileType: Datatype(UInt8.self))
 
-    /// The data representations a view takes.
-    static let representations: Set<String> = ["native", "internal", "external32"]
-
     /// True when data is converted to and from external32 on its way to the file.
-    var isExternal32: Bool { representation == "external32" }
+    var isExternal32: Bool { representation == .external32 }
 
     /// Bytes of one element: view positions times this are bytes of view data.
     var elementSize: Int { elementType.size }
@@ -133,14 +138,15 @@ extension File {
         try collective("File.setView") {
             var failure: MPIError? = nil
             var overlaps = false
+            let parsed = FileView.Representation(rawValue: representation)
             do {
-                guard FileView.representations.contains(representation) else {
+                guard let parsed else {
                     throw MPIError(
                         .unsupportedDataRepresentation,
                         "File.setView(\"\(path)\"): data representation \"\(representation)\" (SwiftMPI's are \"native\", \"internal\" and \"external32\")"
                     )
                 }
-                if representation == "external32" {
+                if parsed == .external32 {
                     for type in [elementType, fileType] {
                         try type.requireExternal32SameSize("File.setView", "File.setView(\"\(path)\") in external32")
                     }
@@ -151,7 +157,7 @@ extension File {
                 failure = error
             }
             try Self.agree(communicator, failure)
-            let code = FileView.representations.sorted().firstIndex(of: representation) ?? -1
+            let code = parsed.flatMap { FileView.Representation.allCases.firstIndex(of: $0) } ?? -1  // (agreed: never nil here)
             let sizes = try communicator.allreduce([elementType.size, -elementType.size, overlaps ? 1 : 0, code, -code], op: .max)
             guard sizes[0] == -sizes[1] else {
                 throw MPIError(.notSame, "File.setView(\"\(path)\"): the ranks passed element types of different sizes")
@@ -160,7 +166,7 @@ extension File {
                 throw MPIError(.notSame, "File.setView(\"\(path)\"): the ranks passed different data representations")
             }
             anyViewOverlaps = sizes[2] != 0
-            view = FileView(displacement: displacement, elementType: elementType, fileType: fileType, representation: representation)
+            view = FileView(displacement: displacement, elementType: elementType, fileType: fileType, representation: parsed ?? .native)
             individualPointer = 0
             if communicator.rank == 0 { _ = try sharedPointer.fetchAndOp(0, to: 0, at: 0, op: .replace) }
             try communicator.barrier()
@@ -174,7 +180,7 @@ extension File {
 
     /// The current view's data representation: "native" (also the default view's), "internal" or
     /// "external32", as ``setView(displacement:elementType:fileType:representation:)`` was given it.
-    public var dataRepresentation: String { view.representation }
+    public var dataRepresentation: String { view.representation.rawValue }
 
     /// The file offset in bytes of view element `offset` (MPI_File_get_byte_offset).
     public func byteOffset(ofElement offset: Int) throws(MPIError) -> Int {

@@ -258,12 +258,9 @@ final class WindowState: @unchecked Sendable {
     var reportedHints: Info { ((try? runtime.withEngine("info") { _ in hints }) ?? hints).reported }
 
     /// MPI_Win_set_info: the accumulate hints of `info` (all checked first), with the engine locked.
-    /// (Read, then written under the lock: two threads setting one window's hints at once could lose
-    /// one change, but MPI makes MPI_Win_set_info collective, so no correct program does that.)
     func setHints(_ info: Info, _ call: String) throws {
         try checkOpen(call)
-        let changed = try hints.applying(info, atCreation: false)
-        try runtime.withEngine("setInfo") { _ in hints = changed }
+        try runtime.withEngine("setInfo") { _ in hints = try hints.applying(info, atCreation: false) }
     }
 
     /// Ends the window (collective): every rank's epochs must be closed.
